@@ -1,0 +1,87 @@
+// The app factory used by `main` and by the tests: builds everything, `start()` listens,
+// `stop()` closes sockets, the database and background work.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type http from 'node:http';
+import { openDatabase, type Database } from './infra/db/client.js';
+import { databaseUrl, dataDir as defaultDataDir } from './infra/db/url.js';
+import { createLogger, type Logger } from './infra/logger.js';
+import { loadSecretBox } from './infra/crypto/secret-box.js';
+import { createTopics } from './infra/pubsub/topics.js';
+import { createHttpServer, type NodeMiddleware } from './infra/http/server.js';
+import { createYogaServer, type MeshplaneYoga } from './graphql/yoga.js';
+import { createServices, type Services } from './services/index.js';
+import { credentialsFrom, resolveIdentity } from './services/auth/identity.js';
+
+export interface AppOptions {
+  /** Folder for the SQLite database and the generated master key (default MESHPLANE_DATA_DIR or ./data). */
+  dataDir?: string;
+  /** Overrides DATABASE_URL. */
+  databaseUrl?: string;
+  port?: number;
+  host?: string;
+  /** Serve the built web UI (web/build) beside GraphQL; default true when it has been built. */
+  web?: boolean;
+  logger?: Logger;
+  secureCookies?: boolean | 'auto';
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface App {
+  yoga: MeshplaneYoga;
+  database: Database;
+  services: Services;
+  /** Listens and returns the base URL, e.g. http://127.0.0.1:4000. */
+  start(): Promise<{ url: string; graphqlUrl: string }>;
+  stop(): Promise<void>;
+}
+
+const webHandlerPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'build', 'handler.js');
+
+async function loadWebHandler(log: Logger): Promise<NodeMiddleware | null> {
+  if (!fs.existsSync(webHandlerPath)) {
+    log.warn({ path: webHandlerPath }, 'web UI not built: serving GraphQL only (run the README start command to build it)');
+    return null;
+  }
+  const module = (await import(pathToFileURL(webHandlerPath).href)) as { handler: NodeMiddleware };
+  return module.handler;
+}
+
+export async function buildApp(options: AppOptions = {}): Promise<App> {
+  const env = options.env ?? process.env;
+  const log = options.logger ?? createLogger();
+  const dataDir = options.dataDir ? path.resolve(options.dataDir) : defaultDataDir(env);
+  const url = options.databaseUrl ?? (options.dataDir ? `file:${path.join(dataDir, 'meshplane.db')}` : databaseUrl(env));
+  fs.mkdirSync(dataDir, { recursive: true });
+
+  const database = await openDatabase(url);
+  const secrets = loadSecretBox(env, dataDir, log);
+  const pubsub = createTopics();
+  const services = createServices({ prisma: database.prisma, log, secrets, pubsub });
+  const yoga = createYogaServer({ prisma: database.prisma, services, log, secureCookies: options.secureCookies ?? 'auto' });
+  const web = options.web === false ? null : await loadWebHandler(log);
+  const authorizeWs = async (request: http.IncomingMessage, params: Readonly<Record<string, unknown>> | undefined) => {
+    const auth = params?.authorization ?? params?.Authorization;
+    const credentials = credentialsFrom(typeof auth === 'string' ? auth : request.headers.authorization, request.headers.cookie);
+    return (await resolveIdentity(database.prisma, credentials)) !== null;
+  };
+  const http = createHttpServer({ yoga, authorizeWs, web, log });
+  let started = false;
+
+  return {
+    yoga,
+    database,
+    services,
+    async start() {
+      const base = await http.listen(options.port ?? Number(env.PORT ?? 4000), options.host ?? env.HOST ?? '127.0.0.1');
+      started = true;
+      return { url: base, graphqlUrl: `${base}${yoga.graphqlEndpoint}` };
+    },
+    async stop() {
+      if (started) await http.close();
+      started = false;
+      await database.close();
+    },
+  };
+}

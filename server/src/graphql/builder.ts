@@ -1,0 +1,64 @@
+// The one typed Pothos builder. It defines no types itself: those live in schema/.
+import SchemaBuilder from '@pothos/core';
+import PrismaPlugin from '@pothos/plugin-prisma';
+import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import ZodPlugin from '@pothos/plugin-zod';
+import type PrismaTypes from '../generated/pothos-types.js';
+import { getDatamodel } from '../generated/pothos-types.js';
+import type { Role } from '../generated/prisma/enums.js';
+import type { Context } from './context.js';
+import { hasRole } from '../services/auth/roles.js';
+import { forbidden, unauthenticated, invalidInput } from './errors.js';
+
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  PrismaTypes: PrismaTypes;
+  DefaultFieldNullability: false;
+  DefaultInputFieldRequiredness: false;
+  AuthScopes: { authenticated: boolean; role: Role };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+  };
+}>({
+  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, ZodPlugin],
+  defaultFieldNullability: false,
+  prisma: {
+    client: (ctx) => ctx.prisma,
+    dmmf: getDatamodel(),
+    exposeDescriptions: true,
+    filterConnectionTotalCount: true,
+  },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+  },
+  scopeAuth: {
+    authScopes: (ctx) => ({
+      authenticated: ctx.identity !== null,
+      role: (required: Role) => ctx.identity !== null && hasRole(ctx.identity.user.role, required),
+    }),
+    unauthorizedError: (_parent, ctx, info, result) => {
+      if (!ctx.identity) return unauthenticated();
+      return forbidden(`${result.message}: your role ${ctx.identity.user.role} may not use ${info.parentType.name}.${info.fieldName}`);
+    },
+  },
+  zod: {
+    validationError: (error) => invalidInput(error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '), {
+      fields: error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+    }),
+  },
+});
+
+builder.scalarType('DateTime', {
+  serialize: (value) => value.toISOString(),
+  parseValue: (value) => {
+    const date = new Date(String(value));
+    if (Number.isNaN(date.getTime())) throw invalidInput('DateTime must be an ISO-8601 string');
+    return date;
+  },
+});
+
+builder.queryType({});
+builder.mutationType({});
+builder.subscriptionType({});

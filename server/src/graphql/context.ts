@@ -1,0 +1,19 @@
+// What every resolver receives: the database, the authenticated identity (if any) and a
+// way to set cookies on the HTTP response (login/logout).
+import type { Db } from '../infra/db/client.js';
+import type { Identity } from '../services/auth/identity.js';
+import type { Services } from '../services/index.js';
+
+export interface CookieJar {
+  set(name: string, value: string, options: { maxAgeSeconds: number }): void;
+  clear(name: string): void;
+}
+
+export interface Context {
+  prisma: Db;
+  identity: Identity | null;
+  services: Services;
+  cookies: CookieJar;
+  /** Client address, for audit and rate limits. */
+  clientAddress: string;
+}

@@ -1,0 +1,47 @@
+// Errors clients may see. Everything else is masked by graphql-yoga ("Unexpected error.")
+// and logged; these carry a stable `extensions.code` and a message meant for people.
+import { createGraphQLError } from 'graphql-yoga';
+import type { GraphQLError } from 'graphql';
+import { DomainError } from '../domain/errors.js';
+
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'RATE_LIMITED'
+  | 'INTERNAL_SERVER_ERROR';
+
+export function clientError(code: string, message: string, details?: Record<string, unknown>): GraphQLError {
+  return createGraphQLError(message, { extensions: { code, ...(details ? { details } : {}) } });
+}
+
+export const unauthenticated = (message = 'Sign in or send an API token to do this') => clientError('UNAUTHENTICATED', message);
+export const forbidden = (message: string) => clientError('FORBIDDEN', message);
+export const invalidInput = (message: string, details?: Record<string, unknown>) => clientError('BAD_USER_INPUT', message, details);
+export const notFound = (what: string) => clientError('NOT_FOUND', `${what} not found`);
+
+interface PrismaKnownError {
+  code: string;
+  meta?: { target?: unknown; modelName?: string };
+}
+
+function isPrismaKnownError(error: unknown): error is PrismaKnownError {
+  return typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string' && /^P\d{4}$/.test((error as { code: string }).code);
+}
+
+/** Turns the errors our code raises on purpose into client errors; returns null for the rest. */
+export function toClientError(error: unknown): GraphQLError | null {
+  if (error instanceof DomainError) return clientError(error.code, error.message, error.details);
+  if (isPrismaKnownError(error)) {
+    if (error.code === 'P2002') {
+      const target = error.meta?.target;
+      const fields = Array.isArray(target) ? target.join(', ') : typeof target === 'string' ? target : 'a unique field';
+      return clientError('CONFLICT', `Another record already uses this ${fields}`, { fields });
+    }
+    if (error.code === 'P2025') return clientError('NOT_FOUND', 'The record does not exist (it may have been deleted)');
+    if (error.code === 'P2003') return clientError('CONFLICT', 'The record is still referenced by another one');
+  }
+  return null;
+}

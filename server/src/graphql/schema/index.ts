@@ -1,0 +1,10 @@
+// Imports every type file (each registers itself on the builder) and builds the schema.
+import { builder } from '../builder.js';
+import './enums.js';
+import './system.js';
+import './user.js';
+import './api-token.js';
+import './wan.js';
+import './events.js';
+
+export const schema = builder.toSchema({ sortSchema: true });

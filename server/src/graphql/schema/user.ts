@@ -1,0 +1,163 @@
+import { z } from 'zod';
+import { builder } from '../builder.js';
+import { RoleEnum } from './enums.js';
+import { MIN_PASSWORD_LENGTH } from '../../services/auth/passwords.js';
+import { SESSION_COOKIE, SESSION_TTL_SECONDS } from '../../services/auth/identity.js';
+
+export const User = builder.prismaObject('User', {
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    email: t.exposeString('email'),
+    name: t.exposeString('name'),
+    role: t.expose('role', { type: RoleEnum }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+const Viewer = builder.objectRef<{ userId: string | null; role: 'ADMIN' | 'OPERATOR' | 'VIEWER' | null }>('Viewer').implement({
+  description: 'The caller, signed in or not, and what it may do.',
+  fields: (t) => ({
+    user: t.prismaField({
+      type: 'User',
+      nullable: true,
+      resolve: (query, viewer, _args, ctx) => (viewer.userId ? ctx.prisma.user.findUnique({ ...query, where: { id: viewer.userId } }) : null),
+    }),
+    role: t.field({ type: RoleEnum, nullable: true, resolve: (viewer) => viewer.role }),
+    canOperate: t.boolean({ resolve: (viewer) => viewer.role === 'ADMIN' || viewer.role === 'OPERATOR' }),
+    canAdmin: t.boolean({ resolve: (viewer) => viewer.role === 'ADMIN' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  viewer: t.field({
+    type: Viewer,
+    resolve: (_root, _args, ctx) => ({ userId: ctx.identity?.user.id ?? null, role: ctx.identity?.user.role ?? null }),
+  }),
+  me: t.prismaField({
+    type: 'User',
+    nullable: true,
+    resolve: (query, _root, _args, ctx) => (ctx.identity ? ctx.prisma.user.findUnique({ ...query, where: { id: ctx.identity.user.id } }) : null),
+  }),
+  users: t.prismaConnection({
+    type: 'User',
+    cursor: 'id',
+    authScopes: { role: 'ADMIN' },
+    resolve: (query, _root, _args, ctx) => ctx.prisma.user.findMany({ ...query, orderBy: { email: 'asc' } }),
+  }),
+}));
+
+const email = z.string().trim().toLowerCase().email('must be an e-mail address').max(254);
+const password = z.string().min(MIN_PASSWORD_LENGTH, `must have at least ${MIN_PASSWORD_LENGTH} characters`).max(1024);
+const displayName = z.string().trim().min(1, 'must not be empty').max(100).regex(/^[^\p{Cc}]*$/u, 'must not contain control characters');
+
+const RegisterInput = builder.inputType('RegisterInput', {
+  fields: (t) => ({
+    email: t.string({ required: true, validate: { schema: email } }),
+    name: t.string({ required: true, validate: { schema: displayName } }),
+    password: t.string({ required: true, validate: { schema: password } }),
+    inviteToken: t.string({ description: 'Needed for everyone but the first user.', validate: { schema: z.string().max(200) } }),
+  }),
+});
+
+const LoginInput = builder.inputType('LoginInput', {
+  fields: (t) => ({
+    email: t.string({ required: true, validate: { schema: z.string().max(254) } }),
+    password: t.string({ required: true, validate: { schema: z.string().max(1024) } }),
+  }),
+});
+
+const CreateUserInput = builder.inputType('CreateUserInput', {
+  fields: (t) => ({
+    email: t.string({ required: true, validate: { schema: email } }),
+    name: t.string({ required: true, validate: { schema: displayName } }),
+    password: t.string({ required: true, validate: { schema: password } }),
+    role: t.field({ type: RoleEnum, required: true }),
+  }),
+});
+
+const CreateInviteInput = builder.inputType('CreateInviteInput', {
+  fields: (t) => ({
+    email: t.string({ required: true, validate: { schema: email } }),
+    role: t.field({ type: RoleEnum, required: true }),
+  }),
+});
+
+const AuthPayload = builder.objectRef<{ userId: string }>('AuthPayload').implement({
+  fields: (t) => ({
+    user: t.prismaField({ type: 'User', resolve: (query, payload, _args, ctx) => ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id: payload.userId } }) }),
+  }),
+});
+
+interface InviteShape {
+  inviteId: string;
+  email: string;
+  role: 'ADMIN' | 'OPERATOR' | 'VIEWER';
+  token: string;
+  expiresAt: Date;
+}
+
+const InvitePayload = builder.objectRef<InviteShape>('InvitePayload').implement({
+  fields: (t) => ({
+    inviteId: t.exposeID('inviteId'),
+    email: t.exposeString('email'),
+    role: t.expose('role', { type: RoleEnum }),
+    token: t.exposeString('token', { description: 'Shown once: give it to the invited person, who passes it to `register`.' }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  register: t.field({
+    type: AuthPayload,
+    description: 'Creates an account. The first user becomes admin; later ones need an invitation. Signs the new user in.',
+    args: { input: t.arg({ type: RegisterInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const user = await ctx.services.accounts.register(input);
+      const { token } = await ctx.services.accounts.login(input.email, input.password, ctx.clientAddress);
+      ctx.cookies.set(SESSION_COOKIE, token, { maxAgeSeconds: SESSION_TTL_SECONDS });
+      return { userId: user.id };
+    },
+  }),
+  login: t.field({
+    type: AuthPayload,
+    args: { input: t.arg({ type: LoginInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const { user, token } = await ctx.services.accounts.login(input.email, input.password, ctx.clientAddress);
+      ctx.cookies.set(SESSION_COOKIE, token, { maxAgeSeconds: SESSION_TTL_SECONDS });
+      return { userId: user.id };
+    },
+  }),
+  logout: t.boolean({
+    resolve: async (_root, _args, ctx) => {
+      ctx.cookies.clear(SESSION_COOKIE);
+      return ctx.services.accounts.logout(ctx.identity);
+    },
+  }),
+  createUser: t.prismaField({
+    type: 'User',
+    authScopes: { role: 'ADMIN' },
+    args: { input: t.arg({ type: CreateUserInput, required: true }) },
+    resolve: async (query, _root, { input }, ctx) => {
+      const user = await ctx.services.accounts.createUser(ctx.identity!, input);
+      return ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id: user.id } });
+    },
+  }),
+  createInvite: t.field({
+    type: InvitePayload,
+    authScopes: { role: 'ADMIN' },
+    args: { input: t.arg({ type: CreateInviteInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const { invite, token } = await ctx.services.accounts.createInvite(ctx.identity!, input);
+      return { inviteId: invite.id, email: invite.email, role: invite.role, token, expiresAt: invite.expiresAt };
+    },
+  }),
+  changeUserRole: t.prismaField({
+    type: 'User',
+    authScopes: { role: 'ADMIN' },
+    args: { userId: t.arg.id({ required: true }), role: t.arg({ type: RoleEnum, required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      await ctx.services.accounts.changeRole(ctx.identity!, String(args.userId), args.role);
+      return ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id: String(args.userId) } });
+    },
+  }),
+}));

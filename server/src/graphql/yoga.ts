@@ -1,0 +1,96 @@
+// graphql-yoga over the Pothos schema: masked errors with a `code`, identity from the
+// session cookie or Bearer token, and cookies set by login/logout.
+import type http from 'node:http';
+import { createYoga, maskError as defaultMaskError, type YogaInitialContext } from 'graphql-yoga';
+import { GraphQLError } from 'graphql';
+import { schema } from './schema/index.js';
+import type { Context, CookieJar } from './context.js';
+import { toClientError } from './errors.js';
+import type { Db } from '../infra/db/client.js';
+import type { Logger } from '../infra/logger.js';
+import type { Services } from '../services/index.js';
+import { credentialsFrom, resolveIdentity } from '../services/auth/identity.js';
+
+export interface YogaOptions {
+  prisma: Db;
+  services: Services;
+  log: Logger;
+  /** Mark cookies Secure ("auto": only when the request came over HTTPS). */
+  secureCookies: boolean | 'auto';
+}
+
+interface ServerContext {
+  req?: http.IncomingMessage;
+  res?: http.ServerResponse;
+  connectionParams?: Readonly<Record<string, unknown>>;
+}
+
+function isHttps(request: Request): boolean {
+  return request.url.startsWith('https:') || request.headers.get('x-forwarded-proto') === 'https';
+}
+
+function cookieJar(request: Request | null, secureCookies: boolean | 'auto'): CookieJar & { pending: string[] } {
+  const pending: string[] = [];
+  const secure = secureCookies === 'auto' ? (request ? isHttps(request) : false) : secureCookies;
+  const attributes = `Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
+  return {
+    pending,
+    set: (name, value, { maxAgeSeconds }) => pending.push(`${name}=${encodeURIComponent(value)}; Max-Age=${maxAgeSeconds}; ${attributes}`),
+    clear: (name) => pending.push(`${name}=; Max-Age=0; ${attributes}`),
+  };
+}
+
+function headerOf(request: Request | undefined, req: http.IncomingMessage | undefined, name: string): string | null {
+  if (request) return request.headers.get(name);
+  const value = req?.headers[name];
+  return Array.isArray(value) ? value.join('; ') : (value ?? null);
+}
+
+export function createYogaServer({ prisma, services, log, secureCookies }: YogaOptions) {
+  const jars = new WeakMap<Request, ReturnType<typeof cookieJar>>();
+  return createYoga<ServerContext, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    logging: { debug: (...a) => log.debug(a), info: (...a) => log.info(a), warn: (...a) => log.warn(a), error: (...a) => log.error(a) },
+    maskedErrors: {
+      maskError(error, message, isDev) {
+        const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+        const known = toClientError(original);
+        if (known) return known;
+        if (original instanceof GraphQLError && original.extensions?.code) return original;
+        if (error instanceof GraphQLError && !error.originalError) return error; // parse/validation errors
+        log.error({ err: original }, 'unexpected error in a resolver');
+        const masked = defaultMaskError(error, message, isDev);
+        return new GraphQLError(masked.message, { ...masked, extensions: { ...(masked as GraphQLError).extensions, code: 'INTERNAL_SERVER_ERROR' } });
+      },
+    },
+    context: async (initial: YogaInitialContext & ServerContext): Promise<Context> => {
+      // Over HTTP yoga gives a Fetch `request`; over graphql-ws we pass the upgrade `req` and connection params.
+      const request = initial.request as Request | undefined;
+      const connectionAuth = initial.connectionParams?.authorization ?? initial.connectionParams?.Authorization;
+      const credentials = credentialsFrom(
+        typeof connectionAuth === 'string' ? connectionAuth : headerOf(request, initial.req, 'authorization'),
+        headerOf(request, initial.req, 'cookie'),
+      );
+      const jar = cookieJar(request ?? null, secureCookies);
+      if (request) jars.set(request, jar);
+      return {
+        prisma,
+        services,
+        identity: await resolveIdentity(prisma, credentials),
+        cookies: jar,
+        clientAddress: initial.req?.socket.remoteAddress ?? headerOf(request, undefined, 'x-forwarded-for') ?? 'unknown',
+      };
+    },
+    plugins: [
+      {
+        onResponse({ request, response }) {
+          for (const cookie of jars.get(request)?.pending ?? []) response.headers.append('set-cookie', cookie);
+        },
+      },
+    ],
+  });
+}
+
+export type MeshplaneYoga = ReturnType<typeof createYogaServer>;

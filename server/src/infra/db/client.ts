@@ -1,0 +1,47 @@
+// Opens Meshplane's database: SQLite in the data directory by default, PostgreSQL when
+// DATABASE_URL says so; migrates it first when its schema is behind.
+import fs from 'node:fs';
+import path from 'node:path';
+import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
+import { PrismaClient } from '../../generated/prisma/client.js';
+import { isPostgresUrl, sqliteFilePath } from './url.js';
+import { isSchemaCurrent, migrateDeploy } from './migrate.js';
+
+export type Db = PrismaClient;
+
+export interface Database {
+  prisma: Db;
+  url: string;
+  kind: 'sqlite' | 'postgres';
+  close(): Promise<void>;
+}
+
+async function openSqlite(url: string): Promise<Db> {
+  fs.mkdirSync(path.dirname(sqliteFilePath(url)), { recursive: true });
+  // A busy timeout lets concurrent writers (allocation retries) wait instead of failing at once.
+  const prisma = new PrismaClient({ adapter: new PrismaBetterSQLite3({ url, timeout: 10_000 }) });
+  await prisma.$queryRawUnsafe('PRAGMA journal_mode = WAL');
+  await prisma.$executeRawUnsafe('PRAGMA foreign_keys = ON');
+  return prisma;
+}
+
+async function openPostgres(url: string): Promise<Db> {
+  // The PostgreSQL client is generated from prisma/postgres/schema.prisma, the same models
+  // as the SQLite one, so its API is the SQLite client's.
+  const [{ PrismaClient: PgClient }, { createPgAdapter }] = await Promise.all([
+    import('../../generated/prisma-pg/client.js'),
+    import('./pg-adapter.js'),
+  ]);
+  return new PgClient({ adapter: createPgAdapter(url) }) as unknown as Db;
+}
+
+export async function openDatabase(url: string): Promise<Database> {
+  const kind = isPostgresUrl(url) ? 'postgres' : 'sqlite';
+  let prisma = kind === 'postgres' ? await openPostgres(url) : await openSqlite(url);
+  if (!(await isSchemaCurrent(prisma, url))) {
+    await prisma.$disconnect();
+    await migrateDeploy(url);
+    prisma = kind === 'postgres' ? await openPostgres(url) : await openSqlite(url);
+  }
+  return { prisma, url, kind, close: () => prisma.$disconnect() };
+}

@@ -1,0 +1,90 @@
+// One HTTP server on one port: GraphQL (HTTP and graphql-ws on the same path) and the web UI.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { YogaServerInstance } from 'graphql-yoga';
+import type { Logger } from '../logger.js';
+
+export type NodeMiddleware = (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
+
+/** Refuses a WebSocket connection (graphql-ws closes it with 4403 Forbidden) when it returns false. */
+export type WsAuthorize = (request: http.IncomingMessage, connectionParams: Readonly<Record<string, unknown>> | undefined) => Promise<boolean>;
+
+export interface HttpServerOptions {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  yoga: YogaServerInstance<any, any>;
+  authorizeWs: WsAuthorize;
+  web: NodeMiddleware | null;
+  log: Logger;
+}
+
+export function createHttpServer({ yoga, authorizeWs, web, log }: HttpServerOptions) {
+  const graphqlPath = yoga.graphqlEndpoint;
+  const server = http.createServer((req, res) => {
+    const pathname = (req.url ?? '/').split('?')[0];
+    if (pathname === graphqlPath || !web) {
+      void yoga.handleNodeRequestAndResponse(req, res);
+      return;
+    }
+    web(req, res, () => {
+      res.statusCode = 404;
+      res.end('Not found');
+    });
+  });
+
+  const wss = new WebSocketServer({ server, path: graphqlPath });
+  const wsServer = useServer(
+    {
+      onConnect: (ctx) => authorizeWs(ctx.extra.request, ctx.connectionParams),
+      // onSubscribe below puts yoga's enveloped execute/subscribe on rootValue.
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      execute: (args: any) => args.rootValue.execute(args),
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      subscribe: (args: any) => args.rootValue.subscribe(args),
+      onSubscribe: async (ctx, _id, params) => {
+        // Run each operation through yoga's envelop so its plugins (masking, limits) apply to WebSockets too.
+        const { schema: envelopSchema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          connectionParams: ctx.connectionParams,
+          params,
+        });
+        const args = {
+          schema: envelopSchema,
+          operationName: params.operationName,
+          document: parse(params.query),
+          variableValues: params.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+        const errors = validate(args.schema, args.document);
+        if (errors.length) return errors;
+        return args;
+      },
+    },
+    wss,
+  );
+
+  return {
+    server,
+    async listen(port: number, host: string): Promise<string> {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve());
+      });
+      const address = server.address() as AddressInfo;
+      const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      return `http://${shownHost}:${address.port}`;
+    },
+    async close(): Promise<void> {
+      await wsServer.dispose();
+      for (const client of wss.clients) client.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      log.debug('http server closed');
+    },
+  };
+}

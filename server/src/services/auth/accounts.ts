@@ -1,0 +1,129 @@
+// Accounts: first-run registration (the first user becomes admin), invitations and
+// admin-created users, sign-in with sessions, and API tokens.
+import type { Db } from '../../infra/db/client.js';
+import type { Role } from '../../generated/prisma/enums.js';
+import { clientError, forbidden, invalidInput, unauthenticated } from '../../graphql/errors.js';
+import { recordAudit } from '../audit.js';
+import { hashPassword, verifyAgainstDecoy, verifyPassword } from './passwords.js';
+import { API_TOKEN_PREFIX, SESSION_TTL_SECONDS, type Identity } from './identity.js';
+import { hashToken, newToken } from './secrets.js';
+
+const INVITE_TTL_MS = 7 * 24 * 3600 * 1000;
+
+export interface NewAccount {
+  email: string;
+  name: string;
+  password: string;
+  inviteToken?: string | null;
+}
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export class Accounts {
+  constructor(private readonly prisma: Db) {}
+
+  async needsFirstUser(): Promise<boolean> {
+    return (await this.prisma.user.count()) === 0;
+  }
+
+  /** Open registration creates the first user only (as admin); later users need an invite. */
+  async register(input: NewAccount) {
+    const email = normalizeEmail(input.email);
+    const passwordHash = await hashPassword(input.password);
+    return this.prisma.$transaction(async (tx) => {
+      const isFirst = (await tx.user.count()) === 0;
+      let role: Role = 'ADMIN';
+      if (!isFirst) {
+        if (!input.inviteToken) throw forbidden('Registration is closed: ask an admin for an invitation');
+        const invite = await tx.invite.findUnique({ where: { tokenHash: hashToken(input.inviteToken) } });
+        if (!invite || invite.usedAt || invite.expiresAt <= new Date() || normalizeEmail(invite.email) !== email) {
+          throw forbidden('The invitation is invalid, used, expired or for another e-mail address');
+        }
+        await tx.invite.update({ where: { id: invite.id }, data: { usedAt: new Date() } });
+        role = invite.role;
+      }
+      const user = await tx.user.create({ data: { email, name: input.name.trim(), passwordHash, role } });
+      await recordAudit(tx, null, { action: 'user.register', targetType: 'User', targetId: user.id, details: { email, role } });
+      return user;
+    });
+  }
+
+  async createUser(actor: Identity, input: { email: string; name: string; password: string; role: Role }) {
+    const email = normalizeEmail(input.email);
+    const passwordHash = await hashPassword(input.password);
+    return this.prisma.$transaction(async (tx) => {
+      const user = await tx.user.create({ data: { email, name: input.name.trim(), passwordHash, role: input.role } });
+      await recordAudit(tx, actor, { action: 'user.create', targetType: 'User', targetId: user.id, details: { email, role: input.role } });
+      return user;
+    });
+  }
+
+  async createInvite(actor: Identity, input: { email: string; role: Role }) {
+    const token = newToken('mpi_');
+    const invite = await this.prisma.$transaction(async (tx) => {
+      const created = await tx.invite.create({
+        data: { email: normalizeEmail(input.email), role: input.role, tokenHash: hashToken(token), createdById: actor.user.id, expiresAt: new Date(Date.now() + INVITE_TTL_MS) },
+      });
+      await recordAudit(tx, actor, { action: 'invite.create', targetType: 'Invite', targetId: created.id, details: { email: created.email, role: created.role } });
+      return created;
+    });
+    return { invite, token };
+  }
+
+  /** Checks the password and opens a session; returns the raw session token for the cookie. */
+  async login(email: string, password: string, clientAddress: string) {
+    const user = await this.prisma.user.findUnique({ where: { email: normalizeEmail(email) } });
+    const ok = user && !user.disabledAt ? await verifyPassword(user.passwordHash, password) : await verifyAgainstDecoy(password);
+    if (!user || !ok) {
+      await recordAudit(this.prisma, null, { action: 'auth.login', outcome: 'denied', details: { email: normalizeEmail(email), clientAddress } });
+      throw unauthenticated('Wrong e-mail address or password');
+    }
+    const token = newToken('mps_');
+    await this.prisma.$transaction(async (tx) => {
+      const session = await tx.session.create({
+        data: { userId: user.id, tokenHash: hashToken(token), expiresAt: new Date(Date.now() + SESSION_TTL_SECONDS * 1000) },
+      });
+      await recordAudit(tx, { user, via: 'session', sessionId: session.id }, { action: 'auth.login', targetType: 'User', targetId: user.id, details: { clientAddress } });
+    });
+    return { user, token };
+  }
+
+  async logout(identity: Identity | null): Promise<boolean> {
+    if (!identity?.sessionId) return false;
+    await this.prisma.session.update({ where: { id: identity.sessionId }, data: { revokedAt: new Date() } });
+    await recordAudit(this.prisma, identity, { action: 'auth.logout', targetType: 'Session', targetId: identity.sessionId });
+    return true;
+  }
+
+  async createApiToken(actor: Identity, input: { name: string; expiresInDays?: number | null }) {
+    const token = newToken(API_TOKEN_PREFIX);
+    const expiresAt = input.expiresInDays ? new Date(Date.now() + input.expiresInDays * 86_400_000) : null;
+    const apiToken = await this.prisma.$transaction(async (tx) => {
+      const created = await tx.apiToken.create({
+        data: { name: input.name.trim(), prefix: token.slice(0, API_TOKEN_PREFIX.length + 6), tokenHash: hashToken(token), userId: actor.user.id, expiresAt },
+      });
+      await recordAudit(tx, actor, { action: 'apiToken.create', targetType: 'ApiToken', targetId: created.id, details: { name: created.name } });
+      return created;
+    });
+    return { apiToken, token };
+  }
+
+  async revokeApiToken(actor: Identity, id: string) {
+    const token = await this.prisma.apiToken.findUnique({ where: { id } });
+    if (!token || (token.userId !== actor.user.id && actor.user.role !== 'ADMIN')) throw clientError('NOT_FOUND', 'API token not found');
+    const revoked = await this.prisma.apiToken.update({ where: { id }, data: { revokedAt: token.revokedAt ?? new Date() } });
+    await recordAudit(this.prisma, actor, { action: 'apiToken.revoke', targetType: 'ApiToken', targetId: id });
+    return revoked;
+  }
+
+  async changeRole(actor: Identity, userId: string, role: Role) {
+    if (userId === actor.user.id && role !== 'ADMIN') throw invalidInput('You cannot lower your own role; ask another admin');
+    return this.prisma.$transaction(async (tx) => {
+      const user = await tx.user.update({ where: { id: userId }, data: { role } });
+      await recordAudit(tx, actor, { action: 'user.changeRole', targetType: 'User', targetId: userId, details: { role } });
+      return user;
+    });
+  }
+}

@@ -1,0 +1,8 @@
+// Roles are ordered: an admin may do what an operator may, an operator what a viewer may.
+import type { Role } from '../../generated/prisma/enums.js';
+
+const rank: Record<Role, number> = { VIEWER: 1, OPERATOR: 2, ADMIN: 3 };
+
+export function hasRole(actual: Role, required: Role): boolean {
+  return rank[actual] >= rank[required];
+}

@@ -1,0 +1,69 @@
+// A minimal GraphQL client for tests: HTTP with a cookie jar or a Bearer token, and graphql-ws.
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+
+export interface GraphQLResult<T = Record<string, unknown>> {
+  data?: T | null;
+  errors?: Array<{ message: string; path?: string[]; extensions?: { code?: string; [key: string]: unknown } }>;
+}
+
+export class GraphQLTestClient {
+  private cookie: string | null = null;
+  constructor(
+    readonly url: string,
+    private token: string | null = null,
+  ) {}
+
+  withToken(token: string): GraphQLTestClient {
+    return new GraphQLTestClient(this.url, token);
+  }
+
+  get sessionCookie(): string | null {
+    return this.cookie;
+  }
+
+  async request<T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}): Promise<GraphQLResult<T>> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (this.cookie) headers.cookie = this.cookie;
+    const response = await fetch(this.url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+    for (const setCookie of response.headers.getSetCookie()) {
+      const [pair] = setCookie.split(';');
+      if (!pair) continue;
+      this.cookie = /=$/.test(pair) || /Max-Age=0/.test(setCookie) ? null : pair;
+    }
+    return (await response.json()) as GraphQLResult<T>;
+  }
+
+  /** Like request, but fails the test with the errors when there are any. */
+  async ok<T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+    const result = await this.request<T>(query, variables);
+    if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
+    return result.data as T;
+  }
+
+  /** Error codes of a request that is expected to fail. */
+  async errorCodes(query: string, variables: Record<string, unknown> = {}): Promise<string[]> {
+    const result = await this.request(query, variables);
+    return (result.errors ?? []).map((error) => String(error.extensions?.code));
+  }
+
+  ws(connectionParams?: Record<string, unknown>): Client {
+    return createClient({
+      url: this.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: connectionParams ?? (this.token ? { authorization: `Bearer ${this.token}` } : undefined),
+      retryAttempts: 0,
+      lazy: true,
+    });
+  }
+}
+
+/** Signs up the first user (admin) and returns a client holding its session cookie. */
+export async function registerAdmin(url: string, email = 'admin@example.net'): Promise<GraphQLTestClient> {
+  const client = new GraphQLTestClient(url);
+  await client.ok(`mutation ($input: RegisterInput!) { register(input: $input) { user { id } } }`, {
+    input: { email, name: 'Admin', password: 'correct horse battery staple' },
+  });
+  return client;
+}
