@@ -1,0 +1,958 @@
+/**
+ * Network lab: proves that rendered wg-quick configs actually carry packets.
+ *
+ * Layout of one lab (run id `R`, 6 chars [a-z0-9], unique per `Lab.create()`):
+ *
+ *   mp-R--underlay          a namespace holding bridge `br0`: the "internet" (100.64.0.0/24,
+ *                           which only ever exists inside these namespaces)
+ *   mp-R-<site>             the site's router: `ul0` on the underlay (100.64.0.<k+1>), `lan0` on
+ *                           its LAN, IPv4 forwarding on; wg-quick runs here
+ *   mp-R-<site>-lan         one host on the site's LAN (`eth0` = lanHostIp, default route via the
+ *                           router's LAN address), so a ping that answers from lanHostIp has really
+ *                           been forwarded by the router onto its LAN
+ *   mp-R-<site>-nat         only for `behindNat` sites: a masquerading box between the site and
+ *                           the underlay (CGNAT). The site then has no reachable address.
+ *
+ * Tunnels are real wireguard-go interfaces (the kernel here has no WireGuard module) brought up by
+ * `ip netns exec NS wg-quick up DIR/<ifname>.conf`. wg-quick names the interface after the file, so a
+ * rendered conf is used verbatim and only its file name is chosen by the lab.
+ *
+ * Why unique interface names (`mpR<n>`) rather than a private /var/run/wireguard per wg-quick call
+ * (`unshare -m`): userspace WireGuard's UAPI socket `/var/run/wireguard/<ifname>.sock` lives in the
+ * filesystem, which every network namespace shares. A private mount namespace would also have to be
+ * entered by every later `wg show`, `wg-quick down` and by cleanup (nsenter against the daemon's
+ * PID), and it dies with its last process, which makes teardown after a crash guesswork. Names that
+ * embed the run id cannot collide across namespaces, concurrent runs or other tools using `wg0`, and
+ * every plain `wg`/`wg-quick` command keeps working. Consequence: `wg show all` inside one namespace
+ * lists the userspace interfaces of *all* namespaces, so `wgShow()` filters to the site's own.
+ *
+ * wireguard-go: wg-quick falls back to it by itself when `ip link add … type wireguard` fails
+ * (verified here). Left alone, wireguard-go daemonises and is re-parented to PID 1, which on some
+ * machines (this one) never reaps it. So the lab points WG_QUICK_USERSPACE_IMPLEMENTATION at a tiny
+ * script that asks the lab (via a marker file) to start `wireguard-go -f <ifname>` as a child of this
+ * Node process and waits for its UAPI socket: the lab then knows every daemon's PID, reaps it, and
+ * keeps its log (`DIR/<ifname>.log`) for failure messages. On a kernel with WireGuard the script is
+ * never called and everything still works.
+ *
+ * iptables: Debian's `iptables` is iptables-nft; it works inside the namespaces, including the xt
+ * NETMAP/DNAT/MASQUERADE targets that PostUp rules use (verified here).
+ *
+ * Hygiene: every command runs with a timeout and argument arrays (never a shell string); processes
+ * are killed by PID, namespaces deleted by name (all names start with `mp-R-`), temp files live in
+ * `$TMPDIR/meshplane-lab-R` (0700, confs 0600). `destroy()` is idempotent; a process 'exit' hook
+ * destroys labs that a crashed test left behind, and `Lab.create()` sweeps the leftovers of runs
+ * whose owning process is gone (identified by run id + the owner PID recorded in the temp dir).
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+// ---------------------------------------------------------------------------------------------
+// Bounded command execution
+// ---------------------------------------------------------------------------------------------
+
+export interface RunResult {
+  argv: readonly string[];
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+export interface RunOptions {
+  /** Hard limit; the process is SIGKILLed when it expires. Default 15 s. */
+  timeoutMs?: number;
+  /** Written to stdin, which is then closed. */
+  input?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Throw LabCommandError unless the exit code is 0. Default true. */
+  check?: boolean;
+}
+
+export class LabCommandError extends Error {
+  constructor(readonly result: RunResult, extra = '') {
+    const why = result.timedOut
+      ? 'timed out'
+      : result.signal
+        ? `killed by ${result.signal}`
+        : `exit code ${String(result.code)}`;
+    super(
+      `command failed (${why}): ${result.argv.join(' ')}\n` +
+        (result.stderr.trim() ? `stderr:\n${result.stderr.trim()}\n` : '') +
+        (result.stdout.trim() ? `stdout:\n${result.stdout.trim()}\n` : '') +
+        extra,
+    );
+    this.name = 'LabCommandError';
+  }
+}
+
+const MAX_OUTPUT = 1 << 20;
+
+/** Run `file args…` without a shell, bounded by a timeout. */
+export function run(file: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  const timeoutMs = opts.timeoutMs ?? 15_000;
+  const argv = [file, ...args];
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    let settled = false;
+    const child = spawn(file, args, { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => {
+      if (stdout.length < MAX_OUTPUT) stdout += d;
+    });
+    child.stderr.on('data', (d: string) => {
+      if (stderr.length < MAX_OUTPUT) stderr += d;
+    });
+    const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      // A grandchild that inherited our pipes (a daemon started by a PostUp line) must not keep
+      // us waiting: stop listening once the direct child is gone.
+      child.stdout.destroy();
+      child.stderr.destroy();
+      const result: RunResult = { argv, code, signal, stdout, stderr, timedOut };
+      if ((opts.check ?? true) && code !== 0) reject(new LabCommandError(result));
+      else resolve(result);
+    };
+    child.on('error', (err) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reject(new Error(`cannot run ${argv.join(' ')}: ${err.message}`));
+    });
+    // 'exit' fires when the process ends; 'close' waits for its stdio. Prefer 'close' but do not
+    // wait more than 300 ms after 'exit' for it.
+    child.on('exit', (code, signal) => {
+      setTimeout(() => finish(code, signal), 300).unref();
+    });
+    child.on('close', (code, signal) => finish(code, signal));
+    child.stdin.on('error', () => {
+      /* the child may exit before reading stdin */
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** `wg genkey` / `wg pubkey`, keys passed on stdin (never on a command line). */
+export async function wgKeyPair(): Promise<{ privateKey: string; publicKey: string }> {
+  const privateKey = (await run('wg', ['genkey'], { timeoutMs: 5_000 })).stdout.trim();
+  const publicKey = (await run('wg', ['pubkey'], { input: `${privateKey}\n`, timeoutMs: 5_000 })).stdout.trim();
+  return { privateKey, publicKey };
+}
+
+export async function wgPresharedKey(): Promise<string> {
+  return (await run('wg', ['genpsk'], { timeoutMs: 5_000 })).stdout.trim();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small IPv4 helpers
+// ---------------------------------------------------------------------------------------------
+
+function ipToInt(ip: string): number {
+  if (!net.isIPv4(ip)) throw new Error(`not an IPv4 address: ${ip}`);
+  return ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+}
+
+function intToIp(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+function parseCidr(cidr: string): { network: number; prefix: number } {
+  const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d{1,2})$/.exec(cidr);
+  if (!m || Number(m[2]) > 32) throw new Error(`not an IPv4 CIDR: ${cidr}`);
+  const prefix = Number(m[2]);
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  return { network: (ipToInt(m[1]!) & mask) >>> 0, prefix };
+}
+
+function cidrContains(cidr: string, ip: string): boolean {
+  const { network, prefix } = parseCidr(cidr);
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  return ((ipToInt(ip) & mask) >>> 0) === network;
+}
+
+// ---------------------------------------------------------------------------------------------
+// wg show dump
+// ---------------------------------------------------------------------------------------------
+
+export interface WgPeerDump {
+  publicKey: string;
+  presharedKey: boolean;
+  endpoint: string | null;
+  allowedIps: string[];
+  /** Unix seconds; 0 = never. */
+  latestHandshake: number;
+  rxBytes: number;
+  txBytes: number;
+  persistentKeepalive: number | null;
+}
+
+export interface WgInterfaceDump {
+  name: string;
+  publicKey: string;
+  listenPort: number;
+  fwmark: string | null;
+  peers: WgPeerDump[];
+}
+
+/** Parse `wg show all dump` (tab separated; interface lines have 5 fields, peer lines 9). */
+export function parseWgDump(text: string): WgInterfaceDump[] {
+  const byName = new Map<string, WgInterfaceDump>();
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const f = line.split('\t');
+    if (f.length === 5) {
+      byName.set(f[0]!, {
+        name: f[0]!,
+        publicKey: f[2]!,
+        listenPort: Number(f[3]),
+        fwmark: f[4] === 'off' ? null : f[4]!,
+        peers: [],
+      });
+    } else if (f.length === 9) {
+      const iface = byName.get(f[0]!);
+      if (!iface) throw new Error(`wg dump: peer line before its interface: ${line}`);
+      iface.peers.push({
+        publicKey: f[1]!,
+        presharedKey: f[2] !== '(none)',
+        endpoint: f[3] === '(none)' ? null : f[3]!,
+        allowedIps: f[4] === '(none)' ? [] : f[4]!.split(','),
+        latestHandshake: Number(f[5]),
+        rxBytes: Number(f[6]),
+        txBytes: Number(f[7]),
+        persistentKeepalive: f[8] === 'off' ? null : Number(f[8]),
+      });
+    } else {
+      throw new Error(`wg dump: unexpected line: ${line}`);
+    }
+  }
+  return [...byName.values()];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The lab
+// ---------------------------------------------------------------------------------------------
+
+export interface SiteOptions {
+  /** The site's LAN, e.g. 192.168.1.0/24. Omit for a roaming client without a LAN. */
+  lanCidr?: string;
+  /** The LAN host's address (in its own namespace behind the router). */
+  lanHostIp?: string;
+  /** The router's own address on the LAN (default: first host address that is not lanHostIp). */
+  lanRouterIp?: string;
+  /** Put the site behind a masquerading NAT box (CGNAT): it gets no reachable address. */
+  behindNat?: boolean;
+}
+
+export type Where = 'router' | 'lan';
+
+interface Site {
+  name: string;
+  index: number;
+  ns: string;
+  lanNs: string | null;
+  natNs: string | null;
+  underlayIp: string;
+  publicIp: string;
+  lanCidr: string | null;
+  lanHostIp: string | null;
+  lanRouterIp: string | null;
+  interfaces: string[];
+}
+
+interface Iface {
+  name: string;
+  site: string;
+  confPath: string;
+  logPath: string;
+  daemon: ChildProcess | null;
+  up: boolean;
+}
+
+export interface LabProcess {
+  pid: number;
+  /** Everything the process printed so far (stdout + stderr). */
+  output(): string;
+  waitForOutput(re: RegExp, timeoutMs?: number): Promise<void>;
+  kill(): Promise<void>;
+}
+
+export interface PingOptions {
+  /** Echo replies required (default 1). */
+  count?: number;
+  /** Deadline for the whole ping (default 5 s). */
+  timeoutSec?: number;
+  /** Ping from the site's LAN host instead of its router. */
+  from?: Where;
+  /** Source address (ping -I). */
+  source?: string;
+}
+
+const UNDERLAY_CIDR = '100.64.0.0/24';
+const SITE_NAME = /^[a-z][a-z0-9]{0,15}$/;
+const NS_RUN = /^mp-([a-z0-9]{6})-/;
+const WG_RUN_DIR = '/var/run/wireguard';
+const STATE_PREFIX = 'meshplane-lab-';
+
+const live = new Set<Lab>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const lab of live) lab.destroySync();
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A zombie has exited; only its parent's wait() is missing.
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+function syncQuiet(file: string, args: string[]): string {
+  try {
+    return execFileSync(file, args, { timeout: 5_000, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return '';
+  }
+}
+
+function listNamespacesSync(): string[] {
+  return syncQuiet('ip', ['netns', 'list'])
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[0] ?? '')
+    .filter(Boolean);
+}
+
+function namespacePidsSync(ns: string): number[] {
+  return syncQuiet('ip', ['netns', 'pids', ns])
+    .split('\n')
+    .map((l) => Number(l.trim()))
+    .filter((n) => Number.isInteger(n) && n > 1 && n !== process.pid);
+}
+
+/** Live (non-zombie) processes whose command line names this run's interfaces or namespaces. */
+function runProcessesSync(runId: string): number[] {
+  const marks = [`mp${runId}`, `mp-${runId}-`];
+  const out: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (pid === process.pid) continue;
+    let cmdline: string;
+    try {
+      cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    const args = cmdline.split('\0');
+    if (args.some((a) => marks.some((m) => a === m || a.startsWith(m))) && pidAlive(pid)) out.push(pid);
+  }
+  return out;
+}
+
+function killSync(pids: number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+}
+
+/** Synchronous teardown of everything named after `runId` (used by the exit hook and the sweeper). */
+function teardownRunSync(runId: string, stateDir: string): void {
+  const prefix = `mp-${runId}-`;
+  for (const ns of listNamespacesSync().filter((n) => n.startsWith(prefix))) {
+    killSync(namespacePidsSync(ns));
+    syncQuiet('ip', ['netns', 'del', ns]);
+  }
+  // wireguard-go keeps its tun (and thus the namespace) alive after `ip netns del`.
+  killSync(runProcessesSync(runId));
+  removeRunSockets(runId);
+  fs.rmSync(stateDir, { recursive: true, force: true });
+}
+
+function removeRunSockets(runId: string): void {
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(WG_RUN_DIR);
+  } catch {
+    return;
+  }
+  const re = new RegExp(`^mp${runId}\\d+\\.(sock|name)$`);
+  for (const n of names) if (re.test(n)) fs.rmSync(path.join(WG_RUN_DIR, n), { force: true });
+}
+
+/** Remove what runs whose owning process no longer exists left behind. */
+function sweepStaleRuns(): void {
+  const runs = new Set<string>();
+  for (const ns of listNamespacesSync()) {
+    const m = NS_RUN.exec(ns);
+    if (m) runs.add(m[1]!);
+  }
+  for (const entry of fs.readdirSync(os.tmpdir())) {
+    if (entry.startsWith(STATE_PREFIX)) runs.add(entry.slice(STATE_PREFIX.length));
+  }
+  for (const runId of runs) {
+    if (!/^[a-z0-9]{6}$/.test(runId)) continue;
+    const stateDir = path.join(os.tmpdir(), `${STATE_PREFIX}${runId}`);
+    let owner = NaN;
+    try {
+      owner = Number(fs.readFileSync(path.join(stateDir, 'owner'), 'utf8').trim());
+    } catch {
+      // No state dir: cannot prove the namespaces are ours and dead; leave them.
+      continue;
+    }
+    if (Number.isInteger(owner) && owner > 0 && pidAlive(owner)) continue;
+    teardownRunSync(runId, stateDir);
+  }
+}
+
+const USERSPACE_SCRIPT = `#!/bin/sh
+# Called by wg-quick as "$WG_QUICK_USERSPACE_IMPLEMENTATION <ifname>" when the kernel has no
+# WireGuard. Ask the Meshplane lab (a Node process) to start wireguard-go as its own child, then
+# wait until the daemon's UAPI socket exists, as wireguard-go's own daemon mode would.
+set -eu
+case "$1" in *[!a-z0-9]*|'') echo "bad interface name" >&2; exit 1;; esac
+: > "$MESHPLANE_LAB_DIR/$1.want"
+i=0
+while [ ! -S "${WG_RUN_DIR}/$1.sock" ]; do
+  i=$((i + 1))
+  if [ "$i" -gt 200 ]; then echo "wireguard-go for $1 did not start" >&2; exit 1; fi
+  sleep 0.05
+done
+`;
+
+export class Lab {
+  readonly runId: string;
+  readonly dir: string;
+  readonly underlayNs: string;
+  private readonly sites = new Map<string, Site>();
+  private readonly ifaces = new Map<string, Iface>();
+  private readonly children = new Set<ChildProcess>();
+  private ifaceCounter = 0;
+  private destroying: Promise<void> | null = null;
+  private destroyed = false;
+
+  private constructor(runId: string, dir: string) {
+    this.runId = runId;
+    this.dir = dir;
+    this.underlayNs = `mp-${runId}--underlay`;
+  }
+
+  static async create(): Promise<Lab> {
+    sweepStaleRuns();
+    let runId = '';
+    let dir = '';
+    for (;;) {
+      runId = [...randomBytes(6)].map((b) => 'abcdefghijklmnopqrstuvwxyz0123456789'[b % 36]).join('');
+      dir = path.join(os.tmpdir(), `${STATE_PREFIX}${runId}`);
+      try {
+        fs.mkdirSync(dir, { mode: 0o700 });
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+    }
+    fs.writeFileSync(path.join(dir, 'owner'), `${process.pid}\n`);
+    fs.writeFileSync(path.join(dir, 'wg-userspace.sh'), USERSPACE_SCRIPT, { mode: 0o700 });
+    const lab = new Lab(runId, dir);
+    live.add(lab);
+    installExitHook();
+    try {
+      await lab.addNs(lab.underlayNs);
+      await lab.ip(['-n', lab.underlayNs, 'link', 'add', 'br0', 'type', 'bridge']);
+      await lab.ip(['-n', lab.underlayNs, 'link', 'set', 'br0', 'up']);
+    } catch (e) {
+      await lab.destroy();
+      throw e;
+    }
+    return lab;
+  }
+
+  // -- topology ---------------------------------------------------------------------------------
+
+  async addSite(name: string, opts: SiteOptions = {}): Promise<void> {
+    this.assertLive();
+    if (!SITE_NAME.test(name)) throw new Error(`site name must match ${SITE_NAME}: ${name}`);
+    if (this.sites.has(name)) throw new Error(`site ${name} exists`);
+    if ((opts.lanCidr == null) !== (opts.lanHostIp == null)) {
+      throw new Error('lanCidr and lanHostIp go together');
+    }
+    const index = this.sites.size + 1;
+    if (index > 200) throw new Error('at most 200 sites');
+    const { network } = parseCidr(UNDERLAY_CIDR);
+    const ns = `mp-${this.runId}-${name}`;
+    const site: Site = {
+      name,
+      index,
+      ns,
+      lanNs: null,
+      natNs: null,
+      underlayIp: intToIp(network + index + 1),
+      publicIp: intToIp(network + index + 1),
+      lanCidr: opts.lanCidr ?? null,
+      lanHostIp: opts.lanHostIp ?? null,
+      lanRouterIp: null,
+      interfaces: [],
+    };
+    this.sites.set(name, site);
+
+    await this.addNs(ns);
+    await this.setForwarding(ns);
+
+    if (opts.behindNat) {
+      // site ul0 (100.100.k.2) -> nat in0 (100.100.k.1) | nat ul0 (underlay) -> br0
+      const natNs = `mp-${this.runId}-${name}-nat`;
+      site.natNs = natNs;
+      site.underlayIp = `100.100.${index}.2`;
+      await this.addNs(natNs);
+      await this.setForwarding(natNs);
+      await this.plugIntoUnderlay(natNs, index, site.publicIp);
+      await this.ip(['-n', ns, 'link', 'add', 'ul0', 'type', 'veth', 'peer', 'name', 'in0', 'netns', natNs]);
+      await this.ip(['-n', natNs, 'addr', 'add', `100.100.${index}.1/24`, 'dev', 'in0']);
+      await this.ip(['-n', natNs, 'link', 'set', 'in0', 'up']);
+      await this.ip(['-n', ns, 'addr', 'add', `${site.underlayIp}/24`, 'dev', 'ul0']);
+      await this.ip(['-n', ns, 'link', 'set', 'ul0', 'up']);
+      await this.ip(['-n', ns, 'route', 'add', 'default', 'via', `100.100.${index}.1`]);
+      await this.nsExec(natNs, ['iptables', '-t', 'nat', '-A', 'POSTROUTING', '-o', 'ul0', '-j', 'MASQUERADE']);
+    } else {
+      await this.plugIntoUnderlay(ns, index, site.underlayIp);
+    }
+
+    if (opts.lanCidr && opts.lanHostIp) {
+      const { network: lanNet, prefix } = parseCidr(opts.lanCidr);
+      if (prefix > 30) throw new Error(`LAN ${opts.lanCidr} too small`);
+      if (!cidrContains(opts.lanCidr, opts.lanHostIp)) throw new Error(`${opts.lanHostIp} not in ${opts.lanCidr}`);
+      let routerIp = opts.lanRouterIp ?? intToIp(lanNet + 1);
+      if (!opts.lanRouterIp && routerIp === opts.lanHostIp) routerIp = intToIp(lanNet + 2);
+      site.lanRouterIp = routerIp;
+      const lanNs = `mp-${this.runId}-${name}-lan`;
+      site.lanNs = lanNs;
+      await this.addNs(lanNs);
+      await this.ip(['-n', ns, 'link', 'add', 'lan0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', lanNs]);
+      await this.ip(['-n', ns, 'addr', 'add', `${routerIp}/${prefix}`, 'dev', 'lan0']);
+      await this.ip(['-n', ns, 'link', 'set', 'lan0', 'up']);
+      await this.ip(['-n', lanNs, 'addr', 'add', `${opts.lanHostIp}/${prefix}`, 'dev', 'eth0']);
+      await this.ip(['-n', lanNs, 'link', 'set', 'eth0', 'up']);
+      await this.ip(['-n', lanNs, 'route', 'add', 'default', 'via', routerIp]);
+    }
+  }
+
+  /** The site router's own underlay address (the endpoint host other peers dial). */
+  underlayIp(site: string): string {
+    return this.site(site).underlayIp;
+  }
+
+  /** The address the site's packets appear from on the underlay (its NAT box's, if behind NAT). */
+  publicIp(site: string): string {
+    return this.site(site).publicIp;
+  }
+
+  lanRouterIp(site: string): string {
+    const s = this.site(site);
+    if (!s.lanRouterIp) throw new Error(`site ${site} has no LAN`);
+    return s.lanRouterIp;
+  }
+
+  namespaceOf(site: string, where: Where = 'router'): string {
+    const s = this.site(site);
+    if (where === 'router') return s.ns;
+    if (!s.lanNs) throw new Error(`site ${site} has no LAN host`);
+    return s.lanNs;
+  }
+
+  /** All namespaces of this run that currently exist (from `ip netns list`). */
+  async namespaces(): Promise<string[]> {
+    const out = (await run('ip', ['netns', 'list'], { timeoutMs: 5_000 })).stdout;
+    return out
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/)[0] ?? '')
+      .filter((n) => n.startsWith(`mp-${this.runId}-`));
+  }
+
+  // -- WireGuard --------------------------------------------------------------------------------
+
+  /**
+   * Write `confText` as `<unique ifname>.conf` (0600) and `wg-quick up` it inside the site's router
+   * namespace. Returns the interface name.
+   */
+  async up(site: string, confText: string): Promise<string> {
+    this.assertLive();
+    const s = this.site(site);
+    const name = `mp${this.runId}${this.ifaceCounter++}`;
+    const confPath = path.join(this.dir, `${name}.conf`);
+    const logPath = path.join(this.dir, `${name}.log`);
+    fs.writeFileSync(confPath, confText, { mode: 0o600 });
+    fs.chmodSync(confPath, 0o600);
+    const iface: Iface = { name, site, confPath, logPath, daemon: null, up: false };
+    this.ifaces.set(name, iface);
+    s.interfaces.push(name);
+
+    const want = path.join(this.dir, `${name}.want`);
+    const upPromise = run('ip', ['netns', 'exec', s.ns, 'wg-quick', 'up', confPath], {
+      timeoutMs: 30_000,
+      check: false,
+      env: {
+        ...process.env,
+        WG_QUICK_USERSPACE_IMPLEMENTATION: path.join(this.dir, 'wg-userspace.sh'),
+        MESHPLANE_LAB_DIR: this.dir,
+      },
+    });
+    let done = false;
+    void upPromise.finally(() => {
+      done = true;
+    });
+    while (!done) {
+      if (!iface.daemon && fs.existsSync(want)) {
+        iface.daemon = this.startDaemon(s.ns, name, logPath);
+      }
+      await sleep(20);
+    }
+    const res = await upPromise;
+    if (res.code !== 0) {
+      throw new LabCommandError(res, `conf (${confPath}):\n${redactConf(confText)}\n${this.daemonLog(iface)}`);
+    }
+    iface.up = true;
+    return name;
+  }
+
+  /** `wg-quick down` one interface (and reap its wireguard-go). */
+  async down(ifname: string): Promise<void> {
+    const iface = this.ifaces.get(ifname);
+    if (!iface) throw new Error(`unknown interface ${ifname}`);
+    if (iface.up) {
+      iface.up = false;
+      const ns = this.site(iface.site).ns;
+      await run('ip', ['netns', 'exec', ns, 'wg-quick', 'down', iface.confPath], { timeoutMs: 15_000, check: false });
+    }
+    if (iface.daemon) await this.stopChild(iface.daemon, 3_000);
+  }
+
+  /** The site's WireGuard interfaces as `wg show all dump` reports them. */
+  async wgShow(site: string): Promise<WgInterfaceDump[]> {
+    const s = this.site(site);
+    const res = await run('ip', ['netns', 'exec', s.ns, 'wg', 'show', 'all', 'dump'], { timeoutMs: 10_000 });
+    // Userspace UAPI sockets are shared by all namespaces: keep this site's interfaces only.
+    return parseWgDump(res.stdout).filter((i) => s.interfaces.includes(i.name));
+  }
+
+  /** Poll until `ok(dump)` or the deadline; returns the last dump. */
+  async waitForWg(
+    site: string,
+    ok: (ifaces: WgInterfaceDump[]) => boolean,
+    timeoutMs = 10_000,
+  ): Promise<WgInterfaceDump[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const dump = await this.wgShow(site);
+      if (ok(dump) || Date.now() > deadline) return dump;
+      await sleep(200);
+    }
+  }
+
+  // -- probing ----------------------------------------------------------------------------------
+
+  /** True when `count` echo replies arrive within `timeoutSec`. Never throws for loss. */
+  async ping(fromSite: string, ip: string, opts: PingOptions = {}): Promise<boolean> {
+    if (!net.isIPv4(ip)) throw new Error(`not an IPv4 address: ${ip}`);
+    const count = opts.count ?? 1;
+    const timeoutSec = opts.timeoutSec ?? 5;
+    const args = ['-n', '-q', '-c', String(count), '-w', String(timeoutSec), '-i', '0.2'];
+    if (opts.source) {
+      if (!net.isIPv4(opts.source)) throw new Error(`not an IPv4 address: ${opts.source}`);
+      args.push('-I', opts.source);
+    }
+    args.push(ip);
+    const res = await this.exec(fromSite, ['ping', ...args], {
+      where: opts.from ?? 'router',
+      check: false,
+      timeoutMs: (timeoutSec + 5) * 1000,
+    });
+    return res.code === 0;
+  }
+
+  /** Run argv inside the site's router (or LAN host) namespace. */
+  exec(site: string, argv: readonly string[], opts: RunOptions & { where?: Where } = {}): Promise<RunResult> {
+    this.assertLive();
+    if (argv.length === 0) throw new Error('empty argv');
+    return run('ip', ['netns', 'exec', this.namespaceOf(site, opts.where), ...argv], opts);
+  }
+
+  /** Start a long-running process in a site namespace; killed (by PID) by destroy() at the latest. */
+  spawn(site: string, argv: readonly string[], opts: { where?: Where } = {}): LabProcess {
+    this.assertLive();
+    if (argv.length === 0) throw new Error('empty argv');
+    const child = spawn('ip', ['netns', 'exec', this.namespaceOf(site, opts.where), ...argv], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.children.add(child);
+    child.on('exit', () => this.children.delete(child));
+    let output = '';
+    const waiters = new Set<() => void>();
+    const onData = (d: Buffer): void => {
+      if (output.length < MAX_OUTPUT) output += d.toString('utf8');
+      for (const w of waiters) w();
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', () => {
+      for (const w of waiters) w();
+    });
+    return {
+      pid: child.pid ?? -1,
+      output: () => output,
+      waitForOutput: (re, timeoutMs = 10_000) =>
+        new Promise<void>((resolve, reject) => {
+          const check = (): void => {
+            if (re.test(output)) {
+              cleanup();
+              resolve();
+            } else if (child.exitCode !== null || child.signalCode !== null) {
+              cleanup();
+              reject(new Error(`${argv.join(' ')} exited before printing ${re}: ${output}`));
+            }
+          };
+          const timer = setTimeout(() => {
+            cleanup();
+            reject(new Error(`${argv.join(' ')} did not print ${re} within ${timeoutMs} ms: ${output}`));
+          }, timeoutMs);
+          const cleanup = (): void => {
+            clearTimeout(timer);
+            waiters.delete(check);
+          };
+          waiters.add(check);
+          check();
+        }),
+      kill: () => this.stopChild(child, 3_000),
+    };
+  }
+
+  /**
+   * A TCP server in the site namespace (LAN host by default) that sends `banner` to every client.
+   * Uses this very Node binary, addresses passed as argv (no string interpolation into code).
+   */
+  async tcpBanner(site: string, host: string, port: number, banner: string, where: Where = 'lan'): Promise<LabProcess> {
+    const code =
+      "const [h,p,b]=process.argv.slice(1);" +
+      "require('net').createServer(s=>{s.on('error',()=>{});s.end(b+'\\n')})" +
+      ".listen(Number(p),h,()=>console.log('listening'))";
+    const proc = this.spawn(site, [process.execPath, '-e', code, host, String(port), banner], { where });
+    await proc.waitForOutput(/listening/);
+    return proc;
+  }
+
+  /** Connect from a site namespace to host:port and return what the server sent (or throw). */
+  async tcpRead(
+    site: string,
+    host: string,
+    port: number,
+    opts: { where?: Where; timeoutMs?: number; localAddress?: string } = {},
+  ): Promise<string> {
+    const timeoutMs = opts.timeoutMs ?? 5_000;
+    const code =
+      "const [h,p,t,l]=process.argv.slice(1);let d='';" +
+      "const o={host:h,port:Number(p)};if(l)o.localAddress=l;" +
+      "const s=require('net').connect(o);s.setEncoding('utf8');" +
+      "s.on('data',c=>d+=c);s.on('end',()=>{process.stdout.write(d);process.exit(0)});" +
+      "s.on('error',e=>{console.error(e.message);process.exit(1)});" +
+      "setTimeout(()=>{console.error('timeout');process.exit(2)},Number(t)).unref()";
+    const res = await this.exec(
+      site,
+      [process.execPath, '-e', code, host, String(port), String(timeoutMs), opts.localAddress ?? ''],
+      { where: opts.where ?? 'lan', timeoutMs: timeoutMs + 5_000 },
+    );
+    return res.stdout;
+  }
+
+  // -- teardown ---------------------------------------------------------------------------------
+
+  /** Tear everything down. Safe to call more than once. */
+  destroy(): Promise<void> {
+    if (!this.destroying) this.destroying = this.doDestroy();
+    return this.destroying;
+  }
+
+  private async doDestroy(): Promise<void> {
+    // 1. wg-quick down (runs PreDown/PostDown, deletes the link, wireguard-go then exits).
+    for (const iface of this.ifaces.values()) {
+      if (!iface.up) continue;
+      iface.up = false;
+      const s = this.sites.get(iface.site);
+      if (s) await run('ip', ['netns', 'exec', s.ns, 'wg-quick', 'down', iface.confPath], { timeoutMs: 15_000, check: false }).catch(() => undefined);
+    }
+    // 2. Our children (wireguard-go daemons, spawned servers), by PID.
+    const daemons = [...this.ifaces.values()].map((i) => i.daemon).filter((c): c is ChildProcess => c !== null);
+    await Promise.all([...daemons, ...this.children].map((c) => this.stopChild(c, 3_000)));
+    // 3. Anything else still running inside our namespaces, by PID; then the namespaces, by name.
+    const nsList = await this.namespaces().catch(() => [] as string[]);
+    for (const ns of nsList) {
+      const pids = (await run('ip', ['netns', 'pids', ns], { timeoutMs: 5_000, check: false })).stdout
+        .split('\n')
+        .map((l) => Number(l.trim()))
+        .filter((n) => Number.isInteger(n) && n > 1 && n !== process.pid);
+      await this.killPids(pids);
+      await run('ip', ['netns', 'del', ns], { timeoutMs: 10_000, check: false });
+    }
+    // 4. Stragglers that outlived their namespace name (e.g. a wireguard-go not started by us).
+    await this.killPids(runProcessesSync(this.runId));
+    removeRunSockets(this.runId);
+    fs.rmSync(this.dir, { recursive: true, force: true });
+    this.destroyed = true;
+    live.delete(this);
+  }
+
+  /** Synchronous best-effort teardown for the process 'exit' hook. */
+  destroySync(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    const daemons = [...this.ifaces.values()].map((i) => i.daemon).filter((c): c is ChildProcess => c !== null);
+    for (const c of [...daemons, ...this.children]) {
+      if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    }
+    teardownRunSync(this.runId, this.dir);
+    live.delete(this);
+  }
+
+  // -- internals --------------------------------------------------------------------------------
+
+  private site(name: string): Site {
+    const s = this.sites.get(name);
+    if (!s) throw new Error(`unknown site ${name}`);
+    return s;
+  }
+
+  private assertLive(): void {
+    if (this.destroying || this.destroyed) throw new Error('lab destroyed');
+  }
+
+  private ip(args: string[]): Promise<RunResult> {
+    return run('ip', args, { timeoutMs: 10_000 });
+  }
+
+  private nsExec(ns: string, argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+    return run('ip', ['netns', 'exec', ns, ...argv], { timeoutMs: 10_000, ...opts });
+  }
+
+  private async addNs(ns: string): Promise<void> {
+    await this.ip(['netns', 'add', ns]);
+    await this.ip(['-n', ns, 'link', 'set', 'lo', 'up']);
+  }
+
+  private async setForwarding(ns: string): Promise<void> {
+    // /proc/sys/net is per network namespace: write it from inside (no sysctl binary needed).
+    await this.nsExec(ns, ['tee', '/proc/sys/net/ipv4/ip_forward'], { input: '1\n' });
+  }
+
+  private async plugIntoUnderlay(ns: string, index: number, ip: string): Promise<void> {
+    const port = `p${index}`;
+    await this.ip(['-n', ns, 'link', 'add', 'ul0', 'type', 'veth', 'peer', 'name', port, 'netns', this.underlayNs]);
+    await this.ip(['-n', this.underlayNs, 'link', 'set', port, 'master', 'br0']);
+    await this.ip(['-n', this.underlayNs, 'link', 'set', port, 'up']);
+    await this.ip(['-n', ns, 'addr', 'add', `${ip}/${parseCidr(UNDERLAY_CIDR).prefix}`, 'dev', 'ul0']);
+    await this.ip(['-n', ns, 'link', 'set', 'ul0', 'up']);
+  }
+
+  private startDaemon(ns: string, ifname: string, logPath: string): ChildProcess {
+    const fd = fs.openSync(logPath, 'a', 0o600);
+    try {
+      const child = spawn('ip', ['netns', 'exec', ns, 'wireguard-go', '-f', ifname], {
+        stdio: ['ignore', fd, fd],
+        env: { ...process.env, LOG_LEVEL: 'verbose' },
+      });
+      child.on('error', () => undefined);
+      return child;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  private daemonLog(iface: Iface): string {
+    try {
+      const log = fs.readFileSync(iface.logPath, 'utf8');
+      return `wireguard-go log:\n${log.split('\n').slice(-30).join('\n')}`;
+    } catch {
+      return '';
+    }
+  }
+
+  private async stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGTERM');
+    const t = await Promise.race([exited.then(() => 'exited'), sleep(graceMs).then(() => 'timeout')]);
+    if (t === 'timeout') {
+      child.kill('SIGKILL');
+      await Promise.race([exited, sleep(2_000)]);
+    }
+  }
+
+  private async killPids(pids: number[]): Promise<void> {
+    if (pids.length === 0) return;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+    }
+    const deadline = Date.now() + 2_000;
+    while (Date.now() < deadline && pids.some(pidAlive)) await sleep(50);
+    killSync(pids.filter(pidAlive));
+  }
+}
+
+/**
+ * Leftovers of a (destroyed) run: its namespaces, live processes (inside them or naming the run),
+ * UAPI sockets and temp dir.
+ */
+export function leftovers(runId: string): { namespaces: string[]; pids: number[]; sockets: string[]; tempDir: boolean } {
+  let sockets: string[] = [];
+  try {
+    sockets = fs.readdirSync(WG_RUN_DIR).filter((n) => n.startsWith(`mp${runId}`));
+  } catch {
+    /* no dir */
+  }
+  const namespaces = listNamespacesSync().filter((n) => n.startsWith(`mp-${runId}-`));
+  const pids = new Set(runProcessesSync(runId));
+  for (const ns of namespaces) for (const pid of namespacePidsSync(ns)) if (pidAlive(pid)) pids.add(pid);
+  return {
+    namespaces,
+    pids: [...pids].sort((a, b) => a - b),
+    sockets,
+    tempDir: fs.existsSync(path.join(os.tmpdir(), `${STATE_PREFIX}${runId}`)),
+  };
+}
+
+function redactConf(text: string): string {
+  return text.replace(/^(\s*(PrivateKey|PresharedKey)\s*=\s*).*$/gim, '$1<redacted>');
+}

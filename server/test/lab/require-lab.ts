@@ -1,0 +1,83 @@
+/**
+ * Can the network lab run here? It needs root, `ip netns`, /dev/net/tun, wg, wg-quick, wireguard-go
+ * (or a kernel WireGuard), ping and iptables.
+ *
+ * `describeLab(name, fn)`: a `describe` that runs when the lab can; otherwise, outside CI, skips the
+ * suite and prints "lab tests skipped: <reason>"; in CI (`CI=true`) it registers a failing test
+ * carrying the reason, so a CI image without the packages cannot pass silently.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'vitest';
+
+const TOOLS = ['ip', 'wg', 'wg-quick', 'ping', 'iptables', 'tee'] as const;
+const APT = 'apt-get install -y --no-install-recommends wireguard-tools wireguard-go iproute2 iputils-ping iptables';
+
+function onPath(cmd: string): boolean {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    if (!dir) continue;
+    try {
+      fs.accessSync(path.join(dir, cmd), fs.constants.X_OK);
+      return true;
+    } catch {
+      /* next */
+    }
+  }
+  return false;
+}
+
+let cached: string | null | undefined;
+
+/** null when the lab can run, else why not. */
+export function labUnavailableReason(): string | null {
+  if (cached !== undefined) return cached;
+  cached = probe();
+  return cached;
+}
+
+function probe(): string | null {
+  if (process.platform !== 'linux') return `needs Linux (this is ${process.platform})`;
+  if (process.getuid?.() !== 0) return 'needs root (network namespaces, tun devices)';
+  const missing = TOOLS.filter((t) => !onPath(t));
+  if (missing.length) return `missing ${missing.join(', ')} (${APT})`;
+  const kernelWg = fs.existsSync('/sys/module/wireguard');
+  if (!kernelWg && !onPath('wireguard-go')) {
+    return `no WireGuard kernel module and no wireguard-go (${APT})`;
+  }
+  try {
+    fs.accessSync('/dev/net/tun', fs.constants.R_OK | fs.constants.W_OK);
+  } catch {
+    if (!kernelWg) return '/dev/net/tun is missing or not accessible (wireguard-go needs it)';
+  }
+  try {
+    execFileSync('ip', ['netns', 'list'], { timeout: 5_000, stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    return `\`ip netns list\` failed: ${(e as Error).message.split('\n')[0]}`;
+  }
+  return null;
+}
+
+/** Throws with the reason when the lab cannot run (for use inside a test). */
+export function requireLab(): void {
+  const reason = labUnavailableReason();
+  if (reason) throw new Error(`network lab unavailable: ${reason}`);
+}
+
+export function describeLab(name: string, fn: () => void): void {
+  const reason = labUnavailableReason();
+  if (!reason) {
+    describe(name, fn);
+    return;
+  }
+  if (process.env.CI === 'true') {
+    describe(name, () => {
+      it('has the network lab prerequisites', () => {
+        throw new Error(`network lab required in CI but unavailable: ${reason}`);
+      });
+    });
+    return;
+  }
+  console.warn(`lab tests skipped: ${reason}`);
+  describe.skip(name, fn);
+}

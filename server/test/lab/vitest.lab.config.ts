@@ -1,0 +1,16 @@
+// Private config for the network lab only:
+//   pnpm exec vitest run test/lab --config test/lab/vitest.lab.config.ts
+// Lab files run one at a time (namespaces, tun devices and wireguard-go daemons are machine-wide
+// resources and heavy), with generous timeouts.
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    root: new URL('../..', import.meta.url).pathname,
+    include: ['test/lab/**/*.test.ts'],
+    fileParallelism: false,
+    pool: 'forks',
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+  },
+});
