@@ -629,9 +629,10 @@ export class Lab {
       },
     });
     let done = false;
-    void upPromise.finally(() => {
+    const markDone = (): void => {
       done = true;
-    });
+    };
+    upPromise.then(markDone, markDone);
     while (!done) {
       if (!iface.daemon && fs.existsSync(want)) {
         iface.daemon = this.startDaemon(s.ns, name, logPath);
@@ -899,7 +900,8 @@ export class Lab {
   private daemonLog(iface: Iface): string {
     try {
       const log = fs.readFileSync(iface.logPath, 'utf8');
-      return `wireguard-go log:\n${log.split('\n').slice(-30).join('\n')}`;
+      const lines = log.split('\n').filter((l) => !l.includes('Routine:'));
+      return `wireguard-go log (${iface.logPath}):\n${lines.slice(-25).join('\n')}`;
     } catch {
       return '';
     }
