@@ -1,0 +1,142 @@
+// Turns an OverlaySpec into exactly what each peer's configuration must contain.
+import { rawClaimsForPeer, resolveClaims, type CarveCache } from './allowed-ips.js';
+import type {
+  CompiledFirewallRule, CompiledNetmap, CompiledOverlay, CompiledPeer, CompiledRemote, CompiledRoute, CompiledService,
+} from './compiled.js';
+import { DomainError } from './errors.js';
+import { contains, formatCidr } from './ipv4.js';
+import type { OverlaySpec } from './model.js';
+import { buildOverlayFacts, pairKey, type OverlayFacts, type PeerFacts } from './overlay-facts.js';
+import { validateOverlaySpec } from './spec-validation.js';
+import { planTunnels, type TunnelPlan } from './topology.js';
+
+/** Behind NAT a peer must keep its mapping open; elsewhere only an explicit setting applies. */
+function keepaliveOf(peer: PeerFacts, wanKeepalive: number): number | null {
+  const seconds = peer.spec.keepalive ?? (peer.hasEndpoint ? null : wanKeepalive);
+  return seconds === null || seconds === 0 ? null : seconds;
+}
+
+function compileServices(peer: PeerFacts): CompiledService[] {
+  return peer.spec.services
+    .map(({ serviceIp, servicePort, protocol, localIp, localPort }) => ({ serviceIp, servicePort, protocol, localIp, localPort }))
+    .sort((a, b) => compareText(a.serviceIp, b.serviceIp) || a.servicePort - b.servicePort || compareText(a.protocol, b.protocol));
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function compileNat(peer: PeerFacts): CompiledNetmap[] {
+  return peer.subnets
+    .filter((subnet) => subnet.spec.routed && subnet.translated !== null)
+    .map((subnet) => ({ kind: 'netmap' as const, translated: formatCidr(subnet.effective), real: formatCidr(subnet.real) }))
+    .sort((a, b) => compareText(a.translated, b.translated));
+}
+
+function compileFirewall(interfaceName: string, listenPort: number | null, forwarding: boolean): CompiledFirewallRule[] {
+  const rules: CompiledFirewallRule[] = [];
+  if (listenPort !== null) {
+    rules.push({ chain: 'input', action: 'accept', protocol: 'udp', dstPort: listenPort, comment: 'WireGuard handshakes and data' });
+  }
+  if (forwarding) {
+    rules.push({ chain: 'forward', action: 'accept', inInterface: interfaceName, comment: 'overlay traffic leaving the tunnel' });
+    rules.push({ chain: 'forward', action: 'accept', outInterface: interfaceName, comment: 'traffic entering the overlay' });
+  }
+  return rules;
+}
+
+function compilePeer(facts: OverlayFacts, plan: TunnelPlan, self: number, relayedBy: ReadonlySet<number>, cache: CarveCache): CompiledPeer {
+  const peer = facts.peers[self] as PeerFacts;
+  const { wan } = facts;
+  const claims = resolveClaims(rawClaimsForPeer(facts, plan, self, cache));
+  const keepalive = keepaliveOf(peer, wan.keepalive);
+
+  const remotes: CompiledRemote[] = [];
+  const routes: CompiledRoute[] = [];
+  for (const index of plan.neighbours[self] as readonly number[]) {
+    const remote = facts.peers[index] as PeerFacts;
+    const allowed = claims.get(index) ?? [];
+    remotes.push({
+      peerId: remote.spec.id,
+      name: remote.spec.name,
+      publicKey: remote.spec.publicKey,
+      presharedKey: facts.presharedKeys.get(pairKey(peer.spec.id, remote.spec.id)) ?? null,
+      endpoint: remote.endpoint,
+      allowedIps: allowed.map((claim) => claim.cidr),
+      persistentKeepalive: keepalive,
+    });
+    // The interface address already covers the tunnel range; everything else needs a route.
+    for (const claim of allowed) {
+      if (!contains(facts.tunnelRange, claim.range)) {
+        routes.push({ destination: claim.cidr, via: remote.spec.id, gatewayTunnelIp: remote.tunnelIpText });
+      }
+    }
+  }
+  routes.sort((a, b) => compareText(a.destination, b.destination));
+
+  const services = compileServices(peer);
+  const forwarding = peer.spec.role === 'HUB' || relayedBy.has(self)
+    || peer.subnets.some((subnet) => subnet.spec.routed) || services.length > 0;
+  const serviceAddresses = [...new Set(services.map((service) => `${service.serviceIp}/32`))];
+  const listenPort = peer.listenPort;
+  return {
+    peerId: peer.spec.id,
+    name: peer.spec.name,
+    role: peer.spec.role,
+    interface: {
+      name: wan.interfaceName,
+      addresses: [`${peer.tunnelIpText}/${facts.tunnelRange.prefix}`, ...serviceAddresses],
+      listenPort,
+      mtu: wan.mtu,
+      privateKey: peer.spec.privateKey,
+      publicKey: peer.spec.publicKey,
+    },
+    forwarding,
+    peers: remotes,
+    routes,
+    nat: compileNat(peer),
+    services,
+    firewall: compileFirewall(wan.interfaceName, listenPort, forwarding),
+  };
+}
+
+export interface CompiledOverlayWithPlan {
+  compiled: CompiledOverlay;
+  facts: OverlayFacts;
+  plan: TunnelPlan;
+}
+
+/** Compiles and also returns the parsed facts and tunnel plan, for callers that need both. */
+export function compileOverlayDetailed(spec: OverlaySpec): CompiledOverlayWithPlan {
+  validateOverlaySpec(spec);
+  const facts = buildOverlayFacts(spec);
+  const plan = planTunnels(facts);
+  const relayedBy = new Set(plan.relay.filter((relay): relay is number => relay !== null));
+  const cache: CarveCache = new Map();
+  const peers = facts.peers.map((peer) => compilePeer(facts, plan, peer.index, relayedBy, cache));
+  return { compiled: { wan: spec.wan, peers }, facts, plan };
+}
+
+/**
+ * Validates the spec (throwing DomainError on anything unsafe) and compiles it. Peers
+ * come out ordered by tunnel IP, remotes likewise, prefixes by address: the same spec
+ * always yields byte-identical renderings.
+ */
+export function compileOverlay(spec: OverlaySpec): CompiledOverlay {
+  return compileOverlayDetailed(spec).compiled;
+}
+
+// Renderers look peers up one at a time; an index per compiled overlay keeps rendering a
+// whole 5,000-peer WAN linear.
+const peerIndexes = new WeakMap<CompiledOverlay, Map<string, CompiledPeer>>();
+
+export function findCompiledPeer(compiled: CompiledOverlay, peerId: string): CompiledPeer {
+  let index = peerIndexes.get(compiled);
+  if (!index) {
+    index = new Map(compiled.peers.map((peer) => [peer.peerId, peer]));
+    peerIndexes.set(compiled, index);
+  }
+  const peer = index.get(peerId);
+  if (!peer) throw new DomainError('NOT_FOUND', `peer ${peerId} is not part of this overlay`, { peerId });
+  return peer;
+}

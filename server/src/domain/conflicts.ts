@@ -1,0 +1,261 @@
+// What is wrong or risky in an overlay (analyzeConflicts, for the UI) and the guards that
+// refuse a mutation outright (assert*, for services).
+import { findCollisions, rawClaimsForPeer, type CarveCache, type RemoteClaim } from './allowed-ips.js';
+import type { CompiledOverlay } from './compiled.js';
+import { DomainError } from './errors.js';
+import { compareRanges, formatCidr, overlaps, parseIpv4Cidr, tryParseIpv4OrCidr, type Ipv4Range } from './ipv4.js';
+import type { OverlaySpec, PeerSpec, WanSpec } from './model.js';
+import { buildOverlayFacts, type OverlayFacts, type PeerFacts } from './overlay-facts.js';
+import { validateOverlaySpec } from './spec-validation.js';
+import { planTunnels, type TunnelPlan } from './topology.js';
+import { validateIpv4Cidr } from './validation.js';
+
+export type ConflictSeverity = 'CRITICAL' | 'WARNING' | 'INFO';
+
+export interface Conflict {
+  severity: ConflictSeverity;
+  code: string;
+  message: string;
+  peerIds: string[];
+  subnetIds: string[];
+  cidrs: string[];
+}
+
+const SEVERITY_ORDER: Record<ConflictSeverity, number> = { CRITICAL: 0, WARNING: 1, INFO: 2 };
+
+function conflict(severity: ConflictSeverity, code: string, message: string, parts: Partial<Pick<Conflict, 'peerIds' | 'subnetIds' | 'cidrs'>> = {}): Conflict {
+  return { severity, code, message, peerIds: parts.peerIds ?? [], subnetIds: parts.subnetIds ?? [], cidrs: parts.cidrs ?? [] };
+}
+
+function label(peer: PeerFacts | PeerSpec): string {
+  const spec = 'spec' in peer ? peer.spec : peer;
+  return `"${spec.name}" (${spec.tunnelIp})`;
+}
+
+/** Pairs of overlapping ranges from a list sorted by start, in O(n log n + pairs). */
+function overlappingPairs<T>(items: readonly T[], rangeOf: (item: T) => Ipv4Range): Array<[T, T]> {
+  const pairs: Array<[T, T]> = [];
+  const open: T[] = [];
+  for (const item of items) {
+    const range = rangeOf(item);
+    for (let i = open.length - 1; i >= 0; i--) if (rangeOf(open[i] as T).end < range.start) open.splice(i, 1);
+    for (const other of open) pairs.push([other, item]);
+    open.push(item);
+  }
+  return pairs;
+}
+
+function rangeConflicts(facts: OverlayFacts): Conflict[] {
+  const found: Conflict[] = [];
+  const reserved = [
+    { range: facts.tunnelRange, what: 'tunnel range', code: 'SUBNET_IN_TUNNEL_RANGE' },
+    { range: facts.servicesRange, what: 'services range', code: 'SUBNET_IN_SERVICES_RANGE' },
+  ];
+  for (const peer of facts.peers) {
+    for (const subnet of peer.subnets) {
+      for (const { range, what, code } of reserved) {
+        for (const candidate of subnet.translated ? [subnet.real, subnet.translated] : [subnet.real]) {
+          if (!overlaps(candidate, range)) continue;
+          found.push(conflict('CRITICAL', code,
+            `${formatCidr(candidate)} of ${label(peer)} overlaps the WAN's ${what} ${formatCidr(range)}; addresses there would be unreachable or hijacked`,
+            { peerIds: [peer.spec.id], subnetIds: [subnet.spec.id], cidrs: [formatCidr(candidate), formatCidr(range)] }));
+        }
+      }
+    }
+  }
+  return found;
+}
+
+function lanOverlapConflicts(facts: OverlayFacts): Conflict[] {
+  const found: Conflict[] = [];
+  for (const [a, b] of overlappingPairs(facts.lanClaims, (claim) => claim.range)) {
+    if (a.owner === b.owner) continue;
+    const peerA = facts.peers[a.owner] as PeerFacts;
+    const peerB = facts.peers[b.owner] as PeerFacts;
+    found.push(conflict('WARNING', 'SUBNET_OVERLAP',
+      `${a.cidr} of ${label(peerA)} overlaps ${b.cidr} of ${label(peerB)}; translate one of them with auto-NAT, until then only ${label(peerA)}'s is routed`,
+      { peerIds: [peerA.spec.id, peerB.spec.id], subnetIds: [a.subnetId as string, b.subnetId as string], cidrs: [a.cidr, b.cidr] }));
+  }
+  // A NATed LAN no longer collides on the overlay, but its own hosts still cannot reach the
+  // other LAN: for them those addresses are local.
+  for (const peer of facts.peers) {
+    for (const subnet of peer.subnets) {
+      if (!subnet.translated) continue;
+      for (const lan of facts.lanClaims) {
+        if (lan.owner === peer.index || !overlaps(lan.range, subnet.real)) continue;
+        const other = facts.peers[lan.owner] as PeerFacts;
+        found.push(conflict('INFO', 'LAN_SHADOWED',
+          `${label(peer)} cannot reach ${lan.cidr} of ${label(other)}: it overlaps its own LAN ${formatCidr(subnet.real)}; translate that LAN as well to reach it`,
+          { peerIds: [peer.spec.id, other.spec.id], subnetIds: [subnet.spec.id, lan.subnetId as string], cidrs: [formatCidr(subnet.real), lan.cidr] }));
+      }
+    }
+  }
+  return found;
+}
+
+function peerConflicts(facts: OverlayFacts, plan: TunnelPlan): Conflict[] {
+  const found: Conflict[] = [];
+  const total = facts.peers.length;
+  for (const peer of facts.peers) {
+    const { spec } = peer;
+    if (spec.role === 'CLIENT' && spec.subnets.length > 0) {
+      found.push(conflict('WARNING', 'CLIENT_HOSTS_LAN',
+        `${label(peer)} is a CLIENT but hosts ${spec.subnets.map((s) => s.cidr).join(', ')}; roaming clients should not route LANs, make it a SITE`,
+        { peerIds: [spec.id], subnetIds: spec.subnets.map((s) => s.id), cidrs: spec.subnets.map((s) => s.cidr) }));
+    }
+    mismatchedEndpointPort(spec, facts.wan, (message) => found.push(conflict('CRITICAL', 'ENDPOINT_PORT_MISMATCH', message, { peerIds: [spec.id] })));
+
+    const direct = plan.neighbours[peer.index] as readonly number[];
+    if (peer.hasEndpoint || total < 2) continue;
+    if (direct.length === 0) {
+      found.push(conflict('WARNING', 'CGNAT_UNREACHABLE',
+        `${label(peer)} has no endpoint and no peer it connects to has one either: it cannot reach anyone; give it or a hub an endpoint`,
+        { peerIds: [spec.id] }));
+    } else if (plan.relay[peer.index] === null && direct.length < total - 1) {
+      const directSet = new Set(direct);
+      const missing = facts.peers.filter((other) => other.index !== peer.index && !directSet.has(other.index));
+      found.push(conflict('INFO', 'CGNAT_NO_DIRECT_PATH',
+        `${label(peer)} and ${missing.length} other peer(s) without endpoints cannot reach each other; add a hub with an endpoint to relay`,
+        { peerIds: [spec.id, ...missing.map((other) => other.spec.id)] }));
+    }
+  }
+  return found;
+}
+
+function serviceIpConflicts(facts: OverlayFacts): Conflict[] {
+  const owners = new Map<string, Set<string>>();
+  for (const peer of facts.peers) {
+    for (const service of peer.spec.services) {
+      const set = owners.get(service.serviceIp) ?? new Set<string>();
+      set.add(peer.spec.id);
+      owners.set(service.serviceIp, set);
+    }
+  }
+  return [...owners].filter(([, peers]) => peers.size > 1).map(([serviceIp, peers]) => conflict('CRITICAL', 'SERVICE_IP_SHARED',
+    `service IP ${serviceIp} is published by several peers (${[...peers].join(', ')}); each service IP must belong to one peer`,
+    { peerIds: [...peers].sort(), cidrs: [`${serviceIp}/32`] }));
+}
+
+function compareConflicts(a: Conflict, b: Conflict): number {
+  return SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]
+    || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0)
+    || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0);
+}
+
+/** Everything worth telling the operator about, most severe first. Never throws. */
+export function analyzeConflicts(spec: OverlaySpec): Conflict[] {
+  try {
+    validateOverlaySpec(spec);
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    return [conflict('CRITICAL', 'INVALID_SPEC', error.message)];
+  }
+  const facts = buildOverlayFacts(spec);
+  const plan = planTunnels(facts);
+  const found = [...rangeConflicts(facts), ...lanOverlapConflicts(facts), ...peerConflicts(facts, plan), ...serviceIpConflicts(facts)];
+  if (plan.topology !== facts.wan.topology) {
+    found.push(conflict('INFO', 'NO_HUB', `topology ${facts.wan.topology} has no HUB peer: every peer is connected to every other (mesh) until a hub is added`));
+  }
+  return found.sort(compareConflicts);
+}
+
+// ---------------------------------------------------------------------------------------
+// Guards for mutations
+
+/** Refuses a LAN that overlaps the tunnel or services range, or another LAN of the same peer. */
+export function assertSubnetAllowed(spec: OverlaySpec, peerId: string, cidr: string): void {
+  const range = parseIpv4Cidr(validateIpv4Cidr(cidr, 'cidr'));
+  for (const [what, reserved] of [['tunnel range', spec.wan.tunnelCidr], ['services range', spec.wan.servicesCidr]] as const) {
+    if (overlaps(range, parseIpv4Cidr(reserved))) {
+      throw new DomainError('SUBNET_CONFLICT', `${formatCidr(range)} overlaps the WAN's ${what} ${reserved}`, { cidrs: [formatCidr(range), reserved] });
+    }
+  }
+  const peer = spec.peers.find((candidate) => candidate.id === peerId);
+  if (!peer) throw new DomainError('NOT_FOUND', `peer ${peerId} is not part of this WAN`, { peerId });
+  for (const existing of peer.subnets) {
+    const other = tryParseIpv4OrCidr(existing.cidr);
+    if (other && overlaps(range, other)) {
+      throw new DomainError('SUBNET_CONFLICT', `${formatCidr(range)} overlaps ${existing.cidr}, which "${peer.name}" already hosts`, { cidrs: [formatCidr(range), existing.cidr], subnetIds: [existing.id] });
+    }
+  }
+}
+
+function isCompiled(input: CompiledOverlay | OverlaySpec): input is CompiledOverlay {
+  return !('presharedKeys' in input);
+}
+
+function overlapError(owner: string, collisions: ReadonlyArray<{ a: string; aCidr: string; b: string; bCidr: string }>): DomainError {
+  const listed = collisions.slice(0, 5).map((c) => `${c.aCidr} (peer ${c.a}) overlaps ${c.bCidr} (peer ${c.b})`).join('; ');
+  const more = collisions.length > 5 ? ` and ${collisions.length - 5} more` : '';
+  return new DomainError('ALLOWED_IPS_OVERLAP',
+    `AllowedIPs on the interface of peer ${owner} would overlap, and WireGuard would silently route one peer's traffic to another: ${listed}${more}`,
+    { peerId: owner, collisions: collisions.slice(0, 50) });
+}
+
+function assertCompiledHasNoOverlap(compiled: CompiledOverlay): void {
+  for (const peer of compiled.peers) {
+    const entries: Array<{ remote: string; cidr: string; range: Ipv4Range }> = [];
+    for (const remote of peer.peers) {
+      for (const cidr of remote.allowedIps) {
+        const range = tryParseIpv4OrCidr(cidr);
+        if (range) entries.push({ remote: remote.peerId, cidr, range });
+      }
+    }
+    entries.sort((x, y) => compareRanges(x.range, y.range));
+    const collisions = overlappingPairs(entries, (entry) => entry.range)
+      .filter(([x, y]) => x.remote !== y.remote)
+      .map(([x, y]) => ({ a: x.remote, aCidr: x.cidr, b: y.remote, bCidr: y.cidr }));
+    if (collisions.length > 0) throw overlapError(peer.peerId, collisions);
+  }
+}
+
+/**
+ * Compiled form: checks the final AllowedIPs of every interface (a last line of defence
+ * before anything is deployed). Spec form: checks what the spec asks for before the
+ * compiler's tie-breaking, so a mutation that would make two peers claim the same tunnel
+ * IP, service IP or WAN range is refused. Overlapping LANs of different peers are left to
+ * analyzeConflicts (a WARNING that auto-NAT resolves), not refused here.
+ */
+export function assertNoAllowedIpsOverlap(input: CompiledOverlay | OverlaySpec): void {
+  if (isCompiled(input)) return assertCompiledHasNoOverlap(input);
+  validateOverlaySpec(input);
+  const facts = buildOverlayFacts(input);
+  const plan = planTunnels(facts);
+  const cache: CarveCache = new Map();
+  const idOf = (entry: RemoteClaim): string => (facts.peers[entry.claim.owner === -1 ? entry.remote : entry.claim.owner] as PeerFacts).spec.id;
+  for (const peer of facts.peers) {
+    const collisions = findCollisions(rawClaimsForPeer(facts, plan, peer.index, cache))
+      .filter(({ a, b }) => !(a.claim.kind === 'LAN' && b.claim.kind === 'LAN'))
+      .map(({ a, b }) => ({ a: idOf(a), aCidr: a.claim.cidr, b: idOf(b), bCidr: b.claim.cidr }));
+    if (collisions.length > 0) throw overlapError(peer.spec.id, collisions);
+  }
+}
+
+function mismatchedEndpointPort(peer: PeerSpec, wan: WanSpec, report: (message: string) => void): void {
+  const listenPort = peer.listenPort ?? wan.listenPort;
+  if (peer.endpointPort === null || peer.endpointPort === listenPort || peer.portForwarded) return;
+  report(`"${peer.name}" is dialled on port ${peer.endpointPort} but listens on ${listenPort}; without a port-forward upstream the handshakes never arrive. Use the same port or mark it port-forwarded`);
+}
+
+/** The port others dial must be the listen port unless the upstream router forwards it. */
+export function assertEndpointPort(peer: PeerSpec, wan: WanSpec): void {
+  mismatchedEndpointPort(peer, wan, (message) => {
+    throw new DomainError('ENDPOINT_PORT_MISMATCH', message, { peerId: peer.id });
+  });
+}
+
+/**
+ * A device must be managed over an address outside the tunnel range: otherwise a deploy
+ * that changes the tunnel cuts the connection it is deployed over. Hostnames cannot be
+ * judged here and pass.
+ */
+export function assertManagementAddress(wan: WanSpec, address: string): void {
+  const host = address.startsWith('[') ? address : address.replace(/:\d+$/, '');
+  const range = tryParseIpv4OrCidr(host);
+  if (range && overlaps(range, parseIpv4Cidr(wan.tunnelCidr))) {
+    throw new DomainError('MANAGEMENT_IN_TUNNEL',
+      `management address ${host} lies inside the tunnel range ${wan.tunnelCidr}; manage the device over an address outside the overlay`,
+      { address: host, tunnelCidr: wan.tunnelCidr });
+  }
+}
+

@@ -1,0 +1,77 @@
+// The overlay as the operator describes it: plain data, no behaviour. Services build an
+// OverlaySpec from the database; everything in the domain derives from it.
+
+export type Topology = 'MESH' | 'HUB_SPOKE' | 'HYBRID';
+export type PeerRole = 'HUB' | 'SITE' | 'CLIENT';
+export type ServiceProtocol = 'tcp' | 'udp';
+
+export interface WanSpec {
+  id: string;
+  name: string;
+  /** Where tunnel addresses come from, e.g. 10.0.0.0/24. */
+  tunnelCidr: string;
+  /** Shared range on which peers publish services, e.g. 10.0.5.0/24. */
+  servicesCidr: string;
+  /** Where auto-NAT takes translated ranges from, e.g. 172.16.0.0/12. */
+  natPool: string;
+  topology: Topology;
+  listenPort: number;
+  mtu: number;
+  /** PersistentKeepalive (seconds) used by peers behind NAT that set none. */
+  keepalive: number;
+  interfaceName: string;
+}
+
+export interface SubnetSpec {
+  id: string;
+  cidr: string;
+  /** Whether the overlay routes to this LAN at all. */
+  routed: boolean;
+  /** When set, the rest of the overlay sees the LAN under this equally sized range. */
+  natCidr: string | null;
+  description: string;
+}
+
+export interface ServiceSpec {
+  id: string;
+  name: string;
+  protocol: ServiceProtocol;
+  localIp: string;
+  localPort: number;
+  serviceIp: string;
+  servicePort: number;
+}
+
+export interface PeerSpec {
+  id: string;
+  name: string;
+  role: PeerRole;
+  tunnelIp: string;
+  publicKey: string;
+  /** null = bring-your-own key: the server never sees the private key. */
+  privateKey: string | null;
+  /** null = no reachable endpoint (behind CGNAT). */
+  endpointHost: string | null;
+  /** Port others dial; null = the listen port. */
+  endpointPort: number | null;
+  /** null = the WAN default. */
+  listenPort: number | null;
+  /** null = the WAN default when behind NAT, none otherwise. */
+  keepalive: number | null;
+  /** The upstream router forwards endpointPort to listenPort, so they may differ. */
+  portForwarded: boolean;
+  subnets: SubnetSpec[];
+  services: ServiceSpec[];
+}
+
+export interface PresharedKeySpec {
+  peerAId: string;
+  peerBId: string;
+  key: string;
+}
+
+export interface OverlaySpec {
+  wan: WanSpec;
+  peers: PeerSpec[];
+  presharedKeys: PresharedKeySpec[];
+}

@@ -1,0 +1,95 @@
+// The gate in front of compilation: every value that can reach a command, a script or a
+// config line is checked here, so renderers only ever see validated data. Display names
+// and descriptions are deliberately not checked here: they only reach comments, where
+// renderers sanitise them, and old records must not make a whole WAN unrenderable.
+import { DomainError } from './errors.js';
+import { contains, formatIpv4, parseIpv4Cidr, printable } from './ipv4.js';
+import type { OverlaySpec, PeerSpec, ServiceSpec, SubnetSpec } from './model.js';
+import {
+  validateHost, validateId, validateIntegerInRange, validateInterfaceName, validateIpv4Address,
+  validateIpv4Cidr, validateKey, validatePort,
+} from './validation.js';
+
+const ROLES = new Set(['HUB', 'SITE', 'CLIENT']);
+const TOPOLOGIES = new Set(['MESH', 'HUB_SPOKE', 'HYBRID']);
+const PROTOCOLS = new Set(['tcp', 'udp']);
+
+export const MTU_MIN = 576;
+export const MTU_MAX = 9000;
+
+function enumValue(value: string, allowed: Set<string>, field: string): void {
+  if (!allowed.has(value)) {
+    throw new DomainError('INVALID_INPUT', `${field}: "${printable(value)}" is not one of ${[...allowed].join(', ')}`, { field });
+  }
+}
+
+function validateSubnet(subnet: SubnetSpec, field: string): void {
+  validateId(subnet.id, `${field}.id`);
+  const real = parseIpv4Cidr(validateIpv4Cidr(subnet.cidr, `${field}.cidr`));
+  if (subnet.natCidr !== null) {
+    const translated = parseIpv4Cidr(validateIpv4Cidr(subnet.natCidr, `${field}.natCidr`));
+    if (translated.prefix !== real.prefix) {
+      throw new DomainError('INVALID_CIDR', `${field}.natCidr: a 1:1 translation needs the same size as the LAN (/${real.prefix}), got /${translated.prefix}`, { field: `${field}.natCidr` });
+    }
+  }
+}
+
+function validateService(service: ServiceSpec, field: string, servicesRange: ReturnType<typeof parseIpv4Cidr>): void {
+  validateId(service.id, `${field}.id`);
+  enumValue(service.protocol, PROTOCOLS, `${field}.protocol`);
+  validateIpv4Address(service.localIp, `${field}.localIp`);
+  validatePort(service.localPort, `${field}.localPort`);
+  validatePort(service.servicePort, `${field}.servicePort`);
+  const serviceIp = parseIpv4Cidr(`${validateIpv4Address(service.serviceIp, `${field}.serviceIp`)}/32`);
+  if (!contains(servicesRange, serviceIp)) {
+    throw new DomainError('INVALID_INPUT', `${field}.serviceIp: ${service.serviceIp} is outside the services range`, { field: `${field}.serviceIp` });
+  }
+}
+
+function validatePeer(peer: PeerSpec, field: string, spec: OverlaySpec): void {
+  validateId(peer.id, `${field}.id`);
+  enumValue(peer.role, ROLES, `${field}.role`);
+  const tunnelRange = parseIpv4Cidr(spec.wan.tunnelCidr);
+  const address = validateIpv4Address(peer.tunnelIp, `${field}.tunnelIp`);
+  if (!contains(tunnelRange, parseIpv4Cidr(`${address}/32`))) {
+    throw new DomainError('INVALID_INPUT', `${field}.tunnelIp: ${address} is outside the tunnel range ${spec.wan.tunnelCidr}`, { field: `${field}.tunnelIp` });
+  }
+  validateKey(peer.publicKey, `${field}.publicKey`);
+  if (peer.privateKey !== null) validateKey(peer.privateKey, `${field}.privateKey`);
+  if (peer.endpointHost !== null) validateHost(peer.endpointHost, `${field}.endpointHost`);
+  if (peer.endpointPort !== null) validatePort(peer.endpointPort, `${field}.endpointPort`);
+  if (peer.listenPort !== null) validatePort(peer.listenPort, `${field}.listenPort`);
+  if (peer.keepalive !== null) validateIntegerInRange(peer.keepalive, `${field}.keepalive`, 0, 65535);
+  peer.subnets.forEach((subnet, i) => validateSubnet(subnet, `${field}.subnets[${i}]`));
+  const servicesRange = parseIpv4Cidr(spec.wan.servicesCidr);
+  peer.services.forEach((service, i) => validateService(service, `${field}.services[${i}]`, servicesRange));
+}
+
+/** Throws the first DomainError found; returns nothing when the spec is safe to compile. */
+export function validateOverlaySpec(spec: OverlaySpec): void {
+  const { wan } = spec;
+  validateId(wan.id, 'wan.id');
+  enumValue(wan.topology, TOPOLOGIES, 'wan.topology');
+  validateInterfaceName(wan.interfaceName, 'wan.interfaceName');
+  validateIpv4Cidr(wan.tunnelCidr, 'wan.tunnelCidr');
+  validateIpv4Cidr(wan.servicesCidr, 'wan.servicesCidr');
+  validateIpv4Cidr(wan.natPool, 'wan.natPool');
+  validatePort(wan.listenPort, 'wan.listenPort');
+  validateIntegerInRange(wan.mtu, 'wan.mtu', MTU_MIN, MTU_MAX);
+  validateIntegerInRange(wan.keepalive, 'wan.keepalive', 0, 65535);
+
+  const ids = new Set<string>();
+  const tunnelIps = new Map<number, string>();
+  spec.peers.forEach((peer, i) => {
+    validatePeer(peer, `peers[${i}]`, spec);
+    if (ids.has(peer.id)) throw new DomainError('CONFLICT', `peers[${i}].id: duplicate peer id ${peer.id}`, { peerIds: [peer.id] });
+    ids.add(peer.id);
+    const address = parseIpv4Cidr(`${peer.tunnelIp}/32`).start;
+    const holder = tunnelIps.get(address);
+    if (holder !== undefined) {
+      throw new DomainError('CONFLICT', `tunnel IP ${formatIpv4(address)} is used by both ${holder} and ${peer.id}`, { peerIds: [holder, peer.id] });
+    }
+    tunnelIps.set(address, peer.id);
+  });
+  spec.presharedKeys.forEach((psk, i) => validateKey(psk.key, `presharedKeys[${i}].key`));
+}
