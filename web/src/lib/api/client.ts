@@ -1,0 +1,61 @@
+// The one transport to the Meshplane API: urql over fetch for queries and mutations, and
+// graphql-ws on the same /graphql path for subscriptions. The session is the httpOnly
+// `mp_session` cookie, sent by the browser to the same origin (and on the WS upgrade).
+import { Client, cacheExchange, fetchExchange, subscriptionExchange, type Exchange } from '@urql/core';
+import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
+import { browser } from '$app/environment';
+
+export const GRAPHQL_PATH = '/graphql';
+
+export interface ApiClientOptions {
+  /** Endpoint; relative to the page (or to the server request when `fetch` is SvelteKit's). */
+  url?: string;
+  /** SvelteKit's `fetch` in loads and hooks, so server rendering forwards the session cookie. */
+  fetch?: typeof globalThis.fetch;
+  /** A graphql-ws connection for subscriptions (browser only). Opened lazily, on the first subscription. */
+  ws?: WsClient;
+}
+
+export function createApiClient({ url = GRAPHQL_PATH, fetch, ws }: ApiClientOptions = {}): Client {
+  const exchanges: Exchange[] = [cacheExchange, fetchExchange];
+  if (ws) {
+    exchanges.push(
+      subscriptionExchange({
+        forwardSubscription: (request) => ({
+          subscribe: (sink) => ({ unsubscribe: ws.subscribe({ ...request, query: request.query ?? '' }, sink) }),
+        }),
+      }),
+    );
+  }
+  return new Client({ url, fetch, exchanges, fetchOptions: { credentials: 'include' }, preferGetMethod: false });
+}
+
+function webSocketUrl(path: string): string {
+  const url = new URL(path, location.href);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url.href;
+}
+
+let shared: { client: Client; ws: WsClient } | undefined;
+
+/** The browser's client, shared by every page so its cache and WebSocket are too. */
+export function browserClient(): Client {
+  if (!browser) throw new Error('browserClient() runs in the browser only; pass SvelteKit’s fetch to createApiClient on the server');
+  if (!shared) {
+    const ws = createWsClient({ url: webSocketUrl(GRAPHQL_PATH), lazy: true, retryAttempts: 5 });
+    shared = { ws, client: createApiClient({ ws }) };
+  }
+  return shared.client;
+}
+
+/** After signing in or out: drop the cache and the WebSocket, which belong to the previous session. */
+export async function resetBrowserClient(): Promise<void> {
+  const old = shared;
+  shared = undefined;
+  await old?.ws.dispose();
+}
+
+/** For universal `load` functions: a per-request client on the server, the shared one in the browser. */
+export function loadClient(fetch: typeof globalThis.fetch): Client {
+  return browser ? browserClient() : createApiClient({ fetch });
+}
