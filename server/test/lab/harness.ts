@@ -37,6 +37,9 @@
  * iptables: Debian's `iptables` is iptables-nft; it works inside the namespaces, including the xt
  * NETMAP/DNAT/MASQUERADE targets that PostUp rules use (verified here).
  *
+ * Labs are serialised machine-wide by a flock (see acquireLabLock), so lab test files may run under
+ * any runner configuration without overlapping.
+ *
  * Hygiene: every command runs with a timeout and argument arrays (never a shell string); processes
  * are killed by PID, namespaces deleted by name (all names start with `mp-R-`), temp files live in
  * `$TMPDIR/meshplane-lab-R` (0700, confs 0600). `destroy()` is idempotent; a process 'exit' hook
@@ -452,6 +455,53 @@ while [ ! -S "${WG_RUN_DIR}/$1.sock" ]; do
 done
 `;
 
+/**
+ * Labs never run concurrently, whatever the test runner's parallelism: each lab holds an exclusive
+ * flock(1) on $TMPDIR/meshplane-lab.lock for its lifetime. The lock is held by a `flock FILE cat`
+ * child whose stdin is ours, so the kernel releases it when we close stdin or when this process
+ * dies in any way: no stale lock files. Nested labs in one process share the lock.
+ */
+const LOCK_FILE = path.join(os.tmpdir(), 'meshplane-lab.lock');
+let lockHolder: ChildProcess | null = null;
+let lockDepth = 0;
+
+async function acquireLabLock(timeoutMs = 600_000): Promise<void> {
+  if (lockDepth > 0) {
+    lockDepth++;
+    return;
+  }
+  const child = spawn('flock', ['--exclusive', '--timeout', String(Math.ceil(timeoutMs / 1000)), LOCK_FILE, 'cat'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  child.stdin.on('error', () => undefined);
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  // cat runs (and echoes) only once the lock is held.
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`cannot lock ${LOCK_FILE} (flock exit ${String(code)}): ${stderr.trim()}`)));
+    child.once('error', (e) => reject(new Error(`cannot run flock: ${e.message}`)));
+    child.stdin.write('locked\n');
+  });
+  child.stdout.resume();
+  lockHolder = child;
+  lockDepth = 1;
+}
+
+/** Resolves once the lock holder has exited (so it is reaped, not left as a zombie). */
+function releaseLabLock(): Promise<void> {
+  if (lockDepth === 0) return Promise.resolve();
+  lockDepth--;
+  const holder = lockHolder;
+  if (lockDepth > 0 || !holder) return Promise.resolve();
+  lockHolder = null;
+  if (holder.exitCode !== null || holder.signalCode !== null) return Promise.resolve();
+  const exited = new Promise<void>((r) => holder.once('exit', () => r()));
+  holder.stdin?.end();
+  holder.unref();
+  return Promise.race([exited, sleep(2_000)]);
+}
+
 export class Lab {
   readonly runId: string;
   readonly dir: string;
@@ -462,6 +512,7 @@ export class Lab {
   private ifaceCounter = 0;
   private destroying: Promise<void> | null = null;
   private destroyed = false;
+  private holdsLock = true;
 
   private constructor(runId: string, dir: string) {
     this.runId = runId;
@@ -470,6 +521,16 @@ export class Lab {
   }
 
   static async create(): Promise<Lab> {
+    await acquireLabLock();
+    try {
+      return await Lab.createLocked();
+    } catch (e) {
+      await releaseLabLock();
+      throw e;
+    }
+  }
+
+  private static async createLocked(): Promise<Lab> {
     sweepStaleRuns();
     let runId = '';
     let dir = '';
@@ -493,6 +554,7 @@ export class Lab {
       await lab.ip(['-n', lab.underlayNs, 'link', 'add', 'br0', 'type', 'bridge']);
       await lab.ip(['-n', lab.underlayNs, 'link', 'set', 'br0', 'up']);
     } catch (e) {
+      lab.holdsLock = false; // create() releases it
       await lab.destroy();
       throw e;
     }
@@ -830,6 +892,13 @@ export class Lab {
     fs.rmSync(this.dir, { recursive: true, force: true });
     this.destroyed = true;
     live.delete(this);
+    await this.unlock();
+  }
+
+  private unlock(): Promise<void> {
+    if (!this.holdsLock) return Promise.resolve();
+    this.holdsLock = false;
+    return releaseLabLock();
   }
 
   /** Synchronous best-effort teardown for the process 'exit' hook. */
@@ -842,6 +911,7 @@ export class Lab {
     }
     teardownRunSync(this.runId, this.dir);
     live.delete(this);
+    void this.unlock();
   }
 
   // -- internals --------------------------------------------------------------------------------
