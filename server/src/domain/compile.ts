@@ -92,6 +92,7 @@ function compilePeer(facts: OverlayFacts, plan: TunnelPlan, self: number, relaye
       publicKey: peer.spec.publicKey,
     },
     forwarding,
+    lans: peer.claims.filter((claim) => claim.kind === 'LAN').map((claim) => claim.cidr),
     peers: remotes,
     routes,
     nat: compileNat(peer),

@@ -67,6 +67,8 @@ export interface CompiledPeer {
   interface: CompiledInterface;
   /** Hubs and peers that route for others (LANs, relayed peers, published services). */
   forwarding: boolean;
+  /** The routed LANs this peer hosts, as the overlay sees them (translated when NATed). */
+  lans: string[];
   peers: CompiledRemote[];
   routes: CompiledRoute[];
   nat: CompiledNetmap[];

@@ -1,0 +1,202 @@
+// An idempotent RouterOS v7 script (.rsc) for one peer. Every item it manages carries
+// the comment "<prefix>:<wanId>:<kind>:<key>"; a re-run finds items by that tag and
+// updates them in place (so WireGuard sessions survive), adds what is missing and
+// removes tagged items that are no longer wanted. Untagged items are never touched,
+// except that static routes competing with ours are demoted to distance 11.
+import type { CompiledFirewallRule, CompiledOverlay, CompiledPeer } from '../compiled.js';
+import { findCompiledPeer } from '../compile.js';
+import { DomainError } from '../errors.js';
+import { rosValue } from './routeros-quote.js';
+import {
+  commentText, safeCidr, safeEndpoint, safeId, safeInteger, safeInterfaceName, safeIp, safeKey, safePort, safeProtocol,
+} from './safe-values.js';
+
+export interface RouterOsScriptOptions {
+  /** Tag prefix of managed items; default "meshplane". Letters, digits, _ and - only. */
+  commentPrefix?: string;
+  /** RouterOS user the device driver logs in with; its allowed addresses are set when given. */
+  apiUserName?: string;
+  apiAllowedAddresses?: string[];
+}
+
+export const ROUTE_DISTANCE = 10;
+export const DEMOTED_ROUTE_DISTANCE = 11;
+
+type Properties = Record<string, string | number>;
+
+function properties(props: Properties): string {
+  return Object.entries(props).map(([key, value]) => `${key}=${rosValue(value)}`).join(' ');
+}
+
+/** Writes script lines for one menu, tagging every item it manages. */
+class MenuWriter {
+  private readonly wanted: string[] = [];
+
+  constructor(private readonly lines: string[], private readonly menu: string, private readonly tagBase: string) {}
+
+  private find(tag: string): string {
+    return `[${this.menu}/find where comment=${rosValue(tag)}]`;
+  }
+
+  /** Adds the item if no item has its tag, otherwise sets it in place. */
+  upsert(key: string, props: Properties, addOnly: string[] = []): void {
+    const tag = `${this.tagBase}:${key}`;
+    this.wanted.push(tag);
+    const create = `${this.menu}/add ${properties({ ...props, comment: tag })}${addOnly.map((extra) => ` ${extra}`).join('')}`;
+    this.lines.push(`:if ([:len ${this.find(tag)}] = 0) do={ ${create} } else={ ${this.menu}/set ${this.find(tag)} ${properties(props)} }`);
+  }
+
+  /** Firewall rules go first so an existing drop rule cannot shadow them. */
+  upsertFirst(key: string, props: Properties): void {
+    const firstRule = `([${this.menu}/find where !dynamic]->0)`;
+    const tag = `${this.tagBase}:${key}`;
+    this.wanted.push(tag);
+    const add = `${this.menu}/add ${properties({ ...props, comment: tag })}`;
+    this.lines.push(`:if ([:len ${this.find(tag)}] = 0) do={ :if ([:len [${this.menu}/find where !dynamic]] = 0) do={ ${add} } else={ ${add} place-before=${firstRule} } } else={ ${this.menu}/set ${this.find(tag)} ${properties(props)} }`);
+  }
+
+  /** Removes items carrying this writer's tag base that were not written in this run. */
+  removeStale(): void {
+    const keep = `{${this.wanted.map(rosValue).join(';')}}`;
+    // The tag base only contains [A-Za-z0-9_-:], so it is literal inside the regex.
+    const pattern = rosValue(`^${this.tagBase}:`);
+    this.lines.push(`:foreach i in=[${this.menu}/find where comment~${pattern}] do={ :if ([:typeof [:find ${keep} [${this.menu}/get $i comment]]] = "nil") do={ ${this.menu}/remove $i } }`);
+  }
+}
+
+function validatedPrefix(prefix: string): string {
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(prefix)) {
+    throw new DomainError('INVALID_INPUT', 'commentPrefix: use 1-32 characters from A-Z a-z 0-9 _ -', { field: 'commentPrefix' });
+  }
+  return prefix;
+}
+
+function firewallKey(rule: CompiledFirewallRule): string {
+  return [rule.chain, rule.protocol ?? 'any', rule.dstPort ?? '', rule.src ?? '', rule.dst ?? '', rule.inInterface ? 'in' : '', rule.outInterface ? 'out' : '']
+    .join('-').replace(/-+$/, '');
+}
+
+function firewallProperties(rule: CompiledFirewallRule, interfaceName: string): Properties {
+  const props: Properties = { chain: rule.chain, action: rule.action };
+  if (rule.protocol !== undefined) props.protocol = safeProtocol(rule.protocol);
+  if (rule.dstPort !== undefined) props['dst-port'] = safePort(rule.dstPort);
+  if (rule.src !== undefined) props['src-address'] = safeCidr(rule.src);
+  if (rule.dst !== undefined) props['dst-address'] = safeCidr(rule.dst);
+  if (rule.inInterface !== undefined) props['in-interface'] = interfaceName;
+  if (rule.outInterface !== undefined) props['out-interface'] = interfaceName;
+  return props;
+}
+
+function writeInterface(lines: string[], tagBase: string, peer: CompiledPeer): void {
+  const iface = peer.interface;
+  const props: Properties = { name: iface.name, mtu: safeInteger(iface.mtu, 'MTU') };
+  if (iface.listenPort !== null) props['listen-port'] = safePort(iface.listenPort);
+  if (iface.privateKey !== null) props['private-key'] = safeKey(iface.privateKey);
+  else lines.push(`# Bring-your-own key: the router keeps its own private key; its public key must be ${safeKey(iface.publicKey)}.`);
+  lines.push('/interface/wireguard');
+  new MenuWriter(lines, '/interface/wireguard', tagBase).upsert('interface', props);
+}
+
+function writePeers(lines: string[], tagBase: string, peer: CompiledPeer): void {
+  lines.push('/interface/wireguard/peers');
+  const writer = new MenuWriter(lines, '/interface/wireguard/peers', `${tagBase}:peer`);
+  for (const remote of peer.peers) {
+    lines.push(`# ${commentText(remote.name)}`);
+    const endpoint = remote.endpoint === null ? null : safeEndpoint(remote.endpoint);
+    const props: Properties = {
+      interface: peer.interface.name,
+      'public-key': safeKey(remote.publicKey),
+      'allowed-address': remote.allowedIps.map(safeCidr).join(','),
+      'endpoint-address': endpoint?.host ?? '',
+      'endpoint-port': endpoint?.port ?? 0,
+      'persistent-keepalive': `${safeInteger(remote.persistentKeepalive ?? 0, 'keepalive')}s`,
+    };
+    if (remote.presharedKey !== null) props['preshared-key'] = safeKey(remote.presharedKey);
+    writer.upsert(safeId(remote.peerId), props);
+  }
+  writer.removeStale();
+}
+
+function writeAddresses(lines: string[], tagBase: string, peer: CompiledPeer): void {
+  lines.push('/ip/address');
+  const writer = new MenuWriter(lines, '/ip/address', `${tagBase}:address`);
+  for (const address of peer.interface.addresses) {
+    const [ip, prefix] = address.split('/');
+    const value = `${safeIp(ip ?? '')}/${safeInteger(Number(prefix), 'prefix length')}`;
+    writer.upsert(value, { address: value, interface: peer.interface.name });
+  }
+  writer.removeStale();
+}
+
+function writeRoutes(lines: string[], tagBase: string, prefix: string, peer: CompiledPeer): void {
+  lines.push('/ip/route');
+  const writer = new MenuWriter(lines, '/ip/route', `${tagBase}:route`);
+  for (const route of peer.routes) {
+    const destination = safeCidr(route.destination);
+    // Unmanaged static routes to the same destination that would win over or tie with
+    // ours (distance <= 10, so no accidental ECMP) are demoted, never removed.
+    lines.push(`:foreach r in=[/ip/route/find where dst-address=${rosValue(destination)} and !dynamic and distance<=${ROUTE_DISTANCE} and !(comment~${rosValue(`^${prefix}:`)})] do={ /ip/route/set $r distance=${DEMOTED_ROUTE_DISTANCE} }`);
+    writer.upsert(destination, { 'dst-address': destination, gateway: peer.interface.name, distance: ROUTE_DISTANCE });
+  }
+  writer.removeStale();
+}
+
+function writeFirewall(lines: string[], tagBase: string, peer: CompiledPeer): void {
+  lines.push('/ip/firewall/filter');
+  const writer = new MenuWriter(lines, '/ip/firewall/filter', `${tagBase}:filter`);
+  for (const rule of peer.firewall) {
+    lines.push(`# ${commentText(rule.comment)}`);
+    writer.upsertFirst(firewallKey(rule), firewallProperties(rule, peer.interface.name));
+  }
+  writer.removeStale();
+}
+
+function writeNat(lines: string[], tagBase: string, peer: CompiledPeer): void {
+  lines.push('/ip/firewall/nat');
+  const writer = new MenuWriter(lines, '/ip/firewall/nat', `${tagBase}:nat`);
+  const iface = peer.interface.name;
+  for (const { translated, real } of peer.nat) {
+    writer.upsert(`netmap-in:${safeCidr(translated)}`, { chain: 'dstnat', action: 'netmap', 'in-interface': iface, 'dst-address': translated, 'to-addresses': safeCidr(real) });
+    writer.upsert(`netmap-out:${translated}`, { chain: 'srcnat', action: 'netmap', 'out-interface': iface, 'src-address': real, 'to-addresses': translated });
+  }
+  for (const service of peer.services) {
+    const protocol = safeProtocol(service.protocol);
+    const key = `service:${protocol}:${safeIp(service.serviceIp)}:${safePort(service.servicePort)}`;
+    writer.upsert(key, {
+      chain: 'dstnat', action: 'dst-nat', 'in-interface': iface, protocol,
+      'dst-address': service.serviceIp, 'dst-port': service.servicePort,
+      'to-addresses': safeIp(service.localIp), 'to-ports': safePort(service.localPort),
+    });
+  }
+  writer.removeStale();
+}
+
+function writeApiUser(lines: string[], options: RouterOsScriptOptions): void {
+  if (options.apiUserName === undefined || options.apiAllowedAddresses === undefined) return;
+  const allowed = options.apiAllowedAddresses.map((entry) => (entry.includes('/') ? safeCidr(entry) : safeIp(entry))).join(',');
+  const user = `[/user/find where name=${rosValue(options.apiUserName)}]`;
+  lines.push('/user');
+  lines.push(`:if ([:len ${user}] > 0) do={ /user/set ${user} address=${rosValue(allowed)} }`);
+}
+
+export function renderCompiledPeerRouterOs(compiled: CompiledOverlay, peer: CompiledPeer, options: RouterOsScriptOptions = {}): string {
+  const prefix = validatedPrefix(options.commentPrefix ?? 'meshplane');
+  const tagBase = `${prefix}:${safeId(compiled.wan.id)}`;
+  safeInterfaceName(peer.interface.name);
+  const lines = [
+    `# Meshplane: peer ${commentText(peer.name)} on WAN ${commentText(compiled.wan.name)} (RouterOS v7).`,
+    `# Idempotent: items tagged "${tagBase}:..." are created, updated or removed; nothing else is changed.`,
+  ];
+  writeInterface(lines, tagBase, peer);
+  writePeers(lines, tagBase, peer);
+  writeAddresses(lines, tagBase, peer);
+  writeRoutes(lines, tagBase, prefix, peer);
+  writeFirewall(lines, tagBase, peer);
+  writeNat(lines, tagBase, peer);
+  writeApiUser(lines, options);
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderRouterOsScript(compiled: CompiledOverlay, peerId: string, options: RouterOsScriptOptions = {}): string {
+  return renderCompiledPeerRouterOs(compiled, findCompiledPeer(compiled, peerId), options);
+}
