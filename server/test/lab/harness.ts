@@ -6,7 +6,8 @@
  *   mp-R--underlay          a namespace holding bridge `br0`: the "internet" (100.64.0.0/24,
  *                           which only ever exists inside these namespaces)
  *   mp-R-<site>             the site's router: `ul0` on the underlay (100.64.0.<k+1>), `lan0` on
- *                           its LAN, IPv4 forwarding on; wg-quick runs here
+ *                           its LAN; wg-quick runs here. IPv4 forwarding is off unless asked for:
+ *                           the rendered conf must turn it on (PostUp sysctl) when the peer routes
  *   mp-R-<site>-lan         one host on the site's LAN (`eth0` = lanHostIp, default route via the
  *                           router's LAN address), so a ping that answers from lanHostIp has really
  *                           been forwarded by the router onto its LAN
@@ -257,6 +258,11 @@ export interface SiteOptions {
   lanRouterIp?: string;
   /** Put the site behind a masquerading NAT box (CGNAT): it gets no reachable address. */
   behindNat?: boolean;
+  /**
+   * Turn IPv4 forwarding on in the router up front. Default false, like a freshly installed Linux
+   * host: a rendered conf for a peer that routes (LAN, hub, services) must enable it itself.
+   */
+  forwarding?: boolean;
 }
 
 export type Where = 'router' | 'lan';
@@ -590,7 +596,7 @@ export class Lab {
     this.sites.set(name, site);
 
     await this.addNs(ns);
-    await this.setForwarding(ns);
+    if (opts.forwarding) await this.setForwarding(ns);
 
     if (opts.behindNat) {
       // site ul0 (100.100.k.2) -> nat in0 (100.100.k.1) | nat ul0 (underlay) -> br0
@@ -644,6 +650,11 @@ export class Lab {
     const s = this.site(site);
     if (!s.lanRouterIp) throw new Error(`site ${site} has no LAN`);
     return s.lanRouterIp;
+  }
+
+  /** Interfaces brought up in the site with up(), in order. */
+  interfacesOf(site: string): string[] {
+    return [...this.site(site).interfaces];
   }
 
   namespaceOf(site: string, where: Where = 'router'): string {

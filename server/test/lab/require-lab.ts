@@ -1,6 +1,6 @@
 /**
  * Can the network lab run here? It needs root, `ip netns`, /dev/net/tun, wg, wg-quick, wireguard-go
- * (or a kernel WireGuard), ping and iptables.
+ * (or a kernel WireGuard), ping, iptables, sysctl and flock.
  *
  * `describeLab(name, fn)`: a `describe` that runs when the lab can; otherwise, outside CI, skips the
  * suite and prints "lab tests skipped: <reason>"; in CI (`CI=true`) it registers a failing test
@@ -11,8 +11,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'vitest';
 
-const TOOLS = ['ip', 'wg', 'wg-quick', 'ping', 'iptables', 'tee'] as const;
-const APT = 'apt-get install -y --no-install-recommends wireguard-tools wireguard-go iproute2 iputils-ping iptables';
+// sysctl (procps): rendered confs turn forwarding on in PostUp. flock (util-linux): lab lock.
+const TOOLS = ['ip', 'wg', 'wg-quick', 'ping', 'iptables', 'sysctl', 'flock', 'tee'] as const;
+const APT =
+  'apt-get install -y --no-install-recommends wireguard-tools wireguard-go iproute2 iputils-ping iptables procps';
 
 function onPath(cmd: string): boolean {
   for (const dir of (process.env.PATH ?? '').split(':')) {

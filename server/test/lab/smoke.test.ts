@@ -43,7 +43,7 @@ describeLab('network lab smoke', () => {
   });
 
   it('carries packets between two sites and cleans up after itself', async () => {
-    await lab.addSite('a', { lanCidr: '192.168.10.0/24', lanHostIp: '192.168.10.10' });
+    await lab.addSite('a', { lanCidr: '192.168.10.0/24', lanHostIp: '192.168.10.10', forwarding: true });
     await lab.addSite('b', { lanCidr: '192.168.20.0/24', lanHostIp: '192.168.20.10' });
     expect(lab.underlayIp('a')).not.toBe(lab.underlayIp('b'));
 
@@ -74,7 +74,8 @@ describeLab('network lab smoke', () => {
       `PrivateKey = ${kb.privateKey}`,
       'Address = 10.99.0.2/24',
       'ListenPort = 51820',
-      // A PostUp with iptables proves rules can be installed inside the namespace.
+      // PostUp lines run inside the namespace: sysctl and iptables affect this site only.
+      'PostUp = sysctl -w net.ipv4.ip_forward=1',
       'PostUp = iptables -A FORWARD -i %i -j ACCEPT',
       'PostDown = iptables -D FORWARD -i %i -j ACCEPT',
       '',
