@@ -12,15 +12,36 @@ export interface Ipv4Range {
   readonly prefix: number;
 }
 
-const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
-const IPV4_PATTERN = new RegExp(`^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}$`);
-const CIDR_PATTERN = new RegExp(`^(${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET})/(3[0-2]|[12]?\\d)$`);
+const PREFIX_PATTERN = /^(?:3[0-2]|[12]?\d)$/;
 
-/** Dotted quad without leading zeros (which some tools read as octal) → number, or null. */
+/**
+ * Dotted quad without leading zeros (which some tools read as octal) → number, or null.
+ * Hand-rolled rather than a regex: allocation and compile parse thousands of addresses.
+ */
 export function tryParseIpv4(text: string): number | null {
-  if (!IPV4_PATTERN.test(text)) return null;
-  const [a, b, c, d] = text.split('.').map(Number) as [number, number, number, number];
-  return ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
+  const length = text.length;
+  if (length < 7 || length > 15) return null;
+  let value = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 46) {
+      if (digits === 0 || ++dots > 3) return null;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+    } else if (code >= 48 && code <= 57) {
+      if (digits > 0 && octet === 0) return null; // leading zero
+      octet = octet * 10 + (code - 48);
+      if (++digits > 3 || octet > 255) return null;
+    } else {
+      return null;
+    }
+  }
+  if (dots !== 3 || digits === 0) return null;
+  return value * 256 + octet;
 }
 
 export function formatIpv4(value: number): string {
@@ -39,9 +60,12 @@ export function rangeOf(address: number, prefix: number): Ipv4Range {
 
 /** "a.b.c.d/n" → range, with host bits cleared (normalised), or null when malformed. */
 export function tryParseIpv4Cidr(text: string): Ipv4Range | null {
-  const match = CIDR_PATTERN.exec(text);
-  if (!match) return null;
-  return rangeOf(tryParseIpv4(match[1] as string) as number, Number(match[2]));
+  const slash = text.indexOf('/');
+  if (slash === -1) return null;
+  const address = tryParseIpv4(text.slice(0, slash));
+  const prefix = text.slice(slash + 1);
+  if (address === null || !PREFIX_PATTERN.test(prefix)) return null;
+  return rangeOf(address, Number(prefix));
 }
 
 /** Parses a CIDR or throws INVALID_CIDR naming `field`. */

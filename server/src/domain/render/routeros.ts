@@ -57,9 +57,13 @@ class MenuWriter {
 
   /** Removes items carrying this writer's tag base that were not written in this run. */
   removeStale(): void {
-    const keep = `{${this.wanted.map(rosValue).join(';')}}`;
     // The tag base only contains [A-Za-z0-9_-:], so it is literal inside the regex.
     const pattern = rosValue(`^${this.tagBase}:`);
+    if (this.wanted.length === 0) {
+      this.lines.push(`${this.menu}/remove [${this.menu}/find where comment~${pattern}]`);
+      return;
+    }
+    const keep = `{${this.wanted.map(rosValue).join(';')}}`;
     this.lines.push(`:foreach i in=[${this.menu}/find where comment~${pattern}] do={ :if ([:typeof [:find ${keep} [${this.menu}/get $i comment]]] = "nil") do={ ${this.menu}/remove $i } }`);
   }
 }
@@ -71,9 +75,10 @@ function validatedPrefix(prefix: string): string {
   return prefix;
 }
 
+/** A stable tag key from what the rule matches, e.g. "input-udp-51820" or "forward-in". */
 function firewallKey(rule: CompiledFirewallRule): string {
-  return [rule.chain, rule.protocol ?? 'any', rule.dstPort ?? '', rule.src ?? '', rule.dst ?? '', rule.inInterface ? 'in' : '', rule.outInterface ? 'out' : '']
-    .join('-').replace(/-+$/, '');
+  const parts = [rule.chain, rule.protocol, rule.dstPort, rule.src, rule.dst, rule.inInterface && 'in', rule.outInterface && 'out'];
+  return parts.filter((part) => part !== undefined && part !== '').join('-');
 }
 
 function firewallProperties(rule: CompiledFirewallRule, interfaceName: string): Properties {
@@ -185,7 +190,7 @@ export function renderCompiledPeerRouterOs(compiled: CompiledOverlay, peer: Comp
   safeInterfaceName(peer.interface.name);
   const lines = [
     `# Meshplane: peer ${commentText(peer.name)} on WAN ${commentText(compiled.wan.name)} (RouterOS v7).`,
-    `# Idempotent: items tagged "${tagBase}:..." are created, updated or removed; nothing else is changed.`,
+    `# Idempotent: items tagged ${tagBase}:... are created, updated or removed, nothing else is changed.`,
   ];
   writeInterface(lines, tagBase, peer);
   writePeers(lines, tagBase, peer);

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { overlay, peer, service, subnet } from './__fixtures__/overlay.js';
+import { compileOverlay } from './compile.js';
+import {
+  analyzeConflicts, assertEndpointPort, assertManagementAddress, assertNoAllowedIpsOverlap, assertSubnetAllowed,
+} from './conflicts.js';
+import { suggestAutoNat } from './nat.js';
+
+const codes = (spec: Parameters<typeof analyzeConflicts>[0]): string[] => analyzeConflicts(spec).map((c) => `${c.severity}:${c.code}`);
+
+describe('analyzeConflicts', () => {
+  it('is quiet for a clean overlay', () => {
+    expect(analyzeConflicts(overlay([peer('a', '10.0.0.1', { subnets: [subnet('l', '192.168.1.0/24')] }), peer('b', '10.0.0.2')]))).toEqual([]);
+  });
+
+  it('flags LANs in the tunnel or services range as critical', () => {
+    const spec = overlay([peer('a', '10.0.0.1', { subnets: [subnet('l1', '10.0.0.128/25'), subnet('l2', '10.0.5.0/24')] })]);
+    expect(codes(spec)).toEqual(['CRITICAL:SUBNET_IN_SERVICES_RANGE', 'CRITICAL:SUBNET_IN_TUNNEL_RANGE']);
+  });
+
+  it('warns about overlapping LANs of different peers until one side is translated', () => {
+    const lanA = subnet('lanA', '192.168.1.0/24');
+    const spec = overlay([peer('a', '10.0.0.1', { subnets: [lanA] }), peer('b', '10.0.0.2', { subnets: [subnet('lanB', '192.168.1.128/25')] })]);
+    const [found] = analyzeConflicts(spec);
+    expect(found).toMatchObject({ severity: 'WARNING', code: 'SUBNET_OVERLAP', peerIds: ['a', 'b'], subnetIds: ['lanA', 'lanB'], cidrs: ['192.168.1.0/24', '192.168.1.128/25'] });
+
+    lanA.natCidr = suggestAutoNat(spec, 'lanA');
+    expect(lanA.natCidr).toBe('172.16.0.0/24');
+    expect(codes(spec)).toEqual(['INFO:LAN_SHADOWED']);
+  });
+
+  it('warns about clients hosting LANs, isolated CGNAT peers, port mismatches and missing hubs', () => {
+    const spec = overlay([
+      peer('c', '10.0.0.1', { role: 'CLIENT', endpointHost: null, subnets: [subnet('l', '192.168.9.0/24')] }),
+      peer('d', '10.0.0.2', { endpointHost: null }),
+      peer('e', '10.0.0.3', { endpointPort: 443 }),
+    ], { topology: 'HUB_SPOKE' });
+    expect(codes(spec)).toEqual(['CRITICAL:ENDPOINT_PORT_MISMATCH', 'WARNING:CLIENT_HOSTS_LAN', 'INFO:CGNAT_NO_DIRECT_PATH', 'INFO:CGNAT_NO_DIRECT_PATH', 'INFO:NO_HUB']);
+    const lonely = overlay([peer('x', '10.0.0.1', { endpointHost: null }), peer('y', '10.0.0.2', { endpointHost: null })]);
+    expect(codes(lonely)).toEqual(['WARNING:CGNAT_UNREACHABLE', 'WARNING:CGNAT_UNREACHABLE']);
+  });
+
+  it('reports an invalid spec instead of throwing', () => {
+    expect(codes(overlay([peer('a', '10.0.0.1', { publicKey: 'bad' })]))).toEqual(['CRITICAL:INVALID_SPEC']);
+  });
+});
+
+describe('guards', () => {
+  const spec = overlay([peer('a', '10.0.0.1', { subnets: [subnet('l', '192.168.1.0/24')] }), peer('b', '10.0.0.2')]);
+
+  it('assertSubnetAllowed refuses the WAN ranges and duplicates on the same peer, allows other peers\' overlaps', () => {
+    expect(() => assertSubnetAllowed(spec, 'b', '10.0.0.0/16')).toThrow(expect.objectContaining({ code: 'SUBNET_CONFLICT' }));
+    expect(() => assertSubnetAllowed(spec, 'b', '10.0.5.9/32')).toThrow(/services range/);
+    expect(() => assertSubnetAllowed(spec, 'a', '192.168.1.0/25')).toThrow(/already hosts/);
+    expect(() => assertSubnetAllowed(spec, 'b', '192.168.1.0/24')).not.toThrow();
+    expect(() => assertSubnetAllowed(spec, 'b', 'nonsense')).toThrow(expect.objectContaining({ code: 'INVALID_CIDR' }));
+  });
+
+  it('assertNoAllowedIpsOverlap names the peers and CIDRs that collide', () => {
+    const shared = overlay([
+      peer('a', '10.0.0.1', { services: [service('s1', '10.0.5.5')] }),
+      peer('b', '10.0.0.2', { services: [service('s2', '10.0.5.5', { servicePort: 81 })] }),
+      peer('c', '10.0.0.3'),
+    ]);
+    expect(() => assertNoAllowedIpsOverlap(shared)).toThrow(expect.objectContaining({
+      code: 'ALLOWED_IPS_OVERLAP',
+      message: expect.stringMatching(/10\.0\.5\.5\/32 \(peer a\) overlaps 10\.0\.5\.5\/32 \(peer b\)/),
+    }));
+    // The compiler still resolves it deterministically, so its output passes.
+    expect(() => assertNoAllowedIpsOverlap(compileOverlay(shared))).not.toThrow();
+    expect(codes(shared)).toContain('CRITICAL:SERVICE_IP_SHARED');
+
+    const handMade = compileOverlay(spec);
+    handMade.peers[0]?.peers[0]?.allowedIps.push('192.168.0.0/16');
+    handMade.peers[0]?.peers.push({ ...handMade.peers[0].peers[0]!, peerId: 'z', allowedIps: ['192.168.3.0/24'] });
+    expect(() => assertNoAllowedIpsOverlap(handMade)).toThrow(/192\.168\.0\.0\/16 \(peer b\) overlaps 192\.168\.3\.0\/24 \(peer z\)/);
+    // LAN overlaps are a warning resolved by auto-NAT, not a reason to refuse a mutation.
+    const lanOverlap = overlay([peer('a', '10.0.0.1', { subnets: [subnet('x', '192.168.1.0/24')] }), peer('b', '10.0.0.2', { subnets: [subnet('y', '192.168.1.0/24')] }), peer('c', '10.0.0.3')]);
+    expect(() => assertNoAllowedIpsOverlap(lanOverlap)).not.toThrow();
+  });
+
+  it('assertEndpointPort and assertManagementAddress', () => {
+    const wan = spec.wan;
+    expect(() => assertEndpointPort(peer('p', '10.0.0.9', { endpointPort: 443 }), wan)).toThrow(expect.objectContaining({ code: 'ENDPOINT_PORT_MISMATCH' }));
+    expect(() => assertEndpointPort(peer('p', '10.0.0.9', { endpointPort: 443, portForwarded: true }), wan)).not.toThrow();
+    expect(() => assertEndpointPort(peer('p', '10.0.0.9', { endpointPort: 443, listenPort: 443 }), wan)).not.toThrow();
+    expect(() => assertManagementAddress(wan, '10.0.0.7')).toThrow(expect.objectContaining({ code: 'MANAGEMENT_IN_TUNNEL' }));
+    expect(() => assertManagementAddress(wan, '10.0.0.7:8729')).toThrow(expect.objectContaining({ code: 'MANAGEMENT_IN_TUNNEL' }));
+    expect(() => assertManagementAddress(wan, '192.168.88.1')).not.toThrow();
+    expect(() => assertManagementAddress(wan, 'router.lan')).not.toThrow();
+  });
+});
