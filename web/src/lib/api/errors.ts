@@ -31,3 +31,19 @@ export function describeError(error: CombinedError | undefined): ApiProblem {
   if (error?.networkError) return unreachable;
   return { code: 'ERROR', message: error?.message ?? 'The server sent an empty answer.' };
 }
+
+export interface PlacedProblem {
+  /** For the top of the form: problems about no field of this form (or about several). */
+  top?: string;
+  /** Keyed by the form's field names; the `field: ` prefix is dropped, the label says it. */
+  byField: Record<string, string>;
+}
+
+/** Shows a problem beside the field it is about when the form has that field, else on top. */
+export function placeProblem(problem: ApiProblem | undefined, fields: readonly string[]): PlacedProblem {
+  if (!problem) return { byField: {} };
+  const { field, message } = problem;
+  if (!field || !fields.includes(field)) return { top: message, byField: {} };
+  const prefix = `${field}: `;
+  return { byField: { [field]: message.startsWith(prefix) ? message.slice(prefix.length) : message } };
+}

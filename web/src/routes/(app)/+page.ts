@@ -6,8 +6,9 @@ import type { PageLoad } from './$types';
 
 const PAGE_SIZE = 100;
 
-export const load: PageLoad = async ({ fetch, depends }) => {
+export const load: PageLoad = async ({ fetch, depends, parent }) => {
   depends('meshplane:wans');
+  await parent(); // signed out: the layout redirects to /login before we ask for WANs
   const result = await loadClient(fetch).query(wansQuery, { first: PAGE_SIZE }, { fetch, requestPolicy: 'network-only' }).toPromise();
   if (!result.data) {
     const problem = describeError(result.error);
