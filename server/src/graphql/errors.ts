@@ -31,9 +31,22 @@ function isPrismaKnownError(error: unknown): error is PrismaKnownError {
   return typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string' && /^P\d{4}$/.test((error as { code: string }).code);
 }
 
+export function isGraphQLErrorLike(error: unknown): error is { message: string; originalError?: unknown; extensions?: Record<string, unknown> } {
+  return typeof error === 'object' && error !== null && (error as Error).name === 'GraphQLError';
+}
+
+/** A GraphQL error that already carries a client-facing code. */
+export function hasCode(error: unknown): boolean {
+  return isGraphQLErrorLike(error) && typeof error.extensions?.code === 'string';
+}
+
+function isDomainError(error: unknown): error is DomainError {
+  return error instanceof DomainError || (typeof error === 'object' && error !== null && (error as Error).name === 'DomainError' && typeof (error as DomainError).code === 'string');
+}
+
 /** Turns the errors our code raises on purpose into client errors; returns null for the rest. */
 export function toClientError(error: unknown): GraphQLError | null {
-  if (error instanceof DomainError) return clientError(error.code, error.message, error.details);
+  if (isDomainError(error)) return clientError(error.code, error.message, error.details);
   if (isPrismaKnownError(error)) {
     if (error.code === 'P2002') {
       const target = error.meta?.target;

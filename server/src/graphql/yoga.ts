@@ -1,11 +1,11 @@
 // graphql-yoga over the Pothos schema: masked errors with a `code`, identity from the
 // session cookie or Bearer token, and cookies set by login/logout.
 import type http from 'node:http';
-import { createYoga, maskError as defaultMaskError, type YogaInitialContext } from 'graphql-yoga';
-import { GraphQLError } from 'graphql';
+import { createGraphQLError, createYoga, maskError as defaultMaskError, type YogaInitialContext } from 'graphql-yoga';
+import type { GraphQLError } from 'graphql';
 import { schema } from './schema/index.js';
 import type { Context, CookieJar } from './context.js';
-import { toClientError } from './errors.js';
+import { hasCode, isGraphQLErrorLike, toClientError } from './errors.js';
 import type { Db } from '../infra/db/client.js';
 import type { Logger } from '../infra/logger.js';
 import type { Services } from '../services/index.js';
@@ -52,17 +52,22 @@ export function createYogaServer({ prisma, services, log, secureCookies }: YogaO
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    logging: { debug: (...a) => log.debug(a), info: (...a) => log.info(a), warn: (...a) => log.warn(a), error: (...a) => log.error(a) },
+    // yoga reports every error of a result, client errors included: keep those at debug;
+    // maskError below logs the unexpected ones at error level.
+    logging: { debug: (...a) => log.debug(a), info: (...a) => log.info(a), warn: (...a) => log.warn(a), error: (...a) => log.debug(a) },
     maskedErrors: {
       maskError(error, message, isDev) {
-        const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
-        const known = toClientError(original);
-        if (known) return known;
-        if (original instanceof GraphQLError && original.extensions?.code) return original;
-        if (error instanceof GraphQLError && !error.originalError) return error; // parse/validation errors
-        log.error({ err: original }, 'unexpected error in a resolver');
-        const masked = defaultMaskError(error, message, isDev);
-        return new GraphQLError(masked.message, { ...masked, extensions: { ...(masked as GraphQLError).extensions, code: 'INTERNAL_SERVER_ERROR' } });
+        // Walk the wrapping chain (graphql-js wraps resolver errors); checks are by shape, not
+        // instanceof, so a second copy of the graphql module cannot turn a client error into a 500.
+        for (let cause: unknown = error, depth = 0; cause && depth < 5; cause = (cause as { originalError?: unknown }).originalError, depth++) {
+          const known = toClientError(cause);
+          if (known) return known;
+          if (hasCode(cause)) return cause as GraphQLError;
+        }
+        if (isGraphQLErrorLike(error) && !error.originalError) return error as GraphQLError; // parse and validation errors
+        log.error({ err: error instanceof Error ? error : new Error(String(error)) }, 'unexpected error in a resolver');
+        const masked = defaultMaskError(error, message, isDev) as GraphQLError;
+        return createGraphQLError(masked.message, { extensions: { ...masked.extensions, code: 'INTERNAL_SERVER_ERROR' } });
       },
     },
     context: async (initial: YogaInitialContext & ServerContext): Promise<Context> => {

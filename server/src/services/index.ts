@@ -5,6 +5,10 @@ import type { SecretBox } from '../infra/crypto/secret-box.js';
 import type { PubSub } from '../infra/pubsub/topics.js';
 import { Accounts } from './auth/accounts.js';
 import { Wans } from './wans.js';
+import { Peers } from './peers.js';
+import { Subnets } from './subnets.js';
+import { Devices } from './devices.js';
+import { KeyedMutex } from '../infra/keyed-mutex.js';
 
 export interface ServiceDeps {
   prisma: Db;
@@ -14,10 +18,16 @@ export interface ServiceDeps {
 }
 
 export function createServices(deps: ServiceDeps) {
+  // One queue per WAN for changes that allocate from its ranges.
+  const wanLocks = new KeyedMutex();
   return {
     pubsub: deps.pubsub,
+    secrets: deps.secrets,
     accounts: new Accounts(deps.prisma),
     wans: new Wans(deps.prisma, deps.pubsub),
+    peers: new Peers(deps.prisma, deps.secrets, deps.pubsub, wanLocks),
+    subnets: new Subnets(deps.prisma, deps.pubsub, wanLocks),
+    devices: new Devices(deps.prisma, deps.secrets),
   };
 }
 

@@ -5,6 +5,9 @@ import './system.js';
 import './user.js';
 import './api-token.js';
 import './wan.js';
+import './peer.js';
+import './subnet.js';
+import './device.js';
 import './events.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

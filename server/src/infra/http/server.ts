@@ -24,7 +24,8 @@ export function createHttpServer({ yoga, authorizeWs, web, log }: HttpServerOpti
   const server = http.createServer((req, res) => {
     const pathname = (req.url ?? '/').split('?')[0];
     if (pathname === graphqlPath || !web) {
-      void yoga.handleNodeRequestAndResponse(req, res);
+      // The request listener form: handleNodeRequestAndResponse never answers with @whatwg-node/server 0.11 here.
+      void yoga(req, res);
       return;
     }
     web(req, res, () => {

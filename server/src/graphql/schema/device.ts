@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { builder } from '../builder.js';
+import { DeviceKindEnum } from './enums.js';
+import { notFound } from '../errors.js';
+
+export const Device = builder.prismaObject('Device', {
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    kind: t.expose('kind', { type: DeviceKindEnum }),
+    host: t.exposeString('host'),
+    port: t.exposeInt('port', { nullable: true }),
+    username: t.exposeString('username', { nullable: true }),
+    hasSecret: t.boolean({ description: 'A password or API key is stored (never returned).', select: { secretEnc: true }, resolve: (device) => device.secretEnc !== null }),
+    tls: t.exposeBoolean('tls'),
+    tlsVerify: t.exposeBoolean('tlsVerify'),
+    hasCustomCa: t.boolean({ select: { caPem: true }, resolve: (device) => Boolean(device.caPem) }),
+    timeoutMs: t.exposeInt('timeoutMs'),
+    concurrency: t.exposeInt('concurrency'),
+    managementAddress: t.exposeString('managementAddress', { nullable: true }),
+    source: t.exposeString('source', { description: '"db" (created here) or "config" (declared in the YAML file).' }),
+    peers: t.relation('peers'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+const text = (max: number) => z.string().max(max, `must have at most ${max} characters`);
+
+const deviceFields = {
+  host: { validate: { schema: text(253) } },
+  port: { validate: { schema: z.number().int().min(1).max(65535) } },
+  username: { validate: { schema: text(64) } },
+  secret: { description: 'Password or API key; stored encrypted and never returned.', validate: { schema: text(1024) } },
+  caPem: { validate: { schema: text(16_384) } },
+  timeoutMs: { validate: { schema: z.number().int().min(100).max(600_000) } },
+  concurrency: { validate: { schema: z.number().int().min(1).max(64) } },
+  managementAddress: { validate: { schema: text(253) } },
+} as const;
+
+const CreateDeviceInput = builder.inputType('CreateDeviceInput', {
+  fields: (t) => ({
+    name: t.string({ required: true, validate: { schema: text(64) } }),
+    kind: t.field({ type: DeviceKindEnum, required: true }),
+    host: t.string({ required: true, ...deviceFields.host }),
+    port: t.int(deviceFields.port),
+    username: t.string(deviceFields.username),
+    secret: t.string(deviceFields.secret),
+    tls: t.boolean(),
+    tlsVerify: t.boolean(),
+    caPem: t.string(deviceFields.caPem),
+    timeoutMs: t.int(deviceFields.timeoutMs),
+    concurrency: t.int(deviceFields.concurrency),
+    managementAddress: t.string(deviceFields.managementAddress),
+  }),
+});
+
+const UpdateDeviceInput = builder.inputType('UpdateDeviceInput', {
+  fields: (t) => ({
+    name: t.string({ validate: { schema: text(64) } }),
+    host: t.string(deviceFields.host),
+    port: t.int(deviceFields.port),
+    username: t.string(deviceFields.username),
+    secret: t.string(deviceFields.secret),
+    tls: t.boolean(),
+    tlsVerify: t.boolean(),
+    caPem: t.string(deviceFields.caPem),
+    timeoutMs: t.int(deviceFields.timeoutMs),
+    concurrency: t.int(deviceFields.concurrency),
+    managementAddress: t.string(deviceFields.managementAddress),
+  }),
+});
+
+builder.queryFields((t) => ({
+  devices: t.prismaConnection({
+    type: 'Device',
+    cursor: 'id',
+    authScopes: { role: 'VIEWER' },
+    resolve: (query, _root, _args, ctx) => ctx.prisma.device.findMany({ ...query, orderBy: { name: 'asc' } }),
+  }),
+  device: t.prismaField({
+    type: 'Device',
+    authScopes: { role: 'VIEWER' },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (query, _root, { id }, ctx) => (await ctx.prisma.device.findUnique({ ...query, where: { id: String(id) } })) ?? Promise.reject(notFound('Device')),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createDevice: t.prismaField({
+    type: 'Device',
+    authScopes: { role: 'OPERATOR' },
+    args: { input: t.arg({ type: CreateDeviceInput, required: true }) },
+    resolve: async (query, _root, { input }, ctx) => {
+      const device = await ctx.services.devices.create(ctx.identity!, input);
+      return ctx.prisma.device.findUniqueOrThrow({ ...query, where: { id: device.id } });
+    },
+  }),
+  updateDevice: t.prismaField({
+    type: 'Device',
+    authScopes: { role: 'OPERATOR' },
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateDeviceInput, required: true }) },
+    resolve: async (query, _root, { id, input }, ctx) => {
+      await ctx.services.devices.update(ctx.identity!, String(id), input);
+      return ctx.prisma.device.findUniqueOrThrow({ ...query, where: { id: String(id) } });
+    },
+  }),
+  deleteDevice: t.id({
+    authScopes: { role: 'OPERATOR' },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, { id }, ctx) => (await ctx.services.devices.delete(ctx.identity!, String(id))).id,
+  }),
+}));

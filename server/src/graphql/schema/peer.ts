@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import { builder } from '../builder.js';
+import { PeerRoleEnum } from './enums.js';
+import { notFound } from '../errors.js';
+
+const KeyCustodyEnum = builder.enumType('KeyCustody', {
+  values: { SERVER: { description: 'Meshplane generated the key pair and holds the private key (encrypted).' }, USER: { description: 'The user brought their own public key; the private key never reached Meshplane.' } } as const,
+});
+
+export const Peer = builder.prismaObject('Peer', {
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    wan: t.relation('wan'),
+    name: t.exposeString('name'),
+    role: t.expose('role', { type: PeerRoleEnum }),
+    tunnelIp: t.exposeString('tunnelIp'),
+    publicKey: t.exposeString('publicKey'),
+    keyCustody: t.field({ type: KeyCustodyEnum, select: { privateKeyEnc: true }, resolve: (peer) => (peer.privateKeyEnc ? 'SERVER' : 'USER') }),
+    endpointHost: t.exposeString('endpointHost', { nullable: true, description: 'null: no reachable endpoint (behind CGNAT).' }),
+    endpointPort: t.exposeInt('endpointPort', { nullable: true }),
+    listenPort: t.exposeInt('listenPort', { nullable: true, description: 'null: the WAN default.' }),
+    keepalive: t.exposeInt('keepalive', { nullable: true }),
+    portForwarded: t.exposeBoolean('portForwarded', { description: 'An upstream router forwards endpointPort to listenPort.' }),
+    autoDeploy: t.exposeBoolean('autoDeploy'),
+    device: t.relation('device', { nullable: true }),
+    subnets: t.relation('subnets', { query: { orderBy: { cidr: 'asc' } } }),
+    services: t.relation('services', { query: { orderBy: { serviceIp: 'asc' } } }),
+    deliveredAt: t.expose('deliveredAt', { type: 'DateTime', nullable: true, description: 'When this peer last downloaded or had its configuration deployed.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+const shortText = (max: number) => z.string().max(max, `must have at most ${max} characters`);
+const port = z.number().int().min(1, 'must be 1–65535').max(65535, 'must be 1–65535');
+
+const AddPeerInput = builder.inputType('AddPeerInput', {
+  fields: (t) => ({
+    name: t.string({ required: true, validate: { schema: shortText(64) } }),
+    role: t.field({ type: PeerRoleEnum, description: 'Default SITE.' }),
+    publicKey: t.string({ description: 'Bring your own key: Meshplane then never holds the private key.', validate: { schema: shortText(64) } }),
+    tunnelIp: t.string({ description: 'A specific tunnel address; default the first free one.', validate: { schema: shortText(15) } }),
+    endpointHost: t.string({ description: 'Public address or hostname others dial; omit when behind CGNAT.', validate: { schema: shortText(253) } }),
+    endpointPort: t.int({ validate: { schema: port } }),
+    listenPort: t.int({ validate: { schema: port } }),
+    keepalive: t.int({ validate: { schema: z.number().int().min(0).max(3600) } }),
+    portForwarded: t.boolean(),
+    autoDeploy: t.boolean(),
+    deviceId: t.id(),
+  }),
+});
+
+const UpdatePeerInput = builder.inputType('UpdatePeerInput', {
+  description: 'Fields left out stay as they are; endpointHost, endpointPort, listenPort, keepalive and deviceId may be set to null to clear them.',
+  fields: (t) => ({
+    name: t.string({ validate: { schema: shortText(64) } }),
+    role: t.field({ type: PeerRoleEnum }),
+    publicKey: t.string({ description: 'Switch to a user-held key (the server forgets its private key).', validate: { schema: shortText(64) } }),
+    endpointHost: t.string({ validate: { schema: shortText(253) } }),
+    endpointPort: t.int({ validate: { schema: port } }),
+    listenPort: t.int({ validate: { schema: port } }),
+    keepalive: t.int({ validate: { schema: z.number().int().min(0).max(3600) } }),
+    portForwarded: t.boolean(),
+    autoDeploy: t.boolean(),
+    deviceId: t.id(),
+  }),
+});
+
+const PeerPayload = builder.objectRef<{ peerId: string }>('PeerPayload').implement({
+  fields: (t) => ({
+    peer: t.prismaField({ type: 'Peer', resolve: (query, payload, _args, ctx) => ctx.prisma.peer.findUniqueOrThrow({ ...query, where: { id: payload.peerId } }) }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  peer: t.prismaField({
+    type: 'Peer',
+    authScopes: { role: 'VIEWER' },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (query, _root, { id }, ctx) => (await ctx.prisma.peer.findUnique({ ...query, where: { id: String(id) } })) ?? Promise.reject(notFound('Peer')),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  addPeer: t.field({
+    type: PeerPayload,
+    authScopes: { role: 'OPERATOR' },
+    description: 'Adds a peer with the first free tunnel address (or the one asked for) and a new key pair unless publicKey is given.',
+    args: { wanId: t.arg.id({ required: true }), input: t.arg({ type: AddPeerInput, required: true }) },
+    resolve: async (_root, { wanId, input }, ctx) => ({
+      peerId: (await ctx.services.peers.add(ctx.identity!, String(wanId), { ...input, deviceId: input.deviceId == null ? input.deviceId : String(input.deviceId) })).id,
+    }),
+  }),
+  updatePeer: t.field({
+    type: PeerPayload,
+    authScopes: { role: 'OPERATOR' },
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdatePeerInput, required: true }) },
+    resolve: async (_root, { id, input }, ctx) => ({
+      peerId: (await ctx.services.peers.update(ctx.identity!, String(id), { ...input, deviceId: input.deviceId == null ? input.deviceId : String(input.deviceId) })).id,
+    }),
+  }),
+  rotatePeerKey: t.field({
+    type: PeerPayload,
+    authScopes: { role: 'OPERATOR' },
+    description: 'Generates a new key pair held by Meshplane; every config containing the old key becomes stale.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, { id }, ctx) => ({ peerId: (await ctx.services.peers.rotateKey(ctx.identity!, String(id))).id }),
+  }),
+  deletePeer: t.id({
+    authScopes: { role: 'OPERATOR' },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, { id }, ctx) => (await ctx.services.peers.delete(ctx.identity!, String(id))).id,
+  }),
+}));

@@ -1,0 +1,101 @@
+// Managed devices: connection settings with the credential sealed at rest; a device's
+// management address must never lie inside a tunnel range (the deploy would cut itself off).
+import type { Db } from '../infra/db/client.js';
+import type { SecretBox } from '../infra/crypto/secret-box.js';
+import type { DeviceKind } from '../generated/prisma/enums.js';
+import { DomainError } from '../domain/errors.js';
+import { contains, hostRange, parseIpv4Cidr, tryParseIpv4 } from '../domain/ipv4.js';
+import { validateHost, validateIntegerInRange, validateName, validatePort } from '../domain/validation.js';
+import type { Identity } from './auth/identity.js';
+import { recordAudit } from './audit.js';
+
+export interface DeviceInput {
+  name?: string | null;
+  kind?: DeviceKind | null;
+  host?: string | null;
+  port?: number | null;
+  username?: string | null;
+  /** Password or API key; stored sealed, never returned. */
+  secret?: string | null;
+  tls?: boolean | null;
+  tlsVerify?: boolean | null;
+  caPem?: string | null;
+  timeoutMs?: number | null;
+  concurrency?: number | null;
+  managementAddress?: string | null;
+}
+
+const USERNAME = /^[A-Za-z0-9._@-]{1,64}$/;
+
+export class Devices {
+  constructor(
+    private readonly prisma: Db,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  private validate(input: DeviceInput) {
+    if (input.username != null && !USERNAME.test(input.username)) {
+      throw new DomainError('INVALID_INPUT', 'username: use 1-64 characters from A-Z a-z 0-9 . _ @ -', { field: 'username' });
+    }
+    if (input.caPem != null && input.caPem !== '' && !/^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/.test(input.caPem.trim())) {
+      throw new DomainError('INVALID_INPUT', 'caPem must be a PEM certificate', { field: 'caPem' });
+    }
+    const managementAddress = input.managementAddress == null || input.managementAddress === '' ? input.managementAddress : validateHost(input.managementAddress.trim(), 'managementAddress');
+    return {
+      name: input.name == null ? undefined : validateName(input.name.trim(), 'name'),
+      kind: input.kind ?? undefined,
+      host: input.host == null ? undefined : validateHost(input.host.trim(), 'host'),
+      port: input.port == null ? input.port : validatePort(input.port, 'port'),
+      username: input.username,
+      secretEnc: input.secret == null ? undefined : input.secret === '' ? null : this.secrets.seal(input.secret),
+      tls: input.tls ?? undefined,
+      tlsVerify: input.tlsVerify ?? undefined,
+      caPem: input.caPem === '' ? null : input.caPem,
+      timeoutMs: input.timeoutMs == null ? undefined : validateIntegerInRange(input.timeoutMs, 'timeoutMs', 100, 600_000),
+      concurrency: input.concurrency == null ? undefined : validateIntegerInRange(input.concurrency, 'concurrency', 1, 64),
+      managementAddress: managementAddress === '' ? null : managementAddress,
+    };
+  }
+
+  /** Refuses a management address inside any WAN's tunnel range. */
+  private async assertManagementAddress(db: Pick<Db, 'wan'>, address: string | null | undefined): Promise<void> {
+    const value = address ? tryParseIpv4(address) : null;
+    if (value === null) return;
+    for (const wan of await db.wan.findMany({ select: { name: true, tunnelCidr: true } })) {
+      if (contains(parseIpv4Cidr(wan.tunnelCidr), hostRange(value))) {
+        throw new DomainError('MANAGEMENT_IN_TUNNEL', `managementAddress ${address} lies inside the tunnel range ${wan.tunnelCidr} of WAN "${wan.name}": Meshplane would lose the device when the tunnel changes`, { field: 'managementAddress' });
+      }
+    }
+  }
+
+  async create(actor: Identity, input: DeviceInput & { name: string; kind: DeviceKind; host: string }) {
+    const data = this.validate(input);
+    return this.prisma.$transaction(async (tx) => {
+      await this.assertManagementAddress(tx, data.managementAddress ?? data.host);
+      const device = await tx.device.create({ data: { ...data, name: data.name!, kind: data.kind!, host: data.host! } });
+      await recordAudit(tx, actor, { action: 'device.create', targetType: 'Device', targetId: device.id, details: { name: device.name, kind: device.kind, host: device.host } });
+      return device;
+    });
+  }
+
+  async update(actor: Identity, id: string, input: DeviceInput) {
+    const data = this.validate(input);
+    return this.prisma.$transaction(async (tx) => {
+      const current = await tx.device.findUnique({ where: { id } });
+      if (!current) throw new DomainError('NOT_FOUND', 'Device not found');
+      if (current.source === 'config') throw new DomainError('CONFLICT', 'This device is declared in the configuration file: change it there');
+      await this.assertManagementAddress(tx, data.managementAddress ?? data.host ?? current.managementAddress ?? current.host);
+      const device = await tx.device.update({ where: { id }, data: Object.fromEntries(Object.entries(data).filter(([, value]) => value !== undefined)) });
+      await recordAudit(tx, actor, { action: 'device.update', targetType: 'Device', targetId: id, details: { changed: Object.keys(input).filter((key) => key !== 'secret'), secretChanged: input.secret != null } });
+      return device;
+    });
+  }
+
+  async delete(actor: Identity, id: string) {
+    return this.prisma.$transaction(async (tx) => {
+      const device = await tx.device.delete({ where: { id } });
+      await recordAudit(tx, actor, { action: 'device.delete', targetType: 'Device', targetId: id, details: { name: device.name } });
+      return device;
+    });
+  }
+}

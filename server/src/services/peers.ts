@@ -1,0 +1,190 @@
+// Peers: validated input, tunnel address allocation that is safe under concurrent adds,
+// keys generated here (private key sealed at rest) or brought by the user.
+import type { Db } from '../infra/db/client.js';
+import type { SecretBox } from '../infra/crypto/secret-box.js';
+import type { KeyedMutex } from '../infra/keyed-mutex.js';
+import { type PubSub, publishWanChange } from '../infra/pubsub/topics.js';
+import type { PeerRole } from '../generated/prisma/enums.js';
+import { DomainError } from '../domain/errors.js';
+import { allocateTunnelIp } from '../domain/addressing.js';
+import { generateKeyPair } from '../domain/keys.js';
+import { parseIpv4Cidr, tryParseIpv4, contains, hostRange } from '../domain/ipv4.js';
+import { validateHost, validateIntegerInRange, validateKey, validateName, validatePort, validateIpv4Address } from '../domain/validation.js';
+import type { Identity } from './auth/identity.js';
+import { recordAudit } from './audit.js';
+
+export interface PeerInput {
+  name?: string | null;
+  role?: PeerRole | null;
+  endpointHost?: string | null;
+  endpointPort?: number | null;
+  listenPort?: number | null;
+  keepalive?: number | null;
+  portForwarded?: boolean | null;
+  autoDeploy?: boolean | null;
+  deviceId?: string | null;
+}
+
+export interface AddPeerInput extends PeerInput {
+  name: string;
+  /** Bring your own key: the server then never holds the private key. */
+  publicKey?: string | null;
+  /** A specific address from the tunnel range instead of the first free one. */
+  tunnelIp?: string | null;
+}
+
+const MAX_ALLOCATION_ATTEMPTS = 8;
+
+function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2002';
+}
+
+/** Field rules shared by add and update; `undefined` means "not given". */
+function validatePeerFields(input: PeerInput) {
+  return {
+    name: input.name == null ? undefined : validateName(input.name.trim(), 'name'),
+    role: input.role ?? undefined,
+    endpointHost: input.endpointHost === undefined ? undefined : input.endpointHost === null || input.endpointHost.trim() === '' ? null : validateHost(input.endpointHost.trim(), 'endpointHost'),
+    endpointPort: input.endpointPort == null ? input.endpointPort : validatePort(input.endpointPort, 'endpointPort'),
+    listenPort: input.listenPort == null ? input.listenPort : validatePort(input.listenPort, 'listenPort'),
+    keepalive: input.keepalive == null ? input.keepalive : validateIntegerInRange(input.keepalive, 'keepalive', 0, 3600),
+    portForwarded: input.portForwarded ?? undefined,
+    autoDeploy: input.autoDeploy ?? undefined,
+    deviceId: input.deviceId,
+  };
+}
+
+/** Endpoint port must equal the listen port unless the upstream router forwards one to the other. */
+export function assertEndpointPort(peer: { endpointPort: number | null; listenPort: number | null; portForwarded: boolean }, wanListenPort: number): void {
+  const listenPort = peer.listenPort ?? wanListenPort;
+  if (peer.endpointPort != null && peer.endpointPort !== listenPort && !peer.portForwarded) {
+    throw new DomainError(
+      'ENDPOINT_PORT_MISMATCH',
+      `endpointPort ${peer.endpointPort} differs from the listen port ${listenPort}: set "port-forwarded upstream" if a router forwards ${peer.endpointPort} to ${listenPort}, or use the same port`,
+      { endpointPort: peer.endpointPort, listenPort },
+    );
+  }
+}
+
+export class Peers {
+  constructor(
+    private readonly prisma: Db,
+    private readonly secrets: SecretBox,
+    private readonly pubsub: PubSub,
+    private readonly wanLocks: KeyedMutex,
+  ) {}
+
+  async add(actor: Identity, wanId: string, input: AddPeerInput) {
+    const fields = validatePeerFields(input);
+    const publicKeyGiven = input.publicKey ? validateKey(input.publicKey.trim(), 'publicKey') : null;
+    const keys = publicKeyGiven ? { publicKey: publicKeyGiven, privateKeyEnc: null } : (() => {
+      const pair = generateKeyPair();
+      return { publicKey: pair.publicKey, privateKeyEnc: this.secrets.seal(pair.privateKey) };
+    })();
+
+    const peer = await this.wanLocks.run(wanId, async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.prisma.$transaction(async (tx) => {
+            const wan = await tx.wan.findUnique({ where: { id: wanId }, select: { id: true, tunnelCidr: true, listenPort: true } });
+            if (!wan) throw new DomainError('NOT_FOUND', 'WAN not found');
+            assertEndpointPort({ endpointPort: fields.endpointPort ?? null, listenPort: fields.listenPort ?? null, portForwarded: fields.portForwarded ?? false }, wan.listenPort);
+            if (fields.deviceId) await this.assertDevice(tx, fields.deviceId);
+            const taken = (await tx.peer.findMany({ where: { wanId }, select: { tunnelIp: true } })).map((row) => row.tunnelIp);
+            const tunnelIp = input.tunnelIp ? this.explicitTunnelIp(wan.tunnelCidr, input.tunnelIp, taken) : allocateTunnelIp(wan.tunnelCidr, taken);
+            const created = await tx.peer.create({
+              data: {
+                wanId,
+                name: fields.name!,
+                role: fields.role ?? 'SITE',
+                tunnelIp,
+                ...keys,
+                endpointHost: fields.endpointHost ?? null,
+                endpointPort: fields.endpointPort ?? null,
+                listenPort: fields.listenPort ?? null,
+                keepalive: fields.keepalive ?? null,
+                portForwarded: fields.portForwarded ?? false,
+                autoDeploy: fields.autoDeploy ?? false,
+                deviceId: fields.deviceId ?? null,
+              },
+            });
+            await recordAudit(tx, actor, { action: 'peer.create', targetType: 'Peer', targetId: created.id, details: { wanId, name: created.name, tunnelIp, byoKey: keys.privateKeyEnc === null } });
+            return created;
+          });
+        } catch (error) {
+          if (!isUniqueViolation(error)) throw error;
+          // Another writer (a second replica) may have taken the address: try the next one,
+          // unless the collision is on the name or key, which a retry cannot fix.
+          const clash = await this.prisma.peer.findFirst({ where: { wanId, OR: [{ name: fields.name! }, { publicKey: keys.publicKey }] }, select: { name: true } });
+          if (clash) throw new DomainError('CONFLICT', clash.name === fields.name ? `A peer named "${clash.name}" already exists in this WAN` : 'Another peer of this WAN already uses this public key');
+          if (input.tunnelIp || attempt >= MAX_ALLOCATION_ATTEMPTS) throw new DomainError('CONFLICT', 'The tunnel address was taken concurrently; try again');
+        }
+      }
+    });
+    publishWanChange(this.pubsub, { kind: 'CREATED', wanId, entity: 'PEER', entityId: peer.id });
+    return peer;
+  }
+
+  async update(actor: Identity, peerId: string, input: PeerInput & { publicKey?: string | null }) {
+    const fields = validatePeerFields(input);
+    const peer = await this.prisma.$transaction(async (tx) => {
+      const current = await tx.peer.findUnique({ where: { id: peerId }, include: { wan: { select: { listenPort: true } } } });
+      if (!current) throw new DomainError('NOT_FOUND', 'Peer not found');
+      const next = {
+        endpointPort: fields.endpointPort === undefined ? current.endpointPort : fields.endpointPort,
+        listenPort: fields.listenPort === undefined ? current.listenPort : fields.listenPort,
+        portForwarded: fields.portForwarded ?? current.portForwarded,
+      };
+      assertEndpointPort(next, current.wan.listenPort);
+      if (fields.deviceId) await this.assertDevice(tx, fields.deviceId);
+      const data: Record<string, unknown> = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+      if (input.publicKey) {
+        // Switching to a user-held key: the server forgets the private key it had.
+        data.publicKey = validateKey(input.publicKey.trim(), 'publicKey');
+        data.privateKeyEnc = null;
+      }
+      const updated = await tx.peer.update({ where: { id: peerId }, data });
+      await recordAudit(tx, actor, { action: 'peer.update', targetType: 'Peer', targetId: peerId, details: { changed: Object.keys(data).filter((key) => key !== 'privateKeyEnc') } });
+      return updated;
+    });
+    publishWanChange(this.pubsub, { kind: 'UPDATED', wanId: peer.wanId, entity: 'PEER', entityId: peer.id });
+    return peer;
+  }
+
+  /** New server-held key pair; every config that names this peer's key becomes stale. */
+  async rotateKey(actor: Identity, peerId: string) {
+    const pair = generateKeyPair();
+    const peer = await this.prisma.$transaction(async (tx) => {
+      const updated = await tx.peer.update({ where: { id: peerId }, data: { publicKey: pair.publicKey, privateKeyEnc: this.secrets.seal(pair.privateKey) } });
+      await recordAudit(tx, actor, { action: 'peer.rotateKey', targetType: 'Peer', targetId: peerId });
+      return updated;
+    });
+    publishWanChange(this.pubsub, { kind: 'UPDATED', wanId: peer.wanId, entity: 'PEER', entityId: peer.id });
+    return peer;
+  }
+
+  async delete(actor: Identity, peerId: string) {
+    const peer = await this.prisma.$transaction(async (tx) => {
+      const deleted = await tx.peer.delete({ where: { id: peerId } });
+      await recordAudit(tx, actor, { action: 'peer.delete', targetType: 'Peer', targetId: peerId, details: { wanId: deleted.wanId, name: deleted.name } });
+      return deleted;
+    });
+    publishWanChange(this.pubsub, { kind: 'DELETED', wanId: peer.wanId, entity: 'PEER', entityId: peer.id });
+    return peer;
+  }
+
+  private explicitTunnelIp(tunnelCidr: string, requested: string, taken: string[]): string {
+    const address = validateIpv4Address(requested.trim(), 'tunnelIp');
+    const range = parseIpv4Cidr(tunnelCidr, 'tunnelCidr');
+    const value = tryParseIpv4(address)!;
+    if (!contains(range, hostRange(value)) || value === range.start || value === range.end) {
+      throw new DomainError('INVALID_INPUT', `tunnelIp ${address} is not a usable host address of the tunnel range ${tunnelCidr}`, { field: 'tunnelIp' });
+    }
+    if (taken.includes(address)) throw new DomainError('CONFLICT', `tunnelIp ${address} is already used by another peer`, { field: 'tunnelIp' });
+    return address;
+  }
+
+  private async assertDevice(tx: Pick<Db, 'device'>, deviceId: string): Promise<void> {
+    if (!(await tx.device.findUnique({ where: { id: deviceId }, select: { id: true } }))) throw new DomainError('NOT_FOUND', 'Device not found');
+  }
+}

@@ -1,0 +1,157 @@
+// LANs a peer HOSTS, and services it publishes. Every change is checked against the whole
+// overlay before it is written: critical overlaps are refused, AllowedIPs must stay
+// disjoint per interface, overlapping LANs can be translated from the NAT pool.
+import type { Db } from '../infra/db/client.js';
+import type { KeyedMutex } from '../infra/keyed-mutex.js';
+import { type PubSub, publishWanChange } from '../infra/pubsub/topics.js';
+import { DomainError } from '../domain/errors.js';
+import type { OverlaySpec, SubnetSpec } from '../domain/model.js';
+import { allocateServiceIp } from '../domain/addressing.js';
+import { compileOverlay } from '../domain/compile.js';
+import { assertNoAllowedIpsOverlap, assertSubnetAllowed } from '../domain/conflicts.js';
+import { suggestAutoNat } from '../domain/nat.js';
+import { validateDescription, validateIpv4Address, validateIpv4Cidr, validateName, validatePort } from '../domain/validation.js';
+import type { Identity } from './auth/identity.js';
+import { recordAudit } from './audit.js';
+import { loadOverlaySpec } from './overlay-spec.js';
+
+type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
+
+export interface SubnetInput {
+  cidr: string;
+  routed?: boolean | null;
+  description?: string | null;
+  /** Translate this LAN into a free range of the NAT pool (for LANs that overlap another site's). */
+  autoNat?: boolean | null;
+}
+
+export interface SubnetUpdate {
+  cidr?: string | null;
+  routed?: boolean | null;
+  description?: string | null;
+  autoNat?: boolean | null;
+  /** An explicit translated range; null stops translating. */
+  natCidr?: string | null;
+}
+
+export interface ServiceInput {
+  name: string;
+  protocol?: 'tcp' | 'udp' | null;
+  localIp: string;
+  localPort: number;
+  servicePort?: number | null;
+  serviceIp?: string | null;
+}
+
+const PENDING_ID = 'pending-subnet';
+
+function withSubnet(spec: OverlaySpec, peerId: string, subnet: SubnetSpec): OverlaySpec {
+  return { ...spec, peers: spec.peers.map((peer) => (peer.id === peerId ? { ...peer, subnets: [...peer.subnets.filter((s) => s.id !== subnet.id), subnet] } : peer)) };
+}
+
+export class Subnets {
+  constructor(
+    private readonly prisma: Db,
+    private readonly pubsub: PubSub,
+    private readonly wanLocks: KeyedMutex,
+  ) {}
+
+  private async wanOfPeer(peerId: string): Promise<string> {
+    const peer = await this.prisma.peer.findUnique({ where: { id: peerId }, select: { wanId: true } });
+    if (!peer) throw new DomainError('NOT_FOUND', 'Peer not found');
+    return peer.wanId;
+  }
+
+  /** Checks a candidate subnet against the overlay and picks its NAT range when asked. */
+  private placeSubnet(spec: OverlaySpec, peerId: string, candidate: SubnetSpec, autoNat: boolean): SubnetSpec {
+    assertSubnetAllowed(spec, peerId, candidate.cidr);
+    let subnet = candidate;
+    if (autoNat) subnet = { ...candidate, natCidr: suggestAutoNat(withSubnet(spec, peerId, { ...candidate, natCidr: null }), candidate.id) };
+    assertNoAllowedIpsOverlap(compileOverlay(withSubnet(spec, peerId, subnet)));
+    return subnet;
+  }
+
+  async add(actor: Identity, peerId: string, input: SubnetInput) {
+    const cidr = validateIpv4Cidr(input.cidr.trim(), 'cidr');
+    const description = validateDescription(input.description ?? '', 'description');
+    const wanId = await this.wanOfPeer(peerId);
+    const subnet = await this.wanLocks.run(wanId, () =>
+      this.prisma.$transaction(async (tx) => {
+        const spec = await loadOverlaySpec(tx, wanId);
+        const placed = this.placeSubnet(spec, peerId, { id: PENDING_ID, cidr, routed: input.routed ?? true, natCidr: null, description }, input.autoNat ?? false);
+        const created = await tx.subnet.create({ data: { peerId, cidr, routed: placed.routed, natCidr: placed.natCidr, description } });
+        await recordAudit(tx, actor, { action: 'subnet.create', targetType: 'Subnet', targetId: created.id, details: { peerId, cidr, natCidr: placed.natCidr, routed: placed.routed } });
+        return created;
+      }),
+    );
+    publishWanChange(this.pubsub, { kind: 'CREATED', wanId, entity: 'SUBNET', entityId: subnet.id });
+    return subnet;
+  }
+
+  async update(actor: Identity, subnetId: string, input: SubnetUpdate) {
+    const current = await this.prisma.subnet.findUnique({ where: { id: subnetId }, include: { peer: { select: { wanId: true } } } });
+    if (!current) throw new DomainError('NOT_FOUND', 'Subnet not found');
+    const wanId = current.peer.wanId;
+    const subnet = await this.wanLocks.run(wanId, () =>
+      this.prisma.$transaction(async (tx: Tx) => {
+        const spec = await loadOverlaySpec(tx, wanId);
+        const candidate: SubnetSpec = {
+          id: subnetId,
+          cidr: input.cidr == null ? current.cidr : validateIpv4Cidr(input.cidr.trim(), 'cidr'),
+          routed: input.routed ?? current.routed,
+          natCidr: input.natCidr === undefined ? current.natCidr : input.natCidr === null || input.natCidr === '' ? null : validateIpv4Cidr(input.natCidr.trim(), 'natCidr'),
+          description: input.description == null ? current.description : validateDescription(input.description, 'description'),
+        };
+        const placed = this.placeSubnet(spec, current.peerId, candidate, input.autoNat ?? false);
+        const updated = await tx.subnet.update({ where: { id: subnetId }, data: { cidr: placed.cidr, routed: placed.routed, natCidr: placed.natCidr, description: placed.description } });
+        await recordAudit(tx, actor, { action: 'subnet.update', targetType: 'Subnet', targetId: subnetId, details: { cidr: placed.cidr, natCidr: placed.natCidr, routed: placed.routed } });
+        return updated;
+      }),
+    );
+    publishWanChange(this.pubsub, { kind: 'UPDATED', wanId, entity: 'SUBNET', entityId: subnetId });
+    return subnet;
+  }
+
+  async delete(actor: Identity, subnetId: string) {
+    const subnet = await this.prisma.$transaction(async (tx) => {
+      const deleted = await tx.subnet.delete({ where: { id: subnetId }, include: { peer: { select: { wanId: true } } } });
+      await recordAudit(tx, actor, { action: 'subnet.delete', targetType: 'Subnet', targetId: subnetId, details: { cidr: deleted.cidr } });
+      return deleted;
+    });
+    publishWanChange(this.pubsub, { kind: 'DELETED', wanId: subnet.peer.wanId, entity: 'SUBNET', entityId: subnetId });
+    return subnet;
+  }
+
+  async publishService(actor: Identity, peerId: string, input: ServiceInput) {
+    const name = validateName(input.name.trim(), 'name');
+    const localIp = validateIpv4Address(input.localIp.trim(), 'localIp');
+    const localPort = validatePort(input.localPort, 'localPort');
+    const servicePort = input.servicePort == null ? localPort : validatePort(input.servicePort, 'servicePort');
+    const protocol = input.protocol ?? 'tcp';
+    const wanId = await this.wanOfPeer(peerId);
+    const service = await this.wanLocks.run(wanId, () =>
+      this.prisma.$transaction(async (tx) => {
+        const wan = await tx.wan.findUniqueOrThrow({ where: { id: wanId }, select: { servicesCidr: true } });
+        const taken = (await tx.publishedService.findMany({ where: { wanId }, select: { serviceIp: true } })).map((row) => row.serviceIp);
+        const serviceIp = input.serviceIp ? validateIpv4Address(input.serviceIp.trim(), 'serviceIp') : allocateServiceIp(wan.servicesCidr, taken);
+        const created = await tx.publishedService.create({ data: { wanId, peerId, name, protocol, localIp, localPort, serviceIp, servicePort } });
+        const spec = await loadOverlaySpec(tx, wanId);
+        assertNoAllowedIpsOverlap(compileOverlay(spec));
+        await recordAudit(tx, actor, { action: 'service.create', targetType: 'PublishedService', targetId: created.id, details: { peerId, serviceIp, servicePort, protocol, localIp, localPort } });
+        return created;
+      }),
+    );
+    publishWanChange(this.pubsub, { kind: 'CREATED', wanId, entity: 'SERVICE', entityId: service.id });
+    return service;
+  }
+
+  async unpublishService(actor: Identity, serviceId: string) {
+    const service = await this.prisma.$transaction(async (tx) => {
+      const deleted = await tx.publishedService.delete({ where: { id: serviceId } });
+      await recordAudit(tx, actor, { action: 'service.delete', targetType: 'PublishedService', targetId: serviceId });
+      return deleted;
+    });
+    publishWanChange(this.pubsub, { kind: 'DELETED', wanId: service.wanId, entity: 'SERVICE', entityId: serviceId });
+    return service;
+  }
+}
