@@ -7,5 +7,7 @@ const api = process.env.MESHPLANE_API_URL ?? 'http://127.0.0.1:4000';
 
 export default defineConfig({
   plugins: [sveltekit()],
+  // Rolldown's "callbacks took long" report only ever names SvelteKit's own build steps.
+  build: { rolldownOptions: { checks: { bundlerTimings: false } } },
   server: { proxy: { '/graphql': { target: api, ws: true, changeOrigin: false } } },
 });

@@ -75,7 +75,7 @@ describe.skipIf(!haveChromium)('signing in and listing WANs in Chromium', () => 
     await shot('02-empty-wan-list');
   });
 
-  it('shows the API’s validation error beside the form, then creates the WAN and lists it', async () => {
+  it('shows the API’s validation error beside the field, then creates the WAN, live in another tab too', async () => {
     await page.getByLabel('Name').fill('Branch offices');
     await page.getByLabel('Tunnel range').fill('10.20.0.0/33');
     await page.getByRole('button', { name: 'Create WAN' }).click();
@@ -86,11 +86,22 @@ describe.skipIf(!haveChromium)('signing in and listing WANs in Chromium', () => 
     await expect(page.getByLabel('Tunnel range').getAttribute('aria-invalid')).resolves.toBe('true');
     await shot('03-create-wan-invalid-range');
 
+    // A second tab of the same session follows along over graphql-ws (the cookie authenticates the upgrade).
+    const otherTab = await context.newPage();
+    const sockets: string[] = [];
+    otherTab.on('websocket', (socket) => sockets.push(socket.url()));
+    await otherTab.goto(base);
+    await otherTab.getByText('No WANs yet').waitFor();
+    await otherTab.waitForLoadState('networkidle');
+
     await page.getByLabel('Tunnel range').fill('10.20.0.0/24');
     await page.getByLabel('Topology').selectOption('HUB_SPOKE');
     await page.getByRole('button', { name: 'Create WAN' }).click();
     const row = page.getByRole('row', { name: /Branch offices/ });
     await row.waitFor();
+    await otherTab.getByRole('row', { name: /Branch offices/ }).waitFor();
+    expect(sockets).toEqual([`${base.replace(/^http/, 'ws')}/graphql`]);
+    await otherTab.close();
     expect(await row.locator('th, td').allTextContents()).toEqual(['Branch offices', '10.20.0.0/24', 'Hub and spoke', '0']);
     await expect(createForm().getByRole('alert').count()).resolves.toBe(0);
     await shot('04-wan-created');

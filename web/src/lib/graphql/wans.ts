@@ -34,3 +34,14 @@ export const createWanMutation = graphql(`
     }
   }
 `);
+
+/** Any WAN (or something inside one) changed: lists reload. Over graphql-ws, cookie-authenticated. */
+export const wanChangedSubscription = graphql(`
+  subscription WanChanged {
+    wanChanged {
+      kind
+      entity
+      wanId
+    }
+  }
+`);
