@@ -61,7 +61,11 @@ export function rawClaimsForPeer(facts: OverlayFacts, plan: TunnelPlan, self: nu
   const reachable = (claim: Claim): boolean => claim.kind !== 'LAN' || !overlapsAny(claim.range, peer.locals);
   const byRemote: ClaimsByRemote = new Map();
   const direct = plan.neighbours[self] as readonly number[];
-  for (const index of direct) byRemote.set(index, (facts.peers[index] as PeerFacts).claims.filter(reachable));
+  for (const index of direct) {
+    const claims = (facts.peers[index] as PeerFacts).claims as Claim[];
+    // Keep the shared array when nothing is filtered out (the usual case).
+    byRemote.set(index, claims.every(reachable) ? claims : claims.filter(reachable));
+  }
 
   const relay = plan.relay[self];
   if (relay !== null && relay !== undefined) {
@@ -146,6 +150,42 @@ export function resolveClaims(byRemote: ClaimsByRemote): ClaimsByRemote {
   }
   for (const [remote, claims] of resolved) resolved.set(remote, dropCovered(claims));
   return resolved;
+}
+
+/**
+ * Whether any two prefixes of the WAN might collide on some interface: claims of
+ * different peers that overlap, or a LAN reaching into the tunnel or services range.
+ * In a healthy WAN nothing does, and compilation can skip per-peer resolution.
+ */
+export function mayCollide(facts: OverlayFacts): boolean {
+  const all: Claim[] = facts.peers.flatMap((peer) => peer.claims as Claim[]);
+  all.sort((a, b) => compareRanges(a.range, b.range));
+  let end = -1;
+  let owner = -2;
+  for (const claim of all) {
+    if (claim.range.start <= end && claim.owner !== owner) return true;
+    if (claim.range.end > end) {
+      end = claim.range.end;
+      owner = claim.owner;
+    }
+  }
+  const ranges = [facts.tunnelRange, facts.servicesRange];
+  return facts.lanClaims.some((lan) => overlapsAny(lan.range, ranges));
+}
+
+/**
+ * Final AllowedIPs per remote. Without possible collisions only the relay's list needs
+ * sorting and de-duplicating (its own tunnel IP sits inside the carried tunnel range).
+ */
+export function claimsForPeer(facts: OverlayFacts, plan: TunnelPlan, self: number, cache: CarveCache, resolve: boolean): ClaimsByRemote {
+  const raw = rawClaimsForPeer(facts, plan, self, cache);
+  if (resolve) return resolveClaims(raw);
+  const relay = plan.relay[self];
+  const carried = relay === null || relay === undefined ? undefined : raw.get(relay);
+  if (relay !== null && relay !== undefined && carried) {
+    raw.set(relay, dropCovered([...carried].sort((a, b) => compareRanges(a.range, b.range))));
+  }
+  return raw;
 }
 
 /** Removes claims inside an earlier, wider claim of the same (sorted) list. */

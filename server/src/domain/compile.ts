@@ -1,10 +1,10 @@
 // Turns an OverlaySpec into exactly what each peer's configuration must contain.
-import { rawClaimsForPeer, resolveClaims, type CarveCache } from './allowed-ips.js';
+import { claimsForPeer, mayCollide, type CarveCache } from './allowed-ips.js';
 import type {
   CompiledFirewallRule, CompiledNetmap, CompiledOverlay, CompiledPeer, CompiledRemote, CompiledRoute, CompiledService,
 } from './compiled.js';
 import { DomainError } from './errors.js';
-import { contains, formatCidr } from './ipv4.js';
+import { compareRanges, contains, formatCidr, type Ipv4Range } from './ipv4.js';
 import type { OverlaySpec } from './model.js';
 import { buildOverlayFacts, pairKey, type OverlayFacts, type PeerFacts } from './overlay-facts.js';
 import { validateOverlaySpec } from './spec-validation.js';
@@ -45,14 +45,23 @@ function compileFirewall(interfaceName: string, listenPort: number | null, forwa
   return rules;
 }
 
-function compilePeer(facts: OverlayFacts, plan: TunnelPlan, self: number, relayedBy: ReadonlySet<number>, cache: CarveCache): CompiledPeer {
+interface CompileShared {
+  readonly facts: OverlayFacts;
+  readonly plan: TunnelPlan;
+  readonly relayedBy: ReadonlySet<number>;
+  readonly cache: CarveCache;
+  readonly resolveCollisions: boolean;
+}
+
+function compilePeer(shared: CompileShared, self: number): CompiledPeer {
+  const { facts, plan, relayedBy } = shared;
   const peer = facts.peers[self] as PeerFacts;
   const { wan } = facts;
-  const claims = resolveClaims(rawClaimsForPeer(facts, plan, self, cache));
+  const claims = claimsForPeer(facts, plan, self, shared.cache, shared.resolveCollisions);
   const keepalive = keepaliveOf(peer, wan.keepalive);
 
   const remotes: CompiledRemote[] = [];
-  const routes: CompiledRoute[] = [];
+  const routed: Array<{ range: Ipv4Range; route: CompiledRoute }> = [];
   for (const index of plan.neighbours[self] as readonly number[]) {
     const remote = facts.peers[index] as PeerFacts;
     const allowed = claims.get(index) ?? [];
@@ -60,19 +69,20 @@ function compilePeer(facts: OverlayFacts, plan: TunnelPlan, self: number, relaye
       peerId: remote.spec.id,
       name: remote.spec.name,
       publicKey: remote.spec.publicKey,
-      presharedKey: facts.presharedKeys.get(pairKey(peer.spec.id, remote.spec.id)) ?? null,
+      presharedKey: facts.presharedKeys.size === 0 ? null : facts.presharedKeys.get(pairKey(peer.spec.id, remote.spec.id)) ?? null,
       endpoint: remote.endpoint,
-      allowedIps: allowed.map((claim) => claim.cidr),
+      // Shared, frozen array when the remote carries exactly its own prefixes.
+      allowedIps: (allowed === remote.claims ? remote.claimCidrs : allowed.map((claim) => claim.cidr)) as string[],
       persistentKeepalive: keepalive,
     });
     // The interface address already covers the tunnel range; everything else needs a route.
     for (const claim of allowed) {
       if (!contains(facts.tunnelRange, claim.range)) {
-        routes.push({ destination: claim.cidr, via: remote.spec.id, gatewayTunnelIp: remote.tunnelIpText });
+        routed.push({ range: claim.range, route: { destination: claim.cidr, via: remote.spec.id, gatewayTunnelIp: remote.tunnelIpText } });
       }
     }
   }
-  routes.sort((a, b) => compareText(a.destination, b.destination));
+  const routes = routed.sort((a, b) => compareRanges(a.range, b.range)).map((entry) => entry.route);
 
   const services = compileServices(peer);
   const forwarding = peer.spec.role === 'HUB' || relayedBy.has(self)
@@ -112,9 +122,14 @@ export function compileOverlayDetailed(spec: OverlaySpec): CompiledOverlayWithPl
   validateOverlaySpec(spec);
   const facts = buildOverlayFacts(spec);
   const plan = planTunnels(facts);
-  const relayedBy = new Set(plan.relay.filter((relay): relay is number => relay !== null));
-  const cache: CarveCache = new Map();
-  const peers = facts.peers.map((peer) => compilePeer(facts, plan, peer.index, relayedBy, cache));
+  const shared: CompileShared = {
+    facts,
+    plan,
+    relayedBy: new Set(plan.relay.filter((relay): relay is number => relay !== null)),
+    cache: new Map(),
+    resolveCollisions: mayCollide(facts),
+  };
+  const peers = facts.peers.map((peer) => compilePeer(shared, peer.index));
   return { compiled: { wan: spec.wan, peers }, facts, plan };
 }
 

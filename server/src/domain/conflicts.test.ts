@@ -71,7 +71,7 @@ describe('guards', () => {
     expect(codes(shared)).toContain('CRITICAL:SERVICE_IP_SHARED');
 
     const handMade = compileOverlay(spec);
-    handMade.peers[0]?.peers[0]?.allowedIps.push('192.168.0.0/16');
+    handMade.peers[0]!.peers[0]!.allowedIps = [...handMade.peers[0]!.peers[0]!.allowedIps, '192.168.0.0/16'];
     handMade.peers[0]?.peers.push({ ...handMade.peers[0].peers[0]!, peerId: 'z', allowedIps: ['192.168.3.0/24'] });
     expect(() => assertNoAllowedIpsOverlap(handMade)).toThrow(/192\.168\.0\.0\/16 \(peer b\) overlaps 192\.168\.3\.0\/24 \(peer z\)/);
     // LAN overlaps are a warning resolved by auto-NAT, not a reason to refuse a mutation.

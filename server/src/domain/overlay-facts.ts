@@ -39,6 +39,11 @@ export interface PeerFacts {
   readonly subnets: readonly SubnetFacts[];
   /** Prefixes this peer publishes, sorted: its tunnel IP, routed LANs (effective), service IPs. */
   readonly claims: readonly Claim[];
+  /**
+   * The claims' CIDRs, built once and frozen: every remote that carries exactly these
+   * shares this array, so a mesh does not build the same list hundreds of times.
+   */
+  readonly claimCidrs: readonly string[];
   /** Prefixes that exist locally at this peer (real and translated LANs): never routed into the tunnel. */
   readonly locals: readonly Ipv4Range[];
 }
@@ -98,6 +103,7 @@ function peerFacts(spec: PeerSpec, index: number, wan: WanSpec): PeerFacts {
     listenPort,
     subnets,
     claims,
+    claimCidrs: Object.freeze(claims.map((c) => c.cidr)),
     locals: subnets.flatMap((subnet) => (subnet.translated ? [subnet.real, subnet.translated] : [subnet.real])),
   };
 }

@@ -3,7 +3,7 @@
 // and descriptions are deliberately not checked here: they only reach comments, where
 // renderers sanitise them, and old records must not make a whole WAN unrenderable.
 import { DomainError } from './errors.js';
-import { contains, formatIpv4, parseIpv4Cidr, printable } from './ipv4.js';
+import { contains, formatCidr, formatIpv4, overlaps, parseIpv4Cidr, printable } from './ipv4.js';
 import type { OverlaySpec, PeerSpec, ServiceSpec, SubnetSpec } from './model.js';
 import {
   validateHost, validateId, validateIntegerInRange, validateInterfaceName, validateIpv4Address,
@@ -71,9 +71,16 @@ export function validateOverlaySpec(spec: OverlaySpec): void {
   validateId(wan.id, 'wan.id');
   enumValue(wan.topology, TOPOLOGIES, 'wan.topology');
   validateInterfaceName(wan.interfaceName, 'wan.interfaceName');
-  validateIpv4Cidr(wan.tunnelCidr, 'wan.tunnelCidr');
-  validateIpv4Cidr(wan.servicesCidr, 'wan.servicesCidr');
-  validateIpv4Cidr(wan.natPool, 'wan.natPool');
+  const ranges = [
+    { field: 'wan.tunnelCidr', range: parseIpv4Cidr(validateIpv4Cidr(wan.tunnelCidr, 'wan.tunnelCidr')) },
+    { field: 'wan.servicesCidr', range: parseIpv4Cidr(validateIpv4Cidr(wan.servicesCidr, 'wan.servicesCidr')) },
+    { field: 'wan.natPool', range: parseIpv4Cidr(validateIpv4Cidr(wan.natPool, 'wan.natPool')) },
+  ];
+  ranges.forEach((a, i) => ranges.slice(i + 1).forEach((b) => {
+    if (overlaps(a.range, b.range)) {
+      throw new DomainError('INVALID_CIDR', `${b.field}: ${formatCidr(b.range)} overlaps ${a.field} ${formatCidr(a.range)}; the WAN's ranges must be disjoint`, { field: b.field });
+    }
+  }));
   validatePort(wan.listenPort, 'wan.listenPort');
   validateIntegerInRange(wan.mtu, 'wan.mtu', MTU_MIN, MTU_MAX);
   validateIntegerInRange(wan.keepalive, 'wan.keepalive', 0, 65535);

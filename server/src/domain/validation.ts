@@ -3,44 +3,47 @@
 // value has to get past both to do harm.
 import { z } from 'zod';
 import { DomainError, type DomainErrorCode } from './errors.js';
-import { formatCidr, printable, tryParseIpv4, tryParseIpv4Cidr } from './ipv4.js';
+import { formatCidr, printable, tryParseIpv4, tryParseIpv4Cidr, type Ipv4Range } from './ipv4.js';
 import { isWireGuardKey } from './keys.js';
+
+// Each rule is a plain predicate (cheap enough for the compile gate over thousands of
+// peers); the zod schemas for the API layer and the throwing validators are both built
+// from the same predicates, so the rules live in one place.
 
 /**
  * Display names of peers, WANs, services: letters, digits, space and `. _ + @ ( ) -`,
- * starting and ending with a letter, digit or punctuation other than space. No quotes,
- * `;`, `$`, backticks, backslashes, `#` or control characters: names end up in comments
- * of scripts and config files, and nothing in this set means anything there.
+ * starting and ending with something other than a space. No quotes, `;`, `$`, backticks,
+ * backslashes, `#` or control characters: names end up in comments of scripts and config
+ * files, and nothing in this set means anything there.
  */
 export const NAME_MAX_LENGTH = 64;
 const NAME_PATTERN = /^[A-Za-z0-9._+@()-](?:[A-Za-z0-9 ._+@()-]*[A-Za-z0-9._+@()-])?$/;
-export const nameSchema = z.string().max(NAME_MAX_LENGTH).regex(NAME_PATTERN);
-
 /** What wg-quick itself accepts for an interface name (Linux IFNAMSIZ is 16 incl. NUL). */
 const INTERFACE_NAME_PATTERN = /^[A-Za-z0-9_=+.-]{1,15}$/;
-export const interfaceNameSchema = z.string().regex(INTERFACE_NAME_PATTERN);
-
 /** Record ids (cuids, uuids, slugs). They become part of RouterOS comment tags. */
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-export const idSchema = z.string().regex(ID_PATTERN);
-
 /** Free-text descriptions: the name charset plus `/ : , #`, up to 200 characters. */
 const DESCRIPTION_PATTERN = /^[A-Za-z0-9 ._+@()/:,#-]{0,200}$/;
-export const descriptionSchema = z.string().regex(DESCRIPTION_PATTERN);
 
-export const portSchema = z.number().int().min(1).max(65535);
-export const ipv4AddressSchema = z.string().refine((value) => tryParseIpv4(value) !== null);
+const matches = (pattern: RegExp) => (value: unknown): value is string => typeof value === 'string' && pattern.test(value);
+export const isSafeName = (value: unknown): value is string => matches(NAME_PATTERN)(value) && value.length <= NAME_MAX_LENGTH;
+export const isInterfaceName = matches(INTERFACE_NAME_PATTERN);
+export const isSafeId = matches(ID_PATTERN);
+export const isSafeDescription = matches(DESCRIPTION_PATTERN);
+export const isPort = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 65535;
+export const isIpv4Address = (value: unknown): value is string => typeof value === 'string' && tryParseIpv4(value) !== null;
+export const isIpv4Cidr = (value: unknown): value is string => typeof value === 'string' && tryParseIpv4Cidr(value) !== null;
+
+export const nameSchema = z.string().refine(isSafeName);
+export const interfaceNameSchema = z.string().refine(isInterfaceName);
+export const idSchema = z.string().refine(isSafeId);
+export const descriptionSchema = z.string().refine(isSafeDescription);
+export const portSchema = z.number().refine(isPort);
+export const ipv4AddressSchema = z.string().refine(isIpv4Address);
 /** Parses and normalises: host bits are cleared, so "192.168.1.7/24" becomes "192.168.1.0/24". */
-export const ipv4CidrSchema = z.string().transform((value, ctx) => {
-  const range = tryParseIpv4Cidr(value);
-  if (!range) {
-    ctx.addIssue({ code: 'custom', message: 'not an IPv4 CIDR' });
-    return z.NEVER;
-  }
-  return formatCidr(range);
-});
+export const ipv4CidrSchema = z.string().refine(isIpv4Cidr).transform((value) => formatCidr(tryParseIpv4Cidr(value) as Ipv4Range));
 export const wireGuardKeySchema = z.string().refine(isWireGuardKey);
-export const hostSchema = z.string().refine(isValidHost);
+export const hostSchema = z.string().refine((value) => isValidHost(value));
 
 const DNS_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
@@ -82,52 +85,53 @@ function refuse(code: DomainErrorCode, field: string, value: unknown, expectatio
   throw new DomainError(code, `${field}: ${shown} is not valid; ${expectation}`, { field });
 }
 
-function check<T>(schema: z.ZodType<T>, value: unknown, code: DomainErrorCode, field: string, expectation: string): T {
-  const result = schema.safeParse(value);
-  if (!result.success) refuse(code, field, value, expectation);
-  return result.data;
+function check<T>(accepts: (value: unknown) => value is T, value: unknown, code: DomainErrorCode, field: string, expectation: string): T {
+  if (!accepts(value)) refuse(code, field, value, expectation);
+  return value;
 }
 
 export function validateName(value: unknown, field = 'name'): string {
-  return check(nameSchema, value, 'INVALID_NAME', field,
+  return check(isSafeName, value, 'INVALID_NAME', field,
     `use 1-${NAME_MAX_LENGTH} letters, digits, spaces and . _ + @ ( ) - (no quotes, ; $ \` \\ # or control characters)`);
 }
 
 export function validateInterfaceName(value: unknown, field = 'interfaceName'): string {
-  return check(interfaceNameSchema, value, 'INVALID_NAME', field, 'use 1-15 characters from A-Z a-z 0-9 _ = + . -');
+  return check(isInterfaceName, value, 'INVALID_NAME', field, 'use 1-15 characters from A-Z a-z 0-9 _ = + . -');
 }
 
 export function validateId(value: unknown, field = 'id'): string {
-  return check(idSchema, value, 'INVALID_INPUT', field, 'ids are 1-64 characters from A-Z a-z 0-9 _ -');
+  return check(isSafeId, value, 'INVALID_INPUT', field, 'ids are 1-64 characters from A-Z a-z 0-9 _ -');
 }
 
 export function validateDescription(value: unknown, field = 'description'): string {
-  return check(descriptionSchema, value, 'INVALID_INPUT', field,
+  return check(isSafeDescription, value, 'INVALID_INPUT', field,
     'use up to 200 letters, digits, spaces and . _ + @ ( ) / : , # -');
 }
 
 export function validateHost(value: unknown, field = 'host'): string {
-  return check(hostSchema, value, 'INVALID_HOST', field, 'expected an IPv4 address, an IPv6 address (without brackets) or a DNS hostname');
+  return check((v): v is string => typeof v === 'string' && isValidHost(v), value, 'INVALID_HOST', field,
+    'expected an IPv4 address, an IPv6 address (without brackets) or a DNS hostname');
 }
 
 export function validatePort(value: unknown, field = 'port'): number {
-  return check(portSchema, value, 'INVALID_PORT', field, 'expected an integer from 1 to 65535');
+  return check(isPort, value, 'INVALID_PORT', field, 'expected an integer from 1 to 65535');
 }
 
 /** Returns the normalised CIDR (host bits cleared). */
 export function validateIpv4Cidr(value: unknown, field = 'cidr'): string {
-  return check(ipv4CidrSchema, value, 'INVALID_CIDR', field, 'expected an IPv4 CIDR such as 192.168.1.0/24');
+  return formatCidr(tryParseIpv4Cidr(check(isIpv4Cidr, value, 'INVALID_CIDR', field, 'expected an IPv4 CIDR such as 192.168.1.0/24')) as Ipv4Range);
 }
 
 export function validateIpv4Address(value: unknown, field = 'address'): string {
-  return check(ipv4AddressSchema, value, 'INVALID_CIDR', field, 'expected an IPv4 address such as 10.0.0.1');
+  return check(isIpv4Address, value, 'INVALID_CIDR', field, 'expected an IPv4 address such as 10.0.0.1');
 }
 
 export function validateKey(value: unknown, field = 'key'): string {
-  return check(wireGuardKeySchema, value, 'INVALID_KEY', field, 'expected a WireGuard key: 44 characters of base64 encoding 32 bytes');
+  return check(isWireGuardKey, value, 'INVALID_KEY', field, 'expected a WireGuard key: 44 characters of base64 encoding 32 bytes');
 }
 
 /** Integer within bounds, for MTU and keepalive style settings. */
 export function validateIntegerInRange(value: unknown, field: string, min: number, max: number): number {
-  return check(z.number().int().min(min).max(max), value, 'INVALID_INPUT', field, `expected an integer from ${min} to ${max}`);
+  return check((v): v is number => Number.isInteger(v) && (v as number) >= min && (v as number) <= max, value, 'INVALID_INPUT', field,
+    `expected an integer from ${min} to ${max}`);
 }

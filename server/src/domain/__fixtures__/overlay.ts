@@ -68,5 +68,5 @@ export function hubAndSpokes(spokes: number, withLans = true): OverlaySpec {
       endpointHost: null,
     }));
   }
-  return overlay(peers, { topology: 'HUB_SPOKE', tunnelCidr: spokes > 250 ? '10.0.0.0/16' : '10.0.0.0/24' });
+  return overlay(peers, { topology: 'HUB_SPOKE', ...(spokes > 250 ? { tunnelCidr: '10.0.0.0/16', servicesCidr: '10.1.5.0/24' } : {}) });
 }

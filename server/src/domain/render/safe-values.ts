@@ -12,11 +12,37 @@ function unsafe(what: string, value: unknown): never {
   throw new DomainError('INVALID_INPUT', `refusing to render ${what} ${JSON.stringify(printable(String(value)))}`, { field: what });
 }
 
-/** A canonical IPv4 CIDR ("a.b.c.d/n" with host bits clear). */
-export function safeCidr(value: string): string {
+/**
+ * Remembers strings that already passed a check. Validity is a pure function of the
+ * string, and a mesh repeats the same keys, endpoints and prefixes in hundreds of files;
+ * the memo is bounded so it cannot grow without limit in a long-running server.
+ */
+class PassedChecks {
+  private readonly passed = new Set<string>();
+
+  constructor(private readonly check: (value: string) => void) {}
+
+  ensure(value: string): string {
+    if (this.passed.has(value)) return value;
+    this.check(value);
+    if (this.passed.size >= 100_000) this.passed.clear();
+    this.passed.add(value);
+    return value;
+  }
+}
+
+const cidrs = new PassedChecks((value) => {
   const range = tryParseIpv4Cidr(value);
   if (!range || formatCidr(range) !== value) unsafe('CIDR', value);
-  return value;
+});
+
+const keys = new PassedChecks((value) => {
+  if (!isWireGuardKey(value)) unsafe('key', '(not a WireGuard key)');
+});
+
+/** A canonical IPv4 CIDR ("a.b.c.d/n" with host bits clear). */
+export function safeCidr(value: string): string {
+  return cidrs.ensure(value);
 }
 
 export function safeIp(value: string): string {
@@ -40,8 +66,7 @@ export function safeProtocol(value: string): 'tcp' | 'udp' {
 }
 
 export function safeKey(value: string): string {
-  if (!isWireGuardKey(value)) unsafe('key', '(not a WireGuard key)');
-  return value;
+  return keys.ensure(value);
 }
 
 export function safeInterfaceName(value: string): string {
@@ -57,12 +82,19 @@ export interface Endpoint {
   port: number;
 }
 
+const endpoints = new Map<string, Endpoint>();
+
 /** Splits "host:port" / "[v6]:port" and checks both halves. */
 export function safeEndpoint(value: string): Endpoint {
+  const known = endpoints.get(value);
+  if (known) return known;
   const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value);
   const host = match?.[1] ?? match?.[2];
   if (!match || host === undefined || !isValidHost(host)) unsafe('endpoint', value);
-  return { host, port: safePort(Number(match[3])) };
+  const endpoint = { host, port: safePort(Number(match[3])) };
+  if (endpoints.size >= 100_000) endpoints.clear();
+  endpoints.set(value, endpoint);
+  return endpoint;
 }
 
 /**

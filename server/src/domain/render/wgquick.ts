@@ -71,6 +71,18 @@ function addressEntry(address: string): string {
   return `${ip}/${Number(prefix)}`;
 }
 
+// Compiled remotes that carry the same prefixes share one frozen array; render its line once.
+const allowedIpsLines = new WeakMap<readonly string[], string>();
+
+function allowedIpsLine(allowedIps: readonly string[]): string {
+  let line = allowedIpsLines.get(allowedIps);
+  if (line === undefined) {
+    line = `AllowedIPs = ${allowedIps.map(safeCidr).join(', ')}`;
+    if (Object.isFrozen(allowedIps)) allowedIpsLines.set(allowedIps, line);
+  }
+  return line;
+}
+
 function peerSections(peer: CompiledPeer): string[] {
   const lines: string[] = [];
   for (const remote of peer.peers) {
@@ -80,7 +92,7 @@ function peerSections(peer: CompiledPeer): string[] {
       const { host, port } = safeEndpoint(remote.endpoint);
       lines.push(`Endpoint = ${host.includes(':') ? `[${host}]` : host}:${port}`);
     }
-    lines.push(`AllowedIPs = ${remote.allowedIps.map(safeCidr).join(', ')}`);
+    lines.push(allowedIpsLine(remote.allowedIps));
     if (remote.persistentKeepalive !== null) lines.push(`PersistentKeepalive = ${safeInteger(remote.persistentKeepalive, 'keepalive')}`);
   }
   return lines;
