@@ -3,6 +3,7 @@
 import type { Db } from '../infra/db/client.js';
 import type { Identity } from '../services/auth/identity.js';
 import type { Services } from '../services/index.js';
+import type { OverlayReader } from '../services/overlays.js';
 
 export interface CookieJar {
   set(name: string, value: string, options: { maxAgeSeconds: number }): void;
@@ -14,6 +15,8 @@ export interface Context {
   identity: Identity | null;
   services: Services;
   cookies: CookieJar;
+  /** Per-request cache: each WAN is loaded and compiled at most once per request. */
+  overlays: OverlayReader;
   /** Client address, for audit and rate limits. */
   clientAddress: string;
 }

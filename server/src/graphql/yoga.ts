@@ -10,6 +10,7 @@ import type { Db } from '../infra/db/client.js';
 import type { Logger } from '../infra/logger.js';
 import type { Services } from '../services/index.js';
 import { credentialsFrom, resolveIdentity } from '../services/auth/identity.js';
+import { OverlayReader } from '../services/overlays.js';
 
 export interface YogaOptions {
   prisma: Db;
@@ -85,6 +86,7 @@ export function createYogaServer({ prisma, services, log, secureCookies }: YogaO
         services,
         identity: await resolveIdentity(prisma, credentials),
         cookies: jar,
+        overlays: new OverlayReader(prisma, services.secrets),
         clientAddress: initial.req?.socket.remoteAddress ?? headerOf(request, undefined, 'x-forwarded-for') ?? 'unknown',
       };
     },

@@ -8,6 +8,7 @@ import { Wans } from './wans.js';
 import { Peers } from './peers.js';
 import { Subnets } from './subnets.js';
 import { Devices } from './devices.js';
+import { ConfigDelivery } from './overlays.js';
 import { KeyedMutex } from '../infra/keyed-mutex.js';
 
 export interface ServiceDeps {
@@ -28,6 +29,7 @@ export function createServices(deps: ServiceDeps) {
     peers: new Peers(deps.prisma, deps.secrets, deps.pubsub, wanLocks),
     subnets: new Subnets(deps.prisma, deps.pubsub, wanLocks),
     devices: new Devices(deps.prisma, deps.secrets),
+    configs: new ConfigDelivery(deps.prisma, deps.secrets, deps.pubsub),
   };
 }
 

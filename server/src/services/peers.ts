@@ -7,7 +7,7 @@ import { type PubSub, publishWanChange } from '../infra/pubsub/topics.js';
 import type { PeerRole } from '../generated/prisma/enums.js';
 import { DomainError } from '../domain/errors.js';
 import { allocateTunnelIp } from '../domain/addressing.js';
-import { generateKeyPair } from '../domain/keys.js';
+import { generateKeyPair, generatePresharedKey } from '../domain/keys.js';
 import { parseIpv4Cidr, tryParseIpv4, contains, hostRange } from '../domain/ipv4.js';
 import { validateHost, validateIntegerInRange, validateKey, validateName, validatePort, validateIpv4Address } from '../domain/validation.js';
 import type { Identity } from './auth/identity.js';
@@ -171,6 +171,31 @@ export class Peers {
     });
     publishWanChange(this.pubsub, { kind: 'DELETED', wanId: peer.wanId, entity: 'PEER', entityId: peer.id });
     return peer;
+  }
+
+  /** Adds (or removes) a preshared key for the tunnel between two peers of one WAN. */
+  async setPresharedKey(actor: Identity, peerIdA: string, peerIdB: string, enabled: boolean): Promise<boolean> {
+    if (peerIdA === peerIdB) throw new DomainError('INVALID_INPUT', 'A preshared key joins two different peers');
+    const [peerAId, peerBId] = [peerIdA, peerIdB].sort() as [string, string];
+    const wanId = await this.prisma.$transaction(async (tx) => {
+      const peers = await tx.peer.findMany({ where: { id: { in: [peerAId, peerBId] } }, select: { wanId: true } });
+      if (peers.length !== 2) throw new DomainError('NOT_FOUND', 'Peer not found');
+      if (peers[0]!.wanId !== peers[1]!.wanId) throw new DomainError('INVALID_INPUT', 'Both peers must belong to the same WAN');
+      const wanId = peers[0]!.wanId;
+      if (enabled) {
+        await tx.presharedKey.upsert({
+          where: { peerAId_peerBId: { peerAId, peerBId } },
+          create: { wanId, peerAId, peerBId, keyEnc: this.secrets.seal(generatePresharedKey()) },
+          update: {},
+        });
+      } else {
+        await tx.presharedKey.deleteMany({ where: { peerAId, peerBId } });
+      }
+      await recordAudit(tx, actor, { action: enabled ? 'psk.enable' : 'psk.disable', targetType: 'Peer', targetId: peerAId, details: { peerAId, peerBId } });
+      return wanId;
+    });
+    publishWanChange(this.pubsub, { kind: 'UPDATED', wanId, entity: 'PEER', entityId: peerAId });
+    return enabled;
   }
 
   private explicitTunnelIp(tunnelCidr: string, requested: string, taken: string[]): string {

@@ -1,13 +1,13 @@
 // LANs a peer HOSTS, and services it publishes. Every change is checked against the whole
-// overlay before it is written: critical overlaps are refused, AllowedIPs must stay
-// disjoint per interface, overlapping LANs can be translated from the NAT pool.
+// overlay before it is written: overlaps with the tunnel or services range are refused, and
+// so is anything that would make two peers claim the same addresses on one interface. Two
+// sites' overlapping LANs are a warning (see the conflicts list) that auto-NAT resolves.
 import type { Db } from '../infra/db/client.js';
 import type { KeyedMutex } from '../infra/keyed-mutex.js';
 import { type PubSub, publishWanChange } from '../infra/pubsub/topics.js';
 import { DomainError } from '../domain/errors.js';
 import type { OverlaySpec, SubnetSpec } from '../domain/model.js';
 import { allocateServiceIp } from '../domain/addressing.js';
-import { compileOverlay } from '../domain/compile.js';
 import { assertNoAllowedIpsOverlap, assertSubnetAllowed } from '../domain/conflicts.js';
 import { suggestAutoNat } from '../domain/nat.js';
 import { validateDescription, validateIpv4Address, validateIpv4Cidr, validateName, validatePort } from '../domain/validation.js';
@@ -45,8 +45,12 @@ export interface ServiceInput {
 
 const PENDING_ID = 'pending-subnet';
 
+function withoutSubnet(spec: OverlaySpec, subnetId: string): OverlaySpec {
+  return { ...spec, peers: spec.peers.map((peer) => ({ ...peer, subnets: peer.subnets.filter((s) => s.id !== subnetId) })) };
+}
+
 function withSubnet(spec: OverlaySpec, peerId: string, subnet: SubnetSpec): OverlaySpec {
-  return { ...spec, peers: spec.peers.map((peer) => (peer.id === peerId ? { ...peer, subnets: [...peer.subnets.filter((s) => s.id !== subnet.id), subnet] } : peer)) };
+  return { ...spec, peers: spec.peers.map((peer) => (peer.id === peerId ? { ...peer, subnets: [...peer.subnets, subnet] } : peer)) };
 }
 
 export class Subnets {
@@ -63,11 +67,12 @@ export class Subnets {
   }
 
   /** Checks a candidate subnet against the overlay and picks its NAT range when asked. */
-  private placeSubnet(spec: OverlaySpec, peerId: string, candidate: SubnetSpec, autoNat: boolean): SubnetSpec {
+  private placeSubnet(current: OverlaySpec, peerId: string, candidate: SubnetSpec, autoNat: boolean): SubnetSpec {
+    const spec = withoutSubnet(current, candidate.id); // an update replaces the subnet
     assertSubnetAllowed(spec, peerId, candidate.cidr);
     let subnet = candidate;
     if (autoNat) subnet = { ...candidate, natCidr: suggestAutoNat(withSubnet(spec, peerId, { ...candidate, natCidr: null }), candidate.id) };
-    assertNoAllowedIpsOverlap(compileOverlay(withSubnet(spec, peerId, subnet)));
+    assertNoAllowedIpsOverlap(withSubnet(spec, peerId, subnet));
     return subnet;
   }
 
@@ -136,7 +141,7 @@ export class Subnets {
         const serviceIp = input.serviceIp ? validateIpv4Address(input.serviceIp.trim(), 'serviceIp') : allocateServiceIp(wan.servicesCidr, taken);
         const created = await tx.publishedService.create({ data: { wanId, peerId, name, protocol, localIp, localPort, serviceIp, servicePort } });
         const spec = await loadOverlaySpec(tx, wanId);
-        assertNoAllowedIpsOverlap(compileOverlay(spec));
+        assertNoAllowedIpsOverlap(spec);
         await recordAudit(tx, actor, { action: 'service.create', targetType: 'PublishedService', targetId: created.id, details: { peerId, serviceIp, servicePort, protocol, localIp, localPort } });
         return created;
       }),

@@ -8,6 +8,7 @@ import './wan.js';
 import './peer.js';
 import './subnet.js';
 import './device.js';
+import './overlay.js';
 import './events.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -106,6 +106,12 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, { id }, ctx) => ({ peerId: (await ctx.services.peers.rotateKey(ctx.identity!, String(id))).id }),
   }),
+  setPresharedKey: t.boolean({
+    authScopes: { role: 'OPERATOR' },
+    description: 'Adds (enabled: true) or removes a preshared key on the tunnel between two peers; both configs become stale.',
+    args: { peerAId: t.arg.id({ required: true }), peerBId: t.arg.id({ required: true }), enabled: t.arg.boolean({ required: true }) },
+    resolve: (_root, args, ctx) => ctx.services.peers.setPresharedKey(ctx.identity!, String(args.peerAId), String(args.peerBId), args.enabled),
+  }),
   deletePeer: t.id({
     authScopes: { role: 'OPERATOR' },
     args: { id: t.arg.id({ required: true }) },

@@ -1,0 +1,154 @@
+// What the overlay engine derives from a WAN: conflicts, topology graph, reachability,
+// per-peer staleness and rendered configs. Everything is computed from one compile of the
+// WAN per request (ctx.overlays).
+import { builder } from '../builder.js';
+import { PeerRoleEnum } from './enums.js';
+import type { Conflict } from '../../domain/conflicts.js';
+import type { Reach } from '../../domain/reachability.js';
+import type { TopologyEdge, TopologyNode } from '../../domain/graph.js';
+import { statusOf, type OverlayView, type RenderedConfig } from '../../services/overlays.js';
+
+const SeverityEnum = builder.enumType('ConflictSeverity', { values: ['CRITICAL', 'WARNING', 'INFO'] as const });
+const ReachKindEnum = builder.enumType('ReachKind', { values: ['TUNNEL_IP', 'LAN', 'SERVICE'] as const });
+const ConfigFormatEnum = builder.enumType('ConfigFormat', {
+  values: { WG_QUICK: { description: 'wg-quick .conf (also as QR code)' }, ROUTEROS: { description: 'idempotent RouterOS v7 .rsc script' } } as const,
+});
+const ConfigStatusEnum = builder.enumType('ConfigStatus', {
+  values: {
+    NEVER_DELIVERED: { description: 'The peer has not downloaded or been deployed its configuration yet.' },
+    CURRENT: { description: 'What the peer has is what would be rendered now.' },
+    STALE: { description: 'The rendering changed since the peer got its configuration.' },
+  } as const,
+});
+
+const ConflictRef = builder.objectRef<Conflict>('Conflict').implement({
+  fields: (t) => ({
+    severity: t.expose('severity', { type: SeverityEnum }),
+    code: t.exposeString('code'),
+    message: t.exposeString('message'),
+    peerIds: t.exposeIDList('peerIds'),
+    subnetIds: t.exposeIDList('subnetIds'),
+    cidrs: t.exposeStringList('cidrs'),
+  }),
+});
+
+const TopologyNodeRef = builder.objectRef<TopologyNode>('TopologyNode').implement({
+  fields: (t) => ({
+    peerId: t.exposeID('peerId'),
+    name: t.exposeString('name'),
+    role: t.expose('role', { type: PeerRoleEnum }),
+    tunnelIp: t.exposeString('tunnelIp'),
+    endpoint: t.exposeString('endpoint', { nullable: true }),
+    cgnat: t.exposeBoolean('cgnat', { description: 'No reachable endpoint: others cannot dial it.' }),
+  }),
+});
+
+const TopologyEdgeRef = builder.objectRef<TopologyEdge>('TopologyEdge').implement({
+  description: 'One tunnel between two peers.',
+  fields: (t) => ({ from: t.exposeID('from'), to: t.exposeID('to') }),
+});
+
+const TopologyGraphRef = builder.objectRef<{ nodes: TopologyNode[]; edges: TopologyEdge[] }>('TopologyGraph').implement({
+  fields: (t) => ({
+    nodes: t.field({ type: [TopologyNodeRef], resolve: (graph) => graph.nodes }),
+    edges: t.field({ type: [TopologyEdgeRef], resolve: (graph) => graph.edges }),
+  }),
+});
+
+type ReachRow = Reach & { targetPeerName: string; nextHopPeerName: string };
+
+const ReachRef = builder.objectRef<ReachRow>('Reach').implement({
+  fields: (t) => ({
+    kind: t.expose('kind', { type: ReachKindEnum }),
+    target: t.exposeString('target', { description: 'A tunnel IP, a LAN (as the peer addresses it) or a service IP.' }),
+    targetPeerId: t.exposeID('targetPeerId'),
+    targetPeerName: t.exposeString('targetPeerName'),
+    nextHopPeerId: t.exposeID('nextHopPeerId', { description: 'The tunnel the traffic leaves through.' }),
+    nextHopPeerName: t.exposeString('nextHopPeerName'),
+  }),
+});
+
+const PeerReachabilityRef = builder.objectRef<{ peerId: string; peerName: string; reaches: ReachRow[] }>('PeerReachability').implement({
+  fields: (t) => ({
+    peerId: t.exposeID('peerId'),
+    peerName: t.exposeString('peerName'),
+    reaches: t.field({ type: [ReachRef], resolve: (entry) => entry.reaches }),
+  }),
+});
+
+const RenderedConfigRef = builder.objectRef<RenderedConfig>('RenderedConfig').implement({
+  fields: (t) => ({
+    format: t.expose('format', { type: ConfigFormatEnum }),
+    filename: t.exposeString('filename'),
+    content: t.exposeString('content', { description: 'The configuration, private key included when Meshplane holds it.' }),
+    hash: t.exposeString('hash'),
+    qrSvg: t.exposeString('qrSvg', { nullable: true, description: 'QR code of a wg-quick config, for the WireGuard mobile apps.' }),
+    qrPngBase64: t.string({ nullable: true, resolve: (config) => config.qrPng?.toString('base64') ?? null }),
+  }),
+});
+
+function reachabilityOf(view: OverlayView, peerId?: string) {
+  return view.reachability(peerId).map((entry) => ({
+    peerId: entry.peerId,
+    peerName: view.peerName(entry.peerId),
+    reaches: entry.reaches.map((reach) => ({ ...reach, targetPeerName: view.peerName(reach.targetPeerId), nextHopPeerName: view.peerName(reach.nextHopPeerId) })),
+  }));
+}
+
+builder.prismaObjectFields('Wan', (t) => ({
+  conflicts: t.field({
+    type: [ConflictRef],
+    description: 'Problems of the overlay as configured, most severe first.',
+    resolve: async (wan, _args, ctx) => (await ctx.overlays.view(wan.id)).conflicts(),
+  }),
+  topologyGraph: t.field({
+    type: TopologyGraphRef,
+    resolve: async (wan, _args, ctx) => (await ctx.overlays.view(wan.id)).graph(),
+  }),
+  reachability: t.field({
+    type: [PeerReachabilityRef],
+    description: 'For each peer, what it can reach and through which tunnel, from the rendered AllowedIPs and routes.',
+    resolve: async (wan, _args, ctx) => reachabilityOf(await ctx.overlays.view(wan.id)),
+  }),
+  staleCount: t.int({
+    resolve: async (wan, _args, ctx) => {
+      const view = await ctx.overlays.view(wan.id);
+      const delivered = await ctx.prisma.peer.findMany({ where: { wanId: wan.id }, select: { id: true, deliveredHash: true } });
+      return delivered.filter((peer) => statusOf(view.hashOf(peer.id), peer.deliveredHash) === 'STALE').length;
+    },
+  }),
+}));
+
+builder.prismaObjectFields('Peer', (t) => ({
+  configStatus: t.field({
+    type: ConfigStatusEnum,
+    select: { wanId: true, deliveredHash: true },
+    resolve: async (peer, _args, ctx) => statusOf((await ctx.overlays.view(peer.wanId)).hashOf(peer.id), peer.deliveredHash),
+  }),
+  stale: t.boolean({
+    description: 'True when the peer got a configuration that differs from what would be rendered now.',
+    select: { wanId: true, deliveredHash: true },
+    resolve: async (peer, _args, ctx) => statusOf((await ctx.overlays.view(peer.wanId)).hashOf(peer.id), peer.deliveredHash) === 'STALE',
+  }),
+  configPreview: t.string({
+    description: 'The configuration with private and preshared keys left out.',
+    args: { format: t.arg({ type: ConfigFormatEnum, defaultValue: 'WG_QUICK' }) },
+    resolve: (peer, { format }, ctx) => ctx.services.configs.preview(peer.id, format ?? 'WG_QUICK'),
+  }),
+  reachability: t.field({
+    type: PeerReachabilityRef,
+    nullable: true,
+    select: { wanId: true },
+    resolve: async (peer, _args, ctx) => (await reachabilityOf(await ctx.overlays.view(peer.wanId), peer.id))[0] ?? null,
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  downloadPeerConfig: t.field({
+    type: RenderedConfigRef,
+    authScopes: { role: 'OPERATOR' },
+    description: "Renders the peer's configuration with its keys and records it as delivered (clears stale).",
+    args: { peerId: t.arg.id({ required: true }), format: t.arg({ type: ConfigFormatEnum, defaultValue: 'WG_QUICK' }) },
+    resolve: (_root, { peerId, format }, ctx) => ctx.services.configs.download(ctx.identity!, String(peerId), format ?? 'WG_QUICK'),
+  }),
+}));
