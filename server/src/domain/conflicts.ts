@@ -231,14 +231,16 @@ export function assertNoAllowedIpsOverlap(input: CompiledOverlay | OverlaySpec):
   }
 }
 
-function mismatchedEndpointPort(peer: PeerSpec, wan: WanSpec, report: (message: string) => void): void {
+type PortFacts = Pick<PeerSpec, 'id' | 'name' | 'endpointPort' | 'listenPort' | 'portForwarded'>;
+
+function mismatchedEndpointPort(peer: PortFacts, wan: Pick<WanSpec, 'listenPort'>, report: (message: string) => void): void {
   const listenPort = peer.listenPort ?? wan.listenPort;
   if (peer.endpointPort === null || peer.endpointPort === listenPort || peer.portForwarded) return;
   report(`"${peer.name}" is dialled on port ${peer.endpointPort} but listens on ${listenPort}; without a port-forward upstream the handshakes never arrive. Use the same port or mark it port-forwarded`);
 }
 
 /** The port others dial must be the listen port unless the upstream router forwards it. */
-export function assertEndpointPort(peer: PeerSpec, wan: WanSpec): void {
+export function assertEndpointPort(peer: PortFacts, wan: Pick<WanSpec, 'listenPort'>): void {
   mismatchedEndpointPort(peer, wan, (message) => {
     throw new DomainError('ENDPOINT_PORT_MISMATCH', message, { peerId: peer.id });
   });
@@ -249,7 +251,7 @@ export function assertEndpointPort(peer: PeerSpec, wan: WanSpec): void {
  * that changes the tunnel cuts the connection it is deployed over. Hostnames cannot be
  * judged here and pass.
  */
-export function assertManagementAddress(wan: WanSpec, address: string): void {
+export function assertManagementAddress(wan: Pick<WanSpec, 'tunnelCidr'>, address: string): void {
   const host = address.startsWith('[') ? address : address.replace(/:\d+$/, '');
   const range = tryParseIpv4OrCidr(host);
   if (range && overlaps(range, parseIpv4Cidr(wan.tunnelCidr))) {

@@ -4,7 +4,7 @@ import type { Db } from '../infra/db/client.js';
 import type { SecretBox } from '../infra/crypto/secret-box.js';
 import type { DeviceKind } from '../generated/prisma/enums.js';
 import { DomainError } from '../domain/errors.js';
-import { contains, hostRange, parseIpv4Cidr, tryParseIpv4 } from '../domain/ipv4.js';
+import { assertManagementAddress } from '../domain/conflicts.js';
 import { validateHost, validateIntegerInRange, validateName, validatePort } from '../domain/validation.js';
 import type { Identity } from './auth/identity.js';
 import { recordAudit } from './audit.js';
@@ -59,13 +59,8 @@ export class Devices {
 
   /** Refuses a management address inside any WAN's tunnel range. */
   private async assertManagementAddress(db: Pick<Db, 'wan'>, address: string | null | undefined): Promise<void> {
-    const value = address ? tryParseIpv4(address) : null;
-    if (value === null) return;
-    for (const wan of await db.wan.findMany({ select: { name: true, tunnelCidr: true } })) {
-      if (contains(parseIpv4Cidr(wan.tunnelCidr), hostRange(value))) {
-        throw new DomainError('MANAGEMENT_IN_TUNNEL', `managementAddress ${address} lies inside the tunnel range ${wan.tunnelCidr} of WAN "${wan.name}": Meshplane would lose the device when the tunnel changes`, { field: 'managementAddress' });
-      }
-    }
+    if (!address) return;
+    for (const wan of await db.wan.findMany({ select: { tunnelCidr: true } })) assertManagementAddress(wan, address);
   }
 
   async create(actor: Identity, input: DeviceInput & { name: string; kind: DeviceKind; host: string }) {

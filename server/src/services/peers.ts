@@ -6,6 +6,7 @@ import type { KeyedMutex } from '../infra/keyed-mutex.js';
 import { type PubSub, publishWanChange } from '../infra/pubsub/topics.js';
 import type { PeerRole } from '../generated/prisma/enums.js';
 import { DomainError } from '../domain/errors.js';
+import { assertEndpointPort } from '../domain/conflicts.js';
 import { allocateTunnelIp } from '../domain/addressing.js';
 import { generateKeyPair, generatePresharedKey } from '../domain/keys.js';
 import { parseIpv4Cidr, tryParseIpv4, contains, hostRange } from '../domain/ipv4.js';
@@ -54,18 +55,6 @@ function validatePeerFields(input: PeerInput) {
   };
 }
 
-/** Endpoint port must equal the listen port unless the upstream router forwards one to the other. */
-export function assertEndpointPort(peer: { endpointPort: number | null; listenPort: number | null; portForwarded: boolean }, wanListenPort: number): void {
-  const listenPort = peer.listenPort ?? wanListenPort;
-  if (peer.endpointPort != null && peer.endpointPort !== listenPort && !peer.portForwarded) {
-    throw new DomainError(
-      'ENDPOINT_PORT_MISMATCH',
-      `endpointPort ${peer.endpointPort} differs from the listen port ${listenPort}: set "port-forwarded upstream" if a router forwards ${peer.endpointPort} to ${listenPort}, or use the same port`,
-      { endpointPort: peer.endpointPort, listenPort },
-    );
-  }
-}
-
 export class Peers {
   constructor(
     private readonly prisma: Db,
@@ -88,7 +77,7 @@ export class Peers {
           return await this.prisma.$transaction(async (tx) => {
             const wan = await tx.wan.findUnique({ where: { id: wanId }, select: { id: true, tunnelCidr: true, listenPort: true } });
             if (!wan) throw new DomainError('NOT_FOUND', 'WAN not found');
-            assertEndpointPort({ endpointPort: fields.endpointPort ?? null, listenPort: fields.listenPort ?? null, portForwarded: fields.portForwarded ?? false }, wan.listenPort);
+            assertEndpointPort({ id: 'new', name: fields.name!, endpointPort: fields.endpointPort ?? null, listenPort: fields.listenPort ?? null, portForwarded: fields.portForwarded ?? false }, wan);
             if (fields.deviceId) await this.assertDevice(tx, fields.deviceId);
             const taken = (await tx.peer.findMany({ where: { wanId }, select: { tunnelIp: true } })).map((row) => row.tunnelIp);
             const tunnelIp = input.tunnelIp ? this.explicitTunnelIp(wan.tunnelCidr, input.tunnelIp, taken) : allocateTunnelIp(wan.tunnelCidr, taken);
@@ -131,11 +120,13 @@ export class Peers {
       const current = await tx.peer.findUnique({ where: { id: peerId }, include: { wan: { select: { listenPort: true } } } });
       if (!current) throw new DomainError('NOT_FOUND', 'Peer not found');
       const next = {
+        id: current.id,
+        name: fields.name ?? current.name,
         endpointPort: fields.endpointPort === undefined ? current.endpointPort : fields.endpointPort,
         listenPort: fields.listenPort === undefined ? current.listenPort : fields.listenPort,
         portForwarded: fields.portForwarded ?? current.portForwarded,
       };
-      assertEndpointPort(next, current.wan.listenPort);
+      assertEndpointPort(next, current.wan);
       if (fields.deviceId) await this.assertDevice(tx, fields.deviceId);
       const data: Record<string, unknown> = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
       if (input.publicKey) {
