@@ -1,0 +1,101 @@
+// The one interface every device driver implements (local Linux, RouterOS over the binary
+// API or REST, pfSense REST). The domain computes what a peer's device should look like
+// (CompiledPeer) and how to get there (plan.ts); a driver only maps that to its resources
+// and speaks its transport. One contract test suite runs against every implementation.
+import type { CompiledOverlay, CompiledPeer } from '../domain/compiled.js';
+import type { ActualResource, DesiredResource, Plan, PlanOperation } from '../domain/plan.js';
+
+export type DeviceKind = 'LINUX' | 'ROUTEROS_API' | 'ROUTEROS_REST' | 'PFSENSE';
+
+/** Connection settings with the credential already decrypted (never logged). */
+export interface DeviceTarget {
+  id: string;
+  name: string;
+  kind: DeviceKind;
+  host: string;
+  port: number | null;
+  username: string | null;
+  secret: string | null;
+  tls: boolean;
+  tlsVerify: boolean;
+  caPem: string | null;
+  timeoutMs: number;
+  concurrency: number;
+}
+
+/** What a deploy wants on one device: the compiled peer plus naming. */
+export interface DesiredDeviceState {
+  overlay: CompiledOverlay;
+  peer: CompiledPeer;
+  /** Tag prefix that marks Meshplane's resources on the device (default "meshplane"). */
+  commentPrefix: string;
+  /** Keep the API user able to log in from these addresses (RouterOS), when given. */
+  apiAllowedAddresses?: string[];
+}
+
+export interface ConnectionReport {
+  reachable: boolean;
+  loggedIn: boolean;
+  version: string | null;
+  identity: string | null;
+  message: string;
+}
+
+export interface PreflightIssue {
+  severity: 'ERROR' | 'WARNING';
+  resource: string;
+  message: string;
+}
+
+export interface PeerStatistics {
+  publicKey: string;
+  /** Bytes as decimal strings: counters exceed 2^53 on long-lived tunnels. */
+  rxBytes: string;
+  txBytes: string;
+  lastHandshake: Date | null;
+  currentEndpoint: string | null;
+}
+
+export interface DriftItem {
+  kind: string;
+  key: string;
+  state: 'MISSING' | 'DIFFERENT' | 'UNEXPECTED';
+  detail: string;
+}
+
+/** Called as a plan is applied, one call per operation (for job progress). */
+export type ProgressListener = (event: { index: number; total: number; operation: PlanOperation; message: string }) => void;
+
+export interface ApplyResult {
+  applied: number;
+  /** Operations the device refused, with its message; the apply stops at the first. */
+  failed: { operation: PlanOperation; message: string } | null;
+}
+
+export interface DeviceDriver {
+  readonly kind: DeviceKind;
+  testConnection(): Promise<ConnectionReport>;
+  /** The resources of the kinds this driver manages, managed (tagged) and unmanaged. */
+  readState(desired: DesiredDeviceState): Promise<ActualResource[]>;
+  /** Pure: the resources the desired state maps to on this kind of device. */
+  desiredResources(desired: DesiredDeviceState): DesiredResource[];
+  /** Pure: the plan from actual to desired (incl. adjustments such as route demotion). */
+  plan(desired: DesiredDeviceState, actual: readonly ActualResource[]): Plan;
+  preflight(desired: DesiredDeviceState, actual: readonly ActualResource[]): PreflightIssue[];
+  apply(plan: Plan, onProgress?: ProgressListener): Promise<ApplyResult>;
+  /** Every Meshplane resource and nothing else. */
+  clearPlan(actual: readonly ActualResource[]): Plan;
+  /** null when the device cannot report statistics (pfSense packages before 2.9). */
+  statistics(interfaceName: string): Promise<PeerStatistics[] | null>;
+  close(): Promise<void>;
+}
+
+export class DeviceError extends Error {
+  override readonly name = 'DeviceError';
+  constructor(
+    readonly code: 'UNREACHABLE' | 'AUTH_FAILED' | 'TIMEOUT' | 'PROTOCOL' | 'REFUSED' | 'TLS',
+    message: string,
+  ) {
+    super(message);
+  }
+}
