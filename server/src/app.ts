@@ -12,6 +12,7 @@ import { createTopics } from './infra/pubsub/topics.js';
 import { createHttpServer, type NodeMiddleware } from './infra/http/server.js';
 import { createYogaServer, type MeshplaneYoga } from './graphql/yoga.js';
 import { createServices, type Services } from './services/index.js';
+import { loadConfigFile } from './devices/config-file.js';
 import { credentialsFrom, resolveIdentity } from './services/auth/identity.js';
 
 export interface AppOptions {
@@ -26,6 +27,8 @@ export interface AppOptions {
   logger?: Logger;
   secureCookies?: boolean | 'auto';
   env?: NodeJS.ProcessEnv;
+  /** YAML file declaring devices and backend.default (default: MESHPLANE_CONFIG). */
+  configFile?: string;
 }
 
 export interface App {
@@ -58,7 +61,13 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
   const database = await openDatabase(url);
   const secrets = loadSecretBox(env, dataDir, log);
   const pubsub = createTopics();
-  const services = createServices({ prisma: database.prisma, log, secrets, pubsub });
+  const configFile = options.configFile ?? env.MESHPLANE_CONFIG;
+  const config = configFile ? loadConfigFile(configFile, env) : null;
+  const services = createServices({ prisma: database.prisma, log, secrets, pubsub, defaultDeviceName: config?.defaultDevice ?? null });
+  if (config) {
+    await services.devices.syncFromConfig(config);
+    log.info({ file: configFile, devices: config.devices.length, defaultDevice: config.defaultDevice }, 'devices loaded from the configuration file');
+  }
   const yoga = createYogaServer({ prisma: database.prisma, services, log, secureCookies: options.secureCookies ?? 'auto' });
   const web = options.web === false ? null : await loadWebHandler(log);
   const authorizeWs = async (request: http.IncomingMessage, params: Readonly<Record<string, unknown>> | undefined) => {

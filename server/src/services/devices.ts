@@ -7,6 +7,7 @@ import { DomainError } from '../domain/errors.js';
 import { assertManagementAddress } from '../domain/conflicts.js';
 import { validateHost, validateIntegerInRange, validateName, validatePort } from '../domain/validation.js';
 import type { Identity } from './auth/identity.js';
+import type { MeshplaneConfig } from '../devices/config-file.js';
 import { recordAudit } from './audit.js';
 
 export interface DeviceInput {
@@ -86,8 +87,31 @@ export class Devices {
     });
   }
 
+  /**
+   * Makes the devices declared in the configuration file the "config" devices of the
+   * database: created or updated from the file, removed when they left it. A device created
+   * through the API with the same name is a conflict the operator must resolve.
+   */
+  async syncFromConfig(config: MeshplaneConfig): Promise<void> {
+    await this.prisma.$transaction(async (tx) => {
+      for (const device of config.devices) {
+        const { secret, ...rest } = device;
+        const data = { ...this.validate({ ...rest, secret: secret ?? '' }), source: 'config' };
+        const existing = await tx.device.findUnique({ where: { name: device.name }, select: { source: true } });
+        if (existing && existing.source !== 'config') {
+          throw new DomainError('CONFLICT', `device "${device.name}" of the configuration file also exists as a device created through the API: rename one of them`);
+        }
+        await tx.device.upsert({ where: { name: device.name }, create: { ...data, name: device.name, kind: device.kind, host: device.host }, update: data });
+      }
+      await tx.device.deleteMany({ where: { source: 'config', name: { notIn: config.devices.map((device) => device.name) } } });
+      await recordAudit(tx, null, { action: 'device.syncConfig', details: { devices: config.devices.map((device) => device.name), defaultDevice: config.defaultDevice } });
+    });
+  }
+
   async delete(actor: Identity, id: string) {
     return this.prisma.$transaction(async (tx) => {
+      const current = await tx.device.findUnique({ where: { id }, select: { source: true } });
+      if (current?.source === 'config') throw new DomainError('CONFLICT', 'This device is declared in the configuration file: remove it there');
       const device = await tx.device.delete({ where: { id } });
       await recordAudit(tx, actor, { action: 'device.delete', targetType: 'Device', targetId: id, details: { name: device.name } });
       return device;

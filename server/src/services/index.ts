@@ -13,6 +13,8 @@ import { KeyedMutex } from '../infra/keyed-mutex.js';
 
 export interface ServiceDeps {
   prisma: Db;
+  /** backend.default from MESHPLANE_CONFIG, if any. */
+  defaultDeviceName?: string | null;
   log: Logger;
   secrets: SecretBox;
   pubsub: PubSub;
@@ -26,7 +28,8 @@ export function createServices(deps: ServiceDeps) {
     secrets: deps.secrets,
     accounts: new Accounts(deps.prisma),
     wans: new Wans(deps.prisma, deps.pubsub),
-    peers: new Peers(deps.prisma, deps.secrets, deps.pubsub, wanLocks),
+    peers: new Peers(deps.prisma, deps.secrets, deps.pubsub, wanLocks, deps.defaultDeviceName ?? null),
+    defaultDeviceName: deps.defaultDeviceName ?? null,
     subnets: new Subnets(deps.prisma, deps.pubsub, wanLocks),
     devices: new Devices(deps.prisma, deps.secrets),
     configs: new ConfigDelivery(deps.prisma, deps.secrets, deps.pubsub),

@@ -61,7 +61,14 @@ export class Peers {
     private readonly secrets: SecretBox,
     private readonly pubsub: PubSub,
     private readonly wanLocks: KeyedMutex,
+    /** backend.default of the configuration file: new peers are bound to this device. */
+    private readonly defaultDeviceName: string | null = null,
   ) {}
+
+  private async defaultDeviceId(tx: Pick<Db, 'device'>): Promise<string | null> {
+    if (!this.defaultDeviceName) return null;
+    return (await tx.device.findUnique({ where: { name: this.defaultDeviceName }, select: { id: true } }))?.id ?? null;
+  }
 
   async add(actor: Identity, wanId: string, input: AddPeerInput) {
     const fields = validatePeerFields(input);
@@ -94,7 +101,8 @@ export class Peers {
                 keepalive: fields.keepalive ?? null,
                 portForwarded: fields.portForwarded ?? false,
                 autoDeploy: fields.autoDeploy ?? false,
-                deviceId: fields.deviceId ?? null,
+                // Left out: the configured default backend; an explicit null: a manual peer.
+                deviceId: fields.deviceId === undefined ? await this.defaultDeviceId(tx) : fields.deviceId,
               },
             });
             await recordAudit(tx, actor, { action: 'peer.create', targetType: 'Peer', targetId: created.id, details: { wanId, name: created.name, tunnelIp, byoKey: keys.privateKeyEnc === null } });

@@ -14,7 +14,7 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
-export async function startTestApp(options: { web?: boolean } = {}): Promise<TestApp> {
+export async function startTestApp(options: { web?: boolean; configFile?: string; env?: NodeJS.ProcessEnv } = {}): Promise<TestApp> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshplane-test-'));
   fs.copyFileSync(inject('sqliteTemplate'), path.join(dataDir, 'meshplane.db'));
   const app = await buildApp({
@@ -23,7 +23,8 @@ export async function startTestApp(options: { web?: boolean } = {}): Promise<Tes
     host: '127.0.0.1',
     web: options.web ?? false,
     logger: createLogger(process.env.MESHPLANE_TEST_LOG_LEVEL ?? 'silent'),
-    env: { ...process.env, MESHPLANE_MASTER_KEY: '', DATABASE_URL: '' },
+    env: { ...process.env, MESHPLANE_MASTER_KEY: '', DATABASE_URL: '', MESHPLANE_CONFIG: '', ...options.env },
+    ...(options.configFile ? { configFile: options.configFile } : {}),
   });
   const { url, graphqlUrl } = await app.start();
   return {

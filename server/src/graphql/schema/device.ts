@@ -70,7 +70,24 @@ const UpdateDeviceInput = builder.inputType('UpdateDeviceInput', {
   }),
 });
 
+const Backend = builder.objectRef<{ defaultDeviceName: string | null }>('Backend').implement({
+  description: 'Where new WAN memberships go (backend.default of the configuration file).',
+  fields: (t) => ({
+    defaultDevice: t.prismaField({
+      type: 'Device',
+      nullable: true,
+      description: 'New peers are bound to this device unless they say otherwise; null: new peers are manual.',
+      resolve: (query, backend, _args, ctx) => (backend.defaultDeviceName ? ctx.prisma.device.findUnique({ ...query, where: { name: backend.defaultDeviceName } }) : null),
+    }),
+  }),
+});
+
 builder.queryFields((t) => ({
+  backend: t.field({
+    type: Backend,
+    authScopes: { role: 'VIEWER' },
+    resolve: (_root, _args, ctx) => ({ defaultDeviceName: ctx.services.defaultDeviceName }),
+  }),
   devices: t.prismaConnection({
     type: 'Device',
     cursor: 'id',
