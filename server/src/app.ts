@@ -13,6 +13,7 @@ import { createHttpServer, type NodeMiddleware } from './infra/http/server.js';
 import { createYogaServer, type MeshplaneYoga } from './graphql/yoga.js';
 import { createServices, type Services } from './services/index.js';
 import { loadConfigFile } from './devices/config-file.js';
+import type { DriverFactory } from './devices/factory.js';
 import { credentialsFrom, resolveIdentity } from './services/auth/identity.js';
 
 export interface AppOptions {
@@ -29,6 +30,8 @@ export interface AppOptions {
   env?: NodeJS.ProcessEnv;
   /** YAML file declaring devices and backend.default (default: MESHPLANE_CONFIG). */
   configFile?: string;
+  /** Overrides how device drivers are created (tests, simulators). */
+  driverFactory?: DriverFactory;
 }
 
 export interface App {
@@ -63,7 +66,8 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
   const pubsub = createTopics();
   const configFile = options.configFile ?? env.MESHPLANE_CONFIG;
   const config = configFile ? loadConfigFile(configFile, env) : null;
-  const services = createServices({ prisma: database.prisma, log, secrets, pubsub, defaultDeviceName: config?.defaultDevice ?? null });
+  const services = createServices({ prisma: database.prisma, log, secrets, pubsub, defaultDeviceName: config?.defaultDevice ?? null, ...(options.driverFactory ? { driverFactory: options.driverFactory } : {}) });
+  await services.jobs.recoverInterrupted();
   if (config) {
     await services.devices.syncFromConfig(config);
     log.info({ file: configFile, devices: config.devices.length, defaultDevice: config.defaultDevice }, 'devices loaded from the configuration file');
@@ -90,6 +94,7 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
     async stop() {
       if (started) await http.close();
       started = false;
+      await services.jobs.drain();
       await database.close();
     },
   };

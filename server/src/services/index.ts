@@ -9,10 +9,17 @@ import { Peers } from './peers.js';
 import { Subnets } from './subnets.js';
 import { Devices } from './devices.js';
 import { ConfigDelivery } from './overlays.js';
+import { JobRunner } from './jobs.js';
+import { Deployments } from './deployments.js';
+import { createDriver, type DriverFactory } from '../devices/factory.js';
 import { KeyedMutex } from '../infra/keyed-mutex.js';
 
 export interface ServiceDeps {
   prisma: Db;
+  /** How drivers are made (tests may pass drivers built against a simulator's ports). */
+  driverFactory?: DriverFactory;
+  /** Deploy jobs running at once across devices (one per device at a time regardless). */
+  jobConcurrency?: number;
   /** backend.default from MESHPLANE_CONFIG, if any. */
   defaultDeviceName?: string | null;
   log: Logger;
@@ -23,8 +30,11 @@ export interface ServiceDeps {
 export function createServices(deps: ServiceDeps) {
   // One queue per WAN for changes that allocate from its ranges.
   const wanLocks = new KeyedMutex();
+  const jobs = new JobRunner(deps.prisma, deps.pubsub, deps.log, deps.jobConcurrency ?? 4);
   return {
     pubsub: deps.pubsub,
+    jobs,
+    deployments: new Deployments(deps.prisma, deps.secrets, deps.pubsub, jobs, deps.driverFactory ?? createDriver),
     secrets: deps.secrets,
     accounts: new Accounts(deps.prisma),
     wans: new Wans(deps.prisma, deps.pubsub),

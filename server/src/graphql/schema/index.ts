@@ -9,6 +9,7 @@ import './peer.js';
 import './subnet.js';
 import './device.js';
 import './overlay.js';
+import './deploy.js';
 import './events.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

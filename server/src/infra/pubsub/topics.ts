@@ -11,7 +11,15 @@ export interface WanChange {
   entityId: string;
 }
 
+export interface JobEvent {
+  jobId: string;
+  wanId: string | null;
+}
+
 export type Topics = {
+  /** A deploy job changed state, progress or log. */
+  'jobProgress:byId': [jobId: string, event: JobEvent];
+  'jobProgress:byWan': [wanId: string, event: JobEvent];
   /** Every change to a WAN or what it contains. */
   wanChanged: [WanChange];
   'wanChanged:byId': [wanId: string, change: WanChange];
@@ -26,4 +34,9 @@ export type PubSub = ReturnType<typeof createTopics>;
 export function publishWanChange(pubsub: PubSub, change: WanChange): void {
   pubsub.publish('wanChanged', change);
   pubsub.publish('wanChanged:byId', change.wanId, change);
+}
+
+export function publishJobEvent(pubsub: PubSub, event: JobEvent): void {
+  pubsub.publish('jobProgress:byId', event.jobId, event);
+  if (event.wanId) pubsub.publish('jobProgress:byWan', event.wanId, event);
 }

@@ -1,0 +1,189 @@
+// Device operations and deploy jobs. Long work (deploy, revert, clear) returns a job at once;
+// clients follow it with the jobProgress subscription (current state first, then changes).
+import { builder } from '../builder.js';
+import { JobKindEnum, JobStatusEnum } from './enums.js';
+import { invalidInput, notFound } from '../errors.js';
+import type { JobStep } from '../../services/jobs.js';
+import type { PlanSummary } from '../../services/deployments.js';
+import type { ConnectionReport, DriftItem, PeerStatistics, PreflightIssue } from '../../devices/driver.js';
+
+const JobStepRef = builder.objectRef<JobStep>('JobStep').implement({
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    status: t.exposeString('status', { description: 'RUNNING, DONE or FAILED' }),
+    startedAt: t.exposeString('startedAt'),
+    finishedAt: t.exposeString('finishedAt', { nullable: true }),
+    detail: t.exposeString('detail', { nullable: true }),
+  }),
+});
+
+builder.prismaObject('DeployJob', {
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    kind: t.expose('kind', { type: JobKindEnum }),
+    status: t.expose('status', { type: JobStatusEnum }),
+    progress: t.exposeInt('progress', { description: 'Percent of the plan applied.' }),
+    steps: t.field({ type: [JobStepRef], resolve: (job) => JSON.parse(job.steps) as JobStep[] }),
+    log: t.exposeString('log'),
+    error: t.exposeString('error', { nullable: true }),
+    result: t.exposeString('result', { nullable: true, description: 'JSON summary of what the job did.' }),
+    wan: t.relation('wan', { nullable: true }),
+    peer: t.relation('peer', { nullable: true }),
+    device: t.relation('device', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
+    finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+builder.prismaObject('Deployment', {
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    configHash: t.exposeString('configHash'),
+    success: t.exposeBoolean('success'),
+    jobId: t.exposeID('jobId', { nullable: true }),
+    device: t.relation('device', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.prismaObjectFields('Peer', (t) => ({
+  deployments: t.relation('deployments', { description: 'Deployment history, newest first.', query: { orderBy: { createdAt: 'desc' }, take: 50 } }),
+}));
+
+const ConnectionReportRef = builder.objectRef<ConnectionReport>('ConnectionReport').implement({
+  fields: (t) => ({
+    reachable: t.exposeBoolean('reachable'),
+    loggedIn: t.exposeBoolean('loggedIn'),
+    version: t.exposeString('version', { nullable: true }),
+    identity: t.exposeString('identity', { nullable: true }),
+    message: t.exposeString('message'),
+  }),
+});
+
+const PreflightIssueRef = builder.objectRef<PreflightIssue>('PreflightIssue').implement({
+  fields: (t) => ({ severity: t.exposeString('severity'), resource: t.exposeString('resource'), message: t.exposeString('message') }),
+});
+
+const DeployPlanRef = builder.objectRef<PlanSummary>('DeployPlan').implement({
+  description: 'What a deploy would change, one readable line per change.',
+  fields: (t) => ({
+    planHash: t.exposeString('planHash', { description: 'Pass to deployPeer to deploy exactly this plan.' }),
+    lines: t.exposeStringList('lines'),
+    operations: t.exposeInt('operations'),
+    unchanged: t.exposeInt('unchanged'),
+  }),
+});
+
+const DriftItemRef = builder.objectRef<DriftItem>('DriftItem').implement({
+  fields: (t) => ({ kind: t.exposeString('kind'), key: t.exposeString('key'), state: t.exposeString('state'), detail: t.exposeString('detail') }),
+});
+
+const PeerStatisticsRef = builder.objectRef<PeerStatistics>('PeerStatistics').implement({
+  fields: (t) => ({
+    publicKey: t.exposeString('publicKey'),
+    rxBytes: t.exposeString('rxBytes', { description: 'Decimal string: counters exceed 2^53.' }),
+    txBytes: t.exposeString('txBytes'),
+    lastHandshake: t.expose('lastHandshake', { type: 'DateTime', nullable: true }),
+    currentEndpoint: t.exposeString('currentEndpoint', { nullable: true }),
+  }),
+});
+
+const jobById = (id: string) => ({ where: { id } });
+
+builder.queryFields((t) => ({
+  job: t.prismaField({
+    type: 'DeployJob',
+    authScopes: { role: 'VIEWER' },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (query, _root, { id }, ctx) => (await ctx.prisma.deployJob.findUnique({ ...query, ...jobById(String(id)) })) ?? Promise.reject(notFound('Job')),
+  }),
+  jobs: t.prismaConnection({
+    type: 'DeployJob',
+    cursor: 'id',
+    authScopes: { role: 'VIEWER' },
+    args: { wanId: t.arg.id() },
+    resolve: (query, _root, { wanId }, ctx) => ctx.prisma.deployJob.findMany({ ...query, where: wanId ? { wanId: String(wanId) } : {}, orderBy: { createdAt: 'desc' } }),
+  }),
+  peerStatistics: t.field({
+    type: [PeerStatisticsRef],
+    nullable: true,
+    authScopes: { role: 'VIEWER' },
+    description: "Statistics of the peer's WireGuard interface as its device reports them; null when the device cannot (pfSense before 2.9).",
+    args: { peerId: t.arg.id({ required: true }) },
+    resolve: (_root, { peerId }, ctx) => ctx.services.deployments.statistics(ctx.identity, String(peerId)),
+  }),
+}));
+
+const deviceOp = { authScopes: { role: 'OPERATOR' as const } };
+
+builder.mutationFields((t) => ({
+  testDeviceConnection: t.field({
+    ...deviceOp,
+    type: ConnectionReportRef,
+    args: { deviceId: t.arg.id({ required: true }) },
+    resolve: (_root, { deviceId }, ctx) => ctx.services.deployments.testConnection(ctx.identity!, String(deviceId)),
+  }),
+  preflightPeer: t.field({
+    ...deviceOp,
+    type: [PreflightIssueRef],
+    description: "Clashes between the peer's desired state and what its device already has (names, ports, addresses, routes).",
+    args: { peerId: t.arg.id({ required: true }) },
+    resolve: (_root, { peerId }, ctx) => ctx.services.deployments.preflight(ctx.identity!, String(peerId)),
+  }),
+  planDeploy: t.field({
+    ...deviceOp,
+    type: DeployPlanRef,
+    args: { peerId: t.arg.id({ required: true }) },
+    resolve: (_root, { peerId }, ctx) => ctx.services.deployments.plan(ctx.identity!, String(peerId)),
+  }),
+  deployPeer: t.prismaField({
+    ...deviceOp,
+    type: 'DeployJob',
+    description: 'Starts a deploy job. approve must be true; with planHash the job refuses to apply a plan that changed since review.',
+    args: { peerId: t.arg.id({ required: true }), approve: t.arg.boolean({ required: true }), planHash: t.arg.string() },
+    resolve: async (query, _root, args, ctx) => {
+      const jobId = await ctx.services.deployments.deploy(ctx.identity!, String(args.peerId), args.approve, args.planHash);
+      return ctx.prisma.deployJob.findUniqueOrThrow({ ...query, ...jobById(jobId) });
+    },
+  }),
+  verifyPeer: t.field({
+    ...deviceOp,
+    type: [DriftItemRef],
+    description: 'Drift between what Meshplane wants on the device and what is there, per resource (empty: in sync).',
+    args: { peerId: t.arg.id({ required: true }) },
+    resolve: (_root, { peerId }, ctx) => ctx.services.deployments.verify(ctx.identity!, String(peerId)),
+  }),
+  revertPeer: t.prismaField({
+    ...deviceOp,
+    type: 'DeployJob',
+    description: 'Re-applies the previous successful deployment from the history.',
+    args: { peerId: t.arg.id({ required: true }) },
+    resolve: async (query, _root, { peerId }, ctx) => ctx.prisma.deployJob.findUniqueOrThrow({ ...query, ...jobById(await ctx.services.deployments.revert(ctx.identity!, String(peerId))) }),
+  }),
+  clearPeer: t.prismaField({
+    ...deviceOp,
+    type: 'DeployJob',
+    description: "Removes every Meshplane resource from the peer's device, and nothing else.",
+    args: { peerId: t.arg.id({ required: true }) },
+    resolve: async (query, _root, { peerId }, ctx) => ctx.prisma.deployJob.findUniqueOrThrow({ ...query, ...jobById(await ctx.services.deployments.clear(ctx.identity!, String(peerId))) }),
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  jobProgress: t.prismaField({
+    type: 'DeployJob',
+    authScopes: { role: 'VIEWER' },
+    description: 'The job as it is now, then again on every change (steps, progress, log, status). Give jobId, or wanId for every job of a WAN.',
+    args: { jobId: t.arg.id(), wanId: t.arg.id() },
+    subscribe: (_root, { jobId, wanId }, ctx) => {
+      if (!jobId && !wanId) throw invalidInput('jobProgress needs jobId or wanId');
+      const changes = jobId ? ctx.services.pubsub.subscribe('jobProgress:byId', String(jobId)) : ctx.services.pubsub.subscribe('jobProgress:byWan', String(wanId));
+      return (async function* () {
+        if (jobId) yield { jobId: String(jobId), wanId: null };
+        yield* changes;
+      })();
+    },
+    resolve: async (query, event, _args, ctx) => ctx.prisma.deployJob.findUniqueOrThrow({ ...query, ...jobById(event.jobId) }),
+  }),
+}));

@@ -1,0 +1,223 @@
+// Device operations for a managed peer: test the connection, preflight, plan, deploy (as a
+// job, after approval), verify drift, revert to the previous successful deployment, clear,
+// and read statistics. Each device call is audited with its outcome and duration.
+import { createHash } from 'node:crypto';
+import type { Db } from '../infra/db/client.js';
+import type { SecretBox } from '../infra/crypto/secret-box.js';
+import { type PubSub, publishWanChange } from '../infra/pubsub/topics.js';
+import type { CompiledPeer } from '../domain/compiled.js';
+import type { WanSpec } from '../domain/model.js';
+import { describePlan, type Plan } from '../domain/plan.js';
+import { DomainError } from '../domain/errors.js';
+import { findCompiledPeer } from '../domain/compile.js';
+import type { DesiredDeviceState, DeviceDriver, DeviceTarget, DriftItem, PeerStatistics, PreflightIssue, ConnectionReport } from '../devices/driver.js';
+import type { DriverFactory } from '../devices/factory.js';
+import type { Identity } from './auth/identity.js';
+import { recordAudit } from './audit.js';
+import type { JobContext, JobRunner } from './jobs.js';
+import { OverlayView } from './overlays.js';
+import { loadOverlaySpec } from './overlay-spec.js';
+
+export const COMMENT_PREFIX = 'meshplane';
+
+/** What a deployment stores to be re-applied by revert: keys sealed, never in clear. */
+interface StoredDesired {
+  wan: WanSpec;
+  peer: CompiledPeer;
+}
+
+export interface PlanSummary {
+  planHash: string;
+  lines: string[];
+  operations: number;
+  unchanged: number;
+}
+
+export function planHash(plan: Plan): string {
+  return createHash('sha256').update(JSON.stringify(plan.operations)).digest('hex').slice(0, 16);
+}
+
+function summarize(plan: Plan): PlanSummary {
+  return { planHash: planHash(plan), lines: describePlan(plan), operations: plan.operations.length, unchanged: plan.unchanged };
+}
+
+export class Deployments {
+  constructor(
+    private readonly prisma: Db,
+    private readonly secrets: SecretBox,
+    private readonly pubsub: PubSub,
+    private readonly jobs: JobRunner,
+    private readonly createDriver: DriverFactory,
+  ) {}
+
+  private async target(deviceId: string): Promise<DeviceTarget> {
+    const device = await this.prisma.device.findUnique({ where: { id: deviceId } });
+    if (!device) throw new DomainError('NOT_FOUND', 'Device not found');
+    return {
+      id: device.id,
+      name: device.name,
+      kind: device.kind,
+      host: device.host,
+      port: device.port,
+      username: device.username,
+      secret: device.secretEnc ? this.secrets.open(device.secretEnc) : null,
+      tls: device.tls,
+      tlsVerify: device.tlsVerify,
+      caPem: device.caPem,
+      timeoutMs: device.timeoutMs,
+      concurrency: device.concurrency,
+    };
+  }
+
+  /** Runs one device call with a fresh driver, audited with outcome and duration. */
+  private async withDriver<T>(actor: Identity | null, deviceId: string, operation: string, call: (driver: DeviceDriver) => Promise<T>): Promise<T> {
+    const started = Date.now();
+    const driver = await this.createDriver(await this.target(deviceId));
+    try {
+      const result = await call(driver);
+      await recordAudit(this.prisma, actor, { action: `device.${operation}`, targetType: 'Device', targetId: deviceId, durationMs: Date.now() - started });
+      return result;
+    } catch (error) {
+      await recordAudit(this.prisma, actor, { action: `device.${operation}`, targetType: 'Device', targetId: deviceId, outcome: 'failed', durationMs: Date.now() - started, details: { message: (error as Error).message } });
+      throw error;
+    } finally {
+      await driver.close().catch(() => undefined);
+    }
+  }
+
+  private async managedPeer(peerId: string): Promise<{ wanId: string; deviceId: string }> {
+    const peer = await this.prisma.peer.findUnique({ where: { id: peerId }, select: { wanId: true, deviceId: true } });
+    if (!peer) throw new DomainError('NOT_FOUND', 'Peer not found');
+    if (!peer.deviceId) throw new DomainError('INVALID_INPUT', 'This peer is manual (no device): download its configuration instead');
+    return { wanId: peer.wanId, deviceId: peer.deviceId };
+  }
+
+  private async desired(peerId: string): Promise<{ state: DesiredDeviceState; hash: string; wanId: string; deviceId: string }> {
+    const { wanId, deviceId } = await this.managedPeer(peerId);
+    const view = new OverlayView(await loadOverlaySpec(this.prisma, wanId, { secrets: this.secrets }));
+    const peer = findCompiledPeer(view.compiled, peerId);
+    if (!peer.interface.privateKey) throw new DomainError('INVALID_INPUT', 'Meshplane does not hold this peer\'s private key (bring-your-own key): it cannot be deployed to a device');
+    return { state: { overlay: view.compiled, peer, commentPrefix: COMMENT_PREFIX }, hash: view.hashOf(peerId), wanId, deviceId };
+  }
+
+  testConnection(actor: Identity, deviceId: string): Promise<ConnectionReport> {
+    return this.withDriver(actor, deviceId, 'testConnection', (driver) => driver.testConnection());
+  }
+
+  async preflight(actor: Identity, peerId: string): Promise<PreflightIssue[]> {
+    const { state, deviceId } = await this.desired(peerId);
+    return this.withDriver(actor, deviceId, 'preflight', async (driver) => driver.preflight(state, await driver.readState(state)));
+  }
+
+  async plan(actor: Identity, peerId: string): Promise<PlanSummary> {
+    const { state, deviceId } = await this.desired(peerId);
+    return this.withDriver(actor, deviceId, 'plan', async (driver) => summarize(driver.plan(state, await driver.readState(state))));
+  }
+
+  async verify(actor: Identity, peerId: string): Promise<DriftItem[]> {
+    const { state, deviceId } = await this.desired(peerId);
+    return this.withDriver(actor, deviceId, 'verify', async (driver) =>
+      driver.plan(state, await driver.readState(state)).operations.map((operation): DriftItem => {
+        if (operation.op === 'create') return { kind: operation.kind, key: operation.key, state: 'MISSING', detail: 'not on the device' };
+        if (operation.op === 'delete') return { kind: operation.kind, key: operation.key, state: 'UNEXPECTED', detail: 'managed item no longer wanted' };
+        return { kind: operation.kind, key: operation.key ?? operation.id, state: 'DIFFERENT', detail: Object.entries(operation.changes).map(([prop, value]) => `${prop}: ${operation.before[prop] || '∅'} ≠ ${value}`).join(', ') };
+      }),
+    );
+  }
+
+  async statistics(actor: Identity | null, peerId: string): Promise<PeerStatistics[] | null> {
+    const { state, deviceId } = await this.desired(peerId);
+    return this.withDriver(actor, deviceId, 'statistics', (driver) => driver.statistics(state.peer.interface.name));
+  }
+
+  /** Starts a deploy job once the operator approved the plan (optionally exactly the plan they saw). */
+  async deploy(actor: Identity, peerId: string, approve: boolean, approvedPlanHash?: string | null): Promise<string> {
+    if (!approve) throw new DomainError('INVALID_INPUT', 'Review the plan (planDeploy) and deploy with approve: true');
+    const { wanId, deviceId } = await this.managedPeer(peerId);
+    return this.jobs.start(actor, { kind: 'DEPLOY', wanId, peerId, deviceId }, async (job) => {
+      const { state, hash } = await job.step('Render configuration', () => this.desired(peerId), () => 'compiled the overlay');
+      return this.applyState(actor, job, deviceId, peerId, wanId, state, hash, approvedPlanHash ?? null);
+    });
+  }
+
+  /** Re-applies the desired state of the last successful deployment before the current one. */
+  async revert(actor: Identity, peerId: string): Promise<string> {
+    const { wanId, deviceId } = await this.managedPeer(peerId);
+    const previous = await this.prisma.deployment.findMany({ where: { peerId, success: true }, orderBy: { createdAt: 'desc' }, take: 2 });
+    const target = previous[1];
+    if (!target) throw new DomainError('NOT_FOUND', 'There is no earlier successful deployment of this peer to revert to');
+    return this.jobs.start(actor, { kind: 'REVERT', wanId, peerId, deviceId }, async (job) => {
+      const stored = JSON.parse(target.desired) as StoredDesired;
+      const peer = this.unsealPeer(stored.peer);
+      const state: DesiredDeviceState = { overlay: { wan: stored.wan, peers: [peer] }, peer, commentPrefix: COMMENT_PREFIX };
+      return this.applyState(actor, job, deviceId, peerId, wanId, state, target.configHash, null);
+    });
+  }
+
+  /** Removes every Meshplane resource from the peer's device and nothing else. */
+  async clear(actor: Identity, peerId: string): Promise<string> {
+    const { wanId, deviceId } = await this.managedPeer(peerId);
+    return this.jobs.start(actor, { kind: 'CLEAR', wanId, peerId, deviceId }, async (job) => {
+      const { state } = await this.desired(peerId);
+      return this.withDriver(actor, deviceId, 'clear', async (driver) => {
+        const actual = await job.step('Read device state', () => driver.readState(state), (resources) => `${resources.length} resources`);
+        const plan = driver.clearPlan(actual);
+        await job.step('Remove Meshplane resources', () => this.applyPlan(job, driver, plan), (applied) => `${applied} removed`);
+        await this.prisma.peer.update({ where: { id: peerId }, data: { deliveredHash: null, deliveredAt: null, deliveredVia: null } });
+        publishWanChange(this.pubsub, { kind: 'UPDATED', wanId, entity: 'PEER', entityId: peerId });
+        return { removed: plan.operations.length };
+      });
+    });
+  }
+
+  private async applyState(actor: Identity, job: JobContext, deviceId: string, peerId: string, wanId: string, state: DesiredDeviceState, hash: string, approvedPlanHash: string | null) {
+    return this.withDriver(actor, deviceId, 'deploy', async (driver) => {
+      await job.step('Connect', () => driver.testConnection(), (report) => report.message);
+      const actual = await job.step('Read device state', () => driver.readState(state), (resources) => `${resources.length} resources`);
+      const plan = await job.step('Plan', async () => driver.plan(state, actual), (p) => `${p.operations.length} changes, ${p.unchanged} unchanged`);
+      if (approvedPlanHash && planHash(plan) !== approvedPlanHash) {
+        throw new DomainError('CONFLICT', 'The plan changed since it was approved: review it again');
+      }
+      for (const line of describePlan(plan)) await job.log(line);
+      const applied = await job.step('Apply', () => this.applyPlan(job, driver, plan), (count) => `${count} changes applied`);
+      await job.step('Record deployment', async () => {
+        await this.prisma.$transaction(async (tx) => {
+          await tx.deployment.create({ data: { peerId, deviceId, jobId: job.jobId, configHash: hash, desired: JSON.stringify(this.storable(state)), success: true } });
+          await tx.peer.update({ where: { id: peerId }, data: { deliveredHash: hash, deliveredAt: new Date(), deliveredVia: 'deploy' } });
+        });
+        publishWanChange(this.pubsub, { kind: 'UPDATED', wanId, entity: 'PEER', entityId: peerId });
+      });
+      return { applied, unchanged: plan.unchanged };
+    });
+  }
+
+  private async applyPlan(job: JobContext, driver: DeviceDriver, plan: Plan): Promise<number> {
+    if (plan.operations.length === 0) return 0;
+    const result = await driver.apply(plan, ({ index, total, message }) => {
+      void job.log(message);
+      void job.progress(((index + 1) / total) * 100);
+    });
+    if (result.failed) throw new Error(`the device refused ${result.failed.operation.op} ${result.failed.operation.kind}: ${result.failed.message}`);
+    return result.applied;
+  }
+
+  private storable(state: DesiredDeviceState): StoredDesired {
+    const { peer } = state;
+    return {
+      wan: state.overlay.wan,
+      peer: {
+        ...peer,
+        interface: { ...peer.interface, privateKey: peer.interface.privateKey ? this.secrets.seal(peer.interface.privateKey) : null },
+        peers: peer.peers.map((remote) => ({ ...remote, presharedKey: remote.presharedKey ? this.secrets.seal(remote.presharedKey) : null })),
+      },
+    };
+  }
+
+  private unsealPeer(peer: CompiledPeer): CompiledPeer {
+    return {
+      ...peer,
+      interface: { ...peer.interface, privateKey: peer.interface.privateKey ? this.secrets.open(peer.interface.privateKey) : null },
+      peers: peer.peers.map((remote) => ({ ...remote, presharedKey: remote.presharedKey ? this.secrets.open(remote.presharedKey) : null })),
+    };
+  }
+}
