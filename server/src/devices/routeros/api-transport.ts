@@ -1,0 +1,71 @@
+// RouterOsTransport over the binary API: print/add/set/remove become word lists
+// (`=name=value` attribute words, `?name=value` query words), never command text.
+import type { DeviceTarget } from '../driver.js';
+import { RouterOsApiClient, type ApiClientOptions } from './api/client.js';
+import {
+  checkId, checkMenu, checkProps, proplistOf, whereOf, type PrintOptions, type Row, type RouterOsTransport,
+} from './transport.js';
+
+export function apiClientOptions(target: DeviceTarget): ApiClientOptions {
+  return {
+    host: target.host,
+    port: target.port ?? (target.tls ? 8729 : 8728),
+    tls: target.tls ? { ca: target.caPem, rejectUnauthorized: target.tlsVerify } : null,
+    username: target.username ?? 'admin',
+    password: target.secret ?? '',
+    timeoutMs: target.timeoutMs,
+    label: `RouterOS ${target.name} (API)`,
+  };
+}
+
+export class ApiTransport implements RouterOsTransport {
+  private current: RouterOsApiClient | null = null;
+  private opening: Promise<RouterOsApiClient> | null = null;
+
+  constructor(private readonly options: ApiClientOptions) {}
+
+  /** One logged-in connection, opened on first use and again after it dropped. */
+  private connection(): Promise<RouterOsApiClient> {
+    if (this.current && !this.current.closed) return Promise.resolve(this.current);
+    this.opening ??= RouterOsApiClient.open(this.options)
+      .then((client) => (this.current = client))
+      .finally(() => {
+        this.opening = null;
+      });
+    return this.opening;
+  }
+
+  async print(menu: string, options?: PrintOptions): Promise<Row[]> {
+    const words = [`${checkMenu(menu)}/print`];
+    const proplist = proplistOf(options);
+    if (proplist) words.push(`=.proplist=${proplist.join(',')}`);
+    for (const [name, value] of whereOf(options)) words.push(`?${name}=${value}`);
+    const result = await (await this.connection()).command(words);
+    return result.rows;
+  }
+
+  async add(menu: string, props: Readonly<Row>, options?: { placeBefore?: string }): Promise<string> {
+    const words = [`${checkMenu(menu)}/add`, ...attributeWords(props)];
+    if (options?.placeBefore !== undefined) words.push(`=place-before=${checkId(options.placeBefore)}`);
+    const result = await (await this.connection()).command(words);
+    return checkId(result.done.ret ?? '');
+  }
+
+  async set(menu: string, id: string, props: Readonly<Row>): Promise<void> {
+    await (await this.connection()).command([`${checkMenu(menu)}/set`, `=.id=${checkId(id)}`, ...attributeWords(props)]);
+  }
+
+  async remove(menu: string, id: string): Promise<void> {
+    await (await this.connection()).command([`${checkMenu(menu)}/remove`, `=.id=${checkId(id)}`]);
+  }
+
+  async close(): Promise<void> {
+    const client = this.current ?? (this.opening ? await this.opening.catch(() => null) : null);
+    this.current = null;
+    client?.close();
+  }
+}
+
+function attributeWords(props: Readonly<Row>): string[] {
+  return Object.entries(checkProps(props)).map(([name, value]) => `=${name}=${value}`);
+}

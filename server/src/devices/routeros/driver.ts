@@ -1,0 +1,120 @@
+// RouterOS v7 as a DeviceDriver, over whichever transport (binary API or REST) the device
+// uses: the mapping, plan and checks are pure functions beside this file; this class only
+// reads, applies and reports.
+import type { ActualResource, DesiredResource, Plan, PlanOperation } from '../../domain/plan.js';
+import {
+  DeviceError, type ApplyResult, type ConnectionReport, type DesiredDeviceState, type DeviceDriver, type PeerStatistics,
+  type PreflightIssue, type ProgressListener,
+} from '../driver.js';
+import { MENU, STATISTICS_PROPLIST } from './menus.js';
+import { preflightRouterOs } from './preflight.js';
+import { readRouterOsState } from './read-state.js';
+import { clearRouterOs, planRouterOs } from './reconcile.js';
+import { desiredResources } from './resources.js';
+import { toPeerStatistics } from './statistics.js';
+import type { RouterOsTransport } from './transport.js';
+
+export interface RouterOsDriverOptions {
+  /** The user the transport logs in as; its allowed addresses are kept (never narrowed). */
+  apiUser: string | null;
+  /** Clock for last-handshake times (tests pass a fixed one). */
+  now?: () => Date;
+}
+
+function describe(operation: PlanOperation): string {
+  const label = operation.key ?? (operation.op === 'create' ? '' : operation.id);
+  return `${operation.op} ${operation.kind} ${label}`;
+}
+
+export class RouterOsDriver implements DeviceDriver {
+  private readonly now: () => Date;
+
+  constructor(
+    readonly kind: 'ROUTEROS_API' | 'ROUTEROS_REST',
+    private readonly transport: RouterOsTransport,
+    private readonly options: RouterOsDriverOptions,
+  ) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  async testConnection(): Promise<ConnectionReport> {
+    try {
+      const [resource] = await this.transport.print('/system/resource', { proplist: ['version'] });
+      const [identity] = await this.transport.print('/system/identity', { proplist: ['name'] });
+      const version = resource?.version ?? null;
+      return { reachable: true, loggedIn: true, version, identity: identity?.name ?? null, message: `RouterOS ${version ?? '(unknown version)'}` };
+    } catch (error) {
+      const failure = error instanceof DeviceError ? error : new DeviceError('PROTOCOL', String(error));
+      const reachable = !['UNREACHABLE', 'TIMEOUT', 'TLS'].includes(failure.code);
+      return { reachable, loggedIn: reachable && failure.code !== 'AUTH_FAILED', version: null, identity: null, message: failure.message };
+    }
+  }
+
+  readState(desired: DesiredDeviceState): Promise<ActualResource[]> {
+    return readRouterOsState(this.transport, desired, this.options.apiUser);
+  }
+
+  desiredResources(desired: DesiredDeviceState): DesiredResource[] {
+    return desiredResources(desired);
+  }
+
+  plan(desired: DesiredDeviceState, actual: readonly ActualResource[]): Plan {
+    return planRouterOs(desired, actual, { apiUser: this.options.apiUser });
+  }
+
+  preflight(desired: DesiredDeviceState, actual: readonly ActualResource[]): PreflightIssue[] {
+    return preflightRouterOs(desired, actual, this.options.apiUser);
+  }
+
+  /**
+   * Applies in order and stops at the first operation the router refuses (reported in
+   * `failed`). A lost connection, timeout or auth failure throws a DeviceError naming how
+   * far the apply got; re-reading and re-planning then converges (managed items are found
+   * by their tag, so nothing is duplicated).
+   */
+  async apply(plan: Plan, onProgress?: ProgressListener): Promise<ApplyResult> {
+    const total = plan.operations.length;
+    let applied = 0;
+    for (const [index, operation] of plan.operations.entries()) {
+      try {
+        await this.applyOne(operation);
+      } catch (error) {
+        if (error instanceof DeviceError && error.code === 'REFUSED') return { applied, failed: { operation, message: error.message } };
+        const failure = error instanceof DeviceError ? error : new DeviceError('PROTOCOL', String(error));
+        throw new DeviceError(failure.code, `${failure.message}; stopped at ${describe(operation)} after ${applied} of ${total} operations (deploy again to converge)`);
+      }
+      applied++;
+      onProgress?.({ index, total, operation, message: describe(operation) });
+    }
+    return { applied, failed: null };
+  }
+
+  private async applyOne(operation: PlanOperation): Promise<void> {
+    switch (operation.op) {
+      case 'create': {
+        const { 'place-before': placeBefore, ...props } = operation.props;
+        await this.transport.add(operation.kind, props, placeBefore === undefined ? undefined : { placeBefore });
+        return;
+      }
+      case 'update':
+        await this.transport.set(operation.kind, operation.id, operation.changes);
+        return;
+      case 'delete':
+        await this.transport.remove(operation.kind, operation.id);
+    }
+  }
+
+  clearPlan(actual: readonly ActualResource[]): Plan {
+    return clearRouterOs(actual);
+  }
+
+  /** One print of the interface's peers. */
+  async statistics(interfaceName: string): Promise<PeerStatistics[]> {
+    const rows = await this.transport.print(MENU.peers, { proplist: STATISTICS_PROPLIST, where: { interface: interfaceName } });
+    return toPeerStatistics(rows, this.now());
+  }
+
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+}

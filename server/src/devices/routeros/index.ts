@@ -1,0 +1,24 @@
+// Public surface of the RouterOS driver: the factory picks the binary API or REST from the
+// device kind and limits requests in flight to the device's concurrency.
+import { DeviceError, type DeviceTarget } from '../driver.js';
+import { ApiTransport, apiClientOptions } from './api-transport.js';
+import { RouterOsDriver, type RouterOsDriverOptions } from './driver.js';
+import { LimitedTransport } from './limited-transport.js';
+import { RestTransport, restOptions } from './rest-transport.js';
+import type { RouterOsTransport } from './transport.js';
+
+export { RouterOsDriver, type RouterOsDriverOptions } from './driver.js';
+export { waitForHandshake, type HandshakeProbeOptions, type HandshakeProbeResult } from './handshake.js';
+export type { RouterOsTransport } from './transport.js';
+
+export function createRouterOsTransport(target: DeviceTarget): RouterOsTransport {
+  const inner = target.kind === 'ROUTEROS_API' ? new ApiTransport(apiClientOptions(target)) : new RestTransport(restOptions(target));
+  return new LimitedTransport(inner, target.concurrency);
+}
+
+export function createRouterOsDriver(target: DeviceTarget, options: Pick<RouterOsDriverOptions, 'now'> = {}): RouterOsDriver {
+  if (target.kind !== 'ROUTEROS_API' && target.kind !== 'ROUTEROS_REST') {
+    throw new DeviceError('PROTOCOL', `device ${target.name} is ${target.kind}, not a RouterOS device`);
+  }
+  return new RouterOsDriver(target.kind, createRouterOsTransport(target), { apiUser: target.username ?? 'admin', ...options });
+}

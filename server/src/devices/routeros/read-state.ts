@@ -1,0 +1,27 @@
+// Reads the menus Meshplane manages into plan resources: every item (managed or not, so
+// preflight and the route demotion can see the rest of the router), keyed by this WAN's
+// tag. Only the API user's own /user row is read.
+import type { ActualResource } from '../../domain/plan.js';
+import { safeId } from '../../domain/render/safe-values.js';
+import { DeviceError, type DesiredDeviceState } from '../driver.js';
+import { MENU, PROPLISTS } from './menus.js';
+import { keyFromComment } from './tags.js';
+import type { Row, RouterOsTransport } from './transport.js';
+
+function toResource(kind: string, row: Row, prefix: string, wanId: string): ActualResource {
+  const { '.id': id, ...props } = row;
+  if (id === undefined || id === '') throw new DeviceError('PROTOCOL', `an item of ${kind} came back without its .id`);
+  return { kind, id, key: keyFromComment(props.comment, prefix, wanId), props };
+}
+
+export async function readRouterOsState(transport: RouterOsTransport, desired: DesiredDeviceState, apiUser: string | null): Promise<ActualResource[]> {
+  const wanId = safeId(desired.overlay.wan.id);
+  const menus = [MENU.interface, MENU.peers, MENU.address, MENU.route, MENU.filter, MENU.nat];
+  const reads = menus.map(async (kind) => (await transport.print(kind, { proplist: PROPLISTS[kind] ?? [] })).map((row) => toResource(kind, row, desired.commentPrefix, wanId)));
+  if (apiUser !== null) {
+    reads.push(transport.print(MENU.user, { proplist: PROPLISTS[MENU.user] ?? [], where: { name: apiUser } })
+      // The user row is never tagged: it is adjusted, not managed.
+      .then((rows) => rows.map((row) => ({ ...toResource(MENU.user, row, desired.commentPrefix, wanId), key: null }))));
+  }
+  return (await Promise.all(reads)).flat();
+}

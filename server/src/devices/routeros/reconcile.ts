@@ -1,0 +1,110 @@
+// Pure: the RouterOS plan from desired and actual state. On top of the vendor-neutral diff
+// (domain/plan.ts) it (1) compares secrets RouterOS will not show (the interface's private
+// key through its public key; a masked preshared key counts as unchanged), (2) demotes
+// unmanaged static routes that would compete with the overlay's, (3) keeps the API user's
+// allowed addresses a superset of what Meshplane needs, and (4) places new firewall rules
+// before the first static rule, so an existing default drop cannot shadow them.
+import type { ActualResource, Adjustment, Plan } from '../../domain/plan.js';
+import { diffResources } from '../../domain/plan.js';
+import { safeCidr, safeIp } from '../../domain/render/safe-values.js';
+import type { DesiredDeviceState } from '../driver.js';
+import { DEMOTED_ROUTE_DISTANCE, KIND_ORDER, MASKED, MENU, ROUTE_DISTANCE } from './menus.js';
+import { normalizeValue } from './normalize.js';
+import { desiredResources } from './resources.js';
+import { isMeshplaneComment } from './tags.js';
+import { isTrue, splitList, withPrefix } from './values.js';
+
+export interface ReconcileOptions {
+  /** The user the driver logs in as (its allowed addresses are kept). */
+  apiUser: string | null;
+}
+
+/** Fills in secrets the device masks or never returns, where equality is known otherwise. */
+function comparable(desired: DesiredDeviceState, actual: readonly ActualResource[]): ActualResource[] {
+  const resources = desiredResources(desired);
+  const byKey = new Map(resources.map((resource) => [`${resource.kind}\u0000${resource.key}`, resource]));
+  return actual.map((item) => {
+    const wanted = item.key === null ? undefined : byKey.get(`${item.kind}\u0000${item.key}`);
+    if (!wanted) return item;
+    const props = { ...item.props };
+    const privateKey = wanted.props['private-key'];
+    // A public key is derived from its private key: equal public keys, equal private keys.
+    if (item.kind === MENU.interface && privateKey !== undefined && props['public-key'] === desired.peer.interface.publicKey) props['private-key'] = privateKey;
+    const preshared = wanted.props['preshared-key'];
+    if (item.kind === MENU.peers && preshared !== undefined && props['preshared-key'] === MASKED) props['preshared-key'] = preshared;
+    return { ...item, props };
+  });
+}
+
+function isStaticCompetitor(route: ActualResource, destination: string, prefix: string): boolean {
+  if (route.kind !== MENU.route || route.key !== null || isTrue(route.props.dynamic)) return false;
+  if (isMeshplaneComment(route.props.comment, prefix)) return false;
+  const table = route.props['routing-table'];
+  if (table !== undefined && table !== '' && table !== 'main') return false;
+  if (normalizeValue(MENU.route, 'dst-address', route.props['dst-address'] ?? '') !== destination) return false;
+  const distance = Number(route.props.distance ?? '1'); // a static route's default distance
+  return Number.isFinite(distance) && distance <= ROUTE_DISTANCE;
+}
+
+export function routeDemotions(desired: DesiredDeviceState, actual: readonly ActualResource[]): Adjustment[] {
+  const adjustments: Adjustment[] = [];
+  for (const route of desired.peer.routes) {
+    const destination = safeCidr(route.destination);
+    for (const competitor of actual.filter((item) => isStaticCompetitor(item, destination, desired.commentPrefix))) {
+      adjustments.push({
+        kind: MENU.route,
+        id: competitor.id,
+        changes: { distance: String(DEMOTED_ROUTE_DISTANCE) },
+        reason: `unmanaged static route to ${destination} at distance ${competitor.props.distance ?? '1'} would compete with the overlay route; demoted, not removed`,
+      });
+    }
+  }
+  return adjustments;
+}
+
+/** Never narrows the list: an empty list means "from anywhere" and stays that way. */
+export function apiUserAdjustment(desired: DesiredDeviceState, actual: readonly ActualResource[], apiUser: string | null): Adjustment[] {
+  if (apiUser === null || desired.apiAllowedAddresses === undefined) return [];
+  const user = actual.find((item) => item.kind === MENU.user && item.props.name === apiUser);
+  if (!user) return [];
+  const current = splitList(user.props.address);
+  if (current.length === 0) return [];
+  const needed = desired.apiAllowedAddresses.map((entry) => (entry.includes('/') ? safeCidr(entry) : `${safeIp(entry)}/32`));
+  const have = new Set(current.map(withPrefix));
+  const missing = needed.filter((entry) => !have.has(entry));
+  if (missing.length === 0) return [];
+  return [{
+    kind: MENU.user,
+    id: user.id,
+    changes: { address: [...current, ...missing].join(',') },
+    reason: `keep API user ${apiUser} able to log in from ${missing.join(', ')}`,
+  }];
+}
+
+export function planRouterOs(desired: DesiredDeviceState, actual: readonly ActualResource[], options: ReconcileOptions): Plan {
+  const view = comparable(desired, actual);
+  const plan = diffResources(desiredResources(desired), view, {
+    kindOrder: KIND_ORDER,
+    normalize: normalizeValue,
+    adjustments: [...routeDemotions(desired, view), ...apiUserAdjustment(desired, view, options.apiUser)],
+  });
+  return withRulePlacement(plan, actual);
+}
+
+/** New firewall rules go before the first static rule that this plan keeps. */
+function withRulePlacement(plan: Plan, actual: readonly ActualResource[]): Plan {
+  const deleted = new Set(plan.operations.filter((operation) => operation.op === 'delete').map((operation) => `${operation.kind}\u0000${operation.id}`));
+  const anchor = actual.find((item) => item.kind === MENU.filter && !isTrue(item.props.dynamic) && !deleted.has(`${item.kind}\u0000${item.id}`));
+  if (!anchor) return plan;
+  return {
+    ...plan,
+    operations: plan.operations.map((operation) => (operation.op === 'create' && operation.kind === MENU.filter
+      ? { ...operation, props: { ...operation.props, 'place-before': anchor.id } }
+      : operation)),
+  };
+}
+
+/** Every resource this WAN's tag marks, and nothing else. */
+export function clearRouterOs(actual: readonly ActualResource[]): Plan {
+  return diffResources([], actual, { kindOrder: KIND_ORDER });
+}

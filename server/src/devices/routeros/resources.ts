@@ -1,0 +1,95 @@
+// Pure: a CompiledPeer as RouterOS menu items (plan.ts DesiredResource), with the keys the
+// .rsc script tags its items with. Every value passes the domain's render checks first.
+import type { CompiledFirewallRule, CompiledPeer } from '../../domain/compiled.js';
+import type { DesiredResource } from '../../domain/plan.js';
+import {
+  safeCidr, safeEndpoint, safeId, safeInteger, safeInterfaceName, safeIp, safeKey, safePort, safeProtocol,
+} from '../../domain/render/safe-values.js';
+import type { DesiredDeviceState } from '../driver.js';
+import { MENU, ROUTE_DISTANCE } from './menus.js';
+import { tagFor } from './tags.js';
+import { formatDuration } from './values.js';
+
+type Props = Record<string, string>;
+
+/** Same key as the script's firewallKey (render/routeros.ts), e.g. "input-udp-51820", "forward-in". */
+export function firewallKey(rule: CompiledFirewallRule): string {
+  const parts = [rule.chain, rule.protocol, rule.dstPort, rule.src, rule.dst, rule.inInterface && 'in', rule.outInterface && 'out'];
+  return parts.filter((part) => part !== undefined && part !== '').join('-');
+}
+
+function firewallProps(rule: CompiledFirewallRule, interfaceName: string): Props {
+  const props: Props = { chain: rule.chain, action: rule.action };
+  if (rule.protocol !== undefined) props.protocol = safeProtocol(rule.protocol);
+  if (rule.dstPort !== undefined) props['dst-port'] = String(safePort(rule.dstPort));
+  if (rule.src !== undefined) props['src-address'] = safeCidr(rule.src);
+  if (rule.dst !== undefined) props['dst-address'] = safeCidr(rule.dst);
+  if (rule.inInterface !== undefined) props['in-interface'] = interfaceName;
+  if (rule.outInterface !== undefined) props['out-interface'] = interfaceName;
+  return props;
+}
+
+function interfaceProps(peer: CompiledPeer): Props {
+  const iface = peer.interface;
+  const props: Props = { name: iface.name, mtu: String(safeInteger(iface.mtu, 'MTU')) };
+  if (iface.listenPort !== null) props['listen-port'] = String(safePort(iface.listenPort));
+  // Bring-your-own key: the router keeps its own private key.
+  if (iface.privateKey !== null) props['private-key'] = safeKey(iface.privateKey);
+  return props;
+}
+
+function peerProps(peer: CompiledPeer, remote: CompiledPeer['peers'][number]): Props {
+  const endpoint = remote.endpoint === null ? null : safeEndpoint(remote.endpoint);
+  const props: Props = {
+    interface: peer.interface.name,
+    'public-key': safeKey(remote.publicKey),
+    'allowed-address': remote.allowedIps.map(safeCidr).join(','),
+    'endpoint-address': endpoint?.host ?? '',
+    'endpoint-port': String(endpoint?.port ?? 0),
+    'persistent-keepalive': formatDuration(safeInteger(remote.persistentKeepalive ?? 0, 'keepalive')),
+  };
+  if (remote.presharedKey !== null) props['preshared-key'] = safeKey(remote.presharedKey);
+  return props;
+}
+
+function addressValue(address: string): string {
+  const [ip = '', prefix] = address.split('/');
+  return `${safeIp(ip)}/${safeInteger(Number(prefix), 'prefix length')}`;
+}
+
+export function desiredResources(desired: DesiredDeviceState): DesiredResource[] {
+  const { peer } = desired;
+  const name = safeInterfaceName(peer.interface.name);
+  const wan = safeId(desired.overlay.wan.id);
+  const resources: DesiredResource[] = [];
+  const add = (kind: string, key: string, props: Props) => {
+    const fullKey = `${wan}:${key}`;
+    resources.push({ kind, key: fullKey, props: { ...props, comment: tagFor(desired.commentPrefix, fullKey) } });
+  };
+
+  add(MENU.interface, 'interface', interfaceProps(peer));
+  for (const remote of peer.peers) add(MENU.peers, `peer:${safeId(remote.peerId)}`, peerProps(peer, remote));
+  for (const address of peer.interface.addresses) {
+    const value = addressValue(address);
+    add(MENU.address, `address:${value}`, { address: value, interface: name });
+  }
+  for (const route of peer.routes) {
+    const destination = safeCidr(route.destination);
+    add(MENU.route, `route:${destination}`, { 'dst-address': destination, gateway: name, distance: String(ROUTE_DISTANCE) });
+  }
+  for (const rule of peer.firewall) add(MENU.filter, `filter:${firewallKey(rule)}`, firewallProps(rule, name));
+  for (const { translated, real } of peer.nat) {
+    add(MENU.nat, `nat:netmap-in:${safeCidr(translated)}`, { chain: 'dstnat', action: 'netmap', 'in-interface': name, 'dst-address': translated, 'to-addresses': safeCidr(real) });
+    add(MENU.nat, `nat:netmap-out:${translated}`, { chain: 'srcnat', action: 'netmap', 'out-interface': name, 'src-address': real, 'to-addresses': translated });
+  }
+  for (const service of peer.services) {
+    const protocol = safeProtocol(service.protocol);
+    const serviceIp = safeIp(service.serviceIp);
+    const port = String(safePort(service.servicePort));
+    add(MENU.nat, `nat:service:${protocol}:${serviceIp}:${port}`, {
+      chain: 'dstnat', action: 'dst-nat', 'in-interface': name, protocol, 'dst-address': serviceIp, 'dst-port': port,
+      'to-addresses': safeIp(service.localIp), 'to-ports': String(safePort(service.localPort)),
+    });
+  }
+  return resources;
+}
