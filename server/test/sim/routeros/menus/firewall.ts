@@ -1,0 +1,93 @@
+// `/ip/firewall/filter` and `/ip/firewall/nat` (routeros.md §3.8): ordered rules
+// (`place-before`, `move`), printed with `bytes`/`packets`/`dynamic`/`invalid` and only
+// the matchers that were written — unset matchers are absent, never "".
+import type { Row } from '../query.js';
+import { traps } from '../trap.js';
+import {
+  addressMatcher,
+  bool,
+  comment,
+  disabled,
+  interfaceName,
+  listOf,
+  oneOf,
+  portList,
+  text,
+} from './properties.js';
+import type { Item, MenuSpec, PropertySpec } from './types.js';
+
+export const FIREWALL_FILTER = '/ip/firewall/filter';
+export const FIREWALL_NAT = '/ip/firewall/nat';
+
+const PROTOCOLS = ['tcp', 'udp', 'icmp', 'icmpv6', 'gre', 'ipsec-esp', 'ipsec-ah', 'ospf', 'sctp', 'ipip', 'l2tp', 'igmp'];
+const CONNECTION_STATES = ['established', 'related', 'new', 'invalid', 'untracked'];
+const COMMON_ACTIONS = ['accept', 'drop', 'jump', 'log', 'passthrough', 'return', 'add-src-to-address-list', 'add-dst-to-address-list'];
+
+const protocol: PropertySpec = {
+  parse(value, name) {
+    const bare = value.startsWith('!') ? value.slice(1) : value;
+    if (PROTOCOLS.includes(bare) || (/^\d{1,3}$/.test(bare) && Number(bare) <= 255)) return value;
+    throw traps.noMatch(name);
+  },
+};
+
+function matchers(): Record<string, PropertySpec> {
+  return {
+    chain: text(),
+    protocol,
+    'src-address': addressMatcher(),
+    'dst-address': addressMatcher(),
+    'src-port': portList(),
+    'dst-port': portList(),
+    'in-interface': interfaceName({ negatable: true }),
+    'out-interface': interfaceName({ negatable: true }),
+    'in-interface-list': text(),
+    'out-interface-list': text(),
+    'src-address-list': text(),
+    'dst-address-list': text(),
+    'connection-state': listOf(CONNECTION_STATES),
+    'ipsec-policy': text(),
+    'jump-target': text(),
+    log: bool(),
+    'log-prefix': text(),
+    comment: comment(),
+    disabled: disabled(),
+  };
+}
+
+function renderRule(item: Item): Row {
+  const row: Record<string, string> = { chain: item.props.chain!, action: item.props.action! };
+  for (const [key, value] of Object.entries(item.props)) {
+    if (key !== 'chain' && key !== 'action' && value !== '') row[key] = value;
+  }
+  return { ...row, bytes: '0', packets: '0', dynamic: 'false', invalid: 'false' };
+}
+
+export const firewallFilter: MenuSpec = {
+  path: FIREWALL_FILTER,
+  kind: 'table',
+  ordered: true,
+  required: ['chain'],
+  properties: {
+    ...matchers(),
+    action: oneOf([...COMMON_ACTIONS, 'reject', 'fasttrack-connection', 'tarpit']),
+    'reject-with': text(),
+  },
+  defaults: () => ({ action: 'accept' }),
+  render: renderRule,
+};
+
+export const firewallNat: MenuSpec = {
+  path: FIREWALL_NAT,
+  kind: 'table',
+  ordered: true,
+  required: ['chain'],
+  properties: {
+    ...matchers(),
+    action: oneOf([...COMMON_ACTIONS, 'src-nat', 'dst-nat', 'masquerade', 'redirect', 'netmap', 'same', 'endpoint-independent-nat']),
+    'to-addresses': addressMatcher(),
+    'to-ports': portList(),
+  },
+  defaults: () => ({ action: 'accept' }),
+  render: renderRule,
+};
