@@ -1,0 +1,41 @@
+// Fault switches, mutable while the simulator runs (like the RouterOS simulator's).
+export interface EndpointFault {
+  /** Path without query, e.g. "/api/v2/vpn/wireguard/peer". */
+  path: string;
+  /** Only this method; all methods when absent. */
+  method?: string;
+  /** HTTP status of the error envelope (default 500). */
+  status?: number;
+  responseId?: string;
+  /** How many matching requests fail (default: all). */
+  times?: number;
+}
+
+export interface PfSenseFaults {
+  /** Every authenticated request gets 401 AUTH_AUTHENTICATION_FAILED. */
+  refuseAuth: boolean;
+  /**
+   * Answer this many more requests, then drop the connection that sends the next one
+   * without replying. One-shot: the switch clears itself when it fires, so a client that
+   * reconnects can carry on (as the RouterOS simulator's dropAfterCommands).
+   */
+  dropAfterRequests: number | null;
+  /** Delay before each reply, in milliseconds. */
+  delayMs: number;
+  failEndpoint: EndpointFault | null;
+}
+
+export function noFaults(): PfSenseFaults {
+  return { refuseAuth: false, dropAfterRequests: null, delayMs: 0, failEndpoint: null };
+}
+
+/** Consumes one use of the endpoint fault when it matches. */
+export function takeEndpointFault(faults: PfSenseFaults, method: string, path: string): EndpointFault | null {
+  const fault = faults.failEndpoint;
+  if (!fault || fault.path !== path || (fault.method !== undefined && fault.method !== method)) return null;
+  if (fault.times !== undefined) {
+    if (fault.times <= 0) return null;
+    fault.times--;
+  }
+  return fault;
+}

@@ -1,0 +1,201 @@
+// Interface assignment, gateways, static routes, firewall rules and 1:1 NAT: the fields
+// a WireGuard overlay needs (pfsense.md §3). Unknown input fields are ignored, as pfSense does.
+import { ApiError } from './envelope.js';
+import { invalid, type ModelSpec } from './fields.js';
+import { isIp, requireCidr, requireIp, requirePort } from './validators.js';
+
+const FILTER_NAME = /^[A-Za-z0-9_]+$/;
+
+function requireFilterName(field: string, value: unknown): void {
+  const text = String(value);
+  if (!FILTER_NAME.test(text) || /^\d+$/.test(text) || text.startsWith('pkg_')) {
+    throw invalid('FILTER_NAME_VALIDATOR_FAILED', `Field '${field}' may only contain letters, digits and underscores and must not be numeric. Received '${text}'.`);
+  }
+}
+
+export const interfaceSpec: ModelSpec = {
+  name: 'NetworkInterface',
+  subsystem: 'interfaces',
+  fields: {
+    if: {
+      type: 'string',
+      required: true,
+      unique: true,
+      maxLength: 128,
+      check: (value, ctx) => {
+        if (!ctx.env.state.availablePorts().includes(String(value))) {
+          throw invalid('FIELD_INVALID_CHOICE', `Field 'if' must be one of [${ctx.env.state.availablePorts().join(', ')}]. Received '${String(value)}'.`);
+        }
+      },
+    },
+    descr: {
+      type: 'string',
+      required: true,
+      unique: true,
+      maxLength: 128,
+      check: (value, ctx) => {
+        requireFilterName('descr', value);
+        if (String(value) === 'WireGuard') throw invalid('FILTER_NAME_VALIDATOR_FAILED', 'Field `descr` cannot be the name of an interface group.');
+        const clash = ctx.siblings.find(([id]) => id !== ctx.selfId && String(id).toLowerCase() === String(value).toLowerCase());
+        if (clash) throw invalid('FIELD_MUST_BE_UNIQUE', `Field 'descr' is in use by interface '${String(clash[0])}'.`);
+      },
+    },
+    enable: { type: 'boolean', default: false },
+    typev4: { type: 'string', required: true, choices: ['static', 'dhcp', 'none'] },
+    ipaddr: { type: 'string', required: true, when: (obj) => obj.typev4 === 'static', check: (value) => requireIp('ipaddr', value) },
+    subnet: { type: 'integer', required: true, min: 1, max: 32, when: (obj) => obj.typev4 === 'static' },
+    gateway: { type: 'string', nullable: true, default: null, when: (obj) => obj.typev4 === 'static' },
+    typev6: { type: 'string', nullable: true, default: 'none', choices: ['staticv6', 'dhcp6', 'slaac', '6rd', 'track6', '6to4', 'none'] },
+    mtu: { type: 'integer', nullable: true, default: null, min: 1280, max: 8192 },
+    blockpriv: { type: 'boolean', default: false },
+    blockbogons: { type: 'boolean', default: false },
+  },
+};
+
+export const gatewaySpec: ModelSpec = {
+  name: 'RoutingGateway',
+  subsystem: 'staticroutes',
+  fields: {
+    name: { type: 'string', required: true, unique: true, editable: false, maxLength: 31, check: (value) => requireFilterName('name', value) },
+    descr: { type: 'string', default: '', maxLength: 1024 },
+    disabled: { type: 'boolean', default: false },
+    ipprotocol: { type: 'string', required: true, choices: ['inet', 'inet6'] },
+    interface: {
+      type: 'string',
+      required: true,
+      iface: true,
+      check: (value) => {
+        if (value === 'any') throw invalid('FIELD_INVALID_CHOICE', 'Field `interface` must be a configured interface.');
+      },
+    },
+    gateway: { type: 'string', required: true, check: (value) => { if (value !== 'dynamic') requireIp('gateway', value); } },
+    monitor: { type: 'string', nullable: true, default: null, check: (value) => requireIp('monitor', value) },
+    monitor_disable: { type: 'boolean', default: false },
+    weight: { type: 'integer', default: 1, min: 1, max: 30 },
+    nonlocalgateway: { type: 'boolean', default: true },
+  },
+  uniqueTogether: ['interface', 'ipprotocol', 'gateway'],
+  check: (obj, ctx) => {
+    if (obj.ipprotocol === 'inet' && !ctx.env.state.interfaceHasIpv4(String(obj.interface))) {
+      throw invalid('ROUTING_GATEWAY_INTERFACE_HAS_NO_IPV4', 'The selected interface has no IPv4 address.');
+    }
+  },
+};
+
+export const staticRouteSpec: ModelSpec = {
+  name: 'StaticRoute',
+  subsystem: 'staticroutes',
+  fields: {
+    network: {
+      type: 'string',
+      required: true,
+      check: (value, ctx) => {
+        requireCidr('network', value);
+        if (ctx.env.state.overlapsInterfaceNetwork(String(value))) {
+          throw invalid('STATIC_ROUTE_CONFLICTS_WITH_IPV4_INTERFACE', `Field 'network' conflicts with an interface's own network. Received '${String(value)}'.`);
+        }
+      },
+    },
+    gateway: {
+      type: 'string',
+      required: true,
+      check: (value, ctx) => {
+        if (!ctx.env.state.gatewayNames().includes(String(value))) {
+          throw invalid('FOREIGN_MODEL_FIELD_VALUE_NOT_FOUND', `Field 'gateway' could not locate 'Routing Gateway' object with 'name' set to '${String(value)}'`, 404);
+        }
+      },
+    },
+    descr: { type: 'string', default: '', maxLength: 1024 },
+    disabled: { type: 'boolean', default: false },
+  },
+};
+
+function requireFilterAddress(field: string, value: unknown): void {
+  const text = String(value).replace(/^!/, '');
+  if (['any', '(self)', 'l2tp', 'pppoe'].includes(text) || isIp(text) || /^[A-Za-z0-9_]+(:ip)?$/.test(text)) return;
+  requireCidr(field, text);
+}
+
+const PROTOCOLS = ['tcp', 'udp', 'tcp/udp', 'icmp', 'esp', 'ah', 'gre', 'ipv6', 'igmp', 'pim', 'ospf', 'carp', 'pfsync'] as const;
+const hasPorts = (obj: Record<string, unknown>) => obj.protocol === 'tcp' || obj.protocol === 'udp' || obj.protocol === 'tcp/udp';
+
+export const firewallRuleSpec: ModelSpec = {
+  name: 'FirewallRule',
+  fields: {
+    type: { type: 'string', required: true, choices: ['pass', 'block', 'reject'] },
+    interface: { type: 'strings', required: true, iface: true },
+    ipprotocol: { type: 'string', required: true, choices: ['inet', 'inet6', 'inet46'] },
+    protocol: { type: 'string', nullable: true, default: null, choices: PROTOCOLS },
+    source: { type: 'string', required: true, check: (value) => requireFilterAddress('source', value) },
+    source_port: { type: 'string', nullable: true, default: null, when: hasPorts },
+    destination: { type: 'string', required: true, check: (value) => requireFilterAddress('destination', value) },
+    destination_port: {
+      type: 'string',
+      nullable: true,
+      default: null,
+      when: hasPorts,
+      check: (value) => String(value).split(':').forEach((part) => requirePort('destination_port', part)),
+    },
+    descr: { type: 'string', default: '', maxLength: 1024 },
+    disabled: { type: 'boolean', default: false },
+    log: { type: 'boolean', default: false },
+    statetype: { type: 'string', default: 'keep state', choices: ['keep state', 'sloppy state', 'synproxy state', 'none'] },
+    gateway: { type: 'string', nullable: true, default: null },
+    floating: { type: 'boolean', default: false, editable: false },
+    quick: { type: 'boolean', default: false },
+    tracker: { type: 'integer', readOnly: true, defaultFrom: () => 1_700_000_000 + Math.floor(Math.random() * 1_000_000_000) },
+  },
+  check: (obj) => {
+    if (Array.isArray(obj.interface) && obj.interface.length > 1 && obj.floating !== true) {
+      throw invalid('FIREWALL_RULE_MULTIPLE_INTERFACE_WITHOUT_FLOATING', 'Rules with more than one interface must be floating.');
+    }
+  },
+};
+
+export const oneToOneSpec: ModelSpec = {
+  name: 'OneToOneNATMapping',
+  subsystem: 'natconf',
+  fields: {
+    interface: { type: 'string', required: true, iface: true },
+    disabled: { type: 'boolean', default: false },
+    nobinat: { type: 'boolean', default: false },
+    natreflection: { type: 'string', nullable: true, default: null, choices: ['enable', 'disable'] },
+    ipprotocol: { type: 'string', default: 'inet', choices: ['inet', 'inet6'] },
+    external: { type: 'string', required: true, check: (value) => { if (!/^[A-Za-z0-9_]+:ip$/.test(String(value))) requireIp('external', value); } },
+    source: { type: 'string', required: true, check: (value) => requireFilterAddress('source', value) },
+    destination: { type: 'string', required: true, check: (value) => requireFilterAddress('destination', value) },
+    descr: { type: 'string', default: '', maxLength: 1024 },
+  },
+  check: (obj) => {
+    if (obj.ipprotocol === 'inet' && isIp(String(obj.external)) && String(obj.external).includes(':')) {
+      throw invalid('ONE_TO_ONE_NAT_MAPPING_EXTERNAL_DOES_NOT_MATCH_IPPROTOCOL', 'Field `external` must match the `ipprotocol`.');
+    }
+  },
+};
+
+export const restApiSettingsSpec: ModelSpec = {
+  name: 'RESTAPISettings',
+  fields: {
+    enabled: { type: 'boolean', default: true },
+    read_only: { type: 'boolean', default: false },
+    keep_backup: { type: 'boolean', default: true },
+    login_protection: { type: 'boolean', default: true },
+    hateoas: { type: 'boolean', default: false },
+    expose_sensitive_fields: { type: 'boolean', default: false },
+    represent_interfaces_as: { type: 'string', default: 'descr', choices: ['descr', 'id', 'if'] },
+    auth_methods: {
+      type: 'strings',
+      default: ['BasicAuth'],
+      check: (value) => {
+        for (const method of value as string[]) {
+          if (!['BasicAuth', 'KeyAuth', 'JWTAuth'].includes(method)) throw invalid('FIELD_INVALID_CHOICE', `Field 'auth_methods' must be one of [BasicAuth, KeyAuth, JWTAuth]. Received '${method}'.`);
+        }
+      },
+    },
+  },
+};
+
+/** Guards on deletes that pfSense enforces. */
+export function referencedError(data: unknown): ApiError {
+  return new ApiError(409, 'MODEL_CANNOT_BE_DELETED_WHILE_REFERENCED', 'Object cannot be deleted because it is in use.', data);
+}
