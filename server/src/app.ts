@@ -32,6 +32,9 @@ export interface AppOptions {
   configFile?: string;
   /** Overrides how device drivers are created (tests, simulators). */
   driverFactory?: DriverFactory;
+  /** Start the handshake monitor with start() (default true; tests poll it by hand). */
+  monitor?: boolean;
+  monitorIntervalMs?: number;
 }
 
 export interface App {
@@ -66,7 +69,15 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
   const pubsub = createTopics();
   const configFile = options.configFile ?? env.MESHPLANE_CONFIG;
   const config = configFile ? loadConfigFile(configFile, env) : null;
-  const services = createServices({ prisma: database.prisma, log, secrets, pubsub, defaultDeviceName: config?.defaultDevice ?? null, ...(options.driverFactory ? { driverFactory: options.driverFactory } : {}) });
+  const services = createServices({
+    prisma: database.prisma,
+    log,
+    secrets,
+    pubsub,
+    defaultDeviceName: config?.defaultDevice ?? null,
+    monitorIntervalMs: options.monitorIntervalMs ?? Number(env.MESHPLANE_MONITOR_INTERVAL_MS ?? 5000),
+    ...(options.driverFactory ? { driverFactory: options.driverFactory } : {}),
+  });
   await services.jobs.recoverInterrupted();
   if (config) {
     await services.devices.syncFromConfig(config);
@@ -89,9 +100,11 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
     async start() {
       const base = await http.listen(options.port ?? Number(env.PORT ?? 4000), options.host ?? env.HOST ?? '127.0.0.1');
       started = true;
+      if (options.monitor !== false) services.monitor.start();
       return { url: base, graphqlUrl: `${base}${yoga.graphqlEndpoint}` };
     },
     async stop() {
+      await services.monitor.stop();
       if (started) await http.close();
       started = false;
       await services.jobs.drain();

@@ -119,9 +119,12 @@ describe('compileOverlay: hub and spoke', () => {
     ], { topology: 'HUB_SPOKE' }));
     expect(remoteIds(twoHubs, 's')).toEqual(['h1', 'h2']);
     expect(allowedOn(twoHubs, 's', 'h2')).toEqual(['10.0.0.2/32', '10.0.5.1/32']);
+    // The spoke routes the rest of the overlay via its relay hub h1 (h1's own address
+    // included, in 10.0.0.0/31), with h2's addresses carved out.
     const viaH1 = allowedOn(twoHubs, 's', 'h1');
-    expect(viaH1).toContain('10.0.0.1/32');
+    expect(viaH1).toContain('10.0.0.0/31');
     expect(viaH1).not.toContain('10.0.0.0/24');
+    expect(viaH1).not.toContain('10.0.0.2/32');
     expect(() => assertNoAllowedIpsOverlap(twoHubs)).not.toThrow();
   });
 });

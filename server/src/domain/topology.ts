@@ -59,9 +59,13 @@ export function planTunnels(facts: OverlayFacts): TunnelPlan {
   // Every list is ascending: a peer first receives the smaller indices (earlier outer
   // iterations, in order), then appends its own larger ones in order.
 
+  // A peer whose topology limits it to hubs always routes the whole overlay via its hub,
+  // even while it is the only spoke: its config then stays the same as spokes come and go
+  // (adding a spoke makes the hubs stale, never the other spokes).
+  const hubOnly = (peer: PeerFacts): boolean => topology !== 'MESH' && candidatesOf(peer) === hubs && peer.spec.role !== 'HUB';
   const relay = peers.map((peer) => {
     const direct = neighbours[peer.index] as number[];
-    if (direct.length === peers.length - 1) return null;
+    if (direct.length === peers.length - 1 && !hubOnly(peer)) return null;
     return direct.find((index) => (peers[index] as PeerFacts).spec.role === 'HUB') ?? null;
   });
   return { topology, neighbours, relay };

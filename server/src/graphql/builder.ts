@@ -38,9 +38,11 @@ export const builder = new SchemaBuilder<{
       authenticated: ctx.identity !== null,
       role: (required: Role) => ctx.identity !== null && hasRole(ctx.identity.user.role, required),
     }),
+    // `extensions.details.field` marks a refusal by the authorization layer (not by a service).
     unauthorizedError: (_parent, ctx, info, result) => {
-      if (!ctx.identity) return unauthenticated();
-      return forbidden(`${result.message}: your role ${ctx.identity.user.role} may not use ${info.parentType.name}.${info.fieldName}`);
+      const field = `${info.parentType.name}.${info.fieldName}`;
+      if (!ctx.identity) return unauthenticated(undefined, { field });
+      return forbidden(`${result.message}: your role ${ctx.identity.user.role} may not use ${field}`, { field });
     },
   },
   zod: {

@@ -11,16 +11,22 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'RATE_LIMITED'
+  | 'QUERY_TOO_COMPLEX'
+  | 'CSRF_REJECTED'
+  | 'GRAPHQL_VALIDATION_FAILED'
   | 'INTERNAL_SERVER_ERROR';
 
 export function clientError(code: string, message: string, details?: Record<string, unknown>): GraphQLError {
   return createGraphQLError(message, { extensions: { code, ...(details ? { details } : {}) } });
 }
 
-export const unauthenticated = (message = 'Sign in or send an API token to do this') => clientError('UNAUTHENTICATED', message);
-export const forbidden = (message: string) => clientError('FORBIDDEN', message);
+export const unauthenticated = (message = 'Sign in or send an API token to do this', details?: Record<string, unknown>) => clientError('UNAUTHENTICATED', message, details);
+export const forbidden = (message: string, details?: Record<string, unknown>) => clientError('FORBIDDEN', message, details);
 export const invalidInput = (message: string, details?: Record<string, unknown>) => clientError('BAD_USER_INPUT', message, details);
 export const notFound = (what: string) => clientError('NOT_FOUND', `${what} not found`);
+/** Too many attempts: `extensions.retryAfterSeconds` says when to try again. */
+export const rateLimited = (message: string, retryAfterSeconds: number) =>
+  createGraphQLError(message, { extensions: { code: 'RATE_LIMITED', retryAfterSeconds, http: { headers: { 'Retry-After': String(retryAfterSeconds) } } } });
 
 interface PrismaKnownError {
   code: string;

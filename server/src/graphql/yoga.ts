@@ -1,5 +1,6 @@
 // graphql-yoga over the Pothos schema: masked errors with a `code`, identity from the
-// session cookie or Bearer token, and cookies set by login/logout.
+// session cookie or Bearer token, cookies set by login/logout, and the abuse limits of
+// guards.ts (CSRF, body size, query depth/cost). CORS is off: the web UI is same-origin.
 import type http from 'node:http';
 import { createGraphQLError, createYoga, maskError as defaultMaskError, type YogaInitialContext } from 'graphql-yoga';
 import type { GraphQLError } from 'graphql';
@@ -11,6 +12,7 @@ import type { Logger } from '../infra/logger.js';
 import type { Services } from '../services/index.js';
 import { credentialsFrom, resolveIdentity } from '../services/auth/identity.js';
 import { OverlayReader } from '../services/overlays.js';
+import { REQUEST_BODY_LIMIT_BYTES, requestGuards } from './guards.js';
 
 export interface YogaOptions {
   prisma: Db;
@@ -53,9 +55,14 @@ export function createYogaServer({ prisma, services, log, secureCookies }: YogaO
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    graphiql: false,
+    cors: false,
+    multipart: false,
+    maxRequestBodySize: REQUEST_BODY_LIMIT_BYTES,
     // yoga reports every error of a result, client errors included: keep those at debug;
-    // maskError below logs the unexpected ones at error level.
-    logging: { debug: (...a) => log.debug(a), info: (...a) => log.info(a), warn: (...a) => log.warn(a), error: (...a) => log.debug(a) },
+    // maskError below logs the unexpected ones at error level. Only yoga's message is kept:
+    // its debug arguments include request parameters, i.e. the variables with passwords.
+    logging: { debug: (m) => log.debug(String(m)), info: (m) => log.info(String(m)), warn: (m) => log.warn(String(m)), error: (m) => log.debug(String(m)) },
     maskedErrors: {
       maskError(error, message, isDev) {
         // Walk the wrapping chain (graphql-js wraps resolver errors); checks are by shape, not
@@ -65,7 +72,11 @@ export function createYogaServer({ prisma, services, log, secureCookies }: YogaO
           if (known) return known;
           if (hasCode(cause)) return cause as GraphQLError;
         }
-        if (isGraphQLErrorLike(error) && !error.originalError) return error as GraphQLError; // parse and validation errors
+        if (isGraphQLErrorLike(error) && !error.originalError) {
+          // parse and validation errors: give them a code too, keeping the message and locations
+          const graphQLError = error as GraphQLError;
+          return createGraphQLError(graphQLError.message, { nodes: graphQLError.nodes, extensions: { ...graphQLError.extensions, code: 'GRAPHQL_VALIDATION_FAILED' } });
+        }
         log.error({ err: error instanceof Error ? error : new Error(String(error)) }, 'unexpected error in a resolver');
         const masked = defaultMaskError(error, message, isDev) as GraphQLError;
         return createGraphQLError(masked.message, { extensions: { ...masked.extensions, code: 'INTERNAL_SERVER_ERROR' } });
@@ -91,6 +102,7 @@ export function createYogaServer({ prisma, services, log, secureCookies }: YogaO
       };
     },
     plugins: [
+      ...requestGuards(),
       {
         onResponse({ request, response }) {
           for (const cookie of jars.get(request)?.pending ?? []) response.headers.append('set-cookie', cookie);

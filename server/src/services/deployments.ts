@@ -10,13 +10,14 @@ import type { WanSpec } from '../domain/model.js';
 import { describePlan, type Plan } from '../domain/plan.js';
 import { DomainError } from '../domain/errors.js';
 import { findCompiledPeer } from '../domain/compile.js';
-import type { DesiredDeviceState, DeviceDriver, DeviceTarget, DriftItem, PeerStatistics, PreflightIssue, ConnectionReport } from '../devices/driver.js';
+import type { DesiredDeviceState, DeviceDriver, DriftItem, PeerStatistics, PreflightIssue, ConnectionReport } from '../devices/driver.js';
 import type { DriverFactory } from '../devices/factory.js';
 import type { Identity } from './auth/identity.js';
 import { recordAudit } from './audit.js';
 import type { JobContext, JobRunner } from './jobs.js';
 import { OverlayView } from './overlays.js';
 import { loadOverlaySpec } from './overlay-spec.js';
+import { deviceTarget } from './device-target.js';
 
 export const COMMENT_PREFIX = 'meshplane';
 
@@ -50,29 +51,10 @@ export class Deployments {
     private readonly createDriver: DriverFactory,
   ) {}
 
-  private async target(deviceId: string): Promise<DeviceTarget> {
-    const device = await this.prisma.device.findUnique({ where: { id: deviceId } });
-    if (!device) throw new DomainError('NOT_FOUND', 'Device not found');
-    return {
-      id: device.id,
-      name: device.name,
-      kind: device.kind,
-      host: device.host,
-      port: device.port,
-      username: device.username,
-      secret: device.secretEnc ? this.secrets.open(device.secretEnc) : null,
-      tls: device.tls,
-      tlsVerify: device.tlsVerify,
-      caPem: device.caPem,
-      timeoutMs: device.timeoutMs,
-      concurrency: device.concurrency,
-    };
-  }
-
   /** Runs one device call with a fresh driver, audited with outcome and duration. */
   private async withDriver<T>(actor: Identity | null, deviceId: string, operation: string, call: (driver: DeviceDriver) => Promise<T>): Promise<T> {
     const started = Date.now();
-    const driver = await this.createDriver(await this.target(deviceId));
+    const driver = await this.createDriver(await deviceTarget(this.prisma, this.secrets, deviceId));
     try {
       const result = await call(driver);
       await recordAudit(this.prisma, actor, { action: `device.${operation}`, targetType: 'Device', targetId: deviceId, durationMs: Date.now() - started });

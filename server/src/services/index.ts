@@ -11,6 +11,7 @@ import { Devices } from './devices.js';
 import { ConfigDelivery } from './overlays.js';
 import { JobRunner } from './jobs.js';
 import { Deployments } from './deployments.js';
+import { HandshakeMonitor } from './monitor.js';
 import { createDriver, type DriverFactory } from '../devices/factory.js';
 import { KeyedMutex } from '../infra/keyed-mutex.js';
 
@@ -20,6 +21,8 @@ export interface ServiceDeps {
   driverFactory?: DriverFactory;
   /** Deploy jobs running at once across devices (one per device at a time regardless). */
   jobConcurrency?: number;
+  /** How often the handshake monitor reads every device (default 5 s). */
+  monitorIntervalMs?: number;
   /** backend.default from MESHPLANE_CONFIG, if any. */
   defaultDeviceName?: string | null;
   log: Logger;
@@ -31,10 +34,12 @@ export function createServices(deps: ServiceDeps) {
   // One queue per WAN for changes that allocate from its ranges.
   const wanLocks = new KeyedMutex();
   const jobs = new JobRunner(deps.prisma, deps.pubsub, deps.log, deps.jobConcurrency ?? 4);
+  const driverFactory = deps.driverFactory ?? createDriver;
   return {
     pubsub: deps.pubsub,
     jobs,
-    deployments: new Deployments(deps.prisma, deps.secrets, deps.pubsub, jobs, deps.driverFactory ?? createDriver),
+    deployments: new Deployments(deps.prisma, deps.secrets, deps.pubsub, jobs, driverFactory),
+    monitor: new HandshakeMonitor(deps.prisma, deps.secrets, deps.pubsub, driverFactory, deps.log, { intervalMs: deps.monitorIntervalMs ?? 5000 }),
     secrets: deps.secrets,
     accounts: new Accounts(deps.prisma),
     wans: new Wans(deps.prisma, deps.pubsub),

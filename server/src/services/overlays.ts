@@ -77,6 +77,11 @@ export class OverlayReader {
     private readonly secrets: SecretBox,
   ) {}
 
+  /** Forgets cached views: a subscription context lives across events, each event must see fresh data. */
+  reset(): void {
+    this.views.clear();
+  }
+
   /** With secrets: the hashes cover keys, so a rotated key makes exactly the affected configs stale. */
   view(wanId: string): Promise<OverlayView> {
     let view = this.views.get(wanId);

@@ -22,6 +22,7 @@ export async function startTestApp(options: { web?: boolean; configFile?: string
     port: 0,
     host: '127.0.0.1',
     web: options.web ?? false,
+    monitor: false,
     logger: createLogger(process.env.MESHPLANE_TEST_LOG_LEVEL ?? 'silent'),
     env: { ...process.env, MESHPLANE_MASTER_KEY: '', DATABASE_URL: '', MESHPLANE_CONFIG: '', ...options.env },
     ...(options.configFile ? { configFile: options.configFile } : {}),

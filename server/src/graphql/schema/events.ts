@@ -28,6 +28,9 @@ builder.subscriptionFields((t) => ({
     authScopes: { role: 'VIEWER' },
     args: { wanId: t.arg.id() },
     subscribe: (_root, { wanId }, ctx) => (wanId ? ctx.services.pubsub.subscribe('wanChanged:byId', String(wanId)) : ctx.services.pubsub.subscribe('wanChanged')),
-    resolve: (event) => event,
+    resolve: (event, _args, ctx) => {
+      ctx.overlays.reset();
+      return event;
+    },
   }),
 }));

@@ -10,6 +10,8 @@ import './subnet.js';
 import './device.js';
 import './overlay.js';
 import './deploy.js';
+import './status.js';
+import './audit.js';
 import './events.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

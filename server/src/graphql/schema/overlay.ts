@@ -6,7 +6,8 @@ import { PeerRoleEnum } from './enums.js';
 import type { Conflict } from '../../domain/conflicts.js';
 import type { Reach } from '../../domain/reachability.js';
 import type { TopologyEdge, TopologyNode } from '../../domain/graph.js';
-import { statusOf, type OverlayView, type RenderedConfig } from '../../services/overlays.js';
+import { OverlayReader, statusOf, type OverlayView, type RenderedConfig } from '../../services/overlays.js';
+import type { Context } from '../context.js';
 
 const SeverityEnum = builder.enumType('ConflictSeverity', { values: ['CRITICAL', 'WARNING', 'INFO'] as const });
 const ReachKindEnum = builder.enumType('ReachKind', { values: ['TUNNEL_IP', 'LAN', 'SERVICE'] as const });
@@ -150,5 +151,57 @@ builder.mutationFields((t) => ({
     description: "Renders the peer's configuration with its keys and records it as delivered (clears stale).",
     args: { peerId: t.arg.id({ required: true }), format: t.arg({ type: ConfigFormatEnum, defaultValue: 'WG_QUICK' }) },
     resolve: (_root, { peerId, format }, ctx) => ctx.services.configs.download(ctx.identity!, String(peerId), format ?? 'WG_QUICK'),
+  }),
+}));
+
+/** Re-evaluates a WAN after each change to it and yields only when `derive` gives something new. */
+async function* onWanChange<T>(ctx: Context, wanId: string, derive: (view: OverlayView, reader: OverlayReader) => Promise<T>, key: (value: T) => string) {
+  const changes = ctx.services.pubsub.subscribe('wanChanged:byId', wanId);
+  const evaluate = () => {
+    const reader = new OverlayReader(ctx.prisma, ctx.services.secrets);
+    return reader.view(wanId).then((view) => derive(view, reader));
+  };
+  let last = await evaluate();
+  yield last;
+  for await (const change of changes) {
+    if (change.kind === 'DELETED' && change.entity === 'WAN') return;
+    const next = await evaluate();
+    if (key(next) !== key(last)) yield next;
+    last = next;
+  }
+}
+
+async function configStatuses(ctx: Context, view: OverlayView): Promise<Map<string, string>> {
+  const rows = await ctx.prisma.peer.findMany({ where: { wanId: view.spec.wan.id }, select: { id: true, deliveredHash: true } });
+  return new Map(rows.map((row) => [row.id, statusOf(view.hashOf(row.id), row.deliveredHash)]));
+}
+
+builder.subscriptionFields((t) => ({
+  stalenessChanged: t.prismaField({
+    type: ['Peer'],
+    authScopes: { role: 'VIEWER' },
+    description: 'The peers of the WAN with their configStatus now, then the peers whose configStatus changed, after each change to the WAN.',
+    args: { wanId: t.arg.id({ required: true }) },
+    subscribe: (_root, { wanId }, ctx) =>
+      (async function* () {
+        let previous = new Map<string, string>();
+        for await (const statuses of onWanChange(ctx, String(wanId), (view) => configStatuses(ctx, view), (map) => JSON.stringify([...map]))) {
+          const changed = [...statuses].filter(([id, status]) => previous.get(id) !== status).map(([id]) => id);
+          previous = statuses;
+          if (changed.length > 0) yield changed;
+        }
+      })(),
+    resolve: (query, peerIds, _args, ctx) => {
+      ctx.overlays.reset();
+      return ctx.prisma.peer.findMany({ ...query, where: { id: { in: peerIds } }, orderBy: { tunnelIp: 'asc' } });
+    },
+  }),
+  topologyChanged: t.field({
+    type: TopologyGraphRef,
+    authScopes: { role: 'VIEWER' },
+    description: 'The topology graph now, then again whenever a change to the WAN changes it.',
+    args: { wanId: t.arg.id({ required: true }) },
+    subscribe: (_root, { wanId }, ctx) => onWanChange(ctx, String(wanId), async (view) => view.graph(), (graph) => JSON.stringify(graph)),
+    resolve: (graph) => graph,
   }),
 }));

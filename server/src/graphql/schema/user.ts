@@ -10,7 +10,19 @@ export const User = builder.prismaObject('User', {
     email: t.exposeString('email'),
     name: t.exposeString('name'),
     role: t.expose('role', { type: RoleEnum }),
+    disabled: t.boolean({ select: { disabledAt: true }, resolve: (user) => user.disabledAt !== null, description: 'A disabled user can neither sign in nor use API tokens.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+const Session = builder.prismaObject('Session', {
+  description: 'A signed-in browser (the token itself is never stored, only its hash).',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
+    revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
+    current: t.boolean({ description: 'The session of this request.', resolve: (session, _args, ctx) => session.id === ctx.identity?.sessionId }),
   }),
 });
 
@@ -37,6 +49,14 @@ builder.queryFields((t) => ({
     type: 'User',
     nullable: true,
     resolve: (query, _root, _args, ctx) => (ctx.identity ? ctx.prisma.user.findUnique({ ...query, where: { id: ctx.identity.user.id } }) : null),
+  }),
+  mySessions: t.prismaConnection({
+    type: 'Session',
+    cursor: 'id',
+    authScopes: { authenticated: true },
+    description: 'Your sessions that have not expired or been revoked, newest first.',
+    resolve: (query, _root, _args, ctx) =>
+      ctx.prisma.session.findMany({ ...query, where: { userId: ctx.identity!.user.id, revokedAt: null, expiresAt: { gt: new Date() } }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
   }),
   users: t.prismaConnection({
     type: 'User',
@@ -112,7 +132,7 @@ builder.mutationFields((t) => ({
     description: 'Creates an account. The first user becomes admin; later ones need an invitation. Signs the new user in.',
     args: { input: t.arg({ type: RegisterInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const user = await ctx.services.accounts.register(input);
+      const user = await ctx.services.accounts.register(input, ctx.clientAddress);
       const { token } = await ctx.services.accounts.login(input.email, input.password, ctx.clientAddress);
       ctx.cookies.set(SESSION_COOKIE, token, { maxAgeSeconds: SESSION_TTL_SECONDS });
       return { userId: user.id };
@@ -159,5 +179,31 @@ builder.mutationFields((t) => ({
       await ctx.services.accounts.changeRole(ctx.identity!, String(args.userId), args.role);
       return ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id: String(args.userId) } });
     },
+  }),
+  setUserDisabled: t.prismaField({
+    type: 'User',
+    authScopes: { role: 'ADMIN' },
+    description: 'Disables (or enables again) a user; disabling ends their sessions and stops their API tokens.',
+    args: { userId: t.arg.id({ required: true }), disabled: t.arg.boolean({ required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      await ctx.services.accounts.setDisabled(ctx.identity!, String(args.userId), args.disabled);
+      return ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id: String(args.userId) } });
+    },
+  }),
+  revokeSession: t.prismaField({
+    type: Session,
+    authScopes: { authenticated: true },
+    description: 'Signs one of your sessions out (an admin: anyone\'s).',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (query, _root, { id }, ctx) => {
+      await ctx.services.accounts.revokeSession(ctx.identity!, String(id));
+      return ctx.prisma.session.findUniqueOrThrow({ ...query, where: { id: String(id) } });
+    },
+  }),
+  revokeUserSessions: t.int({
+    authScopes: { role: 'ADMIN' },
+    description: 'Signs a user out everywhere; returns how many sessions ended.',
+    args: { userId: t.arg.id({ required: true }) },
+    resolve: (_root, { userId }, ctx) => ctx.services.accounts.revokeUserSessions(ctx.identity!, String(userId)),
   }),
 }));

@@ -16,7 +16,14 @@ export interface JobEvent {
   wanId: string | null;
 }
 
+export interface PeerStatusEvent {
+  wanId: string;
+  peerIds: string[];
+}
+
 export type Topics = {
+  /** Handshake monitor: these peers' live status changed. */
+  'peerStatusChanged:byWan': [wanId: string, event: PeerStatusEvent];
   /** A deploy job changed state, progress or log. */
   'jobProgress:byId': [jobId: string, event: JobEvent];
   'jobProgress:byWan': [wanId: string, event: JobEvent];

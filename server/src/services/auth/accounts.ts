@@ -1,5 +1,6 @@
 // Accounts: first-run registration (the first user becomes admin), invitations and
-// admin-created users, sign-in with sessions, and API tokens.
+// admin-created users, sign-in with sessions (rate limited), session revocation, disabling
+// users, and API tokens. Changing a user's role or disabling them ends their sessions.
 import type { Db } from '../../infra/db/client.js';
 import type { Role } from '../../generated/prisma/enums.js';
 import { clientError, forbidden, invalidInput, unauthenticated } from '../../graphql/errors.js';
@@ -7,6 +8,9 @@ import { recordAudit } from '../audit.js';
 import { hashPassword, verifyAgainstDecoy, verifyPassword } from './passwords.js';
 import { API_TOKEN_PREFIX, SESSION_TTL_SECONDS, type Identity } from './identity.js';
 import { hashToken, newToken } from './secrets.js';
+import { LoginLimiter } from './login-limiter.js';
+
+type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
 
 const INVITE_TTL_MS = 7 * 24 * 3600 * 1000;
 
@@ -22,15 +26,24 @@ export function normalizeEmail(email: string): string {
 }
 
 export class Accounts {
-  constructor(private readonly prisma: Db) {}
+  constructor(
+    private readonly prisma: Db,
+    private readonly limiter: LoginLimiter = new LoginLimiter(),
+  ) {}
 
   async needsFirstUser(): Promise<boolean> {
     return (await this.prisma.user.count()) === 0;
   }
 
   /** Open registration creates the first user only (as admin); later users need an invite. */
-  async register(input: NewAccount) {
+  async register(input: NewAccount, clientAddress = 'unknown') {
     const email = normalizeEmail(input.email);
+    // Refused registrations count like failed sign-ins: invitation tokens are not for guessing.
+    await this.limiter.assertAllowed(email, clientAddress);
+    if (!(await this.needsFirstUser()) && !input.inviteToken) {
+      await this.limiter.recordFailure(null, clientAddress);
+      throw forbidden('Registration is closed: ask an admin for an invitation');
+    }
     const passwordHash = await hashPassword(input.password);
     return this.prisma.$transaction(async (tx) => {
       const isFirst = (await tx.user.count()) === 0;
@@ -39,6 +52,7 @@ export class Accounts {
         if (!input.inviteToken) throw forbidden('Registration is closed: ask an admin for an invitation');
         const invite = await tx.invite.findUnique({ where: { tokenHash: hashToken(input.inviteToken) } });
         if (!invite || invite.usedAt || invite.expiresAt <= new Date() || normalizeEmail(invite.email) !== email) {
+          await this.limiter.recordFailure(null, clientAddress);
           throw forbidden('The invitation is invalid, used, expired or for another e-mail address');
         }
         await tx.invite.update({ where: { id: invite.id }, data: { usedAt: new Date() } });
@@ -74,12 +88,21 @@ export class Accounts {
 
   /** Checks the password and opens a session; returns the raw session token for the cookie. */
   async login(email: string, password: string, clientAddress: string) {
-    const user = await this.prisma.user.findUnique({ where: { email: normalizeEmail(email) } });
+    const account = normalizeEmail(email);
+    try {
+      await this.limiter.assertAllowed(account, clientAddress);
+    } catch (error) {
+      await recordAudit(this.prisma, null, { action: 'auth.login', outcome: 'denied', details: { email: account, clientAddress, reason: 'rate limited' } });
+      throw error;
+    }
+    const user = await this.prisma.user.findUnique({ where: { email: account } });
     const ok = user && !user.disabledAt ? await verifyPassword(user.passwordHash, password) : await verifyAgainstDecoy(password);
     if (!user || !ok) {
-      await recordAudit(this.prisma, null, { action: 'auth.login', outcome: 'denied', details: { email: normalizeEmail(email), clientAddress } });
+      await this.limiter.recordFailure(account, clientAddress);
+      await recordAudit(this.prisma, null, { action: 'auth.login', outcome: 'denied', details: { email: account, clientAddress } });
       throw unauthenticated('Wrong e-mail address or password');
     }
+    await this.limiter.recordSuccess(account);
     const token = newToken('mps_');
     await this.prisma.$transaction(async (tx) => {
       const session = await tx.session.create({
@@ -118,12 +141,55 @@ export class Accounts {
     return revoked;
   }
 
+  /** A new role ends the user's sessions: they sign in again under it. */
   async changeRole(actor: Identity, userId: string, role: Role) {
     if (userId === actor.user.id && role !== 'ADMIN') throw invalidInput('You cannot lower your own role; ask another admin');
     return this.prisma.$transaction(async (tx) => {
+      const before = await tx.user.findUnique({ where: { id: userId }, select: { role: true } });
+      if (!before) throw clientError('NOT_FOUND', 'User not found');
       const user = await tx.user.update({ where: { id: userId }, data: { role } });
-      await recordAudit(tx, actor, { action: 'user.changeRole', targetType: 'User', targetId: userId, details: { role } });
+      const revoked = before.role === role ? 0 : await revokeAllSessions(tx, userId);
+      await recordAudit(tx, actor, { action: 'user.changeRole', targetType: 'User', targetId: userId, details: { from: before.role, role, sessionsRevoked: revoked } });
       return user;
     });
   }
+
+  /** Disabling refuses the user's sessions and API tokens at once (identity checks disabledAt) and revokes their sessions. */
+  async setDisabled(actor: Identity, userId: string, disabled: boolean) {
+    if (userId === actor.user.id && disabled) throw invalidInput('You cannot disable yourself; ask another admin');
+    return this.prisma.$transaction(async (tx) => {
+      const current = await tx.user.findUnique({ where: { id: userId }, select: { disabledAt: true } });
+      if (!current) throw clientError('NOT_FOUND', 'User not found');
+      const user = await tx.user.update({ where: { id: userId }, data: { disabledAt: disabled ? (current.disabledAt ?? new Date()) : null } });
+      const revoked = disabled ? await revokeAllSessions(tx, userId) : 0;
+      await recordAudit(tx, actor, { action: disabled ? 'user.disable' : 'user.enable', targetType: 'User', targetId: userId, details: { sessionsRevoked: revoked } });
+      return user;
+    });
+  }
+
+  /** Ends one session: the caller's own, or anyone's for an admin. */
+  async revokeSession(actor: Identity, sessionId: string) {
+    const session = await this.prisma.session.findUnique({ where: { id: sessionId } });
+    if (!session || (session.userId !== actor.user.id && actor.user.role !== 'ADMIN')) throw clientError('NOT_FOUND', 'Session not found');
+    return this.prisma.$transaction(async (tx) => {
+      const revoked = await tx.session.update({ where: { id: sessionId }, data: { revokedAt: session.revokedAt ?? new Date() } });
+      await recordAudit(tx, actor, { action: 'session.revoke', targetType: 'Session', targetId: sessionId, details: { userId: session.userId } });
+      return revoked;
+    });
+  }
+
+  /** Ends every session of a user (an admin's "sign out everywhere" for someone else, or the caller's own). */
+  async revokeUserSessions(actor: Identity, userId: string): Promise<number> {
+    if (userId !== actor.user.id && actor.user.role !== 'ADMIN') throw clientError('NOT_FOUND', 'User not found');
+    return this.prisma.$transaction(async (tx) => {
+      const revoked = await revokeAllSessions(tx, userId);
+      await recordAudit(tx, actor, { action: 'session.revokeAll', targetType: 'User', targetId: userId, details: { sessionsRevoked: revoked } });
+      return revoked;
+    });
+  }
+}
+
+async function revokeAllSessions(tx: Tx, userId: string): Promise<number> {
+  const { count } = await tx.session.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: new Date() } });
+  return count;
 }

@@ -1,0 +1,59 @@
+// Live status from the handshake monitor: per peer, and as a subscription per WAN that
+// sends the current statuses first, then every change.
+import { builder } from '../builder.js';
+import { ONLINE_THRESHOLD_SECONDS, type PeerStatus } from '../../services/monitor.js';
+
+const PeerStatusRef = builder.objectRef<PeerStatus>('PeerStatus').implement({
+  fields: (t) => ({
+    online: t.exposeBoolean('online', { description: `A handshake less than ${ONLINE_THRESHOLD_SECONDS} s ago (WireGuard's rekey window).` }),
+    lastHandshake: t.expose('lastHandshake', { type: 'DateTime', nullable: true }),
+    rxBytes: t.exposeString('rxBytes', { description: 'Bytes this peer received over the overlay, as a decimal string.' }),
+    txBytes: t.exposeString('txBytes', { description: 'Bytes this peer sent over the overlay, as a decimal string.' }),
+    endpoint: t.exposeString('endpoint', { nullable: true, description: 'Where a device last saw this peer coming from.' }),
+    observedAt: t.expose('observedAt', { type: 'DateTime' }),
+  }),
+});
+
+const MonitorSettings = builder.objectRef<{ intervalMs: number }>('MonitorSettings').implement({
+  fields: (t) => ({
+    intervalSeconds: t.float({ resolve: (settings) => settings.intervalMs / 1000 }),
+    onlineThresholdSeconds: t.int({ resolve: () => ONLINE_THRESHOLD_SECONDS }),
+  }),
+});
+
+builder.prismaObjectFields('Peer', (t) => ({
+  status: t.field({
+    type: PeerStatusRef,
+    nullable: true,
+    description: 'Live status as the devices that see this peer report it; null until a device has reported.',
+    resolve: (peer, _args, ctx) => ctx.services.monitor.status(peer.id),
+  }),
+}));
+
+builder.queryFields((t) => ({
+  monitor: t.field({
+    type: MonitorSettings,
+    authScopes: { role: 'VIEWER' },
+    resolve: (_root, _args, ctx) => ({ intervalMs: ctx.services.monitor.options.intervalMs }),
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  peerStatusChanged: t.prismaField({
+    type: ['Peer'],
+    authScopes: { role: 'VIEWER' },
+    description: 'The peers of the WAN with their status now, then the peers whose status changed, each time it changes.',
+    args: { wanId: t.arg.id({ required: true }) },
+    subscribe: (_root, { wanId }, ctx) => {
+      const changes = ctx.services.pubsub.subscribe('peerStatusChanged:byWan', String(wanId));
+      return (async function* () {
+        yield { wanId: String(wanId), peerIds: null as string[] | null };
+        yield* changes;
+      })();
+    },
+    resolve: (query, event, _args, ctx) => {
+      ctx.overlays.reset();
+      return ctx.prisma.peer.findMany({ ...query, where: event.peerIds ? { id: { in: event.peerIds } } : { wanId: event.wanId }, orderBy: { tunnelIp: 'asc' } });
+    },
+  }),
+}));

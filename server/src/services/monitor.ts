@@ -1,0 +1,181 @@
+// The handshake monitor: on an interval, one statistics read per device (per WireGuard
+// interface it hosts), never one per peer; each remote peer's status comes from the devices
+// that see it, so manual peers (phones, laptops) get a status too. Only changes are published.
+import type { Db } from '../infra/db/client.js';
+import type { Logger } from '../infra/logger.js';
+import type { SecretBox } from '../infra/crypto/secret-box.js';
+import type { PubSub } from '../infra/pubsub/topics.js';
+import { Semaphore } from '../infra/semaphore.js';
+import type { DeviceDriver, PeerStatistics } from '../devices/driver.js';
+import type { DriverFactory } from '../devices/factory.js';
+import { deviceTarget } from './device-target.js';
+
+/** WireGuard rekeys at least every 2 minutes while traffic flows; 3 minutes without a handshake means down. */
+export const ONLINE_THRESHOLD_SECONDS = 180;
+
+export interface PeerStatus {
+  peerId: string;
+  wanId: string;
+  online: boolean;
+  lastHandshake: Date | null;
+  rxBytes: string;
+  txBytes: string;
+  endpoint: string | null;
+  /** When a device last reported on this peer. */
+  observedAt: Date;
+}
+
+interface Observation {
+  lastHandshake: Date | null;
+  rx: bigint;
+  tx: bigint;
+  endpoint: string | null;
+}
+
+interface ManagedPeerRow {
+  id: string;
+  wanId: string;
+  deviceId: string | null;
+  publicKey: string;
+  wan: { interfaceName: string };
+}
+
+function merge(a: Observation | undefined, b: Observation): Observation {
+  if (!a) return b;
+  const newer = (b.lastHandshake?.getTime() ?? 0) > (a.lastHandshake?.getTime() ?? 0) ? b : a;
+  return { lastHandshake: newer.lastHandshake, rx: a.rx > b.rx ? a.rx : b.rx, tx: a.tx > b.tx ? a.tx : b.tx, endpoint: newer.endpoint ?? a.endpoint ?? b.endpoint };
+}
+
+function sameStatus(a: PeerStatus | undefined, b: PeerStatus): boolean {
+  return !!a && a.online === b.online && a.lastHandshake?.getTime() === b.lastHandshake?.getTime() && a.rxBytes === b.rxBytes && a.txBytes === b.txBytes && a.endpoint === b.endpoint;
+}
+
+export interface MonitorOptions {
+  intervalMs: number;
+  deviceConcurrency?: number;
+  now?: () => Date;
+}
+
+export class HandshakeMonitor {
+  private readonly statuses = new Map<string, PeerStatus>();
+  private readonly drivers = new Map<string, { stamp: number; driver: DeviceDriver }>();
+  private readonly slots: Semaphore;
+  private timer: NodeJS.Timeout | null = null;
+  private polling: Promise<void> | null = null;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly prisma: Db,
+    private readonly secrets: SecretBox,
+    private readonly pubsub: PubSub,
+    private readonly createDriver: DriverFactory,
+    private readonly log: Logger,
+    readonly options: MonitorOptions,
+  ) {
+    this.slots = new Semaphore(options.deviceConcurrency ?? 4);
+    this.now = options.now ?? (() => new Date());
+  }
+
+  start(): void {
+    if (this.timer) return;
+    const tick = () => {
+      this.polling ??= this.pollOnce()
+        .catch((error: unknown) => this.log.warn({ err: { message: (error as Error).message } }, 'handshake poll failed'))
+        .finally(() => (this.polling = null));
+    };
+    this.timer = setInterval(tick, this.options.intervalMs);
+    this.timer.unref();
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.polling;
+    await Promise.all([...this.drivers.values()].map(({ driver }) => driver.close().catch(() => undefined)));
+    this.drivers.clear();
+  }
+
+  status(peerId: string): PeerStatus | null {
+    return this.statuses.get(peerId) ?? null;
+  }
+
+  /** One round: read every device once, derive every peer's status, publish what changed. */
+  async pollOnce(): Promise<void> {
+    const managed: ManagedPeerRow[] = await this.prisma.peer.findMany({
+      where: { deviceId: { not: null } },
+      select: { id: true, wanId: true, deviceId: true, publicKey: true, wan: { select: { interfaceName: true } } },
+    });
+    if (managed.length === 0) return;
+    const wanIds = [...new Set(managed.map((peer) => peer.wanId))];
+    const everyone = await this.prisma.peer.findMany({ where: { wanId: { in: wanIds } }, select: { id: true, wanId: true, publicKey: true } });
+    const byKey = new Map(everyone.map((peer) => [`${peer.wanId}|${peer.publicKey}`, peer]));
+
+    const byDevice = new Map<string, ManagedPeerRow[]>();
+    for (const peer of managed) byDevice.set(peer.deviceId!, [...(byDevice.get(peer.deviceId!) ?? []), peer]);
+
+    const observations = new Map<string, Observation>();
+    const observe = (peerId: string, observation: Observation) => observations.set(peerId, merge(observations.get(peerId), observation));
+
+    await Promise.all(
+      [...byDevice.entries()].map(([deviceId, hosted]) =>
+        this.slots.run(async () => {
+          for (const host of hosted) {
+            const stats = await this.readDevice(deviceId, host.wan.interfaceName);
+            if (!stats) continue;
+            let hostObservation: Observation = { lastHandshake: null, rx: 0n, tx: 0n, endpoint: null };
+            for (const entry of stats) {
+              const remote = byKey.get(`${host.wanId}|${entry.publicKey}`);
+              if (!remote) continue;
+              const observation = { lastHandshake: entry.lastHandshake, rx: BigInt(entry.txBytes), tx: BigInt(entry.rxBytes), endpoint: entry.currentEndpoint };
+              // The device's tx is what the remote received: counters are seen from the remote's side.
+              observe(remote.id, observation);
+              hostObservation = {
+                lastHandshake: merge(hostObservation, { ...observation, rx: 0n, tx: 0n }).lastHandshake,
+                rx: hostObservation.rx + BigInt(entry.rxBytes),
+                tx: hostObservation.tx + BigInt(entry.txBytes),
+                endpoint: null,
+              };
+            }
+            observe(host.id, hostObservation);
+          }
+        }),
+      ),
+    );
+    this.publishChanges(observations, new Map(everyone.map((peer) => [peer.id, peer.wanId])));
+  }
+
+  private publishChanges(observations: Map<string, Observation>, wanOf: Map<string, string>): void {
+    const now = this.now();
+    const changedByWan = new Map<string, string[]>();
+    for (const [peerId, observation] of observations) {
+      const wanId = wanOf.get(peerId)!;
+      const online = observation.lastHandshake !== null && now.getTime() - observation.lastHandshake.getTime() < ONLINE_THRESHOLD_SECONDS * 1000;
+      const status: PeerStatus = { peerId, wanId, online, lastHandshake: observation.lastHandshake, rxBytes: observation.rx.toString(), txBytes: observation.tx.toString(), endpoint: observation.endpoint, observedAt: now };
+      if (!sameStatus(this.statuses.get(peerId), status)) changedByWan.set(wanId, [...(changedByWan.get(wanId) ?? []), peerId]);
+      this.statuses.set(peerId, status);
+    }
+    for (const [wanId, peerIds] of changedByWan) this.pubsub.publish('peerStatusChanged:byWan', wanId, { wanId, peerIds });
+  }
+
+  /** Statistics of one interface, reusing the device's driver until its settings change. */
+  private async readDevice(deviceId: string, interfaceName: string): Promise<PeerStatistics[] | null> {
+    try {
+      const device = await this.prisma.device.findUnique({ where: { id: deviceId }, select: { updatedAt: true } });
+      if (!device) return null;
+      let cached = this.drivers.get(deviceId);
+      if (!cached || cached.stamp !== device.updatedAt.getTime()) {
+        await cached?.driver.close().catch(() => undefined);
+        cached = { stamp: device.updatedAt.getTime(), driver: await this.createDriver(await deviceTarget(this.prisma, this.secrets, deviceId)) };
+        this.drivers.set(deviceId, cached);
+      }
+      return await cached.driver.statistics(interfaceName);
+    } catch (error) {
+      this.log.warn({ deviceId, err: { message: (error as Error).message } }, 'could not read device statistics');
+      const cached = this.drivers.get(deviceId);
+      this.drivers.delete(deviceId);
+      await cached?.driver.close().catch(() => undefined);
+      return null;
+    }
+  }
+}
