@@ -90,7 +90,7 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
     const credentials = credentialsFrom(typeof auth === 'string' ? auth : request.headers.authorization, request.headers.cookie);
     return (await resolveIdentity(database.prisma, credentials)) !== null;
   };
-  const http = createHttpServer({ yoga, authorizeWs, web, log });
+  const http = createHttpServer({ yoga, authorizeWs, web, log, metrics: { render: () => services.metrics.render(), token: env.MESHPLANE_METRICS_TOKEN || null } });
   let started = false;
 
   return {
@@ -101,10 +101,12 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
       const base = await http.listen(options.port ?? Number(env.PORT ?? 4000), options.host ?? env.HOST ?? '127.0.0.1');
       started = true;
       if (options.monitor !== false) services.monitor.start();
+      services.autoRedeploy.start();
       return { url: base, graphqlUrl: `${base}${yoga.graphqlEndpoint}` };
     },
     async stop() {
       await services.monitor.stop();
+      await services.autoRedeploy.stop();
       if (started) await http.close();
       started = false;
       await services.jobs.drain();

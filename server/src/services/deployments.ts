@@ -113,7 +113,8 @@ export class Deployments {
   }
 
   /** Starts a deploy job once the operator approved the plan (optionally exactly the plan they saw). */
-  async deploy(actor: Identity, peerId: string, approve: boolean, approvedPlanHash?: string | null): Promise<string> {
+  /** actor null: Meshplane itself (auto-redeploy). */
+  async deploy(actor: Identity | null, peerId: string, approve: boolean, approvedPlanHash?: string | null): Promise<string> {
     if (!approve) throw new DomainError('INVALID_INPUT', 'Review the plan (planDeploy) and deploy with approve: true');
     const { wanId, deviceId } = await this.managedPeer(peerId);
     return this.jobs.start(actor, { kind: 'DEPLOY', wanId, peerId, deviceId }, async (job) => {
@@ -152,7 +153,7 @@ export class Deployments {
     });
   }
 
-  private async applyState(actor: Identity, job: JobContext, deviceId: string, peerId: string, wanId: string, state: DesiredDeviceState, hash: string, approvedPlanHash: string | null) {
+  private async applyState(actor: Identity | null, job: JobContext, deviceId: string, peerId: string, wanId: string, state: DesiredDeviceState, hash: string, approvedPlanHash: string | null) {
     return this.withDriver(actor, deviceId, 'deploy', async (driver) => {
       await job.step('Connect', () => driver.testConnection(), (report) => report.message);
       const actual = await job.step('Read device state', () => driver.readState(state), (resources) => `${resources.length} resources`);

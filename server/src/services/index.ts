@@ -12,6 +12,8 @@ import { ConfigDelivery } from './overlays.js';
 import { JobRunner } from './jobs.js';
 import { Deployments } from './deployments.js';
 import { HandshakeMonitor } from './monitor.js';
+import { AutoRedeployer } from './auto-redeploy.js';
+import { createMetrics } from '../infra/metrics.js';
 import { createDriver, type DriverFactory } from '../devices/factory.js';
 import { KeyedMutex } from '../infra/keyed-mutex.js';
 
@@ -21,6 +23,8 @@ export interface ServiceDeps {
   driverFactory?: DriverFactory;
   /** Deploy jobs running at once across devices (one per device at a time regardless). */
   jobConcurrency?: number;
+  /** Quiet time after the last change to a WAN before auto-deploy peers are redeployed (default 2 s). */
+  autoRedeployDebounceMs?: number;
   /** How often the handshake monitor reads every device (default 5 s). */
   monitorIntervalMs?: number;
   /** backend.default from MESHPLANE_CONFIG, if any. */
@@ -33,13 +37,31 @@ export interface ServiceDeps {
 export function createServices(deps: ServiceDeps) {
   // One queue per WAN for changes that allocate from its ranges.
   const wanLocks = new KeyedMutex();
-  const jobs = new JobRunner(deps.prisma, deps.pubsub, deps.log, deps.jobConcurrency ?? 4);
+  const metrics = createMetrics();
+  const jobs = new JobRunner(deps.prisma, deps.pubsub, deps.log, deps.jobConcurrency ?? 4, metrics.jobFinished);
   const driverFactory = deps.driverFactory ?? createDriver;
+  const deployments = new Deployments(deps.prisma, deps.secrets, deps.pubsub, jobs, driverFactory);
+  const monitor = new HandshakeMonitor(deps.prisma, deps.secrets, deps.pubsub, driverFactory, deps.log, { intervalMs: deps.monitorIntervalMs ?? 5000 });
+  metrics.setSources({
+    async peers() {
+      const statuses = monitor.allStatuses();
+      const names = await deps.prisma.peer.findMany({ where: { id: { in: statuses.map((status) => status.peerId) } }, select: { id: true, name: true, wan: { select: { name: true } } } });
+      const byId = new Map(names.map((row) => [row.id, row]));
+      return statuses.flatMap((status) => {
+        const row = byId.get(status.peerId);
+        if (!row) return [];
+        return [{ wan: row.wan.name, peer: row.name, online: status.online, lastHandshakeSeconds: status.lastHandshake ? status.lastHandshake.getTime() / 1000 : null, rxBytes: status.rxBytes, txBytes: status.txBytes }];
+      });
+    },
+    devices: () => monitor.deviceReachability().map(({ deviceId, reachable }) => ({ device: deviceId, reachable })),
+  });
   return {
     pubsub: deps.pubsub,
+    metrics,
     jobs,
-    deployments: new Deployments(deps.prisma, deps.secrets, deps.pubsub, jobs, driverFactory),
-    monitor: new HandshakeMonitor(deps.prisma, deps.secrets, deps.pubsub, driverFactory, deps.log, { intervalMs: deps.monitorIntervalMs ?? 5000 }),
+    deployments,
+    autoRedeploy: new AutoRedeployer(deps.prisma, deps.secrets, deps.pubsub, deployments, deps.log, deps.autoRedeployDebounceMs ?? 2000),
+    monitor,
     secrets: deps.secrets,
     accounts: new Accounts(deps.prisma),
     wans: new Wans(deps.prisma, deps.pubsub),

@@ -44,6 +44,8 @@ export class JobRunner {
     private readonly pubsub: PubSub,
     private readonly log: Logger,
     concurrency = 4,
+    /** Told when a job ends (metrics). */
+    private readonly onFinished: (kind: string, status: string, seconds: number) => void = () => undefined,
   ) {
     this.slots = new Semaphore(concurrency);
   }
@@ -64,7 +66,11 @@ export class JobRunner {
       data: { kind: scope.kind, wanId: scope.wanId, peerId: scope.peerId, deviceId: scope.deviceId, actorId: actor?.user.id ?? null },
     });
     publishJobEvent(this.pubsub, { jobId: job.id, wanId: scope.wanId });
-    const execution = this.deviceQueues.run(scope.deviceId, () => this.slots.run(() => this.execute(job.id, scope.wanId, work)));
+    const execution = this.deviceQueues.run(scope.deviceId, () => this.slots.run(async () => {
+      const started = Date.now();
+      const status = await this.execute(job.id, scope.wanId, work);
+      this.onFinished(scope.kind, status, (Date.now() - started) / 1000);
+    }));
     this.running.add(execution);
     void execution.finally(() => this.running.delete(execution));
     return job.id;
@@ -85,7 +91,7 @@ export class JobRunner {
     await Promise.allSettled([...this.running]);
   }
 
-  private async execute(jobId: string, wanId: string | null, work: (ctx: JobContext) => Promise<unknown>): Promise<void> {
+  private async execute(jobId: string, wanId: string | null, work: (ctx: JobContext) => Promise<unknown>): Promise<'SUCCEEDED' | 'FAILED'> {
     const steps: JobStep[] = [];
     let logText = '';
     const publish = () => publishJobEvent(this.pubsub, { jobId, wanId });
@@ -120,9 +126,11 @@ export class JobRunner {
     try {
       const result = await work(ctx);
       await save({ status: 'SUCCEEDED', progress: 100, finishedAt: new Date(), result: JSON.stringify(result ?? null) });
+      return 'SUCCEEDED';
     } catch (error) {
       this.log.warn({ jobId, err: { message: (error as Error).message } }, 'job failed');
       await save({ status: 'FAILED', finishedAt: new Date(), error: (error as Error).message });
+      return 'FAILED';
     }
   }
 }

@@ -58,6 +58,7 @@ export interface MonitorOptions {
 
 export class HandshakeMonitor {
   private readonly statuses = new Map<string, PeerStatus>();
+  private readonly reachable = new Map<string, boolean>();
   private readonly drivers = new Map<string, { stamp: number; driver: DeviceDriver }>();
   private readonly slots: Semaphore;
   private timer: NodeJS.Timeout | null = null;
@@ -98,6 +99,15 @@ export class HandshakeMonitor {
 
   status(peerId: string): PeerStatus | null {
     return this.statuses.get(peerId) ?? null;
+  }
+
+  allStatuses(): PeerStatus[] {
+    return [...this.statuses.values()];
+  }
+
+  /** Whether each device's last statistics read succeeded. */
+  deviceReachability(): Array<{ deviceId: string; reachable: boolean }> {
+    return [...this.reachable.entries()].map(([deviceId, reachable]) => ({ deviceId, reachable }));
   }
 
   /** One round: read every device once, derive every peer's status, publish what changed. */
@@ -169,8 +179,11 @@ export class HandshakeMonitor {
         cached = { stamp: device.updatedAt.getTime(), driver: await this.createDriver(await deviceTarget(this.prisma, this.secrets, deviceId)) };
         this.drivers.set(deviceId, cached);
       }
-      return await cached.driver.statistics(interfaceName);
+      const stats = await cached.driver.statistics(interfaceName);
+      this.reachable.set(deviceId, true);
+      return stats;
     } catch (error) {
+      this.reachable.set(deviceId, false);
       this.log.warn({ deviceId, err: { message: (error as Error).message } }, 'could not read device statistics');
       const cached = this.drivers.get(deviceId);
       this.drivers.delete(deviceId);

@@ -17,12 +17,30 @@ export interface HttpServerOptions {
   authorizeWs: WsAuthorize;
   web: NodeMiddleware | null;
   log: Logger;
+  /** Prometheus exposition for GET /metrics; with a token, scrapers must send it as a Bearer. */
+  metrics?: { render(): Promise<{ contentType: string; body: string }>; token: string | null };
 }
 
-export function createHttpServer({ yoga, authorizeWs, web, log }: HttpServerOptions) {
+async function serveMetrics(metrics: NonNullable<HttpServerOptions['metrics']>, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  if (metrics.token && req.headers.authorization !== `Bearer ${metrics.token}`) {
+    res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' }).end('metrics need the bearer token\n');
+    return;
+  }
+  const { contentType, body } = await metrics.render();
+  res.writeHead(200, { 'content-type': contentType }).end(body);
+}
+
+export function createHttpServer({ yoga, authorizeWs, web, log, metrics }: HttpServerOptions) {
   const graphqlPath = yoga.graphqlEndpoint;
   const server = http.createServer((req, res) => {
     const pathname = (req.url ?? '/').split('?')[0];
+    if (pathname === '/metrics' && metrics && req.method === 'GET') {
+      serveMetrics(metrics, req, res).catch((error: unknown) => {
+        log.error({ err: error }, 'metrics failed');
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+      return;
+    }
     if (pathname === graphqlPath || !web) {
       // The request listener form: handleNodeRequestAndResponse never answers with @whatwg-node/server 0.11 here.
       void yoga(req, res);

@@ -1,0 +1,61 @@
+// Prometheus metrics at /metrics (prom-client). Peer gauges are computed at scrape time
+// from the handshake monitor's state, so nothing is updated per poll that nobody reads.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface PeerSample {
+  wan: string;
+  peer: string;
+  online: boolean;
+  lastHandshakeSeconds: number | null;
+  rxBytes: string;
+  txBytes: string;
+}
+
+export interface MetricsSources {
+  peers(): Promise<PeerSample[]>;
+  devices(): Array<{ device: string; reachable: boolean }>;
+}
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'meshplane_process_' });
+  let sources: MetricsSources | null = null;
+
+  const peerUp = new Gauge({ name: 'meshplane_peer_up', help: '1 when the peer had a handshake within the online threshold', labelNames: ['wan', 'peer'], registers: [registry] });
+  const lastHandshake = new Gauge({ name: 'meshplane_peer_last_handshake_timestamp_seconds', help: 'Unix time of the last handshake a device reported', labelNames: ['wan', 'peer'], registers: [registry] });
+  const rx = new Gauge({ name: 'meshplane_peer_received_bytes', help: 'Bytes the peer received over the overlay', labelNames: ['wan', 'peer'], registers: [registry] });
+  const tx = new Gauge({ name: 'meshplane_peer_sent_bytes', help: 'Bytes the peer sent over the overlay', labelNames: ['wan', 'peer'], registers: [registry] });
+  const deviceReachable = new Gauge({ name: 'meshplane_device_reachable', help: '1 when the last statistics read of the device succeeded', labelNames: ['device'], registers: [registry] });
+  const jobs = new Counter({ name: 'meshplane_jobs_total', help: 'Finished device jobs', labelNames: ['kind', 'status'], registers: [registry] });
+  const jobDuration = new Histogram({ name: 'meshplane_job_duration_seconds', help: 'Duration of device jobs', labelNames: ['kind'], buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120], registers: [registry] });
+
+  async function refreshFromSources(): Promise<void> {
+    if (!sources) return;
+    for (const gauge of [peerUp, lastHandshake, rx, tx, deviceReachable]) gauge.reset();
+    for (const sample of await sources.peers()) {
+      const labels = { wan: sample.wan, peer: sample.peer };
+      peerUp.set(labels, sample.online ? 1 : 0);
+      if (sample.lastHandshakeSeconds !== null) lastHandshake.set(labels, sample.lastHandshakeSeconds);
+      rx.set(labels, Number(sample.rxBytes));
+      tx.set(labels, Number(sample.txBytes));
+    }
+    for (const { device, reachable } of sources.devices()) deviceReachable.set({ device }, reachable ? 1 : 0);
+  }
+
+  return {
+    registry,
+    setSources(next: MetricsSources) {
+      sources = next;
+    },
+    jobFinished(kind: string, status: string, seconds: number) {
+      jobs.inc({ kind, status });
+      jobDuration.observe({ kind }, seconds);
+    },
+    async render(): Promise<{ contentType: string; body: string }> {
+      await refreshFromSources();
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
