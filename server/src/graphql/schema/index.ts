@@ -10,7 +10,6 @@ import './subnet.js';
 import './device.js';
 import './overlay.js';
 import './deploy.js';
-import './status.js';
 import './audit.js';
 import './events.js';
 

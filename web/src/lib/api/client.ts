@@ -27,7 +27,7 @@ export function createApiClient({ url = GRAPHQL_PATH, fetch, ws }: ApiClientOpti
       }),
     );
   }
-  return new Client({ url, fetch, exchanges, fetchOptions: { credentials: 'include' }, preferGetMethod: false });
+  return new Client({ url, fetch, exchanges, fetchOptions: { credentials: 'include', headers: { 'x-graphql-csrf': '1' } }, preferGetMethod: false });
 }
 
 function webSocketUrl(path: string): string {
