@@ -54,6 +54,7 @@ function toRow(value: unknown): Row {
 export class RestTransport implements RouterOsTransport {
   private readonly agent: Agent;
   private readonly authorization: string;
+  private closing: Promise<void> | null = null;
 
   constructor(private readonly options: RestOptions) {
     this.agent = new Agent({
@@ -89,8 +90,10 @@ export class RestTransport implements RouterOsTransport {
     await this.call('DELETE', `/rest${checkMenu(menu)}/${checkId(id)}`, null);
   }
 
-  async close(): Promise<void> {
-    await this.agent.close();
+  /** Idempotent: the driver and its owner may both close it. */
+  close(): Promise<void> {
+    this.closing ??= this.agent.close();
+    return this.closing;
   }
 
   private shape<T>(read: () => T, menu: string): T {

@@ -1,0 +1,214 @@
+// The RouterOS driver against the project's RouterOS simulator (test/sim/routeros), over
+// the binary API (plain and TLS) and REST, emulating 7.17 (no `!empty`) and 7.18.
+import { afterEach, describe, expect, it } from 'vitest';
+import { describeDriverContract } from '../../../test/contract/driver-contract.js';
+import { startRouterOsSimulator, type CommandRequest, type RouterOsSimulator } from '../../../test/sim/routeros/index.js';
+import { DeviceError, type DeviceKind, type DeviceTarget } from '../driver.js';
+import { desiredState } from './__fixtures__/overlay-variants.js';
+import { createRouterOsDriver, waitForHandshake, type RouterOsDriver } from './index.js';
+import { MENU } from './menus.js';
+
+const WRITE_VERBS = new Set(['add', 'set', 'remove', 'enable', 'disable', 'move']);
+
+interface Harness {
+  sim: RouterOsSimulator;
+  driver: RouterOsDriver;
+  /** Command words the simulator executed since start (after login and seeding). */
+  commands: string[];
+  stop(): Promise<void>;
+}
+
+interface Variant {
+  label: string;
+  kind: DeviceKind;
+  tls: boolean;
+  version: string;
+}
+
+const VARIANTS: Variant[] = [
+  { label: 'API 7.17', kind: 'ROUTEROS_API', tls: false, version: '7.17' },
+  { label: 'API 7.18', kind: 'ROUTEROS_API', tls: false, version: '7.18.2' },
+  { label: 'API-SSL 7.18', kind: 'ROUTEROS_API', tls: true, version: '7.18.2' },
+  { label: 'REST 7.17', kind: 'ROUTEROS_REST', tls: true, version: '7.17' },
+  { label: 'REST 7.18', kind: 'ROUTEROS_REST', tls: true, version: '7.18.2' },
+];
+
+function targetFor(sim: RouterOsSimulator, variant: Variant, overrides: Partial<DeviceTarget> = {}): DeviceTarget {
+  const port = variant.kind === 'ROUTEROS_REST' ? sim.restPort : variant.tls ? sim.apiTlsPort : sim.apiPort;
+  return {
+    id: 'dev1', name: `sim ${variant.label}`, kind: variant.kind, host: sim.host, port, username: sim.username, secret: sim.password,
+    tls: variant.tls, tlsVerify: true, caPem: sim.caPem, timeoutMs: 5000, concurrency: 2, ...overrides,
+  };
+}
+
+async function harness(variant: Variant, options: { maskSensitive?: boolean; target?: Partial<DeviceTarget> } = {}): Promise<Harness> {
+  const sim = await startRouterOsSimulator({ version: variant.version, maskSensitive: options.maskSensitive });
+  const commands: string[] = [];
+  const execute = sim.model.execute.bind(sim.model);
+  sim.model.execute = (request: CommandRequest) => {
+    commands.push(request.command);
+    return execute(request);
+  };
+  const driver = createRouterOsDriver(targetFor(sim, variant, options.target));
+  return {
+    sim, driver, commands,
+    async stop() {
+      await driver.close();
+      await sim.stop();
+    },
+  };
+}
+
+const writes = (commands: readonly string[]) => commands.filter((command) => WRITE_VERBS.has(command.split('/').at(-1) ?? ''));
+const API_USER_ADDRESSES = ['10.0.0.0/24', '127.0.0.1'];
+
+async function deploy(driver: RouterOsDriver, state = desiredState('initial', { apiAllowedAddresses: API_USER_ADDRESSES })) {
+  const plan = driver.plan(state, await driver.readState(state));
+  return { plan, result: await driver.apply(plan) };
+}
+
+for (const variant of VARIANTS) {
+  describeDriverContract(`RouterOS simulator, ${variant.label}`, async () => {
+    const h = await harness(variant, { maskSensitive: variant.kind === 'ROUTEROS_REST' });
+    return {
+      driver: h.driver,
+      desired: (name) => desiredState(name, { apiAllowedAddresses: API_USER_ADDRESSES }),
+      peerKind: MENU.peers,
+      inspect: async () => ({ writes: writes(h.commands).length }),
+      teardown: () => h.stop(),
+    };
+  });
+}
+
+describe.each(VARIANTS)('RouterOS driver on the simulator, $label', (variant) => {
+  let current: Harness | null = null;
+  const start = async (options?: Parameters<typeof harness>[1]) => (current = await harness(variant, options));
+
+  afterEach(async () => {
+    await current?.stop();
+    current = null;
+  });
+
+  it('redeploy after one peer\'s AllowedIPs changed sends exactly one peer set, no peer add or remove', async () => {
+    const { driver, commands } = await start();
+    await deploy(driver);
+    commands.length = 0;
+    const { result } = await deploy(driver, desiredState('allowedIpsChanged', { apiAllowedAddresses: API_USER_ADDRESSES }));
+    expect(result.failed).toBeNull();
+    const peerWrites = writes(commands).filter((command) => command.startsWith(`${MENU.peers}/`));
+    expect(peerWrites).toEqual([`${MENU.peers}/set`]);
+    commands.length = 0;
+    await deploy(driver, desiredState('allowedIpsChanged', { apiAllowedAddresses: API_USER_ADDRESSES }));
+    expect(writes(commands)).toEqual([]);
+  });
+
+  it('leaves the unmanaged interface, peers, rules, NAT and routes in place through deploy and clear; demotes the competing route', async () => {
+    const { sim, driver } = await start();
+    const menus = [MENU.interface, MENU.peers, MENU.address, MENU.route, MENU.filter, MENU.nat];
+    const unmanaged = () => menus.flatMap((menu) => sim.model.rows(menu)
+      .filter((row) => !row.comment?.startsWith('meshplane:') && row.dynamic !== 'true')
+      .map((row) => ({ menu, id: row['.id'], comment: row.comment, distance: row.distance, name: row.name })));
+    const before = unmanaged();
+    await deploy(driver);
+    const state = desiredState('initial', { apiAllowedAddresses: API_USER_ADDRESSES });
+    const cleared = await driver.apply(driver.clearPlan(await driver.readState(state)));
+    expect(cleared.failed).toBeNull();
+    const after = unmanaged();
+    const demoted = (row: { menu: string; comment?: string }) => row.menu === MENU.route && row.comment === 'old path to branch LAN';
+    expect(after.filter((row) => !demoted(row))).toEqual(before.filter((row) => !demoted(row)));
+    expect(before.find(demoted)?.distance).toBe('1');
+    expect(after.find(demoted)?.distance).toBe('11');
+    expect(sim.model.rows(MENU.route).filter((row) => row.comment?.startsWith('meshplane:'))).toEqual([]);
+    // The API user keeps its addresses plus the overlay's.
+    expect(sim.model.rows(MENU.user).find((row) => row.name === sim.username)?.address).toBe('127.0.0.0/8,192.168.88.0/24,10.0.0.0/24,127.0.0.1/32');
+  });
+
+  it('places the WireGuard input rule before the default drop', async () => {
+    const { sim, driver } = await start();
+    await deploy(driver);
+    const comments = sim.model.rows(MENU.filter).map((rule) => rule.comment ?? '');
+    const ours = comments.indexOf('meshplane:wan1:filter:input-udp-51820');
+    expect(ours).toBeGreaterThanOrEqual(0);
+    expect(ours).toBeLessThan(comments.indexOf('defconf: drop all not coming from LAN'));
+  });
+
+  it('fails with a clear DeviceError when the connection drops mid-apply; a rerun converges with no duplicates', async () => {
+    const { sim, driver } = await start();
+    const state = desiredState('initial', { apiAllowedAddresses: API_USER_ADDRESSES });
+    const plan = driver.plan(state, await driver.readState(state));
+    sim.faults.dropAfterCommands = 3;
+    const failure = await driver.apply(plan).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(DeviceError);
+    expect((failure as DeviceError).code).toBe('UNREACHABLE');
+    expect((failure as DeviceError).message).toMatch(/stopped at .* after 3 of \d+ operations \(deploy again to converge\)/);
+    const { result } = await deploy(driver, state);
+    expect(result.failed).toBeNull();
+    const managed = (await driver.readState(state)).filter((resource) => resource.key !== null);
+    expect(managed.map((resource) => `${resource.kind} ${resource.key}`).sort()).toEqual(driver.desiredResources(state).map((resource) => `${resource.kind} ${resource.key}`).sort());
+    expect((await deploy(driver, state)).plan.operations).toEqual([]);
+  });
+
+  it('reports a command the router refuses in `failed` with its message', async () => {
+    const { sim, driver } = await start();
+    sim.faults.trap(`${MENU.peers}/add`, 'failure: simulated peer refusal');
+    const { result } = await deploy(driver);
+    expect(result.failed?.operation).toMatchObject({ op: 'create', kind: MENU.peers });
+    expect(result.failed?.message).toContain('failure: simulated peer refusal');
+  });
+
+  it('deploys with replies fragmented byte by byte', async () => {
+    const { sim, driver } = await start();
+    sim.faults.fragmentOutput = true;
+    const { result } = await deploy(driver);
+    expect(result.failed).toBeNull();
+    expect((await deploy(driver)).plan.operations).toEqual([]);
+  });
+
+  it('reads empty menus and statistics of a peerless interface (!empty on 7.18, bare !done on 7.17)', async () => {
+    const { driver } = await start();
+    await expect(driver.statistics('wg-nonexistent')).resolves.toEqual([]);
+    await expect(driver.statistics('wg-nonexistent')).resolves.toEqual([]);
+  });
+
+  it('reports statistics and which peers lack a fresh handshake', async () => {
+    const { sim, driver } = await start();
+    await deploy(driver);
+    const state = desiredState();
+    const [hub, branch, laptop] = state.peer.peers;
+    sim.setHandshake(hub?.publicKey as string, 5, { rx: 2 ** 40, tx: 7, endpointAddress: '198.51.100.9', endpointPort: 51820 });
+    sim.setHandshake(branch?.publicKey as string, 4000);
+    const statistics = await driver.statistics('wg-mesh');
+    expect(statistics.find((entry) => entry.publicKey === hub?.publicKey)).toMatchObject({ rxBytes: String(2 ** 40), txBytes: '7', currentEndpoint: '198.51.100.9:51820' });
+    const probe = await waitForHandshake(driver, 'wg-mesh', state.peer.peers.map((remote) => remote.publicKey), 0, 1, { sleep: async () => undefined });
+    expect(probe).toEqual({ fresh: [hub?.publicKey], stale: [branch?.publicKey, laptop?.publicKey], supported: true });
+  });
+
+  it('tests the connection: version and identity; a refused login is AUTH_FAILED', async () => {
+    const { sim, driver } = await start();
+    await expect(driver.testConnection()).resolves.toMatchObject({ reachable: true, loggedIn: true, version: `${variant.version} (stable)`, identity: 'MikroTik' });
+    await driver.close();
+    sim.faults.refuseLogin = true;
+    const refused = createRouterOsDriver(targetFor(sim, variant));
+    await expect(refused.testConnection()).resolves.toMatchObject({ reachable: true, loggedIn: false, message: expect.stringMatching(/invalid user name or password|401/) });
+    await refused.close();
+  });
+
+  it('gives up on slow replies with TIMEOUT', async () => {
+    const { sim } = await start();
+    sim.faults.replyDelayMs = 1000;
+    const slow = createRouterOsDriver(targetFor(sim, variant, { timeoutMs: 150 }));
+    const failure = await slow.readState(desiredState()).catch((error: unknown) => error);
+    await slow.close();
+    expect(failure).toMatchObject({ code: 'TIMEOUT' });
+  });
+
+  if (variant.tls) {
+    it('verifies TLS by default: without the device CA the connection fails with TLS', async () => {
+      const { sim } = await start();
+      const untrusted = createRouterOsDriver(targetFor(sim, variant, { caPem: null }));
+      const report = await untrusted.testConnection();
+      await untrusted.close();
+      expect(report).toMatchObject({ reachable: false, loggedIn: false, message: expect.stringContaining('TLS failed') });
+    });
+  }
+});
