@@ -21,6 +21,8 @@ export interface DeviceTarget {
   caPem: string | null;
   timeoutMs: number;
   concurrency: number;
+  /** What `secret` is when a driver accepts either (pfSense): absent = a password when a username is set, else an API key. */
+  secretKind?: 'PASSWORD' | 'API_KEY';
 }
 
 /** What a deploy wants on one device: the compiled peer plus naming. */
@@ -87,6 +89,12 @@ export interface DeviceDriver {
   clearPlan(actual: readonly ActualResource[]): Plan;
   /** null when the device cannot report statistics (pfSense packages before 2.9). */
   statistics(interfaceName: string): Promise<PeerStatistics[] | null>;
+  /**
+   * Whether statistics() can return data: null until known (pfSense learns it on the first
+   * statistics() or testConnection()), false when the device has no statistics, so the
+   * UI can say so instead of showing zeros. Drivers that always have them may omit it.
+   */
+  readonly statsAvailable?: boolean | null;
   close(): Promise<void>;
 }
 

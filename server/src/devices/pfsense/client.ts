@@ -1,0 +1,106 @@
+// HTTPS transport for the pfSense REST API v2 (undici 7): one Agent per device with its
+// own CA or verification switch, Basic or X-API-Key auth, timeouts, a concurrency limit,
+// and the envelope unwrapped. Parameters of GET/DELETE travel in the query string, never
+// with a JSON content type (pfSense would then ignore the query string); writes send JSON.
+import { Agent, request } from 'undici';
+import type { DeviceTarget } from '../driver.js';
+import { DeviceError } from '../driver.js';
+import { replyError, transportError } from './errors.js';
+import { Limiter } from './limiter.js';
+
+export type Query = Record<string, string | number | boolean>;
+
+/** "+", "/" and "=" in keys must not reach pfSense's form decoder raw ("+" would become a space). */
+export function encodeQuery(query: Query): string {
+  return Object.entries(query).map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(String(value))}`).join('&');
+}
+
+/** JSON.parse would round counters above 2^53: quote the integer fields that carry them first. */
+export function quoteCounters(text: string, fields: readonly string[]): string {
+  const names = fields.map((field) => field.replace(/[^a-z_]/g, '')).join('|');
+  return text.replace(new RegExp(`"(${names})":(-?\\d+)`, 'g'), '"$1":"$2"');
+}
+
+export interface RawReply {
+  status: number;
+  text: string;
+}
+
+export type Auth = { kind: 'basic'; username: string; password: string } | { kind: 'key'; key: string };
+
+/** Basic auth when a username is configured (a fresh pfSense accepts only Basic), else the secret is an API key. */
+export function authOf(target: DeviceTarget): Auth {
+  const secret = target.secret ?? '';
+  if (target.secretKind === 'API_KEY' || (target.secretKind === undefined && target.username === null)) return { kind: 'key', key: secret };
+  return { kind: 'basic', username: target.username ?? '', password: secret };
+}
+
+export class PfSenseClient {
+  private readonly agent: Agent;
+  private readonly limiter: Limiter;
+  private readonly base: string;
+  private readonly auth: Auth;
+
+  constructor(private readonly target: DeviceTarget) {
+    this.agent = new Agent({
+      connect: { ca: target.caPem ?? undefined, rejectUnauthorized: target.tlsVerify, timeout: target.timeoutMs },
+      headersTimeout: target.timeoutMs,
+      bodyTimeout: target.timeoutMs,
+    });
+    this.limiter = new Limiter(target.concurrency);
+    const host = target.host.includes(':') && !target.host.startsWith('[') ? `[${target.host}]` : target.host;
+    this.base = `${target.tls ? 'https' : 'http'}://${host}:${target.port ?? (target.tls ? 443 : 80)}/api/v2/`;
+    this.auth = authOf(target);
+  }
+
+  private headers(json: boolean): Record<string, string> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.auth.kind === 'key') headers['x-api-key'] = this.auth.key;
+    else headers.authorization = `Basic ${Buffer.from(`${this.auth.username}:${this.auth.password}`).toString('base64')}`;
+    if (json) headers['content-type'] = 'application/json';
+    return headers;
+  }
+
+  /** One request; the reply as text, whatever its status. */
+  async raw(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, options: { query?: Query; body?: unknown } = {}): Promise<RawReply> {
+    const query = options.query && Object.keys(options.query).length > 0 ? `?${encodeQuery(options.query)}` : '';
+    const where = `${this.target.name} (${method} /api/v2/${path})`;
+    return this.limiter.run(async () => {
+      try {
+        const reply = await request(`${this.base}${path}${query}`, {
+          method,
+          headers: this.headers(options.body !== undefined),
+          body: options.body === undefined ? undefined : JSON.stringify(options.body),
+          dispatcher: this.agent,
+          signal: AbortSignal.timeout(this.target.timeoutMs),
+        });
+        return { status: reply.statusCode, text: await reply.body.text() };
+      } catch (error) {
+        throw transportError(error, where);
+      }
+    });
+  }
+
+  /** The envelope's `data`, or a DeviceError for error replies and non-JSON answers. */
+  async call<T = unknown>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, options: { query?: Query; body?: unknown; counters?: readonly string[] } = {}): Promise<T> {
+    return this.unwrap<T>(await this.raw(method, path, options), path, options.counters);
+  }
+
+  /** The envelope's `data` of a reply already received. */
+  unwrap<T = unknown>(reply: RawReply, path: string, counters?: readonly string[]): T {
+    let envelope: { code?: unknown; response_id?: unknown; message?: unknown; data?: unknown };
+    try {
+      envelope = JSON.parse(counters ? quoteCounters(reply.text, counters) : reply.text);
+    } catch {
+      throw new DeviceError('PROTOCOL', `${this.target.name}: /api/v2/${path} answered HTTP ${reply.status} without JSON (${reply.status === 404 ? 'endpoint missing: is the REST API package installed and recent enough?' : 'not the pfSense REST API?'})`);
+    }
+    if (reply.status !== 200) {
+      throw replyError(reply.status, String(envelope.response_id ?? 'UNKNOWN'), String(envelope.message ?? ''), this.auth.kind === 'key');
+    }
+    return envelope.data as T;
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+}

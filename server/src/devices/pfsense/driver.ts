@@ -1,0 +1,123 @@
+// The pfSense driver: REST API v2 through undici, resources mapped by mapping.ts, planned
+// by the vendor-neutral planner, applied by executor.ts.
+import type { ActualResource, DesiredResource, Plan } from '../../domain/plan.js';
+import type {
+  ApplyResult, ConnectionReport, DesiredDeviceState, DeviceDriver, DeviceTarget, PeerStatistics, PreflightIssue, ProgressListener,
+} from '../driver.js';
+import { DeviceError } from '../driver.js';
+import { PfSenseClient } from './client.js';
+import type { DeviceObject } from './codec.js';
+import { DEFAULT_POLLING, executePlan, type ApplyPolling } from './executor.js';
+import { AREA_ORDER, APPLY_KINDS, KIND_SPECS } from './kinds.js';
+import { desiredPfSenseResources } from './mapping.js';
+import { clearPfSensePlan, planPfSense, preflightPfSense } from './planning.js';
+import { LIST_KINDS, snapshotToActual, type DeviceSnapshot, type InterfaceRepresentation } from './snapshot.js';
+import { COUNTER_FIELDS, STATUS_PATH, parsePeerStatistics } from './stats.js';
+
+export interface PfSenseDriverOptions {
+  /** Tag prefix used until a desired state names one (readState/desiredResources adopt it). */
+  commentPrefix?: string;
+  polling?: Partial<ApplyPolling>;
+}
+
+export class PfSenseDriver implements DeviceDriver {
+  readonly kind = 'PFSENSE' as const;
+  /** null until probed; false on REST API packages before 2.9.0 (no status endpoint). */
+  statsAvailable: boolean | null = null;
+  private readonly client: PfSenseClient;
+  private readonly polling: ApplyPolling;
+  /** The apply step finds objects by their full tag, so it needs the prefix the plan was made with. */
+  private prefix: string;
+
+  constructor(private readonly target: DeviceTarget, options: PfSenseDriverOptions = {}) {
+    this.client = new PfSenseClient(target);
+    this.polling = { ...DEFAULT_POLLING, ...options.polling };
+    this.prefix = options.commentPrefix ?? 'meshplane';
+  }
+
+  async testConnection(): Promise<ConnectionReport> {
+    try {
+      const version = await this.client.call<{ current_version?: unknown }>('GET', 'system/restapi/version');
+      await this.probeStatistics();
+      const stats = this.statsAvailable ? 'WireGuard statistics available' : 'no WireGuard statistics (REST API package before 2.9.0)';
+      return { reachable: true, loggedIn: true, version: typeof version.current_version === 'string' ? version.current_version : null, identity: null, message: `pfSense REST API ${String(version.current_version ?? '?')}; ${stats}` };
+    } catch (error) {
+      if (!(error instanceof DeviceError)) throw error;
+      const reachable = error.code === 'AUTH_FAILED' || error.code === 'REFUSED' || error.code === 'PROTOCOL';
+      return { reachable, loggedIn: false, version: null, identity: null, message: `${error.code}: ${error.message}` };
+    }
+  }
+
+  private async readSnapshot(): Promise<DeviceSnapshot> {
+    const lists = {} as DeviceSnapshot['lists'];
+    const reads: Array<Promise<unknown>> = LIST_KINDS.map(async ([list, kind]) => {
+      lists[list] = await this.client.call<DeviceObject[]>('GET', (KIND_SPECS[kind] as { plural: string }).plural);
+    });
+    const applied = {} as DeviceSnapshot['applied'];
+    reads.push(...AREA_ORDER.map(async (area) => {
+      applied[area] = (await this.client.call<{ applied?: unknown }>('GET', APPLY_KINDS[area])).applied !== false;
+    }));
+    const [settings, restapi] = await Promise.all([
+      this.client.call<{ enable?: unknown }>('GET', 'vpn/wireguard/settings'),
+      this.client.call<{ represent_interfaces_as?: unknown }>('GET', 'system/restapi/settings'),
+      ...reads,
+    ]);
+    const mode = restapi.represent_interfaces_as;
+    const representation: InterfaceRepresentation = mode === 'id' || mode === 'if' ? mode : 'descr';
+    return { representation, wireguardEnabled: settings.enable === true, applied, lists };
+  }
+
+  async readState(desired: DesiredDeviceState): Promise<ActualResource[]> {
+    this.prefix = desired.commentPrefix;
+    return snapshotToActual(await this.readSnapshot(), desired.commentPrefix, desired.overlay.wan.id);
+  }
+
+  desiredResources(desired: DesiredDeviceState): DesiredResource[] {
+    return desiredPfSenseResources(desired);
+  }
+
+  plan(desired: DesiredDeviceState, actual: readonly ActualResource[]): Plan {
+    return planPfSense(this.desiredResources(desired), actual);
+  }
+
+  preflight(desired: DesiredDeviceState, actual: readonly ActualResource[]): PreflightIssue[] {
+    return preflightPfSense(desired, this.desiredResources(desired), actual);
+  }
+
+  apply(plan: Plan, onProgress?: ProgressListener): Promise<ApplyResult> {
+    return executePlan(this.client, plan, this.prefix, this.polling, onProgress);
+  }
+
+  clearPlan(actual: readonly ActualResource[]): Plan {
+    return clearPfSensePlan(actual);
+  }
+
+  /** Probes the status endpoint once: an HTML 404 means a package before 2.9.0. */
+  private async probeStatistics(): Promise<unknown[] | null> {
+    if (this.statsAvailable === false) return null;
+    const reply = await this.client.raw('GET', STATUS_PATH);
+    if (reply.status === 404) {
+      this.statsAvailable = false;
+      return null;
+    }
+    const data = this.client.unwrap<unknown[]>(reply, STATUS_PATH, COUNTER_FIELDS);
+    this.statsAvailable = true;
+    return data;
+  }
+
+  async statistics(interfaceName: string): Promise<PeerStatistics[] | null> {
+    const tunnels = this.statsAvailable === true
+      ? await this.client.call<unknown[]>('GET', STATUS_PATH, { counters: COUNTER_FIELDS })
+      : await this.probeStatistics();
+    return tunnels === null ? null : parsePeerStatistics(tunnels as Parameters<typeof parsePeerStatistics>[0], interfaceName, this.prefix);
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}
+
+export function createPfSenseDriver(target: DeviceTarget, options: PfSenseDriverOptions = {}): PfSenseDriver {
+  if (target.kind !== 'PFSENSE') throw new DeviceError('PROTOCOL', `${target.name} is a ${target.kind} device, not pfSense`);
+  return new PfSenseDriver(target, options);
+}

@@ -1,0 +1,93 @@
+// Meshplane's mark on pfSense objects: the `descr` field holds "<prefix>:<key>", where the
+// key is "<wanId>:<type>:<name>". pfSense never echoes preshared keys, so a peer's descr
+// also carries a short fingerprint of its PSK (" psk:<8 hex>") to notice rotations.
+// Values that point at other managed objects (a peer's tunnel, a rule's interface) are
+// kept in props as references to their tag ("@<tag>") because the device's names and
+// positions for them are only known once they exist.
+import { createHash } from 'node:crypto';
+
+export type ManagedType = 'tunnel' | 'peer' | 'iface' | 'gateway' | 'route' | 'rule' | 'nat';
+
+export interface ManagedKey {
+  wanId: string;
+  type: ManagedType;
+  name: string;
+}
+
+const TYPES: ReadonlySet<string> = new Set(['tunnel', 'peer', 'iface', 'gateway', 'route', 'rule', 'nat']);
+
+export function formatKey(key: ManagedKey): string {
+  return `${key.wanId}:${key.type}:${key.name}`;
+}
+
+export function parseKey(key: string): ManagedKey | null {
+  const [wanId, type, ...rest] = key.split(':');
+  if (!wanId || !type || !TYPES.has(type) || rest.length === 0) return null;
+  return { wanId, type: type as ManagedType, name: rest.join(':') };
+}
+
+export function tagOf(prefix: string, key: string): string {
+  return `${prefix}:${key}`;
+}
+
+export interface ParsedDescr {
+  /** The full tag ("meshplane:wan1:peer:b"), or null when the object is not Meshplane's. */
+  tag: string | null;
+  /** The key after the prefix, or null. */
+  key: string | null;
+  pskFingerprint: string;
+}
+
+/** Splits a descr into its tag and shadow fields; anything not starting with the prefix is unmanaged. */
+export function parseDescr(descr: unknown, prefix: string): ParsedDescr {
+  const text = typeof descr === 'string' ? descr : '';
+  const [tag = '', ...extras] = text.split(' ');
+  const pskFingerprint = extras.find((extra) => extra.startsWith('psk:'))?.slice(4) ?? '';
+  if (!tag.startsWith(`${prefix}:`) || parseKey(tag.slice(prefix.length + 1)) === null) return { tag: null, key: null, pskFingerprint: '' };
+  return { tag, key: tag.slice(prefix.length + 1), pskFingerprint };
+}
+
+/** A non-reversible, short fingerprint: enough to notice that a PSK changed. */
+export function pskFingerprint(presharedKey: string): string {
+  return presharedKey === '' ? '' : createHash('sha256').update(`meshplane-psk:${presharedKey}`).digest('hex').slice(0, 8);
+}
+
+export function peerDescr(tag: string, presharedKey: string): string {
+  const fingerprint = pskFingerprint(presharedKey);
+  return fingerprint === '' ? tag : `${tag} psk:${fingerprint}`;
+}
+
+/** The interface assignment that belongs to a managed tunnel has the same key, typed "iface". */
+export function interfaceKeyForTunnel(tunnelKey: string): string | null {
+  const parsed = parseKey(tunnelKey);
+  return parsed && parsed.type === 'tunnel' ? formatKey({ ...parsed, type: 'iface' }) : null;
+}
+
+export function tunnelKeyForInterface(interfaceKey: string): string | null {
+  const parsed = parseKey(interfaceKey);
+  return parsed && parsed.type === 'iface' ? formatKey({ ...parsed, type: 'tunnel' }) : null;
+}
+
+export const REF = '@';
+
+export function ref(tag: string): string {
+  return `${REF}${tag}`;
+}
+
+export function isRef(value: string): boolean {
+  return value.startsWith(REF);
+}
+
+/** An unmanaged interface by its pfSense id ("#wan"); managed ones are referenced by tag. */
+export function interfaceIdRef(id: string): string {
+  return `#${id}`;
+}
+
+/** pfSense filter names: letters, digits, underscore; gateway names at most 31 characters. */
+export function filterName(prefix: string, text: string, max: number): string {
+  return `${prefix}${text.replace(/[^A-Za-z0-9_]/g, '_')}`.slice(0, max);
+}
+
+export function hashedName(prefix: string, text: string): string {
+  return `${prefix}${createHash('sha256').update(text).digest('hex').slice(0, 12).toUpperCase()}`;
+}
