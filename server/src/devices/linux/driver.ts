@@ -1,0 +1,166 @@
+// The local Linux device: WireGuard interfaces on the host Meshplane runs on (or inside one
+// network namespace), through `wg`, `ip`, `iptables` and `sysctl` run as argument arrays.
+import os from 'node:os';
+import path from 'node:path';
+import { describePlan, type ActualResource, type DesiredResource, type Plan } from '../../domain/plan.js';
+import type {
+  ApplyResult, ConnectionReport, DesiredDeviceState, DeviceDriver, DeviceTarget, PeerStatistics, PreflightIssue, ProgressListener,
+} from '../driver.js';
+import { DeviceError } from '../driver.js';
+import { ExecCommandRunner, type CommandRunner } from './exec.js';
+import { LinkLifecycle, type WireGuardImplementation } from './link-lifecycle.js';
+import { checkRouteProtocol, DEFAULT_ROUTE_PROTOCOL, linuxInterfaceName } from './names.js';
+import { clearLinux, planLinux } from './planning.js';
+import { linuxPreflight } from './preflight.js';
+import { probeLinuxHost } from './probe.js';
+import { linuxDesiredResources } from './resources.js';
+import { withSecretFiles } from './secret-file.js';
+import { SecretStore } from './secrets.js';
+import { readLinuxState, readWgDump } from './state.js';
+import { stepsFor, type Step } from './steps.js';
+import { toPeerStatistics } from './wg-dump.js';
+
+export interface LinuxDriverOptions {
+  /** Run every command inside this network namespace (`ip netns exec NS …`); default: the host. */
+  netns?: string | null;
+  /** Timeout of each command (default 10 s). */
+  commandTimeoutMs?: number;
+  /** "auto" (default) tries the kernel module, then wireguard-go. */
+  implementation?: WireGuardImplementation;
+  wireguardGo?: string;
+  /** Where wireguard-go logs go (default $TMPDIR/meshplane-wireguard-go). */
+  logDir?: string;
+  /** Where key files exist while a command runs (default $TMPDIR; a 0700 directory is made inside). */
+  keyDir?: string;
+  /** The routing protocol number that marks Meshplane's routes (default 77). */
+  routeProtocol?: number;
+  /** Manage iptables rules (default true). */
+  manageFirewall?: boolean;
+  /** For wireguard-go: how long it may take to start and to exit (default 5 s each). */
+  daemonTimeoutMs?: number;
+  /** Replaces the command runner (tests). */
+  runner?: CommandRunner;
+}
+
+export class LinuxDriver implements DeviceDriver {
+  readonly kind = 'LINUX' as const;
+  private readonly runner: CommandRunner;
+  private readonly links: LinkLifecycle;
+  private readonly secrets = new SecretStore();
+  private readonly routeProtocol: number;
+  private readonly manageFirewall: boolean;
+  private readonly keyDir: string;
+  private readonly implementation: WireGuardImplementation;
+  private readonly wireguardGo: string;
+
+  constructor(options: LinuxDriverOptions = {}) {
+    this.runner = options.runner ?? new ExecCommandRunner({ netns: options.netns ?? null, timeoutMs: options.commandTimeoutMs ?? 10_000 });
+    this.routeProtocol = checkRouteProtocol(options.routeProtocol ?? DEFAULT_ROUTE_PROTOCOL);
+    this.manageFirewall = options.manageFirewall ?? true;
+    this.keyDir = options.keyDir ?? os.tmpdir();
+    this.implementation = options.implementation ?? 'auto';
+    this.wireguardGo = options.wireguardGo ?? 'wireguard-go';
+    const daemonTimeoutMs = options.daemonTimeoutMs ?? 5_000;
+    this.links = new LinkLifecycle(this.runner, {
+      netns: this.runner.netns,
+      implementation: this.implementation,
+      wireguardGo: this.wireguardGo,
+      logDir: options.logDir ?? path.join(os.tmpdir(), 'meshplane-wireguard-go'),
+      socketDir: '/var/run/wireguard',
+      startTimeoutMs: daemonTimeoutMs,
+      stopTimeoutMs: daemonTimeoutMs,
+    });
+  }
+
+  testConnection(): Promise<ConnectionReport> {
+    return probeLinuxHost(this.runner, { implementation: this.implementation, wireguardGo: this.wireguardGo, manageFirewall: this.manageFirewall });
+  }
+
+  readState(desired: DesiredDeviceState): Promise<ActualResource[]> {
+    return readLinuxState(this.runner, desired, { routeProtocol: this.routeProtocol, manageFirewall: this.manageFirewall });
+  }
+
+  desiredResources(desired: DesiredDeviceState): DesiredResource[] {
+    return linuxDesiredResources(desired, this.secrets, { manageFirewall: this.manageFirewall });
+  }
+
+  plan(desired: DesiredDeviceState, actual: readonly ActualResource[]): Plan {
+    return planLinux(desired, this.desiredResources(desired), actual);
+  }
+
+  preflight(desired: DesiredDeviceState, actual: readonly ActualResource[]): PreflightIssue[] {
+    return linuxPreflight(desired, this.desiredResources(desired), actual, this.manageFirewall);
+  }
+
+  async apply(plan: Plan, onProgress?: ProgressListener): Promise<ApplyResult> {
+    const lines = describePlan(plan);
+    const total = plan.operations.length;
+    let applied = 0;
+    for (const [index, operation] of plan.operations.entries()) {
+      onProgress?.({ index, total, operation, message: lines[index] ?? '' });
+      try {
+        for (const step of stepsFor(operation, { routeProtocol: this.routeProtocol })) await this.execute(step);
+      } catch (error) {
+        return { applied, failed: { operation, message: error instanceof Error ? error.message : String(error) } };
+      }
+      applied++;
+    }
+    return { applied, failed: null };
+  }
+
+  clearPlan(actual: readonly ActualResource[]): Plan {
+    return clearLinux(actual);
+  }
+
+  async statistics(interfaceName: string): Promise<PeerStatistics[]> {
+    return toPeerStatistics(await readWgDump(this.runner, linuxInterfaceName(interfaceName)));
+  }
+
+  /** wireguard-go daemons this driver started and that still run (interface → PID). */
+  userspaceDaemons(): Map<string, number> {
+    return this.links.daemonPids();
+  }
+
+  /**
+   * Forgets the keys held for applying plans. Tunnels are left running, wireguard-go daemons
+   * included: they outlive the control plane's connection to the device.
+   */
+  async close(): Promise<void> {
+    this.secrets.clear();
+  }
+
+  private async execute(step: Step): Promise<void> {
+    switch (step.type) {
+      case 'create-link':
+        return this.links.create(step.ifname);
+      case 'delete-link':
+        return this.links.delete(step.ifname);
+      case 'run': {
+        const secrets = step.argv.filter((arg): arg is { secret: string } => typeof arg !== 'string').map((arg) => this.secrets.reveal(arg.secret));
+        await withSecretFiles(secrets, async (files) => {
+          let next = 0;
+          const argv = step.argv.map((arg) => (typeof arg === 'string' ? arg : (files[next++] as string)));
+          await this.runner.run(argv);
+        }, this.keyDir);
+        return;
+      }
+    }
+  }
+}
+
+const LOCAL_HOSTS = new Set(['localhost', 'local', '127.0.0.1', '::1']);
+
+/**
+ * The driver for a LINUX device. Its host is "localhost" (the machine Meshplane runs on) or
+ * "netns:<name>" (a network namespace on it, e.g. for the lab demo); the target's timeout
+ * applies to each command.
+ */
+export function createLinuxDriver(target: DeviceTarget, options: LinuxDriverOptions = {}): LinuxDriver {
+  if (target.kind !== 'LINUX') throw new DeviceError('PROTOCOL', `device ${target.name} is ${target.kind}, not LINUX`);
+  let netns = options.netns ?? null;
+  if (target.host.startsWith('netns:')) netns = target.host.slice('netns:'.length);
+  else if (!LOCAL_HOSTS.has(target.host)) {
+    throw new DeviceError('UNREACHABLE', `device ${target.name}: the Linux driver manages the local host only ("localhost" or "netns:<name>"), not ${target.host}`);
+  }
+  return new LinuxDriver({ commandTimeoutMs: target.timeoutMs, ...options, netns });
+}

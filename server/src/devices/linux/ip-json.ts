@@ -1,0 +1,94 @@
+// The JSON that iproute2 prints with `-j` (`ip -j -d link show`, `ip -j addr show`,
+// `ip -j route show table main`), reduced to what the driver compares. Only IPv4 matters:
+// the overlay is IPv4.
+import { DeviceError } from '../driver.js';
+
+export interface LinkInfo {
+  name: string;
+  /** linkinfo.info_kind: "wireguard" (kernel), "tun" (wireguard-go), "veth", … or null. */
+  kind: string | null;
+  alias: string | null;
+  mtu: number;
+  up: boolean;
+}
+
+export interface AddressInfo {
+  ifname: string;
+  /** "10.0.0.1/24": the host address with its prefix length, as `ip addr add` takes it. */
+  cidr: string;
+}
+
+export interface RouteInfo {
+  /** "192.168.2.0/24"; host routes get "/32", "default" becomes "0.0.0.0/0". */
+  destination: string;
+  dev: string | null;
+  gateway: string | null;
+  /** Name ("kernel", "static", "boot") or number ("77") as iproute2 prints it. */
+  protocol: string;
+  metric: number;
+  /** "unicast" unless iproute2 says otherwise (blackhole, unreachable, …). */
+  type: string;
+}
+
+type Json = Record<string, unknown>;
+
+function parseArray(text: string, what: string): Json[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text.trim() === '' ? '[]' : text);
+  } catch {
+    throw new DeviceError('PROTOCOL', `${what}: iproute2 printed something that is not JSON`);
+  }
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'object' && item !== null)) {
+    throw new DeviceError('PROTOCOL', `${what}: expected a JSON array of objects`);
+  }
+  return value as Json[];
+}
+
+function text(value: unknown, what: string): string {
+  if (typeof value !== 'string' || value.length === 0) throw new DeviceError('PROTOCOL', `${what}: missing or not a string`);
+  return value;
+}
+
+export function parseLinks(json: string): LinkInfo[] {
+  return parseArray(json, 'ip -j link show').map((link) => {
+    const info = link.linkinfo as Json | undefined;
+    const flags = Array.isArray(link.flags) ? (link.flags as unknown[]) : [];
+    return {
+      name: text(link.ifname, 'ip link: ifname'),
+      kind: typeof info?.info_kind === 'string' ? info.info_kind : null,
+      alias: typeof link.ifalias === 'string' && link.ifalias.length > 0 ? link.ifalias : null,
+      mtu: typeof link.mtu === 'number' ? link.mtu : 0,
+      up: flags.includes('UP'),
+    };
+  });
+}
+
+export function parseAddresses(json: string): AddressInfo[] {
+  const out: AddressInfo[] = [];
+  for (const link of parseArray(json, 'ip -j addr show')) {
+    const ifname = text(link.ifname, 'ip addr: ifname');
+    const entries = Array.isArray(link.addr_info) ? (link.addr_info as Json[]) : [];
+    for (const entry of entries) {
+      if (entry.family !== 'inet') continue;
+      out.push({ ifname, cidr: `${text(entry.local, 'ip addr: local')}/${Number(entry.prefixlen)}` });
+    }
+  }
+  return out;
+}
+
+function destination(dst: string): string {
+  if (dst === 'default') return '0.0.0.0/0';
+  return dst.includes('/') ? dst : `${dst}/32`;
+}
+
+export function parseRoutes(json: string): RouteInfo[] {
+  return parseArray(json, 'ip -j route show').map((route) => ({
+    destination: destination(text(route.dst, 'ip route: dst')),
+    dev: typeof route.dev === 'string' ? route.dev : null,
+    gateway: typeof route.gateway === 'string' ? route.gateway : null,
+    protocol: typeof route.protocol === 'string' ? route.protocol : 'boot',
+    metric: typeof route.metric === 'number' ? route.metric : 0,
+    type: typeof route.type === 'string' ? route.type : 'unicast',
+  }));
+}

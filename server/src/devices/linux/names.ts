@@ -1,0 +1,58 @@
+// How Meshplane's resources are recognised on a Linux host, which has no comment field on
+// WireGuard peers, addresses or routes:
+// - the WireGuard link carries the tag "<prefix>:<wanId>" in its ifalias (`ip link set
+//   alias`), so it is recognised after a restart and another WAN's interface is not ours;
+// - everything on a tagged link (its peers, its addresses) belongs to Meshplane;
+// - routes carry a dedicated routing protocol number (`proto 77` by default) and point into
+//   a tagged link; iptables rules carry `-m comment --comment "<prefix>:<key>"`.
+// The state lives on the host itself: no state file to lose, corrupt or keep in step with
+// reality, and it works unchanged inside network namespaces (which share /var/lib).
+import { safeInterfaceName } from '../../domain/render/safe-values.js';
+import { DeviceError } from '../driver.js';
+
+export const KIND = {
+  link: 'link',
+  address: 'address',
+  peer: 'wg-peer',
+  route: 'route',
+  firewall: 'firewall',
+  /** Host settings Meshplane adjusts but does not own (never reverted by clear). */
+  sysctl: 'sysctl',
+} as const;
+
+/** Dependency order: created/updated in this order, deleted in reverse. */
+export const KIND_ORDER: readonly string[] = [KIND.link, KIND.address, KIND.peer, KIND.route, KIND.firewall];
+
+/** Not in /etc/iproute2/rt_protos: routes with it were added by Meshplane. */
+export const DEFAULT_ROUTE_PROTOCOL = 77;
+
+export const FORWARDING_SYSCTL = 'net.ipv4.ip_forward';
+
+/** The ifalias that marks a WAN's WireGuard interface as Meshplane's. */
+export function linkAlias(prefix: string, wanId: string): string {
+  return `${prefix}:${wanId}`;
+}
+
+/** Keys of things that live on one interface: "<ifname>/<item>" (Linux names contain no "/"). */
+export function memberKey(ifname: string, item: string): string {
+  return `${ifname}/${item}`;
+}
+
+export function splitMemberKey(key: string): { ifname: string; item: string } {
+  const slash = key.indexOf('/');
+  if (slash <= 0) throw new DeviceError('PROTOCOL', `not an interface member key: ${JSON.stringify(key)}`);
+  return { ifname: key.slice(0, slash), item: key.slice(slash + 1) };
+}
+
+/** wg-quick's interface name rule, and no leading "-" (it would read as an option in argv). */
+export function linuxInterfaceName(name: string): string {
+  safeInterfaceName(name);
+  if (name.startsWith('-')) throw new DeviceError('PROTOCOL', `interface name ${JSON.stringify(name)} starts with "-"`);
+  return name;
+}
+
+export function checkRouteProtocol(value: number): number {
+  // 0-4 are the kernel's own (unspec, redirect, kernel, boot, static).
+  if (!Number.isInteger(value) || value < 5 || value > 255) throw new DeviceError('PROTOCOL', `route protocol must be 5-255, got ${value}`);
+  return value;
+}

@@ -1,0 +1,123 @@
+// Reads what is on the host (or in the driver's namespace) as ActualResources: every link,
+// the peers and addresses of Meshplane's WireGuard links, the main routing table, the
+// iptables rules of the filter and nat tables, and the forwarding sysctl.
+import type { ActualResource } from '../../domain/plan.js';
+import type { DesiredDeviceState } from '../driver.js';
+import type { CommandRunner } from './exec.js';
+import { parseAddresses, parseLinks, parseRoutes, type LinkInfo } from './ip-json.js';
+import { listRulesCommand, parseIptablesRules, type IptablesTable } from './iptables.js';
+import { FORWARDING_SYSCTL, KIND, linuxInterfaceName, memberKey, splitMemberKey } from './names.js';
+import { desiredLinkAlias } from './resources.js';
+import { parseWgInterfaceDump, type WgInterfaceDump } from './wg-dump.js';
+
+export interface ReadOptions {
+  routeProtocol: number;
+  manageFirewall: boolean;
+}
+
+export async function readWgDump(runner: CommandRunner, ifname: string): Promise<WgInterfaceDump> {
+  return parseWgInterfaceDump((await runner.run(['wg', 'show', linuxInterfaceName(ifname), 'dump'])).stdout);
+}
+
+/** Userspace interfaces of every namespace (their UAPI sockets share /var/run/wireguard) and kernel ones of this one. */
+async function wireguardNames(runner: CommandRunner): Promise<Set<string>> {
+  const out = (await runner.run(['wg', 'show', 'interfaces'])).stdout;
+  return new Set(out.split(/\s+/).filter(Boolean));
+}
+
+function linkResources(links: LinkInfo[], wgNames: Set<string>, dumps: Map<string, WgInterfaceDump>): ActualResource[] {
+  const resources: ActualResource[] = [];
+  const local = new Set(links.map((link) => link.name));
+  for (const link of links) {
+    const wireguard = link.kind === 'wireguard' || wgNames.has(link.name);
+    const dump = dumps.get(link.name);
+    if (!wireguard) {
+      resources.push({ kind: KIND.link, id: link.name, key: null, props: { type: link.kind ?? 'unknown' } });
+    } else if (dump) {
+      const props: Record<string, string> = {
+        type: 'wireguard',
+        alias: link.alias ?? '',
+        mtu: String(link.mtu),
+        up: link.up ? 'yes' : 'no',
+        'listen-port': String(dump.listenPort),
+        'private-key': dump.privateKeyFingerprint ?? '(none)',
+        'public-key': dump.publicKey ?? '(none)',
+      };
+      resources.push({ kind: KIND.link, id: link.name, key: link.name, props });
+    } else {
+      resources.push({ kind: KIND.link, id: link.name, key: null, props: { type: 'wireguard', alias: link.alias ?? '', mtu: String(link.mtu) } });
+    }
+  }
+  // Userspace interfaces living in other namespaces still own their name (the socket path).
+  for (const name of wgNames) {
+    if (!local.has(name)) resources.push({ kind: KIND.link, id: name, key: null, props: { type: 'wireguard', namespace: 'other' } });
+  }
+  return resources;
+}
+
+function peerResources(ifname: string, dump: WgInterfaceDump): ActualResource[] {
+  return dump.peers.map((peer) => {
+    const key = memberKey(ifname, peer.publicKey);
+    const props: Record<string, string> = {
+      'allowed-ips': peer.allowedIps.join(','),
+      'persistent-keepalive': peer.persistentKeepalive === null ? 'off' : String(peer.persistentKeepalive),
+      'preshared-key': peer.presharedKeyFingerprint ?? '(none)',
+      endpoint: peer.endpoint ?? '',
+    };
+    return { kind: KIND.peer, id: key, key, props };
+  });
+}
+
+async function firewallResources(runner: CommandRunner, prefix: string, isOurs: (ifname: string) => boolean): Promise<ActualResource[]> {
+  const resources: ActualResource[] = [];
+  for (const table of ['filter', 'nat'] as const satisfies readonly IptablesTable[]) {
+    const rules = parseIptablesRules(table, (await runner.run(listRulesCommand(table))).stdout);
+    for (const rule of rules) {
+      const tagged = rule.comment !== null && rule.comment.startsWith(`${prefix}:`) ? rule.comment.slice(prefix.length + 1) : null;
+      const key = tagged !== null && tagged.includes('/') && isOurs(splitMemberKey(tagged).ifname) ? tagged : null;
+      resources.push({ kind: KIND.firewall, id: `${table} ${rule.line}`, key, props: { table, chain: rule.chain, args: JSON.stringify(rule.args) } });
+    }
+  }
+  return resources;
+}
+
+export async function readLinuxState(runner: CommandRunner, desired: DesiredDeviceState, options: ReadOptions): Promise<ActualResource[]> {
+  const ifname = linuxInterfaceName(desired.peer.interface.name);
+  const alias = desiredLinkAlias(desired);
+  const links = parseLinks((await runner.run(['ip', '-j', '-d', 'link', 'show'])).stdout);
+  const wgNames = await wireguardNames(runner);
+  const managed = links.filter((link) => link.alias === alias && (link.kind === 'wireguard' || wgNames.has(link.name)));
+  const dumps = new Map<string, WgInterfaceDump>();
+  for (const link of managed) dumps.set(link.name, await readWgDump(runner, link.name));
+  const managedNames = new Set(managed.map((link) => link.name));
+
+  const resources = linkResources(links, wgNames, dumps);
+  for (const [name, dump] of dumps) resources.push(...peerResources(name, dump));
+
+  for (const address of parseAddresses((await runner.run(['ip', '-j', '-4', 'addr', 'show'])).stdout)) {
+    const ours = managedNames.has(address.ifname);
+    const key = memberKey(address.ifname, address.cidr);
+    resources.push({ kind: KIND.address, id: key, key: ours ? key : null, props: {} });
+  }
+
+  const protocol = String(options.routeProtocol);
+  for (const route of parseRoutes((await runner.run(['ip', '-j', '-4', 'route', 'show', 'table', 'main'])).stdout)) {
+    const ours = route.protocol === protocol && route.dev !== null && managedNames.has(route.dev) && route.type === 'unicast';
+    const props: Record<string, string> = { dev: route.dev ?? '', protocol: route.protocol, metric: String(route.metric) };
+    if (route.gateway !== null) props.gateway = route.gateway;
+    const id = `${route.destination} dev ${route.dev ?? '-'} proto ${route.protocol} metric ${route.metric}`;
+    resources.push({ kind: KIND.route, id, key: ours ? route.destination : null, props });
+  }
+
+  if (options.manageFirewall) {
+    // Rules naming an interface that no longer exists at all are leftovers of ours only when it
+    // is this WAN's interface name; a link of that name we do not manage belongs to someone else.
+    const present = new Set(links.map((link) => link.name));
+    const isOurs = (name: string): boolean => managedNames.has(name) || (name === ifname && !present.has(name));
+    resources.push(...(await firewallResources(runner, desired.commentPrefix, isOurs)));
+  }
+
+  const forwarding = (await runner.run(['sysctl', '-n', FORWARDING_SYSCTL])).stdout.trim();
+  resources.push({ kind: KIND.sysctl, id: FORWARDING_SYSCTL, key: null, props: { value: forwarding } });
+  return resources;
+}

@@ -1,0 +1,165 @@
+// Plan operations as commands (pure). A step is a command whose secret arguments are
+// fingerprints, replaced by 0600 key files only when it runs, or a link lifecycle step that
+// link-lifecycle.ts carries out (kernel WireGuard or wireguard-go).
+import { safeCidr, safeEndpoint, safeKey } from '../../domain/render/safe-values.js';
+import type { PlanOperation } from '../../domain/plan.js';
+import { DeviceError } from '../driver.js';
+import { deleteRuleCommand, iptablesCommand, type IptablesTable } from './iptables.js';
+import { FORWARDING_SYSCTL, KIND, linuxInterfaceName, splitMemberKey } from './names.js';
+import { interfaceAddress } from './resources.js';
+
+export type Arg = string | { secret: string };
+
+export type Step =
+  | { type: 'run'; argv: Arg[] }
+  | { type: 'create-link'; ifname: string }
+  | { type: 'delete-link'; ifname: string };
+
+export interface StepOptions {
+  routeProtocol: number;
+}
+
+const run = (...argv: Arg[]): Step => ({ type: 'run', argv });
+
+function linkSettings(ifname: string, props: Record<string, string>): Step[] {
+  const steps: Step[] = [];
+  if (props.alias !== undefined) steps.push(run('ip', 'link', 'set', 'dev', ifname, 'alias', props.alias));
+  if (props.mtu !== undefined) steps.push(run('ip', 'link', 'set', 'dev', ifname, 'mtu', String(Number(props.mtu))));
+  const wg: Arg[] = [];
+  if (props['listen-port'] !== undefined) wg.push('listen-port', String(Number(props['listen-port'])));
+  if (props['private-key'] !== undefined) wg.push('private-key', { secret: props['private-key'] });
+  if (wg.length > 0) steps.push(run('wg', 'set', ifname, ...wg));
+  if (props['public-key'] !== undefined) {
+    throw new DeviceError('REFUSED', `${ifname}: the host's key does not match the peer's public key, and Meshplane does not hold the private key (bring-your-own key)`);
+  }
+  if (props.up === 'yes') steps.push(run('ip', 'link', 'set', 'dev', ifname, 'up'));
+  return steps;
+}
+
+function linkSteps(operation: PlanOperation): Step[] {
+  const ifname = linuxInterfaceName(operation.op === 'create' ? operation.key : operation.id);
+  switch (operation.op) {
+    case 'create':
+      if (operation.props['private-key'] === undefined) {
+        throw new DeviceError('REFUSED', `${ifname}: cannot create the interface without its private key (bring-your-own key): create it on the host first`);
+      }
+      // The alias goes on first, so an interface left half-configured is still recognised as ours.
+      return [{ type: 'create-link', ifname }, ...linkSettings(ifname, operation.props)];
+    case 'update':
+      return linkSettings(ifname, operation.changes);
+    case 'delete':
+      return [{ type: 'delete-link', ifname }];
+  }
+}
+
+function peerSettings(props: Record<string, string>): Arg[] {
+  const args: Arg[] = [];
+  const preshared = props['preshared-key'];
+  if (preshared !== undefined) args.push('preshared-key', preshared === '(none)' ? '/dev/null' : { secret: preshared });
+  if (props.endpoint !== undefined && props.endpoint !== '') {
+    safeEndpoint(props.endpoint.replace(/^\[(.*)\](:\d+)$/, '$1$2'));
+    args.push('endpoint', props.endpoint);
+  }
+  const keepalive = props['persistent-keepalive'];
+  if (keepalive !== undefined) args.push('persistent-keepalive', keepalive === 'off' ? 'off' : String(Number(keepalive)));
+  const allowed = props['allowed-ips'];
+  if (allowed !== undefined) args.push('allowed-ips', allowed === '' ? '' : allowed.split(',').map(safeCidr).join(','));
+  return args;
+}
+
+function peerSteps(operation: PlanOperation): Step[] {
+  const { ifname, item } = splitMemberKey(operation.op === 'create' ? operation.key : operation.id);
+  const target = ['wg', 'set', linuxInterfaceName(ifname), 'peer', safeKey(item)];
+  switch (operation.op) {
+    case 'create':
+      return [run(...target, ...peerSettings(operation.props))];
+    case 'update':
+      // `wg set … peer` changes the peer in place: its session and counters survive.
+      return [run(...target, ...peerSettings(operation.changes))];
+    case 'delete':
+      return [run(...target, 'remove')];
+  }
+}
+
+function addressSteps(operation: PlanOperation): Step[] {
+  const { ifname, item } = splitMemberKey(operation.op === 'create' ? operation.key : operation.id);
+  const cidr = interfaceAddress(item);
+  switch (operation.op) {
+    case 'create':
+      return [run('ip', 'address', 'add', cidr, 'dev', linuxInterfaceName(ifname))];
+    case 'delete':
+      return [run('ip', 'address', 'del', cidr, 'dev', linuxInterfaceName(ifname))];
+    case 'update':
+      return []; // addresses have no properties: the key is all there is
+  }
+}
+
+function routeSteps(operation: PlanOperation, options: StepOptions): Step[] {
+  const proto = ['proto', String(options.routeProtocol)];
+  switch (operation.op) {
+    case 'create':
+      return [run('ip', 'route', 'add', safeCidr(operation.key), 'dev', linuxInterfaceName(operation.props.dev ?? ''), ...proto)];
+    case 'update': {
+      if (operation.key === null) throw new DeviceError('REFUSED', `Meshplane does not change unmanaged routes (${operation.id})`);
+      // Only our own route (same destination, table, metric) is replaced.
+      return [run('ip', 'route', 'replace', safeCidr(operation.key), 'dev', linuxInterfaceName(operation.changes.dev ?? ''), ...proto)];
+    }
+    case 'delete':
+      return [run('ip', 'route', 'del', safeCidr(operation.key), 'dev', linuxInterfaceName(operation.props.dev ?? ''), ...proto)];
+  }
+}
+
+function table(value: string | undefined): IptablesTable {
+  if (value !== 'filter' && value !== 'nat') throw new DeviceError('PROTOCOL', `unexpected iptables table ${JSON.stringify(value)}`);
+  return value;
+}
+
+const CHAINS = new Set(['INPUT', 'FORWARD', 'PREROUTING', 'POSTROUTING']);
+
+function chain(value: string | undefined): string {
+  if (value === undefined || !CHAINS.has(value)) throw new DeviceError('PROTOCOL', `unexpected iptables chain ${JSON.stringify(value)}`);
+  return value;
+}
+
+function firewallSteps(operation: PlanOperation): Step[] {
+  switch (operation.op) {
+    case 'create': {
+      const args = JSON.parse(operation.props.args ?? '[]') as unknown;
+      if (!Array.isArray(args) || !args.every((arg) => typeof arg === 'string')) throw new DeviceError('PROTOCOL', 'firewall rule arguments must be strings');
+      return [run(...iptablesCommand(table(operation.props.table), '-I', chain(operation.props.chain), args))];
+    }
+    case 'delete': {
+      const space = operation.id.indexOf(' ');
+      return [run(...deleteRuleCommand(table(operation.id.slice(0, space)), operation.id.slice(space + 1)))];
+    }
+    case 'update':
+      // The key carries the rule's digest, so a changed rule is a new key, never an update.
+      throw new DeviceError('PROTOCOL', `firewall rules are replaced, not updated (${operation.id})`);
+  }
+}
+
+function sysctlSteps(operation: PlanOperation): Step[] {
+  if (operation.op !== 'update' || operation.id !== FORWARDING_SYSCTL || !/^[01]$/.test(operation.changes.value ?? '')) {
+    throw new DeviceError('PROTOCOL', `unsupported sysctl operation on ${operation.op === 'create' ? operation.key : operation.id}`);
+  }
+  return [run('sysctl', '-w', `${FORWARDING_SYSCTL}=${operation.changes.value}`)];
+}
+
+export function stepsFor(operation: PlanOperation, options: StepOptions): Step[] {
+  switch (operation.kind) {
+    case KIND.link:
+      return linkSteps(operation);
+    case KIND.peer:
+      return peerSteps(operation);
+    case KIND.address:
+      return addressSteps(operation);
+    case KIND.route:
+      return routeSteps(operation, options);
+    case KIND.firewall:
+      return firewallSteps(operation);
+    case KIND.sysctl:
+      return sysctlSteps(operation);
+    default:
+      throw new DeviceError('PROTOCOL', `the Linux driver has no resource kind ${JSON.stringify(operation.kind)}`);
+  }
+}
