@@ -18,7 +18,7 @@ const config: CodegenConfig = {
         enumsAsTypes: true,
         skipTypename: false,
         avoidOptionals: { field: true, inputValue: false, object: true, defaultValue: false },
-        scalars: { ID: 'string' },
+        scalars: { ID: 'string', DateTime: 'string' },
       },
     },
   },

@@ -102,7 +102,7 @@ describe.skipIf(!haveChromium)('signing in and listing WANs in Chromium', () => 
     await otherTab.getByRole('row', { name: /Branch offices/ }).waitFor();
     expect(sockets).toEqual([`${base.replace(/^http/, 'ws')}/graphql`]);
     await otherTab.close();
-    expect(await row.locator('th, td').allTextContents()).toEqual(['Branch offices', '10.20.0.0/24', 'Hub and spoke', '0']);
+    expect(await row.locator('th, td').allTextContents()).toEqual(['Branch offices', '10.20.0.0/24', 'Hub and spoke', '0', '0']);
     await expect(createForm().getByRole('alert').count()).resolves.toBe(0);
     await shot('04-wan-created');
 

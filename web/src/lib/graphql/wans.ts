@@ -1,4 +1,4 @@
-// WAN overlays: the list on the home page and creating one.
+// WAN overlays: the list, creating, editing and deleting one, and the WAN page.
 import { graphql } from '../gql/index.js';
 
 export const wansQuery = graphql(`
@@ -12,6 +12,7 @@ export const wansQuery = graphql(`
           servicesCidr
           topology
           peerCount
+          staleCount
         }
       }
       pageInfo {
@@ -19,6 +20,21 @@ export const wansQuery = graphql(`
         endCursor
       }
     }
+  }
+`);
+
+export const wanSettingsFragment = graphql(`
+  fragment WanSettings on Wan {
+    id
+    name
+    tunnelCidr
+    servicesCidr
+    natPool
+    topology
+    listenPort
+    mtu
+    keepalive
+    interfaceName
   }
 `);
 
@@ -35,12 +51,121 @@ export const createWanMutation = graphql(`
   }
 `);
 
+export const updateWanMutation = graphql(`
+  mutation UpdateWan($id: ID!, $input: UpdateWanInput!) {
+    updateWan(id: $id, input: $input) {
+      wan {
+        ...WanSettings
+      }
+    }
+  }
+`);
+
+export const deleteWanMutation = graphql(`
+  mutation DeleteWan($id: ID!) {
+    deleteWan(id: $id)
+  }
+`);
+
+/** Everything the WAN page shows: settings, the graph, peers, conflicts and reachability. */
+export const wanPageQuery = graphql(`
+  query WanPage($id: ID!) {
+    wan(id: $id) {
+      ...WanSettings
+      staleCount
+      topologyGraph {
+        nodes {
+          peerId
+          name
+          role
+          tunnelIp
+          endpoint
+          cgnat
+        }
+        edges {
+          from
+          to
+        }
+      }
+      conflicts {
+        ...ConflictView
+      }
+      reachability {
+        ...ReachabilityView
+      }
+      peers(first: 1000) {
+        edges {
+          node {
+            ...PeerRow
+          }
+        }
+        pageInfo {
+          hasNextPage
+        }
+      }
+    }
+    backend {
+      defaultDevice {
+        id
+        name
+      }
+    }
+    devices(first: 200) {
+      edges {
+        node {
+          id
+          name
+          kind
+        }
+      }
+    }
+  }
+`);
+
+export const conflictFragment = graphql(`
+  fragment ConflictView on Conflict {
+    code
+    severity
+    message
+    peerIds
+    subnetIds
+    cidrs
+  }
+`);
+
+export const reachabilityFragment = graphql(`
+  fragment ReachabilityView on PeerReachability {
+    peerId
+    peerName
+    reaches {
+      kind
+      target
+      targetPeerId
+      targetPeerName
+      nextHopPeerId
+      nextHopPeerName
+    }
+  }
+`);
+
 /** Any WAN (or something inside one) changed: lists reload. Over graphql-ws, cookie-authenticated. */
 export const wanChangedSubscription = graphql(`
   subscription WanChanged {
     wanChanged {
       kind
       entity
+      wanId
+    }
+  }
+`);
+
+/** One WAN and what it contains changed: its pages reload. */
+export const oneWanChangedSubscription = graphql(`
+  subscription OneWanChanged($wanId: ID!) {
+    wanChanged(wanId: $wanId) {
+      kind
+      entity
+      entityId
       wanId
     }
   }

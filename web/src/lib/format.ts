@@ -1,0 +1,37 @@
+// Small display helpers shared by several pages.
+import type { ConfigStatus, DeviceKind, PeerRole, Role } from './gql/graphql';
+
+export const roleLabels: Record<PeerRole, string> = { HUB: 'Hub', SITE: 'Site', CLIENT: 'Client' };
+export const userRoleLabels: Record<Role, string> = { ADMIN: 'Admin', OPERATOR: 'Operator', VIEWER: 'Viewer' };
+export const deviceKindLabels: Record<DeviceKind, string> = {
+  ROUTEROS_API: 'MikroTik (API)',
+  ROUTEROS_REST: 'MikroTik (REST)',
+  PFSENSE: 'pfSense',
+  LINUX: 'Local Linux',
+};
+export const configStatusLabels: Record<ConfigStatus, string> = { CURRENT: 'Current', STALE: 'Stale', NEVER_DELIVERED: 'Never delivered' };
+
+export function endpointOf(peer: { endpointHost: string | null; endpointPort: number | null }): string | null {
+  if (!peer.endpointHost) return null;
+  return peer.endpointPort ? `${peer.endpointHost}:${peer.endpointPort}` : peer.endpointHost;
+}
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+export function when(value: string | null | undefined): string {
+  return value ? dateTime.format(new Date(value)) : '—';
+}
+
+/** A whole number from a form field: undefined when empty (the server's default applies). */
+export function optionalInt(value: string): number | undefined {
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : Number(trimmed);
+}
+
+export function bytes(decimal: string): string {
+  const n = Number(decimal);
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+}

@@ -1,0 +1,147 @@
+// Peers: the WAN page's table, the peer page, and changing a peer.
+import { graphql } from '../gql/index.js';
+
+export const peerRowFragment = graphql(`
+  fragment PeerRow on Peer {
+    id
+    name
+    role
+    tunnelIp
+    endpointHost
+    endpointPort
+    keyCustody
+    configStatus
+    device {
+      id
+      name
+      kind
+    }
+  }
+`);
+
+export const peerPageQuery = graphql(`
+  query PeerPage($id: ID!) {
+    peer(id: $id) {
+      id
+      name
+      role
+      tunnelIp
+      publicKey
+      keyCustody
+      endpointHost
+      endpointPort
+      listenPort
+      keepalive
+      portForwarded
+      autoDeploy
+      configStatus
+      deliveredAt
+      wan {
+        id
+        name
+        listenPort
+        topology
+        conflicts {
+          ...ConflictView
+        }
+      }
+      device {
+        id
+        name
+        kind
+        host
+      }
+      subnets {
+        id
+        cidr
+        natCidr
+        routed
+        description
+      }
+      services {
+        id
+        name
+        protocol
+        localIp
+        localPort
+        serviceIp
+        servicePort
+      }
+      reachability {
+        ...ReachabilityView
+      }
+      deployments {
+        id
+        createdAt
+        success
+        configHash
+        jobId
+        device {
+          name
+        }
+      }
+      confPreview: configPreview(format: WG_QUICK)
+      rscPreview: configPreview(format: ROUTEROS)
+    }
+    devices(first: 200) {
+      edges {
+        node {
+          id
+          name
+          kind
+        }
+      }
+    }
+  }
+`);
+
+export const addPeerMutation = graphql(`
+  mutation AddPeer($wanId: ID!, $input: AddPeerInput!) {
+    addPeer(wanId: $wanId, input: $input) {
+      peer {
+        id
+        name
+        tunnelIp
+      }
+    }
+  }
+`);
+
+export const updatePeerMutation = graphql(`
+  mutation UpdatePeer($id: ID!, $input: UpdatePeerInput!) {
+    updatePeer(id: $id, input: $input) {
+      peer {
+        id
+        configStatus
+      }
+    }
+  }
+`);
+
+export const deletePeerMutation = graphql(`
+  mutation DeletePeer($id: ID!) {
+    deletePeer(id: $id)
+  }
+`);
+
+export const rotatePeerKeyMutation = graphql(`
+  mutation RotatePeerKey($id: ID!) {
+    rotatePeerKey(id: $id) {
+      peer {
+        id
+        publicKey
+      }
+    }
+  }
+`);
+
+export const downloadPeerConfigMutation = graphql(`
+  mutation DownloadPeerConfig($peerId: ID!, $format: ConfigFormat!) {
+    downloadPeerConfig(peerId: $peerId, format: $format) {
+      filename
+      format
+      content
+      qrSvg
+    }
+  }
+`);

@@ -1,0 +1,87 @@
+// People (admin only) and each person's API tokens.
+import { graphql } from '../gql/index.js';
+
+export const usersQuery = graphql(`
+  query Users {
+    users(first: 500) {
+      edges {
+        node {
+          id
+          name
+          email
+          role
+          createdAt
+        }
+      }
+    }
+  }
+`);
+
+export const createUserMutation = graphql(`
+  mutation CreateUser($input: CreateUserInput!) {
+    createUser(input: $input) {
+      id
+      name
+    }
+  }
+`);
+
+export const createInviteMutation = graphql(`
+  mutation CreateInvite($input: CreateInviteInput!) {
+    createInvite(input: $input) {
+      inviteId
+      email
+      role
+      expiresAt
+      token
+    }
+  }
+`);
+
+export const changeUserRoleMutation = graphql(`
+  mutation ChangeUserRole($userId: ID!, $role: Role!) {
+    changeUserRole(userId: $userId, role: $role) {
+      id
+      role
+    }
+  }
+`);
+
+export const apiTokensQuery = graphql(`
+  query ApiTokens {
+    myApiTokens(first: 500) {
+      edges {
+        node {
+          id
+          name
+          prefix
+          createdAt
+          expiresAt
+          lastUsedAt
+          revokedAt
+        }
+      }
+    }
+  }
+`);
+
+export const createApiTokenMutation = graphql(`
+  mutation CreateApiToken($input: CreateApiTokenInput!) {
+    createApiToken(input: $input) {
+      token
+      apiToken {
+        id
+        name
+      }
+    }
+  }
+`);
+
+export const revokeApiTokenMutation = graphql(`
+  mutation RevokeApiToken($id: ID!) {
+    revokeApiToken(id: $id) {
+      id
+      revokedAt
+    }
+  }
+`);
