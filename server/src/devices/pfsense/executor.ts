@@ -45,9 +45,10 @@ async function executeOperation(client: PfSenseClient, live: LiveState, prefix: 
 
   switch (operation.op) {
     case 'create': {
+      // Appended, rules too: placing them first would renumber every rule of the operator's
+      // ruleset. Ours are pass rules on the WAN port and on our own interface, where a fresh
+      // pfSense has no user rules that could shadow them.
       const body = encodeBody(spec, operation.props, await live.resolver());
-      // Our pass rules go first so that no existing block rule shadows them.
-      if (operation.kind === KIND.rule) body.placement = 0;
       await client.call('POST', spec.singular, { body });
       live.invalidate(operation.kind);
       return `created ${label}`;
