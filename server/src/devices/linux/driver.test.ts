@@ -23,6 +23,7 @@ const DUMP = [
   '',
 ].join('\n');
 const ROUTES = JSON.stringify([
+  { dst: '10.0.0.0/24', dev: 'wg-mesh', protocol: 'kernel' },
   { dst: '172.16.0.0/24', dev: 'wg-mesh', protocol: '77' },
   { dst: '10.0.5.7', dev: 'wg-other', protocol: '77' },
   { dst: '198.18.0.0/24', dev: 'wg-hand', protocol: 'boot' },
@@ -66,6 +67,10 @@ describe('LinuxDriver.readState', () => {
       ['lo', null, ''], ['wg-mesh', 'wg-mesh', ''], ['wg-other', null, ''], ['wg-hand', null, ''], ['mpz0', null, 'other'],
     ]);
     expect(JSON.stringify(actual)).not.toContain(a.privateKey!);
+    // The kernel's prefix route for our address belongs to the address: not reported at all.
+    expect(actual.filter((resource) => resource.kind === 'route').map((resource) => resource.id)).toEqual([
+      '172.16.0.0/24 dev wg-mesh proto 77 metric 0', '10.0.5.7/32 dev wg-other proto 77 metric 0', '198.18.0.0/24 dev wg-hand proto boot metric 0',
+    ]);
     // Another WAN's interface is not even dumped (its keys are none of this deploy's business).
     expect(runner.commands.map((argv) => argv.join(' '))).not.toContain('wg show wg-other dump');
   });

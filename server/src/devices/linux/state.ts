@@ -102,6 +102,8 @@ export async function readLinuxState(runner: CommandRunner, desired: DesiredDevi
 
   const protocol = String(options.routeProtocol);
   for (const route of parseRoutes((await runner.run(['ip', '-j', '-4', 'route', 'show', 'table', 'main'])).stdout)) {
+    // The prefix route the kernel adds for an address on our link is part of that address.
+    if (route.protocol === 'kernel' && route.dev !== null && managedNames.has(route.dev)) continue;
     const ours = route.protocol === protocol && route.dev !== null && managedNames.has(route.dev) && route.type === 'unicast';
     const props: Record<string, string> = { dev: route.dev ?? '', protocol: route.protocol, metric: String(route.metric) };
     if (route.gateway !== null) props.gateway = route.gateway;

@@ -1,0 +1,172 @@
+// The Linux driver against real wireguard-go tunnels. Site A is deployed by Meshplane's
+// LinuxDriver inside A's namespace (netns option); site B comes up from its rendered wg-quick
+// conf through the lab. Proves: a real handshake shows in driver.statistics(), B reaches A's
+// tunnel IP and LAN, a redeploy with no change performs zero operations, changing another peer
+// and then B's own AllowedIPs updates in place while A's session with B survives (same
+// latest-handshake and counters in `wg show dump`), and a clear removes exactly what Meshplane
+// created: a hand-made WireGuard interface, route and iptables rule in A survive untouched.
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { overlay, peer, subnet } from '../../src/domain/__fixtures__/overlay.js';
+import { compileOverlay, findCompiledPeer, generateKeyPair, renderWgQuick } from '../../src/domain/index.js';
+import type { OverlaySpec } from '../../src/domain/index.js';
+import { describePlan } from '../../src/domain/plan.js';
+import type { DesiredDeviceState, PeerStatistics } from '../../src/devices/driver.js';
+import { LinuxDriver, parseWgInterfaceDump } from '../../src/devices/linux/index.js';
+import { Lab, wgKeyPair } from './harness.js';
+import { describeLab } from './require-lab.js';
+
+const A_LAN = { cidr: '192.168.1.0/24', hostIp: '192.168.1.10' };
+const B_LAN = { cidr: '192.168.2.0/24', hostIp: '192.168.2.10' };
+
+function desiredOf(spec: OverlaySpec, peerId: string): DesiredDeviceState {
+  const compiled = compileOverlay(spec);
+  return { overlay: compiled, peer: findCompiledPeer(compiled, peerId), commentPrefix: 'meshplane' };
+}
+
+/** Everything in a namespace that a clear must leave as it found it (forwarding aside). */
+async function hostSnapshot(lab: Lab, site: string): Promise<string[]> {
+  const commands = [
+    ['ip', '-o', 'link', 'show'],
+    ['ip', '-o', '-4', 'addr', 'show'],
+    ['ip', '-4', 'route', 'show', 'table', 'main'],
+    ['iptables', '-w', '5', '-t', 'filter', '-S'],
+    ['iptables', '-w', '5', '-t', 'nat', '-S'],
+  ];
+  const out: string[] = [];
+  for (const argv of commands) out.push(`$ ${argv.join(' ')}`, (await lab.exec(site, argv)).stdout.trim());
+  return out;
+}
+
+describeLab('LinuxDriver in a lab namespace', () => {
+  let lab: Lab;
+  let driver: LinuxDriver;
+  let spec: OverlaySpec;
+  let ifname: string;
+  let handMade: string;
+  let before: string[];
+  const bKeys = generateKeyPair();
+
+  const deploy = async (next: OverlaySpec) => {
+    const desired = desiredOf(next, 'a');
+    const actual = await driver.readState(desired);
+    expect(driver.preflight(desired, actual).filter((issue) => issue.severity === 'ERROR')).toEqual([]);
+    const plan = driver.plan(desired, actual);
+    const result = await driver.apply(plan);
+    expect(result.failed, result.failed?.message).toBeNull();
+    return plan;
+  };
+
+  /** A's view of B: latest handshake and counters from `wg show dump`, read in A's namespace. */
+  const aViewOfB = async () => {
+    const dump = parseWgInterfaceDump((await lab.exec('a', ['wg', 'show', ifname, 'dump'])).stdout);
+    const b = dump.peers.find((entry) => entry.publicKey === bKeys.publicKey);
+    if (!b) throw new Error(`A has no peer B: ${JSON.stringify(dump.peers.map((entry) => entry.publicKey))}`);
+    return { latestHandshake: b.latestHandshake, rxBytes: b.rxBytes, txBytes: b.txBytes, allowedIps: b.allowedIps };
+  };
+
+  beforeAll(async () => {
+    lab = await Lab.create();
+    await lab.addSite('a', { lanCidr: A_LAN.cidr, lanHostIp: A_LAN.hostIp });
+    // B forwards from the start: its LAN only joins the overlay later, on A's side.
+    await lab.addSite('b', { lanCidr: B_LAN.cidr, lanHostIp: B_LAN.hostIp, forwarding: true });
+    ifname = `mp${lab.runId}m`;
+
+    // Unmanaged state in A: a WireGuard interface (with a route wg-quick adds for its peer), a
+    // route and an iptables rule of the operator's own. Addresses from 198.18.0.0/15 (benchmarking).
+    const own = await wgKeyPair();
+    const other = await wgKeyPair();
+    handMade = await lab.up('a', `[Interface]\nPrivateKey = ${own.privateKey}\nAddress = 198.18.1.1/24\nListenPort = 51999\n\n[Peer]\nPublicKey = ${other.publicKey}\nAllowedIPs = 198.18.2.0/24\n`);
+    await lab.exec('a', ['ip', 'route', 'add', '198.19.0.0/24', 'dev', 'lan0', 'proto', 'static']);
+    await lab.exec('a', ['iptables', '-w', '5', '-A', 'FORWARD', '-i', 'lan0', '-m', 'comment', '--comment', 'operator rule', '-j', 'ACCEPT']);
+    before = await hostSnapshot(lab, 'a');
+
+    spec = overlay([
+      peer('a', '10.0.0.1', { ...generateKeyPair(), endpointHost: lab.underlayIp('a'), subnets: [subnet('lanA', A_LAN.cidr)] }),
+      peer('b', '10.0.0.2', { ...bKeys, endpointHost: lab.underlayIp('b') }),
+      // A roaming client that never shows up: the "other peer" a redeploy changes.
+      peer('c', '10.0.0.3', { ...generateKeyPair(), endpointHost: null }),
+    ], { interfaceName: ifname });
+    driver = new LinuxDriver({ netns: lab.namespaceOf('a'), logDir: path.join(lab.dir, 'driver'), commandTimeoutMs: 10_000 });
+  });
+
+  afterAll(async () => {
+    await driver?.close();
+    await lab?.destroy();
+  });
+
+  describe('sequence', () => {
+    it('reports the host ready for WireGuard through wireguard-go', async () => {
+      const report = await driver.testConnection();
+      expect(report, report.message).toMatchObject({ reachable: true, loggedIn: true });
+      expect(report.version).toMatch(/wireguard-tools/);
+      expect(report.identity).toContain(lab.namespaceOf('a'));
+    });
+
+    it('deploys A, and B (from its wg-quick conf) handshakes and reaches A\'s tunnel IP and LAN', async () => {
+      const plan = await deploy(spec);
+      expect(plan.operations.filter((operation) => operation.op !== 'create').map((operation) => `${operation.op} ${operation.kind}`)).toEqual(['update sysctl']);
+      expect(driver.userspaceDaemons().get(ifname)).toEqual(expect.any(Number));
+      await lab.up('b', renderWgQuick(compileOverlay(spec), 'b'));
+
+      expect(await lab.ping('b', '10.0.0.1', { count: 2, timeoutSec: 10 })).toBe(true);
+      expect(await lab.ping('b', A_LAN.hostIp, { count: 2, timeoutSec: 10 })).toBe(true);
+      const statistics = await driver.statistics(ifname);
+      const b = statistics.find((entry: PeerStatistics) => entry.publicKey === bKeys.publicKey);
+      expect(b?.lastHandshake).toBeInstanceOf(Date);
+      expect(BigInt(b?.rxBytes ?? '0')).toBeGreaterThan(0n);
+      expect(b?.currentEndpoint).toBe(`${lab.underlayIp('b')}:51820`);
+      expect(statistics.find((entry) => entry.publicKey !== bKeys.publicKey)?.lastHandshake).toBeNull();
+    });
+
+    it('redeploys an unchanged overlay with zero operations', async () => {
+      const desired = desiredOf(spec, 'a');
+      const plan = driver.plan(desired, await driver.readState(desired));
+      expect(describePlan(plan)).toEqual([]);
+      expect(plan.unchanged).toBe(driver.desiredResources(desired).length);
+      expect(await driver.apply(plan)).toEqual({ applied: 0, failed: null });
+    });
+
+    it('changes another peer in place: A\'s session with B is untouched', async () => {
+      const session = await aViewOfB();
+      expect(session.latestHandshake).toBeGreaterThan(0);
+      spec.peers[2]!.subnets = [subnet('lanC', '192.168.3.0/24')];
+      const plan = await deploy(spec);
+      expect(describePlan(plan)).toEqual([
+        `~ update wg-peer ${ifname}/${spec.peers[2]!.publicKey}: allowed-ips 10.0.0.3/32 → 10.0.0.3/32,192.168.3.0/24`,
+        `+ create route 192.168.3.0/24: dev=${ifname}`,
+      ]);
+      expect(await aViewOfB()).toEqual(session);
+    });
+
+    it('updates B\'s AllowedIPs in place: the session survives and B\'s LAN becomes reachable', async () => {
+      const session = await aViewOfB();
+      spec.peers[1]!.subnets = [subnet('lanB', B_LAN.cidr)];
+      const plan = await deploy(spec);
+      expect(describePlan(plan)).toEqual([
+        `~ update wg-peer ${ifname}/${bKeys.publicKey}: allowed-ips 10.0.0.2/32 → 10.0.0.2/32,${B_LAN.cidr}`,
+        `+ create route ${B_LAN.cidr}: dev=${ifname}`,
+      ]);
+      expect(await aViewOfB()).toEqual({ ...session, allowedIps: ['10.0.0.2/32', B_LAN.cidr] });
+      expect(await lab.ping('a', B_LAN.hostIp, { count: 2, timeoutSec: 10 })).toBe(true);
+      const after = await aViewOfB();
+      expect(after.latestHandshake).toBe(session.latestHandshake);
+      expect(BigInt(after.rxBytes)).toBeGreaterThan(BigInt(session.rxBytes));
+    });
+
+    it('clears everything Meshplane created and nothing else; its wireguard-go exits', async () => {
+      const desired = desiredOf(spec, 'a');
+      const actual = await driver.readState(desired);
+      const plan = driver.clearPlan(actual);
+      expect(plan.operations.every((operation) => operation.op === 'delete')).toBe(true);
+      expect(plan.operations.map((operation) => operation.kind)).toContain('link');
+      expect(await driver.apply(plan)).toEqual({ applied: plan.operations.length, failed: null });
+
+      expect((await driver.readState(desired)).filter((resource) => resource.key !== null)).toEqual([]);
+      expect(await hostSnapshot(lab, 'a')).toEqual(before);
+      expect((await lab.exec('a', ['wg', 'show', handMade, 'listen-port'])).stdout.trim()).toBe('51999');
+      expect(driver.userspaceDaemons().size).toBe(0);
+      expect((await lab.exec('a', ['wg', 'show', 'interfaces'])).stdout.split(/\s+/)).not.toContain(ifname);
+    });
+  });
+});
