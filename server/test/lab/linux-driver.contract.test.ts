@@ -1,0 +1,88 @@
+// The shared DeviceDriver contract against the Linux driver: real wireguard-go interfaces, each
+// test in a fresh lab namespace (with an operator's route that must survive) and a fresh
+// interface name. `inspect().writes` counts the state-changing commands the driver ran.
+import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { overlay, peer, subnet } from '../../src/domain/__fixtures__/overlay.js';
+import { compileOverlay, findCompiledPeer, generateKeyPair } from '../../src/domain/index.js';
+import type { PeerSpec } from '../../src/domain/index.js';
+import type { DesiredDeviceState } from '../../src/devices/driver.js';
+import { ExecCommandRunner, type CommandOptions, type CommandOutput, type CommandRunner } from '../../src/devices/linux/exec.js';
+import { LinuxDriver } from '../../src/devices/linux/index.js';
+import { describeDriverContract, type ContractVariant } from '../contract/driver-contract.js';
+import { Lab } from './harness.js';
+import { describeLab } from './require-lab.js';
+
+const READS: ReadonlyArray<(argv: readonly string[]) => boolean> = [
+  (argv) => argv[0] === 'ip' && argv[1] === '-j',
+  (argv) => argv[0] === 'wg' && argv[1] === 'show',
+  (argv) => argv[0] === 'iptables' && argv.includes('-S'),
+  (argv) => argv[0] === 'sysctl' && argv[1] === '-n',
+];
+
+/** Counts the commands that change the host (everything but the driver's reads). */
+class CountingRunner implements CommandRunner {
+  writes = 0;
+  readonly netns: string | null;
+
+  constructor(private readonly inner: CommandRunner) {
+    this.netns = inner.netns;
+  }
+
+  run(argv: readonly string[], options?: CommandOptions): Promise<CommandOutput> {
+    if (!READS.some((isRead) => isRead(argv))) this.writes++;
+    return this.inner.run(argv, options);
+  }
+}
+
+describeLab('LinuxDriver contract in lab namespaces', () => {
+  let lab: Lab;
+  let sites = 0;
+
+  beforeAll(async () => {
+    lab = await Lab.create();
+  });
+
+  afterAll(async () => {
+    await lab?.destroy();
+  });
+
+  describeDriverContract('Linux (wireguard-go in a network namespace)', async () => {
+    const site = `c${++sites}`;
+    await lab.addSite(site, { lanCidr: '192.168.1.0/24', lanHostIp: '192.168.1.10' });
+    await lab.exec(site, ['ip', 'route', 'add', '198.19.0.0/24', 'dev', 'lan0', 'proto', 'static']);
+
+    const peers: PeerSpec[] = [
+      peer('me', '10.0.0.1', { ...generateKeyPair(), endpointHost: lab.underlayIp(site), subnets: [subnet('lanMe', '192.168.1.0/24')] }),
+      // An address on the lab's underlay that nothing answers: the remotes exist only as config.
+      peer('b', '10.0.0.2', { ...generateKeyPair(), endpointHost: '100.64.0.201', subnets: [subnet('lanB', '192.168.2.0/24')] }),
+      peer('c', '10.0.0.3', { ...generateKeyPair(), endpointHost: null }),
+    ];
+    const interfaceName = `mp${lab.runId}k${sites}`;
+    const desired = (variant: ContractVariant): DesiredDeviceState => {
+      const variantPeers = variant === 'peerRemoved'
+        ? peers.filter((spec) => spec.id !== 'c')
+        : variant === 'allowedIpsChanged'
+          ? peers.map((spec) => (spec.id === 'b' ? { ...spec, subnets: [subnet('lanB', '192.168.3.0/24')] } : spec))
+          : peers;
+      const compiled = compileOverlay(overlay(variantPeers, { interfaceName }));
+      return { overlay: compiled, peer: findCompiledPeer(compiled, 'me'), commentPrefix: 'meshplane' };
+    };
+
+    const runner = new CountingRunner(new ExecCommandRunner({ netns: lab.namespaceOf(site), timeoutMs: 10_000 }));
+    const driver = new LinuxDriver({ runner, logDir: path.join(lab.dir, `driver-${site}`) });
+    return {
+      driver,
+      desired,
+      peerKind: 'wg-peer',
+      supportsStatistics: true,
+      inspect: async () => ({ writes: runner.writes }),
+      teardown: async () => {
+        // Whatever a test left: Meshplane's own clear, checked (the namespace goes with the lab).
+        const result = await driver.apply(driver.clearPlan(await driver.readState(desired('initial'))));
+        await driver.close();
+        if (result.failed) throw new Error(`teardown clear failed: ${result.failed.message}`);
+      },
+    };
+  });
+});
