@@ -33,7 +33,9 @@ export function overlaySpec(variant: Variant): OverlaySpec {
     const branch = peers.find((spec) => spec.id === 'branch') as PeerSpec;
     branch.subnets.push(subnet('branchLab', '192.168.3.0/24'));
   }
-  return overlay(variant === 'peerRemoved' ? peers.filter((spec) => spec.id !== 'laptop') : peers);
+  const spec = overlay(variant === 'peerRemoved' ? peers.filter((peerSpec) => peerSpec.id !== 'laptop') : peers);
+  // A preshared key on the site-hub tunnel (RouterOS masks it for users without `sensitive`).
+  return { ...spec, presharedKeys: [{ peerAId: 'hub', peerBId: 'site', key: fakeKey(9002) }] };
 }
 
 export function desiredState(variant: Variant = 'initial', overrides: Partial<DesiredDeviceState> = {}): DesiredDeviceState {
