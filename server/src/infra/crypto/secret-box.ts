@@ -34,17 +34,27 @@ export class SecretBox {
   }
 }
 
-function decodeKey(text: string): Buffer {
+/** The key id a ciphertext names ("v1:<keyId>:..."), or null when it is not one of ours. */
+export function sealedKeyId(sealed: string): string | null {
+  const [version, keyId] = sealed.split(':');
+  return version === 'v1' && keyId ? keyId : null;
+}
+
+export function decodeKey(text: string): Buffer {
   const trimmed = text.trim();
   const key = /^[0-9a-f]{64}$/i.test(trimmed) ? Buffer.from(trimmed, 'hex') : Buffer.from(trimmed, 'base64');
   if (key.length !== 32) throw new Error('MESHPLANE_MASTER_KEY must encode 32 bytes (64 hex characters or 44 base64 characters)');
   return key;
 }
 
+export function masterKeyFile(dataDir: string): string {
+  return path.join(dataDir, 'master.key');
+}
+
 /** The master key from the environment, else from `<dataDir>/master.key`, created (0600) on first start. */
 export function loadSecretBox(env: NodeJS.ProcessEnv, dataDir: string, log: Logger): SecretBox {
   if (env.MESHPLANE_MASTER_KEY) return new SecretBox(decodeKey(env.MESHPLANE_MASTER_KEY));
-  const file = path.join(dataDir, 'master.key');
+  const file = masterKeyFile(dataDir);
   if (!fs.existsSync(file)) {
     fs.mkdirSync(dataDir, { recursive: true });
     fs.writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
