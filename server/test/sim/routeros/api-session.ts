@@ -107,8 +107,8 @@ export class ApiSession {
       replies.push(replySentence('!done', result.ret === undefined ? {} : { ret: result.ret }, sentence.tag));
       this.send(replies);
     } catch (error) {
-      if (!(error instanceof RouterOsTrap)) throw error;
-      this.sendTrap(error, sentence.tag);
+      // A bug in the simulator still answers (loudly) instead of killing the process.
+      this.sendTrap(error instanceof RouterOsTrap ? error : traps.simulatorBug(error), sentence.tag);
     }
   }
 

@@ -143,7 +143,8 @@ export class RouterOsModel implements MenuContext {
     const attributes = request.attributes ?? {};
     if (PING_COMMANDS.includes(request.command)) {
       const run = this.startPing(attributes);
-      if (run.request.count === undefined) throw traps.noSuchCommand();
+      // An uncounted ping never ends; the servers stream it (API) or time it out (REST).
+      if (run.request.count === undefined) throw new Error('/ping without count must be driven through startPing()');
       return { rows: run.all() };
     }
     const { spec, verb } = this.resolveCommand(request.command);

@@ -1,6 +1,6 @@
 // RouterOS errors as the model raises them. The API turns one into `!trap =message=…`
-// (+ `=category=` when known) followed by `!done`; REST into an error JSON body whose
-// status follows `restStatus`. Texts come from routeros.md §1.10 unless marked
+// (+ `=category=` when known) followed by `!done`; REST into an error JSON body (status
+// chosen in rest-server.ts). Texts come from routeros.md §1.10 unless marked
 // "unverified" (the reference found no capture; chosen to look like RouterOS).
 
 export type TrapCode =
@@ -17,7 +17,8 @@ export type TrapCode =
   | 'NOT_ALLOWED'
   | 'INTERRUPTED'
   | 'LOGIN_FAILED'
-  | 'INJECTED';
+  | 'INJECTED'
+  | 'SIMULATOR_BUG';
 
 /** RouterOS trap categories (routeros.md §1.5). */
 export const TrapCategory = {
@@ -35,16 +36,6 @@ export class RouterOsTrap extends Error {
   ) {
     super(message);
     this.name = 'RouterOsTrap';
-  }
-
-  /**
-   * HTTP status REST uses for this trap (routeros.md §2.6): unknown ids are 404 without a
-   * detail, a verb the menu lacks is 406, everything else a command trapped on is 400.
-   */
-  get restStatus(): 400 | 404 | 406 {
-    if (this.code === 'NO_SUCH_ITEM') return 404;
-    if (this.code === 'NO_SUCH_DIRECTORY') return 406;
-    return 400;
   }
 }
 
@@ -82,6 +73,9 @@ export const traps = {
   interrupted: () => new RouterOsTrap('INTERRUPTED', 'interrupted', TrapCategory.interrupted),
   /** Login failure on 6.43+/v7 [dev: LaiArturs#9, BenMenking#52]. */
   loginFailed: () => new RouterOsTrap('LOGIN_FAILED', 'invalid user name or password (6)'),
+  /** Not RouterOS behaviour: an internal error of the simulator, surfaced as a trap. */
+  simulatorBug: (error: unknown) =>
+    new RouterOsTrap('SIMULATOR_BUG', `failure: simulator error: ${error instanceof Error ? error.message : String(error)}`, TrapCategory.generalFailure),
   /** What a fault switch makes a command fail with unless the test gave a message. */
   injected: (message = 'failure: simulated fault') => new RouterOsTrap('INJECTED', message, TrapCategory.generalFailure),
 };
