@@ -3,8 +3,10 @@
 // conf through the lab. Proves: a real handshake shows in driver.statistics(), B reaches A's
 // tunnel IP and LAN, a redeploy with no change performs zero operations, changing another peer
 // and then B's own AllowedIPs updates in place while A's session with B survives (same
-// latest-handshake and counters in `wg show dump`), and a clear removes exactly what Meshplane
-// created: a hand-made WireGuard interface, route and iptables rule in A survive untouched.
+// latest-handshake and counters in `wg show dump`), a driver started afresh (as after a server
+// restart) finds its interface by the tag on the host and recreates it after its wireguard-go
+// was killed, and a clear removes exactly what Meshplane created: a hand-made WireGuard
+// interface, route and iptables rule in A survive untouched.
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { overlay, peer, subnet } from '../../src/domain/__fixtures__/overlay.js';
@@ -41,18 +43,25 @@ async function hostSnapshot(lab: Lab, site: string): Promise<string[]> {
 describeLab('LinuxDriver in a lab namespace', () => {
   let lab: Lab;
   let driver: LinuxDriver;
+  const started: LinuxDriver[] = [];
+  /** Another driver for A's namespace with nothing in memory, as after a server restart. */
+  const freshDriver = (): LinuxDriver => {
+    const fresh = new LinuxDriver({ netns: lab.namespaceOf('a'), logDir: path.join(lab.dir, 'driver'), commandTimeoutMs: 10_000 });
+    started.push(fresh);
+    return fresh;
+  };
   let spec: OverlaySpec;
   let ifname: string;
   let handMade: string;
   let before: string[];
   const bKeys = generateKeyPair();
 
-  const deploy = async (next: OverlaySpec) => {
+  const deploy = async (next: OverlaySpec, by: LinuxDriver = driver) => {
     const desired = desiredOf(next, 'a');
-    const actual = await driver.readState(desired);
-    expect(driver.preflight(desired, actual).filter((issue) => issue.severity === 'ERROR')).toEqual([]);
-    const plan = driver.plan(desired, actual);
-    const result = await driver.apply(plan);
+    const actual = await by.readState(desired);
+    expect(by.preflight(desired, actual).filter((issue) => issue.severity === 'ERROR')).toEqual([]);
+    const plan = by.plan(desired, actual);
+    const result = await by.apply(plan);
     expect(result.failed, result.failed?.message).toBeNull();
     return plan;
   };
@@ -87,11 +96,11 @@ describeLab('LinuxDriver in a lab namespace', () => {
       // A roaming client that never shows up: the "other peer" a redeploy changes.
       peer('c', '10.0.0.3', { ...generateKeyPair(), endpointHost: null }),
     ], { interfaceName: ifname });
-    driver = new LinuxDriver({ netns: lab.namespaceOf('a'), logDir: path.join(lab.dir, 'driver'), commandTimeoutMs: 10_000 });
+    driver = freshDriver();
   });
 
   afterAll(async () => {
-    await driver?.close();
+    for (const each of started) await each.close();
     await lab?.destroy();
   });
 
@@ -119,12 +128,14 @@ describeLab('LinuxDriver in a lab namespace', () => {
       expect(statistics.find((entry) => entry.publicKey !== bKeys.publicKey)?.lastHandshake).toBeNull();
     });
 
-    it('redeploys an unchanged overlay with zero operations', async () => {
+    it('redeploys an unchanged overlay with zero operations, also from a driver that just started', async () => {
       const desired = desiredOf(spec, 'a');
-      const plan = driver.plan(desired, await driver.readState(desired));
-      expect(describePlan(plan)).toEqual([]);
-      expect(plan.unchanged).toBe(driver.desiredResources(desired).length);
-      expect(await driver.apply(plan)).toEqual({ applied: 0, failed: null });
+      for (const by of [driver, freshDriver()]) {
+        const plan = by.plan(desired, await by.readState(desired));
+        expect(describePlan(plan)).toEqual([]);
+        expect(plan.unchanged).toBe(by.desiredResources(desired).length);
+        expect(await by.apply(plan)).toEqual({ applied: 0, failed: null });
+      }
     });
 
     it('changes another peer in place: A\'s session with B is untouched', async () => {
@@ -154,17 +165,36 @@ describeLab('LinuxDriver in a lab namespace', () => {
       expect(BigInt(after.rxBytes)).toBeGreaterThan(BigInt(session.rxBytes));
     });
 
-    it('clears everything Meshplane created and nothing else; its wireguard-go exits', async () => {
+    it('recreates the interface after its wireguard-go died, keeping the firewall rules that survived', async () => {
+      const pid = driver.userspaceDaemons().get(ifname);
+      expect(pid).toEqual(expect.any(Number));
+      process.kill(pid!, 'SIGKILL');
+      for (let i = 0; i < 100 && driver.userspaceDaemons().has(ifname); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(driver.userspaceDaemons().has(ifname)).toBe(false);
+
+      driver = freshDriver();
+      const plan = await deploy(spec);
+      const kinds = new Set(plan.operations.map((operation) => `${operation.op} ${operation.kind}`));
+      expect([...kinds]).toEqual(['create link', 'create address', 'create wg-peer', 'create route']);
+      // A has no session now and starts a handshake itself.
+      expect(await lab.ping('a', '10.0.0.2', { count: 2, timeoutSec: 10 })).toBe(true);
+      expect(await lab.ping('b', A_LAN.hostIp, { count: 2, timeoutSec: 10 })).toBe(true);
+    });
+
+    it('clears everything Meshplane created and nothing else, from a driver that did not start its wireguard-go', async () => {
+      const clearing = freshDriver();
       const desired = desiredOf(spec, 'a');
-      const actual = await driver.readState(desired);
-      const plan = driver.clearPlan(actual);
+      const actual = await clearing.readState(desired);
+      const plan = clearing.clearPlan(actual);
       expect(plan.operations.every((operation) => operation.op === 'delete')).toBe(true);
       expect(plan.operations.map((operation) => operation.kind)).toContain('link');
-      expect(await driver.apply(plan)).toEqual({ applied: plan.operations.length, failed: null });
+      expect(await clearing.apply(plan)).toEqual({ applied: plan.operations.length, failed: null });
 
-      expect((await driver.readState(desired)).filter((resource) => resource.key !== null)).toEqual([]);
+      expect((await clearing.readState(desired)).filter((resource) => resource.key !== null)).toEqual([]);
       expect(await hostSnapshot(lab, 'a')).toEqual(before);
       expect((await lab.exec('a', ['wg', 'show', handMade, 'listen-port'])).stdout.trim()).toBe('51999');
+      // The daemon exited with its link (the driver that started it saw it go).
+      for (let i = 0; i < 100 && driver.userspaceDaemons().size > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
       expect(driver.userspaceDaemons().size).toBe(0);
       expect((await lab.exec('a', ['wg', 'show', 'interfaces'])).stdout.split(/\s+/)).not.toContain(ifname);
     });
