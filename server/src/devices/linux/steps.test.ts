@@ -29,6 +29,10 @@ describe('stepsFor', () => {
     expect(steps({ op: 'update', kind: 'wg-peer', key: `wg0/${PUB}`, id: `wg0/${PUB}`, changes: { 'allowed-ips': '10.0.0.2/32', 'preshared-key': '(none)' }, before: {} })).toEqual([
       { type: 'run', argv: ['wg', 'set', 'wg0', 'peer', PUB, 'preshared-key', '/dev/null', 'allowed-ips', '10.0.0.2/32'] },
     ]);
+    expect(steps({ op: 'update', kind: 'wg-peer', key: `wg0/${PUB}`, id: `wg0/${PUB}`, changes: { endpoint: '[2001:db8::1]:51820' }, before: {} })).toEqual([
+      { type: 'run', argv: ['wg', 'set', 'wg0', 'peer', PUB, 'endpoint', '[2001:db8::1]:51820'] },
+    ]);
+    expect(() => steps({ op: 'update', kind: 'wg-peer', key: `wg0/${PUB}`, id: `wg0/${PUB}`, changes: { endpoint: '-x:1' }, before: {} })).toThrow(/endpoint/);
     expect(steps({ op: 'delete', kind: 'wg-peer', key: `wg0/${PUB}`, id: `wg0/${PUB}`, props: {} })).toEqual([{ type: 'run', argv: ['wg', 'set', 'wg0', 'peer', PUB, 'remove'] }]);
   });
 

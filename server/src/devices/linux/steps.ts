@@ -57,7 +57,7 @@ function peerSettings(props: Record<string, string>): Arg[] {
   const preshared = props['preshared-key'];
   if (preshared !== undefined) args.push('preshared-key', preshared === '(none)' ? '/dev/null' : { secret: preshared });
   if (props.endpoint !== undefined && props.endpoint !== '') {
-    safeEndpoint(props.endpoint.replace(/^\[(.*)\](:\d+)$/, '$1$2'));
+    safeEndpoint(props.endpoint);
     args.push('endpoint', props.endpoint);
   }
   const keepalive = props['persistent-keepalive'];

@@ -132,7 +132,7 @@ describe('pfSense driver against the simulator', () => {
     const rerun = await deploy(driver, state);
     expect(rerun.result.failed).toBeNull();
     const tags = [...sim.model.list('tunnels'), ...sim.model.list('peers'), ...sim.model.list('gateways'), ...sim.model.list('routes'), ...sim.model.list('rules'), ...sim.model.list('oneToOne')]
-      .map((item) => String(item.descr).split(' ')[0]).filter((descr) => descr.startsWith('meshplane:'));
+      .map((item) => String(item.descr).split(' ')[0]).filter((descr) => descr?.startsWith('meshplane:'));
     expect(new Set(tags).size).toBe(tags.length);
     expect(sim.model.list('interfaces').filter((iface) => String(iface.descr).startsWith('MP_'))).toHaveLength(1);
     expect((await deploy(driver, state)).plan.operations).toEqual([]);

@@ -50,7 +50,7 @@ const spec = (kind: Kind, plural: string, area: ApplyArea, props: Record<string,
 
 export const KIND_SPECS: Readonly<Record<string, KindSpec>> = {
   [KIND.tunnel]: spec(KIND.tunnel, 'vpn/wireguard/tunnels', 'wireguard', {
-    descr: 'string', listenport: 'string', mtu: 'int', enabled: 'bool', addresses: 'cidrs', privatekey: 'string', publickey: 'readOnly',
+    name: 'readOnly', descr: 'string', listenport: 'string', mtu: 'int', enabled: 'bool', addresses: 'cidrs', privatekey: 'string', publickey: 'readOnly',
   }),
   [KIND.peer]: spec(KIND.peer, 'vpn/wireguard/peers', 'wireguard', {
     descr: 'string', tun: 'tunnel', publickey: 'string', endpoint: 'optString', port: 'optString',
