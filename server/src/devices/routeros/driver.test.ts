@@ -199,3 +199,26 @@ describe('RouterOsDriver', () => {
     await expect(driverOn(seededRouter()).testConnection()).resolves.toEqual({ reachable: true, loggedIn: true, version: '7.18.2 (stable)', identity: 'edge-1', message: 'RouterOS 7.18.2 (stable)' });
   });
 });
+
+describe('RouterOsDriver secrets', () => {
+  it('never returns a preshared key in actual state, yet sees it unchanged, and updates it when it differs', async () => {
+    const router = new MemoryRouterOsTransport();
+    router.print = async function print(menu, options) {
+      // A user with the `sensitive` policy: secrets come back in clear.
+      return MemoryRouterOsTransport.prototype.print.call(this, menu, options).then((rows) => rows.map((row) => {
+        const stored = this.rows(menu).find((item) => item['.id'] === row['.id']);
+        return stored?.['preshared-key'] ? { ...row, 'preshared-key': stored['preshared-key'] } : row;
+      }));
+    };
+    const driver = driverOn(router);
+    await deploy(driver);
+    const state = desiredState();
+    const actual = await driver.readState(state);
+    const psk = state.peer.peers.find((remote) => remote.presharedKey !== null)?.presharedKey as string;
+    expect(JSON.stringify(actual)).not.toContain(psk);
+    expect(driver.plan(state, actual).operations).toEqual([]);
+    const hub = router.rows(MENU.peers).find((row) => row.comment === 'meshplane:wan1:peer:hub') as Record<string, string>;
+    hub['preshared-key'] = 'HhbyDzG6+ub06hnYYc0g5hR6MOCRXe2ytzYrk6nRbHk=';
+    expect(driver.plan(state, await driver.readState(state)).operations).toMatchObject([{ op: 'update', kind: MENU.peers, changes: { 'preshared-key': psk } }]);
+  });
+});

@@ -5,13 +5,14 @@ import type { ActualResource } from '../../domain/plan.js';
 import { safeId } from '../../domain/render/safe-values.js';
 import { DeviceError, type DesiredDeviceState } from '../driver.js';
 import { MENU, PROPLISTS } from './menus.js';
+import { withoutSecrets } from './secrets.js';
 import { keyFromComment } from './tags.js';
 import type { Row, RouterOsTransport } from './transport.js';
 
 function toResource(kind: string, row: Row, prefix: string, wanId: string): ActualResource {
   const { '.id': id, ...props } = row;
   if (id === undefined || id === '') throw new DeviceError('PROTOCOL', `an item of ${kind} came back without its .id`);
-  return { kind, id, key: keyFromComment(props.comment, prefix, wanId), props };
+  return { kind, id, key: keyFromComment(props.comment, prefix, wanId), props: withoutSecrets(props) };
 }
 
 export async function readRouterOsState(transport: RouterOsTransport, desired: DesiredDeviceState, apiUser: string | null): Promise<ActualResource[]> {

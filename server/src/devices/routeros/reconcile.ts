@@ -1,6 +1,7 @@
 // Pure: the RouterOS plan from desired and actual state. On top of the vendor-neutral diff
 // (domain/plan.ts) it (1) compares secrets RouterOS will not show (the interface's private
-// key through its public key; a masked preshared key counts as unchanged), (2) demotes
+// key through its public key; a preshared key by fingerprint, or as unchanged when
+// masked), (2) demotes
 // unmanaged static routes that would compete with the overlay's, (3) keeps the API user's
 // allowed addresses a superset of what Meshplane needs, and (4) places new firewall rules
 // before the first static rule, so an existing default drop cannot shadow them.
@@ -11,6 +12,7 @@ import type { DesiredDeviceState } from '../driver.js';
 import { DEMOTED_ROUTE_DISTANCE, KIND_ORDER, MASKED, MENU, ROUTE_DISTANCE } from './menus.js';
 import { normalizeValue } from './normalize.js';
 import { desiredResources } from './resources.js';
+import { fingerprint } from './secrets.js';
 import { isMeshplaneComment } from './tags.js';
 import { isTrue, splitList, withPrefix } from './values.js';
 
@@ -30,8 +32,10 @@ function comparable(desired: DesiredDeviceState, actual: readonly ActualResource
     const privateKey = wanted.props['private-key'];
     // A public key is derived from its private key: equal public keys, equal private keys.
     if (item.kind === MENU.interface && privateKey !== undefined && props['public-key'] === desired.peer.interface.publicKey) props['private-key'] = privateKey;
+    // Read back as a fingerprint; masked ("*****") for users without `sensitive`: assumed unchanged.
     const preshared = wanted.props['preshared-key'];
-    if (item.kind === MENU.peers && preshared !== undefined && props['preshared-key'] === MASKED) props['preshared-key'] = preshared;
+    const shown = props['preshared-key'];
+    if (item.kind === MENU.peers && preshared !== undefined && (shown === MASKED || shown === fingerprint(preshared))) props['preshared-key'] = preshared;
     return { ...item, props };
   });
 }

@@ -237,4 +237,21 @@ describe('RouterOS model (7.18 behaviour unless named)', () => {
     model.setPingAnswer('10.98.0.5', true);
     expect(ping('10.98.0.5')[0]!.received).toBe('1');
   });
+
+  it('knobs: maskSensitive prints WireGuard secrets as *****, proplistIncludesId=false honours .proplist strictly', () => {
+    const model = new RouterOsModel({ maskSensitive: true, proplistIncludesId: false });
+    seedAccessState(model, { username: 'meshplane', password: 'pw' }, { api: 1, apiTls: 2, rest: 3 });
+    seedUnmanagedState(model);
+    expect(model.rows(WIREGUARD)[0]).toMatchObject({ 'private-key': '*****', 'public-key': expect.stringMatching(/=$/) });
+    expect(model.execute({ command: `${WIREGUARD}/print`, attributes: { '.proplist': 'name' } }).rows).toEqual([{ name: 'wg-other' }]);
+  });
+
+  it('starts empty without seeding: only users, services and identity exist', () => {
+    const model = new RouterOsModel();
+    seedAccessState(model, { username: 'u', password: 'p' }, { api: 1, apiTls: 2, rest: 3 });
+    for (const menu of [WIREGUARD, WIREGUARD_PEERS, IP_ADDRESS, IP_ROUTE, FIREWALL_FILTER]) expect(model.rows(menu)).toEqual([]);
+    expect(model.rows(IP_SERVICE).map((s) => `${s['.id']} ${s.name}`)).toEqual([
+      '*0 telnet', '*1 ftp', '*2 www', '*3 ssh', '*4 www-ssl', '*5 api', '*6 winbox', '*7 api-ssl',
+    ]);
+  });
 });
