@@ -7,7 +7,14 @@ export type DriverFactory = (target: DeviceTarget) => Promise<DeviceDriver>;
 
 type Loader = (target: DeviceTarget) => Promise<DeviceDriver>;
 
-const loaders: Partial<Record<DeviceKind, Loader>> = {};
+const loadRouterOs: Loader = async (target) => (await import('./routeros/index.js')).createRouterOsDriver(target);
+
+const loaders: Record<DeviceKind, Loader> = {
+  LINUX: async (target) => (await import('./linux/index.js')).createLinuxDriver(target),
+  ROUTEROS_API: loadRouterOs,
+  ROUTEROS_REST: loadRouterOs,
+  PFSENSE: async (target) => (await import('./pfsense/index.js')).createPfSenseDriver(target),
+};
 
 export const createDriver: DriverFactory = async (target) => {
   const load = loaders[target.kind];
