@@ -49,6 +49,10 @@ function headerOf(request: Request | undefined, req: http.IncomingMessage | unde
   return Array.isArray(value) ? value.join('; ') : (value ?? null);
 }
 
+function logText(message: unknown): string {
+  return message instanceof Error ? message.message : String(message);
+}
+
 export function createYogaServer({ prisma, services, log, secureCookies }: YogaOptions) {
   const jars = new WeakMap<Request, ReturnType<typeof cookieJar>>();
   return createYoga<ServerContext, Context>({
@@ -61,8 +65,9 @@ export function createYogaServer({ prisma, services, log, secureCookies }: YogaO
     maxRequestBodySize: REQUEST_BODY_LIMIT_BYTES,
     // yoga reports every error of a result, client errors included: keep those at debug;
     // maskError below logs the unexpected ones at error level. Only yoga's message is kept:
-    // its debug arguments include request parameters, i.e. the variables with passwords.
-    logging: { debug: (m) => log.debug(String(m)), info: (m) => log.info(String(m)), warn: (m) => log.warn(String(m)), error: (m) => log.debug(String(m)) },
+    // its debug arguments include the request parameters (variables with passwords), and a
+    // GraphQLError's text quotes the query source (literals with passwords).
+    logging: { debug: (m) => log.debug(logText(m)), info: (m) => log.info(logText(m)), warn: (m) => log.warn(logText(m)), error: (m) => log.debug(logText(m)) },
     maskedErrors: {
       maskError(error, message, isDev) {
         // Walk the wrapping chain (graphql-js wraps resolver errors); checks are by shape, not

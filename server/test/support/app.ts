@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { inject } from 'vitest';
 import { buildApp, type App } from '../../src/app.js';
-import { createLogger } from '../../src/infra/logger.js';
+import { createLogger, type Logger } from '../../src/infra/logger.js';
 
 export interface TestApp {
   app: App;
@@ -14,7 +14,7 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
-export async function startTestApp(options: { web?: boolean; configFile?: string; env?: NodeJS.ProcessEnv } = {}): Promise<TestApp> {
+export async function startTestApp(options: { web?: boolean; configFile?: string; env?: NodeJS.ProcessEnv; logger?: Logger } = {}): Promise<TestApp> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshplane-test-'));
   fs.copyFileSync(inject('sqliteTemplate'), path.join(dataDir, 'meshplane.db'));
   const app = await buildApp({
@@ -23,7 +23,7 @@ export async function startTestApp(options: { web?: boolean; configFile?: string
     host: '127.0.0.1',
     web: options.web ?? false,
     monitor: false,
-    logger: createLogger(process.env.MESHPLANE_TEST_LOG_LEVEL ?? 'silent'),
+    logger: options.logger ?? createLogger(process.env.MESHPLANE_TEST_LOG_LEVEL ?? 'silent'),
     env: { ...process.env, MESHPLANE_MASTER_KEY: '', DATABASE_URL: '', MESHPLANE_CONFIG: '', ...options.env },
     ...(options.configFile ? { configFile: options.configFile } : {}),
   });

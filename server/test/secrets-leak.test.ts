@@ -1,0 +1,152 @@
+// No secret leaves where it belongs: after a full run (register, invite, API token, WAN, peers
+// with keys and a preshared key, a device with a password, config downloads, failed sign-ins,
+// refused calls), no plaintext private key, preshared key, password or token appears in the
+// log (captured at trace level), in any database row or in the raw database files, in audit
+// details, in error messages, or in anything a viewer can read.
+import fs from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/infra/logger.js';
+import { startTestApp, type TestApp } from './support/app.js';
+import { GraphQLTestClient, registerAdmin, type GraphQLResult } from './support/graphql.js';
+import { DEVICE_PASSWORD, confValues, downloadConfig, seedOverlay, type OverlayFixture } from './support/overlay-fixture.js';
+
+const ADMIN_PASSWORD = 'correct horse battery staple';
+const VIEWER_PASSWORD = 'viewer-secret-Passw0rd';
+const WRONG_PASSWORD = 'wrong-but-secret-guess-123';
+
+/** A client that keeps every response it got, to search them for secrets afterwards. */
+class RecordingClient extends GraphQLTestClient {
+  constructor(url: string, readonly responses: string[]) {
+    super(url);
+  }
+
+  override async request<T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}): Promise<GraphQLResult<T>> {
+    const result = await super.request<T>(query, variables);
+    this.responses.push(JSON.stringify(result));
+    return result;
+  }
+}
+
+/** Every row of every table, as text. */
+function dumpTables(file: string): string {
+  const db = new Database(file, { readonly: true });
+  try {
+    const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as Array<{ name: string }>;
+    return tables.map(({ name }) => `${name}: ${JSON.stringify(db.prepare(`SELECT * FROM "${name.replace(/"/g, '""')}"`).all())}`).join('\n');
+  } finally {
+    db.close();
+  }
+}
+
+/** The raw bytes of the database and its WAL, as latin1 text (freed pages included). */
+function rawDatabaseFiles(dataDir: string): string {
+  return fs.readdirSync(dataDir).filter((name) => name.startsWith('meshplane.db')).map((name) => fs.readFileSync(path.join(dataDir, name)).toString('latin1')).join('\n');
+}
+
+describe('secrets stay secret', () => {
+  let t: TestApp;
+  const logLines: string[] = [];
+  const responses: string[] = [];
+  const secrets = new Map<string, string>();
+  let fixture: OverlayFixture;
+
+  beforeAll(async () => {
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logLines.push(chunk.toString('utf8'));
+        done();
+      },
+    });
+    t = await startTestApp({ logger: createLogger('trace', sink) });
+    const admin = await registerAdmin(t.graphqlUrl);
+    secrets.set('admin password', ADMIN_PASSWORD);
+    secrets.set('admin session', admin.sessionCookie!.split('=')[1]!);
+    fixture = await seedOverlay(admin);
+    secrets.set('device password', DEVICE_PASSWORD);
+
+    // Responses meant to carry a secret: the config downloads and the tokens shown once.
+    for (const peerId of [fixture.hubId, fixture.siteId]) {
+      const conf = await downloadConfig(admin, peerId);
+      confValues(conf, 'PrivateKey').forEach((key, i) => secrets.set(`private key ${peerId} ${i}`, key));
+      confValues(conf, 'PresharedKey').forEach((key, i) => secrets.set(`preshared key ${peerId} ${i}`, key));
+      await downloadConfig(admin, peerId, 'ROUTEROS');
+    }
+    const { createApiToken } = await admin.ok<{ createApiToken: { token: string } }>(`mutation { createApiToken(input: { name: "ci" }) { token } }`);
+    secrets.set('API token', createApiToken.token);
+    const { createInvite } = await admin.ok<{ createInvite: { token: string } }>(`mutation { createInvite(input: { email: "viewer@example.net", role: VIEWER }) { token } }`);
+    secrets.set('invite token', createInvite.token);
+    secrets.set('viewer password', VIEWER_PASSWORD);
+    secrets.set('wrong password', WRONG_PASSWORD);
+
+    // Everything below is recorded and searched.
+    const viewer = new RecordingClient(t.graphqlUrl, responses);
+    await viewer.ok(`mutation ($input: RegisterInput!) { register(input: $input) { user { id } } }`, {
+      input: { email: 'viewer@example.net', name: 'Viewer', password: VIEWER_PASSWORD, inviteToken: createInvite.token },
+    });
+    const stranger = new RecordingClient(t.graphqlUrl, responses);
+    await stranger.request(`mutation ($input: LoginInput!) { login(input: $input) { user { id } } }`, { input: { email: 'admin@example.net', password: WRONG_PASSWORD } });
+    await stranger.request(`mutation ($input: RegisterInput!) { register(input: $input) { user { id } } }`, { input: { email: 'x@example.net', name: 'X', password: WRONG_PASSWORD, inviteToken: createInvite.token } });
+    await stranger.request(`mutation ($input: RegisterInput!) { register(input: $input) { user { id } } }`, { input: { email: 'x@example.net', name: 'X', password: 'short', inviteToken: createInvite.token } });
+    await new RecordingClient(t.graphqlUrl, responses).withToken(`${createApiToken.token}x`).request(`{ me { id } }`);
+
+    // What a viewer can read, configs included (previews), and what it is refused.
+    const everything = `query ($wanId: ID!) {
+      wan(id: $wanId) { id name peers { edges { node { id name publicKey keyCustody configPreview wg: configPreview(format: WG_QUICK) rsc: configPreview(format: ROUTEROS) device { id name username hasSecret } subnets { cidr } services { serviceIp } } } } conflicts { message } }
+      devices { edges { node { id name host username hasSecret hasCustomCa } } }
+      myApiTokens { edges { node { id name prefix } } }
+      viewer { role } me { email }
+    }`;
+    await viewer.ok(everything, { wanId: fixture.wanId });
+    await viewer.request(`mutation ($peerId: ID!) { downloadPeerConfig(peerId: $peerId) { content } }`, { peerId: fixture.hubId });
+    await viewer.request(`mutation ($peerId: ID!) { addSubnet(peerId: $peerId, input: { cidr: "10.9.0.0/24" }) { id } }`, { peerId: fixture.hubId });
+    // An admin's device update with a new password, and one refused for a bad field next to a password.
+    const recordingAdmin = new RecordingClient(t.graphqlUrl, responses);
+    await recordingAdmin.ok(`mutation ($input: LoginInput!) { login(input: $input) { user { id } } }`, { input: { email: 'admin@example.net', password: ADMIN_PASSWORD } });
+    await recordingAdmin.ok(`mutation ($id: ID!) { updateDevice(id: $id, input: { secret: "second-Device-pass" }) { hasSecret } }`, { id: fixture.deviceId });
+    secrets.set('second device password', 'second-Device-pass');
+    await recordingAdmin.request(`mutation ($id: ID!) { updateDevice(id: $id, input: { secret: "third-Device-pass", username: "bad user;" }) { hasSecret } }`, { id: fixture.deviceId });
+    secrets.set('refused device password', 'third-Device-pass');
+    await recordingAdmin.ok(`{ auditLog(first: 500) { edges { node { action details actorLabel targetId } } } }`);
+  });
+  afterAll(() => t.stop());
+
+  function leaks(haystack: string): string[] {
+    return [...secrets].filter(([, value]) => haystack.includes(value)).map(([name]) => name);
+  }
+
+  it('collected the secrets of a full run', () => {
+    expect([...secrets.keys()].filter((name) => name.startsWith('private key'))).toHaveLength(2);
+    expect([...secrets.keys()].filter((name) => name.startsWith('preshared key'))).toHaveLength(2);
+    for (const value of secrets.values()) expect(value.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it('keeps them out of the log, which did record the run', () => {
+    const log = logLines.join('');
+    expect(log).toMatch(/"level":\d+/);
+    expect(logLines.length).toBeGreaterThan(10);
+    for (const line of logLines) if (leaks(line).length) console.log('LEAK', line.slice(0, 1500));
+    expect(leaks(log)).toEqual([]);
+  });
+
+  it('keeps them out of every database row and the raw database files', async () => {
+    await t.app.database.prisma.$queryRawUnsafe('PRAGMA wal_checkpoint(PASSIVE)');
+    const dump = dumpTables(path.join(t.dataDir, 'meshplane.db'));
+    expect(dump).toMatch(/AuditLog: \[/);
+    expect(dump).toContain('v1:');
+    expect(leaks(dump)).toEqual([]);
+    expect(leaks(rawDatabaseFiles(t.dataDir))).toEqual([]);
+  });
+
+  it('keeps them out of audit details, error messages and everything a viewer reads', async () => {
+    const audit = await t.app.database.prisma.auditLog.findMany();
+    expect(audit.length).toBeGreaterThan(10);
+    expect(leaks(JSON.stringify(audit))).toEqual([]);
+    expect(responses.length).toBeGreaterThan(8);
+    expect(responses.some((response) => /PrivateKey = <REPLACE|# Bring-your-own/.test(response) || /\[Interface\]/.test(response))).toBe(true);
+    expect(responses.some((response) => /"FORBIDDEN"/.test(response))).toBe(true);
+    expect(leaks(responses.join('\n'))).toEqual([]);
+  });
+});
