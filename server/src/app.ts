@@ -9,6 +9,8 @@ import { databaseUrl, dataDir as defaultDataDir } from './infra/db/url.js';
 import { createLogger, type Logger } from './infra/logger.js';
 import { loadSecretBox } from './infra/crypto/secret-box.js';
 import { createTopics } from './infra/pubsub/topics.js';
+import { connectRedis } from './infra/pubsub/redis.js';
+import { LocalLocks } from './infra/locks.js';
 import { createHttpServer, type NodeMiddleware } from './infra/http/server.js';
 import { createYogaServer, type MeshplaneYoga } from './graphql/yoga.js';
 import { createServices, type Services } from './services/index.js';
@@ -66,7 +68,11 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
 
   const database = await openDatabase(url);
   const secrets = loadSecretBox(env, dataDir, log);
-  const pubsub = createTopics();
+  // One process: in-memory pub/sub and leases. With REDIS_URL, both go through Redis so
+  // replicas behind a load balancer share events and coordinate device work.
+  const redis = env.REDIS_URL ? connectRedis(env.REDIS_URL) : null;
+  const pubsub = redis?.pubsub ?? createTopics();
+  const locks = redis?.locks ?? new LocalLocks();
   const configFile = options.configFile ?? env.MESHPLANE_CONFIG;
   const config = configFile ? loadConfigFile(configFile, env) : null;
   const services = createServices({
@@ -74,6 +80,8 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
     log,
     secrets,
     pubsub,
+    localPubsub: createTopics(),
+    locks,
     defaultDeviceName: config?.defaultDevice ?? null,
     monitorIntervalMs: options.monitorIntervalMs ?? Number(env.MESHPLANE_MONITOR_INTERVAL_MS ?? 5000),
     ...(options.driverFactory ? { driverFactory: options.driverFactory } : {}),
@@ -100,6 +108,7 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
     async start() {
       const base = await http.listen(options.port ?? Number(env.PORT ?? 4000), options.host ?? env.HOST ?? '127.0.0.1');
       started = true;
+      services.monitor.listen();
       if (options.monitor !== false) services.monitor.start();
       services.autoRedeploy.start();
       return { url: base, graphqlUrl: `${base}${yoga.graphqlEndpoint}` };
@@ -110,6 +119,7 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
       if (started) await http.close();
       started = false;
       await services.jobs.drain();
+      await redis?.close();
       await database.close();
     },
   };

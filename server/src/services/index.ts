@@ -14,11 +14,16 @@ import { Deployments } from './deployments.js';
 import { HandshakeMonitor } from './monitor.js';
 import { AutoRedeployer } from './auto-redeploy.js';
 import { createMetrics } from '../infra/metrics.js';
+import type { LockManager } from '../infra/locks.js';
 import { createDriver, type DriverFactory } from '../devices/factory.js';
 import { KeyedMutex } from '../infra/keyed-mutex.js';
 
 export interface ServiceDeps {
   prisma: Db;
+  /** Leases shared by the replicas (Redis) or local to this process. */
+  locks: LockManager;
+  /** Events for this process only (derived from shared ones). */
+  localPubsub: PubSub;
   /** How drivers are made (tests may pass drivers built against a simulator's ports). */
   driverFactory?: DriverFactory;
   /** Deploy jobs running at once across devices (one per device at a time regardless). */
@@ -38,10 +43,10 @@ export function createServices(deps: ServiceDeps) {
   // One queue per WAN for changes that allocate from its ranges.
   const wanLocks = new KeyedMutex();
   const metrics = createMetrics();
-  const jobs = new JobRunner(deps.prisma, deps.pubsub, deps.log, deps.jobConcurrency ?? 4, metrics.jobFinished);
+  const jobs = new JobRunner(deps.prisma, deps.pubsub, deps.log, deps.locks, deps.jobConcurrency ?? 4, metrics.jobFinished);
   const driverFactory = deps.driverFactory ?? createDriver;
   const deployments = new Deployments(deps.prisma, deps.secrets, deps.pubsub, jobs, driverFactory);
-  const monitor = new HandshakeMonitor(deps.prisma, deps.secrets, deps.pubsub, driverFactory, deps.log, { intervalMs: deps.monitorIntervalMs ?? 5000 });
+  const monitor = new HandshakeMonitor(deps.prisma, deps.secrets, deps.pubsub, deps.localPubsub, driverFactory, deps.log, { intervalMs: deps.monitorIntervalMs ?? 5000, locks: deps.locks });
   metrics.setSources({
     async peers() {
       const statuses = monitor.allStatuses();
@@ -57,6 +62,7 @@ export function createServices(deps: ServiceDeps) {
   });
   return {
     pubsub: deps.pubsub,
+    localPubsub: deps.localPubsub,
     metrics,
     jobs,
     deployments,

@@ -5,6 +5,7 @@ import type { Db } from '../infra/db/client.js';
 import type { Logger } from '../infra/logger.js';
 import { KeyedMutex } from '../infra/keyed-mutex.js';
 import { Semaphore } from '../infra/semaphore.js';
+import { acquire, type LockManager } from '../infra/locks.js';
 import { type PubSub, publishJobEvent } from '../infra/pubsub/topics.js';
 import type { JobKind } from '../generated/prisma/enums.js';
 import type { Identity } from './auth/identity.js';
@@ -33,6 +34,8 @@ export interface JobScope {
 }
 
 const MAX_LOG_CHARS = 64_000;
+/** A device lease outlives a crashed holder by at most this long. */
+const DEVICE_LEASE_MS = 30_000;
 
 export class JobRunner {
   private readonly deviceQueues = new KeyedMutex();
@@ -43,6 +46,8 @@ export class JobRunner {
     private readonly prisma: Db,
     private readonly pubsub: PubSub,
     private readonly log: Logger,
+    /** Device leases shared by the replicas, so two replicas never work on one device at once. */
+    private readonly locks: LockManager,
     concurrency = 4,
     /** Told when a job ends (metrics). */
     private readonly onFinished: (kind: string, status: string, seconds: number) => void = () => undefined,
@@ -67,9 +72,16 @@ export class JobRunner {
     });
     publishJobEvent(this.pubsub, { jobId: job.id, wanId: scope.wanId });
     const execution = this.deviceQueues.run(scope.deviceId, () => this.slots.run(async () => {
-      const started = Date.now();
-      const status = await this.execute(job.id, scope.wanId, work);
-      this.onFinished(scope.kind, status, (Date.now() - started) / 1000);
+      const lease = await acquire(this.locks, `device:${scope.deviceId}`, DEVICE_LEASE_MS);
+      const keepAlive = setInterval(() => void lease.extend(), DEVICE_LEASE_MS / 3);
+      try {
+        const started = Date.now();
+        const status = await this.execute(job.id, scope.wanId, work);
+        this.onFinished(scope.kind, status, (Date.now() - started) / 1000);
+      } finally {
+        clearInterval(keepAlive);
+        await lease.release();
+      }
     }));
     this.running.add(execution);
     void execution.finally(() => this.running.delete(execution));

@@ -4,7 +4,8 @@
 import type { Db } from '../infra/db/client.js';
 import type { Logger } from '../infra/logger.js';
 import type { SecretBox } from '../infra/crypto/secret-box.js';
-import type { PubSub } from '../infra/pubsub/topics.js';
+import type { ObservedStatus, PubSub } from '../infra/pubsub/topics.js';
+import type { Lease, LockManager } from '../infra/locks.js';
 import { Semaphore } from '../infra/semaphore.js';
 import type { DeviceDriver, PeerStatistics } from '../devices/driver.js';
 import type { DriverFactory } from '../devices/factory.js';
@@ -52,6 +53,8 @@ function sameStatus(a: PeerStatus | undefined, b: PeerStatus): boolean {
 
 export interface MonitorOptions {
   intervalMs: number;
+  /** Only the replica holding the "monitor" lease polls devices (each device is read by one replica). */
+  locks: LockManager;
   deviceConcurrency?: number;
   now?: () => Date;
 }
@@ -62,13 +65,18 @@ export class HandshakeMonitor {
   private readonly drivers = new Map<string, { stamp: number; driver: DeviceDriver }>();
   private readonly slots: Semaphore;
   private timer: NodeJS.Timeout | null = null;
+  private lease: Lease | null = null;
+  private listening: AsyncIterator<ObservedStatus[]> | null = null;
   private polling: Promise<void> | null = null;
   private readonly now: () => Date;
 
   constructor(
     private readonly prisma: Db,
     private readonly secrets: SecretBox,
+    /** Shared by the replicas (Redis when configured): carries observed statuses. */
     private readonly pubsub: PubSub,
+    /** This process only: peerStatusChanged, published once the local state is updated. */
+    private readonly localPubsub: PubSub,
     private readonly createDriver: DriverFactory,
     private readonly log: Logger,
     readonly options: MonitorOptions,
@@ -79,8 +87,9 @@ export class HandshakeMonitor {
 
   start(): void {
     if (this.timer) return;
+    this.listen();
     const tick = () => {
-      this.polling ??= this.pollOnce()
+      this.polling ??= this.pollIfLeader()
         .catch((error: unknown) => this.log.warn({ err: { message: (error as Error).message } }, 'handshake poll failed'))
         .finally(() => (this.polling = null));
     };
@@ -93,6 +102,10 @@ export class HandshakeMonitor {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.polling;
+    await this.listening?.return?.();
+    this.listening = null;
+    await this.lease?.release().catch(() => undefined);
+    this.lease = null;
     await Promise.all([...this.drivers.values()].map(({ driver }) => driver.close().catch(() => undefined)));
     this.drivers.clear();
   }
@@ -110,8 +123,39 @@ export class HandshakeMonitor {
     return [...this.reachable.entries()].map(([deviceId, reachable]) => ({ deviceId, reachable }));
   }
 
+  /** Applies statuses observed by whichever replica polls, then tells this process's subscribers. */
+  listen(): void {
+    if (this.listening) return;
+    const iterator = this.pubsub.subscribe('peerStatus:observed')[Symbol.asyncIterator]();
+    this.listening = iterator;
+    void (async () => {
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) this.apply(next.value);
+    })();
+  }
+
+  private apply(observed: ObservedStatus[]): void {
+    const byWan = new Map<string, string[]>();
+    for (const status of observed) {
+      this.statuses.set(status.peerId, { ...status, lastHandshake: status.lastHandshake ? new Date(status.lastHandshake) : null, observedAt: new Date(status.observedAt) });
+      byWan.set(status.wanId, [...(byWan.get(status.wanId) ?? []), status.peerId]);
+    }
+    for (const [wanId, peerIds] of byWan) this.localPubsub.publish('peerStatusChanged:byWan', wanId, { wanId, peerIds });
+  }
+
+  /** Polls when this replica holds (or can take) the monitor lease. */
+  private async pollIfLeader(): Promise<void> {
+    const ttl = this.options.intervalMs * 3;
+    if (this.lease && !(await this.lease.extend())) this.lease = null;
+    this.lease ??= await this.options.locks.tryAcquire('monitor', ttl);
+    if (this.lease) await this.pollOnce();
+  }
+
+  /** How many polls this replica made (tests check that only one replica polls). */
+  polls = 0;
+
   /** One round: read every device once, derive every peer's status, publish what changed. */
   async pollOnce(): Promise<void> {
+    this.polls++;
     const managed: ManagedPeerRow[] = await this.prisma.peer.findMany({
       where: { deviceId: { not: null } },
       select: { id: true, wanId: true, deviceId: true, publicKey: true, wan: { select: { interfaceName: true } } },
@@ -157,15 +201,16 @@ export class HandshakeMonitor {
 
   private publishChanges(observations: Map<string, Observation>, wanOf: Map<string, string>): void {
     const now = this.now();
-    const changedByWan = new Map<string, string[]>();
+    const changed: ObservedStatus[] = [];
     for (const [peerId, observation] of observations) {
       const wanId = wanOf.get(peerId)!;
       const online = observation.lastHandshake !== null && now.getTime() - observation.lastHandshake.getTime() < ONLINE_THRESHOLD_SECONDS * 1000;
       const status: PeerStatus = { peerId, wanId, online, lastHandshake: observation.lastHandshake, rxBytes: observation.rx.toString(), txBytes: observation.tx.toString(), endpoint: observation.endpoint, observedAt: now };
-      if (!sameStatus(this.statuses.get(peerId), status)) changedByWan.set(wanId, [...(changedByWan.get(wanId) ?? []), peerId]);
+      if (sameStatus(this.statuses.get(peerId), status)) continue;
       this.statuses.set(peerId, status);
+      changed.push({ ...status, lastHandshake: status.lastHandshake?.toISOString() ?? null, observedAt: now.toISOString() });
     }
-    for (const [wanId, peerIds] of changedByWan) this.pubsub.publish('peerStatusChanged:byWan', wanId, { wanId, peerIds });
+    if (changed.length > 0) this.pubsub.publish('peerStatus:observed', changed);
   }
 
   /** Statistics of one interface, reusing the device's driver until its settings change. */

@@ -10,6 +10,7 @@ import './subnet.js';
 import './device.js';
 import './overlay.js';
 import './deploy.js';
+import './status.js';
 import './audit.js';
 import './events.js';
 

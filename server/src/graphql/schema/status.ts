@@ -45,7 +45,7 @@ builder.subscriptionFields((t) => ({
     description: 'The peers of the WAN with their status now, then the peers whose status changed, each time it changes.',
     args: { wanId: t.arg.id({ required: true }) },
     subscribe: (_root, { wanId }, ctx) => {
-      const changes = ctx.services.pubsub.subscribe('peerStatusChanged:byWan', String(wanId));
+      const changes = ctx.services.localPubsub.subscribe('peerStatusChanged:byWan', String(wanId));
       return (async function* () {
         yield { wanId: String(wanId), peerIds: null as string[] | null };
         yield* changes;

@@ -21,7 +21,21 @@ export interface PeerStatusEvent {
   peerIds: string[];
 }
 
+/** A peer status as it crosses replicas (dates as ISO strings: the Redis transport is JSON). */
+export interface ObservedStatus {
+  peerId: string;
+  wanId: string;
+  online: boolean;
+  lastHandshake: string | null;
+  rxBytes: string;
+  txBytes: string;
+  endpoint: string | null;
+  observedAt: string;
+}
+
 export type Topics = {
+  /** The polling replica's monitor: statuses that changed, for every replica to apply. */
+  'peerStatus:observed': [ObservedStatus[]];
   /** Handshake monitor: these peers' live status changed. */
   'peerStatusChanged:byWan': [wanId: string, event: PeerStatusEvent];
   /** A deploy job changed state, progress or log. */
