@@ -37,6 +37,8 @@ export interface AppOptions {
   /** Start the handshake monitor with start() (default true; tests poll it by hand). */
   monitor?: boolean;
   monitorIntervalMs?: number;
+  /** After a deploy, wait this long for fresh handshakes before warning (default MESHPLANE_HANDSHAKE_PROBE_MS or 20 s; 0 disables). */
+  handshakeProbeMs?: number;
 }
 
 export interface App {
@@ -84,6 +86,7 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
     locks,
     defaultDeviceName: config?.defaultDevice ?? null,
     monitorIntervalMs: options.monitorIntervalMs ?? Number(env.MESHPLANE_MONITOR_INTERVAL_MS ?? 5000),
+    handshakeProbeMs: options.handshakeProbeMs ?? Number(env.MESHPLANE_HANDSHAKE_PROBE_MS ?? 20_000),
     ...(options.driverFactory ? { driverFactory: options.driverFactory } : {}),
   });
   await services.jobs.recoverInterrupted();

@@ -18,6 +18,7 @@ import type { JobContext, JobRunner } from './jobs.js';
 import { OverlayView } from './overlays.js';
 import { loadOverlaySpec } from './overlay-spec.js';
 import { deviceTarget } from './device-target.js';
+import { waitForHandshake } from '../devices/routeros/handshake.js';
 
 export const COMMENT_PREFIX = 'meshplane';
 
@@ -42,6 +43,21 @@ function summarize(plan: Plan): PlanSummary {
   return { planHash: planHash(plan), lines: describePlan(plan), operations: plan.operations.length, unchanged: plan.unchanged };
 }
 
+export interface DeploymentOptions {
+  /** After applying, wait this long for every remote peer to show a fresh handshake (0: do not probe). */
+  handshakeProbeMs: number;
+  /** How often the probe reads the device's statistics (default: a tenth of the probe, 50 ms to 2 s). */
+  handshakePollMs?: number;
+}
+
+/** What a deploy or revert job returns (stored as the job's JSON result). */
+export interface DeployResult {
+  applied: number;
+  unchanged: number;
+  /** e.g. peers that did not handshake within the probe time; the deploy itself succeeded. */
+  warnings: string[];
+}
+
 export class Deployments {
   constructor(
     private readonly prisma: Db,
@@ -49,6 +65,7 @@ export class Deployments {
     private readonly pubsub: PubSub,
     private readonly jobs: JobRunner,
     private readonly createDriver: DriverFactory,
+    private readonly options: DeploymentOptions = { handshakeProbeMs: 0 },
   ) {}
 
   /** Runs one device call with a fresh driver, audited with outcome and duration. */
@@ -153,7 +170,7 @@ export class Deployments {
     });
   }
 
-  private async applyState(actor: Identity | null, job: JobContext, deviceId: string, peerId: string, wanId: string, state: DesiredDeviceState, hash: string, approvedPlanHash: string | null) {
+  private async applyState(actor: Identity | null, job: JobContext, deviceId: string, peerId: string, wanId: string, state: DesiredDeviceState, hash: string, approvedPlanHash: string | null): Promise<DeployResult> {
     return this.withDriver(actor, deviceId, 'deploy', async (driver) => {
       await job.step('Connect', () => driver.testConnection(), (report) => report.message);
       const actual = await job.step('Read device state', () => driver.readState(state), (resources) => `${resources.length} resources`);
@@ -170,8 +187,34 @@ export class Deployments {
         });
         publishWanChange(this.pubsub, { kind: 'UPDATED', wanId, entity: 'PEER', entityId: peerId });
       });
-      return { applied, unchanged: plan.unchanged };
+      const warnings = await this.probeHandshakes(job, driver, state);
+      return { applied, unchanged: plan.unchanged, warnings };
     });
+  }
+
+  /**
+   * Waits (bounded) for a fresh handshake with every remote peer of the deployed interface and
+   * returns one warning naming each peer that never showed one. The deploy has been applied
+   * and recorded by then, so a probe that cannot read the device only warns too.
+   */
+  private async probeHandshakes(job: JobContext, driver: DeviceDriver, state: DesiredDeviceState): Promise<string[]> {
+    const probeMs = this.options.handshakeProbeMs;
+    const remotes = state.peer.peers;
+    if (probeMs <= 0 || remotes.length === 0) return [];
+    const pollMs = this.options.handshakePollMs ?? Math.min(2000, Math.max(50, Math.round(probeMs / 10)));
+    const seconds = Math.round(probeMs / 100) / 10;
+    const warnings = await job.step('Probe handshakes', async () => {
+      try {
+        const probe = await waitForHandshake(driver, state.peer.interface.name, remotes.map((remote) => remote.publicKey), probeMs, pollMs);
+        if (!probe.supported) return [];
+        const stale = new Set(probe.stale);
+        return remotes.filter((remote) => stale.has(remote.publicKey)).map((remote) => `no handshake with peer ${remote.name} within ${seconds} s of the deploy`);
+      } catch (error) {
+        return [`could not probe handshakes: ${(error as Error).message}`];
+      }
+    }, (found) => (found.length === 0 ? 'every peer handshook (or the device reports no statistics)' : `${found.length} warning(s)`));
+    for (const warning of warnings) await job.log(`warning: ${warning}`);
+    return warnings;
   }
 
   private async applyPlan(job: JobContext, driver: DeviceDriver, plan: Plan): Promise<number> {

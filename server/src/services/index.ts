@@ -32,6 +32,8 @@ export interface ServiceDeps {
   autoRedeployDebounceMs?: number;
   /** How often the handshake monitor reads every device (default 5 s). */
   monitorIntervalMs?: number;
+  /** After a deploy, how long to wait for fresh handshakes before warning (default 20 s; 0 disables). */
+  handshakeProbeMs?: number;
   /** backend.default from MESHPLANE_CONFIG, if any. */
   defaultDeviceName?: string | null;
   log: Logger;
@@ -45,7 +47,7 @@ export function createServices(deps: ServiceDeps) {
   const metrics = createMetrics();
   const jobs = new JobRunner(deps.prisma, deps.pubsub, deps.log, deps.locks, deps.jobConcurrency ?? 4, metrics.jobFinished);
   const driverFactory = deps.driverFactory ?? createDriver;
-  const deployments = new Deployments(deps.prisma, deps.secrets, deps.pubsub, jobs, driverFactory);
+  const deployments = new Deployments(deps.prisma, deps.secrets, deps.pubsub, jobs, driverFactory, { handshakeProbeMs: deps.handshakeProbeMs ?? 20_000 });
   const monitor = new HandshakeMonitor(deps.prisma, deps.secrets, deps.pubsub, deps.localPubsub, driverFactory, deps.log, { intervalMs: deps.monitorIntervalMs ?? 5000, locks: deps.locks });
   metrics.setSources({
     async peers() {

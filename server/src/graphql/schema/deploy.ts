@@ -27,6 +27,10 @@ builder.prismaObject('DeployJob', {
     log: t.exposeString('log'),
     error: t.exposeString('error', { nullable: true }),
     result: t.exposeString('result', { nullable: true, description: 'JSON summary of what the job did.' }),
+    warnings: t.stringList({
+      description: 'Problems that did not fail the job, e.g. peers without a fresh handshake after a deploy.',
+      resolve: (job) => warningsOf(job.result),
+    }),
     wan: t.relation('wan', { nullable: true }),
     peer: t.relation('peer', { nullable: true }),
     device: t.relation('device', { nullable: true }),
@@ -88,6 +92,11 @@ const PeerStatisticsRef = builder.objectRef<PeerStatistics>('PeerStatistics').im
     currentEndpoint: t.exposeString('currentEndpoint', { nullable: true }),
   }),
 });
+
+function warningsOf(result: string | null): string[] {
+  const parsed = result ? (JSON.parse(result) as { warnings?: unknown } | null) : null;
+  return Array.isArray(parsed?.warnings) ? parsed.warnings.map(String) : [];
+}
 
 const jobById = (id: string) => ({ where: { id } });
 
