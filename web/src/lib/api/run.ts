@@ -14,3 +14,11 @@ export async function fetchFresh<D, V extends AnyVariables>(document: TypedDocum
   const result = await browserClient().query(document, variables, { requestPolicy: 'network-only' }).toPromise();
   return result.data ? { data: result.data } : { problem: describeError(result.error) };
 }
+
+/** A mutation whose success only needs the page's data reloaded: the problem's message, or undefined once reloaded. */
+export async function mutateThen<D, V extends AnyVariables>(document: TypedDocumentNode<D, V>, variables: V, reload: () => Promise<unknown>): Promise<string | undefined> {
+  const outcome = await mutate(document, variables);
+  if (outcome.problem) return outcome.problem.message;
+  await reload();
+  return undefined;
+}
