@@ -16,7 +16,7 @@ export const builder = new SchemaBuilder<{
   PrismaTypes: PrismaTypes;
   DefaultFieldNullability: false;
   DefaultInputFieldRequiredness: false;
-  AuthScopes: { authenticated: boolean; role: Role };
+  AuthScopes: { public: boolean; authenticated: boolean; role: Role };
   Scalars: {
     DateTime: { Input: Date; Output: Date };
   };
@@ -34,7 +34,10 @@ export const builder = new SchemaBuilder<{
     cursorType: 'String',
   },
   scopeAuth: {
+    // `public: true` says on purpose that a field needs no identity (sign-in, registration):
+    // test/hardening/authz-matrix.test.ts fails for a mutation that declares no scope at all.
     authScopes: (ctx) => ({
+      public: true,
       authenticated: ctx.identity !== null,
       role: (required: Role) => ctx.identity !== null && hasRole(ctx.identity.user.role, required),
     }),

@@ -129,6 +129,7 @@ const InvitePayload = builder.objectRef<InviteShape>('InvitePayload').implement(
 builder.mutationFields((t) => ({
   register: t.field({
     type: AuthPayload,
+    authScopes: { public: true },
     description: 'Creates an account. The first user becomes admin; later ones need an invitation. Signs the new user in.',
     args: { input: t.arg({ type: RegisterInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
@@ -140,6 +141,7 @@ builder.mutationFields((t) => ({
   }),
   login: t.field({
     type: AuthPayload,
+    authScopes: { public: true },
     args: { input: t.arg({ type: LoginInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const { user, token } = await ctx.services.accounts.login(input.email, input.password, ctx.clientAddress);
@@ -148,6 +150,7 @@ builder.mutationFields((t) => ({
     },
   }),
   logout: t.boolean({
+    authScopes: { public: true },
     resolve: async (_root, _args, ctx) => {
       ctx.cookies.clear(SESSION_COOKIE);
       return ctx.services.accounts.logout(ctx.identity);

@@ -1,0 +1,162 @@
+// The authorization matrix, generated from the built schema: every Mutation field × every
+// caller (anonymous, viewer, operator, admin), with minimal valid-shaped arguments made from
+// the input types, so a mutation added later is covered without editing this file.
+//   - every mutation declares its scope (public, authenticated or a role);
+//   - anonymous callers get UNAUTHENTICATED, insufficient roles FORBIDDEN (from the
+//     authorization layer: `extensions.details.field`), and neither writes a row;
+//   - sufficient roles are not refused for authorization (they may fail validation);
+//   - every secret-bearing output field is reachable only through roots that need OPERATOR
+//     (or hands the caller its own new secret), and a viewer reading everything it may read
+//     sees none of the overlay's secrets.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GraphQLArgument, GraphQLField } from 'graphql';
+import { startTestApp, type TestApp } from '../support/app.js';
+import type { GraphQLResult, GraphQLTestClient } from '../support/graphql.js';
+import { confValues, DEVICE_PASSWORD, downloadConfig, seedOverlay, type OverlayFixture } from '../support/overlay-fixture.js';
+import { callersOf, tableCounts, type Callers } from './roles.js';
+import {
+  allows,
+  declaredScope,
+  documentFor,
+  fullSelection,
+  getNamedType,
+  isEnumType,
+  minimalArgs,
+  mutationFields,
+  ROLES,
+  rootFieldsReaching,
+  schema,
+  secretBearingFields,
+  type Role,
+} from './schema-walk.js';
+
+/** Secrets handed to the caller that are the caller's own (minted for it, shown once). */
+const OWN_SECRETS: Record<string, string> = {
+  'CreateApiTokenPayload.token': 'createApiToken gives any signed-in user a token of their own',
+};
+
+type Caller = Role | null;
+const CALLERS: Caller[] = [null, ...ROLES];
+const label = (caller: Caller) => caller ?? 'anonymous';
+
+function authLayerRefusal(result: GraphQLResult, field: string): string | null {
+  const error = result.errors?.find((e) => (e.extensions?.details as { field?: string } | undefined)?.field === `Mutation.${field}`);
+  return error ? String(error.extensions?.code) : null;
+}
+
+describe('authorization matrix (generated from the schema)', () => {
+  let t: TestApp;
+  let callers: Callers;
+  let fixture: OverlayFixture;
+  const secrets = new Map<string, string>();
+
+  const clientOf = (caller: Caller): GraphQLTestClient => (caller ? callers.byRole[caller] : callers.anonymous);
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    callers = await callersOf(t);
+    fixture = await seedOverlay(callers.admin, 'matrix');
+    for (const peerId of [fixture.hubId, fixture.siteId]) {
+      const conf = await downloadConfig(callers.admin, peerId);
+      confValues(conf, 'PrivateKey').forEach((key) => secrets.set(`private key of ${peerId}`, key));
+      confValues(conf, 'PresharedKey').forEach((key) => secrets.set(`preshared key seen by ${peerId}`, key));
+    }
+    secrets.set('device password', DEVICE_PASSWORD);
+  });
+  afterAll(() => t?.stop());
+
+  it('finds every mutation declaring who may call it', () => {
+    const fields = mutationFields();
+    expect(fields.length).toBeGreaterThan(30);
+    const undeclared = fields.filter((field) => declaredScope(field).kind === 'undeclared').map((field) => field.name);
+    expect(undeclared, 'mutations without authScopes ({ public | authenticated | role })').toEqual([]);
+  });
+
+  it('refuses anonymous and insufficient callers with UNAUTHENTICATED / FORBIDDEN and lets sufficient roles through', async () => {
+    const cells: string[] = [];
+    const failures: string[] = [];
+    for (const field of mutationFields()) {
+      const scope = declaredScope(field);
+      const args = minimalArgs(field);
+      const document = documentFor('mutation', field, args);
+      for (const caller of CALLERS) {
+        const before = await tableCounts(t);
+        const result = await clientOf(caller).request(document, args);
+        const codes = (result.errors ?? []).map((error) => String(error.extensions?.code));
+        const cell = `${field.name} × ${label(caller)} (${scope.kind === 'role' ? scope.role : scope.kind})`;
+        cells.push(cell);
+        for (const error of result.errors ?? []) {
+          if (!error.extensions?.code || !error.message) failures.push(`${cell}: an error without code or message: ${JSON.stringify(error)}`);
+        }
+        if (codes.includes('INTERNAL_SERVER_ERROR')) failures.push(`${cell}: INTERNAL_SERVER_ERROR ${JSON.stringify(result.errors)}`);
+        const refused = authLayerRefusal(result, field.name);
+        if (allows(scope, caller)) {
+          if (refused) failures.push(`${cell}: refused by the authorization layer with ${refused}`);
+        } else {
+          const expected = caller === null ? 'UNAUTHENTICATED' : 'FORBIDDEN';
+          if (refused !== expected || codes.length !== 1) failures.push(`${cell}: expected only ${expected} from the authorization layer, got ${JSON.stringify(result.errors ?? result.data)}`);
+          if (result.data && (result.data as Record<string, unknown>)[field.name] != null) failures.push(`${cell}: returned data although refused`);
+          const after = await tableCounts(t);
+          if (JSON.stringify(after) !== JSON.stringify(before)) failures.push(`${cell}: a refused call changed row counts ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+    // Four callers for every mutation.
+    expect(cells.length).toBe(mutationFields().length * CALLERS.length);
+  });
+
+  it('finds the secret-bearing fields and reaches each only through OPERATOR roots, or as the caller\'s own new secret', () => {
+    const fields = secretBearingFields();
+    expect(fields).toEqual(expect.arrayContaining(['RenderedConfig.content', 'RenderedConfig.qrSvg', 'RenderedConfig.qrPngBase64', 'CreateApiTokenPayload.token', 'InvitePayload.token']));
+    const problems: string[] = [];
+    for (const coordinate of fields) {
+      if (coordinate in OWN_SECRETS) continue;
+      const [typeName] = coordinate.split('.') as [string];
+      const roots = rootFieldsReaching(typeName);
+      expect(roots.length, `${coordinate} should be reachable from some root field`).toBeGreaterThan(0);
+      for (const { root, rootType, path } of roots) {
+        const scope = declaredScope(root);
+        if (allows(scope, 'VIEWER')) problems.push(`${coordinate} is readable by a viewer through ${rootType}.${path.join('.')} (${JSON.stringify(scope)})`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('refuses a viewer every mutation that returns a secret, and shows it no secret in anything it may read', async () => {
+    const viewer = clientOf('VIEWER');
+    const download = await viewer.request(`mutation ($p: ID!) { downloadPeerConfig(peerId: $p) { content qrSvg qrPngBase64 } }`, { p: fixture.hubId });
+    expect(download.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+    expect(download.data?.downloadPeerConfig ?? null).toBeNull();
+    const invite = await viewer.request(`mutation { createInvite(input: { email: "x@example.net", role: VIEWER }) { token } }`);
+    expect(invite.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+
+    // Every query field a viewer may call, each with every field it can reach (each type entered once).
+    const idsByType: Record<string, string> = { Wan: fixture.wanId, Peer: fixture.hubId, Device: fixture.deviceId };
+    const argFor = (field: GraphQLField<unknown, unknown>, arg: GraphQLArgument): unknown => {
+      const named = getNamedType(arg.type);
+      if (isEnumType(named)) return named.getValues()[0]!.name;
+      if (arg.name === 'peerId') return fixture.siteId;
+      if (arg.name === 'wanId') return fixture.wanId;
+      if (arg.name === 'id') return idsByType[getNamedType(field.type).name] ?? 'unknown';
+      return named.name === 'Int' ? 1 : named.name === 'Boolean' ? false : 'x';
+    };
+    const readable = Object.values(schema.getQueryType()!.getFields()).filter((field) => allows(declaredScope(field), 'VIEWER'));
+    expect(readable.map((field) => field.name)).toEqual(expect.arrayContaining(['wan', 'wans', 'peer', 'devices', 'device']));
+    const bodies: string[] = [];
+    for (const field of readable) {
+      const args = Object.fromEntries(field.args.filter((arg) => arg.type.toString().endsWith('!')).map((arg) => [arg.name, argFor(field, arg)]));
+      const result = await viewer.request(documentFor('query', field, args, fullSelection(field.type, argFor)), args);
+      const codes = (result.errors ?? []).map((error) => String(error.extensions?.code));
+      // Refusals and "not applicable" answers are fine; a crash or an authentication failure is not.
+      expect(codes.filter((code) => ['INTERNAL_SERVER_ERROR', 'UNAUTHENTICATED', 'GRAPHQL_VALIDATION_FAILED', 'QUERY_TOO_COMPLEX', 'undefined'].includes(code)), `${field.name}: ${JSON.stringify(result.errors)}`).toEqual([]);
+      bodies.push(JSON.stringify(result));
+    }
+    const everything = bodies.join('\n');
+    // It did read the overlay (previews of the configs included), and none of its secrets.
+    expect(everything).toContain('[Interface]');
+    expect(everything).toContain(fixture.hubId);
+    expect([...secrets].filter(([, value]) => everything.includes(value)).map(([name]) => name)).toEqual([]);
+    expect(secrets.size).toBeGreaterThanOrEqual(4);
+  });
+});

@@ -1,0 +1,44 @@
+// Callers of every role for the hardening tests, and the row counts of every table (to prove
+// that a refused call wrote nothing).
+import type { TestApp } from '../support/app.js';
+import { GraphQLTestClient, registerAdmin } from '../support/graphql.js';
+import type { Role } from './schema-walk.js';
+
+export const PASSWORD = 'correct horse battery staple';
+
+export interface Callers {
+  /** The first user's session (admin). */
+  admin: GraphQLTestClient;
+  anonymous: GraphQLTestClient;
+  /** One API-token client per role: a `logout` in a test cannot end their identity. */
+  byRole: Record<Role, GraphQLTestClient>;
+}
+
+export async function callersOf(t: TestApp): Promise<Callers> {
+  const admin = await registerAdmin(t.graphqlUrl);
+  const byRole = {} as Record<Role, GraphQLTestClient>;
+  for (const role of ['VIEWER', 'OPERATOR', 'ADMIN'] as const) {
+    const email = `${role.toLowerCase()}-caller@example.net`;
+    await admin.ok(`mutation ($input: CreateUserInput!) { createUser(input: $input) { id } }`, { input: { email, name: role, password: PASSWORD, role } });
+    const session = new GraphQLTestClient(t.graphqlUrl);
+    await session.ok(`mutation ($input: LoginInput!) { login(input: $input) { user { id } } }`, { input: { email, password: PASSWORD } });
+    const { createApiToken } = await session.ok<{ createApiToken: { token: string } }>(`mutation { createApiToken(input: { name: "hardening" }) { token } }`);
+    byRole[role] = new GraphQLTestClient(t.graphqlUrl, createApiToken.token);
+  }
+  return { admin, anonymous: new GraphQLTestClient(t.graphqlUrl), byRole };
+}
+
+/** Rows per table, except the audit log (which records refusals on purpose). */
+export async function tableCounts(t: TestApp): Promise<Record<string, number>> {
+  const prisma = t.app.database.prisma;
+  const tables = (await prisma.$queryRawUnsafe<Array<{ name: string }>>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_prisma%'`))
+    .map((row) => row.name)
+    .filter((name) => name !== 'AuditLog')
+    .sort();
+  const counts: Record<string, number> = {};
+  for (const name of tables) {
+    const [row] = await prisma.$queryRawUnsafe<Array<{ n: number | bigint }>>(`SELECT COUNT(*) AS n FROM "${name.replace(/"/g, '""')}"`);
+    counts[name] = Number(row?.n ?? 0);
+  }
+  return counts;
+}
