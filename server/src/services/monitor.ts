@@ -47,8 +47,20 @@ function merge(a: Observation | undefined, b: Observation): Observation {
   return { lastHandshake: newer.lastHandshake, rx: a.rx > b.rx ? a.rx : b.rx, tx: a.tx > b.tx ? a.tx : b.tx, endpoint: newer.endpoint ?? a.endpoint ?? b.endpoint };
 }
 
+/**
+ * Devices report a handshake's age in whole seconds, so the instant derived from it moves by
+ * up to a second between polls although no new handshake happened: within this much it is
+ * the same handshake (WireGuard re-handshakes at most every 5 s, normally every 2 minutes).
+ */
+export const HANDSHAKE_JITTER_MS = 2000;
+
+function sameHandshake(a: Date | null, b: Date | null): boolean {
+  if (a === null || b === null) return a === b;
+  return Math.abs(a.getTime() - b.getTime()) <= HANDSHAKE_JITTER_MS;
+}
+
 function sameStatus(a: PeerStatus | undefined, b: PeerStatus): boolean {
-  return !!a && a.online === b.online && a.lastHandshake?.getTime() === b.lastHandshake?.getTime() && a.rxBytes === b.rxBytes && a.txBytes === b.txBytes && a.endpoint === b.endpoint;
+  return !!a && a.online === b.online && sameHandshake(a.lastHandshake, b.lastHandshake) && a.rxBytes === b.rxBytes && a.txBytes === b.txBytes && a.endpoint === b.endpoint;
 }
 
 export interface MonitorOptions {
