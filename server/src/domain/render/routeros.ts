@@ -24,47 +24,74 @@ export const DEMOTED_ROUTE_DISTANCE = 11;
 
 type Properties = Record<string, string | number>;
 
+/** `key="value" key=123 ...` in the object's key order. */
 function properties(props: Properties): string {
-  return Object.entries(props).map(([key, value]) => `${key}=${rosValue(value)}`).join(' ');
+  let text = '';
+  for (const key in props) text += `${text === '' ? '' : ' '}${key}=${rosValue(props[key] as string | number)}`;
+  return text;
+}
+
+/** The script's lines; text() joins them once into one flat string. */
+class Script {
+  private readonly lines: string[] = [];
+
+  line(line: string): void {
+    this.lines.push(line);
+  }
+
+  text(): string {
+    return `${this.lines.join('\n')}\n`;
+  }
 }
 
 /** Writes script lines for one menu, tagging every item it manages. */
 class MenuWriter {
-  private readonly wanted: string[] = [];
+  /** The quoted tags written in this run. */
+  private wanted = '';
+  private readonly quotedPrefix: string;
 
-  constructor(private readonly lines: string[], private readonly menu: string, private readonly tagBase: string) {}
+  constructor(private readonly script: Script, private readonly menu: string, private readonly tagBase: string) {
+    this.quotedPrefix = `${menu}/find where comment=`;
+  }
 
-  private find(tag: string): string {
-    return `[${this.menu}/find where comment=${rosValue(tag)}]`;
+  private want(key: string): string {
+    const quotedTag = rosValue(`${this.tagBase}:${key}`);
+    this.wanted += this.wanted === '' ? quotedTag : `;${quotedTag}`;
+    return quotedTag;
   }
 
   /** Adds the item if no item has its tag, otherwise sets it in place. */
-  upsert(key: string, props: Properties, addOnly: string[] = []): void {
-    const tag = `${this.tagBase}:${key}`;
-    this.wanted.push(tag);
-    const create = `${this.menu}/add ${properties({ ...props, comment: tag })}${addOnly.map((extra) => ` ${extra}`).join('')}`;
-    this.lines.push(`:if ([:len ${this.find(tag)}] = 0) do={ ${create} } else={ ${this.menu}/set ${this.find(tag)} ${properties(props)} }`);
+  upsert(key: string, props: Properties): void {
+    this.upsertProperties(key, properties(props));
+  }
+
+  /** upsert with the properties already written as `key=value ...` (never empty). */
+  upsertProperties(key: string, body: string): void {
+    const quotedTag = this.want(key);
+    const find = `[${this.quotedPrefix}${quotedTag}]`;
+    const { menu } = this;
+    this.script.line(`:if ([:len ${find}] = 0) do={ ${menu}/add ${body} comment=${quotedTag} } else={ ${menu}/set ${find} ${body} }`);
   }
 
   /** Firewall rules go first so an existing drop rule cannot shadow them. */
   upsertFirst(key: string, props: Properties): void {
     const firstRule = `([${this.menu}/find where !dynamic]->0)`;
-    const tag = `${this.tagBase}:${key}`;
-    this.wanted.push(tag);
-    const add = `${this.menu}/add ${properties({ ...props, comment: tag })}`;
-    this.lines.push(`:if ([:len ${this.find(tag)}] = 0) do={ :if ([:len [${this.menu}/find where !dynamic]] = 0) do={ ${add} } else={ ${add} place-before=${firstRule} } } else={ ${this.menu}/set ${this.find(tag)} ${properties(props)} }`);
+    const quotedTag = this.want(key);
+    const find = `[${this.quotedPrefix}${quotedTag}]`;
+    const body = properties(props);
+    const add = `${this.menu}/add ${body} comment=${quotedTag}`;
+    this.script.line(`:if ([:len ${find}] = 0) do={ :if ([:len [${this.menu}/find where !dynamic]] = 0) do={ ${add} } else={ ${add} place-before=${firstRule} } } else={ ${this.menu}/set ${find} ${body} }`);
   }
 
   /** Removes items carrying this writer's tag base that were not written in this run. */
   removeStale(): void {
     // The tag base only contains [A-Za-z0-9_-:], so it is literal inside the regex.
     const pattern = rosValue(`^${this.tagBase}:`);
-    if (this.wanted.length === 0) {
-      this.lines.push(`${this.menu}/remove [${this.menu}/find where comment~${pattern}]`);
+    if (this.wanted === '') {
+      this.script.line(`${this.menu}/remove [${this.menu}/find where comment~${pattern}]`);
       return;
     }
-    const keep = `{${this.wanted.map(rosValue).join(';')}}`;
-    this.lines.push(`:foreach i in=[${this.menu}/find where comment~${pattern}] do={ :if ([:typeof [:find ${keep} [${this.menu}/get $i comment]]] = "nil") do={ ${this.menu}/remove $i } }`);
+    this.script.line(`:foreach i in=[${this.menu}/find where comment~${pattern}] do={ :if ([:typeof [:find {${this.wanted}} [${this.menu}/get $i comment]]] = "nil") do={ ${this.menu}/remove $i } }`);
   }
 }
 
@@ -92,39 +119,49 @@ function firewallProperties(rule: CompiledFirewallRule, interfaceName: string): 
   return props;
 }
 
-function writeInterface(lines: string[], tagBase: string, peer: CompiledPeer): void {
+function writeInterface(script: Script, tagBase: string, peer: CompiledPeer): void {
   const iface = peer.interface;
   const props: Properties = { name: iface.name, mtu: safeInteger(iface.mtu, 'MTU') };
   if (iface.listenPort !== null) props['listen-port'] = safePort(iface.listenPort);
   if (iface.privateKey !== null) props['private-key'] = safeKey(iface.privateKey);
-  else lines.push(`# Bring-your-own key: the router keeps its own private key; its public key must be ${safeKey(iface.publicKey)}.`);
-  lines.push('/interface/wireguard');
-  new MenuWriter(lines, '/interface/wireguard', tagBase).upsert('interface', props);
+  else script.line(`# Bring-your-own key: the router keeps its own private key; its public key must be ${safeKey(iface.publicKey)}.`);
+  script.line('/interface/wireguard');
+  new MenuWriter(script, '/interface/wireguard', tagBase).upsert('interface', props);
 }
 
-function writePeers(lines: string[], tagBase: string, peer: CompiledPeer): void {
-  lines.push('/interface/wireguard/peers');
-  const writer = new MenuWriter(lines, '/interface/wireguard/peers', `${tagBase}:peer`);
+// Remotes that carry the same prefixes share one frozen array; quote its list once.
+const allowedAddressValues = new WeakMap<readonly string[], string>();
+
+function allowedAddressValue(allowedIps: readonly string[]): string {
+  let value = allowedAddressValues.get(allowedIps);
+  if (value === undefined) {
+    value = rosValue(allowedIps.map(safeCidr).join(','));
+    if (Object.isFrozen(allowedIps)) allowedAddressValues.set(allowedIps, value);
+  }
+  return value;
+}
+
+function writePeers(script: Script, tagBase: string, peer: CompiledPeer): void {
+  script.line('/interface/wireguard/peers');
+  const writer = new MenuWriter(script, '/interface/wireguard/peers', `${tagBase}:peer`);
+  const interfaceValue = rosValue(peer.interface.name);
   for (const remote of peer.peers) {
-    lines.push(`# ${commentText(remote.name)}`);
+    script.line(`# ${commentText(remote.name)}`);
     const endpoint = remote.endpoint === null ? null : safeEndpoint(remote.endpoint);
-    const props: Properties = {
-      interface: peer.interface.name,
-      'public-key': safeKey(remote.publicKey),
-      'allowed-address': remote.allowedIps.map(safeCidr).join(','),
-      'endpoint-address': endpoint?.host ?? '',
-      'endpoint-port': endpoint?.port ?? 0,
-      'persistent-keepalive': `${safeInteger(remote.persistentKeepalive ?? 0, 'keepalive')}s`,
-    };
-    if (remote.presharedKey !== null) props['preshared-key'] = safeKey(remote.presharedKey);
-    writer.upsert(safeId(remote.peerId), props);
+    // The properties written by hand, in the order properties() would give them.
+    let body = `interface=${interfaceValue} public-key=${rosValue(safeKey(remote.publicKey))}`
+      + ` allowed-address=${allowedAddressValue(remote.allowedIps)}`
+      + ` endpoint-address=${rosValue(endpoint?.host ?? '')} endpoint-port=${rosValue(endpoint?.port ?? 0)}`
+      + ` persistent-keepalive=${rosValue(`${safeInteger(remote.persistentKeepalive ?? 0, 'keepalive')}s`)}`;
+    if (remote.presharedKey !== null) body += ` preshared-key=${rosValue(safeKey(remote.presharedKey))}`;
+    writer.upsertProperties(safeId(remote.peerId), body);
   }
   writer.removeStale();
 }
 
-function writeAddresses(lines: string[], tagBase: string, peer: CompiledPeer): void {
-  lines.push('/ip/address');
-  const writer = new MenuWriter(lines, '/ip/address', `${tagBase}:address`);
+function writeAddresses(script: Script, tagBase: string, peer: CompiledPeer): void {
+  script.line('/ip/address');
+  const writer = new MenuWriter(script, '/ip/address', `${tagBase}:address`);
   for (const address of peer.interface.addresses) {
     const [ip, prefix] = address.split('/');
     const value = `${safeIp(ip ?? '')}/${safeInteger(Number(prefix), 'prefix length')}`;
@@ -133,32 +170,32 @@ function writeAddresses(lines: string[], tagBase: string, peer: CompiledPeer): v
   writer.removeStale();
 }
 
-function writeRoutes(lines: string[], tagBase: string, prefix: string, peer: CompiledPeer): void {
-  lines.push('/ip/route');
-  const writer = new MenuWriter(lines, '/ip/route', `${tagBase}:route`);
+function writeRoutes(script: Script, tagBase: string, prefix: string, peer: CompiledPeer): void {
+  script.line('/ip/route');
+  const writer = new MenuWriter(script, '/ip/route', `${tagBase}:route`);
   for (const route of peer.routes) {
     const destination = safeCidr(route.destination);
     // Unmanaged static routes to the same destination that would win over or tie with
     // ours (distance <= 10, so no accidental ECMP) are demoted, never removed.
-    lines.push(`:foreach r in=[/ip/route/find where dst-address=${rosValue(destination)} and !dynamic and distance<=${ROUTE_DISTANCE} and !(comment~${rosValue(`^${prefix}:`)})] do={ /ip/route/set $r distance=${DEMOTED_ROUTE_DISTANCE} }`);
+    script.line(`:foreach r in=[/ip/route/find where dst-address=${rosValue(destination)} and !dynamic and distance<=${ROUTE_DISTANCE} and !(comment~${rosValue(`^${prefix}:`)})] do={ /ip/route/set $r distance=${DEMOTED_ROUTE_DISTANCE} }`);
     writer.upsert(destination, { 'dst-address': destination, gateway: peer.interface.name, distance: ROUTE_DISTANCE });
   }
   writer.removeStale();
 }
 
-function writeFirewall(lines: string[], tagBase: string, peer: CompiledPeer): void {
-  lines.push('/ip/firewall/filter');
-  const writer = new MenuWriter(lines, '/ip/firewall/filter', `${tagBase}:filter`);
+function writeFirewall(script: Script, tagBase: string, peer: CompiledPeer): void {
+  script.line('/ip/firewall/filter');
+  const writer = new MenuWriter(script, '/ip/firewall/filter', `${tagBase}:filter`);
   for (const rule of peer.firewall) {
-    lines.push(`# ${commentText(rule.comment)}`);
+    script.line(`# ${commentText(rule.comment)}`);
     writer.upsertFirst(firewallKey(rule), firewallProperties(rule, peer.interface.name));
   }
   writer.removeStale();
 }
 
-function writeNat(lines: string[], tagBase: string, peer: CompiledPeer): void {
-  lines.push('/ip/firewall/nat');
-  const writer = new MenuWriter(lines, '/ip/firewall/nat', `${tagBase}:nat`);
+function writeNat(script: Script, tagBase: string, peer: CompiledPeer): void {
+  script.line('/ip/firewall/nat');
+  const writer = new MenuWriter(script, '/ip/firewall/nat', `${tagBase}:nat`);
   const iface = peer.interface.name;
   for (const { translated, real } of peer.nat) {
     writer.upsert(`netmap-in:${safeCidr(translated)}`, { chain: 'dstnat', action: 'netmap', 'in-interface': iface, 'dst-address': translated, 'to-addresses': safeCidr(real) });
@@ -176,30 +213,29 @@ function writeNat(lines: string[], tagBase: string, peer: CompiledPeer): void {
   writer.removeStale();
 }
 
-function writeApiUser(lines: string[], options: RouterOsScriptOptions): void {
+function writeApiUser(script: Script, options: RouterOsScriptOptions): void {
   if (options.apiUserName === undefined || options.apiAllowedAddresses === undefined) return;
   const allowed = options.apiAllowedAddresses.map((entry) => (entry.includes('/') ? safeCidr(entry) : safeIp(entry))).join(',');
   const user = `[/user/find where name=${rosValue(options.apiUserName)}]`;
-  lines.push('/user');
-  lines.push(`:if ([:len ${user}] > 0) do={ /user/set ${user} address=${rosValue(allowed)} }`);
+  script.line('/user');
+  script.line(`:if ([:len ${user}] > 0) do={ /user/set ${user} address=${rosValue(allowed)} }`);
 }
 
 export function renderCompiledPeerRouterOs(compiled: CompiledOverlay, peer: CompiledPeer, options: RouterOsScriptOptions = {}): string {
   const prefix = validatedPrefix(options.commentPrefix ?? 'meshplane');
   const tagBase = `${prefix}:${safeId(compiled.wan.id)}`;
   safeInterfaceName(peer.interface.name);
-  const lines = [
-    `# Meshplane: peer ${commentText(peer.name)} on WAN ${commentText(compiled.wan.name)} (RouterOS v7).`,
-    `# Idempotent: items tagged ${tagBase}:... are created, updated or removed, nothing else is changed.`,
-  ];
-  writeInterface(lines, tagBase, peer);
-  writePeers(lines, tagBase, peer);
-  writeAddresses(lines, tagBase, peer);
-  writeRoutes(lines, tagBase, prefix, peer);
-  writeFirewall(lines, tagBase, peer);
-  writeNat(lines, tagBase, peer);
-  writeApiUser(lines, options);
-  return `${lines.join('\n')}\n`;
+  const script = new Script();
+  script.line(`# Meshplane: peer ${commentText(peer.name)} on WAN ${commentText(compiled.wan.name)} (RouterOS v7).`);
+  script.line(`# Idempotent: items tagged ${tagBase}:... are created, updated or removed, nothing else is changed.`);
+  writeInterface(script, tagBase, peer);
+  writePeers(script, tagBase, peer);
+  writeAddresses(script, tagBase, peer);
+  writeRoutes(script, tagBase, prefix, peer);
+  writeFirewall(script, tagBase, peer);
+  writeNat(script, tagBase, peer);
+  writeApiUser(script, options);
+  return script.text();
 }
 
 export function renderRouterOsScript(compiled: CompiledOverlay, peerId: string, options: RouterOsScriptOptions = {}): string {
