@@ -35,3 +35,12 @@ export function bytes(decimal: string): string {
   while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
   return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }
+
+/** "42 s ago", "5 min ago", "3 h ago", or the date for anything older than a day. */
+export function ago(value: string, now = Date.now()): string {
+  const seconds = Math.max(0, Math.round((now - new Date(value).getTime()) / 1000));
+  if (seconds < 90) return `${seconds} s ago`;
+  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min ago`;
+  if (seconds < 24 * 3600) return `${Math.round(seconds / 3600)} h ago`;
+  return when(value);
+}

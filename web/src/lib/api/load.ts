@@ -13,3 +13,15 @@ export async function loadQuery<D, V extends AnyVariables>(fetch: typeof globalT
   const status = { NOT_FOUND: 404, FORBIDDEN: 403, NETWORK: 503 }[problem.code] ?? 500;
   error(status, { message: problem.message, code: problem.code });
 }
+
+/** A page's query: reloaded by `invalidate(key)`, after the layout (which signs the visitor in) has run. */
+export async function loadPageQuery<D, V extends AnyVariables>(
+  event: { fetch: typeof globalThis.fetch; depends: (...keys: `${string}:${string}`[]) => void; parent: () => Promise<unknown> },
+  key: `meshplane:${string}`,
+  document: TypedDocumentNode<D, V>,
+  variables: V,
+): Promise<D> {
+  event.depends(key);
+  await event.parent();
+  return loadQuery(event.fetch, document, variables);
+}

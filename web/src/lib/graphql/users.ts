@@ -10,6 +10,7 @@ export const usersQuery = graphql(`
           name
           email
           role
+          disabled
           createdAt
         }
       }
@@ -43,6 +44,15 @@ export const changeUserRoleMutation = graphql(`
     changeUserRole(userId: $userId, role: $role) {
       id
       role
+    }
+  }
+`);
+
+export const setUserDisabledMutation = graphql(`
+  mutation SetUserDisabled($userId: ID!, $disabled: Boolean!) {
+    setUserDisabled(userId: $userId, disabled: $disabled) {
+      id
+      disabled
     }
   }
 `);

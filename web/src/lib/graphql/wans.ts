@@ -170,3 +170,26 @@ export const oneWanChangedSubscription = graphql(`
     }
   }
 `);
+
+export const peerStatusFragment = graphql(`
+  fragment PeerLiveStatus on Peer {
+    id
+    status {
+      online
+      lastHandshake
+      endpoint
+      rxBytes
+      txBytes
+      observedAt
+    }
+  }
+`);
+
+/** Every peer's live status now, then the peers whose status changed (the handshake monitor). */
+export const peerStatusSubscription = graphql(`
+  subscription PeerStatusChanged($wanId: ID!) {
+    peerStatusChanged(wanId: $wanId) {
+      ...PeerLiveStatus
+    }
+  }
+`);

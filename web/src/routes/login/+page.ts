@@ -17,6 +17,7 @@ export const load: PageLoad = async ({ fetch, parent, url }) => {
   const result = await loadClient(fetch).query(setupStateQuery, {}, { fetch, requestPolicy: 'network-only' }).toPromise();
   return {
     next,
+    invite: url.searchParams.get('invite') ?? undefined,
     needsFirstUser: result.data?.setupState.needsFirstUser ?? false,
     problem: result.data ? null : describeError(result.error).message,
   };

@@ -1,0 +1,26 @@
+// The audit log (admin only): every change and every device call, newest first.
+import { graphql } from '../gql/index.js';
+
+export const auditLogQuery = graphql(`
+  query AuditLog($filter: AuditFilter, $first: Int, $after: String) {
+    auditLog(filter: $filter, first: $first, after: $after) {
+      edges {
+        node {
+          id
+          at
+          action
+          actorLabel
+          outcome
+          targetType
+          targetId
+          details
+          durationMs
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+`);
