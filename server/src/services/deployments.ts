@@ -10,7 +10,7 @@ import type { WanSpec } from '../domain/model.js';
 import { describePlan, type Plan } from '../domain/plan.js';
 import { DomainError } from '../domain/errors.js';
 import { findCompiledPeer } from '../domain/compile.js';
-import type { DesiredDeviceState, DeviceDriver, DriftItem, PeerStatistics, PreflightIssue, ConnectionReport } from '../devices/driver.js';
+import { DeviceError, type DesiredDeviceState, type DeviceDriver, type DriftItem, type PeerStatistics, type PreflightIssue, type ConnectionReport } from '../devices/driver.js';
 import type { DriverFactory } from '../devices/factory.js';
 import type { Identity } from './auth/identity.js';
 import { recordAudit } from './audit.js';
@@ -172,7 +172,12 @@ export class Deployments {
 
   private async applyState(actor: Identity | null, job: JobContext, deviceId: string, peerId: string, wanId: string, state: DesiredDeviceState, hash: string, approvedPlanHash: string | null): Promise<DeployResult> {
     return this.withDriver(actor, deviceId, 'deploy', async (driver) => {
-      await job.step('Connect', () => driver.testConnection(), (report) => report.message);
+      await job.step('Connect', async () => {
+        const report = await driver.testConnection();
+        // Never go on to read or write after a failed login or a dropped connection.
+        if (!report.loggedIn) throw new DeviceError(report.reachable ? 'AUTH_FAILED' : 'UNREACHABLE', report.message);
+        return report;
+      }, (report) => report.message);
       const actual = await job.step('Read device state', () => driver.readState(state), (resources) => `${resources.length} resources`);
       const plan = await job.step('Plan', async () => driver.plan(state, actual), (p) => `${p.operations.length} changes, ${p.unchanged} unchanged`);
       if (approvedPlanHash && planHash(plan) !== approvedPlanHash) {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UNMANAGED_PEER } from '../sim/routeros/index.js';
 import {
   buildOverlay, connected, deploy, Feed, JOB_FIELDS, MENU, managedRows, peerJob, planDeploy, startCountedSimulator, startLiveApp,
-  unmanagedRows, type CountedSimulator, type JobView, type LiveApp, type Overlay,
+  unmanagedSnapshot, withCompetingRouteDemoted, COMPETING_ROUTE_COMMENT, type CountedSimulator, type JobView, type LiveApp, type Overlay,
 } from './harness.js';
 
 const DEPLOY_STEPS = ['Render configuration', 'Connect', 'Read device state', 'Plan', 'Apply', 'Record deployment'];
@@ -14,13 +14,13 @@ describe('live operations on a simulated RouterOS (binary API)', () => {
   let live: LiveApp;
   let counted: CountedSimulator;
   let overlay: Overlay;
-  let unmanagedBefore: Record<string, unknown[]>;
+  let unmanagedBefore: ReturnType<typeof unmanagedSnapshot>;
 
   beforeAll(async () => {
     counted = await startCountedSimulator();
     live = await startLiveApp();
     overlay = await buildOverlay(live.graphqlUrl, counted.sim);
-    unmanagedBefore = Object.fromEntries(Object.values(MENU).map((menu) => [menu, unmanagedRows(counted.sim, menu)]));
+    unmanagedBefore = unmanagedSnapshot(counted.sim);
   });
   afterAll(async () => {
     await live?.stop();
@@ -70,7 +70,7 @@ describe('live operations on a simulated RouterOS (binary API)', () => {
     expect(managedRows(sim, MENU.address)).toHaveLength(1);
     expect(managedRows(sim, MENU.route).map((row) => row['dst-address'])).toContain('192.168.2.0/24');
     expect(managedRows(sim, MENU.filter).length).toBeGreaterThan(0);
-    const oldRoute = sim.model.rows(MENU.route).find((row) => row.comment === 'old path to branch LAN');
+    const oldRoute = sim.model.rows(MENU.route).find((row) => row.comment === COMPETING_ROUTE_COMMENT);
     expect(oldRoute?.distance).toBe('11');
   });
 
@@ -135,16 +135,7 @@ describe('live operations on a simulated RouterOS (binary API)', () => {
     expect(job.status).toBe('SUCCEEDED');
     const { sim } = counted;
     for (const menu of Object.values(MENU)) expect(managedRows(sim, menu), menu).toEqual([]);
-    const demoted = (rows: unknown[]) => rows.map((row) => ({ ...(row as Record<string, string>), distance: (row as Record<string, string>).comment === 'old path to branch LAN' ? '11' : (row as Record<string, string>).distance }));
-    for (const menu of Object.values(MENU)) {
-      const expected = menu === MENU.route ? demoted(unmanagedBefore[menu]!) : unmanagedBefore[menu];
-      expect(stripRuntime(unmanagedRows(sim, menu)), menu).toEqual(stripRuntime(expected as Array<Record<string, string>>));
-    }
+    expect(unmanagedSnapshot(sim)).toEqual(withCompetingRouteDemoted(unmanagedBefore));
     expect(sim.model.rows(MENU.peers).some((row) => row['public-key'] === UNMANAGED_PEER.publicKey)).toBe(true);
   });
 });
-
-/** Drops fields the router derives at print time (activity, counters). */
-function stripRuntime(rows: Array<Record<string, string>>) {
-  return rows.map(({ active: _active, rx: _rx, tx: _tx, 'last-handshake': _handshake, ...rest }) => rest);
-}

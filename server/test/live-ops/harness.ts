@@ -222,3 +222,22 @@ export function managedRows(sim: RouterOsSimulator, menu: string) {
 export function unmanagedRows(sim: RouterOsSimulator, menu: string) {
   return sim.model.rows(menu).filter((row) => !(row.comment ?? '').startsWith('meshplane'));
 }
+
+/** The seeded route to the LAN Meshplane routes: deploys demote it to distance 11, never delete it. */
+export const COMPETING_ROUTE_COMMENT = 'old path to branch LAN';
+
+/** Per menu, the unmanaged rows without what the router derives at print time (route activity, counters). */
+export function unmanagedSnapshot(sim: RouterOsSimulator): Record<string, Array<Record<string, string>>> {
+  return Object.fromEntries(Object.values(MENU).map((menu) => [
+    menu,
+    unmanagedRows(sim, menu).map(({ active: _active, inactive: _inactive, rx: _rx, tx: _tx, 'last-handshake': _handshake, ...rest }) => rest as Record<string, string>),
+  ]));
+}
+
+/** What `snapshot` (taken before any deploy) should look like afterwards: only the competing route demoted. */
+export function withCompetingRouteDemoted(snapshot: Record<string, Array<Record<string, string>>>) {
+  return {
+    ...snapshot,
+    [MENU.route]: snapshot[MENU.route]!.map((row) => (row.comment === COMPETING_ROUTE_COMMENT ? { ...row, distance: '11' } : row)),
+  };
+}

@@ -1,0 +1,73 @@
+// Faults (issue #8 item 6): the simulator drops the connection before each command of a
+// full deploy in turn. Every such job must end FAILED with a message that names the device
+// and says the connection dropped; with faults off a rerun converges to exactly one of each
+// managed resource, and the unmanaged configuration is untouched (bar the demoted route).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GraphQLTestClient } from '../support/graphql.js';
+import {
+  buildOverlay, COMPETING_ROUTE_COMMENT, finishedJob, MENU, managedRows, peerJob, startCountedSimulator, startLiveApp, unmanagedSnapshot,
+  withCompetingRouteDemoted,
+  type CountedSimulator, type JobView, type LiveApp, type Overlay,
+} from './harness.js';
+
+/** Deploys without a reviewed plan, so the deploy job is the only thing talking to the router. */
+async function deployNow(admin: GraphQLTestClient, peerId: string): Promise<JobView> {
+  const { deployPeer } = await admin.ok<{ deployPeer: { id: string } }>(`mutation ($peerId: ID!) { deployPeer(peerId: $peerId, approve: true) { id } }`, { peerId });
+  return finishedJob(admin, deployPeer.id);
+}
+
+describe('a connection dropped at every step of a deploy', () => {
+  let live: LiveApp;
+  let counted: CountedSimulator;
+  let overlay: Overlay;
+
+  beforeAll(async () => {
+    counted = await startCountedSimulator();
+    // No monitor polls while the fault is armed: only the deploy job may consume it.
+    live = await startLiveApp({ monitorIntervalMs: 3_600_000 });
+    overlay = await buildOverlay(live.graphqlUrl, counted.sim);
+  });
+  afterAll(async () => {
+    await live?.stop();
+    await counted?.sim.stop();
+  });
+
+  /** Back to the router as it was before Meshplane: nothing managed, the old route at distance 1. */
+  async function pristine() {
+    expect((await peerJob(overlay.admin, 'clearPeer', overlay.branchId)).status).toBe('SUCCEEDED');
+    const route = counted.sim.model.rows(MENU.route).find((row) => row.comment === COMPETING_ROUTE_COMMENT)!;
+    counted.sim.model.execute({ command: `${MENU.route}/set`, attributes: { '.id': route['.id']!, distance: '1' } });
+  }
+
+  it('fails clearly at each command, and a rerun converges without duplicates', async () => {
+    const { admin, branchId } = overlay;
+    const { sim } = counted;
+    const unmanaged = unmanagedSnapshot(sim);
+    const managedCounts = () => Object.fromEntries(Object.values(MENU).map((menu) => [menu, managedRows(sim, menu).length]));
+    const from = counted.commands.length;
+    expect((await deployNow(admin, branchId)).status).toBe('SUCCEEDED');
+    const total = counted.commands.length - from;
+    expect(total).toBeGreaterThan(10);
+    const converged = managedCounts();
+    await pristine();
+
+    // dropAfterCommands = k answers k commands and drops the connection instead of the next:
+    // k = 0 … total-1 drops each command of the deploy in turn.
+    for (let answered = 0; answered < total; answered++) {
+      sim.faults.dropAfterCommands = answered;
+      const failed = await deployNow(admin, branchId);
+      sim.faults.reset();
+      expect(failed.status, `drop after ${answered}`).toBe('FAILED');
+      expect(failed.error, `drop after ${answered}`).toMatch(/^RouterOS sim-router \(API\): the device closed the API connection/);
+      expect(failed.steps.at(-1)?.status).toBe('FAILED');
+
+      const rerun = await deployNow(admin, branchId);
+      expect(rerun.status, `rerun after a drop after ${answered}: ${rerun.error}`).toBe('SUCCEEDED');
+      expect(managedCounts(), `drop after ${answered}`).toEqual(converged);
+      const tags = Object.values(MENU).flatMap((menu) => managedRows(sim, menu).map((row) => row.comment));
+      expect(new Set(tags).size, `duplicate managed items after a drop after ${answered}`).toBe(tags.length);
+      expect(unmanagedSnapshot(sim), `drop after ${answered}`).toEqual(withCompetingRouteDemoted(unmanaged));
+      await pristine();
+    }
+  });
+});
