@@ -74,6 +74,8 @@ export interface MonitorOptions {
 export class HandshakeMonitor {
   private readonly statuses = new Map<string, PeerStatus>();
   private readonly reachable = new Map<string, boolean>();
+  /** false for devices that cannot report statistics (pfSense packages before 2.9). */
+  private readonly statsAvailable = new Map<string, boolean>();
   private readonly drivers = new Map<string, { stamp: number; driver: DeviceDriver }>();
   private readonly slots: Semaphore;
   private timer: NodeJS.Timeout | null = null;
@@ -128,6 +130,11 @@ export class HandshakeMonitor {
 
   allStatuses(): PeerStatus[] {
     return [...this.statuses.values()];
+  }
+
+  /** What the last poll learnt of a device: null until this replica has polled it. */
+  deviceHealth(deviceId: string): { reachable: boolean | null; statsAvailable: boolean | null } {
+    return { reachable: this.reachable.get(deviceId) ?? null, statsAvailable: this.statsAvailable.get(deviceId) ?? null };
   }
 
   /** Whether each device's last statistics read succeeded. */
@@ -238,6 +245,7 @@ export class HandshakeMonitor {
       }
       const stats = await cached.driver.statistics(interfaceName);
       this.reachable.set(deviceId, true);
+      this.statsAvailable.set(deviceId, stats !== null);
       return stats;
     } catch (error) {
       this.reachable.set(deviceId, false);

@@ -18,6 +18,16 @@ export const Device = builder.prismaObject('Device', {
     timeoutMs: t.exposeInt('timeoutMs'),
     concurrency: t.exposeInt('concurrency'),
     managementAddress: t.exposeString('managementAddress', { nullable: true }),
+    reachable: t.boolean({
+      nullable: true,
+      description: 'Whether the handshake monitor reached the device on its last poll (null: not polled yet).',
+      resolve: (device, _args, ctx) => ctx.services.monitor.deviceHealth(device.id).reachable,
+    }),
+    statsAvailable: t.boolean({
+      nullable: true,
+      description: 'false when the device cannot report handshakes and traffic (pfSense REST API packages before 2.9.0): show "no statistics", not zeros. null until polled.',
+      resolve: (device, _args, ctx) => ctx.services.monitor.deviceHealth(device.id).statsAvailable,
+    }),
     source: t.exposeString('source', { description: '"db" (created here) or "config" (declared in the YAML file).' }),
     peers: t.relation('peers'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
