@@ -49,6 +49,19 @@ function headerOf(request: Request | undefined, req: http.IncomingMessage | unde
   return Array.isArray(value) ? value.join('; ') : (value ?? null);
 }
 
+/**
+ * An error about the request itself: a GraphQL error outside any field (no path) caused by
+ * nothing but GraphQL errors (graphql-js wraps a scalar's "Int cannot represent …" in the
+ * variable's error). A resolver's failure always has a path, so it never passes for one.
+ */
+function isRequestError(error: unknown): boolean {
+  if (!isGraphQLErrorLike(error) || (error as GraphQLError).path) return false;
+  for (let cause: unknown = error, depth = 0; cause; cause = (cause as { originalError?: unknown }).originalError, depth++) {
+    if (depth >= 5 || !isGraphQLErrorLike(cause)) return false;
+  }
+  return true;
+}
+
 function logText(message: unknown): string {
   return message instanceof Error ? message.message : String(message);
 }
@@ -77,10 +90,12 @@ export function createYogaServer({ prisma, services, log, secureCookies }: YogaO
           if (known) return known;
           if (hasCode(cause)) return cause as GraphQLError;
         }
-        if (isGraphQLErrorLike(error) && !error.originalError) {
-          // parse and validation errors: give them a code too, keeping the message and locations
+        if (isRequestError(error)) {
+          // Parse, validation and variable coercion errors (`Variable "$input" got invalid value
+          // 1.5 …`): the client's request, not our code, so a code and the message, not a 500.
           const graphQLError = error as GraphQLError;
-          return createGraphQLError(graphQLError.message, { nodes: graphQLError.nodes, extensions: { ...graphQLError.extensions, code: 'GRAPHQL_VALIDATION_FAILED' } });
+          const code = /^Variable "\$/.test(graphQLError.message) ? 'BAD_USER_INPUT' : 'GRAPHQL_VALIDATION_FAILED';
+          return createGraphQLError(graphQLError.message, { nodes: graphQLError.nodes, extensions: { ...graphQLError.extensions, code } });
         }
         log.error({ err: error instanceof Error ? error : new Error(String(error)) }, 'unexpected error in a resolver');
         const masked = defaultMaskError(error, message, isDev) as GraphQLError;

@@ -42,3 +42,15 @@ export async function tableCounts(t: TestApp): Promise<Record<string, number>> {
   }
   return counts;
 }
+
+/** Every row of every table but the audit log, as one string: equal before and after = nothing written. */
+export async function tableFingerprint(t: TestApp): Promise<string> {
+  const prisma = t.app.database.prisma;
+  const tables = (await prisma.$queryRawUnsafe<Array<{ name: string }>>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_prisma%'`))
+    .map((row) => row.name)
+    .filter((name) => name !== 'AuditLog')
+    .sort();
+  const parts: string[] = [];
+  for (const name of tables) parts.push(`${name}:${JSON.stringify(await prisma.$queryRawUnsafe(`SELECT * FROM "${name.replace(/"/g, '""')}" ORDER BY 1`), (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`);
+  return parts.join('\n');
+}

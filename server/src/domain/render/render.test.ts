@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { overlay, peer, service, subnet } from '../__fixtures__/overlay.js';
 import { compileOverlay } from '../compile.js';
 import { isWireGuardKey } from '../keys.js';
-import { renderQrPng, renderQrSvg } from './qr.js';
+import { QR_MAX_BYTES, renderQrPng, renderQrSvg } from './qr.js';
 import { rosValue } from './routeros-quote.js';
 import { renderRouterOsScript } from './routeros.js';
 import { PRIVATE_KEY_PLACEHOLDER, renderWgQuick } from './wgquick.js';
@@ -131,7 +131,13 @@ describe('renderRouterOsScript', () => {
 describe('QR', () => {
   it('renders PNG and SVG', async () => {
     const png = await renderQrPng(renderWgQuick(compiled, 'byo'));
-    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    expect(png?.subarray(1, 4).toString()).toBe('PNG');
     expect(await renderQrSvg('hello')).toMatch(/^<svg/);
+  });
+
+  it('gives no QR code for a config longer than the largest QR code holds, instead of failing', async () => {
+    expect(await renderQrSvg('x'.repeat(QR_MAX_BYTES))).toMatch(/^<svg/);
+    expect(await renderQrSvg('x'.repeat(QR_MAX_BYTES + 1))).toBeNull();
+    expect(await renderQrPng('x'.repeat(QR_MAX_BYTES + 1))).toBeNull();
   });
 });

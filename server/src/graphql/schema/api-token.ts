@@ -15,7 +15,7 @@ export const ApiToken = builder.prismaObject('ApiToken', {
 
 const CreateApiTokenInput = builder.inputType('CreateApiTokenInput', {
   fields: (t) => ({
-    name: t.string({ required: true, validate: { schema: z.string().trim().min(1).max(100) } }),
+    name: t.string({ required: true, validate: { schema: z.string().trim().min(1, 'must not be empty').max(100).regex(/^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$/u, 'must not contain control or formatting characters') } }),
     expiresInDays: t.int({ validate: { schema: z.number().int().min(1).max(3650) } }),
   }),
 });

@@ -83,7 +83,7 @@ const RenderedConfigRef = builder.objectRef<RenderedConfig>('RenderedConfig').im
     filename: t.exposeString('filename'),
     content: t.exposeString('content', { description: 'The configuration, private key included when Meshplane holds it.' }),
     hash: t.exposeString('hash'),
-    qrSvg: t.exposeString('qrSvg', { nullable: true, description: 'QR code of a wg-quick config, for the WireGuard mobile apps.' }),
+    qrSvg: t.exposeString('qrSvg', { nullable: true, description: 'QR code of a wg-quick config, for the WireGuard mobile apps; null when the config is too long for one (a hub with many peers).' }),
     qrPngBase64: t.string({ nullable: true, resolve: (config) => config.qrPng?.toString('base64') ?? null }),
   }),
 });

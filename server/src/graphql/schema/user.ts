@@ -68,7 +68,7 @@ builder.queryFields((t) => ({
 
 const email = z.string().trim().toLowerCase().email('must be an e-mail address').max(254);
 const password = z.string().min(MIN_PASSWORD_LENGTH, `must have at least ${MIN_PASSWORD_LENGTH} characters`).max(1024);
-const displayName = z.string().trim().min(1, 'must not be empty').max(100).regex(/^[^\p{Cc}]*$/u, 'must not contain control characters');
+const displayName = z.string().trim().min(1, 'must not be empty').max(100).regex(/^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$/u, 'must not contain control or formatting characters');
 
 const RegisterInput = builder.inputType('RegisterInput', {
   fields: (t) => ({

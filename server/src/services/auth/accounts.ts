@@ -182,6 +182,8 @@ export class Accounts {
   async revokeUserSessions(actor: Identity, userId: string): Promise<number> {
     if (userId !== actor.user.id && actor.user.role !== 'ADMIN') throw clientError('NOT_FOUND', 'User not found');
     return this.prisma.$transaction(async (tx) => {
+      // An unknown id is NOT_FOUND, not "0 sessions ended" (and no audit entry for a user that never was).
+      if (!(await tx.user.findUnique({ where: { id: userId }, select: { id: true } }))) throw clientError('NOT_FOUND', 'User not found');
       const revoked = await revokeAllSessions(tx, userId);
       await recordAudit(tx, actor, { action: 'session.revokeAll', targetType: 'User', targetId: userId, details: { sessionsRevoked: revoked } });
       return revoked;
