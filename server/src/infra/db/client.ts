@@ -17,7 +17,14 @@ export interface Database {
 }
 
 async function openSqlite(url: string): Promise<Db> {
-  fs.mkdirSync(path.dirname(sqliteFilePath(url)), { recursive: true });
+  const file = sqliteFilePath(url);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  // Owner-only: the database holds sealed keys, password hashes and the audit trail. SQLite
+  // gives its -wal and -shm files the main file's permissions.
+  if (file !== ':memory:') {
+    fs.closeSync(fs.openSync(file, 'a', 0o600));
+    fs.chmodSync(file, 0o600);
+  }
   // A busy timeout lets concurrent writers (allocation retries) wait instead of failing at once.
   const prisma = new PrismaClient({ adapter: new PrismaBetterSQLite3({ url, timeout: 10_000 }) });
   await prisma.$queryRawUnsafe('PRAGMA journal_mode = WAL');
