@@ -1,0 +1,277 @@
+// The whole dashboard in Debian's Chromium against the real server and the RouterOS simulator:
+// register, add a MikroTik device (tested), create a WAN with three peers (one on the
+// simulator), resolve a LAN overlap with auto-NAT, download a config and read it, plan and
+// approve a deploy and watch the job finish, see a peer turn online when the router reports a
+// handshake; then jobs, audit log, users and API tokens. Screenshots: web/test-results/e2e/.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type App } from '../../../server/src/app.js';
+import { createLogger } from '../../../server/src/infra/logger.js';
+import { startRouterOsSimulator, type RouterOsSimulator } from '../../../server/test/sim/routeros/index.js';
+
+const chromiumPath = '/usr/bin/chromium';
+const haveChromium = fs.existsSync(chromiumPath);
+if (!haveChromium) {
+  if (process.env.CI === 'true') throw new Error(`CI needs Chromium for the browser tests, but ${chromiumPath} is missing (apt-get install chromium)`);
+  console.warn(`\n  SKIPPING the dashboard browser test: ${chromiumPath} is missing (apt-get install chromium)\n`);
+}
+
+const shots = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'test-results', 'e2e');
+const admin = { name: 'Grace Admin', email: 'grace@example.test', password: 'correct horse battery' };
+const LAN = '192.168.10.0/24';
+
+describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in Chromium', () => {
+  const temporary: string[] = [];
+  let app: App;
+  let sim: RouterOsSimulator;
+  let base: string;
+  let context: BrowserContext;
+  let page: Page;
+  const pageErrors: string[] = [];
+  const peerUrls = new Map<string, string>();
+
+  const tempDir = (prefix: string) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    temporary.push(dir);
+    return dir;
+  };
+  const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+  const heading = (name: string) => page.getByRole('heading', { name, exact: true, level: 1 }).waitFor();
+  const openPeer = async (name: string) => {
+    await page.goto(`${base}${peerUrls.get(name)}`);
+    await heading(name);
+    await page.waitForLoadState('networkidle');
+  };
+
+  beforeAll(async () => {
+    fs.mkdirSync(shots, { recursive: true });
+    sim = await startRouterOsSimulator({ version: '7.18' });
+    app = await buildApp({
+      dataDir: tempDir('meshplane-e2e-dash-'), port: 0, host: '127.0.0.1', logger: createLogger('warn'),
+      monitorIntervalMs: 300, handshakeProbeMs: 0,
+    });
+    ({ url: base } = await app.start());
+    context = await chromium.launchPersistentContext(tempDir('meshplane-e2e-dash-chromium-'), {
+      executablePath: chromiumPath,
+      headless: true,
+      acceptDownloads: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1280, height: 800 },
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(15_000);
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await app?.stop();
+    await sim?.stop();
+    for (const dir of temporary) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('registers the first user, adds the simulated MikroTik and tests the connection', async () => {
+    await page.goto(base);
+    await page.waitForURL(`${base}/login`);
+    await page.getByLabel('Name').fill(admin.name);
+    await page.getByLabel('Email').fill(admin.email);
+    await page.getByLabel('Password').fill(admin.password);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL(`${base}/`);
+
+    await page.getByRole('link', { name: 'Devices' }).click();
+    await heading('Devices');
+    await page.getByLabel('Device name').fill('office-router');
+    await page.getByLabel('Host', { exact: true }).fill(sim.host);
+    await page.getByLabel('Port', { exact: true }).fill(String(sim.apiPort));
+    await page.getByLabel('Username').fill(sim.username);
+    await page.getByLabel('Password').fill(sim.password);
+    await page.getByRole('button', { name: 'Add device' }).click();
+    const card = page.locator('article[data-device="office-router"]');
+    await card.waitFor();
+    await card.getByRole('button', { name: 'Test connection' }).click();
+    const report = card.locator('[data-connection]');
+    await report.waitFor();
+    expect(await report.getAttribute('data-connection')).toBe('ok');
+    expect(await report.textContent()).toContain('7.18');
+  });
+
+  it('creates a WAN and adds a hub, a site on the router and a roaming client', async () => {
+    await page.getByRole('link', { name: 'WANs' }).click();
+    await heading('WANs');
+    await page.getByLabel('Name', { exact: true }).fill('Lab');
+    await page.getByRole('button', { name: 'Create WAN' }).click();
+    await page.getByRole('row', { name: /Lab/ }).getByRole('link', { name: 'Lab' }).click();
+    await heading('Lab');
+
+    const add = async (name: string, role: string, endpoint?: string, device?: string) => {
+      await page.getByLabel('Peer name').fill(name);
+      await page.getByLabel('Role').selectOption(role);
+      await page.getByLabel('Endpoint host').fill(endpoint ?? '');
+      if (device) await page.getByLabel('Device').selectOption({ label: device });
+      await page.getByRole('button', { name: 'Add peer' }).click();
+      await page.getByRole('status').filter({ hasText: `Added ${name}` }).waitFor();
+      const link = page.locator(`tr[data-peer="${name}"] th a`);
+      await link.waitFor();
+      peerUrls.set(name, (await link.getAttribute('href')) ?? '');
+    };
+    await add('hub', 'HUB', 'hub.example.test');
+    await add('office', 'SITE', '198.51.100.2', 'office-router — MikroTik (API)');
+    await add('laptop', 'CLIENT');
+    await expect(page.locator('tr[data-peer]').count()).resolves.toBe(3);
+    await expect(page.locator('[data-node]').count()).resolves.toBe(3);
+    await expect(page.locator('tr[data-peer="laptop"]').textContent()).resolves.toMatch(/CGNAT.*manual/);
+  });
+
+  it('flags two sites hosting the same LAN and resolves it with auto-NAT', async () => {
+    for (const name of ['hub', 'office']) {
+      await openPeer(name);
+      await page.getByLabel('Network (CIDR)').fill(LAN);
+      await page.getByRole('button', { name: 'Add network' }).click();
+      await page.locator(`tr[data-subnet="${LAN}"]`).waitFor();
+    }
+    // The office page names the overlap and offers to translate its own LAN.
+    const overlap = page.locator('li[data-conflict="SUBNET_OVERLAP"]');
+    await overlap.waitFor();
+    await page.getByRole('button', { name: `Translate ${LAN} with auto-NAT` }).first().click();
+    await overlap.waitFor({ state: 'detached' });
+    const row = page.locator(`tr[data-subnet="${LAN}"]`);
+    await expect(row.textContent()).resolves.toMatch(/172\.(1[6-9]|2\d|3[01])\.\d+\.0\/24\s*auto-NAT/);
+
+    await page.goto(`${base}/`);
+    await page.getByRole('link', { name: 'Lab' }).click();
+    await heading('Lab');
+    await expect(page.locator('[data-conflict="SUBNET_OVERLAP"]').count()).resolves.toBe(0);
+  });
+
+  it('downloads the client’s .conf with its key and both tunnels', async () => {
+    await openPeer('laptop');
+    await page.locator('[data-guidance="CLIENT"]').waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download .conf' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/\.conf$/);
+    const conf = fs.readFileSync((await download.path()) ?? '', 'utf8');
+    expect(conf).toContain('[Interface]');
+    expect(conf).toMatch(/PrivateKey = [A-Za-z0-9+/]{43}=/);
+    expect(conf).toMatch(/Address = 10\.0\.0\.\d+\/\d+/);
+    expect(conf.match(/\[Peer\]/g)).toHaveLength(2);
+    expect(conf).toContain('Endpoint = hub.example.test:51820');
+    expect(conf).toContain(LAN); // the hub's LAN, as itself
+    expect(conf).toMatch(/AllowedIPs = .*172\.\d+\.\d+\.0\/24/); // the office's LAN, translated
+    // Downloading counts as delivered: the status turns current.
+    await page.locator('h1 ~ [data-status="CURRENT"]').waitFor();
+    await page.getByRole('button', { name: 'Show QR code' }).click();
+    await page.getByRole('img', { name: /QR code/ }).waitFor();
+    await shot('10-peer-page-client');
+  });
+
+  it('plans the office deploy as a diff, approves it and follows the job to the end', async () => {
+    await openPeer('office');
+    await page.locator('[data-guidance="SITE"]').waitFor();
+    await page.getByRole('button', { name: 'Plan deploy' }).click();
+    const plan = page.getByLabel('Deploy plan');
+    await plan.waitFor({ timeout: 30_000 });
+    expect(await plan.locator('.add').count()).toBeGreaterThan(0);
+    expect(await plan.textContent()).toContain('+ create');
+    await shot('11-peer-page-deploy-plan');
+
+    await page.getByRole('button', { name: 'Approve and deploy' }).click();
+    await page.locator('[data-job-status="SUCCEEDED"]').waitFor({ timeout: 45_000 });
+    await page.locator('[aria-label="Deployments"] .badge.ok').waitFor();
+    await page.locator('h1 ~ [data-status="CURRENT"]').waitFor();
+    expect(sim.model.rows('/interface/wireguard/peers').length).toBeGreaterThanOrEqual(2);
+    await shot('12-peer-page-deployed');
+  });
+
+  it('turns the hub online when the router reports a fresh handshake', async () => {
+    await openPeer('hub');
+    const hubKey = (await page.locator('.key code').textContent()) ?? '';
+    expect(hubKey).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+    await page.getByRole('link', { name: 'Lab' }).click();
+    await heading('Lab');
+    const hubLive = page.locator('tr[data-peer="hub"] [data-live]');
+    await hubLive.waitFor();
+    expect(await hubLive.getAttribute('data-live')).not.toBe('online');
+
+    sim.setHandshake(hubKey, 5, { rx: 123_456, tx: 654_321 });
+    await page.locator('tr[data-peer="hub"] [data-live="online"]').waitFor({ timeout: 20_000 });
+    await expect(page.locator('tr[data-peer="hub"]').textContent()).resolves.toMatch(/handshake \d+ s ago/);
+    await page.locator('line.up[data-edge="hub—office"]').waitFor({ state: 'attached' });
+    await shot('20-wan-page-live');
+    await page.goto(`${base}/`);
+    await heading('WANs');
+    await shot('21-wan-list');
+  });
+
+  it('shows the finished job, the audit log, users and API tokens', async () => {
+    await page.getByRole('link', { name: 'Jobs' }).click();
+    await heading('Jobs');
+    await page.locator('[data-job-status="SUCCEEDED"]').first().waitFor();
+    await shot('30-jobs');
+
+    await page.getByRole('link', { name: 'Devices' }).click();
+    await heading('Devices');
+    const card = page.locator('article[data-device="office-router"]');
+    await card.getByRole('button', { name: 'Preflight office' }).click();
+    await card.locator('.issues').waitFor({ timeout: 30_000 });
+    await shot('31-devices');
+
+    await page.getByRole('link', { name: 'Audit' }).click();
+    await heading('Audit log');
+    await page.locator('tr[data-action]').first().waitFor();
+    await page.getByLabel('Action').fill('peer.');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/action=peer\./);
+    const actions = await page.locator('tr[data-action]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-action') ?? ''));
+    expect(actions.length).toBeGreaterThan(0);
+    expect(actions.every((action) => action.startsWith('peer.'))).toBe(true);
+    await shot('32-audit');
+
+    await page.getByRole('link', { name: 'Users' }).click();
+    await heading('Users');
+    await page.getByLabel('Full name').fill('Otto Operator');
+    await page.getByLabel('Email address').fill('otto@example.test');
+    await page.getByLabel('First password').fill('another long password');
+    await page.getByLabel('Account role').selectOption('OPERATOR');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    const otto = page.locator('tr[data-user="otto@example.test"]');
+    await otto.waitFor();
+    await otto.getByRole('combobox').selectOption('VIEWER');
+    await otto.getByRole('button', { name: 'Disable' }).click();
+    await otto.getByRole('button', { name: 'Disable', exact: true }).click();
+    await otto.getByText('disabled').waitFor();
+    await page.locator('form', { has: page.locator('#invite-heading') }).getByLabel('Email').fill('new@example.test');
+    await page.getByRole('button', { name: 'Create invitation' }).click();
+    await page.getByText(/\/login\?invite=/).waitFor();
+    await shot('33-users');
+
+    await page.getByRole('link', { name: 'API tokens' }).click();
+    await heading('API tokens');
+    await page.getByLabel('Token name').fill('ci');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const secret = page.locator('[data-secret="token"] code');
+    await secret.waitFor();
+    expect((await secret.textContent())?.length).toBeGreaterThan(20);
+    await page.locator('tr[data-token="ci"]').waitFor();
+    await shot('34-tokens');
+  });
+
+  it('fits a 390 px wide screen', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const [name, url] of [['40-narrow-peer', peerUrls.get('office') ?? '/'], ['41-narrow-wan', peerUrls.get('hub') ?? '/']] as const) {
+      await page.goto(`${base}${url}`);
+      await page.waitForLoadState('networkidle');
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(overflow, `${url} scrolls sideways`).toBeLessThanOrEqual(0);
+      await shot(name);
+    }
+    await page.getByRole('link', { name: 'Lab' }).click();
+    await heading('Lab');
+    await shot('42-narrow-wan-page');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    expect(pageErrors).toEqual([]);
+  });
+});
