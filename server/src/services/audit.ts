@@ -13,15 +13,16 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
-export function actorOf(identity: Identity | null): { actorId: string | null; actorLabel: string } {
-  if (!identity) return { actorId: null, actorLabel: 'anonymous' };
+export function actorOf(identity: Identity | null, nobody = 'anonymous'): { actorId: string | null; actorLabel: string } {
+  if (!identity) return { actorId: null, actorLabel: nobody };
   return { actorId: identity.user.id, actorLabel: `${identity.user.email} (${identity.via})` };
 }
 
-export async function recordAudit(db: Tx, identity: Identity | null, entry: AuditEntry): Promise<void> {
+/** `nobody` labels entries without an identity (default "anonymous"; the system's own work says so). */
+export async function recordAudit(db: Tx, identity: Identity | null, entry: AuditEntry, nobody?: string): Promise<void> {
   await db.auditLog.create({
     data: {
-      ...actorOf(identity),
+      ...actorOf(identity, nobody),
       action: entry.action,
       targetType: entry.targetType ?? null,
       targetId: entry.targetId ?? null,

@@ -14,6 +14,9 @@ import { DeviceError, type DesiredDeviceState, type DeviceDriver, type DriftItem
 import type { DriverFactory } from '../devices/factory.js';
 import type { Identity } from './auth/identity.js';
 import { recordAudit } from './audit.js';
+
+/** Who device calls made by Meshplane itself (auto-redeploy) are audited as. */
+const SYSTEM_ACTOR = 'meshplane (automatic)';
 import type { JobContext, JobRunner } from './jobs.js';
 import { OverlayView } from './overlays.js';
 import { loadOverlaySpec } from './overlay-spec.js';
@@ -68,19 +71,30 @@ export class Deployments {
     private readonly options: DeploymentOptions = { handshakeProbeMs: 0 },
   ) {}
 
-  /** Runs one device call with a fresh driver, audited with outcome and duration. */
-  private async withDriver<T>(actor: Identity | null, deviceId: string, operation: string, call: (driver: DeviceDriver) => Promise<T>): Promise<T> {
+  /**
+   * Runs one device call with a fresh driver, audited with the device, operation, outcome,
+   * duration and actor (null: Meshplane itself, e.g. auto-redeploy). A call that returns a
+   * report of failure (`failedWhen`) is audited as failed too.
+   */
+  private async withDriver<T>(actor: Identity | null, deviceId: string, operation: string, call: (driver: DeviceDriver) => Promise<T>, failedWhen?: (result: T) => string | null): Promise<T> {
     const started = Date.now();
-    const driver = await this.createDriver(await deviceTarget(this.prisma, this.secrets, deviceId));
+    const audit = (outcome: 'ok' | 'failed', details: Record<string, unknown>) =>
+      recordAudit(this.prisma, actor, { action: `device.${operation}`, targetType: 'Device', targetId: deviceId, outcome, durationMs: Date.now() - started, details }, SYSTEM_ACTOR);
+    let driver: DeviceDriver | null = null;
+    let device: { device: string; kind: string } | null = null;
     try {
+      const target = await deviceTarget(this.prisma, this.secrets, deviceId);
+      device = { device: target.name, kind: target.kind };
+      driver = await this.createDriver(target);
       const result = await call(driver);
-      await recordAudit(this.prisma, actor, { action: `device.${operation}`, targetType: 'Device', targetId: deviceId, durationMs: Date.now() - started });
+      const failure = failedWhen?.(result) ?? null;
+      await audit(failure === null ? 'ok' : 'failed', failure === null ? device : { ...device, message: failure });
       return result;
     } catch (error) {
-      await recordAudit(this.prisma, actor, { action: `device.${operation}`, targetType: 'Device', targetId: deviceId, outcome: 'failed', durationMs: Date.now() - started, details: { message: (error as Error).message } });
+      await audit('failed', { ...device, message: (error as Error).message });
       throw error;
     } finally {
-      await driver.close().catch(() => undefined);
+      await driver?.close().catch(() => undefined);
     }
   }
 
@@ -100,7 +114,7 @@ export class Deployments {
   }
 
   testConnection(actor: Identity, deviceId: string): Promise<ConnectionReport> {
-    return this.withDriver(actor, deviceId, 'testConnection', (driver) => driver.testConnection());
+    return this.withDriver(actor, deviceId, 'testConnection', (driver) => driver.testConnection(), (report) => (report.loggedIn ? null : report.message));
   }
 
   async preflight(actor: Identity, peerId: string): Promise<PreflightIssue[]> {
@@ -136,7 +150,7 @@ export class Deployments {
     const { wanId, deviceId } = await this.managedPeer(peerId);
     return this.jobs.start(actor, { kind: 'DEPLOY', wanId, peerId, deviceId }, async (job) => {
       const { state, hash } = await job.step('Render configuration', () => this.desired(peerId), () => 'compiled the overlay');
-      return this.applyState(actor, job, deviceId, peerId, wanId, state, hash, approvedPlanHash ?? null);
+      return this.applyState(actor, job, 'deploy', { deviceId, peerId, wanId }, state, hash, approvedPlanHash ?? null);
     });
   }
 
@@ -150,7 +164,7 @@ export class Deployments {
       const stored = JSON.parse(target.desired) as StoredDesired;
       const peer = this.unsealPeer(stored.peer);
       const state: DesiredDeviceState = { overlay: { wan: stored.wan, peers: [peer] }, peer, commentPrefix: COMMENT_PREFIX };
-      return this.applyState(actor, job, deviceId, peerId, wanId, state, target.configHash, null);
+      return this.applyState(actor, job, 'revert', { deviceId, peerId, wanId }, state, target.configHash, null);
     });
   }
 
@@ -170,8 +184,11 @@ export class Deployments {
     });
   }
 
-  private async applyState(actor: Identity | null, job: JobContext, deviceId: string, peerId: string, wanId: string, state: DesiredDeviceState, hash: string, approvedPlanHash: string | null): Promise<DeployResult> {
-    return this.withDriver(actor, deviceId, 'deploy', async (driver) => {
+  private async applyState(
+    actor: Identity | null, job: JobContext, operation: 'deploy' | 'revert', { deviceId, peerId, wanId }: { deviceId: string; peerId: string; wanId: string },
+    state: DesiredDeviceState, hash: string, approvedPlanHash: string | null,
+  ): Promise<DeployResult> {
+    return this.withDriver(actor, deviceId, operation, async (driver) => {
       await job.step('Connect', async () => {
         const report = await driver.testConnection();
         // Never go on to read or write after a failed login or a dropped connection.

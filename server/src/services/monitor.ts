@@ -10,6 +10,7 @@ import { Semaphore } from '../infra/semaphore.js';
 import type { DeviceDriver, PeerStatistics } from '../devices/driver.js';
 import type { DriverFactory } from '../devices/factory.js';
 import { deviceTarget } from './device-target.js';
+import { recordAudit } from './audit.js';
 
 /** WireGuard rekeys at least every 2 minutes while traffic flows; 3 minutes without a handshake means down. */
 export const ONLINE_THRESHOLD_SECONDS = 180;
@@ -232,6 +233,24 @@ export class HandshakeMonitor {
     if (changed.length > 0) this.pubsub.publish('peerStatus:observed', changed);
   }
 
+  /**
+   * Records whether the device answered. The monitor reads every device every few seconds,
+   * so the audit log gets its first read and every change (answering or not), not each poll.
+   */
+  private async setReachable(deviceId: string, reachable: boolean, durationMs: number | null, message?: string): Promise<void> {
+    const before = this.reachable.get(deviceId);
+    this.reachable.set(deviceId, reachable);
+    if (before === reachable) return;
+    await recordAudit(this.prisma, null, {
+      action: 'device.statistics',
+      targetType: 'Device',
+      targetId: deviceId,
+      outcome: reachable ? 'ok' : 'failed',
+      ...(durationMs === null ? {} : { durationMs }),
+      details: { monitor: before === undefined ? 'first read' : reachable ? 'answers again' : 'stopped answering', ...(message ? { message } : {}) },
+    }, 'meshplane (monitor)').catch((error: unknown) => this.log.warn({ deviceId, err: { message: (error as Error).message } }, 'could not audit a monitor read'));
+  }
+
   /** Statistics of one interface, reusing the device's driver until its settings change. */
   private async readDevice(deviceId: string, interfaceName: string): Promise<PeerStatistics[] | null> {
     try {
@@ -243,12 +262,13 @@ export class HandshakeMonitor {
         cached = { stamp: device.updatedAt.getTime(), driver: await this.createDriver(await deviceTarget(this.prisma, this.secrets, deviceId)) };
         this.drivers.set(deviceId, cached);
       }
+      const started = Date.now();
       const stats = await cached.driver.statistics(interfaceName);
-      this.reachable.set(deviceId, true);
+      await this.setReachable(deviceId, true, Date.now() - started);
       this.statsAvailable.set(deviceId, stats !== null);
       return stats;
     } catch (error) {
-      this.reachable.set(deviceId, false);
+      await this.setReachable(deviceId, false, null, (error as Error).message);
       this.log.warn({ deviceId, err: { message: (error as Error).message } }, 'could not read device statistics');
       const cached = this.drivers.get(deviceId);
       this.drivers.delete(deviceId);

@@ -138,4 +138,31 @@ describe('live operations on a simulated RouterOS (binary API)', () => {
     expect(unmanagedSnapshot(sim)).toEqual(withCompetingRouteDemoted(unmanagedBefore));
     expect(sim.model.rows(MENU.peers).some((row) => row['public-key'] === UNMANAGED_PEER.publicKey)).toBe(true);
   });
+
+  it('audits every device call with device, operation, outcome, duration and actor', async () => {
+    const { admin, deviceId } = overlay;
+    counted.sim.faults.refuseLogin = true;
+    const { testDeviceConnection } = await admin.ok<{ testDeviceConnection: { loggedIn: boolean; message: string } }>(
+      `mutation ($id: ID!) { testDeviceConnection(deviceId: $id) { loggedIn message } }`, { id: deviceId },
+    );
+    counted.sim.faults.reset();
+    expect(testDeviceConnection.loggedIn).toBe(false);
+
+    interface Entry { action: string; actorLabel: string; targetId: string; outcome: string; durationMs: number | null; details: string }
+    const { auditLog } = await admin.ok<{ auditLog: { edges: Array<{ node: Entry }> } }>(
+      `query { auditLog(first: 200, filter: { action: "device.", targetType: "Device" }) { edges { node { action actorLabel targetId outcome durationMs details } } } }`,
+    );
+    // device.create/update/delete are changes to the record, not calls to the device.
+    const entries = auditLog.edges.map((edge) => edge.node).filter((entry) => !/^device\.(create|update|delete)$/.test(entry.action));
+    expect(entries.every((entry) => entry.targetId === deviceId && entry.durationMs !== null && entry.durationMs >= 0)).toBe(true);
+    const byAdmin = entries.filter((entry) => entry.actorLabel.startsWith('admin@example.net'));
+    const actions = new Set(byAdmin.map((entry) => entry.action));
+    for (const action of ['device.plan', 'device.deploy', 'device.verify', 'device.revert', 'device.clear', 'device.testConnection']) expect(actions, action).toContain(action);
+    expect(byAdmin.filter((entry) => entry.action === 'device.deploy').every((entry) => JSON.parse(entry.details).device === 'sim-router')).toBe(true);
+    const [refused] = byAdmin.filter((entry) => entry.action === 'device.testConnection');
+    expect(refused).toMatchObject({ outcome: 'failed' });
+    expect(JSON.parse(refused!.details).message).toMatch(/invalid user name or password|login|auth/i);
+    // The monitor's reads are audited when the device is first read and whenever it stops or starts answering.
+    expect(entries).toContainEqual(expect.objectContaining({ action: 'device.statistics', actorLabel: 'meshplane (monitor)', outcome: 'ok' }));
+  });
 });
