@@ -168,6 +168,28 @@ export class Deployments {
     });
   }
 
+  /**
+   * Runs a finished job again as a new job of the same kind for the same peer: a deploy
+   * deploys what the overlay renders now (no plan hash: re-planned against the device as it
+   * is), a revert re-reverts, a clear re-clears. For jobs a restart INTERRUPTED or that FAILED.
+   */
+  async rerun(actor: Identity, jobId: string): Promise<string> {
+    const job = await this.prisma.deployJob.findUnique({ where: { id: jobId }, select: { kind: true, status: true, peerId: true } });
+    if (!job) throw new DomainError('NOT_FOUND', 'Job not found');
+    if (job.status === 'QUEUED' || job.status === 'RUNNING') throw new DomainError('CONFLICT', 'This job has not finished yet');
+    if (!job.peerId) throw new DomainError('INVALID_INPUT', 'The peer of this job no longer exists');
+    switch (job.kind) {
+      case 'DEPLOY':
+        return this.deploy(actor, job.peerId, true);
+      case 'REVERT':
+        return this.revert(actor, job.peerId);
+      case 'CLEAR':
+        return this.clear(actor, job.peerId);
+      default:
+        throw new DomainError('INVALID_INPUT', `A ${job.kind} job cannot be re-run: run the operation again`);
+    }
+  }
+
   /** Removes every Meshplane resource from the peer's device and nothing else. */
   async clear(actor: Identity, peerId: string): Promise<string> {
     const { wanId, deviceId } = await this.managedPeer(peerId);

@@ -89,7 +89,9 @@ export interface Overlay {
   hqPublicKey: string;
   laptopId: string;
   laptopPublicKey: string;
-  /** graphql-ws client authenticated with an API token (a socket carries no session cookie). */
+  /** An admin API token (graphql-ws carries no session cookie; restarts change the URL). */
+  token: string;
+  /** graphql-ws client authenticated with the token. */
   ws(): Client;
 }
 
@@ -116,6 +118,7 @@ export async function buildOverlay(graphqlUrl: string, sim: RouterOsSimulator, k
   const laptop = await add({ name: 'laptop', role: 'CLIENT' });
   await admin.ok(`mutation ($peerId: ID!) { addSubnet(peerId: $peerId, input: { cidr: "192.168.2.0/24", description: "hq LAN" }) { id } }`, { peerId: hq.id });
   return { admin, wanId, deviceId, branchId: branch.id, hqId: hq.id, hqPublicKey: hq.publicKey, laptopId: laptop.id, laptopPublicKey: laptop.publicKey,
+    token: createApiToken.token,
     ws: () => admin.withToken(createApiToken.token).ws(),
   };
 }

@@ -170,6 +170,13 @@ builder.mutationFields((t) => ({
     args: { peerId: t.arg.id({ required: true }) },
     resolve: async (query, _root, { peerId }, ctx) => ctx.prisma.deployJob.findUniqueOrThrow({ ...query, ...jobById(await ctx.services.deployments.revert(ctx.identity!, String(peerId))) }),
   }),
+  rerunJob: t.prismaField({
+    ...deviceOp,
+    type: 'DeployJob',
+    description: 'Runs a finished job (e.g. one a restart INTERRUPTED) again as a new job; a deploy is re-planned against the device as it is now.',
+    args: { jobId: t.arg.id({ required: true }) },
+    resolve: async (query, _root, { jobId }, ctx) => ctx.prisma.deployJob.findUniqueOrThrow({ ...query, ...jobById(await ctx.services.deployments.rerun(ctx.identity!, String(jobId))) }),
+  }),
   clearPeer: t.prismaField({
     ...deviceOp,
     type: 'DeployJob',
