@@ -13,6 +13,7 @@ import type { Services } from '../services/index.js';
 import { credentialsFrom, resolveIdentity } from '../services/auth/identity.js';
 import { OverlayReader } from '../services/overlays.js';
 import { REQUEST_BODY_LIMIT_BYTES, requestGuards } from './guards.js';
+import { auditRefusedMutations } from './audit-refusals.js';
 
 export interface YogaOptions {
   prisma: Db;
@@ -123,6 +124,7 @@ export function createYogaServer({ prisma, services, log, secureCookies }: YogaO
     },
     plugins: [
       ...requestGuards(),
+      auditRefusedMutations(log),
       {
         onResponse({ request, response }) {
           for (const cookie of jars.get(request)?.pending ?? []) response.headers.append('set-cookie', cookie);

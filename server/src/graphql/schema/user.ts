@@ -142,6 +142,8 @@ builder.mutationFields((t) => ({
   login: t.field({
     type: AuthPayload,
     authScopes: { public: true },
+    // Accounts.login audits these refusals itself, with the e-mail address and the reason.
+    extensions: { auditsRefusals: ['UNAUTHENTICATED', 'RATE_LIMITED'] },
     args: { input: t.arg({ type: LoginInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const { user, token } = await ctx.services.accounts.login(input.email, input.password, ctx.clientAddress);
