@@ -4,42 +4,25 @@
 // approve a deploy and watch the job finish, see a peer turn online when the router reports a
 // handshake; then jobs, audit log, users and API tokens. Screenshots: web/test-results/e2e/.
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../../server/src/app.js';
 import { createLogger } from '../../../server/src/infra/logger.js';
 import { startRouterOsSimulator, type RouterOsSimulator } from '../../../server/test/sim/routeros/index.js';
+import { chromiumAvailable, openBrowser, type BrowserSession } from './browser.js';
 
-const chromiumPath = '/usr/bin/chromium';
-const haveChromium = fs.existsSync(chromiumPath);
-if (!haveChromium) {
-  if (process.env.CI === 'true') throw new Error(`CI needs Chromium for the browser tests, but ${chromiumPath} is missing (apt-get install chromium)`);
-  console.warn(`\n  SKIPPING the dashboard browser test: ${chromiumPath} is missing (apt-get install chromium)\n`);
-}
-
-const shots = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'test-results', 'e2e');
+const haveChromium = chromiumAvailable('the dashboard browser test');
 const admin = { name: 'Grace Admin', email: 'grace@example.test', password: 'correct horse battery' };
 const LAN = '192.168.10.0/24';
 
 describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in Chromium', () => {
-  const temporary: string[] = [];
+  let browser: BrowserSession;
   let app: App;
   let sim: RouterOsSimulator;
   let base: string;
-  let context: BrowserContext;
   let page: Page;
-  const pageErrors: string[] = [];
   const peerUrls = new Map<string, string>();
-
-  const tempDir = (prefix: string) => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-    temporary.push(dir);
-    return dir;
-  };
-  const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+  const shot = (name: string) => browser.shot(name);
   const heading = (name: string) => page.getByRole('heading', { name, exact: true, level: 1 }).waitFor();
   const openPeer = async (name: string) => {
     await page.goto(`${base}${peerUrls.get(name)}`);
@@ -48,30 +31,20 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
   };
 
   beforeAll(async () => {
-    fs.mkdirSync(shots, { recursive: true });
+    browser = await openBrowser();
+    page = browser.page;
     sim = await startRouterOsSimulator({ version: '7.18' });
     app = await buildApp({
-      dataDir: tempDir('meshplane-e2e-dash-'), port: 0, host: '127.0.0.1', logger: createLogger('warn'),
+      dataDir: browser.tempDir('meshplane-e2e-dash-'), port: 0, host: '127.0.0.1', logger: createLogger('warn'),
       monitorIntervalMs: 300, handshakeProbeMs: 0,
     });
     ({ url: base } = await app.start());
-    context = await chromium.launchPersistentContext(tempDir('meshplane-e2e-dash-chromium-'), {
-      executablePath: chromiumPath,
-      headless: true,
-      acceptDownloads: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 800 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (error) => pageErrors.push(error.message));
   });
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await app?.stop();
     await sim?.stop();
-    for (const dir of temporary) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('registers the first user, adds the simulated MikroTik and tests the connection', async () => {
@@ -272,6 +245,6 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
     await heading('Lab');
     await shot('42-narrow-wan-page');
     await page.setViewportSize({ width: 1280, height: 800 });
-    expect(pageErrors).toEqual([]);
+    expect(browser.pageErrors).toEqual([]);
   });
 });

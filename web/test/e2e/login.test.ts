@@ -1,61 +1,35 @@
 // The real Meshplane server (GraphQL + this web UI on one port, fresh data dir) driven by
 // Debian's Chromium: first-run registration, the WAN list, creating a WAN (with an API
 // validation error shown inline first), signing out and back in. Screenshots: web/test-results/e2e/.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../../server/src/app.js';
 import { createLogger } from '../../../server/src/infra/logger.js';
+import { chromiumAvailable, openBrowser, type BrowserSession } from './browser.js';
 
-const chromiumPath = '/usr/bin/chromium';
-const haveChromium = fs.existsSync(chromiumPath);
-if (!haveChromium) {
-  if (process.env.CI === 'true') throw new Error(`CI needs Chromium for the browser tests, but ${chromiumPath} is missing (apt-get install chromium)`);
-  console.warn(`\n  SKIPPING the browser tests: ${chromiumPath} is missing (apt-get install chromium)\n`);
-}
-
-const shots = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'test-results', 'e2e');
+const haveChromium = chromiumAvailable('the browser tests');
 const admin = { name: 'Ada Admin', email: 'ada@example.test', password: 'correct horse battery' };
 
 describe.skipIf(!haveChromium)('signing in and listing WANs in Chromium', () => {
-  const temporary: string[] = [];
+  let browser: BrowserSession;
   let app: App;
   let base: string;
   let context: BrowserContext;
   let page: Page;
-  const pageErrors: string[] = [];
-
-  const tempDir = (prefix: string) => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-    temporary.push(dir);
-    return dir;
-  };
-  const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+  const shot = (name: string) => browser.shot(name);
   const heading = (name: string) => page.getByRole('heading', { name, exact: true }).waitFor();
   const createForm = () => page.locator('form', { has: page.locator('#create-wan') });
 
   beforeAll(async () => {
-    fs.mkdirSync(shots, { recursive: true });
-    app = await buildApp({ dataDir: tempDir('meshplane-e2e-data-'), port: 0, host: '127.0.0.1', logger: createLogger('warn') });
+    browser = await openBrowser();
+    ({ context, page } = browser);
+    app = await buildApp({ dataDir: browser.tempDir('meshplane-e2e-data-'), port: 0, host: '127.0.0.1', logger: createLogger('warn') });
     ({ url: base } = await app.start());
-    context = await chromium.launchPersistentContext(tempDir('meshplane-e2e-chromium-'), {
-      executablePath: chromiumPath,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 800 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (error) => pageErrors.push(error.message));
   });
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await app?.stop();
-    for (const dir of temporary) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('sends a signed-out visitor to first-run registration, then to the empty WAN list', async () => {
@@ -76,7 +50,7 @@ describe.skipIf(!haveChromium)('signing in and listing WANs in Chromium', () => 
   });
 
   it('shows the API’s validation error beside the field, then creates the WAN, live in another tab too', async () => {
-    await page.getByLabel('Name').fill('Branch offices');
+    await page.getByLabel('Name', { exact: true }).fill('Branch offices');
     await page.getByLabel('Tunnel range').fill('10.20.0.0/33');
     await page.getByRole('button', { name: 'Create WAN' }).click();
     // INVALID_CIDR names the field, so the message sits under "Tunnel range", which is marked invalid.
@@ -134,6 +108,6 @@ describe.skipIf(!haveChromium)('signing in and listing WANs in Chromium', () => 
     expect(response?.status()).toBe(200);
     expect(await response?.text()).toContain('Branch offices');
     await shot('07-signed-in-again');
-    expect(pageErrors).toEqual([]);
+    expect(browser.pageErrors).toEqual([]);
   });
 });

@@ -24,10 +24,13 @@ export interface Size {
 
 const ROLE_ORDER: Record<PeerRole, number> = { HUB: 0, SITE: 1, CLIENT: 2 };
 
-function ring<N extends GraphNode>(nodes: N[], cx: number, cy: number, rx: number, ry: number): Placed<N>[] {
-  // Start at the top and go clockwise; a lone node on a ring still sits at the top.
+function ring<N extends GraphNode>(nodes: N[], cx: number, cy: number, rx: number, ry: number, aroundCentre = false): Placed<N>[] {
+  // Start at the top and go clockwise; a lone node on a ring still sits at the top. Two nodes
+  // around a central hub sit upper left and upper right, so the line between them misses the hub.
+  const angleOf = (i: number) =>
+    aroundCentre && nodes.length === 2 ? -Math.PI / 2 + (i === 0 ? -1 : 1) * (Math.PI / 3) : -Math.PI / 2 + (2 * Math.PI * i) / nodes.length;
   return nodes.map((node, i) => {
-    const angle = -Math.PI / 2 + (2 * Math.PI * i) / nodes.length;
+    const angle = angleOf(i);
     return { node, x: round(cx + rx * Math.cos(angle)), y: round(cy + ry * Math.sin(angle)) };
   });
 }
@@ -46,7 +49,7 @@ export function layoutGraph<N extends GraphNode>(nodes: readonly N[], { width, h
     return ring(others, cx, cy, outer.rx, outer.ry);
   }
   const placedHubs = hubs.length === 1 ? [{ node: hubs[0] as N, x: cx, y: cy }] : ring(hubs, cx, cy, outer.rx * 0.35, outer.ry * 0.35);
-  return [...placedHubs, ...ring(others, cx, cy, outer.rx, outer.ry)];
+  return [...placedHubs, ...ring(others, cx, cy, outer.rx, outer.ry, hubs.length === 1)];
 }
 
 /** Link state when the API reports tunnel status: up, down, or unknown (drawn neutral). */
