@@ -16,7 +16,12 @@ async function deployNow(admin: GraphQLTestClient, peerId: string): Promise<JobV
   return finishedJob(admin, deployPeer.id);
 }
 
-describe('a connection dropped at every step of a deploy', () => {
+const TRANSPORTS = [
+  { kind: 'ROUTEROS_API', dropped: /^RouterOS sim-router \(API\): the device closed the API connection/ },
+  { kind: 'ROUTEROS_REST', dropped: /^RouterOS sim-router \(REST\): the connection dropped before the device answered/ },
+] as const;
+
+describe.each(TRANSPORTS)('a connection dropped at every step of a deploy ($kind)', ({ kind, dropped }) => {
   let live: LiveApp;
   let counted: CountedSimulator;
   let overlay: Overlay;
@@ -25,7 +30,7 @@ describe('a connection dropped at every step of a deploy', () => {
     counted = await startCountedSimulator();
     // No monitor polls while the fault is armed: only the deploy job may consume it.
     live = await startLiveApp({ monitorIntervalMs: 3_600_000 });
-    overlay = await buildOverlay(live.graphqlUrl, counted.sim);
+    overlay = await buildOverlay(live.graphqlUrl, counted.sim, kind);
   });
   afterAll(async () => {
     await live?.stop();
@@ -58,7 +63,7 @@ describe('a connection dropped at every step of a deploy', () => {
       const failed = await deployNow(admin, branchId);
       sim.faults.reset();
       expect(failed.status, `drop after ${answered}`).toBe('FAILED');
-      expect(failed.error, `drop after ${answered}`).toMatch(/^RouterOS sim-router \(API\): the device closed the API connection/);
+      expect(failed.error, `drop after ${answered}`).toMatch(dropped);
       expect(failed.steps.at(-1)?.status).toBe('FAILED');
 
       const rerun = await deployNow(admin, branchId);

@@ -9,9 +9,10 @@ const TLS_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID', 'ERR_TLS_HANDSHAKE_TIMEOUT', 'ERR_SSL_WRONG_VERSION_NUMBER', 'EPROTO',
 ]);
 
-const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED',
-]);
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/** The device was reached, then the connection went away mid-request. */
+const DROPPED_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 
 const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
@@ -34,5 +35,6 @@ export function toDeviceError(error: unknown, device: string): DeviceError {
     return new DeviceError('TLS', `${device}: TLS failed (${code}: ${detail}); check the device's CA certificate or TLS verification setting`);
   }
   if (UNREACHABLE_CODES.has(code)) return new DeviceError('UNREACHABLE', `${device}: cannot reach the device (${code})`);
+  if (DROPPED_CODES.has(code)) return new DeviceError('UNREACHABLE', `${device}: the connection dropped before the device answered (${code})`);
   return new DeviceError('PROTOCOL', `${device}: ${detail}`);
 }
