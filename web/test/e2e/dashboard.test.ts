@@ -22,6 +22,7 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
   let base: string;
   let page: Page;
   const peerUrls = new Map<string, string>();
+  let inviteLink = '';
   const shot = (name: string) => browser.shot(name);
   const heading = (name: string) => page.getByRole('heading', { name, exact: true, level: 1 }).waitFor();
   const openPeer = async (name: string) => {
@@ -155,6 +156,8 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
     await page.locator('[data-job-status="SUCCEEDED"]').waitFor({ timeout: 45_000 });
     await page.locator('[aria-label="Deployments"] .badge.ok').waitFor();
     await page.locator('h1 ~ [data-status="CURRENT"]').waitFor();
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByText('In sync: the device has exactly what Meshplane wants.').waitFor({ timeout: 30_000 });
     expect(sim.model.rows('/interface/wireguard/peers').length).toBeGreaterThanOrEqual(2);
     await shot('12-peer-page-deployed');
   });
@@ -218,7 +221,7 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
     await otto.getByText('disabled').waitFor();
     await page.locator('form', { has: page.locator('#invite-heading') }).getByLabel('Email').fill('new@example.test');
     await page.getByRole('button', { name: 'Create invitation' }).click();
-    await page.getByText(/\/login\?invite=/).waitFor();
+    inviteLink = (await page.locator('code', { hasText: '/login?invite=' }).textContent()) ?? '';
     await shot('33-users');
 
     await page.getByRole('link', { name: 'API tokens' }).click();
@@ -245,6 +248,23 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
     await heading('Lab');
     await shot('42-narrow-wan-page');
     await page.setViewportSize({ width: 1280, height: 800 });
+    expect(browser.pageErrors).toEqual([]);
+  });
+
+  it('lets the invited person register with the link, as an operator without the admin pages', async () => {
+    expect(inviteLink).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/login\?invite=/);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(`${base}/login`);
+    await page.goto(inviteLink);
+    await heading('Accept the invitation');
+    await page.getByLabel('Name').fill('Nina New');
+    await page.getByLabel('Email').fill('new@example.test');
+    await page.getByLabel('Password').fill('a fresh long password');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL(`${base}/`);
+    await expect(page.locator('header').textContent()).resolves.toMatch(/Nina New\s*operator/);
+    await expect(page.getByRole('link', { name: 'Users' }).count()).resolves.toBe(0);
+    await page.getByRole('row', { name: /Lab/ }).waitFor();
     expect(browser.pageErrors).toEqual([]);
   });
 });
