@@ -26,7 +26,8 @@ export interface ServiceDeps {
   localPubsub: PubSub;
   /** How drivers are made (tests may pass drivers built against a simulator's ports). */
   driverFactory?: DriverFactory;
-  /** Deploy jobs running at once across devices (one per device at a time regardless). */
+  /** Deploy jobs running at once across devices (one per device at a time regardless; default 16:
+   * a job mostly waits on its device, and 4 made a 50-router WAN queue for most of a minute). */
   jobConcurrency?: number;
   /** Quiet time after the last change to a WAN before auto-deploy peers are redeployed (default 2 s). */
   autoRedeployDebounceMs?: number;
@@ -45,7 +46,7 @@ export function createServices(deps: ServiceDeps) {
   // One queue per WAN for changes that allocate from its ranges.
   const wanLocks = new KeyedMutex();
   const metrics = createMetrics();
-  const jobs = new JobRunner(deps.prisma, deps.pubsub, deps.log, deps.locks, deps.jobConcurrency ?? 4, metrics.jobFinished);
+  const jobs = new JobRunner(deps.prisma, deps.pubsub, deps.log, deps.locks, deps.jobConcurrency ?? 16, metrics.jobFinished);
   const driverFactory = deps.driverFactory ?? createDriver;
   const deployments = new Deployments(deps.prisma, deps.secrets, deps.pubsub, jobs, driverFactory, { handshakeProbeMs: deps.handshakeProbeMs ?? 20_000 });
   const monitor = new HandshakeMonitor(deps.prisma, deps.secrets, deps.pubsub, deps.localPubsub, driverFactory, deps.log, { intervalMs: deps.monitorIntervalMs ?? 5000, locks: deps.locks });

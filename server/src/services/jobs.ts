@@ -34,6 +34,8 @@ export interface JobScope {
 }
 
 const MAX_LOG_CHARS = 64_000;
+/** Buffered log lines and progress are written at most this often (and at every step change). */
+const LOG_FLUSH_MS = 200;
 /** A device lease outlives a crashed holder by at most this long. */
 const DEVICE_LEASE_MS = 30_000;
 
@@ -107,9 +109,31 @@ export class JobRunner {
     const steps: JobStep[] = [];
     let logText = '';
     const publish = () => publishJobEvent(this.pubsub, { jobId, wanId });
-    const save = async (data: Record<string, unknown>) => {
-      await this.prisma.deployJob.update({ where: { id: jobId }, data });
-      publish();
+    // Log lines and progress arrive once per device command: they are buffered and written
+    // together at most every LOG_FLUSH_MS, or with the next step change (a deploy of 50
+    // peers was ~150 row updates, each rewriting the whole log). Writes run one at a time,
+    // in order, so a later write never loses to an earlier one.
+    let pending: Record<string, unknown> = {};
+    let flushTimer: NodeJS.Timeout | null = null;
+    let writes: Promise<void> = Promise.resolve();
+    const save = (data: Record<string, unknown>): Promise<void> => {
+      if (flushTimer) clearTimeout(flushTimer);
+      flushTimer = null;
+      const merged = { ...pending, ...data };
+      pending = {};
+      writes = writes.then(async () => {
+        await this.prisma.deployJob.update({ where: { id: jobId }, data: merged });
+        publish();
+      });
+      return writes;
+    };
+    const defer = (data: Record<string, unknown>): Promise<void> => {
+      Object.assign(pending, data);
+      flushTimer ??= setTimeout(() => {
+        flushTimer = null;
+        save({}).catch((error: unknown) => this.log.warn({ jobId, err: { message: (error as Error).message } }, 'could not save job progress'));
+      }, LOG_FLUSH_MS);
+      return Promise.resolve();
     };
     const ctx: JobContext = {
       jobId,
@@ -128,11 +152,11 @@ export class JobRunner {
           throw error;
         }
       },
-      log: async (line) => {
+      log: (line) => {
         logText = `${logText}${new Date().toISOString()} ${line}\n`.slice(-MAX_LOG_CHARS);
-        await save({ log: logText });
+        return defer({ log: logText });
       },
-      progress: (percent) => save({ progress: Math.max(0, Math.min(100, Math.round(percent))) }),
+      progress: (percent) => defer({ progress: Math.max(0, Math.min(100, Math.round(percent))) }),
     };
     await save({ status: 'RUNNING', startedAt: new Date() });
     try {
@@ -141,6 +165,8 @@ export class JobRunner {
       return 'SUCCEEDED';
     } catch (error) {
       this.log.warn({ jobId, err: { message: (error as Error).message } }, 'job failed');
+      // A failed buffered write must not hide the job's own failure: record it regardless.
+      writes = writes.catch(() => undefined);
       await save({ status: 'FAILED', finishedAt: new Date(), error: (error as Error).message });
       return 'FAILED';
     }
