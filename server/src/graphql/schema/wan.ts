@@ -18,7 +18,8 @@ export const Wan = builder.prismaObject('Wan', {
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     peerCount: t.relationCount('peers'),
-    peers: t.relatedConnection('peers', { cursor: 'id', query: { orderBy: { tunnelIp: 'asc' } } }),
+    // The WAN page lists up to 1,000 peers at once (relay's default cap is 100).
+    peers: t.relatedConnection('peers', { cursor: 'id', maxSize: 1000, query: { orderBy: { tunnelIp: 'asc' } } }),
   }),
 });
 
