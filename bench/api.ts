@@ -1,0 +1,111 @@
+// Bench 2: the WAN page query (the web UI's WanPage document: WAN settings, staleness,
+// topology graph, conflicts, reachability, peers with their config status) on WANs of 100
+// and 1,000 peers: latency percentiles and SQL statements per request, which must not
+// grow with the number of peers (no N+1). A second query adds every peer's live status.
+import fs from 'node:fs';
+import path from 'node:path';
+import { createWan, seedPeers, sql, startBenchApp } from './app.js';
+import { percentile, report, rootDir, round, type Metric } from './lib.js';
+
+const SIZES = [100, 1000];
+const MAX_REQUESTS = 40;
+const MAX_SECONDS_PER_QUERY = 15;
+
+/** The WanPage operation and the fragments it uses, read from the web UI's documents. */
+export function wanPageDocument(extraPeerFields = ''): string {
+  const dir = path.join(rootDir, 'web', 'src', 'lib', 'graphql');
+  const blocks = fs.readdirSync(dir).filter((file) => file.endsWith('.ts'))
+    .flatMap((file) => [...fs.readFileSync(path.join(dir, file), 'utf8').matchAll(/graphql\(`([\s\S]*?)`\)/g)].map((match) => match[1] as string));
+  const fragments = new Map<string, string>();
+  for (const block of blocks) {
+    const name = /fragment\s+(\w+)\s+on/.exec(block)?.[1];
+    if (name) fragments.set(name, block);
+  }
+  const operation = blocks.find((block) => /query\s+WanPage\b/.test(block));
+  if (!operation) throw new Error('WanPage query not found under web/src/lib/graphql');
+  const withExtra = extraPeerFields ? operation.replace('...PeerRow', `...PeerRow\n${extraPeerFields}`) : operation;
+  const used = new Set<string>();
+  const collect = (text: string) => {
+    for (const match of text.matchAll(/\.\.\.(\w+)/g)) {
+      const name = match[1] as string;
+      if (used.has(name)) continue;
+      const fragment = fragments.get(name);
+      if (!fragment) throw new Error(`fragment ${name} not found`);
+      used.add(name);
+      collect(fragment);
+    }
+  };
+  collect(withExtra);
+  return [withExtra, ...[...used].map((name) => fragments.get(name) as string)].join('\n');
+}
+
+const STATUS_FIELDS = 'status { online lastHandshake endpoint rxBytes txBytes observedAt }';
+
+/**
+ * The page's peer table without the O(peers²) reachability matrix: WAN settings, staleness,
+ * conflicts, the topology graph and every peer with its config status and live status.
+ */
+const WAN_CORE = `query WanCore($id: ID!) {
+  wan(id: $id) {
+    id name tunnelCidr topology staleCount
+    conflicts { code severity message peerIds subnetIds cidrs }
+    topologyGraph { nodes { peerId name role tunnelIp endpoint cgnat } edges { from to } }
+    peers(first: 1000) { edges { node { id name role tunnelIp endpointHost endpointPort keyCustody configStatus device { id name kind } ${STATUS_FIELDS} } } pageInfo { hasNextPage } }
+  }
+}`;
+
+async function measure(size: number): Promise<Metric[]> {
+  const bench = await startBenchApp();
+  try {
+    const wanId = await createWan(bench.admin, `api-${size}`, { topology: 'HUB_SPOKE' });
+    const seedStarted = performance.now();
+    await seedPeers(bench, wanId, size);
+    const seedSeconds = (performance.now() - seedStarted) / 1000;
+    const metrics: Metric[] = [];
+    for (const [label, query] of [['WAN page core (peers + status + staleness + conflicts)', WAN_CORE], ['WanPage document (web UI, with reachability)', wanPageDocument()]] as const) {
+      const times: number[] = [];
+      const statements: number[] = [];
+      let bytes = 0;
+      const started = performance.now();
+      for (let i = 0; i < MAX_REQUESTS + 1 && (i < 4 || performance.now() - started < MAX_SECONDS_PER_QUERY * 1000); i++) {
+        const before = sql.statements;
+        const t0 = performance.now();
+        const response = await fetch(bench.graphqlUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', cookie: bench.admin.sessionCookie ?? '' },
+          body: JSON.stringify({ query, variables: { id: wanId } }),
+        });
+        const text = await response.text();
+        const elapsed = performance.now() - t0;
+        const parsed = JSON.parse(text) as { errors?: unknown[]; data?: { wan?: { peers?: { edges?: unknown[] } } } };
+        if (parsed.errors?.length) throw new Error(`page errors: ${JSON.stringify(parsed.errors).slice(0, 500)}`);
+        if (parsed.data?.wan?.peers?.edges?.length !== size) throw new Error(`WanPage returned ${parsed.data?.wan?.peers?.edges?.length} peers, expected ${size}`);
+        if (i < 1) continue; // warm-up
+        times.push(elapsed);
+        statements.push(sql.statements - before);
+        bytes = text.length;
+      }
+      times.sort((a, b) => a - b);
+      const p50 = percentile(times, 50);
+      const stmts = Math.max(...statements);
+      metrics.push(
+        { bench: 'api', name: `${label}, ${size} peers: p50`, value: round(p50), unit: 'ms', ...(size === 1000 && label.startsWith('WAN page core') ? { target: '< 50 ms', met: p50 < 50 } : {}), note: `${times.length} requests, response ${round(bytes / 1024 / 1024, 2)} MB` },
+        { bench: 'api', name: `${label}, ${size} peers: p99`, value: round(percentile(times, 99)), unit: 'ms' },
+        { bench: 'api', name: `${label}, ${size} peers: SQL statements / request`, value: stmts, unit: 'stmts', note: `min ${Math.min(...statements)}; seeded in ${round(seedSeconds)} s` },
+      );
+    }
+    return metrics;
+  } finally {
+    await bench.stop();
+  }
+}
+
+const metrics: Metric[] = [];
+for (const size of SIZES) metrics.push(...(await measure(size)));
+// No N+1: the statement count must not depend on the number of peers.
+for (const label of ['WAN page core (peers + status + staleness + conflicts)', 'WanPage document (web UI, with reachability)']) {
+  const counts = SIZES.map((size) => metrics.find((m) => m.name === `${label}, ${size} peers: SQL statements / request`)?.value ?? NaN);
+  metrics.push({ bench: 'api', name: `${label}: SQL statements at ${SIZES.join(' vs ')} peers`, value: counts[counts.length - 1] as number, unit: 'stmts', target: 'constant (no N+1)', met: new Set(counts).size === 1, note: counts.join(' vs ') });
+}
+report(metrics);
+process.exit(0);

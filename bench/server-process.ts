@@ -1,0 +1,87 @@
+// Meshplane as a child process (`node --import tsx server/src/main.ts`, what `npm start`
+// runs), so its start-up time and memory are its own: a fresh data directory, a free port.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { serverDir, sleep, tempDir } from './lib.js';
+
+export const MASTER_KEY = 'b'.repeat(64);
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ServerProcess {
+  child: ChildProcess;
+  pid: number;
+  url: string;
+  graphqlUrl: string;
+  dataDir: string;
+  /** Milliseconds from spawn until `{ health }` answered ok. */
+  readyMs: number;
+  /** Resident set size now, from /proc (MB). */
+  rssMb(): number;
+  stop(): Promise<void>;
+}
+
+export async function health(graphqlUrl: string): Promise<boolean> {
+  try {
+    const response = await fetch(graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ health }' }) });
+    const body = (await response.json()) as { data?: { health?: string } };
+    return body.data?.health === 'ok';
+  } catch {
+    return false;
+  }
+}
+
+export async function spawnServer(options: { dataDir?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<ServerProcess> {
+  const dataDir = options.dataDir ?? tempDir('server');
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const graphqlUrl = `${url}/graphql`;
+  let stderr = '';
+  const started = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join('src', 'main.ts')], {
+    cwd: serverDir,
+    env: {
+      ...process.env, PORT: String(port), HOST: '127.0.0.1', MESHPLANE_DATA_DIR: dataDir, MESHPLANE_MASTER_KEY: MASTER_KEY,
+      DATABASE_URL: '', REDIS_URL: '', MESHPLANE_CONFIG: '', MESHPLANE_LOG_LEVEL: 'warn', ...options.env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr?.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000); });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(10_000)]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    if (!options.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+  const deadline = started + (options.timeoutMs ?? 60_000);
+  while (!(await health(graphqlUrl))) {
+    if (child.exitCode !== null || performance.now() > deadline) {
+      await stop();
+      throw new Error(`server did not answer { health } (exit ${child.exitCode}): ${stderr}`);
+    }
+    await sleep(10);
+  }
+  const readyMs = performance.now() - started;
+  return {
+    child, pid: child.pid as number, url, graphqlUrl, dataDir, readyMs,
+    rssMb() {
+      const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
+    },
+    stop,
+  };
+}
