@@ -12,6 +12,7 @@ import { createTopics } from './infra/pubsub/topics.js';
 import { connectRedis } from './infra/pubsub/redis.js';
 import { LocalLocks } from './infra/locks.js';
 import { createHttpServer, type NodeMiddleware } from './infra/http/server.js';
+import { wsCookieHeader } from './infra/http/origin.js';
 import { createYogaServer, type MeshplaneYoga } from './graphql/yoga.js';
 import { createServices, type Services } from './services/index.js';
 import { loadConfigFile } from './devices/config-file.js';
@@ -94,11 +95,13 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
     await services.devices.syncFromConfig(config);
     log.info({ file: configFile, devices: config.devices.length, defaultDevice: config.defaultDevice }, 'devices loaded from the configuration file');
   }
-  const yoga = createYogaServer({ prisma: database.prisma, services, log, secureCookies: options.secureCookies ?? 'auto' });
+  const yoga = createYogaServer({ prisma: database.prisma, services, log, secureCookies: options.secureCookies ?? secureCookiesFrom(env) });
   const web = options.web === false ? null : await loadWebHandler(log);
   const authorizeWs = async (request: http.IncomingMessage, params: Readonly<Record<string, unknown>> | undefined) => {
     const auth = params?.authorization ?? params?.Authorization;
-    const credentials = credentialsFrom(typeof auth === 'string' ? auth : request.headers.authorization, request.headers.cookie);
+    const bearer = typeof auth === 'string' ? auth : request.headers.authorization;
+    // The session cookie counts only for a handshake from our own origin (infra/http/origin.ts).
+    const credentials = credentialsFrom(bearer, wsCookieHeader(request));
     return (await resolveIdentity(database.prisma, credentials)) !== null;
   };
   const http = createHttpServer({ yoga, authorizeWs, web, log, metrics: { render: () => services.metrics.render(), token: env.MESHPLANE_METRICS_TOKEN || null } });
@@ -127,3 +130,13 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
     },
   };
 }
+
+/** MESHPLANE_SECURE_COOKIES: "true" (always Secure, e.g. behind a TLS proxy), "false", or "auto" (default: when the request came over HTTPS). */
+function secureCookiesFrom(env: NodeJS.ProcessEnv): boolean | 'auto' {
+  const value = (env.MESHPLANE_SECURE_COOKIES ?? 'auto').trim().toLowerCase();
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  if (value === 'auto' || value === '') return 'auto';
+  throw new Error(`MESHPLANE_SECURE_COOKIES must be true, false or auto, not ${JSON.stringify(env.MESHPLANE_SECURE_COOKIES)}`);
+}
+

@@ -14,6 +14,7 @@ import { credentialsFrom, resolveIdentity } from '../services/auth/identity.js';
 import { OverlayReader } from '../services/overlays.js';
 import { REQUEST_BODY_LIMIT_BYTES, requestGuards } from './guards.js';
 import { auditRefusedMutations } from './audit-refusals.js';
+import { wsCookieHeader } from '../infra/http/origin.js';
 
 export interface YogaOptions {
   prisma: Db;
@@ -109,7 +110,8 @@ export function createYogaServer({ prisma, services, log, secureCookies }: YogaO
       const connectionAuth = initial.connectionParams?.authorization ?? initial.connectionParams?.Authorization;
       const credentials = credentialsFrom(
         typeof connectionAuth === 'string' ? connectionAuth : headerOf(request, initial.req, 'authorization'),
-        headerOf(request, initial.req, 'cookie'),
+        // HTTP: CORS and the CSRF header guard the cookie; WebSocket: only from our own origin.
+        request ? headerOf(request, undefined, 'cookie') : wsCookieHeader(initial.req),
       );
       const jar = cookieJar(request ?? null, secureCookies);
       if (request) jars.set(request, jar);

@@ -5,6 +5,7 @@ import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from '../logger.js';
+import { REQUEST_BODY_LIMIT_BYTES } from '../../graphql/guards.js';
 
 export type NodeMiddleware = (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
 
@@ -52,7 +53,8 @@ export function createHttpServer({ yoga, authorizeWs, web, log, metrics }: HttpS
     });
   });
 
-  const wss = new WebSocketServer({ server, path: graphqlPath });
+  // The same bound as HTTP bodies (ws allows 100 MiB frames by default); larger ones close with 1009.
+  const wss = new WebSocketServer({ server, path: graphqlPath, maxPayload: REQUEST_BODY_LIMIT_BYTES });
   const wsServer = useServer(
     {
       onConnect: (ctx) => authorizeWs(ctx.extra.request, ctx.connectionParams),
