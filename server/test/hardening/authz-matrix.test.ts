@@ -39,8 +39,11 @@ type Caller = Role | null;
 const CALLERS: Caller[] = [null, ...ROLES];
 const label = (caller: Caller) => caller ?? 'anonymous';
 
-function authLayerRefusal(result: GraphQLResult, field: string): string | null {
-  const error = result.errors?.find((e) => (e.extensions?.details as { field?: string } | undefined)?.field === `Mutation.${field}`);
+/** Root fields anyone may read: liveness, first-run state, and who the caller is. */
+const PUBLIC_READS = new Set(['health', 'setupState', 'viewer', 'me']);
+
+function authLayerRefusal(result: GraphQLResult, field: string, rootType = 'Mutation'): string | null {
+  const error = result.errors?.find((e) => (e.extensions?.details as { field?: string } | undefined)?.field === `${rootType}.${field}`);
   return error ? String(error.extensions?.code) : null;
 }
 
@@ -104,6 +107,28 @@ describe('authorization matrix (generated from the schema)', () => {
     expect(failures).toEqual([]);
     // Four callers for every mutation.
     expect(cells.length).toBe(mutationFields().length * CALLERS.length);
+  });
+
+  it('refuses anonymous callers every query and subscription root but the public ones', async () => {
+    const problems: string[] = [];
+    for (const rootType of [schema.getQueryType()!, schema.getSubscriptionType()!]) {
+      for (const field of Object.values(rootType.getFields())) {
+        const scope = declaredScope(field);
+        if (PUBLIC_READS.has(field.name)) {
+          if (scope.kind !== 'undeclared' && scope.kind !== 'public') problems.push(`${rootType.name}.${field.name}: listed as public but declares ${JSON.stringify(scope)}`);
+          continue;
+        }
+        if (scope.kind === 'undeclared' || scope.kind === 'public') {
+          problems.push(`${rootType.name}.${field.name}: readable without signing in (declare authScopes, or list it in PUBLIC_READS)`);
+          continue;
+        }
+        if (rootType.name !== 'Query') continue; // subscriptions: graphql-ws refuses anonymous connections as a whole
+        const args = minimalArgs(field);
+        const result = await callers.anonymous.request(documentFor('query', field, args), args);
+        if (authLayerRefusal(result, field.name, 'Query') !== 'UNAUTHENTICATED') problems.push(`Query.${field.name}: anonymous got ${JSON.stringify(result.errors ?? result.data)}`);
+      }
+    }
+    expect(problems).toEqual([]);
   });
 
   it('finds the secret-bearing fields and reaches each only through OPERATOR roots, or as the caller\'s own new secret', () => {
