@@ -105,11 +105,16 @@ export class Deployments {
     return { wanId: peer.wanId, deviceId: peer.deviceId };
   }
 
-  private async desired(peerId: string): Promise<{ state: DesiredDeviceState; hash: string; wanId: string; deviceId: string }> {
+  /**
+   * The peer's desired device state. Deploying needs its private key; reading statistics and
+   * clearing do not (`forWriting: false`), so a peer switched to bring-your-own key after a
+   * deploy can still be watched and cleared from its device.
+   */
+  private async desired(peerId: string, forWriting = true): Promise<{ state: DesiredDeviceState; hash: string; wanId: string; deviceId: string }> {
     const { wanId, deviceId } = await this.managedPeer(peerId);
     const view = new OverlayView(await loadOverlaySpec(this.prisma, wanId, { secrets: this.secrets }));
     const peer = findCompiledPeer(view.compiled, peerId);
-    if (!peer.interface.privateKey) throw new DomainError('INVALID_INPUT', 'Meshplane does not hold this peer\'s private key (bring-your-own key): it cannot be deployed to a device');
+    if (forWriting && !peer.interface.privateKey) throw new DomainError('INVALID_INPUT', 'Meshplane does not hold this peer\'s private key (bring-your-own key): it cannot be deployed to a device');
     return { state: { overlay: view.compiled, peer, commentPrefix: COMMENT_PREFIX }, hash: view.hashOf(peerId), wanId, deviceId };
   }
 
@@ -139,7 +144,7 @@ export class Deployments {
   }
 
   async statistics(actor: Identity | null, peerId: string): Promise<PeerStatistics[] | null> {
-    const { state, deviceId } = await this.desired(peerId);
+    const { state, deviceId } = await this.desired(peerId, false);
     return this.withDriver(actor, deviceId, 'statistics', (driver) => driver.statistics(state.peer.interface.name));
   }
 
@@ -194,7 +199,7 @@ export class Deployments {
   async clear(actor: Identity, peerId: string): Promise<string> {
     const { wanId, deviceId } = await this.managedPeer(peerId);
     return this.jobs.start(actor, { kind: 'CLEAR', wanId, peerId, deviceId }, async (job) => {
-      const { state } = await this.desired(peerId);
+      const { state } = await this.desired(peerId, false);
       return this.withDriver(actor, deviceId, 'clear', async (driver) => {
         const actual = await job.step('Read device state', () => driver.readState(state), (resources) => `${resources.length} resources`);
         const plan = driver.clearPlan(actual);

@@ -131,6 +131,8 @@ describe('live operations on a simulated RouterOS (binary API)', () => {
 
   it('clears every Meshplane resource and leaves the unmanaged configuration as it was (route still demoted)', async () => {
     const { admin, branchId } = overlay;
+    // Clearing needs no private key: it still works after the peer switched to bring-your-own.
+    await admin.ok(`mutation ($id: ID!) { updatePeer(id: $id, input: { publicKey: "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=" }) { peer { keyCustody } } }`, { id: branchId });
     const job = await peerJob(admin, 'clearPeer', branchId);
     expect(job.status).toBe('SUCCEEDED');
     const { sim } = counted;
