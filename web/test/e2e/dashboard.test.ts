@@ -62,8 +62,13 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
     await page.getByLabel('Device name').fill('office-router');
     await page.getByLabel('Host', { exact: true }).fill(sim.host);
     await page.getByLabel('Port', { exact: true }).fill(String(sim.apiPort));
-    await page.getByLabel('Username').fill(sim.username);
     await page.getByLabel('Password').fill(sim.password);
+    // The API names the field at fault: its message sits under Username, which is marked invalid.
+    await page.getByLabel('Username').fill('not a user!');
+    await page.getByRole('button', { name: 'Add device' }).click();
+    await page.locator('[aria-invalid="true"][name="username"]').waitFor();
+    await expect(page.getByRole('alert').textContent()).resolves.toContain('use 1-64 characters');
+    await page.getByLabel('Username').fill(sim.username);
     await page.getByRole('button', { name: 'Add device' }).click();
     const card = page.locator('article[data-device="office-router"]');
     await card.waitFor();
