@@ -142,6 +142,19 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
     expect(conf).toMatch(/AllowedIPs = .*172\.\d+\.\d+\.0\/24/); // the office's LAN, translated
     // Downloading counts as delivered: the status turns current.
     await page.locator('h1 ~ [data-status="CURRENT"]').waitFor();
+    await expect(page.locator('[data-banner="stale"]').count()).resolves.toBe(0);
+
+    // The hub starts hosting another LAN: the laptop's config changes, and its page says so.
+    await openPeer('hub');
+    await page.getByLabel('Network (CIDR)').fill('192.168.20.0/24');
+    await page.getByRole('button', { name: 'Add network' }).click();
+    await page.locator('tr[data-subnet="192.168.20.0/24"]').waitFor();
+    await openPeer('laptop');
+    await page.locator('[data-banner="stale"]').getByText('Get the updated config.').waitFor();
+    await shot('13-peer-page-stale');
+    const [again] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download .conf' }).click()]);
+    expect(fs.readFileSync((await again.path()) ?? '', 'utf8')).toContain('192.168.20.0/24');
+    await page.locator('[data-banner="stale"]').waitFor({ state: 'detached' });
     await page.getByRole('button', { name: 'Show QR code' }).click();
     await page.getByRole('img', { name: /QR code/ }).waitFor();
     await shot('10-peer-page-client');
@@ -242,16 +255,15 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
 
   it('fits a 390 px wide screen', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
-    for (const [name, url] of [['40-narrow-peer', peerUrls.get('office') ?? '/'], ['41-narrow-wan', peerUrls.get('hub') ?? '/']] as const) {
+    const wanUrl = (await page.goto(`${base}${peerUrls.get('office')}`), await page.getByRole('link', { name: 'Lab' }).getAttribute('href'));
+    const pages = [['40-narrow-peer', peerUrls.get('office')], ['41-narrow-wan-page', wanUrl], ['42-narrow-devices', '/devices'], ['43-narrow-users', '/users'], ['44-narrow-audit', '/audit']];
+    for (const [name, url] of pages) {
       await page.goto(`${base}${url}`);
       await page.waitForLoadState('networkidle');
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       expect(overflow, `${url} scrolls sideways`).toBeLessThanOrEqual(0);
-      await shot(name);
+      await shot(name ?? '');
     }
-    await page.getByRole('link', { name: 'Lab' }).click();
-    await heading('Lab');
-    await shot('42-narrow-wan-page');
     await page.setViewportSize({ width: 1280, height: 800 });
     expect(browser.pageErrors).toEqual([]);
   });
