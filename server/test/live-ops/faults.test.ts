@@ -75,4 +75,25 @@ describe.each(TRANSPORTS)('a connection dropped at every step of a deploy ($kind
       await pristine();
     }
   });
+
+  it('a refused login and a router slower than the device timeout fail the job at Connect, naming the device', async () => {
+    const { admin, branchId } = overlay;
+    const { sim } = counted;
+    const writes = counted.writes().length;
+    sim.faults.refuseLogin = true;
+    const refused = await deployNow(admin, branchId);
+    sim.faults.reset();
+    expect(refused).toMatchObject({ status: 'FAILED', steps: [expect.anything(), { name: 'Connect', status: 'FAILED' }] });
+    expect(refused.error).toMatch(/^RouterOS sim-router \((API|REST)\): .*(invalid user name or password|401|rejected|authentication)/i);
+
+    // The device's timeout is 3 s (see buildOverlay).
+    sim.faults.replyDelayMs = 3500;
+    const slow = await deployNow(admin, branchId);
+    sim.faults.reset();
+    expect(slow).toMatchObject({ status: 'FAILED', steps: [expect.anything(), { name: 'Connect', status: 'FAILED' }] });
+    expect(slow.error).toMatch(/^RouterOS sim-router \((API|REST)\): no reply (in time|to login within 3000 ms)/);
+    expect(counted.writes().length).toBe(writes);
+
+    expect((await deployNow(admin, branchId)).status).toBe('SUCCEEDED');
+  });
 });
