@@ -301,6 +301,13 @@ describe('hostile input corpus', () => {
       }
     }
     expect(problems).toEqual([]);
+    // Whatever got in, no WAN ended up with a critical conflict (a LAN over the tunnel or
+    // services range, AllowedIPs shared by two peers): those must be refused at the input.
+    const { wans } = await admin.ok<{ wans: { edges: Array<{ node: { name: string; conflicts: Array<{ severity: string; code: string; message: string }> } }> } }>(
+      `{ wans(first: 100) { edges { node { name conflicts { severity code message } } } } }`);
+    expect(wans.edges.length).toBeGreaterThanOrEqual(2);
+    const critical = wans.edges.flatMap(({ node }) => node.conflicts.filter((conflict) => conflict.severity === 'CRITICAL').map((conflict) => `${node.name}: ${conflict.code} ${conflict.message}`));
+    expect(critical).toEqual([]);
     const byMutation = new Map<string, number>();
     for (const entry of accepted) byMutation.set(entry.mutation, (byMutation.get(entry.mutation) ?? 0) + 1);
     if (process.env.HOSTILE_VERBOSE) console.log(accepted.map((entry) => `${entry.mutation}.${entry.leaf} = ${JSON.stringify(entry.value)?.slice(0, 80)}`).join("\n"));
