@@ -39,6 +39,12 @@ describe('allocateTunnelIp', () => {
     }
   });
 
+  it('skips free addresses when asked (retries after a race), falling back to the first free one', () => {
+    expect(allocateTunnelIp('10.0.0.0/29', ['10.0.0.1', '10.0.0.3'], 1)).toBe('10.0.0.4');
+    expect(allocateTunnelIp('10.0.0.0/29', ['10.0.0.1', '10.0.0.3'], 3)).toBe('10.0.0.6');
+    expect(allocateTunnelIp('10.0.0.0/29', ['10.0.0.1', '10.0.0.3'], 9)).toBe('10.0.0.2');
+  });
+
   it('fills 5,000 addresses quickly', () => {
     const taken: string[] = [];
     const started = performance.now();

@@ -17,21 +17,32 @@ function takenAddresses(taken: Iterable<string>): Set<number> {
   return addresses;
 }
 
-function allocateHost(poolCidr: string, taken: Iterable<string>, poolLabel: string): string {
+function allocateHost(poolCidr: string, taken: Iterable<string>, poolLabel: string, skip = 0): string {
   const pool = parseIpv4Cidr(poolCidr, poolLabel);
   const used = takenAddresses(taken);
   // Point-to-point sized pools (/31, /32) have no network or broadcast address to skip.
   const first = pool.prefix >= 31 ? pool.start : pool.start + 1;
   const last = pool.prefix >= 31 ? pool.end : pool.end - 1;
+  let firstFree: number | null = null;
+  let toSkip = skip;
   for (let candidate = first; candidate <= last; candidate++) {
-    if (!used.has(candidate)) return formatIpv4(candidate);
+    if (used.has(candidate)) continue;
+    if (toSkip === 0) return formatIpv4(candidate);
+    firstFree ??= candidate;
+    toSkip--;
   }
+  // Fewer free addresses than asked to skip: the first free one.
+  if (firstFree !== null) return formatIpv4(firstFree);
   throw new DomainError('POOL_EXHAUSTED', `${poolLabel} ${formatCidr(pool)} has no free address left`, { pool: formatCidr(pool) });
 }
 
-/** First free host address of the tunnel range (network and broadcast skipped). */
-export function allocateTunnelIp(tunnelCidr: string, taken: Iterable<string>): string {
-  return allocateHost(tunnelCidr, taken, 'tunnel range');
+/**
+ * First free host address of the tunnel range (network and broadcast skipped). With
+ * `skip`, the free address that many places further on (the first free one when there are
+ * not that many): writers that race for the same first address (replicas) retry apart.
+ */
+export function allocateTunnelIp(tunnelCidr: string, taken: Iterable<string>, skip = 0): string {
+  return allocateHost(tunnelCidr, taken, 'tunnel range', skip);
 }
 
 /** First free host address of the shared services range. */

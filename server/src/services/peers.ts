@@ -1,5 +1,6 @@
 // Peers: validated input, tunnel address allocation that is safe under concurrent adds,
 // keys generated here (private key sealed at rest) or brought by the user.
+import { randomInt } from 'node:crypto';
 import type { Db } from '../infra/db/client.js';
 import type { SecretBox } from '../infra/crypto/secret-box.js';
 import type { KeyedMutex } from '../infra/keyed-mutex.js';
@@ -87,7 +88,10 @@ export class Peers {
             assertEndpointPort({ id: 'new', name: fields.name!, endpointPort: fields.endpointPort ?? null, listenPort: fields.listenPort ?? null, portForwarded: fields.portForwarded ?? false }, wan);
             if (fields.deviceId) await this.assertDevice(tx, fields.deviceId);
             const taken = (await tx.peer.findMany({ where: { wanId }, select: { tunnelIp: true } })).map((row) => row.tunnelIp);
-            const tunnelIp = input.tunnelIp ? this.explicitTunnelIp(wan.tunnelCidr, input.tunnelIp, taken) : allocateTunnelIp(wan.tunnelCidr, taken);
+            // A retry lost a race with another replica for the first free address: try one a
+            // random few places on, or both replicas keep colliding on the same next address.
+            const skip = attempt === 1 ? 0 : randomInt(0, 4 * attempt);
+            const tunnelIp = input.tunnelIp ? this.explicitTunnelIp(wan.tunnelCidr, input.tunnelIp, taken) : allocateTunnelIp(wan.tunnelCidr, taken, skip);
             const created = await tx.peer.create({
               data: {
                 wanId,
