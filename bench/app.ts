@@ -118,8 +118,8 @@ export function dataDirOf(app: BenchApp): string {
  * every third has an endpoint and every tenth a LAN): far quicker than 1,000 addPeer calls
  * for benches that only read. Keys are real and sealed like the service seals them.
  */
-export async function seedPeers(bench: BenchApp, wanId: string, size: number, hostOf?: (index: number) => Partial<{ deviceId: string }>): Promise<string[]> {
-  const { prisma } = bench.app.database;
+export async function seedPeers(bench: BenchApp | SeedTarget, wanId: string, size: number, hostOf?: (index: number) => Partial<{ deviceId: string }>): Promise<Array<{ id: string; publicKey: string }>> {
+  const { prisma, secrets } = 'app' in bench ? { prisma: bench.app.database.prisma, secrets: bench.app.services.secrets } : bench;
   const rows = Array.from({ length: size }, (_, i) => {
     const pair = generateKeyPair();
     const octet = i + 1;
@@ -130,7 +130,7 @@ export async function seedPeers(bench: BenchApp, wanId: string, size: number, ho
       role: i === 0 ? 'HUB' as const : 'SITE' as const,
       tunnelIp: `10.0.${octet >> 8}.${octet & 255}`,
       publicKey: pair.publicKey,
-      privateKeyEnc: bench.app.services.secrets.seal(pair.privateKey),
+      privateKeyEnc: secrets.seal(pair.privateKey),
       endpointHost: i === 0 ? 'hub.example.net' : i % 3 === 0 ? `site${i}.example.net` : null,
       endpointPort: i === 0 ? 51820 : null,
       ...(hostOf ? hostOf(i) : {}),
@@ -139,5 +139,11 @@ export async function seedPeers(bench: BenchApp, wanId: string, size: number, ho
   for (let i = 0; i < rows.length; i += 200) await prisma.peer.createMany({ data: rows.slice(i, i + 200) });
   const subnets = rows.filter((_, i) => i > 0 && i % 10 === 0).map((row, j) => ({ peerId: row.id, cidr: `10.${200 + (j >> 8)}.${j & 255}.0/24`, description: 'office' }));
   if (subnets.length > 0) await prisma.subnet.createMany({ data: subnets });
-  return rows.map((row) => row.id);
+  return rows.map((row) => ({ id: row.id, publicKey: row.publicKey }));
+}
+
+/** Where seedPeers writes when the server runs in another process. */
+export interface SeedTarget {
+  prisma: App['database']['prisma'];
+  secrets: { seal(plaintext: string): string };
 }

@@ -11,6 +11,7 @@ export interface Fleet {
   counts(): Promise<Array<{ commands: number; writes: number }>>;
   reset(): Promise<void>;
   handshake(sim: number, publicKey: string, secondsAgo: number): Promise<void>;
+  seed(sim: number, interfaceName: string, publicKeys: string[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -40,6 +41,7 @@ export async function startFleet(count: number, upOnAdd: boolean): Promise<Fleet
     counts: () => call({ op: 'counts' }),
     reset: () => call({ op: 'reset' }),
     handshake: (sim, publicKey, secondsAgo) => call({ op: 'handshake', sim, publicKey, secondsAgo }),
+    seed: (sim, interfaceName, publicKeys) => call({ op: 'seed', sim, interfaceName, publicKeys }),
     async stop() {
       if (child.exitCode !== null) return;
       await call({ op: 'stop' }).catch(() => child.kill('SIGKILL'));

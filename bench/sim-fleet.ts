@@ -25,7 +25,8 @@ for (let i = 0; i < count; i++) {
   sims.push(sim);
 }
 
-type Message = { id: number; op: 'counts' | 'reset' | 'stop' } | { id: number; op: 'handshake'; sim: number; publicKey: string; secondsAgo: number };
+type Message = { id: number; op: 'counts' | 'reset' | 'stop' } | { id: number; op: 'handshake'; sim: number; publicKey: string; secondsAgo: number }
+  | { id: number; op: 'seed'; sim: number; interfaceName: string; publicKeys: string[] };
 
 process.on('message', async (message: Message) => {
   let result: unknown = null;
@@ -33,6 +34,15 @@ process.on('message', async (message: Message) => {
     if (message.op === 'counts') result = counters;
     else if (message.op === 'reset') for (const c of counters) { c.commands = 0; c.writes = 0; }
     else if (message.op === 'handshake') sims[message.sim]?.setHandshake(message.publicKey, message.secondsAgo);
+    else if (message.op === 'seed') {
+      // WireGuard peers written straight into the model (as a deploy would leave them).
+      const model = (sims[message.sim] as RouterOsSimulator).model;
+      model.execute({ command: '/interface/wireguard/add', attributes: { name: message.interfaceName, 'listen-port': '51820' } });
+      message.publicKeys.forEach((publicKey, i) => model.execute({
+        command: '/interface/wireguard/peers/add',
+        attributes: { interface: message.interfaceName, 'public-key': publicKey, 'allowed-address': `10.0.${(i + 2) >> 8}.${(i + 2) & 255}/32` },
+      }));
+    }
     else if (message.op === 'stop') {
       await Promise.all(sims.map((sim) => sim.stop()));
       process.send?.({ id: message.id, result: null }, () => process.exit(0));
