@@ -38,6 +38,9 @@ builder.queryFields((t) => ({
   }),
 }));
 
+/** Per status-change event: the peers read for it, by the shape of the selection. */
+const sharedReads = new WeakMap<object, Map<string, Promise<unknown>>>();
+
 builder.subscriptionFields((t) => ({
   peerStatusChanged: t.prismaField({
     type: ['Peer'],
@@ -53,7 +56,23 @@ builder.subscriptionFields((t) => ({
     },
     resolve: (query, event, _args, ctx) => {
       ctx.overlays.reset();
-      return ctx.prisma.peer.findMany({ ...query, where: event.peerIds ? { id: { in: event.peerIds } } : { wanId: event.wanId }, orderBy: { tunnelIp: 'asc' } });
+      const load = () => ctx.prisma.peer.findMany({ ...query, where: event.peerIds ? { id: { in: event.peerIds } } : { wanId: event.wanId }, orderBy: { tunnelIp: 'asc' } });
+      // A change reaches every subscriber of the WAN as the same event object (local
+      // pub/sub): subscribers asking for the same fields share one read of the changed
+      // peers instead of one query each (200 subscribers were 200 queries per change).
+      if (!event.peerIds) return load();
+      let byShape = sharedReads.get(event);
+      if (!byShape) {
+        byShape = new Map();
+        sharedReads.set(event, byShape);
+      }
+      const shape = JSON.stringify(query);
+      let rows = byShape.get(shape) as ReturnType<typeof load> | undefined;
+      if (!rows) {
+        rows = load();
+        byShape.set(shape, rows);
+      }
+      return rows;
     },
   }),
 }));
