@@ -16,6 +16,10 @@ export const peerRowFragment = graphql(`
       name
       kind
     }
+    subnets {
+      id
+      natCidr
+    }
   }
 `);
 
