@@ -21,7 +21,12 @@ function countOn(adapter: object): void {
   patched.add(proto);
   const base = proto as Queryable;
   const { queryRaw, executeRaw } = base;
-  base.queryRaw = function (this: unknown, ...args: unknown[]) { sql.statements++; return queryRaw.apply(this, args); };
+
+  base.queryRaw = function (this: unknown, ...args: unknown[]) {
+    sql.statements++;
+    if (process.env.BENCH_SQL_TRACE === '1') process.stderr.write(`SQL ${String((args[0] as { sql?: string }).sql).slice(0, 160)} [${((args[0] as { args?: unknown[] }).args ?? []).length} args]\n`);
+    return queryRaw.apply(this, args);
+  };
   base.executeRaw = function (this: unknown, ...args: unknown[]) { sql.statements++; return executeRaw.apply(this, args); };
   const owner = adapter as { startTransaction?: (...args: unknown[]) => Promise<unknown> };
   const startProto = Object.getPrototypeOf(adapter) as typeof owner;
