@@ -1,40 +1,31 @@
 // GraphQL → job → RouterOS driver → simulator: plan, deploy (followed over graphql-ws),
 // idempotent redeploy, verify and drift, revert, clear, and an AllowedIPs edit that must be
 // one peer `set` (no remove/add: sessions survive). Binary API here; REST in rest.test.ts.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { UNMANAGED_PEER } from '../sim/routeros/index.js';
 import {
-  buildOverlay, connected, deploy, Feed, JOB_FIELDS, MENU, managedRows, peerJob, planDeploy, startCountedSimulator, startLiveApp,
-  unmanagedSnapshot, withCompetingRouteDemoted, COMPETING_ROUTE_COMMENT, type CountedSimulator, type JobView, type LiveApp, type Overlay,
+  COMPETING_ROUTE_COMMENT, connected, deploy, Feed, JOB_FIELDS, liveFixture, managedRows, MENU, peerJob, planDeploy, unmanagedSnapshot,
+  withCompetingRouteDemoted, type JobView,
 } from './harness.js';
 
 const DEPLOY_STEPS = ['Render configuration', 'Connect', 'Read device state', 'Plan', 'Apply', 'Record deployment'];
 
 describe('live operations on a simulated RouterOS (binary API)', () => {
-  let live: LiveApp;
-  let counted: CountedSimulator;
-  let overlay: Overlay;
+  const fx = liveFixture();
   let unmanagedBefore: ReturnType<typeof unmanagedSnapshot>;
 
   beforeAll(async () => {
-    counted = await startCountedSimulator();
-    live = await startLiveApp();
-    overlay = await buildOverlay(live.graphqlUrl, counted.sim);
-    unmanagedBefore = unmanagedSnapshot(counted.sim);
-  });
-  afterAll(async () => {
-    await live?.stop();
-    await counted?.sim.stop();
+    unmanagedBefore = unmanagedSnapshot(fx.counted.sim);
   });
 
   it('plans a readable diff, deploys it as a job followed over graphql-ws, and tags every resource', async () => {
-    const { admin, branchId, wanId } = overlay;
+    const { admin, branchId, wanId } = fx.overlay;
     const plan = await planDeploy(admin, branchId);
     expect(plan.operations).toBeGreaterThan(5);
     expect(plan.lines.some((line) => /interface\/wireguard/.test(line))).toBe(true);
     expect(plan.lines.some((line) => /192\.168\.2\.0\/24/.test(line) && /distance/.test(line))).toBe(true);
 
-    const ws = overlay.ws();
+    const ws = fx.overlay.ws();
     const byWan = new Feed<{ jobProgress: JobView }>(ws, `subscription ($wanId: ID!) { jobProgress(wanId: $wanId) { ${JOB_FIELDS} } }`, { wanId });
     // The WAN feed sends no "current state" first: start the deploy once its socket is up.
     await connected(ws);
@@ -64,7 +55,7 @@ describe('live operations on a simulated RouterOS (binary API)', () => {
     expect(statuses).toEqual([...statuses].sort((a, b) => a - b));
     expect(wanSeen.every((message) => message.jobProgress.id === deployPeer.id)).toBe(true);
 
-    const { sim } = counted;
+    const { sim } = fx.counted;
     expect(managedRows(sim, MENU.interface)).toHaveLength(1);
     expect(managedRows(sim, MENU.peers).map((row) => row['allowed-address'])).toHaveLength(2);
     expect(managedRows(sim, MENU.address)).toHaveLength(1);
@@ -75,22 +66,22 @@ describe('live operations on a simulated RouterOS (binary API)', () => {
   });
 
   it('redeploys with zero writes and an empty plan', async () => {
-    const { admin, branchId } = overlay;
+    const { admin, branchId } = fx.overlay;
     expect((await planDeploy(admin, branchId)).operations).toBe(0);
-    const writesBefore = counted.writes().length;
+    const writesBefore = fx.counted.writes().length;
     const job = await deploy(admin, branchId);
     expect(job.status).toBe('SUCCEEDED');
     expect(JSON.parse(job.result!)).toMatchObject({ applied: 0 });
     expect(job.steps.find((step) => step.name === 'Plan')?.detail).toMatch(/^0 changes/);
-    expect(counted.writes().length).toBe(writesBefore);
+    expect(fx.counted.writes().length).toBe(writesBefore);
   });
 
   it('verifies: no drift, then drift per resource after the router was edited by hand', async () => {
-    const { admin, branchId } = overlay;
+    const { admin, branchId } = fx.overlay;
     const VERIFY = `mutation ($peerId: ID!) { verifyPeer(peerId: $peerId) { kind key state detail } }`;
     expect((await admin.ok<{ verifyPeer: unknown[] }>(VERIFY, { peerId: branchId })).verifyPeer).toEqual([]);
 
-    const { sim } = counted;
+    const { sim } = fx.counted;
     const [wg] = managedRows(sim, MENU.interface);
     sim.model.execute({ command: `${MENU.interface}/set`, attributes: { '.id': wg!['.id']!, mtu: '1280' } });
     const [route] = managedRows(sim, MENU.route);
@@ -105,49 +96,49 @@ describe('live operations on a simulated RouterOS (binary API)', () => {
   });
 
   it('an AllowedIPs change to one remote is exactly one peer `set`, no remove or add', async () => {
-    const { admin, branchId, hqId, hqPublicKey } = overlay;
+    const { admin, branchId, hqId, hqPublicKey } = fx.overlay;
     await admin.ok(`mutation ($peerId: ID!) { addSubnet(peerId: $peerId, input: { cidr: "192.168.20.0/24", description: "hq lab" }) { id } }`, { peerId: hqId });
-    const from = counted.commands.length;
+    const from = fx.counted.commands.length;
     const job = await deploy(admin, branchId);
     expect(job.status).toBe('SUCCEEDED');
-    const writes = counted.commands.slice(from).filter((command) => /\/(add|set|remove)$/.test(command));
+    const writes = fx.counted.commands.slice(from).filter((command) => /\/(add|set|remove)$/.test(command));
     const peerWrites = writes.filter((command) => command.startsWith(`${MENU.peers}/`));
     expect(peerWrites).toEqual([`${MENU.peers}/set`]);
-    const hq = managedRows(counted.sim, MENU.peers).find((row) => row['public-key'] === hqPublicKey);
+    const hq = managedRows(fx.counted.sim, MENU.peers).find((row) => row['public-key'] === hqPublicKey);
     expect(hq?.['allowed-address']).toContain('192.168.20.0/24');
     // The new LAN also gets its route; nothing else changes.
     expect(writes.filter((command) => !command.startsWith(`${MENU.peers}/`))).toEqual([`${MENU.route}/add`]);
   });
 
   it('reverts to the previous successful deployment', async () => {
-    const { admin, branchId, hqPublicKey } = overlay;
+    const { admin, branchId, hqPublicKey } = fx.overlay;
     const job = await peerJob(admin, 'revertPeer', branchId);
     expect(job.status).toBe('SUCCEEDED');
     expect(job.kind).toBe('REVERT');
-    const hq = managedRows(counted.sim, MENU.peers).find((row) => row['public-key'] === hqPublicKey);
+    const hq = managedRows(fx.counted.sim, MENU.peers).find((row) => row['public-key'] === hqPublicKey);
     expect(hq?.['allowed-address']).not.toContain('192.168.20.0/24');
-    expect(managedRows(counted.sim, MENU.route).map((row) => row['dst-address'])).not.toContain('192.168.20.0/24');
+    expect(managedRows(fx.counted.sim, MENU.route).map((row) => row['dst-address'])).not.toContain('192.168.20.0/24');
   });
 
   it('clears every Meshplane resource and leaves the unmanaged configuration as it was (route still demoted)', async () => {
-    const { admin, branchId } = overlay;
+    const { admin, branchId } = fx.overlay;
     // Clearing needs no private key: it still works after the peer switched to bring-your-own.
     await admin.ok(`mutation ($id: ID!) { updatePeer(id: $id, input: { publicKey: "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=" }) { peer { keyCustody } } }`, { id: branchId });
     const job = await peerJob(admin, 'clearPeer', branchId);
     expect(job.status).toBe('SUCCEEDED');
-    const { sim } = counted;
+    const { sim } = fx.counted;
     for (const menu of Object.values(MENU)) expect(managedRows(sim, menu), menu).toEqual([]);
     expect(unmanagedSnapshot(sim)).toEqual(withCompetingRouteDemoted(unmanagedBefore));
     expect(sim.model.rows(MENU.peers).some((row) => row['public-key'] === UNMANAGED_PEER.publicKey)).toBe(true);
   });
 
   it('audits every device call with device, operation, outcome, duration and actor', async () => {
-    const { admin, deviceId } = overlay;
-    counted.sim.faults.refuseLogin = true;
+    const { admin, deviceId } = fx.overlay;
+    fx.counted.sim.faults.refuseLogin = true;
     const { testDeviceConnection } = await admin.ok<{ testDeviceConnection: { loggedIn: boolean; message: string } }>(
       `mutation ($id: ID!) { testDeviceConnection(deviceId: $id) { loggedIn message } }`, { id: deviceId },
     );
-    counted.sim.faults.reset();
+    fx.counted.sim.faults.reset();
     expect(testDeviceConnection.loggedIn).toBe(false);
 
     interface Entry { action: string; actorLabel: string; targetId: string; outcome: string; durationMs: number | null; details: string }

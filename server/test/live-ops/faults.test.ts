@@ -2,12 +2,11 @@
 // full deploy in turn. Every such job must end FAILED with a message that names the device
 // and says the connection dropped; with faults off a rerun converges to exactly one of each
 // managed resource, and the unmanaged configuration is untouched (bar the demoted route).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { GraphQLTestClient } from '../support/graphql.js';
 import {
-  buildOverlay, COMPETING_ROUTE_COMMENT, finishedJob, MENU, managedRows, peerJob, startCountedSimulator, startLiveApp, unmanagedSnapshot,
-  withCompetingRouteDemoted,
-  type CountedSimulator, type JobView, type LiveApp, type Overlay,
+  buildOverlay, COMPETING_ROUTE_COMMENT, finishedJob, liveFixture, managedRows, MENU, peerJob, unmanagedSnapshot, withCompetingRouteDemoted,
+  type JobView,
 } from './harness.js';
 
 /** Deploys without a reviewed plan, so the deploy job is the only thing talking to the router. */
@@ -22,36 +21,25 @@ const TRANSPORTS = [
 ] as const;
 
 describe.each(TRANSPORTS)('a connection dropped at every step of a deploy ($kind)', ({ kind, dropped }) => {
-  let live: LiveApp;
-  let counted: CountedSimulator;
-  let overlay: Overlay;
+  // No monitor polls while the fault is armed: only the deploy job may consume it.
+  const fx = liveFixture({ kind, app: { monitorIntervalMs: 3_600_000 } });
 
-  beforeAll(async () => {
-    counted = await startCountedSimulator();
-    // No monitor polls while the fault is armed: only the deploy job may consume it.
-    live = await startLiveApp({ monitorIntervalMs: 3_600_000 });
-    overlay = await buildOverlay(live.graphqlUrl, counted.sim, kind);
-  });
-  afterAll(async () => {
-    await live?.stop();
-    await counted?.sim.stop();
-  });
 
   /** Back to the router as it was before Meshplane: nothing managed, the old route at distance 1. */
   async function pristine() {
-    expect((await peerJob(overlay.admin, 'clearPeer', overlay.branchId)).status).toBe('SUCCEEDED');
-    const route = counted.sim.model.rows(MENU.route).find((row) => row.comment === COMPETING_ROUTE_COMMENT)!;
-    counted.sim.model.execute({ command: `${MENU.route}/set`, attributes: { '.id': route['.id']!, distance: '1' } });
+    expect((await peerJob(fx.overlay.admin, 'clearPeer', fx.overlay.branchId)).status).toBe('SUCCEEDED');
+    const route = fx.counted.sim.model.rows(MENU.route).find((row) => row.comment === COMPETING_ROUTE_COMMENT)!;
+    fx.counted.sim.model.execute({ command: `${MENU.route}/set`, attributes: { '.id': route['.id']!, distance: '1' } });
   }
 
   it('fails clearly at each command, and a rerun converges without duplicates', async () => {
-    const { admin, branchId } = overlay;
-    const { sim } = counted;
+    const { admin, branchId } = fx.overlay;
+    const { sim } = fx.counted;
     const unmanaged = unmanagedSnapshot(sim);
     const managedCounts = () => Object.fromEntries(Object.values(MENU).map((menu) => [menu, managedRows(sim, menu).length]));
-    const from = counted.commands.length;
+    const from = fx.counted.commands.length;
     expect((await deployNow(admin, branchId)).status).toBe('SUCCEEDED');
-    const total = counted.commands.length - from;
+    const total = fx.counted.commands.length - from;
     expect(total).toBeGreaterThan(10);
     const converged = managedCounts();
     await pristine();
@@ -77,9 +65,9 @@ describe.each(TRANSPORTS)('a connection dropped at every step of a deploy ($kind
   });
 
   it('a refused login and a router slower than the device timeout fail the job at Connect, naming the device', async () => {
-    const { admin, branchId } = overlay;
-    const { sim } = counted;
-    const writes = counted.writes().length;
+    const { admin, branchId } = fx.overlay;
+    const { sim } = fx.counted;
+    const writes = fx.counted.writes().length;
     sim.faults.refuseLogin = true;
     const refused = await deployNow(admin, branchId);
     sim.faults.reset();
@@ -92,7 +80,7 @@ describe.each(TRANSPORTS)('a connection dropped at every step of a deploy ($kind
     sim.faults.reset();
     expect(slow).toMatchObject({ status: 'FAILED', steps: [expect.anything(), { name: 'Connect', status: 'FAILED' }] });
     expect(slow.error).toMatch(/^RouterOS sim-router \((API|REST)\): no reply (in time|to login within 3000 ms)/);
-    expect(counted.writes().length).toBe(writes);
+    expect(fx.counted.writes().length).toBe(writes);
 
     expect((await deployNow(admin, branchId)).status).toBe('SUCCEEDED');
   });

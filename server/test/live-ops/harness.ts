@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import type { Client } from 'graphql-ws';
 import { buildApp, type App } from '../../src/app.js';
 import { createLogger } from '../../src/infra/logger.js';
@@ -243,4 +243,28 @@ export function withCompetingRouteDemoted(snapshot: Record<string, Array<Record<
     ...snapshot,
     [MENU.route]: snapshot[MENU.route]!.map((row) => (row.comment === COMPETING_ROUTE_COMMENT ? { ...row, distance: '11' } : row)),
   };
+}
+
+export interface LiveFixture {
+  live: LiveApp;
+  counted: CountedSimulator;
+  overlay: Overlay;
+}
+
+/**
+ * Registers beforeAll/afterAll that start a counted simulator, an app and the overlay on it,
+ * and stop them; the returned object is filled in by the time the tests run.
+ */
+export function liveFixture(options: { kind?: 'ROUTEROS_API' | 'ROUTEROS_REST'; version?: string; app?: LiveAppOptions } = {}): LiveFixture {
+  const fixture = {} as LiveFixture;
+  beforeAll(async () => {
+    fixture.counted = await startCountedSimulator(options.version);
+    fixture.live = await startLiveApp(options.app);
+    fixture.overlay = await buildOverlay(fixture.live.graphqlUrl, fixture.counted.sim, options.kind);
+  });
+  afterAll(async () => {
+    await fixture.live?.stop();
+    await fixture.counted?.sim.stop();
+  });
+  return fixture;
 }

@@ -3,10 +3,7 @@
 // waits (bounded) for fresh handshakes and warns naming each peer that never showed one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
-import {
-  ADD_PEER, buildOverlay, Feed, finishedJob, JOB_FIELDS, planDeploy, startCountedSimulator, startLiveApp,
-  type CountedSimulator, type JobView, type LiveApp, type Overlay,
-} from './harness.js';
+import { ADD_PEER, Feed, finishedJob, JOB_FIELDS, liveFixture, planDeploy, type JobView } from './harness.js';
 
 interface StatusMessage {
   peerStatusChanged: Array<{ name: string; status: { online: boolean; lastHandshake: string | null; rxBytes: string; txBytes: string; endpoint: string | null } | null }>;
@@ -15,26 +12,19 @@ interface StatusMessage {
 const PROBE_MS = 4000;
 
 describe('handshake monitor and post-deploy probe', () => {
-  let live: LiveApp;
-  let counted: CountedSimulator;
-  let overlay: Overlay;
+  const fx = liveFixture({ app: { monitorIntervalMs: 100, handshakeProbeMs: PROBE_MS } });
   let ws: Client;
 
   beforeAll(async () => {
-    counted = await startCountedSimulator();
-    live = await startLiveApp({ monitorIntervalMs: 100, handshakeProbeMs: PROBE_MS });
-    overlay = await buildOverlay(live.graphqlUrl, counted.sim);
-    ws = overlay.ws();
+    ws = fx.overlay.ws();
   });
   afterAll(async () => {
     await ws?.dispose();
-    await live?.stop();
-    await counted?.sim.stop();
   });
 
   /** Deploys the branch; `duringProbe` runs once the job reaches its handshake probe. */
   async function deployWithProbe(duringProbe: () => void): Promise<JobView> {
-    const { admin, branchId } = overlay;
+    const { admin, branchId } = fx.overlay;
     const { planHash } = await planDeploy(admin, branchId);
     const { deployPeer } = await admin.ok<{ deployPeer: { id: string } }>(
       `mutation ($peerId: ID!, $planHash: String) { deployPeer(peerId: $peerId, approve: true, planHash: $planHash) { id } }`,
@@ -49,8 +39,8 @@ describe('handshake monitor and post-deploy probe', () => {
 
   it('a deploy whose peers handshake during the probe has no warning', async () => {
     const job = await deployWithProbe(() => {
-      counted.sim.setHandshake(overlay.hqPublicKey, 1);
-      counted.sim.setHandshake(overlay.laptopPublicKey, 1);
+      fx.counted.sim.setHandshake(fx.overlay.hqPublicKey, 1);
+      fx.counted.sim.setHandshake(fx.overlay.laptopPublicKey, 1);
     });
     expect(job.status).toBe('SUCCEEDED');
     expect(job.warnings).toEqual([]);
@@ -58,7 +48,7 @@ describe('handshake monitor and post-deploy probe', () => {
   });
 
   it('a peer that never handshakes is named in a warning on the job (log, result and GraphQL); the deploy still succeeds', async () => {
-    await overlay.admin.ok(ADD_PEER, { wanId: overlay.wanId, input: { name: 'phone', role: 'CLIENT' } });
+    await fx.overlay.admin.ok(ADD_PEER, { wanId: fx.overlay.wanId, input: { name: 'phone', role: 'CLIENT' } });
     const job = await deployWithProbe(() => undefined);
     expect(job.status).toBe('SUCCEEDED');
     expect(job.warnings).toEqual([`no handshake with peer phone within ${PROBE_MS / 1000} s of the deploy`]);
@@ -68,13 +58,13 @@ describe('handshake monitor and post-deploy probe', () => {
   });
 
   it('peerStatusChanged sends the statuses, then the peer coming online, then nothing while nothing changes', async () => {
-    const { admin, wanId } = overlay;
+    const { admin, wanId } = fx.overlay;
     const { monitor } = await admin.ok<{ monitor: { onlineThresholdSeconds: number; intervalSeconds: number } }>(`query { monitor { onlineThresholdSeconds intervalSeconds } }`);
     expect(monitor).toEqual({ onlineThresholdSeconds: 180, intervalSeconds: 0.1 });
 
     // Nobody has handshaken for an hour: every remote is offline.
-    for (const key of [overlay.hqPublicKey, overlay.laptopPublicKey]) counted.sim.setHandshake(key, 3600);
-    const { services } = live.app;
+    for (const key of [fx.overlay.hqPublicKey, fx.overlay.laptopPublicKey]) fx.counted.sim.setHandshake(key, 3600);
+    const { services } = fx.live.app;
     const settle = async () => {
       const from = services.monitor.polls;
       for (let wait = 0; wait < 400 && services.monitor.polls < from + 3; wait++) await new Promise((resolve) => setTimeout(resolve, 25));
@@ -85,7 +75,7 @@ describe('handshake monitor and post-deploy probe', () => {
     const [first] = await feed.waitFor((messages) => messages.length >= 1, 'the current statuses');
     expect(first!.peerStatusChanged.find((peer) => peer.name === 'hq')?.status?.online).toBe(false);
 
-    counted.sim.setHandshake(overlay.hqPublicKey, 5, { rx: 123_456, tx: 654_321, endpointAddress: '203.0.113.7', endpointPort: 51820 });
+    fx.counted.sim.setHandshake(fx.overlay.hqPublicKey, 5, { rx: 123_456, tx: 654_321, endpointAddress: '203.0.113.7', endpointPort: 51820 });
     const messages = await feed.waitFor((all) => all.some((message) => message.peerStatusChanged.some((peer) => peer.name === 'hq' && peer.status?.online)), 'hq to come online');
     const online = messages.flatMap((message) => message.peerStatusChanged).find((peer) => peer.name === 'hq' && peer.status?.online)!;
     // Seen from hq's side: what the router sent is what hq received.
