@@ -252,16 +252,20 @@ export class Deployments {
     if (probeMs <= 0 || remotes.length === 0) return [];
     const pollMs = this.options.handshakePollMs ?? Math.min(2000, Math.max(50, Math.round(probeMs / 10)));
     const seconds = Math.round(probeMs / 100) / 10;
-    const warnings = await job.step('Probe handshakes', async () => {
+    const { supported, warnings } = await job.step('Probe handshakes', async () => {
       try {
         const probe = await waitForHandshake(driver, state.peer.interface.name, remotes.map((remote) => remote.publicKey), probeMs, pollMs);
-        if (!probe.supported) return [];
         const stale = new Set(probe.stale);
-        return remotes.filter((remote) => stale.has(remote.publicKey)).map((remote) => `no handshake with peer ${remote.name} within ${seconds} s of the deploy`);
+        const found = probe.supported ? remotes.filter((remote) => stale.has(remote.publicKey)).map((remote) => `no handshake with peer ${remote.name} within ${seconds} s of the deploy`) : [];
+        return { supported: probe.supported, warnings: found };
       } catch (error) {
-        return [`could not probe handshakes: ${(error as Error).message}`];
+        return { supported: true, warnings: [`could not probe handshakes: ${(error as Error).message}`] };
       }
-    }, (found) => (found.length === 0 ? 'every peer handshook (or the device reports no statistics)' : `${found.length} warning(s)`));
+    }, (probe) => {
+      if (!probe.supported) return 'the device reports no statistics: handshakes not checked';
+      return probe.warnings.length === 0 ? `every peer handshook within ${seconds} s` : `${probe.warnings.length} warning(s)`;
+    });
+    if (!supported) await job.log('the device reports no statistics: handshakes not checked');
     for (const warning of warnings) await job.log(`warning: ${warning}`);
     return warnings;
   }

@@ -44,7 +44,7 @@ describe('handshake monitor and post-deploy probe', () => {
     });
     expect(job.status).toBe('SUCCEEDED');
     expect(job.warnings).toEqual([]);
-    expect(job.steps.at(-1)).toMatchObject({ name: 'Probe handshakes', status: 'DONE' });
+    expect(job.steps.at(-1)).toMatchObject({ name: 'Probe handshakes', status: 'DONE', detail: `every peer handshook within ${PROBE_MS / 1000} s` });
   });
 
   it('a peer that never handshakes is named in a warning on the job (log, result and GraphQL); the deploy still succeeds', async () => {
