@@ -211,6 +211,14 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
     const card = page.locator('article[data-device="office-router"]');
     await card.getByRole('button', { name: 'Preflight office' }).click();
     await card.locator('.issues').waitFor({ timeout: 30_000 });
+    // Editing without typing a password keeps the stored one: the connection still logs in.
+    await card.getByRole('button', { name: 'Edit' }).click();
+    await page.getByRole('heading', { name: 'Edit office-router' }).waitFor();
+    await page.getByText('Stored encrypted. Leave empty to keep it.').waitFor();
+    await page.getByRole('button', { name: 'Save device' }).click();
+    await page.getByRole('heading', { name: 'Add a device' }).waitFor();
+    await card.getByRole('button', { name: 'Test connection' }).click();
+    await card.locator('[data-connection="ok"]').waitFor();
     await shot('31-devices');
 
     await page.getByRole('link', { name: 'Audit' }).click();
@@ -249,7 +257,10 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
     const secret = page.locator('[data-secret="token"] code');
     await secret.waitFor();
     expect((await secret.textContent())?.length).toBeGreaterThan(20);
-    await page.locator('tr[data-token="ci"]').waitFor();
+    const row = page.locator('tr[data-token="ci"]');
+    await row.getByRole('button', { name: 'Revoke' }).click();
+    await row.getByRole('button', { name: 'Revoke', exact: true }).click();
+    await row.getByText('revoked').waitFor();
     await shot('34-tokens');
   });
 
