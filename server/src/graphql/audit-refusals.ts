@@ -6,12 +6,17 @@
 // message or the arguments (they may quote what was typed, a password in the wrong field).
 // A field whose service already audits some refusals names their codes in
 // `extensions.auditsRefusals` (login: wrong password, rate limit) so they are not counted twice.
+// Anonymous refusals cost nothing to send, so each client address may add at most
+// ANONYMOUS_REFUSALS_PER_MINUTE of them: a flood cannot grow the log without bound.
 import { Kind, type DocumentNode, type GraphQLError, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from './context.js';
 import { hasCode, isGraphQLErrorLike, toClientError } from './errors.js';
 import { recordAudit } from '../services/audit.js';
 import type { Logger } from '../infra/logger.js';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+
+export const ANONYMOUS_REFUSALS_PER_MINUTE = 60;
 
 const DENIED = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'RATE_LIMITED', 'CSRF_REJECTED']);
 
@@ -42,6 +47,9 @@ function fieldPaths(error: GraphQLError): string[] {
 }
 
 export function auditRefusedMutations(log: Logger): Plugin<Context> {
+  const anonymousBudget = new RateLimiterMemory({ points: ANONYMOUS_REFUSALS_PER_MINUTE, duration: 60 });
+  const withinBudget = (context: Context, entries: number): Promise<boolean> =>
+    context.identity ? Promise.resolve(true) : anonymousBudget.consume(context.clientAddress, entries).then(() => true, () => false);
   return {
     onExecute({ args }) {
       const operation = operationOf(args.document, args.operationName);
@@ -66,7 +74,7 @@ export function auditRefusedMutations(log: Logger): Plugin<Context> {
           });
           if (entries.length === 0) return;
           // Written before the response goes out, so a client that reads the log next sees it.
-          return Promise.all(entries.map((entry) => recordAudit(context.prisma, context.identity, entry))).then(
+          return withinBudget(context, entries.length).then((allowed) => (allowed ? Promise.all(entries.map((entry) => recordAudit(context.prisma, context.identity, entry))) : [])).then(
             () => undefined,
             (error: unknown) => log.error({ err: error }, 'could not audit a refused mutation'),
           );

@@ -8,6 +8,7 @@ import { GraphQLTestClient } from '../support/graphql.js';
 import { seedOverlay, type OverlayFixture } from '../support/overlay-fixture.js';
 import { callersOf, PASSWORD, type Callers } from './roles.js';
 import { documentFor, getNamedType, minimalArgs, mutationFields, schema } from './schema-walk.js';
+import { ANONYMOUS_REFUSALS_PER_MINUTE } from '../../src/graphql/audit-refusals.js';
 
 /** Device calls: audited per call by the deployment service (covered by the live-ops tests). */
 const DEVICE_CALLS = new Set(['testDeviceConnection', 'preflightPeer', 'planDeploy', 'deployPeer', 'verifyPeer', 'revertPeer', 'clearPeer', 'rerunJob']);
@@ -142,6 +143,21 @@ describe('audit trail', () => {
     // Audit details never quote what was typed.
     const typed = await rowsSince(0);
     expect(JSON.stringify(typed)).not.toContain('wrong password!');
+  });
+
+  it('bounds what anonymous refusals add to the log per client address', async () => {
+    const before = await auditCount();
+    // One refused field per request: a mutation's root fields run one after another and stop at the first refusal.
+    for (let attempt = 0; attempt < ANONYMOUS_REFUSALS_PER_MINUTE + 10; attempt++) {
+      expect(await callers.anonymous.errorCodes(`mutation { deleteWan(id: "nope-${attempt}") }`)).toEqual(['UNAUTHENTICATED']);
+    }
+    const added = (await rowsSince(before)).filter((row) => row.action === 'mutation.deleteWan' && row.actorId === null).length;
+    expect(added).toBeGreaterThanOrEqual(ANONYMOUS_REFUSALS_PER_MINUTE / 2);
+    expect(added).toBeLessThanOrEqual(ANONYMOUS_REFUSALS_PER_MINUTE);
+    // Signed-in callers are not bounded: their refusals name them.
+    const count = await auditCount();
+    for (let attempt = 0; attempt < 3; attempt++) await callers.byRole.VIEWER.request(`mutation { deleteWan(id: "nope") }`);
+    expect(await auditCount()).toBe(count + 3);
   });
 
   it('serves the log to admins only, filtered and paginated newest first', async () => {
