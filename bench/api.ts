@@ -105,7 +105,12 @@ for (const size of SIZES) metrics.push(...(await measure(size)));
 // No N+1: the statement count must not depend on the number of peers.
 for (const label of ['WAN page core (peers + status + staleness + conflicts)', 'WanPage document (web UI, with reachability)']) {
   const counts = SIZES.map((size) => metrics.find((m) => m.name === `${label}, ${size} peers: SQL statements / request`)?.value ?? NaN);
-  metrics.push({ bench: 'api', name: `${label}: SQL statements at ${SIZES.join(' vs ')} peers`, value: counts[counts.length - 1] as number, unit: 'stmts', target: 'constant (no N+1)', met: new Set(counts).size === 1, note: counts.join(' vs ') });
+  // Prisma splits an IN list at 999 bind parameters on SQLite: one more statement per 999
+  // peers is chunking, not N+1 (BENCH_SQL_TRACE=1 shows the statements).
+  const chunks = (size: number) => Math.ceil(size / 999);
+  const allowed = chunks(SIZES[SIZES.length - 1] as number) - chunks(SIZES[0] as number);
+  const growth = (counts[counts.length - 1] as number) - (counts[0] as number);
+  metrics.push({ bench: 'api', name: `${label}: SQL statements at ${SIZES.join(' vs ')} peers`, value: counts[counts.length - 1] as number, unit: 'stmts', target: 'no N+1 (<= +1 per 999 peers: IN-list chunking)', met: growth <= allowed, note: counts.join(' vs ') });
 }
 report(metrics);
 process.exit(0);
