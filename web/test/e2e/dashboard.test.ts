@@ -209,6 +209,7 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
     await page.getByRole('link', { name: 'Devices' }).click();
     await heading('Devices');
     const card = page.locator('article[data-device="office-router"]');
+    await card.locator('.badge.ok', { hasText: 'reachable' }).waitFor(); // the handshake monitor polls it
     await card.getByRole('button', { name: 'Preflight office' }).click();
     await card.locator('.issues').waitFor({ timeout: 30_000 });
     // Editing without typing a password keeps the stored one: the connection still logs in.

@@ -90,6 +90,14 @@ export const clearPeerMutation = graphql(`
   }
 `);
 
+export const rerunJobMutation = graphql(`
+  mutation RerunJob($jobId: ID!) {
+    rerunJob(jobId: $jobId) {
+      ...JobView
+    }
+  }
+`);
+
 export const peerStatisticsQuery = graphql(`
   query PeerStatistics($peerId: ID!) {
     peerStatistics(peerId: $peerId) {

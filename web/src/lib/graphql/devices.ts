@@ -17,6 +17,8 @@ export const deviceFragment = graphql(`
     concurrency
     timeoutMs
     source
+    reachable
+    statsAvailable
     peers {
       id
       name
