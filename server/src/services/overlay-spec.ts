@@ -11,15 +11,37 @@ export interface LoadOptions {
   secrets?: SecretBox;
 }
 
-export async function loadOverlaySpec(db: Reader, wanId: string, options: LoadOptions = {}): Promise<OverlaySpec> {
+const PEER_FIELDS = {
+  id: true, name: true, role: true, tunnelIp: true, publicKey: true, privateKeyEnc: true, endpointHost: true, endpointPort: true,
+  listenPort: true, keepalive: true, portForwarded: true,
+  subnets: { select: { id: true, cidr: true, routed: true, natCidr: true, description: true }, orderBy: { cidr: 'asc' } },
+  services: { select: { id: true, name: true, protocol: true, localIp: true, localPort: true, serviceIp: true, servicePort: true }, orderBy: { serviceIp: 'asc' } },
+} as const;
+
+/**
+ * Exactly the rows an OverlaySpec is made of (no timestamps or delivery state): equal rows
+ * give an equal spec, which lets a reader reuse a compiled view (see OverlayViewCache).
+ */
+export async function loadOverlayRows(db: Reader, wanId: string) {
   const wan = await db.wan.findUnique({
     where: { id: wanId },
-    include: {
-      peers: { include: { subnets: { orderBy: { cidr: 'asc' } }, services: { orderBy: { serviceIp: 'asc' } } }, orderBy: { tunnelIp: 'asc' } },
-      presharedKeys: true,
+    select: {
+      id: true, name: true, tunnelCidr: true, servicesCidr: true, natPool: true, topology: true, listenPort: true, mtu: true, keepalive: true, interfaceName: true,
+      peers: { select: PEER_FIELDS, orderBy: { tunnelIp: 'asc' } },
+      presharedKeys: { select: { peerAId: true, peerBId: true, keyEnc: true }, orderBy: { id: 'asc' } },
     },
   });
   if (!wan) throw new DomainError('NOT_FOUND', 'WAN not found');
+  return wan;
+}
+
+export type OverlayRows = Awaited<ReturnType<typeof loadOverlayRows>>;
+
+export async function loadOverlaySpec(db: Reader, wanId: string, options: LoadOptions = {}): Promise<OverlaySpec> {
+  return overlaySpecFromRows(await loadOverlayRows(db, wanId), options);
+}
+
+export function overlaySpecFromRows(wan: OverlayRows, options: LoadOptions = {}): OverlaySpec {
   const { secrets } = options;
   const peers: PeerSpec[] = wan.peers.map((peer) => ({
     id: peer.id,

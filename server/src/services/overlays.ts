@@ -15,7 +15,7 @@ import { renderWgQuick } from '../domain/render/wgquick.js';
 import { renderRouterOsScript } from '../domain/render/routeros.js';
 import { renderQrPng, renderQrSvg } from '../domain/render/qr.js';
 import { DomainError } from '../domain/errors.js';
-import { loadOverlaySpec } from './overlay-spec.js';
+import { loadOverlayRows, loadOverlaySpec, overlaySpecFromRows, type OverlayRows } from './overlay-spec.js';
 import type { Identity } from './auth/identity.js';
 import { recordAudit } from './audit.js';
 
@@ -68,6 +68,31 @@ export function statusOf(currentHash: string, deliveredHash: string | null): Con
   return deliveredHash === currentHash ? 'CURRENT' : 'STALE';
 }
 
+/**
+ * Compiled views across requests, per master key: a view is a pure function of the WAN's
+ * rows, so when the rows read now equal the rows a view was built from, the view (its
+ * decrypted keys, compilation, config hashes, conflicts, reachability) is reused. Nothing
+ * to invalidate: any change to the WAN changes its rows. Bounded to the most recent WANs.
+ */
+class OverlayViewCache {
+  private readonly entries = new Map<string, { rows: string; view: OverlayView }>();
+
+  constructor(private readonly maxWans = 32) {}
+
+  viewFor(wanId: string, rows: OverlayRows, build: () => OverlayView): OverlayView {
+    const text = JSON.stringify(rows);
+    const cached = this.entries.get(wanId);
+    if (cached && cached.rows === text) return cached.view;
+    const view = build();
+    this.entries.delete(wanId);
+    this.entries.set(wanId, { rows: text, view });
+    if (this.entries.size > this.maxWans) this.entries.delete(this.entries.keys().next().value as string);
+    return view;
+  }
+}
+
+const viewCaches = new WeakMap<SecretBox, OverlayViewCache>();
+
 /** Per-request cache of overlay views; create one per GraphQL request. */
 export class OverlayReader {
   private readonly views = new Map<string, Promise<OverlayView>>();
@@ -86,7 +111,14 @@ export class OverlayReader {
   view(wanId: string): Promise<OverlayView> {
     let view = this.views.get(wanId);
     if (!view) {
-      view = loadOverlaySpec(this.prisma, wanId, { secrets: this.secrets }).then((spec) => new OverlayView(spec));
+      let cache = viewCaches.get(this.secrets);
+      if (!cache) {
+        cache = new OverlayViewCache();
+        viewCaches.set(this.secrets, cache);
+      }
+      const shared = cache;
+      view = loadOverlayRows(this.prisma, wanId)
+        .then((rows) => shared.viewFor(wanId, rows, () => new OverlayView(overlaySpecFromRows(rows, { secrets: this.secrets }))));
       this.views.set(wanId, view);
     }
     return view;
