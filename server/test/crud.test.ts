@@ -29,7 +29,14 @@ describe('WAN, peer and device CRUD', () => {
     expect(await admin.errorCodes(CREATE_WAN, { input: { name: 'x', tunnelCidr: '10.0.0.0/33' } })).toEqual(['INVALID_CIDR']);
     expect(await admin.errorCodes(CREATE_WAN, { input: { name: 'x', tunnelCidr: '10.0.5.0/24' } })).toEqual(['SUBNET_CONFLICT']);
     expect(await admin.errorCodes(CREATE_WAN, { input: { name: 'a"; /system reset-configuration; "' } })).toEqual(['INVALID_NAME']);
-    expect(await admin.errorCodes(CREATE_WAN, { input: { name: 'x', listenPort: 70000 } })).toEqual(['BAD_USER_INPUT']);
+    expect(await admin.errorCodes(CREATE_WAN, { input: { name: 'x', listenPort: 70000 } })).toEqual(['INVALID_PORT']);
+    expect(await admin.errorCodes(CREATE_WAN, { input: { name: 'x', listenPort: 0 } })).toEqual(['INVALID_PORT']);
+    expect(await admin.errorCodes(CREATE_WAN, { input: { name: 'x', tunnelCidr: `10.0.0.0/${'2'.repeat(60)}` } })).toEqual(['INVALID_CIDR']);
+    expect(await admin.errorCodes(CREATE_WAN, { input: { name: 'x'.repeat(300) } })).toEqual(['INVALID_NAME']);
+    expect(await admin.errorCodes(CREATE_WAN, { input: { name: 'x', mtu: 100 } })).toEqual(['BAD_USER_INPUT']);
+    // Two different fields at fault: no single code fits, so the generic one, listing both.
+    const mixed = await admin.request(CREATE_WAN, { input: { name: 'x', listenPort: 0, mtu: 100 } });
+    expect(mixed.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', details: { fields: [expect.objectContaining({ message: expect.any(String) }), expect.objectContaining({ message: expect.any(String) })] } });
     expect(await admin.errorCodes(CREATE_WAN, { input: { name: 'x', interfaceName: 'wg0; reboot' } })).toEqual(['INVALID_NAME']);
     expect(await admin.errorCodes(CREATE_WAN, { input: { name: 'Branch offices' } })).toEqual(['CONFLICT']);
     expect(await t.app.database.prisma.wan.count()).toBe(before);
@@ -64,6 +71,26 @@ describe('WAN, peer and device CRUD', () => {
     expect(ok.addPeer.peer).toMatchObject({ portForwarded: true, endpointPort: 40000 });
     expect(await admin.errorCodes(ADD_PEER, { wanId: wan.id, input: { name: 'bad-host', endpointHost: 'evil host; rm -rf /' } })).toEqual(['INVALID_HOST']);
     expect(await admin.errorCodes(ADD_PEER, { wanId: wan.id, input: { name: 'hq' } })).toEqual(['CONFLICT']);
+  });
+
+  it('refuses out-of-range ports everywhere with INVALID_PORT, naming the field', async () => {
+    const refused = await admin.request(ADD_PEER, { wanId: wan.id, input: { name: 'p0', endpointHost: '198.51.100.9', endpointPort: 0 } });
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_PORT', details: { field: 'endpointPort' } });
+    expect(await admin.errorCodes(ADD_PEER, { wanId: wan.id, input: { name: 'p1', listenPort: 65536 } })).toEqual(['INVALID_PORT']);
+    expect(await admin.errorCodes(`mutation ($input: CreateDeviceInput!) { createDevice(input: $input) { id } }`, {
+      input: { name: 'bad-port', kind: 'ROUTEROS_API', host: '192.0.2.11', port: 70000 },
+    })).toEqual(['INVALID_PORT']);
+    const hq = (await t.app.database.prisma.peer.findFirstOrThrow({ where: { wanId: wan.id, name: 'hq' } })).id;
+    expect(await admin.errorCodes(`mutation ($peerId: ID!, $input: PublishServiceInput!) { publishService(peerId: $peerId, input: $input) { id } }`, {
+      peerId: hq, input: { name: 'web', localIp: '192.168.1.10', localPort: 0 },
+    })).toEqual(['INVALID_PORT']);
+    expect(await t.app.database.prisma.peer.count({ where: { wanId: wan.id, name: { in: ['p0', 'p1'] } } })).toBe(0);
+    expect(await t.app.database.prisma.device.count({ where: { name: 'bad-port' } })).toBe(0);
+  });
+
+  it('answers refusals the domain finds in its input with BAD_USER_INPUT, like the edge does', async () => {
+    const hq = (await t.app.database.prisma.peer.findFirstOrThrow({ where: { wanId: wan.id, name: 'hq' } })).id;
+    expect(await admin.errorCodes(`mutation ($a: ID!, $b: ID!) { setPresharedKey(peerAId: $a, peerBId: $b, enabled: true) }`, { a: hq, b: hq })).toEqual(['BAD_USER_INPUT']);
   });
 
   it('updates, rotates the key of, and deletes a peer', async () => {
@@ -104,6 +131,21 @@ describe('WAN, peer and device CRUD', () => {
     expect(audit.map((entry) => entry.action)).toEqual(expect.arrayContaining(['device.create', 'device.update']));
     expect(JSON.stringify(audit)).not.toContain('hunter2');
     expect(await admin.ok(`mutation ($id: ID!) { deleteDevice(id: $id) }`, { id: createDevice.id })).toEqual({ deleteDevice: createDevice.id });
+  });
+
+  it('refuses a WAN whose tunnel range would contain a managed device\'s address, naming the device', async () => {
+    const { createDevice } = await admin.ok<{ createDevice: { id: string } }>(`mutation ($input: CreateDeviceInput!) { createDevice(input: $input) { id } }`, {
+      input: { name: 'edge-mgmt', kind: 'ROUTEROS_REST', host: 'edge.example.net', managementAddress: '10.77.0.9' },
+    });
+    const refused = await admin.request(CREATE_WAN, { input: { name: 'swallows-edge', tunnelCidr: '10.77.0.0/24' } });
+    expect(refused.errors?.[0]?.extensions?.code).toBe('MANAGEMENT_IN_TUNNEL');
+    expect(refused.errors?.[0]?.message).toContain('edge-mgmt');
+    expect(await t.app.database.prisma.wan.count({ where: { name: 'swallows-edge' } })).toBe(0);
+    const empty = (await admin.ok<{ createWan: { wan: WanShape } }>(CREATE_WAN, { input: { name: 'empty', tunnelCidr: '10.78.0.0/24' } })).createWan.wan;
+    expect(await admin.errorCodes(`mutation ($id: ID!) { updateWan(id: $id, input: { tunnelCidr: "10.77.0.0/16" }) { wan { id } } }`, { id: empty.id })).toEqual(['MANAGEMENT_IN_TUNNEL']);
+    expect((await t.app.database.prisma.wan.findUniqueOrThrow({ where: { id: empty.id } })).tunnelCidr).toBe('10.78.0.0/24');
+    await admin.ok(`mutation ($id: ID!) { deleteWan(id: $id) }`, { id: empty.id });
+    await admin.ok(`mutation ($id: ID!) { deleteDevice(id: $id) }`, { id: createDevice.id });
   });
 
   it('renames and deletes a WAN; the tunnel range is locked while peers exist', async () => {

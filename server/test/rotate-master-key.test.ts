@@ -9,7 +9,10 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../src/app.js';
 import { createLogger } from '../src/infra/logger.js';
-import { SecretBox, sealedKeyId } from '../src/infra/crypto/secret-box.js';
+import { Writable } from 'node:stream';
+import { SecretBox, loadSecretBox, masterKeyFile, sealedKeyId } from '../src/infra/crypto/secret-box.js';
+import { resealAllSecrets } from '../src/infra/crypto/rekey.js';
+import { openDatabase } from '../src/infra/db/client.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { GraphQLTestClient, registerAdmin } from './support/graphql.js';
 import { DEVICE_PASSWORD, confValues, downloadConfig, seedOverlay, type OverlayFixture } from './support/overlay-fixture.js';
@@ -122,5 +125,39 @@ describe('master key rotation', () => {
     expect(await sealedValues(app)).toEqual(before);
 
     await expect(rotate(dataDir, ['--new-key-file', path.join(dataDir, 'master.key')])).rejects.toMatchObject({ stderr: expect.stringMatching(/is the current one/) });
+  });
+
+  it('finishes a rotation that crashed between the database commit and the key file swap, and refuses to overwrite its pending key', async () => {
+    const { dataDir, fixture, hubConf, oldKey } = await preparedDataDir();
+    // The crash: every secret re-sealed with the key in master.key.new, master.key still the old one.
+    const pendingKey = randomBytes(32).toString('base64');
+    const pendingFile = `${masterKeyFile(dataDir)}.new`;
+    fs.writeFileSync(pendingFile, `${pendingKey}\n`, { mode: 0o600 });
+    const database = await openDatabase(`file:${path.join(dataDir, 'meshplane.db')}`);
+    try {
+      await resealAllSecrets(database.prisma, new SecretBox(Buffer.from(oldKey.trim(), 'base64')), new SecretBox(Buffer.from(pendingKey, 'base64')));
+    } finally {
+      await database.close();
+    }
+
+    // A server started now would say so.
+    const warnings: string[] = [];
+    loadSecretBox({}, dataDir, createLogger('info', new Writable({ write: (chunk: Buffer, _encoding, done) => (warnings.push(chunk.toString('utf8')), done()) })));
+    expect(warnings.join('')).toContain('rotation did not finish');
+
+    // --generate would overwrite the only copy of the key the database is sealed with.
+    await expect(rotate(dataDir, ['--generate'])).rejects.toMatchObject({ stderr: expect.stringContaining(`Finish it with --new-key-file ${pendingFile}`) });
+    expect(fs.readFileSync(pendingFile, 'utf8').trim()).toBe(pendingKey);
+
+    const { stdout } = await rotate(dataDir, ['--new-key-file', pendingFile]);
+    expect(stdout).toMatch(/0 private keys, 0 preshared keys, 0 device secrets, 0 deployments/);
+    expect(fs.readFileSync(path.join(dataDir, 'master.key'), 'utf8').trim()).toBe(pendingKey);
+    expect(fs.existsSync(pendingFile)).toBe(false);
+
+    const { app, admin } = await restart(dataDir);
+    const conf = await downloadConfig(admin, fixture.hubId);
+    expect(confValues(conf, 'PrivateKey')).toEqual(confValues(hubConf, 'PrivateKey'));
+    const device = await app.database.prisma.device.findUniqueOrThrow({ where: { id: fixture.deviceId } });
+    expect(app.services.secrets.open(device.secretEnc!)).toBe(DEVICE_PASSWORD);
   });
 });

@@ -9,7 +9,7 @@ import { getDatamodel } from '../generated/pothos-types.js';
 import type { Role } from '../generated/prisma/enums.js';
 import type { Context } from './context.js';
 import { hasRole } from '../services/auth/roles.js';
-import { forbidden, unauthenticated, invalidInput } from './errors.js';
+import { forbidden, unauthenticated, inputError, invalidInput } from './errors.js';
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -49,9 +49,7 @@ export const builder = new SchemaBuilder<{
     },
   },
   zod: {
-    validationError: (error) => invalidInput(error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '), {
-      fields: error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
-    }),
+    validationError: (error) => inputError(error.issues),
   },
 });
 

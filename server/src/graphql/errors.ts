@@ -28,6 +28,32 @@ export const notFound = (what: string) => clientError('NOT_FOUND', `${what} not 
 export const rateLimited = (message: string, retryAfterSeconds: number) =>
   createGraphQLError(message, { extensions: { code: 'RATE_LIMITED', retryAfterSeconds, http: { headers: { 'Retry-After': String(retryAfterSeconds) } } } });
 
+interface InputIssue {
+  path: readonly PropertyKey[];
+  message: string;
+  code?: string;
+  params?: unknown;
+}
+
+/**
+ * The client error for input refused at the edge. When every issue comes from a rule that
+ * carries an overlay code (schema/input-rules.ts: INVALID_PORT, INVALID_CIDR, ...), that code;
+ * otherwise BAD_USER_INPUT. `details.field` names the field when there is exactly one, so a
+ * form can show the message beside it; `details.fields` lists every issue.
+ */
+export function inputError(issues: readonly InputIssue[]): GraphQLError {
+  const codes = new Set(issues.map((issue) => {
+    const code = issue.code === 'custom' ? (issue.params as { code?: unknown } | undefined)?.code : undefined;
+    return typeof code === 'string' ? code : 'BAD_USER_INPUT';
+  }));
+  const fields = issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+  const fieldNames = new Set(issues.map((issue) => issue.path.at(-1)).filter((name): name is string => typeof name === 'string'));
+  return clientError(codes.size === 1 ? [...codes][0]! : 'BAD_USER_INPUT', fields.map((field) => `${field.path}: ${field.message}`).join('; '), {
+    ...(fieldNames.size === 1 ? { field: [...fieldNames][0] } : {}),
+    fields,
+  });
+}
+
 interface PrismaKnownError {
   code: string;
   meta?: { target?: unknown; modelName?: string };
@@ -52,7 +78,9 @@ function isDomainError(error: unknown): error is DomainError {
 
 /** Turns the errors our code raises on purpose into client errors; returns null for the rest. */
 export function toClientError(error: unknown): GraphQLError | null {
-  if (isDomainError(error)) return clientError(error.code, error.message, error.details);
+  // INVALID_INPUT is the domain's name for what the API calls BAD_USER_INPUT: one code for
+  // "this input is refused" whichever layer noticed it.
+  if (isDomainError(error)) return clientError(error.code === 'INVALID_INPUT' ? 'BAD_USER_INPUT' : error.code, error.message, error.details);
   if (isPrismaKnownError(error)) {
     if (error.code === 'P2002') {
       const target = error.meta?.target;

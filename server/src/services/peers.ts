@@ -35,7 +35,9 @@ export interface AddPeerInput extends PeerInput {
   tunnelIp?: string | null;
 }
 
-const MAX_ALLOCATION_ATTEMPTS = 8;
+// Each lost race means another writer took an address, so retrying converges on a free
+// address or POOL_EXHAUSTED; the bound only guards against a writer that never commits.
+const MAX_ALLOCATION_ATTEMPTS = 32;
 
 function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2002';

@@ -4,6 +4,7 @@ import type { Topology } from '../generated/prisma/enums.js';
 import { type PubSub, publishWanChange } from '../infra/pubsub/topics.js';
 import { DomainError } from '../domain/errors.js';
 import { validateWanSettings } from '../domain/wan-settings.js';
+import { assertManagementAddress } from '../domain/conflicts.js';
 import type { Identity } from './auth/identity.js';
 import { recordAudit } from './audit.js';
 
@@ -24,6 +25,22 @@ function present<T extends object>(input: T): Partial<{ [K in keyof T]: NonNulla
   return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== null && value !== undefined)) as Partial<{ [K in keyof T]: NonNullable<T[K]> }>;
 }
 
+/**
+ * A tunnel range must not swallow the address a managed device is reached on (pushing the
+ * overlay would then cut Meshplane off from the device): the check devices get when they are
+ * created, made here in the other direction, naming the device.
+ */
+async function assertNoDeviceInside(tx: Pick<Db, 'device'>, tunnelCidr: string): Promise<void> {
+  for (const device of await tx.device.findMany({ select: { name: true, host: true, managementAddress: true } })) {
+    try {
+      assertManagementAddress({ tunnelCidr }, device.managementAddress ?? device.host);
+    } catch (error) {
+      if (error instanceof DomainError) throw new DomainError(error.code, `device "${device.name}": ${error.message}`, { ...error.details, field: 'tunnelCidr', device: device.name });
+      throw error;
+    }
+  }
+}
+
 export class Wans {
   constructor(
     private readonly prisma: Db,
@@ -35,6 +52,7 @@ export class Wans {
     const defaults = { tunnelCidr: '10.0.0.0/24', servicesCidr: '10.0.5.0/24', natPool: '172.16.0.0/12', topology: 'MESH' as const, listenPort: 51820, mtu: 1420, keepalive: 25, interfaceName: 'wg0' };
     const settings = validateWanSettings({ ...defaults, ...data });
     const wan = await this.prisma.$transaction(async (tx) => {
+      await assertNoDeviceInside(tx, settings.tunnelCidr);
       const created = await tx.wan.create({ data: settings });
       await recordAudit(tx, actor, { action: 'wan.create', targetType: 'Wan', targetId: created.id, details: { ...settings } });
       return created;
@@ -52,6 +70,7 @@ export class Wans {
       if (settings.tunnelCidr !== current.tunnelCidr && peers.length > 0) {
         throw new DomainError('CONFLICT', `The tunnel range cannot change while the WAN has ${peers.length} peer(s): their tunnel addresses come from it`);
       }
+      if (settings.tunnelCidr !== current.tunnelCidr) await assertNoDeviceInside(tx, settings.tunnelCidr);
       const updated = await tx.wan.update({ where: { id }, data: settings });
       await recordAudit(tx, actor, { action: 'wan.update', targetType: 'Wan', targetId: id, details: present(input) });
       return updated;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { builder } from '../builder.js';
 import { DeviceKindEnum } from './enums.js';
 import { notFound } from '../errors.js';
+import { hostText, nameText, port, text } from './input-rules.js';
 
 export const Device = builder.prismaObject('Device', {
   fields: (t) => ({
@@ -34,22 +35,20 @@ export const Device = builder.prismaObject('Device', {
   }),
 });
 
-const text = (max: number) => z.string().max(max, `must have at most ${max} characters`);
-
 const deviceFields = {
-  host: { validate: { schema: text(253) } },
-  port: { validate: { schema: z.number().int().min(1).max(65535) } },
+  host: { validate: { schema: hostText } },
+  port: { validate: { schema: port } },
   username: { validate: { schema: text(64) } },
   secret: { description: 'Password or API key; stored encrypted and never returned.', validate: { schema: text(1024) } },
   caPem: { validate: { schema: text(16_384) } },
   timeoutMs: { validate: { schema: z.number().int().min(100).max(600_000) } },
   concurrency: { validate: { schema: z.number().int().min(1).max(64) } },
-  managementAddress: { validate: { schema: text(253) } },
+  managementAddress: { validate: { schema: hostText } },
 } as const;
 
 const CreateDeviceInput = builder.inputType('CreateDeviceInput', {
   fields: (t) => ({
-    name: t.string({ required: true, validate: { schema: text(64) } }),
+    name: t.string({ required: true, validate: { schema: nameText() } }),
     kind: t.field({ type: DeviceKindEnum, required: true }),
     host: t.string({ required: true, ...deviceFields.host }),
     port: t.int(deviceFields.port),
@@ -66,7 +65,7 @@ const CreateDeviceInput = builder.inputType('CreateDeviceInput', {
 
 const UpdateDeviceInput = builder.inputType('UpdateDeviceInput', {
   fields: (t) => ({
-    name: t.string({ validate: { schema: text(64) } }),
+    name: t.string({ validate: { schema: nameText() } }),
     host: t.string(deviceFields.host),
     port: t.int(deviceFields.port),
     username: t.string(deviceFields.username),

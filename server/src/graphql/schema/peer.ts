@@ -1,7 +1,7 @@
-import { z } from 'zod';
 import { builder } from '../builder.js';
 import { PeerRoleEnum } from './enums.js';
 import { notFound } from '../errors.js';
+import { cidrText, hostText, keepaliveSeconds, keyText, nameText, port } from './input-rules.js';
 
 const KeyCustodyEnum = builder.enumType('KeyCustody', {
   values: { SERVER: { description: 'Meshplane generated the key pair and holds the private key (encrypted).' }, USER: { description: 'The user brought their own public key; the private key never reached Meshplane.' } } as const,
@@ -31,19 +31,17 @@ export const Peer = builder.prismaObject('Peer', {
   }),
 });
 
-const shortText = (max: number) => z.string().max(max, `must have at most ${max} characters`);
-const port = z.number().int().min(1, 'must be 1–65535').max(65535, 'must be 1–65535');
 
 const AddPeerInput = builder.inputType('AddPeerInput', {
   fields: (t) => ({
-    name: t.string({ required: true, validate: { schema: shortText(64) } }),
+    name: t.string({ required: true, validate: { schema: nameText() } }),
     role: t.field({ type: PeerRoleEnum, description: 'Default SITE.' }),
-    publicKey: t.string({ description: 'Bring your own key: Meshplane then never holds the private key.', validate: { schema: shortText(64) } }),
-    tunnelIp: t.string({ description: 'A specific tunnel address; default the first free one.', validate: { schema: shortText(15) } }),
-    endpointHost: t.string({ description: 'Public address or hostname others dial; omit when behind CGNAT.', validate: { schema: shortText(253) } }),
+    publicKey: t.string({ description: 'Bring your own key: Meshplane then never holds the private key.', validate: { schema: keyText } }),
+    tunnelIp: t.string({ description: 'A specific tunnel address; default the first free one.', validate: { schema: cidrText(15) } }),
+    endpointHost: t.string({ description: 'Public address or hostname others dial; omit when behind CGNAT.', validate: { schema: hostText } }),
     endpointPort: t.int({ validate: { schema: port } }),
     listenPort: t.int({ validate: { schema: port } }),
-    keepalive: t.int({ validate: { schema: z.number().int().min(0).max(3600) } }),
+    keepalive: t.int({ validate: { schema: keepaliveSeconds } }),
     portForwarded: t.boolean(),
     autoDeploy: t.boolean(),
     deviceId: t.id(),
@@ -53,13 +51,13 @@ const AddPeerInput = builder.inputType('AddPeerInput', {
 const UpdatePeerInput = builder.inputType('UpdatePeerInput', {
   description: 'Fields left out stay as they are; endpointHost, endpointPort, listenPort, keepalive and deviceId may be set to null to clear them.',
   fields: (t) => ({
-    name: t.string({ validate: { schema: shortText(64) } }),
+    name: t.string({ validate: { schema: nameText() } }),
     role: t.field({ type: PeerRoleEnum }),
-    publicKey: t.string({ description: 'Switch to a user-held key (the server forgets its private key).', validate: { schema: shortText(64) } }),
-    endpointHost: t.string({ validate: { schema: shortText(253) } }),
+    publicKey: t.string({ description: 'Switch to a user-held key (the server forgets its private key).', validate: { schema: keyText } }),
+    endpointHost: t.string({ validate: { schema: hostText } }),
     endpointPort: t.int({ validate: { schema: port } }),
     listenPort: t.int({ validate: { schema: port } }),
-    keepalive: t.int({ validate: { schema: z.number().int().min(0).max(3600) } }),
+    keepalive: t.int({ validate: { schema: keepaliveSeconds } }),
     portForwarded: t.boolean(),
     autoDeploy: t.boolean(),
     deviceId: t.id(),

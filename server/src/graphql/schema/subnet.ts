@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { builder } from '../builder.js';
+import { cidrText, nameText, port, text } from './input-rules.js';
 
 export const Subnet = builder.prismaObject('Subnet', {
   description: 'A LAN that its peer HOSTS (not one it wants to reach).',
@@ -29,12 +29,10 @@ export const PublishedService = builder.prismaObject('PublishedService', {
 });
 
 const ProtocolEnum = builder.enumType('ServiceProtocol', { values: { TCP: { value: 'tcp' }, UDP: { value: 'udp' } } as const });
-const text = (max: number) => z.string().max(max, `must have at most ${max} characters`);
-const port = z.number().int().min(1, 'must be 1–65535').max(65535, 'must be 1–65535');
 
 const AddSubnetInput = builder.inputType('AddSubnetInput', {
   fields: (t) => ({
-    cidr: t.string({ required: true, validate: { schema: text(18) } }),
+    cidr: t.string({ required: true, validate: { schema: cidrText(18) } }),
     routed: t.boolean({ description: 'Default true.' }),
     description: t.string({ validate: { schema: text(200) } }),
     autoNat: t.boolean({ description: 'Translate the LAN into a free range of the NAT pool (resolves overlaps with other sites).' }),
@@ -43,22 +41,22 @@ const AddSubnetInput = builder.inputType('AddSubnetInput', {
 
 const UpdateSubnetInput = builder.inputType('UpdateSubnetInput', {
   fields: (t) => ({
-    cidr: t.string({ validate: { schema: text(18) } }),
+    cidr: t.string({ validate: { schema: cidrText(18) } }),
     routed: t.boolean(),
     description: t.string({ validate: { schema: text(200) } }),
     autoNat: t.boolean({ description: 'Pick a translated range from the NAT pool now.' }),
-    natCidr: t.string({ description: 'Set a translated range explicitly, or null to stop translating.', validate: { schema: text(18) } }),
+    natCidr: t.string({ description: 'Set a translated range explicitly, or null to stop translating.', validate: { schema: cidrText(18) } }),
   }),
 });
 
 const PublishServiceInput = builder.inputType('PublishServiceInput', {
   fields: (t) => ({
-    name: t.string({ required: true, validate: { schema: text(64) } }),
+    name: t.string({ required: true, validate: { schema: nameText() } }),
     protocol: t.field({ type: ProtocolEnum, description: 'Default TCP.' }),
-    localIp: t.string({ required: true, validate: { schema: text(15) } }),
+    localIp: t.string({ required: true, validate: { schema: cidrText(15) } }),
     localPort: t.int({ required: true, validate: { schema: port } }),
     servicePort: t.int({ description: 'Default: the local port.', validate: { schema: port } }),
-    serviceIp: t.string({ description: 'Default: the first free address of the services range.', validate: { schema: text(15) } }),
+    serviceIp: t.string({ description: 'Default: the first free address of the services range.', validate: { schema: cidrText(15) } }),
   }),
 });
 

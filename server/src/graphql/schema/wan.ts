@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { builder } from '../builder.js';
 import { TopologyEnum } from './enums.js';
 import { notFound } from '../errors.js';
+import { cidrText, keepaliveSeconds, nameText, port, text } from './input-rules.js';
 
 export const Wan = builder.prismaObject('Wan', {
   fields: (t) => ({
@@ -23,17 +24,16 @@ export const Wan = builder.prismaObject('Wan', {
   }),
 });
 
-const name = z.string().trim().min(1, 'must not be empty').max(64);
-const port = z.number().int().min(1, 'must be 1–65535').max(65535, 'must be 1–65535');
+const name = nameText(64);
 
 const wanSettingsFields = {
-  tunnelCidr: { validate: { schema: z.string().trim().max(43) } },
-  servicesCidr: { validate: { schema: z.string().trim().max(43) } },
-  natPool: { validate: { schema: z.string().trim().max(43) } },
+  tunnelCidr: { validate: { schema: cidrText() } },
+  servicesCidr: { validate: { schema: cidrText() } },
+  natPool: { validate: { schema: cidrText() } },
   listenPort: { validate: { schema: port } },
   mtu: { validate: { schema: z.number().int().min(1280, 'must be at least 1280').max(9000, 'must be at most 9000') } },
-  keepalive: { validate: { schema: z.number().int().min(0).max(3600) } },
-  interfaceName: { validate: { schema: z.string().trim().min(1).max(15, 'must have at most 15 characters') } },
+  keepalive: { validate: { schema: keepaliveSeconds } },
+  interfaceName: { validate: { schema: text(15, 'INVALID_NAME') } },
 } as const;
 
 const CreateWanInput = builder.inputType('CreateWanInput', {

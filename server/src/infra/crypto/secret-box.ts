@@ -60,5 +60,10 @@ export function loadSecretBox(env: NodeJS.ProcessEnv, dataDir: string, log: Logg
     fs.writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
     log.warn({ file }, 'generated a new master key: back it up; losing it loses every stored private key and device password');
   }
+  // scripts/rotate-master-key.ts writes the new key here first and renames it over the key file last.
+  const pending = `${file}.new`;
+  if (fs.existsSync(pending)) {
+    log.warn({ file: pending }, `a master key rotation did not finish: stored secrets may be sealed with the key in ${pending}; stop and run npm run rotate-master-key -- --new-key-file ${pending}`);
+  }
   return new SecretBox(decodeKey(fs.readFileSync(file, 'utf8')));
 }
