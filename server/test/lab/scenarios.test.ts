@@ -5,7 +5,7 @@
 // rendered confs (keys redacted), `wg show`, routes and NAT rules of every site.
 import { afterEach, expect, it } from 'vitest';
 import {
-  allocateTunnelIp, compileOverlay, generateKeyPair, renderWgQuick, suggestAutoNat,
+  allocateTunnelIp, compileOverlay, generateKeyPair, generatePresharedKey, renderWgQuick, suggestAutoNat,
 } from '../../src/domain/index.js';
 import type {
   CompiledOverlay, OverlaySpec, PeerSpec, ServiceSpec, Topology, WanSpec,
@@ -164,12 +164,15 @@ function hostInRange(realCidr: string, realIp: string, translatedCidr: string): 
 }
 
 describeLab('overlay scenarios in the network lab', () => {
-  it('(a) 4-site mesh: every LAN reaches every LAN', async () => {
+  it('(a) 4-site mesh: every LAN reaches every LAN (s1-s2 with a preshared key)', async () => {
     const defs: SiteDef[] = [1, 2, 3, 4].map((i) => ({
       name: `s${i}`,
       lan: { cidr: `192.168.${10 + i}.0/24`, hostIp: `192.168.${10 + i}.10` },
     }));
     const { lab, spec } = await buildSpec('MESH', defs);
+    // A preshared key on one pair: both ends must render the same key or that tunnel never
+    // handshakes, and the pings between s1 and s2 below fail.
+    spec.presharedKeys.push({ peerAId: 'peer-s1', peerBId: 'peer-s2', key: generatePresharedKey() });
     const o = await deploy(lab, spec);
 
     for (const a of defs) {
@@ -186,6 +189,9 @@ describeLab('overlay scenarios in the network lab', () => {
         defs.filter((b) => b !== a).map((b) => o.peer(b.name).publicKey).sort(),
       );
       expect(iface!.peers.every((p) => p.latestHandshake > 0)).toBe(true);
+      const withPsk = iface!.peers.filter((p) => p.presharedKey).map((p) => p.publicKey);
+      const pskPartner = { s1: 's2', s2: 's1' }[a.name];
+      expect(withPsk).toEqual(pskPartner ? [o.peer(pskPartner).publicKey] : []);
     }
   });
 
