@@ -67,6 +67,33 @@ describe('renderWgQuick', () => {
   });
 });
 
+describe('renderers on a compiled overlay changed after a first rendering', () => {
+  // Renderers may reuse fragments per compiled overlay; a value edited in place afterwards
+  // must still be checked, never served from what was rendered before.
+  const hostileCidr = '10.0.5.0/24" ; /system reset-configuration';
+  const edits: Array<[string, (c: ReturnType<typeof compileOverlay>) => void]> = [
+    ['remote AllowedIPs', (c) => { c.peers[1]!.peers[0]!.allowedIps = [hostileCidr]; }],
+    ['remote AllowedIPs element', (c) => { const hub = c.peers[0]!; hub.peers[0]!.allowedIps = [...hub.peers[0]!.allowedIps]; hub.peers[0]!.allowedIps[0] = hostileCidr; }],
+    ['remote endpoint', (c) => { c.peers[2]!.peers[0]!.endpoint = 'x" ; y:1'; }],
+    ['remote key', (c) => { c.peers[1]!.peers[0]!.publicKey = 'x" ; y'; }],
+    ['remote preshared key', (c) => { c.peers[1]!.peers[0]!.presharedKey = 'x" ; y'; }],
+    ['remote keepalive', (c) => { c.peers[1]!.peers[0]!.persistentKeepalive = -1; }],
+    ['route', (c) => { c.peers[1]!.routes[0]!.destination = hostileCidr; }],
+    ['interface name', (c) => { c.peers[1]!.interface.name = 'wg" ; x'; }],
+    ['firewall port', (c) => { c.peers[0]!.firewall[0]!.dstPort = 0; }],
+  ];
+  it.each(edits)('%s', (_what, edit) => {
+    const fresh = compileOverlay(spec);
+    for (const peer of fresh.peers) {
+      renderRouterOsScript(fresh, peer.peerId);
+      renderWgQuick(fresh, peer.peerId);
+    }
+    edit(fresh);
+    const outputs = (): string[] => fresh.peers.flatMap((peer) => [renderRouterOsScript(fresh, peer.peerId), renderWgQuick(fresh, peer.peerId)]);
+    expect(outputs).toThrow(/refusing to render|not valid|RouterOS integer/);
+  });
+});
+
 describe('rosValue', () => {
   it('escapes every RouterOS string metacharacter', () => {
     expect(rosValue(HOSTILE)).toBe('"a\\"; /system reset-configuration; \\""');
