@@ -139,6 +139,17 @@ describe('pfSense driver against the simulator', () => {
     expect(['wireguard', 'interfaces', 'routing', 'firewall'].every((area) => sim.model.isApplied(area as 'wireguard'))).toBe(true);
   });
 
+  it('converges with every reply fragmented byte by byte (chunked, no content-length)', async () => {
+    const { sim, driver } = await start();
+    sim.faults.fragmentOutput = true;
+    const state = stateFor(siteSpec());
+    const { plan, result } = await deploy(driver, state);
+    expect(result).toEqual({ applied: plan.operations.length, failed: null });
+    expect(plan.operations.length).toBeGreaterThan(0);
+    expect((await deploy(driver, state)).plan.operations).toEqual([]);
+    expect(['wireguard', 'interfaces', 'routing', 'firewall'].every((area) => sim.model.isApplied(area as 'wireguard'))).toBe(true);
+  });
+
   it('applies changes a failed run left pending, as an explicit plan step', async () => {
     const { sim, driver } = await start();
     const state = stateFor(siteSpec());

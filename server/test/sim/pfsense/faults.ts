@@ -22,11 +22,16 @@ export interface PfSenseFaults {
   dropAfterRequests: number | null;
   /** Delay before each reply, in milliseconds. */
   delayMs: number;
+  /**
+   * Write every JSON reply one byte per write, chunked without a content-length (as the
+   * RouterOS simulator's REST server does), so clients must reassemble split bodies.
+   */
+  fragmentOutput: boolean;
   failEndpoint: EndpointFault | null;
 }
 
 export function noFaults(): PfSenseFaults {
-  return { refuseAuth: false, dropAfterRequests: null, delayMs: 0, failEndpoint: null };
+  return { refuseAuth: false, dropAfterRequests: null, delayMs: 0, fragmentOutput: false, failEndpoint: null };
 }
 
 /** Consumes one use of the endpoint fault when it matches. */

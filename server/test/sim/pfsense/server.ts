@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { authenticate, type Credentials } from './auth.js';
 import type { Call, Method, Routes } from './call.js';
 import { ApiError, HTML_NOT_FOUND, encodeEnvelope } from './envelope.js';
+import { endOneByteAtATime } from '../shared/fragmented-body.js';
 import { takeEndpointFault, type PfSenseFaults } from './faults.js';
 import type { ApplyArea, PfSenseModel } from './model.js';
 import { readRequestData, takeControlParameters } from './request-data.js';
@@ -49,8 +50,14 @@ function readBody(request: IncomingMessage): Promise<string> {
   });
 }
 
-function sendJson(response: ServerResponse, code: number, responseId: string, message: string, data: unknown, headers: Record<string, string> = {}): void {
+async function sendJson(response: ServerResponse, faults: PfSenseFaults, code: number, responseId: string, message: string, data: unknown, headers: Record<string, string> = {}): Promise<void> {
   const body = encodeEnvelope(code, responseId, message, data);
+  if (faults.fragmentOutput) {
+    // Without a content-length Node sends the body chunked: one HTTP chunk per byte.
+    response.writeHead(code, { 'content-type': 'application/json', ...headers });
+    await endOneByteAtATime(response, body);
+    return;
+  }
   response.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
   response.end(body);
 }
@@ -95,34 +102,33 @@ async function handle(parts: ServerParts, request: IncomingMessage, response: Se
   const methods = model.restapi.auth_methods as string[];
   if (faults.refuseAuth || !authenticate(request.headers, methods, parts.credentials, model.version)) {
     const challenge: Record<string, string> = methods.includes('BasicAuth') ? { 'www-authenticate': 'Basic realm="Login for pfSense REST API"' } : {};
-    sendJson(response, 401, 'AUTH_AUTHENTICATION_FAILED', 'Authentication failed.', [], challenge);
-    return;
+    return sendJson(response, faults, 401, 'AUTH_AUTHENTICATION_FAILED', 'Authentication failed.', [], challenge);
   }
   const handler = handlers[method as Method];
   if (!handler) {
-    sendJson(response, 405, 'ENDPOINT_METHOD_NOT_ALLOWED', `Resource at ${path} does not support the requested HTTP method '${method}'`, []);
-    return;
+    return sendJson(response, faults, 405, 'ENDPOINT_METHOD_NOT_ALLOWED', `Resource at ${path} does not support the requested HTTP method '${method}'`, []);
   }
   const fault = takeEndpointFault(faults, method, path);
   if (fault) {
-    sendJson(response, fault.status ?? 500, fault.responseId ?? 'ENDPOINT_RECEIVED_UNEXPECTED_ERROR', 'Simulated failure.', []);
-    return;
+    return sendJson(response, faults, fault.status ?? 500, fault.responseId ?? 'ENDPOINT_RECEIVED_UNEXPECTED_ERROR', 'Simulated failure.', []);
   }
+  let reply: unknown;
   try {
     const data = readRequestData(method, request.headers['content-type'], query, body);
     const control = takeControlParameters(Array.isArray(data) ? {} : data);
     const call: Call = { method, data, control, model, requestApply: parts.requestApply };
-    sendJson(response, 200, 'SUCCESS', '', handler(call));
+    reply = handler(call);
   } catch (error) {
-    if (error instanceof ApiError) sendJson(response, error.code, error.responseId, error.message, error.data, error.headers);
-    else sendJson(response, 500, 'ENDPOINT_RECEIVED_UNEXPECTED_ERROR', `Unexpected error: ${(error as Error).message}`, []);
+    if (error instanceof ApiError) return sendJson(response, faults, error.code, error.responseId, error.message, error.data, error.headers);
+    return sendJson(response, faults, 500, 'ENDPOINT_RECEIVED_UNEXPECTED_ERROR', `Unexpected error: ${(error as Error).message}`, []);
   }
+  return sendJson(response, faults, 200, 'SUCCESS', '', reply);
 }
 
 export function createServer(parts: ServerParts, tls: { keyPem: string; certPem: string }): https.Server {
   return https.createServer({ key: tls.keyPem, cert: tls.certPem }, (request, response) => {
     handle(parts, request, response).catch((error: unknown) => {
-      if (!response.headersSent) sendJson(response, 500, 'ENDPOINT_RECEIVED_UNEXPECTED_ERROR', String((error as Error).message), []);
+      if (!response.headersSent) void sendJson(response, parts.faults, 500, 'ENDPOINT_RECEIVED_UNEXPECTED_ERROR', String((error as Error).message), []);
       else response.destroy();
     });
   });

@@ -7,6 +7,8 @@ export interface RawReply {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
+  /** How many pieces the body arrived in (the fragmentOutput fault makes it many). */
+  chunks: number;
   json: { code: number; status: string; response_id: string; message: string; data: any } | null;
 }
 
@@ -43,14 +45,16 @@ export class RawClient {
     }
     const url = `${this.sim.url}${path}${options.query ? `?${options.query}` : ''}`;
     const reply = await request(url, { method: (options.method ?? 'GET') as 'GET', headers, body, dispatcher: this.agent });
-    const text = await reply.body.text();
+    const pieces: Buffer[] = [];
+    for await (const piece of reply.body) pieces.push(piece as Buffer);
+    const text = Buffer.concat(pieces).toString('utf8');
     let json: RawReply['json'] = null;
     try {
       json = JSON.parse(text);
     } catch {
       json = null;
     }
-    return { status: reply.statusCode, headers: reply.headers, text, json };
+    return { status: reply.statusCode, headers: reply.headers, text, chunks: pieces.length, json };
   }
 
   close(): Promise<void> {

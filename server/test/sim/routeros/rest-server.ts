@@ -5,6 +5,7 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { endOneByteAtATime } from '../shared/fragmented-body.js';
 import type { Faults } from './faults.js';
 import { closeServer, listen, normaliseAddress } from './listening.js';
 import type { CommandRequest, CommandResult, RouterOsModel } from './model.js';
@@ -208,15 +209,8 @@ class RestHandler {
     const text = json === undefined ? '' : JSON.stringify(json);
     res.statusCode = status;
     if (text !== '') res.setHeader('content-type', 'application/json');
-    if (!this.options.faults.fragmentOutput) {
-      res.end(text);
-      return;
-    }
-    const bytes = Buffer.from(text, 'utf8');
-    for (let i = 0; i < bytes.length && !res.destroyed; i += 1) {
-      await new Promise<void>((resolve) => res.write(bytes.subarray(i, i + 1), () => setImmediate(resolve)));
-    }
-    res.end();
+    if (this.options.faults.fragmentOutput) await endOneByteAtATime(res, text);
+    else res.end(text);
   }
 }
 
