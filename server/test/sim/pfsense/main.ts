@@ -4,21 +4,39 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { portArg } from '../shared/cli-args.js';
 import { startPfSenseSimulator } from './index.js';
 
+// strict (the default) rejects unknown options and missing values, so a typo stops here.
 const { values } = parseArgs({
   options: {
-    port: { type: 'string' },
-    version: { type: 'string' },
+    port: { type: 'string', default: '0' },
+    version: { type: 'string', default: '2.10.0' },
     keyauth: { type: 'boolean', default: false },
     empty: { type: 'boolean', default: false },
     password: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
+if (values.help) {
+  console.log(`Usage: pnpm sim:pfsense [options]
+  --port N        HTTPS port on 127.0.0.1 (default 0 = any free port)
+  --version V     REST API package version, e.g. 2.8.1 or 2.9.0 (default 2.10.0);
+                  before 2.9.0 there are no WireGuard statistics endpoints
+  --keyauth       also enable KeyAuth and print an X-API-Key (a fresh install has Basic auth only)
+  --empty         start without the pre-existing (unmanaged) tunnel, peer, gateway, route and rules
+  --password PW   the admin password (default: generated and printed)`);
+  process.exit(0);
+}
+
+// The simulator decides which endpoints exist by comparing versions numerically.
+if (!/^v?\d+\.\d+(\.\d+)?$/.test(values.version)) throw new Error(`--version must look like 2.9.0, got "${values.version}"`);
+if (values.password === '') throw new Error('--password must not be empty');
+
 const sim = await startPfSenseSimulator({
-  port: values.port ? Number(values.port) : 0,
-  version: values.version,
+  port: portArg('port', values.port),
+  version: values.version.replace(/^v/, ''),
   authMethods: values.keyauth ? ['BasicAuth', 'KeyAuth'] : ['BasicAuth'],
   seed: !values.empty,
   password: values.password,
@@ -34,7 +52,10 @@ process.stdout.write([
   '',
 ].join('\n'));
 
+let stopping = false;
 const shutdown = () => {
+  if (stopping) return;
+  stopping = true;
   void sim.stop().then(() => {
     fs.rmSync(path.dirname(caFile), { recursive: true, force: true });
     process.exit(0);

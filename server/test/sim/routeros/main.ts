@@ -3,6 +3,7 @@
 // Listens on 127.0.0.1 only and stops on SIGINT/SIGTERM.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { portArg } from '../shared/cli-args.js';
 import { startRouterOsSimulator } from './simulator.js';
 
 const { values } = parseArgs({
@@ -34,16 +35,10 @@ if (values.help) {
   process.exit(0);
 }
 
-function port(name: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${name} must be a port number, got "${text}"`);
-  return n;
-}
-
 const sim = await startRouterOsSimulator({
-  apiPort: port('port', values.port),
-  apiTlsPort: port('tls-port', values['tls-port']),
-  restPort: port('rest-port', values['rest-port']),
+  apiPort: portArg('port', values.port),
+  apiTlsPort: portArg('tls-port', values['tls-port']),
+  restPort: portArg('rest-port', values['rest-port']),
   version: values.version,
   username: values.username,
   password: values.password,
