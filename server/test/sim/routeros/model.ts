@@ -58,8 +58,9 @@ export interface CommandResult {
 }
 
 export interface HandshakeDetails {
-  rx?: number;
-  tx?: number;
+  /** Byte counters; bigint for values past 2^53, as long-lived tunnels reach. */
+  rx?: number | bigint;
+  tx?: number | bigint;
   endpointAddress?: string;
   endpointPort?: number;
 }
@@ -378,8 +379,8 @@ export class RouterOsModel implements MenuContext {
         continue;
       }
       runtime.handshakeAt = this.now() - secondsAgo * 1000;
-      runtime.rx = details.rx ?? (runtime.rx ?? 0) + 1_184;
-      runtime.tx = details.tx ?? (runtime.tx ?? 0) + 2_368;
+      runtime.rx = details.rx !== undefined ? BigInt(details.rx) : (runtime.rx ?? 0n) + 1_184n;
+      runtime.tx = details.tx !== undefined ? BigInt(details.tx) : (runtime.tx ?? 0n) + 2_368n;
       runtime.currentEndpointAddress =
         details.endpointAddress ?? (peer.props['endpoint-address'] || runtime.currentEndpointAddress || '192.0.2.10');
       runtime.currentEndpointPort =

@@ -9,7 +9,7 @@ export interface Item {
   readonly id: number;
   props: Record<string, string>;
   /** State RouterOS derives or counts (peer statistics, timestamps); never settable. */
-  runtime: Record<string, number | string | undefined>;
+  runtime: Record<string, number | bigint | string | undefined>;
 }
 
 /** What menus may look up elsewhere in the router. */

@@ -27,8 +27,8 @@ export const WIREGUARD_PEERS = '/interface/wireguard/peers';
 
 /** Peer runtime state kept in `Item.runtime`. */
 export interface PeerRuntime {
-  rx: number;
-  tx: number;
+  rx: bigint;
+  tx: bigint;
   /** Model-clock milliseconds of the last handshake; undefined = never. */
   handshakeAt?: number;
   currentEndpointAddress?: string;
