@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeDriverContract } from '../../../test/contract/driver-contract.js';
 import { startRouterOsSimulator, type CommandRequest, type RouterOsSimulator } from '../../../test/sim/routeros/index.js';
+import { generateSelfSignedCertificate } from '../../../test/sim/routeros/tls-certificate.js';
 import { DeviceError, type DeviceKind, type DeviceTarget } from '../driver.js';
 import { desiredState } from './__fixtures__/overlay-variants.js';
 import { createRouterOsDriver, waitForHandshake, type RouterOsDriver } from './index.js';
@@ -209,6 +210,27 @@ describe.each(VARIANTS)('RouterOS driver on the simulator, $label', (variant) =>
       const report = await untrusted.testConnection();
       await untrusted.close();
       expect(report).toMatchObject({ reachable: false, loggedIn: false, message: expect.stringContaining('TLS failed') });
+    });
+
+    it('with verification off (tlsVerify: false) logs in without any CA', async () => {
+      const { sim } = await start();
+      const unverified = createRouterOsDriver(targetFor(sim, variant, { tlsVerify: false, caPem: null }));
+      try {
+        await expect(unverified.testConnection()).resolves.toMatchObject({ reachable: true, loggedIn: true, version: `${variant.version} (stable)` });
+        await expect(unverified.statistics('wg-nonexistent')).resolves.toEqual([]);
+      } finally {
+        await unverified.close();
+      }
+    });
+
+    it('with a CA that did not sign the device certificate, fails with a TLS error naming the fix', async () => {
+      const { sim } = await start();
+      const otherCa = (await generateSelfSignedCertificate()).cert;
+      const misconfigured = createRouterOsDriver(targetFor(sim, variant, { caPem: otherCa }));
+      const report = await misconfigured.testConnection();
+      await misconfigured.close();
+      expect(report).toMatchObject({ reachable: false, loggedIn: false });
+      expect(report.message).toMatch(/: TLS failed \([A-Z_]+: .+\); check the device's CA certificate or TLS verification setting$/);
     });
   }
 });
