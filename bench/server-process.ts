@@ -1,6 +1,7 @@
-// Meshplane as a child process (`node --import tsx server/src/main.ts`, what `npm start`
-// runs), so its start-up time and memory are its own: a fresh data directory, a free port.
-import { spawn, type ChildProcess } from 'node:child_process';
+// Meshplane as a child process (`node server/dist/main.js`, what `npm start` runs; dist/ is
+// rebuilt from the sources first), so its start-up time and memory are its own: a fresh data
+// directory, a free port.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -42,14 +43,24 @@ export async function health(graphqlUrl: string): Promise<boolean> {
   }
 }
 
+let built = false;
+
+/** Transpiles server/src to server/dist once per bench process, so a bench never runs stale code. */
+function buildServer(): void {
+  if (built) return;
+  execFileSync(process.execPath, ['--import', 'tsx', path.join('scripts', 'build.ts')], { cwd: serverDir, stdio: 'ignore', timeout: 120_000 });
+  built = true;
+}
+
 export async function spawnServer(options: { dataDir?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<ServerProcess> {
+  buildServer();
   const dataDir = options.dataDir ?? tempDir('server');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const graphqlUrl = `${url}/graphql`;
   let stderr = '';
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join('src', 'main.ts')], {
+  const child = spawn(process.execPath, [path.join('dist', 'main.js')], {
     cwd: serverDir,
     env: {
       ...process.env, PORT: String(port), HOST: '127.0.0.1', MESHPLANE_DATA_DIR: dataDir, MESHPLANE_MASTER_KEY: MASTER_KEY,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything Meshplane needs from the npm registry and builds it:
-# pinned pnpm into .tools/, workspace dependencies, the Prisma clients, the typed
-# GraphQL documents and the web UI. Safe to run again: each step is skipped when current.
+# pinned pnpm into .tools/, workspace dependencies, the Prisma clients, the server's
+# JavaScript (dist/), the typed GraphQL documents and the web UI. Safe to run again: each step is skipped when current.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -15,4 +15,5 @@ fi
 pnpm() { "$root/.tools/node_modules/.bin/pnpm" "$@"; }
 pnpm install --frozen-lockfile --reporter=append-only
 pnpm --filter @meshplane/server run generate
+pnpm --filter @meshplane/server run build
 pnpm run build
