@@ -18,6 +18,9 @@ import { createServices, type Services } from './services/index.js';
 import { loadConfigFile } from './devices/config-file.js';
 import type { DriverFactory } from './devices/factory.js';
 import { credentialsFrom, resolveIdentity } from './services/auth/identity.js';
+import { DEFAULT_LOGIN_LIMITS, LoginLimiter } from './services/auth/login-limiter.js';
+import { isRevoked, listenForRevocations } from './services/auth/revocation.js';
+import { trustedProxiesFrom } from './infra/http/client-address.js';
 
 export interface AppOptions {
   /** Folder for the SQLite database and the generated master key (default MESHPLANE_DATA_DIR or ./data). */
@@ -88,6 +91,7 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
     defaultDeviceName: config?.defaultDevice ?? null,
     monitorIntervalMs: options.monitorIntervalMs ?? Number(env.MESHPLANE_MONITOR_INTERVAL_MS ?? 5000),
     handshakeProbeMs: options.handshakeProbeMs ?? Number(env.MESHPLANE_HANDSHAKE_PROBE_MS ?? 20_000),
+    loginLimiter: new LoginLimiter(DEFAULT_LOGIN_LIMITS, redis?.client ?? null),
     ...(options.driverFactory ? { driverFactory: options.driverFactory } : {}),
   });
   await services.jobs.recoverInterrupted();
@@ -95,17 +99,18 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
     await services.devices.syncFromConfig(config);
     log.info({ file: configFile, devices: config.devices.length, defaultDevice: config.defaultDevice }, 'devices loaded from the configuration file');
   }
-  const yoga = createYogaServer({ prisma: database.prisma, services, log, secureCookies: options.secureCookies ?? secureCookiesFrom(env) });
+  const yoga = createYogaServer({ prisma: database.prisma, services, log, secureCookies: options.secureCookies ?? secureCookiesFrom(env), trustedProxies: trustedProxiesFrom(env) });
   const web = options.web === false ? null : await loadWebHandler(log);
   const authorizeWs = async (request: http.IncomingMessage, params: Readonly<Record<string, unknown>> | undefined) => {
     const auth = params?.authorization ?? params?.Authorization;
     const bearer = typeof auth === 'string' ? auth : request.headers.authorization;
     // The session cookie counts only for a handshake from our own origin (infra/http/origin.ts).
     const credentials = credentialsFrom(bearer, wsCookieHeader(request));
-    return (await resolveIdentity(database.prisma, credentials)) !== null;
+    return resolveIdentity(database.prisma, credentials);
   };
   const http = createHttpServer({ yoga, authorizeWs, web, log, metrics: { render: () => services.metrics.render(), token: env.MESHPLANE_METRICS_TOKEN || null } });
   let started = false;
+  let revocations: { stop(): Promise<void> } | null = null;
 
   return {
     yoga,
@@ -114,6 +119,7 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
     async start() {
       const base = await http.listen(options.port ?? Number(env.PORT ?? 4000), options.host ?? env.HOST ?? '127.0.0.1');
       started = true;
+      revocations = listenForRevocations(pubsub, (event) => http.closeSockets((identity) => isRevoked(identity, event), event.reason));
       services.monitor.listen();
       if (options.monitor !== false) services.monitor.start();
       services.autoRedeploy.start();
@@ -122,6 +128,8 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
     async stop() {
       await services.monitor.stop();
       await services.autoRedeploy.stop();
+      await revocations?.stop();
+      revocations = null;
       if (started) await http.close();
       started = false;
       await services.jobs.drain();

@@ -15,6 +15,7 @@ import { OverlayReader } from '../services/overlays.js';
 import { REQUEST_BODY_LIMIT_BYTES, requestGuards } from './guards.js';
 import { auditRefusedMutations } from './audit-refusals.js';
 import { wsCookieHeader } from '../infra/http/origin.js';
+import { clientAddress } from '../infra/http/client-address.js';
 
 export interface YogaOptions {
   prisma: Db;
@@ -22,6 +23,8 @@ export interface YogaOptions {
   log: Logger;
   /** Mark cookies Secure ("auto": only when the request came over HTTPS). */
   secureCookies: boolean | 'auto';
+  /** How many reverse proxies' X-Forwarded-For entries to believe (MESHPLANE_TRUST_PROXY; 0: none). */
+  trustedProxies: number;
 }
 
 interface ServerContext {
@@ -68,7 +71,7 @@ function logText(message: unknown): string {
   return message instanceof Error ? message.message : String(message);
 }
 
-export function createYogaServer({ prisma, services, log, secureCookies }: YogaOptions) {
+export function createYogaServer({ prisma, services, log, secureCookies, trustedProxies }: YogaOptions) {
   const jars = new WeakMap<Request, ReturnType<typeof cookieJar>>();
   return createYoga<ServerContext, Context>({
     schema,
@@ -121,7 +124,7 @@ export function createYogaServer({ prisma, services, log, secureCookies }: YogaO
         identity: await resolveIdentity(prisma, credentials),
         cookies: jar,
         overlays: new OverlayReader(prisma, services.secrets),
-        clientAddress: initial.req?.socket.remoteAddress ?? headerOf(request, undefined, 'x-forwarded-for') ?? 'unknown',
+        clientAddress: clientAddress(initial.req, trustedProxies),
       };
     },
     plugins: [

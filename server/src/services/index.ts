@@ -4,6 +4,7 @@ import type { Logger } from '../infra/logger.js';
 import type { SecretBox } from '../infra/crypto/secret-box.js';
 import type { PubSub } from '../infra/pubsub/topics.js';
 import { Accounts } from './auth/accounts.js';
+import { LoginLimiter } from './auth/login-limiter.js';
 import { Wans } from './wans.js';
 import { Peers } from './peers.js';
 import { Subnets } from './subnets.js';
@@ -35,6 +36,8 @@ export interface ServiceDeps {
   monitorIntervalMs?: number;
   /** After a deploy, how long to wait for fresh handshakes before warning (default 20 s; 0 disables). */
   handshakeProbeMs?: number;
+  /** Sign-in attempt limits (in Redis with REDIS_URL, so replicas share them; default in memory). */
+  loginLimiter?: LoginLimiter;
   /** backend.default from MESHPLANE_CONFIG, if any. */
   defaultDeviceName?: string | null;
   log: Logger;
@@ -72,7 +75,7 @@ export function createServices(deps: ServiceDeps) {
     autoRedeploy: new AutoRedeployer(deps.prisma, deps.secrets, deps.pubsub, deployments, deps.log, deps.autoRedeployDebounceMs ?? 2000),
     monitor,
     secrets: deps.secrets,
-    accounts: new Accounts(deps.prisma),
+    accounts: new Accounts(deps.prisma, deps.pubsub, deps.loginLimiter ?? new LoginLimiter()),
     wans: new Wans(deps.prisma, deps.pubsub),
     peers: new Peers(deps.prisma, deps.secrets, deps.pubsub, wanLocks, deps.defaultDeviceName ?? null),
     defaultDeviceName: deps.defaultDeviceName ?? null,

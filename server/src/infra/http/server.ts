@@ -6,23 +6,24 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from '../logger.js';
 import { REQUEST_BODY_LIMIT_BYTES } from '../../graphql/guards.js';
+import { LiveSockets } from './live-sockets.js';
 
 export type NodeMiddleware = (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
 
-/** Refuses a WebSocket connection (graphql-ws closes it with 4403 Forbidden) when it returns false. */
-export type WsAuthorize = (request: http.IncomingMessage, connectionParams: Readonly<Record<string, unknown>> | undefined) => Promise<boolean>;
+/** Who a WebSocket connection is, or null to refuse it (graphql-ws closes it with 4403 Forbidden). */
+export type WsAuthorize<Who> = (request: http.IncomingMessage, connectionParams: Readonly<Record<string, unknown>> | undefined) => Promise<Who | null>;
 
-export interface HttpServerOptions {
+export interface HttpServerOptions<Who> {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   yoga: YogaServerInstance<any, any>;
-  authorizeWs: WsAuthorize;
+  authorizeWs: WsAuthorize<Who>;
   web: NodeMiddleware | null;
   log: Logger;
   /** Prometheus exposition for GET /metrics; with a token, scrapers must send it as a Bearer. */
   metrics?: { render(): Promise<{ contentType: string; body: string }>; token: string | null };
 }
 
-async function serveMetrics(metrics: NonNullable<HttpServerOptions['metrics']>, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+async function serveMetrics(metrics: NonNullable<HttpServerOptions<unknown>['metrics']>, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   if (metrics.token && req.headers.authorization !== `Bearer ${metrics.token}`) {
     res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' }).end('metrics need the bearer token\n');
     return;
@@ -31,7 +32,7 @@ async function serveMetrics(metrics: NonNullable<HttpServerOptions['metrics']>, 
   res.writeHead(200, { 'content-type': contentType }).end(body);
 }
 
-export function createHttpServer({ yoga, authorizeWs, web, log, metrics }: HttpServerOptions) {
+export function createHttpServer<Who>({ yoga, authorizeWs, web, log, metrics }: HttpServerOptions<Who>) {
   const graphqlPath = yoga.graphqlEndpoint;
   const server = http.createServer((req, res) => {
     const pathname = (req.url ?? '/').split('?')[0];
@@ -55,9 +56,20 @@ export function createHttpServer({ yoga, authorizeWs, web, log, metrics }: HttpS
 
   // The same bound as HTTP bodies (ws allows 100 MiB frames by default); larger ones close with 1009.
   const wss = new WebSocketServer({ server, path: graphqlPath, maxPayload: REQUEST_BODY_LIMIT_BYTES });
+  const live = new LiveSockets<Who>();
   const wsServer = useServer(
     {
-      onConnect: (ctx) => authorizeWs(ctx.extra.request, ctx.connectionParams),
+      onConnect: async (ctx) => {
+        const { request, socket } = ctx.extra;
+        const who = await authorizeWs(request, ctx.connectionParams);
+        if (who === null) return false;
+        live.add(socket, who);
+        // A revocation published while the check above ran found no socket of ours to close:
+        // check once more now that the socket is registered (later ones will find it).
+        if ((await authorizeWs(request, ctx.connectionParams)) !== null) return true;
+        live.delete(socket);
+        return false;
+      },
       // onSubscribe below puts yoga's enveloped execute/subscribe on rootValue.
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       execute: (args: any) => args.rootValue.execute(args),
@@ -90,6 +102,8 @@ export function createHttpServer({ yoga, authorizeWs, web, log, metrics }: HttpS
 
   return {
     server,
+    /** Closes (4403) the open WebSockets admitted as someone `match` accepts; returns how many. */
+    closeSockets: (match: (who: Who) => boolean, reason: string): number => live.close(match, reason),
     async listen(port: number, host: string): Promise<string> {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);

@@ -13,6 +13,8 @@ export function connectRedis(url: string) {
   return {
     pubsub,
     locks: new RedisLocks(publishClient),
+    /** For other shared state (login rate limits); the subscribe client is in subscriber mode. */
+    client: publishClient,
     async close() {
       await Promise.allSettled([publishClient.quit(), subscribeClient.quit()]);
     },

@@ -44,7 +44,17 @@ export type Topics = {
   /** Every change to a WAN or what it contains. */
   wanChanged: [WanChange];
   'wanChanged:byId': [wanId: string, change: WanChange];
+  /** Credentials stopped working: every replica closes the WebSockets opened with them. */
+  'auth:revoked': [AccessRevoked];
 };
+
+/** Whose credentials were revoked: all of a user's, a user's sessions, one session or one API token. */
+export type AccessRevoked = { reason: string } & (
+  | { scope: 'user'; userId: string }
+  | { scope: 'userSessions'; userId: string }
+  | { scope: 'session'; sessionId: string }
+  | { scope: 'token'; tokenId: string }
+);
 
 export function createTopics() {
   return createPubSub<Topics>();

@@ -1,14 +1,17 @@
 // Accounts: first-run registration (the first user becomes admin), invitations and
 // admin-created users, sign-in with sessions (rate limited), session revocation, disabling
 // users, and API tokens. Changing a user's role or disabling them ends their sessions.
+// Every revocation is published after its commit ('auth:revoked') so open WebSockets that
+// were opened with those credentials are closed (revocation.ts).
 import type { Db } from '../../infra/db/client.js';
+import type { AccessRevoked, PubSub } from '../../infra/pubsub/topics.js';
 import type { Role } from '../../generated/prisma/enums.js';
-import { clientError, forbidden, invalidInput, unauthenticated } from '../../graphql/errors.js';
+import { clientError, forbidden, invalidInput, isGraphQLErrorLike, unauthenticated } from '../../graphql/errors.js';
 import { recordAudit } from '../audit.js';
 import { hashPassword, verifyAgainstDecoy, verifyPassword } from './passwords.js';
 import { API_TOKEN_PREFIX, SESSION_TTL_SECONDS, type Identity } from './identity.js';
 import { hashToken, newToken } from './secrets.js';
-import { LoginLimiter } from './login-limiter.js';
+import { LoginLimiter, type LoginAttempt } from './login-limiter.js';
 
 type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
 
@@ -28,8 +31,13 @@ export function normalizeEmail(email: string): string {
 export class Accounts {
   constructor(
     private readonly prisma: Db,
+    private readonly pubsub: PubSub,
     private readonly limiter: LoginLimiter = new LoginLimiter(),
   ) {}
+
+  private revoked(event: AccessRevoked): void {
+    this.pubsub.publish('auth:revoked', event);
+  }
 
   async needsFirstUser(): Promise<boolean> {
     return (await this.prisma.user.count()) === 0;
@@ -39,11 +47,19 @@ export class Accounts {
   async register(input: NewAccount, clientAddress = 'unknown') {
     const email = normalizeEmail(input.email);
     // Refused registrations count like failed sign-ins: invitation tokens are not for guessing.
-    await this.limiter.assertAllowed(email, clientAddress);
-    if (!(await this.needsFirstUser()) && !input.inviteToken) {
-      await this.limiter.recordFailure(null, clientAddress);
-      throw forbidden('Registration is closed: ask an admin for an invitation');
+    const attempt = await this.limiter.begin(null, clientAddress);
+    try {
+      const user = await this.createRegistered(input, email);
+      await attempt.refund();
+      return user;
+    } catch (error) {
+      if (!isGuessRefusal(error)) await attempt.refund();
+      throw error;
     }
+  }
+
+  private async createRegistered(input: NewAccount, email: string) {
+    if (!(await this.needsFirstUser()) && !input.inviteToken) throw forbidden('Registration is closed: ask an admin for an invitation');
     const passwordHash = await hashPassword(input.password);
     return this.prisma.$transaction(async (tx) => {
       const isFirst = (await tx.user.count()) === 0;
@@ -52,7 +68,6 @@ export class Accounts {
         if (!input.inviteToken) throw forbidden('Registration is closed: ask an admin for an invitation');
         const invite = await tx.invite.findUnique({ where: { tokenHash: hashToken(input.inviteToken) } });
         if (!invite || invite.usedAt || invite.expiresAt <= new Date() || normalizeEmail(invite.email) !== email) {
-          await this.limiter.recordFailure(null, clientAddress);
           throw forbidden('The invitation is invalid, used, expired or for another e-mail address');
         }
         await tx.invite.update({ where: { id: invite.id }, data: { usedAt: new Date() } });
@@ -89,8 +104,9 @@ export class Accounts {
   /** Checks the password and opens a session; returns the raw session token for the cookie. */
   async login(email: string, password: string, clientAddress: string) {
     const account = normalizeEmail(email);
+    let attempt: LoginAttempt;
     try {
-      await this.limiter.assertAllowed(account, clientAddress);
+      attempt = await this.limiter.begin(account, clientAddress);
     } catch (error) {
       await recordAudit(this.prisma, null, { action: 'auth.login', outcome: 'denied', details: { email: account, clientAddress, reason: 'rate limited' } });
       throw error;
@@ -98,11 +114,11 @@ export class Accounts {
     const user = await this.prisma.user.findUnique({ where: { email: account } });
     const ok = user && !user.disabledAt ? await verifyPassword(user.passwordHash, password) : await verifyAgainstDecoy(password);
     if (!user || !ok) {
-      await this.limiter.recordFailure(account, clientAddress);
+      // The attempt keeps its points: that is the failure counted.
       await recordAudit(this.prisma, null, { action: 'auth.login', outcome: 'denied', details: { email: account, clientAddress } });
       throw unauthenticated('Wrong e-mail address or password');
     }
-    await this.limiter.recordSuccess(account);
+    await attempt.succeeded();
     const token = newToken('mps_');
     await this.prisma.$transaction(async (tx) => {
       const session = await tx.session.create({
@@ -117,6 +133,7 @@ export class Accounts {
     if (!identity?.sessionId) return false;
     await this.prisma.session.update({ where: { id: identity.sessionId }, data: { revokedAt: new Date() } });
     await recordAudit(this.prisma, identity, { action: 'auth.logout', targetType: 'Session', targetId: identity.sessionId });
+    this.revoked({ scope: 'session', sessionId: identity.sessionId, reason: 'signed out' });
     return true;
   }
 
@@ -138,26 +155,29 @@ export class Accounts {
     if (!token || (token.userId !== actor.user.id && actor.user.role !== 'ADMIN')) throw clientError('NOT_FOUND', 'API token not found');
     const revoked = await this.prisma.apiToken.update({ where: { id }, data: { revokedAt: token.revokedAt ?? new Date() } });
     await recordAudit(this.prisma, actor, { action: 'apiToken.revoke', targetType: 'ApiToken', targetId: id });
+    this.revoked({ scope: 'token', tokenId: id, reason: 'API token revoked' });
     return revoked;
   }
 
-  /** A new role ends the user's sessions: they sign in again under it. */
+  /** A new role ends the user's sessions: they sign in again under it. Their token sockets close too (opened under the old role). */
   async changeRole(actor: Identity, userId: string, role: Role) {
     if (userId === actor.user.id && role !== 'ADMIN') throw invalidInput('You cannot lower your own role; ask another admin');
-    return this.prisma.$transaction(async (tx) => {
+    const { user, changed } = await this.prisma.$transaction(async (tx) => {
       const before = await tx.user.findUnique({ where: { id: userId }, select: { role: true } });
       if (!before) throw clientError('NOT_FOUND', 'User not found');
-      const user = await tx.user.update({ where: { id: userId }, data: { role } });
+      const updated = await tx.user.update({ where: { id: userId }, data: { role } });
       const revoked = before.role === role ? 0 : await revokeAllSessions(tx, userId);
       await recordAudit(tx, actor, { action: 'user.changeRole', targetType: 'User', targetId: userId, details: { from: before.role, role, sessionsRevoked: revoked } });
-      return user;
+      return { user: updated, changed: before.role !== role };
     });
+    if (changed) this.revoked({ scope: 'user', userId, reason: 'role changed' });
+    return user;
   }
 
   /** Disabling refuses the user's sessions and API tokens at once (identity checks disabledAt) and revokes their sessions. */
   async setDisabled(actor: Identity, userId: string, disabled: boolean) {
     if (userId === actor.user.id && disabled) throw invalidInput('You cannot disable yourself; ask another admin');
-    return this.prisma.$transaction(async (tx) => {
+    const user = await this.prisma.$transaction(async (tx) => {
       const current = await tx.user.findUnique({ where: { id: userId }, select: { disabledAt: true } });
       if (!current) throw clientError('NOT_FOUND', 'User not found');
       const user = await tx.user.update({ where: { id: userId }, data: { disabledAt: disabled ? (current.disabledAt ?? new Date()) : null } });
@@ -165,33 +185,44 @@ export class Accounts {
       await recordAudit(tx, actor, { action: disabled ? 'user.disable' : 'user.enable', targetType: 'User', targetId: userId, details: { sessionsRevoked: revoked } });
       return user;
     });
+    if (disabled) this.revoked({ scope: 'user', userId, reason: 'user disabled' });
+    return user;
   }
 
   /** Ends one session: the caller's own, or anyone's for an admin. */
   async revokeSession(actor: Identity, sessionId: string) {
     const session = await this.prisma.session.findUnique({ where: { id: sessionId } });
     if (!session || (session.userId !== actor.user.id && actor.user.role !== 'ADMIN')) throw clientError('NOT_FOUND', 'Session not found');
-    return this.prisma.$transaction(async (tx) => {
-      const revoked = await tx.session.update({ where: { id: sessionId }, data: { revokedAt: session.revokedAt ?? new Date() } });
+    const revoked = await this.prisma.$transaction(async (tx) => {
+      const updated = await tx.session.update({ where: { id: sessionId }, data: { revokedAt: session.revokedAt ?? new Date() } });
       await recordAudit(tx, actor, { action: 'session.revoke', targetType: 'Session', targetId: sessionId, details: { userId: session.userId } });
-      return revoked;
+      return updated;
     });
+    this.revoked({ scope: 'session', sessionId, reason: 'session revoked' });
+    return revoked;
   }
 
   /** Ends every session of a user (an admin's "sign out everywhere" for someone else, or the caller's own). */
   async revokeUserSessions(actor: Identity, userId: string): Promise<number> {
     if (userId !== actor.user.id && actor.user.role !== 'ADMIN') throw clientError('NOT_FOUND', 'User not found');
-    return this.prisma.$transaction(async (tx) => {
+    const revoked = await this.prisma.$transaction(async (tx) => {
       // An unknown id is NOT_FOUND, not "0 sessions ended" (and no audit entry for a user that never was).
       if (!(await tx.user.findUnique({ where: { id: userId }, select: { id: true } }))) throw clientError('NOT_FOUND', 'User not found');
-      const revoked = await revokeAllSessions(tx, userId);
-      await recordAudit(tx, actor, { action: 'session.revokeAll', targetType: 'User', targetId: userId, details: { sessionsRevoked: revoked } });
-      return revoked;
+      const count = await revokeAllSessions(tx, userId);
+      await recordAudit(tx, actor, { action: 'session.revokeAll', targetType: 'User', targetId: userId, details: { sessionsRevoked: count } });
+      return count;
     });
+    this.revoked({ scope: 'userSessions', userId, reason: 'signed out everywhere' });
+    return revoked;
   }
 }
 
 async function revokeAllSessions(tx: Tx, userId: string): Promise<number> {
   const { count } = await tx.session.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: new Date() } });
   return count;
+}
+
+/** Closed registration and bad invitations: the refusals someone guessing tokens gets. */
+function isGuessRefusal(error: unknown): boolean {
+  return isGraphQLErrorLike(error) && error.extensions?.code === 'FORBIDDEN';
 }
