@@ -167,6 +167,12 @@ describe('overlay engine through GraphQL', () => {
       { kind: 'LAN', target: '192.168.70.0/24', nextHopPeerName: 'server' },
       { kind: 'SERVICE', target: '10.24.5.1/32', nextHopPeerName: 'server' },
     ]));
+    // One peer asked alone (what the WAN page fetches on demand) gets its entry of the whole map.
+    const alone = await admin.ok<{ peer: { reachability: { peerName: string; reaches: unknown[] } } }>(
+      `query ($id: ID!) { peer(id: $id) { reachability { peerName reaches { kind target nextHopPeerName } } } }`,
+      { id: client },
+    );
+    expect(alone.peer.reachability).toEqual(fromClient);
     const serverConfig = (await admin.ok<{ downloadPeerConfig: { content: string } }>(DOWNLOAD, { peerId: server })).downloadPeerConfig.content;
     expect(serverConfig).toMatch(/DNAT/);
     expect(serverConfig).toContain('192.168.70.10:8080');

@@ -26,7 +26,10 @@ export class OverlayView {
   private compiledOverlay: CompiledOverlay | null = null;
   private hashes: Map<string, string> | null = null;
   private conflictList: Conflict[] | null = null;
+  /** The whole WAN's reachability (O(peers²)), computed only when the whole map is asked for. */
   private reach: Map<string, PeerReachability> | null = null;
+  /** One peer's reachability, computed for that peer alone (O(peers)) when only it is asked for. */
+  private readonly reachOfPeer = new Map<string, PeerReachability>();
 
   constructor(readonly spec: OverlaySpec) {}
 
@@ -47,10 +50,17 @@ export class OverlayView {
     return this.conflictList;
   }
 
+  /** Every peer's reachability, or only `peerId`'s (computed for it alone unless the whole map already is). */
   reachability(peerId?: string): PeerReachability[] {
-    this.reach ??= new Map(computeReachability(this.compiled).map((entry) => [entry.peerId, entry]));
-    if (!peerId) return [...this.reach.values()];
-    const entry = this.reach.get(peerId);
+    if (!peerId) {
+      this.reach ??= new Map(computeReachability(this.compiled).map((entry) => [entry.peerId, entry]));
+      return [...this.reach.values()];
+    }
+    let entry = this.reach?.get(peerId) ?? this.reachOfPeer.get(peerId);
+    if (!entry) {
+      entry = computeReachability(this.compiled, [peerId])[0];
+      if (entry) this.reachOfPeer.set(peerId, entry);
+    }
     return entry ? [entry] : [];
   }
 

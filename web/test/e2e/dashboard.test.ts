@@ -1,8 +1,9 @@
 // The whole dashboard in Debian's Chromium against the real server and the RouterOS simulator:
 // register, add a MikroTik device (tested), create a WAN with three peers (one on the
-// simulator), resolve a LAN overlap with auto-NAT, download a config and read it, plan and
-// approve a deploy and watch the job finish, see a peer turn online when the router reports a
-// handshake; then jobs, audit log, users and API tokens. Screenshots: web/test-results/e2e/.
+// simulator), open a peer's reachability, resolve a LAN overlap with auto-NAT, download a
+// config and read it, plan and approve a deploy and watch the job finish (with its warnings),
+// see a peer turn online when the router reports a handshake; then jobs, audit log, users and
+// API tokens. Screenshots: web/test-results/e2e/.
 import fs from 'node:fs';
 import { type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,7 +38,7 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
     sim = await startRouterOsSimulator({ version: '7.18' });
     app = await buildApp({
       dataDir: browser.tempDir('meshplane-e2e-dash-'), port: 0, host: '127.0.0.1', logger: createLogger('warn'),
-      monitorIntervalMs: 300, handshakeProbeMs: 0,
+      monitorIntervalMs: 300, handshakeProbeMs: 1000, // the deploy waits 1 s for handshakes that never come: warnings
     });
     ({ url: base } = await app.start());
   });
@@ -100,7 +101,16 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
     };
     await add('hub', 'HUB', 'hub.example.test');
     await add('office', 'SITE', '198.51.100.2', 'office-router — MikroTik (API)');
+    // Reachability is fetched when a peer's entry is opened, and again when the WAN changes.
+    const officeReach = page.locator('details[data-reach="office"]');
+    await expect(officeReach.locator('summary').textContent()).resolves.toMatch(/office\s*Site · 10\.\d+\.\d+\.\d+/);
+    await officeReach.locator('summary').click();
+    const officeRows = officeReach.getByRole('table', { name: 'What office reaches' }).locator('tbody tr');
+    await officeRows.filter({ hasText: 'hub' }).waitFor();
+    await expect(officeRows.count()).resolves.toBe(1);
     await add('laptop', 'CLIENT');
+    await officeRows.filter({ hasText: 'laptop' }).waitFor();
+    await expect(officeReach.locator('summary').textContent()).resolves.toMatch(/reaches 2 targets/);
     await expect(page.locator('tr[data-peer]').count()).resolves.toBe(3);
     await expect(page.locator('[data-node]').count()).resolves.toBe(3);
     await expect(page.locator('tr[data-peer="laptop"]').textContent()).resolves.toMatch(/CGNAT.*manual/);
@@ -125,6 +135,11 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
     await page.getByRole('link', { name: 'Lab' }).click();
     await heading('Lab');
     await expect(page.locator('[data-conflict="SUBNET_OVERLAP"]').count()).resolves.toBe(0);
+    // The laptop reaches the office's LAN as translated.
+    const laptopReach = page.locator('details[data-reach="laptop"]');
+    await laptopReach.locator('summary').click();
+    await laptopReach.locator('tbody tr', { hasText: /172\.(1[6-9]|2\d|3[01])\.\d+\.0\/24/ }).filter({ hasText: 'office' }).waitFor();
+    await shot('22-wan-page-reachability');
   });
 
   it('downloads the client’s .conf with its key and both tunnels', async () => {
@@ -172,6 +187,10 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
 
     await page.getByRole('button', { name: 'Approve and deploy' }).click();
     await page.locator('[data-job-status="SUCCEEDED"]').waitFor({ timeout: 45_000 });
+    // Nothing handshook with the office yet: the job succeeded and names each silent peer.
+    const warnings = page.getByRole('list', { name: 'Warnings of the deploy job' });
+    await warnings.getByText('no handshake with peer hub within 1 s of the deploy').waitFor();
+    await expect(warnings.locator('.badge.warn').count()).resolves.toBe(2);
     await page.locator('[aria-label="Deployments"] .badge.ok').waitFor();
     await page.locator('h1 ~ [data-status="CURRENT"]').waitFor();
     await page.getByRole('button', { name: 'Verify' }).click();

@@ -8,6 +8,7 @@ export const jobFragment = graphql(`
     status
     progress
     error
+    warnings
     log
     createdAt
     startedAt

@@ -67,12 +67,17 @@ export const deleteWanMutation = graphql(`
   }
 `);
 
-/** Everything the WAN page shows: settings, the graph, peers, conflicts and reachability. */
+/**
+ * What the WAN page shows on load: settings, the graph, peers and conflicts. Not reachability:
+ * the whole WAN's is O(peers²) (a million entries at 1,000 peers), so the page asks for one
+ * peer's at a time (`peerReachabilityQuery`) when its entry is opened.
+ */
 export const wanPageQuery = graphql(`
   query WanPage($id: ID!) {
     wan(id: $id) {
       ...WanSettings
       staleCount
+      peerCount
       topologyGraph {
         nodes {
           peerId
@@ -89,9 +94,6 @@ export const wanPageQuery = graphql(`
       }
       conflicts {
         ...ConflictView
-      }
-      reachability {
-        ...ReachabilityView
       }
       peers(first: 1000) {
         edges {
@@ -144,6 +146,18 @@ export const reachabilityFragment = graphql(`
       targetPeerName
       nextHopPeerId
       nextHopPeerName
+    }
+  }
+`);
+
+/** What one peer reaches: fetched when the WAN page's reachability entry for it is opened. */
+export const peerReachabilityQuery = graphql(`
+  query PeerReachability($id: ID!) {
+    peer(id: $id) {
+      id
+      reachability {
+        ...ReachabilityView
+      }
     }
   }
 `);
