@@ -55,6 +55,21 @@ const hostileInt: fc.Arbitrary<unknown> = fc.oneof(
   fc.integer(),
 );
 
+/**
+ * The targets are every mutation with a String, ID or Int leaf: all but `logout`, which takes
+ * no argument to be hostile in. Every target must be reached by at least one case, except the
+ * ones named here with the reason (none today: each is reached at least through its ID
+ * arguments). The test also fails when a listed one is reached after all, or no longer
+ * exists, so the list cannot go stale.
+ */
+const NOT_REACHED: Record<string, string> = {};
+
+/** An error about the request as a whole, raised before any resolver ran. */
+function refusedBeforeExecution(error: { message: string; extensions?: { code?: string } }): boolean {
+  const code = error.extensions?.code;
+  return code === 'GRAPHQL_VALIDATION_FAILED' || code === 'QUERY_TOO_COMPLEX' || (code === 'BAD_USER_INPUT' && /^Variable "\$/.test(error.message));
+}
+
 // ---- leaves of the mutations ------------------------------------------------------------
 
 interface Leaf {
@@ -222,10 +237,15 @@ describe('hostile input corpus', () => {
     const kinds = (await admin.ok<{ __type: { enumValues: Array<{ name: string }> } }>(`{ __type(name: "DeviceKind") { enumValues { name } } }`)).__type.enumValues.map((v) => v.name);
     expect(kinds).toContain('LINUX');
 
-    const caseArb = fc.constantFrom(...targets).chain(({ field, leaves }) =>
-      fc.constantFrom(...leaves).chain((leaf) => (leaf.scalar === 'Int' ? hostileInt : hostileString).map((value) => ({ field, leaf, value }))),
-    );
-    const cases = fc.sample(caseArb, { seed: SEED, numRuns: RUNS });
+    const valueFor = (leaf: Leaf) => (leaf.scalar === 'Int' ? hostileInt : hostileString);
+    const caseArb = fc.constantFrom(...targets).chain(({ field, leaves }) => fc.constantFrom(...leaves).chain((leaf) => valueFor(leaf).map((value) => ({ field, leaf, value }))));
+    // Every leaf of every target gets one hostile value first (a random draw alone may skip a
+    // mutation entirely), then the seeded random cases fill up to RUNS.
+    const everyLeaf = targets.flatMap(({ field, leaves }) => leaves.map((leaf) => ({ field, leaf }))).map(({ field, leaf }, i) => ({ field, leaf, value: fc.sample(valueFor(leaf), { seed: SEED + 1000 + i, numRuns: 1 })[0] }));
+    const cases = [...everyLeaf, ...fc.sample(caseArb, { seed: SEED, numRuns: Math.max(0, RUNS - everyLeaf.length) })];
+    // Mutations a case got into: it answered the field, or refused with an error raised while
+    // executing it (our input rules, the service). A refusal of the request itself (variables
+    // that do not coerce, validation, limits) tests graphql-js and the guards, not the mutation.
     const mutationsHit = new Set<string>();
     // The state before each case: read again after every case (so once per case, not twice).
     let before = await tableFingerprint(t);
@@ -235,7 +255,7 @@ describe('hostile input corpus', () => {
       const label = `#${n} ${field.name}.${leaf.path.join('.')} = ${JSON.stringify(value)?.slice(0, 120)}`;
       const result = await admin.request(documentFor('mutation', field, args), args);
       sent++;
-      mutationsHit.add(field.name);
+      if ((result.data as Record<string, unknown> | null | undefined)?.[field.name] != null || result.errors?.some((error) => !refusedBeforeExecution(error))) mutationsHit.add(field.name);
       if (result.errors?.length) {
         for (const error of result.errors) {
           const code = error.extensions?.code;
@@ -276,7 +296,10 @@ describe('hostile input corpus', () => {
     if (failures.length) console.log(failures.slice(0, 40).join('\n'));
     expect(failures).toEqual([]);
     expect(sent).toBeGreaterThanOrEqual(500);
-    expect(mutationsHit.size).toBeGreaterThan(20);
+    const missed = targets.map(({ field }) => field.name).filter((name) => !mutationsHit.has(name) && !(name in NOT_REACHED));
+    expect(missed, 'targeted mutations no hostile case reached').toEqual([]);
+    // An exclusion that no longer applies (the mutation is reached, or gone) is stale: drop it.
+    expect(Object.keys(NOT_REACHED).filter((name) => mutationsHit.has(name) || !targets.some(({ field }) => field.name === name))).toEqual([]);
     // Most hostile values are refused; some weird but valid ones get in (and are checked below).
     expect(accepted.length).toBeLessThan(sent);
     // The session survived: nothing in the corpus signed the admin out.
