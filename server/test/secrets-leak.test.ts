@@ -1,8 +1,10 @@
 // No secret leaves where it belongs: after a full run (register, invite, API token, WAN, peers
 // with keys and a preshared key, a device with a password, config downloads, failed sign-ins,
-// refused calls), no plaintext private key, preshared key, password or token appears in the
-// log (captured at trace level), in any database row or in the raw database files, in audit
-// details, in error messages, or in anything a viewer can read.
+// refused calls, and on a RouterOS simulator a deploy, a verify, a monitor poll and a deploy
+// with a wrong device password), no private key, preshared key, password or token appears, as
+// text or base64/hex of its bytes, in the log (captured at trace level), in any database row
+// (job logs and steps, Deployment.desired, device audit entries, driver errors) or in the raw
+// database files, in audit details, in error messages, or in anything a viewer can read.
 import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -12,6 +14,9 @@ import { createLogger } from '../src/infra/logger.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { GraphQLTestClient, registerAdmin, type GraphQLResult } from './support/graphql.js';
 import { DEVICE_PASSWORD, confValues, downloadConfig, seedOverlay, type OverlayFixture } from './support/overlay-fixture.js';
+import { leaks as leaksIn } from './support/leaks.js';
+import { runOnSimulator, type DeviceRun } from './support/device-run.js';
+import { startRouterOsSimulator, type RouterOsSimulator } from './sim/routeros/index.js';
 
 const ADMIN_PASSWORD = 'correct horse battery staple';
 const VIEWER_PASSWORD = 'viewer-secret-Passw0rd';
@@ -41,9 +46,9 @@ function dumpTables(file: string): string {
   }
 }
 
-/** The raw bytes of the database and its WAL, as latin1 text (freed pages included). */
-function rawDatabaseFiles(dataDir: string): string {
-  return fs.readdirSync(dataDir).filter((name) => name.startsWith('meshplane.db')).map((name) => fs.readFileSync(path.join(dataDir, name)).toString('latin1')).join('\n');
+/** The raw bytes of the database and its WAL (freed pages included). */
+function rawDatabaseFiles(dataDir: string): Buffer {
+  return Buffer.concat(fs.readdirSync(dataDir).filter((name) => name.startsWith('meshplane.db')).map((name) => fs.readFileSync(path.join(dataDir, name))));
 }
 
 describe('secrets stay secret', () => {
@@ -52,6 +57,8 @@ describe('secrets stay secret', () => {
   const responses: string[] = [];
   const secrets = new Map<string, string>();
   let fixture: OverlayFixture;
+  let sim: RouterOsSimulator;
+  let deviceRun: DeviceRun;
 
   beforeAll(async () => {
     const sink = new Writable({
@@ -60,12 +67,15 @@ describe('secrets stay secret', () => {
         done();
       },
     });
-    t = await startTestApp({ logger: createLogger('trace', sink) });
+    t = await startTestApp({ logger: createLogger('trace', sink), env: { MESHPLANE_HANDSHAKE_PROBE_MS: '300' } });
     const admin = await registerAdmin(t.graphqlUrl);
     secrets.set('admin password', ADMIN_PASSWORD);
     secrets.set('admin session', admin.sessionCookie!.split('=')[1]!);
     fixture = await seedOverlay(admin);
     secrets.set('device password', DEVICE_PASSWORD);
+    sim = await startRouterOsSimulator();
+    deviceRun = await runOnSimulator(admin, t.app, sim, 'leak');
+    for (const [name, value] of deviceRun.secrets) secrets.set(name, value);
 
     // Responses meant to carry a secret: the config downloads and the tokens shown once.
     for (const peerId of [fixture.hubId, fixture.siteId]) {
@@ -110,16 +120,23 @@ describe('secrets stay secret', () => {
     await recordingAdmin.request(`mutation ($id: ID!) { updateDevice(id: $id, input: { secret: "third-Device-pass", username: "bad user;" }) { hasSecret } }`, { id: fixture.deviceId });
     secrets.set('refused device password', 'third-Device-pass');
     await recordingAdmin.ok(`{ auditLog(first: 500) { edges { node { action details actorLabel targetId } } } }`);
+    await recordingAdmin.ok(`{ jobs(first: 50) { edges { node { status error log warnings steps { name status detail } } } } }`);
+  }, 60_000);
+  afterAll(async () => {
+    await t?.stop();
+    await sim?.stop();
   });
-  afterAll(() => t.stop());
 
-  function leaks(haystack: string): string[] {
-    return [...secrets].filter(([, value]) => haystack.includes(value)).map(([name]) => name);
+  function leaks(haystack: string | Buffer): string[] {
+    return leaksIn(haystack, secrets);
   }
 
   it('collected the secrets of a full run', () => {
     expect([...secrets.keys()].filter((name) => name.startsWith('private key'))).toHaveLength(2);
     expect([...secrets.keys()].filter((name) => name.startsWith('preshared key'))).toHaveLength(2);
+    expect([...deviceRun.secrets.keys()].filter((name) => name.endsWith('private key'))).toHaveLength(3);
+    expect([...deviceRun.secrets.keys()].filter((name) => name.includes('preshared key'))).toHaveLength(2);
+    expect(deviceRun.jobs.map((job) => job.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'FAILED']);
     for (const value of secrets.values()) expect(value.length).toBeGreaterThanOrEqual(10);
   });
 
@@ -127,6 +144,8 @@ describe('secrets stay secret', () => {
     const log = logLines.join('');
     expect(log).toMatch(/"level":\d+/);
     expect(logLines.length).toBeGreaterThan(10);
+    // The driver's refusal of the wrong password was logged (the job, the plan, the monitor).
+    expect(log).toContain('RouterOS leak-sim-wrong (API): login');
     for (const line of logLines) if (leaks(line).length) console.log('LEAK', line.slice(0, 1500));
     expect(leaks(log)).toEqual([]);
   });
@@ -136,6 +155,11 @@ describe('secrets stay secret', () => {
     const dump = dumpTables(path.join(t.dataDir, 'meshplane.db'));
     expect(dump).toMatch(/AuditLog: \[/);
     expect(dump).toContain('v1:');
+    // The device run is in there: jobs with their log, what was deployed, the device calls.
+    expect(dump).toMatch(/DeployJob: \[\{/);
+    expect(dump).toMatch(/Deployment: \[\{/);
+    for (const action of ['device.deploy', 'device.verify', 'device.statistics']) expect(dump).toContain(`"action":"${action}"`);
+    expect(dump).toMatch(/"action":"device\.[a-z]+","targetType":"Device","targetId":"[^"]+","outcome":"failed"/);
     expect(leaks(dump)).toEqual([]);
     expect(leaks(rawDatabaseFiles(t.dataDir))).toEqual([]);
   });
