@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { DeviceKind, DeviceTarget } from './driver.js';
-import { createDriver } from './factory.js';
+import { createDriverFactory } from './factory.js';
+
+const createDriver = createDriverFactory();
 
 const target = (kind: DeviceKind, host = '127.0.0.1'): DeviceTarget => ({
   id: 'd1', name: 'edge', kind, host, port: 1, username: 'u', secret: 'p', tls: false, tlsVerify: true, caPem: null, timeoutMs: 1000, concurrency: 1,
 });
 
-describe('createDriver', () => {
+describe('createDriverFactory', () => {
   it.each<[DeviceKind, string]>([
     ['LINUX', 'localhost'],
     ['ROUTEROS_API', '127.0.0.1'],

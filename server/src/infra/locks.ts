@@ -14,14 +14,58 @@ export interface LockManager {
   tryAcquire(name: string, ttlMs: number): Promise<Lease | null>;
 }
 
-/** Waits (bounded, polling) until the lease is free. */
+/** Another holder kept the lease for the whole wait (as opposed to the lease store failing). */
+export class LeaseBusyError extends Error {
+  override readonly name = 'LeaseBusyError';
+  constructor(readonly lease: string, readonly waitedMs: number) {
+    super(`${lease} stayed held by another holder for ${Math.round(waitedMs / 1000)} s`);
+  }
+}
+
+/** Waits (bounded, polling) until the lease is free; LeaseBusyError when it never was. */
 export async function acquire(locks: LockManager, name: string, ttlMs: number, { pollMs = 100, maxWaitMs = 10 * 60_000 } = {}): Promise<Lease> {
   for (let waited = 0; waited <= maxWaitMs; waited += pollMs) {
     const lease = await locks.tryAcquire(name, ttlMs);
     if (lease) return lease;
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
-  throw new Error(`could not acquire ${name} within ${maxWaitMs} ms`);
+  throw new LeaseBusyError(name, maxWaitMs);
+}
+
+/**
+ * Renews a held lease every third of its ttl until the returned stop function is called.
+ * Calls `onLost` once, and stops renewing, when another holder has the lease, or when no
+ * renewal succeeded for two thirds of the ttl (the store is unreachable or too slow): the
+ * lease may then expire before the next attempt, so the holder must not count on it.
+ */
+export function keepLease(lease: Lease, ttlMs: number, onLost: (reason: string) => void): () => void {
+  let confirmedAt = Date.now();
+  let renewing = false;
+  let lastError = 'no answer';
+  let lost = false;
+  const lose = (reason: string) => {
+    if (lost) return;
+    lost = true;
+    clearInterval(timer);
+    onLost(reason);
+  };
+  const timer = setInterval(() => {
+    if (Date.now() - confirmedAt >= (ttlMs * 2) / 3) return lose(`it could not be renewed (${lastError})`);
+    if (renewing) return;
+    renewing = true;
+    lease.extend().then(
+      (kept) => {
+        if (kept) confirmedAt = Date.now();
+        else lose('another holder has taken it');
+      },
+      (error: unknown) => {
+        lastError = (error as Error).message;
+      },
+    ).finally(() => {
+      renewing = false;
+    });
+  }, ttlMs / 3);
+  return () => clearInterval(timer);
 }
 
 export class LocalLocks implements LockManager {

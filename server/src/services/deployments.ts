@@ -1,6 +1,6 @@
-// Device operations for a managed peer: test the connection, preflight, plan, deploy (as a
-// job, after approval), verify drift, revert to the previous successful deployment, clear,
-// and read statistics. Each device call is audited with its outcome and duration.
+// Device operations for a managed peer: test the connection, preflight, plan, and read
+// statistics; deploy (after approval), verify drift, revert to the previous successful
+// deployment and clear run as jobs. Each device call is audited with its outcome and duration.
 import { createHash } from 'node:crypto';
 import type { Db } from '../infra/db/client.js';
 import type { SecretBox } from '../infra/crypto/secret-box.js';
@@ -51,6 +51,20 @@ export interface DeploymentOptions {
   handshakeProbeMs: number;
   /** How often the probe reads the device's statistics (default: a tenth of the probe, 50 ms to 2 s). */
   handshakePollMs?: number;
+}
+
+/** What a verify job returns (stored as the job's JSON result); no drift: in sync. */
+export interface VerifyResult {
+  drift: DriftItem[];
+}
+
+/** Each change a deploy would make, read as how the device differs from the desired state. */
+export function driftOf(plan: Plan): DriftItem[] {
+  return plan.operations.map((operation): DriftItem => {
+    if (operation.op === 'create') return { kind: operation.kind, key: operation.key, state: 'MISSING', detail: 'not on the device' };
+    if (operation.op === 'delete') return { kind: operation.kind, key: operation.key, state: 'UNEXPECTED', detail: 'managed item no longer wanted' };
+    return { kind: operation.kind, key: operation.key ?? operation.id, state: 'DIFFERENT', detail: Object.entries(operation.changes).map(([prop, value]) => `${prop}: ${operation.before[prop] || '∅'} ≠ ${value}`).join(', ') };
+  });
 }
 
 /** What a deploy or revert job returns (stored as the job's JSON result). */
@@ -132,15 +146,20 @@ export class Deployments {
     return this.withDriver(actor, deviceId, 'plan', async (driver) => summarize(driver.plan(state, await driver.readState(state))));
   }
 
-  async verify(actor: Identity, peerId: string): Promise<DriftItem[]> {
-    const { state, deviceId } = await this.desired(peerId);
-    return this.withDriver(actor, deviceId, 'verify', async (driver) =>
-      driver.plan(state, await driver.readState(state)).operations.map((operation): DriftItem => {
-        if (operation.op === 'create') return { kind: operation.kind, key: operation.key, state: 'MISSING', detail: 'not on the device' };
-        if (operation.op === 'delete') return { kind: operation.kind, key: operation.key, state: 'UNEXPECTED', detail: 'managed item no longer wanted' };
-        return { kind: operation.kind, key: operation.key ?? operation.id, state: 'DIFFERENT', detail: Object.entries(operation.changes).map(([prop, value]) => `${prop}: ${operation.before[prop] || '∅'} ≠ ${value}`).join(', ') };
-      }),
-    );
+  /**
+   * Starts a verify job: reads the device under its lease and stores the drift between what
+   * Meshplane wants there and what is there as the job's result (VerifyResult).
+   */
+  async verify(actor: Identity, peerId: string): Promise<string> {
+    const { wanId, deviceId } = await this.managedPeer(peerId);
+    return this.jobs.start(actor, { kind: 'VERIFY', wanId, peerId, deviceId }, async (job) => {
+      const { state } = await job.step('Render configuration', () => this.desired(peerId), () => 'compiled the overlay');
+      return this.withDriver(actor, deviceId, 'verify', async (driver): Promise<VerifyResult> => {
+        const actual = await job.step('Read device state', () => driver.readState(state), (resources) => `${resources.length} resources`);
+        const drift = await job.step('Compare', async () => driftOf(driver.plan(state, actual)), (items) => (items.length === 0 ? 'in sync' : `${items.length} resources differ`));
+        return { drift };
+      });
+    });
   }
 
   async statistics(actor: Identity | null, peerId: string): Promise<PeerStatistics[] | null> {
@@ -176,7 +195,8 @@ export class Deployments {
   /**
    * Runs a finished job again as a new job of the same kind for the same peer: a deploy
    * deploys what the overlay renders now (no plan hash: re-planned against the device as it
-   * is), a revert re-reverts, a clear re-clears. For jobs a restart INTERRUPTED or that FAILED.
+   * is), a revert re-reverts, a clear re-clears, a verify reads the device again. For jobs
+   * a restart INTERRUPTED or that FAILED.
    */
   async rerun(actor: Identity, jobId: string): Promise<string> {
     const job = await this.prisma.deployJob.findUnique({ where: { id: jobId }, select: { kind: true, status: true, peerId: true } });
@@ -190,6 +210,8 @@ export class Deployments {
         return this.revert(actor, job.peerId);
       case 'CLEAR':
         return this.clear(actor, job.peerId);
+      case 'VERIFY':
+        return this.verify(actor, job.peerId);
       default:
         throw new DomainError('INVALID_INPUT', `A ${job.kind} job cannot be re-run: run the operation again`);
     }

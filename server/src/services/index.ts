@@ -16,7 +16,7 @@ import { HandshakeMonitor } from './monitor.js';
 import { AutoRedeployer } from './auto-redeploy.js';
 import { createMetrics } from '../infra/metrics.js';
 import type { LockManager } from '../infra/locks.js';
-import { createDriver, type DriverFactory } from '../devices/factory.js';
+import { createDriverFactory, type DriverFactory } from '../devices/factory.js';
 import { KeyedMutex } from '../infra/keyed-mutex.js';
 
 export interface ServiceDeps {
@@ -50,7 +50,7 @@ export function createServices(deps: ServiceDeps) {
   const wanLocks = new KeyedMutex();
   const metrics = createMetrics();
   const jobs = new JobRunner(deps.prisma, deps.pubsub, deps.log, deps.locks, deps.jobConcurrency ?? 16, metrics.jobFinished);
-  const driverFactory = deps.driverFactory ?? createDriver;
+  const driverFactory = deps.driverFactory ?? createDriverFactory();
   const deployments = new Deployments(deps.prisma, deps.secrets, deps.pubsub, jobs, driverFactory, { handshakeProbeMs: deps.handshakeProbeMs ?? 20_000 });
   const monitor = new HandshakeMonitor(deps.prisma, deps.secrets, deps.pubsub, deps.localPubsub, driverFactory, deps.log, { intervalMs: deps.monitorIntervalMs ?? 5000, locks: deps.locks });
   metrics.setSources({

@@ -1,30 +1,20 @@
 // Deploy/verify/revert/clear run as persisted jobs with steps, progress, a log, a result and
-// an error. One job per device at a time (a per-device queue), a bounded number across
-// devices, and jobs a restart interrupted are marked INTERRUPTED on start, never left RUNNING.
+// an error. One job per device at a time (a per-device queue here, a device lease across
+// replicas), a bounded number across devices, and jobs a restart interrupted are marked
+// INTERRUPTED on start, never left RUNNING. Whatever fails on the way (the lease, the
+// database, the work) ends the job FAILED with a message and never escapes as an unhandled
+// rejection, which would stop the whole server.
 import type { Db } from '../infra/db/client.js';
 import type { Logger } from '../infra/logger.js';
 import { KeyedMutex } from '../infra/keyed-mutex.js';
 import { Semaphore } from '../infra/semaphore.js';
-import { acquire, type LockManager } from '../infra/locks.js';
+import { acquire, keepLease, LeaseBusyError, type Lease, type LockManager } from '../infra/locks.js';
 import { type PubSub, publishJobEvent } from '../infra/pubsub/topics.js';
 import type { JobKind } from '../generated/prisma/enums.js';
 import type { Identity } from './auth/identity.js';
+import { JobRecord, type JobContext } from './job-record.js';
 
-export interface JobStep {
-  name: string;
-  status: 'RUNNING' | 'DONE' | 'FAILED';
-  startedAt: string;
-  finishedAt: string | null;
-  detail: string | null;
-}
-
-export interface JobContext {
-  readonly jobId: string;
-  /** Runs one named step, recording its start, end and outcome. */
-  step<T>(name: string, work: () => Promise<T>, describe?: (result: T) => string | null): Promise<T>;
-  log(line: string): Promise<void>;
-  progress(percent: number): Promise<void>;
-}
+export type { JobContext, JobStep } from './job-record.js';
 
 export interface JobScope {
   kind: JobKind;
@@ -33,16 +23,29 @@ export interface JobScope {
   deviceId: string;
 }
 
-const MAX_LOG_CHARS = 64_000;
-/** Buffered log lines and progress are written at most this often (and at every step change). */
-const LOG_FLUSH_MS = 200;
-/** A device lease outlives a crashed holder by at most this long. */
-const DEVICE_LEASE_MS = 30_000;
+export interface DeviceLeaseTimings {
+  /** A device lease outlives a crashed holder by at most this long; it is renewed every third of it. */
+  ttlMs: number;
+  /** How long a job waits for a device another replica is working on before it fails. */
+  maxWaitMs: number;
+  pollMs: number;
+}
+
+const DEFAULT_LEASE: DeviceLeaseTimings = { ttlMs: 30_000, maxWaitMs: 10 * 60_000, pollMs: 100 };
+/** Active jobs a WAN feed starts with (one per device at most run at once; the rest queue). */
+const MAX_ACTIVE_LISTED = 500;
+
+type Outcome = 'SUCCEEDED' | 'FAILED';
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+/** The last line of a multi-line message: Prisma's errors start with the call site and source. */
+const lastLineOf = (error: unknown) => messageOf(error).split('\n').map((line) => line.trim()).filter(Boolean).at(-1) ?? 'unknown error';
 
 export class JobRunner {
   private readonly deviceQueues = new KeyedMutex();
   private readonly slots: Semaphore;
   private readonly running = new Set<Promise<unknown>>();
+  private readonly leaseTimings: DeviceLeaseTimings;
 
   constructor(
     private readonly prisma: Db,
@@ -53,8 +56,10 @@ export class JobRunner {
     concurrency = 4,
     /** Told when a job ends (metrics). */
     private readonly onFinished: (kind: string, status: string, seconds: number) => void = () => undefined,
+    lease: Partial<DeviceLeaseTimings> = {},
   ) {
     this.slots = new Semaphore(concurrency);
+    this.leaseTimings = { ...DEFAULT_LEASE, ...lease };
   }
 
   /** Marks jobs a previous process left QUEUED or RUNNING as INTERRUPTED; they can be re-run. */
@@ -67,26 +72,27 @@ export class JobRunner {
     return count;
   }
 
+  /** The WAN's QUEUED and RUNNING jobs, oldest first. */
+  async activeJobIds(wanId: string): Promise<string[]> {
+    const rows = await this.prisma.deployJob.findMany({
+      where: { wanId, status: { in: ['QUEUED', 'RUNNING'] } }, orderBy: { createdAt: 'asc' }, take: MAX_ACTIVE_LISTED, select: { id: true },
+    });
+    return rows.map((row) => row.id);
+  }
+
   /** Creates the job and starts it in the background; returns its id at once. */
   async start(actor: Identity | null, scope: JobScope, work: (ctx: JobContext) => Promise<unknown>): Promise<string> {
     const job = await this.prisma.deployJob.create({
       data: { kind: scope.kind, wanId: scope.wanId, peerId: scope.peerId, deviceId: scope.deviceId, actorId: actor?.user.id ?? null },
     });
     publishJobEvent(this.pubsub, { jobId: job.id, wanId: scope.wanId });
-    const execution = this.deviceQueues.run(scope.deviceId, () => this.slots.run(async () => {
-      const lease = await acquire(this.locks, `device:${scope.deviceId}`, DEVICE_LEASE_MS);
-      const keepAlive = setInterval(() => void lease.extend(), DEVICE_LEASE_MS / 3);
-      try {
-        const started = Date.now();
-        const status = await this.execute(job.id, scope.wanId, work);
-        this.onFinished(scope.kind, status, (Date.now() - started) / 1000);
-      } finally {
-        clearInterval(keepAlive);
-        await lease.release();
-      }
-    }));
+    const execution = this.deviceQueues.run(scope.deviceId, () => this.slots.run(() => this.run(job.id, scope, work)));
     this.running.add(execution);
-    void execution.finally(() => this.running.delete(execution));
+    // run() settles every failure itself; this catch is the last guard, because a rejection
+    // left unhandled here would terminate the process.
+    void execution
+      .catch((error: unknown) => this.log.error({ jobId: job.id, err: { message: messageOf(error) } }, 'job runner failed'))
+      .finally(() => this.running.delete(execution));
     return job.id;
   }
 
@@ -105,70 +111,93 @@ export class JobRunner {
     await Promise.allSettled([...this.running]);
   }
 
-  private async execute(jobId: string, wanId: string | null, work: (ctx: JobContext) => Promise<unknown>): Promise<'SUCCEEDED' | 'FAILED'> {
-    const steps: JobStep[] = [];
-    let logText = '';
-    const publish = () => publishJobEvent(this.pubsub, { jobId, wanId });
-    // Log lines and progress arrive once per device command: they are buffered and written
-    // together at most every LOG_FLUSH_MS, or with the next step change (a deploy of 50
-    // peers was ~150 row updates, each rewriting the whole log). Writes run one at a time,
-    // in order, so a later write never loses to an earlier one.
-    let pending: Record<string, unknown> = {};
-    let flushTimer: NodeJS.Timeout | null = null;
-    let writes: Promise<void> = Promise.resolve();
-    const save = (data: Record<string, unknown>): Promise<void> => {
-      if (flushTimer) clearTimeout(flushTimer);
-      flushTimer = null;
-      const merged = { ...pending, ...data };
-      pending = {};
-      writes = writes.then(async () => {
-        await this.prisma.deployJob.update({ where: { id: jobId }, data: merged });
-        publish();
-      });
-      return writes;
-    };
-    const defer = (data: Record<string, unknown>): Promise<void> => {
-      Object.assign(pending, data);
-      flushTimer ??= setTimeout(() => {
-        flushTimer = null;
-        save({}).catch((error: unknown) => this.log.warn({ jobId, err: { message: (error as Error).message } }, 'could not save job progress'));
-      }, LOG_FLUSH_MS);
-      return Promise.resolve();
-    };
-    const ctx: JobContext = {
-      jobId,
-      step: async (name, run, describe) => {
-        const step: JobStep = { name, status: 'RUNNING', startedAt: new Date().toISOString(), finishedAt: null, detail: null };
-        steps.push(step);
-        await save({ steps: JSON.stringify(steps) });
-        try {
-          const result = await run();
-          Object.assign(step, { status: 'DONE', finishedAt: new Date().toISOString(), detail: describe?.(result) ?? null });
-          await save({ steps: JSON.stringify(steps) });
-          return result;
-        } catch (error) {
-          Object.assign(step, { status: 'FAILED', finishedAt: new Date().toISOString(), detail: (error as Error).message });
-          await save({ steps: JSON.stringify(steps) });
-          throw error;
-        }
-      },
-      log: (line) => {
-        logText = `${logText}${new Date().toISOString()} ${line}\n`.slice(-MAX_LOG_CHARS);
-        return defer({ log: logText });
-      },
-      progress: (percent) => defer({ progress: Math.max(0, Math.min(100, Math.round(percent))) }),
-    };
-    await save({ status: 'RUNNING', startedAt: new Date() });
+  /** One job, start to end, holding the device lease; never rejects. */
+  private async run(jobId: string, scope: JobScope, work: (ctx: JobContext) => Promise<unknown>): Promise<void> {
+    const started = Date.now();
+    const record = new JobRecord(this.prisma, this.log, jobId, () => publishJobEvent(this.pubsub, { jobId, wanId: scope.wanId }));
+    let outcome: Outcome = 'FAILED';
     try {
-      const result = await work(ctx);
-      await save({ status: 'SUCCEEDED', progress: 100, finishedAt: new Date(), result: JSON.stringify(result ?? null) });
-      return 'SUCCEEDED';
+      const lease = await this.takeLease(scope.deviceId).catch(async (error: unknown) => {
+        await this.end(record, 'FAILED', { error: this.leaseRefusal(error) });
+        return null;
+      });
+      if (!lease) return;
+      const lost = new AbortController();
+      const stopRenewing = keepLease(lease, this.leaseTimings.ttlMs, (reason) => {
+        this.log.warn({ jobId, deviceId: scope.deviceId, reason }, 'job lost its device lease');
+        lost.abort(new Error(`Stopped: this job lost its lease on the device (${reason}), so another job may be changing the device now. Check the device and run the job again.`));
+      });
+      try {
+        outcome = await this.execute(record, work, lost.signal);
+      } finally {
+        stopRenewing();
+        await lease.release().catch((error: unknown) => this.log.warn({ jobId, err: { message: messageOf(error) } }, 'could not release the device lease; it expires by itself'));
+      }
     } catch (error) {
-      this.log.warn({ jobId, err: { message: (error as Error).message } }, 'job failed');
-      // A failed buffered write must not hide the job's own failure: record it regardless.
-      writes = writes.catch(() => undefined);
-      await save({ status: 'FAILED', finishedAt: new Date(), error: (error as Error).message });
+      this.log.error({ jobId, err: { message: messageOf(error) } }, 'job runner failed');
+    } finally {
+      this.onFinished(scope.kind, outcome, (Date.now() - started) / 1000);
+    }
+  }
+
+  private takeLease(deviceId: string): Promise<Lease> {
+    const { ttlMs, maxWaitMs, pollMs } = this.leaseTimings;
+    return acquire(this.locks, `device:${deviceId}`, ttlMs, { maxWaitMs, pollMs });
+  }
+
+  private leaseRefusal(error: unknown): string {
+    if (error instanceof LeaseBusyError) {
+      return `Could not start: another job (possibly on another replica) kept this device busy for ${Math.round(error.waitedMs / 1000)} s. Run the job again later.`;
+    }
+    return `Could not start: the device lease could not be taken because the lease store (Redis) failed: ${messageOf(error)}. Run the job again once it is reachable.`;
+  }
+
+  /** Runs the work until it ends or the lease is lost, and records the outcome. */
+  private async execute(record: JobRecord, work: (ctx: JobContext) => Promise<unknown>, signal: AbortSignal): Promise<Outcome> {
+    let running: Promise<unknown> = Promise.resolve();
+    let outcome: { status: Outcome; data: Record<string, unknown> };
+    try {
+      await record.start();
+      running = Promise.resolve().then(() => work(record.context(signal)));
+      const result = await untilAborted(running, signal);
+      outcome = { status: 'SUCCEEDED', data: { progress: 100, result: JSON.stringify(result ?? null) } };
+    } catch (error) {
+      this.log.warn({ jobId: record.jobId, err: { message: messageOf(error) } }, 'job failed');
+      outcome = { status: 'FAILED', data: { error: messageOf(error) } };
+    }
+    const status = await this.end(record, outcome.status, outcome.data);
+    // Work abandoned after a lost lease may still be waiting on the device (each call has its
+    // timeout): the next job for the device in this process starts once it has let go.
+    await running.catch(() => undefined);
+    return status;
+  }
+
+  /**
+   * Records how the job ended. When the database refuses a success, says that the work was
+   * done but not recorded; when it refuses everything, the job stays RUNNING until the next
+   * start marks it INTERRUPTED (logged here).
+   */
+  private async end(record: JobRecord, status: Outcome, data: Record<string, unknown>): Promise<Outcome> {
+    try {
+      await record.finish({ ...data, status, finishedAt: new Date() });
+      return status;
+    } catch (error) {
+      if (status === 'SUCCEEDED') {
+        const message = `The work finished but its outcome could not be saved (${lastLineOf(error)}). Check the device and run the job again if needed.`;
+        return this.end(record, 'FAILED', { error: message });
+      }
+      this.log.error({ jobId: record.jobId, err: { message: lastLineOf(error) } }, 'could not record the end of a job; the next start marks it INTERRUPTED');
       return 'FAILED';
     }
   }
+}
+
+/** The work's result, or the signal's reason as soon as it is aborted (the work is not stopped). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

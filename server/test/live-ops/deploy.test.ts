@@ -1,10 +1,11 @@
-// GraphQL → job → RouterOS driver → simulator: plan, deploy (followed over graphql-ws),
-// idempotent redeploy, verify and drift, revert, clear, and an AllowedIPs edit that must be
-// one peer `set` (no remove/add: sessions survive). Binary API here; REST in rest.test.ts.
+// GraphQL → job → RouterOS driver → simulator: plan, deploy (followed over graphql-ws, the
+// WAN feed starting with the running job), idempotent redeploy, verify (a job) and drift,
+// revert, clear, and an AllowedIPs edit that must be one peer `set` (no remove/add: sessions
+// survive). Binary API here; REST in rest.test.ts.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UNMANAGED_PEER } from '../sim/routeros/index.js';
 import {
-  COMPETING_ROUTE_COMMENT, connected, deploy, Feed, JOB_FIELDS, liveFixture, managedRows, MENU, peerJob, planDeploy, unmanagedSnapshot,
+  COMPETING_ROUTE_COMMENT, deploy, Feed, JOB_FIELDS, liveFixture, managedRows, MENU, peerJob, planDeploy, unmanagedSnapshot, verify,
   withCompetingRouteDemoted, type JobView,
 } from './harness.js';
 
@@ -25,18 +26,29 @@ describe('live operations on a simulated RouterOS (binary API)', () => {
     expect(plan.lines.some((line) => /interface\/wireguard/.test(line))).toBe(true);
     expect(plan.lines.some((line) => /192\.168\.2\.0\/24/.test(line) && /distance/.test(line))).toBe(true);
 
-    const ws = fx.overlay.ws();
-    const byWan = new Feed<{ jobProgress: JobView }>(ws, `subscription ($wanId: ID!) { jobProgress(wanId: $wanId) { ${JOB_FIELDS} } }`, { wanId });
-    // The WAN feed sends no "current state" first: start the deploy once its socket is up.
-    await connected(ws);
+    // Slow replies keep the deploy running, and a verify of the same device queued behind it,
+    // while the WAN feed is opened. The feed must start with both as they are now: the
+    // verify's only QUEUED event was published before anyone subscribed, so only the feed's
+    // current value can show it.
+    fx.counted.sim.faults.replyDelayMs = 1000;
     const { deployPeer } = await admin.ok<{ deployPeer: { id: string } }>(
       `mutation ($peerId: ID!, $planHash: String) { deployPeer(peerId: $peerId, approve: true, planHash: $planHash) { id } }`,
       { peerId: branchId, planHash: plan.planHash },
     );
+    const { verifyPeer } = await admin.ok<{ verifyPeer: { id: string } }>(`mutation ($peerId: ID!) { verifyPeer(peerId: $peerId) { id } }`, { peerId: branchId });
+    const ws = fx.overlay.ws();
+    const byWan = new Feed<{ jobProgress: JobView }>(ws, `subscription ($wanId: ID!) { jobProgress(wanId: $wanId) { ${JOB_FIELDS} } }`, { wanId });
+    const opening = await byWan.waitFor((messages) => messages.length >= 2, 'the WAN feed to start with the active jobs');
+    fx.counted.sim.faults.replyDelayMs = 0;
+    expect(opening.slice(0, 2).map(({ jobProgress: job }) => [job.id, job.kind])).toEqual([[deployPeer.id, 'DEPLOY'], [verifyPeer.id, 'VERIFY']]);
+    expect(['QUEUED', 'RUNNING']).toContain(opening[0]!.jobProgress.status);
+    expect(opening[1]!.jobProgress.status).toBe('QUEUED');
     const byId = new Feed<{ jobProgress: JobView }>(ws, `subscription ($jobId: ID!) { jobProgress(jobId: $jobId) { ${JOB_FIELDS} } }`, { jobId: deployPeer.id });
     const done = (messages: ReadonlyArray<{ jobProgress: JobView }>) => messages.some((message) => message.jobProgress.status === 'SUCCEEDED');
     const seen = await byId.waitFor(done, 'the deploy job to succeed');
-    const wanSeen = await byWan.waitFor(done, 'the WAN feed to report the job');
+    const bothDone = (messages: ReadonlyArray<{ jobProgress: JobView }>) =>
+      [deployPeer.id, verifyPeer.id].every((id) => messages.some((message) => message.jobProgress.id === id && message.jobProgress.status === 'SUCCEEDED'));
+    const wanSeen = await byWan.waitFor(bothDone, 'the WAN feed to report both jobs done');
     byId.close();
     byWan.close();
     await ws.dispose();
@@ -53,7 +65,7 @@ describe('live operations on a simulated RouterOS (binary API)', () => {
     const order = ['QUEUED', 'RUNNING', 'SUCCEEDED'];
     const statuses = seen.map((message) => order.indexOf(message.jobProgress.status));
     expect(statuses).toEqual([...statuses].sort((a, b) => a - b));
-    expect(wanSeen.every((message) => message.jobProgress.id === deployPeer.id)).toBe(true);
+    expect(new Set(wanSeen.map((message) => message.jobProgress.id))).toEqual(new Set([deployPeer.id, verifyPeer.id]));
 
     const { sim } = fx.counted;
     expect(managedRows(sim, MENU.interface)).toHaveLength(1);
@@ -76,10 +88,12 @@ describe('live operations on a simulated RouterOS (binary API)', () => {
     expect(fx.counted.writes().length).toBe(writesBefore);
   });
 
-  it('verifies: no drift, then drift per resource after the router was edited by hand', async () => {
+  it('verifies as a job: no drift, then drift per resource after the router was edited by hand', async () => {
     const { admin, branchId } = fx.overlay;
-    const VERIFY = `mutation ($peerId: ID!) { verifyPeer(peerId: $peerId) { kind key state detail } }`;
-    expect((await admin.ok<{ verifyPeer: unknown[] }>(VERIFY, { peerId: branchId })).verifyPeer).toEqual([]);
+    const inSync = await verify(admin, branchId);
+    expect(inSync).toMatchObject({ kind: 'VERIFY', status: 'SUCCEEDED', drift: [] });
+    expect(inSync.steps.map((step) => [step.name, step.status])).toEqual([['Render configuration', 'DONE'], ['Read device state', 'DONE'], ['Compare', 'DONE']]);
+    expect(inSync.steps.at(-1)?.detail).toBe('in sync');
 
     const { sim } = fx.counted;
     const [wg] = managedRows(sim, MENU.interface);
@@ -87,12 +101,15 @@ describe('live operations on a simulated RouterOS (binary API)', () => {
     const [route] = managedRows(sim, MENU.route);
     sim.model.execute({ command: `${MENU.route}/remove`, attributes: { '.id': route!['.id']! } });
 
-    const drift = (await admin.ok<{ verifyPeer: Array<{ kind: string; key: string; state: string; detail: string }> }>(VERIFY, { peerId: branchId })).verifyPeer;
+    const { drift } = await verify(admin, branchId);
     expect(drift).toHaveLength(2);
     expect(drift).toContainEqual(expect.objectContaining({ kind: MENU.interface, state: 'DIFFERENT', detail: expect.stringMatching(/mtu: 1280/) }));
     expect(drift).toContainEqual(expect.objectContaining({ kind: MENU.route, state: 'MISSING' }));
     expect((await deploy(admin, branchId)).status).toBe('SUCCEEDED');
-    expect((await admin.ok<{ verifyPeer: unknown[] }>(VERIFY, { peerId: branchId })).verifyPeer).toEqual([]);
+    expect((await verify(admin, branchId)).drift).toEqual([]);
+    // Verify jobs are in the WAN's job history like every other device job.
+    const { jobs } = await admin.ok<{ jobs: { edges: Array<{ node: { id: string; kind: string } }> } }>(`query ($wanId: ID!) { jobs(wanId: $wanId, first: 50) { edges { node { id kind } } } }`, { wanId: fx.overlay.wanId });
+    expect(jobs.edges.map((edge) => edge.node)).toContainEqual({ id: inSync.id, kind: 'VERIFY' });
   });
 
   it('an AllowedIPs change to one remote is exactly one peer `set`, no remove or add', async () => {

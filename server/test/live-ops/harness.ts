@@ -164,6 +164,21 @@ export async function deploy(admin: GraphQLTestClient, peerId: string): Promise<
   return finishedJob(admin, deployPeer.id);
 }
 
+export interface DriftView {
+  kind: string;
+  key: string;
+  state: string;
+  detail: string;
+}
+
+/** Runs a verify job for the peer and waits for it; `drift` is null unless it succeeded. */
+export async function verify(admin: GraphQLTestClient, peerId: string): Promise<JobView & { drift: DriftView[] | null }> {
+  const { verifyPeer } = await admin.ok<{ verifyPeer: { id: string } }>(`mutation ($peerId: ID!) { verifyPeer(peerId: $peerId) { id } }`, { peerId });
+  const job = await finishedJob(admin, verifyPeer.id);
+  const { job: { drift } } = await admin.ok<{ job: { drift: DriftView[] | null } }>(`query ($id: ID!) { job(id: $id) { drift { kind key state detail } } }`, { id: verifyPeer.id });
+  return { ...job, drift };
+}
+
 /** Runs a job mutation taking only peerId (revertPeer, clearPeer) and waits for the job. */
 export async function peerJob(admin: GraphQLTestClient, mutation: 'revertPeer' | 'clearPeer', peerId: string): Promise<JobView> {
   const data = await admin.ok<Record<string, { id: string }>>(`mutation ($peerId: ID!) { ${mutation}(peerId: $peerId) { id } }`, { peerId });

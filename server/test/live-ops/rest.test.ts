@@ -1,7 +1,7 @@
 // The same GraphQL path over RouterOS REST (HTTPS with the simulator's CA): deploy, a second
 // deploy that writes nothing, verify in sync, and clear back to the unmanaged configuration.
 import { describe, expect, it } from 'vitest';
-import { deploy, liveFixture, managedRows, MENU, peerJob, unmanagedSnapshot, withCompetingRouteDemoted } from './harness.js';
+import { deploy, liveFixture, managedRows, MENU, peerJob, unmanagedSnapshot, verify, withCompetingRouteDemoted } from './harness.js';
 
 describe('live operations on a simulated RouterOS (REST)', () => {
   const fx = liveFixture({ kind: 'ROUTEROS_REST', version: '7.17' });
@@ -21,7 +21,7 @@ describe('live operations on a simulated RouterOS (REST)', () => {
     const second = await deploy(admin, branchId);
     expect(JSON.parse(second.result!)).toMatchObject({ applied: 0 });
     expect(fx.counted.writes().length).toBe(writes);
-    expect(await admin.ok(`mutation ($peerId: ID!) { verifyPeer(peerId: $peerId) { key } }`, { peerId: branchId })).toEqual({ verifyPeer: [] });
+    expect((await verify(admin, branchId)).drift).toEqual([]);
 
     expect((await peerJob(admin, 'clearPeer', branchId)).status).toBe('SUCCEEDED');
     for (const menu of Object.values(MENU)) expect(managedRows(sim, menu), menu).toEqual([]);

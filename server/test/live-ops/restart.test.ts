@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it, inject } from 'vitest';
 import type { CommandRequest } from '../sim/routeros/index.js';
 import { GraphQLTestClient } from '../support/graphql.js';
 import {
-  buildOverlay, finishedJob, MENU, managedRows, startCountedSimulator, startLiveApp, unmanagedSnapshot, withCompetingRouteDemoted,
+  buildOverlay, finishedJob, MENU, managedRows, startCountedSimulator, startLiveApp, unmanagedSnapshot, verify, withCompetingRouteDemoted,
   type CountedSimulator, type JobView, type LiveApp,
 } from './harness.js';
 
@@ -94,7 +94,7 @@ describe('a deploy interrupted by a crash', () => {
     expect(rerunJob.kind).toBe('DEPLOY');
     const rerun = await finishedJob(admin, rerunJob.id);
     expect(rerun.status, rerun.error ?? '').toBe('SUCCEEDED');
-    expect(await admin.ok(`mutation ($peerId: ID!) { verifyPeer(peerId: $peerId) { key } }`, { peerId: overlay.branchId })).toEqual({ verifyPeer: [] });
+    expect((await verify(admin, overlay.branchId)).drift).toEqual([]);
     const tags = Object.values(MENU).flatMap((menu) => managedRows(sim, menu).map((row) => row.comment));
     expect(new Set(tags).size).toBe(tags.length);
     expect(managedRows(sim, MENU.interface)).toHaveLength(1);

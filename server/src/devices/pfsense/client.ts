@@ -6,7 +6,8 @@ import { Agent, request } from 'undici';
 import type { DeviceTarget } from '../driver.js';
 import { DeviceError } from '../driver.js';
 import { replyError, transportError } from './errors.js';
-import { Limiter } from './limiter.js';
+import { Semaphore } from '../../infra/semaphore.js';
+import { requestLimit, type RequestLimiter } from '../limits.js';
 
 export type Query = Record<string, string | number | boolean>;
 
@@ -37,17 +38,18 @@ export function authOf(target: DeviceTarget): Auth {
 
 export class PfSenseClient {
   private readonly agent: Agent;
-  private readonly limiter: Limiter;
+  private readonly limiter: RequestLimiter;
   private readonly base: string;
   private readonly auth: Auth;
 
-  constructor(private readonly target: DeviceTarget) {
+  /** `limiter`: the device's shared one (devices/limits.ts); without it, this client limits only itself. */
+  constructor(private readonly target: DeviceTarget, limiter?: RequestLimiter) {
     this.agent = new Agent({
       connect: { ca: target.caPem ?? undefined, rejectUnauthorized: target.tlsVerify, timeout: target.timeoutMs },
       headersTimeout: target.timeoutMs,
       bodyTimeout: target.timeoutMs,
     });
-    this.limiter = new Limiter(target.concurrency);
+    this.limiter = limiter ?? new Semaphore(requestLimit(target.concurrency));
     const host = target.host.includes(':') && !target.host.startsWith('[') ? `[${target.host}]` : target.host;
     this.base = `${target.tls ? 'https' : 'http'}://${host}:${target.port ?? (target.tls ? 443 : 80)}/api/v2/`;
     this.auth = authOf(target);

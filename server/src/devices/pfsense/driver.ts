@@ -6,6 +6,7 @@ import type {
 } from '../driver.js';
 import { DeviceError } from '../driver.js';
 import { PfSenseClient } from './client.js';
+import type { RequestLimiter } from '../limits.js';
 import type { DeviceObject } from './codec.js';
 import { DEFAULT_POLLING, executePlan, type ApplyPolling } from './executor.js';
 import { AREA_ORDER, APPLY_KINDS, KIND_SPECS } from './kinds.js';
@@ -18,6 +19,8 @@ export interface PfSenseDriverOptions {
   /** Tag prefix used until a desired state names one (readState/desiredResources adopt it). */
   commentPrefix?: string;
   polling?: Partial<ApplyPolling>;
+  /** The device's shared request limiter (devices/limits.ts). */
+  limiter?: RequestLimiter;
 }
 
 export class PfSenseDriver implements DeviceDriver {
@@ -30,7 +33,7 @@ export class PfSenseDriver implements DeviceDriver {
   private prefix: string;
 
   constructor(private readonly target: DeviceTarget, options: PfSenseDriverOptions = {}) {
-    this.client = new PfSenseClient(target);
+    this.client = new PfSenseClient(target, options.limiter);
     this.polling = { ...DEFAULT_POLLING, ...options.polling };
     this.prefix = options.commentPrefix ?? 'meshplane';
   }

@@ -1,6 +1,8 @@
 // Public surface of the RouterOS driver: the factory picks the binary API or REST from the
 // device kind and limits requests in flight to the device's concurrency.
 import { DeviceError, type DeviceTarget } from '../driver.js';
+import { Semaphore } from '../../infra/semaphore.js';
+import { requestLimit, type RequestLimiter } from '../limits.js';
 import { ApiTransport, apiClientOptions } from './api-transport.js';
 import { RouterOsDriver, type RouterOsDriverOptions } from './driver.js';
 import { LimitedTransport } from './limited-transport.js';
@@ -11,14 +13,19 @@ export { RouterOsDriver, type RouterOsDriverOptions } from './driver.js';
 export { waitForHandshake, type HandshakeProbeOptions, type HandshakeProbeResult } from './handshake.js';
 export type { RouterOsTransport } from './transport.js';
 
-export function createRouterOsTransport(target: DeviceTarget): RouterOsTransport {
+/** `limiter`: the device's shared one (devices/limits.ts); without it, this transport limits only itself. */
+export function createRouterOsTransport(target: DeviceTarget, limiter?: RequestLimiter): RouterOsTransport {
   const inner = target.kind === 'ROUTEROS_API' ? new ApiTransport(apiClientOptions(target)) : new RestTransport(restOptions(target));
-  return new LimitedTransport(inner, target.concurrency);
+  return new LimitedTransport(inner, limiter ?? new Semaphore(requestLimit(target.concurrency)));
 }
 
-export function createRouterOsDriver(target: DeviceTarget, options: Pick<RouterOsDriverOptions, 'now'> = {}): RouterOsDriver {
+export interface CreateRouterOsDriverOptions extends Pick<RouterOsDriverOptions, 'now'> {
+  limiter?: RequestLimiter;
+}
+
+export function createRouterOsDriver(target: DeviceTarget, { limiter, ...options }: CreateRouterOsDriverOptions = {}): RouterOsDriver {
   if (target.kind !== 'ROUTEROS_API' && target.kind !== 'ROUTEROS_REST') {
     throw new DeviceError('PROTOCOL', `device ${target.name} is ${target.kind}, not a RouterOS device`);
   }
-  return new RouterOsDriver(target.kind, createRouterOsTransport(target), { apiUser: target.username ?? 'admin', ...options });
+  return new RouterOsDriver(target.kind, createRouterOsTransport(target, limiter), { apiUser: target.username ?? 'admin', ...options });
 }

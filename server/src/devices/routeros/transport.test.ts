@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DeviceError, type DeviceTarget } from '../driver.js';
 import { MemoryRouterOsTransport } from './__fixtures__/memory-transport.js';
-import { LimitedTransport, Semaphore } from './limited-transport.js';
+import { Semaphore } from '../../infra/semaphore.js';
+import { LimitedTransport } from './limited-transport.js';
 import { RestTransport, restOptions } from './rest-transport.js';
 import { checkId, checkMenu, checkProps } from './transport.js';
 import { toDeviceError } from './errors.js';
@@ -22,32 +23,9 @@ describe('transport input checks', () => {
   });
 });
 
-describe('Semaphore and LimitedTransport', () => {
-  it('keeps at most `limit` tasks running and serves waiters in order', async () => {
-    const slots = new Semaphore(2);
-    let running = 0;
-    let peak = 0;
-    const order: number[] = [];
-    const releases: (() => void)[] = [];
-    const tasks = [0, 1, 2, 3, 4].map((index) => slots.run(async () => {
-      running++;
-      peak = Math.max(peak, running);
-      order.push(index);
-      await new Promise<void>((resolve) => releases.push(resolve));
-      running--;
-    }));
-    for (let round = 0; round < 5; round++) {
-      await new Promise((resolve) => setImmediate(resolve));
-      releases.shift()?.();
-    }
-    await Promise.all(tasks);
-    expect(peak).toBe(2);
-    expect(order).toEqual([0, 1, 2, 3, 4]);
-    expect(slots.inFlight).toBe(0);
-  });
-
+describe('LimitedTransport', () => {
   it('releases the slot when a task fails', async () => {
-    const limited = new LimitedTransport(new MemoryRouterOsTransport(), 1);
+    const limited = new LimitedTransport(new MemoryRouterOsTransport(), new Semaphore(1));
     await expect(limited.remove('/ip/address', '*99')).rejects.toMatchObject({ code: 'REFUSED' });
     await expect(limited.print('/ip/address')).resolves.toEqual([]);
   });

@@ -1,10 +1,12 @@
-// Device operations and deploy jobs. Long work (deploy, revert, clear) returns a job at once;
-// clients follow it with the jobProgress subscription (current state first, then changes).
+// Device operations and deploy jobs. Device work (deploy, verify, revert, clear) returns a
+// job at once; clients follow it with the jobProgress subscription (current state first,
+// then changes).
 import { builder } from '../builder.js';
 import { JobKindEnum, JobStatusEnum } from './enums.js';
 import { invalidInput, notFound } from '../errors.js';
 import type { JobStep } from '../../services/jobs.js';
-import type { PlanSummary } from '../../services/deployments.js';
+import type { PlanSummary, VerifyResult } from '../../services/deployments.js';
+import { currentThenChanges } from '../current-then-changes.js';
 import type { ConnectionReport, DriftItem, PeerStatistics, PreflightIssue } from '../../devices/driver.js';
 
 const JobStepRef = builder.objectRef<JobStep>('JobStep').implement({
@@ -15,6 +17,10 @@ const JobStepRef = builder.objectRef<JobStep>('JobStep').implement({
     finishedAt: t.exposeString('finishedAt', { nullable: true }),
     detail: t.exposeString('detail', { nullable: true }),
   }),
+});
+
+const DriftItemRef = builder.objectRef<DriftItem>('DriftItem').implement({
+  fields: (t) => ({ kind: t.exposeString('kind'), key: t.exposeString('key'), state: t.exposeString('state'), detail: t.exposeString('detail') }),
 });
 
 builder.prismaObject('DeployJob', {
@@ -30,6 +36,12 @@ builder.prismaObject('DeployJob', {
     warnings: t.stringList({
       description: 'Problems that did not fail the job, e.g. peers without a fresh handshake after a deploy.',
       resolve: (job) => warningsOf(job.result),
+    }),
+    drift: t.field({
+      type: [DriftItemRef],
+      nullable: true,
+      description: 'A VERIFY job that succeeded: how the device differs from what Meshplane wants there, per resource (empty: in sync). Null otherwise.',
+      resolve: (job) => (job.kind === 'VERIFY' && job.status === 'SUCCEEDED' ? driftIn(job.result) : null),
     }),
     wan: t.relation('wan', { nullable: true }),
     peer: t.relation('peer', { nullable: true }),
@@ -79,10 +91,6 @@ const DeployPlanRef = builder.objectRef<PlanSummary>('DeployPlan').implement({
   }),
 });
 
-const DriftItemRef = builder.objectRef<DriftItem>('DriftItem').implement({
-  fields: (t) => ({ kind: t.exposeString('kind'), key: t.exposeString('key'), state: t.exposeString('state'), detail: t.exposeString('detail') }),
-});
-
 const PeerStatisticsRef = builder.objectRef<PeerStatistics>('PeerStatistics').implement({
   fields: (t) => ({
     publicKey: t.exposeString('publicKey'),
@@ -92,6 +100,11 @@ const PeerStatisticsRef = builder.objectRef<PeerStatistics>('PeerStatistics').im
     currentEndpoint: t.exposeString('currentEndpoint', { nullable: true }),
   }),
 });
+
+function driftIn(result: string | null): DriftItem[] {
+  const parsed = result ? (JSON.parse(result) as Partial<VerifyResult> | null) : null;
+  return Array.isArray(parsed?.drift) ? parsed.drift : [];
+}
 
 function warningsOf(result: string | null): string[] {
   const parsed = result ? (JSON.parse(result) as { warnings?: unknown } | null) : null;
@@ -156,12 +169,12 @@ builder.mutationFields((t) => ({
       return ctx.prisma.deployJob.findUniqueOrThrow({ ...query, ...jobById(jobId) });
     },
   }),
-  verifyPeer: t.field({
+  verifyPeer: t.prismaField({
     ...deviceOp,
-    type: [DriftItemRef],
-    description: 'Drift between what Meshplane wants on the device and what is there, per resource (empty: in sync).',
+    type: 'DeployJob',
+    description: "Starts a VERIFY job that reads the peer's device (under the device's lease, queued behind its other jobs); when it has succeeded, its drift lists how the device differs from what Meshplane wants there.",
     args: { peerId: t.arg.id({ required: true }) },
-    resolve: (_root, { peerId }, ctx) => ctx.services.deployments.verify(ctx.identity!, String(peerId)),
+    resolve: async (query, _root, { peerId }, ctx) => ctx.prisma.deployJob.findUniqueOrThrow({ ...query, ...jobById(await ctx.services.deployments.verify(ctx.identity!, String(peerId))) }),
   }),
   revertPeer: t.prismaField({
     ...deviceOp,
@@ -190,15 +203,19 @@ builder.subscriptionFields((t) => ({
   jobProgress: t.prismaField({
     type: 'DeployJob',
     authScopes: { role: 'VIEWER' },
-    description: 'The job as it is now, then again on every change (steps, progress, log, status). Give jobId, or wanId for every job of a WAN.',
+    description:
+      'With jobId: the job as it is now, then again on every change (steps, progress, log, status). ' +
+      'With wanId: first every QUEUED or RUNNING job of the WAN as it is now (oldest first; none when nothing is running), then any job of the WAN on every change.',
     args: { jobId: t.arg.id(), wanId: t.arg.id() },
     subscribe: (_root, { jobId, wanId }, ctx) => {
-      if (!jobId && !wanId) throw invalidInput('jobProgress needs jobId or wanId');
-      const changes = jobId ? ctx.services.pubsub.subscribe('jobProgress:byId', String(jobId)) : ctx.services.pubsub.subscribe('jobProgress:byWan', String(wanId));
-      return (async function* () {
-        if (jobId) yield { jobId: String(jobId), wanId: null };
-        yield* changes;
-      })();
+      if (jobId) {
+        const id = String(jobId);
+        return currentThenChanges(ctx.services.pubsub.subscribe('jobProgress:byId', id), async () => [{ jobId: id, wanId: null }]);
+      }
+      if (!wanId) throw invalidInput('jobProgress needs jobId or wanId');
+      const wan = String(wanId);
+      return currentThenChanges(ctx.services.pubsub.subscribe('jobProgress:byWan', wan), async () =>
+        (await ctx.services.jobs.activeJobIds(wan)).map((id) => ({ jobId: id, wanId: wan })));
     },
     resolve: async (query, event, _args, ctx) => ctx.prisma.deployJob.findUniqueOrThrow({ ...query, ...jobById(event.jobId) }),
   }),

@@ -5,6 +5,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { ApiSession } from './api-session.js';
 import type { Faults } from './faults.js';
+import type { CommandLoad } from './load.js';
 import type { RouterOsModel } from './model.js';
 import type { TlsCredentials } from './tls-certificate.js';
 import { listen, closeServer, normaliseAddress } from './listening.js';
@@ -13,6 +14,8 @@ export interface ApiServerOptions {
   model: RouterOsModel;
   faults: Faults;
   tls: TlsCredentials;
+  /** Counts API commands in flight, when given. */
+  load?: CommandLoad;
   /** 0 (default) picks a free port. */
   port?: number;
   tlsPort?: number;
@@ -36,7 +39,7 @@ export async function startApiServers(options: ApiServerOptions): Promise<ApiSer
       socket.destroy();
       return;
     }
-    new ApiSession(socket, { model: options.model, faults: options.faults, remoteAddress });
+    new ApiSession(socket, { model: options.model, faults: options.faults, remoteAddress, load: options.load });
   };
   const plain = net.createServer(accept('api'));
   const secure = tls.createServer({ key: options.tls.key, cert: options.tls.cert }, accept('api-ssl'));

@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import { ApiCodecError, encodeSentence, SentenceDecoder } from './api-codec.js';
 import { parseCommandSentence, replySentence, type CommandSentence } from './api-sentence.js';
 import type { Faults } from './faults.js';
+import type { CommandLoad } from './load.js';
 import type { RouterOsModel } from './model.js';
 import { PING_COMMANDS, type PingRun } from './ping.js';
 import type { Row } from './query.js';
@@ -16,6 +17,8 @@ export interface ApiSessionContext {
   faults: Faults;
   /** Client address as the user `address` lists see it. */
   remoteAddress: string;
+  /** Counts commands in flight across the simulator's connections, when given. */
+  load?: CommandLoad;
 }
 
 /** A command still in flight: delayed by a fault switch, or a streaming ping. */
@@ -62,7 +65,7 @@ export class ApiSession {
   private dispatch(sentence: CommandSentence): void {
     if (this.closed) return;
     if (sentence.command === '/quit') return this.quit();
-    if (sentence.command === '/login') return void this.login(sentence);
+    if (sentence.command === '/login') return void this.measured(() => this.login(sentence));
     if (!this.loggedIn) {
       // Unverified: RouterOS limits what may be sent before login; a trap keeps clients sane.
       return this.send([
@@ -71,7 +74,11 @@ export class ApiSession {
       ]);
     }
     if (sentence.command === '/cancel') return this.cancel(sentence);
-    void this.run(sentence);
+    void this.measured(() => this.run(sentence));
+  }
+
+  private measured(work: () => Promise<void>): Promise<void> {
+    return this.context.load ? this.context.load.measure(work) : work();
   }
 
   private async login(sentence: CommandSentence): Promise<void> {

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { startApiServers } from './api-server.js';
 import { Faults, type FaultSettings } from './faults.js';
 import { LOOPBACK } from './listening.js';
+import { CommandLoad } from './load.js';
 import { RouterOsModel, type HandshakeDetails, type RouterOsModelOptions } from './model.js';
 import { startRestServer } from './rest-server.js';
 import { seedAccessState, seedUnmanagedState, type UnmanagedStateOptions } from './seed.js';
@@ -39,6 +40,8 @@ export interface RouterOsSimulator {
   readonly password: string;
   readonly model: RouterOsModel;
   readonly faults: Faults;
+  /** Binary-API commands in flight now and at most (REST requests are not counted). */
+  readonly load: CommandLoad;
   /** Shorthand for `model.setHandshake`. */
   setHandshake(publicKey: string, secondsAgo: number | null, details?: HandshakeDetails): void;
   /** Switches the emulated version at run time (e.g. `7.17` ↔ `7.18`). */
@@ -52,8 +55,9 @@ export async function startRouterOsSimulator(options: RouterOsSimulatorOptions =
   const model = new RouterOsModel(options);
   const faults = new Faults(options.faults);
   const tls = await generateSelfSignedCertificate();
+  const load = new CommandLoad();
 
-  const api = await startApiServers({ model, faults, tls, port: options.apiPort, tlsPort: options.apiTlsPort });
+  const api = await startApiServers({ model, faults, tls, load, port: options.apiPort, tlsPort: options.apiTlsPort });
   const rest = await startRestServer({
     model,
     faults,
@@ -81,6 +85,7 @@ export async function startRouterOsSimulator(options: RouterOsSimulatorOptions =
     password,
     model,
     faults,
+    load,
     setHandshake: (publicKey, secondsAgo, details) => model.setHandshake(publicKey, secondsAgo, details),
     setVersion: (version) => model.setVersion(version),
     stop() {

@@ -1,4 +1,4 @@
-// Managed peers: plan, approve, watch the job, verify, revert and clear.
+// Managed peers: plan, approve, watch the job, verify (a job too), revert and clear.
 import { graphql } from '../gql/index.js';
 
 export const jobFragment = graphql(`
@@ -19,6 +19,12 @@ export const jobFragment = graphql(`
       detail
       startedAt
       finishedAt
+    }
+    drift {
+      kind
+      key
+      state
+      detail
     }
     peer {
       id
@@ -64,13 +70,11 @@ export const deployPeerMutation = graphql(`
   }
 `);
 
+/** Starts a VERIFY job; its drift is filled in once it has succeeded. */
 export const verifyPeerMutation = graphql(`
   mutation VerifyPeer($peerId: ID!) {
     verifyPeer(peerId: $peerId) {
-      kind
-      key
-      state
-      detail
+      ...JobView
     }
   }
 `);
