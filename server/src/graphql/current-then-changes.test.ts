@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { createTopics, type JobEvent } from '../infra/pubsub/topics.js';
+import { currentThenChanges } from './current-then-changes.js';
+
+const event = (wanId: string | null): JobEvent => ({ jobId: 'j', wanId });
+
+describe('currentThenChanges', () => {
+  it('sends the current events, then each change', async () => {
+    const pubsub = createTopics();
+    const source = currentThenChanges(pubsub.subscribe('jobProgress:byId', 'j'), async () => [event('now-1'), event('now-2')]);
+    expect((await source.next()).value).toEqual(event('now-1'));
+    expect((await source.next()).value).toEqual(event('now-2'));
+    pubsub.publish('jobProgress:byId', 'j', event('changed'));
+    expect((await source.next()).value).toEqual(event('changed'));
+    await source.return!();
+  });
+
+  it('keeps a change published while the current value is read', async () => {
+    const pubsub = createTopics();
+    const source = currentThenChanges(pubsub.subscribe('jobProgress:byId', 'j'), async () => {
+      pubsub.publish('jobProgress:byId', 'j', event('meanwhile'));
+      return [event('now')];
+    });
+    expect((await source.next()).value).toEqual(event('now'));
+    expect((await source.next()).value).toEqual(event('meanwhile'));
+    await source.return!();
+  });
+
+  it('stops listening when the client unsubscribes while waiting for a change', async () => {
+    const pubsub = createTopics();
+    const source = currentThenChanges(pubsub.subscribe('jobProgress:byId', 'j'), async () => []);
+    const waiting = source.next();
+    await new Promise((resolve) => setImmediate(resolve));
+    await expect(source.return!()).resolves.toMatchObject({ done: true });
+    await expect(waiting).resolves.toMatchObject({ done: true });
+    pubsub.publish('jobProgress:byId', 'j', event('late'));
+    await expect(source.next()).resolves.toMatchObject({ done: true });
+  });
+
+  it('stops listening when the current value cannot be read', async () => {
+    const pubsub = createTopics();
+    const source = currentThenChanges(pubsub.subscribe('jobProgress:byId', 'j'), async () => Promise.reject(new Error('database down')));
+    await expect(source.next()).rejects.toThrow('database down');
+    await expect(source.next()).resolves.toMatchObject({ done: true });
+  });
+});
