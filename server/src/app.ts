@@ -43,6 +43,8 @@ export interface AppOptions {
   monitorIntervalMs?: number;
   /** After a deploy, wait this long for fresh handshakes before warning (default MESHPLANE_HANDSHAKE_PROBE_MS or 20 s; 0 disables). */
   handshakeProbeMs?: number;
+  /** Quiet time after the last change to a WAN before auto-deploy peers are redeployed (default 2 s). */
+  autoRedeployDebounceMs?: number;
 }
 
 export interface App {
@@ -79,6 +81,9 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
   const redis = env.REDIS_URL ? connectRedis(env.REDIS_URL) : null;
   const pubsub = redis?.pubsub ?? createTopics();
   const locks = redis?.locks ?? new LocalLocks();
+  // PostgreSQL suggests several replicas, but in-memory leases and events stop at this process:
+  // two replicas without Redis would poll and deploy to the same devices at once.
+  if (!redis && /^postgres(ql)?:/i.test(url)) log.warn('DATABASE_URL is PostgreSQL but REDIS_URL is unset: run a single replica, or set REDIS_URL for several');
   const configFile = options.configFile ?? env.MESHPLANE_CONFIG;
   const config = configFile ? loadConfigFile(configFile, env) : null;
   const services = createServices({
@@ -91,6 +96,7 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
     defaultDeviceName: config?.defaultDevice ?? null,
     monitorIntervalMs: options.monitorIntervalMs ?? Number(env.MESHPLANE_MONITOR_INTERVAL_MS ?? 5000),
     handshakeProbeMs: options.handshakeProbeMs ?? Number(env.MESHPLANE_HANDSHAKE_PROBE_MS ?? 20_000),
+    ...(options.autoRedeployDebounceMs === undefined ? {} : { autoRedeployDebounceMs: options.autoRedeployDebounceMs }),
     loginLimiter: new LoginLimiter(DEFAULT_LOGIN_LIMITS, redis?.client ?? null),
     ...(options.driverFactory ? { driverFactory: options.driverFactory } : {}),
   });

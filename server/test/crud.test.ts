@@ -159,20 +159,3 @@ describe('WAN, peer and device CRUD', () => {
     expect(await admin.ok(`mutation ($id: ID!) { deleteWan(id: $id) }`, { id: other.id })).toEqual({ deleteWan: other.id });
   });
 });
-
-describe('Prometheus metrics', () => {
-  it('serves /metrics in the exposition format', async () => {
-    const t = await startTestApp();
-    try {
-      const response = await fetch(`${t.url}/metrics`);
-      expect(response.status).toBe(200);
-      expect(response.headers.get('content-type')).toContain('text/plain');
-      const body = await response.text();
-      expect(body).toContain('# TYPE meshplane_jobs_total counter');
-      expect(body).toContain('# TYPE meshplane_peer_up gauge');
-      expect(body).toContain('meshplane_process_');
-    } finally {
-      await t.stop();
-    }
-  });
-});

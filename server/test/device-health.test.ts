@@ -1,6 +1,7 @@
 // A pfSense whose REST API package predates 2.9.0 has no WireGuard status endpoints: the API
 // says statsAvailable: false (the UI then says "no statistics" instead of showing zeros),
-// while a 2.9+ device reports true; an unreachable device reports reachable: false.
+// while a 2.9+ device reports true; an unreachable device reports reachable: false. A device
+// no peer is bound to gets a connection test from the monitor, which finds the same out.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPfSenseSimulator, type PfSenseSimulator } from './sim/pfsense/index.js';
 import { startTestApp, type TestApp } from './support/app.js';
@@ -38,10 +39,14 @@ describe('device health in GraphQL (pfSense simulators)', () => {
         input: { name: `site-${i}`, deviceId: createDevice.id, endpointHost: `site${i}.example.test`, listenPort: 51820, endpointPort: 51820 },
       });
     }
+    // No peer on this one: the monitor has no interface to read and tests the connection instead.
+    await admin.ok(`mutation ($input: CreateDeviceInput!) { createDevice(input: $input) { id } }`, {
+      input: { name: 'spare-pf', kind: 'PFSENSE', host: '127.0.0.1', port: sims[0]!.port, username: sims[0]!.username, secret: sims[0]!.password, caPem: sims[0]!.caPem, timeoutMs: 2000 },
+    });
     const DEVICES = `{ devices { edges { node { name reachable statsAvailable } } } }`;
     type Devices = { devices: { edges: Array<{ node: { name: string; reachable: boolean | null; statsAvailable: boolean | null } }> } };
     const before = await admin.ok<Devices>(DEVICES);
-    expect(before.devices.edges.map(({ node }) => node.statsAvailable)).toEqual([null, null, null]);
+    expect(before.devices.edges.map(({ node }) => node.statsAvailable)).toEqual([null, null, null, null]);
 
     await app.app.services.monitor.pollOnce();
     const after = await admin.ok<Devices>(DEVICES);
@@ -49,5 +54,6 @@ describe('device health in GraphQL (pfSense simulators)', () => {
     expect(byName['old-pf']).toMatchObject({ reachable: true, statsAvailable: false });
     expect(byName['new-pf']).toMatchObject({ reachable: true, statsAvailable: true });
     expect(byName['gone-pf']).toMatchObject({ reachable: false, statsAvailable: null });
+    expect(byName['spare-pf']).toMatchObject({ reachable: true, statsAvailable: false });
   });
 });

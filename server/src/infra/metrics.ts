@@ -1,5 +1,6 @@
 // Prometheus metrics at /metrics (prom-client). Peer gauges are computed at scrape time
 // from the handshake monitor's state, so nothing is updated per poll that nobody reads.
+// Every replica holds the same monitor state, so any replica can be scraped.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface PeerSample {
@@ -13,7 +14,8 @@ export interface PeerSample {
 
 export interface MetricsSources {
   peers(): Promise<PeerSample[]>;
-  devices(): Array<{ device: string; reachable: boolean }>;
+  /** device: the id (stable across renames), name: what operators call it. */
+  devices(): Promise<Array<{ device: string; name: string; reachable: boolean }>>;
 }
 
 export function createMetrics() {
@@ -25,7 +27,7 @@ export function createMetrics() {
   const lastHandshake = new Gauge({ name: 'meshplane_peer_last_handshake_timestamp_seconds', help: 'Unix time of the last handshake a device reported', labelNames: ['wan', 'peer'], registers: [registry] });
   const rx = new Gauge({ name: 'meshplane_peer_received_bytes', help: 'Bytes the peer received over the overlay', labelNames: ['wan', 'peer'], registers: [registry] });
   const tx = new Gauge({ name: 'meshplane_peer_sent_bytes', help: 'Bytes the peer sent over the overlay', labelNames: ['wan', 'peer'], registers: [registry] });
-  const deviceReachable = new Gauge({ name: 'meshplane_device_reachable', help: '1 when the last statistics read of the device succeeded', labelNames: ['device'], registers: [registry] });
+  const deviceReachable = new Gauge({ name: 'meshplane_device_reachable', help: '1 when the handshake monitor\'s last read of the device succeeded', labelNames: ['device', 'name'], registers: [registry] });
   const jobs = new Counter({ name: 'meshplane_jobs_total', help: 'Finished device jobs', labelNames: ['kind', 'status'], registers: [registry] });
   const jobDuration = new Histogram({ name: 'meshplane_job_duration_seconds', help: 'Duration of device jobs', labelNames: ['kind'], buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120], registers: [registry] });
 
@@ -39,7 +41,7 @@ export function createMetrics() {
       rx.set(labels, Number(sample.rxBytes));
       tx.set(labels, Number(sample.txBytes));
     }
-    for (const { device, reachable } of sources.devices()) deviceReachable.set({ device }, reachable ? 1 : 0);
+    for (const { device, name, reachable } of await sources.devices()) deviceReachable.set({ device, name }, reachable ? 1 : 0);
   }
 
   return {

@@ -15,6 +15,7 @@ import { Deployments } from './deployments.js';
 import { HandshakeMonitor } from './monitor.js';
 import { AutoRedeployer } from './auto-redeploy.js';
 import { createMetrics } from '../infra/metrics.js';
+import { monitorMetricsSources } from './monitor-metrics.js';
 import type { LockManager } from '../infra/locks.js';
 import { createDriverFactory, type DriverFactory } from '../devices/factory.js';
 import { KeyedMutex } from '../infra/keyed-mutex.js';
@@ -53,26 +54,14 @@ export function createServices(deps: ServiceDeps) {
   const driverFactory = deps.driverFactory ?? createDriverFactory();
   const deployments = new Deployments(deps.prisma, deps.secrets, deps.pubsub, jobs, driverFactory, { handshakeProbeMs: deps.handshakeProbeMs ?? 20_000 });
   const monitor = new HandshakeMonitor(deps.prisma, deps.secrets, deps.pubsub, deps.localPubsub, driverFactory, deps.log, { intervalMs: deps.monitorIntervalMs ?? 5000, locks: deps.locks });
-  metrics.setSources({
-    async peers() {
-      const statuses = monitor.allStatuses();
-      const names = await deps.prisma.peer.findMany({ where: { id: { in: statuses.map((status) => status.peerId) } }, select: { id: true, name: true, wan: { select: { name: true } } } });
-      const byId = new Map(names.map((row) => [row.id, row]));
-      return statuses.flatMap((status) => {
-        const row = byId.get(status.peerId);
-        if (!row) return [];
-        return [{ wan: row.wan.name, peer: row.name, online: status.online, lastHandshakeSeconds: status.lastHandshake ? status.lastHandshake.getTime() / 1000 : null, rxBytes: status.rxBytes, txBytes: status.txBytes }];
-      });
-    },
-    devices: () => monitor.deviceReachability().map(({ deviceId, reachable }) => ({ device: deviceId, reachable })),
-  });
+  metrics.setSources(monitorMetricsSources(deps.prisma, monitor));
   return {
     pubsub: deps.pubsub,
     localPubsub: deps.localPubsub,
     metrics,
     jobs,
     deployments,
-    autoRedeploy: new AutoRedeployer(deps.prisma, deps.secrets, deps.pubsub, deployments, deps.log, deps.autoRedeployDebounceMs ?? 2000),
+    autoRedeploy: new AutoRedeployer(deps.prisma, deps.secrets, deps.pubsub, deployments, deps.locks, deps.log, { debounceMs: deps.autoRedeployDebounceMs ?? 2000 }),
     monitor,
     secrets: deps.secrets,
     accounts: new Accounts(deps.prisma, deps.pubsub, deps.loginLimiter ?? new LoginLimiter()),

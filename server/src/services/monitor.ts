@@ -1,68 +1,32 @@
-// The handshake monitor: on an interval, one statistics read per device (per WireGuard
-// interface it hosts), never one per peer; each remote peer's status comes from the devices
-// that see it, so manual peers (phones, laptops) get a status too. Only changes are published.
+// The handshake monitor: on an interval, the replica holding the `monitor` lease reads each
+// device once per WireGuard interface it hosts (never once per peer); each remote peer's
+// status comes from the devices that see it, so manual peers (phones, laptops) get a status
+// too. Devices no peer is bound to get a connection test now and then, so their health is
+// known as well. The poller applies what changed, publishes it to the other replicas, and now
+// and then publishes everything, so a replica that started later (or missed a message) holds
+// the same statuses and device health as the poller.
+import { randomUUID } from 'node:crypto';
 import type { Db } from '../infra/db/client.js';
 import type { Logger } from '../infra/logger.js';
 import type { SecretBox } from '../infra/crypto/secret-box.js';
-import type { ObservedStatus, PubSub } from '../infra/pubsub/topics.js';
+import type { ObservedDevice, PubSub } from '../infra/pubsub/topics.js';
 import type { Lease, LockManager } from '../infra/locks.js';
 import { Semaphore } from '../infra/semaphore.js';
-import type { DeviceDriver, PeerStatistics } from '../devices/driver.js';
 import type { DriverFactory } from '../devices/factory.js';
-import { deviceTarget } from './device-target.js';
 import { recordAudit } from './audit.js';
+import { MonitorState, sameStatus, statusToWire, type MonitorUpdate, type PeerStatus } from './monitor-state.js';
+import { Readings } from './monitor-readings.js';
+import { combineHealth, DeviceReader, type HealthRead, type PolledDevice } from './monitor-devices.js';
 
-/** WireGuard rekeys at least every 2 minutes while traffic flows; 3 minutes without a handshake means down. */
-export const ONLINE_THRESHOLD_SECONDS = 180;
+export { ONLINE_THRESHOLD_SECONDS } from './monitor-readings.js';
+export { HANDSHAKE_JITTER_MS, type PeerStatus } from './monitor-state.js';
 
-export interface PeerStatus {
-  peerId: string;
-  wanId: string;
-  online: boolean;
-  lastHandshake: Date | null;
-  rxBytes: string;
-  txBytes: string;
-  endpoint: string | null;
-  /** When a device last reported on this peer. */
-  observedAt: Date;
-}
-
-interface Observation {
-  lastHandshake: Date | null;
-  rx: bigint;
-  tx: bigint;
-  endpoint: string | null;
-}
-
-interface ManagedPeerRow {
-  id: string;
-  wanId: string;
-  deviceId: string | null;
-  publicKey: string;
-  wan: { interfaceName: string };
-}
-
-function merge(a: Observation | undefined, b: Observation): Observation {
-  if (!a) return b;
-  const newer = (b.lastHandshake?.getTime() ?? 0) > (a.lastHandshake?.getTime() ?? 0) ? b : a;
-  return { lastHandshake: newer.lastHandshake, rx: a.rx > b.rx ? a.rx : b.rx, tx: a.tx > b.tx ? a.tx : b.tx, endpoint: newer.endpoint ?? a.endpoint ?? b.endpoint };
-}
-
-/**
- * Devices report a handshake's age in whole seconds, so the instant derived from it moves by
- * up to a second between polls although no new handshake happened: within this much it is
- * the same handshake (WireGuard re-handshakes at most every 5 s, normally every 2 minutes).
- */
-export const HANDSHAKE_JITTER_MS = 2000;
-
-function sameHandshake(a: Date | null, b: Date | null): boolean {
-  if (a === null || b === null) return a === b;
-  return Math.abs(a.getTime() - b.getTime()) <= HANDSHAKE_JITTER_MS;
-}
-
-function sameStatus(a: PeerStatus | undefined, b: PeerStatus): boolean {
-  return !!a && a.online === b.online && sameHandshake(a.lastHandshake, b.lastHandshake) && a.rxBytes === b.rxBytes && a.txBytes === b.txBytes && a.endpoint === b.endpoint;
-}
+/** The poller publishes everything every this many polls (a minute at the default 5 s). */
+const SNAPSHOT_EVERY_POLLS = 12;
+/** A replica asks for everything on its first few ticks until it has it; periodic snapshots cover the rest. */
+const MAX_SNAPSHOT_REQUESTS = 10;
+/** Devices without bound peers are tested again after this many polls (and when their settings change). */
+const UNBOUND_RECHECK_POLLS = 12;
 
 export interface MonitorOptions {
   intervalMs: number;
@@ -73,29 +37,38 @@ export interface MonitorOptions {
 }
 
 export class HandshakeMonitor {
-  private readonly statuses = new Map<string, PeerStatus>();
-  private readonly reachable = new Map<string, boolean>();
-  /** false for devices that cannot report statistics (pfSense packages before 2.9). */
-  private readonly statsAvailable = new Map<string, boolean>();
-  private readonly drivers = new Map<string, { stamp: number; driver: DeviceDriver }>();
+  private readonly state = new MonitorState();
+  private readonly reader: DeviceReader;
+  /** Tells this replica's own messages apart: it applied them before publishing. */
+  private readonly replica = randomUUID();
   private readonly slots: Semaphore;
+  private readonly now: () => Date;
   private timer: NodeJS.Timeout | null = null;
   private lease: Lease | null = null;
-  private listening: AsyncIterator<ObservedStatus[]> | null = null;
   private polling: Promise<void> | null = null;
-  private readonly now: () => Date;
+  private readonly subscriptions: Array<AsyncIterator<unknown>> = [];
+  /** Holds what the poller knows (its own polls, or a full observation from it). */
+  private caughtUp = false;
+  private snapshotRequests = 0;
+  private snapshotDue = false;
+  private lastSnapshotPoll = 0;
+  private readonly unboundChecks = new Map<string, { poll: number; stamp: number }>();
+
+  /** How many polls this replica made (tests check that only one replica polls). */
+  polls = 0;
 
   constructor(
     private readonly prisma: Db,
-    private readonly secrets: SecretBox,
-    /** Shared by the replicas (Redis when configured): carries observed statuses. */
+    secrets: SecretBox,
+    /** Shared by the replicas (Redis when configured): carries observations. */
     private readonly pubsub: PubSub,
     /** This process only: peerStatusChanged, published once the local state is updated. */
     private readonly localPubsub: PubSub,
-    private readonly createDriver: DriverFactory,
+    createDriver: DriverFactory,
     private readonly log: Logger,
     readonly options: MonitorOptions,
   ) {
+    this.reader = new DeviceReader(prisma, secrets, createDriver, log);
     this.slots = new Semaphore(options.deviceConcurrency ?? 4);
     this.now = options.now ?? (() => new Date());
   }
@@ -104,7 +77,7 @@ export class HandshakeMonitor {
     if (this.timer) return;
     this.listen();
     const tick = () => {
-      this.polling ??= this.pollIfLeader()
+      this.polling ??= this.tick()
         .catch((error: unknown) => this.log.warn({ err: { message: (error as Error).message } }, 'handshake poll failed'))
         .finally(() => (this.polling = null));
     };
@@ -117,163 +90,173 @@ export class HandshakeMonitor {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.polling;
-    await this.listening?.return?.();
-    this.listening = null;
+    await Promise.all(this.subscriptions.splice(0).map((iterator) => iterator.return?.()));
     await this.lease?.release().catch(() => undefined);
     this.lease = null;
-    await Promise.all([...this.drivers.values()].map(({ driver }) => driver.close().catch(() => undefined)));
-    this.drivers.clear();
+    await this.reader.close();
   }
 
   status(peerId: string): PeerStatus | null {
-    return this.statuses.get(peerId) ?? null;
+    return this.state.status(peerId) ?? null;
   }
 
   allStatuses(): PeerStatus[] {
-    return [...this.statuses.values()];
+    return this.state.allStatuses();
   }
 
-  /** What the last poll learnt of a device: null until this replica has polled it. */
+  /** What the last poll learnt of a device: null until the poller has read it. */
   deviceHealth(deviceId: string): { reachable: boolean | null; statsAvailable: boolean | null } {
-    return { reachable: this.reachable.get(deviceId) ?? null, statsAvailable: this.statsAvailable.get(deviceId) ?? null };
+    const device = this.state.device(deviceId);
+    return { reachable: device?.reachable ?? null, statsAvailable: device?.statsAvailable ?? null };
   }
 
-  /** Whether each device's last statistics read succeeded. */
+  /** Whether each device's last read succeeded. */
   deviceReachability(): Array<{ deviceId: string; reachable: boolean }> {
-    return [...this.reachable.entries()].map(([deviceId, reachable]) => ({ deviceId, reachable }));
+    return this.state.allDevices().map(({ deviceId, reachable }) => ({ deviceId, reachable }));
   }
 
-  /** Applies statuses observed by whichever replica polls, then tells this process's subscribers. */
+  /** Applies what the polling replica observed, answers requests for everything when polling, and asks for everything. */
   listen(): void {
-    if (this.listening) return;
-    const iterator = this.pubsub.subscribe('peerStatus:observed')[Symbol.asyncIterator]();
-    this.listening = iterator;
-    void (async () => {
-      for (let next = await iterator.next(); !next.done; next = await iterator.next()) this.apply(next.value);
-    })();
+    if (this.subscriptions.length > 0) return;
+    this.consume(this.pubsub.subscribe('monitor:observed'), (observation) => {
+      if (observation.from === this.replica) return;
+      this.applyAndNotify(observation);
+      if (observation.full) this.caughtUp = true;
+    });
+    this.consume(this.pubsub.subscribe('monitor:snapshotRequest'), () => {
+      if (this.lease) this.publishSnapshot();
+    });
+    this.requestSnapshot();
   }
 
-  private apply(observed: ObservedStatus[]): void {
-    const byWan = new Map<string, string[]>();
-    for (const status of observed) {
-      this.statuses.set(status.peerId, { ...status, lastHandshake: status.lastHandshake ? new Date(status.lastHandshake) : null, observedAt: new Date(status.observedAt) });
-      byWan.set(status.wanId, [...(byWan.get(status.wanId) ?? []), status.peerId]);
-    }
-    for (const [wanId, peerIds] of byWan) this.localPubsub.publish('peerStatusChanged:byWan', wanId, { wanId, peerIds });
+  private consume<T>(events: AsyncIterable<T>, handle: (event: T) => void): void {
+    const iterator = events[Symbol.asyncIterator]();
+    this.subscriptions.push(iterator);
+    const warn = (what: string) => (error: unknown) => this.log.warn({ err: { message: (error as Error).message } }, what);
+    void (async () => {
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+        // One bad message must not end the subscription.
+        try {
+          handle(next.value);
+        } catch (error) {
+          warn('could not apply a monitor message')(error);
+        }
+      }
+    })().catch(warn('monitor messages stopped'));
+  }
+
+  private applyAndNotify(update: MonitorUpdate): void {
+    for (const [wanId, peerIds] of this.state.apply(update)) this.localPubsub.publish('peerStatusChanged:byWan', wanId, { wanId, peerIds });
+  }
+
+  private requestSnapshot(): void {
+    if (this.caughtUp || this.snapshotRequests >= MAX_SNAPSHOT_REQUESTS) return;
+    this.snapshotRequests++;
+    this.pubsub.publish('monitor:snapshotRequest', { from: this.replica });
+  }
+
+  private publishSnapshot(): void {
+    this.lastSnapshotPoll = this.polls;
+    this.pubsub.publish('monitor:observed', { from: this.replica, ...this.state.snapshot() });
   }
 
   /** Polls when this replica holds (or can take) the monitor lease. */
-  private async pollIfLeader(): Promise<void> {
+  private async tick(): Promise<void> {
     const ttl = this.options.intervalMs * 3;
-    if (this.lease && !(await this.lease.extend())) this.lease = null;
-    this.lease ??= await this.options.locks.tryAcquire('monitor', ttl);
-    if (this.lease) await this.pollOnce();
+    if (this.lease && !(await this.lease.extend())) {
+      this.lease = null;
+      // Another replica polls now: do not keep idle sessions open on every device.
+      await this.reader.close();
+    }
+    if (!this.lease) {
+      this.lease = await this.options.locks.tryAcquire('monitor', ttl);
+      // Taking over: the first poll publishes everything, for replicas that missed the last poller's messages.
+      if (this.lease) this.snapshotDue = this.caughtUp = true;
+    }
+    if (!this.lease) return this.requestSnapshot();
+    // A poll slower than the lease (slow devices) must not let a second replica start polling.
+    const keepAlive = setInterval(() => void this.lease?.extend().catch(() => undefined), ttl / 3);
+    try {
+      await this.pollOnce();
+    } finally {
+      clearInterval(keepAlive);
+    }
   }
 
-  /** How many polls this replica made (tests check that only one replica polls). */
-  polls = 0;
-
-  /** One round: read every device once, derive every peer's status, publish what changed. */
+  /** One round: read every device once per interface, derive every peer's status, apply and publish what changed. */
   async pollOnce(): Promise<void> {
     this.polls++;
-    const managed: ManagedPeerRow[] = await this.prisma.peer.findMany({
-      where: { deviceId: { not: null } },
-      select: { id: true, wanId: true, deviceId: true, publicKey: true, wan: { select: { interfaceName: true } } },
-    });
-    if (managed.length === 0) return;
+    const [devices, managed] = await Promise.all([
+      this.prisma.device.findMany({ select: { id: true, updatedAt: true } }),
+      this.prisma.peer.findMany({ where: { deviceId: { not: null } }, select: { id: true, wanId: true, deviceId: true, wan: { select: { interfaceName: true } } } }),
+    ]);
     const wanIds = [...new Set(managed.map((peer) => peer.wanId))];
-    const everyone = await this.prisma.peer.findMany({ where: { wanId: { in: wanIds } }, select: { id: true, wanId: true, publicKey: true } });
-    const byKey = new Map(everyone.map((peer) => [`${peer.wanId}|${peer.publicKey}`, peer]));
+    const everyone = wanIds.length === 0 ? [] : await this.prisma.peer.findMany({ where: { wanId: { in: wanIds } }, select: { id: true, wanId: true, publicKey: true } });
+    const byKey = new Map(everyone.map((peer) => [`${peer.wanId}|${peer.publicKey}`, peer.id]));
+    const hosted = new Map<string, typeof managed>();
+    for (const peer of managed) hosted.set(peer.deviceId!, [...(hosted.get(peer.deviceId!) ?? []), peer]);
 
-    const byDevice = new Map<string, ManagedPeerRow[]>();
-    for (const peer of managed) byDevice.set(peer.deviceId!, [...(byDevice.get(peer.deviceId!) ?? []), peer]);
+    const readings = new Readings();
+    const health = new Map<string, HealthRead>();
+    await Promise.all(devices.map((device) => this.slots.run(async () => {
+      const hosts = hosted.get(device.id);
+      if (!hosts) {
+        if (this.unboundDue(device)) health.set(device.id, await this.reader.check(device));
+        return;
+      }
+      for (const host of hosts) {
+        const { stats, health: read } = await this.reader.statistics(device, host.wan.interfaceName);
+        health.set(device.id, combineHealth(health.get(device.id), read));
+        if (stats) readings.addInterface(host.id, stats, (publicKey) => byKey.get(`${host.wanId}|${publicKey}`));
+      }
+    })));
 
-    const observations = new Map<string, Observation>();
-    const observe = (peerId: string, observation: Observation) => observations.set(peerId, merge(observations.get(peerId), observation));
-
-    await Promise.all(
-      [...byDevice.entries()].map(([deviceId, hosted]) =>
-        this.slots.run(async () => {
-          for (const host of hosted) {
-            const stats = await this.readDevice(deviceId, host.wan.interfaceName);
-            if (!stats) continue;
-            let hostObservation: Observation = { lastHandshake: null, rx: 0n, tx: 0n, endpoint: null };
-            for (const entry of stats) {
-              const remote = byKey.get(`${host.wanId}|${entry.publicKey}`);
-              if (!remote) continue;
-              const observation = { lastHandshake: entry.lastHandshake, rx: BigInt(entry.txBytes), tx: BigInt(entry.rxBytes), endpoint: entry.currentEndpoint };
-              // The device's tx is what the remote received: counters are seen from the remote's side.
-              observe(remote.id, observation);
-              hostObservation = {
-                lastHandshake: merge(hostObservation, { ...observation, rx: 0n, tx: 0n }).lastHandshake,
-                rx: hostObservation.rx + BigInt(entry.rxBytes),
-                tx: hostObservation.tx + BigInt(entry.txBytes),
-                endpoint: null,
-              };
-            }
-            observe(host.id, hostObservation);
-          }
-        }),
-      ),
-    );
-    this.publishChanges(observations, new Map(everyone.map((peer) => [peer.id, peer.wanId])));
+    const wanOf = new Map(everyone.map((peer) => [peer.id, peer.wanId]));
+    const statuses = readings.statuses(wanOf, this.now()).filter((status) => !sameStatus(this.state.status(status.peerId), status));
+    const update: MonitorUpdate = { full: false, statuses: statuses.map(statusToWire), devices: await this.deviceChanges(health) };
+    this.state.retain(new Set(wanOf.keys()), new Set(devices.map((device) => device.id)));
+    for (const deviceId of this.unboundChecks.keys()) if (hosted.has(deviceId)) this.unboundChecks.delete(deviceId);
+    this.applyAndNotify(update);
+    if (this.snapshotDue || this.polls - this.lastSnapshotPoll >= SNAPSHOT_EVERY_POLLS) {
+      this.snapshotDue = false;
+      this.publishSnapshot();
+    } else if (update.statuses.length > 0 || update.devices.length > 0) {
+      this.pubsub.publish('monitor:observed', { from: this.replica, ...update });
+    }
   }
 
-  private publishChanges(observations: Map<string, Observation>, wanOf: Map<string, string>): void {
-    const now = this.now();
-    const changed: ObservedStatus[] = [];
-    for (const [peerId, observation] of observations) {
-      const wanId = wanOf.get(peerId)!;
-      const online = observation.lastHandshake !== null && now.getTime() - observation.lastHandshake.getTime() < ONLINE_THRESHOLD_SECONDS * 1000;
-      const status: PeerStatus = { peerId, wanId, online, lastHandshake: observation.lastHandshake, rxBytes: observation.rx.toString(), txBytes: observation.tx.toString(), endpoint: observation.endpoint, observedAt: now };
-      if (sameStatus(this.statuses.get(peerId), status)) continue;
-      this.statuses.set(peerId, status);
-      changed.push({ ...status, lastHandshake: status.lastHandshake?.toISOString() ?? null, observedAt: now.toISOString() });
+  private unboundDue(device: PolledDevice): boolean {
+    const stamp = device.updatedAt.getTime();
+    const last = this.unboundChecks.get(device.id);
+    if (last && last.stamp === stamp && this.polls - last.poll < UNBOUND_RECHECK_POLLS) return false;
+    this.unboundChecks.set(device.id, { poll: this.polls, stamp });
+    return true;
+  }
+
+  /** Device health that changed this poll; a change of reachability is audited. */
+  private async deviceChanges(health: ReadonlyMap<string, HealthRead>): Promise<ObservedDevice[]> {
+    const changed: ObservedDevice[] = [];
+    for (const [deviceId, read] of health) {
+      const before = this.state.device(deviceId);
+      const next: ObservedDevice = { deviceId, reachable: read.reachable, statsAvailable: read.statsAvailable === undefined ? (before?.statsAvailable ?? null) : read.statsAvailable };
+      if (before?.reachable !== next.reachable) await this.auditReachability(deviceId, before?.reachable, read);
+      if (before?.reachable !== next.reachable || before?.statsAvailable !== next.statsAvailable) changed.push(next);
     }
-    if (changed.length > 0) this.pubsub.publish('peerStatus:observed', changed);
+    return changed;
   }
 
   /**
-   * Records whether the device answered. The monitor reads every device every few seconds,
-   * so the audit log gets its first read and every change (answering or not), not each poll.
+   * The monitor reads every device every few seconds, so the audit log gets its first read
+   * and every change (answering or not), not each poll.
    */
-  private async setReachable(deviceId: string, reachable: boolean, durationMs: number | null, message?: string): Promise<void> {
-    const before = this.reachable.get(deviceId);
-    this.reachable.set(deviceId, reachable);
-    if (before === reachable) return;
+  private async auditReachability(deviceId: string, before: boolean | undefined, read: HealthRead): Promise<void> {
     await recordAudit(this.prisma, null, {
       action: 'device.statistics',
       targetType: 'Device',
       targetId: deviceId,
-      outcome: reachable ? 'ok' : 'failed',
-      ...(durationMs === null ? {} : { durationMs }),
-      details: { monitor: before === undefined ? 'first read' : reachable ? 'answers again' : 'stopped answering', ...(message ? { message } : {}) },
+      outcome: read.reachable ? 'ok' : 'failed',
+      ...(read.durationMs === null ? {} : { durationMs: read.durationMs }),
+      details: { monitor: before === undefined ? 'first read' : read.reachable ? 'answers again' : 'stopped answering', ...(read.message ? { message: read.message } : {}) },
     }, 'meshplane (monitor)').catch((error: unknown) => this.log.warn({ deviceId, err: { message: (error as Error).message } }, 'could not audit a monitor read'));
-  }
-
-  /** Statistics of one interface, reusing the device's driver until its settings change. */
-  private async readDevice(deviceId: string, interfaceName: string): Promise<PeerStatistics[] | null> {
-    try {
-      const device = await this.prisma.device.findUnique({ where: { id: deviceId }, select: { updatedAt: true } });
-      if (!device) return null;
-      let cached = this.drivers.get(deviceId);
-      if (!cached || cached.stamp !== device.updatedAt.getTime()) {
-        await cached?.driver.close().catch(() => undefined);
-        cached = { stamp: device.updatedAt.getTime(), driver: await this.createDriver(await deviceTarget(this.prisma, this.secrets, deviceId)) };
-        this.drivers.set(deviceId, cached);
-      }
-      const started = Date.now();
-      const stats = await cached.driver.statistics(interfaceName);
-      await this.setReachable(deviceId, true, Date.now() - started);
-      this.statsAvailable.set(deviceId, stats !== null);
-      return stats;
-    } catch (error) {
-      await this.setReachable(deviceId, false, null, (error as Error).message);
-      this.log.warn({ deviceId, err: { message: (error as Error).message } }, 'could not read device statistics');
-      const cached = this.drivers.get(deviceId);
-      this.drivers.delete(deviceId);
-      await cached?.driver.close().catch(() => undefined);
-      return null;
-    }
   }
 }

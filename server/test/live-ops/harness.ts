@@ -27,6 +27,7 @@ export interface LiveApp {
 export interface LiveAppOptions {
   monitorIntervalMs?: number;
   handshakeProbeMs?: number;
+  autoRedeployDebounceMs?: number;
   /** Reuse a data directory (restart tests); default a fresh copy of the migrated template. */
   dataDir?: string;
 }
@@ -43,6 +44,7 @@ export async function startLiveApp(options: LiveAppOptions = {}): Promise<LiveAp
     monitor: true,
     monitorIntervalMs: options.monitorIntervalMs ?? 200,
     handshakeProbeMs: options.handshakeProbeMs ?? 0,
+    ...(options.autoRedeployDebounceMs === undefined ? {} : { autoRedeployDebounceMs: options.autoRedeployDebounceMs }),
     logger: createLogger(process.env.MESHPLANE_TEST_LOG_LEVEL ?? 'silent'),
     env: { ...process.env, MESHPLANE_MASTER_KEY: '', DATABASE_URL: '', MESHPLANE_CONFIG: '', REDIS_URL: '' },
   });
@@ -62,6 +64,8 @@ export interface CountedSimulator {
   sim: RouterOsSimulator;
   /** Command words the model executed (after login), in order. */
   commands: string[];
+  /** The same commands with their attributes, queries and API connection. */
+  requests: CommandRequest[];
   writes(): string[];
 }
 
@@ -69,12 +73,32 @@ export interface CountedSimulator {
 export async function startCountedSimulator(version = '7.18.2'): Promise<CountedSimulator> {
   const sim = await startRouterOsSimulator({ version });
   const commands: string[] = [];
+  const requests: CommandRequest[] = [];
   const execute = sim.model.execute.bind(sim.model);
   sim.model.execute = (request: CommandRequest) => {
     commands.push(request.command);
+    requests.push(request);
     return execute(request);
   };
-  return { sim, commands, writes: () => commands.filter((command) => WRITE_VERBS.has(command.split('/').at(-1) ?? '')) };
+  return { sim, commands, requests, writes: () => commands.filter((command) => WRITE_VERBS.has(command.split('/').at(-1) ?? '')) };
+}
+
+/** Statistics reads (the monitor's, the handshake probe's): one print of one interface's peers. */
+export function statisticsReads(requests: readonly CommandRequest[]): CommandRequest[] {
+  return requests.filter((request) => request.command === `${WIREGUARD_PEERS}/print` && (request.queries ?? []).some((query) => query.startsWith('interface=')));
+}
+
+/**
+ * Waits (bounded) until every app's auto-redeployer has checked since `checksBefore` and has
+ * nothing scheduled, checking or awaited, and no job is queued or running.
+ */
+export async function autoRedeploySettled(apps: readonly App[], checksBefore: readonly number[]): Promise<void> {
+  for (let poll = 0; poll < 1200; poll++) {
+    const quiet = apps.every((app, i) => app.services.autoRedeploy.checks > checksBefore[i]! && app.services.autoRedeploy.idle);
+    if (quiet && (await apps[0]!.database.prisma.deployJob.count({ where: { status: { in: ['QUEUED', 'RUNNING'] } } })) === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('auto-redeploy did not settle');
 }
 
 export const ADD_PEER = `mutation ($wanId: ID!, $input: AddPeerInput!) { addPeer(wanId: $wanId, input: $input) { peer { id publicKey } } }`;

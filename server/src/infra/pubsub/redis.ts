@@ -8,7 +8,12 @@ import { RedisLocks } from '../locks.js';
 
 export function connectRedis(url: string) {
   const publishClient = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
-  const subscribeClient = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
+  // Subscriptions are made as the app starts, while this client may still be connecting:
+  // ioredis 5.8+ can then send its handshake (CLIENT SETINFO, the INFO ready check) after a
+  // SUBSCRIBE, which fails in subscriber mode ("Connection in subscriber mode", redis/ioredis#2037);
+  // in the two-replica test one replica then received no event at all. A subscriber
+  // connection needs neither.
+  const subscribeClient = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3, disableClientInfo: true, enableReadyCheck: false });
   const pubsub = createPubSub<Topics>({ eventTarget: createRedisEventTarget({ publishClient, subscribeClient }) });
   return {
     pubsub,

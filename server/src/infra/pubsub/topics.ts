@@ -33,9 +33,31 @@ export interface ObservedStatus {
   observedAt: string;
 }
 
+/** A device's health as the polling replica last read it. */
+export interface ObservedDevice {
+  deviceId: string;
+  reachable: boolean;
+  statsAvailable: boolean | null;
+}
+
+/**
+ * What the polling replica's monitor publishes: the statuses and device health that changed,
+ * or (full) everything it knows, which replaces what a replica held: replicas that started
+ * later, or missed a message (Redis pub/sub is at most once), catch up from it.
+ */
+export interface MonitorObservation {
+  /** The publishing replica (it applied the observation before publishing and skips its own). */
+  from: string;
+  full: boolean;
+  statuses: ObservedStatus[];
+  devices: ObservedDevice[];
+}
+
 export type Topics = {
-  /** The polling replica's monitor: statuses that changed, for every replica to apply. */
-  'peerStatus:observed': [ObservedStatus[]];
+  /** The polling replica's monitor: what it observed, for every replica to apply. */
+  'monitor:observed': [MonitorObservation];
+  /** A replica without the polling replica's state asks it for a full observation. */
+  'monitor:snapshotRequest': [{ from: string }];
   /** Handshake monitor: these peers' live status changed. */
   'peerStatusChanged:byWan': [wanId: string, event: PeerStatusEvent];
   /** A deploy job changed state, progress or log. */

@@ -29,6 +29,7 @@ export interface ApiServers {
 
 export async function startApiServers(options: ApiServerOptions): Promise<ApiServers> {
   const sockets = new Set<net.Socket>();
+  let connections = 0;
   const accept = (service: 'api' | 'api-ssl') => (socket: net.Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -39,7 +40,7 @@ export async function startApiServers(options: ApiServerOptions): Promise<ApiSer
       socket.destroy();
       return;
     }
-    new ApiSession(socket, { model: options.model, faults: options.faults, remoteAddress, load: options.load });
+    new ApiSession(socket, { model: options.model, faults: options.faults, remoteAddress, connection: ++connections, load: options.load });
   };
   const plain = net.createServer(accept('api'));
   const secure = tls.createServer({ key: options.tls.key, cert: options.tls.cert }, accept('api-ssl'));

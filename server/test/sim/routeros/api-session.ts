@@ -19,6 +19,8 @@ export interface ApiSessionContext {
   remoteAddress: string;
   /** Counts commands in flight across the simulator's connections, when given. */
   load?: CommandLoad;
+  /** Numbers the connections of one simulator (reported with each command). */
+  connection: number;
 }
 
 /** A command still in flight: delayed by a fault switch, or a streaming ping. */
@@ -105,7 +107,7 @@ export class ApiSession {
       if (PING_COMMANDS.includes(sentence.command) && sentence.attributes.count === undefined) {
         return this.streamPing(model.startPing(sentence.attributes), sentence.tag);
       }
-      const result = model.execute(sentence);
+      const result = model.execute({ ...sentence, connection: this.context.connection });
       const replies = result.rows.map((row) => replySentence('!re', row, sentence.tag));
       const isPrint = /\/(print|getall)$/.test(sentence.command);
       if (isPrint && result.rows.length === 0 && result.ret === undefined && sendsEmptyReply(model.version)) {

@@ -48,6 +48,8 @@ export interface CommandRequest {
   attributes?: Readonly<Record<string, string>>;
   /** Query words without their leading `?`. */
   queries?: readonly string[];
+  /** The binary-API connection that sent it (1, 2, … per simulator), so tests can tell clients apart; REST requests carry none. */
+  connection?: number;
 }
 
 export interface CommandResult {

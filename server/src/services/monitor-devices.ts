@@ -1,0 +1,97 @@
+// The handshake monitor's connections to devices: one driver per device, kept between polls
+// (a poll is one statistics read per interface, not a new login) and replaced when the
+// device's settings change or a read fails.
+import type { Db } from '../infra/db/client.js';
+import type { Logger } from '../infra/logger.js';
+import type { SecretBox } from '../infra/crypto/secret-box.js';
+import type { DeviceDriver, PeerStatistics } from '../devices/driver.js';
+import type { DriverFactory } from '../devices/factory.js';
+import { deviceTarget } from './device-target.js';
+
+export interface PolledDevice {
+  id: string;
+  /** Settings changed since the driver was made: make a new one. */
+  updatedAt: Date;
+}
+
+/** What one read of a device showed. */
+export interface HealthRead {
+  reachable: boolean;
+  /** Whether it can report statistics; undefined when this read did not find out. */
+  statsAvailable?: boolean | null;
+  durationMs: number | null;
+  message?: string;
+}
+
+/** A device hosting several interfaces is read once per interface: reachable when every read succeeded. */
+export function combineHealth(a: HealthRead | undefined, b: HealthRead): HealthRead {
+  if (!a || !a.reachable) return a ?? b;
+  if (!b.reachable) return b;
+  return { reachable: true, statsAvailable: b.statsAvailable ?? a.statsAvailable, durationMs: (a.durationMs ?? 0) + (b.durationMs ?? 0) };
+}
+
+export class DeviceReader {
+  private readonly drivers = new Map<string, { stamp: number; driver: DeviceDriver }>();
+
+  constructor(
+    private readonly prisma: Db,
+    private readonly secrets: SecretBox,
+    private readonly createDriver: DriverFactory,
+    private readonly log: Logger,
+  ) {}
+
+  /** The peers one interface of the device sees (null: the device cannot report them). */
+  async statistics(device: PolledDevice, interfaceName: string): Promise<{ stats: PeerStatistics[] | null; health: HealthRead }> {
+    const { value, health } = await this.read(device, async (driver) => {
+      const stats = await driver.statistics(interfaceName);
+      return { value: stats, statsAvailable: stats !== null };
+    });
+    return { stats: value ?? null, health };
+  }
+
+  /**
+   * For a device no peer is bound to (no interface to read): a connection test, which is
+   * also where drivers such as pfSense find out whether statistics are available.
+   */
+  async check(device: PolledDevice): Promise<HealthRead> {
+    const { health } = await this.read(device, async (driver) => {
+      const report = await driver.testConnection();
+      if (!report.loggedIn) throw new Error(report.message);
+      // Drivers that always report statistics leave statsAvailable undefined.
+      return { value: null, statsAvailable: driver.statsAvailable === undefined ? true : driver.statsAvailable };
+    });
+    return health;
+  }
+
+  async close(): Promise<void> {
+    const drivers = [...this.drivers.values()];
+    this.drivers.clear();
+    await Promise.all(drivers.map(({ driver }) => driver.close().catch(() => undefined)));
+  }
+
+  private async read<T>(device: PolledDevice, call: (driver: DeviceDriver) => Promise<{ value: T; statsAvailable: boolean | null }>): Promise<{ value: T | null; health: HealthRead }> {
+    try {
+      const driver = await this.driverFor(device);
+      const started = Date.now();
+      const { value, statsAvailable } = await call(driver);
+      return { value, health: { reachable: true, statsAvailable, durationMs: Date.now() - started } };
+    } catch (error) {
+      const message = (error as Error).message;
+      this.log.warn({ deviceId: device.id, err: { message } }, 'could not read device statistics');
+      const cached = this.drivers.get(device.id);
+      this.drivers.delete(device.id);
+      await cached?.driver.close().catch(() => undefined);
+      return { value: null, health: { reachable: false, durationMs: null, message } };
+    }
+  }
+
+  private async driverFor(device: PolledDevice): Promise<DeviceDriver> {
+    const stamp = device.updatedAt.getTime();
+    const cached = this.drivers.get(device.id);
+    if (cached?.stamp === stamp) return cached.driver;
+    await cached?.driver.close().catch(() => undefined);
+    const driver = await this.createDriver(await deviceTarget(this.prisma, this.secrets, device.id));
+    this.drivers.set(device.id, { stamp, driver });
+    return driver;
+  }
+}

@@ -1,0 +1,29 @@
+// What /metrics reports from the handshake monitor's state (the same on every replica), with
+// the names operators know; one series per peer and per device, so cardinality stays bounded.
+import type { Db } from '../infra/db/client.js';
+import type { MetricsSources } from '../infra/metrics.js';
+import type { HandshakeMonitor } from './monitor.js';
+
+export function monitorMetricsSources(prisma: Db, monitor: HandshakeMonitor): MetricsSources {
+  return {
+    async peers() {
+      const statuses = monitor.allStatuses();
+      const names = await prisma.peer.findMany({ where: { id: { in: statuses.map((status) => status.peerId) } }, select: { id: true, name: true, wan: { select: { name: true } } } });
+      const byId = new Map(names.map((row) => [row.id, row]));
+      return statuses.flatMap((status) => {
+        const row = byId.get(status.peerId);
+        if (!row) return [];
+        return [{ wan: row.wan.name, peer: row.name, online: status.online, lastHandshakeSeconds: status.lastHandshake ? status.lastHandshake.getTime() / 1000 : null, rxBytes: status.rxBytes, txBytes: status.txBytes }];
+      });
+    },
+    async devices() {
+      const health = monitor.deviceReachability();
+      const names = await prisma.device.findMany({ where: { id: { in: health.map((device) => device.deviceId) } }, select: { id: true, name: true } });
+      const nameOf = new Map(names.map((row) => [row.id, row.name]));
+      return health.flatMap(({ deviceId, reachable }) => {
+        const name = nameOf.get(deviceId);
+        return name === undefined ? [] : [{ device: deviceId, name, reachable }];
+      });
+    },
+  };
+}

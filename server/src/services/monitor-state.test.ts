@@ -1,0 +1,37 @@
+// The monitor state every replica holds: changes are reported per WAN only when a status
+// really changed (not when a handshake's age moved by its rounding), and a full observation
+// replaces what a replica held, dropping peers and devices the poller no longer knows.
+import { describe, expect, it } from 'vitest';
+import type { ObservedStatus } from '../infra/pubsub/topics.js';
+import { HANDSHAKE_JITTER_MS, MonitorState } from './monitor-state.js';
+
+const at = (ms: number) => new Date(Date.UTC(2025, 0, 1) + ms).toISOString();
+
+function status(peerId: string, overrides: Partial<ObservedStatus> = {}): ObservedStatus {
+  return { peerId, wanId: 'wan-1', online: true, lastHandshake: at(0), rxBytes: '10', txBytes: '20', endpoint: null, observedAt: at(0), ...overrides };
+}
+
+describe('MonitorState', () => {
+  it('reports the peers whose status changed, by WAN', () => {
+    const state = new MonitorState();
+    expect(state.apply({ full: false, statuses: [status('a'), status('b', { wanId: 'wan-2' })], devices: [] })).toEqual(new Map([['wan-1', ['a']], ['wan-2', ['b']]]));
+    // The same handshake seen a poll later (its age rounded differently) is no change; new counters are.
+    const changes = state.apply({ full: false, statuses: [status('a', { lastHandshake: at(HANDSHAKE_JITTER_MS - 1) }), status('b', { wanId: 'wan-2', rxBytes: '11' })], devices: [] });
+    expect(changes).toEqual(new Map([['wan-2', ['b']]]));
+    expect(state.status('b')?.rxBytes).toBe('11');
+    expect(state.status('b')?.lastHandshake).toEqual(new Date(at(0)));
+  });
+
+  it('replaces everything with a full observation and round-trips through its snapshot', () => {
+    const poller = new MonitorState();
+    poller.apply({ full: false, statuses: [status('a'), status('b', { online: false })], devices: [{ deviceId: 'd1', reachable: true, statsAvailable: false }] });
+    const replica = new MonitorState();
+    replica.apply({ full: false, statuses: [status('gone')], devices: [{ deviceId: 'd-gone', reachable: false, statsAvailable: null }] });
+
+    const changes = replica.apply(JSON.parse(JSON.stringify(poller.snapshot())));
+    expect(changes).toEqual(new Map([['wan-1', ['a', 'b']]]));
+    expect(replica.allStatuses()).toEqual(poller.allStatuses());
+    expect(replica.allDevices()).toEqual([{ deviceId: 'd1', reachable: true, statsAvailable: false }]);
+    expect(replica.status('gone')).toBeUndefined();
+  });
+});

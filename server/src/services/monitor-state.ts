@@ -1,0 +1,92 @@
+// What the handshake monitor knows, held by every replica alike: each peer's live status and
+// each device's health. The polling replica applies its observations here and publishes them;
+// the others apply what it publishes, so `Peer.status`, `Device.reachable` and `/metrics`
+// answer the same on every replica.
+import type { MonitorObservation, ObservedDevice, ObservedStatus } from '../infra/pubsub/topics.js';
+
+export interface PeerStatus {
+  peerId: string;
+  wanId: string;
+  online: boolean;
+  lastHandshake: Date | null;
+  rxBytes: string;
+  txBytes: string;
+  endpoint: string | null;
+  /** When a device last reported on this peer. */
+  observedAt: Date;
+}
+
+/**
+ * Devices report a handshake's age in whole seconds, so the instant derived from it moves by
+ * up to a second between polls although no new handshake happened: within this much it is
+ * the same handshake (WireGuard re-handshakes at most every 5 s, normally every 2 minutes).
+ */
+export const HANDSHAKE_JITTER_MS = 2000;
+
+function sameHandshake(a: Date | null, b: Date | null): boolean {
+  if (a === null || b === null) return a === b;
+  return Math.abs(a.getTime() - b.getTime()) <= HANDSHAKE_JITTER_MS;
+}
+
+export function sameStatus(a: PeerStatus | undefined, b: PeerStatus): boolean {
+  return !!a && a.online === b.online && sameHandshake(a.lastHandshake, b.lastHandshake) && a.rxBytes === b.rxBytes && a.txBytes === b.txBytes && a.endpoint === b.endpoint;
+}
+
+/** The Redis transport is JSON: dates cross replicas as ISO strings. */
+export function statusToWire(status: PeerStatus): ObservedStatus {
+  return { ...status, lastHandshake: status.lastHandshake?.toISOString() ?? null, observedAt: status.observedAt.toISOString() };
+}
+
+function statusFromWire(status: ObservedStatus): PeerStatus {
+  return { ...status, lastHandshake: status.lastHandshake ? new Date(status.lastHandshake) : null, observedAt: new Date(status.observedAt) };
+}
+
+export type MonitorUpdate = Omit<MonitorObservation, 'from'>;
+
+export class MonitorState {
+  private readonly statuses = new Map<string, PeerStatus>();
+  private readonly devices = new Map<string, ObservedDevice>();
+
+  status(peerId: string): PeerStatus | undefined {
+    return this.statuses.get(peerId);
+  }
+
+  allStatuses(): PeerStatus[] {
+    return [...this.statuses.values()];
+  }
+
+  device(deviceId: string): ObservedDevice | undefined {
+    return this.devices.get(deviceId);
+  }
+
+  allDevices(): ObservedDevice[] {
+    return [...this.devices.values()];
+  }
+
+  /** Applies an observation; returns the peers whose status changed, by WAN (for peerStatusChanged). */
+  apply(observation: MonitorUpdate): Map<string, string[]> {
+    if (observation.full) {
+      // A full observation is everything the poller knows: what it no longer has is gone.
+      this.retain(new Set(observation.statuses.map((status) => status.peerId)), new Set(observation.devices.map((device) => device.deviceId)));
+    }
+    const changed = new Map<string, string[]>();
+    for (const wire of observation.statuses) {
+      const status = statusFromWire(wire);
+      if (!sameStatus(this.statuses.get(status.peerId), status)) changed.set(status.wanId, [...(changed.get(status.wanId) ?? []), status.peerId]);
+      this.statuses.set(status.peerId, status);
+    }
+    for (const device of observation.devices) this.devices.set(device.deviceId, device);
+    return changed;
+  }
+
+  /** Everything, as a full observation. */
+  snapshot(): MonitorUpdate {
+    return { full: true, statuses: this.allStatuses().map(statusToWire), devices: this.allDevices() };
+  }
+
+  /** Forgets peers and devices outside these sets (deleted, or no longer seen by any device). */
+  retain(peerIds: ReadonlySet<string>, deviceIds: ReadonlySet<string>): void {
+    for (const peerId of this.statuses.keys()) if (!peerIds.has(peerId)) this.statuses.delete(peerId);
+    for (const deviceId of this.devices.keys()) if (!deviceIds.has(deviceId)) this.devices.delete(deviceId);
+  }
+}
