@@ -27,6 +27,16 @@ export interface YogaOptions {
   trustedProxies: number;
 }
 
+/**
+ * The client error placed where graphql-js located the failure: an inner error (a DomainError,
+ * a coded GraphQLError thrown by a resolver) has no `path`, and without one a client cannot
+ * tell which field failed and the audit of refusals mistakes it for a request-level error.
+ */
+function located(client: GraphQLError, outer: GraphQLError): GraphQLError {
+  if (client.path || !outer.path) return client;
+  return createGraphQLError(client.message, { nodes: outer.nodes, path: outer.path, extensions: client.extensions });
+}
+
 interface ServerContext {
   req?: http.IncomingMessage;
   res?: http.ServerResponse;
@@ -91,9 +101,8 @@ export function createYogaServer({ prisma, services, log, secureCookies, trusted
         // Walk the wrapping chain (graphql-js wraps resolver errors); checks are by shape, not
         // instanceof, so a second copy of the graphql module cannot turn a client error into a 500.
         for (let cause: unknown = error, depth = 0; cause && depth < 5; cause = (cause as { originalError?: unknown }).originalError, depth++) {
-          const known = toClientError(cause);
-          if (known) return known;
-          if (hasCode(cause)) return cause as GraphQLError;
+          const known = toClientError(cause) ?? (hasCode(cause) ? (cause as GraphQLError) : null);
+          if (known) return located(known, error as GraphQLError);
         }
         if (isRequestError(error)) {
           // Parse, validation and variable coercion errors (`Variable "$input" got invalid value
