@@ -1,5 +1,6 @@
-// Errors the domain raises when an operator asks for something the overlay's rules refuse.
-// Each carries a stable `code` that the GraphQL layer passes to clients unchanged.
+// Errors the domain raises when an operator asks for something the overlay's rules refuse,
+// and the device failures services report (DEVICE_*: an operational problem to act on, not a
+// bug). Each carries a stable `code` that the GraphQL layer passes to clients unchanged.
 
 export type DomainErrorCode =
   | 'INVALID_INPUT'
@@ -14,7 +15,11 @@ export type DomainErrorCode =
   | 'ENDPOINT_PORT_MISMATCH'
   | 'MANAGEMENT_IN_TUNNEL'
   | 'NOT_FOUND'
-  | 'CONFLICT';
+  | 'CONFLICT'
+  | DeviceFailureCode;
+
+/** A device call that failed: services/device-failure.ts maps the drivers' DeviceError codes onto these. */
+export type DeviceFailureCode = 'DEVICE_UNREACHABLE' | 'DEVICE_TIMEOUT' | 'DEVICE_TLS_FAILED' | 'DEVICE_AUTH_FAILED' | 'DEVICE_REFUSED' | 'DEVICE_ERROR';
 
 export class DomainError extends Error {
   override readonly name = 'DomainError';

@@ -14,6 +14,7 @@ import { DeviceError, type DesiredDeviceState, type DeviceDriver, type DriftItem
 import type { DriverFactory } from '../devices/factory.js';
 import type { Identity } from './auth/identity.js';
 import { recordAudit } from './audit.js';
+import { deviceFailure } from './device-failure.js';
 
 /** Who device calls made by Meshplane itself (auto-redeploy) are audited as. */
 const SYSTEM_ACTOR = 'meshplane (automatic)';
@@ -88,7 +89,8 @@ export class Deployments {
   /**
    * Runs one device call with a fresh driver, audited with the device, operation, outcome,
    * duration and actor (null: Meshplane itself, e.g. auto-redeploy). A call that returns a
-   * report of failure (`failedWhen`) is audited as failed too.
+   * report of failure (`failedWhen`) is audited as failed too. A driver failure is rethrown
+   * as a DEVICE_* DomainError naming the device (device-failure.ts).
    */
   private async withDriver<T>(actor: Identity | null, deviceId: string, operation: string, call: (driver: DeviceDriver) => Promise<T>, failedWhen?: (result: T) => string | null): Promise<T> {
     const started = Date.now();
@@ -106,7 +108,7 @@ export class Deployments {
       return result;
     } catch (error) {
       await audit('failed', { ...device, message: (error as Error).message });
-      throw error;
+      throw device ? deviceFailure(error, { id: deviceId, name: device.device }) : error;
     } finally {
       await driver?.close().catch(() => undefined);
     }

@@ -1,6 +1,6 @@
 // RouterOsTransport over the binary API: print/add/set/remove become word lists
 // (`=name=value` attribute words, `?name=value` query words), never command text.
-import type { DeviceTarget } from '../driver.js';
+import { DeviceError, type DeviceTarget } from '../driver.js';
 import { RouterOsApiClient, type ApiClientOptions } from './api/client.js';
 import {
   checkId, checkMenu, checkProps, proplistOf, whereOf, type PrintOptions, type Row, type RouterOsTransport,
@@ -21,11 +21,17 @@ export function apiClientOptions(target: DeviceTarget): ApiClientOptions {
 export class ApiTransport implements RouterOsTransport {
   private current: RouterOsApiClient | null = null;
   private opening: Promise<RouterOsApiClient> | null = null;
+  /**
+   * Set by close(): requests still queued behind the device's limiter when their caller gave
+   * up (one read of several failed) must not open a new connection that nobody closes.
+   */
+  private ended = false;
 
   constructor(private readonly options: ApiClientOptions) {}
 
-  /** One logged-in connection, opened on first use and again after it dropped. */
+  /** One logged-in connection, opened on first use and again after it dropped (until closed). */
   private connection(): Promise<RouterOsApiClient> {
+    if (this.ended) return Promise.reject(new DeviceError('UNREACHABLE', `${this.options.label}: connection closed`));
     if (this.current && !this.current.closed) return Promise.resolve(this.current);
     this.opening ??= RouterOsApiClient.open(this.options)
       .then((client) => (this.current = client))
@@ -60,6 +66,7 @@ export class ApiTransport implements RouterOsTransport {
   }
 
   async close(): Promise<void> {
+    this.ended = true;
     const client = this.current ?? (this.opening ? await this.opening.catch(() => null) : null);
     this.current = null;
     client?.close();

@@ -6,7 +6,7 @@ import { startRouterOsSimulator, type CommandRequest, type RouterOsSimulator } f
 import { generateSelfSignedCertificate } from '../../../test/sim/routeros/tls-certificate.js';
 import { DeviceError, type DeviceKind, type DeviceTarget } from '../driver.js';
 import { desiredState } from './__fixtures__/overlay-variants.js';
-import { createRouterOsDriver, waitForHandshake, type RouterOsDriver } from './index.js';
+import { createRouterOsDriver, createRouterOsTransport, waitForHandshake, type RouterOsDriver } from './index.js';
 import { MENU } from './menus.js';
 
 const WRITE_VERBS = new Set(['add', 'set', 'remove', 'enable', 'disable', 'move']);
@@ -147,6 +147,17 @@ describe.each(VARIANTS)('RouterOS driver on the simulator, $label', (variant) =>
     const managed = (await driver.readState(state)).filter((resource) => resource.key !== null);
     expect(managed.map((resource) => `${resource.kind} ${resource.key}`).sort()).toEqual(driver.desiredResources(state).map((resource) => `${resource.kind} ${resource.key}`).sort());
     expect((await deploy(driver, state)).plan.operations).toEqual([]);
+  });
+
+  it('a request still queued when its transport is closed fails instead of opening a new connection', async () => {
+    // What a call that gave up after one of its parallel reads failed leaves behind.
+    const { sim, commands } = await start();
+    const transport = createRouterOsTransport(targetFor(sim, variant, { concurrency: 1 }));
+    const settled = Promise.allSettled([transport.print(MENU.interface), transport.print(MENU.peers)]);
+    await transport.close();
+    const [, queued] = await settled;
+    expect(queued).toMatchObject({ status: 'rejected', reason: expect.any(DeviceError) });
+    expect(commands).not.toContain(`${MENU.peers}/print`);
   });
 
   it('reports a command the router refuses in `failed` with its message', async () => {
