@@ -1,9 +1,11 @@
 // The pfSense driver against the pfSense simulator (real HTTPS on loopback).
 import { afterEach, describe, expect, it } from 'vitest';
-import { publicKeyFromPrivate } from '../../domain/keys.js';
+import { generateKeyPair, publicKeyFromPrivate } from '../../domain/keys.js';
+import { peer, subnet } from '../../domain/__fixtures__/overlay.js';
 import { describePlan } from '../../domain/plan.js';
 import { startPfSenseSimulator, type PfSenseSimulator, type PfSenseSimulatorOptions } from '../../../test/sim/pfsense/index.js';
-import type { DesiredDeviceState } from '../driver.js';
+import { DeviceError, type DesiredDeviceState } from '../driver.js';
+import { RawClient } from '../../../test/sim/pfsense/test-client.js';
 import { createPfSenseDriver, type PfSenseDriver } from './index.js';
 import { siteSpec, simTarget, stateFor } from './test-fixtures.js';
 
@@ -31,17 +33,27 @@ async function deploy(target: PfSenseDriver, state: DesiredDeviceState) {
   return { plan, result };
 }
 
-/** Everything Meshplane did not make, as it was: compared before and after. */
+const LISTS = ['tunnels', 'peers', 'gateways', 'routes', 'rules', 'oneToOne'] as const;
+const ours = (obj: Record<string, unknown>) => String(obj.descr ?? '').startsWith('meshplane:');
+
+/** Everything Meshplane did not make, as it was: compared before and after, without the
+ * position ids (deleting our objects shifts them; the objects themselves must not change). */
 function unmanaged(model: PfSenseSimulator['model']) {
-  const notOurs = (obj: Record<string, unknown>) => !String(obj.descr ?? '').startsWith('meshplane:');
-  return {
-    tunnels: model.list('tunnels').filter(notOurs).map(({ id: _id, ...rest }) => rest),
-    peers: model.list('peers').filter(notOurs).map(({ id: _id, ...rest }) => rest),
-    routes: model.list('routes').filter(notOurs).map(({ id: _id, ...rest }) => rest),
-    gateways: model.list('gateways').filter(notOurs).map(({ id: _id, ...rest }) => rest),
-    rules: model.list('rules').filter(notOurs).map(({ id: _id, ...rest }) => rest),
-    interfaces: model.list('interfaces').filter((iface) => !String(iface.descr).startsWith('MP_')),
-  };
+  const lists = Object.fromEntries(LISTS.map((list) => [list, model.list(list).filter((obj) => !ours(obj)).map(({ id: _id, ...rest }) => rest)]));
+  return { ...lists, interfaces: model.list('interfaces').filter((iface) => !String(iface.descr).startsWith('MP_')) };
+}
+
+/**
+ * Meshplane's objects with what points at them (tunnel names, interface ids, gateway
+ * names): equal after two deploys only if every reference was resolved to the object it
+ * meant. Sorted by tag and without position ids or the per-creation rule tracker, which
+ * legitimately differ between two equal deployments.
+ */
+function managed(model: PfSenseSimulator['model']) {
+  const strip = ({ id: _id, tracker: _tracker, ...rest }: Record<string, unknown>) => rest;
+  const byTag = (a: Record<string, unknown>, b: Record<string, unknown>) => String(a.descr).localeCompare(String(b.descr));
+  const lists = Object.fromEntries(LISTS.map((list) => [list, model.list(list).filter(ours).map(strip).sort(byTag)])) as Record<(typeof LISTS)[number], Array<Record<string, unknown>>>;
+  return { ...lists, interfaces: model.list('interfaces').filter((iface) => String(iface.descr).startsWith('MP_')) };
 }
 
 describe('pfSense driver against the simulator', () => {
@@ -119,26 +131,6 @@ describe('pfSense driver against the simulator', () => {
     expect(sim.model.isApplied('wireguard') && sim.model.isApplied('routing') && sim.model.isApplied('firewall')).toBe(true);
   });
 
-  it('reports a dropped connection mid-apply clearly, and a rerun converges without duplicates', async () => {
-    const { sim, driver } = await start();
-    const state = stateFor(siteSpec());
-    const actual = await driver.readState(state);
-    const plan = driver.plan(state, actual);
-    sim.faults.dropAfterRequests = 8;
-    const broken = await driver.apply(plan);
-    expect(broken.failed?.message).toMatch(/^UNREACHABLE: /);
-    expect(broken.applied).toBeLessThan(plan.operations.length);
-
-    const rerun = await deploy(driver, state);
-    expect(rerun.result.failed).toBeNull();
-    const tags = [...sim.model.list('tunnels'), ...sim.model.list('peers'), ...sim.model.list('gateways'), ...sim.model.list('routes'), ...sim.model.list('rules'), ...sim.model.list('oneToOne')]
-      .map((item) => String(item.descr).split(' ')[0]).filter((descr) => descr?.startsWith('meshplane:'));
-    expect(new Set(tags).size).toBe(tags.length);
-    expect(sim.model.list('interfaces').filter((iface) => String(iface.descr).startsWith('MP_'))).toHaveLength(1);
-    expect((await deploy(driver, state)).plan.operations).toEqual([]);
-    expect(['wireguard', 'interfaces', 'routing', 'firewall'].every((area) => sim.model.isApplied(area as 'wireguard'))).toBe(true);
-  });
-
   it('converges with every reply fragmented byte by byte (chunked, no content-length)', async () => {
     const { sim, driver } = await start();
     sim.faults.fragmentOutput = true;
@@ -169,6 +161,117 @@ describe('pfSense driver against the simulator', () => {
     const state = stateFor(spec);
     const issues = driver.preflight(state, await driver.readState(state));
     expect(issues).toEqual([expect.objectContaining({ severity: 'ERROR', resource: 'vpn/wireguard/peer' })]);
+  });
+});
+
+/** A device error as the deploy job would show it: its code, then what failed and where. */
+async function attemptDeploy(target: PfSenseDriver, state: DesiredDeviceState): Promise<string | null> {
+  try {
+    return (await deploy(target, state)).result.failed?.message ?? null;
+  } catch (error) {
+    if (error instanceof DeviceError) return `${error.code}: ${error.message}`;
+    throw error;
+  }
+}
+
+/** An operator's own objects, made after Meshplane's, so deleting ours shifts their ids. */
+async function addOperatorObjects(sim: PfSenseSimulator): Promise<void> {
+  const client = new RawClient(sim);
+  try {
+    const writes: Array<[string, Record<string, unknown>]> = [
+      ['/api/v2/vpn/wireguard/peer', { enabled: true, tun: 'tun_wg0', publickey: generateKeyPair().publicKey, descr: 'phone', allowedips: [{ address: '10.99.0.3', mask: 32 }] }],
+      ['/api/v2/routing/static_route', { network: '10.201.0.0/16', gateway: 'WAN_GW', descr: 'Branch office (hand-made)' }],
+      ['/api/v2/firewall/rule', {
+        type: 'block', interface: [sim.model.interfaceName('wan')], ipprotocol: 'inet', protocol: 'tcp', source: 'any', destination: 'any', destination_port: '23', descr: 'No telnet',
+      }],
+    ];
+    for (const [path, body] of writes) {
+      const reply = await client.send(path, { method: 'POST', body: { ...body, apply: true } });
+      expect(reply.status, reply.text).toBe(200);
+    }
+  } finally {
+    await client.close();
+  }
+}
+
+// Faults (issue #8 item 6), as the RouterOS sweep in test/live-ops/faults.test.ts does it:
+// the connection drops at each request of a full deploy in turn (reads, every write, every
+// area's apply and its status), from a firewall without Meshplane objects and from an older
+// deployment whose update deletes objects (shifting pfSense's position ids) and moves one.
+const STARTS = [
+  {
+    from: 'a firewall without Meshplane objects',
+    older: false,
+    writes: [
+      'POST vpn/wireguard/tunnel', 'POST vpn/wireguard/peer', 'POST interface', 'POST routing/gateway', 'POST routing/static_route', 'POST firewall/rule',
+      'POST firewall/nat/one_to_one/mapping', 'POST vpn/wireguard/apply', 'POST interface/apply', 'POST routing/apply', 'POST firewall/apply',
+    ],
+  },
+  {
+    from: 'an older deployment (peer d instead of c, b elsewhere)',
+    older: true,
+    writes: ['DELETE routing/static_route', 'DELETE routing/gateway', 'DELETE vpn/wireguard/peer', 'POST vpn/wireguard/peer', 'PATCH vpn/wireguard/peer', 'POST vpn/wireguard/apply', 'POST routing/apply'],
+  },
+] as const;
+
+describe.each(STARTS)('pfSense driver: a connection dropped at each request of a deploy from $from', ({ older, writes }) => {
+  it('fails naming the device without secrets, and a rerun converges with exactly one of each, ids resolved, nothing else changed', async () => {
+    // Applies finish at once (applyDelayMs 0) so a deploy makes the same requests every
+    // time: a background apply would add a varying number of status reads.
+    const { sim, driver } = await start({ applyDelayMs: 0 });
+    const psk = Buffer.alloc(32, 5).toString('base64');
+    const spec = { ...siteSpec(), presharedKeys: [{ peerAId: 'pf', peerBId: 'b', key: psk }] };
+    const state = stateFor(spec);
+    const previous = stateFor({
+      ...spec,
+      // d before b: deleting d shifts b's id, and the update of b must follow it.
+      peers: [
+        ...spec.peers.filter((item) => item.id === 'pf'),
+        peer('d', '10.0.0.4', { subnets: [subnet('lanD', '192.168.4.0/24')] }),
+        ...spec.peers.filter((item) => item.id === 'b').map((item) => ({ ...item, endpointHost: 'b-old.example.net' })),
+      ],
+    });
+    const secrets = [sim.password, Buffer.from(`${sim.username}:${sim.password}`).toString('base64'), state.peer.interface.privateKey as string, psk];
+
+    /** Back to the starting point: Meshplane's objects cleared, or the older deployment. */
+    async function reset(): Promise<void> {
+      const plan = older ? driver.plan(previous, await driver.readState(previous)) : driver.clearPlan(await driver.readState(state));
+      expect((await driver.apply(plan)).failed).toBeNull();
+    }
+
+    await reset();
+    await addOperatorObjects(sim);
+    const theirs = unmanaged(sim.model);
+    const from = sim.requests.length;
+    expect((await deploy(driver, state)).result.failed).toBeNull();
+    const made = sim.requests.slice(from);
+    const total = made.length;
+    expect(made.filter((request) => request.method !== 'GET').map((request) => `${request.method} ${request.path.replace('/api/v2/', '')}`)).toEqual(expect.arrayContaining([...writes]));
+    const converged = managed(sim.model);
+    // One object per tag, so a rerun that equals it holds exactly one of each managed item.
+    const tags = LISTS.flatMap((list) => converged[list].map((obj) => String(obj.descr).split(' ')[0]));
+    expect(new Set(tags).size).toBe(tags.length);
+    expect(converged.interfaces).toHaveLength(1);
+    await reset();
+
+    // dropAfterRequests = k answers k requests and drops the connection of the next one:
+    // k = 0 … total-1 drops each request of the deploy in turn.
+    for (let answered = 0; answered < total; answered++) {
+      const at = `drop after ${answered} of ${total}`;
+      sim.faults.dropAfterRequests = answered;
+      const failure = await attemptDeploy(driver, state);
+      // The switch clears itself when it fires: still set means this deploy never got that far.
+      expect(sim.faults.dropAfterRequests, `${at}: the drop did not happen`).toBeNull();
+      expect(failure, at).toMatch(/^(written but not applied: )?UNREACHABLE: cannot talk to pf-sim \((GET|POST|PATCH|DELETE) \/api\/v2\/[a-z_/]+\): /);
+      for (const secret of secrets) expect(failure, at).not.toContain(secret);
+
+      expect(await attemptDeploy(driver, state), `rerun after a ${at}`).toBeNull();
+      expect(managed(sim.model), at).toEqual(converged);
+      expect(unmanaged(sim.model), at).toEqual(theirs);
+      expect((await deploy(driver, state)).plan.operations, `redeploy after a ${at}`).toEqual([]);
+      expect(['wireguard', 'interfaces', 'routing', 'firewall'].every((area) => sim.model.isApplied(area as 'wireguard')), at).toBe(true);
+      await reset();
+    }
   });
 });
 
