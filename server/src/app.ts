@@ -138,7 +138,7 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
       revocations = null;
       if (started) await http.close();
       started = false;
-      await services.jobs.drain();
+      await services.jobs.close();
       await redis?.close();
       await database.close();
     },

@@ -1,7 +1,8 @@
 // Two replicas behind one PostgreSQL and one Redis, with a RouterOS simulator as the device of
 // a peer: events of one replica reach subscribers of the other, only one replica reads the
 // device's statistics, every replica (also one started later) answers the same statuses and
-// device health, and a burst of edits heard by both replicas queues one auto-deploy.
+// device health, a burst of edits heard by both replicas queues one auto-deploy, and a
+// replica that starts interrupts only the jobs of replicas that died.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -187,5 +188,38 @@ describe.skipIf(!pgBin || !redisBin)('two replicas on PostgreSQL + Redis', () =>
     await Promise.all(apps.map((app) => app.services.autoRedeploy.checkNow(overlay.wanId)));
     await autoRedeploySettled(apps, before.map((count) => count + 1));
     expect(await prisma.deployJob.count({ where: { peerId: overlay.branchId, id: { notIn: [...queued] } } })).toBe(1);
+  });
+
+  it('a replica that starts leaves a deploy another replica is running alone, and marks INTERRUPTED only the jobs of a runner that died', async () => {
+    const [a] = replicas as [Replica, Replica];
+    const prisma = a.app.database.prisma;
+    // Every router reply takes 2 s (the device timeout raised above it): the deploy's dozen
+    // commands keep it RUNNING for far longer than a replica takes to start.
+    await overlay.admin.ok(`mutation ($id: ID!) { updateDevice(id: $id, input: { timeoutMs: 20000 }) { id } }`, { id: overlay.deviceId });
+    counted.sim.faults.replyDelayMs = 2000;
+    let late: Replica | undefined;
+    try {
+      const { deployPeer } = await on(a).ok<{ deployPeer: { id: string } }>(`mutation ($peerId: ID!) { deployPeer(peerId: $peerId, approve: true) { id } }`, { peerId: overlay.branchId });
+      await eventually('the deploy to run on A', async () => ((await prisma.deployJob.findUniqueOrThrow({ where: { id: deployPeer.id } })).status === 'RUNNING' ? true : undefined));
+      // A job left by a server that died: its runner's presence lease is long gone.
+      const orphan = await prisma.deployJob.create({
+        data: { kind: 'VERIFY', status: 'RUNNING', wanId: overlay.wanId, peerId: overlay.branchId, deviceId: overlay.deviceId, runnerId: 'runner-of-a-dead-replica', startedAt: new Date() },
+      });
+
+      late = await startReplica(3);
+      const status = async (id: string) => (await prisma.deployJob.findUniqueOrThrow({ where: { id } })).status;
+      expect(await status(deployPeer.id)).toBe('RUNNING');
+      expect(await prisma.deployJob.findUniqueOrThrow({ where: { id: orphan.id } })).toMatchObject({ status: 'INTERRUPTED', error: expect.stringMatching(/server stopped/) });
+
+      counted.sim.faults.reset();
+      const finished = await eventually('the deploy to end', async () => {
+        const job = await prisma.deployJob.findUniqueOrThrow({ where: { id: deployPeer.id } });
+        return job.status === 'RUNNING' ? undefined : job;
+      });
+      expect(finished.status, finished.error ?? '').toBe('SUCCEEDED');
+    } finally {
+      counted.sim.faults.reset();
+      if (late) await stopReplica(late);
+    }
   });
 });

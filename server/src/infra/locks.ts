@@ -12,6 +12,8 @@ export interface Lease {
 
 export interface LockManager {
   tryAcquire(name: string, ttlMs: number): Promise<Lease | null>;
+  /** Whether someone holds the lease now (it was taken and has neither expired nor been released). */
+  isHeld(name: string): Promise<boolean>;
 }
 
 /** Another holder kept the lease for the whole wait (as opposed to the lease store failing). */
@@ -88,6 +90,10 @@ export class LocalLocks implements LockManager {
       },
     };
   }
+
+  async isHeld(name: string): Promise<boolean> {
+    return (this.held.get(name)?.expires ?? 0) > Date.now();
+  }
 }
 
 // Compare-and-act scripts: only the holder (same token) may extend or release.
@@ -110,5 +116,9 @@ export class RedisLocks implements LockManager {
         await this.redis.eval(RELEASE, 1, key, token);
       },
     };
+  }
+
+  async isHeld(name: string): Promise<boolean> {
+    return (await this.redis.exists(this.prefix + name)) === 1;
   }
 }

@@ -1,9 +1,10 @@
 // Deploy/verify/revert/clear run as persisted jobs with steps, progress, a log, a result and
 // an error. One job per device at a time (a per-device queue here, a device lease across
 // replicas), a bounded number across devices, and jobs a restart interrupted are marked
-// INTERRUPTED on start, never left RUNNING. Whatever fails on the way (the lease, the
-// database, the work) ends the job FAILED with a message and never escapes as an unhandled
-// rejection, which would stop the whole server.
+// INTERRUPTED on start, never left RUNNING: only those whose runner (server process) is dead,
+// since other replicas on the same database may be running theirs (runner-presence.ts).
+// Whatever fails on the way (the lease, the database, the work) ends the job FAILED with a
+// message and never escapes as an unhandled rejection, which would stop the whole server.
 import type { Db } from '../infra/db/client.js';
 import type { Logger } from '../infra/logger.js';
 import { KeyedMutex } from '../infra/keyed-mutex.js';
@@ -13,6 +14,7 @@ import { type PubSub, publishJobEvent } from '../infra/pubsub/topics.js';
 import type { JobKind } from '../generated/prisma/enums.js';
 import type { Identity } from './auth/identity.js';
 import { JobRecord, type JobContext } from './job-record.js';
+import { RunnerPresence } from './runner-presence.js';
 
 export type { JobContext, JobStep } from './job-record.js';
 
@@ -46,6 +48,8 @@ export class JobRunner {
   private readonly slots: Semaphore;
   private readonly running = new Set<Promise<unknown>>();
   private readonly leaseTimings: DeviceLeaseTimings;
+  private readonly presence: RunnerPresence;
+  private sweeper: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly prisma: Db,
@@ -57,18 +61,53 @@ export class JobRunner {
     /** Told when a job ends (metrics). */
     private readonly onFinished: (kind: string, status: string, seconds: number) => void = () => undefined,
     lease: Partial<DeviceLeaseTimings> = {},
+    /** This runner's presence lease (runner-presence.ts); also how often dead runners' jobs are looked for. */
+    private readonly runnerLeaseMs = 30_000,
   ) {
     this.slots = new Semaphore(concurrency);
     this.leaseTimings = { ...DEFAULT_LEASE, ...lease };
+    this.presence = new RunnerPresence(locks, log, runnerLeaseMs);
   }
 
-  /** Marks jobs a previous process left QUEUED or RUNNING as INTERRUPTED; they can be re-run. */
+  /**
+   * At start, before any job: joins (takes this runner's presence lease), then marks
+   * INTERRUPTED the QUEUED and RUNNING jobs that no live runner will finish (they can be
+   * re-run): those of runners whose lease has expired, because their process died, and those
+   * recorded without a runner. Jobs of live runners, i.e. of other replicas sharing the
+   * database, are left to them. In one process without Redis every earlier runner is dead.
+   * A runner that died moments ago still holds its lease for up to its ttl (a replica
+   * restarted at once with Redis), so the check for dead runners repeats every ttl until
+   * close(); jobs without a runner (from a server before runners were recorded, possibly a
+   * replica still running the previous version) only at start, as that version did.
+   */
   async recoverInterrupted(): Promise<number> {
+    await this.presence.join();
+    if (!this.sweeper) {
+      this.sweeper = setInterval(() => {
+        this.markJobsOfDeadRunners(false).catch((error: unknown) => this.log.warn({ err: { message: lastLineOf(error) } }, 'could not look for jobs of stopped servers'));
+      }, this.runnerLeaseMs);
+      this.sweeper.unref();
+    }
+    return this.markJobsOfDeadRunners(true);
+  }
+
+  private async markJobsOfDeadRunners(withoutRunner: boolean): Promise<number> {
+    const runners = await this.prisma.deployJob.findMany({ where: { status: { in: ['QUEUED', 'RUNNING'] } }, distinct: ['runnerId'], select: { runnerId: true } });
+    const dead: string[] = [];
+    try {
+      // One check per runner with unfinished jobs: a few replicas, plus the dead ones.
+      for (const { runnerId } of runners) if (runnerId !== null && !(await this.presence.isAlive(runnerId))) dead.push(runnerId);
+    } catch (error) {
+      // Guessing could interrupt a live replica's jobs: leave them to a later check.
+      this.log.warn({ err: { message: messageOf(error) } }, 'could not tell which servers are alive (lease store); jobs a stopped server left unfinished are marked later');
+      return 0;
+    }
+    if (dead.length === 0 && !withoutRunner) return 0;
     const { count } = await this.prisma.deployJob.updateMany({
-      where: { status: { in: ['QUEUED', 'RUNNING'] } },
+      where: { status: { in: ['QUEUED', 'RUNNING'] }, OR: [...(withoutRunner ? [{ runnerId: null }] : []), { runnerId: { in: dead } }] },
       data: { status: 'INTERRUPTED', finishedAt: new Date(), error: 'The server stopped while this job was running; run it again.' },
     });
-    if (count > 0) this.log.warn({ count }, 'marked jobs interrupted by a restart');
+    if (count > 0) this.log.warn({ count }, 'marked jobs interrupted: the server running them stopped');
     return count;
   }
 
@@ -83,7 +122,7 @@ export class JobRunner {
   /** Creates the job and starts it in the background; returns its id at once. */
   async start(actor: Identity | null, scope: JobScope, work: (ctx: JobContext) => Promise<unknown>): Promise<string> {
     const job = await this.prisma.deployJob.create({
-      data: { kind: scope.kind, wanId: scope.wanId, peerId: scope.peerId, deviceId: scope.deviceId, actorId: actor?.user.id ?? null },
+      data: { kind: scope.kind, wanId: scope.wanId, peerId: scope.peerId, deviceId: scope.deviceId, actorId: actor?.user.id ?? null, runnerId: this.presence.id },
     });
     publishJobEvent(this.pubsub, { jobId: job.id, wanId: scope.wanId });
     const execution = this.deviceQueues.run(scope.deviceId, () => this.slots.run(() => this.run(job.id, scope, work)));
@@ -109,6 +148,14 @@ export class JobRunner {
   /** Waits for running jobs (on shutdown). */
   async drain(): Promise<void> {
     await Promise.allSettled([...this.running]);
+  }
+
+  /** On shutdown: waits for running jobs, then gives up this runner's presence lease. */
+  async close(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
+    await this.drain();
+    await this.presence.leave();
   }
 
   /** One job, start to end, holding the device lease; never rejects. */

@@ -2,7 +2,8 @@
 // another holder for the whole wait), the lease is lost mid-job (taken by another holder,
 // Redis stopped), and the database refuses the outcome. Every time the job ends FAILED with
 // a message saying what happened, or (database gone) is logged and left for the restart
-// recovery, and nothing escapes as an unhandled rejection, which would stop the server.
+// recovery, and nothing escapes as an unhandled rejection, which would stop the server. The
+// recovery marks only the jobs of runners (servers) that died, never those of live ones.
 // Real parts: the JobRunner, a migrated SQLite database, LocalLocks, and a real redis-server.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -54,8 +55,8 @@ describe('job runner failures', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const runnerWith = (locks: LockManager, lease: Partial<DeviceLeaseTimings> = {}) =>
-    new JobRunner(database.prisma, createTopics(), logger, locks, 4, () => undefined, lease);
+  const runnerWith = (locks: LockManager, lease: Partial<DeviceLeaseTimings> = {}, runnerLeaseMs?: number) =>
+    new JobRunner(database.prisma, createTopics(), logger, locks, 4, () => undefined, lease, runnerLeaseMs);
 
   const start = (runner: JobRunner, work: (ctx: JobContext) => Promise<unknown>) =>
     runner.start(null, { kind: 'DEPLOY', wanId: null, peerId: null, deviceId }, work);
@@ -139,8 +140,41 @@ describe('job runner failures', () => {
     await database.prisma.$executeRawUnsafe('DROP TRIGGER refuse_job_end');
     const next = await start(runner, async () => 'ok');
     expect((await runner.wait(next, 20)).status).toBe('SUCCEEDED');
-    expect(await runner.recoverInterrupted()).toBe(1);
+    // The next start (a new process: its own leases) marks it.
+    const restarted = runnerWith(new LocalLocks());
+    expect(await restarted.recoverInterrupted()).toBe(1);
     expect((await job(id)).status).toBe('INTERRUPTED');
+    await restarted.close();
+  });
+
+  it('a runner that starts leaves the jobs of live runners alone and marks those of dead ones INTERRUPTED, also once they die later', async () => {
+    // Two runners on one lease store: two replicas sharing Redis.
+    const locks = new LocalLocks();
+    const a = runnerWith(locks);
+    await a.recoverInterrupted();
+    const held = heldWork();
+    const running = await start(a, held.work);
+    await reachedStep(running, 'Hold');
+    // A runner alive when the second one starts, whose lease then lapses (its process died).
+    const dying = await locks.tryAcquire('runner:dying', 60_000);
+    const row = (runnerId: string | null) => database.prisma.deployJob.create({ data: { kind: 'DEPLOY', status: 'RUNNING', deviceId, runnerId, startedAt: new Date() } });
+    const [ofDying, ofDead, withoutRunner] = await Promise.all([row('dying'), row('long-gone'), row(null)]);
+
+    const b = runnerWith(locks, {}, 50);
+    await b.recoverInterrupted();
+    expect((await job(running)).status).toBe('RUNNING');
+    expect((await job(ofDying.id)).status).toBe('RUNNING');
+    expect((await job(ofDead.id)).status).toBe('INTERRUPTED');
+    expect((await job(withoutRunner.id)).status).toBe('INTERRUPTED');
+
+    await dying!.release();
+    for (let poll = 0; poll < 400 && (await job(ofDying.id)).status === 'RUNNING'; poll++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect((await job(ofDying.id)).status).toBe('INTERRUPTED');
+    // b's checks since then left a's job alone: it ends as it would have.
+    expect((await job(running)).status).toBe('RUNNING');
+    held.open();
+    expect((await a.wait(running, 20)).status).toBe('SUCCEEDED');
+    await Promise.all([a.close(), b.close()]);
   });
 
   describe.skipIf(!redisBinary)('with device leases in Redis', () => {

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "DeployJob" ADD COLUMN     "runnerId" TEXT;
+
