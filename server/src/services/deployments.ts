@@ -300,7 +300,9 @@ export class Deployments {
       void job.log(message);
       void job.progress(((index + 1) / total) * 100);
     });
-    if (result.failed) throw new Error(`the device refused ${result.failed.operation.op} ${result.failed.operation.kind}: ${result.failed.message}`);
+    // Not "refused": the driver's message says whether the device answered with an error or the
+    // connection dropped before it answered.
+    if (result.failed) throw new Error(`could not ${result.failed.operation.op} ${result.failed.operation.kind}: ${result.failed.message}`);
     return result.applied;
   }
 
