@@ -6,7 +6,7 @@ import type {
 import { DomainError } from './errors.js';
 import { compareRanges, contains, formatCidr, type Ipv4Range } from './ipv4.js';
 import type { OverlaySpec } from './model.js';
-import { buildOverlayFacts, pairKey, type OverlayFacts, type PeerFacts } from './overlay-facts.js';
+import { buildOverlayFacts, pairKey, type Claim, type OverlayFacts, type PeerFacts } from './overlay-facts.js';
 import { validateOverlaySpec } from './spec-validation.js';
 import { planTunnels, type TunnelPlan } from './topology.js';
 
@@ -17,6 +17,7 @@ function keepaliveOf(peer: PeerFacts, wanKeepalive: number): number | null {
 }
 
 function compileServices(peer: PeerFacts): CompiledService[] {
+  if (peer.spec.services.length === 0) return [];
   return peer.spec.services
     .map(({ serviceIp, servicePort, protocol, localIp, localPort }) => ({ serviceIp, servicePort, protocol, localIp, localPort }))
     .sort((a, b) => compareText(a.serviceIp, b.serviceIp) || a.servicePort - b.servicePort || compareText(a.protocol, b.protocol));
@@ -27,6 +28,7 @@ function compareText(a: string, b: string): number {
 }
 
 function compileNat(peer: PeerFacts): CompiledNetmap[] {
+  if (peer.subnets.length === 0) return [];
   return peer.subnets
     .filter((subnet) => subnet.spec.routed && subnet.translated !== null)
     .map((subnet) => ({ kind: 'netmap' as const, translated: formatCidr(subnet.effective), real: formatCidr(subnet.real) }))
@@ -45,66 +47,122 @@ function compileFirewall(interfaceName: string, listenPort: number | null, forwa
   return rules;
 }
 
+/** What a peer's neighbours carry: AllowedIPs in neighbour order, and the routes they imply. */
+interface Carried {
+  /** Frozen lists: a remote's own list when it carries exactly its claims, else one per Carried. */
+  readonly allowedIps: readonly (readonly string[])[];
+  readonly routes: CompiledRoute[];
+}
+
 interface CompileShared {
   readonly facts: OverlayFacts;
   readonly plan: TunnelPlan;
   readonly relayedBy: ReadonlySet<number>;
   readonly cache: CarveCache;
   readonly resolveCollisions: boolean;
+  /** Carried by peers whose AllowedIPs cannot depend on who they are, by neighbours (see sharedCarryKey). */
+  readonly carried: Map<string, Carried>;
+}
+
+/**
+ * A peer that hosts no LAN (nothing of its own to leave out) and reaches the rest through
+ * a relay gets exactly the AllowedIPs of any other such peer with the same neighbours: the
+ * spokes of a hub-spoke WAN share one computation. Null for every other peer.
+ */
+function sharedCarryKey(shared: CompileShared, peer: PeerFacts): string | null {
+  const relay = shared.plan.relay[peer.index];
+  if (relay === null || relay === undefined || peer.locals.length > 0) return null;
+  return `${relay}:${(shared.plan.neighbours[peer.index] as readonly number[]).join(',')}`;
+}
+
+/** Routes in address order (a stable sort, skipped when the claims come sorted, as they usually do). */
+function sortedRoutes(claims: readonly Claim[], via: readonly PeerFacts[]): CompiledRoute[] {
+  const rangeAt = (i: number): Ipv4Range => (claims[i] as Claim).range;
+  const order = claims.map((_, i) => i);
+  if (order.some((i) => i > 0 && compareRanges(rangeAt(i - 1), rangeAt(i)) > 0)) order.sort((a, b) => compareRanges(rangeAt(a), rangeAt(b)));
+  return order.map((i) => {
+    const remote = via[i] as PeerFacts;
+    return { destination: (claims[i] as Claim).cidr, via: remote.spec.id, gatewayTunnelIp: remote.tunnelIpText };
+  });
+}
+
+function computeCarried(shared: CompileShared, self: number): Carried {
+  const { facts, plan } = shared;
+  const claims = claimsForPeer(facts, plan, self, shared.cache, shared.resolveCollisions);
+  const allowedIps: Array<readonly string[]> = [];
+  const routedClaims: Claim[] = [];
+  const routedVia: PeerFacts[] = [];
+  for (const index of plan.neighbours[self] as readonly number[]) {
+    const remote = facts.peers[index] as PeerFacts;
+    const allowed = claims.get(index) ?? [];
+    // Shared, frozen array when the remote carries exactly its own prefixes.
+    allowedIps.push(allowed === remote.claims ? remote.claimCidrs : Object.freeze(allowed.map((claim) => claim.cidr)));
+    // The interface address already covers the tunnel range; everything else needs a route.
+    for (const claim of allowed) {
+      if (!contains(facts.tunnelRange, claim.range)) {
+        routedClaims.push(claim);
+        routedVia.push(remote);
+      }
+    }
+  }
+  return { allowedIps, routes: sortedRoutes(routedClaims, routedVia) };
+}
+
+function carriedBy(shared: CompileShared, peer: PeerFacts): Carried {
+  const key = sharedCarryKey(shared, peer);
+  if (key === null) return computeCarried(shared, peer.index);
+  let carried = shared.carried.get(key);
+  if (!carried) {
+    carried = computeCarried(shared, peer.index);
+    shared.carried.set(key, carried);
+  }
+  // Each peer gets its own route objects (the memoised ones are never handed out).
+  return { allowedIps: carried.allowedIps, routes: carried.routes.map((route) => ({ ...route })) };
 }
 
 function compilePeer(shared: CompileShared, self: number): CompiledPeer {
   const { facts, plan, relayedBy } = shared;
   const peer = facts.peers[self] as PeerFacts;
   const { wan } = facts;
-  const claims = claimsForPeer(facts, plan, self, shared.cache, shared.resolveCollisions);
+  const carried = carriedBy(shared, peer);
   const keepalive = keepaliveOf(peer, wan.keepalive);
 
   const remotes: CompiledRemote[] = [];
-  const routed: Array<{ range: Ipv4Range; route: CompiledRoute }> = [];
-  for (const index of plan.neighbours[self] as readonly number[]) {
-    const remote = facts.peers[index] as PeerFacts;
-    const allowed = claims.get(index) ?? [];
+  const neighbours = plan.neighbours[self] as readonly number[];
+  for (let i = 0; i < neighbours.length; i++) {
+    const remote = facts.peers[neighbours[i] as number] as PeerFacts;
     remotes.push({
       peerId: remote.spec.id,
       name: remote.spec.name,
       publicKey: remote.spec.publicKey,
       presharedKey: facts.presharedKeys.size === 0 ? null : facts.presharedKeys.get(pairKey(peer.spec.id, remote.spec.id)) ?? null,
       endpoint: remote.endpoint,
-      // Shared, frozen array when the remote carries exactly its own prefixes.
-      allowedIps: (allowed === remote.claims ? remote.claimCidrs : allowed.map((claim) => claim.cidr)) as string[],
+      allowedIps: carried.allowedIps[i] as string[],
       persistentKeepalive: keepalive,
     });
-    // The interface address already covers the tunnel range; everything else needs a route.
-    for (const claim of allowed) {
-      if (!contains(facts.tunnelRange, claim.range)) {
-        routed.push({ range: claim.range, route: { destination: claim.cidr, via: remote.spec.id, gatewayTunnelIp: remote.tunnelIpText } });
-      }
-    }
   }
-  const routes = routed.sort((a, b) => compareRanges(a.range, b.range)).map((entry) => entry.route);
 
   const services = compileServices(peer);
   const forwarding = peer.spec.role === 'HUB' || relayedBy.has(self)
     || peer.subnets.some((subnet) => subnet.spec.routed) || services.length > 0;
-  const serviceAddresses = [...new Set(services.map((service) => `${service.serviceIp}/32`))];
   const listenPort = peer.listenPort;
+  const address = `${peer.tunnelIpText}/${facts.tunnelRange.prefix}`;
   return {
     peerId: peer.spec.id,
     name: peer.spec.name,
     role: peer.spec.role,
     interface: {
       name: wan.interfaceName,
-      addresses: [`${peer.tunnelIpText}/${facts.tunnelRange.prefix}`, ...serviceAddresses],
+      addresses: services.length === 0 ? [address] : [address, ...new Set(services.map((service) => `${service.serviceIp}/32`))],
       listenPort,
       mtu: wan.mtu,
       privateKey: peer.spec.privateKey,
       publicKey: peer.spec.publicKey,
     },
     forwarding,
-    lans: peer.claims.filter((claim) => claim.kind === 'LAN').map((claim) => claim.cidr),
+    lans: peer.subnets.length === 0 ? [] : peer.claims.filter((claim) => claim.kind === 'LAN').map((claim) => claim.cidr),
     peers: remotes,
-    routes,
+    routes: carried.routes,
     nat: compileNat(peer),
     services,
     firewall: compileFirewall(wan.interfaceName, listenPort, forwarding),
@@ -128,6 +186,7 @@ export function compileOverlayDetailed(spec: OverlaySpec): CompiledOverlayWithPl
     relayedBy: new Set(plan.relay.filter((relay): relay is number => relay !== null)),
     cache: new Map(),
     resolveCollisions: mayCollide(facts),
+    carried: new Map(),
   };
   const peers = facts.peers.map((peer) => compilePeer(shared, peer.index));
   return { compiled: { wan: spec.wan, peers }, facts, plan };

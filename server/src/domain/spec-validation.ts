@@ -3,7 +3,7 @@
 // and descriptions are deliberately not checked here: they only reach comments, where
 // renderers sanitise them, and old records must not make a whole WAN unrenderable.
 import { DomainError } from './errors.js';
-import { contains, formatCidr, formatIpv4, overlaps, parseIpv4Cidr, printable } from './ipv4.js';
+import { contains, formatCidr, formatIpv4, hostRange, overlaps, parseIpv4Cidr, printable, tryParseIpv4, type Ipv4Range } from './ipv4.js';
 import type { OverlaySpec, PeerSpec, ServiceSpec, SubnetSpec } from './model.js';
 import {
   validateHost, validateId, validateIntegerInRange, validateInterfaceName, validateIpv4Address,
@@ -34,25 +34,31 @@ function validateSubnet(subnet: SubnetSpec, field: string): void {
   }
 }
 
-function validateService(service: ServiceSpec, field: string, servicesRange: ReturnType<typeof parseIpv4Cidr>): void {
+/** The WAN's ranges, parsed once for all peers. */
+interface WanRanges {
+  readonly tunnel: Ipv4Range;
+  readonly services: Ipv4Range;
+}
+
+function validateService(service: ServiceSpec, field: string, servicesRange: Ipv4Range): void {
   validateId(service.id, `${field}.id`);
   enumValue(service.protocol, PROTOCOLS, `${field}.protocol`);
   validateIpv4Address(service.localIp, `${field}.localIp`);
   validatePort(service.localPort, `${field}.localPort`);
   validatePort(service.servicePort, `${field}.servicePort`);
-  const serviceIp = parseIpv4Cidr(`${validateIpv4Address(service.serviceIp, `${field}.serviceIp`)}/32`);
-  if (!contains(servicesRange, serviceIp)) {
+  const serviceIp = tryParseIpv4(validateIpv4Address(service.serviceIp, `${field}.serviceIp`)) as number;
+  if (!contains(servicesRange, hostRange(serviceIp))) {
     throw new DomainError('INVALID_INPUT', `${field}.serviceIp: ${service.serviceIp} is outside the services range`, { field: `${field}.serviceIp` });
   }
 }
 
-function validatePeer(peer: PeerSpec, field: string, spec: OverlaySpec): void {
+/** Returns the peer's tunnel address as a number. */
+function validatePeer(peer: PeerSpec, field: string, spec: OverlaySpec, ranges: WanRanges): number {
   validateId(peer.id, `${field}.id`);
   enumValue(peer.role, ROLES, `${field}.role`);
-  const tunnelRange = parseIpv4Cidr(spec.wan.tunnelCidr);
-  const address = validateIpv4Address(peer.tunnelIp, `${field}.tunnelIp`);
-  if (!contains(tunnelRange, parseIpv4Cidr(`${address}/32`))) {
-    throw new DomainError('INVALID_INPUT', `${field}.tunnelIp: ${address} is outside the tunnel range ${spec.wan.tunnelCidr}`, { field: `${field}.tunnelIp` });
+  const address = tryParseIpv4(validateIpv4Address(peer.tunnelIp, `${field}.tunnelIp`)) as number;
+  if (!contains(ranges.tunnel, hostRange(address))) {
+    throw new DomainError('INVALID_INPUT', `${field}.tunnelIp: ${peer.tunnelIp} is outside the tunnel range ${spec.wan.tunnelCidr}`, { field: `${field}.tunnelIp` });
   }
   validateKey(peer.publicKey, `${field}.publicKey`);
   if (peer.privateKey !== null) validateKey(peer.privateKey, `${field}.privateKey`);
@@ -61,8 +67,8 @@ function validatePeer(peer: PeerSpec, field: string, spec: OverlaySpec): void {
   if (peer.listenPort !== null) validatePort(peer.listenPort, `${field}.listenPort`);
   if (peer.keepalive !== null) validateIntegerInRange(peer.keepalive, `${field}.keepalive`, 0, 65535);
   peer.subnets.forEach((subnet, i) => validateSubnet(subnet, `${field}.subnets[${i}]`));
-  const servicesRange = parseIpv4Cidr(spec.wan.servicesCidr);
-  peer.services.forEach((service, i) => validateService(service, `${field}.services[${i}]`, servicesRange));
+  peer.services.forEach((service, i) => validateService(service, `${field}.services[${i}]`, ranges.services));
+  return address;
 }
 
 /** Throws the first DomainError found; returns nothing when the spec is safe to compile. */
@@ -71,9 +77,13 @@ export function validateOverlaySpec(spec: OverlaySpec): void {
   validateId(wan.id, 'wan.id');
   enumValue(wan.topology, TOPOLOGIES, 'wan.topology');
   validateInterfaceName(wan.interfaceName, 'wan.interfaceName');
+  const wanRanges: WanRanges = {
+    tunnel: parseIpv4Cidr(validateIpv4Cidr(wan.tunnelCidr, 'wan.tunnelCidr')),
+    services: parseIpv4Cidr(validateIpv4Cidr(wan.servicesCidr, 'wan.servicesCidr')),
+  };
   const ranges = [
-    { field: 'wan.tunnelCidr', range: parseIpv4Cidr(validateIpv4Cidr(wan.tunnelCidr, 'wan.tunnelCidr')) },
-    { field: 'wan.servicesCidr', range: parseIpv4Cidr(validateIpv4Cidr(wan.servicesCidr, 'wan.servicesCidr')) },
+    { field: 'wan.tunnelCidr', range: wanRanges.tunnel },
+    { field: 'wan.servicesCidr', range: wanRanges.services },
     { field: 'wan.natPool', range: parseIpv4Cidr(validateIpv4Cidr(wan.natPool, 'wan.natPool')) },
   ];
   ranges.forEach((a, i) => ranges.slice(i + 1).forEach((b) => {
@@ -88,10 +98,9 @@ export function validateOverlaySpec(spec: OverlaySpec): void {
   const ids = new Set<string>();
   const tunnelIps = new Map<number, string>();
   spec.peers.forEach((peer, i) => {
-    validatePeer(peer, `peers[${i}]`, spec);
+    const address = validatePeer(peer, `peers[${i}]`, spec, wanRanges);
     if (ids.has(peer.id)) throw new DomainError('CONFLICT', `peers[${i}].id: duplicate peer id ${peer.id}`, { peerIds: [peer.id] });
     ids.add(peer.id);
-    const address = parseIpv4Cidr(`${peer.tunnelIp}/32`).start;
     const holder = tunnelIps.get(address);
     if (holder !== undefined) {
       throw new DomainError('CONFLICT', `tunnel IP ${formatIpv4(address)} is used by both ${holder} and ${peer.id}`, { peerIds: [holder, peer.id] });

@@ -102,6 +102,21 @@ describe('rosValue', () => {
     expect(() => rosValue(-1)).toThrow();
     expect(() => rosValue(1.5)).toThrow();
   });
+
+  it('quotes every UTF-16 code unit as RouterOS reads it', () => {
+    const named: Record<string, string> = { '\\': '\\\\', '"': '\\"', $: '\\$', '?': '\\?', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+    const expected = (character: string): string => {
+      const code = character.charCodeAt(0);
+      if (named[character] !== undefined) return named[character] as string;
+      if (code > 0x7e) return '\\?';
+      return code < 0x20 ? `\\${code.toString(16).toUpperCase().padStart(2, '0')}` : character;
+    };
+    for (let code = 0; code <= 0xffff; code++) {
+      const character = String.fromCharCode(code);
+      const quoted = rosValue(`a${character}b`);
+      if (quoted !== `"a${expected(character)}b"`) expect(quoted, `code ${code}`).toBe(`"a${expected(character)}b"`);
+    }
+  });
 });
 
 describe('renderRouterOsScript', () => {

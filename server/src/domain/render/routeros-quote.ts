@@ -23,19 +23,17 @@ function escapeCharacter(character: string): string {
   return code > 0x7e ? '\\?' : `\\${code.toString(16).toUpperCase().padStart(2, '0')}`;
 }
 
+/** Any character outside printable ASCII, or one of " $ ? \ (the complement of what passes as is). */
+const NEEDS_ESCAPE = /[^\x20\x21\x23\x25-\x3e\x40-\x5b\x5d-\x7e]/;
+
 export function rosValue(value: string | number): string {
   if (typeof value === 'number') {
     if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`not a RouterOS integer: ${value}`);
     return String(value);
   }
   const text = String(value);
-  // Almost every value (tags, keys, addresses, names) needs no escape: scanning is much
-  // cheaper than running the replacing regex over it.
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x20 || code > 0x7e || code === 0x22 || code === 0x24 || code === 0x3f || code === 0x5c) {
-      return `"${text.replace(/[\\"$?\x00-\x1f\x7f-\uffff]/g, escapeCharacter)}"`;
-    }
-  }
-  return `"${text}"`;
+  // Almost every value (tags, keys, addresses, names) needs no escape: one test of the
+  // whole string is much cheaper than running the replacing regex over it.
+  if (!NEEDS_ESCAPE.test(text)) return `"${text}"`;
+  return `"${text.replace(/[\\"$?\x00-\x1f\x7f-\uffff]/g, escapeCharacter)}"`;
 }

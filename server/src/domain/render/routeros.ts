@@ -3,12 +3,16 @@
 // updates them in place (so WireGuard sessions survive), adds what is missing and
 // removes tagged items that are no longer wanted. Untagged items are never touched,
 // except that static routes competing with ours are demoted to distance 11.
-import type { CompiledFirewallRule, CompiledOverlay, CompiledPeer } from '../compiled.js';
+import type { CompiledFirewallRule, CompiledOverlay, CompiledPeer, CompiledRemote } from '../compiled.js';
 import { findCompiledPeer } from '../compile.js';
 import { DomainError } from '../errors.js';
+import { KeyedFragments, RemoteFragments } from './fragments.js';
 import { rosValue } from './routeros-quote.js';
 import {
-  commentText, safeCidr, safeEndpoint, safeId, safeInteger, safeInterfaceName, safeIp, safeKey, safePort, safeProtocol,
+  menu, MenuWriter, properties, quotedTag, RepeatedSection, Script, upsertLine, type Menu, type Properties, type RenderedItem,
+} from './routeros-script.js';
+import {
+  commentText, safeCidr, safeEndpoint, safeId, safeInteger, safeInterfaceAddress, safeInterfaceName, safeIp, safeKey, safePort, safeProtocol,
 } from './safe-values.js';
 
 export interface RouterOsScriptOptions {
@@ -21,79 +25,6 @@ export interface RouterOsScriptOptions {
 
 export const ROUTE_DISTANCE = 10;
 export const DEMOTED_ROUTE_DISTANCE = 11;
-
-type Properties = Record<string, string | number>;
-
-/** `key="value" key=123 ...` in the object's key order. */
-function properties(props: Properties): string {
-  let text = '';
-  for (const key in props) text += `${text === '' ? '' : ' '}${key}=${rosValue(props[key] as string | number)}`;
-  return text;
-}
-
-/** The script's lines; text() joins them once into one flat string. */
-class Script {
-  private readonly lines: string[] = [];
-
-  line(line: string): void {
-    this.lines.push(line);
-  }
-
-  text(): string {
-    return `${this.lines.join('\n')}\n`;
-  }
-}
-
-/** Writes script lines for one menu, tagging every item it manages. */
-class MenuWriter {
-  /** The quoted tags written in this run. */
-  private wanted = '';
-  private readonly quotedPrefix: string;
-
-  constructor(private readonly script: Script, private readonly menu: string, private readonly tagBase: string) {
-    this.quotedPrefix = `${menu}/find where comment=`;
-  }
-
-  private want(key: string): string {
-    const quotedTag = rosValue(`${this.tagBase}:${key}`);
-    this.wanted += this.wanted === '' ? quotedTag : `;${quotedTag}`;
-    return quotedTag;
-  }
-
-  /** Adds the item if no item has its tag, otherwise sets it in place. */
-  upsert(key: string, props: Properties): void {
-    this.upsertProperties(key, properties(props));
-  }
-
-  /** upsert with the properties already written as `key=value ...` (never empty). */
-  upsertProperties(key: string, body: string): void {
-    const quotedTag = this.want(key);
-    const find = `[${this.quotedPrefix}${quotedTag}]`;
-    const { menu } = this;
-    this.script.line(`:if ([:len ${find}] = 0) do={ ${menu}/add ${body} comment=${quotedTag} } else={ ${menu}/set ${find} ${body} }`);
-  }
-
-  /** Firewall rules go first so an existing drop rule cannot shadow them. */
-  upsertFirst(key: string, props: Properties): void {
-    const firstRule = `([${this.menu}/find where !dynamic]->0)`;
-    const quotedTag = this.want(key);
-    const find = `[${this.quotedPrefix}${quotedTag}]`;
-    const body = properties(props);
-    const add = `${this.menu}/add ${body} comment=${quotedTag}`;
-    this.script.line(`:if ([:len ${find}] = 0) do={ :if ([:len [${this.menu}/find where !dynamic]] = 0) do={ ${add} } else={ ${add} place-before=${firstRule} } } else={ ${this.menu}/set ${find} ${body} }`);
-  }
-
-  /** Removes items carrying this writer's tag base that were not written in this run. */
-  removeStale(): void {
-    // The tag base only contains [A-Za-z0-9_-:], so it is literal inside the regex.
-    const pattern = rosValue(`^${this.tagBase}:`);
-    if (this.wanted === '') {
-      this.script.line(`${this.menu}/remove [${this.menu}/find where comment~${pattern}]`);
-      return;
-    }
-    this.script.line(`:foreach i in=[${this.menu}/find where comment~${pattern}] do={ :if ([:typeof [:find {${this.wanted}} [${this.menu}/get $i comment]]] = "nil") do={ ${this.menu}/remove $i } }`);
-  }
-}
 
 function validatedPrefix(prefix: string): string {
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(prefix)) {
@@ -119,84 +50,151 @@ function firewallProperties(rule: CompiledFirewallRule, interfaceName: string): 
   return props;
 }
 
-function writeInterface(script: Script, tagBase: string, peer: CompiledPeer): void {
+/** The menus whose sections a script writes through a MenuWriter. */
+type MenuName = 'peers' | 'addresses' | 'routes' | 'filter' | 'nat';
+
+/**
+ * What every script of one overlay shares for one tag base and interface name (both
+ * validated): the menus, and the items that many scripts carry (remote peers, routes).
+ */
+interface ScriptContext {
+  /** What the context was made for, exactly as given (each validated then). */
+  readonly commentPrefix: string;
+  readonly wanId: string;
+  readonly interfaceName: string;
+  readonly interfaceValue: string;
+  readonly interfaceTag: string;
+  /** The script's second line. */
+  readonly scope: string;
+  readonly menus: Readonly<Record<MenuName | 'wireguard', Menu>>;
+  readonly sections: Readonly<Record<MenuName, RepeatedSection>>;
+  readonly peers: RemoteFragments<RenderedItem>;
+  readonly routes: KeyedFragments<RenderedItem>;
+}
+
+/** A context for values that passed validatedPrefix, safeId and safeInterfaceName. */
+function createContext(prefix: string, wanId: string, interfaceName: string): ScriptContext {
+  const tagBase = `${prefix}:${wanId}`;
+  const interfaceValue = rosValue(interfaceName);
+  const menus = {
+    wireguard: menu('/interface/wireguard', tagBase),
+    peers: menu('/interface/wireguard/peers', `${tagBase}:peer`),
+    addresses: menu('/ip/address', `${tagBase}:address`),
+    routes: menu('/ip/route', `${tagBase}:route`),
+    filter: menu('/ip/firewall/filter', `${tagBase}:filter`),
+    nat: menu('/ip/firewall/nat', `${tagBase}:nat`),
+  };
+  return {
+    commentPrefix: prefix, wanId, interfaceName, interfaceValue, menus,
+    sections: {
+      peers: new RepeatedSection(), addresses: new RepeatedSection(),
+      routes: new RepeatedSection(), filter: new RepeatedSection(), nat: new RepeatedSection(),
+    },
+    interfaceTag: quotedTag(menus.wireguard, 'interface'),
+    scope: `# Idempotent: items tagged ${tagBase}:... are created, updated or removed, nothing else is changed.`,
+    peers: new RemoteFragments((remote) => peerItem(menus.peers, interfaceValue, remote)),
+    routes: new KeyedFragments((destination) => routeItem(prefix, menus.routes, interfaceName, destination)),
+  };
+}
+
+/** Per compiled overlay: its script contexts, and the last one used (consecutive scripts nearly always share it). */
+const contexts = new WeakMap<CompiledOverlay, { last: ScriptContext; byKey: Map<string, ScriptContext> }>();
+
+function scriptContext(compiled: CompiledOverlay, commentPrefix: string, interfaceName: string): ScriptContext {
+  const wanId = compiled.wan.id;
+  const known = contexts.get(compiled);
+  const { last } = known ?? {};
+  // The same strings as when the context was made, so already validated.
+  if (last && last.commentPrefix === commentPrefix && last.wanId === wanId && last.interfaceName === interfaceName) return last;
+  const prefix = validatedPrefix(commentPrefix);
+  safeId(wanId);
+  safeInterfaceName(interfaceName);
+  // A newline cannot occur in a valid prefix, id or interface name: the key is unambiguous.
+  const key = `${prefix}\n${wanId}\n${interfaceName}`;
+  const context = known?.byKey.get(key) ?? createContext(prefix, wanId, interfaceName);
+  if (known) {
+    known.last = context;
+    known.byKey.set(key, context);
+  } else {
+    contexts.set(compiled, { last: context, byKey: new Map([[key, context]]) });
+  }
+  return context;
+}
+
+function writerFor(script: Script, context: ScriptContext, name: MenuName): MenuWriter {
+  return new MenuWriter(script, context.menus[name], context.sections[name]);
+}
+
+function writeInterface(script: Script, context: ScriptContext, peer: CompiledPeer): void {
   const iface = peer.interface;
-  const props: Properties = { name: iface.name, mtu: safeInteger(iface.mtu, 'MTU') };
-  if (iface.listenPort !== null) props['listen-port'] = safePort(iface.listenPort);
-  if (iface.privateKey !== null) props['private-key'] = safeKey(iface.privateKey);
+  // The properties written by hand, in the order properties() would give them.
+  let body = `name=${context.interfaceValue} mtu=${rosValue(safeInteger(iface.mtu, 'MTU'))}`;
+  if (iface.listenPort !== null) body += ` listen-port=${rosValue(safePort(iface.listenPort))}`;
+  if (iface.privateKey !== null) body += ` private-key=${rosValue(safeKey(iface.privateKey))}`;
   else script.line(`# Bring-your-own key: the router keeps its own private key; its public key must be ${safeKey(iface.publicKey)}.`);
-  script.line('/interface/wireguard');
-  new MenuWriter(script, '/interface/wireguard', tagBase).upsert('interface', props);
+  // One interface per WAN: nothing of this menu is ever stale, so no MenuWriter.
+  script.line(context.menus.wireguard.path);
+  script.line(upsertLine(context.menus.wireguard, context.interfaceTag, body));
 }
 
-// Remotes that carry the same prefixes share one frozen array; quote its list once.
-const allowedAddressValues = new WeakMap<readonly string[], string>();
-
-function allowedAddressValue(allowedIps: readonly string[]): string {
-  let value = allowedAddressValues.get(allowedIps);
-  if (value === undefined) {
-    value = rosValue(allowedIps.map(safeCidr).join(','));
-    if (Object.isFrozen(allowedIps)) allowedAddressValues.set(allowedIps, value);
-  }
-  return value;
+/** One remote's peer item: the same in every script of the overlay with this tag base and interface. */
+function peerItem(peers: Menu, interfaceValue: string, remote: CompiledRemote): RenderedItem {
+  const comment = `# ${commentText(remote.name)}`;
+  const endpoint = remote.endpoint === null ? null : safeEndpoint(remote.endpoint);
+  // The properties written by hand, in the order properties() would give them.
+  let body = `interface=${interfaceValue} public-key=${rosValue(safeKey(remote.publicKey))}`
+    + ` allowed-address=${rosValue(remote.allowedIps.map(safeCidr).join(','))}`
+    + ` endpoint-address=${rosValue(endpoint?.host ?? '')} endpoint-port=${rosValue(endpoint?.port ?? 0)}`
+    + ` persistent-keepalive=${rosValue(`${safeInteger(remote.persistentKeepalive ?? 0, 'keepalive')}s`)}`;
+  if (remote.presharedKey !== null) body += ` preshared-key=${rosValue(safeKey(remote.presharedKey))}`;
+  const tag = quotedTag(peers, safeId(remote.peerId));
+  // Joined, not concatenated: one flat string that every script copies cheaply.
+  return { tag, lines: [comment, upsertLine(peers, tag, body)].join('\n') };
 }
 
-function writePeers(script: Script, tagBase: string, peer: CompiledPeer): void {
-  script.line('/interface/wireguard/peers');
-  const writer = new MenuWriter(script, '/interface/wireguard/peers', `${tagBase}:peer`);
-  const interfaceValue = rosValue(peer.interface.name);
-  for (const remote of peer.peers) {
-    script.line(`# ${commentText(remote.name)}`);
-    const endpoint = remote.endpoint === null ? null : safeEndpoint(remote.endpoint);
-    // The properties written by hand, in the order properties() would give them.
-    let body = `interface=${interfaceValue} public-key=${rosValue(safeKey(remote.publicKey))}`
-      + ` allowed-address=${allowedAddressValue(remote.allowedIps)}`
-      + ` endpoint-address=${rosValue(endpoint?.host ?? '')} endpoint-port=${rosValue(endpoint?.port ?? 0)}`
-      + ` persistent-keepalive=${rosValue(`${safeInteger(remote.persistentKeepalive ?? 0, 'keepalive')}s`)}`;
-    if (remote.presharedKey !== null) body += ` preshared-key=${rosValue(safeKey(remote.presharedKey))}`;
-    writer.upsertProperties(safeId(remote.peerId), body);
-  }
-  writer.removeStale();
+/** One route's items: the same in every script of the overlay with this tag base and interface. */
+function routeItem(prefix: string, routes: Menu, interfaceName: string, route: string): RenderedItem {
+  const destination = safeCidr(route);
+  const tag = quotedTag(routes, destination);
+  // Unmanaged static routes to the same destination that would win over or tie with
+  // ours (distance <= 10, so no accidental ECMP) are demoted, never removed.
+  const demote = `:foreach r in=[/ip/route/find where dst-address=${rosValue(destination)} and !dynamic and distance<=${ROUTE_DISTANCE} and !(comment~${rosValue(`^${prefix}:`)})] do={ /ip/route/set $r distance=${DEMOTED_ROUTE_DISTANCE} }`;
+  const body = properties({ 'dst-address': destination, gateway: interfaceName, distance: ROUTE_DISTANCE });
+  return { tag, lines: [demote, upsertLine(routes, tag, body)].join('\n') };
 }
 
-function writeAddresses(script: Script, tagBase: string, peer: CompiledPeer): void {
-  script.line('/ip/address');
-  const writer = new MenuWriter(script, '/ip/address', `${tagBase}:address`);
+function writePeers(script: Script, context: ScriptContext, peer: CompiledPeer): void {
+  const writer = writerFor(script, context, 'peers');
+  for (const remote of peer.peers) writer.write(context.peers.get(remote));
+  writer.end();
+}
+
+function writeAddresses(script: Script, context: ScriptContext, peer: CompiledPeer): void {
+  const writer = writerFor(script, context, 'addresses');
   for (const address of peer.interface.addresses) {
-    const [ip, prefix] = address.split('/');
-    const value = `${safeIp(ip ?? '')}/${safeInteger(Number(prefix), 'prefix length')}`;
-    writer.upsert(value, { address: value, interface: peer.interface.name });
+    const value = safeInterfaceAddress(address);
+    writer.upsert(value, `address=${rosValue(value)} interface=${context.interfaceValue}`);
   }
-  writer.removeStale();
+  writer.end();
 }
 
-function writeRoutes(script: Script, tagBase: string, prefix: string, peer: CompiledPeer): void {
-  script.line('/ip/route');
-  const writer = new MenuWriter(script, '/ip/route', `${tagBase}:route`);
-  for (const route of peer.routes) {
-    const destination = safeCidr(route.destination);
-    // Unmanaged static routes to the same destination that would win over or tie with
-    // ours (distance <= 10, so no accidental ECMP) are demoted, never removed.
-    script.line(`:foreach r in=[/ip/route/find where dst-address=${rosValue(destination)} and !dynamic and distance<=${ROUTE_DISTANCE} and !(comment~${rosValue(`^${prefix}:`)})] do={ /ip/route/set $r distance=${DEMOTED_ROUTE_DISTANCE} }`);
-    writer.upsert(destination, { 'dst-address': destination, gateway: peer.interface.name, distance: ROUTE_DISTANCE });
-  }
-  writer.removeStale();
+function writeRoutes(script: Script, context: ScriptContext, peer: CompiledPeer): void {
+  const writer = writerFor(script, context, 'routes');
+  for (const route of peer.routes) writer.write(context.routes.get(route.destination));
+  writer.end();
 }
 
-function writeFirewall(script: Script, tagBase: string, peer: CompiledPeer): void {
-  script.line('/ip/firewall/filter');
-  const writer = new MenuWriter(script, '/ip/firewall/filter', `${tagBase}:filter`);
+function writeFirewall(script: Script, context: ScriptContext, peer: CompiledPeer): void {
+  const writer = writerFor(script, context, 'filter');
   for (const rule of peer.firewall) {
-    script.line(`# ${commentText(rule.comment)}`);
-    writer.upsertFirst(firewallKey(rule), firewallProperties(rule, peer.interface.name));
+    writer.upsertFirst(firewallKey(rule), firewallProperties(rule, context.interfaceName), `# ${commentText(rule.comment)}`);
   }
-  writer.removeStale();
+  writer.end();
 }
 
-function writeNat(script: Script, tagBase: string, peer: CompiledPeer): void {
-  script.line('/ip/firewall/nat');
-  const writer = new MenuWriter(script, '/ip/firewall/nat', `${tagBase}:nat`);
-  const iface = peer.interface.name;
+function writeNat(script: Script, context: ScriptContext, peer: CompiledPeer): void {
+  const writer = writerFor(script, context, 'nat');
+  const iface = context.interfaceName;
   for (const { translated, real } of peer.nat) {
     writer.upsert(`netmap-in:${safeCidr(translated)}`, { chain: 'dstnat', action: 'netmap', 'in-interface': iface, 'dst-address': translated, 'to-addresses': safeCidr(real) });
     writer.upsert(`netmap-out:${translated}`, { chain: 'srcnat', action: 'netmap', 'out-interface': iface, 'src-address': real, 'to-addresses': translated });
@@ -210,7 +208,7 @@ function writeNat(script: Script, tagBase: string, peer: CompiledPeer): void {
       'to-addresses': safeIp(service.localIp), 'to-ports': safePort(service.localPort),
     });
   }
-  writer.removeStale();
+  writer.end();
 }
 
 function writeApiUser(script: Script, options: RouterOsScriptOptions): void {
@@ -222,18 +220,16 @@ function writeApiUser(script: Script, options: RouterOsScriptOptions): void {
 }
 
 export function renderCompiledPeerRouterOs(compiled: CompiledOverlay, peer: CompiledPeer, options: RouterOsScriptOptions = {}): string {
-  const prefix = validatedPrefix(options.commentPrefix ?? 'meshplane');
-  const tagBase = `${prefix}:${safeId(compiled.wan.id)}`;
-  safeInterfaceName(peer.interface.name);
+  const context = scriptContext(compiled, options.commentPrefix ?? 'meshplane', peer.interface.name);
   const script = new Script();
   script.line(`# Meshplane: peer ${commentText(peer.name)} on WAN ${commentText(compiled.wan.name)} (RouterOS v7).`);
-  script.line(`# Idempotent: items tagged ${tagBase}:... are created, updated or removed, nothing else is changed.`);
-  writeInterface(script, tagBase, peer);
-  writePeers(script, tagBase, peer);
-  writeAddresses(script, tagBase, peer);
-  writeRoutes(script, tagBase, prefix, peer);
-  writeFirewall(script, tagBase, peer);
-  writeNat(script, tagBase, peer);
+  script.line(context.scope);
+  writeInterface(script, context, peer);
+  writePeers(script, context, peer);
+  writeAddresses(script, context, peer);
+  writeRoutes(script, context, peer);
+  writeFirewall(script, context, peer);
+  writeNat(script, context, peer);
   writeApiUser(script, options);
   return script.text();
 }

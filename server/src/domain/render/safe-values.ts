@@ -50,6 +50,19 @@ export function safeIp(value: string): string {
   return value;
 }
 
+/**
+ * An interface address "a.b.c.d/n": the address checked, the prefix length written as a
+ * plain integer. Anything after a second "/" is ignored, as the renderers always did.
+ */
+export function safeInterfaceAddress(address: string): string {
+  // The first two parts address.split('/') would give, without building the array.
+  const slash = address.indexOf('/');
+  const ip = slash === -1 ? address : address.slice(0, slash);
+  const end = slash === -1 ? -1 : address.indexOf('/', slash + 1);
+  const prefix = slash === -1 ? Number.NaN : Number(address.slice(slash + 1, end === -1 ? address.length : end));
+  return `${safeIp(ip)}/${safeInteger(prefix, 'prefix length')}`;
+}
+
 export function safePort(value: number): number {
   if (!Number.isInteger(value) || value < 1 || value > 65535) unsafe('port', value);
   return value;

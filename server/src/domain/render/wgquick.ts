@@ -1,9 +1,10 @@
 // wg-quick(8) configuration files. Every value that reaches a PostUp/PostDown shell line
 // is a re-checked CIDR, address, port or protocol; names only appear in # comments.
-import type { CompiledPeer, CompiledOverlay } from '../compiled.js';
+import type { CompiledOverlay, CompiledPeer, CompiledRemote } from '../compiled.js';
 import { findCompiledPeer } from '../compile.js';
+import { RemoteFragments } from './fragments.js';
 import {
-  commentText, safeCidr, safeEndpoint, safeInteger, safeInterfaceName, safeIp, safeKey, safePort, safeProtocol,
+  commentText, safeCidr, safeEndpoint, safeInteger, safeInterfaceAddress, safeInterfaceName, safeIp, safeKey, safePort, safeProtocol,
 } from './safe-values.js';
 
 /**
@@ -47,7 +48,7 @@ function both(up: string): HookCommand {
 
 function interfaceSection(peer: CompiledPeer): string[] {
   const { interface: iface } = peer;
-  const lines = ['[Interface]', `Address = ${iface.addresses.map(addressEntry).join(', ')}`];
+  const lines = ['[Interface]', `Address = ${iface.addresses.map(safeInterfaceAddress).join(', ')}`];
   if (iface.listenPort !== null) lines.push(`ListenPort = ${safePort(iface.listenPort)}`);
   lines.push(`MTU = ${safeInteger(iface.mtu, 'MTU')}`);
   if (iface.privateKey === null) {
@@ -64,37 +65,21 @@ function interfaceSection(peer: CompiledPeer): string[] {
   return lines;
 }
 
-function addressEntry(address: string): string {
-  const [ip, prefix] = address.split('/');
-  safeIp(ip ?? '');
-  safeInteger(Number(prefix), 'prefix length');
-  return `${ip}/${Number(prefix)}`;
-}
-
-// Compiled remotes that carry the same prefixes share one frozen array; render its line once.
-const allowedIpsLines = new WeakMap<readonly string[], string>();
-
-function allowedIpsLine(allowedIps: readonly string[]): string {
-  let line = allowedIpsLines.get(allowedIps);
-  if (line === undefined) {
-    line = `AllowedIPs = ${allowedIps.map(safeCidr).join(', ')}`;
-    if (Object.isFrozen(allowedIps)) allowedIpsLines.set(allowedIps, line);
+/** One remote's [Peer] section, with the empty line before it, as one string. */
+function peerSection(remote: CompiledRemote): string {
+  const lines = ['', `# ${commentText(remote.name)} (${commentText(remote.peerId)})`, '[Peer]', `PublicKey = ${safeKey(remote.publicKey)}`];
+  if (remote.presharedKey !== null) lines.push(`PresharedKey = ${safeKey(remote.presharedKey)}`);
+  if (remote.endpoint !== null) {
+    const { host, port } = safeEndpoint(remote.endpoint);
+    lines.push(`Endpoint = ${host.includes(':') ? `[${host}]` : host}:${port}`);
   }
-  return line;
+  lines.push(`AllowedIPs = ${remote.allowedIps.map(safeCidr).join(', ')}`);
+  if (remote.persistentKeepalive !== null) lines.push(`PersistentKeepalive = ${safeInteger(remote.persistentKeepalive, 'keepalive')}`);
+  return lines.join('\n');
 }
 
-function peerSections(lines: string[], peer: CompiledPeer): void {
-  for (const remote of peer.peers) {
-    lines.push('', `# ${commentText(remote.name)} (${commentText(remote.peerId)})`, '[Peer]', `PublicKey = ${safeKey(remote.publicKey)}`);
-    if (remote.presharedKey !== null) lines.push(`PresharedKey = ${safeKey(remote.presharedKey)}`);
-    if (remote.endpoint !== null) {
-      const { host, port } = safeEndpoint(remote.endpoint);
-      lines.push(`Endpoint = ${host.includes(':') ? `[${host}]` : host}:${port}`);
-    }
-    lines.push(allowedIpsLine(remote.allowedIps));
-    if (remote.persistentKeepalive !== null) lines.push(`PersistentKeepalive = ${safeInteger(remote.persistentKeepalive, 'keepalive')}`);
-  }
-}
+// A remote's section is the same in the config of every peer that has a tunnel with it.
+const peerSections = new WeakMap<CompiledOverlay, RemoteFragments<string>>();
 
 export function renderCompiledPeerWgQuick(compiled: CompiledOverlay, peer: CompiledPeer): string {
   safeInterfaceName(peer.interface.name);
@@ -104,7 +89,12 @@ export function renderCompiledPeerWgQuick(compiled: CompiledOverlay, peer: Compi
   ];
   for (const line of interfaceSection(peer)) lines.push(line);
   // One array joined once (no spread copies of a 5,000-peer hub's lines).
-  peerSections(lines, peer);
+  let sections = peerSections.get(compiled);
+  if (!sections) {
+    sections = new RemoteFragments(peerSection);
+    peerSections.set(compiled, sections);
+  }
+  for (const remote of peer.peers) lines.push(sections.get(remote));
   lines.push('');
   return lines.join('\n');
 }
