@@ -15,6 +15,7 @@ export const peerRowFragment = graphql(`
       id
       name
       kind
+      statsAvailable
     }
     subnets {
       id
@@ -54,6 +55,7 @@ export const peerPageQuery = graphql(`
         name
         kind
         host
+        statsAvailable
       }
       subnets {
         id
