@@ -23,6 +23,23 @@ export const wansQuery = graphql(`
   }
 `);
 
+/** Only the ids, a page at a time: the jobs page follows every WAN's jobs. */
+export const wanIdsQuery = graphql(`
+  query WanIds($first: Int, $after: String) {
+    wans(first: $first, after: $after) {
+      edges {
+        node {
+          id
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+`);
+
 export const wanSettingsFragment = graphql(`
   fragment WanSettings on Wan {
     id

@@ -1,9 +1,19 @@
-import { loadPageQuery } from '$lib/api/load';
+import { loadPageQuery, loadQuery } from '$lib/api/load';
 import { jobsQuery } from '$lib/graphql/deploy';
-import { wansQuery } from '$lib/graphql/wans';
+import { wanIdsQuery } from '$lib/graphql/wans';
 import type { PageLoad } from './$types';
 
+const WAN_PAGE = 100; // the API's largest page
+
 export const load: PageLoad = async (event) => {
-  const [jobs, wans] = await Promise.all([loadPageQuery(event, 'meshplane:jobs', jobsQuery, { first: 50 }), loadPageQuery(event, 'meshplane:wans', wansQuery, { first: 100 })]);
-  return { jobs: jobs.jobs.edges.map((edge) => edge.node), wanIds: wans.wans.edges.map((edge) => edge.node.id) };
+  const jobs = await loadPageQuery(event, 'meshplane:jobs', jobsQuery, { first: 50 });
+  // Every WAN, page by page: jobProgress follows one WAN at a time.
+  const wanIds: string[] = [];
+  for (let after: string | undefined; ; ) {
+    const { wans } = await loadQuery(event.fetch, wanIdsQuery, { first: WAN_PAGE, after });
+    wanIds.push(...wans.edges.map((edge) => edge.node.id));
+    if (!wans.pageInfo.hasNextPage || !wans.pageInfo.endCursor) break;
+    after = wans.pageInfo.endCursor;
+  }
+  return { jobs: jobs.jobs.edges.map((edge) => edge.node), wanIds };
 };
