@@ -3,6 +3,7 @@ import { loadClient } from '$lib/api/client';
 import { describeError } from '$lib/api/errors';
 import { setupStateQuery } from '$lib/graphql/session';
 import type { PageLoad } from './$types';
+import { endedMessage } from './ended';
 
 /** Only paths on this site: never `//elsewhere` or an absolute URL. */
 function nextPath(url: URL): string {
@@ -18,6 +19,7 @@ export const load: PageLoad = async ({ fetch, parent, url }) => {
   return {
     next,
     invite: url.searchParams.get('invite') ?? undefined,
+    ended: endedMessage(url.searchParams.get('ended')),
     needsFirstUser: result.data?.setupState.needsFirstUser ?? false,
     problem: result.data ? null : describeError(result.error).message,
   };
