@@ -24,7 +24,8 @@ export interface BrowserSession {
   /** Uncaught errors in the page, to assert none happened. */
   pageErrors: string[];
   tempDir(prefix: string): string;
-  shot(name: string): Promise<Buffer>;
+  /** A full-page screenshot of `on` (default: the first tab) as test-results/e2e/<name>.png. */
+  shot(name: string, on?: Page): Promise<Buffer>;
   close(): Promise<void>;
 }
 
@@ -49,10 +50,15 @@ export async function openBrowser(): Promise<BrowserSession> {
   page.on('pageerror', (error) => pageErrors.push(error.message));
   return {
     context, page, pageErrors, tempDir,
-    shot: (name) => page.screenshot({ path: path.join(shotsDir, `${name}.png`), fullPage: true }),
+    shot: (name, on = page) => on.screenshot({ path: path.join(shotsDir, `${name}.png`), fullPage: true }),
     close: async () => {
       await context.close();
       for (const dir of temporary) fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** How many pixels the page scrolls sideways (0 or less: it fits the viewport's width). */
+export function sidewaysOverflow(page: Page): Promise<number> {
+  return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 }

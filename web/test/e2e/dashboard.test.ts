@@ -1,41 +1,92 @@
-// The whole dashboard in Debian's Chromium against the real server and the RouterOS simulator:
-// register, add a MikroTik device (tested), create a WAN with three peers (one on the
-// simulator), open a peer's reachability, resolve a LAN overlap with auto-NAT, download a
-// config and read it, plan and approve a deploy and watch the job finish (with its warnings),
-// see a peer turn online when the router reports a handshake; then jobs, audit log, users and
-// API tokens. Screenshots: web/test-results/e2e/.
+// The whole dashboard in Debian's Chromium against the real server and the RouterOS and pfSense
+// simulators: register, add a MikroTik and a pfSense 2.8 (no statistics) device (both tested),
+// create a WAN with three peers (one on the MikroTik), open a peer's reachability, resolve a LAN
+// overlap with auto-NAT, download a config and read it, plan and approve a deploy and watch the
+// job finish (with its warnings), see a peer turn online when the router reports a handshake;
+// publish a service, download the .rsc, deploy again, revert to the first deployment and clear
+// the router; follow on the jobs page a deploy to the pfSense in a WAN created after the page
+// opened; then the audit log, users and API tokens, narrow screens, and a revoked session sent
+// to sign-in. Screenshots: web/test-results/e2e/.
 import fs from 'node:fs';
 import { type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../../server/src/app.js';
 import { createLogger } from '../../../server/src/infra/logger.js';
-import { startRouterOsSimulator, type RouterOsSimulator } from '../../../server/test/sim/routeros/index.js';
-import { chromiumAvailable, openBrowser, type BrowserSession } from './browser.js';
+import { startPfSenseSimulator, type PfSenseSimulator } from '../../../server/test/sim/pfsense/index.js';
+import { FIREWALL_FILTER, FIREWALL_NAT, IP_ADDRESS, IP_ROUTE, startRouterOsSimulator, WIREGUARD, WIREGUARD_PEERS, type RouterOsSimulator } from '../../../server/test/sim/routeros/index.js';
+import { chromiumAvailable, openBrowser, sidewaysOverflow, type BrowserSession } from './browser.js';
 
 const haveChromium = chromiumAvailable('the dashboard browser test');
 const admin = { name: 'Grace Admin', email: 'grace@example.test', password: 'correct horse battery' };
 const LAN = '192.168.10.0/24';
+const SLOW = 180_000; // tests that run several device jobs, on a busy machine
 
 describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in Chromium', () => {
   let browser: BrowserSession;
   let app: App;
   let sim: RouterOsSimulator;
+  let pf: PfSenseSimulator;
   let base: string;
   let page: Page;
   const peerUrls = new Map<string, string>();
   let inviteLink = '';
+  let wanUrl = '';
+  /** The tagged resources on the router after the first deploy, which a revert brings back. */
+  let firstDeployment: string[] = [];
   const shot = (name: string) => browser.shot(name);
-  const heading = (name: string) => page.getByRole('heading', { name, exact: true, level: 1 }).waitFor();
+  const heading = (name: string, on = page) => on.getByRole('heading', { name, exact: true, level: 1 }).waitFor();
   const openPeer = async (name: string) => {
     await page.goto(`${base}${peerUrls.get(name)}`);
     await heading(name);
     await page.waitForLoadState('networkidle');
+  };
+  /** Adds a peer on the WAN page open in `on`; remembers its page. */
+  const addPeer = async (on: Page, name: string, role: string, endpoint?: string, device?: string) => {
+    await on.getByLabel('Peer name').fill(name);
+    await on.getByLabel('Role').selectOption(role);
+    await on.getByLabel('Endpoint host').fill(endpoint ?? '');
+    if (device) await on.getByLabel('Device').selectOption({ label: device });
+    await on.getByRole('button', { name: 'Add peer' }).click();
+    await on.getByRole('status').filter({ hasText: `Added ${name}` }).waitFor();
+    const link = on.locator(`tr[data-peer="${name}"] th a`);
+    await link.waitFor();
+    peerUrls.set(name, (await link.getAttribute('href')) ?? '');
+  };
+  /** Creates a WAN on the WAN list open in `on` and opens it. */
+  const createWan = async (on: Page, name: string) => {
+    await on.getByLabel('Name', { exact: true }).fill(name);
+    await on.getByRole('button', { name: 'Create WAN' }).click();
+    await on.getByRole('row', { name: new RegExp(name) }).getByRole('link', { name }).click();
+    await heading(name, on);
+  };
+  /** Plans a deploy on the open peer page, approves it and waits for the job to succeed. */
+  const planAndDeploy = async (on: Page, shotName?: string) => {
+    await on.getByRole('button', { name: 'Plan deploy' }).click();
+    const plan = on.getByLabel('Deploy plan');
+    await plan.waitFor({ timeout: 30_000 });
+    expect(await plan.locator('.add').count()).toBeGreaterThan(0);
+    expect(await plan.textContent()).toContain('+ create');
+    if (shotName) await shot(shotName);
+    await on.getByRole('button', { name: 'Approve and deploy' }).click();
+    await on.getByLabel('Job', { exact: true }).locator('[data-job-status="SUCCEEDED"]', { hasText: 'deploy' }).waitFor({ timeout: 45_000 });
+  };
+  /** Every resource on the router tagged with Meshplane's comment ("meshplane:<wan>:…"). */
+  const managedOnRouter = () =>
+    [WIREGUARD, WIREGUARD_PEERS, IP_ADDRESS, IP_ROUTE, FIREWALL_FILTER, FIREWALL_NAT]
+      .flatMap((menu) => sim.model.rows(menu).map((row) => `${menu} ${String(row.comment ?? '')}`))
+      .filter((entry) => / meshplane:/.test(entry))
+      .sort();
+  const expectFitsNarrow = async (name: string) => {
+    await expect(sidewaysOverflow(page), `${page.url()} scrolls sideways`).resolves.toBeLessThanOrEqual(0);
+    await shot(name);
   };
 
   beforeAll(async () => {
     browser = await openBrowser();
     page = browser.page;
     sim = await startRouterOsSimulator({ version: '7.18' });
+    // A pfSense whose REST API package predates the WireGuard status endpoints; it takes API keys.
+    pf = await startPfSenseSimulator({ version: '2.8.1', authMethods: ['BasicAuth', 'KeyAuth'] });
     app = await buildApp({
       dataDir: browser.tempDir('meshplane-e2e-dash-'), port: 0, host: '127.0.0.1', logger: createLogger('warn'),
       monitorIntervalMs: 300, handshakeProbeMs: 1000, // the deploy waits 1 s for handshakes that never come: warnings
@@ -47,6 +98,7 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
     await browser?.close();
     await app?.stop();
     await sim?.stop();
+    await pf?.stop();
   });
 
   it('registers the first user, adds the simulated MikroTik and tests the connection', async () => {
@@ -80,25 +132,35 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
     expect(await report.textContent()).toContain('7.18');
   });
 
+  it('adds the pfSense with an API key and its CA, and the connection test says it has no statistics', async () => {
+    const form = page.locator('form', { has: page.locator('#device-form-heading') });
+    await form.getByLabel('Device name').fill('edge-firewall');
+    await form.getByLabel('Kind').selectOption('PFSENSE');
+    await form.getByLabel('Host', { exact: true }).fill(pf.host);
+    await form.getByLabel('Port', { exact: true }).fill(String(pf.port));
+    await form.getByLabel('Username').fill(''); // no user: the secret is an API key
+    await form.getByLabel('API key').fill(pf.apiKey);
+    await form.getByText('More: management address, limits, CA certificate').click();
+    await form.getByLabel('CA certificate (PEM) for a self-signed router').fill(pf.caPem);
+    await form.getByRole('button', { name: 'Add device' }).click();
+    const card = page.locator('article[data-device="edge-firewall"]');
+    await card.waitFor();
+    await expect(card.textContent()).resolves.toContain('pfSense');
+    await card.getByRole('button', { name: 'Test connection' }).click();
+    const report = card.locator('[data-connection]');
+    await report.waitFor();
+    expect(await report.getAttribute('data-connection')).toBe('ok');
+    await expect(report.textContent()).resolves.toMatch(/REST API v2\.8\.1; no WireGuard statistics/);
+    expect(pf.requests.some((request) => request.path.includes('/status/wireguard'))).toBe(true);
+  });
+
   it('creates a WAN and adds a hub, a site on the router and a roaming client', async () => {
     await page.getByRole('link', { name: 'WANs' }).click();
     await heading('WANs');
-    await page.getByLabel('Name', { exact: true }).fill('Lab');
-    await page.getByRole('button', { name: 'Create WAN' }).click();
-    await page.getByRole('row', { name: /Lab/ }).getByRole('link', { name: 'Lab' }).click();
-    await heading('Lab');
+    await createWan(page, 'Lab');
+    wanUrl = new URL(page.url()).pathname;
 
-    const add = async (name: string, role: string, endpoint?: string, device?: string) => {
-      await page.getByLabel('Peer name').fill(name);
-      await page.getByLabel('Role').selectOption(role);
-      await page.getByLabel('Endpoint host').fill(endpoint ?? '');
-      if (device) await page.getByLabel('Device').selectOption({ label: device });
-      await page.getByRole('button', { name: 'Add peer' }).click();
-      await page.getByRole('status').filter({ hasText: `Added ${name}` }).waitFor();
-      const link = page.locator(`tr[data-peer="${name}"] th a`);
-      await link.waitFor();
-      peerUrls.set(name, (await link.getAttribute('href')) ?? '');
-    };
+    const add = (name: string, role: string, endpoint?: string, device?: string) => addPeer(page, name, role, endpoint, device);
     await add('hub', 'HUB', 'hub.example.test');
     await add('office', 'SITE', '198.51.100.2', 'office-router — MikroTik (API)');
     // Reachability is fetched when a peer's entry is opened, and again when the WAN changes.
@@ -178,15 +240,7 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
   it('plans the office deploy as a diff, approves it and follows the job to the end', async () => {
     await openPeer('office');
     await page.locator('[data-guidance="SITE"]').waitFor();
-    await page.getByRole('button', { name: 'Plan deploy' }).click();
-    const plan = page.getByLabel('Deploy plan');
-    await plan.waitFor({ timeout: 30_000 });
-    expect(await plan.locator('.add').count()).toBeGreaterThan(0);
-    expect(await plan.textContent()).toContain('+ create');
-    await shot('11-peer-page-deploy-plan');
-
-    await page.getByRole('button', { name: 'Approve and deploy' }).click();
-    await page.locator('[data-job-status="SUCCEEDED"]').waitFor({ timeout: 45_000 });
+    await planAndDeploy(page, '11-peer-page-deploy-plan');
     // Nothing handshook with the office yet: the job succeeded and names each silent peer.
     const warnings = page.getByRole('list', { name: 'Warnings of the deploy job' });
     await warnings.getByText('no handshake with peer hub within 1 s of the deploy').waitFor();
@@ -196,8 +250,10 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.getByText('In sync: the device has exactly what Meshplane wants.').waitFor({ timeout: 30_000 });
     expect(sim.model.rows('/interface/wireguard/peers').length).toBeGreaterThanOrEqual(2);
+    firstDeployment = managedOnRouter();
+    expect(firstDeployment.filter((entry) => entry.startsWith(`${WIREGUARD_PEERS} `))).toHaveLength(2);
     await shot('12-peer-page-deployed');
-  });
+  }, SLOW);
 
   it('turns the hub online when the router reports a fresh handshake', async () => {
     await openPeer('hub');
@@ -219,6 +275,95 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
     await shot('21-wan-list');
   });
 
+  it('publishes a service on the office, downloads its .rsc, deploys again and reverts to the first deployment', async () => {
+    await openPeer('office');
+    const publish = page.getByRole('form', { name: 'Publish a service' });
+    await publish.getByLabel('Service name').fill('nas');
+    await publish.getByLabel('Local IP').fill('192.168.10.5');
+    await publish.getByLabel('Local port').fill('5000');
+    await publish.getByRole('button', { name: 'Publish' }).click();
+    const service = page.getByRole('table', { name: 'Published services' }).locator('tbody tr', { hasText: 'nas' });
+    await service.waitFor();
+    await expect(service.textContent()).resolves.toMatch(/10\.0\.5\.\d+:5000.*192\.168\.10\.5:5000/);
+    const serviceIp = /(10\.0\.5\.\d+):5000/.exec((await service.textContent()) ?? '')?.[1] ?? '';
+    // What is deployed no longer matches: the banner points at a new deploy.
+    await page.locator('[data-banner="stale"]').getByRole('link', { name: 'Plan a deploy' }).waitFor();
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download .rsc (RouterOS)' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/\.rsc$/);
+    const rsc = fs.readFileSync((await download.path()) ?? '', 'utf8');
+    expect(rsc).toContain('# Meshplane: peer office on WAN Lab (RouterOS v7).');
+    expect(rsc).toMatch(/\/interface\/wireguard\/add name="wg0" [^\n]*comment="meshplane:[^:"]+:interface"/);
+    expect(rsc).toContain(`dst-address="${serviceIp}"`); // the published service's dst-nat
+    expect(rsc).toContain('to-addresses="192.168.10.5"');
+    expect(rsc).toMatch(/private-key="[A-Za-z0-9+/]{43}="/);
+    expect(rsc).not.toContain('[Interface]'); // RouterOS script, not wg-quick
+
+    await planAndDeploy(page);
+    const deployments = page.getByRole('table', { name: 'Deployments' }).locator('tbody tr');
+    await expect.poll(() => deployments.filter({ hasText: 'succeeded' }).count()).toBe(2);
+    const second = managedOnRouter();
+    expect(second.filter((entry) => entry.startsWith(`${FIREWALL_NAT} `) && entry.includes('service'))).toHaveLength(1);
+    expect(second).not.toEqual(firstDeployment);
+
+    // Revert re-applies the previous successful deployment: the router holds the first one's resources again.
+    const history = page.getByRole('region', { name: 'Deployment history' });
+    await history.getByRole('button', { name: 'Revert' }).click();
+    await history.getByRole('group', { name: 'Re-apply the previous successful deployment?' }).getByRole('button', { name: 'Revert' }).click();
+    await page.getByLabel('Job', { exact: true }).locator('[data-job-status="SUCCEEDED"]', { hasText: 'revert' }).waitFor({ timeout: 45_000 });
+    await expect.poll(() => deployments.count()).toBe(3);
+    expect(managedOnRouter()).toEqual(firstDeployment);
+    // The service is still published, so what is deployed is behind what Meshplane would render.
+    await page.locator('h1 ~ [data-status="STALE"]').waitFor();
+    await shot('14-peer-page-reverted');
+  }, SLOW);
+
+  it('clears the office from its router and leaves nothing Meshplane made there', async () => {
+    const deploy = page.getByRole('region', { name: 'Deploy to office-router' });
+    await deploy.getByRole('button', { name: 'Clear device' }).click();
+    await deploy.getByRole('group', { name: /Remove every Meshplane resource of this peer/ }).getByRole('button', { name: 'Clear', exact: true }).click();
+    await page.getByLabel('Job', { exact: true }).locator('[data-job-status="SUCCEEDED"]', { hasText: 'clear' }).waitFor({ timeout: 45_000 });
+    expect(managedOnRouter()).toEqual([]);
+    // What Meshplane did not make is still there.
+    expect(sim.model.rows(WIREGUARD).length).toBeGreaterThan(0);
+    await shot('15-peer-page-cleared');
+  }, SLOW);
+
+  it('follows, on the jobs page, a deploy to the pfSense in a WAN created after the page opened', async () => {
+    await page.getByRole('link', { name: 'Jobs' }).click();
+    await heading('Jobs');
+    const following = page.getByRole('status').filter({ hasText: /live for \d+ WANs?/ });
+    await following.filter({ hasText: 'live for 1 WAN' }).waitFor();
+
+    // Someone else (another tab) creates a WAN with a site on the pfSense and deploys it.
+    const other = await browser.context.newPage();
+    try {
+      await other.goto(`${base}/`);
+      await heading('WANs', other);
+      await createWan(other, 'Edge');
+      await following.filter({ hasText: 'live for 2 WANs' }).waitFor();
+      await addPeer(other, 'firewall', 'SITE', '203.0.113.7', 'edge-firewall — pfSense');
+      // Its device cannot report handshakes: the table says so instead of "no report".
+      await other.locator('tr[data-peer="firewall"] [data-live="no-stats"]', { hasText: 'device has no statistics' }).waitFor();
+      await browser.shot('23-wan-page-pfsense', other);
+      await other.goto(`${base}${peerUrls.get('firewall')}`);
+      await heading('firewall', other);
+      await other.getByLabel('Tunnel status').getByText('device has no statistics').waitFor();
+      await planAndDeploy(other);
+      await other.getByRole('button', { name: 'Statistics' }).click();
+      await other.getByText('This device does not report WireGuard statistics.').waitFor();
+      expect(JSON.stringify(pf.model.list('tunnels'))).toContain('meshplane:');
+      await browser.shot('16-peer-page-pfsense', other);
+    } finally {
+      await other.close();
+    }
+
+    // The jobs page picked the new WAN up and shows its deploy, finished, without a reload.
+    const edgeJob = page.locator('article[data-job]', { has: page.getByRole('link', { name: 'Edge' }) });
+    await edgeJob.locator('[data-job-status="SUCCEEDED"]', { hasText: 'deploy' }).waitFor();
+    await expect(edgeJob.textContent()).resolves.toContain('on edge-firewall');
+  }, SLOW);
+
   it('shows the finished job, the audit log, users and API tokens', async () => {
     await page.getByRole('link', { name: 'Jobs' }).click();
     await heading('Jobs');
@@ -239,6 +384,8 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
     await page.getByRole('heading', { name: 'Add a device' }).waitFor();
     await card.getByRole('button', { name: 'Test connection' }).click();
     await card.locator('[data-connection="ok"]').waitFor();
+    // The handshake monitor learnt that the pfSense cannot report statistics.
+    await page.locator('article[data-device="edge-firewall"] .badge', { hasText: 'no statistics' }).waitFor();
     await shot('31-devices');
 
     await page.getByRole('link', { name: 'Audit' }).click();
@@ -286,17 +433,45 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
 
   it('fits a 390 px wide screen', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
-    const wanUrl = (await page.goto(`${base}${peerUrls.get('office')}`), await page.getByRole('link', { name: 'Lab' }).getAttribute('href'));
-    const pages = [['40-narrow-peer', peerUrls.get('office')], ['41-narrow-wan-page', wanUrl], ['42-narrow-devices', '/devices'], ['43-narrow-users', '/users'], ['44-narrow-audit', '/audit']];
+    const pages = [
+      ['40-narrow-peer', peerUrls.get('office')], ['41-narrow-wan-page', wanUrl], ['42-narrow-devices', '/devices'], ['43-narrow-users', '/users'],
+      ['44-narrow-audit', '/audit'], ['45-narrow-jobs', '/jobs'], ['46-narrow-tokens', '/tokens'], ['47-narrow-peer-pfsense', peerUrls.get('firewall')],
+    ];
     for (const [name, url] of pages) {
       await page.goto(`${base}${url}`);
       await page.waitForLoadState('networkidle');
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-      expect(overflow, `${url} scrolls sideways`).toBeLessThanOrEqual(0);
-      await shot(name ?? '');
+      await expectFitsNarrow(name ?? '');
     }
     await page.setViewportSize({ width: 1280, height: 800 });
     expect(browser.pageErrors).toEqual([]);
+  });
+
+  it('sends a page whose session is revoked to sign-in, saying why, and back after signing in', async () => {
+    await page.goto(`${base}${wanUrl}`);
+    await heading('Lab');
+    await page.locator('tr[data-peer="hub"] [data-live]').waitFor(); // live: the page has its socket open
+    // The session is revoked elsewhere (here through the API, with this browser's cookie).
+    const api = async (query: string, variables = {}) => {
+      const response = await page.request.post(`${base}/graphql`, { headers: { 'x-graphql-csrf': '1' }, data: { query, variables } });
+      return ((await response.json()) as { data: Record<string, unknown> }).data;
+    };
+    const sessions = (await api('{ mySessions(first: 20) { edges { node { id current } } } }')) as { mySessions: { edges: Array<{ node: { id: string; current: boolean } }> } };
+    const current = sessions.mySessions.edges.find((edge) => edge.node.current)?.node.id;
+    expect(current).toBeTruthy();
+    await api('mutation ($id: ID!) { revokeSession(id: $id) { id } }', { id: current });
+
+    await page.waitForURL(/\/login\?/);
+    await page.locator('[data-notice="session-ended"]').getByText('Your session was revoked. Sign in again to continue.').waitFor();
+    await heading('Sign in');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expectFitsNarrow('48-narrow-login-session-revoked');
+    await page.setViewportSize({ width: 1280, height: 800 });
+
+    await page.getByLabel('Email').fill(admin.email);
+    await page.getByLabel('Password').fill(admin.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${base}${wanUrl}`);
+    await heading('Lab');
   });
 
   it('lets the invited person register with the link, as an operator without the admin pages', async () => {
