@@ -4,46 +4,120 @@ import type { SecretBox } from '../infra/crypto/secret-box.js';
 import type { OverlaySpec, PeerSpec } from '../domain/model.js';
 import { DomainError } from '../domain/errors.js';
 
-type Reader = Pick<Db, 'wan'>;
+type Reader = Pick<Db, 'wan' | 'peer' | 'subnet' | 'publishedService' | 'presharedKey'>;
 
 export interface LoadOptions {
   /** Decrypt private and preshared keys (only for rendering a config a caller may download). */
   secrets?: SecretBox;
 }
 
+const WAN_FIELDS = {
+  id: true, name: true, tunnelCidr: true, servicesCidr: true, natPool: true, topology: true, listenPort: true, mtu: true, keepalive: true, interfaceName: true,
+} as const;
 const PEER_FIELDS = {
   id: true, name: true, role: true, tunnelIp: true, publicKey: true, privateKeyEnc: true, endpointHost: true, endpointPort: true,
   listenPort: true, keepalive: true, portForwarded: true,
-  subnets: { select: { id: true, cidr: true, routed: true, natCidr: true, description: true }, orderBy: { cidr: 'asc' } },
-  services: { select: { id: true, name: true, protocol: true, localIp: true, localPort: true, serviceIp: true, servicePort: true }, orderBy: { serviceIp: 'asc' } },
 } as const;
+const SUBNET_FIELDS = { id: true, peerId: true, cidr: true, routed: true, natCidr: true, description: true } as const;
+const SERVICE_FIELDS = { id: true, peerId: true, name: true, protocol: true, localIp: true, localPort: true, serviceIp: true, servicePort: true } as const;
+
+function loadPeerRows(db: Reader, wanId: string) {
+  return db.peer.findMany({ where: { wanId }, select: PEER_FIELDS, orderBy: { tunnelIp: 'asc' } });
+}
+
+function loadSubnetRows(db: Reader, wanId: string) {
+  return db.subnet.findMany({ where: { peer: { wanId } }, select: SUBNET_FIELDS, orderBy: [{ cidr: 'asc' }, { id: 'asc' }] });
+}
+
+/** The columns of a peer that its overlay spec is made of. */
+export type OverlayPeerRow = Awaited<ReturnType<typeof loadPeerRows>>[number];
+type OverlaySubnetRow = Awaited<ReturnType<typeof loadSubnetRows>>[number];
+
+/** Rows of the WAN already being read with more columns, in the order `loadOverlayRows` reads them (so not read twice). */
+export interface SharedRows {
+  peers?: Promise<readonly OverlayPeerRow[]>;
+  subnets?: Promise<readonly OverlaySubnetRow[]>;
+}
+
+/** Only the overlay's columns of rows read with more (delivery state, timestamps). */
+function overlayPeerColumns(peer: OverlayPeerRow): OverlayPeerRow {
+  return {
+    id: peer.id, name: peer.name, role: peer.role, tunnelIp: peer.tunnelIp, publicKey: peer.publicKey, privateKeyEnc: peer.privateKeyEnc,
+    endpointHost: peer.endpointHost, endpointPort: peer.endpointPort, listenPort: peer.listenPort, keepalive: peer.keepalive, portForwarded: peer.portForwarded,
+  };
+}
+
+function overlaySubnetColumns(subnet: OverlaySubnetRow): OverlaySubnetRow {
+  return { id: subnet.id, peerId: subnet.peerId, cidr: subnet.cidr, routed: subnet.routed, natCidr: subnet.natCidr, description: subnet.description };
+}
 
 /**
  * Exactly the rows an OverlaySpec is made of (no timestamps or delivery state): equal rows
  * give an equal spec, which lets a reader reuse a compiled view (see OverlayViewCache).
+ * Flat reads, one per table, grouped here: Prisma maps nested relations of 1,000 peers
+ * several times slower than the same rows read flat.
  */
-export async function loadOverlayRows(db: Reader, wanId: string) {
-  const wan = await db.wan.findUnique({
-    where: { id: wanId },
-    select: {
-      id: true, name: true, tunnelCidr: true, servicesCidr: true, natPool: true, topology: true, listenPort: true, mtu: true, keepalive: true, interfaceName: true,
-      peers: { select: PEER_FIELDS, orderBy: { tunnelIp: 'asc' } },
-      presharedKeys: { select: { peerAId: true, peerBId: true, keyEnc: true }, orderBy: { id: 'asc' } },
-    },
-  });
+export async function loadOverlayRows(db: Reader, wanId: string, shared: SharedRows = {}) {
+  // Reads of our own one after another: callers pass a transaction, which runs one statement
+  // at a time. Shared reads are awaited at once, so a failing one is never left unhandled.
+  const [wan, sharedPeers, sharedSubnets] = await Promise.all([db.wan.findUnique({ where: { id: wanId }, select: WAN_FIELDS }), shared.peers, shared.subnets]);
   if (!wan) throw new DomainError('NOT_FOUND', 'WAN not found');
-  return wan;
+  const peers = sharedPeers ?? (await loadPeerRows(db, wanId));
+  const subnets = sharedSubnets ?? (await loadSubnetRows(db, wanId));
+  const services = await db.publishedService.findMany({ where: { peer: { wanId } }, select: SERVICE_FIELDS, orderBy: [{ serviceIp: 'asc' }, { id: 'asc' }] });
+  const presharedKeys = await db.presharedKey.findMany({ where: { wanId }, select: { peerAId: true, peerBId: true, keyEnc: true }, orderBy: { id: 'asc' } });
+  return { wan, peers, subnets, services, presharedKeys };
 }
 
 export type OverlayRows = Awaited<ReturnType<typeof loadOverlayRows>>;
+
+/** The rows to keep for comparing later reads with (`sameOverlayRows`): cut to the overlay's columns. */
+export function keptOverlayRows(rows: OverlayRows): OverlayRows {
+  return { ...rows, peers: rows.peers.map(overlayPeerColumns), subnets: rows.subnets.map(overlaySubnetColumns) };
+}
+
+/** Every column `kept` has equals the one in `row` (rows hold strings, numbers, booleans and nulls). */
+function sameColumns(kept: object, row: object): boolean {
+  for (const column in kept) {
+    if ((kept as Record<string, unknown>)[column] !== (row as Record<string, unknown>)[column]) return false;
+  }
+  return true;
+}
+
+function sameList(kept: readonly object[], rows: readonly object[]): boolean {
+  return kept.length === rows.length && kept.every((row, i) => sameColumns(row, rows[i] as object));
+}
+
+/**
+ * Whether a fresh read of a WAN gives the spec that `kept` gave: compared column by column in
+ * place, not by serialising both (1,000 peers' JSON on every request, and its garbage).
+ */
+export function sameOverlayRows(kept: OverlayRows, rows: OverlayRows): boolean {
+  return sameColumns(kept.wan, rows.wan) && sameList(kept.peers, rows.peers) && sameList(kept.subnets, rows.subnets)
+    && sameList(kept.services, rows.services) && sameList(kept.presharedKeys, rows.presharedKeys);
+}
 
 export async function loadOverlaySpec(db: Reader, wanId: string, options: LoadOptions = {}): Promise<OverlaySpec> {
   return overlaySpecFromRows(await loadOverlayRows(db, wanId), options);
 }
 
-export function overlaySpecFromRows(wan: OverlayRows, options: LoadOptions = {}): OverlaySpec {
+/** Rows grouped by their peer, each group in the order of `rows`. */
+export function byPeer<T extends { peerId: string }>(rows: readonly T[]): Map<string, T[]> {
+  const grouped = new Map<string, T[]>();
+  for (const row of rows) {
+    const list = grouped.get(row.peerId);
+    if (list) list.push(row);
+    else grouped.set(row.peerId, [row]);
+  }
+  return grouped;
+}
+
+export function overlaySpecFromRows(rows: OverlayRows, options: LoadOptions = {}): OverlaySpec {
   const { secrets } = options;
-  const peers: PeerSpec[] = wan.peers.map((peer) => ({
+  const { wan } = rows;
+  const subnetsOf = byPeer(rows.subnets);
+  const servicesOf = byPeer(rows.services);
+  const peers: PeerSpec[] = rows.peers.map((peer) => ({
     id: peer.id,
     name: peer.name,
     role: peer.role,
@@ -55,8 +129,8 @@ export function overlaySpecFromRows(wan: OverlayRows, options: LoadOptions = {})
     listenPort: peer.listenPort,
     keepalive: peer.keepalive,
     portForwarded: peer.portForwarded,
-    subnets: peer.subnets.map((subnet) => ({ id: subnet.id, cidr: subnet.cidr, routed: subnet.routed, natCidr: subnet.natCidr, description: subnet.description })),
-    services: peer.services.map((service) => ({
+    subnets: (subnetsOf.get(peer.id) ?? []).map((subnet) => ({ id: subnet.id, cidr: subnet.cidr, routed: subnet.routed, natCidr: subnet.natCidr, description: subnet.description })),
+    services: (servicesOf.get(peer.id) ?? []).map((service) => ({
       id: service.id,
       name: service.name,
       protocol: service.protocol === 'udp' ? 'udp' : 'tcp',
@@ -81,6 +155,6 @@ export function overlaySpecFromRows(wan: OverlayRows, options: LoadOptions = {})
     },
     peers,
     // Without the master key the preshared keys stay out: checks do not need their values.
-    presharedKeys: secrets ? wan.presharedKeys.map((psk) => ({ peerAId: psk.peerAId, peerBId: psk.peerBId, key: secrets.open(psk.keyEnc) })) : [],
+    presharedKeys: secrets ? rows.presharedKeys.map((psk) => ({ peerAId: psk.peerAId, peerBId: psk.peerBId, key: secrets.open(psk.keyEnc) })) : [],
   };
 }

@@ -1,139 +1,23 @@
-// The overlay as the domain computes it, for reads: one load + compile per WAN per request
-// (so a WAN page with 1,000 peers compiles once, not once per peer), and config delivery,
-// which records the hash a peer received so staleness is "rendering changed since then".
+// Config delivery: renders a peer's configuration (a preview without keys, or the real one)
+// and records the hash a peer received, so staleness is "rendering changed since then".
+// The read side (OverlayView, OverlayReader) lives in overlay-view.ts and overlay-reader.ts.
 import type { Db } from '../infra/db/client.js';
 import type { SecretBox } from '../infra/crypto/secret-box.js';
 import { type PubSub, publishWanChange } from '../infra/pubsub/topics.js';
-import type { OverlaySpec } from '../domain/model.js';
-import type { CompiledOverlay } from '../domain/compiled.js';
-import { compileOverlay } from '../domain/compile.js';
-import { analyzeConflicts, type Conflict } from '../domain/conflicts.js';
-import { configHash } from '../domain/staleness.js';
-import { computeReachability, type PeerReachability } from '../domain/reachability.js';
-import { topologyGraph, type TopologyGraph } from '../domain/graph.js';
 import { renderWgQuick } from '../domain/render/wgquick.js';
 import { renderRouterOsScript } from '../domain/render/routeros.js';
 import { renderQrPng, renderQrSvg } from '../domain/render/qr.js';
 import { DomainError } from '../domain/errors.js';
-import { loadOverlayRows, loadOverlaySpec, overlaySpecFromRows, type OverlayRows } from './overlay-spec.js';
+import { loadOverlaySpec } from './overlay-spec.js';
+import { OverlayView } from './overlay-view.js';
 import type { Identity } from './auth/identity.js';
 import { recordAudit } from './audit.js';
 
+// Where the read side's users import it from.
+export { OverlayView, statusOf, type ConfigStatus } from './overlay-view.js';
+export { OverlayReader } from './overlay-reader.js';
+
 export type ConfigFormat = 'WG_QUICK' | 'ROUTEROS';
-export type ConfigStatus = 'NEVER_DELIVERED' | 'CURRENT' | 'STALE';
-
-export class OverlayView {
-  private compiledOverlay: CompiledOverlay | null = null;
-  private hashes: Map<string, string> | null = null;
-  private conflictList: Conflict[] | null = null;
-  /** The whole WAN's reachability (O(peers²)), computed only when the whole map is asked for. */
-  private reach: Map<string, PeerReachability> | null = null;
-  /** One peer's reachability, computed for that peer alone (O(peers)) when only it is asked for. */
-  private readonly reachOfPeer = new Map<string, PeerReachability>();
-
-  constructor(readonly spec: OverlaySpec) {}
-
-  get compiled(): CompiledOverlay {
-    this.compiledOverlay ??= compileOverlay(this.spec);
-    return this.compiledOverlay;
-  }
-
-  hashOf(peerId: string): string {
-    this.hashes ??= new Map(this.compiled.peers.map((peer) => [peer.peerId, configHash(this.compiled, peer.peerId)]));
-    const hash = this.hashes.get(peerId);
-    if (!hash) throw new DomainError('NOT_FOUND', 'Peer not found in its WAN');
-    return hash;
-  }
-
-  conflicts(): Conflict[] {
-    this.conflictList ??= analyzeConflicts(this.spec);
-    return this.conflictList;
-  }
-
-  /** Every peer's reachability, or only `peerId`'s (computed for it alone unless the whole map already is). */
-  reachability(peerId?: string): PeerReachability[] {
-    if (!peerId) {
-      this.reach ??= new Map(computeReachability(this.compiled).map((entry) => [entry.peerId, entry]));
-      return [...this.reach.values()];
-    }
-    let entry = this.reach?.get(peerId) ?? this.reachOfPeer.get(peerId);
-    if (!entry) {
-      entry = computeReachability(this.compiled, [peerId])[0];
-      if (entry) this.reachOfPeer.set(peerId, entry);
-    }
-    return entry ? [entry] : [];
-  }
-
-  graph(): TopologyGraph {
-    return topologyGraph(this.spec, this.compiled);
-  }
-
-  peerName(peerId: string): string {
-    return this.spec.peers.find((peer) => peer.id === peerId)?.name ?? peerId;
-  }
-}
-
-export function statusOf(currentHash: string, deliveredHash: string | null): ConfigStatus {
-  if (!deliveredHash) return 'NEVER_DELIVERED';
-  return deliveredHash === currentHash ? 'CURRENT' : 'STALE';
-}
-
-/**
- * Compiled views across requests, per master key: a view is a pure function of the WAN's
- * rows, so when the rows read now equal the rows a view was built from, the view (its
- * decrypted keys, compilation, config hashes, conflicts, reachability) is reused. Nothing
- * to invalidate: any change to the WAN changes its rows. Bounded to the most recent WANs.
- */
-class OverlayViewCache {
-  private readonly entries = new Map<string, { rows: string; view: OverlayView }>();
-
-  constructor(private readonly maxWans = 32) {}
-
-  viewFor(wanId: string, rows: OverlayRows, build: () => OverlayView): OverlayView {
-    const text = JSON.stringify(rows);
-    const cached = this.entries.get(wanId);
-    if (cached && cached.rows === text) return cached.view;
-    const view = build();
-    this.entries.delete(wanId);
-    this.entries.set(wanId, { rows: text, view });
-    if (this.entries.size > this.maxWans) this.entries.delete(this.entries.keys().next().value as string);
-    return view;
-  }
-}
-
-const viewCaches = new WeakMap<SecretBox, OverlayViewCache>();
-
-/** Per-request cache of overlay views; create one per GraphQL request. */
-export class OverlayReader {
-  private readonly views = new Map<string, Promise<OverlayView>>();
-
-  constructor(
-    private readonly prisma: Db,
-    private readonly secrets: SecretBox,
-  ) {}
-
-  /** Forgets cached views: a subscription context lives across events, each event must see fresh data. */
-  reset(): void {
-    this.views.clear();
-  }
-
-  /** With secrets: the hashes cover keys, so a rotated key makes exactly the affected configs stale. */
-  view(wanId: string): Promise<OverlayView> {
-    let view = this.views.get(wanId);
-    if (!view) {
-      let cache = viewCaches.get(this.secrets);
-      if (!cache) {
-        cache = new OverlayViewCache();
-        viewCaches.set(this.secrets, cache);
-      }
-      const shared = cache;
-      view = loadOverlayRows(this.prisma, wanId)
-        .then((rows) => shared.viewFor(wanId, rows, () => new OverlayView(overlaySpecFromRows(rows, { secrets: this.secrets }))));
-      this.views.set(wanId, view);
-    }
-    return view;
-  }
-}
 
 export interface RenderedConfig {
   format: ConfigFormat;

@@ -1,6 +1,7 @@
 // What the overlay engine derives from a WAN: conflicts, topology graph, reachability,
 // per-peer staleness and rendered configs. Everything is computed from one compile of the
 // WAN per request (ctx.overlays).
+import { completeValue } from '@pothos/core';
 import { builder } from '../builder.js';
 import { PeerRoleEnum } from './enums.js';
 import type { Conflict } from '../../domain/conflicts.js';
@@ -113,23 +114,23 @@ builder.prismaObjectFields('Wan', (t) => ({
   }),
   staleCount: t.int({
     resolve: async (wan, _args, ctx) => {
-      const view = await ctx.overlays.view(wan.id);
-      const delivered = await ctx.prisma.peer.findMany({ where: { wanId: wan.id }, select: { id: true, deliveredHash: true } });
-      return delivered.filter((peer) => statusOf(view.hashOf(peer.id), peer.deliveredHash) === 'STALE').length;
+      const [view, peers] = await Promise.all([ctx.overlays.view(wan.id), ctx.overlays.peers(wan.id)]);
+      return peers.filter((peer) => statusOf(view.hashOf(peer.id), peer.deliveredHash) === 'STALE').length;
     },
   }),
 }));
 
+/** The Peer fields that read the WAN's overlay view: the WAN's peer list loads the view with the peers when one is asked for. */
+export const PEER_FIELDS_FROM_VIEW: ReadonlySet<string> = new Set(['configStatus', 'stale', 'reachability']);
+
 builder.prismaObjectFields('Peer', (t) => ({
   configStatus: t.field({
     type: ConfigStatusEnum,
-    select: { wanId: true, deliveredHash: true },
-    resolve: async (peer, _args, ctx) => statusOf((await ctx.overlays.view(peer.wanId)).hashOf(peer.id), peer.deliveredHash),
+    resolve: (peer, _args, ctx) => ctx.overlays.configStatus(peer),
   }),
   stale: t.boolean({
     description: 'True when the peer got a configuration that differs from what would be rendered now.',
-    select: { wanId: true, deliveredHash: true },
-    resolve: async (peer, _args, ctx) => statusOf((await ctx.overlays.view(peer.wanId)).hashOf(peer.id), peer.deliveredHash) === 'STALE',
+    resolve: (peer, _args, ctx) => completeValue(ctx.overlays.configStatus(peer), (status) => status === 'STALE'),
   }),
   configPreview: t.string({
     description: 'The configuration with private and preshared keys left out.',
@@ -139,7 +140,6 @@ builder.prismaObjectFields('Peer', (t) => ({
   reachability: t.field({
     type: PeerReachabilityRef,
     nullable: true,
-    select: { wanId: true },
     resolve: async (peer, _args, ctx) => (await reachabilityOf(await ctx.overlays.view(peer.wanId), peer.id))[0] ?? null,
   }),
 }));
@@ -171,8 +171,9 @@ async function* onWanChange<T>(ctx: Context, wanId: string, derive: (view: Overl
   }
 }
 
-async function configStatuses(ctx: Context, view: OverlayView): Promise<Map<string, string>> {
-  const rows = await ctx.prisma.peer.findMany({ where: { wanId: view.spec.wan.id }, select: { id: true, deliveredHash: true } });
+/** From the peers the view was read with: one read of them per change, not two. */
+async function configStatuses(view: OverlayView, reader: OverlayReader): Promise<Map<string, string>> {
+  const rows = await reader.peers(view.spec.wan.id);
   return new Map(rows.map((row) => [row.id, statusOf(view.hashOf(row.id), row.deliveredHash)]));
 }
 
@@ -185,7 +186,7 @@ builder.subscriptionFields((t) => ({
     subscribe: (_root, { wanId }, ctx) =>
       (async function* () {
         let previous = new Map<string, string>();
-        for await (const statuses of onWanChange(ctx, String(wanId), (view) => configStatuses(ctx, view), (map) => JSON.stringify([...map]))) {
+        for await (const statuses of onWanChange(ctx, String(wanId), configStatuses, (map) => JSON.stringify([...map]))) {
           const changed = [...statuses].filter(([id, status]) => previous.get(id) !== status).map(([id]) => id);
           previous = statuses;
           if (changed.length > 0) yield changed;

@@ -2,6 +2,7 @@ import { builder } from '../builder.js';
 import { PeerRoleEnum } from './enums.js';
 import { notFound } from '../errors.js';
 import { cidrText, hostText, keepaliveSeconds, keyText, nameText, port } from './input-rules.js';
+import { relatedRows } from '../related-rows.js';
 
 const KeyCustodyEnum = builder.enumType('KeyCustody', {
   values: { SERVER: { description: 'Meshplane generated the key pair and holds the private key (encrypted).' }, USER: { description: 'The user brought their own public key; the private key never reached Meshplane.' } } as const,
@@ -10,21 +11,41 @@ const KeyCustodyEnum = builder.enumType('KeyCustody', {
 export const Peer = builder.prismaObject('Peer', {
   fields: (t) => ({
     id: t.exposeID('id'),
-    wan: t.relation('wan'),
+    // `resolve`: for peers read without their relations (the WAN page's list), one read per list.
+    wan: t.relation('wan', {
+      resolve: (query, peer, _args, ctx) =>
+        relatedRows(ctx, 'Peer.wan', query, 'id', peer.wanId, (q, ids) => ctx.prisma.wan.findMany({ ...q, where: { id: { in: ids } } })).then((rows) => rows[0] ?? Promise.reject(notFound('WAN'))),
+    }),
     name: t.exposeString('name'),
     role: t.expose('role', { type: PeerRoleEnum }),
     tunnelIp: t.exposeString('tunnelIp'),
     publicKey: t.exposeString('publicKey'),
-    keyCustody: t.field({ type: KeyCustodyEnum, select: { privateKeyEnc: true }, resolve: (peer) => (peer.privateKeyEnc ? 'SERVER' : 'USER') }),
+    // Peer reads every column (no `select` on the type), so fields need no `select` of their
+    // own: one would make Pothos look up, for each peer of a list, whether it was loaded.
+    keyCustody: t.field({ type: KeyCustodyEnum, resolve: (peer) => (peer.privateKeyEnc ? 'SERVER' : 'USER') }),
     endpointHost: t.exposeString('endpointHost', { nullable: true, description: 'null: no reachable endpoint (behind CGNAT).' }),
     endpointPort: t.exposeInt('endpointPort', { nullable: true }),
     listenPort: t.exposeInt('listenPort', { nullable: true, description: 'null: the WAN default.' }),
     keepalive: t.exposeInt('keepalive', { nullable: true }),
     portForwarded: t.exposeBoolean('portForwarded', { description: 'An upstream router forwards endpointPort to listenPort.' }),
     autoDeploy: t.exposeBoolean('autoDeploy'),
-    device: t.relation('device', { nullable: true }),
-    subnets: t.relation('subnets', { query: { orderBy: { cidr: 'asc' } } }),
-    services: t.relation('services', { query: { orderBy: { serviceIp: 'asc' } } }),
+    device: t.relation('device', {
+      nullable: true,
+      // No promise for a peer without a device: most of a WAN's peers have none.
+      resolve: (query, peer, _args, ctx) =>
+        peer.deviceId ? relatedRows(ctx, 'Peer.device', query, 'id', peer.deviceId, (q, ids) => ctx.prisma.device.findMany({ ...q, where: { id: { in: ids } } })).then((rows) => rows[0] ?? null) : null,
+    }),
+    subnets: t.relation('subnets', {
+      query: { orderBy: { cidr: 'asc' } },
+      // From the request's one read of the WAN's subnets (every column, by address), which the
+      // WAN page's list waits for: a value per peer, not a promise. Relations asked beneath a
+      // subnet are not in those rows, and Pothos loads them for each subnet's field as usual.
+      resolve: (_query, peer, _args, ctx) => ctx.overlays.subnetsOf(peer),
+    }),
+    services: t.relation('services', {
+      query: { orderBy: { serviceIp: 'asc' } },
+      resolve: (query, peer, _args, ctx) => relatedRows(ctx, 'Peer.services', query, 'peerId', peer.id, (q, ids) => ctx.prisma.publishedService.findMany({ ...q, where: { peerId: { in: ids } } })),
+    }),
     deliveredAt: t.expose('deliveredAt', { type: 'DateTime', nullable: true, description: 'When this peer last downloaded or had its configuration deployed.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),

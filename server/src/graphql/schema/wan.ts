@@ -1,8 +1,29 @@
 import { z } from 'zod';
+import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
+import { prismaConnectionHelpers } from '@pothos/plugin-prisma';
 import { builder } from '../builder.js';
 import { TopologyEnum } from './enums.js';
 import { notFound } from '../errors.js';
 import { cidrText, keepaliveSeconds, nameText, port, text } from './input-rules.js';
+import { Peer } from './peer.js';
+import { PEER_FIELDS_FROM_VIEW } from './overlay.js';
+
+// Pothos's own cursor format, page sizes and argument checks for the WAN's peer list.
+// The WAN page lists up to 1,000 peers at once (relay's default cap is 100).
+const peerPages = prismaConnectionHelpers(builder, 'Peer', { cursor: 'id', maxSize: 1000 });
+const SUBNETS: ReadonlySet<string> = new Set(['subnets']);
+
+/** Whether the document asks, of the nodes of this connection, any of `names` (through fragments). */
+function asksOfNodes(info: GraphQLResolveInfo, names: ReadonlySet<string>): boolean {
+  const fieldsIn = (set: SelectionSetNode | undefined, visit: (name: string, selections: SelectionSetNode | undefined) => boolean): boolean =>
+    (set?.selections ?? []).some((selection) => {
+      if (selection.kind === Kind.FIELD) return visit(selection.name.value, selection.selectionSet);
+      const inner = selection.kind === Kind.INLINE_FRAGMENT ? selection.selectionSet : info.fragments[selection.name.value]?.selectionSet;
+      return fieldsIn(inner, visit);
+    });
+  return info.fieldNodes.some((field) =>
+    fieldsIn(field.selectionSet, (edges, edgeSet) => edges === 'edges' && fieldsIn(edgeSet, (node, nodeSet) => node === 'node' && fieldsIn(nodeSet, (name) => names.has(name)))));
+}
 
 export const Wan = builder.prismaObject('Wan', {
   fields: (t) => ({
@@ -19,8 +40,24 @@ export const Wan = builder.prismaObject('Wan', {
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     peerCount: t.relationCount('peers'),
-    // The WAN page lists up to 1,000 peers at once (relay's default cap is 100).
-    peers: t.relatedConnection('peers', { cursor: 'id', maxSize: 1000, query: { orderBy: { tunnelIp: 'asc' } } }),
+    // In tunnel-address order, from the request's one read of the WAN's peers (shared with
+    // staleness and the overlay view) rather than a Pothos-planned relation: Prisma maps 1,000
+    // peers with their relations several times slower than flat rows. Asked for the config
+    // status or subnets, the list also waits for the view or the WAN's subnets, so each peer's
+    // field is a value, not a promise.
+    peers: t.connection({
+      type: Peer,
+      resolve: async (wan, args, ctx, info) => {
+        const { take, skip, cursor } = peerPages.getQuery(args, ctx, () => null);
+        const [rows] = await Promise.all([
+          ctx.overlays.peerPage(wan.id, { take, skip, cursor }),
+          // A view that fails to load fails the fields that read it, as before, not the list.
+          asksOfNodes(info, PEER_FIELDS_FROM_VIEW) ? ctx.overlays.view(wan.id).catch(() => undefined) : undefined,
+          asksOfNodes(info, SUBNETS) ? ctx.overlays.subnets(wan.id) : undefined,
+        ]);
+        return peerPages.resolve(rows, args, ctx, wan);
+      },
+    }),
   }),
 });
 

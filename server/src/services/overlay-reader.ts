@@ -1,0 +1,148 @@
+// A GraphQL request's reads of WANs: each WAN's peers (and subnets) read once and shared by
+// the peer list, staleness and the overlay view; the view itself reused across requests
+// while the WAN's rows are unchanged. One OverlayReader per request (ctx.overlays).
+import type { Db } from '../infra/db/client.js';
+import type { Peer, Prisma, Subnet } from '../generated/prisma/client.js';
+import type { SecretBox } from '../infra/crypto/secret-box.js';
+import { OverlayView, statusOf, type ConfigStatus } from './overlay-view.js';
+import { byPeer, keptOverlayRows, loadOverlayRows, overlaySpecFromRows, sameOverlayRows, type OverlayRows } from './overlay-spec.js';
+
+/**
+ * Compiled views across requests, per master key: a view is a pure function of the WAN's
+ * rows, so when the rows read now equal the rows a view was built from, the view (its
+ * decrypted keys, compilation, config hashes, conflicts, reachability) is reused. Nothing
+ * to invalidate: any change to the WAN changes its rows. Bounded to the most recent WANs.
+ */
+class OverlayViewCache {
+  private readonly entries = new Map<string, { rows: OverlayRows; view: OverlayView }>();
+
+  constructor(private readonly maxWans = 32) {}
+
+  viewFor(wanId: string, rows: OverlayRows, build: () => OverlayView): OverlayView {
+    const cached = this.entries.get(wanId);
+    if (cached && sameOverlayRows(cached.rows, rows)) return cached.view;
+    const view = build();
+    this.entries.delete(wanId);
+    this.entries.set(wanId, { rows: keptOverlayRows(rows), view });
+    if (this.entries.size > this.maxWans) this.entries.delete(this.entries.keys().next().value as string);
+    return view;
+  }
+}
+
+const viewCaches = new WeakMap<SecretBox, OverlayViewCache>();
+
+/** Where a page of a WAN's peers starts and how many it takes, as Prisma's findMany reads them. */
+export interface PeerWindow {
+  take?: number;
+  skip?: number;
+  cursor?: Prisma.PeerWhereUniqueInput;
+}
+
+/** One read per WAN per request, and its value once settled, for resolvers that can answer without a promise. */
+class PerWan<T> {
+  private readonly pending = new Map<string, Promise<T>>();
+  private readonly settled = new Map<string, T>();
+
+  constructor(private readonly read: (wanId: string) => Promise<T>) {}
+
+  get(wanId: string): Promise<T> {
+    let value = this.pending.get(wanId);
+    if (!value) {
+      value = this.read(wanId).then((result) => {
+        this.settled.set(wanId, result);
+        return result;
+      });
+      this.pending.set(wanId, value);
+    }
+    return value;
+  }
+
+  /** `then` of the value: synchronous when it is already read (1,000 peers resolve a field each, and
+   * GraphQL completes every object with a pending field through a promise of its own). */
+  map<R>(wanId: string, then: (value: T) => R): R | Promise<R> {
+    return this.settled.has(wanId) ? then(this.settled.get(wanId) as T) : this.get(wanId).then(then);
+  }
+
+  clear(): void {
+    this.pending.clear();
+    this.settled.clear();
+  }
+}
+
+interface WanSubnets {
+  all: Subnet[];
+  byPeer: Map<string, Subnet[]>;
+}
+
+/** Per-request cache of WANs' peers, subnets and overlay views; create one per GraphQL request. */
+export class OverlayReader {
+  /** Every column, tunnel-address order: the peer list, staleness and the view share one read. */
+  private readonly peerRows = new PerWan<Peer[]>((wanId) => this.prisma.peer.findMany({ where: { wanId }, orderBy: { tunnelIp: 'asc' } }));
+  /** Every column, by address: the peers' subnets on the WAN page and the view share one read. */
+  private readonly subnetRows = new PerWan<WanSubnets>((wanId) =>
+    this.prisma.subnet.findMany({ where: { peer: { wanId } }, orderBy: [{ cidr: 'asc' }, { id: 'asc' }] }).then((all) => ({ all, byPeer: byPeer(all) })));
+  private readonly views = new PerWan<OverlayView>((wanId) => this.loadView(wanId));
+
+  constructor(
+    private readonly prisma: Db,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  /** Forgets what was read: a subscription context lives across events, each event must see fresh data. */
+  reset(): void {
+    this.peerRows.clear();
+    this.subnetRows.clear();
+    this.views.clear();
+  }
+
+  /** Every peer of the WAN, all columns, in tunnel-address order. */
+  peers(wanId: string): Promise<Peer[]> {
+    return this.peerRows.get(wanId);
+  }
+
+  /**
+   * A page of the WAN's peers in tunnel-address order. The first or last page (what the WAN
+   * page asks for) is cut from `peers`; a page after or before a cursor is read as asked, so
+   * Prisma's cursor semantics stay its own.
+   */
+  async peerPage(wanId: string, window: PeerWindow): Promise<Peer[]> {
+    if (window.cursor || window.skip) {
+      return this.prisma.peer.findMany({ where: { wanId }, orderBy: { tunnelIp: 'asc' }, cursor: window.cursor, take: window.take, skip: window.skip });
+    }
+    const rows = await this.peers(wanId);
+    const take = window.take ?? rows.length;
+    // A negative take counts from the end, as findMany does without a cursor.
+    return take >= 0 ? rows.slice(0, take) : rows.slice(Math.max(0, rows.length + take));
+  }
+
+  /** Every subnet of the WAN's peers, all columns, by address. */
+  subnets(wanId: string): Promise<Subnet[]> {
+    return this.subnetRows.get(wanId).then((subnets) => subnets.all);
+  }
+
+  /** The peer's subnets by address, from the WAN's subnets: a value once those are read. */
+  subnetsOf(peer: { id: string; wanId: string }): Subnet[] | Promise<Subnet[]> {
+    return this.subnetRows.map(peer.wanId, (subnets) => subnets.byPeer.get(peer.id) ?? []);
+  }
+
+  /** With secrets: the hashes cover keys, so a rotated key makes exactly the affected configs stale. */
+  view(wanId: string): Promise<OverlayView> {
+    return this.views.get(wanId);
+  }
+
+  /** The peer's config status: a value when the view is read, else once it is. */
+  configStatus(peer: { id: string; wanId: string; deliveredHash: string | null }): ConfigStatus | Promise<ConfigStatus> {
+    return this.views.map(peer.wanId, (view) => statusOf(view.hashOf(peer.id), peer.deliveredHash));
+  }
+
+  private loadView(wanId: string): Promise<OverlayView> {
+    let cache = viewCaches.get(this.secrets);
+    if (!cache) {
+      cache = new OverlayViewCache();
+      viewCaches.set(this.secrets, cache);
+    }
+    const shared = cache;
+    return loadOverlayRows(this.prisma, wanId, { peers: this.peers(wanId), subnets: this.subnets(wanId) })
+      .then((rows) => shared.viewFor(wanId, rows, () => new OverlayView(overlaySpecFromRows(rows, { secrets: this.secrets }))));
+  }
+}

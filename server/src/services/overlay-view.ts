@@ -1,0 +1,74 @@
+// The overlay as the domain computes it from one WAN's spec, for reads: compiled once, and
+// each derived value (config hashes, conflicts, topology graph, reachability) computed once
+// when first asked, so a view shared across requests (see overlay-reader.ts) pays for each once.
+import type { OverlaySpec } from '../domain/model.js';
+import type { CompiledOverlay } from '../domain/compiled.js';
+import { compileOverlay } from '../domain/compile.js';
+import { analyzeConflicts, type Conflict } from '../domain/conflicts.js';
+import { configHash } from '../domain/staleness.js';
+import { computeReachability, type PeerReachability } from '../domain/reachability.js';
+import { topologyGraph, type TopologyGraph } from '../domain/graph.js';
+import { DomainError } from '../domain/errors.js';
+
+export type ConfigStatus = 'NEVER_DELIVERED' | 'CURRENT' | 'STALE';
+
+export class OverlayView {
+  private compiledOverlay: CompiledOverlay | null = null;
+  private hashes: Map<string, string> | null = null;
+  private conflictList: Conflict[] | null = null;
+  private topology: TopologyGraph | null = null;
+  private names: Map<string, string> | null = null;
+  /** The whole WAN's reachability (O(peers²)), computed only when the whole map is asked for. */
+  private reach: Map<string, PeerReachability> | null = null;
+  /** One peer's reachability, computed for that peer alone (O(peers)) when only it is asked for. */
+  private readonly reachOfPeer = new Map<string, PeerReachability>();
+
+  constructor(readonly spec: OverlaySpec) {}
+
+  get compiled(): CompiledOverlay {
+    this.compiledOverlay ??= compileOverlay(this.spec);
+    return this.compiledOverlay;
+  }
+
+  hashOf(peerId: string): string {
+    this.hashes ??= new Map(this.compiled.peers.map((peer) => [peer.peerId, configHash(this.compiled, peer.peerId)]));
+    const hash = this.hashes.get(peerId);
+    if (!hash) throw new DomainError('NOT_FOUND', 'Peer not found in its WAN');
+    return hash;
+  }
+
+  conflicts(): Conflict[] {
+    this.conflictList ??= analyzeConflicts(this.spec);
+    return this.conflictList;
+  }
+
+  /** Every peer's reachability, or only `peerId`'s (computed for it alone unless the whole map already is). */
+  reachability(peerId?: string): PeerReachability[] {
+    if (!peerId) {
+      this.reach ??= new Map(computeReachability(this.compiled).map((entry) => [entry.peerId, entry]));
+      return [...this.reach.values()];
+    }
+    let entry = this.reach?.get(peerId) ?? this.reachOfPeer.get(peerId);
+    if (!entry) {
+      entry = computeReachability(this.compiled, [peerId])[0];
+      if (entry) this.reachOfPeer.set(peerId, entry);
+    }
+    return entry ? [entry] : [];
+  }
+
+  graph(): TopologyGraph {
+    this.topology ??= topologyGraph(this.spec, this.compiled);
+    return this.topology;
+  }
+
+  peerName(peerId: string): string {
+    // A map, not a scan per name: reachability names a peer for each of its O(peers) entries.
+    this.names ??= new Map(this.spec.peers.map((peer) => [peer.id, peer.name]));
+    return this.names.get(peerId) ?? peerId;
+  }
+}
+
+export function statusOf(currentHash: string, deliveredHash: string | null): ConfigStatus {
+  if (!deliveredHash) return 'NEVER_DELIVERED';
+  return deliveredHash === currentHash ? 'CURRENT' : 'STALE';
+}
