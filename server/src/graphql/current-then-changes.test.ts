@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createTopics, type JobEvent } from '../infra/pubsub/topics.js';
-import { currentThenChanges } from './current-then-changes.js';
+import { currentThenChanges, endingWith } from './current-then-changes.js';
 
 const event = (wanId: string | null): JobEvent => ({ jobId: 'j', wanId });
 
@@ -42,5 +42,32 @@ describe('currentThenChanges', () => {
     const source = currentThenChanges(pubsub.subscribe('jobProgress:byId', 'j'), async () => Promise.reject(new Error('database down')));
     await expect(source.next()).rejects.toThrow('database down');
     await expect(source.next()).resolves.toMatchObject({ done: true });
+  });
+});
+
+describe('endingWith', () => {
+  it('ends a generator that waits on its changes as soon as the client unsubscribes', async () => {
+    const pubsub = createTopics();
+    const changes = pubsub.subscribe('jobProgress:byId', 'j')[Symbol.asyncIterator]();
+    const seen: string[] = [];
+    const derived = (async function* () {
+      for await (const change of { [Symbol.asyncIterator]: () => changes }) {
+        seen.push(String(change.wanId));
+        yield `job ${change.jobId}`;
+      }
+    })();
+    const source = endingWith(changes, derived);
+    const first = source.next();
+    await new Promise((resolve) => setImmediate(resolve));
+    pubsub.publish('jobProgress:byId', 'j', event('one'));
+    expect((await first).value).toBe('job j');
+    const waiting = source.next();
+    await new Promise((resolve) => setImmediate(resolve));
+    // A plain async generator's return() would wait here for the next event, which never comes.
+    await expect(source.return!()).resolves.toMatchObject({ done: true });
+    await expect(waiting).resolves.toMatchObject({ done: true });
+    pubsub.publish('jobProgress:byId', 'j', event('late'));
+    await expect(source.next()).resolves.toMatchObject({ done: true });
+    expect(seen).toEqual(['one']);
   });
 });

@@ -44,3 +44,22 @@ export function currentThenChanges<T>(changes: AsyncIterable<T>, current: () => 
     return: stop,
   };
 }
+
+/**
+ * `derived` (an async generator reading `changes`), stoppable at once: return() first ends
+ * `changes`, which ends the generator's waiting `for await`, then returns the generator.
+ * Without this, a client unsubscribing would wait behind the generator's pending next()
+ * until the topic's next event, and the pub/sub listener would stay meanwhile.
+ */
+export function endingWith<T>(changes: AsyncIterator<unknown>, derived: AsyncGenerator<T>): AsyncIterableIterator<T> {
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    next: () => derived.next(),
+    async return() {
+      await changes.return?.();
+      return derived.return(undefined);
+    },
+  };
+}

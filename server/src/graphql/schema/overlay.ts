@@ -9,6 +9,8 @@ import type { Reach } from '../../domain/reachability.js';
 import type { TopologyEdge, TopologyNode } from '../../domain/graph.js';
 import { OverlayReader, statusOf, type OverlayView, type RenderedConfig } from '../../services/overlays.js';
 import type { Context } from '../context.js';
+import type { WanChange } from '../../infra/pubsub/topics.js';
+import { endingWith } from '../current-then-changes.js';
 
 const SeverityEnum = builder.enumType('ConflictSeverity', { values: ['CRITICAL', 'WARNING', 'INFO'] as const });
 const ReachKindEnum = builder.enumType('ReachKind', { values: ['TUNNEL_IP', 'LAN', 'SERVICE'] as const });
@@ -154,16 +156,20 @@ builder.mutationFields((t) => ({
   }),
 }));
 
+/** The WAN's change events; `endingWith` ends them when the client unsubscribes. */
+function wanChanges(ctx: Context, wanId: string) {
+  return ctx.services.pubsub.subscribe('wanChanged:byId', wanId)[Symbol.asyncIterator]();
+}
+
 /** Re-evaluates a WAN after each change to it and yields only when `derive` gives something new. */
-async function* onWanChange<T>(ctx: Context, wanId: string, derive: (view: OverlayView, reader: OverlayReader) => Promise<T>, key: (value: T) => string) {
-  const changes = ctx.services.pubsub.subscribe('wanChanged:byId', wanId);
+async function* onWanChange<T>(ctx: Context, wanId: string, changes: AsyncIterator<WanChange>, derive: (view: OverlayView, reader: OverlayReader) => Promise<T>, key: (value: T) => string) {
   const evaluate = () => {
     const reader = new OverlayReader(ctx.prisma, ctx.services.secrets);
     return reader.view(wanId).then((view) => derive(view, reader));
   };
   let last = await evaluate();
   yield last;
-  for await (const change of changes) {
+  for await (const change of { [Symbol.asyncIterator]: () => changes }) {
     if (change.kind === 'DELETED' && change.entity === 'WAN') return;
     const next = await evaluate();
     if (key(next) !== key(last)) yield next;
@@ -183,15 +189,17 @@ builder.subscriptionFields((t) => ({
     authScopes: { role: 'VIEWER' },
     description: 'The peers of the WAN with their configStatus now, then the peers whose configStatus changed, after each change to the WAN.',
     args: { wanId: t.arg.id({ required: true }) },
-    subscribe: (_root, { wanId }, ctx) =>
-      (async function* () {
+    subscribe: (_root, { wanId }, ctx) => {
+      const changes = wanChanges(ctx, String(wanId));
+      return endingWith(changes, (async function* () {
         let previous = new Map<string, string>();
-        for await (const statuses of onWanChange(ctx, String(wanId), configStatuses, (map) => JSON.stringify([...map]))) {
+        for await (const statuses of onWanChange(ctx, String(wanId), changes, configStatuses, (map) => JSON.stringify([...map]))) {
           const changed = [...statuses].filter(([id, status]) => previous.get(id) !== status).map(([id]) => id);
           previous = statuses;
           if (changed.length > 0) yield changed;
         }
-      })(),
+      })());
+    },
     resolve: (query, peerIds, _args, ctx) => {
       ctx.overlays.reset();
       return ctx.prisma.peer.findMany({ ...query, where: { id: { in: peerIds } }, orderBy: { tunnelIp: 'asc' } });
@@ -202,7 +210,10 @@ builder.subscriptionFields((t) => ({
     authScopes: { role: 'VIEWER' },
     description: 'The topology graph now, then again whenever a change to the WAN changes it.',
     args: { wanId: t.arg.id({ required: true }) },
-    subscribe: (_root, { wanId }, ctx) => onWanChange(ctx, String(wanId), async (view) => view.graph(), (graph) => JSON.stringify(graph)),
+    subscribe: (_root, { wanId }, ctx) => {
+      const changes = wanChanges(ctx, String(wanId));
+      return endingWith(changes, onWanChange(ctx, String(wanId), changes, async (view) => view.graph(), (graph) => JSON.stringify(graph)));
+    },
     resolve: (graph) => graph,
   }),
 }));

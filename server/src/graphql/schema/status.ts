@@ -1,6 +1,7 @@
 // Live status from the handshake monitor: per peer, and as a subscription per WAN that
 // sends the current statuses first, then every change.
 import { builder } from '../builder.js';
+import { currentThenChanges } from '../current-then-changes.js';
 import { ONLINE_THRESHOLD_SECONDS, type PeerStatus } from '../../services/monitor.js';
 
 const PeerStatusRef = builder.objectRef<PeerStatus>('PeerStatus').implement({
@@ -49,10 +50,8 @@ builder.subscriptionFields((t) => ({
     args: { wanId: t.arg.id({ required: true }) },
     subscribe: (_root, { wanId }, ctx) => {
       const changes = ctx.services.localPubsub.subscribe('peerStatusChanged:byWan', String(wanId));
-      return (async function* () {
-        yield { wanId: String(wanId), peerIds: null as string[] | null };
-        yield* changes;
-      })();
+      // The current value: every peer of the WAN (peerIds null), then the changed ones.
+      return currentThenChanges<{ wanId: string; peerIds: string[] | null }>(changes, async () => [{ wanId: String(wanId), peerIds: null }]);
     },
     resolve: (query, event, _args, ctx) => {
       ctx.overlays.reset();
