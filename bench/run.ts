@@ -26,7 +26,10 @@ function runOne(bench: (typeof BENCHES)[number]): Promise<Outcome> {
   const loadBefore = load();
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...process.execArgv, path.join(benchDir, bench.file)], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // Production mode, as `npm start` runs the server: the in-process benches (api, alloc,
+    // deploy) build the app in the bench process itself.
+    const env = { NODE_ENV: 'production', ...process.env };
+    const child = spawn(process.execPath, [...process.execArgv, path.join(benchDir, bench.file)], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });

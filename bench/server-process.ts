@@ -63,6 +63,8 @@ export async function spawnServer(options: { dataDir?: string; env?: Record<stri
   const child = spawn(process.execPath, [path.join('dist', 'main.js')], {
     cwd: serverDir,
     env: {
+      // NODE_ENV as npm start sets it (graphql-js skips its development-only checks).
+      NODE_ENV: 'production',
       ...process.env, PORT: String(port), HOST: '127.0.0.1', MESHPLANE_DATA_DIR: dataDir, MESHPLANE_MASTER_KEY: MASTER_KEY,
       DATABASE_URL: '', REDIS_URL: '', MESHPLANE_CONFIG: '', MESHPLANE_LOG_LEVEL: 'warn', ...options.env,
     },
