@@ -1,4 +1,5 @@
 // One HTTP server on one port: GraphQL (HTTP and graphql-ws on the same path) and the web UI.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
@@ -23,8 +24,14 @@ export interface HttpServerOptions<Who> {
   metrics?: { render(): Promise<{ contentType: string; body: string }>; token: string | null };
 }
 
+/** Compared as digests in constant time: the token must not leak through response timing. */
+function sameSecret(given: string | undefined, expected: string): boolean {
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return given !== undefined && timingSafeEqual(digest(given), digest(expected));
+}
+
 async function serveMetrics(metrics: NonNullable<HttpServerOptions<unknown>['metrics']>, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-  if (metrics.token && req.headers.authorization !== `Bearer ${metrics.token}`) {
+  if (metrics.token && !sameSecret(req.headers.authorization, `Bearer ${metrics.token}`)) {
     res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' }).end('metrics need the bearer token\n');
     return;
   }
