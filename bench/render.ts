@@ -18,7 +18,11 @@ const SCENARIOS = {
   hubspoke5000: { label: '5,000-spoke hub-spoke', build: () => hubSpoke(5000) },
 } as const;
 type Scenario = keyof typeof SCENARIOS;
-const ITERATIONS = 3;
+// The first iteration of each side is reported apart (cold: V8 still compiling and optimising
+// the code paths) and left out of the median of the next ones (warm), which is what a server
+// rendering a WAN's configs again and again pays. Both sides are treated the same way.
+const WARMUP = 1;
+const ITERATIONS = 5;
 
 function peerSpec(i: number, overrides: Partial<PeerSpec>): PeerSpec {
   const octet = i + 1;
@@ -74,12 +78,12 @@ function concatAll(pieces: readonly (readonly string[])[]): string[] {
   return out;
 }
 
-interface ChildResult { medianMs: number; minMs: number; bytes: number; files: number; peakMb: number; compileMs?: number }
+interface ChildResult { medianMs: number; minMs: number; coldMs: number; bytes: number; files: number; peakMb: number; compileMs?: number }
 
 function timeIterations(work: () => string[]): { times: number[]; out: string[] } {
   const times: number[] = [];
   let out: string[] = [];
-  for (let i = 0; i < ITERATIONS; i++) {
+  for (let i = 0; i < WARMUP + ITERATIONS; i++) {
     out = [];
     const started = performance.now();
     out = work();
@@ -111,8 +115,8 @@ function child(scenario: Scenario, variant: 'domain' | 'baseline', piecesFile: s
     const expected = JSON.parse(fs.readFileSync(piecesFile, 'utf8')) as string[];
     if (expected.length !== out.length || expected.some((text, i) => text !== out[i])) throw new Error('baseline output differs from the domain output');
   }
-  const sorted = [...times].sort((a, b) => a - b);
-  return { medianMs: percentile(sorted, 50), minMs: sorted[0] as number, bytes, files: out.length, peakMb, ...(compileMs === undefined ? {} : { compileMs }) };
+  const sorted = times.slice(WARMUP).sort((a, b) => a - b);
+  return { medianMs: percentile(sorted, 50), minMs: sorted[0] as number, coldMs: times[0] as number, bytes, files: out.length, peakMb, ...(compileMs === undefined ? {} : { compileMs }) };
 }
 
 function runChild(scenario: Scenario, variant: string, piecesFile: string): ChildResult {
@@ -141,9 +145,9 @@ if (process.argv[2] === 'child') {
       const label = SCENARIOS[scenario].label;
       extra[scenario] = { domain, baseline };
       metrics.push(
-        { bench: 'render', name: `${label}: render all (${domain.files} files)`, value: round(domain.medianMs), unit: 'ms', note: `compile alone ${round(domain.compileMs ?? 0)} ms` },
-        { bench: 'render', name: `${label}: baseline concatenation`, value: round(baseline.medianMs), unit: 'ms' },
-        { bench: 'render', name: `${label}: time ratio render/baseline`, value: round(ratio, 2), unit: 'x', target: '<= 3x', met: ratio <= 3 },
+        { bench: 'render', name: `${label}: render all (${domain.files} files), warm median`, value: round(domain.medianMs), unit: 'ms', note: `first (cold) iteration ${round(domain.coldMs)} ms; compile alone ${round(domain.compileMs ?? 0)} ms` },
+        { bench: 'render', name: `${label}: baseline concatenation, warm median`, value: round(baseline.medianMs), unit: 'ms', note: `first (cold) iteration ${round(baseline.coldMs)} ms` },
+        { bench: 'render', name: `${label}: time ratio render/baseline (warm)`, value: round(ratio, 2), unit: 'x', target: '<= 3x', met: ratio <= 3, note: `cold ratio ${round(domain.coldMs / baseline.coldMs, 2)}x` },
         { bench: 'render', name: `${label}: output`, value: round(domain.bytes / MB, 2), unit: 'MB' },
         { bench: 'render', name: `${label}: peak memory render / baseline`, value: round(domain.peakMb), unit: 'MB', note: `baseline ${round(baseline.peakMb)} MB` },
       );
