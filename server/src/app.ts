@@ -114,7 +114,11 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
     const credentials = credentialsFrom(bearer, wsCookieHeader(request));
     return resolveIdentity(database.prisma, credentials);
   };
-  const http = createHttpServer({ yoga, authorizeWs, web, log, metrics: { render: () => services.metrics.render(), token: env.MESHPLANE_METRICS_TOKEN || null } });
+  const http = createHttpServer({
+    yoga, authorizeWs, web, log,
+    metrics: { render: () => services.metrics.render(), token: env.MESHPLANE_METRICS_TOKEN || null },
+    expiryOf: (identity) => (identity.expiresAt ? { at: identity.expiresAt, reason: identity.via === 'session' ? 'session expired' : 'API token expired' } : null),
+  });
   let started = false;
   let revocations: { stop(): Promise<void> } | null = null;
 

@@ -1,6 +1,6 @@
 // An open graphql-ws connection stops when the credentials it was opened with stop working:
 // revoking its session (or signing out, or "everywhere"), revoking its API token, disabling
-// its user or changing their role closes it with 4403 and the reason; other users' sockets
+// its user, changing their role, or the session or token expiring closes it with 4403 and the reason; other users' sockets
 // keep streaming. With REDIS_URL the revocation reaches the sockets of another replica.
 import fs from 'node:fs';
 import WebSocket from 'ws';
@@ -161,6 +161,19 @@ describe('revoked credentials close their WebSockets', () => {
       await admin.ok(mutation, { id: person.id });
       expect(await Promise.all(both.map((socket) => socket.closed()))).toEqual([{ code: 4403, reason }, { code: 4403, reason }]);
     }
+    expect(await bystander.stillStreams(admin)).toBe(true);
+  });
+
+  it('closes a socket when the session or API token it was opened with expires', async () => {
+    const person = await someone(admin, t.graphqlUrl);
+    // Expiring in a few seconds: long enough to connect, short enough to wait for (bounded).
+    const soon = () => new Date(Date.now() + 3_000);
+    await t.app.database.prisma.session.update({ where: { id: person.sessionId }, data: { expiresAt: soon() } });
+    await t.app.database.prisma.apiToken.updateMany({ where: { userId: person.id }, data: { expiresAt: soon() } });
+    const bySession = await opened({ cookie: person.http.sessionCookie! });
+    const byToken = await opened({ token: person.token });
+    expect(await bySession.closed()).toEqual({ code: 4403, reason: 'Forbidden: session expired' });
+    expect(await byToken.closed()).toEqual({ code: 4403, reason: 'Forbidden: API token expired' });
     expect(await bystander.stillStreams(admin)).toBe(true);
   });
 

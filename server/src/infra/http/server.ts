@@ -22,6 +22,8 @@ export interface HttpServerOptions<Who> {
   log: Logger;
   /** Prometheus exposition for GET /metrics; with a token, scrapers must send it as a Bearer. */
   metrics?: { render(): Promise<{ contentType: string; body: string }>; token: string | null };
+  /** When a socket's credentials expire (it is closed with 4403 then); none: never. */
+  expiryOf?: (who: Who) => { at: Date; reason: string } | null;
 }
 
 /** Compared as digests in constant time: the token must not leak through response timing. */
@@ -39,7 +41,7 @@ async function serveMetrics(metrics: NonNullable<HttpServerOptions<unknown>['met
   res.writeHead(200, { 'content-type': contentType }).end(body);
 }
 
-export function createHttpServer<Who>({ yoga, authorizeWs, web, log, metrics }: HttpServerOptions<Who>) {
+export function createHttpServer<Who>({ yoga, authorizeWs, web, log, metrics, expiryOf }: HttpServerOptions<Who>) {
   const graphqlPath = yoga.graphqlEndpoint;
   const server = http.createServer((req, res) => {
     const pathname = (req.url ?? '/').split('?')[0];
@@ -63,7 +65,7 @@ export function createHttpServer<Who>({ yoga, authorizeWs, web, log, metrics }: 
 
   // The same bound as HTTP bodies (ws allows 100 MiB frames by default); larger ones close with 1009.
   const wss = new WebSocketServer({ server, path: graphqlPath, maxPayload: REQUEST_BODY_LIMIT_BYTES });
-  const live = new LiveSockets<Who>();
+  const live = new LiveSockets<Who>(expiryOf);
   const wsServer = useServer(
     {
       onConnect: async (ctx) => {

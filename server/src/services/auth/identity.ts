@@ -13,6 +13,8 @@ export interface Identity {
   via: 'session' | 'token';
   sessionId?: string;
   tokenId?: string;
+  /** When the session or API token stops working (tokens may never expire: undefined). */
+  expiresAt?: Date;
 }
 
 export interface Credentials {
@@ -51,13 +53,13 @@ export async function resolveIdentity(prisma: Db, credentials: Credentials, now 
       await prisma.apiToken.update({ where: { id: token.id }, data: { lastUsedAt: now } });
     }
     const { disabledAt: _disabled, ...user } = token.user;
-    return { user, via: 'token', tokenId: token.id };
+    return { user, via: 'token', tokenId: token.id, ...(token.expiresAt ? { expiresAt: token.expiresAt } : {}) };
   }
   if (credentials.sessionToken) {
     const session = await prisma.session.findUnique({ where: { tokenHash: hashToken(credentials.sessionToken) }, include: { user: { select: userSelect } } });
     if (!session || session.revokedAt || session.expiresAt <= now || session.user.disabledAt) return null;
     const { disabledAt: _disabled, ...user } = session.user;
-    return { user, via: 'session', sessionId: session.id };
+    return { user, via: 'session', sessionId: session.id, expiresAt: session.expiresAt };
   }
   return null;
 }

@@ -5,6 +5,7 @@ const messages: Record<string, string> = {
   'signed out': 'This session was signed out, in another tab or window. Sign in again to continue.',
   'signed out everywhere': 'You were signed out everywhere. Sign in again to continue.',
   'user disabled': 'Your account was disabled. Ask an admin to enable it again.',
+  'session expired': 'Your session expired. Sign in again to continue.',
 };
 
 /** The message for `?ended=<reason>`, or null without one. */
