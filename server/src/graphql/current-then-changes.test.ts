@@ -4,6 +4,19 @@ import { currentThenChanges, endingWith } from './current-then-changes.js';
 
 const event = (wanId: string | null): JobEvent => ({ jobId: 'j', wanId });
 
+/**
+ * With a next() pending (waiting for a change), return() must settle at once, end that
+ * next(), and leave the source done even when a change comes later.
+ */
+async function expectStopsWhileWaiting(source: AsyncIterator<unknown>, pubsub: ReturnType<typeof createTopics>): Promise<void> {
+  const waiting = source.next();
+  await new Promise((resolve) => setImmediate(resolve));
+  await expect(source.return!()).resolves.toMatchObject({ done: true });
+  await expect(waiting).resolves.toMatchObject({ done: true });
+  pubsub.publish('jobProgress:byId', 'j', event('late'));
+  await expect(source.next()).resolves.toMatchObject({ done: true });
+}
+
 describe('currentThenChanges', () => {
   it('sends the current events, then each change', async () => {
     const pubsub = createTopics();
@@ -28,13 +41,7 @@ describe('currentThenChanges', () => {
 
   it('stops listening when the client unsubscribes while waiting for a change', async () => {
     const pubsub = createTopics();
-    const source = currentThenChanges(pubsub.subscribe('jobProgress:byId', 'j'), async () => []);
-    const waiting = source.next();
-    await new Promise((resolve) => setImmediate(resolve));
-    await expect(source.return!()).resolves.toMatchObject({ done: true });
-    await expect(waiting).resolves.toMatchObject({ done: true });
-    pubsub.publish('jobProgress:byId', 'j', event('late'));
-    await expect(source.next()).resolves.toMatchObject({ done: true });
+    await expectStopsWhileWaiting(currentThenChanges(pubsub.subscribe('jobProgress:byId', 'j'), async () => []), pubsub);
   });
 
   it('stops listening when the current value cannot be read', async () => {
@@ -61,13 +68,8 @@ describe('endingWith', () => {
     await new Promise((resolve) => setImmediate(resolve));
     pubsub.publish('jobProgress:byId', 'j', event('one'));
     expect((await first).value).toBe('job j');
-    const waiting = source.next();
-    await new Promise((resolve) => setImmediate(resolve));
-    // A plain async generator's return() would wait here for the next event, which never comes.
-    await expect(source.return!()).resolves.toMatchObject({ done: true });
-    await expect(waiting).resolves.toMatchObject({ done: true });
-    pubsub.publish('jobProgress:byId', 'j', event('late'));
-    await expect(source.next()).resolves.toMatchObject({ done: true });
+    // A plain async generator's return() would wait for the next event, which never comes.
+    await expectStopsWhileWaiting(source, pubsub);
     expect(seen).toEqual(['one']);
   });
 });
