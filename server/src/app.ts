@@ -83,7 +83,7 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
   const locks = redis?.locks ?? new LocalLocks();
   // PostgreSQL suggests several replicas, but in-memory leases and events stop at this process:
   // two replicas without Redis would poll and deploy to the same devices at once.
-  if (!redis && /^postgres(ql)?:/i.test(url)) log.warn('DATABASE_URL is PostgreSQL but REDIS_URL is unset: run a single replica, or set REDIS_URL for several');
+  if (!redis && database.kind === 'postgres') log.warn('DATABASE_URL is PostgreSQL but REDIS_URL is unset: run a single replica, or set REDIS_URL for several');
   const configFile = options.configFile ?? env.MESHPLANE_CONFIG;
   const config = configFile ? loadConfigFile(configFile, env) : null;
   const services = createServices({
