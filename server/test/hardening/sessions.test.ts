@@ -3,9 +3,9 @@
 // cookie, and the WebSocket side (cookie only from our own origin, message size, depth).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createClient } from 'graphql-ws';
+import type { Client } from 'graphql-ws';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { GraphQLTestClient, registerAdmin } from '../support/graphql.js';
+import { GraphQLTestClient, registerAdmin, wsClient } from '../support/graphql.js';
 import { QUERY_LIMITS, REQUEST_BODY_LIMIT_BYTES } from '../../src/graphql/guards.js';
 import { PASSWORD } from './roles.js';
 
@@ -20,18 +20,8 @@ async function loginResponse(url: string, headers: Record<string, string>, body?
   });
 }
 
-/** A graphql-ws client whose handshake carries the given headers (as a browser's would). */
-function wsClient(url: string, headers: Record<string, string>, connectionParams?: Record<string, unknown>) {
-  class HeaderSocket extends WebSocket {
-    constructor(address: string, protocols?: string | string[]) {
-      super(address, protocols, { headers });
-    }
-  }
-  return createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: HeaderSocket, retryAttempts: 0, lazy: true, ...(connectionParams ? { connectionParams } : {}) });
-}
-
 /** The first result or error of one operation over a graphql-ws client. */
-function once(client: ReturnType<typeof createClient>, query: string): Promise<{ data?: unknown; errors?: Array<{ message: string; extensions?: Record<string, unknown> }>; closed?: number }> {
+function once(client: Client, query: string): Promise<{ data?: unknown; errors?: Array<{ message: string; extensions?: Record<string, unknown> }>; closed?: number }> {
   return new Promise((resolve) => {
     const dispose = client.subscribe({ query }, {
       next: (value) => {

@@ -3,13 +3,12 @@
 // its user, changing their role, or the session or token expiring closes it with 4403 and the reason; other users' sockets
 // keep streaming. With REDIS_URL the revocation reaches the sockets of another replica.
 import fs from 'node:fs';
-import WebSocket from 'ws';
-import { createClient, type Client } from 'graphql-ws';
+import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../src/app.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { GraphQLTestClient, registerAdmin } from '../support/graphql.js';
+import { GraphQLTestClient, registerAdmin, wsClient } from '../support/graphql.js';
 import { redisOrSkip, startRedis, type RedisServer } from '../support/redis.js';
 import { PASSWORD } from './roles.js';
 
@@ -27,19 +26,8 @@ class Subscriber {
   private readonly closedPromise: Promise<Closed>;
 
   constructor(url: string, options: { cookie?: string; token?: string }) {
-    const headers = options.cookie ? { cookie: options.cookie, origin: `http://${new URL(url).host}` } : {};
-    class HeaderSocket extends WebSocket {
-      constructor(address: string, protocols?: string | string[]) {
-        super(address, protocols, { headers });
-      }
-    }
-    this.client = createClient({
-      url: url.replace(/^http/, 'ws'),
-      webSocketImpl: HeaderSocket,
-      retryAttempts: 0,
-      lazy: true,
-      ...(options.token ? { connectionParams: { authorization: `Bearer ${options.token}` } } : {}),
-    });
+    const headers: Record<string, string> = options.cookie ? { cookie: options.cookie, origin: `http://${new URL(url).host}` } : {};
+    this.client = wsClient(url, headers, options.token ? { authorization: `Bearer ${options.token}` } : undefined);
     this.closedPromise = new Promise((resolve) => this.client.on('closed', (event) => resolve({ code: (event as Closed).code, reason: String((event as Closed).reason) })));
   }
 

@@ -59,6 +59,16 @@ export class GraphQLTestClient {
   }
 }
 
+/** A graphql-ws client whose handshake carries the given headers (as a browser's would). */
+export function wsClient(url: string, headers: Record<string, string>, connectionParams?: Record<string, unknown>): Client {
+  class HeaderSocket extends WebSocket {
+    constructor(address: string, protocols?: string | string[]) {
+      super(address, protocols, { headers });
+    }
+  }
+  return createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: HeaderSocket, retryAttempts: 0, lazy: true, ...(connectionParams ? { connectionParams } : {}) });
+}
+
 /** Signs up the first user (admin) and returns a client holding its session cookie. */
 export async function registerAdmin(url: string, email = 'admin@example.net'): Promise<GraphQLTestClient> {
   const client = new GraphQLTestClient(url);
