@@ -60,7 +60,7 @@ export interface VerifyResult {
 }
 
 /** Each change a deploy would make, read as how the device differs from the desired state. */
-export function driftOf(plan: Plan): DriftItem[] {
+function driftOf(plan: Plan): DriftItem[] {
   return plan.operations.map((operation): DriftItem => {
     if (operation.op === 'create') return { kind: operation.kind, key: operation.key, state: 'MISSING', detail: 'not on the device' };
     if (operation.op === 'delete') return { kind: operation.kind, key: operation.key, state: 'UNEXPECTED', detail: 'managed item no longer wanted' };
