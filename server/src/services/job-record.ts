@@ -86,7 +86,7 @@ export class JobRecord {
   }
 
   private saveSteps(): Promise<void> {
-    return this.open ? this.save({ steps: JSON.stringify(this.steps) }) : Promise.resolve();
+    return this.save({ steps: JSON.stringify(this.steps) });
   }
 
   private save(data: Row): Promise<void> {
