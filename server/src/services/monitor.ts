@@ -10,7 +10,7 @@ import type { Db } from '../infra/db/client.js';
 import type { Logger } from '../infra/logger.js';
 import type { SecretBox } from '../infra/crypto/secret-box.js';
 import type { ObservedDevice, PubSub } from '../infra/pubsub/topics.js';
-import type { Lease, LockManager } from '../infra/locks.js';
+import { keepLease, type Lease, type LockManager } from '../infra/locks.js';
 import { Semaphore } from '../infra/semaphore.js';
 import type { DriverFactory } from '../devices/factory.js';
 import { recordAudit } from './audit.js';
@@ -174,12 +174,13 @@ export class HandshakeMonitor {
       if (this.lease) this.snapshotDue = this.caughtUp = true;
     }
     if (!this.lease) return this.requestSnapshot();
-    // A poll slower than the lease (slow devices) must not let a second replica start polling.
-    const keepAlive = setInterval(() => void this.lease?.extend().catch(() => undefined), ttl / 3);
+    // A poll slower than the lease (slow devices) must not let a second replica start polling;
+    // a lease lost meanwhile is noticed by the next tick's extend().
+    const stopRenewing = keepLease(this.lease, ttl, () => undefined);
     try {
       await this.pollOnce();
     } finally {
-      clearInterval(keepAlive);
+      stopRenewing();
     }
   }
 
