@@ -39,16 +39,11 @@ export interface SharedRows {
   subnets?: Promise<readonly OverlaySubnetRow[]>;
 }
 
-/** Only the overlay's columns of rows read with more (delivery state, timestamps). */
-function overlayPeerColumns(peer: OverlayPeerRow): OverlayPeerRow {
-  return {
-    id: peer.id, name: peer.name, role: peer.role, tunnelIp: peer.tunnelIp, publicKey: peer.publicKey, privateKeyEnc: peer.privateKeyEnc,
-    endpointHost: peer.endpointHost, endpointPort: peer.endpointPort, listenPort: peer.listenPort, keepalive: peer.keepalive, portForwarded: peer.portForwarded,
-  };
-}
-
-function overlaySubnetColumns(subnet: OverlaySubnetRow): OverlaySubnetRow {
-  return { id: subnet.id, peerId: subnet.peerId, cidr: subnet.cidr, routed: subnet.routed, natCidr: subnet.natCidr, description: subnet.description };
+/** Only the columns `fields` selects, of a row read with more (delivery state, timestamps). */
+function selectedColumns<Row extends object>(row: Row, fields: Readonly<Record<string, true>>): Row {
+  const kept: Record<string, unknown> = {};
+  for (const column in fields) kept[column] = (row as Record<string, unknown>)[column];
+  return kept as Row;
 }
 
 /**
@@ -73,7 +68,7 @@ export type OverlayRows = Awaited<ReturnType<typeof loadOverlayRows>>;
 
 /** The rows to keep for comparing later reads with (`sameOverlayRows`): cut to the overlay's columns. */
 export function keptOverlayRows(rows: OverlayRows): OverlayRows {
-  return { ...rows, peers: rows.peers.map(overlayPeerColumns), subnets: rows.subnets.map(overlaySubnetColumns) };
+  return { ...rows, peers: rows.peers.map((peer) => selectedColumns(peer, PEER_FIELDS)), subnets: rows.subnets.map((subnet) => selectedColumns(subnet, SUBNET_FIELDS)) };
 }
 
 /** Every column `kept` has equals the one in `row` (rows hold strings, numbers, booleans and nulls). */

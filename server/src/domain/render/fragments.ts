@@ -48,7 +48,8 @@ function valuesOf(remote: CompiledRemote): RemoteValues {
   };
 }
 
-function sameList(a: readonly string[], b: readonly string[]): boolean {
+/** The same elements (===) in the same order. */
+export function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
   if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;

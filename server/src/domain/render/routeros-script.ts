@@ -1,6 +1,7 @@
 // The building blocks of an idempotent RouterOS script: lines, tagged upserts per menu,
 // and the removal of tagged items a run no longer writes. Every value goes through
 // rosValue; tag bases only ever contain [A-Za-z0-9_:-].
+import { sameList } from './fragments.js';
 import { rosValue } from './routeros-quote.js';
 
 export type Properties = Record<string, string | number>;
@@ -71,12 +72,6 @@ export class RepeatedSection {
   text: string | null = null;
 }
 
-function sameItems(a: readonly RenderedItem[], b: readonly RenderedItem[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** The section's lines: the menu, its items, and the removal of tagged items it no longer has. */
 function sectionLines(menu: Menu, items: readonly RenderedItem[]): string[] {
   const lines = [menu.path];
@@ -122,7 +117,7 @@ export class MenuWriter {
   /** Writes the menu, its items, and the removal of tagged items not written in this run. */
   end(): void {
     const { previous, items } = this;
-    if (sameItems(previous.items, items)) {
+    if (sameList(previous.items, items)) {
       previous.text ??= sectionLines(this.menu, items).join('\n');
       this.script.line(previous.text);
       return;
