@@ -38,7 +38,10 @@ describe('WAN, peer and device CRUD', () => {
     const mixed = await admin.request(CREATE_WAN, { input: { name: 'x', listenPort: 0, mtu: 100 } });
     expect(mixed.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', details: { fields: [expect.objectContaining({ message: expect.any(String) }), expect.objectContaining({ message: expect.any(String) })] } });
     expect(await admin.errorCodes(CREATE_WAN, { input: { name: 'x', interfaceName: 'wg0; reboot' } })).toEqual(['INVALID_NAME']);
-    expect(await admin.errorCodes(CREATE_WAN, { input: { name: 'Branch offices' } })).toEqual(['CONFLICT']);
+    // A duplicate name names the field, as a form needs it to show the message beside it.
+    const duplicate = await admin.request(CREATE_WAN, { input: { name: 'Branch offices' } });
+    expect(duplicate.errors?.[0]?.message).toBe('Another WAN already uses this name');
+    expect(duplicate.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', details: { field: 'name', fields: 'name' } });
     expect(await t.app.database.prisma.wan.count()).toBe(before);
   });
 

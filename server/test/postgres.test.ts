@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openDatabase } from '../src/infra/db/client.js';
 import { committedMigrations, migrateDeploy } from '../src/infra/db/migrate.js';
 import { createPgAdapter, poolConfigFromUrl } from '../src/infra/db/pg-adapter.js';
+import { toClientError } from '../src/graphql/errors.js';
 import { derivePostgresSchema, postgresSchemaPath, sourceSchemaPath } from '../scripts/postgres-schema.js';
 import { postgresOrSkip, startPostgres } from './support/postgres.js';
 import type { PostgresCluster } from './support/postgres.js';
@@ -133,7 +134,12 @@ describe.skipIf(!pgBin)('PostgreSQL', () => {
     });
     const loaded = await db.prisma.wan.findUniqueOrThrow({ where: { name: 'corp' }, include: { peers: true } });
     expect(loaded.peers.map((peer) => peer.name)).toEqual(['hq']);
-    await expect(db.prisma.wan.create({ data: { name: 'corp' } })).rejects.toMatchObject({ code: 'P2002' });
+    const duplicate = await db.prisma.wan.create({ data: { name: 'corp' } }).catch((error: unknown) => error);
+    expect(duplicate).toMatchObject({ code: 'P2002' });
+    // The client is told which field clashes, on PostgreSQL as on SQLite.
+    expect(toClientError(duplicate)).toMatchObject({ message: 'Another WAN already uses this name', extensions: { code: 'CONFLICT', details: { field: 'name' } } });
+    const peerClash = await db.prisma.peer.create({ data: { wanId: wan.id, name: 'hq', role: 'HUB', tunnelIp: '10.0.0.2', publicKey: 'j'.repeat(43) + '=' } }).catch((error: unknown) => error);
+    expect(toClientError(peerClash)).toMatchObject({ message: 'Another peer already uses this name', extensions: { details: { field: 'name' } } });
     // Interactive transactions go through a pooled client of the catalog-safe pool too.
     const count = await db.prisma.$transaction(async (tx) => {
       await tx.wan.update({ where: { id: wan.id }, data: { mtu: 1380 } });

@@ -56,7 +56,29 @@ export function inputError(issues: readonly InputIssue[]): GraphQLError {
 
 interface PrismaKnownError {
   code: string;
-  meta?: { target?: unknown; modelName?: string };
+  meta?: { target?: unknown; modelName?: string; driverAdapterError?: { cause?: { constraint?: { fields?: unknown; index?: unknown } } } };
+}
+
+/** What people call a model in messages. */
+const MODEL_LABELS: Record<string, string> = { Wan: 'WAN', ApiToken: 'API token', PresharedKey: 'preshared key', ServiceBinding: 'service' };
+
+/**
+ * The columns a unique constraint covers, as input fields: Prisma's engine gives `target`,
+ * a driver adapter gives the constraint's fields (SQLite: `Wan.name`) or its index name
+ * (PostgreSQL: `Wan_name_key`). The scoping foreign key of a compound key (`wanId` of
+ * `wanId + name`) is left out: the client chose the name, not the WAN.
+ */
+function uniqueFields(error: PrismaKnownError): string[] {
+  const constraint = error.meta?.driverAdapterError?.cause?.constraint;
+  const target = error.meta?.target ?? constraint?.fields;
+  let fields: string[] = Array.isArray(target) ? target.map(String) : typeof target === 'string' ? [target] : [];
+  if (fields.length === 0 && typeof constraint?.index === 'string') {
+    const match = /^[A-Za-z]+_(.+)_key$/.exec(constraint.index);
+    if (match) fields = match[1]!.split('_');
+  }
+  fields = fields.map((field) => field.replace(/^"?[A-Za-z]+"?\./, '').replace(/"/g, ''));
+  const chosen = fields.filter((field) => !/Id$/.test(field));
+  return chosen.length > 0 ? chosen : fields;
 }
 
 function isPrismaKnownError(error: unknown): error is PrismaKnownError {
@@ -83,9 +105,12 @@ export function toClientError(error: unknown): GraphQLError | null {
   if (isDomainError(error)) return clientError(error.code === 'INVALID_INPUT' ? 'BAD_USER_INPUT' : error.code, error.message, error.details);
   if (isPrismaKnownError(error)) {
     if (error.code === 'P2002') {
-      const target = error.meta?.target;
-      const fields = Array.isArray(target) ? target.join(', ') : typeof target === 'string' ? target : 'a unique field';
-      return clientError('CONFLICT', `Another record already uses this ${fields}`, { fields });
+      const names = uniqueFields(error);
+      const model = error.meta?.modelName;
+      const label = model ? (MODEL_LABELS[model] ?? model.toLowerCase()) : 'record';
+      if (names.length === 0) return clientError('CONFLICT', `Another ${label} already has these values`);
+      const fields = names.join(', ');
+      return clientError('CONFLICT', `Another ${label} already uses this ${names.join(' and ')}`, { ...(names.length === 1 ? { field: names[0] } : {}), fields });
     }
     if (error.code === 'P2025') return clientError('NOT_FOUND', 'The record does not exist (it may have been deleted)');
     if (error.code === 'P2003') return clientError('CONFLICT', 'The record is still referenced by another one');
