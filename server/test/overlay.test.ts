@@ -58,11 +58,15 @@ describe('overlay engine through GraphQL', () => {
   });
 
   it('renders wg-quick with the private key and a QR code, RouterOS scripts, and keeps BYO keys out', async () => {
-    const wanId = await wan({ name: 'render', tunnelCidr: '10.21.0.0/24' });
-    const site = await peer(wanId, { name: 'site', endpointHost: 'site.example.net', endpointPort: 51820 });
+    const wanId = await wan({ name: 'render', tunnelCidr: '10.21.0.0/24', interfaceName: 'wg-render' });
+    const site = await peer(wanId, { name: 'Site with a rather long name (Main office)', endpointHost: 'site.example.net', endpointPort: 51820 });
     const phone = await peer(wanId, { name: 'phone', role: 'CLIENT', publicKey: 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=' });
     const conf = (await admin.ok<{ downloadPeerConfig: { filename: string; content: string; qrSvg: string; qrPngBase64: string } }>(DOWNLOAD, { peerId: site })).downloadPeerConfig;
-    expect(conf.filename).toBe('site.conf');
+    // wg-quick takes the interface from the file name (at most 15 of [a-zA-Z0-9_=+.-]): the
+    // file is named after the interface its header names, whatever the peer is called.
+    expect(conf.filename).toBe('wg-render.conf');
+    expect(conf.filename.replace(/\.conf$/, '')).toMatch(/^[a-zA-Z0-9_=+.-]{1,15}$/);
+    expect(conf.content).toMatch(/^# Interface wg-render\./m);
     expect(conf.content).toMatch(/^\[Interface\]$/m);
     expect(conf.content).toMatch(/^Address = 10\.21\.0\.1\/24$/m);
     expect(conf.content).toMatch(/^PrivateKey = [A-Za-z0-9+/]{43}=$/m);
@@ -77,7 +81,7 @@ describe('overlay engine through GraphQL', () => {
     expect(byo).toMatch(/^PersistentKeepalive = 25$/m);
 
     const rsc = (await admin.ok<{ downloadPeerConfig: { filename: string; content: string; qrSvg: string | null } }>(DOWNLOAD, { peerId: site, format: 'ROUTEROS' })).downloadPeerConfig;
-    expect(rsc.filename).toBe('site.rsc');
+    expect(rsc.filename).toBe('Site-with-a-rather-long-name-Main-office.rsc');
     expect(rsc.qrSvg).toBeNull();
     expect(rsc.content).toContain('/interface/wireguard');
     expect(rsc.content).toMatch(/meshplane:/);

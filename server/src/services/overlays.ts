@@ -8,6 +8,7 @@ import { renderWgQuick } from '../domain/render/wgquick.js';
 import { renderRouterOsScript } from '../domain/render/routeros.js';
 import { renderQrPng, renderQrSvg } from '../domain/render/qr.js';
 import { DomainError } from '../domain/errors.js';
+import { findCompiledPeer } from '../domain/compile.js';
 import { loadOverlaySpec } from './overlay-spec.js';
 import { OverlayView } from './overlay-view.js';
 import type { Identity } from './auth/identity.js';
@@ -60,7 +61,10 @@ export class ConfigDelivery {
       await recordAudit(tx, actor, { action: 'peer.downloadConfig', targetType: 'Peer', targetId: peerId, details: { format } });
     });
     if (peer.deliveredHash !== hash) publishWanChange(this.pubsub, { kind: 'UPDATED', wanId: peer.wanId, entity: 'PEER', entityId: peerId });
-    const stem = fileStem(peer.name);
-    return { format, filename: format === 'ROUTEROS' ? `${stem}.rsc` : `${stem}.conf`, content, hash, qrSvg, qrPng };
+    // wg-quick names the interface after the file (`wg-quick up ./wg0.conf` brings up wg0, at
+    // most 15 characters), so the .conf is named after the interface its header names; a
+    // RouterOS script names its interface inside, so the .rsc is named after the peer.
+    const filename = format === 'ROUTEROS' ? `${fileStem(peer.name)}.rsc` : `${findCompiledPeer(view.compiled, peerId).interface.name}.conf`;
+    return { format, filename, content, hash, qrSvg, qrPng };
   }
 }
