@@ -5,6 +5,8 @@
 // loses its session), deletes managed leftovers, and never touches unmanaged resources
 // except through explicit adjustments (e.g. demoting a conflicting static route).
 
+import { describeChanges, describeProps, secretValues } from './secret-masking.js';
+
 /** A resource as Meshplane wants it. `kind` is the menu/table (e.g. "/interface/wireguard/peers"). */
 export interface DesiredResource {
   kind: string;
@@ -114,18 +116,25 @@ export function diffResources(desired: readonly DesiredResource[], actual: reado
   };
 }
 
-/** A plan as a person reads it in a review, one line per change. */
+/**
+ * A plan as a person reads it in a review, one line per change. Secret properties (any
+ * driver's spelling, secret-masking.ts) show that they are set or change, never their value.
+ */
 export function describePlan(plan: Plan): string[] {
   return plan.operations.map((operation) => {
     const label = `${operation.kind} ${operation.key ?? (operation.op === 'create' ? '' : operation.id)}`;
-    const props = (values: Record<string, string>) => Object.entries(values).map(([prop, value]) => `${prop}=${prop.includes('key') && prop !== 'public-key' ? '…' : value}`).join(' ');
     switch (operation.op) {
       case 'create':
-        return `+ create ${label}: ${props(operation.props)}`;
+        return `+ create ${label}: ${describeProps(operation.props)}`;
       case 'update':
-        return `~ update ${label}: ${Object.entries(operation.changes).map(([prop, value]) => `${prop} ${operation.before[prop] || '∅'} → ${value}`).join(', ')}${operation.reason ? ` (${operation.reason})` : ''}`;
+        return `~ update ${label}: ${describeChanges(operation.changes, operation.before, '→').join(', ')}${operation.reason ? ` (${operation.reason})` : ''}`;
       case 'delete':
         return `- delete ${label}`;
     }
   });
+}
+
+/** Every secret value an operation carries (what it writes and what it read back). */
+export function secretsOf(operation: PlanOperation): string[] {
+  return operation.op === 'update' ? secretValues(operation.changes, operation.before) : secretValues(operation.props);
 }

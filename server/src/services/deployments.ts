@@ -8,13 +8,14 @@ import { type PubSub, publishWanChange } from '../infra/pubsub/topics.js';
 import type { CompiledPeer } from '../domain/compiled.js';
 import type { WanSpec } from '../domain/model.js';
 import { describePlan, type Plan } from '../domain/plan.js';
+import { describeChanges, redactSecrets, WANTED_SECRET_MASK } from '../domain/secret-masking.js';
 import { DomainError } from '../domain/errors.js';
 import { findCompiledPeer } from '../domain/compile.js';
 import { DeviceError, type DesiredDeviceState, type DeviceDriver, type DriftItem, type PeerStatistics, type PreflightIssue, type ConnectionReport } from '../devices/driver.js';
 import type { DriverFactory } from '../devices/factory.js';
 import type { Identity } from './auth/identity.js';
 import { recordAudit } from './audit.js';
-import { deviceFailure } from './device-failure.js';
+import { deviceFailure, redactError } from './device-failure.js';
 
 /** Who device calls made by Meshplane itself (auto-redeploy) are audited as. */
 const SYSTEM_ACTOR = 'meshplane (automatic)';
@@ -64,8 +65,19 @@ function driftOf(plan: Plan): DriftItem[] {
   return plan.operations.map((operation): DriftItem => {
     if (operation.op === 'create') return { kind: operation.kind, key: operation.key, state: 'MISSING', detail: 'not on the device' };
     if (operation.op === 'delete') return { kind: operation.kind, key: operation.key, state: 'UNEXPECTED', detail: 'managed item no longer wanted' };
-    return { kind: operation.kind, key: operation.key ?? operation.id, state: 'DIFFERENT', detail: Object.entries(operation.changes).map(([prop, value]) => `${prop}: ${operation.before[prop] || '∅'} ≠ ${value}`).join(', ') };
+    return { kind: operation.kind, key: operation.key ?? operation.id, state: 'DIFFERENT', detail: describeChanges(operation.changes, operation.before, '≠', WANTED_SECRET_MASK).join(', ') };
   });
+}
+
+/** The secrets a desired state hands to the device: the peer's private key and its preshared keys. */
+function secretsOf(state: DesiredDeviceState): Array<string | null> {
+  return [state.peer.interface.privateKey, ...state.peer.peers.map((remote) => remote.presharedKey)];
+}
+
+/** Where a device call's secrets go besides the call: a job to conceal them in, and secrets known before the call. */
+interface CallScope {
+  job?: JobContext;
+  secrets?: ReadonlyArray<string | null>;
 }
 
 /** What a deploy or revert job returns (stored as the job's JSON result). */
@@ -90,23 +102,34 @@ export class Deployments {
    * Runs one device call with a fresh driver, audited with the device, operation, outcome,
    * duration and actor (null: Meshplane itself, e.g. auto-redeploy). A call that returns a
    * report of failure (`failedWhen`) is audited as failed too. A driver failure is rethrown
-   * as a DEVICE_* DomainError naming the device (device-failure.ts).
+   * as a DEVICE_* DomainError naming the device (device-failure.ts). Neither the error, the
+   * audit entry nor the job (`scope.job`) can carry the device's credential or a secret of
+   * `scope.secrets`, even when the device quoted one back; `call` gets the same redaction for
+   * texts it returns.
    */
-  private async withDriver<T>(actor: Identity | null, deviceId: string, operation: string, call: (driver: DeviceDriver) => Promise<T>, failedWhen?: (result: T) => string | null): Promise<T> {
+  private async withDriver<T>(
+    actor: Identity | null, deviceId: string, operation: string, call: (driver: DeviceDriver, redact: (text: string) => string) => Promise<T>,
+    failedWhen?: (result: T) => string | null, scope: CallScope = {},
+  ): Promise<T> {
     const started = Date.now();
+    const secrets: Array<string | null> = [...(scope.secrets ?? [])];
+    const redact = (text: string) => redactSecrets(text, secrets);
     const audit = (outcome: 'ok' | 'failed', details: Record<string, unknown>) =>
-      recordAudit(this.prisma, actor, { action: `device.${operation}`, targetType: 'Device', targetId: deviceId, outcome, durationMs: Date.now() - started, details }, SYSTEM_ACTOR);
+      recordAudit(this.prisma, actor, { action: `device.${operation}`, targetType: 'Device', targetId: deviceId, outcome, durationMs: Date.now() - started, details, conceal: secrets }, SYSTEM_ACTOR);
     let driver: DeviceDriver | null = null;
     let device: { device: string; kind: string } | null = null;
     try {
       const target = await deviceTarget(this.prisma, this.secrets, deviceId);
+      secrets.push(target.secret);
+      scope.job?.conceal(...secrets);
       device = { device: target.name, kind: target.kind };
       driver = await this.createDriver(target);
-      const result = await call(driver);
+      const result = await call(driver, redact);
       const failure = failedWhen?.(result) ?? null;
       await audit(failure === null ? 'ok' : 'failed', failure === null ? device : { ...device, message: failure });
       return result;
-    } catch (error) {
+    } catch (caught) {
+      const error = redactError(caught, secrets);
       await audit('failed', { ...device, message: (error as Error).message });
       throw device ? deviceFailure(error, { id: deviceId, name: device.device }) : error;
     } finally {
@@ -135,17 +158,20 @@ export class Deployments {
   }
 
   testConnection(actor: Identity, deviceId: string): Promise<ConnectionReport> {
-    return this.withDriver(actor, deviceId, 'testConnection', (driver) => driver.testConnection(), (report) => (report.loggedIn ? null : report.message));
+    return this.withDriver(actor, deviceId, 'testConnection', async (driver, redact) => {
+      const report = await driver.testConnection();
+      return { ...report, message: redact(report.message) };
+    }, (report) => (report.loggedIn ? null : report.message));
   }
 
   async preflight(actor: Identity, peerId: string): Promise<PreflightIssue[]> {
     const { state, deviceId } = await this.desired(peerId);
-    return this.withDriver(actor, deviceId, 'preflight', async (driver) => driver.preflight(state, await driver.readState(state)));
+    return this.withDriver(actor, deviceId, 'preflight', async (driver) => driver.preflight(state, await driver.readState(state)), undefined, { secrets: secretsOf(state) });
   }
 
   async plan(actor: Identity, peerId: string): Promise<PlanSummary> {
     const { state, deviceId } = await this.desired(peerId);
-    return this.withDriver(actor, deviceId, 'plan', async (driver) => summarize(driver.plan(state, await driver.readState(state))));
+    return this.withDriver(actor, deviceId, 'plan', async (driver) => summarize(driver.plan(state, await driver.readState(state))), undefined, { secrets: secretsOf(state) });
   }
 
   /**
@@ -156,11 +182,12 @@ export class Deployments {
     const { wanId, deviceId } = await this.managedPeer(peerId);
     return this.jobs.start(actor, { kind: 'VERIFY', wanId, peerId, deviceId }, async (job) => {
       const { state } = await job.step('Render configuration', () => this.desired(peerId), () => 'compiled the overlay');
+      job.conceal(...secretsOf(state));
       return this.withDriver(actor, deviceId, 'verify', async (driver): Promise<VerifyResult> => {
         const actual = await job.step('Read device state', () => driver.readState(state), (resources) => `${resources.length} resources`);
         const drift = await job.step('Compare', async () => driftOf(driver.plan(state, actual)), (items) => (items.length === 0 ? 'in sync' : `${items.length} resources differ`));
         return { drift };
-      });
+      }, undefined, { job, secrets: secretsOf(state) });
     });
   }
 
@@ -176,6 +203,7 @@ export class Deployments {
     const { wanId, deviceId } = await this.managedPeer(peerId);
     return this.jobs.start(actor, { kind: 'DEPLOY', wanId, peerId, deviceId }, async (job) => {
       const { state, hash } = await job.step('Render configuration', () => this.desired(peerId), () => 'compiled the overlay');
+      job.conceal(...secretsOf(state));
       return this.applyState(actor, job, 'deploy', { deviceId, peerId, wanId }, state, hash, approvedPlanHash ?? null);
     });
   }
@@ -190,6 +218,7 @@ export class Deployments {
       const stored = JSON.parse(target.desired) as StoredDesired;
       const peer = this.unsealPeer(stored.peer);
       const state: DesiredDeviceState = { overlay: { wan: stored.wan, peers: [peer] }, peer, commentPrefix: COMMENT_PREFIX };
+      job.conceal(...secretsOf(state));
       return this.applyState(actor, job, 'revert', { deviceId, peerId, wanId }, state, target.configHash, null);
     });
   }
@@ -224,6 +253,7 @@ export class Deployments {
     const { wanId, deviceId } = await this.managedPeer(peerId);
     return this.jobs.start(actor, { kind: 'CLEAR', wanId, peerId, deviceId }, async (job) => {
       const { state } = await this.desired(peerId, false);
+      job.conceal(...secretsOf(state));
       return this.withDriver(actor, deviceId, 'clear', async (driver) => {
         const actual = await job.step('Read device state', () => driver.readState(state), (resources) => `${resources.length} resources`);
         const plan = driver.clearPlan(actual);
@@ -231,7 +261,7 @@ export class Deployments {
         await this.prisma.peer.update({ where: { id: peerId }, data: { deliveredHash: null, deliveredAt: null, deliveredVia: null } });
         publishWanChange(this.pubsub, { kind: 'UPDATED', wanId, entity: 'PEER', entityId: peerId });
         return { removed: plan.operations.length };
-      });
+      }, undefined, { job, secrets: secretsOf(state) });
     });
   }
 
@@ -262,7 +292,7 @@ export class Deployments {
       });
       const warnings = await this.probeHandshakes(job, driver, state);
       return { applied, unchanged: plan.unchanged, warnings };
-    });
+    }, undefined, { job, secrets: secretsOf(state) });
   }
 
   /**

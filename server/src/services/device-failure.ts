@@ -5,6 +5,7 @@
 // INTERNAL_SERVER_ERROR. Driver messages carry no credentials (devices/*/errors.ts).
 import { DeviceError } from '../devices/driver.js';
 import { DomainError, type DeviceFailureCode } from '../domain/errors.js';
+import { redactSecrets } from '../domain/secret-masking.js';
 
 const CODES: Record<DeviceError['code'], DeviceFailureCode> = {
   UNREACHABLE: 'DEVICE_UNREACHABLE',
@@ -21,4 +22,17 @@ export function deviceFailure(error: unknown, device: { id: string; name: string
   // The RouterOS drivers already name the device ("RouterOS edge-1 (API): …"); others may not.
   const message = error.message.includes(device.name) ? error.message : `Device ${device.name}: ${error.message}`;
   return new DomainError(CODES[error.code], message, { deviceId: device.id, device: device.name });
+}
+
+/**
+ * The error with every known secret (the device credential, the peer's keys) cut out of its
+ * message, of the same class and code: a device may quote back a value it refused.
+ */
+export function redactError(error: unknown, secrets: ReadonlyArray<string | null>): unknown {
+  if (!(error instanceof Error)) return error;
+  const message = redactSecrets(error.message, secrets);
+  if (message === error.message) return error;
+  if (error instanceof DeviceError) return new DeviceError(error.code, message);
+  if (error instanceof DomainError) return new DomainError(error.code, message, error.details);
+  return new Error(message);
 }

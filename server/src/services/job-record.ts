@@ -5,6 +5,7 @@
 // so a later write never loses to an earlier one.
 import type { Db } from '../infra/db/client.js';
 import type { Logger } from '../infra/logger.js';
+import { redactSecrets } from '../domain/secret-masking.js';
 
 export interface JobStep {
   name: string;
@@ -20,6 +21,11 @@ export interface JobContext {
   step<T>(name: string, work: () => Promise<T>, describe?: (result: T) => string | null): Promise<T>;
   log(line: string): Promise<void>;
   progress(percent: number): Promise<void>;
+  /**
+   * Names secrets this job handles (the peer's keys, the device credential): whatever the
+   * job writes (log, steps, result, error, warnings) has them replaced by ‹redacted›.
+   */
+  conceal(...secrets: ReadonlyArray<string | null | undefined>): void;
 }
 
 const MAX_LOG_CHARS = 64_000;
@@ -31,6 +37,7 @@ type Row = Record<string, unknown>;
 export class JobRecord {
   private readonly steps: JobStep[] = [];
   private logText = '';
+  private readonly secrets = new Set<string>();
   private pending: Row = {};
   private flushTimer: NodeJS.Timeout | null = null;
   private writes: Promise<void> = Promise.resolve();
@@ -69,7 +76,15 @@ export class JobRecord {
         return this.defer({ log: this.logText });
       },
       progress: (percent) => this.defer({ progress: Math.max(0, Math.min(100, Math.round(percent))) }),
+      conceal: (...secrets) => {
+        for (const secret of secrets) if (secret) this.secrets.add(secret);
+      },
     };
+  }
+
+  /** `text` without the secrets this job was told about (also for what is logged about it). */
+  redact(text: string): string {
+    return this.secrets.size === 0 ? text : redactSecrets(text, this.secrets);
   }
 
   start(): Promise<void> {
@@ -96,7 +111,9 @@ export class JobRecord {
   private write(data: Row): Promise<void> {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
-    const merged = { ...this.pending, ...data };
+    // The last line of defence: no text column of the job can hold a secret it handled,
+    // whichever message or device reply carried it there.
+    const merged = Object.fromEntries(Object.entries({ ...this.pending, ...data }).map(([column, value]) => [column, typeof value === 'string' ? this.redact(value) : value]));
     this.pending = {};
     // An earlier failed write (already reported to its caller) must not fail this one too.
     const write = this.writes.catch(() => undefined).then(async () => {

@@ -209,7 +209,7 @@ export class JobRunner {
       const result = await untilAborted(running, signal);
       outcome = { status: 'SUCCEEDED', data: { progress: 100, result: JSON.stringify(result ?? null) } };
     } catch (error) {
-      this.log.warn({ jobId: record.jobId, err: { message: messageOf(error) } }, 'job failed');
+      this.log.warn({ jobId: record.jobId, err: { message: record.redact(messageOf(error)) } }, 'job failed');
       outcome = { status: 'FAILED', data: { error: messageOf(error) } };
     }
     const status = await this.end(record, outcome.status, outcome.data);

@@ -2,7 +2,8 @@
 // network namespace), through `wg`, `ip`, `iptables` and `sysctl` run as argument arrays.
 import os from 'node:os';
 import path from 'node:path';
-import { describePlan, type ActualResource, type DesiredResource, type Plan } from '../../domain/plan.js';
+import { describePlan, secretsOf, type ActualResource, type DesiredResource, type Plan } from '../../domain/plan.js';
+import { redactSecrets } from '../../domain/secret-masking.js';
 import type {
   ApplyResult, ConnectionReport, DesiredDeviceState, DeviceDriver, DeviceTarget, PeerStatistics, PreflightIssue, ProgressListener,
 } from '../driver.js';
@@ -101,7 +102,8 @@ export class LinuxDriver implements DeviceDriver {
       try {
         for (const step of stepsFor(operation, { routeProtocol: this.routeProtocol })) await this.execute(step);
       } catch (error) {
-        return { applied, failed: { operation, message: error instanceof Error ? error.message : String(error) } };
+        const message = error instanceof Error ? error.message : String(error);
+        return { applied, failed: { operation, message: redactSecrets(message, secretsOf(operation)) } };
       }
       applied++;
     }

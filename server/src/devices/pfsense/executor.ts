@@ -3,7 +3,8 @@
 // until pfSense reports the background apply done. What was written is applied even when
 // a later operation failed, so the firewall never keeps half a change pending.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Plan, PlanOperation } from '../../domain/plan.js';
+import { secretsOf, type Plan, type PlanOperation } from '../../domain/plan.js';
+import { redactSecrets } from '../../domain/secret-masking.js';
 import type { ApplyResult, ProgressListener } from '../driver.js';
 import { DeviceError } from '../driver.js';
 import type { PfSenseClient } from './client.js';
@@ -102,7 +103,8 @@ export async function executePlan(client: PfSenseClient, plan: Plan, prefix: str
       applied++;
       onProgress?.({ index, total, operation, message: done });
     } catch (error) {
-      failed = { operation, message: message(error) };
+      // pfSense may quote the refused body in its reply: never a secret field of it.
+      failed = { operation, message: redactSecrets(message(error), secretsOf(operation)) };
       break;
     }
   }

@@ -1,7 +1,8 @@
 // RouterOS v7 as a DeviceDriver, over whichever transport (binary API or REST) the device
 // uses: the mapping, plan and checks are pure functions beside this file; this class only
 // reads, applies and reports.
-import type { ActualResource, DesiredResource, Plan, PlanOperation } from '../../domain/plan.js';
+import { secretsOf, type ActualResource, type DesiredResource, type Plan, type PlanOperation } from '../../domain/plan.js';
+import { redactSecrets } from '../../domain/secret-masking.js';
 import {
   DeviceError, type ApplyResult, type ConnectionReport, type DesiredDeviceState, type DeviceDriver, type PeerStatistics,
   type PreflightIssue, type ProgressListener,
@@ -79,9 +80,11 @@ export class RouterOsDriver implements DeviceDriver {
       try {
         await this.applyOne(operation);
       } catch (error) {
-        if (error instanceof DeviceError && error.code === 'REFUSED') return { applied, failed: { operation, message: error.message } };
         const failure = error instanceof DeviceError ? error : new DeviceError('PROTOCOL', String(error));
-        throw new DeviceError(failure.code, `${failure.message}; stopped at ${describe(operation)} after ${applied} of ${total} operations (deploy again to converge)`);
+        // A router may quote the value it refused (a `!trap` or REST `detail`): never a secret one.
+        const message = redactSecrets(failure.message, secretsOf(operation));
+        if (failure.code === 'REFUSED') return { applied, failed: { operation, message } };
+        throw new DeviceError(failure.code, `${message}; stopped at ${describe(operation)} after ${applied} of ${total} operations (deploy again to converge)`);
       }
       applied++;
       onProgress?.({ index, total, operation, message: describe(operation) });
