@@ -21,6 +21,7 @@ import { credentialsFrom, resolveIdentity } from './services/auth/identity.js';
 import { DEFAULT_LOGIN_LIMITS, LoginLimiter } from './services/auth/login-limiter.js';
 import { isRevoked, listenForRevocations } from './services/auth/revocation.js';
 import { trustedProxiesFrom } from './infra/http/client-address.js';
+import { loadMetricsToken, type MetricsToken } from './infra/metrics-token.js';
 
 export interface AppOptions {
   /** Folder for the SQLite database and the generated master key (default MESHPLANE_DATA_DIR or ./data). */
@@ -51,6 +52,8 @@ export interface App {
   yoga: MeshplaneYoga;
   database: Database;
   services: Services;
+  /** The token /metrics demands and where it came from (main prints how to configure Prometheus). */
+  metricsToken: MetricsToken;
   /** Listens and returns the base URL, e.g. http://127.0.0.1:4000. */
   start(): Promise<{ url: string; graphqlUrl: string }>;
   stop(): Promise<void>;
@@ -76,6 +79,8 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
 
   const database = await openDatabase(url);
   const secrets = loadSecretBox(env, dataDir, log);
+  const metricsToken = loadMetricsToken(env, dataDir);
+  if (metricsToken.created) log.info({ file: metricsToken.file }, 'generated the /metrics scrape token');
   // One process: in-memory pub/sub and leases. With REDIS_URL, both go through Redis so
   // replicas behind a load balancer share events and coordinate device work.
   const redis = env.REDIS_URL ? connectRedis(env.REDIS_URL) : null;
@@ -116,8 +121,9 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
   };
   const http = createHttpServer({
     yoga, authorizeWs, web, log,
-    metrics: { render: () => services.metrics.render(), token: env.MESHPLANE_METRICS_TOKEN || null },
+    metrics: { render: () => services.metrics.render(), token: metricsToken.token },
     expiryOf: (identity) => (identity.expiresAt ? { at: identity.expiresAt, reason: identity.via === 'session' ? 'session expired' : 'API token expired' } : null),
+    userOf: (identity) => identity.user.id,
   });
   let started = false;
   let revocations: { stop(): Promise<void> } | null = null;
@@ -126,6 +132,7 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
     yoga,
     database,
     services,
+    metricsToken,
     async start() {
       const base = await http.listen(options.port ?? Number(env.PORT ?? 4000), options.host ?? env.HOST ?? '127.0.0.1');
       started = true;

@@ -1,12 +1,17 @@
 // `npm start`: builds the app from the environment and serves it until SIGINT/SIGTERM.
 import { buildApp } from './app.js';
 import { createLogger } from './infra/logger.js';
+import { scrapeConfigHint } from './infra/metrics-token.js';
 
 const log = createLogger();
 const app = await buildApp({ logger: log });
 const { url, graphqlUrl } = await app.start();
 log.info({ url, graphqlUrl }, 'Meshplane is running');
 console.log(`\n  Meshplane is running: ${url}  (GraphQL: ${graphqlUrl})\n`);
+// The token itself goes to the console once, on the start that generated it, and never into the
+// log; later starts name the file it is kept in.
+if (app.metricsToken.created) console.log(`  /metrics scrape token (shown this once): ${app.metricsToken.token}`);
+console.log(`${scrapeConfigHint(app.metricsToken, url)}\n`);
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

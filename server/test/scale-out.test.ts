@@ -48,7 +48,9 @@ describe.skipIf(!pgBin || !redisBin)('two replicas on PostgreSQL + Redis', () =>
   let counted: CountedSimulator;
   let overlay: Overlay;
   const replicas: Replica[] = [];
-  const env = () => ({ ...process.env, REDIS_URL: redis.url, MESHPLANE_MASTER_KEY: masterKey, MESHPLANE_CONFIG: '' });
+  const env = () => ({ ...process.env, REDIS_URL: redis.url, MESHPLANE_MASTER_KEY: masterKey, MESHPLANE_CONFIG: '', MESHPLANE_METRICS_TOKEN: metricsToken });
+  // Replicas with their own data directories share one scrape token only through the environment.
+  const metricsToken = randomBytes(32).toString('base64url');
   const masterKey = randomBytes(32).toString('base64');
 
   async function startReplica(i: number): Promise<Replica> {
@@ -141,7 +143,7 @@ describe.skipIf(!pgBin || !redisBin)('two replicas on PostgreSQL + Redis', () =>
     const [pollerHealth, otherHealth] = await Promise.all([poller, other].map((replica) => on(replica).ok<Health>(HEALTH, { id: overlay.deviceId })));
     expect(otherHealth).toEqual({ device: { reachable: true, statsAvailable: true } });
     expect(otherHealth).toEqual(pollerHealth);
-    const metrics = await (await fetch(`${other.url}/metrics`)).text();
+    const metrics = await (await fetch(`${other.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).text();
     expect(metrics).toContain(`meshplane_device_reachable{device="${overlay.deviceId}",name="sim-router"} 1`);
     expect(metrics).toContain('meshplane_peer_up{wan="live",peer="hq"} 1');
   });

@@ -46,7 +46,7 @@ export async function startLiveApp(options: LiveAppOptions = {}): Promise<LiveAp
     handshakeProbeMs: options.handshakeProbeMs ?? 0,
     ...(options.autoRedeployDebounceMs === undefined ? {} : { autoRedeployDebounceMs: options.autoRedeployDebounceMs }),
     logger: createLogger(process.env.MESHPLANE_TEST_LOG_LEVEL ?? 'silent'),
-    env: { ...process.env, MESHPLANE_MASTER_KEY: '', DATABASE_URL: '', MESHPLANE_CONFIG: '', REDIS_URL: '' },
+    env: { ...process.env, MESHPLANE_MASTER_KEY: '', DATABASE_URL: '', MESHPLANE_CONFIG: '', REDIS_URL: '', MESHPLANE_METRICS_TOKEN: '' },
   });
   const { graphqlUrl } = await app.start();
   return {

@@ -1,14 +1,18 @@
 // /metrics after real work: a deploy to the simulated RouterOS and a handshake it reports
 // show up as the peer's up/handshake/traffic series, the job counter and duration histogram,
 // and the device's reachability (1, then 0 once it stops answering), labelled with names.
+import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { metricsTokenFile } from '../../src/infra/metrics-token.js';
 import { deploy, liveFixture } from './harness.js';
 
 describe('Prometheus metrics', () => {
   const fx = liveFixture({ app: { monitorIntervalMs: 100 } });
 
   async function scrape(): Promise<string> {
-    const response = await fetch(new URL('/metrics', fx.live.graphqlUrl));
+    // The token generated into the data directory on first start, as Prometheus would read it.
+    const token = fs.readFileSync(metricsTokenFile(fx.live.dataDir), 'utf8');
+    const response = await fetch(new URL('/metrics', fx.live.graphqlUrl), { headers: { authorization: `Bearer ${token}` } });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/plain');
     return response.text();

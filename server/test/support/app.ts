@@ -24,7 +24,7 @@ export async function startTestApp(options: { web?: boolean; configFile?: string
     web: options.web ?? false,
     monitor: false,
     logger: options.logger ?? createLogger(process.env.MESHPLANE_TEST_LOG_LEVEL ?? 'silent'),
-    env: { ...process.env, MESHPLANE_MASTER_KEY: '', DATABASE_URL: '', MESHPLANE_CONFIG: '', ...options.env },
+    env: { ...process.env, MESHPLANE_MASTER_KEY: '', DATABASE_URL: '', MESHPLANE_CONFIG: '', MESHPLANE_METRICS_TOKEN: '', ...options.env },
     ...(options.configFile ? { configFile: options.configFile } : {}),
   });
   const { url, graphqlUrl } = await app.start();

@@ -6,6 +6,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../logger.js';
+import { readOrCreateSecretFile } from './secret-file.js';
 
 const ALGORITHM = 'aes-256-gcm';
 
@@ -55,15 +56,12 @@ export function masterKeyFile(dataDir: string): string {
 export function loadSecretBox(env: NodeJS.ProcessEnv, dataDir: string, log: Logger): SecretBox {
   if (env.MESHPLANE_MASTER_KEY) return new SecretBox(decodeKey(env.MESHPLANE_MASTER_KEY));
   const file = masterKeyFile(dataDir);
-  if (!fs.existsSync(file)) {
-    fs.mkdirSync(dataDir, { recursive: true });
-    fs.writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
-    log.warn({ file }, 'generated a new master key: back it up; losing it loses every stored private key and device password');
-  }
+  const { text, created } = readOrCreateSecretFile(file, () => randomBytes(32).toString('base64') + '\n');
+  if (created) log.warn({ file }, 'generated a new master key: back it up; losing it loses every stored private key and device password');
   // scripts/rotate-master-key.ts writes the new key here first and renames it over the key file last.
   const pending = `${file}.new`;
   if (fs.existsSync(pending)) {
     log.warn({ file: pending }, `a master key rotation did not finish: stored secrets may be sealed with the key in ${pending}; stop and run npm run rotate-master-key -- --new-key-file ${pending}`);
   }
-  return new SecretBox(decodeKey(fs.readFileSync(file, 'utf8')));
+  return new SecretBox(decodeKey(text));
 }
