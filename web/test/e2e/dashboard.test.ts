@@ -235,6 +235,12 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
     await page.getByRole('button', { name: 'Show QR code' }).click();
     await page.getByRole('img', { name: /QR code/ }).waitFor();
     await shot('10-peer-page-client');
+    // The QR code holds the laptop's private key: following a link to another peer's page
+    // (the same page, re-used by the client-side router) must not show it there.
+    await page.locator('section[aria-labelledby="reach-heading"]').getByRole('link', { name: 'hub', exact: true }).first().click();
+    await heading('hub');
+    await expect(page.getByRole('img', { name: /QR code/ }).count()).resolves.toBe(0);
+    await expect(page.getByRole('button', { name: 'Show QR code' }).isVisible()).resolves.toBe(true);
   });
 
   it('plans the office deploy as a diff, approves it and follows the job to the end', async () => {
