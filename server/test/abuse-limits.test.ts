@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './support/app.js';
 import { GraphQLTestClient, registerAdmin } from './support/graphql.js';
 import { Accounts } from '../src/services/auth/accounts.js';
-import { LoginLimiter } from '../src/services/auth/login-limiter.js';
+import { DEFAULT_LOGIN_LIMITS, LoginLimiter } from '../src/services/auth/login-limiter.js';
+import { DeviceCookies } from '../src/services/auth/device-cookie.js';
+import { randomBytes } from 'node:crypto';
 import { createTopics } from '../src/infra/pubsub/topics.js';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -86,14 +88,17 @@ describe('abuse limits', () => {
   });
 
   it('limits failed attempts per client address across accounts, and a success clears only the account', async () => {
-    const accounts = new Accounts(t.app.database.prisma, createTopics(), new LoginLimiter({ perAccount: 5, perAddress: 3, windowSeconds: 600 }));
+    /** Accounts whose limit per client address is `perAddress` failures. */
+    const accountsWith = (perAddress: number) =>
+      new Accounts(t.app.database.prisma, createTopics(), new LoginLimiter({ ...DEFAULT_LOGIN_LIMITS, perAddress: { points: perAddress, windowSeconds: 600 } }), new DeviceCookies(randomBytes(32)));
+    const accounts = accountsWith(3);
     for (const email of ['a@example.net', 'b@example.net', 'c@example.net']) {
       await expect(accounts.login(email, 'wrong password', '192.0.2.7')).rejects.toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
     }
     await expect(accounts.login('admin@example.net', PASSWORD, '192.0.2.7')).rejects.toMatchObject({ extensions: { code: 'RATE_LIMITED' } });
     await expect(accounts.login('admin@example.net', PASSWORD, '192.0.2.8')).resolves.toMatchObject({ user: { email: 'admin@example.net' } });
     // Closed registration counts against the address too.
-    const other = new Accounts(t.app.database.prisma, createTopics(), new LoginLimiter({ perAccount: 5, perAddress: 2, windowSeconds: 600 }));
+    const other = accountsWith(2);
     for (let attempt = 0; attempt < 2; attempt++) {
       await expect(other.register({ email: `r${attempt}@example.net`, name: 'R', password: PASSWORD, inviteToken: 'mpi_guess' }, '192.0.2.9')).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN' } });
     }

@@ -6,6 +6,8 @@ import type { Services } from '../services/index.js';
 import type { OverlayReader } from '../services/overlays.js';
 
 export interface CookieJar {
+  /** A cookie the request came with. */
+  get(name: string): string | null;
   set(name: string, value: string, options: { maxAgeSeconds: number }): void;
   clear(name: string): void;
 }

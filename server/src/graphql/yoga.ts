@@ -10,7 +10,7 @@ import { hasCode, isGraphQLErrorLike, toClientError } from './errors.js';
 import type { Db } from '../infra/db/client.js';
 import type { Logger } from '../infra/logger.js';
 import type { Services } from '../services/index.js';
-import { credentialsFrom, resolveIdentity } from '../services/auth/identity.js';
+import { credentialsFrom, parseCookies, resolveIdentity } from '../services/auth/identity.js';
 import { OverlayReader } from '../services/overlays.js';
 import { REQUEST_BODY_LIMIT_BYTES, requestGuards } from './guards.js';
 import { auditRefusedMutations } from './audit-refusals.js';
@@ -47,12 +47,14 @@ function isHttps(request: Request): boolean {
   return request.url.startsWith('https:') || request.headers.get('x-forwarded-proto') === 'https';
 }
 
-function cookieJar(request: Request | null, secureCookies: boolean | 'auto'): CookieJar & { pending: string[] } {
+function cookieJar(request: Request | null, cookieHeader: string | null | undefined, secureCookies: boolean | 'auto'): CookieJar & { pending: string[] } {
   const pending: string[] = [];
+  const received = parseCookies(cookieHeader);
   const secure = secureCookies === 'auto' ? (request ? isHttps(request) : false) : secureCookies;
   const attributes = `Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
   return {
     pending,
+    get: (name) => received.get(name) ?? null,
     set: (name, value, { maxAgeSeconds }) => pending.push(`${name}=${encodeURIComponent(value)}; Max-Age=${maxAgeSeconds}; ${attributes}`),
     clear: (name) => pending.push(`${name}=; Max-Age=0; ${attributes}`),
   };
@@ -120,12 +122,10 @@ export function createYogaServer({ prisma, services, log, secureCookies, trusted
       // Over HTTP yoga gives a Fetch `request`; over graphql-ws we pass the upgrade `req` and connection params.
       const request = initial.request as Request | undefined;
       const connectionAuth = initial.connectionParams?.authorization ?? initial.connectionParams?.Authorization;
-      const credentials = credentialsFrom(
-        typeof connectionAuth === 'string' ? connectionAuth : headerOf(request, initial.req, 'authorization'),
-        // HTTP: CORS and the CSRF header guard the cookie; WebSocket: only from our own origin.
-        request ? headerOf(request, undefined, 'cookie') : wsCookieHeader(initial.req),
-      );
-      const jar = cookieJar(request ?? null, secureCookies);
+      // HTTP: CORS and the CSRF header guard the cookie; WebSocket: only from our own origin.
+      const cookieHeader = request ? headerOf(request, undefined, 'cookie') : wsCookieHeader(initial.req);
+      const credentials = credentialsFrom(typeof connectionAuth === 'string' ? connectionAuth : headerOf(request, initial.req, 'authorization'), cookieHeader);
+      const jar = cookieJar(request ?? null, cookieHeader, secureCookies);
       if (request) jars.set(request, jar);
       return {
         prisma,

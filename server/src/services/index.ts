@@ -5,6 +5,7 @@ import type { SecretBox } from '../infra/crypto/secret-box.js';
 import type { PubSub } from '../infra/pubsub/topics.js';
 import { Accounts } from './auth/accounts.js';
 import { LoginLimiter } from './auth/login-limiter.js';
+import { DeviceCookies } from './auth/device-cookie.js';
 import { Wans } from './wans.js';
 import { Peers } from './peers.js';
 import { Subnets } from './subnets.js';
@@ -64,7 +65,7 @@ export function createServices(deps: ServiceDeps) {
     autoRedeploy: new AutoRedeployer(deps.prisma, deps.secrets, deps.pubsub, deployments, deps.locks, deps.log, { debounceMs: deps.autoRedeployDebounceMs ?? 2000 }),
     monitor,
     secrets: deps.secrets,
-    accounts: new Accounts(deps.prisma, deps.pubsub, deps.loginLimiter ?? new LoginLimiter()),
+    accounts: new Accounts(deps.prisma, deps.pubsub, deps.loginLimiter ?? new LoginLimiter(), new DeviceCookies(deps.secrets.deriveKey('device-cookie'))),
     wans: new Wans(deps.prisma, deps.pubsub),
     peers: new Peers(deps.prisma, deps.secrets, deps.pubsub, wanLocks, deps.defaultDeviceName ?? null),
     defaultDeviceName: deps.defaultDeviceName ?? null,

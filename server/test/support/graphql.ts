@@ -8,7 +8,8 @@ export interface GraphQLResult<T = Record<string, unknown>> {
 }
 
 export class GraphQLTestClient {
-  private cookie: string | null = null;
+  /** Cookies the server set (name -> "name=value"), sent back like a browser's jar. */
+  private readonly cookies = new Map<string, string>();
   constructor(
     readonly url: string,
     private token: string | null = null,
@@ -18,19 +19,27 @@ export class GraphQLTestClient {
     return new GraphQLTestClient(this.url, token);
   }
 
+  /** The "mp_session=…" pair, usable as a Cookie header, or null when signed out. */
   get sessionCookie(): string | null {
-    return this.cookie;
+    return this.cookies.get('mp_session') ?? null;
+  }
+
+  /** The "mp_device=…" pair (a known device for the account it signed in to), or null. */
+  get deviceCookie(): string | null {
+    return this.cookies.get('mp_device') ?? null;
   }
 
   async request<T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}): Promise<GraphQLResult<T>> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    if (this.cookie) headers.cookie = this.cookie;
+    if (this.cookies.size) headers.cookie = [...this.cookies.values()].join('; ');
     const response = await fetch(this.url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
     for (const setCookie of response.headers.getSetCookie()) {
       const [pair] = setCookie.split(';');
-      if (!pair) continue;
-      this.cookie = /=$/.test(pair) || /Max-Age=0/.test(setCookie) ? null : pair;
+      const name = pair?.split('=')[0];
+      if (!pair || !name) continue;
+      if (/=$/.test(pair) || /Max-Age=0/.test(setCookie)) this.cookies.delete(name);
+      else this.cookies.set(name, pair);
     }
     return (await response.json()) as GraphQLResult<T>;
   }

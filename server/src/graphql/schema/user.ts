@@ -3,6 +3,8 @@ import { builder } from '../builder.js';
 import { RoleEnum } from './enums.js';
 import { MIN_PASSWORD_LENGTH } from '../../services/auth/passwords.js';
 import { SESSION_COOKIE, SESSION_TTL_SECONDS } from '../../services/auth/identity.js';
+import { DEVICE_COOKIE, DEVICE_COOKIE_TTL_SECONDS } from '../../services/auth/device-cookie.js';
+import type { Context } from '../context.js';
 
 export const User = builder.prismaObject('User', {
   fields: (t) => ({
@@ -126,6 +128,14 @@ const InvitePayload = builder.objectRef<InviteShape>('InvitePayload').implement(
   }),
 });
 
+/** Signs in and sets the session cookie and the device cookie that makes this browser a known device for the account. */
+async function signIn(ctx: Context, input: { email: string; password: string }) {
+  const { user, token, deviceCookie } = await ctx.services.accounts.login(input.email, input.password, ctx.clientAddress, ctx.cookies.get(DEVICE_COOKIE));
+  ctx.cookies.set(SESSION_COOKIE, token, { maxAgeSeconds: SESSION_TTL_SECONDS });
+  ctx.cookies.set(DEVICE_COOKIE, deviceCookie, { maxAgeSeconds: DEVICE_COOKIE_TTL_SECONDS });
+  return user;
+}
+
 builder.mutationFields((t) => ({
   register: t.field({
     type: AuthPayload,
@@ -134,8 +144,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: RegisterInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const user = await ctx.services.accounts.register(input, ctx.clientAddress);
-      const { token } = await ctx.services.accounts.login(input.email, input.password, ctx.clientAddress);
-      ctx.cookies.set(SESSION_COOKIE, token, { maxAgeSeconds: SESSION_TTL_SECONDS });
+      await signIn(ctx, input);
       return { userId: user.id };
     },
   }),
@@ -146,8 +155,7 @@ builder.mutationFields((t) => ({
     extensions: { auditsRefusals: ['UNAUTHENTICATED', 'RATE_LIMITED'] },
     args: { input: t.arg({ type: LoginInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const { user, token } = await ctx.services.accounts.login(input.email, input.password, ctx.clientAddress);
-      ctx.cookies.set(SESSION_COOKIE, token, { maxAgeSeconds: SESSION_TTL_SECONDS });
+      const user = await signIn(ctx, input);
       return { userId: user.id };
     },
   }),

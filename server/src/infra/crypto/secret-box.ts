@@ -2,7 +2,7 @@
 // AES-256-GCM (node:crypto) under a master key from MESHPLANE_MASTER_KEY or a key file
 // generated in the data directory. Each ciphertext names the key it was sealed with
 // ("v1:<keyId>:<iv>:<tag>:<data>"), so the master key can be rotated later.
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../logger.js';
@@ -23,6 +23,11 @@ export class SecretBox {
     const cipher = createCipheriv(ALGORITHM, this.key, iv);
     const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return ['v1', this.keyId, iv.toString('base64'), cipher.getAuthTag().toString('base64'), data.toString('base64')].join(':');
+  }
+
+  /** A key for another purpose (HKDF from the master key): nothing more to store or back up. */
+  deriveKey(purpose: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.key, Buffer.alloc(0), `meshplane:${purpose}`, 32));
   }
 
   open(sealed: string): string {

@@ -1,5 +1,6 @@
 // Accounts: first-run registration (the first user becomes admin), invitations and
-// admin-created users, sign-in with sessions (rate limited), session revocation, disabling
+// admin-created users, sign-in with sessions (rate limited, device cookies: login-limiter.ts),
+// session revocation, disabling
 // users, and API tokens. Changing a user's role or disabling them ends their sessions.
 // Every revocation is published after its commit ('auth:revoked') so open WebSockets that
 // were opened with those credentials are closed (revocation.ts).
@@ -11,7 +12,8 @@ import { recordAudit } from '../audit.js';
 import { hashPassword, verifyAgainstDecoy, verifyPassword } from './passwords.js';
 import { API_TOKEN_PREFIX, SESSION_TTL_SECONDS, type Identity } from './identity.js';
 import { hashToken, newToken } from './secrets.js';
-import { LoginLimiter, type LoginAttempt } from './login-limiter.js';
+import type { LoginAttempt, LoginLimiter } from './login-limiter.js';
+import type { DeviceCookies } from './device-cookie.js';
 
 type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
 
@@ -32,7 +34,8 @@ export class Accounts {
   constructor(
     private readonly prisma: Db,
     private readonly pubsub: PubSub,
-    private readonly limiter: LoginLimiter = new LoginLimiter(),
+    private readonly limiter: LoginLimiter,
+    private readonly devices: DeviceCookies,
   ) {}
 
   private revoked(event: AccessRevoked): void {
@@ -101,21 +104,26 @@ export class Accounts {
     return { invite, token };
   }
 
-  /** Checks the password and opens a session; returns the raw session token for the cookie. */
-  async login(email: string, password: string, clientAddress: string) {
+  /**
+   * Checks the password and opens a session; returns the raw session token and the device
+   * cookie (the caller's, renewed, or a new one) for the response's cookies.
+   */
+  async login(email: string, password: string, clientAddress: string, deviceCookie: string | null = null) {
     const account = normalizeEmail(email);
+    const device = this.devices.verify(account, deviceCookie);
+    const seenFrom = { clientAddress, ...(device ? { knownDevice: true } : {}) };
     let attempt: LoginAttempt;
     try {
-      attempt = await this.limiter.begin(account, clientAddress);
+      attempt = await this.limiter.begin(account, clientAddress, device);
     } catch (error) {
-      await recordAudit(this.prisma, null, { action: 'auth.login', outcome: 'denied', details: { email: account, clientAddress, reason: 'rate limited' } });
+      await recordAudit(this.prisma, null, { action: 'auth.login', outcome: 'denied', details: { email: account, ...seenFrom, reason: 'rate limited' } });
       throw error;
     }
     const user = await this.prisma.user.findUnique({ where: { email: account } });
     const ok = user && !user.disabledAt ? await verifyPassword(user.passwordHash, password) : await verifyAgainstDecoy(password);
     if (!user || !ok) {
       // The attempt keeps its points: that is the failure counted.
-      await recordAudit(this.prisma, null, { action: 'auth.login', outcome: 'denied', details: { email: account, clientAddress } });
+      await recordAudit(this.prisma, null, { action: 'auth.login', outcome: 'denied', details: { email: account, ...seenFrom } });
       throw unauthenticated('Wrong e-mail address or password');
     }
     await attempt.succeeded();
@@ -124,9 +132,9 @@ export class Accounts {
       const session = await tx.session.create({
         data: { userId: user.id, tokenHash: hashToken(token), expiresAt: new Date(Date.now() + SESSION_TTL_SECONDS * 1000) },
       });
-      await recordAudit(tx, { user, via: 'session', sessionId: session.id }, { action: 'auth.login', targetType: 'User', targetId: user.id, details: { clientAddress } });
+      await recordAudit(tx, { user, via: 'session', sessionId: session.id }, { action: 'auth.login', targetType: 'User', targetId: user.id, details: seenFrom });
     });
-    return { user, token };
+    return { user, token, deviceCookie: this.devices.issue(account, deviceCookie) };
   }
 
   async logout(identity: Identity | null): Promise<boolean> {
