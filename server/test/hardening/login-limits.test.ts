@@ -101,6 +101,7 @@ interface SignIn {
   /** null: signed in. */
   code: string | null;
   retryAfter: number | null;
+  message: string | null;
   /** The "mp_device=…" pair the server set. */
   deviceCookie: string | null;
 }
@@ -109,10 +110,10 @@ interface SignIn {
 async function signIn(url: string, email: string, password: string, { from, cookie }: { from?: string; cookie?: string | null } = {}): Promise<SignIn> {
   const headers: Record<string, string> = { 'content-type': 'application/json', ...(from ? { 'x-forwarded-for': from } : {}), ...(cookie ? { cookie } : {}) };
   const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query: LOGIN, variables: { input: { email, password } } }) });
-  const body = (await response.json()) as { errors?: Array<{ extensions?: { code?: string; retryAfterSeconds?: number } }> };
+  const body = (await response.json()) as { errors?: Array<{ message: string; extensions?: { code?: string; retryAfterSeconds?: number } }> };
   const error = body.errors?.[0];
   const deviceCookie = response.headers.getSetCookie().map((line) => line.split(';')[0]!).find((pair) => pair.startsWith('mp_device=')) ?? null;
-  return { code: error ? String(error.extensions?.code) : null, retryAfter: error?.extensions?.retryAfterSeconds ?? null, deviceCookie };
+  return { code: error ? String(error.extensions?.code) : null, retryAfter: error?.extensions?.retryAfterSeconds ?? null, message: error?.message ?? null, deviceCookie };
 }
 
 const tally = (results: SignIn[]) => ({
@@ -199,6 +200,7 @@ describe('sign-in limits do not hand attackers a lock-out (behind a proxy: addre
     expect(blocked.code).toBe('RATE_LIMITED');
     expect(blocked.retryAfter).toBeGreaterThan(0);
     expect(blocked.retryAfter).toBeLessThanOrEqual(perPair.blockSeconds!);
+    expect(blocked.message).toBe(`Too many failed sign-in attempts: try again in ${Math.ceil(blocked.retryAfter! / 60)} min`);
     expect(tally(await Promise.all(Array.from({ length: 10 }, () => signIn(t.graphqlUrl, ADMIN, 'wrong again', { from: '203.0.113.66' }))))).toMatchObject({ checked: 0 });
     expect(await passwordChecks(t, ADMIN, '203.0.113.66')).toBe(perPair.points);
   });

@@ -148,6 +148,9 @@ async function take({ limiter, key }: Charge): Promise<void> {
     await limiter.consume(key);
   } catch (error) {
     if (!(error instanceof RateLimiterRes)) throw error;
-    throw rateLimited('Too many failed sign-in attempts: wait before trying again', Math.max(1, Math.ceil(error.msBeforeNext / 1000)));
+    const seconds = Math.max(1, Math.ceil(error.msBeforeNext / 1000));
+    // The sign-in page shows this message as is: say how long, in units a person reads.
+    const wait = seconds < 120 ? `${seconds} s` : seconds < 2 * 3600 ? `${Math.ceil(seconds / 60)} min` : `${Math.ceil(seconds / 3600)} h`;
+    throw rateLimited(`Too many failed sign-in attempts: try again in ${wait}`, seconds);
   }
 }
