@@ -127,7 +127,7 @@ describe('WAN, peer and device CRUD', () => {
     expect(createDevice).toMatchObject({ hasSecret: true });
     const row = await t.app.database.prisma.device.findUniqueOrThrow({ where: { id: createDevice.id } });
     expect(row.secretEnc).not.toContain('hunter2');
-    expect(await admin.errorCodes(CREATE_DEVICE, { input: { name: 'inside', kind: 'LINUX', host: '10.9.0.200' } })).toEqual(['MANAGEMENT_IN_TUNNEL']);
+    expect(await admin.errorCodes(CREATE_DEVICE, { input: { name: 'inside', kind: 'ROUTEROS_API', host: '10.9.0.200' } })).toEqual(['MANAGEMENT_IN_TUNNEL']);
     const updated = await admin.ok<{ updateDevice: { name: string } }>(`mutation ($id: ID!) { updateDevice(id: $id, input: { name: "edge-one" }) { name } }`, { id: createDevice.id });
     expect(updated.updateDevice.name).toBe('edge-one');
     const audit = await t.app.database.prisma.auditLog.findMany({ where: { action: { startsWith: 'device.' } } });

@@ -2,6 +2,7 @@
 // config file is checked here first; renderers additionally quote or sanitise, so a
 // value has to get past both to do harm.
 import { z } from 'zod';
+import { containsCidr } from 'cidr-tools';
 import { DomainError, type DomainErrorCode } from './errors.js';
 import { formatCidr, printable, tryParseIpv4, tryParseIpv4Cidr, type Ipv4Range } from './ipv4.js';
 import { isWireGuardKey } from './keys.js';
@@ -111,6 +112,43 @@ export function validateDescription(value: unknown, field = 'description'): stri
 export function validateHost(value: unknown, field = 'host'): string {
   return check((v): v is string => typeof v === 'string' && isValidHost(v), value, 'INVALID_HOST', field,
     'expected an IPv4 address, an IPv6 address (without brackets) or a DNS hostname');
+}
+
+/**
+ * Addresses no remote peer can be dialled at: a WireGuard endpoint there is always a
+ * mistake (or a way to aim a site's traffic at itself). Private ranges and CGNAT
+ * 100.64.0.0/10 stay accepted: sites behind NAT dial each other there.
+ */
+const NOT_A_PEER: ReadonlyArray<{ cidrs: string[]; what: string }> = [
+  { cidrs: ['0.0.0.0/8', '::/128', '::ffff:0.0.0.0/104'], what: 'an unspecified ("this network") address' },
+  { cidrs: ['127.0.0.0/8', '::1/128', '::ffff:127.0.0.0/104'], what: 'a loopback address (this machine)' },
+  { cidrs: ['224.0.0.0/4', 'ff00::/8', '::ffff:224.0.0.0/100'], what: 'a multicast address' },
+  { cidrs: ['240.0.0.0/4', '::ffff:240.0.0.0/100'], what: 'a reserved or broadcast address' },
+];
+
+const isIpLiteral = (value: string) => tryParseIpv4(value) !== null || isIpv6Literal(value);
+
+/** RFC 6761: `localhost` and every name under it resolve to this machine. */
+const isLocalhostName = (value: string) => /^(?:.+\.)?localhost$/i.test(value);
+
+/** What makes `host` (already a valid host) unusable as a peer endpoint, or null. */
+export function endpointProblem(host: string): string | null {
+  if (isLocalhostName(host)) return NOT_A_PEER[1]!.what;
+  if (!isIpLiteral(host)) return null;
+  return NOT_A_PEER.find(({ cidrs }) => containsCidr(cidrs, host))?.what ?? null;
+}
+
+/** A host other peers dial: a valid host that is not loopback, unspecified, multicast or reserved. */
+export function validateEndpointHost(value: unknown, field = 'endpointHost'): string {
+  const host = validateHost(value, field);
+  const problem = endpointProblem(host);
+  if (problem) refuse('INVALID_HOST', field, host, `it is ${problem}, which no peer can be reached at; give the site's public or private address or hostname`);
+  return host;
+}
+
+/** This machine: `localhost`, 127.0.0.0/8 or ::1 (the only place a LINUX device's local commands run). */
+export function isLocalHost(host: string): boolean {
+  return host.toLowerCase() === 'localhost' || (isIpLiteral(host) && containsCidr(['127.0.0.0/8', '::1/128'], host));
 }
 
 export function validatePort(value: unknown, field = 'port'): number {

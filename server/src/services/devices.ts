@@ -1,11 +1,15 @@
 // Managed devices: connection settings with the credential sealed at rest; a device's
 // management address must never lie inside a tunnel range (the deploy would cut itself off).
+// A stored credential is only ever sent where it was entered for: an edit that changes where
+// or how it is sent must carry the secret again (as a browser never sends a saved password
+// to another origin), so no role can point a device at its own listener to capture it.
 import type { Db } from '../infra/db/client.js';
 import type { SecretBox } from '../infra/crypto/secret-box.js';
 import type { DeviceKind } from '../generated/prisma/enums.js';
+import type { Device } from '../generated/prisma/client.js';
 import { DomainError } from '../domain/errors.js';
 import { assertManagementAddress } from '../domain/conflicts.js';
-import { validateHost, validateIntegerInRange, validateName, validatePort } from '../domain/validation.js';
+import { isLocalHost, validateHost, validateIntegerInRange, validateName, validatePort } from '../domain/validation.js';
 import type { Identity } from './auth/identity.js';
 import type { MeshplaneConfig } from '../devices/config-file.js';
 import { recordAudit } from './audit.js';
@@ -27,6 +31,23 @@ export interface DeviceInput {
 }
 
 const USERNAME = /^[A-Za-z0-9._@-]{1,64}$/;
+
+/** Where and how the credential is sent: the endpoint, the protocol, who is trusted, who logs in. */
+const DESTINATION = ['kind', 'host', 'port', 'tls', 'tlsVerify', 'caPem', 'username'] as const;
+
+type Destination = Pick<Device, (typeof DESTINATION)[number]>;
+
+/** The destination fields an update sets to something else than they are. */
+function redirected(current: Destination, next: Partial<{ [K in keyof Destination]: Destination[K] | undefined }>): string[] {
+  return DESTINATION.filter((field) => next[field] !== undefined && next[field] !== current[field]);
+}
+
+/** The LINUX driver runs `wg` and `ip` on this machine: any other host can never be reached by it. */
+function assertLinuxHost(kind: DeviceKind, host: string): void {
+  if (kind === 'LINUX' && !isLocalHost(host)) {
+    throw new DomainError('INVALID_HOST', `host: a LINUX device is the machine Meshplane runs on; use localhost, 127.0.0.1 or ::1 (not "${host}")`, { field: 'host' });
+  }
+}
 
 export class Devices {
   constructor(
@@ -66,6 +87,7 @@ export class Devices {
 
   async create(actor: Identity, input: DeviceInput & { name: string; kind: DeviceKind; host: string }) {
     const data = this.validate(input);
+    assertLinuxHost(data.kind!, data.host!);
     return this.prisma.$transaction(async (tx) => {
       await this.assertManagementAddress(tx, data.managementAddress ?? data.host);
       const device = await tx.device.create({ data: { ...data, name: data.name!, kind: data.kind!, host: data.host! } });
@@ -80,8 +102,19 @@ export class Devices {
       const current = await tx.device.findUnique({ where: { id } });
       if (!current) throw new DomainError('NOT_FOUND', 'Device not found');
       if (current.source === 'config') throw new DomainError('CONFLICT', 'This device is declared in the configuration file: change it there');
+      assertLinuxHost(data.kind ?? current.kind, data.host ?? current.host);
+      const moved = redirected(current, data);
+      if (moved.length > 0 && current.secretEnc !== null && data.secretEnc === undefined) {
+        throw new DomainError('INVALID_INPUT', `secret: changing where the credential is sent (${moved.join(', ')}) requires entering it again (or "" to remove it)`, { field: 'secret' });
+      }
       await this.assertManagementAddress(tx, data.managementAddress ?? data.host ?? current.managementAddress ?? current.host);
-      const device = await tx.device.update({ where: { id }, data: Object.fromEntries(Object.entries(data).filter(([, value]) => value !== undefined)) });
+      // Written only if the destination and secret are still the ones checked above: an edit
+      // committed meanwhile (another replica, PostgreSQL's read committed) could otherwise pair
+      // this edit's host with that edit's secret.
+      const unchanged = { secretEnc: current.secretEnc, ...Object.fromEntries(DESTINATION.map((field) => [field, current[field]])) };
+      const { count } = await tx.device.updateMany({ where: { id, ...unchanged }, data: Object.fromEntries(Object.entries(data).filter(([, value]) => value !== undefined)) });
+      if (count !== 1) throw new DomainError('CONFLICT', 'The device was changed meanwhile: reload it and try again');
+      const device = await tx.device.findUniqueOrThrow({ where: { id } });
       await recordAudit(tx, actor, { action: 'device.update', targetType: 'Device', targetId: id, details: { changed: Object.keys(input).filter((key) => key !== 'secret'), secretChanged: input.secret != null } });
       return device;
     });
@@ -96,7 +129,10 @@ export class Devices {
     await this.prisma.$transaction(async (tx) => {
       for (const device of config.devices) {
         const { secret, ...rest } = device;
+        // The file always states the secret (or none): a device it moves to another host never
+        // keeps one stored for the old host.
         const data = { ...this.validate({ ...rest, secret: secret ?? '' }), source: 'config' };
+        assertLinuxHost(device.kind, data.host!);
         const existing = await tx.device.findUnique({ where: { name: device.name }, select: { source: true } });
         if (existing && existing.source !== 'config') {
           throw new DomainError('CONFLICT', `device "${device.name}" of the configuration file also exists as a device created through the API: rename one of them`);

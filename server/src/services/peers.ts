@@ -11,7 +11,7 @@ import { assertEndpointPort } from '../domain/conflicts.js';
 import { allocateTunnelIp } from '../domain/addressing.js';
 import { generateKeyPair, generatePresharedKey } from '../domain/keys.js';
 import { parseIpv4Cidr, tryParseIpv4, contains, hostRange } from '../domain/ipv4.js';
-import { validateHost, validateIntegerInRange, validateKey, validateName, validatePort, validateIpv4Address } from '../domain/validation.js';
+import { validateEndpointHost, validateIntegerInRange, validateKey, validateName, validatePort, validateIpv4Address } from '../domain/validation.js';
 import type { Identity } from './auth/identity.js';
 import { recordAudit } from './audit.js';
 
@@ -48,7 +48,7 @@ function validatePeerFields(input: PeerInput) {
   return {
     name: input.name == null ? undefined : validateName(input.name.trim(), 'name'),
     role: input.role ?? undefined,
-    endpointHost: input.endpointHost === undefined ? undefined : input.endpointHost === null || input.endpointHost.trim() === '' ? null : validateHost(input.endpointHost.trim(), 'endpointHost'),
+    endpointHost: input.endpointHost === undefined ? undefined : input.endpointHost === null || input.endpointHost.trim() === '' ? null : validateEndpointHost(input.endpointHost.trim(), 'endpointHost'),
     endpointPort: input.endpointPort == null ? input.endpointPort : validatePort(input.endpointPort, 'endpointPort'),
     listenPort: input.listenPort == null ? input.listenPort : validatePort(input.listenPort, 'listenPort'),
     keepalive: input.keepalive == null ? input.keepalive : validateIntegerInRange(input.keepalive, 'keepalive', 0, 3600),

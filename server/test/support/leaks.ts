@@ -17,6 +17,12 @@ export function encodings(secret: string): Array<{ how: string; bytes: Buffer }>
   // also finds it at the start of a longer base64 text.
   if (isWireGuardKey(secret)) forms.push({ how: 'raw key bytes', bytes: raw });
   else forms.push({ how: 'base64', bytes: Buffer.from(raw.toString('base64').replace(/=+$/, ''), 'utf8') });
+  // Inside a longer base64 text (HTTP Basic encodes "user:secret") the secret starts at one of
+  // three byte alignments; at each, all but its first and last groups depend only on it.
+  for (const shift of [0, 1, 2]) {
+    const core = Buffer.concat([Buffer.alloc(shift), raw]).toString('base64').slice(shift === 0 ? 0 : 4, -4);
+    if (core.length >= 8) forms.push({ how: `base64 inside a longer text (offset ${shift})`, bytes: Buffer.from(core, 'utf8') });
+  }
   return forms;
 }
 
