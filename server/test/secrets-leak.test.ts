@@ -5,51 +5,20 @@
 // text or base64/hex of its bytes, in the log (captured at trace level), in any database row
 // (job logs and steps, Deployment.desired, device audit entries, driver errors) or in the raw
 // database files, in audit details, in error messages, or in anything a viewer can read.
-import fs from 'node:fs';
+// Then, per simulated driver (RouterOS API, RouterOS REST, pfSense), the same search after a
+// device's whole lifecycle: rotate, update, verify with drift, revert and clear (issue 13).
 import path from 'node:path';
-import { Writable } from 'node:stream';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/infra/logger.js';
-import { startTestApp, type TestApp } from './support/app.js';
-import { GraphQLTestClient, registerAdmin, type GraphQLResult } from './support/graphql.js';
+import type { TestApp } from './support/app.js';
+import type { GraphQLTestClient } from './support/graphql.js';
 import { DEVICE_PASSWORD, confValues, downloadConfig, seedOverlay, type OverlayFixture } from './support/overlay-fixture.js';
 import { leaks as leaksIn } from './support/leaks.js';
-import { runOnSimulator, type DeviceRun } from './support/device-run.js';
+import { pfSenseDevice, routerOsDevice, runOnSimulator, type DeviceRun } from './support/device-run.js';
+import { ADMIN_PASSWORD, VIEWER_PASSWORD, RecordingClient, dumpTables, lifecycleLeakSuite, rawDatabaseFiles, startTracedApp } from './support/lifecycle-leaks.js';
 import { startRouterOsSimulator, type RouterOsSimulator } from './sim/routeros/index.js';
+import { startPfSenseSimulator } from './sim/pfsense/index.js';
 
-const ADMIN_PASSWORD = 'correct horse battery staple';
-const VIEWER_PASSWORD = 'viewer-secret-Passw0rd';
 const WRONG_PASSWORD = 'wrong-but-secret-guess-123';
-
-/** A client that keeps every response it got, to search them for secrets afterwards. */
-class RecordingClient extends GraphQLTestClient {
-  constructor(url: string, readonly responses: string[]) {
-    super(url);
-  }
-
-  override async request<T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}): Promise<GraphQLResult<T>> {
-    const result = await super.request<T>(query, variables);
-    this.responses.push(JSON.stringify(result));
-    return result;
-  }
-}
-
-/** Every row of every table, as text. */
-function dumpTables(file: string): string {
-  const db = new Database(file, { readonly: true });
-  try {
-    const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as Array<{ name: string }>;
-    return tables.map(({ name }) => `${name}: ${JSON.stringify(db.prepare(`SELECT * FROM "${name.replace(/"/g, '""')}"`).all())}`).join('\n');
-  } finally {
-    db.close();
-  }
-}
-
-/** The raw bytes of the database and its WAL (freed pages included). */
-function rawDatabaseFiles(dataDir: string): Buffer {
-  return Buffer.concat(fs.readdirSync(dataDir).filter((name) => name.startsWith('meshplane.db')).map((name) => fs.readFileSync(path.join(dataDir, name))));
-}
 
 describe('secrets stay secret', () => {
   let t: TestApp;
@@ -61,16 +30,8 @@ describe('secrets stay secret', () => {
   let deviceRun: DeviceRun;
 
   beforeAll(async () => {
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        logLines.push(chunk.toString('utf8'));
-        done();
-      },
-    });
-    t = await startTestApp({ logger: createLogger('trace', sink), env: { MESHPLANE_HANDSHAKE_PROBE_MS: '300' } });
-    const admin = await registerAdmin(t.graphqlUrl);
-    secrets.set('admin password', ADMIN_PASSWORD);
-    secrets.set('admin session', admin.sessionCookie!.split('=')[1]!);
+    let admin: GraphQLTestClient;
+    ({ t, admin } = await startTracedApp(logLines, 300, secrets));
     fixture = await seedOverlay(admin);
     secrets.set('device password', DEVICE_PASSWORD);
     sim = await startRouterOsSimulator();
@@ -172,5 +133,20 @@ describe('secrets stay secret', () => {
     expect(responses.some((response) => /PrivateKey = <REPLACE|# Bring-your-own/.test(response) || /\[Interface\]/.test(response))).toBe(true);
     expect(responses.some((response) => /"FORBIDDEN"/.test(response))).toBe(true);
     expect(leaks(responses.join('\n'))).toEqual([]);
+  });
+});
+
+/**
+ * The device lifecycle on each simulated driver (Linux: test/lab/secrets-leak.lab.test.ts):
+ * see lifecycleLeakSuite.
+ */
+describe.each(['ROUTEROS_API', 'ROUTEROS_REST', 'PFSENSE'] as const)('secrets stay secret through a device lifecycle on %s', (kind) => {
+  lifecycleLeakSuite(kind, async () => {
+    if (kind === 'PFSENSE') {
+      const sim = await startPfSenseSimulator({ authMethods: ['BasicAuth', 'KeyAuth'] });
+      return { device: pfSenseDevice(sim), stop: () => sim.stop() };
+    }
+    const sim = await startRouterOsSimulator();
+    return { device: routerOsDevice(sim, kind), stop: () => sim.stop() };
   });
 });

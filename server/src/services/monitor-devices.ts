@@ -6,6 +6,7 @@ import type { Logger } from '../infra/logger.js';
 import type { SecretBox } from '../infra/crypto/secret-box.js';
 import type { DeviceDriver, PeerStatistics } from '../devices/driver.js';
 import type { DriverFactory } from '../devices/factory.js';
+import { redactSecrets } from '../domain/secret-masking.js';
 import { deviceTarget } from './device-target.js';
 
 export interface PolledDevice {
@@ -31,7 +32,8 @@ export function combineHealth(a: HealthRead | undefined, b: HealthRead): HealthR
 }
 
 export class DeviceReader {
-  private readonly drivers = new Map<string, { stamp: number; driver: DeviceDriver }>();
+  /** The driver of each device, with its credential (cut out of any failure message it causes). */
+  private readonly drivers = new Map<string, { stamp: number; driver: DeviceDriver; secret: string | null }>();
 
   constructor(
     private readonly prisma: Db,
@@ -76,7 +78,7 @@ export class DeviceReader {
       const { value, statsAvailable } = await call(driver);
       return { value, health: { reachable: true, statsAvailable, durationMs: Date.now() - started } };
     } catch (error) {
-      const message = (error as Error).message;
+      const message = redactSecrets((error as Error).message, [this.drivers.get(device.id)?.secret]);
       this.log.warn({ deviceId: device.id, err: { message } }, 'could not read device statistics');
       const cached = this.drivers.get(device.id);
       this.drivers.delete(device.id);
@@ -90,8 +92,9 @@ export class DeviceReader {
     const cached = this.drivers.get(device.id);
     if (cached?.stamp === stamp) return cached.driver;
     await cached?.driver.close().catch(() => undefined);
-    const driver = await this.createDriver(await deviceTarget(this.prisma, this.secrets, device.id));
-    this.drivers.set(device.id, { stamp, driver });
+    const target = await deviceTarget(this.prisma, this.secrets, device.id);
+    const driver = await this.createDriver(target);
+    this.drivers.set(device.id, { stamp, driver, secret: target.secret });
     return driver;
   }
 }

@@ -9,6 +9,8 @@ export interface EndpointFault {
   responseId?: string;
   /** How many matching requests fail (default: all). */
   times?: number;
+  /** The message quotes the request body, as an API does that names the value it refused. */
+  echoBody?: boolean;
 }
 
 export interface PfSenseFaults {

@@ -110,7 +110,7 @@ async function handle(parts: ServerParts, request: IncomingMessage, response: Se
   }
   const fault = takeEndpointFault(faults, method, path);
   if (fault) {
-    return sendJson(response, faults, fault.status ?? 500, fault.responseId ?? 'ENDPOINT_RECEIVED_UNEXPECTED_ERROR', 'Simulated failure.', []);
+    return sendJson(response, faults, fault.status ?? 500, fault.responseId ?? 'ENDPOINT_RECEIVED_UNEXPECTED_ERROR', fault.echoBody ? `Simulated failure. Received: ${body}` : 'Simulated failure.', []);
   }
   let reply: unknown;
   try {
