@@ -123,6 +123,7 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
     yoga, authorizeWs, web, log,
     metrics: { render: () => services.metrics.render(), token: metricsToken.token },
     expiryOf: (identity) => (identity.expiresAt ? { at: identity.expiresAt, reason: identity.via === 'session' ? 'session expired' : 'API token expired' } : null),
+    userOf: (identity) => identity.user.id,
   });
   let started = false;
   let revocations: { stop(): Promise<void> } | null = null;

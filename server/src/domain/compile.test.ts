@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { hubAndSpokes, overlay, peer, service, subnet } from './__fixtures__/overlay.js';
+import { fakeKey, hubAndSpokes, overlay, peer, service, subnet } from './__fixtures__/overlay.js';
 import { compileOverlay, findCompiledPeer } from './compile.js';
 import { assertNoAllowedIpsOverlap } from './conflicts.js';
-import type { CompiledOverlay } from './compiled.js';
+import { withoutSecrets, type CompiledOverlay } from './compiled.js';
 
 function remoteIds(compiled: CompiledOverlay, peerId: string): string[] {
   return findCompiledPeer(compiled, peerId).peers.map((remote) => remote.peerId);
@@ -191,5 +191,18 @@ describe('compileOverlay: validation gate', () => {
       .toThrow(expect.objectContaining({ code: 'INVALID_CIDR' }));
     expect(() => compileOverlay(overlay([peer('a', '10.0.0.1')], { interfaceName: 'wg0$(id)' })))
       .toThrow(expect.objectContaining({ code: 'INVALID_NAME' }));
+  });
+});
+
+describe('withoutSecrets', () => {
+  it('is what compiling the overlay without its keys gives, from the one compile with them', () => {
+    const withKeys = hubAndSpokes(4);
+    withKeys.presharedKeys = [{ peerAId: withKeys.peers[0]!.id, peerBId: withKeys.peers[1]!.id, key: fakeKey(99) }];
+    const withoutKeys = { ...withKeys, peers: withKeys.peers.map((spec) => ({ ...spec, privateKey: null })), presharedKeys: [] };
+    const compiled = compileOverlay(withKeys);
+    expect(compiled.peers.some((entry) => entry.peers.some((remote) => remote.presharedKey !== null))).toBe(true);
+    expect(withoutSecrets(compiled)).toEqual(compileOverlay(withoutKeys));
+    // The compile it came from keeps its keys.
+    expect(compiled.peers.every((entry) => entry.interface.privateKey !== null)).toBe(true);
   });
 });

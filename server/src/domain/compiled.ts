@@ -80,3 +80,21 @@ export interface CompiledOverlay {
   wan: WanSpec;
   peers: CompiledPeer[];
 }
+
+/**
+ * The overlay as a preview shows it: private and preshared keys left out, everything else
+ * the same objects (remotes without a preshared key are shared, not copied), so a preview
+ * costs O(peers) on top of the one compile a WAN's view already has.
+ */
+export function withoutSecrets(compiled: CompiledOverlay): CompiledOverlay {
+  return {
+    wan: compiled.wan,
+    peers: compiled.peers.map((peer) => ({
+      ...peer,
+      interface: peer.interface.privateKey === null ? peer.interface : { ...peer.interface, privateKey: null },
+      peers: peer.peers.some((remote) => remote.presharedKey !== null)
+        ? peer.peers.map((remote) => (remote.presharedKey === null ? remote : { ...remote, presharedKey: null }))
+        : peer.peers,
+    })),
+  };
+}

@@ -4,26 +4,26 @@
 //     (form, multipart, text/plain) or a GET must carry `x-graphql-csrf` (or an Authorization
 //     header, which a page cannot add without a preflight either); CORS is off, so no other
 //     origin passes a preflight;
-//   - document size (tokens), depth, aliases and cost, each refused with QUERY_TOO_COMPLEX;
+//   - document size (tokens), depth, aliases and cost (request-cost.ts: what its fields
+//     really cost, with the request's variables), each refused with QUERY_TOO_COMPLEX;
 //   - the request body size is yoga's `maxRequestBodySize` (REQUEST_BODY_LIMIT_BYTES).
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
-import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import type { GraphQLError, ValidationContext } from 'graphql';
+import { requestCostLimit } from './request-cost.js';
 
 /** The header browsers' clients send on every GraphQL request (any non-empty value). */
 export const CSRF_HEADER = 'x-graphql-csrf';
 export const REQUEST_BODY_LIMIT_BYTES = 1_000_000;
 
 /**
- * The web UI's documents reach depth 8 and cost ~212,000 (the WAN page: armor multiplies a
- * connection's cost by its `first`, 1000 there); test/abuse-limits.test.ts checks they stay
- * within these. Connections nested three deep at first: 100 (10^6 rows) are refused.
+ * The web UI's documents reach depth 8; test/abuse-limits.test.ts checks they stay within
+ * these. The cost limit is request-cost.ts's REQUEST_COST_LIMIT.
  */
-export const QUERY_LIMITS = { depth: 12, cost: 500_000, aliases: 30, tokens: 3000 } as const;
+export const QUERY_LIMITS = { depth: 12, aliases: 30, tokens: 3000 } as const;
 
 export function queryTooComplex(message: string): GraphQLError {
   return createGraphQLError(message.replace(/^Syntax Error: /, ''), { extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } } });
@@ -57,6 +57,6 @@ export function requestGuards(): Plugin<any>[] {
     maxTokensPlugin({ n: QUERY_LIMITS.tokens, onReject: [(_context, error) => { throw queryTooComplex(error.message); }] }),
     maxDepthPlugin({ n: QUERY_LIMITS.depth, ...report }),
     maxAliasesPlugin({ n: QUERY_LIMITS.aliases, ...report }),
-    costLimitPlugin({ maxCost: QUERY_LIMITS.cost, ...report }),
+    requestCostLimit(queryTooComplex),
   ];
 }

@@ -132,7 +132,7 @@ export function createYogaServer({ prisma, services, log, secureCookies, trusted
         services,
         identity: await resolveIdentity(prisma, credentials),
         cookies: jar,
-        overlays: new OverlayReader(prisma, services.secrets),
+        overlays: new OverlayReader(prisma, services.secrets, services.metrics.overlayCompiled),
         clientAddress: clientAddress(initial.req, trustedProxies),
       };
     },

@@ -29,6 +29,7 @@ export function createMetrics() {
   const tx = new Gauge({ name: 'meshplane_peer_sent_bytes', help: 'Bytes the peer sent over the overlay', labelNames: ['wan', 'peer'], registers: [registry] });
   const deviceReachable = new Gauge({ name: 'meshplane_device_reachable', help: '1 when the handshake monitor\'s last read of the device succeeded', labelNames: ['device', 'name'], registers: [registry] });
   const jobs = new Counter({ name: 'meshplane_jobs_total', help: 'Finished device jobs', labelNames: ['kind', 'status'], registers: [registry] });
+  const overlayCompiles = new Counter({ name: 'meshplane_overlay_compiles_total', help: 'Compiles of a WAN\'s overlay for reads (queries, previews, subscriptions); unchanged WANs reuse theirs', registers: [registry] });
   const jobDuration = new Histogram({ name: 'meshplane_job_duration_seconds', help: 'Duration of device jobs', labelNames: ['kind'], buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120], registers: [registry] });
 
   async function refreshFromSources(): Promise<void> {
@@ -49,6 +50,7 @@ export function createMetrics() {
     setSources(next: MetricsSources) {
       sources = next;
     },
+    overlayCompiled: () => overlayCompiles.inc(),
     jobFinished(kind: string, status: string, seconds: number) {
       jobs.inc({ kind, status });
       jobDuration.observe({ kind }, seconds);

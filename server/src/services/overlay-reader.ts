@@ -5,6 +5,8 @@ import type { Db } from '../infra/db/client.js';
 import type { Peer, Prisma, Subnet } from '../generated/prisma/client.js';
 import type { SecretBox } from '../infra/crypto/secret-box.js';
 import { OverlayView, statusOf, type ConfigStatus } from './overlay-view.js';
+import { renderWgQuick } from '../domain/render/wgquick.js';
+import { renderRouterOsScript } from '../domain/render/routeros.js';
 import { byPeer, keptOverlayRows, loadOverlayRows, overlaySpecFromRows, sameOverlayRows, type OverlayRows } from './overlay-spec.js';
 
 /**
@@ -83,9 +85,11 @@ export class OverlayReader {
     this.prisma.subnet.findMany({ where: { peer: { wanId } }, orderBy: [{ cidr: 'asc' }, { id: 'asc' }] }).then((all) => ({ all, byPeer: byPeer(all) })));
   private readonly views = new PerWan<OverlayView>((wanId) => this.loadView(wanId));
 
+  /** @param onCompile told of each compile this reader's views make (the /metrics counter). */
   constructor(
     private readonly prisma: Db,
     private readonly secrets: SecretBox,
+    private readonly onCompile?: () => void,
   ) {}
 
   /** Forgets what was read: a subscription context lives across events, each event must see fresh data. */
@@ -135,6 +139,15 @@ export class OverlayReader {
     return this.views.map(peer.wanId, (view) => statusOf(view.hashOf(peer.id), peer.deliveredHash));
   }
 
+  /**
+   * The peer's configuration without private and preshared keys, rendered from the WAN's one
+   * view: a list of N previews compiles the WAN once (or not at all while it is unchanged).
+   */
+  preview(peer: { id: string; wanId: string }, format: 'WG_QUICK' | 'ROUTEROS'): string | Promise<string> {
+    return this.views.map(peer.wanId, (view) =>
+      (format === 'ROUTEROS' ? renderRouterOsScript : renderWgQuick)(view.preview, peer.id));
+  }
+
   private loadView(wanId: string): Promise<OverlayView> {
     let cache = viewCaches.get(this.secrets);
     if (!cache) {
@@ -143,6 +156,6 @@ export class OverlayReader {
     }
     const shared = cache;
     return loadOverlayRows(this.prisma, wanId, { peers: this.peers(wanId), subnets: this.subnets(wanId) })
-      .then((rows) => shared.viewFor(wanId, rows, () => new OverlayView(overlaySpecFromRows(rows, { secrets: this.secrets }))));
+      .then((rows) => shared.viewFor(wanId, rows, () => new OverlayView(overlaySpecFromRows(rows, { secrets: this.secrets }), this.onCompile)));
   }
 }

@@ -2,7 +2,7 @@
 // each derived value (config hashes, conflicts, topology graph, reachability) computed once
 // when first asked, so a view shared across requests (see overlay-reader.ts) pays for each once.
 import type { OverlaySpec } from '../domain/model.js';
-import type { CompiledOverlay } from '../domain/compiled.js';
+import { withoutSecrets, type CompiledOverlay } from '../domain/compiled.js';
 import { compileOverlay } from '../domain/compile.js';
 import { analyzeConflicts, type Conflict } from '../domain/conflicts.js';
 import { configHash } from '../domain/staleness.js';
@@ -14,6 +14,7 @@ export type ConfigStatus = 'NEVER_DELIVERED' | 'CURRENT' | 'STALE';
 
 export class OverlayView {
   private compiledOverlay: CompiledOverlay | null = null;
+  private previewOverlay: CompiledOverlay | null = null;
   private hashes: Map<string, string> | null = null;
   private conflictList: Conflict[] | null = null;
   private topology: TopologyGraph | null = null;
@@ -23,11 +24,24 @@ export class OverlayView {
   /** One peer's reachability, computed for that peer alone (O(peers)) when only it is asked for. */
   private readonly reachOfPeer = new Map<string, PeerReachability>();
 
-  constructor(readonly spec: OverlaySpec) {}
+  /** @param onCompile told of each compile (the compile counter of /metrics). */
+  constructor(
+    readonly spec: OverlaySpec,
+    private readonly onCompile: () => void = () => {},
+  ) {}
 
   get compiled(): CompiledOverlay {
-    this.compiledOverlay ??= compileOverlay(this.spec);
+    if (!this.compiledOverlay) {
+      this.onCompile();
+      this.compiledOverlay = compileOverlay(this.spec);
+    }
     return this.compiledOverlay;
+  }
+
+  /** What previews render: the same compile with private and preshared keys left out. */
+  get preview(): CompiledOverlay {
+    this.previewOverlay ??= withoutSecrets(this.compiled);
+    return this.previewOverlay;
   }
 
   hashOf(peerId: string): string {

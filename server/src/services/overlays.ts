@@ -40,14 +40,6 @@ export class ConfigDelivery {
     private readonly pubsub: PubSub,
   ) {}
 
-  /** Renders without secrets: private and preshared keys stay out (for viewers and previews). */
-  async preview(peerId: string, format: ConfigFormat): Promise<string> {
-    const peer = await this.prisma.peer.findUnique({ where: { id: peerId }, select: { wanId: true } });
-    if (!peer) throw new DomainError('NOT_FOUND', 'Peer not found');
-    const view = new OverlayView(await loadOverlaySpec(this.prisma, peer.wanId));
-    return format === 'ROUTEROS' ? renderRouterOsScript(view.compiled, peerId) : renderWgQuick(view.compiled, peerId);
-  }
-
   /** The real config with keys, as the peer will run it; recorded as delivered. */
   async download(actor: Identity, peerId: string, format: ConfigFormat, withQr = true): Promise<RenderedConfig> {
     const peer = await this.prisma.peer.findUnique({ where: { id: peerId }, select: { wanId: true, name: true, deliveredHash: true } });

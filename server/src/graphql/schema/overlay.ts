@@ -11,6 +11,7 @@ import { OverlayReader, statusOf, type OverlayView, type RenderedConfig } from '
 import type { Context } from '../context.js';
 import type { WanChange } from '../../infra/pubsub/topics.js';
 import { endingWith } from '../current-then-changes.js';
+import { readEventThrough } from '../event-reader.js';
 
 const SeverityEnum = builder.enumType('ConflictSeverity', { values: ['CRITICAL', 'WARNING', 'INFO'] as const });
 const ReachKindEnum = builder.enumType('ReachKind', { values: ['TUNNEL_IP', 'LAN', 'SERVICE'] as const });
@@ -137,7 +138,8 @@ builder.prismaObjectFields('Peer', (t) => ({
   configPreview: t.string({
     description: 'The configuration with private and preshared keys left out.',
     args: { format: t.arg({ type: ConfigFormatEnum, defaultValue: 'WG_QUICK' }) },
-    resolve: (peer, { format }, ctx) => ctx.services.configs.preview(peer.id, format ?? 'WG_QUICK'),
+    // From the request's view of the WAN: N previews in a list are one compile, not N.
+    resolve: (peer, { format }, ctx) => ctx.overlays.preview(peer, format ?? 'WG_QUICK'),
   }),
   reachability: t.field({
     type: PeerReachabilityRef,
@@ -161,17 +163,18 @@ function wanChanges(ctx: Context, wanId: string) {
   return ctx.services.pubsub.subscribe('wanChanged:byId', wanId)[Symbol.asyncIterator]();
 }
 
-/** Re-evaluates a WAN after each change to it and yields only when `derive` gives something new. */
+/**
+ * Re-evaluates a WAN after each change to it and yields only when `derive` gives something new.
+ * The subscription's context reads through the event's reader until the next event, so the
+ * fields resolved for a yield (configStatus, configPreview) use the view that was derived.
+ */
 async function* onWanChange<T>(ctx: Context, wanId: string, changes: AsyncIterator<WanChange>, derive: (view: OverlayView, reader: OverlayReader) => Promise<T>, key: (value: T) => string) {
-  const evaluate = () => {
-    const reader = new OverlayReader(ctx.prisma, ctx.services.secrets);
-    return reader.view(wanId).then((view) => derive(view, reader));
-  };
-  let last = await evaluate();
+  const evaluate = (reader: OverlayReader) => reader.view(wanId).then((view) => derive(view, reader));
+  let last = await evaluate(ctx.overlays);
   yield last;
   for await (const change of { [Symbol.asyncIterator]: () => changes }) {
     if (change.kind === 'DELETED' && change.entity === 'WAN') return;
-    const next = await evaluate();
+    const next = await evaluate(readEventThrough(ctx, change));
     if (key(next) !== key(last)) yield next;
     last = next;
   }
@@ -200,10 +203,7 @@ builder.subscriptionFields((t) => ({
         }
       })());
     },
-    resolve: (query, peerIds, _args, ctx) => {
-      ctx.overlays.reset();
-      return ctx.prisma.peer.findMany({ ...query, where: { id: { in: peerIds } }, orderBy: { tunnelIp: 'asc' } });
-    },
+    resolve: (query, peerIds, _args, ctx) => ctx.prisma.peer.findMany({ ...query, where: { id: { in: peerIds } }, orderBy: { tunnelIp: 'asc' } }),
   }),
   topologyChanged: t.field({
     type: TopologyGraphRef,

@@ -1,6 +1,7 @@
 // Live status from the handshake monitor: per peer, and as a subscription per WAN that
 // sends the current statuses first, then every change.
 import { builder } from '../builder.js';
+import { readEventThrough } from '../event-reader.js';
 import { currentThenChanges } from '../current-then-changes.js';
 import { ONLINE_THRESHOLD_SECONDS, type PeerStatus } from '../../services/monitor.js';
 
@@ -54,7 +55,7 @@ builder.subscriptionFields((t) => ({
       return currentThenChanges<{ wanId: string; peerIds: string[] | null }>(changes, async () => [{ wanId: String(wanId), peerIds: null }]);
     },
     resolve: (query, event, _args, ctx) => {
-      ctx.overlays.reset();
+      readEventThrough(ctx, event);
       const load = () => ctx.prisma.peer.findMany({ ...query, where: event.peerIds ? { id: { in: event.peerIds } } : { wanId: event.wanId }, orderBy: { tunnelIp: 'asc' } });
       // A change reaches every subscriber of the WAN as the same event object (local
       // pub/sub): subscribers asking for the same fields share one read of the changed

@@ -4,10 +4,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import type { YogaServerInstance } from 'graphql-yoga';
+import { createGraphQLError, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from '../logger.js';
 import { REQUEST_BODY_LIMIT_BYTES } from '../../graphql/guards.js';
-import { LiveSockets } from './live-sockets.js';
+import { CLOSE_TOO_MANY, LiveSockets } from './live-sockets.js';
 
 export type NodeMiddleware = (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
 
@@ -24,6 +24,8 @@ export interface HttpServerOptions<Who> {
   metrics?: { render(): Promise<{ contentType: string; body: string }>; token: string | null };
   /** When a socket's credentials expire (it is closed with 4403 then); none: never. */
   expiryOf?: (who: Who) => { at: Date; reason: string } | null;
+  /** The account a socket counts against in LIVE_LIMITS (live-sockets.ts); none: all sockets are one. */
+  userOf?: (who: Who) => string;
 }
 
 /** Compared as digests in constant time: the token must not leak through response timing. */
@@ -41,7 +43,7 @@ async function serveMetrics(metrics: NonNullable<HttpServerOptions<unknown>['met
   res.writeHead(200, { 'content-type': contentType }).end(body);
 }
 
-export function createHttpServer<Who>({ yoga, authorizeWs, web, log, metrics, expiryOf }: HttpServerOptions<Who>) {
+export function createHttpServer<Who>({ yoga, authorizeWs, web, log, metrics, expiryOf, userOf }: HttpServerOptions<Who>) {
   const graphqlPath = yoga.graphqlEndpoint;
   const server = http.createServer((req, res) => {
     const pathname = (req.url ?? '/').split('?')[0];
@@ -65,14 +67,21 @@ export function createHttpServer<Who>({ yoga, authorizeWs, web, log, metrics, ex
 
   // The same bound as HTTP bodies (ws allows 100 MiB frames by default); larger ones close with 1009.
   const wss = new WebSocketServer({ server, path: graphqlPath, maxPayload: REQUEST_BODY_LIMIT_BYTES });
-  const live = new LiveSockets<Who>(expiryOf);
+  const live = new LiveSockets<Who>(expiryOf, userOf);
   const wsServer = useServer(
     {
       onConnect: async (ctx) => {
         const { request, socket } = ctx.extra;
         const who = await authorizeWs(request, ctx.connectionParams);
         if (who === null) return false;
-        live.add(socket, who);
+        const tooMany = live.refuseSocket(who);
+        if (tooMany) {
+          // Not 4403: the web client takes that for a revoked session and signs out.
+          socket.close(CLOSE_TOO_MANY, `Too many connections: ${tooMany}`);
+          return false;
+        }
+        // graphql-ws replaces ctx.subscriptions when the socket closes: read it through ctx.
+        live.add(socket, who, () => Object.keys(ctx.subscriptions).length);
         // A revocation published while the check above ran found no socket of ours to close:
         // check once more now that the socket is registered (later ones will find it).
         if ((await authorizeWs(request, ctx.connectionParams)) !== null) return true;
@@ -85,6 +94,10 @@ export function createHttpServer<Who>({ yoga, authorizeWs, web, log, metrics, ex
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       subscribe: (args: any) => args.rootValue.subscribe(args),
       onSubscribe: async (ctx, _id, params) => {
+        // graphql-ws has already counted this operation in ctx.subscriptions; checked before any
+        // await, so operations arriving together are counted one by one.
+        const tooMany = live.refuseOperation(ctx.extra.socket);
+        if (tooMany) return [createGraphQLError(`Too many subscriptions: ${tooMany}`, { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } })];
         // Run each operation through yoga's envelop so its plugins (masking, limits) apply to WebSockets too.
         const { schema: envelopSchema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,

@@ -1,0 +1,115 @@
+// What an operation may make the server spend, priced before any resolver runs (graphql-query-
+// complexity, with the operation's own variables, over HTTP and graphql-ws alike):
+//   - every field costs 1, and what is selected under a list costs once per row it can return:
+//     a connection's `first`/`last` (a literal or a variable; unsized: PAGE_DEFAULT; never more
+//     than PAGE_MAX, the largest page any connection serves), a list FIELD_LISTS names its size,
+//     any other list LIST_DEFAULT;
+//   - fields whose resolver does more than read a value carry their price (FIELD_COSTS): a
+//     rendered configuration, a reachability map, a call to a device.
+// An operation over REQUEST_COST_LIMIT is refused with QUERY_TOO_COMPLEX; the web UI's own
+// documents stay well within it (test/request-costs.test.ts).
+import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
+import type { DocumentNode, GraphQLError, GraphQLOutputType, GraphQLSchema } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+
+/**
+ * About twice the dearest document of the web UI priced at its largest pages (the jobs list
+ * at first: 1000, ~113,000; the WAN page of 1,000 peers ~48,000). A list of 1,000 peers'
+ * configPreview costs ~52,000: four pass in one request, five do not.
+ */
+export const REQUEST_COST_LIMIT = 250_000;
+
+export const PAGE_DEFAULT = 100;
+export const PAGE_MAX = 1000;
+export const LIST_DEFAULT = 10;
+
+/**
+ * Fields priced above 1, by what their resolver does for each one asked (a list of N of them
+ * costs N times this). Shared work (the WAN's one compile per request) is not counted again.
+ */
+export const FIELD_COSTS: Readonly<Record<string, number>> = {
+  // One rendered configuration (a hub's lists every other peer).
+  'Peer.configPreview': 50,
+  // One peer's reachability: O(peers) routes walked and as many rows.
+  'Peer.reachability': 200,
+  // Every peer's reachability: O(peers²); a whole WAN's, on its own, passes.
+  'Wan.reachability': 100_000,
+  // A round trip to a device (and its lease), per call.
+  'Query.peerStatistics': 1000,
+  'Mutation.testDeviceConnection': 1000,
+  'Mutation.preflightPeer': 1000,
+  'Mutation.planDeploy': 1000,
+  'Mutation.downloadPeerConfig': 100,
+};
+
+/** Lists that hold every peer (or tunnel) of a WAN, not a handful: priced at a full page. */
+export const FIELD_LISTS: Readonly<Record<string, number>> = {
+  'Subscription.stalenessChanged': PAGE_MAX,
+  'Subscription.peerStatusChanged': PAGE_MAX,
+  'TopologyGraph.nodes': PAGE_MAX,
+  'TopologyGraph.edges': PAGE_MAX,
+  'PeerReachability.reaches': PAGE_MAX,
+  'Wan.conflicts': 100,
+};
+
+/** By the type's name ([Peer!]!), not graphql's instanceof checks: the schema may come from another copy of graphql (its CommonJS and ES builds). */
+function isList(type: GraphQLOutputType): boolean {
+  return /^\[.*\]!?$/.test(String(type));
+}
+
+function pageSize(args: Record<string, unknown>): number {
+  const asked = typeof args.first === 'number' ? args.first : typeof args.last === 'number' ? args.last : PAGE_DEFAULT;
+  return Math.min(Math.max(asked, 0), PAGE_MAX);
+}
+
+const estimate: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
+  const name = `${type.name}.${field.name}`;
+  const own = FIELD_COSTS[name] ?? 1;
+  if (field.args.some((arg) => arg.name === 'first')) return own + pageSize(args) * childComplexity;
+  // A connection's edges are its page, already counted by the connection field.
+  const rows = type.name.endsWith('Connection') && field.name === 'edges' ? 1 : FIELD_LISTS[name] ?? (isList(field.type) ? LIST_DEFAULT : 1);
+  return own + rows * childComplexity;
+};
+
+/** The cost of one operation of `document` with these variables (throws when they do not fit its arguments). */
+export function requestCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName?: string): number {
+  return getComplexity({ schema, query: document, variables: variables ?? {}, ...(operationName ? { operationName } : {}), estimators: [estimate] });
+}
+
+interface OperationArgs {
+  schema: GraphQLSchema;
+  document: DocumentNode;
+  variableValues?: Record<string, unknown> | null;
+  operationName?: string | null;
+}
+
+/**
+ * The cost over the limit, or null. Variables that do not fit the arguments (a GraphQLError)
+ * are left to execution, which refuses them with its own error; anything else is thrown, so
+ * a failing estimate never lets an operation through unpriced.
+ */
+function overLimit(args: OperationArgs): number | null {
+  let cost: number;
+  try {
+    cost = requestCost(args.schema, args.document, args.variableValues ?? undefined, args.operationName ?? undefined);
+  } catch (error) {
+    if ((error as Error | null)?.name === 'GraphQLError') return null;
+    throw error;
+  }
+  return cost > REQUEST_COST_LIMIT ? cost : null;
+}
+
+/** Refuses (with `refuse`'s error) an operation over REQUEST_COST_LIMIT before it runs. */
+export function requestCostLimit(refuse: (message: string) => GraphQLError): Plugin {
+  const refusal = (cost: number) => ({ errors: [refuse(`Query cost limit of ${REQUEST_COST_LIMIT} exceeded, found ${cost}`)] });
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      const cost = overLimit(args as OperationArgs);
+      if (cost !== null) setResultAndStopExecution(refusal(cost));
+    },
+    onSubscribe({ args, setResultAndStopExecution }) {
+      const cost = overLimit(args as OperationArgs);
+      if (cost !== null) setResultAndStopExecution(refusal(cost));
+    },
+  };
+}
