@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  isHostname, isIpv6Literal, validateHost, validateInterfaceName, validateIpv4Address, validateIpv4Cidr, validateKey,
+  endpointProblem, isHostname, isIpv6Literal, isLocalHost, validateEndpointHost, validateHost, validateInterfaceName, validateIpv4Address, validateIpv4Cidr, validateKey,
   validateName, validatePort,
 } from './validation.js';
 
@@ -43,5 +43,25 @@ describe('validation', () => {
       expect(() => validateIpv4Cidr(bad, 'subnet.cidr'), bad).toThrow(expect.objectContaining({ code: 'INVALID_CIDR' }));
     }
     expect(() => validateKey('abc', 'publicKey')).toThrow(expect.objectContaining({ code: 'INVALID_KEY', message: expect.stringMatching(/^publicKey/) }));
+  });
+
+  it('refuses endpoints no peer can be dialled at, naming why, and keeps private, CGNAT and public ones', () => {
+    const why: Record<string, RegExp> = {
+      '0.0.0.0': /unspecified/, '0.255.255.255': /unspecified/, '::': /unspecified/, '127.0.0.1': /loopback/, '127.200.1.1': /loopback/,
+      '::1': /loopback/, '::ffff:127.0.0.1': /loopback/, 'localhost': /loopback/, 'a.b.LOCALHOST': /loopback/, '224.0.0.0': /multicast/,
+      '239.255.255.255': /multicast/, 'ff05::2': /multicast/, '240.0.0.0': /reserved/, '255.255.255.255': /broadcast/,
+    };
+    for (const [host, reason] of Object.entries(why)) {
+      expect(endpointProblem(host), host).toMatch(reason);
+      expect(() => validateEndpointHost(host), host).toThrow(expect.objectContaining({ code: 'INVALID_HOST', details: { field: 'endpointHost' } }));
+    }
+    for (const host of ['1.0.0.0', '126.255.255.255', '128.0.0.1', '223.255.255.255', '100.64.0.1', '10.0.0.1', '192.168.0.1', '2001:db8::1', 'fe80::1', 'notlocalhost', 'localhost.example.net']) {
+      expect(endpointProblem(host), host).toBeNull();
+    }
+  });
+
+  it('knows this machine by name, loopback address or ::1 only', () => {
+    for (const host of ['localhost', 'LOCALHOST', '127.0.0.1', '127.1.2.3', '::1', '0:0:0:0:0:0:0:1']) expect(isLocalHost(host), host).toBe(true);
+    for (const host of ['192.0.2.1', '0.0.0.0', '::', 'router.localhost', 'localhost.example.net', '::ffff:127.0.0.1', '128.0.0.1']) expect(isLocalHost(host), host).toBe(false);
   });
 });
