@@ -5,6 +5,7 @@
 // receive a byte carrying the secret (as text, base64 or hex). The real destination, also a
 // listener, does receive it: the proof that the search would find it if it leaked.
 import net from 'node:net';
+import os from 'node:os';
 import tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,7 @@ import type { GraphQLTestClient } from '../support/graphql.js';
 import { leaks } from '../support/leaks.js';
 import { generateSelfSignedCertificate } from '../sim/routeros/tls-certificate.js';
 import { startRouterOsSimulator } from '../sim/routeros/index.js';
+import { parseConfig } from '../../src/devices/config-file.js';
 import { callersOf, type Callers } from './roles.js';
 
 /** Records every byte (decrypted, for TLS) that clients send, and drops them soon after they speak. */
@@ -208,6 +210,22 @@ describe('a stored device credential is sent only where it was entered for', () 
     } finally {
       await sim.stop();
     }
+  });
+
+  it('never lets a device of the configuration file keep its secret when the file moves it (what each start loads)', async () => {
+    const secret = secretFor('from the environment');
+    const load = (yaml: string, env: NodeJS.ProcessEnv) => t.app.services.devices.syncFromConfig(parseConfig(yaml, os.tmpdir(), env));
+    const declared = (at: Listener, credential: string) =>
+      `devices:\n  - name: declared\n    kind: ROUTEROS_API\n    host: ${at.host}\n    port: ${at.port}\n    tls: false\n    username: meshplane\n${credential}    timeoutMs: 1000\n`;
+    await load(declared(places.real, '    password: ${EDGE_PASSWORD}\n'), { EDGE_PASSWORD: secret });
+    const id = (await t.app.database.prisma.device.findUniqueOrThrow({ where: { name: 'declared' } })).id;
+    await callers.byRole.OPERATOR.ok(TEST, { id });
+    expect(leaks(places.real.received, new Map([['declared', secret]])).length).toBeGreaterThan(0);
+    // The next start reads a file that moved the device and names no password.
+    await load(declared(places.otherHost, ''), {});
+    expect((await callers.admin.ok<{ device: { hasSecret: boolean; host: string } }>(DEVICE, { id })).device).toMatchObject({ host: places.otherHost.host, hasSecret: false });
+    await exercise(callers.byRole.OPERATOR, id);
+    expect(leaks(captured(), new Map([['declared', secret]]))).toEqual([]);
   });
 
   it('moves a device whose edit removes the secret ("") and then sends none', async () => {
