@@ -1,12 +1,15 @@
 // The Linux leg of the secrets leak search (test/secrets-leak.test.ts runs RouterOS API, REST and
-// pfSense against their simulators): a real app deploys a LINUX device that is a lab network
-// namespace (host "netns:<name>", real wireguard-go), through the whole lifecycle (deploy,
-// verify, rotatePeerKey + planDeploy + deploy, a new preshared key and a peer update, another
-// re-key, the key changed with `wg set` behind Meshplane's back + verify with drift, revert,
-// clear); then no secret is in the trace log, the database or anything a client read.
+// pfSense against their simulators): a real app deploys a LINUX device ("localhost", which the
+// app's driver factory places in a lab network namespace; real wireguard-go) through the whole
+// lifecycle (deploy, verify, rotatePeerKey + planDeploy + deploy, a new preshared key and a peer
+// update, another re-key, the key changed with `wg set` behind Meshplane's back + verify with
+// drift, revert, clear); then no secret is in the trace log, the database or anything a client
+// read. Skipped with the reason without root/namespaces/wireguard-go, failing in CI.
 import fs from 'node:fs';
 import path from 'node:path';
 import { generateKeyPair } from '../../src/domain/keys.js';
+import { createDriverFactory, type DriverFactory } from '../../src/devices/factory.js';
+import { createLinuxDriver } from '../../src/devices/linux/index.js';
 import type { SimulatedDevice } from '../support/device-run.js';
 import { lifecycleLeakSuite } from '../support/lifecycle-leaks.js';
 import { Lab } from './harness.js';
@@ -20,7 +23,8 @@ function linuxDevice(lab: Lab): SimulatedDevice {
   };
   return {
     kind: 'LINUX',
-    input: { host: `netns:${lab.namespaceOf('a')}`, timeoutMs: 10_000 },
+    // "This machine", as the app's driver factory places it: inside the lab's namespace.
+    input: { host: 'localhost', timeoutMs: 10_000 },
     credentials: new Map(),
     async managedKeys() {
       const keys: string[] = [];
@@ -52,6 +56,8 @@ describeLab('secrets stay secret through a device lifecycle on LINUX (lab namesp
       await lab.destroy();
       throw error;
     }
-    return { device: linuxDevice(lab), stop: () => lab.destroy() };
+    const netns = lab.namespaceOf('a');
+    const driverFactory: DriverFactory = async (target) => (target.kind === 'LINUX' ? createLinuxDriver(target, { netns }) : createDriverFactory()(target));
+    return { device: linuxDevice(lab), driverFactory, stop: () => lab.destroy() };
   });
 });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { inject } from 'vitest';
 import { buildApp, type App } from '../../src/app.js';
 import { createLogger, type Logger } from '../../src/infra/logger.js';
+import type { DriverFactory } from '../../src/devices/factory.js';
 
 export interface TestApp {
   app: App;
@@ -14,7 +15,7 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
-export async function startTestApp(options: { web?: boolean; configFile?: string; env?: NodeJS.ProcessEnv; logger?: Logger } = {}): Promise<TestApp> {
+export async function startTestApp(options: { web?: boolean; configFile?: string; env?: NodeJS.ProcessEnv; logger?: Logger; driverFactory?: DriverFactory } = {}): Promise<TestApp> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshplane-test-'));
   fs.copyFileSync(inject('sqliteTemplate'), path.join(dataDir, 'meshplane.db'));
   const app = await buildApp({
@@ -26,6 +27,7 @@ export async function startTestApp(options: { web?: boolean; configFile?: string
     logger: options.logger ?? createLogger(process.env.MESHPLANE_TEST_LOG_LEVEL ?? 'silent'),
     env: { ...process.env, MESHPLANE_MASTER_KEY: '', DATABASE_URL: '', MESHPLANE_CONFIG: '', MESHPLANE_METRICS_TOKEN: '', ...options.env },
     ...(options.configFile ? { configFile: options.configFile } : {}),
+    ...(options.driverFactory ? { driverFactory: options.driverFactory } : {}),
   });
   const { url, graphqlUrl } = await app.start();
   return {

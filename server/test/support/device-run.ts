@@ -122,8 +122,9 @@ export async function runLifecycle(admin: GraphQLTestClient, viewer: GraphQLTest
   const { createDevice } = await admin.ok<{ createDevice: { id: string } }>(`mutation ($input: CreateDeviceInput!) { createDevice(input: $input) { id } }`, {
     input: { name: `${name}-device`, kind: device.kind, ...device.input },
   });
+  const deviceId = createDevice.id;
   const add = async (input: Record<string, unknown>) => (await admin.ok<{ addPeer: { peer: { id: string } } }>(ADD_PEER, { wanId, input })).addPeer.peer.id;
-  const branchId = await add({ name: 'branch', role: 'SITE', deviceId: createDevice.id, endpointHost: '198.51.100.2', endpointPort: 51820 });
+  const branchId = await add({ name: 'branch', role: 'SITE', deviceId, endpointHost: '198.51.100.2', endpointPort: 51820 });
   const hqId = await add({ name: 'hq', role: 'SITE', endpointHost: '203.0.113.7', endpointPort: 51820 });
   const setPsk = (enabled: boolean) => admin.ok(`mutation ($a: ID!, $b: ID!, $enabled: Boolean!) { setPresharedKey(peerAId: $a, peerBId: $b, enabled: $enabled) }`, { a: branchId, b: hqId, enabled });
   await setPsk(true);

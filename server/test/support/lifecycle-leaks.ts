@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createLogger } from '../../src/infra/logger.js';
+import type { DriverFactory } from '../../src/devices/factory.js';
 import { startTestApp, type TestApp } from './app.js';
 import { GraphQLTestClient, registerAdmin, type GraphQLResult } from './graphql.js';
 import { leaks as leaksIn } from './leaks.js';
@@ -49,14 +50,14 @@ export function rawDatabaseFiles(dataDir: string): Buffer {
  * A test app whose log (at trace level) goes into `logLines` (deploys probe handshakes for
  * `probeMs`), with its first user registered: the admin's password and session go into `secrets`.
  */
-export async function startTracedApp(logLines: string[], probeMs: number, secrets: Map<string, string>): Promise<{ t: TestApp; admin: GraphQLTestClient }> {
+export async function startTracedApp(logLines: string[], probeMs: number, secrets: Map<string, string>, driverFactory?: DriverFactory): Promise<{ t: TestApp; admin: GraphQLTestClient }> {
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
       logLines.push(chunk.toString('utf8'));
       done();
     },
   });
-  const t = await startTestApp({ logger: createLogger('trace', sink), env: { MESHPLANE_HANDSHAKE_PROBE_MS: String(probeMs) } });
+  const t = await startTestApp({ logger: createLogger('trace', sink), env: { MESHPLANE_HANDSHAKE_PROBE_MS: String(probeMs) }, ...(driverFactory ? { driverFactory } : {}) });
   const admin = await registerAdmin(t.graphqlUrl);
   secrets.set('admin password', ADMIN_PASSWORD);
   secrets.set('admin session', admin.sessionCookie!.split('=')[1]!);
@@ -65,6 +66,8 @@ export async function startTracedApp(logLines: string[], probeMs: number, secret
 
 export interface StartedDevice {
   device: SimulatedDevice;
+  /** How the app reaches it, when not as any server would (the Linux lab: inside a namespace). */
+  driverFactory?: DriverFactory;
   stop(): Promise<void>;
 }
 
@@ -84,12 +87,12 @@ export function lifecycleLeakSuite(kind: SimulatedDevice['kind'], startDevice: (
   let run: LifecycleRun;
 
   beforeAll(async () => {
+    started = await startDevice();
     let first: GraphQLTestClient;
-    ({ t, admin: first } = await startTracedApp(logLines, 200, secrets));
+    ({ t, admin: first } = await startTracedApp(logLines, 200, secrets, started.driverFactory));
     const { createInvite } = await first.ok<{ createInvite: { token: string } }>(`mutation { createInvite(input: { email: "viewer@example.net", role: VIEWER }) { token } }`);
     secrets.set('invite token', createInvite.token);
     secrets.set('viewer password', VIEWER_PASSWORD);
-    started = await startDevice();
     // Everything below is recorded and searched, but the config downloads meant to carry keys.
     const admin = new RecordingClient(t.graphqlUrl, responses, /downloadPeerConfig/);
     await admin.ok(`mutation ($input: LoginInput!) { login(input: $input) { user { id } } }`, { input: { email: 'admin@example.net', password: ADMIN_PASSWORD } });
