@@ -69,7 +69,10 @@ const UpdateDeviceInput = builder.inputType('UpdateDeviceInput', {
     host: t.string(deviceFields.host),
     port: t.int(deviceFields.port),
     username: t.string(deviceFields.username),
-    secret: t.string(deviceFields.secret),
+    secret: t.string({
+      ...deviceFields.secret,
+      description: 'Password or API key; stored encrypted and never returned. Left out: the stored one is kept, unless host, port, tls, tlsVerify, caPem or username change (then it must be given again, or "" to remove it).',
+    }),
     tls: t.boolean(),
     tlsVerify: t.boolean(),
     caPem: t.string(deviceFields.caPem),
