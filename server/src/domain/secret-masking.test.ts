@@ -68,8 +68,13 @@ describe('describePlan masks every secret for every operation', () => {
   });
 });
 
-describe('drift details', () => {
-  it('say a secret differs without either value', () => {
+describe('drift details (verify)', () => {
+  it.each(SPELLINGS)('%s %s %s: says the secret differs without either value', (_driver, _kind, prop) => {
+    const [detail] = describeChanges({ [prop]: nextKey }, { [prop]: key }, '≠', '‹wanted secret›');
+    expect(detail).toBe(`${prop}: ‹secret› ≠ ‹wanted secret›`);
+  });
+
+  it('say a secret differs without either value, beside plain values', () => {
     expect(describeChanges({ presharedkey: psk, mtu: '1420' }, { presharedkey: `fp:abcd`, mtu: '1380' }, '≠', '‹wanted secret›')).toEqual([
       'presharedkey: ‹secret› ≠ ‹wanted secret›',
       'mtu: 1380 ≠ 1420',
