@@ -386,6 +386,13 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
     await card.getByRole('button', { name: 'Edit' }).click();
     await page.getByRole('heading', { name: 'Edit office-router' }).waitFor();
     await page.getByText('Stored encrypted. Leave empty to keep it.').waitFor();
+    // Pointing it somewhere else makes the password required again; back as it was, it is not.
+    const host = page.getByLabel('Host', { exact: true });
+    await host.fill('192.0.2.99');
+    await page.getByText('You changed where the password is sent: enter it again.').waitFor();
+    await expect(page.getByLabel('Password').getAttribute('required')).resolves.not.toBeNull();
+    await host.fill(sim.host);
+    await page.getByText('Stored encrypted. Leave empty to keep it.').waitFor();
     await page.getByRole('button', { name: 'Save device' }).click();
     await page.getByRole('heading', { name: 'Add a device' }).waitFor();
     await card.getByRole('button', { name: 'Test connection' }).click();
