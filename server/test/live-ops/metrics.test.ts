@@ -48,8 +48,9 @@ describe('Prometheus metrics', () => {
     expect(Number(handshake?.split(' ')[1])).toBeGreaterThan(0);
     expect(lines.some((line) => line.startsWith('meshplane_process_'))).toBe(true);
 
-    // Pointed at a port where nothing listens, the device stops answering the monitor.
-    await admin.ok(`mutation ($id: ID!) { updateDevice(id: $id, input: { port: 1 }) { id } }`, { id: deviceId });
+    // Pointed at a port where nothing listens (a new destination needs its password again),
+    // the device stops answering the monitor.
+    await admin.ok(`mutation ($id: ID!, $secret: String!) { updateDevice(id: $id, input: { port: 1, secret: $secret }) { id } }`, { id: deviceId, secret: fx.counted.sim.password });
     await scrapeUntil(`meshplane_device_reachable{device="${deviceId}",name="sim-router"} 0`);
   });
 });
