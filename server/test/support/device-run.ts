@@ -126,8 +126,11 @@ export async function runLifecycle(admin: GraphQLTestClient, viewer: GraphQLTest
   const add = async (input: Record<string, unknown>) => (await admin.ok<{ addPeer: { peer: { id: string } } }>(ADD_PEER, { wanId, input })).addPeer.peer.id;
   const branchId = await add({ name: 'branch', role: 'SITE', deviceId, endpointHost: '198.51.100.2', endpointPort: 51820 });
   const hqId = await add({ name: 'hq', role: 'SITE', endpointHost: '203.0.113.7', endpointPort: 51820 });
-  const setPsk = (enabled: boolean) => admin.ok(`mutation ($a: ID!, $b: ID!, $enabled: Boolean!) { setPresharedKey(peerAId: $a, peerBId: $b, enabled: $enabled) }`, { a: branchId, b: hqId, enabled });
+  // A third member with its own preshared key: masking must not stop at the first remote.
+  const laptopId = await add({ name: 'laptop', role: 'CLIENT' });
+  const setPsk = (enabled: boolean, other = hqId) => admin.ok(`mutation ($a: ID!, $b: ID!, $enabled: Boolean!) { setPresharedKey(peerAId: $a, peerBId: $b, enabled: $enabled) }`, { a: branchId, b: other, enabled });
   await setPsk(true);
+  await setPsk(true, laptopId);
 
   let generation = 0;
   /** The branch's private key and its preshared keys now (each generation kept as a secret). */
@@ -137,7 +140,9 @@ export async function runLifecycle(admin: GraphQLTestClient, viewer: GraphQLTest
     const [key] = confValues(conf, 'PrivateKey');
     secrets.set(`branch private key ${generation}`, key!);
     confValues(conf, 'PresharedKey').forEach((psk, i) => secrets.set(`preshared key ${generation}.${i}`, psk));
-    confValues(await downloadConfig(admin, hqId), 'PrivateKey').forEach((hqKey) => secrets.set(`hq private key ${generation}`, hqKey));
+    for (const [label, peerId] of [['hq', hqId], ['laptop', laptopId]] as const) {
+      confValues(await downloadConfig(admin, peerId), 'PrivateKey').forEach((other) => secrets.set(`${label} private key ${generation}`, other));
+    }
     return key!;
   };
   const jobs: JobView[] = [];

@@ -125,7 +125,7 @@ export function lifecycleLeakSuite(kind: SimulatedDevice['kind'], startDevice: (
       'VERIFY SUCCEEDED', 'REVERT SUCCEEDED', 'CLEAR SUCCEEDED',
     ]);
     expect(new Set([...secrets.entries()].filter(([name]) => name.startsWith('branch private key')).map(([, key]) => key)).size).toBe(3);
-    expect(new Set([...secrets.entries()].filter(([name]) => name.startsWith('preshared key')).map(([, key]) => key)).size).toBe(2);
+    expect(new Set([...secrets.entries()].filter(([name]) => name.startsWith('preshared key')).map(([, key]) => key)).size).toBe(3);
     for (const value of secrets.values()) expect(value.length).toBeGreaterThanOrEqual(10);
   });
 
