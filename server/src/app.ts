@@ -14,6 +14,7 @@ import { LocalLocks } from './infra/locks.js';
 import { createHttpServer, type NodeMiddleware } from './infra/http/server.js';
 import { wsCookieHeader } from './infra/http/origin.js';
 import { createYogaServer, type MeshplaneYoga } from './graphql/yoga.js';
+import { ErrorLogThrottle } from './infra/error-log-throttle.js';
 import { createServices, type Services } from './services/index.js';
 import { loadConfigFile } from './devices/config-file.js';
 import type { DriverFactory } from './devices/factory.js';
@@ -110,7 +111,8 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
     await services.devices.syncFromConfig(config);
     log.info({ file: configFile, devices: config.devices.length, defaultDevice: config.defaultDevice }, 'devices loaded from the configuration file');
   }
-  const yoga = createYogaServer({ prisma: database.prisma, services, log, secureCookies: options.secureCookies ?? secureCookiesFrom(env), trustedProxies: trustedProxiesFrom(env) });
+  const errorLog = new ErrorLogThrottle(log);
+  const yoga = createYogaServer({ prisma: database.prisma, services, log, errorLog, secureCookies: options.secureCookies ?? secureCookiesFrom(env), trustedProxies: trustedProxiesFrom(env) });
   const web = options.web === false ? null : await loadWebHandler(log);
   const authorizeWs = async (request: http.IncomingMessage, params: Readonly<Record<string, unknown>> | undefined) => {
     const auth = params?.authorization ?? params?.Authorization;
@@ -150,6 +152,7 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
       if (started) await http.close();
       started = false;
       await services.jobs.close();
+      errorLog.close();
       await redis?.close();
       await database.close();
     },

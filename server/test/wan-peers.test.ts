@@ -82,8 +82,10 @@ describe('Wan.peers', () => {
     expect(before.edges.map((edge) => edge.node.tunnelIp)).toEqual(all.slice(-4, -2));
     expect(before.pageInfo).toMatchObject({ hasPreviousPage: true, hasNextPage: true });
     expect((await page('first: 0')).edges).toEqual([]);
-    const capped = await admin.ok<{ wan: { peers: Page } }>(`query ($id: ID!) { wan(id: $id) { peers(first: 1500) { edges { node { id } } pageInfo { hasNextPage } } } }`, { id: wanId });
-    expect(capped.wan.peers.edges).toHaveLength(7);
+    const all1000 = await admin.ok<{ wan: { peers: Page } }>(`query ($id: ID!) { wan(id: $id) { peers(first: 1000) { edges { node { id } } pageInfo { hasNextPage } } } }`, { id: wanId });
+    expect(all1000.wan.peers.edges).toHaveLength(7);
+    // More than the largest page is refused, not cut silently (src/graphql/argument-checks.ts).
+    expect(await admin.errorCodes(`query ($id: ID!) { wan(id: $id) { peers(first: 1500) { edges { node { id } } } } }`, { id: wanId })).toEqual(['BAD_USER_INPUT']);
     expect(await admin.errorCodes(`query ($id: ID!, $a: String) { wan(id: $id) { peers(after: $a, before: $a) { edges { node { id } } } } }`, { id: wanId, a: last.pageInfo.startCursor })).toHaveLength(1);
   });
 

@@ -4,6 +4,10 @@ import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ZodPlugin from '@pothos/plugin-zod';
+import { z } from 'zod';
+import { Kind } from 'graphql';
+import { createGraphQLError } from 'graphql-yoga';
+import ArgumentChecksPlugin, { MAX_PAGE_SIZE } from './argument-checks.js';
 import type PrismaTypes from '../generated/pothos-types.js';
 import { getDatamodel } from '../generated/pothos-types.js';
 import type { Role } from '../generated/prisma/enums.js';
@@ -21,13 +25,16 @@ export const builder = new SchemaBuilder<{
     DateTime: { Input: Date; Output: Date };
   };
 }>({
-  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, ZodPlugin],
+  // Scope auth first: a caller who may not use a field learns that before anything about its arguments.
+  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, ZodPlugin, ArgumentChecksPlugin],
   defaultFieldNullability: false,
   prisma: {
     client: (ctx) => ctx.prisma,
     dmmf: getDatamodel(),
     exposeDescriptions: true,
     filterConnectionTotalCount: true,
+    // One page size for every connection, the one argument-checks.ts refuses above.
+    maxConnectionSize: MAX_PAGE_SIZE,
   },
   relay: {
     clientMutationId: 'omit',
@@ -53,12 +60,28 @@ export const builder = new SchemaBuilder<{
   },
 });
 
+/** ISO-8601 with a time zone (or a bare date, UTC): a time without one would mean the server's zone. */
+const isoDateTime = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
+/** Dates every database we support stores and every client parses (JS Dates reach year 275760). */
+const DATE_RANGE = { min: Date.UTC(1970, 0, 1), max: Date.UTC(10000, 0, 1) - 1 };
+
+function parseDateTime(value: unknown): Date {
+  if (!isoDateTime.safeParse(value).success) throw invalidInput('DateTime must be an ISO-8601 date-time with a time zone, e.g. 2026-01-31T12:00:00Z');
+  const date = new Date(value as string);
+  if (!(date.getTime() >= DATE_RANGE.min && date.getTime() <= DATE_RANGE.max)) throw invalidInput('DateTime must be from 1970-01-01 to 9999-12-31 (UTC)');
+  return date;
+}
+
 builder.scalarType('DateTime', {
   serialize: (value) => value.toISOString(),
-  parseValue: (value) => {
-    const date = new Date(String(value));
-    if (Number.isNaN(date.getTime())) throw invalidInput('DateTime must be an ISO-8601 string');
-    return date;
+  parseValue: parseDateTime,
+  // With the literal's node, so the error says where it is (and which argument: yoga.ts withArgument).
+  parseLiteral: (node) => {
+    try {
+      return parseDateTime(node.kind === Kind.STRING ? node.value : undefined);
+    } catch (error) {
+      throw createGraphQLError((error as Error).message, { nodes: node, extensions: { code: 'BAD_USER_INPUT' } });
+    }
   },
 });
 

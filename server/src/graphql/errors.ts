@@ -1,7 +1,7 @@
 // Errors clients may see. Everything else is masked by graphql-yoga ("Unexpected error.")
 // and logged; these carry a stable `extensions.code` and a message meant for people.
 import { createGraphQLError } from 'graphql-yoga';
-import type { GraphQLError } from 'graphql';
+import { Kind, parse, visit, type ASTNode, type GraphQLError } from 'graphql';
 import { DomainError } from '../domain/errors.js';
 
 export type ErrorCode =
@@ -116,4 +116,53 @@ export function toClientError(error: unknown): GraphQLError | null {
     if (error.code === 'P2003') return clientError('CONFLICT', 'The record is still referenced by another one');
   }
   return null;
+}
+
+/**
+ * Where, in the arguments, the value graphql-js could not coerce sits: for a variable error
+ * (`Variable "$f" got invalid value … at "f.since"`), where the document uses the variable, then
+ * the path inside it (filter.since); for a literal, the argument or input fields around the
+ * value node the error points at (a scalar's parseLiteral throws with that node). Null when
+ * the error says neither.
+ */
+export function coercedArgumentPath(error: GraphQLError): string[] | null {
+  const variable = /^Variable "\$([^"]+)" got invalid value[\s\S]*? at "([^"]+)"; /.exec(error.message) ?? /^Variable "\$([^"]+)" got invalid value/.exec(error.message);
+  const value = error.nodes?.[0];
+  const isTarget = (node: ASTNode) =>
+    variable ? node.kind === Kind.VARIABLE && node.name.value === variable[1] : node.loc !== undefined && node.loc.start === value?.loc?.start && node.loc.end === value.loc.end;
+  const path: string[] = [];
+  let found: string[] | null = null;
+  if (error.source && (variable || value?.loc)) {
+    try {
+      // The text, not the Source object: that may belong to another copy of the graphql module.
+      visit(parse(error.source.body), {
+        enter(node: ASTNode) {
+          if (node.kind === Kind.ARGUMENT || node.kind === Kind.OBJECT_FIELD) path.push(node.name.value);
+          if (!found && path.length && isTarget(node)) found = [...path];
+        },
+        leave(node: ASTNode) {
+          if (node.kind === Kind.ARGUMENT || node.kind === Kind.OBJECT_FIELD) path.pop();
+        },
+      });
+    } catch {
+      found = null;
+    }
+  }
+  if (!variable) return found;
+  const inside = (variable[2]?.split('.') ?? [variable[1]!]).slice(1);
+  return [...(found ?? [variable[1]!]), ...inside];
+}
+
+/**
+ * A scalar's refusal (DateTime out of range) knows nothing of the argument it was in: name it
+ * from graphql-js's wrapping error (`outer`), as the edge's other input errors do (`details.field`).
+ */
+export function namingArgument(known: GraphQLError, outer: GraphQLError): GraphQLError {
+  if (known.extensions.code !== 'BAD_USER_INPUT' || (known.extensions.details as { field?: unknown } | undefined)?.field) return known;
+  const path = coercedArgumentPath(outer);
+  if (!path) return known;
+  // graphql-js copies the scalar's extensions onto its "Variable … got invalid value" wrapper: the scalar's own message is the one for people.
+  const reason = known === outer && hasCode(outer.originalError) ? (outer.originalError as GraphQLError).message : known.message;
+  const named = inputError([{ path: path.filter((part) => !/^\d+$/.test(part)), message: reason }]);
+  return createGraphQLError(named.message, { nodes: outer.nodes, extensions: named.extensions });
 }

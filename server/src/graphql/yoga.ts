@@ -2,20 +2,23 @@
 // session cookie or Bearer token, cookies set by login/logout, and the abuse limits of
 // guards.ts (CSRF, body size, query depth/cost). CORS is off: the web UI is same-origin.
 import type http from 'node:http';
-import { createGraphQLError, createYoga, maskError as defaultMaskError, type YogaInitialContext } from 'graphql-yoga';
+import { createGraphQLError, createYoga, maskError as defaultMaskError, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import type { GraphQLError } from 'graphql';
 import { schema } from './schema/index.js';
 import type { Context, CookieJar } from './context.js';
-import { hasCode, isGraphQLErrorLike, toClientError } from './errors.js';
+import { hasCode, isGraphQLErrorLike, namingArgument, toClientError } from './errors.js';
 import type { Db } from '../infra/db/client.js';
 import type { Logger } from '../infra/logger.js';
 import type { Services } from '../services/index.js';
-import { credentialsFrom, parseCookies, resolveIdentity } from '../services/auth/identity.js';
+import { credentialsFrom, parseCookies, resolveIdentity, type Identity } from '../services/auth/identity.js';
 import { OverlayReader } from '../services/overlays.js';
 import { REQUEST_BODY_LIMIT_BYTES, requestGuards } from './guards.js';
 import { auditRefusedMutations } from './audit-refusals.js';
 import { wsCookieHeader } from '../infra/http/origin.js';
 import { clientAddress } from '../infra/http/client-address.js';
+import type { ErrorLogThrottle } from '../infra/error-log-throttle.js';
+import { errorClients } from './error-clients.js';
+import { schemaPrivacy } from './schema-privacy.js';
 
 export interface YogaOptions {
   prisma: Db;
@@ -25,6 +28,8 @@ export interface YogaOptions {
   secureCookies: boolean | 'auto';
   /** How many reverse proxies' X-Forwarded-For entries to believe (MESHPLANE_TRUST_PROXY; 0: none). */
   trustedProxies: number;
+  /** Bounds the unexpected-error lines (stack traces) per client. */
+  errorLog: ErrorLogThrottle;
 }
 
 /**
@@ -79,12 +84,35 @@ function isRequestError(error: unknown): boolean {
   return true;
 }
 
+// A literal refused by a scalar comes out of validation, which is never masked: name its argument there.
+const namingRefusedLiterals: Plugin = {
+  onValidate: () => ({ result, setResult }) => {
+    if (result.some(hasCode)) setResult(result.map((error) => (hasCode(error) ? namingArgument(error as GraphQLError, error as GraphQLError) : error)));
+  },
+};
+
 function logText(message: unknown): string {
   return message instanceof Error ? message.message : String(message);
 }
 
-export function createYogaServer({ prisma, services, log, secureCookies, trustedProxies }: YogaOptions) {
+export function createYogaServer({ prisma, services, log, secureCookies, trustedProxies, errorLog }: YogaOptions) {
   const jars = new WeakMap<Request, ReturnType<typeof cookieJar>>();
+  const errors = errorClients();
+  // One look-up of an HTTP request's identity, made before validation (introspection is for
+  // signed-in callers, and yoga validates before it builds the context) and reused by the context.
+  const identities = new WeakMap<Request, Promise<Identity | null>>();
+  const signedInRequests = new WeakSet<Request>();
+  const identityOf = (initial: { request?: Request; req?: http.IncomingMessage; connectionParams?: Readonly<Record<string, unknown>> }): Promise<Identity | null> => {
+    const request = initial.request;
+    const known = request && identities.get(request);
+    if (known) return known;
+    const connectionAuth = initial.connectionParams?.authorization ?? initial.connectionParams?.Authorization;
+    // HTTP: CORS and the CSRF header guard the cookie; WebSocket: only from our own origin.
+    const cookieHeader = request ? headerOf(request, undefined, 'cookie') : wsCookieHeader(initial.req);
+    const identity = resolveIdentity(prisma, credentialsFrom(typeof connectionAuth === 'string' ? connectionAuth : headerOf(request, initial.req, 'authorization'), cookieHeader));
+    if (request) identities.set(request, identity);
+    return identity;
+  };
   return createYoga<ServerContext, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -104,7 +132,7 @@ export function createYogaServer({ prisma, services, log, secureCookies, trusted
         // instanceof, so a second copy of the graphql module cannot turn a client error into a 500.
         for (let cause: unknown = error, depth = 0; cause && depth < 5; cause = (cause as { originalError?: unknown }).originalError, depth++) {
           const known = toClientError(cause) ?? (hasCode(cause) ? (cause as GraphQLError) : null);
-          if (known) return located(known, error as GraphQLError);
+          if (known) return located(namingArgument(known, error as GraphQLError), error as GraphQLError);
         }
         if (isRequestError(error)) {
           // Parse, validation and variable coercion errors (`Variable "$input" got invalid value
@@ -113,7 +141,9 @@ export function createYogaServer({ prisma, services, log, secureCookies, trusted
           const code = /^Variable "\$/.test(graphQLError.message) ? 'BAD_USER_INPUT' : 'GRAPHQL_VALIDATION_FAILED';
           return createGraphQLError(graphQLError.message, { nodes: graphQLError.nodes, extensions: { ...graphQLError.extensions, code } });
         }
-        log.error({ err: error instanceof Error ? error : new Error(String(error)) }, 'unexpected error in a resolver');
+        // Bounded per client: any client can repeat a request that fails this way.
+        const client = errors.clientOf(error) ?? 'an unknown client';
+        if (errorLog.admit(client)) log.error({ err: error instanceof Error ? error : new Error(String(error)), client }, 'unexpected error in a resolver');
         const masked = defaultMaskError(error, message, isDev) as GraphQLError;
         return createGraphQLError(masked.message, { extensions: { ...masked.extensions, code: 'INTERNAL_SERVER_ERROR' } });
       },
@@ -121,16 +151,13 @@ export function createYogaServer({ prisma, services, log, secureCookies, trusted
     context: async (initial: YogaInitialContext & ServerContext): Promise<Context> => {
       // Over HTTP yoga gives a Fetch `request`; over graphql-ws we pass the upgrade `req` and connection params.
       const request = initial.request as Request | undefined;
-      const connectionAuth = initial.connectionParams?.authorization ?? initial.connectionParams?.Authorization;
-      // HTTP: CORS and the CSRF header guard the cookie; WebSocket: only from our own origin.
       const cookieHeader = request ? headerOf(request, undefined, 'cookie') : wsCookieHeader(initial.req);
-      const credentials = credentialsFrom(typeof connectionAuth === 'string' ? connectionAuth : headerOf(request, initial.req, 'authorization'), cookieHeader);
       const jar = cookieJar(request ?? null, cookieHeader, secureCookies);
       if (request) jars.set(request, jar);
       return {
         prisma,
         services,
-        identity: await resolveIdentity(prisma, credentials),
+        identity: await identityOf({ ...initial, request }),
         cookies: jar,
         overlays: new OverlayReader(prisma, services.secrets, services.metrics.overlayCompiled),
         clientAddress: clientAddress(initial.req, trustedProxies),
@@ -138,6 +165,14 @@ export function createYogaServer({ prisma, services, log, secureCookies, trusted
     },
     plugins: [
       ...requestGuards(),
+      {
+        async onParams({ request }) {
+          if (await identityOf({ request })) signedInRequests.add(request);
+        },
+      },
+      namingRefusedLiterals,
+      schemaPrivacy((context: Partial<Context> & { request?: Request }) => (context.identity !== undefined ? context.identity !== null : Boolean(context.request && signedInRequests.has(context.request)))),
+      errors.plugin,
       auditRefusedMutations(log),
       {
         onResponse({ request, response }) {

@@ -8,9 +8,9 @@ import { cidrText, keepaliveSeconds, nameText, port, text } from './input-rules.
 import { Peer } from './peer.js';
 import { PEER_FIELDS_FROM_VIEW } from './overlay.js';
 
-// Pothos's own cursor format, page sizes and argument checks for the WAN's peer list.
-// The WAN page lists up to 1,000 peers at once (relay's default cap is 100).
-const peerPages = prismaConnectionHelpers(builder, 'Peer', { cursor: 'id', maxSize: 1000 });
+// Pothos's own cursor format and page sizes for the WAN's peer list (up to MAX_PAGE_SIZE, the
+// 1,000 the WAN page asks for; ../argument-checks.ts refuses more).
+const peerPages = prismaConnectionHelpers(builder, 'Peer', { cursor: 'id' });
 const SUBNETS: ReadonlySet<string> = new Set(['subnets']);
 
 /** Whether the document asks, of the nodes of this connection, any of `names` (through fragments). */

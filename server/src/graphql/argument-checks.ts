@@ -1,0 +1,151 @@
+// Checks of the arguments many fields share, run before the field's resolver (and after its
+// authorization): without them Pothos and Prisma throw on a negative `first`, a cursor that
+// is not one of ours or a second cursor as on a bug, and the client gets INTERNAL_SERVER_ERROR.
+//   - relay connections: `first`/`last` from 0 to MAX_PAGE_SIZE and not both; `after`/`before`
+//     not both, `first` not with `before`, `last` not with `after`; a cursor must be one this
+//     API issued (base64 of `GPC:S:<id>`, Pothos's format for our string ids), and a page
+//     that comes back empty after one is refused when no row of the list's model has that id
+//     (a cursor of another list, or of a deleted row: Prisma would answer "nothing after it");
+//   - every ID, in an argument or inside an input object: at most MAX_ID_LENGTH characters.
+// Each refusal is BAD_USER_INPUT with `details.field` naming the argument (errors.ts inputError).
+import SchemaBuilder, { BasePlugin, type PothosOutputFieldConfig, type SchemaTypes } from '@pothos/core';
+import type { GraphQLFieldResolver, GraphQLInputType, GraphQLOutputType, GraphQLResolveInfo } from 'graphql';
+import { clientError, inputError } from './errors.js';
+
+/** The largest page of any connection (the WAN page lists 1,000 peers at once). */
+export const MAX_PAGE_SIZE = 1000;
+/** Our ids are cuids (25 characters); anything much longer is not an id of ours. */
+export const MAX_ID_LENGTH = 128;
+
+const CURSOR = /^GPC:S:[A-Za-z0-9_-]{1,128}$/;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+interface Issue {
+  path: string[];
+  message: string;
+}
+
+function cursorId(value: string): string | null {
+  if (value.length > 256 || !BASE64.test(value)) return null;
+  const decoded = Buffer.from(value, 'base64').toString('utf8');
+  return CURSOR.test(decoded) ? decoded.slice('GPC:S:'.length) : null;
+}
+
+function connectionIssues(args: Record<string, unknown>): Issue[] {
+  const issues: Issue[] = [];
+  const given = (name: string) => args[name] !== undefined && args[name] !== null;
+  for (const name of ['first', 'last']) {
+    const value = args[name];
+    if (typeof value === 'number' && (value < 0 || value > MAX_PAGE_SIZE)) issues.push({ path: [name], message: `must be from 0 to ${MAX_PAGE_SIZE}` });
+  }
+  for (const name of ['after', 'before']) {
+    const value = args[name];
+    if (typeof value === 'string' && cursorId(value) === null) issues.push({ path: [name], message: 'is not a cursor of this list (pass an edge cursor or pageInfo.endCursor/startCursor unchanged)' });
+  }
+  if (given('first') && given('last')) issues.push({ path: ['last'], message: 'cannot be combined with first' });
+  if (given('after') && given('before')) issues.push({ path: ['before'], message: 'cannot be combined with after' });
+  else if (given('before') && given('first')) issues.push({ path: ['before'], message: 'pages backwards: use it with last, not first' });
+  else if (given('after') && given('last')) issues.push({ path: ['after'], message: 'pages forwards: use it with first, not last' });
+  return issues;
+}
+
+const tagOf = (type: unknown): string => (type as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] ?? '';
+
+/** Every ID in `value` (of GraphQL type `type`) that is too long, with its path. */
+function idIssues(type: GraphQLInputType, value: unknown, path: string[], issues: Issue[], depth = 0): void {
+  if (value === null || value === undefined || depth > 8) return;
+  const tag = tagOf(type);
+  if (tag === 'GraphQLNonNull') return idIssues((type as { ofType: GraphQLInputType }).ofType, value, path, issues, depth);
+  if (tag === 'GraphQLList') {
+    if (Array.isArray(value)) value.forEach((item, index) => idIssues((type as { ofType: GraphQLInputType }).ofType, item, [...path, String(index)], issues, depth + 1));
+    return;
+  }
+  if (tag === 'GraphQLScalarType' && (type as { name: string }).name === 'ID') {
+    if (String(value).length > MAX_ID_LENGTH) issues.push({ path, message: `must have at most ${MAX_ID_LENGTH} characters` });
+    return;
+  }
+  if (tag === 'GraphQLInputObjectType' && typeof value === 'object') {
+    const fields = (type as { getFields(): Record<string, { type: GraphQLInputType }> }).getFields();
+    for (const [name, field] of Object.entries(fields)) idIssues(field.type, (value as Record<string, unknown>)[name], [...path, name], issues, depth + 1);
+  }
+}
+
+/** Throws the client error for the arguments of this call, if any is refused. */
+export function checkArguments(args: Record<string, unknown>, info: GraphQLResolveInfo, connection: boolean): void {
+  const issues = connection ? connectionIssues(args) : [];
+  for (const arg of info.parentType.getFields()[info.fieldName]?.args ?? []) idIssues(arg.type, args[arg.name], [arg.name], issues);
+  if (!issues.length) return;
+  // Several problems: all listed in details.fields, and details.field still names one (the first).
+  const error = inputError(issues);
+  const details = error.extensions.details as { field?: string };
+  throw details.field ? error : clientError('BAD_USER_INPUT', error.message, { ...details, field: issues[0]!.path.at(-1) });
+}
+
+type Fields = { getFields(): Record<string, { type: GraphQLOutputType }> };
+const unwrap = (type: unknown): unknown => ((type as { ofType?: unknown }).ofType ? unwrap((type as { ofType: unknown }).ofType) : type);
+
+/** The Prisma model of a connection's nodes (plugin-prisma marks its object types), if any. */
+function nodeModel(connection: GraphQLOutputType): string | null {
+  const edge = unwrap((unwrap(connection) as Fields).getFields().edges?.type) as Fields | undefined;
+  const node = unwrap(edge?.getFields().node?.type) as { extensions?: { pothosPrismaModel?: unknown } } | undefined;
+  return typeof node?.extensions?.pothosPrismaModel === 'string' ? node.extensions.pothosPrismaModel : null;
+}
+
+type Delegate = { findUnique(args: { where: { id: string }; select: { id: true } }): Promise<unknown> };
+
+/** After an empty page: refuses the cursor when no row of the list's model has its id. */
+async function checkCursorTarget(args: Record<string, unknown>, context: unknown, info: GraphQLResolveInfo): Promise<void> {
+  const name = typeof args.after === 'string' ? 'after' : typeof args.before === 'string' ? 'before' : null;
+  const model = name ? nodeModel(info.returnType) : null;
+  if (!name || !model) return;
+  const delegate = (context as { prisma: Record<string, Delegate | undefined> }).prisma[model.charAt(0).toLowerCase() + model.slice(1)];
+  if (delegate && !(await delegate.findUnique({ where: { id: cursorId(args[name] as string)! }, select: { id: true } }))) {
+    throw inputError([{ path: [name], message: 'does not point into this list (a cursor of another list, or its entry is gone): start again without it' }]);
+  }
+}
+
+const isEmptyPage = (result: unknown) => Array.isArray((result as { edges?: unknown } | null)?.edges) && (result as { edges: unknown[] }).edges.length === 0;
+
+const isConnection = (args: object) => ['first', 'last', 'after', 'before'].every((name) => name in args);
+
+export class ArgumentChecksPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
+  override wrapResolve(resolver: GraphQLFieldResolver<unknown, Types['Context'], object>, fieldConfig: PothosOutputFieldConfig<Types>): GraphQLFieldResolver<unknown, Types['Context'], object> {
+    if (Object.keys(fieldConfig.args).length === 0) return resolver;
+    const connection = isConnection(fieldConfig.args);
+    if (!connection) {
+      return (parent, args, context, info) => {
+        checkArguments(args as Record<string, unknown>, info, false);
+        return resolver(parent, args, context, info);
+      };
+    }
+    return async (parent, args, context, info) => {
+      checkArguments(args as Record<string, unknown>, info, true);
+      const result: unknown = await resolver(parent, args, context, info);
+      if (isEmptyPage(result)) await checkCursorTarget(args as Record<string, unknown>, context, info);
+      return result;
+    };
+  }
+
+  override wrapSubscribe(subscribe: GraphQLFieldResolver<unknown, Types['Context'], object> | undefined, fieldConfig: PothosOutputFieldConfig<Types>) {
+    if (!subscribe || Object.keys(fieldConfig.args).length === 0) return subscribe;
+    const connection = isConnection(fieldConfig.args);
+    return (parent: unknown, args: object, context: Types['Context'], info: GraphQLResolveInfo) => {
+      checkArguments(args as Record<string, unknown>, info, connection);
+      return subscribe(parent, args, context, info);
+    };
+  }
+}
+
+const pluginName = 'argumentChecks';
+SchemaBuilder.registerPlugin(pluginName, ArgumentChecksPlugin);
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  export namespace PothosSchemaTypes {
+    export interface Plugins<Types extends SchemaTypes> {
+      argumentChecks: ArgumentChecksPlugin<Types>;
+    }
+  }
+}
+
+export default pluginName;
