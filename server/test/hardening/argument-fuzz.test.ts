@@ -213,7 +213,7 @@ describe('arguments of every query field', () => {
   });
 
   it('refuses the reported cases as BAD_USER_INPUT naming the argument', async () => {
-    const foreign = knownCursors.find((cursor) => !JSON.stringify(knownCursors).includes('x') || cursor)!;
+    // A WAN's cursor is a foreign cursor to every other list.
     const wanCursor = (await admin.ok<{ wans: { edges: Array<{ cursor: string }> } }>(`{ wans(first: 1) { edges { cursor } } }`)).wans.edges[0]!.cursor;
     const cases: Array<[string, Record<string, unknown>, string]> = [
       [`{ wans(first: -1) { edges { cursor } } }`, {}, 'first'],
@@ -229,7 +229,6 @@ describe('arguments of every query field', () => {
       [`query ($c: String) { users(first: 1, after: $c) { edges { cursor } } }`, { c: b64('GPC:N:NaN') }, 'after'],
       [`query ($id: ID!) { wan(id: $id) { id } }`, { id: 'x'.repeat(MAX_ID_LENGTH + 1) }, 'id'],
     ];
-    expect(foreign).toBeDefined();
     for (const [query, variables, field] of cases) {
       const result = await admin.request(query, variables);
       expect(result.errors?.map((error) => [error.extensions?.code, (error.extensions?.details as { field?: string } | undefined)?.field]), query).toEqual([['BAD_USER_INPUT', field]]);
