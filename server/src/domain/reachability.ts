@@ -1,18 +1,28 @@
 // What each peer can actually reach, read back from the compiled configuration the way
-// packets would travel: at each hop the most specific AllowedIPs prefix covering the
-// destination picks the next peer, until the owner is reached. A destination that falls
-// through (no covering prefix, a loop, a hop that does not forward) is simply absent,
-// which is how a misconfiguration shows.
-import type { CompiledOverlay, CompiledPeer } from './compiled.js';
+// packets would travel. A path starts at a source (the peer's tunnel IP, or a host of one of
+// its routed LANs as the overlay sees it, i.e. translated when NATed) and ends at a
+// destination (another peer's tunnel IP, routed LAN or service IP). At each hop the most
+// specific AllowedIPs prefix covering the destination picks the next peer, and that peer must
+// accept the packet: WireGuard drops a packet whose SOURCE is not inside the AllowedIPs of the
+// peer it arrived from (cryptokey routing). Because one AllowedIPs list both routes and
+// accepts, a path whose every hop accepts its source also carries the replies back the same
+// way. A path that falls through (no covering prefix, a hop dropping the source, a loop, a hop
+// that does not forward) is absent, which is how a misconfiguration shows.
+import type { CompiledOverlay, CompiledPeer, CompiledRemote } from './compiled.js';
 import { compareRanges, contains, tryParseIpv4OrCidr, type Ipv4Range } from './ipv4.js';
 
 export type ReachKind = 'TUNNEL_IP' | 'LAN' | 'SERVICE';
+/** Where a path starts at its peer: the peer itself (its tunnel IP) or a host on one of its LANs. */
+export type ReachSourceKind = 'TUNNEL_IP' | 'LAN';
 
 export interface Reach {
   kind: ReachKind;
   target: string;
   targetPeerId: string;
   nextHopPeerId: string;
+  /** The source range as the rest of the overlay sees it: the tunnel IP (/32) or a routed LAN (translated when NATed). */
+  from: string;
+  fromKind: ReachSourceKind;
 }
 
 export interface PeerReachability {
@@ -20,7 +30,7 @@ export interface PeerReachability {
   reaches: Reach[];
 }
 
-interface Destination {
+interface Endpoint {
   kind: ReachKind;
   target: string;
   range: Ipv4Range;
@@ -32,16 +42,27 @@ interface TableEntry {
   remote: string;
 }
 
+/** Parses each distinct CIDR once per computation (AllowedIPs strings repeat across peers). */
+class RangeCache {
+  private readonly ranges = new Map<string, Ipv4Range | null>();
+
+  get(cidr: string): Ipv4Range | null {
+    let range = this.ranges.get(cidr);
+    if (range === undefined) this.ranges.set(cidr, (range = tryParseIpv4OrCidr(cidr)));
+    return range;
+  }
+}
+
 /** Longest-prefix lookups over one peer's AllowedIPs. */
 class ForwardingTable {
   private readonly entries: TableEntry[] = [];
   /** True for every compiled table (AllowedIPs never overlap); hand-made tables may differ. */
   private readonly disjoint: boolean;
 
-  constructor(peer: CompiledPeer) {
+  constructor(peer: CompiledPeer, ranges: RangeCache) {
     for (const remote of peer.peers) {
       for (const cidr of remote.allowedIps) {
-        const range = tryParseIpv4OrCidr(cidr);
+        const range = ranges.get(cidr);
         if (range) this.entries.push({ range, remote: remote.peerId });
       }
     }
@@ -72,64 +93,160 @@ class ForwardingTable {
   }
 }
 
-function destinationsOf(peer: CompiledPeer): Destination[] {
-  const [tunnelAddress, ...serviceAddresses] = peer.interface.addresses;
-  const destinations: Destination[] = [];
-  const tunnelIp = (tunnelAddress ?? '').split('/')[0] ?? '';
-  const tunnelRange = tryParseIpv4OrCidr(tunnelIp);
-  if (tunnelRange) destinations.push({ kind: 'TUNNEL_IP', target: `${tunnelIp}/32`, range: tunnelRange, ownerId: peer.peerId });
-  for (const [kind, targets] of [['LAN', peer.lans], ['SERVICE', serviceAddresses]] as const) {
+/**
+ * Whether a compiled AllowedIPs list (sorted by address, disjoint) contains the whole range.
+ * A binary search parsing only the entries it probes: checking what a far end accepts must
+ * not cost a pass over its whole list (a spoke's list carries every other spoke's LAN).
+ */
+function listContains(allowedIps: readonly string[], range: Ipv4Range, ranges: RangeCache): boolean {
+  let low = 0;
+  let high = allowedIps.length - 1;
+  let candidate: Ipv4Range | null = null;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    const entry = ranges.get(allowedIps[middle] as string);
+    if (entry && entry.start <= range.start) {
+      candidate = entry;
+      low = middle + 1;
+    } else {
+      high = middle - 1;
+    }
+  }
+  return candidate !== null && contains(candidate, range);
+}
+
+function tunnelEndpoint(peer: CompiledPeer, ranges: RangeCache): Endpoint | null {
+  const tunnelIp = (peer.interface.addresses[0] ?? '').split('/')[0] ?? '';
+  const range = ranges.get(tunnelIp);
+  return range ? { kind: 'TUNNEL_IP', target: `${tunnelIp}/32`, range, ownerId: peer.peerId } : null;
+}
+
+function destinationsOf(peer: CompiledPeer, ranges: RangeCache): Endpoint[] {
+  const destinations: Endpoint[] = [];
+  const tunnel = tunnelEndpoint(peer, ranges);
+  if (tunnel) destinations.push(tunnel);
+  for (const [kind, targets] of [['LAN', peer.lans], ['SERVICE', peer.interface.addresses.slice(1)]] as const) {
     for (const target of targets) {
-      const range = tryParseIpv4OrCidr(target);
+      const range = ranges.get(target);
       if (range) destinations.push({ kind, target, range, ownerId: peer.peerId });
     }
   }
   return destinations;
 }
 
-/** Follows next hops from `source` until the owner answers; null when traffic gets lost. */
-function firstHopTo(source: string, destination: Destination, tableOf: (peerId: string) => ForwardingTable | null, forwards: (peerId: string) => boolean): string | null {
-  let current = source;
+/** Where traffic of a peer can start: its tunnel IP and, when it forwards, its routed LANs. */
+function sourcesOf(peer: CompiledPeer, ranges: RangeCache): Endpoint[] {
+  const sources: Endpoint[] = [];
+  const tunnel = tunnelEndpoint(peer, ranges);
+  if (tunnel) sources.push(tunnel);
+  // A LAN host's packets (and the replies to them) cross the peer's router.
+  if (!peer.forwarding) return sources;
+  for (const target of peer.lans) {
+    const range = ranges.get(target);
+    if (range) sources.push({ kind: 'LAN', target, range, ownerId: peer.peerId });
+  }
+  return sources;
+}
+
+/** Everything a path walk looks up, built lazily and shared by all walks of one computation. */
+class Network {
+  private readonly byId: Map<string, CompiledPeer>;
+  /** Position in compiled order; each peer's remotes come in the same order. */
+  private readonly order: Map<string, number>;
+  private readonly tables = new Map<string, ForwardingTable>();
+  readonly ranges = new RangeCache();
+
+  constructor(readonly compiled: CompiledOverlay) {
+    this.byId = new Map(compiled.peers.map((peer) => [peer.peerId, peer]));
+    this.order = new Map(compiled.peers.map((peer, i) => [peer.peerId, i]));
+  }
+
+  forwards(peerId: string): boolean {
+    return this.byId.get(peerId)?.forwarding ?? false;
+  }
+
+  /** The remote `peerId` sends a destination range to, or null when it is not routed into the tunnel. */
+  nextHop(peerId: string, destination: Ipv4Range): string | null {
+    const peer = this.byId.get(peerId);
+    if (!peer) return null;
+    let table = this.tables.get(peerId);
+    if (!table) this.tables.set(peerId, (table = new ForwardingTable(peer, this.ranges)));
+    return table.lookup(destination);
+  }
+
+  /** Whether `receiverId` accepts packets from `senderId` with a source in `source` (and routes replies back to it). */
+  accepts(receiverId: string, senderId: string, source: Ipv4Range): boolean {
+    const remote = this.remoteOf(receiverId, senderId);
+    return remote !== null && listContains(remote.allowedIps, source, this.ranges);
+  }
+
+  /** The receiver's [Peer] entry for the sender: a binary search over compiled order, a scan for hand-made overlays. */
+  private remoteOf(receiverId: string, senderId: string): CompiledRemote | null {
+    const receiver = this.byId.get(receiverId);
+    const position = this.order.get(senderId);
+    if (!receiver || position === undefined) return null;
+    const remotes = receiver.peers;
+    let low = 0;
+    let high = remotes.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      const remote = remotes[middle] as CompiledRemote;
+      const at = this.order.get(remote.peerId) ?? -1;
+      if (at === position) return remote;
+      if (at < position) low = middle + 1;
+      else high = middle - 1;
+    }
+    return remotes.find((remote) => remote.peerId === senderId) ?? null;
+  }
+}
+
+/** Follows a packet from `source` until the owner accepts it; the first hop, or null when it is lost or dropped. */
+function firstHopOf(network: Network, source: Endpoint, destination: Endpoint): string | null {
+  let current = source.ownerId;
   let firstHop: string | null = null;
-  const visited = new Set<string>([source]);
+  const visited = new Set<string>([current]);
   for (;;) {
-    const next = tableOf(current)?.lookup(destination.range) ?? null;
+    const next = network.nextHop(current, destination.range);
     if (next === null || visited.has(next)) return null;
+    if (!network.accepts(next, current, source.range)) return null;
     firstHop ??= next;
-    if (next === destination.ownerId) return destination.kind === 'LAN' && !forwards(next) ? null : firstHop;
-    if (!forwards(next)) return null;
+    if (next === destination.ownerId) return destination.kind === 'LAN' && !network.forwards(next) ? null : firstHop;
+    if (!network.forwards(next)) return null;
     visited.add(next);
     current = next;
   }
 }
 
 /**
- * Reachability of every peer (or only of `peerIds`): each tunnel IP, routed LAN and
- * published service of the other peers that traffic would really arrive at, and the
- * first hop it takes. Whole-WAN results grow with the square of the peer count; pass
- * `peerIds` when only some peers are of interest.
+ * Reachability of every peer (or only of `peerIds`): for each source of the peer (its tunnel
+ * IP first, then its routed LANs), each tunnel IP, routed LAN and published service of the
+ * other peers that traffic would really arrive at and be answered from, and the first hop it
+ * takes. One peer costs O(sources × destinations × hops × log n); whole-WAN results grow with
+ * the square of the peer count, so pass `peerIds` when only some peers are of interest.
  */
 export function computeReachability(compiled: CompiledOverlay, peerIds?: readonly string[]): PeerReachability[] {
-  const byId = new Map(compiled.peers.map((peer) => [peer.peerId, peer]));
-  const tables = new Map<string, ForwardingTable>();
-  const tableOf = (peerId: string): ForwardingTable | null => {
-    const peer = byId.get(peerId);
-    if (!peer) return null;
-    let table = tables.get(peerId);
-    if (!table) tables.set(peerId, (table = new ForwardingTable(peer)));
-    return table;
-  };
-  const forwards = (peerId: string): boolean => byId.get(peerId)?.forwarding ?? false;
-  const destinations = compiled.peers.flatMap(destinationsOf);
-  const sources = peerIds ? compiled.peers.filter((peer) => peerIds.includes(peer.peerId)) : compiled.peers;
+  const network = new Network(compiled);
+  const destinations = compiled.peers.flatMap((peer) => destinationsOf(peer, network.ranges));
+  const wanted = peerIds ? new Set(peerIds) : null;
+  const sources = wanted ? compiled.peers.filter((peer) => wanted.has(peer.peerId)) : compiled.peers;
 
-  return sources.map((source) => {
+  return sources.map((peer) => {
     const reaches: Reach[] = [];
-    for (const destination of destinations) {
-      if (destination.ownerId === source.peerId) continue;
-      const nextHop = firstHopTo(source.peerId, destination, tableOf, forwards);
-      if (nextHop !== null) reaches.push({ kind: destination.kind, target: destination.target, targetPeerId: destination.ownerId, nextHopPeerId: nextHop });
+    for (const source of sourcesOf(peer, network.ranges)) {
+      for (const destination of destinations) {
+        if (destination.ownerId === peer.peerId) continue;
+        const nextHop = firstHopOf(network, source, destination);
+        if (nextHop === null) continue;
+        reaches.push({
+          kind: destination.kind,
+          target: destination.target,
+          targetPeerId: destination.ownerId,
+          nextHopPeerId: nextHop,
+          from: source.target,
+          fromKind: source.kind === 'LAN' ? 'LAN' : 'TUNNEL_IP',
+        });
+      }
     }
-    return { peerId: source.peerId, reaches };
+    return { peerId: peer.peerId, reaches };
   });
 }
