@@ -5,8 +5,14 @@ import {
   analyzeConflicts, assertEndpointPort, assertManagementAddress, assertNoAllowedIpsOverlap, assertSubnetAllowed,
 } from './conflicts.js';
 import { suggestAutoNat } from './nat.js';
+import { computeReachability } from './reachability.js';
 
 const codes = (spec: Parameters<typeof analyzeConflicts>[0]): string[] => analyzeConflicts(spec).map((c) => `${c.severity}:${c.code}`);
+/** The broken LAN directions, as "near source -> far target", sorted. */
+const directions = (spec: Parameters<typeof analyzeConflicts>[0]): string[] => analyzeConflicts(spec)
+  .filter((c) => c.code === 'LAN_UNREACHABLE')
+  .map((c) => `${c.peerIds[0]} ${c.cidrs[0]} -> ${c.peerIds[1]} ${c.cidrs[1]}`)
+  .sort();
 
 describe('analyzeConflicts', () => {
   it('is quiet for a clean overlay', () => {
@@ -21,12 +27,82 @@ describe('analyzeConflicts', () => {
   it('warns about overlapping LANs of different peers until one side is translated', () => {
     const lanA = subnet('lanA', '192.168.1.0/24');
     const spec = overlay([peer('a', '10.0.0.1', { subnets: [lanA] }), peer('b', '10.0.0.2', { subnets: [subnet('lanB', '192.168.1.128/25')] })]);
-    const [found] = analyzeConflicts(spec);
-    expect(found).toMatchObject({ severity: 'WARNING', code: 'SUBNET_OVERLAP', peerIds: ['a', 'b'], subnetIds: ['lanA', 'lanB'], cidrs: ['192.168.1.0/24', '192.168.1.128/25'] });
+    const found = analyzeConflicts(spec).find((c) => c.code === 'SUBNET_OVERLAP');
+    expect(found).toMatchObject({ severity: 'WARNING', peerIds: ['a', 'b'], subnetIds: ['lanA', 'lanB'], cidrs: ['192.168.1.0/24', '192.168.1.128/25'], autoNatSubnetIds: ['lanA', 'lanB'] });
+    expect(codes(spec)).toEqual(['WARNING:LAN_UNREACHABLE', 'WARNING:LAN_UNREACHABLE', 'WARNING:SUBNET_OVERLAP']);
 
     lanA.natCidr = suggestAutoNat(spec, 'lanA');
     expect(lanA.natCidr).toBe('172.16.0.0/24');
-    expect(codes(spec)).toEqual(['INFO:LAN_SHADOWED']);
+    // Translating one side is not enough: b's LAN is still local to a, both ways.
+    expect(directions(spec)).toEqual(['a 172.16.0.0/24 -> b 192.168.1.128/25', 'b 192.168.1.128/25 -> a 172.16.0.0/24']);
+  });
+
+  describe('names every direction an overlap group breaks', () => {
+    // a, b and c all host 192.168.1.0/24; b and c are translated, a is not.
+    const group = (aNat: string | null) => overlay([
+      peer('a', '10.0.0.1', { subnets: [subnet('lanA', '192.168.1.0/24', { natCidr: aNat })] }),
+      peer('b', '10.0.0.2', { subnets: [subnet('lanB', '192.168.1.0/24', { natCidr: '172.16.0.0/24' })], services: [service('web', '10.0.5.2')] }),
+      peer('c', '10.0.0.3', { subnets: [subnet('lanC', '192.168.1.0/24', { natCidr: '172.16.1.0/24' })] }),
+      peer('d', '10.0.0.4', { subnets: [subnet('lanD', '192.168.9.0/24')] }),
+    ]);
+
+    it('a untranslated: a->b, a->c (dropped by b and c) and b->a, c->a (a\'s LAN is theirs)', () => {
+      const spec = group(null);
+      expect(directions(spec)).toEqual([
+        'a 192.168.1.0/24 -> b 172.16.0.0/24',
+        'a 192.168.1.0/24 -> c 172.16.1.0/24',
+        'b 172.16.0.0/24 -> a 192.168.1.0/24',
+        'c 172.16.1.0/24 -> a 192.168.1.0/24',
+      ]);
+      const aToB = analyzeConflicts(spec).find((c) => c.code === 'LAN_UNREACHABLE' && c.peerIds[0] === 'a' && c.peerIds[1] === 'b')!;
+      expect(aToB).toMatchObject({ subnetIds: ['lanA', 'lanB'], cidrs: ['192.168.1.0/24', '172.16.0.0/24'], autoNatSubnetIds: ['lanA'] });
+      expect(aToB.message).toMatch(/"Peer b" \(10\.0\.0\.2\) drops their packets/);
+      const bToA = analyzeConflicts(spec).find((c) => c.code === 'LAN_UNREACHABLE' && c.peerIds[0] === 'b')!;
+      expect(bToA.message).toMatch(/its own LAN 192\.168\.1\.0\/24, so it never sends it into the tunnel/);
+    });
+
+    it('all translated: nothing is broken', () => {
+      expect(directions(group('172.16.2.0/24'))).toEqual([]);
+      expect(codes(group('172.16.2.0/24'))).toEqual([]);
+    });
+
+    it('agrees with reachability, LAN to LAN, whichever members are translated', () => {
+      const nats: Record<string, string> = { lanA: '172.16.2.0/24', lanB: '172.16.0.0/24', lanC: '172.16.1.0/24' };
+      for (let mask = 0; mask < 8; mask++) {
+        const spec = group(null);
+        ['lanA', 'lanB', 'lanC'].forEach((id, bit) => {
+          spec.peers.flatMap((p) => p.subnets).find((s) => s.id === id)!.natCidr = mask & (1 << bit) ? nats[id]! : null;
+        });
+        const lans = new Map(spec.peers.flatMap((p) => p.subnets.map((s) => [p.id, s.natCidr ?? s.cidr] as const)));
+        const reached = new Set(computeReachability(compileOverlay(spec)).flatMap((entry) => entry.reaches
+          .filter((r) => r.fromKind === 'LAN' && r.kind === 'LAN')
+          .map((r) => `${entry.peerId} ${r.from} -> ${r.targetPeerId} ${r.target}`)));
+        const expectedBroken: string[] = [];
+        for (const [x, fromCidr] of lans) {
+          for (const [y, toCidr] of lans) {
+            const path = `${x} ${fromCidr} -> ${y} ${toCidr}`;
+            // d's LAN overlaps nobody: its paths to the group break only when a member's LAN
+            // loses its range to another untranslated member (LAN_UNROUTED, below).
+            if (x !== y && x !== 'd' && y !== 'd' && !reached.has(path)) expectedBroken.push(path);
+          }
+        }
+        expect(directions(spec), `translated mask ${mask}`).toEqual(expectedBroken.sort());
+        const unrouted = analyzeConflicts(spec).filter((c) => c.code === 'LAN_UNROUTED').map((c) => c.peerIds[0]).sort();
+        const cutOffFromD = [...lans.keys()].filter((x) => x !== 'd' && !reached.has(`d ${lans.get('d')} -> ${x} ${lans.get(x)}`));
+        expect(unrouted, `translated mask ${mask}`).toEqual(cutOffFromD);
+        for (const x of cutOffFromD) expect(reached.has(`${x} ${lans.get(x)} -> d ${lans.get('d')}`)).toBe(false);
+      }
+    });
+
+    it('none translated: all six directions, and which LANs auto-NAT would translate', () => {
+      const spec = group(null);
+      for (const id of ['lanB', 'lanC']) spec.peers.flatMap((p) => p.subnets).find((s) => s.id === id)!.natCidr = null;
+      expect(directions(spec)).toEqual([
+        'a 192.168.1.0/24 -> b 192.168.1.0/24', 'a 192.168.1.0/24 -> c 192.168.1.0/24',
+        'b 192.168.1.0/24 -> a 192.168.1.0/24', 'b 192.168.1.0/24 -> c 192.168.1.0/24',
+        'c 192.168.1.0/24 -> a 192.168.1.0/24', 'c 192.168.1.0/24 -> b 192.168.1.0/24',
+      ]);
+    });
   });
 
   it('warns about clients hosting LANs, isolated CGNAT peers, port mismatches and missing hubs', () => {

@@ -5,7 +5,7 @@ import type { CompiledOverlay } from './compiled.js';
 import { DomainError } from './errors.js';
 import { compareRanges, formatCidr, overlaps, parseIpv4Cidr, tryParseIpv4OrCidr, type Ipv4Range } from './ipv4.js';
 import type { OverlaySpec, PeerSpec, WanSpec } from './model.js';
-import { buildOverlayFacts, type OverlayFacts, type PeerFacts } from './overlay-facts.js';
+import { buildOverlayFacts, type Claim, type OverlayFacts, type PeerFacts } from './overlay-facts.js';
 import { validateOverlaySpec } from './spec-validation.js';
 import { planTunnels, type TunnelPlan } from './topology.js';
 import { validateIpv4Cidr } from './validation.js';
@@ -19,12 +19,14 @@ export interface Conflict {
   peerIds: string[];
   subnetIds: string[];
   cidrs: string[];
+  /** LANs whose auto-NAT resolves the conflict (auto-NAT translates a LAN's whole overlap group). */
+  autoNatSubnetIds: string[];
 }
 
 const SEVERITY_ORDER: Record<ConflictSeverity, number> = { CRITICAL: 0, WARNING: 1, INFO: 2 };
 
-function conflict(severity: ConflictSeverity, code: string, message: string, parts: Partial<Pick<Conflict, 'peerIds' | 'subnetIds' | 'cidrs'>> = {}): Conflict {
-  return { severity, code, message, peerIds: parts.peerIds ?? [], subnetIds: parts.subnetIds ?? [], cidrs: parts.cidrs ?? [] };
+function conflict(severity: ConflictSeverity, code: string, message: string, parts: Partial<Pick<Conflict, 'peerIds' | 'subnetIds' | 'cidrs' | 'autoNatSubnetIds'>> = {}): Conflict {
+  return { severity, code, message, peerIds: parts.peerIds ?? [], subnetIds: parts.subnetIds ?? [], cidrs: parts.cidrs ?? [], autoNatSubnetIds: parts.autoNatSubnetIds ?? [] };
 }
 
 function label(peer: PeerFacts | PeerSpec): string {
@@ -68,25 +70,84 @@ function rangeConflicts(facts: OverlayFacts): Conflict[] {
 
 function lanOverlapConflicts(facts: OverlayFacts): Conflict[] {
   const found: Conflict[] = [];
+  const involved = new Set<Claim>();
   for (const [a, b] of overlappingPairs(facts.lanClaims, (claim) => claim.range)) {
     if (a.owner === b.owner) continue;
+    involved.add(a).add(b);
     const peerA = facts.peers[a.owner] as PeerFacts;
     const peerB = facts.peers[b.owner] as PeerFacts;
     found.push(conflict('WARNING', 'SUBNET_OVERLAP',
-      `${a.cidr} of ${label(peerA)} overlaps ${b.cidr} of ${label(peerB)}; translate one of them with auto-NAT, until then only ${label(peerA)}'s is routed`,
-      { peerIds: [peerA.spec.id, peerB.spec.id], subnetIds: [a.subnetId as string, b.subnetId as string], cidrs: [a.cidr, b.cidr] }));
+      `${a.cidr} of ${label(peerA)} overlaps ${b.cidr} of ${label(peerB)}; translate them with auto-NAT (every LAN overlapping them is translated too)`,
+      { peerIds: [peerA.spec.id, peerB.spec.id], subnetIds: [a.subnetId as string, b.subnetId as string], cidrs: [a.cidr, b.cidr], autoNatSubnetIds: [a.subnetId as string, b.subnetId as string] }));
   }
-  // A NATed LAN no longer collides on the overlay, but its own hosts still cannot reach the
-  // other LAN: for them those addresses are local.
-  for (const peer of facts.peers) {
-    for (const subnet of peer.subnets) {
-      if (!subnet.translated) continue;
-      for (const lan of facts.lanClaims) {
-        if (lan.owner === peer.index || !overlaps(lan.range, subnet.real)) continue;
-        const other = facts.peers[lan.owner] as PeerFacts;
-        found.push(conflict('INFO', 'LAN_SHADOWED',
-          `${label(peer)} cannot reach ${lan.cidr} of ${label(other)}: it overlaps its own LAN ${formatCidr(subnet.real)}; translate that LAN as well to reach it`,
-          { peerIds: [peer.spec.id, other.spec.id], subnetIds: [subnet.spec.id, lan.subnetId as string], cidrs: [formatCidr(subnet.real), lan.cidr] }));
+  // Third peers route an overlapped range to one owner only (the compiler's tie-break: the
+  // earlier peer, the wider prefix), and accept it as a source from that owner only.
+  const accepted: Claim[] = [];
+  for (const claim of [...involved].sort((x, y) => x.owner - y.owner || x.range.prefix - y.range.prefix)) {
+    const winner = accepted.find((kept) => kept.owner !== claim.owner && overlaps(kept.range, claim.range));
+    if (!winner) {
+      accepted.push(claim);
+      continue;
+    }
+    const loser = facts.peers[claim.owner] as PeerFacts;
+    const others = facts.peers.filter((peer) => !peer.locals.some((local) => overlaps(local, claim.range)));
+    if (others.length === 0) continue;
+    const owner = facts.peers[winner.owner] as PeerFacts;
+    found.push(conflict('WARNING', 'LAN_UNROUTED',
+      `${claim.cidr} of ${label(loser)} is routed to ${label(owner)} by every other peer (${owner.spec.name}'s ${winner.cidr} takes the range): no other site reaches it and its hosts reach no other site's LAN; translate it with auto-NAT`,
+      { peerIds: [loser.spec.id, owner.spec.id], subnetIds: [claim.subnetId as string, winner.subnetId as string], cidrs: [claim.cidr, winner.cidr], autoNatSubnetIds: [claim.subnetId as string] }));
+  }
+  return found;
+}
+
+/** The first of `ranges` that overlaps `range`. */
+function overlapping(range: Ipv4Range, ranges: readonly Ipv4Range[]): Ipv4Range | undefined {
+  return ranges.find((other) => overlaps(range, other));
+}
+
+/**
+ * Every direction between two sites' LANs that overlapping ranges break. Hosts on LAN X of
+ * peer x reach LAN Y of peer y only if x routes Y (as the overlay sees it) into the tunnel,
+ * which it does not when that range is local to x, and y accepts packets from X (as the
+ * overlay sees it), which WireGuard does not when that range is local to y: y left it out of
+ * x's AllowedIPs, and its replies would stay on its own LAN. Only peers whose local ranges
+ * (real or translated) overlap can break each other this way.
+ */
+function lanDirectionConflicts(facts: OverlayFacts): Conflict[] {
+  const locals = facts.peers.flatMap((peer) => peer.locals.map((range) => ({ range, owner: peer.index })));
+  locals.sort((x, y) => compareRanges(x.range, y.range));
+  const pairs = new Map<string, [PeerFacts, PeerFacts]>();
+  for (const [x, y] of overlappingPairs(locals, (local) => local.range)) {
+    if (x.owner === y.owner) continue;
+    const [first, second] = x.owner < y.owner ? [x.owner, y.owner] : [y.owner, x.owner];
+    pairs.set(`${first}:${second}`, [facts.peers[first] as PeerFacts, facts.peers[second] as PeerFacts]);
+  }
+  const found: Conflict[] = [];
+  for (const [one, other] of pairs.values()) {
+    for (const [near, far] of [[one, other], [other, one]] as const) {
+      for (const source of near.subnets) {
+        if (!source.spec.routed) continue;
+        for (const target of far.subnets) {
+          if (!target.spec.routed) continue;
+          const shadow = overlapping(target.effective, near.locals);
+          const dropped = overlapping(source.effective, far.locals);
+          if (!shadow && !dropped) continue;
+          const why = shadow
+            ? `for ${label(near)} that range is its own LAN ${formatCidr(shadow)}, so it never sends it into the tunnel`
+            : `${label(far)} drops their packets: ${formatCidr(source.effective)} is its own LAN ${formatCidr(dropped as Ipv4Range)}, so it accepts from ${label(near)} only sources outside it`;
+          const untranslated = [source, target].filter((subnet) => subnet.translated === null);
+          const fix = untranslated.length === 0
+            ? 'give them translations that overlap no LAN'
+            : `translate ${untranslated.map((subnet) => `${formatCidr(subnet.real)} of ${label(subnet === source ? near : far)}`).join(' and ')} with auto-NAT`;
+          found.push(conflict('WARNING', 'LAN_UNREACHABLE',
+            `hosts on ${formatCidr(source.effective)} of ${label(near)} cannot reach ${formatCidr(target.effective)} of ${label(far)}: ${why}; ${fix}`,
+            {
+              peerIds: [near.spec.id, far.spec.id],
+              subnetIds: [source.spec.id, target.spec.id],
+              cidrs: [formatCidr(source.effective), formatCidr(target.effective)],
+              autoNatSubnetIds: untranslated.map((subnet) => subnet.spec.id),
+            }));
+        }
       }
     }
   }
@@ -152,7 +213,7 @@ export function analyzeConflicts(spec: OverlaySpec): Conflict[] {
   }
   const facts = buildOverlayFacts(spec);
   const plan = planTunnels(facts);
-  const found = [...rangeConflicts(facts), ...lanOverlapConflicts(facts), ...peerConflicts(facts, plan), ...serviceIpConflicts(facts)];
+  const found = [...rangeConflicts(facts), ...lanOverlapConflicts(facts), ...lanDirectionConflicts(facts), ...peerConflicts(facts, plan), ...serviceIpConflicts(facts)];
   if (plan.topology !== facts.wan.topology) {
     found.push(conflict('INFO', 'NO_HUB', `topology ${facts.wan.topology} has no HUB peer: every peer is connected to every other (mesh) until a hub is added`));
   }

@@ -1,8 +1,12 @@
-// Auto-NAT: when two sites use the same LAN range, one of them is shown to the overlay
-// under a free, equally sized range from the WAN's NAT pool (translated 1:1 by netmap).
+// Auto-NAT: when sites use the same LAN range, they are shown to the overlay under free,
+// equally sized ranges from the WAN's NAT pool (translated 1:1 by netmap). Translating only
+// some of them is not enough: an untranslated LAN is also the local range of every site
+// overlapping it, so those sites neither send to it nor accept packets from it. Hence LANs
+// are translated by overlap group: once one member is, every member is.
 import { allocateNatRange } from './addressing.js';
 import { DomainError } from './errors.js';
-import type { OverlaySpec } from './model.js';
+import { overlaps, tryParseIpv4Cidr, type Ipv4Range } from './ipv4.js';
+import type { OverlaySpec, SubnetSpec } from './model.js';
 
 /** Every range a translated LAN must stay clear of: all LANs, all translations, the WAN ranges. */
 function occupiedRanges(spec: OverlaySpec): string[] {
@@ -21,4 +25,64 @@ export function suggestAutoNat(spec: OverlaySpec, subnetId: string): string {
   const subnet = spec.peers.flatMap((peer) => peer.subnets).find((candidate) => candidate.id === subnetId);
   if (!subnet) throw new DomainError('NOT_FOUND', `subnet ${subnetId} is not part of this WAN`, { subnetId });
   return allocateNatRange(spec.wan.natPool, subnet.cidr, occupiedRanges(spec));
+}
+
+interface Member {
+  readonly peerId: string;
+  readonly subnet: SubnetSpec;
+  readonly real: Ipv4Range;
+}
+
+/**
+ * The overlap group of a LAN: it and the routed LANs of other peers whose real ranges overlap
+ * it, directly or through other members. In spec order (peers, then their subnets).
+ */
+export function overlapGroup(spec: OverlaySpec, subnetId: string): SubnetSpec[] {
+  const members: Member[] = [];
+  let start: Member | undefined;
+  for (const peer of spec.peers) {
+    for (const subnet of peer.subnets) {
+      const real = tryParseIpv4Cidr(subnet.cidr);
+      if (!real) continue;
+      const member = { peerId: peer.id, subnet, real };
+      if (subnet.id === subnetId) start = member;
+      if (subnet.routed || subnet.id === subnetId) members.push(member);
+    }
+  }
+  if (!start) throw new DomainError('NOT_FOUND', `subnet ${subnetId} is not part of this WAN`, { subnetId });
+  const inGroup = new Set<Member>([start]);
+  const queue: Member[] = [start];
+  for (let member = queue.pop(); member; member = queue.pop()) {
+    for (const other of members) {
+      if (inGroup.has(other) || other.peerId === member.peerId || !overlaps(other.real, member.real)) continue;
+      inGroup.add(other);
+      queue.push(other);
+    }
+  }
+  return members.filter((member) => inGroup.has(member)).map((member) => member.subnet);
+}
+
+export interface GroupTranslation {
+  subnetId: string;
+  natCidr: string;
+}
+
+/**
+ * The translations that make the overlap group of `subnetId` complete: a free range of the
+ * NAT pool for each member that has none, each member keeping its real LAN. Empty when no
+ * member is translated yet, unless `translate` asks for it (auto-NAT requested on the LAN).
+ * A lone LAN is a group of one. Throws POOL_EXHAUSTED when the pool cannot hold them all.
+ */
+export function completeOverlapGroup(spec: OverlaySpec, subnetId: string, translate: boolean): GroupTranslation[] {
+  const group = overlapGroup(spec, subnetId);
+  if (!translate && !group.some((subnet) => subnet.natCidr !== null)) return [];
+  const occupied = occupiedRanges(spec);
+  const translations: GroupTranslation[] = [];
+  for (const subnet of group) {
+    if (subnet.natCidr !== null) continue;
+    const natCidr = allocateNatRange(spec.wan.natPool, subnet.cidr, occupied);
+    occupied.push(natCidr);
+    translations.push({ subnetId: subnet.id, natCidr });
+  }
+  return translations;
 }
