@@ -22,6 +22,7 @@ import { credentialsFrom, resolveIdentity } from './services/auth/identity.js';
 import { DEFAULT_LOGIN_LIMITS, LoginLimiter } from './services/auth/login-limiter.js';
 import { isRevoked, listenForRevocations } from './services/auth/revocation.js';
 import { trustedProxiesFrom } from './infra/http/client-address.js';
+import { requestCostLimitFrom } from './graphql/request-cost.js';
 import { loadMetricsToken, type MetricsToken } from './infra/metrics-token.js';
 
 export interface AppOptions {
@@ -112,7 +113,9 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
     log.info({ file: configFile, devices: config.devices.length, defaultDevice: config.defaultDevice }, 'devices loaded from the configuration file');
   }
   const errorLog = new ErrorLogThrottle(log);
-  const yoga = createYogaServer({ prisma: database.prisma, services, log, errorLog, secureCookies: options.secureCookies ?? secureCookiesFrom(env), trustedProxies: trustedProxiesFrom(env) });
+  const yoga = createYogaServer({
+    prisma: database.prisma, services, log, errorLog, secureCookies: options.secureCookies ?? secureCookiesFrom(env), trustedProxies: trustedProxiesFrom(env), costLimit: requestCostLimitFrom(env),
+  });
   const web = options.web === false ? null : await loadWebHandler(log);
   const authorizeWs = async (request: http.IncomingMessage, params: Readonly<Record<string, unknown>> | undefined) => {
     const auth = params?.authorization ?? params?.Authorization;

@@ -6,7 +6,7 @@ import type { Client } from 'graphql-ws';
 import { startTestApp, type TestApp } from './support/app.js';
 import { GraphQLTestClient, registerAdmin } from './support/graphql.js';
 import { CLOSE_TOO_MANY, LIVE_LIMITS } from '../src/infra/http/live-sockets.js';
-import { REQUEST_COST_LIMIT } from '../src/graphql/request-cost.js';
+import { DEFAULT_REQUEST_COST_LIMIT } from '../src/graphql/request-cost.js';
 
 const ADD_PEER = `mutation ($wanId: ID!, $input: AddPeerInput!) { addPeer(wanId: $wanId, input: $input) { peer { id } } }`;
 const PREVIEWS = `query ($id: ID!) { wan(id: $id) { peers(first: 100) { edges { node { id name conf: configPreview rsc: configPreview(format: ROUTEROS) } } } } }`;
@@ -132,7 +132,7 @@ describe('request costs', () => {
     expect((await viewer.ok<Previews>(previewsOf(1), { id: wanId }))).toBeTruthy();
     const refused = await viewer.request(previewsOf(5), { id: wanId });
     expect(refused.errors?.map((error) => error.extensions?.code)).toEqual(['QUERY_TOO_COMPLEX']);
-    expect(refused.errors?.[0]?.message).toMatch(new RegExp(`limit of ${REQUEST_COST_LIMIT} exceeded`));
+    expect(refused.errors?.[0]?.message).toMatch(new RegExp(`limit of ${DEFAULT_REQUEST_COST_LIMIT} exceeded`));
     expect(refused.data ?? null).toBeNull();
 
     // Every peer's reachability (O(peers²)) is refused whether the page size is a literal or a variable.

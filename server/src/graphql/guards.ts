@@ -13,7 +13,7 @@ import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import type { GraphQLError, ValidationContext } from 'graphql';
-import { requestCostLimit } from './request-cost.js';
+import { DEFAULT_REQUEST_COST_LIMIT, requestCostLimit } from './request-cost.js';
 
 /** The header browsers' clients send on every GraphQL request (any non-empty value). */
 export const CSRF_HEADER = 'x-graphql-csrf';
@@ -21,7 +21,7 @@ export const REQUEST_BODY_LIMIT_BYTES = 1_000_000;
 
 /**
  * The web UI's documents reach depth 8; test/abuse-limits.test.ts checks they stay within
- * these. The cost limit is request-cost.ts's REQUEST_COST_LIMIT.
+ * these. The cost limit is request-cost.ts's (MESHPLANE_REQUEST_COST_LIMIT).
  */
 export const QUERY_LIMITS = { depth: 12, aliases: 30, tokens: 3000 } as const;
 
@@ -51,12 +51,12 @@ function csrfPrevention(): Plugin {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function requestGuards(): Plugin<any>[] {
+export function requestGuards({ costLimit = DEFAULT_REQUEST_COST_LIMIT }: { costLimit?: number } = {}): Plugin<any>[] {
   return [
     csrfPrevention(),
     maxTokensPlugin({ n: QUERY_LIMITS.tokens, onReject: [(_context, error) => { throw queryTooComplex(error.message); }] }),
     maxDepthPlugin({ n: QUERY_LIMITS.depth, ...report }),
     maxAliasesPlugin({ n: QUERY_LIMITS.aliases, ...report }),
-    requestCostLimit(queryTooComplex),
+    requestCostLimit(costLimit, queryTooComplex),
   ];
 }

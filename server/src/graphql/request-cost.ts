@@ -6,8 +6,9 @@
 //     any other list LIST_DEFAULT;
 //   - fields whose resolver does more than read a value carry their price (FIELD_COSTS): a
 //     rendered configuration, a reachability map, a call to a device.
-// An operation over REQUEST_COST_LIMIT is refused with QUERY_TOO_COMPLEX; the web UI's own
-// documents stay well within it (test/request-costs.test.ts).
+// An operation over the limit (MESHPLANE_REQUEST_COST_LIMIT, default DEFAULT_REQUEST_COST_LIMIT)
+// is refused with QUERY_TOO_COMPLEX; the web UI's own documents stay well within the default
+// (test/abuse-limits.test.ts), test/request-costs.test.ts shows what it refuses.
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import type { DocumentNode, GraphQLError, GraphQLOutputType, GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
@@ -17,9 +18,19 @@ import type { Plugin } from 'graphql-yoga';
  * at first: 1000, ~113,000; the WAN page of 1,000 peers ~48,000). A list of 1,000 peers'
  * configPreview costs ~52,000: four pass in one request, five do not.
  */
-export const REQUEST_COST_LIMIT = 250_000;
+export const DEFAULT_REQUEST_COST_LIMIT = 250_000;
 
-export const PAGE_DEFAULT = 100;
+/** MESHPLANE_REQUEST_COST_LIMIT: a positive integer, or unset for the default. */
+export function requestCostLimitFrom(env: NodeJS.ProcessEnv): number {
+  const text = env.MESHPLANE_REQUEST_COST_LIMIT?.trim();
+  if (!text) return DEFAULT_REQUEST_COST_LIMIT;
+  const limit = Number(text);
+  if (!Number.isSafeInteger(limit) || limit <= 0) throw new Error(`MESHPLANE_REQUEST_COST_LIMIT must be a positive integer, not ${JSON.stringify(text)}`);
+  return limit;
+}
+
+/** What a connection returns without first or last (Pothos relay's default page, which none of ours changes). */
+export const PAGE_DEFAULT = 20;
 export const PAGE_MAX = 1000;
 export const LIST_DEFAULT = 10;
 
@@ -88,7 +99,7 @@ interface OperationArgs {
  * are left to execution, which refuses them with its own error; anything else is thrown, so
  * a failing estimate never lets an operation through unpriced.
  */
-function overLimit(args: OperationArgs): number | null {
+function overLimit(args: OperationArgs, limit: number): number | null {
   let cost: number;
   try {
     cost = requestCost(args.schema, args.document, args.variableValues ?? undefined, args.operationName ?? undefined);
@@ -96,19 +107,19 @@ function overLimit(args: OperationArgs): number | null {
     if ((error as Error | null)?.name === 'GraphQLError') return null;
     throw error;
   }
-  return cost > REQUEST_COST_LIMIT ? cost : null;
+  return cost > limit ? cost : null;
 }
 
-/** Refuses (with `refuse`'s error) an operation over REQUEST_COST_LIMIT before it runs. */
-export function requestCostLimit(refuse: (message: string) => GraphQLError): Plugin {
-  const refusal = (cost: number) => ({ errors: [refuse(`Query cost limit of ${REQUEST_COST_LIMIT} exceeded, found ${cost}`)] });
+/** Refuses (with `refuse`'s error) an operation that costs more than `limit` before it runs. */
+export function requestCostLimit(limit: number, refuse: (message: string) => GraphQLError): Plugin {
+  const refusal = (cost: number) => ({ errors: [refuse(`Query cost limit of ${limit} exceeded, found ${cost}`)] });
   return {
     onExecute({ args, setResultAndStopExecution }) {
-      const cost = overLimit(args as OperationArgs);
+      const cost = overLimit(args as OperationArgs, limit);
       if (cost !== null) setResultAndStopExecution(refusal(cost));
     },
     onSubscribe({ args, setResultAndStopExecution }) {
-      const cost = overLimit(args as OperationArgs);
+      const cost = overLimit(args as OperationArgs, limit);
       if (cost !== null) setResultAndStopExecution(refusal(cost));
     },
   };

@@ -28,6 +28,8 @@ export interface YogaOptions {
   secureCookies: boolean | 'auto';
   /** How many reverse proxies' X-Forwarded-For entries to believe (MESHPLANE_TRUST_PROXY; 0: none). */
   trustedProxies: number;
+  /** The most an operation may cost (MESHPLANE_REQUEST_COST_LIMIT; see request-cost.ts). */
+  costLimit?: number;
   /** Bounds the unexpected-error lines (stack traces) per client. */
   errorLog: ErrorLogThrottle;
 }
@@ -95,7 +97,7 @@ function logText(message: unknown): string {
   return message instanceof Error ? message.message : String(message);
 }
 
-export function createYogaServer({ prisma, services, log, secureCookies, trustedProxies, errorLog }: YogaOptions) {
+export function createYogaServer({ prisma, services, log, secureCookies, trustedProxies, errorLog, costLimit }: YogaOptions) {
   const jars = new WeakMap<Request, ReturnType<typeof cookieJar>>();
   const errors = errorClients();
   // One look-up of an HTTP request's identity, made before validation (introspection is for
@@ -164,7 +166,7 @@ export function createYogaServer({ prisma, services, log, secureCookies, trusted
       };
     },
     plugins: [
-      ...requestGuards(),
+      ...requestGuards({ costLimit }),
       {
         async onParams({ request }) {
           if (await identityOf({ request })) signedInRequests.add(request);

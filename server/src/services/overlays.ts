@@ -6,7 +6,6 @@ import type { SecretBox } from '../infra/crypto/secret-box.js';
 import { type PubSub, publishWanChange } from '../infra/pubsub/topics.js';
 import { renderWgQuick } from '../domain/render/wgquick.js';
 import { renderRouterOsScript } from '../domain/render/routeros.js';
-import { renderQrPng, renderQrSvg } from '../domain/render/qr.js';
 import { DomainError } from '../domain/errors.js';
 import { findCompiledPeer } from '../domain/compile.js';
 import { loadOverlaySpec } from './overlay-spec.js';
@@ -25,8 +24,6 @@ export interface RenderedConfig {
   filename: string;
   content: string;
   hash: string;
-  qrSvg: string | null;
-  qrPng: Buffer | null;
 }
 
 function fileStem(name: string): string {
@@ -41,13 +38,13 @@ export class ConfigDelivery {
   ) {}
 
   /** The real config with keys, as the peer will run it; recorded as delivered. */
-  async download(actor: Identity, peerId: string, format: ConfigFormat, withQr = true): Promise<RenderedConfig> {
+  /** QR codes are left to whoever shows them (renderQrSvg/renderQrPng of `content`): a code costs ~100 ms. */
+  async download(actor: Identity, peerId: string, format: ConfigFormat): Promise<RenderedConfig> {
     const peer = await this.prisma.peer.findUnique({ where: { id: peerId }, select: { wanId: true, name: true, deliveredHash: true } });
     if (!peer) throw new DomainError('NOT_FOUND', 'Peer not found');
     const view = new OverlayView(await loadOverlaySpec(this.prisma, peer.wanId, { secrets: this.secrets }));
     const hash = view.hashOf(peerId);
     const content = format === 'ROUTEROS' ? renderRouterOsScript(view.compiled, peerId) : renderWgQuick(view.compiled, peerId);
-    const [qrSvg, qrPng] = withQr && format === 'WG_QUICK' ? await Promise.all([renderQrSvg(content), renderQrPng(content)]) : [null, null];
     await this.prisma.$transaction(async (tx) => {
       await tx.peer.update({ where: { id: peerId }, data: { deliveredHash: hash, deliveredAt: new Date(), deliveredVia: format === 'ROUTEROS' ? 'download:rsc' : 'download:conf' } });
       await recordAudit(tx, actor, { action: 'peer.downloadConfig', targetType: 'Peer', targetId: peerId, details: { format } });
@@ -57,6 +54,6 @@ export class ConfigDelivery {
     // most 15 characters), so the .conf is named after the interface its header names; a
     // RouterOS script names its interface inside, so the .rsc is named after the peer.
     const filename = format === 'ROUTEROS' ? `${fileStem(peer.name)}.rsc` : `${findCompiledPeer(view.compiled, peerId).interface.name}.conf`;
-    return { format, filename, content, hash, qrSvg, qrPng };
+    return { format, filename, content, hash };
   }
 }
