@@ -3,9 +3,10 @@
 // is not one of ours or a second cursor as on a bug, and the client gets INTERNAL_SERVER_ERROR.
 //   - relay connections: `first`/`last` from 0 to MAX_PAGE_SIZE and not both; `after`/`before`
 //     not both, `first` not with `before`, `last` not with `after`; a cursor must be one this
-//     API issued (base64 of `GPC:S:<id>`, Pothos's format for our string ids), and a page
-//     that comes back empty after one is refused when no row of the list's model has that id
-//     (a cursor of another list, or of a deleted row: Prisma would answer "nothing after it");
+//     list issued: the cursors handed out name their list (the field, and the parent row of a
+//     nested list: Wan.peers of one WAN) around Pothos's own (base64 of `GPC:S:<id>`), so a
+//     cursor of another list is refused before anything reads it; and a page that comes back
+//     empty after a cursor is refused when its row is gone (Prisma answers "nothing after it");
 //   - every ID, in an argument or inside an input object: at most MAX_ID_LENGTH characters.
 // Each refusal is BAD_USER_INPUT with `details.field` naming the argument (errors.ts inputError).
 import SchemaBuilder, { BasePlugin, type PothosOutputFieldConfig, type SchemaTypes } from '@pothos/core';
@@ -31,7 +32,33 @@ function cursorId(value: string): string | null {
   return CURSOR.test(decoded) ? decoded.slice('GPC:S:'.length) : null;
 }
 
-function connectionIssues(args: Record<string, unknown>): Issue[] {
+/** The list a cursor belongs to: the field and, for a nested list, its parent row. */
+function listOf(parent: unknown, info: GraphQLResolveInfo): string {
+  const id = (parent as { id?: unknown } | null | undefined)?.id;
+  return `${info.parentType.name}.${info.fieldName}${typeof id === 'string' ? `/${id}` : ''}`;
+}
+
+const ourCursor = (list: string, inner: string) => Buffer.from(`${list}|${inner}`, 'utf8').toString('base64');
+
+/** Pothos's cursor inside one of ours, if `value` is one this list handed out. */
+function innerCursor(list: string, value: string): string | null {
+  if (value.length > 1024 || !BASE64.test(value)) return null;
+  const decoded = Buffer.from(value, 'base64').toString('utf8');
+  if (!decoded.startsWith(`${list}|`)) return null;
+  const inner = decoded.slice(list.length + 1);
+  return cursorId(inner) === null ? null : inner;
+}
+
+/** Names the list in every cursor of a page (edges and pageInfo) Pothos built. */
+function handOut(result: unknown, list: string): void {
+  const page = result as { edges?: unknown; pageInfo?: { startCursor?: unknown; endCursor?: unknown } } | null;
+  if (!page || !Array.isArray(page.edges)) return;
+  for (const edge of page.edges as Array<{ cursor?: unknown } | null>) if (edge && typeof edge.cursor === 'string') edge.cursor = ourCursor(list, edge.cursor);
+  if (typeof page.pageInfo?.startCursor === 'string') page.pageInfo.startCursor = ourCursor(list, page.pageInfo.startCursor);
+  if (typeof page.pageInfo?.endCursor === 'string') page.pageInfo.endCursor = ourCursor(list, page.pageInfo.endCursor);
+}
+
+function connectionIssues(args: Record<string, unknown>, list: string): Issue[] {
   const issues: Issue[] = [];
   const given = (name: string) => args[name] !== undefined && args[name] !== null;
   for (const name of ['first', 'last']) {
@@ -40,7 +67,7 @@ function connectionIssues(args: Record<string, unknown>): Issue[] {
   }
   for (const name of ['after', 'before']) {
     const value = args[name];
-    if (typeof value === 'string' && cursorId(value) === null) issues.push({ path: [name], message: 'is not a cursor of this list (pass an edge cursor or pageInfo.endCursor/startCursor unchanged)' });
+    if (typeof value === 'string' && innerCursor(list, value) === null) issues.push({ path: [name], message: 'is not a cursor of this list (pass an edge cursor or pageInfo.endCursor/startCursor unchanged)' });
   }
   if (given('first') && given('last')) issues.push({ path: ['last'], message: 'cannot be combined with first' });
   if (given('after') && given('before')) issues.push({ path: ['before'], message: 'cannot be combined with after' });
@@ -71,8 +98,8 @@ function idIssues(type: GraphQLInputType, value: unknown, path: string[], issues
 }
 
 /** Throws the client error for the arguments of this call, if any is refused. */
-export function checkArguments(args: Record<string, unknown>, info: GraphQLResolveInfo, connection: boolean): void {
-  const issues = connection ? connectionIssues(args) : [];
+export function checkArguments(args: Record<string, unknown>, info: GraphQLResolveInfo, list: string | null): void {
+  const issues = list ? connectionIssues(args, list) : [];
   for (const arg of info.parentType.getFields()[info.fieldName]?.args ?? []) idIssues(arg.type, args[arg.name], [arg.name], issues);
   if (!issues.length) return;
   // Several problems: all listed in details.fields, and details.field still names one (the first).
@@ -93,14 +120,14 @@ function nodeModel(connection: GraphQLOutputType): string | null {
 
 type Delegate = { findUnique(args: { where: { id: string }; select: { id: true } }): Promise<unknown> };
 
-/** After an empty page: refuses the cursor when no row of the list's model has its id. */
+/** After an empty page: refuses the (inner) cursor when no row of the list's model has its id any more. */
 async function checkCursorTarget(args: Record<string, unknown>, context: unknown, info: GraphQLResolveInfo): Promise<void> {
   const name = typeof args.after === 'string' ? 'after' : typeof args.before === 'string' ? 'before' : null;
   const model = name ? nodeModel(info.returnType) : null;
   if (!name || !model) return;
   const delegate = (context as { prisma: Record<string, Delegate | undefined> }).prisma[model.charAt(0).toLowerCase() + model.slice(1)];
   if (delegate && !(await delegate.findUnique({ where: { id: cursorId(args[name] as string)! }, select: { id: true } }))) {
-    throw inputError([{ path: [name], message: 'does not point into this list (a cursor of another list, or its entry is gone): start again without it' }]);
+    throw inputError([{ path: [name], message: 'points at an entry that is gone: start again without it' }]);
   }
 }
 
@@ -114,14 +141,19 @@ export class ArgumentChecksPlugin<Types extends SchemaTypes> extends BasePlugin<
     const connection = isConnection(fieldConfig.args);
     if (!connection) {
       return (parent, args, context, info) => {
-        checkArguments(args as Record<string, unknown>, info, false);
+        checkArguments(args as Record<string, unknown>, info, null);
         return resolver(parent, args, context, info);
       };
     }
     return async (parent, args, context, info) => {
-      checkArguments(args as Record<string, unknown>, info, true);
-      const result: unknown = await resolver(parent, args, context, info);
-      if (isEmptyPage(result)) await checkCursorTarget(args as Record<string, unknown>, context, info);
+      const list = listOf(parent, info);
+      const given = args as Record<string, unknown>;
+      checkArguments(given, info, list);
+      const inner = { ...given };
+      for (const name of ['after', 'before']) if (typeof given[name] === 'string') inner[name] = innerCursor(list, given[name]);
+      const result: unknown = await resolver(parent, inner, context, info);
+      if (isEmptyPage(result)) await checkCursorTarget(inner, context, info);
+      handOut(result, list);
       return result;
     };
   }
@@ -130,7 +162,7 @@ export class ArgumentChecksPlugin<Types extends SchemaTypes> extends BasePlugin<
     if (!subscribe || Object.keys(fieldConfig.args).length === 0) return subscribe;
     const connection = isConnection(fieldConfig.args);
     return (parent: unknown, args: object, context: Types['Context'], info: GraphQLResolveInfo) => {
-      checkArguments(args as Record<string, unknown>, info, connection);
+      checkArguments(args as Record<string, unknown>, info, connection ? listOf(parent, info) : null);
       return subscribe(parent, args, context, info);
     };
   }

@@ -12,7 +12,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphQLArgument, GraphQLField, GraphQLInputType, GraphQLObjectType } from 'graphql';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { registerAdmin, type GraphQLResult, type GraphQLTestClient } from '../support/graphql.js';
-import { seedOverlay, type OverlayFixture } from '../support/overlay-fixture.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { MAX_ID_LENGTH, MAX_PAGE_SIZE } from '../../src/graphql/argument-checks.js';
 import { getNamedType, isEnumType, isInputObjectType, isListType, isNonNullType, isObjectType, isScalarType, minimalSelection, schema } from './schema-walk.js';
@@ -178,7 +177,27 @@ function checkAnswer(result: GraphQLResult, what: string): string[] {
 
 let t: TestApp;
 let admin: GraphQLTestClient;
-let fixture: OverlayFixture;
+interface Seeded {
+  wanId: string;
+  peerIds: string[];
+  deviceId: string;
+}
+let fixture: Seeded;
+let second: Seeded;
+
+/** A WAN with three peers and a device (on a closed loopback port: nothing is ever reached). */
+async function seed(name: string): Promise<Seeded> {
+  const { createWan } = await admin.ok<{ createWan: { wan: { id: string } } }>(`mutation ($name: String!) { createWan(input: { name: $name }) { wan { id } } }`, { name });
+  const peerIds: string[] = [];
+  for (const peer of ['a', 'b', 'c']) {
+    const { addPeer } = await admin.ok<{ addPeer: { peer: { id: string } } }>(`mutation ($wanId: ID!, $name: String!) { addPeer(wanId: $wanId, input: { name: $name }) { peer { id } } }`, { wanId: createWan.wan.id, name: peer });
+    peerIds.push(addPeer.peer.id);
+  }
+  const { createDevice } = await admin.ok<{ createDevice: { id: string } }>(`mutation ($input: CreateDeviceInput!) { createDevice(input: $input) { id } }`, {
+    input: { name: `${name}-router`, kind: 'ROUTEROS_REST', host: '127.0.0.1', port: 9, tls: false, username: 'admin', secret: 'device password' },
+  });
+  return { wanId: createWan.wan.id, peerIds, deviceId: createDevice.id };
+}
 const logLines: string[] = [];
 const errorLines = () => logLines.filter((line) => (JSON.parse(line) as { level: number }).level >= 50);
 
@@ -186,8 +205,8 @@ beforeAll(async () => {
   const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => (logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean)), done()) });
   t = await startTestApp({ logger: createLogger('warn', sink) });
   admin = await registerAdmin(t.graphqlUrl);
-  fixture = await seedOverlay(admin, 'fuzz');
-  await seedOverlay(admin, 'second');
+  fixture = await seed('fuzz');
+  second = await seed('second');
   await admin.ok(`mutation { createApiToken(input: { name: "fuzz" }) { token } }`);
   await admin.ok(`mutation ($input: CreateUserInput!) { createUser(input: $input) { id } }`, { input: { email: 'v@example.net', name: 'V', password: 'correct horse battery staple', role: 'VIEWER' } });
   // Cursors of every connection (each a foreign cursor to the others) and ids of every kind.
@@ -197,7 +216,7 @@ beforeAll(async () => {
     knownCursors.push(...[...json.matchAll(/"cursor":"([^"]+)"/g)].map((match) => match[1]!));
   }
   knownCursors = [...new Set(knownCursors)];
-  knownIds = [...Object.values(fixture), 'hardening-unknown-id'];
+  knownIds = [fixture.wanId, ...fixture.peerIds, fixture.deviceId, second.wanId, 'hardening-unknown-id'];
 });
 afterAll(async () => t?.stop());
 
@@ -227,6 +246,8 @@ describe('arguments of every query field', () => {
       [`query ($c: String) { auditLog(first: 1, after: $c) { edges { cursor } } }`, { c: wanCursor }, 'after'],
       [`query ($id: ID!, $c: String) { wan(id: $id) { peers(first: 1, after: $c) { edges { cursor } } } }`, { id: fixture.wanId, c: wanCursor }, 'after'],
       [`query ($c: String) { users(first: 1, after: $c) { edges { cursor } } }`, { c: b64('GPC:N:NaN') }, 'after'],
+      // Pothos's own format, as a client could forge it from an id: only cursors this list handed out pass.
+      [`query ($c: String) { wans(first: 1, after: $c) { edges { cursor } } }`, { c: b64(`GPC:S:${fixture.wanId}`) }, 'after'],
       [`query ($id: ID!) { wan(id: $id) { id } }`, { id: 'x'.repeat(MAX_ID_LENGTH + 1) }, 'id'],
     ];
     for (const [query, variables, field] of cases) {
@@ -247,6 +268,22 @@ describe('arguments of every query field', () => {
     }
     expect(seen).toHaveLength(10);
     expect(new Set(seen).size).toBe(10);
+  });
+
+  it("refuses a cursor of one WAN's peer list on another WAN's, and one of a deleted entry", async () => {
+    const peers = `query ($id: ID!, $after: String) { wan(id: $id) { peers(first: 1, after: $after) { edges { cursor node { id } } } } }`;
+    type Peers = { wan: { peers: { edges: Array<{ cursor: string; node: { id: string } }> } } };
+    const first = (await admin.ok<Peers>(peers, { id: fixture.wanId })).wan.peers.edges[0]!;
+    expect((await admin.ok<Peers>(peers, { id: fixture.wanId, after: first.cursor })).wan.peers.edges).toHaveLength(1);
+    const foreign = await admin.request(peers, { id: second.wanId, after: first.cursor });
+    expect(foreign.errors?.map((error) => [error.extensions?.code, (error.extensions?.details as { field?: string }).field])).toEqual([['BAD_USER_INPUT', 'after']]);
+    // The last peer's cursor, then the peer deleted: no longer "the end of the list" but refused.
+    const all = (await admin.ok<{ wan: { peers: { edges: Array<{ cursor: string; node: { id: string } }> } } }>(
+      `query ($id: ID!) { wan(id: $id) { peers(first: 10) { edges { cursor node { id } } } } }`, { id: second.wanId })).wan.peers.edges;
+    const last = all.at(-1)!;
+    await admin.ok(`mutation ($id: ID!) { deletePeer(id: $id) }`, { id: last.node.id });
+    const gone = await admin.request(peers, { id: second.wanId, after: last.cursor });
+    expect(gone.errors?.map((error) => [error.extensions?.code, (error.extensions?.details as { field?: string }).field])).toEqual([['BAD_USER_INPUT', 'after']]);
   });
 
   it('answers hostile values with a client error, never an internal one, and logs no error', async () => {
