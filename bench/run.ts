@@ -13,6 +13,7 @@ const BENCHES: Array<{ name: string; file: string; what: string; timeoutS: numbe
   { name: 'alloc', file: 'alloc.ts', what: '1,000 concurrent addPeer, SQLite and PostgreSQL', timeoutS: 420 },
   { name: 'deploy', file: 'deploy.ts', what: '50 RouterOS simulators, deploy and unchanged redeploy', timeoutS: 150 },
   { name: 'live', file: 'live.ts', what: 'handshake to 200 subscribers, server RSS', timeoutS: 150 },
+  { name: 'previews', file: 'previews.ts', what: '5 configPreview lists + 20 such subscriptions on one socket, 201-peer WAN', timeoutS: 180 },
   { name: 'coldstart', file: 'coldstart.ts', what: 'spawn to first answered query', timeoutS: 150 },
 ];
 
