@@ -1,7 +1,9 @@
 // LANs a peer HOSTS, and services it publishes. Every change is checked against the whole
 // overlay before it is written: overlaps with the tunnel or services range are refused, and
 // so is anything that would make two peers claim the same addresses on one interface. Two
-// sites' overlapping LANs are a warning (see the conflicts list) that auto-NAT resolves.
+// sites' overlapping LANs are a warning (see the conflicts list) that auto-NAT resolves: it
+// translates the LAN's whole overlap group, and a LAN that joins a group with a translated
+// member is translated too, so every site reaches every other site's hosts.
 import type { Db } from '../infra/db/client.js';
 import type { KeyedMutex } from '../infra/keyed-mutex.js';
 import { type PubSub, publishWanChange } from '../infra/pubsub/topics.js';
@@ -9,7 +11,7 @@ import { DomainError } from '../domain/errors.js';
 import type { OverlaySpec, SubnetSpec } from '../domain/model.js';
 import { allocateServiceIp } from '../domain/addressing.js';
 import { assertNoAllowedIpsOverlap, assertSubnetAllowed } from '../domain/conflicts.js';
-import { suggestAutoNat } from '../domain/nat.js';
+import { completeOverlapGroup, type GroupTranslation } from '../domain/nat.js';
 import { validateDescription, validateIpv4Address, validateIpv4Cidr, validateName, validatePort } from '../domain/validation.js';
 import type { Identity } from './auth/identity.js';
 import { recordAudit } from './audit.js';
@@ -66,30 +68,57 @@ export class Subnets {
     return peer.wanId;
   }
 
-  /** Checks a candidate subnet against the overlay and picks its NAT range when asked. */
-  private placeSubnet(current: OverlaySpec, peerId: string, candidate: SubnetSpec, autoNat: boolean): SubnetSpec {
+  /**
+   * Checks a candidate subnet against the overlay and completes its overlap group: with
+   * `autoNat` the candidate and every untranslated member are translated; without, that
+   * happens only when `joins` (the LAN is new or moved) and a member is translated already.
+   * Returns the subnet as it will be written and the other members' new translations.
+   */
+  private placeSubnet(current: OverlaySpec, peerId: string, candidate: SubnetSpec, autoNat: boolean, joins: boolean): { subnet: SubnetSpec; others: GroupTranslation[] } {
     const spec = withoutSubnet(current, candidate.id); // an update replaces the subnet
     assertSubnetAllowed(spec, peerId, candidate.cidr);
-    let subnet = candidate;
-    if (autoNat) subnet = { ...candidate, natCidr: suggestAutoNat(withSubnet(spec, peerId, { ...candidate, natCidr: null }), candidate.id) };
-    assertNoAllowedIpsOverlap(withSubnet(spec, peerId, subnet));
-    return subnet;
+    const asked = autoNat ? { ...candidate, natCidr: null } : candidate;
+    const translations = autoNat || joins ? completeOverlapGroup(withSubnet(spec, peerId, asked), asked.id, autoNat) : [];
+    const own = translations.find((translation) => translation.subnetId === candidate.id);
+    const subnet = own ? { ...asked, natCidr: own.natCidr } : asked;
+    const others = translations.filter((translation) => translation !== own);
+    const natOf = new Map(others.map((translation) => [translation.subnetId, translation.natCidr]));
+    const translated: OverlaySpec = {
+      ...spec,
+      peers: spec.peers.map((peer) => ({ ...peer, subnets: peer.subnets.map((s) => (natOf.has(s.id) ? { ...s, natCidr: natOf.get(s.id) as string } : s)) })),
+    };
+    assertNoAllowedIpsOverlap(withSubnet(translated, peerId, subnet));
+    return { subnet, others };
+  }
+
+  /** Writes the translations the group needs beside the subnet (same transaction), each audited. */
+  private async translateOthers(tx: Tx, actor: Identity, others: readonly GroupTranslation[], cause: string): Promise<void> {
+    for (const { subnetId, natCidr } of others) {
+      await tx.subnet.update({ where: { id: subnetId }, data: { natCidr } });
+      await recordAudit(tx, actor, { action: 'subnet.update', targetType: 'Subnet', targetId: subnetId, details: { natCidr, reason: `overlap group of ${cause} translated` } });
+    }
+  }
+
+  private publishTranslated(wanId: string, others: readonly GroupTranslation[]): void {
+    for (const { subnetId } of others) publishWanChange(this.pubsub, { kind: 'UPDATED', wanId, entity: 'SUBNET', entityId: subnetId });
   }
 
   async add(actor: Identity, peerId: string, input: SubnetInput) {
     const cidr = validateIpv4Cidr(input.cidr.trim(), 'cidr');
     const description = validateDescription(input.description ?? '', 'description');
     const wanId = await this.wanOfPeer(peerId);
-    const subnet = await this.wanLocks.run(wanId, () =>
+    const { subnet, others } = await this.wanLocks.run(wanId, () =>
       this.prisma.$transaction(async (tx) => {
         const spec = await loadOverlaySpec(tx, wanId);
-        const placed = this.placeSubnet(spec, peerId, { id: PENDING_ID, cidr, routed: input.routed ?? true, natCidr: null, description }, input.autoNat ?? false);
+        const { subnet: placed, others } = this.placeSubnet(spec, peerId, { id: PENDING_ID, cidr, routed: input.routed ?? true, natCidr: null, description }, input.autoNat ?? false, true);
         const created = await tx.subnet.create({ data: { peerId, cidr, routed: placed.routed, natCidr: placed.natCidr, description } });
         await recordAudit(tx, actor, { action: 'subnet.create', targetType: 'Subnet', targetId: created.id, details: { peerId, cidr, natCidr: placed.natCidr, routed: placed.routed } });
-        return created;
+        await this.translateOthers(tx, actor, others, cidr);
+        return { subnet: created, others };
       }),
     );
     publishWanChange(this.pubsub, { kind: 'CREATED', wanId, entity: 'SUBNET', entityId: subnet.id });
+    this.publishTranslated(wanId, others);
     return subnet;
   }
 
@@ -97,23 +126,30 @@ export class Subnets {
     const current = await this.prisma.subnet.findUnique({ where: { id: subnetId }, include: { peer: { select: { wanId: true } } } });
     if (!current) throw new DomainError('NOT_FOUND', 'Subnet not found');
     const wanId = current.peer.wanId;
-    const subnet = await this.wanLocks.run(wanId, () =>
+    const { subnet, others } = await this.wanLocks.run(wanId, () =>
       this.prisma.$transaction(async (tx: Tx) => {
         const spec = await loadOverlaySpec(tx, wanId);
+        const before = spec.peers.flatMap((peer) => peer.subnets).find((s) => s.id === subnetId);
+        if (!before) throw new DomainError('NOT_FOUND', 'Subnet not found');
         const candidate: SubnetSpec = {
           id: subnetId,
-          cidr: input.cidr == null ? current.cidr : validateIpv4Cidr(input.cidr.trim(), 'cidr'),
-          routed: input.routed ?? current.routed,
-          natCidr: input.natCidr === undefined ? current.natCidr : input.natCidr === null || input.natCidr === '' ? null : validateIpv4Cidr(input.natCidr.trim(), 'natCidr'),
-          description: input.description == null ? current.description : validateDescription(input.description, 'description'),
+          cidr: input.cidr == null ? before.cidr : validateIpv4Cidr(input.cidr.trim(), 'cidr'),
+          routed: input.routed ?? before.routed,
+          natCidr: input.natCidr === undefined ? before.natCidr : input.natCidr === null || input.natCidr === '' ? null : validateIpv4Cidr(input.natCidr.trim(), 'natCidr'),
+          description: input.description == null ? before.description : validateDescription(input.description, 'description'),
         };
-        const placed = this.placeSubnet(spec, current.peerId, candidate, input.autoNat ?? false);
+        // A LAN that moves (or starts being routed) joins whatever group it now overlaps, and
+        // a translation set by hand completes the group; "stop translating" (null) is respected.
+        const joins = Boolean(input.natCidr) || candidate.cidr !== before.cidr || (candidate.routed && !before.routed);
+        const { subnet: placed, others } = this.placeSubnet(spec, current.peerId, candidate, input.autoNat ?? false, joins);
         const updated = await tx.subnet.update({ where: { id: subnetId }, data: { cidr: placed.cidr, routed: placed.routed, natCidr: placed.natCidr, description: placed.description } });
         await recordAudit(tx, actor, { action: 'subnet.update', targetType: 'Subnet', targetId: subnetId, details: { cidr: placed.cidr, natCidr: placed.natCidr, routed: placed.routed } });
-        return updated;
+        await this.translateOthers(tx, actor, others, placed.cidr);
+        return { subnet: updated, others };
       }),
     );
     publishWanChange(this.pubsub, { kind: 'UPDATED', wanId, entity: 'SUBNET', entityId: subnetId });
+    this.publishTranslated(wanId, others);
     return subnet;
   }
 

@@ -16,6 +16,12 @@ import { readEventThrough } from '../event-reader.js';
 
 const SeverityEnum = builder.enumType('ConflictSeverity', { values: ['CRITICAL', 'WARNING', 'INFO'] as const });
 const ReachKindEnum = builder.enumType('ReachKind', { values: ['TUNNEL_IP', 'LAN', 'SERVICE'] as const });
+const ReachSourceKindEnum = builder.enumType('ReachSourceKind', {
+  values: {
+    TUNNEL_IP: { description: 'The peer itself, from its tunnel IP.' },
+    LAN: { description: 'A host on one of its routed LANs.' },
+  } as const,
+});
 const ConfigFormatEnum = builder.enumType('ConfigFormat', {
   values: { WG_QUICK: { description: 'wg-quick .conf (also as QR code)' }, ROUTEROS: { description: 'idempotent RouterOS v7 .rsc script' } } as const,
 });
@@ -35,6 +41,7 @@ const ConflictRef = builder.objectRef<Conflict>('Conflict').implement({
     peerIds: t.exposeIDList('peerIds'),
     subnetIds: t.exposeIDList('subnetIds'),
     cidrs: t.exposeStringList('cidrs'),
+    autoNatSubnetIds: t.exposeIDList('autoNatSubnetIds', { description: "LANs whose auto-NAT resolves this; auto-NAT translates a LAN's whole overlap group." }),
   }),
 });
 
@@ -64,7 +71,10 @@ const TopologyGraphRef = builder.objectRef<{ nodes: TopologyNode[]; edges: Topol
 type ReachRow = Reach & { targetPeerName: string; nextHopPeerName: string };
 
 const ReachRef = builder.objectRef<ReachRow>('Reach').implement({
+  description: 'One path: from a source of the peer to a target, that every hop routes and whose far end accepts the source (so the replies come back).',
   fields: (t) => ({
+    from: t.exposeString('from', { description: 'Where the traffic starts, as the overlay sees it: the tunnel IP (/32) or a routed LAN (its translated range when NATed).' }),
+    fromKind: t.expose('fromKind', { type: ReachSourceKindEnum }),
     kind: t.expose('kind', { type: ReachKindEnum }),
     target: t.exposeString('target', { description: 'A tunnel IP, a LAN (as the peer addresses it) or a service IP.' }),
     targetPeerId: t.exposeID('targetPeerId'),
@@ -118,7 +128,7 @@ builder.prismaObjectFields('Wan', (t) => ({
   }),
   reachability: t.field({
     type: [PeerReachabilityRef],
-    description: 'For each peer, what it can reach and through which tunnel, from the rendered AllowedIPs and routes.',
+    description: 'For each peer, what its tunnel IP and the hosts on its LANs can reach and through which tunnel, from the rendered AllowedIPs of both ends: a path is listed only when every hop routes it and accepts its source.',
     resolve: async (wan, _args, ctx) => reachabilityOf(await ctx.overlays.view(wan.id)),
   }),
   staleCount: t.int({
