@@ -145,6 +145,13 @@ describe('request costs', () => {
     expect(await viewer.errorCodes(`query ($id: ID!) { wan(id: $id) { reachability { peerId reaches { target } } } }`, { id: wanId })).toEqual([]);
     expect(await viewer.errorCodes(`{ wans(first: 10) { edges { node { reachability { peerId } } } } }`)).toEqual(['QUERY_TOO_COMPLEX']);
 
+    // Fragments that multiply past what the estimator walks are refused, not let through unpriced.
+    const fragments = Array.from({ length: 16 }, (_, i) => `fragment F${i} on Wan { ...F${i + 1} ...F${i + 1} }`).join(' ');
+    const exploding = `query ($id: ID!) { wan(id: $id) { ...F0 } } ${fragments} fragment F16 on Wan { id }`;
+    expect(await viewer.errorCodes(exploding, { id: wanId })).toEqual(['QUERY_TOO_COMPLEX']);
+    // A variable of the wrong type is the variable's error, as without the limit.
+    expect(await viewer.errorCodes(reachAll, { id: wanId, n: 'many' })).toEqual(['BAD_USER_INPUT']);
+
     // Over graphql-ws the same price: a subscription of every peer's reachability is refused before it starts.
     const socket = viewer.withToken(viewerToken).ws();
     try {

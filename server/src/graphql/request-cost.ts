@@ -95,24 +95,25 @@ interface OperationArgs {
 }
 
 /**
- * The cost over the limit, or null. Variables that do not fit the arguments (a GraphQLError)
- * are left to execution, which refuses them with its own error; anything else is thrown, so
- * a failing estimate never lets an operation through unpriced.
+ * The cost when over the limit (Infinity: it could not be priced), or null. Variables that do
+ * not fit their types are left to execution, which refuses them with its own error; any other
+ * failure refuses the operation (a document whose fragments multiply past the estimator's
+ * 10,000 nodes), so nothing runs unpriced.
  */
 function overLimit(args: OperationArgs, limit: number): number | null {
   let cost: number;
   try {
     cost = requestCost(args.schema, args.document, args.variableValues ?? undefined, args.operationName ?? undefined);
   } catch (error) {
-    if ((error as Error | null)?.name === 'GraphQLError') return null;
-    throw error;
+    if (/^Variable "\$/.test((error as Error | null)?.message ?? '')) return null;
+    return Infinity;
   }
   return cost > limit ? cost : null;
 }
 
 /** Refuses (with `refuse`'s error) an operation that costs more than `limit` before it runs. */
 export function requestCostLimit(limit: number, refuse: (message: string) => GraphQLError): Plugin {
-  const refusal = (cost: number) => ({ errors: [refuse(`Query cost limit of ${limit} exceeded, found ${cost}`)] });
+  const refusal = (cost: number) => ({ errors: [refuse(Number.isFinite(cost) ? `Query cost limit of ${limit} exceeded, found ${cost}` : `Query cost could not be priced within the limit of ${limit}`)] });
   return {
     onExecute({ args, setResultAndStopExecution }) {
       const cost = overLimit(args as OperationArgs, limit);
