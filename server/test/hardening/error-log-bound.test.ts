@@ -3,9 +3,11 @@
 // into the test app's service layer (setupState, which anyone may ask, throws), then one
 // anonymous client asks 500 times, changing X-Forwarded-For each time (not trusted here, so
 // still one client): at most the per-client bound of error lines, one summary of the rest,
-// and a signed-in client's error is still logged.
+// and a signed-in client's error is still logged. A WebSocket client breaking the protocol
+// (a frame over the size bound) gets its socket closed without a stack trace on stderr.
 import { Writable } from 'node:stream';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { registerAdmin, type GraphQLResult, type GraphQLTestClient } from '../support/graphql.js';
 import { createLogger } from '../../src/infra/logger.js';
@@ -40,6 +42,23 @@ async function anonymousRequest(forwardedFor: string): Promise<GraphQLResult> {
   const response = await fetch(t!.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor }, body: JSON.stringify({ query: QUERY }) });
   return (await response.json()) as GraphQLResult;
 }
+
+it('closes a WebSocket that sends a frame over the bound (1009) without printing a stack trace, 20 times over', async () => {
+  const printed = vi.spyOn(console, 'error');
+  try {
+    for (let i = 0; i < 20; i++) {
+      const socket = new WebSocket(t!.graphqlUrl.replace(/^http/, 'ws'), 'graphql-transport-ws');
+      await new Promise<void>((resolve, reject) => socket.once('open', () => resolve()).once('error', reject));
+      const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+      socket.send(Buffer.alloc(1_100_000, 0x61));
+      expect(await closed).toBe(1009);
+    }
+    expect(printed).not.toHaveBeenCalled();
+    expect(errorLines()).toEqual([]);
+  } finally {
+    printed.mockRestore();
+  }
+});
 
 it('writes at most the per-client bound of error lines for 500 forced internal errors, then one summary', async () => {
   const codes: string[] = [];

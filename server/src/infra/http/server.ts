@@ -67,6 +67,18 @@ export function createHttpServer<Who>({ yoga, authorizeWs, web, log, metrics, ex
 
   // The same bound as HTTP bodies (ws allows 100 MiB frames by default); larger ones close with 1009.
   const wss = new WebSocketServer({ server, path: graphqlPath, maxPayload: REQUEST_BODY_LIMIT_BYTES });
+  // ws reports what a client does wrong on its socket (a frame over maxPayload, invalid UTF-8,
+  // a bad opcode) as an 'error' event, which graphql-ws prints with a stack trace to stderr:
+  // any client, signed in or not, could fill the log that way. ws closes such a socket itself
+  // (1009, 1007, 1002); the event is kept at debug level and goes no further.
+  wss.on('connection', (socket) => {
+    const emit = socket.emit.bind(socket);
+    socket.emit = ((event: string | symbol, ...args: unknown[]) => {
+      if (event !== 'error') return emit(event, ...args);
+      log.debug({ err: { message: args[0] instanceof Error ? args[0].message : String(args[0]) } }, 'WebSocket error from a client');
+      return true;
+    }) as typeof socket.emit;
+  });
   const live = new LiveSockets<Who>(expiryOf, userOf);
   const wsServer = useServer(
     {
