@@ -3,7 +3,7 @@ import { jobsQuery } from '$lib/graphql/deploy';
 import { wanIdsQuery } from '$lib/graphql/wans';
 import type { PageLoad } from './$types';
 
-const WAN_PAGE = 100; // the API's largest page
+const WAN_PAGE = 1000; // the API's largest page (server/src/graphql/argument-checks.ts MAX_PAGE_SIZE)
 
 export const load: PageLoad = async (event) => {
   const jobs = await loadPageQuery(event, 'meshplane:jobs', jobsQuery, { first: 50 });
