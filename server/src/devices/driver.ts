@@ -4,6 +4,7 @@
 // and speaks its transport. One contract test suite runs against every implementation.
 import type { CompiledOverlay, CompiledPeer } from '../domain/compiled.js';
 import type { ActualResource, DesiredResource, Plan, PlanOperation } from '../domain/plan.js';
+import type { UndoPolicy } from '../domain/undo.js';
 
 export type DeviceKind = 'LINUX' | 'ROUTEROS_API' | 'ROUTEROS_REST' | 'PFSENSE';
 
@@ -41,6 +42,8 @@ export interface ConnectionReport {
   version: string | null;
   identity: string | null;
   message: string;
+  /** Why the test failed, when it did (the same codes device calls throw). */
+  failure?: DeviceError['code'];
 }
 
 export interface PreflightIssue {
@@ -69,9 +72,14 @@ export interface DriftItem {
 export type ProgressListener = (event: { index: number; total: number; operation: PlanOperation; message: string }) => void;
 
 export interface ApplyResult {
+  /** The first `applied` operations of the plan were carried out. */
   applied: number;
-  /** Operations the device refused, with its message; the apply stops at the first. */
-  failed: { operation: PlanOperation; message: string } | null;
+  /**
+   * The operation the apply stopped at (the device refused it, or the connection failed while
+   * it was sent: then it may have been carried out), with the device's message; `cause` is the
+   * transport's error when the device did not answer.
+   */
+  failed: { operation: PlanOperation; message: string; cause?: DeviceError } | null;
 }
 
 export interface DeviceDriver {
@@ -87,6 +95,8 @@ export interface DeviceDriver {
   apply(plan: Plan, onProgress?: ProgressListener): Promise<ApplyResult>;
   /** Every Meshplane resource and nothing else. */
   clearPlan(actual: readonly ActualResource[]): Plan;
+  /** Which properties read from the device can be written back when a failed apply is undone. */
+  readonly undoPolicy: UndoPolicy;
   /** null when the device cannot report statistics (pfSense packages before 2.9). */
   statistics(interfaceName: string): Promise<PeerStatistics[] | null>;
   /**

@@ -28,7 +28,11 @@ export interface ActualResource {
 
 export type PlanOperation =
   | { op: 'create'; kind: string; key: string; props: Record<string, string> }
-  | { op: 'update'; kind: string; key: string | null; id: string; changes: Record<string, string>; before: Record<string, string>; reason?: string }
+  | {
+    op: 'update'; kind: string; key: string | null; id: string; changes: Record<string, string>; before: Record<string, string>; reason?: string;
+    /** An adjustment of an unmanaged resource that clear and revert put back (see Adjustment.restore). */
+    restore?: true;
+  }
   | { op: 'delete'; kind: string; key: string; id: string; props: Record<string, string> };
 
 export interface Plan {
@@ -43,6 +47,8 @@ export interface Adjustment {
   id: string;
   changes: Record<string, string>;
   reason: string;
+  /** Put back when Meshplane's resources leave the device (a demoted route), rather than kept (a setting the host needs). */
+  restore?: true;
 }
 
 export interface PlanOptions {
@@ -99,7 +105,9 @@ export function diffResources(desired: readonly DesiredResource[], actual: reado
     const current = actual.find((resource) => resource.kind === adjustment.kind && resource.id === adjustment.id);
     const before = Object.fromEntries(Object.keys(adjustment.changes).map((prop) => [prop, current?.props[prop] ?? '']));
     const differs = Object.entries(adjustment.changes).some(([prop, value]) => before[prop] !== value);
-    if (current && differs) updates.push({ op: 'update', kind: adjustment.kind, key: null, id: adjustment.id, changes: adjustment.changes, before, reason: adjustment.reason });
+    if (current && differs) {
+      updates.push({ op: 'update', kind: adjustment.kind, key: null, id: adjustment.id, changes: adjustment.changes, before, reason: adjustment.reason, ...(adjustment.restore ? { restore: true as const } : {}) });
+    }
   }
 
   const deletes: PlanOperation[] = [

@@ -7,11 +7,12 @@ import type { SecretBox } from '../infra/crypto/secret-box.js';
 import { type PubSub, publishWanChange } from '../infra/pubsub/topics.js';
 import type { CompiledPeer } from '../domain/compiled.js';
 import type { WanSpec } from '../domain/model.js';
-import { describePlan, type Plan } from '../domain/plan.js';
+import { describePlan, type ActualResource, type Plan, type PlanOperation } from '../domain/plan.js';
+import { undoPlan } from '../domain/undo.js';
 import { describeChanges, redactSecrets, WANTED_SECRET_MASK } from '../domain/secret-masking.js';
 import { DomainError } from '../domain/errors.js';
 import { findCompiledPeer } from '../domain/compile.js';
-import { DeviceError, type DesiredDeviceState, type DeviceDriver, type DriftItem, type PeerStatistics, type PreflightIssue, type ConnectionReport } from '../devices/driver.js';
+import { DeviceError, type ApplyResult, type DesiredDeviceState, type DeviceDriver, type DriftItem, type PeerStatistics, type PreflightIssue, type ConnectionReport } from '../devices/driver.js';
 import type { DriverFactory } from '../devices/factory.js';
 import type { Identity } from './auth/identity.js';
 import { recordAudit } from './audit.js';
@@ -38,14 +39,67 @@ export interface PlanSummary {
   lines: string[];
   operations: number;
   unchanged: number;
+  /** The preflight of the same reading: a deploy refuses to start on any ERROR unless overridden. */
+  preflight: PreflightIssue[];
+}
+
+/** An unmanaged item a deploy changed (a demoted static route) and clear or revert puts back. */
+export interface AdjustedItem {
+  kind: string;
+  id: string;
+  before: Record<string, string>;
+  after: Record<string, string>;
+  reason: string;
+}
+
+/** Going ahead despite preflight errors: said by an operator, with why (audited). */
+export interface PreflightOverride {
+  reason: string;
 }
 
 export function planHash(plan: Plan): string {
   return createHash('sha256').update(JSON.stringify(plan.operations)).digest('hex').slice(0, 16);
 }
 
-function summarize(plan: Plan): PlanSummary {
-  return { planHash: planHash(plan), lines: describePlan(plan), operations: plan.operations.length, unchanged: plan.unchanged };
+function summarize(plan: Plan, preflight: PreflightIssue[]): PlanSummary {
+  return { planHash: planHash(plan), lines: describePlan(plan), operations: plan.operations.length, unchanged: plan.unchanged, preflight };
+}
+
+const sameValues = (a: Record<string, string>, b: Record<string, string>) => Object.entries(a).every(([prop, value]) => (b[prop] ?? '') === value);
+
+/**
+ * The plan with the adjustments still in force from earlier deploys taken into account: one the
+ * new desired state still wants stays (no write), one it no longer wants is put back to its
+ * value before Meshplane changed it, unless someone has changed it since. Returns the plan and
+ * what is in force once it is applied.
+ */
+function withAdjustments(driver: DeviceDriver, state: DesiredDeviceState, actual: readonly ActualResource[], inForce: readonly AdjustedItem[]): { plan: Plan; adjusted: AdjustedItem[] } {
+  const current = (item: AdjustedItem) => actual.find((resource) => resource.kind === item.kind && resource.id === item.id && resource.key === null);
+  const ours = inForce.filter((item) => { const found = current(item); return found !== undefined && sameValues(item.after, found.props); });
+  // Planned against the device as it was before our adjustments: what still competes is adjusted again.
+  const seen = actual.map((resource) => {
+    const item = ours.find((candidate) => candidate.kind === resource.kind && candidate.id === resource.id);
+    return item ? { ...resource, props: { ...resource.props, ...item.before } } : resource;
+  });
+  const planned = driver.plan(state, seen);
+  const operations: PlanOperation[] = [];
+  const adjusted: AdjustedItem[] = [];
+  const restores: PlanOperation[] = [];
+  for (const operation of planned.operations) {
+    const item = operation.op === 'update' && operation.key === null ? ours.find((candidate) => candidate.kind === operation.kind && candidate.id === operation.id) : undefined;
+    if (operation.op === 'update' && operation.key === null && operation.restore) {
+      if (item && sameValues(operation.changes, item.after)) {
+        adjusted.push(item);
+        continue; // already so on the device
+      }
+      adjusted.push({ kind: operation.kind, id: operation.id, before: item?.before ?? operation.before, after: operation.changes, reason: operation.reason ?? '' });
+    }
+    operations.push(operation);
+  }
+  for (const item of ours.filter((candidate) => !adjusted.some((kept) => kept.kind === candidate.kind && kept.id === candidate.id))) {
+    restores.push({ op: 'update', kind: item.kind, key: null, id: item.id, changes: item.before, before: item.after, reason: `put back as it was before Meshplane (${item.reason})` });
+  }
+  return { plan: { operations: [...operations, ...restores], unchanged: planned.unchanged }, adjusted };
 }
 
 export interface DeploymentOptions {
@@ -53,6 +107,8 @@ export interface DeploymentOptions {
   handshakeProbeMs: number;
   /** How often the probe reads the device's statistics (default: a tenth of the probe, 50 ms to 2 s). */
   handshakePollMs?: number;
+  /** Told every connection test's result: the device's health (the handshake monitor). */
+  health?: { connectionTested(deviceId: string, report: ConnectionReport): Promise<void> };
 }
 
 /** What a verify job returns (stored as the job's JSON result); no drift: in sync. */
@@ -88,6 +144,27 @@ export interface DeployResult {
   warnings: string[];
 }
 
+function checkOverride(override: PreflightOverride | null | undefined): PreflightOverride | null {
+  if (!override) return null;
+  const reason = override.reason.trim();
+  if (reason.length < 3 || reason.length > 500) {
+    throw new DomainError('INVALID_INPUT', 'Say why preflight errors are overridden (3 to 500 characters)', { field: 'overridePreflight.reason' });
+  }
+  return { reason };
+}
+
+/** A failed operation as the error the job ends with: the transport's when the device did not answer. */
+function applyFailure(failed: NonNullable<ApplyResult['failed']>): Error {
+  // Not "refused": the driver's message says whether the device answered with an error or the
+  // connection dropped before it answered.
+  return failed.cause ?? new Error(`could not ${failed.operation.op} ${failed.operation.kind}: ${failed.message}`);
+}
+
+function withUndoSummary(error: Error, summary: string, leftovers: readonly string[]): Error {
+  const tail = leftovers.length === 0 ? ` (${summary})` : ` (${summary}: ${leftovers.join('; ')}; clear or revert the peer to remove them)`;
+  return error instanceof DeviceError ? new DeviceError(error.code, `${error.message}${tail}`) : new Error(`${error.message}${tail}`);
+}
+
 export class Deployments {
   constructor(
     private readonly prisma: Db,
@@ -108,7 +185,8 @@ export class Deployments {
    * texts it returns.
    */
   private async withDriver<T>(
-    actor: Identity | null, deviceId: string, operation: string, call: (driver: DeviceDriver, redact: (text: string) => string) => Promise<T>,
+    actor: Identity | null, deviceId: string, operation: string,
+    call: (driver: DeviceDriver, redact: (text: string) => string, reconnect: () => Promise<DeviceDriver>) => Promise<T>,
     failedWhen?: (result: T) => string | null, scope: CallScope = {},
   ): Promise<T> {
     const started = Date.now();
@@ -117,6 +195,7 @@ export class Deployments {
     const audit = (outcome: 'ok' | 'failed', details: Record<string, unknown>) =>
       recordAudit(this.prisma, actor, { action: `device.${operation}`, targetType: 'Device', targetId: deviceId, outcome, durationMs: Date.now() - started, details, conceal: secrets }, SYSTEM_ACTOR);
     let driver: DeviceDriver | null = null;
+    const spares: DeviceDriver[] = [];
     let device: { device: string; kind: string } | null = null;
     try {
       const target = await deviceTarget(this.prisma, this.secrets, deviceId);
@@ -124,7 +203,13 @@ export class Deployments {
       scope.job?.conceal(...secrets);
       device = { device: target.name, kind: target.kind };
       driver = await this.createDriver(target);
-      const result = await call(driver, redact);
+      // A second connection from the same stored row, for work after the first one broke (undo).
+      const reconnect = async () => {
+        const spare = await this.createDriver(target);
+        spares.push(spare);
+        return spare;
+      };
+      const result = await call(driver, redact, reconnect);
       const failure = failedWhen?.(result) ?? null;
       await audit(failure === null ? 'ok' : 'failed', failure === null ? device : { ...device, message: failure });
       return result;
@@ -133,7 +218,7 @@ export class Deployments {
       await audit('failed', { ...device, message: (error as Error).message });
       throw device ? deviceFailure(error, { id: deviceId, name: device.device }) : error;
     } finally {
-      await driver?.close().catch(() => undefined);
+      for (const open of [driver, ...spares]) await open?.close().catch(() => undefined);
     }
   }
 
@@ -157,11 +242,13 @@ export class Deployments {
     return { state: { overlay: view.compiled, peer, commentPrefix: COMMENT_PREFIX }, hash: view.hashOf(peerId), wanId, deviceId };
   }
 
-  testConnection(actor: Identity, deviceId: string): Promise<ConnectionReport> {
-    return this.withDriver(actor, deviceId, 'testConnection', async (driver, redact) => {
+  async testConnection(actor: Identity, deviceId: string): Promise<ConnectionReport> {
+    const report = await this.withDriver(actor, deviceId, 'testConnection', async (driver, redact) => {
       const report = await driver.testConnection();
       return { ...report, message: redact(report.message) };
     }, (report) => (report.loggedIn ? null : report.message));
+    await this.options.health?.connectionTested(deviceId, report);
+    return report;
   }
 
   async preflight(actor: Identity, peerId: string): Promise<PreflightIssue[]> {
@@ -171,7 +258,22 @@ export class Deployments {
 
   async plan(actor: Identity, peerId: string): Promise<PlanSummary> {
     const { state, deviceId } = await this.desired(peerId);
-    return this.withDriver(actor, deviceId, 'plan', async (driver) => summarize(driver.plan(state, await driver.readState(state))), undefined, { secrets: secretsOf(state) });
+    const inForce = await this.adjustmentsInForce(peerId);
+    return this.withDriver(actor, deviceId, 'plan', async (driver) => {
+      const actual = await driver.readState(state);
+      return summarize(withAdjustments(driver, state, actual, inForce).plan, driver.preflight(state, actual));
+    }, undefined, { secrets: secretsOf(state) });
+  }
+
+  /**
+   * The unmanaged items Meshplane changed on the peer's device and has not put back: those the
+   * latest deployment attempt recorded, unless a clear succeeded after it.
+   */
+  private async adjustmentsInForce(peerId: string): Promise<AdjustedItem[]> {
+    const latest = await this.prisma.deployment.findFirst({ where: { peerId, adjusted: { not: null } }, orderBy: { createdAt: 'desc' }, select: { adjusted: true, createdAt: true, deviceId: true } });
+    if (!latest?.adjusted) return [];
+    const cleared = await this.prisma.deployJob.findFirst({ where: { peerId, kind: 'CLEAR', status: 'SUCCEEDED', finishedAt: { gt: latest.createdAt } }, select: { id: true } });
+    return cleared ? [] : (JSON.parse(latest.adjusted) as AdjustedItem[]);
   }
 
   /**
@@ -196,30 +298,39 @@ export class Deployments {
     return this.withDriver(actor, deviceId, 'statistics', (driver) => driver.statistics(state.peer.interface.name));
   }
 
-  /** Starts a deploy job once the operator approved the plan (optionally exactly the plan they saw). */
-  /** actor null: Meshplane itself (auto-redeploy). */
-  async deploy(actor: Identity | null, peerId: string, approve: boolean, approvedPlanHash?: string | null): Promise<string> {
+  /**
+   * Starts a deploy job once the operator approved the plan (optionally exactly the plan they
+   * saw). The job refuses to write when preflight finds an ERROR, unless `override` says why
+   * to go ahead anyway (audited). actor null: Meshplane itself (auto-redeploy), never overriding.
+   */
+  async deploy(actor: Identity | null, peerId: string, approve: boolean, approvedPlanHash?: string | null, override?: PreflightOverride | null): Promise<string> {
     if (!approve) throw new DomainError('INVALID_INPUT', 'Review the plan (planDeploy) and deploy with approve: true');
+    const checked = checkOverride(override);
     const { wanId, deviceId } = await this.managedPeer(peerId);
     return this.jobs.start(actor, { kind: 'DEPLOY', wanId, peerId, deviceId }, async (job) => {
       const { state, hash } = await job.step('Render configuration', () => this.desired(peerId), () => 'compiled the overlay');
       job.conceal(...secretsOf(state));
-      return this.applyState(actor, job, 'deploy', { deviceId, peerId, wanId }, state, hash, approvedPlanHash ?? null);
+      return this.applyState(actor, job, 'deploy', { deviceId, peerId, wanId }, state, hash, approvedPlanHash ?? null, checked);
     });
   }
 
-  /** Re-applies the desired state of the last successful deployment before the current one. */
-  async revert(actor: Identity, peerId: string): Promise<string> {
+  /**
+   * Re-applies the desired state of the last successful deployment before the current one; after
+   * a PARTIAL attempt (leftovers on the device), the last successful one.
+   */
+  async revert(actor: Identity, peerId: string, override?: PreflightOverride | null): Promise<string> {
+    const checked = checkOverride(override);
     const { wanId, deviceId } = await this.managedPeer(peerId);
+    const latest = await this.prisma.deployment.findFirst({ where: { peerId }, orderBy: { createdAt: 'desc' }, select: { status: true } });
     const previous = await this.prisma.deployment.findMany({ where: { peerId, success: true }, orderBy: { createdAt: 'desc' }, take: 2 });
-    const target = previous[1];
+    const target = latest?.status === 'PARTIAL' ? previous[0] : previous[1];
     if (!target) throw new DomainError('NOT_FOUND', 'There is no earlier successful deployment of this peer to revert to');
     return this.jobs.start(actor, { kind: 'REVERT', wanId, peerId, deviceId }, async (job) => {
       const stored = JSON.parse(target.desired) as StoredDesired;
       const peer = this.unsealPeer(stored.peer);
       const state: DesiredDeviceState = { overlay: { wan: stored.wan, peers: [peer] }, peer, commentPrefix: COMMENT_PREFIX };
       job.conceal(...secretsOf(state));
-      return this.applyState(actor, job, 'revert', { deviceId, peerId, wanId }, state, target.configHash, null);
+      return this.applyState(actor, job, 'revert', { deviceId, peerId, wanId }, state, target.configHash, null, checked);
     });
   }
 
@@ -248,44 +359,88 @@ export class Deployments {
     }
   }
 
-  /** Removes every Meshplane resource from the peer's device and nothing else. */
+  /**
+   * Removes every Meshplane resource from the peer's device and nothing else, and puts back the
+   * unmanaged items deploys adjusted (a demoted route gets its distance back) unless someone
+   * changed them since.
+   */
   async clear(actor: Identity, peerId: string): Promise<string> {
     const { wanId, deviceId } = await this.managedPeer(peerId);
     return this.jobs.start(actor, { kind: 'CLEAR', wanId, peerId, deviceId }, async (job) => {
       const { state } = await this.desired(peerId, false);
       job.conceal(...secretsOf(state));
+      const inForce = await this.adjustmentsInForce(peerId);
       return this.withDriver(actor, deviceId, 'clear', async (driver) => {
         const actual = await job.step('Read device state', () => driver.readState(state), (resources) => `${resources.length} resources`);
-        const plan = driver.clearPlan(actual);
-        await job.step('Remove Meshplane resources', () => this.applyPlan(job, driver, plan), (applied) => `${applied} removed`);
+        const removal = driver.clearPlan(actual);
+        const restores: PlanOperation[] = [];
+        for (const item of inForce) {
+          const found = actual.find((resource) => resource.kind === item.kind && resource.id === item.id && resource.key === null);
+          if (found && sameValues(item.after, found.props)) {
+            restores.push({ op: 'update', kind: item.kind, key: null, id: item.id, changes: item.before, before: item.after, reason: `put back as it was before Meshplane (${item.reason})` });
+          } else {
+            await job.log(`left alone: ${item.kind} ${item.id} is no longer as Meshplane set it (${found ? 'changed since' : 'gone'})`);
+          }
+        }
+        const plan: Plan = { operations: [...removal.operations, ...restores], unchanged: 0 };
+        for (const line of describePlan(plan)) await job.log(line);
+        await job.step('Remove Meshplane resources', () => this.applyPlan(job, driver, plan), (applied) => `${applied - restores.length} removed${restores.length ? `, ${restores.length} put back` : ''}`);
         await this.prisma.peer.update({ where: { id: peerId }, data: { deliveredHash: null, deliveredAt: null, deliveredVia: null } });
         publishWanChange(this.pubsub, { kind: 'UPDATED', wanId, entity: 'PEER', entityId: peerId });
-        return { removed: plan.operations.length };
+        return { removed: removal.operations.length, restored: restores.length };
       }, undefined, { job, secrets: secretsOf(state) });
     });
   }
 
   private async applyState(
     actor: Identity | null, job: JobContext, operation: 'deploy' | 'revert', { deviceId, peerId, wanId }: { deviceId: string; peerId: string; wanId: string },
-    state: DesiredDeviceState, hash: string, approvedPlanHash: string | null,
+    state: DesiredDeviceState, hash: string, approvedPlanHash: string | null, override: PreflightOverride | null,
   ): Promise<DeployResult> {
-    return this.withDriver(actor, deviceId, operation, async (driver) => {
+    const inForce = await this.adjustmentsInForce(peerId);
+    return this.withDriver(actor, deviceId, operation, async (driver, redact, reconnect) => {
       await job.step('Connect', async () => {
         const report = await driver.testConnection();
         // Never go on to read or write after a failed login or a dropped connection.
-        if (!report.loggedIn) throw new DeviceError(report.reachable ? 'AUTH_FAILED' : 'UNREACHABLE', report.message);
+        if (!report.loggedIn) throw new DeviceError(report.failure ?? (report.reachable ? 'AUTH_FAILED' : 'UNREACHABLE'), report.message);
         return report;
       }, (report) => report.message);
       const actual = await job.step('Read device state', () => driver.readState(state), (resources) => `${resources.length} resources`);
-      const plan = await job.step('Plan', async () => driver.plan(state, actual), (p) => `${p.operations.length} changes, ${p.unchanged} unchanged`);
+      await job.step('Preflight', () => this.gate(actor, job, deviceId, peerId, driver.preflight(state, actual), override), (issues) => issues);
+      const { plan, adjusted } = await job.step('Plan', async () => withAdjustments(driver, state, actual, inForce), ({ plan: p }) => `${p.operations.length} changes, ${p.unchanged} unchanged`);
       if (approvedPlanHash && planHash(plan) !== approvedPlanHash) {
         throw new DomainError('CONFLICT', 'The plan changed since it was approved: review it again');
       }
       for (const line of describePlan(plan)) await job.log(line);
-      const applied = await job.step('Apply', () => this.applyPlan(job, driver, plan), (count) => `${count} changes applied`);
+      const record = (data: { status: 'SUCCEEDED' | 'FAILED' | 'PARTIAL'; error?: string; leftovers?: string[]; adjusted: AdjustedItem[] }) => this.prisma.deployment.create({
+        data: {
+          peerId, deviceId, jobId: job.jobId, configHash: hash, desired: JSON.stringify(this.storable(state)), success: data.status === 'SUCCEEDED', status: data.status,
+          error: data.error ?? null, leftovers: data.leftovers ? JSON.stringify(data.leftovers) : null, adjusted: JSON.stringify(data.adjusted),
+        },
+      });
+      let failed: ApplyResult['failed'] = null;
+      let reached = 0;
+      const applied = await job.step('Apply', async () => {
+        const result = await this.applyOnce(driver, job, plan);
+        failed = result.failed;
+        reached = result.applied + 1;
+        if (result.failed) throw applyFailure(result.failed);
+        return result.applied;
+      }, (count) => `${count} changes applied`).catch(async (error: unknown) => {
+        if (!failed) throw error;
+        const undo = await job.step('Undo', () => this.undo(job, driver, reconnect, state, actual, plan.operations.slice(0, reached)), (outcome) => outcome.summary);
+        await record({
+          status: undo.leftovers.length === 0 ? 'FAILED' : 'PARTIAL', error: redact(applyFailure(failed).message), leftovers: undo.leftovers.map(redact),
+          // Nothing left: the adjustments in force are those from before; else the new ones may be in place too.
+          adjusted: undo.leftovers.length === 0 ? inForce : [...inForce, ...adjusted.filter((item) => !inForce.some((kept) => kept.id === item.id && kept.kind === item.kind))],
+        });
+        publishWanChange(this.pubsub, { kind: 'UPDATED', wanId, entity: 'PEER', entityId: peerId });
+        throw withUndoSummary(applyFailure(failed), undo.summary, undo.leftovers);
+      });
       await job.step('Record deployment', async () => {
         await this.prisma.$transaction(async (tx) => {
-          await tx.deployment.create({ data: { peerId, deviceId, jobId: job.jobId, configHash: hash, desired: JSON.stringify(this.storable(state)), success: true } });
+          await tx.deployment.create({
+            data: { peerId, deviceId, jobId: job.jobId, configHash: hash, desired: JSON.stringify(this.storable(state)), success: true, status: 'SUCCEEDED', adjusted: JSON.stringify(adjusted) },
+          });
           await tx.peer.update({ where: { id: peerId }, data: { deliveredHash: hash, deliveredAt: new Date(), deliveredVia: 'deploy' } });
         });
         publishWanChange(this.pubsub, { kind: 'UPDATED', wanId, entity: 'PEER', entityId: peerId });
@@ -293,6 +448,84 @@ export class Deployments {
       const warnings = await this.probeHandshakes(job, driver, state);
       return { applied, unchanged: plan.unchanged, warnings };
     }, undefined, { job, secrets: secretsOf(state) });
+  }
+
+  /**
+   * Refuses to go on when preflight found an ERROR, naming each; with an override, logs and
+   * audits who went ahead and why. Returns the step's detail.
+   */
+  private async gate(actor: Identity | null, job: JobContext, deviceId: string, peerId: string, issues: PreflightIssue[], override: PreflightOverride | null): Promise<string> {
+    for (const issue of issues) await job.log(`preflight ${issue.severity}: ${issue.resource}: ${issue.message}`);
+    const errors = issues.filter((issue) => issue.severity === 'ERROR');
+    if (errors.length === 0) return issues.length === 0 ? 'no clashes' : `${issues.length} warning(s)`;
+    if (!override || actor === null) {
+      throw new DomainError('CONFLICT', `Preflight found ${errors.length} error(s); nothing was changed on the device: ${errors.map((issue) => issue.message).join('; ')}. Fix them, or deploy with overridePreflight and a reason.`, { issues: errors });
+    }
+    await job.log(`preflight errors overridden by ${actor.user.email}: ${override.reason}`);
+    await recordAudit(this.prisma, actor, {
+      action: 'peer.deploy.overridePreflight', targetType: 'Peer', targetId: peerId, outcome: 'ok',
+      details: { jobId: job.jobId, deviceId, reason: override.reason, errors: errors.map((issue) => `${issue.resource}: ${issue.message}`) },
+    });
+    return `${errors.length} error(s) overridden: ${override.reason}`;
+  }
+
+  private async applyOnce(driver: DeviceDriver, job: JobContext, plan: Plan) {
+    if (plan.operations.length === 0) return { applied: 0, failed: null };
+    return driver.apply(plan, ({ index, total, message }) => {
+      void job.log(message);
+      void job.progress(((index + 1) / total) * 100);
+    });
+  }
+
+  /**
+   * Puts the device back as it was read before the apply: re-reads it (on a new connection
+   * when the first one broke), undoes in reverse order what the attempted operations changed,
+   * and reads it again to name whatever is still not as it was.
+   */
+  private async undo(
+    job: JobContext, driver: DeviceDriver, reconnect: () => Promise<DeviceDriver>, state: DesiredDeviceState, before: readonly ActualResource[], attempted: readonly PlanOperation[],
+  ): Promise<{ summary: string; leftovers: string[] }> {
+    const policy = driver.undoPolicy;
+    const named = (plan: Plan) => describePlan(plan).map((line) => {
+      const [sign, , ...rest] = line.split(' ');
+      const what = rest.join(' ');
+      if (sign === '-') return `created by this job and still there: ${what}`;
+      if (sign === '+') return `removed by this job and not re-created: ${what.replace(/:.*$/, '')}`;
+      return `changed by this job and not put back: ${what}`;
+    });
+    let device = driver;
+    let now: ActualResource[];
+    try {
+      now = await device.readState(state);
+    } catch {
+      try {
+        device = await reconnect();
+        now = await device.readState(state);
+      } catch (error) {
+        const leftovers = attempted.map((operation) => `${operation.op} ${operation.kind} ${operation.key ?? ('id' in operation ? operation.id : '')} (the device could not be read again: ${(error as Error).message})`);
+        for (const line of leftovers) await job.log(`leftover: ${line}`);
+        return { summary: `could not reach the device to undo; ${leftovers.length} change(s) may remain`, leftovers };
+      }
+    }
+    const { plan, unrestorable } = undoPlan(before, now, attempted, policy);
+    for (const line of describePlan(plan)) await job.log(`undo: ${line}`);
+    let failedAt: string | null = null;
+    if (plan.operations.length > 0) {
+      const result = await device.apply(plan, () => undefined);
+      if (result.failed) failedAt = `${result.failed.operation.op} ${result.failed.operation.kind}: ${result.failed.message}`;
+    }
+    if (failedAt) await job.log(`undo failed: ${failedAt}`);
+    let leftovers: string[];
+    try {
+      const after = await device.readState(state);
+      leftovers = [...named(undoPlan(before, after, attempted, policy).plan), ...unrestorable];
+    } catch (error) {
+      leftovers = [...named(plan), ...unrestorable].map((line) => `${line} (not confirmed: ${(error as Error).message})`);
+    }
+    for (const line of leftovers) await job.log(`leftover: ${line}`);
+    const undone = plan.operations.length;
+    if (leftovers.length === 0) return { summary: undone === 0 ? 'nothing to undo' : `${undone} change(s) undone; the device is as before`, leftovers };
+    return { summary: `${undone} change(s) undone, ${leftovers.length} left on the device`, leftovers };
   }
 
   /**
@@ -325,14 +558,8 @@ export class Deployments {
   }
 
   private async applyPlan(job: JobContext, driver: DeviceDriver, plan: Plan): Promise<number> {
-    if (plan.operations.length === 0) return 0;
-    const result = await driver.apply(plan, ({ index, total, message }) => {
-      void job.log(message);
-      void job.progress(((index + 1) / total) * 100);
-    });
-    // Not "refused": the driver's message says whether the device answered with an error or the
-    // connection dropped before it answered.
-    if (result.failed) throw new Error(`could not ${result.failed.operation.op} ${result.failed.operation.kind}: ${result.failed.message}`);
+    const result = await this.applyOnce(driver, job, plan);
+    if (result.failed) throw applyFailure(result.failed);
     return result.applied;
   }
 

@@ -11,7 +11,7 @@ import { DeviceError } from '../driver.js';
 import { ExecCommandRunner, type CommandRunner } from './exec.js';
 import { LinkLifecycle, type WireGuardImplementation } from './link-lifecycle.js';
 import { checkRouteProtocol, DEFAULT_ROUTE_PROTOCOL, linuxInterfaceName } from './names.js';
-import { clearLinux, planLinux } from './planning.js';
+import { clearLinux, LINUX_UNDO, planLinux } from './planning.js';
 import { linuxPreflight } from './preflight.js';
 import { probeLinuxHost } from './probe.js';
 import { linuxDesiredResources } from './resources.js';
@@ -113,6 +113,8 @@ export class LinuxDriver implements DeviceDriver {
   clearPlan(actual: readonly ActualResource[]): Plan {
     return clearLinux(actual);
   }
+
+  readonly undoPolicy = LINUX_UNDO;
 
   async statistics(interfaceName: string): Promise<PeerStatistics[]> {
     return toPeerStatistics(await readWgDump(this.runner, linuxInterfaceName(interfaceName)));

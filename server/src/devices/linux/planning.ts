@@ -4,6 +4,7 @@
 // as hostnames (the host only knows the address wg resolved them to).
 import { diffResources, type ActualResource, type Adjustment, type DesiredResource, type Plan } from '../../domain/plan.js';
 import type { DesiredDeviceState } from '../driver.js';
+import type { UndoPolicy } from '../../domain/undo.js';
 import { FORWARDING_SYSCTL, KIND, KIND_ORDER } from './names.js';
 
 export function normalizeLinuxProp(kind: string, prop: string, value: string): string {
@@ -46,6 +47,14 @@ export function planLinux(desired: DesiredDeviceState, resources: readonly Desir
     adjustments: forwardingAdjustments(desired),
   });
 }
+
+/** What the host reports but is not set: a link's type, namespace and derived public key, a route's protocol and metric. */
+const DERIVED = new Set(['type', 'namespace', 'public-key', 'protocol', 'metric', 'gateway']);
+
+export const LINUX_UNDO: UndoPolicy = {
+  writable: (_kind, prop) => !DERIVED.has(prop),
+  normalize: normalizeLinuxProp,
+};
 
 /** Every managed resource, deleted in reverse dependency order; host settings stay. */
 export function clearLinux(actual: readonly ActualResource[]): Plan {

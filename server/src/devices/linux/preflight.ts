@@ -1,4 +1,5 @@
 // What would make a deploy fail or surprise, found before anything is changed (pure).
+import { deviceClashes, plannedRoutes, type DeviceNetworks } from '../../domain/device-clashes.js';
 import type { ActualResource, DesiredResource } from '../../domain/plan.js';
 import type { DesiredDeviceState, PreflightIssue } from '../driver.js';
 import { FORWARDING_SYSCTL, KIND, splitMemberKey } from './names.js';
@@ -35,17 +36,16 @@ function routeIssues(resources: readonly DesiredResource[], actual: readonly Act
   return issues;
 }
 
-const hostPart = (cidr: string): string => cidr.split('/')[0] ?? cidr;
-
-function addressIssues(resources: readonly DesiredResource[], actual: readonly ActualResource[]): PreflightIssue[] {
-  const assigned = actual.filter((resource) => resource.kind === KIND.address).map((resource) => splitMemberKey(resource.id));
-  const issues: PreflightIssue[] = [];
-  for (const address of resources.filter((resource) => resource.kind === KIND.address)) {
-    const { ifname, item } = splitMemberKey(address.key);
-    const elsewhere = assigned.find((other) => other.ifname !== ifname && hostPart(other.item) === hostPart(item));
-    if (elsewhere) issues.push({ severity: 'WARNING', resource: `${KIND.address} ${address.key}`, message: `${hostPart(item)} is already assigned to ${elsewhere.ifname}` });
-  }
-  return issues;
+/** The host's own networks: addresses on links that are not this WAN's interface. */
+function hostNetworks(ifname: string, actual: readonly ActualResource[]): DeviceNetworks {
+  const addresses = actual
+    .filter((resource) => resource.kind === KIND.address && resource.key === null)
+    .map((resource) => splitMemberKey(resource.id))
+    .filter((member) => member.ifname !== ifname)
+    .map((member) => ({ interface: member.ifname, address: member.item }));
+  // Interface names are checked against every link above; listen ports of links that are not
+  // Meshplane's are not read (their keys and ports belong to whoever set them up).
+  return { deviceWord: 'host', interfaces: [], addresses, listenPorts: [] };
 }
 
 function hostIssues(desired: DesiredDeviceState, actual: readonly ActualResource[], manageFirewall: boolean): PreflightIssue[] {
@@ -71,7 +71,10 @@ export function linuxPreflight(
   return [
     ...(link ? linkIssues(desired, link.key, actual) : []),
     ...routeIssues(resources, actual),
-    ...addressIssues(resources, actual),
+    ...deviceClashes(
+      { interfaceName: link?.key ?? '', listenPort: desired.peer.interface.listenPort, addresses: desired.peer.interface.addresses, routes: plannedRoutes(desired.peer) },
+      hostNetworks(link?.key ?? '', actual),
+    ),
     ...hostIssues(desired, actual, manageFirewall),
   ];
 }

@@ -11,7 +11,7 @@ import type { DeviceObject } from './codec.js';
 import { DEFAULT_POLLING, executePlan, type ApplyPolling } from './executor.js';
 import { AREA_ORDER, APPLY_KINDS, KIND_SPECS } from './kinds.js';
 import { desiredPfSenseResources } from './mapping.js';
-import { clearPfSensePlan, planPfSense, preflightPfSense } from './planning.js';
+import { clearPfSensePlan, PFSENSE_UNDO, planPfSense, preflightPfSense } from './planning.js';
 import { LIST_KINDS, snapshotToActual, type DeviceSnapshot, type InterfaceRepresentation } from './snapshot.js';
 import { COUNTER_FIELDS, STATUS_PATH, parsePeerStatistics } from './stats.js';
 
@@ -47,7 +47,7 @@ export class PfSenseDriver implements DeviceDriver {
     } catch (error) {
       if (!(error instanceof DeviceError)) throw error;
       const reachable = error.code === 'AUTH_FAILED' || error.code === 'REFUSED' || error.code === 'PROTOCOL';
-      return { reachable, loggedIn: false, version: null, identity: null, message: `${error.code}: ${error.message}` };
+      return { reachable, loggedIn: false, version: null, identity: null, message: `${error.code}: ${error.message}`, failure: error.code };
     }
   }
 
@@ -94,6 +94,8 @@ export class PfSenseDriver implements DeviceDriver {
   clearPlan(actual: readonly ActualResource[]): Plan {
     return clearPfSensePlan(actual);
   }
+
+  readonly undoPolicy = PFSENSE_UNDO;
 
   /** Probes the status endpoint once: an HTML 404 means a package before 2.9.0. */
   private async probeStatistics(): Promise<unknown[] | null> {

@@ -30,8 +30,9 @@ function isApplyKind(kind: string): boolean {
 async function executeOperation(client: PfSenseClient, live: LiveState, prefix: string, operation: PlanOperation): Promise<string> {
   if (isApplyKind(operation.kind)) return `${operation.kind}: pending changes will be applied`;
   if (operation.kind === KIND.settings) {
-    await client.call('PATCH', KIND.settings, { body: { enable: true } });
-    return 'enabled the WireGuard service';
+    const enable = operation.op !== 'update' || operation.changes.enable !== 'false';
+    await client.call('PATCH', KIND.settings, { body: { enable } });
+    return enable ? 'enabled the WireGuard service' : 'disabled the WireGuard service';
   }
   const spec = KIND_SPECS[operation.kind];
   if (!spec) throw new DeviceError('PROTOCOL', `unknown resource kind ${operation.kind}`);
@@ -104,7 +105,10 @@ export async function executePlan(client: PfSenseClient, plan: Plan, prefix: str
       onProgress?.({ index, total, operation, message: done });
     } catch (error) {
       // pfSense may quote the refused body in its reply: never a secret field of it.
-      failed = { operation, message: redactSecrets(message(error), secretsOf(operation)) };
+      const text = redactSecrets(message(error), secretsOf(operation));
+      // Not refused: the connection failed while the operation was sent (it may have been carried out).
+      const cause = error instanceof DeviceError && error.code !== 'REFUSED' ? new DeviceError(error.code, redactSecrets(error.message, secretsOf(operation))) : undefined;
+      failed = cause ? { operation, message: text, cause } : { operation, message: text };
       break;
     }
   }

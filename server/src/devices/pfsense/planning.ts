@@ -1,8 +1,10 @@
 // Pure: plan and preflight for pfSense on top of the vendor-neutral planner.
+import { deviceClashes, plannedRoutes, type DeviceNetworks } from '../../domain/device-clashes.js';
 import { publicKeyFromPrivate } from '../../domain/keys.js';
 import { diffResources, type ActualResource, type Adjustment, type DesiredResource, type Plan } from '../../domain/plan.js';
 import type { DesiredDeviceState, PreflightIssue } from '../driver.js';
-import { APPLY_KINDS, AREA_ORDER, KIND, KIND_ORDER } from './kinds.js';
+import { APPLY_KINDS, AREA_ORDER, KIND, KIND_ORDER, KIND_SPECS } from './kinds.js';
+import type { UndoPolicy } from '../../domain/undo.js';
 import { pskFingerprint } from './tags.js';
 
 /** Compares secrets the device never echoes through what it does show (public key, PSK fingerprint). */
@@ -39,8 +41,40 @@ export function planPfSense(desired: readonly DesiredResource[], actual: readonl
   return diffResources(desired, actual, { kindOrder: KIND_ORDER, normalize: normalizeProp, adjustments: adjustments(actual) });
 }
 
+/** Pending-apply markers are not configuration (the executor applies what it wrote); read-only fields are never sent. */
+export const PFSENSE_UNDO: UndoPolicy = {
+  writable: (kind, prop) => KIND_SPECS[kind]?.props[prop] !== 'readOnly',
+  ignored: (kind) => AREA_ORDER.some((area) => APPLY_KINDS[area] === kind),
+  normalize: normalizeProp,
+};
+
 export function clearPfSensePlan(actual: readonly ActualResource[]): Plan {
   return diffResources([], actual, { kindOrder: KIND_ORDER });
+}
+
+/** The firewall's own interfaces, their networks and the listen ports of tunnels Meshplane does not manage here. */
+function firewallNetworks(actual: readonly ActualResource[]): DeviceNetworks {
+  const unmanaged = actual.filter((resource) => resource.key === null);
+  const addresses: Array<{ interface: string; address: string }> = [];
+  for (const iface of unmanaged.filter((resource) => resource.kind === KIND.iface)) {
+    const { ipaddr = '', subnet = '' } = iface.props;
+    if (iface.props.enable !== 'false' && /^\d+\.\d+\.\d+\.\d+$/.test(ipaddr) && /^\d+$/.test(subnet)) {
+      addresses.push({ interface: `${iface.props.descr || iface.id.toUpperCase()} (${iface.id})`, address: `${ipaddr}/${subnet}` });
+    }
+  }
+  const tunnels = unmanaged.filter((resource) => resource.kind === KIND.tunnel);
+  for (const tunnel of tunnels) {
+    for (const address of (tunnel.props.addresses ?? '').split(',').filter(Boolean)) addresses.push({ interface: tunnel.props.name || tunnel.id, address });
+  }
+  return {
+    deviceWord: 'firewall',
+    // Interface names are checked by description above (pfSense compares them without case).
+    interfaces: [],
+    addresses,
+    listenPorts: tunnels.filter((tunnel) => tunnel.props.listenport).map((tunnel) => ({
+      interface: `${tunnel.props.name || tunnel.id} (${tunnel.props.descr || 'no description'}, not managed by Meshplane)`, port: Number(tunnel.props.listenport),
+    })),
+  };
 }
 
 function issue(severity: PreflightIssue['severity'], resource: string, message: string): PreflightIssue {
@@ -57,10 +91,12 @@ export function preflightPfSense(state: DesiredDeviceState, desired: readonly De
   if (state.peer.interface.privateKey === null && managedTunnel?.props.privatekey !== `pub:${state.peer.interface.publicKey}`) {
     issues.push(issue('ERROR', KIND.tunnel, 'bring-your-own key: pfSense needs the private key to create or re-key a tunnel, and no tunnel with this public key is managed here'));
   }
-  const port = tunnel?.props.listenport;
-  const portUser = port === undefined ? undefined : unmanaged(KIND.tunnel).find((resource) => resource.props.listenport === port);
-  if (portUser) issues.push(issue('ERROR', KIND.tunnel, `listen port ${port} is used by ${portUser.props.name || 'another tunnel'} (${portUser.props.descr || 'no description'}), which Meshplane does not manage`));
-
+  issues.push(...deviceClashes({
+    interfaceName: tunnel?.props.name ?? '',
+    listenPort: state.peer.interface.listenPort,
+    addresses: state.peer.interface.addresses.slice(0, 1),
+    routes: plannedRoutes(state.peer),
+  }, firewallNetworks(actual)));
   for (const peer of ours(KIND.peer)) {
     const clash = actual.find((resource) => resource.kind === KIND.peer && resource.key !== peer.key && resource.props.publickey === peer.props.publickey);
     if (clash) issues.push(issue('ERROR', KIND.peer, `public key of ${peer.key} is already configured on peer ${clash.id} (${clash.props.descr || 'no description'}); pfSense requires peer keys to be unique`));

@@ -10,7 +10,7 @@ import {
 import { MENU, STATISTICS_PROPLIST } from './menus.js';
 import { preflightRouterOs } from './preflight.js';
 import { readRouterOsState } from './read-state.js';
-import { clearRouterOs, planRouterOs } from './reconcile.js';
+import { clearRouterOs, planRouterOs, ROUTEROS_UNDO } from './reconcile.js';
 import { desiredResources } from './resources.js';
 import { toPeerStatistics } from './statistics.js';
 import type { RouterOsTransport } from './transport.js';
@@ -47,7 +47,7 @@ export class RouterOsDriver implements DeviceDriver {
     } catch (error) {
       const failure = error instanceof DeviceError ? error : new DeviceError('PROTOCOL', String(error));
       const reachable = !['UNREACHABLE', 'TIMEOUT', 'TLS'].includes(failure.code);
-      return { reachable, loggedIn: reachable && failure.code !== 'AUTH_FAILED', version: null, identity: null, message: failure.message };
+      return { reachable, loggedIn: reachable && failure.code !== 'AUTH_FAILED', version: null, identity: null, message: failure.message, failure: failure.code };
     }
   }
 
@@ -68,10 +68,10 @@ export class RouterOsDriver implements DeviceDriver {
   }
 
   /**
-   * Applies in order and stops at the first operation the router refuses (reported in
-   * `failed`). A lost connection, timeout or auth failure throws a DeviceError naming how
-   * far the apply got; re-reading and re-planning then converges (managed items are found
-   * by their tag, so nothing is duplicated).
+   * Applies in order and stops at the first operation that fails: refused by the router, or
+   * the connection lost, timed out or refused the login while it was sent (`failed.cause`;
+   * the operation may then have been carried out). Managed items are found again by their
+   * tag, so re-reading and undoing or re-planning converges without duplicates.
    */
   async apply(plan: Plan, onProgress?: ProgressListener): Promise<ApplyResult> {
     const total = plan.operations.length;
@@ -84,7 +84,8 @@ export class RouterOsDriver implements DeviceDriver {
         // A router may quote the value it refused (a `!trap` or REST `detail`): never a secret one.
         const message = redactSecrets(failure.message, secretsOf(operation));
         if (failure.code === 'REFUSED') return { applied, failed: { operation, message } };
-        throw new DeviceError(failure.code, `${message}; stopped at ${describe(operation)} after ${applied} of ${total} operations (deploy again to converge)`);
+        const cause = new DeviceError(failure.code, `${message}; stopped at ${describe(operation)} after ${applied} of ${total} operations`);
+        return { applied, failed: { operation, message, cause } };
       }
       applied++;
       onProgress?.({ index, total, operation, message: describe(operation) });
@@ -110,6 +111,8 @@ export class RouterOsDriver implements DeviceDriver {
   clearPlan(actual: readonly ActualResource[]): Plan {
     return clearRouterOs(actual);
   }
+
+  readonly undoPolicy = ROUTEROS_UNDO;
 
   /** One print of the interface's peers. */
   async statistics(interfaceName: string): Promise<PeerStatistics[]> {

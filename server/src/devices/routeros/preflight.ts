@@ -1,7 +1,7 @@
 // Pure: what would go wrong before anything is written. Errors block the deploy (a name,
 // port or address another configuration already owns); warnings tell the operator what
 // Meshplane will adjust (a competing static route is demoted) or cannot guarantee.
-import { overlaps, tryParseIpv4, tryParseIpv4Cidr } from '../../domain/ipv4.js';
+import { deviceClashes, plannedRoutes, type DeviceNetworks } from '../../domain/device-clashes.js';
 import type { ActualResource } from '../../domain/plan.js';
 import type { DesiredDeviceState, PreflightIssue } from '../driver.js';
 import { MENU } from './menus.js';
@@ -12,43 +12,26 @@ function unmanaged(actual: readonly ActualResource[], kind: string): ActualResou
   return actual.filter((item) => item.kind === kind && item.key === null && !isTrue(item.props.dynamic));
 }
 
-function ipOf(address: string | undefined): string {
-  return (address ?? '').split('/')[0] ?? '';
+/** The router's own interfaces, connected networks and listen ports that are not this WAN's. */
+function routerNetworks(desired: DesiredDeviceState, actual: readonly ActualResource[]): DeviceNetworks {
+  const ours = new Set(actual.filter((item) => item.kind === MENU.interface && item.key !== null).map((item) => item.props.name ?? ''));
+  const tunnels = actual.filter((item) => item.kind === MENU.interface && item.key === null);
+  const addresses = actual
+    .filter((item) => item.kind === MENU.address && item.key === null && !ours.has(item.props.interface ?? ''))
+    .map((item) => ({ interface: item.props.interface ?? 'another interface', address: item.props.address ?? '' }));
+  const named = new Set(tunnels.map((item) => item.props.name ?? ''));
+  const others = [...new Set(addresses.map((item) => item.interface))].filter((name) => !named.has(name) && !ours.has(name));
+  return {
+    deviceWord: 'router',
+    interfaces: [...tunnels.map((item) => ({ name: item.props.name ?? item.id, type: 'WireGuard' })), ...others.map((name) => ({ name, type: 'with an address' }))],
+    addresses,
+    listenPorts: tunnels.filter((item) => item.props['listen-port']).map((item) => ({ interface: item.props.name ?? item.id, port: Number(item.props['listen-port']) })),
+  };
 }
 
-function interfaceIssues(desired: DesiredDeviceState, actual: readonly ActualResource[]): PreflightIssue[] {
-  const { name, listenPort } = desired.peer.interface;
-  const issues: PreflightIssue[] = [];
-  const ours = actual.find((item) => item.kind === MENU.interface && item.key !== null);
-  for (const other of actual.filter((item) => item.kind === MENU.interface && item !== ours)) {
-    if (other.props.name === name && other.key === null) {
-      issues.push({ severity: 'ERROR', resource: `${MENU.interface} ${name}`, message: `a WireGuard interface named ${name} already exists and is not managed by Meshplane; rename it or choose another interface name for the WAN` });
-    }
-    if (listenPort !== null && other.props['listen-port'] === String(listenPort)) {
-      issues.push({ severity: 'ERROR', resource: `${MENU.interface} ${other.props.name ?? other.id}`, message: `listen port ${listenPort} is already used by WireGuard interface ${other.props.name ?? other.id}` });
-    }
-  }
-  return issues;
-}
-
-function addressIssues(desired: DesiredDeviceState, actual: readonly ActualResource[]): PreflightIssue[] {
-  const issues: PreflightIssue[] = [];
-  const wanted = desired.peer.interface.addresses;
-  for (const other of unmanaged(actual, MENU.address)) {
-    const otherAddress = other.props.address ?? '';
-    for (const address of wanted) {
-      if (ipOf(otherAddress) === ipOf(address)) {
-        issues.push({ severity: 'ERROR', resource: `${MENU.address} ${otherAddress}`, message: `${ipOf(address)} is already assigned to ${other.props.interface ?? 'another interface'}` });
-        continue;
-      }
-      const mine = tryParseIpv4Cidr(address);
-      const theirs = tryParseIpv4Cidr(otherAddress.includes('/') ? otherAddress : `${otherAddress}/32`);
-      if (mine && theirs && other.props.interface !== desired.peer.interface.name && tryParseIpv4(ipOf(otherAddress)) !== null && overlaps(mine, theirs)) {
-        issues.push({ severity: 'WARNING', resource: `${MENU.address} ${otherAddress}`, message: `${otherAddress} on ${other.props.interface ?? 'another interface'} overlaps the overlay address ${address}` });
-      }
-    }
-  }
-  return issues;
+function networkIssues(desired: DesiredDeviceState, actual: readonly ActualResource[]): PreflightIssue[] {
+  const { name, listenPort, addresses } = desired.peer.interface;
+  return deviceClashes({ interfaceName: name, listenPort, addresses, routes: plannedRoutes(desired.peer) }, routerNetworks(desired, actual));
 }
 
 function peerIssues(desired: DesiredDeviceState, actual: readonly ActualResource[]): PreflightIssue[] {
@@ -71,8 +54,7 @@ function userIssues(desired: DesiredDeviceState, actual: readonly ActualResource
 
 export function preflightRouterOs(desired: DesiredDeviceState, actual: readonly ActualResource[], apiUser: string | null): PreflightIssue[] {
   return [
-    ...interfaceIssues(desired, actual),
-    ...addressIssues(desired, actual),
+    ...networkIssues(desired, actual),
     ...peerIssues(desired, actual),
     ...routeIssues(desired, actual),
     ...userIssues(desired, actual, apiUser),

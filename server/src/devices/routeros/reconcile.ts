@@ -9,6 +9,7 @@ import type { ActualResource, Adjustment, Plan } from '../../domain/plan.js';
 import { diffResources } from '../../domain/plan.js';
 import { safeCidr, safeIp } from '../../domain/render/safe-values.js';
 import type { DesiredDeviceState } from '../driver.js';
+import type { UndoPolicy } from '../../domain/undo.js';
 import { DEMOTED_ROUTE_DISTANCE, KIND_ORDER, MASKED, MENU, ROUTE_DISTANCE } from './menus.js';
 import { normalizeValue } from './normalize.js';
 import { desiredResources } from './resources.js';
@@ -60,6 +61,7 @@ export function routeDemotions(desired: DesiredDeviceState, actual: readonly Act
         id: competitor.id,
         changes: { distance: String(DEMOTED_ROUTE_DISTANCE) },
         reason: `unmanaged static route to ${destination} at distance ${competitor.props.distance ?? '1'} would compete with the overlay route; demoted, not removed`,
+        restore: true,
       });
     }
   }
@@ -107,6 +109,14 @@ function withRulePlacement(plan: Plan, actual: readonly ActualResource[]): Plan 
       : operation)),
   };
 }
+
+/** What the router shows but will not take back: flags it derives, and the key it derives from the private one. */
+const READ_ONLY = new Set(['dynamic', 'network', 'running', 'inactive', 'active']);
+
+export const ROUTEROS_UNDO: UndoPolicy = {
+  writable: (kind, prop) => !READ_ONLY.has(prop) && !(kind === MENU.interface && prop === 'public-key'),
+  normalize: normalizeValue,
+};
 
 /** Every resource this WAN's tag marks, and nothing else. */
 export function clearRouterOs(actual: readonly ActualResource[]): Plan {

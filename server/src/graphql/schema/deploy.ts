@@ -1,12 +1,14 @@
 // Device operations and deploy jobs. Device work (deploy, verify, revert, clear) returns a
 // job at once; clients follow it with the jobProgress subscription (current state first,
 // then changes).
+import { z } from 'zod';
 import { builder } from '../builder.js';
 import { JobKindEnum, JobStatusEnum } from './enums.js';
 import { invalidInput, notFound } from '../errors.js';
 import type { JobStep } from '../../services/jobs.js';
 import type { PlanSummary, VerifyResult } from '../../services/deployments.js';
 import { currentThenChanges } from '../current-then-changes.js';
+import { FAULT_CODES } from '../../domain/device-health.js';
 import type { ConnectionReport, DriftItem, PeerStatistics, PreflightIssue } from '../../devices/driver.js';
 
 const JobStepRef = builder.objectRef<JobStep>('JobStep').implement({
@@ -53,10 +55,17 @@ builder.prismaObject('DeployJob', {
 });
 
 builder.prismaObject('Deployment', {
+  description: 'One deploy or revert attempt: succeeded, failed (the device was put back as it was) or partial (what is left on the device is named).',
   fields: (t) => ({
     id: t.exposeID('id'),
     configHash: t.exposeString('configHash'),
     success: t.exposeBoolean('success'),
+    status: t.exposeString('status', { description: 'SUCCEEDED, FAILED (undone: the device is as before the attempt) or PARTIAL (leftovers remain: clear or revert acts on them)' }),
+    error: t.exposeString('error', { nullable: true, description: 'The first error of a failed or partial attempt.' }),
+    leftovers: t.stringList({
+      description: 'What a PARTIAL attempt left on the device and could not undo, one line each.',
+      resolve: (deployment) => (deployment.leftovers ? (JSON.parse(deployment.leftovers) as unknown[]).map(String) : []),
+    }),
     jobId: t.exposeID('jobId', { nullable: true }),
     device: t.relation('device', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -74,6 +83,11 @@ const ConnectionReportRef = builder.objectRef<ConnectionReport>('ConnectionRepor
     version: t.exposeString('version', { nullable: true }),
     identity: t.exposeString('identity', { nullable: true }),
     message: t.exposeString('message'),
+    errorCode: t.string({
+      nullable: true,
+      description: 'Why the test failed, as device calls answer it (DEVICE_AUTH_FAILED, DEVICE_TLS_FAILED, …); null when it worked.',
+      resolve: (report) => (report.failure ? FAULT_CODES[report.failure] : null),
+    }),
   }),
 });
 
@@ -88,6 +102,22 @@ const DeployPlanRef = builder.objectRef<PlanSummary>('DeployPlan').implement({
     lines: t.exposeStringList('lines'),
     operations: t.exposeInt('operations'),
     unchanged: t.exposeInt('unchanged'),
+    preflight: t.field({
+      type: [PreflightIssueRef],
+      description: 'Preflight of the same reading of the device: deployPeer refuses to change anything while one is an ERROR, unless overridePreflight says why.',
+      resolve: (plan) => plan.preflight,
+    }),
+  }),
+});
+
+const PreflightOverrideInput = builder.inputType('PreflightOverrideInput', {
+  description: 'Deploy despite preflight errors; the reason is logged on the job and audited (peer.deploy.overridePreflight).',
+  fields: (t) => ({
+    reason: t.string({
+      required: true,
+      description: '3 to 500 characters',
+      validate: { schema: z.string().trim().min(3, 'say why (at least 3 characters)').max(500).regex(/^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$/u, 'must not contain control or formatting characters') },
+    }),
   }),
 });
 
@@ -162,10 +192,10 @@ builder.mutationFields((t) => ({
   deployPeer: t.prismaField({
     ...deviceOp,
     type: 'DeployJob',
-    description: 'Starts a deploy job. approve must be true; with planHash the job refuses to apply a plan that changed since review.',
-    args: { peerId: t.arg.id({ required: true }), approve: t.arg.boolean({ required: true }), planHash: t.arg.string() },
+    description: 'Starts a deploy job. approve must be true; with planHash the job refuses to apply a plan that changed since review. The job refuses to change anything when preflight finds an ERROR, unless overridePreflight gives a reason.',
+    args: { peerId: t.arg.id({ required: true }), approve: t.arg.boolean({ required: true }), planHash: t.arg.string(), overridePreflight: t.arg({ type: PreflightOverrideInput }) },
     resolve: async (query, _root, args, ctx) => {
-      const jobId = await ctx.services.deployments.deploy(ctx.identity!, String(args.peerId), args.approve, args.planHash);
+      const jobId = await ctx.services.deployments.deploy(ctx.identity!, String(args.peerId), args.approve, args.planHash, args.overridePreflight ?? null);
       return ctx.prisma.deployJob.findUniqueOrThrow({ ...query, ...jobById(jobId) });
     },
   }),
@@ -179,9 +209,10 @@ builder.mutationFields((t) => ({
   revertPeer: t.prismaField({
     ...deviceOp,
     type: 'DeployJob',
-    description: 'Re-applies the previous successful deployment from the history.',
-    args: { peerId: t.arg.id({ required: true }) },
-    resolve: async (query, _root, { peerId }, ctx) => ctx.prisma.deployJob.findUniqueOrThrow({ ...query, ...jobById(await ctx.services.deployments.revert(ctx.identity!, String(peerId))) }),
+    description: 'Re-applies the previous successful deployment from the history (after a PARTIAL attempt: the last successful one). Refuses on preflight errors like deployPeer.',
+    args: { peerId: t.arg.id({ required: true }), overridePreflight: t.arg({ type: PreflightOverrideInput }) },
+    resolve: async (query, _root, { peerId, overridePreflight }, ctx) =>
+      ctx.prisma.deployJob.findUniqueOrThrow({ ...query, ...jobById(await ctx.services.deployments.revert(ctx.identity!, String(peerId), overridePreflight ?? null)) }),
   }),
   rerunJob: t.prismaField({
     ...deviceOp,

@@ -1,0 +1,174 @@
+// Issue 14 items 2, 3 and 6 through GraphQL against the simulators: a deploy refuses on any
+// preflight ERROR unless overridden with a reason (audited); preflight knows the device's own
+// networks (pfSense's default LAN); a failed apply is undone in reverse order, or the job and
+// History name what is left; a demoted route gets its distance back on clear and on a deploy
+// that no longer competes with it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPfSenseSimulator, type PfSenseSimulator } from '../sim/pfsense/index.js';
+import { WIREGUARD } from '../sim/routeros/index.js';
+import type { GraphQLTestClient } from '../support/graphql.js';
+import { registerAdmin } from '../support/graphql.js';
+import {
+  ADD_PEER, COMPETING_ROUTE_COMMENT, finishedJob, liveFixture, managedRows, MENU, peerJob, planDeploy, startLiveApp, unmanagedSnapshot, type JobView, type LiveApp,
+} from './harness.js';
+
+const DEPLOY = `mutation ($peerId: ID!, $override: PreflightOverrideInput) { deployPeer(peerId: $peerId, approve: true, overridePreflight: $override) { id } }`;
+const HISTORY = `query ($id: ID!) { peer(id: $id) { deployments { status success error leftovers jobId } } }`;
+
+interface HistoryRow { status: string; success: boolean; error: string | null; leftovers: string[]; jobId: string | null }
+
+async function deployNow(admin: GraphQLTestClient, peerId: string, reason?: string): Promise<JobView> {
+  const { deployPeer } = await admin.ok<{ deployPeer: { id: string } }>(DEPLOY, { peerId, override: reason === undefined ? null : { reason } });
+  return finishedJob(admin, deployPeer.id);
+}
+
+async function history(admin: GraphQLTestClient, peerId: string): Promise<HistoryRow[]> {
+  return (await admin.ok<{ peer: { deployments: HistoryRow[] } }>(HISTORY, { id: peerId })).peer.deployments;
+}
+
+describe.each(['ROUTEROS_API', 'ROUTEROS_REST'] as const)('deploys that cannot or did not work leave the router as it was (%s)', (kind) => {
+  const fx = liveFixture({ kind, app: { monitorIntervalMs: 3_600_000 } });
+  const competing = () => fx.counted.sim.model.rows(MENU.route).find((row) => row.comment === COMPETING_ROUTE_COMMENT)!;
+
+  it('refuses on a preflight ERROR without writing, and goes ahead only with an audited reason', async () => {
+    const { admin, branchId } = fx.overlay;
+    const { sim } = fx.counted;
+    sim.model.execute({ command: `${WIREGUARD}/add`, attributes: { name: 'wg-home', 'listen-port': '51820', comment: 'home tunnel' } });
+    const plan = await planDeploy(admin, branchId);
+    const { planDeploy: shown } = await admin.ok<{ planDeploy: { preflight: Array<{ severity: string; message: string }> } }>(`mutation ($peerId: ID!) { planDeploy(peerId: $peerId) { preflight { severity message } } }`, { peerId: branchId });
+    expect(plan.operations).toBeGreaterThan(0);
+    expect(shown.preflight).toContainEqual({ severity: 'ERROR', message: expect.stringContaining('listen port 51820 is already used by WireGuard interface wg-home') });
+
+    const writes = fx.counted.writes().length;
+    const refused = await deployNow(admin, branchId);
+    expect(refused.status).toBe('FAILED');
+    expect(refused.error).toMatch(/Preflight found 1 error\(s\); nothing was changed on the device: listen port 51820 is already used by WireGuard interface wg-home/);
+    expect(refused.steps.at(-1)).toMatchObject({ name: 'Preflight', status: 'FAILED' });
+    expect(fx.counted.writes().length).toBe(writes);
+
+    expect(await admin.errorCodes(DEPLOY, { peerId: branchId, override: { reason: ' ' } })).toEqual(['BAD_USER_INPUT']);
+    const overridden = await deployNow(admin, branchId, 'home tunnel is being retired tonight');
+    expect(overridden.status, overridden.error ?? '').toBe('SUCCEEDED');
+    expect(overridden.log).toContain('preflight errors overridden by admin@example.net: home tunnel is being retired tonight');
+    const { auditLog } = await admin.ok<{ auditLog: { edges: Array<{ node: { action: string; targetId: string; details: string } }> } }>(
+      `query { auditLog(first: 20, filter: { action: "peer.deploy.overridePreflight" }) { edges { node { action targetId details } } } }`,
+    );
+    expect(auditLog.edges).toHaveLength(1);
+    expect(auditLog.edges[0]!.node.targetId).toBe(branchId);
+    expect(JSON.parse(auditLog.edges[0]!.node.details)).toMatchObject({ reason: 'home tunnel is being retired tonight', jobId: overridden.id });
+
+    // Item 6: clear puts the demoted route back as it was.
+    expect(competing().distance).toBe('11');
+    const cleared = await peerJob(admin, 'clearPeer', branchId);
+    expect(cleared.status).toBe('SUCCEEDED');
+    expect(competing().distance).toBe('1');
+    const home = sim.model.rows(WIREGUARD).find((row) => row.name === 'wg-home')!;
+    sim.model.execute({ command: `${WIREGUARD}/remove`, attributes: { '.id': home['.id']! } });
+  });
+
+  it('undoes a refused apply in reverse order; History lists the failed attempt', async () => {
+    const { admin, branchId } = fx.overlay;
+    const { sim } = fx.counted;
+    const before = unmanagedSnapshot(sim);
+    sim.faults.trap(`${MENU.nat}/add`, 'failure: simulated refusal of nat');
+    sim.faults.trap(`${MENU.filter}/add`, 'failure: simulated refusal of filter');
+    const failed = await deployNow(admin, branchId);
+    sim.faults.reset();
+    expect(failed.status).toBe('FAILED');
+    expect(failed.error).toMatch(/could not create \/ip\/firewall\/filter: .*failure: simulated refusal of filter.* \(\d+ change\(s\) undone; the device is as before\)$/);
+    expect(failed.steps.slice(-2).map((step) => [step.name, step.status])).toEqual([['Apply', 'FAILED'], ['Undo', 'DONE']]);
+    const undoLines = failed.log.split('\n').filter((line) => line.includes('undo: '));
+    // Reverse order: the route (created last) goes first, the interface (created first) last; the demotion is put back.
+    expect(undoLines.at(0)).toMatch(/undo: ~ update \/ip\/route .*distance 11 → 1|undo: - delete \/ip\/route/);
+    expect(undoLines.at(-1)).toMatch(/undo: - delete \/interface\/wireguard /);
+    for (const menu of Object.values(MENU)) expect(managedRows(sim, menu), menu).toEqual([]);
+    expect(unmanagedSnapshot(sim)).toEqual(before);
+    expect(competing().distance).toBe('1');
+    const [attempt] = await history(admin, branchId);
+    expect(attempt).toMatchObject({ status: 'FAILED', success: false, jobId: failed.id, leftovers: [], error: expect.stringContaining('simulated refusal of filter') });
+  });
+
+  it('names what it could not undo, records a PARTIAL deployment, and clear removes the leftovers', async () => {
+    const { admin, branchId } = fx.overlay;
+    const { sim } = fx.counted;
+    const before = unmanagedSnapshot(sim);
+    sim.faults.trap(`${MENU.filter}/add`, 'failure: simulated refusal of filter');
+    sim.faults.trap(`${MENU.interface}/remove`, 'failure: simulated refusal to remove');
+    const failed = await deployNow(admin, branchId);
+    sim.faults.reset();
+    expect(failed.status).toBe('FAILED');
+    expect(failed.error).toMatch(/1 left on the device: created by this job and still there: \/interface\/wireguard .*clear or revert the peer to remove them/);
+    expect(failed.log).toMatch(/leftover: created by this job and still there: \/interface\/wireguard /);
+    const [attempt] = await history(admin, branchId);
+    expect(attempt).toMatchObject({ status: 'PARTIAL', success: false, jobId: failed.id });
+    expect(attempt!.leftovers).toEqual([expect.stringMatching(/^created by this job and still there: \/interface\/wireguard /)]);
+    expect(managedRows(sim, MENU.interface)).toHaveLength(1);
+
+    expect((await peerJob(admin, 'clearPeer', branchId)).status).toBe('SUCCEEDED');
+    for (const menu of Object.values(MENU)) expect(managedRows(sim, menu), menu).toEqual([]);
+    expect(unmanagedSnapshot(sim)).toEqual(before);
+  });
+
+  it('a deploy that no longer routes the LAN puts its demoted route back', async () => {
+    const { admin, branchId, hqId } = fx.overlay;
+    expect((await deployNow(admin, branchId)).status).toBe('SUCCEEDED');
+    expect(competing().distance).toBe('11');
+    const { peer } = await admin.ok<{ peer: { subnets: Array<{ id: string; cidr: string }> } }>(`query ($id: ID!) { peer(id: $id) { subnets { id cidr } } }`, { id: hqId });
+    const lan = peer.subnets.find((subnet) => subnet.cidr === '192.168.2.0/24')!;
+    await admin.ok(`mutation ($id: ID!) { deleteSubnet(id: $id) }`, { id: lan.id });
+    const redeployed = await deployNow(admin, branchId);
+    expect(redeployed.status).toBe('SUCCEEDED');
+    expect(redeployed.log).toMatch(/update \/ip\/route .*distance 11 → 1 \(put back as it was before Meshplane/);
+    expect(competing().distance).toBe('1');
+  });
+});
+
+describe('pfSense: preflight knows the firewall\'s own LAN; a refused route is undone', () => {
+  let live: LiveApp;
+  let sim: PfSenseSimulator;
+  let admin: GraphQLTestClient;
+  let branchId: string;
+  const snapshot = () => JSON.stringify(['tunnels', 'peers', 'gateways', 'routes', 'rules', 'oneToOne', 'interfaces'].map((list) => sim.model.list(list as 'tunnels')));
+
+  beforeAll(async () => {
+    sim = await startPfSenseSimulator({ authMethods: ['KeyAuth'], applyDelayMs: 5 });
+    live = await startLiveApp({ monitorIntervalMs: 3_600_000 });
+    admin = await registerAdmin(live.graphqlUrl);
+    const { createWan } = await admin.ok<{ createWan: { wan: { id: string } } }>(`mutation { createWan(input: { name: "pf", topology: MESH }) { wan { id } } }`);
+    const wanId = createWan.wan.id;
+    const { createDevice } = await admin.ok<{ createDevice: { id: string } }>(`mutation ($input: CreateDeviceInput!) { createDevice(input: $input) { id } }`, {
+      input: { name: 'sim-pf', kind: 'PFSENSE', host: sim.host, port: sim.port, tls: true, secret: sim.apiKey, caPem: sim.caPem, timeoutMs: 3000 },
+    });
+    const add = async (input: Record<string, unknown>) => (await admin.ok<{ addPeer: { peer: { id: string } } }>(ADD_PEER, { wanId, input })).addPeer.peer;
+    branchId = (await add({ name: 'branch', role: 'SITE', deviceId: createDevice.id, endpointHost: '198.51.100.2', endpointPort: 51820 })).id;
+    const hq = await add({ name: 'hq', role: 'SITE', endpointHost: '203.0.113.7', endpointPort: 51820 });
+    await admin.ok(`mutation ($peerId: ID!) { addSubnet(peerId: $peerId, input: { cidr: "192.168.1.0/24", description: "hq LAN" }) { id } }`, { peerId: hq.id });
+  });
+  afterAll(async () => {
+    await live?.stop();
+    await sim?.stop();
+  });
+
+  it('refuses the route to hq\'s LAN that overlaps the firewall\'s LAN in preflight, naming the fix; overridden, the refused apply is undone', async () => {
+    const plan = await admin.ok<{ planDeploy: { preflight: Array<{ severity: string; message: string }> } }>(`mutation ($peerId: ID!) { planDeploy(peerId: $peerId) { preflight { severity message } } }`, { peerId: branchId });
+    expect(plan.planDeploy.preflight).toContainEqual({
+      severity: 'ERROR',
+      message: "the firewall's own network 192.168.1.0/24 on LAN (lan) overlaps hq's LAN 192.168.1.0/24: add it as this peer's LAN and translate one of them",
+    });
+    const before = snapshot();
+    const writes = sim.requests.filter((request) => request.method !== 'GET').length;
+    const refused = await deployNow(admin, branchId);
+    expect(refused.status).toBe('FAILED');
+    expect(refused.error).toContain("overlaps hq's LAN 192.168.1.0/24");
+    expect(sim.requests.filter((request) => request.method !== 'GET').length).toBe(writes);
+
+    const overridden = await deployNow(admin, branchId, 'checking that pfSense refuses it');
+    expect(overridden.status).toBe('FAILED');
+    expect(overridden.error).toMatch(/STATIC_ROUTE_CONFLICTS_WITH_IPV4_INTERFACE.*change\(s\) undone; the device is as before/);
+    expect(overridden.log).toMatch(/undo: - delete vpn\/wireguard\/tunnel /);
+    expect(snapshot()).toEqual(before);
+    const rows = await history(admin, branchId);
+    expect(rows.map((row) => row.status)).toEqual(['FAILED']);
+    expect(rows[0]!.error).toContain('STATIC_ROUTE_CONFLICTS_WITH_IPV4_INTERFACE');
+  });
+});
