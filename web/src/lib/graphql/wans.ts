@@ -149,6 +149,7 @@ export const conflictFragment = graphql(`
     peerIds
     subnetIds
     cidrs
+    autoNatSubnetIds
   }
 `);
 
@@ -157,6 +158,8 @@ export const reachabilityFragment = graphql(`
     peerId
     peerName
     reaches {
+      from
+      fromKind
       kind
       target
       targetPeerId
