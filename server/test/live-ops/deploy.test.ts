@@ -6,10 +6,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { UNMANAGED_PEER } from '../sim/routeros/index.js';
 import {
   COMPETING_ROUTE_COMMENT, deploy, Feed, JOB_FIELDS, liveFixture, managedRows, MENU, peerJob, planDeploy, unmanagedSnapshot, verify,
-  withCompetingRouteDemoted, type JobView,
+  type JobView,
 } from './harness.js';
 
-const DEPLOY_STEPS = ['Render configuration', 'Connect', 'Read device state', 'Plan', 'Apply', 'Record deployment'];
+const DEPLOY_STEPS = ['Render configuration', 'Connect', 'Read device state', 'Preflight', 'Plan', 'Apply', 'Record deployment'];
 
 describe('live operations on a simulated RouterOS (binary API)', () => {
   const fx = liveFixture();
@@ -137,7 +137,7 @@ describe('live operations on a simulated RouterOS (binary API)', () => {
     expect(managedRows(fx.counted.sim, MENU.route).map((row) => row['dst-address'])).not.toContain('192.168.20.0/24');
   });
 
-  it('clears every Meshplane resource and leaves the unmanaged configuration as it was (route still demoted)', async () => {
+  it('clears every Meshplane resource and leaves the unmanaged configuration as it was (the demoted route back at its distance)', async () => {
     const { admin, branchId } = fx.overlay;
     // Clearing needs no private key: it still works after the peer switched to bring-your-own.
     await admin.ok(`mutation ($id: ID!) { updatePeer(id: $id, input: { publicKey: "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=" }) { peer { keyCustody } } }`, { id: branchId });
@@ -145,7 +145,7 @@ describe('live operations on a simulated RouterOS (binary API)', () => {
     expect(job.status).toBe('SUCCEEDED');
     const { sim } = fx.counted;
     for (const menu of Object.values(MENU)) expect(managedRows(sim, menu), menu).toEqual([]);
-    expect(unmanagedSnapshot(sim)).toEqual(withCompetingRouteDemoted(unmanagedBefore));
+    expect(unmanagedSnapshot(sim)).toEqual(unmanagedBefore);
     expect(sim.model.rows(MENU.peers).some((row) => row['public-key'] === UNMANAGED_PEER.publicKey)).toBe(true);
   });
 
