@@ -32,7 +32,7 @@ describe('device health in GraphQL (pfSense simulators)', () => {
       const sim = sims[Math.min(i, 1)]!;
       const { createDevice } = await admin.ok<{ createDevice: { id: string } }>(
         `mutation ($input: CreateDeviceInput!) { createDevice(input: $input) { id } }`,
-        { input: { name, kind: 'PFSENSE', host: '127.0.0.1', port: ports[i], username: sim.username, secret: sim.password, caPem: sim.caPem, timeoutMs: 2000 } },
+        { input: { name, kind: 'PFSENSE', host: '127.0.0.1', port: ports[i], tls: true, username: sim.username, secret: sim.password, caPem: sim.caPem, timeoutMs: 2000 } },
       );
       await admin.ok(`mutation ($wanId: ID!, $input: AddPeerInput!) { addPeer(wanId: $wanId, input: $input) { peer { id } } }`, {
         wanId: createWan.wan.id,
@@ -41,7 +41,7 @@ describe('device health in GraphQL (pfSense simulators)', () => {
     }
     // No peer on this one: the monitor has no interface to read and tests the connection instead.
     await admin.ok(`mutation ($input: CreateDeviceInput!) { createDevice(input: $input) { id } }`, {
-      input: { name: 'spare-pf', kind: 'PFSENSE', host: '127.0.0.1', port: sims[0]!.port, username: sims[0]!.username, secret: sims[0]!.password, caPem: sims[0]!.caPem, timeoutMs: 2000 },
+      input: { name: 'spare-pf', kind: 'PFSENSE', host: '127.0.0.1', port: sims[0]!.port, tls: true, username: sims[0]!.username, secret: sims[0]!.password, caPem: sims[0]!.caPem, timeoutMs: 2000 },
     });
     const DEVICES = `{ devices { edges { node { name reachable statsAvailable } } } }`;
     type Devices = { devices: { edges: Array<{ node: { name: string; reachable: boolean | null; statsAvailable: boolean | null } }> } };

@@ -41,4 +41,16 @@ describe('MESHPLANE_CONFIG parsing', () => {
     expect(config.devices[0]!.host).toBe('${HOME}');
     expect(parseConfig('backend: { default: manual }', '/tmp', {}).defaultDevice).toBeNull();
   });
+
+  it('takes TLS from the kind\'s own ports when the file does not say, and asks for it on any other port', () => {
+    const device = (line: string) => parseConfig(`devices: [{ name: a, host: h, ${line} }]`, '/tmp', {}).devices[0]!.tls;
+    expect(device('kind: ROUTEROS_API, port: 8728')).toBe(false);
+    expect(device('kind: ROUTEROS_API, port: 8729')).toBe(true);
+    expect(device('kind: ROUTEROS_API')).toBe(true);
+    expect(device('kind: ROUTEROS_REST, port: 80')).toBe(false);
+    expect(device('kind: PFSENSE, port: 443')).toBe(true);
+    expect(device('kind: ROUTEROS_API, port: 8728, tls: true')).toBe(true);
+    expect(device('kind: PFSENSE, port: 8443, tls: true')).toBe(true);
+    expect(() => device('kind: ROUTEROS_REST, port: 8443')).toThrow(/devices\[0\] \(a\)\.tls: say whether port 8443 speaks TLS/);
+  });
 });

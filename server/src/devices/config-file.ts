@@ -9,7 +9,7 @@
 //       port: 8729
 //       username: meshplane
 //       password: ${EDGE1_PASSWORD}   # credentials may come from the environment
-//       tls: true
+//       tls: true                # optional on the kind's own ports (8728/8729, 80/443): they imply it
 //       tlsVerify: true
 //       caFile: /etc/meshplane/edge-1-ca.pem
 //       timeoutMs: 10000
@@ -20,6 +20,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { resolveTls } from '../domain/device-ports.js';
+import { DomainError } from '../domain/errors.js';
 
 const kind = z.enum(['LINUX', 'ROUTEROS_API', 'ROUTEROS_REST', 'PFSENSE']);
 
@@ -32,7 +34,7 @@ const deviceSchema = z
     username: z.string().max(64).optional(),
     password: z.string().max(1024).optional(),
     apiKey: z.string().max(1024).optional(),
-    tls: z.boolean().default(true),
+    tls: z.boolean().optional(),
     tlsVerify: z.boolean().default(true),
     caFile: z.string().optional(),
     timeoutMs: z.number().int().min(100).max(600_000).default(10_000),
@@ -83,6 +85,16 @@ function expandEnv(value: string | undefined, field: string, env: NodeJS.Process
   });
 }
 
+/** The same rule as the API: TLS follows the kind's well-known ports unless stated. */
+function tlsOf(device: { kind: string; port?: number | undefined; tls?: boolean | undefined }, field: string): boolean {
+  try {
+    return resolveTls(device.kind, device.port, device.tls) ?? true;
+  } catch (error) {
+    if (error instanceof DomainError) throw new ConfigFileError(`${field}.${error.message}`);
+    throw error;
+  }
+}
+
 export function parseConfig(text: string, baseDir: string, env: NodeJS.ProcessEnv): MeshplaneConfig {
   const result = fileSchema.safeParse(parse(text) ?? {});
   if (!result.success) {
@@ -101,7 +113,7 @@ export function parseConfig(text: string, baseDir: string, env: NodeJS.ProcessEn
       port: device.port ?? null,
       username: device.username ?? null,
       secret: expandEnv(device.apiKey ?? device.password, `${field}.${device.apiKey ? 'apiKey' : 'password'}`, env),
-      tls: device.tls,
+      tls: tlsOf(device, field),
       tlsVerify: device.tlsVerify,
       caPem: device.caFile ? fs.readFileSync(path.resolve(baseDir, device.caFile), 'utf8') : null,
       timeoutMs: device.timeoutMs,

@@ -6,15 +6,9 @@
 import { DeviceError } from '../devices/driver.js';
 import { DomainError, type DeviceFailureCode } from '../domain/errors.js';
 import { redactSecrets } from '../domain/secret-masking.js';
+import { FAULT_CODES } from '../domain/device-health.js';
 
-const CODES: Record<DeviceError['code'], DeviceFailureCode> = {
-  UNREACHABLE: 'DEVICE_UNREACHABLE',
-  TIMEOUT: 'DEVICE_TIMEOUT',
-  TLS: 'DEVICE_TLS_FAILED',
-  AUTH_FAILED: 'DEVICE_AUTH_FAILED',
-  REFUSED: 'DEVICE_REFUSED',
-  PROTOCOL: 'DEVICE_ERROR',
-};
+const CODES: Record<DeviceError['code'], DeviceFailureCode> = FAULT_CODES;
 
 /** The client-facing error for a DeviceError of `device`; any other error is returned as it is. */
 export function deviceFailure(error: unknown, device: { id: string; name: string }): unknown {

@@ -10,6 +10,7 @@ import type { Device } from '../generated/prisma/client.js';
 import { DomainError } from '../domain/errors.js';
 import { assertManagementAddress } from '../domain/conflicts.js';
 import { isLocalHost, validateHost, validateIntegerInRange, validateName, validatePort } from '../domain/validation.js';
+import { resolveTls, tlsOfPort } from '../domain/device-ports.js';
 import type { Identity } from './auth/identity.js';
 import type { MeshplaneConfig } from '../devices/config-file.js';
 import { recordAudit } from './audit.js';
@@ -88,6 +89,7 @@ export class Devices {
   async create(actor: Identity, input: DeviceInput & { name: string; kind: DeviceKind; host: string }) {
     const data = this.validate(input);
     assertLinuxHost(data.kind!, data.host!);
+    data.tls = resolveTls(data.kind!, data.port, data.tls);
     return this.prisma.$transaction(async (tx) => {
       await this.assertManagementAddress(tx, data.managementAddress ?? data.host);
       const device = await tx.device.create({ data: { ...data, name: data.name!, kind: data.kind!, host: data.host! } });
@@ -103,6 +105,9 @@ export class Devices {
       if (!current) throw new DomainError('NOT_FOUND', 'Device not found');
       if (current.source === 'config') throw new DomainError('CONFLICT', 'This device is declared in the configuration file: change it there');
       assertLinuxHost(data.kind ?? current.kind, data.host ?? current.host);
+      // A new well-known port without `tls` takes the port's TLS (8728 plain, 8729 TLS, ...);
+      // another port keeps the stored setting, which the operator stated or the port implied.
+      if (data.tls === undefined && data.port != null && data.port !== current.port) data.tls = tlsOfPort(current.kind, data.port) ?? undefined;
       const moved = redirected(current, data);
       if (moved.length > 0 && current.secretEnc !== null && data.secretEnc === undefined) {
         throw new DomainError('INVALID_INPUT', `secret: changing where the credential is sent (${moved.join(', ')}) requires entering it again (or "" to remove it)`, { field: 'secret' });

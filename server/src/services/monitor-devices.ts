@@ -4,7 +4,8 @@
 import type { Db } from '../infra/db/client.js';
 import type { Logger } from '../infra/logger.js';
 import type { SecretBox } from '../infra/crypto/secret-box.js';
-import type { DeviceDriver, PeerStatistics } from '../devices/driver.js';
+import { DeviceError, type DeviceDriver, type PeerStatistics } from '../devices/driver.js';
+import type { HealthProbe } from '../domain/device-health.js';
 import type { DriverFactory } from '../devices/factory.js';
 import { redactSecrets } from '../domain/secret-masking.js';
 import { deviceTarget } from './device-target.js';
@@ -15,20 +16,14 @@ export interface PolledDevice {
   updatedAt: Date;
 }
 
-/** What one read of a device showed. */
-export interface HealthRead {
-  reachable: boolean;
-  /** Whether it can report statistics; undefined when this read did not find out. */
-  statsAvailable?: boolean | null;
-  durationMs: number | null;
-  message?: string;
-}
+/** What one read of a device showed (statsAvailable undefined: this read did not find out). */
+export type HealthRead = HealthProbe & { durationMs: number | null };
 
-/** A device hosting several interfaces is read once per interface: reachable when every read succeeded. */
+/** A device hosting several interfaces is read once per interface: working when every read succeeded. */
 export function combineHealth(a: HealthRead | undefined, b: HealthRead): HealthRead {
-  if (!a || !a.reachable) return a ?? b;
-  if (!b.reachable) return b;
-  return { reachable: true, statsAvailable: b.statsAvailable ?? a.statsAvailable, durationMs: (a.durationMs ?? 0) + (b.durationMs ?? 0) };
+  if (!a || !a.ok) return a ?? b;
+  if (!b.ok) return b;
+  return { ok: true, statsAvailable: b.statsAvailable ?? a.statsAvailable, durationMs: (a.durationMs ?? 0) + (b.durationMs ?? 0) };
 }
 
 export class DeviceReader {
@@ -58,7 +53,7 @@ export class DeviceReader {
   async check(device: PolledDevice): Promise<HealthRead> {
     const { health } = await this.read(device, async (driver) => {
       const report = await driver.testConnection();
-      if (!report.loggedIn) throw new Error(report.message);
+      if (!report.loggedIn) throw new DeviceError(report.failure ?? (report.reachable ? 'AUTH_FAILED' : 'UNREACHABLE'), report.message);
       // Drivers that always report statistics leave statsAvailable undefined.
       return { value: null, statsAvailable: driver.statsAvailable === undefined ? true : driver.statsAvailable };
     });
@@ -76,14 +71,15 @@ export class DeviceReader {
       const driver = await this.driverFor(device);
       const started = Date.now();
       const { value, statsAvailable } = await call(driver);
-      return { value, health: { reachable: true, statsAvailable, durationMs: Date.now() - started } };
+      return { value, health: { ok: true, statsAvailable, durationMs: Date.now() - started } };
     } catch (error) {
+      // Logged by the monitor when the device's state changes, not on every failed read.
       const message = redactSecrets((error as Error).message, [this.drivers.get(device.id)?.secret]);
-      this.log.warn({ deviceId: device.id, err: { message } }, 'could not read device statistics');
+      if (!(error instanceof DeviceError)) this.log.debug({ deviceId: device.id, err: { message } }, 'device read failed outside the driver');
       const cached = this.drivers.get(device.id);
       this.drivers.delete(device.id);
       await cached?.driver.close().catch(() => undefined);
-      return { value: null, health: { reachable: false, durationMs: null, message } };
+      return { value: null, health: { ok: false, fault: error instanceof DeviceError ? error.code : 'PROTOCOL', message, durationMs: null } };
     }
   }
 

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ObservedStatus } from '../infra/pubsub/topics.js';
 import { HANDSHAKE_JITTER_MS, MonitorState } from './monitor-state.js';
+import { nextHealth } from '../domain/device-health.js';
 
 const at = (ms: number) => new Date(Date.UTC(2025, 0, 1) + ms).toISOString();
 
@@ -24,14 +25,16 @@ describe('MonitorState', () => {
 
   it('replaces everything with a full observation and round-trips through its snapshot', () => {
     const poller = new MonitorState();
-    poller.apply({ full: false, statuses: [status('a'), status('b', { online: false })], devices: [{ deviceId: 'd1', reachable: true, statsAvailable: false }] });
+    const d1 = { deviceId: 'd1', ...nextHealth(undefined, { ok: true, statsAvailable: false }, { now: new Date(at(0)), intervalMs: 5000 }).health };
+    poller.apply({ full: false, statuses: [status('a'), status('b', { online: false })], devices: [d1] });
     const replica = new MonitorState();
-    replica.apply({ full: false, statuses: [status('gone')], devices: [{ deviceId: 'd-gone', reachable: false, statsAvailable: null }] });
+    const gone = nextHealth(undefined, { ok: false, fault: 'TIMEOUT', message: 'no reply' }, { now: new Date(at(0)), intervalMs: 5000 }).health;
+    replica.apply({ full: false, statuses: [status('gone')], devices: [{ deviceId: 'd-gone', ...gone }] });
 
     const changes = replica.apply(JSON.parse(JSON.stringify(poller.snapshot())));
     expect(changes).toEqual(new Map([['wan-1', ['a', 'b']]]));
     expect(replica.allStatuses()).toEqual(poller.allStatuses());
-    expect(replica.allDevices()).toEqual([{ deviceId: 'd1', reachable: true, statsAvailable: false }]);
+    expect(replica.allDevices()).toEqual([d1]);
     expect(replica.status('gone')).toBeUndefined();
   });
 });

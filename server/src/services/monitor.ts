@@ -4,7 +4,9 @@
 // too. Devices no peer is bound to get a connection test now and then, so their health is
 // known as well. The poller applies what changed, publishes it to the other replicas, and now
 // and then publishes everything, so a replica that started later (or missed a message) holds
-// the same statuses and device health as the poller.
+// the same statuses and device health as the poller. A device that refuses the login or cannot
+// be reached is polled less and less often (domain/device-health.ts: the interval doubling up
+// to 10 minutes), and its log gets one line per change of state, not one per poll.
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../infra/db/client.js';
 import type { Logger } from '../infra/logger.js';
@@ -12,7 +14,9 @@ import type { SecretBox } from '../infra/crypto/secret-box.js';
 import type { ObservedDevice, PubSub } from '../infra/pubsub/topics.js';
 import { keepLease, type Lease, type LockManager } from '../infra/locks.js';
 import { Semaphore } from '../infra/semaphore.js';
+import type { ConnectionReport } from '../devices/driver.js';
 import type { DriverFactory } from '../devices/factory.js';
+import { isDue, nextHealth, type DeviceHealth, type HealthChange, type HealthProbe } from '../domain/device-health.js';
 import { recordAudit } from './audit.js';
 import { MonitorState, sameStatus, statusToWire, type MonitorUpdate, type PeerStatus } from './monitor-state.js';
 import { Readings } from './monitor-readings.js';
@@ -33,6 +37,8 @@ export interface MonitorOptions {
   /** Only the replica holding the "monitor" lease polls devices (each device is read by one replica). */
   locks: LockManager;
   deviceConcurrency?: number;
+  /** The longest wait between checks of a failing device (default MAX_BACKOFF_MS, 10 minutes). */
+  maxBackoffMs?: number;
   now?: () => Date;
 }
 
@@ -52,7 +58,8 @@ export class HandshakeMonitor {
   private snapshotRequests = 0;
   private snapshotDue = false;
   private lastSnapshotPoll = 0;
-  private readonly unboundChecks = new Map<string, { poll: number; stamp: number }>();
+  /** The device settings (updatedAt) each device was last checked with: a change starts its backoff over. */
+  private readonly checkedStamps = new Map<string, number>();
 
   /** How many polls this replica made (tests check that only one replica polls). */
   polls = 0;
@@ -104,15 +111,29 @@ export class HandshakeMonitor {
     return this.state.allStatuses();
   }
 
-  /** What the last poll learnt of a device: null until the poller has read it. */
-  deviceHealth(deviceId: string): { reachable: boolean | null; statsAvailable: boolean | null } {
-    const device = this.state.device(deviceId);
-    return { reachable: device?.reachable ?? null, statsAvailable: device?.statsAvailable ?? null };
+  /** What the last poll or connection test learnt of a device: null until it was checked. */
+  deviceHealth(deviceId: string): DeviceHealth | null {
+    return this.state.device(deviceId) ?? null;
   }
 
-  /** Whether each device's last read succeeded. */
+  /** Whether each checked device answered on its last check. */
   deviceReachability(): Array<{ deviceId: string; reachable: boolean }> {
-    return this.state.allDevices().map(({ deviceId, reachable }) => ({ deviceId, reachable }));
+    return this.state.allDevices().flatMap(({ deviceId, reachable }) => (reachable === null ? [] : [{ deviceId, reachable }]));
+  }
+
+  /**
+   * A connection test (on any replica) is a check like a poll: its result is the device's
+   * health at once, and it starts the backoff over, so the poller tries again at its usual
+   * interval. Every replica applies it (the poller included, which schedules from it).
+   */
+  async connectionTested(deviceId: string, report: ConnectionReport): Promise<void> {
+    const probe: HealthProbe = report.loggedIn && !report.failure
+      ? { ok: true }
+      : { ok: false, fault: report.failure ?? (report.reachable ? 'AUTH_FAILED' : 'UNREACHABLE'), message: report.message };
+    const bound = (await this.prisma.peer.count({ where: { deviceId } })) > 0;
+    const observed = this.observe(deviceId, probe, { bound, reset: true });
+    this.applyAndNotify({ full: false, statuses: [], devices: [observed] });
+    this.pubsub.publish('monitor:observed', { from: this.replica, full: false, statuses: [], devices: [observed] });
   }
 
   /** Applies what the polling replica observed, answers requests for everything when polling, and asks for everything. */
@@ -199,10 +220,15 @@ export class HandshakeMonitor {
 
     const readings = new Readings();
     const health = new Map<string, HealthRead>();
+    const now = this.now();
+    const reset = new Set<string>();
     await Promise.all(devices.map((device) => this.slots.run(async () => {
       const hosts = hosted.get(device.id);
+      const due = this.due(device, !!hosts, now);
+      if (!due) return;
+      if (due === 'changed') reset.add(device.id);
       if (!hosts) {
-        if (this.unboundDue(device)) health.set(device.id, await this.reader.check(device));
+        health.set(device.id, await this.reader.check(device));
         return;
       }
       for (const host of hosts) {
@@ -214,50 +240,77 @@ export class HandshakeMonitor {
 
     const wanOf = new Map(everyone.map((peer) => [peer.id, peer.wanId]));
     const statuses = readings.statuses(wanOf, this.now()).filter((status) => !sameStatus(this.state.status(status.peerId), status));
-    const update: MonitorUpdate = { full: false, statuses: statuses.map(statusToWire), devices: await this.deviceChanges(health) };
     this.state.retain(new Set(wanOf.keys()), new Set(devices.map((device) => device.id)));
-    for (const deviceId of this.unboundChecks.keys()) if (hosted.has(deviceId)) this.unboundChecks.delete(deviceId);
-    this.applyAndNotify(update);
-    if (this.snapshotDue || this.polls - this.lastSnapshotPoll >= SNAPSHOT_EVERY_POLLS) {
-      this.snapshotDue = false;
-      this.publishSnapshot();
-    } else if (update.statuses.length > 0 || update.devices.length > 0) {
-      this.pubsub.publish('monitor:observed', { from: this.replica, ...update });
-    }
-  }
-
-  private unboundDue(device: PolledDevice): boolean {
-    const stamp = device.updatedAt.getTime();
-    const last = this.unboundChecks.get(device.id);
-    if (last && last.stamp === stamp && this.polls - last.poll < UNBOUND_RECHECK_POLLS) return false;
-    this.unboundChecks.set(device.id, { poll: this.polls, stamp });
-    return true;
-  }
-
-  /** Device health that changed this poll; a change of reachability is audited. */
-  private async deviceChanges(health: ReadonlyMap<string, HealthRead>): Promise<ObservedDevice[]> {
+    for (const deviceId of this.checkedStamps.keys()) if (!devices.some((device) => device.id === deviceId)) this.checkedStamps.delete(deviceId);
+    // Applied here with every check (the next one is scheduled from it); published to the other
+    // replicas only when a state or the backoff changed, and with the periodic snapshot.
+    const checked: ObservedDevice[] = [];
     const changed: ObservedDevice[] = [];
     for (const [deviceId, read] of health) {
       const before = this.state.device(deviceId);
-      const next: ObservedDevice = { deviceId, reachable: read.reachable, statsAvailable: read.statsAvailable === undefined ? (before?.statsAvailable ?? null) : read.statsAvailable };
-      if (before?.reachable !== next.reachable) await this.auditReachability(deviceId, before?.reachable, read);
-      if (before?.reachable !== next.reachable || before?.statsAvailable !== next.statsAvailable) changed.push(next);
+      const observed = this.observe(deviceId, read, { bound: hosted.has(deviceId), reset: reset.has(deviceId), now });
+      checked.push(observed);
+      if (!before || before.since !== observed.since || before.failures !== observed.failures || before.statsAvailable !== observed.statsAvailable) changed.push(observed);
+      if (!before || before.since !== observed.since) await this.auditCheck(observed, read.durationMs);
     }
-    return changed;
+    this.applyAndNotify({ full: false, statuses: statuses.map(statusToWire), devices: checked });
+    if (this.snapshotDue || this.polls - this.lastSnapshotPoll >= SNAPSHOT_EVERY_POLLS) {
+      this.snapshotDue = false;
+      this.publishSnapshot();
+    } else if (statuses.length > 0 || changed.length > 0) {
+      this.pubsub.publish('monitor:observed', { from: this.replica, full: false, statuses: statuses.map(statusToWire), devices: changed });
+    }
   }
 
   /**
-   * The monitor reads every device every few seconds, so the audit log gets its first read
-   * and every change (answering or not), not each poll.
+   * Whether to check a device this poll: always when its settings changed ('changed': the
+   * backoff starts over) or it was never checked; a failing one when its backoff has run out;
+   * a working one with peers every poll, one without peers every UNBOUND_RECHECK_POLLS polls.
    */
-  private async auditReachability(deviceId: string, before: boolean | undefined, read: HealthRead): Promise<void> {
+  private due(device: PolledDevice, bound: boolean, now: Date): 'changed' | boolean {
+    const stamp = device.updatedAt.getTime();
+    const last = this.checkedStamps.get(device.id);
+    this.checkedStamps.set(device.id, stamp);
+    if (last !== undefined && last !== stamp) return 'changed';
+    const health = this.state.device(device.id);
+    if (!health) return true;
+    if (bound && health.failures === 0) return true;
+    // Timers fire a little early or late: half an interval of slack keeps a due device from
+    // waiting a whole extra interval.
+    return isDue(health, now, this.options.intervalMs / 2);
+  }
+
+  /** The device's health after a check, logged once per change of state. */
+  private observe(deviceId: string, probe: HealthProbe, context: { bound: boolean; reset: boolean; now?: Date }): ObservedDevice {
+    const before = this.state.device(deviceId);
+    const { health, change } = nextHealth(before, probe, {
+      now: context.now ?? this.now(),
+      intervalMs: this.options.intervalMs * (context.bound ? 1 : UNBOUND_RECHECK_POLLS),
+      reset: context.reset,
+      ...(this.options.maxBackoffMs === undefined ? {} : { capMs: this.options.maxBackoffMs }),
+    });
+    this.logChange(deviceId, change, health);
+    return { deviceId, ...health };
+  }
+
+  private logChange(deviceId: string, change: HealthChange, health: DeviceHealth): void {
+    const next = { deviceId, nextCheckAt: health.nextCheckAt, failures: health.failures };
+    if (change === 'failing' || change === 'failing differently') this.log.warn({ ...next, err: health.lastError }, `device check failed (${health.lastError?.code}); checking again at ${health.nextCheckAt}`);
+    else if (change === 'recovered') this.log.info({ deviceId }, 'device answers again');
+  }
+
+  /**
+   * The monitor checks every device every few seconds, so the audit log gets its first check
+   * and every change of state (answering or not, another error), not each poll.
+   */
+  private async auditCheck(health: ObservedDevice, durationMs: number | null): Promise<void> {
     await recordAudit(this.prisma, null, {
       action: 'device.statistics',
       targetType: 'Device',
-      targetId: deviceId,
-      outcome: read.reachable ? 'ok' : 'failed',
-      ...(read.durationMs === null ? {} : { durationMs: read.durationMs }),
-      details: { monitor: before === undefined ? 'first read' : read.reachable ? 'answers again' : 'stopped answering', ...(read.message ? { message: read.message } : {}) },
-    }, 'meshplane (monitor)').catch((error: unknown) => this.log.warn({ deviceId, err: { message: (error as Error).message } }, 'could not audit a monitor read'));
+      targetId: health.deviceId,
+      outcome: health.lastError ? 'failed' : 'ok',
+      ...(durationMs === null ? {} : { durationMs }),
+      details: { monitor: health.lastError ? 'failing' : 'answers', ...(health.lastError ? { message: health.lastError.message } : {}) },
+    }, 'meshplane (monitor)').catch((error: unknown) => this.log.warn({ deviceId: health.deviceId, err: { message: (error as Error).message } }, 'could not audit a monitor read'));
   }
 }

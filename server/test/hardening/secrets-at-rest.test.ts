@@ -35,7 +35,7 @@ async function createSecrets(admin: GraphQLTestClient, name: string, app: App, s
   const secrets = new Map<string, string>([['admin password', ADMIN_PASSWORD], ['device password', DEVICE_PASSWORD], ['device API key', API_KEY]]);
   const fixture = await seedOverlay(admin, name);
   await admin.ok(`mutation ($input: CreateDeviceInput!) { createDevice(input: $input) { id } }`, {
-    input: { name: `${name}-pfsense`, kind: 'PFSENSE', host: '127.0.0.1', port: 9, secret: API_KEY },
+    input: { name: `${name}-pfsense`, kind: 'PFSENSE', host: '127.0.0.1', port: 9, tls: true, secret: API_KEY },
   });
   const collect = async (label: string, peerId: string) => {
     const conf = await downloadConfig(admin, peerId);

@@ -52,7 +52,7 @@ describe('peerStatistics through GraphQL', () => {
     const { admin } = fx.overlay;
     const { createWan } = await admin.ok<{ createWan: { wan: { id: string } } }>(`mutation { createWan(input: { name: "old-pf" }) { wan { id } } }`);
     const { createDevice } = await admin.ok<{ createDevice: { id: string } }>(`mutation ($input: CreateDeviceInput!) { createDevice(input: $input) { id } }`, {
-      input: { name: 'old-pf', kind: 'PFSENSE', host: oldPf.host, port: oldPf.port, username: oldPf.username, secret: oldPf.password, caPem: oldPf.caPem, timeoutMs: 3000 },
+      input: { name: 'old-pf', kind: 'PFSENSE', host: oldPf.host, port: oldPf.port, tls: true, username: oldPf.username, secret: oldPf.password, caPem: oldPf.caPem, timeoutMs: 3000 },
     });
     const { addPeer } = await admin.ok<{ addPeer: { peer: { id: string } } }>(ADD_PEER, {
       wanId: createWan.wan.id,

@@ -237,7 +237,7 @@ export function pfSenseDevice(sim: PfSenseSimulator): SimulatedDevice {
   const managed = () => sim.model.list('tunnels').filter((tunnel) => String(tunnel.descr).startsWith('meshplane:'));
   return {
     kind: 'PFSENSE',
-    input: { host: sim.host, port: sim.port, secret: sim.apiKey, caPem: sim.caPem, timeoutMs: 3000 },
+    input: { host: sim.host, port: sim.port, tls: true, secret: sim.apiKey, caPem: sim.caPem, timeoutMs: 3000 },
     credentials: new Map([['pfSense API key', sim.apiKey], ['pfSense password', sim.password]]),
     managedKeys: async () => managed().map((tunnel) => String(tunnel.privatekey)),
     async rekeyBehindBack() {

@@ -34,7 +34,7 @@ export async function seedOverlay(admin: GraphQLTestClient, name = 'fixture'): P
   );
   const { createDevice } = await admin.ok<{ createDevice: { id: string } }>(`mutation ($input: CreateDeviceInput!) { createDevice(input: $input) { id } }`, {
     // Loopback on a closed port: a test that polls devices (the monitor) reaches nothing outside this machine.
-    input: { name: `${name}-router`, kind: 'ROUTEROS_REST', host: '127.0.0.1', port: 9, username: 'admin', secret: DEVICE_PASSWORD },
+    input: { name: `${name}-router`, kind: 'ROUTEROS_REST', host: '127.0.0.1', port: 9, tls: true, username: 'admin', secret: DEVICE_PASSWORD },
   });
   return { wanId, hubId, siteId, byoId, subnetId: addSubnet.id, serviceId: publishService.id, deviceId: createDevice.id };
 }

@@ -8,6 +8,7 @@ import { DeviceError } from '../driver.js';
 import { replyError, transportError } from './errors.js';
 import { Semaphore } from '../../infra/semaphore.js';
 import { requestLimit, type RequestLimiter } from '../limits.js';
+import { HandshakeWatch } from '../tls-handshake.js';
 
 export type Query = Record<string, string | number | boolean>;
 
@@ -38,14 +39,16 @@ export function authOf(target: DeviceTarget): Auth {
 
 export class PfSenseClient {
   private readonly agent: Agent;
+  private readonly handshakes: HandshakeWatch;
   private readonly limiter: RequestLimiter;
   private readonly base: string;
   private readonly auth: Auth;
 
   /** `limiter`: the device's shared one (devices/limits.ts); without it, this client limits only itself. */
   constructor(private readonly target: DeviceTarget, limiter?: RequestLimiter) {
+    this.handshakes = new HandshakeWatch({ kind: 'PFSENSE', label: `pfSense ${target.name}`, timeoutMs: target.timeoutMs, ca: target.caPem, rejectUnauthorized: target.tlsVerify });
     this.agent = new Agent({
-      connect: { ca: target.caPem ?? undefined, rejectUnauthorized: target.tlsVerify, timeout: target.timeoutMs },
+      connect: this.handshakes.connector,
       headersTimeout: target.timeoutMs,
       bodyTimeout: target.timeoutMs,
     });
@@ -78,7 +81,8 @@ export class PfSenseClient {
         });
         return { status: reply.statusCode, text: await reply.body.text() };
       } catch (error) {
-        throw transportError(error, where);
+        const failure = transportError(error, where);
+        throw (failure.code === 'TIMEOUT' && this.handshakes.stalled()) || failure;
       }
     });
   }

@@ -5,6 +5,7 @@
 import { Agent, request } from 'undici';
 import { DeviceError, type DeviceTarget } from '../driver.js';
 import { toDeviceError } from './errors.js';
+import { HandshakeWatch } from '../tls-handshake.js';
 import {
   checkId, checkMenu, checkProps, proplistOf, whereOf, type PrintOptions, type Row, type RouterOsTransport,
 } from './transport.js';
@@ -53,12 +54,14 @@ function toRow(value: unknown): Row {
 
 export class RestTransport implements RouterOsTransport {
   private readonly agent: Agent;
+  private readonly handshakes: HandshakeWatch;
   private readonly authorization: string;
   private closing: Promise<void> | null = null;
 
   constructor(private readonly options: RestOptions) {
+    this.handshakes = new HandshakeWatch({ kind: 'ROUTEROS_REST', label: options.label, timeoutMs: options.timeoutMs, ca: options.ca, rejectUnauthorized: options.rejectUnauthorized });
     this.agent = new Agent({
-      connect: { ca: options.ca ?? undefined, rejectUnauthorized: options.rejectUnauthorized, timeout: options.timeoutMs },
+      connect: this.handshakes.connector,
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
       connections: options.connections,
@@ -124,7 +127,8 @@ export class RestTransport implements RouterOsTransport {
       status = response.statusCode;
       text = await response.body.text();
     } catch (error) {
-      throw toDeviceError(error, this.options.label);
+      const failure = toDeviceError(error, this.options.label);
+      throw (failure.code === 'TIMEOUT' && this.handshakes.stalled()) || failure;
     }
     if (status === 401) throw new DeviceError('AUTH_FAILED', `${this.options.label}: the device rejected the user name or password (401)`);
     let body: unknown = null;

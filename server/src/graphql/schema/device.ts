@@ -3,6 +3,28 @@ import { builder } from '../builder.js';
 import { DeviceKindEnum } from './enums.js';
 import { notFound } from '../errors.js';
 import { hostText, nameText, port, text } from './input-rules.js';
+import type { DeviceHealth } from '../../domain/device-health.js';
+
+const DeviceErrorRef = builder.objectRef<NonNullable<DeviceHealth['lastError']>>('DeviceCheckError').implement({
+  fields: (t) => ({
+    code: t.exposeString('code', { description: 'DEVICE_UNREACHABLE, DEVICE_TIMEOUT, DEVICE_TLS_FAILED, DEVICE_AUTH_FAILED, DEVICE_REFUSED or DEVICE_ERROR' }),
+    message: t.exposeString('message'),
+  }),
+});
+
+const DeviceHealthRef = builder.objectRef<DeviceHealth>('DeviceHealth').implement({
+  description: 'One model of a device\'s health, fed by the handshake monitor and by connection tests.',
+  fields: (t) => ({
+    reachable: t.exposeBoolean('reachable', { nullable: true, description: 'The device answered on its last check.' }),
+    authenticated: t.exposeBoolean('authenticated', { nullable: true, description: 'It accepted the credentials (null: not known, e.g. unreachable).' }),
+    statsAvailable: t.exposeBoolean('statsAvailable', { nullable: true }),
+    lastError: t.field({ type: DeviceErrorRef, nullable: true, description: 'Why the last check failed (null: it worked).', resolve: (health) => health.lastError }),
+    since: t.field({ type: 'DateTime', description: 'When the current state (working, or failing with this error) began.', resolve: (health) => new Date(health.since) }),
+    checkedAt: t.field({ type: 'DateTime', resolve: (health) => new Date(health.checkedAt) }),
+    nextCheckAt: t.field({ type: 'DateTime', description: 'When the monitor checks it next: after a refused login or a connection failure the wait doubles up to 10 minutes; a connection test or an edit starts over.', resolve: (health) => new Date(health.nextCheckAt) }),
+    consecutiveFailures: t.exposeInt('failures', { description: 'Failures in a row that back off (refused login, unreachable, timeout, TLS); 0 when working.' }),
+  }),
+});
 
 export const Device = builder.prismaObject('Device', {
   fields: (t) => ({
@@ -19,15 +41,21 @@ export const Device = builder.prismaObject('Device', {
     timeoutMs: t.exposeInt('timeoutMs'),
     concurrency: t.exposeInt('concurrency'),
     managementAddress: t.exposeString('managementAddress', { nullable: true }),
+    health: t.field({
+      type: DeviceHealthRef,
+      nullable: true,
+      description: 'What the last check (a monitor poll or a connection test) found; null until the device was checked.',
+      resolve: (device, _args, ctx) => ctx.services.monitor.deviceHealth(device.id),
+    }),
     reachable: t.boolean({
       nullable: true,
-      description: 'Whether the handshake monitor reached the device on its last poll (null: not polled yet).',
-      resolve: (device, _args, ctx) => ctx.services.monitor.deviceHealth(device.id).reachable,
+      description: 'health.reachable: whether the device answered on its last check (null: not checked yet).',
+      resolve: (device, _args, ctx) => ctx.services.monitor.deviceHealth(device.id)?.reachable ?? null,
     }),
     statsAvailable: t.boolean({
       nullable: true,
-      description: 'false when the device cannot report handshakes and traffic (pfSense REST API packages before 2.9.0): show "no statistics", not zeros. null until polled.',
-      resolve: (device, _args, ctx) => ctx.services.monitor.deviceHealth(device.id).statsAvailable,
+      description: 'health.statsAvailable: false when the device cannot report handshakes and traffic (pfSense REST API packages before 2.9.0): show "no statistics", not zeros. null until known.',
+      resolve: (device, _args, ctx) => ctx.services.monitor.deviceHealth(device.id)?.statsAvailable ?? null,
     }),
     source: t.exposeString('source', { description: '"db" (created here) or "config" (declared in the YAML file).' }),
     peers: t.relation('peers'),
@@ -54,7 +82,7 @@ const CreateDeviceInput = builder.inputType('CreateDeviceInput', {
     port: t.int(deviceFields.port),
     username: t.string(deviceFields.username),
     secret: t.string(deviceFields.secret),
-    tls: t.boolean(),
+    tls: t.boolean({ description: 'Left out: from the port (ROUTEROS_API 8728 plain, 8729 TLS; ROUTEROS_REST and PFSENSE 80 plain, 443 TLS; no port: TLS). Another port must say.' }),
     tlsVerify: t.boolean(),
     caPem: t.string(deviceFields.caPem),
     timeoutMs: t.int(deviceFields.timeoutMs),
@@ -73,7 +101,7 @@ const UpdateDeviceInput = builder.inputType('UpdateDeviceInput', {
       ...deviceFields.secret,
       description: 'Password or API key; stored encrypted and never returned. Left out: the stored one is kept, unless host, port, tls, tlsVerify, caPem or username change (then it must be given again, or "" to remove it).',
     }),
-    tls: t.boolean(),
+    tls: t.boolean({ description: 'Left out while port changes to the kind\'s plain or TLS port (8728/8729, 80/443): follows that port; to another port: kept.' }),
     tlsVerify: t.boolean(),
     caPem: t.string(deviceFields.caPem),
     timeoutMs: t.int(deviceFields.timeoutMs),

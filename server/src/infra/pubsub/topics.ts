@@ -1,6 +1,7 @@
 // The typed map of pub/sub topics: one channel per entity id; events carry ids only and
 // subscribers reload through the same resolvers (and authorization) as queries.
 import { createPubSub } from 'graphql-yoga';
+import type { DeviceHealth } from '../../domain/device-health.js';
 
 export type ChangeKind = 'CREATED' | 'UPDATED' | 'DELETED';
 
@@ -33,11 +34,9 @@ export interface ObservedStatus {
   observedAt: string;
 }
 
-/** A device's health as the polling replica last read it. */
-export interface ObservedDevice {
+/** A device's health as the polling replica last read it (or a connection test on any replica found). */
+export interface ObservedDevice extends DeviceHealth {
   deviceId: string;
-  reachable: boolean;
-  statsAvailable: boolean | null;
 }
 
 /**

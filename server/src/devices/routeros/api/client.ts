@@ -8,6 +8,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { DeviceError } from '../../driver.js';
 import { toDeviceError } from '../errors.js';
+import { handshakeFailure, NOT_TLS_SPOKEN } from '../../tls-handshake.js';
 import { SentenceDecoder, WireFormatError, encodeSentence } from './codec.js';
 import { parseReply, type Reply } from './reply.js';
 
@@ -178,9 +179,16 @@ function connectSocket(options: ApiClientOptions): Promise<net.Socket> {
         servername: net.isIP(options.host) ? undefined : options.host,
       })
       : net.connect({ host: options.host, port: options.port });
+    // A TLS socket reports the TCP connection too: past it, a stall or a reset is the TLS
+    // handshake failing (typically TLS toward the plain API port), not an unreachable device.
+    let reached = false;
+    socket.once('connect', () => (reached = true));
+    const inHandshake = () => options.tls !== null && reached;
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new DeviceError('TIMEOUT', `${options.label}: no connection within ${options.timeoutMs} ms`));
+      reject(inHandshake()
+        ? handshakeFailure(options.label, 'ROUTEROS_API', options.host, options.port, options.timeoutMs)
+        : new DeviceError('TIMEOUT', `${options.label}: no connection within ${options.timeoutMs} ms`));
     }, options.timeoutMs);
     const ready = options.tls ? 'secureConnect' : 'connect';
     socket.once(ready, () => {
@@ -188,10 +196,12 @@ function connectSocket(options: ApiClientOptions): Promise<net.Socket> {
       socket.removeAllListeners('error');
       resolve(socket);
     });
-    socket.once('error', (error) => {
+    socket.once('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       socket.destroy();
-      reject(toDeviceError(error, options.label));
+      reject(inHandshake() && NOT_TLS_SPOKEN.has(error.code ?? '')
+        ? handshakeFailure(options.label, 'ROUTEROS_API', options.host, options.port, options.timeoutMs, error.code)
+        : toDeviceError(error, options.label));
     });
   });
 }
