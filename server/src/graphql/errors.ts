@@ -126,7 +126,7 @@ export function toClientError(error: unknown): GraphQLError | null {
  * the error says neither.
  */
 export function coercedArgumentPath(error: GraphQLError): string[] | null {
-  const variable = /^Variable "\$([^"]+)" got invalid value[\s\S]*? at "([^"]+)"; /.exec(error.message) ?? /^Variable "\$([^"]+)" got invalid value/.exec(error.message);
+  const variable = /^Variable "\$([^"]+)" got invalid value[\s\S]*? at "([^"]+)"; /.exec(error.message) ?? /^Variable "\$([^"]+)" /.exec(error.message);
   const value = error.nodes?.[0];
   const isTarget = (node: ASTNode) =>
     variable ? node.kind === Kind.VARIABLE && node.name.value === variable[1] : node.loc !== undefined && node.loc.start === value?.loc?.start && node.loc.end === value.loc.end;

@@ -6,7 +6,7 @@ import { createGraphQLError, createYoga, maskError as defaultMaskError, type Plu
 import type { GraphQLError } from 'graphql';
 import { schema } from './schema/index.js';
 import type { Context, CookieJar } from './context.js';
-import { hasCode, isGraphQLErrorLike, namingArgument, toClientError } from './errors.js';
+import { coercedArgumentPath, hasCode, isGraphQLErrorLike, namingArgument, toClientError } from './errors.js';
 import type { Db } from '../infra/db/client.js';
 import type { Logger } from '../infra/logger.js';
 import type { Services } from '../services/index.js';
@@ -141,7 +141,10 @@ export function createYogaServer({ prisma, services, log, secureCookies, trusted
           // 1.5 …`): the client's request, not our code, so a code and the message, not a 500.
           const graphQLError = error as GraphQLError;
           const code = /^Variable "\$/.test(graphQLError.message) ? 'BAD_USER_INPUT' : 'GRAPHQL_VALIDATION_FAILED';
-          return createGraphQLError(graphQLError.message, { nodes: graphQLError.nodes, extensions: { ...graphQLError.extensions, code } });
+          // A variable that does not coerce (`first: "NaN"`): named like the edge's other refusals.
+          const path = code === 'BAD_USER_INPUT' ? coercedArgumentPath(graphQLError) : null;
+          const details = path ? { field: path.filter((part) => !/^\d+$/.test(part)).at(-1), fields: [{ path: path.join('.'), message: graphQLError.message }] } : undefined;
+          return createGraphQLError(graphQLError.message, { nodes: graphQLError.nodes, extensions: { ...graphQLError.extensions, code, ...(details ? { details } : {}) } });
         }
         // Bounded per client: any client can repeat a request that fails this way.
         const client = errors.clientOf(error) ?? 'an unknown client';
