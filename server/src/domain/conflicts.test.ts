@@ -105,6 +105,57 @@ describe('analyzeConflicts', () => {
     });
   });
 
+  it('names paths a hub breaks by relaying between spokes whose LAN is its own', () => {
+    const spec = overlay([
+      peer('hub', '10.0.0.1', { role: 'HUB', subnets: [subnet('h', '192.168.1.0/24', { natCidr: '172.16.0.0/24' })] }),
+      peer('x', '10.0.0.2', { subnets: [subnet('xl', '192.168.1.0/24')] }),
+      peer('y', '10.0.0.3', { subnets: [subnet('yl', '192.168.5.0/24')] }),
+    ], { topology: 'HUB_SPOKE' });
+    expect(directions(spec)).toEqual([
+      'hub 172.16.0.0/24 -> x 192.168.1.0/24', 'x 192.168.1.0/24 -> hub 172.16.0.0/24',
+      'x 192.168.1.0/24 -> y 192.168.5.0/24', 'y 192.168.5.0/24 -> x 192.168.1.0/24',
+    ]);
+    const viaHub = analyzeConflicts(spec).find((c) => c.code === 'LAN_UNREACHABLE' && c.peerIds[0] === 'y')!;
+    expect(viaHub.message).toMatch(/the hub "Peer hub" \(10\.0\.0\.1\) relaying between them/);
+    // Only x's LAN needs translating; y's overlaps nothing.
+    expect(viaHub.autoNatSubnetIds).toEqual(['xl']);
+  });
+
+  it('agrees with reachability for every mix of one shared LAN in a mesh and through a hub', () => {
+    const choices = [
+      { cidr: '192.168.1.0/24', nat: false }, { cidr: '192.168.1.0/24', nat: true }, { cidr: '192.168.5.0/24', nat: false }, null,
+    ];
+    let broken = 0;
+    for (const topology of ['MESH', 'HUB_SPOKE'] as const) {
+      for (const [i, j, k] of choices.flatMap((_, i) => choices.flatMap((_, j) => choices.map((_, k) => [i, j, k] as const)))) {
+        const spec = overlay([i, j, k].map((choice, n) => {
+          const lan = choices[choice];
+          return peer(['hub', 'x', 'y'][n]!, `10.0.0.${n + 1}`, {
+            role: n === 0 ? 'HUB' : 'SITE',
+            subnets: lan ? [subnet(`l${n}`, lan.cidr, { natCidr: lan.nat ? `172.16.${n}.0/24` : null })] : [],
+          });
+        }), { topology });
+        const reached = new Set(computeReachability(compileOverlay(spec)).flatMap((entry) => entry.reaches
+          .filter((r) => r.fromKind === 'LAN' && r.kind === 'LAN').map((r) => `${entry.peerId}>${r.targetPeerId}`)));
+        const found = analyzeConflicts(spec);
+        const unrouted = new Set(found.filter((c) => c.code === 'LAN_UNROUTED').map((c) => c.peerIds[0]));
+        const named = new Set(found.filter((c) => c.code === 'LAN_UNREACHABLE').map((c) => `${c.peerIds[0]}>${c.peerIds[1]}`));
+        const hosts = spec.peers.filter((p) => p.subnets.length > 0).map((p) => p.id);
+        for (const x of hosts) {
+          for (const y of hosts) {
+            if (x === y) continue;
+            const path = `${x}>${y}`;
+            const context = `${topology} ${[i, j, k].join('')} ${path}`;
+            // Named exactly when broken, unless the LAN lost its range to another untranslated one.
+            expect(named.has(path) || (!reached.has(path) && (unrouted.has(x) || unrouted.has(y))), context).toBe(!reached.has(path));
+            if (!reached.has(path)) broken++;
+          }
+        }
+      }
+    }
+    expect(broken).toBeGreaterThan(50);
+  });
+
   it('warns about clients hosting LANs, isolated CGNAT peers, port mismatches and missing hubs', () => {
     const spec = overlay([
       peer('c', '10.0.0.1', { role: 'CLIENT', endpointHost: null, subnets: [subnet('l', '192.168.9.0/24')] }),

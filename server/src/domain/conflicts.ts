@@ -5,7 +5,7 @@ import type { CompiledOverlay } from './compiled.js';
 import { DomainError } from './errors.js';
 import { compareRanges, formatCidr, overlaps, parseIpv4Cidr, tryParseIpv4OrCidr, type Ipv4Range } from './ipv4.js';
 import type { OverlaySpec, PeerSpec, WanSpec } from './model.js';
-import { buildOverlayFacts, type Claim, type OverlayFacts, type PeerFacts } from './overlay-facts.js';
+import { buildOverlayFacts, type Claim, type OverlayFacts, type PeerFacts, type SubnetFacts } from './overlay-facts.js';
 import { validateOverlaySpec } from './spec-validation.js';
 import { planTunnels, type TunnelPlan } from './topology.js';
 import { validateIpv4Cidr } from './validation.js';
@@ -110,32 +110,55 @@ function overlapping(range: Ipv4Range, ranges: readonly Ipv4Range[]): Ipv4Range 
  * peer x reach LAN Y of peer y only if x routes Y (as the overlay sees it) into the tunnel,
  * which it does not when that range is local to x, and y accepts packets from X (as the
  * overlay sees it), which WireGuard does not when that range is local to y: y left it out of
- * x's AllowedIPs, and its replies would stay on its own LAN. Only peers whose local ranges
- * (real or translated) overlap can break each other this way.
+ * x's AllowedIPs, and its replies would stay on its own LAN. A hub relaying between them has
+ * both problems when X or Y is local to it. So only peers whose local ranges overlap, and the
+ * peers relayed by a hub that one of their LANs overlaps, can break each other this way.
  */
-function lanDirectionConflicts(facts: OverlayFacts): Conflict[] {
+function lanDirectionConflicts(facts: OverlayFacts, plan: TunnelPlan): Conflict[] {
+  const pairs = new Map<string, [PeerFacts, PeerFacts]>();
+  const addPair = (x: number, y: number): void => {
+    if (x === y) return;
+    const [first, second] = x < y ? [x, y] : [y, x];
+    pairs.set(`${first}:${second}`, [facts.peers[first] as PeerFacts, facts.peers[second] as PeerFacts]);
+  };
   const locals = facts.peers.flatMap((peer) => peer.locals.map((range) => ({ range, owner: peer.index })));
   locals.sort((x, y) => compareRanges(x.range, y.range));
-  const pairs = new Map<string, [PeerFacts, PeerFacts]>();
-  for (const [x, y] of overlappingPairs(locals, (local) => local.range)) {
-    if (x.owner === y.owner) continue;
-    const [first, second] = x.owner < y.owner ? [x.owner, y.owner] : [y.owner, x.owner];
-    pairs.set(`${first}:${second}`, [facts.peers[first] as PeerFacts, facts.peers[second] as PeerFacts]);
+  for (const [x, y] of overlappingPairs(locals, (local) => local.range)) addPair(x.owner, y.owner);
+
+  const neighbourSets = new Map<number, Set<number>>();
+  const relayBetween = (near: PeerFacts, far: PeerFacts): PeerFacts | null => {
+    let direct = neighbourSets.get(near.index);
+    if (!direct) neighbourSets.set(near.index, (direct = new Set(plan.neighbours[near.index])));
+    const relay = direct.has(far.index) ? null : plan.relay[near.index];
+    return relay === null || relay === undefined || relay === far.index ? null : facts.peers[relay] as PeerFacts;
+  };
+  // A LAN local to a hub breaks every path the hub relays for its owner.
+  const relays = new Set(plan.relay.filter((relay): relay is number => relay !== null));
+  for (const hub of relays) {
+    const hubFacts = facts.peers[hub] as PeerFacts;
+    for (const lan of facts.lanClaims) {
+      if (lan.owner === hub || !overlapping(lan.range, hubFacts.locals)) continue;
+      const owner = facts.peers[lan.owner] as PeerFacts;
+      for (const other of facts.peers) {
+        if (relayBetween(owner, other) === hubFacts || relayBetween(other, owner) === hubFacts) addPair(lan.owner, other.index);
+      }
+    }
   }
+
   const found: Conflict[] = [];
   for (const [one, other] of pairs.values()) {
     for (const [near, far] of [[one, other], [other, one]] as const) {
+      const relay = relayBetween(near, far);
       for (const source of near.subnets) {
         if (!source.spec.routed) continue;
         for (const target of far.subnets) {
           if (!target.spec.routed) continue;
-          const shadow = overlapping(target.effective, near.locals);
-          const dropped = overlapping(source.effective, far.locals);
-          if (!shadow && !dropped) continue;
-          const why = shadow
-            ? `for ${label(near)} that range is its own LAN ${formatCidr(shadow)}, so it never sends it into the tunnel`
-            : `${label(far)} drops their packets: ${formatCidr(source.effective)} is its own LAN ${formatCidr(dropped as Ipv4Range)}, so it accepts from ${label(near)} only sources outside it`;
-          const untranslated = [source, target].filter((subnet) => subnet.translated === null);
+          const why = brokenBecause(near, far, relay, source, target);
+          if (why === null) continue;
+          // The LANs to translate: those local to another peer on the path.
+          const sourceClashes = overlapping(source.effective, far.locals) ?? (relay && overlapping(source.effective, relay.locals));
+          const targetClashes = overlapping(target.effective, near.locals) ?? (relay && overlapping(target.effective, relay.locals));
+          const untranslated = [...(sourceClashes ? [source] : []), ...(targetClashes ? [target] : [])].filter((subnet) => subnet.translated === null);
           const fix = untranslated.length === 0
             ? 'give them translations that overlap no LAN'
             : `translate ${untranslated.map((subnet) => `${formatCidr(subnet.real)} of ${label(subnet === source ? near : far)}`).join(' and ')} with auto-NAT`;
@@ -152,6 +175,17 @@ function lanDirectionConflicts(facts: OverlayFacts): Conflict[] {
     }
   }
   return found;
+}
+
+/** Why LAN `source` of `near` cannot reach LAN `target` of `far` (through `relay`, if any), or null. */
+function brokenBecause(near: PeerFacts, far: PeerFacts, relay: PeerFacts | null, source: SubnetFacts, target: SubnetFacts): string | null {
+  const shadow = overlapping(target.effective, near.locals);
+  if (shadow) return `for ${label(near)} that range is its own LAN ${formatCidr(shadow)}, so it never sends it into the tunnel`;
+  const dropped = overlapping(source.effective, far.locals);
+  if (dropped) return `${label(far)} drops their packets: ${formatCidr(source.effective)} is its own LAN ${formatCidr(dropped)}, so it accepts from ${label(near)} only sources outside it`;
+  if (!relay) return null;
+  const local = overlapping(target.effective, relay.locals) ?? overlapping(source.effective, relay.locals);
+  return local ? `the hub ${label(relay)} relaying between them neither forwards nor accepts its own LAN ${formatCidr(local)}` : null;
 }
 
 function peerConflicts(facts: OverlayFacts, plan: TunnelPlan): Conflict[] {
@@ -213,7 +247,7 @@ export function analyzeConflicts(spec: OverlaySpec): Conflict[] {
   }
   const facts = buildOverlayFacts(spec);
   const plan = planTunnels(facts);
-  const found = [...rangeConflicts(facts), ...lanOverlapConflicts(facts), ...lanDirectionConflicts(facts), ...peerConflicts(facts, plan), ...serviceIpConflicts(facts)];
+  const found = [...rangeConflicts(facts), ...lanOverlapConflicts(facts), ...lanDirectionConflicts(facts, plan), ...peerConflicts(facts, plan), ...serviceIpConflicts(facts)];
   if (plan.topology !== facts.wan.topology) {
     found.push(conflict('INFO', 'NO_HUB', `topology ${facts.wan.topology} has no HUB peer: every peer is connected to every other (mesh) until a hub is added`));
   }
