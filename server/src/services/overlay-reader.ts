@@ -1,6 +1,7 @@
 // A GraphQL request's reads of WANs: each WAN's peers (and subnets) read once and shared by
 // the peer list, staleness and the overlay view; the view itself reused across requests
-// while the WAN's rows are unchanged. One OverlayReader per request (ctx.overlays).
+// while the WAN's rows are unchanged. One OverlayReader per request (ctx.overlays), and one per
+// pub/sub event for the subscriptions it reaches (graphql/event-reader.ts).
 import type { Db } from '../infra/db/client.js';
 import type { Peer, Prisma, Subnet } from '../generated/prisma/client.js';
 import type { SecretBox } from '../infra/crypto/secret-box.js';
@@ -64,11 +65,6 @@ class PerWan<T> {
   map<R>(wanId: string, then: (value: T) => R): R | Promise<R> {
     return this.settled.has(wanId) ? then(this.settled.get(wanId) as T) : this.get(wanId).then(then);
   }
-
-  clear(): void {
-    this.pending.clear();
-    this.settled.clear();
-  }
 }
 
 interface WanSubnets {
@@ -91,13 +87,6 @@ export class OverlayReader {
     private readonly secrets: SecretBox,
     private readonly onCompile?: () => void,
   ) {}
-
-  /** Forgets what was read: a subscription context lives across events, each event must see fresh data. */
-  reset(): void {
-    this.peerRows.clear();
-    this.subnetRows.clear();
-    this.views.clear();
-  }
 
   /** Every peer of the WAN, all columns, in tunnel-address order. */
   peers(wanId: string): Promise<Peer[]> {

@@ -1,6 +1,7 @@
 // Subscriptions: events carry ids only; the WAN itself is reloaded through the same
 // resolvers (and authorization) as queries.
 import { builder } from '../builder.js';
+import { readEventThrough } from '../event-reader.js';
 import type { WanChange } from '../../infra/pubsub/topics.js';
 
 const ChangeKindEnum = builder.enumType('ChangeKind', { values: ['CREATED', 'UPDATED', 'DELETED'] as const });
@@ -29,7 +30,8 @@ builder.subscriptionFields((t) => ({
     args: { wanId: t.arg.id() },
     subscribe: (_root, { wanId }, ctx) => (wanId ? ctx.services.pubsub.subscribe('wanChanged:byId', String(wanId)) : ctx.services.pubsub.subscribe('wanChanged')),
     resolve: (event, _args, ctx) => {
-      ctx.overlays.reset();
+      // What is asked beneath the WAN (previews, statuses) reads it once per event for all subscribers.
+      readEventThrough(ctx, event);
       return event;
     },
   }),
