@@ -6,7 +6,8 @@ import type { Client } from 'graphql-ws';
 import { startTestApp, type TestApp } from './support/app.js';
 import { GraphQLTestClient, registerAdmin } from './support/graphql.js';
 import { CLOSE_TOO_MANY, LIVE_LIMITS } from '../src/infra/http/live-sockets.js';
-import { DEFAULT_REQUEST_COST_LIMIT } from '../src/graphql/request-cost.js';
+import { DEFAULT_REQUEST_COST_LIMIT, FIELD_COSTS, FIELD_LISTS } from '../src/graphql/request-cost.js';
+import { schema } from '../src/graphql/schema/index.js';
 
 const ADD_PEER = `mutation ($wanId: ID!, $input: AddPeerInput!) { addPeer(wanId: $wanId, input: $input) { peer { id } } }`;
 const PREVIEWS = `query ($id: ID!) { wan(id: $id) { peers(first: 100) { edges { node { id name conf: configPreview rsc: configPreview(format: ROUTEROS) } } } } }`;
@@ -124,6 +125,14 @@ describe('request costs', () => {
     }
     expect(await compiles()).toBe(before + 1);
     await socket.dispose();
+  });
+
+  it('prices fields that exist (a renamed field would otherwise lose its price silently)', () => {
+    for (const name of [...Object.keys(FIELD_COSTS), ...Object.keys(FIELD_LISTS)]) {
+      const [typeName, fieldName] = name.split('.') as [string, string];
+      const type = schema.getType(typeName) as { getFields?: () => Record<string, unknown> } | undefined;
+      expect({ name, exists: Boolean(type?.getFields?.()[fieldName]) }).toEqual({ name, exists: true });
+    }
   });
 
   it('prices what fields really cost, with the variables: refuses lists of expensive fields, lets one through', async () => {
