@@ -19,6 +19,17 @@ export const deviceFragment = graphql(`
     source
     reachable
     statsAvailable
+    health {
+      reachable
+      authenticated
+      lastError {
+        code
+        message
+      }
+      since
+      nextCheckAt
+      consecutiveFailures
+    }
     peers {
       id
       name
@@ -77,6 +88,7 @@ export const testDeviceConnectionMutation = graphql(`
       identity
       version
       message
+      errorCode
     }
   }
 `);

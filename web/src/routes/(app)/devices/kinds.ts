@@ -3,15 +3,27 @@ import type { DeviceKind } from '$lib/gql/graphql';
 
 export interface KindNeeds {
   credentials: boolean;
-  tls: boolean;
-  defaultPort: (tls: boolean) => number | null;
+  /** The kind's plain and TLS ports (the server takes TLS from them when not told); null: no network transport. */
+  ports: { plain: number; tls: number } | null;
+  tlsLabel: string;
   hostHint: string;
   secretLabel: string;
 }
 
 export const kindNeeds: Record<DeviceKind, KindNeeds> = {
-  ROUTEROS_API: { credentials: true, tls: true, defaultPort: (tls) => (tls ? 8729 : 8728), hostHint: 'The router’s management address.', secretLabel: 'Password' },
-  ROUTEROS_REST: { credentials: true, tls: false, defaultPort: () => 443, hostHint: 'REST runs over HTTPS (www-ssl service).', secretLabel: 'Password' },
-  PFSENSE: { credentials: true, tls: false, defaultPort: () => 443, hostHint: 'Needs the pfSense REST API v2 package.', secretLabel: 'API key' },
-  LINUX: { credentials: false, tls: false, defaultPort: () => null, hostHint: 'This host: Meshplane runs wg and ip locally.', secretLabel: 'Secret' },
+  ROUTEROS_API: { credentials: true, ports: { plain: 8728, tls: 8729 }, tlsLabel: 'TLS (api-ssl)', hostHint: 'The router’s management address.', secretLabel: 'Password' },
+  ROUTEROS_REST: { credentials: true, ports: { plain: 80, tls: 443 }, tlsLabel: 'HTTPS (www-ssl)', hostHint: 'REST runs over the www-ssl (HTTPS) or www service.', secretLabel: 'Password' },
+  PFSENSE: { credentials: true, ports: { plain: 80, tls: 443 }, tlsLabel: 'HTTPS', hostHint: 'Needs the pfSense REST API v2 package.', secretLabel: 'API key' },
+  LINUX: { credentials: false, ports: null, tlsLabel: '', hostHint: 'This host: Meshplane runs wg and ip locally.', secretLabel: 'Secret' },
 };
+
+/** The port used when none is given. */
+export function defaultPort(needs: KindNeeds, tls: boolean): number | null {
+  return needs.ports ? (tls ? needs.ports.tls : needs.ports.plain) : null;
+}
+
+/** What a port says about TLS: its kind's TLS port (true), plain port (false), or nothing (null). */
+export function tlsOfPort(needs: KindNeeds, port: number | undefined): boolean | null {
+  if (!needs.ports || port === undefined) return null;
+  return port === needs.ports.tls ? true : port === needs.ports.plain ? false : null;
+}
