@@ -4,9 +4,12 @@
 // overlap with auto-NAT, download a config and read it, plan and approve a deploy and watch the
 // job finish (with its warnings), see a peer turn online when the router reports a handshake;
 // publish a service, download the .rsc, deploy again, revert to the first deployment and clear
-// the router; follow on the jobs page a deploy to the pfSense in a WAN created after the page
-// opened; then the audit log, users and API tokens, narrow screens, and a revoked session sent
-// to sign-in. Screenshots: web/test-results/e2e/.
+// the router; a preflight error (an unmanaged tunnel on the office's port) replaces the approve
+// button by an override that needs a reason, an overridden deploy the router refuses is undone
+// and listed as failed, and the override deploys once the router accepts; follow on the jobs
+// page a deploy to the pfSense in a WAN created after the page opened; then the audit log,
+// users and API tokens, narrow screens, and a revoked session sent to sign-in. Screenshots:
+// web/test-results/e2e/.
 import fs from 'node:fs';
 import { type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -190,6 +193,9 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
     // The office page names the overlap and offers to translate its own LAN.
     const overlap = page.locator('li[data-conflict="SUBNET_OVERLAP"]');
     await overlap.waitFor();
+    // Both directions are named as broken, and the list explains that auto-NAT takes the whole group.
+    await expect(page.locator('li[data-conflict="LAN_UNREACHABLE"]').count()).resolves.toBe(2);
+    await expect(page.locator('section[aria-labelledby="conflicts-heading"] [data-explain="auto-nat"]').textContent()).resolves.toMatch(/translates every LAN that overlaps it/);
     await page.getByRole('button', { name: `Translate ${LAN} with auto-NAT` }).first().click();
     await overlap.waitFor({ state: 'detached' });
     const row = page.locator(`tr[data-subnet="${LAN}"]`);
@@ -217,8 +223,10 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
     expect(conf).toMatch(/Address = 10\.0\.0\.\d+\/\d+/);
     expect(conf.match(/\[Peer\]/g)).toHaveLength(2);
     expect(conf).toContain('Endpoint = hub.example.test:51820');
-    expect(conf).toContain(LAN); // the hub's LAN, as itself
-    expect(conf).toMatch(/AllowedIPs = .*172\.\d+\.\d+\.0\/24/); // the office's LAN, translated
+    // Auto-NAT translated the whole overlap group: the hub's LAN and the office's, each its own range.
+    expect(conf).not.toContain(LAN);
+    const translated = [...conf.matchAll(/AllowedIPs = .*?(172\.\d+\.\d+\.0\/24)/g)].map((m) => m[1]);
+    expect(new Set(translated).size).toBe(2);
     // Downloading counts as delivered: the status turns current.
     await page.locator('h1 ~ [data-status="CURRENT"]').waitFor();
     await expect(page.locator('[data-banner="stale"]').count()).resolves.toBe(0);
@@ -335,6 +343,61 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
     // What Meshplane did not make is still there.
     expect(sim.model.rows(WIREGUARD).length).toBeGreaterThan(0);
     await shot('15-peer-page-cleared');
+  }, SLOW);
+
+  it('shows a preflight error instead of the approve button, lists a failed attempt it undid, and deploys with an audited override', async () => {
+    // An unmanaged WireGuard tunnel on the router already listens on the office's port.
+    sim.model.execute({ command: `${WIREGUARD}/add`, attributes: { name: 'wg-home', 'listen-port': '51820', comment: 'home tunnel' } });
+    try {
+      await openPeer('office');
+      const deploy = page.getByRole('region', { name: 'Deploy to office-router' });
+      const override = deploy.getByRole('form', { name: 'Override preflight' });
+      const reason = override.getByLabel('Reason for overriding preflight');
+      const go = override.getByRole('button', { name: 'Override preflight and deploy' });
+      const planWithError = async () => {
+        await deploy.getByRole('button', { name: 'Plan deploy' }).click();
+        const issues = deploy.getByRole('list', { name: 'Preflight of the plan' });
+        await issues.locator('li[data-severity="ERROR"]', { hasText: 'listen port 51820 is already used by WireGuard interface wg-home' }).waitFor({ timeout: 30_000 });
+        await expect(deploy.getByRole('button', { name: 'Approve and deploy' }).count()).resolves.toBe(0);
+        await expect(go.isDisabled()).resolves.toBe(true);
+      };
+      await planWithError();
+      await reason.fill('ok');
+      await override.getByText('Say why in at least 3 characters.').waitFor();
+      await expect(go.isDisabled()).resolves.toBe(true);
+      await shot('17-peer-page-preflight-error');
+
+      // Overridden, but the router refuses the firewall rules: the job undoes what it created.
+      sim.faults.trap(`${FIREWALL_FILTER}/add`, 'failure: simulated refusal of filter');
+      await reason.fill('home tunnel is retired tonight');
+      await go.click();
+      const job = page.getByLabel('Job', { exact: true });
+      await job.locator('[data-job-status="FAILED"]', { hasText: 'deploy' }).waitFor({ timeout: 45_000 });
+      sim.faults.reset();
+      await expect(job.getByRole('alert').textContent()).resolves.toMatch(/simulated refusal of filter.*change\(s\) undone; the device is as before/);
+      const undone = job.getByRole('list', { name: 'Undone by the deploy job' }).locator('li');
+      expect(await undone.count()).toBeGreaterThan(1);
+      await expect(undone.last().textContent()).resolves.toMatch(/^- delete \/interface\/wireguard /); // created first, undone last
+      await expect(job.getByRole('list', { name: 'Left on the device by the deploy job' }).count()).resolves.toBe(0);
+      expect(managedOnRouter()).toEqual([]);
+      const failed = page.getByRole('table', { name: 'Deployments' }).locator('tr[data-deployment-status="FAILED"]');
+      await failed.waitFor();
+      await expect(failed.textContent()).resolves.toMatch(/failed, undone.*simulated refusal of filter/);
+      await shot('18-peer-page-failed-attempt');
+
+      // The router accepting, the same override deploys.
+      await planWithError();
+      await reason.fill('home tunnel is retired tonight');
+      await go.click();
+      await job.locator('[data-job-status="SUCCEEDED"]', { hasText: 'deploy' }).waitFor({ timeout: 45_000 });
+      await expect(job.textContent()).resolves.toContain('1 error(s) overridden: home tunnel is retired tonight');
+      expect(managedOnRouter().filter((entry) => entry.startsWith(`${WIREGUARD} `))).toHaveLength(1);
+      await expect.poll(() => page.getByRole('table', { name: 'Deployments' }).locator('tbody tr').first().getAttribute('data-deployment-status')).toBe('SUCCEEDED');
+    } finally {
+      sim.faults.reset();
+      const home = sim.model.rows(WIREGUARD).find((row) => row.name === 'wg-home');
+      if (home) sim.model.execute({ command: `${WIREGUARD}/remove`, attributes: { '.id': home['.id']! } });
+    }
   }, SLOW);
 
   it('follows, on the jobs page, a deploy to the pfSense in a WAN created after the page opened', async () => {
