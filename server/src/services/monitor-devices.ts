@@ -60,6 +60,13 @@ export class DeviceReader {
     return health;
   }
 
+  /** Closes the drivers of devices that no longer exist (deleted meanwhile). */
+  async retain(deviceIds: ReadonlySet<string>): Promise<void> {
+    const gone = [...this.drivers].filter(([deviceId]) => !deviceIds.has(deviceId));
+    for (const [deviceId] of gone) this.drivers.delete(deviceId);
+    await Promise.all(gone.map(([, { driver }]) => driver.close().catch(() => undefined)));
+  }
+
   async close(): Promise<void> {
     const drivers = [...this.drivers.values()];
     this.drivers.clear();

@@ -241,7 +241,9 @@ export class HandshakeMonitor {
     const wanOf = new Map(everyone.map((peer) => [peer.id, peer.wanId]));
     const statuses = readings.statuses(wanOf, this.now()).filter((status) => !sameStatus(this.state.status(status.peerId), status));
     this.state.retain(new Set(wanOf.keys()), new Set(devices.map((device) => device.id)));
-    for (const deviceId of this.checkedStamps.keys()) if (!devices.some((device) => device.id === deviceId)) this.checkedStamps.delete(deviceId);
+    const present = new Set(devices.map((device) => device.id));
+    for (const deviceId of this.checkedStamps.keys()) if (!present.has(deviceId)) this.checkedStamps.delete(deviceId);
+    await this.reader.retain(present);
     // Applied here with every check (the next one is scheduled from it); published to the other
     // replicas only when a state or the backoff changed, and with the periodic snapshot.
     const checked: ObservedDevice[] = [];
