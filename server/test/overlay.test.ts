@@ -93,9 +93,19 @@ describe('overlay engine through GraphQL', () => {
     await admin.ok(`mutation ($input: CreateUserInput!) { createUser(input: $input) { id } }`, { input: { email: 'v@example.net', name: 'V', password: 'correct horse battery', role: 'VIEWER' } });
     const viewer = new GraphQLTestClient(t.graphqlUrl);
     await viewer.ok(`mutation { login(input: { email: "v@example.net", password: "correct horse battery" }) { user { id } } }`);
-    const preview = await viewer.ok<{ peer: { configPreview: string } }>(`query ($id: ID!) { peer(id: $id) { configPreview } }`, { id: site });
-    expect(preview.peer.configPreview).toContain('[Interface]');
-    expect(preview.peer.configPreview).not.toMatch(/^PrivateKey = [A-Za-z0-9+/]{43}=$/m);
+    const byo = await peer(wanId, { name: 'byo', publicKey: 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=' });
+    const PREVIEWS = `query ($id: ID!) { peer(id: $id) { conf: configPreview rsc: configPreview(format: ROUTEROS) } }`;
+    const preview = await viewer.ok<{ peer: { conf: string; rsc: string } }>(PREVIEWS, { id: site });
+    expect(preview.peer.conf).toContain('[Interface]');
+    expect(preview.peer.conf).not.toMatch(/^PrivateKey = [A-Za-z0-9+/]{43}=$/m);
+    // Meshplane holds this peer's key: the preview says so instead of calling it bring-your-own.
+    expect(preview.peer.conf).toContain('# PrivateKey held by Meshplane: left out of this preview (download the configuration to get it).');
+    expect(preview.peer.rsc).toContain('# Private key held by Meshplane: left out of this preview');
+    expect(`${preview.peer.conf}${preview.peer.rsc}`).not.toMatch(/Bring-your-own|private-key=/);
+    const own = await viewer.ok<{ peer: { conf: string; rsc: string } }>(PREVIEWS, { id: byo });
+    expect(own.peer.conf).toContain("# Bring-your-own key: Meshplane never saw this peer's private key.");
+    expect(own.peer.rsc).toContain('# Bring-your-own key: the router keeps its own private key');
+    expect(`${own.peer.conf}${own.peer.rsc}`).not.toContain('held by Meshplane');
     expect(await viewer.errorCodes(DOWNLOAD, { peerId: site })).toEqual(['FORBIDDEN']);
   });
 

@@ -201,7 +201,11 @@ describe('withoutSecrets', () => {
     const withoutKeys = { ...withKeys, peers: withKeys.peers.map((spec) => ({ ...spec, privateKey: null })), presharedKeys: [] };
     const compiled = compileOverlay(withKeys);
     expect(compiled.peers.some((entry) => entry.peers.some((remote) => remote.presharedKey !== null))).toBe(true);
-    expect(withoutSecrets(compiled)).toEqual(compileOverlay(withoutKeys));
+    // The same, except that each interface says its key was held back rather than never known.
+    const preview = withoutSecrets(compiled);
+    expect(preview.peers.every((entry) => entry.interface.privateKeyWithheld === true)).toBe(true);
+    const unmarked = { ...preview, peers: preview.peers.map((entry) => ({ ...entry, interface: { ...entry.interface, privateKeyWithheld: undefined } })) };
+    expect(unmarked).toEqual(compileOverlay(withoutKeys));
     // The compile it came from keeps its keys.
     expect(compiled.peers.every((entry) => entry.interface.privateKey !== null)).toBe(true);
   });

@@ -58,6 +58,11 @@ export interface CompiledInterface {
   mtu: number;
   privateKey: string | null;
   publicKey: string;
+  /**
+   * Set on previews only: Meshplane holds the private key and left it out of this rendering,
+   * so a null privateKey does not mean bring-your-own. Not part of the staleness hash.
+   */
+  privateKeyWithheld?: true;
 }
 
 export interface CompiledPeer {
@@ -91,7 +96,7 @@ export function withoutSecrets(compiled: CompiledOverlay): CompiledOverlay {
     wan: compiled.wan,
     peers: compiled.peers.map((peer) => ({
       ...peer,
-      interface: peer.interface.privateKey === null ? peer.interface : { ...peer.interface, privateKey: null },
+      interface: peer.interface.privateKey === null ? peer.interface : { ...peer.interface, privateKey: null, privateKeyWithheld: true },
       peers: peer.peers.some((remote) => remote.presharedKey !== null)
         ? peer.peers.map((remote) => (remote.presharedKey === null ? remote : { ...remote, presharedKey: null }))
         : peer.peers,

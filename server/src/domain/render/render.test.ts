@@ -5,7 +5,8 @@ import { isWireGuardKey } from '../keys.js';
 import { QR_MAX_BYTES, renderQrPng, renderQrSvg } from './qr.js';
 import { rosValue } from './routeros-quote.js';
 import { renderRouterOsScript } from './routeros.js';
-import { PRIVATE_KEY_PLACEHOLDER, renderWgQuick } from './wgquick.js';
+import { withoutSecrets } from '../compiled.js';
+import { PRIVATE_KEY_PLACEHOLDER, PRIVATE_KEY_WITHHELD, renderWgQuick } from './wgquick.js';
 
 const HOSTILE = 'a"; /system reset-configuration; "';
 
@@ -46,6 +47,23 @@ describe('renderWgQuick', () => {
     expect(text).toContain(`PrivateKey = ${PRIVATE_KEY_PLACEHOLDER}`);
     expect(text).toMatch(/# Bring-your-own key/);
     expect(isWireGuardKey(PRIVATE_KEY_PLACEHOLDER)).toBe(false);
+  });
+
+  it('says a preview left out a key Meshplane holds, and keeps the bring-your-own text for peers without one', () => {
+    const preview = withoutSecrets(compiled);
+    const held = renderWgQuick(preview, 'site');
+    expect(held).toContain(`# PrivateKey held by Meshplane: left out of this preview (download the configuration to get it).\nPrivateKey = ${PRIVATE_KEY_WITHHELD}\n`);
+    expect(held).not.toContain('Bring-your-own');
+    expect(isWireGuardKey(PRIVATE_KEY_WITHHELD)).toBe(false);
+    // Apart from the key lines and the preshared keys, the preview is the real config.
+    const real = renderWgQuick(compiled, 'site');
+    const keyless = (text: string) => text.split('\n').filter((line) => !/^(PrivateKey|PresharedKey) = |^# (PrivateKey held|Bring-your-own|Replace the placeholder)/.test(line));
+    expect(keyless(held)).toEqual(keyless(real));
+    const byo = renderWgQuick(preview, 'byo');
+    expect(byo).toBe(renderWgQuick(compiled, 'byo'));
+    expect(byo).toContain(`# Bring-your-own key: Meshplane never saw this peer's private key.`);
+    expect(byo).toContain(`PrivateKey = ${PRIVATE_KEY_PLACEHOLDER}`);
+    expect(byo).not.toContain('held by Meshplane');
   });
 
   it('keeps a hostile name inside one comment line', () => {
@@ -154,6 +172,16 @@ describe('renderRouterOsScript', () => {
     const byo = renderRouterOsScript(compiled, 'byo');
     expect(byo).not.toContain('private-key=');
     expect(byo).toContain('# Bring-your-own key');
+    expect(renderRouterOsScript(withoutSecrets(compiled), 'byo')).toBe(byo);
+  });
+
+  it('says a preview left out a private key Meshplane holds, not that the router keeps its own', () => {
+    const real = renderRouterOsScript(compiled, 'site');
+    expect(real).toMatch(/ private-key="?[A-Za-z0-9+/]{43}=/);
+    const held = renderRouterOsScript(withoutSecrets(compiled), 'site');
+    expect(held).not.toContain('private-key=');
+    expect(held).not.toContain('Bring-your-own');
+    expect(held).toContain(`# Private key held by Meshplane: left out of this preview (download the script to get it); public key ${spec.peers[1]?.publicKey}.`);
   });
 
   it('renders a hostile name inert', () => {

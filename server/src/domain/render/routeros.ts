@@ -131,6 +131,7 @@ function writeInterface(script: Script, context: ScriptContext, peer: CompiledPe
   let body = `name=${context.interfaceValue} mtu=${rosValue(safeInteger(iface.mtu, 'MTU'))}`;
   if (iface.listenPort !== null) body += ` listen-port=${rosValue(safePort(iface.listenPort))}`;
   if (iface.privateKey !== null) body += ` private-key=${rosValue(safeKey(iface.privateKey))}`;
+  else if (iface.privateKeyWithheld) script.line(`# Private key held by Meshplane: left out of this preview (download the script to get it); public key ${safeKey(iface.publicKey)}.`);
   else script.line(`# Bring-your-own key: the router keeps its own private key; its public key must be ${safeKey(iface.publicKey)}.`);
   // One interface per WAN: nothing of this menu is ever stale, so no MenuWriter.
   script.line(context.menus.wireguard.path);

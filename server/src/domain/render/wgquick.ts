@@ -13,6 +13,9 @@ import {
  */
 export const PRIVATE_KEY_PLACEHOLDER = '<REPLACE-WITH-YOUR-PRIVATE-KEY>';
 
+/** Written in a preview in place of a private key Meshplane holds; wg-quick refuses it the same way. */
+export const PRIVATE_KEY_WITHHELD = '<HELD-BY-MESHPLANE-DOWNLOAD-TO-GET-IT>';
+
 /** A command run on up, and its inverse (if any) run on down. */
 interface HookCommand {
   up: string;
@@ -51,7 +54,10 @@ function interfaceSection(peer: CompiledPeer): string[] {
   const lines = ['[Interface]', `Address = ${iface.addresses.map(safeInterfaceAddress).join(', ')}`];
   if (iface.listenPort !== null) lines.push(`ListenPort = ${safePort(iface.listenPort)}`);
   lines.push(`MTU = ${safeInteger(iface.mtu, 'MTU')}`);
-  if (iface.privateKey === null) {
+  if (iface.privateKeyWithheld) {
+    lines.push('# PrivateKey held by Meshplane: left out of this preview (download the configuration to get it).');
+    lines.push(`PrivateKey = ${PRIVATE_KEY_WITHHELD}`);
+  } else if (iface.privateKey === null) {
     lines.push('# Bring-your-own key: Meshplane never saw this peer\'s private key.');
     lines.push(`# Replace the placeholder below with it (public key ${safeKey(iface.publicKey)}).`);
     lines.push(`PrivateKey = ${PRIVATE_KEY_PLACEHOLDER}`);
