@@ -321,9 +321,14 @@ export class Deployments {
   async revert(actor: Identity, peerId: string, override?: PreflightOverride | null): Promise<string> {
     const checked = checkOverride(override);
     const { wanId, deviceId } = await this.managedPeer(peerId);
-    const latest = await this.prisma.deployment.findFirst({ where: { peerId }, orderBy: { createdAt: 'desc' }, select: { status: true } });
     const previous = await this.prisma.deployment.findMany({ where: { peerId, success: true }, orderBy: { createdAt: 'desc' }, take: 2 });
-    const target = latest?.status === 'PARTIAL' ? previous[0] : previous[1];
+    // Any PARTIAL attempt since the last success (not only the latest attempt: a FAILED one
+    // after it is undone to a device that still holds those leftovers) leaves the device off
+    // that success, so revert goes back to it rather than to the one before.
+    const partialSince = await this.prisma.deployment.findFirst({
+      where: { peerId, status: 'PARTIAL', ...(previous[0] ? { createdAt: { gt: previous[0].createdAt } } : {}) }, select: { id: true },
+    });
+    const target = partialSince ? previous[0] : previous[1];
     if (!target) throw new DomainError('NOT_FOUND', 'There is no earlier successful deployment of this peer to revert to');
     return this.jobs.start(actor, { kind: 'REVERT', wanId, peerId, deviceId }, async (job) => {
       const stored = JSON.parse(target.desired) as StoredDesired;

@@ -13,9 +13,9 @@ import {
 } from './harness.js';
 
 const DEPLOY = `mutation ($peerId: ID!, $override: PreflightOverrideInput) { deployPeer(peerId: $peerId, approve: true, overridePreflight: $override) { id } }`;
-const HISTORY = `query ($id: ID!) { peer(id: $id) { deployments { status success error leftovers jobId } } }`;
+const HISTORY = `query ($id: ID!) { peer(id: $id) { deployments { status success error leftovers jobId configHash } } }`;
 
-interface HistoryRow { status: string; success: boolean; error: string | null; leftovers: string[]; jobId: string | null }
+interface HistoryRow { status: string; success: boolean; error: string | null; leftovers: string[]; jobId: string | null; configHash: string }
 
 async function deployNow(admin: GraphQLTestClient, peerId: string, reason?: string): Promise<JobView> {
   const { deployPeer } = await admin.ok<{ deployPeer: { id: string } }>(DEPLOY, { peerId, override: reason === undefined ? null : { reason } });
@@ -120,6 +120,29 @@ describe.each(['ROUTEROS_API', 'ROUTEROS_REST'] as const)('deploys that cannot o
     expect(redeployed.status).toBe('SUCCEEDED');
     expect(redeployed.log).toMatch(/update \/ip\/route .*distance 11 → 1 \(put back as it was before Meshplane/);
     expect(competing().distance).toBe('1');
+  });
+
+  it('revert after a PARTIAL attempt and a later FAILED one goes back to the last success, removing the leftovers', async () => {
+    const { admin, branchId } = fx.overlay;
+    const { sim } = fx.counted;
+    const [lastSuccess, earlierSuccess] = (await history(admin, branchId)).filter((row) => row.status === 'SUCCEEDED');
+    expect(lastSuccess!.configHash).not.toBe(earlierSuccess!.configHash);
+    expect((await peerJob(admin, 'clearPeer', branchId)).status).toBe('SUCCEEDED');
+    sim.faults.trap(`${MENU.filter}/add`, 'failure: simulated refusal of filter');
+    sim.faults.trap(`${MENU.interface}/remove`, 'failure: simulated refusal to remove');
+    await deployNow(admin, branchId);
+    sim.faults.untrap(`${MENU.interface}/remove`);
+    // Undone to the device as this job found it: the PARTIAL attempt's interface is still there.
+    await deployNow(admin, branchId);
+    sim.faults.reset();
+    expect((await history(admin, branchId)).slice(0, 2).map((row) => row.status)).toEqual(['FAILED', 'PARTIAL']);
+    expect(managedRows(sim, MENU.interface)).toHaveLength(1);
+
+    const reverted = await peerJob(admin, 'revertPeer', branchId);
+    expect(reverted.status, reverted.error ?? '').toBe('SUCCEEDED');
+    const [latest] = await history(admin, branchId);
+    expect(latest).toMatchObject({ status: 'SUCCEEDED', jobId: reverted.id, configHash: lastSuccess!.configHash });
+    expect((await planDeploy(admin, branchId)).operations).toBe(0);
   });
 });
 
