@@ -48,6 +48,11 @@ export const planDeployMutation = graphql(`
       lines
       operations
       unchanged
+      preflight {
+        severity
+        resource
+        message
+      }
     }
   }
 `);
@@ -62,9 +67,10 @@ export const preflightPeerMutation = graphql(`
   }
 `);
 
+/** overridePreflight: deploy despite preflight errors, with the operator's reason (audited). */
 export const deployPeerMutation = graphql(`
-  mutation DeployPeer($peerId: ID!, $planHash: String) {
-    deployPeer(peerId: $peerId, approve: true, planHash: $planHash) {
+  mutation DeployPeer($peerId: ID!, $planHash: String, $overridePreflight: PreflightOverrideInput) {
+    deployPeer(peerId: $peerId, approve: true, planHash: $planHash, overridePreflight: $overridePreflight) {
       ...JobView
     }
   }

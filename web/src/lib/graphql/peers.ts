@@ -80,6 +80,9 @@ export const peerPageQuery = graphql(`
         id
         createdAt
         success
+        status
+        error
+        leftovers
         configHash
         jobId
         device {
