@@ -16,6 +16,8 @@
  *   - inspect?(): device-side counters; `writes` = write commands the device received so
  *     far (lets the suite prove "zero operations" on the device, not just in the plan);
  *   - supportsStatistics?: false when statistics() returns null on this device;
+ *   - ownNetwork?: a network on one of the device's own interfaces (not Meshplane's, not used by
+ *     the desired states): preflight must call a tunnel address or a route into it an ERROR;
  *   - teardown(): stops what setup started (also called when a test fails).
  *
  * Usage:
@@ -23,7 +25,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DesiredDeviceState, DeviceDriver } from '../../src/devices/driver.js';
-import type { ActualResource, Plan } from '../../src/domain/plan.js';
+import type { ActualResource, Plan, PlanOperation } from '../../src/domain/plan.js';
+import { undoPlan } from '../../src/domain/undo.js';
 
 export type ContractVariant = 'initial' | 'allowedIpsChanged' | 'peerRemoved';
 
@@ -38,6 +41,7 @@ export interface ContractFixture {
   peerKind: string;
   inspect?: () => Promise<ContractInspection>;
   supportsStatistics?: boolean;
+  ownNetwork?: string;
   teardown: () => Promise<void>;
 }
 
@@ -53,6 +57,39 @@ async function deploy(driver: DeviceDriver, desired: DesiredDeviceState): Promis
 
 async function replan(driver: DeviceDriver, desired: DesiredDeviceState): Promise<Plan> {
   return driver.plan(desired, await driver.readState(desired));
+}
+
+/** What the device has, without the ids it hands out (a resource created again gets a new one). */
+function comparable(resources: readonly ActualResource[]): string[] {
+  return resources.map((resource) => `${resource.kind} ${resource.key} ${JSON.stringify(Object.entries(resource.props).sort(([a], [b]) => a.localeCompare(b)))}`).sort();
+}
+
+/**
+ * How many operations of a plan of n the device carried out before the apply stopped: the
+ * first, half, all but the refused last one, and all (the connection dropped after the device
+ * carried out the last one, before it answered).
+ */
+function cuts(n: number): number[] {
+  return [...new Set([1, Math.floor(n / 2), n - 1, n])].filter((cut) => cut >= 1 && cut <= n);
+}
+
+/**
+ * The apply stops after `cut` operations of `plan` were carried out: the next one was refused
+ * (not carried out), or, when none is left, the connection dropped before the device answered
+ * the last. Either way the service counts the one it stopped at as attempted. Then what the
+ * deploy service does (Deployments.undo): read again, undo what the attempted operations
+ * changed (domain/undo with the driver's undoPolicy), and the device must read as before.
+ */
+async function refuseAndUndo(driver: DeviceDriver, state: DesiredDeviceState, plan: Plan, cut: number): Promise<void> {
+  const before = await driver.readState(state);
+  const applied = await driver.apply({ operations: plan.operations.slice(0, cut), unchanged: 0 });
+  expect(applied.failed, applied.failed?.message).toBeNull();
+  const attempted: PlanOperation[] = plan.operations.slice(0, Math.min(cut + 1, plan.operations.length));
+  const undo = undoPlan(before, await driver.readState(state), attempted, driver.undoPolicy);
+  expect(undo.plan.operations.length, `cut at ${cut}`).toBeGreaterThan(0);
+  const undone = await driver.apply(undo.plan);
+  expect(undone.failed, undone.failed?.message).toBeNull();
+  expect(comparable(await driver.readState(state)), `undo after ${cut} of ${plan.operations.length} operations`).toEqual(comparable(before));
 }
 
 export function describeDriverContract(name: string, setup: () => Promise<ContractFixture>): void {
@@ -148,6 +185,50 @@ export function describeDriverContract(name: string, setup: () => Promise<Contra
       expect(after.filter((resource: ActualResource) => resource.key !== null)).toEqual([]);
       const remaining = new Set(after.map(target));
       expect(unmanaged.map(target).filter((id) => !remaining.has(id))).toEqual([]);
+    });
+
+    it('a first deploy refused mid-plan is undone to exactly the device as it was', async () => {
+      const { driver, desired } = current();
+      const state = desired('initial');
+      const plan = await replan(driver, state);
+      expect(plan.operations.length).toBeGreaterThan(2);
+      for (const cut of cuts(plan.operations.length)) await refuseAndUndo(driver, state, plan, cut);
+      expect((await replan(driver, state)).operations).toEqual(plan.operations);
+    });
+
+    it('a redeploy refused mid-plan (updates and deletes) is undone to exactly the deployed state', async () => {
+      const { driver, desired } = current();
+      await deploy(driver, desired('initial'));
+      for (const variant of ['allowedIpsChanged', 'peerRemoved'] as const) {
+        const state = desired(variant);
+        const plan = await replan(driver, state);
+        expect(plan.operations.some((operation) => operation.op !== 'create'), variant).toBe(true);
+        for (const cut of cuts(plan.operations.length)) await refuseAndUndo(driver, state, plan, cut);
+        expect((await replan(driver, desired('initial'))).operations, variant).toEqual([]);
+      }
+    });
+
+    it('preflight calls a tunnel address or a route into the device\'s own network an ERROR', async () => {
+      const { driver, desired, ownNetwork } = current();
+      if (ownNetwork === undefined) return;
+      const state = desired('initial');
+      const actual = await driver.readState(state);
+      const errors = (candidate: DesiredDeviceState) => driver.preflight(candidate, actual).filter((issue) => issue.severity === 'ERROR');
+      expect(errors(state)).toEqual([]);
+      const [via] = state.peer.peers;
+      const routed: DesiredDeviceState = {
+        ...state,
+        peer: {
+          ...state.peer,
+          peers: state.peer.peers.map((remote) => (remote === via ? { ...remote, allowedIps: [...remote.allowedIps, ownNetwork] } : remote)),
+          routes: [...state.peer.routes, { destination: ownNetwork, via: via!.peerId, gatewayTunnelIp: via!.allowedIps[0]!.split('/')[0]! }],
+        },
+      };
+      expect(errors(routed)).toContainEqual(expect.objectContaining({ message: expect.stringContaining(`own network ${ownNetwork}`) }));
+      const [network, prefix] = ownNetwork.split('/');
+      const inside = `${network!.replace(/\.\d+$/, '.250')}/${prefix}`;
+      const addressed: DesiredDeviceState = { ...state, peer: { ...state.peer, interface: { ...state.peer.interface, addresses: [inside, ...state.peer.interface.addresses.slice(1)] } } };
+      expect(errors(addressed)).toContainEqual(expect.objectContaining({ message: expect.stringMatching(/overlaps the .*own network|is already assigned/) }));
     });
 
     it('statistics return one entry per peer with decimal-string counters', async () => {

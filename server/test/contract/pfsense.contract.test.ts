@@ -35,6 +35,7 @@ describeDriverContract('pfSense REST API v2', async () => {
     desired,
     peerKind: PFSENSE_KIND.peer,
     supportsStatistics: true,
+    ownNetwork: '192.168.1.0/24', // the simulator's LAN (em1)
     inspect: async () => ({ writes: sim.requests.filter((request) => request.method !== 'GET').length }),
     teardown: async () => {
       await driver.close();

@@ -76,6 +76,7 @@ describeLab('LinuxDriver contract in lab namespaces', () => {
       desired,
       peerKind: 'wg-peer',
       supportsStatistics: true,
+      ownNetwork: '192.168.1.0/24', // the site's lan0
       inspect: async () => ({ writes: runner.writes }),
       teardown: async () => {
         // Whatever a test left: Meshplane's own clear, checked (the namespace goes with the lab).

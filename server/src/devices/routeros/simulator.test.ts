@@ -75,6 +75,7 @@ for (const variant of VARIANTS) {
       driver: h.driver,
       desired: (name) => desiredState(name, { apiAllowedAddresses: API_USER_ADDRESSES }),
       peerKind: MENU.peers,
+      ownNetwork: '192.168.88.0/24', // the simulator's defconf bridge address
       inspect: async () => ({ writes: writes(h.commands).length }),
       teardown: () => h.stop(),
     };
@@ -133,15 +134,18 @@ describe.each(VARIANTS)('RouterOS driver on the simulator, $label', (variant) =>
     expect(ours).toBeLessThan(comments.indexOf('defconf: drop all not coming from LAN'));
   });
 
-  it('fails with a clear DeviceError when the connection drops mid-apply; a rerun converges with no duplicates', async () => {
+  it('reports a clear DeviceError as the cause when the connection drops mid-apply; a rerun converges with no duplicates', async () => {
     const { sim, driver } = await start();
     const state = desiredState('initial', { apiAllowedAddresses: API_USER_ADDRESSES });
     const plan = driver.plan(state, await driver.readState(state));
     sim.faults.dropAfterCommands = 3;
-    const failure = await driver.apply(plan).catch((error: unknown) => error);
+    // Returned, not thrown: the deploy service undoes the applied operations from it.
+    const dropped = await driver.apply(plan);
+    expect(dropped.applied).toBe(3);
+    const failure = dropped.failed?.cause;
     expect(failure).toBeInstanceOf(DeviceError);
-    expect((failure as DeviceError).code).toBe('UNREACHABLE');
-    expect((failure as DeviceError).message).toMatch(/stopped at .* after 3 of \d+ operations \(deploy again to converge\)/);
+    expect(failure?.code).toBe('UNREACHABLE');
+    expect(failure?.message).toMatch(/stopped at .* after 3 of \d+ operations$/);
     const { result } = await deploy(driver, state);
     expect(result.failed).toBeNull();
     const managed = (await driver.readState(state)).filter((resource) => resource.key !== null);
