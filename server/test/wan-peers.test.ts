@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './support/app.js';
 import { registerAdmin, type GraphQLTestClient } from './support/graphql.js';
 
-const NODE = `id name tunnelIp keyCustody configStatus stale autoDeploy
+const NODE = `id name tunnelIp keyCustody configStatus stale deliveredVia download { status } autoDeploy
   device { id name kind hasSecret peers { id name } }
   subnets { id cidr natCidr routed peer { id name } }
   services { id name serviceIp servicePort peer { id } }
@@ -37,7 +37,8 @@ describe('Wan.peers', () => {
       await admin.ok(`mutation ($peerId: ID!, $input: AddSubnetInput!) { addSubnet(peerId: $peerId, input: $input) { id } }`, { peerId: ids[i], input: { cidr } });
     }
     await admin.ok(`mutation ($peerId: ID!, $input: PublishServiceInput!) { publishService(peerId: $peerId, input: $input) { id } }`, { peerId: ids[3], input: { name: 'web', localIp: '192.168.1.10', localPort: 8080 } });
-    await admin.ok(`mutation ($peerId: ID!) { downloadPeerConfig(peerId: $peerId) { hash } }`, { peerId: ids[4] });
+    // A manual peer (its download is what it runs) and one with a device (a download is only an inspection).
+    for (const peerId of [ids[4], ids[5]]) await admin.ok(`mutation ($peerId: ID!) { downloadPeerConfig(peerId: $peerId) { hash } }`, { peerId });
   });
   afterAll(() => t.stop());
 
@@ -55,7 +56,8 @@ describe('Wan.peers', () => {
     const byName = Object.fromEntries(all.edges.map((edge) => [edge.node.name, edge.node]));
     expect(byName.p2?.subnets).toMatchObject([{ cidr: '192.168.50.0/24' }, { cidr: '192.168.52.0/24' }]);
     expect(byName.p1?.device).toMatchObject({ name: 'edge-paged', hasSecret: true });
-    expect(byName.p4?.configStatus).toBe('CURRENT');
+    expect(byName.p5).toMatchObject({ configStatus: 'CURRENT', deliveredVia: 'download:conf', download: { status: 'CURRENT' } });
+    expect(byName.p4).toMatchObject({ configStatus: 'NEVER_DELIVERED', deliveredVia: null, download: { status: 'CURRENT' } });
   });
 
   it('pages forward and backward in tunnel-address order with Pothos cursors', async () => {
@@ -91,9 +93,10 @@ describe('Wan.peers', () => {
   });
 
   it('counts stale configs from the same read the list shows', async () => {
-    await admin.ok(`mutation ($id: ID!) { rotatePeerKey(id: $id) { peer { id } } }`, { id: ids[4] });
+    for (const id of [ids[4], ids[5]]) await admin.ok(`mutation ($id: ID!) { rotatePeerKey(id: $id) { peer { id } } }`, { id });
     const data = await admin.ok<{ wan: { staleCount: number; peers: Page } }>(`query ($id: ID!) { wan(id: $id) { staleCount peers(first: 100) { edges { cursor node { id name stale } } } } }`, { id: wanId });
     expect(data.wan.staleCount).toBe(1);
-    expect(data.wan.peers.edges.filter((edge) => edge.node.stale).map((edge) => edge.node.name)).toEqual(['p4']);
+    // p4's device never had a configuration: a stale download of it does not count.
+    expect(data.wan.peers.edges.filter((edge) => edge.node.stale).map((edge) => edge.node.name)).toEqual(['p5']);
   });
 });

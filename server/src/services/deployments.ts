@@ -28,6 +28,9 @@ import { waitForHandshake } from '../devices/routeros/handshake.js';
 
 export const COMMENT_PREFIX = 'meshplane';
 
+/** deliveredHash after a verify found drift: not a hash, so the peer is STALE until deployed. */
+const VERIFIED_DRIFT = 'drift';
+
 /** What a deployment stores to be re-applied by revert: keys sealed, never in clear. */
 interface StoredDesired {
   wan: WanSpec;
@@ -283,14 +286,27 @@ export class Deployments {
   async verify(actor: Identity, peerId: string): Promise<string> {
     const { wanId, deviceId } = await this.managedPeer(peerId);
     return this.jobs.start(actor, { kind: 'VERIFY', wanId, peerId, deviceId }, async (job) => {
-      const { state } = await job.step('Render configuration', () => this.desired(peerId), () => 'compiled the overlay');
+      const { state, hash } = await job.step('Render configuration', () => this.desired(peerId), () => 'compiled the overlay');
       job.conceal(...secretsOf(state));
       return this.withDriver(actor, deviceId, 'verify', async (driver): Promise<VerifyResult> => {
         const actual = await job.step('Read device state', () => driver.readState(state), (resources) => `${resources.length} resources`);
         const drift = await job.step('Compare', async () => driftOf(driver.plan(state, actual)), (items) => (items.length === 0 ? 'in sync' : `${items.length} resources differ`));
+        await this.recordVerified(peerId, wanId, deviceId, hash, drift.length === 0);
         return { drift };
       }, undefined, { job, secrets: secretsOf(state) });
     });
+  }
+
+  /**
+   * What the device was found to hold is what the peer runs: in sync confirms the current
+   * configuration; drift withdraws a CURRENT the device no longer bears out (STALE, via a
+   * marker no configuration hashes to). Only while the peer is still on the device verified.
+   */
+  private async recordVerified(peerId: string, wanId: string, deviceId: string, hash: string, inSync: boolean): Promise<void> {
+    const where = { id: peerId, deviceId, ...(inSync ? {} : { deliveredHash: hash }) };
+    const data = inSync ? { deliveredHash: hash, deliveredAt: new Date(), deliveredVia: 'verify' } : { deliveredHash: VERIFIED_DRIFT, deliveredAt: new Date(), deliveredVia: 'verify' };
+    const { count } = await this.prisma.peer.updateMany({ where, data });
+    if (count > 0) publishWanChange(this.pubsub, { kind: 'UPDATED', wanId, entity: 'PEER', entityId: peerId });
   }
 
   async statistics(actor: Identity | null, peerId: string): Promise<PeerStatistics[] | null> {

@@ -37,19 +37,23 @@ export class ConfigDelivery {
     private readonly pubsub: PubSub,
   ) {}
 
-  /** The real config with keys, as the peer will run it; recorded as delivered. */
+  /** The real config with keys, as the peer will run it; recorded as downloaded (and as delivered for a peer without a device). */
   /** QR codes are left to whoever shows them (renderQrSvg/renderQrPng of `content`): a code costs ~100 ms. */
   async download(actor: Identity, peerId: string, format: ConfigFormat): Promise<RenderedConfig> {
-    const peer = await this.prisma.peer.findUnique({ where: { id: peerId }, select: { wanId: true, name: true, deliveredHash: true } });
+    const peer = await this.prisma.peer.findUnique({ where: { id: peerId }, select: { wanId: true, name: true, deviceId: true, deliveredHash: true, downloadedHash: true } });
     if (!peer) throw new DomainError('NOT_FOUND', 'Peer not found');
     const view = new OverlayView(await loadOverlaySpec(this.prisma, peer.wanId, { secrets: this.secrets }));
     const hash = view.hashOf(peerId);
     const content = format === 'ROUTEROS' ? renderRouterOsScript(view.compiled, peerId) : renderWgQuick(view.compiled, peerId);
+    const at = new Date();
+    // A peer with a device runs what that device has: a download is an inspection and leaves
+    // what the device confirmed alone. A manual peer runs what was downloaded for it.
+    const delivered = peer.deviceId ? {} : { deliveredHash: hash, deliveredAt: at, deliveredVia: format === 'ROUTEROS' ? 'download:rsc' : 'download:conf' };
     await this.prisma.$transaction(async (tx) => {
-      await tx.peer.update({ where: { id: peerId }, data: { deliveredHash: hash, deliveredAt: new Date(), deliveredVia: format === 'ROUTEROS' ? 'download:rsc' : 'download:conf' } });
+      await tx.peer.update({ where: { id: peerId }, data: { downloadedHash: hash, downloadedAt: at, ...delivered } });
       await recordAudit(tx, actor, { action: 'peer.downloadConfig', targetType: 'Peer', targetId: peerId, details: { format } });
     });
-    if (peer.deliveredHash !== hash) publishWanChange(this.pubsub, { kind: 'UPDATED', wanId: peer.wanId, entity: 'PEER', entityId: peerId });
+    if (peer.downloadedHash !== hash || (!peer.deviceId && peer.deliveredHash !== hash)) publishWanChange(this.pubsub, { kind: 'UPDATED', wanId: peer.wanId, entity: 'PEER', entityId: peerId });
     // wg-quick names the interface after the file (`wg-quick up ./wg0.conf` brings up wg0, at
     // most 15 characters), so the .conf is named after the interface its header names; a
     // RouterOS script names its interface inside, so the .rsc is named after the peer.

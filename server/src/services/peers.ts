@@ -58,6 +58,20 @@ function validatePeerFields(input: PeerInput) {
   };
 }
 
+/**
+ * What a peer runs once its device changes. A new device has confirmed nothing yet: not
+ * delivered until a deploy or a verify without drift there (the downloads stay on record).
+ * Without a device the peer runs whatever it got last, from the device or a download.
+ */
+function deliveryOnRebinding(
+  current: { deliveredHash: string | null; deliveredAt: Date | null; downloadedHash: string | null; downloadedAt: Date | null },
+  deviceId: string | null,
+): { deliveredHash: string | null; deliveredAt: Date | null; deliveredVia: string | null } | Record<string, never> {
+  if (deviceId !== null) return { deliveredHash: null, deliveredAt: null, deliveredVia: null };
+  const downloadIsNewer = current.downloadedAt !== null && (current.deliveredAt === null || current.downloadedAt > current.deliveredAt);
+  return downloadIsNewer ? { deliveredHash: current.downloadedHash, deliveredAt: current.downloadedAt, deliveredVia: 'download' } : {};
+}
+
 export class Peers {
   constructor(
     private readonly prisma: Db,
@@ -148,7 +162,8 @@ export class Peers {
         data.publicKey = validateKey(input.publicKey.trim(), 'publicKey');
         data.privateKeyEnc = null;
       }
-      const updated = await tx.peer.update({ where: { id: peerId }, data });
+      const rebound = fields.deviceId !== undefined && fields.deviceId !== current.deviceId;
+      const updated = await tx.peer.update({ where: { id: peerId }, data: rebound ? { ...data, ...deliveryOnRebinding(current, fields.deviceId ?? null) } : data });
       await recordAudit(tx, actor, { action: 'peer.update', targetType: 'Peer', targetId: peerId, details: { changed: Object.keys(data).filter((key) => key !== 'privateKeyEnc') } });
       return updated;
     });

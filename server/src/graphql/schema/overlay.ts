@@ -27,10 +27,26 @@ const ConfigFormatEnum = builder.enumType('ConfigFormat', {
 });
 const ConfigStatusEnum = builder.enumType('ConfigStatus', {
   values: {
-    NEVER_DELIVERED: { description: 'The peer has not downloaded or been deployed its configuration yet.' },
-    CURRENT: { description: 'What the peer has is what would be rendered now.' },
-    STALE: { description: 'The rendering changed since the peer got its configuration.' },
+    NEVER_DELIVERED: { description: 'Nothing confirmed yet: a peer with a device has had no deploy or verify there; a manual peer has not been downloaded.' },
+    CURRENT: { description: 'What the peer has is what would be rendered now: its device got it by deploy or showed it on verify (a manual peer: it was downloaded).' },
+    STALE: { description: 'The rendering changed since the peer got its configuration, or a verify found its device differs.' },
   } as const,
+});
+
+/** A peer's last download: what was handed out, not what a device runs. */
+type DownloadRecord = { peerId: string; wanId: string; hash: string; at: Date };
+
+const ConfigDownloadRef = builder.objectRef<DownloadRecord>('ConfigDownload').implement({
+  description: 'The configuration last downloaded for a peer. For a peer with a device this is an inspection: configStatus says what the device has.',
+  fields: (t) => ({
+    at: t.expose('at', { type: 'DateTime' }),
+    hash: t.exposeString('hash'),
+    status: t.field({
+      type: ConfigStatusEnum,
+      description: 'CURRENT when the download is what would be rendered now, else STALE.',
+      resolve: (download, _args, ctx) => ctx.overlays.configStatus({ id: download.peerId, wanId: download.wanId, deliveredHash: download.hash }),
+    }),
+  }),
 });
 
 const ConflictRef = builder.objectRef<Conflict>('Conflict').implement({
@@ -140,12 +156,19 @@ builder.prismaObjectFields('Wan', (t) => ({
 }));
 
 /** The Peer fields that read the WAN's overlay view: the WAN's peer list loads the view with the peers when one is asked for. */
-export const PEER_FIELDS_FROM_VIEW: ReadonlySet<string> = new Set(['configStatus', 'stale', 'reachability']);
+export const PEER_FIELDS_FROM_VIEW: ReadonlySet<string> = new Set(['configStatus', 'stale', 'reachability', 'download']);
 
 builder.prismaObjectFields('Peer', (t) => ({
   configStatus: t.field({
     type: ConfigStatusEnum,
+    description: 'With a device: whether the device has the configuration rendered now (by deploy or verify; a download does not count). Without: whether the last download is.',
     resolve: (peer, _args, ctx) => ctx.overlays.configStatus(peer),
+  }),
+  download: t.field({
+    type: ConfigDownloadRef,
+    nullable: true,
+    description: 'The last download of this peer\'s configuration (null: never downloaded).',
+    resolve: (peer) => (peer.downloadedHash && peer.downloadedAt ? { peerId: peer.id, wanId: peer.wanId, hash: peer.downloadedHash, at: peer.downloadedAt } : null),
   }),
   stale: t.boolean({
     description: 'True when the peer got a configuration that differs from what would be rendered now.',
@@ -168,7 +191,7 @@ builder.mutationFields((t) => ({
   downloadPeerConfig: t.field({
     type: RenderedConfigRef,
     authScopes: { role: 'OPERATOR' },
-    description: "Renders the peer's configuration with its keys and records it as delivered (clears stale).",
+    description: "Renders the peer's configuration with its keys and records the download (Peer.download). It clears stale only for a peer without a device: a device's configStatus changes by deploy or verify.",
     args: { peerId: t.arg.id({ required: true }), format: t.arg({ type: ConfigFormatEnum, defaultValue: 'WG_QUICK' }) },
     resolve: (_root, { peerId, format }, ctx) => ctx.services.configs.download(ctx.identity!, String(peerId), format ?? 'WG_QUICK'),
   }),
