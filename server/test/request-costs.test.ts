@@ -8,6 +8,7 @@ import { GraphQLTestClient, registerAdmin } from './support/graphql.js';
 import { CLOSE_TOO_MANY, LIVE_LIMITS } from '../src/infra/http/live-sockets.js';
 import { DEFAULT_REQUEST_COST_LIMIT, FIELD_COSTS, FIELD_LISTS } from '../src/graphql/request-cost.js';
 import { schema } from '../src/graphql/schema/index.js';
+import { PRIVATE_KEY_WITHHELD } from '../src/domain/render/wgquick.js';
 
 const ADD_PEER = `mutation ($wanId: ID!, $input: AddPeerInput!) { addPeer(wanId: $wanId, input: $input) { peer { id } } }`;
 const PREVIEWS = `query ($id: ID!) { wan(id: $id) { peers(first: 100) { edges { node { id name conf: configPreview rsc: configPreview(format: ROUTEROS) } } } } }`;
@@ -91,7 +92,7 @@ describe('request costs', () => {
     expect(hub.rsc).toContain('/interface/wireguard');
     for (const node of nodes) {
       // Previews leave every key out: the placeholder, never a private or preshared key.
-      expect(node.conf).toContain('PrivateKey = <REPLACE-WITH-YOUR-PRIVATE-KEY>');
+      expect(node.conf).toContain(`PrivateKey = ${PRIVATE_KEY_WITHHELD}`);
       expect(node.conf).not.toMatch(/PresharedKey/);
       expect(node.rsc).not.toMatch(/private-key=|preshared-key=/);
     }
