@@ -57,6 +57,7 @@ export const FIELD_COSTS: Readonly<Record<string, number>> = {
 export const FIELD_LISTS: Readonly<Record<string, number>> = {
   'Subscription.stalenessChanged': PAGE_MAX,
   'Subscription.peerStatusChanged': PAGE_MAX,
+  'Subscription.tunnelStateChanged': PAGE_MAX,
   'TopologyGraph.nodes': PAGE_MAX,
   'TopologyGraph.edges': PAGE_MAX,
   'PeerReachability.reaches': PAGE_MAX,

@@ -37,4 +37,26 @@ describe('MonitorState', () => {
     expect(replica.allDevices()).toEqual([d1]);
     expect(replica.status('gone')).toBeUndefined();
   });
+
+  it('hands the tunnel reports to a replica through the snapshot and names the WANs whose tunnels may have changed', () => {
+    const poller = new MonitorState();
+    const d1 = { deviceId: 'd1', ...nextHealth(undefined, { ok: true, statsAvailable: true }, { now: new Date(at(0)), intervalMs: 5000 }).health };
+    const report = { reporterId: 'a', wanId: 'wan-1', deviceId: 'd1', observedAt: at(0), remotes: [{ peerId: 'b', lastHandshake: at(0) }, { peerId: 'c', lastHandshake: null }] };
+    expect(poller.applyTunnels({ full: false, statuses: [], devices: [d1], tunnels: [report] })).toEqual(new Set(['wan-1']));
+    poller.apply({ full: false, statuses: [status('a')], devices: [d1] });
+    // The same handshakes a poll later: nothing changed.
+    expect(poller.applyTunnels({ full: false, statuses: [], devices: [d1], tunnels: [{ ...report, observedAt: at(100), remotes: [{ peerId: 'b', lastHandshake: at(HANDSHAKE_JITTER_MS - 1) }, { peerId: 'c', lastHandshake: null }] }] })).toEqual(new Set());
+    // The device failing changes what its reports are worth.
+    const failing = { deviceId: 'd1', ...nextHealth(d1, { ok: false, fault: 'UNREACHABLE', message: 'no route' }, { now: new Date(at(200)), intervalMs: 5000 }).health };
+    expect(poller.applyTunnels({ full: false, statuses: [], devices: [failing], tunnels: [] })).toEqual(new Set(['wan-1']));
+
+    const replica = new MonitorState();
+    const snapshot = JSON.parse(JSON.stringify(poller.snapshot()));
+    expect(replica.applyTunnels(snapshot)).toEqual(new Set(['wan-1']));
+    replica.apply(snapshot);
+    expect(replica.tunnelReport('a')?.remotes).toEqual(new Map([['b', new Date(at(HANDSHAKE_JITTER_MS - 1))], ['c', null]]));
+    // A later full observation without the report drops it.
+    expect(replica.applyTunnels({ full: true, statuses: [], devices: [], tunnels: [] })).toEqual(new Set(['wan-1']));
+    expect(replica.tunnelReport('a')).toBeUndefined();
+  });
 });

@@ -2,7 +2,8 @@
 // each device's health. The polling replica applies its observations here and publishes them;
 // the others apply what it publishes, so `Peer.status`, `Device.reachable` and `/metrics`
 // answer the same on every replica.
-import type { MonitorObservation, ObservedDevice, ObservedStatus } from '../infra/pubsub/topics.js';
+import type { MonitorObservation, ObservedDevice, ObservedStatus, ObservedTunnels } from '../infra/pubsub/topics.js';
+import type { EndReport } from '../domain/tunnel-state.js';
 
 export interface PeerStatus {
   peerId: string;
@@ -43,9 +44,37 @@ function statusFromWire(status: ObservedStatus): PeerStatus {
 
 export type MonitorUpdate = Omit<MonitorObservation, 'from'>;
 
+/** What a bound peer's device last reported per remote, with the device and WAN it was read for. */
+export interface TunnelReport extends EndReport {
+  reporterId: string;
+  wanId: string;
+  deviceId: string;
+}
+
+function reportFromWire(wire: ObservedTunnels): TunnelReport {
+  return {
+    reporterId: wire.reporterId, wanId: wire.wanId, deviceId: wire.deviceId, observedAt: new Date(wire.observedAt),
+    remotes: new Map(wire.remotes.map((remote) => [remote.peerId, remote.lastHandshake ? new Date(remote.lastHandshake) : null])),
+  };
+}
+
+export function reportToWire(report: TunnelReport): ObservedTunnels {
+  return {
+    reporterId: report.reporterId, wanId: report.wanId, deviceId: report.deviceId, observedAt: report.observedAt.toISOString(),
+    remotes: [...report.remotes].map(([peerId, at]) => ({ peerId, lastHandshake: at?.toISOString() ?? null })),
+  };
+}
+
+/** The same remotes with the same handshakes (within the rounding of their age). */
+export function sameReport(a: TunnelReport | undefined, b: TunnelReport): boolean {
+  if (!a || a.deviceId !== b.deviceId || a.remotes.size !== b.remotes.size) return false;
+  return [...b.remotes].every(([peerId, at]) => a.remotes.has(peerId) && sameHandshake(a.remotes.get(peerId) ?? null, at));
+}
+
 export class MonitorState {
   private readonly statuses = new Map<string, PeerStatus>();
   private readonly devices = new Map<string, ObservedDevice>();
+  private readonly reports = new Map<string, TunnelReport>();
 
   status(peerId: string): PeerStatus | undefined {
     return this.statuses.get(peerId);
@@ -61,6 +90,35 @@ export class MonitorState {
 
   allDevices(): ObservedDevice[] {
     return [...this.devices.values()];
+  }
+
+  /** What the device of this bound peer last reported per remote. */
+  tunnelReport(peerId: string): TunnelReport | undefined {
+    return this.reports.get(peerId);
+  }
+
+  /**
+   * Applies an observation's tunnel reports (and, for a full one, drops the reports it lacks);
+   * returns the WANs whose tunnel states may have changed: a report changed, or the health of a
+   * device reporting on them did. Call before apply(), which records the devices' health.
+   */
+  applyTunnels(observation: MonitorUpdate): Set<string> {
+    const wans = new Set<string>();
+    const incoming = (observation.tunnels ?? []).map(reportFromWire);
+    if (observation.full) {
+      const kept = new Set(incoming.map((report) => report.reporterId));
+      for (const [peerId, report] of this.reports) if (!kept.has(peerId)) { this.reports.delete(peerId); wans.add(report.wanId); }
+    }
+    for (const report of incoming) {
+      if (!sameReport(this.reports.get(report.reporterId), report)) wans.add(report.wanId);
+      this.reports.set(report.reporterId, report);
+    }
+    for (const device of observation.devices) {
+      const before = this.devices.get(device.deviceId);
+      if (before && before.since === device.since && before.statsAvailable === device.statsAvailable && !!before.lastError === !!device.lastError) continue;
+      for (const report of this.reports.values()) if (report.deviceId === device.deviceId) wans.add(report.wanId);
+    }
+    return wans;
   }
 
   /** Applies an observation; returns the peers whose status changed, by WAN (for peerStatusChanged). */
@@ -81,12 +139,13 @@ export class MonitorState {
 
   /** Everything, as a full observation. */
   snapshot(): MonitorUpdate {
-    return { full: true, statuses: this.allStatuses().map(statusToWire), devices: this.allDevices() };
+    return { full: true, statuses: this.allStatuses().map(statusToWire), devices: this.allDevices(), tunnels: [...this.reports.values()].map(reportToWire) };
   }
 
   /** Forgets peers and devices outside these sets (deleted, or no longer seen by any device). */
   retain(peerIds: ReadonlySet<string>, deviceIds: ReadonlySet<string>): void {
     for (const peerId of this.statuses.keys()) if (!peerIds.has(peerId)) this.statuses.delete(peerId);
     for (const deviceId of this.devices.keys()) if (!deviceIds.has(deviceId)) this.devices.delete(deviceId);
+    for (const [peerId, report] of this.reports) if (!peerIds.has(peerId) || !deviceIds.has(report.deviceId)) this.reports.delete(peerId);
   }
 }

@@ -18,7 +18,7 @@ import type { ConnectionReport } from '../devices/driver.js';
 import type { DriverFactory } from '../devices/factory.js';
 import { isDue, nextHealth, type DeviceHealth, type HealthChange, type HealthProbe } from '../domain/device-health.js';
 import { recordAudit } from './audit.js';
-import { MonitorState, sameStatus, statusToWire, type MonitorUpdate, type PeerStatus } from './monitor-state.js';
+import { MonitorState, reportToWire, sameReport, sameStatus, statusToWire, type MonitorUpdate, type PeerStatus, type TunnelReport } from './monitor-state.js';
 import { Readings } from './monitor-readings.js';
 import { combineHealth, DeviceReader, type HealthRead, type PolledDevice } from './monitor-devices.js';
 
@@ -111,6 +111,11 @@ export class HandshakeMonitor {
     return this.state.allStatuses();
   }
 
+  /** What the device of this bound peer last reported per remote (per-tunnel state); null until read. */
+  tunnelReport(peerId: string): TunnelReport | null {
+    return this.state.tunnelReport(peerId) ?? null;
+  }
+
   /** What the last poll or connection test learnt of a device: null until it was checked. */
   deviceHealth(deviceId: string): DeviceHealth | null {
     return this.state.device(deviceId) ?? null;
@@ -167,6 +172,7 @@ export class HandshakeMonitor {
   }
 
   private applyAndNotify(update: MonitorUpdate): void {
+    for (const wanId of this.state.applyTunnels(update)) this.localPubsub.publish('tunnelReports:byWan', wanId, { wanId });
     for (const [wanId, peerIds] of this.state.apply(update)) this.localPubsub.publish('peerStatusChanged:byWan', wanId, { wanId, peerIds });
   }
 
@@ -219,6 +225,7 @@ export class HandshakeMonitor {
     for (const peer of managed) hosted.set(peer.deviceId!, [...(hosted.get(peer.deviceId!) ?? []), peer]);
 
     const readings = new Readings();
+    const reports: TunnelReport[] = [];
     const health = new Map<string, HealthRead>();
     const now = this.now();
     const reset = new Set<string>();
@@ -234,7 +241,14 @@ export class HandshakeMonitor {
       for (const host of hosts) {
         const { stats, health: read } = await this.reader.statistics(device, host.wan.interfaceName);
         health.set(device.id, combineHealth(health.get(device.id), read));
-        if (stats) readings.addInterface(host.id, stats, (publicKey) => byKey.get(`${host.wanId}|${publicKey}`));
+        if (!stats) continue;
+        readings.addInterface(host.id, stats, (publicKey) => byKey.get(`${host.wanId}|${publicKey}`));
+        const remotes = new Map<string, Date | null>();
+        for (const entry of stats) {
+          const remoteId = byKey.get(`${host.wanId}|${entry.publicKey}`);
+          if (remoteId) remotes.set(remoteId, entry.lastHandshake);
+        }
+        reports.push({ reporterId: host.id, wanId: host.wanId, deviceId: device.id, observedAt: now, remotes });
       }
     })));
 
@@ -255,12 +269,13 @@ export class HandshakeMonitor {
       if (!before || before.since !== observed.since || before.failures !== observed.failures || before.statsAvailable !== observed.statsAvailable) changed.push(observed);
       if (!before || before.since !== observed.since) await this.auditCheck(observed, read.durationMs);
     }
-    this.applyAndNotify({ full: false, statuses: statuses.map(statusToWire), devices: checked });
+    const tunnels = reports.filter((report) => !sameReport(this.state.tunnelReport(report.reporterId), report)).map(reportToWire);
+    this.applyAndNotify({ full: false, statuses: statuses.map(statusToWire), devices: checked, tunnels });
     if (this.snapshotDue || this.polls - this.lastSnapshotPoll >= SNAPSHOT_EVERY_POLLS) {
       this.snapshotDue = false;
       this.publishSnapshot();
-    } else if (statuses.length > 0 || changed.length > 0) {
-      this.pubsub.publish('monitor:observed', { from: this.replica, full: false, statuses: statuses.map(statusToWire), devices: changed });
+    } else if (statuses.length > 0 || changed.length > 0 || tunnels.length > 0) {
+      this.pubsub.publish('monitor:observed', { from: this.replica, full: false, statuses: statuses.map(statusToWire), devices: changed, tunnels });
     }
   }
 

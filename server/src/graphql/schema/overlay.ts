@@ -6,7 +6,10 @@ import { builder } from '../builder.js';
 import { PeerRoleEnum } from './enums.js';
 import type { Conflict } from '../../domain/conflicts.js';
 import type { Reach } from '../../domain/reachability.js';
-import type { TopologyEdge, TopologyNode } from '../../domain/graph.js';
+import type { TopologyGraph, TopologyNode } from '../../domain/graph.js';
+import { freshUntil } from '../../domain/tunnel-state.js';
+import { Repeater } from 'graphql-yoga';
+import { TUNNEL_FRESH_MS, tunnelEdges, type TunnelEdge } from '../../services/tunnels.js';
 import { OverlayReader, statusOf, type OverlayView, type RenderedConfig } from '../../services/overlays.js';
 import type { Context } from '../context.js';
 import type { WanChange } from '../../infra/pubsub/topics.js';
@@ -72,17 +75,39 @@ const TopologyNodeRef = builder.objectRef<TopologyNode>('TopologyNode').implemen
   }),
 });
 
-const TopologyEdgeRef = builder.objectRef<TopologyEdge>('TopologyEdge').implement({
-  description: 'One tunnel between two peers.',
-  fields: (t) => ({ from: t.exposeID('from'), to: t.exposeID('to') }),
+const TunnelStateEnum = builder.enumType('TunnelState', {
+  values: {
+    UP: { description: "An end's device reports a handshake with the other end within WireGuard's rekey window." },
+    DOWN: { description: "An end's device reports and has no fresh handshake with the other end (or does not have it as a peer)." },
+    UNKNOWN: { description: 'No end can report: neither is on a device Meshplane reads, or its device is not read yet, reports no statistics or cannot be read now (see reason).' },
+  } as const,
 });
 
-const TopologyGraphRef = builder.objectRef<{ nodes: TopologyNode[]; edges: TopologyEdge[] }>('TopologyGraph').implement({
+const TopologyEdgeRef = builder.objectRef<TunnelEdge>('TopologyEdge').implement({
+  description: 'One tunnel between two peers, with its state as the devices at its ends report it.',
   fields: (t) => ({
-    nodes: t.field({ type: [TopologyNodeRef], resolve: (graph) => graph.nodes }),
-    edges: t.field({ type: [TopologyEdgeRef], resolve: (graph) => graph.edges }),
+    from: t.exposeID('from'),
+    to: t.exposeID('to'),
+    state: t.expose('state', { type: TunnelStateEnum }),
+    lastHandshake: t.expose('lastHandshake', { type: 'DateTime', nullable: true, description: 'The newest handshake either end reported for this pair.' }),
+    reportedBy: t.exposeID('reportedBy', { nullable: true, description: 'The peer whose device the state comes from (null when UNKNOWN).' }),
+    reason: t.exposeString('reason'),
   }),
 });
+
+type WanGraph = TopologyGraph & { wanId: string };
+
+const TopologyGraphRef = builder.objectRef<WanGraph>('TopologyGraph').implement({
+  fields: (t) => ({
+    nodes: t.field({ type: [TopologyNodeRef], resolve: (graph) => graph.nodes }),
+    edges: t.field({ type: [TopologyEdgeRef], resolve: (graph, _args, ctx) => edgesOf(ctx, ctx.overlays, graph) }),
+  }),
+});
+
+/** The graph's edges with their tunnel state now, from the monitor state this replica holds. */
+async function edgesOf(ctx: Context, reader: OverlayReader, graph: WanGraph): Promise<TunnelEdge[]> {
+  return tunnelEdges(graph.edges, await reader.peers(graph.wanId), ctx.services.monitor, new Date());
+}
 
 type ReachRow = Reach & { targetPeerName: string; nextHopPeerName: string };
 
@@ -140,7 +165,7 @@ builder.prismaObjectFields('Wan', (t) => ({
   }),
   topologyGraph: t.field({
     type: TopologyGraphRef,
-    resolve: async (wan, _args, ctx) => (await ctx.overlays.view(wan.id)).graph(),
+    resolve: async (wan, _args, ctx) => ({ ...(await ctx.overlays.view(wan.id)).graph(), wanId: wan.id }),
   }),
   reachability: t.field({
     type: [PeerReachabilityRef],
@@ -265,8 +290,63 @@ builder.subscriptionFields((t) => ({
     args: { wanId: t.arg.id({ required: true }) },
     subscribe: (_root, { wanId }, ctx) => {
       const changes = wanChanges(ctx, String(wanId));
-      return endingWith(changes, onWanChange(ctx, String(wanId), changes, async (view) => view.graph(), (graph) => JSON.stringify(graph)));
+      return endingWith(changes, onWanChange(ctx, String(wanId), changes, async (view) => ({ ...view.graph(), wanId: String(wanId) }), (graph) => JSON.stringify(graph)));
     },
     resolve: (graph) => graph,
   }),
+  tunnelStateChanged: t.field({
+    type: [TopologyEdgeRef],
+    authScopes: { role: 'VIEWER' },
+    description: "Every tunnel of the WAN with its state now, then the tunnels whose state, reporting end or last handshake changed: after a device's report or health changes, after a change to the WAN, and when a handshake stops being fresh.",
+    args: { wanId: t.arg.id({ required: true }) },
+    subscribe: (_root, { wanId }, ctx) => tunnelChanges(ctx, String(wanId)),
+    resolve: (edges) => edges,
+  }),
 }));
+
+const tunnelKey = (edge: TunnelEdge) => `${edge.from}|${edge.to}`;
+const tunnelValue = (edge: TunnelEdge) => `${edge.state}|${edge.reportedBy}|${edge.lastHandshake?.getTime() ?? ''}`;
+
+/**
+ * The WAN's tunnels now, then the changed ones. Re-derived when a monitor report for the WAN
+ * or its devices' health changes (in-process topic, fed on every replica), when the WAN
+ * changes (its edges), and at the moment the freshest UP tunnel's handshake stops being fresh
+ * (no event says so). Derivations run one at a time; return() stops listening at once.
+ */
+function tunnelChanges(ctx: Context, wanId: string): AsyncIterableIterator<TunnelEdge[]> {
+  return new Repeater<TunnelEdge[]>(async (push, stop) => {
+    const wanEvents = ctx.services.pubsub.subscribe('wanChanged:byId', wanId)[Symbol.asyncIterator]();
+    const reports = ctx.services.localPubsub.subscribe('tunnelReports:byWan', wanId)[Symbol.asyncIterator]();
+    let last: Map<string, string> | null = null;
+    let timer: NodeJS.Timeout | null = null;
+    let running = Promise.resolve();
+    let closed = false;
+    const evaluate = (event: object) => {
+      running = running.then(async () => {
+        if (closed) return;
+        const reader = readEventThrough(ctx, event);
+        const edges = await edgesOf(ctx, reader, { ...(await reader.view(wanId)).graph(), wanId });
+        const changed = last ? edges.filter((edge) => last!.get(tunnelKey(edge)) !== tunnelValue(edge)) : edges;
+        const first = last === null;
+        last = new Map(edges.map((edge) => [tunnelKey(edge), tunnelValue(edge)]));
+        if (first || changed.length > 0) await push(changed);
+        if (timer) clearTimeout(timer);
+        const expiries = edges.map((edge) => freshUntil(edge, TUNNEL_FRESH_MS)?.getTime()).filter((at): at is number => at !== undefined);
+        if (expiries.length > 0 && !closed) {
+          timer = setTimeout(() => evaluate({}), Math.max(0, Math.min(...expiries) - Date.now()) + 50);
+          timer.unref();
+        }
+      }).catch((error: unknown) => stop(error));
+    };
+    const pump = async <T>(events: AsyncIterator<T>, handle: (event: T) => void) => {
+      for (let next = await events.next(); !next.done; next = await events.next()) handle(next.value);
+    };
+    void pump(wanEvents, (change) => (change.kind === 'DELETED' && change.entity === 'WAN' ? stop() : evaluate(change))).catch((error: unknown) => stop(error));
+    void pump(reports, (event) => evaluate(event)).catch((error: unknown) => stop(error));
+    evaluate({});
+    await stop;
+    closed = true;
+    if (timer) clearTimeout(timer);
+    await Promise.all([wanEvents.return?.(), reports.return?.()]);
+  });
+}

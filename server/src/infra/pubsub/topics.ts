@@ -34,6 +34,16 @@ export interface ObservedStatus {
   observedAt: string;
 }
 
+/** What one device read of a bound peer's interface: each remote peer it has, with its last handshake. */
+export interface ObservedTunnels {
+  /** The bound peer whose interface was read. */
+  reporterId: string;
+  wanId: string;
+  deviceId: string;
+  observedAt: string;
+  remotes: Array<{ peerId: string; lastHandshake: string | null }>;
+}
+
 /** A device's health as the polling replica last read it (or a connection test on any replica found). */
 export interface ObservedDevice extends DeviceHealth {
   deviceId: string;
@@ -50,6 +60,8 @@ export interface MonitorObservation {
   full: boolean;
   statuses: ObservedStatus[];
   devices: ObservedDevice[];
+  /** Per bound peer, what its device reported per remote (per-tunnel state). */
+  tunnels?: ObservedTunnels[];
 }
 
 export type Topics = {
@@ -59,6 +71,8 @@ export type Topics = {
   'monitor:snapshotRequest': [{ from: string }];
   /** Handshake monitor: these peers' live status changed. */
   'peerStatusChanged:byWan': [wanId: string, event: PeerStatusEvent];
+  /** Handshake monitor: what a device reports about this WAN's tunnels changed (readings or a device's health). */
+  'tunnelReports:byWan': [wanId: string, event: { wanId: string }];
   /** A deploy job changed state, progress or log. */
   'jobProgress:byId': [jobId: string, event: JobEvent];
   'jobProgress:byWan': [wanId: string, event: JobEvent];
