@@ -131,7 +131,7 @@ describe('snapshotToActual and the plan', () => {
     const issues = preflightPfSense(byo, desiredPfSenseResources(byo), actual);
     expect(issues.map((entry) => [entry.severity, entry.message.split(':')[0]])).toEqual([
       ['ERROR', 'bring-your-own key'],
-      ['ERROR', 'listen port 51999 is used by tun_wg2 (road warriors), which Meshplane does not manage'],
+      ['ERROR', 'listen port 51999 is already used by WireGuard interface tun_wg2 (road warriors, not managed by Meshplane)'],
       ['WARNING', 'only 10.0.0.1/24 is configured on pfSense; service addresses 10.0.5.7/32 need virtual IPs, which Meshplane does not manage'],
       ['WARNING', 'published services (port forwards) are not deployed to pfSense yet'],
     ]);
