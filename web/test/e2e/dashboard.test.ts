@@ -284,7 +284,19 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
     sim.setHandshake(hubKey, 5, { rx: 123_456, tx: 654_321 });
     await page.locator('tr[data-peer="hub"] [data-live="online"]').waitFor({ timeout: 20_000 });
     await expect(page.locator('tr[data-peer="hub"]').textContent()).resolves.toMatch(/handshake \d+ s ago/);
+    // Each line is the pair's own handshake as a device reports it: office's router has a fresh
+    // one with the hub (up) and none with the laptop (down); nobody reports hub–laptop (unknown).
     await page.locator('line.up[data-edge="hub—office"]').waitFor({ state: 'attached' });
+    await page.locator('line.down[data-edge="office—laptop"]').waitFor({ state: 'attached' });
+    await page.locator('line.unknown[data-edge="hub—laptop"]').waitFor({ state: 'attached' });
+    await expect(page.locator('figcaption').textContent()).resolves.toMatch(/3 tunnels: 1 up, 1 down, 1 unknown/);
+    const tunnel = page.locator('li[data-tunnel="hub—office"]');
+    await expect(tunnel.getAttribute('data-state')).resolves.toBe('up');
+    // "handshake N s ago" moves on by itself: no new handshake, no new event.
+    const handshake = tunnel.locator('[data-handshake]');
+    const shown = (await handshake.textContent()) ?? '';
+    expect(shown).toMatch(/^handshake \d+ s ago \(reported by office\)$/);
+    await expect.poll(() => handshake.textContent(), { timeout: 10_000 }).not.toBe(shown);
     await shot('20-wan-page-live');
     await page.goto(`${base}/`);
     await heading('WANs');
@@ -314,6 +326,10 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
     expect(rsc).toContain('to-addresses="192.168.10.5"');
     expect(rsc).toMatch(/private-key="[A-Za-z0-9+/]{43}="/);
     expect(rsc).not.toContain('[Interface]'); // RouterOS script, not wg-quick
+    // A download is an inspection: the router still has the old configuration, and the page says both.
+    await page.locator('h1 ~ [data-download="CURRENT"]').waitFor();
+    await expect(page.locator('.heading .row').textContent()).resolves.toMatch(/on device:\s*Stale\s*· last download: current/);
+    await page.locator('[data-banner="stale"]').waitFor();
 
     await planAndDeploy(page);
     const deployments = page.getByRole('table', { name: 'Deployments' }).locator('tbody tr');

@@ -1,9 +1,9 @@
-// Live tunnel status over graphql-ws: every peer of a WAN now, then the ones the handshake
-// monitor saw change. Kept in a reactive map keyed by peer id.
+// Live status over graphql-ws: every peer of a WAN now, then the ones the handshake monitor
+// saw change (a reactive map keyed by peer id); and every tunnel's state, per pair.
 import { SvelteMap } from 'svelte/reactivity';
 import { browserClient } from './client';
-import { peerStatusSubscription } from '../graphql/wans';
-import type { PeerLiveStatusFragment } from '../gql/graphql';
+import { peerStatusSubscription, tunnelStateSubscription } from '../graphql/wans';
+import type { PeerLiveStatusFragment, TunnelViewFragment } from '../gql/graphql';
 
 export type LiveStatus = NonNullable<PeerLiveStatusFragment['status']>;
 export type StatusMap = SvelteMap<string, LiveStatus | null>;
@@ -18,11 +18,20 @@ export function watchPeerStatus(wanId: string, into: StatusMap): () => void {
   return unsubscribe;
 }
 
-/** up: both ends report a recent handshake; down: one end is known to be offline; else unknown. */
-export function linkStateOf(statuses: StatusMap, from: string, to: string): 'up' | 'down' | undefined {
-  const a = statuses.get(from);
-  const b = statuses.get(to);
-  if (a?.online && b?.online) return 'up';
-  if (a?.online === false || b?.online === false) return 'down';
-  return undefined;
+export type Tunnel = TunnelViewFragment;
+export type TunnelMap = SvelteMap<string, Tunnel>;
+
+export const tunnelKey = (tunnel: { from: string; to: string }) => `${tunnel.from}|${tunnel.to}`;
+
+/**
+ * Fills `into` with the WAN's tunnel states (keyed by tunnelKey) as the server derives them
+ * from the devices' per-pair handshakes; returns the unsubscribe function.
+ */
+export function watchTunnels(wanId: string, into: TunnelMap): () => void {
+  const { unsubscribe } = browserClient()
+    .subscription(tunnelStateSubscription, { wanId })
+    .subscribe((result) => {
+      for (const tunnel of result.data?.tunnelStateChanged ?? []) into.set(tunnelKey(tunnel), tunnel);
+    });
+  return unsubscribe;
 }

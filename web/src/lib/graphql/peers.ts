@@ -11,6 +11,9 @@ export const peerRowFragment = graphql(`
     endpointPort
     keyCustody
     configStatus
+    download {
+      status
+    }
     device {
       id
       name
@@ -41,6 +44,11 @@ export const peerPageQuery = graphql(`
       autoDeploy
       configStatus
       deliveredAt
+      deliveredVia
+      download {
+        status
+        at
+      }
       wan {
         id
         name

@@ -105,8 +105,7 @@ export const wanPageQuery = graphql(`
           cgnat
         }
         edges {
-          from
-          to
+          ...TunnelView
         }
       }
       conflicts {
@@ -137,6 +136,27 @@ export const wanPageQuery = graphql(`
           kind
         }
       }
+    }
+  }
+`);
+
+/** One tunnel and its state as the devices at its ends report it. */
+export const tunnelFragment = graphql(`
+  fragment TunnelView on TopologyEdge {
+    from
+    to
+    state
+    lastHandshake
+    reportedBy
+    reason
+  }
+`);
+
+/** Every tunnel's state now, then the tunnels whose state or last handshake changed. */
+export const tunnelStateSubscription = graphql(`
+  subscription TunnelStateChanged($wanId: ID!) {
+    tunnelStateChanged(wanId: $wanId) {
+      ...TunnelView
     }
   }
 `);

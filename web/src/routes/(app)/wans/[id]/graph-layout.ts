@@ -51,6 +51,3 @@ export function layoutGraph<N extends GraphNode>(nodes: readonly N[], { width, h
   const placedHubs = hubs.length === 1 ? [{ node: hubs[0] as N, x: cx, y: cy }] : ring(hubs, cx, cy, outer.rx * 0.35, outer.ry * 0.35);
   return [...placedHubs, ...ring(others, cx, cy, outer.rx, outer.ry, hubs.length === 1)];
 }
-
-/** Link state when the API reports tunnel status: up, down, or unknown (drawn neutral). */
-export type LinkState = 'up' | 'down' | undefined;
