@@ -40,6 +40,9 @@ async function eventually<T>(what: string, check: () => Promise<T | undefined> |
 const HEALTH = `query ($id: ID!) { device(id: $id) { reachable statsAvailable } }`;
 const STATUS = `query ($id: ID!) { peer(id: $id) { status { online rxBytes txBytes endpoint } } }`;
 type Health = { device: { reachable: boolean | null; statsAvailable: boolean | null } };
+const TUNNELS = `query ($id: ID!) { wan(id: $id) { topologyGraph { edges { from to state reportedBy lastHandshake } } } }`;
+type Tunnel = { from: string; to: string; state: string; reportedBy: string | null; lastHandshake: string | null };
+
 type Status = { peer: { status: { online: boolean; rxBytes: string; txBytes: string; endpoint: string | null } | null } };
 
 describe.skipIf(!pgBin || !redisBin)('two replicas on PostgreSQL + Redis', () => {
@@ -70,6 +73,11 @@ describe.skipIf(!pgBin || !redisBin)('two replicas on PostgreSQL + Redis', () =>
 
   /** An admin client on the given replica (the overlay's token works on every replica). */
   const on = (replica: Replica) => new GraphQLTestClient(replica.graphqlUrl, overlay.token);
+  const pair = (a: string, b: string) => [a, b].sort().join('|');
+  const tunnels = async (replica: Replica): Promise<Record<string, Tunnel>> => {
+    const { wan } = await on(replica).ok<{ wan: { topologyGraph: { edges: Tunnel[] } } }>(TUNNELS, { id: overlay.wanId });
+    return Object.fromEntries(wan.topologyGraph.edges.map((edge) => [pair(edge.from, edge.to), edge]));
+  };
 
   beforeAll(async () => {
     [cluster, redis, counted] = await Promise.all([startPostgres({ binDir: pgBin!, database: 'meshplane' }), startRedis(redisBin!), startCountedSimulator()]);
@@ -146,6 +154,11 @@ describe.skipIf(!pgBin || !redisBin)('two replicas on PostgreSQL + Redis', () =>
     const metrics = await (await fetch(`${other.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).text();
     expect(metrics).toContain(`meshplane_device_reachable{device="${overlay.deviceId}",name="sim-router"} 1`);
     expect(metrics).toContain('meshplane_peer_up{wan="live",peer="hq"} 1');
+    // Tunnel states come from the readings every replica holds, not the poller's memory alone.
+    const [pollerTunnels, otherTunnels] = await Promise.all([poller, other].map((replica) => tunnels(replica)));
+    expect(otherTunnels).toEqual(pollerTunnels);
+    expect(otherTunnels![pair(overlay.branchId, overlay.hqId)]).toMatchObject({ state: 'UP', reportedBy: overlay.branchId });
+    expect(otherTunnels![pair(overlay.branchId, overlay.laptopId)]).toMatchObject({ state: 'DOWN', reportedBy: overlay.branchId });
   });
 
   it('a replica started later answers the statuses and device health nobody changed since', async () => {
@@ -155,6 +168,7 @@ describe.skipIf(!pgBin || !redisBin)('two replicas on PostgreSQL + Redis', () =>
       expect(status).toMatchObject({ online: true, rxBytes: '2000' });
       expect(await on(late).ok<Health>(HEALTH, { id: overlay.deviceId })).toEqual({ device: { reachable: true, statsAvailable: true } });
       expect(late.app.services.monitor.polls).toBe(0);
+      expect((await tunnels(late))[pair(overlay.branchId, overlay.hqId)]).toMatchObject({ state: 'UP', reportedBy: overlay.branchId });
     } finally {
       await stopReplica(late);
     }
