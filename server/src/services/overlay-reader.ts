@@ -6,8 +6,6 @@ import type { Db } from '../infra/db/client.js';
 import type { Peer, Prisma, Subnet } from '../generated/prisma/client.js';
 import type { SecretBox } from '../infra/crypto/secret-box.js';
 import { OverlayView, statusOf, type ConfigStatus } from './overlay-view.js';
-import { renderWgQuick } from '../domain/render/wgquick.js';
-import { renderRouterOsScript } from '../domain/render/routeros.js';
 import { byPeer, keptOverlayRows, loadOverlayRows, overlaySpecFromRows, sameOverlayRows, type OverlayRows } from './overlay-spec.js';
 
 /**
@@ -133,8 +131,7 @@ export class OverlayReader {
    * view: a list of N previews compiles the WAN once (or not at all while it is unchanged).
    */
   preview(peer: { id: string; wanId: string }, format: 'WG_QUICK' | 'ROUTEROS'): string | Promise<string> {
-    return this.views.map(peer.wanId, (view) =>
-      (format === 'ROUTEROS' ? renderRouterOsScript : renderWgQuick)(view.preview, peer.id));
+    return this.views.map(peer.wanId, (view) => view.previewOf(peer.id, format));
   }
 
   private loadView(wanId: string): Promise<OverlayView> {

@@ -9,12 +9,15 @@ import { configHash } from '../domain/staleness.js';
 import { computeReachability, type PeerReachability } from '../domain/reachability.js';
 import { topologyGraph, type TopologyGraph } from '../domain/graph.js';
 import { DomainError } from '../domain/errors.js';
+import { renderWgQuick } from '../domain/render/wgquick.js';
+import { renderRouterOsScript } from '../domain/render/routeros.js';
 
 export type ConfigStatus = 'NEVER_DELIVERED' | 'CURRENT' | 'STALE';
 
 export class OverlayView {
   private compiledOverlay: CompiledOverlay | null = null;
   private previewOverlay: CompiledOverlay | null = null;
+  private readonly previewTexts = new Map<string, string>();
   private hashes: Map<string, string> | null = null;
   private conflictList: Conflict[] | null = null;
   private topology: TopologyGraph | null = null;
@@ -42,6 +45,21 @@ export class OverlayView {
   get preview(): CompiledOverlay {
     this.previewOverlay ??= withoutSecrets(this.compiled);
     return this.previewOverlay;
+  }
+
+  /**
+   * A peer's preview text, rendered once per view: every subscription an event reaches, and
+   * every request while the WAN is unchanged, shares the view, so twenty viewers of a
+   * 201-peer WAN render its 201 previews once, not twenty times each.
+   */
+  previewOf(peerId: string, format: 'WG_QUICK' | 'ROUTEROS'): string {
+    const key = `${format}\u0000${peerId}`;
+    let text = this.previewTexts.get(key);
+    if (text === undefined) {
+      text = (format === 'ROUTEROS' ? renderRouterOsScript : renderWgQuick)(this.preview, peerId);
+      this.previewTexts.set(key, text);
+    }
+    return text;
   }
 
   hashOf(peerId: string): string {

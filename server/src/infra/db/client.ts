@@ -16,6 +16,41 @@ export interface Database {
   close(): Promise<void>;
 }
 
+type SqliteFactory = InstanceType<typeof PrismaBetterSQLite3>;
+type SqliteAdapter = Awaited<ReturnType<SqliteFactory['connect']>>;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * better-sqlite3 answers synchronously, so a request's statements, and the GraphQL execution
+ * between them, would run as one chain of microtasks that no other socket can interrupt: five
+ * lists of a 201-peer WAN's previews and twenty subscriptions on it held `{ health }` for
+ * 0.8-1.5 s. Each statement outside a transaction first lets the event loop serve what is
+ * waiting (one setImmediate, microseconds when idle). Statements inside a transaction do not
+ * wait: the transaction holds the database's only writer lock until it ends.
+ */
+function yieldingBetweenStatements(factory: SqliteFactory): SqliteFactory {
+  const connect = factory.connect.bind(factory);
+  factory.connect = async () => {
+    const adapter = await connect();
+    // A Proxy, not a subclass or own properties: the adapter keeps private fields (its
+    // transaction mutex), so its methods run on the adapter itself.
+    return new Proxy(adapter, {
+      get(target, prop) {
+        if (prop === 'queryRaw' || prop === 'executeRaw') {
+          return async (query: Parameters<SqliteAdapter['queryRaw']>[0]) => {
+            await nextTurn();
+            return prop === 'queryRaw' ? target.queryRaw(query) : target.executeRaw(query);
+          };
+        }
+        const value: unknown = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    }) as SqliteAdapter;
+  };
+  return factory;
+}
+
 async function openSqlite(url: string): Promise<Db> {
   const file = sqliteFilePath(url);
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -26,7 +61,7 @@ async function openSqlite(url: string): Promise<Db> {
     fs.chmodSync(file, 0o600);
   }
   // A busy timeout lets concurrent writers (allocation retries) wait instead of failing at once.
-  const prisma = new PrismaClient({ adapter: new PrismaBetterSQLite3({ url, timeout: 10_000 }) });
+  const prisma = new PrismaClient({ adapter: yieldingBetweenStatements(new PrismaBetterSQLite3({ url, timeout: 10_000 })) });
   await prisma.$queryRawUnsafe('PRAGMA journal_mode = WAL');
   await prisma.$executeRawUnsafe('PRAGMA foreign_keys = ON');
   return prisma;
