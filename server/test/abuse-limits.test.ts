@@ -17,7 +17,8 @@ import { buildSchema, parse, validate, type GraphQLInputType, type GraphQLSchema
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { CSRF_HEADER, QUERY_LIMITS, REQUEST_BODY_LIMIT_BYTES } from '../src/graphql/guards.js';
-import { PAGE_MAX, DEFAULT_REQUEST_COST_LIMIT, requestCost } from '../src/graphql/request-cost.js';
+import { DEFAULT_REQUEST_COST_LIMIT, requestCost } from '../src/graphql/request-cost.js';
+import { MAX_PAGE_SIZE } from '../src/graphql/argument-checks.js';
 
 const serverDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const webGraphqlDir = path.join(serverDir, '..', 'web', 'src', 'lib', 'graphql');
@@ -51,7 +52,7 @@ function sampleValue(type: GraphQLInputType): unknown {
   if (isInputObjectType(inner)) {
     return Object.fromEntries(Object.values(inner.getFields()).filter((field) => isNonNullType(field.type)).map((field) => [field.name, sampleValue(field.type)]));
   }
-  return ({ Int: PAGE_MAX, Float: 1, Boolean: true, DateTime: '2026-01-01T00:00:00.000Z' } as Record<string, unknown>)[getNamedType(inner).name] ?? 'x';
+  return ({ Int: MAX_PAGE_SIZE, Float: 1, Boolean: true, DateTime: '2026-01-01T00:00:00.000Z' } as Record<string, unknown>)[getNamedType(inner).name] ?? 'x';
 }
 
 /** Variables for an operation: every required one, and every page size (first/last) at its largest. */

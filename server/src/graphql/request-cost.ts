@@ -2,7 +2,7 @@
 // complexity, with the operation's own variables, over HTTP and graphql-ws alike):
 //   - every field costs 1, and what is selected under a list costs once per row it can return:
 //     a connection's `first`/`last` (a literal or a variable; unsized: PAGE_DEFAULT; never more
-//     than PAGE_MAX, the largest page any connection serves), a list FIELD_LISTS names its size,
+//     than MAX_PAGE_SIZE, the largest page any connection serves), a list FIELD_LISTS names its size,
 //     any other list LIST_DEFAULT;
 //   - fields whose resolver does more than read a value carry their price (FIELD_COSTS): a
 //     rendered configuration, a reachability map, a call to a device.
@@ -12,6 +12,7 @@
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import type { DocumentNode, GraphQLError, GraphQLOutputType, GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { MAX_PAGE_SIZE } from './argument-checks.js';
 
 /**
  * About twice the dearest document of the web UI priced at its largest pages (the jobs list
@@ -31,7 +32,6 @@ export function requestCostLimitFrom(env: NodeJS.ProcessEnv): number {
 
 /** What a connection returns without first or last (Pothos relay's default page, which none of ours changes). */
 export const PAGE_DEFAULT = 20;
-export const PAGE_MAX = 1000;
 export const LIST_DEFAULT = 10;
 
 /**
@@ -55,12 +55,12 @@ export const FIELD_COSTS: Readonly<Record<string, number>> = {
 
 /** Lists that hold every peer (or tunnel) of a WAN, not a handful: priced at a full page. */
 export const FIELD_LISTS: Readonly<Record<string, number>> = {
-  'Subscription.stalenessChanged': PAGE_MAX,
-  'Subscription.peerStatusChanged': PAGE_MAX,
-  'Subscription.tunnelStateChanged': PAGE_MAX,
-  'TopologyGraph.nodes': PAGE_MAX,
-  'TopologyGraph.edges': PAGE_MAX,
-  'PeerReachability.reaches': PAGE_MAX,
+  'Subscription.stalenessChanged': MAX_PAGE_SIZE,
+  'Subscription.peerStatusChanged': MAX_PAGE_SIZE,
+  'Subscription.tunnelStateChanged': MAX_PAGE_SIZE,
+  'TopologyGraph.nodes': MAX_PAGE_SIZE,
+  'TopologyGraph.edges': MAX_PAGE_SIZE,
+  'PeerReachability.reaches': MAX_PAGE_SIZE,
   'Wan.conflicts': 100,
 };
 
@@ -71,7 +71,7 @@ function isList(type: GraphQLOutputType): boolean {
 
 function pageSize(args: Record<string, unknown>): number {
   const asked = typeof args.first === 'number' ? args.first : typeof args.last === 'number' ? args.last : PAGE_DEFAULT;
-  return Math.min(Math.max(asked, 0), PAGE_MAX);
+  return Math.min(Math.max(asked, 0), MAX_PAGE_SIZE);
 }
 
 const estimate: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
