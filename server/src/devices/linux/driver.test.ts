@@ -171,6 +171,8 @@ describe('LinuxDriver.statistics and createLinuxDriver', () => {
 
   it('manages the local host or one of its namespaces, nothing remote', () => {
     expect(createLinuxDriver(target('localhost'))).toBeInstanceOf(LinuxDriver);
+    // Every host the device service accepts for a LINUX device (isLocalHost) is one the driver takes.
+    for (const host of ['127.0.0.1', '127.0.0.2', '::1']) expect(createLinuxDriver(target(host))).toBeInstanceOf(LinuxDriver);
     expect(createLinuxDriver(target('netns:mp-lab-a'))).toBeInstanceOf(LinuxDriver);
     expect(() => createLinuxDriver(target('192.0.2.10'))).toThrow(/local host only/);
     expect(() => createLinuxDriver(target('netns:../x'))).toThrow(/namespace name/);

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describePlan, secretsOf, type ActualResource, type DesiredResource, type Plan } from '../../domain/plan.js';
 import { redactSecrets } from '../../domain/secret-masking.js';
+import { isLocalHost } from '../../domain/validation.js';
 import type {
   ApplyResult, ConnectionReport, DesiredDeviceState, DeviceDriver, DeviceTarget, PeerStatistics, PreflightIssue, ProgressListener,
 } from '../driver.js';
@@ -152,8 +153,6 @@ export class LinuxDriver implements DeviceDriver {
   }
 }
 
-const LOCAL_HOSTS = new Set(['localhost', 'local', '127.0.0.1', '::1']);
-
 /**
  * The driver for a LINUX device. Its host is "localhost" (the machine Meshplane runs on) or
  * "netns:<name>" (a network namespace on it, e.g. for the lab demo); the target's timeout
@@ -163,7 +162,7 @@ export function createLinuxDriver(target: DeviceTarget, options: LinuxDriverOpti
   if (target.kind !== 'LINUX') throw new DeviceError('PROTOCOL', `device ${target.name} is ${target.kind}, not LINUX`);
   let netns = options.netns ?? null;
   if (target.host.startsWith('netns:')) netns = target.host.slice('netns:'.length);
-  else if (!LOCAL_HOSTS.has(target.host)) {
+  else if (!isLocalHost(target.host)) {
     throw new DeviceError('UNREACHABLE', `device ${target.name}: the Linux driver manages the local host only ("localhost" or "netns:<name>"), not ${target.host}`);
   }
   return new LinuxDriver({ commandTimeoutMs: target.timeoutMs, ...options, netns });
