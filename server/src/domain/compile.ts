@@ -1,51 +1,14 @@
 // Turns an OverlaySpec into exactly what each peer's configuration must contain.
 import { claimsForPeer, mayCollide, type CarveCache } from './allowed-ips.js';
-import type {
-  CompiledFirewallRule, CompiledNetmap, CompiledOverlay, CompiledPeer, CompiledRemote, CompiledRoute, CompiledService,
-} from './compiled.js';
+import type { CompiledOverlay, CompiledPeer, CompiledRemote, CompiledRoute } from './compiled.js';
 import { DomainError } from './errors.js';
-import { compareRanges, contains, formatCidr, type Ipv4Range } from './ipv4.js';
+import { compareRanges, contains, type Ipv4Range } from './ipv4.js';
 import type { OverlaySpec } from './model.js';
 import { buildOverlayFacts, pairKey, type Claim, type OverlayFacts, type PeerFacts } from './overlay-facts.js';
+import { compileFirewall, compileNat, compileServices, keepaliveOf } from './compile-parts.js';
+import { compileRedundantPeer, redundancyOf } from './hub-redundancy.js';
 import { validateOverlaySpec } from './spec-validation.js';
 import { planTunnels, type TunnelPlan } from './topology.js';
-
-/** Behind NAT a peer must keep its mapping open; elsewhere only an explicit setting applies. */
-function keepaliveOf(peer: PeerFacts, wanKeepalive: number): number | null {
-  const seconds = peer.spec.keepalive ?? (peer.hasEndpoint ? null : wanKeepalive);
-  return seconds === null || seconds === 0 ? null : seconds;
-}
-
-function compileServices(peer: PeerFacts): CompiledService[] {
-  if (peer.spec.services.length === 0) return [];
-  return peer.spec.services
-    .map(({ serviceIp, servicePort, protocol, localIp, localPort }) => ({ serviceIp, servicePort, protocol, localIp, localPort }))
-    .sort((a, b) => compareText(a.serviceIp, b.serviceIp) || a.servicePort - b.servicePort || compareText(a.protocol, b.protocol));
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function compileNat(peer: PeerFacts): CompiledNetmap[] {
-  if (peer.subnets.length === 0) return [];
-  return peer.subnets
-    .filter((subnet) => subnet.spec.routed && subnet.translated !== null)
-    .map((subnet) => ({ kind: 'netmap' as const, translated: formatCidr(subnet.effective), real: formatCidr(subnet.real) }))
-    .sort((a, b) => compareText(a.translated, b.translated));
-}
-
-function compileFirewall(interfaceName: string, listenPort: number | null, forwarding: boolean): CompiledFirewallRule[] {
-  const rules: CompiledFirewallRule[] = [];
-  if (listenPort !== null) {
-    rules.push({ chain: 'input', action: 'accept', protocol: 'udp', dstPort: listenPort, comment: 'WireGuard handshakes and data' });
-  }
-  if (forwarding) {
-    rules.push({ chain: 'forward', action: 'accept', inInterface: interfaceName, comment: 'overlay traffic leaving the tunnel' });
-    rules.push({ chain: 'forward', action: 'accept', outInterface: interfaceName, comment: 'traffic entering the overlay' });
-  }
-  return rules;
-}
 
 /** What a peer's neighbours carry: AllowedIPs in neighbour order, and the routes they imply. */
 interface Carried {
@@ -188,7 +151,10 @@ export function compileOverlayDetailed(spec: OverlaySpec): CompiledOverlayWithPl
     resolveCollisions: mayCollide(facts),
     carried: new Map(),
   };
-  const peers = facts.peers.map((peer) => compilePeer(shared, peer.index));
+  const redundancy = redundancyOf(facts, plan);
+  const peers = redundancy
+    ? facts.peers.map((peer) => compileRedundantPeer(facts, plan, redundancy, peer.index))
+    : facts.peers.map((peer) => compilePeer(shared, peer.index));
   return { compiled: { wan: spec.wan, peers }, facts, plan };
 }
 

@@ -63,6 +63,67 @@ export interface CompiledInterface {
    * so a null privateKey does not mean bring-your-own. Not part of the staleness hash.
    */
   privateKeyWithheld?: true;
+  /**
+   * Point-to-point: the far end's tunnel IP, reached through this interface only (the local
+   * address is then a /32). Set on the interfaces of a WAN with redundant hubs, where one
+   * peer has an interface per hub and a routing engine picks among them.
+   */
+  peerAddress?: string;
+}
+
+/**
+ * A further WireGuard interface of a peer in a WAN with redundant hubs, carrying exactly one
+ * remote: a spoke's interface to each hub beyond its primary, a hub's interface to each
+ * other hub. WireGuard picks the remote by AllowedIPs, so two remotes that may carry the
+ * same prefixes cannot share an interface; the routing engine chooses the interface.
+ */
+export interface CompiledLink {
+  interface: CompiledInterface;
+  peers: CompiledRemote[];
+  firewall: CompiledFirewallRule[];
+}
+
+/** One BGP session over a tunnel. */
+export interface CompiledBgpNeighbour {
+  peerId: string;
+  name: string;
+  role: PeerRole;
+  /** The neighbour's tunnel IP: the session runs between the two tunnel IPs, one hop apart. */
+  address: string;
+  asn: number;
+  /** The local interface the neighbour sits behind. */
+  interfaceName: string;
+  /**
+   * Higher wins over every route of lower preference, whatever the path: a spoke's primary
+   * hub outranks its backups, so traffic moves only when the primary's session is down.
+   */
+  preference: number;
+  /** 1 for the primary hub, 2 for the first backup…; null where AS-path length decides (hubs). */
+  hubRank: number | null;
+}
+
+/**
+ * The routing a peer runs in a WAN with redundant hubs: eBGP with BFD over every tunnel.
+ * Each peer originates its own prefixes; hubs pass on what they learn (transit), spokes
+ * never do. Routes follow session health, so failover needs no control plane.
+ */
+export interface CompiledRouting {
+  protocol: 'bgp';
+  /** Private 4-byte ASN, unique in the WAN (derived from the tunnel IP). */
+  asn: number;
+  routerId: string;
+  /** Own tunnel IP (/32), routed LANs as the overlay sees them, service IPs (/32). */
+  originate: string[];
+  transit: boolean;
+  neighbours: CompiledBgpNeighbour[];
+  /**
+   * Tunnel IPs (/32) of the direct neighbours. A route to one of them is accepted only from
+   * that neighbour itself: learned through another, it would draw the session's own packets
+   * away from its link and the session could never come back up there.
+   */
+  pinned: string[];
+  bfd: { intervalMs: number; multiplier: number };
+  timers: { holdSeconds: number; keepaliveSeconds: number; connectRetrySeconds: number };
 }
 
 export interface CompiledPeer {
@@ -79,6 +140,10 @@ export interface CompiledPeer {
   nat: CompiledNetmap[];
   services: CompiledService[];
   firewall: CompiledFirewallRule[];
+  /** WANs with redundant hubs only: the interfaces beyond `interface` (see CompiledLink). */
+  links?: CompiledLink[];
+  /** WANs with redundant hubs only: routes come from this engine, and `routes` is empty. */
+  routing?: CompiledRouting;
 }
 
 export interface CompiledOverlay {
@@ -94,12 +159,33 @@ export interface CompiledOverlay {
 export function withoutSecrets(compiled: CompiledOverlay): CompiledOverlay {
   return {
     wan: compiled.wan,
-    peers: compiled.peers.map((peer) => ({
-      ...peer,
-      interface: peer.interface.privateKey === null ? peer.interface : { ...peer.interface, privateKey: null, privateKeyWithheld: true },
-      peers: peer.peers.some((remote) => remote.presharedKey !== null)
-        ? peer.peers.map((remote) => (remote.presharedKey === null ? remote : { ...remote, presharedKey: null }))
-        : peer.peers,
-    })),
+    peers: compiled.peers.map((peer) => {
+      const shown: CompiledPeer = { ...peer, interface: withheldKey(peer.interface), peers: withoutPsks(peer.peers) };
+      if (peer.links) shown.links = peer.links.map((link) => ({ ...link, interface: withheldKey(link.interface), peers: withoutPsks(link.peers) }));
+      return shown;
+    }),
   };
+}
+
+function withheldKey(iface: CompiledInterface): CompiledInterface {
+  return iface.privateKey === null ? iface : { ...iface, privateKey: null, privateKeyWithheld: true };
+}
+
+function withoutPsks(remotes: CompiledRemote[]): CompiledRemote[] {
+  return remotes.some((remote) => remote.presharedKey !== null)
+    ? remotes.map((remote) => (remote.presharedKey === null ? remote : { ...remote, presharedKey: null }))
+    : remotes;
+}
+
+/**
+ * Every interface of a peer as a peer of its own: the main one, then one per link, each with
+ * the remotes, firewall and (for the main one) routes it carries. NAT and services apply on
+ * every interface, since traffic for them may arrive on any. Renderers and drivers that know
+ * one interface handle a peer with links by handling each of these.
+ */
+export function interfacesOf(peer: CompiledPeer): CompiledPeer[] {
+  if (!peer.links || peer.links.length === 0) return [peer];
+  const views: CompiledPeer[] = [{ ...peer, links: [] }];
+  for (const link of peer.links) views.push({ ...peer, interface: link.interface, peers: link.peers, firewall: link.firewall, routes: [], links: [] });
+  return views;
 }

@@ -20,6 +20,12 @@ export interface WanSpec {
   /** PersistentKeepalive (seconds) used by peers behind NAT that set none. */
   keepalive: number;
   interfaceName: string;
+  /**
+   * Opt-in: with HUB_SPOKE and two or more hubs (each with an endpoint), every spoke gets an
+   * interface per hub and BGP with BFD picks among them, so losing a hub loses no path.
+   * Absent or false: hubs are rendered exactly as before (the first one relays).
+   */
+  hubRedundancy?: boolean;
 }
 
 export interface SubnetSpec {

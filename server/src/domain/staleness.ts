@@ -3,7 +3,7 @@
 // input of every renderer) in a canonical form, so it changes exactly when some
 // rendering of that peer changes, and not because of anything that only concerns others.
 import { createHash } from 'node:crypto';
-import type { CompiledOverlay, CompiledPeer } from './compiled.js';
+import type { CompiledFirewallRule, CompiledOverlay, CompiledPeer, CompiledRemote } from './compiled.js';
 import { findCompiledPeer } from './compile.js';
 
 /**
@@ -14,17 +14,35 @@ import { findCompiledPeer } from './compile.js';
  */
 function renderedContent(compiled: CompiledOverlay, peer: CompiledPeer): unknown[] {
   const { interface: iface } = peer;
-  return [
+  const content: unknown[] = [
     1, // format version: bump when this projection changes
     compiled.wan.id, compiled.wan.name,
     peer.peerId, peer.name, peer.role, peer.forwarding,
     [iface.name, iface.addresses, iface.listenPort, iface.mtu, iface.privateKey, iface.publicKey],
-    peer.peers.map((r) => [r.peerId, r.name, r.publicKey, r.presharedKey, r.endpoint, r.allowedIps, r.persistentKeepalive]),
+    peer.peers.map(remoteContent),
     peer.routes.map((r) => [r.destination, r.via, r.gatewayTunnelIp]),
     peer.nat.map((n) => [n.kind, n.translated, n.real]),
     peer.services.map((s) => [s.serviceIp, s.servicePort, s.protocol, s.localIp, s.localPort]),
-    peer.firewall.map((f) => [f.chain, f.action, f.protocol, f.dstPort, f.src, f.dst, f.inInterface, f.outInterface, f.comment]),
+    peer.firewall.map(firewallContent),
   ];
+  // Only WANs with redundant hubs have these; without them the hash stays what it always was.
+  if (peer.links) {
+    content.push(iface.peerAddress ?? null, peer.links.map((link) => [
+      [link.interface.name, link.interface.addresses, link.interface.listenPort, link.interface.mtu, link.interface.peerAddress ?? null],
+      link.peers.map(remoteContent),
+      link.firewall.map(firewallContent),
+    ]));
+  }
+  if (peer.routing) content.push(peer.routing);
+  return content;
+}
+
+function remoteContent(r: CompiledRemote): unknown[] {
+  return [r.peerId, r.name, r.publicKey, r.presharedKey, r.endpoint, r.allowedIps, r.persistentKeepalive];
+}
+
+function firewallContent(f: CompiledFirewallRule): unknown[] {
+  return [f.chain, f.action, f.protocol, f.dstPort, f.src, f.dst, f.inInterface, f.outInterface, f.comment];
 }
 
 /** Hex sha256 of everything rendered for the peer. */

@@ -1,0 +1,42 @@
+// The parts of a compiled peer that do not depend on which tunnels it has: keepalive, NAT,
+// published services and the firewall rules an interface needs.
+import type { CompiledFirewallRule, CompiledNetmap, CompiledService } from './compiled.js';
+import { formatCidr } from './ipv4.js';
+import type { PeerFacts } from './overlay-facts.js';
+
+/** Behind NAT a peer must keep its mapping open; elsewhere only an explicit setting applies. */
+export function keepaliveOf(peer: PeerFacts, wanKeepalive: number): number | null {
+  const seconds = peer.spec.keepalive ?? (peer.hasEndpoint ? null : wanKeepalive);
+  return seconds === null || seconds === 0 ? null : seconds;
+}
+
+export function compileServices(peer: PeerFacts): CompiledService[] {
+  if (peer.spec.services.length === 0) return [];
+  return peer.spec.services
+    .map(({ serviceIp, servicePort, protocol, localIp, localPort }) => ({ serviceIp, servicePort, protocol, localIp, localPort }))
+    .sort((a, b) => compareText(a.serviceIp, b.serviceIp) || a.servicePort - b.servicePort || compareText(a.protocol, b.protocol));
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function compileNat(peer: PeerFacts): CompiledNetmap[] {
+  if (peer.subnets.length === 0) return [];
+  return peer.subnets
+    .filter((subnet) => subnet.spec.routed && subnet.translated !== null)
+    .map((subnet) => ({ kind: 'netmap' as const, translated: formatCidr(subnet.effective), real: formatCidr(subnet.real) }))
+    .sort((a, b) => compareText(a.translated, b.translated));
+}
+
+export function compileFirewall(interfaceName: string, listenPort: number | null, forwarding: boolean): CompiledFirewallRule[] {
+  const rules: CompiledFirewallRule[] = [];
+  if (listenPort !== null) {
+    rules.push({ chain: 'input', action: 'accept', protocol: 'udp', dstPort: listenPort, comment: 'WireGuard handshakes and data' });
+  }
+  if (forwarding) {
+    rules.push({ chain: 'forward', action: 'accept', inInterface: interfaceName, comment: 'overlay traffic leaving the tunnel' });
+    rules.push({ chain: 'forward', action: 'accept', outInterface: interfaceName, comment: 'traffic entering the overlay' });
+  }
+  return rules;
+}
