@@ -108,12 +108,27 @@ export interface CompiledBgpNeighbour {
  * never do. Routes follow session health, so failover needs no control plane.
  */
 export interface CompiledRouting {
-  protocol: 'bgp';
+  /**
+   * 'bgp': the peer runs eBGP+BFD as described below. 'gateway-monitor': a spoke whose
+   * platform cannot run BGP; it sends the overlay to the best hub (by `hubRank`) whose tunnel
+   * IP answers its gateway monitor, and the hubs route its prefixes for it (`staticRoutes`).
+   */
+  protocol: 'bgp' | 'gateway-monitor';
   /** Private 4-byte ASN, unique in the WAN (derived from the tunnel IP). */
   asn: number;
   routerId: string;
-  /** Own tunnel IP (/32), routed LANs as the overlay sees them, service IPs (/32). */
+  /**
+   * Own tunnel IP (/32), routed LANs as the overlay sees them, service IPs (/32). Hubs also
+   * originate the tunnel and services ranges, so peers that announce nothing (a phone on its
+   * standalone config) stay reachable through them; announced /32s are more specific.
+   */
   originate: string[];
+  /**
+   * Hubs only: prefixes of spokes that do not run BGP, routed to the spoke's tunnel IP on the
+   * main interface and announced like learned routes. Such a route does not follow the
+   * spoke's link state: only the spoke itself notices a dead hub.
+   */
+  staticRoutes: { destination: string; gateway: string; peerId: string }[];
   transit: boolean;
   neighbours: CompiledBgpNeighbour[];
   /**

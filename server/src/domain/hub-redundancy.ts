@@ -8,7 +8,7 @@
 import { resolveClaims, mayCollide, type ClaimsByRemote } from './allowed-ips.js';
 import { compileFirewall, compileNat, compileServices, keepaliveOf } from './compile-parts.js';
 import type { CompiledBgpNeighbour, CompiledInterface, CompiledLink, CompiledPeer, CompiledRemote, CompiledRouting } from './compiled.js';
-import { compareRanges, formatCidr, overlaps, type Ipv4Range } from './ipv4.js';
+import { compareRanges, formatCidr, overlaps, tryParseIpv4OrCidr, type Ipv4Range } from './ipv4.js';
 import { formatEndpoint, pairKey, type Claim, type OverlayFacts, type PeerFacts } from './overlay-facts.js';
 import type { TunnelPlan } from './topology.js';
 
@@ -78,6 +78,19 @@ function linkEndpoint(facts: OverlayFacts, other: PeerFacts, selfNumber: number)
   return formatEndpoint(other.spec.endpointHost as string, dialPortOf(facts, other) + selfNumber);
 }
 
+/** Sorted, with prefixes inside an earlier one dropped (a hub's own tunnel IP lies in the tunnel range). */
+function mergeCidrs(cidrs: string[]): string[] {
+  const ranges = cidrs.map((cidr) => tryParseIpv4OrCidr(cidr) as Ipv4Range).sort(compareRanges);
+  const kept: Ipv4Range[] = [];
+  let coverEnd = -1;
+  for (const range of ranges) {
+    if (range.end <= coverEnd) continue;
+    kept.push(range);
+    coverEnd = Math.max(coverEnd, range.end);
+  }
+  return kept.map(formatCidr);
+}
+
 function overlaps1(range: Ipv4Range, ranges: readonly Ipv4Range[]): boolean {
   return ranges.some((other) => overlaps(range, other));
 }
@@ -92,15 +105,7 @@ function overlayPrefixes(facts: OverlayFacts, self: PeerFacts): string[] {
   for (const lan of facts.lanClaims) {
     if (lan.owner !== self.index && !overlaps1(lan.range, self.locals)) ranges.push(lan.range);
   }
-  ranges.sort(compareRanges);
-  const kept: Ipv4Range[] = [];
-  let coverEnd = -1;
-  for (const range of ranges) {
-    if (range.end <= coverEnd) continue;
-    kept.push(range);
-    coverEnd = Math.max(coverEnd, range.end);
-  }
-  return kept.map(formatCidr);
+  return mergeCidrs(ranges.map(formatCidr));
 }
 
 function remote(facts: OverlayFacts, self: PeerFacts, other: PeerFacts, endpoint: string | null, allowedIps: string[], keepalive: number | null): CompiledRemote {
@@ -140,12 +145,22 @@ function neighbour(facts: OverlayFacts, other: PeerFacts, interfaceName: string,
   };
 }
 
-function routing(facts: OverlayFacts, self: PeerFacts, transit: boolean, neighbours: CompiledBgpNeighbour[]): CompiledRouting {
+export function runsBgp(peer: PeerFacts): boolean {
+  return peer.spec.runsBgp !== false;
+}
+
+function routing(facts: OverlayFacts, self: PeerFacts, transit: boolean, neighbours: CompiledBgpNeighbour[], staticSpokes: readonly PeerFacts[] = []): CompiledRouting {
+  // Own /32s stay separate from the aggregates: they are what makes a hub's own address
+  // and services win over the aggregate another hub announces.
+  const originate = transit ? [...new Set([...self.claimCidrs, formatCidr(facts.tunnelRange), formatCidr(facts.servicesRange)])] : [...self.claimCidrs];
   return {
-    protocol: 'bgp',
+    protocol: runsBgp(self) ? 'bgp' : 'gateway-monitor',
     asn: asnOf(facts, self),
     routerId: self.tunnelIpText,
-    originate: [...self.claimCidrs],
+    originate,
+    staticRoutes: staticSpokes.flatMap((spoke) => spoke.claims
+      .filter((claim) => claim.kind !== 'TUNNEL_IP')
+      .map((claim) => ({ destination: claim.cidr, gateway: spoke.tunnelIpText, peerId: spoke.spec.id }))),
     transit,
     neighbours,
     pinned: neighbours.map((entry) => `${entry.address}/32`),
@@ -199,7 +214,7 @@ export function compileRedundantPeer(facts: OverlayFacts, plan: TunnelPlan, redu
       keepalive,
     ));
     const links: CompiledLink[] = [];
-    const bgp: CompiledBgpNeighbour[] = spokes.map((spoke) => neighbour(facts, spoke, wan.interfaceName, HUB_PREFERENCE, null));
+    const bgp: CompiledBgpNeighbour[] = spokes.filter(runsBgp).map((spoke) => neighbour(facts, spoke, wan.interfaceName, HUB_PREFERENCE, null));
     for (const otherIndex of redundancy.hubs) {
       if (otherIndex === self) continue;
       const other = facts.peers[otherIndex] as PeerFacts;
@@ -226,7 +241,7 @@ export function compileRedundantPeer(facts: OverlayFacts, plan: TunnelPlan, redu
       peers: remotes,
       firewall: compileFirewall(wan.interfaceName, peer.listenPort, forwarding),
       links,
-      routing: routing(facts, peer, true, bgp),
+      routing: routing(facts, peer, true, bgp, spokes.filter((spoke) => !runsBgp(spoke))),
     };
   }
 

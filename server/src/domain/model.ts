@@ -68,6 +68,12 @@ export interface PeerSpec {
   portForwarded: boolean;
   subnets: SubnetSpec[];
   services: ServiceSpec[];
+  /**
+   * With redundant hubs: false when the peer's platform cannot run BGP (pfSense through its
+   * REST API). Such a spoke fails over by gateway monitoring; the hubs route its prefixes
+   * statically and announce them for it. Absent = true.
+   */
+  runsBgp?: boolean;
 }
 
 export interface PresharedKeySpec {
