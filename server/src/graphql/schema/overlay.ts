@@ -83,6 +83,14 @@ const TunnelStateEnum = builder.enumType('TunnelState', {
   } as const,
 });
 
+const TunnelRoleEnum = builder.enumType('TunnelRole', {
+  values: {
+    PRIMARY: { description: "A spoke's tunnel to its primary hub: its traffic goes here while the BGP session over it is up." },
+    BACKUP: { description: "A spoke's tunnel to a backup hub: used when the hubs ranked before it are unreachable." },
+    HUB_LINK: { description: 'A tunnel between two hubs: carries traffic for spokes that lost their link to one of them.' },
+  } as const,
+});
+
 const TopologyEdgeRef = builder.objectRef<TunnelEdge>('TopologyEdge').implement({
   description: 'One tunnel between two peers, with its state as the devices at its ends report it.',
   fields: (t) => ({
@@ -92,6 +100,13 @@ const TopologyEdgeRef = builder.objectRef<TunnelEdge>('TopologyEdge').implement(
     lastHandshake: t.expose('lastHandshake', { type: 'DateTime', nullable: true, description: 'The newest handshake either end reported for this pair.' }),
     reportedBy: t.exposeID('reportedBy', { nullable: true, description: 'The peer whose device the state comes from (null when UNKNOWN).' }),
     reason: t.exposeString('reason'),
+    role: t.field({
+      type: TunnelRoleEnum,
+      nullable: true,
+      description: 'WANs with redundant hubs: a spoke\'s tunnel to its primary hub, to a backup hub, or a hub-to-hub tunnel (null elsewhere).',
+      resolve: (edge) => edge.role ?? null,
+    }),
+    hubRank: t.int({ nullable: true, description: 'Redundant hubs, spoke-to-hub tunnels: the hub\'s rank for the spoke (1 = primary).', resolve: (edge) => edge.hubRank ?? null }),
   }),
 });
 
