@@ -60,6 +60,7 @@ export const FIELD_LISTS: Readonly<Record<string, number>> = {
   'Subscription.tunnelStateChanged': MAX_PAGE_SIZE,
   'TopologyGraph.nodes': MAX_PAGE_SIZE,
   'TopologyGraph.edges': MAX_PAGE_SIZE,
+  'HubUsage.spokes': MAX_PAGE_SIZE,
   'PeerReachability.reaches': MAX_PAGE_SIZE,
   'Wan.conflicts': 100,
 };

@@ -9,6 +9,7 @@ import './peer.js';
 import './subnet.js';
 import './device.js';
 import './overlay.js';
+import './hub-usage.js';
 import './deploy.js';
 import './status.js';
 import './audit.js';

@@ -110,7 +110,7 @@ const TopologyEdgeRef = builder.objectRef<TunnelEdge>('TopologyEdge').implement(
   }),
 });
 
-type WanGraph = TopologyGraph & { wanId: string };
+export type WanGraph = TopologyGraph & { wanId: string };
 
 const TopologyGraphRef = builder.objectRef<WanGraph>('TopologyGraph').implement({
   fields: (t) => ({
@@ -120,7 +120,7 @@ const TopologyGraphRef = builder.objectRef<WanGraph>('TopologyGraph').implement(
 });
 
 /** The graph's edges with their tunnel state now, from the monitor state this replica holds. */
-async function edgesOf(ctx: Context, reader: OverlayReader, graph: WanGraph): Promise<TunnelEdge[]> {
+export async function edgesOf(ctx: Context, reader: OverlayReader, graph: WanGraph): Promise<TunnelEdge[]> {
   return tunnelEdges(graph.edges, await reader.peers(graph.wanId), ctx.services.monitor, new Date());
 }
 
@@ -328,7 +328,7 @@ const tunnelValue = (edge: TunnelEdge) => `${edge.state}|${edge.reportedBy}|${ed
  * changes (its edges), and at the moment the freshest UP tunnel's handshake stops being fresh
  * (no event says so). Derivations run one at a time; return() stops listening at once.
  */
-function tunnelChanges(ctx: Context, wanId: string): AsyncIterableIterator<TunnelEdge[]> {
+export function tunnelChanges(ctx: Context, wanId: string): AsyncIterableIterator<TunnelEdge[]> {
   return new Repeater<TunnelEdge[]>(async (push, stop) => {
     const wanEvents = ctx.services.pubsub.subscribe('wanChanged:byId', wanId)[Symbol.asyncIterator]();
     const reports = ctx.services.localPubsub.subscribe('tunnelReports:byWan', wanId)[Symbol.asyncIterator]();
