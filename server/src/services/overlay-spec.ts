@@ -4,7 +4,7 @@ import type { SecretBox } from '../infra/crypto/secret-box.js';
 import type { OverlaySpec, PeerSpec } from '../domain/model.js';
 import { DomainError } from '../domain/errors.js';
 
-type Reader = Pick<Db, 'wan' | 'peer' | 'subnet' | 'publishedService' | 'presharedKey'>;
+type Reader = Pick<Db, 'wan' | 'peer' | 'subnet' | 'publishedService' | 'presharedKey' | 'device'>;
 
 export interface LoadOptions {
   /** Decrypt private and preshared keys (only for rendering a config a caller may download). */
@@ -12,11 +12,11 @@ export interface LoadOptions {
 }
 
 const WAN_FIELDS = {
-  id: true, name: true, tunnelCidr: true, servicesCidr: true, natPool: true, topology: true, listenPort: true, mtu: true, keepalive: true, interfaceName: true,
+  id: true, name: true, tunnelCidr: true, servicesCidr: true, natPool: true, topology: true, listenPort: true, mtu: true, keepalive: true, interfaceName: true, hubRedundancy: true,
 } as const;
 const PEER_FIELDS = {
   id: true, name: true, role: true, tunnelIp: true, publicKey: true, privateKeyEnc: true, endpointHost: true, endpointPort: true,
-  listenPort: true, keepalive: true, portForwarded: true,
+  listenPort: true, keepalive: true, portForwarded: true, deviceId: true,
 } as const;
 const SUBNET_FIELDS = { id: true, peerId: true, cidr: true, routed: true, natCidr: true, description: true } as const;
 const SERVICE_FIELDS = { id: true, peerId: true, name: true, protocol: true, localIp: true, localPort: true, serviceIp: true, servicePort: true } as const;
@@ -61,7 +61,10 @@ export async function loadOverlayRows(db: Reader, wanId: string, shared: SharedR
   const subnets = sharedSubnets ?? (await loadSubnetRows(db, wanId));
   const services = await db.publishedService.findMany({ where: { peer: { wanId } }, select: SERVICE_FIELDS, orderBy: [{ serviceIp: 'asc' }, { id: 'asc' }] });
   const presharedKeys = await db.presharedKey.findMany({ where: { wanId }, select: { peerAId: true, peerBId: true, keyEnc: true }, orderBy: { id: 'asc' } });
-  return { wan, peers, subnets, services, presharedKeys };
+  // The kind of each device a peer is bound to decides what its platform can run (BGP or not),
+  // so it is part of the rows a compiled view is made of.
+  const devices = await db.device.findMany({ where: { peers: { some: { wanId } } }, select: { id: true, kind: true }, orderBy: { id: 'asc' } });
+  return { wan, peers, subnets, services, presharedKeys, devices };
 }
 
 export type OverlayRows = Awaited<ReturnType<typeof loadOverlayRows>>;
@@ -89,7 +92,7 @@ function sameList(kept: readonly object[], rows: readonly object[]): boolean {
  */
 export function sameOverlayRows(kept: OverlayRows, rows: OverlayRows): boolean {
   return sameColumns(kept.wan, rows.wan) && sameList(kept.peers, rows.peers) && sameList(kept.subnets, rows.subnets)
-    && sameList(kept.services, rows.services) && sameList(kept.presharedKeys, rows.presharedKeys);
+    && sameList(kept.services, rows.services) && sameList(kept.presharedKeys, rows.presharedKeys) && sameList(kept.devices, rows.devices);
 }
 
 export async function loadOverlaySpec(db: Reader, wanId: string, options: LoadOptions = {}): Promise<OverlaySpec> {
@@ -112,6 +115,7 @@ export function overlaySpecFromRows(rows: OverlayRows, options: LoadOptions = {}
   const { wan } = rows;
   const subnetsOf = byPeer(rows.subnets);
   const servicesOf = byPeer(rows.services);
+  const kindOf = new Map(rows.devices.map((device) => [device.id, device.kind]));
   const peers: PeerSpec[] = rows.peers.map((peer) => ({
     id: peer.id,
     name: peer.name,
@@ -134,6 +138,8 @@ export function overlaySpecFromRows(rows: OverlayRows, options: LoadOptions = {}
       serviceIp: service.serviceIp,
       servicePort: service.servicePort,
     })),
+    // pfSense's REST API cannot configure FRR, so its peers fail over by gateway monitoring.
+    ...(peer.deviceId !== null && kindOf.get(peer.deviceId) === 'PFSENSE' ? { runsBgp: false } : {}),
   }));
   return {
     wan: {
@@ -147,6 +153,7 @@ export function overlaySpecFromRows(rows: OverlayRows, options: LoadOptions = {}
       mtu: wan.mtu,
       keepalive: wan.keepalive,
       interfaceName: wan.interfaceName,
+      hubRedundancy: wan.hubRedundancy,
     },
     peers,
     // Without the master key the preshared keys stay out: checks do not need their values.
