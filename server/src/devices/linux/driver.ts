@@ -1,5 +1,7 @@
 // The local Linux device: WireGuard interfaces on the host Meshplane runs on (or inside one
-// network namespace), through `wg`, `ip`, `iptables` and `sysctl` run as argument arrays.
+// network namespace), through `wg`, `ip`, `iptables` and `sysctl` run as argument arrays, and
+// for a peer of a WAN with redundant hubs one interface per hub plus a BIRD 2 daemon (`bird`,
+// `birdc`) that routes over them.
 import os from 'node:os';
 import path from 'node:path';
 import { describePlan, secretsOf, type ActualResource, type DesiredResource, type Plan } from '../../domain/plan.js';
@@ -9,13 +11,14 @@ import type {
   ApplyResult, ConnectionReport, DesiredDeviceState, DeviceDriver, DeviceTarget, PeerStatistics, PreflightIssue, ProgressListener,
 } from '../driver.js';
 import { DeviceError } from '../driver.js';
+import { BirdDaemon, birdPaths, birdPathsOf, ConfigStore, type BirdOptions, type BirdPaths } from './bird.js';
 import { ExecCommandRunner, type CommandRunner } from './exec.js';
 import { LinkLifecycle, type WireGuardImplementation } from './link-lifecycle.js';
 import { checkRouteProtocol, DEFAULT_ROUTE_PROTOCOL, linuxInterfaceName } from './names.js';
 import { clearLinux, LINUX_UNDO, planLinux } from './planning.js';
 import { linuxPreflight } from './preflight.js';
 import { probeLinuxHost } from './probe.js';
-import { linuxDesiredResources } from './resources.js';
+import { checkCommentPrefix, linuxDesiredResources } from './resources.js';
 import { withSecretFiles } from './secret-file.js';
 import { SecretStore } from './secrets.js';
 import { readLinuxState, readWgDump } from './state.js';
@@ -40,9 +43,20 @@ export interface LinuxDriverOptions {
   manageFirewall?: boolean;
   /** For wireguard-go: how long it may take to start and to exit (default 5 s each). */
   daemonTimeoutMs?: number;
+  /**
+   * Where the driver keeps what it runs besides interfaces (BIRD's config, pid file and
+   * control socket, per namespace and WAN); default /var/lib/meshplane/linux. A directory
+   * only root can write: what is in it is taken as Meshplane's.
+   */
+  stateDir?: string;
+  /** The BIRD 2 binaries for WANs with redundant hubs (default "bird" and "birdc" from PATH). */
+  bird?: string;
+  birdc?: string;
   /** Replaces the command runner (tests). */
   runner?: CommandRunner;
 }
+
+export const DEFAULT_STATE_DIR = '/var/lib/meshplane/linux';
 
 export class LinuxDriver implements DeviceDriver {
   readonly kind = 'LINUX' as const;
@@ -54,6 +68,11 @@ export class LinuxDriver implements DeviceDriver {
   private readonly keyDir: string;
   private readonly implementation: WireGuardImplementation;
   private readonly wireguardGo: string;
+  private readonly stateDir: string;
+  private readonly birdOptions: BirdOptions;
+  private readonly bird: BirdDaemon;
+  /** bird.conf texts by hash: rendered ones, and ones read from the host (for undo). */
+  private readonly birdConfigs = new ConfigStore();
 
   constructor(options: LinuxDriverOptions = {}) {
     this.runner = options.runner ?? new ExecCommandRunner({ netns: options.netns ?? null, timeoutMs: options.commandTimeoutMs ?? 10_000 });
@@ -63,6 +82,9 @@ export class LinuxDriver implements DeviceDriver {
     this.implementation = options.implementation ?? 'auto';
     this.wireguardGo = options.wireguardGo ?? 'wireguard-go';
     const daemonTimeoutMs = options.daemonTimeoutMs ?? 5_000;
+    this.stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
+    this.birdOptions = { bird: options.bird ?? 'bird', birdc: options.birdc ?? 'birdc', stopTimeoutMs: daemonTimeoutMs };
+    this.bird = new BirdDaemon(this.runner, this.birdOptions);
     this.links = new LinkLifecycle(this.runner, {
       netns: this.runner.netns,
       implementation: this.implementation,
@@ -79,11 +101,20 @@ export class LinuxDriver implements DeviceDriver {
   }
 
   readState(desired: DesiredDeviceState): Promise<ActualResource[]> {
-    return readLinuxState(this.runner, desired, { routeProtocol: this.routeProtocol, manageFirewall: this.manageFirewall });
+    return readLinuxState(this.runner, desired, {
+      routeProtocol: this.routeProtocol,
+      manageFirewall: this.manageFirewall,
+      bird: { paths: this.birdPaths(desired), configs: this.birdConfigs, options: this.birdOptions },
+    });
   }
 
   desiredResources(desired: DesiredDeviceState): DesiredResource[] {
-    return linuxDesiredResources(desired, this.secrets, { manageFirewall: this.manageFirewall });
+    return linuxDesiredResources(desired, this.secrets, { manageFirewall: this.manageFirewall, bird: { paths: this.birdPaths(desired), configs: this.birdConfigs } });
+  }
+
+  /** Where this WAN's BIRD lives on this host or in this namespace. */
+  birdPaths(desired: DesiredDeviceState): BirdPaths {
+    return birdPaths(this.stateDir, this.runner.netns, checkCommentPrefix(desired.commentPrefix), desired.overlay.wan.id);
   }
 
   plan(desired: DesiredDeviceState, actual: readonly ActualResource[]): Plan {
@@ -134,12 +165,26 @@ export class LinuxDriver implements DeviceDriver {
     this.secrets.clear();
   }
 
+  private birdStepPaths(config: string): BirdPaths {
+    return birdPathsOf(this.stateDir, this.runner.netns, config);
+  }
+
   private async execute(step: Step): Promise<void> {
     switch (step.type) {
       case 'create-link':
         return this.links.create(step.ifname);
       case 'delete-link':
         return this.links.delete(step.ifname);
+      case 'bird-write':
+        return this.bird.writeConfig(this.birdStepPaths(step.config), this.birdConfigs.text(step.hash));
+      case 'bird-start':
+        return this.bird.start(this.birdStepPaths(step.config));
+      case 'bird-reconfigure':
+        return this.bird.reconfigure(this.birdStepPaths(step.config));
+      case 'bird-stop':
+        return this.bird.stop(this.birdStepPaths(step.config));
+      case 'bird-remove':
+        return this.bird.remove(this.birdStepPaths(step.config));
       case 'run': {
         const secrets = step.argv.filter((arg): arg is { secret: string } => typeof arg !== 'string').map((arg) => this.secrets.reveal(arg.secret));
         await withSecretFiles(secrets, async (files) => {

@@ -7,7 +7,9 @@ const LINKS = '[{"ifindex":1,"ifname":"lo","flags":["LOOPBACK","UP","LOWER_UP"],
   + '{"ifindex":2,"ifname":"mpxt0","flags":["POINTOPOINT","MULTICAST","NOARP"],"mtu":1420,"operstate":"DOWN",'
   + '"linkinfo":{"info_kind":"tun","info_data":{"type":"tun","pi":true}},"ifalias":"meshplane:wan1"}]';
 const ADDRS = '[{"ifindex":2,"ifname":"mpxt0","addr_info":[{"family":"inet","local":"10.0.0.1","prefixlen":24,"scope":"global"},'
-  + '{"family":"inet6","local":"fe80::1","prefixlen":64}]}]';
+  + '{"family":"inet6","local":"fe80::1","prefixlen":64}]},'
+  // Recorded from iproute2-6.1.0 after `ip address add 10.9.0.3/32 peer 10.9.0.1/32 dev d0`.
+  + '{"ifindex":3,"ifname":"d0","addr_info":[{"family":"inet","local":"10.9.0.3","address":"10.9.0.1","prefixlen":32,"scope":"global","label":"d0"}]}]';
 const ROUTES = '[{"dst":"default","gateway":"100.64.0.1","dev":"ul0","flags":[]},'
   + '{"dst":"10.0.0.0/24","dev":"mpxt0","protocol":"kernel","scope":"link","prefsrc":"10.0.0.1","flags":[]},'
   + '{"dst":"192.168.2.0/24","dev":"mpxt0","protocol":"77","scope":"link","flags":[]},'
@@ -23,7 +25,10 @@ describe('ip -j', () => {
   });
 
   it('reads IPv4 interface addresses as address/prefix', () => {
-    expect(parseAddresses(ADDRS)).toEqual([{ ifname: 'mpxt0', cidr: '10.0.0.1/24' }]);
+    expect(parseAddresses(ADDRS)).toEqual([
+      { ifname: 'mpxt0', cidr: '10.0.0.1/24', peer: null },
+      { ifname: 'd0', cidr: '10.9.0.3/32', peer: '10.9.0.1/32' },
+    ]);
   });
 
   it('reads routes with canonical destinations, protocol and metric', () => {

@@ -16,6 +16,8 @@ export interface AddressInfo {
   ifname: string;
   /** "10.0.0.1/24": the host address with its prefix length, as `ip addr add` takes it. */
   cidr: string;
+  /** Point-to-point (`ip addr add 10.0.0.5/32 peer 10.0.0.1/32`): the far end as "ip/len"; the local address is then a /32. */
+  peer: string | null;
 }
 
 export interface RouteInfo {
@@ -71,7 +73,13 @@ export function parseAddresses(json: string): AddressInfo[] {
     const entries = Array.isArray(link.addr_info) ? (link.addr_info as Json[]) : [];
     for (const entry of entries) {
       if (entry.family !== 'inet') continue;
-      out.push({ ifname, cidr: `${text(entry.local, 'ip addr: local')}/${Number(entry.prefixlen)}` });
+      const local = text(entry.local, 'ip addr: local');
+      // iproute2 prints the peer as "address" and its prefix length as the entry's.
+      if (typeof entry.address === 'string' && entry.address !== local) {
+        out.push({ ifname, cidr: `${local}/32`, peer: `${entry.address}/${Number(entry.prefixlen)}` });
+      } else {
+        out.push({ ifname, cidr: `${local}/${Number(entry.prefixlen)}`, peer: null });
+      }
     }
   }
   return out;

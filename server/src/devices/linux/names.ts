@@ -4,7 +4,10 @@
 //   alias`), so it is recognised after a restart and another WAN's interface is not ours;
 // - everything on a tagged link (its peers, its addresses) belongs to Meshplane;
 // - routes carry a dedicated routing protocol number (`proto 77` by default) and point into
-//   a tagged link; iptables rules carry `-m comment --comment "<prefix>:<key>"`.
+//   a tagged link; iptables rules carry `-m comment --comment "<prefix>:<key>"`;
+// - a WAN with redundant hubs adds one interface per hub (all tagged alike) and a BIRD
+//   daemon whose config, pid file and control socket sit in a directory of their own under
+//   the driver's state directory (bird.ts): whatever is in that directory is Meshplane's.
 // The state lives on the host itself: no state file to lose, corrupt or keep in step with
 // reality, and it works unchanged inside network namespaces (which share /var/lib).
 import { safeInterfaceName } from '../../domain/render/safe-values.js';
@@ -18,15 +21,28 @@ export const KIND = {
   firewall: 'firewall',
   /** Host settings Meshplane adjusts but does not own (never reverted by clear). */
   sysctl: 'sysctl',
+  /** The BIRD daemon of a peer with redundant hubs: its bird.conf, whether it runs, what it loaded. */
+  bird: 'bird',
+  /** Whether the bird binary is installed (read, never changed). */
+  birdBinary: 'bird-binary',
 } as const;
 
-/** Dependency order: created/updated in this order, deleted in reverse. */
-export const KIND_ORDER: readonly string[] = [KIND.link, KIND.address, KIND.peer, KIND.route, KIND.firewall];
+/**
+ * Dependency order: created/updated in this order, deleted in reverse. BIRD starts once its
+ * interfaces and addresses exist (its sessions are bound to them) and stops before they go,
+ * so it withdraws its routes itself.
+ */
+export const KIND_ORDER: readonly string[] = [KIND.link, KIND.address, KIND.peer, KIND.route, KIND.firewall, KIND.bird];
 
 /** Not in /etc/iproute2/rt_protos: routes with it were added by Meshplane. */
 export const DEFAULT_ROUTE_PROTOCOL = 77;
 
 export const FORWARDING_SYSCTL = 'net.ipv4.ip_forward';
+
+/** An interface's rp_filter, "/"-separated so that dots in the name stay part of it. */
+export function rpFilterSysctl(ifname: string): string {
+  return `net/ipv4/conf/${linuxInterfaceName(ifname)}/rp_filter`;
+}
 
 /** The ifalias that marks a WAN's WireGuard interface as Meshplane's. */
 export function linkAlias(prefix: string, wanId: string): string {

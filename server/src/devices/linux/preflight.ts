@@ -1,12 +1,15 @@
 // What would make a deploy fail or surprise, found before anything is changed (pure).
 import { deviceClashes, plannedRoutes, type DeviceNetworks } from '../../domain/device-clashes.js';
+import { interfacesOf, type CompiledInterface } from '../../domain/compiled.js';
 import type { ActualResource, DesiredResource } from '../../domain/plan.js';
 import type { DesiredDeviceState, PreflightIssue } from '../driver.js';
+import { MAX_SOCKET_PATH } from './bird.js';
 import { FORWARDING_SYSCTL, KIND, splitMemberKey } from './names.js';
+import { parseAddressItem, runsBird } from './resources.js';
 
-function linkIssues(desired: DesiredDeviceState, ifname: string, actual: readonly ActualResource[]): PreflightIssue[] {
+function linkIssues(iface: CompiledInterface, actual: readonly ActualResource[]): PreflightIssue[] {
+  const ifname = iface.name;
   const link = actual.find((resource) => resource.kind === KIND.link && resource.id === ifname);
-  const iface = desired.peer.interface;
   if (link && link.key === null) {
     const message = link.props.namespace === 'other'
       ? `a userspace WireGuard interface named ${ifname} runs in another network namespace (their UAPI sockets share /var/run/wireguard): choose another interface name`
@@ -36,13 +39,13 @@ function routeIssues(resources: readonly DesiredResource[], actual: readonly Act
   return issues;
 }
 
-/** The host's own networks: addresses on links that are not this WAN's interface. */
-function hostNetworks(ifname: string, actual: readonly ActualResource[]): DeviceNetworks {
+/** The host's own networks: addresses on links that are not this WAN's interfaces. */
+function hostNetworks(ifnames: ReadonlySet<string>, actual: readonly ActualResource[]): DeviceNetworks {
   const addresses = actual
     .filter((resource) => resource.kind === KIND.address && resource.key === null)
     .map((resource) => splitMemberKey(resource.id))
-    .filter((member) => member.ifname !== ifname)
-    .map((member) => ({ interface: member.ifname, address: member.item }));
+    .filter((member) => !ifnames.has(member.ifname))
+    .map((member) => ({ interface: member.ifname, address: parseAddressItem(member.item).cidr }));
   // Interface names are checked against every link above; listen ports of links that are not
   // Meshplane's are not read (their keys and ports belong to whoever set them up).
   return { deviceWord: 'host', interfaces: [], addresses, listenPorts: [] };
@@ -61,20 +64,56 @@ function hostIssues(desired: DesiredDeviceState, actual: readonly ActualResource
   return issues;
 }
 
+/** A peer with redundant hubs routes through BIRD: it must be installed (BIRD 2) before anything changes. */
+function birdIssues(desired: DesiredDeviceState, resources: readonly DesiredResource[], actual: readonly ActualResource[]): PreflightIssue[] {
+  const routing = desired.peer.routing;
+  if (routing === undefined) return [];
+  if (!runsBird(desired)) {
+    return [{ severity: 'ERROR', resource: KIND.bird, message: `peer ${desired.peer.name} is marked as not running BGP (gateway monitoring), which the Linux driver does not provide: a Linux peer of a WAN with redundant hubs runs BIRD` }];
+  }
+  const binary = actual.find((resource) => resource.kind === KIND.birdBinary);
+  const issues: PreflightIssue[] = [];
+  const resource = `${KIND.bird} ${binary?.id ?? 'bird'}`;
+  if (!binary || binary.props.error !== undefined) {
+    issues.push({ severity: 'ERROR', resource, message: `this peer's WAN has redundant hubs, so its routes come from BIRD 2, which cannot be run here: ${binary?.props.error ?? 'not checked'}` });
+  } else if (!/^([2-9]|\d{2,})\./.test(binary.props.version ?? '')) {
+    issues.push({ severity: 'ERROR', resource, message: `BIRD ${binary.props.version ?? '(unknown)'} is installed; the rendered configuration needs BIRD 2` });
+  }
+  if (binary?.props.birdc === 'no') {
+    issues.push({ severity: 'ERROR', resource, message: 'birdc (which reconfigures and stops BIRD) is not installed or not on PATH (apt-get install bird2)' });
+  }
+  const config = resources.find((item) => item.kind === KIND.bird)?.key;
+  if (config !== undefined && Buffer.byteLength(config.replace(/bird\.conf$/, 'bird.ctl')) > MAX_SOCKET_PATH) {
+    issues.push({ severity: 'ERROR', resource, message: `BIRD's control socket next to ${config} would be longer than ${MAX_SOCKET_PATH} bytes: give the driver a shorter state directory` });
+  }
+  return issues;
+}
+
 export function linuxPreflight(
   desired: DesiredDeviceState,
   resources: readonly DesiredResource[],
   actual: readonly ActualResource[],
   manageFirewall: boolean,
 ): PreflightIssue[] {
-  const link = resources.find((resource) => resource.kind === KIND.link);
-  return [
-    ...(link ? linkIssues(desired, link.key, actual) : []),
+  const interfaces = interfacesOf(desired.peer);
+  const ifnames = new Set(interfaces.map((view) => view.interface.name));
+  const networks = hostNetworks(ifnames, actual);
+  const issues = [
+    ...interfaces.flatMap((view) => linkIssues(view.interface, actual)),
     ...routeIssues(resources, actual),
-    ...deviceClashes(
-      { interfaceName: link?.key ?? '', listenPort: desired.peer.interface.listenPort, addresses: desired.peer.interface.addresses, routes: plannedRoutes(desired.peer) },
-      hostNetworks(link?.key ?? '', actual),
-    ),
+    ...interfaces.flatMap((view) => deviceClashes(
+      { interfaceName: view.interface.name, listenPort: view.interface.listenPort, addresses: view.interface.addresses, routes: plannedRoutes(view) },
+      networks,
+    )),
+    ...birdIssues(desired, resources, actual),
     ...hostIssues(desired, actual, manageFirewall),
   ];
+  // A spoke's tunnel address sits on each of its interfaces: one clash, said once.
+  const seen = new Set<string>();
+  return issues.filter((issue) => {
+    const id = `${issue.resource}\u0000${issue.message}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
 }

@@ -1,16 +1,23 @@
-// A compiled peer as Linux resources (pure apart from remembering keys for the apply):
-//   link      the WireGuard interface: ifalias tag, MTU, up, listen port, key fingerprint
-//   address   each interface address            key "<ifname>/<cidr>"
+// A compiled peer as Linux resources (pure apart from remembering keys and configs for the apply):
+//   link      each WireGuard interface: ifalias tag, MTU, up, listen port, key fingerprint
+//             (and loose reverse-path filtering where a routing engine picks the interface)
+//   address   each interface address            key "<ifname>/<cidr>", point-to-point
+//                                               "<ifname>/<ip>/32 peer <far ip>/32"
 //   wg-peer   each remote                       key "<ifname>/<public key>"
 //   route     each routed destination           key = the destination (main table)
 //   firewall  iptables rules (firewall-rules.ts)
-// Forwarding (net.ipv4.ip_forward) is not a resource: it is a host setting that planning.ts
-// adjusts when the peer routes for others.
+//   bird      the BIRD daemon of a peer with redundant hubs (bird.ts)  key = its bird.conf path
+// A peer of a WAN with redundant hubs has one interface per hub (interfacesOf), each mapped
+// like the single interface of any other peer; its routes come from BIRD, so none is a
+// resource here. Forwarding (net.ipv4.ip_forward) is not a resource: it is a host setting
+// that planning.ts adjusts when the peer routes for others.
 import { safeCidr, safeEndpoint, safeId, safeInteger, safeIp, safeKey, safePort } from '../../domain/render/safe-values.js';
-import type { CompiledRemote } from '../../domain/compiled.js';
+import { interfacesOf, type CompiledPeer, type CompiledRemote } from '../../domain/compiled.js';
+import { renderCompiledPeerBird } from '../../domain/render/bird.js';
 import type { DesiredResource } from '../../domain/plan.js';
 import type { DesiredDeviceState } from '../driver.js';
 import { DeviceError } from '../driver.js';
+import type { BirdPaths, ConfigStore } from './bird.js';
 import { firewallResource, firewallRuleSpecs } from './firewall-rules.js';
 import { KIND, linkAlias, linuxInterfaceName, memberKey } from './names.js';
 import type { SecretStore } from './secrets.js';
@@ -18,7 +25,12 @@ import type { SecretStore } from './secrets.js';
 export interface MappingOptions {
   /** Manage iptables rules (input accept, forwarding, NAT, services). */
   manageFirewall: boolean;
+  /** Where this WAN's BIRD lives and where its rendered config is kept for the apply (peers with routing). */
+  bird?: { paths: BirdPaths; configs: ConfigStore };
 }
+
+/** Loose reverse-path filtering: with a routing engine, replies may come back over another hub's interface. */
+export const LOOSE_RP_FILTER = '2';
 
 const PREFIX = /^[A-Za-z0-9_.-]{1,32}$/;
 
@@ -40,13 +52,36 @@ export function interfaceAddress(value: string): string {
   return `${safeIp(ip ?? '')}/${length}`;
 }
 
-function linkResource(desired: DesiredDeviceState, secrets: SecretStore): DesiredResource {
-  const { interface: iface } = desired.peer;
+const PEER_WORD = ' peer ';
+
+/** An address's item in its member key: "10.0.0.1/24", or "10.0.0.5/32 peer 10.0.0.1/32" (point-to-point). */
+export function addressItem(cidr: string, peer: string | null): string {
+  return peer === null ? interfaceAddress(cidr) : `${interfaceAddress(cidr)}${PEER_WORD}${interfaceAddress(peer)}`;
+}
+
+export function parseAddressItem(item: string): { cidr: string; peer: string | null } {
+  const at = item.indexOf(PEER_WORD);
+  if (at === -1) return { cidr: interfaceAddress(item), peer: null };
+  return { cidr: interfaceAddress(item.slice(0, at)), peer: interfaceAddress(item.slice(at + PEER_WORD.length)) };
+}
+
+/** The addresses of one interface: point-to-point, its tunnel IP as a /32 leads to the far end's only. */
+function addressItems(view: CompiledPeer): string[] {
+  const { addresses, peerAddress } = view.interface;
+  const items = addresses.map((address, index) => (index === 0 && peerAddress !== undefined
+    ? addressItem(`${safeIp(address.split('/')[0] ?? '')}/32`, `${safeIp(peerAddress)}/32`)
+    : addressItem(address, null)));
+  return [...new Set(items)];
+}
+
+function linkResource(desired: DesiredDeviceState, view: CompiledPeer, secrets: SecretStore): DesiredResource {
+  const { interface: iface } = view;
   const props: Record<string, string> = {
     alias: desiredLinkAlias(desired),
     mtu: String(safeInteger(iface.mtu, 'MTU')),
     up: 'yes',
   };
+  if (desired.peer.routing !== undefined) props['rp-filter'] = LOOSE_RP_FILTER;
   if (iface.listenPort !== null) props['listen-port'] = String(safePort(iface.listenPort));
   // Bring-your-own key: Meshplane cannot set the key, only check the host's matches.
   if (iface.privateKey !== null) props['private-key'] = secrets.remember(safeKey(iface.privateKey));
@@ -68,23 +103,37 @@ function peerResource(ifname: string, remote: CompiledRemote, secrets: SecretSto
   return { kind: KIND.peer, key: memberKey(ifname, safeKey(remote.publicKey)), props };
 }
 
-export function linuxDesiredResources(desired: DesiredDeviceState, secrets: SecretStore, options: MappingOptions): DesiredResource[] {
-  const { peer } = desired;
-  const ifname = linuxInterfaceName(peer.interface.name);
-  const resources: DesiredResource[] = [linkResource(desired, secrets)];
-  for (const address of new Set(peer.interface.addresses.map(interfaceAddress))) {
-    resources.push({ kind: KIND.address, key: memberKey(ifname, address), props: {} });
+function interfaceResources(desired: DesiredDeviceState, view: CompiledPeer, secrets: SecretStore, options: MappingOptions): DesiredResource[] {
+  const ifname = linuxInterfaceName(view.interface.name);
+  const resources: DesiredResource[] = [linkResource(desired, view, secrets)];
+  for (const item of addressItems(view)) resources.push({ kind: KIND.address, key: memberKey(ifname, item), props: {} });
+  for (const remote of view.peers) resources.push(peerResource(ifname, remote, secrets));
+  // With a routing engine the routes are BIRD's: WireGuard's AllowedIPs route nothing (Table = off).
+  if (desired.peer.routing === undefined) {
+    for (const route of view.routes) resources.push({ kind: KIND.route, key: safeCidr(route.destination), props: { dev: ifname } });
   }
-  for (const remote of peer.peers) resources.push(peerResource(ifname, remote, secrets));
-  for (const route of peer.routes) resources.push({ kind: KIND.route, key: safeCidr(route.destination), props: { dev: ifname } });
   if (options.manageFirewall) {
     const seen = new Set<string>();
-    for (const rule of firewallRuleSpecs(peer)) {
+    for (const rule of firewallRuleSpecs(view)) {
       const resource = firewallResource(desired.commentPrefix, ifname, rule);
       if (seen.has(resource.key)) continue;
       seen.add(resource.key);
       resources.push(resource);
     }
+  }
+  return resources;
+}
+
+/** Whether the peer runs BIRD: a WAN with redundant hubs, on a peer that speaks BGP. */
+export function runsBird(desired: DesiredDeviceState): boolean {
+  return desired.peer.routing?.protocol === 'bgp';
+}
+
+export function linuxDesiredResources(desired: DesiredDeviceState, secrets: SecretStore, options: MappingOptions): DesiredResource[] {
+  const resources = interfacesOf(desired.peer).flatMap((view) => interfaceResources(desired, view, secrets, options));
+  if (runsBird(desired) && options.bird) {
+    const hash = options.bird.configs.remember(renderCompiledPeerBird(desired.overlay, desired.peer));
+    resources.push({ kind: KIND.bird, key: options.bird.paths.config, props: { config: hash, running: 'yes', loaded: hash } });
   }
   return resources;
 }

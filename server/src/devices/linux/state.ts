@@ -1,18 +1,22 @@
 // Reads what is on the host (or in the driver's namespace) as ActualResources: every link,
 // the peers and addresses of Meshplane's WireGuard links, the main routing table, the
-// iptables rules of the filter and nat tables, and the forwarding sysctl.
+// iptables rules of the filter and nat tables, the forwarding sysctl, and the WAN's BIRD
+// (its state directory, and the bird binary when the peer needs it).
+import { interfacesOf } from '../../domain/compiled.js';
 import type { ActualResource } from '../../domain/plan.js';
+import { readBird, readBirdBinary, type BirdOptions, type BirdPaths, type ConfigStore } from './bird.js';
 import type { DesiredDeviceState } from '../driver.js';
 import type { CommandRunner } from './exec.js';
 import { parseAddresses, parseLinks, parseRoutes, type LinkInfo } from './ip-json.js';
 import { listRulesCommand, parseIptablesRules, type IptablesTable } from './iptables.js';
-import { FORWARDING_SYSCTL, KIND, linuxInterfaceName, memberKey, splitMemberKey } from './names.js';
-import { desiredLinkAlias } from './resources.js';
+import { FORWARDING_SYSCTL, KIND, linuxInterfaceName, memberKey, rpFilterSysctl, splitMemberKey } from './names.js';
+import { addressItem, desiredLinkAlias, runsBird } from './resources.js';
 import { parseWgInterfaceDump, type WgInterfaceDump } from './wg-dump.js';
 
 export interface ReadOptions {
   routeProtocol: number;
   manageFirewall: boolean;
+  bird: { paths: BirdPaths; configs: ConfigStore; options: BirdOptions };
 }
 
 export async function readWgDump(runner: CommandRunner, ifname: string): Promise<WgInterfaceDump> {
@@ -82,7 +86,7 @@ async function firewallResources(runner: CommandRunner, prefix: string, isOurs: 
 }
 
 export async function readLinuxState(runner: CommandRunner, desired: DesiredDeviceState, options: ReadOptions): Promise<ActualResource[]> {
-  const ifname = linuxInterfaceName(desired.peer.interface.name);
+  const ifnames = new Set(interfacesOf(desired.peer).map((view) => linuxInterfaceName(view.interface.name)));
   const alias = desiredLinkAlias(desired);
   const links = parseLinks((await runner.run(['ip', '-j', '-d', 'link', 'show'])).stdout);
   const wgNames = await wireguardNames(runner);
@@ -92,11 +96,16 @@ export async function readLinuxState(runner: CommandRunner, desired: DesiredDevi
   const managedNames = new Set(managed.map((link) => link.name));
 
   const resources = linkResources(links, wgNames, dumps);
+  if (desired.peer.routing !== undefined) {
+    for (const link of resources.filter((resource) => resource.kind === KIND.link && resource.key !== null)) {
+      link.props['rp-filter'] = (await runner.run(['sysctl', '-n', rpFilterSysctl(link.id)])).stdout.trim();
+    }
+  }
   for (const [name, dump] of dumps) resources.push(...peerResources(name, dump));
 
   for (const address of parseAddresses((await runner.run(['ip', '-j', '-4', 'addr', 'show'])).stdout)) {
     const ours = managedNames.has(address.ifname);
-    const key = memberKey(address.ifname, address.cidr);
+    const key = memberKey(address.ifname, address.peer === null ? address.cidr : addressItem(address.cidr, address.peer));
     resources.push({ kind: KIND.address, id: key, key: ours ? key : null, props: {} });
   }
 
@@ -113,13 +122,18 @@ export async function readLinuxState(runner: CommandRunner, desired: DesiredDevi
 
   if (options.manageFirewall) {
     // Rules naming an interface that no longer exists at all are leftovers of ours only when it
-    // is this WAN's interface name; a link of that name we do not manage belongs to someone else.
+    // is one of this WAN's interface names; a link of that name we do not manage belongs to someone else.
     const present = new Set(links.map((link) => link.name));
-    const isOurs = (name: string): boolean => managedNames.has(name) || (name === ifname && !present.has(name));
+    const isOurs = (name: string): boolean => managedNames.has(name) || (ifnames.has(name) && !present.has(name));
     resources.push(...(await firewallResources(runner, desired.commentPrefix, isOurs)));
   }
 
   const forwarding = (await runner.run(['sysctl', '-n', FORWARDING_SYSCTL])).stdout.trim();
   resources.push({ kind: KIND.sysctl, id: FORWARDING_SYSCTL, key: null, props: { value: forwarding } });
+
+  // Read whether or not the peer routes now: a daemon left from when it did is still ours to stop.
+  const bird = readBird(options.bird.paths, options.bird.configs);
+  if (bird) resources.push(bird);
+  if (runsBird(desired)) resources.push(await readBirdBinary(runner, options.bird.options));
   return resources;
 }

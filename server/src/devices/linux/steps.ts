@@ -1,19 +1,27 @@
 // Plan operations as commands (pure). A step is a command whose secret arguments are
-// fingerprints, replaced by 0600 key files only when it runs, or a link lifecycle step that
-// link-lifecycle.ts carries out (kernel WireGuard or wireguard-go).
+// fingerprints, replaced by 0600 key files only when it runs, a link lifecycle step that
+// link-lifecycle.ts carries out (kernel WireGuard or wireguard-go), or a BIRD step that
+// bird.ts carries out (config file, daemon).
 import { safeCidr, safeEndpoint, safeKey } from '../../domain/render/safe-values.js';
 import type { PlanOperation } from '../../domain/plan.js';
 import { DeviceError } from '../driver.js';
 import { deleteRuleCommand, iptablesCommand, type IptablesTable } from './iptables.js';
-import { FORWARDING_SYSCTL, KIND, linuxInterfaceName, splitMemberKey } from './names.js';
-import { interfaceAddress } from './resources.js';
+import { FORWARDING_SYSCTL, KIND, linuxInterfaceName, rpFilterSysctl, splitMemberKey } from './names.js';
+import { parseAddressItem } from './resources.js';
 
 export type Arg = string | { secret: string };
 
 export type Step =
   | { type: 'run'; argv: Arg[] }
   | { type: 'create-link'; ifname: string }
-  | { type: 'delete-link'; ifname: string };
+  | { type: 'delete-link'; ifname: string }
+  /** Write the bird.conf whose text has this hash (bird.ts ConfigStore) to the config path. */
+  | { type: 'bird-write'; config: string; hash: string }
+  | { type: 'bird-start'; config: string }
+  | { type: 'bird-reconfigure'; config: string }
+  | { type: 'bird-stop'; config: string }
+  /** Stop it and remove its whole directory. */
+  | { type: 'bird-remove'; config: string };
 
 export interface StepOptions {
   routeProtocol: number;
@@ -25,6 +33,12 @@ function linkSettings(ifname: string, props: Record<string, string>): Step[] {
   const steps: Step[] = [];
   if (props.alias !== undefined) steps.push(run('ip', 'link', 'set', 'dev', ifname, 'alias', props.alias));
   if (props.mtu !== undefined) steps.push(run('ip', 'link', 'set', 'dev', ifname, 'mtu', String(Number(props.mtu))));
+  const rpFilter = props['rp-filter'];
+  if (rpFilter !== undefined) {
+    if (!/^[012]$/.test(rpFilter)) throw new DeviceError('PROTOCOL', `rp_filter must be 0, 1 or 2, got ${JSON.stringify(rpFilter)}`);
+    // The "/" spelling: interface names may contain dots, which sysctl's dotted form would split.
+    steps.push(run('sysctl', '-w', `${rpFilterSysctl(ifname)}=${rpFilter}`));
+  }
   const wg: Arg[] = [];
   if (props['listen-port'] !== undefined) wg.push('listen-port', String(Number(props['listen-port'])));
   if (props['private-key'] !== undefined) wg.push('private-key', { secret: props['private-key'] });
@@ -83,12 +97,13 @@ function peerSteps(operation: PlanOperation): Step[] {
 
 function addressSteps(operation: PlanOperation): Step[] {
   const { ifname, item } = splitMemberKey(operation.op === 'create' ? operation.key : operation.id);
-  const cidr = interfaceAddress(item);
+  const { cidr, peer } = parseAddressItem(item);
+  const address = peer === null ? [cidr] : [cidr, 'peer', peer];
   switch (operation.op) {
     case 'create':
-      return [run('ip', 'address', 'add', cidr, 'dev', linuxInterfaceName(ifname))];
+      return [run('ip', 'address', 'add', ...address, 'dev', linuxInterfaceName(ifname))];
     case 'delete':
-      return [run('ip', 'address', 'del', cidr, 'dev', linuxInterfaceName(ifname))];
+      return [run('ip', 'address', 'del', ...address, 'dev', linuxInterfaceName(ifname))];
     case 'update':
       return []; // addresses have no properties: the key is all there is
   }
@@ -145,6 +160,31 @@ function sysctlSteps(operation: PlanOperation): Step[] {
   return [run('sysctl', '-w', `${FORWARDING_SYSCTL}=${operation.changes.value}`)];
 }
 
+const HASH = /^sha256:[0-9a-f]{16}$/;
+
+function configHashOf(value: string | undefined): string {
+  if (value === undefined || !HASH.test(value)) throw new DeviceError('PROTOCOL', `not a bird.conf hash: ${JSON.stringify(value)}`);
+  return value;
+}
+
+/**
+ * The daemon: a changed config is written, then loaded — by starting BIRD when it does not
+ * run, by reconfiguring it when it does — and `running: no` (an undo) stops it. Writing the
+ * file alone is never the end of a step while BIRD runs: it must not run a config other
+ * than the one on disk.
+ */
+function birdSteps(operation: PlanOperation): Step[] {
+  const config = operation.op === 'create' ? operation.key : operation.id;
+  if (operation.op === 'delete') return [{ type: 'bird-remove', config }];
+  const changes = operation.op === 'create' ? operation.props : operation.changes;
+  const steps: Step[] = [];
+  if (changes.config !== undefined && changes.config !== '(none)') steps.push({ type: 'bird-write', config, hash: configHashOf(changes.config) });
+  if (changes.running === 'no') return [...steps, { type: 'bird-stop', config }];
+  if (changes.running === 'yes') return [...steps, { type: 'bird-start', config }];
+  if (operation.op === 'update' && (changes.config !== undefined || changes.loaded !== undefined)) steps.push({ type: 'bird-reconfigure', config });
+  return steps;
+}
+
 export function stepsFor(operation: PlanOperation, options: StepOptions): Step[] {
   switch (operation.kind) {
     case KIND.link:
@@ -159,6 +199,8 @@ export function stepsFor(operation: PlanOperation, options: StepOptions): Step[]
       return firewallSteps(operation);
     case KIND.sysctl:
       return sysctlSteps(operation);
+    case KIND.bird:
+      return birdSteps(operation);
     default:
       throw new DeviceError('PROTOCOL', `the Linux driver has no resource kind ${JSON.stringify(operation.kind)}`);
   }

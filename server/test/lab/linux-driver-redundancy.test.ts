@@ -1,0 +1,227 @@
+// The Linux driver deploys both ends of a WAN with redundant hubs: hub 1 and a spoke, each in
+// its own lab namespace, each deployed by a LinuxDriver (every interface of the peer, point-
+// to-point addresses, no routes of its own, and BIRD 2 with the rendered bird.conf). Proves:
+// the BGP session between them comes up (`birdc show protocols`: Established) and the LANs
+// learned over BGP are in each kernel, so the spoke's LAN host reaches the hub's; a redeploy,
+// also from a driver that just started, plans nothing; an edited bird.conf and a dead BIRD
+// show as drift and a deploy puts both right; an apply that stops at BIRD (a bird that does
+// not start) is undone to the host as before; a clear leaves each namespace as it was, with
+// no BIRD and no state directory left.
+//
+// Hub 2 exists only as an endpoint nothing answers: the spoke's link to it stays down, as
+// after losing that hub. Without kernel WireGuard, wireguard-go's UAPI sockets share one
+// directory across namespaces, so the hub and the spoke are compiled from one overlay under
+// two interface names (names are local to a host; keys, addresses and ports are the same).
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { overlay, peer, subnet } from '../../src/domain/__fixtures__/overlay.js';
+import { compileOverlay, findCompiledPeer, generateKeyPair } from '../../src/domain/index.js';
+import type { OverlaySpec } from '../../src/domain/index.js';
+import { describePlan, type Plan } from '../../src/domain/plan.js';
+import { undoPlan } from '../../src/domain/undo.js';
+import type { DesiredDeviceState } from '../../src/devices/driver.js';
+import { commandExists, runningPid } from '../../src/devices/linux/bird.js';
+import { LinuxDriver } from '../../src/devices/linux/index.js';
+import { Lab } from './harness.js';
+import { describeLab } from './require-lab.js';
+
+const HUB_LAN = { cidr: '192.168.1.0/24', hostIp: '192.168.1.10' };
+const SPOKE_LAN = { cidr: '192.168.3.0/24', hostIp: '192.168.3.10' };
+const BIRD_MISSING = ['bird', 'birdc'].filter((command) => !commandExists(command));
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Like describeLab, and BIRD 2 (Debian bird2) is a prerequisite too. */
+function describeBirdLab(name: string, fn: () => void): void {
+  if (BIRD_MISSING.length === 0) return describeLab(name, fn);
+  const reason = `missing ${BIRD_MISSING.join(', ')} (apt-get install -y --no-install-recommends bird2)`;
+  if (process.env.CI === 'true') {
+    describe(name, () => it('has BIRD 2', () => {
+      throw new Error(`BIRD required in CI but unavailable: ${reason}`);
+    }));
+    return;
+  }
+  console.warn(`lab tests skipped: ${reason}`);
+  describe.skip(name, fn);
+}
+
+describeBirdLab('LinuxDriver: a WAN with redundant hubs (interfaces per hub + BIRD) in lab namespaces', () => {
+  let lab: Lab;
+  let spec: OverlaySpec;
+  let stateDir: string;
+  const drivers: LinuxDriver[] = [];
+  const before = new Map<string, string[]>();
+  const names = new Map<string, string>();
+
+  const desiredOf = (site: 'hub' | 'spoke'): DesiredDeviceState => {
+    const compiled = compileOverlay({ ...spec, wan: { ...spec.wan, interfaceName: names.get(site)! } });
+    return { overlay: compiled, peer: findCompiledPeer(compiled, site === 'hub' ? 'h1' : 's1'), commentPrefix: 'meshplane' };
+  };
+  const driverFor = (site: string, bird = 'bird'): LinuxDriver => {
+    const driver = new LinuxDriver({ netns: lab.namespaceOf(site), logDir: path.join(lab.dir, `wg-${site}`), stateDir, bird });
+    drivers.push(driver);
+    return driver;
+  };
+  const planFor = async (site: 'hub' | 'spoke', driver: LinuxDriver) => {
+    const desired = desiredOf(site);
+    const actual = await driver.readState(desired);
+    return { desired, actual, plan: driver.plan(desired, actual), preflight: driver.preflight(desired, actual) };
+  };
+  const deploy = async (site: 'hub' | 'spoke', driver = driverFor(site)): Promise<Plan> => {
+    const { plan, preflight } = await planFor(site, driver);
+    expect(preflight.filter((issue) => issue.severity === 'ERROR')).toEqual([]);
+    const result = await driver.apply(plan);
+    expect(result.failed, result.failed?.message).toBeNull();
+    return plan;
+  };
+  const birdc = async (site: 'hub' | 'spoke', ...args: string[]) => {
+    const socket = driverFor(site).birdPaths(desiredOf(site)).socket;
+    return (await lab.exec(site, ['birdc', '-s', socket, ...args])).stdout;
+  };
+  /** The state of one BGP session as `birdc show protocols` prints it (e.g. "Established"). */
+  const session = async (site: 'hub' | 'spoke', protocol: string): Promise<string> => {
+    const line = (await birdc(site, 'show', 'protocols')).split('\n').find((entry) => entry.startsWith(`${protocol} `));
+    return line?.trim().split(/\s+/).at(-1) ?? '(none)';
+  };
+  const established = async (site: 'hub' | 'spoke', protocol: string): Promise<void> => {
+    let state = '';
+    for (let i = 0; i < 150; i++) {
+      state = await session(site, protocol);
+      if (state === 'Established') return;
+      await sleep(200);
+    }
+    throw new Error(`${protocol} on ${site} is ${state}, not Established:\n${await birdc(site, 'show', 'protocols')}`);
+  };
+  const kernelRoute = async (site: 'hub' | 'spoke', destination: string) => JSON.parse((await lab.exec(site, ['ip', '-j', '-4', 'route', 'show', 'exact', destination])).stdout || '[]') as Array<{ dev: string; protocol: string; gateway?: string }>;
+  const snapshot = async (site: string): Promise<string[]> => {
+    const out: string[] = [];
+    for (const argv of [['ip', '-o', 'link', 'show'], ['ip', '-o', '-4', 'addr', 'show'], ['ip', '-4', 'route', 'show', 'table', 'main'], ['iptables', '-w', '5', '-S'], ['iptables', '-w', '5', '-t', 'nat', '-S']]) {
+      out.push(`$ ${argv.join(' ')}`, (await lab.exec(site, argv)).stdout.trim());
+    }
+    return out;
+  };
+
+  beforeAll(async () => {
+    lab = await Lab.create();
+    await lab.addSite('hub', { lanCidr: HUB_LAN.cidr, lanHostIp: HUB_LAN.hostIp });
+    await lab.addSite('spoke', { lanCidr: SPOKE_LAN.cidr, lanHostIp: SPOKE_LAN.hostIp });
+    // The driver turns forwarding on and a clear leaves it on: compare the rest.
+    for (const site of ['hub', 'spoke']) await lab.exec(site, ['sysctl', '-w', 'net.ipv4.ip_forward=1']);
+    for (const site of ['hub', 'spoke']) before.set(site, await snapshot(site));
+    names.set('hub', `mp${lab.runId}a`);
+    names.set('spoke', `mp${lab.runId}b`);
+    stateDir = path.join(lab.dir, 'state');
+    spec = overlay([
+      peer('h1', '10.0.0.1', { ...generateKeyPair(), role: 'HUB', endpointHost: lab.underlayIp('hub'), subnets: [subnet('lanH1', HUB_LAN.cidr)] }),
+      // Hub 2 is down: an underlay address nothing answers.
+      peer('h2', '10.0.0.2', { ...generateKeyPair(), role: 'HUB', endpointHost: '100.64.0.250' }),
+      peer('s1', '10.0.0.3', { ...generateKeyPair(), endpointHost: null, subnets: [subnet('lanS1', SPOKE_LAN.cidr)] }),
+    ], { topology: 'HUB_SPOKE', hubRedundancy: true });
+  });
+
+  afterAll(async () => {
+    for (const driver of drivers) await driver.close();
+    await lab?.destroy();
+  });
+
+  describe('sequence', () => {
+    it('plans every interface of the hub, its point-to-point link address, no route and BIRD; then deploys it', async () => {
+      const hub = names.get('hub')!;
+      const { plan, preflight } = await planFor('hub', driverFor('hub'));
+      expect(preflight.filter((issue) => issue.severity === 'ERROR')).toEqual([]);
+      const lines = describePlan(plan);
+      expect(lines.filter((line) => line.startsWith('+ create link')).map((line) => line.split(':')[0])).toEqual([`+ create link ${hub}`, `+ create link ${hub}h2`]);
+      expect(lines).toContain(`+ create address ${hub}/10.0.0.1/24: `);
+      expect(lines).toContain(`+ create address ${hub}h2/10.0.0.1/32 peer 10.0.0.2/32: `);
+      expect(lines.some((line) => line.includes('route'))).toBe(false);
+      const bird = lines.find((line) => line.startsWith('+ create bird '))!;
+      expect(bird).toMatch(/^\+ create bird \/.*\/bird\.conf: config=sha256:[0-9a-f]{16} running=yes loaded=sha256:[0-9a-f]{16}$/);
+      expect(lines.join('\n')).not.toContain(spec.peers[0]!.privateKey!);
+      expect(lines.find((line) => line.startsWith(`+ create link ${hub}h2`))).toContain('private-key=‹secret›');
+      await deploy('hub');
+      const paths = driverFor('hub').birdPaths(desiredOf('hub'));
+      expect(fs.statSync(paths.config).mode & 0o777).toBe(0o600);
+      expect(runningPid(paths)).toEqual(expect.any(Number));
+    });
+
+    it('undoes an apply that stops at BIRD (a bird that does not start): the spoke\'s host is as before', async () => {
+      // /bin/false answers no version: preflight says so, and this apply goes ahead anyway (as an override would).
+      const driver = driverFor('spoke', '/bin/false');
+      const { plan, actual, preflight } = await planFor('spoke', driver);
+      expect(preflight.map((issue) => issue.message).join('\n')).toMatch(/BIRD/);
+      const result = await driver.apply(plan);
+      expect(result.failed?.operation.kind).toBe('bird');
+      expect(result.applied).toBe(plan.operations.length - 1);
+      const now = await driver.readState(desiredOf('spoke'));
+      const undo = undoPlan(actual, now, plan.operations, driver.undoPolicy);
+      expect(undo.unrestorable).toEqual([]);
+      expect(await driver.apply(undo.plan)).toEqual({ applied: undo.plan.operations.length, failed: null });
+      expect(await snapshot('spoke')).toEqual(before.get('spoke'));
+      expect(fs.existsSync(driver.birdPaths(desiredOf('spoke')).dir)).toBe(false);
+    });
+
+    it('deploys the spoke; BGP comes up over its tunnel and each LAN is learned into the other kernel', async () => {
+      const plan = await deploy('spoke');
+      const spoke = names.get('spoke')!;
+      expect(describePlan(plan)).toContain(`+ create address ${spoke}/10.0.0.3/32 peer 10.0.0.1/32: `);
+      expect(describePlan(plan)).toContain(`+ create address ${spoke}h2/10.0.0.3/32 peer 10.0.0.2/32: `);
+
+      await established('spoke', 'mp_10_0_0_1');
+      await established('hub', 'mp_10_0_0_3');
+      // Hub 2 is gone: that session cannot come up.
+      expect(await session('spoke', 'mp_10_0_0_2')).not.toBe('Established');
+
+      expect(await kernelRoute('spoke', HUB_LAN.cidr)).toEqual([expect.objectContaining({ dev: spoke, protocol: 'bird' })]);
+      expect(await kernelRoute('hub', SPOKE_LAN.cidr)).toEqual([expect.objectContaining({ dev: names.get('hub'), protocol: 'bird' })]);
+      expect(await lab.ping('spoke', HUB_LAN.hostIp, { from: 'lan', count: 2, timeoutSec: 10 })).toBe(true);
+    });
+
+    it('redeploys with zero operations, also from drivers that just started', async () => {
+      for (const site of ['hub', 'spoke'] as const) {
+        const driver = driverFor(site);
+        const { plan, desired } = await planFor(site, driver);
+        expect(describePlan(plan)).toEqual([]);
+        expect(plan.unchanged).toBe(driver.desiredResources(desired).length);
+      }
+    });
+
+    it('shows an edited bird.conf and a dead BIRD as drift, and a deploy puts both right', async () => {
+      const driver = driverFor('spoke');
+      const paths = driver.birdPaths(desiredOf('spoke'));
+      fs.appendFileSync(paths.config, '# an operator was here\n');
+      const edited = await planFor('spoke', driver);
+      expect(describePlan(edited.plan)).toEqual([expect.stringMatching(/^~ update bird .*\/bird\.conf: config sha256:[0-9a-f]{16} → sha256:[0-9a-f]{16}$/)]);
+      await deploy('spoke', driver);
+      expect(fs.readFileSync(paths.config, 'utf8')).not.toContain('an operator was here');
+
+      const pid = runningPid(paths)!;
+      process.kill(pid, 'SIGKILL');
+      for (let i = 0; i < 100 && runningPid(paths) !== null; i++) await sleep(50);
+      const dead = await planFor('spoke', driver);
+      expect(describePlan(dead.plan)).toEqual([expect.stringMatching(/^~ update bird .*\/bird\.conf: running no → yes$/)]);
+      await deploy('spoke', driver);
+      expect(runningPid(paths)).not.toBe(pid);
+      await established('spoke', 'mp_10_0_0_1');
+      expect(describePlan((await planFor('spoke', driverFor('spoke'))).plan)).toEqual([]);
+    });
+
+    it('clears each namespace: every interface, rule and BIRD go, and nothing else changes', async () => {
+      for (const site of ['spoke', 'hub'] as const) {
+        const driver = driverFor(site);
+        const desired = desiredOf(site);
+        const paths = driver.birdPaths(desired);
+        const plan = driver.clearPlan(await driver.readState(desired));
+        expect(describePlan(plan)[0]).toBe(`- delete bird ${paths.config}`);
+        expect(await driver.apply(plan)).toEqual({ applied: plan.operations.length, failed: null });
+        expect((await driver.readState(desired)).filter((resource) => resource.key !== null)).toEqual([]);
+        expect(await snapshot(site)).toEqual(before.get(site));
+        expect(runningPid(paths)).toBeNull();
+        expect(fs.existsSync(paths.dir)).toBe(false);
+      }
+      expect(fs.readdirSync(stateDir)).toEqual([]);
+    });
+  });
+});
