@@ -3,6 +3,7 @@
 import { findCollisions, rawClaimsForPeer, type CarveCache, type RemoteClaim } from './allowed-ips.js';
 import type { CompiledOverlay } from './compiled.js';
 import { DomainError } from './errors.js';
+import { redundancyProblem } from './hub-redundancy.js';
 import { compareRanges, formatCidr, overlaps, parseIpv4Cidr, tryParseIpv4OrCidr, type Ipv4Range } from './ipv4.js';
 import type { OverlaySpec, PeerSpec, WanSpec } from './model.js';
 import { buildOverlayFacts, type Claim, type OverlayFacts, type PeerFacts, type SubnetFacts } from './overlay-facts.js';
@@ -231,6 +232,23 @@ function serviceIpConflicts(facts: OverlayFacts): Conflict[] {
     { peerIds: [...peers].sort(), cidrs: [`${serviceIp}/32`] }));
 }
 
+/**
+ * A WAN that opted into redundant hubs but runs without them (fewer than two hubs, a hub
+ * without endpoint, ...): rendered as a plain hub-and-spoke WAN, where losing the first hub
+ * cuts the spokes off, so the operator must know the opt-in is not in effect, and why.
+ */
+function redundancyConflicts(facts: OverlayFacts, plan: TunnelPlan): Conflict[] {
+  let problem = redundancyProblem(facts, plan);
+  if (problem === null) return [];
+  const hubs = facts.peers.filter((peer) => peer.spec.role === 'HUB');
+  // A HUB_SPOKE WAN without hubs is planned as a mesh (see NO_HUB): not a topology to change.
+  if (hubs.length === 0) problem = 'the WAN has no hub yet, and hub redundancy needs at least two';
+  const unreachable = hubs.filter((hub) => !hub.hasEndpoint);
+  return [conflict('WARNING', 'HUB_REDUNDANCY_INACTIVE',
+    `hub redundancy is on but not in effect (the WAN is rendered with a single relaying hub, whose loss cuts the spokes off): ${problem}`,
+    { peerIds: (unreachable.length > 0 ? unreachable : hubs).map((hub) => hub.spec.id) })];
+}
+
 function compareConflicts(a: Conflict, b: Conflict): number {
   return SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]
     || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0)
@@ -247,7 +265,7 @@ export function analyzeConflicts(spec: OverlaySpec): Conflict[] {
   }
   const facts = buildOverlayFacts(spec);
   const plan = planTunnels(facts);
-  const found = [...rangeConflicts(facts), ...lanOverlapConflicts(facts), ...lanDirectionConflicts(facts, plan), ...peerConflicts(facts, plan), ...serviceIpConflicts(facts)];
+  const found = [...rangeConflicts(facts), ...lanOverlapConflicts(facts), ...lanDirectionConflicts(facts, plan), ...peerConflicts(facts, plan), ...serviceIpConflicts(facts), ...redundancyConflicts(facts, plan)];
   if (plan.topology !== facts.wan.topology) {
     found.push(conflict('INFO', 'NO_HUB', `topology ${facts.wan.topology} has no HUB peer: every peer is connected to every other (mesh) until a hub is added`));
   }

@@ -5,7 +5,7 @@
 import type { Db } from '../infra/db/client.js';
 import type { Peer, Prisma, Subnet } from '../generated/prisma/client.js';
 import type { SecretBox } from '../infra/crypto/secret-box.js';
-import { OverlayView, statusOf, type ConfigStatus } from './overlay-view.js';
+import { OverlayView, statusOf, type ConfigFormat, type ConfigStatus } from './overlay-view.js';
 import { byPeer, keptOverlayRows, loadOverlayRows, overlaySpecFromRows, sameOverlayRows, type OverlayRows } from './overlay-spec.js';
 
 /**
@@ -130,7 +130,7 @@ export class OverlayReader {
    * The peer's configuration without private and preshared keys, rendered from the WAN's one
    * view: a list of N previews compiles the WAN once (or not at all while it is unchanged).
    */
-  preview(peer: { id: string; wanId: string }, format: 'WG_QUICK' | 'ROUTEROS'): string | Promise<string> {
+  preview(peer: { id: string; wanId: string }, format: ConfigFormat): string | Promise<string> {
     return this.views.map(peer.wanId, (view) => view.previewOf(peer.id, format));
   }
 

@@ -11,8 +11,17 @@ import { topologyGraph, type TopologyGraph } from '../domain/graph.js';
 import { DomainError } from '../domain/errors.js';
 import { renderWgQuick } from '../domain/render/wgquick.js';
 import { renderRouterOsScript } from '../domain/render/routeros.js';
+import { renderLinuxBundle } from '../domain/render/linux-bundle.js';
 
 export type ConfigStatus = 'NEVER_DELIVERED' | 'CURRENT' | 'STALE';
+export type ConfigFormat = 'WG_QUICK' | 'ROUTEROS' | 'LINUX_BUNDLE';
+
+/** A peer's configuration in `format`, from `compiled` (the real compile or its preview). */
+export function renderConfig(compiled: CompiledOverlay, peerId: string, format: ConfigFormat): string {
+  if (format === 'ROUTEROS') return renderRouterOsScript(compiled, peerId);
+  if (format === 'LINUX_BUNDLE') return renderLinuxBundle(compiled, peerId);
+  return renderWgQuick(compiled, peerId);
+}
 
 export class OverlayView {
   private compiledOverlay: CompiledOverlay | null = null;
@@ -52,11 +61,11 @@ export class OverlayView {
    * every request while the WAN is unchanged, shares the view, so twenty viewers of a
    * 201-peer WAN render its 201 previews once, not twenty times each.
    */
-  previewOf(peerId: string, format: 'WG_QUICK' | 'ROUTEROS'): string {
+  previewOf(peerId: string, format: ConfigFormat): string {
     const key = `${format}\u0000${peerId}`;
     let text = this.previewTexts.get(key);
     if (text === undefined) {
-      text = (format === 'ROUTEROS' ? renderRouterOsScript : renderWgQuick)(this.preview, peerId);
+      text = renderConfig(this.preview, peerId, format);
       this.previewTexts.set(key, text);
     }
     return text;

@@ -4,20 +4,20 @@
 import type { Db } from '../infra/db/client.js';
 import type { SecretBox } from '../infra/crypto/secret-box.js';
 import { type PubSub, publishWanChange } from '../infra/pubsub/topics.js';
-import { renderWgQuick } from '../domain/render/wgquick.js';
-import { renderRouterOsScript } from '../domain/render/routeros.js';
+import { linuxBundleFileName } from '../domain/render/linux-bundle.js';
 import { DomainError } from '../domain/errors.js';
 import { findCompiledPeer } from '../domain/compile.js';
 import { loadOverlaySpec } from './overlay-spec.js';
-import { OverlayView } from './overlay-view.js';
+import { OverlayView, renderConfig, type ConfigFormat } from './overlay-view.js';
 import type { Identity } from './auth/identity.js';
 import { recordAudit } from './audit.js';
 
 // Where the read side's users import it from.
-export { OverlayView, statusOf, type ConfigStatus } from './overlay-view.js';
+export { OverlayView, statusOf, type ConfigFormat, type ConfigStatus } from './overlay-view.js';
 export { OverlayReader } from './overlay-reader.js';
 
-export type ConfigFormat = 'WG_QUICK' | 'ROUTEROS';
+/** How each format is recorded as delivered (Peer.deliveredVia) for a peer without a device. */
+const DELIVERED_VIA: Record<ConfigFormat, string> = { WG_QUICK: 'download:conf', ROUTEROS: 'download:rsc', LINUX_BUNDLE: 'download:bundle' };
 
 export interface RenderedConfig {
   format: ConfigFormat;
@@ -44,11 +44,11 @@ export class ConfigDelivery {
     if (!peer) throw new DomainError('NOT_FOUND', 'Peer not found');
     const view = new OverlayView(await loadOverlaySpec(this.prisma, peer.wanId, { secrets: this.secrets }));
     const hash = view.hashOf(peerId);
-    const content = format === 'ROUTEROS' ? renderRouterOsScript(view.compiled, peerId) : renderWgQuick(view.compiled, peerId);
+    const content = renderConfig(view.compiled, peerId, format);
     const at = new Date();
     // A peer with a device runs what that device has: a download is an inspection and leaves
     // what the device confirmed alone. A manual peer runs what was downloaded for it.
-    const delivered = peer.deviceId ? {} : { deliveredHash: hash, deliveredAt: at, deliveredVia: format === 'ROUTEROS' ? 'download:rsc' : 'download:conf' };
+    const delivered = peer.deviceId ? {} : { deliveredHash: hash, deliveredAt: at, deliveredVia: DELIVERED_VIA[format] };
     await this.prisma.$transaction(async (tx) => {
       await tx.peer.update({ where: { id: peerId }, data: { downloadedHash: hash, downloadedAt: at, ...delivered } });
       await recordAudit(tx, actor, { action: 'peer.downloadConfig', targetType: 'Peer', targetId: peerId, details: { format } });
@@ -56,8 +56,11 @@ export class ConfigDelivery {
     if (peer.downloadedHash !== hash || (!peer.deviceId && peer.deliveredHash !== hash)) publishWanChange(this.pubsub, { kind: 'UPDATED', wanId: peer.wanId, entity: 'PEER', entityId: peerId });
     // wg-quick names the interface after the file (`wg-quick up ./wg0.conf` brings up wg0, at
     // most 15 characters), so the .conf is named after the interface its header names; a
-    // RouterOS script names its interface inside, so the .rsc is named after the peer.
-    const filename = format === 'ROUTEROS' ? `${fileStem(peer.name)}.rsc` : `${findCompiledPeer(view.compiled, peerId).interface.name}.conf`;
+    // RouterOS script names its interface inside, so the .rsc is named after the peer, and so
+    // is the Linux bundle (which holds every interface: `sh meshplane-<peer>.sh up`).
+    const filename = format === 'ROUTEROS' ? `${fileStem(peer.name)}.rsc`
+      : format === 'LINUX_BUNDLE' ? linuxBundleFileName(view.compiled, peerId)
+        : `${findCompiledPeer(view.compiled, peerId).interface.name}.conf`;
     return { format, filename, content, hash };
   }
 }

@@ -18,6 +18,7 @@ export interface WanSettingsInput {
   mtu?: number | null;
   keepalive?: number | null;
   interfaceName?: string | null;
+  hubRedundancy?: boolean | null;
 }
 
 /** Drops the fields a client left out (GraphQL null/undefined) so Prisma keeps or defaults them. */
@@ -49,7 +50,7 @@ export class Wans {
 
   async create(actor: Identity, input: WanSettingsInput & { name: string }) {
     const data = { ...present(input), name: input.name };
-    const defaults = { tunnelCidr: '10.0.0.0/24', servicesCidr: '10.0.5.0/24', natPool: '172.16.0.0/12', topology: 'MESH' as const, listenPort: 51820, mtu: 1420, keepalive: 25, interfaceName: 'wg0' };
+    const defaults = { tunnelCidr: '10.0.0.0/24', servicesCidr: '10.0.5.0/24', natPool: '172.16.0.0/12', topology: 'MESH' as const, listenPort: 51820, mtu: 1420, keepalive: 25, interfaceName: 'wg0', hubRedundancy: false };
     const settings = validateWanSettings({ ...defaults, ...data });
     const wan = await this.prisma.$transaction(async (tx) => {
       await assertNoDeviceInside(tx, settings.tunnelCidr);
@@ -66,7 +67,7 @@ export class Wans {
       const current = await tx.wan.findUnique({ where: { id }, include: { peers: { select: { tunnelIp: true } } } });
       if (!current) throw new DomainError('NOT_FOUND', 'WAN not found');
       const { id: _id, createdAt: _c, updatedAt: _u, peers, ...currentSettings } = current;
-      const settings = validateWanSettings({ ...currentSettings, ...present(input) });
+      const settings = validateWanSettings({ ...currentSettings, ...present(input) }, currentSettings);
       if (settings.tunnelCidr !== current.tunnelCidr && peers.length > 0) {
         throw new DomainError('CONFLICT', `The tunnel range cannot change while the WAN has ${peers.length} peer(s): their tunnel addresses come from it`);
       }

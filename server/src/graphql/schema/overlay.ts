@@ -26,7 +26,11 @@ const ReachSourceKindEnum = builder.enumType('ReachSourceKind', {
   } as const,
 });
 const ConfigFormatEnum = builder.enumType('ConfigFormat', {
-  values: { WG_QUICK: { description: 'wg-quick .conf (also as QR code)' }, ROUTEROS: { description: 'idempotent RouterOS v7 .rsc script' } } as const,
+  values: {
+    WG_QUICK: { description: 'wg-quick .conf (also as QR code). With redundant hubs: the interface to the primary hub (a CLIENT\'s is standalone; a hub\'s or site\'s is part of its Linux bundle).' },
+    ROUTEROS: { description: 'idempotent RouterOS v7 .rsc script' },
+    LINUX_BUNDLE: { description: 'One POSIX sh script for an unmanaged Linux host (`sh meshplane-<peer>.sh up`): every wg-quick interface of the peer and, with redundant hubs, the BIRD 2 configuration; without them it holds the one wg-quick interface.' },
+  } as const,
 });
 const ConfigStatusEnum = builder.enumType('ConfigStatus', {
   values: {

@@ -25,6 +25,8 @@ function asksOfNodes(info: GraphQLResolveInfo, names: ReadonlySet<string>): bool
     fieldsIn(field.selectionSet, (edges, edgeSet) => edges === 'edges' && fieldsIn(edgeSet, (node, nodeSet) => node === 'node' && fieldsIn(nodeSet, (name) => names.has(name)))));
 }
 
+const HUB_REDUNDANCY = 'Opt-in redundant hubs (HUB_SPOKE only, interface name of at most 12 characters): spokes get one interface per hub and every peer runs eBGP with BFD, so the loss of a hub or of a link to one fails over without Meshplane. Active with two or more hubs that have endpoints; the conflicts say why not otherwise.';
+
 export const Wan = builder.prismaObject('Wan', {
   fields: (t) => ({
     id: t.exposeID('id'),
@@ -37,6 +39,7 @@ export const Wan = builder.prismaObject('Wan', {
     mtu: t.exposeInt('mtu'),
     keepalive: t.exposeInt('keepalive'),
     interfaceName: t.exposeString('interfaceName'),
+    hubRedundancy: t.exposeBoolean('hubRedundancy', { description: HUB_REDUNDANCY }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     peerCount: t.relationCount('peers'),
@@ -84,6 +87,7 @@ const CreateWanInput = builder.inputType('CreateWanInput', {
     mtu: t.int(wanSettingsFields.mtu),
     keepalive: t.int(wanSettingsFields.keepalive),
     interfaceName: t.string(wanSettingsFields.interfaceName),
+    hubRedundancy: t.boolean({ description: HUB_REDUNDANCY }),
   }),
 });
 
@@ -98,6 +102,7 @@ const UpdateWanInput = builder.inputType('UpdateWanInput', {
     mtu: t.int(wanSettingsFields.mtu),
     keepalive: t.int(wanSettingsFields.keepalive),
     interfaceName: t.string(wanSettingsFields.interfaceName),
+    hubRedundancy: t.boolean({ description: HUB_REDUNDANCY }),
   }),
 });
 

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Wan" ADD COLUMN     "hubRedundancy" BOOLEAN NOT NULL DEFAULT false;
+
