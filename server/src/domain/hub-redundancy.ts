@@ -9,8 +9,9 @@ import { resolveClaims, mayCollide, type ClaimsByRemote } from './allowed-ips.js
 import { compileFirewall, compileNat, compileServices, keepaliveOf } from './compile-parts.js';
 import type { CompiledBgpNeighbour, CompiledInterface, CompiledLink, CompiledPeer, CompiledRemote, CompiledRouting } from './compiled.js';
 import { compareRanges, formatCidr, overlaps, tryParseIpv4OrCidr, type Ipv4Range } from './ipv4.js';
-import { formatEndpoint, pairKey, type Claim, type OverlayFacts, type PeerFacts } from './overlay-facts.js';
-import type { TunnelPlan } from './topology.js';
+import type { PeerSpec, WanSpec } from './model.js';
+import { buildOverlayFacts, formatEndpoint, pairKey, type Claim, type OverlayFacts, type PeerFacts } from './overlay-facts.js';
+import { planTunnels, type TunnelPlan } from './topology.js';
 
 /** Private 4-byte ASNs (RFC 6996) start here; a peer's ASN adds its offset in the tunnel range. */
 export const PRIVATE_ASN_BASE = 4_200_000_000;
@@ -270,4 +271,21 @@ export function compileRedundantPeer(facts: OverlayFacts, plan: TunnelPlan, redu
     links,
     routing: routing(facts, peer, false, bgp),
   };
+}
+
+/**
+ * The WireGuard interfaces a peer has in its WAN, from the WAN's settings and its hubs alone
+ * (what decides redundancy): the monitor reads each, without compiling the whole WAN. One
+ * name unless the WAN runs redundant hubs.
+ */
+export function interfaceNamesOf(wan: WanSpec, hubs: readonly PeerSpec[], self: PeerSpec): string[] {
+  if (!wan.hubRedundancy) return [wan.interfaceName];
+  const peers = hubs.some((hub) => hub.id === self.id) ? [...hubs] : [...hubs, self];
+  const facts = buildOverlayFacts({ wan, peers, presharedKeys: [] });
+  const redundancy = redundancyOf(facts, planTunnels(facts));
+  const index = facts.indexById.get(self.id);
+  if (!redundancy || index === undefined) return [wan.interfaceName];
+  const own = redundancy.hubNumber.get(index);
+  const others = redundancy.hubs.map((_, i) => i + 1).filter((number) => number !== (own ?? 1));
+  return [wan.interfaceName, ...others.map((number) => linkInterfaceName(wan.interfaceName, number))];
 }

@@ -21,6 +21,8 @@ import { recordAudit } from './audit.js';
 import { MonitorState, reportToWire, sameReport, sameStatus, statusToWire, type MonitorUpdate, type PeerStatus, type TunnelReport } from './monitor-state.js';
 import { Readings } from './monitor-readings.js';
 import { combineHealth, DeviceReader, type HealthRead, type PolledDevice } from './monitor-devices.js';
+import { INTERFACE_PEER_FIELDS, INTERFACE_WAN_FIELDS, interfacePeerSpec, interfaceWanSpec, type InterfacePeerRow } from './monitor-interfaces.js';
+import { interfaceNamesOf } from '../domain/hub-redundancy.js';
 
 export { ONLINE_THRESHOLD_SECONDS } from './monitor-readings.js';
 export { HANDSHAKE_JITTER_MS, type PeerStatus } from './monitor-state.js';
@@ -211,13 +213,28 @@ export class HandshakeMonitor {
     }
   }
 
+  /**
+   * Each managed peer's WireGuard interfaces: the WAN's interface, and with redundant hubs one
+   * per other hub (domain/hub-redundancy.ts decides from the WAN's settings and hubs alone).
+   */
+  private async interfaceNames(managed: readonly InterfacePeerRow[]): Promise<(peer: InterfacePeerRow) => string[]> {
+    const redundant = [...new Set(managed.filter((peer) => peer.wan.hubRedundancy).map((peer) => peer.wanId))];
+    const hubs = redundant.length === 0 ? [] : await this.prisma.peer.findMany({ where: { wanId: { in: redundant }, role: 'HUB' }, select: { wanId: true, ...INTERFACE_PEER_FIELDS } });
+    return (peer) => {
+      if (!peer.wan.hubRedundancy) return [peer.wan.interfaceName];
+      const wan = interfaceWanSpec(peer.wanId, peer.wan);
+      return interfaceNamesOf(wan, hubs.filter((hub) => hub.wanId === peer.wanId).map(interfacePeerSpec), interfacePeerSpec(peer));
+    };
+  }
+
   /** One round: read every device once per interface, derive every peer's status, apply and publish what changed. */
   async pollOnce(): Promise<void> {
     this.polls++;
     const [devices, managed] = await Promise.all([
       this.prisma.device.findMany({ select: { id: true, updatedAt: true } }),
-      this.prisma.peer.findMany({ where: { deviceId: { not: null } }, select: { id: true, wanId: true, deviceId: true, wan: { select: { interfaceName: true } } } }),
+      this.prisma.peer.findMany({ where: { deviceId: { not: null } }, select: { wanId: true, deviceId: true, ...INTERFACE_PEER_FIELDS, wan: { select: INTERFACE_WAN_FIELDS } } }),
     ]);
+    const interfacesOf = await this.interfaceNames(managed);
     const wanIds = [...new Set(managed.map((peer) => peer.wanId))];
     const everyone = wanIds.length === 0 ? [] : await this.prisma.peer.findMany({ where: { wanId: { in: wanIds } }, select: { id: true, wanId: true, publicKey: true } });
     const byKey = new Map(everyone.map((peer) => [`${peer.wanId}|${peer.publicKey}`, peer.id]));
@@ -239,16 +256,24 @@ export class HandshakeMonitor {
         return;
       }
       for (const host of hosts) {
-        const { stats, health: read } = await this.reader.statistics(device, host.wan.interfaceName);
-        health.set(device.id, combineHealth(health.get(device.id), read));
-        if (!stats) continue;
-        readings.addInterface(host.id, stats, (publicKey) => byKey.get(`${host.wanId}|${publicKey}`));
+        // A peer of a WAN with redundant hubs has one interface per hub: its report covers all of them.
         const remotes = new Map<string, Date | null>();
-        for (const entry of stats) {
-          const remoteId = byKey.get(`${host.wanId}|${entry.publicKey}`);
-          if (remoteId) remotes.set(remoteId, entry.lastHandshake);
+        let complete = true;
+        for (const interfaceName of interfacesOf(host)) {
+          const { stats, health: read } = await this.reader.statistics(device, interfaceName);
+          health.set(device.id, combineHealth(health.get(device.id), read));
+          if (!stats) {
+            complete = false;
+            break;
+          }
+          readings.addInterface(host.id, stats, (publicKey) => byKey.get(`${host.wanId}|${publicKey}`));
+          for (const entry of stats) {
+            const remoteId = byKey.get(`${host.wanId}|${entry.publicKey}`);
+            if (remoteId) remotes.set(remoteId, entry.lastHandshake);
+          }
         }
-        reports.push({ reporterId: host.id, wanId: host.wanId, deviceId: device.id, observedAt: now, remotes });
+        // Half a report would say the remotes on the unread interfaces are not configured there.
+        if (complete) reports.push({ reporterId: host.id, wanId: host.wanId, deviceId: device.id, observedAt: now, remotes });
       }
     })));
 
