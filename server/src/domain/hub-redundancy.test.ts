@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+import { compileOverlay, compileOverlayDetailed } from './compile.js';
+import { interfacesOf, type CompiledPeer } from './compiled.js';
+import { topologyGraph } from './graph.js';
+import { hubUsage, type TunnelReading } from './hub-usage.js';
+import { interfaceNamesOf, PRIVATE_ASN_BASE, redundancyProblem } from './hub-redundancy.js';
+import { configHash } from './staleness.js';
+import { overlay, peer, subnet } from './__fixtures__/overlay.js';
+import type { OverlaySpec } from './model.js';
+import { renderBird } from './render/bird.js';
+import { renderLinuxBundle } from './render/linux-bundle.js';
+import { renderWgQuick } from './render/wgquick.js';
+
+/** Three hubs (two with LANs), two sites with LANs, a client behind CGNAT. */
+function redundantWan(overrides: Partial<OverlaySpec['wan']> = {}): OverlaySpec {
+  return overlay([
+    peer('h1', '10.0.0.1', { role: 'HUB', subnets: [subnet('l1', '192.168.101.0/24')] }),
+    peer('h2', '10.0.0.2', { role: 'HUB', subnets: [subnet('l2', '192.168.102.0/24')] }),
+    peer('h3', '10.0.0.3', { role: 'HUB' }),
+    peer('s1', '10.0.0.11', { endpointHost: null, subnets: [subnet('l11', '192.168.11.0/24')] }),
+    peer('s2', '10.0.0.12', { endpointHost: null, subnets: [subnet('l12', '192.168.12.0/24', { natCidr: '172.16.12.0/24' })] }),
+    peer('c1', '10.0.0.21', { role: 'CLIENT', endpointHost: null }),
+  ], { topology: 'HUB_SPOKE', hubRedundancy: true, interfaceName: 'wg0', ...overrides });
+}
+
+const byId = (peers: CompiledPeer[], id: string): CompiledPeer => peers.find((entry) => entry.peerId === id) as CompiledPeer;
+
+describe('redundant hubs', () => {
+  it('gives each spoke one point-to-point interface per hub carrying the whole overlay, primary first', () => {
+    const compiled = compileOverlay(redundantWan());
+    const s1 = byId(compiled.peers, 's1');
+    const views = interfacesOf(s1);
+    expect(views.map((view) => [view.interface.name, view.interface.peerAddress, view.interface.addresses[0], view.peers.map((remote) => remote.peerId)])).toEqual([
+      ['wg0', '10.0.0.1', '10.0.0.11/32', ['h1']],
+      ['wg0h2', '10.0.0.2', '10.0.0.11/32', ['h2']],
+      ['wg0h3', '10.0.0.3', '10.0.0.11/32', ['h3']],
+    ]);
+    for (const view of views) {
+      const remote = view.peers[0]!;
+      // The whole overlay, the other LANs as the overlay sees them (s2's translated), never its own.
+      expect(remote.allowedIps).toEqual(['10.0.0.0/24', '10.0.5.0/24', '172.16.12.0/24', '192.168.101.0/24', '192.168.102.0/24']);
+      expect(remote.persistentKeepalive).toBe(25);
+      expect(remote.endpoint).not.toBeNull();
+    }
+    expect(s1.routes).toEqual([]);
+    expect(s1.routing?.neighbours.map((entry) => [entry.address, entry.hubRank, entry.preference, entry.interfaceName])).toEqual([
+      ['10.0.0.1', 1, 200, 'wg0'], ['10.0.0.2', 2, 190, 'wg0h2'], ['10.0.0.3', 3, 180, 'wg0h3'],
+    ]);
+    expect(s1.routing?.originate).toEqual(['10.0.0.11/32', '192.168.11.0/24']);
+    expect(s1.routing?.transit).toBe(false);
+    expect(s1.routing?.asn).toBe(PRIVATE_ASN_BASE + 11);
+  });
+
+  it('connects every hub to every other on its own interface, on its port + the other hub\'s number', () => {
+    const compiled = compileOverlay(redundantWan());
+    const h2 = byId(compiled.peers, 'h2');
+    expect(h2.peers.map((remote) => remote.peerId)).toEqual(['s1', 's2', 'c1']);
+    // A spoke's own prefixes; only the primary hub knows where the spoke listens.
+    expect(h2.peers.map((remote) => [remote.allowedIps, remote.endpoint])).toEqual([
+      [['10.0.0.11/32', '192.168.11.0/24'], null], [['10.0.0.12/32', '172.16.12.0/24'], null], [['10.0.0.21/32'], null],
+    ]);
+    expect(h2.links?.map((link) => [link.interface.name, link.interface.listenPort, link.interface.peerAddress, link.peers[0]!.peerId, link.peers[0]!.endpoint])).toEqual([
+      ['wg0h1', 51821, '10.0.0.1', 'h1', 'h1.example.net:51822'],
+      ['wg0h3', 51823, '10.0.0.3', 'h3', 'h3.example.net:51822'],
+    ]);
+    const h1 = byId(compiled.peers, 'h1');
+    // Each hub-to-hub tunnel meets itself: h1 dials h2 where h2 listens for h1, and back.
+    expect(h1.links?.find((link) => link.peers[0]!.peerId === 'h2')?.peers[0]!.endpoint).toBe('h2.example.net:51821');
+    expect(h1.links?.find((link) => link.peers[0]!.peerId === 'h2')?.interface.listenPort).toBe(51822);
+    expect(h2.routing?.transit).toBe(true);
+    expect(h2.routing?.originate).toEqual(['10.0.0.2/32', '192.168.102.0/24', '10.0.0.0/24', '10.0.5.0/24']);
+    expect(h2.routing?.pinned).toEqual(['10.0.0.11/32', '10.0.0.12/32', '10.0.0.21/32', '10.0.0.1/32', '10.0.0.3/32']);
+  });
+
+  it('leaves a WAN that did not opt in, or cannot run it, exactly as before', () => {
+    const plain = redundantWan({ hubRedundancy: false });
+    const before = compileOverlay(plain);
+    expect(before.peers.some((entry) => entry.links || entry.routing)).toBe(false);
+    const withoutField = { ...plain, wan: { ...plain.wan } };
+    delete withoutField.wan.hubRedundancy;
+    expect(before.peers.map((entry) => configHash(before, entry.peerId))).toEqual(compileOverlay(withoutField).peers.map((entry) => configHash(compileOverlay(withoutField), entry.peerId)));
+
+    const oneHub = redundantWan();
+    oneHub.peers = oneHub.peers.filter((entry) => entry.id !== 'h2' && entry.id !== 'h3');
+    const { facts, plan, compiled } = compileOverlayDetailed(oneHub);
+    expect(redundancyProblem(facts, plan)).toBe('hub redundancy needs at least two hubs');
+    expect(compiled.peers.some((entry) => entry.routing)).toBe(false);
+
+    const noEndpoint = redundantWan();
+    noEndpoint.peers = noEndpoint.peers.map((entry) => (entry.id === 'h3' ? { ...entry, endpointHost: null } : entry));
+    const detailed = compileOverlayDetailed(noEndpoint);
+    expect(redundancyProblem(detailed.facts, detailed.plan)).toMatch(/hub Peer h3 has no endpoint/);
+    const longName = compileOverlayDetailed(redundantWan({ interfaceName: 'meshplane-wan1' }));
+    expect(redundancyProblem(longName.facts, longName.plan)).toMatch(/leaves no room/);
+    expect(longName.compiled.peers.some((entry) => entry.routing)).toBe(false);
+  });
+
+  it('routes spokes that run no BGP statically on every hub and lets them fail over by gateway monitoring', () => {
+    const spec = redundantWan();
+    spec.peers = spec.peers.map((entry) => (entry.id === 's1' ? { ...entry, runsBgp: false } : entry));
+    const compiled = compileOverlay(spec);
+    const s1 = byId(compiled.peers, 's1');
+    expect(s1.routing?.protocol).toBe('gateway-monitor');
+    for (const hubId of ['h1', 'h2', 'h3']) {
+      const hub = byId(compiled.peers, hubId);
+      expect(hub.routing?.neighbours.some((entry) => entry.peerId === 's1')).toBe(false);
+      expect(hub.routing?.staticRoutes).toEqual([{ destination: '192.168.11.0/24', gateway: '10.0.0.11', peerId: 's1' }]);
+    }
+    expect(() => renderBird(compiled, 's1')).toThrow(/runs no BGP/);
+    expect(renderBird(compiled, 'h1')).toContain('route 192.168.11.0/24 via 10.0.0.11;');
+  });
+
+  it('knows each peer\'s interfaces from the WAN\'s settings and hubs alone', () => {
+    const spec = redundantWan();
+    const hubs = spec.peers.filter((entry) => entry.role === 'HUB');
+    const compiled = compileOverlay(spec);
+    for (const entry of spec.peers) {
+      expect(interfaceNamesOf(spec.wan, hubs, entry)).toEqual(interfacesOf(byId(compiled.peers, entry.id)).map((view) => view.interface.name));
+    }
+    expect(interfaceNamesOf({ ...spec.wan, hubRedundancy: false }, hubs, spec.peers[3]!)).toEqual(['wg0']);
+  });
+
+  it('draws primary, backup and hub-to-hub tunnels', () => {
+    const spec = redundantWan();
+    const compiled = compileOverlay(spec);
+    const edges = topologyGraph(spec, compiled).edges;
+    expect(edges).toHaveLength(3 + 3 * 3);
+    const role = (a: string, b: string) => edges.find((edge) => (edge.from === a && edge.to === b) || (edge.from === b && edge.to === a));
+    expect(role('s1', 'h1')).toMatchObject({ role: 'PRIMARY', hubRank: 1 });
+    expect(role('c1', 'h3')).toMatchObject({ role: 'BACKUP', hubRank: 3 });
+    expect(role('h1', 'h2')).toMatchObject({ role: 'HUB_LINK' });
+    expect(role('h1', 'h2')?.hubRank).toBeUndefined();
+  });
+
+  it('renders point-to-point interfaces without routes, and a standalone client config through the primary hub', () => {
+    const compiled = compileOverlay(redundantWan());
+    const site = renderWgQuick(compiled, 's1');
+    expect(site).toContain('Table = off');
+    expect(site).toContain('PostUp = ip -4 address add 10.0.0.11/32 peer 10.0.0.1/32 dev %i');
+    expect(site).not.toMatch(/^Address/m);
+    const client = renderWgQuick(compiled, 'c1');
+    expect(client).not.toContain('Table = off');
+    expect(client).toContain('Address = 10.0.0.21/32');
+    expect(client).toMatch(/always goes through Peer h1/);
+    const bundle = renderLinuxBundle(compiled, 's2');
+    expect(bundle.match(/cat > "\$DIR\/wireguard\/[a-z0-9]+\.conf"/g)).toEqual(['cat > "$DIR/wireguard/wg0.conf"', 'cat > "$DIR/wireguard/wg0h2.conf"', 'cat > "$DIR/wireguard/wg0h3.conf"']);
+    expect(bundle).toContain("cat > \"$DIR/bird.conf\" <<'MESHPLANE_END_OF_FILE'");
+    // NAT rules apply on every interface: traffic for the translated LAN may arrive on any.
+    expect(bundle.match(/NETMAP --to 192\.168\.12\.0\/24/g)).toHaveLength(2 * 3);
+  });
+});
+
+describe('hub usage', () => {
+  const compiled = compileOverlay(redundantWan());
+  const tunnels = (states: Record<string, TunnelReading['state']>): TunnelReading[] => topologyGraph(redundantWan(), compiled).edges.map((edge) => ({
+    from: edge.from, to: edge.to, reason: 'test', state: states[`${edge.from}-${edge.to}`] ?? states[`${edge.to}-${edge.from}`] ?? states['*'] ?? 'UNKNOWN',
+  }));
+
+  it('puts a spoke on a backup only when the devices report every better-ranked hub down', () => {
+    const usage = hubUsage(compiled, tunnels({ 's1-h1': 'DOWN', 's1-h2': 'UP', 's2-h1': 'UNKNOWN', 's2-h2': 'UP', 'c1-h1': 'UP', '*': 'DOWN' }));
+    expect(usage.spokes.map((spoke) => [spoke.spokeId, spoke.state, spoke.hubId])).toEqual([
+      ['s1', 'BACKUP', 'h2'], ['s2', 'UNKNOWN', null], ['c1', 'PRIMARY', 'h1'],
+    ]);
+    expect(usage.hubs.map((hub) => [hub.hubId, hub.state, hub.spokesUsing])).toEqual([['h1', 'UP', 1], ['h2', 'UP', 1], ['h3', 'LOST', 0]]);
+  });
+
+  it('calls a hub lost only when every one of its tunnels is reported down', () => {
+    const all = (state: TunnelReading['state']) => hubUsage(compiled, tunnels({ '*': state }));
+    expect(all('UNKNOWN').hubs.every((hub) => hub.state === 'UNKNOWN')).toBe(true);
+    expect(all('DOWN').spokes.every((spoke) => spoke.state === 'CUT_OFF')).toBe(true);
+    const h1Gone = hubUsage(compiled, tunnels({ 's1-h1': 'DOWN', 's2-h1': 'DOWN', 'c1-h1': 'DOWN', 'h1-h2': 'DOWN', 'h1-h3': 'DOWN', '*': 'UP' }));
+    expect(h1Gone.hubs.find((hub) => hub.hubId === 'h1')?.state).toBe('LOST');
+    expect(h1Gone.spokes.every((spoke) => spoke.state === 'BACKUP' && spoke.hubId === 'h2')).toBe(true);
+    expect(hubUsage(compileOverlay(redundantWan({ hubRedundancy: false })), [])).toEqual({ hubs: [], spokes: [] });
+  });
+});
