@@ -35,6 +35,15 @@
  * keeps its log (`DIR/<ifname>.log`) for failure messages. On a kernel with WireGuard the script is
  * never called and everything still works.
  *
+ * Linux bundles (redundant hubs): `upBundle(site, text)` runs a downloaded bundle as a user would:
+ * `sh bundle extract` into `DIR/<site>` (MESHPLANE_DIR), then renames each `wireguard/<name>.conf` to
+ * a unique lab interface name (the UAPI sockets above; bird.conf names no interface, so nothing else
+ * changes), then `sh bundle start` inside the site's namespace. MESHPLANE_BIRD points at a shim that,
+ * like the wireguard-go one, asks the lab to start `bird -f <the bundle's own arguments>` as a child
+ * of this process: every BIRD is known by PID, reaped, and its output kept in `DIR/<site>.bird.log`.
+ * `removeSite()` deletes a site's namespaces (and kills what ran there, by PID); `restoreSite()`
+ * builds them again with the same addresses, so the same bundle can be brought up there again.
+ *
  * iptables: Debian's `iptables` is iptables-nft; it works inside the namespaces, including the xt
  * NETMAP/DNAT/MASQUERADE targets that PostUp rules use (verified here).
  *
@@ -279,6 +288,32 @@ interface Site {
   lanHostIp: string | null;
   lanRouterIp: string | null;
   interfaces: string[];
+  opts: SiteOptions;
+  /** Its namespaces were deleted by removeSite(). */
+  removed: boolean;
+  bundle: SiteBundle | null;
+}
+
+interface SiteBundle {
+  /** The bundle script as downloaded (0600). */
+  script: string;
+  /** MESHPLANE_DIR of the site. */
+  dir: string;
+  /** Rendered interface name (wg0, wg0h2, ...) -> the lab's unique name. */
+  names: Map<string, string>;
+  bird: ChildProcess | null;
+  birdLog: string;
+  /** The control socket the bundle gave BIRD (-s). */
+  birdSocket: string | null;
+}
+
+export interface BundleInfo {
+  /** MESHPLANE_DIR the bundle was extracted to. */
+  dir: string;
+  /** Rendered interface name -> the lab's unique interface name. */
+  interfaces: Map<string, string>;
+  /** PID of the site's BIRD, or null when the bundle runs none. */
+  birdPid: number | null;
 }
 
 interface Iface {
@@ -343,6 +378,10 @@ function pidAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+function running(child: ChildProcess | null): child is ChildProcess {
+  return child !== null && child.exitCode === null && child.signalCode === null;
 }
 
 function syncQuiet(file: string, args: string[]): string {
@@ -446,6 +485,19 @@ function sweepStaleRuns(): void {
   }
 }
 
+/** Shell lines: wait (10 s at most) until the lab took `marker` away and `socket` exists. */
+function waitForLab(marker: string, socket: string, failure: string): string {
+  return [
+    'i=0',
+    `while [ -e ${marker} ] || [ ! -S ${socket} ]; do`,
+    '  i=$((i + 1))',
+    `  if [ "$i" -gt 200 ]; then echo "${failure}" >&2; exit 1; fi`,
+    '  sleep 0.05',
+    'done',
+    '',
+  ].join('\n');
+}
+
 const USERSPACE_SCRIPT = `#!/bin/sh
 # Called by wg-quick as "$WG_QUICK_USERSPACE_IMPLEMENTATION <ifname>" when the kernel has no
 # WireGuard. Ask the Meshplane lab (a Node process) to start wireguard-go as its own child, then
@@ -453,13 +505,26 @@ const USERSPACE_SCRIPT = `#!/bin/sh
 set -eu
 case "$1" in *[!a-z0-9]*|'') echo "bad interface name" >&2; exit 1;; esac
 : > "$MESHPLANE_LAB_DIR/$1.want"
-i=0
-while [ ! -S "${WG_RUN_DIR}/$1.sock" ]; do
-  i=$((i + 1))
-  if [ "$i" -gt 200 ]; then echo "wireguard-go for $1 did not start" >&2; exit 1; fi
-  sleep 0.05
+# The lab takes the marker away once a daemon of this name that may still be going down (after a
+# restart) has exited and a new one is started, so a stale socket cannot pass for the new one.
+${waitForLab('"$MESHPLANE_LAB_DIR/$1.want"', `"${WG_RUN_DIR}/$1.sock"`, 'wireguard-go for $1 did not start')}`;
+
+const BIRD_SHIM = `#!/bin/sh
+# MESHPLANE_BIRD in the lab: instead of letting BIRD daemonise (re-parented to PID 1, never
+# reaped here), ask the Meshplane lab to start "bird -f" with these very arguments as its own
+# child, then wait for BIRD's control socket (the argument after -s) as BIRD's own start would.
+set -eu
+case "\${MESHPLANE_LAB_SITE:-}" in *[!a-z0-9]*|'') echo "bad lab site" >&2; exit 1;; esac
+want="$MESHPLANE_LAB_DIR/$MESHPLANE_LAB_SITE.bird"
+printf '%s\\n' "$@" > "$want.tmp"
+mv "$want.tmp" "$want.want"
+socket=""
+previous=""
+for arg in "$@"; do
+  if [ "$previous" = "-s" ]; then socket="$arg"; fi
+  previous="$arg"
 done
-`;
+${waitForLab('"$want.want"', '"$socket"', 'BIRD did not open its control socket $socket')}`;
 
 /**
  * Labs never run concurrently, whatever the test runner's parallelism: each lab holds an exclusive
@@ -552,6 +617,7 @@ export class Lab {
     }
     fs.writeFileSync(path.join(dir, 'owner'), `${process.pid}\n`);
     fs.writeFileSync(path.join(dir, 'wg-userspace.sh'), USERSPACE_SCRIPT, { mode: 0o700 });
+    fs.writeFileSync(path.join(dir, 'bird-shim.sh'), BIRD_SHIM, { mode: 0o700 });
     const lab = new Lab(runId, dir);
     live.add(lab);
     installExitHook();
@@ -592,9 +658,17 @@ export class Lab {
       lanHostIp: opts.lanHostIp ?? null,
       lanRouterIp: null,
       interfaces: [],
+      opts: { ...opts },
+      removed: false,
+      bundle: null,
     };
     this.sites.set(name, site);
+    await this.buildSite(site);
+  }
 
+  /** Creates the site's namespaces and links (again, after removeSite, with the same addresses). */
+  private async buildSite(site: Site): Promise<void> {
+    const { name, index, ns, opts } = site;
     await this.addNs(ns);
     if (opts.forwarding) await this.setForwarding(ns);
 
@@ -691,28 +765,12 @@ export class Lab {
     this.ifaces.set(name, iface);
     s.interfaces.push(name);
 
-    const want = path.join(this.dir, `${name}.want`);
     const upPromise = run('ip', ['netns', 'exec', s.ns, 'wg-quick', 'up', confPath], {
       timeoutMs: 30_000,
       check: false,
-      env: {
-        ...process.env,
-        WG_QUICK_USERSPACE_IMPLEMENTATION: path.join(this.dir, 'wg-userspace.sh'),
-        MESHPLANE_LAB_DIR: this.dir,
-      },
+      env: this.helperEnv(s),
     });
-    let done = false;
-    const markDone = (): void => {
-      done = true;
-    };
-    upPromise.then(markDone, markDone);
-    while (!done) {
-      if (!iface.daemon && fs.existsSync(want)) {
-        iface.daemon = this.startDaemon(s.ns, name, logPath);
-      }
-      await sleep(20);
-    }
-    const res = await upPromise;
+    const res = await this.serveWhile(upPromise, s, [iface]);
     if (res.code !== 0) {
       throw new LabCommandError(res, `conf (${confPath}):\n${redactConf(confText)}\n${this.daemonLog(iface)}`);
     }
@@ -730,6 +788,134 @@ export class Lab {
       await run('ip', ['netns', 'exec', ns, 'wg-quick', 'down', iface.confPath], { timeoutMs: 15_000, check: false });
     }
     if (iface.daemon) await this.stopChild(iface.daemon, 3_000);
+  }
+
+  // -- Linux bundles (WireGuard interfaces + BIRD, one script per peer) --------------------------
+
+  /**
+   * Brings a site up from its downloaded bundle: `sh bundle extract` (MESHPLANE_DIR = DIR/<site>,
+   * emptied first), each wireguard/<name>.conf renamed to a unique lab interface name, then
+   * `sh bundle start` inside the site's namespace (wg-quick up of every conf, then BIRD).
+   */
+  async upBundle(site: string, script: string): Promise<BundleInfo> {
+    this.assertLive();
+    const s = this.site(site);
+    if (s.removed) throw new Error(`site ${site} was removed: restoreSite() first`);
+    if (s.bundle) await this.stopBundleProcesses(s);
+    const dir = path.join(this.dir, site);
+    fs.rmSync(dir, { recursive: true, force: true });
+    const scriptPath = path.join(this.dir, `${site}.bundle.sh`);
+    fs.writeFileSync(scriptPath, script, { mode: 0o600 });
+    fs.chmodSync(scriptPath, 0o600);
+    const extracted = await run('sh', [scriptPath, 'extract'], { timeoutMs: 10_000, check: false, env: { ...process.env, MESHPLANE_DIR: dir } });
+    if (extracted.code !== 0) throw new LabCommandError(extracted);
+    const names = new Map<string, string>();
+    const wgDir = path.join(dir, 'wireguard');
+    for (const file of fs.readdirSync(wgDir).filter((f) => f.endsWith('.conf')).sort()) {
+      const name = `mp${this.runId}${this.ifaceCounter++}`;
+      fs.renameSync(path.join(wgDir, file), path.join(wgDir, `${name}.conf`));
+      names.set(file.slice(0, -'.conf'.length), name);
+      const iface: Iface = { name, site, confPath: path.join(wgDir, `${name}.conf`), logPath: path.join(this.dir, `${name}.log`), daemon: null, up: false };
+      this.ifaces.set(name, iface);
+      s.interfaces.push(name);
+    }
+    s.bundle = { script: scriptPath, dir, names, bird: null, birdLog: path.join(this.dir, `${site}.bird.log`), birdSocket: null };
+    await this.startBundle(site);
+    return this.bundleInfo(site);
+  }
+
+  /** `sh bundle start` again (the bundle stops what runs first), e.g. to bring a site back. */
+  async startBundle(site: string): Promise<BundleInfo> {
+    const s = this.site(site);
+    const bundle = s.bundle;
+    if (!bundle) throw new Error(`site ${site} has no bundle`);
+    const ifaces = [...bundle.names.values()].map((name) => this.ifaces.get(name) as Iface);
+    const started = run('ip', ['netns', 'exec', s.ns, 'sh', bundle.script, 'start'], {
+      timeoutMs: 60_000,
+      check: false,
+      env: { ...this.helperEnv(s), MESHPLANE_DIR: bundle.dir, MESHPLANE_BIRD: path.join(this.dir, 'bird-shim.sh') },
+    });
+    const res = await this.serveWhile(started, s, ifaces);
+    if (res.code !== 0) {
+      throw new LabCommandError(res, `${ifaces.map((i) => this.daemonLog(i)).join('\n')}\n${this.birdLog(site)}`);
+    }
+    for (const iface of ifaces) iface.up = true;
+    return this.bundleInfo(site);
+  }
+
+  bundleInfo(site: string): BundleInfo {
+    const bundle = this.site(site).bundle;
+    if (!bundle) throw new Error(`site ${site} has no bundle`);
+    return { dir: bundle.dir, interfaces: new Map(bundle.names), birdPid: running(bundle.bird) ? bundle.bird.pid ?? null : null };
+  }
+
+  /** The lab's name of the site's rendered interface `rendered` (e.g. wg0h2). */
+  labInterface(site: string, rendered: string): string {
+    const name = this.site(site).bundle?.names.get(rendered);
+    if (!name) throw new Error(`site ${site} has no bundle interface ${rendered}`);
+    return name;
+  }
+
+  /** `birdc -s <the bundle's socket> <args>` in the site's namespace. */
+  async birdc(site: string, args: readonly string[]): Promise<string> {
+    const socket = this.site(site).bundle?.birdSocket;
+    if (!socket) throw new Error(`site ${site} runs no BIRD`);
+    return (await this.exec(site, ['birdc', '-s', socket, ...args], { timeoutMs: 10_000 })).stdout;
+  }
+
+  /** What BIRD printed so far (for failure messages). */
+  birdLog(site: string): string {
+    const bundle = this.site(site).bundle;
+    if (!bundle) return '';
+    try {
+      return `BIRD log of ${site} (${bundle.birdLog}):\n${fs.readFileSync(bundle.birdLog, 'utf8').split('\n').slice(-25).join('\n')}`;
+    } catch {
+      return '';
+    }
+  }
+
+  /**
+   * Removes the site entirely, as a machine that died: kills its BIRD and wireguard-go daemons
+   * and everything else in its namespaces (by PID), then deletes the namespaces (by name).
+   */
+  async removeSite(site: string): Promise<void> {
+    this.assertLive();
+    const s = this.site(site);
+    if (s.removed) return;
+    s.removed = true;
+    await this.stopBundleProcesses(s);
+    const gone = s.interfaces.splice(0);
+    for (const name of gone) {
+      const iface = this.ifaces.get(name);
+      if (!iface) continue;
+      iface.up = false;
+      if (iface.daemon) await this.stopChild(iface.daemon, 3_000);
+      fs.rmSync(path.join(WG_RUN_DIR, `${name}.sock`), { force: true });
+    }
+    // The namespaces' own cleanup is asynchronous in the kernel: delete the underlay end of the
+    // site's link now, so restoreSite() can plug the same port in again right away.
+    await run('ip', ['-n', this.underlayNs, 'link', 'del', `p${s.index}`], { timeoutMs: 10_000, check: false });
+    for (const ns of [s.ns, s.lanNs, s.natNs]) {
+      if (!ns) continue;
+      const pids = (await run('ip', ['netns', 'pids', ns], { timeoutMs: 5_000, check: false })).stdout
+        .split('\n')
+        .map((l) => Number(l.trim()))
+        .filter((n) => Number.isInteger(n) && n > 1 && n !== process.pid);
+      await this.killPids(pids);
+      await run('ip', ['netns', 'del', ns], { timeoutMs: 10_000, check: false });
+    }
+  }
+
+  /** Builds a removed site's namespaces again (same addresses); its bundle is not started. */
+  async restoreSite(site: string): Promise<void> {
+    this.assertLive();
+    const s = this.site(site);
+    if (!s.removed) throw new Error(`site ${site} was not removed`);
+    s.removed = false;
+    s.lanNs = null;
+    s.natNs = null;
+    if (s.bundle) s.bundle.names.clear();
+    await this.buildSite(s);
   }
 
   /** The site's WireGuard interfaces as `wg show all dump` reports them. */
@@ -962,6 +1148,71 @@ export class Lab {
     await this.ip(['-n', this.underlayNs, 'link', 'set', port, 'up']);
     await this.ip(['-n', ns, 'addr', 'add', `${ip}/${parseCidr(UNDERLAY_CIDR).prefix}`, 'dev', 'ul0']);
     await this.ip(['-n', ns, 'link', 'set', 'ul0', 'up']);
+  }
+
+  private helperEnv(s: Site): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      WG_QUICK_USERSPACE_IMPLEMENTATION: path.join(this.dir, 'wg-userspace.sh'),
+      MESHPLANE_LAB_DIR: this.dir,
+      MESHPLANE_LAB_SITE: s.name,
+    };
+  }
+
+  /**
+   * While `work` (a wg-quick or bundle command) runs, start the wireguard-go daemons and the BIRD
+   * its helper scripts ask for (marker files), as children of this process.
+   */
+  private async serveWhile(work: Promise<RunResult>, s: Site, ifaces: readonly Iface[]): Promise<RunResult> {
+    let done = false;
+    const markDone = (): void => {
+      done = true;
+    };
+    work.then(markDone, markDone);
+    const birdWant = path.join(this.dir, `${s.name}.bird.want`);
+    while (!done) {
+      for (const iface of ifaces) {
+        const want = path.join(this.dir, `${iface.name}.want`);
+        if (!fs.existsSync(want)) continue;
+        // A daemon of this name still going down (the bundle restarts what runs) goes first.
+        if (running(iface.daemon)) continue;
+        fs.rmSync(path.join(WG_RUN_DIR, `${iface.name}.sock`), { force: true });
+        iface.daemon = this.startDaemon(s.ns, iface.name, iface.logPath);
+        fs.rmSync(want, { force: true });
+      }
+      if (s.bundle && fs.existsSync(birdWant) && !running(s.bundle.bird)) {
+        const args = fs.readFileSync(birdWant, 'utf8').split('\n').filter(Boolean);
+        this.startBird(s, s.bundle, args);
+        fs.rmSync(birdWant, { force: true });
+      }
+      await sleep(20);
+    }
+    return work;
+  }
+
+  /** `bird -f` with the arguments the bundle passed (-c conf -s socket -P pidfile, all in its dir). */
+  private startBird(s: Site, bundle: SiteBundle, args: string[]): void {
+    const [c, conf, so, socket, p, pidFile, ...rest] = args;
+    const inside = (file: string | undefined): file is string => file !== undefined && path.dirname(file) === bundle.dir;
+    if (c !== '-c' || so !== '-s' || p !== '-P' || rest.length > 0 || !inside(conf) || !inside(socket) || !inside(pidFile)) {
+      throw new Error(`the bundle of ${s.name} started BIRD with unexpected arguments: ${args.join(' ')}`);
+    }
+    fs.rmSync(socket, { force: true }); // a stale one would pass for the new BIRD's in the shim
+    const fd = fs.openSync(bundle.birdLog, 'a', 0o600);
+    try {
+      const child = spawn('ip', ['netns', 'exec', s.ns, 'bird', '-f', '-c', conf, '-s', socket, '-P', pidFile], { stdio: ['ignore', fd, fd] });
+      child.on('error', () => undefined);
+      this.children.add(child);
+      child.on('exit', () => this.children.delete(child));
+      bundle.bird = child;
+      bundle.birdSocket = socket;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  private async stopBundleProcesses(s: Site): Promise<void> {
+    if (s.bundle?.bird) await this.stopChild(s.bundle.bird, 3_000);
   }
 
   private startDaemon(ns: string, ifname: string, logPath: string): ChildProcess {

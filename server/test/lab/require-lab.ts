@@ -66,8 +66,28 @@ export function requireLab(): void {
   if (reason) throw new Error(`network lab unavailable: ${reason}`);
 }
 
-export function describeLab(name: string, fn: () => void): void {
-  const reason = labUnavailableReason();
+export interface LabNeeds {
+  /** Further commands the suite runs, e.g. bird and birdc. */
+  commands: readonly string[];
+  /** How to get them, for the skip (or CI failure) message, e.g. the apt-get line. */
+  install: string;
+}
+
+/** BIRD 2 (redundant hubs' routing engine on Linux). */
+export const BIRD_NEEDS: LabNeeds = { commands: ['bird', 'birdc'], install: 'apt-get install -y --no-install-recommends bird2' };
+
+/** null when the lab and `needs` are there, else why not. */
+export function labWithUnavailableReason(needs: LabNeeds): string | null {
+  return labUnavailableReason() ?? missingCommands(needs);
+}
+
+function missingCommands(needs: LabNeeds | undefined): string | null {
+  const missing = needs?.commands.filter((command) => !onPath(command)) ?? [];
+  return missing.length === 0 ? null : `missing ${missing.join(', ')} (${needs?.install})`;
+}
+
+export function describeLab(name: string, fn: () => void, needs?: LabNeeds): void {
+  const reason = needs ? labWithUnavailableReason(needs) : labUnavailableReason();
   if (!reason) {
     describe(name, fn);
     return;
