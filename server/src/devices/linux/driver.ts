@@ -198,17 +198,33 @@ export class LinuxDriver implements DeviceDriver {
   }
 }
 
+/** Driver options the server's environment sets: MESHPLANE_LINUX_STATE_DIR, MESHPLANE_BIRD, MESHPLANE_BIRDC (as the bundle's script reads the latter two). */
+export function linuxDriverEnvironment(env: NodeJS.ProcessEnv): Pick<LinuxDriverOptions, 'stateDir' | 'bird' | 'birdc'> {
+  const options: Pick<LinuxDriverOptions, 'stateDir' | 'bird' | 'birdc'> = {};
+  const set = (value: string | undefined): string | undefined => (value !== undefined && value.trim() !== '' ? value.trim() : undefined);
+  const stateDir = set(env.MESHPLANE_LINUX_STATE_DIR);
+  const bird = set(env.MESHPLANE_BIRD);
+  const birdc = set(env.MESHPLANE_BIRDC);
+  if (stateDir !== undefined) {
+    if (!path.isAbsolute(stateDir)) throw new DeviceError('PROTOCOL', `MESHPLANE_LINUX_STATE_DIR must be an absolute path, got ${JSON.stringify(stateDir)}`);
+    options.stateDir = stateDir;
+  }
+  if (bird !== undefined) options.bird = bird;
+  if (birdc !== undefined) options.birdc = birdc;
+  return options;
+}
+
 /**
  * The driver for a LINUX device. Its host is "localhost" (the machine Meshplane runs on) or
  * "netns:<name>" (a network namespace on it, e.g. for the lab demo); the target's timeout
  * applies to each command.
  */
-export function createLinuxDriver(target: DeviceTarget, options: LinuxDriverOptions = {}): LinuxDriver {
+export function createLinuxDriver(target: DeviceTarget, options: LinuxDriverOptions = {}, env: NodeJS.ProcessEnv = process.env): LinuxDriver {
   if (target.kind !== 'LINUX') throw new DeviceError('PROTOCOL', `device ${target.name} is ${target.kind}, not LINUX`);
   let netns = options.netns ?? null;
   if (target.host.startsWith('netns:')) netns = target.host.slice('netns:'.length);
   else if (!isLocalHost(target.host)) {
     throw new DeviceError('UNREACHABLE', `device ${target.name}: the Linux driver manages the local host only ("localhost" or "netns:<name>"), not ${target.host}`);
   }
-  return new LinuxDriver({ commandTimeoutMs: target.timeoutMs, ...options, netns });
+  return new LinuxDriver({ commandTimeoutMs: target.timeoutMs, ...linuxDriverEnvironment(env), ...options, netns });
 }

@@ -12,7 +12,7 @@ import type { OverlaySpec } from '../../domain/index.js';
 import { birdPaths, birdPathsOf, ConfigStore, configHash, readBird, runningPid } from './bird.js';
 import { actualFrom, desiredFor } from './__fixtures__/desired.js';
 import { FakeRunner } from './__fixtures__/fake-runner.js';
-import { LinuxDriver } from './driver.js';
+import { createLinuxDriver, LinuxDriver } from './driver.js';
 import { clearLinux, planLinux } from './planning.js';
 import { linuxPreflight } from './preflight.js';
 import { linuxDesiredResources } from './resources.js';
@@ -238,5 +238,20 @@ describe('the driver with BIRD files in a state directory', () => {
     const runner = new FakeRunner();
     await new LinuxDriver({ runner, stateDir: tempDir() }).readState(desiredFor({ ...spec, wan: { ...spec.wan, hubRedundancy: false } }, 's1'));
     expect(runner.commands.some((argv) => argv[0] === 'bird' || argv[0] === 'birdc' || argv.some((arg) => arg.includes('rp_filter')))).toBe(false);
+  });
+});
+
+describe('the server environment', () => {
+  const target = { id: 'd1', name: 'local', kind: 'LINUX' as const, host: 'localhost', port: null, username: null, secret: null, tls: false, tlsVerify: false, caPem: null, timeoutMs: 5_000, concurrency: 1 };
+
+  it('names the state directory and the BIRD binaries (MESHPLANE_LINUX_STATE_DIR, MESHPLANE_BIRD, MESHPLANE_BIRDC)', async () => {
+    const runner = new FakeRunner([['/opt/bird/sbin/bird --version', 'BIRD version 2.0.12\n']]);
+    const env = { MESHPLANE_LINUX_STATE_DIR: '/srv/meshplane', MESHPLANE_BIRD: '/opt/bird/sbin/bird', MESHPLANE_BIRDC: '/opt/bird/sbin/birdc' };
+    const driver = createLinuxDriver(target, { runner }, env);
+    expect(driver.birdPaths(spoke).config).toBe('/srv/meshplane/host/meshplane-wan1/bird.conf');
+    const binary = (await driver.readState(spoke)).find((resource) => resource.kind === 'bird-binary')!;
+    expect(binary).toMatchObject({ id: '/opt/bird/sbin/bird', props: { version: '2.0.12', birdc: 'no' } });
+    expect(createLinuxDriver(target, { runner }, {}).birdPaths(spoke).config).toBe('/var/lib/meshplane/linux/host/meshplane-wan1/bird.conf');
+    expect(() => createLinuxDriver(target, { runner }, { MESHPLANE_LINUX_STATE_DIR: 'relative/dir' })).toThrow(/absolute path/);
   });
 });
