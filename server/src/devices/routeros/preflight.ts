@@ -3,6 +3,7 @@
 // Meshplane will adjust (a competing static route is demoted) or cannot guarantee.
 import { deviceClashes, plannedRoutes, type DeviceNetworks } from '../../domain/device-clashes.js';
 import type { ActualResource } from '../../domain/plan.js';
+import { routerOsInterfaces } from '../../domain/render/routeros-routing.js';
 import type { DesiredDeviceState, PreflightIssue } from '../driver.js';
 import { MENU } from './menus.js';
 import { routeDemotions } from './reconcile.js';
@@ -29,16 +30,34 @@ function routerNetworks(desired: DesiredDeviceState, actual: readonly ActualReso
   };
 }
 
+/** Every interface the deploy creates (one, or one per hub link with redundant hubs). */
+function interfaces(desired: DesiredDeviceState) {
+  return routerOsInterfaces(desired.peer, desired.overlay.wan.listenPort);
+}
+
 function networkIssues(desired: DesiredDeviceState, actual: readonly ActualResource[]): PreflightIssue[] {
-  const { name, listenPort, addresses } = desired.peer.interface;
-  return deviceClashes({ interfaceName: name, listenPort, addresses, routes: plannedRoutes(desired.peer) }, routerNetworks(desired, actual));
+  const networks = routerNetworks(desired, actual);
+  return interfaces(desired).flatMap((view) => {
+    const { name, listenPort, addresses } = view.interface;
+    return deviceClashes({ interfaceName: name, listenPort, addresses, routes: plannedRoutes(view) }, networks);
+  });
 }
 
 function peerIssues(desired: DesiredDeviceState, actual: readonly ActualResource[]): PreflightIssue[] {
-  const keys = new Set(desired.peer.peers.map((remote) => remote.publicKey));
-  return unmanaged(actual, MENU.peers)
-    .filter((other) => other.props.interface === desired.peer.interface.name && keys.has(other.props['public-key'] ?? ''))
-    .map((other) => ({ severity: 'ERROR' as const, resource: `${MENU.peers} ${other.id}`, message: `an unmanaged peer on ${desired.peer.interface.name} already uses public key ${other.props['public-key']}` }));
+  return interfaces(desired).flatMap((view) => {
+    const keys = new Set(view.peers.map((remote) => remote.publicKey));
+    return unmanaged(actual, MENU.peers)
+      .filter((other) => other.props.interface === view.interface.name && keys.has(other.props['public-key'] ?? ''))
+      .map((other) => ({ severity: 'ERROR' as const, resource: `${MENU.peers} ${other.id}`, message: `an unmanaged peer on ${view.interface.name} already uses public key ${other.props['public-key']}` }));
+  });
+}
+
+/** A BGP connection Meshplane does not manage to a neighbour's tunnel IP would run a second session to it. */
+function bgpIssues(desired: DesiredDeviceState, actual: readonly ActualResource[]): PreflightIssue[] {
+  const neighbours = new Set((desired.peer.routing?.protocol === 'bgp' ? desired.peer.routing.neighbours : []).map((neighbour) => neighbour.address));
+  return unmanaged(actual, MENU.bgp)
+    .filter((other) => neighbours.has((other.props['remote.address'] ?? '').replace(/\/32$/, '')))
+    .map((other) => ({ severity: 'ERROR' as const, resource: `${MENU.bgp} ${other.id}`, message: `an unmanaged BGP connection ${other.props.name ?? other.id} already peers with ${other.props['remote.address']}, a neighbour of this WAN` }));
 }
 
 function routeIssues(desired: DesiredDeviceState, actual: readonly ActualResource[]): PreflightIssue[] {
@@ -56,6 +75,7 @@ export function preflightRouterOs(desired: DesiredDeviceState, actual: readonly 
   return [
     ...networkIssues(desired, actual),
     ...peerIssues(desired, actual),
+    ...bgpIssues(desired, actual),
     ...routeIssues(desired, actual),
     ...userIssues(desired, actual, apiUser),
   ];

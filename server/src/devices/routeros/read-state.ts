@@ -3,6 +3,7 @@
 // tag. Only the API user's own /user row is read.
 import type { ActualResource } from '../../domain/plan.js';
 import { safeId } from '../../domain/render/safe-values.js';
+import { routingNames } from '../../domain/render/routeros-routing.js';
 import { DeviceError, type DesiredDeviceState } from '../driver.js';
 import { MENU, PROPLISTS } from './menus.js';
 import { withoutSecrets } from './secrets.js';
@@ -17,8 +18,16 @@ function toResource(kind: string, row: Row, prefix: string, wanId: string): Actu
 
 export async function readRouterOsState(transport: RouterOsTransport, desired: DesiredDeviceState, apiUser: string | null): Promise<ActualResource[]> {
   const wanId = safeId(desired.overlay.wan.id);
-  const menus = [MENU.interface, MENU.peers, MENU.address, MENU.route, MENU.filter, MENU.nat];
-  const reads = menus.map(async (kind) => (await transport.print(kind, { proplist: PROPLISTS[kind] ?? [] })).map((row) => toResource(kind, row, desired.commentPrefix, wanId)));
+  // The routing menus are read for every WAN, so a WAN that stops using redundant hubs
+  // loses its BGP items on the next deploy like any other item it no longer wants.
+  const menus = [MENU.interface, MENU.peers, MENU.address, MENU.route, MENU.filter, MENU.nat, MENU.routingFilter, MENU.bfd, MENU.bgp];
+  const toResources = (kind: string) => (rows: Row[]) => rows.map((row) => toResource(kind, row, desired.commentPrefix, wanId));
+  const reads = menus.map(async (kind) => toResources(kind)(await transport.print(kind, { proplist: PROPLISTS[kind] ?? [] })));
+  // Address lists can hold blocklists of many thousands of entries: only this WAN's lists are read.
+  const names = routingNames(desired.commentPrefix, wanId);
+  for (const list of [names.originate, names.pinned]) {
+    reads.push(transport.print(MENU.addressList, { proplist: PROPLISTS[MENU.addressList] ?? [], where: { list } }).then(toResources(MENU.addressList)));
+  }
   if (apiUser !== null) {
     reads.push(transport.print(MENU.user, { proplist: PROPLISTS[MENU.user] ?? [], where: { name: apiUser } })
       // The user row is never tagged: it is adjusted, not managed.

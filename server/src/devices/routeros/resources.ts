@@ -1,6 +1,7 @@
 // Pure: a CompiledPeer as RouterOS menu items (plan.ts DesiredResource), with the keys the
 // .rsc script tags its items with. Every value passes the domain's render checks first.
 import type { CompiledFirewallRule, CompiledPeer } from '../../domain/compiled.js';
+import { interfaceItemKey, routerOsInterfaces, routerOsRoutingItems } from '../../domain/render/routeros-routing.js';
 import type { DesiredResource } from '../../domain/plan.js';
 import {
   safeCidr, safeEndpoint, safeId, safeInteger, safeInterfaceName, safeIp, safeKey, safePort, safeProtocol,
@@ -57,9 +58,14 @@ function addressValue(address: string): string {
   return `${safeIp(ip)}/${safeInteger(Number(prefix), 'prefix length')}`;
 }
 
+/**
+ * Every item of the peer: each interface (one, or one per hub link in a WAN with redundant
+ * hubs) with its remotes, addresses, firewall and NAT rules; overlay routes; and the routing
+ * items (routeros-routing.ts). The main interface's items keep their keys; a link's add its
+ * name, exactly as the .rsc script tags them.
+ */
 export function desiredResources(desired: DesiredDeviceState): DesiredResource[] {
   const { peer } = desired;
-  const name = safeInterfaceName(peer.interface.name);
   const wan = safeId(desired.overlay.wan.id);
   const resources: DesiredResource[] = [];
   const add = (kind: string, key: string, props: Props) => {
@@ -67,29 +73,43 @@ export function desiredResources(desired: DesiredDeviceState): DesiredResource[]
     resources.push({ kind, key: fullKey, props: { ...props, comment: tagFor(desired.commentPrefix, fullKey) } });
   };
 
-  add(MENU.interface, 'interface', interfaceProps(peer));
-  for (const remote of peer.peers) add(MENU.peers, `peer:${safeId(remote.peerId)}`, peerProps(peer, remote));
-  for (const address of peer.interface.addresses) {
-    const value = addressValue(address);
-    add(MENU.address, `address:${value}`, { address: value, interface: name });
+  const views = routerOsInterfaces(peer, desired.overlay.wan.listenPort);
+  for (const view of views) add(MENU.interface, view === views[0] ? 'interface' : `interface:${safeInterfaceName(view.interface.name)}`, interfaceProps(view));
+  for (const view of views) for (const remote of view.peers) add(MENU.peers, `peer:${safeId(remote.peerId)}`, peerProps(view, remote));
+  for (const view of views) {
+    const name = safeInterfaceName(view.interface.name);
+    for (const address of view.interface.addresses) {
+      const value = addressValue(address);
+      const props: Props = { address: value, interface: name };
+      // Point-to-point: the far end's tunnel IP is reached through this interface only.
+      if (view.interface.peerAddress !== undefined) props.network = safeIp(view.interface.peerAddress);
+      add(MENU.address, `address:${interfaceItemKey(view, peer, value)}`, props);
+    }
   }
   for (const route of peer.routes) {
     const destination = safeCidr(route.destination);
-    add(MENU.route, `route:${destination}`, { 'dst-address': destination, gateway: name, distance: String(ROUTE_DISTANCE) });
+    add(MENU.route, `route:${destination}`, { 'dst-address': destination, gateway: safeInterfaceName(peer.interface.name), distance: String(ROUTE_DISTANCE) });
   }
-  for (const rule of peer.firewall) add(MENU.filter, `filter:${firewallKey(rule)}`, firewallProps(rule, name));
-  for (const { translated, real } of peer.nat) {
-    add(MENU.nat, `nat:netmap-in:${safeCidr(translated)}`, { chain: 'dstnat', action: 'netmap', 'in-interface': name, 'dst-address': translated, 'to-addresses': safeCidr(real) });
-    add(MENU.nat, `nat:netmap-out:${translated}`, { chain: 'srcnat', action: 'netmap', 'out-interface': name, 'src-address': real, 'to-addresses': translated });
+  const routing = routerOsRoutingItems(peer, desired.commentPrefix, wan);
+  for (const item of routing.filter((entry) => entry.menu === MENU.route)) add(MENU.route, `route:${item.key}`, item.props);
+  for (const view of views) {
+    const name = safeInterfaceName(view.interface.name);
+    const key = (rest: string) => interfaceItemKey(view, peer, rest);
+    for (const rule of view.firewall) add(MENU.filter, `filter:${key(firewallKey(rule))}`, firewallProps(rule, name));
+    for (const { translated, real } of view.nat) {
+      add(MENU.nat, `nat:${key(`netmap-in:${safeCidr(translated)}`)}`, { chain: 'dstnat', action: 'netmap', 'in-interface': name, 'dst-address': translated, 'to-addresses': safeCidr(real) });
+      add(MENU.nat, `nat:${key(`netmap-out:${translated}`)}`, { chain: 'srcnat', action: 'netmap', 'out-interface': name, 'src-address': real, 'to-addresses': translated });
+    }
+    for (const service of view.services) {
+      const protocol = safeProtocol(service.protocol);
+      const serviceIp = safeIp(service.serviceIp);
+      const port = String(safePort(service.servicePort));
+      add(MENU.nat, `nat:${key(`service:${protocol}:${serviceIp}:${port}`)}`, {
+        chain: 'dstnat', action: 'dst-nat', 'in-interface': name, protocol, 'dst-address': serviceIp, 'dst-port': port,
+        'to-addresses': safeIp(service.localIp), 'to-ports': String(safePort(service.localPort)),
+      });
+    }
   }
-  for (const service of peer.services) {
-    const protocol = safeProtocol(service.protocol);
-    const serviceIp = safeIp(service.serviceIp);
-    const port = String(safePort(service.servicePort));
-    add(MENU.nat, `nat:service:${protocol}:${serviceIp}:${port}`, {
-      chain: 'dstnat', action: 'dst-nat', 'in-interface': name, protocol, 'dst-address': serviceIp, 'dst-port': port,
-      'to-addresses': safeIp(service.localIp), 'to-ports': String(safePort(service.localPort)),
-    });
-  }
+  for (const item of routing.filter((entry) => entry.menu !== MENU.route)) add(item.menu, `${item.kind}:${item.key}`, item.props);
   return resources;
 }

@@ -24,7 +24,8 @@ export interface RouterOsTransport {
 }
 
 const MENU = /^(?:\/[a-z0-9][a-z0-9-]*){1,6}$/;
-const PROPERTY = /^(?:\.id|[a-z][a-z0-9-]{0,63})$/;
+/** `name`, or a dotted group member such as `remote.address` (BGP connections). */
+const PROPERTY = /^(?:\.id|[a-z][a-z0-9-]{0,63}(?:\.[a-z][a-z0-9-]{0,63})?)$/;
 const ID = /^\*[0-9A-F]{1,16}$/;
 const MAX_VALUE = 4096;
 

@@ -11,6 +11,7 @@ import { rosValue } from './routeros-quote.js';
 import {
   menu, MenuWriter, properties, quotedTag, RepeatedSection, Script, upsertLine, type Menu, type Properties, type RenderedItem,
 } from './routeros-script.js';
+import { interfaceItemKey, ROUTING_MENU, routerOsInterfaces, routerOsRoutingItems, type RouterOsItem } from './routeros-routing.js';
 import {
   commentText, safeCidr, safeEndpoint, safeId, safeInteger, safeInterfaceAddress, safeInterfaceName, safeIp, safeKey, safePort, safeProtocol,
 } from './safe-values.js';
@@ -220,7 +221,110 @@ function writeApiUser(script: Script, options: RouterOsScriptOptions): void {
   script.line(`:if ([:len ${user}] > 0) do={ /user/set ${user} address=${rosValue(allowed)} }`);
 }
 
+/** A section of a script for a peer with several interfaces: fresh, so never shared with another script. */
+function sectionWriter(script: Script, path: string, tagBase: string): MenuWriter {
+  return new MenuWriter(script, menu(path, tagBase), new RepeatedSection());
+}
+
+function interfaceBody(view: CompiledPeer): string {
+  const iface = view.interface;
+  let body = `name=${rosValue(safeInterfaceName(iface.name))} mtu=${rosValue(safeInteger(iface.mtu, 'MTU'))}`;
+  if (iface.listenPort !== null) body += ` listen-port=${rosValue(safePort(iface.listenPort))}`;
+  if (iface.privateKey !== null) body += ` private-key=${rosValue(safeKey(iface.privateKey))}`;
+  return body;
+}
+
+/** Routing items by menu, each menu one section (its stale tagged items removed). */
+function writeRoutingSections(script: Script, tagBase: string, items: readonly RouterOsItem[]): void {
+  const menus: [string, string][] = [[ROUTING_MENU.addressList, 'address-list'], [ROUTING_MENU.filterRule, 'routing-filter'], [ROUTING_MENU.bfd, 'bfd'], [ROUTING_MENU.bgp, 'bgp']];
+  for (const [path, kind] of menus) {
+    const writer = sectionWriter(script, path, `${tagBase}:${kind}`);
+    const itemMenu = menu(path, `${tagBase}:${kind}`);
+    for (const item of items.filter((entry) => entry.menu === path)) {
+      const tag = quotedTag(itemMenu, item.key);
+      const line = upsertLine(itemMenu, tag, properties(item.props));
+      writer.write({ tag, lines: item.note === undefined ? line : `# ${commentText(item.note)}\n${line}` });
+    }
+    writer.end();
+  }
+}
+
+/**
+ * A peer of a WAN with redundant hubs: an interface per hub (or per other hub), each with
+ * its remote, point-to-point address and firewall rules, and eBGP with BFD choosing among
+ * them (routeros-routing.ts). Items of the main interface keep the keys a one-interface
+ * script uses; a link's items add the link's name.
+ */
+function renderWithLinks(compiled: CompiledOverlay, peer: CompiledPeer, options: RouterOsScriptOptions): string {
+  const prefix = validatedPrefix(options.commentPrefix ?? 'meshplane');
+  const wanId = safeId(compiled.wan.id);
+  const tagBase = `${prefix}:${wanId}`;
+  const views = routerOsInterfaces(peer, compiled.wan.listenPort);
+  const routing = routerOsRoutingItems(peer, prefix, wanId);
+  const script = new Script();
+  script.line(`# Meshplane: peer ${commentText(peer.name)} on WAN ${commentText(compiled.wan.name)} (RouterOS v7).`);
+  script.line(`# Idempotent: items tagged ${tagBase}:... are created, updated or removed, nothing else is changed.`);
+  script.line(peer.routing?.protocol === 'bgp'
+    ? `# Redundant hubs: one WireGuard interface per hub link; eBGP with BFD over each moves traffic within about ${Math.ceil((peer.routing.bfd.intervalMs * peer.routing.bfd.multiplier) / 1000)} s of a link failing.`
+    : '# Redundant hubs: one WireGuard interface per hub; routes through the first hub whose tunnel IP answers pings.');
+  const interfaces = sectionWriter(script, '/interface/wireguard', tagBase);
+  for (const view of views) {
+    const iface = view.interface;
+    if (iface.privateKey === null) {
+      script.line(iface.privateKeyWithheld
+        ? `# ${safeInterfaceName(iface.name)}: private key held by Meshplane, left out of this preview (download the script to get it); public key ${safeKey(iface.publicKey)}.`
+        : `# ${safeInterfaceName(iface.name)}: bring-your-own key, the router keeps its own private key; its public key must be ${safeKey(iface.publicKey)}.`);
+    }
+    interfaces.upsert(view === views[0] ? 'interface' : `interface:${safeInterfaceName(iface.name)}`, interfaceBody(view));
+  }
+  interfaces.end();
+  const peers = sectionWriter(script, '/interface/wireguard/peers', `${tagBase}:peer`);
+  for (const view of views) for (const remote of view.peers) peers.write(peerItem(menu('/interface/wireguard/peers', `${tagBase}:peer`), rosValue(safeInterfaceName(view.interface.name)), remote));
+  peers.end();
+  const addresses = sectionWriter(script, '/ip/address', `${tagBase}:address`);
+  for (const view of views) {
+    const name = rosValue(safeInterfaceName(view.interface.name));
+    for (const address of view.interface.addresses) {
+      const value = safeInterfaceAddress(address);
+      const network = view.interface.peerAddress === undefined ? '' : ` network=${rosValue(safeIp(view.interface.peerAddress))}`;
+      addresses.upsert(interfaceItemKey(view, peer, value), `address=${rosValue(value)} interface=${name}${network}`);
+    }
+  }
+  addresses.end();
+  const routes = sectionWriter(script, '/ip/route', `${tagBase}:route`);
+  for (const item of routing.filter((entry) => entry.menu === '/ip/route')) routes.upsert(item.key, item.props);
+  routes.end();
+  const filter = sectionWriter(script, '/ip/firewall/filter', `${tagBase}:filter`);
+  for (const view of views) {
+    const name = safeInterfaceName(view.interface.name);
+    for (const rule of view.firewall) filter.upsertFirst(interfaceItemKey(view, peer, firewallKey(rule)), firewallProperties(rule, name), `# ${commentText(rule.comment)}`);
+  }
+  filter.end();
+  const nat = sectionWriter(script, '/ip/firewall/nat', `${tagBase}:nat`);
+  for (const view of views) {
+    const iface = safeInterfaceName(view.interface.name);
+    const key = (rest: string) => interfaceItemKey(view, peer, rest);
+    for (const { translated, real } of view.nat) {
+      nat.upsert(key(`netmap-in:${safeCidr(translated)}`), { chain: 'dstnat', action: 'netmap', 'in-interface': iface, 'dst-address': translated, 'to-addresses': safeCidr(real) });
+      nat.upsert(key(`netmap-out:${translated}`), { chain: 'srcnat', action: 'netmap', 'out-interface': iface, 'src-address': real, 'to-addresses': translated });
+    }
+    for (const service of view.services) {
+      const protocol = safeProtocol(service.protocol);
+      nat.upsert(key(`service:${protocol}:${safeIp(service.serviceIp)}:${safePort(service.servicePort)}`), {
+        chain: 'dstnat', action: 'dst-nat', 'in-interface': iface, protocol,
+        'dst-address': service.serviceIp, 'dst-port': service.servicePort,
+        'to-addresses': safeIp(service.localIp), 'to-ports': safePort(service.localPort),
+      });
+    }
+  }
+  nat.end();
+  writeRoutingSections(script, tagBase, routing);
+  writeApiUser(script, options);
+  return script.text();
+}
+
 export function renderCompiledPeerRouterOs(compiled: CompiledOverlay, peer: CompiledPeer, options: RouterOsScriptOptions = {}): string {
+  if (peer.routing !== undefined || (peer.links !== undefined && peer.links.length > 0)) return renderWithLinks(compiled, peer, options);
   const context = scriptContext(compiled, options.commentPrefix ?? 'meshplane', peer.interface.name);
   const script = new Script();
   script.line(`# Meshplane: peer ${commentText(peer.name)} on WAN ${commentText(compiled.wan.name)} (RouterOS v7).`);

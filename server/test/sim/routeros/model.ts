@@ -2,7 +2,8 @@
 // verbs (print/add/set/remove/enable/disable/move) RouterOS runs on every menu. The
 // binary API and REST both call `execute`, so they can never disagree about state.
 // Menu specifics (properties, derived fields, cross-row rules) live in menus/.
-import { firewallFilter, firewallNat } from './menus/firewall.js';
+import { firewallAddressList, firewallFilter, firewallNat } from './menus/firewall.js';
+import { BGP_CONNECTION, bfdConfiguration, bgpConnections, bgpSessions, routingFilterRules, type BgpSessionRuntime } from './menus/routing.js';
 import { ipAddresses, ipRoutes, IP_ADDRESS } from './menus/ip.js';
 import { ipServices, IP_SERVICE, systemIdentity, systemResource, USER, users, type UserRuntime } from './menus/system.js';
 import type { Item, MenuContext, MenuSpec, PropertySpec } from './menus/types.js';
@@ -23,6 +24,11 @@ export const MENUS: readonly MenuSpec[] = [
   ipRoutes,
   firewallFilter,
   firewallNat,
+  firewallAddressList,
+  routingFilterRules,
+  bfdConfiguration,
+  bgpConnections,
+  bgpSessions,
   users,
   ipServices,
   systemResource,
@@ -80,6 +86,7 @@ const SENSITIVE_MASK = '*****';
 
 /** Which verbs a menu kind supports. */
 export function verbsOf(spec: MenuSpec): readonly Verb[] {
+  if (spec.readOnly && spec.kind === 'table') return ['print'];
   if (spec.kind === 'singleton') return spec.readOnly ? ['print'] : ['print', 'set'];
   if (spec.kind === 'fixed') return ['print', 'set', 'enable', 'disable'];
   return spec.ordered
@@ -118,7 +125,8 @@ export class RouterOsModel implements MenuContext {
   }
 
   items(menuPath: string): readonly Item[] {
-    return this.table(menuPath).items;
+    const table = this.table(menuPath);
+    return table.spec.derive ? table.spec.derive(this) : table.items;
   }
 
   interfaceNames(): string[] {
@@ -207,8 +215,8 @@ export class RouterOsModel implements MenuContext {
     for (const name of Object.keys(attributes)) {
       if (!PRINT_ARGUMENTS.includes(name)) throw traps.unknownParameter(name);
     }
-    const matching = this.table(spec.path)
-      .items.map((item) => this.renderRow(spec, item))
+    const matching = this.items(spec.path)
+      .map((item) => this.renderRow(spec, item))
       .filter((row) => matchesQuery(row, queries));
     if (attributes['count-only'] !== undefined) return { rows: [], ret: String(matching.length) };
     const proplist = attributes['.proplist'];
@@ -310,7 +318,7 @@ export class RouterOsModel implements MenuContext {
   }
 
   private resolveOne(spec: MenuSpec, reference: string): Item {
-    const items = this.table(spec.path).items;
+    const items = this.items(spec.path);
     const id = parseId(reference);
     const found =
       id !== undefined
@@ -387,6 +395,20 @@ export class RouterOsModel implements MenuContext {
         details.endpointAddress ?? (peer.props['endpoint-address'] || runtime.currentEndpointAddress || '192.0.2.10');
       runtime.currentEndpointPort =
         details.endpointPort ?? (Number(peer.props['endpoint-port']) || runtime.currentEndpointPort || 51820);
+    }
+  }
+
+  /**
+   * Marks the BGP session of every connection to `remoteAddress` established (true) or down
+   * (false), as `/routing/bgp/session` then lists it.
+   */
+  setBgpSession(remoteAddress: string, established: boolean): void {
+    const connections = this.items(BGP_CONNECTION).filter((item) => (item.props['remote.address'] ?? '').replace(/\/32$/, '') === remoteAddress);
+    if (connections.length === 0) throw new Error(`no BGP connection to ${remoteAddress}`);
+    for (const connection of connections) {
+      const runtime = connection.runtime as BgpSessionRuntime;
+      if (!established) delete runtime.establishedAt;
+      else runtime.establishedAt ??= this.now();
     }
   }
 

@@ -44,6 +44,8 @@ export interface RouterOsSimulator {
   readonly load: CommandLoad;
   /** Shorthand for `model.setHandshake`. */
   setHandshake(publicKey: string, secondsAgo: number | null, details?: HandshakeDetails): void;
+  /** Shorthand for `model.setBgpSession`: the session to a neighbour is up or down. */
+  setBgpSession(remoteAddress: string, established: boolean): void;
   /** Switches the emulated version at run time (e.g. `7.17` ↔ `7.18`). */
   setVersion(version: string): void;
   stop(): Promise<void>;
@@ -87,6 +89,7 @@ export async function startRouterOsSimulator(options: RouterOsSimulatorOptions =
     faults,
     load,
     setHandshake: (publicKey, secondsAgo, details) => model.setHandshake(publicKey, secondsAgo, details),
+    setBgpSession: (remoteAddress, established) => model.setBgpSession(remoteAddress, established),
     setVersion: (version) => model.setVersion(version),
     stop() {
       stopped ??= Promise.all([api.close(), rest.close()]).then(() => undefined);

@@ -15,9 +15,13 @@ import {
   text,
 } from './properties.js';
 import type { Item, MenuSpec, PropertySpec } from './types.js';
+import { isIpAddress, withMask } from '../ip-prefix.js';
+import { duration } from './properties.js';
+import { formatDateTime } from './system.js';
 
 export const FIREWALL_FILTER = '/ip/firewall/filter';
 export const FIREWALL_NAT = '/ip/firewall/nat';
+export const FIREWALL_ADDRESS_LIST = '/ip/firewall/address-list';
 
 const PROTOCOLS = ['tcp', 'udp', 'icmp', 'icmpv6', 'gre', 'ipsec-esp', 'ipsec-ah', 'ospf', 'sctp', 'ipip', 'l2tp', 'igmp'];
 const CONNECTION_STATES = ['established', 'related', 'new', 'invalid', 'untracked'];
@@ -90,4 +94,39 @@ export const firewallNat: MenuSpec = {
   },
   defaults: () => ({ action: 'accept' }),
   render: renderRule,
+};
+
+/**
+ * An address-list entry's address: a prefix, a range or a DNS name. A host prints without
+ * its mask, a prefix with it, as RouterOS lists them.
+ */
+const listEntry: PropertySpec = {
+  parse(value, name) {
+    const v = value.trim();
+    if (v.includes('-') && v.split('-').every(isIpAddress)) return v;
+    const prefix = withMask(v);
+    if (prefix !== undefined) return prefix.endsWith('/32') ? prefix.slice(0, -3) : prefix;
+    if (/^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)*$/.test(v)) return v;
+    throw traps.invalidValue(name, value);
+  },
+};
+
+export const firewallAddressList: MenuSpec = {
+  path: FIREWALL_ADDRESS_LIST,
+  kind: 'table',
+  required: ['list', 'address'],
+  properties: { list: text(), address: listEntry, timeout: duration(35 * 86_400), comment: comment(), disabled: disabled() },
+  defaults: () => ({ disabled: 'false' }),
+  check(props, self, ctx) {
+    // Unverified text: one entry per address and list.
+    const duplicate = ctx.items(FIREWALL_ADDRESS_LIST).some((other) => other !== self && other.props.list === props.list && other.props.address === props.address);
+    if (duplicate) throw traps.conflict('already have such entry');
+  },
+  render(item: Item, ctx): Row {
+    const p = item.props;
+    return {
+      list: p.list!, address: p.address!, 'creation-time': formatDateTime(ctx.bootedAt),
+      ...(p.timeout ? { timeout: p.timeout } : {}), ...(p.comment ? { comment: p.comment } : {}), dynamic: 'false', disabled: p.disabled!,
+    };
+  },
 };

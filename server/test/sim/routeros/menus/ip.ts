@@ -54,7 +54,6 @@ export const ipRoutes: MenuSpec = {
   kind: 'table',
   // Static routes count from *80000001 on v7 (routeros.md §3.1).
   firstId: 0x80000001,
-  required: ['gateway'],
   properties: {
     'dst-address': prefix(),
     gateway: gateway(),
@@ -69,16 +68,23 @@ export const ipRoutes: MenuSpec = {
     disabled: disabled(),
   },
   defaults: () => ({ 'dst-address': '0.0.0.0/0', distance: '1', 'routing-table': 'main', scope: '30', 'target-scope': '10' }),
+  check(props) {
+    // A route goes somewhere or nowhere: a gateway, or a blackhole (unverified text).
+    if (props.blackhole === 'true' ? props.gateway !== undefined && props.gateway !== '' : props.gateway === undefined) {
+      throw props.blackhole === 'true' ? traps.conflict('blackhole route cannot have a gateway') : traps.missing('gateway');
+    }
+  },
   render(item: Item, ctx: MenuContext): Row {
     const p = item.props;
     const remark: Record<string, string> = p.comment ? { comment: p.comment } : {};
+    const target: Record<string, string> = p.blackhole === 'true' ? { blackhole: 'true' } : { gateway: p.gateway! };
     if (p.disabled === 'true') {
-      return { 'dst-address': p['dst-address']!, gateway: p.gateway!, ...remark, disabled: 'true', inactive: 'false', static: 'true' };
+      return { 'dst-address': p['dst-address']!, ...target, ...remark, disabled: 'true', inactive: 'false', static: 'true' };
     }
     const active = isActiveRoute(item, ctx);
     return {
       'dst-address': p['dst-address']!,
-      gateway: p.gateway!,
+      ...target,
       distance: p.distance!,
       scope: p.scope!,
       'target-scope': p['target-scope']!,

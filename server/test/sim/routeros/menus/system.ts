@@ -20,7 +20,7 @@ export interface UserRuntime {
 }
 
 /** RouterOS ≥ 7.10 prints dates as `YYYY-MM-DD HH:MM:SS`. */
-function formatDateTime(ms: number): string {
+export function formatDateTime(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 }
 

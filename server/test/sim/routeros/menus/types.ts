@@ -57,7 +57,7 @@ export interface MenuSpec {
   readonly nameKey?: string;
   /** Rows have an order: `add place-before=` and `move` work. */
   readonly ordered?: boolean;
-  /** `set` is refused (read-only singletons). */
+  /** Only `print` works (read-only singletons and state listings). */
   readonly readOnly?: boolean;
   readonly properties: Readonly<Record<string, PropertySpec>>;
   readonly required?: readonly string[];
@@ -65,6 +65,8 @@ export interface MenuSpec {
   defaults?(props: Readonly<Record<string, string>>, ctx: MenuContext): Record<string, string>;
   /** Rules across rows, run on add (`self` undefined) and set with the merged values. */
   check?(props: Readonly<Record<string, string>>, self: Item | undefined, ctx: MenuContext): void;
+  /** Read-only menus whose rows are other rows seen another way (`/routing/bgp/session`). */
+  derive?(ctx: MenuContext): readonly Item[];
   /** Called after a row was removed. */
   afterRemove?(item: Item, ctx: MenuContext): void;
   /** The printed row, `.id` included (the model removes write-only and masks secrets). */
