@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Db } from '../infra/db/client.js';
 import type { SecretBox } from '../infra/crypto/secret-box.js';
 import { type PubSub, publishWanChange } from '../infra/pubsub/topics.js';
-import type { CompiledPeer } from '../domain/compiled.js';
+import { interfacesOf, type CompiledInterface, type CompiledPeer, type CompiledRemote } from '../domain/compiled.js';
 import type { WanSpec } from '../domain/model.js';
 import { describePlan, type ActualResource, type Plan, type PlanOperation } from '../domain/plan.js';
 import { undoPlan } from '../domain/undo.js';
@@ -130,7 +130,21 @@ function driftOf(plan: Plan): DriftItem[] {
 
 /** The secrets a desired state hands to the device: the peer's private key and its preshared keys. */
 function secretsOf(state: DesiredDeviceState): Array<string | null> {
-  return [state.peer.interface.privateKey, ...state.peer.peers.map((remote) => remote.presharedKey)];
+  // Every interface: a peer of a WAN with redundant hubs has one per hub, each with its remotes.
+  return interfacesOf(state.peer).flatMap((view) => [view.interface.privateKey, ...view.peers.map((remote) => remote.presharedKey)]);
+}
+
+/**
+ * The peer with each secret it carries passed through `change`: the private key of every
+ * interface (links included) and every remote's preshared key. How a deployment's desired
+ * state is sealed for storage and opened for a revert.
+ */
+export function mapPeerSecrets(peer: CompiledPeer, change: (secret: string) => string): CompiledPeer {
+  const iface = (value: CompiledInterface): CompiledInterface => ({ ...value, privateKey: value.privateKey ? change(value.privateKey) : null });
+  const remotes = (list: CompiledRemote[]): CompiledRemote[] => list.map((remote) => ({ ...remote, presharedKey: remote.presharedKey ? change(remote.presharedKey) : null }));
+  const mapped: CompiledPeer = { ...peer, interface: iface(peer.interface), peers: remotes(peer.peers) };
+  if (peer.links) mapped.links = peer.links.map((link) => ({ ...link, interface: iface(link.interface), peers: remotes(link.peers) }));
+  return mapped;
 }
 
 /** Where a device call's secrets go besides the call: a job to conceal them in, and secrets known before the call. */
@@ -585,22 +599,10 @@ export class Deployments {
   }
 
   private storable(state: DesiredDeviceState): StoredDesired {
-    const { peer } = state;
-    return {
-      wan: state.overlay.wan,
-      peer: {
-        ...peer,
-        interface: { ...peer.interface, privateKey: peer.interface.privateKey ? this.secrets.seal(peer.interface.privateKey) : null },
-        peers: peer.peers.map((remote) => ({ ...remote, presharedKey: remote.presharedKey ? this.secrets.seal(remote.presharedKey) : null })),
-      },
-    };
+    return { wan: state.overlay.wan, peer: mapPeerSecrets(state.peer, (secret) => this.secrets.seal(secret)) };
   }
 
   private unsealPeer(peer: CompiledPeer): CompiledPeer {
-    return {
-      ...peer,
-      interface: { ...peer.interface, privateKey: peer.interface.privateKey ? this.secrets.open(peer.interface.privateKey) : null },
-      peers: peer.peers.map((remote) => ({ ...remote, presharedKey: remote.presharedKey ? this.secrets.open(remote.presharedKey) : null })),
-    };
+    return mapPeerSecrets(peer, (sealed) => this.secrets.open(sealed));
   }
 }
