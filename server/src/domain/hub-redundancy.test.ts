@@ -8,6 +8,7 @@ import { configHash } from './staleness.js';
 import { overlay, peer, subnet } from './__fixtures__/overlay.js';
 import type { OverlaySpec } from './model.js';
 import { renderBird } from './render/bird.js';
+import { computeReachability } from './reachability.js';
 import { renderLinuxBundle } from './render/linux-bundle.js';
 import { renderWgQuick } from './render/wgquick.js';
 
@@ -172,5 +173,35 @@ describe('hub usage', () => {
     expect(h1Gone.hubs.find((hub) => hub.hubId === 'h1')?.state).toBe('LOST');
     expect(h1Gone.spokes.every((spoke) => spoke.state === 'BACKUP' && spoke.hubId === 'h2')).toBe(true);
     expect(hubUsage(compileOverlay(redundantWan({ hubRedundancy: false })), [])).toEqual({ hubs: [], spokes: [] });
+  });
+});
+
+describe('reachability with redundant hubs', () => {
+  const compiled = compileOverlay(redundantWan());
+  const reach = computeReachability(compiled);
+  const path = (from: string, target: string, fromKind: 'TUNNEL_IP' | 'LAN' = 'LAN') => reach.find((entry) => entry.peerId === from)?.reaches
+    .find((entry) => entry.target === target && entry.fromKind === fromKind);
+
+  it('reaches every LAN from every LAN and the client, through the primary hub, with the backup hub named', () => {
+    const lans = ['192.168.101.0/24', '192.168.102.0/24', '192.168.11.0/24', '172.16.12.0/24'];
+    const owners: Record<string, string> = { '192.168.101.0/24': 'h1', '192.168.102.0/24': 'h2', '192.168.11.0/24': 's1', '172.16.12.0/24': 's2' };
+    for (const from of ['h1', 'h2', 's1', 's2']) {
+      for (const target of lans) {
+        if (owners[target] === from) continue;
+        expect(path(from, target), `${from} -> ${target}`).toBeDefined();
+      }
+    }
+    for (const target of lans) expect(path('c1', target, 'TUNNEL_IP'), `c1 -> ${target}`).toBeDefined();
+    // A spoke goes through hub 1; without it, through hub 2.
+    expect(path('s1', '172.16.12.0/24')).toMatchObject({ nextHopPeerId: 'h1', backupNextHopPeerId: 'h2' });
+    expect(path('c1', '192.168.102.0/24', 'TUNNEL_IP')).toMatchObject({ nextHopPeerId: 'h1', backupNextHopPeerId: 'h2' });
+    expect(path('s2', '172.16.12.0/24')).toBeUndefined();
+    // A spoke prefers its primary hub even for another hub's LAN (hub 1 passes it on), and
+    // reaches hub 1's LAN through hub 2 and the hub-to-hub tunnel when only its own link fails.
+    expect(path('c1', '10.0.0.2/32', 'TUNNEL_IP')).toMatchObject({ nextHopPeerId: 'h2' });
+    expect(path('s1', '192.168.101.0/24')).toMatchObject({ nextHopPeerId: 'h1', backupNextHopPeerId: 'h2' });
+    // A hub reaches a spoke directly; without that tunnel, through another hub.
+    expect(path('h2', '192.168.11.0/24')).toMatchObject({ nextHopPeerId: 's1', backupNextHopPeerId: 'h1' });
+    expect(path('h1', '192.168.102.0/24')).toMatchObject({ nextHopPeerId: 'h2', backupNextHopPeerId: 'h3' });
   });
 });

@@ -8,7 +8,7 @@
 // accepts, a path whose every hop accepts its source also carries the replies back the same
 // way. A path that falls through (no covering prefix, a hop dropping the source, a loop, a hop
 // that does not forward) is absent, which is how a misconfiguration shows.
-import type { CompiledOverlay, CompiledPeer, CompiledRemote } from './compiled.js';
+import { interfacesOf, type CompiledOverlay, type CompiledPeer, type CompiledRemote } from './compiled.js';
 import { compareRanges, contains, tryParseIpv4OrCidr, type Ipv4Range } from './ipv4.js';
 
 export type ReachKind = 'TUNNEL_IP' | 'LAN' | 'SERVICE';
@@ -20,6 +20,11 @@ export interface Reach {
   target: string;
   targetPeerId: string;
   nextHopPeerId: string;
+  /**
+   * WANs with redundant hubs: the first hop once the tunnel to `nextHopPeerId` fails (that hub
+   * lost, or the link to it), null when nothing carries the path then; absent elsewhere.
+   */
+  backupNextHopPeerId?: string | null;
   /** The source range as the rest of the overlay sees it: the tunnel IP (/32) or a routed LAN (translated when NATed). */
   from: string;
   fromKind: ReachSourceKind;
@@ -154,6 +159,7 @@ class Network {
   /** Position in compiled order; each peer's remotes come in the same order. */
   private readonly order: Map<string, number>;
   private readonly tables = new Map<string, ForwardingTable>();
+  private readonly linkRemotes = new Map<string, Map<string, CompiledRemote>>();
   readonly ranges = new RangeCache();
 
   constructor(readonly compiled: CompiledOverlay) {
@@ -165,17 +171,66 @@ class Network {
     return this.byId.get(peerId)?.forwarding ?? false;
   }
 
-  /** The remote `peerId` sends a destination range to, or null when it is not routed into the tunnel. */
-  nextHop(peerId: string, destination: Ipv4Range): string | null {
+  /**
+   * The remote `peerId` sends a destination range (owned by `ownerId`) to, or null when it is
+   * not routed into the tunnel. With a routing engine (redundant hubs) the peer has several
+   * interfaces whose AllowedIPs overlap, and the engine chooses as BGP would: a spoke its
+   * best-ranked live hub (a neighbour's own tunnel IP directly); a hub the owner itself over a
+   * live tunnel, else the hub that has the owner on a live tunnel of its own.
+   */
+  nextHop(peerId: string, destination: Ipv4Range, ownerId: string, kind: ReachKind, failed: FailedTunnels): string | null {
     const peer = this.byId.get(peerId);
     if (!peer) return null;
-    let table = this.tables.get(peerId);
-    if (!table) this.tables.set(peerId, (table = new ForwardingTable(peer, this.ranges)));
-    return table.lookup(destination);
+    if (!peer.routing) {
+      const next = this.tableOf(peer).lookup(destination);
+      return next !== null && failed.has(tunnelKey(peerId, next)) ? null : next;
+    }
+    const candidates: string[] = [];
+    for (const view of interfacesOf(peer)) {
+      const next = this.tableOf(view, `${peer.peerId}\u0000${view.interface.name}`).lookup(destination);
+      if (next !== null && !failed.has(tunnelKey(peerId, next))) candidates.push(next);
+    }
+    const neighbours = peer.routing.neighbours;
+    // A neighbour's own tunnel IP is reached on its own tunnel (pinned); everything else a
+    // spoke sends to its best-ranked live hub, whose preference outranks any path length.
+    if (candidates.includes(ownerId) && (peer.routing.transit || kind === 'TUNNEL_IP')) return ownerId;
+    if (!peer.routing.transit) {
+      const rank = (id: string) => neighbours.find((entry) => entry.peerId === id)?.hubRank ?? Number.MAX_SAFE_INTEGER;
+      return candidates.sort((a, b) => rank(a) - rank(b))[0] ?? null;
+    }
+    return candidates.find((hubId) => this.byId.get(hubId)?.routing?.transit && this.hasTunnel(hubId, ownerId) && !failed.has(tunnelKey(hubId, ownerId))) ?? null;
+  }
+
+  private hasTunnel(a: string, b: string): boolean {
+    return this.remotesOf(a)?.has(b) ?? false;
+  }
+
+  /** Every remote of a peer with links, on whichever interface, by peer id. */
+  private remotesOf(peerId: string): Map<string, CompiledRemote> | null {
+    let remotes = this.linkRemotes.get(peerId);
+    if (!remotes) {
+      const peer = this.byId.get(peerId);
+      if (!peer) return null;
+      remotes = new Map(interfacesOf(peer).flatMap((view) => view.peers.map((remote) => [remote.peerId, remote] as const)));
+      this.linkRemotes.set(peerId, remotes);
+    }
+    return remotes;
+  }
+
+  private tableOf(view: CompiledPeer, key: string = view.peerId): ForwardingTable {
+    let table = this.tables.get(key);
+    if (!table) this.tables.set(key, (table = new ForwardingTable(view, this.ranges)));
+    return table;
   }
 
   /** Whether `receiverId` accepts packets from `senderId` with a source in `source` (and routes replies back to it). */
   accepts(receiverId: string, senderId: string, source: Ipv4Range): boolean {
+    const receiver = this.byId.get(receiverId);
+    if (receiver?.links && receiver.links.length > 0) {
+      // The packet arrives on the interface that has the sender as its remote.
+      const remote = this.remotesOf(receiverId)?.get(senderId);
+      return remote !== undefined && listContains(remote.allowedIps, source, this.ranges);
+    }
     const remote = this.remoteOf(receiverId, senderId);
     return remote !== null && listContains(remote.allowedIps, source, this.ranges);
   }
@@ -200,13 +255,21 @@ class Network {
   }
 }
 
+/** Tunnels taken out of service for a "what if" walk, as tunnelKey(a, b). */
+type FailedTunnels = ReadonlySet<string>;
+const NO_FAILURES: FailedTunnels = new Set();
+
+function tunnelKey(a: string, b: string): string {
+  return a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
+}
+
 /** Follows a packet from `source` until the owner accepts it; the first hop, or null when it is lost or dropped. */
-function firstHopOf(network: Network, source: Endpoint, destination: Endpoint): string | null {
+function firstHopOf(network: Network, source: Endpoint, destination: Endpoint, failed: FailedTunnels = NO_FAILURES): string | null {
   let current = source.ownerId;
   let firstHop: string | null = null;
   const visited = new Set<string>([current]);
   for (;;) {
-    const next = network.nextHop(current, destination.range);
+    const next = network.nextHop(current, destination.range, destination.ownerId, destination.kind, failed);
     if (next === null || visited.has(next)) return null;
     if (!network.accepts(next, current, source.range)) return null;
     firstHop ??= next;
@@ -237,7 +300,9 @@ export function computeReachability(compiled: CompiledOverlay, peerIds?: readonl
         if (destination.ownerId === peer.peerId) continue;
         const nextHop = firstHopOf(network, source, destination);
         if (nextHop === null) continue;
+        const backup = peer.routing ? { backupNextHopPeerId: firstHopOf(network, source, destination, new Set([tunnelKey(peer.peerId, nextHop)])) } : {};
         reaches.push({
+          ...backup,
           kind: destination.kind,
           target: destination.target,
           targetPeerId: destination.ownerId,

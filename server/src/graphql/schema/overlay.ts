@@ -128,7 +128,7 @@ export async function edgesOf(ctx: Context, reader: OverlayReader, graph: WanGra
   return tunnelEdges(graph.edges, await reader.peers(graph.wanId), ctx.services.monitor, new Date());
 }
 
-type ReachRow = Reach & { targetPeerName: string; nextHopPeerName: string };
+type ReachRow = Reach & { targetPeerName: string; nextHopPeerName: string; backupNextHopPeerName: string | null };
 
 const ReachRef = builder.objectRef<ReachRow>('Reach').implement({
   description: 'One path: from a source of the peer to a target, that every hop routes and whose far end accepts the source (so the replies come back).',
@@ -141,6 +141,12 @@ const ReachRef = builder.objectRef<ReachRow>('Reach').implement({
     targetPeerName: t.exposeString('targetPeerName'),
     nextHopPeerId: t.exposeID('nextHopPeerId', { description: 'The tunnel the traffic leaves through.' }),
     nextHopPeerName: t.exposeString('nextHopPeerName'),
+    backupNextHopPeerId: t.id({
+      nullable: true,
+      description: 'WANs with redundant hubs: the tunnel the traffic takes once the one to nextHop fails (that hub lost, or the link to it); null when nothing carries the path then, or without redundant hubs.',
+      resolve: (reach) => reach.backupNextHopPeerId ?? null,
+    }),
+    backupNextHopPeerName: t.exposeString('backupNextHopPeerName', { nullable: true }),
   }),
 });
 
@@ -172,7 +178,12 @@ function reachabilityOf(view: OverlayView, peerId?: string) {
   return view.reachability(peerId).map((entry) => ({
     peerId: entry.peerId,
     peerName: view.peerName(entry.peerId),
-    reaches: entry.reaches.map((reach) => ({ ...reach, targetPeerName: view.peerName(reach.targetPeerId), nextHopPeerName: view.peerName(reach.nextHopPeerId) })),
+    reaches: entry.reaches.map((reach) => ({
+      ...reach,
+      targetPeerName: view.peerName(reach.targetPeerId),
+      nextHopPeerName: view.peerName(reach.nextHopPeerId),
+      backupNextHopPeerName: reach.backupNextHopPeerId ? view.peerName(reach.backupNextHopPeerId) : null,
+    })),
   }));
 }
 
