@@ -8,7 +8,9 @@
 // button by an override that needs a reason, an overridden deploy the router refuses is undone
 // and listed as failed, and the override deploys once the router accepts; follow on the jobs
 // page a deploy to the pfSense in a WAN created after the page opened; then the audit log,
-// users and API tokens, narrow screens, and a revoked session sent to sign-in. Screenshots:
+// users and API tokens, hub redundancy turned on in a WAN's settings (primary, backup and
+// hub-to-hub tunnels drawn; a site's Linux bundle downloaded), narrow screens, and a revoked
+// session sent to sign-in. Screenshots:
 // web/test-results/e2e/.
 import fs from 'node:fs';
 import { type Page } from 'playwright-core';
@@ -523,6 +525,59 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
     await row.getByRole('button', { name: 'Revoke', exact: true }).click();
     await row.getByText('revoked').waitFor();
     await shot('34-tokens');
+  });
+
+  it('turns on hub redundancy in the WAN settings, draws primary and backup tunnels, and downloads a site\'s Linux bundle', async () => {
+    await page.getByRole('link', { name: 'WANs' }).click();
+    await heading('WANs');
+    await createWan(page, 'Redundant');
+    await addPeer(page, 'hub-a', 'HUB', 'a.example.test');
+    await addPeer(page, 'hub-b', 'HUB', 'b.example.test');
+    await addPeer(page, 'branch', 'SITE', '198.51.100.20');
+    await expect(page.locator('svg [data-role]').count()).resolves.toBe(0);
+
+    const settings = async () => {
+      const open = page.locator('details', { has: page.getByRole('heading', { name: 'Settings', exact: true }) });
+      if ((await open.getAttribute('open')) === null) await open.locator('summary').click();
+      return open;
+    };
+    // The WAN is a mesh: the opt-in is refused, and the reason is shown at the toggle.
+    let form = await settings();
+    await form.getByLabel('Hub redundancy').check();
+    await form.getByRole('button', { name: 'Save settings' }).click();
+    await expect(form.locator('#hub-redundancy-note[role="alert"]').textContent()).resolves.toMatch(/HUB_SPOKE/);
+
+    await form.getByLabel('Topology').selectOption('HUB_SPOKE');
+    await form.getByRole('button', { name: 'Save settings' }).click();
+    // The picture: the branch's primary hub solid, its backup dashed, the hubs' own tunnel thick.
+    // (attached, not visible: a vertical line has an empty bounding box)
+    await page.locator('line[data-role="primary"][data-edge*="branch"]').waitFor({ state: 'attached' });
+    await expect(page.locator('path[data-role="backup"]').count()).resolves.toBe(1);
+    await expect(page.locator('line[data-role="hub_link"]').count()).resolves.toBe(1);
+    await expect(page.locator('path[data-role="backup"]').evaluate((line) => getComputedStyle(line).strokeDasharray)).resolves.not.toBe('none');
+    await expect(page.locator('line[data-role="primary"]').evaluate((line) => getComputedStyle(line).strokeDasharray)).resolves.toBe('none');
+    await expect(page.locator('[data-legend="redundancy"]').textContent()).resolves.toMatch(/solid: a spoke's primary hub[\s\S]*dashed: a backup hub[\s\S]*thick: hub to hub/);
+    await expect(page.locator('.heading').textContent()).resolves.toContain('redundant hubs');
+    form = await settings();
+    await expect(form.getByLabel('Hub redundancy').isChecked()).resolves.toBe(true);
+    await shot('24-wan-page-redundant-hubs');
+
+    await openPeer('branch');
+    await page.locator('[data-hint="bundle"]').waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download Linux bundle (.sh)' }).click()]);
+    expect(download.suggestedFilename()).toBe('meshplane-branch.sh');
+    const bundle = fs.readFileSync((await download.path()) ?? '', 'utf8');
+    expect(bundle.startsWith('#!/bin/sh')).toBe(true);
+    expect(bundle).toContain('cat > "$DIR/wireguard/wg0h2.conf"');
+    expect(bundle).toContain('cat > "$DIR/bird.conf"');
+    expect(bundle.match(/^PrivateKey = [A-Za-z0-9+/]{43}=$/gm)).toHaveLength(2);
+    await page.locator('h1 ~ [data-status="CURRENT"]').waitFor();
+    await page.getByText('Preview (without keys)').click();
+    await page.getByRole('radio', { name: 'Linux bundle' }).check();
+    const preview = await page.getByLabel('Configuration preview').textContent();
+    expect(preview).toContain('protocol bgp');
+    expect(preview).not.toMatch(/^PrivateKey = [A-Za-z0-9+/]{43}=$/m);
+    expect(browser.pageErrors).toEqual([]);
   });
 
   it('fits a 390 px wide screen', async () => {

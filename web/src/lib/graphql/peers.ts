@@ -54,6 +54,7 @@ export const peerPageQuery = graphql(`
         name
         listenPort
         topology
+        hubRedundancy
         conflicts {
           ...ConflictView
         }
@@ -99,6 +100,7 @@ export const peerPageQuery = graphql(`
       }
       confPreview: configPreview(format: WG_QUICK)
       rscPreview: configPreview(format: ROUTEROS)
+      bundlePreview: configPreview(format: LINUX_BUNDLE)
     }
     devices(first: 200) {
       edges {

@@ -52,6 +52,7 @@ export const wanSettingsFragment = graphql(`
     mtu
     keepalive
     interfaceName
+    hubRedundancy
   }
 `);
 
@@ -149,6 +150,8 @@ export const tunnelFragment = graphql(`
     lastHandshake
     reportedBy
     reason
+    role
+    hubRank
   }
 `);
 
