@@ -6,7 +6,8 @@
 // also from a driver that just started, plans nothing; an edited bird.conf and a dead BIRD
 // show as drift and a deploy puts both right; an apply that stops at BIRD (a bird that does
 // not start) is undone to the host as before; a clear leaves each namespace as it was, with
-// no BIRD and no state directory left.
+// no BIRD of Meshplane's and no state directory left, while the operator's own BIRD in the
+// spoke's namespace runs on untouched.
 //
 // Hub 2 exists only as an endpoint nothing answers: the spoke's link to it stays down, as
 // after losing that hub. Without kernel WireGuard, wireguard-go's UAPI sockets share one
@@ -110,6 +111,11 @@ describeBirdLab('LinuxDriver: a WAN with redundant hubs (interfaces per hub + BI
     await lab.addSite('spoke', { lanCidr: SPOKE_LAN.cidr, lanHostIp: SPOKE_LAN.hostIp });
     // The driver turns forwarding on and a clear leaves it on: compare the rest.
     for (const site of ['hub', 'spoke']) await lab.exec(site, ['sysctl', '-w', 'net.ipv4.ip_forward=1']);
+    // The operator's own BIRD in the spoke's namespace (no kernel protocol: it adds no routes).
+    const own = path.join(lab.dir, 'own-bird');
+    fs.mkdirSync(own, { mode: 0o700 });
+    fs.writeFileSync(path.join(own, 'bird.conf'), 'router id 198.18.0.1;\nprotocol device {\n}\n', { mode: 0o600 });
+    await lab.exec('spoke', ['bird', '-c', path.join(own, 'bird.conf'), '-s', path.join(own, 'bird.ctl'), '-P', path.join(own, 'bird.pid')]);
     for (const site of ['hub', 'spoke']) before.set(site, await snapshot(site));
     names.set('hub', `mp${lab.runId}a`);
     names.set('spoke', `mp${lab.runId}b`);
@@ -222,6 +228,9 @@ describeBirdLab('LinuxDriver: a WAN with redundant hubs (interfaces per hub + BI
         expect(fs.existsSync(paths.dir)).toBe(false);
       }
       expect(fs.readdirSync(stateDir)).toEqual([]);
+      const own = path.join(lab.dir, 'own-bird');
+      expect((await lab.exec('spoke', ['birdc', '-s', path.join(own, 'bird.ctl'), 'show', 'status'])).stdout).toContain('Daemon is up and running');
+      expect(fs.readdirSync(own).sort()).toEqual(['bird.conf', 'bird.ctl', 'bird.pid']);
     });
   });
 });
