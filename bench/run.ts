@@ -15,6 +15,7 @@ const BENCHES: Array<{ name: string; file: string; what: string; timeoutS: numbe
   { name: 'live', file: 'live.ts', what: 'handshake to 200 subscribers, server RSS', timeoutS: 150 },
   { name: 'previews', file: 'previews.ts', what: '5 configPreview lists + 20 such subscriptions on one socket, 201-peer WAN', timeoutS: 180 },
   { name: 'coldstart', file: 'coldstart.ts', what: 'spawn to first answered query', timeoutS: 150 },
+  { name: 'failover', file: 'failover.ts', what: 'redundant hubs in the network lab: hub 1 down and up under a 100 ms probe', timeoutS: 600 },
 ];
 
 function load(): string {

@@ -875,33 +875,28 @@ export class Lab {
   }
 
   /**
-   * Removes the site entirely, as a machine that died: kills its BIRD and wireguard-go daemons
-   * and everything else in its namespaces (by PID), then deletes the namespaces (by name).
+   * Removes the site entirely, as a machine that loses power: its link to the underlay goes first,
+   * then its BIRD and wireguard-go daemons and everything else in its namespaces are SIGKILLed (by
+   * PID; no BGP goodbye to the neighbours), then the namespaces are deleted (by name).
    */
   async removeSite(site: string): Promise<void> {
     this.assertLive();
     const s = this.site(site);
     if (s.removed) return;
     s.removed = true;
-    await this.stopBundleProcesses(s);
-    const gone = s.interfaces.splice(0);
-    for (const name of gone) {
-      const iface = this.ifaces.get(name);
-      if (!iface) continue;
-      iface.up = false;
-      if (iface.daemon) await this.stopChild(iface.daemon, 3_000);
-      fs.rmSync(path.join(WG_RUN_DIR, `${name}.sock`), { force: true });
-    }
-    // The namespaces' own cleanup is asynchronous in the kernel: delete the underlay end of the
-    // site's link now, so restoreSite() can plug the same port in again right away.
+    // Deleting the underlay end now also lets restoreSite() plug the same port in again at once
+    // (the kernel cleans a deleted namespace up asynchronously).
     await run('ip', ['-n', this.underlayNs, 'link', 'del', `p${s.index}`], { timeoutMs: 10_000, check: false });
+    const ifaces = s.interfaces.splice(0).map((name) => this.ifaces.get(name)).filter((iface): iface is Iface => iface !== undefined);
+    const daemons = [s.bundle?.bird ?? null, ...ifaces.map((iface) => iface.daemon)].filter(running);
+    await Promise.all(daemons.map((child) => this.stopChild(child, 0)));
+    for (const iface of ifaces) {
+      iface.up = false;
+      fs.rmSync(path.join(WG_RUN_DIR, `${iface.name}.sock`), { force: true });
+    }
     for (const ns of [s.ns, s.lanNs, s.natNs]) {
       if (!ns) continue;
-      const pids = (await run('ip', ['netns', 'pids', ns], { timeoutMs: 5_000, check: false })).stdout
-        .split('\n')
-        .map((l) => Number(l.trim()))
-        .filter((n) => Number.isInteger(n) && n > 1 && n !== process.pid);
-      await this.killPids(pids);
+      killSync((await this.namespacePids(ns)).filter(pidAlive));
       await run('ip', ['netns', 'del', ns], { timeoutMs: 10_000, check: false });
     }
   }
@@ -1076,11 +1071,7 @@ export class Lab {
     // 3. Anything else still running inside our namespaces, by PID; then the namespaces, by name.
     const nsList = await this.namespaces().catch(() => [] as string[]);
     for (const ns of nsList) {
-      const pids = (await run('ip', ['netns', 'pids', ns], { timeoutMs: 5_000, check: false })).stdout
-        .split('\n')
-        .map((l) => Number(l.trim()))
-        .filter((n) => Number.isInteger(n) && n > 1 && n !== process.pid);
-      await this.killPids(pids);
+      await this.killPids(await this.namespacePids(ns));
       await run('ip', ['netns', 'del', ns], { timeoutMs: 10_000, check: false });
     }
     // 4. Stragglers that outlived their namespace name (e.g. a wireguard-go not started by us).
@@ -1239,10 +1230,18 @@ export class Lab {
     }
   }
 
+  private async namespacePids(ns: string): Promise<number[]> {
+    return (await run('ip', ['netns', 'pids', ns], { timeoutMs: 5_000, check: false })).stdout
+      .split('\n')
+      .map((l) => Number(l.trim()))
+      .filter((n) => Number.isInteger(n) && n > 1 && n !== process.pid);
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs` (at once when 0). */
   private async stopChild(child: ChildProcess, graceMs: number): Promise<void> {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    child.kill('SIGTERM');
+    if (graceMs > 0) child.kill('SIGTERM');
     const t = await Promise.race([exited.then(() => 'exited'), sleep(graceMs).then(() => 'timeout')]);
     if (t === 'timeout') {
       child.kill('SIGKILL');
