@@ -1,12 +1,15 @@
 // The Linux driver on peers of a WAN with redundant hubs, without root: the resources and
 // plans of every interface and of BIRD, the commands they become, preflight's refusals, and
 // the bird files an apply writes (FakeRunner, a temporary state directory).
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { overlay, peer, subnet } from '../../domain/__fixtures__/overlay.js';
 import { describePlan, type ActualResource } from '../../domain/plan.js';
+import { undoPlan } from '../../domain/undo.js';
+import { DeviceError } from '../driver.js';
 import { renderCompiledPeerBird } from '../../domain/render/bird.js';
 import type { OverlaySpec } from '../../domain/index.js';
 import { birdPaths, birdPathsOf, ConfigStore, configHash, readBird, runningPid } from './bird.js';
@@ -221,6 +224,52 @@ describe('the driver with BIRD files in a state directory', () => {
     const actual = await driver.readState(spoke);
     expect(actual.find((resource) => resource.kind === 'bird')?.props).toEqual({ config: configHash(text), running: 'no', loaded: configHash(text) });
     expect(actual.find((resource) => resource.kind === 'bird-binary')).toMatchObject({ key: null });
+  });
+
+  it('undoes an update whose reconfigure BIRD refused: the earlier bird.conf is written back and loaded again', async () => {
+    const stateDir = tempDir();
+    let refuse = true;
+    const runner = new FakeRunner([['birdc', (argv) => {
+      if (argv.at(-1) !== 'configure') return '';
+      if (refuse) throw new DeviceError('REFUSED', 'birdc -s … configure failed (exit code 1): bird.conf:3:1 syntax error');
+      return 'BIRD 2.0.12 ready.\nReading configuration\nReconfigured\n';
+    }]]);
+    const driver = new LinuxDriver({ runner, stateDir, manageFirewall: false, daemonTimeoutMs: 200 });
+    const files = driver.birdPaths(spoke);
+    const old = 'router id 10.0.0.3;\n# the config before this deploy\n';
+    fs.mkdirSync(files.dir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(files.config, old, { mode: 0o600 });
+    fs.writeFileSync(files.loaded, `${configHash(old)}\n`);
+    // A stand-in daemon: a live process whose command line names this bird.conf.
+    const daemon = spawn('sh', ['-c', 'sleep 30', 'bird', files.config], { stdio: 'ignore' });
+    try {
+      fs.writeFileSync(files.pid, `${daemon.pid}\n`);
+      const before = await driver.readState(spoke);
+      expect(before.find((resource) => resource.kind === 'bird')?.props).toEqual({ config: configHash(old), running: 'yes', loaded: configHash(old) });
+      const update = driver.plan(spoke, before).operations.filter((operation) => operation.kind === 'bird');
+      expect(update).toMatchObject([{ op: 'update', changes: { config: expect.any(String), loaded: expect.any(String) } }]);
+      const result = await driver.apply({ operations: update, unchanged: 0 });
+      expect(result).toMatchObject({ applied: 0, failed: { operation: { kind: 'bird' }, message: expect.stringContaining('syntax error') } });
+      const now = await driver.readState(spoke);
+      expect(now.find((resource) => resource.kind === 'bird')?.props).toMatchObject({ config: configHash(renderCompiledPeerBird(spoke.overlay, spoke.peer)), loaded: configHash(old) });
+
+      refuse = false;
+      const undo = undoPlan(before, now, update, driver.undoPolicy);
+      expect(describePlan(undo.plan)).toEqual([`~ update bird ${files.config}: config ${configHash(renderCompiledPeerBird(spoke.overlay, spoke.peer))} → ${configHash(old)} (undo)`]);
+      expect(await driver.apply(undo.plan)).toEqual({ applied: 1, failed: null });
+      expect(fs.readFileSync(files.config, 'utf8')).toBe(old);
+      expect(runner.commands.filter((argv) => argv.at(-1) === 'configure')).toHaveLength(2);
+      expect((await driver.readState(spoke)).find((resource) => resource.kind === 'bird')?.props).toEqual(before.find((resource) => resource.kind === 'bird')?.props);
+
+      // Clear: birdc down is not heeded by the stand-in, so it gets SIGTERM by the PID in its pid file.
+      const clear = driver.clearPlan(await driver.readState(spoke));
+      expect(await driver.apply(clear)).toEqual({ applied: clear.operations.length, failed: null });
+      await new Promise((resolve) => (daemon.exitCode !== null || daemon.signalCode !== null ? resolve(null) : daemon.once('exit', resolve)));
+      expect(daemon.signalCode).toBe('SIGTERM');
+      expect(fs.existsSync(files.dir)).toBe(false);
+    } finally {
+      daemon.kill('SIGKILL');
+    }
   });
 
   it('reads nothing where this WAN has no directory, and never takes another process for its daemon', () => {
