@@ -206,6 +206,15 @@ describe('hub redundancy through the API', () => {
       expect((await download(phone, 'WG_QUICK')).content).toContain('this standalone configuration always goes through hub-1');
       expect((await download(site, 'WG_QUICK')).content).toContain('Download the Linux bundle of this peer');
       expect(await statuses(wanId)).toMatchObject({ 'branch office': 'CURRENT', 'hub-1': 'CURRENT', phone: 'CURRENT', 'hub-2': 'NEVER_DELIVERED' });
+
+      // A third hub: every spoke's bundle gains its interface, so what was downloaded is stale.
+      await peer(wanId, { name: 'hub-3', role: 'HUB', endpointHost: '192.0.2.171', endpointPort: 51820 });
+      expect(await statuses(wanId)).toMatchObject({ 'branch office': 'STALE', 'hub-1': 'STALE', phone: 'STALE' });
+      const third = await download(site, 'LINUX_BUNDLE');
+      expect([...third.content.matchAll(/^ {2}cat > "([^"]+)"/gm)].map((match) => match[1]))
+        .toEqual(['$DIR/wireguard/wg0.conf', '$DIR/wireguard/wg0h2.conf', '$DIR/wireguard/wg0h3.conf', '$DIR/bird.conf']);
+      expect(third.content).toMatch(/^Endpoint = 192\.0\.2\.171:51820$/m);
+      expect(third.content.match(/^protocol bgp /gm)).toHaveLength(3);
     });
 
     it('is offered for a peer of a WAN without redundancy, holding its one wg-quick conf', async () => {
