@@ -43,11 +43,32 @@ export function decodeProps(spec: KindSpec, obj: DeviceObject, refs: RefReader):
       case 'ifaces':
         props[name] = (Array.isArray(value) ? value : [value]).map((entry) => refs.interfaceRef(text(entry))).join(',');
         break;
+      case 'priorities':
+        props[name] = joinPriorities((Array.isArray(value) ? value : []).map((entry: { gateway?: unknown; tier?: unknown }) => ({ gateway: text(entry.gateway), tier: Number(entry.tier) })));
+        break;
       default:
         props[name] = text(value);
     }
   }
   return props;
+}
+
+export interface GroupMember {
+  gateway: string;
+  tier: number;
+}
+
+/** A gateway group's members as one comparable prop, in name order. */
+export function joinPriorities(members: readonly GroupMember[]): string {
+  return members.map((member) => `${member.gateway}:${member.tier}`).sort().join(',');
+}
+
+function priorityList(value: string): GroupMember[] {
+  if (value === '') return [];
+  return value.split(',').map((entry) => {
+    const [gateway = '', tier = ''] = entry.split(':');
+    return { gateway, tier: Number(tier) };
+  });
 }
 
 function cidrList(value: string): Array<{ address: string; mask: number }> {
@@ -90,6 +111,9 @@ export function encodeBody(spec: KindSpec, props: Readonly<Record<string, string
         break;
       case 'ifaces':
         body[name] = value.split(',').map((entry) => resolver.interfaceValue(entry));
+        break;
+      case 'priorities':
+        body[name] = priorityList(value);
         break;
       default:
         body[name] = value;

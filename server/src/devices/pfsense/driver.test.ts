@@ -7,7 +7,7 @@ import { startPfSenseSimulator, type PfSenseSimulator, type PfSenseSimulatorOpti
 import { DeviceError, type DesiredDeviceState } from '../driver.js';
 import { RawClient } from '../../../test/sim/pfsense/test-client.js';
 import { createPfSenseDriver, type PfSenseDriver } from './index.js';
-import { siteSpec, simTarget, stateFor } from './test-fixtures.js';
+import { deploy, siteSpec, simTarget, stateFor } from './test-fixtures.js';
 
 const FAST_POLL = { polling: { intervalMs: 5, maxIntervalMs: 50, attempts: 100 } };
 let sim: PfSenseSimulator | null = null;
@@ -25,13 +25,6 @@ afterEach(async () => {
   driver = null;
   sim = null;
 });
-
-async function deploy(target: PfSenseDriver, state: DesiredDeviceState) {
-  const actual = await target.readState(state);
-  const plan = target.plan(state, actual);
-  const result = await target.apply(plan);
-  return { plan, result };
-}
 
 const LISTS = ['tunnels', 'peers', 'gateways', 'routes', 'rules', 'oneToOne'] as const;
 const ours = (obj: Record<string, unknown>) => String(obj.descr ?? '').startsWith('meshplane:');

@@ -9,8 +9,8 @@ import { PfSenseClient } from './client.js';
 import type { RequestLimiter } from '../limits.js';
 import type { DeviceObject } from './codec.js';
 import { DEFAULT_POLLING, executePlan, type ApplyPolling } from './executor.js';
-import { AREA_ORDER, APPLY_KINDS, KIND_SPECS } from './kinds.js';
-import { desiredPfSenseResources } from './mapping.js';
+import { AREA_ORDER, APPLY_KINDS, KIND, KIND_SPECS } from './kinds.js';
+import { desiredPfSenseResources, redundancyRefusal } from './mapping.js';
 import { clearPfSensePlan, PFSENSE_UNDO, planPfSense, preflightPfSense } from './planning.js';
 import { LIST_KINDS, snapshotToActual, type DeviceSnapshot, type InterfaceRepresentation } from './snapshot.js';
 import { COUNTER_FIELDS, STATUS_PATH, parsePeerStatistics } from './stats.js';
@@ -83,7 +83,10 @@ export class PfSenseDriver implements DeviceDriver {
     return planPfSense(this.desiredResources(desired), actual);
   }
 
+  /** A refused peer (a hub with redundant hubs) is one ERROR; plan() throws it, so not even an override writes anything. */
   preflight(desired: DesiredDeviceState, actual: readonly ActualResource[]): PreflightIssue[] {
+    const refusal = redundancyRefusal(desired);
+    if (refusal !== null) return [{ severity: 'ERROR', resource: KIND.group, message: refusal }];
     return preflightPfSense(desired, this.desiredResources(desired), actual);
   }
 

@@ -8,6 +8,7 @@ export const KIND = {
   peer: 'vpn/wireguard/peer',
   iface: 'interface',
   gateway: 'routing/gateway',
+  group: 'routing/gateway/group',
   route: 'routing/static_route',
   rule: 'firewall/rule',
   nat: 'firewall/nat/one_to_one/mapping',
@@ -21,7 +22,7 @@ export type Kind = (typeof KIND)[keyof typeof KIND];
 
 /** Creates/updates in this order, deletes in reverse; pending applies come last. */
 export const KIND_ORDER: readonly Kind[] = [
-  KIND.settings, KIND.tunnel, KIND.peer, KIND.iface, KIND.gateway, KIND.route, KIND.rule, KIND.nat,
+  KIND.settings, KIND.tunnel, KIND.peer, KIND.iface, KIND.gateway, KIND.group, KIND.route, KIND.rule, KIND.nat,
   KIND.applyWireguard, KIND.applyInterfaces, KIND.applyRouting, KIND.applyFirewall,
 ];
 
@@ -29,9 +30,9 @@ export const KIND_ORDER: readonly Kind[] = [
  * string: as is · optString: "" ↔ null · int / optInt: number ("" ↔ null) · bool ·
  * cidrs: "a/m,b/m" ↔ [{address, mask}] · tunnel: tunnel name (may be a tag reference) ·
  * iface / ifaces: interface in the device's representation (tag or #id reference) ·
- * readOnly: compared, never sent.
+ * priorities: "gateway:tier,…" ↔ [{gateway, tier}] (a gateway group's members) · readOnly: compared, never sent.
  */
-export type PropCodec = 'string' | 'optString' | 'int' | 'optInt' | 'bool' | 'cidrs' | 'tunnel' | 'iface' | 'ifaces' | 'readOnly';
+export type PropCodec = 'string' | 'optString' | 'int' | 'optInt' | 'bool' | 'cidrs' | 'tunnel' | 'iface' | 'ifaces' | 'priorities' | 'readOnly';
 
 export interface KindSpec {
   kind: Kind;
@@ -61,11 +62,15 @@ export const KIND_SPECS: Readonly<Record<string, KindSpec>> = {
   }, true),
   [KIND.gateway]: spec(KIND.gateway, 'routing/gateways', 'routing', {
     descr: 'string', name: 'string', interface: 'iface', ipprotocol: 'string', gateway: 'string', disabled: 'bool',
+    monitor: 'optString', monitor_disable: 'bool', interval: 'int', loss_interval: 'int', time_period: 'int', alert_interval: 'int',
+    latencylow: 'int', latencyhigh: 'int', losslow: 'int', losshigh: 'int',
   }),
+  [KIND.group]: spec(KIND.group, 'routing/gateway/groups', 'routing', { descr: 'string', name: 'string', trigger: 'string', priorities: 'priorities' }),
   [KIND.route]: spec(KIND.route, 'routing/static_routes', 'routing', { descr: 'string', network: 'string', gateway: 'string', disabled: 'bool' }),
   [KIND.rule]: spec(KIND.rule, 'firewall/rules', 'firewall', {
     descr: 'string', type: 'string', interface: 'ifaces', ipprotocol: 'string', protocol: 'optString',
     source: 'string', destination: 'string', destination_port: 'optString', disabled: 'bool',
+    gateway: 'optString', floating: 'bool', quick: 'bool', direction: 'optString',
   }),
   [KIND.nat]: spec(KIND.nat, 'firewall/nat/one_to_one/mappings', 'firewall', {
     descr: 'string', interface: 'iface', external: 'string', source: 'string', destination: 'string', ipprotocol: 'string', disabled: 'bool',

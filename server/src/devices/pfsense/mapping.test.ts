@@ -86,7 +86,7 @@ function snapshot(tunnels: DeviceSnapshot['lists']['tunnel'], peers: DeviceSnaps
     representation: 'descr',
     wireguardEnabled: true,
     applied: { wireguard: true, interfaces: true, routing: true, firewall: true },
-    lists: { tunnel: tunnels, peer: peers, iface: [{ id: 'wan', if: 'em0', descr: 'WAN' }], gateway: [], route: [], rule: [], nat: [] },
+    lists: { tunnel: tunnels, peer: peers, iface: [{ id: 'wan', if: 'em0', descr: 'WAN' }], gateway: [], group: [], route: [], rule: [], nat: [] },
   };
 }
 

@@ -13,11 +13,11 @@ export interface DeviceSnapshot {
   representation: InterfaceRepresentation;
   wireguardEnabled: boolean;
   applied: Record<ApplyArea, boolean>;
-  lists: Record<'tunnel' | 'peer' | 'iface' | 'gateway' | 'route' | 'rule' | 'nat', DeviceObject[]>;
+  lists: Record<'tunnel' | 'peer' | 'iface' | 'gateway' | 'group' | 'route' | 'rule' | 'nat', DeviceObject[]>;
 }
 
 export const LIST_KINDS: ReadonlyArray<[keyof DeviceSnapshot['lists'], Kind]> = [
-  ['tunnel', KIND.tunnel], ['peer', KIND.peer], ['iface', KIND.iface], ['gateway', KIND.gateway],
+  ['tunnel', KIND.tunnel], ['peer', KIND.peer], ['iface', KIND.iface], ['gateway', KIND.gateway], ['group', KIND.group],
   ['route', KIND.route], ['rule', KIND.rule], ['nat', KIND.nat],
 ];
 

@@ -3,7 +3,7 @@
 import { compileOverlay, findCompiledPeer } from '../../domain/index.js';
 import { overlay, peer, subnet } from '../../domain/__fixtures__/overlay.js';
 import type { OverlaySpec } from '../../domain/model.js';
-import type { DesiredDeviceState, DeviceTarget } from '../driver.js';
+import type { DesiredDeviceState, DeviceDriver, DeviceTarget } from '../driver.js';
 import type { PfSenseSimulator } from '../../../test/sim/pfsense/index.js';
 
 /** pf hosts a LAN it shows as 172.16.1.0/24; b has a routed LAN; c is behind CGNAT. */
@@ -36,4 +36,12 @@ export function simTarget(sim: PfSenseSimulator, overrides: Partial<DeviceTarget
     concurrency: 2,
     ...overrides,
   };
+}
+
+/** Read, plan and apply as a deploy job does: the plan and what the apply reported. */
+export async function deploy(target: DeviceDriver, state: DesiredDeviceState) {
+  const actual = await target.readState(state);
+  const plan = target.plan(state, actual);
+  const result = await target.apply(plan);
+  return { plan, result };
 }

@@ -157,6 +157,8 @@ export function validateObject(spec: ModelSpec, input: Obj, ctx: FieldContext): 
       continue;
     }
     if (value === null) continue;
+    // An interface reference kept from the stored object is already an interface id.
+    if (field.iface && existing && !(Object.hasOwn(input, name) && input[name] !== undefined)) continue;
     obj[name] = validateValue(name, field, value, ctx, obj);
   }
   if (spec.uniqueTogether) {

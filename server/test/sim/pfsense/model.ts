@@ -45,6 +45,9 @@ export class PfSenseModel implements Environment {
   readonly tunnels = new ListStore();
   readonly peers = new ListStore();
   readonly gateways = new ListStore();
+  readonly groups = new ListStore();
+  /** Gateways dpinger reports down (test knob: markGatewayDown). */
+  readonly gatewaysDown = new Set<string>();
   readonly routes = new ListStore();
   readonly rules = new ListStore();
   readonly oneToOne = new ListStore();
@@ -58,14 +61,14 @@ export class PfSenseModel implements Environment {
   /** How often each area's apply ran (tests observe that apply was called). */
   readonly applyCount: Record<ApplyArea, number> = { wireguard: 0, interfaces: 0, routing: 0, firewall: 0 };
   /** What is running: snapshots taken when an area is applied. */
-  runtime: { wireguard: WireGuardRuntime; interfaces: Obj[]; rules: Obj[]; routes: Obj[]; oneToOne: Obj[] };
+  runtime: { wireguard: WireGuardRuntime; interfaces: Obj[]; rules: Obj[]; routes: Obj[]; gateways: Obj[]; groups: Obj[]; oneToOne: Obj[] };
   readonly peerStats = new Map<string, PeerStats>();
 
   constructor(public version: string, authMethods: readonly string[]) {
     this.restapi = defaults(restApiSettingsSpec, this);
     this.restapi.auth_methods = [...authMethods];
     this.wireguardSettings = defaults(settingsSpec, this);
-    this.runtime = { wireguard: { tunnels: [], peers: [], enabled: false }, interfaces: [], rules: [], routes: [], oneToOne: [] };
+    this.runtime = { wireguard: { tunnels: [], peers: [], enabled: false }, interfaces: [], rules: [], routes: [], gateways: [], groups: [], oneToOne: [] };
   }
 
   get exposeSensitive(): boolean {
@@ -120,6 +123,27 @@ export class PfSenseModel implements Environment {
     return this.gateways.entries().map(([, gateway]) => String(gateway.name));
   }
 
+  groupNames(): string[] {
+    return this.groups.entries().map(([, group]) => String(group.name));
+  }
+
+  /** Test knob: dpinger reports the gateway down (or up again). */
+  markGatewayDown(name: string, down = true): void {
+    if (down) this.gatewaysDown.add(name);
+    else this.gatewaysDown.delete(name);
+  }
+
+  /**
+   * The members a gateway group sends traffic to now, as pfSense's policy routing does with
+   * trigger "down": the best (lowest) tier that has a member up; [] when all are down.
+   */
+  activeMembers(groupName: string): string[] {
+    const group = this.groups.entries().map(([, obj]) => obj).find((obj) => obj.name === groupName);
+    const members = (group?.priorities as Obj[] | undefined ?? []).filter((member) => !this.gatewaysDown.has(String(member.gateway)));
+    const best = Math.min(...members.map((member) => Number(member.tier)));
+    return members.filter((member) => Number(member.tier) === best).map((member) => String(member.gateway));
+  }
+
   interfaceHasIpv4(id: string): boolean {
     const iface = this.interfaces.get(id);
     return iface !== undefined && (iface.typev4 === 'static' || iface.typev4 === 'dhcp');
@@ -134,9 +158,10 @@ export class PfSenseModel implements Environment {
     return networks;
   }
 
-  overlapsInterfaceNetwork(cidr: string): boolean {
+  /** StaticRoute::validate_network(): the route's network address is a static interface's network address. */
+  routeConflictsWithInterface(cidr: string): boolean {
     const range = tryParseIpv4Cidr(cidr);
-    return range !== null && this.interfaceNetworks().some((net) => overlaps(rangeOf(net.address, net.prefix), range));
+    return range !== null && this.interfaceNetworks().some((net) => rangeOf(net.address, net.prefix).start === range.start);
   }
 
   /** where_is_ipaddr_configured(): an interface or another tunnel already uses the address/subnet. */
@@ -175,6 +200,8 @@ export class PfSenseModel implements Environment {
         break;
       case 'routing':
         this.runtime.routes = copy(this.routes);
+        this.runtime.gateways = copy(this.gateways);
+        this.runtime.groups = copy(this.groups);
         break;
       case 'firewall':
         this.runtime.rules = copy(this.rules);
@@ -196,7 +223,7 @@ export class PfSenseModel implements Environment {
   }
 
   /** Test helper: a config list as plain objects with their current ids. */
-  list(store: 'tunnels' | 'peers' | 'gateways' | 'routes' | 'rules' | 'oneToOne' | 'interfaces'): Obj[] {
+  list(store: 'tunnels' | 'peers' | 'gateways' | 'groups' | 'routes' | 'rules' | 'oneToOne' | 'interfaces'): Obj[] {
     return this[store].entries().map(([id, obj]) => ({ id, ...obj }));
   }
 }

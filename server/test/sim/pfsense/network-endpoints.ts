@@ -2,11 +2,11 @@
 // each with its own apply endpoint; and the REST API's own settings and version.
 import { addApplyRoute } from './apply-endpoints.js';
 import { addRoute, type Routes } from './call.js';
-import { addCollection, type Collection } from './crud.js';
+import { addChildCollection, addCollection, matchesQuery, type Collection } from './crud.js';
 import { ApiError } from './envelope.js';
 import { represent, validateObject } from './fields.js';
 import { AREA_SUBSYSTEMS, type PfSenseModel } from './model.js';
-import { firewallRuleSpec, gatewaySpec, interfaceSpec, oneToOneSpec, referencedError, restApiSettingsSpec, staticRouteSpec } from './network-specs.js';
+import { firewallRuleSpec, gatewayGroupPrioritySpec, gatewayGroupSpec, gatewaySpec, interfaceSpec, oneToOneSpec, referencedError, restApiSettingsSpec, staticRouteSpec } from './network-specs.js';
 import type { Obj } from './store.js';
 
 const interfaces: Collection = {
@@ -30,10 +30,43 @@ const gateways: Collection = {
   store: (model) => model.gateways,
   area: 'routing',
   beforeDelete: (_id, gateway, model) => {
-    const referencing = [...model.list('routes'), ...model.list('rules')].filter((obj) => obj.gateway === gateway.name);
+    // Static routes and rules (pfrest's referenced_by) and, as pfSense's own gateway page
+    // refuses, a group that has the gateway as a member.
+    const referencing = [
+      ...[...model.list('routes'), ...model.list('rules')].filter((obj) => obj.gateway === gateway.name),
+      ...model.list('groups').filter((group) => (group.priorities as Obj[]).some((member) => member.gateway === gateway.name)),
+    ];
     if (referencing.length > 0) throw referencedError(referencing);
   },
 };
+
+const groups: Collection = {
+  spec: gatewayGroupSpec,
+  store: (model) => model.groups,
+  area: 'routing',
+  beforeDelete: (_id, group, model) => {
+    const referencing = [...model.list('routes'), ...model.list('rules')].filter((obj) => obj.gateway === group.name);
+    if (referencing.length > 0) throw referencedError(referencing);
+  },
+};
+
+/** GET /api/v2/status/gateways: what dpinger reports for each enabled gateway (tests mark one down). */
+function gatewayStatus(model: PfSenseModel): Obj[] {
+  return model.list('gateways').filter((gateway) => gateway.disabled !== true).map((gateway) => {
+    const down = model.gatewaysDown.has(String(gateway.name));
+    const iface = model.interfaces.get(String(gateway.interface));
+    return {
+      name: gateway.name,
+      srcip: iface?.ipaddr ?? null,
+      monitorip: gateway.monitor_disable === true ? null : gateway.monitor ?? gateway.gateway,
+      delay: down ? 0 : 1.2,
+      stddev: down ? 0 : 0.1,
+      loss: down ? 100 : 0,
+      status: gateway.monitor_disable === true ? 'none' : down ? 'down' : 'online',
+      substatus: down ? 'highloss' : 'none',
+    };
+  });
+}
 
 const routes: Collection = { spec: staticRouteSpec, store: (model) => model.routes, area: 'routing' };
 const rules: Collection = { spec: firewallRuleSpec, store: (model) => model.rules, area: 'firewall', minimum: 1 };
@@ -69,7 +102,10 @@ export function addNetworkRoutes(table: Routes): void {
   addApplyRoute(table, '/api/v2/interface/apply', 'interfaces', (model) => ({ pending_interfaces: [...model.pendingInterfaces] }));
 
   addCollection(table, '/api/v2/routing/gateway', '/api/v2/routing/gateways', gateways, ['GET', 'DELETE']);
+  addCollection(table, '/api/v2/routing/gateway/group', '/api/v2/routing/gateway/groups', groups, ['GET', 'DELETE']);
+  addChildCollection(table, '/api/v2/routing/gateway/group/priority', '/api/v2/routing/gateway/group/priorities', groups, 'priorities', gatewayGroupPrioritySpec);
   addCollection(table, '/api/v2/routing/static_route', '/api/v2/routing/static_routes', routes, ['GET', 'DELETE']);
+  addRoute(table, '/api/v2/status/gateways', { GET: (call) => gatewayStatus(call.model).filter((item) => matchesQuery(item, Array.isArray(call.data) ? {} : call.data)) });
   addApplyRoute(table, '/api/v2/routing/apply', 'routing');
 
   addCollection(table, '/api/v2/firewall/rule', '/api/v2/firewall/rules', rules, ['GET', 'PUT', 'DELETE']);

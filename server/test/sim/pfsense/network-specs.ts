@@ -73,14 +73,77 @@ export const gatewaySpec: ModelSpec = {
     monitor_disable: { type: 'boolean', default: false },
     weight: { type: 'integer', default: 1, min: 1, max: 30 },
     nonlocalgateway: { type: 'boolean', default: true },
+    action_disable: { type: 'boolean', default: false },
+    force_down: { type: 'boolean', default: false },
+    // dpinger's settings, with RoutingGateway.inc's defaults and cross-checks.
+    latencylow: { type: 'integer', default: 200, min: 1 },
+    latencyhigh: { type: 'integer', default: 500, min: 2 },
+    losslow: { type: 'integer', default: 10, min: 1, max: 99 },
+    losshigh: { type: 'integer', default: 20, min: 2, max: 100 },
+    interval: { type: 'integer', default: 500, min: 1, max: 3_600_000 },
+    loss_interval: { type: 'integer', default: 2000, min: 1 },
+    time_period: { type: 'integer', default: 60000, min: 1 },
+    alert_interval: { type: 'integer', default: 1000, min: 1 },
   },
   uniqueTogether: ['interface', 'ipprotocol', 'gateway'],
   check: (obj, ctx) => {
     if (obj.ipprotocol === 'inet' && !ctx.env.state.interfaceHasIpv4(String(obj.interface))) {
       throw invalid('ROUTING_GATEWAY_INTERFACE_HAS_NO_IPV4', 'The selected interface has no IPv4 address.');
     }
+    const n = (name: string) => Number(obj[name]);
+    if (n('latencylow') > n('latencyhigh')) throw invalid('ROUTING_GATEWAY_WITH_LATENCY_LOW_GREATER_THAN_HIGH', 'Routing gateway `latencyhigh` must be greater than `latencylow`.');
+    if (n('losslow') > n('losshigh')) throw invalid('ROUTING_GATEWAY_WITH_LOSS_LOW_GREATER_THAN_HIGH', 'Routing gateway `losshigh` must be greater than `losslow`.');
+    if (n('latencyhigh') > n('loss_interval')) {
+      throw invalid('ROUTING_GATEWAY_WITH_LOSS_INTERVAL_GREATER_THAN_LATENCY_HIGH', 'Routing gateway `loss_interval` must be greater than or equal to `latencyhigh`.');
+    }
+    if (n('time_period') <= 2 * n('interval') + n('loss_interval')) {
+      throw invalid('ROUTING_GATEWAY_TIME_PERIOD_UNDER_MINIMUM', 'Routing gateway `time_period` must be greater than twice the `interval` value plus the `loss_interval` value.');
+    }
+    if (n('alert_interval') <= n('interval')) {
+      throw invalid('ROUTING_GATEWAY_ALERT_INTERVAL_UNDER_MINIMUM', 'Routing gateway `alert_interval` must be greater than or equal to the `interval`.');
+    }
   },
 };
+
+/** One member of a gateway group, stored in the group as pfSense keeps it ("name|tier|vip"). */
+export const gatewayGroupPrioritySpec: ModelSpec = {
+  name: 'RoutingGatewayGroupPriority',
+  fields: {
+    gateway: {
+      type: 'string',
+      required: true,
+      unique: true,
+      check: (value, ctx) => {
+        if (!ctx.env.state.gatewayNames().includes(String(value))) {
+          throw invalid('FOREIGN_MODEL_FIELD_VALUE_NOT_FOUND', `Field 'gateway' could not locate 'Routing Gateway' object with 'name' set to '${String(value)}'`, 404);
+        }
+      },
+    },
+    tier: { type: 'integer', required: true, min: 1, max: 5 },
+    virtual_ip: { type: 'string', default: 'address' },
+  },
+};
+
+export const gatewayGroupSpec: ModelSpec = {
+  name: 'RoutingGatewayGroup',
+  subsystem: 'staticroutes',
+  fields: {
+    name: { type: 'string', required: true, unique: true, editable: false, maxLength: 31, check: (value) => requireFilterName('name', value) },
+    trigger: { type: 'string', default: 'down', choices: ['down', 'downloss', 'downlatency', 'downlosslatency'] },
+    descr: { type: 'string', default: '', maxLength: 255 },
+    priorities: { type: 'nested', required: true, item: gatewayGroupPrioritySpec },
+  },
+  check: (obj) => {
+    if (!Array.isArray(obj.priorities) || obj.priorities.length === 0) throw invalid('FIELD_IS_REQUIRED', "Field 'priorities' is required.");
+  },
+};
+
+/** Static routes and policy-routing rules name a gateway or a gateway group. */
+function requireGatewayOrGroup(value: unknown, state: { gatewayNames(): string[]; groupNames(): string[] }): void {
+  if (!state.gatewayNames().includes(String(value)) && !state.groupNames().includes(String(value))) {
+    throw invalid('FOREIGN_MODEL_FIELD_VALUE_NOT_FOUND', `Field 'gateway' could not locate 'Routing Gateway' object with 'name' set to '${String(value)}'`, 404);
+  }
+}
 
 export const staticRouteSpec: ModelSpec = {
   name: 'StaticRoute',
@@ -91,7 +154,7 @@ export const staticRouteSpec: ModelSpec = {
       required: true,
       check: (value, ctx) => {
         requireCidr('network', value);
-        if (ctx.env.state.overlapsInterfaceNetwork(String(value))) {
+        if (ctx.env.state.routeConflictsWithInterface(String(value))) {
           throw invalid('STATIC_ROUTE_CONFLICTS_WITH_IPV4_INTERFACE', `Field 'network' conflicts with an interface's own network. Received '${String(value)}'.`);
         }
       },
@@ -99,11 +162,9 @@ export const staticRouteSpec: ModelSpec = {
     gateway: {
       type: 'string',
       required: true,
-      check: (value, ctx) => {
-        if (!ctx.env.state.gatewayNames().includes(String(value))) {
-          throw invalid('FOREIGN_MODEL_FIELD_VALUE_NOT_FOUND', `Field 'gateway' could not locate 'Routing Gateway' object with 'name' set to '${String(value)}'`, 404);
-        }
-      },
+      // pfrest accepts a group (ForeignModelField over RoutingGateway and RoutingGatewayGroup),
+      // though pfSense's system_staticroutes_configure() installs routes through gateways only.
+      check: (value, ctx) => requireGatewayOrGroup(value, ctx.env.state),
     },
     descr: { type: 'string', default: '', maxLength: 1024 },
     disabled: { type: 'boolean', default: false },
@@ -140,9 +201,10 @@ export const firewallRuleSpec: ModelSpec = {
     disabled: { type: 'boolean', default: false },
     log: { type: 'boolean', default: false },
     statetype: { type: 'string', default: 'keep state', choices: ['keep state', 'sloppy state', 'synproxy state', 'none'] },
-    gateway: { type: 'string', nullable: true, default: null },
+    gateway: { type: 'string', nullable: true, default: null, check: (value, ctx) => requireGatewayOrGroup(value, ctx.env.state) },
     floating: { type: 'boolean', default: false, editable: false },
     quick: { type: 'boolean', default: false },
+    direction: { type: 'string', nullable: true, default: null, choices: ['any', 'in', 'out'], when: (obj) => obj.floating === true },
     tracker: { type: 'integer', readOnly: true, defaultFrom: () => 1_700_000_000 + Math.floor(Math.random() * 1_000_000_000) },
   },
   check: (obj) => {
