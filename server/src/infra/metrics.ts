@@ -12,8 +12,17 @@ export interface PeerSample {
   txBytes: string;
 }
 
+export interface HubSample {
+  wan: string;
+  hub: string;
+  state: 'UP' | 'LOST' | 'UNKNOWN';
+  spokesUsing: number;
+}
+
 export interface MetricsSources {
   peers(): Promise<PeerSample[]>;
+  /** WANs with redundant hubs: each hub's state and the spokes on it, as the devices report the tunnels. */
+  hubs?(): Promise<HubSample[]>;
   /** device: the id (stable across renames), name: what operators call it. */
   devices(): Promise<Array<{ device: string; name: string; reachable: boolean }>>;
 }
@@ -28,13 +37,15 @@ export function createMetrics() {
   const rx = new Gauge({ name: 'meshplane_peer_received_bytes', help: 'Bytes the peer received over the overlay', labelNames: ['wan', 'peer'], registers: [registry] });
   const tx = new Gauge({ name: 'meshplane_peer_sent_bytes', help: 'Bytes the peer sent over the overlay', labelNames: ['wan', 'peer'], registers: [registry] });
   const deviceReachable = new Gauge({ name: 'meshplane_device_reachable', help: '1 when the handshake monitor\'s last read of the device succeeded', labelNames: ['device', 'name'], registers: [registry] });
+  const hubState = new Gauge({ name: 'meshplane_hub_state', help: 'WANs with redundant hubs: 1 for the state the devices report for the hub (UP, LOST, UNKNOWN), 0 for the others', labelNames: ['wan', 'hub', 'state'], registers: [registry] });
+  const hubSpokes = new Gauge({ name: 'meshplane_hub_spokes', help: 'WANs with redundant hubs: spokes the devices confirm on the hub now', labelNames: ['wan', 'hub'], registers: [registry] });
   const jobs = new Counter({ name: 'meshplane_jobs_total', help: 'Finished device jobs', labelNames: ['kind', 'status'], registers: [registry] });
   const overlayCompiles = new Counter({ name: 'meshplane_overlay_compiles_total', help: 'Compiles of a WAN\'s overlay for reads (queries, previews, subscriptions); unchanged WANs reuse theirs', registers: [registry] });
   const jobDuration = new Histogram({ name: 'meshplane_job_duration_seconds', help: 'Duration of device jobs', labelNames: ['kind'], buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120], registers: [registry] });
 
   async function refreshFromSources(): Promise<void> {
     if (!sources) return;
-    for (const gauge of [peerUp, lastHandshake, rx, tx, deviceReachable]) gauge.reset();
+    for (const gauge of [peerUp, lastHandshake, rx, tx, deviceReachable, hubState, hubSpokes]) gauge.reset();
     for (const sample of await sources.peers()) {
       const labels = { wan: sample.wan, peer: sample.peer };
       peerUp.set(labels, sample.online ? 1 : 0);
@@ -43,6 +54,10 @@ export function createMetrics() {
       tx.set(labels, Number(sample.txBytes));
     }
     for (const { device, name, reachable } of await sources.devices()) deviceReachable.set({ device, name }, reachable ? 1 : 0);
+    for (const sample of (await sources.hubs?.()) ?? []) {
+      for (const state of ['UP', 'LOST', 'UNKNOWN'] as const) hubState.set({ wan: sample.wan, hub: sample.hub, state }, sample.state === state ? 1 : 0);
+      hubSpokes.set({ wan: sample.wan, hub: sample.hub }, sample.spokesUsing);
+    }
   }
 
   return {

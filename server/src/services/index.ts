@@ -55,7 +55,7 @@ export function createServices(deps: ServiceDeps) {
   const driverFactory = deps.driverFactory ?? createDriverFactory();
   const monitor = new HandshakeMonitor(deps.prisma, deps.secrets, deps.pubsub, deps.localPubsub, driverFactory, deps.log, { intervalMs: deps.monitorIntervalMs ?? 5000, locks: deps.locks });
   const deployments = new Deployments(deps.prisma, deps.secrets, deps.pubsub, jobs, driverFactory, { handshakeProbeMs: deps.handshakeProbeMs ?? 20_000, health: monitor });
-  metrics.setSources(monitorMetricsSources(deps.prisma, monitor));
+  metrics.setSources(monitorMetricsSources(deps.prisma, monitor, deps.secrets));
   return {
     pubsub: deps.pubsub,
     localPubsub: deps.localPubsub,

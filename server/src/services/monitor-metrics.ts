@@ -1,11 +1,27 @@
 // What /metrics reports from the handshake monitor's state (the same on every replica), with
 // the names operators know; one series per peer and per device, so cardinality stays bounded.
 import type { Db } from '../infra/db/client.js';
-import type { MetricsSources } from '../infra/metrics.js';
+import type { SecretBox } from '../infra/crypto/secret-box.js';
+import type { HubSample, MetricsSources } from '../infra/metrics.js';
+import { hubUsage } from '../domain/hub-usage.js';
+import { OverlayReader } from './overlay-reader.js';
+import { tunnelEdges } from './tunnels.js';
 import type { HandshakeMonitor } from './monitor.js';
 
-export function monitorMetricsSources(prisma: Db, monitor: HandshakeMonitor): MetricsSources {
+export function monitorMetricsSources(prisma: Db, monitor: HandshakeMonitor, secrets: SecretBox): MetricsSources {
   return {
+    async hubs() {
+      const wans = await prisma.wan.findMany({ where: { hubRedundancy: true }, select: { id: true, name: true } });
+      const reader = new OverlayReader(prisma, secrets);
+      const now = new Date();
+      const samples: HubSample[] = [];
+      for (const wan of wans) {
+        const view = await reader.view(wan.id);
+        const usage = hubUsage(view.compiled, tunnelEdges(view.graph().edges, await reader.peers(wan.id), monitor, now));
+        for (const hub of usage.hubs) samples.push({ wan: wan.name, hub: view.peerName(hub.hubId), state: hub.state, spokesUsing: hub.spokesUsing });
+      }
+      return samples;
+    },
     async peers() {
       const statuses = monitor.allStatuses();
       const names = await prisma.peer.findMany({ where: { id: { in: statuses.map((status) => status.peerId) } }, select: { id: true, name: true, wan: { select: { name: true } } } });

@@ -92,6 +92,11 @@ describe('hub usage from the tunnels the devices report', () => {
     expect(hub(lost!.hubUsageChanged, 'hub1')).toMatchObject({ spokesUsing: 0, reason: 'the devices report all 2 of its tunnels down' });
     expect(spoke(lost!.hubUsageChanged)).toMatchObject({ state: 'BACKUP', hubName: 'hub2', hubRank: 2 });
     expect(hub(lost!.hubUsageChanged, 'hub2')).toMatchObject({ state: 'UP', spokesUsing: 1 });
+    // The same for a scraper.
+    const metrics = await (await fetch(new URL('/metrics', live.graphqlUrl), { headers: { authorization: `Bearer ${live.app.metricsToken.token}` } })).text();
+    expect(metrics).toContain('meshplane_hub_state{wan="redundant",hub="hub1",state="LOST"} 1');
+    expect(metrics).toContain('meshplane_hub_state{wan="redundant",hub="hub1",state="UP"} 0');
+    expect(metrics).toContain('meshplane_hub_spokes{wan="redundant",hub="hub2"} 1');
 
     // Back: the spoke returns to its primary, and the subscription says that too.
     spokeRouter.setHandshake(keys.hub1!, 1);
