@@ -250,3 +250,26 @@ export const peerStatusSubscription = graphql(`
     }
   }
 `);
+
+/** Redundant hubs: each hub's state and the hub each spoke uses, now and on every change. */
+export const hubUsageSubscription = graphql(`
+  subscription HubUsageChanged($wanId: ID!) {
+    hubUsageChanged(wanId: $wanId) {
+      hubs {
+        hubId
+        name
+        state
+        spokesUsing
+        reason
+      }
+      spokes {
+        spokeId
+        name
+        state
+        hubName
+        hubRank
+        reason
+      }
+    }
+  }
+`);
