@@ -5,7 +5,7 @@
 // unmanaged static routes that would compete with the overlay's, (3) keeps the API user's
 // allowed addresses a superset of what Meshplane needs, and (4) places new firewall rules
 // before the first static rule, so an existing default drop cannot shadow them.
-import type { ActualResource, Adjustment, Plan } from '../../domain/plan.js';
+import type { ActualResource, Adjustment, DesiredResource, Plan, PlanOperation } from '../../domain/plan.js';
 import { diffResources } from '../../domain/plan.js';
 import { safeCidr, safeIp } from '../../domain/render/safe-values.js';
 import type { DesiredDeviceState } from '../driver.js';
@@ -89,12 +89,45 @@ export function apiUserAdjustment(desired: DesiredDeviceState, actual: readonly 
 
 export function planRouterOs(desired: DesiredDeviceState, actual: readonly ActualResource[], options: ReconcileOptions): Plan {
   const view = comparable(desired, actual);
-  const plan = diffResources(desiredResources(desired), view, {
+  const resources = desiredResources(desired);
+  const plan = diffResources(resources, view, {
     kindOrder: KIND_ORDER,
     normalize: normalizeValue,
     adjustments: [...routeDemotions(desired, view), ...apiUserAdjustment(desired, view, options.apiUser)],
   });
-  return withRulePlacement(plan, actual);
+  return withRulePlacement(withPeersRecreatedOnMove(plan, view, resources), actual);
+}
+
+/**
+ * A remote that changes interface (a WAN switching hub redundancy on or off moves a hub
+ * between the main interface and a link) is removed and added again rather than set: the
+ * plan deletes the interface it leaves before updates run, and removing an interface takes
+ * its peers with it. On another interface it is a new WireGuard session anyway.
+ */
+function withPeersRecreatedOnMove(plan: Plan, actual: readonly ActualResource[], desired: readonly DesiredResource[]): Plan {
+  const moving = plan.operations.filter((operation) => operation.op === 'update' && operation.kind === MENU.peers && operation.key !== null && operation.changes.interface !== undefined);
+  if (moving.length === 0) return plan;
+  const deletes: PlanOperation[] = [];
+  const creates: PlanOperation[] = [];
+  for (const operation of moving) {
+    if (operation.op !== 'update' || operation.key === null) continue;
+    const current = actual.find((item) => item.kind === MENU.peers && item.id === operation.id);
+    const wanted = desired.find((item) => item.kind === MENU.peers && item.key === operation.key);
+    if (!current || !wanted) continue;
+    deletes.push({ op: 'delete', kind: MENU.peers, key: operation.key, id: operation.id, props: current.props });
+    creates.push({ op: 'create', kind: MENU.peers, key: operation.key, props: wanted.props });
+  }
+  if (deletes.length === 0) return plan;
+  const moved = new Set(deletes.map((operation) => operation.op === 'delete' ? operation.id : ''));
+  const rest = plan.operations.filter((operation) => !(operation.op === 'update' && operation.kind === MENU.peers && moved.has(operation.id)));
+  const firstCreateOrUpdate = rest.findIndex((operation) => operation.op !== 'delete');
+  const split = firstCreateOrUpdate === -1 ? rest.length : firstCreateOrUpdate;
+  // Peer deletes go before interface deletes; the new peers after their interface exists.
+  const byKind = (a: PlanOperation, b: PlanOperation) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind);
+  return {
+    ...plan,
+    operations: [...[...rest.slice(0, split), ...deletes].sort((a, b) => byKind(b, a)), ...[...rest.slice(split), ...creates].sort(byKind)],
+  };
 }
 
 /** New firewall rules go before the first static rule that this plan keeps. */

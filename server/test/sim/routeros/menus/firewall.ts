@@ -106,7 +106,8 @@ const listEntry: PropertySpec = {
     if (v.includes('-') && v.split('-').every(isIpAddress)) return v;
     const prefix = withMask(v);
     if (prefix !== undefined) return prefix.endsWith('/32') ? prefix.slice(0, -3) : prefix;
-    if (/^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)*$/.test(v)) return v;
+    // A DNS name (its last label not all digits, or it would be a mistyped address).
+    if (/^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?\.)*[a-zA-Z0-9-]*[a-zA-Z][a-zA-Z0-9-]*$/.test(v)) return v;
     throw traps.invalidValue(name, value);
   },
 };
