@@ -558,6 +558,12 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
     await expect(page.locator('line[data-role="primary"]').evaluate((line) => getComputedStyle(line).strokeDasharray)).resolves.toBe('none');
     await expect(page.locator('[data-legend="redundancy"]').textContent()).resolves.toMatch(/solid: a spoke's primary hub[\s\S]*dashed: a backup hub[\s\S]*thick: hub to hub/);
     await expect(page.locator('.heading').textContent()).resolves.toContain('redundant hubs');
+    // No device reports these tunnels: every hub and the branch's hub are unknown, never "up".
+    await page.locator('tr[data-hub="hub-a"]').waitFor();
+    await expect(page.locator('tr[data-hub="hub-a"] .state').textContent()).resolves.toBe('unknown');
+    await expect(page.locator('tr[data-hub="hub-b"] .state').textContent()).resolves.toBe('unknown');
+    await expect(page.locator('tr[data-spoke="branch"] .state').textContent()).resolves.toBe('unknown');
+    await expect(page.locator('[data-banner="hub-lost"]').count()).resolves.toBe(0);
     form = await settings();
     await expect(form.getByLabel('Hub redundancy').isChecked()).resolves.toBe(true);
     await shot('24-wan-page-redundant-hubs');
