@@ -114,16 +114,10 @@ export class RouterOsDriver implements DeviceDriver {
 
   readonly undoPolicy = ROUTEROS_UNDO;
 
-  /**
-   * One print of the peers of the interface and of its hub links (`<name>h<n>`, see
-   * linkInterfaceName): with redundant hubs a spoke meets its backup hubs, and a hub the
-   * other hubs, on the links, and the monitor asks for the main interface only.
-   */
+  /** One print of the interface's peers. */
   async statistics(interfaceName: string): Promise<PeerStatistics[]> {
-    const rows = await this.transport.print(MENU.peers, { proplist: [...STATISTICS_PROPLIST, 'interface'] });
-    const ours = (name: string | undefined) => name === interfaceName
-      || (name !== undefined && name.startsWith(`${interfaceName}h`) && /^\d{1,2}$/.test(name.slice(interfaceName.length + 1)));
-    return toPeerStatistics(rows.filter((row) => ours(row.interface)), this.now());
+    const rows = await this.transport.print(MENU.peers, { proplist: STATISTICS_PROPLIST, where: { interface: interfaceName } });
+    return toPeerStatistics(rows, this.now());
   }
 
   close(): Promise<void> {
