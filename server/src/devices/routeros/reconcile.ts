@@ -53,8 +53,9 @@ function isStaticCompetitor(route: ActualResource, destination: string, prefix: 
 
 export function routeDemotions(desired: DesiredDeviceState, actual: readonly ActualResource[]): Adjustment[] {
   const adjustments: Adjustment[] = [];
-  for (const route of desired.peer.routes) {
-    const destination = safeCidr(route.destination);
+  // Overlay routes, and a redundant hub's routes to spokes without BGP (the same distance).
+  const destinations = [...desired.peer.routes, ...(desired.peer.routing?.staticRoutes ?? [])].map((route) => route.destination);
+  for (const destination of destinations.map(safeCidr)) {
     for (const competitor of actual.filter((item) => isStaticCompetitor(item, destination, desired.commentPrefix))) {
       adjustments.push({
         kind: MENU.route,

@@ -211,6 +211,18 @@ describe.each(VARIANTS)('redundant hubs on the RouterOS simulator, $label', (var
       .toEqual([['meshplane:wan1:peer:hub1', 'wg-mp'], ['meshplane:wan1:peer:hub2', 'wg-mph2']]);
   });
 
+  it('a hub demotes an unmanaged static route competing with its route to a spoke without BGP, and says so first', async () => {
+    const sim = await startRouterOsSimulator({ unmanagedState: { lan: '192.168.60.0/24' } });
+    const driver = createRouterOsDriver(target(sim, variant));
+    started.push({ sim, driver });
+    const state = redundantState('hub1');
+    const warnings = driver.preflight(state, await driver.readState(state)).filter((issue) => issue.severity === 'WARNING');
+    expect(warnings.map((issue) => issue.message)).toContainEqual(expect.stringContaining('unmanaged static route to 192.168.60.0/24 at distance 1'));
+    await deploy(driver, state);
+    const routes = sim.model.rows(MENU.route).filter((row) => row['dst-address'] === '192.168.60.0/24');
+    expect(routes.map((row) => [row.comment, row.distance, row.active])).toEqual([['old path to branch LAN', '11', 'false'], ['meshplane:wan1:route:192.168.60.0/24', '10', 'true']]);
+  });
+
   it('statistics per interface: a hub link reports its own hub, and nothing of other tunnels', async () => {
     const { sim, driver } = await router();
     const state = redundantState('site');
