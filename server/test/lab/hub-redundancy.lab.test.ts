@@ -7,6 +7,8 @@
 // until every path answers or not exactly as expected and the routes point where they should: the
 // paths through a lost hub move to the other one, and back to hub 1 when it returns. Failover times
 // are measured by `npm run bench -- failover`, never asserted here.
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Lab } from './harness.js';
 import {
@@ -83,6 +85,12 @@ async function birdBest(site: string, target: string): Promise<string | null> {
   return /\[(\S+)/.exec(best ?? '')?.[1] ?? null;
 }
 
+/** The routes the site's BIRD put in the kernel (`proto bird`), sorted. */
+async function birdRoutes(site: string): Promise<string[]> {
+  const out = (await lab.exec(site, ['ip', '-4', 'route', 'show', 'proto', 'bird'])).stdout;
+  return out.split('\n').map((line) => line.trim()).filter(Boolean).sort();
+}
+
 describeLab('hub redundancy: two hubs, three spokes and a CGNAT client from their Linux bundles', () => {
   beforeAll(async () => {
     lab = await Lab.create();
@@ -146,5 +154,24 @@ describeLab('hub redundancy: two hubs, three spokes and a CGNAT client from thei
     ]);
     for (const [chain, dir, address] of block) await lab.exec('spoke1', ['iptables', '-D', chain!, dir!, address!, '-p', 'udp', '-j', 'DROP']);
     await converge('spoke 1 link to hub 1 back', () => true, [...spokesThrough(1, LAN_SITES), { site: HUB1, to: 'spoke1', via: WG }], RETURN_MS);
+  });
+
+  it("(f) the distribution's own BIRD running beside the bundle's (Debian's bird2 starts one) leaves the bundle's routes alone", async () => {
+    // What matters of Debian's default /etc/bird/bird.conf: a kernel protocol on the main table.
+    const conf = path.join(lab.dir, 'distribution-bird.conf');
+    fs.writeFileSync(conf, 'protocol device {\n}\nprotocol kernel {\n  ipv4 { export all; };\n}\nprotocol static {\n  ipv4;\n}\n');
+    const socket = path.join(lab.dir, 'distribution-bird.ctl');
+    const before = await birdRoutes('spoke2');
+    expect(before.length).toBeGreaterThan(5);
+    const other = lab.spawn('spoke2', ['bird', '-f', '-c', conf, '-s', socket, '-P', path.join(lab.dir, 'distribution-bird.pid')]);
+    try {
+      // Its kernel protocol scans the table once it is up: wait for that, then for one more scan of ours.
+      for (let i = 0; i < 100 && !/kernel1\s+Kernel\s+master4\s+up/.test((await lab.exec('spoke2', ['birdc', '-s', socket, 'show', 'protocols'], { check: false })).stdout); i++) await sleep(200);
+      await sleep(3_000);
+      expect(await birdRoutes('spoke2')).toEqual(before);
+      await converge('beside another BIRD', () => true, through('spoke2', 1, LAN_SITES), 5_000);
+    } finally {
+      await other.kill();
+    }
   });
 }, BIRD_NEEDS);

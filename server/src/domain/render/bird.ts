@@ -15,6 +15,13 @@ export function bgpProtocolName(neighbour: Pick<CompiledBgpNeighbour, 'address'>
 export const ORIGINATE_PROTOCOL = 'mp_originate';
 /** Hubs' routes to spokes that do not run BGP (installed in the kernel and announced). */
 export const SPOKE_ROUTES_PROTOCOL = 'mp_spokes';
+/**
+ * Kernel metric of the routes this BIRD installs. A BIRD's kernel protocol deletes every `proto
+ * bird` route of its own metric that it did not install itself, at start and at each scan; the
+ * distribution's BIRD (Debian's bird2 starts bird.service with a kernel protocol, metric 32) would
+ * otherwise delete ours within seconds and every minute after (seen in the lab).
+ */
+export const KERNEL_METRIC = 4242;
 
 function prefixSet(cidrs: readonly string[]): string {
   return cidrs.length === 0 ? '[ ]' : `[ ${cidrs.map(safeCidr).join(', ')} ]`;
@@ -97,6 +104,7 @@ export function renderCompiledPeerBird(compiled: CompiledOverlay, peer: Compiled
   }
   lines.push(
     'protocol kernel {',
+    `  metric ${KERNEL_METRIC};  # apart from any other BIRD's routes (a distribution's bird.service)`,
     '  ipv4 {',
     '    import none;',
     `    export filter { if source = RTS_BGP || proto = "${SPOKE_ROUTES_PROTOCOL}" then { krt_prefsrc = ${safeIp(routing.routerId)}; accept; } reject; };`,
