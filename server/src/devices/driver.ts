@@ -61,6 +61,13 @@ export interface PeerStatistics {
   currentEndpoint: string | null;
 }
 
+/** One BGP session of the device's routing (WANs with redundant hubs), as the device reports it. */
+export interface RoutingSession {
+  /** The neighbour's tunnel IP. */
+  neighbourAddress: string;
+  established: boolean;
+}
+
 export interface DriftItem {
   kind: string;
   key: string;
@@ -105,6 +112,12 @@ export interface DeviceDriver {
    * UI can say so instead of showing zeros. Drivers that always have them may omit it.
    */
   readonly statsAvailable?: boolean | null;
+  /**
+   * The BGP sessions the device runs for a WAN with redundant hubs (the ones Meshplane
+   * deployed, tagged with `commentPrefix`); null when it runs none there it can report.
+   * Drivers without a routing engine omit it.
+   */
+  routingSessions?(wanId: string, commentPrefix: string): Promise<RoutingSession[] | null>;
   close(): Promise<void>;
 }
 

@@ -1,11 +1,12 @@
 // Which hub each spoke of a WAN with redundant hubs uses now, and which hubs are lost, from
-// the tunnel states the devices report (tunnel-state.ts) and nothing else. A spoke is on a
+// what the devices report and nothing else: a tunnel's BGP session where a device's routing
+// reports it, else its handshake state (tunnel-state.ts). A spoke is on a
 // backup hub only when its devices confirm every better-ranked hub's tunnel DOWN and that
 // backup's UP; when a better-ranked tunnel is UNKNOWN, so is the answer. Its routing engine
 // makes the same choice from the same tunnels (BGP over BFD follows the better-ranked hub
 // whose session is up), so this names the hub the traffic takes as far as the devices saw.
 import type { CompiledOverlay } from './compiled.js';
-import type { TunnelState } from './tunnel-state.js';
+import type { SessionState, TunnelState } from './tunnel-state.js';
 
 export type SpokeHubState = 'PRIMARY' | 'BACKUP' | 'CUT_OFF' | 'UNKNOWN';
 export type HubState = 'UP' | 'LOST' | 'UNKNOWN';
@@ -15,6 +16,19 @@ export interface TunnelReading {
   to: string;
   state: TunnelState;
   reason: string;
+  /** The BGP session over the tunnel as a device's routing reports it; null when none does. */
+  session?: SessionState | null;
+}
+
+/**
+ * Whether a tunnel carries traffic now: the routing's session when a device reports it (that
+ * is what decides, and it notices a dead hub within a second, long before a handshake ages
+ * out); else the tunnel state from handshakes.
+ */
+function carrying(tunnel: TunnelReading | undefined): { state: TunnelState; why: string } {
+  if (tunnel?.session === 'ESTABLISHED') return { state: 'UP', why: 'BGP session established' };
+  if (tunnel?.session === 'DOWN') return { state: 'DOWN', why: 'BGP session down' };
+  return { state: tunnel?.state ?? 'UNKNOWN', why: tunnel?.reason ?? 'no tunnel' };
 }
 
 export interface SpokeHubUsage {
@@ -58,17 +72,16 @@ export function hubUsage(compiled: CompiledOverlay, tunnels: readonly TunnelRead
     let usage: SpokeHubUsage | null = null;
     const down: string[] = [];
     for (const hub of ranked) {
-      const tunnel = stateOf(spoke.peerId, hub.peerId);
-      const state = tunnel?.state ?? 'UNKNOWN';
+      const { state, why: detail } = carrying(stateOf(spoke.peerId, hub.peerId));
       if (state === 'UP') {
         const rank = hub.hubRank as number;
-        const why = rank === 1 ? `its tunnel to its primary hub ${hub.name} is up` : `its devices report ${down.join(', ')} down and ${hub.name} up`;
+        const why = rank === 1 ? `its tunnel to its primary hub ${hub.name} is up (${detail})` : `its devices report ${down.join(', ')} down and ${hub.name} up (${detail})`;
         usage = { spokeId: spoke.peerId, state: rank === 1 ? 'PRIMARY' : 'BACKUP', hubId: hub.peerId, hubRank: rank, reason: why };
         using.set(hub.peerId, (using.get(hub.peerId) ?? 0) + 1);
         break;
       }
       if (state === 'UNKNOWN') {
-        usage = { spokeId: spoke.peerId, state: 'UNKNOWN', hubId: null, hubRank: null, reason: `the state of its tunnel to ${hub.name} is unknown (${tunnel?.reason ?? 'no tunnel'})` };
+        usage = { spokeId: spoke.peerId, state: 'UNKNOWN', hubId: null, hubRank: null, reason: `the state of its tunnel to ${hub.name} is unknown (${detail})` };
         break;
       }
       down.push(hub.name);
@@ -79,8 +92,8 @@ export function hubUsage(compiled: CompiledOverlay, tunnels: readonly TunnelRead
   const statuses: HubStatus[] = hubs.map((hub) => {
     const own = tunnels.filter((tunnel) => tunnel.from === hub.peerId || tunnel.to === hub.peerId);
     const spokesUsing = using.get(hub.peerId) ?? 0;
-    const up = own.filter((tunnel) => tunnel.state === 'UP').length;
-    const reported = own.filter((tunnel) => tunnel.state !== 'UNKNOWN').length;
+    const up = own.filter((tunnel) => carrying(tunnel).state === 'UP').length;
+    const reported = own.filter((tunnel) => carrying(tunnel).state !== 'UNKNOWN').length;
     if (up > 0) return { hubId: hub.peerId, state: 'UP', spokesUsing, reason: `${up} of its ${own.length} tunnels are up` };
     if (reported > 0 && reported === own.length) {
       return { hubId: hub.peerId, state: 'LOST', spokesUsing, reason: `the devices report all ${own.length} of its tunnels down` };

@@ -12,6 +12,11 @@ export interface EndReport {
   observedAt: Date;
   /** Remote peer id to its last handshake (null: never); a remote missing here is not configured on the device. */
   remotes: ReadonlyMap<string, Date | null>;
+  /**
+   * Redundant hubs: remote peer id to whether the device's BGP session with it is established.
+   * Absent when the device runs no routing the driver can read.
+   */
+  sessions?: ReadonlyMap<string, boolean>;
 }
 
 export interface TunnelEnd {
@@ -77,4 +82,22 @@ export function tunnelStatus(first: TunnelEnd, second: TunnelEnd, options: { now
     ? `neither ${a.name} nor ${b.name} is on a device Meshplane reads`
     : silent.map((end) => `${end.name}'s device ${end.silent ?? 'has not been read yet'}`).join('; ');
   return { ...base, state: 'UNKNOWN', lastHandshake: null, reportedBy: null, reason };
+}
+
+export type SessionState = 'ESTABLISHED' | 'DOWN';
+
+/**
+ * The BGP session over a tunnel (redundant hubs), as an end's device reports it: ESTABLISHED
+ * when either end's routing says so, DOWN when an end reports the session and neither says
+ * established, null when no end that can report runs one with the other.
+ */
+export function sessionStatus(first: TunnelEnd, second: TunnelEnd): { session: SessionState | null; sessionReportedBy: string | null } {
+  let down: string | null = null;
+  for (const [end, other] of [[first, second], [second, first]] as const) {
+    if (!end.managed || end.silent !== null) continue;
+    const established = end.report?.sessions?.get(other.peerId);
+    if (established === true) return { session: 'ESTABLISHED', sessionReportedBy: end.peerId };
+    if (established === false) down ??= end.peerId;
+  }
+  return down === null ? { session: null, sessionReportedBy: null } : { session: 'DOWN', sessionReportedBy: down };
 }

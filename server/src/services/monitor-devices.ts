@@ -4,7 +4,7 @@
 import type { Db } from '../infra/db/client.js';
 import type { Logger } from '../infra/logger.js';
 import type { SecretBox } from '../infra/crypto/secret-box.js';
-import { DeviceError, type DeviceDriver, type PeerStatistics } from '../devices/driver.js';
+import { DeviceError, type DeviceDriver, type PeerStatistics, type RoutingSession } from '../devices/driver.js';
 import type { HealthProbe } from '../domain/device-health.js';
 import type { DriverFactory } from '../devices/factory.js';
 import { redactSecrets } from '../domain/secret-masking.js';
@@ -44,6 +44,12 @@ export class DeviceReader {
       return { value: stats, statsAvailable: stats !== null };
     });
     return { stats: value ?? null, health };
+  }
+
+  /** The device's BGP sessions for a WAN with redundant hubs (null: it runs none it can report). */
+  async routingSessions(device: PolledDevice, wanId: string, commentPrefix: string): Promise<{ sessions: RoutingSession[] | null; health: HealthRead }> {
+    const { value, health } = await this.read(device, async (driver) => ({ value: (await driver.routingSessions?.(wanId, commentPrefix)) ?? null, statsAvailable: true }));
+    return { sessions: value ?? null, health };
   }
 
   /**

@@ -55,6 +55,7 @@ function reportFromWire(wire: ObservedTunnels): TunnelReport {
   return {
     reporterId: wire.reporterId, wanId: wire.wanId, deviceId: wire.deviceId, observedAt: new Date(wire.observedAt),
     remotes: new Map(wire.remotes.map((remote) => [remote.peerId, remote.lastHandshake ? new Date(remote.lastHandshake) : null])),
+    ...(wire.sessions ? { sessions: new Map(wire.sessions.map((session) => [session.peerId, session.established])) } : {}),
   };
 }
 
@@ -62,13 +63,19 @@ export function reportToWire(report: TunnelReport): ObservedTunnels {
   return {
     reporterId: report.reporterId, wanId: report.wanId, deviceId: report.deviceId, observedAt: report.observedAt.toISOString(),
     remotes: [...report.remotes].map(([peerId, at]) => ({ peerId, lastHandshake: at?.toISOString() ?? null })),
+    ...(report.sessions ? { sessions: [...report.sessions].map(([peerId, established]) => ({ peerId, established })) } : {}),
   };
 }
 
 /** The same remotes with the same handshakes (within the rounding of their age). */
 export function sameReport(a: TunnelReport | undefined, b: TunnelReport): boolean {
   if (!a || a.deviceId !== b.deviceId || a.remotes.size !== b.remotes.size) return false;
+  if ((a.sessions === undefined) !== (b.sessions === undefined) || (a.sessions && b.sessions && !sameSessions(a.sessions, b.sessions))) return false;
   return [...b.remotes].every(([peerId, at]) => a.remotes.has(peerId) && sameHandshake(a.remotes.get(peerId) ?? null, at));
+}
+
+function sameSessions(a: ReadonlyMap<string, boolean>, b: ReadonlyMap<string, boolean>): boolean {
+  return a.size === b.size && [...b].every(([peerId, established]) => a.get(peerId) === established);
 }
 
 export class MonitorState {

@@ -23,6 +23,7 @@ import { Readings } from './monitor-readings.js';
 import { combineHealth, DeviceReader, type HealthRead, type PolledDevice } from './monitor-devices.js';
 import { INTERFACE_PEER_FIELDS, INTERFACE_WAN_FIELDS, interfacePeerSpec, interfaceWanSpec, type InterfacePeerRow } from './monitor-interfaces.js';
 import { interfaceNamesOf } from '../domain/hub-redundancy.js';
+import { COMMENT_PREFIX } from './deployments.js';
 
 export { ONLINE_THRESHOLD_SECONDS } from './monitor-readings.js';
 export { HANDSHAKE_JITTER_MS, type PeerStatus } from './monitor-state.js';
@@ -236,8 +237,9 @@ export class HandshakeMonitor {
     ]);
     const interfacesOf = await this.interfaceNames(managed);
     const wanIds = [...new Set(managed.map((peer) => peer.wanId))];
-    const everyone = wanIds.length === 0 ? [] : await this.prisma.peer.findMany({ where: { wanId: { in: wanIds } }, select: { id: true, wanId: true, publicKey: true } });
+    const everyone = wanIds.length === 0 ? [] : await this.prisma.peer.findMany({ where: { wanId: { in: wanIds } }, select: { id: true, wanId: true, publicKey: true, tunnelIp: true } });
     const byKey = new Map(everyone.map((peer) => [`${peer.wanId}|${peer.publicKey}`, peer.id]));
+    const byAddress = new Map(everyone.map((peer) => [`${peer.wanId}|${peer.tunnelIp}`, peer.id]));
     const hosted = new Map<string, typeof managed>();
     for (const peer of managed) hosted.set(peer.deviceId!, [...(hosted.get(peer.deviceId!) ?? []), peer]);
 
@@ -273,7 +275,19 @@ export class HandshakeMonitor {
           }
         }
         // Half a report would say the remotes on the unread interfaces are not configured there.
-        if (complete) reports.push({ reporterId: host.id, wanId: host.wanId, deviceId: device.id, observedAt: now, remotes });
+        if (!complete) continue;
+        const report: TunnelReport = { reporterId: host.id, wanId: host.wanId, deviceId: device.id, observedAt: now, remotes };
+        if (host.wan.hubRedundancy) {
+          // The routing's own view: which hub a spoke uses is decided by these sessions.
+          const { sessions } = await this.reader.routingSessions(device, host.wanId, COMMENT_PREFIX);
+          if (sessions) {
+            report.sessions = new Map(sessions.flatMap((session) => {
+              const peerId = byAddress.get(`${host.wanId}|${session.neighbourAddress}`);
+              return peerId ? [[peerId, session.established] as const] : [];
+            }));
+          }
+        }
+        reports.push(report);
       }
     })));
 

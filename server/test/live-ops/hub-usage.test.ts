@@ -1,8 +1,10 @@
 // Which hub a spoke uses, and a lost hub, as the devices report the tunnels: a WAN with two
 // redundant hubs, the spoke deployed to one simulated RouterOS device (an interface per hub)
-// and hub 2 to another, the monitor polling both, Wan.hubUsage and hubUsageChanged through
-// GraphQL. The spoke's tunnel to hub 2 sits on its second interface: were only the WAN's main
-// interface read, that tunnel would look absent and the spoke cut off when hub 1 goes.
+// and hub 2 to another, the monitor polling both (handshakes on every interface, and the BGP
+// sessions), Wan.hubUsage and hubUsageChanged through GraphQL. The spoke's tunnel to hub 2
+// sits on its second interface: were only the WAN's main interface read, that tunnel would
+// look absent. The sessions decide where one is reported: they follow BFD within a second,
+// a handshake stays fresh for three minutes after a hub is gone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
 import { startRouterOsSimulator, type RouterOsSimulator } from '../sim/routeros/index.js';
@@ -24,6 +26,9 @@ describe('hub usage from the tunnels the devices report', () => {
   let wanId: string;
   const keys: Record<string, string> = {};
   const ids: Record<string, string> = {};
+  const addresses: Record<string, string> = {};
+  /** Sets the BGP session with `peer` on a router, as its routing would report it. */
+  const session = (router: RouterOsSimulator, peer: string, established: boolean) => router.model.setBgpSession(addresses[peer]!, established);
 
   beforeAll(async () => {
     [spokeRouter, hubRouter] = await Promise.all([startRouterOsSimulator({ version: '7.18.2' }), startRouterOsSimulator({ version: '7.18.2' })]);
@@ -49,6 +54,10 @@ describe('hub usage from the tunnels the devices report', () => {
     await admin.ok(`mutation ($peerId: ID!) { addSubnet(peerId: $peerId, input: { cidr: "192.168.20.0/24", description: "branch LAN" }) { id } }`, { peerId: ids.branch });
     expect((await deploy(admin, ids.branch!)).status).toBe('SUCCEEDED');
     expect((await deploy(admin, ids.hub2!)).status).toBe('SUCCEEDED');
+    const { wan } = await admin.ok<{ wan: { peers: { edges: Array<{ node: { name: string; tunnelIp: string } }> } } }>(
+      `query ($id: ID!) { wan(id: $id) { peers { edges { node { name tunnelIp } } } } }`, { id: wanId },
+    );
+    for (const { node } of wan.peers.edges) addresses[node.name] = node.tunnelIp;
   });
   afterAll(async () => {
     await ws?.dispose();
@@ -69,7 +78,13 @@ describe('hub usage from the tunnels the devices report', () => {
   const hub = (value: Usage, name: string) => value.hubs.find((entry) => entry.name === name);
   const spoke = (value: Usage) => value.spokes.find((entry) => entry.name === 'branch');
 
-  it('a spoke is on its primary hub while its device reports that tunnel up, read on every one of its interfaces', async () => {
+  it('without sessions reported, from the handshakes: a spoke is on its primary hub while its device reports that tunnel up, read on every one of its interfaces', async () => {
+    // Disabled connections have no session rows: the routing reports nothing, handshakes decide.
+    for (const router of [spokeRouter, hubRouter]) {
+      for (const row of router.model.execute({ command: '/routing/bgp/connection/print' }).rows ?? []) {
+        router.model.execute({ command: '/routing/bgp/connection/set', attributes: { '.id': row['.id']!, disabled: 'yes' } });
+      }
+    }
     spokeRouter.setHandshake(keys.hub1!, 3);
     spokeRouter.setHandshake(keys.hub2!, 3);
     // Hub 2's device has no handshake with the spoke: only the spoke's second interface says
@@ -82,16 +97,32 @@ describe('hub usage from the tunnels the devices report', () => {
     expect(hub(now, 'hub2')).toMatchObject({ state: 'UP', spokesUsing: 0 });
   });
 
-  it('hub 1 lost: its tunnels reported down by the spoke and by hub 2, the spoke on hub 2, and the subscription says so', async () => {
+  it('hub 1 lost: the routing reports its sessions down while the handshakes are still fresh, the spoke on hub 2 at once, and the subscription says so', async () => {
+    for (const router of [spokeRouter, hubRouter]) {
+      for (const row of router.model.execute({ command: '/routing/bgp/connection/print' }).rows ?? []) {
+        router.model.execute({ command: '/routing/bgp/connection/set', attributes: { '.id': row['.id']!, disabled: 'no' } });
+      }
+    }
+    session(spokeRouter, 'hub1', true);
+    session(spokeRouter, 'hub2', true);
+    session(hubRouter, 'branch', true);
+    session(hubRouter, 'hub1', true);
+    await until((value) => spoke(value)?.state === 'PRIMARY' && /BGP session established/.test(spoke(value)!.reason), 'branch on hub 1 by its BGP session');
     const feed = new Feed<{ hubUsageChanged: Usage }>(ws, `subscription ($wanId: ID!) { hubUsageChanged(wanId: $wanId) { ${USAGE} } }`, { wanId });
     await feed.waitFor((messages) => messages.length >= 1, 'the current usage');
-    spokeRouter.setHandshake(keys.hub1!, null);
-    hubRouter.setHandshake(keys.hub1!, null);
+
+    // BFD takes the sessions down within a second; the handshakes (3 s ago) stay fresh for minutes.
+    session(spokeRouter, 'hub1', false);
+    session(hubRouter, 'hub1', false);
     const [lost] = (await feed.waitFor((messages) => messages.some((message) => hub(message.hubUsageChanged, 'hub1')?.state === 'LOST'), 'hub 1 lost'))
       .filter((message) => hub(message.hubUsageChanged, 'hub1')?.state === 'LOST');
     expect(hub(lost!.hubUsageChanged, 'hub1')).toMatchObject({ spokesUsing: 0, reason: 'the devices report all 2 of its tunnels down' });
     expect(spoke(lost!.hubUsageChanged)).toMatchObject({ state: 'BACKUP', hubName: 'hub2', hubRank: 2 });
     expect(hub(lost!.hubUsageChanged, 'hub2')).toMatchObject({ state: 'UP', spokesUsing: 1 });
+    const edges = (await admin.ok<{ wan: { topologyGraph: { edges: Array<{ from: string; to: string; state: string; session: string | null }> } } }>(
+      `query ($id: ID!) { wan(id: $id) { topologyGraph { edges { from to state session } } } }`, { id: wanId },
+    )).wan.topologyGraph.edges;
+    expect(edges.find((edge) => [edge.from, edge.to].sort().join() === [ids.branch, ids.hub1].sort().join())).toMatchObject({ state: 'UP', session: 'DOWN' });
     // The same for a scraper.
     const metrics = await (await fetch(new URL('/metrics', live.graphqlUrl), { headers: { authorization: `Bearer ${live.app.metricsToken.token}` } })).text();
     expect(metrics).toContain('meshplane_hub_state{wan="redundant",hub="hub1",state="LOST"} 1');
@@ -99,7 +130,7 @@ describe('hub usage from the tunnels the devices report', () => {
     expect(metrics).toContain('meshplane_hub_spokes{wan="redundant",hub="hub2"} 1');
 
     // Back: the spoke returns to its primary, and the subscription says that too.
-    spokeRouter.setHandshake(keys.hub1!, 1);
+    session(spokeRouter, 'hub1', true);
     await feed.waitFor((messages) => spoke(messages.at(-1)!.hubUsageChanged)?.state === 'PRIMARY', 'branch back on hub 1');
     expect(hub(feed.messages.at(-1)!.hubUsageChanged, 'hub1')).toMatchObject({ state: 'UP', spokesUsing: 1 });
   });

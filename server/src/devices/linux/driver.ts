@@ -2,15 +2,17 @@
 // network namespace), through `wg`, `ip`, `iptables` and `sysctl` run as argument arrays, and
 // for a peer of a WAN with redundant hubs one interface per hub plus a BIRD 2 daemon (`bird`,
 // `birdc`) that routes over them.
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describePlan, secretsOf, type ActualResource, type DesiredResource, type Plan } from '../../domain/plan.js';
 import { redactSecrets } from '../../domain/secret-masking.js';
 import { isLocalHost } from '../../domain/validation.js';
 import type {
-  ApplyResult, ConnectionReport, DesiredDeviceState, DeviceDriver, DeviceTarget, PeerStatistics, PreflightIssue, ProgressListener,
+  ApplyResult, ConnectionReport, DesiredDeviceState, DeviceDriver, DeviceTarget, PeerStatistics, PreflightIssue, ProgressListener, RoutingSession,
 } from '../driver.js';
 import { DeviceError } from '../driver.js';
+import { parseBirdProtocols } from './bird-protocols.js';
 import { BirdDaemon, birdPaths, birdPathsOf, ConfigStore, type BirdOptions, type BirdPaths } from './bird.js';
 import { ExecCommandRunner, type CommandRunner } from './exec.js';
 import { LinkLifecycle, type WireGuardImplementation } from './link-lifecycle.js';
@@ -150,6 +152,14 @@ export class LinuxDriver implements DeviceDriver {
 
   async statistics(interfaceName: string): Promise<PeerStatistics[]> {
     return toPeerStatistics(await readWgDump(this.runner, linuxInterfaceName(interfaceName)));
+  }
+
+  /** The BGP sessions of the BIRD this driver runs for the WAN; null when it runs none (no control socket). */
+  async routingSessions(wanId: string, commentPrefix: string): Promise<RoutingSession[] | null> {
+    const paths = birdPaths(this.stateDir, this.runner.netns, checkCommentPrefix(commentPrefix), wanId);
+    if (!fs.existsSync(paths.socket)) return null;
+    const { stdout } = await this.runner.run([this.birdOptions.birdc, '-s', paths.socket, 'show', 'protocols']);
+    return parseBirdProtocols(stdout);
   }
 
   /** wireguard-go daemons this driver started and that still run (interface → PID). */

@@ -5,14 +5,18 @@ import { secretsOf, type ActualResource, type DesiredResource, type Plan, type P
 import { redactSecrets } from '../../domain/secret-masking.js';
 import {
   DeviceError, type ApplyResult, type ConnectionReport, type DesiredDeviceState, type DeviceDriver, type PeerStatistics,
-  type PreflightIssue, type ProgressListener,
+  type PreflightIssue, type ProgressListener, type RoutingSession,
 } from '../driver.js';
 import { MENU, STATISTICS_PROPLIST } from './menus.js';
+import { keyFromComment } from './tags.js';
 import { preflightRouterOs } from './preflight.js';
 import { readRouterOsState } from './read-state.js';
 import { clearRouterOs, planRouterOs, ROUTEROS_UNDO } from './reconcile.js';
 import { desiredResources } from './resources.js';
 import { toPeerStatistics } from './statistics.js';
+
+/** Read-only: one row per running session of a BGP connection. */
+const BGP_SESSION = '/routing/bgp/session';
 import type { RouterOsTransport } from './transport.js';
 
 export interface RouterOsDriverOptions {
@@ -118,6 +122,22 @@ export class RouterOsDriver implements DeviceDriver {
   async statistics(interfaceName: string): Promise<PeerStatistics[]> {
     const rows = await this.transport.print(MENU.peers, { proplist: STATISTICS_PROPLIST, where: { interface: interfaceName } });
     return toPeerStatistics(rows, this.now());
+  }
+
+  /**
+   * The sessions of the BGP connections Meshplane deployed for the WAN (tagged in their
+   * comment): RouterOS names a connection's session after it, "<connection>-<n>".
+   */
+  async routingSessions(wanId: string, commentPrefix: string): Promise<RoutingSession[] | null> {
+    const connections = (await this.transport.print(MENU.bgp, { proplist: ['name', 'comment'] }))
+      .filter((row) => keyFromComment(row.comment, commentPrefix, wanId) !== null)
+      .map((row) => row.name ?? '');
+    if (connections.length === 0) return null;
+    const names = new Set(connections);
+    const sessions = await this.transport.print(BGP_SESSION, { proplist: ['name', 'remote.address', 'established'] });
+    return sessions
+      .filter((row) => names.has((row.name ?? '').replace(/-\d+$/, '')) && row['remote.address'])
+      .map((row) => ({ neighbourAddress: (row['remote.address'] as string).replace(/\/32$/, ''), established: row.established === 'true' }));
   }
 
   close(): Promise<void> {

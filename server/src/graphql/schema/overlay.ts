@@ -87,6 +87,13 @@ const TunnelStateEnum = builder.enumType('TunnelState', {
   } as const,
 });
 
+const SessionStateEnum = builder.enumType('RoutingSessionState', {
+  values: {
+    ESTABLISHED: { description: "An end's routing (BIRD, RouterOS BGP) reports the session established." },
+    DOWN: { description: 'An end reports the session and neither reports it established.' },
+  } as const,
+});
+
 const TunnelRoleEnum = builder.enumType('TunnelRole', {
   values: {
     PRIMARY: { description: "A spoke's tunnel to its primary hub: its traffic goes here while the BGP session over it is up." },
@@ -110,6 +117,13 @@ const TopologyEdgeRef = builder.objectRef<TunnelEdge>('TopologyEdge').implement(
       description: 'WANs with redundant hubs: a spoke\'s tunnel to its primary hub, to a backup hub, or a hub-to-hub tunnel (null elsewhere).',
       resolve: (edge) => edge.role ?? null,
     }),
+    session: t.field({
+      type: SessionStateEnum,
+      nullable: true,
+      description: 'Redundant hubs: the BGP session over this tunnel as a device\'s routing reports it (null when no end reports one). It decides where traffic goes, and notices a dead hub within a second.',
+      resolve: (edge) => edge.session,
+    }),
+    sessionReportedBy: t.exposeID('sessionReportedBy', { nullable: true }),
     hubRank: t.int({ nullable: true, description: 'Redundant hubs, spoke-to-hub tunnels: the hub\'s rank for the spoke (1 = primary).', resolve: (edge) => edge.hubRank ?? null }),
   }),
 });
@@ -335,7 +349,7 @@ builder.subscriptionFields((t) => ({
 }));
 
 const tunnelKey = (edge: TunnelEdge) => `${edge.from}|${edge.to}`;
-const tunnelValue = (edge: TunnelEdge) => `${edge.state}|${edge.reportedBy}|${edge.lastHandshake?.getTime() ?? ''}`;
+const tunnelValue = (edge: TunnelEdge) => `${edge.state}|${edge.reportedBy}|${edge.lastHandshake?.getTime() ?? ''}|${edge.session ?? ''}|${edge.sessionReportedBy ?? ''}`;
 
 /**
  * The WAN's tunnels now, then the changed ones. Re-derived when a monitor report for the WAN

@@ -42,6 +42,8 @@ export interface ObservedTunnels {
   deviceId: string;
   observedAt: string;
   remotes: Array<{ peerId: string; lastHandshake: string | null }>;
+  /** Redundant hubs: the device's BGP session with each remote it runs one with. */
+  sessions?: Array<{ peerId: string; established: boolean }>;
 }
 
 /** A device's health as the polling replica last read it (or a connection test on any replica found). */
