@@ -100,13 +100,17 @@ export function planRouterOs(desired: DesiredDeviceState, actual: readonly Actua
 }
 
 /**
- * A remote that changes interface (a WAN switching hub redundancy on or off moves a hub
- * between the main interface and a link) is removed and added again rather than set: the
- * plan deletes the interface it leaves before updates run, and removing an interface takes
- * its peers with it. On another interface it is a new WireGuard session anyway.
+ * A remote that moves to another interface (a WAN switching hub redundancy on or off moves a
+ * hub between the main interface and a link) is removed and added again rather than set:
+ * the plan deletes the interface it may leave before updates run, and removing an interface
+ * takes its peers with it; removed first, it also frees its AllowedIPs before the remotes
+ * that stay grow into them. On another interface it is a new WireGuard session anyway.
  */
 function withPeersRecreatedOnMove(plan: Plan, actual: readonly ActualResource[], desired: readonly DesiredResource[]): Plan {
-  const moving = plan.operations.filter((operation) => operation.op === 'update' && operation.kind === MENU.peers && operation.key !== null && operation.changes.interface !== undefined);
+  // A renamed interface takes its peers along: those are set, not moved.
+  const renamed = new Set(plan.operations.map((operation) => (operation.op === 'update' && operation.kind === MENU.interface && operation.changes.name !== undefined ? operation.before.name : undefined)));
+  const moving = plan.operations.filter((operation) => operation.op === 'update' && operation.kind === MENU.peers && operation.key !== null
+    && operation.changes.interface !== undefined && !renamed.has(operation.before.interface));
   if (moving.length === 0) return plan;
   const deletes: PlanOperation[] = [];
   const creates: PlanOperation[] = [];

@@ -185,6 +185,18 @@ describe.each(VARIANTS)('redundant hubs on the RouterOS simulator, $label', (var
     }
   });
 
+  it('renaming the WAN interface updates the main interface and its remote in place, and replaces the links', async () => {
+    const { sim, driver } = await router();
+    await deploy(driver, redundantState('site'));
+    const spec = redundantSpec();
+    const renamed = redundantState('site', 'initial', {}, { ...spec, wan: { ...spec.wan, interfaceName: 'wg-mq' } });
+    const plan = await deploy(driver, renamed);
+    const peerOps = plan.operations.filter((operation) => operation.kind === MENU.peers).map((operation) => `${operation.op} ${operation.key}`);
+    expect(peerOps.sort()).toEqual(['create wan1:peer:hub2', 'delete wan1:peer:hub2', 'update wan1:peer:hub1']);
+    expect((await replan(driver, renamed)).operations).toEqual([]);
+    expect(sim.model.rows(MENU.peers).filter((row) => row.comment?.startsWith('meshplane:')).map((row) => row.interface)).toEqual(['wg-mq', 'wg-mqh2']);
+  });
+
   it('a spoke without BGP gets a route per overlay prefix and hub, watched by ping, the primary hub first', async () => {
     const { sim, driver } = await router();
     const state = redundantState('branch');
