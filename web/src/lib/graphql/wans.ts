@@ -189,6 +189,8 @@ export const reachabilityFragment = graphql(`
       targetPeerName
       nextHopPeerId
       nextHopPeerName
+      backupNextHopPeerId
+      backupNextHopPeerName
     }
   }
 `);
