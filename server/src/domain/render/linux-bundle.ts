@@ -84,7 +84,9 @@ export function renderLinuxBundle(compiled: CompiledOverlay, peerId: string): st
     '}',
     '',
     'case "${1:-}" in',
-    '  up) extract; start ;;',
+    // Down with the files already there first: an interface this version no longer has (a hub
+    // removed, hubs renumbered) would otherwise stay up with its old configuration.
+    '  up) stop; extract; start ;;',
     '  start) start ;;',
     '  down) stop ;;',
     '  status) status ;;',
