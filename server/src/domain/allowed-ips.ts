@@ -19,7 +19,7 @@ export type ClaimsByRemote = Map<number, Claim[]>;
 /** Caches the carved tunnel/services ranges a relay carries, keyed by the carved neighbours. */
 export type CarveCache = Map<string, Claim[]>;
 
-function overlapsAny(range: Ipv4Range, ranges: readonly Ipv4Range[]): boolean {
+export function overlapsAny(range: Ipv4Range, ranges: readonly Ipv4Range[]): boolean {
   for (const other of ranges) if (overlaps(range, other)) return true;
   return false;
 }

@@ -5,10 +5,10 @@
 // tunnels. Routes then follow session health: a spoke prefers its primary hub while that
 // session is up; a hub reaches a spoke directly, or through another hub when the spoke's
 // link to it is down.
-import { resolveClaims, mayCollide, type ClaimsByRemote } from './allowed-ips.js';
+import { mayCollide, overlapsAny, resolveClaims, type ClaimsByRemote } from './allowed-ips.js';
 import { compileFirewall, compileNat, compileServices, keepaliveOf } from './compile-parts.js';
 import type { CompiledBgpNeighbour, CompiledInterface, CompiledLink, CompiledPeer, CompiledRemote, CompiledRouting } from './compiled.js';
-import { compareRanges, formatCidr, overlaps, tryParseIpv4OrCidr, type Ipv4Range } from './ipv4.js';
+import { compareRanges, formatCidr, tryParseIpv4OrCidr, type Ipv4Range } from './ipv4.js';
 import type { PeerSpec, WanSpec } from './model.js';
 import { buildOverlayFacts, formatEndpoint, pairKey, type Claim, type OverlayFacts, type PeerFacts } from './overlay-facts.js';
 import { planTunnels, type TunnelPlan } from './topology.js';
@@ -92,10 +92,6 @@ function mergeCidrs(cidrs: string[]): string[] {
   return kept.map(formatCidr);
 }
 
-function overlaps1(range: Ipv4Range, ranges: readonly Ipv4Range[]): boolean {
-  return ranges.some((other) => overlaps(range, other));
-}
-
 /**
  * Everything that may travel over one hub tunnel of `self`: the tunnel and services ranges
  * and every other peer's LAN it can reach (never one overlapping its own, which would hijack
@@ -104,7 +100,7 @@ function overlaps1(range: Ipv4Range, ranges: readonly Ipv4Range[]): boolean {
 function overlayPrefixes(facts: OverlayFacts, self: PeerFacts): string[] {
   const ranges: Ipv4Range[] = [facts.tunnelRange, facts.servicesRange];
   for (const lan of facts.lanClaims) {
-    if (lan.owner !== self.index && !overlaps1(lan.range, self.locals)) ranges.push(lan.range);
+    if (lan.owner !== self.index && !overlapsAny(lan.range, self.locals)) ranges.push(lan.range);
   }
   return mergeCidrs(ranges.map(formatCidr));
 }
@@ -174,7 +170,7 @@ function routing(facts: OverlayFacts, self: PeerFacts, transit: boolean, neighbo
 function spokeClaims(facts: OverlayFacts, hub: PeerFacts, spokes: readonly PeerFacts[], resolve: boolean): ClaimsByRemote {
   const byRemote: ClaimsByRemote = new Map();
   for (const spoke of spokes) {
-    const claims = spoke.claims.filter((claim) => claim.kind !== 'LAN' || !overlaps1(claim.range, hub.locals));
+    const claims = spoke.claims.filter((claim) => claim.kind !== 'LAN' || !overlapsAny(claim.range, hub.locals));
     byRemote.set(spoke.index, claims as Claim[]);
   }
   return resolve ? resolveClaims(byRemote) : byRemote;

@@ -6,6 +6,7 @@
 // makes the same choice from the same tunnels (BGP over BFD follows the better-ranked hub
 // whose session is up), so this names the hub the traffic takes as far as the devices saw.
 import type { CompiledOverlay } from './compiled.js';
+import { pairKey } from './overlay-facts.js';
 import type { SessionState, TunnelState } from './tunnel-state.js';
 
 export type SpokeHubState = 'PRIMARY' | 'BACKUP' | 'CUT_OFF' | 'UNKNOWN';
@@ -53,8 +54,6 @@ export interface HubUsage {
   hubs: HubStatus[];
   spokes: SpokeHubUsage[];
 }
-
-const pairKey = (a: string, b: string): string => (a < b ? `${a}|${b}` : `${b}|${a}`);
 
 /** Empty for a WAN without redundant hubs. */
 export function hubUsage(compiled: CompiledOverlay, tunnels: readonly TunnelReading[]): HubUsage {

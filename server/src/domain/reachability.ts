@@ -10,6 +10,7 @@
 // that does not forward) is absent, which is how a misconfiguration shows.
 import { interfacesOf, type CompiledOverlay, type CompiledPeer, type CompiledRemote } from './compiled.js';
 import { compareRanges, contains, tryParseIpv4OrCidr, type Ipv4Range } from './ipv4.js';
+import { pairKey } from './overlay-facts.js';
 
 export type ReachKind = 'TUNNEL_IP' | 'LAN' | 'SERVICE';
 /** Where a path starts at its peer: the peer itself (its tunnel IP) or a host on one of its LANs. */
@@ -183,12 +184,12 @@ class Network {
     if (!peer) return null;
     if (!peer.routing) {
       const next = this.tableOf(peer).lookup(destination);
-      return next !== null && failed.has(tunnelKey(peerId, next)) ? null : next;
+      return next !== null && failed.has(pairKey(peerId, next)) ? null : next;
     }
     const candidates: string[] = [];
     for (const view of interfacesOf(peer)) {
       const next = this.tableOf(view, `${peer.peerId}\u0000${view.interface.name}`).lookup(destination);
-      if (next !== null && !failed.has(tunnelKey(peerId, next))) candidates.push(next);
+      if (next !== null && !failed.has(pairKey(peerId, next))) candidates.push(next);
     }
     const neighbours = peer.routing.neighbours;
     // A neighbour's own tunnel IP is reached on its own tunnel (pinned); everything else a
@@ -198,7 +199,7 @@ class Network {
       const rank = (id: string) => neighbours.find((entry) => entry.peerId === id)?.hubRank ?? Number.MAX_SAFE_INTEGER;
       return candidates.sort((a, b) => rank(a) - rank(b))[0] ?? null;
     }
-    return candidates.find((hubId) => this.byId.get(hubId)?.routing?.transit && this.hasTunnel(hubId, ownerId) && !failed.has(tunnelKey(hubId, ownerId))) ?? null;
+    return candidates.find((hubId) => this.byId.get(hubId)?.routing?.transit && this.hasTunnel(hubId, ownerId) && !failed.has(pairKey(hubId, ownerId))) ?? null;
   }
 
   private hasTunnel(a: string, b: string): boolean {
@@ -255,13 +256,10 @@ class Network {
   }
 }
 
-/** Tunnels taken out of service for a "what if" walk, as tunnelKey(a, b). */
+/** Tunnels taken out of service for a "what if" walk, as pairKey(a, b). */
 type FailedTunnels = ReadonlySet<string>;
 const NO_FAILURES: FailedTunnels = new Set();
 
-function tunnelKey(a: string, b: string): string {
-  return a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
-}
 
 /** Follows a packet from `source` until the owner accepts it; the first hop, or null when it is lost or dropped. */
 function firstHopOf(network: Network, source: Endpoint, destination: Endpoint, failed: FailedTunnels = NO_FAILURES): string | null {
@@ -300,7 +298,7 @@ export function computeReachability(compiled: CompiledOverlay, peerIds?: readonl
         if (destination.ownerId === peer.peerId) continue;
         const nextHop = firstHopOf(network, source, destination);
         if (nextHop === null) continue;
-        const backup = peer.routing ? { backupNextHopPeerId: firstHopOf(network, source, destination, new Set([tunnelKey(peer.peerId, nextHop)])) } : {};
+        const backup = peer.routing ? { backupNextHopPeerId: firstHopOf(network, source, destination, new Set([pairKey(peer.peerId, nextHop)])) } : {};
         reaches.push({
           ...backup,
           kind: destination.kind,
