@@ -165,15 +165,6 @@ describe('hub usage', () => {
     expect(usage.hubs.map((hub) => [hub.hubId, hub.state, hub.spokesUsing])).toEqual([['h1', 'UP', 1], ['h2', 'UP', 1], ['h3', 'LOST', 0]]);
   });
 
-  it('lets a reported BGP session decide over the handshake state', () => {
-    const readings = tunnels({ '*': 'UP' }).map((tunnel) => ([tunnel.from, tunnel.to].includes('h1') ? { ...tunnel, session: 'DOWN' as const } : tunnel));
-    const usage = hubUsage(compiled, readings);
-    expect(usage.hubs.find((hub) => hub.hubId === 'h1')?.state).toBe('LOST');
-    expect(usage.spokes.every((spoke) => spoke.state === 'BACKUP' && spoke.hubId === 'h2' && /BGP session established|up \(test\)/.test(spoke.reason))).toBe(true);
-    const established = hubUsage(compiled, tunnels({ '*': 'DOWN' }).map((tunnel) => ({ ...tunnel, session: 'ESTABLISHED' as const })));
-    expect(established.spokes.every((spoke) => spoke.state === 'PRIMARY')).toBe(true);
-  });
-
   it('calls a hub lost only when every one of its tunnels is reported down', () => {
     const all = (state: TunnelReading['state']) => hubUsage(compiled, tunnels({ '*': state }));
     expect(all('UNKNOWN').hubs.every((hub) => hub.state === 'UNKNOWN')).toBe(true);

@@ -1,13 +1,13 @@
 // Which hub each spoke of a WAN with redundant hubs uses now, and which hubs are lost, from
-// what the devices report and nothing else: a tunnel's BGP session where a device's routing
-// reports it, else its handshake state (tunnel-state.ts). A spoke is on a
+// the tunnel states the devices report and nothing else (tunnel-state.ts: a reported BGP
+// session, else the handshakes). A spoke is on a
 // backup hub only when its devices confirm every better-ranked hub's tunnel DOWN and that
 // backup's UP; when a better-ranked tunnel is UNKNOWN, so is the answer. Its routing engine
 // makes the same choice from the same tunnels (BGP over BFD follows the better-ranked hub
 // whose session is up), so this names the hub the traffic takes as far as the devices saw.
 import type { CompiledOverlay } from './compiled.js';
 import { pairKey } from './overlay-facts.js';
-import type { SessionState, TunnelState } from './tunnel-state.js';
+import type { TunnelState } from './tunnel-state.js';
 
 export type SpokeHubState = 'PRIMARY' | 'BACKUP' | 'CUT_OFF' | 'UNKNOWN';
 export type HubState = 'UP' | 'LOST' | 'UNKNOWN';
@@ -17,19 +17,6 @@ export interface TunnelReading {
   to: string;
   state: TunnelState;
   reason: string;
-  /** The BGP session over the tunnel as a device's routing reports it; null when none does. */
-  session?: SessionState | null;
-}
-
-/**
- * Whether a tunnel carries traffic now: the routing's session when a device reports it (that
- * is what decides, and it notices a dead hub within a second, long before a handshake ages
- * out); else the tunnel state from handshakes.
- */
-function carrying(tunnel: TunnelReading | undefined): { state: TunnelState; why: string } {
-  if (tunnel?.session === 'ESTABLISHED') return { state: 'UP', why: 'BGP session established' };
-  if (tunnel?.session === 'DOWN') return { state: 'DOWN', why: 'BGP session down' };
-  return { state: tunnel?.state ?? 'UNKNOWN', why: tunnel?.reason ?? 'no tunnel' };
 }
 
 export interface SpokeHubUsage {
@@ -53,6 +40,11 @@ export interface HubStatus {
 export interface HubUsage {
   hubs: HubStatus[];
   spokes: SpokeHubUsage[];
+}
+
+/** Whether a tunnel carries traffic now (its state already follows a reported BGP session: tunnel-state.ts). */
+function carrying(tunnel: TunnelReading | undefined): { state: TunnelState; why: string } {
+  return { state: tunnel?.state ?? 'UNKNOWN', why: tunnel?.reason ?? 'no tunnel' };
 }
 
 /** Empty for a WAN without redundant hubs. */

@@ -35,3 +35,23 @@ describe('tunnelStatus', () => {
     expect(freshUntil(tunnelStatus(end('a', { b: null }), end('b', null), FRESH), FRESH.freshMs)).toBeNull();
   });
 });
+
+describe('tunnelStatus with a reported BGP session (redundant hubs)', () => {
+  const withSessions = (base: TunnelEnd, sessions: Record<string, boolean>): TunnelEnd => ({ ...base, report: { ...base.report!, sessions: new Map(Object.entries(sessions)) } });
+
+  it('a session reported down makes a tunnel with a fresh handshake DOWN: BFD knows long before the handshake ages', () => {
+    const status = tunnelStatus(withSessions(end('spoke', { hub: ago(3) }), { hub: false }), end('hub', null), FRESH);
+    expect(status).toMatchObject({ state: 'DOWN', reportedBy: 'spoke', lastHandshake: ago(3), reason: "spoke's routing reports its BGP session with hub down (BFD notices a dead tunnel within a second)" });
+  });
+
+  it('an established session is UP, and either end saying so is enough', () => {
+    expect(tunnelStatus(withSessions(end('a', { b: ago(400) }), { b: true }), end('b', null), FRESH)).toMatchObject({ state: 'UP', reason: "a's routing reports its BGP session with b established" });
+    expect(tunnelStatus(withSessions(end('a', { b: ago(3) }), { b: false }), withSessions(end('b', { a: ago(3) }), { a: true }), FRESH)).toMatchObject({ state: 'UP', reportedBy: 'a' });
+  });
+
+  it('without a session for the pair, or from a silent end, the handshakes decide', () => {
+    expect(tunnelStatus(withSessions(end('a', { b: ago(3) }), { c: false }), end('b', null), FRESH)).toMatchObject({ state: 'UP', reason: "a's device reports a handshake with b 3 s ago" });
+    const silent: TunnelEnd = { ...withSessions(end('a', { b: ago(3) }), { b: false }), silent: 'cannot be read now (DEVICE_UNREACHABLE)' };
+    expect(tunnelStatus(silent, end('b', { a: ago(3) }), FRESH)).toMatchObject({ state: 'UP', reportedBy: 'b' });
+  });
+});

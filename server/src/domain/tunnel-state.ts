@@ -54,7 +54,27 @@ export function freshUntil(status: Pick<TunnelStatus, 'state' | 'lastHandshake'>
   return status.state === 'UP' && status.lastHandshake ? new Date(status.lastHandshake.getTime() + freshMs) : null;
 }
 
+/**
+ * The tunnel's state. Where an end's routing reports the BGP session over the tunnel
+ * (redundant hubs), the session decides: it runs BFD every 200 ms and notices a dead far end
+ * within a second, while the last handshake stays fresh for minutes after the far end is gone.
+ */
 export function tunnelStatus(first: TunnelEnd, second: TunnelEnd, options: { now: Date; freshMs: number }): TunnelStatus {
+  const status = handshakeStatus(first, second, options);
+  const { session, sessionReportedBy } = sessionStatus(first, second);
+  if (session === null) return status;
+  const reporter = sessionReportedBy === first.peerId ? first : second;
+  const other = reporter === first ? second : first;
+  if (session === 'DOWN' && status.state !== 'DOWN') {
+    return { ...status, state: 'DOWN', reportedBy: reporter.peerId, reason: `${reporter.name}'s routing reports its BGP session with ${other.name} down (BFD notices a dead tunnel within a second)` };
+  }
+  if (session === 'ESTABLISHED' && status.state !== 'UP') {
+    return { ...status, state: 'UP', reportedBy: reporter.peerId, reason: `${reporter.name}'s routing reports its BGP session with ${other.name} established` };
+  }
+  return status;
+}
+
+function handshakeStatus(first: TunnelEnd, second: TunnelEnd, options: { now: Date; freshMs: number }): TunnelStatus {
   const [a, b] = first.peerId < second.peerId ? [first, second] : [second, first];
   const readings: Reading[] = [];
   for (const [end, other] of [[a, b], [b, a]] as const) {
