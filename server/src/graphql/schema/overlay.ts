@@ -375,7 +375,8 @@ export function tunnelChanges(ctx: Context, wanId: string): AsyncIterableIterato
         last = new Map(edges.map((edge) => [tunnelKey(edge), tunnelValue(edge)]));
         if (first || changed.length > 0) await push(changed);
         if (timer) clearTimeout(timer);
-        const expiries = edges.map((edge) => freshUntil(edge, TUNNEL_FRESH_MS)?.getTime()).filter((at): at is number => at !== undefined);
+        // Only expiries still ahead: an edge UP by its BGP session may carry an older handshake.
+        const expiries = edges.map((edge) => freshUntil(edge, TUNNEL_FRESH_MS)?.getTime()).filter((at): at is number => at !== undefined && at > Date.now());
         if (expiries.length > 0 && !closed) {
           timer = setTimeout(() => evaluate({}), Math.max(0, Math.min(...expiries) - Date.now()) + 50);
           timer.unref();
