@@ -179,6 +179,10 @@ describeBirdLab('LinuxDriver: a WAN with redundant hubs (interfaces per hub + BI
       await established('hub', 'mp_10_0_0_3');
       // Hub 2 is gone: that session cannot come up.
       expect(await session('spoke', 'mp_10_0_0_2')).not.toBe('Established');
+      // What the monitor reads: the driver's own view of the sessions, from the same BIRD.
+      const sessions = await driverFor('spoke').routingSessions(spec.wan.id, 'meshplane');
+      expect(sessions).toEqual(expect.arrayContaining([{ neighbourAddress: '10.0.0.1', established: true }, { neighbourAddress: '10.0.0.2', established: false }]));
+      expect(await driverFor('spoke').routingSessions('another-wan', 'meshplane')).toBeNull();
 
       expect(await kernelRoute('spoke', HUB_LAN.cidr)).toEqual([expect.objectContaining({ dev: spoke, protocol: 'bird' })]);
       expect(await kernelRoute('hub', SPOKE_LAN.cidr)).toEqual([expect.objectContaining({ dev: names.get('hub'), protocol: 'bird' })]);
