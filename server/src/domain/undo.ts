@@ -14,6 +14,11 @@ export interface UndoPolicy {
   ignored?(kind: string): boolean;
   /** Comparison of values as the device formats them. */
   normalize?(kind: string, prop: string, value: string): string;
+  /**
+   * Secrets an item of this kind holds that a reading does not include at all (RouterOS lists no
+   * interface private key): an item deleted and created again has lost them all the same.
+   */
+  unreadSecrets?(kind: string): readonly string[];
 }
 
 export interface UndoPlan {
@@ -90,6 +95,7 @@ export function undoPlan(before: readonly ActualResource[], now: readonly Actual
             props[prop] = value;
           }
         }
+        for (const prop of policy.unreadSecrets?.(operation.kind) ?? []) if (!(prop in old.props)) lost.push(prop);
         operations.push({ op: 'create', kind: operation.kind, key: operation.key, props });
         if (lost.length > 0) unrestorable.push(`${label(operation)}: created again without its ${lost.join(' and ')} (the device never shows it)`);
         break;

@@ -148,12 +148,17 @@ function withRulePlacement(plan: Plan, actual: readonly ActualResource[]): Plan 
   };
 }
 
-/** What the router shows but will not take back: flags it derives, and the key it derives from the private one. */
-const READ_ONLY = new Set(['dynamic', 'network', 'running', 'inactive', 'active']);
+/**
+ * What the router shows but will not take back: flags it derives, and the key it derives from the
+ * private one. An address's `network` is not among them: Meshplane writes it (point-to-point to a hub).
+ */
+const READ_ONLY = new Set(['dynamic', 'running', 'inactive', 'active']);
 
 export const ROUTEROS_UNDO: UndoPolicy = {
   writable: (kind, prop) => !READ_ONLY.has(prop) && !(kind === MENU.interface && prop === 'public-key'),
   normalize: normalizeValue,
+  // The interface is read without its private key; created again, it makes a new one.
+  unreadSecrets: (kind) => (kind === MENU.interface ? ['private-key'] : []),
 };
 
 /** Every resource this WAN's tag marks, and nothing else. */
