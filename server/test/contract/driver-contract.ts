@@ -18,6 +18,10 @@
  *   - supportsStatistics?: false when statistics() returns null on this device;
  *   - ownNetwork?: a network on one of the device's own interfaces (not Meshplane's, not used by
  *     the desired states): preflight must call a tunnel address or a route into it an ERROR;
+ *   - redundant?: the device in a WAN with redundant hubs (HUB_SPOKE, hubRedundancy, two hubs
+ *     with endpoints, a third when `hubAdded`, last in tunnel-IP order), compiled so `peer.links`
+ *     and `peer.routing` are real, on the same WAN and interface name as 'initial': `roles` says
+ *     which roles the driver can take (pfSense: spokes only), `desired(role, hubAdded)` the states;
  *   - teardown(): stops what setup started (also called when a test fails).
  *
  * Usage:
@@ -25,7 +29,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DesiredDeviceState, DeviceDriver } from '../../src/devices/driver.js';
+import { interfacesOf } from '../../src/domain/compiled.js';
 import type { ActualResource, Plan, PlanOperation } from '../../src/domain/plan.js';
+import { isSecretProp } from '../../src/domain/secret-masking.js';
 import { undoPlan } from '../../src/domain/undo.js';
 
 export type ContractVariant = 'initial' | 'allowedIpsChanged' | 'peerRemoved';
@@ -35,6 +41,13 @@ export interface ContractInspection {
   writes: number;
 }
 
+export type RedundantRole = 'spoke' | 'hub';
+
+export interface RedundantFixture {
+  roles: readonly RedundantRole[];
+  desired: (role: RedundantRole, hubAdded: boolean) => DesiredDeviceState;
+}
+
 export interface ContractFixture {
   driver: DeviceDriver;
   desired: (variant: ContractVariant) => DesiredDeviceState;
@@ -42,6 +55,7 @@ export interface ContractFixture {
   inspect?: () => Promise<ContractInspection>;
   supportsStatistics?: boolean;
   ownNetwork?: string;
+  redundant?: RedundantFixture;
   teardown: () => Promise<void>;
 }
 
@@ -80,7 +94,7 @@ function cuts(n: number): number[] {
  * deploy service does (Deployments.undo): read again, undo what the attempted operations
  * changed (domain/undo with the driver's undoPolicy), and the device must read as before.
  */
-async function refuseAndUndo(driver: DeviceDriver, state: DesiredDeviceState, plan: Plan, cut: number): Promise<void> {
+async function refuseAndUndo(driver: DeviceDriver, state: DesiredDeviceState, plan: Plan, cut: number): Promise<string[]> {
   const before = await driver.readState(state);
   const applied = await driver.apply({ operations: plan.operations.slice(0, cut), unchanged: 0 });
   expect(applied.failed, applied.failed?.message).toBeNull();
@@ -89,7 +103,64 @@ async function refuseAndUndo(driver: DeviceDriver, state: DesiredDeviceState, pl
   expect(undo.plan.operations.length, `cut at ${cut}`).toBeGreaterThan(0);
   const undone = await driver.apply(undo.plan);
   expect(undone.failed, undone.failed?.message).toBeNull();
-  expect(comparable(await driver.readState(state)), `undo after ${cut} of ${plan.operations.length} operations`).toEqual(comparable(before));
+  // A secret the device never shows cannot be put back; undo names each such resource, and the
+  // deploy service reports it. Of those, only what undo can write is compared: not the secret,
+  // nor what the device derives from it (a public key from a private key it made anew).
+  const named = (resource: ActualResource) => undo.unrestorable.some((sentence) => sentence.startsWith(`${resource.kind} ${resource.key}: `));
+  const restorable = (resource: ActualResource) => Object.fromEntries(Object.entries(resource.props)
+    .filter(([prop]) => !isSecretProp(prop) && driver.undoPolicy.writable(resource.kind, prop)));
+  const withoutLostSecrets = (resources: readonly ActualResource[]) => comparable(resources.map((resource) => (named(resource)
+    ? { ...resource, props: restorable(resource) }
+    : resource)));
+  expect(withoutLostSecrets(await driver.readState(state)), `undo after ${cut} of ${plan.operations.length} operations`).toEqual(withoutLostSecrets(before));
+  return undo.unrestorable;
+}
+
+/** Clear reads what is managed, deletes exactly that and nothing else, and leaves no managed resource. */
+async function clearAndCheck(driver: DeviceDriver, state: DesiredDeviceState, ...alsoReadAs: DesiredDeviceState[]): Promise<void> {
+  const actual = await driver.readState(state);
+  const managed = actual.filter((resource) => resource.key !== null);
+  const unmanaged = actual.filter((resource) => resource.key === null);
+  const plan = driver.clearPlan(actual);
+  expect(plan.operations.every((operation) => operation.op === 'delete')).toBe(true);
+  const target = (resource: { kind: string; id?: string }) => `${resource.kind} ${resource.id}`;
+  expect(plan.operations.map((operation) => target(operation as { kind: string; id: string })).sort()).toEqual(managed.map(target).sort());
+  const result = await driver.apply(plan);
+  expect(result.failed).toBeNull();
+  const after = await driver.readState(state);
+  expect(after.filter((resource: ActualResource) => resource.key !== null)).toEqual([]);
+  for (const other of alsoReadAs) expect((await driver.readState(other)).filter((resource) => resource.key !== null)).toEqual([]);
+  const remaining = new Set(after.map(target));
+  expect(unmanaged.map(target).filter((id) => !remaining.has(id))).toEqual([]);
+}
+
+/** What an operation does to what, without the ids (an undo that created a resource again gave it a new one). */
+const step = (operation: PlanOperation) => `${operation.op} ${operation.kind} ${operation.key}`;
+
+/**
+ * refuseAndUndo at every cut of `plan`, each against a plan made afresh as a deploy would: the
+ * device after an undo reads as before, but a resource it deleted and created again has a new id
+ * (and may be listed in another place, so the order of independent operations may differ).
+ */
+async function undoEveryCut(driver: DeviceDriver, state: DesiredDeviceState, plan: Plan): Promise<string[]> {
+  const unrestorable: string[] = [];
+  for (const cut of cuts(plan.operations.length)) {
+    const again = await replan(driver, state);
+    expect(again.operations.map(step).sort(), `plan again before cut ${cut}`).toEqual(plan.operations.map(step).sort());
+    unrestorable.push(...(await refuseAndUndo(driver, state, again, cut)));
+  }
+  return unrestorable;
+}
+
+/**
+ * The device is deployed with `state` again: a plan for it has no operation but the ones that put
+ * back a secret undo said it could not (`unrestorable`, from undoEveryCut).
+ */
+async function expectRestored(driver: DeviceDriver, state: DesiredDeviceState, unrestorable: readonly string[]): Promise<void> {
+  const lostSecret = (operation: PlanOperation) => operation.op === 'update'
+    && Object.keys(operation.changes).every(isSecretProp)
+    && unrestorable.some((sentence) => sentence.startsWith(`${operation.kind} ${operation.key}: `));
+  expect((await replan(driver, state)).operations.filter((operation) => !lostSecret(operation))).toEqual([]);
 }
 
 export function describeDriverContract(name: string, setup: () => Promise<ContractFixture>): void {
@@ -172,19 +243,7 @@ export function describeDriverContract(name: string, setup: () => Promise<Contra
       const { driver, desired } = current();
       const state = desired('initial');
       await deploy(driver, state);
-      const actual = await driver.readState(state);
-      const managed = actual.filter((resource) => resource.key !== null);
-      const unmanaged = actual.filter((resource) => resource.key === null);
-      const plan = driver.clearPlan(actual);
-      expect(plan.operations.every((operation) => operation.op === 'delete')).toBe(true);
-      const target = (resource: { kind: string; id?: string }) => `${resource.kind} ${resource.id}`;
-      expect(plan.operations.map((operation) => target(operation as { kind: string; id: string })).sort()).toEqual(managed.map(target).sort());
-      const result = await driver.apply(plan);
-      expect(result.failed).toBeNull();
-      const after = await driver.readState(state);
-      expect(after.filter((resource: ActualResource) => resource.key !== null)).toEqual([]);
-      const remaining = new Set(after.map(target));
-      expect(unmanaged.map(target).filter((id) => !remaining.has(id))).toEqual([]);
+      await clearAndCheck(driver, state);
     });
 
     it('a first deploy refused mid-plan is undone to exactly the device as it was', async () => {
@@ -192,7 +251,7 @@ export function describeDriverContract(name: string, setup: () => Promise<Contra
       const state = desired('initial');
       const plan = await replan(driver, state);
       expect(plan.operations.length).toBeGreaterThan(2);
-      for (const cut of cuts(plan.operations.length)) await refuseAndUndo(driver, state, plan, cut);
+      await undoEveryCut(driver, state, plan);
       expect((await replan(driver, state)).operations).toEqual(plan.operations);
     });
 
@@ -203,7 +262,7 @@ export function describeDriverContract(name: string, setup: () => Promise<Contra
         const state = desired(variant);
         const plan = await replan(driver, state);
         expect(plan.operations.some((operation) => operation.op !== 'create'), variant).toBe(true);
-        for (const cut of cuts(plan.operations.length)) await refuseAndUndo(driver, state, plan, cut);
+        await undoEveryCut(driver, state, plan);
         expect((await replan(driver, desired('initial'))).operations, variant).toEqual([]);
       }
     });
@@ -248,5 +307,118 @@ export function describeDriverContract(name: string, setup: () => Promise<Contra
         expect(entry.lastHandshake === null || entry.lastHandshake instanceof Date).toBe(true);
       }
     });
+
+    for (const role of ['spoke', 'hub'] as const) {
+      describe(`as a ${role} of a WAN with redundant hubs`, () => {
+        /** The fixture's two-hub and three-hub states for this role, or null where it has none. */
+        const redundant = (): { driver: DeviceDriver; two: DesiredDeviceState; three: DesiredDeviceState } | null => {
+          const { driver, redundant: fixture } = current();
+          if (!fixture?.roles.includes(role)) return null;
+          return { driver, two: fixture.desired(role, false), three: fixture.desired(role, true) };
+        };
+        const managedIdentities = async (driver: DeviceDriver, state: DesiredDeviceState) =>
+          (await driver.readState(state)).filter((resource) => resource.key !== null).map(identity).sort();
+
+        it('has fixture states that differ as the contract assumes', ({ skip }) => {
+          const states = redundant();
+          if (!states) return skip(`the fixture has no redundant ${role}`);
+          const { two, three } = states;
+          const initial = current().desired('initial');
+          const names = (state: DesiredDeviceState) => interfacesOf(state.peer).map((view) => view.interface.name);
+          expect(two.peer.links?.length ?? 0).toBeGreaterThanOrEqual(1);
+          expect(names(three)).toEqual([...names(two), expect.any(String)]);
+          expect(names(two)[0]).toBe(initial.peer.interface.name);
+          expect(two.overlay.wan.id).toBe(initial.overlay.wan.id);
+          expect(two.peer.peerId).toBe(initial.peer.peerId);
+          if (role === 'spoke') for (const view of interfacesOf(two.peer)) expect(view.peers).toHaveLength(1);
+        });
+
+        it('first deploy creates the resources of every interface, deletes nothing, converges, and a redeploy is zero operations', async ({ skip }) => {
+          const states = redundant();
+          if (!states) return skip(`the fixture has no redundant ${role}`);
+          const { driver, two } = states;
+          const { inspect } = current();
+          const wanted = driver.desiredResources(two);
+          // Every interface's remotes are somewhere in what the driver wants, whatever its kinds.
+          const text = JSON.stringify(wanted);
+          for (const view of interfacesOf(two.peer)) for (const remote of view.peers) expect(text, view.interface.name).toContain(remote.publicKey);
+          const plan = await deploy(driver, two);
+          expect(plan.operations.filter((operation) => operation.op === 'create').map(identity).sort()).toEqual(wanted.map(identity).sort());
+          expect(plan.operations.filter((operation) => operation.op === 'delete')).toEqual([]);
+          expect(await managedIdentities(driver, two)).toEqual(wanted.map(identity).sort());
+          const before = await inspect?.();
+          const again = await replan(driver, two);
+          expect(again.operations).toEqual([]);
+          expect(again.unchanged).toBe(wanted.length);
+          expect(await driver.apply(again)).toEqual({ applied: 0, failed: null });
+          if (before) expect((await inspect?.())?.writes).toBe(before.writes);
+        });
+
+        it('a third hub plans only additions and updates, applies, and converges', async ({ skip }) => {
+          const states = redundant();
+          if (!states) return skip(`the fixture has no redundant ${role}`);
+          const { driver, two, three } = states;
+          await deploy(driver, two);
+          const plan = await deploy(driver, three);
+          expect(plan.operations.length).toBeGreaterThan(0);
+          expect(plan.operations.filter((operation) => operation.op === 'delete')).toEqual([]);
+          expect((await replan(driver, three)).operations).toEqual([]);
+          expect(await managedIdentities(driver, three)).toEqual(driver.desiredResources(three).map(identity).sort());
+        });
+
+        it('switching back to the single-interface state leaves nothing of the links', async ({ skip }) => {
+          const states = redundant();
+          if (!states) return skip(`the fixture has no redundant ${role}`);
+          const { driver, three } = states;
+          const initial = current().desired('initial');
+          await deploy(driver, initial);
+          const read = async () => ({ initial: comparable(await driver.readState(initial)), redundant: comparable(await driver.readState(three)) });
+          const before = await read();
+          await deploy(driver, three);
+          const plan = await deploy(driver, initial);
+          expect(plan.operations.some((operation) => operation.op === 'delete')).toBe(true);
+          expect((await replan(driver, initial)).operations).toEqual([]);
+          const single = new Set(driver.desiredResources(initial).map(identity));
+          const linkOnly = new Set(driver.desiredResources(three).map(identity).filter((id) => !single.has(id)));
+          expect(linkOnly.size).toBeGreaterThan(0);
+          for (const state of [initial, three]) {
+            expect((await driver.readState(state)).filter((resource) => resource.key !== null && linkOnly.has(identity(resource))).map(identity)).toEqual([]);
+          }
+          // Read either way, the device is as the single-interface deploy left it.
+          expect(await read()).toEqual(before);
+        });
+
+        it('clearPlan removes every managed resource of every interface and nothing unmanaged', async ({ skip }) => {
+          const states = redundant();
+          if (!states) return skip(`the fixture has no redundant ${role}`);
+          const { driver, three } = states;
+          await deploy(driver, three);
+          await clearAndCheck(driver, three, current().desired('initial'));
+        });
+
+        it('a first deploy and a third hub refused mid-plan are undone to exactly the device as it was', async ({ skip }) => {
+          const states = redundant();
+          if (!states) return skip(`the fixture has no redundant ${role}`);
+          const { driver, two, three } = states;
+          const first = await replan(driver, two);
+          expect(first.operations.length).toBeGreaterThan(2);
+          await undoEveryCut(driver, two, first);
+          expect((await replan(driver, two)).operations).toEqual(first.operations);
+          await deploy(driver, two);
+          await expectRestored(driver, two, await undoEveryCut(driver, three, await replan(driver, three)));
+        });
+
+        it('switching redundancy on and off, refused mid-plan, is undone to exactly the deployed state', async ({ skip }) => {
+          const states = redundant();
+          if (!states) return skip(`the fixture has no redundant ${role}`);
+          const { driver, two } = states;
+          const initial = current().desired('initial');
+          await deploy(driver, initial);
+          await expectRestored(driver, initial, await undoEveryCut(driver, two, await replan(driver, two)));
+          await deploy(driver, two);
+          await expectRestored(driver, two, await undoEveryCut(driver, initial, await replan(driver, initial)));
+        });
+      });
+    }
   });
 }

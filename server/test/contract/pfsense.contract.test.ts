@@ -7,6 +7,7 @@ import type { DesiredDeviceState } from '../../src/devices/driver.js';
 import { createPfSenseDriver, PFSENSE_KIND } from '../../src/devices/pfsense/index.js';
 import { startPfSenseSimulator } from '../sim/pfsense/index.js';
 import { describeDriverContract, type ContractVariant } from './driver-contract.js';
+import { redundantWan } from './redundant-wan.js';
 
 const peers: PeerSpec[] = [
   peer('pf', '10.0.0.1', { subnets: [subnet('lanPf', '192.168.1.0/24', { natCidr: '172.16.1.0/24' })] }),
@@ -24,6 +25,9 @@ function desired(variant: ContractVariant): DesiredDeviceState {
   return { overlay: compiled, peer: findCompiledPeer(compiled, 'pf'), commentPrefix: 'meshplane' };
 }
 
+// pfSense cannot be a redundant hub; as a spoke it runs no BGP (gateway groups watch the hubs).
+const redundantPf = redundantWan({ ...peers[0]!, endpointHost: null, runsBgp: false });
+
 describeDriverContract('pfSense REST API v2', async () => {
   const sim = await startPfSenseSimulator({ applyDelayMs: 5 });
   const driver = createPfSenseDriver({
@@ -36,6 +40,7 @@ describeDriverContract('pfSense REST API v2', async () => {
     peerKind: PFSENSE_KIND.peer,
     supportsStatistics: true,
     ownNetwork: '192.168.1.0/24', // the simulator's LAN (em1)
+    redundant: { roles: ['spoke'], desired: redundantPf },
     inspect: async () => ({ writes: sim.requests.filter((request) => request.method !== 'GET').length }),
     teardown: async () => {
       await driver.close();

@@ -10,6 +10,7 @@ import type { DesiredDeviceState } from '../../src/devices/driver.js';
 import { ExecCommandRunner, type CommandOptions, type CommandOutput, type CommandRunner } from '../../src/devices/linux/exec.js';
 import { LinuxDriver } from '../../src/devices/linux/index.js';
 import { describeDriverContract, type ContractVariant } from '../contract/driver-contract.js';
+import { redundantWan } from '../contract/redundant-wan.js';
 import { Lab } from './harness.js';
 import { describeLab } from './require-lab.js';
 
@@ -18,6 +19,7 @@ const READS: ReadonlyArray<(argv: readonly string[]) => boolean> = [
   (argv) => argv[0] === 'wg' && argv[1] === 'show',
   (argv) => argv[0] === 'iptables' && argv.includes('-S'),
   (argv) => argv[0] === 'sysctl' && argv[1] === '-n',
+  (argv) => argv[1] === '--version', // BIRD's, for a WAN with redundant hubs
 ];
 
 /** Counts the commands that change the host (everything but the driver's reads). */
@@ -70,7 +72,8 @@ describeLab('LinuxDriver contract in lab namespaces', () => {
     };
 
     const runner = new CountingRunner(new ExecCommandRunner({ netns: lab.namespaceOf(site), timeoutMs: 10_000 }));
-    const driver = new LinuxDriver({ runner, logDir: path.join(lab.dir, `driver-${site}`) });
+    // BIRD (redundant hubs) keeps its config and socket under stateDir: one per site, inside the lab.
+    const driver = new LinuxDriver({ runner, logDir: path.join(lab.dir, `driver-${site}`), stateDir: path.join(lab.dir, `state-${site}`) });
     return {
       driver,
       desired,
@@ -78,6 +81,8 @@ describeLab('LinuxDriver contract in lab namespaces', () => {
       supportsStatistics: true,
       ownNetwork: '192.168.1.0/24', // the site's lan0
       inspect: async () => ({ writes: runner.writes }),
+      // The same peer (keys, WAN, interface name) as a spoke or a hub of hubs nothing answers for.
+      redundant: { roles: ['spoke', 'hub'], desired: redundantWan(peers[0]!, { interfaceName }) },
       teardown: async () => {
         // Whatever a test left: Meshplane's own clear, checked (the namespace goes with the lab).
         const result = await driver.apply(driver.clearPlan(await driver.readState(desired('initial'))));

@@ -3,7 +3,8 @@ import { describeDriverContract } from '../../../test/contract/driver-contract.j
 import type { ActualResource } from '../../domain/plan.js';
 import { DeviceError } from '../driver.js';
 import { MemoryRouterOsTransport } from './__fixtures__/memory-transport.js';
-import { desiredState } from './__fixtures__/overlay-variants.js';
+import { desiredState, overlaySpec } from './__fixtures__/overlay-variants.js';
+import { redundantWan } from '../../../test/contract/redundant-wan.js';
 import { RouterOsDriver } from './driver.js';
 import { MENU } from './menus.js';
 
@@ -39,12 +40,16 @@ async function deploy(driver: RouterOsDriver, state = desiredState()) {
   return { plan, result };
 }
 
+/** The router's own peer ("site", same keys) in a WAN with redundant hubs. */
+const redundantSite = redundantWan(overlaySpec('initial').peers.find((spec) => spec.id === 'site')!);
+
 describeDriverContract('RouterOS over an in-memory transport', async () => {
   const router = seededRouter();
   return {
     driver: driverOn(router),
     desired: (variant) => desiredState(variant),
     peerKind: MENU.peers,
+    redundant: { roles: ['spoke', 'hub'], desired: redundantSite },
     inspect: async () => ({ writes: router.writes.length }),
     teardown: async () => undefined,
   };

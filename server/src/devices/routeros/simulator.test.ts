@@ -5,7 +5,8 @@ import { describeDriverContract } from '../../../test/contract/driver-contract.j
 import { startRouterOsSimulator, type CommandRequest, type RouterOsSimulator } from '../../../test/sim/routeros/index.js';
 import { generateSelfSignedCertificate } from '../../../test/sim/routeros/tls-certificate.js';
 import { DeviceError, type DeviceKind, type DeviceTarget } from '../driver.js';
-import { desiredState } from './__fixtures__/overlay-variants.js';
+import { desiredState, overlaySpec } from './__fixtures__/overlay-variants.js';
+import { redundantWan } from '../../../test/contract/redundant-wan.js';
 import { createRouterOsDriver, createRouterOsTransport, waitForHandshake, type RouterOsDriver } from './index.js';
 import { MENU } from './menus.js';
 
@@ -68,6 +69,9 @@ async function deploy(driver: RouterOsDriver, state = desiredState('initial', { 
   return { plan, result: await driver.apply(plan) };
 }
 
+/** The router's own peer ("site", same keys) in a WAN with redundant hubs. */
+const redundantSite = redundantWan(overlaySpec('initial').peers.find((spec) => spec.id === 'site')!);
+
 for (const variant of VARIANTS) {
   describeDriverContract(`RouterOS simulator, ${variant.label}`, async () => {
     const h = await harness(variant, { maskSensitive: variant.kind === 'ROUTEROS_REST' });
@@ -76,6 +80,7 @@ for (const variant of VARIANTS) {
       desired: (name) => desiredState(name, { apiAllowedAddresses: API_USER_ADDRESSES }),
       peerKind: MENU.peers,
       ownNetwork: '192.168.88.0/24', // the simulator's defconf bridge address
+      redundant: { roles: ['spoke', 'hub'], desired: (role, hubAdded) => ({ ...redundantSite(role, hubAdded), apiAllowedAddresses: API_USER_ADDRESSES }) },
       inspect: async () => ({ writes: writes(h.commands).length }),
       teardown: () => h.stop(),
     };
