@@ -14,6 +14,11 @@
  *   mp-R-<site>-nat         only for `behindNat` sites: a masquerading box between the site and
  *                           the underlay (CGNAT). The site then has no reachable address.
  *
+ * `Lab.create({ underlay: 'ipv6' })` builds an IPv6-only underlay instead: `ul0` gets fd64::<k+1>/64
+ * (a ULA) and no IPv4 address at all, so a tunnel between two sites can only run over IPv6 (the
+ * overlay and the LANs stay IPv4). There is no NAT box for IPv6 (`behindNat` is refused): a site
+ * that must dial out, like one behind CGNAT, is a peer without an endpoint.
+ *
  * Tunnels are real wireguard-go interfaces (the kernel here has no WireGuard module) brought up by
  * `ip netns exec NS wg-quick up DIR/<ifname>.conf`. wg-quick names the interface after the file, so a
  * rendered conf is used verbatim and only its file name is chosen by the lab.
@@ -345,6 +350,15 @@ export interface PingOptions {
 }
 
 const UNDERLAY_CIDR = '100.64.0.0/24';
+const UNDERLAY6_PREFIX = 'fd64::';
+const UNDERLAY6_LENGTH = 64;
+
+export type UnderlayFamily = 'ipv4' | 'ipv6';
+
+export interface LabOptions {
+  /** The underlay's address family (default 'ipv4': 100.64.0.0/24; 'ipv6': fd64::/64 only). */
+  underlay?: UnderlayFamily;
+}
 const SITE_NAME = /^[a-z][a-z0-9]{0,15}$/;
 const NS_RUN = /^mp-([a-z0-9]{6})-/;
 const WG_RUN_DIR = '/var/run/wireguard';
@@ -577,6 +591,7 @@ export class Lab {
   readonly runId: string;
   readonly dir: string;
   readonly underlayNs: string;
+  readonly underlay: UnderlayFamily;
   private readonly sites = new Map<string, Site>();
   private readonly ifaces = new Map<string, Iface>();
   private readonly children = new Set<ChildProcess>();
@@ -585,23 +600,24 @@ export class Lab {
   private destroyed = false;
   private holdsLock = true;
 
-  private constructor(runId: string, dir: string) {
+  private constructor(runId: string, dir: string, underlay: UnderlayFamily) {
     this.runId = runId;
     this.dir = dir;
+    this.underlay = underlay;
     this.underlayNs = `mp-${runId}--underlay`;
   }
 
-  static async create(): Promise<Lab> {
+  static async create(opts: LabOptions = {}): Promise<Lab> {
     await acquireLabLock();
     try {
-      return await Lab.createLocked();
+      return await Lab.createLocked(opts.underlay ?? 'ipv4');
     } catch (e) {
       await releaseLabLock();
       throw e;
     }
   }
 
-  private static async createLocked(): Promise<Lab> {
+  private static async createLocked(underlay: UnderlayFamily): Promise<Lab> {
     sweepStaleRuns();
     let runId = '';
     let dir = '';
@@ -618,7 +634,7 @@ export class Lab {
     fs.writeFileSync(path.join(dir, 'owner'), `${process.pid}\n`);
     fs.writeFileSync(path.join(dir, 'wg-userspace.sh'), USERSPACE_SCRIPT, { mode: 0o700 });
     fs.writeFileSync(path.join(dir, 'bird-shim.sh'), BIRD_SHIM, { mode: 0o700 });
-    const lab = new Lab(runId, dir);
+    const lab = new Lab(runId, dir, underlay);
     live.add(lab);
     installExitHook();
     try {
@@ -642,18 +658,21 @@ export class Lab {
     if ((opts.lanCidr == null) !== (opts.lanHostIp == null)) {
       throw new Error('lanCidr and lanHostIp go together');
     }
+    if (opts.behindNat && this.underlay === 'ipv6') {
+      throw new Error('behindNat needs the IPv4 underlay: on IPv6 a site that dials out is a peer without an endpoint');
+    }
     const index = this.sites.size + 1;
     if (index > 200) throw new Error('at most 200 sites');
-    const { network } = parseCidr(UNDERLAY_CIDR);
     const ns = `mp-${this.runId}-${name}`;
+    const underlayIp = this.underlay === 'ipv6' ? `${UNDERLAY6_PREFIX}${(index + 1).toString(16)}` : intToIp(parseCidr(UNDERLAY_CIDR).network + index + 1);
     const site: Site = {
       name,
       index,
       ns,
       lanNs: null,
       natNs: null,
-      underlayIp: intToIp(network + index + 1),
-      publicIp: intToIp(network + index + 1),
+      underlayIp,
+      publicIp: underlayIp,
       lanCidr: opts.lanCidr ?? null,
       lanHostIp: opts.lanHostIp ?? null,
       lanRouterIp: null,
@@ -1137,7 +1156,12 @@ export class Lab {
     await this.ip(['-n', ns, 'link', 'add', 'ul0', 'type', 'veth', 'peer', 'name', port, 'netns', this.underlayNs]);
     await this.ip(['-n', this.underlayNs, 'link', 'set', port, 'master', 'br0']);
     await this.ip(['-n', this.underlayNs, 'link', 'set', port, 'up']);
-    await this.ip(['-n', ns, 'addr', 'add', `${ip}/${parseCidr(UNDERLAY_CIDR).prefix}`, 'dev', 'ul0']);
+    if (this.underlay === 'ipv6') {
+      // nodad: the address is usable at once instead of "tentative" for a second or more.
+      await this.ip(['-n', ns, '-6', 'addr', 'add', `${ip}/${UNDERLAY6_LENGTH}`, 'dev', 'ul0', 'nodad']);
+    } else {
+      await this.ip(['-n', ns, 'addr', 'add', `${ip}/${parseCidr(UNDERLAY_CIDR).prefix}`, 'dev', 'ul0']);
+    }
     await this.ip(['-n', ns, 'link', 'set', 'ul0', 'up']);
   }
 

@@ -52,30 +52,40 @@ export interface RedundantLab {
   bundles: Map<string, string>;
 }
 
+/** The PeerSpec of a lab site: its LAN (if any) routed, no services, WAN defaults for the rest. */
+export function labPeer(
+  site: Pick<SiteDef, 'name' | 'role' | 'tunnelIp' | 'lan'>,
+  keys: { publicKey: string; privateKey: string },
+  endpointHost: string | null,
+): PeerSpec {
+  return {
+    id: `peer-${site.name}`,
+    name: site.name,
+    role: site.role,
+    tunnelIp: site.tunnelIp,
+    publicKey: keys.publicKey,
+    privateKey: keys.privateKey,
+    endpointHost,
+    endpointPort: null,
+    listenPort: null,
+    keepalive: null,
+    portForwarded: false,
+    subnets: site.lan ? [{ id: `lan-${site.name}`, cidr: site.lan, routed: true, natCidr: null, description: `${site.name} LAN` }] : [],
+    services: [],
+  };
+}
+
 /** The lab sites (namespaces, LAN hosts, CGNAT), the WAN spec, and every site up from its bundle. */
 export async function buildRedundantLab(lab: Lab): Promise<RedundantLab> {
+  // An IPv6 underlay has no NAT box: there the client is simply a peer without an endpoint that dials out.
+  const nat = lab.underlay === 'ipv4';
   for (const site of SITES) {
-    await lab.addSite(site.name, { ...(site.lan ? { lanCidr: site.lan, lanHostIp: site.host } : {}), ...(site.behindNat ? { behindNat: true } : {}) });
+    await lab.addSite(site.name, { ...(site.lan ? { lanCidr: site.lan, lanHostIp: site.host } : {}), ...(site.behindNat && nat ? { behindNat: true } : {}) });
   }
   const peers: PeerSpec[] = [];
   for (const site of SITES) {
-    const keys = await wgKeyPair();
-    peers.push({
-      id: `peer-${site.name}`,
-      name: site.name,
-      role: site.role,
-      tunnelIp: site.tunnelIp,
-      publicKey: keys.publicKey,
-      privateKey: keys.privateKey,
-      // Hubs are dialled at their underlay address; spokes and the client have no endpoint.
-      endpointHost: site.role === 'HUB' ? lab.underlayIp(site.name) : null,
-      endpointPort: null,
-      listenPort: null,
-      keepalive: null,
-      portForwarded: false,
-      subnets: site.lan ? [{ id: `lan-${site.name}`, cidr: site.lan, routed: true, natCidr: null, description: `${site.name} LAN` }] : [],
-      services: [],
-    });
+    // Hubs are dialled at their underlay address; spokes and the client have no endpoint.
+    peers.push(labPeer(site, await wgKeyPair(), site.role === 'HUB' ? lab.underlayIp(site.name) : null));
   }
   const spec: OverlaySpec = {
     wan: {
