@@ -19,6 +19,11 @@ export interface UndoPolicy {
    * interface private key): an item deleted and created again has lost them all the same.
    */
   unreadSecrets?(kind: string): readonly string[];
+  /**
+   * Whether a secret as read (a fingerprint) can be written back as it is, because the driver
+   * still holds the key behind it (Linux keeps the keys it planned with).
+   */
+  heldSecret?(kind: string, prop: string, value: string): boolean;
 }
 
 export interface UndoPlan {
@@ -90,7 +95,8 @@ export function undoPlan(before: readonly ActualResource[], now: readonly Actual
         const lost: string[] = [];
         for (const [prop, value] of Object.entries(old.props)) {
           if (isSecretProp(prop)) {
-            if (value !== '' && value !== '(none)') lost.push(prop);
+            if (policy.heldSecret?.(operation.kind, prop, value)) props[prop] = value;
+            else if (value !== '' && value !== '(none)') lost.push(prop);
           } else if (policy.writable(operation.kind, prop)) {
             props[prop] = value;
           }

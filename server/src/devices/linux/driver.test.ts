@@ -62,6 +62,7 @@ describe('LinuxDriver.readState', () => {
     ]);
     expect(actual.find((resource) => resource.id === 'wg-mesh')!.props).toEqual({
       type: 'wireguard', alias: 'meshplane:wan1', mtu: '1420', up: 'yes', 'listen-port': '51820', 'private-key': keyFingerprint(a.privateKey!), 'public-key': a.publicKey,
+      'rp-filter': '', // read for every managed link (the fake runner's sysctl prints nothing)
     });
     expect(actual.filter((resource) => resource.kind === 'link').map((resource) => [resource.id, resource.key, resource.props.namespace ?? ''])).toEqual([
       ['lo', null, ''], ['wg-mesh', 'wg-mesh', ''], ['wg-other', null, ''], ['wg-hand', null, ''], ['mpz0', null, 'other'],

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describePlan, secretsOf, type ActualResource, type DesiredResource, type Plan } from '../../domain/plan.js';
 import { redactSecrets } from '../../domain/secret-masking.js';
+import type { UndoPolicy } from '../../domain/undo.js';
 import { isLocalHost } from '../../domain/validation.js';
 import type {
   ApplyResult, ConnectionReport, DesiredDeviceState, DeviceDriver, DeviceTarget, PeerStatistics, PreflightIssue, ProgressListener, RoutingSession,
@@ -148,7 +149,8 @@ export class LinuxDriver implements DeviceDriver {
     return clearLinux(actual);
   }
 
-  readonly undoPolicy = LINUX_UNDO;
+  /** An interface deleted by a refused apply is created again with the key this driver planned with. */
+  readonly undoPolicy: UndoPolicy = { ...LINUX_UNDO, heldSecret: (_kind, _prop, value) => this.secrets.has(value) };
 
   async statistics(interfaceName: string): Promise<PeerStatistics[]> {
     return toPeerStatistics(await readWgDump(this.runner, linuxInterfaceName(interfaceName)));

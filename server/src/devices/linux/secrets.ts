@@ -19,6 +19,10 @@ export class SecretStore {
     return fingerprint;
   }
 
+  has(fingerprint: string): boolean {
+    return this.byFingerprint.has(fingerprint);
+  }
+
   reveal(fingerprint: string): string {
     const key = this.byFingerprint.get(fingerprint);
     if (key === undefined) {

@@ -96,10 +96,10 @@ export async function readLinuxState(runner: CommandRunner, desired: DesiredDevi
   const managedNames = new Set(managed.map((link) => link.name));
 
   const resources = linkResources(links, wgNames, dumps);
-  if (desired.peer.routing !== undefined) {
-    for (const link of resources.filter((resource) => resource.kind === KIND.link && resource.key !== null)) {
-      link.props['rp-filter'] = (await runner.run(['sysctl', '-n', rpFilterSysctl(link.id)])).stdout.trim();
-    }
+  // Read whatever the desired state: undo creates a deleted link again from this reading, and a link
+  // of a WAN that had redundant hubs needs its loose rp_filter back even when the new state has none.
+  for (const link of resources.filter((resource) => resource.kind === KIND.link && resource.key !== null)) {
+    link.props['rp-filter'] = (await runner.run(['sysctl', '-n', rpFilterSysctl(link.id)])).stdout.trim();
   }
   for (const [name, dump] of dumps) resources.push(...peerResources(name, dump));
 
