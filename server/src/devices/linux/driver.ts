@@ -17,7 +17,7 @@ import { parseBirdProtocols } from './bird-protocols.js';
 import { BirdDaemon, birdPaths, birdPathsOf, ConfigStore, type BirdOptions, type BirdPaths } from './bird.js';
 import { ExecCommandRunner, type CommandRunner } from './exec.js';
 import { LinkLifecycle, type WireGuardImplementation } from './link-lifecycle.js';
-import { checkRouteProtocol, DEFAULT_ROUTE_PROTOCOL, linuxInterfaceName } from './names.js';
+import { checkRouteProtocol, DEFAULT_ROUTE_PROTOCOL, KIND, linuxInterfaceName } from './names.js';
 import { clearLinux, LINUX_UNDO, planLinux } from './planning.js';
 import { linuxPreflight } from './preflight.js';
 import { probeLinuxHost } from './probe.js';
@@ -72,6 +72,8 @@ export class LinuxDriver implements DeviceDriver {
   private readonly implementation: WireGuardImplementation;
   private readonly wireguardGo: string;
   private readonly stateDir: string;
+  /** net.ipv4.conf.default.rp_filter as the last readState found it. */
+  private defaultRpFilter: string | undefined;
   private readonly birdOptions: BirdOptions;
   private readonly bird: BirdDaemon;
   /** bird.conf texts by hash: rendered ones, and ones read from the host (for undo). */
@@ -103,16 +105,26 @@ export class LinuxDriver implements DeviceDriver {
     return probeLinuxHost(this.runner, { implementation: this.implementation, wireguardGo: this.wireguardGo, manageFirewall: this.manageFirewall });
   }
 
-  readState(desired: DesiredDeviceState): Promise<ActualResource[]> {
-    return readLinuxState(this.runner, desired, {
+  async readState(desired: DesiredDeviceState): Promise<ActualResource[]> {
+    const actual = await readLinuxState(this.runner, desired, {
       routeProtocol: this.routeProtocol,
       manageFirewall: this.manageFirewall,
       bird: { paths: this.birdPaths(desired), configs: this.birdConfigs, options: this.birdOptions },
     });
+    // What a new interface gets here, needed only once there are interfaces of ours to set back;
+    // a host that cannot say keeps rp_filter unmanaged.
+    this.defaultRpFilter = !actual.some((resource) => resource.kind === KIND.link && resource.key !== null) ? undefined
+      : await this.runner.run(['sysctl', '-n', 'net/ipv4/conf/default/rp_filter'])
+        .then(({ stdout }) => (/^[0-2]$/.test(stdout.trim()) ? stdout.trim() : undefined), () => undefined);
+    return actual;
   }
 
   desiredResources(desired: DesiredDeviceState): DesiredResource[] {
-    return linuxDesiredResources(desired, this.secrets, { manageFirewall: this.manageFirewall, bird: { paths: this.birdPaths(desired), configs: this.birdConfigs } });
+    return linuxDesiredResources(desired, this.secrets, {
+      manageFirewall: this.manageFirewall,
+      bird: { paths: this.birdPaths(desired), configs: this.birdConfigs },
+      ...(this.defaultRpFilter === undefined ? {} : { defaultRpFilter: this.defaultRpFilter }),
+    });
   }
 
   /** Where this WAN's BIRD lives on this host or in this namespace. */

@@ -27,6 +27,12 @@ export interface MappingOptions {
   manageFirewall: boolean;
   /** Where this WAN's BIRD lives and where its rendered config is kept for the apply (peers with routing). */
   bird?: { paths: BirdPaths; configs: ConfigStore };
+  /**
+   * The host's rp_filter for new interfaces (net.ipv4.conf.default), once read: what an
+   * interface without a routing engine is set back to, so one that was loose while its WAN had
+   * redundant hubs does not stay loose. Unknown: left as it is.
+   */
+  defaultRpFilter?: string;
 }
 
 /** Loose reverse-path filtering: with a routing engine, replies may come back over another hub's interface. */
@@ -74,7 +80,7 @@ function addressItems(view: CompiledPeer): string[] {
   return [...new Set(items)];
 }
 
-function linkResource(desired: DesiredDeviceState, view: CompiledPeer, secrets: SecretStore): DesiredResource {
+function linkResource(desired: DesiredDeviceState, view: CompiledPeer, secrets: SecretStore, defaultRpFilter: string | undefined): DesiredResource {
   const { interface: iface } = view;
   const props: Record<string, string> = {
     alias: desiredLinkAlias(desired),
@@ -82,6 +88,7 @@ function linkResource(desired: DesiredDeviceState, view: CompiledPeer, secrets: 
     up: 'yes',
   };
   if (desired.peer.routing !== undefined) props['rp-filter'] = LOOSE_RP_FILTER;
+  else if (defaultRpFilter !== undefined) props['rp-filter'] = defaultRpFilter;
   if (iface.listenPort !== null) props['listen-port'] = String(safePort(iface.listenPort));
   // Bring-your-own key: Meshplane cannot set the key, only check the host's matches.
   if (iface.privateKey !== null) props['private-key'] = secrets.remember(safeKey(iface.privateKey));
@@ -105,7 +112,7 @@ function peerResource(ifname: string, remote: CompiledRemote, secrets: SecretSto
 
 function interfaceResources(desired: DesiredDeviceState, view: CompiledPeer, secrets: SecretStore, options: MappingOptions): DesiredResource[] {
   const ifname = linuxInterfaceName(view.interface.name);
-  const resources: DesiredResource[] = [linkResource(desired, view, secrets)];
+  const resources: DesiredResource[] = [linkResource(desired, view, secrets, options.defaultRpFilter)];
   for (const item of addressItems(view)) resources.push({ kind: KIND.address, key: memberKey(ifname, item), props: {} });
   for (const remote of view.peers) resources.push(peerResource(ifname, remote, secrets));
   // With a routing engine the routes are BIRD's: WireGuard's AllowedIPs route nothing (Table = off).

@@ -1,6 +1,8 @@
 // The pfSense driver: REST API v2 through undici, resources mapped by mapping.ts, planned
 // by the vendor-neutral planner, applied by executor.ts.
 import type { ActualResource, DesiredResource, Plan } from '../../domain/plan.js';
+import type { UndoPolicy } from '../../domain/undo.js';
+import { publicKeyFromPrivate } from '../../domain/keys.js';
 import type {
   ApplyResult, ConnectionReport, DesiredDeviceState, DeviceDriver, DeviceTarget, PeerStatistics, PreflightIssue, ProgressListener,
 } from '../driver.js';
@@ -31,6 +33,12 @@ export class PfSenseDriver implements DeviceDriver {
   private readonly polling: ApplyPolling;
   /** The apply step finds objects by their full tag, so it needs the prefix the plan was made with. */
   private prefix: string;
+  /**
+   * Private keys of the desired states this driver planned, by public key. pfSense never shows
+   * a tunnel's private key (it reads as "pub:<public key>"), so undoing the deletion of a
+   * tunnel (a hub link dropped) writes the key behind that marker back from here.
+   */
+  private readonly heldKeys = new Map<string, string>();
 
   constructor(private readonly target: DeviceTarget, options: PfSenseDriverOptions = {}) {
     this.client = new PfSenseClient(target, options.limiter);
@@ -76,6 +84,9 @@ export class PfSenseDriver implements DeviceDriver {
   }
 
   desiredResources(desired: DesiredDeviceState): DesiredResource[] {
+    const { privateKey } = desired.peer.interface;
+    // By the public key pfSense derives from it, which is what a reading shows.
+    if (privateKey !== null) this.heldKeys.set(publicKeyFromPrivate(privateKey), privateKey);
     return desiredPfSenseResources(desired);
   }
 
@@ -90,15 +101,34 @@ export class PfSenseDriver implements DeviceDriver {
     return preflightPfSense(desired, this.desiredResources(desired), actual);
   }
 
-  apply(plan: Plan, onProgress?: ProgressListener): Promise<ApplyResult> {
-    return executePlan(this.client, plan, this.prefix, this.polling, onProgress);
+  async apply(plan: Plan, onProgress?: ProgressListener): Promise<ApplyResult> {
+    const result = await executePlan(this.client, this.withHeldKeys(plan), this.prefix, this.polling, onProgress);
+    // Reported as planned: the operation with the marker, never the key written in its place.
+    return result.failed ? { ...result, failed: { ...result.failed, operation: plan.operations[result.applied] ?? result.failed.operation } } : result;
+  }
+
+  /** The plan with each "pub:<public key>" private key this driver holds replaced by the key. */
+  private withHeldKeys(plan: Plan): Plan {
+    const resolve = (props: Record<string, string>): Record<string, string> => {
+      const marker = props.privatekey;
+      const key = marker?.startsWith('pub:') ? this.heldKeys.get(marker.slice(4)) : undefined;
+      return key === undefined ? props : { ...props, privatekey: key };
+    };
+    return {
+      ...plan,
+      operations: plan.operations.map((operation) => (operation.op === 'create' ? { ...operation, props: resolve(operation.props) }
+        : operation.op === 'update' ? { ...operation, changes: resolve(operation.changes) } : operation)),
+    };
   }
 
   clearPlan(actual: readonly ActualResource[]): Plan {
     return clearPfSensePlan(actual);
   }
 
-  readonly undoPolicy = PFSENSE_UNDO;
+  readonly undoPolicy: UndoPolicy = {
+    ...PFSENSE_UNDO,
+    heldSecret: (kind, prop, value) => kind === KIND.tunnel && prop === 'privatekey' && value.startsWith('pub:') && this.heldKeys.has(value.slice(4)),
+  };
 
   /** Probes the status endpoint once: an HTML 404 means a package before 2.9.0. */
   private async probeStatistics(): Promise<unknown[] | null> {
