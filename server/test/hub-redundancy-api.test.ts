@@ -259,6 +259,24 @@ describe('hub redundancy through the API', () => {
     });
   });
 
+  it('a site on a pfSense device runs no BGP: the hubs route and announce its LAN, and binding it elsewhere takes that back', async () => {
+    const { site, hub1 } = await redundantWan('pfsense-spoke', 75);
+    const session = 'protocol bgp mp_10_75_0_3 ';
+    const spokes = 'route 192.168.75.0/24 via 10.75.0.3;';
+    expect((await download(hub1, 'LINUX_BUNDLE')).content).toContain(session);
+    const device = async (kind: string, host: string) => (await admin.ok<{ createDevice: { id: string } }>(`mutation ($input: CreateDeviceInput!) { createDevice(input: $input) { id } }`, {
+      input: { name: `${kind.toLowerCase()}-75`, kind, host, username: 'meshplane', secret: 'hunter2-hunter2' },
+    })).createDevice.id;
+    await admin.ok(UPDATE_PEER, { id: site, input: { deviceId: await device('PFSENSE', '192.0.2.175') } });
+    const routed = (await download(hub1, 'LINUX_BUNDLE')).content;
+    expect(routed).not.toContain(session);
+    expect(routed).toContain(spokes);
+    await admin.ok(UPDATE_PEER, { id: site, input: { deviceId: await device('ROUTEROS_API', '192.0.2.176') } });
+    const back = (await download(hub1, 'LINUX_BUNDLE')).content;
+    expect(back).toContain(session);
+    expect(back).not.toContain(spokes);
+  });
+
   it('draws each spoke\'s primary and backup hub tunnels and the hub-to-hub tunnel', async () => {
     const { wanId, hub1, hub2, site, phone } = await redundantWan('pictured', 75);
     const graph = (await admin.ok<{ wan: { topologyGraph: { edges: Array<{ from: string; to: string; role: string | null; hubRank: number | null }> } } }>(

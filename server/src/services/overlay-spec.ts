@@ -61,9 +61,12 @@ export async function loadOverlayRows(db: Reader, wanId: string, shared: SharedR
   const subnets = sharedSubnets ?? (await loadSubnetRows(db, wanId));
   const services = await db.publishedService.findMany({ where: { peer: { wanId } }, select: SERVICE_FIELDS, orderBy: [{ serviceIp: 'asc' }, { id: 'asc' }] });
   const presharedKeys = await db.presharedKey.findMany({ where: { wanId }, select: { peerAId: true, peerBId: true, keyEnc: true }, orderBy: { id: 'asc' } });
-  // The kind of each device a peer is bound to decides what its platform can run (BGP or not),
-  // so it is part of the rows a compiled view is made of.
-  const devices = await db.device.findMany({ where: { peers: { some: { wanId } } }, select: { id: true, kind: true }, orderBy: { id: 'asc' } });
+  // With redundant hubs the kind of each device a peer is bound to decides what its platform can
+  // run (BGP or not), so it is part of the rows a compiled view is made of; without them it
+  // changes nothing, and is not read.
+  const devices = wan.hubRedundancy
+    ? await db.device.findMany({ where: { peers: { some: { wanId } } }, select: { id: true, kind: true }, orderBy: { id: 'asc' } })
+    : [];
   return { wan, peers, subnets, services, presharedKeys, devices };
 }
 
