@@ -2,7 +2,10 @@
  * The behaviours every DeviceDriver must show, as one vitest suite each driver runs
  * against its simulator or fake. Signature (stable; extend only with optional fields):
  *
- *   describeDriverContract(name: string, setup: () => Promise<ContractFixture>): void
+ *   describeDriverContract(name: string, setup: () => Promise<ContractFixture>, options?: ContractOptions): void
+ *
+ * `options.redundantRoles` lists the roles in a WAN with redundant hubs the driver can take
+ * (pfSense cannot be a hub): only those get cases, so none is skipped.
  *
  * `setup` runs before every test and returns a device with no Meshplane resources on it
  * (unmanaged state is welcome and must survive) and:
@@ -163,7 +166,12 @@ async function expectRestored(driver: DeviceDriver, state: DesiredDeviceState, u
   expect((await replan(driver, state)).operations.filter((operation) => !lostSecret(operation))).toEqual([]);
 }
 
-export function describeDriverContract(name: string, setup: () => Promise<ContractFixture>): void {
+/** Options known before setup runs: the roles in WANs with redundant hubs a driver can take (default both). */
+export interface ContractOptions {
+  redundantRoles?: ReadonlyArray<'spoke' | 'hub'>;
+}
+
+export function describeDriverContract(name: string, setup: () => Promise<ContractFixture>, options: ContractOptions = {}): void {
   describe(`DeviceDriver contract: ${name}`, () => {
     let fixture: ContractFixture | null = null;
     const current = (): ContractFixture => {
@@ -308,7 +316,7 @@ export function describeDriverContract(name: string, setup: () => Promise<Contra
       }
     });
 
-    for (const role of ['spoke', 'hub'] as const) {
+    for (const role of options.redundantRoles ?? (['spoke', 'hub'] as const)) {
       describe(`as a ${role} of a WAN with redundant hubs`, () => {
         /** The fixture's two-hub and three-hub states for this role, or null where it has none. */
         const redundant = (): { driver: DeviceDriver; two: DesiredDeviceState; three: DesiredDeviceState } | null => {
