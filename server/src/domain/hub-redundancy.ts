@@ -24,6 +24,8 @@ const PRIMARY_PREFERENCE = 200;
 const HUB_PREFERENCE = 100;
 /** Longest interface-name suffix a link adds ("h" and the hub number, at most 2 digits). */
 export const LINK_SUFFIX_MAX = 3;
+/** Longest WAN interface name that leaves room for a link's suffix (`wg0h2`) within Linux's 15. */
+export const REDUNDANT_INTERFACE_NAME_MAX = 15 - LINK_SUFFIX_MAX;
 export const MAX_REDUNDANT_HUBS = 99;
 
 export interface Redundancy {
@@ -42,7 +44,7 @@ export function redundancyProblem(facts: OverlayFacts, plan: TunnelPlan): string
   if (hubs.length > MAX_REDUNDANT_HUBS) return `hub redundancy supports at most ${MAX_REDUNDANT_HUBS} hubs`;
   const unreachable = hubs.find((hub) => !hub.hasEndpoint);
   if (unreachable) return `hub ${unreachable.spec.name} has no endpoint: with redundant hubs every spoke dials every hub`;
-  if (facts.wan.interfaceName.length + LINK_SUFFIX_MAX > 15) return `interface name ${facts.wan.interfaceName} leaves no room for the per-hub suffix (at most ${15 - LINK_SUFFIX_MAX} characters)`;
+  if (facts.wan.interfaceName.length > REDUNDANT_INTERFACE_NAME_MAX) return `interface name ${facts.wan.interfaceName} leaves no room for the per-hub suffix (at most ${REDUNDANT_INTERFACE_NAME_MAX} characters)`;
   for (const hub of hubs) {
     const highest = Math.max(hub.listenPort ?? facts.wan.listenPort, dialPortOf(facts, hub)) + hubs.length;
     if (highest > 65535) return `hub ${hub.spec.name}'s port leaves no room for its links to the other hubs (port + hub number must stay below 65536)`;

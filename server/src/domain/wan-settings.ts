@@ -4,7 +4,7 @@
 // without room for the per-hub suffix); what depends on the peers (two hubs with endpoints)
 // is reported as a conflict instead, since peers come and go after the opt-in.
 import { DomainError } from './errors.js';
-import { LINK_SUFFIX_MAX } from './hub-redundancy.js';
+import { REDUNDANT_INTERFACE_NAME_MAX } from './hub-redundancy.js';
 import { formatCidr, overlaps, parseIpv4Cidr } from './ipv4.js';
 import { validateIntegerInRange, validateInterfaceName, validateName, validatePort } from './validation.js';
 
@@ -20,9 +20,6 @@ export interface WanSettings {
   interfaceName: string;
   hubRedundancy: boolean;
 }
-
-/** Longest WAN interface name that leaves room for a link's suffix (`wg0h2`) within Linux's 15. */
-export const REDUNDANT_INTERFACE_NAME_MAX = 15 - LINK_SUFFIX_MAX;
 
 /**
  * Refuses hub redundancy the settings cannot carry. The error names the field the caller
