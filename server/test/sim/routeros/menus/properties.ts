@@ -199,3 +199,11 @@ export function wireguardKey(extra: Extra & { keywords?: readonly string[]; auto
 
 export const comment = (): PropertySpec => text();
 export const disabled = (): PropertySpec => bool();
+
+/** The name RouterOS gives an item added without one: the stem and the first number no item has ("wireguard1", "peer2"). */
+export function firstFreeName(taken: Iterable<string | undefined>, stem: string): string {
+  const names = new Set(taken);
+  let n = 1;
+  while (names.has(`${stem}${n}`)) n += 1;
+  return `${stem}${n}`;
+}

@@ -8,7 +8,7 @@ import { isIpAddress, withMask } from '../ip-prefix.js';
 import type { Row } from '../query.js';
 import { RouterOsTrap, traps } from '../trap.js';
 import { formatDuration, parseDuration } from '../values.js';
-import { bool, comment, disabled, integer, oneOf, text } from './properties.js';
+import { bool, comment, disabled, firstFreeName, integer, oneOf, text } from './properties.js';
 import type { Item, MenuContext, MenuSpec, PropertySpec } from './types.js';
 
 export const BGP_CONNECTION = '/routing/bgp/connection';
@@ -119,13 +119,6 @@ function renderSetProperties(item: Item): Row {
   return row;
 }
 
-function nextName(ctx: MenuContext, path: string, stem: string): string {
-  const taken = new Set(ctx.items(path).map((item) => item.props.name));
-  let n = 1;
-  while (taken.has(`${stem}${n}`)) n += 1;
-  return `${stem}${n}`;
-}
-
 export const bgpConnections: MenuSpec = {
   path: BGP_CONNECTION,
   kind: 'table',
@@ -159,7 +152,7 @@ export const bgpConnections: MenuSpec = {
     disabled: disabled(),
   },
   defaults: (props, ctx) => ({
-    name: props.name ?? nextName(ctx, BGP_CONNECTION, 'bgp'),
+    name: props.name ?? firstFreeName(ctx.items(BGP_CONNECTION).map((item) => item.props.name), 'bgp'),
     connect: 'true',
     listen: 'true',
     multihop: 'false',

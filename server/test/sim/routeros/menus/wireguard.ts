@@ -12,6 +12,7 @@ import {
   comment,
   disabled,
   duration,
+  firstFreeName,
   host,
   integer,
   interfaceName,
@@ -53,11 +54,8 @@ export const wireguardInterfaces: MenuSpec = {
     vrf: oneOf(['main'], { since: '7.21' }),
   },
   defaults(props, ctx) {
-    const taken = new Set(ctx.interfaceNames());
-    let n = 1;
-    while (taken.has(`wireguard${n}`)) n += 1;
     return {
-      name: `wireguard${n}`,
+      name: firstFreeName(ctx.interfaceNames(), 'wireguard'),
       'listen-port': '13231',
       mtu: '1420',
       'private-key': props['private-key'] ?? randomPrivateKey(),
@@ -117,10 +115,7 @@ export const wireguardPeers: MenuSpec = {
   defaults(props, ctx) {
     const defaults: Record<string, string> = { 'endpoint-address': '', 'endpoint-port': '0', disabled: 'false' };
     if (atLeast(ctx.version, '7.15')) {
-      const taken = new Set(ctx.items(WIREGUARD_PEERS).map((p) => p.props.name));
-      let n = 1;
-      while (taken.has(`peer${n}`)) n += 1;
-      defaults.name = `peer${n}`;
+      defaults.name = firstFreeName(ctx.items(WIREGUARD_PEERS).map((p) => p.props.name), 'peer');
     }
     return defaults;
   },
