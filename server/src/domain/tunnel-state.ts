@@ -40,7 +40,12 @@ export interface TunnelStatus {
   reportedBy: string | null;
   /** Why, in a sentence. */
   reason: string;
+  /** Redundant hubs: the BGP session over the tunnel as an end's routing reports it; null when none does. */
+  session: SessionState | null;
+  sessionReportedBy: string | null;
 }
+
+type HandshakeStatus = Omit<TunnelStatus, 'session' | 'sessionReportedBy'>;
 
 interface Reading {
   end: TunnelEnd;
@@ -60,8 +65,9 @@ export function freshUntil(status: Pick<TunnelStatus, 'state' | 'lastHandshake'>
  * within a second, while the last handshake stays fresh for minutes after the far end is gone.
  */
 export function tunnelStatus(first: TunnelEnd, second: TunnelEnd, options: { now: Date; freshMs: number }): TunnelStatus {
-  const status = handshakeStatus(first, second, options);
-  const { session, sessionReportedBy } = sessionStatus(first, second);
+  const sessionFields = sessionStatus(first, second);
+  const status = { ...handshakeStatus(first, second, options), ...sessionFields };
+  const { session, sessionReportedBy } = sessionFields;
   if (session === null) return status;
   const reporter = sessionReportedBy === first.peerId ? first : second;
   const other = reporter === first ? second : first;
@@ -74,7 +80,7 @@ export function tunnelStatus(first: TunnelEnd, second: TunnelEnd, options: { now
   return status;
 }
 
-function handshakeStatus(first: TunnelEnd, second: TunnelEnd, options: { now: Date; freshMs: number }): TunnelStatus {
+function handshakeStatus(first: TunnelEnd, second: TunnelEnd, options: { now: Date; freshMs: number }): HandshakeStatus {
   const [a, b] = first.peerId < second.peerId ? [first, second] : [second, first];
   const readings: Reading[] = [];
   for (const [end, other] of [[a, b], [b, a]] as const) {
@@ -111,7 +117,7 @@ export type SessionState = 'ESTABLISHED' | 'DOWN';
  * when either end's routing says so, DOWN when an end reports the session and neither says
  * established, null when no end that can report runs one with the other.
  */
-export function sessionStatus(first: TunnelEnd, second: TunnelEnd): { session: SessionState | null; sessionReportedBy: string | null } {
+function sessionStatus(first: TunnelEnd, second: TunnelEnd): Pick<TunnelStatus, 'session' | 'sessionReportedBy'> {
   let down: string | null = null;
   for (const [end, other] of [[first, second], [second, first]] as const) {
     if (!end.managed || end.silent !== null) continue;

@@ -2,14 +2,14 @@
 // (the poller's readings reach the others through pub/sub): each end's device report and
 // health decide UP / DOWN / UNKNOWN (domain/tunnel-state.ts).
 import type { TopologyEdge } from '../domain/graph.js';
-import { sessionStatus, tunnelStatus, type SessionState, type TunnelEnd, type TunnelStatus } from '../domain/tunnel-state.js';
+import { tunnelStatus, type TunnelEnd, type TunnelStatus } from '../domain/tunnel-state.js';
 import type { HandshakeMonitor } from './monitor.js';
 import { ONLINE_THRESHOLD_SECONDS } from './monitor-readings.js';
 
 /** A handshake within WireGuard's rekey window (the same one Peer.status.online uses) is fresh. */
 export const TUNNEL_FRESH_MS = ONLINE_THRESHOLD_SECONDS * 1000;
 
-export type TunnelEdge = TopologyEdge & Omit<TunnelStatus, 'a' | 'b'> & { session: SessionState | null; sessionReportedBy: string | null };
+export type TunnelEdge = TopologyEdge & Omit<TunnelStatus, 'a' | 'b'>;
 
 interface PeerRow {
   id: string;
@@ -46,6 +46,6 @@ export function tunnelEdges(edges: readonly TopologyEdge[], peers: readonly Peer
   };
   return edges.map((edge) => {
     const { a: _a, b: _b, ...status } = tunnelStatus(end(edge.from), end(edge.to), { now, freshMs: TUNNEL_FRESH_MS });
-    return { ...edge, ...status, ...sessionStatus(end(edge.from), end(edge.to)) };
+    return { ...edge, ...status };
   });
 }
