@@ -18,7 +18,7 @@ export const PRIVATE_ASN_BASE = 4_200_000_000;
 /** BFD: a session is down after `multiplier` missed packets sent every `intervalMs`. */
 export const BFD = { intervalMs: 200, multiplier: 5 } as const;
 export const BGP_TIMERS = { holdSeconds: 9, keepaliveSeconds: 3, connectRetrySeconds: 2 } as const;
-/** Spokes always keep their NAT mappings to every hub open: the hubs never dial them. */
+/** Spokes always keep their NAT mappings to every hub open: only the primary hub may know where a spoke listens. */
 const SPOKE_KEEPALIVE = 25;
 const PRIMARY_PREFERENCE = 200;
 const HUB_PREFERENCE = 100;

@@ -42,11 +42,6 @@ export interface HubUsage {
   spokes: SpokeHubUsage[];
 }
 
-/** Whether a tunnel carries traffic now (its state already follows a reported BGP session: tunnel-state.ts). */
-function carrying(tunnel: TunnelReading | undefined): { state: TunnelState; why: string } {
-  return { state: tunnel?.state ?? 'UNKNOWN', why: tunnel?.reason ?? 'no tunnel' };
-}
-
 /** Empty for a WAN without redundant hubs. */
 export function hubUsage(compiled: CompiledOverlay, tunnels: readonly TunnelReading[]): HubUsage {
   const hubs = compiled.peers.filter((peer) => peer.routing?.transit);
@@ -63,7 +58,9 @@ export function hubUsage(compiled: CompiledOverlay, tunnels: readonly TunnelRead
     let usage: SpokeHubUsage | null = null;
     const down: string[] = [];
     for (const hub of ranked) {
-      const { state, why: detail } = carrying(stateOf(spoke.peerId, hub.peerId));
+      const tunnel = stateOf(spoke.peerId, hub.peerId);
+      const state = tunnel?.state ?? 'UNKNOWN';
+      const detail = tunnel?.reason ?? 'no tunnel';
       if (state === 'UP') {
         const rank = hub.hubRank as number;
         const why = rank === 1 ? `its tunnel to its primary hub ${hub.name} is up (${detail})` : `its devices report ${down.join(', ')} down and ${hub.name} up (${detail})`;
@@ -83,8 +80,8 @@ export function hubUsage(compiled: CompiledOverlay, tunnels: readonly TunnelRead
   const statuses: HubStatus[] = hubs.map((hub) => {
     const own = tunnels.filter((tunnel) => tunnel.from === hub.peerId || tunnel.to === hub.peerId);
     const spokesUsing = using.get(hub.peerId) ?? 0;
-    const up = own.filter((tunnel) => carrying(tunnel).state === 'UP').length;
-    const reported = own.filter((tunnel) => carrying(tunnel).state !== 'UNKNOWN').length;
+    const up = own.filter((tunnel) => tunnel.state === 'UP').length;
+    const reported = own.filter((tunnel) => tunnel.state !== 'UNKNOWN').length;
     if (up > 0) return { hubId: hub.peerId, state: 'UP', spokesUsing, reason: `${up} of its ${own.length} tunnels are up` };
     if (reported > 0 && reported === own.length) {
       return { hubId: hub.peerId, state: 'LOST', spokesUsing, reason: `the devices report all ${own.length} of its tunnels down` };
