@@ -188,9 +188,9 @@ export function claimsForPeer(facts: OverlayFacts, plan: TunnelPlan, self: numbe
   return raw;
 }
 
-/** Removes claims inside an earlier, wider claim of the same (sorted) list. */
-function dropCovered(sorted: Claim[]): Claim[] {
-  const kept: Claim[] = [];
+/** Removes claims (or anything with a range) inside an earlier, wider one of the same sorted list. */
+export function dropCovered<T extends { readonly range: Ipv4Range }>(sorted: readonly T[]): T[] {
+  const kept: T[] = [];
   let coverEnd = -1;
   for (const claim of sorted) {
     if (claim.range.end <= coverEnd) continue;

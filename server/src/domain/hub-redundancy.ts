@@ -5,10 +5,10 @@
 // tunnels. Routes then follow session health: a spoke prefers its primary hub while that
 // session is up; a hub reaches a spoke directly, or through another hub when the spoke's
 // link to it is down.
-import { mayCollide, overlapsAny, resolveClaims, type ClaimsByRemote } from './allowed-ips.js';
+import { dropCovered, mayCollide, overlapsAny, resolveClaims, type ClaimsByRemote } from './allowed-ips.js';
 import { compileFirewall, compileNat, compileServices, keepaliveOf } from './compile-parts.js';
 import type { CompiledBgpNeighbour, CompiledInterface, CompiledLink, CompiledPeer, CompiledRemote, CompiledRouting } from './compiled.js';
-import { compareRanges, formatCidr, tryParseIpv4OrCidr, type Ipv4Range } from './ipv4.js';
+import { compareRanges, formatCidr, type Ipv4Range } from './ipv4.js';
 import type { PeerSpec, WanSpec } from './model.js';
 import { buildOverlayFacts, formatEndpoint, pairKey, type Claim, type OverlayFacts, type PeerFacts } from './overlay-facts.js';
 import { planTunnels, type TunnelPlan } from './topology.js';
@@ -81,30 +81,17 @@ function linkEndpoint(facts: OverlayFacts, other: PeerFacts, selfNumber: number)
   return formatEndpoint(other.spec.endpointHost as string, dialPortOf(facts, other) + selfNumber);
 }
 
-/** Sorted, with prefixes inside an earlier one dropped (a hub's own tunnel IP lies in the tunnel range). */
-function mergeCidrs(cidrs: string[]): string[] {
-  const ranges = cidrs.map((cidr) => tryParseIpv4OrCidr(cidr) as Ipv4Range).sort(compareRanges);
-  const kept: Ipv4Range[] = [];
-  let coverEnd = -1;
-  for (const range of ranges) {
-    if (range.end <= coverEnd) continue;
-    kept.push(range);
-    coverEnd = Math.max(coverEnd, range.end);
-  }
-  return kept.map(formatCidr);
-}
-
 /**
  * Everything that may travel over one hub tunnel of `self`: the tunnel and services ranges
  * and every other peer's LAN it can reach (never one overlapping its own, which would hijack
  * the local network). The routing engine decides what actually goes there.
  */
 function overlayPrefixes(facts: OverlayFacts, self: PeerFacts): string[] {
-  const ranges: Ipv4Range[] = [facts.tunnelRange, facts.servicesRange];
+  const ranges: Array<{ range: Ipv4Range }> = [{ range: facts.tunnelRange }, { range: facts.servicesRange }];
   for (const lan of facts.lanClaims) {
-    if (lan.owner !== self.index && !overlapsAny(lan.range, self.locals)) ranges.push(lan.range);
+    if (lan.owner !== self.index && !overlapsAny(lan.range, self.locals)) ranges.push(lan);
   }
-  return mergeCidrs(ranges.map(formatCidr));
+  return dropCovered(ranges.sort((a, b) => compareRanges(a.range, b.range))).map(({ range }) => formatCidr(range));
 }
 
 function remote(facts: OverlayFacts, self: PeerFacts, other: PeerFacts, endpoint: string | null, allowedIps: string[], keepalive: number | null): CompiledRemote {
