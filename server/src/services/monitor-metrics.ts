@@ -3,9 +3,8 @@
 import type { Db } from '../infra/db/client.js';
 import type { SecretBox } from '../infra/crypto/secret-box.js';
 import type { HubSample, MetricsSources } from '../infra/metrics.js';
-import { hubUsage } from '../domain/hub-usage.js';
 import { OverlayReader } from './overlay-reader.js';
-import { tunnelEdges } from './tunnels.js';
+import { wanHubUsage } from './tunnels.js';
 import type { HandshakeMonitor } from './monitor.js';
 
 export function monitorMetricsSources(prisma: Db, monitor: HandshakeMonitor, secrets: SecretBox): MetricsSources {
@@ -16,8 +15,7 @@ export function monitorMetricsSources(prisma: Db, monitor: HandshakeMonitor, sec
       const now = new Date();
       const samples: HubSample[] = [];
       for (const wan of wans) {
-        const view = await reader.view(wan.id);
-        const usage = hubUsage(view.compiled, tunnelEdges(view.graph().edges, await reader.peers(wan.id), monitor, now));
+        const { usage, view } = await wanHubUsage(reader, monitor, wan.id, now);
         for (const hub of usage.hubs) samples.push({ wan: wan.name, hub: view.peerName(hub.hubId), state: hub.state, spokesUsing: hub.spokesUsing });
       }
       return samples;

@@ -3,7 +3,10 @@
 // health decide UP / DOWN / UNKNOWN (domain/tunnel-state.ts).
 import type { TopologyEdge } from '../domain/graph.js';
 import { tunnelStatus, type TunnelEnd, type TunnelStatus } from '../domain/tunnel-state.js';
+import { hubUsage, type HubUsage } from '../domain/hub-usage.js';
 import type { HandshakeMonitor } from './monitor.js';
+import type { OverlayReader } from './overlay-reader.js';
+import type { OverlayView } from './overlay-view.js';
 import { ONLINE_THRESHOLD_SECONDS } from './monitor-readings.js';
 
 /** A handshake within WireGuard's rekey window (the same one Peer.status.online uses) is fresh. */
@@ -48,4 +51,11 @@ export function tunnelEdges(edges: readonly TopologyEdge[], peers: readonly Peer
     const { a: _a, b: _b, ...status } = tunnelStatus(end(edge.from), end(edge.to), { now, freshMs: TUNNEL_FRESH_MS });
     return { ...edge, ...status };
   });
+}
+
+/** A WAN's hub usage now (domain/hub-usage.ts; empty lists without redundant hubs), with the view it was derived from. */
+export async function wanHubUsage(reader: OverlayReader, monitor: Pick<HandshakeMonitor, 'deviceHealth' | 'tunnelReport'>, wanId: string, now = new Date()): Promise<{ usage: HubUsage; view: OverlayView }> {
+  const view = await reader.view(wanId);
+  if (!view.compiled.peers.some((peer) => peer.routing)) return { usage: { hubs: [], spokes: [] }, view };
+  return { usage: hubUsage(view.compiled, tunnelEdges(view.graph().edges, await reader.peers(wanId), monitor, now)), view };
 }

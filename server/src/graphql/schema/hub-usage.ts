@@ -3,8 +3,9 @@
 // when a hub is lost or back, or a spoke moves between hubs.
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
-import { hubUsage, type HubStatus, type HubUsage, type SpokeHubUsage } from '../../domain/hub-usage.js';
-import { edgesOf, tunnelChanges } from './overlay.js';
+import type { HubStatus, HubUsage, SpokeHubUsage } from '../../domain/hub-usage.js';
+import { wanHubUsage } from '../../services/tunnels.js';
+import { tunnelChanges } from './overlay.js';
 
 type NamedUsage = HubUsage & { names: ReadonlyMap<string, string> };
 
@@ -59,11 +60,8 @@ const HubUsageRef = builder.objectRef<NamedUsage>('HubUsage').implement({
 });
 
 async function usageOf(ctx: Context, wanId: string): Promise<NamedUsage> {
-  const view = await ctx.overlays.view(wanId);
-  const compiled = view.compiled;
-  if (!compiled.peers.some((peer) => peer.routing)) return { hubs: [], spokes: [], names: new Map() };
-  const edges = await edgesOf(ctx, ctx.overlays, { ...view.graph(), wanId });
-  return { ...hubUsage(compiled, edges), names: new Map(compiled.peers.map((peer) => [peer.peerId, peer.name])) };
+  const { usage, view } = await wanHubUsage(ctx.overlays, ctx.services.monitor, wanId);
+  return { ...usage, names: new Map(view.compiled.peers.map((peer) => [peer.peerId, peer.name])) };
 }
 
 const usageKey = (usage: NamedUsage): string => JSON.stringify([usage.hubs.map((hub) => [hub.hubId, hub.state, hub.spokesUsing]), usage.spokes.map((spoke) => [spoke.spokeId, spoke.state, spoke.hubId])]);

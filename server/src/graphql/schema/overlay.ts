@@ -128,7 +128,7 @@ const TopologyEdgeRef = builder.objectRef<TunnelEdge>('TopologyEdge').implement(
   }),
 });
 
-export type WanGraph = TopologyGraph & { wanId: string };
+type WanGraph = TopologyGraph & { wanId: string };
 
 const TopologyGraphRef = builder.objectRef<WanGraph>('TopologyGraph').implement({
   fields: (t) => ({
@@ -138,7 +138,7 @@ const TopologyGraphRef = builder.objectRef<WanGraph>('TopologyGraph').implement(
 });
 
 /** The graph's edges with their tunnel state now, from the monitor state this replica holds. */
-export async function edgesOf(ctx: Context, reader: OverlayReader, graph: WanGraph): Promise<TunnelEdge[]> {
+async function edgesOf(ctx: Context, reader: OverlayReader, graph: WanGraph): Promise<TunnelEdge[]> {
   return tunnelEdges(graph.edges, await reader.peers(graph.wanId), ctx.services.monitor, new Date());
 }
 
