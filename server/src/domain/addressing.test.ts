@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { allocateNatRange, allocateServiceIp, allocateTunnelIp } from './addressing.js';
-import { formatIpv4, overlaps, parseIpv4Cidr } from './ipv4.js';
+import { allocateNatRange, allocateServiceIp, allocateTunnelIp, ulaRanges } from './addressing.js';
+import { formatAddress, overlaps, parseCidr } from './ip.js';
 
 /** Deterministic PRNG (mulberry32) so property tests are reproducible. */
 function random(seed: number): () => number {
@@ -27,15 +27,14 @@ describe('allocateTunnelIp', () => {
     const next = random(7);
     for (let round = 0; round < 50; round++) {
       const prefix = 22 + Math.floor(next() * 8);
-      const range = parseIpv4Cidr(`10.${Math.floor(next() * 256)}.0.0/${prefix}`);
+      const range = parseCidr(`10.${Math.floor(next() * 256)}.0.0/${prefix}`);
       const taken = new Set<string>();
-      const hosts = range.end - range.start - 1;
-      for (let i = 0; i < hosts * next(); i++) taken.add(formatIpv4(range.start + 1 + Math.floor(next() * hosts)));
-      const address = parseIpv4Cidr(`${allocateTunnelIp(`${formatIpv4(range.start)}/${prefix}`, taken)}/32`).start;
-      expect(taken.has(formatIpv4(address))).toBe(false);
-      expect(address).toBeGreaterThan(range.start);
-      expect(address).toBeLessThan(range.end);
-      for (let candidate = range.start + 1; candidate < address; candidate++) expect(taken.has(formatIpv4(candidate))).toBe(true);
+      const hosts = Number(range.end - range.start) - 1;
+      for (let i = 0; i < hosts * next(); i++) taken.add(formatAddress(range.start + 1n + BigInt(Math.floor(next() * hosts))));
+      const address = parseCidr(`${allocateTunnelIp(`${formatAddress(range.start)}/${prefix}`, taken)}/32`).start;
+      expect(taken.has(formatAddress(address))).toBe(false);
+      expect(address > range.start && address < range.end).toBe(true);
+      for (let candidate = range.start + 1n; candidate < address; candidate++) expect(taken.has(formatAddress(candidate))).toBe(true);
     }
   });
 
@@ -67,24 +66,52 @@ describe('allocateNatRange', () => {
   it('always returns an aligned, in-pool block overlapping nothing taken, and the lowest such (seeded)', () => {
     const next = random(42);
     for (let round = 0; round < 200; round++) {
-      const pool = parseIpv4Cidr('172.16.0.0/20');
+      const pool = parseCidr('172.16.0.0/20');
       const prefix = 22 + Math.floor(next() * 7);
       const taken: string[] = [];
       for (let i = 0; i < 30 * next(); i++) {
         const size = 20 + Math.floor(next() * 13);
-        taken.push(`${formatIpv4(pool.start + Math.floor(next() * 4096))}/${size}`);
+        taken.push(`${formatAddress(pool.start + BigInt(Math.floor(next() * 4096)))}/${size}`);
       }
-      const takenRanges = taken.map((cidr) => parseIpv4Cidr(cidr));
-      const isFree = (start: number): boolean => takenRanges.every((range) => !overlaps(range, { start, end: start + 2 ** (32 - prefix) - 1, prefix }));
-      let expected: number | null = null;
-      for (let start = pool.start; start + 2 ** (32 - prefix) - 1 <= pool.end; start += 2 ** (32 - prefix)) {
+      const takenRanges = taken.map((cidr) => parseCidr(cidr));
+      const size = BigInt(2 ** (32 - prefix));
+      const isFree = (start: bigint): boolean => takenRanges.every((range) => !overlaps(range, { family: 4, start, end: start + size - 1n, prefix }));
+      let expected: bigint | null = null;
+      for (let start = pool.start; start + size - 1n <= pool.end; start += size) {
         if (isFree(start)) { expected = start; break; }
       }
       if (expected === null) {
         expect(() => allocateNatRange('172.16.0.0/20', prefix, taken)).toThrow(expect.objectContaining({ code: 'POOL_EXHAUSTED' }));
       } else {
-        expect(allocateNatRange('172.16.0.0/20', prefix, taken)).toBe(`${formatIpv4(expected)}/${prefix}`);
+        expect(allocateNatRange('172.16.0.0/20', prefix, taken)).toBe(`${formatAddress(expected)}/${prefix}`);
       }
     }
+  });
+});
+
+describe('IPv6 allocation', () => {
+  it('allocates tunnel and service addresses from /64s, skipping the subnet-router anycast address', () => {
+    expect(allocateTunnelIp('fd00:1::/64', [])).toBe('fd00:1::1');
+    expect(allocateTunnelIp('fd00:1::/64', ['fd00:1::1', 'FD00:1:0:0::2/64', '10.0.0.3'])).toBe('fd00:1::3');
+    expect(allocateTunnelIp('fd00:1::/64', ['fd00:1::1', 'fd00:1::3'], 2)).toBe('fd00:1::5');
+    expect(allocateTunnelIp('fd00:1::/127', [])).toBe('fd00:1::');
+    expect(() => allocateTunnelIp('fd00:1::/127', ['fd00:1::', 'fd00:1::1'])).toThrow(expect.objectContaining({ code: 'POOL_EXHAUSTED' }));
+    expect(allocateTunnelIp('fd00:1::/126', ['fd00:1::1', 'fd00:1::2'])).toBe('fd00:1::3'); // no broadcast in IPv6
+    expect(allocateServiceIp('fd00:5::/64', ['fd00:5::1'])).toBe('fd00:5::2');
+  });
+
+  it('allocates translated prefixes aligned on their size and of the pool family only', () => {
+    expect(allocateNatRange('fd00:8000::/33', '2001:db8:1::/64', [])).toBe('fd00:8000::/64');
+    expect(allocateNatRange('fd00:8000::/33', 64, ['fd00:8000::/63', 'fd00:8000:0:2::7'])).toBe('fd00:8000:0:3::/64');
+    expect(allocateNatRange('fd00:8000::/33', 56, ['fd00:8000::/64'])).toBe('fd00:8000:0:100::/56');
+    expect(allocateNatRange('fd00:8000::/33', 48, ['fd00:8000::/64', '10.0.0.0/8'])).toBe('fd00:8000:1::/48');
+    expect(() => allocateNatRange('fd00:8000::/33', '192.168.1.0/24', [])).toThrow(expect.objectContaining({ code: 'INVALID_CIDR' }));
+    expect(() => allocateNatRange('fd00:8000::/120', 119, [])).toThrow(expect.objectContaining({ code: 'POOL_EXHAUSTED' }));
+  });
+
+  it('draws WAN ranges from one unique local /48 (RFC 4193)', () => {
+    const ranges = ulaRanges(Uint8Array.of(0x12, 0x34, 0x56, 0x78, 0x9a));
+    expect(ranges).toEqual({ tunnelCidr6: 'fd12:3456:789a::/64', servicesCidr6: 'fd12:3456:789a:5::/64', natPool6: 'fd12:3456:789a:8000::/49' });
+    expect(ulaRanges(Uint8Array.of(0, 0, 0, 0, 1)).tunnelCidr6).toBe('fd00:0:1::/64');
   });
 });

@@ -2,37 +2,41 @@
 // numbers, so allocating in a WAN with thousands of peers stays linear.
 import { DomainError } from './errors.js';
 import {
-  blockSize, compareRanges, formatCidr, formatIpv4, parseIpv4Cidr, tryParseIpv4, tryParseIpv4OrCidr,
-  type Ipv4Range,
-} from './ipv4.js';
+  blockSize, compareRanges, formatCidr, formatAddress, maxPrefix, parseCidr, rangeOf, tryParseAddress, tryParseAddressOrCidr,
+  type IpRange,
+} from './ip.js';
 
 /** Taken entries may be written "10.0.0.7" or "10.0.0.7/24"; anything else is ignored. */
-function takenAddresses(taken: Iterable<string>): Set<number> {
-  const addresses = new Set<number>();
+function takenAddresses(taken: Iterable<string>): Set<bigint> {
+  const addresses = new Set<bigint>();
   for (const entry of taken) {
     const slash = entry.indexOf('/');
-    const address = tryParseIpv4(slash === -1 ? entry : entry.slice(0, slash));
+    const address = tryParseAddress(slash === -1 ? entry : entry.slice(0, slash));
     if (address !== null) addresses.add(address);
   }
   return addresses;
 }
 
 function allocateHost(poolCidr: string, taken: Iterable<string>, poolLabel: string, skip = 0): string {
-  const pool = parseIpv4Cidr(poolCidr, poolLabel);
+  const pool = parseCidr(poolCidr, poolLabel);
   const used = takenAddresses(taken);
-  // Point-to-point sized pools (/31, /32) have no network or broadcast address to skip.
-  const first = pool.prefix >= 31 ? pool.start : pool.start + 1;
-  const last = pool.prefix >= 31 ? pool.end : pool.end - 1;
-  let firstFree: number | null = null;
+  // Point-to-point sized pools (/31, /32; /127, /128) have no network address to skip; IPv4
+  // also keeps the broadcast address free, IPv6 has none (but its first address is the
+  // subnet-router anycast address, RFC 4291 2.6.1).
+  const pointToPoint = pool.prefix >= maxPrefix(pool.family) - 1;
+  const first = pointToPoint ? pool.start : pool.start + 1n;
+  const last = pointToPoint || pool.family === 6 ? pool.end : pool.end - 1n;
+  let firstFree: bigint | null = null;
   let toSkip = skip;
+  // Ends after at most |taken| + skip + 1 candidates, so a /64 costs no more than a /24.
   for (let candidate = first; candidate <= last; candidate++) {
     if (used.has(candidate)) continue;
-    if (toSkip === 0) return formatIpv4(candidate);
+    if (toSkip === 0) return formatAddress(candidate);
     firstFree ??= candidate;
     toSkip--;
   }
   // Fewer free addresses than asked to skip: the first free one.
-  if (firstFree !== null) return formatIpv4(firstFree);
+  if (firstFree !== null) return formatAddress(firstFree);
   throw new DomainError('POOL_EXHAUSTED', `${poolLabel} ${formatCidr(pool)} has no free address left`, { pool: formatCidr(pool) });
 }
 
@@ -56,15 +60,15 @@ export function allocateServiceIp(servicesCidr: string, taken: Iterable<string>)
  * CIDR whose size should be matched (the LAN being translated).
  */
 export function allocateNatRange(natPool: string, size: number | string, taken: Iterable<string>): string {
-  const pool = parseIpv4Cidr(natPool, 'NAT pool');
-  const prefix = typeof size === 'number' ? size : parseIpv4Cidr(size, 'subnet').prefix;
-  if (!Number.isInteger(prefix) || prefix < pool.prefix || prefix > 32) {
+  const pool = parseCidr(natPool, 'NAT pool');
+  const prefix = typeof size === 'number' ? size : parseCidr(size, 'subnet', pool.family).prefix;
+  if (!Number.isInteger(prefix) || prefix < pool.prefix || prefix > maxPrefix(pool.family)) {
     throw new DomainError('POOL_EXHAUSTED', `NAT pool ${formatCidr(pool)} cannot hold a /${prefix}`, { pool: formatCidr(pool), prefix });
   }
-  const step = blockSize(prefix);
-  const obstacles: Ipv4Range[] = [];
+  const step = blockSize(pool.family, prefix);
+  const obstacles: IpRange[] = [];
   for (const entry of taken) {
-    const range = tryParseIpv4OrCidr(entry);
+    const range = tryParseAddressOrCidr(entry);
     if (range && range.end >= pool.start && range.start <= pool.end) obstacles.push(range);
   }
   obstacles.sort(compareRanges);
@@ -74,15 +78,39 @@ export function allocateNatRange(natPool: string, size: number | string, taken: 
   // obstacle that ends before the candidate can never matter again.
   let candidate = pool.start;
   let next = 0;
-  while (candidate + step - 1 <= pool.end) {
-    while (next < obstacles.length && (obstacles[next] as Ipv4Range).end < candidate) next++;
-    let blocker: Ipv4Range | undefined;
-    for (let i = next; i < obstacles.length && (obstacles[i] as Ipv4Range).start <= candidate + step - 1; i++) {
-      const obstacle = obstacles[i] as Ipv4Range;
+  while (candidate + step - 1n <= pool.end) {
+    while (next < obstacles.length && (obstacles[next] as IpRange).end < candidate) next++;
+    let blocker: IpRange | undefined;
+    for (let i = next; i < obstacles.length && (obstacles[i] as IpRange).start <= candidate + step - 1n; i++) {
+      const obstacle = obstacles[i] as IpRange;
       if (obstacle.end >= candidate && (!blocker || obstacle.end > blocker.end)) blocker = obstacle;
     }
-    if (!blocker) return formatCidr({ start: candidate, end: candidate + step - 1, prefix });
-    candidate = (Math.floor(blocker.end / step) + 1) * step;
+    if (!blocker) return formatCidr({ family: pool.family, start: candidate, end: candidate + step - 1n, prefix });
+    candidate = rangeOf(blocker.end, prefix).start + step;
   }
   throw new DomainError('POOL_EXHAUSTED', `NAT pool ${formatCidr(pool)} has no free /${prefix} left`, { pool: formatCidr(pool), prefix });
+}
+
+export interface Ipv6Ranges {
+  tunnelCidr6: string;
+  servicesCidr6: string;
+  natPool6: string;
+}
+
+/**
+ * A WAN's IPv6 ranges inside one unique local /48 (RFC 4193): fd00::/8, then the 40-bit
+ * global ID (which the caller draws from a CSPRNG: RFC 4193 3.2 asks only that it be
+ * random), then the subnet ID: 0 for tunnel addresses, 5 for services (as 10.0.5.0/24 is
+ * for IPv4), the upper half of the /48 for translated LANs.
+ */
+export function ulaRanges(globalId: Uint8Array): Ipv6Ranges {
+  if (globalId.length !== 5) throw new DomainError('INVALID_INPUT', 'a ULA global ID is 40 bits (5 bytes)');
+  const hex = [...globalId].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+  const prefix48 = `fd${hex.slice(0, 2)}:${hex.slice(2, 6)}:${hex.slice(6, 10)}`;
+  const canonical = (text: string) => formatCidr(parseCidr(text, 'ula', 6));
+  return {
+    tunnelCidr6: canonical(`${prefix48}::/64`),
+    servicesCidr6: canonical(`${prefix48}:5::/64`),
+    natPool6: canonical(`${prefix48}:8000::/49`),
+  };
 }

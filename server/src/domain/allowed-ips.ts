@@ -3,7 +3,7 @@
 // last one configured silently takes it over. So collisions are detected here and
 // resolved by one deterministic rule instead of by configuration order.
 import { excludeCidr } from 'cidr-tools';
-import { compareRanges, contains, formatCidr, overlaps, tryParseIpv4OrCidr, type Ipv4Range } from './ipv4.js';
+import { compareRanges, contains, formatCidr, overlaps, tryParseAddressOrCidr, type IpRange } from './ip.js';
 import { CLAIM_PRIORITY, type Claim, type OverlayFacts, type PeerFacts } from './overlay-facts.js';
 import type { TunnelPlan } from './topology.js';
 
@@ -19,7 +19,7 @@ export type ClaimsByRemote = Map<number, Claim[]>;
 /** Caches the carved tunnel/services ranges a relay carries, keyed by the carved neighbours. */
 export type CarveCache = Map<string, Claim[]>;
 
-export function overlapsAny(range: Ipv4Range, ranges: readonly Ipv4Range[]): boolean {
+export function overlapsAny(range: IpRange, ranges: readonly IpRange[]): boolean {
   for (const other of ranges) if (overlaps(range, other)) return true;
   return false;
 }
@@ -32,7 +32,7 @@ function carvedRanges(facts: OverlayFacts, directOthers: readonly number[], cach
   const key = directOthers.join(',');
   const cached = cache.get(key);
   if (cached) return cached;
-  const bases = [facts.tunnelRange, facts.servicesRange];
+  const bases = facts.overlayRanges;
   const holes: string[] = [];
   for (const index of directOthers) {
     for (const claim of (facts.peers[index] as PeerFacts).claims) {
@@ -41,8 +41,8 @@ function carvedRanges(facts: OverlayFacts, directOthers: readonly number[], cach
   }
   const pieces = holes.length === 0 ? bases.map(formatCidr) : excludeCidr(bases.map(formatCidr), holes);
   const claims = pieces
-    .map((piece) => tryParseIpv4OrCidr(piece))
-    .filter((range): range is Ipv4Range => range !== null)
+    .map((piece) => tryParseAddressOrCidr(piece))
+    .filter((range): range is IpRange => range !== null)
     .sort(compareRanges)
     .map((range): Claim => ({ range, cidr: formatCidr(range), kind: 'RANGE', owner: -1 }));
   cache.set(key, claims);
@@ -89,14 +89,14 @@ function flatten(byRemote: ClaimsByRemote): RemoteClaim[] {
 /** Groups sorted entries into maximal runs of transitively overlapping prefixes. */
 function* overlapClusters(sorted: readonly RemoteClaim[]): Generator<RemoteClaim[]> {
   let cluster: RemoteClaim[] = [];
-  let end = -1;
+  let end = -1n;
   for (const entry of sorted) {
     if (cluster.length > 0 && entry.claim.range.start > end) {
       yield cluster;
       cluster = [];
     }
     cluster.push(entry);
-    end = Math.max(cluster.length === 1 ? -1 : end, entry.claim.range.end);
+    if (cluster.length === 1 || entry.claim.range.end > end) end = entry.claim.range.end;
   }
   if (cluster.length > 0) yield cluster;
 }
@@ -160,7 +160,7 @@ export function resolveClaims(byRemote: ClaimsByRemote): ClaimsByRemote {
 export function mayCollide(facts: OverlayFacts): boolean {
   const all: Claim[] = facts.peers.flatMap((peer) => peer.claims as Claim[]);
   all.sort((a, b) => compareRanges(a.range, b.range));
-  let end = -1;
+  let end = -1n;
   let owner = -2;
   for (const claim of all) {
     if (claim.range.start <= end && claim.owner !== owner) return true;
@@ -169,8 +169,7 @@ export function mayCollide(facts: OverlayFacts): boolean {
       owner = claim.owner;
     }
   }
-  const ranges = [facts.tunnelRange, facts.servicesRange];
-  return facts.lanClaims.some((lan) => overlapsAny(lan.range, ranges));
+  return facts.lanClaims.some((lan) => overlapsAny(lan.range, facts.overlayRanges));
 }
 
 /**
@@ -189,13 +188,13 @@ export function claimsForPeer(facts: OverlayFacts, plan: TunnelPlan, self: numbe
 }
 
 /** Removes claims (or anything with a range) inside an earlier, wider one of the same sorted list. */
-export function dropCovered<T extends { readonly range: Ipv4Range }>(sorted: readonly T[]): T[] {
+export function dropCovered<T extends { readonly range: IpRange }>(sorted: readonly T[]): T[] {
   const kept: T[] = [];
-  let coverEnd = -1;
+  let coverEnd = -1n;
   for (const claim of sorted) {
     if (claim.range.end <= coverEnd) continue;
     kept.push(claim);
-    coverEnd = Math.max(coverEnd, claim.range.end);
+    coverEnd = claim.range.end;
   }
   return kept;
 }

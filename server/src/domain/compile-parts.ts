@@ -1,7 +1,7 @@
 // The parts of a compiled peer that do not depend on which tunnels it has: keepalive, NAT,
 // published services and the firewall rules an interface needs.
 import type { CompiledFirewallRule, CompiledNetmap, CompiledService } from './compiled.js';
-import { formatCidr } from './ipv4.js';
+import { formatCidr } from './ip.js';
 import type { PeerFacts } from './overlay-facts.js';
 
 /** Behind NAT a peer must keep its mapping open; elsewhere only an explicit setting applies. */

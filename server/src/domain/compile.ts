@@ -2,7 +2,7 @@
 import { claimsForPeer, mayCollide, type CarveCache } from './allowed-ips.js';
 import type { CompiledOverlay, CompiledPeer, CompiledRemote, CompiledRoute } from './compiled.js';
 import { DomainError } from './errors.js';
-import { compareRanges, contains, type Ipv4Range } from './ipv4.js';
+import { compareRanges, contains, type IpRange } from './ip.js';
 import type { OverlaySpec } from './model.js';
 import { buildOverlayFacts, pairKey, type Claim, type OverlayFacts, type PeerFacts } from './overlay-facts.js';
 import { compileFirewall, compileNat, compileServices, keepaliveOf } from './compile-parts.js';
@@ -40,7 +40,7 @@ function sharedCarryKey(shared: CompileShared, peer: PeerFacts): string | null {
 
 /** Routes in address order (a stable sort, skipped when the claims come sorted, as they usually do). */
 function sortedRoutes(claims: readonly Claim[], via: readonly PeerFacts[]): CompiledRoute[] {
-  const rangeAt = (i: number): Ipv4Range => (claims[i] as Claim).range;
+  const rangeAt = (i: number): IpRange => (claims[i] as Claim).range;
   const order = claims.map((_, i) => i);
   if (order.some((i) => i > 0 && compareRanges(rangeAt(i - 1), rangeAt(i)) > 0)) order.sort((a, b) => compareRanges(rangeAt(a), rangeAt(b)));
   return order.map((i) => {

@@ -4,12 +4,12 @@ import { findCollisions, rawClaimsForPeer, type CarveCache, type RemoteClaim } f
 import type { CompiledOverlay } from './compiled.js';
 import { DomainError } from './errors.js';
 import { redundancyProblem } from './hub-redundancy.js';
-import { compareRanges, formatCidr, overlaps, parseIpv4Cidr, tryParseIpv4OrCidr, type Ipv4Range } from './ipv4.js';
+import { compareRanges, formatCidr, overlaps, parseCidr, tryParseAddressOrCidr, type IpRange } from './ip.js';
 import type { OverlaySpec, PeerSpec, WanSpec } from './model.js';
 import { buildOverlayFacts, type Claim, type OverlayFacts, type PeerFacts, type SubnetFacts } from './overlay-facts.js';
 import { validateOverlaySpec } from './spec-validation.js';
 import { planTunnels, type TunnelPlan } from './topology.js';
-import { validateIpv4Cidr } from './validation.js';
+import { validateCidr } from './validation.js';
 
 export type ConflictSeverity = 'CRITICAL' | 'WARNING' | 'INFO';
 
@@ -36,7 +36,7 @@ function label(peer: PeerFacts | PeerSpec): string {
 }
 
 /** Pairs of overlapping ranges from a list sorted by start, in O(n log n + pairs). */
-function overlappingPairs<T>(items: readonly T[], rangeOf: (item: T) => Ipv4Range): Array<[T, T]> {
+function overlappingPairs<T>(items: readonly T[], rangeOf: (item: T) => IpRange): Array<[T, T]> {
   const pairs: Array<[T, T]> = [];
   const open: T[] = [];
   for (const item of items) {
@@ -102,7 +102,7 @@ function lanOverlapConflicts(facts: OverlayFacts): Conflict[] {
 }
 
 /** The first of `ranges` that overlaps `range`. */
-function overlapping(range: Ipv4Range, ranges: readonly Ipv4Range[]): Ipv4Range | undefined {
+function overlapping(range: IpRange, ranges: readonly IpRange[]): IpRange | undefined {
   return ranges.find((other) => overlaps(range, other));
 }
 
@@ -277,16 +277,16 @@ export function analyzeConflicts(spec: OverlaySpec): Conflict[] {
 
 /** Refuses a LAN that overlaps the tunnel or services range, or another LAN of the same peer. */
 export function assertSubnetAllowed(spec: OverlaySpec, peerId: string, cidr: string): void {
-  const range = parseIpv4Cidr(validateIpv4Cidr(cidr, 'cidr'));
+  const range = parseCidr(validateCidr(cidr, 'cidr'));
   for (const [what, reserved] of [['tunnel range', spec.wan.tunnelCidr], ['services range', spec.wan.servicesCidr]] as const) {
-    if (overlaps(range, parseIpv4Cidr(reserved))) {
+    if (overlaps(range, parseCidr(reserved))) {
       throw new DomainError('SUBNET_CONFLICT', `${formatCidr(range)} overlaps the WAN's ${what} ${reserved}`, { cidrs: [formatCidr(range), reserved] });
     }
   }
   const peer = spec.peers.find((candidate) => candidate.id === peerId);
   if (!peer) throw new DomainError('NOT_FOUND', `peer ${peerId} is not part of this WAN`, { peerId });
   for (const existing of peer.subnets) {
-    const other = tryParseIpv4OrCidr(existing.cidr);
+    const other = tryParseAddressOrCidr(existing.cidr);
     if (other && overlaps(range, other)) {
       throw new DomainError('SUBNET_CONFLICT', `${formatCidr(range)} overlaps ${existing.cidr}, which "${peer.name}" already hosts`, { cidrs: [formatCidr(range), existing.cidr], subnetIds: [existing.id] });
     }
@@ -307,10 +307,10 @@ function overlapError(owner: string, collisions: ReadonlyArray<{ a: string; aCid
 
 function assertCompiledHasNoOverlap(compiled: CompiledOverlay): void {
   for (const peer of compiled.peers) {
-    const entries: Array<{ remote: string; cidr: string; range: Ipv4Range }> = [];
+    const entries: Array<{ remote: string; cidr: string; range: IpRange }> = [];
     for (const remote of peer.peers) {
       for (const cidr of remote.allowedIps) {
-        const range = tryParseIpv4OrCidr(cidr);
+        const range = tryParseAddressOrCidr(cidr);
         if (range) entries.push({ remote: remote.peerId, cidr, range });
       }
     }
@@ -366,8 +366,8 @@ export function assertEndpointPort(peer: PortFacts, wan: Pick<WanSpec, 'listenPo
  */
 export function assertManagementAddress(wan: Pick<WanSpec, 'tunnelCidr'>, address: string): void {
   const host = address.startsWith('[') ? address : address.replace(/:\d+$/, '');
-  const range = tryParseIpv4OrCidr(host);
-  if (range && overlaps(range, parseIpv4Cidr(wan.tunnelCidr))) {
+  const range = tryParseAddressOrCidr(host);
+  if (range && overlaps(range, parseCidr(wan.tunnelCidr))) {
     throw new DomainError('MANAGEMENT_IN_TUNNEL',
       `management address ${host} lies inside the tunnel range ${wan.tunnelCidr}; manage the device over an address outside the overlay`,
       { address: host, tunnelCidr: wan.tunnelCidr });

@@ -2,7 +2,7 @@
 // has it. Each driver describes the device's own interfaces, connected networks and listen
 // ports in these terms; the same rules then hold on RouterOS, pfSense and Linux, so a
 // preflight that passes is a deploy the device accepts.
-import { formatCidr, overlaps, tryParseIpv4, tryParseIpv4Cidr } from './ipv4.js';
+import { formatCidr, overlaps, tryParseAddress, tryParseCidr } from './ip.js';
 
 /** What the device has that Meshplane does not manage for this WAN. */
 export interface DeviceNetworks {
@@ -33,7 +33,7 @@ function ipOf(address: string): string {
 }
 
 function rangeOf(address: string) {
-  return tryParseIpv4Cidr(address.includes('/') ? address : `${address}/32`);
+  return tryParseCidr(address.includes('/') ? address : `${address}/32`);
 }
 
 export function deviceClashes(planned: PlannedNetworking, device: DeviceNetworks): DeviceClash[] {
@@ -55,7 +55,7 @@ export function deviceClashes(planned: PlannedNetworking, device: DeviceNetworks
   }
   const networks = device.addresses
     .map((item) => ({ ...item, range: rangeOf(item.address) }))
-    .filter((item) => item.range !== null && tryParseIpv4(ipOf(item.address)) !== null);
+    .filter((item) => item.range !== null && tryParseAddress(ipOf(item.address)) !== null);
   for (const address of planned.addresses) {
     const mine = rangeOf(address);
     if (!mine) continue;
@@ -71,7 +71,7 @@ export function deviceClashes(planned: PlannedNetworking, device: DeviceNetworks
     }
   }
   for (const route of planned.routes) {
-    const destination = tryParseIpv4Cidr(route.destination);
+    const destination = tryParseCidr(route.destination);
     // A default route never clashes: every connected network is more specific and wins.
     if (!destination || destination.prefix === 0) continue;
     for (const other of networks) {

@@ -8,7 +8,7 @@
 import { dropCovered, mayCollide, overlapsAny, resolveClaims, type ClaimsByRemote } from './allowed-ips.js';
 import { compileFirewall, compileNat, compileServices, keepaliveOf } from './compile-parts.js';
 import type { CompiledBgpNeighbour, CompiledInterface, CompiledLink, CompiledPeer, CompiledRemote, CompiledRouting } from './compiled.js';
-import { compareRanges, formatCidr, type Ipv4Range } from './ipv4.js';
+import { compareRanges, formatCidr, type IpRange } from './ip.js';
 import type { PeerSpec, WanSpec } from './model.js';
 import { buildOverlayFacts, formatEndpoint, pairKey, type Claim, type OverlayFacts, type PeerFacts } from './overlay-facts.js';
 import { planTunnels, type TunnelPlan } from './topology.js';
@@ -64,7 +64,7 @@ export function linkInterfaceName(base: string, hubNumber: number): string {
 }
 
 export function asnOf(facts: OverlayFacts, peer: PeerFacts): number {
-  return PRIVATE_ASN_BASE + (peer.tunnelIp - facts.tunnelRange.start);
+  return PRIVATE_ASN_BASE + Number(peer.tunnelIp - facts.tunnelRange.start);
 }
 
 function dialPortOf(facts: OverlayFacts, peer: PeerFacts): number {
@@ -87,7 +87,7 @@ function linkEndpoint(facts: OverlayFacts, other: PeerFacts, selfNumber: number)
  * the local network). The routing engine decides what actually goes there.
  */
 function overlayPrefixes(facts: OverlayFacts, self: PeerFacts): string[] {
-  const ranges: Array<{ range: Ipv4Range }> = [{ range: facts.tunnelRange }, { range: facts.servicesRange }];
+  const ranges: Array<{ range: IpRange }> = [{ range: facts.tunnelRange }, { range: facts.servicesRange }];
   for (const lan of facts.lanClaims) {
     if (lan.owner !== self.index && !overlapsAny(lan.range, self.locals)) ranges.push(lan);
   }

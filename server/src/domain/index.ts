@@ -2,7 +2,7 @@
 export * from './errors.js';
 export type * from './model.js';
 export type * from './compiled.js';
-export * from './ipv4.js';
+export * from './ip.js';
 export * from './keys.js';
 export * from './validation.js';
 export { validateOverlaySpec } from './spec-validation.js';

@@ -14,6 +14,14 @@ export interface WanSpec {
   servicesCidr: string;
   /** Where auto-NAT takes translated ranges from, e.g. 172.16.0.0/12. */
   natPool: string;
+  /**
+   * Dual-stack: the IPv6 counterparts of the three ranges (e.g. a ULA /64 for tunnel
+   * addresses), all set or all absent. Absent: an IPv4-only overlay, rendered exactly as
+   * before IPv6 existed.
+   */
+  tunnelCidr6?: string | null;
+  servicesCidr6?: string | null;
+  natPool6?: string | null;
   topology: Topology;
   listenPort: number;
   mtu: number;
@@ -30,10 +38,14 @@ export interface WanSpec {
 
 export interface SubnetSpec {
   id: string;
+  /** IPv4 or IPv6. */
   cidr: string;
   /** Whether the overlay routes to this LAN at all. */
   routed: boolean;
-  /** When set, the rest of the overlay sees the LAN under this equally sized range. */
+  /**
+   * When set, the rest of the overlay sees the LAN under this equally sized range of the same
+   * family: NETMAP for IPv4, NPTv6 (RFC 6296 prefix translation) for IPv6.
+   */
   natCidr: string | null;
   description: string;
 }
@@ -42,8 +54,10 @@ export interface ServiceSpec {
   id: string;
   name: string;
   protocol: ServiceProtocol;
+  /** Same family as serviceIp. */
   localIp: string;
   localPort: number;
+  /** From the services range of its family. */
   serviceIp: string;
   servicePort: number;
 }
@@ -53,6 +67,8 @@ export interface PeerSpec {
   name: string;
   role: PeerRole;
   tunnelIp: string;
+  /** The peer's IPv6 tunnel address in a dual-stack WAN; absent or null otherwise. */
+  tunnelIp6?: string | null;
   publicKey: string;
   /** null = bring-your-own key: the server never sees the private key. */
   privateKey: string | null;

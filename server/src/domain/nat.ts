@@ -5,7 +5,7 @@
 // are translated by overlap group: once one member is, every member is.
 import { allocateNatRange } from './addressing.js';
 import { DomainError } from './errors.js';
-import { overlaps, tryParseIpv4Cidr, type Ipv4Range } from './ipv4.js';
+import { overlaps, tryParseCidr, type IpRange } from './ip.js';
 import type { OverlaySpec, SubnetSpec } from './model.js';
 
 /** Every range a translated LAN must stay clear of: all LANs, all translations, the WAN ranges. */
@@ -30,7 +30,7 @@ export function suggestAutoNat(spec: OverlaySpec, subnetId: string): string {
 interface Member {
   readonly peerId: string;
   readonly subnet: SubnetSpec;
-  readonly real: Ipv4Range;
+  readonly real: IpRange;
 }
 
 /**
@@ -42,7 +42,7 @@ export function overlapGroup(spec: OverlaySpec, subnetId: string): SubnetSpec[] 
   let start: Member | undefined;
   for (const peer of spec.peers) {
     for (const subnet of peer.subnets) {
-      const real = tryParseIpv4Cidr(subnet.cidr);
+      const real = tryParseCidr(subnet.cidr);
       if (!real) continue;
       const member = { peerId: peer.id, subnet, real };
       if (subnet.id === subnetId) start = member;

@@ -9,7 +9,7 @@
 // way. A path that falls through (no covering prefix, a hop dropping the source, a loop, a hop
 // that does not forward) is absent, which is how a misconfiguration shows.
 import { interfacesOf, type CompiledOverlay, type CompiledPeer, type CompiledRemote } from './compiled.js';
-import { compareRanges, contains, tryParseIpv4OrCidr, type Ipv4Range } from './ipv4.js';
+import { compareRanges, contains, tryParseAddressOrCidr, type IpRange } from './ip.js';
 import { pairKey } from './overlay-facts.js';
 
 export type ReachKind = 'TUNNEL_IP' | 'LAN' | 'SERVICE';
@@ -39,22 +39,22 @@ export interface PeerReachability {
 interface Endpoint {
   kind: ReachKind;
   target: string;
-  range: Ipv4Range;
+  range: IpRange;
   ownerId: string;
 }
 
 interface TableEntry {
-  range: Ipv4Range;
+  range: IpRange;
   remote: string;
 }
 
 /** Parses each distinct CIDR once per computation (AllowedIPs strings repeat across peers). */
 class RangeCache {
-  private readonly ranges = new Map<string, Ipv4Range | null>();
+  private readonly ranges = new Map<string, IpRange | null>();
 
-  get(cidr: string): Ipv4Range | null {
+  get(cidr: string): IpRange | null {
     let range = this.ranges.get(cidr);
-    if (range === undefined) this.ranges.set(cidr, (range = tryParseIpv4OrCidr(cidr)));
+    if (range === undefined) this.ranges.set(cidr, (range = tryParseAddressOrCidr(cidr)));
     return range;
   }
 }
@@ -77,7 +77,7 @@ class ForwardingTable {
   }
 
   /** The remote whose most specific prefix contains the whole destination range. */
-  lookup(destination: Ipv4Range): string | null {
+  lookup(destination: IpRange): string | null {
     // Binary search for the last entry starting at or before the destination.
     let low = 0;
     let high = this.entries.length - 1;
@@ -104,10 +104,10 @@ class ForwardingTable {
  * A binary search parsing only the entries it probes: checking what a far end accepts must
  * not cost a pass over its whole list (a spoke's list carries every other spoke's LAN).
  */
-function listContains(allowedIps: readonly string[], range: Ipv4Range, ranges: RangeCache): boolean {
+function listContains(allowedIps: readonly string[], range: IpRange, ranges: RangeCache): boolean {
   let low = 0;
   let high = allowedIps.length - 1;
-  let candidate: Ipv4Range | null = null;
+  let candidate: IpRange | null = null;
   while (low <= high) {
     const middle = (low + high) >> 1;
     const entry = ranges.get(allowedIps[middle] as string);
@@ -179,7 +179,7 @@ class Network {
    * best-ranked live hub (a neighbour's own tunnel IP directly); a hub the owner itself over a
    * live tunnel, else the hub that has the owner on a live tunnel of its own.
    */
-  nextHop(peerId: string, destination: Ipv4Range, ownerId: string, kind: ReachKind, failed: FailedTunnels): string | null {
+  nextHop(peerId: string, destination: IpRange, ownerId: string, kind: ReachKind, failed: FailedTunnels): string | null {
     const peer = this.byId.get(peerId);
     if (!peer) return null;
     if (!peer.routing) {
@@ -225,7 +225,7 @@ class Network {
   }
 
   /** Whether `receiverId` accepts packets from `senderId` with a source in `source` (and routes replies back to it). */
-  accepts(receiverId: string, senderId: string, source: Ipv4Range): boolean {
+  accepts(receiverId: string, senderId: string, source: IpRange): boolean {
     const receiver = this.byId.get(receiverId);
     if (receiver?.links && receiver.links.length > 0) {
       // The packet arrives on the interface that has the sender as its remote.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  endpointProblem, isHostname, isIpv6Literal, isLocalHost, validateEndpointHost, validateHost, validateInterfaceName, validateIpv4Address, validateIpv4Cidr, validateKey,
+  endpointProblem, isHostname, isLocalHost, isValidHost, validateEndpointHost, validateHost, validateInterfaceName, validateAddress, validateCidr, validateKey,
   validateName, validatePort,
 } from './validation.js';
 
@@ -28,19 +28,19 @@ describe('validation', () => {
     for (const bad of ['300.1.1.1', '1.2.3', '[::1]', 'fe80::1%eth0', '1::2::3', 'a..b', '-a.com', 'x.net; reboot', 'host:51820', '']) {
       expect(() => validateHost(bad, 'endpointHost'), bad).toThrow(expect.objectContaining({ code: 'INVALID_HOST' }));
     }
-    expect(isIpv6Literal('1:2:3:4:5:6:7:8')).toBe(true);
-    expect(isIpv6Literal('1:2:3:4:5:6:7:8:9')).toBe(false);
+    expect(isValidHost('1:2:3:4:5:6:7:8')).toBe(true);
+    expect(isValidHost('1:2:3:4:5:6:7:8:9')).toBe(false);
     expect(isHostname('example.123')).toBe(false);
   });
 
   it('checks ports, addresses, CIDRs and keys with field-named errors', () => {
     expect(validatePort(51820)).toBe(51820);
     for (const bad of [0, 65536, 1.5, '80', Number.NaN]) expect(() => validatePort(bad, 'listenPort')).toThrow(/listenPort/);
-    expect(validateIpv4Address('10.0.0.1')).toBe('10.0.0.1');
-    expect(() => validateIpv4Address('010.0.0.1')).toThrow(expect.objectContaining({ code: 'INVALID_CIDR' }));
-    expect(validateIpv4Cidr('192.168.1.77/24')).toBe('192.168.1.0/24');
+    expect(validateAddress('10.0.0.1')).toBe('10.0.0.1');
+    expect(() => validateAddress('010.0.0.1')).toThrow(expect.objectContaining({ code: 'INVALID_CIDR' }));
+    expect(validateCidr('192.168.1.77/24')).toBe('192.168.1.0/24');
     for (const bad of ['192.168.1.0', '192.168.1.0/33', '192.168.1.0/24 ', '1.2.3/8']) {
-      expect(() => validateIpv4Cidr(bad, 'subnet.cidr'), bad).toThrow(expect.objectContaining({ code: 'INVALID_CIDR' }));
+      expect(() => validateCidr(bad, 'subnet.cidr'), bad).toThrow(expect.objectContaining({ code: 'INVALID_CIDR' }));
     }
     expect(() => validateKey('abc', 'publicKey')).toThrow(expect.objectContaining({ code: 'INVALID_KEY', message: expect.stringMatching(/^publicKey/) }));
   });

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { containsCidr } from 'cidr-tools';
 import { DomainError, type DomainErrorCode } from './errors.js';
-import { formatCidr, printable, tryParseIpv4, tryParseIpv4Cidr, type Ipv4Range } from './ipv4.js';
+import { formatAddress, formatCidr, printable, tryParseAddress, tryParseCidr, type IpRange } from './ip.js';
 import { isWireGuardKey } from './keys.js';
 
 // Each rule is a plain predicate (cheap enough for the compile gate over thousands of
@@ -32,17 +32,17 @@ export const isInterfaceName = matches(INTERFACE_NAME_PATTERN);
 export const isSafeId = matches(ID_PATTERN);
 export const isSafeDescription = matches(DESCRIPTION_PATTERN);
 export const isPort = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 65535;
-export const isIpv4Address = (value: unknown): value is string => typeof value === 'string' && tryParseIpv4(value) !== null;
-export const isIpv4Cidr = (value: unknown): value is string => typeof value === 'string' && tryParseIpv4Cidr(value) !== null;
+export const isIpAddress = (value: unknown): value is string => typeof value === 'string' && tryParseAddress(value) !== null;
+export const isCidr = (value: unknown): value is string => typeof value === 'string' && tryParseCidr(value) !== null;
 
 export const nameSchema = z.string().refine(isSafeName);
 export const interfaceNameSchema = z.string().refine(isInterfaceName);
 export const idSchema = z.string().refine(isSafeId);
 export const descriptionSchema = z.string().refine(isSafeDescription);
 export const portSchema = z.number().refine(isPort);
-export const ipv4AddressSchema = z.string().refine(isIpv4Address);
-/** Parses and normalises: host bits are cleared, so "192.168.1.7/24" becomes "192.168.1.0/24". */
-export const ipv4CidrSchema = z.string().refine(isIpv4Cidr).transform((value) => formatCidr(tryParseIpv4Cidr(value) as Ipv4Range));
+export const ipAddressSchema = z.string().refine(isIpAddress);
+/** Parses and normalises: host bits are cleared, so "192.168.1.7/24" becomes "192.168.1.0/24"; IPv6 in RFC 5952 form. */
+export const cidrSchema = z.string().refine(isCidr).transform((value) => formatCidr(tryParseCidr(value) as IpRange));
 export const wireGuardKeySchema = z.string().refine(isWireGuardKey);
 export const hostSchema = z.string().refine((value) => isValidHost(value));
 
@@ -56,29 +56,8 @@ export function isHostname(value: string): boolean {
   return labels.every((label) => DNS_LABEL.test(label));
 }
 
-/** An IPv6 literal without brackets or zone id (e.g. "2001:db8::1", "::ffff:192.0.2.1"). */
-export function isIpv6Literal(value: string): boolean {
-  if (value.length > 45 || !/^[0-9A-Fa-f:.]+$/.test(value)) return false;
-  const halves = value.split('::');
-  if (halves.length > 2) return false;
-  const groupsOf = (part: string): string[] | null => (part === '' ? [] : part.split(':'));
-  const head = groupsOf(halves[0] as string);
-  const tail = halves.length === 2 ? groupsOf(halves[1] as string) : [];
-  if (!head || !tail) return false;
-  const groups = [...head, ...tail];
-  let width = groups.length;
-  const last = groups[groups.length - 1];
-  if (last !== undefined && last.includes('.')) {
-    if (tryParseIpv4(last) === null) return false;
-    groups.pop();
-    width += 1; // an embedded IPv4 address fills two groups
-  }
-  if (!groups.every((group) => /^[0-9A-Fa-f]{1,4}$/.test(group))) return false;
-  return halves.length === 2 ? width <= 7 : width === 8;
-}
-
 export function isValidHost(value: string): boolean {
-  return tryParseIpv4(value) !== null || isIpv6Literal(value) || isHostname(value);
+  return tryParseAddress(value) !== null || isHostname(value);
 }
 
 function refuse(code: DomainErrorCode, field: string, value: unknown, expectation: string): never {
@@ -126,7 +105,7 @@ const NOT_A_PEER: ReadonlyArray<{ cidrs: string[]; what: string }> = [
   { cidrs: ['240.0.0.0/4', '::ffff:240.0.0.0/100'], what: 'a reserved or broadcast address' },
 ];
 
-const isIpLiteral = (value: string) => tryParseIpv4(value) !== null || isIpv6Literal(value);
+const isIpLiteral = (value: string) => tryParseAddress(value) !== null;
 
 /** RFC 6761: `localhost` and every name under it resolve to this machine. */
 const isLocalhostName = (value: string) => /^(?:.+\.)?localhost$/i.test(value);
@@ -155,13 +134,14 @@ export function validatePort(value: unknown, field = 'port'): number {
   return check(isPort, value, 'INVALID_PORT', field, 'expected an integer from 1 to 65535');
 }
 
-/** Returns the normalised CIDR (host bits cleared). */
-export function validateIpv4Cidr(value: unknown, field = 'cidr'): string {
-  return formatCidr(tryParseIpv4Cidr(check(isIpv4Cidr, value, 'INVALID_CIDR', field, 'expected an IPv4 CIDR such as 192.168.1.0/24')) as Ipv4Range);
+/** Returns the normalised CIDR (host bits cleared, IPv6 in RFC 5952 form). */
+export function validateCidr(value: unknown, field = 'cidr'): string {
+  return formatCidr(tryParseCidr(check(isCidr, value, 'INVALID_CIDR', field, 'expected a CIDR such as 192.168.1.0/24 or fd00:1::/64')) as IpRange);
 }
 
-export function validateIpv4Address(value: unknown, field = 'address'): string {
-  return check(isIpv4Address, value, 'INVALID_CIDR', field, 'expected an IPv4 address such as 10.0.0.1');
+/** Returns the canonical address (IPv6 in RFC 5952 form). */
+export function validateAddress(value: unknown, field = 'address'): string {
+  return formatAddress(tryParseAddress(check(isIpAddress, value, 'INVALID_CIDR', field, 'expected an address such as 10.0.0.1 or fd00::1')) as bigint);
 }
 
 export function validateKey(value: unknown, field = 'key'): string {

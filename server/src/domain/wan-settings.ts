@@ -1,11 +1,11 @@
-// A WAN's own settings: its three ranges must be valid, normalised and mutually disjoint
+// A WAN's own settings: its ranges (three IPv4, optionally three IPv6) must be valid, normalised and mutually disjoint
 // (a tunnel address inside the services range or the NAT pool would be routed twice).
 // Hub redundancy is refused where it could never work (another topology, an interface name
 // without room for the per-hub suffix); what depends on the peers (two hubs with endpoints)
 // is reported as a conflict instead, since peers come and go after the opt-in.
 import { DomainError } from './errors.js';
 import { REDUNDANT_INTERFACE_NAME_MAX } from './hub-redundancy.js';
-import { formatCidr, overlaps, parseIpv4Cidr } from './ipv4.js';
+import { formatCidr, overlaps, parseCidr, type IpRange } from './ip.js';
 import { validateIntegerInRange, validateInterfaceName, validateName, validatePort } from './validation.js';
 
 export interface WanSettings {
@@ -13,6 +13,10 @@ export interface WanSettings {
   tunnelCidr: string;
   servicesCidr: string;
   natPool: string;
+  /** The IPv6 counterparts; all three set (dual-stack) or all null (IPv4 only). */
+  tunnelCidr6?: string | null;
+  servicesCidr6?: string | null;
+  natPool6?: string | null;
   topology: 'MESH' | 'HUB_SPOKE' | 'HYBRID';
   listenPort: number;
   mtu: number;
@@ -39,6 +43,21 @@ function validateRedundancy(settings: WanSettings, previous: WanSettings | undef
   }
 }
 
+/** The IPv6 ranges, all or none: a services range or NAT pool without tunnel addresses would route nowhere. */
+function validateIpv6Ranges(input: WanSettings): { tunnel: IpRange; services: IpRange; natPool: IpRange } | null {
+  const given = (['tunnelCidr6', 'servicesCidr6', 'natPool6'] as const).filter((field) => input[field] !== null && input[field] !== undefined);
+  if (given.length === 0) return null;
+  const missing = (['tunnelCidr6', 'servicesCidr6', 'natPool6'] as const).find((field) => !given.includes(field));
+  if (missing) throw new DomainError('INVALID_INPUT', `${missing} is required as well: a WAN's IPv6 ranges are set together (tunnel, services, NAT pool) or not at all`, { field: missing });
+  const tunnel = parseCidr(input.tunnelCidr6 as string, 'tunnelCidr6', 6);
+  if (tunnel.prefix > 126) throw new DomainError('INVALID_CIDR', 'tunnelCidr6 must be /126 or larger to hold at least two peers', { field: 'tunnelCidr6' });
+  return {
+    tunnel,
+    services: parseCidr(input.servicesCidr6 as string, 'servicesCidr6', 6),
+    natPool: parseCidr(input.natPool6 as string, 'natPool6', 6),
+  };
+}
+
 /** `previous`: the WAN's settings before an update, so an error names the field that broke them. */
 export function validateWanSettings(input: WanSettings, previous?: WanSettings): WanSettings {
   const name = validateName(input.name.trim(), 'name');
@@ -49,15 +68,17 @@ export function validateWanSettings(input: WanSettings, previous?: WanSettings):
   if (typeof input.hubRedundancy !== 'boolean') throw new DomainError('INVALID_INPUT', 'hubRedundancy must be true or false', { field: 'hubRedundancy' });
   validateRedundancy({ ...input, interfaceName }, previous);
 
-  const tunnel = parseIpv4Cidr(input.tunnelCidr, 'tunnelCidr');
-  const services = parseIpv4Cidr(input.servicesCidr, 'servicesCidr');
-  const natPool = parseIpv4Cidr(input.natPool, 'natPool');
+  const tunnel = parseCidr(input.tunnelCidr, 'tunnelCidr', 4);
+  const services = parseCidr(input.servicesCidr, 'servicesCidr', 4);
+  const natPool = parseCidr(input.natPool, 'natPool', 4);
   if (tunnel.prefix > 30) throw new DomainError('INVALID_CIDR', 'tunnelCidr must be /30 or larger to hold at least two peers', { field: 'tunnelCidr' });
-  const ranges = [
+  const ranges: Array<readonly [string, IpRange]> = [
     ['tunnelCidr', tunnel],
     ['servicesCidr', services],
     ['natPool', natPool],
-  ] as const;
+  ];
+  const v6 = validateIpv6Ranges(input);
+  if (v6) ranges.push(['tunnelCidr6', v6.tunnel], ['servicesCidr6', v6.services], ['natPool6', v6.natPool]);
   for (let i = 0; i < ranges.length; i++) {
     for (let j = i + 1; j < ranges.length; j++) {
       const [fieldA, a] = ranges[i]!;
@@ -67,5 +88,11 @@ export function validateWanSettings(input: WanSettings, previous?: WanSettings):
       }
     }
   }
-  return { ...input, name, interfaceName, listenPort, mtu, keepalive, tunnelCidr: formatCidr(tunnel), servicesCidr: formatCidr(services), natPool: formatCidr(natPool) };
+  return {
+    ...input, name, interfaceName, listenPort, mtu, keepalive,
+    tunnelCidr: formatCidr(tunnel), servicesCidr: formatCidr(services), natPool: formatCidr(natPool),
+    tunnelCidr6: v6 ? formatCidr(v6.tunnel) : null,
+    servicesCidr6: v6 ? formatCidr(v6.services) : null,
+    natPool6: v6 ? formatCidr(v6.natPool) : null,
+  };
 }

@@ -10,8 +10,8 @@ import { DomainError } from '../domain/errors.js';
 import { assertEndpointPort } from '../domain/conflicts.js';
 import { allocateTunnelIp } from '../domain/addressing.js';
 import { generateKeyPair, generatePresharedKey } from '../domain/keys.js';
-import { parseIpv4Cidr, tryParseIpv4, contains, hostRange } from '../domain/ipv4.js';
-import { validateEndpointHost, validateIntegerInRange, validateKey, validateName, validatePort, validateIpv4Address } from '../domain/validation.js';
+import { parseCidr, tryParseAddress, contains, hostRange } from '../domain/ip.js';
+import { validateEndpointHost, validateIntegerInRange, validateKey, validateName, validatePort, validateAddress } from '../domain/validation.js';
 import type { Identity } from './auth/identity.js';
 import { recordAudit } from './audit.js';
 
@@ -219,9 +219,9 @@ export class Peers {
   }
 
   private explicitTunnelIp(tunnelCidr: string, requested: string, taken: string[]): string {
-    const address = validateIpv4Address(requested.trim(), 'tunnelIp');
-    const range = parseIpv4Cidr(tunnelCidr, 'tunnelCidr');
-    const value = tryParseIpv4(address)!;
+    const address = validateAddress(requested.trim(), 'tunnelIp');
+    const range = parseCidr(tunnelCidr, 'tunnelCidr');
+    const value = tryParseAddress(address)!;
     if (!contains(range, hostRange(value)) || value === range.start || value === range.end) {
       throw new DomainError('INVALID_INPUT', `tunnelIp ${address} is not a usable host address of the tunnel range ${tunnelCidr}`, { field: 'tunnelIp' });
     }

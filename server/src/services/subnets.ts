@@ -12,7 +12,7 @@ import type { OverlaySpec, SubnetSpec } from '../domain/model.js';
 import { allocateServiceIp } from '../domain/addressing.js';
 import { assertNoAllowedIpsOverlap, assertSubnetAllowed } from '../domain/conflicts.js';
 import { completeOverlapGroup, type GroupTranslation } from '../domain/nat.js';
-import { validateDescription, validateIpv4Address, validateIpv4Cidr, validateName, validatePort } from '../domain/validation.js';
+import { validateDescription, validateAddress, validateCidr, validateName, validatePort } from '../domain/validation.js';
 import type { Identity } from './auth/identity.js';
 import { recordAudit } from './audit.js';
 import { loadOverlaySpec } from './overlay-spec.js';
@@ -104,7 +104,7 @@ export class Subnets {
   }
 
   async add(actor: Identity, peerId: string, input: SubnetInput) {
-    const cidr = validateIpv4Cidr(input.cidr.trim(), 'cidr');
+    const cidr = validateCidr(input.cidr.trim(), 'cidr');
     const description = validateDescription(input.description ?? '', 'description');
     const wanId = await this.wanOfPeer(peerId);
     const { subnet, others } = await this.wanLocks.run(wanId, () =>
@@ -133,9 +133,9 @@ export class Subnets {
         if (!before) throw new DomainError('NOT_FOUND', 'Subnet not found');
         const candidate: SubnetSpec = {
           id: subnetId,
-          cidr: input.cidr == null ? before.cidr : validateIpv4Cidr(input.cidr.trim(), 'cidr'),
+          cidr: input.cidr == null ? before.cidr : validateCidr(input.cidr.trim(), 'cidr'),
           routed: input.routed ?? before.routed,
-          natCidr: input.natCidr === undefined ? before.natCidr : input.natCidr === null || input.natCidr === '' ? null : validateIpv4Cidr(input.natCidr.trim(), 'natCidr'),
+          natCidr: input.natCidr === undefined ? before.natCidr : input.natCidr === null || input.natCidr === '' ? null : validateCidr(input.natCidr.trim(), 'natCidr'),
           description: input.description == null ? before.description : validateDescription(input.description, 'description'),
         };
         // A LAN that moves (or starts being routed) joins whatever group it now overlaps, and
@@ -165,7 +165,7 @@ export class Subnets {
 
   async publishService(actor: Identity, peerId: string, input: ServiceInput) {
     const name = validateName(input.name.trim(), 'name');
-    const localIp = validateIpv4Address(input.localIp.trim(), 'localIp');
+    const localIp = validateAddress(input.localIp.trim(), 'localIp');
     const localPort = validatePort(input.localPort, 'localPort');
     const servicePort = input.servicePort == null ? localPort : validatePort(input.servicePort, 'servicePort');
     const protocol = input.protocol ?? 'tcp';
@@ -174,7 +174,7 @@ export class Subnets {
       this.prisma.$transaction(async (tx) => {
         const wan = await tx.wan.findUniqueOrThrow({ where: { id: wanId }, select: { servicesCidr: true } });
         const taken = (await tx.publishedService.findMany({ where: { wanId }, select: { serviceIp: true } })).map((row) => row.serviceIp);
-        const serviceIp = input.serviceIp ? validateIpv4Address(input.serviceIp.trim(), 'serviceIp') : allocateServiceIp(wan.servicesCidr, taken);
+        const serviceIp = input.serviceIp ? validateAddress(input.serviceIp.trim(), 'serviceIp') : allocateServiceIp(wan.servicesCidr, taken);
         const created = await tx.publishedService.create({ data: { wanId, peerId, name, protocol, localIp, localPort, serviceIp, servicePort } });
         const spec = await loadOverlaySpec(tx, wanId);
         assertNoAllowedIpsOverlap(spec);

@@ -7,7 +7,7 @@
 // `reachability` says, path for path; the expected outcome is also spelled out, so a lab where
 // nothing (or everything) works cannot agree by accident.
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { formatIpv4, parseIpv4Cidr, tryParseIpv4 } from '../../src/domain/ipv4.js';
+import { formatAddress, parseCidr, tryParseAddress } from '../../src/domain/ip.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { GraphQLTestClient, registerAdmin } from '../support/graphql.js';
 import { Lab, type Where } from './harness.js';
@@ -43,9 +43,9 @@ afterEach(async () => {
 
 /** The address a host of `real` has on the overlay when its LAN is seen as `seenAs`. */
 function onOverlay(host: string, real: string, seenAs: string): string {
-  const from = parseIpv4Cidr(real);
-  const to = parseIpv4Cidr(seenAs);
-  return formatIpv4(to.start + ((tryParseIpv4(host) as number) - from.start));
+  const from = parseCidr(real);
+  const to = parseCidr(seenAs);
+  return formatAddress(to.start + ((tryParseAddress(host) as bigint) - from.start));
 }
 
 describeLab('LAN overlap groups in the network lab', () => {

@@ -1,7 +1,7 @@
 // Pure: a CompiledPeer as RouterOS menu items (plan.ts DesiredResource), with the keys the
 // .rsc script tags its items with. Every value passes the domain's render checks first.
 import type { CompiledFirewallRule, CompiledPeer } from '../../domain/compiled.js';
-import { formatIpv4, parseIpv4Cidr } from '../../domain/ipv4.js';
+import { formatAddress, parseCidr } from '../../domain/ip.js';
 import { interfaceItemKey, routerOsInterfaces, routerOsRoutingItems } from '../../domain/render/routeros-routing.js';
 import type { DesiredResource } from '../../domain/plan.js';
 import {
@@ -85,7 +85,7 @@ export function desiredResources(desired: DesiredDeviceState): DesiredResource[]
       // Point-to-point: the far end's tunnel IP is reached through this interface only. Otherwise
       // the network RouterOS derives itself, stated so an address that was point-to-point (the
       // WAN had redundant hubs) is set back instead of keeping its route to the old hub.
-      props.network = view.interface.peerAddress !== undefined ? safeIp(view.interface.peerAddress) : formatIpv4(parseIpv4Cidr(value).start);
+      props.network = view.interface.peerAddress !== undefined ? safeIp(view.interface.peerAddress) : formatAddress(parseCidr(value).start);
       add(MENU.address, `address:${interfaceItemKey(view, peer, value)}`, props);
     }
   }

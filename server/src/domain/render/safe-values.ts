@@ -4,7 +4,7 @@
 // on their own. Display names never pass through here: they only reach comments, via
 // commentText.
 import { DomainError } from '../errors.js';
-import { formatCidr, printable, tryParseIpv4, tryParseIpv4Cidr } from '../ipv4.js';
+import { formatCidr, printable, tryParseAddress, tryParseCidr } from '../ip.js';
 import { isWireGuardKey } from '../keys.js';
 import { isValidHost, validateId, validateInterfaceName } from '../validation.js';
 
@@ -32,7 +32,7 @@ class PassedChecks {
 }
 
 const cidrs = new PassedChecks((value) => {
-  const range = tryParseIpv4Cidr(value);
+  const range = tryParseCidr(value);
   if (!range || formatCidr(range) !== value) unsafe('CIDR', value);
 });
 
@@ -46,7 +46,7 @@ export function safeCidr(value: string): string {
 }
 
 export function safeIp(value: string): string {
-  if (tryParseIpv4(value) === null) unsafe('IPv4 address', value);
+  if (tryParseAddress(value) === null) unsafe('IPv4 address', value);
   return value;
 }
 

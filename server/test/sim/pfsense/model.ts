@@ -1,6 +1,6 @@
 // The simulated firewall's state: config (stores per model), pending changes per
 // subsystem, and the "runtime" that only changes when an area is applied.
-import { overlaps, tryParseIpv4, tryParseIpv4Cidr, rangeOf } from '../../../src/domain/ipv4.js';
+import { familyOf, maxPrefix, overlaps, tryParseAddress, tryParseCidr, rangeOf } from '../../../src/domain/ip.js';
 import { validateObject, type Environment, type ModelSpec } from './fields.js';
 import { restApiSettingsSpec } from './network-specs.js';
 import { KeyedStore, ListStore, type Obj } from './store.js';
@@ -149,10 +149,10 @@ export class PfSenseModel implements Environment {
     return iface !== undefined && (iface.typev4 === 'static' || iface.typev4 === 'dhcp');
   }
 
-  private interfaceNetworks(): Array<{ id: string; address: number; prefix: number }> {
+  private interfaceNetworks(): Array<{ id: string; address: bigint; prefix: number }> {
     const networks = [];
     for (const [id, iface] of this.interfaces.entries()) {
-      const address = tryParseIpv4(String(iface.ipaddr ?? ''));
+      const address = tryParseAddress(String(iface.ipaddr ?? ''));
       if (iface.typev4 === 'static' && address !== null) networks.push({ id: String(id), address, prefix: Number(iface.subnet) });
     }
     return networks;
@@ -160,15 +160,15 @@ export class PfSenseModel implements Environment {
 
   /** StaticRoute::validate_network(): the route's network address is a static interface's network address. */
   routeConflictsWithInterface(cidr: string): boolean {
-    const range = tryParseIpv4Cidr(cidr);
+    const range = tryParseCidr(cidr);
     return range !== null && this.interfaceNetworks().some((net) => rangeOf(net.address, net.prefix).start === range.start);
   }
 
   /** where_is_ipaddr_configured(): an interface or another tunnel already uses the address/subnet. */
   addressInUse(address: string, mask: number, ownerTunnel: string | null): boolean {
-    const ip = tryParseIpv4(address);
+    const ip = tryParseAddress(address);
     if (ip === null) return false;
-    const range = rangeOf(ip, Math.min(mask, 32));
+    const range = rangeOf(ip, Math.min(mask, maxPrefix(familyOf(ip))));
     if (this.interfaceNetworks().some((net) => net.address === ip || overlaps(rangeOf(net.address, net.prefix), range))) return true;
     return this.tunnels.entries().some(([, tunnel]) => tunnel.name !== ownerTunnel
       && (tunnel.addresses as Obj[] | null ?? []).some((entry) => entry.address === address));
