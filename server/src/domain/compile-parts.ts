@@ -10,11 +10,14 @@ export function keepaliveOf(peer: PeerFacts, wanKeepalive: number): number | nul
   return seconds === null || seconds === 0 ? null : seconds;
 }
 
+/** Sorted IPv4 before IPv6, then as before by address text, port and protocol. */
 export function compileServices(peer: PeerFacts): CompiledService[] {
   if (peer.spec.services.length === 0) return [];
+  const family = (address: string) => (address.includes(':') ? 6 : 4);
   return peer.spec.services
     .map(({ serviceIp, servicePort, protocol, localIp, localPort }) => ({ serviceIp, servicePort, protocol, localIp, localPort }))
-    .sort((a, b) => compareText(a.serviceIp, b.serviceIp) || a.servicePort - b.servicePort || compareText(a.protocol, b.protocol));
+    .sort((a, b) => family(a.serviceIp) - family(b.serviceIp) || compareText(a.serviceIp, b.serviceIp)
+      || a.servicePort - b.servicePort || compareText(a.protocol, b.protocol));
 }
 
 function compareText(a: string, b: string): number {

@@ -45,7 +45,10 @@ function sortedRoutes(claims: readonly Claim[], via: readonly PeerFacts[]): Comp
   if (order.some((i) => i > 0 && compareRanges(rangeAt(i - 1), rangeAt(i)) > 0)) order.sort((a, b) => compareRanges(rangeAt(a), rangeAt(b)));
   return order.map((i) => {
     const remote = via[i] as PeerFacts;
-    return { destination: (claims[i] as Claim).cidr, via: remote.spec.id, gatewayTunnelIp: remote.tunnelIpText };
+    const claim = claims[i] as Claim;
+    // A route's next hop is of its own family: dual-stack peers all have an IPv6 tunnel address.
+    const gatewayTunnelIp = claim.range.family === 6 ? remote.tunnelIp6Text as string : remote.tunnelIpText;
+    return { destination: claim.cidr, via: remote.spec.id, gatewayTunnelIp };
   });
 }
 
@@ -60,9 +63,9 @@ function computeCarried(shared: CompileShared, self: number): Carried {
     const allowed = claims.get(index) ?? [];
     // Shared, frozen array when the remote carries exactly its own prefixes.
     allowedIps.push(allowed === remote.claims ? remote.claimCidrs : Object.freeze(allowed.map((claim) => claim.cidr)));
-    // The interface address already covers the tunnel range; everything else needs a route.
+    // The interface addresses already cover the tunnel ranges; everything else needs a route.
     for (const claim of allowed) {
-      if (!contains(facts.tunnelRange, claim.range)) {
+      if (!contains(facts.tunnelRange, claim.range) && !(facts.tunnelRange6 && contains(facts.tunnelRange6, claim.range))) {
         routedClaims.push(claim);
         routedVia.push(remote);
       }
@@ -109,14 +112,19 @@ function compilePeer(shared: CompileShared, self: number): CompiledPeer {
   const forwarding = peer.spec.role === 'HUB' || relayedBy.has(self)
     || peer.subnets.some((subnet) => subnet.spec.routed) || services.length > 0;
   const listenPort = peer.listenPort;
-  const address = `${peer.tunnelIpText}/${facts.tunnelRange.prefix}`;
+  const addresses = [`${peer.tunnelIpText}/${facts.tunnelRange.prefix}`];
+  if (peer.tunnelIp6Text !== null && facts.tunnelRange6) addresses.push(`${peer.tunnelIp6Text}/${facts.tunnelRange6.prefix}`);
+  for (const service of services) {
+    const host = `${service.serviceIp}/${service.serviceIp.includes(':') ? 128 : 32}`;
+    if (!addresses.includes(host)) addresses.push(host);
+  }
   return {
     peerId: peer.spec.id,
     name: peer.spec.name,
     role: peer.spec.role,
     interface: {
       name: wan.interfaceName,
-      addresses: services.length === 0 ? [address] : [address, ...new Set(services.map((service) => `${service.serviceIp}/32`))],
+      addresses,
       listenPort,
       mtu: wan.mtu,
       privateKey: peer.spec.privateKey,

@@ -21,6 +21,11 @@ export interface CompiledRoute {
   gatewayTunnelIp: string;
 }
 
+/**
+ * A 1:1 prefix translation, host bits kept: NETMAP for IPv4, NPTv6 for IPv6 (RFC 6296 prefix
+ * translation; every device kind maps the same address to the same address, so the
+ * checksum-neutral variant that rewrites a host word is not used).
+ */
 export interface CompiledNetmap {
   kind: 'netmap';
   /** What the rest of the overlay sees. */
@@ -52,7 +57,11 @@ export interface CompiledFirewallRule {
 
 export interface CompiledInterface {
   name: string;
-  /** tunnelIp/prefix first, then the /32 service IPs this peer publishes. */
+  /**
+   * The IPv4 tunnelIp/prefix first, then in a dual-stack WAN the IPv6 one, then the host
+   * service addresses this peer publishes (/32, /128). A peer with an IPv6 address here is
+   * dual-stack: its address-less firewall rules and forwarding apply to both families.
+   */
   addresses: string[];
   listenPort: number | null;
   mtu: number;

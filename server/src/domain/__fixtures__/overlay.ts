@@ -70,3 +70,26 @@ export function hubAndSpokes(spokes: number, withLans = true): OverlaySpec {
   }
   return overlay(peers, { topology: 'HUB_SPOKE', ...(spokes > 250 ? { tunnelCidr: '10.0.0.0/16', servicesCidr: '10.1.5.0/24' } : {}) });
 }
+
+/** The IPv6 ranges of a dual-stack WAN in fixtures. */
+export const DUAL_STACK: Partial<WanSpec> = {
+  tunnelCidr6: 'fd10:aaaa:bbbb::/64',
+  servicesCidr6: 'fd10:aaaa:bbbb:5::/64',
+  natPool6: 'fd10:aaaa:bbbb:8000::/49',
+};
+
+/**
+ * A dual-stack mesh: a (IPv4 LAN 192.168.1.0/24 and IPv6 LAN 2001:db8:a::/64), b (IPv6 LAN
+ * 2001:db8:b::/64, an IPv6 service), c (IPv4 only LAN) and a hub-spoke variant with `topology`.
+ */
+export function dualStack(topology: WanSpec['topology'] = 'MESH'): OverlaySpec {
+  return overlay([
+    peer('a', '10.0.0.1', { tunnelIp6: 'fd10:aaaa:bbbb::1', role: topology === 'MESH' ? 'SITE' : 'HUB',
+      subnets: [subnet('lanA', '192.168.1.0/24'), subnet('lanA6', '2001:db8:a::/64')] }),
+    peer('b', '10.0.0.2', { tunnelIp6: 'fd10:aaaa:bbbb::2', endpointHost: topology === 'MESH' ? 'b.example.net' : null,
+      subnets: [subnet('lanB6', '2001:db8:b::/64')],
+      services: [service('web6', 'fd10:aaaa:bbbb:5::7', { localIp: '2001:db8:b::10' })] }),
+    peer('c', '10.0.0.3', { tunnelIp6: 'fd10:aaaa:bbbb::3', endpointHost: topology === 'MESH' ? 'c.example.net' : null,
+      subnets: [subnet('lanC', '192.168.3.0/24')] }),
+  ], { topology, ...DUAL_STACK });
+}
