@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { overlay, peer, subnet } from './__fixtures__/overlay.js';
+import { DUAL_STACK, overlay, peer, subnet } from './__fixtures__/overlay.js';
 import { analyzeConflicts } from './conflicts.js';
 import { completeOverlapGroup, overlapGroup } from './nat.js';
 
@@ -39,5 +39,28 @@ describe('overlap groups', () => {
       peer('b', '10.0.0.2', { subnets: [subnet('y', '192.168.1.0/24')] }),
     ], { natPool: '172.16.0.0/24' });
     expect(() => completeOverlapGroup(small, 'x', true)).toThrow(expect.objectContaining({ code: 'POOL_EXHAUSTED' }));
+  });
+});
+
+describe('IPv6 overlap groups (NPTv6)', () => {
+  const spec = () => overlay([
+    peer('a', '10.0.0.1', { tunnelIp6: 'fd10:aaaa:bbbb::1', subnets: [subnet('a6', '2001:db8:1::/64'), subnet('a4', '192.168.1.0/24')] }),
+    peer('b', '10.0.0.2', { tunnelIp6: 'fd10:aaaa:bbbb::2', subnets: [subnet('b6', '2001:db8:1::/64'), subnet('b4', '192.168.1.0/24')] }),
+    peer('c', '10.0.0.3', { tunnelIp6: 'fd10:aaaa:bbbb::3', subnets: [subnet('c6', '2001:db8:1::/56')] }),
+  ], DUAL_STACK);
+
+  it('groups IPv6 LANs by overlap, never with IPv4 ones, and translates them from the IPv6 pool', () => {
+    expect(overlapGroup(spec(), 'a6').map((s) => s.id)).toEqual(['a6', 'b6', 'c6']);
+    expect(overlapGroup(spec(), 'a4').map((s) => s.id)).toEqual(['a4', 'b4']);
+    const current = spec();
+    const translations = completeOverlapGroup(current, 'a6', true);
+    expect(translations).toEqual([
+      { subnetId: 'a6', natCidr: 'fd10:aaaa:bbbb:8000::/64' },
+      { subnetId: 'b6', natCidr: 'fd10:aaaa:bbbb:8001::/64' },
+      { subnetId: 'c6', natCidr: 'fd10:aaaa:bbbb:8100::/56' },
+    ]);
+    for (const { subnetId, natCidr } of translations) current.peers.flatMap((p) => p.subnets).find((s) => s.id === subnetId)!.natCidr = natCidr;
+    expect(analyzeConflicts(current).filter((c) => c.code === 'LAN_UNREACHABLE' || c.code === 'SUBNET_OVERLAP' || c.code === 'LAN_UNROUTED')
+      .map((c) => c.message).filter((message) => message.includes('2001:db8'))).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 // Auto-NAT: when sites use the same LAN range, they are shown to the overlay under free,
-// equally sized ranges from the WAN's NAT pool (translated 1:1 by netmap). Translating only
+// equally sized ranges from the WAN's NAT pool of the LAN's family (translated 1:1 by NETMAP
+// for IPv4, by NPTv6 prefix translation for IPv6). Translating only
 // some of them is not enough: an untranslated LAN is also the local range of every site
 // overlapping it, so those sites neither send to it nor accept packets from it. Hence LANs
 // are translated by overlap group: once one member is, every member is.
@@ -11,6 +12,8 @@ import type { OverlaySpec, SubnetSpec } from './model.js';
 /** Every range a translated LAN must stay clear of: all LANs, all translations, the WAN ranges. */
 function occupiedRanges(spec: OverlaySpec): string[] {
   const occupied = [spec.wan.tunnelCidr, spec.wan.servicesCidr];
+  if (spec.wan.tunnelCidr6) occupied.push(spec.wan.tunnelCidr6);
+  if (spec.wan.servicesCidr6) occupied.push(spec.wan.servicesCidr6);
   for (const peer of spec.peers) {
     for (const subnet of peer.subnets) {
       occupied.push(subnet.cidr);
@@ -20,11 +23,18 @@ function occupiedRanges(spec: OverlaySpec): string[] {
   return occupied;
 }
 
-/** A free range of the subnet's size in the NAT pool (POOL_EXHAUSTED when none is left). */
+/** The WAN's NAT pool of the LAN's family: IPv6 LANs are translated (NPTv6) into natPool6. */
+function natPoolFor(spec: OverlaySpec, cidr: string): string {
+  if (!cidr.includes(':')) return spec.wan.natPool;
+  if (!spec.wan.natPool6) throw new DomainError('INVALID_INPUT', `${cidr} is an IPv6 LAN but the WAN has no IPv6 NAT pool`, { field: 'natPool6' });
+  return spec.wan.natPool6;
+}
+
+/** A free range of the subnet's size in the NAT pool of its family (POOL_EXHAUSTED when none is left). */
 export function suggestAutoNat(spec: OverlaySpec, subnetId: string): string {
   const subnet = spec.peers.flatMap((peer) => peer.subnets).find((candidate) => candidate.id === subnetId);
   if (!subnet) throw new DomainError('NOT_FOUND', `subnet ${subnetId} is not part of this WAN`, { subnetId });
-  return allocateNatRange(spec.wan.natPool, subnet.cidr, occupiedRanges(spec));
+  return allocateNatRange(natPoolFor(spec, subnet.cidr), subnet.cidr, occupiedRanges(spec));
 }
 
 interface Member {
@@ -80,7 +90,7 @@ export function completeOverlapGroup(spec: OverlaySpec, subnetId: string, transl
   const translations: GroupTranslation[] = [];
   for (const subnet of group) {
     if (subnet.natCidr !== null) continue;
-    const natCidr = allocateNatRange(spec.wan.natPool, subnet.cidr, occupied);
+    const natCidr = allocateNatRange(natPoolFor(spec, subnet.cidr), subnet.cidr, occupied);
     occupied.push(natCidr);
     translations.push({ subnetId: subnet.id, natCidr });
   }
