@@ -53,7 +53,9 @@ function rangeConflicts(facts: OverlayFacts): Conflict[] {
   const reserved = [
     { range: facts.tunnelRange, what: 'tunnel range', code: 'SUBNET_IN_TUNNEL_RANGE' },
     { range: facts.servicesRange, what: 'services range', code: 'SUBNET_IN_SERVICES_RANGE' },
-  ];
+    ...(facts.tunnelRange6 ? [{ range: facts.tunnelRange6, what: 'IPv6 tunnel range', code: 'SUBNET_IN_TUNNEL_RANGE' }] : []),
+    ...(facts.servicesRange6 ? [{ range: facts.servicesRange6, what: 'IPv6 services range', code: 'SUBNET_IN_SERVICES_RANGE' }] : []),
+  ] as const;
   for (const peer of facts.peers) {
     for (const subnet of peer.subnets) {
       for (const { range, what, code } of reserved) {
@@ -278,8 +280,13 @@ export function analyzeConflicts(spec: OverlaySpec): Conflict[] {
 /** Refuses a LAN that overlaps the tunnel or services range, or another LAN of the same peer. */
 export function assertSubnetAllowed(spec: OverlaySpec, peerId: string, cidr: string): void {
   const range = parseCidr(validateCidr(cidr, 'cidr'));
-  for (const [what, reserved] of [['tunnel range', spec.wan.tunnelCidr], ['services range', spec.wan.servicesCidr]] as const) {
-    if (overlaps(range, parseCidr(reserved))) {
+  const { wan } = spec;
+  const reservedRanges = [
+    ['tunnel range', wan.tunnelCidr], ['services range', wan.servicesCidr],
+    ['IPv6 tunnel range', wan.tunnelCidr6], ['IPv6 services range', wan.servicesCidr6],
+  ] as const;
+  for (const [what, reserved] of reservedRanges) {
+    if (reserved && overlaps(range, parseCidr(reserved))) {
       throw new DomainError('SUBNET_CONFLICT', `${formatCidr(range)} overlaps the WAN's ${what} ${reserved}`, { cidrs: [formatCidr(range), reserved] });
     }
   }
@@ -364,13 +371,17 @@ export function assertEndpointPort(peer: PortFacts, wan: Pick<WanSpec, 'listenPo
  * that changes the tunnel cuts the connection it is deployed over. Hostnames cannot be
  * judged here and pass.
  */
-export function assertManagementAddress(wan: Pick<WanSpec, 'tunnelCidr'>, address: string): void {
-  const host = address.startsWith('[') ? address : address.replace(/:\d+$/, '');
+export function assertManagementAddress(wan: Pick<WanSpec, 'tunnelCidr' | 'tunnelCidr6'>, address: string): void {
+  // "[v6]:port", "[v6]", "v4:port", or a bare address.
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(address);
+  const host = bracketed ? bracketed[1] as string : tryParseAddressOrCidr(address) ? address : address.replace(/:\d+$/, '');
   const range = tryParseAddressOrCidr(host);
-  if (range && overlaps(range, parseCidr(wan.tunnelCidr))) {
-    throw new DomainError('MANAGEMENT_IN_TUNNEL',
-      `management address ${host} lies inside the tunnel range ${wan.tunnelCidr}; manage the device over an address outside the overlay`,
-      { address: host, tunnelCidr: wan.tunnelCidr });
+  for (const tunnelCidr of [wan.tunnelCidr, wan.tunnelCidr6]) {
+    if (range && tunnelCidr && overlaps(range, parseCidr(tunnelCidr))) {
+      throw new DomainError('MANAGEMENT_IN_TUNNEL',
+        `management address ${host} lies inside the tunnel range ${tunnelCidr}; manage the device over an address outside the overlay`,
+        { address: host, tunnelCidr });
+    }
   }
 }
 

@@ -2,7 +2,7 @@
 // has it. Each driver describes the device's own interfaces, connected networks and listen
 // ports in these terms; the same rules then hold on RouterOS, pfSense and Linux, so a
 // preflight that passes is a deploy the device accepts.
-import { formatCidr, overlaps, tryParseAddress, tryParseCidr } from './ip.js';
+import { formatCidr, overlaps, tryParseAddress, tryParseAddressOrCidr, tryParseCidr } from './ip.js';
 
 /** What the device has that Meshplane does not manage for this WAN. */
 export interface DeviceNetworks {
@@ -33,7 +33,7 @@ function ipOf(address: string): string {
 }
 
 function rangeOf(address: string) {
-  return tryParseCidr(address.includes('/') ? address : `${address}/32`);
+  return tryParseAddressOrCidr(address);
 }
 
 export function deviceClashes(planned: PlannedNetworking, device: DeviceNetworks): DeviceClash[] {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { dualStack, DUAL_STACK, overlay, peer, subnet } from './__fixtures__/overlay.js';
 import { compileOverlay, findCompiledPeer } from './compile.js';
-import { assertNoAllowedIpsOverlap } from './conflicts.js';
+import { analyzeConflicts, assertManagementAddress, assertNoAllowedIpsOverlap, assertSubnetAllowed } from './conflicts.js';
+import { computeReachability } from './reachability.js';
 
 describe('dual-stack compile', () => {
   it('gives each peer both tunnel addresses and its IPv6 service address', () => {
@@ -52,3 +53,45 @@ describe('dual-stack compile', () => {
     ], DUAL_STACK))).toThrow(/natCidr.*IPv6 CIDR/);
   });
 });
+
+describe('dual-stack reachability and conflicts', () => {
+  it('reports reachability per family: IPv6 sources reach IPv6 targets only, through the same tunnels', () => {
+    for (const topology of ['MESH', 'HUB_SPOKE'] as const) {
+      const compiled = compileOverlay(dualStack(topology));
+      const c = computeReachability(compiled, ['c'])[0]!;
+      const from6 = c.reaches.filter((reach) => reach.from === 'fd10:aaaa:bbbb::3/128');
+      expect(from6.map((reach) => reach.target).sort()).toEqual([
+        '2001:db8:a::/64', '2001:db8:b::/64', 'fd10:aaaa:bbbb:5::7/128', 'fd10:aaaa:bbbb::1/128', 'fd10:aaaa:bbbb::2/128',
+      ]);
+      expect(c.reaches.every((reach) => reach.from.includes(':') === reach.target.includes(':'))).toBe(true);
+      const from4 = c.reaches.filter((reach) => reach.from === '10.0.0.3/32').map((reach) => reach.target).sort();
+      expect(from4).toEqual(['10.0.0.1/32', '10.0.0.2/32', '192.168.1.0/24']);
+      // c's IPv4 LAN reaches IPv4 only; it has no IPv6 LAN to start from.
+      expect(c.reaches.filter((reach) => reach.fromKind === 'LAN').every((reach) => !reach.target.includes(':'))).toBe(true);
+      if (topology === 'HUB_SPOKE') expect(from6.find((reach) => reach.target === '2001:db8:b::/64')?.nextHopPeerId).toBe('a');
+    }
+  });
+
+  it('flags IPv6 LANs inside the IPv6 tunnel or services range, and overlapping IPv6 LANs', () => {
+    const spec = overlay([
+      peer('a', '10.0.0.1', { tunnelIp6: 'fd10:aaaa:bbbb::1', subnets: [subnet('in-tunnel', 'fd10:aaaa:bbbb::/80'), subnet('l', '2001:db8::/64')] }),
+      peer('b', '10.0.0.2', { tunnelIp6: 'fd10:aaaa:bbbb::2', subnets: [subnet('l2', '2001:db8::/48')] }),
+    ], DUAL_STACK);
+    const codes = analyzeConflicts(spec).map((conflict) => conflict.code);
+    expect(codes).toContain('SUBNET_IN_TUNNEL_RANGE');
+    expect(codes).toContain('SUBNET_OVERLAP');
+    expect(() => assertSubnetAllowed(spec, 'a', 'fd10:aaaa:bbbb:5::/64')).toThrow(/IPv6 services range/);
+    expect(() => assertSubnetAllowed(spec, 'a', '2001:DB8:0:0:1::/80')).toThrow(/overlaps 2001:db8::\/64/);
+    expect(() => assertSubnetAllowed(spec, 'a', '2001:db9::/64')).not.toThrow();
+  });
+
+  it('refuses managing a device over an address inside either tunnel range, bracketed or not', () => {
+    expect(() => assertManagementAddress(DUAL_STACK_WAN, '[fd10:aaaa:bbbb::9]:443')).toThrow(expect.objectContaining({ code: 'MANAGEMENT_IN_TUNNEL' }));
+    expect(() => assertManagementAddress(DUAL_STACK_WAN, 'fd10:aaaa:bbbb::9')).toThrow(expect.objectContaining({ code: 'MANAGEMENT_IN_TUNNEL' }));
+    expect(() => assertManagementAddress(DUAL_STACK_WAN, '10.0.0.9:8728')).toThrow(expect.objectContaining({ code: 'MANAGEMENT_IN_TUNNEL' }));
+    expect(() => assertManagementAddress(DUAL_STACK_WAN, '[2001:db8::1]:443')).not.toThrow();
+    expect(() => assertManagementAddress(DUAL_STACK_WAN, 'router.example.net:443')).not.toThrow();
+  });
+});
+
+const DUAL_STACK_WAN = { tunnelCidr: '10.0.0.0/24', ...DUAL_STACK };

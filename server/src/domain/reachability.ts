@@ -121,17 +121,27 @@ function listContains(allowedIps: readonly string[], range: IpRange, ranges: Ran
   return candidate !== null && contains(candidate, range);
 }
 
-function tunnelEndpoint(peer: CompiledPeer, ranges: RangeCache): Endpoint | null {
-  const tunnelIp = (peer.interface.addresses[0] ?? '').split('/')[0] ?? '';
-  const range = ranges.get(tunnelIp);
-  return range ? { kind: 'TUNNEL_IP', target: `${tunnelIp}/32`, range, ownerId: peer.peerId } : null;
+/**
+ * The peer's tunnel addresses as host prefixes: the IPv4 one (first interface address) and, in
+ * a dual-stack WAN, the IPv6 one (the next address, when it is an IPv6 tunnel prefix rather
+ * than a /128 service address).
+ */
+function tunnelEndpoints(peer: CompiledPeer, ranges: RangeCache): Endpoint[] {
+  const [first, second] = peer.interface.addresses;
+  const tunnelIps = [first, second !== undefined && second.includes(':') && !second.endsWith('/128') ? second : undefined];
+  const endpoints: Endpoint[] = [];
+  for (const address of tunnelIps) {
+    const tunnelIp = (address ?? '').split('/')[0] ?? '';
+    const range = ranges.get(tunnelIp);
+    if (range) endpoints.push({ kind: 'TUNNEL_IP', target: `${tunnelIp}/${range.prefix}`, range, ownerId: peer.peerId });
+  }
+  return endpoints;
 }
 
 function destinationsOf(peer: CompiledPeer, ranges: RangeCache): Endpoint[] {
-  const destinations: Endpoint[] = [];
-  const tunnel = tunnelEndpoint(peer, ranges);
-  if (tunnel) destinations.push(tunnel);
-  for (const [kind, targets] of [['LAN', peer.lans], ['SERVICE', peer.interface.addresses.slice(1)]] as const) {
+  const destinations = tunnelEndpoints(peer, ranges);
+  const services = peer.interface.addresses.slice(destinations.length);
+  for (const [kind, targets] of [['LAN', peer.lans], ['SERVICE', services]] as const) {
     for (const target of targets) {
       const range = ranges.get(target);
       if (range) destinations.push({ kind, target, range, ownerId: peer.peerId });
@@ -140,11 +150,9 @@ function destinationsOf(peer: CompiledPeer, ranges: RangeCache): Endpoint[] {
   return destinations;
 }
 
-/** Where traffic of a peer can start: its tunnel IP and, when it forwards, its routed LANs. */
+/** Where traffic of a peer can start: its tunnel IPs and, when it forwards, its routed LANs. */
 function sourcesOf(peer: CompiledPeer, ranges: RangeCache): Endpoint[] {
-  const sources: Endpoint[] = [];
-  const tunnel = tunnelEndpoint(peer, ranges);
-  if (tunnel) sources.push(tunnel);
+  const sources = tunnelEndpoints(peer, ranges);
   // A LAN host's packets (and the replies to them) cross the peer's router.
   if (!peer.forwarding) return sources;
   for (const target of peer.lans) {
@@ -295,7 +303,8 @@ export function computeReachability(compiled: CompiledOverlay, peerIds?: readonl
     const reaches: Reach[] = [];
     for (const source of sourcesOf(peer, network.ranges)) {
       for (const destination of destinations) {
-        if (destination.ownerId === peer.peerId) continue;
+        // A packet keeps its family: an IPv4 source reaches IPv4 destinations only.
+        if (destination.ownerId === peer.peerId || destination.range.family !== source.range.family) continue;
         const nextHop = firstHopOf(network, source, destination);
         if (nextHop === null) continue;
         const backup = peer.routing ? { backupNextHopPeerId: firstHopOf(network, source, destination, new Set([pairKey(peer.peerId, nextHop)])) } : {};
