@@ -1,7 +1,10 @@
 // wg-quick(8) configuration files. Every value that reaches a PostUp/PostDown shell line
-// is a re-checked CIDR, address, port or protocol; names only appear in # comments.
+// is a re-checked CIDR, address, port or protocol; names only appear in # comments. A
+// dual-stack peer (an IPv6 address on its interface) gets the ip6tables twin of every rule
+// and IPv6 forwarding; wg-quick itself adds the addresses and routes of both families.
 import { interfacesOf, type CompiledOverlay, type CompiledPeer, type CompiledRemote } from '../compiled.js';
 import { findCompiledPeer } from '../compile.js';
+import { DomainError } from '../errors.js';
 import { RemoteFragments } from './fragments.js';
 import {
   commentText, safeCidr, safeEndpoint, safeInteger, safeInterfaceAddress, safeInterfaceName, safeIp, safeKey, safePort, safeProtocol,
@@ -22,24 +25,54 @@ interface HookCommand {
   down: string | null;
 }
 
+type Family = 4 | 6;
+
+/** Text already checked as an address or CIDR: IPv6 is the one with colons. */
+const familyOf = (checked: string): Family => (checked.includes(':') ? 6 : 4);
+
+const IPTABLES: Record<Family, string> = { 4: 'iptables', 6: 'ip6tables' };
+
+/**
+ * The families a peer's address-less rules and forwarding apply to: IPv6 too once the
+ * interface has an IPv6 address (a dual-stack WAN), so an IPv4-only WAN renders as before.
+ */
+function familiesOf(peer: CompiledPeer): Family[] {
+  return peer.interface.addresses.some((address) => familyOf(address) === 6) ? [4, 6] : [4];
+}
+
+/** The family both halves of a translation share; a mixed pair is refused, not rendered. */
+function sameFamily(a: string, b: string, what: string): Family {
+  const family = familyOf(a);
+  if (familyOf(b) !== family) throw new DomainError('INVALID_INPUT', `refusing to render ${what} between ${a} and ${b}: they are not of one address family`, { field: what });
+  return family;
+}
+
 function hookCommands(peer: CompiledPeer): HookCommand[] {
+  const families = familiesOf(peer);
   const commands: HookCommand[] = [];
   if (peer.forwarding) {
-    // Not undone on down: other services on the host may rely on forwarding too.
+    // Not undone on down: other services on the host may rely on forwarding too. IPv6 has one
+    // switch for the host (per-interface forwarding only changes how an interface treats RAs).
     commands.push({ up: 'sysctl -w net.ipv4.ip_forward=1', down: null });
+    if (families.includes(6)) commands.push({ up: 'sysctl -w net.ipv6.conf.all.forwarding=1', down: null });
   }
   for (const rule of peer.firewall) {
     if (rule.chain !== 'forward') continue;
     const match = rule.inInterface !== undefined ? '-i %i' : rule.outInterface !== undefined ? '-o %i' : null;
-    if (match) commands.push(both(`iptables -A FORWARD ${match} -j ACCEPT`));
+    if (match) for (const family of families) commands.push(both(`${IPTABLES[family]} -A FORWARD ${match} -j ACCEPT`));
   }
+  // IPv6 prefixes map 1:1 with host bits kept (NPTv6 as NETMAP does it), like IPv4 ones.
   for (const { translated, real } of peer.nat) {
-    commands.push(both(`iptables -t nat -A PREROUTING -i %i -d ${safeCidr(translated)} -j NETMAP --to ${safeCidr(real)}`));
-    commands.push(both(`iptables -t nat -A POSTROUTING -s ${safeCidr(real)} -o %i -j NETMAP --to ${safeCidr(translated)}`));
+    const iptables = IPTABLES[sameFamily(safeCidr(translated), safeCidr(real), 'NETMAP')];
+    commands.push(both(`${iptables} -t nat -A PREROUTING -i %i -d ${translated} -j NETMAP --to ${real}`));
+    commands.push(both(`${iptables} -t nat -A POSTROUTING -s ${real} -o %i -j NETMAP --to ${translated}`));
   }
   for (const service of peer.services) {
-    commands.push(both(`iptables -t nat -A PREROUTING -i %i -d ${safeIp(service.serviceIp)}/32 -p ${safeProtocol(service.protocol)}`
-      + ` --dport ${safePort(service.servicePort)} -j DNAT --to-destination ${safeIp(service.localIp)}:${safePort(service.localPort)}`));
+    const family = sameFamily(safeIp(service.serviceIp), safeIp(service.localIp), 'DNAT');
+    // ip6tables reads "a:b::c:8080" as an address: with a port the address goes in brackets.
+    const target = family === 4 ? `${service.localIp}:${safePort(service.localPort)}` : `[${service.localIp}]:${safePort(service.localPort)}`;
+    commands.push(both(`${IPTABLES[family]} -t nat -A PREROUTING -i %i -d ${service.serviceIp}/${family === 4 ? 32 : 128} -p ${safeProtocol(service.protocol)}`
+      + ` --dport ${safePort(service.servicePort)} -j DNAT --to-destination ${target}`));
   }
   return commands;
 }
@@ -61,7 +94,10 @@ function engineCommands(peer: CompiledPeer): HookCommand[] {
   if (iface.peerAddress !== undefined) {
     const [local, ...others] = iface.addresses;
     commands.push({ up: `ip -4 address add ${safeIp((local as string).split('/')[0] as string)}/32 peer ${safeIp(iface.peerAddress)}/32 dev %i`, down: null });
-    for (const address of others) commands.push({ up: `ip -4 address add ${safeInterfaceAddress(address)} dev %i`, down: null });
+    for (const address of others) {
+      const checked = safeInterfaceAddress(address);
+      commands.push({ up: `ip -${familyOf(checked)} address add ${checked} dev %i`, down: null });
+    }
   }
   commands.push({ up: 'sysctl -w net.ipv4.conf.%i.rp_filter=2', down: null });
   return commands;
