@@ -25,6 +25,8 @@
  *     with endpoints, a third when `hubAdded`, last in tunnel-IP order), compiled so `peer.links`
  *     and `peer.routing` are real, on the same WAN and interface name as 'initial': `roles` says
  *     which roles the driver can take (pfSense: spokes only), `desired(role, hubAdded)` the states;
+ *   - dualStack?: the same device and variants in a dual-stack WAN (IPv6 tunnel address, IPv6
+ *     LANs, an IPv6 service; see dual-stack-wan.ts), required when `options.dualStack`;
  *   - teardown(): stops what setup started (also called when a test fails).
  *
  * Usage:
@@ -59,6 +61,7 @@ export interface ContractFixture {
   supportsStatistics?: boolean;
   ownNetwork?: string;
   redundant?: RedundantFixture;
+  dualStack?: (variant: ContractVariant) => DesiredDeviceState;
   teardown: () => Promise<void>;
 }
 
@@ -169,6 +172,8 @@ async function expectRestored(driver: DeviceDriver, state: DesiredDeviceState, u
 /** Options known before setup runs: the roles in WANs with redundant hubs a driver can take (default both). */
 export interface ContractOptions {
   redundantRoles?: ReadonlyArray<'spoke' | 'hub'>;
+  /** The driver takes dual-stack peers: the fixture must then provide `dualStack`. */
+  dualStack?: boolean;
 }
 
 export function describeDriverContract(name: string, setup: () => Promise<ContractFixture>, options: ContractOptions = {}): void {
@@ -315,6 +320,63 @@ export function describeDriverContract(name: string, setup: () => Promise<Contra
         expect(entry.lastHandshake === null || entry.lastHandshake instanceof Date).toBe(true);
       }
     });
+
+    if (options.dualStack) {
+      describe('in a dual-stack WAN', () => {
+        const dual = (variant: ContractVariant): DesiredDeviceState => {
+          const { dualStack } = current();
+          if (!dualStack) throw new Error('the fixture has no dualStack states although the driver declares dualStack');
+          return dualStack(variant);
+        };
+        /** What the device holds for IPv6: resources whose properties carry an IPv6 address. */
+        const ipv6Resources = (resources: readonly ActualResource[]) => resources
+          .filter((resource) => resource.key !== null && /[0-9a-f]*:[0-9a-f]*:[0-9a-f:]*\//i.test(JSON.stringify(resource.props)));
+
+        it('first deploy creates every desired resource, IPv6 ones included, converges, and a redeploy is zero operations', async () => {
+          const { driver, inspect } = current();
+          const state = dual('initial');
+          expect(state.peer.interface.addresses.some((address) => address.includes(':'))).toBe(true);
+          const wanted = driver.desiredResources(state);
+          const plan = await deploy(driver, state);
+          expect(plan.operations.filter((operation) => operation.op === 'create').map(identity).sort()).toEqual(wanted.map(identity).sort());
+          const managed = (await driver.readState(state)).filter((resource) => resource.key !== null);
+          expect(managed.map(identity).sort()).toEqual(wanted.map(identity).sort());
+          expect(ipv6Resources(managed).length).toBeGreaterThan(0);
+          const before = await inspect?.();
+          const again = await replan(driver, state);
+          expect(again.operations).toEqual([]);
+          expect(await driver.apply(again)).toEqual({ applied: 0, failed: null });
+          if (before) expect((await inspect?.())?.writes).toBe(before.writes);
+        });
+
+        it('turning IPv6 on and off again changes only what IPv6 needs, and converges both ways', async () => {
+          const { driver, desired } = current();
+          await deploy(driver, desired('initial'));
+          const on = await replan(driver, dual('initial'));
+          expect(on.operations.length).toBeGreaterThan(0);
+          expect(on.operations.filter((operation) => operation.op === 'delete')).toEqual([]);
+          expect((await driver.apply(on)).failed).toBeNull();
+          expect((await replan(driver, dual('initial'))).operations).toEqual([]);
+          const off = await replan(driver, desired('initial'));
+          expect(off.operations.filter((operation) => operation.op === 'create')).toEqual([]);
+          expect((await driver.apply(off)).failed).toBeNull();
+          expect((await replan(driver, desired('initial'))).operations).toEqual([]);
+          expect(ipv6Resources(await driver.readState(desired('initial')))).toEqual([]);
+        });
+
+        it('a dual-stack redeploy refused mid-plan is undone, and clearPlan removes everything', async () => {
+          const { driver } = current();
+          await deploy(driver, dual('initial'));
+          for (const variant of ['allowedIpsChanged', 'peerRemoved'] as const) {
+            const plan = await replan(driver, dual(variant));
+            expect(plan.operations.length, variant).toBeGreaterThan(0);
+            await undoEveryCut(driver, dual(variant), plan);
+            expect((await replan(driver, dual('initial'))).operations, variant).toEqual([]);
+          }
+          await clearAndCheck(driver, dual('initial'));
+        });
+      });
+    }
 
     for (const role of options.redundantRoles ?? (['spoke', 'hub'] as const)) {
       describe(`as a ${role} of a WAN with redundant hubs`, () => {
