@@ -1,6 +1,6 @@
 // The simulated firewall's state: config (stores per model), pending changes per
 // subsystem, and the "runtime" that only changes when an area is applied.
-import { familyOf, maxPrefix, overlaps, tryParseAddress, tryParseCidr, rangeOf } from '../../../src/domain/ip.js';
+import { familyOf, maxPrefix, overlaps, tryParseAddress, tryParseCidr, rangeOf, type IpFamily } from '../../../src/domain/ip.js';
 import { validateObject, type Environment, type ModelSpec } from './fields.js';
 import { restApiSettingsSpec } from './network-specs.js';
 import { KeyedStore, ListStore, type Obj } from './store.js';
@@ -51,6 +51,7 @@ export class PfSenseModel implements Environment {
   readonly routes = new ListStore();
   readonly rules = new ListStore();
   readonly oneToOne = new ListStore();
+  readonly portForwards = new ListStore();
   readonly interfaces = new KeyedStore(nextOptId);
   /** Physical ports that can be assigned besides WireGuard tunnels. */
   readonly ports = ['em0', 'em1', 'em2'];
@@ -61,14 +62,14 @@ export class PfSenseModel implements Environment {
   /** How often each area's apply ran (tests observe that apply was called). */
   readonly applyCount: Record<ApplyArea, number> = { wireguard: 0, interfaces: 0, routing: 0, firewall: 0 };
   /** What is running: snapshots taken when an area is applied. */
-  runtime: { wireguard: WireGuardRuntime; interfaces: Obj[]; rules: Obj[]; routes: Obj[]; gateways: Obj[]; groups: Obj[]; oneToOne: Obj[] };
+  runtime: { wireguard: WireGuardRuntime; interfaces: Obj[]; rules: Obj[]; routes: Obj[]; gateways: Obj[]; groups: Obj[]; oneToOne: Obj[]; portForwards: Obj[] };
   readonly peerStats = new Map<string, PeerStats>();
 
   constructor(public version: string, authMethods: readonly string[]) {
     this.restapi = defaults(restApiSettingsSpec, this);
     this.restapi.auth_methods = [...authMethods];
     this.wireguardSettings = defaults(settingsSpec, this);
-    this.runtime = { wireguard: { tunnels: [], peers: [], enabled: false }, interfaces: [], rules: [], routes: [], gateways: [], groups: [], oneToOne: [] };
+    this.runtime = { wireguard: { tunnels: [], peers: [], enabled: false }, interfaces: [], rules: [], routes: [], gateways: [], groups: [], oneToOne: [], portForwards: [] };
   }
 
   get exposeSensitive(): boolean {
@@ -149,28 +150,56 @@ export class PfSenseModel implements Environment {
     return iface !== undefined && (iface.typev4 === 'static' || iface.typev4 === 'dhcp');
   }
 
+  /** get_current_ipv6(): a static IPv6 address, or one a dynamic IPv6 type obtains. */
+  interfaceHasIpv6(id: string): boolean {
+    const iface = this.interfaces.get(id);
+    return iface !== undefined && iface.typev6 !== null && iface.typev6 !== undefined && iface.typev6 !== 'none';
+  }
+
+  /** The ipprotocol of a gateway by name; null for a gateway group (it has none) or an unknown name. */
+  gatewayProtocol(name: string): string | null {
+    const gateway = this.gateways.entries().map(([, obj]) => obj).find((obj) => obj.name === name);
+    return gateway ? String(gateway.ipprotocol) : null;
+  }
+
+  gatewayDisabled(name: string): boolean {
+    return this.gateways.entries().some(([, obj]) => obj.name === name && obj.disabled === true);
+  }
+
+  /** Every static address of every interface (IPv4 ipaddr/subnet, IPv6 ipaddrv6/subnetv6). */
   private interfaceNetworks(): Array<{ id: string; address: bigint; prefix: number }> {
     const networks = [];
     for (const [id, iface] of this.interfaces.entries()) {
-      const address = tryParseAddress(String(iface.ipaddr ?? ''));
-      if (iface.typev4 === 'static' && address !== null) networks.push({ id: String(id), address, prefix: Number(iface.subnet) });
+      const v4 = tryParseAddress(String(iface.ipaddr ?? ''));
+      if (iface.typev4 === 'static' && v4 !== null) networks.push({ id: String(id), address: v4, prefix: Number(iface.subnet) });
+      const v6 = tryParseAddress(String(iface.ipaddrv6 ?? ''));
+      if (iface.typev6 === 'staticv6' && v6 !== null) networks.push({ id: String(id), address: v6, prefix: Number(iface.subnetv6) });
     }
     return networks;
   }
 
-  /** StaticRoute::validate_network(): the route's network address is a static interface's network address. */
-  routeConflictsWithInterface(cidr: string): boolean {
+  /**
+   * StaticRoute::validate_network(): the id and family of a static interface whose network
+   * address is the route's network address, or null.
+   */
+  routeConflict(cidr: string): { id: string; family: IpFamily } | null {
     const range = tryParseCidr(cidr);
-    return range !== null && this.interfaceNetworks().some((net) => rangeOf(net.address, net.prefix).start === range.start);
+    if (range === null) return null;
+    const net = this.interfaceNetworks().find((candidate) => rangeOf(candidate.address, candidate.prefix).start === range.start);
+    return net ? { id: net.id, family: range.family } : null;
   }
 
-  /** where_is_ipaddr_configured(): an interface or another tunnel already uses the address/subnet. */
-  addressInUse(address: string, mask: number, ownerTunnel: string | null): boolean {
+  /**
+   * where_is_ipaddr_configured(): an interface or another tunnel already uses the
+   * address/subnet. The owner (a tunnel name, or an interface id) is not compared with itself.
+   */
+  addressInUse(address: string, mask: number, owner: { tunnel?: string | null; iface?: string }): boolean {
     const ip = tryParseAddress(address);
     if (ip === null) return false;
     const range = rangeOf(ip, Math.min(mask, maxPrefix(familyOf(ip))));
-    if (this.interfaceNetworks().some((net) => net.address === ip || overlaps(rangeOf(net.address, net.prefix), range))) return true;
-    return this.tunnels.entries().some(([, tunnel]) => tunnel.name !== ownerTunnel
+    const networks = this.interfaceNetworks().filter((net) => net.id !== owner.iface);
+    if (networks.some((net) => net.address === ip || overlaps(rangeOf(net.address, net.prefix), range))) return true;
+    return this.tunnels.entries().some(([, tunnel]) => tunnel.name !== owner.tunnel
       && (tunnel.addresses as Obj[] | null ?? []).some((entry) => entry.address === address));
   }
 
@@ -206,6 +235,7 @@ export class PfSenseModel implements Environment {
       case 'firewall':
         this.runtime.rules = copy(this.rules);
         this.runtime.oneToOne = copy(this.oneToOne);
+        this.runtime.portForwards = copy(this.portForwards);
         break;
     }
     for (const subsystem of AREA_SUBSYSTEMS[area]) this.dirty.delete(subsystem);
@@ -223,7 +253,7 @@ export class PfSenseModel implements Environment {
   }
 
   /** Test helper: a config list as plain objects with their current ids. */
-  list(store: 'tunnels' | 'peers' | 'gateways' | 'groups' | 'routes' | 'rules' | 'oneToOne' | 'interfaces'): Obj[] {
+  list(store: 'tunnels' | 'peers' | 'gateways' | 'groups' | 'routes' | 'rules' | 'oneToOne' | 'portForwards' | 'interfaces'): Obj[] {
     return this[store].entries().map(([id, obj]) => ({ id, ...obj }));
   }
 }

@@ -6,7 +6,9 @@ import { addChildCollection, addCollection, matchesQuery, type Collection } from
 import { ApiError } from './envelope.js';
 import { represent, validateObject } from './fields.js';
 import { AREA_SUBSYSTEMS, type PfSenseModel } from './model.js';
-import { firewallRuleSpec, gatewayGroupPrioritySpec, gatewayGroupSpec, gatewaySpec, interfaceSpec, oneToOneSpec, referencedError, restApiSettingsSpec, staticRouteSpec } from './network-specs.js';
+import {
+  firewallRuleSpec, gatewayGroupPrioritySpec, gatewayGroupSpec, gatewaySpec, interfaceSpec, oneToOneSpec, portForwardSpec, referencedError, restApiSettingsSpec, staticRouteSpec,
+} from './network-specs.js';
 import type { Obj } from './store.js';
 
 const interfaces: Collection = {
@@ -22,6 +24,7 @@ const interfaces: Collection = {
     const uses = (rule: Obj) => (Array.isArray(rule.interface) ? rule.interface.includes(id) : rule.interface === id);
     model.rules.replaceAll(model.rules.entries().map(([, rule]) => rule).filter((rule) => !uses(rule)));
     model.oneToOne.replaceAll(model.oneToOne.entries().map(([, rule]) => rule).filter((rule) => !uses(rule)));
+    model.portForwards.replaceAll(model.portForwards.entries().map(([, rule]) => rule).filter((rule) => !uses(rule)));
   },
 };
 
@@ -71,6 +74,7 @@ function gatewayStatus(model: PfSenseModel): Obj[] {
 const routes: Collection = { spec: staticRouteSpec, store: (model) => model.routes, area: 'routing' };
 const rules: Collection = { spec: firewallRuleSpec, store: (model) => model.rules, area: 'firewall', minimum: 1 };
 const oneToOne: Collection = { spec: oneToOneSpec, store: (model) => model.oneToOne, area: 'firewall' };
+const portForwards: Collection = { spec: portForwardSpec, store: (model) => model.portForwards, area: 'firewall' };
 
 function addRestApiRoutes(table: Routes): void {
   const out = (model: PfSenseModel) => represent(restApiSettingsSpec, model.restapi, { id: 0 }, model);
@@ -110,6 +114,7 @@ export function addNetworkRoutes(table: Routes): void {
 
   addCollection(table, '/api/v2/firewall/rule', '/api/v2/firewall/rules', rules, ['GET', 'PUT', 'DELETE']);
   addCollection(table, '/api/v2/firewall/nat/one_to_one/mapping', '/api/v2/firewall/nat/one_to_one/mappings', oneToOne, ['GET', 'PUT', 'DELETE']);
+  addCollection(table, '/api/v2/firewall/nat/port_forward', '/api/v2/firewall/nat/port_forwards', portForwards, ['GET', 'PUT', 'DELETE']);
   addApplyRoute(table, '/api/v2/firewall/apply', 'firewall', (model) => ({
     pending_subsystems: AREA_SUBSYSTEMS.firewall.filter((subsystem) => model.dirty.has(subsystem)),
   }));

@@ -2,7 +2,8 @@
 // a WireGuard overlay needs (pfsense.md §3). Unknown input fields are ignored, as pfSense does.
 import { ApiError } from './envelope.js';
 import { invalid, type ModelSpec } from './fields.js';
-import { isIp, requireCidr, requireIp, requirePort } from './validators.js';
+import { canonicalCidr } from '../../../src/domain/ip.js';
+import { addressFamily, requireCidr, requireIp, requirePort, subnetFamily } from './validators.js';
 
 const FILTER_NAME = /^[A-Za-z0-9_]+$/;
 
@@ -42,13 +43,34 @@ export const interfaceSpec: ModelSpec = {
     },
     enable: { type: 'boolean', default: false },
     typev4: { type: 'string', required: true, choices: ['static', 'dhcp', 'none'] },
-    ipaddr: { type: 'string', required: true, when: (obj) => obj.typev4 === 'static', check: (value) => requireIp('ipaddr', value) },
+    ipaddr: { type: 'string', required: true, when: (obj) => obj.typev4 === 'static', check: (value) => requireIp('ipaddr', value, false, 4) },
     subnet: { type: 'integer', required: true, min: 1, max: 32, when: (obj) => obj.typev4 === 'static' },
     gateway: { type: 'string', nullable: true, default: null, when: (obj) => obj.typev4 === 'static' },
     typev6: { type: 'string', nullable: true, default: 'none', choices: ['staticv6', 'dhcp6', 'slaac', '6rd', 'track6', '6to4', 'none'] },
+    // An address for staticv6, the type's own keyword for the dynamic types (validate_ipaddrv6()).
+    ipaddrv6: {
+      type: 'string',
+      required: true,
+      when: (obj) => typeof obj.typev6 === 'string' && obj.typev6 !== 'none',
+      check: (value, _ctx, obj) => {
+        if (obj.typev6 !== 'staticv6') {
+          if (value !== obj.typev6) throw invalid(`INTERFACE_IPADDRV6_IS_${String(obj.typev6).toUpperCase()}_WITH_NON_${String(obj.typev6).toUpperCase()}_TYPEV6`, `Interface \`ipaddrv6\` must be \`${String(obj.typev6)}\` when \`typev6\` is \`${String(obj.typev6)}\``);
+          return;
+        }
+        requireIp('ipaddrv6', value, false, 6);
+      },
+    },
+    subnetv6: { type: 'integer', required: true, min: 1, max: 128, when: (obj) => obj.typev6 === 'staticv6' },
+    gatewayv6: { type: 'string', nullable: true, default: null, when: (obj) => obj.typev6 === 'staticv6' },
     mtu: { type: 'integer', nullable: true, default: null, min: 1280, max: 8192 },
     blockpriv: { type: 'boolean', default: false },
     blockbogons: { type: 'boolean', default: false },
+  },
+  check: (obj, ctx) => {
+    const self = ctx.selfId === null ? undefined : String(ctx.selfId);
+    if (obj.typev6 === 'staticv6' && ctx.env.state.addressInUse(String(obj.ipaddrv6), Number(obj.subnetv6), { iface: self })) {
+      throw invalid('INTERFACE_IPADDRV6_ALREADY_IN_USE', `Interface \`ipaddrv6\` cannot use '${String(obj.ipaddrv6)}' because it is currently in use`);
+    }
   },
 };
 
@@ -88,7 +110,17 @@ export const gatewaySpec: ModelSpec = {
   uniqueTogether: ['interface', 'ipprotocol', 'gateway'],
   check: (obj, ctx) => {
     if (obj.ipprotocol === 'inet' && !ctx.env.state.interfaceHasIpv4(String(obj.interface))) {
-      throw invalid('ROUTING_GATEWAY_INTERFACE_HAS_NO_IPV4', 'The selected interface has no IPv4 address.');
+      throw invalid('ROUTING_GATEWAY_INTERFACE_HAS_NO_IPV4', 'Field `interface` must be an interface with an existing IPv4 address when `ipprotocol` is set to `inet`');
+    }
+    if (obj.ipprotocol === 'inet6' && !ctx.env.state.interfaceHasIpv6(String(obj.interface))) {
+      throw invalid('ROUTING_GATEWAY_INTERFACE_HAS_NO_IPV6', 'Field `interface` must be an interface with an existing IPv6 address when `ipprotocol` is set to `inet6`');
+    }
+    const family = addressFamily(String(obj.gateway));
+    if (obj.ipprotocol === 'inet' && family !== 4 && obj.gateway !== 'dynamic') {
+      throw invalid('ROUTING_GATEWAY_NO_IPV6_WITH_INET', 'Field `gateway` must be an IPv4 address when `ipprotocol` is set to `inet`');
+    }
+    if (obj.ipprotocol === 'inet6' && family !== 6 && obj.gateway !== 'dynamic') {
+      throw invalid('ROUTING_GATEWAY_NO_IPV4_WITH_INET6', 'Field `gateway` must be an IPv6 address when `ipprotocol` is set to `inet6`');
     }
     const n = (name: string) => Number(obj[name]);
     if (n('latencylow') > n('latencyhigh')) throw invalid('ROUTING_GATEWAY_WITH_LATENCY_LOW_GREATER_THAN_HIGH', 'Routing gateway `latencyhigh` must be greater than `latencylow`.');
@@ -154,8 +186,9 @@ export const staticRouteSpec: ModelSpec = {
       required: true,
       check: (value, ctx) => {
         requireCidr('network', value);
-        if (ctx.env.state.routeConflictsWithInterface(String(value))) {
-          throw invalid('STATIC_ROUTE_CONFLICTS_WITH_IPV4_INTERFACE', `Field 'network' conflicts with an interface's own network. Received '${String(value)}'.`);
+        const conflict = ctx.env.state.routeConflict(String(value));
+        if (conflict) {
+          throw invalid(`STATIC_ROUTE_CONFLICTS_WITH_IPV${conflict.family}_INTERFACE`, `Destination network \`${String(value)}\` conflicts with the IP address of interface with ID \`${conflict.id}\``);
         }
       },
     },
@@ -169,11 +202,30 @@ export const staticRouteSpec: ModelSpec = {
     descr: { type: 'string', default: '', maxLength: 1024 },
     disabled: { type: 'boolean', default: false },
   },
+  // validate_gateway(): a gateway's family must be the network's (a group has no family to
+  // compare); validate_disabled(): a route through a disabled gateway must be disabled too.
+  check: (obj, ctx) => {
+    const protocol = ctx.env.state.gatewayProtocol(String(obj.gateway));
+    const family = subnetFamily(String(obj.network));
+    if (protocol === 'inet' && family !== 4) {
+      throw invalid('STATIC_ROUTE_NON_IPV4_NETWORK_WITH_IPV4_GATEWAY', 'Cannot assign non-IPv4 `network` to IPv4 `gateway`.');
+    }
+    if (protocol === 'inet6' && family !== 6) {
+      throw invalid('STATIC_ROUTE_NON_IPV6_NETWORK_WITH_IPV6_GATEWAY', 'Cannot assign non-IPv6 `network` to IPv6 `gateway`.');
+    }
+    if (ctx.env.state.gatewayDisabled(String(obj.gateway)) && obj.disabled !== true) {
+      throw invalid('STATIC_ROUTE_GATEWAY_DISABLED', 'Static route must also be `disabled` when the parent gateway is `disabled`.');
+    }
+  },
+  // The network is stored as its network address (gen_subnet / gen_subnetv6).
+  finish: (obj) => {
+    obj.network = canonicalCidr(String(obj.network)) ?? obj.network;
+  },
 };
 
 function requireFilterAddress(field: string, value: unknown): void {
   const text = String(value).replace(/^!/, '');
-  if (['any', '(self)', 'l2tp', 'pppoe'].includes(text) || isIp(text) || /^[A-Za-z0-9_]+(:ip)?$/.test(text)) return;
+  if (['any', '(self)', 'l2tp', 'pppoe'].includes(text) || addressFamily(text) !== null || /^[A-Za-z0-9_]+(:ip)?$/.test(text)) return;
   requireCidr(field, text);
 }
 
@@ -214,6 +266,19 @@ export const firewallRuleSpec: ModelSpec = {
   },
 };
 
+/**
+ * A FilterAddressField value of the wrong family for `ipprotocol`: an address or a subnet
+ * (after a leading "!"), named as OneToOneNATMapping's validate_source/destination() do.
+ */
+function familyMismatch(ipprotocol: unknown, value: unknown): 'IP' | 'SUBNET' | null {
+  const text = String(value).replace(/^!/, '');
+  const wanted = ipprotocol === 'inet6' ? 6 : 4;
+  const address = addressFamily(text);
+  if (address !== null) return address === wanted ? null : 'IP';
+  const subnet = subnetFamily(text);
+  return subnet !== null && subnet !== wanted ? 'SUBNET' : null;
+}
+
 export const oneToOneSpec: ModelSpec = {
   name: 'OneToOneNATMapping',
   subsystem: 'natconf',
@@ -229,9 +294,44 @@ export const oneToOneSpec: ModelSpec = {
     descr: { type: 'string', default: '', maxLength: 1024 },
   },
   check: (obj) => {
-    if (obj.ipprotocol === 'inet' && isIp(String(obj.external)) && String(obj.external).includes(':')) {
-      throw invalid('ONE_TO_ONE_NAT_MAPPING_EXTERNAL_DOES_NOT_MATCH_IPPROTOCOL', 'Field `external` must match the `ipprotocol`.');
+    if (familyMismatch(obj.ipprotocol, obj.external) === 'IP') {
+      throw invalid('ONE_TO_ONE_NAT_MAPPING_EXTERNAL_IP_DOES_NOT_MATCH_IPPROTOCOL', 'Field `external` is not an IP address of the IP family assigned in `ipprotocol`.');
     }
+    for (const field of ['source', 'destination'] as const) {
+      const mismatch = familyMismatch(obj.ipprotocol, obj[field]);
+      if (mismatch === null) continue;
+      const what = mismatch === 'IP' ? 'an IP address' : 'an subnet';
+      throw invalid(`ONE_TO_ONE_NAT_MAPPING_${field.toUpperCase()}_${mismatch}_DOES_NOT_MATCH_IPPROTOCOL`, `Field \`${field}\` is not ${what} of the IP family assigned in \`ipprotocol\`.`);
+    }
+  },
+};
+
+const PORT_FORWARD_PROTOCOLS = ['any', 'tcp', 'udp', 'tcp/udp', 'icmp', 'esp', 'ah', 'gre', 'ipv6', 'igmp', 'pim', 'ospf'] as const;
+
+/**
+ * PortForward (nat/rule). pfrest checks no address family here: a target of the other family
+ * than `ipprotocol` is stored, and only pf's ruleset load would fail on it.
+ */
+export const portForwardSpec: ModelSpec = {
+  name: 'PortForward',
+  subsystem: 'natconf',
+  fields: {
+    interface: { type: 'string', required: true, iface: true },
+    ipprotocol: { type: 'string', default: 'inet', choices: ['inet', 'inet6', 'inet46'] },
+    protocol: { type: 'string', required: true, choices: PORT_FORWARD_PROTOCOLS },
+    source: { type: 'string', required: true, check: (value) => requireFilterAddress('source', value) },
+    source_port: { type: 'string', nullable: true, default: null, when: hasPorts },
+    destination: { type: 'string', required: true, check: (value) => requireFilterAddress('destination', value) },
+    destination_port: { type: 'string', nullable: true, default: null, when: hasPorts, check: (value) => String(value).split(':').forEach((part) => requirePort('destination_port', part)) },
+    target: { type: 'string', required: true, check: (value) => { if (!/^[A-Za-z0-9_]+(:ip)?$/.test(String(value))) requireIp('target', value); } },
+    local_port: { type: 'string', required: true, when: hasPorts, check: (value) => requirePort('local_port', value) },
+    disabled: { type: 'boolean', default: false },
+    nordr: { type: 'boolean', default: false },
+    nosync: { type: 'boolean', default: false },
+    descr: { type: 'string', default: '', maxLength: 1024 },
+    natreflection: { type: 'string', nullable: true, default: null, choices: ['enable', 'disable', 'purenat'] },
+    // '' (a separate rule must pass the traffic) or 'pass'; 'new' (an associated rule) is not simulated.
+    associated_rule_id: { type: 'string', default: '', choices: ['', 'pass'] },
   },
 };
 

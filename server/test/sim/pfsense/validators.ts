@@ -1,6 +1,7 @@
 // Value validators the WireGuard and network models share.
 import { isIP } from 'node:net';
 import { x25519 } from '@noble/curves/ed25519.js';
+import { familyOf, tryParseAddress, tryParseCidr, type IpFamily } from '../../../src/domain/ip.js';
 import { invalid } from './fields.js';
 
 /** wg_is_valid_key(): 32 bytes of base64 (the 43rd digit carries 4 bits). */
@@ -14,10 +15,24 @@ export function isFqdn(value: string): boolean {
   return value.length <= 253 && /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(value);
 }
 
-export function requireIp(name: string, value: unknown, allowFqdn = false): void {
+/** The family of an address (no prefix), or null. */
+export function addressFamily(text: string): IpFamily | null {
+  const position = tryParseAddress(text);
+  return position === null ? null : familyOf(position);
+}
+
+/** The family of a subnet "address/prefix", or null (what pfSense labels is_subnetv4 / is_subnetv6). */
+export function subnetFamily(text: string): IpFamily | null {
+  return tryParseCidr(text)?.family ?? null;
+}
+
+/** IPAddressValidator: both families unless `family` narrows it (allow_ipv4 / allow_ipv6), FQDN when allowed. */
+export function requireIp(name: string, value: unknown, allowFqdn = false, family?: IpFamily): void {
   const text = String(value);
-  if (isIp(text) || (allowFqdn && isFqdn(text))) return;
-  const kinds = allowFqdn ? 'IPv4 address, IPv6 address or FQDN' : 'IPv4 address, IPv6 address';
+  const found = addressFamily(text);
+  if ((found !== null && (family === undefined || found === family)) || (allowFqdn && isFqdn(text))) return;
+  const families = family === undefined ? 'IPv4 address, IPv6 address' : `IPv${family} address`;
+  const kinds = allowFqdn ? `${families} or FQDN` : families;
   throw invalid('IP_ADDRESS_VALIDATOR_FAILED', `Field '${name}' must be a valid ${kinds}, received '${text}'.`);
 }
 

@@ -24,7 +24,7 @@ function addressSpec(name: string, minMask: number, conflictCheck: boolean): Mod
     check: conflictCheck
       ? (obj, ctx) => {
         const owner = typeof ctx.owner?.name === 'string' ? ctx.owner.name : null;
-        if (ctx.env.state.addressInUse(String(obj.address), Number(obj.mask), owner)) {
+        if (ctx.env.state.addressInUse(String(obj.address), Number(obj.mask), { tunnel: owner })) {
           throw new ApiError(409, 'WIREGUARD_TUNNEL_ADDRESS_AND_MASK_ALREADY_IN_USE', 'This tunnel`s `address` and `mask` is already in use on this system.');
         }
       }
