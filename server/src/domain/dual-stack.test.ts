@@ -33,6 +33,15 @@ describe('dual-stack compile', () => {
     ]);
   });
 
+  it('keeps AllowedIPs disjoint in both families in every topology, a relay carving direct peers out of both tunnel ranges', () => {
+    for (const topology of ['MESH', 'HUB_SPOKE', 'HYBRID'] as const) {
+      const spec = dualStack(topology);
+      // d dials everyone directly, so in HYBRID the relay carries both tunnel ranges minus d's addresses.
+      spec.peers.push(peer('d', '10.0.0.4', { tunnelIp6: 'fd10:aaaa:bbbb::4', endpointHost: 'd.example.net', subnets: [subnet('lanD6', '2001:db8:d::/64')] }));
+      assertNoAllowedIpsOverlap(compileOverlay(spec));
+    }
+  });
+
   it('translates an overlapping IPv6 LAN like an IPv4 one (NPTv6 on the owning peer)', () => {
     const spec = overlay([
       peer('a', '10.0.0.1', { tunnelIp6: 'fd10:aaaa:bbbb::1', subnets: [subnet('l1', '2001:db8:1::/64', { natCidr: 'fd10:aaaa:bbbb:8000::/64' })] }),
