@@ -13,9 +13,10 @@ export interface LoadOptions {
 
 const WAN_FIELDS = {
   id: true, name: true, tunnelCidr: true, servicesCidr: true, natPool: true, topology: true, listenPort: true, mtu: true, keepalive: true, interfaceName: true, hubRedundancy: true,
+  tunnelCidr6: true, servicesCidr6: true, natPool6: true,
 } as const;
 const PEER_FIELDS = {
-  id: true, name: true, role: true, tunnelIp: true, publicKey: true, privateKeyEnc: true, endpointHost: true, endpointPort: true,
+  id: true, name: true, role: true, tunnelIp: true, tunnelIp6: true, publicKey: true, privateKeyEnc: true, endpointHost: true, endpointPort: true,
   listenPort: true, keepalive: true, portForwarded: true, deviceId: true,
 } as const;
 const SUBNET_FIELDS = { id: true, peerId: true, cidr: true, routed: true, natCidr: true, description: true } as const;
@@ -124,6 +125,7 @@ export function overlaySpecFromRows(rows: OverlayRows, options: LoadOptions = {}
     name: peer.name,
     role: peer.role,
     tunnelIp: peer.tunnelIp,
+    tunnelIp6: peer.tunnelIp6,
     publicKey: peer.publicKey,
     privateKey: secrets && peer.privateKeyEnc ? secrets.open(peer.privateKeyEnc) : null,
     endpointHost: peer.endpointHost,
@@ -157,6 +159,9 @@ export function overlaySpecFromRows(rows: OverlayRows, options: LoadOptions = {}
       keepalive: wan.keepalive,
       interfaceName: wan.interfaceName,
       hubRedundancy: wan.hubRedundancy,
+      tunnelCidr6: wan.tunnelCidr6,
+      servicesCidr6: wan.servicesCidr6,
+      natPool6: wan.natPool6,
     },
     peers,
     // Without the master key the preshared keys stay out: checks do not need their values.
