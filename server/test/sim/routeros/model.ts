@@ -2,9 +2,9 @@
 // verbs (print/add/set/remove/enable/disable/move) RouterOS runs on every menu. The
 // binary API and REST both call `execute`, so they can never disagree about state.
 // Menu specifics (properties, derived fields, cross-row rules) live in menus/.
-import { firewallAddressList, firewallFilter, firewallNat } from './menus/firewall.js';
+import { firewallAddressList, firewallFilter, firewallNat, ipv6FirewallFilter, ipv6FirewallNat } from './menus/firewall.js';
 import { BGP_CONNECTION, bfdConfiguration, bgpConnections, bgpSessions, routingFilterRules, type BgpSessionRuntime } from './menus/routing.js';
-import { ipAddresses, ipRoutes, IP_ADDRESS } from './menus/ip.js';
+import { ipAddresses, ipRoutes, ipv6Addresses, ipv6Routes, ipv6Settings, ADDRESS_MENU } from './menus/ip.js';
 import { ipServices, IP_SERVICE, systemIdentity, systemResource, USER, users, type UserRuntime } from './menus/system.js';
 import type { Item, MenuContext, MenuSpec, PropertySpec } from './menus/types.js';
 import { WIREGUARD, wireguardInterfaces, wireguardPeers, WIREGUARD_PEERS, type PeerRuntime } from './menus/wireguard.js';
@@ -25,6 +25,11 @@ export const MENUS: readonly MenuSpec[] = [
   firewallFilter,
   firewallNat,
   firewallAddressList,
+  ipv6Addresses,
+  ipv6Routes,
+  ipv6FirewallFilter,
+  ipv6FirewallNat,
+  ipv6Settings,
   routingFilterRules,
   bfdConfiguration,
   bgpConnections,
@@ -425,9 +430,9 @@ export class RouterOsModel implements MenuContext {
   private answersPing(address: string): boolean {
     const forced = this.pingAnswers.get(address);
     if (forced !== undefined) return forced;
-    const local = this.items(IP_ADDRESS).some(
+    const local = Object.values(ADDRESS_MENU).some((menu) => this.items(menu).some(
       (a) => a.props.disabled !== 'true' && prefixContains(a.props.address!, address),
-    );
+    ));
     if (local) return true;
     return this.items(WIREGUARD_PEERS).some((peer) => {
       const handshakeAt = (peer.runtime as Partial<PeerRuntime>).handshakeAt;

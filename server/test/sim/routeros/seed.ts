@@ -1,11 +1,12 @@
 // The "unmanaged" state a real router already has before Meshplane touches it: another
 // WireGuard tunnel, a static route to the LAN Meshplane will route, the default input
-// drop rule, the API user with an address list, and the services. The driver must leave
+// drop rule, the API user with an address list, and the services; for IPv6 a ULA on the
+// LAN bridge, a default route, and the defconf IPv6 input rules ending in a drop. The driver must leave
 // all of it alone (it carries no Meshplane comment), except where the design says it
 // adjusts it (demoting a conflicting route, keeping the API user's addresses).
 import { randomBytes } from 'node:crypto';
-import { FIREWALL_FILTER, FIREWALL_NAT } from './menus/firewall.js';
-import { IP_ADDRESS, IP_ROUTE } from './menus/ip.js';
+import { FIREWALL_FILTER, FIREWALL_NAT, IPV6_FIREWALL_FILTER } from './menus/firewall.js';
+import { IP_ADDRESS, IP_ROUTE, IPV6_ADDRESS, IPV6_ROUTE } from './menus/ip.js';
 import { IP_SERVICE, SERVICE_NAMES, SYSTEM_IDENTITY, USER, type ServiceName } from './menus/system.js';
 import { WIREGUARD, WIREGUARD_PEERS } from './menus/wireguard.js';
 import type { RouterOsModel } from './model.js';
@@ -25,6 +26,8 @@ export interface ServicePorts {
 export interface UnmanagedStateOptions {
   /** LAN behind this router that Meshplane will route; a static route to it exists. */
   lan?: string;
+  /** The same for IPv6 (default none). */
+  lan6?: string;
 }
 
 /** Users and services exist on every router, seeded or not: without them nobody logs in. */
@@ -110,4 +113,16 @@ export function seedUnmanagedState(model: RouterOsModel, options: UnmanagedState
     comment: 'defconf: drop all not coming from LAN',
   });
   model.seed(FIREWALL_NAT, { chain: 'srcnat', action: 'masquerade', 'out-interface': 'ether1', comment: 'defconf: masquerade' });
+
+  model.seed(IPV6_ADDRESS, { address: 'fd00:88::1/64', interface: 'bridge', comment: 'LAN ULA' });
+  model.seed(IPV6_ROUTE, { 'dst-address': '::/0', gateway: 'fe80::1%ether1', comment: 'upstream IPv6' });
+  if (options.lan6 !== undefined) {
+    model.seed(IPV6_ROUTE, { 'dst-address': options.lan6, gateway: 'fd00:88::254', distance: '1', comment: 'old IPv6 path to branch LAN' });
+  }
+  // RouterOS v7 defconf IPv6 input rules (abridged), ending in a drop of what is not from the LAN.
+  model.seed(IPV6_FIREWALL_FILTER, {
+    chain: 'input', action: 'accept', 'connection-state': 'established,related,untracked', comment: 'defconf: accept established,related,untracked',
+  });
+  model.seed(IPV6_FIREWALL_FILTER, { chain: 'input', action: 'accept', protocol: 'icmpv6', comment: 'defconf: accept ICMPv6' });
+  model.seed(IPV6_FIREWALL_FILTER, { chain: 'input', action: 'drop', 'in-interface-list': '!LAN', comment: 'defconf: drop everything else not coming from LAN' });
 }

@@ -1,6 +1,10 @@
-// `/ip/firewall/filter` and `/ip/firewall/nat` (routeros.md §3.8): ordered rules
-// (`place-before`, `move`), printed with `bytes`/`packets`/`dynamic`/`invalid` and only
-// the matchers that were written — unset matchers are absent, never "".
+// `/ip/firewall/filter` and `/ip/firewall/nat` (routeros.md §3.8) and their IPv6 twins
+// `/ipv6/firewall/filter` and `/ipv6/firewall/nat` (RouterOS v7 has IPv6 NAT), one
+// definition per menu with the family as parameter: ordered rules (`place-before`, `move`),
+// printed with `bytes`/`packets`/`dynamic`/`invalid` and only the matchers that were
+// written — unset matchers are absent, never "". Address matchers take the menu's family
+// only. IPv6 NAT names its target `to-address` where IPv4 has `to-addresses`, and has
+// `netmap` among its actions [terraform-provider-routeros resource_ipv6_firewall_nat.go].
 import type { Row } from '../query.js';
 import { traps } from '../trap.js';
 import {
@@ -15,12 +19,14 @@ import {
   text,
 } from './properties.js';
 import type { Item, MenuSpec, PropertySpec } from './types.js';
-import { isIpAddress, withMask } from '../ip-prefix.js';
+import { isIpAddress, withMask, type Family } from '../ip-prefix.js';
 import { duration } from './properties.js';
 import { formatDateTime } from './system.js';
 
 export const FIREWALL_FILTER = '/ip/firewall/filter';
 export const FIREWALL_NAT = '/ip/firewall/nat';
+export const IPV6_FIREWALL_FILTER = '/ipv6/firewall/filter';
+export const IPV6_FIREWALL_NAT = '/ipv6/firewall/nat';
 export const FIREWALL_ADDRESS_LIST = '/ip/firewall/address-list';
 
 const PROTOCOLS = ['tcp', 'udp', 'icmp', 'icmpv6', 'gre', 'ipsec-esp', 'ipsec-ah', 'ospf', 'sctp', 'ipip', 'l2tp', 'igmp'];
@@ -35,12 +41,12 @@ const protocol: PropertySpec = {
   },
 };
 
-function matchers(): Record<string, PropertySpec> {
+function matchers(family: Family): Record<string, PropertySpec> {
   return {
     chain: text(),
     protocol,
-    'src-address': addressMatcher(),
-    'dst-address': addressMatcher(),
+    'src-address': addressMatcher({ family }),
+    'dst-address': addressMatcher({ family }),
     'src-port': portList(),
     'dst-port': portList(),
     'in-interface': interfaceName({ negatable: true }),
@@ -67,34 +73,43 @@ function renderRule(item: Item): Row {
   return { ...row, bytes: '0', packets: '0', dynamic: 'false', invalid: 'false' };
 }
 
-export const firewallFilter: MenuSpec = {
-  path: FIREWALL_FILTER,
-  kind: 'table',
-  ordered: true,
-  required: ['chain'],
-  properties: {
-    ...matchers(),
-    action: oneOf([...COMMON_ACTIONS, 'reject', 'fasttrack-connection', 'tarpit']),
-    'reject-with': text(),
-  },
-  defaults: () => ({ action: 'accept' }),
-  render: renderRule,
-};
+function filterMenu(family: Family): MenuSpec {
+  return {
+    path: family === 4 ? FIREWALL_FILTER : IPV6_FIREWALL_FILTER,
+    kind: 'table',
+    ordered: true,
+    required: ['chain'],
+    properties: {
+      ...matchers(family),
+      action: oneOf([...COMMON_ACTIONS, 'reject', 'fasttrack-connection', 'tarpit']),
+      'reject-with': text(),
+    },
+    defaults: () => ({ action: 'accept' }),
+    render: renderRule,
+  };
+}
 
-export const firewallNat: MenuSpec = {
-  path: FIREWALL_NAT,
-  kind: 'table',
-  ordered: true,
-  required: ['chain'],
-  properties: {
-    ...matchers(),
-    action: oneOf([...COMMON_ACTIONS, 'src-nat', 'dst-nat', 'masquerade', 'redirect', 'netmap', 'same', 'endpoint-independent-nat']),
-    'to-addresses': addressMatcher(),
-    'to-ports': portList(),
-  },
-  defaults: () => ({ action: 'accept' }),
-  render: renderRule,
-};
+function natMenu(family: Family): MenuSpec {
+  return {
+    path: family === 4 ? FIREWALL_NAT : IPV6_FIREWALL_NAT,
+    kind: 'table',
+    ordered: true,
+    required: ['chain'],
+    properties: {
+      ...matchers(family),
+      action: oneOf([...COMMON_ACTIONS, 'src-nat', 'dst-nat', 'masquerade', 'redirect', 'netmap', 'same', 'endpoint-independent-nat']),
+      [family === 4 ? 'to-addresses' : 'to-address']: addressMatcher({ family }),
+      'to-ports': portList(),
+    },
+    defaults: () => ({ action: 'accept' }),
+    render: renderRule,
+  };
+}
+
+export const firewallFilter = filterMenu(4);
+export const firewallNat = natMenu(4);
+export const ipv6FirewallFilter = filterMenu(6);
+export const ipv6FirewallNat = natMenu(6);
 
 /**
  * An address-list entry's address: a prefix, a range or a DNS name. A host prints without
@@ -103,8 +118,8 @@ export const firewallNat: MenuSpec = {
 const listEntry: PropertySpec = {
   parse(value, name) {
     const v = value.trim();
-    if (v.includes('-') && v.split('-').every(isIpAddress)) return v;
-    const prefix = withMask(v);
+    if (v.includes('-') && v.split('-').every((end) => isIpAddress(end, 4))) return v;
+    const prefix = withMask(v, 4);
     if (prefix !== undefined) return prefix.endsWith('/32') ? prefix.slice(0, -3) : prefix;
     // A DNS name (its last label not all digits, or it would be a mistyped address).
     if (/^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?\.)*[a-zA-Z0-9-]*[a-zA-Z][a-zA-Z0-9-]*$/.test(v)) return v;

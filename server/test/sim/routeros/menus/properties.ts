@@ -1,7 +1,7 @@
 // Parsers for property values: each normalises what a client wrote into what RouterOS
 // prints back, or throws the trap RouterOS would answer with.
 import { formatDuration, parseBool, parseDuration } from '../values.js';
-import { isIpAddress, withMask } from '../ip-prefix.js';
+import { canonicalIp, isIpAddress, withMask, type Family } from '../ip-prefix.js';
 import { traps } from '../trap.js';
 import { randomPrivateKey } from '../wireguard-keys.js';
 import type { MenuContext, PropertySpec } from './types.js';
@@ -70,12 +70,17 @@ export function duration(maxSeconds: number, extra: Extra = {}): PropertySpec {
   };
 }
 
-/** One prefix; a bare address gets its host mask (`/32`), as RouterOS prints it. */
-export function prefix(extra: Extra = {}): PropertySpec {
+/**
+ * One prefix; a bare address gets its host mask (`/32`, `/128`), as RouterOS prints it. With
+ * `family`, a value of the other family is refused like a malformed one (an /ip menu takes no
+ * IPv6 value, an /ipv6 menu no IPv4 value).
+ */
+export function prefix(extra: Extra & { family?: Family } = {}): PropertySpec {
+  const { family, ...rest } = extra;
   return {
-    ...extra,
+    ...rest,
     parse(value, name) {
-      const normalised = withMask(value);
+      const normalised = withMask(value, family);
       if (!normalised) throw traps.invalidValue(name, value);
       return normalised;
     },
@@ -104,15 +109,25 @@ export function prefixList(extra: Extra & { allowEmpty?: boolean } = {}): Proper
   };
 }
 
-/** Address matchers of firewall rules: `10.0.0.0/24`, `!10.0.0.1`, `10.0.0.1-10.0.0.9`. */
-export function addressMatcher(extra: Extra = {}): PropertySpec {
+/**
+ * Address matchers of firewall rules: `10.0.0.0/24`, `!10.0.0.1`, `10.0.0.1-10.0.0.9`, of
+ * `family` only when given. An IPv4 host prints as written; an IPv6 one in its short form
+ * with `/128` (unverified: no capture of an /ipv6/firewall host matcher was found).
+ */
+export function addressMatcher(extra: Extra & { family?: Family } = {}): PropertySpec {
+  const { family, ...rest } = extra;
   return {
-    ...extra,
+    ...rest,
     parse(value, name) {
-      const body = value.startsWith('!') ? value.slice(1) : value;
-      const valid = body.includes('-') ? body.split('-').every(isIpAddress) : withMask(body) !== undefined;
-      if (!valid) throw traps.invalidValue(name, value);
-      return value;
+      const negated = value.startsWith('!');
+      const body = negated ? value.slice(1) : value;
+      if (body.includes('-')) {
+        if (!body.split('-').every((end) => isIpAddress(end, family))) throw traps.invalidValue(name, value);
+        return value;
+      }
+      const normalised = withMask(body, family);
+      if (normalised === undefined) throw traps.invalidValue(name, value);
+      return normalised.includes(':') ? `${negated ? '!' : ''}${normalised}` : value;
     },
   };
 }
@@ -147,16 +162,18 @@ export function host(extra: Extra = {}): PropertySpec {
   };
 }
 
-/** A gateway: an address or an interface name. */
-export function gateway(extra: Extra = {}): PropertySpec {
+/** A gateway: an address (of `family` when given) or an interface name. */
+export function gateway(extra: Extra & { family?: Family } = {}): PropertySpec {
+  const { family, ...rest } = extra;
   return {
-    ...extra,
+    ...rest,
     parse(value, name, ctx) {
       const v = value.trim();
-      if (isIpAddress(v) || ctx.interfaceNames().includes(v)) return v;
-      // An address with `%interface` is a valid gateway too.
+      if (isIpAddress(v, family)) return canonicalIp(v);
+      if (ctx.interfaceNames().includes(v)) return v;
+      // An address with `%interface` is a valid gateway too (IPv6 link-local next hops).
       const [address, iface] = v.split('%');
-      if (address && iface && isIpAddress(address) && ctx.interfaceNames().includes(iface)) return v;
+      if (address && iface && isIpAddress(address, family) && ctx.interfaceNames().includes(iface)) return `${canonicalIp(address)}%${iface}`;
       throw traps.noMatch(name);
     },
   };
