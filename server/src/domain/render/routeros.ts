@@ -3,6 +3,16 @@
 // updates them in place (so WireGuard sessions survive), adds what is missing and
 // removes tagged items that are no longer wanted. Untagged items are never touched,
 // except that static routes competing with ours are demoted to distance 11.
+//
+// A dual-stack peer (an IPv6 address on its interface) gets the IPv6 twins of the address,
+// route, filter and NAT sections after the IPv4 ones, from the same writers with the family
+// as parameter: /ipv6/address (advertise off: no router advertisements into the tunnel),
+// /ipv6/route through the interface like IPv4, the address-less filter rules again in
+// /ipv6/firewall/filter, and NPTv6 as /ipv6/firewall/nat netmap, which RouterOS v7 maps
+// 1:1 keeping the host bits like IPv4 netmap (its target is `to-address` there, not
+// `to-addresses`). An IPv4-only peer's script has no IPv6 line, byte for byte as before; so
+// a WAN that stops being dual-stack leaves the script's IPv6 items on the router (the
+// device driver removes them).
 import type { CompiledFirewallRule, CompiledOverlay, CompiledPeer, CompiledRemote } from '../compiled.js';
 import { findCompiledPeer } from '../compile.js';
 import { DomainError } from '../errors.js';
@@ -53,6 +63,34 @@ function firewallProperties(rule: CompiledFirewallRule, interfaceName: string): 
 
 /** The menus whose sections a script writes through a MenuWriter. */
 type MenuName = 'peers' | 'addresses' | 'routes' | 'filter' | 'nat';
+/** The menus a family has its own of: `/ip/...` and `/ipv6/...`. */
+type FamilyMenuName = Exclude<MenuName, 'peers'>;
+type Family = 4 | 6;
+
+const FAMILY_PATHS: Readonly<Record<Family, Readonly<Record<FamilyMenuName, string>>>> = {
+  4: { addresses: '/ip/address', routes: '/ip/route', filter: '/ip/firewall/filter', nat: '/ip/firewall/nat' },
+  6: { addresses: '/ipv6/address', routes: '/ipv6/route', filter: '/ipv6/firewall/filter', nat: '/ipv6/firewall/nat' },
+};
+/** The NAT target property: RouterOS spells it differently per family. */
+const NAT_TARGET: Readonly<Record<Family, string>> = { 4: 'to-addresses', 6: 'to-address' };
+/** Tag kinds are the same in both families: the menu tells the items apart. */
+const TAG_KIND: Readonly<Record<FamilyMenuName, string>> = { addresses: 'address', routes: 'route', filter: 'filter', nat: 'nat' };
+
+/** The family of a compiled address or prefix (always checked by a safe-value guard before it is written). */
+function familyOf(value: string): Family {
+  return value.includes(':') ? 6 : 4;
+}
+
+/** A peer with an IPv6 tunnel address (or any IPv6 address) is dual-stack: IPv6 sections are written for it. */
+export function isDualStackPeer(peer: CompiledPeer): boolean {
+  return peer.interface.addresses.some((address) => familyOf(address) === 6);
+}
+
+/** A firewall rule without addresses applies to both families; one with addresses to theirs. */
+function ruleFamilyMatches(rule: CompiledFirewallRule, family: Family): boolean {
+  const address = rule.src ?? rule.dst;
+  return address === undefined || familyOf(address) === family;
+}
 
 /**
  * What every script of one overlay shares for one tag base and interface name (both
@@ -67,8 +105,10 @@ interface ScriptContext {
   readonly interfaceTag: string;
   /** The script's second line. */
   readonly scope: string;
-  readonly menus: Readonly<Record<MenuName | 'wireguard', Menu>>;
-  readonly sections: Readonly<Record<MenuName, RepeatedSection>>;
+  readonly menus: Readonly<Record<'wireguard' | 'peers', Menu>>;
+  readonly peerSection: RepeatedSection;
+  /** Per family: its menus and the sections repeated from the previous script. */
+  readonly families: Readonly<Record<Family, { readonly menus: Readonly<Record<FamilyMenuName, Menu>>; readonly sections: Readonly<Record<FamilyMenuName, RepeatedSection>> }>>;
   readonly peers: RemoteFragments<RenderedItem>;
   readonly routes: KeyedFragments<RenderedItem>;
 }
@@ -80,21 +120,25 @@ function createContext(prefix: string, wanId: string, interfaceName: string): Sc
   const menus = {
     wireguard: menu('/interface/wireguard', tagBase),
     peers: menu('/interface/wireguard/peers', `${tagBase}:peer`),
-    addresses: menu('/ip/address', `${tagBase}:address`),
-    routes: menu('/ip/route', `${tagBase}:route`),
-    filter: menu('/ip/firewall/filter', `${tagBase}:filter`),
-    nat: menu('/ip/firewall/nat', `${tagBase}:nat`),
   };
-  return {
-    commentPrefix: prefix, wanId, interfaceName, interfaceValue, menus,
-    sections: {
-      peers: new RepeatedSection(), addresses: new RepeatedSection(),
-      routes: new RepeatedSection(), filter: new RepeatedSection(), nat: new RepeatedSection(),
+  const family = (paths: Readonly<Record<FamilyMenuName, string>>) => ({
+    menus: {
+      addresses: menu(paths.addresses, `${tagBase}:${TAG_KIND.addresses}`),
+      routes: menu(paths.routes, `${tagBase}:${TAG_KIND.routes}`),
+      filter: menu(paths.filter, `${tagBase}:${TAG_KIND.filter}`),
+      nat: menu(paths.nat, `${tagBase}:${TAG_KIND.nat}`),
     },
+    sections: { addresses: new RepeatedSection(), routes: new RepeatedSection(), filter: new RepeatedSection(), nat: new RepeatedSection() },
+  });
+  const families = { 4: family(FAMILY_PATHS[4]), 6: family(FAMILY_PATHS[6]) };
+  return {
+    commentPrefix: prefix, wanId, interfaceName, interfaceValue, menus, families,
+    peerSection: new RepeatedSection(),
     interfaceTag: quotedTag(menus.wireguard, 'interface'),
     scope: `# Idempotent: items tagged ${tagBase}:... are created, updated or removed, nothing else is changed.`,
     peers: new RemoteFragments((remote) => peerItem(menus.peers, interfaceValue, remote)),
-    routes: new KeyedFragments((destination) => routeItem(prefix, menus.routes, interfaceName, destination)),
+    // Destinations of both families share one memo: a key is one family's prefix.
+    routes: new KeyedFragments((destination) => routeItem(prefix, families[familyOf(destination)].menus.routes, interfaceName, destination)),
   };
 }
 
@@ -122,8 +166,9 @@ function scriptContext(compiled: CompiledOverlay, commentPrefix: string, interfa
   return context;
 }
 
-function writerFor(script: Script, context: ScriptContext, name: MenuName): MenuWriter {
-  return new MenuWriter(script, context.menus[name], context.sections[name]);
+function writerFor(script: Script, context: ScriptContext, family: Family, name: FamilyMenuName): MenuWriter {
+  const { menus, sections } = context.families[family];
+  return new MenuWriter(script, menus[name], sections[name]);
 }
 
 function writeInterface(script: Script, context: ScriptContext, peer: CompiledPeer): void {
@@ -160,56 +205,67 @@ function routeItem(prefix: string, routes: Menu, interfaceName: string, route: s
   const tag = quotedTag(routes, destination);
   // Unmanaged static routes to the same destination that would win over or tie with
   // ours (distance <= 10, so no accidental ECMP) are demoted, never removed.
-  const demote = `:foreach r in=[/ip/route/find where dst-address=${rosValue(destination)} and !dynamic and distance<=${ROUTE_DISTANCE} and !(comment~${rosValue(`^${prefix}:`)})] do={ /ip/route/set $r distance=${DEMOTED_ROUTE_DISTANCE} }`;
+  const demote = `:foreach r in=[${routes.path}/find where dst-address=${rosValue(destination)} and !dynamic and distance<=${ROUTE_DISTANCE} and !(comment~${rosValue(`^${prefix}:`)})] do={ ${routes.path}/set $r distance=${DEMOTED_ROUTE_DISTANCE} }`;
   const body = properties({ 'dst-address': destination, gateway: interfaceName, distance: ROUTE_DISTANCE });
   return { tag, lines: [demote, upsertLine(routes, tag, body)].join('\n') };
 }
 
 function writePeers(script: Script, context: ScriptContext, peer: CompiledPeer): void {
-  const writer = writerFor(script, context, 'peers');
+  const writer = new MenuWriter(script, context.menus.peers, context.peerSection);
   for (const remote of peer.peers) writer.write(context.peers.get(remote));
   writer.end();
 }
 
-function writeAddresses(script: Script, context: ScriptContext, peer: CompiledPeer): void {
-  const writer = writerFor(script, context, 'addresses');
+function writeAddresses(script: Script, context: ScriptContext, peer: CompiledPeer, family: Family): void {
+  const writer = writerFor(script, context, family, 'addresses');
+  // No router advertisements into the tunnel: RouterOS advertises a /64 unless told not to.
+  const extra = family === 6 ? ` advertise=${rosValue('no')}` : '';
   for (const address of peer.interface.addresses) {
+    if (familyOf(address) !== family) continue;
     const value = safeInterfaceAddress(address);
-    writer.upsert(value, `address=${rosValue(value)} interface=${context.interfaceValue}`);
+    writer.upsert(value, `address=${rosValue(value)} interface=${context.interfaceValue}${extra}`);
   }
   writer.end();
 }
 
-function writeRoutes(script: Script, context: ScriptContext, peer: CompiledPeer): void {
-  const writer = writerFor(script, context, 'routes');
-  for (const route of peer.routes) writer.write(context.routes.get(route.destination));
+function writeRoutes(script: Script, context: ScriptContext, peer: CompiledPeer, family: Family): void {
+  const writer = writerFor(script, context, family, 'routes');
+  for (const route of peer.routes) if (familyOf(route.destination) === family) writer.write(context.routes.get(route.destination));
   writer.end();
 }
 
-function writeFirewall(script: Script, context: ScriptContext, peer: CompiledPeer): void {
-  const writer = writerFor(script, context, 'filter');
+function writeFirewall(script: Script, context: ScriptContext, peer: CompiledPeer, family: Family): void {
+  const writer = writerFor(script, context, family, 'filter');
   for (const rule of peer.firewall) {
+    if (!ruleFamilyMatches(rule, family)) continue;
     writer.upsertFirst(firewallKey(rule), firewallProperties(rule, context.interfaceName), `# ${commentText(rule.comment)}`);
   }
   writer.end();
 }
 
-function writeNat(script: Script, context: ScriptContext, peer: CompiledPeer): void {
-  const writer = writerFor(script, context, 'nat');
-  const iface = context.interfaceName;
-  for (const { translated, real } of peer.nat) {
-    writer.upsert(`netmap-in:${safeCidr(translated)}`, { chain: 'dstnat', action: 'netmap', 'in-interface': iface, 'dst-address': translated, 'to-addresses': safeCidr(real) });
-    writer.upsert(`netmap-out:${translated}`, { chain: 'srcnat', action: 'netmap', 'out-interface': iface, 'src-address': real, 'to-addresses': translated });
+/** The NAT items of one interface and family: NETMAP / NPTv6 both ways per translated LAN, DNAT per service. */
+function natItems(view: Pick<CompiledPeer, 'nat' | 'services'>, iface: string, family: Family, upsert: (key: string, props: Properties) => void): void {
+  const target = NAT_TARGET[family];
+  for (const { translated, real } of view.nat) {
+    if (familyOf(translated) !== family) continue;
+    upsert(`netmap-in:${safeCidr(translated)}`, { chain: 'dstnat', action: 'netmap', 'in-interface': iface, 'dst-address': translated, [target]: safeCidr(real) });
+    upsert(`netmap-out:${translated}`, { chain: 'srcnat', action: 'netmap', 'out-interface': iface, 'src-address': real, [target]: translated });
   }
-  for (const service of peer.services) {
+  for (const service of view.services) {
+    if (familyOf(service.serviceIp) !== family) continue;
     const protocol = safeProtocol(service.protocol);
     const key = `service:${protocol}:${safeIp(service.serviceIp)}:${safePort(service.servicePort)}`;
-    writer.upsert(key, {
+    upsert(key, {
       chain: 'dstnat', action: 'dst-nat', 'in-interface': iface, protocol,
       'dst-address': service.serviceIp, 'dst-port': service.servicePort,
-      'to-addresses': safeIp(service.localIp), 'to-ports': safePort(service.localPort),
+      [target]: safeIp(service.localIp), 'to-ports': safePort(service.localPort),
     });
   }
+}
+
+function writeNat(script: Script, context: ScriptContext, peer: CompiledPeer, family: Family): void {
+  const writer = writerFor(script, context, family, 'nat');
+  natItems(peer, context.interfaceName, family, (key, props) => writer.upsert(key, props));
   writer.end();
 }
 
@@ -256,6 +312,10 @@ function writeRoutingSections(script: Script, tagBase: string, items: readonly R
  * script uses; a link's items add the link's name.
  */
 function renderWithLinks(compiled: CompiledOverlay, peer: CompiledPeer, options: RouterOsScriptOptions): string {
+  // The domain refuses hub redundancy in a dual-stack WAN; a hand-made compiled peer must not slip IPv6 into /ip menus.
+  if (isDualStackPeer(peer)) {
+    throw new DomainError('INVALID_INPUT', 'RouterOS: a peer of a WAN with redundant hubs cannot be dual-stack (IPv6 with redundant hubs is not supported)', { field: 'tunnelIp6' });
+  }
   const prefix = validatedPrefix(options.commentPrefix ?? 'meshplane');
   const wanId = safeId(compiled.wan.id);
   const tagBase = `${prefix}:${wanId}`;
@@ -302,20 +362,7 @@ function renderWithLinks(compiled: CompiledOverlay, peer: CompiledPeer, options:
   filter.end();
   const nat = sectionWriter(script, '/ip/firewall/nat', `${tagBase}:nat`);
   for (const view of views) {
-    const iface = safeInterfaceName(view.interface.name);
-    const key = (rest: string) => interfaceItemKey(view, peer, rest);
-    for (const { translated, real } of view.nat) {
-      nat.upsert(key(`netmap-in:${safeCidr(translated)}`), { chain: 'dstnat', action: 'netmap', 'in-interface': iface, 'dst-address': translated, 'to-addresses': safeCidr(real) });
-      nat.upsert(key(`netmap-out:${translated}`), { chain: 'srcnat', action: 'netmap', 'out-interface': iface, 'src-address': real, 'to-addresses': translated });
-    }
-    for (const service of view.services) {
-      const protocol = safeProtocol(service.protocol);
-      nat.upsert(key(`service:${protocol}:${safeIp(service.serviceIp)}:${safePort(service.servicePort)}`), {
-        chain: 'dstnat', action: 'dst-nat', 'in-interface': iface, protocol,
-        'dst-address': service.serviceIp, 'dst-port': service.servicePort,
-        'to-addresses': safeIp(service.localIp), 'to-ports': safePort(service.localPort),
-      });
-    }
+    natItems(view, safeInterfaceName(view.interface.name), 4, (key, props) => nat.upsert(interfaceItemKey(view, peer, key), props));
   }
   nat.end();
   writeRoutingSections(script, tagBase, routing);
@@ -331,10 +378,14 @@ export function renderCompiledPeerRouterOs(compiled: CompiledOverlay, peer: Comp
   script.line(context.scope);
   writeInterface(script, context, peer);
   writePeers(script, context, peer);
-  writeAddresses(script, context, peer);
-  writeRoutes(script, context, peer);
-  writeFirewall(script, context, peer);
-  writeNat(script, context, peer);
+  const families: Family[] = isDualStackPeer(peer) ? [4, 6] : [4];
+  for (const family of families) {
+    if (family === 6 && peer.forwarding) script.line('# IPv6: the routed traffic below needs /ipv6/settings forward=yes (the RouterOS default).');
+    writeAddresses(script, context, peer, family);
+    writeRoutes(script, context, peer, family);
+    writeFirewall(script, context, peer, family);
+    writeNat(script, context, peer, family);
+  }
   writeApiUser(script, options);
   return script.text();
 }
