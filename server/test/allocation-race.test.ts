@@ -14,7 +14,10 @@ import { createLogger } from '../src/infra/logger.js';
 import { GraphQLTestClient, registerAdmin } from './support/graphql.js';
 import { postgresOrSkip, startPostgres, type PostgresCluster } from './support/postgres.js';
 
-const ADD_PEER = `mutation ($wanId: ID!, $input: AddPeerInput!) { addPeer(wanId: $wanId, input: $input) { peer { tunnelIp } } }`;
+const ADD_PEER = `mutation ($wanId: ID!, $input: AddPeerInput!) { addPeer(wanId: $wanId, input: $input) { peer { tunnelIp tunnelIp6 } } }`;
+
+/** Which tunnel range the race fills: the IPv4 one, or the IPv6 one of a dual-stack WAN (its IPv4 range then has room to spare). */
+type Family = 4 | 6;
 
 interface Replica { app: App; graphqlUrl: string }
 
@@ -33,24 +36,34 @@ async function startReplicas(options: { dataDirs: [string, string]; databaseUrl?
  * valid on both), then a burst that overfills the range. Every add must either get its own
  * address or, once the range is full, POOL_EXHAUSTED: never a duplicate, never another error.
  */
-async function race(replicas: Replica[], usable: number, adds: number): Promise<void> {
+async function race(replicas: Replica[], usable: number, adds: number, family: Family = 4): Promise<void> {
   const [a] = replicas as [Replica];
   const admin = await registerAdmin(a.graphqlUrl);
   const clients = replicas.map((replica) => new GraphQLTestClient(replica.graphqlUrl));
   const cookie = admin.sessionCookie!;
+  // In the IPv6 race each add asks for its own IPv4 address, so only the IPv6 allocation (and
+  // its unique constraint) decides who collides: the IPv4 one cannot catch the race for it.
+  let asked = 0;
+  const input = (name: string) => (family === 4 ? { name } : { name, tunnelIp: `10.40.${1 + Math.floor(asked / 200)}.${(asked++ % 200) + 1}` });
   const send = (i: number, name: string) => fetch((clients[i % clients.length] as GraphQLTestClient).url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', cookie },
-    body: JSON.stringify({ query: ADD_PEER, variables: { wanId, input: { name } } }),
-  }).then((response) => response.json() as Promise<{ data?: { addPeer: { peer: { tunnelIp: string } } }; errors?: Array<{ extensions?: { code?: string } }> }>);
+    body: JSON.stringify({ query: ADD_PEER, variables: { wanId, input: input(name) } }),
+  }).then((response) => response.json() as Promise<{ data?: { addPeer: { peer: { tunnelIp: string; tunnelIp6: string | null } } }; errors?: Array<{ extensions?: { code?: string } }> }>);
 
-  const cidrBits = 32 - Math.ceil(Math.log2(usable + 2));
-  const { createWan } = await admin.ok<{ createWan: { wan: { id: string } } }>(`mutation ($input: CreateWanInput!) { createWan(input: $input) { wan { id } } }`, { input: { name: 'race', tunnelCidr: `10.40.0.0/${cidrBits}` } });
+  // IPv4 leaves the network and broadcast addresses out; IPv6 only its first (subnet-router anycast).
+  const range = family === 4
+    ? { tunnelCidr: `10.40.0.0/${32 - Math.ceil(Math.log2(usable + 2))}` }
+    : { tunnelCidr: '10.40.0.0/22', tunnelCidr6: `fd40::/${128 - Math.ceil(Math.log2(usable + 1))}`, servicesCidr6: 'fd40:5::/64', natPool6: 'fd40:8000::/49' };
+  const { createWan } = await admin.ok<{ createWan: { wan: { id: string } } }>(`mutation ($input: CreateWanInput!) { createWan(input: $input) { wan { id } } }`, { input: { name: 'race', ...range } });
   const wanId = createWan.wan.id;
+  const addressOf = (peer: { tunnelIp: string; tunnelIp6: string | null }) => (family === 4 ? peer.tunnelIp : peer.tunnelIp6);
 
   const first = await Promise.all(Array.from({ length: adds }, (_, i) => send(i, `p${i}`)));
   expect(first.flatMap((result) => result.errors ?? [])).toEqual([]);
-  expect(new Set(first.map((result) => result.data!.addPeer.peer.tunnelIp)).size).toBe(adds);
+  expect(new Set(first.map((result) => addressOf(result.data!.addPeer.peer))).size).toBe(adds);
+  // The IPv4 addresses allocated beside the IPv6 ones are distinct too.
+  if (family === 6) expect(new Set(first.map((result) => result.data!.addPeer.peer.tunnelIp)).size).toBe(adds);
 
   const overflow = usable - adds + 10;
   const second = await Promise.all(Array.from({ length: overflow }, (_, i) => send(i, `q${i}`)));
@@ -58,9 +71,13 @@ async function race(replicas: Replica[], usable: number, adds: number): Promise<
   expect(codes.filter((code) => code !== 'OK' && code !== 'POOL_EXHAUSTED')).toEqual([]);
   expect(codes.filter((code) => code === 'OK')).toHaveLength(usable - adds);
 
-  const stored = await a.app.database.prisma.peer.findMany({ where: { wanId }, select: { tunnelIp: true } });
+  const stored = await a.app.database.prisma.peer.findMany({ where: { wanId }, select: { tunnelIp: true, tunnelIp6: true } });
   expect(stored).toHaveLength(usable);
   expect(new Set(stored.map((row) => row.tunnelIp)).size).toBe(usable);
+  if (family === 6) {
+    expect(stored.every((row) => row.tunnelIp6 !== null)).toBe(true);
+    expect(new Set(stored.map((row) => row.tunnelIp6)).size).toBe(usable);
+  }
 }
 
 const temporaryDirs: string[] = [];
@@ -84,17 +101,29 @@ describe('tunnel address allocation racing across two replicas', () => {
     }
   }, 120_000);
 
-  const pgBin = postgresOrSkip('PostgreSQL allocation race (test/allocation-race.test.ts)');
-  it.skipIf(!pgBin)('on PostgreSQL: 100 concurrent adds get 100 distinct addresses, then POOL_EXHAUSTED', async () => {
-    let cluster: PostgresCluster | undefined;
-    let replicas: Replica[] = [];
+  it('on one SQLite file, IPv6: 100 concurrent adds to a dual-stack WAN get 100 distinct IPv6 addresses, then POOL_EXHAUSTED', async () => {
+    const dataDir = tempDir('sqlite6');
+    const replicas = await startReplicas({ dataDirs: [dataDir, dataDir] });
     try {
-      cluster = await startPostgres({ binDir: pgBin!, database: 'meshplane_race' });
-      replicas = await startReplicas({ dataDirs: [tempDir('pg-a'), tempDir('pg-b')], databaseUrl: cluster.url });
-      await race(replicas, 126, 100);
+      await race(replicas, 127, 100, 6);
     } finally {
       for (const replica of replicas.reverse()) await replica.app.stop();
-      await cluster?.stop();
     }
-  }, 180_000);
+  }, 120_000);
+
+  const pgBin = postgresOrSkip('PostgreSQL allocation race (test/allocation-race.test.ts)');
+  for (const family of [4, 6] as const) {
+    it.skipIf(!pgBin)(`on PostgreSQL, IPv${family}: 100 concurrent adds get 100 distinct addresses, then POOL_EXHAUSTED`, async () => {
+      let cluster: PostgresCluster | undefined;
+      let replicas: Replica[] = [];
+      try {
+        cluster = await startPostgres({ binDir: pgBin!, database: 'meshplane_race' });
+        replicas = await startReplicas({ dataDirs: [tempDir('pg-a'), tempDir('pg-b')], databaseUrl: cluster.url });
+        await race(replicas, family === 4 ? 126 : 127, 100, family);
+      } finally {
+        for (const replica of replicas.reverse()) await replica.app.stop();
+        await cluster?.stop();
+      }
+    }, 180_000);
+  }
 });

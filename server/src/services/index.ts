@@ -66,7 +66,7 @@ export function createServices(deps: ServiceDeps) {
     monitor,
     secrets: deps.secrets,
     accounts: new Accounts(deps.prisma, deps.pubsub, deps.loginLimiter ?? new LoginLimiter(), new DeviceCookies(deps.secrets.deriveKey('device-cookie'))),
-    wans: new Wans(deps.prisma, deps.pubsub),
+    wans: new Wans(deps.prisma, deps.pubsub, wanLocks),
     peers: new Peers(deps.prisma, deps.secrets, deps.pubsub, wanLocks, deps.defaultDeviceName ?? null),
     defaultDeviceName: deps.defaultDeviceName ?? null,
     subnets: new Subnets(deps.prisma, deps.pubsub, wanLocks),

@@ -10,7 +10,7 @@ import { DomainError } from '../domain/errors.js';
 import { assertEndpointPort } from '../domain/conflicts.js';
 import { allocateTunnelIp } from '../domain/addressing.js';
 import { generateKeyPair, generatePresharedKey } from '../domain/keys.js';
-import { parseCidr, tryParseAddress, contains, hostRange } from '../domain/ip.js';
+import { canonicalAddress, parseCidr, tryParseAddress, contains, hostRange } from '../domain/ip.js';
 import { validateEndpointHost, validateIntegerInRange, validateKey, validateName, validatePort, validateAddress } from '../domain/validation.js';
 import type { Identity } from './auth/identity.js';
 import { recordAudit } from './audit.js';
@@ -33,6 +33,8 @@ export interface AddPeerInput extends PeerInput {
   publicKey?: string | null;
   /** A specific address from the tunnel range instead of the first free one. */
   tunnelIp?: string | null;
+  /** A specific address from the IPv6 tunnel range (dual-stack WANs only). */
+  tunnelIp6?: string | null;
 }
 
 // Each lost race means another writer took an address, so retrying converges on a free
@@ -43,12 +45,18 @@ function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2002';
 }
 
+/** A host name as given; an address in canonical form (an IPv6 literal as RFC 5952 prints it). */
+function endpointHost(text: string): string {
+  const host = validateEndpointHost(text, 'endpointHost');
+  return canonicalAddress(host) ?? host;
+}
+
 /** Field rules shared by add and update; `undefined` means "not given". */
 function validatePeerFields(input: PeerInput) {
   return {
     name: input.name == null ? undefined : validateName(input.name.trim(), 'name'),
     role: input.role ?? undefined,
-    endpointHost: input.endpointHost === undefined ? undefined : input.endpointHost === null || input.endpointHost.trim() === '' ? null : validateEndpointHost(input.endpointHost.trim(), 'endpointHost'),
+    endpointHost: input.endpointHost === undefined ? undefined : input.endpointHost === null || input.endpointHost.trim() === '' ? null : endpointHost(input.endpointHost.trim()),
     endpointPort: input.endpointPort == null ? input.endpointPort : validatePort(input.endpointPort, 'endpointPort'),
     listenPort: input.listenPort == null ? input.listenPort : validatePort(input.listenPort, 'listenPort'),
     keepalive: input.keepalive == null ? input.keepalive : validateIntegerInRange(input.keepalive, 'keepalive', 0, 3600),
@@ -99,21 +107,24 @@ export class Peers {
       for (let attempt = 1; ; attempt++) {
         try {
           return await this.prisma.$transaction(async (tx) => {
-            const wan = await tx.wan.findUnique({ where: { id: wanId }, select: { id: true, tunnelCidr: true, listenPort: true } });
+            const wan = await tx.wan.findUnique({ where: { id: wanId }, select: { id: true, tunnelCidr: true, tunnelCidr6: true, listenPort: true } });
             if (!wan) throw new DomainError('NOT_FOUND', 'WAN not found');
             assertEndpointPort({ id: 'new', name: fields.name!, endpointPort: fields.endpointPort ?? null, listenPort: fields.listenPort ?? null, portForwarded: fields.portForwarded ?? false }, wan);
             if (fields.deviceId) await this.assertDevice(tx, fields.deviceId);
-            const taken = (await tx.peer.findMany({ where: { wanId }, select: { tunnelIp: true } })).map((row) => row.tunnelIp);
+            const rows = await tx.peer.findMany({ where: { wanId }, select: { tunnelIp: true, tunnelIp6: true } });
             // A retry lost a race with another replica for the first free address: try one a
             // random few places on, or both replicas keep colliding on the same next address.
             const skip = attempt === 1 ? 0 : randomInt(0, 4 * attempt);
-            const tunnelIp = input.tunnelIp ? this.explicitTunnelIp(wan.tunnelCidr, input.tunnelIp, taken) : allocateTunnelIp(wan.tunnelCidr, taken, skip);
+            const taken = rows.map((row) => row.tunnelIp);
+            const tunnelIp = input.tunnelIp ? explicitTunnelIp(wan.tunnelCidr, input.tunnelIp, taken, 'tunnelIp') : allocateTunnelIp(wan.tunnelCidr, taken, skip);
+            const tunnelIp6 = this.tunnelIp6For(wan.tunnelCidr6, input.tunnelIp6, rows, skip);
             const created = await tx.peer.create({
               data: {
                 wanId,
                 name: fields.name!,
                 role: fields.role ?? 'SITE',
                 tunnelIp,
+                tunnelIp6,
                 ...keys,
                 endpointHost: fields.endpointHost ?? null,
                 endpointPort: fields.endpointPort ?? null,
@@ -125,7 +136,7 @@ export class Peers {
                 deviceId: fields.deviceId === undefined ? await this.defaultDeviceId(tx) : fields.deviceId,
               },
             });
-            await recordAudit(tx, actor, { action: 'peer.create', targetType: 'Peer', targetId: created.id, details: { wanId, name: created.name, tunnelIp, byoKey: keys.privateKeyEnc === null } });
+            await recordAudit(tx, actor, { action: 'peer.create', targetType: 'Peer', targetId: created.id, details: { wanId, name: created.name, tunnelIp, tunnelIp6, byoKey: keys.privateKeyEnc === null } });
             return created;
           });
         } catch (error) {
@@ -134,7 +145,9 @@ export class Peers {
           // unless the collision is on the name or key, which a retry cannot fix.
           const clash = await this.prisma.peer.findFirst({ where: { wanId, OR: [{ name: fields.name! }, { publicKey: keys.publicKey }] }, select: { name: true } });
           if (clash) throw new DomainError('CONFLICT', clash.name === fields.name ? `A peer named "${clash.name}" already exists in this WAN` : 'Another peer of this WAN already uses this public key');
-          if (input.tunnelIp || attempt >= MAX_ALLOCATION_ATTEMPTS) throw new DomainError('CONFLICT', 'The tunnel address was taken concurrently; try again');
+          // An address asked for explicitly is checked again on the next attempt, which names it
+          // as taken if that is what collided (the other family's address may have been).
+          if (attempt >= MAX_ALLOCATION_ATTEMPTS) throw new DomainError('CONFLICT', 'The tunnel address was taken concurrently; try again');
         }
       }
     });
@@ -218,18 +231,34 @@ export class Peers {
     return enabled;
   }
 
-  private explicitTunnelIp(tunnelCidr: string, requested: string, taken: string[]): string {
-    const address = validateAddress(requested.trim(), 'tunnelIp');
-    const range = parseCidr(tunnelCidr, 'tunnelCidr');
-    const value = tryParseAddress(address)!;
-    if (!contains(range, hostRange(value)) || value === range.start || value === range.end) {
-      throw new DomainError('INVALID_INPUT', `tunnelIp ${address} is not a usable host address of the tunnel range ${tunnelCidr}`, { field: 'tunnelIp' });
+  /** The new peer's IPv6 tunnel address: null in an IPv4-only WAN, else the one asked for or the first free one. */
+  private tunnelIp6For(tunnelCidr6: string | null, requested: string | null | undefined, rows: ReadonlyArray<{ tunnelIp6: string | null }>, skip: number): string | null {
+    if (!tunnelCidr6) {
+      if (requested) throw new DomainError('INVALID_INPUT', 'tunnelIp6: this WAN is IPv4-only; enable IPv6 on the WAN first', { field: 'tunnelIp6' });
+      return null;
     }
-    if (taken.includes(address)) throw new DomainError('CONFLICT', `tunnelIp ${address} is already used by another peer`, { field: 'tunnelIp' });
-    return address;
+    const taken = rows.flatMap((row) => (row.tunnelIp6 ? [row.tunnelIp6] : []));
+    return requested ? explicitTunnelIp(tunnelCidr6, requested, taken, 'tunnelIp6') : allocateTunnelIp(tunnelCidr6, taken, skip);
   }
 
   private async assertDevice(tx: Pick<Db, 'device'>, deviceId: string): Promise<void> {
     if (!(await tx.device.findUnique({ where: { id: deviceId }, select: { id: true } }))) throw new DomainError('NOT_FOUND', 'Device not found');
   }
+}
+
+/**
+ * An address asked for explicitly, in canonical form: a usable host of the range (not its
+ * first address: network or subnet-router anycast) that no other peer holds.
+ */
+function explicitTunnelIp(tunnelCidr: string, requested: string, taken: readonly string[], field: 'tunnelIp' | 'tunnelIp6'): string {
+  const address = validateAddress(requested.trim(), field);
+  const range = parseCidr(tunnelCidr, field);
+  const value = tryParseAddress(address)!;
+  // IPv6 has no broadcast address: its last one is a host like any other (RFC 4291).
+  const broadcast = range.family === 4 && value === range.end;
+  if (!contains(range, hostRange(value)) || value === range.start || broadcast) {
+    throw new DomainError('INVALID_INPUT', `${field} ${address} is not a usable host address of the tunnel range ${tunnelCidr}`, { field });
+  }
+  if (taken.includes(address)) throw new DomainError('CONFLICT', `${field} ${address} is already used by another peer`, { field });
+  return address;
 }

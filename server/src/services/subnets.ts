@@ -13,6 +13,7 @@ import { allocateServiceIp } from '../domain/addressing.js';
 import { assertNoAllowedIpsOverlap, assertSubnetAllowed } from '../domain/conflicts.js';
 import { completeOverlapGroup, type GroupTranslation } from '../domain/nat.js';
 import { validateDescription, validateAddress, validateCidr, validateName, validatePort } from '../domain/validation.js';
+import { contains, familyOf, hostRange, parseCidr, tryParseAddress, tryParseAddressOrCidr } from '../domain/ip.js';
 import type { Identity } from './auth/identity.js';
 import { recordAudit } from './audit.js';
 import { loadOverlaySpec } from './overlay-spec.js';
@@ -47,6 +48,23 @@ export interface ServiceInput {
 
 const PENDING_ID = 'pending-subnet';
 
+/**
+ * IPv6 needs a dual-stack WAN: refused here naming the input field, before the overlay check
+ * would name a path into the spec instead.
+ */
+function assertFamilyEnabled(wan: { tunnelCidr6?: string | null }, address: string, field: string): void {
+  if (tryParseAddressOrCidr(address)?.family === 6 && !wan.tunnelCidr6) {
+    throw new DomainError('INVALID_INPUT', `${field}: ${address} is IPv6 but the WAN is IPv4-only; enable IPv6 on the WAN first`, { field });
+  }
+}
+
+/** A translated range is of the LAN's family (NETMAP for IPv4, NPTv6 for IPv6 never mix). */
+function assertSameFamily(cidr: string, natCidr: string | null): void {
+  if (natCidr !== null && tryParseAddressOrCidr(natCidr)?.family !== tryParseAddressOrCidr(cidr)?.family) {
+    throw new DomainError('INVALID_INPUT', `natCidr: ${natCidr} is not of the LAN's family (${cidr}); a LAN is translated within its family`, { field: 'natCidr' });
+  }
+}
+
 function withoutSubnet(spec: OverlaySpec, subnetId: string): OverlaySpec {
   return { ...spec, peers: spec.peers.map((peer) => ({ ...peer, subnets: peer.subnets.filter((s) => s.id !== subnetId) })) };
 }
@@ -75,6 +93,8 @@ export class Subnets {
    * Returns the subnet as it will be written and the other members' new translations.
    */
   private placeSubnet(current: OverlaySpec, peerId: string, candidate: SubnetSpec, autoNat: boolean, joins: boolean): { subnet: SubnetSpec; others: GroupTranslation[] } {
+    assertFamilyEnabled(current.wan, candidate.cidr, 'cidr');
+    assertSameFamily(candidate.cidr, candidate.natCidr);
     const spec = withoutSubnet(current, candidate.id); // an update replaces the subnet
     assertSubnetAllowed(spec, peerId, candidate.cidr);
     const asked = autoNat ? { ...candidate, natCidr: null } : candidate;
@@ -172,9 +192,12 @@ export class Subnets {
     const wanId = await this.wanOfPeer(peerId);
     const service = await this.wanLocks.run(wanId, () =>
       this.prisma.$transaction(async (tx) => {
-        const wan = await tx.wan.findUniqueOrThrow({ where: { id: wanId }, select: { servicesCidr: true } });
+        const wan = await tx.wan.findUniqueOrThrow({ where: { id: wanId }, select: { servicesCidr: true, servicesCidr6: true, tunnelCidr6: true } });
+        // The service address is of the local address's family, from that family's range.
+        assertFamilyEnabled(wan, localIp, 'localIp');
+        const servicesCidr = familyOf(tryParseAddress(localIp)!) === 6 ? wan.servicesCidr6! : wan.servicesCidr;
         const taken = (await tx.publishedService.findMany({ where: { wanId }, select: { serviceIp: true } })).map((row) => row.serviceIp);
-        const serviceIp = input.serviceIp ? validateAddress(input.serviceIp.trim(), 'serviceIp') : allocateServiceIp(wan.servicesCidr, taken);
+        const serviceIp = input.serviceIp ? explicitServiceIp(servicesCidr, input.serviceIp, localIp) : allocateServiceIp(servicesCidr, taken);
         const created = await tx.publishedService.create({ data: { wanId, peerId, name, protocol, localIp, localPort, serviceIp, servicePort } });
         const spec = await loadOverlaySpec(tx, wanId);
         assertNoAllowedIpsOverlap(spec);
@@ -195,4 +218,14 @@ export class Subnets {
     publishWanChange(this.pubsub, { kind: 'DELETED', wanId: service.wanId, entity: 'SERVICE', entityId: serviceId });
     return service;
   }
+}
+
+/** A service address asked for explicitly: of the local address's family and inside that family's services range. */
+function explicitServiceIp(servicesCidr: string, requested: string, localIp: string): string {
+  const serviceIp = validateAddress(requested.trim(), 'serviceIp');
+  const range = parseCidr(servicesCidr, 'servicesCidr');
+  if (!contains(range, hostRange(tryParseAddress(serviceIp)!))) {
+    throw new DomainError('INVALID_INPUT', `serviceIp: ${serviceIp} is outside the services range ${servicesCidr} (the range of ${localIp}'s family)`, { field: 'serviceIp' });
+  }
+  return serviceIp;
 }

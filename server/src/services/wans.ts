@@ -1,10 +1,14 @@
 // WAN lifecycle: validated settings in, one transaction, audit, publish after commit.
+import { randomBytes } from 'node:crypto';
 import type { Db } from '../infra/db/client.js';
+import type { KeyedMutex } from '../infra/keyed-mutex.js';
 import type { Topology } from '../generated/prisma/enums.js';
 import { type PubSub, publishWanChange } from '../infra/pubsub/topics.js';
 import { DomainError } from '../domain/errors.js';
-import { validateWanSettings } from '../domain/wan-settings.js';
+import { validateWanSettings, type WanSettings } from '../domain/wan-settings.js';
 import { assertManagementAddress } from '../domain/conflicts.js';
+import { allocateTunnelIp, ulaRanges } from '../domain/addressing.js';
+import { compareAddresses, tryParseAddress, tryParseAddressOrCidr } from '../domain/ip.js';
 import type { Identity } from './auth/identity.js';
 import { recordAudit } from './audit.js';
 
@@ -19,7 +23,18 @@ export interface WanSettingsInput {
   keepalive?: number | null;
   interfaceName?: string | null;
   hubRedundancy?: boolean | null;
+  /**
+   * true: dual-stack, with a random unique local /48 (RFC 4193) for the IPv6 ranges not given
+   * (a WAN that has them keeps them); false: IPv4 only. Left out: as the ranges given say.
+   */
+  ipv6?: boolean | null;
+  tunnelCidr6?: string | null;
+  servicesCidr6?: string | null;
+  natPool6?: string | null;
 }
+
+type Ipv6Settings = Pick<WanSettings, 'tunnelCidr6' | 'servicesCidr6' | 'natPool6'>;
+const NO_IPV6: Ipv6Settings = { tunnelCidr6: null, servicesCidr6: null, natPool6: null };
 
 /** Drops the fields a client left out (GraphQL null/undefined) so Prisma keeps or defaults them. */
 function present<T extends object>(input: T): Partial<{ [K in keyof T]: NonNullable<T[K]> }> {
@@ -31,29 +46,74 @@ function present<T extends object>(input: T): Partial<{ [K in keyof T]: NonNulla
  * overlay would then cut Meshplane off from the device): the check devices get when they are
  * created, made here in the other direction, naming the device.
  */
-async function assertNoDeviceInside(tx: Pick<Db, 'device'>, tunnelCidr: string): Promise<void> {
+async function assertNoDeviceInside(tx: Pick<Db, 'device'>, field: 'tunnelCidr' | 'tunnelCidr6', tunnelCidr: string): Promise<void> {
   for (const device of await tx.device.findMany({ select: { name: true, host: true, managementAddress: true } })) {
     try {
       assertManagementAddress({ tunnelCidr }, device.managementAddress ?? device.host);
     } catch (error) {
-      if (error instanceof DomainError) throw new DomainError(error.code, `device "${device.name}": ${error.message}`, { ...error.details, field: 'tunnelCidr', device: device.name });
+      if (error instanceof DomainError) throw new DomainError(error.code, `device "${device.name}": ${error.message}`, { ...error.details, field, device: device.name });
       throw error;
     }
   }
+}
+
+/**
+ * The IPv6 ranges a create or update asks for, before validation: `ipv6: false` clears them
+ * (and cannot come with ranges), `ipv6: true` keeps the WAN's or draws a ULA /48 for any not
+ * given, and ranges given alone replace the current ones.
+ */
+function requestedIpv6(input: WanSettingsInput, current: Ipv6Settings): Ipv6Settings {
+  const given = present({ tunnelCidr6: input.tunnelCidr6, servicesCidr6: input.servicesCidr6, natPool6: input.natPool6 });
+  if (input.ipv6 === false) {
+    if (Object.keys(given).length > 0) throw new DomainError('INVALID_INPUT', `ipv6: false turns IPv6 off, but ${Object.keys(given).join(', ')} was given as well`, { field: 'ipv6' });
+    return NO_IPV6;
+  }
+  const { tunnelCidr6, servicesCidr6, natPool6 } = input.ipv6 === true && !current.tunnelCidr6 ? ulaRanges(randomBytes(5)) : current;
+  return { tunnelCidr6, servicesCidr6, natPool6, ...given };
+}
+
+/** Refuses to turn IPv6 off while something of the WAN is IPv6, naming what. */
+async function assertNothingIpv6(tx: Pick<Db, 'subnet' | 'publishedService'>, wanId: string): Promise<void> {
+  const isIpv6 = (text: string) => tryParseAddressOrCidr(text)?.family === 6;
+  const subnets = (await tx.subnet.findMany({ where: { peer: { wanId } }, select: { cidr: true, peer: { select: { name: true } } }, orderBy: { cidr: 'asc' } }))
+    .filter((subnet) => isIpv6(subnet.cidr)).map((subnet) => `LAN ${subnet.cidr} of "${subnet.peer.name}"`);
+  const services = (await tx.publishedService.findMany({ where: { wanId }, select: { name: true, serviceIp: true, peer: { select: { name: true } } }, orderBy: { serviceIp: 'asc' } }))
+    .filter((service) => isIpv6(service.serviceIp)).map((service) => `service "${service.name}" (${service.serviceIp}) of "${service.peer.name}"`);
+  const blockers = [...subnets, ...services];
+  if (blockers.length === 0) return;
+  const listed = blockers.slice(0, 5).join(', ') + (blockers.length > 5 ? ` and ${blockers.length - 5} more` : '');
+  throw new DomainError('CONFLICT', `IPv6 cannot be turned off while the WAN has IPv6 LANs or services: ${listed}. Remove them first`, { field: 'ipv6', blockers });
+}
+
+/**
+ * An IPv6 tunnel address for each peer of a WAN turning dual-stack, in the order of their IPv4
+ * addresses (the first peer gets the first address, as it did for IPv4).
+ */
+function ipv6AddressesFor<P extends { tunnelIp: string }>(tunnelCidr6: string, peers: readonly P[]): Array<{ peer: P; tunnelIp6: string }> {
+  const ordered = [...peers].sort((a, b) => compareAddresses(tryParseAddress(a.tunnelIp) ?? 0n, tryParseAddress(b.tunnelIp) ?? 0n));
+  // The i-th free address of an empty range, without re-reading the addresses taken so far
+  // for each peer; a range smaller than the peers repeats its first one, and is refused.
+  const addresses = ordered.map((_, i) => allocateTunnelIp(tunnelCidr6, [], i));
+  if (new Set(addresses).size !== addresses.length) allocateTunnelIp(tunnelCidr6, addresses);
+  return ordered.map((peer, i) => ({ peer, tunnelIp6: addresses[i] as string }));
 }
 
 export class Wans {
   constructor(
     private readonly prisma: Db,
     private readonly pubsub: PubSub,
+    /** The per-WAN lock peers and subnets allocate under: turning IPv6 on allocates too. */
+    private readonly wanLocks: KeyedMutex,
   ) {}
 
   async create(actor: Identity, input: WanSettingsInput & { name: string }) {
-    const data = { ...present(input), name: input.name };
+    const { ipv6: _ipv6, ...fields } = present(input);
+    const data = { ...fields, ...requestedIpv6(input, NO_IPV6), name: input.name };
     const defaults = { tunnelCidr: '10.0.0.0/24', servicesCidr: '10.0.5.0/24', natPool: '172.16.0.0/12', topology: 'MESH' as const, listenPort: 51820, mtu: 1420, keepalive: 25, interfaceName: 'wg0', hubRedundancy: false };
     const settings = validateWanSettings({ ...defaults, ...data });
     const wan = await this.prisma.$transaction(async (tx) => {
-      await assertNoDeviceInside(tx, settings.tunnelCidr);
+      await assertNoDeviceInside(tx, 'tunnelCidr', settings.tunnelCidr);
+      if (settings.tunnelCidr6) await assertNoDeviceInside(tx, 'tunnelCidr6', settings.tunnelCidr6);
       const created = await tx.wan.create({ data: settings });
       await recordAudit(tx, actor, { action: 'wan.create', targetType: 'Wan', targetId: created.id, details: { ...settings } });
       return created;
@@ -63,19 +123,34 @@ export class Wans {
   }
 
   async update(actor: Identity, id: string, input: WanSettingsInput) {
-    const wan = await this.prisma.$transaction(async (tx) => {
-      const current = await tx.wan.findUnique({ where: { id }, include: { peers: { select: { tunnelIp: true } } } });
+    const wan = await this.wanLocks.run(id, () => this.prisma.$transaction(async (tx) => {
+      const current = await tx.wan.findUnique({ where: { id }, include: { peers: { select: { id: true, tunnelIp: true } } } });
       if (!current) throw new DomainError('NOT_FOUND', 'WAN not found');
       const { id: _id, createdAt: _c, updatedAt: _u, peers, ...currentSettings } = current;
-      const settings = validateWanSettings({ ...currentSettings, ...present(input) }, currentSettings);
+      const { ipv6: _ipv6, ...fields } = present(input);
+      const settings = validateWanSettings({ ...currentSettings, ...fields, ...requestedIpv6(input, currentSettings) }, currentSettings);
       if (settings.tunnelCidr !== current.tunnelCidr && peers.length > 0) {
-        throw new DomainError('CONFLICT', `The tunnel range cannot change while the WAN has ${peers.length} peer(s): their tunnel addresses come from it`);
+        throw new DomainError('CONFLICT', `The tunnel range cannot change while the WAN has ${peers.length} peer(s): their tunnel addresses come from it`, { field: 'tunnelCidr' });
       }
-      if (settings.tunnelCidr !== current.tunnelCidr) await assertNoDeviceInside(tx, settings.tunnelCidr);
+      if (settings.tunnelCidr !== current.tunnelCidr) await assertNoDeviceInside(tx, 'tunnelCidr', settings.tunnelCidr);
+      const before6 = current.tunnelCidr6;
+      const after6 = settings.tunnelCidr6 ?? null;
+      if (before6 && after6 && after6 !== before6 && peers.length > 0) {
+        throw new DomainError('CONFLICT', `The IPv6 tunnel range cannot change while the WAN has ${peers.length} peer(s): their IPv6 tunnel addresses come from it`, { field: 'tunnelCidr6' });
+      }
+      if (after6 && after6 !== before6) await assertNoDeviceInside(tx, 'tunnelCidr6', after6);
+      if (before6 && !after6) {
+        await assertNothingIpv6(tx, id);
+        await tx.peer.updateMany({ where: { wanId: id }, data: { tunnelIp6: null } });
+      }
+      // Turning dual-stack gives every peer its IPv6 address in this transaction: no peer of a
+      // dual-stack WAN is ever without one.
+      const allocated = !before6 && after6 ? ipv6AddressesFor(after6, peers) : [];
+      for (const { peer, tunnelIp6 } of allocated) await tx.peer.update({ where: { id: peer.id }, data: { tunnelIp6 } });
       const updated = await tx.wan.update({ where: { id }, data: settings });
-      await recordAudit(tx, actor, { action: 'wan.update', targetType: 'Wan', targetId: id, details: present(input) });
+      await recordAudit(tx, actor, { action: 'wan.update', targetType: 'Wan', targetId: id, details: { ...present(input), ...(allocated.length ? { ipv6AddressesAllocated: allocated.length } : {}) } });
       return updated;
-    });
+    }));
     publishWanChange(this.pubsub, { kind: 'UPDATED', wanId: id, entity: 'WAN', entityId: id });
     return wan;
   }

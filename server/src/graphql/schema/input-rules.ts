@@ -22,6 +22,10 @@ export function text(max: number, code?: InputErrorCode) {
 
 /** Text the domain parses as a CIDR or an address (longer than any IPv4 CIDR: INVALID_CIDR). */
 export const cidrText = (max = 43) => text(max, 'INVALID_CIDR');
+/** An IPv4 or IPv6 address in any valid form (45: the longest, ::ffff: with a dotted quad). */
+export const addressText = cidrText(45);
+/** An IPv4 or IPv6 CIDR in any valid form. */
+export const anyCidrText = cidrText(49);
 /** Text the domain parses as a host name or address (DNS names stop at 253 characters). */
 export const hostText = text(253, 'INVALID_HOST');
 /** A peer's, WAN's or service's name. */

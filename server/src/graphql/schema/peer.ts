@@ -1,7 +1,7 @@
 import { builder } from '../builder.js';
 import { PeerRoleEnum } from './enums.js';
 import { notFound } from '../errors.js';
-import { cidrText, hostText, keepaliveSeconds, keyText, nameText, port } from './input-rules.js';
+import { addressText, hostText, keepaliveSeconds, keyText, nameText, port } from './input-rules.js';
 import { relatedRows } from '../related-rows.js';
 
 const KeyCustodyEnum = builder.enumType('KeyCustody', {
@@ -19,6 +19,7 @@ export const Peer = builder.prismaObject('Peer', {
     name: t.exposeString('name'),
     role: t.expose('role', { type: PeerRoleEnum }),
     tunnelIp: t.exposeString('tunnelIp'),
+    tunnelIp6: t.exposeString('tunnelIp6', { nullable: true, description: 'The IPv6 tunnel address (RFC 5952 form) in a dual-stack WAN; null in an IPv4-only one.' }),
     publicKey: t.exposeString('publicKey'),
     // Peer reads every column (no `select` on the type), so fields need no `select` of their
     // own: one would make Pothos look up, for each peer of a list, whether it was loaded.
@@ -59,7 +60,8 @@ const AddPeerInput = builder.inputType('AddPeerInput', {
     name: t.string({ required: true, validate: { schema: nameText() } }),
     role: t.field({ type: PeerRoleEnum, description: 'Default SITE.' }),
     publicKey: t.string({ description: 'Bring your own key: Meshplane then never holds the private key.', validate: { schema: keyText } }),
-    tunnelIp: t.string({ description: 'A specific tunnel address; default the first free one.', validate: { schema: cidrText(15) } }),
+    tunnelIp: t.string({ description: 'A specific tunnel address; default the first free one.', validate: { schema: addressText } }),
+    tunnelIp6: t.string({ description: 'A specific IPv6 tunnel address, any valid form (dual-stack WANs); default the first free one.', validate: { schema: addressText } }),
     endpointHost: t.string({ description: 'Public address or hostname others dial; omit when behind CGNAT.', validate: { schema: hostText } }),
     endpointPort: t.int({ validate: { schema: port } }),
     listenPort: t.int({ validate: { schema: port } }),

@@ -1,5 +1,5 @@
 import { builder } from '../builder.js';
-import { cidrText, nameText, port, text } from './input-rules.js';
+import { addressText, anyCidrText, nameText, port, text } from './input-rules.js';
 
 export const Subnet = builder.prismaObject('Subnet', {
   description: 'A LAN that its peer HOSTS (not one it wants to reach).',
@@ -32,7 +32,7 @@ const ProtocolEnum = builder.enumType('ServiceProtocol', { values: { TCP: { valu
 
 const AddSubnetInput = builder.inputType('AddSubnetInput', {
   fields: (t) => ({
-    cidr: t.string({ required: true, validate: { schema: cidrText(18) } }),
+    cidr: t.string({ required: true, validate: { schema: anyCidrText } }),
     routed: t.boolean({ description: 'Default true.' }),
     description: t.string({ validate: { schema: text(200) } }),
     autoNat: t.boolean({ description: 'Translate the LAN into a free range of the NAT pool (resolves overlaps with other sites).' }),
@@ -41,11 +41,11 @@ const AddSubnetInput = builder.inputType('AddSubnetInput', {
 
 const UpdateSubnetInput = builder.inputType('UpdateSubnetInput', {
   fields: (t) => ({
-    cidr: t.string({ validate: { schema: cidrText(18) } }),
+    cidr: t.string({ validate: { schema: anyCidrText } }),
     routed: t.boolean(),
     description: t.string({ validate: { schema: text(200) } }),
     autoNat: t.boolean({ description: 'Pick a translated range from the NAT pool now.' }),
-    natCidr: t.string({ description: 'Set a translated range explicitly, or null to stop translating.', validate: { schema: cidrText(18) } }),
+    natCidr: t.string({ description: 'Set a translated range explicitly, or null to stop translating.', validate: { schema: anyCidrText } }),
   }),
 });
 
@@ -53,10 +53,10 @@ const PublishServiceInput = builder.inputType('PublishServiceInput', {
   fields: (t) => ({
     name: t.string({ required: true, validate: { schema: nameText() } }),
     protocol: t.field({ type: ProtocolEnum, description: 'Default TCP.' }),
-    localIp: t.string({ required: true, validate: { schema: cidrText(15) } }),
+    localIp: t.string({ required: true, validate: { schema: addressText } }),
     localPort: t.int({ required: true, validate: { schema: port } }),
     servicePort: t.int({ description: 'Default: the local port.', validate: { schema: port } }),
-    serviceIp: t.string({ description: 'Default: the first free address of the services range.', validate: { schema: cidrText(15) } }),
+    serviceIp: t.string({ description: "Default: the first free address of the services range of localIp's family (IPv6: the WAN's servicesCidr6).", validate: { schema: addressText } }),
   }),
 });
 

@@ -4,7 +4,7 @@ import { prismaConnectionHelpers } from '@pothos/plugin-prisma';
 import { builder } from '../builder.js';
 import { TopologyEnum } from './enums.js';
 import { notFound } from '../errors.js';
-import { cidrText, keepaliveSeconds, nameText, port, text } from './input-rules.js';
+import { anyCidrText, cidrText, keepaliveSeconds, nameText, port, text } from './input-rules.js';
 import { Peer } from './peer.js';
 import { PEER_FIELDS_FROM_VIEW } from './overlay.js';
 
@@ -40,6 +40,9 @@ export const Wan = builder.prismaObject('Wan', {
     keepalive: t.exposeInt('keepalive'),
     interfaceName: t.exposeString('interfaceName'),
     hubRedundancy: t.exposeBoolean('hubRedundancy', { description: HUB_REDUNDANCY }),
+    tunnelCidr6: t.exposeString('tunnelCidr6', { nullable: true, description: 'Dual-stack: IPv6 tunnel addresses of the peers come from this range (RFC 5952 form); null: IPv4 only.' }),
+    servicesCidr6: t.exposeString('servicesCidr6', { nullable: true, description: 'Dual-stack: services with an IPv6 local address get addresses from this range.' }),
+    natPool6: t.exposeString('natPool6', { nullable: true, description: 'Dual-stack: overlapping IPv6 LANs are translated (NPTv6) into free prefixes of this pool.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     peerCount: t.relationCount('peers'),
@@ -74,7 +77,12 @@ const wanSettingsFields = {
   mtu: { validate: { schema: z.number().int().min(1280, 'must be at least 1280').max(9000, 'must be at most 9000') } },
   keepalive: { validate: { schema: keepaliveSeconds } },
   interfaceName: { validate: { schema: text(15, 'INVALID_NAME') } },
+  tunnelCidr6: { description: 'IPv6 tunnel range in any valid form (stored canonical); with servicesCidr6 and natPool6, or with ipv6: true.', validate: { schema: anyCidrText } },
+  servicesCidr6: { description: 'IPv6 services range.', validate: { schema: anyCidrText } },
+  natPool6: { description: 'IPv6 NAT pool (NPTv6 for overlapping IPv6 LANs).', validate: { schema: anyCidrText } },
 } as const;
+
+const IPV6 = 'true: dual-stack; the IPv6 ranges not given come from a random unique local /48 (RFC 4193: tunnel ::/64, services :5::/64, NAT pool :8000::/49), and an existing WAN keeps the ones it has and gives every peer an IPv6 tunnel address. false: IPv4 only (refused while IPv6 LANs or services exist; peers lose their IPv6 addresses).';
 
 const CreateWanInput = builder.inputType('CreateWanInput', {
   fields: (t) => ({
@@ -88,6 +96,10 @@ const CreateWanInput = builder.inputType('CreateWanInput', {
     keepalive: t.int(wanSettingsFields.keepalive),
     interfaceName: t.string(wanSettingsFields.interfaceName),
     hubRedundancy: t.boolean({ description: HUB_REDUNDANCY }),
+    ipv6: t.boolean({ description: IPV6 }),
+    tunnelCidr6: t.string(wanSettingsFields.tunnelCidr6),
+    servicesCidr6: t.string(wanSettingsFields.servicesCidr6),
+    natPool6: t.string(wanSettingsFields.natPool6),
   }),
 });
 
@@ -103,6 +115,10 @@ const UpdateWanInput = builder.inputType('UpdateWanInput', {
     keepalive: t.int(wanSettingsFields.keepalive),
     interfaceName: t.string(wanSettingsFields.interfaceName),
     hubRedundancy: t.boolean({ description: HUB_REDUNDANCY }),
+    ipv6: t.boolean({ description: IPV6 }),
+    tunnelCidr6: t.string(wanSettingsFields.tunnelCidr6),
+    servicesCidr6: t.string(wanSettingsFields.servicesCidr6),
+    natPool6: t.string(wanSettingsFields.natPool6),
   }),
 });
 
