@@ -4,12 +4,12 @@
 // reason.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { fakeKey, overlay, service, subnet, wan } from '../__fixtures__/overlay.js';
+import { dualStack, fakeKey, overlay, service, subnet, wan } from '../__fixtures__/overlay.js';
 import { compileOverlay } from '../compile.js';
 import type { OverlaySpec, PeerSpec } from '../model.js';
 import { configHash } from '../staleness.js';
 import { renderCompiledPeerRouterOs, type RouterOsScriptOptions } from './routeros.js';
-import { renderCompiledPeerWgQuick } from './wgquick.js';
+import { renderCompiledPeerWgQuick, renderWgQuick } from './wgquick.js';
 
 const HOSTILE = 'a"; /system reset-configuration; "$x\n# [y] é';
 
@@ -108,5 +108,78 @@ describe('rendered bytes are pinned', () => {
     ], { topology: 'HUB_SPOKE' }), '3c46970e8b50989b057c35677a3814dd72ed396c48afbe8cc15615a4f65afbdd'],
   ])('%s', (_name, build, expected) => {
     expect(digest(build())).toBe(expected);
+  });
+});
+
+/**
+ * The dual-stack fixture with keys from the peers' positions (not from how many fixtures ran
+ * before) and, in the mesh, an IPv6 LAN of c that overlaps a's and is translated (NPTv6).
+ */
+function dualStackPinned(topology: 'MESH' | 'HUB_SPOKE'): OverlaySpec {
+  const spec = dualStack(topology);
+  spec.peers.forEach((entry, index) => Object.assign(entry, { publicKey: fakeKey(7000 + 2 * index), privateKey: fakeKey(7001 + 2 * index) }));
+  if (topology === 'MESH') spec.peers[2]!.subnets.push(subnet('lanC6', '2001:db8:a::/64', { natCidr: 'fd10:aaaa:bbbb:8000::/64' }));
+  return spec;
+}
+
+/** Every peer's wg-quick file, one after the other. */
+function allConfs(spec: OverlaySpec): string {
+  const compiled = compileOverlay(spec);
+  return compiled.peers.map((entry) => `### ${entry.peerId}\n${renderWgQuick(compiled, entry.peerId)}`).join('\n');
+}
+
+function confOf(spec: OverlaySpec, peerId: string): string[] {
+  return renderWgQuick(compileOverlay(spec), peerId).split('\n');
+}
+
+describe('dual-stack wg-quick renderings are pinned', () => {
+  it('mesh: both families, ip6tables twins, IPv6 forwarding, NPTv6, IPv6 service DNAT', async () => {
+    const spec = dualStackPinned('MESH');
+    await expect(allConfs(spec)).toMatchFileSnapshot('./__snapshots__/dual-stack-mesh.conf');
+
+    const b = confOf(spec, 'b');
+    expect(b).toContain('Address = 10.0.0.2/24, fd10:aaaa:bbbb::2/64, fd10:aaaa:bbbb:5::7/128');
+    expect(b.filter((line) => line.startsWith('PostUp = ')).slice(0, 6)).toEqual([
+      'PostUp = sysctl -w net.ipv4.ip_forward=1',
+      'PostUp = sysctl -w net.ipv6.conf.all.forwarding=1',
+      'PostUp = iptables -A FORWARD -i %i -j ACCEPT',
+      'PostUp = ip6tables -A FORWARD -i %i -j ACCEPT',
+      'PostUp = iptables -A FORWARD -o %i -j ACCEPT',
+      'PostUp = ip6tables -A FORWARD -o %i -j ACCEPT',
+    ]);
+    // The address in brackets: unbracketed, ip6tables takes ":8080" as the address's last group.
+    expect(b).toContain('PostUp = ip6tables -t nat -A PREROUTING -i %i -d fd10:aaaa:bbbb:5::7/128 -p tcp --dport 80 -j DNAT --to-destination [2001:db8:b::10]:8080');
+    expect(b).toContain('PostDown = ip6tables -t nat -D PREROUTING -i %i -d fd10:aaaa:bbbb:5::7/128 -p tcp --dport 80 -j DNAT --to-destination [2001:db8:b::10]:8080');
+    expect(b).toContain('AllowedIPs = 10.0.0.1/32, 192.168.1.0/24, 2001:db8:a::/64, fd10:aaaa:bbbb::1/128');
+
+    const c = confOf(spec, 'c');
+    expect(c).toContain('PostUp = ip6tables -t nat -A PREROUTING -i %i -d fd10:aaaa:bbbb:8000::/64 -j NETMAP --to 2001:db8:a::/64');
+    expect(c).toContain('PostUp = ip6tables -t nat -A POSTROUTING -s 2001:db8:a::/64 -o %i -j NETMAP --to fd10:aaaa:bbbb:8000::/64');
+    // Every rule that goes up comes down again, IPv6 ones included.
+    for (const conf of [b, c]) {
+      const ups = conf.filter((line) => /^PostUp = ip6?tables /.test(line)).map((line) => line.slice('PostUp = '.length).replace(' -A ', ' -D '));
+      const downs = conf.filter((line) => line.startsWith('PostDown = ')).map((line) => line.slice('PostDown = '.length));
+      expect(downs).toEqual([...ups].reverse());
+    }
+  });
+
+  it('hub-and-spoke: the spokes route both families through the hub', async () => {
+    const spec = dualStackPinned('HUB_SPOKE');
+    await expect(allConfs(spec)).toMatchFileSnapshot('./__snapshots__/dual-stack-hub-spoke.conf');
+    expect(confOf(spec, 'c')).toContain('AllowedIPs = 10.0.0.0/24, 10.0.5.0/24, 192.168.1.0/24, 2001:db8:a::/64, 2001:db8:b::/64, fd10:aaaa:bbbb::/64, fd10:aaaa:bbbb:5::/64');
+    expect(confOf(spec, 'a')).toContain('PostUp = ip6tables -A FORWARD -i %i -j ACCEPT');
+  });
+
+  it('an IPv4-only peer in the same shapes gets no IPv6 line', () => {
+    for (const topology of ['MESH', 'HUB_SPOKE'] as const) {
+      const spec = dualStackPinned(topology);
+      spec.wan = wan({ topology });
+      for (const entry of spec.peers) {
+        delete entry.tunnelIp6;
+        entry.subnets = entry.subnets.filter((lan) => !lan.cidr.includes(':'));
+        entry.services = [];
+      }
+      expect(allConfs(spec)).not.toMatch(/ip6tables|ipv6|:[0-9a-f]*:/);
+    }
   });
 });

@@ -9,12 +9,26 @@ export const QR_MAX_BYTES = 2331;
 
 export const fitsQr = (text: string): boolean => Buffer.byteLength(text, 'utf8') <= QR_MAX_BYTES;
 
+/**
+ * What the QR code holds: the config as it is, or when that is too long, the config without
+ * its "#" comment lines (the apps ignore them). A dual-stack config's IPv6 additions (an
+ * address per remote, ~26 bytes when allocated) take about the room the comment naming each
+ * remote (its 25-character id) frees, so it fits wherever its IPv4 version did. null: neither fits.
+ */
+export function qrPayload(text: string): string | null {
+  if (fitsQr(text)) return text;
+  const bare = text.split('\n').filter((line) => !line.startsWith('#')).join('\n');
+  return fitsQr(bare) ? bare : null;
+}
+
 /** PNG of the text, or null when the text is too long for a QR code. */
 export async function renderQrPng(text: string): Promise<Buffer | null> {
-  return fitsQr(text) ? QRCode.toBuffer(text, { ...OPTIONS, type: 'png', width: 512 }) : null;
+  const payload = qrPayload(text);
+  return payload === null ? null : QRCode.toBuffer(payload, { ...OPTIONS, type: 'png', width: 512 });
 }
 
 /** SVG of the text, or null when the text is too long for a QR code. */
 export async function renderQrSvg(text: string): Promise<string | null> {
-  return fitsQr(text) ? QRCode.toString(text, { ...OPTIONS, type: 'svg' }) : null;
+  const payload = qrPayload(text);
+  return payload === null ? null : QRCode.toString(payload, { ...OPTIONS, type: 'svg' });
 }

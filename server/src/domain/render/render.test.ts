@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { overlay, peer, service, subnet } from '../__fixtures__/overlay.js';
+import { DUAL_STACK, overlay, peer, service, subnet } from '../__fixtures__/overlay.js';
 import { compileOverlay } from '../compile.js';
 import { isWireGuardKey } from '../keys.js';
-import { QR_MAX_BYTES, renderQrPng, renderQrSvg } from './qr.js';
+import { QR_MAX_BYTES, qrPayload, renderQrPng, renderQrSvg } from './qr.js';
 import { rosValue } from './routeros-quote.js';
 import { renderRouterOsScript } from './routeros.js';
 import { withoutSecrets } from '../compiled.js';
@@ -209,5 +209,31 @@ describe('QR', () => {
     expect(await renderQrSvg('x'.repeat(QR_MAX_BYTES))).toMatch(/^<svg/);
     expect(await renderQrSvg('x'.repeat(QR_MAX_BYTES + 1))).toBeNull();
     expect(await renderQrPng('x'.repeat(QR_MAX_BYTES + 1))).toBeNull();
+  });
+
+  it('fits a dual-stack client config wherever its IPv4 version fitted, leaving out only comment lines', async () => {
+    // Remotes named like the server names peers (25-character cuid ids), as many as the IPv4
+    // client config of a mesh can carry in one code.
+    const meshWith = (remotes: number, dual: boolean) => overlay([
+      peer('client', '10.0.0.1', { role: 'CLIENT', endpointHost: null, ...(dual ? { tunnelIp6: 'fd10:aaaa:bbbb::1' } : {}) }),
+      ...Array.from({ length: remotes }, (_, i) => peer(`cm${String(i).padStart(23, '0')}`, `10.0.0.${i + 2}`, {
+        name: `Site ${i + 2}`, ...(dual ? { tunnelIp6: `fd10:aaaa:bbbb::${(i + 2).toString(16)}` } : {}),
+      })),
+    ], dual ? DUAL_STACK : {});
+    const conf = (remotes: number, dual: boolean) => renderWgQuick(compileOverlay(meshWith(remotes, dual)), 'client');
+    let remotes = 1;
+    while (Buffer.byteLength(conf(remotes + 1, false)) <= QR_MAX_BYTES) remotes++;
+    const ipv4 = conf(remotes, false);
+    const dual = conf(remotes, true);
+    expect(qrPayload(ipv4)).toBe(ipv4); // unchanged where it fitted
+    expect(Buffer.byteLength(dual)).toBeGreaterThan(QR_MAX_BYTES);
+    const payload = qrPayload(dual);
+    expect(payload).not.toBeNull();
+    expect(payload!.split('\n')).toEqual(dual.split('\n').filter((line) => !line.startsWith('#')));
+    expect(payload).toContain('Address = 10.0.0.1/24, fd10:aaaa:bbbb::1/64');
+    expect((await renderQrPng(dual))?.subarray(1, 4).toString()).toBe('PNG');
+    expect(await renderQrSvg(dual)).toMatch(/^<svg/);
+    // Far more remotes and neither form fits: no code rather than a failed download.
+    expect(qrPayload(conf(remotes + 12, true))).toBeNull();
   });
 });
