@@ -13,7 +13,12 @@ export const configStatusLabels: Record<ConfigStatus, string> = { CURRENT: 'Curr
 
 export function endpointOf(peer: { endpointHost: string | null; endpointPort: number | null }): string | null {
   if (!peer.endpointHost) return null;
-  return peer.endpointPort ? `${peer.endpointHost}:${peer.endpointPort}` : peer.endpointHost;
+  return peer.endpointPort ? hostPort(peer.endpointHost, peer.endpointPort) : peer.endpointHost;
+}
+
+/** host:port; an IPv6 literal in brackets (RFC 3986), as wg-quick's Endpoint writes it. */
+export function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });

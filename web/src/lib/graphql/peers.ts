@@ -7,6 +7,7 @@ export const peerRowFragment = graphql(`
     name
     role
     tunnelIp
+    tunnelIp6
     endpointHost
     endpointPort
     keyCustody
@@ -34,6 +35,7 @@ export const peerPageQuery = graphql(`
       name
       role
       tunnelIp
+      tunnelIp6
       publicKey
       keyCustody
       endpointHost
@@ -121,6 +123,7 @@ export const addPeerMutation = graphql(`
         id
         name
         tunnelIp
+        tunnelIp6
       }
     }
   }

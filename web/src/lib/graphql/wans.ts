@@ -10,6 +10,7 @@ export const wansQuery = graphql(`
           name
           tunnelCidr
           servicesCidr
+          tunnelCidr6
           topology
           peerCount
           staleCount
@@ -47,6 +48,9 @@ export const wanSettingsFragment = graphql(`
     tunnelCidr
     servicesCidr
     natPool
+    tunnelCidr6
+    servicesCidr6
+    natPool6
     topology
     listenPort
     mtu
@@ -63,6 +67,7 @@ export const createWanMutation = graphql(`
         id
         name
         tunnelCidr
+        tunnelCidr6
         topology
       }
     }
