@@ -10,13 +10,15 @@
  *                           the rendered conf must turn it on (PostUp sysctl) when the peer routes
  *   mp-R-<site>-lan         one host on the site's LAN (`eth0` = lanHostIp, default route via the
  *                           router's LAN address), so a ping that answers from lanHostIp has really
- *                           been forwarded by the router onto its LAN
+ *                           been forwarded by the router onto its LAN. With `lanCidr6` the same
+ *                           host also has an IPv6 address (and an IPv6 default route via the
+ *                           router's IPv6 LAN address); IPv6 forwarding is off in the router too
  *   mp-R-<site>-nat         only for `behindNat` sites: a masquerading box between the site and
  *                           the underlay (CGNAT). The site then has no reachable address.
  *
  * `Lab.create({ underlay: 'ipv6' })` builds an IPv6-only underlay instead: `ul0` gets fd64::<k+1>/64
  * (a ULA) and no IPv4 address at all, so a tunnel between two sites can only run over IPv6 (the
- * overlay and the LANs stay IPv4). There is no NAT box for IPv6 (`behindNat` is refused): a site
+ * LANs are whatever the sites ask for, either family). There is no NAT box for IPv6 (`behindNat` is refused): a site
  * that must dial out, like one behind CGNAT, is a peer without an endpoint.
  *
  * Tunnels are real wireguard-go interfaces (the kernel here has no WireGuard module) brought up by
@@ -67,6 +69,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { contains, formatAddress, hostRange, tryParseAddress, tryParseCidr } from '../../src/domain/ip.js';
 
 // ---------------------------------------------------------------------------------------------
 // Bounded command execution
@@ -201,6 +204,23 @@ function cidrContains(cidr: string, ip: string): boolean {
   return ((ipToInt(ip) & mask) >>> 0) === network;
 }
 
+/** A site's IPv6 LAN: the router's and the host's address, and the prefix length (domain/ip.ts does the maths). */
+function lan6Addresses(cidr: string, host: string, router: string | undefined): { router: string; host: string; prefix: number } {
+  const lan = tryParseCidr(cidr);
+  if (!lan || lan.family !== 6) throw new Error(`not an IPv6 CIDR: ${cidr}`);
+  if (lan.prefix > 126) throw new Error(`LAN ${cidr} too small`);
+  const inLan = (text: string): bigint => {
+    const position = tryParseAddress(text);
+    if (position === null || !contains(lan, hostRange(position))) throw new Error(`${text} not in ${cidr}`);
+    return position;
+  };
+  const hostAt = inLan(host);
+  // Not the subnet-router anycast address (the prefix itself): the first one after it.
+  let routerAt = router !== undefined ? inLan(router) : lan.start + 1n;
+  if (router === undefined && routerAt === hostAt) routerAt += 1n;
+  return { router: formatAddress(routerAt), host: formatAddress(hostAt), prefix: lan.prefix };
+}
+
 // ---------------------------------------------------------------------------------------------
 // wg show dump
 // ---------------------------------------------------------------------------------------------
@@ -270,11 +290,21 @@ export interface SiteOptions {
   lanHostIp?: string;
   /** The router's own address on the LAN (default: first host address that is not lanHostIp). */
   lanRouterIp?: string;
+  /**
+   * The site's IPv6 LAN, e.g. 2001:db8:1::/64, beside the IPv4 one or alone: the same LAN host
+   * (and the same router port) gets an address of each family, with a default route of each.
+   */
+  lanCidr6?: string;
+  /** The LAN host's IPv6 address. */
+  lanHostIp6?: string;
+  /** The router's IPv6 address on the LAN (default: first address after the subnet-router anycast that is not lanHostIp6). */
+  lanRouterIp6?: string;
   /** Put the site behind a masquerading NAT box (CGNAT): it gets no reachable address. */
   behindNat?: boolean;
   /**
-   * Turn IPv4 forwarding on in the router up front. Default false, like a freshly installed Linux
-   * host: a rendered conf for a peer that routes (LAN, hub, services) must enable it itself.
+   * Turn IPv4 forwarding on in the router up front (and IPv6 forwarding, when the site has an IPv6
+   * LAN). Default false, like a freshly installed Linux host: a rendered conf for a peer that
+   * routes (LAN, hub, services) must enable it itself, for each family it routes.
    */
   forwarding?: boolean;
 }
@@ -292,6 +322,8 @@ interface Site {
   lanCidr: string | null;
   lanHostIp: string | null;
   lanRouterIp: string | null;
+  lanHostIp6: string | null;
+  lanRouterIp6: string | null;
   interfaces: string[];
   opts: SiteOptions;
   /** Its namespaces were deleted by removeSite(). */
@@ -377,6 +409,20 @@ function installExitHook(): void {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * Polls `problems()` every half second until it returns none, or throws after `timeoutMs` with
+ * the last ones and what `explain()` says. A bounded wait for paths that need a first handshake.
+ */
+export async function converge(what: string, problems: () => Promise<string[]>, explain: () => Promise<string>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await problems();
+    if (found.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`${what}: not converged within ${timeoutMs / 1000} s:\n  ${found.join('\n  ')}\n${await explain()}`);
+    await sleep(500);
+  }
 }
 
 function pidAlive(pid: number): boolean {
@@ -658,6 +704,9 @@ export class Lab {
     if ((opts.lanCidr == null) !== (opts.lanHostIp == null)) {
       throw new Error('lanCidr and lanHostIp go together');
     }
+    if ((opts.lanCidr6 == null) !== (opts.lanHostIp6 == null)) {
+      throw new Error('lanCidr6 and lanHostIp6 go together');
+    }
     if (opts.behindNat && this.underlay === 'ipv6') {
       throw new Error('behindNat needs the IPv4 underlay: on IPv6 a site that dials out is a peer without an endpoint');
     }
@@ -676,6 +725,8 @@ export class Lab {
       lanCidr: opts.lanCidr ?? null,
       lanHostIp: opts.lanHostIp ?? null,
       lanRouterIp: null,
+      lanHostIp6: null,
+      lanRouterIp6: null,
       interfaces: [],
       opts: { ...opts },
       removed: false,
@@ -710,6 +761,13 @@ export class Lab {
       await this.plugIntoUnderlay(ns, index, site.underlayIp);
     }
 
+    const lan6 = opts.lanCidr6 && opts.lanHostIp6 ? lan6Addresses(opts.lanCidr6, opts.lanHostIp6, opts.lanRouterIp6) : null;
+    if ((opts.lanCidr && opts.lanHostIp) || lan6) {
+      const lanNs = `mp-${this.runId}-${name}-lan`;
+      site.lanNs = lanNs;
+      await this.addNs(lanNs);
+      await this.ip(['-n', ns, 'link', 'add', 'lan0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', lanNs]);
+    }
     if (opts.lanCidr && opts.lanHostIp) {
       const { network: lanNet, prefix } = parseCidr(opts.lanCidr);
       if (prefix > 30) throw new Error(`LAN ${opts.lanCidr} too small`);
@@ -717,15 +775,24 @@ export class Lab {
       let routerIp = opts.lanRouterIp ?? intToIp(lanNet + 1);
       if (!opts.lanRouterIp && routerIp === opts.lanHostIp) routerIp = intToIp(lanNet + 2);
       site.lanRouterIp = routerIp;
-      const lanNs = `mp-${this.runId}-${name}-lan`;
-      site.lanNs = lanNs;
-      await this.addNs(lanNs);
-      await this.ip(['-n', ns, 'link', 'add', 'lan0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', lanNs]);
+      const lanNs = site.lanNs as string;
       await this.ip(['-n', ns, 'addr', 'add', `${routerIp}/${prefix}`, 'dev', 'lan0']);
       await this.ip(['-n', ns, 'link', 'set', 'lan0', 'up']);
       await this.ip(['-n', lanNs, 'addr', 'add', `${opts.lanHostIp}/${prefix}`, 'dev', 'eth0']);
       await this.ip(['-n', lanNs, 'link', 'set', 'eth0', 'up']);
       await this.ip(['-n', lanNs, 'route', 'add', 'default', 'via', routerIp]);
+    }
+    if (lan6) {
+      const lanNs = site.lanNs as string;
+      site.lanRouterIp6 = lan6.router;
+      site.lanHostIp6 = lan6.host;
+      if (opts.forwarding) await this.nsExec(ns, ['tee', '/proc/sys/net/ipv6/conf/all/forwarding'], { input: '1\n' });
+      await this.ip(['-n', ns, 'link', 'set', 'lan0', 'up']);
+      await this.ip(['-n', lanNs, 'link', 'set', 'eth0', 'up']);
+      // nodad: usable at once instead of "tentative" for a second or more.
+      await this.ip(['-n', ns, '-6', 'addr', 'add', `${lan6.router}/${lan6.prefix}`, 'dev', 'lan0', 'nodad']);
+      await this.ip(['-n', lanNs, '-6', 'addr', 'add', `${lan6.host}/${lan6.prefix}`, 'dev', 'eth0', 'nodad']);
+      await this.ip(['-n', lanNs, '-6', 'route', 'add', 'default', 'via', lan6.router, 'dev', 'eth0']);
     }
   }
 
@@ -743,6 +810,20 @@ export class Lab {
     const s = this.site(site);
     if (!s.lanRouterIp) throw new Error(`site ${site} has no LAN`);
     return s.lanRouterIp;
+  }
+
+  /** The LAN host's IPv6 address (RFC 5952 form). */
+  lanHostIp6(site: string): string {
+    const s = this.site(site);
+    if (!s.lanHostIp6) throw new Error(`site ${site} has no IPv6 LAN`);
+    return s.lanHostIp6;
+  }
+
+  /** The router's IPv6 address on the LAN. */
+  lanRouterIp6(site: string): string {
+    const s = this.site(site);
+    if (!s.lanRouterIp6) throw new Error(`site ${site} has no IPv6 LAN`);
+    return s.lanRouterIp6;
   }
 
   /** Interfaces brought up in the site with up(), in order. */
@@ -956,14 +1037,18 @@ export class Lab {
 
   // -- probing ----------------------------------------------------------------------------------
 
-  /** True when `count` echo replies arrive within `timeoutSec`. Never throws for loss. */
+  /**
+   * True when `count` echo replies arrive within `timeoutSec`. Never throws for loss. An IPv6
+   * address is pinged with `ping -6` (the source, if given, must be of the same family).
+   */
   async ping(fromSite: string, ip: string, opts: PingOptions = {}): Promise<boolean> {
-    if (!net.isIPv4(ip)) throw new Error(`not an IPv4 address: ${ip}`);
+    const family = net.isIP(ip);
+    if (family === 0) throw new Error(`not an IP address: ${ip}`);
     const count = opts.count ?? 1;
     const timeoutSec = opts.timeoutSec ?? 5;
-    const args = ['-n', '-q', '-c', String(count), '-w', String(timeoutSec), '-i', '0.2'];
+    const args = [...(family === 6 ? ['-6'] : []), '-n', '-q', '-c', String(count), '-w', String(timeoutSec), '-i', '0.2'];
     if (opts.source) {
-      if (!net.isIPv4(opts.source)) throw new Error(`not an IPv4 address: ${opts.source}`);
+      if (net.isIP(opts.source) !== family) throw new Error(`not an IPv${family} address: ${opts.source}`);
       args.push('-I', opts.source);
     }
     args.push(ip);
@@ -1032,15 +1117,17 @@ export class Lab {
   }
 
   /**
-   * A TCP server in the site namespace (LAN host by default) that sends `banner` to every client.
+   * A TCP server in the site namespace (LAN host by default) that sends `banner` to every client;
+   * with `opts.withPeer`, followed by a space and the client's address as the server sees it (so
+   * a test can tell whether, and into what, the client's source address was translated).
    * Uses this very Node binary, addresses passed as argv (no string interpolation into code).
    */
-  async tcpBanner(site: string, host: string, port: number, banner: string, where: Where = 'lan'): Promise<LabProcess> {
+  async tcpBanner(site: string, host: string, port: number, banner: string, where: Where = 'lan', opts: { withPeer?: boolean } = {}): Promise<LabProcess> {
     const code =
-      "const [h,p,b]=process.argv.slice(1);" +
-      "require('net').createServer(s=>{s.on('error',()=>{});s.end(b+'\\n')})" +
+      "const [h,p,b,w]=process.argv.slice(1);" +
+      "require('net').createServer(s=>{s.on('error',()=>{});s.end(b+(w?' '+s.remoteAddress:'')+'\\n')})" +
       ".listen(Number(p),h,()=>console.log('listening'))";
-    const proc = this.spawn(site, [process.execPath, '-e', code, host, String(port), banner], { where });
+    const proc = this.spawn(site, [process.execPath, '-e', code, host, String(port), banner, opts.withPeer ? '1' : ''], { where });
     await proc.waitForOutput(/listening/);
     return proc;
   }
@@ -1066,6 +1153,32 @@ export class Lab {
       { where: opts.where ?? 'lan', timeoutMs: timeoutMs + 5_000 },
     );
     return res.stdout;
+  }
+
+  /**
+   * What a failure message needs to explain a site's packets, both families: the site's WireGuard
+   * interfaces, addresses, routes, forwarding switches and firewall/NAT rules of its router, and
+   * the addresses and routes of its LAN host. Commands that fail are shown with their error.
+   */
+  async explain(site: string): Promise<string> {
+    const s = this.site(site);
+    const router: string[][] = [
+      // Not `wg show` alone: userspace interfaces of every namespace would be listed.
+      ...s.interfaces.map((i) => ['wg', 'show', i]),
+      ['ip', 'addr'],
+      ['ip', '-4', 'route'],
+      ['ip', '-6', 'route'],
+      ['cat', '/proc/sys/net/ipv4/ip_forward', '/proc/sys/net/ipv6/conf/all/forwarding'],
+      ['iptables-save'],
+      ['ip6tables-save'],
+    ];
+    const lan: string[][] = s.lanNs ? [['ip', 'addr', 'show', 'eth0'], ['ip', '-4', 'route'], ['ip', '-6', 'route']] : [];
+    const show = (where: Where) => async (argv: string[]): Promise<string> => {
+      const res = await this.exec(site, argv, { where, check: false }).catch((e: Error) => ({ stdout: '', stderr: e.message }));
+      return `$ ${where === 'lan' ? '(LAN host) ' : ''}${argv.join(' ')}\n${res.stdout}${res.stderr}`;
+    };
+    const outs = await Promise.all([...router.map(show('router')), ...lan.map(show('lan'))]);
+    return `===== ${site}\n${outs.join('\n')}`;
   }
 
   // -- teardown ---------------------------------------------------------------------------------
@@ -1310,6 +1423,7 @@ export function leftovers(runId: string): { namespaces: string[]; pids: number[]
   };
 }
 
-function redactConf(text: string): string {
+/** A conf with its private and preshared keys replaced by `<redacted>` (for failure messages). */
+export function redactConf(text: string): string {
   return text.replace(/^(\s*(PrivateKey|PresharedKey)\s*=\s*).*$/gim, '$1<redacted>');
 }

@@ -10,13 +10,12 @@ import {
   allocateTunnelIp, compileOverlay, generateKeyPair, renderWgQuick,
 } from '../../src/domain/index.js';
 import type { OverlaySpec, PeerSpec, Topology } from '../../src/domain/index.js';
-import { Lab, type WgInterfaceDump } from './harness.js';
+import { converge, Lab, type WgInterfaceDump } from './harness.js';
 import {
-  allPaths, buildRedundantLab, diagnostics, HUB1, HUB2, labPeer, pathName, probe, renderedRoute, siteDef, sleep, SITES, towardsHub, type Path,
+  allPaths, buildRedundantLab, diagnostics, HUB1, HUB2, labPeer, pathName, probe, renderedRoute, siteDef, SITES, towardsHub, type Path,
 } from './hub-redundancy-scenario.js';
 import { BIRD_NEEDS, describeLab } from './require-lab.js';
 
-const CONVERGE_MS = 30_000;
 const ENDPOINT_V6 = /^\[(fd64:[0-9a-f:]+)\]:(\d+)$/;
 
 const labs: Lab[] = [];
@@ -37,17 +36,6 @@ interface SiteDef {
   lan: { cidr: string; hostIp: string };
   /** No endpoint: the site dials out (what a site behind CGNAT does). */
   dialsOut?: boolean;
-}
-
-/** Polls `problems()` until it returns none, or fails after `timeoutMs` with the last ones and `explain()`. */
-async function converge(what: string, problems: () => Promise<string[]>, explain: () => Promise<string>, timeoutMs = CONVERGE_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await problems();
-    if (found.length === 0) return;
-    if (Date.now() > deadline) throw new Error(`${what}: not converged within ${timeoutMs / 1000} s:\n  ${found.join('\n  ')}\n${await explain()}`);
-    await sleep(500);
-  }
 }
 
 /** The site router's underlay: IPv6 (its fd64:: address) and not a single IPv4 address. */
