@@ -78,6 +78,18 @@ describe('dual-stack WANs through the API', () => {
     expect(await failure(CREATE_WAN, { input: { name: 'contradiction', ipv6: false, tunnelCidr6: 'fd12:1::/64' } })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'ipv6' });
   });
 
+  it('keeps managed devices out of IPv6 tunnel ranges, in both directions, naming the device', async () => {
+    const wan = await createWan({ name: 'managed', tunnelCidr: '10.9.0.0/24', tunnelCidr6: 'fd09::/64', servicesCidr6: 'fd09:5::/64', natPool6: 'fd09:8000::/49' });
+    const CREATE_DEVICE = `mutation ($input: CreateDeviceInput!) { createDevice(input: $input) { id } }`;
+    const device = { kind: 'ROUTEROS_API', username: 'meshplane', secret: 'hunter2-hunter2' };
+    expect((await admin.errorCodes(CREATE_DEVICE, { input: { ...device, name: 'inside', host: 'FD09::7' } }))).toEqual(['MANAGEMENT_IN_TUNNEL']);
+    await admin.ok(CREATE_DEVICE, { input: { ...device, name: 'outside', host: 'fd0a::7' } });
+    const refused = await failure(CREATE_WAN, { input: { name: 'swallows', ipv6: true, tunnelCidr6: 'fd0a::/64' } });
+    expect(refused).toMatchObject({ code: 'MANAGEMENT_IN_TUNNEL', field: 'tunnelCidr6' });
+    expect(refused.message).toContain('device "outside"');
+    expect(wan.tunnelCidr6).toBe('fd09::/64');
+  });
+
   it('IPv4-only WANs refuse IPv6 LANs, services and tunnel addresses, naming the field', async () => {
     const wan = await createWan({ name: 'v4-only', tunnelCidr: '10.8.0.0/24' });
     expect(wan.tunnelCidr6).toBeNull();

@@ -83,7 +83,7 @@ export class Devices {
   /** Refuses a management address inside any WAN's tunnel range. */
   private async assertManagementAddress(db: Pick<Db, 'wan'>, address: string | null | undefined): Promise<void> {
     if (!address) return;
-    for (const wan of await db.wan.findMany({ select: { tunnelCidr: true } })) assertManagementAddress(wan, address);
+    for (const wan of await db.wan.findMany({ select: { tunnelCidr: true, tunnelCidr6: true } })) assertManagementAddress(wan, address);
   }
 
   async create(actor: Identity, input: DeviceInput & { name: string; kind: DeviceKind; host: string }) {

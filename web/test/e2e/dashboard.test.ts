@@ -586,6 +586,54 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
     expect(browser.pageErrors).toEqual([]);
   });
 
+  it('creates a dual-stack WAN with the IPv6 toggle and shows both families for peers, an IPv6 LAN and the downloaded .conf', async () => {
+    await page.getByRole('link', { name: 'WANs' }).click();
+    await heading('WANs');
+    await page.getByLabel('Name', { exact: true }).fill('Dual');
+    await page.getByLabel('IPv6 (dual-stack)').check();
+    await page.getByRole('button', { name: 'Create WAN' }).click();
+    const listed = page.getByRole('row', { name: /Dual/ });
+    // The list shows the random unique local /64 under the IPv4 range.
+    await expect(listed.textContent()).resolves.toMatch(/10\.0\.0\.0\/24\s*fd[0-9a-f]{2}:[0-9a-f:]+\/64/);
+    await listed.getByRole('link', { name: 'Dual' }).click();
+    await heading('Dual');
+    const ipv6 = (await page.locator('[data-testid="wan-ipv6"]').textContent()) ?? '';
+    const tunnel6 = /tunnel (fd[0-9a-f:]+)::\/64/.exec(ipv6)?.[1];
+    expect(tunnel6, ipv6).toBeTruthy();
+    expect(ipv6).toMatch(/NAT pool fd[0-9a-f:]+:8000::\/49/);
+
+    // An IPv6 endpoint in any form is shown as RFC 5952 prints it.
+    await addPeer(page, 'hub6', 'HUB', '2001:DB8:0:0::7');
+    await addPeer(page, 'site6', 'SITE');
+    await expect(page.locator('tr[data-peer="hub6"]').textContent()).resolves.toContain(`${tunnel6}::1`);
+    await expect(page.locator('tr[data-peer="hub6"]').textContent()).resolves.toContain('2001:db8::7');
+    await expect(page.locator('tr[data-peer="site6"]').textContent()).resolves.toMatch(new RegExp(`10\\.0\\.0\\.2\\s*${tunnel6}::2`));
+    await shot('25-wan-page-dual-stack');
+
+    await openPeer('site6');
+    await expect(page.locator('.heading').textContent()).resolves.toContain(`${tunnel6}::2`);
+    await page.getByLabel('Network (CIDR)').fill('2001:DB8:10:0::/64');
+    await page.getByRole('button', { name: 'Add network' }).click();
+    await page.locator('tr[data-subnet="2001:db8:10::/64"]').waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download .conf' }).click()]);
+    const conf = fs.readFileSync((await download.path()) ?? '', 'utf8');
+    expect(conf).toMatch(new RegExp(`^Address = 10\\.0\\.0\\.2/24, ${tunnel6}::2/64$`, 'm'));
+    // A mesh: the hub is reached at its two tunnel addresses.
+    expect(conf).toMatch(new RegExp(`^AllowedIPs = 10\\.0\\.0\\.1/32, ${tunnel6}::1/128$`, 'm'));
+    expect(conf).toContain('Endpoint = [2001:db8::7]:51820');
+
+    // Turning IPv6 off in the settings is refused while the IPv6 LAN exists; the reason names it at the toggle.
+    await page.getByRole('link', { name: 'Dual' }).click();
+    await heading('Dual');
+    const settings = page.locator('details', { has: page.getByRole('heading', { name: 'Settings', exact: true }) });
+    if ((await settings.getAttribute('open')) === null) await settings.locator('summary').click();
+    await expect(settings.getByLabel('IPv6 tunnel range').inputValue()).resolves.toBe(`${tunnel6}::/64`);
+    await settings.getByLabel('IPv6 (dual-stack)').uncheck();
+    await settings.getByRole('button', { name: 'Save settings' }).click();
+    await expect(settings.locator('#ipv6-note[role="alert"]').textContent()).resolves.toContain('LAN 2001:db8:10::/64 of "site6"');
+    expect(browser.pageErrors).toEqual([]);
+  });
+
   it('fits a 390 px wide screen', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     const pages = [
