@@ -1,58 +1,20 @@
 // The pfSense driver against the pfSense simulator (real HTTPS on loopback).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateKeyPair, publicKeyFromPrivate } from '../../domain/keys.js';
 import { peer, subnet } from '../../domain/__fixtures__/overlay.js';
 import { describePlan } from '../../domain/plan.js';
-import { startPfSenseSimulator, type PfSenseSimulator, type PfSenseSimulatorOptions } from '../../../test/sim/pfsense/index.js';
+import type { PfSenseSimulator } from '../../../test/sim/pfsense/index.js';
 import { DeviceError, type DesiredDeviceState } from '../driver.js';
 import { RawClient } from '../../../test/sim/pfsense/test-client.js';
 import { createPfSenseDriver, type PfSenseDriver } from './index.js';
-import { deploy, siteSpec, simTarget, stateFor } from './test-fixtures.js';
+import { FAST_POLL, SIM_LISTS, deploy, driverOnSimulator, managedObjects, siteSpec, simTarget, stateFor, unmanagedObjects } from './test-fixtures.js';
 
-const FAST_POLL = { polling: { intervalMs: 5, maxIntervalMs: 50, attempts: 100 } };
-let sim: PfSenseSimulator | null = null;
-let driver: PfSenseDriver | null = null;
-
-async function start(options: PfSenseSimulatorOptions = {}, target: Parameters<typeof simTarget>[1] = {}): Promise<{ sim: PfSenseSimulator; driver: PfSenseDriver }> {
-  sim = await startPfSenseSimulator({ applyDelayMs: 10, ...options });
-  driver = createPfSenseDriver(simTarget(sim, target), FAST_POLL);
-  return { sim, driver };
-}
-
-afterEach(async () => {
-  await driver?.close();
-  await sim?.stop();
-  driver = null;
-  sim = null;
-});
-
-const LISTS = ['tunnels', 'peers', 'gateways', 'routes', 'rules', 'oneToOne'] as const;
-const ours = (obj: Record<string, unknown>) => String(obj.descr ?? '').startsWith('meshplane:');
-
-/** Everything Meshplane did not make, as it was: compared before and after, without the
- * position ids (deleting our objects shifts them; the objects themselves must not change). */
-function unmanaged(model: PfSenseSimulator['model']) {
-  const lists = Object.fromEntries(LISTS.map((list) => [list, model.list(list).filter((obj) => !ours(obj)).map(({ id: _id, ...rest }) => rest)]));
-  return { ...lists, interfaces: model.list('interfaces').filter((iface) => !String(iface.descr).startsWith('MP_')) };
-}
-
-/**
- * Meshplane's objects with what points at them (tunnel names, interface ids, gateway
- * names): equal after two deploys only if every reference was resolved to the object it
- * meant. Sorted by tag and without position ids or the per-creation rule tracker, which
- * legitimately differ between two equal deployments.
- */
-function managed(model: PfSenseSimulator['model']) {
-  const strip = ({ id: _id, tracker: _tracker, ...rest }: Record<string, unknown>) => rest;
-  const byTag = (a: Record<string, unknown>, b: Record<string, unknown>) => String(a.descr).localeCompare(String(b.descr));
-  const lists = Object.fromEntries(LISTS.map((list) => [list, model.list(list).filter(ours).map(strip).sort(byTag)])) as Record<(typeof LISTS)[number], Array<Record<string, unknown>>>;
-  return { ...lists, interfaces: model.list('interfaces').filter((iface) => String(iface.descr).startsWith('MP_')) };
-}
+const start = driverOnSimulator({ applyDelayMs: 10 });
 
 describe('pfSense driver against the simulator', () => {
   it('deploys a site: tunnel, enabled peers with allowed IPs, interface, gateway, routes, rules, 1:1 NAT, each area applied', async () => {
     const { sim, driver } = await start();
-    const before = unmanaged(sim.model);
+    const before = unmanagedObjects(sim.model);
     const state = stateFor(siteSpec());
     const { plan, result } = await deploy(driver, state);
     expect(result).toEqual({ applied: plan.operations.length, failed: null });
@@ -77,7 +39,7 @@ describe('pfSense driver against the simulator', () => {
       expect(sim.model.applyCount[area]).toBeGreaterThan(0);
     }
     expect(sim.model.runtime.wireguard.peers.filter((item) => item.tun === 'tun_wg1')).toHaveLength(2);
-    expect(unmanaged(sim.model)).toEqual(before);
+    expect(unmanagedObjects(sim.model)).toEqual(before);
     // GETs never carry a JSON content type (pfSense would ignore their query string).
     expect(sim.requests.filter((request) => (request.method === 'GET' || request.method === 'DELETE') && request.contentType?.includes('json'))).toEqual([]);
   });
@@ -111,7 +73,7 @@ describe('pfSense driver against the simulator', () => {
 
   it('clears only managed objects, re-resolving shifted ids by tag', async () => {
     const { sim, driver } = await start();
-    const before = unmanaged(sim.model);
+    const before = unmanagedObjects(sim.model);
     const state = stateFor(siteSpec());
     await deploy(driver, state);
     const plan = driver.clearPlan(await driver.readState(state));
@@ -120,7 +82,7 @@ describe('pfSense driver against the simulator', () => {
     expect(sim.model.list('tunnels')).toHaveLength(1);
     expect(sim.model.list('peers')).toHaveLength(1);
     expect(sim.model.list('interfaces').map((iface) => iface.id)).toEqual(['wan', 'lan']);
-    expect(unmanaged(sim.model)).toEqual(before);
+    expect(unmanagedObjects(sim.model)).toEqual(before);
     expect(sim.model.isApplied('wireguard') && sim.model.isApplied('routing') && sim.model.isApplied('firewall')).toBe(true);
   });
 
@@ -234,15 +196,15 @@ describe.each(STARTS)('pfSense driver: a connection dropped at each request of a
 
     await reset();
     await addOperatorObjects(sim);
-    const theirs = unmanaged(sim.model);
+    const theirs = unmanagedObjects(sim.model);
     const from = sim.requests.length;
     expect((await deploy(driver, state)).result.failed).toBeNull();
     const made = sim.requests.slice(from);
     const total = made.length;
     expect(made.filter((request) => request.method !== 'GET').map((request) => `${request.method} ${request.path.replace('/api/v2/', '')}`)).toEqual(expect.arrayContaining([...writes]));
-    const converged = managed(sim.model);
+    const converged = managedObjects(sim.model);
     // One object per tag, so a rerun that equals it holds exactly one of each managed item.
-    const tags = LISTS.flatMap((list) => converged[list].map((obj) => String(obj.descr).split(' ')[0]));
+    const tags = SIM_LISTS.flatMap((list) => converged[list].map((obj) => String(obj.descr).split(' ')[0]));
     expect(new Set(tags).size).toBe(tags.length);
     expect(converged.interfaces).toHaveLength(1);
     await reset();
@@ -259,8 +221,8 @@ describe.each(STARTS)('pfSense driver: a connection dropped at each request of a
       for (const secret of secrets) expect(failure, at).not.toContain(secret);
 
       expect(await attemptDeploy(driver, state), `rerun after a ${at}`).toBeNull();
-      expect(managed(sim.model), at).toEqual(converged);
-      expect(unmanaged(sim.model), at).toEqual(theirs);
+      expect(managedObjects(sim.model), at).toEqual(converged);
+      expect(unmanagedObjects(sim.model), at).toEqual(theirs);
       expect((await deploy(driver, state)).plan.operations, `redeploy after a ${at}`).toEqual([]);
       expect(['wireguard', 'interfaces', 'routing', 'firewall'].every((area) => sim.model.isApplied(area as 'wireguard')), at).toBe(true);
       await reset();
@@ -330,7 +292,6 @@ describe('pfSense driver: connection failures', () => {
     }
     const port = running.port;
     await running.stop();
-    sim = null;
     const closed = createPfSenseDriver(simTarget({ host: '127.0.0.1', port, caPem: '', username: 'x', password: 'y' } as unknown as PfSenseSimulator));
     try {
       expect(await closed.testConnection()).toMatchObject({ reachable: false, loggedIn: false, message: expect.stringMatching(/^UNREACHABLE/) });

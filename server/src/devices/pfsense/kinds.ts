@@ -12,6 +12,7 @@ export const KIND = {
   route: 'routing/static_route',
   rule: 'firewall/rule',
   nat: 'firewall/nat/one_to_one/mapping',
+  forward: 'firewall/nat/port_forward',
   applyWireguard: 'vpn/wireguard/apply',
   applyInterfaces: 'interface/apply',
   applyRouting: 'routing/apply',
@@ -22,7 +23,7 @@ export type Kind = (typeof KIND)[keyof typeof KIND];
 
 /** Creates/updates in this order, deletes in reverse; pending applies come last. */
 export const KIND_ORDER: readonly Kind[] = [
-  KIND.settings, KIND.tunnel, KIND.peer, KIND.iface, KIND.gateway, KIND.group, KIND.route, KIND.rule, KIND.nat,
+  KIND.settings, KIND.tunnel, KIND.peer, KIND.iface, KIND.gateway, KIND.group, KIND.route, KIND.rule, KIND.nat, KIND.forward,
   KIND.applyWireguard, KIND.applyInterfaces, KIND.applyRouting, KIND.applyFirewall,
 ];
 
@@ -58,7 +59,7 @@ export const KIND_SPECS: Readonly<Record<string, KindSpec>> = {
     persistentkeepalive: 'optInt', enabled: 'bool', allowedips: 'cidrs', presharedkey: 'string',
   }),
   [KIND.iface]: spec(KIND.iface, 'interfaces', 'interfaces', {
-    if: 'tunnel', descr: 'string', enable: 'bool', typev4: 'string', ipaddr: 'string', subnet: 'int', typev6: 'string',
+    if: 'tunnel', descr: 'string', enable: 'bool', typev4: 'string', ipaddr: 'string', subnet: 'int', typev6: 'string', ipaddrv6: 'optString', subnetv6: 'optInt',
   }, true),
   [KIND.gateway]: spec(KIND.gateway, 'routing/gateways', 'routing', {
     descr: 'string', name: 'string', interface: 'iface', ipprotocol: 'string', gateway: 'string', disabled: 'bool',
@@ -74,6 +75,10 @@ export const KIND_SPECS: Readonly<Record<string, KindSpec>> = {
   }),
   [KIND.nat]: spec(KIND.nat, 'firewall/nat/one_to_one/mappings', 'firewall', {
     descr: 'string', interface: 'iface', external: 'string', source: 'string', destination: 'string', ipprotocol: 'string', disabled: 'bool',
+  }),
+  [KIND.forward]: spec(KIND.forward, 'firewall/nat/port_forwards', 'firewall', {
+    descr: 'string', interface: 'iface', ipprotocol: 'string', protocol: 'string', source: 'string', destination: 'string',
+    destination_port: 'optString', target: 'string', local_port: 'optString', disabled: 'bool',
   }),
 };
 

@@ -86,7 +86,7 @@ function snapshot(tunnels: DeviceSnapshot['lists']['tunnel'], peers: DeviceSnaps
     representation: 'descr',
     wireguardEnabled: true,
     applied: { wireguard: true, interfaces: true, routing: true, firewall: true },
-    lists: { tunnel: tunnels, peer: peers, iface: [{ id: 'wan', if: 'em0', descr: 'WAN' }], gateway: [], group: [], route: [], rule: [], nat: [] },
+    lists: { tunnel: tunnels, peer: peers, iface: [{ id: 'wan', if: 'em0', descr: 'WAN' }], gateway: [], group: [], route: [], rule: [], nat: [], forward: [] },
   };
 }
 
@@ -125,15 +125,14 @@ describe('snapshotToActual and the plan', () => {
     ]);
   });
 
-  it('flags a listen port held by an unmanaged tunnel, a bring-your-own key and unsupported services', () => {
+  it('flags a listen port held by an unmanaged tunnel, a bring-your-own key and service addresses it does not assign', () => {
     const spec = overlay([peer('pf', '10.0.0.1', { listenPort: 51999, privateKey: null, services: [service('web', '10.0.5.7')] }), peer('b', '10.0.0.2')]);
     const byo = stateFor(spec);
     const issues = preflightPfSense(byo, desiredPfSenseResources(byo), actual);
     expect(issues.map((entry) => [entry.severity, entry.message.split(':')[0]])).toEqual([
       ['ERROR', 'bring-your-own key'],
       ['ERROR', 'listen port 51999 is already used by WireGuard interface tun_wg2 (road warriors, not managed by Meshplane)'],
-      ['WARNING', 'only 10.0.0.1/24 is configured on pfSense; service addresses 10.0.5.7/32 need virtual IPs, which Meshplane does not manage'],
-      ['WARNING', 'published services (port forwards) are not deployed to pfSense yet'],
+      ['WARNING', 'service addresses 10.0.5.7/32 are not assigned on pfSense (that would need virtual IPs, which Meshplane does not manage)'],
     ]);
   });
 });

@@ -3,7 +3,8 @@
 // gateways and 1:1 NAT all need an interface to hang on), so its address lives on the
 // interface and the tunnel's own address list stays empty.
 import type { DesiredResource } from '../../domain/plan.js';
-import { interfacesOf } from '../../domain/compiled.js';
+import { interfacesOf, type CompiledInterface, type CompiledRoute } from '../../domain/compiled.js';
+import { familyOf, formatAddress, parseCidr, tryParseAddress, tryParseCidr, type IpFamily } from '../../domain/ip.js';
 import type { DesiredDeviceState } from '../driver.js';
 import { DeviceError } from '../driver.js';
 import { joinCidrs, joinPriorities } from './codec.js';
@@ -21,6 +22,32 @@ export function splitEndpoint(endpoint: string): Endpoint {
   if (bracketed) return { host: bracketed[1] as string, port: bracketed[2] as string };
   const colon = endpoint.lastIndexOf(':');
   return { host: endpoint.slice(0, colon), port: endpoint.slice(colon + 1) };
+}
+
+/** pfSense's ipprotocol for one family. */
+export function ipProtocol(family: IpFamily): 'inet' | 'inet6' {
+  return family === 6 ? 'inet6' : 'inet';
+}
+
+/** The family of an address or "address/prefix" text (4 when it does not parse: the IPv4-only path). */
+export function familyOfText(text: string): IpFamily {
+  const position = tryParseAddress(text.split('/')[0] ?? text);
+  return position === null ? 4 : familyOf(position);
+}
+
+/**
+ * A dual-stack interface's IPv6 tunnel address ("address/prefix"): the IPv6 entry right
+ * after the IPv4 one, never a /128 (a service address). null on an IPv4-only interface.
+ */
+export function tunnelAddress6(iface: CompiledInterface): string | null {
+  const second = iface.addresses[1];
+  const range = second === undefined ? null : tryParseCidr(second);
+  return range !== null && range.family === 6 && range.prefix < 128 ? (second as string) : null;
+}
+
+/** Addresses of the interface beyond its tunnel addresses: the services it publishes (/32, /128). */
+export function serviceAddresses(iface: CompiledInterface): string[] {
+  return iface.addresses.slice(tunnelAddress6(iface) === null ? 1 : 2);
 }
 
 /** The pfSense interface name (descr) Meshplane gives a tunnel's assignment. */
@@ -123,21 +150,27 @@ export function desiredPfSenseResources(desired: DesiredDeviceState): DesiredRes
     }
 
     const [address = '', prefixLength = ''] = (view.interface.addresses[0] ?? '').split('/');
+    // A dual-stack interface carries its IPv6 tunnel address too, and its address-less
+    // rules (listen port, overlay in) pass both families.
+    const address6 = tunnelAddress6(view.interface);
+    const [ipaddrv6 = '', subnetv6 = ''] = (address6 ?? '').split('/');
     add(KIND.iface, 'iface', ifname, {
-      descr: interfaceDescr(ifname), if: ref(tunnelTag), enable: 'true', typev4: 'static', ipaddr: address, subnet: prefixLength, typev6: 'none',
+      descr: interfaceDescr(ifname), if: ref(tunnelTag), enable: 'true', typev4: 'static', ipaddr: address, subnet: prefixLength,
+      ...(address6 === null ? { typev6: 'none' } : { typev6: 'staticv6', ipaddrv6, subnetv6 }),
     });
+    const ipprotocol = address6 === null ? 'inet' : 'inet46';
 
     for (const rule of view.firewall) {
       if (rule.chain !== 'input' || rule.protocol !== 'udp' || rule.dstPort === undefined) continue;
       rules.push([KIND.rule, 'rule', `wan-udp-${rule.dstPort}`, {
-        type: 'pass', interface: interfaceIdRef('wan'), ipprotocol: 'inet', protocol: 'udp', source: 'any', destination: '(self)',
+        type: 'pass', interface: interfaceIdRef('wan'), ipprotocol, protocol: 'udp', source: 'any', destination: '(self)',
         destination_port: String(rule.dstPort), disabled: 'false',
       }]);
     }
     // Traffic arriving from the tunnel: pfSense blocks it on an assigned interface without a
     // rule. WireGuard's cryptokey routing already limits sources to the peers' allowed IPs.
     rules.push([KIND.rule, 'rule', ifname === peer.interface.name ? 'overlay-in' : `overlay-in:${ifname}`, {
-      type: 'pass', interface: ifaceRefOf(ifname), ipprotocol: 'inet', protocol: '', source: 'any', destination: 'any', destination_port: '', disabled: 'false',
+      type: 'pass', interface: ifaceRefOf(ifname), ipprotocol, protocol: '', source: 'any', destination: 'any', destination_port: '', disabled: 'false',
     }]);
   }
 
@@ -145,9 +178,21 @@ export function desiredPfSenseResources(desired: DesiredDeviceState): DesiredRes
   else addStaticRoutes(desired, names, add, ifaceRefOf);
   for (const rule of rules) add(...rule);
 
+  // 1:1 NAT of the real prefix onto the translated one, host bits kept: NETMAP for IPv4,
+  // NPTv6 for IPv6 (pfSense's REST API has no NPt endpoint; binat of a prefix is the same map).
   for (const netmap of peer.nat) {
+    const translated = parseCidr(netmap.translated, 'translated');
     add(KIND.nat, 'nat', netmap.translated, {
-      interface: ifaceRefOf(peer.interface.name), external: netmap.translated.split('/')[0] as string, source: netmap.real, destination: 'any', ipprotocol: 'inet', disabled: 'false',
+      interface: ifaceRefOf(peer.interface.name), external: formatAddress(translated.start), source: netmap.real, destination: 'any',
+      ipprotocol: ipProtocol(translated.family), disabled: 'false',
+    });
+  }
+  // Published services: a port forward on the tunnel's interface per service, in its family.
+  // The overlay-in rule passes the forwarded traffic (pfSense filters after the redirect).
+  for (const service of peer.services) {
+    add(KIND.forward, 'forward', `${service.protocol}:${service.servicePort}@${service.serviceIp}`, {
+      interface: ifaceRefOf(peer.interface.name), ipprotocol: ipProtocol(familyOfText(service.serviceIp)), protocol: service.protocol, source: 'any',
+      destination: service.serviceIp, destination_port: String(service.servicePort), target: service.localIp, local_port: String(service.localPort), disabled: 'false',
     });
   }
   return resources;
@@ -165,16 +210,24 @@ function linkListenPort({ peer, overlay }: DesiredDeviceState, ifname: string): 
 
 type Add = (kind: string, type: ManagedType, name: string, props: Record<string, string>) => void;
 
+/**
+ * One gateway per remote and family (its tunnel address of that family on our interface), and
+ * each route through the gateway of its own family, as pfSense requires of a static route.
+ */
 function addStaticRoutes({ peer }: DesiredDeviceState, names: Naming, add: Add, ifaceRefOf: (ifname: string) => string): void {
   const gateways = new Map<string, string>();
+  const gatewayKey = (route: CompiledRoute) => (familyOfText(route.gatewayTunnelIp) === 4 ? route.via : `${route.via}:inet6`);
   for (const route of peer.routes) {
-    if (gateways.has(route.via)) continue;
-    const name = hashedName('MPGW_', names.tag('gateway', route.via));
-    gateways.set(route.via, name);
-    add(KIND.gateway, 'gateway', route.via, { name, interface: ifaceRefOf(peer.interface.name), ipprotocol: 'inet', gateway: route.gatewayTunnelIp, disabled: 'false', ...DEFAULT_MONITOR });
+    const key = gatewayKey(route);
+    if (gateways.has(key)) continue;
+    const name = hashedName('MPGW_', names.tag('gateway', key));
+    gateways.set(key, name);
+    add(KIND.gateway, 'gateway', key, {
+      name, interface: ifaceRefOf(peer.interface.name), ipprotocol: ipProtocol(familyOfText(route.gatewayTunnelIp)), gateway: route.gatewayTunnelIp, disabled: 'false', ...DEFAULT_MONITOR,
+    });
   }
   for (const route of peer.routes) {
-    add(KIND.route, 'route', route.destination, { network: route.destination, gateway: gateways.get(route.via) as string, disabled: 'false' });
+    add(KIND.route, 'route', route.destination, { network: route.destination, gateway: gateways.get(gatewayKey(route)) as string, disabled: 'false' });
   }
 }
 

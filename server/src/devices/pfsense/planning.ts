@@ -5,8 +5,9 @@ import { diffResources, type ActualResource, type Adjustment, type DesiredResour
 import type { DesiredDeviceState, PreflightIssue } from '../driver.js';
 import { APPLY_KINDS, AREA_ORDER, KIND, KIND_ORDER, KIND_SPECS } from './kinds.js';
 import type { UndoPolicy } from '../../domain/undo.js';
-import { pskFingerprint } from './tags.js';
-import { MAX_TIER } from './mapping.js';
+import { familyOf, tryParseAddress, tryParseCidr } from '../../domain/ip.js';
+import { interfaceIdRef, isRef, pskFingerprint, tagOf } from './tags.js';
+import { MAX_TIER, serviceAddresses, tunnelAddress6 } from './mapping.js';
 
 /** Compares secrets the device never echoes through what it does show (public key, PSK fingerprint). */
 export function normalizeProp(kind: string, prop: string, value: string): string {
@@ -58,9 +59,12 @@ function firewallNetworks(actual: readonly ActualResource[]): DeviceNetworks {
   const unmanaged = actual.filter((resource) => resource.key === null);
   const addresses: Array<{ interface: string; address: string }> = [];
   for (const iface of unmanaged.filter((resource) => resource.kind === KIND.iface)) {
-    const { ipaddr = '', subnet = '' } = iface.props;
-    if (iface.props.enable !== 'false' && /^\d+\.\d+\.\d+\.\d+$/.test(ipaddr) && /^\d+$/.test(subnet)) {
-      addresses.push({ interface: `${iface.props.descr || iface.id.toUpperCase()} (${iface.id})`, address: `${ipaddr}/${subnet}` });
+    if (iface.props.enable === 'false') continue;
+    const { ipaddr = '', subnet = '', ipaddrv6 = '', subnetv6 = '' } = iface.props;
+    const name = `${iface.props.descr || iface.id.toUpperCase()} (${iface.id})`;
+    for (const [address, prefix, family] of [[ipaddr, subnet, 4], [ipaddrv6, subnetv6, 6]] as const) {
+      const position = tryParseAddress(address);
+      if (position !== null && familyOf(position) === family && /^\d+$/.test(prefix)) addresses.push({ interface: name, address: `${address}/${prefix}` });
     }
   }
   const tunnels = unmanaged.filter((resource) => resource.kind === KIND.tunnel);
@@ -115,7 +119,7 @@ export function preflightPfSense(state: DesiredDeviceState, desired: readonly De
   issues.push(...deviceClashes({
     interfaceName: tunnel?.props.name ?? '',
     listenPort: state.peer.interface.listenPort,
-    addresses: state.peer.interface.addresses.slice(0, 1),
+    addresses: [state.peer.interface.addresses[0] ?? '', tunnelAddress6(state.peer.interface) ?? ''].filter(Boolean),
     routes: routesOf(state.peer),
   }, firewallNetworks(actual)));
   for (const peer of ours(KIND.peer)) {
@@ -130,11 +134,58 @@ export function preflightPfSense(state: DesiredDeviceState, desired: readonly De
     const clash = unmanaged(KIND.route).find((resource) => resource.props.network === route.props.network);
     if (clash) issues.push(issue('WARNING', KIND.route, `an unmanaged static route to ${route.props.network} exists (via ${clash.props.gateway}); both will be configured`));
   }
-  if (state.peer.interface.addresses.length > 1) {
-    issues.push(issue('WARNING', KIND.iface, `only ${state.peer.interface.addresses[0]} is configured on pfSense; service addresses ${state.peer.interface.addresses.slice(1).join(', ')} need virtual IPs, which Meshplane does not manage`));
+  const services = serviceAddresses(state.peer.interface);
+  if (services.length > 0) {
+    issues.push(issue('WARNING', KIND.forward, `service addresses ${services.join(', ')} are not assigned on pfSense (that would need virtual IPs, which Meshplane does not manage): their ports are forwarded, but the addresses do not answer anything else, such as ping`));
   }
-  if (state.peer.services.length > 0) {
-    issues.push(issue('WARNING', KIND.nat, 'published services (port forwards) are not deployed to pfSense yet'));
+  issues.push(...familyIssues(desired, actual, state.commentPrefix));
+  return issues;
+}
+
+/** The family of an address or subnet text; null for keywords (any, (self), aliases). */
+function familyOfValue(value: string | undefined): 4 | 6 | null {
+  const text = (value ?? '').replace(/^!/, '');
+  const position = tryParseAddress(text);
+  if (position !== null) return familyOf(position);
+  return tryParseCidr(text)?.family ?? null;
+}
+
+const FAMILY_OF_PROTOCOL: Readonly<Record<string, 4 | 6>> = { inet: 4, inet6: 6 };
+
+/**
+ * What pfSense refuses (or pf fails to load) for mixing families, checked on the planned
+ * objects before any write: a gateway's address and its interface (an inet6 gateway needs an
+ * interface with an IPv6 address), a static route and its gateway, a 1:1 mapping's external
+ * address and source, a port forward's destination and target.
+ */
+function familyIssues(desired: readonly DesiredResource[], actual: readonly ActualResource[], prefix: string): PreflightIssue[] {
+  const issues: PreflightIssue[] = [];
+  const refuse = (resource: DesiredResource, why: string) => issues.push(issue('ERROR', resource.kind, `${resource.key}: ${why}; pfSense refuses to mix address families`));
+  const mismatch = (resource: DesiredResource, fields: readonly string[]) => {
+    const wanted = FAMILY_OF_PROTOCOL[resource.props.ipprotocol ?? ''];
+    const wrong = fields.filter((field) => wanted !== undefined && ![null, wanted].includes(familyOfValue(resource.props[field])));
+    if (wrong.length > 0) refuse(resource, `${resource.props.ipprotocol} with ${wrong.map((field) => `${field} ${resource.props[field]}`).join(' and ')}`);
+  };
+  // The interface a reference names, planned (by tag) or already there (by #id).
+  const interfaceOf = (reference: string | undefined) => (isRef(reference ?? '')
+    ? desired.find((resource) => resource.kind === KIND.iface && reference === `@${tagOf(prefix, resource.key)}`)
+    : actual.find((resource) => resource.kind === KIND.iface && reference === interfaceIdRef(resource.id)));
+  const gateways = [...desired, ...actual].filter((resource) => resource.kind === KIND.gateway);
+  for (const resource of desired) {
+    if (resource.kind === KIND.gateway) {
+      mismatch(resource, ['gateway']);
+      const iface = interfaceOf(resource.props.interface);
+      if (resource.props.ipprotocol === 'inet6' && iface !== undefined && (iface.props.typev6 ?? 'none') === 'none') {
+        refuse(resource, `an inet6 gateway needs an interface with an IPv6 address, and ${iface.props.descr ?? iface.key} has none`);
+      }
+    }
+    if (resource.kind === KIND.route) {
+      const gateway = gateways.find((candidate) => candidate.props.name === resource.props.gateway);
+      const wanted = FAMILY_OF_PROTOCOL[gateway?.props.ipprotocol ?? ''];
+      if (wanted !== undefined && familyOfValue(resource.props.network) !== wanted) refuse(resource, `the route to ${resource.props.network} goes through ${gateway?.props.ipprotocol} gateway ${resource.props.gateway}`);
+    }
+    if (resource.kind === KIND.nat) mismatch(resource, ['external', 'source', 'destination']);
+    if (resource.kind === KIND.forward) mismatch(resource, ['destination', 'target']);
   }
   return issues;
 }

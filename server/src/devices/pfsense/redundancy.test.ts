@@ -1,33 +1,17 @@
 // pfSense in a WAN with redundant hubs, against the simulator: a spoke gets one tunnel per
 // hub, a monitored gateway per hub tunnel, a gateway group ranking the hubs and the overlay
 // routed through them; a hub is refused before anything is written.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { overlay, peer, subnet } from '../../domain/__fixtures__/overlay.js';
 import type { OverlaySpec } from '../../domain/model.js';
 import { describePlan, secretsOf } from '../../domain/plan.js';
-import { startPfSenseSimulator, type PfSenseSimulator } from '../../../test/sim/pfsense/index.js';
 import { RawClient } from '../../../test/sim/pfsense/test-client.js';
-import { DeviceError, type DesiredDeviceState } from '../driver.js';
-import { createPfSenseDriver, type PfSenseDriver } from './index.js';
+import { DeviceError } from '../driver.js';
 import { joinPriorities } from './codec.js';
 import { HUB_MONITOR } from './mapping.js';
-import { deploy, simTarget, stateFor } from './test-fixtures.js';
+import { deploy, driverOnSimulator, isOurs, managedObjects, stateFor, unmanagedObjects } from './test-fixtures.js';
 
-let sim: PfSenseSimulator | null = null;
-let driver: PfSenseDriver | null = null;
-
-async function start(): Promise<{ sim: PfSenseSimulator; driver: PfSenseDriver }> {
-  sim = await startPfSenseSimulator({ applyDelayMs: 5 });
-  driver = createPfSenseDriver(simTarget(sim), { polling: { intervalMs: 5, maxIntervalMs: 50, attempts: 100 } });
-  return { sim, driver };
-}
-
-afterEach(async () => {
-  await driver?.close();
-  await sim?.stop();
-  driver = null;
-  sim = null;
-});
+const start = driverOnSimulator({ applyDelayMs: 5 });
 
 /** Two hubs with LANs, the pfSense spoke "pf" (its LAN is the firewall's LAN) and another spoke. */
 function redundantSpec(hubRedundancy = true): OverlaySpec {
@@ -44,35 +28,22 @@ function redundantSpec(hubRedundancy = true): OverlaySpec {
   return spec;
 }
 
-const ours = (obj: Record<string, unknown>) => String(obj.descr ?? '').startsWith('meshplane:');
-const LISTS = ['tunnels', 'peers', 'gateways', 'groups', 'routes', 'rules', 'oneToOne'] as const;
-
-function unmanaged(model: PfSenseSimulator['model']) {
-  const lists = Object.fromEntries(LISTS.map((list) => [list, model.list(list).filter((obj) => !ours(obj)).map(({ id: _id, ...rest }) => rest)]));
-  return { ...lists, interfaces: model.list('interfaces').filter((iface) => !String(iface.descr).startsWith('MP_')) };
-}
-
-function managed(model: PfSenseSimulator['model']) {
-  const strip = ({ id: _id, tracker: _tracker, ...rest }: Record<string, unknown>) => rest;
-  const lists = Object.fromEntries(LISTS.map((list) => [list, model.list(list).filter(ours).map(strip).sort((a, b) => String(a.descr).localeCompare(String(b.descr)))])) as Record<(typeof LISTS)[number], Array<Record<string, unknown>>>;
-  return { ...lists, interfaces: model.list('interfaces').filter((iface) => String(iface.descr).startsWith('MP_')) };
-}
 
 describe('pfSense spoke in a WAN with redundant hubs', () => {
   it('deploys a tunnel per hub, a monitored gateway per hub tunnel, a group with the primary on tier 1 and the overlay routed through it; verify finds no drift', async () => {
     const { sim, driver } = await start();
-    const before = unmanaged(sim.model);
+    const before = unmanagedObjects(sim.model);
     const state = stateFor(redundantSpec());
     expect(state.peer.routing?.protocol).toBe('gateway-monitor');
     const { plan, result } = await deploy(driver, state);
     expect(result).toEqual({ applied: plan.operations.length, failed: null });
 
-    const tunnels = sim.model.list('tunnels').filter(ours);
+    const tunnels = sim.model.list('tunnels').filter(isOurs);
     expect(tunnels.map((tunnel) => [tunnel.descr, tunnel.listenport])).toEqual([
       ['meshplane:wan1:tunnel:wg-mesh', '51820'],
       ['meshplane:wan1:tunnel:wg-meshh2', '51821'],
     ]);
-    const peers = sim.model.list('peers').filter(ours);
+    const peers = sim.model.list('peers').filter(isOurs);
     const overlayPrefixes = ['10.0.0.0/24', '10.0.5.0/24', '192.168.4.0/24', '192.168.11.0/24', '192.168.12.0/24'].sort();
     expect(peers.map((item) => [String(item.descr).split(' ')[0], item.tun, item.endpoint, item.port, item.persistentkeepalive])).toEqual([
       ['meshplane:wan1:peer:h1', tunnels[0]?.name, 'h1.example.net', '51820', 25],
@@ -86,7 +57,7 @@ describe('pfSense spoke in a WAN with redundant hubs', () => {
       ['MP_wg_meshh2', tunnels[1]?.name, '10.0.0.3', 32],
     ]);
 
-    const gateways = sim.model.list('gateways').filter(ours);
+    const gateways = sim.model.list('gateways').filter(isOurs);
     expect(gateways.map((gateway) => [gateway.descr, gateway.interface, gateway.gateway, gateway.monitor, gateway.monitor_disable])).toEqual([
       ['meshplane:wan1:gateway:h1', interfaces[0]?.id, '10.0.0.1', '10.0.0.1', false],
       ['meshplane:wan1:gateway:h2', interfaces[1]?.id, '10.0.0.2', '10.0.0.2', false],
@@ -102,7 +73,7 @@ describe('pfSense spoke in a WAN with redundant hubs', () => {
 
     // pfSense installs static routes through single gateways only: the kernel routes go to the
     // primary hub, and LAN traffic is policy-routed through the group.
-    const routes = sim.model.list('routes').filter(ours);
+    const routes = sim.model.list('routes').filter(isOurs);
     expect(routes.map((route) => [route.network, route.gateway]).sort()).toEqual(overlayPrefixes.map((prefix) => [prefix, gateways[0]?.name]));
     const failover = sim.model.list('rules').filter((rule) => String(rule.descr).startsWith('meshplane:wan1:rule:failover:'));
     expect(failover.map((rule) => [rule.source, rule.destination, rule.gateway, rule.floating, rule.quick, rule.direction, rule.interface]).sort()).toEqual(
@@ -113,7 +84,7 @@ describe('pfSense spoke in a WAN with redundant hubs', () => {
 
     expect(['wireguard', 'interfaces', 'routing', 'firewall'].every((area) => sim.model.isApplied(area as 'routing'))).toBe(true);
     expect(sim.model.runtime.groups).toHaveLength(1);
-    expect(unmanaged(sim.model)).toEqual(before);
+    expect(unmanagedObjects(sim.model)).toEqual(before);
     // verify: the same desired state plans nothing.
     expect((await deploy(driver, state)).plan.operations).toEqual([]);
     expect(driver.preflight(state, await driver.readState(state))).toEqual([]);
@@ -123,7 +94,7 @@ describe('pfSense spoke in a WAN with redundant hubs', () => {
     const { sim, driver } = await start();
     await deploy(driver, stateFor(redundantSpec()));
     const [group] = sim.model.list('groups');
-    const [gw1, gw2] = sim.model.list('gateways').filter(ours);
+    const [gw1, gw2] = sim.model.list('gateways').filter(isOurs);
     expect(sim.model.activeMembers(String(group?.name))).toEqual([gw1?.name]);
     sim.model.markGatewayDown(String(gw1?.name));
     expect(sim.model.activeMembers(String(group?.name))).toEqual([gw2?.name]);
@@ -142,7 +113,7 @@ describe('pfSense spoke in a WAN with redundant hubs', () => {
     const { sim, driver } = await start();
     const state = stateFor(redundantSpec());
     await deploy(driver, state);
-    const [gw1, gw2] = sim.model.list('gateways').filter(ours);
+    const [gw1, gw2] = sim.model.list('gateways').filter(isOurs);
     const client = new RawClient(sim);
     try {
       // Someone ranks hub 2 first on the firewall.
@@ -164,7 +135,7 @@ describe('pfSense spoke in a WAN with redundant hubs', () => {
 
   it('clears exactly what it made (routes and rules before the group, the group before its gateways), and nothing else', async () => {
     const { sim, driver } = await start();
-    const before = unmanaged(sim.model);
+    const before = unmanagedObjects(sim.model);
     const state = stateFor(redundantSpec());
     await deploy(driver, state);
     const plan = driver.clearPlan(await driver.readState(state));
@@ -173,8 +144,8 @@ describe('pfSense spoke in a WAN with redundant hubs', () => {
     expect(order.lastIndexOf('routing/static_route')).toBeLessThan(order.indexOf('routing/gateway/group'));
     expect(order.lastIndexOf('firewall/rule')).toBeLessThan(order.indexOf('routing/gateway/group'));
     expect((await driver.apply(plan)).failed).toBeNull();
-    expect(managed(sim.model)).toEqual({ tunnels: [], peers: [], gateways: [], groups: [], routes: [], rules: [], oneToOne: [], interfaces: [] });
-    expect(unmanaged(sim.model)).toEqual(before);
+    expect(managedObjects(sim.model)).toEqual({ tunnels: [], peers: [], gateways: [], groups: [], routes: [], rules: [], oneToOne: [], portForwards: [], interfaces: [] });
+    expect(unmanagedObjects(sim.model)).toEqual(before);
     expect(sim.model.isApplied('routing')).toBe(true);
   });
 
@@ -184,15 +155,15 @@ describe('pfSense spoke in a WAN with redundant hubs', () => {
     const redundant = stateFor(redundantSpec(true));
     expect(single.peer.routing).toBeUndefined();
     expect((await deploy(driver, single)).result.failed).toBeNull();
-    const singleOnDevice = managed(sim.model);
+    const singleOnDevice = managedObjects(sim.model);
     expect((await deploy(driver, redundant)).result.failed).toBeNull();
-    const redundantOnDevice = managed(sim.model);
+    const redundantOnDevice = managedObjects(sim.model);
     expect(redundantOnDevice.groups).toHaveLength(1);
 
     expect((await deploy(driver, single)).result.failed).toBeNull();
-    expect(managed(sim.model)).toEqual(singleOnDevice);
+    expect(managedObjects(sim.model)).toEqual(singleOnDevice);
     expect((await deploy(driver, redundant)).result.failed).toBeNull();
-    expect(managed(sim.model)).toEqual(redundantOnDevice);
+    expect(managedObjects(sim.model)).toEqual(redundantOnDevice);
   });
 
   it('keeps the tunnel private key and the preshared keys of every hub tunnel out of plans and failure messages', async () => {
@@ -217,7 +188,7 @@ describe('pfSense spoke in a WAN with redundant hubs', () => {
 describe('pfSense as a hub of a WAN with redundant hubs', () => {
   it('is refused by preflight and plan, saying why and what to use, before anything is written', async () => {
     const { sim, driver } = await start();
-    const before = managed(sim.model);
+    const before = managedObjects(sim.model);
     const state = stateFor(redundantSpec(), 'h1');
     const writesBefore = sim.requests.filter((request) => request.method !== 'GET').length;
     const actual = await driver.readState(state);
@@ -233,7 +204,7 @@ describe('pfSense as a hub of a WAN with redundant hubs', () => {
     expect((refused as DeviceError).code).toBe('REFUSED');
     expect((refused as DeviceError).message).toContain('Use a Linux or RouterOS device for hubs');
     expect(sim.requests.filter((request) => request.method !== 'GET').length).toBe(writesBefore);
-    expect(managed(sim.model)).toEqual(before);
+    expect(managedObjects(sim.model)).toEqual(before);
   });
 
   it('refuses a spoke compiled to run BGP (not marked as a pfSense peer)', async () => {

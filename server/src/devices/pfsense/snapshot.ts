@@ -13,12 +13,12 @@ export interface DeviceSnapshot {
   representation: InterfaceRepresentation;
   wireguardEnabled: boolean;
   applied: Record<ApplyArea, boolean>;
-  lists: Record<'tunnel' | 'peer' | 'iface' | 'gateway' | 'group' | 'route' | 'rule' | 'nat', DeviceObject[]>;
+  lists: Record<'tunnel' | 'peer' | 'iface' | 'gateway' | 'group' | 'route' | 'rule' | 'nat' | 'forward', DeviceObject[]>;
 }
 
 export const LIST_KINDS: ReadonlyArray<[keyof DeviceSnapshot['lists'], Kind]> = [
   ['tunnel', KIND.tunnel], ['peer', KIND.peer], ['iface', KIND.iface], ['gateway', KIND.gateway], ['group', KIND.group],
-  ['route', KIND.route], ['rule', KIND.rule], ['nat', KIND.nat],
+  ['route', KIND.route], ['rule', KIND.rule], ['nat', KIND.nat], ['forward', KIND.forward],
 ];
 
 /** How the device names an interface in references (REST API setting represent_interfaces_as). */

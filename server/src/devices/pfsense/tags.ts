@@ -6,7 +6,7 @@
 // positions for them are only known once they exist.
 import { createHash } from 'node:crypto';
 
-export type ManagedType = 'tunnel' | 'peer' | 'iface' | 'gateway' | 'group' | 'route' | 'rule' | 'nat';
+export type ManagedType = 'tunnel' | 'peer' | 'iface' | 'gateway' | 'group' | 'route' | 'rule' | 'nat' | 'forward';
 
 export interface ManagedKey {
   wanId: string;
@@ -14,7 +14,7 @@ export interface ManagedKey {
   name: string;
 }
 
-const TYPES: ReadonlySet<string> = new Set(['tunnel', 'peer', 'iface', 'gateway', 'group', 'route', 'rule', 'nat']);
+const TYPES: ReadonlySet<string> = new Set(['tunnel', 'peer', 'iface', 'gateway', 'group', 'route', 'rule', 'nat', 'forward']);
 
 export function formatKey(key: ManagedKey): string {
   return `${key.wanId}:${key.type}:${key.name}`;

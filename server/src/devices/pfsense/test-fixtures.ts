@@ -1,10 +1,12 @@
 // Shared by the pfSense driver tests: a small overlay with the firewall as peer "pf", and
 // a DeviceTarget for a running simulator.
 import { compileOverlay, findCompiledPeer } from '../../domain/index.js';
-import { overlay, peer, subnet } from '../../domain/__fixtures__/overlay.js';
+import { DUAL_STACK, overlay, peer, service, subnet } from '../../domain/__fixtures__/overlay.js';
 import type { OverlaySpec } from '../../domain/model.js';
+import { afterEach } from 'vitest';
 import type { DesiredDeviceState, DeviceDriver, DeviceTarget } from '../driver.js';
-import type { PfSenseSimulator } from '../../../test/sim/pfsense/index.js';
+import { startPfSenseSimulator, type PfSenseSimulator, type PfSenseSimulatorOptions } from '../../../test/sim/pfsense/index.js';
+import { createPfSenseDriver, type PfSenseDriver } from './driver.js';
 
 /** pf hosts a LAN it shows as 172.16.1.0/24; b has a routed LAN; c is behind CGNAT. */
 export function siteSpec(): OverlaySpec {
@@ -13,6 +15,22 @@ export function siteSpec(): OverlaySpec {
     peer('b', '10.0.0.2', { subnets: [subnet('lanB', '192.168.2.0/24')] }),
     peer('c', '10.0.0.3', { endpointHost: null }),
   ]);
+}
+
+/**
+ * The same sites dual-stack: pf also hosts 2001:db8:a::/64, shown as an NPTv6 prefix, and
+ * publishes a service per family; b also routes 2001:db8:b::/64; c has no LAN.
+ */
+export function dualStackSiteSpec(): OverlaySpec {
+  return overlay([
+    peer('pf', '10.0.0.1', {
+      tunnelIp6: 'fd10:aaaa:bbbb::1',
+      subnets: [subnet('lanPf', '192.168.1.0/24', { natCidr: '172.16.1.0/24' }), subnet('lanPf6', '2001:db8:a::/64', { natCidr: 'fd10:aaaa:bbbb:8000::/64' })],
+      services: [service('web', '10.0.5.7'), service('web6', 'fd10:aaaa:bbbb:5::7', { localIp: '2001:db8:a::10' })],
+    }),
+    peer('b', '10.0.0.2', { tunnelIp6: 'fd10:aaaa:bbbb::2', subnets: [subnet('lanB', '192.168.2.0/24'), subnet('lanB6', '2001:db8:b::/64')] }),
+    peer('c', '10.0.0.3', { tunnelIp6: 'fd10:aaaa:bbbb::3', endpointHost: null }),
+  ], DUAL_STACK);
 }
 
 export function stateFor(spec: OverlaySpec, peerId = 'pf', commentPrefix = 'meshplane'): DesiredDeviceState {
@@ -44,4 +62,48 @@ export async function deploy(target: DeviceDriver, state: DesiredDeviceState) {
   const plan = target.plan(state, actual);
   const result = await target.apply(plan);
   return { plan, result };
+}
+
+export const FAST_POLL = { polling: { intervalMs: 5, maxIntervalMs: 50, attempts: 100 } };
+
+/**
+ * Starts a simulator and a driver on it when a test asks, and stops both after each test
+ * of the file that calls this (at its top level).
+ */
+export function driverOnSimulator(defaults: PfSenseSimulatorOptions = {}) {
+  let running: { sim: PfSenseSimulator; driver: PfSenseDriver } | null = null;
+  afterEach(async () => {
+    await running?.driver.close();
+    await running?.sim.stop();
+    running = null;
+  });
+  return async (options: PfSenseSimulatorOptions = {}, target: Partial<DeviceTarget> = {}) => {
+    const sim = await startPfSenseSimulator({ ...defaults, ...options });
+    running = { sim, driver: createPfSenseDriver(simTarget(sim, target), FAST_POLL) };
+    return running;
+  };
+}
+
+/** The simulator's config lists Meshplane writes to. */
+export const SIM_LISTS = ['tunnels', 'peers', 'gateways', 'groups', 'routes', 'rules', 'oneToOne', 'portForwards'] as const;
+type SimObject = Record<string, unknown>;
+
+export const isOurs = (obj: SimObject) => String(obj.descr ?? '').startsWith('meshplane:');
+
+/** Everything Meshplane did not make, without position ids (deleting ours shifts them; the objects must not change). */
+export function unmanagedObjects(model: PfSenseSimulator['model']) {
+  const lists = Object.fromEntries(SIM_LISTS.map((list) => [list, model.list(list).filter((obj) => !isOurs(obj)).map(({ id: _id, ...rest }) => rest)]));
+  return { ...lists, interfaces: model.list('interfaces').filter((iface) => !String(iface.descr).startsWith('MP_')) };
+}
+
+/**
+ * Meshplane's objects with what points at them (tunnel names, interface ids, gateway names):
+ * equal after two deploys only if every reference was resolved to the object it meant. Sorted
+ * by tag, without position ids or the per-creation rule tracker.
+ */
+export function managedObjects(model: PfSenseSimulator['model']) {
+  const strip = ({ id: _id, tracker: _tracker, ...rest }: SimObject) => rest;
+  const byTag = (a: SimObject, b: SimObject) => String(a.descr).localeCompare(String(b.descr));
+  const lists = Object.fromEntries(SIM_LISTS.map((list) => [list, model.list(list).filter(isOurs).map(strip).sort(byTag)])) as Record<(typeof SIM_LISTS)[number], SimObject[]>;
+  return { ...lists, interfaces: model.list('interfaces').filter((iface) => String(iface.descr).startsWith('MP_')) };
 }
