@@ -7,6 +7,7 @@ import type { DesiredDeviceState } from '../../src/devices/driver.js';
 import { createPfSenseDriver, PFSENSE_KIND } from '../../src/devices/pfsense/index.js';
 import { startPfSenseSimulator } from '../sim/pfsense/index.js';
 import { describeDriverContract, type ContractVariant } from './driver-contract.js';
+import { dualStackWan } from './dual-stack-wan.js';
 import { redundantWan } from './redundant-wan.js';
 
 const peers: PeerSpec[] = [
@@ -15,13 +16,16 @@ const peers: PeerSpec[] = [
   peer('c', '10.0.0.3', { endpointHost: null }),
 ];
 
-function desired(variant: ContractVariant): DesiredDeviceState {
-  const variantPeers = variant === 'peerRemoved'
+function peersOf(variant: ContractVariant): PeerSpec[] {
+  return variant === 'peerRemoved'
     ? peers.filter((spec) => spec.id !== 'c')
     : variant === 'allowedIpsChanged'
       ? peers.map((spec) => (spec.id === 'b' ? { ...spec, subnets: [subnet('lanB', '192.168.3.0/24')] } : spec))
       : peers;
-  const compiled = compileOverlay(overlay(variantPeers));
+}
+
+function desired(variant: ContractVariant): DesiredDeviceState {
+  const compiled = compileOverlay(overlay(peersOf(variant)));
   return { overlay: compiled, peer: findCompiledPeer(compiled, 'pf'), commentPrefix: 'meshplane' };
 }
 
@@ -41,6 +45,7 @@ describeDriverContract('pfSense REST API v2', async () => {
     supportsStatistics: true,
     ownNetwork: '192.168.1.0/24', // the simulator's LAN (em1)
     redundant: { roles: ['spoke'], desired: redundantPf },
+    dualStack: dualStackWan(peersOf, 'pf'),
     inspect: async () => ({ writes: sim.requests.filter((request) => request.method !== 'GET').length }),
     teardown: async () => {
       await driver.close();
@@ -48,4 +53,4 @@ describeDriverContract('pfSense REST API v2', async () => {
     },
   };
 // pfSense cannot be a hub of a WAN with redundant hubs (no BGP through its REST API).
-}, { redundantRoles: ['spoke'] });
+}, { redundantRoles: ['spoke'], dualStack: true });
