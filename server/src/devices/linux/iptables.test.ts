@@ -28,10 +28,10 @@ describe('iptables -S', () => {
 
   it('deletes a rule with exactly the arguments iptables printed', () => {
     const rule = parseIptablesRules('nat', NAT)[0]!;
-    expect(deleteRuleCommand('nat', rule.line)).toEqual([
+    expect(deleteRuleCommand(4, 'nat', rule.line)).toEqual([
       'iptables', '-w', '5', '-t', 'nat', '-D', 'PREROUTING', '-d', '10.0.5.1/32', '-i', 'mpxt0', '-p', 'tcp', '-m', 'tcp', '--dport', '80',
       '-m', 'comment', '--comment', 'with space "q"', '-j', 'DNAT', '--to-destination', '192.168.1.10:8080',
     ]);
-    expect(() => deleteRuleCommand('nat', '-P INPUT ACCEPT')).toThrow(/not an iptables rule/);
+    expect(() => deleteRuleCommand(4, 'nat', '-P INPUT ACCEPT')).toThrow(/not an iptables rule/);
   });
 });

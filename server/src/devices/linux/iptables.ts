@@ -3,6 +3,7 @@
 // quotes with `\"` and `\\` escapes, which the tokenizer undoes, so a rule read back can be
 // deleted with exactly the arguments iptables printed.
 import { DeviceError } from '../driver.js';
+import type { Family } from './names.js';
 
 export type IptablesTable = 'filter' | 'nat';
 
@@ -57,18 +58,38 @@ export function parseIptablesRules(table: IptablesTable, text: string): Iptables
   return rules;
 }
 
+/** iptables for IPv4, ip6tables for IPv6: same tables, chains, options and output format. */
+const BINARY: Readonly<Record<Family, string>> = { 4: 'iptables', 6: 'ip6tables' };
+
 /** `iptables -w 5 -t TABLE -I|-D CHAIN ARGS…`: -w waits for the xtables lock instead of failing. */
-export function iptablesCommand(table: IptablesTable, action: '-I' | '-D', chain: string, args: readonly string[]): string[] {
-  return ['iptables', '-w', '5', '-t', table, action, chain, ...args];
+export function iptablesCommand(family: Family, table: IptablesTable, action: '-I' | '-D', chain: string, args: readonly string[]): string[] {
+  return [BINARY[family], '-w', '5', '-t', table, action, chain, ...args];
 }
 
-/** The command that deletes a rule exactly as `iptables -S` printed it. */
-export function deleteRuleCommand(table: IptablesTable, line: string): string[] {
+/** The command that deletes a rule exactly as `iptables -S` (or `ip6tables -S`) printed it. */
+export function deleteRuleCommand(family: Family, table: IptablesTable, line: string): string[] {
   const [append, chain, ...args] = splitRuleLine(line);
   if (append !== '-A' || chain === undefined) throw new DeviceError('PROTOCOL', `not an iptables rule line: ${JSON.stringify(line)}`);
-  return iptablesCommand(table, '-D', chain, args);
+  return iptablesCommand(family, table, '-D', chain, args);
 }
 
-export function listRulesCommand(table: IptablesTable): string[] {
-  return ['iptables', '-w', '5', '-t', table, '-S'];
+export function listRulesCommand(family: Family, table: IptablesTable): string[] {
+  return [BINARY[family], '-w', '5', '-t', table, '-S'];
+}
+
+/**
+ * A rule's id on the host: "TABLE LINE" for iptables (as always), "ip6 TABLE LINE" for
+ * ip6tables, so the same line in both families stays two resources.
+ */
+export function ruleId(family: Family, table: IptablesTable, line: string): string {
+  return family === 4 ? `${table} ${line}` : `ip6 ${table} ${line}`;
+}
+
+export function parseRuleId(id: string): { family: Family; table: IptablesTable; line: string } {
+  const family: Family = id.startsWith('ip6 ') ? 6 : 4;
+  const rest = family === 6 ? id.slice('ip6 '.length) : id;
+  const space = rest.indexOf(' ');
+  const table = rest.slice(0, space);
+  if (space === -1 || (table !== 'filter' && table !== 'nat')) throw new DeviceError('PROTOCOL', `not a firewall rule id: ${JSON.stringify(id)}`);
+  return { family, table, line: rest.slice(space + 1) };
 }

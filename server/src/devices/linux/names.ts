@@ -10,6 +10,8 @@
 //   the driver's state directory (bird.ts): whatever is in that directory is Meshplane's.
 // The state lives on the host itself: no state file to lose, corrupt or keep in step with
 // reality, and it works unchanged inside network namespaces (which share /var/lib).
+import { interfacesOf, type CompiledPeer } from '../../domain/compiled.js';
+import type { IpFamily } from '../../domain/ip.js';
 import { safeInterfaceName } from '../../domain/render/safe-values.js';
 import { DeviceError } from '../driver.js';
 
@@ -37,7 +39,31 @@ export const KIND_ORDER: readonly string[] = [KIND.link, KIND.address, KIND.peer
 /** Not in /etc/iproute2/rt_protos: routes with it were added by Meshplane. */
 export const DEFAULT_ROUTE_PROTOCOL = 77;
 
+/** The families the driver handles; IPv6 only for a dual-stack peer (see familiesOf). */
+export type Family = IpFamily;
+
+/** Text already checked as an address or CIDR: IPv6 is the one with colons. */
+export function familyOfText(checked: string): Family {
+  return checked.includes(':') ? 6 : 4;
+}
+
+/**
+ * The families a peer's address-less rules (input accept, forwarding accepts) and forwarding
+ * apply to: IPv6 too once one of its interfaces has an IPv6 address (a dual-stack WAN).
+ */
+export function familiesOf(peer: CompiledPeer): Family[] {
+  return interfacesOf(peer).some((view) => view.interface.addresses.some((address) => familyOfText(address) === 6)) ? [4, 6] : [4];
+}
+
 export const FORWARDING_SYSCTL = 'net.ipv4.ip_forward';
+
+/** IPv6 has one forwarding switch for the host; per-interface "forwarding" only changes how an interface treats RAs. */
+export const FORWARDING6_SYSCTL = 'net.ipv6.conf.all.forwarding';
+
+export const FORWARDING_SYSCTLS: Readonly<Record<Family, string>> = { 4: FORWARDING_SYSCTL, 6: FORWARDING6_SYSCTL };
+
+/** The metric `ip route add` gives a route without one: what a route of ours would clash with. */
+export const DEFAULT_ROUTE_METRIC: Readonly<Record<Family, number>> = { 4: 0, 6: 1024 };
 
 /** An interface's rp_filter, "/"-separated so that dots in the name stay part of it. */
 export function rpFilterSysctl(ifname: string): string {

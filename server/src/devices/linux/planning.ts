@@ -1,11 +1,11 @@
 // Plans for a Linux host, on top of the vendor-neutral diff: how host-formatted values
-// compare, the forwarding sysctl as an adjustment of a host setting (made when the peer
+// compare, the forwarding sysctls as adjustments of host settings (made when the peer
 // routes, never reverted by a clear, like the rendered wg-quick confs), and endpoints given
 // as hostnames (the host only knows the address wg resolved them to).
 import { diffResources, type ActualResource, type Adjustment, type DesiredResource, type Plan } from '../../domain/plan.js';
 import type { DesiredDeviceState } from '../driver.js';
 import type { UndoPolicy } from '../../domain/undo.js';
-import { FORWARDING_SYSCTL, KIND, KIND_ORDER } from './names.js';
+import { familiesOf, FORWARDING_SYSCTLS, KIND, KIND_ORDER } from './names.js';
 
 export function normalizeLinuxProp(kind: string, prop: string, value: string): string {
   // A rule's identity is the digest in its key; iptables prints rules in its own canonical form.
@@ -17,7 +17,9 @@ export function normalizeLinuxProp(kind: string, prop: string, value: string): s
 
 export function forwardingAdjustments(desired: DesiredDeviceState): Adjustment[] {
   if (!desired.peer.forwarding) return [];
-  return [{ kind: KIND.sysctl, id: FORWARDING_SYSCTL, changes: { value: '1' }, reason: 'the peer routes for others (LANs, hub, published services)' }];
+  return familiesOf(desired.peer).map((family) => ({
+    kind: KIND.sysctl, id: FORWARDING_SYSCTLS[family], changes: { value: '1' }, reason: 'the peer routes for others (LANs, hub, published services)',
+  }));
 }
 
 const IP_LITERAL = /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]):\d+$/;

@@ -4,7 +4,7 @@ import { interfacesOf, type CompiledInterface } from '../../domain/compiled.js';
 import type { ActualResource, DesiredResource } from '../../domain/plan.js';
 import type { DesiredDeviceState, PreflightIssue } from '../driver.js';
 import { MAX_SOCKET_PATH } from './bird.js';
-import { FORWARDING_SYSCTL, KIND, splitMemberKey } from './names.js';
+import { DEFAULT_ROUTE_METRIC, familiesOf, familyOfText, FORWARDING_SYSCTLS, KIND, splitMemberKey, type Family } from './names.js';
 import { parseAddressItem, runsBird } from './resources.js';
 
 function linkIssues(iface: CompiledInterface, actual: readonly ActualResource[]): PreflightIssue[] {
@@ -31,7 +31,9 @@ function routeIssues(resources: readonly DesiredResource[], actual: readonly Act
   for (const route of resources.filter((resource) => resource.kind === KIND.route)) {
     const routes = actual.filter((resource) => resource.kind === KIND.route && resource.id.startsWith(`${route.key} `));
     if (routes.some((resource) => resource.key !== null)) continue;
-    const clash = routes.find((resource) => resource.props.metric === '0');
+    // Ours would get the family's default metric: a route there already makes `ip route add` fail.
+    const metric = String(DEFAULT_ROUTE_METRIC[familyOfText(route.key)]);
+    const clash = routes.find((resource) => resource.props.metric === metric);
     if (clash) {
       issues.push({ severity: 'ERROR', resource: `${KIND.route} ${route.key}`, message: `the main table already has a route to ${route.key} (${clash.id}) that Meshplane does not manage: remove it or the overlay cannot route there` });
     }
@@ -51,15 +53,27 @@ function hostNetworks(ifnames: ReadonlySet<string>, actual: readonly ActualResou
   return { deviceWord: 'host', interfaces: [], addresses, listenPorts: [] };
 }
 
+const FORWARDING_WARNING: Readonly<Record<Family, string>> = {
+  4: 'IPv4 forwarding will be turned on for the whole host (the peer routes for others); removing Meshplane\'s resources does not turn it off',
+  // The kernel stops taking router advertisements on interfaces with accept_ra=1 once it forwards.
+  6: 'IPv6 forwarding will be turned on for the whole host (the peer routes for others); removing Meshplane\'s resources does not turn it off. '
+    + 'An uplink configured by router advertisements then needs accept_ra=2 (sysctl net.ipv6.conf.<uplink>.accept_ra=2) to keep its default route',
+};
+
 function hostIssues(desired: DesiredDeviceState, actual: readonly ActualResource[], manageFirewall: boolean): PreflightIssue[] {
   const issues: PreflightIssue[] = [];
-  const forwarding = actual.find((resource) => resource.kind === KIND.sysctl && resource.id === FORWARDING_SYSCTL);
-  if (desired.peer.forwarding && forwarding?.props.value !== '1') {
-    issues.push({ severity: 'WARNING', resource: `${KIND.sysctl} ${FORWARDING_SYSCTL}`, message: 'IPv4 forwarding will be turned on for the whole host (the peer routes for others); removing Meshplane\'s resources does not turn it off' });
+  const families = familiesOf(desired.peer);
+  for (const family of families) {
+    const sysctl = FORWARDING_SYSCTLS[family];
+    const forwarding = actual.find((resource) => resource.kind === KIND.sysctl && resource.id === sysctl);
+    if (desired.peer.forwarding && forwarding?.props.value !== '1') {
+      issues.push({ severity: 'WARNING', resource: `${KIND.sysctl} ${sysctl}`, message: FORWARDING_WARNING[family] });
+    }
   }
   const { peer } = desired;
   if (!manageFirewall && (peer.forwarding || peer.nat.length > 0 || peer.services.length > 0)) {
-    issues.push({ severity: 'WARNING', resource: KIND.firewall, message: 'firewall management is off: forwarding accepts, NETMAP and DNAT rules for this peer must be configured on the host by hand' });
+    const tools = families.includes(6) ? 'iptables and ip6tables' : 'iptables';
+    issues.push({ severity: 'WARNING', resource: KIND.firewall, message: `firewall management is off: forwarding accepts, NETMAP and DNAT rules for this peer must be configured on the host by hand (${tools})` });
   }
   return issues;
 }

@@ -1,25 +1,27 @@
 // A compiled peer as Linux resources (pure apart from remembering keys and configs for the apply):
 //   link      each WireGuard interface: ifalias tag, MTU, up, listen port, key fingerprint
 //             (and loose reverse-path filtering where a routing engine picks the interface)
-//   address   each interface address            key "<ifname>/<cidr>", point-to-point
-//                                               "<ifname>/<ip>/32 peer <far ip>/32"
+//   address   each interface address, IPv4 and  key "<ifname>/<cidr>", point-to-point
+//             (dual-stack) IPv6                 "<ifname>/<ip>/32 peer <far ip>/32"
 //   wg-peer   each remote                       key "<ifname>/<public key>"
-//   route     each routed destination           key = the destination (main table)
-//   firewall  iptables rules (firewall-rules.ts)
+//   route     each routed destination           key = the destination (main table of its family)
+//   firewall  iptables and ip6tables rules (firewall-rules.ts)
 //   bird      the BIRD daemon of a peer with redundant hubs (bird.ts)  key = its bird.conf path
 // A peer of a WAN with redundant hubs has one interface per hub (interfacesOf), each mapped
 // like the single interface of any other peer; its routes come from BIRD, so none is a
-// resource here. Forwarding (net.ipv4.ip_forward) is not a resource: it is a host setting
-// that planning.ts adjusts when the peer routes for others.
+// resource here. Forwarding (net.ipv4.ip_forward, and net.ipv6.conf.all.forwarding for a
+// dual-stack peer) is not a resource: it is a host setting that planning.ts adjusts when the
+// peer routes for others.
 import { safeCidr, safeEndpoint, safeId, safeInteger, safeIp, safeKey, safePort } from '../../domain/render/safe-values.js';
 import { interfacesOf, type CompiledPeer, type CompiledRemote } from '../../domain/compiled.js';
+import { maxPrefix } from '../../domain/ip.js';
 import { renderCompiledPeerBird } from '../../domain/render/bird.js';
 import type { DesiredResource } from '../../domain/plan.js';
 import type { DesiredDeviceState } from '../driver.js';
 import { DeviceError } from '../driver.js';
 import type { BirdPaths, ConfigStore } from './bird.js';
 import { firewallResource, firewallRuleSpecs } from './firewall-rules.js';
-import { KIND, linkAlias, linuxInterfaceName, memberKey } from './names.js';
+import { familyOfText, KIND, linkAlias, linuxInterfaceName, memberKey } from './names.js';
 import type { SecretStore } from './secrets.js';
 
 export interface MappingOptions {
@@ -50,11 +52,13 @@ export function desiredLinkAlias(desired: DesiredDeviceState): string {
   return linkAlias(checkCommentPrefix(desired.commentPrefix), safeId(desired.overlay.wan.id));
 }
 
-/** "10.0.0.1/24": an interface address (host address + prefix length), checked. */
+/** "10.0.0.1/24", "fd00::1/64": an interface address (host address + prefix length), checked. */
 export function interfaceAddress(value: string): string {
   const [ip, prefix, extra] = value.split('/');
   const length = Number(prefix);
-  if (extra !== undefined || !/^\d{1,2}$/.test(prefix ?? '') || length > 32) throw new DeviceError('PROTOCOL', `not an interface address: ${JSON.stringify(value)}`);
+  if (extra !== undefined || !/^\d{1,3}$/.test(prefix ?? '') || length > maxPrefix(familyOfText(ip ?? ''))) {
+    throw new DeviceError('PROTOCOL', `not an interface address: ${JSON.stringify(value)}`);
+  }
   return `${safeIp(ip ?? '')}/${length}`;
 }
 

@@ -1,6 +1,7 @@
 // Reads what is on the host (or in the driver's namespace) as ActualResources: every link,
-// the peers and addresses of Meshplane's WireGuard links, the main routing table, the
-// iptables rules of the filter and nat tables, the forwarding sysctl, and the WAN's BIRD
+// the peers and addresses of Meshplane's WireGuard links, the main routing tables, the
+// iptables and ip6tables rules of the filter and nat tables, the forwarding sysctl of each
+// family the peer uses, and the WAN's BIRD
 // (its state directory, and the bird binary when the peer needs it).
 import { interfacesOf } from '../../domain/compiled.js';
 import type { ActualResource } from '../../domain/plan.js';
@@ -8,8 +9,8 @@ import { readBird, readBirdBinary, type BirdOptions, type BirdPaths, type Config
 import type { DesiredDeviceState } from '../driver.js';
 import type { CommandRunner } from './exec.js';
 import { parseAddresses, parseLinks, parseRoutes, type LinkInfo } from './ip-json.js';
-import { listRulesCommand, parseIptablesRules, type IptablesTable } from './iptables.js';
-import { FORWARDING_SYSCTL, KIND, linuxInterfaceName, memberKey, rpFilterSysctl, splitMemberKey } from './names.js';
+import { listRulesCommand, parseIptablesRules, ruleId, type IptablesTable } from './iptables.js';
+import { familiesOf, FORWARDING_SYSCTLS, KIND, linuxInterfaceName, memberKey, rpFilterSysctl, splitMemberKey, type Family } from './names.js';
 import { addressItem, desiredLinkAlias, runsBird } from './resources.js';
 import { parseWgInterfaceDump, type WgInterfaceDump } from './wg-dump.js';
 
@@ -72,14 +73,14 @@ function peerResources(ifname: string, dump: WgInterfaceDump): ActualResource[] 
   });
 }
 
-async function firewallResources(runner: CommandRunner, prefix: string, isOurs: (ifname: string) => boolean): Promise<ActualResource[]> {
+async function firewallResources(runner: CommandRunner, family: Family, prefix: string, isOurs: (ifname: string) => boolean): Promise<ActualResource[]> {
   const resources: ActualResource[] = [];
   for (const table of ['filter', 'nat'] as const satisfies readonly IptablesTable[]) {
-    const rules = parseIptablesRules(table, (await runner.run(listRulesCommand(table))).stdout);
+    const rules = parseIptablesRules(table, (await runner.run(listRulesCommand(family, table))).stdout);
     for (const rule of rules) {
       const tagged = rule.comment !== null && rule.comment.startsWith(`${prefix}:`) ? rule.comment.slice(prefix.length + 1) : null;
       const key = tagged !== null && tagged.includes('/') && isOurs(splitMemberKey(tagged).ifname) ? tagged : null;
-      resources.push({ kind: KIND.firewall, id: `${table} ${rule.line}`, key, props: { table, chain: rule.chain, args: JSON.stringify(rule.args) } });
+      resources.push({ kind: KIND.firewall, id: ruleId(family, table, rule.line), key, props: { family: String(family), table, chain: rule.chain, args: JSON.stringify(rule.args) } });
     }
   }
   return resources;
@@ -87,6 +88,7 @@ async function firewallResources(runner: CommandRunner, prefix: string, isOurs: 
 
 export async function readLinuxState(runner: CommandRunner, desired: DesiredDeviceState, options: ReadOptions): Promise<ActualResource[]> {
   const ifnames = new Set(interfacesOf(desired.peer).map((view) => linuxInterfaceName(view.interface.name)));
+  const families = familiesOf(desired.peer);
   const alias = desiredLinkAlias(desired);
   const links = parseLinks((await runner.run(['ip', '-j', '-d', 'link', 'show'])).stdout);
   const wgNames = await wireguardNames(runner);
@@ -103,21 +105,31 @@ export async function readLinuxState(runner: CommandRunner, desired: DesiredDevi
   }
   for (const [name, dump] of dumps) resources.push(...peerResources(name, dump));
 
-  for (const address of parseAddresses((await runner.run(['ip', '-j', '-4', 'addr', 'show'])).stdout)) {
-    const ours = managedNames.has(address.ifname);
-    const key = memberKey(address.ifname, address.peer === null ? address.cidr : addressItem(address.cidr, address.peer));
-    resources.push({ kind: KIND.address, id: key, key: ours ? key : null, props: {} });
+  // IPv6 is read for an IPv4-only peer too (what a dual-stack deployment left is still ours to
+  // remove), but a host without IPv6 or ip6tables is no reason to fail a peer that needs neither.
+  const read = <T>(family: Family, reading: () => Promise<T[]>): Promise<T[]> => (family === 4 || families.includes(6) ? reading() : reading().catch(() => []));
+
+  for (const family of [4, 6] as const) {
+    const addresses = await read(family, async () => parseAddresses((await runner.run(['ip', '-j', `-${family}`, 'addr', 'show'])).stdout));
+    for (const address of addresses) {
+      const ours = managedNames.has(address.ifname);
+      const key = memberKey(address.ifname, address.peer === null ? address.cidr : addressItem(address.cidr, address.peer));
+      resources.push({ kind: KIND.address, id: key, key: ours ? key : null, props: {} });
+    }
   }
 
   const protocol = String(options.routeProtocol);
-  for (const route of parseRoutes((await runner.run(['ip', '-j', '-4', 'route', 'show', 'table', 'main'])).stdout)) {
-    // The prefix route the kernel adds for an address on our link is part of that address.
-    if (route.protocol === 'kernel' && route.dev !== null && managedNames.has(route.dev)) continue;
-    const ours = route.protocol === protocol && route.dev !== null && managedNames.has(route.dev) && route.type === 'unicast';
-    const props: Record<string, string> = { dev: route.dev ?? '', protocol: route.protocol, metric: String(route.metric) };
-    if (route.gateway !== null) props.gateway = route.gateway;
-    const id = `${route.destination} dev ${route.dev ?? '-'} proto ${route.protocol} metric ${route.metric}`;
-    resources.push({ kind: KIND.route, id, key: ours ? route.destination : null, props });
+  for (const family of [4, 6] as const) {
+    const routes = await read(family, async () => parseRoutes((await runner.run(['ip', '-j', `-${family}`, 'route', 'show', 'table', 'main'])).stdout, family));
+    for (const route of routes) {
+      // The prefix route the kernel adds for an address on our link is part of that address.
+      if (route.protocol === 'kernel' && route.dev !== null && managedNames.has(route.dev)) continue;
+      const ours = route.protocol === protocol && route.dev !== null && managedNames.has(route.dev) && route.type === 'unicast';
+      const props: Record<string, string> = { dev: route.dev ?? '', protocol: route.protocol, metric: String(route.metric) };
+      if (route.gateway !== null) props.gateway = route.gateway;
+      const id = `${route.destination} dev ${route.dev ?? '-'} proto ${route.protocol} metric ${route.metric}`;
+      resources.push({ kind: KIND.route, id, key: ours ? route.destination : null, props });
+    }
   }
 
   if (options.manageFirewall) {
@@ -125,11 +137,13 @@ export async function readLinuxState(runner: CommandRunner, desired: DesiredDevi
     // is one of this WAN's interface names; a link of that name we do not manage belongs to someone else.
     const present = new Set(links.map((link) => link.name));
     const isOurs = (name: string): boolean => managedNames.has(name) || (ifnames.has(name) && !present.has(name));
-    resources.push(...(await firewallResources(runner, desired.commentPrefix, isOurs)));
+    for (const family of [4, 6] as const) resources.push(...(await read(family, () => firewallResources(runner, family, desired.commentPrefix, isOurs))));
   }
 
-  const forwarding = (await runner.run(['sysctl', '-n', FORWARDING_SYSCTL])).stdout.trim();
-  resources.push({ kind: KIND.sysctl, id: FORWARDING_SYSCTL, key: null, props: { value: forwarding } });
+  for (const family of families) {
+    const sysctl = FORWARDING_SYSCTLS[family];
+    resources.push({ kind: KIND.sysctl, id: sysctl, key: null, props: { value: (await runner.run(['sysctl', '-n', sysctl])).stdout.trim() } });
+  }
 
   // Read whether or not the peer routes now: a daemon left from when it did is still ours to stop.
   const bird = readBird(options.bird.paths, options.bird.configs);

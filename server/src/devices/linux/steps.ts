@@ -5,8 +5,8 @@
 import { safeCidr, safeEndpoint, safeKey } from '../../domain/render/safe-values.js';
 import type { PlanOperation } from '../../domain/plan.js';
 import { DeviceError } from '../driver.js';
-import { deleteRuleCommand, iptablesCommand, type IptablesTable } from './iptables.js';
-import { FORWARDING_SYSCTL, KIND, linuxInterfaceName, rpFilterSysctl, splitMemberKey } from './names.js';
+import { deleteRuleCommand, iptablesCommand, parseRuleId, type IptablesTable } from './iptables.js';
+import { FORWARDING_SYSCTLS, KIND, linuxInterfaceName, rpFilterSysctl, splitMemberKey, type Family } from './names.js';
 import { parseAddressItem } from './resources.js';
 
 export type Arg = string | { secret: string };
@@ -136,16 +136,23 @@ function chain(value: string | undefined): string {
   return value;
 }
 
+/** A rule planned before rules had a family is an iptables one. */
+function family(value: string | undefined): Family {
+  if (value === undefined) return 4;
+  if (value !== '4' && value !== '6') throw new DeviceError('PROTOCOL', `unexpected address family ${JSON.stringify(value)}`);
+  return Number(value) as Family;
+}
+
 function firewallSteps(operation: PlanOperation): Step[] {
   switch (operation.op) {
     case 'create': {
       const args = JSON.parse(operation.props.args ?? '[]') as unknown;
       if (!Array.isArray(args) || !args.every((arg) => typeof arg === 'string')) throw new DeviceError('PROTOCOL', 'firewall rule arguments must be strings');
-      return [run(...iptablesCommand(table(operation.props.table), '-I', chain(operation.props.chain), args))];
+      return [run(...iptablesCommand(family(operation.props.family), table(operation.props.table), '-I', chain(operation.props.chain), args))];
     }
     case 'delete': {
-      const space = operation.id.indexOf(' ');
-      return [run(...deleteRuleCommand(table(operation.id.slice(0, space)), operation.id.slice(space + 1)))];
+      const rule = parseRuleId(operation.id);
+      return [run(...deleteRuleCommand(rule.family, rule.table, rule.line))];
     }
     case 'update':
       // The key carries the rule's digest, so a changed rule is a new key, never an update.
@@ -153,11 +160,13 @@ function firewallSteps(operation: PlanOperation): Step[] {
   }
 }
 
+const FORWARDING = new Set(Object.values(FORWARDING_SYSCTLS));
+
 function sysctlSteps(operation: PlanOperation): Step[] {
-  if (operation.op !== 'update' || operation.id !== FORWARDING_SYSCTL || !/^[01]$/.test(operation.changes.value ?? '')) {
+  if (operation.op !== 'update' || !FORWARDING.has(operation.id) || !/^[01]$/.test(operation.changes.value ?? '')) {
     throw new DeviceError('PROTOCOL', `unsupported sysctl operation on ${operation.op === 'create' ? operation.key : operation.id}`);
   }
-  return [run('sysctl', '-w', `${FORWARDING_SYSCTL}=${operation.changes.value}`)];
+  return [run('sysctl', '-w', `${operation.id}=${operation.changes.value}`)];
 }
 
 const HASH = /^sha256:[0-9a-f]{16}$/;
