@@ -1,14 +1,22 @@
 // The RouterOS menus Meshplane manages (plan kinds are menu paths), in dependency order,
 // and the properties read from each (never private keys: the interface's key is checked
-// through its public key).
+// through its public key). Addresses, routes, filter and NAT rules have a menu per family
+// (render/routeros-family.ts); the IPv6 ones are read like the IPv4 ones.
+import { FAMILY_MENUS } from '../../domain/render/routeros-family.js';
 
 export const MENU = {
   interface: '/interface/wireguard',
   peers: '/interface/wireguard/peers',
-  address: '/ip/address',
-  route: '/ip/route',
-  filter: '/ip/firewall/filter',
-  nat: '/ip/firewall/nat',
+  address: FAMILY_MENUS[4].address,
+  route: FAMILY_MENUS[4].route,
+  filter: FAMILY_MENUS[4].filter,
+  nat: FAMILY_MENUS[4].nat,
+  address6: FAMILY_MENUS[6].address,
+  route6: FAMILY_MENUS[6].route,
+  filter6: FAMILY_MENUS[6].filter,
+  nat6: FAMILY_MENUS[6].nat,
+  /** Read only: IPv6 forwarding and whether IPv6 is on at all (preflight). */
+  ipv6Settings: '/ipv6/settings',
   addressList: '/ip/firewall/address-list',
   routingFilter: '/routing/filter/rule',
   bfd: '/routing/bfd/configuration',
@@ -21,8 +29,15 @@ export const MENU = {
  * sessions before the lists, filters and BFD settings they use).
  */
 export const KIND_ORDER: readonly string[] = [
-  MENU.interface, MENU.peers, MENU.address, MENU.route, MENU.filter, MENU.nat, MENU.addressList, MENU.routingFilter, MENU.bfd, MENU.bgp, MENU.user,
+  MENU.interface, MENU.peers, MENU.address, MENU.address6, MENU.route, MENU.route6, MENU.filter, MENU.filter6, MENU.nat, MENU.nat6,
+  MENU.addressList, MENU.routingFilter, MENU.bfd, MENU.bgp, MENU.user,
 ];
+
+/** The menus of each family's items, read for every WAN (a WAN that stops being dual-stack loses its IPv6 items). */
+export const FAMILY_KINDS: readonly string[] = [MENU.address, MENU.route, MENU.filter, MENU.nat, MENU.address6, MENU.route6, MENU.filter6, MENU.nat6];
+export const ROUTE_KINDS = new Set<string>([MENU.route, MENU.route6]);
+export const FILTER_KINDS = new Set<string>([MENU.filter, MENU.filter6]);
+export const RULE_KINDS = new Set<string>([MENU.filter, MENU.filter6, MENU.nat, MENU.nat6]);
 
 const COMMON = ['comment', 'disabled', 'dynamic'];
 const RULE = ['chain', 'action', 'protocol', 'src-address', 'dst-address', 'dst-port', 'in-interface', 'out-interface'];
@@ -31,9 +46,14 @@ export const PROPLISTS: Readonly<Record<string, readonly string[]>> = {
   [MENU.interface]: ['name', 'listen-port', 'mtu', 'public-key', ...COMMON],
   [MENU.peers]: ['interface', 'public-key', 'allowed-address', 'endpoint-address', 'endpoint-port', 'persistent-keepalive', 'preshared-key', ...COMMON],
   [MENU.address]: ['address', 'interface', 'network', ...COMMON],
+  [MENU.address6]: ['address', 'interface', 'advertise', ...COMMON],
   [MENU.route]: ['dst-address', 'gateway', 'distance', 'routing-table', 'blackhole', 'check-gateway', ...COMMON],
+  [MENU.route6]: ['dst-address', 'gateway', 'distance', 'routing-table', 'blackhole', 'check-gateway', ...COMMON],
   [MENU.filter]: [...RULE, ...COMMON],
-  [MENU.nat]: [...RULE, 'to-addresses', 'to-ports', ...COMMON],
+  [MENU.filter6]: [...RULE, ...COMMON],
+  [MENU.nat]: [...RULE, FAMILY_MENUS[4].natTarget, 'to-ports', ...COMMON],
+  [MENU.nat6]: [...RULE, FAMILY_MENUS[6].natTarget, 'to-ports', ...COMMON],
+  [MENU.ipv6Settings]: ['forward', 'disable-ipv6'],
   [MENU.addressList]: ['list', 'address', ...COMMON],
   [MENU.routingFilter]: ['chain', 'rule', ...COMMON],
   [MENU.bfd]: ['interfaces', 'min-rx', 'min-tx', 'multiplier', ...COMMON],

@@ -3,6 +3,7 @@
 // Meshplane will adjust (a competing static route is demoted) or cannot guarantee.
 import { deviceClashes, plannedRoutes, type DeviceNetworks } from '../../domain/device-clashes.js';
 import type { ActualResource } from '../../domain/plan.js';
+import { isDualStackPeer } from '../../domain/render/routeros-family.js';
 import { routerOsInterfaces } from '../../domain/render/routeros-routing.js';
 import type { DesiredDeviceState, PreflightIssue } from '../driver.js';
 import { MENU } from './menus.js';
@@ -18,7 +19,7 @@ function routerNetworks(desired: DesiredDeviceState, actual: readonly ActualReso
   const ours = new Set(actual.filter((item) => item.kind === MENU.interface && item.key !== null).map((item) => item.props.name ?? ''));
   const tunnels = actual.filter((item) => item.kind === MENU.interface && item.key === null);
   const addresses = actual
-    .filter((item) => item.kind === MENU.address && item.key === null && !ours.has(item.props.interface ?? ''))
+    .filter((item) => (item.kind === MENU.address || item.kind === MENU.address6) && item.key === null && !ours.has(item.props.interface ?? ''))
     .map((item) => ({ interface: item.props.interface ?? 'another interface', address: item.props.address ?? '' }));
   const named = new Set(tunnels.map((item) => item.props.name ?? ''));
   const others = [...new Set(addresses.map((item) => item.interface))].filter((name) => !named.has(name) && !ours.has(name));
@@ -61,7 +62,24 @@ function bgpIssues(desired: DesiredDeviceState, actual: readonly ActualResource[
 }
 
 function routeIssues(desired: DesiredDeviceState, actual: readonly ActualResource[]): PreflightIssue[] {
-  return routeDemotions(desired, actual).map((adjustment) => ({ severity: 'WARNING' as const, resource: `${MENU.route} ${adjustment.id}`, message: adjustment.reason }));
+  return routeDemotions(desired, actual).map((adjustment) => ({ severity: 'WARNING' as const, resource: `${adjustment.kind} ${adjustment.id}`, message: adjustment.reason }));
+}
+
+/**
+ * A dual-stack peer needs IPv6 on, and IPv6 forwarding where it routes for others (LANs,
+ * services, relayed peers). Meshplane does not change these router-wide settings; it says so.
+ */
+function ipv6SettingsIssues(desired: DesiredDeviceState, actual: readonly ActualResource[]): PreflightIssue[] {
+  const settings = actual.find((item) => item.kind === MENU.ipv6Settings);
+  if (!settings || !isDualStackPeer(desired.peer)) return [];
+  const resource = MENU.ipv6Settings;
+  if (isTrue(settings.props['disable-ipv6'])) {
+    return [{ severity: 'WARNING', resource, message: 'IPv6 is disabled on this router (/ipv6/settings disable-ipv6=yes): the IPv6 half of this dual-stack WAN will not work until it is enabled' }];
+  }
+  if (desired.peer.forwarding && settings.props.forward !== undefined && !isTrue(settings.props.forward)) {
+    return [{ severity: 'WARNING', resource, message: 'IPv6 forwarding is off on this router (/ipv6/settings forward=no): IPv6 traffic to and from its LANs and services will not pass until it is turned on' }];
+  }
+  return [];
 }
 
 function userIssues(desired: DesiredDeviceState, actual: readonly ActualResource[], apiUser: string | null): PreflightIssue[] {
@@ -77,6 +95,7 @@ export function preflightRouterOs(desired: DesiredDeviceState, actual: readonly 
     ...peerIssues(desired, actual),
     ...bgpIssues(desired, actual),
     ...routeIssues(desired, actual),
+    ...ipv6SettingsIssues(desired, actual),
     ...userIssues(desired, actual, apiUser),
   ];
 }

@@ -10,7 +10,8 @@ import { diffResources } from '../../domain/plan.js';
 import { safeCidr, safeIp } from '../../domain/render/safe-values.js';
 import type { DesiredDeviceState } from '../driver.js';
 import type { UndoPolicy } from '../../domain/undo.js';
-import { DEMOTED_ROUTE_DISTANCE, KIND_ORDER, MASKED, MENU, ROUTE_DISTANCE } from './menus.js';
+import { FAMILY_MENUS, familyOfValue } from '../../domain/render/routeros-family.js';
+import { DEMOTED_ROUTE_DISTANCE, FILTER_KINDS, KIND_ORDER, MASKED, MENU, ROUTE_DISTANCE } from './menus.js';
 import { normalizeValue } from './normalize.js';
 import { desiredResources } from './resources.js';
 import { fingerprint } from './secrets.js';
@@ -41,12 +42,13 @@ function comparable(desired: DesiredDeviceState, actual: readonly ActualResource
   });
 }
 
-function isStaticCompetitor(route: ActualResource, destination: string, prefix: string): boolean {
-  if (route.kind !== MENU.route || route.key !== null || isTrue(route.props.dynamic)) return false;
+/** An unmanaged static route in the destination's family's route menu that would win over or tie with ours. */
+function isStaticCompetitor(route: ActualResource, routeMenu: string, destination: string, prefix: string): boolean {
+  if (route.kind !== routeMenu || route.key !== null || isTrue(route.props.dynamic)) return false;
   if (isMeshplaneComment(route.props.comment, prefix)) return false;
   const table = route.props['routing-table'];
   if (table !== undefined && table !== '' && table !== 'main') return false;
-  if (normalizeValue(MENU.route, 'dst-address', route.props['dst-address'] ?? '') !== destination) return false;
+  if (normalizeValue(routeMenu, 'dst-address', route.props['dst-address'] ?? '') !== normalizeValue(routeMenu, 'dst-address', destination)) return false;
   const distance = Number(route.props.distance ?? '1'); // a static route's default distance
   return Number.isFinite(distance) && distance <= ROUTE_DISTANCE;
 }
@@ -56,9 +58,10 @@ export function routeDemotions(desired: DesiredDeviceState, actual: readonly Act
   // Overlay routes, and a redundant hub's routes to spokes without BGP (the same distance).
   const destinations = [...desired.peer.routes, ...(desired.peer.routing?.staticRoutes ?? [])].map((route) => route.destination);
   for (const destination of destinations.map(safeCidr)) {
-    for (const competitor of actual.filter((item) => isStaticCompetitor(item, destination, desired.commentPrefix))) {
+    const routeMenu = FAMILY_MENUS[familyOfValue(destination)].route;
+    for (const competitor of actual.filter((item) => isStaticCompetitor(item, routeMenu, destination, desired.commentPrefix))) {
       adjustments.push({
-        kind: MENU.route,
+        kind: routeMenu,
         id: competitor.id,
         changes: { distance: String(DEMOTED_ROUTE_DISTANCE) },
         reason: `unmanaged static route to ${destination} at distance ${competitor.props.distance ?? '1'} would compete with the overlay route; demoted, not removed`,
@@ -135,16 +138,22 @@ function withPeersRecreatedOnMove(plan: Plan, actual: readonly ActualResource[],
   };
 }
 
-/** New firewall rules go before the first static rule that this plan keeps. */
+/** New firewall rules (of each family) go before the first static rule of their menu that this plan keeps. */
 function withRulePlacement(plan: Plan, actual: readonly ActualResource[]): Plan {
   const deleted = new Set(plan.operations.filter((operation) => operation.op === 'delete').map((operation) => `${operation.kind}\u0000${operation.id}`));
-  const anchor = actual.find((item) => item.kind === MENU.filter && !isTrue(item.props.dynamic) && !deleted.has(`${item.kind}\u0000${item.id}`));
-  if (!anchor) return plan;
+  const anchors = new Map<string, string>();
+  for (const kind of FILTER_KINDS) {
+    const anchor = actual.find((item) => item.kind === kind && !isTrue(item.props.dynamic) && !deleted.has(`${item.kind}\u0000${item.id}`));
+    if (anchor) anchors.set(kind, anchor.id);
+  }
+  if (anchors.size === 0) return plan;
   return {
     ...plan,
-    operations: plan.operations.map((operation) => (operation.op === 'create' && operation.kind === MENU.filter
-      ? { ...operation, props: { ...operation.props, 'place-before': anchor.id } }
-      : operation)),
+    operations: plan.operations.map((operation) => {
+      if (operation.op !== 'create') return operation;
+      const anchor = anchors.get(operation.kind);
+      return anchor === undefined ? operation : { ...operation, props: { ...operation.props, 'place-before': anchor } };
+    }),
   };
 }
 

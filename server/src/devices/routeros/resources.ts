@@ -1,7 +1,10 @@
 // Pure: a CompiledPeer as RouterOS menu items (plan.ts DesiredResource), with the keys the
-// .rsc script tags its items with. Every value passes the domain's render checks first.
+// .rsc script tags its items with. Every value passes the domain's render checks first. A
+// dual-stack peer's addresses, routes, filter and NAT rules go to their family's menu
+// (render/routeros-family.ts) under the same tag kinds.
 import type { CompiledFirewallRule, CompiledPeer } from '../../domain/compiled.js';
 import { formatAddress, parseCidr } from '../../domain/ip.js';
+import { FAMILY_MENUS, familiesOf, familyOfValue, ruleAppliesTo } from '../../domain/render/routeros-family.js';
 import { interfaceItemKey, routerOsInterfaces, routerOsRoutingItems } from '../../domain/render/routeros-routing.js';
 import type { DesiredResource } from '../../domain/plan.js';
 import {
@@ -81,36 +84,48 @@ export function desiredResources(desired: DesiredDeviceState): DesiredResource[]
     const name = safeInterfaceName(view.interface.name);
     for (const address of view.interface.addresses) {
       const value = addressValue(address);
+      const family = familyOfValue(value);
       const props: Props = { address: value, interface: name };
-      // Point-to-point: the far end's tunnel IP is reached through this interface only. Otherwise
-      // the network RouterOS derives itself, stated so an address that was point-to-point (the
-      // WAN had redundant hubs) is set back instead of keeping its route to the old hub.
-      props.network = view.interface.peerAddress !== undefined ? safeIp(view.interface.peerAddress) : formatAddress(parseCidr(value).start);
-      add(MENU.address, `address:${interfaceItemKey(view, peer, value)}`, props);
+      if (family === 6) {
+        // No router advertisements into the tunnel (RouterOS advertises a /64 by default).
+        props.advertise = 'false';
+      } else {
+        // Point-to-point: the far end's tunnel IP is reached through this interface only. Otherwise
+        // the network RouterOS derives itself, stated so an address that was point-to-point (the
+        // WAN had redundant hubs) is set back instead of keeping its route to the old hub.
+        props.network = view.interface.peerAddress !== undefined ? safeIp(view.interface.peerAddress) : formatAddress(parseCidr(value).start);
+      }
+      add(FAMILY_MENUS[family].address, `address:${interfaceItemKey(view, peer, value)}`, props);
     }
   }
   for (const route of peer.routes) {
     const destination = safeCidr(route.destination);
-    add(MENU.route, `route:${destination}`, { 'dst-address': destination, gateway: safeInterfaceName(peer.interface.name), distance: String(ROUTE_DISTANCE) });
+    add(FAMILY_MENUS[familyOfValue(destination)].route, `route:${destination}`, { 'dst-address': destination, gateway: safeInterfaceName(peer.interface.name), distance: String(ROUTE_DISTANCE) });
   }
   const routing = routerOsRoutingItems(peer, desired.commentPrefix, wan);
   for (const item of routing.filter((entry) => entry.menu === MENU.route)) add(MENU.route, `route:${item.key}`, item.props);
-  for (const view of views) {
-    const name = safeInterfaceName(view.interface.name);
-    const key = (rest: string) => interfaceItemKey(view, peer, rest);
-    for (const rule of view.firewall) add(MENU.filter, `filter:${key(firewallKey(rule))}`, firewallProps(rule, name));
-    for (const { translated, real } of view.nat) {
-      add(MENU.nat, `nat:${key(`netmap-in:${safeCidr(translated)}`)}`, { chain: 'dstnat', action: 'netmap', 'in-interface': name, 'dst-address': translated, 'to-addresses': safeCidr(real) });
-      add(MENU.nat, `nat:${key(`netmap-out:${translated}`)}`, { chain: 'srcnat', action: 'netmap', 'out-interface': name, 'src-address': real, 'to-addresses': translated });
-    }
-    for (const service of view.services) {
-      const protocol = safeProtocol(service.protocol);
-      const serviceIp = safeIp(service.serviceIp);
-      const port = String(safePort(service.servicePort));
-      add(MENU.nat, `nat:${key(`service:${protocol}:${serviceIp}:${port}`)}`, {
-        chain: 'dstnat', action: 'dst-nat', 'in-interface': name, protocol, 'dst-address': serviceIp, 'dst-port': port,
-        'to-addresses': safeIp(service.localIp), 'to-ports': String(safePort(service.localPort)),
-      });
+  for (const family of familiesOf(peer)) {
+    const menus = FAMILY_MENUS[family];
+    const target = menus.natTarget;
+    for (const view of views) {
+      const name = safeInterfaceName(view.interface.name);
+      const key = (rest: string) => interfaceItemKey(view, peer, rest);
+      for (const rule of view.firewall) if (ruleAppliesTo(rule, family)) add(menus.filter, `filter:${key(firewallKey(rule))}`, firewallProps(rule, name));
+      for (const { translated, real } of view.nat) {
+        if (familyOfValue(translated) !== family) continue;
+        add(menus.nat, `nat:${key(`netmap-in:${safeCidr(translated)}`)}`, { chain: 'dstnat', action: 'netmap', 'in-interface': name, 'dst-address': translated, [target]: safeCidr(real) });
+        add(menus.nat, `nat:${key(`netmap-out:${translated}`)}`, { chain: 'srcnat', action: 'netmap', 'out-interface': name, 'src-address': real, [target]: translated });
+      }
+      for (const service of view.services) {
+        if (familyOfValue(service.serviceIp) !== family) continue;
+        const protocol = safeProtocol(service.protocol);
+        const serviceIp = safeIp(service.serviceIp);
+        const port = String(safePort(service.servicePort));
+        add(menus.nat, `nat:${key(`service:${protocol}:${serviceIp}:${port}`)}`, {
+          chain: 'dstnat', action: 'dst-nat', 'in-interface': name, protocol, 'dst-address': serviceIp, 'dst-port': port,
+          [target]: safeIp(service.localIp), 'to-ports': String(safePort(service.localPort)),
+        });
+      }
     }
   }
   for (const item of routing.filter((entry) => entry.menu !== MENU.route)) add(item.menu, `${item.kind}:${item.key}`, item.props);

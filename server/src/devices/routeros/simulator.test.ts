@@ -2,32 +2,15 @@
 // the binary API (plain and TLS) and REST, emulating 7.17 (no `!empty`) and 7.18.
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeDriverContract } from '../../../test/contract/driver-contract.js';
-import { startRouterOsSimulator, type CommandRequest, type RouterOsSimulator } from '../../../test/sim/routeros/index.js';
 import { generateSelfSignedCertificate } from '../../../test/sim/routeros/tls-certificate.js';
-import { DeviceError, type DeviceKind, type DeviceTarget } from '../driver.js';
+import { DeviceError } from '../driver.js';
+import { simHarness, simTarget, writesOf, type SimHarness, type SimVariant } from './__fixtures__/sim-harness.js';
 import { desiredState, overlaySpec } from './__fixtures__/overlay-variants.js';
 import { redundantWan } from '../../../test/contract/redundant-wan.js';
 import { createRouterOsDriver, createRouterOsTransport, waitForHandshake, type RouterOsDriver } from './index.js';
 import { MENU } from './menus.js';
 
-const WRITE_VERBS = new Set(['add', 'set', 'remove', 'enable', 'disable', 'move']);
-
-interface Harness {
-  sim: RouterOsSimulator;
-  driver: RouterOsDriver;
-  /** Command words the simulator executed since start (after login and seeding). */
-  commands: string[];
-  stop(): Promise<void>;
-}
-
-interface Variant {
-  label: string;
-  kind: DeviceKind;
-  tls: boolean;
-  version: string;
-}
-
-const VARIANTS: Variant[] = [
+const VARIANTS: SimVariant[] = [
   { label: 'API 7.17', kind: 'ROUTEROS_API', tls: false, version: '7.17' },
   { label: 'API 7.18', kind: 'ROUTEROS_API', tls: false, version: '7.18.2' },
   { label: 'API-SSL 7.18', kind: 'ROUTEROS_API', tls: true, version: '7.18.2' },
@@ -35,33 +18,6 @@ const VARIANTS: Variant[] = [
   { label: 'REST 7.18', kind: 'ROUTEROS_REST', tls: true, version: '7.18.2' },
 ];
 
-function targetFor(sim: RouterOsSimulator, variant: Variant, overrides: Partial<DeviceTarget> = {}): DeviceTarget {
-  const port = variant.kind === 'ROUTEROS_REST' ? sim.restPort : variant.tls ? sim.apiTlsPort : sim.apiPort;
-  return {
-    id: 'dev1', name: `sim ${variant.label}`, kind: variant.kind, host: sim.host, port, username: sim.username, secret: sim.password,
-    tls: variant.tls, tlsVerify: true, caPem: sim.caPem, timeoutMs: 5000, concurrency: 2, ...overrides,
-  };
-}
-
-async function harness(variant: Variant, options: { maskSensitive?: boolean; target?: Partial<DeviceTarget> } = {}): Promise<Harness> {
-  const sim = await startRouterOsSimulator({ version: variant.version, maskSensitive: options.maskSensitive });
-  const commands: string[] = [];
-  const execute = sim.model.execute.bind(sim.model);
-  sim.model.execute = (request: CommandRequest) => {
-    commands.push(request.command);
-    return execute(request);
-  };
-  const driver = createRouterOsDriver(targetFor(sim, variant, options.target));
-  return {
-    sim, driver, commands,
-    async stop() {
-      await driver.close();
-      await sim.stop();
-    },
-  };
-}
-
-const writes = (commands: readonly string[]) => commands.filter((command) => WRITE_VERBS.has(command.split('/').at(-1) ?? ''));
 const API_USER_ADDRESSES = ['10.0.0.0/24', '127.0.0.1'];
 
 async function deploy(driver: RouterOsDriver, state = desiredState('initial', { apiAllowedAddresses: API_USER_ADDRESSES })) {
@@ -74,22 +30,22 @@ const redundantSite = redundantWan(overlaySpec('initial').peers.find((spec) => s
 
 for (const variant of VARIANTS) {
   describeDriverContract(`RouterOS simulator, ${variant.label}`, async () => {
-    const h = await harness(variant, { maskSensitive: variant.kind === 'ROUTEROS_REST' });
+    const h = await simHarness(variant, { maskSensitive: variant.kind === 'ROUTEROS_REST' });
     return {
       driver: h.driver,
       desired: (name) => desiredState(name, { apiAllowedAddresses: API_USER_ADDRESSES }),
       peerKind: MENU.peers,
       ownNetwork: '192.168.88.0/24', // the simulator's defconf bridge address
       redundant: { roles: ['spoke', 'hub'], desired: (role, hubAdded) => ({ ...redundantSite(role, hubAdded), apiAllowedAddresses: API_USER_ADDRESSES }) },
-      inspect: async () => ({ writes: writes(h.commands).length }),
+      inspect: async () => ({ writes: writesOf(h.commands).length }),
       teardown: () => h.stop(),
     };
   });
 }
 
 describe.each(VARIANTS)('RouterOS driver on the simulator, $label', (variant) => {
-  let current: Harness | null = null;
-  const start = async (options?: Parameters<typeof harness>[1]) => (current = await harness(variant, options));
+  let current: SimHarness | null = null;
+  const start = async (options?: Parameters<typeof simHarness>[1]) => (current = await simHarness(variant, options));
 
   afterEach(async () => {
     await current?.stop();
@@ -102,11 +58,11 @@ describe.each(VARIANTS)('RouterOS driver on the simulator, $label', (variant) =>
     commands.length = 0;
     const { result } = await deploy(driver, desiredState('allowedIpsChanged', { apiAllowedAddresses: API_USER_ADDRESSES }));
     expect(result.failed).toBeNull();
-    const peerWrites = writes(commands).filter((command) => command.startsWith(`${MENU.peers}/`));
+    const peerWrites = writesOf(commands).filter((command) => command.startsWith(`${MENU.peers}/`));
     expect(peerWrites).toEqual([`${MENU.peers}/set`]);
     commands.length = 0;
     await deploy(driver, desiredState('allowedIpsChanged', { apiAllowedAddresses: API_USER_ADDRESSES }));
-    expect(writes(commands)).toEqual([]);
+    expect(writesOf(commands)).toEqual([]);
   });
 
   it('leaves the unmanaged interface, peers, rules, NAT and routes in place through deploy and clear; demotes the competing route', async () => {
@@ -161,7 +117,7 @@ describe.each(VARIANTS)('RouterOS driver on the simulator, $label', (variant) =>
   it('a request still queued when its transport is closed fails instead of opening a new connection', async () => {
     // What a call that gave up after one of its parallel reads failed leaves behind.
     const { sim, commands } = await start();
-    const transport = createRouterOsTransport(targetFor(sim, variant, { concurrency: 1 }));
+    const transport = createRouterOsTransport(simTarget(sim, variant, { concurrency: 1 }));
     const settled = Promise.allSettled([transport.print(MENU.interface), transport.print(MENU.peers)]);
     await transport.close();
     const [, queued] = await settled;
@@ -209,7 +165,7 @@ describe.each(VARIANTS)('RouterOS driver on the simulator, $label', (variant) =>
     await expect(driver.testConnection()).resolves.toMatchObject({ reachable: true, loggedIn: true, version: `${variant.version} (stable)`, identity: 'MikroTik' });
     await driver.close();
     sim.faults.refuseLogin = true;
-    const refused = createRouterOsDriver(targetFor(sim, variant));
+    const refused = createRouterOsDriver(simTarget(sim, variant));
     await expect(refused.testConnection()).resolves.toMatchObject({ reachable: true, loggedIn: false, message: expect.stringMatching(/invalid user name or password|401/) });
     await refused.close();
   });
@@ -217,7 +173,7 @@ describe.each(VARIANTS)('RouterOS driver on the simulator, $label', (variant) =>
   it('gives up on slow replies with TIMEOUT', async () => {
     const { sim } = await start();
     sim.faults.replyDelayMs = 1000;
-    const slow = createRouterOsDriver(targetFor(sim, variant, { timeoutMs: 150 }));
+    const slow = createRouterOsDriver(simTarget(sim, variant, { timeoutMs: 150 }));
     const failure = await slow.readState(desiredState()).catch((error: unknown) => error);
     await slow.close();
     expect(failure).toMatchObject({ code: 'TIMEOUT' });
@@ -226,7 +182,7 @@ describe.each(VARIANTS)('RouterOS driver on the simulator, $label', (variant) =>
   if (variant.tls) {
     it('verifies TLS by default: without the device CA the connection fails with TLS', async () => {
       const { sim } = await start();
-      const untrusted = createRouterOsDriver(targetFor(sim, variant, { caPem: null }));
+      const untrusted = createRouterOsDriver(simTarget(sim, variant, { caPem: null }));
       const report = await untrusted.testConnection();
       await untrusted.close();
       expect(report).toMatchObject({ reachable: false, loggedIn: false, message: expect.stringContaining('TLS failed') });
@@ -234,7 +190,7 @@ describe.each(VARIANTS)('RouterOS driver on the simulator, $label', (variant) =>
 
     it('with verification off (tlsVerify: false) logs in without any CA', async () => {
       const { sim } = await start();
-      const unverified = createRouterOsDriver(targetFor(sim, variant, { tlsVerify: false, caPem: null }));
+      const unverified = createRouterOsDriver(simTarget(sim, variant, { tlsVerify: false, caPem: null }));
       try {
         await expect(unverified.testConnection()).resolves.toMatchObject({ reachable: true, loggedIn: true, version: `${variant.version} (stable)` });
         await expect(unverified.statistics('wg-nonexistent')).resolves.toEqual([]);
@@ -246,7 +202,7 @@ describe.each(VARIANTS)('RouterOS driver on the simulator, $label', (variant) =>
     it('with a CA that did not sign the device certificate, fails with a TLS error naming the fix', async () => {
       const { sim } = await start();
       const otherCa = (await generateSelfSignedCertificate()).cert;
-      const misconfigured = createRouterOsDriver(targetFor(sim, variant, { caPem: otherCa }));
+      const misconfigured = createRouterOsDriver(simTarget(sim, variant, { caPem: otherCa }));
       const report = await misconfigured.testConnection();
       await misconfigured.close();
       expect(report).toMatchObject({ reachable: false, loggedIn: false });

@@ -21,6 +21,7 @@ import { rosValue } from './routeros-quote.js';
 import {
   menu, MenuWriter, properties, quotedTag, RepeatedSection, Script, upsertLine, type Menu, type Properties, type RenderedItem,
 } from './routeros-script.js';
+import { FAMILY_MENUS, familiesOf, familyOfValue, isDualStackPeer, ruleAppliesTo, type RouterOsFamily } from './routeros-family.js';
 import { interfaceItemKey, ROUTING_MENU, routerOsInterfaces, routerOsRoutingItems, type RouterOsItem } from './routeros-routing.js';
 import {
   commentText, safeCidr, safeEndpoint, safeId, safeInteger, safeInterfaceAddress, safeInterfaceName, safeIp, safeKey, safePort, safeProtocol,
@@ -65,32 +66,15 @@ function firewallProperties(rule: CompiledFirewallRule, interfaceName: string): 
 type MenuName = 'peers' | 'addresses' | 'routes' | 'filter' | 'nat';
 /** The menus a family has its own of: `/ip/...` and `/ipv6/...`. */
 type FamilyMenuName = Exclude<MenuName, 'peers'>;
-type Family = 4 | 6;
+type Family = RouterOsFamily;
 
 const FAMILY_PATHS: Readonly<Record<Family, Readonly<Record<FamilyMenuName, string>>>> = {
-  4: { addresses: '/ip/address', routes: '/ip/route', filter: '/ip/firewall/filter', nat: '/ip/firewall/nat' },
-  6: { addresses: '/ipv6/address', routes: '/ipv6/route', filter: '/ipv6/firewall/filter', nat: '/ipv6/firewall/nat' },
+  4: { addresses: FAMILY_MENUS[4].address, routes: FAMILY_MENUS[4].route, filter: FAMILY_MENUS[4].filter, nat: FAMILY_MENUS[4].nat },
+  6: { addresses: FAMILY_MENUS[6].address, routes: FAMILY_MENUS[6].route, filter: FAMILY_MENUS[6].filter, nat: FAMILY_MENUS[6].nat },
 };
-/** The NAT target property: RouterOS spells it differently per family. */
-const NAT_TARGET: Readonly<Record<Family, string>> = { 4: 'to-addresses', 6: 'to-address' };
 /** Tag kinds are the same in both families: the menu tells the items apart. */
 const TAG_KIND: Readonly<Record<FamilyMenuName, string>> = { addresses: 'address', routes: 'route', filter: 'filter', nat: 'nat' };
-
-/** The family of a compiled address or prefix (always checked by a safe-value guard before it is written). */
-function familyOf(value: string): Family {
-  return value.includes(':') ? 6 : 4;
-}
-
-/** A peer with an IPv6 tunnel address (or any IPv6 address) is dual-stack: IPv6 sections are written for it. */
-export function isDualStackPeer(peer: CompiledPeer): boolean {
-  return peer.interface.addresses.some((address) => familyOf(address) === 6);
-}
-
-/** A firewall rule without addresses applies to both families; one with addresses to theirs. */
-function ruleFamilyMatches(rule: CompiledFirewallRule, family: Family): boolean {
-  const address = rule.src ?? rule.dst;
-  return address === undefined || familyOf(address) === family;
-}
+const familyOf = familyOfValue;
 
 /**
  * What every script of one overlay shares for one tag base and interface name (both
@@ -237,7 +221,7 @@ function writeRoutes(script: Script, context: ScriptContext, peer: CompiledPeer,
 function writeFirewall(script: Script, context: ScriptContext, peer: CompiledPeer, family: Family): void {
   const writer = writerFor(script, context, family, 'filter');
   for (const rule of peer.firewall) {
-    if (!ruleFamilyMatches(rule, family)) continue;
+    if (!ruleAppliesTo(rule, family)) continue;
     writer.upsertFirst(firewallKey(rule), firewallProperties(rule, context.interfaceName), `# ${commentText(rule.comment)}`);
   }
   writer.end();
@@ -245,7 +229,7 @@ function writeFirewall(script: Script, context: ScriptContext, peer: CompiledPee
 
 /** The NAT items of one interface and family: NETMAP / NPTv6 both ways per translated LAN, DNAT per service. */
 function natItems(view: Pick<CompiledPeer, 'nat' | 'services'>, iface: string, family: Family, upsert: (key: string, props: Properties) => void): void {
-  const target = NAT_TARGET[family];
+  const target = FAMILY_MENUS[family].natTarget;
   for (const { translated, real } of view.nat) {
     if (familyOf(translated) !== family) continue;
     upsert(`netmap-in:${safeCidr(translated)}`, { chain: 'dstnat', action: 'netmap', 'in-interface': iface, 'dst-address': translated, [target]: safeCidr(real) });
@@ -378,8 +362,7 @@ export function renderCompiledPeerRouterOs(compiled: CompiledOverlay, peer: Comp
   script.line(context.scope);
   writeInterface(script, context, peer);
   writePeers(script, context, peer);
-  const families: Family[] = isDualStackPeer(peer) ? [4, 6] : [4];
-  for (const family of families) {
+  for (const family of familiesOf(peer)) {
     if (family === 6 && peer.forwarding) script.line('# IPv6: the routed traffic below needs /ipv6/settings forward=yes (the RouterOS default).');
     writeAddresses(script, context, peer, family);
     writeRoutes(script, context, peer, family);
