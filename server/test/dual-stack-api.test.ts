@@ -205,6 +205,20 @@ describe('dual-stack WANs through the API', () => {
     expect(/^Address\s*=\s*(.+)$/m.exec(config)?.[1]).toBe(`10.70.0.1/24, ${base}1/64`);
   });
 
+  it('a peer left without an IPv6 address by a race across replicas gets one at the next add or WAN update', async () => {
+    const wan = await createWan({ name: 'raced', tunnelCidr: '10.72.0.0/24', ipv6: true });
+    const first = await addPeer(wan.id, { name: 'first' });
+    // What another replica's addPeer leaves when it read the WAN as IPv4-only just before this
+    // one turned IPv6 on: a peer row without tunnelIp6 in a dual-stack WAN.
+    const { publicKey } = await t.app.database.prisma.peer.findUniqueOrThrow({ where: { id: first.id }, select: { publicKey: true } });
+    await t.app.database.prisma.peer.create({ data: { wanId: wan.id, name: 'raced', tunnelIp: '10.72.0.9', endpointHost: '198.51.100.9', endpointPort: 51820, publicKey: publicKey.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) } });
+    await admin.ok(UPDATE_WAN, { id: wan.id, input: { mtu: 1380 } });
+    const peers = Object.fromEntries((await peersOf(wan.id)).peers.edges.map(({ node }) => [node.name, node.tunnelIp6]));
+    expect(peers).toEqual({ first: first.tunnelIp6, raced: wan.tunnelCidr6!.replace('::/64', '::2') });
+    // The WAN renders again (a peer without its IPv6 address would fail the whole WAN's spec).
+    expect((await admin.ok<{ downloadPeerConfig: { content: string } }>(DOWNLOAD, { peerId: first.id })).downloadPeerConfig.content).toContain(`${peers.raced}/128`);
+  });
+
   it('turning IPv6 on with a range too small for the peers is refused and changes nothing', async () => {
     const wan = await createWan({ name: 'small', tunnelCidr: '10.71.0.0/24' });
     for (const name of ['a', 'b', 'c', 'd']) await addPeer(wan.id, { name });

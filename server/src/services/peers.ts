@@ -151,8 +151,11 @@ export class Peers {
         }
       }
     });
+    // Added as IPv4-only while another replica may have been turning the WAN dual-stack: that
+    // replica's transaction did not see this peer, so give it its IPv6 address now.
+    const filled = peer.tunnelIp6 === null ? await fillMissingTunnelIp6(this.prisma, wanId) : 0;
     publishWanChange(this.pubsub, { kind: 'CREATED', wanId, entity: 'PEER', entityId: peer.id });
-    return peer;
+    return filled > 0 ? this.prisma.peer.findUniqueOrThrow({ where: { id: peer.id } }) : peer;
   }
 
   async update(actor: Identity, peerId: string, input: PeerInput & { publicKey?: string | null }) {
@@ -261,4 +264,33 @@ function explicitTunnelIp(tunnelCidr: string, requested: string, taken: readonly
   }
   if (taken.includes(address)) throw new DomainError('CONFLICT', `${field} ${address} is already used by another peer`, { field });
   return address;
+}
+
+/**
+ * Gives every peer of a dual-stack WAN that has no IPv6 tunnel address one (the first free).
+ * Turning IPv6 on allocates for the peers its transaction sees; a peer another replica added
+ * meanwhile, reading the WAN as IPv4-only, is not among them. Whichever of the two commits
+ * last runs this after its commit and sees both, so no peer stays without one. Returns how
+ * many it gave.
+ */
+export async function fillMissingTunnelIp6(prisma: Db, wanId: string): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await prisma.$transaction(async (tx) => {
+        const wan = await tx.wan.findUnique({ where: { id: wanId }, select: { tunnelCidr6: true } });
+        if (!wan?.tunnelCidr6) return 0;
+        const missing = await tx.peer.findMany({ where: { wanId, tunnelIp6: null }, select: { id: true } });
+        if (missing.length === 0) return 0;
+        const taken = (await tx.peer.findMany({ where: { wanId, NOT: { tunnelIp6: null } }, select: { tunnelIp6: true } })).map((row) => row.tunnelIp6 as string);
+        for (const peer of missing) {
+          const tunnelIp6 = allocateTunnelIp(wan.tunnelCidr6, taken);
+          taken.push(tunnelIp6);
+          await tx.peer.update({ where: { id: peer.id }, data: { tunnelIp6 } });
+        }
+        return missing.length;
+      });
+    } catch (error) {
+      if (!isUniqueViolation(error) || attempt >= MAX_ALLOCATION_ATTEMPTS) throw error;
+    }
+  }
 }

@@ -11,6 +11,7 @@ import { allocateTunnelIp, ulaRanges } from '../domain/addressing.js';
 import { compareAddresses, tryParseAddress, tryParseAddressOrCidr } from '../domain/ip.js';
 import type { Identity } from './auth/identity.js';
 import { recordAudit } from './audit.js';
+import { fillMissingTunnelIp6 } from './peers.js';
 
 export interface WanSettingsInput {
   name?: string | null;
@@ -151,6 +152,8 @@ export class Wans {
       await recordAudit(tx, actor, { action: 'wan.update', targetType: 'Wan', targetId: id, details: { ...present(input), ...(allocated.length ? { ipv6AddressesAllocated: allocated.length } : {}) } });
       return updated;
     }));
+    // Peers another replica added while this turned IPv6 on (see fillMissingTunnelIp6).
+    if (wan.tunnelCidr6) await fillMissingTunnelIp6(this.prisma, id);
     publishWanChange(this.pubsub, { kind: 'UPDATED', wanId: id, entity: 'WAN', entityId: id });
     return wan;
   }
