@@ -89,6 +89,11 @@ describe('RouterOsDriver', () => {
     const driver = driverOn(router);
     await deploy(driver, desiredState('initial', { apiAllowedAddresses: ['10.0.0.0/24', '192.168.88.0/24', '10.9.9.9'] }));
     expect(router.rows(MENU.user)[0]?.address).toBe('192.168.88.0/24,10.0.0.0/24,10.9.9.9/32');
+    // Management over IPv6: a bare IPv6 address is a /128 host, in any spelling; none is added twice.
+    await deploy(driver, desiredState('initial', { apiAllowedAddresses: ['10.0.0.0/24', '2001:DB8:0::9', 'fd00:88::/64'] }));
+    expect(router.rows(MENU.user)[0]?.address).toBe('192.168.88.0/24,10.0.0.0/24,10.9.9.9/32,2001:db8::9/128,fd00:88::/64');
+    const again = await deploy(driver, desiredState('initial', { apiAllowedAddresses: ['2001:db8::9', 'fd00:88::/64'] }));
+    expect(again.plan.operations.filter((operation) => operation.kind === MENU.user)).toEqual([]);
 
     const open = seededRouter();
     (open.rows(MENU.user)[0] as Record<string, string>).address = '';

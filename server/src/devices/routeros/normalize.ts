@@ -26,8 +26,8 @@ function canonicalIp(value: string): string {
   return `${negated}${canonical}${length === undefined ? '' : `/${length}`}`;
 }
 
-/** A prefix with its length: a bare address is a host (/32, /128). */
-function prefixed(value: string): string {
+/** A prefix with its length, IPv6 in canonical form: a bare address is a host (/32, /128). */
+export function prefixed(value: string): string {
   const canonical = canonicalIp(value);
   if (canonical.includes('/')) return canonical;
   return canonical.includes(':') ? `${canonical}/128` : `${canonical}/32`;

@@ -12,11 +12,11 @@ import type { DesiredDeviceState } from '../driver.js';
 import type { UndoPolicy } from '../../domain/undo.js';
 import { FAMILY_MENUS, familyOfValue } from '../../domain/render/routeros-family.js';
 import { DEMOTED_ROUTE_DISTANCE, FILTER_KINDS, KIND_ORDER, MASKED, MENU, ROUTE_DISTANCE } from './menus.js';
-import { normalizeValue } from './normalize.js';
+import { normalizeValue, prefixed } from './normalize.js';
 import { desiredResources } from './resources.js';
 import { fingerprint } from './secrets.js';
 import { isMeshplaneComment } from './tags.js';
-import { isTrue, splitList, withPrefix } from './values.js';
+import { isTrue, splitList } from './values.js';
 
 export interface ReconcileOptions {
   /** The user the driver logs in as (its allowed addresses are kept). */
@@ -79,8 +79,9 @@ export function apiUserAdjustment(desired: DesiredDeviceState, actual: readonly 
   if (!user) return [];
   const current = splitList(user.props.address);
   if (current.length === 0) return [];
-  const needed = desired.apiAllowedAddresses.map((entry) => (entry.includes('/') ? safeCidr(entry) : `${safeIp(entry)}/32`));
-  const have = new Set(current.map(withPrefix));
+  // Management may reach the router over IPv6: a bare address is a host of its own family.
+  const needed = desired.apiAllowedAddresses.map((entry) => prefixed(entry.includes('/') ? safeCidr(entry) : safeIp(entry)));
+  const have = new Set(current.map(prefixed));
   const missing = needed.filter((entry) => !have.has(entry));
   if (missing.length === 0) return [];
   return [{
