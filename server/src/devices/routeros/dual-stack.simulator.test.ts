@@ -145,6 +145,15 @@ describe.each(VARIANTS)('RouterOS driver, dual-stack peer on the simulator, $lab
     expect((await deploy(driver, ipv4Only())).plan.operations).toEqual([]);
   });
 
+  it('preflight refuses an IPv6 tunnel address inside a network the router already has on its own interface', async () => {
+    const { sim, driver } = await start();
+    sim.model.execute({ command: `${MENU.address6}/add`, attributes: { address: 'fd10:aaaa:bbbb::77/64', interface: 'ether2', comment: 'lab ULA' } });
+    const state = dual();
+    const errors = driver.preflight(state, await driver.readState(state)).filter((issue) => issue.severity === 'ERROR');
+    expect(errors).toEqual([expect.objectContaining({ message: expect.stringContaining('fd10:aaaa:bbbb::') })]);
+    expect(errors[0]!.message).toContain('ether2');
+  });
+
   it('preflight warns when IPv6 forwarding or IPv6 itself is off on the router', async () => {
     const { sim, driver } = await start();
     const state = dual();
