@@ -121,6 +121,13 @@ describe('dual-stack WANs through the API', () => {
       expect(hub.tunnelIp6).toBe(wan.tunnelCidr6!.replace('::/64', '::1'));
     });
 
+    it('the topology graph names both tunnel addresses of each node', async () => {
+      const { wan: graph } = await admin.ok<{ wan: { topologyGraph: { nodes: Array<{ name: string; tunnelIp: string; tunnelIp6: string | null }> } } }>(
+        `query ($id: ID!) { wan(id: $id) { topologyGraph { nodes { name tunnelIp tunnelIp6 } } } }`, { id: wan.id });
+      expect(Object.fromEntries(graph.topologyGraph.nodes.map((node) => [node.name, [node.tunnelIp, node.tunnelIp6]])))
+        .toEqual(Object.fromEntries([hub, siteA, siteB].map((peer) => [peer.name, [peer.tunnelIp, peer.tunnelIp6]])));
+    });
+
     it('IPv6 LANs: stored canonical, an overlap resolved by NPTv6 auto-NAT from natPool6, and an IPv6 service on servicesCidr6', async () => {
       const lanA = (await admin.ok<{ addSubnet: { id: string; cidr: string; natCidr: string | null } }>(ADD_SUBNET, { peerId: siteA.id, input: { cidr: '2001:DB8:1:0::/64' } })).addSubnet;
       expect(lanA).toMatchObject({ cidr: '2001:db8:1::/64', natCidr: null });

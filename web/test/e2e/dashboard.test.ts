@@ -608,6 +608,7 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
     await expect(page.locator('tr[data-peer="hub6"]').textContent()).resolves.toContain(`${tunnel6}::1`);
     await expect(page.locator('tr[data-peer="hub6"]').textContent()).resolves.toContain('2001:db8::7');
     await expect(page.locator('tr[data-peer="site6"]').textContent()).resolves.toMatch(new RegExp(`10\\.0\\.0\\.2\\s*${tunnel6}::2`));
+    await expect(page.locator('svg [aria-label^="hub6, hub"]').getAttribute('aria-label')).resolves.toContain(`10.0.0.1, ${tunnel6}::1`);
     await shot('25-wan-page-dual-stack');
 
     await openPeer('site6');

@@ -68,12 +68,16 @@ const ConflictRef = builder.objectRef<Conflict>('Conflict').implement({
   }),
 });
 
-const TopologyNodeRef = builder.objectRef<TopologyNode>('TopologyNode').implement({
+/** A node with the peer's IPv6 tunnel address, which the domain's graph does not carry. */
+type NodeView = TopologyNode & { tunnelIp6: string | null };
+
+const TopologyNodeRef = builder.objectRef<NodeView>('TopologyNode').implement({
   fields: (t) => ({
     peerId: t.exposeID('peerId'),
     name: t.exposeString('name'),
     role: t.expose('role', { type: PeerRoleEnum }),
     tunnelIp: t.exposeString('tunnelIp'),
+    tunnelIp6: t.exposeString('tunnelIp6', { nullable: true, description: 'The IPv6 tunnel address in a dual-stack WAN.' }),
     endpoint: t.exposeString('endpoint', { nullable: true }),
     cgnat: t.exposeBoolean('cgnat', { description: 'No reachable endpoint: others cannot dial it.' }),
   }),
@@ -132,7 +136,14 @@ type WanGraph = TopologyGraph & { wanId: string };
 
 const TopologyGraphRef = builder.objectRef<WanGraph>('TopologyGraph').implement({
   fields: (t) => ({
-    nodes: t.field({ type: [TopologyNodeRef], resolve: (graph) => graph.nodes }),
+    nodes: t.field({
+      type: [TopologyNodeRef],
+      // From the request's one read of the WAN's peers (the edges read it too).
+      resolve: async (graph, _args, ctx) => {
+        const ipv6 = new Map((await ctx.overlays.peers(graph.wanId)).map((peer) => [peer.id, peer.tunnelIp6]));
+        return graph.nodes.map((node) => ({ ...node, tunnelIp6: ipv6.get(node.peerId) ?? null }));
+      },
+    }),
     edges: t.field({ type: [TopologyEdgeRef], resolve: (graph, _args, ctx) => edgesOf(ctx, ctx.overlays, graph) }),
   }),
 });

@@ -107,6 +107,7 @@ export const wanPageQuery = graphql(`
           name
           role
           tunnelIp
+          tunnelIp6
           endpoint
           cgnat
         }
