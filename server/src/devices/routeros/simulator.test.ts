@@ -37,10 +37,11 @@ for (const variant of VARIANTS) {
       peerKind: MENU.peers,
       ownNetwork: '192.168.88.0/24', // the simulator's defconf bridge address
       redundant: { roles: ['spoke', 'hub'], desired: (role, hubAdded) => ({ ...redundantSite(role, hubAdded), apiAllowedAddresses: API_USER_ADDRESSES }) },
+      dualStack: (name) => desiredState(name, { apiAllowedAddresses: API_USER_ADDRESSES }, 'dual'),
       inspect: async () => ({ writes: writesOf(h.commands).length }),
       teardown: () => h.stop(),
     };
-  });
+  }, { dualStack: true });
 }
 
 describe.each(VARIANTS)('RouterOS driver on the simulator, $label', (variant) => {
