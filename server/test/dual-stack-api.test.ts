@@ -150,6 +150,12 @@ describe('dual-stack WANs through the API', () => {
       expect(service.serviceIp).toBe(wan.servicesCidr6!.replace('::/64', '::1'));
       const service4 = (await admin.ok<{ publishService: { serviceIp: string } }>(PUBLISH, { peerId: siteA.id, input: { name: 'web4', localIp: '192.168.61.10', localPort: 8080 } })).publishService;
       expect(service4.serviceIp).toBe('10.0.5.1');
+      // A services range cannot move away from the services on it (either family), naming them.
+      const moved6 = await failure(UPDATE_WAN, { id: wan.id, input: { servicesCidr6: 'fd66:5::/64' } });
+      expect(moved6).toMatchObject({ code: 'CONFLICT', field: 'servicesCidr6' });
+      expect(moved6.message).toContain('"web6"');
+      expect(moved6.message).not.toContain('"web4"');
+      expect(await failure(UPDATE_WAN, { id: wan.id, input: { servicesCidr: '10.0.6.0/24' } })).toMatchObject({ code: 'CONFLICT', field: 'servicesCidr' });
       expect(await failure(PUBLISH, { peerId: siteA.id, input: { name: 'mixed', localIp: '2001:db8:1::11', localPort: 80, serviceIp: '10.0.5.9' } })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'serviceIp' });
     });
 

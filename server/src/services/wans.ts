@@ -8,7 +8,7 @@ import { DomainError } from '../domain/errors.js';
 import { validateWanSettings, type WanSettings } from '../domain/wan-settings.js';
 import { assertManagementAddress } from '../domain/conflicts.js';
 import { allocateTunnelIp, ulaRanges } from '../domain/addressing.js';
-import { compareAddresses, tryParseAddress, tryParseAddressOrCidr } from '../domain/ip.js';
+import { compareAddresses, contains, familyOf, hostRange, parseCidr, tryParseAddress, tryParseAddressOrCidr } from '../domain/ip.js';
 import type { Identity } from './auth/identity.js';
 import { recordAudit } from './audit.js';
 import { fillMissingTunnelIp6 } from './peers.js';
@@ -71,6 +71,22 @@ function requestedIpv6(input: WanSettingsInput, current: Ipv6Settings): Ipv6Sett
   }
   const { tunnelCidr6, servicesCidr6, natPool6 } = input.ipv6 === true && !current.tunnelCidr6 ? ulaRanges(randomBytes(5)) : current;
   return { tunnelCidr6, servicesCidr6, natPool6, ...given };
+}
+
+/**
+ * A services range may change only around the services on it: a service address outside its
+ * family's range would make the whole WAN unrenderable. Names the services in the way.
+ */
+async function assertServicesInside(tx: Pick<Db, 'publishedService'>, wanId: string, field: 'servicesCidr' | 'servicesCidr6', cidr: string): Promise<void> {
+  const range = parseCidr(cidr, field);
+  const outside = (await tx.publishedService.findMany({ where: { wanId }, select: { name: true, serviceIp: true, peer: { select: { name: true } } }, orderBy: { serviceIp: 'asc' } }))
+    .filter((service) => {
+      const address = tryParseAddress(service.serviceIp);
+      return address !== null && familyOf(address) === range.family && !contains(range, hostRange(address));
+    });
+  if (outside.length === 0) return;
+  const listed = outside.slice(0, 5).map((service) => `"${service.name}" (${service.serviceIp}) of "${service.peer.name}"`).join(', ') + (outside.length > 5 ? ` and ${outside.length - 5} more` : '');
+  throw new DomainError('CONFLICT', `${field} ${cidr} would leave published services outside it: ${listed}. Unpublish them first`, { field });
 }
 
 /** Refuses to turn IPv6 off while something of the WAN is IPv6, naming what. */
@@ -140,6 +156,8 @@ export class Wans {
         throw new DomainError('CONFLICT', `The IPv6 tunnel range cannot change while the WAN has ${peers.length} peer(s): their IPv6 tunnel addresses come from it`, { field: 'tunnelCidr6' });
       }
       if (after6 && after6 !== before6) await assertNoDeviceInside(tx, 'tunnelCidr6', after6);
+      if (settings.servicesCidr !== current.servicesCidr) await assertServicesInside(tx, id, 'servicesCidr', settings.servicesCidr);
+      if (settings.servicesCidr6 && current.servicesCidr6 && settings.servicesCidr6 !== current.servicesCidr6) await assertServicesInside(tx, id, 'servicesCidr6', settings.servicesCidr6);
       if (before6 && !after6) {
         await assertNothingIpv6(tx, id);
         await tx.peer.updateMany({ where: { wanId: id }, data: { tunnelIp6: null } });
