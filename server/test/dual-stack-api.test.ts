@@ -241,4 +241,15 @@ describe('dual-stack WANs through the API', () => {
     expect(after.tunnelCidr6).toBeNull();
     expect(after.peers.edges.every(({ node }) => node.tunnelIp6 === null)).toBe(true);
   });
+  it('takes an IPv6 endpoint bare or bracketed, stores it canonical and renders it bracketed before the port', async () => {
+    const wan = await createWan({ name: 'endpoint-forms', ipv6: true });
+    const a = await addPeer(wan.id, { name: 'bracketed', endpointHost: '[2001:DB8:0:0::7]', endpointPort: 51000, portForwarded: true });
+    const b = await addPeer(wan.id, { name: 'bare', endpointHost: '2001:db8:0:0:0:0:0:8' });
+    const conf = (await admin.ok<{ downloadPeerConfig: { content: string } }>(DOWNLOAD, { peerId: b.id })).downloadPeerConfig.content;
+    expect(conf).toContain('Endpoint = [2001:db8::7]:51000');
+    const confA = (await admin.ok<{ downloadPeerConfig: { content: string } }>(DOWNLOAD, { peerId: a.id })).downloadPeerConfig.content;
+    expect(confA).toContain('Endpoint = [2001:db8::8]:51820');
+    expect(await failure(ADD_PEER, { wanId: wan.id, input: { name: 'with-port', endpointHost: '[2001:db8::9]:51820' } }))
+      .toMatchObject({ code: 'INVALID_HOST', field: 'endpointHost', message: expect.stringContaining('endpointPort') });
+  });
 });

@@ -60,6 +60,16 @@ describe('validation', () => {
     }
   });
 
+  it('takes an IPv6 endpoint bare or in brackets and returns it canonical; a port or an IPv4 address in brackets is refused', () => {
+    expect(validateEndpointHost('2001:DB8:0:0::1')).toBe('2001:db8::1');
+    expect(validateEndpointHost('[2001:db8::1]')).toBe('2001:db8::1');
+    expect(validateEndpointHost('site.example.net')).toBe('site.example.net');
+    expect(() => validateEndpointHost('[2001:db8::1]:51820')).toThrow(/endpointPort/);
+    expect(() => validateEndpointHost('[192.0.2.1]')).toThrow(/only IPv6/);
+    expect(() => validateEndpointHost('[::1]')).toThrow(/loopback/);
+    expect(() => validateEndpointHost('[2001:db8::1')).toThrow(expect.objectContaining({ code: 'INVALID_HOST' }));
+  });
+
   it('knows this machine by name, loopback address or ::1 only', () => {
     for (const host of ['localhost', 'LOCALHOST', '127.0.0.1', '127.1.2.3', '::1', '0:0:0:0:0:0:0:1']) expect(isLocalHost(host), host).toBe(true);
     for (const host of ['192.0.2.1', '0.0.0.0', '::', 'router.localhost', 'localhost.example.net', '::ffff:127.0.0.1', '128.0.0.1']) expect(isLocalHost(host), host).toBe(false);

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { containsCidr } from 'cidr-tools';
 import { DomainError, type DomainErrorCode } from './errors.js';
-import { formatAddress, formatCidr, printable, tryParseAddress, tryParseCidr, type IpRange } from './ip.js';
+import { canonicalAddress, formatAddress, formatCidr, printable, tryParseAddress, tryParseCidr, type IpRange } from './ip.js';
 import { isWireGuardKey } from './keys.js';
 
 // Each rule is a plain predicate (cheap enough for the compile gate over thousands of
@@ -117,12 +117,19 @@ export function endpointProblem(host: string): string | null {
   return NOT_A_PEER.find(({ cidrs }) => containsCidr(cidrs, host))?.what ?? null;
 }
 
-/** A host other peers dial: a valid host that is not loopback, unspecified, multicast or reserved. */
+/**
+ * A host other peers dial: a valid host that is not loopback, unspecified, multicast or
+ * reserved. An IPv6 literal may come in brackets, as it is written in front of a port
+ * ("[2001:db8::1]"); it is returned bare, and IP addresses in their canonical form.
+ */
 export function validateEndpointHost(value: unknown, field = 'endpointHost'): string {
-  const host = validateHost(value, field);
+  const bracketed = typeof value === 'string' ? /^\[([^\]]*)\](:\d*)?$/.exec(value) : null;
+  if (bracketed?.[2] !== undefined) refuse('INVALID_HOST', field, value, 'give the host alone (here without ":port"); the port goes into endpointPort');
+  if (bracketed && !(bracketed[1] as string).includes(':')) refuse('INVALID_HOST', field, value, 'only IPv6 addresses are written in brackets');
+  const host = validateHost(bracketed ? bracketed[1] : value, field);
   const problem = endpointProblem(host);
   if (problem) refuse('INVALID_HOST', field, host, `it is ${problem}, which no peer can be reached at; give the site's public or private address or hostname`);
-  return host;
+  return canonicalAddress(host) ?? host;
 }
 
 /** This machine: `localhost`, 127.0.0.0/8 or ::1 (the only place a LINUX device's local commands run). */

@@ -10,7 +10,7 @@ import { DomainError } from '../domain/errors.js';
 import { assertEndpointPort } from '../domain/conflicts.js';
 import { allocateTunnelIp } from '../domain/addressing.js';
 import { generateKeyPair, generatePresharedKey } from '../domain/keys.js';
-import { canonicalAddress, parseCidr, tryParseAddress, contains, hostRange } from '../domain/ip.js';
+import { parseCidr, tryParseAddress, contains, hostRange } from '../domain/ip.js';
 import { validateEndpointHost, validateIntegerInRange, validateKey, validateName, validatePort, validateAddress } from '../domain/validation.js';
 import type { Identity } from './auth/identity.js';
 import { recordAudit } from './audit.js';
@@ -46,17 +46,12 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 /** A host name as given; an address in canonical form (an IPv6 literal as RFC 5952 prints it). */
-function endpointHost(text: string): string {
-  const host = validateEndpointHost(text, 'endpointHost');
-  return canonicalAddress(host) ?? host;
-}
-
 /** Field rules shared by add and update; `undefined` means "not given". */
 function validatePeerFields(input: PeerInput) {
   return {
     name: input.name == null ? undefined : validateName(input.name.trim(), 'name'),
     role: input.role ?? undefined,
-    endpointHost: input.endpointHost === undefined ? undefined : input.endpointHost === null || input.endpointHost.trim() === '' ? null : endpointHost(input.endpointHost.trim()),
+    endpointHost: input.endpointHost === undefined ? undefined : input.endpointHost === null || input.endpointHost.trim() === '' ? null : validateEndpointHost(input.endpointHost.trim(), 'endpointHost'),
     endpointPort: input.endpointPort == null ? input.endpointPort : validatePort(input.endpointPort, 'endpointPort'),
     listenPort: input.listenPort == null ? input.listenPort : validatePort(input.listenPort, 'listenPort'),
     keepalive: input.keepalive == null ? input.keepalive : validateIntegerInRange(input.keepalive, 'keepalive', 0, 3600),
