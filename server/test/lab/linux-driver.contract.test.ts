@@ -17,7 +17,7 @@ import { describeLab } from './require-lab.js';
 const READS: ReadonlyArray<(argv: readonly string[]) => boolean> = [
   (argv) => argv[0] === 'ip' && argv[1] === '-j',
   (argv) => argv[0] === 'wg' && argv[1] === 'show',
-  (argv) => argv[0] === 'iptables' && argv.includes('-S'),
+  (argv) => (argv[0] === 'iptables' || argv[0] === 'ip6tables') && argv.includes('-S'),
   (argv) => argv[0] === 'sysctl' && argv[1] === '-n',
   (argv) => argv[1] === '--version', // BIRD's, for a WAN with redundant hubs
 ];
