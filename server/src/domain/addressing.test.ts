@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allocateNatRange, allocateServiceIp, allocateTunnelIp, ulaRanges } from './addressing.js';
+import { allocateNatRange, allocateServiceIp, allocateTunnelIp, allocateTunnelIps, ulaRanges } from './addressing.js';
 import { formatAddress, overlaps, parseCidr } from './ip.js';
 
 /** Deterministic PRNG (mulberry32) so property tests are reproducible. */
@@ -113,5 +113,15 @@ describe('IPv6 allocation', () => {
     const ranges = ulaRanges(Uint8Array.of(0x12, 0x34, 0x56, 0x78, 0x9a));
     expect(ranges).toEqual({ tunnelCidr6: 'fd12:3456:789a::/64', servicesCidr6: 'fd12:3456:789a:5::/64', natPool6: 'fd12:3456:789a:8000::/49' });
     expect(ulaRanges(Uint8Array.of(0, 0, 0, 0, 1)).tunnelCidr6).toBe('fd00:0:1::/64');
+  });
+});
+
+describe('allocateTunnelIps', () => {
+  it('gives the first free addresses in one pass, refusing when the range holds fewer', () => {
+    expect(allocateTunnelIps('fd00:1::/64', ['fd00:1::2'], 3)).toEqual(['fd00:1::1', 'fd00:1::3', 'fd00:1::4']);
+    expect(allocateTunnelIps('10.0.0.0/29', ['10.0.0.1'], 5)).toEqual(['10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5', '10.0.0.6']);
+    expect(() => allocateTunnelIps('10.0.0.0/29', ['10.0.0.1'], 6)).toThrow(expect.objectContaining({ code: 'POOL_EXHAUSTED' }));
+    expect(allocateTunnelIps('fd00:1::/126', [], 0)).toEqual([]);
+    expect(allocateTunnelIps('fd00:1::/64', [], 5000)).toHaveLength(5000);
   });
 });

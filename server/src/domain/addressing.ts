@@ -17,27 +17,49 @@ function takenAddresses(taken: Iterable<string>): Set<bigint> {
   return addresses;
 }
 
-function allocateHost(poolCidr: string, taken: Iterable<string>, poolLabel: string, skip = 0): string {
-  const pool = parseCidr(poolCidr, poolLabel);
-  const used = takenAddresses(taken);
+/** Free host addresses of a pool in address order; ends after the pool's last host. */
+function* freeHosts(pool: IpRange, used: ReadonlySet<bigint>): Generator<bigint> {
   // Point-to-point sized pools (/31, /32; /127, /128) have no network address to skip; IPv4
   // also keeps the broadcast address free, IPv6 has none (but its first address is the
   // subnet-router anycast address, RFC 4291 2.6.1).
   const pointToPoint = pool.prefix >= maxPrefix(pool.family) - 1;
   const first = pointToPoint ? pool.start : pool.start + 1n;
   const last = pointToPoint || pool.family === 6 ? pool.end : pool.end - 1n;
+  for (let candidate = first; candidate <= last; candidate++) if (!used.has(candidate)) yield candidate;
+}
+
+function exhausted(pool: IpRange, poolLabel: string): DomainError {
+  return new DomainError('POOL_EXHAUSTED', `${poolLabel} ${formatCidr(pool)} has no free address left`, { pool: formatCidr(pool) });
+}
+
+function allocateHost(poolCidr: string, taken: Iterable<string>, poolLabel: string, skip = 0): string {
+  const pool = parseCidr(poolCidr, poolLabel);
   let firstFree: bigint | null = null;
   let toSkip = skip;
   // Ends after at most |taken| + skip + 1 candidates, so a /64 costs no more than a /24.
-  for (let candidate = first; candidate <= last; candidate++) {
-    if (used.has(candidate)) continue;
+  for (const candidate of freeHosts(pool, takenAddresses(taken))) {
     if (toSkip === 0) return formatAddress(candidate);
     firstFree ??= candidate;
     toSkip--;
   }
   // Fewer free addresses than asked to skip: the first free one.
   if (firstFree !== null) return formatAddress(firstFree);
-  throw new DomainError('POOL_EXHAUSTED', `${poolLabel} ${formatCidr(pool)} has no free address left`, { pool: formatCidr(pool) });
+  throw exhausted(pool, poolLabel);
+}
+
+/**
+ * The first `count` free addresses of the tunnel range, in one pass over `taken` (for giving
+ * many peers an address at once: a WAN turning dual-stack). POOL_EXHAUSTED when fewer are free.
+ */
+export function allocateTunnelIps(tunnelCidr: string, taken: Iterable<string>, count: number): string[] {
+  const pool = parseCidr(tunnelCidr, 'tunnel range');
+  const addresses: string[] = [];
+  if (count <= 0) return addresses;
+  for (const candidate of freeHosts(pool, takenAddresses(taken))) {
+    addresses.push(formatAddress(candidate));
+    if (addresses.length === count) return addresses;
+  }
+  throw exhausted(pool, 'tunnel range');
 }
 
 /**

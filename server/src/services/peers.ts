@@ -8,7 +8,7 @@ import { type PubSub, publishWanChange } from '../infra/pubsub/topics.js';
 import type { PeerRole } from '../generated/prisma/enums.js';
 import { DomainError } from '../domain/errors.js';
 import { assertEndpointPort } from '../domain/conflicts.js';
-import { allocateTunnelIp } from '../domain/addressing.js';
+import { allocateTunnelIp, allocateTunnelIps } from '../domain/addressing.js';
 import { generateKeyPair, generatePresharedKey } from '../domain/keys.js';
 import { parseCidr, tryParseAddress, contains, hostRange } from '../domain/ip.js';
 import { validateEndpointHost, validateIntegerInRange, validateKey, validateName, validatePort, validateAddress } from '../domain/validation.js';
@@ -277,11 +277,8 @@ export async function fillMissingTunnelIp6(prisma: Db, wanId: string): Promise<n
         const missing = await tx.peer.findMany({ where: { wanId, tunnelIp6: null }, select: { id: true } });
         if (missing.length === 0) return 0;
         const taken = (await tx.peer.findMany({ where: { wanId, NOT: { tunnelIp6: null } }, select: { tunnelIp6: true } })).map((row) => row.tunnelIp6 as string);
-        for (const peer of missing) {
-          const tunnelIp6 = allocateTunnelIp(wan.tunnelCidr6, taken);
-          taken.push(tunnelIp6);
-          await tx.peer.update({ where: { id: peer.id }, data: { tunnelIp6 } });
-        }
+        const addresses = allocateTunnelIps(wan.tunnelCidr6, taken, missing.length);
+        for (const [i, peer] of missing.entries()) await tx.peer.update({ where: { id: peer.id }, data: { tunnelIp6: addresses[i] } });
         return missing.length;
       });
     } catch (error) {

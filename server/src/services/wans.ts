@@ -7,7 +7,7 @@ import { type PubSub, publishWanChange } from '../infra/pubsub/topics.js';
 import { DomainError } from '../domain/errors.js';
 import { validateWanSettings, type WanSettings } from '../domain/wan-settings.js';
 import { assertManagementAddress } from '../domain/conflicts.js';
-import { allocateTunnelIp, ulaRanges } from '../domain/addressing.js';
+import { allocateTunnelIps, ulaRanges } from '../domain/addressing.js';
 import { compareAddresses, contains, familyOf, hostRange, parseCidr, tryParseAddress, tryParseAddressOrCidr } from '../domain/ip.js';
 import type { Identity } from './auth/identity.js';
 import { recordAudit } from './audit.js';
@@ -108,10 +108,7 @@ async function assertNothingIpv6(tx: Pick<Db, 'subnet' | 'publishedService'>, wa
  */
 function ipv6AddressesFor<P extends { tunnelIp: string }>(tunnelCidr6: string, peers: readonly P[]): Array<{ peer: P; tunnelIp6: string }> {
   const ordered = [...peers].sort((a, b) => compareAddresses(tryParseAddress(a.tunnelIp) ?? 0n, tryParseAddress(b.tunnelIp) ?? 0n));
-  // The i-th free address of an empty range, without re-reading the addresses taken so far
-  // for each peer; a range smaller than the peers repeats its first one, and is refused.
-  const addresses = ordered.map((_, i) => allocateTunnelIp(tunnelCidr6, [], i));
-  if (new Set(addresses).size !== addresses.length) allocateTunnelIp(tunnelCidr6, addresses);
+  const addresses = allocateTunnelIps(tunnelCidr6, [], ordered.length);
   return ordered.map((peer, i) => ({ peer, tunnelIp6: addresses[i] as string }));
 }
 
