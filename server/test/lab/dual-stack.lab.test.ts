@@ -9,26 +9,16 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, expect, it } from 'vitest';
 import {
-  allocateTunnelIp, compileOverlay, completeOverlapGroup, contains, formatAddress, generateKeyPair, parseCidr, renderWgQuick,
-  tryParseAddress, ulaRanges, validateOverlaySpec,
+  allocateTunnelIp, compileOverlay, completeOverlapGroup, contains, generateKeyPair, parseCidr, renderWgQuick, ulaRanges, validateOverlaySpec,
 } from '../../src/domain/index.js';
 import type { OverlaySpec, PeerRole, PeerSpec, SubnetSpec, Topology } from '../../src/domain/index.js';
-import { converge, Lab, LabCommandError, redactConf, type Where } from './harness.js';
+import { converge, Lab, redactConf } from './harness.js';
+import { failing, lanProbes, overlapProbes, PORT, translatedHost, v4, v6, type Lan, type LanSite, type Probe } from './dual-stack-scenario.js';
 import { labPeer } from './hub-redundancy-scenario.js';
 import { describeLab } from './require-lab.js';
 
-const PORT = 7000;
-
-interface Lan {
-  cidr: string;
-  host: string;
-}
-
-interface SiteDef {
-  name: string;
+interface SiteDef extends LanSite {
   role?: PeerRole;
-  lan4?: Lan;
-  lan6?: Lan;
   /** No endpoint: the site dials out (on the IPv4 underlay it also sits behind a CGNAT box). */
   dialsOut?: boolean;
 }
@@ -41,15 +31,8 @@ interface Deployed {
   peer(name: string): PeerSpec;
 }
 
-/** One path: from a site's LAN host (or router) to an address, answered by ping or by a TCP banner. */
-interface Probe {
-  from: string;
-  where: Where;
-  to: string;
-  /** What the TCP server must send back (`<banner> <client address>`); absent: a ping. */
-  expect?: string;
-  what: string;
-}
+// Lab.create() queues behind any other lab on the machine (one flock): room for that and a slow first handshake.
+const TEST_MS = 240_000;
 
 const labs: Lab[] = [];
 
@@ -128,51 +111,8 @@ async function explain(o: Deployed): Promise<string> {
   return parts.join('\n');
 }
 
-/** How a client address shows in Node's `socket.remoteAddress` on a '::' server. */
-function seenAs(address: string): string {
-  return address.includes(':') ? address : `::ffff:${address}`;
-}
-
-/** Every ordered pair of LAN hosts, per family both have: a ping, and a TCP connection when `tcp` says so. */
-function lanProbes(defs: readonly SiteDef[], tcp: (from: SiteDef, to: SiteDef, family: 4 | 6) => boolean = () => false): Probe[] {
-  const probes: Probe[] = [];
-  for (const a of defs) {
-    for (const b of defs) {
-      if (a === b) continue;
-      for (const family of [4, 6] as const) {
-        const [from, to] = family === 4 ? [a.lan4, b.lan4] : [a.lan6, b.lan6];
-        if (!from || !to) continue;
-        const what = `${a.name} LAN -> ${b.name} LAN over IPv${family}`;
-        probes.push({ from: a.name, where: 'lan', to: to.host, what: `ping ${what}` });
-        if (tcp(a, b, family)) probes.push({ from: a.name, where: 'lan', to: to.host, expect: `lan-${b.name} ${seenAs(from.host)}`, what: `TCP ${what}` });
-      }
-    }
-  }
-  return probes;
-}
-
-/** The probes that do not answer as expected, as readable lines. */
-async function failing(lab: Lab, probes: readonly Probe[]): Promise<string[]> {
-  const results = await Promise.all(probes.map(async (probe): Promise<string | null> => {
-    if (probe.expect === undefined) {
-      const answered = await lab.ping(probe.from, probe.to, { from: probe.where, count: 1, timeoutSec: 2 });
-      return answered ? null : `${probe.what} (${probe.to}): no echo reply`;
-    }
-    // A failed connection shows as what the client printed (ECONNREFUSED, EHOSTUNREACH, timeout, ...).
-    const got = await lab.tcpRead(probe.from, probe.to, PORT, { where: probe.where, timeoutMs: 2_000 })
-      .then((text) => text.trim(), (e: Error) => `(${e instanceof LabCommandError ? e.result.stderr.trim() : e.message})`);
-    return got === probe.expect ? null : `${probe.what} ([${probe.to}]:${PORT}): got "${got}", expected "${probe.expect}"`;
-  }));
-  return results.filter((line): line is string => line !== null);
-}
-
 async function expectAllAnswer(o: Deployed, what: string, probes: readonly Probe[]): Promise<void> {
   await converge(what, () => failing(o.lab, probes), () => explain(o));
-}
-
-/** The address a host of `real` has on the overlay when its LAN is translated into `translated` (1:1, host bits kept). */
-function translatedHost(host: string, real: string, translated: string): string {
-  return formatAddress(parseCidr(translated).start + ((tryParseAddress(host) as bigint) - parseCidr(real).start));
 }
 
 /** Each site's interfaces carry both tunnel addresses: the rendered Address line has both families. */
@@ -185,9 +125,6 @@ async function expectDualStackInterfaces(o: Deployed): Promise<void> {
     expect(addresses, `${def.name} tunnel addresses`).toContain(`inet6 ${peer.tunnelIp6}/64`);
   }
 }
-
-const v4 = (n: number): Lan => ({ cidr: `192.168.${n}.0/24`, host: `192.168.${n}.10` });
-const v6 = (n: number): Lan => ({ cidr: `2001:db8:${n.toString(16)}::/64`, host: `2001:db8:${n.toString(16)}::10` });
 
 describeLab('dual-stack overlays in the network lab (IPv6 with real packets)', () => {
   it('(1) 3-site dual-stack mesh: every LAN host reaches every other with ping and ping -6; TCP over IPv6 between LAN hosts', async () => {
@@ -212,7 +149,7 @@ describeLab('dual-stack overlays in the network lab (IPv6 with real packets)', (
       expect(peers.map((p) => p.publicKey).sort(), `${def.name} peers`).toEqual(defs.filter((d) => d !== def).map((d) => o.peer(d.name).publicKey).sort());
       expect(peers.every((p) => p.latestHandshake > 0), `${def.name} handshakes`).toBe(true);
     }
-  });
+  }, TEST_MS);
 
   it('(2) dual-stack hub-and-spoke, one spoke behind CGNAT: spoke-to-spoke IPv6 (ping -6 and TCP) crosses the hub', async () => {
     const lab = await newLab();
@@ -250,7 +187,7 @@ describeLab('dual-stack overlays in the network lab (IPv6 with real packets)', (
     const sp3 = hubPeers.find((p) => p.publicKey === o.peer('sp3').publicKey);
     expect(sp3?.endpoint?.split(':')[0]).toBe(lab.publicIp('sp3'));
     expect(lab.publicIp('sp3')).not.toBe(lab.underlayIp('sp3'));
-  });
+  }, TEST_MS);
 
   it('(3) two sites with the same IPv6 LAN, both translated (NPTv6) from natPool6: a third site reaches each real host at its translated address', async () => {
     const lab = await newLab();
@@ -283,15 +220,7 @@ describeLab('dual-stack overlays in the network lab (IPv6 with real packets)', (
     const c = defs[2]!.lan6!.host;
 
     const probes: Probe[] = [
-      { from: 'sc', where: 'lan', to: aHost, what: `ping -6 sc LAN -> sa host translated (${aNat})` },
-      { from: 'sc', where: 'lan', to: bHost, what: `ping -6 sc LAN -> sb host translated (${bNat})` },
-      // sc is not translated: sa and sb see its real address; sa and sb see each other translated.
-      { from: 'sc', where: 'lan', to: aHost, expect: `lan-sa ${c}`, what: 'TCP sc LAN -> sa host translated' },
-      { from: 'sc', where: 'lan', to: bHost, expect: `lan-sb ${c}`, what: 'TCP sc LAN -> sb host translated' },
-      { from: 'sa', where: 'lan', to: c, expect: `lan-sc ${aHost}`, what: 'TCP sa LAN -> sc host (sa source translated)' },
-      { from: 'sb', where: 'lan', to: c, expect: `lan-sc ${bHost}`, what: 'TCP sb LAN -> sc host (sb source translated)' },
-      { from: 'sa', where: 'lan', to: bHost, expect: `lan-sb ${aHost}`, what: 'TCP sa LAN -> sb host, both translated' },
-      { from: 'sb', where: 'lan', to: aHost, expect: `lan-sa ${bHost}`, what: 'TCP sb LAN -> sa host, both translated' },
+      ...overlapProbes({ a: { name: 'sa', host: aHost, nat: aNat }, b: { name: 'sb', host: bHost, nat: bNat }, c: { name: 'sc', host: c } }),
       // IPv4 is untouched by the IPv6 translation.
       ...lanProbes(defs).filter((p) => !p.to.includes(':')),
     ];
@@ -299,7 +228,7 @@ describeLab('dual-stack overlays in the network lab (IPv6 with real packets)', (
     // The real shared prefix is nobody's on the overlay: from sc it leads nowhere.
     expect(await lab.ping('sc', shared.host, { from: 'lan', count: 1, timeoutSec: 2 }), 'sc -> the untranslated shared address').toBe(false);
     expect(await lab.tcpRead('sc', shared.host, PORT, { timeoutMs: 2_000 }).catch(() => null)).toBeNull();
-  });
+  }, TEST_MS);
 
   it('(4) IPv6-only underlay carrying IPv4 and IPv6 overlay traffic: dual-stack hub-and-spoke with a spoke that only dials out', async () => {
     const lab = await newLab('ipv6');
@@ -335,5 +264,5 @@ describeLab('dual-stack overlays in the network lab (IPv6 with real packets)', (
         expect(endpointHost(peer.endpoint), `${def.name}'s endpoint of ${remote.name}`).toBe(lab.underlayIp(remote.name));
       }
     }
-  });
+  }, TEST_MS);
 });

@@ -8,6 +8,8 @@ export default defineConfig({
   test: {
     root: new URL('../..', import.meta.url).pathname,
     include: ['test/lab/**/*.test.ts'],
+    // The migrated SQLite template that startTestApp copies (lab scenarios driven through GraphQL).
+    globalSetup: ['test/global-setup.ts'],
     fileParallelism: false,
     pool: 'forks',
     testTimeout: 120_000,
