@@ -4,12 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import { dualStack, fakeKey, subnet } from '../../domain/__fixtures__/overlay.js';
 import type { ActualResource } from '../../domain/plan.js';
+import { undoPlan } from '../../domain/undo.js';
 import { DeviceError } from '../driver.js';
 import { actualFrom, desiredFor } from './__fixtures__/desired.js';
 import { FakeRunner } from './__fixtures__/fake-runner.js';
 import { LinuxDriver } from './driver.js';
 import { parseAddresses, parseRoutes } from './ip-json.js';
-import { planLinux } from './planning.js';
+import { LINUX_UNDO, planLinux } from './planning.js';
 import { linuxPreflight } from './preflight.js';
 import { linuxDesiredResources } from './resources.js';
 import { SecretStore } from './secrets.js';
@@ -165,5 +166,20 @@ describe('dual-stack plans and steps', () => {
     const issues = linuxPreflight(desired, resources, [...forwardingOff, clash], true);
     expect(issues.map((issue) => issue.resource)).toEqual(['route 2001:db8:a::/64', 'sysctl net.ipv4.ip_forward', 'sysctl net.ipv6.conf.all.forwarding']);
     expect(issues[2]!.message).toMatch(/accept_ra=2/);
+  });
+
+  it('reverts a refused deploy that removed IPv6 items: the address, route and ip6tables rule come back in their family', () => {
+    const before = actualFrom(resources).filter((r) => r.kind !== 'link' && r.kind !== 'wg-peer')
+      .map((r) => (r.kind === 'firewall' ? { ...r, id: `${r.props.family === '6' ? 'ip6 ' : ''}${r.props.table} -A ${r.props.chain} …` } : r));
+    const removed = before.filter((r) => r.key.includes(':') || r.key.includes('/ip6-'));
+    const attempted = planLinux(desired, [], removed).operations;
+    const undo = undoPlan(before, [], attempted, LINUX_UNDO);
+    expect(undo.unrestorable).toEqual([]);
+    const commands = undo.plan.operations.flatMap((operation) => stepsFor(operation, { routeProtocol: 77 }))
+      .flatMap((step) => (step.type === 'run' ? [step.argv.filter((arg): arg is string => typeof arg === 'string').slice(0, 5).join(' ')] : []));
+    expect(commands).toEqual(expect.arrayContaining([
+      'ip address add fd10:aaaa:bbbb::2/64 dev', 'ip route add 2001:db8:a::/64 dev', 'ip6tables -w 5 -t nat', 'ip6tables -w 5 -t filter',
+    ]));
+    expect(commands.filter((command) => command.startsWith('iptables'))).toEqual([]);
   });
 });
