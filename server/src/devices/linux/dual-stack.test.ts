@@ -171,7 +171,7 @@ describe('dual-stack plans and steps', () => {
   it('reverts a refused deploy that removed IPv6 items: the address, route and ip6tables rule come back in their family', () => {
     const before = actualFrom(resources).filter((r) => r.kind !== 'link' && r.kind !== 'wg-peer')
       .map((r) => (r.kind === 'firewall' ? { ...r, id: `${r.props.family === '6' ? 'ip6 ' : ''}${r.props.table} -A ${r.props.chain} …` } : r));
-    const removed = before.filter((r) => r.key.includes(':') || r.key.includes('/ip6-'));
+    const removed = before.filter((r) => r.key !== null && (r.key.includes(':') || r.key.includes('/ip6-')));
     const attempted = planLinux(desired, [], removed).operations;
     const undo = undoPlan(before, [], attempted, LINUX_UNDO);
     expect(undo.unrestorable).toEqual([]);
