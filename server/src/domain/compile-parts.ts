@@ -2,7 +2,7 @@
 // published services and the firewall rules an interface needs.
 import type { CompiledFirewallRule, CompiledNetmap, CompiledService } from './compiled.js';
 import { formatCidr } from './ip.js';
-import type { PeerFacts } from './overlay-facts.js';
+import type { OverlayFacts, PeerFacts } from './overlay-facts.js';
 
 /** Behind NAT a peer must keep its mapping open; elsewhere only an explicit setting applies. */
 export function keepaliveOf(peer: PeerFacts, wanKeepalive: number): number | null {
@@ -18,6 +18,21 @@ export function compileServices(peer: PeerFacts): CompiledService[] {
     .map(({ serviceIp, servicePort, protocol, localIp, localPort }) => ({ serviceIp, servicePort, protocol, localIp, localPort }))
     .sort((a, b) => family(a.serviceIp) - family(b.serviceIp) || compareText(a.serviceIp, b.serviceIp)
       || a.servicePort - b.servicePort || compareText(a.protocol, b.protocol));
+}
+
+/**
+ * A peer's interface addresses: its IPv4 tunnel address with the range's prefix, in a
+ * dual-stack WAN its IPv6 one, then each service address as a host prefix. `pointToPoint`:
+ * the tunnel addresses as host prefixes too (the far end is reached as the interface's peer).
+ */
+export function interfaceAddresses(facts: OverlayFacts, peer: PeerFacts, services: readonly CompiledService[], pointToPoint = false): string[] {
+  const addresses = [`${peer.tunnelIpText}/${pointToPoint ? 32 : facts.tunnelRange.prefix}`];
+  if (peer.tunnelIp6Text !== null && facts.tunnelRange6) addresses.push(`${peer.tunnelIp6Text}/${pointToPoint ? 128 : facts.tunnelRange6.prefix}`);
+  for (const service of services) {
+    const host = `${service.serviceIp}/${service.serviceIp.includes(':') ? 128 : 32}`;
+    if (!addresses.includes(host)) addresses.push(host);
+  }
+  return addresses;
 }
 
 function compareText(a: string, b: string): number {

@@ -5,7 +5,7 @@ import { DomainError } from './errors.js';
 import { compareRanges, contains, type IpRange } from './ip.js';
 import type { OverlaySpec } from './model.js';
 import { buildOverlayFacts, pairKey, type Claim, type OverlayFacts, type PeerFacts } from './overlay-facts.js';
-import { compileFirewall, compileNat, compileServices, keepaliveOf } from './compile-parts.js';
+import { compileFirewall, compileNat, compileServices, interfaceAddresses, keepaliveOf } from './compile-parts.js';
 import { compileRedundantPeer, redundancyOf } from './hub-redundancy.js';
 import { validateOverlaySpec } from './spec-validation.js';
 import { planTunnels, type TunnelPlan } from './topology.js';
@@ -112,19 +112,13 @@ function compilePeer(shared: CompileShared, self: number): CompiledPeer {
   const forwarding = peer.spec.role === 'HUB' || relayedBy.has(self)
     || peer.subnets.some((subnet) => subnet.spec.routed) || services.length > 0;
   const listenPort = peer.listenPort;
-  const addresses = [`${peer.tunnelIpText}/${facts.tunnelRange.prefix}`];
-  if (peer.tunnelIp6Text !== null && facts.tunnelRange6) addresses.push(`${peer.tunnelIp6Text}/${facts.tunnelRange6.prefix}`);
-  for (const service of services) {
-    const host = `${service.serviceIp}/${service.serviceIp.includes(':') ? 128 : 32}`;
-    if (!addresses.includes(host)) addresses.push(host);
-  }
   return {
     peerId: peer.spec.id,
     name: peer.spec.name,
     role: peer.spec.role,
     interface: {
       name: wan.interfaceName,
-      addresses,
+      addresses: interfaceAddresses(facts, peer, services),
       listenPort,
       mtu: wan.mtu,
       privateKey: peer.spec.privateKey,

@@ -78,6 +78,8 @@ export interface CompiledInterface {
    * peer has an interface per hub and a routing engine picks among them.
    */
   peerAddress?: string;
+  /** Dual-stack point-to-point: the far end's IPv6 tunnel address (the local IPv6 address is then a /128). */
+  peerAddress6?: string;
 }
 
 /**
@@ -99,6 +101,12 @@ export interface CompiledBgpNeighbour {
   role: PeerRole;
   /** The neighbour's tunnel IP: the session runs between the two tunnel IPs, one hop apart. */
   address: string;
+  /**
+   * Dual-stack WANs: the neighbour's IPv6 tunnel address. A second session, between the two
+   * IPv6 tunnel addresses over the same tunnel and with the same ASNs, preference and BFD,
+   * carries the IPv6 prefixes; the IPv4 session carries the IPv4 ones. Absent: IPv4 only.
+   */
+  address6?: string;
   asn: number;
   /** The local interface the neighbour sits behind. */
   interfaceName: string;
@@ -127,21 +135,21 @@ export interface CompiledRouting {
   asn: number;
   routerId: string;
   /**
-   * Own tunnel IP (/32), routed LANs as the overlay sees them, service IPs (/32). Hubs also
-   * originate the tunnel and services ranges, so peers that announce nothing (a phone on its
+   * Own tunnel IPs (/32, /128), routed LANs as the overlay sees them, service IPs (/32, /128),
+   * IPv4 before IPv6. Hubs also originate the tunnel and services ranges (of both families), so peers that announce nothing (a phone on its
    * standalone config) stay reachable through them; announced /32s are more specific.
    */
   originate: string[];
   /**
-   * Hubs only: prefixes of spokes that do not run BGP, routed to the spoke's tunnel IP on the
-   * main interface and announced like learned routes. Such a route does not follow the
+   * Hubs only: prefixes of spokes that do not run BGP, routed to the spoke's tunnel IP of the
+   * prefix's family on the main interface and announced like learned routes. Such a route does not follow the
    * spoke's link state: only the spoke itself notices a dead hub.
    */
   staticRoutes: { destination: string; gateway: string; peerId: string }[];
   transit: boolean;
   neighbours: CompiledBgpNeighbour[];
   /**
-   * Tunnel IPs (/32) of the direct neighbours. A route to one of them is accepted only from
+   * Tunnel IPs (/32, and /128 in a dual-stack WAN) of the direct neighbours. A route to one of them is accepted only from
    * that neighbour itself: learned through another, it would draw the session's own packets
    * away from its link and the session could never come back up there.
    */

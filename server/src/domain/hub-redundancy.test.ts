@@ -5,7 +5,7 @@ import { topologyGraph } from './graph.js';
 import { hubUsage, type TunnelReading } from './hub-usage.js';
 import { interfaceNamesOf, PRIVATE_ASN_BASE, redundancyProblem } from './hub-redundancy.js';
 import { configHash } from './staleness.js';
-import { overlay, peer, subnet } from './__fixtures__/overlay.js';
+import { DUAL_STACK, overlay, peer, subnet } from './__fixtures__/overlay.js';
 import type { OverlaySpec } from './model.js';
 import { renderBird } from './render/bird.js';
 import { computeReachability } from './reachability.js';
@@ -203,5 +203,59 @@ describe('reachability with redundant hubs', () => {
     // A hub reaches a spoke directly; without that tunnel, through another hub.
     expect(path('h2', '192.168.11.0/24')).toMatchObject({ nextHopPeerId: 's1', backupNextHopPeerId: 'h1' });
     expect(path('h1', '192.168.102.0/24')).toMatchObject({ nextHopPeerId: 'h2', backupNextHopPeerId: 'h3' });
+  });
+});
+
+describe('redundant hubs in a dual-stack WAN', () => {
+  const six = (last: number) => `fd10:aaaa:bbbb::${last.toString(16)}`;
+  function dualStackRedundantWan(): OverlaySpec {
+    const spec = redundantWan(DUAL_STACK);
+    for (const entry of spec.peers) entry.tunnelIp6 = six(Number(entry.tunnelIp.split('.')[3]));
+    spec.peers.find((entry) => entry.id === 's1')!.subnets.push(subnet('l11v6', '2001:db8:11::/64'));
+    spec.peers.find((entry) => entry.id === 'h1')!.subnets.push(subnet('l1v6', '2001:db8:101::/64'));
+    return spec;
+  }
+
+  it('gives every point-to-point interface both tunnel addresses as host prefixes and both far ends', () => {
+    const s1 = byId(compileOverlay(dualStackRedundantWan()).peers, 's1');
+    expect(interfacesOf(s1).map((view) => [view.interface.name, view.interface.addresses, view.interface.peerAddress, view.interface.peerAddress6])).toEqual([
+      ['wg0', ['10.0.0.11/32', 'fd10:aaaa:bbbb::b/128'], '10.0.0.1', 'fd10:aaaa:bbbb::1'],
+      ['wg0h2', ['10.0.0.11/32', 'fd10:aaaa:bbbb::b/128'], '10.0.0.2', 'fd10:aaaa:bbbb::2'],
+      ['wg0h3', ['10.0.0.11/32', 'fd10:aaaa:bbbb::b/128'], '10.0.0.3', 'fd10:aaaa:bbbb::3'],
+    ]);
+    // Each hub tunnel may carry the whole overlay of both families; BGP picks.
+    expect(s1.peers[0]!.allowedIps).toEqual([
+      '10.0.0.0/24', '10.0.5.0/24', '172.16.12.0/24', '192.168.101.0/24', '192.168.102.0/24',
+      '2001:db8:101::/64', 'fd10:aaaa:bbbb::/64', 'fd10:aaaa:bbbb:5::/64',
+    ]);
+  });
+
+  it('runs a second BGP session per tunnel between the IPv6 tunnel addresses, pinned like the IPv4 one', () => {
+    const compiled = compileOverlay(dualStackRedundantWan());
+    const s1 = byId(compiled.peers, 's1').routing!;
+    expect(s1.neighbours.map((entry) => [entry.address, entry.address6, entry.interfaceName, entry.preference])).toEqual([
+      ['10.0.0.1', 'fd10:aaaa:bbbb::1', 'wg0', 200], ['10.0.0.2', 'fd10:aaaa:bbbb::2', 'wg0h2', 190], ['10.0.0.3', 'fd10:aaaa:bbbb::3', 'wg0h3', 180],
+    ]);
+    expect(s1.originate).toEqual(['10.0.0.11/32', '192.168.11.0/24', '2001:db8:11::/64', 'fd10:aaaa:bbbb::b/128']);
+    expect(s1.pinned).toEqual(['10.0.0.1/32', 'fd10:aaaa:bbbb::1/128', '10.0.0.2/32', 'fd10:aaaa:bbbb::2/128', '10.0.0.3/32', 'fd10:aaaa:bbbb::3/128']);
+    const h1 = byId(compiled.peers, 'h1').routing!;
+    expect(h1.originate).toEqual(expect.arrayContaining(['fd10:aaaa:bbbb::/64', 'fd10:aaaa:bbbb:5::/64', '10.0.0.0/24', '10.0.5.0/24', '2001:db8:101::/64']));
+  });
+
+  it('routes an IPv6 LAN of a spoke without BGP via the spoke\'s IPv6 tunnel address', () => {
+    const spec = dualStackRedundantWan();
+    spec.peers.find((entry) => entry.id === 's1')!.runsBgp = false;
+    const h2 = byId(compileOverlay(spec).peers, 'h2').routing!;
+    expect(h2.staticRoutes).toEqual([
+      { destination: '192.168.11.0/24', gateway: '10.0.0.11', peerId: 's1' },
+      { destination: '2001:db8:11::/64', gateway: 'fd10:aaaa:bbbb::b', peerId: 's1' },
+    ]);
+  });
+
+  it('reaches every IPv6 LAN through the primary hub with the backup named, as for IPv4', () => {
+    const compiled = compileOverlay(dualStackRedundantWan());
+    const s1 = computeReachability(compiled, ['s1'])[0]!;
+    const toHubLan6 = s1.reaches.find((reach) => reach.target === '2001:db8:101::/64' && reach.fromKind === 'LAN');
+    expect(toHubLan6).toMatchObject({ from: '2001:db8:11::/64', nextHopPeerId: 'h1', backupNextHopPeerId: 'h2' });
   });
 });

@@ -6,8 +6,8 @@
 // session is up; a hub reaches a spoke directly, or through another hub when the spoke's
 // link to it is down.
 import { dropCovered, mayCollide, overlapsAny, resolveClaims, type ClaimsByRemote } from './allowed-ips.js';
-import { compileFirewall, compileNat, compileServices, keepaliveOf } from './compile-parts.js';
-import type { CompiledBgpNeighbour, CompiledInterface, CompiledLink, CompiledPeer, CompiledRemote, CompiledRouting } from './compiled.js';
+import { compileFirewall, compileNat, compileServices, interfaceAddresses, keepaliveOf } from './compile-parts.js';
+import type { CompiledBgpNeighbour, CompiledInterface, CompiledLink, CompiledPeer, CompiledRemote, CompiledRouting, CompiledService } from './compiled.js';
 import { compareRanges, formatCidr, type IpRange } from './ip.js';
 import type { PeerSpec, WanSpec } from './model.js';
 import { buildOverlayFacts, formatEndpoint, pairKey, type Claim, type OverlayFacts, type PeerFacts } from './overlay-facts.js';
@@ -87,7 +87,7 @@ function linkEndpoint(facts: OverlayFacts, other: PeerFacts, selfNumber: number)
  * the local network). The routing engine decides what actually goes there.
  */
 function overlayPrefixes(facts: OverlayFacts, self: PeerFacts): string[] {
-  const ranges: Array<{ range: IpRange }> = [{ range: facts.tunnelRange }, { range: facts.servicesRange }];
+  const ranges: Array<{ range: IpRange }> = facts.overlayRanges.map((range) => ({ range }));
   for (const lan of facts.lanClaims) {
     if (lan.owner !== self.index && !overlapsAny(lan.range, self.locals)) ranges.push(lan);
   }
@@ -106,20 +106,22 @@ function remote(facts: OverlayFacts, self: PeerFacts, other: PeerFacts, endpoint
   };
 }
 
-function pointToPoint(facts: OverlayFacts, self: PeerFacts, name: string, addresses: string[], listenPort: number | null, far: PeerFacts): CompiledInterface {
-  return {
+function pointToPoint(facts: OverlayFacts, self: PeerFacts, name: string, services: readonly CompiledService[], listenPort: number | null, far: PeerFacts): CompiledInterface {
+  const iface: CompiledInterface = {
     name,
-    addresses: [`${self.tunnelIpText}/32`, ...addresses.slice(1)],
+    addresses: interfaceAddresses(facts, self, services, true),
     listenPort,
     mtu: facts.wan.mtu,
     privateKey: self.spec.privateKey,
     publicKey: self.spec.publicKey,
     peerAddress: far.tunnelIpText,
   };
+  if (far.tunnelIp6Text !== null) iface.peerAddress6 = far.tunnelIp6Text;
+  return iface;
 }
 
 function neighbour(facts: OverlayFacts, other: PeerFacts, interfaceName: string, preference: number, hubRank: number | null): CompiledBgpNeighbour {
-  return {
+  const entry: CompiledBgpNeighbour = {
     peerId: other.spec.id,
     name: other.spec.name,
     role: other.spec.role,
@@ -129,6 +131,8 @@ function neighbour(facts: OverlayFacts, other: PeerFacts, interfaceName: string,
     preference,
     hubRank,
   };
+  if (other.tunnelIp6Text !== null) entry.address6 = other.tunnelIp6Text;
+  return entry;
 }
 
 export function runsBgp(peer: PeerFacts): boolean {
@@ -138,7 +142,7 @@ export function runsBgp(peer: PeerFacts): boolean {
 function routing(facts: OverlayFacts, self: PeerFacts, transit: boolean, neighbours: CompiledBgpNeighbour[], staticSpokes: readonly PeerFacts[] = []): CompiledRouting {
   // Own /32s stay separate from the aggregates: they are what makes a hub's own address
   // and services win over the aggregate another hub announces.
-  const originate = transit ? [...new Set([...self.claimCidrs, formatCidr(facts.tunnelRange), formatCidr(facts.servicesRange)])] : [...self.claimCidrs];
+  const originate = transit ? [...new Set([...self.claimCidrs, ...facts.overlayRanges.map(formatCidr)])] : [...self.claimCidrs];
   return {
     protocol: runsBgp(self) ? 'bgp' : 'gateway-monitor',
     asn: asnOf(facts, self),
@@ -146,10 +150,10 @@ function routing(facts: OverlayFacts, self: PeerFacts, transit: boolean, neighbo
     originate,
     staticRoutes: staticSpokes.flatMap((spoke) => spoke.claims
       .filter((claim) => claim.kind !== 'TUNNEL_IP')
-      .map((claim) => ({ destination: claim.cidr, gateway: spoke.tunnelIpText, peerId: spoke.spec.id }))),
+      .map((claim) => ({ destination: claim.cidr, gateway: (claim.range.family === 6 ? spoke.tunnelIp6Text : spoke.tunnelIpText) as string, peerId: spoke.spec.id }))),
     transit,
     neighbours,
-    pinned: neighbours.map((entry) => `${entry.address}/32`),
+    pinned: neighbours.flatMap((entry) => (entry.address6 === undefined ? [`${entry.address}/32`] : [`${entry.address}/32`, `${entry.address6}/128`])),
     bfd: { ...BFD },
     timers: { ...BGP_TIMERS },
   };
@@ -170,7 +174,6 @@ export function compileRedundantPeer(facts: OverlayFacts, plan: TunnelPlan, redu
   const peer = facts.peers[self] as PeerFacts;
   const { wan } = facts;
   const services = compileServices(peer);
-  const addresses = [`${peer.tunnelIpText}/${facts.tunnelRange.prefix}`, ...new Set(services.map((service) => `${service.serviceIp}/32`))];
   const isHub = redundancy.hubNumber.has(self);
   const forwarding = isHub || peer.subnets.some((subnet) => subnet.spec.routed) || services.length > 0;
   const neighbours = plan.neighbours[self] as readonly number[];
@@ -208,7 +211,7 @@ export function compileRedundantPeer(facts: OverlayFacts, plan: TunnelPlan, redu
       const name = linkInterfaceName(wan.interfaceName, otherNumber);
       const listenPort = linkListenPort(facts, peer, otherNumber);
       links.push({
-        interface: pointToPoint(facts, peer, name, addresses, listenPort, other),
+        interface: pointToPoint(facts, peer, name, services, listenPort, other),
         peers: [remote(facts, peer, other, linkEndpoint(facts, other, selfNumber), carried, keepalive)],
         firewall: compileFirewall(name, listenPort, true),
       });
@@ -218,7 +221,7 @@ export function compileRedundantPeer(facts: OverlayFacts, plan: TunnelPlan, redu
       ...base,
       interface: {
         name: wan.interfaceName,
-        addresses,
+        addresses: interfaceAddresses(facts, peer, services),
         listenPort: peer.listenPort,
         mtu: wan.mtu,
         privateKey: peer.spec.privateKey,
@@ -241,7 +244,7 @@ export function compileRedundantPeer(facts: OverlayFacts, plan: TunnelPlan, redu
     const name = rank === 0 ? wan.interfaceName : linkInterfaceName(wan.interfaceName, hubNumber);
     const listenPort = rank === 0 ? peer.listenPort : null;
     interfaces.push({
-      interface: pointToPoint(facts, peer, name, addresses, listenPort, hub),
+      interface: pointToPoint(facts, peer, name, services, listenPort, hub),
       peers: [remote(facts, peer, hub, hub.endpoint, carried, keepalive)],
       firewall: compileFirewall(name, listenPort, forwarding),
     });
