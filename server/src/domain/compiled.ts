@@ -1,5 +1,6 @@
 // The overlay after compilation: for each peer, exactly what its configuration contains.
 // Renderers, device drivers, staleness hashes and reachability all read only this.
+import type { IpFamily } from './ip.js';
 import type { PeerRole, ServiceProtocol, WanSpec } from './model.js';
 
 export interface CompiledRemote {
@@ -220,4 +221,18 @@ export function interfacesOf(peer: CompiledPeer): CompiledPeer[] {
   const views: CompiledPeer[] = [{ ...peer, links: [] }];
   for (const link of peer.links) views.push({ ...peer, interface: link.interface, peers: link.peers, firewall: link.firewall, routes: [], links: [] });
   return views;
+}
+
+/** The family of a compiled address or prefix: compiled values are canonical, IPv6 is the one with a colon. */
+export function familyOfValue(value: string): IpFamily {
+  return value.includes(':') ? 6 : 4;
+}
+
+/**
+ * The families a peer's items are written for, IPv4 first: IPv6 too once one of its interfaces
+ * has an IPv6 address (a dual-stack WAN), so its address-less rules (listen port, forwarding)
+ * and forwarding itself apply to both; an IPv4-only peer renders as it always did.
+ */
+export function familiesOf(peer: CompiledPeer): IpFamily[] {
+  return interfacesOf(peer).some((view) => view.interface.addresses.some((address) => familyOfValue(address) === 6)) ? [4, 6] : [4];
 }

@@ -11,7 +11,7 @@ import { safeCidr, safeIp, safePort, safeProtocol } from '../../domain/render/sa
 import type { DesiredResource } from '../../domain/plan.js';
 import { DeviceError } from '../driver.js';
 import type { IptablesTable } from './iptables.js';
-import { familiesOf, familyOfText, KIND, linuxInterfaceName, memberKey, type Family } from './names.js';
+import { familiesOf, familyOfValue, KIND, linuxInterfaceName, memberKey, type Family } from './names.js';
 
 export interface FirewallRuleSpec {
   /** iptables (4) or ip6tables (6). */
@@ -26,13 +26,13 @@ export interface FirewallRuleSpec {
 const HOST_PREFIX: Readonly<Record<Family, number>> = { 4: 32, 6: 128 };
 
 function address(value: string): string {
-  return value.includes('/') ? safeCidr(value) : `${safeIp(value)}/${HOST_PREFIX[familyOfText(value)]}`;
+  return value.includes('/') ? safeCidr(value) : `${safeIp(value)}/${HOST_PREFIX[familyOfValue(value)]}`;
 }
 
 /** The family both halves of a translation share; a mixed pair is refused, not applied. */
 function sameFamily(a: string, b: string, what: string): Family {
-  const family = familyOfText(a);
-  if (familyOfText(b) !== family) throw new DeviceError('PROTOCOL', `${what} between ${a} and ${b}: not of one address family`);
+  const family = familyOfValue(a);
+  if (familyOfValue(b) !== family) throw new DeviceError('PROTOCOL', `${what} between ${a} and ${b}: not of one address family`);
   return family;
 }
 
@@ -60,7 +60,7 @@ function filterRules(rule: CompiledFirewallRule, families: readonly Family[]): F
     if (rule.dstPort !== undefined) matches.push('--dport', String(safePort(rule.dstPort)));
   }
   const chain = rule.chain === 'input' ? 'INPUT' : 'FORWARD';
-  return (addressed === undefined ? families : [familyOfText(addressed)])
+  return (addressed === undefined ? families : [familyOfValue(addressed)])
     .map((family) => ({ family, label: label.join('-'), table: 'filter', chain, matches, target: ['-j', 'ACCEPT'] }));
 }
 

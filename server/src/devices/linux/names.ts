@@ -42,18 +42,7 @@ export const DEFAULT_ROUTE_PROTOCOL = 77;
 /** The families the driver handles; IPv6 only for a dual-stack peer (see familiesOf). */
 export type Family = IpFamily;
 
-/** Text already checked as an address or CIDR: IPv6 is the one with colons. */
-export function familyOfText(checked: string): Family {
-  return checked.includes(':') ? 6 : 4;
-}
-
-/**
- * The families a peer's address-less rules (input accept, forwarding accepts) and forwarding
- * apply to: IPv6 too once one of its interfaces has an IPv6 address (a dual-stack WAN).
- */
-export function familiesOf(peer: CompiledPeer): Family[] {
-  return interfacesOf(peer).some((view) => view.interface.addresses.some((address) => familyOfText(address) === 6)) ? [4, 6] : [4];
-}
+export { familiesOf, familyOfValue } from '../../domain/compiled.js';
 
 export const FORWARDING_SYSCTL = 'net.ipv4.ip_forward';
 

@@ -4,7 +4,7 @@ import { interfacesOf, type CompiledInterface } from '../../domain/compiled.js';
 import type { ActualResource, DesiredResource } from '../../domain/plan.js';
 import type { DesiredDeviceState, PreflightIssue } from '../driver.js';
 import { MAX_SOCKET_PATH } from './bird.js';
-import { DEFAULT_ROUTE_METRIC, familiesOf, familyOfText, FORWARDING_SYSCTLS, KIND, splitMemberKey, type Family } from './names.js';
+import { DEFAULT_ROUTE_METRIC, familiesOf, familyOfValue, FORWARDING_SYSCTLS, KIND, splitMemberKey, type Family } from './names.js';
 import { parseAddressItem, runsBird } from './resources.js';
 
 function linkIssues(iface: CompiledInterface, actual: readonly ActualResource[]): PreflightIssue[] {
@@ -32,7 +32,7 @@ function routeIssues(resources: readonly DesiredResource[], actual: readonly Act
     const routes = actual.filter((resource) => resource.kind === KIND.route && resource.id.startsWith(`${route.key} `));
     if (routes.some((resource) => resource.key !== null)) continue;
     // Ours would get the family's default metric: a route there already makes `ip route add` fail.
-    const metric = String(DEFAULT_ROUTE_METRIC[familyOfText(route.key)]);
+    const metric = String(DEFAULT_ROUTE_METRIC[familyOfValue(route.key)]);
     const clash = routes.find((resource) => resource.props.metric === metric);
     if (clash) {
       issues.push({ severity: 'ERROR', resource: `${KIND.route} ${route.key}`, message: `the main table already has a route to ${route.key} (${clash.id}) that Meshplane does not manage: remove it or the overlay cannot route there` });

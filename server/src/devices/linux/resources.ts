@@ -21,7 +21,7 @@ import type { DesiredDeviceState } from '../driver.js';
 import { DeviceError } from '../driver.js';
 import type { BirdPaths, ConfigStore } from './bird.js';
 import { firewallResource, firewallRuleSpecs } from './firewall-rules.js';
-import { familyOfText, KIND, linkAlias, linuxInterfaceName, memberKey } from './names.js';
+import { familyOfValue, KIND, linkAlias, linuxInterfaceName, memberKey } from './names.js';
 import type { SecretStore } from './secrets.js';
 
 export interface MappingOptions {
@@ -56,7 +56,7 @@ export function desiredLinkAlias(desired: DesiredDeviceState): string {
 export function interfaceAddress(value: string): string {
   const [ip, prefix, extra] = value.split('/');
   const length = Number(prefix);
-  if (extra !== undefined || !/^\d{1,3}$/.test(prefix ?? '') || length > maxPrefix(familyOfText(ip ?? ''))) {
+  if (extra !== undefined || !/^\d{1,3}$/.test(prefix ?? '') || length > maxPrefix(familyOfValue(ip ?? ''))) {
     throw new DeviceError('PROTOCOL', `not an interface address: ${JSON.stringify(value)}`);
   }
   return `${safeIp(ip ?? '')}/${length}`;

@@ -30,7 +30,7 @@ export function ipProtocol(family: IpFamily): 'inet' | 'inet6' {
 }
 
 /** The family of an address or "address/prefix" text (4 when it does not parse: the IPv4-only path). */
-export function familyOfText(text: string): IpFamily {
+export function familyOfValue(text: string): IpFamily {
   const position = tryParseAddress(text.split('/')[0] ?? text);
   return position === null ? 4 : familyOf(position);
 }
@@ -191,7 +191,7 @@ export function desiredPfSenseResources(desired: DesiredDeviceState): DesiredRes
   // The overlay-in rule passes the forwarded traffic (pfSense filters after the redirect).
   for (const service of peer.services) {
     add(KIND.forward, 'forward', `${service.protocol}:${service.servicePort}@${service.serviceIp}`, {
-      interface: ifaceRefOf(peer.interface.name), ipprotocol: ipProtocol(familyOfText(service.serviceIp)), protocol: service.protocol, source: 'any',
+      interface: ifaceRefOf(peer.interface.name), ipprotocol: ipProtocol(familyOfValue(service.serviceIp)), protocol: service.protocol, source: 'any',
       destination: service.serviceIp, destination_port: String(service.servicePort), target: service.localIp, local_port: String(service.localPort), disabled: 'false',
     });
   }
@@ -216,14 +216,14 @@ type Add = (kind: string, type: ManagedType, name: string, props: Record<string,
  */
 function addStaticRoutes({ peer }: DesiredDeviceState, names: Naming, add: Add, ifaceRefOf: (ifname: string) => string): void {
   const gateways = new Map<string, string>();
-  const gatewayKey = (route: CompiledRoute) => (familyOfText(route.gatewayTunnelIp) === 4 ? route.via : `${route.via}:inet6`);
+  const gatewayKey = (route: CompiledRoute) => (familyOfValue(route.gatewayTunnelIp) === 4 ? route.via : `${route.via}:inet6`);
   for (const route of peer.routes) {
     const key = gatewayKey(route);
     if (gateways.has(key)) continue;
     const name = hashedName('MPGW_', names.tag('gateway', key));
     gateways.set(key, name);
     add(KIND.gateway, 'gateway', key, {
-      name, interface: ifaceRefOf(peer.interface.name), ipprotocol: ipProtocol(familyOfText(route.gatewayTunnelIp)), gateway: route.gatewayTunnelIp, disabled: 'false', ...DEFAULT_MONITOR,
+      name, interface: ifaceRefOf(peer.interface.name), ipprotocol: ipProtocol(familyOfValue(route.gatewayTunnelIp)), gateway: route.gatewayTunnelIp, disabled: 'false', ...DEFAULT_MONITOR,
     });
   }
   for (const route of peer.routes) {

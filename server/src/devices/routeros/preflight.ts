@@ -3,7 +3,7 @@
 // Meshplane will adjust (a competing static route is demoted) or cannot guarantee.
 import { deviceClashes, plannedRoutes, type DeviceNetworks } from '../../domain/device-clashes.js';
 import type { ActualResource } from '../../domain/plan.js';
-import { isDualStackPeer } from '../../domain/render/routeros-family.js';
+import { familiesOf } from '../../domain/compiled.js';
 import { routerOsInterfaces } from '../../domain/render/routeros-routing.js';
 import type { DesiredDeviceState, PreflightIssue } from '../driver.js';
 import { MENU } from './menus.js';
@@ -71,7 +71,7 @@ function routeIssues(desired: DesiredDeviceState, actual: readonly ActualResourc
  */
 function ipv6SettingsIssues(desired: DesiredDeviceState, actual: readonly ActualResource[]): PreflightIssue[] {
   const settings = actual.find((item) => item.kind === MENU.ipv6Settings);
-  if (!settings || !isDualStackPeer(desired.peer)) return [];
+  if (!settings || !familiesOf(desired.peer).includes(6)) return [];
   const resource = MENU.ipv6Settings;
   if (isTrue(settings.props['disable-ipv6'])) {
     return [{ severity: 'WARNING', resource, message: 'IPv6 is disabled on this router (/ipv6/settings disable-ipv6=yes): the IPv6 half of this dual-stack WAN will not work until it is enabled' }];

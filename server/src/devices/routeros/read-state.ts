@@ -7,7 +7,7 @@ import type { ActualResource } from '../../domain/plan.js';
 import { safeId } from '../../domain/render/safe-values.js';
 import { routingNames } from '../../domain/render/routeros-routing.js';
 import { DeviceError, type DesiredDeviceState } from '../driver.js';
-import { isDualStackPeer } from '../../domain/render/routeros-family.js';
+import { familiesOf } from '../../domain/compiled.js';
 import { FAMILY_KINDS, MENU, PROPLISTS } from './menus.js';
 import { withoutSecrets } from './secrets.js';
 import { keyFromComment } from './tags.js';
@@ -36,7 +36,7 @@ export async function readRouterOsState(transport: RouterOsTransport, desired: D
       // The user row is never tagged: it is adjusted, not managed.
       .then((rows) => rows.map((row) => ({ ...toResource(MENU.user, row, desired.commentPrefix, wanId), key: null }))));
   }
-  if (isDualStackPeer(desired.peer)) {
+  if (familiesOf(desired.peer).includes(6)) {
     // A singleton: one row without `.id`, never tagged, never written.
     reads.push(transport.print(MENU.ipv6Settings, { proplist: PROPLISTS[MENU.ipv6Settings] ?? [] })
       .then((rows) => rows.slice(0, 1).map((row) => ({ kind: MENU.ipv6Settings, id: MENU.ipv6Settings, key: null, props: withoutSecrets(row) }))));

@@ -4,7 +4,8 @@
 // (render/routeros-family.ts) under the same tag kinds.
 import type { CompiledFirewallRule, CompiledPeer } from '../../domain/compiled.js';
 import { formatAddress, parseCidr } from '../../domain/ip.js';
-import { FAMILY_MENUS, familiesOf, familyOfValue, ruleAppliesTo } from '../../domain/render/routeros-family.js';
+import { familiesOf, familyOfValue } from '../../domain/compiled.js';
+import { FAMILY_MENUS, ruleAppliesTo } from '../../domain/render/routeros-family.js';
 import { interfaceItemKey, routerOsInterfaces, routerOsRoutingItems } from '../../domain/render/routeros-routing.js';
 import type { DesiredResource } from '../../domain/plan.js';
 import {

@@ -13,7 +13,7 @@
 // `to-addresses`). An IPv4-only peer's script has no IPv6 line, byte for byte as before; so
 // a WAN that stops being dual-stack leaves the script's IPv6 items on the router (the
 // device driver removes them).
-import type { CompiledFirewallRule, CompiledOverlay, CompiledPeer, CompiledRemote } from '../compiled.js';
+import { familiesOf, familyOfValue as familyOf, type CompiledFirewallRule, type CompiledOverlay, type CompiledPeer, type CompiledRemote } from '../compiled.js';
 import { findCompiledPeer } from '../compile.js';
 import { DomainError } from '../errors.js';
 import { KeyedFragments, RemoteFragments } from './fragments.js';
@@ -21,7 +21,7 @@ import { rosValue } from './routeros-quote.js';
 import {
   menu, MenuWriter, properties, quotedTag, RepeatedSection, Script, upsertLine, type Menu, type Properties, type RenderedItem,
 } from './routeros-script.js';
-import { FAMILY_MENUS, familiesOf, familyOfValue, isDualStackPeer, ruleAppliesTo, type RouterOsFamily } from './routeros-family.js';
+import { FAMILY_MENUS, ruleAppliesTo, type RouterOsFamily } from './routeros-family.js';
 import { interfaceItemKey, ROUTING_MENU, routerOsInterfaces, routerOsRoutingItems, type RouterOsItem } from './routeros-routing.js';
 import {
   commentText, safeCidr, safeEndpoint, safeId, safeInteger, safeInterfaceAddress, safeInterfaceName, safeIp, safeKey, safePort, safeProtocol,
@@ -74,7 +74,6 @@ const FAMILY_PATHS: Readonly<Record<Family, Readonly<Record<FamilyMenuName, stri
 };
 /** Tag kinds are the same in both families: the menu tells the items apart. */
 const TAG_KIND: Readonly<Record<FamilyMenuName, string>> = { addresses: 'address', routes: 'route', filter: 'filter', nat: 'nat' };
-const familyOf = familyOfValue;
 
 /**
  * What every script of one overlay shares for one tag base and interface name (both
@@ -297,7 +296,7 @@ function writeRoutingSections(script: Script, tagBase: string, items: readonly R
  */
 function renderWithLinks(compiled: CompiledOverlay, peer: CompiledPeer, options: RouterOsScriptOptions): string {
   // The domain refuses hub redundancy in a dual-stack WAN; a hand-made compiled peer must not slip IPv6 into /ip menus.
-  if (isDualStackPeer(peer)) {
+  if (familiesOf(peer).includes(6)) {
     throw new DomainError('INVALID_INPUT', 'RouterOS: a peer of a WAN with redundant hubs cannot be dual-stack (IPv6 with redundant hubs is not supported)', { field: 'tunnelIp6' });
   }
   const prefix = validatedPrefix(options.commentPrefix ?? 'meshplane');

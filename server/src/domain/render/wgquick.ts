@@ -2,7 +2,8 @@
 // is a re-checked CIDR, address, port or protocol; names only appear in # comments. A
 // dual-stack peer (an IPv6 address on its interface) gets the ip6tables twin of every rule
 // and IPv6 forwarding; wg-quick itself adds the addresses and routes of both families.
-import { interfacesOf, type CompiledOverlay, type CompiledPeer, type CompiledRemote } from '../compiled.js';
+import { familiesOf, familyOfValue as familyOf, interfacesOf, type CompiledOverlay, type CompiledPeer, type CompiledRemote } from '../compiled.js';
+import type { IpFamily } from '../ip.js';
 import { findCompiledPeer } from '../compile.js';
 import { DomainError } from '../errors.js';
 import { RemoteFragments } from './fragments.js';
@@ -25,20 +26,9 @@ interface HookCommand {
   down: string | null;
 }
 
-type Family = 4 | 6;
-
-/** Text already checked as an address or CIDR: IPv6 is the one with colons. */
-const familyOf = (checked: string): Family => (checked.includes(':') ? 6 : 4);
+type Family = IpFamily;
 
 const IPTABLES: Record<Family, string> = { 4: 'iptables', 6: 'ip6tables' };
-
-/**
- * The families a peer's address-less rules and forwarding apply to: IPv6 too once the
- * interface has an IPv6 address (a dual-stack WAN), so an IPv4-only WAN renders as before.
- */
-function familiesOf(peer: CompiledPeer): Family[] {
-  return peer.interface.addresses.some((address) => familyOf(address) === 6) ? [4, 6] : [4];
-}
 
 /** The family both halves of a translation share; a mixed pair is refused, not rendered. */
 function sameFamily(a: string, b: string, what: string): Family {
