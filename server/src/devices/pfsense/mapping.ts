@@ -3,7 +3,7 @@
 // gateways and 1:1 NAT all need an interface to hang on), so its address lives on the
 // interface and the tunnel's own address list stays empty.
 import type { DesiredResource } from '../../domain/plan.js';
-import { interfacesOf, type CompiledInterface, type CompiledRoute } from '../../domain/compiled.js';
+import { familyOfValue, interfacesOf, type CompiledInterface, type CompiledRoute } from '../../domain/compiled.js';
 import { familyOf, formatAddress, parseCidr, tryParseAddress, tryParseCidr, type IpFamily } from '../../domain/ip.js';
 import type { DesiredDeviceState } from '../driver.js';
 import { DeviceError } from '../driver.js';
@@ -27,12 +27,6 @@ export function splitEndpoint(endpoint: string): Endpoint {
 /** pfSense's ipprotocol for one family. */
 export function ipProtocol(family: IpFamily): 'inet' | 'inet6' {
   return family === 6 ? 'inet6' : 'inet';
-}
-
-/** The family of an address or "address/prefix" text (4 when it does not parse: the IPv4-only path). */
-export function familyOfValue(text: string): IpFamily {
-  const position = tryParseAddress(text.split('/')[0] ?? text);
-  return position === null ? 4 : familyOf(position);
 }
 
 /**
