@@ -23,6 +23,7 @@ import { Readings } from './monitor-readings.js';
 import { combineHealth, DeviceReader, type HealthRead, type PolledDevice } from './monitor-devices.js';
 import { INTERFACE_PEER_FIELDS, INTERFACE_WAN_FIELDS, interfacePeerSpec, interfaceWanSpec, type InterfacePeerRow } from './monitor-interfaces.js';
 import { interfaceNamesOf } from '../domain/hub-redundancy.js';
+import { canonicalAddress } from '../domain/ip.js';
 import { COMMENT_PREFIX } from './deployments.js';
 
 export { ONLINE_THRESHOLD_SECONDS } from './monitor-readings.js';
@@ -237,9 +238,10 @@ export class HandshakeMonitor {
     ]);
     const interfacesOf = await this.interfaceNames(managed);
     const wanIds = [...new Set(managed.map((peer) => peer.wanId))];
-    const everyone = wanIds.length === 0 ? [] : await this.prisma.peer.findMany({ where: { wanId: { in: wanIds } }, select: { id: true, wanId: true, publicKey: true, tunnelIp: true } });
+    const everyone = wanIds.length === 0 ? [] : await this.prisma.peer.findMany({ where: { wanId: { in: wanIds } }, select: { id: true, wanId: true, publicKey: true, tunnelIp: true, tunnelIp6: true } });
     const byKey = new Map(everyone.map((peer) => [`${peer.wanId}|${peer.publicKey}`, peer.id]));
-    const byAddress = new Map(everyone.map((peer) => [`${peer.wanId}|${peer.tunnelIp}`, peer.id]));
+    // A dual-stack WAN runs a session per family to each neighbour: both addresses name the peer.
+    const byAddress = new Map(everyone.flatMap((peer) => [peer.tunnelIp, peer.tunnelIp6].filter((address) => address !== null).map((address) => [`${peer.wanId}|${address}`, peer.id] as const)));
     const hosted = new Map<string, typeof managed>();
     for (const peer of managed) hosted.set(peer.deviceId!, [...(hosted.get(peer.deviceId!) ?? []), peer]);
 
@@ -281,10 +283,14 @@ export class HandshakeMonitor {
           // The routing's own view: which hub a spoke uses is decided by these sessions.
           const { sessions } = await this.reader.routingSessions(device, host.wanId, COMMENT_PREFIX);
           if (sessions) {
-            report.sessions = new Map(sessions.flatMap((session) => {
-              const peerId = byAddress.get(`${host.wanId}|${session.neighbourAddress}`);
-              return peerId ? [[peerId, session.established] as const] : [];
-            }));
+            // A neighbour's tunnel carries its routes only while every session to it (one per
+            // family) is established: one down means that family's traffic takes another hub.
+            const established = new Map<string, boolean>();
+            for (const session of sessions) {
+              const peerId = byAddress.get(`${host.wanId}|${canonicalAddress(session.neighbourAddress) ?? session.neighbourAddress}`);
+              if (peerId) established.set(peerId, session.established && (established.get(peerId) ?? true));
+            }
+            report.sessions = established;
           }
         }
         reports.push(report);
