@@ -1,20 +1,57 @@
 // BIRD 2 configuration of a peer in a WAN with redundant hubs (see hub-redundancy.ts): eBGP
 // with BFD over every tunnel. Only values re-checked here reach the file: addresses, CIDRs,
 // numbers; names appear only inside quoted descriptions and # comments, cut to safe text.
-import type { CompiledBgpNeighbour, CompiledOverlay, CompiledPeer } from '../compiled.js';
+import { familyOfValue, type CompiledBgpNeighbour, type CompiledOverlay, type CompiledPeer } from '../compiled.js';
 import { findCompiledPeer } from '../compile.js';
 import { DomainError } from '../errors.js';
+import { canonicalAddress, type IpFamily } from '../ip.js';
 import { commentText, safeCidr, safeInteger, safeIp } from './safe-values.js';
 
-/** The protocol name of one session: derived from the neighbour's address, so always a valid symbol. */
+/**
+ * The protocol name of one session, derived from the neighbour's address so always a valid
+ * symbol: "mp_10_0_0_1" for IPv4, "mp6_fd10_aaaa__1" for IPv6 (the canonical text, ":" as "_",
+ * so the name reads back to the address).
+ */
 export function bgpProtocolName(neighbour: Pick<CompiledBgpNeighbour, 'address'>): string {
-  return `mp_${safeIp(neighbour.address).replace(/\./g, '_')}`;
+  const address = safeIp(neighbour.address);
+  if (familyOfValue(address) === 4) return `mp_${address.replace(/\./g, '_')}`;
+  return `mp6_${(canonicalAddress(address) as string).replace(/:/g, '_')}`;
 }
 
-/** Local routes that exist only to be announced (never installed in the kernel). */
+/** Local routes that exist only to be announced (never installed in the kernel), per family. */
 export const ORIGINATE_PROTOCOL = 'mp_originate';
-/** Hubs' routes to spokes that do not run BGP (installed in the kernel and announced). */
+export const ORIGINATE_PROTOCOL6 = 'mp_originate6';
+/** Hubs' routes to spokes that do not run BGP (installed in the kernel and announced), per family. */
 export const SPOKE_ROUTES_PROTOCOL = 'mp_spokes';
+export const SPOKE_ROUTES_PROTOCOL6 = 'mp_spokes6';
+
+/** What differs between the IPv4 and the IPv6 half of a dual-stack peer's routing. */
+interface FamilyNames {
+  family: IpFamily;
+  channel: 'ipv4' | 'ipv6';
+  pinned: string;
+  hostLength: number;
+  originate: string;
+  spokes: string;
+}
+
+const FAMILY: Record<IpFamily, FamilyNames> = {
+  4: { family: 4, channel: 'ipv4', pinned: 'MP_PINNED', hostLength: 32, originate: ORIGINATE_PROTOCOL, spokes: SPOKE_ROUTES_PROTOCOL },
+  6: { family: 6, channel: 'ipv6', pinned: 'MP_PINNED6', hostLength: 128, originate: ORIGINATE_PROTOCOL6, spokes: SPOKE_ROUTES_PROTOCOL6 },
+};
+
+/**
+ * The peer's own IPv6 tunnel address (the first IPv6 address of its interface: services come
+ * after it), or null for an IPv4-only peer. Every interface of a peer has the same one.
+ */
+function ownAddress6(peer: CompiledPeer): string | null {
+  const address = peer.interface.addresses.find((entry) => familyOfValue(entry) === 6);
+  return address === undefined ? null : safeIp(address.split('/')[0] as string);
+}
+
+function ofFamily(values: readonly string[], family: IpFamily): string[] {
+  return values.filter((value) => familyOfValue(value) === family);
+}
 /**
  * Kernel metric of the routes this BIRD installs. A BIRD's kernel protocol deletes every `proto
  * bird` route of its own metric that it did not install itself, at start and at each scan; the
@@ -27,19 +64,23 @@ function prefixSet(cidrs: readonly string[]): string {
   return cidrs.length === 0 ? '[ ]' : `[ ${cidrs.map(safeCidr).join(', ')} ]`;
 }
 
-function sessionLines(peer: CompiledPeer, neighbour: CompiledBgpNeighbour): string[] {
+/**
+ * One session over a tunnel: between the IPv4 tunnel addresses carrying IPv4 prefixes, or in a
+ * dual-stack WAN between the IPv6 ones carrying IPv6 prefixes (same ASNs, preference and BFD).
+ */
+function sessionLines(peer: CompiledPeer, neighbour: CompiledBgpNeighbour, names: FamilyNames, local: string, remote: string): string[] {
   const routing = peer.routing!;
   const { timers } = routing;
-  const address = safeIp(neighbour.address);
+  const address = safeIp(remote);
   const exported = routing.transit
-    ? `proto = "${ORIGINATE_PROTOCOL}" || proto = "${SPOKE_ROUTES_PROTOCOL}" || source = RTS_BGP`
-    : `proto = "${ORIGINATE_PROTOCOL}"`;
+    ? `proto = "${names.originate}" || proto = "${names.spokes}" || source = RTS_BGP`
+    : `proto = "${names.originate}"`;
   const role = neighbour.hubRank === null ? neighbour.role.toLowerCase() : `hub ${neighbour.hubRank}${neighbour.hubRank === 1 ? ' (primary)' : ' (backup)'}`;
   return [
-    `# ${commentText(neighbour.name)}: ${role}, behind ${commentText(neighbour.interfaceName)}`,
-    `protocol bgp ${bgpProtocolName(neighbour)} {`,
+    `# ${commentText(neighbour.name)}: ${role}, behind ${commentText(neighbour.interfaceName)}${names.family === 6 ? ', IPv6' : ''}`,
+    `protocol bgp ${bgpProtocolName({ address })} {`,
     `  description "${commentText(neighbour.name, 60).replace(/["\\]/g, '')}";`,
-    `  local ${safeIp(routing.routerId)} as ${safeInteger(routing.asn, 'asn')};`,
+    `  local ${safeIp(local)} as ${safeInteger(routing.asn, 'asn')};`,
     `  neighbor ${address} as ${safeInteger(neighbour.asn, 'asn')};`,
     '  direct;',
     '  bfd on;',
@@ -48,10 +89,10 @@ function sessionLines(peer: CompiledPeer, neighbour: CompiledBgpNeighbour): stri
     `  connect retry time ${safeInteger(timers.connectRetrySeconds, 'connect retry time')};`,
     '  connect delay time 1;',
     '  error wait time 1, 10;',
-    '  ipv4 {',
+    `  ${names.channel} {`,
     `    preference ${safeInteger(neighbour.preference, 'preference')};`,
     // A neighbour's own address is accepted from it alone (see CompiledRouting.pinned).
-    `    import filter { if net ~ MP_PINNED && net != ${address}/32 then reject; accept; };`,
+    `    import filter { if net ~ ${names.pinned} && net != ${address}/${names.hostLength} then reject; accept; };`,
     `    export where ${exported};`,
     '    next hop self;',
     '  };',
@@ -59,12 +100,17 @@ function sessionLines(peer: CompiledPeer, neighbour: CompiledBgpNeighbour): stri
   ];
 }
 
-/** bird.conf for a peer with `routing` (BIRD 2.0). */
+/** bird.conf for a peer with `routing` (BIRD 2.0); a dual-stack peer gets the IPv6 twin of each part. */
 export function renderCompiledPeerBird(compiled: CompiledOverlay, peer: CompiledPeer): string {
   const routing = peer.routing;
   if (!routing || routing.protocol !== 'bgp') {
     throw new DomainError('INVALID_INPUT', `peer ${peer.name} runs no BGP: BIRD has nothing to do there`, { peerId: peer.peerId });
   }
+  const own6 = ownAddress6(peer);
+  if (own6 === null && routing.neighbours.some((neighbour) => neighbour.address6 !== undefined)) {
+    throw new DomainError('INVALID_INPUT', `peer ${peer.name} has IPv6 BGP neighbours but no IPv6 tunnel address`, { peerId: peer.peerId });
+  }
+  const families: IpFamily[] = own6 === null ? [4] : [4, 6];
   const { bfd } = routing;
   const lines = [
     `# Meshplane: BIRD 2 routing for peer ${commentText(peer.name)} on WAN ${commentText(compiled.wan.name)}.`,
@@ -74,7 +120,8 @@ export function renderCompiledPeerBird(compiled: CompiledOverlay, peer: Compiled
     `router id ${safeIp(routing.routerId)};`,
     'log syslog all;',
     '',
-    `define MP_PINNED = ${prefixSet(routing.pinned)};`,
+    // A prefix set holds one family: the IPv6 neighbours' /128s get a set of their own.
+    ...families.map((family) => `define ${FAMILY[family].pinned} = ${prefixSet(ofFamily(routing.pinned, family))};`),
     '',
     'protocol device {',
     '  scan time 10;',
@@ -90,29 +137,44 @@ export function renderCompiledPeerBird(compiled: CompiledOverlay, peer: Compiled
     '}',
     '',
     '# Announced only: the kernel already has these (local LANs, own addresses) or must not get them.',
-    `protocol static ${ORIGINATE_PROTOCOL} {`,
-    '  ipv4;',
-    ...routing.originate.map((cidr) => `  route ${safeCidr(cidr)} blackhole;`),
-    '}',
-    '',
   ];
-  if (routing.staticRoutes.length > 0) {
-    lines.push('# Spokes that run no BGP: routed to them directly and announced for them.');
-    lines.push(`protocol static ${SPOKE_ROUTES_PROTOCOL} {`, '  ipv4;');
-    for (const route of routing.staticRoutes) lines.push(`  route ${safeCidr(route.destination)} via ${safeIp(route.gateway)};`);
+  for (const family of families) {
+    lines.push(`protocol static ${FAMILY[family].originate} {`, `  ${FAMILY[family].channel};`);
+    for (const cidr of ofFamily(routing.originate, family)) lines.push(`  route ${safeCidr(cidr)} blackhole;`);
     lines.push('}', '');
   }
-  lines.push(
-    'protocol kernel {',
-    `  metric ${KERNEL_METRIC};  # apart from any other BIRD's routes (a distribution's bird.service)`,
-    '  ipv4 {',
-    '    import none;',
-    `    export filter { if source = RTS_BGP || proto = "${SPOKE_ROUTES_PROTOCOL}" then { krt_prefsrc = ${safeIp(routing.routerId)}; accept; } reject; };`,
-    '  };',
-    '}',
-    '',
-  );
-  for (const neighbour of routing.neighbours) lines.push(...sessionLines(peer, neighbour), '');
+  for (const family of families) {
+    const routes = routing.staticRoutes.filter((route) => familyOfValue(route.destination) === family);
+    if (routes.length === 0) continue;
+    if (family === 4 || !routing.staticRoutes.some((route) => familyOfValue(route.destination) === 4)) {
+      lines.push('# Spokes that run no BGP: routed to them directly and announced for them.');
+    }
+    lines.push(`protocol static ${FAMILY[family].spokes} {`, `  ${FAMILY[family].channel};`);
+    for (const route of routes) {
+      if (familyOfValue(route.gateway) !== family) throw new DomainError('INVALID_INPUT', `refusing to render a route to ${route.destination} via ${route.gateway}: not of one address family`, { field: 'gateway' });
+      lines.push(`  route ${safeCidr(route.destination)} via ${safeIp(route.gateway)};`);
+    }
+    lines.push('}', '');
+  }
+  for (const family of families) {
+    const { channel, spokes } = FAMILY[family];
+    // Packets this host sends to the overlay leave from its own tunnel address of the family.
+    const source = family === 4 ? safeIp(routing.routerId) : (own6 as string);
+    lines.push(
+      'protocol kernel {',
+      `  metric ${KERNEL_METRIC};  # apart from any other BIRD's routes (a distribution's bird.service)`,
+      `  ${channel} {`,
+      '    import none;',
+      `    export filter { if source = RTS_BGP || proto = "${spokes}" then { krt_prefsrc = ${source}; accept; } reject; };`,
+      '  };',
+      '}',
+      '',
+    );
+  }
+  for (const neighbour of routing.neighbours) {
+    lines.push(...sessionLines(peer, neighbour, FAMILY[4], routing.routerId, neighbour.address), '');
+    if (own6 !== null && neighbour.address6 !== undefined) lines.push(...sessionLines(peer, neighbour, FAMILY[6], own6, neighbour.address6), '');
+  }
   return lines.join('\n');
 }
 

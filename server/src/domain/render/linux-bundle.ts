@@ -3,7 +3,7 @@
 // (`sh meshplane-<peer>.sh up`) and down again. Everything inside comes from the renderers,
 // which only emit re-checked values; the files travel in quoted here-documents, so the
 // shell expands nothing in them, and a delimiter line that could end one early is refused.
-import type { CompiledOverlay } from '../compiled.js';
+import { familiesOf, type CompiledOverlay } from '../compiled.js';
 import { findCompiledPeer } from '../compile.js';
 import { DomainError } from '../errors.js';
 import { renderCompiledPeerBird } from './bird.js';
@@ -28,6 +28,7 @@ export function renderLinuxBundle(compiled: CompiledOverlay, peerId: string): st
   const peer = findCompiledPeer(compiled, peerId);
   const interfaces = renderWgQuickInterfaces(compiled, peerId);
   const withBird = peer.routing?.protocol === 'bgp';
+  const dualStack = familiesOf(peer).includes(6);
   const directory = `/etc/meshplane/${safeId(compiled.wan.id)}`;
   const lines = [
     '#!/bin/sh',
@@ -38,7 +39,7 @@ export function renderLinuxBundle(compiled: CompiledOverlay, peerId: string): st
     '#                   sh THIS-FILE down     stop BIRD and take the interfaces down',
     '#                   sh THIS-FILE status   show the tunnels and the BGP sessions',
     '#                   sh THIS-FILE extract  only write the files; `start` then brings up what is there',
-    '# Needs: wireguard-tools (wg-quick), iproute2, iptables' + (withBird ? ', bird2 (BIRD 2).' : '.'),
+    `# Needs: wireguard-tools (wg-quick), iproute2, iptables${dualStack ? ' and ip6tables' : ''}${withBird ? ', bird2 (BIRD 2).' : '.'}`,
     `# Files go to \${MESHPLANE_DIR:-${directory}}; MESHPLANE_BIRD names another bird binary.`,
     `# Interfaces: ${interfaces.map((entry) => entry.name).join(', ')}.`,
     'set -eu',

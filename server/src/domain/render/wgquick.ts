@@ -84,10 +84,14 @@ function engineCommands(peer: CompiledPeer): HookCommand[] {
   if (iface.peerAddress !== undefined) {
     const [local, ...others] = iface.addresses;
     commands.push({ up: `ip -4 address add ${safeIp((local as string).split('/')[0] as string)}/32 peer ${safeIp(iface.peerAddress)}/32 dev %i`, down: null });
-    for (const address of others) {
+    // Dual-stack: the IPv6 tunnel address (the first IPv6 one; services follow) is point-to-point too.
+    const local6 = iface.peerAddress6 === undefined ? -1 : others.findIndex((address) => familyOf(address) === 6);
+    others.forEach((address, index) => {
       const checked = safeInterfaceAddress(address);
-      commands.push({ up: `ip -${familyOf(checked)} address add ${checked} dev %i`, down: null });
-    }
+      commands.push(index === local6
+        ? { up: `ip -6 address add ${safeIp(checked.split('/')[0] as string)}/128 peer ${safeIp(iface.peerAddress6 as string)}/128 dev %i`, down: null }
+        : { up: `ip -${familyOf(checked)} address add ${checked} dev %i`, down: null });
+    });
   }
   commands.push({ up: 'sysctl -w net.ipv4.conf.%i.rp_filter=2', down: null });
   return commands;
