@@ -98,7 +98,23 @@ export function redundancyRefusal(desired: DesiredDeviceState): string | null {
   if (peer.routing.protocol !== 'gateway-monitor') {
     return `${peer.name} is compiled to run BGP, which pfSense's REST API cannot configure; bind the peer to this pfSense device so it fails over by gateway monitoring`;
   }
+  const sharedAddress6 = sharedTunnelAddress6(peer);
+  if (sharedAddress6 !== null) {
+    return `${peer.name} is a dual-stack spoke of a WAN with redundant hubs: each of its ${interfacesOf(peer).length} hub tunnels needs its IPv6 tunnel address ${sharedAddress6} (an inet6 gateway needs an interface with an IPv6 address), and pfSense refuses a static IPv6 address that another interface already has (INTERFACE_IPADDRV6_ALREADY_IN_USE). Use a Linux or RouterOS device for this spoke, or keep the WAN IPv4-only`;
+  }
   return null;
+}
+
+/**
+ * The IPv6 tunnel address a spoke with redundant hubs would put on more than one interface, or
+ * null. pfrest's NetworkInterface::validate_ipaddrv6() refuses an address whose network overlaps
+ * another configured interface's (where_is_ipaddr_configured with subnets, read from the config,
+ * so before any apply); a point-to-point interface carries the spoke's own /128 on every hub tunnel.
+ */
+function sharedTunnelAddress6(peer: DesiredDeviceState['peer']): string | null {
+  const addresses = interfacesOf(peer).filter((view) => view.interface.peerAddress6 !== undefined).map((view) => view.interface.addresses[1] ?? '');
+  const [first] = addresses;
+  return first !== undefined && addresses.length > 1 ? first : null;
 }
 
 export function desiredPfSenseResources(desired: DesiredDeviceState): DesiredResource[] {
