@@ -3,6 +3,7 @@
 // reads, applies and reports.
 import { secretsOf, type ActualResource, type DesiredResource, type Plan, type PlanOperation } from '../../domain/plan.js';
 import { redactSecrets } from '../../domain/secret-masking.js';
+import { canonicalAddress } from '../../domain/ip.js';
 import {
   DeviceError, type ApplyResult, type ConnectionReport, type DesiredDeviceState, type DeviceDriver, type PeerStatistics,
   type PreflightIssue, type ProgressListener, type RoutingSession,
@@ -14,6 +15,12 @@ import { readRouterOsState } from './read-state.js';
 import { clearRouterOs, planRouterOs, ROUTEROS_UNDO } from './reconcile.js';
 import { desiredResources } from './resources.js';
 import { toPeerStatistics } from './statistics.js';
+
+/** A session's remote address without a host mask, IPv6 in canonical form (RFC 5952). */
+function neighbourAddress(remote: string): string {
+  const bare = remote.replace(/\/(32|128)$/, '');
+  return canonicalAddress(bare) ?? bare;
+}
 
 /** Read-only: one row per running session of a BGP connection. */
 const BGP_SESSION = '/routing/bgp/session';
@@ -137,7 +144,8 @@ export class RouterOsDriver implements DeviceDriver {
     const sessions = await this.transport.print(BGP_SESSION, { proplist: ['name', 'remote.address', 'established'] });
     return sessions
       .filter((row) => names.has((row.name ?? '').replace(/-\d+$/, '')) && row['remote.address'])
-      .map((row) => ({ neighbourAddress: (row['remote.address'] as string).replace(/\/32$/, ''), established: row.established === 'true' }));
+      // An IPv6 neighbour (the session of the connection with address-families=ipv6) in canonical form, as the monitor keys it.
+      .map((row) => ({ neighbourAddress: neighbourAddress(row['remote.address'] as string), established: row.established === 'true' }));
   }
 
   close(): Promise<void> {

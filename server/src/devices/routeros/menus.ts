@@ -3,6 +3,7 @@
 // through its public key). Addresses, routes, filter and NAT rules have a menu per family
 // (render/routeros-family.ts); the IPv6 ones are read like the IPv4 ones.
 import { FAMILY_MENUS } from '../../domain/render/routeros-family.js';
+import { ROUTING_MENU } from '../../domain/render/routeros-routing.js';
 
 export const MENU = {
   interface: '/interface/wireguard',
@@ -17,7 +18,8 @@ export const MENU = {
   nat6: FAMILY_MENUS[6].nat,
   /** Read only: IPv6 forwarding and whether IPv6 is on at all (preflight). */
   ipv6Settings: '/ipv6/settings',
-  addressList: '/ip/firewall/address-list',
+  addressList: ROUTING_MENU.addressList,
+  addressList6: ROUTING_MENU.addressList6,
   routingFilter: '/routing/filter/rule',
   bfd: '/routing/bfd/configuration',
   bgp: '/routing/bgp/connection',
@@ -30,7 +32,7 @@ export const MENU = {
  */
 export const KIND_ORDER: readonly string[] = [
   MENU.interface, MENU.peers, MENU.address, MENU.address6, MENU.route, MENU.route6, MENU.filter, MENU.filter6, MENU.nat, MENU.nat6,
-  MENU.addressList, MENU.routingFilter, MENU.bfd, MENU.bgp, MENU.user,
+  MENU.addressList, MENU.addressList6, MENU.routingFilter, MENU.bfd, MENU.bgp, MENU.user,
 ];
 
 /** The menus of each family's items, read for every WAN (a WAN that stops being dual-stack loses its IPv6 items). */
@@ -55,10 +57,11 @@ export const PROPLISTS: Readonly<Record<string, readonly string[]>> = {
   [MENU.nat6]: [...RULE, FAMILY_MENUS[6].natTarget, 'to-ports', ...COMMON],
   [MENU.ipv6Settings]: ['forward', 'disable-ipv6'],
   [MENU.addressList]: ['list', 'address', ...COMMON],
+  [MENU.addressList6]: ['list', 'address', ...COMMON],
   [MENU.routingFilter]: ['chain', 'rule', ...COMMON],
   [MENU.bfd]: ['interfaces', 'min-rx', 'min-tx', 'multiplier', ...COMMON],
   [MENU.bgp]: [
-    'name', 'as', 'router-id', 'local.role', 'local.address', 'remote.address', 'remote.as', 'multihop', 'use-bfd', 'hold-time', 'keepalive-time',
+    'name', 'address-families', 'as', 'router-id', 'local.role', 'local.address', 'remote.address', 'remote.as', 'multihop', 'use-bfd', 'hold-time', 'keepalive-time',
     'nexthop-choice', 'input.filter', 'output.filter-chain', 'output.network', 'output.redistribute', ...COMMON,
   ],
   [MENU.user]: ['name', 'group', 'address', ...COMMON],

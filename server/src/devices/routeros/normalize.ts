@@ -4,13 +4,13 @@
 // whichever valid spelling (RouterOS prints it short; a host may come back with /128).
 import { canonicalAddress } from '../../domain/ip.js';
 import { MENU, RULE_KINDS } from './menus.js';
-import { normalizeBoolean, parseDuration, splitList, withPrefix } from './values.js';
+import { normalizeBoolean, parseDuration, splitList } from './values.js';
 
 const DURATIONS = new Set(['persistent-keepalive', 'hold-time', 'keepalive-time', 'min-rx', 'min-tx']);
 const BOOLEANS = new Set(['disabled', 'dynamic', 'blackhole', 'multihop', 'use-bfd', 'advertise']);
 const NUMBERS = new Set(['endpoint-port', 'listen-port', 'mtu', 'distance', 'dst-port', 'to-ports', 'multiplier', 'as', 'remote.as']);
 /** Sets written as comma lists, whatever order the router prints them in. */
-const SETS = new Set(['interfaces', 'output.redistribute']);
+const SETS = new Set(['interfaces', 'output.redistribute', 'address-families']);
 /** Single addresses a router may print with or without their host mask. */
 const HOSTS = new Set(['router-id', 'local.address', 'remote.address']);
 const RULE_ADDRESSES = new Set(['src-address', 'dst-address', 'to-addresses', 'to-address']);
@@ -46,8 +46,8 @@ export function normalizeValue(kind: string, prop: string, raw: string): string 
   if (NUMBERS.has(prop)) return /^\d+$/.test(value) ? String(Number(value)) : value === '' && prop === 'endpoint-port' ? '0' : value;
   if (prop === 'allowed-address') return splitList(value).map(prefixed).sort().join(',');
   if (SETS.has(prop)) return splitList(value).sort().join(',');
-  if (HOSTS.has(prop)) return value === '' ? value : withPrefix(value);
-  if (kind === MENU.addressList && prop === 'address') return value === '' ? value : withPrefix(value);
+  if (HOSTS.has(prop)) return value === '' ? value : prefixed(value);
+  if ((kind === MENU.addressList || kind === MENU.addressList6) && prop === 'address') return value === '' ? value : prefixed(value);
   // Filter rules compare as written, but for runs of blanks the router may print differently.
   if (kind === MENU.routingFilter && prop === 'rule') return value.replace(/\s+/g, ' ');
   if (RULE_KINDS.has(kind) && RULE_ADDRESSES.has(prop)) return ruleAddress(value);

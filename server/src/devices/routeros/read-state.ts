@@ -28,8 +28,13 @@ export async function readRouterOsState(transport: RouterOsTransport, desired: D
   const reads = menus.map(async (kind) => toResources(kind)(await transport.print(kind, { proplist: PROPLISTS[kind] ?? [] })));
   // Address lists can hold blocklists of many thousands of entries: only this WAN's lists are read.
   const names = routingNames(desired.commentPrefix, wanId);
-  for (const list of [names.originate, names.pinned]) {
-    reads.push(transport.print(MENU.addressList, { proplist: PROPLISTS[MENU.addressList] ?? [], where: { list } }).then(toResources(MENU.addressList)));
+  const lists: [string, string][] = [
+    [MENU.addressList, names.originate], [MENU.addressList, names.pinned],
+    // Read for every WAN, like the other IPv6 menus: a WAN that stops being dual-stack loses them.
+    [MENU.addressList6, names.originate6], [MENU.addressList6, names.pinned6],
+  ];
+  for (const [menu, list] of lists) {
+    reads.push(transport.print(menu, { proplist: PROPLISTS[menu] ?? [], where: { list } }).then(toResources(menu)));
   }
   if (apiUser !== null) {
     reads.push(transport.print(MENU.user, { proplist: PROPLISTS[MENU.user] ?? [], where: { name: apiUser } })

@@ -104,7 +104,8 @@ export function desiredResources(desired: DesiredDeviceState): DesiredResource[]
     add(FAMILY_MENUS[familyOfValue(destination)].route, `route:${destination}`, { 'dst-address': destination, gateway: safeInterfaceName(peer.interface.name), distance: String(ROUTE_DISTANCE) });
   }
   const routing = routerOsRoutingItems(peer, desired.commentPrefix, wan);
-  for (const item of routing.filter((entry) => entry.menu === MENU.route)) add(MENU.route, `route:${item.key}`, item.props);
+  const isRoute = (menu: string) => menu === MENU.route || menu === MENU.route6;
+  for (const item of routing.filter((entry) => isRoute(entry.menu))) add(item.menu, `route:${item.key}`, item.props);
   for (const family of familiesOf(peer)) {
     const menus = FAMILY_MENUS[family];
     const target = menus.natTarget;
@@ -129,6 +130,6 @@ export function desiredResources(desired: DesiredDeviceState): DesiredResource[]
       }
     }
   }
-  for (const item of routing.filter((entry) => entry.menu !== MENU.route)) add(item.menu, `${item.kind}:${item.key}`, item.props);
+  for (const item of routing.filter((entry) => !isRoute(entry.menu))) add(item.menu, `${item.kind}:${item.key}`, item.props);
   return resources;
 }

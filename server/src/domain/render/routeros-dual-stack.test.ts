@@ -107,11 +107,17 @@ describe('RouterOS script of a dual-stack peer', () => {
     expect(hostile({ services: [{ serviceIp: 'fd10:aaaa:bbbb:5::7', servicePort: 80, protocol: 'tcp', localIp: '2001:db8:b::10$x', localPort: 8080 }] })).toThrow(DomainError);
   });
 
-  it('refuses a dual-stack peer with redundant-hub links rather than writing IPv6 into /ip menus', () => {
+  it('a dual-stack peer with links writes its IPv6 tunnel address only into /ipv6 menus', () => {
     const compiled = compileOverlay(pinned('MESH'));
     const b = compiled.peers.find((peer) => peer.peerId === 'b')!;
     const withLinks: CompiledPeer = { ...b, links: [{ interface: { ...b.interface, name: 'wg-mesh-h2' }, peers: [], firewall: [] }] };
-    expect(() => renderCompiledPeerRouterOs(compiled, withLinks)).toThrow(/RouterOS: a peer of a WAN with redundant hubs cannot be dual-stack/);
+    const text = renderCompiledPeerRouterOs(compiled, withLinks);
+    const lines = text.split('\n').filter((line) => line.includes('fd10:aaaa:bbbb::2/64'));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) {
+      expect(line).toContain('/ipv6/address/');
+      expect(line).not.toContain('/ip/');
+    }
   });
 });
 

@@ -15,11 +15,23 @@
 // it. A route a neighbour originates itself has an AS path of length 1 (its own AS), one it
 // passes on from another has 2 or more; so `dst in <pinned> && bgp-path-len > 1` rejects
 // exactly what BIRD rejects, and one import chain per preference serves every neighbour.
-import { interfacesOf, type CompiledFirewallRule, type CompiledPeer } from '../compiled.js';
+//
+// Dual-stack (neighbours with `address6`): a second connection per neighbour between the IPv6
+// tunnel addresses with `address-families=ipv6`, so each session carries one family (a
+// connection's default is `ip`). IPv6 prefixes are announced and pinned from lists of
+// /ipv6/firewall/address-list (an IPv6 connection's `output.network` names one there) under
+// their own names, with their own import and export chains, so no rule depends on whether
+// RouterOS looks a list name up in one family's menu or in both. Blackhole anchors and static
+// routes go to /ipv6/route. A point-to-point interface's IPv6 address is a /128 (RouterOS has
+// no `network` for IPv6), plus a /128 route to the far end through the interface: what
+// `network=<far end>` does for IPv4.
+import { familyOfValue, interfacesOf, type CompiledFirewallRule, type CompiledPeer } from '../compiled.js';
+import { DomainError } from '../errors.js';
 import { safeCidr, safeId, safeInteger, safeInterfaceName, safeIp } from './safe-values.js';
 
 export const ROUTING_MENU = {
   addressList: '/ip/firewall/address-list',
+  addressList6: '/ipv6/firewall/address-list',
   filterRule: '/routing/filter/rule',
   bfd: '/routing/bfd/configuration',
   bgp: '/routing/bgp/connection',
@@ -37,6 +49,12 @@ export const ORIGINATE_DISTANCE = 19;
 export const SPOKE_ROUTE_DISTANCE = 10;
 /** Gateway-monitor spokes: the route through hub n has distance 10 + n. */
 export const MONITORED_ROUTE_BASE_DISTANCE = 10;
+/**
+ * A point-to-point interface's route to the far end's IPv6 tunnel address: below every other
+ * static or learned route (what a connected route is for IPv4's `network=`), so the session's
+ * own packets never leave by another tunnel.
+ */
+export const PEER_HOST_ROUTE_DISTANCE = 1;
 /** BGP over TCP 179, BFD single-hop control packets on UDP 3784 (RFC 5881). */
 const BGP_PORT = 179;
 const BFD_PORT = 3784;
@@ -60,6 +78,10 @@ export function routingNames(prefix: string, wanId: string) {
     importChain: (preference: number) => `${base}-in-${safeInteger(preference, 'preference')}`,
     exportChain: `${base}-out`,
     connection: (address: string) => `${base}-${safeIp(address)}`,
+    originate6: `${base}-originate6`,
+    pinned6: `${base}-pinned6`,
+    importChain6: (preference: number) => `${base}-in6-${safeInteger(preference, 'preference')}`,
+    exportChain6: `${base}-out6`,
   };
 }
 
@@ -98,10 +120,23 @@ export function routerOsInterfaces(peer: CompiledPeer, wanListenPort: number): C
   });
 }
 
-/** A host route's address as RouterOS lists it in an address list (a bare address for a /32). */
+/** A host route's address as RouterOS lists it in an address list (a bare address for a /32 or /128). */
 function listAddress(cidr: string): string {
   const value = safeCidr(cidr);
-  return value.endsWith('/32') ? value.slice(0, -3) : value;
+  const host = familyOfValue(value) === 4 ? '/32' : '/128';
+  return value.endsWith(host) ? value.slice(0, -host.length) : value;
+}
+
+/** The menus of a family's routing items. */
+const ROUTING_FAMILY = {
+  4: { addressList: ROUTING_MENU.addressList, route: '/ip/route' },
+  6: { addressList: ROUTING_MENU.addressList6, route: '/ipv6/route' },
+} as const;
+
+/** The peer's own IPv6 tunnel address (the first IPv6 interface address; services follow it), or undefined. */
+export function ownAddress6(peer: CompiledPeer): string | undefined {
+  const found = peer.interface.addresses.find((address) => familyOfValue(address) === 6);
+  return found === undefined ? undefined : safeIp(found.split('/')[0] ?? '');
 }
 
 function yes(flag: boolean): string {
@@ -115,21 +150,24 @@ function milliseconds(value: number): string {
 function bgpItems(peer: CompiledPeer, names: ReturnType<typeof routingNames>): RouterOsItem[] {
   const routing = peer.routing!;
   const items: RouterOsItem[] = [];
+  const menus = (cidr: string) => ROUTING_FAMILY[familyOfValue(cidr)];
+  const list = (cidr: string, ipv4: string, ipv6: string) => (familyOfValue(cidr) === 4 ? ipv4 : ipv6);
   for (const cidr of routing.originate) {
-    items.push({ menu: ROUTING_MENU.addressList, kind: 'address-list', key: `originate:${safeCidr(cidr)}`, props: { list: names.originate, address: listAddress(cidr) } });
+    items.push({ menu: menus(cidr).addressList, kind: 'address-list', key: `originate:${safeCidr(cidr)}`, props: { list: list(cidr, names.originate, names.originate6), address: listAddress(cidr) } });
   }
   for (const route of routing.staticRoutes) {
     // Announced like the own prefixes: output.network finds the static route.
-    items.push({ menu: ROUTING_MENU.addressList, kind: 'address-list', key: `originate:${safeCidr(route.destination)}`, props: { list: names.originate, address: listAddress(route.destination) } });
+    const cidr = route.destination;
+    items.push({ menu: menus(cidr).addressList, kind: 'address-list', key: `originate:${safeCidr(cidr)}`, props: { list: list(cidr, names.originate, names.originate6), address: listAddress(cidr) } });
   }
   for (const cidr of routing.pinned) {
-    items.push({ menu: ROUTING_MENU.addressList, kind: 'address-list', key: `pinned:${safeCidr(cidr)}`, props: { list: names.pinned, address: listAddress(cidr) } });
+    items.push({ menu: menus(cidr).addressList, kind: 'address-list', key: `pinned:${safeCidr(cidr)}`, props: { list: list(cidr, names.pinned, names.pinned6), address: listAddress(cidr) } });
   }
   for (const cidr of routing.originate) {
-    items.push({ menu: '/ip/route', kind: 'route', key: `originate:${safeCidr(cidr)}`, props: { 'dst-address': safeCidr(cidr), blackhole: 'yes', distance: String(ORIGINATE_DISTANCE) } });
+    items.push({ menu: menus(cidr).route, kind: 'route', key: `originate:${safeCidr(cidr)}`, props: { 'dst-address': safeCidr(cidr), blackhole: 'yes', distance: String(ORIGINATE_DISTANCE) } });
   }
   for (const route of routing.staticRoutes) {
-    items.push({ menu: '/ip/route', kind: 'route', key: safeCidr(route.destination), props: { 'dst-address': safeCidr(route.destination), gateway: safeIp(route.gateway), distance: String(SPOKE_ROUTE_DISTANCE) } });
+    items.push({ menu: menus(route.destination).route, kind: 'route', key: safeCidr(route.destination), props: { 'dst-address': safeCidr(route.destination), gateway: safeIp(route.gateway), distance: String(SPOKE_ROUTE_DISTANCE) } });
   }
   const preferences = [...new Set(routing.neighbours.map((neighbour) => safeInteger(neighbour.preference, 'preference')))];
   for (const preference of preferences) {
@@ -144,6 +182,21 @@ function bgpItems(peer: CompiledPeer, names: ReturnType<typeof routingNames>): R
     note: routing.transit ? 'A hub passes on everything it learned and its own prefixes' : 'A spoke announces only its own prefixes',
     props: { chain: names.exportChain, rule: routing.transit ? 'accept' : `if (dst in ${names.originate}) { accept } else { reject }` },
   });
+  const dualStack = routing.neighbours.some((neighbour) => neighbour.address6 !== undefined);
+  if (dualStack) {
+    for (const preference of preferences) {
+      items.push({
+        menu: ROUTING_MENU.filterRule, kind: 'routing-filter', key: `in6-${preference}`,
+        note: `IPv6, preference ${preference}: a neighbour IPv6 tunnel address is taken only from that neighbour`,
+        props: { chain: names.importChain6(preference), rule: `if (dst in ${names.pinned6} && bgp-path-len > 1) { reject } else { set bgp-local-pref ${preference}; accept }` },
+      });
+    }
+    items.push({
+      menu: ROUTING_MENU.filterRule, kind: 'routing-filter', key: 'out6',
+      note: routing.transit ? 'IPv6: a hub passes on everything it learned and its own prefixes' : 'IPv6: a spoke announces only its own prefixes',
+      props: { chain: names.exportChain6, rule: routing.transit ? 'accept' : `if (dst in ${names.originate6}) { accept } else { reject }` },
+    });
+  }
   const interfaces = [...new Set(routing.neighbours.map((neighbour) => safeInterfaceName(neighbour.interfaceName)))];
   if (interfaces.length > 0) {
     items.push({
@@ -152,31 +205,51 @@ function bgpItems(peer: CompiledPeer, names: ReturnType<typeof routingNames>): R
     });
   }
   const { timers } = routing;
+  const local6 = ownAddress6(peer);
   for (const neighbour of routing.neighbours) {
     const address = safeIp(neighbour.address);
     const role = neighbour.hubRank === null ? neighbour.role.toLowerCase() : `hub ${neighbour.hubRank}${neighbour.hubRank === 1 ? ' (primary)' : ' (backup)'}`;
+    const session = (remote: string, local: string) => ({
+      name: names.connection(remote),
+      as: String(safeInteger(routing.asn, 'asn')),
+      'router-id': safeIp(routing.routerId),
+      'local.role': 'ebgp',
+      'local.address': local,
+      'remote.address': remote,
+      'remote.as': String(safeInteger(neighbour.asn, 'asn')),
+      multihop: yes(false),
+      'use-bfd': yes(true),
+      'hold-time': `${safeInteger(timers.holdSeconds, 'hold time')}s`,
+      'keepalive-time': `${safeInteger(timers.keepaliveSeconds, 'keepalive time')}s`,
+      // A hub's main interface is a /24 shared with every spoke: without this a hub would
+      // pass one spoke's routes on with that spoke as next hop (RFC 4271 third-party
+      // next hop), which the other spokes reach only through the hub (BIRD: next hop self).
+      'nexthop-choice': 'force-self',
+    });
     items.push({
       menu: ROUTING_MENU.bgp, kind: 'bgp', key: address,
       note: `${neighbour.name}: ${role}, behind ${neighbour.interfaceName}`,
       props: {
-        name: names.connection(address),
-        as: String(safeInteger(routing.asn, 'asn')),
-        'router-id': safeIp(routing.routerId),
-        'local.role': 'ebgp',
-        'local.address': safeIp(routing.routerId),
-        'remote.address': address,
-        'remote.as': String(safeInteger(neighbour.asn, 'asn')),
-        multihop: yes(false),
-        'use-bfd': yes(true),
-        'hold-time': `${safeInteger(timers.holdSeconds, 'hold time')}s`,
-        'keepalive-time': `${safeInteger(timers.keepaliveSeconds, 'keepalive time')}s`,
-        // A hub's main interface is a /24 shared with every spoke: without this a hub would
-        // pass one spoke's routes on with that spoke as next hop (RFC 4271 third-party
-        // next hop), which the other spokes reach only through the hub (BIRD: next hop self).
-        'nexthop-choice': 'force-self',
+        ...session(address, safeIp(routing.routerId)),
         'input.filter': names.importChain(neighbour.preference),
         'output.filter-chain': names.exportChain,
         'output.network': names.originate,
+        'output.redistribute': routing.transit ? 'bgp' : '',
+      },
+    });
+    if (neighbour.address6 === undefined) continue;
+    if (local6 === undefined) throw new DomainError('INVALID_INPUT', `RouterOS: ${neighbour.name} has an IPv6 session but this peer has no IPv6 tunnel address`, { field: 'tunnelIp6' });
+    const address6 = safeIp(neighbour.address6);
+    // Same router id, ASNs, timers and BFD as the IPv4 session; only IPv6 prefixes.
+    items.push({
+      menu: ROUTING_MENU.bgp, kind: 'bgp', key: address6,
+      note: `${neighbour.name} over IPv6: ${role}, behind ${neighbour.interfaceName}`,
+      props: {
+        ...session(address6, local6),
+        'address-families': 'ipv6',
+        'input.filter': names.importChain6(neighbour.preference),
+        'output.filter-chain': names.exportChain6,
+        'output.network': names.originate6,
         'output.redistribute': routing.transit ? 'bgp' : '',
       },
     });
@@ -192,12 +265,14 @@ function bgpItems(peer: CompiledPeer, names: ReturnType<typeof routingNames>): R
 function monitoredItems(peer: CompiledPeer): RouterOsItem[] {
   const items: RouterOsItem[] = [];
   for (const [rank, view] of interfacesOf(peer).entries()) {
-    const gateway = view.interface.peerAddress;
-    if (gateway === undefined) continue;
     for (const remote of view.peers) {
       for (const cidr of remote.allowedIps) {
+        // Each family through the hub's tunnel address of that family.
+        const family = familyOfValue(cidr);
+        const gateway = family === 4 ? view.interface.peerAddress : view.interface.peerAddress6;
+        if (gateway === undefined) continue;
         items.push({
-          menu: '/ip/route', kind: 'route', key: `hub${rank + 1}:${safeCidr(cidr)}`,
+          menu: ROUTING_FAMILY[family].route, kind: 'route', key: `hub${rank + 1}:${safeCidr(cidr)}`,
           props: { 'dst-address': safeCidr(cidr), gateway: safeIp(gateway), distance: String(MONITORED_ROUTE_BASE_DISTANCE + rank + 1), 'check-gateway': 'ping' },
         });
       }
@@ -206,11 +281,27 @@ function monitoredItems(peer: CompiledPeer): RouterOsItem[] {
   return items;
 }
 
+/**
+ * The far end's IPv6 tunnel address through each point-to-point interface: the IPv6 address
+ * there is a /128 and RouterOS has no `network` for IPv6, so without this route the far end
+ * (BGP's next hop, the gateway monitor's target) would be unreachable.
+ */
+function peerHostRoutes(peer: CompiledPeer): RouterOsItem[] {
+  return interfacesOf(peer).flatMap((view) => {
+    if (view.interface.peerAddress6 === undefined) return [];
+    const destination = `${safeIp(view.interface.peerAddress6)}/128`;
+    return [{
+      menu: ROUTING_FAMILY[6].route, kind: 'route', key: interfaceItemKey(view, peer, `peer:${destination}`),
+      props: { 'dst-address': destination, gateway: safeInterfaceName(view.interface.name), distance: String(PEER_HOST_ROUTE_DISTANCE) },
+    }];
+  });
+}
+
 /** The routing items of a peer with `routing`, in dependency order (lists, routes and filters before the sessions that use them); none without. */
 export function routerOsRoutingItems(peer: CompiledPeer, prefix: string, wanId: string): RouterOsItem[] {
   if (!peer.routing) return [];
-  if (peer.routing.protocol !== 'bgp') return monitoredItems(peer);
-  const items = bgpItems(peer, routingNames(prefix, wanId));
+  if (peer.routing.protocol !== 'bgp') return [...peerHostRoutes(peer), ...monitoredItems(peer)];
+  const items = [...peerHostRoutes(peer), ...bgpItems(peer, routingNames(prefix, wanId))];
   // A prefix both originated and routed to a spoke is listed once.
   const seen = new Set<string>();
   return items.filter((item) => {

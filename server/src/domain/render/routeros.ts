@@ -274,8 +274,13 @@ function interfaceBody(view: CompiledPeer): string {
 }
 
 /** Routing items by menu, each menu one section (its stale tagged items removed). */
-function writeRoutingSections(script: Script, tagBase: string, items: readonly RouterOsItem[]): void {
-  const menus: [string, string][] = [[ROUTING_MENU.addressList, 'address-list'], [ROUTING_MENU.filterRule, 'routing-filter'], [ROUTING_MENU.bfd, 'bfd'], [ROUTING_MENU.bgp, 'bgp']];
+function writeRoutingSections(script: Script, tagBase: string, items: readonly RouterOsItem[], families: readonly Family[]): void {
+  const menus: [string, string][] = [
+    [ROUTING_MENU.addressList, 'address-list'],
+    // Only a dual-stack peer's script has IPv6 sections: an IPv4-only one stays as it was.
+    ...(families.includes(6) ? [[ROUTING_MENU.addressList6, 'address-list'] as [string, string]] : []),
+    [ROUTING_MENU.filterRule, 'routing-filter'], [ROUTING_MENU.bfd, 'bfd'], [ROUTING_MENU.bgp, 'bgp'],
+  ];
   for (const [path, kind] of menus) {
     const writer = sectionWriter(script, path, `${tagBase}:${kind}`);
     const itemMenu = menu(path, `${tagBase}:${kind}`);
@@ -295,10 +300,6 @@ function writeRoutingSections(script: Script, tagBase: string, items: readonly R
  * script uses; a link's items add the link's name.
  */
 function renderWithLinks(compiled: CompiledOverlay, peer: CompiledPeer, options: RouterOsScriptOptions): string {
-  // The domain refuses hub redundancy in a dual-stack WAN; a hand-made compiled peer must not slip IPv6 into /ip menus.
-  if (familiesOf(peer).includes(6)) {
-    throw new DomainError('INVALID_INPUT', 'RouterOS: a peer of a WAN with redundant hubs cannot be dual-stack (IPv6 with redundant hubs is not supported)', { field: 'tunnelIp6' });
-  }
   const prefix = validatedPrefix(options.commentPrefix ?? 'meshplane');
   const wanId = safeId(compiled.wan.id);
   const tagBase = `${prefix}:${wanId}`;
@@ -324,31 +325,41 @@ function renderWithLinks(compiled: CompiledOverlay, peer: CompiledPeer, options:
   const peers = sectionWriter(script, '/interface/wireguard/peers', `${tagBase}:peer`);
   for (const view of views) for (const remote of view.peers) peers.write(peerItem(menu('/interface/wireguard/peers', `${tagBase}:peer`), rosValue(safeInterfaceName(view.interface.name)), remote));
   peers.end();
-  const addresses = sectionWriter(script, '/ip/address', `${tagBase}:address`);
-  for (const view of views) {
-    const name = rosValue(safeInterfaceName(view.interface.name));
-    for (const address of view.interface.addresses) {
-      const value = safeInterfaceAddress(address);
-      const network = view.interface.peerAddress === undefined ? '' : ` network=${rosValue(safeIp(view.interface.peerAddress))}`;
-      addresses.upsert(interfaceItemKey(view, peer, value), `address=${rosValue(value)} interface=${name}${network}`);
+  const families = familiesOf(peer);
+  for (const family of families) {
+    const menus = FAMILY_MENUS[family];
+    if (family === 6 && peer.forwarding) script.line('# IPv6: the routed traffic below needs /ipv6/settings forward=yes (the RouterOS default).');
+    const addresses = sectionWriter(script, menus.address, `${tagBase}:address`);
+    for (const view of views) {
+      const name = rosValue(safeInterfaceName(view.interface.name));
+      for (const address of view.interface.addresses) {
+        if (familyOf(address) !== family) continue;
+        const value = safeInterfaceAddress(address);
+        // IPv4 point-to-point: `network` is the far end. IPv6 has no `network` (a /128 route to
+        // the far end is among the routes) and no router advertisements into the tunnel.
+        const extra = family === 6 ? ` advertise=${rosValue('no')}` : view.interface.peerAddress === undefined ? '' : ` network=${rosValue(safeIp(view.interface.peerAddress))}`;
+        addresses.upsert(interfaceItemKey(view, peer, value), `address=${rosValue(value)} interface=${name}${extra}`);
+      }
     }
+    addresses.end();
+    const routes = sectionWriter(script, menus.route, `${tagBase}:route`);
+    for (const item of routing.filter((entry) => entry.menu === menus.route)) routes.upsert(item.key, item.props);
+    routes.end();
+    const filter = sectionWriter(script, menus.filter, `${tagBase}:filter`);
+    for (const view of views) {
+      const name = safeInterfaceName(view.interface.name);
+      for (const rule of view.firewall) {
+        if (ruleAppliesTo(rule, family)) filter.upsertFirst(interfaceItemKey(view, peer, firewallKey(rule)), firewallProperties(rule, name), `# ${commentText(rule.comment)}`);
+      }
+    }
+    filter.end();
+    const nat = sectionWriter(script, menus.nat, `${tagBase}:nat`);
+    for (const view of views) {
+      natItems(view, safeInterfaceName(view.interface.name), family, (key, props) => nat.upsert(interfaceItemKey(view, peer, key), props));
+    }
+    nat.end();
   }
-  addresses.end();
-  const routes = sectionWriter(script, '/ip/route', `${tagBase}:route`);
-  for (const item of routing.filter((entry) => entry.menu === '/ip/route')) routes.upsert(item.key, item.props);
-  routes.end();
-  const filter = sectionWriter(script, '/ip/firewall/filter', `${tagBase}:filter`);
-  for (const view of views) {
-    const name = safeInterfaceName(view.interface.name);
-    for (const rule of view.firewall) filter.upsertFirst(interfaceItemKey(view, peer, firewallKey(rule)), firewallProperties(rule, name), `# ${commentText(rule.comment)}`);
-  }
-  filter.end();
-  const nat = sectionWriter(script, '/ip/firewall/nat', `${tagBase}:nat`);
-  for (const view of views) {
-    natItems(view, safeInterfaceName(view.interface.name), 4, (key, props) => nat.upsert(interfaceItemKey(view, peer, key), props));
-  }
-  nat.end();
-  writeRoutingSections(script, tagBase, routing);
+  writeRoutingSections(script, tagBase, routing, families);
   writeApiUser(script, options);
   return script.text();
 }

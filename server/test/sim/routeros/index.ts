@@ -17,7 +17,7 @@ export { parseCommandSentence, replySentence, type CommandSentence } from './api
 export { RawApiClient, type ApiReply } from './raw-api-client.js';
 export { DEFAULT_LAN, UNMANAGED_INTERFACE_NAME, UNMANAGED_PEER } from './seed.js';
 export { WIREGUARD, WIREGUARD_PEERS } from './menus/wireguard.js';
-export { IP_ADDRESS, IP_ROUTE } from './menus/ip.js';
-export { FIREWALL_ADDRESS_LIST, FIREWALL_FILTER, FIREWALL_NAT } from './menus/firewall.js';
+export { IP_ADDRESS, IP_ROUTE, IPV6_ADDRESS, IPV6_ROUTE } from './menus/ip.js';
+export { FIREWALL_ADDRESS_LIST, FIREWALL_FILTER, FIREWALL_NAT, IPV6_FIREWALL_ADDRESS_LIST } from './menus/firewall.js';
 export { BFD_CONFIGURATION, BGP_CONNECTION, BGP_SESSION, ROUTING_FILTER_RULE } from './menus/routing.js';
 export { IP_SERVICE, SYSTEM_IDENTITY, SYSTEM_RESOURCE, USER } from './menus/system.js';

@@ -2,14 +2,14 @@
 // verbs (print/add/set/remove/enable/disable/move) RouterOS runs on every menu. The
 // binary API and REST both call `execute`, so they can never disagree about state.
 // Menu specifics (properties, derived fields, cross-row rules) live in menus/.
-import { firewallAddressList, firewallFilter, firewallNat, ipv6FirewallFilter, ipv6FirewallNat } from './menus/firewall.js';
+import { firewallAddressList, firewallFilter, firewallNat, ipv6FirewallAddressList, ipv6FirewallFilter, ipv6FirewallNat } from './menus/firewall.js';
 import { BGP_CONNECTION, bfdConfiguration, bgpConnections, bgpSessions, routingFilterRules, type BgpSessionRuntime } from './menus/routing.js';
 import { ipAddresses, ipRoutes, ipv6Addresses, ipv6Routes, ipv6Settings, ADDRESS_MENU } from './menus/ip.js';
 import { ipServices, IP_SERVICE, systemIdentity, systemResource, USER, users, type UserRuntime } from './menus/system.js';
 import type { Item, MenuContext, MenuSpec, PropertySpec } from './menus/types.js';
 import { WIREGUARD, wireguardInterfaces, wireguardPeers, WIREGUARD_PEERS, type PeerRuntime } from './menus/wireguard.js';
 import { PING_COMMANDS, PingRun, parsePingRequest } from './ping.js';
-import { prefixContains } from './ip-prefix.js';
+import { canonicalIp, prefixContains } from './ip-prefix.js';
 import { matchesQuery, type Row } from './query.js';
 import { traps } from './trap.js';
 import { formatId, parseId } from './values.js';
@@ -29,6 +29,7 @@ export const MENUS: readonly MenuSpec[] = [
   ipv6Routes,
   ipv6FirewallFilter,
   ipv6FirewallNat,
+  ipv6FirewallAddressList,
   ipv6Settings,
   routingFilterRules,
   bfdConfiguration,
@@ -408,7 +409,8 @@ export class RouterOsModel implements MenuContext {
    * (false), as `/routing/bgp/session` then lists it.
    */
   setBgpSession(remoteAddress: string, established: boolean): void {
-    const connections = this.items(BGP_CONNECTION).filter((item) => (item.props['remote.address'] ?? '').replace(/\/32$/, '') === remoteAddress);
+    const wanted = canonicalIp(remoteAddress);
+    const connections = this.items(BGP_CONNECTION).filter((item) => canonicalIp((item.props['remote.address'] ?? '').replace(/\/(32|128)$/, '')) === wanted);
     if (connections.length === 0) throw new Error(`no BGP connection to ${remoteAddress}`);
     for (const connection of connections) {
       const runtime = connection.runtime as BgpSessionRuntime;

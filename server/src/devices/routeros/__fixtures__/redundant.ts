@@ -4,7 +4,7 @@
 // AllowedIPs changed, one spoke gone, a third hub (new links and sessions everywhere).
 import { compileOverlay, findCompiledPeer } from '../../../domain/index.js';
 import { publicKeyFromPrivate } from '../../../domain/keys.js';
-import { fakeKey, overlay, peer, service, subnet } from '../../../domain/__fixtures__/overlay.js';
+import { DUAL_STACK, fakeKey, overlay, peer, service, subnet } from '../../../domain/__fixtures__/overlay.js';
 import type { OverlaySpec, PeerSpec } from '../../../domain/model.js';
 import type { DesiredDeviceState } from '../../driver.js';
 
@@ -26,6 +26,21 @@ export function redundantSpec(variant: RedundantVariant = 'initial'): OverlaySpe
   if (variant === 'thirdHub') peers.splice(2, 0, withKey(peer('hub3', '10.0.0.3', { role: 'HUB' }), 9103));
   const kept = variant === 'peerRemoved' ? peers.filter((spec) => spec.id !== 'laptop') : peers;
   return { ...overlay(kept, { topology: 'HUB_SPOKE', hubRedundancy: true, interfaceName: 'wg-mp' }), presharedKeys: [{ peerAId: 'hub1', peerBId: 'site', key: fakeKey(9190) }] };
+}
+
+/**
+ * The same WAN dual-stack: every peer also has the IPv6 tunnel address of its last number,
+ * hub1, the site and the branch (no BGP: the hubs route its IPv6 LAN statically) an IPv6 LAN.
+ */
+export function redundantDualStackSpec(variant: RedundantVariant = 'initial'): OverlaySpec {
+  const spec = redundantSpec(variant);
+  const lans6: Record<string, string> = { hub1: '2001:db8:10::/64', site: '2001:db8:50::/64', branch: '2001:db8:60::/64' };
+  const peers = spec.peers.map((entry) => {
+    const lan6 = lans6[entry.id];
+    const last = Number(entry.tunnelIp.split('.')[3]);
+    return { ...entry, tunnelIp6: `fd10:aaaa:bbbb::${last.toString(16)}`, subnets: lan6 === undefined ? entry.subnets : [...entry.subnets, subnet(`${entry.id}Lan6`, lan6)] };
+  });
+  return { ...spec, wan: { ...spec.wan, ...DUAL_STACK }, peers };
 }
 
 /** The same WAN without the opt-in: one interface per peer, routes instead of BGP. */

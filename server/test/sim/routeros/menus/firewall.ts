@@ -28,6 +28,7 @@ export const FIREWALL_NAT = '/ip/firewall/nat';
 export const IPV6_FIREWALL_FILTER = '/ipv6/firewall/filter';
 export const IPV6_FIREWALL_NAT = '/ipv6/firewall/nat';
 export const FIREWALL_ADDRESS_LIST = '/ip/firewall/address-list';
+export const IPV6_FIREWALL_ADDRESS_LIST = '/ipv6/firewall/address-list';
 
 const PROTOCOLS = ['tcp', 'udp', 'icmp', 'icmpv6', 'gre', 'ipsec-esp', 'ipsec-ah', 'ospf', 'sctp', 'ipip', 'l2tp', 'igmp'];
 const CONNECTION_STATES = ['established', 'related', 'new', 'invalid', 'untracked'];
@@ -112,37 +113,51 @@ export const ipv6FirewallFilter = filterMenu(6);
 export const ipv6FirewallNat = natMenu(6);
 
 /**
- * An address-list entry's address: a prefix, a range or a DNS name. A host prints without
- * its mask, a prefix with it, as RouterOS lists them.
+ * An address-list entry's address: a prefix, a range or a DNS name, of the menu's family. A
+ * host prints without its mask (`/32`, `/128`), a prefix with it, IPv6 short (RFC 5952), as
+ * RouterOS lists them.
  */
-const listEntry: PropertySpec = {
-  parse(value, name) {
-    const v = value.trim();
-    if (v.includes('-') && v.split('-').every((end) => isIpAddress(end, 4))) return v;
-    const prefix = withMask(v, 4);
-    if (prefix !== undefined) return prefix.endsWith('/32') ? prefix.slice(0, -3) : prefix;
-    // A DNS name (its last label not all digits, or it would be a mistyped address).
-    if (/^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?\.)*[a-zA-Z0-9-]*[a-zA-Z][a-zA-Z0-9-]*$/.test(v)) return v;
-    throw traps.invalidValue(name, value);
-  },
-};
+function listEntry(family: Family): PropertySpec {
+  const hostMask = family === 4 ? '/32' : '/128';
+  return {
+    parse(value, name) {
+      const v = value.trim();
+      if (v.includes('-') && v.split('-').every((end) => isIpAddress(end, family))) return v;
+      const prefix = withMask(v, family);
+      if (prefix !== undefined) return prefix.endsWith(hostMask) ? prefix.slice(0, -hostMask.length) : prefix;
+      // A DNS name (its last label not all digits, or it would be a mistyped address).
+      if (/^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?\.)*[a-zA-Z0-9-]*[a-zA-Z][a-zA-Z0-9-]*$/.test(v)) return v;
+      throw traps.invalidValue(name, value);
+    },
+  };
+}
 
-export const firewallAddressList: MenuSpec = {
-  path: FIREWALL_ADDRESS_LIST,
-  kind: 'table',
-  required: ['list', 'address'],
-  properties: { list: text(), address: listEntry, timeout: duration(35 * 86_400), comment: comment(), disabled: disabled() },
-  defaults: () => ({ disabled: 'false' }),
-  check(props, self, ctx) {
-    // Unverified text: one entry per address and list.
-    const duplicate = ctx.items(FIREWALL_ADDRESS_LIST).some((other) => other !== self && other.props.list === props.list && other.props.address === props.address);
-    if (duplicate) throw traps.conflict('already have such entry');
-  },
-  render(item: Item, ctx): Row {
-    const p = item.props;
-    return {
-      list: p.list!, address: p.address!, 'creation-time': formatDateTime(ctx.bootedAt),
-      ...(p.timeout ? { timeout: p.timeout } : {}), ...(p.comment ? { comment: p.comment } : {}), dynamic: 'false', disabled: p.disabled!,
-    };
-  },
-};
+/**
+ * `/ip/firewall/address-list` and its twin `/ipv6/firewall/address-list` (same properties;
+ * BGP's `output.network` of an IPv6 connection names a list of the IPv6 menu).
+ */
+function addressListMenu(family: Family): MenuSpec {
+  const path = family === 4 ? FIREWALL_ADDRESS_LIST : IPV6_FIREWALL_ADDRESS_LIST;
+  return {
+    path,
+    kind: 'table',
+    required: ['list', 'address'],
+    properties: { list: text(), address: listEntry(family), timeout: duration(35 * 86_400), comment: comment(), disabled: disabled() },
+    defaults: () => ({ disabled: 'false' }),
+    check(props, self, ctx) {
+      // Unverified text: one entry per address and list.
+      const duplicate = ctx.items(path).some((other) => other !== self && other.props.list === props.list && other.props.address === props.address);
+      if (duplicate) throw traps.conflict('already have such entry');
+    },
+    render(item: Item, ctx): Row {
+      const p = item.props;
+      return {
+        list: p.list!, address: p.address!, 'creation-time': formatDateTime(ctx.bootedAt),
+        ...(p.timeout ? { timeout: p.timeout } : {}), ...(p.comment ? { comment: p.comment } : {}), dynamic: 'false', disabled: p.disabled!,
+      };
+    },
+  };
+}
+
+export const firewallAddressList = addressListMenu(4);
+export const ipv6FirewallAddressList = addressListMenu(6);

@@ -17,6 +17,8 @@ export const ROUTING_FILTER_RULE = '/routing/filter/rule';
 export const BFD_CONFIGURATION = '/routing/bfd/configuration';
 
 const ROLES = ['ebgp', 'ebgp-customer', 'ebgp-peer', 'ebgp-provider', 'ebgp-rs', 'ebgp-rs-client', 'ibgp', 'ibgp-rr', 'ibgp-rr-client'];
+/** `address-families`: what a connection exchanges; `ipv6` for IPv6 unicast [terraform-provider-routeros resource_bgp_connection.go]. */
+const ADDRESS_FAMILIES = ['ip', 'ipv6', 'l2vpn', 'l2vpn-cisco', 'vpnv4'];
 const REDISTRIBUTE = ['bgp', 'bgp-mpls-vpn', 'connected', 'dhcp', 'fantasy', 'modem', 'ospf', 'rip', 'static', 'vpn'];
 
 /** Session state tests set (`RouterOsModel.setBgpSession`), kept on the connection row. */
@@ -126,6 +128,7 @@ export const bgpConnections: MenuSpec = {
   required: ['as', 'local.role'],
   properties: {
     name: text(),
+    'address-families': optionalListOf(ADDRESS_FAMILIES),
     as: asNumber,
     'router-id': text(),
     'local.role': oneOf(ROLES),
@@ -153,6 +156,7 @@ export const bgpConnections: MenuSpec = {
   },
   defaults: (props, ctx) => ({
     name: props.name ?? firstFreeName(ctx.items(BGP_CONNECTION).map((item) => item.props.name), 'bgp'),
+    'address-families': 'ip',
     connect: 'true',
     listen: 'true',
     multihop: 'false',
@@ -169,7 +173,8 @@ export const bgpConnections: MenuSpec = {
 
 /**
  * One session per enabled connection (named `<connection>-1`), established or not as tests
- * set it: a monitor reads which neighbours are up here.
+ * set it (`setBgpSession`, by the far end's address of either family): a monitor reads which
+ * neighbours are up here. An IPv6 connection's session is listed like an IPv4 one.
  */
 export const bgpSessions: MenuSpec = {
   path: BGP_SESSION,
@@ -184,7 +189,8 @@ export const bgpSessions: MenuSpec = {
     const establishedAt = (item.runtime as BgpSessionRuntime).establishedAt;
     return {
       name: `${p.name}-1`,
-      'remote.address': (p['remote.address'] ?? '').replace(/\/32$/, ''),
+      'remote.address': (p['remote.address'] ?? '').replace(/\/(32|128)$/, ''),
+      'address-families': p['address-families']!,
       ...(p['remote.as'] ? { 'remote.as': p['remote.as'] } : {}),
       'local.role': p['local.role']!,
       ...(p['local.address'] ? { 'local.address': p['local.address'] } : {}),
