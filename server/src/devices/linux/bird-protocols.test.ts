@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { bgpProtocolName } from '../../domain/render/bird.js';
 import { parseBirdProtocols } from './bird-protocols.js';
 
-// As BIRD 2.0.12 prints it (captured in the hub-redundancy lab), trailing spaces included.
+// As BIRD 2.0.12 prints it (captured in the hub-redundancy lab), trailing spaces included; the
+// last two mp6_ lines are names no address gives (a cut address, an IPv4 one).
 const OUTPUT = [
   'BIRD 2.0.12 ready.',
   'Name       Proto      Table      State  Since         Info',
@@ -15,6 +17,12 @@ const OUTPUT = [
   'mp_10_0_0_4 BGP        ---        down   13:44:56.083  ',
   'mp_10_0_0_999 BGP        ---        up     13:44:56.513  Established   ',
   'other_bgp  BGP        ---        up     13:44:56.513  Established   ',
+  'mp_originate6 Static     master6    up     13:44:55.848  ',
+  'mp6_fd10_aaaa_bbbb__1 BGP        ---        up     13:44:56.513  Established   ',
+  'mp6_fd10_aaaa_bbbb__2 BGP        ---        start  13:44:56.083  Active        Socket: Connection refused',
+  'mp6___1    BGP        ---        up     13:44:56.513  Established   ',
+  'mp6_fd10_aaaa_bbbb_ BGP        ---        up     13:44:56.513  Established   ',
+  'mp6_10_0_0_1 BGP        ---        up     13:44:56.513  Established   ',
   '',
 ].join('\n');
 
@@ -25,7 +33,15 @@ describe('parseBirdProtocols', () => {
       { neighbourAddress: '10.0.0.2', established: false },
       { neighbourAddress: '10.0.0.3', established: false },
       { neighbourAddress: '10.0.0.4', established: false },
+      { neighbourAddress: 'fd10:aaaa:bbbb::1', established: true },
+      { neighbourAddress: 'fd10:aaaa:bbbb::2', established: false },
+      { neighbourAddress: '::1', established: true },
     ]);
+  });
+
+  it('reads back the name bird.ts gives an IPv6 session as the canonical address', () => {
+    const name = bgpProtocolName({ address: 'FD10:AAAA:BBBB:0::B' });
+    expect(parseBirdProtocols(`${name} BGP        ---        up     13:44:56.513  Established   \n`)).toEqual([{ neighbourAddress: 'fd10:aaaa:bbbb::b', established: true }]);
   });
 
   it('finds nothing in an error or an empty answer', () => {

@@ -2,7 +2,7 @@
 //   link      each WireGuard interface: ifalias tag, MTU, up, listen port, key fingerprint
 //             (and loose reverse-path filtering where a routing engine picks the interface)
 //   address   each interface address, IPv4 and  key "<ifname>/<cidr>", point-to-point
-//             (dual-stack) IPv6                 "<ifname>/<ip>/32 peer <far ip>/32"
+//             (dual-stack) IPv6                 "<ifname>/<ip>/32 peer <far ip>/32" (/128 for IPv6)
 //   wg-peer   each remote                       key "<ifname>/<public key>"
 //   route     each routed destination           key = the destination (main table of its family)
 //   firewall  iptables and ip6tables rules (firewall-rules.ts)
@@ -75,12 +75,19 @@ export function parseAddressItem(item: string): { cidr: string; peer: string | n
   return { cidr: interfaceAddress(item.slice(0, at)), peer: interfaceAddress(item.slice(at + PEER_WORD.length)) };
 }
 
-/** The addresses of one interface: point-to-point, its tunnel IP as a /32 leads to the far end's only. */
+/**
+ * The addresses of one interface: point-to-point, its tunnel IP as a /32 leads to the far end's
+ * only, and in a dual-stack WAN its IPv6 tunnel address (the first IPv6 one) as a /128 likewise.
+ */
 function addressItems(view: CompiledPeer): string[] {
-  const { addresses, peerAddress } = view.interface;
-  const items = addresses.map((address, index) => (index === 0 && peerAddress !== undefined
-    ? addressItem(`${safeIp(address.split('/')[0] ?? '')}/32`, `${safeIp(peerAddress)}/32`)
-    : addressItem(address, null)));
+  const { addresses, peerAddress, peerAddress6 } = view.interface;
+  const local6 = peerAddress6 === undefined ? -1 : addresses.findIndex((address) => familyOfValue(address) === 6);
+  const pointToPoint = (address: string, far: string, length: number): string => addressItem(`${safeIp(address.split('/')[0] ?? '')}/${length}`, `${safeIp(far)}/${length}`);
+  const items = addresses.map((address, index) => {
+    if (index === 0 && peerAddress !== undefined) return pointToPoint(address, peerAddress, 32);
+    if (index === local6) return pointToPoint(address, peerAddress6 as string, 128);
+    return addressItem(address, null);
+  });
   return [...new Set(items)];
 }
 
