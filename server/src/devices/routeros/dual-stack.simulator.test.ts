@@ -2,13 +2,15 @@
 // REST: the IPv6 items (/ipv6/address, /ipv6/route, /ipv6/firewall/filter, /ipv6/firewall/nat)
 // applied and tagged like the IPv4 ones, converged (second apply: zero writes), drift shown,
 // cleared (only tagged items, unmanaged IPv6 configuration untouched), dropped when the WAN
-// goes back to IPv4 only; and the driver contract run on the dual-stack states.
+// goes back to IPv4 only; and the driver contract run on the dual-stack states, its redundant
+// cases on a dual-stack WAN with redundant hubs (IPv6 BGP sessions, /128 links).
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeDriverContract } from '../../../test/contract/driver-contract.js';
 import type { RouterOsSimulator } from '../../../test/sim/routeros/index.js';
 import { BRANCH_LAN6, desiredState, type Variant } from './__fixtures__/overlay-variants.js';
 import { simHarness, writesOf, type SimHarness, type SimVariant } from './__fixtures__/sim-harness.js';
 import type { RouterOsDriver } from './index.js';
+import { redundantDualStackWan } from './__fixtures__/redundant-dual-stack.js';
 import { MENU } from './menus.js';
 
 const API_USER_ADDRESSES = ['10.0.0.0/24', '127.0.0.1'];
@@ -20,6 +22,7 @@ const VARIANTS: SimVariant[] = [
 ];
 
 const dual = (variant: Variant = 'initial') => desiredState(variant, { apiAllowedAddresses: API_USER_ADDRESSES }, 'dual');
+const redundantDual = redundantDualStackWan();
 const ipv4Only = () => desiredState('initial', { apiAllowedAddresses: API_USER_ADDRESSES });
 
 /** The simulator also has a static IPv6 route to the branch's LAN, which the deploy must demote. */
@@ -38,10 +41,11 @@ for (const variant of VARIANTS) {
       desired: (name) => dual(name),
       peerKind: MENU.peers,
       ownNetwork: '192.168.88.0/24',
+      redundant: { roles: ['spoke', 'hub'], desired: (role, hubAdded) => ({ ...redundantDual(role, hubAdded), apiAllowedAddresses: API_USER_ADDRESSES }) },
       inspect: async () => ({ writes: writesOf(h.commands).length }),
       teardown: () => h.stop(),
     };
-  }, { redundantRoles: [] });
+  });
 }
 
 describe.each(VARIANTS)('RouterOS driver, dual-stack peer on the simulator, $label', (variant) => {
