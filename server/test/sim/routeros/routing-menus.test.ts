@@ -1,7 +1,7 @@
 // The routing menus of the model on their own: what they accept, what they refuse and with
 // which text, what they print, and the session listing tests drive.
 import { describe, expect, it } from 'vitest';
-import { FIREWALL_ADDRESS_LIST } from './menus/firewall.js';
+import { FIREWALL_ADDRESS_LIST, IPV6_FIREWALL_ADDRESS_LIST } from './menus/firewall.js';
 import { IP_ROUTE } from './menus/ip.js';
 import { BFD_CONFIGURATION, BGP_CONNECTION, BGP_SESSION, ROUTING_FILTER_RULE } from './menus/routing.js';
 import { WIREGUARD } from './menus/wireguard.js';
@@ -60,6 +60,32 @@ describe('/routing/bgp/connection', () => {
     expect(model.rows(BGP_SESSION)[0]).toMatchObject({ established: 'true', uptime: '1m5s' });
     expect(trapOf(() => add(model, BGP_SESSION, { name: 'x' }))).toBe('no such command or directory (add)');
     expect(() => model.setBgpSession('10.9.9.9', true)).toThrow(/no BGP connection/);
+  });
+
+  it('an IPv6 connection: address-families=ipv6, IPv6 local and remote addresses, its session set by any spelling', () => {
+    const { model } = router();
+    const v6 = { ...valid, name: 'n6', 'address-families': 'ipv6', 'local.address': 'fd10::5', 'remote.address': 'fd10::1' };
+    add(model, BGP_CONNECTION, v6);
+    expect(model.lookup(BGP_CONNECTION, 'n6')).toMatchObject({ 'address-families': 'ipv6', 'local.address': 'fd10::5', 'remote.address': 'fd10::1' });
+    add(model, BGP_CONNECTION, valid);
+    expect(model.lookup(BGP_CONNECTION, 'n1')).toMatchObject({ 'address-families': 'ip' });
+    expect(trapOf(() => add(model, BGP_CONNECTION, { ...v6, name: 'n7', 'address-families': 'ipv4' }))).toBe('input does not match any value of address-families');
+    model.setBgpSession('FD10:0:0:0:0:0:0:1', true);
+    expect(model.rows(BGP_SESSION).map((row) => [row.name, row['remote.address'], row['address-families'], row.established])).toEqual([
+      ['n6-1', 'fd10::1', 'ipv6', 'true'], ['n1-1', '10.0.0.1', 'ip', 'false'],
+    ]);
+  });
+});
+
+describe('/ipv6/firewall/address-list', () => {
+  it('takes IPv6 entries only, prints a host without /128 and short, and refuses a duplicate', () => {
+    const { model } = router();
+    add(model, IPV6_FIREWALL_ADDRESS_LIST, { list: 'l6', address: 'FD10:0::1/128' });
+    add(model, IPV6_FIREWALL_ADDRESS_LIST, { list: 'l6', address: '2001:db8::/64' });
+    expect(model.rows(IPV6_FIREWALL_ADDRESS_LIST).map((row) => row.address)).toEqual(['fd10::1', '2001:db8::/64']);
+    expect(trapOf(() => add(model, IPV6_FIREWALL_ADDRESS_LIST, { list: 'l6', address: '10.0.0.1' }))).toBe('invalid value for argument address: 10.0.0.1');
+    expect(trapOf(() => add(model, FIREWALL_ADDRESS_LIST, { list: 'l4', address: 'fd10::1' }))).toBe('invalid value for argument address: fd10::1');
+    expect(trapOf(() => add(model, IPV6_FIREWALL_ADDRESS_LIST, { list: 'l6', address: 'fd10::1' }))).toMatch(/already have such entry/);
   });
 });
 
