@@ -217,6 +217,20 @@ describe('hub redundancy through the API', () => {
       expect(third.content.match(/^protocol bgp /gm)).toHaveLength(3);
     });
 
+    it('in a dual-stack WAN, turning IPv6 on after redundancy: both families on every interface and a BGP session per family to each hub', async () => {
+      const { wanId, site } = await redundantWan('bundled-dual-stack', 72);
+      const updated = await admin.ok<{ updateWan: { wan: { id: string } } }>(
+        `mutation ($id: ID!) { updateWan(id: $id, input: { ipv6: true }) { wan { id hubRedundancy tunnelCidr6 } } }`, { id: wanId });
+      expect(updated.updateWan.wan).toMatchObject({ hubRedundancy: true, tunnelCidr6: expect.stringMatching(/^fd[0-9a-f]{2}:/) });
+      expect((await conflicts(wanId)).map((conflict) => conflict.code)).not.toContain('HUB_REDUNDANCY_INACTIVE');
+      const bundle = (await download(site, 'LINUX_BUNDLE')).content;
+      expect(bundle.match(/^protocol bgp mp_/gm)).toHaveLength(2);
+      expect(bundle.match(/^protocol bgp mp6_/gm)).toHaveLength(2);
+      // Each hub interface holds the IPv6 tunnel address point-to-point, beside the IPv4 one.
+      expect(bundle.match(/ip -6 address add [0-9a-f:]+\/128 peer [0-9a-f:]+\/128 dev %i/g)).toHaveLength(2);
+      expect(bundle).toMatch(/^AllowedIPs = .*fd[0-9a-f:]+::\/64/m);
+    });
+
     it('is offered for a peer of a WAN without redundancy, holding its one wg-quick conf', async () => {
       const wanId = await wan({ name: 'unbundled', topology: 'HUB_SPOKE', tunnelCidr: '10.72.0.0/24', interfaceName: 'wg-corp' });
       await peer(wanId, { name: 'hub', role: 'HUB', endpointHost: '203.0.113.72', endpointPort: 51820 });

@@ -36,9 +36,6 @@ function validateRedundancy(settings: WanSettings, previous: WanSettings | undef
   if (settings.topology !== 'HUB_SPOKE') {
     throw new DomainError('INVALID_INPUT', `hub redundancy needs the HUB_SPOKE topology (the WAN's is ${settings.topology}): turn hubRedundancy off first, or keep HUB_SPOKE`, { field: blame('topology') });
   }
-  if (settings.tunnelCidr6) {
-    throw new DomainError('INVALID_INPUT', 'hub redundancy is IPv4-only for now (its BGP sessions carry IPv4 prefixes): a dual-stack WAN cannot turn it on', { field: previous?.hubRedundancy && !previous.tunnelCidr6 ? 'tunnelCidr6' : 'hubRedundancy' });
-  }
   if (settings.interfaceName.length > REDUNDANT_INTERFACE_NAME_MAX) {
     throw new DomainError('INVALID_INPUT',
       `with hub redundancy the interface name must be at most ${REDUNDANT_INTERFACE_NAME_MAX} characters (${settings.interfaceName} has ${settings.interfaceName.length}): each hub's interface adds a suffix such as h2`,
