@@ -166,10 +166,11 @@ export class PfSenseModel implements Environment {
     return this.gateways.entries().some(([, obj]) => obj.name === name && obj.disabled === true);
   }
 
-  /** Every static address of every interface (IPv4 ipaddr/subnet, IPv6 ipaddrv6/subnetv6). */
-  private interfaceNetworks(): Array<{ id: string; address: bigint; prefix: number }> {
+  /** Every static address of every interface (IPv4 ipaddr/subnet, IPv6 ipaddrv6/subnetv6), or of the enabled ones. */
+  private interfaceNetworks(enabledOnly = false): Array<{ id: string; address: bigint; prefix: number }> {
     const networks = [];
     for (const [id, iface] of this.interfaces.entries()) {
+      if (enabledOnly && iface.enable !== true) continue;
       const v4 = tryParseAddress(String(iface.ipaddr ?? ''));
       if (iface.typev4 === 'static' && v4 !== null) networks.push({ id: String(id), address: v4, prefix: Number(iface.subnet) });
       const v6 = tryParseAddress(String(iface.ipaddrv6 ?? ''));
@@ -191,13 +192,14 @@ export class PfSenseModel implements Environment {
 
   /**
    * where_is_ipaddr_configured(): an interface or another tunnel already uses the
-   * address/subnet. The owner (a tunnel name, or an interface id) is not compared with itself.
+   * address/subnet. The owner (a tunnel name, or an interface id) is not compared with itself;
+   * only enabled interfaces count (get_configured_interface_list() skips disabled ones).
    */
   addressInUse(address: string, mask: number, owner: { tunnel?: string | null; iface?: string }): boolean {
     const ip = tryParseAddress(address);
     if (ip === null) return false;
     const range = rangeOf(ip, Math.min(mask, maxPrefix(familyOf(ip))));
-    const networks = this.interfaceNetworks().filter((net) => net.id !== owner.iface);
+    const networks = this.interfaceNetworks(true).filter((net) => net.id !== owner.iface);
     if (networks.some((net) => net.address === ip || overlaps(rangeOf(net.address, net.prefix), range))) return true;
     return this.tunnels.entries().some(([, tunnel]) => tunnel.name !== owner.tunnel
       && (tunnel.addresses as Obj[] | null ?? []).some((entry) => entry.address === address));

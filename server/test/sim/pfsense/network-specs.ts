@@ -66,8 +66,14 @@ export const interfaceSpec: ModelSpec = {
     blockpriv: { type: 'boolean', default: false },
     blockbogons: { type: 'boolean', default: false },
   },
+  // validate_ipaddr() and validate_ipaddrv6(), in pfrest's field order (ipaddr first): each
+  // asks where_is_ipaddr_configured($ip, $this->id, true, true, $prefix) of the saved config, so
+  // an address another enabled interface has, or whose network overlaps one, is refused.
   check: (obj, ctx) => {
     const self = ctx.selfId === null ? undefined : String(ctx.selfId);
+    if (obj.typev4 === 'static' && ctx.env.state.addressInUse(String(obj.ipaddr), Number(obj.subnet), { iface: self })) {
+      throw invalid('INTERFACE_IPADDR_ALREADY_IN_USE', `Interface \`ipaddr\` cannot use '${String(obj.ipaddr)}' because it is currently in use`);
+    }
     if (obj.typev6 === 'staticv6' && ctx.env.state.addressInUse(String(obj.ipaddrv6), Number(obj.subnetv6), { iface: self })) {
       throw invalid('INTERFACE_IPADDRV6_ALREADY_IN_USE', `Interface \`ipaddrv6\` cannot use '${String(obj.ipaddrv6)}' because it is currently in use`);
     }
