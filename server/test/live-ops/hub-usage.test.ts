@@ -135,6 +135,30 @@ describe('hub usage from the tunnels the devices report', () => {
     expect(hub(feed.messages.at(-1)!.hubUsageChanged, 'hub1')).toMatchObject({ state: 'UP', spokesUsing: 1 });
   });
 
+  it('dual-stack: a session per family to each hub, and a tunnel carries only while both are established', async () => {
+    await admin.ok(`mutation ($id: ID!) { updateWan(id: $id, input: { ipv6: true }) { wan { id } } }`, { id: wanId });
+    expect((await deploy(admin, ids.branch!)).status).toBe('SUCCEEDED');
+    expect((await deploy(admin, ids.hub2!)).status).toBe('SUCCEEDED');
+    const { wan } = await admin.ok<{ wan: { peers: { edges: Array<{ node: { name: string; tunnelIp6: string } }> } } }>(
+      `query ($id: ID!) { wan(id: $id) { peers { edges { node { name tunnelIp6 } } } } }`, { id: wanId },
+    );
+    const addresses6 = Object.fromEntries(wan.peers.edges.map(({ node }) => [node.name, node.tunnelIp6]));
+    const session6 = (router: RouterOsSimulator, peer: string, established: boolean) => router.model.setBgpSession(addresses6[peer]!, established);
+    for (const [router, peers] of [[spokeRouter, ['hub1', 'hub2']], [hubRouter, ['branch', 'hub1']]] as const) {
+      for (const peer of peers) {
+        session(router, peer, true);
+        session6(router, peer, true);
+      }
+    }
+    await until((value) => spoke(value)?.state === 'PRIMARY', 'branch on hub 1 over both families');
+    // Only the IPv6 session to hub 1 drops: IPv6 traffic takes hub 2, so hub 1 no longer carries the spoke.
+    session6(spokeRouter, 'hub1', false);
+    const backup = await until((value) => spoke(value)?.state === 'BACKUP', 'branch on hub 2 once its IPv6 session to hub 1 is down');
+    expect(spoke(backup)).toMatchObject({ hubName: 'hub2', hubRank: 2 });
+    session6(spokeRouter, 'hub1', true);
+    await until((value) => spoke(value)?.state === 'PRIMARY', 'branch back on hub 1');
+  });
+
   it('the spoke\'s state is unknown, not backup, while its device cannot be read', async () => {
     await spokeRouter.stop();
     hubRouter.setHandshake(keys.hub1!, null);
