@@ -93,7 +93,8 @@ describe('BIRD for redundant hubs in a dual-stack WAN', () => {
     expect(kernels[0]).toContain('krt_prefsrc = 10.0.0.11;');
     expect(kernels[1]).toContain('  metric 4242;');
     expect(kernels[1]).toContain('  ipv6 {');
-    expect(kernels[1]).toContain('export filter { if source = RTS_BGP || proto = "mp_spokes6" then { krt_prefsrc = fd10:aaaa:bbbb::b; accept; } reject; };');
+    // Neighbours' own /128s are never installed: the kernel refuses IPv6 routes resolved through a "/128 via itself".
+    expect(kernels[1]).toContain('export filter { if net ~ MP_PINNED6 then reject; if source = RTS_BGP || proto = "mp_spokes6" then { krt_prefsrc = fd10:aaaa:bbbb::b; accept; } reject; };');
     // A hub passes on what it learns in both families, and originates both families' ranges.
     const hub = renderBird(compiled, 'h1');
     expect(hub).toContain('export where proto = "mp_originate6" || proto = "mp_spokes6" || source = RTS_BGP;');

@@ -165,7 +165,12 @@ export function renderCompiledPeerBird(compiled: CompiledOverlay, peer: Compiled
       `  metric ${KERNEL_METRIC};  # apart from any other BIRD's routes (a distribution's bird.service)`,
       `  ${channel} {`,
       '    import none;',
-      `    export filter { if source = RTS_BGP || proto = "${spokes}" then { krt_prefsrc = ${source}; accept; } reject; };`,
+      // IPv6 only: a neighbour's own /128 is always connected already (the hub's /64, the peer
+      // route of a point-to-point link), and Linux refuses an IPv6 route whose gateway resolves
+      // only through a route that has a gateway itself, which a "/128 via itself" would be.
+      family === 4
+        ? `    export filter { if source = RTS_BGP || proto = "${spokes}" then { krt_prefsrc = ${source}; accept; } reject; };`
+        : `    export filter { if net ~ ${FAMILY[6].pinned} then reject; if source = RTS_BGP || proto = "${spokes}" then { krt_prefsrc = ${source}; accept; } reject; };`,
       '  };',
       '}',
       '',
