@@ -1,11 +1,13 @@
 // The shared DeviceDriver contract, run against the pfSense driver and simulator
 // (REST API package 2.10.0, so statistics are available; unmanaged objects pre-seeded).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileOverlay, findCompiledPeer } from '../../src/domain/index.js';
 import { overlay, peer, subnet } from '../../src/domain/__fixtures__/overlay.js';
 import type { PeerSpec } from '../../src/domain/model.js';
 import type { DesiredDeviceState } from '../../src/devices/driver.js';
-import { createPfSenseDriver, PFSENSE_KIND } from '../../src/devices/pfsense/index.js';
-import { startPfSenseSimulator } from '../sim/pfsense/index.js';
+import { createPfSenseDriver, PFSENSE_KIND, type PfSenseDriver } from '../../src/devices/pfsense/index.js';
+import { expectRefused, FAST_POLL, managedObjects, simTarget, writesOf } from '../../src/devices/pfsense/test-fixtures.js';
+import { startPfSenseSimulator, type PfSenseSimulator } from '../sim/pfsense/index.js';
 import { describeDriverContract, type ContractVariant } from './driver-contract.js';
 import { dualStackWan } from './dual-stack-wan.js';
 import { redundantWan } from './redundant-wan.js';
@@ -29,7 +31,9 @@ function desired(variant: ContractVariant): DesiredDeviceState {
   return { overlay: compiled, peer: findCompiledPeer(compiled, 'pf'), commentPrefix: 'meshplane' };
 }
 
-// pfSense cannot be a redundant hub; as a spoke it runs no BGP (gateway groups watch the hubs).
+// pfSense cannot be a redundant hub (no BGP through its REST API), nor a spoke of redundant hubs
+// (every hub tunnel would be an interface with the spoke's /32, which pfrest refuses on a second
+// interface): the contract's redundant cases do not apply, the refusals are checked below.
 const redundantPf = redundantWan({ ...peers[0]!, endpointHost: null, runsBgp: false });
 
 describeDriverContract('pfSense REST API v2', async () => {
@@ -44,7 +48,6 @@ describeDriverContract('pfSense REST API v2', async () => {
     peerKind: PFSENSE_KIND.peer,
     supportsStatistics: true,
     ownNetwork: '192.168.1.0/24', // the simulator's LAN (em1)
-    redundant: { roles: ['spoke'], desired: redundantPf },
     dualStack: dualStackWan(peersOf, 'pf'),
     inspect: async () => ({ writes: sim.requests.filter((request) => request.method !== 'GET').length }),
     teardown: async () => {
@@ -52,5 +55,28 @@ describeDriverContract('pfSense REST API v2', async () => {
       await sim.stop();
     },
   };
-// pfSense cannot be a hub of a WAN with redundant hubs (no BGP through its REST API).
-}, { redundantRoles: ['spoke'], dualStack: true });
+}, { redundantRoles: [], dualStack: true });
+
+describe('pfSense REST API v2 in a WAN with redundant hubs', () => {
+  let sim: PfSenseSimulator;
+  let driver: PfSenseDriver;
+  beforeAll(async () => {
+    sim = await startPfSenseSimulator({ applyDelayMs: 5 });
+    driver = createPfSenseDriver(simTarget(sim, { id: 'pf-contract' }), FAST_POLL);
+  });
+  afterAll(async () => {
+    await driver.close();
+    await sim.stop();
+  });
+
+  it('is refused as a spoke (its /32 on every hub tunnel) and as a hub (BGP), with two and three hubs, before any write', async () => {
+    const before = managedObjects(sim.model);
+    const writesBefore = writesOf(sim);
+    for (const hubAdded of [false, true]) {
+      await expectRefused(driver, redundantPf('spoke', hubAdded), new RegExp(`each of its ${hubAdded ? 3 : 2} hub tunnels .* tunnel address 10\\.0\\.0\\.1/32, .*\\(INTERFACE_IPADDR_ALREADY_IN_USE\\)\\. Use a Linux or RouterOS device for this spoke`));
+      await expectRefused(driver, redundantPf('hub', hubAdded), /hub of a WAN with redundant hubs.*cannot configure FRR\/BGP/);
+    }
+    expect(writesOf(sim)).toBe(writesBefore);
+    expect(managedObjects(sim.model)).toEqual(before);
+  });
+});

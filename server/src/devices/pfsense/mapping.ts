@@ -4,7 +4,7 @@
 // interface and the tunnel's own address list stays empty.
 import type { DesiredResource } from '../../domain/plan.js';
 import { familyOfValue, interfacesOf, type CompiledInterface, type CompiledRoute } from '../../domain/compiled.js';
-import { familyOf, formatAddress, parseCidr, tryParseAddress, tryParseCidr, type IpFamily } from '../../domain/ip.js';
+import { familyOf, formatAddress, overlaps, parseCidr, tryParseAddress, tryParseCidr, type IpFamily, type IpRange } from '../../domain/ip.js';
 import type { DesiredDeviceState } from '../driver.js';
 import { DeviceError } from '../driver.js';
 import { joinCidrs, joinPriorities } from './codec.js';
@@ -87,7 +87,8 @@ export const MAX_TIER = 5;
 /**
  * Why this peer cannot be deployed to pfSense, or null. With redundant hubs every hub runs
  * BGP and FRR is out of reach of the REST API; a spoke compiled for BGP (not marked as a
- * pfSense peer) would wait for sessions pfSense never opens.
+ * pfSense peer) would wait for sessions pfSense never opens; and a spoke's hub tunnels would
+ * each need an interface with the same tunnel address, which pfSense refuses.
  */
 export function redundancyRefusal(desired: DesiredDeviceState): string | null {
   const { peer } = desired;
@@ -98,23 +99,47 @@ export function redundancyRefusal(desired: DesiredDeviceState): string | null {
   if (peer.routing.protocol !== 'gateway-monitor') {
     return `${peer.name} is compiled to run BGP, which pfSense's REST API cannot configure; bind the peer to this pfSense device so it fails over by gateway monitoring`;
   }
-  const sharedAddress6 = sharedTunnelAddress6(peer);
-  if (sharedAddress6 !== null) {
-    return `${peer.name} is a dual-stack spoke of a WAN with redundant hubs: each of its ${interfacesOf(peer).length} hub tunnels needs its IPv6 tunnel address ${sharedAddress6} (an inet6 gateway needs an interface with an IPv6 address), and pfSense refuses a static IPv6 address that another interface already has (INTERFACE_IPADDRV6_ALREADY_IN_USE). Use a Linux or RouterOS device for this spoke, or keep the WAN IPv4-only`;
+  const shared = sharedInterfaceAddresses(peer);
+  if (shared.length > 0) {
+    const addresses = shared.map((entry) => entry.address).join(' and ');
+    const ids = shared.map((entry) => entry.responseId).join(', ');
+    return `${peer.name} is a spoke of a WAN with redundant hubs: each of its ${interfacesOf(peer).length} hub tunnels needs its own assigned interface (a monitored gateway hangs on an interface with an address of its family) carrying its tunnel address ${addresses}, and pfSense refuses a static interface address that another interface already has or whose network overlaps another's (${ids}). Use a Linux or RouterOS device for this spoke, or turn hub redundancy off for the WAN`;
   }
   return null;
 }
 
 /**
- * The IPv6 tunnel address a spoke with redundant hubs would put on more than one interface, or
- * null. pfrest's NetworkInterface::validate_ipaddrv6() refuses an address whose network overlaps
- * another configured interface's (where_is_ipaddr_configured with subnets, read from the config,
- * so before any apply); a point-to-point interface carries the spoke's own /128 on every hub tunnel.
+ * The static addresses pfSense would refuse on an interface of this peer, one per family (the
+ * first that overlaps an address of an earlier interface of the peer), IPv4 first. pfrest's
+ * NetworkInterface::validate_ipaddr() and validate_ipaddrv6() call
+ * where_is_ipaddr_configured($ip, $this->id, true, true, $prefix), which compares the network
+ * with every other enabled interface of the saved config, so the refusal comes while the plan
+ * is written, before any apply: with redundant hubs a spoke's every hub tunnel is an interface
+ * with the spoke's own tunnel address(es) as host prefixes.
  */
-function sharedTunnelAddress6(peer: DesiredDeviceState['peer']): string | null {
-  const addresses = interfacesOf(peer).filter((view) => view.interface.peerAddress6 !== undefined).map((view) => view.interface.addresses[1] ?? '');
-  const [first] = addresses;
-  return first !== undefined && addresses.length > 1 ? first : null;
+function sharedInterfaceAddresses(peer: DesiredDeviceState['peer']): Array<{ address: string; responseId: string }> {
+  const seen: IpRange[] = [];
+  const shared: Array<{ address: string; responseId: string }> = [];
+  for (const view of interfacesOf(peer)) {
+    const mine: IpRange[] = [];
+    for (const address of pfSenseInterfaceAddresses(view.interface)) {
+      const range = tryParseCidr(address);
+      if (range === null) continue;
+      mine.push(range);
+      if (shared.some((entry) => familyOfValue(entry.address) === range.family)) continue;
+      if (seen.some((other) => other.family === range.family && overlaps(other, range))) {
+        shared.push({ address, responseId: range.family === 6 ? 'INTERFACE_IPADDRV6_ALREADY_IN_USE' : 'INTERFACE_IPADDR_ALREADY_IN_USE' });
+      }
+    }
+    seen.push(...mine);
+  }
+  return shared.sort((a, b) => familyOfValue(a.address) - familyOfValue(b.address));
+}
+
+/** The static addresses ("address/prefix") the assigned interface of one tunnel gets: IPv4 `ipaddr`, and `ipaddrv6` when dual-stack (a /128 on a point-to-point one). */
+function pfSenseInterfaceAddresses(iface: CompiledInterface): string[] {
+  const address6 = iface.peerAddress6 !== undefined ? iface.addresses[1] ?? null : tunnelAddress6(iface);
+  return [iface.addresses[0] ?? '', ...(address6 === null ? [] : [address6])];
 }
 
 export function desiredPfSenseResources(desired: DesiredDeviceState): DesiredResource[] {

@@ -1,187 +1,105 @@
-// pfSense in a WAN with redundant hubs, against the simulator: a spoke gets one tunnel per
-// hub, a monitored gateway per hub tunnel, a gateway group ranking the hubs and the overlay
-// routed through them; a hub is refused before anything is written.
+// pfSense in a WAN with redundant hubs, against the simulator. A spoke would need one tunnel per
+// hub, each assigned as an interface carrying the spoke's own tunnel address as a /32 (a
+// monitored gateway hangs on an interface with an IPv4 address), and pfrest refuses a static
+// interface address another interface already has (INTERFACE_IPADDR_ALREADY_IN_USE): such a
+// spoke is refused before any write, like a hub, and what is deployed stays as it is.
 import { describe, expect, it } from 'vitest';
 import { overlay, peer, subnet } from '../../domain/__fixtures__/overlay.js';
 import type { OverlaySpec } from '../../domain/model.js';
-import { describePlan, secretsOf } from '../../domain/plan.js';
+import { generateKeyPair } from '../../domain/keys.js';
 import { RawClient } from '../../../test/sim/pfsense/test-client.js';
 import { DeviceError } from '../driver.js';
-import { joinPriorities } from './codec.js';
-import { HUB_MONITOR } from './mapping.js';
-import { deploy, driverOnSimulator, isOurs, managedObjects, stateFor, unmanagedObjects } from './test-fixtures.js';
+import { deploy, driverOnSimulator, expectRefused, managedObjects, stateFor, unmanagedObjects, writesOf } from './test-fixtures.js';
 
 const start = driverOnSimulator({ applyDelayMs: 5 });
 
-/** Two hubs with LANs, the pfSense spoke "pf" (its LAN is the firewall's LAN) and another spoke. */
-function redundantSpec(hubRedundancy = true): OverlaySpec {
+/** Hubs h1, h2 (and h3) with LANs, the pfSense spoke "pf" (its LAN is the firewall's LAN) and another spoke. */
+function redundantSpec(hubRedundancy = true, hubs = 2): OverlaySpec {
   const spec = overlay([
-    peer('h1', '10.0.0.1', { role: 'HUB', subnets: [subnet('lanH1', '192.168.11.0/24')] }),
-    peer('h2', '10.0.0.2', { role: 'HUB', subnets: [subnet('lanH2', '192.168.12.0/24')] }),
-    peer('pf', '10.0.0.3', { endpointHost: null, runsBgp: false, subnets: [subnet('lanPf', '192.168.1.0/24')] }),
+    ...[1, 2, 3].slice(0, hubs).map((n) => peer(`h${n}`, `10.0.0.${n}`, { role: 'HUB', subnets: [subnet(`lanH${n}`, `192.168.1${n}.0/24`)] })),
+    peer('pf', '10.0.0.30', { endpointHost: null, runsBgp: false, subnets: [subnet('lanPf', '192.168.1.0/24')] }),
     peer('s4', '10.0.0.4', { endpointHost: null, subnets: [subnet('lanS4', '192.168.4.0/24')] }),
   ], { topology: 'HUB_SPOKE', hubRedundancy });
-  spec.presharedKeys = [
-    { peerAId: 'h1', peerBId: 'pf', key: Buffer.alloc(32, 21).toString('base64') },
-    { peerAId: 'h2', peerBId: 'pf', key: Buffer.alloc(32, 22).toString('base64') },
-  ];
+  spec.presharedKeys = [1, 2].slice(0, hubs).map((n) => ({ peerAId: `h${n}`, peerBId: 'pf', key: Buffer.alloc(32, 20 + n).toString('base64') }));
   return spec;
 }
 
+const REFUSAL = /^Peer pf is a spoke of a WAN with redundant hubs: each of its (\d) hub tunnels needs its own assigned interface .* carrying its tunnel address 10\.0\.0\.30\/32, and pfSense refuses a static interface address that another interface already has .*\(INTERFACE_IPADDR_ALREADY_IN_USE\)\. Use a Linux or RouterOS device for this spoke, or turn hub redundancy off for the WAN$/;
 
 describe('pfSense spoke in a WAN with redundant hubs', () => {
-  it('deploys a tunnel per hub, a monitored gateway per hub tunnel, a group with the primary on tier 1 and the overlay routed through it; verify finds no drift', async () => {
-    const { sim, driver } = await start();
-    const before = unmanagedObjects(sim.model);
+  it('is compiled with the same /32 on every hub tunnel, which the firewall refuses on a second interface as pfrest does', async () => {
     const state = stateFor(redundantSpec());
     expect(state.peer.routing?.protocol).toBe('gateway-monitor');
-    const { plan, result } = await deploy(driver, state);
-    expect(result).toEqual({ applied: plan.operations.length, failed: null });
+    expect([state.peer.interface, ...(state.peer.links ?? []).map((link) => link.interface)].map((iface) => iface.addresses[0])).toEqual(['10.0.0.30/32', '10.0.0.30/32']);
 
-    const tunnels = sim.model.list('tunnels').filter(isOurs);
-    expect(tunnels.map((tunnel) => [tunnel.descr, tunnel.listenport])).toEqual([
-      ['meshplane:wan1:tunnel:wg-mesh', '51820'],
-      ['meshplane:wan1:tunnel:wg-meshh2', '51821'],
-    ]);
-    const peers = sim.model.list('peers').filter(isOurs);
-    const overlayPrefixes = ['10.0.0.0/24', '10.0.5.0/24', '192.168.4.0/24', '192.168.11.0/24', '192.168.12.0/24'].sort();
-    expect(peers.map((item) => [String(item.descr).split(' ')[0], item.tun, item.endpoint, item.port, item.persistentkeepalive])).toEqual([
-      ['meshplane:wan1:peer:h1', tunnels[0]?.name, 'h1.example.net', '51820', 25],
-      ['meshplane:wan1:peer:h2', tunnels[1]?.name, 'h2.example.net', '51820', 25],
-    ]);
-    for (const item of peers) expect((item.allowedips as Array<{ address: string; mask: number }>).map((entry) => `${entry.address}/${entry.mask}`).sort()).toEqual([...overlayPrefixes].sort());
-
-    const interfaces = sim.model.list('interfaces').filter((iface) => String(iface.descr).startsWith('MP_'));
-    expect(interfaces.map((iface) => [iface.descr, iface.if, iface.ipaddr, iface.subnet])).toEqual([
-      ['MP_wg_mesh', tunnels[0]?.name, '10.0.0.3', 32],
-      ['MP_wg_meshh2', tunnels[1]?.name, '10.0.0.3', 32],
-    ]);
-
-    const gateways = sim.model.list('gateways').filter(isOurs);
-    expect(gateways.map((gateway) => [gateway.descr, gateway.interface, gateway.gateway, gateway.monitor, gateway.monitor_disable])).toEqual([
-      ['meshplane:wan1:gateway:h1', interfaces[0]?.id, '10.0.0.1', '10.0.0.1', false],
-      ['meshplane:wan1:gateway:h2', interfaces[1]?.id, '10.0.0.2', '10.0.0.2', false],
-    ]);
-    for (const gateway of gateways) expect(gateway).toMatchObject(HUB_MONITOR);
-    const [group, ...moreGroups] = sim.model.list('groups');
-    expect(moreGroups).toEqual([]);
-    expect(group).toMatchObject({ descr: 'meshplane:wan1:group:hubs', trigger: 'down' });
-    expect(group?.priorities).toEqual([
-      { gateway: gateways[0]?.name, tier: 1, virtual_ip: 'address' },
-      { gateway: gateways[1]?.name, tier: 2, virtual_ip: 'address' },
-    ].sort((a, b) => String(a.gateway).localeCompare(String(b.gateway))));
-
-    // pfSense installs static routes through single gateways only: the kernel routes go to the
-    // primary hub, and LAN traffic is policy-routed through the group.
-    const routes = sim.model.list('routes').filter(isOurs);
-    expect(routes.map((route) => [route.network, route.gateway]).sort()).toEqual(overlayPrefixes.map((prefix) => [prefix, gateways[0]?.name]));
-    const failover = sim.model.list('rules').filter((rule) => String(rule.descr).startsWith('meshplane:wan1:rule:failover:'));
-    expect(failover.map((rule) => [rule.source, rule.destination, rule.gateway, rule.floating, rule.quick, rule.direction, rule.interface]).sort()).toEqual(
-      overlayPrefixes.map((prefix) => ['192.168.1.0/24', prefix, group?.name, true, true, 'in', ['any']]),
-    );
-    const overlayIn = sim.model.list('rules').filter((rule) => String(rule.descr).startsWith('meshplane:wan1:rule:overlay-in'));
-    expect(overlayIn.map((rule) => rule.interface)).toEqual([[interfaces[0]?.id], [interfaces[1]?.id]]);
-
-    expect(['wireguard', 'interfaces', 'routing', 'firewall'].every((area) => sim.model.isApplied(area as 'routing'))).toBe(true);
-    expect(sim.model.runtime.groups).toHaveLength(1);
-    expect(unmanagedObjects(sim.model)).toEqual(before);
-    // verify: the same desired state plans nothing.
-    expect((await deploy(driver, state)).plan.operations).toEqual([]);
-    expect(driver.preflight(state, await driver.readState(state))).toEqual([]);
-  });
-
-  it('follows a hub that dpinger reports down: the group leaves it out, the status endpoint says so', async () => {
-    const { sim, driver } = await start();
-    await deploy(driver, stateFor(redundantSpec()));
-    const [group] = sim.model.list('groups');
-    const [gw1, gw2] = sim.model.list('gateways').filter(isOurs);
-    expect(sim.model.activeMembers(String(group?.name))).toEqual([gw1?.name]);
-    sim.model.markGatewayDown(String(gw1?.name));
-    expect(sim.model.activeMembers(String(group?.name))).toEqual([gw2?.name]);
+    const { sim } = await start();
     const client = new RawClient(sim);
     try {
-      const status = await client.send('/api/v2/status/gateways', { query: `name=${String(gw1?.name)}` });
-      expect(status.json?.data).toEqual([expect.objectContaining({ name: gw1?.name, monitorip: '10.0.0.1', srcip: '10.0.0.3', status: 'down', loss: 100 })]);
+      const iface = async (listenport: string, descr: string) => {
+        const made = await client.send('/api/v2/vpn/wireguard/tunnel', { method: 'POST', body: { privatekey: generateKeyPair().privateKey, listenport } });
+        expect(made.json?.code, made.text).toBe(200);
+        return client.send('/api/v2/interface', {
+          method: 'POST', body: { if: String(made.json?.data.name), descr, enable: true, typev4: 'static', ipaddr: '10.0.0.30', subnet: 32 },
+        });
+      };
+      expect((await iface('51830', 'MP_first')).json?.code).toBe(200);
+      const gateway = await client.send('/api/v2/routing/gateway', { method: 'POST', body: { name: 'GW_H1', interface: 'MP_first', ipprotocol: 'inet', gateway: '10.0.0.1', monitor: '10.0.0.1' } });
+      expect(gateway.json?.code, gateway.text).toBe(200);
+      expect((await iface('51831', 'MP_second')).json).toMatchObject({ code: 400, response_id: 'INTERFACE_IPADDR_ALREADY_IN_USE' });
     } finally {
       await client.close();
     }
-    sim.model.markGatewayDown(String(gw1?.name), false);
-    expect(sim.model.activeMembers(String(group?.name))).toEqual([gw1?.name]);
   });
 
-  it('shows a changed tier as drift and puts it back', async () => {
+  it('is refused by preflight and plan before any write, for two and three hubs, naming its /32, its hub tunnels and pfrest\'s response id, without a key', async () => {
     const { sim, driver } = await start();
-    const state = stateFor(redundantSpec());
-    await deploy(driver, state);
-    const [gw1, gw2] = sim.model.list('gateways').filter(isOurs);
-    const client = new RawClient(sim);
-    try {
-      // Someone ranks hub 2 first on the firewall.
-      const reply = await client.send('/api/v2/routing/gateway/group', { method: 'PATCH', body: { id: 0, priorities: [{ gateway: gw1?.name, tier: 2 }, { gateway: gw2?.name, tier: 1 }] } });
-      expect(reply.status, reply.text).toBe(200);
-    } finally {
-      await client.close();
+    const untouched = unmanagedObjects(sim.model);
+    const before = managedObjects(sim.model);
+    const writesBefore = writesOf(sim);
+    for (const hubs of [2, 3]) {
+      const state = stateFor(redundantSpec(true, hubs));
+      const message = await expectRefused(driver, state, REFUSAL);
+      expect(REFUSAL.exec(message)?.[1]).toBe(String(hubs));
+      const secrets = [state.peer.interface.privateKey as string, Buffer.alloc(32, 21).toString('base64'), Buffer.alloc(32, 22).toString('base64')];
+      for (const secret of secrets) expect(message).not.toContain(secret);
     }
-    const plan = driver.plan(state, await driver.readState(state));
-    expect(plan.operations).toEqual([expect.objectContaining({
-      op: 'update', kind: 'routing/gateway/group', key: 'wan1:group:hubs',
-      changes: { priorities: joinPriorities([{ gateway: String(gw1?.name), tier: 1 }, { gateway: String(gw2?.name), tier: 2 }]) },
-      before: { priorities: joinPriorities([{ gateway: String(gw1?.name), tier: 2 }, { gateway: String(gw2?.name), tier: 1 }]) },
-    }), expect.objectContaining({ kind: 'routing/apply' })]);
-    expect((await driver.apply(plan)).failed).toBeNull();
-    expect(sim.model.activeMembers(String(sim.model.list('groups')[0]?.name))).toEqual([gw1?.name]);
-    expect((await deploy(driver, state)).plan.operations).toEqual([]);
+    expect(writesOf(sim)).toBe(writesBefore);
+    expect(managedObjects(sim.model)).toEqual(before);
+    expect(unmanagedObjects(sim.model)).toEqual(untouched);
   });
 
-  it('clears exactly what it made (routes and rules before the group, the group before its gateways), and nothing else', async () => {
+  it('leaves a single-hub deployment exactly as it was when hub redundancy is turned on; turned off again, nothing to do; clear still works', async () => {
     const { sim, driver } = await start();
-    const before = unmanagedObjects(sim.model);
-    const state = stateFor(redundantSpec());
-    await deploy(driver, state);
-    const plan = driver.clearPlan(await driver.readState(state));
-    const order = plan.operations.map((operation) => operation.kind);
-    expect(order.indexOf('routing/gateway/group')).toBeLessThan(order.indexOf('routing/gateway'));
-    expect(order.lastIndexOf('routing/static_route')).toBeLessThan(order.indexOf('routing/gateway/group'));
-    expect(order.lastIndexOf('firewall/rule')).toBeLessThan(order.indexOf('routing/gateway/group'));
-    expect((await driver.apply(plan)).failed).toBeNull();
-    expect(managedObjects(sim.model)).toEqual({ tunnels: [], peers: [], gateways: [], groups: [], routes: [], rules: [], oneToOne: [], portForwards: [], interfaces: [] });
-    expect(unmanagedObjects(sim.model)).toEqual(before);
-    expect(sim.model.isApplied('routing')).toBe(true);
-  });
-
-  it('reverts between a single-hub deployment and the redundant one in both directions, each exactly as deployed before', async () => {
-    const { sim, driver } = await start();
+    const untouched = unmanagedObjects(sim.model);
     const single = stateFor(redundantSpec(false));
-    const redundant = stateFor(redundantSpec(true));
     expect(single.peer.routing).toBeUndefined();
     expect((await deploy(driver, single)).result.failed).toBeNull();
-    const singleOnDevice = managedObjects(sim.model);
-    expect((await deploy(driver, redundant)).result.failed).toBeNull();
-    const redundantOnDevice = managedObjects(sim.model);
-    expect(redundantOnDevice.groups).toHaveLength(1);
+    const deployed = managedObjects(sim.model);
+    expect(deployed.interfaces.map((iface) => [iface.descr, iface.ipaddr, iface.subnet])).toEqual([['MP_wg_mesh', '10.0.0.30', 24]]);
+    const writesBefore = writesOf(sim);
 
-    expect((await deploy(driver, single)).result.failed).toBeNull();
-    expect(managedObjects(sim.model)).toEqual(singleOnDevice);
-    expect((await deploy(driver, redundant)).result.failed).toBeNull();
-    expect(managedObjects(sim.model)).toEqual(redundantOnDevice);
+    await expectRefused(driver, stateFor(redundantSpec(true)), REFUSAL);
+    expect(writesOf(sim)).toBe(writesBefore);
+    expect(managedObjects(sim.model)).toEqual(deployed);
+
+    expect((await deploy(driver, single)).plan.operations).toEqual([]);
+    expect(writesOf(sim)).toBe(writesBefore);
+
+    // A refused state still reads and clears the device: clearing needs no desired resources.
+    const clear = driver.clearPlan(await driver.readState(stateFor(redundantSpec(true))));
+    expect((await driver.apply(clear)).failed).toBeNull();
+    expect(managedObjects(sim.model)).toEqual({ tunnels: [], peers: [], gateways: [], groups: [], routes: [], rules: [], oneToOne: [], portForwards: [], interfaces: [] });
+    expect(unmanagedObjects(sim.model)).toEqual(untouched);
   });
 
-  it('keeps the tunnel private key and the preshared keys of every hub tunnel out of plans and failure messages', async () => {
+  it('a WAN with hub redundancy but one hub compiles no failover and deploys the spoke as a single-hub one', async () => {
     const { sim, driver } = await start();
-    const state = stateFor(redundantSpec());
-    const secrets = [state.peer.interface.privateKey as string, Buffer.alloc(32, 21).toString('base64'), Buffer.alloc(32, 22).toString('base64')];
-    const plan = driver.plan(state, await driver.readState(state));
-    expect(new Set(plan.operations.flatMap((operation) => secretsOf(operation)))).toEqual(new Set(secrets));
-    for (const secret of secrets) expect(describePlan(plan).join('\n')).not.toContain(secret);
-    // The device refuses the link's tunnel quoting the body it got: the message must not carry the key.
-    const linkTunnel = plan.operations.findIndex((operation) => operation.op === 'create' && operation.key === 'wan1:tunnel:wg-meshh2');
-    expect(linkTunnel).toBeGreaterThan(0);
-    expect((await driver.apply({ ...plan, operations: plan.operations.slice(0, linkTunnel) })).failed).toBeNull();
-    sim.faults.failEndpoint = { method: 'POST', path: '/api/v2/vpn/wireguard/tunnel', status: 400, responseId: 'FIELD_INVALID', times: 1, echoBody: true };
-    const result = await driver.apply({ ...plan, operations: plan.operations.slice(linkTunnel) });
-    expect(result.failed?.operation.key).toBe('wan1:tunnel:wg-meshh2');
-    expect(result.failed?.message).toContain('FIELD_INVALID');
-    for (const secret of secrets) expect(result.failed?.message).not.toContain(secret);
+    const state = stateFor(redundantSpec(true, 1));
+    expect(state.peer.routing).toBeUndefined();
+    expect(driver.preflight(state, await driver.readState(state)).filter((issue) => issue.severity === 'ERROR')).toEqual([]);
+    expect((await deploy(driver, state)).result.failed).toBeNull();
+    expect(managedObjects(sim.model).interfaces.map((iface) => iface.descr)).toEqual(['MP_wg_mesh']);
+    expect((await deploy(driver, state)).plan.operations).toEqual([]);
   });
 });
 

@@ -3,8 +3,8 @@
 import { compileOverlay, findCompiledPeer } from '../../domain/index.js';
 import { DUAL_STACK, overlay, peer, service, subnet } from '../../domain/__fixtures__/overlay.js';
 import type { OverlaySpec } from '../../domain/model.js';
-import { afterEach } from 'vitest';
-import type { DesiredDeviceState, DeviceDriver, DeviceTarget } from '../driver.js';
+import { afterEach, expect } from 'vitest';
+import { DeviceError, type DesiredDeviceState, type DeviceDriver, type DeviceTarget } from '../driver.js';
 import { startPfSenseSimulator, type PfSenseSimulator, type PfSenseSimulatorOptions } from '../../../test/sim/pfsense/index.js';
 import { createPfSenseDriver, type PfSenseDriver } from './driver.js';
 
@@ -106,4 +106,22 @@ export function managedObjects(model: PfSenseSimulator['model']) {
   const byTag = (a: SimObject, b: SimObject) => String(a.descr).localeCompare(String(b.descr));
   const lists = Object.fromEntries(SIM_LISTS.map((list) => [list, model.list(list).filter(isOurs).map(strip).sort(byTag)])) as Record<(typeof SIM_LISTS)[number], SimObject[]>;
   return { ...lists, interfaces: model.list('interfaces').filter((iface) => String(iface.descr).startsWith('MP_')) };
+}
+
+/** Requests that change the firewall (anything but a GET). */
+export const writesOf = (sim: PfSenseSimulator) => sim.requests.filter((request) => request.method !== 'GET').length;
+
+/**
+ * The driver refuses `state` before any write: preflight gives exactly one ERROR matching
+ * `refusal`, and plan() and desiredResources() throw it as REFUSED. Returns the message.
+ */
+export async function expectRefused(driver: DeviceDriver, state: DesiredDeviceState, refusal: RegExp): Promise<string> {
+  const actual = await driver.readState(state);
+  const issues = driver.preflight(state, actual);
+  expect(issues).toEqual([expect.objectContaining({ severity: 'ERROR', message: expect.stringMatching(refusal) })]);
+  for (const refused of [() => driver.plan(state, actual), () => driver.desiredResources(state)]) {
+    expect(refused).toThrow(DeviceError);
+    expect(refused).toThrow(expect.objectContaining({ code: 'REFUSED', message: expect.stringMatching(refusal) }));
+  }
+  return issues[0]?.message ?? '';
 }
