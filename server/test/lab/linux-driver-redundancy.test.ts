@@ -16,7 +16,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { overlay, peer, subnet } from '../../src/domain/__fixtures__/overlay.js';
+import { DUAL_STACK, overlay, peer, subnet } from '../../src/domain/__fixtures__/overlay.js';
 import { compileOverlay, findCompiledPeer, generateKeyPair } from '../../src/domain/index.js';
 import type { OverlaySpec } from '../../src/domain/index.js';
 import { describePlan, type Plan } from '../../src/domain/plan.js';
@@ -33,6 +33,26 @@ const BIRD_MISSING = ['bird', 'birdc'].filter((command) => !commandExists(comman
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The Info column of every BGP protocol `birdc show protocols` lists (e.g. mp_10_0_0_1 → "Established"). */
+async function bgpStates(lab: Lab, site: string, socket: string): Promise<Map<string, string>> {
+  const out = (await lab.exec(site, ['birdc', '-s', socket, 'show', 'protocols'])).stdout;
+  return new Map(out.split('\n').filter((line) => / BGP /.test(line)).map((line) => {
+    const words = line.trim().split(/\s+/);
+    return [words[0] as string, words.at(-1) as string];
+  }));
+}
+
+/** Waits up to 30 s for every named session to be Established. */
+async function allEstablished(lab: Lab, site: string, socket: string, protocols: string[]): Promise<void> {
+  let states = new Map<string, string>();
+  for (let i = 0; i < 150; i++) {
+    states = await bgpStates(lab, site, socket);
+    if (protocols.every((protocol) => states.get(protocol) === 'Established')) return;
+    await sleep(200);
+  }
+  throw new Error(`not all of ${protocols.join(', ')} Established on ${site}: ${JSON.stringify([...states])}`);
 }
 
 /** Like describeLab, and BIRD 2 (Debian bird2) is a prerequisite too. */
@@ -235,6 +255,117 @@ describeBirdLab('LinuxDriver: a WAN with redundant hubs (interfaces per hub + BI
       const own = path.join(lab.dir, 'own-bird');
       expect((await lab.exec('spoke', ['birdc', '-s', path.join(own, 'bird.ctl'), 'show', 'status'])).stdout).toContain('Daemon is up and running');
       expect(fs.readdirSync(own).sort()).toEqual(['bird.conf', 'bird.ctl', 'bird.pid']);
+    });
+  });
+});
+
+describeBirdLab('LinuxDriver: a dual-stack WAN with redundant hubs (IPv4 and IPv6 sessions per tunnel) in lab namespaces', () => {
+  const HUB_LAN6 = { cidr: '2001:db8:1::/64', hostIp: '2001:db8:1::10' };
+  const SPOKE_LAN6 = { cidr: '2001:db8:3::/64', hostIp: '2001:db8:3::10' };
+  let lab: Lab;
+  let spec: OverlaySpec;
+  let stateDir: string;
+  const drivers: LinuxDriver[] = [];
+  const before = new Map<string, string[]>();
+  const names = new Map<string, string>();
+  const ids = { hub: 'h1', spoke: 's1' } as const;
+
+  const desiredOf = (site: 'hub' | 'spoke'): DesiredDeviceState => {
+    const compiled = compileOverlay({ ...spec, wan: { ...spec.wan, interfaceName: names.get(site)! } });
+    return { overlay: compiled, peer: findCompiledPeer(compiled, ids[site]), commentPrefix: 'meshplane' };
+  };
+  const driverFor = (site: 'hub' | 'spoke'): LinuxDriver => {
+    const driver = new LinuxDriver({ netns: lab.namespaceOf(site), logDir: path.join(lab.dir, `wg-${site}`), stateDir });
+    drivers.push(driver);
+    return driver;
+  };
+  const socketOf = (site: 'hub' | 'spoke') => driverFor(site).birdPaths(desiredOf(site)).socket;
+  const planOf = async (site: 'hub' | 'spoke', driver = driverFor(site)) => driver.plan(desiredOf(site), await driver.readState(desiredOf(site)));
+  /** The kernel's IPv6 route to `destination`, once BIRD has installed one (a session is up before its routes arrive). */
+  const route6 = async (site: 'hub' | 'spoke', destination: string) => {
+    let routes: Array<{ dev: string; protocol: string; prefsrc?: string; gateway?: string }> = [];
+    for (let i = 0; i < 50 && routes.length === 0; i++) {
+      if (i > 0) await sleep(200);
+      routes = JSON.parse((await lab.exec(site, ['ip', '-j', '-6', 'route', 'show', 'exact', destination])).stdout || '[]');
+    }
+    if (routes.length === 0) console.warn((await lab.exec(site, ['birdc', '-s', socketOf(site), 'show', 'route', 'all'])).stdout);
+    return routes;
+  };
+  const snapshot6 = async (site: string): Promise<string[]> => {
+    const out: string[] = [];
+    // Global addresses only: the kernel's link-local ones read as tentative for a while after setup.
+    for (const argv of [['ip', '-o', 'link', 'show'], ['ip', '-o', '-6', 'addr', 'show', 'scope', 'global'], ['ip', '-6', 'route', 'show', 'table', 'main'], ['ip6tables', '-w', '5', '-S'], ['ip', '-o', '-4', 'addr', 'show']]) {
+      out.push(`$ ${argv.join(' ')}`, (await lab.exec(site, argv)).stdout.trim());
+    }
+    return out;
+  };
+
+  beforeAll(async () => {
+    lab = await Lab.create();
+    await lab.addSite('hub', { lanCidr: '192.168.1.0/24', lanHostIp: '192.168.1.10', lanCidr6: HUB_LAN6.cidr, lanHostIp6: HUB_LAN6.hostIp });
+    await lab.addSite('spoke', { lanCidr: '192.168.3.0/24', lanHostIp: '192.168.3.10', lanCidr6: SPOKE_LAN6.cidr, lanHostIp6: SPOKE_LAN6.hostIp });
+    // The driver turns forwarding on and a clear leaves it on: compare the rest.
+    for (const site of ['hub', 'spoke']) {
+      await lab.exec(site, ['sysctl', '-w', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']);
+      before.set(site, await snapshot6(site));
+    }
+    names.set('hub', `mp${lab.runId}c`);
+    names.set('spoke', `mp${lab.runId}d`);
+    stateDir = path.join(lab.dir, 'state');
+    spec = overlay([
+      peer('h1', '10.0.0.1', { ...generateKeyPair(), role: 'HUB', endpointHost: lab.underlayIp('hub'), tunnelIp6: 'fd10:aaaa:bbbb::1',
+        subnets: [subnet('lanH1', '192.168.1.0/24'), subnet('lanH16', HUB_LAN6.cidr)] }),
+      peer('h2', '10.0.0.2', { ...generateKeyPair(), role: 'HUB', endpointHost: '100.64.0.250', tunnelIp6: 'fd10:aaaa:bbbb::2' }),
+      peer('s1', '10.0.0.3', { ...generateKeyPair(), endpointHost: null, tunnelIp6: 'fd10:aaaa:bbbb::3',
+        subnets: [subnet('lanS1', '192.168.3.0/24'), subnet('lanS16', SPOKE_LAN6.cidr)] }),
+    ], { topology: 'HUB_SPOKE', hubRedundancy: true, ...DUAL_STACK });
+  });
+
+  afterAll(async () => {
+    for (const driver of drivers) await driver.close();
+    await lab?.destroy();
+  });
+
+  describe('sequence', () => {
+    it('deploys hub and spoke with both tunnel addresses point-to-point; both sessions of the tunnel come up and IPv6 LANs are learned', async () => {
+      for (const site of ['hub', 'spoke'] as const) {
+        const driver = driverFor(site);
+        const desired = desiredOf(site);
+        const actual = await driver.readState(desired);
+        expect(driver.preflight(desired, actual).filter((issue) => issue.severity === 'ERROR')).toEqual([]);
+        const plan = driver.plan(desired, actual);
+        if (site === 'spoke') expect(describePlan(plan)).toContain(`+ create address ${names.get('spoke')}/fd10:aaaa:bbbb::3/128 peer fd10:aaaa:bbbb::1/128: `);
+        const result = await driver.apply(plan);
+        expect(result.failed, result.failed?.message).toBeNull();
+      }
+      await allEstablished(lab, 'spoke', socketOf('spoke'), ['mp_10_0_0_1', 'mp6_fd10_aaaa_bbbb__1']);
+      await allEstablished(lab, 'hub', socketOf('hub'), ['mp_10_0_0_3', 'mp6_fd10_aaaa_bbbb__3']);
+      const sessions = await driverFor('spoke').routingSessions(spec.wan.id, 'meshplane');
+      expect(sessions).toEqual(expect.arrayContaining([
+        { neighbourAddress: '10.0.0.1', established: true }, { neighbourAddress: 'fd10:aaaa:bbbb::1', established: true },
+        { neighbourAddress: '10.0.0.2', established: false }, { neighbourAddress: 'fd10:aaaa:bbbb::2', established: false },
+      ]));
+      // Learned over the IPv6 session only, from the own IPv6 tunnel address.
+      expect(await route6('spoke', HUB_LAN6.cidr)).toEqual([expect.objectContaining({ dev: names.get('spoke'), protocol: 'bird', gateway: 'fd10:aaaa:bbbb::1', prefsrc: 'fd10:aaaa:bbbb::3' })]);
+      expect(await route6('hub', SPOKE_LAN6.cidr)).toEqual([expect.objectContaining({ dev: names.get('hub'), protocol: 'bird', prefsrc: 'fd10:aaaa:bbbb::1' })]);
+      expect(await lab.ping('spoke', HUB_LAN6.hostIp, { from: 'lan', count: 2, timeoutSec: 10 })).toBe(true);
+      expect(await lab.ping('spoke', '192.168.1.10', { from: 'lan', count: 2, timeoutSec: 10 })).toBe(true);
+    });
+
+    it('redeploys with zero operations from drivers that just started', async () => {
+      for (const site of ['hub', 'spoke'] as const) expect(describePlan(await planOf(site))).toEqual([]);
+    });
+
+    it('clears each namespace: both families\' addresses, rules and BIRD go, and nothing else changes', async () => {
+      for (const site of ['spoke', 'hub'] as const) {
+        const driver = driverFor(site);
+        const desired = desiredOf(site);
+        const plan = driver.clearPlan(await driver.readState(desired));
+        expect(await driver.apply(plan)).toEqual({ applied: plan.operations.length, failed: null });
+        expect((await driver.readState(desired)).filter((resource) => resource.key !== null)).toEqual([]);
+        expect(await snapshot6(site)).toEqual(before.get(site));
+      }
+      expect(fs.readdirSync(stateDir)).toEqual([]);
     });
   });
 });
