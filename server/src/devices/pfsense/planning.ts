@@ -7,7 +7,7 @@ import { APPLY_KINDS, AREA_ORDER, KIND, KIND_ORDER, KIND_SPECS } from './kinds.j
 import type { UndoPolicy } from '../../domain/undo.js';
 import { familyOf, tryParseAddress, tryParseCidr } from '../../domain/ip.js';
 import { interfaceIdRef, isRef, pskFingerprint, tagOf } from './tags.js';
-import { MAX_TIER, serviceAddresses, tunnelAddress6 } from './mapping.js';
+import { serviceAddresses, tunnelAddress6 } from './mapping.js';
 
 /** Compares secrets the device never echoes through what it does show (public key, PSK fingerprint). */
 export function normalizeProp(kind: string, prop: string, value: string): string {
@@ -86,28 +86,8 @@ function issue(severity: PreflightIssue['severity'], resource: string, message: 
   return { severity, resource, message };
 }
 
-/** The overlay routes a peer gets, for the clash check: its routes, or with redundant hubs the overlay through the primary hub. */
-function routesOf(peer: DesiredDeviceState['peer']): Array<{ destination: string; viaName: string }> {
-  if (!peer.routing) return plannedRoutes(peer);
-  const primary = peer.peers[0];
-  return (primary?.allowedIps ?? []).map((destination) => ({ destination, viaName: primary?.name ?? '' }));
-}
-
-/** What a spoke with redundant hubs gets on pfSense that the operator should know. */
-function failoverIssues(peer: DesiredDeviceState['peer']): PreflightIssue[] {
-  if (!peer.routing) return [];
-  const issues: PreflightIssue[] = [];
-  if (peer.routing.neighbours.length > MAX_TIER) {
-    issues.push(issue('WARNING', KIND.group, `pfSense gateway groups have ${MAX_TIER} tiers: the hubs ranked ${MAX_TIER} and beyond share tier ${MAX_TIER} (pfSense balances between them)`));
-  }
-  if (peer.lans.length === 0) {
-    issues.push(issue('WARNING', KIND.rule, 'failover between hubs moves traffic from LANs (policy routing through the gateway group); this peer has no LAN, and traffic the firewall itself sends stays on the primary hub'));
-  }
-  return issues;
-}
-
 export function preflightPfSense(state: DesiredDeviceState, desired: readonly DesiredResource[], actual: readonly ActualResource[]): PreflightIssue[] {
-  const issues: PreflightIssue[] = [...failoverIssues(state.peer)];
+  const issues: PreflightIssue[] = [];
   const unmanaged = (kind: string) => actual.filter((resource) => resource.kind === kind && resource.key === null);
   const ours = (kind: string) => desired.filter((resource) => resource.kind === kind);
   const tunnel = ours(KIND.tunnel)[0];
@@ -120,7 +100,7 @@ export function preflightPfSense(state: DesiredDeviceState, desired: readonly De
     interfaceName: tunnel?.props.name ?? '',
     listenPort: state.peer.interface.listenPort,
     addresses: [state.peer.interface.addresses[0] ?? '', tunnelAddress6(state.peer.interface) ?? ''].filter(Boolean),
-    routes: routesOf(state.peer),
+    routes: plannedRoutes(state.peer),
   }, firewallNetworks(actual)));
   for (const peer of ours(KIND.peer)) {
     const clash = actual.find((resource) => resource.kind === KIND.peer && resource.key !== peer.key && resource.props.publickey === peer.props.publickey);

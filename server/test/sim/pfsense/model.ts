@@ -46,8 +46,6 @@ export class PfSenseModel implements Environment {
   readonly peers = new ListStore();
   readonly gateways = new ListStore();
   readonly groups = new ListStore();
-  /** Gateways dpinger reports down (test knob: markGatewayDown). */
-  readonly gatewaysDown = new Set<string>();
   readonly routes = new ListStore();
   readonly rules = new ListStore();
   readonly oneToOne = new ListStore();
@@ -126,23 +124,6 @@ export class PfSenseModel implements Environment {
 
   groupNames(): string[] {
     return this.groups.entries().map(([, group]) => String(group.name));
-  }
-
-  /** Test knob: dpinger reports the gateway down (or up again). */
-  markGatewayDown(name: string, down = true): void {
-    if (down) this.gatewaysDown.add(name);
-    else this.gatewaysDown.delete(name);
-  }
-
-  /**
-   * The members a gateway group sends traffic to now, as pfSense's policy routing does with
-   * trigger "down": the best (lowest) tier that has a member up; [] when all are down.
-   */
-  activeMembers(groupName: string): string[] {
-    const group = this.groups.entries().map(([, obj]) => obj).find((obj) => obj.name === groupName);
-    const members = (group?.priorities as Obj[] | undefined ?? []).filter((member) => !this.gatewaysDown.has(String(member.gateway)));
-    const best = Math.min(...members.map((member) => Number(member.tier)));
-    return members.filter((member) => Number(member.tier) === best).map((member) => String(member.gateway));
   }
 
   interfaceHasIpv4(id: string): boolean {

@@ -2,7 +2,7 @@
 // each with its own apply endpoint; and the REST API's own settings and version.
 import { addApplyRoute } from './apply-endpoints.js';
 import { addRoute, type Routes } from './call.js';
-import { addChildCollection, addCollection, matchesQuery, type Collection } from './crud.js';
+import { addChildCollection, addCollection, type Collection } from './crud.js';
 import { ApiError } from './envelope.js';
 import { represent, validateObject } from './fields.js';
 import { AREA_SUBSYSTEMS, type PfSenseModel } from './model.js';
@@ -53,24 +53,6 @@ const groups: Collection = {
   },
 };
 
-/** GET /api/v2/status/gateways: what dpinger reports for each enabled gateway (tests mark one down). */
-function gatewayStatus(model: PfSenseModel): Obj[] {
-  return model.list('gateways').filter((gateway) => gateway.disabled !== true).map((gateway) => {
-    const down = model.gatewaysDown.has(String(gateway.name));
-    const iface = model.interfaces.get(String(gateway.interface));
-    return {
-      name: gateway.name,
-      srcip: iface?.ipaddr ?? null,
-      monitorip: gateway.monitor_disable === true ? null : gateway.monitor ?? gateway.gateway,
-      delay: down ? 0 : 1.2,
-      stddev: down ? 0 : 0.1,
-      loss: down ? 100 : 0,
-      status: gateway.monitor_disable === true ? 'none' : down ? 'down' : 'online',
-      substatus: down ? 'highloss' : 'none',
-    };
-  });
-}
-
 const routes: Collection = { spec: staticRouteSpec, store: (model) => model.routes, area: 'routing' };
 const rules: Collection = { spec: firewallRuleSpec, store: (model) => model.rules, area: 'firewall', minimum: 1 };
 const oneToOne: Collection = { spec: oneToOneSpec, store: (model) => model.oneToOne, area: 'firewall' };
@@ -109,7 +91,6 @@ export function addNetworkRoutes(table: Routes): void {
   addCollection(table, '/api/v2/routing/gateway/group', '/api/v2/routing/gateway/groups', groups, ['GET', 'DELETE']);
   addChildCollection(table, '/api/v2/routing/gateway/group/priority', '/api/v2/routing/gateway/group/priorities', groups, 'priorities', gatewayGroupPrioritySpec);
   addCollection(table, '/api/v2/routing/static_route', '/api/v2/routing/static_routes', routes, ['GET', 'DELETE']);
-  addRoute(table, '/api/v2/status/gateways', { GET: (call) => gatewayStatus(call.model).filter((item) => matchesQuery(item, Array.isArray(call.data) ? {} : call.data)) });
   addApplyRoute(table, '/api/v2/routing/apply', 'routing');
 
   addCollection(table, '/api/v2/firewall/rule', '/api/v2/firewall/rules', rules, ['GET', 'PUT', 'DELETE']);
