@@ -79,7 +79,7 @@ export function redundancyRefusal(desired: DesiredDeviceState): string | null {
   const { peer } = desired;
   if (!peer.routing) return null;
   if (peer.role === 'HUB') {
-    return `${peer.name} is a hub of a WAN with redundant hubs: hubs route by BGP, and pfSense's REST API cannot configure FRR/BGP. Use a Linux or RouterOS device for hubs; pfSense can be a spoke of this WAN (it fails over between hubs by gateway monitoring)`;
+    return `${peer.name} is a hub of a WAN with redundant hubs: hubs route by BGP, and pfSense's REST API cannot configure FRR/BGP. Use a Linux or RouterOS device for hubs (pfSense cannot be a spoke of redundant hubs either: pfrest refuses its tunnel address on a second interface)`;
   }
   if (peer.routing.protocol !== 'gateway-monitor') {
     return `${peer.name} is compiled to run BGP, which pfSense's REST API cannot configure; bind the peer to this pfSense device so it fails over by gateway monitoring`;
