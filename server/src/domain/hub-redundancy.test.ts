@@ -257,5 +257,9 @@ describe('redundant hubs in a dual-stack WAN', () => {
     const s1 = computeReachability(compiled, ['s1'])[0]!;
     const toHubLan6 = s1.reaches.find((reach) => reach.target === '2001:db8:101::/64' && reach.fromKind === 'LAN');
     expect(toHubLan6).toMatchObject({ from: '2001:db8:11::/64', nextHopPeerId: 'h1', backupNextHopPeerId: 'h2' });
+    // The IPv6 tunnel address (a /128 on every point-to-point interface) is a source and a tunnel target, not a service.
+    const fromTunnel6 = s1.reaches.filter((reach) => reach.from === 'fd10:aaaa:bbbb::b/128');
+    expect(fromTunnel6.find((reach) => reach.target === 'fd10:aaaa:bbbb::1/128')).toMatchObject({ kind: 'TUNNEL_IP', nextHopPeerId: 'h1' });
+    expect(s1.reaches.some((reach) => reach.kind === 'SERVICE')).toBe(false);
   });
 });

@@ -8,7 +8,7 @@
 // accepts, a path whose every hop accepts its source also carries the replies back the same
 // way. A path that falls through (no covering prefix, a hop dropping the source, a loop, a hop
 // that does not forward) is absent, which is how a misconfiguration shows.
-import { interfacesOf, type CompiledOverlay, type CompiledPeer, type CompiledRemote } from './compiled.js';
+import { familyOfValue, interfacesOf, type CompiledOverlay, type CompiledPeer, type CompiledRemote } from './compiled.js';
 import { compareRanges, contains, tryParseAddressOrCidr, type IpRange } from './ip.js';
 import { pairKey } from './overlay-facts.js';
 
@@ -123,12 +123,12 @@ function listContains(allowedIps: readonly string[], range: IpRange, ranges: Ran
 
 /**
  * The peer's tunnel addresses as host prefixes: the IPv4 one (first interface address) and, in
- * a dual-stack WAN, the IPv6 one (the next address, when it is an IPv6 tunnel prefix rather
- * than a /128 service address).
+ * a dual-stack WAN, the IPv6 one, which always comes second (before any service address, and a
+ * /128 itself on a point-to-point interface).
  */
 function tunnelEndpoints(peer: CompiledPeer, ranges: RangeCache): Endpoint[] {
   const [first, second] = peer.interface.addresses;
-  const tunnelIps = [first, second !== undefined && second.includes(':') && !second.endsWith('/128') ? second : undefined];
+  const tunnelIps = [first, second !== undefined && familyOfValue(second) === 6 ? second : undefined];
   const endpoints: Endpoint[] = [];
   for (const address of tunnelIps) {
     const tunnelIp = (address ?? '').split('/')[0] ?? '';
