@@ -587,7 +587,7 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
   });
 
   it('creates a dual-stack WAN with the IPv6 toggle and shows both families for peers, an IPv6 LAN and the downloaded .conf', async () => {
-    await page.getByRole('link', { name: 'WANs' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'WANs' }).click();
     await heading('WANs');
     await page.getByLabel('Name', { exact: true }).fill('Dual');
     await page.getByLabel('IPv6 (dual-stack)').check();
