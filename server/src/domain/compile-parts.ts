@@ -1,6 +1,6 @@
 // The parts of a compiled peer that do not depend on which tunnels it has: keepalive, NAT,
 // published services and the firewall rules an interface needs.
-import type { CompiledFirewallRule, CompiledNetmap, CompiledService } from './compiled.js';
+import { familyOfValue, type CompiledFirewallRule, type CompiledNetmap, type CompiledService } from './compiled.js';
 import { formatCidr } from './ip.js';
 import type { OverlayFacts, PeerFacts } from './overlay-facts.js';
 
@@ -13,10 +13,9 @@ export function keepaliveOf(peer: PeerFacts, wanKeepalive: number): number | nul
 /** Sorted IPv4 before IPv6, then as before by address text, port and protocol. */
 export function compileServices(peer: PeerFacts): CompiledService[] {
   if (peer.spec.services.length === 0) return [];
-  const family = (address: string) => (address.includes(':') ? 6 : 4);
   return peer.spec.services
     .map(({ serviceIp, servicePort, protocol, localIp, localPort }) => ({ serviceIp, servicePort, protocol, localIp, localPort }))
-    .sort((a, b) => family(a.serviceIp) - family(b.serviceIp) || compareText(a.serviceIp, b.serviceIp)
+    .sort((a, b) => familyOfValue(a.serviceIp) - familyOfValue(b.serviceIp) || compareText(a.serviceIp, b.serviceIp)
       || a.servicePort - b.servicePort || compareText(a.protocol, b.protocol));
 }
 
@@ -29,7 +28,7 @@ export function interfaceAddresses(facts: OverlayFacts, peer: PeerFacts, service
   const addresses = [`${peer.tunnelIpText}/${pointToPoint ? 32 : facts.tunnelRange.prefix}`];
   if (peer.tunnelIp6Text !== null && facts.tunnelRange6) addresses.push(`${peer.tunnelIp6Text}/${pointToPoint ? 128 : facts.tunnelRange6.prefix}`);
   for (const service of services) {
-    const host = `${service.serviceIp}/${service.serviceIp.includes(':') ? 128 : 32}`;
+    const host = `${service.serviceIp}/${familyOfValue(service.serviceIp) === 6 ? 128 : 32}`;
     if (!addresses.includes(host)) addresses.push(host);
   }
   return addresses;
