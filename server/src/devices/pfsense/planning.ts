@@ -5,7 +5,7 @@ import { diffResources, type ActualResource, type Adjustment, type DesiredResour
 import type { DesiredDeviceState, PreflightIssue } from '../driver.js';
 import { APPLY_KINDS, AREA_ORDER, KIND, KIND_ORDER, KIND_SPECS } from './kinds.js';
 import type { UndoPolicy } from '../../domain/undo.js';
-import { familyOf, tryParseAddress, tryParseCidr } from '../../domain/ip.js';
+import { familyOf, tryParseAddress, tryParseAddressOrCidr } from '../../domain/ip.js';
 import { interfaceIdRef, isRef, pskFingerprint, tagOf } from './tags.js';
 import { serviceAddresses, tunnelAddress6 } from './mapping.js';
 
@@ -122,12 +122,13 @@ export function preflightPfSense(state: DesiredDeviceState, desired: readonly De
   return issues;
 }
 
-/** The family of an address or subnet text; null for keywords (any, (self), aliases). */
-function familyOfValue(value: string | undefined): 4 | 6 | null {
-  const text = (value ?? '').replace(/^!/, '');
-  const position = tryParseAddress(text);
-  if (position !== null) return familyOf(position);
-  return tryParseCidr(text)?.family ?? null;
+/**
+ * The family of an object property that may hold an address or subnet (negated with "!"), or
+ * null for pfSense's keywords (any, (self), aliases): unlike the compiled model's values, these
+ * need not be addresses at all.
+ */
+function familyOfProp(value: string | undefined): 4 | 6 | null {
+  return tryParseAddressOrCidr((value ?? '').replace(/^!/, ''))?.family ?? null;
 }
 
 const FAMILY_OF_PROTOCOL: Readonly<Record<string, 4 | 6>> = { inet: 4, inet6: 6 };
@@ -143,7 +144,7 @@ function familyIssues(desired: readonly DesiredResource[], actual: readonly Actu
   const refuse = (resource: DesiredResource, why: string) => issues.push(issue('ERROR', resource.kind, `${resource.key}: ${why}; pfSense refuses to mix address families`));
   const mismatch = (resource: DesiredResource, fields: readonly string[]) => {
     const wanted = FAMILY_OF_PROTOCOL[resource.props.ipprotocol ?? ''];
-    const wrong = fields.filter((field) => wanted !== undefined && ![null, wanted].includes(familyOfValue(resource.props[field])));
+    const wrong = fields.filter((field) => wanted !== undefined && ![null, wanted].includes(familyOfProp(resource.props[field])));
     if (wrong.length > 0) refuse(resource, `${resource.props.ipprotocol} with ${wrong.map((field) => `${field} ${resource.props[field]}`).join(' and ')}`);
   };
   // The interface a reference names, planned (by tag) or already there (by #id).
@@ -162,7 +163,7 @@ function familyIssues(desired: readonly DesiredResource[], actual: readonly Actu
     if (resource.kind === KIND.route) {
       const gateway = gateways.find((candidate) => candidate.props.name === resource.props.gateway);
       const wanted = FAMILY_OF_PROTOCOL[gateway?.props.ipprotocol ?? ''];
-      if (wanted !== undefined && familyOfValue(resource.props.network) !== wanted) refuse(resource, `the route to ${resource.props.network} goes through ${gateway?.props.ipprotocol} gateway ${resource.props.gateway}`);
+      if (wanted !== undefined && familyOfProp(resource.props.network) !== wanted) refuse(resource, `the route to ${resource.props.network} goes through ${gateway?.props.ipprotocol} gateway ${resource.props.gateway}`);
     }
     if (resource.kind === KIND.nat) mismatch(resource, ['external', 'source', 'destination']);
     if (resource.kind === KIND.forward) mismatch(resource, ['destination', 'target']);
