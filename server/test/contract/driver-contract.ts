@@ -79,6 +79,30 @@ async function replan(driver: DeviceDriver, desired: DesiredDeviceState): Promis
   return driver.plan(desired, await driver.readState(desired));
 }
 
+/**
+ * A deploy to a device without Meshplane resources: it creates every desired resource, deletes
+ * nothing, and the device then holds exactly those. Returns the managed resources read back.
+ */
+async function firstDeploy(driver: DeviceDriver, state: DesiredDeviceState): Promise<ActualResource[]> {
+  const wanted = driver.desiredResources(state).map(identity).sort();
+  const plan = await deploy(driver, state);
+  expect(plan.operations.filter((operation) => operation.op === 'create').map(identity).sort()).toEqual(wanted);
+  expect(plan.operations.filter((operation) => operation.op === 'delete')).toEqual([]);
+  const managed = (await driver.readState(state)).filter((resource) => resource.key !== null);
+  expect(managed.map(identity).sort()).toEqual(wanted);
+  return managed;
+}
+
+/** Planned again after a deploy of `state`: nothing to do, every resource unchanged, no write reaches the device. */
+async function redeployWritesNothing(driver: DeviceDriver, state: DesiredDeviceState, inspect?: () => Promise<ContractInspection>): Promise<void> {
+  const before = await inspect?.();
+  const again = await replan(driver, state);
+  expect(again.operations).toEqual([]);
+  expect(again.unchanged).toBe(driver.desiredResources(state).length);
+  expect(await driver.apply(again)).toEqual({ applied: 0, failed: null });
+  if (before) expect((await inspect?.())?.writes).toBe(before.writes);
+}
+
 /** What the device has, without the ids it hands out (a resource created again gets a new one). */
 function comparable(resources: readonly ActualResource[]): string[] {
   return resources.map((resource) => `${resource.kind} ${resource.key} ${JSON.stringify(Object.entries(resource.props).sort(([a], [b]) => a.localeCompare(b)))}`).sort();
@@ -206,26 +230,14 @@ export function describeDriverContract(name: string, setup: () => Promise<Contra
 
     it('first deploy creates every desired resource, deletes nothing, and converges', async () => {
       const { driver, desired } = current();
-      const state = desired('initial');
-      const wanted = driver.desiredResources(state);
-      const plan = await deploy(driver, state);
-      const creates = plan.operations.filter((operation) => operation.op === 'create');
-      expect(creates.map(identity).sort()).toEqual(wanted.map(identity).sort());
-      expect(plan.operations.filter((operation) => operation.op === 'delete')).toEqual([]);
-      const managed = (await driver.readState(state)).filter((resource) => resource.key !== null);
-      expect(managed.map(identity).sort()).toEqual(wanted.map(identity).sort());
+      await firstDeploy(driver, desired('initial'));
     });
 
     it('redeploy with no change plans and performs zero operations', async () => {
       const { driver, desired, inspect } = current();
       const state = desired('initial');
       await deploy(driver, state);
-      const before = await inspect?.();
-      const again = await replan(driver, state);
-      expect(again.operations).toEqual([]);
-      expect(again.unchanged).toBe(driver.desiredResources(state).length);
-      expect(await driver.apply(again)).toEqual({ applied: 0, failed: null });
-      if (before) expect((await inspect?.())?.writes).toBe(before.writes);
+      await redeployWritesNothing(driver, state, inspect);
     });
 
     it('changing one peer\'s AllowedIPs updates exactly that peer in place', async () => {
@@ -336,17 +348,8 @@ export function describeDriverContract(name: string, setup: () => Promise<Contra
           const { driver, inspect } = current();
           const state = dual('initial');
           expect(state.peer.interface.addresses.some((address) => address.includes(':'))).toBe(true);
-          const wanted = driver.desiredResources(state);
-          const plan = await deploy(driver, state);
-          expect(plan.operations.filter((operation) => operation.op === 'create').map(identity).sort()).toEqual(wanted.map(identity).sort());
-          const managed = (await driver.readState(state)).filter((resource) => resource.key !== null);
-          expect(managed.map(identity).sort()).toEqual(wanted.map(identity).sort());
-          expect(ipv6Resources(managed).length).toBeGreaterThan(0);
-          const before = await inspect?.();
-          const again = await replan(driver, state);
-          expect(again.operations).toEqual([]);
-          expect(await driver.apply(again)).toEqual({ applied: 0, failed: null });
-          if (before) expect((await inspect?.())?.writes).toBe(before.writes);
+          expect(ipv6Resources(await firstDeploy(driver, state)).length).toBeGreaterThan(0);
+          await redeployWritesNothing(driver, state, inspect);
         });
 
         it('turning IPv6 on and off again changes only what IPv6 needs, and converges both ways', async () => {
