@@ -20,9 +20,10 @@ import { createLogger } from '../../../server/src/infra/logger.js';
 import { startPfSenseSimulator, type PfSenseSimulator } from '../../../server/test/sim/pfsense/index.js';
 import { FIREWALL_FILTER, FIREWALL_NAT, IP_ADDRESS, IP_ROUTE, startRouterOsSimulator, WIREGUARD, WIREGUARD_PEERS, type RouterOsSimulator } from '../../../server/test/sim/routeros/index.js';
 import { chromiumAvailable, openBrowser, sidewaysOverflow, type BrowserSession } from './browser.js';
+import { addPeer as addPeerWithForm, createWan as createWanWithForm, firstAdmin, heading as waitForHeading, registerFirstUser } from './journey.js';
 
 const haveChromium = chromiumAvailable('the dashboard browser test');
-const admin = { name: 'Grace Admin', email: 'grace@example.test', password: 'correct horse battery' };
+const admin = firstAdmin;
 const LAN = '192.168.10.0/24';
 const SLOW = 180_000; // tests that run several device jobs, on a busy machine
 
@@ -39,31 +40,16 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
   /** The tagged resources on the router after the first deploy, which a revert brings back. */
   let firstDeployment: string[] = [];
   const shot = (name: string) => browser.shot(name);
-  const heading = (name: string, on = page) => on.getByRole('heading', { name, exact: true, level: 1 }).waitFor();
+  const heading = (name: string, on = page) => waitForHeading(on, name);
   const openPeer = async (name: string) => {
     await page.goto(`${base}${peerUrls.get(name)}`);
     await heading(name);
     await page.waitForLoadState('networkidle');
   };
   /** Adds a peer on the WAN page open in `on`; remembers its page. */
-  const addPeer = async (on: Page, name: string, role: string, endpoint?: string, device?: string) => {
-    await on.getByLabel('Peer name').fill(name);
-    await on.getByLabel('Role').selectOption(role);
-    await on.getByLabel('Endpoint host').fill(endpoint ?? '');
-    if (device) await on.getByLabel('Device').selectOption({ label: device });
-    await on.getByRole('button', { name: 'Add peer' }).click();
-    await on.getByRole('status').filter({ hasText: `Added ${name}` }).waitFor();
-    const link = on.locator(`tr[data-peer="${name}"] th a`);
-    await link.waitFor();
-    peerUrls.set(name, (await link.getAttribute('href')) ?? '');
-  };
-  /** Creates a WAN on the WAN list open in `on` and opens it. */
-  const createWan = async (on: Page, name: string) => {
-    await on.getByLabel('Name', { exact: true }).fill(name);
-    await on.getByRole('button', { name: 'Create WAN' }).click();
-    await on.getByRole('row', { name: new RegExp(name) }).getByRole('link', { name }).click();
-    await heading(name, on);
-  };
+  const addPeer = async (on: Page, name: string, role: string, endpoint?: string, device?: string) =>
+    peerUrls.set(name, await addPeerWithForm(on, name, role, endpoint, device));
+  const createWan = (on: Page, name: string) => createWanWithForm(on, name);
   /** Plans a deploy on the open peer page, approves it and waits for the job to succeed. */
   const planAndDeploy = async (on: Page, shotName?: string) => {
     await on.getByRole('button', { name: 'Plan deploy' }).click();
@@ -107,13 +93,7 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
   });
 
   it('registers the first user, adds the simulated MikroTik and tests the connection', async () => {
-    await page.goto(base);
-    await page.waitForURL(`${base}/login`);
-    await page.getByLabel('Name').fill(admin.name);
-    await page.getByLabel('Email').fill(admin.email);
-    await page.getByLabel('Password').fill(admin.password);
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await page.waitForURL(`${base}/`);
+    await registerFirstUser(page, base, admin);
 
     await page.getByRole('link', { name: 'Devices' }).click();
     await heading('Devices');
