@@ -210,7 +210,7 @@ export class Deployments {
     const secrets: Array<string | null> = [...(scope.secrets ?? [])];
     const redact = (text: string) => redactSecrets(text, secrets);
     const audit = (outcome: 'ok' | 'failed', details: Record<string, unknown>) =>
-      recordAudit(this.prisma, actor, { action: `device.${operation}`, targetType: 'Device', targetId: deviceId, outcome, durationMs: Date.now() - started, details, conceal: secrets }, SYSTEM_ACTOR);
+      recordAudit(this.prisma, actor, { action: `device.${operation}`, targetType: 'Device', targetId: deviceId, targetName: typeof details.device === 'string' ? details.device : null, outcome, durationMs: Date.now() - started, details, conceal: secrets }, SYSTEM_ACTOR);
     let driver: DeviceDriver | null = null;
     const spares: DeviceDriver[] = [];
     let device: { device: string; kind: string } | null = null;
@@ -497,8 +497,9 @@ export class Deployments {
       throw new DomainError('CONFLICT', `Preflight found ${errors.length} error(s); nothing was changed on the device: ${errors.map((issue) => issue.message).join('; ')}. Fix them, or deploy with overridePreflight and a reason.`, { issues: errors });
     }
     await job.log(`preflight errors overridden by ${actor.user.email}: ${override.reason}`);
+    const peer = await this.prisma.peer.findUnique({ where: { id: peerId }, select: { name: true } });
     await recordAudit(this.prisma, actor, {
-      action: 'peer.deploy.overridePreflight', targetType: 'Peer', targetId: peerId, outcome: 'ok',
+      action: 'peer.deploy.overridePreflight', targetType: 'Peer', targetId: peerId, targetName: peer?.name, outcome: 'ok',
       details: { jobId: job.jobId, deviceId, reason: override.reason, errors: errors.map((issue) => `${issue.resource}: ${issue.message}`) },
     });
     return `${errors.length} error(s) overridden: ${override.reason}`;

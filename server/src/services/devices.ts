@@ -13,7 +13,7 @@ import { isLocalHost, validateHost, validateIntegerInRange, validateName, valida
 import { resolveTls, tlsOfPort } from '../domain/device-ports.js';
 import type { Identity } from './auth/identity.js';
 import type { MeshplaneConfig } from '../devices/config-file.js';
-import { recordAudit } from './audit.js';
+import { fieldChanges, recordAudit } from './audit.js';
 
 export interface DeviceInput {
   name?: string | null;
@@ -93,7 +93,7 @@ export class Devices {
     return this.prisma.$transaction(async (tx) => {
       await this.assertManagementAddress(tx, data.managementAddress ?? data.host);
       const device = await tx.device.create({ data: { ...data, name: data.name!, kind: data.kind!, host: data.host! } });
-      await recordAudit(tx, actor, { action: 'device.create', targetType: 'Device', targetId: device.id, details: { name: device.name, kind: device.kind, host: device.host } });
+      await recordAudit(tx, actor, { action: 'device.create', targetType: 'Device', targetId: device.id, targetName: device.name, details: { name: device.name, kind: device.kind, host: device.host } });
       return device;
     });
   }
@@ -120,7 +120,8 @@ export class Devices {
       const { count } = await tx.device.updateMany({ where: { id, ...unchanged }, data: Object.fromEntries(Object.entries(data).filter(([, value]) => value !== undefined)) });
       if (count !== 1) throw new DomainError('CONFLICT', 'The device was changed meanwhile: reload it and try again');
       const device = await tx.device.findUniqueOrThrow({ where: { id } });
-      await recordAudit(tx, actor, { action: 'device.update', targetType: 'Device', targetId: id, details: { changed: Object.keys(input).filter((key) => key !== 'secret'), secretChanged: input.secret != null } });
+      const changes = fieldChanges(current, device, Object.keys(data).filter((key) => data[key as keyof typeof data] !== undefined));
+      await recordAudit(tx, actor, { action: 'device.update', targetType: 'Device', targetId: id, targetName: device.name, changes });
       return device;
     });
   }
@@ -154,7 +155,7 @@ export class Devices {
       const current = await tx.device.findUnique({ where: { id }, select: { source: true } });
       if (current?.source === 'config') throw new DomainError('CONFLICT', 'This device is declared in the configuration file: remove it there');
       const device = await tx.device.delete({ where: { id } });
-      await recordAudit(tx, actor, { action: 'device.delete', targetType: 'Device', targetId: id, details: { name: device.name } });
+      await recordAudit(tx, actor, { action: 'device.delete', targetType: 'Device', targetId: id, targetName: device.name, details: { name: device.name } });
       return device;
     });
   }

@@ -51,7 +51,7 @@ export class ConfigDelivery {
     const delivered = peer.deviceId ? {} : { deliveredHash: hash, deliveredAt: at, deliveredVia: DELIVERED_VIA[format] };
     await this.prisma.$transaction(async (tx) => {
       await tx.peer.update({ where: { id: peerId }, data: { downloadedHash: hash, downloadedAt: at, ...delivered } });
-      await recordAudit(tx, actor, { action: 'peer.downloadConfig', targetType: 'Peer', targetId: peerId, details: { format } });
+      await recordAudit(tx, actor, { action: 'peer.downloadConfig', targetType: 'Peer', targetId: peerId, targetName: peer.name, details: { format } });
     });
     if (peer.downloadedHash !== hash || (!peer.deviceId && peer.deliveredHash !== hash)) publishWanChange(this.pubsub, { kind: 'UPDATED', wanId: peer.wanId, entity: 'PEER', entityId: peerId });
     // wg-quick names the interface after the file (`wg-quick up ./wg0.conf` brings up wg0, at

@@ -13,7 +13,7 @@ import { generateKeyPair, generatePresharedKey } from '../domain/keys.js';
 import { parseCidr, tryParseAddress, contains, hostRange } from '../domain/ip.js';
 import { validateEndpointHost, validateIntegerInRange, validateKey, validateName, validatePort, validateAddress } from '../domain/validation.js';
 import type { Identity } from './auth/identity.js';
-import { recordAudit } from './audit.js';
+import { fieldChanges, namedDevices, recordAudit } from './audit.js';
 
 export interface PeerInput {
   name?: string | null;
@@ -131,7 +131,7 @@ export class Peers {
                 deviceId: fields.deviceId === undefined ? await this.defaultDeviceId(tx) : fields.deviceId,
               },
             });
-            await recordAudit(tx, actor, { action: 'peer.create', targetType: 'Peer', targetId: created.id, details: { wanId, name: created.name, tunnelIp, tunnelIp6, byoKey: keys.privateKeyEnc === null } });
+            await recordAudit(tx, actor, { action: 'peer.create', targetType: 'Peer', targetId: created.id, targetName: created.name, details: { wanId, name: created.name, tunnelIp, tunnelIp6, byoKey: keys.privateKeyEnc === null, enabled: created.enabled, expiresAt: created.expiresAt } });
             return created;
           });
         } catch (error) {
@@ -175,7 +175,8 @@ export class Peers {
       }
       const rebound = fields.deviceId !== undefined && fields.deviceId !== current.deviceId;
       const updated = await tx.peer.update({ where: { id: peerId }, data: rebound ? { ...data, ...deliveryOnRebinding(current, fields.deviceId ?? null) } : data });
-      await recordAudit(tx, actor, { action: 'peer.update', targetType: 'Peer', targetId: peerId, details: { changed: Object.keys(data).filter((key) => key !== 'privateKeyEnc') } });
+      const changes = fieldChanges(current, updated, Object.keys(data));
+      await recordAudit(tx, actor, { action: 'peer.update', targetType: 'Peer', targetId: peerId, targetName: updated.name, changes: await namedDevices(tx, changes) });
       return updated;
     });
     publishWanChange(this.pubsub, { kind: 'UPDATED', wanId: peer.wanId, entity: 'PEER', entityId: peer.id });
@@ -186,8 +187,10 @@ export class Peers {
   async rotateKey(actor: Identity, peerId: string) {
     const pair = generateKeyPair();
     const peer = await this.prisma.$transaction(async (tx) => {
+      const current = await tx.peer.findUnique({ where: { id: peerId }, select: { publicKey: true } });
+      if (!current) throw new DomainError('NOT_FOUND', 'Peer not found');
       const updated = await tx.peer.update({ where: { id: peerId }, data: { publicKey: pair.publicKey, privateKeyEnc: this.secrets.seal(pair.privateKey) } });
-      await recordAudit(tx, actor, { action: 'peer.rotateKey', targetType: 'Peer', targetId: peerId });
+      await recordAudit(tx, actor, { action: 'peer.rotateKey', targetType: 'Peer', targetId: peerId, targetName: updated.name, changes: [{ field: 'publicKey', before: current.publicKey, after: updated.publicKey }, { field: 'privateKey', secret: true }] });
       return updated;
     });
     publishWanChange(this.pubsub, { kind: 'UPDATED', wanId: peer.wanId, entity: 'PEER', entityId: peer.id });
@@ -197,7 +200,7 @@ export class Peers {
   async delete(actor: Identity, peerId: string) {
     const peer = await this.prisma.$transaction(async (tx) => {
       const deleted = await tx.peer.delete({ where: { id: peerId } });
-      await recordAudit(tx, actor, { action: 'peer.delete', targetType: 'Peer', targetId: peerId, details: { wanId: deleted.wanId, name: deleted.name } });
+      await recordAudit(tx, actor, { action: 'peer.delete', targetType: 'Peer', targetId: peerId, targetName: deleted.name, details: { wanId: deleted.wanId, name: deleted.name } });
       return deleted;
     });
     publishWanChange(this.pubsub, { kind: 'DELETED', wanId: peer.wanId, entity: 'PEER', entityId: peer.id });
@@ -209,7 +212,7 @@ export class Peers {
     if (peerIdA === peerIdB) throw new DomainError('INVALID_INPUT', 'A preshared key joins two different peers');
     const [peerAId, peerBId] = [peerIdA, peerIdB].sort() as [string, string];
     const wanId = await this.prisma.$transaction(async (tx) => {
-      const peers = await tx.peer.findMany({ where: { id: { in: [peerAId, peerBId] } }, select: { wanId: true } });
+      const peers = await tx.peer.findMany({ where: { id: { in: [peerAId, peerBId] } }, select: { id: true, wanId: true, name: true } });
       if (peers.length !== 2) throw new DomainError('NOT_FOUND', 'Peer not found');
       if (peers[0]!.wanId !== peers[1]!.wanId) throw new DomainError('INVALID_INPUT', 'Both peers must belong to the same WAN');
       const wanId = peers[0]!.wanId;
@@ -222,7 +225,8 @@ export class Peers {
       } else {
         await tx.presharedKey.deleteMany({ where: { peerAId, peerBId } });
       }
-      await recordAudit(tx, actor, { action: enabled ? 'psk.enable' : 'psk.disable', targetType: 'Peer', targetId: peerAId, details: { peerAId, peerBId } });
+      const names = [peerAId, peerBId].map((id) => peers.find((peer) => peer.id === id)!.name);
+      await recordAudit(tx, actor, { action: enabled ? 'psk.enable' : 'psk.disable', targetType: 'Peer', targetId: peerAId, targetName: names.join(' ↔ '), details: { peerAId, peerBId } });
       return wanId;
     });
     publishWanChange(this.pubsub, { kind: 'UPDATED', wanId, entity: 'PEER', entityId: peerAId });

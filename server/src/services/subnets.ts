@@ -15,7 +15,7 @@ import { completeOverlapGroup, type GroupTranslation } from '../domain/nat.js';
 import { validateDescription, validateAddress, validateCidr, validateName, validatePort } from '../domain/validation.js';
 import { contains, familyOf, hostRange, parseCidr, tryParseAddress, tryParseAddressOrCidr } from '../domain/ip.js';
 import type { Identity } from './auth/identity.js';
-import { recordAudit } from './audit.js';
+import { fieldChanges, recordAudit } from './audit.js';
 import { loadOverlaySpec } from './overlay-spec.js';
 
 type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
@@ -114,8 +114,8 @@ export class Subnets {
   /** Writes the translations the group needs beside the subnet (same transaction), each audited. */
   private async translateOthers(tx: Tx, actor: Identity, others: readonly GroupTranslation[], cause: string): Promise<void> {
     for (const { subnetId, natCidr } of others) {
-      await tx.subnet.update({ where: { id: subnetId }, data: { natCidr } });
-      await recordAudit(tx, actor, { action: 'subnet.update', targetType: 'Subnet', targetId: subnetId, details: { natCidr, reason: `overlap group of ${cause} translated` } });
+      const translated = await tx.subnet.update({ where: { id: subnetId }, data: { natCidr } });
+      await recordAudit(tx, actor, { action: 'subnet.update', targetType: 'Subnet', targetId: subnetId, targetName: translated.cidr, details: { natCidr, reason: `overlap group of ${cause} translated` } });
     }
   }
 
@@ -132,7 +132,7 @@ export class Subnets {
         const spec = await loadOverlaySpec(tx, wanId);
         const { subnet: placed, others } = this.placeSubnet(spec, peerId, { id: PENDING_ID, cidr, routed: input.routed ?? true, natCidr: null, description }, input.autoNat ?? false, true);
         const created = await tx.subnet.create({ data: { peerId, cidr, routed: placed.routed, natCidr: placed.natCidr, description } });
-        await recordAudit(tx, actor, { action: 'subnet.create', targetType: 'Subnet', targetId: created.id, details: { peerId, cidr, natCidr: placed.natCidr, routed: placed.routed } });
+    await recordAudit(tx, actor, { action: 'subnet.create', targetType: 'Subnet', targetId: created.id, targetName: created.cidr, details: { peerId, cidr, natCidr: placed.natCidr, routed: placed.routed } });
         await this.translateOthers(tx, actor, others, cidr);
         return { subnet: created, others };
       }),
@@ -163,7 +163,7 @@ export class Subnets {
         const joins = Boolean(input.natCidr) || candidate.cidr !== before.cidr || (candidate.routed && !before.routed);
         const { subnet: placed, others } = this.placeSubnet(spec, current.peerId, candidate, input.autoNat ?? false, joins);
         const updated = await tx.subnet.update({ where: { id: subnetId }, data: { cidr: placed.cidr, routed: placed.routed, natCidr: placed.natCidr, description: placed.description } });
-        await recordAudit(tx, actor, { action: 'subnet.update', targetType: 'Subnet', targetId: subnetId, details: { cidr: placed.cidr, natCidr: placed.natCidr, routed: placed.routed } });
+        await recordAudit(tx, actor, { action: 'subnet.update', targetType: 'Subnet', targetId: subnetId, targetName: updated.cidr, changes: fieldChanges({ ...before }, updated, ['cidr', 'natCidr', 'routed', 'description']) });
         await this.translateOthers(tx, actor, others, placed.cidr);
         return { subnet: updated, others };
       }),
@@ -176,7 +176,7 @@ export class Subnets {
   async delete(actor: Identity, subnetId: string) {
     const subnet = await this.prisma.$transaction(async (tx) => {
       const deleted = await tx.subnet.delete({ where: { id: subnetId }, include: { peer: { select: { wanId: true } } } });
-      await recordAudit(tx, actor, { action: 'subnet.delete', targetType: 'Subnet', targetId: subnetId, details: { cidr: deleted.cidr } });
+      await recordAudit(tx, actor, { action: 'subnet.delete', targetType: 'Subnet', targetId: subnetId, targetName: deleted.cidr, details: { cidr: deleted.cidr } });
       return deleted;
     });
     publishWanChange(this.pubsub, { kind: 'DELETED', wanId: subnet.peer.wanId, entity: 'SUBNET', entityId: subnetId });
@@ -201,7 +201,7 @@ export class Subnets {
         const created = await tx.publishedService.create({ data: { wanId, peerId, name, protocol, localIp, localPort, serviceIp, servicePort } });
         const spec = await loadOverlaySpec(tx, wanId);
         assertNoAllowedIpsOverlap(spec);
-        await recordAudit(tx, actor, { action: 'service.create', targetType: 'PublishedService', targetId: created.id, details: { peerId, serviceIp, servicePort, protocol, localIp, localPort } });
+        await recordAudit(tx, actor, { action: 'service.create', targetType: 'PublishedService', targetId: created.id, targetName: created.name, details: { peerId, serviceIp, servicePort, protocol, localIp, localPort } });
         return created;
       }),
     );
@@ -212,7 +212,7 @@ export class Subnets {
   async unpublishService(actor: Identity, serviceId: string) {
     const service = await this.prisma.$transaction(async (tx) => {
       const deleted = await tx.publishedService.delete({ where: { id: serviceId } });
-      await recordAudit(tx, actor, { action: 'service.delete', targetType: 'PublishedService', targetId: serviceId });
+      await recordAudit(tx, actor, { action: 'service.delete', targetType: 'PublishedService', targetId: serviceId, targetName: deleted.name, details: { serviceIp: deleted.serviceIp, servicePort: deleted.servicePort, protocol: deleted.protocol } });
       return deleted;
     });
     publishWanChange(this.pubsub, { kind: 'DELETED', wanId: service.wanId, entity: 'SERVICE', entityId: serviceId });

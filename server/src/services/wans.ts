@@ -10,7 +10,7 @@ import { assertManagementAddress } from '../domain/conflicts.js';
 import { allocateTunnelIps, ulaRanges } from '../domain/addressing.js';
 import { compareAddresses, contains, familyOf, hostRange, parseCidr, tryParseAddress, tryParseAddressOrCidr } from '../domain/ip.js';
 import type { Identity } from './auth/identity.js';
-import { recordAudit } from './audit.js';
+import { fieldChanges, recordAudit } from './audit.js';
 import { fillMissingTunnelIp6 } from './peers.js';
 
 export interface WanSettingsInput {
@@ -129,7 +129,7 @@ export class Wans {
       await assertNoDeviceInside(tx, 'tunnelCidr', settings.tunnelCidr);
       if (settings.tunnelCidr6) await assertNoDeviceInside(tx, 'tunnelCidr6', settings.tunnelCidr6);
       const created = await tx.wan.create({ data: settings });
-      await recordAudit(tx, actor, { action: 'wan.create', targetType: 'Wan', targetId: created.id, details: { ...settings } });
+      await recordAudit(tx, actor, { action: 'wan.create', targetType: 'Wan', targetId: created.id, targetName: created.name, details: { ...settings } });
       return created;
     });
     publishWanChange(this.pubsub, { kind: 'CREATED', wanId: wan.id, entity: 'WAN', entityId: wan.id });
@@ -164,7 +164,11 @@ export class Wans {
       const allocated = !before6 && after6 ? ipv6AddressesFor(after6, peers) : [];
       for (const { peer, tunnelIp6 } of allocated) await tx.peer.update({ where: { id: peer.id }, data: { tunnelIp6 } });
       const updated = await tx.wan.update({ where: { id }, data: settings });
-      await recordAudit(tx, actor, { action: 'wan.update', targetType: 'Wan', targetId: id, details: { ...present(input), ...(allocated.length ? { ipv6AddressesAllocated: allocated.length } : {}) } });
+      await recordAudit(tx, actor, {
+        action: 'wan.update', targetType: 'Wan', targetId: id, targetName: updated.name,
+        changes: fieldChanges(current, updated, Object.keys(settings)),
+        details: allocated.length ? { ipv6AddressesAllocated: allocated.length } : {},
+      });
       return updated;
     }));
     // Peers another replica added while this turned IPv6 on (see fillMissingTunnelIp6).
@@ -176,7 +180,7 @@ export class Wans {
   async delete(actor: Identity, id: string) {
     const wan = await this.prisma.$transaction(async (tx) => {
       const deleted = await tx.wan.delete({ where: { id } });
-      await recordAudit(tx, actor, { action: 'wan.delete', targetType: 'Wan', targetId: id, details: { name: deleted.name } });
+      await recordAudit(tx, actor, { action: 'wan.delete', targetType: 'Wan', targetId: id, targetName: deleted.name, details: { name: deleted.name } });
       return deleted;
     });
     publishWanChange(this.pubsub, { kind: 'DELETED', wanId: id, entity: 'WAN', entityId: id });

@@ -8,7 +8,7 @@ import type { Db } from '../../infra/db/client.js';
 import type { AccessRevoked, PubSub } from '../../infra/pubsub/topics.js';
 import type { Role } from '../../generated/prisma/enums.js';
 import { clientError, forbidden, invalidInput, isGraphQLErrorLike, unauthenticated } from '../../graphql/errors.js';
-import { recordAudit } from '../audit.js';
+import { fieldChanges, recordAudit } from '../audit.js';
 import { hashPassword, verifyAgainstDecoy, verifyPassword } from './passwords.js';
 import { API_TOKEN_PREFIX, SESSION_TTL_SECONDS, type Identity } from './identity.js';
 import { hashToken, newToken } from './secrets.js';
@@ -77,7 +77,7 @@ export class Accounts {
         role = invite.role;
       }
       const user = await tx.user.create({ data: { email, name: input.name.trim(), passwordHash, role } });
-      await recordAudit(tx, null, { action: 'user.register', targetType: 'User', targetId: user.id, details: { email, role } });
+      await recordAudit(tx, null, { action: 'user.register', targetType: 'User', targetId: user.id, targetName: user.email, details: { email, role } });
       return user;
     });
   }
@@ -87,7 +87,7 @@ export class Accounts {
     const passwordHash = await hashPassword(input.password);
     return this.prisma.$transaction(async (tx) => {
       const user = await tx.user.create({ data: { email, name: input.name.trim(), passwordHash, role: input.role } });
-      await recordAudit(tx, actor, { action: 'user.create', targetType: 'User', targetId: user.id, details: { email, role: input.role } });
+      await recordAudit(tx, actor, { action: 'user.create', targetType: 'User', targetId: user.id, targetName: user.email, details: { email, role: input.role } });
       return user;
     });
   }
@@ -98,7 +98,7 @@ export class Accounts {
       const created = await tx.invite.create({
         data: { email: normalizeEmail(input.email), role: input.role, tokenHash: hashToken(token), createdById: actor.user.id, expiresAt: new Date(Date.now() + INVITE_TTL_MS) },
       });
-      await recordAudit(tx, actor, { action: 'invite.create', targetType: 'Invite', targetId: created.id, details: { email: created.email, role: created.role } });
+      await recordAudit(tx, actor, { action: 'invite.create', targetType: 'Invite', targetId: created.id, targetName: created.email, details: { email: created.email, role: created.role } });
       return created;
     });
     return { invite, token };
@@ -132,7 +132,7 @@ export class Accounts {
       const session = await tx.session.create({
         data: { userId: user.id, tokenHash: hashToken(token), expiresAt: new Date(Date.now() + SESSION_TTL_SECONDS * 1000) },
       });
-      await recordAudit(tx, { user, via: 'session', sessionId: session.id }, { action: 'auth.login', targetType: 'User', targetId: user.id, details: seenFrom });
+      await recordAudit(tx, { user, via: 'session', sessionId: session.id }, { action: 'auth.login', targetType: 'User', targetId: user.id, targetName: user.email, details: seenFrom });
     });
     return { user, token, deviceCookie: this.devices.issue(account, deviceCookie) };
   }
@@ -140,7 +140,7 @@ export class Accounts {
   async logout(identity: Identity | null): Promise<boolean> {
     if (!identity?.sessionId) return false;
     await this.prisma.session.update({ where: { id: identity.sessionId }, data: { revokedAt: new Date() } });
-    await recordAudit(this.prisma, identity, { action: 'auth.logout', targetType: 'Session', targetId: identity.sessionId });
+    await recordAudit(this.prisma, identity, { action: 'auth.logout', targetType: 'Session', targetId: identity.sessionId, targetName: `session of ${identity.user.email}` });
     this.revoked({ scope: 'session', sessionId: identity.sessionId, reason: 'signed out' });
     return true;
   }
@@ -152,7 +152,7 @@ export class Accounts {
       const created = await tx.apiToken.create({
         data: { name: input.name.trim(), prefix: token.slice(0, API_TOKEN_PREFIX.length + 6), tokenHash: hashToken(token), userId: actor.user.id, expiresAt },
       });
-      await recordAudit(tx, actor, { action: 'apiToken.create', targetType: 'ApiToken', targetId: created.id, details: { name: created.name } });
+      await recordAudit(tx, actor, { action: 'apiToken.create', targetType: 'ApiToken', targetId: created.id, targetName: created.name, details: { name: created.name } });
       return created;
     });
     return { apiToken, token };
@@ -162,7 +162,7 @@ export class Accounts {
     const token = await this.prisma.apiToken.findUnique({ where: { id } });
     if (!token || (token.userId !== actor.user.id && actor.user.role !== 'ADMIN')) throw clientError('NOT_FOUND', 'API token not found');
     const revoked = await this.prisma.apiToken.update({ where: { id }, data: { revokedAt: token.revokedAt ?? new Date() } });
-    await recordAudit(this.prisma, actor, { action: 'apiToken.revoke', targetType: 'ApiToken', targetId: id });
+    await recordAudit(this.prisma, actor, { action: 'apiToken.revoke', targetType: 'ApiToken', targetId: id, targetName: token.name });
     this.revoked({ scope: 'token', tokenId: id, reason: 'API token revoked' });
     return revoked;
   }
@@ -175,7 +175,7 @@ export class Accounts {
       if (!before) throw clientError('NOT_FOUND', 'User not found');
       const updated = await tx.user.update({ where: { id: userId }, data: { role } });
       const revoked = before.role === role ? 0 : await revokeAllSessions(tx, userId);
-      await recordAudit(tx, actor, { action: 'user.changeRole', targetType: 'User', targetId: userId, details: { from: before.role, role, sessionsRevoked: revoked } });
+      await recordAudit(tx, actor, { action: 'user.changeRole', targetType: 'User', targetId: userId, targetName: updated.email, changes: fieldChanges(before, updated, ['role']), details: { sessionsRevoked: revoked } });
       return { user: updated, changed: before.role !== role };
     });
     if (changed) this.revoked({ scope: 'user', userId, reason: 'role changed' });
@@ -190,7 +190,7 @@ export class Accounts {
       if (!current) throw clientError('NOT_FOUND', 'User not found');
       const user = await tx.user.update({ where: { id: userId }, data: { disabledAt: disabled ? (current.disabledAt ?? new Date()) : null } });
       const revoked = disabled ? await revokeAllSessions(tx, userId) : 0;
-      await recordAudit(tx, actor, { action: disabled ? 'user.disable' : 'user.enable', targetType: 'User', targetId: userId, details: { sessionsRevoked: revoked } });
+      await recordAudit(tx, actor, { action: disabled ? 'user.disable' : 'user.enable', targetType: 'User', targetId: userId, targetName: user.email, details: { sessionsRevoked: revoked } });
       return user;
     });
     if (disabled) this.revoked({ scope: 'user', userId, reason: 'user disabled' });
@@ -202,8 +202,8 @@ export class Accounts {
     const session = await this.prisma.session.findUnique({ where: { id: sessionId } });
     if (!session || (session.userId !== actor.user.id && actor.user.role !== 'ADMIN')) throw clientError('NOT_FOUND', 'Session not found');
     const revoked = await this.prisma.$transaction(async (tx) => {
-      const updated = await tx.session.update({ where: { id: sessionId }, data: { revokedAt: session.revokedAt ?? new Date() } });
-      await recordAudit(tx, actor, { action: 'session.revoke', targetType: 'Session', targetId: sessionId, details: { userId: session.userId } });
+      const updated = await tx.session.update({ where: { id: sessionId }, data: { revokedAt: session.revokedAt ?? new Date() }, include: { user: { select: { email: true } } } });
+      await recordAudit(tx, actor, { action: 'session.revoke', targetType: 'Session', targetId: sessionId, targetName: `session of ${updated.user.email}`, details: { userId: session.userId } });
       return updated;
     });
     this.revoked({ scope: 'session', sessionId, reason: 'session revoked' });
@@ -215,9 +215,10 @@ export class Accounts {
     if (userId !== actor.user.id && actor.user.role !== 'ADMIN') throw clientError('NOT_FOUND', 'User not found');
     const revoked = await this.prisma.$transaction(async (tx) => {
       // An unknown id is NOT_FOUND, not "0 sessions ended" (and no audit entry for a user that never was).
-      if (!(await tx.user.findUnique({ where: { id: userId }, select: { id: true } }))) throw clientError('NOT_FOUND', 'User not found');
+      const user = await tx.user.findUnique({ where: { id: userId }, select: { email: true } });
+      if (!user) throw clientError('NOT_FOUND', 'User not found');
       const count = await revokeAllSessions(tx, userId);
-      await recordAudit(tx, actor, { action: 'session.revokeAll', targetType: 'User', targetId: userId, details: { sessionsRevoked: count } });
+      await recordAudit(tx, actor, { action: 'session.revokeAll', targetType: 'User', targetId: userId, targetName: user.email, details: { sessionsRevoked: count } });
       return count;
     });
     this.revoked({ scope: 'userSessions', userId, reason: 'signed out everywhere' });
