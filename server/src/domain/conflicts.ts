@@ -359,10 +359,23 @@ function mismatchedEndpointPort(peer: PortFacts, wan: Pick<WanSpec, 'listenPort'
   report(`"${peer.name}" is dialled on port ${peer.endpointPort} but listens on ${listenPort}; without a port-forward upstream the handshakes never arrive. Use the same port or mark it port-forwarded`);
 }
 
-/** The port others dial must be the listen port unless the upstream router forwards it. */
+/**
+ * The port others dial must be the listen port unless the upstream router forwards it. Both
+ * ports are at fault, so the refusal names both fields (a form marks both), each in its words.
+ */
 export function assertEndpointPort(peer: PortFacts, wan: Pick<WanSpec, 'listenPort'>): void {
   mismatchedEndpointPort(peer, wan, (message) => {
-    throw new DomainError('ENDPOINT_PORT_MISMATCH', message, { peerId: peer.id });
+    const listenPort = peer.listenPort ?? wan.listenPort;
+    const listens = peer.listenPort === null ? `the WAN's listen port ${listenPort}` : `its listen port ${listenPort}`;
+    const fix = 'Use the same port for both, or say that an upstream router forwards the endpoint port';
+    throw new DomainError('ENDPOINT_PORT_MISMATCH', message, {
+      peerId: peer.id,
+      field: 'endpointPort',
+      fields: [
+        { field: 'endpointPort', message: `Endpoint port ${peer.endpointPort} is not ${listens}: handshakes sent there never arrive. ${fix}` },
+        { field: 'listenPort', message: `Listen port ${listenPort} is not the endpoint port ${peer.endpointPort} other peers dial. ${fix}` },
+      ],
+    });
   });
 }
 

@@ -3,7 +3,7 @@
 // Hub redundancy is refused where it could never work (another topology, an interface name
 // without room for the per-hub suffix); what depends on the peers (two hubs with endpoints)
 // is reported as a conflict instead, since peers come and go after the opt-in.
-import { DomainError } from './errors.js';
+import { checkFields, DomainError, fieldsError } from './errors.js';
 import { REDUNDANT_INTERFACE_NAME_MAX } from './hub-redundancy.js';
 import { formatCidr, overlaps, parseCidr, type IpRange } from './ip.js';
 import { validateIntegerInRange, validateInterfaceName, validateName, validatePort } from './validation.js';
@@ -60,31 +60,40 @@ function validateIpv6Ranges(input: WanSettings): { tunnel: IpRange; services: Ip
 
 /** `previous`: the WAN's settings before an update, so an error names the field that broke them. */
 export function validateWanSettings(input: WanSettings, previous?: WanSettings): WanSettings {
-  const name = validateName(input.name.trim(), 'name');
-  const interfaceName = validateInterfaceName(input.interfaceName);
-  const listenPort = validatePort(input.listenPort, 'listenPort');
-  const mtu = validateIntegerInRange(input.mtu, 'mtu', 1280, 9000);
-  const keepalive = validateIntegerInRange(input.keepalive, 'keepalive', 0, 3600);
-  if (typeof input.hubRedundancy !== 'boolean') throw new DomainError('INVALID_INPUT', 'hubRedundancy must be true or false', { field: 'hubRedundancy' });
+  // Each field on its own first, all refused together; then the rules that tie fields together.
+  const { name, interfaceName, listenPort, mtu, keepalive, tunnel, services, natPool, v6 } = checkFields({
+    name: () => validateName(input.name.trim(), 'name'),
+    interfaceName: () => validateInterfaceName(input.interfaceName),
+    listenPort: () => validatePort(input.listenPort, 'listenPort'),
+    mtu: () => validateIntegerInRange(input.mtu, 'mtu', 1280, 9000),
+    keepalive: () => validateIntegerInRange(input.keepalive, 'keepalive', 0, 3600),
+    hubRedundancy: () => {
+      if (typeof input.hubRedundancy !== 'boolean') throw new DomainError('INVALID_INPUT', 'hubRedundancy must be true or false', { field: 'hubRedundancy' });
+    },
+    tunnel: () => {
+      const tunnel = parseCidr(input.tunnelCidr, 'tunnelCidr', 4);
+      if (tunnel.prefix > 30) throw new DomainError('INVALID_CIDR', 'tunnelCidr must be /30 or larger to hold at least two peers', { field: 'tunnelCidr' });
+      return tunnel;
+    },
+    services: () => parseCidr(input.servicesCidr, 'servicesCidr', 4),
+    natPool: () => parseCidr(input.natPool, 'natPool', 4),
+    v6: () => validateIpv6Ranges(input),
+  });
   validateRedundancy({ ...input, interfaceName }, previous);
-
-  const tunnel = parseCidr(input.tunnelCidr, 'tunnelCidr', 4);
-  const services = parseCidr(input.servicesCidr, 'servicesCidr', 4);
-  const natPool = parseCidr(input.natPool, 'natPool', 4);
-  if (tunnel.prefix > 30) throw new DomainError('INVALID_CIDR', 'tunnelCidr must be /30 or larger to hold at least two peers', { field: 'tunnelCidr' });
   const ranges: Array<readonly [string, IpRange]> = [
     ['tunnelCidr', tunnel],
     ['servicesCidr', services],
     ['natPool', natPool],
   ];
-  const v6 = validateIpv6Ranges(input);
   if (v6) ranges.push(['tunnelCidr6', v6.tunnel], ['servicesCidr6', v6.services], ['natPool6', v6.natPool]);
   for (let i = 0; i < ranges.length; i++) {
     for (let j = i + 1; j < ranges.length; j++) {
       const [fieldA, a] = ranges[i]!;
       const [fieldB, b] = ranges[j]!;
       if (overlaps(a, b)) {
-        throw new DomainError('SUBNET_CONFLICT', `${fieldA} ${formatCidr(a)} overlaps ${fieldB} ${formatCidr(b)}: the WAN's ranges must be disjoint`, { fields: [fieldA, fieldB] });
+        const message = `${fieldA} ${formatCidr(a)} overlaps ${fieldB} ${formatCidr(b)}: the WAN's ranges must be disjoint`;
+        // Both ranges are at fault: each field gets the message, beside it in a form.
+        throw fieldsError([{ field: fieldA, message }, { field: fieldB, message }], new Set(['SUBNET_CONFLICT']));
       }
     }
   }

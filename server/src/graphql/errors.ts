@@ -35,6 +35,9 @@ interface InputIssue {
   params?: unknown;
 }
 
+/** The last name in an issue's path (`input.lans.0.cidr` → cidr): list indexes are skipped. */
+const fieldOfPath = (path: readonly PropertyKey[]): string | undefined => path.filter((part) => typeof part === 'string' && !/^\d+$/.test(part)).at(-1) as string | undefined;
+
 /**
  * The client error for input refused at the edge. When every issue comes from a rule that
  * carries an overlay code (schema/input-rules.ts: INVALID_PORT, INVALID_CIDR, ...), that code;
@@ -46,7 +49,8 @@ export function inputError(issues: readonly InputIssue[]): GraphQLError {
     const code = issue.code === 'custom' ? (issue.params as { code?: unknown } | undefined)?.code : undefined;
     return typeof code === 'string' ? code : 'BAD_USER_INPUT';
   }));
-  const fields = issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+  // `field` is the input field's own name (the last step of its path), what a form keys its inputs by.
+  const fields = issues.map((issue) => ({ path: issue.path.map(String).join('.'), field: fieldOfPath(issue.path), message: issue.message }));
   const fieldNames = new Set(issues.map((issue) => issue.path.at(-1)).filter((name): name is string => typeof name === 'string'));
   return clientError(codes.size === 1 ? [...codes][0]! : 'BAD_USER_INPUT', fields.map((field) => `${field.path}: ${field.message}`).join('; '), {
     ...(fieldNames.size === 1 ? { field: [...fieldNames][0] } : {}),

@@ -7,7 +7,7 @@ import type { Db } from '../infra/db/client.js';
 import type { SecretBox } from '../infra/crypto/secret-box.js';
 import type { DeviceKind } from '../generated/prisma/enums.js';
 import type { Device } from '../generated/prisma/client.js';
-import { DomainError } from '../domain/errors.js';
+import { checkFields, DomainError } from '../domain/errors.js';
 import { assertManagementAddress } from '../domain/conflicts.js';
 import { isLocalHost, validateHost, validateIntegerInRange, validateName, validatePort } from '../domain/validation.js';
 import { resolveTls, tlsOfPort } from '../domain/device-ports.js';
@@ -29,6 +29,16 @@ export interface DeviceInput {
   timeoutMs?: number | null;
   concurrency?: number | null;
   managementAddress?: string | null;
+  /** pfSense: API_KEY (the secret is a key, no username) or BASIC (username and password). Left out: as the username says. */
+  authMode?: AuthMode | null;
+}
+
+export type AuthMode = 'API_KEY' | 'BASIC';
+
+/** How a device signs in: only pfSense takes an API key, which it tells from a missing username. */
+export function authModeOf(device: Pick<Device, 'kind' | 'username'>): AuthMode | null {
+  if (device.kind === 'LINUX') return null;
+  return device.kind === 'PFSENSE' && device.username === null ? 'API_KEY' : 'BASIC';
 }
 
 const USERNAME = /^[A-Za-z0-9._@-]{1,64}$/;
@@ -57,41 +67,100 @@ export class Devices {
   ) {}
 
   private validate(input: DeviceInput) {
-    if (input.username != null && !USERNAME.test(input.username)) {
-      throw new DomainError('INVALID_INPUT', 'username: use 1-64 characters from A-Z a-z 0-9 . _ @ -', { field: 'username' });
-    }
-    if (input.caPem != null && input.caPem !== '' && !/^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/.test(input.caPem.trim())) {
-      throw new DomainError('INVALID_INPUT', 'caPem must be a PEM certificate', { field: 'caPem' });
-    }
-    const managementAddress = input.managementAddress == null || input.managementAddress === '' ? input.managementAddress : validateHost(input.managementAddress.trim(), 'managementAddress');
+    // Every refused field at once, so a form shows each beside its input.
+    const checked = checkFields({
+      // "" clears the username (null): a pfSense device then signs in with its secret as an API key.
+      username: () => {
+        const username = input.username?.trim() === '' ? null : input.username?.trim();
+        if (username != null && !USERNAME.test(username)) throw new DomainError('INVALID_INPUT', 'username: use 1-64 characters from A-Z a-z 0-9 . _ @ -', { field: 'username' });
+        return username;
+      },
+      caPem: () => {
+        if (input.caPem != null && input.caPem !== '' && !/^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/.test(input.caPem.trim())) {
+          throw new DomainError('INVALID_INPUT', 'caPem must be a PEM certificate', { field: 'caPem' });
+        }
+        return input.caPem === '' ? null : input.caPem;
+      },
+      managementAddress: () => {
+        const address = input.managementAddress == null || input.managementAddress.trim() === '' ? input.managementAddress : validateHost(input.managementAddress.trim(), 'managementAddress');
+        return address === '' || address?.trim() === '' ? null : address;
+      },
+      name: () => (input.name == null ? undefined : validateName(input.name.trim(), 'name')),
+      host: () => (input.host == null ? undefined : validateHost(input.host.trim(), 'host')),
+      port: () => (input.port == null ? input.port : validatePort(input.port, 'port')),
+      timeoutMs: () => (input.timeoutMs == null ? undefined : validateIntegerInRange(input.timeoutMs, 'timeoutMs', 100, 600_000)),
+      concurrency: () => (input.concurrency == null ? undefined : validateIntegerInRange(input.concurrency, 'concurrency', 1, 64)),
+    });
     return {
-      name: input.name == null ? undefined : validateName(input.name.trim(), 'name'),
+      name: checked.name,
       kind: input.kind ?? undefined,
-      host: input.host == null ? undefined : validateHost(input.host.trim(), 'host'),
-      port: input.port == null ? input.port : validatePort(input.port, 'port'),
-      username: input.username,
+      host: checked.host,
+      port: checked.port,
+      username: checked.username,
       secretEnc: input.secret == null ? undefined : input.secret === '' ? null : this.secrets.seal(input.secret),
       tls: input.tls ?? undefined,
       tlsVerify: input.tlsVerify ?? undefined,
-      caPem: input.caPem === '' ? null : input.caPem,
-      timeoutMs: input.timeoutMs == null ? undefined : validateIntegerInRange(input.timeoutMs, 'timeoutMs', 100, 600_000),
-      concurrency: input.concurrency == null ? undefined : validateIntegerInRange(input.concurrency, 'concurrency', 1, 64),
-      managementAddress: managementAddress === '' ? null : managementAddress,
+      caPem: checked.caPem,
+      timeoutMs: checked.timeoutMs,
+      concurrency: checked.concurrency,
+      managementAddress: checked.managementAddress,
     };
   }
 
-  /** Refuses a management address inside any WAN's tunnel range. */
-  private async assertManagementAddress(db: Pick<Db, 'wan'>, address: string | null | undefined): Promise<void> {
+  /**
+   * Refuses a management address inside any WAN's tunnel range. The address is the management
+   * address, or the host when there is none: then the refusal names both fields, since either
+   * one fixes it (a management address outside, or another host).
+   */
+  private async assertManagementAddress(db: Pick<Db, 'wan'>, address: string | null | undefined, fromHost: boolean): Promise<void> {
     if (!address) return;
-    for (const wan of await db.wan.findMany({ select: { tunnelCidr: true, tunnelCidr6: true } })) assertManagementAddress(wan, address);
+    const wans = await db.wan.findMany({ select: { name: true, tunnelCidr: true, tunnelCidr6: true } });
+    for (const wan of wans) {
+      try {
+        assertManagementAddress(wan, address);
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        const { address: host, tunnelCidr } = error.details as { address: string; tunnelCidr: string };
+        const inside = `${host} lies inside the tunnel range ${tunnelCidr} of WAN "${wan.name}": a deploy there would cut Meshplane off from the device`;
+        const fields = fromHost
+          ? [
+              { field: 'host', message: `Host ${inside}. Give a management address outside it, or another host` },
+              { field: 'managementAddress', message: `Management address is empty, so Meshplane uses the host ${host}, which lies inside the tunnel range ${tunnelCidr}: give an address outside it` },
+            ]
+          : [{ field: 'managementAddress', message: `Management address ${inside}` }];
+        throw new DomainError(error.code, error.message, { ...error.details, field: fields[0]!.field, fields });
+      }
+    }
+  }
+
+  /**
+   * The sign-in an edit asks for, as the username it stores (pfSense: no username = API key).
+   * API_KEY takes no username and clears one; BASIC needs a username, given or kept.
+   */
+  private authUsername(kind: DeviceKind, authMode: AuthMode | null | undefined, username: string | null | undefined, current: string | null): string | null | undefined {
+    if (!authMode) return username;
+    if (kind !== 'PFSENSE') {
+      if (authMode === 'API_KEY') throw new DomainError('INVALID_INPUT', 'authMode: only pfSense signs in with an API key; this device takes a username and password', { field: 'authMode' });
+      return username;
+    }
+    if (authMode === 'API_KEY') {
+      if (username) throw new DomainError('INVALID_INPUT', 'username: an API key needs no username; leave it empty, or choose username and password', { field: 'username' });
+      return null;
+    }
+    if (!(username === undefined ? current : username)) throw new DomainError('INVALID_INPUT', 'username: signing in with a username and password needs the username', { field: 'username' });
+    return username;
   }
 
   async create(actor: Identity, input: DeviceInput & { name: string; kind: DeviceKind; host: string }) {
     const data = this.validate(input);
     assertLinuxHost(data.kind!, data.host!);
+    data.username = this.authUsername(data.kind!, input.authMode, data.username, null);
+    if (input.authMode && data.kind !== 'LINUX' && data.secretEnc == null) {
+      throw new DomainError('INVALID_INPUT', `secret: the ${input.authMode === 'API_KEY' ? 'API key' : 'password'} is needed to sign in`, { field: 'secret' });
+    }
     data.tls = resolveTls(data.kind!, data.port, data.tls);
     return this.prisma.$transaction(async (tx) => {
-      await this.assertManagementAddress(tx, data.managementAddress ?? data.host);
+      await this.assertManagementAddress(tx, data.managementAddress ?? data.host, !data.managementAddress);
       const device = await tx.device.create({ data: { ...data, name: data.name!, kind: data.kind!, host: data.host! } });
       await recordAudit(tx, actor, { action: 'device.create', targetType: 'Device', targetId: device.id, targetName: device.name, details: { name: device.name, kind: device.kind, host: device.host } });
       return device;
@@ -105,6 +174,7 @@ export class Devices {
       if (!current) throw new DomainError('NOT_FOUND', 'Device not found');
       if (current.source === 'config') throw new DomainError('CONFLICT', 'This device is declared in the configuration file: change it there');
       assertLinuxHost(data.kind ?? current.kind, data.host ?? current.host);
+      data.username = this.authUsername(current.kind, input.authMode, data.username, current.username);
       // A new well-known port without `tls` takes the port's TLS (8728 plain, 8729 TLS, ...);
       // another port keeps the stored setting, which the operator stated or the port implied.
       if (data.tls === undefined && data.port != null && data.port !== current.port) data.tls = tlsOfPort(current.kind, data.port) ?? undefined;
@@ -112,7 +182,8 @@ export class Devices {
       if (moved.length > 0 && current.secretEnc !== null && data.secretEnc === undefined) {
         throw new DomainError('INVALID_INPUT', `secret: changing where the credential is sent (${moved.join(', ')}) requires entering it again (or "" to remove it)`, { field: 'secret' });
       }
-      await this.assertManagementAddress(tx, data.managementAddress ?? data.host ?? current.managementAddress ?? current.host);
+      const managementAddress = data.managementAddress === undefined ? current.managementAddress : data.managementAddress;
+      await this.assertManagementAddress(tx, managementAddress ?? data.host ?? current.host, !managementAddress);
       // Written only if the destination and secret are still the ones checked above: an edit
       // committed meanwhile (another replica, PostgreSQL's read committed) could otherwise pair
       // this edit's host with that edit's secret.

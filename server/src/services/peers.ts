@@ -6,7 +6,7 @@ import type { SecretBox } from '../infra/crypto/secret-box.js';
 import type { KeyedMutex } from '../infra/keyed-mutex.js';
 import { type PubSub, publishWanChange } from '../infra/pubsub/topics.js';
 import type { PeerRole } from '../generated/prisma/enums.js';
-import { DomainError } from '../domain/errors.js';
+import { checkFields, DomainError } from '../domain/errors.js';
 import { assertEndpointPort } from '../domain/conflicts.js';
 import { allocateTunnelIp, allocateTunnelIps } from '../domain/addressing.js';
 import { generateKeyPair, generatePresharedKey } from '../domain/keys.js';
@@ -49,12 +49,15 @@ function isUniqueViolation(error: unknown): boolean {
 /** Field rules shared by add and update; `undefined` means "not given". */
 function validatePeerFields(input: PeerInput) {
   return {
-    name: input.name == null ? undefined : validateName(input.name.trim(), 'name'),
+    // Every refused field at once (checkFields), so a form shows each beside its input.
+    ...checkFields({
+      name: () => (input.name == null ? undefined : validateName(input.name.trim(), 'name')),
+      endpointHost: () => (input.endpointHost === undefined ? undefined : input.endpointHost === null || input.endpointHost.trim() === '' ? null : validateEndpointHost(input.endpointHost.trim(), 'endpointHost')),
+      endpointPort: () => (input.endpointPort == null ? input.endpointPort : validatePort(input.endpointPort, 'endpointPort')),
+      listenPort: () => (input.listenPort == null ? input.listenPort : validatePort(input.listenPort, 'listenPort')),
+      keepalive: () => (input.keepalive == null ? input.keepalive : validateIntegerInRange(input.keepalive, 'keepalive', 0, 3600)),
+    }),
     role: input.role ?? undefined,
-    endpointHost: input.endpointHost === undefined ? undefined : input.endpointHost === null || input.endpointHost.trim() === '' ? null : validateEndpointHost(input.endpointHost.trim(), 'endpointHost'),
-    endpointPort: input.endpointPort == null ? input.endpointPort : validatePort(input.endpointPort, 'endpointPort'),
-    listenPort: input.listenPort == null ? input.listenPort : validatePort(input.listenPort, 'listenPort'),
-    keepalive: input.keepalive == null ? input.keepalive : validateIntegerInRange(input.keepalive, 'keepalive', 0, 3600),
     portForwarded: input.portForwarded ?? undefined,
     autoDeploy: input.autoDeploy ?? undefined,
     deviceId: input.deviceId,

@@ -39,8 +39,11 @@ type Caller = Role | null;
 const CALLERS: Caller[] = [null, ...ROLES];
 const label = (caller: Caller) => caller ?? 'anonymous';
 
-/** Root fields anyone may read: liveness, first-run state, and who the caller is. */
-const PUBLIC_READS = new Set(['health', 'setupState', 'viewer', 'me']);
+/**
+ * Root fields anyone may read: liveness, first-run state, who the caller is, and the invitation
+ * a registration link carries (found only by its secret token, misses rate limited).
+ */
+const PUBLIC_READS = new Set(['health', 'setupState', 'viewer', 'me', 'invitation']);
 
 function authLayerRefusal(result: GraphQLResult, field: string, rootType = 'Mutation'): string | null {
   const error = result.errors?.find((e) => (e.extensions?.details as { field?: string } | undefined)?.field === `${rootType}.${field}`);

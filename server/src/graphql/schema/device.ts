@@ -1,9 +1,18 @@
-import { z } from 'zod';
 import { builder } from '../builder.js';
 import { DeviceKindEnum } from './enums.js';
 import { notFound } from '../errors.js';
-import { hostText, nameText, port, text } from './input-rules.js';
+import { hostText, nameText, port, text, wholeNumber } from './input-rules.js';
 import type { DeviceHealth } from '../../domain/device-health.js';
+import { authModeOf } from '../../services/devices.js';
+
+const AUTH_MODE = 'How the device signs in. pfSense: API_KEY (the secret is an API key, sent as X-API-Key; no username) or BASIC (username and password). RouterOS: BASIC. LINUX: none (null).';
+
+export const DeviceAuthModeEnum = builder.enumType('DeviceAuthMode', {
+  values: {
+    API_KEY: { description: 'The secret is a pfSense REST API key; the device has no username.' },
+    BASIC: { description: 'A username and a password (HTTP Basic, or the RouterOS API login).' },
+  } as const,
+});
 
 const DeviceErrorRef = builder.objectRef<NonNullable<DeviceHealth['lastError']>>('DeviceCheckError').implement({
   fields: (t) => ({
@@ -34,6 +43,7 @@ export const Device = builder.prismaObject('Device', {
     host: t.exposeString('host'),
     port: t.exposeInt('port', { nullable: true }),
     username: t.exposeString('username', { nullable: true }),
+    authMode: t.field({ type: DeviceAuthModeEnum, nullable: true, description: AUTH_MODE, select: { kind: true, username: true }, resolve: (device) => authModeOf(device) }),
     hasSecret: t.boolean({ description: 'A password or API key is stored (never returned).', select: { secretEnc: true }, resolve: (device) => device.secretEnc !== null }),
     tls: t.exposeBoolean('tls'),
     tlsVerify: t.exposeBoolean('tlsVerify'),
@@ -66,11 +76,11 @@ export const Device = builder.prismaObject('Device', {
 const deviceFields = {
   host: { validate: { schema: hostText } },
   port: { validate: { schema: port } },
-  username: { validate: { schema: text(64) } },
+  username: { description: '"" clears it (pfSense: the secret is then an API key).', validate: { schema: text(64) } },
   secret: { description: 'Password or API key; stored encrypted and never returned.', validate: { schema: text(1024) } },
   caPem: { validate: { schema: text(16_384) } },
-  timeoutMs: { validate: { schema: z.number().int().min(100).max(600_000) } },
-  concurrency: { validate: { schema: z.number().int().min(1).max(64) } },
+  timeoutMs: { validate: { schema: wholeNumber(100, 600_000) } },
+  concurrency: { validate: { schema: wholeNumber(1, 64) } },
   managementAddress: { validate: { schema: hostText } },
 } as const;
 
@@ -81,6 +91,7 @@ const CreateDeviceInput = builder.inputType('CreateDeviceInput', {
     host: t.string({ required: true, ...deviceFields.host }),
     port: t.int(deviceFields.port),
     username: t.string(deviceFields.username),
+    authMode: t.field({ type: DeviceAuthModeEnum, description: `${AUTH_MODE} Given: API_KEY refuses a username and needs the secret; BASIC needs both. Left out: as the username says.` }),
     secret: t.string(deviceFields.secret),
     tls: t.boolean({ description: 'Left out: from the port (ROUTEROS_API 8728 plain, 8729 TLS; ROUTEROS_REST and PFSENSE 80 plain, 443 TLS; no port: TLS). Another port must say.' }),
     tlsVerify: t.boolean(),
@@ -97,6 +108,7 @@ const UpdateDeviceInput = builder.inputType('UpdateDeviceInput', {
     host: t.string(deviceFields.host),
     port: t.int(deviceFields.port),
     username: t.string(deviceFields.username),
+    authMode: t.field({ type: DeviceAuthModeEnum, description: `${AUTH_MODE} API_KEY clears the username; BASIC needs one (given, or the stored one). A change of mode changes who signs in, so the secret must be given again.` }),
     secret: t.string({
       ...deviceFields.secret,
       description: 'Password or API key; stored encrypted and never returned. Left out: the stored one is kept, unless host, port, tls, tlsVerify, caPem or username change (then it must be given again, or "" to remove it).',

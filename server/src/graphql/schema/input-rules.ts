@@ -32,5 +32,9 @@ export const hostText = text(253, 'INVALID_HOST');
 export const nameText = (max = 64) => text(max, 'INVALID_NAME');
 /** A WireGuard public key in base64 (44 characters; a little slack for the domain's message). */
 export const keyText = text(64, 'INVALID_KEY');
+/** A whole number from `min` to `max`, refused in words a form can put after the field's label. */
+export const wholeNumber = (min: number, max: number) =>
+  z.number().refine((value) => Number.isInteger(value) && value >= min && value <= max, { message: `must be a whole number from ${min} to ${max}` });
+
 /** Seconds between keepalives; 0 turns them off. */
-export const keepaliveSeconds = z.number().int().min(0).max(3600);
+export const keepaliveSeconds = wholeNumber(0, 3600);

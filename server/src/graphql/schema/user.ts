@@ -17,6 +17,27 @@ export const User = builder.prismaObject('User', {
   }),
 });
 
+builder.prismaObject('Invite', {
+  description: 'An invitation not used yet: its link lets the invited person register with this e-mail address and role.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    email: t.exposeString('email'),
+    role: t.expose('role', { type: RoleEnum }),
+    invitedBy: t.relation('createdBy'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
+  }),
+});
+
+const InvitationPreview = builder.objectRef<{ email: string; role: 'ADMIN' | 'OPERATOR' | 'VIEWER'; expiresAt: Date }>('InvitationPreview').implement({
+  description: 'What the registration form shows of a valid invitation, found by its token.',
+  fields: (t) => ({
+    email: t.exposeString('email', { description: 'Registration must use this address.' }),
+    role: t.expose('role', { type: RoleEnum }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
+  }),
+});
+
 const Session = builder.prismaObject('Session', {
   description: 'A signed-in browser (the token itself is never stored, only its hash).',
   fields: (t) => ({
@@ -59,6 +80,20 @@ builder.queryFields((t) => ({
     description: 'Your sessions that have not expired or been revoked, newest first.',
     resolve: (query, _root, _args, ctx) =>
       ctx.prisma.session.findMany({ ...query, where: { userId: ctx.identity!.user.id, revokedAt: null, expiresAt: { gt: new Date() } }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
+  }),
+  pendingInvitations: t.prismaField({
+    type: ['Invite'],
+    authScopes: { role: 'ADMIN' },
+    description: 'Invitations not used, revoked or expired yet, newest first.',
+    resolve: (query, _root, _args, ctx) => ctx.services.accounts.pendingInvites(query),
+  }),
+  invitation: t.field({
+    type: InvitationPreview,
+    nullable: true,
+    authScopes: { public: true },
+    description: 'The invitation a registration link carries, by its token: null when it is unknown, used, revoked or expired. Misses are rate limited like failed sign-ins.',
+    args: { token: t.arg.string({ required: true, validate: { schema: z.string().max(200) } }) },
+    resolve: (_root, { token }, ctx) => ctx.services.accounts.inviteByToken(token, ctx.clientAddress),
   }),
   users: t.prismaConnection({
     type: 'User',
@@ -183,6 +218,12 @@ builder.mutationFields((t) => ({
       const { invite, token } = await ctx.services.accounts.createInvite(ctx.identity!, input);
       return { inviteId: invite.id, email: invite.email, role: invite.role, token, expiresAt: invite.expiresAt };
     },
+  }),
+  revokeInvitation: t.id({
+    authScopes: { role: 'ADMIN' },
+    description: 'Withdraws a pending invitation (audited): its link no longer registers anyone. Returns its id.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, { id }, ctx) => (await ctx.services.accounts.revokeInvite(ctx.identity!, String(id))).id,
   }),
   changeUserRole: t.prismaField({
     type: 'User',

@@ -1,10 +1,9 @@
-import { z } from 'zod';
 import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { prismaConnectionHelpers } from '@pothos/plugin-prisma';
 import { builder } from '../builder.js';
 import { TopologyEnum } from './enums.js';
 import { notFound } from '../errors.js';
-import { anyCidrText, cidrText, keepaliveSeconds, nameText, port, text } from './input-rules.js';
+import { anyCidrText, cidrText, keepaliveSeconds, nameText, port, text, wholeNumber } from './input-rules.js';
 import { Peer } from './peer.js';
 import { PEER_FIELDS_FROM_VIEW } from './overlay.js';
 
@@ -74,7 +73,7 @@ const wanSettingsFields = {
   servicesCidr: { validate: { schema: cidrText() } },
   natPool: { validate: { schema: cidrText() } },
   listenPort: { validate: { schema: port } },
-  mtu: { validate: { schema: z.number().int().min(1280, 'must be at least 1280').max(9000, 'must be at most 9000') } },
+  mtu: { validate: { schema: wholeNumber(1280, 9000) } },
   keepalive: { validate: { schema: keepaliveSeconds } },
   interfaceName: { validate: { schema: text(15, 'INVALID_NAME') } },
   tunnelCidr6: { description: 'IPv6 tunnel range in any valid form (stored canonical); with servicesCidr6 and natPool6, or with ipv6: true.', validate: { schema: anyCidrText } },

@@ -104,6 +104,36 @@ export class Accounts {
     return { invite, token };
   }
 
+  /** Invitations not used yet and not expired, newest first (`query`: the fields the caller asked for). */
+  pendingInvites<Q extends { select?: object; include?: object }>(query: Q) {
+    return this.prisma.invite.findMany({ ...query, where: { usedAt: null, expiresAt: { gt: new Date() } }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+  }
+
+  /** Withdraws a pending invitation: its link stops working (the row is gone, so registration refuses the token). */
+  async revokeInvite(actor: Identity, id: string) {
+    return this.prisma.$transaction(async (tx) => {
+      const invite = await tx.invite.findUnique({ where: { id } });
+      if (!invite || invite.usedAt) throw clientError('NOT_FOUND', 'Invitation not found (it may have been used or revoked already)');
+      await tx.invite.delete({ where: { id } });
+      await recordAudit(tx, actor, { action: 'invite.revoke', targetType: 'Invite', targetId: id, targetName: invite.email, details: { email: invite.email, role: invite.role } });
+      return invite;
+    });
+  }
+
+  /**
+   * What the registration form may show of an invitation before it is used: its address and
+   * role, found by the token (which only the invited person has), so nobody can pre-fill a form
+   * with an address of their choosing. Null when the token is unknown, used, revoked or expired;
+   * such misses count like failed sign-ins (rate limited), as registration's refusals do.
+   */
+  async inviteByToken(token: string, clientAddress = 'unknown') {
+    const attempt = await this.limiter.begin(null, clientAddress);
+    const invite = await this.prisma.invite.findUnique({ where: { tokenHash: hashToken(token) }, select: { email: true, role: true, expiresAt: true, usedAt: true } });
+    if (!invite || invite.usedAt || invite.expiresAt <= new Date()) return null;
+    await attempt.refund();
+    return { email: invite.email, role: invite.role, expiresAt: invite.expiresAt };
+  }
+
   /**
    * Checks the password and opens a session; returns the raw session token and the device
    * cookie (the caller's, renewed, or a new one) for the response's cookies.
