@@ -44,6 +44,8 @@ export interface AppOptions {
   /** Start the handshake monitor with start() (default true; tests poll it by hand). */
   monitor?: boolean;
   monitorIntervalMs?: number;
+  /** The traffic history's clock (tests drive days of samples with their own). */
+  trafficClock?: () => Date;
   /** After a deploy, wait this long for fresh handshakes before warning (default MESHPLANE_HANDSHAKE_PROBE_MS or 20 s; 0 disables). */
   handshakeProbeMs?: number;
   /** Quiet time after the last change to a WAN before auto-deploy peers are redeployed (default 2 s). */
@@ -106,6 +108,7 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
     ...(options.autoRedeployDebounceMs === undefined ? {} : { autoRedeployDebounceMs: options.autoRedeployDebounceMs }),
     loginLimiter: new LoginLimiter(DEFAULT_LOGIN_LIMITS, redis?.client ?? null),
     ...(options.driverFactory ? { driverFactory: options.driverFactory } : {}),
+    ...(options.trafficClock ? { trafficClock: options.trafficClock } : {}),
   });
   await services.jobs.recoverInterrupted();
   if (config) {

@@ -51,6 +51,8 @@ export const FIELD_COSTS: Readonly<Record<string, number>> = {
   'Mutation.preflightPeer': 1000,
   'Mutation.planDeploy': 1000,
   'Mutation.downloadPeerConfig': 100,
+  // Stored samples read: a sparkline is 24 hours; a series is priced by its points (FIELD_LISTS).
+  'Peer.sparkline': 24,
 };
 
 /** Lists that hold every peer (or tunnel) of a WAN, not a handful: priced at a full page. */
@@ -63,6 +65,8 @@ export const FIELD_LISTS: Readonly<Record<string, number>> = {
   'HubUsage.spokes': MAX_PAGE_SIZE,
   'PeerReachability.reaches': MAX_PAGE_SIZE,
   'Wan.conflicts': 100,
+  // Up to 1,440 points (a day of minutes): one peer's series passes, a page of 1,000 peers' does not.
+  'TrafficSeries.points': 1440,
 };
 
 /** By the type's name ([Peer!]!), not graphql's instanceof checks: the schema may come from another copy of graphql (its CommonJS and ES builds). */

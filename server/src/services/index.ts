@@ -15,6 +15,7 @@ import { JobRunner } from './jobs.js';
 import { Deployments } from './deployments.js';
 import { HandshakeMonitor } from './monitor.js';
 import { AutoRedeployer } from './auto-redeploy.js';
+import { TrafficHistory } from './traffic.js';
 import { createMetrics } from '../infra/metrics.js';
 import { monitorMetricsSources } from './monitor-metrics.js';
 import type { LockManager } from '../infra/locks.js';
@@ -36,6 +37,8 @@ export interface ServiceDeps {
   autoRedeployDebounceMs?: number;
   /** How often the handshake monitor reads every device (default 5 s). */
   monitorIntervalMs?: number;
+  /** The traffic history's clock (tests drive days of samples with their own). */
+  trafficClock?: () => Date;
   /** After a deploy, how long to wait for fresh handshakes before warning (default 20 s; 0 disables). */
   handshakeProbeMs?: number;
   /** Sign-in attempt limits (in Redis with REDIS_URL, so replicas share them; default in memory). */
@@ -53,7 +56,8 @@ export function createServices(deps: ServiceDeps) {
   const metrics = createMetrics();
   const jobs = new JobRunner(deps.prisma, deps.pubsub, deps.log, deps.locks, deps.jobConcurrency ?? 16, metrics.jobFinished);
   const driverFactory = deps.driverFactory ?? createDriverFactory();
-  const monitor = new HandshakeMonitor(deps.prisma, deps.secrets, deps.pubsub, deps.localPubsub, driverFactory, deps.log, { intervalMs: deps.monitorIntervalMs ?? 5000, locks: deps.locks });
+  const traffic = new TrafficHistory(deps.prisma, deps.log, deps.trafficClock ? { now: deps.trafficClock } : {});
+  const monitor = new HandshakeMonitor(deps.prisma, deps.secrets, deps.pubsub, deps.localPubsub, driverFactory, deps.log, { intervalMs: deps.monitorIntervalMs ?? 5000, locks: deps.locks, traffic });
   const deployments = new Deployments(deps.prisma, deps.secrets, deps.pubsub, jobs, driverFactory, { handshakeProbeMs: deps.handshakeProbeMs ?? 20_000, health: monitor });
   metrics.setSources(monitorMetricsSources(deps.prisma, monitor, deps.secrets));
   return {
@@ -64,6 +68,7 @@ export function createServices(deps: ServiceDeps) {
     deployments,
     autoRedeploy: new AutoRedeployer(deps.prisma, deps.secrets, deps.pubsub, deployments, deps.locks, deps.log, { debounceMs: deps.autoRedeployDebounceMs ?? 2000 }),
     monitor,
+    traffic,
     secrets: deps.secrets,
     accounts: new Accounts(deps.prisma, deps.pubsub, deps.loginLimiter ?? new LoginLimiter(), new DeviceCookies(deps.secrets.deriveKey('device-cookie'))),
     wans: new Wans(deps.prisma, deps.pubsub, wanLocks),

@@ -60,3 +60,8 @@ export class Readings {
     }));
   }
 }
+
+/** When any device last saw a handshake of the peer (null: never, or no device reports it: status null). */
+export function lastSeenOf(status: Pick<PeerStatus, 'lastHandshake'> | null | undefined): Date | null {
+  return status?.lastHandshake ?? null;
+}

@@ -25,6 +25,8 @@ import { INTERFACE_PEER_FIELDS, INTERFACE_WAN_FIELDS, interfacePeerSpec, interfa
 import { interfaceNamesOf } from '../domain/hub-redundancy.js';
 import { canonicalAddress } from '../domain/ip.js';
 import { COMMENT_PREFIX } from './deployments.js';
+import type { TrafficHistory } from './traffic.js';
+import type { TunnelReading } from '../domain/traffic.js';
 
 export { ONLINE_THRESHOLD_SECONDS } from './monitor-readings.js';
 export { HANDSHAKE_JITTER_MS, type PeerStatus } from './monitor-state.js';
@@ -44,6 +46,8 @@ export interface MonitorOptions {
   /** The longest wait between checks of a failing device (default MAX_BACKOFF_MS, 10 minutes). */
   maxBackoffMs?: number;
   now?: () => Date;
+  /** Where each poll's tunnel counters go to become traffic history (none: not kept). */
+  traffic?: TrafficHistory;
 }
 
 export class HandshakeMonitor {
@@ -198,6 +202,7 @@ export class HandshakeMonitor {
       this.lease = null;
       // Another replica polls now: do not keep idle sessions open on every device.
       await this.reader.close();
+      this.options.traffic?.forget();
     }
     if (!this.lease) {
       this.lease = await this.options.locks.tryAcquire('monitor', ttl);
@@ -246,6 +251,7 @@ export class HandshakeMonitor {
     for (const peer of managed) hosted.set(peer.deviceId!, [...(hosted.get(peer.deviceId!) ?? []), peer]);
 
     const readings = new Readings();
+    const tunnels: TunnelReading[] = [];
     const reports: TunnelReport[] = [];
     const health = new Map<string, HealthRead>();
     const now = this.now();
@@ -273,7 +279,9 @@ export class HandshakeMonitor {
           readings.addInterface(host.id, stats, (publicKey) => byKey.get(`${host.wanId}|${publicKey}`));
           for (const entry of stats) {
             const remoteId = byKey.get(`${host.wanId}|${entry.publicKey}`);
-            if (remoteId) remotes.set(remoteId, entry.lastHandshake);
+            if (!remoteId) continue;
+            remotes.set(remoteId, entry.lastHandshake);
+            tunnels.push({ reporterId: host.id, interfaceName, remoteId, rxBytes: BigInt(entry.rxBytes), txBytes: BigInt(entry.txBytes), lastHandshake: entry.lastHandshake });
           }
         }
         // Half a report would say the remotes on the unread interfaces are not configured there.
@@ -314,13 +322,14 @@ export class HandshakeMonitor {
       if (!before || before.since !== observed.since || before.failures !== observed.failures || before.statsAvailable !== observed.statsAvailable) changed.push(observed);
       if (!before || before.since !== observed.since) await this.auditCheck(observed, read.durationMs);
     }
-    const tunnels = reports.filter((report) => !sameReport(this.state.tunnelReport(report.reporterId), report)).map(reportToWire);
-    this.applyAndNotify({ full: false, statuses: statuses.map(statusToWire), devices: checked, tunnels });
+    await this.options.traffic?.record(tunnels).catch((error: unknown) => this.log.warn({ err: { message: (error as Error).message } }, 'could not record traffic'));
+    const changedReports = reports.filter((report) => !sameReport(this.state.tunnelReport(report.reporterId), report)).map(reportToWire);
+    this.applyAndNotify({ full: false, statuses: statuses.map(statusToWire), devices: checked, tunnels: changedReports });
     if (this.snapshotDue || this.polls - this.lastSnapshotPoll >= SNAPSHOT_EVERY_POLLS) {
       this.snapshotDue = false;
       this.publishSnapshot();
-    } else if (statuses.length > 0 || changed.length > 0 || tunnels.length > 0) {
-      this.pubsub.publish('monitor:observed', { from: this.replica, full: false, statuses: statuses.map(statusToWire), devices: changed, tunnels });
+    } else if (statuses.length > 0 || changed.length > 0 || changedReports.length > 0) {
+      this.pubsub.publish('monitor:observed', { from: this.replica, full: false, statuses: statuses.map(statusToWire), devices: changed, tunnels: changedReports });
     }
   }
 

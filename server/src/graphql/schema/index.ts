@@ -14,5 +14,6 @@ import './deploy.js';
 import './status.js';
 import './audit.js';
 import './events.js';
+import './traffic.js';
 
 export const schema = builder.toSchema({ sortSchema: true });
