@@ -44,6 +44,8 @@ export interface AppOptions {
   /** Start the handshake monitor with start() (default true; tests poll it by hand). */
   monitor?: boolean;
   monitorIntervalMs?: number;
+  /** How often the server disables peers whose expiry passed (default 30 s, MESHPLANE_EXPIRY_SWEEP_MS). */
+  expirySweepMs?: number;
   /** The traffic history's clock (tests drive days of samples with their own). */
   trafficClock?: () => Date;
   /** After a deploy, wait this long for fresh handshakes before warning (default MESHPLANE_HANDSHAKE_PROBE_MS or 20 s; 0 disables). */
@@ -104,6 +106,7 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
     locks,
     defaultDeviceName: config?.defaultDevice ?? null,
     monitorIntervalMs: options.monitorIntervalMs ?? Number(env.MESHPLANE_MONITOR_INTERVAL_MS ?? 5000),
+    expirySweepMs: options.expirySweepMs ?? Number(env.MESHPLANE_EXPIRY_SWEEP_MS ?? 30_000),
     handshakeProbeMs: options.handshakeProbeMs ?? Number(env.MESHPLANE_HANDSHAKE_PROBE_MS ?? 20_000),
     ...(options.autoRedeployDebounceMs === undefined ? {} : { autoRedeployDebounceMs: options.autoRedeployDebounceMs }),
     loginLimiter: new LoginLimiter(DEFAULT_LOGIN_LIMITS, redis?.client ?? null),
@@ -148,11 +151,13 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
       services.monitor.listen();
       if (options.monitor !== false) services.monitor.start();
       services.autoRedeploy.start();
+      services.expiry.start();
       return { url: base, graphqlUrl: `${base}${yoga.graphqlEndpoint}` };
     },
     async stop() {
       await services.monitor.stop();
       await services.autoRedeploy.stop();
+      await services.expiry.stop();
       await revocations?.stop();
       revocations = null;
       if (started) await http.close();

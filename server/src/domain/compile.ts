@@ -3,7 +3,7 @@ import { claimsForPeer, mayCollide, type CarveCache } from './allowed-ips.js';
 import type { CompiledOverlay, CompiledPeer, CompiledRemote, CompiledRoute } from './compiled.js';
 import { DomainError } from './errors.js';
 import { compareRanges, contains, type IpRange } from './ip.js';
-import type { OverlaySpec } from './model.js';
+import type { OverlaySpec, PeerSpec, WanSpec } from './model.js';
 import { buildOverlayFacts, pairKey, type Claim, type OverlayFacts, type PeerFacts } from './overlay-facts.js';
 import { compileFirewall, compileNat, compileServices, interfaceAddresses, keepaliveOf } from './compile-parts.js';
 import { compileRedundantPeer, redundancyOf } from './hub-redundancy.js';
@@ -157,7 +157,31 @@ export function compileOverlayDetailed(spec: OverlaySpec): CompiledOverlayWithPl
   const peers = redundancy
     ? facts.peers.map((peer) => compileRedundantPeer(facts, plan, redundancy, peer.index))
     : facts.peers.map((peer) => compilePeer(shared, peer.index));
+  for (const disabled of spec.disabledPeers ?? []) peers.push(compileDisabledPeer(spec.wan, disabled));
   return { compiled: { wan: spec.wan, peers }, facts, plan };
+}
+
+/**
+ * A disabled peer's own configuration: compiled alone (so its fields are checked as any
+ * peer's), then cut to its interface with the tunnel addresses. Deployed or applied, it takes
+ * every tunnel, route, NAT and rule of this WAN off the peer; enabling it brings them back.
+ */
+function compileDisabledPeer(wan: WanSpec, spec: PeerSpec): CompiledPeer {
+  const alone = compileOverlayDetailed({ wan, peers: [{ ...spec, subnets: [], services: [] }], presharedKeys: [] }).compiled.peers[0] as CompiledPeer;
+  return {
+    peerId: alone.peerId,
+    name: alone.name,
+    role: alone.role,
+    interface: alone.interface,
+    forwarding: false,
+    lans: [],
+    peers: [],
+    routes: [],
+    nat: [],
+    services: [],
+    firewall: [],
+    disabled: true,
+  };
 }
 
 /**

@@ -177,6 +177,8 @@ export interface CompiledPeer {
   links?: CompiledLink[];
   /** WANs with redundant hubs only: routes come from this engine, and `routes` is empty. */
   routing?: CompiledRouting;
+  /** A disabled peer (OverlaySpec.disabledPeers): its interface alone, with no tunnels, routes, NAT, services or rules. */
+  disabled?: true;
 }
 
 export interface CompiledOverlay {

@@ -100,6 +100,13 @@ export interface PresharedKeySpec {
 
 export interface OverlaySpec {
   wan: WanSpec;
+  /** The peers that take part: every other part of the domain sees only these. */
   peers: PeerSpec[];
   presharedKeys: PresharedKeySpec[];
+  /**
+   * Peers switched off (disabled by an operator or expired): in no other peer's
+   * configuration, tunnels, routes, reachability or conflicts. Each still compiles, alone, to
+   * an interface without tunnels, so its own configuration takes its tunnels down.
+   */
+  disabledPeers?: PeerSpec[];
 }

@@ -34,6 +34,7 @@ function renderedContent(compiled: CompiledOverlay, peer: CompiledPeer): unknown
     ]));
   }
   if (peer.routing) content.push(peer.routing);
+  if (peer.disabled) content.push('disabled');
   return content;
 }
 

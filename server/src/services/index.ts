@@ -15,6 +15,7 @@ import { JobRunner } from './jobs.js';
 import { Deployments } from './deployments.js';
 import { HandshakeMonitor } from './monitor.js';
 import { AutoRedeployer } from './auto-redeploy.js';
+import { PeerExpiry } from './peer-expiry.js';
 import { TrafficHistory } from './traffic.js';
 import { createMetrics } from '../infra/metrics.js';
 import { monitorMetricsSources } from './monitor-metrics.js';
@@ -37,6 +38,8 @@ export interface ServiceDeps {
   autoRedeployDebounceMs?: number;
   /** How often the handshake monitor reads every device (default 5 s). */
   monitorIntervalMs?: number;
+  /** How often expired peers are looked for and disabled (default 30 s). */
+  expirySweepMs?: number;
   /** The traffic history's clock (tests drive days of samples with their own). */
   trafficClock?: () => Date;
   /** After a deploy, how long to wait for fresh handshakes before warning (default 20 s; 0 disables). */
@@ -60,6 +63,7 @@ export function createServices(deps: ServiceDeps) {
   const monitor = new HandshakeMonitor(deps.prisma, deps.secrets, deps.pubsub, deps.localPubsub, driverFactory, deps.log, { intervalMs: deps.monitorIntervalMs ?? 5000, locks: deps.locks, traffic });
   const deployments = new Deployments(deps.prisma, deps.secrets, deps.pubsub, jobs, driverFactory, { handshakeProbeMs: deps.handshakeProbeMs ?? 20_000, health: monitor });
   metrics.setSources(monitorMetricsSources(deps.prisma, monitor, deps.secrets));
+  const subnets = new Subnets(deps.prisma, deps.pubsub, wanLocks);
   return {
     pubsub: deps.pubsub,
     localPubsub: deps.localPubsub,
@@ -69,12 +73,13 @@ export function createServices(deps: ServiceDeps) {
     autoRedeploy: new AutoRedeployer(deps.prisma, deps.secrets, deps.pubsub, deployments, deps.locks, deps.log, { debounceMs: deps.autoRedeployDebounceMs ?? 2000 }),
     monitor,
     traffic,
+    expiry: new PeerExpiry(deps.prisma, deps.pubsub, deps.log, { intervalMs: deps.expirySweepMs ?? 30_000 }),
     secrets: deps.secrets,
     accounts: new Accounts(deps.prisma, deps.pubsub, deps.loginLimiter ?? new LoginLimiter(), new DeviceCookies(deps.secrets.deriveKey('device-cookie'))),
     wans: new Wans(deps.prisma, deps.pubsub, wanLocks),
-    peers: new Peers(deps.prisma, deps.secrets, deps.pubsub, wanLocks, deps.defaultDeviceName ?? null),
+    peers: new Peers(deps.prisma, deps.secrets, deps.pubsub, wanLocks, subnets, deps.defaultDeviceName ?? null),
     defaultDeviceName: deps.defaultDeviceName ?? null,
-    subnets: new Subnets(deps.prisma, deps.pubsub, wanLocks),
+    subnets,
     devices: new Devices(deps.prisma, deps.secrets),
     configs: new ConfigDelivery(deps.prisma, deps.secrets, deps.pubsub),
   };

@@ -9,6 +9,11 @@ type Reader = Pick<Db, 'wan' | 'peer' | 'subnet' | 'publishedService' | 'preshar
 export interface LoadOptions {
   /** Decrypt private and preshared keys (only for rendering a config a caller may download). */
   secrets?: SecretBox;
+  /**
+   * Every peer as a member, disabled ones too: the checks of a change (LANs, services) keep
+   * room for a disabled peer, so enabling it again cannot make the overlay invalid.
+   */
+  withDisabled?: boolean;
 }
 
 const WAN_FIELDS = {
@@ -17,7 +22,7 @@ const WAN_FIELDS = {
 } as const;
 const PEER_FIELDS = {
   id: true, name: true, role: true, tunnelIp: true, tunnelIp6: true, publicKey: true, privateKeyEnc: true, endpointHost: true, endpointPort: true,
-  listenPort: true, keepalive: true, portForwarded: true, deviceId: true,
+  listenPort: true, keepalive: true, portForwarded: true, deviceId: true, enabled: true,
 } as const;
 const SUBNET_FIELDS = { id: true, peerId: true, cidr: true, routed: true, natCidr: true, description: true } as const;
 const SERVICE_FIELDS = { id: true, peerId: true, name: true, protocol: true, localIp: true, localPort: true, serviceIp: true, servicePort: true } as const;
@@ -120,7 +125,7 @@ export function overlaySpecFromRows(rows: OverlayRows, options: LoadOptions = {}
   const subnetsOf = byPeer(rows.subnets);
   const servicesOf = byPeer(rows.services);
   const kindOf = new Map(rows.devices.map((device) => [device.id, device.kind]));
-  const peers: PeerSpec[] = rows.peers.map((peer) => ({
+  const specOf = (peer: OverlayPeerRow): PeerSpec => ({
     id: peer.id,
     name: peer.name,
     role: peer.role,
@@ -145,7 +150,11 @@ export function overlaySpecFromRows(rows: OverlayRows, options: LoadOptions = {}
     })),
     // pfSense's REST API cannot configure FRR, so its peers fail over by gateway monitoring.
     ...(peer.deviceId !== null && kindOf.get(peer.deviceId) === 'PFSENSE' ? { runsBgp: false } : {}),
-  }));
+  });
+  // The one place a disabled peer leaves the overlay: every compile, rendering, tunnel,
+  // reachability and conflict derives from `peers`, and sees only the enabled ones.
+  const members = options.withDisabled ? rows.peers : rows.peers.filter((peer) => peer.enabled);
+  const disabledPeers = options.withDisabled ? [] : rows.peers.filter((peer) => !peer.enabled).map(specOf);
   return {
     wan: {
       id: wan.id,
@@ -163,8 +172,9 @@ export function overlaySpecFromRows(rows: OverlayRows, options: LoadOptions = {}
       servicesCidr6: wan.servicesCidr6,
       natPool6: wan.natPool6,
     },
-    peers,
+    peers: members.map(specOf),
     // Without the master key the preshared keys stay out: checks do not need their values.
     presharedKeys: secrets ? rows.presharedKeys.map((psk) => ({ peerAId: psk.peerAId, peerBId: psk.peerBId, key: secrets.open(psk.keyEnc) })) : [],
+    ...(disabledPeers.length > 0 ? { disabledPeers } : {}),
   };
 }

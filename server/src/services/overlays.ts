@@ -5,6 +5,7 @@ import type { Db } from '../infra/db/client.js';
 import type { SecretBox } from '../infra/crypto/secret-box.js';
 import { type PubSub, publishWanChange } from '../infra/pubsub/topics.js';
 import { linuxBundleFileName } from '../domain/render/linux-bundle.js';
+import { renderQrSvg } from '../domain/render/qr.js';
 import { DomainError } from '../domain/errors.js';
 import { findCompiledPeer } from '../domain/compile.js';
 import { loadOverlaySpec } from './overlay-spec.js';
@@ -39,7 +40,7 @@ export class ConfigDelivery {
 
   /** The real config with keys, as the peer will run it; recorded as downloaded (and as delivered for a peer without a device). */
   /** QR codes are left to whoever shows them (renderQrSvg/renderQrPng of `content`): a code costs ~100 ms. */
-  async download(actor: Identity, peerId: string, format: ConfigFormat): Promise<RenderedConfig> {
+  async download(actor: Identity, peerId: string, format: ConfigFormat, action = 'peer.downloadConfig'): Promise<RenderedConfig> {
     const peer = await this.prisma.peer.findUnique({ where: { id: peerId }, select: { wanId: true, name: true, deviceId: true, deliveredHash: true, downloadedHash: true } });
     if (!peer) throw new DomainError('NOT_FOUND', 'Peer not found');
     const view = new OverlayView(await loadOverlaySpec(this.prisma, peer.wanId, { secrets: this.secrets }));
@@ -51,7 +52,7 @@ export class ConfigDelivery {
     const delivered = peer.deviceId ? {} : { deliveredHash: hash, deliveredAt: at, deliveredVia: DELIVERED_VIA[format] };
     await this.prisma.$transaction(async (tx) => {
       await tx.peer.update({ where: { id: peerId }, data: { downloadedHash: hash, downloadedAt: at, ...delivered } });
-      await recordAudit(tx, actor, { action: 'peer.downloadConfig', targetType: 'Peer', targetId: peerId, targetName: peer.name, details: { format } });
+      await recordAudit(tx, actor, { action, targetType: 'Peer', targetId: peerId, targetName: peer.name, details: { format } });
     });
     if (peer.downloadedHash !== hash || (!peer.deviceId && peer.deliveredHash !== hash)) publishWanChange(this.pubsub, { kind: 'UPDATED', wanId: peer.wanId, entity: 'PEER', entityId: peerId });
     // wg-quick names the interface after the file (`wg-quick up ./wg0.conf` brings up wg0, at
@@ -63,4 +64,27 @@ export class ConfigDelivery {
         : `${findCompiledPeer(view.compiled, peerId).interface.name}.conf`;
     return { format, filename, content, hash };
   }
+
+  /**
+   * The wg-quick config as a QR code for the WireGuard apps, rendered anew for each showing:
+   * it holds the private key, so every showing is audited (peer.qr.view) and counts as a
+   * download. A peer that brought its own key is refused: the code could not carry the key.
+   */
+  async qrCode(actor: Identity, peerId: string): Promise<PeerQrCode> {
+    const peer = await this.prisma.peer.findUnique({ where: { id: peerId }, select: { name: true, privateKeyEnc: true } });
+    if (!peer) throw new DomainError('NOT_FOUND', 'Peer not found');
+    if (!peer.privateKeyEnc) {
+      throw new DomainError('INVALID_INPUT', `${peer.name} uses its own key, which Meshplane does not hold: a QR code could not carry it. Download the .conf and add the private key.`, { field: 'peerId' });
+    }
+    const config = await this.download(actor, peerId, 'WG_QUICK', 'peer.qr.view');
+    return { peerId, peerName: peer.name, filename: config.filename, qrSvg: await renderQrSvg(config.content) };
+  }
+}
+
+export interface PeerQrCode {
+  peerId: string;
+  peerName: string;
+  filename: string;
+  /** null: the config is too long for a QR code even without its comments (a hub of many peers). */
+  qrSvg: string | null;
 }

@@ -14,6 +14,9 @@ import { parseCidr, tryParseAddress, contains, hostRange } from '../domain/ip.js
 import { validateEndpointHost, validateIntegerInRange, validateKey, validateName, validatePort, validateAddress } from '../domain/validation.js';
 import type { Identity } from './auth/identity.js';
 import { fieldChanges, namedDevices, recordAudit } from './audit.js';
+import type { AddedSubnet, SubnetInput, Subnets } from './subnets.js';
+
+type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
 
 export interface PeerInput {
   name?: string | null;
@@ -25,6 +28,10 @@ export interface PeerInput {
   portForwarded?: boolean | null;
   autoDeploy?: boolean | null;
   deviceId?: string | null;
+  /** false: the peer leaves every other peer's configuration, and its own has no tunnels. */
+  enabled?: boolean | null;
+  /** When the expiry sweep disables the peer (PeerExpiry); null clears it. Must be in the future. */
+  expiresAt?: Date | null;
 }
 
 export interface AddPeerInput extends PeerInput {
@@ -35,11 +42,16 @@ export interface AddPeerInput extends PeerInput {
   tunnelIp?: string | null;
   /** A specific address from the IPv6 tunnel range (dual-stack WANs only). */
   tunnelIp6?: string | null;
+  /** LANs it hosts, created with it: one refused LAN refuses the peer. */
+  subnets?: ReadonlyArray<SubnetInput> | null;
 }
 
 // Each lost race means another writer took an address, so retrying converges on a free
 // address or POOL_EXHAUSTED; the bound only guards against a writer that never commits.
 const MAX_ALLOCATION_ATTEMPTS = 32;
+
+/** LANs a new peer may bring (each is checked against the whole overlay in the transaction). */
+export const MAX_NEW_PEER_LANS = 32;
 
 function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2002';
@@ -56,12 +68,32 @@ function validatePeerFields(input: PeerInput) {
       endpointPort: () => (input.endpointPort == null ? input.endpointPort : validatePort(input.endpointPort, 'endpointPort')),
       listenPort: () => (input.listenPort == null ? input.listenPort : validatePort(input.listenPort, 'listenPort')),
       keepalive: () => (input.keepalive == null ? input.keepalive : validateIntegerInRange(input.keepalive, 'keepalive', 0, 3600)),
+      expiresAt: () => (input.expiresAt == null ? input.expiresAt : validateExpiry(input.expiresAt)),
     }),
+    enabled: input.enabled ?? undefined,
     role: input.role ?? undefined,
     portForwarded: input.portForwarded ?? undefined,
     autoDeploy: input.autoDeploy ?? undefined,
     deviceId: input.deviceId,
   };
+}
+
+/** An expiry is a moment to come: one already past would only disable the peer at once. */
+function validateExpiry(expiresAt: Date): Date {
+  if (!(expiresAt.getTime() > Date.now())) {
+    throw new DomainError('INVALID_INPUT', `The expiry ${expiresAt.toISOString()} is not in the future; choose a later time, or none`, { field: 'expiresAt' });
+  }
+  return expiresAt;
+}
+
+/**
+ * An enabled peer whose expiry has passed would be disabled again by the next sweep: enabling
+ * it (or keeping it enabled) needs a later expiry, or none.
+ */
+function assertNotExpired(enabled: boolean, expiresAt: Date | null): void {
+  if (enabled && expiresAt !== null && expiresAt.getTime() <= Date.now()) {
+    throw new DomainError('INVALID_INPUT', `The peer expired at ${expiresAt.toISOString()}; to enable it, set a later expiry or clear it`, { field: 'expiresAt' });
+  }
 }
 
 /**
@@ -84,6 +116,8 @@ export class Peers {
     private readonly secrets: SecretBox,
     private readonly pubsub: PubSub,
     private readonly wanLocks: KeyedMutex,
+    /** Creates a new peer's LANs in its transaction. */
+    private readonly subnets: Subnets,
     /** backend.default of the configuration file: new peers are bound to this device. */
     private readonly defaultDeviceName: string | null = null,
   ) {}
@@ -95,16 +129,19 @@ export class Peers {
 
   async add(actor: Identity, wanId: string, input: AddPeerInput) {
     const fields = validatePeerFields(input);
+    if ((input.subnets?.length ?? 0) > MAX_NEW_PEER_LANS) throw new DomainError('INVALID_INPUT', `At most ${MAX_NEW_PEER_LANS} LANs with a new peer; add more on its page`, { field: 'subnets' });
     const publicKeyGiven = input.publicKey ? validateKey(input.publicKey.trim(), 'publicKey') : null;
     const keys = publicKeyGiven ? { publicKey: publicKeyGiven, privateKeyEnc: null } : (() => {
       const pair = generateKeyPair();
       return { publicKey: pair.publicKey, privateKeyEnc: this.secrets.seal(pair.privateKey) };
     })();
 
+    let lans: AddedSubnet[] = [];
     const peer = await this.wanLocks.run(wanId, async () => {
       for (let attempt = 1; ; attempt++) {
         try {
           return await this.prisma.$transaction(async (tx) => {
+            lans = [];
             const wan = await tx.wan.findUnique({ where: { id: wanId }, select: { id: true, tunnelCidr: true, tunnelCidr6: true, listenPort: true } });
             if (!wan) throw new DomainError('NOT_FOUND', 'WAN not found');
             assertEndpointPort({ id: 'new', name: fields.name!, endpointPort: fields.endpointPort ?? null, listenPort: fields.listenPort ?? null, portForwarded: fields.portForwarded ?? false }, wan);
@@ -132,9 +169,12 @@ export class Peers {
                 autoDeploy: fields.autoDeploy ?? false,
                 // Left out: the configured default backend; an explicit null: a manual peer.
                 deviceId: fields.deviceId === undefined ? await this.defaultDeviceId(tx) : fields.deviceId,
+                enabled: fields.enabled ?? true,
+                expiresAt: fields.expiresAt ?? null,
               },
             });
             await recordAudit(tx, actor, { action: 'peer.create', targetType: 'Peer', targetId: created.id, targetName: created.name, details: { wanId, name: created.name, tunnelIp, tunnelIp6, byoKey: keys.privateKeyEnc === null, enabled: created.enabled, expiresAt: created.expiresAt } });
+            for (const lan of input.subnets ?? []) lans.push(await this.addLan(tx, actor, wanId, created.id, lan));
             return created;
           });
         } catch (error) {
@@ -153,6 +193,7 @@ export class Peers {
     // replica's transaction did not see this peer, so give it its IPv6 address now.
     const filled = peer.tunnelIp6 === null ? await fillMissingTunnelIp6(this.prisma, wanId) : 0;
     publishWanChange(this.pubsub, { kind: 'CREATED', wanId, entity: 'PEER', entityId: peer.id });
+    for (const lan of lans) this.subnets.publishAdded(wanId, lan);
     return filled > 0 ? this.prisma.peer.findUniqueOrThrow({ where: { id: peer.id } }) : peer;
   }
 
@@ -169,6 +210,7 @@ export class Peers {
         portForwarded: fields.portForwarded ?? current.portForwarded,
       };
       assertEndpointPort(next, current.wan);
+      assertNotExpired(fields.enabled ?? current.enabled, fields.expiresAt === undefined ? current.expiresAt : fields.expiresAt);
       if (fields.deviceId) await this.assertDevice(tx, fields.deviceId);
       const data: Record<string, unknown> = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
       if (input.publicKey) {
@@ -179,7 +221,12 @@ export class Peers {
       const rebound = fields.deviceId !== undefined && fields.deviceId !== current.deviceId;
       const updated = await tx.peer.update({ where: { id: peerId }, data: rebound ? { ...data, ...deliveryOnRebinding(current, fields.deviceId ?? null) } : data });
       const changes = fieldChanges(current, updated, Object.keys(data));
-      await recordAudit(tx, actor, { action: 'peer.update', targetType: 'Peer', targetId: peerId, targetName: updated.name, changes: await namedDevices(tx, changes) });
+      // Switching a peer on or off is an entry of its own (peer.enable, peer.disable); a
+      // peer.update beside it lists whatever else changed.
+      const toggled = updated.enabled !== current.enabled;
+      const others = changes.filter((change) => !toggled || change.field !== 'enabled');
+      if (others.length > 0 || !toggled) await recordAudit(tx, actor, { action: 'peer.update', targetType: 'Peer', targetId: peerId, targetName: updated.name, changes: await namedDevices(tx, others) });
+      if (toggled) await recordAudit(tx, actor, { action: updated.enabled ? 'peer.enable' : 'peer.disable', targetType: 'Peer', targetId: peerId, targetName: updated.name, details: { name: updated.name, expiresAt: updated.expiresAt } });
       return updated;
     });
     publishWanChange(this.pubsub, { kind: 'UPDATED', wanId: peer.wanId, entity: 'PEER', entityId: peer.id });
@@ -244,6 +291,16 @@ export class Peers {
     }
     const taken = rows.flatMap((row) => (row.tunnelIp6 ? [row.tunnelIp6] : []));
     return requested ? explicitTunnelIp(tunnelCidr6, requested, taken, 'tunnelIp6') : allocateTunnelIp(tunnelCidr6, taken, skip);
+  }
+
+  /** A new peer's LAN, refused with the LAN named: the form shows which of several it was. */
+  private async addLan(tx: Tx, actor: Identity, wanId: string, peerId: string, lan: SubnetInput): Promise<AddedSubnet> {
+    try {
+      return await this.subnets.addWithin(tx, actor, wanId, peerId, lan);
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      throw new DomainError(error.code, `LAN ${lan.cidr.trim()}: ${error.message}`, { ...error.details, field: 'subnets', cidr: lan.cidr.trim() });
+    }
   }
 
   private async assertDevice(tx: Pick<Db, 'device'>, deviceId: string): Promise<void> {

@@ -19,6 +19,7 @@ import { fieldChanges, recordAudit } from './audit.js';
 import { loadOverlaySpec } from './overlay-spec.js';
 
 type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
+type Subnet = Awaited<ReturnType<Tx['subnet']['create']>>;
 
 export interface SubnetInput {
   cidr: string;
@@ -47,6 +48,12 @@ export interface ServiceInput {
 }
 
 const PENDING_ID = 'pending-subnet';
+
+/** A LAN as written, and the other members of its overlap group translated with it. */
+export interface AddedSubnet {
+  subnet: Subnet;
+  others: GroupTranslation[];
+}
 
 /**
  * IPv6 needs a dual-stack WAN: refused here naming the input field, before the overlay check
@@ -124,22 +131,30 @@ export class Subnets {
   }
 
   async add(actor: Identity, peerId: string, input: SubnetInput) {
+    const wanId = await this.wanOfPeer(peerId);
+    const added = await this.wanLocks.run(wanId, () => this.prisma.$transaction((tx) => this.addWithin(tx, actor, wanId, peerId, input)));
+    this.publishAdded(wanId, added);
+    return added.subnet;
+  }
+
+  /**
+   * Adds a LAN inside the caller's transaction, which holds the WAN's lock (a new peer's LANs
+   * are created with it); the caller publishes with publishAdded after its commit.
+   */
+  async addWithin(tx: Tx, actor: Identity, wanId: string, peerId: string, input: SubnetInput): Promise<AddedSubnet> {
     const cidr = validateCidr(input.cidr.trim(), 'cidr');
     const description = validateDescription(input.description ?? '', 'description');
-    const wanId = await this.wanOfPeer(peerId);
-    const { subnet, others } = await this.wanLocks.run(wanId, () =>
-      this.prisma.$transaction(async (tx) => {
-        const spec = await loadOverlaySpec(tx, wanId);
-        const { subnet: placed, others } = this.placeSubnet(spec, peerId, { id: PENDING_ID, cidr, routed: input.routed ?? true, natCidr: null, description }, input.autoNat ?? false, true);
-        const created = await tx.subnet.create({ data: { peerId, cidr, routed: placed.routed, natCidr: placed.natCidr, description } });
+    const spec = await loadOverlaySpec(tx, wanId, { withDisabled: true });
+    const { subnet: placed, others } = this.placeSubnet(spec, peerId, { id: PENDING_ID, cidr, routed: input.routed ?? true, natCidr: null, description }, input.autoNat ?? false, true);
+    const created = await tx.subnet.create({ data: { peerId, cidr, routed: placed.routed, natCidr: placed.natCidr, description } });
     await recordAudit(tx, actor, { action: 'subnet.create', targetType: 'Subnet', targetId: created.id, targetName: created.cidr, details: { peerId, cidr, natCidr: placed.natCidr, routed: placed.routed } });
-        await this.translateOthers(tx, actor, others, cidr);
-        return { subnet: created, others };
-      }),
-    );
-    publishWanChange(this.pubsub, { kind: 'CREATED', wanId, entity: 'SUBNET', entityId: subnet.id });
-    this.publishTranslated(wanId, others);
-    return subnet;
+    await this.translateOthers(tx, actor, others, cidr);
+    return { subnet: created, others };
+  }
+
+  publishAdded(wanId: string, added: AddedSubnet): void {
+    publishWanChange(this.pubsub, { kind: 'CREATED', wanId, entity: 'SUBNET', entityId: added.subnet.id });
+    this.publishTranslated(wanId, added.others);
   }
 
   async update(actor: Identity, subnetId: string, input: SubnetUpdate) {
@@ -148,7 +163,7 @@ export class Subnets {
     const wanId = current.peer.wanId;
     const { subnet, others } = await this.wanLocks.run(wanId, () =>
       this.prisma.$transaction(async (tx: Tx) => {
-        const spec = await loadOverlaySpec(tx, wanId);
+        const spec = await loadOverlaySpec(tx, wanId, { withDisabled: true });
         const before = spec.peers.flatMap((peer) => peer.subnets).find((s) => s.id === subnetId);
         if (!before) throw new DomainError('NOT_FOUND', 'Subnet not found');
         const candidate: SubnetSpec = {
@@ -199,7 +214,7 @@ export class Subnets {
         const taken = (await tx.publishedService.findMany({ where: { wanId }, select: { serviceIp: true } })).map((row) => row.serviceIp);
         const serviceIp = input.serviceIp ? explicitServiceIp(servicesCidr, input.serviceIp, localIp) : allocateServiceIp(servicesCidr, taken);
         const created = await tx.publishedService.create({ data: { wanId, peerId, name, protocol, localIp, localPort, serviceIp, servicePort } });
-        const spec = await loadOverlaySpec(tx, wanId);
+        const spec = await loadOverlaySpec(tx, wanId, { withDisabled: true });
         assertNoAllowedIpsOverlap(spec);
         await recordAudit(tx, actor, { action: 'service.create', targetType: 'PublishedService', targetId: created.id, targetName: created.name, details: { peerId, serviceIp, servicePort, protocol, localIp, localPort } });
         return created;

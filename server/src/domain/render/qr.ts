@@ -10,14 +10,12 @@ export const QR_MAX_BYTES = 2331;
 export const fitsQr = (text: string): boolean => Buffer.byteLength(text, 'utf8') <= QR_MAX_BYTES;
 
 /**
- * What the QR code holds: the config as it is, or when that is too long, the config without
- * its "#" comment lines (the apps ignore them). A dual-stack config's IPv6 additions (an
- * address per remote, ~26 bytes when allocated) take about the room the comment naming each
- * remote (its 25-character id) frees, so it fits wherever its IPv4 version did. null: neither fits.
+ * What the QR code holds: the config without its "#" comment lines, always. The apps ignore
+ * them, and a smaller payload is a coarser code that phone cameras read from further away.
+ * The downloaded .conf keeps them. null: too long even so (a hub listing every other peer).
  */
 export function qrPayload(text: string): string | null {
-  if (fitsQr(text)) return text;
-  const bare = text.split('\n').filter((line) => !line.startsWith('#')).join('\n');
+  const bare = text.split('\n').filter((line) => !line.trimStart().startsWith('#')).join('\n');
   return fitsQr(bare) ? bare : null;
 }
 

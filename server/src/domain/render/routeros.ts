@@ -24,7 +24,7 @@ import {
 import { FAMILY_MENUS, ruleAppliesTo, type RouterOsFamily } from './routeros-family.js';
 import { interfaceItemKey, ROUTING_MENU, routerOsInterfaces, routerOsRoutingItems, type RouterOsItem } from './routeros-routing.js';
 import {
-  commentText, safeCidr, safeEndpoint, safeId, safeInteger, safeInterfaceAddress, safeInterfaceName, safeIp, safeKey, safePort, safeProtocol,
+  commentText, disabledNotice, safeCidr, safeEndpoint, safeId, safeInteger, safeInterfaceAddress, safeInterfaceName, safeIp, safeKey, safePort, safeProtocol,
 } from './safe-values.js';
 
 export interface RouterOsScriptOptions {
@@ -368,6 +368,7 @@ export function renderCompiledPeerRouterOs(compiled: CompiledOverlay, peer: Comp
   if (peer.routing !== undefined || (peer.links !== undefined && peer.links.length > 0)) return renderWithLinks(compiled, peer, options);
   const context = scriptContext(compiled, options.commentPrefix ?? 'meshplane', peer.interface.name);
   const script = new Script();
+  for (const line of disabledNotice(peer)) script.line(line);
   script.line(`# Meshplane: peer ${commentText(peer.name)} on WAN ${commentText(compiled.wan.name)} (RouterOS v7).`);
   script.line(context.scope);
   writeInterface(script, context, peer);

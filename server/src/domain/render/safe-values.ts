@@ -7,6 +7,7 @@ import { DomainError } from '../errors.js';
 import { formatCidr, printable, tryParseAddress, tryParseCidr } from '../ip.js';
 import { isWireGuardKey } from '../keys.js';
 import { isValidHost, validateId, validateInterfaceName } from '../validation.js';
+import type { CompiledPeer } from '../compiled.js';
 
 function unsafe(what: string, value: unknown): never {
   throw new DomainError('INVALID_INPUT', `refusing to render ${what} ${JSON.stringify(printable(String(value)))}`, { field: what });
@@ -116,4 +117,14 @@ export function safeEndpoint(value: string): Endpoint {
  */
 export function commentText(value: string, maxLength = 80): string {
   return String(value).replace(/[^A-Za-z0-9 ._+@()/:,-]/g, '_').slice(0, maxLength);
+}
+
+/**
+ * The first comment of a disabled peer's configuration in every format (after a script's
+ * shebang): applied, it has no tunnels, so it takes the peer's tunnels down.
+ */
+export function disabledNotice(peer: CompiledPeer): string[] {
+  return peer.disabled
+    ? [`# Disabled in Meshplane: ${commentText(peer.name)} has no tunnels; this configuration takes them down. Enable the peer in Meshplane to bring them back.`]
+    : [];
 }

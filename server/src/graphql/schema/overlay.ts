@@ -10,7 +10,7 @@ import type { TopologyGraph, TopologyNode } from '../../domain/graph.js';
 import { freshUntil } from '../../domain/tunnel-state.js';
 import { Repeater } from 'graphql-yoga';
 import { TUNNEL_FRESH_MS, tunnelEdges, type TunnelEdge } from '../../services/tunnels.js';
-import { OverlayReader, statusOf, type OverlayView, type RenderedConfig } from '../../services/overlays.js';
+import { OverlayReader, statusOf, type OverlayView, type PeerQrCode, type RenderedConfig } from '../../services/overlays.js';
 import type { Context } from '../context.js';
 import type { WanChange } from '../../infra/pubsub/topics.js';
 import { endingWith } from '../current-then-changes.js';
@@ -32,7 +32,7 @@ const ConfigFormatEnum = builder.enumType('ConfigFormat', {
     LINUX_BUNDLE: { description: 'One POSIX sh script for an unmanaged Linux host (`sh meshplane-<peer>.sh up`): every wg-quick interface of the peer and, with redundant hubs, the BIRD 2 configuration; without them it holds the one wg-quick interface.' },
   } as const,
 });
-const ConfigStatusEnum = builder.enumType('ConfigStatus', {
+export const ConfigStatusEnum = builder.enumType('ConfigStatus', {
   values: {
     NEVER_DELIVERED: { description: 'Nothing confirmed yet: a peer with a device has had no deploy or verify there; a manual peer has not been downloaded.' },
     CURRENT: { description: 'What the peer has is what would be rendered now: its device got it by deploy or showed it on verify (a manual peer: it was downloaded).' },
@@ -83,7 +83,7 @@ const TopologyNodeRef = builder.objectRef<NodeView>('TopologyNode').implement({
   }),
 });
 
-const TunnelStateEnum = builder.enumType('TunnelState', {
+export const TunnelStateEnum = builder.enumType('TunnelState', {
   values: {
     UP: { description: "An end's device reports a handshake with the other end within WireGuard's rekey window." },
     DOWN: { description: "An end's device reports and has no fresh handshake with the other end (or does not have it as a peer)." },
@@ -199,6 +199,16 @@ const RenderedConfigRef = builder.objectRef<RenderedConfig>('RenderedConfig').im
   }),
 });
 
+const PeerQrCodeRef = builder.objectRef<PeerQrCode>('PeerQrCode').implement({
+  description: 'A peer\'s wg-quick configuration as a QR code (comment lines left out), for the WireGuard mobile apps.',
+  fields: (t) => ({
+    peerId: t.exposeID('peerId'),
+    peerName: t.exposeString('peerName'),
+    filename: t.exposeString('filename', { description: 'The interface the apps name the tunnel after.' }),
+    qrSvg: t.exposeString('qrSvg', { nullable: true, description: 'SVG of the code; it holds the private key. null when the config is too long for one (a hub with many peers).' }),
+  }),
+});
+
 function reachabilityOf(view: OverlayView, peerId?: string) {
   return view.reachability(peerId).map((entry) => ({
     peerId: entry.peerId,
@@ -274,6 +284,13 @@ builder.mutationFields((t) => ({
     description: "Renders the peer's configuration with its keys and records the download (Peer.download). It clears stale only for a peer without a device: a device's configStatus changes by deploy or verify.",
     args: { peerId: t.arg.id({ required: true }), format: t.arg({ type: ConfigFormatEnum, defaultValue: 'WG_QUICK' }) },
     resolve: (_root, { peerId, format }, ctx) => ctx.services.configs.download(ctx.identity!, String(peerId), format ?? 'WG_QUICK'),
+  }),
+  showPeerQrCode: t.field({
+    type: PeerQrCodeRef,
+    authScopes: { role: 'OPERATOR' },
+    description: 'Renders the peer\'s wg-quick configuration as a QR code, anew for each call: each showing is audited (peer.qr.view) and recorded as a download. Refused (BAD_USER_INPUT) for a peer with its own key.',
+    args: { peerId: t.arg.id({ required: true }) },
+    resolve: (_root, { peerId }, ctx) => ctx.services.configs.qrCode(ctx.identity!, String(peerId)),
   }),
 }));
 

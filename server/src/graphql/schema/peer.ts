@@ -3,6 +3,8 @@ import { PeerRoleEnum } from './enums.js';
 import { notFound } from '../errors.js';
 import { addressText, hostText, keepaliveSeconds, keyText, nameText, port } from './input-rules.js';
 import { relatedRows } from '../related-rows.js';
+import { AddSubnetInput } from './subnet.js';
+import { MAX_NEW_PEER_LANS } from '../../services/peers.js';
 
 const KeyCustodyEnum = builder.enumType('KeyCustody', {
   values: { SERVER: { description: 'Meshplane generated the key pair and holds the private key (encrypted).' }, USER: { description: 'The user brought their own public key; the private key never reached Meshplane.' } } as const,
@@ -30,6 +32,8 @@ export const Peer = builder.prismaObject('Peer', {
     keepalive: t.exposeInt('keepalive', { nullable: true }),
     portForwarded: t.exposeBoolean('portForwarded', { description: 'An upstream router forwards endpointPort to listenPort.' }),
     autoDeploy: t.exposeBoolean('autoDeploy'),
+    enabled: t.exposeBoolean('enabled', { description: 'false: the peer is in no other peer\'s configuration (nor on their devices after their next deploy), and its own configuration has no tunnels.' }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true, description: 'When Meshplane disables the peer by itself (audited as peer.expire); null: never.' }),
     device: t.relation('device', {
       nullable: true,
       // No promise for a peer without a device: most of a WAN's peers have none.
@@ -69,11 +73,14 @@ const AddPeerInput = builder.inputType('AddPeerInput', {
     portForwarded: t.boolean(),
     autoDeploy: t.boolean(),
     deviceId: t.id(),
+    enabled: t.boolean({ description: 'Default true.' }),
+    expiresAt: t.field({ type: 'DateTime', description: 'Disable the peer at this moment (in the future); default never.' }),
+    subnets: t.field({ type: [AddSubnetInput], description: `LANs the peer hosts, created with it (at most ${MAX_NEW_PEER_LANS}): one refused LAN refuses the whole peer, naming that LAN.` }),
   }),
 });
 
 const UpdatePeerInput = builder.inputType('UpdatePeerInput', {
-  description: 'Fields left out stay as they are; endpointHost, endpointPort, listenPort, keepalive and deviceId may be set to null to clear them.',
+  description: 'Fields left out stay as they are; endpointHost, endpointPort, listenPort, keepalive, deviceId and expiresAt may be set to null to clear them.',
   fields: (t) => ({
     name: t.string({ validate: { schema: nameText() } }),
     role: t.field({ type: PeerRoleEnum }),
@@ -85,6 +92,8 @@ const UpdatePeerInput = builder.inputType('UpdatePeerInput', {
     portForwarded: t.boolean(),
     autoDeploy: t.boolean(),
     deviceId: t.id(),
+    enabled: t.boolean({ description: 'false takes the peer out of every other peer\'s configuration; true brings it back.' }),
+    expiresAt: t.field({ type: 'DateTime', description: 'Disable the peer at this moment (in the future); null: never.' }),
   }),
 });
 

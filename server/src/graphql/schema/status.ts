@@ -27,8 +27,8 @@ builder.prismaObjectFields('Peer', (t) => ({
   status: t.field({
     type: PeerStatusRef,
     nullable: true,
-    description: 'Live status as the devices that see this peer report it; null until a device has reported.',
-    resolve: (peer, _args, ctx) => ctx.services.monitor.status(peer.id),
+    description: 'Live status as the devices that see this peer report it; null until a device has reported, and for a disabled peer (no peer has a tunnel to it: see Peer.enabled).',
+    resolve: (peer, _args, ctx) => (peer.enabled ? ctx.services.monitor.status(peer.id) : null),
   }),
 }));
 

@@ -30,7 +30,7 @@ export const PublishedService = builder.prismaObject('PublishedService', {
 
 const ProtocolEnum = builder.enumType('ServiceProtocol', { values: { TCP: { value: 'tcp' }, UDP: { value: 'udp' } } as const });
 
-const AddSubnetInput = builder.inputType('AddSubnetInput', {
+export const AddSubnetInput = builder.inputType('AddSubnetInput', {
   fields: (t) => ({
     cidr: t.string({ required: true, validate: { schema: anyCidrText } }),
     routed: t.boolean({ description: 'Default true.' }),
