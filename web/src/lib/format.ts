@@ -49,3 +49,10 @@ export function ago(value: string, now = Date.now()): string {
   if (seconds < 24 * 3600) return `${Math.round(seconds / 3600)} h ago`;
   return when(value);
 }
+
+const pluralRules = new Intl.PluralRules('en');
+
+/** A count with its noun in the right number: "1 peer", "2 peers", "0 operations" (irregular plurals passed as `plural`). */
+export function count(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n} ${pluralRules.select(n) === 'one' ? singular : plural}`;
+}

@@ -13,6 +13,14 @@ export const auditLogQuery = graphql(`
           outcome
           targetType
           targetId
+          targetName
+          changes {
+            field
+            before
+            after
+            secret
+            valuesRecorded
+          }
           details
           durationMs
         }

@@ -13,11 +13,13 @@ export const load: PageLoad = async (event) => {
   const since = params.get('since');
   const filters = {
     action: params.get('action') ?? '',
+    actor: params.get('actor') ?? '',
     outcome: outcome && outcomes.includes(outcome) ? outcome : ('' as const),
     since: since ?? '',
   };
   const filter = {
-    action: filters.action || undefined,
+    action: filters.action.trim() || undefined,
+    actor: filters.actor.trim() || undefined,
     outcome: filters.outcome || undefined,
     since: filters.since ? new Date(filters.since).toISOString() : undefined,
   };
