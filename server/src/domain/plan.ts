@@ -35,6 +35,14 @@ export type PlanOperation =
   }
   | { op: 'delete'; kind: string; key: string; id: string; props: Record<string, string> };
 
+/**
+ * What is known of the resource an update touches besides the changed fields (its desired and
+ * read properties), so it can be named (domain/resource-labels.ts): a route whose distance
+ * changes is still "the route to X". Kept beside the operation, not in it, so plans compare,
+ * hash and serialise as before and carry no property they do not write.
+ */
+export const updateContext = new WeakMap<PlanOperation, Record<string, string>>();
+
 export interface Plan {
   operations: PlanOperation[];
   /** Managed resources already as desired. */
@@ -98,7 +106,11 @@ export function diffResources(desired: readonly DesiredResource[], actual: reado
       }
     }
     if (Object.keys(changes).length === 0) unchanged++;
-    else updates.push({ op: 'update', kind: resource.kind, key: resource.key, id: current.id, changes, before });
+    else {
+      const update: PlanOperation = { op: 'update', kind: resource.kind, key: resource.key, id: current.id, changes, before };
+      updateContext.set(update, { ...current.props, ...resource.props });
+      updates.push(update);
+    }
   }
 
   for (const adjustment of options.adjustments ?? []) {
@@ -106,7 +118,9 @@ export function diffResources(desired: readonly DesiredResource[], actual: reado
     const before = Object.fromEntries(Object.keys(adjustment.changes).map((prop) => [prop, current?.props[prop] ?? '']));
     const differs = Object.entries(adjustment.changes).some(([prop, value]) => before[prop] !== value);
     if (current && differs) {
-      updates.push({ op: 'update', kind: adjustment.kind, key: null, id: adjustment.id, changes: adjustment.changes, before, reason: adjustment.reason, ...(adjustment.restore ? { restore: true as const } : {}) });
+      const update: PlanOperation = { op: 'update', kind: adjustment.kind, key: null, id: adjustment.id, changes: adjustment.changes, before, reason: adjustment.reason, ...(adjustment.restore ? { restore: true as const } : {}) };
+      updateContext.set(update, current.props);
+      updates.push(update);
     }
   }
 

@@ -7,7 +7,8 @@ import type { SecretBox } from '../infra/crypto/secret-box.js';
 import { type PubSub, publishWanChange } from '../infra/pubsub/topics.js';
 import { interfacesOf, type CompiledInterface, type CompiledPeer, type CompiledRemote } from '../domain/compiled.js';
 import type { WanSpec } from '../domain/model.js';
-import { describePlan, type ActualResource, type Plan, type PlanOperation } from '../domain/plan.js';
+import { describePlan, updateContext, type ActualResource, type Plan, type PlanOperation } from '../domain/plan.js';
+import { labelResource, namedOperationLine, namedPlanLines, readableOperation, readablePlan, resourceNamesOf, type FieldChange, type ReadablePlan, type ResourceGroup, type ResourceNames } from '../domain/resource-labels.js';
 import { undoPlan } from '../domain/undo.js';
 import { describeChanges, redactSecrets, WANTED_SECRET_MASK } from '../domain/secret-masking.js';
 import { DomainError } from '../domain/errors.js';
@@ -39,7 +40,10 @@ interface StoredDesired {
 
 export interface PlanSummary {
   planHash: string;
+  /** One technical line per change (menu/endpoint and key), as before the readable plan. */
   lines: string[];
+  /** The same changes grouped by resource kind, each named from the overlay, updates as before → after rows. */
+  readable: ReadablePlan;
   operations: number;
   unchanged: number;
   /** The preflight of the same reading: a deploy refuses to start on any ERROR unless overridden. */
@@ -64,9 +68,12 @@ export function planHash(plan: Plan): string {
   return createHash('sha256').update(JSON.stringify(plan.operations)).digest('hex').slice(0, 16);
 }
 
-function summarize(plan: Plan, preflight: PreflightIssue[]): PlanSummary {
-  return { planHash: planHash(plan), lines: describePlan(plan), operations: plan.operations.length, unchanged: plan.unchanged, preflight };
+function summarize(plan: Plan, preflight: PreflightIssue[], names: ResourceNames): PlanSummary {
+  return { planHash: planHash(plan), lines: describePlan(plan), readable: readablePlan(plan, names), operations: plan.operations.length, unchanged: plan.unchanged, preflight };
 }
+
+/** The names a device's resources are shown with (plans, drift, job logs, statistics). */
+const namesOf = (state: DesiredDeviceState) => resourceNamesOf(state.overlay, state.peer);
 
 const sameValues = (a: Record<string, string>, b: Record<string, string>) => Object.entries(a).every(([prop, value]) => (b[prop] ?? '') === value);
 
@@ -100,9 +107,18 @@ function withAdjustments(driver: DeviceDriver, state: DesiredDeviceState, actual
     operations.push(operation);
   }
   for (const item of ours.filter((candidate) => !adjusted.some((kept) => kept.kind === candidate.kind && kept.id === candidate.id))) {
-    restores.push({ op: 'update', kind: item.kind, key: null, id: item.id, changes: item.before, before: item.after, reason: `put back as it was before Meshplane (${item.reason})` });
+    const restore: PlanOperation = { op: 'update', kind: item.kind, key: null, id: item.id, changes: item.before, before: item.after, reason: `put back as it was before Meshplane (${item.reason})` };
+    updateContext.set(restore, current(item)?.props ?? {});
+    restores.push(restore);
   }
   return { plan: { operations: [...operations, ...restores], unchanged: planned.unchanged }, adjusted };
+}
+
+/** A tunnel's statistics with the peer at its other end, by name (null: a key the overlay does not know). */
+export interface NamedStatistics extends PeerStatistics {
+  peerId: string | null;
+  peerName: string | null;
+  peerAddress: string | null;
 }
 
 export interface DeploymentOptions {
@@ -114,17 +130,26 @@ export interface DeploymentOptions {
   health?: { connectionTested(deviceId: string, report: ConnectionReport): Promise<void> };
 }
 
+/** A drift item named like a plan item: its group, label and, when DIFFERENT, the fields as on the device → as wanted. */
+export interface NamedDriftItem extends DriftItem {
+  group: ResourceGroup;
+  label: string;
+  fields: FieldChange[];
+}
+
 /** What a verify job returns (stored as the job's JSON result); no drift: in sync. */
 export interface VerifyResult {
-  drift: DriftItem[];
+  drift: NamedDriftItem[];
 }
 
 /** Each change a deploy would make, read as how the device differs from the desired state. */
-function driftOf(plan: Plan): DriftItem[] {
-  return plan.operations.map((operation): DriftItem => {
-    if (operation.op === 'create') return { kind: operation.kind, key: operation.key, state: 'MISSING', detail: 'not on the device' };
-    if (operation.op === 'delete') return { kind: operation.kind, key: operation.key, state: 'UNEXPECTED', detail: 'managed item no longer wanted' };
-    return { kind: operation.kind, key: operation.key ?? operation.id, state: 'DIFFERENT', detail: describeChanges(operation.changes, operation.before, '≠', WANTED_SECRET_MASK).join(', ') };
+function driftOf(plan: Plan, names: ResourceNames): NamedDriftItem[] {
+  return plan.operations.map((operation): NamedDriftItem => {
+    const { group, label, fields } = readableOperation(operation, names);
+    const named = { group, label, fields: operation.op === 'update' ? fields : [] };
+    if (operation.op === 'create') return { kind: operation.kind, key: operation.key, state: 'MISSING', detail: 'not on the device', ...named };
+    if (operation.op === 'delete') return { kind: operation.kind, key: operation.key, state: 'UNEXPECTED', detail: 'managed item no longer wanted', ...named };
+    return { kind: operation.kind, key: operation.key ?? operation.id, state: 'DIFFERENT', detail: describeChanges(operation.changes, operation.before, '≠', WANTED_SECRET_MASK).join(', '), ...named };
   });
 }
 
@@ -278,7 +303,7 @@ export class Deployments {
     const inForce = await this.adjustmentsInForce(peerId);
     return this.withDriver(actor, deviceId, 'plan', async (driver) => {
       const actual = await driver.readState(state);
-      return summarize(withAdjustments(driver, state, actual, inForce).plan, driver.preflight(state, actual));
+      return summarize(withAdjustments(driver, state, actual, inForce).plan, driver.preflight(state, actual), namesOf(state));
     }, undefined, { secrets: secretsOf(state) });
   }
 
@@ -304,7 +329,8 @@ export class Deployments {
       job.conceal(...secretsOf(state));
       return this.withDriver(actor, deviceId, 'verify', async (driver): Promise<VerifyResult> => {
         const actual = await job.step('Read device state', () => driver.readState(state), (resources) => `${resources.length} resources`);
-        const drift = await job.step('Compare', async () => driftOf(driver.plan(state, actual)), (items) => (items.length === 0 ? 'in sync' : `${items.length} resources differ`));
+        const drift = await job.step('Compare', async () => driftOf(driver.plan(state, actual), namesOf(state)), (items) => (items.length === 0 ? 'in sync' : `${items.length} resources differ`));
+        for (const item of drift) await job.log(`drift: ${item.label}: ${item.state === 'MISSING' ? 'missing on the device' : item.state === 'UNEXPECTED' ? 'on the device, no longer wanted' : item.fields.map((row) => `${row.field} ${row.before} on the device, ${row.after} wanted`).join(', ')}`);
         await this.recordVerified(peerId, wanId, deviceId, hash, drift.length === 0);
         return { drift };
       }, undefined, { job, secrets: secretsOf(state) });
@@ -323,9 +349,15 @@ export class Deployments {
     if (count > 0) publishWanChange(this.pubsub, { kind: 'UPDATED', wanId, entity: 'PEER', entityId: peerId });
   }
 
-  async statistics(actor: Identity | null, peerId: string): Promise<PeerStatistics[] | null> {
+  async statistics(actor: Identity | null, peerId: string): Promise<NamedStatistics[] | null> {
     const { state, deviceId } = await this.desired(peerId, false);
-    return this.withDriver(actor, deviceId, 'statistics', (driver) => driver.statistics(state.peer.interface.name));
+    const stats = await this.withDriver(actor, deviceId, 'statistics', (driver) => driver.statistics(state.peer.interface.name));
+    if (stats === null) return null;
+    const names = namesOf(state);
+    return stats.map((entry) => {
+      const peer = names.peers.find((candidate) => candidate.publicKey === entry.publicKey);
+      return { ...entry, peerId: peer?.id ?? null, peerName: peer?.name ?? null, peerAddress: peer?.addresses[0] ?? null };
+    });
   }
 
   /**
@@ -365,7 +397,9 @@ export class Deployments {
       const peer = this.unsealPeer(stored.peer);
       const state: DesiredDeviceState = { overlay: { wan: stored.wan, peers: [peer] }, peer, commentPrefix: COMMENT_PREFIX };
       job.conceal(...secretsOf(state));
-      return this.applyState(actor, job, 'revert', { deviceId, peerId, wanId }, state, target.configHash, null, checked);
+      await job.log(`reverting to the deployment of ${target.createdAt.toISOString()}`);
+      // The result names the deployment gone back to, for the history ("reverted to …").
+      return { ...(await this.applyState(actor, job, 'revert', { deviceId, peerId, wanId }, state, target.configHash, null, checked)), revertedTo: target.id };
     });
   }
 
@@ -412,14 +446,16 @@ export class Deployments {
         for (const item of inForce) {
           const found = actual.find((resource) => resource.kind === item.kind && resource.id === item.id && resource.key === null);
           if (found && sameValues(item.after, found.props)) {
-            restores.push({ op: 'update', kind: item.kind, key: null, id: item.id, changes: item.before, before: item.after, reason: `put back as it was before Meshplane (${item.reason})` });
+            const restore: PlanOperation = { op: 'update', kind: item.kind, key: null, id: item.id, changes: item.before, before: item.after, reason: `put back as it was before Meshplane (${item.reason})` };
+            updateContext.set(restore, found.props);
+            restores.push(restore);
           } else {
-            await job.log(`left alone: ${item.kind} ${item.id} is no longer as Meshplane set it (${found ? 'changed since' : 'gone'})`);
+            await job.log(`left alone: ${labelResource(namesOf(state), item.kind, null, item.after)} is no longer as Meshplane set it (${found ? 'changed since' : 'gone'})`);
           }
         }
         const plan: Plan = { operations: [...removal.operations, ...restores], unchanged: 0 };
-        for (const line of describePlan(plan)) await job.log(line);
-        await job.step('Remove Meshplane resources', () => this.applyPlan(job, driver, plan), (applied) => `${applied - restores.length} removed${restores.length ? `, ${restores.length} put back` : ''}`);
+        for (const line of namedPlanLines(plan, namesOf(state))) await job.log(line);
+        await job.step('Remove Meshplane resources', () => this.applyPlan(job, driver, plan, namesOf(state)), (applied) => `${applied - restores.length} removed${restores.length ? `, ${restores.length} put back` : ''}`);
         await this.prisma.peer.update({ where: { id: peerId }, data: { deliveredHash: null, deliveredAt: null, deliveredVia: null } });
         publishWanChange(this.pubsub, { kind: 'UPDATED', wanId, entity: 'PEER', entityId: peerId });
         return { removed: removal.operations.length, restored: restores.length };
@@ -445,7 +481,8 @@ export class Deployments {
       if (approvedPlanHash && planHash(plan) !== approvedPlanHash) {
         throw new DomainError('CONFLICT', 'The plan changed since it was approved: review it again');
       }
-      for (const line of describePlan(plan)) await job.log(line);
+      const names = namesOf(state);
+      for (const line of namedPlanLines(plan, names)) await job.log(line);
       const record = (data: { status: 'SUCCEEDED' | 'FAILED' | 'PARTIAL'; error?: string; leftovers?: string[]; adjusted: AdjustedItem[] }) => this.prisma.deployment.create({
         data: {
           peerId, deviceId, jobId: job.jobId, configHash: hash, desired: JSON.stringify(this.storable(state)), success: data.status === 'SUCCEEDED', status: data.status,
@@ -455,14 +492,14 @@ export class Deployments {
       let failed: ApplyResult['failed'] = null;
       let reached = 0;
       const applied = await job.step('Apply', async () => {
-        const result = await this.applyOnce(driver, job, plan);
+        const result = await this.applyOnce(driver, job, plan, names);
         failed = result.failed;
         reached = result.applied + 1;
         if (result.failed) throw applyFailure(result.failed);
         return result.applied;
       }, (count) => `${count} changes applied`).catch(async (error: unknown) => {
         if (!failed) throw error;
-        const undo = await job.step('Undo', () => this.undo(job, driver, reconnect, state, actual, plan.operations.slice(0, reached)), (outcome) => outcome.summary);
+        const undo = await job.step('Undo', () => this.undo(job, driver, reconnect, state, actual, plan.operations.slice(0, reached), names), (outcome) => outcome.summary);
         await record({
           status: undo.leftovers.length === 0 ? 'FAILED' : 'PARTIAL', error: redact(applyFailure(failed).message), leftovers: undo.leftovers.map(redact),
           // Nothing left: the adjustments in force are those from before; else the new ones may be in place too.
@@ -505,10 +542,12 @@ export class Deployments {
     return `${errors.length} error(s) overridden: ${override.reason}`;
   }
 
-  private async applyOnce(driver: DeviceDriver, job: JobContext, plan: Plan) {
+  private async applyOnce(driver: DeviceDriver, job: JobContext, plan: Plan, names: ResourceNames) {
     if (plan.operations.length === 0) return { applied: 0, failed: null };
-    return driver.apply(plan, ({ index, total, message }) => {
-      void job.log(message);
+    // Logged by name as each operation is done (the driver's own message names menus and keys).
+    return driver.apply(plan, ({ index, total, operation }) => {
+      const item = readableOperation(operation, names);
+      void job.log(`${index + 1}/${total} ${item.action === 'create' ? 'created' : item.action === 'remove' ? 'removed' : 'updated'} ${item.label}`);
       void job.progress(((index + 1) / total) * 100);
     });
   }
@@ -520,13 +559,14 @@ export class Deployments {
    */
   private async undo(
     job: JobContext, driver: DeviceDriver, reconnect: () => Promise<DeviceDriver>, state: DesiredDeviceState, before: readonly ActualResource[], attempted: readonly PlanOperation[],
+    names: ResourceNames,
   ): Promise<{ summary: string; leftovers: string[] }> {
     const policy = driver.undoPolicy;
-    const named = (plan: Plan) => describePlan(plan).map((line) => {
-      const [sign, , ...rest] = line.split(' ');
-      const what = rest.join(' ');
-      if (sign === '-') return `created by this job and still there: ${what}`;
-      if (sign === '+') return `removed by this job and not re-created: ${what.replace(/:.*$/, '')}`;
+    const named = (plan: Plan) => plan.operations.map((operation) => {
+      const line = namedOperationLine(operation, names);
+      const what = line.replace(/^[-+~] \S+ /, '');
+      if (operation.op === 'delete') return `created by this job and still there: ${what}`;
+      if (operation.op === 'create') return `removed by this job and not re-created: ${what}`;
       return `changed by this job and not put back: ${what}`;
     });
     let device = driver;
@@ -538,13 +578,13 @@ export class Deployments {
         device = await reconnect();
         now = await device.readState(state);
       } catch (error) {
-        const leftovers = attempted.map((operation) => `${operation.op} ${operation.kind} ${operation.key ?? ('id' in operation ? operation.id : '')} (the device could not be read again: ${(error as Error).message})`);
+        const leftovers = attempted.map((operation) => `${namedOperationLine(operation, names)} (the device could not be read again: ${(error as Error).message})`);
         for (const line of leftovers) await job.log(`leftover: ${line}`);
         return { summary: `could not reach the device to undo; ${leftovers.length} change(s) may remain`, leftovers };
       }
     }
     const { plan, unrestorable } = undoPlan(before, now, attempted, policy);
-    for (const line of describePlan(plan)) await job.log(`undo: ${line}`);
+    for (const line of namedPlanLines(plan, names)) await job.log(`undo: ${line}`);
     let failedAt: string | null = null;
     if (plan.operations.length > 0) {
       const result = await device.apply(plan, () => undefined);
@@ -593,8 +633,8 @@ export class Deployments {
     return warnings;
   }
 
-  private async applyPlan(job: JobContext, driver: DeviceDriver, plan: Plan): Promise<number> {
-    const result = await this.applyOnce(driver, job, plan);
+  private async applyPlan(job: JobContext, driver: DeviceDriver, plan: Plan, names: ResourceNames): Promise<number> {
+    const result = await this.applyOnce(driver, job, plan, names);
     if (result.failed) throw applyFailure(result.failed);
     return result.applied;
   }

@@ -79,8 +79,8 @@ describe.each(['ROUTEROS_API', 'ROUTEROS_REST'] as const)('deploys that cannot o
     expect(failed.steps.slice(-2).map((step) => [step.name, step.status])).toEqual([['Apply', 'FAILED'], ['Undo', 'DONE']]);
     const undoLines = failed.log.split('\n').filter((line) => line.includes('undo: '));
     // Reverse order: the route (created last) goes first, the interface (created first) last; the demotion is put back.
-    expect(undoLines.at(0)).toMatch(/undo: ~ update \/ip\/route .*distance 11 → 1|undo: - delete \/ip\/route/);
-    expect(undoLines.at(-1)).toMatch(/undo: - delete \/interface\/wireguard /);
+    expect(undoLines.at(0)).toMatch(/undo: ~ update route to .*distance 11 → 1|undo: - remove route to /);
+    expect(undoLines.at(-1)).toMatch(/undo: - remove WireGuard interface /);
     for (const menu of Object.values(MENU)) expect(managedRows(sim, menu), menu).toEqual([]);
     expect(unmanagedSnapshot(sim)).toEqual(before);
     expect(competing().distance).toBe('1');
@@ -97,11 +97,11 @@ describe.each(['ROUTEROS_API', 'ROUTEROS_REST'] as const)('deploys that cannot o
     const failed = await deployNow(admin, branchId);
     sim.faults.reset();
     expect(failed.status).toBe('FAILED');
-    expect(failed.error).toMatch(/1 left on the device: created by this job and still there: \/interface\/wireguard .*clear or revert the peer to remove them/);
-    expect(failed.log).toMatch(/leftover: created by this job and still there: \/interface\/wireguard /);
+    expect(failed.error).toMatch(/1 left on the device: created by this job and still there: WireGuard interface .*clear or revert the peer to remove them/);
+    expect(failed.log).toMatch(/leftover: created by this job and still there: WireGuard interface /);
     const [attempt] = await history(admin, branchId);
     expect(attempt).toMatchObject({ status: 'PARTIAL', success: false, jobId: failed.id });
-    expect(attempt!.leftovers).toEqual([expect.stringMatching(/^created by this job and still there: \/interface\/wireguard /)]);
+    expect(attempt!.leftovers).toEqual([expect.stringMatching(/^created by this job and still there: WireGuard interface wg0$/)]);
     expect(managedRows(sim, MENU.interface)).toHaveLength(1);
 
     expect((await peerJob(admin, 'clearPeer', branchId)).status).toBe('SUCCEEDED');
@@ -118,7 +118,7 @@ describe.each(['ROUTEROS_API', 'ROUTEROS_REST'] as const)('deploys that cannot o
     await admin.ok(`mutation ($id: ID!) { deleteSubnet(id: $id) }`, { id: lan.id });
     const redeployed = await deployNow(admin, branchId);
     expect(redeployed.status).toBe('SUCCEEDED');
-    expect(redeployed.log).toMatch(/update \/ip\/route .*distance 11 → 1 \(put back as it was before Meshplane/);
+    expect(redeployed.log).toMatch(/update route to 192\.168\.2\.0\/24 \(not managed by Meshplane\): distance 11 → 1 \(put back as it was before Meshplane/);
     expect(competing().distance).toBe('1');
   });
 
@@ -188,7 +188,7 @@ describe('pfSense: preflight knows the firewall\'s own LAN; a refused route is u
     const overridden = await deployNow(admin, branchId, 'checking that pfSense refuses it');
     expect(overridden.status).toBe('FAILED');
     expect(overridden.error).toMatch(/STATIC_ROUTE_CONFLICTS_WITH_IPV4_INTERFACE.*change\(s\) undone; the device is as before/);
-    expect(overridden.log).toMatch(/undo: - delete vpn\/wireguard\/tunnel /);
+    expect(overridden.log).toMatch(/undo: - remove WireGuard interface /);
     expect(snapshot()).toEqual(before);
     const rows = await history(admin, branchId);
     expect(rows.map((row) => row.status)).toEqual(['FAILED']);

@@ -6,10 +6,13 @@ import { builder } from '../builder.js';
 import { JobKindEnum, JobStatusEnum } from './enums.js';
 import { invalidInput, notFound } from '../errors.js';
 import type { JobStep } from '../../services/jobs.js';
-import type { PlanSummary, VerifyResult } from '../../services/deployments.js';
+import type { NamedDriftItem, NamedStatistics, PlanSummary, VerifyResult } from '../../services/deployments.js';
+import type { FieldChange, PlanGroup, PlanItem } from '../../domain/resource-labels.js';
 import { currentThenChanges } from '../current-then-changes.js';
+import { AUTOMATIC_ACTOR, compareDeployment, deploymentConfig, peerHistory, type ConfigComparison, type HistoryEntry } from '../../services/deployment-history.js';
+import type { DiffLine } from '../../domain/deployed-config.js';
 import { FAULT_CODES } from '../../domain/device-health.js';
-import type { ConnectionReport, DriftItem, PeerStatistics, PreflightIssue } from '../../devices/driver.js';
+import type { ConnectionReport, DriftItem, PreflightIssue } from '../../devices/driver.js';
 
 const JobStepRef = builder.objectRef<JobStep>('JobStep').implement({
   fields: (t) => ({
@@ -21,8 +24,44 @@ const JobStepRef = builder.objectRef<JobStep>('JobStep').implement({
   }),
 });
 
-const DriftItemRef = builder.objectRef<DriftItem>('DriftItem').implement({
-  fields: (t) => ({ kind: t.exposeString('kind'), key: t.exposeString('key'), state: t.exposeString('state'), detail: t.exposeString('detail') }),
+const FieldChangeRef = builder.objectRef<FieldChange>('FieldChange').implement({
+  description: 'One field of a resource, before → after. Secrets show only that they are set ("‹secret›", "new secret"); "absent": the device has no value; "not readable": the device does not show it.',
+  fields: (t) => ({
+    field: t.exposeString('field'),
+    before: t.exposeString('before', { nullable: true, description: 'Null on a create.' }),
+    after: t.exposeString('after', { nullable: true }),
+  }),
+});
+
+const PlanItemRef = builder.objectRef<PlanItem>('PlanItem').implement({
+  fields: (t) => ({
+    action: t.exposeString('action', { description: 'create, update or remove' }),
+    label: t.exposeString('label', { description: 'What the resource is, named from the overlay, e.g. "peer laptop (10.0.0.3)".' }),
+    fields: t.field({ type: [FieldChangeRef], description: 'Update: one row per changed field; create: the values written.', resolve: (item) => item.fields }),
+    reason: t.exposeString('reason', { nullable: true }),
+  }),
+});
+
+const PlanGroupRef = builder.objectRef<PlanGroup>('PlanGroup').implement({
+  fields: (t) => ({
+    group: t.exposeString('group', { description: 'e.g. "WireGuard peers", "Routes", "Firewall rules"' }),
+    create: t.exposeInt('create'),
+    update: t.exposeInt('update'),
+    remove: t.exposeInt('remove'),
+    items: t.field({ type: [PlanItemRef], resolve: (group) => group.items }),
+  }),
+});
+
+/** Drift stored by a verify before items were named has only kind and key. */
+type StoredDriftItem = DriftItem & Partial<Pick<NamedDriftItem, 'group' | 'label' | 'fields'>>;
+
+const DriftItemRef = builder.objectRef<StoredDriftItem>('DriftItem').implement({
+  fields: (t) => ({
+    kind: t.exposeString('kind'), key: t.exposeString('key'), state: t.exposeString('state'), detail: t.exposeString('detail'),
+    group: t.string({ resolve: (item) => item.group ?? 'Other' }),
+    label: t.string({ description: 'What the resource is, named as in plans.', resolve: (item) => item.label ?? `${item.kind} ${item.key}` }),
+    fields: t.field({ type: [FieldChangeRef], description: 'DIFFERENT: each field as on the device (before) and as wanted (after), secrets masked.', resolve: (item) => item.fields ?? [] }),
+  }),
 });
 
 builder.prismaObject('DeployJob', {
@@ -48,6 +87,16 @@ builder.prismaObject('DeployJob', {
     wan: t.relation('wan', { nullable: true }),
     peer: t.relation('peer', { nullable: true }),
     device: t.relation('device', { nullable: true }),
+    automatic: t.boolean({ description: 'Started by Meshplane itself (auto-redeploy), not by a user.', resolve: (job) => job.actorId === null }),
+    actorName: t.string({
+      description: `Who started the job: the user's name, or "${AUTOMATIC_ACTOR}".`,
+      resolve: async (job, _args, ctx) => {
+        if (job.actorId === null) return AUTOMATIC_ACTOR;
+        // findUnique calls of one tick are batched by Prisma: one query per page of jobs.
+        const user = await ctx.prisma.user.findUnique({ where: { id: job.actorId }, select: { name: true, email: true } });
+        return user ? user.name || user.email : 'a deleted user';
+      },
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
     finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
@@ -69,12 +118,59 @@ builder.prismaObject('Deployment', {
     jobId: t.exposeID('jobId', { nullable: true }),
     device: t.relation('device', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    config: t.string({
+      description: 'The configuration as deployed (RouterOS script for a RouterOS device, wg-quick otherwise), rendered from what this deployment stored; every key shows as ‹secret›, for every role.',
+      resolve: async (deployment, _args, ctx) => (await deploymentConfig(ctx.prisma, deployment.id)).text,
+    }),
+  }),
+});
+
+const HistoryActionEnum = builder.enumType('HistoryAction', { values: ['DEPLOYED', 'REVERTED', 'CLEARED'] as const });
+
+const HistoryEntryRef = builder.objectRef<HistoryEntry>('HistoryEntry').implement({
+  description: 'Who did what to the peer\'s device and when.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    action: t.field({ type: HistoryActionEnum, resolve: (entry) => entry.action }),
+    status: t.exposeString('status'),
+    actorName: t.exposeString('actorName', { description: `The user's name, or "${AUTOMATIC_ACTOR}".` }),
+    automatic: t.exposeBoolean('automatic'),
+    at: t.expose('at', { type: 'DateTime' }),
+    revertedTo: t.expose('revertedTo', { type: 'DateTime', nullable: true, description: 'A revert: when the deployment it went back to was made.' }),
+    deployment: t.prismaField({
+      type: 'Deployment', nullable: true,
+      resolve: (query, entry, _args, ctx) => (entry.deploymentId ? ctx.prisma.deployment.findUnique({ ...query, where: { id: entry.deploymentId } }) : null),
+    }),
+    jobId: t.exposeID('jobId', { nullable: true }),
+    error: t.exposeString('error', { nullable: true }),
   }),
 });
 
 builder.prismaObjectFields('Peer', (t) => ({
   deployments: t.relation('deployments', { description: 'Deployment history, newest first.', query: { orderBy: { createdAt: 'desc' }, take: 50 } }),
+  history: t.field({
+    type: [HistoryEntryRef],
+    description: 'Deployments, reverts and clears of this peer, newest first (at most 50), each with who did it.',
+    resolve: (peer, _args, ctx) => peerHistory(ctx.prisma, peer.id),
+  }),
 }));
+
+const DiffLineRef = builder.objectRef<DiffLine>('DiffLine').implement({
+  fields: (t) => ({ change: t.exposeString('change', { description: 'added, removed or same' }), text: t.exposeString('text') }),
+});
+
+const ConfigComparisonRef = builder.objectRef<ConfigComparison>('ConfigComparison').implement({
+  fields: (t) => ({
+    lines: t.field({ type: [DiffLineRef], resolve: (comparison) => comparison.lines }),
+    added: t.exposeInt('added'),
+    removed: t.exposeInt('removed'),
+  }),
+});
+
+const JobTriggerEnum = builder.enumType('JobTrigger', {
+  description: 'MANUAL: started by a user; AUTOMATIC: by Meshplane itself (auto-redeploy).',
+  values: ['MANUAL', 'AUTOMATIC'] as const,
+});
 
 const ConnectionReportRef = builder.objectRef<ConnectionReport>('ConnectionReport').implement({
   fields: (t) => ({
@@ -99,7 +195,9 @@ const DeployPlanRef = builder.objectRef<PlanSummary>('DeployPlan').implement({
   description: 'What a deploy would change, one readable line per change.',
   fields: (t) => ({
     planHash: t.exposeString('planHash', { description: 'Pass to deployPeer to deploy exactly this plan.' }),
-    lines: t.exposeStringList('lines'),
+    lines: t.exposeStringList('lines', { description: 'One technical line per change (device menu or endpoint and key); groups names them.' }),
+    summary: t.string({ description: '"2 to create, 1 to update, 1 to remove", or "nothing to change".', resolve: (plan) => plan.readable.summary }),
+    groups: t.field({ type: [PlanGroupRef], description: 'The changes grouped by resource kind, with counts per action; each item named from the overlay.', resolve: (plan) => plan.readable.groups }),
     operations: t.exposeInt('operations'),
     unchanged: t.exposeInt('unchanged'),
     preflight: t.field({
@@ -121,9 +219,12 @@ const PreflightOverrideInput = builder.inputType('PreflightOverrideInput', {
   }),
 });
 
-const PeerStatisticsRef = builder.objectRef<PeerStatistics>('PeerStatistics').implement({
+const PeerStatisticsRef = builder.objectRef<NamedStatistics>('PeerStatistics').implement({
   fields: (t) => ({
     publicKey: t.exposeString('publicKey'),
+    peerId: t.exposeID('peerId', { nullable: true, description: 'The peer at the other end of this tunnel; null when its key is not a peer of the WAN.' }),
+    peerName: t.exposeString('peerName', { nullable: true }),
+    peerAddress: t.exposeString('peerAddress', { nullable: true, description: 'Its tunnel address.' }),
     rxBytes: t.exposeString('rxBytes', { description: 'Decimal string: counters exceed 2^53.' }),
     txBytes: t.exposeString('txBytes'),
     lastHandshake: t.expose('lastHandshake', { type: 'DateTime', nullable: true }),
@@ -131,7 +232,7 @@ const PeerStatisticsRef = builder.objectRef<PeerStatistics>('PeerStatistics').im
   }),
 });
 
-function driftIn(result: string | null): DriftItem[] {
+function driftIn(result: string | null): StoredDriftItem[] {
   const parsed = result ? (JSON.parse(result) as Partial<VerifyResult> | null) : null;
   return Array.isArray(parsed?.drift) ? parsed.drift : [];
 }
@@ -154,8 +255,32 @@ builder.queryFields((t) => ({
     type: 'DeployJob',
     cursor: 'id',
     authScopes: { role: 'VIEWER' },
-    args: { wanId: t.arg.id() },
-    resolve: (query, _root, { wanId }, ctx) => ctx.prisma.deployJob.findMany({ ...query, where: wanId ? { wanId: String(wanId) } : {}, orderBy: { createdAt: 'desc' } }),
+    description: 'Jobs, newest first, optionally only those of a WAN, a peer, a kind, a status and who started them (every filter given must match).',
+    args: {
+      wanId: t.arg.id(),
+      peerId: t.arg.id(),
+      kind: t.arg({ type: JobKindEnum }),
+      status: t.arg({ type: JobStatusEnum }),
+      trigger: t.arg({ type: JobTriggerEnum }),
+    },
+    resolve: (query, _root, { wanId, peerId, kind, status, trigger }, ctx) => ctx.prisma.deployJob.findMany({
+      ...query,
+      where: {
+        ...(wanId ? { wanId: String(wanId) } : {}),
+        ...(peerId ? { peerId: String(peerId) } : {}),
+        ...(kind ? { kind } : {}),
+        ...(status ? { status } : {}),
+        ...(trigger ? { actorId: trigger === 'AUTOMATIC' ? null : { not: null } } : {}),
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    }),
+  }),
+  deploymentComparison: t.field({
+    type: ConfigComparisonRef,
+    authScopes: { role: 'VIEWER' },
+    description: "A line diff of a deployment's configuration (fromId) against another deployment of the same peer (toId), or, without toId, against the configuration Meshplane would deploy now. Secrets masked on both sides.",
+    args: { fromId: t.arg.id({ required: true }), toId: t.arg.id() },
+    resolve: (_root, { fromId, toId }, ctx) => compareDeployment(ctx.prisma, String(fromId), toId ? String(toId) : null),
   }),
   peerStatistics: t.field({
     type: [PeerStatisticsRef],
