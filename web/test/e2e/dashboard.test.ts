@@ -107,7 +107,7 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
     await page.getByLabel('Username').fill('not a user!');
     await page.getByRole('button', { name: 'Add device' }).click();
     await page.locator('[aria-invalid="true"][name="username"]').waitFor();
-    await expect(page.getByRole('alert').textContent()).resolves.toContain('use 1-64 characters');
+    await expect(page.getByRole('alert').textContent()).resolves.toContain('Username must be 1-64 characters');
     await page.getByLabel('Username').fill(sim.username);
     await page.getByRole('button', { name: 'Add device' }).click();
     const card = page.locator('article[data-device="office-router"]');
@@ -125,7 +125,9 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
     await form.getByLabel('Kind').selectOption('PFSENSE');
     await form.getByLabel('Host', { exact: true }).fill(pf.host);
     await form.getByLabel('Port', { exact: true }).fill(String(pf.port));
-    await form.getByLabel('Username').fill(''); // no user: the secret is an API key
+    // An API key signs in alone: the form asks for no username in that mode.
+    await form.getByLabel('Sign in with').selectOption('API_KEY');
+    expect(await form.getByLabel('Username').count()).toBe(0);
     await form.getByLabel('API key').fill(pf.apiKey);
     await form.getByText('More: management address, limits, CA certificate').click();
     await form.getByLabel('CA certificate (PEM) for a self-signed router').fill(pf.caPem);
@@ -452,7 +454,7 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
     // Pointing it somewhere else makes the password required again; back as it was, it is not.
     const host = page.getByLabel('Host', { exact: true });
     await host.fill('192.0.2.99');
-    await page.getByText('You changed where the password is sent: enter it again.').waitFor();
+    await page.getByText('You changed where or how the password is sent: enter it again.').waitFor();
     await expect(page.getByLabel('Password').getAttribute('required')).resolves.not.toBeNull();
     await host.fill(sim.host);
     await page.getByText('Stored encrypted. Leave empty to keep it.').waitFor();

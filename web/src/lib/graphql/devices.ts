@@ -9,6 +9,7 @@ export const deviceFragment = graphql(`
     host
     port
     username
+    authMode
     tls
     tlsVerify
     hasSecret

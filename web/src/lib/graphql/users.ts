@@ -15,6 +15,34 @@ export const usersQuery = graphql(`
         }
       }
     }
+    pendingInvitations {
+      id
+      email
+      role
+      createdAt
+      expiresAt
+      invitedBy {
+        name
+        email
+      }
+    }
+  }
+`);
+
+export const revokeInvitationMutation = graphql(`
+  mutation RevokeInvitation($id: ID!) {
+    revokeInvitation(id: $id)
+  }
+`);
+
+/** A registration link's invitation, found by its token (null: unknown, used, revoked or expired). */
+export const invitationQuery = graphql(`
+  query Invitation($token: String!) {
+    invitation(token: $token) {
+      email
+      role
+      expiresAt
+    }
   }
 `);
 
