@@ -1,61 +1,15 @@
 // An in-process Meshplane for the benches: buildApp on a loopback port with its own data
 // directory (SQLite) or a given PostgreSQL URL, an admin client, and a count of the SQL
-// statements the driver adapters run (their queryRaw/executeRaw, wrapped once).
+// statements the driver adapters run (server/test/support/sql-statements.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildApp, type App, type AppOptions } from '../server/src/app.js';
 import { GraphQLTestClient, registerAdmin } from '../server/test/support/graphql.js';
 import { generateKeyPair } from '../server/src/domain/keys.js';
-import { importServerDependency, silentLogger, tempDir } from './lib.js';
+import { instrumentSql } from '../server/test/support/sql-statements.js';
+import { silentLogger, tempDir } from './lib.js';
 
-export const sql = { statements: 0, transactions: 0 };
-
-type Queryable = { queryRaw: (...args: unknown[]) => Promise<unknown>; executeRaw: (...args: unknown[]) => Promise<unknown> };
-const patched = new WeakSet<object>();
-
-function countOn(adapter: object): void {
-  // The adapter and its transactions share one base class that owns queryRaw/executeRaw.
-  let proto: object | null = adapter;
-  while (proto && !Object.prototype.hasOwnProperty.call(proto, 'queryRaw')) proto = Object.getPrototypeOf(proto);
-  if (!proto || patched.has(proto)) return;
-  patched.add(proto);
-  const base = proto as Queryable;
-  const { queryRaw, executeRaw } = base;
-
-  base.queryRaw = function (this: unknown, ...args: unknown[]) {
-    sql.statements++;
-    if (process.env.BENCH_SQL_TRACE === '1') process.stderr.write(`SQL ${String((args[0] as { sql?: string }).sql).slice(0, 160)} [${((args[0] as { args?: unknown[] }).args ?? []).length} args]\n`);
-    return queryRaw.apply(this, args);
-  };
-  base.executeRaw = function (this: unknown, ...args: unknown[]) { sql.statements++; return executeRaw.apply(this, args); };
-  const owner = adapter as { startTransaction?: (...args: unknown[]) => Promise<unknown> };
-  const startProto = Object.getPrototypeOf(adapter) as typeof owner;
-  if (startProto.startTransaction && !patched.has(startProto)) {
-    patched.add(startProto);
-    const start = startProto.startTransaction;
-    startProto.startTransaction = function (this: unknown, ...args: unknown[]) { sql.transactions++; return start.apply(this, args); };
-  }
-}
-
-let instrumented = false;
-
-/** Wraps both adapter factories' connect() so every adapter they make is counted. */
-export async function instrumentSql(): Promise<void> {
-  if (instrumented) return;
-  instrumented = true;
-  const factories = [
-    (await importServerDependency<{ PrismaBetterSQLite3: { prototype: { connect: (...a: unknown[]) => Promise<object> } } }>('@prisma/adapter-better-sqlite3/dist/index.mjs')).PrismaBetterSQLite3,
-    (await importServerDependency<{ PrismaPg: { prototype: { connect: (...a: unknown[]) => Promise<object> } } }>('@prisma/adapter-pg/dist/index.mjs')).PrismaPg,
-  ];
-  for (const factory of factories) {
-    const connect = factory.prototype.connect;
-    factory.prototype.connect = async function (this: unknown, ...args: unknown[]) {
-      const adapter = await connect.apply(this, args);
-      countOn(adapter);
-      return adapter;
-    };
-  }
-}
+export { sql } from '../server/test/support/sql-statements.js';
 
 export interface BenchApp {
   app: App;
@@ -66,7 +20,7 @@ export interface BenchApp {
 }
 
 export async function startBenchApp(options: { databaseUrl?: string; dataDir?: string; register?: boolean } & Pick<AppOptions, 'driverFactory' | 'monitor' | 'monitorIntervalMs'> = {}): Promise<BenchApp> {
-  await instrumentSql();
+  instrumentSql();
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? tempDir('app');
   const app = await buildApp({
@@ -123,7 +77,7 @@ export function dataDirOf(app: BenchApp): string {
  * every third has an endpoint and every tenth a LAN): far quicker than 1,000 addPeer calls
  * for benches that only read. Keys are real and sealed like the service seals them.
  */
-export async function seedPeers(bench: BenchApp | SeedTarget, wanId: string, size: number, hostOf?: (index: number) => Partial<{ deviceId: string }>): Promise<Array<{ id: string; publicKey: string }>> {
+export async function seedPeers(bench: BenchApp | SeedTarget, wanId: string, size: number, hostOf?: (index: number) => Partial<{ deviceId: string; id: string }>): Promise<Array<{ id: string; publicKey: string }>> {
   const { prisma, secrets } = 'app' in bench ? { prisma: bench.app.database.prisma, secrets: bench.app.services.secrets } : bench;
   const rows = Array.from({ length: size }, (_, i) => {
     const pair = generateKeyPair();

@@ -1,7 +1,7 @@
 // Shared helpers for the bench suite: timing, percentiles, process memory, the result record.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 export const benchDir = path.dirname(fileURLToPath(import.meta.url));
 export const rootDir = path.resolve(benchDir, '..');
@@ -36,11 +36,6 @@ export function round(value: number, digits = 1): number {
 }
 
 export const MB = 1024 * 1024;
-
-/** Imports a dependency of the server package (bench/ has no node_modules of its own). */
-export async function importServerDependency<T>(relativeFile: string): Promise<T> {
-  return (await import(pathToFileURL(path.join(serverDir, 'node_modules', relativeFile)).href)) as T;
-}
 
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(process.env.TMPDIR ?? '/tmp', `meshplane-bench-${prefix}-`));

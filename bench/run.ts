@@ -10,6 +10,7 @@ import { benchDir, type Metric } from './lib.js';
 const BENCHES: Array<{ name: string; file: string; what: string; timeoutS: number }> = [
   { name: 'render', file: 'render.ts', what: 'render all configs vs plain concatenation', timeoutS: 240 },
   { name: 'api', file: 'api.ts', what: 'WAN page latency and SQL statements per request', timeoutS: 240 },
+  { name: 'peer-search', file: 'peer-search.ts', what: 'peer table search/filter/sort/second page at 500 and 5,000 peers: latency and SQL statements', timeoutS: 300 },
   { name: 'alloc', file: 'alloc.ts', what: '1,000 concurrent addPeer, SQLite and PostgreSQL', timeoutS: 420 },
   { name: 'deploy', file: 'deploy.ts', what: '50 RouterOS simulators, deploy and unchanged redeploy', timeoutS: 150 },
   { name: 'live', file: 'live.ts', what: 'handshake to 200 subscribers, server RSS', timeoutS: 150 },

@@ -60,7 +60,7 @@ describe('Wan.peers', () => {
     expect(byName.p4).toMatchObject({ configStatus: 'NEVER_DELIVERED', deliveredVia: null, download: { status: 'CURRENT' } });
   });
 
-  it('pages forward and backward in tunnel-address order with Pothos cursors', async () => {
+  it('pages forward and backward in tunnel-address order', async () => {
     const all = (await page('first: 100')).edges.map((edge) => edge.node.tunnelIp);
     expect(all).toEqual([...all].sort());
     expect((await page('')).edges).toHaveLength(7);
@@ -71,8 +71,8 @@ describe('Wan.peers', () => {
       const next: Page = await page(after ? `first: 3, after: "${after}"` : 'first: 3');
       forward.push(...next.edges.map((edge) => edge.node.tunnelIp as string));
       expect(next.pageInfo.hasPreviousPage).toBe(after !== null);
-      // Pothos's cursor inside one that names this list (src/graphql/argument-checks.ts).
-      for (const edge of next.edges) expect(Buffer.from(edge.cursor, 'base64').toString()).toBe(`Wan.peers/${wanId}|${Buffer.from(`GPC:S:${edge.node.id}`).toString('base64')}`);
+      // A position inside a cursor that names this list (src/graphql/argument-checks.ts, schema/wan-peers.ts).
+      for (const edge of next.edges) expect(Buffer.from(edge.cursor, 'base64').toString()).toMatch(new RegExp(`^Wan\\.peers/${wanId}\\|[A-Za-z0-9_-]+$`));
       if (!next.pageInfo.hasNextPage) break;
       after = next.pageInfo.endCursor;
     }

@@ -6,7 +6,9 @@
 //     list issued: the cursors handed out name their list (the field, and the parent row of a
 //     nested list: Wan.peers of one WAN) around Pothos's own (base64 of `GPC:S:<id>`), so a
 //     cursor of another list is refused before anything reads it; and a page that comes back
-//     empty after a cursor is refused when its row is gone (Prisma answers "nothing after it");
+//     empty after a cursor is refused when its row is gone (Prisma answers "nothing after it").
+//     A connection with `extensions: { ownCursors: true }` (Wan.peers) issues and reads its own
+//     cursors inside the list's name: they are only checked to be this list's here;
 //   - every ID, in an argument or inside an input object: at most MAX_ID_LENGTH characters.
 // Each refusal is BAD_USER_INPUT with `details.field` naming the argument (errors.ts inputError).
 import SchemaBuilder, { BasePlugin, type PothosOutputFieldConfig, type SchemaTypes } from '@pothos/core';
@@ -40,13 +42,15 @@ function listOf(parent: unknown, info: GraphQLResolveInfo): string {
 
 const ourCursor = (list: string, inner: string) => Buffer.from(`${list}|${inner}`, 'utf8').toString('base64');
 
-/** Pothos's cursor inside one of ours, if `value` is one this list handed out. */
-function innerCursor(list: string, value: string): string | null {
-  if (value.length > 1024 || !BASE64.test(value)) return null;
+const OWN_CURSOR = /^[A-Za-z0-9_-]{1,900}$/;
+
+/** The cursor inside one of ours (Pothos's, or the field's own: base64url), if `value` is one this list handed out. */
+function innerCursor(list: string, value: string, own: boolean): string | null {
+  if (value.length > 1400 || !BASE64.test(value)) return null;
   const decoded = Buffer.from(value, 'base64').toString('utf8');
   if (!decoded.startsWith(`${list}|`)) return null;
   const inner = decoded.slice(list.length + 1);
-  return cursorId(inner) === null ? null : inner;
+  return (own ? OWN_CURSOR.test(inner) : cursorId(inner) !== null) ? inner : null;
 }
 
 /** Names the list in every cursor of a page (edges and pageInfo) Pothos built. */
@@ -58,7 +62,7 @@ function handOut(result: unknown, list: string): void {
   if (typeof page.pageInfo?.endCursor === 'string') page.pageInfo.endCursor = ourCursor(list, page.pageInfo.endCursor);
 }
 
-function connectionIssues(args: Record<string, unknown>, list: string): Issue[] {
+function connectionIssues(args: Record<string, unknown>, list: string, own: boolean): Issue[] {
   const issues: Issue[] = [];
   const given = (name: string) => args[name] !== undefined && args[name] !== null;
   for (const name of ['first', 'last']) {
@@ -67,7 +71,7 @@ function connectionIssues(args: Record<string, unknown>, list: string): Issue[] 
   }
   for (const name of ['after', 'before']) {
     const value = args[name];
-    if (typeof value === 'string' && innerCursor(list, value) === null) issues.push({ path: [name], message: 'is not a cursor of this list (pass an edge cursor or pageInfo.endCursor/startCursor unchanged)' });
+    if (typeof value === 'string' && innerCursor(list, value, own) === null) issues.push({ path: [name], message: 'is not a cursor of this list (pass an edge cursor or pageInfo.endCursor/startCursor unchanged)' });
   }
   if (given('first') && given('last')) issues.push({ path: ['last'], message: 'cannot be combined with first' });
   if (given('after') && given('before')) issues.push({ path: ['before'], message: 'cannot be combined with after' });
@@ -98,8 +102,8 @@ function idIssues(type: GraphQLInputType, value: unknown, path: string[], issues
 }
 
 /** Throws the client error for the arguments of this call, if any is refused. */
-export function checkArguments(args: Record<string, unknown>, info: GraphQLResolveInfo, list: string | null): void {
-  const issues = list ? connectionIssues(args, list) : [];
+export function checkArguments(args: Record<string, unknown>, info: GraphQLResolveInfo, list: string | null, ownCursors = false): void {
+  const issues = list ? connectionIssues(args, list, ownCursors) : [];
   for (const arg of info.parentType.getFields()[info.fieldName]?.args ?? []) idIssues(arg.type, args[arg.name], [arg.name], issues);
   if (!issues.length) return;
   // Several problems: all listed in details.fields, and details.field still names one (the first).
@@ -134,6 +138,7 @@ async function checkCursorTarget(args: Record<string, unknown>, context: unknown
 const isEmptyPage = (result: unknown) => Array.isArray((result as { edges?: unknown } | null)?.edges) && (result as { edges: unknown[] }).edges.length === 0;
 
 const isConnection = (args: object) => ['first', 'last', 'after', 'before'].every((name) => name in args);
+const ownsCursors = (config: { extensions?: Readonly<Record<string, unknown>> | null }) => config.extensions?.ownCursors === true;
 
 export class ArgumentChecksPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
   override wrapResolve(resolver: GraphQLFieldResolver<unknown, Types['Context'], object>, fieldConfig: PothosOutputFieldConfig<Types>): GraphQLFieldResolver<unknown, Types['Context'], object> {
@@ -145,14 +150,16 @@ export class ArgumentChecksPlugin<Types extends SchemaTypes> extends BasePlugin<
         return resolver(parent, args, context, info);
       };
     }
+    const own = ownsCursors(fieldConfig);
     return async (parent, args, context, info) => {
       const list = listOf(parent, info);
       const given = args as Record<string, unknown>;
-      checkArguments(given, info, list);
+      checkArguments(given, info, list, own);
       const inner = { ...given };
-      for (const name of ['after', 'before']) if (typeof given[name] === 'string') inner[name] = innerCursor(list, given[name]);
+      for (const name of ['after', 'before']) if (typeof given[name] === 'string') inner[name] = innerCursor(list, given[name], own);
       const result: unknown = await resolver(parent, inner, context, info);
-      if (isEmptyPage(result)) await checkCursorTarget(inner, context, info);
+      // An own cursor is a position, not a row: an empty page after it is the end of the list.
+      if (!own && isEmptyPage(result)) await checkCursorTarget(inner, context, info);
       handOut(result, list);
       return result;
     };
@@ -162,7 +169,7 @@ export class ArgumentChecksPlugin<Types extends SchemaTypes> extends BasePlugin<
     if (!subscribe || Object.keys(fieldConfig.args).length === 0) return subscribe;
     const connection = isConnection(fieldConfig.args);
     return (parent: unknown, args: object, context: Types['Context'], info: GraphQLResolveInfo) => {
-      checkArguments(args as Record<string, unknown>, info, connection ? listOf(parent, info) : null);
+      checkArguments(args as Record<string, unknown>, info, connection ? listOf(parent, info) : null, ownsCursors(fieldConfig));
       return subscribe(parent, args, context, info);
     };
   }

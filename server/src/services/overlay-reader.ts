@@ -3,7 +3,7 @@
 // while the WAN's rows are unchanged. One OverlayReader per request (ctx.overlays), and one per
 // pub/sub event for the subscriptions it reaches (graphql/event-reader.ts).
 import type { Db } from '../infra/db/client.js';
-import type { Peer, Prisma, Subnet } from '../generated/prisma/client.js';
+import type { Peer, Subnet } from '../generated/prisma/client.js';
 import type { SecretBox } from '../infra/crypto/secret-box.js';
 import { OverlayView, statusOf, type ConfigFormat, type ConfigStatus } from './overlay-view.js';
 import { byPeer, keptOverlayRows, loadOverlayRows, overlaySpecFromRows, sameOverlayRows, type OverlayRows } from './overlay-spec.js';
@@ -31,13 +31,6 @@ class OverlayViewCache {
 }
 
 const viewCaches = new WeakMap<SecretBox, OverlayViewCache>();
-
-/** Where a page of a WAN's peers starts and how many it takes, as Prisma's findMany reads them. */
-export interface PeerWindow {
-  take?: number;
-  skip?: number;
-  cursor?: Prisma.PeerWhereUniqueInput;
-}
 
 /** One read per WAN per request, and its value once settled, for resolvers that can answer without a promise. */
 class PerWan<T> {
@@ -89,21 +82,6 @@ export class OverlayReader {
   /** Every peer of the WAN, all columns, in tunnel-address order. */
   peers(wanId: string): Promise<Peer[]> {
     return this.peerRows.get(wanId);
-  }
-
-  /**
-   * A page of the WAN's peers in tunnel-address order. The first or last page (what the WAN
-   * page asks for) is cut from `peers`; a page after or before a cursor is read as asked, so
-   * Prisma's cursor semantics stay its own.
-   */
-  async peerPage(wanId: string, window: PeerWindow): Promise<Peer[]> {
-    if (window.cursor || window.skip) {
-      return this.prisma.peer.findMany({ where: { wanId }, orderBy: { tunnelIp: 'asc' }, cursor: window.cursor, take: window.take, skip: window.skip });
-    }
-    const rows = await this.peers(wanId);
-    const take = window.take ?? rows.length;
-    // A negative take counts from the end, as findMany does without a cursor.
-    return take >= 0 ? rows.slice(0, take) : rows.slice(Math.max(0, rows.length + take));
   }
 
   /** Every subnet of the WAN's peers, all columns, by address. */

@@ -1,15 +1,12 @@
 import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
-import { prismaConnectionHelpers } from '@pothos/plugin-prisma';
 import { builder } from '../builder.js';
 import { TopologyEnum } from './enums.js';
 import { notFound } from '../errors.js';
 import { anyCidrText, cidrText, keepaliveSeconds, nameText, port, text, wholeNumber } from './input-rules.js';
 import { Peer } from './peer.js';
 import { PEER_FIELDS_FROM_VIEW } from './overlay.js';
+import { PEER_SEARCH_DESCRIPTION, PeerFilterInput, PeerOrderInput, peerPage, peerSearchArg, type PeerPage } from './wan-peers.js';
 
-// Pothos's own cursor format and page sizes for the WAN's peer list (up to MAX_PAGE_SIZE, the
-// 1,000 the WAN page asks for; ../argument-checks.ts refuses more).
-const peerPages = prismaConnectionHelpers(builder, 'Peer', { cursor: 'id' });
 const SUBNETS: ReadonlySet<string> = new Set(['subnets']);
 
 /** Whether the document asks, of the nodes of this connection, any of `names` (through fragments). */
@@ -45,24 +42,31 @@ export const Wan = builder.prismaObject('Wan', {
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     peerCount: t.relationCount('peers'),
-    // In tunnel-address order, from the request's one read of the WAN's peers (shared with
-    // staleness and the overlay view) rather than a Pothos-planned relation: Prisma maps 1,000
-    // peers with their relations several times slower than flat rows. Asked for the config
-    // status or subnets, the list also waits for the view or the WAN's subnets, so each peer's
-    // field is a value, not a promise.
-    peers: t.connection({
-      type: Peer,
-      resolve: async (wan, args, ctx, info) => {
-        const { take, skip, cursor } = peerPages.getQuery(args, ctx, () => null);
-        const [rows] = await Promise.all([
-          ctx.overlays.peerPage(wan.id, { take, skip, cursor }),
-          // A view that fails to load fails the fields that read it, as before, not the list.
-          asksOfNodes(info, PEER_FIELDS_FROM_VIEW) ? ctx.overlays.view(wan.id).catch(() => undefined) : undefined,
-          asksOfNodes(info, SUBNETS) ? ctx.overlays.subnets(wan.id) : undefined,
-        ]);
-        return peerPages.resolve(rows, args, ctx, wan);
+    // Searched, filtered, ordered and paged in memory from the request's one read of the WAN's
+    // peers (shared with staleness and the overlay view) rather than a Pothos-planned relation:
+    // Prisma maps 1,000 peers with their relations several times slower than flat rows, and
+    // tunnel state and staleness are no SQL column (wan-peers.ts). Asked for the config status
+    // or subnets, the list also waits for the view or the WAN's subnets, so each peer's field
+    // is a value, not a promise.
+    peers: t.connection(
+      {
+        type: Peer,
+        description: 'The WAN\'s peers, by default in tunnel-address order. A cursor continues only the search, filter and order it was issued for.',
+        extensions: { ownCursors: true },
+        args: {
+          search: t.arg.string({ description: PEER_SEARCH_DESCRIPTION, validate: { schema: peerSearchArg } }),
+          filter: t.arg({ type: PeerFilterInput }),
+          orderBy: t.arg({ type: PeerOrderInput }),
+        },
+        resolve: (wan, args, ctx, info) =>
+          peerPage(wan, args, ctx, { viewForNodes: asksOfNodes(info, PEER_FIELDS_FROM_VIEW), subnetsForNodes: asksOfNodes(info, SUBNETS) }) as never,
       },
-    }),
+      {
+        fields: (tc) => ({
+          totalCount: tc.int({ description: 'Peers matching the search and filter, on every page.', resolve: (page) => (page as unknown as PeerPage).totalCount }),
+        }),
+      },
+    ),
   }),
 });
 
