@@ -25,6 +25,8 @@ export const peerRowFragment = graphql(`
       id
       natCidr
     }
+    lastSeen
+    sparkline
   }
 `);
 
