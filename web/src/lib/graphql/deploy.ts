@@ -20,11 +20,20 @@ export const jobFragment = graphql(`
       startedAt
       finishedAt
     }
+    automatic
+    actorName
     drift {
       kind
       key
       state
       detail
+      group
+      label
+      fields {
+        field
+        before
+        after
+      }
     }
     peer {
       id
@@ -46,6 +55,23 @@ export const planDeployMutation = graphql(`
     planDeploy(peerId: $peerId) {
       planHash
       lines
+      summary
+      groups {
+        group
+        create
+        update
+        remove
+        items {
+          action
+          label
+          reason
+          fields {
+            field
+            before
+            after
+          }
+        }
+      }
       operations
       unchanged
       preflight {
@@ -113,6 +139,9 @@ export const peerStatisticsQuery = graphql(`
   query PeerStatistics($peerId: ID!) {
     peerStatistics(peerId: $peerId) {
       publicKey
+      peerId
+      peerName
+      peerAddress
       currentEndpoint
       lastHandshake
       rxBytes
@@ -122,12 +151,16 @@ export const peerStatisticsQuery = graphql(`
 `);
 
 export const jobsQuery = graphql(`
-  query Jobs($wanId: ID, $first: Int) {
-    jobs(wanId: $wanId, first: $first) {
+  query Jobs($wanId: ID, $kind: JobKind, $status: JobStatus, $trigger: JobTrigger, $first: Int, $after: String) {
+    jobs(wanId: $wanId, kind: $kind, status: $status, trigger: $trigger, first: $first, after: $after) {
       edges {
         node {
           ...JobView
         }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
       }
     }
   }
@@ -138,6 +171,60 @@ export const jobProgressSubscription = graphql(`
   subscription JobProgress($jobId: ID, $wanId: ID) {
     jobProgress(jobId: $jobId, wanId: $wanId) {
       ...JobView
+    }
+  }
+`);
+
+/** Who did what to a peer's device and when, with each deployment's configuration as deployed. */
+export const peerHistoryQuery = graphql(`
+  query PeerHistory($id: ID!) {
+    peer(id: $id) {
+      id
+      history {
+        id
+        action
+        status
+        actorName
+        automatic
+        at
+        revertedTo
+        jobId
+        error
+        deployment {
+          id
+          leftovers
+          device {
+            id
+            name
+          }
+        }
+      }
+    }
+  }
+`);
+
+export const deploymentConfigQuery = graphql(`
+  query DeploymentConfig($id: ID!) {
+    peer(id: $id) {
+      id
+      deployments {
+        id
+        createdAt
+        config
+      }
+    }
+  }
+`);
+
+export const deploymentComparisonQuery = graphql(`
+  query DeploymentComparison($fromId: ID!, $toId: ID) {
+    deploymentComparison(fromId: $fromId, toId: $toId) {
+      added
+      removed
+      lines {
+        change
+        text
+      }
     }
   }
 `);

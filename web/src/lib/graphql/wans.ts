@@ -31,6 +31,7 @@ export const wanIdsQuery = graphql(`
       edges {
         node {
           id
+          name
         }
       }
       pageInfo {
