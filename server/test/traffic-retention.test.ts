@@ -141,6 +141,27 @@ describe.each(backends)('traffic history on $name', ({ postgres }) => {
     expect(tail[10]).toMatchObject({ rxBytesPerSecond: 500 / 60, txBytesPerSecond: 1000 / 60 });
   });
 
+  it('hours older than 30 days go too, at most a day of them per pass', async () => {
+    const prisma = app.database.prisma;
+    // 40 days of hours before the three simulated ones, as a server stopped for weeks would find them.
+    const firstKept = clock - 30 * 24 * HOUR;
+    const oldHours = Array.from({ length: 40 * 24 }, (_, i) => ({ peerId: peerIds[1]!, resolution: 3600, at: new Date(Date.UTC(2026, 11, 1) - (i + 1) * HOUR), rxBytes: 1n, txBytes: 1n }));
+    await prisma.trafficSample.createMany({ data: oldHours });
+    const hoursOf = () => prisma.trafficSample.count({ where: { peerId: peerIds[1], resolution: 3600 } });
+    let before = await hoursOf();
+    let passes = 0;
+    while ((await prisma.trafficSample.count({ where: { resolution: 3600, at: { lt: new Date(firstKept) } } })) > 0) {
+      clock += MINUTE;
+      await app.services.traffic.record(readings(9_002 + passes));
+      const after = await hoursOf();
+      expect(before - after).toBeLessThanOrEqual(24);
+      before = after;
+      expect(++passes).toBeLessThanOrEqual(40);
+    }
+    expect(await hoursOf()).toBeLessThanOrEqual(720);
+    expect(await prisma.trafficSample.count({ where: { resolution: 3600, at: { gte: new Date(firstKept) }, rxBytes: 1n } })).toBeGreaterThan(0);
+  });
+
   it('deleting a peer deletes its samples', async () => {
     const prisma = app.database.prisma;
     expect(await prisma.trafficSample.count({ where: { peerId: peerIds[2] } })).toBeGreaterThan(0);

@@ -58,6 +58,8 @@ export class TrafficHistory {
   private readonly pending = new Map<string, Map<number, Bucket>>();
   /** Minutes before this are written: later reads that reach back into them are not added. */
   private writtenBefore = 0;
+  /** The minute of the last prune: one pass a minute, not one a poll. */
+  private prunedMinute = 0;
   readonly now: () => Date;
 
   constructor(
@@ -141,6 +143,8 @@ export class TrafficHistory {
       for (const buckets of this.pending.values()) for (const at of buckets.keys()) if (nowMs - at > PENDING_TTL_MS) buckets.delete(at);
     }
     for (const [peerId, buckets] of this.pending) if (buckets.size === 0) this.pending.delete(peerId);
+    if (closedBefore === this.prunedMinute) return;
+    this.prunedMinute = closedBefore;
     await this.prune(nowMs).catch((error: unknown) => this.log.warn({ err: { message: (error as Error).message } }, 'could not prune traffic samples'));
   }
 
