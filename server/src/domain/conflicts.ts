@@ -10,6 +10,7 @@ import { buildOverlayFacts, type Claim, type OverlayFacts, type PeerFacts, type 
 import { validateOverlaySpec } from './spec-validation.js';
 import { planTunnels, type TunnelPlan } from './topology.js';
 import { validateCidr } from './validation.js';
+import { count } from './plural.js';
 
 export type ConflictSeverity = 'CRITICAL' | 'WARNING' | 'INFO';
 
@@ -213,7 +214,7 @@ function peerConflicts(facts: OverlayFacts, plan: TunnelPlan): Conflict[] {
       const directSet = new Set(direct);
       const missing = facts.peers.filter((other) => other.index !== peer.index && !directSet.has(other.index));
       found.push(conflict('INFO', 'CGNAT_NO_DIRECT_PATH',
-        `${label(peer)} and ${missing.length} other peer(s) without endpoints cannot reach each other; add a hub with an endpoint to relay`,
+        `${label(peer)} and ${count(missing.length, 'other peer')} without endpoints cannot reach each other; add a hub with an endpoint to relay`,
         { peerIds: [spec.id, ...missing.map((other) => other.spec.id)] }));
     }
   }

@@ -25,6 +25,7 @@ import type { JobContext, JobRunner } from './jobs.js';
 import { OverlayView } from './overlays.js';
 import { loadOverlaySpec } from './overlay-spec.js';
 import { deviceTarget } from './device-target.js';
+import { count } from '../domain/plural.js';
 import { waitForHandshake } from '../devices/routeros/handshake.js';
 
 export const COMMENT_PREFIX = 'meshplane';
@@ -328,8 +329,8 @@ export class Deployments {
       const { state, hash } = await job.step('Render configuration', () => this.desired(peerId), () => 'compiled the overlay');
       job.conceal(...secretsOf(state));
       return this.withDriver(actor, deviceId, 'verify', async (driver): Promise<VerifyResult> => {
-        const actual = await job.step('Read device state', () => driver.readState(state), (resources) => `${resources.length} resources`);
-        const drift = await job.step('Compare', async () => driftOf(driver.plan(state, actual), namesOf(state)), (items) => (items.length === 0 ? 'in sync' : `${items.length} resources differ`));
+        const actual = await job.step('Read device state', () => driver.readState(state), (resources) => count(resources.length, 'resource'));
+        const drift = await job.step('Compare', async () => driftOf(driver.plan(state, actual), namesOf(state)), (items) => (items.length === 0 ? 'in sync' : `${count(items.length, 'resource')} differ`));
         for (const item of drift) await job.log(`drift: ${item.label}: ${item.state === 'MISSING' ? 'missing on the device' : item.state === 'UNEXPECTED' ? 'on the device, no longer wanted' : item.fields.map((row) => `${row.field} ${row.before} on the device, ${row.after} wanted`).join(', ')}`);
         await this.recordVerified(peerId, wanId, deviceId, hash, drift.length === 0);
         return { drift };
@@ -440,7 +441,7 @@ export class Deployments {
       job.conceal(...secretsOf(state));
       const inForce = await this.adjustmentsInForce(peerId);
       return this.withDriver(actor, deviceId, 'clear', async (driver) => {
-        const actual = await job.step('Read device state', () => driver.readState(state), (resources) => `${resources.length} resources`);
+        const actual = await job.step('Read device state', () => driver.readState(state), (resources) => count(resources.length, 'resource'));
         const removal = driver.clearPlan(actual);
         const restores: PlanOperation[] = [];
         for (const item of inForce) {
@@ -475,9 +476,9 @@ export class Deployments {
         if (!report.loggedIn) throw new DeviceError(report.failure ?? (report.reachable ? 'AUTH_FAILED' : 'UNREACHABLE'), report.message);
         return report;
       }, (report) => report.message);
-      const actual = await job.step('Read device state', () => driver.readState(state), (resources) => `${resources.length} resources`);
+      const actual = await job.step('Read device state', () => driver.readState(state), (resources) => count(resources.length, 'resource'));
       await job.step('Preflight', () => this.gate(actor, job, deviceId, peerId, driver.preflight(state, actual), override), (issues) => issues);
-      const { plan, adjusted } = await job.step('Plan', async () => withAdjustments(driver, state, actual, inForce), ({ plan: p }) => `${p.operations.length} changes, ${p.unchanged} unchanged`);
+      const { plan, adjusted } = await job.step('Plan', async () => withAdjustments(driver, state, actual, inForce), ({ plan: p }) => `${count(p.operations.length, 'change')}, ${p.unchanged} unchanged`);
       if (approvedPlanHash && planHash(plan) !== approvedPlanHash) {
         throw new DomainError('CONFLICT', 'The plan changed since it was approved: review it again');
       }
@@ -497,7 +498,7 @@ export class Deployments {
         reached = result.applied + 1;
         if (result.failed) throw applyFailure(result.failed);
         return result.applied;
-      }, (count) => `${count} changes applied`).catch(async (error: unknown) => {
+      }, (applied) => `${count(applied, 'change')} applied`).catch(async (error: unknown) => {
         if (!failed) throw error;
         const undo = await job.step('Undo', () => this.undo(job, driver, reconnect, state, actual, plan.operations.slice(0, reached), names), (outcome) => outcome.summary);
         await record({
@@ -529,9 +530,9 @@ export class Deployments {
   private async gate(actor: Identity | null, job: JobContext, deviceId: string, peerId: string, issues: PreflightIssue[], override: PreflightOverride | null): Promise<string> {
     for (const issue of issues) await job.log(`preflight ${issue.severity}: ${issue.resource}: ${issue.message}`);
     const errors = issues.filter((issue) => issue.severity === 'ERROR');
-    if (errors.length === 0) return issues.length === 0 ? 'no clashes' : `${issues.length} warning(s)`;
+    if (errors.length === 0) return issues.length === 0 ? 'no clashes' : count(issues.length, 'warning');
     if (!override || actor === null) {
-      throw new DomainError('CONFLICT', `Preflight found ${errors.length} error(s); nothing was changed on the device: ${errors.map((issue) => issue.message).join('; ')}. Fix them, or deploy with overridePreflight and a reason.`, { issues: errors });
+      throw new DomainError('CONFLICT', `Preflight found ${count(errors.length, 'error')}; nothing was changed on the device: ${errors.map((issue) => issue.message).join('; ')}. Fix them, or deploy with overridePreflight and a reason.`, { issues: errors });
     }
     await job.log(`preflight errors overridden by ${actor.user.email}: ${override.reason}`);
     const peer = await this.prisma.peer.findUnique({ where: { id: peerId }, select: { name: true } });
@@ -539,7 +540,7 @@ export class Deployments {
       action: 'peer.deploy.overridePreflight', targetType: 'Peer', targetId: peerId, targetName: peer?.name, outcome: 'ok',
       details: { jobId: job.jobId, deviceId, reason: override.reason, errors: errors.map((issue) => `${issue.resource}: ${issue.message}`) },
     });
-    return `${errors.length} error(s) overridden: ${override.reason}`;
+    return `${count(errors.length, 'error')} overridden: ${override.reason}`;
   }
 
   private async applyOnce(driver: DeviceDriver, job: JobContext, plan: Plan, names: ResourceNames) {
@@ -580,7 +581,7 @@ export class Deployments {
       } catch (error) {
         const leftovers = attempted.map((operation) => `${namedOperationLine(operation, names)} (the device could not be read again: ${(error as Error).message})`);
         for (const line of leftovers) await job.log(`leftover: ${line}`);
-        return { summary: `could not reach the device to undo; ${leftovers.length} change(s) may remain`, leftovers };
+        return { summary: `could not reach the device to undo; ${count(leftovers.length, 'change')} may remain`, leftovers };
       }
     }
     const { plan, unrestorable } = undoPlan(before, now, attempted, policy);
@@ -600,8 +601,8 @@ export class Deployments {
     }
     for (const line of leftovers) await job.log(`leftover: ${line}`);
     const undone = plan.operations.length;
-    if (leftovers.length === 0) return { summary: undone === 0 ? 'nothing to undo' : `${undone} change(s) undone; the device is as before`, leftovers };
-    return { summary: `${undone} change(s) undone, ${leftovers.length} left on the device`, leftovers };
+    if (leftovers.length === 0) return { summary: undone === 0 ? 'nothing to undo' : `${count(undone, 'change')} undone; the device is as before`, leftovers };
+    return { summary: `${count(undone, 'change')} undone, ${leftovers.length} left on the device`, leftovers };
   }
 
   /**
@@ -626,7 +627,7 @@ export class Deployments {
       }
     }, (probe) => {
       if (!probe.supported) return 'the device reports no statistics: handshakes not checked';
-      return probe.warnings.length === 0 ? `every peer handshook within ${seconds} s` : `${probe.warnings.length} warning(s)`;
+      return probe.warnings.length === 0 ? `every peer handshook within ${seconds} s` : count(probe.warnings.length, 'warning');
     });
     if (!supported) await job.log('the device reports no statistics: handshakes not checked');
     for (const warning of warnings) await job.log(`warning: ${warning}`);

@@ -11,6 +11,7 @@ import { allocateTunnelIps, ulaRanges } from '../domain/addressing.js';
 import { compareAddresses, contains, familyOf, hostRange, parseCidr, tryParseAddress, tryParseAddressOrCidr } from '../domain/ip.js';
 import type { Identity } from './auth/identity.js';
 import { fieldChanges, recordAudit } from './audit.js';
+import { count } from '../domain/plural.js';
 import { fillMissingTunnelIp6 } from './peers.js';
 
 export interface WanSettingsInput {
@@ -144,13 +145,13 @@ export class Wans {
       const { ipv6: _ipv6, ...fields } = present(input);
       const settings = validateWanSettings({ ...currentSettings, ...fields, ...requestedIpv6(input, currentSettings) }, currentSettings);
       if (settings.tunnelCidr !== current.tunnelCidr && peers.length > 0) {
-        throw new DomainError('CONFLICT', `The tunnel range cannot change while the WAN has ${peers.length} peer(s): their tunnel addresses come from it`, { field: 'tunnelCidr' });
+        throw new DomainError('CONFLICT', `The tunnel range cannot change while the WAN has ${count(peers.length, 'peer')}: their tunnel addresses come from it`, { field: 'tunnelCidr' });
       }
       if (settings.tunnelCidr !== current.tunnelCidr) await assertNoDeviceInside(tx, 'tunnelCidr', settings.tunnelCidr);
       const before6 = current.tunnelCidr6;
       const after6 = settings.tunnelCidr6 ?? null;
       if (before6 && after6 && after6 !== before6 && peers.length > 0) {
-        throw new DomainError('CONFLICT', `The IPv6 tunnel range cannot change while the WAN has ${peers.length} peer(s): their IPv6 tunnel addresses come from it`, { field: 'tunnelCidr6' });
+        throw new DomainError('CONFLICT', `The IPv6 tunnel range cannot change while the WAN has ${count(peers.length, 'peer')}: their IPv6 tunnel addresses come from it`, { field: 'tunnelCidr6' });
       }
       if (after6 && after6 !== before6) await assertNoDeviceInside(tx, 'tunnelCidr6', after6);
       if (settings.servicesCidr !== current.servicesCidr) await assertServicesInside(tx, id, 'servicesCidr', settings.servicesCidr);
