@@ -68,7 +68,7 @@ describe.each(backends)('traffic history on $name', ({ postgres }) => {
   /** Peer 0 reports its tunnels to the others; each counter grows by (peer index + 1) kB a minute. */
   function readings(minute: number): TunnelReading[] {
     return peerIds.slice(1).map((remoteId, i) => ({
-      reporterId: peerIds[0]!, interfaceName: 'wg-t', remoteId,
+      deviceId: 'router-0', reporterId: peerIds[0]!, interfaceName: 'wg-t', remoteId,
       rxBytes: BigInt(minute * (i + 1) * 1000), txBytes: BigInt(minute * (i + 1) * 500), lastHandshake: new Date(clock - 30_000),
     }));
   }

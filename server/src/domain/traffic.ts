@@ -31,6 +31,8 @@ export const SPARKLINE: RangeSpec = { resolution: HOUR_SECONDS, points: 24 };
 
 /** One tunnel as one device reported it: the counters are the reporter's (rx: what it received). */
 export interface TunnelReading {
+  /** The device read: a peer moved to another device starts counting anew there. */
+  deviceId: string;
   reporterId: string;
   interfaceName: string;
   remoteId: string;
@@ -39,8 +41,8 @@ export interface TunnelReading {
   lastHandshake: Date | null;
 }
 
-export function readingKey(reading: Pick<TunnelReading, 'reporterId' | 'interfaceName' | 'remoteId'>): string {
-  return `${reading.reporterId}|${reading.interfaceName}|${reading.remoteId}`;
+export function readingKey(reading: Pick<TunnelReading, 'deviceId' | 'reporterId' | 'interfaceName' | 'remoteId'>): string {
+  return `${reading.deviceId}|${reading.reporterId}|${reading.interfaceName}|${reading.remoteId}`;
 }
 
 export function bucketStart(atMs: number, resolution: Resolution): number {

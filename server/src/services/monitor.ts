@@ -281,7 +281,7 @@ export class HandshakeMonitor {
             const remoteId = byKey.get(`${host.wanId}|${entry.publicKey}`);
             if (!remoteId) continue;
             remotes.set(remoteId, entry.lastHandshake);
-            tunnels.push({ reporterId: host.id, interfaceName, remoteId, rxBytes: BigInt(entry.rxBytes), txBytes: BigInt(entry.txBytes), lastHandshake: entry.lastHandshake });
+            tunnels.push({ deviceId: device.id, reporterId: host.id, interfaceName, remoteId, rxBytes: BigInt(entry.rxBytes), txBytes: BigInt(entry.txBytes), lastHandshake: entry.lastHandshake });
           }
         }
         // Half a report would say the remotes on the unread interfaces are not configured there.
