@@ -22,6 +22,9 @@ async function deployNow(admin: GraphQLTestClient, peerId: string, reason?: stri
   return finishedJob(admin, deployPeer.id);
 }
 
+/** The undo summary's count in the right number, as the job writes it ('1 change undone', '4 changes undone'). */
+const undoneCount = (n: number) => `${n} ${n === 1 ? 'change' : 'changes'} undone`;
+
 async function history(admin: GraphQLTestClient, peerId: string): Promise<HistoryRow[]> {
   return (await admin.ok<{ peer: { deployments: HistoryRow[] } }>(HISTORY, { id: peerId })).peer.deployments;
 }
@@ -42,7 +45,7 @@ describe.each(['ROUTEROS_API', 'ROUTEROS_REST'] as const)('deploys that cannot o
     const writes = fx.counted.writes().length;
     const refused = await deployNow(admin, branchId);
     expect(refused.status).toBe('FAILED');
-    expect(refused.error).toMatch(/Preflight found 1 error\(s\); nothing was changed on the device: listen port 51820 is already used by WireGuard interface wg-home/);
+    expect(refused.error).toMatch(/Preflight found 1 error; nothing was changed on the device: listen port 51820 is already used by WireGuard interface wg-home/);
     expect(refused.steps.at(-1)).toMatchObject({ name: 'Preflight', status: 'FAILED' });
     expect(fx.counted.writes().length).toBe(writes);
 
@@ -75,9 +78,10 @@ describe.each(['ROUTEROS_API', 'ROUTEROS_REST'] as const)('deploys that cannot o
     const failed = await deployNow(admin, branchId);
     sim.faults.reset();
     expect(failed.status).toBe('FAILED');
-    expect(failed.error).toMatch(/could not create \/ip\/firewall\/filter: .*failure: simulated refusal of filter.* \(\d+ change\(s\) undone; the device is as before\)$/);
+    expect(failed.error).toMatch(/could not create \/ip\/firewall\/filter: .*failure: simulated refusal of filter.* \(\d+ changes? undone; the device is as before\)$/);
     expect(failed.steps.slice(-2).map((step) => [step.name, step.status])).toEqual([['Apply', 'FAILED'], ['Undo', 'DONE']]);
     const undoLines = failed.log.split('\n').filter((line) => line.includes('undo: '));
+    expect(failed.error).toContain(`(${undoneCount(undoLines.length)}; the device is as before)`);
     // Reverse order: the route (created last) goes first, the interface (created first) last; the demotion is put back.
     expect(undoLines.at(0)).toMatch(/undo: ~ update route to .*distance 11 → 1|undo: - remove route to /);
     expect(undoLines.at(-1)).toMatch(/undo: - remove WireGuard interface /);
@@ -187,8 +191,10 @@ describe('pfSense: preflight knows the firewall\'s own LAN; a refused route is u
 
     const overridden = await deployNow(admin, branchId, 'checking that pfSense refuses it');
     expect(overridden.status).toBe('FAILED');
-    expect(overridden.error).toMatch(/STATIC_ROUTE_CONFLICTS_WITH_IPV4_INTERFACE.*change\(s\) undone; the device is as before/);
+    expect(overridden.error).toMatch(/STATIC_ROUTE_CONFLICTS_WITH_IPV4_INTERFACE.* \(\d+ changes? undone; the device is as before\)$/);
     expect(overridden.log).toMatch(/undo: - remove WireGuard interface /);
+    const undone = overridden.log.split('\n').filter((line) => line.includes('undo: ')).length;
+    expect(overridden.error).toContain(`(${undoneCount(undone)}; the device is as before)`);
     expect(snapshot()).toEqual(before);
     const rows = await history(admin, branchId);
     expect(rows.map((row) => row.status)).toEqual(['FAILED']);
