@@ -71,7 +71,7 @@ export class Devices {
     const checked = checkFields({
       // "" clears the username (null): a pfSense device then signs in with its secret as an API key.
       username: () => {
-        const username = input.username?.trim() === '' ? null : input.username?.trim();
+        const username = input.username == null ? input.username : input.username.trim() === '' ? null : input.username.trim();
         if (username != null && !USERNAME.test(username)) throw new DomainError('INVALID_INPUT', 'username: must be 1-64 characters from A-Z a-z 0-9 . _ @ -', { field: 'username' });
         return username;
       },

@@ -73,6 +73,8 @@ describe('audit trail', () => {
       ['revokeUserSessions', `mutation ($id: ID!) { revokeUserSessions(userId: $id) }`, () => ({ id: ids.user }), 'session.revokeAll'],
       ['createInvite', `mutation { createInvite(input: { email: "invited@example.net", role: VIEWER }) { token } }`, () => ({}), 'invite.create'],
       ['register', `mutation ($input: RegisterInput!) { register(input: $input) { user { id } } }`, () => ({ input: { email: 'invited@example.net', name: 'Inv', password: PASSWORD, inviteToken: ids.invite } }), 'user.register'],
+      ['createInvite', `mutation { createInvite(input: { email: "withdrawn@example.net", role: VIEWER }) { inviteId } }`, () => ({}), 'invite.create'],
+      ['revokeInvitation', `mutation ($id: ID!) { revokeInvitation(id: $id) }`, () => ({ id: ids.inviteId }), 'invite.revoke'],
       ['createApiToken', `mutation { createApiToken(input: { name: "audit" }) { apiToken { id } } }`, () => ({}), 'apiToken.create'],
       ['revokeApiToken', `mutation ($id: ID!) { revokeApiToken(id: $id) { id } }`, () => ({ id: ids.token }), 'apiToken.revoke'],
       ['login', `mutation { login(input: { email: "admin@example.net", password: "${PASSWORD}" }) { user { id } } }`, () => ({}), 'auth.login'],
@@ -105,7 +107,7 @@ describe('audit trail', () => {
       if (name === 'publishService') ids.service = data!.id as string;
       if (name === 'createDevice') ids.device = data!.id as string;
       if (name === 'createUser') ids.user = data!.id as string;
-      if (name === 'createInvite') ids.invite = data!.token as string;
+      if (name === 'createInvite') [ids.invite, ids.inviteId] = [data!.token as string, data!.inviteId as string];
       if (name === 'createApiToken') ids.token = (data!.apiToken as { id: string }).id;
       if (name === 'login') {
         // Another session of the admin, revoked by the next step; the one signed in here logs out last.

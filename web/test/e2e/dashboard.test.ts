@@ -531,6 +531,7 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
 
     await form.getByLabel('Topology').selectOption('HUB_SPOKE');
     await form.getByRole('button', { name: 'Save settings' }).click();
+    await form.getByRole('button', { name: 'Switch to hub and spoke' }).click();
     // The picture: the branch's primary hub solid, its backup dashed, the hubs' own tunnel thick.
     // (attached, not visible: a vertical line has an empty bounding box)
     await page.locator('line[data-role="primary"][data-edge*="branch"]').waitFor({ state: 'attached' });
@@ -667,7 +668,9 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
     await page.goto(inviteLink);
     await heading('Accept the invitation');
     await page.getByLabel('Name').fill('Nina New');
-    await page.getByLabel('Email').fill('new@example.test');
+    // The invitation's own address, filled in and fixed.
+    await expect(page.getByLabel('Email').inputValue()).resolves.toBe('new@example.test');
+    await expect(page.getByLabel('Email').getAttribute('readonly')).resolves.not.toBeNull();
     await page.getByLabel('Password').fill('a fresh long password');
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.waitForURL(`${base}/`);

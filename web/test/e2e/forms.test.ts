@@ -97,7 +97,7 @@ describe.skipIf(!haveChromium)('forms, invitations and pfSense sign-in in Chromi
     expect(await invalidNames(form)).toEqual(['listenPort']); // only the edited field is cleared
   }, SLOW);
 
-  it('lists a pending invitation, and its link fills in the invited address, read-only', async () => {
+  it('lists a pending invitation, and its link fills in the invited address, read-only, and registers', async () => {
     await page.getByRole('link', { name: 'Users' }).click();
     await heading(page, 'Users');
     const invite = page.locator('form', { has: page.locator('#invite-heading') });
@@ -119,6 +119,13 @@ describe.skipIf(!haveChromium)('forms, invitations and pfSense sign-in in Chromi
     await invitee.page.goto(`${link}&email=attacker%40example.test`);
     expect(await invitee.page.getByLabel('Email').inputValue()).toBe('new.op@example.test');
     await shot('06-invite-prefilled', invitee.page);
+    await invitee.page.getByLabel('Name').fill('Nora Operator');
+    await invitee.page.getByLabel('Password').fill('a fresh long password');
+    await invitee.page.getByRole('button', { name: 'Create account' }).click();
+    await invitee.page.waitForURL(`${base}/`);
+    await expect(invitee.page.locator('header').textContent()).resolves.toMatch(/Nora Operator\s*operator/);
+    await invitee.page.getByRole('button', { name: 'Sign out' }).click();
+    await invitee.page.waitForURL(`${base}/login`);
   }, SLOW);
 
   it('revokes an invitation: it leaves the list and its link says it is no longer valid', async () => {
@@ -131,7 +138,7 @@ describe.skipIf(!haveChromium)('forms, invitations and pfSense sign-in in Chromi
     await row.getByRole('button', { name: 'Revoke' }).click();
     await row.getByRole('button', { name: 'Revoke' }).click(); // the confirmation
     await row.waitFor({ state: 'detached' });
-    expect(await page.locator('tr[data-invitation="new.op@example.test"]').count()).toBe(1);
+    expect(await page.locator('tr[data-invitation="new.op@example.test"]').count()).toBe(0); // used meanwhile: no longer pending
     expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);
     await shot('07-revoked');
 
