@@ -57,6 +57,7 @@ export const peerPageQuery = graphql(`
         id
         name
         listenPort
+        keepalive
         topology
         hubRedundancy
         conflicts {
