@@ -57,11 +57,13 @@ export async function createWan(page: Page, name: string): Promise<void> {
 
 /** Adds a peer with the form on the WAN page open in `page`; returns the path of its page. */
 export async function addPeer(page: Page, name: string, role: string, endpoint?: string, device?: string): Promise<string> {
-  await page.getByLabel('Peer name').fill(name);
-  await page.getByLabel('Role').selectOption(role);
-  await page.getByLabel('Endpoint host').fill(endpoint ?? '');
-  if (device) await page.getByLabel('Device').selectOption({ label: device });
-  await page.getByRole('button', { name: 'Add peer' }).click();
+  // In the form: the peer table's filters above it have a Role and a Device too.
+  const form = page.locator('form[aria-labelledby="add-peer"]');
+  await form.getByLabel('Peer name').fill(name);
+  await form.getByLabel('Role').selectOption(role);
+  await form.getByLabel('Endpoint host').fill(endpoint ?? '');
+  if (device) await form.getByLabel('Device').selectOption({ label: device });
+  await form.getByRole('button', { name: 'Add peer' }).click();
   await page.getByRole('status').filter({ hasText: `Added ${name}` }).waitFor();
   const link = page.locator(`tr[data-peer="${name}"] th a`);
   await link.waitFor();
