@@ -48,8 +48,11 @@ export interface ConnectionReport {
 
 export interface PreflightIssue {
   severity: 'ERROR' | 'WARNING';
+  /** What the issue is about: a driver reports "<kind> <device id>" or words; the service names it. */
   resource: string;
   message: string;
+  /** The device's own reference ("/ip/route *80000002") when `resource` was named from it. */
+  deviceRef?: string | null;
 }
 
 export interface PeerStatistics {

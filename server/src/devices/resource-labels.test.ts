@@ -5,12 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { compileOverlay, findCompiledPeer } from '../domain/index.js';
 import type { OverlaySpec } from '../domain/model.js';
 import { diffResources, type ActualResource, type DesiredResource, type Plan } from '../domain/plan.js';
-import { groupOf, ID_SHAPED, labelResource, namedPlanLines, readablePlan, resourceNamesOf, RESOURCE_GROUPS } from '../domain/resource-labels.js';
+import { groupOf, ID_SHAPED, labelResource, namedIssue, namedPlanLines, readablePlan, resourceNamesOf, RESOURCE_GROUPS } from '../domain/resource-labels.js';
 import { DUAL_STACK } from '../domain/__fixtures__/overlay.js';
 import type { DesiredDeviceState } from './driver.js';
 import { overlaySpec } from './routeros/__fixtures__/overlay-variants.js';
 import { redundantSpec, redundantDualStackSpec } from './routeros/__fixtures__/redundant.js';
 import { desiredResources } from './routeros/resources.js';
+import { preflightRouterOs } from './routeros/preflight.js';
 import { KIND_ORDER as ROUTEROS_KINDS } from './routeros/menus.js';
 import { desiredPfSenseResources } from './pfsense/mapping.js';
 import { KIND_ORDER as PFSENSE_KINDS } from './pfsense/kinds.js';
@@ -136,5 +137,32 @@ describe('every resource of every driver is named, never by an id', () => {
       expect(RESOURCE_GROUPS).toContain(groupOf(kind));
       if (pending.has(kind)) expect(groupOf(kind)).toBe('Applying changes');
     }
+  });
+});
+
+describe('preflight issues in the same words', () => {
+  it('a RouterOS issue about a resource it read is named, the router id kept only as the reference; words stay words', () => {
+    const desired = stateOf(overlaySpec('initial'), 'site');
+    const names = resourceNamesOf(desired.overlay, desired.peer);
+    // An unmanaged static route to branch's LAN competes with the overlay's; a tunnel of its own holds the port.
+    const actual: ActualResource[] = [
+      { kind: '/ip/route', id: '*80000002', key: null, props: { 'dst-address': '192.168.2.0/24', gateway: '192.0.2.1', distance: '1' } },
+      { kind: '/interface/wireguard', id: '*5', key: null, props: { name: 'wg-home', 'listen-port': '51820' } },
+    ];
+    const issues = preflightRouterOs(desired, actual, null).map((issue) => namedIssue(issue, actual, names));
+    expect(issues).toContainEqual({
+      severity: 'WARNING', resource: 'route to 192.168.2.0/24 (LAN of Peer branch) (not managed by Meshplane)',
+      message: expect.stringContaining('demoted, not removed'), deviceRef: '/ip/route *80000002',
+    });
+    expect(issues).toContainEqual({ severity: 'ERROR', resource: 'interface wg-home', message: expect.stringContaining('listen port 51820'), deviceRef: null });
+    for (const issue of issues) expect(issue.resource).not.toMatch(/^\/|\*[0-9A-F]+/);
+  });
+
+  it('an id in a driver\'s words becomes the peer\'s name', () => {
+    const desired = stateOf(meshSpec(), 'b');
+    const names = resourceNamesOf(desired.overlay, desired.peer);
+    const other = names.peers.find((peer) => peer.id !== names.self.id)!;
+    const issue = namedIssue({ severity: 'ERROR' as const, resource: `route ${other.id}`, message: `a route of ${other.id} clashes` }, [], names);
+    expect(issue).toEqual({ severity: 'ERROR', resource: `route ${other.name}`, message: `a route of ${other.name} clashes`, deviceRef: null });
   });
 });

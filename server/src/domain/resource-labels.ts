@@ -5,7 +5,7 @@
 // Meshplane's ids (in keys, tags and tag references) never reach a reader.
 import type { CompiledOverlay, CompiledPeer } from './compiled.js';
 import { canonicalAddress, contains, tryParseAddressOrCidr } from './ip.js';
-import { updateContext, type Plan, type PlanOperation } from './plan.js';
+import { updateContext, type ActualResource, type Plan, type PlanOperation } from './plan.js';
 import { isSecretProp } from './secret-masking.js';
 
 /** What one peer is called and how it is recognised in a resource. */
@@ -439,4 +439,23 @@ export function namedOperationLine(operation: PlanOperation, names: ResourceName
   if (item.action === 'remove') return `- remove ${item.label}`;
   const rows = item.fields.map((row) => `${row.field} ${row.before} → ${row.after}`).join(', ');
   return `~ update ${item.label}: ${rows}${item.reason ? ` (${item.reason})` : ''}`;
+}
+
+/** What a preflight issue is about, as a driver reports it ("<kind> <device id>" or already in words). */
+export interface IssueSubject {
+  resource: string;
+  message: string;
+}
+
+/**
+ * A preflight issue in the overlay's words: a subject that is a resource read from the device
+ * ("/ip/route *80000002") becomes its label ("route to 192.168.10.0/24 (not managed by
+ * Meshplane)"), with the device's own reference kept apart as `deviceRef` for finding it there;
+ * a subject the driver already put in words stays. Ids in either text become names.
+ */
+export function namedIssue<T extends IssueSubject>(issue: T, actual: readonly ActualResource[], names: ResourceNames): T & { deviceRef: string | null } {
+  const subject = actual.find((item) => `${item.kind} ${item.id}` === issue.resource);
+  const message = withoutIds(issue.message, names);
+  if (!subject) return { ...issue, resource: withoutIds(issue.resource, names), message, deviceRef: null };
+  return { ...issue, resource: labelResource(names, subject.kind, subject.key, subject.props), message, deviceRef: issue.resource };
 }

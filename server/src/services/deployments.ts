@@ -8,7 +8,7 @@ import { type PubSub, publishWanChange } from '../infra/pubsub/topics.js';
 import { interfacesOf, type CompiledInterface, type CompiledPeer, type CompiledRemote } from '../domain/compiled.js';
 import type { WanSpec } from '../domain/model.js';
 import { describePlan, updateContext, type ActualResource, type Plan, type PlanOperation } from '../domain/plan.js';
-import { labelResource, namedOperationLine, namedPlanLines, readableOperation, readablePlan, resourceNamesOf, type FieldChange, type ReadablePlan, type ResourceGroup, type ResourceNames } from '../domain/resource-labels.js';
+import { labelResource, namedIssue, namedOperationLine, namedPlanLines, readableOperation, readablePlan, resourceNamesOf, type FieldChange, type ReadablePlan, type ResourceGroup, type ResourceNames } from '../domain/resource-labels.js';
 import { undoPlan } from '../domain/undo.js';
 import { describeChanges, redactSecrets, WANTED_SECRET_MASK } from '../domain/secret-masking.js';
 import { DomainError } from '../domain/errors.js';
@@ -75,6 +75,10 @@ function summarize(plan: Plan, preflight: PreflightIssue[], names: ResourceNames
 
 /** The names a device's resources are shown with (plans, drift, job logs, statistics). */
 const namesOf = (state: DesiredDeviceState) => resourceNamesOf(state.overlay, state.peer);
+
+/** The driver's preflight of one reading, each issue named like plans and drift. */
+const namedPreflight = (driver: DeviceDriver, state: DesiredDeviceState, actual: readonly ActualResource[]): PreflightIssue[] =>
+  driver.preflight(state, actual).map((issue) => namedIssue(issue, actual, namesOf(state)));
 
 const sameValues = (a: Record<string, string>, b: Record<string, string>) => Object.entries(a).every(([prop, value]) => (b[prop] ?? '') === value);
 
@@ -296,7 +300,7 @@ export class Deployments {
 
   async preflight(actor: Identity, peerId: string): Promise<PreflightIssue[]> {
     const { state, deviceId } = await this.desired(peerId);
-    return this.withDriver(actor, deviceId, 'preflight', async (driver) => driver.preflight(state, await driver.readState(state)), undefined, { secrets: secretsOf(state) });
+    return this.withDriver(actor, deviceId, 'preflight', async (driver) => namedPreflight(driver, state, await driver.readState(state)), undefined, { secrets: secretsOf(state) });
   }
 
   async plan(actor: Identity, peerId: string): Promise<PlanSummary> {
@@ -304,7 +308,7 @@ export class Deployments {
     const inForce = await this.adjustmentsInForce(peerId);
     return this.withDriver(actor, deviceId, 'plan', async (driver) => {
       const actual = await driver.readState(state);
-      return summarize(withAdjustments(driver, state, actual, inForce).plan, driver.preflight(state, actual), namesOf(state));
+      return summarize(withAdjustments(driver, state, actual, inForce).plan, namedPreflight(driver, state, actual), namesOf(state));
     }, undefined, { secrets: secretsOf(state) });
   }
 
@@ -477,7 +481,7 @@ export class Deployments {
         return report;
       }, (report) => report.message);
       const actual = await job.step('Read device state', () => driver.readState(state), (resources) => count(resources.length, 'resource'));
-      await job.step('Preflight', () => this.gate(actor, job, deviceId, peerId, driver.preflight(state, actual), override), (issues) => issues);
+      await job.step('Preflight', () => this.gate(actor, job, deviceId, peerId, namedPreflight(driver, state, actual), override), (issues) => issues);
       const { plan, adjusted } = await job.step('Plan', async () => withAdjustments(driver, state, actual, inForce), ({ plan: p }) => `${count(p.operations.length, 'change')}, ${p.unchanged} unchanged`);
       if (approvedPlanHash && planHash(plan) !== approvedPlanHash) {
         throw new DomainError('CONFLICT', 'The plan changed since it was approved: review it again');
@@ -528,7 +532,7 @@ export class Deployments {
    * audits who went ahead and why. Returns the step's detail.
    */
   private async gate(actor: Identity | null, job: JobContext, deviceId: string, peerId: string, issues: PreflightIssue[], override: PreflightOverride | null): Promise<string> {
-    for (const issue of issues) await job.log(`preflight ${issue.severity}: ${issue.resource}: ${issue.message}`);
+    for (const issue of issues) await job.log(`preflight ${issue.severity}: ${issue.resource}: ${issue.message}${issue.deviceRef ? ` (on the device: ${issue.deviceRef})` : ''}`);
     const errors = issues.filter((issue) => issue.severity === 'ERROR');
     if (errors.length === 0) return issues.length === 0 ? 'no clashes' : count(issues.length, 'warning');
     if (!override || actor === null) {

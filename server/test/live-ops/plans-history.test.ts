@@ -5,12 +5,12 @@
 // configurations viewable and diffable with secrets masked for every role.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GraphQLTestClient } from '../support/graphql.js';
-import { deploy, finishedJob, liveFixture, managedRows, MENU, peerJob, planDeploy } from './harness.js';
+import { COMPETING_ROUTE_COMMENT, deploy, finishedJob, liveFixture, managedRows, MENU, peerJob, planDeploy } from './harness.js';
 
 const ID_SHAPED = /\bc[a-z0-9]{20,}\b/;
 
 const PLAN = `mutation ($peerId: ID!) { planDeploy(peerId: $peerId) {
-  planHash summary operations lines
+  planHash summary operations lines preflight { severity resource message deviceRef }
   groups { group create update remove items { action label reason fields { field before after } } }
 } }`;
 
@@ -19,6 +19,7 @@ interface ReadablePlan {
   summary: string;
   operations: number;
   lines: string[];
+  preflight: Array<{ severity: string; resource: string; message: string; deviceRef: string | null }>;
   groups: Array<{ group: string; create: number; update: number; remove: number; items: Array<{ action: string; label: string; reason: string | null; fields: Array<{ field: string; before: string | null; after: string | null }> }> }>;
 }
 
@@ -85,6 +86,12 @@ describe('readable plans, drift, job logs, jobs filters and history (RouterOS si
     const demoted = groups['Routes']!.items.find((item) => item.action === 'update');
     expect(demoted?.fields).toContainEqual({ field: 'distance', before: '1', after: '11' });
     expect(demoted?.label).toBe('route to 192.168.2.0/24 (LAN of hq) (not managed by Meshplane)');
+    // Its preflight warning names it the same way; the router's own id is only the reference.
+    const competitor = fx.counted.sim.model.rows(MENU.route).find((row) => row.comment === COMPETING_ROUTE_COMMENT)!;
+    expect(plan.preflight).toContainEqual({
+      severity: 'WARNING', resource: 'route to 192.168.2.0/24 (LAN of hq) (not managed by Meshplane)',
+      message: expect.stringContaining('demoted, not removed'), deviceRef: `${MENU.route} ${competitor['.id']}`,
+    });
     const shown = JSON.stringify(plan.groups) + plan.summary;
     expect(shown).not.toMatch(ID_SHAPED);
     expect(shown).not.toContain('∅');
@@ -99,6 +106,8 @@ describe('readable plans, drift, job logs, jobs filters and history (RouterOS si
     expect(job.log).toMatch(/ \+ create peer hq \(10\.\d+\.\d+\.\d+\)$/m);
     expect(job.log).toMatch(/ \d+\/\d+ created peer laptop \(10\./);
     expect(job.log).not.toMatch(ID_SHAPED);
+    expect(job.log).toMatch(/ preflight WARNING: route to 192\.168\.2\.0\/24 \(LAN of hq\) \(not managed by Meshplane\): unmanaged static route .* \(on the device: \/ip\/route \*[0-9A-F]+\)$/m);
+    expect(job.log).not.toMatch(/preflight \w+: \/ip\//);
 
     await admin.ok(`mutation ($id: ID!) { updatePeer(id: $id, input: { endpointHost: "hq2.example.net" }) { peer { id } } }`, { id: hqId });
     const { planDeploy: plan } = await admin.ok<{ planDeploy: ReadablePlan }>(PLAN, { peerId: branchId });

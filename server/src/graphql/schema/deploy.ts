@@ -188,7 +188,12 @@ const ConnectionReportRef = builder.objectRef<ConnectionReport>('ConnectionRepor
 });
 
 const PreflightIssueRef = builder.objectRef<PreflightIssue>('PreflightIssue').implement({
-  fields: (t) => ({ severity: t.exposeString('severity'), resource: t.exposeString('resource'), message: t.exposeString('message') }),
+  fields: (t) => ({
+    severity: t.exposeString('severity'),
+    resource: t.exposeString('resource', { description: 'What the issue is about, named like plan items ("route to 192.168.10.0/24 (not managed by Meshplane)").' }),
+    message: t.exposeString('message'),
+    deviceRef: t.string({ nullable: true, description: "The device's own reference to that resource (\"/ip/route *80000002\"), when it is one the device listed.", resolve: (issue) => issue.deviceRef ?? null }),
+  }),
 });
 
 const DeployPlanRef = builder.objectRef<PlanSummary>('DeployPlan').implement({

@@ -78,6 +78,7 @@ export const planDeployMutation = graphql(`
         severity
         resource
         message
+        deviceRef
       }
     }
   }
