@@ -141,6 +141,17 @@ describe.skipIf(!haveChromium)('forms, invitations and pfSense sign-in in Chromi
     expect(await page.locator('tr[data-invitation="new.op@example.test"]').count()).toBe(0); // used meanwhile: no longer pending
     expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);
     await shot('07-revoked');
+    // The pending list on a phone: no sideways scrolling.
+    await invite.getByLabel('Email').fill('a.rather.long.address.for.a.phone@example.test');
+    await invite.getByRole('button', { name: 'Create invitation' }).click();
+    await page.locator('tr[data-invitation="a.rather.long.address.for.a.phone@example.test"]').waitFor();
+    await page.setViewportSize({ width: 390, height: 800 });
+    await shot('07b-users-390');
+    const wide = await page.evaluate(() => [...document.querySelectorAll('body *')].filter((el) => el.getBoundingClientRect().right > 391).slice(0, 8).map((el) => `${el.tagName}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`));
+    expect(wide).toEqual([]);
+    expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);
+    await shot('07b-users-390');
+    await page.setViewportSize({ width: 1280, height: 800 });
 
     await invitee!.page.goto(link);
     await invitee!.page.locator('[data-notice="invitation-invalid"]').waitFor();
