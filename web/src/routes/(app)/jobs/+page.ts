@@ -13,6 +13,8 @@ function oneOf<T extends string>(value: string | null, allowed: readonly T[]): T
   return allowed.find((candidate) => candidate === value);
 }
 
+/** Jobs a page shows at first and adds with each "Load more". */
+const JOB_PAGE = 50;
 const WAN_PAGE = 1000; // the API's largest page (server/src/graphql/argument-checks.ts MAX_PAGE_SIZE)
 
 export const load: PageLoad = async (event) => {
@@ -23,7 +25,7 @@ export const load: PageLoad = async (event) => {
     status: oneOf(params.get('status'), STATUSES),
     trigger: oneOf(params.get('trigger'), TRIGGERS),
   };
-  const jobs = await loadPageQuery(event, 'meshplane:jobs', jobsQuery, { first: 50, ...filters });
+  const jobs = await loadPageQuery(event, 'meshplane:jobs', jobsQuery, { first: JOB_PAGE, ...filters });
   // Every WAN, page by page: jobProgress follows one WAN at a time.
   const wanIds: string[] = [];
   const wans: Array<{ id: string; name: string }> = [];
@@ -34,5 +36,5 @@ export const load: PageLoad = async (event) => {
     if (!page.pageInfo.hasNextPage || !page.pageInfo.endCursor) break;
     after = page.pageInfo.endCursor;
   }
-  return { jobs: jobs.jobs.edges.map((edge) => edge.node), wanIds, wans, filters, choices: { kinds: KINDS, statuses: STATUSES, triggers: TRIGGERS } };
+  return { jobs: jobs.jobs.edges.map((edge) => edge.node), pageInfo: jobs.jobs.pageInfo, pageSize: JOB_PAGE, wanIds, wans, filters, choices: { kinds: KINDS, statuses: STATUSES, triggers: TRIGGERS } };
 };
