@@ -13,7 +13,7 @@ const CREATE_WAN = `mutation ($input: CreateWanInput!) { createWan(input: $input
 const ADD_PEER = `mutation ($wanId: ID!, $input: AddPeerInput!) { addPeer(wanId: $wanId, input: $input) { peer { id name publicKey enabled expiresAt subnets { cidr } } } }`;
 const UPDATE_PEER = `mutation ($id: ID!, $input: UpdatePeerInput!) { updatePeer(id: $id, input: $input) { peer { id enabled expiresAt } } }`;
 const DOWNLOAD = `mutation ($peerId: ID!, $format: ConfigFormat) { downloadPeerConfig(peerId: $peerId, format: $format) { content } }`;
-const PEER = `query ($id: ID!) { peer(id: $id) { enabled expiresAt configStatus status { online } reachability { reaches { targetPeerId } } } }`;
+const PEER = `query ($id: ID!) { peer(id: $id) { enabled expiresAt configStatus status { online } reachability { peerName reaches { targetPeerId } } } }`;
 const WAN = `query ($id: ID!) { wan(id: $id) { staleCount topologyGraph { nodes { peerId } edges { from to } } conflicts { code peerIds } } }`;
 const QR = `mutation ($peerId: ID!) { showPeerQrCode(peerId: $peerId) { peerId peerName filename qrSvg } }`;
 
@@ -80,7 +80,7 @@ describe('peer lifecycle', () => {
     expect(after.wan.conflicts.filter((conflict) => conflict.peerIds.includes(branch.id))).toEqual([]);
     const officeView = await admin.ok<{ peer: { reachability: { reaches: Array<{ targetPeerId: string }> } } }>(PEER, { id: office.id });
     expect(officeView.peer.reachability.reaches.map((reach) => reach.targetPeerId)).not.toContain(branch.id);
-    expect((await admin.ok<{ peer: { status: unknown; enabled: boolean } }>(PEER, { id: branch.id })).peer).toMatchObject({ enabled: false, status: null });
+    expect((await admin.ok<{ peer: { status: unknown; enabled: boolean } }>(PEER, { id: branch.id })).peer).toMatchObject({ enabled: false, status: null, reachability: { peerName: 'branch', reaches: [] } });
 
     // Downloaded again above: current. Enabling makes the others stale again and restores branch.
     expect((await admin.ok<{ wan: { staleCount: number } }>(WAN, { id: wanId })).wan.staleCount).toBe(0);

@@ -104,7 +104,7 @@ export class OverlayView {
 
   peerName(peerId: string): string {
     // A map, not a scan per name: reachability names a peer for each of its O(peers) entries.
-    this.names ??= new Map(this.spec.peers.map((peer) => [peer.id, peer.name]));
+    this.names ??= new Map([...this.spec.peers, ...(this.spec.disabledPeers ?? [])].map((peer) => [peer.id, peer.name]));
     return this.names.get(peerId) ?? peerId;
   }
 }

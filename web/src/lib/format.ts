@@ -56,3 +56,21 @@ const pluralRules = new Intl.PluralRules('en');
 export function count(n: number, singular: string, plural = `${singular}s`): string {
   return `${n} ${pluralRules.select(n) === 'one' ? singular : plural}`;
 }
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** A peer's expiry in local time: "expires 12 Dec 14:00", or "expired" once it has passed. */
+export function expiryText(expiresAt: string, now = Date.now()): string {
+  const at = new Date(expiresAt);
+  if (at.getTime() <= now) return 'expired';
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `expires ${at.getDate()} ${MONTHS[at.getMonth()]} ${pad(at.getHours())}:${pad(at.getMinutes())}`;
+}
+
+/** A date-time as a datetime-local input holds it (local time, minutes). */
+export function localInputValue(value: string | null | undefined): string {
+  if (!value) return '';
+  const at = new Date(value);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}T${pad(at.getHours())}:${pad(at.getMinutes())}`;
+}

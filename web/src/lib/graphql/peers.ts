@@ -11,6 +11,8 @@ export const peerRowFragment = graphql(`
     endpointHost
     endpointPort
     keyCustody
+    enabled
+    expiresAt
     configStatus
     download {
       status
@@ -46,6 +48,8 @@ export const peerPageQuery = graphql(`
       keepalive
       portForwarded
       autoDeploy
+      enabled
+      expiresAt
       configStatus
       deliveredAt
       deliveredVia
@@ -166,6 +170,31 @@ export const downloadPeerConfigMutation = graphql(`
       filename
       format
       content
+    }
+  }
+`);
+
+/** Switches a peer on or off (and, switching an expired one on, clears its expiry). */
+export const setPeerEnabledMutation = graphql(`
+  mutation SetPeerEnabled($id: ID!, $input: UpdatePeerInput!) {
+    updatePeer(id: $id, input: $input) {
+      peer {
+        id
+        enabled
+        expiresAt
+        configStatus
+      }
+    }
+  }
+`);
+
+/** The QR code of a peer's wg-quick config, rendered (and audited) anew for each showing. */
+export const showPeerQrCodeMutation = graphql(`
+  mutation ShowPeerQrCode($peerId: ID!) {
+    showPeerQrCode(peerId: $peerId) {
+      peerId
+      peerName
+      filename
       qrSvg
     }
   }
