@@ -6,12 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './support/app.js';
 import { GraphQLTestClient, registerAdmin } from './support/graphql.js';
 
-const ENTRIES = `query ($filter: AuditFilter, $first: Int) { auditLog(filter: $filter, first: $first) { edges { node { id action actorLabel targetType targetId targetName details changes { field before after secret valuesRecorded } } } } }`;
+const ENTRIES = `query ($filter: AuditFilter, $first: Int) { auditLog(filter: $filter, first: $first) { edges { node { id action actorLabel targetType targetId targetName targetExists details changes { field before after secret valuesRecorded } } } } }`;
 const DEVICE_PASSWORD = 'Dev1ce-pa55word!';
 const BYO_PUBLIC_KEY = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
 
 interface Change { field: string; before: string | null; after: string | null; secret: boolean; valuesRecorded: boolean }
-interface Entry { id: string; action: string; actorLabel: string; targetType: string | null; targetId: string | null; targetName: string | null; details: string; changes: Change[] }
+interface Entry { id: string; action: string; actorLabel: string; targetType: string | null; targetId: string | null; targetName: string | null; targetExists: boolean | null; details: string; changes: Change[] }
 
 describe('audit log: names, families and field changes', () => {
   let t: TestApp;
@@ -82,7 +82,9 @@ describe('audit log: names, families and field changes', () => {
     expect(seen).toEqual(expected);
     // The download of the deleted peer still says which peer's private key left.
     const download = (await entries({ action: 'peer.downloadConfig' })).filter((entry) => entry.targetId === ids.laptop);
-    expect(download.map((entry) => entry.targetName)).toEqual(['laptop']);
+    expect(download.map((entry) => [entry.targetName, entry.targetExists])).toEqual([['laptop', false]]);
+    expect((await newest('peer.create')).targetExists).toBe(true);
+    expect((await entries({ action: 'auth.login' })).every((entry) => entry.targetExists === true)).toBe(true);
     expect(JSON.parse(download[0]!.details)).toMatchObject({ format: 'WG_QUICK', targetName: 'laptop' });
     const roleChange = await newest('user.changeRole');
     expect(roleChange.changes).toEqual([{ field: 'role', before: 'VIEWER', after: 'OPERATOR', secret: false, valuesRecorded: true }]);

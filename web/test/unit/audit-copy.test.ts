@@ -25,6 +25,7 @@ describe('audit sentences', () => {
     expect(changeText({ field: 'privateKey', before: null, after: null, secret: true, valuesRecorded: false })).toBe('private key changed');
     expect(changeText({ field: 'portForwarded', before: 'false', after: 'true', secret: false, valuesRecorded: true })).toBe('port forwarded off → on');
     expect(changeText({ field: 'keepalive', before: null, after: null, secret: false, valuesRecorded: false })).toBe('keepalive changed');
+    expect(changeText({ field: 'listenPort', before: null, after: '51821', secret: false, valuesRecorded: true }, 'peer.update')).toBe('listen port WAN default → 51821');
   });
 
   it('shows only details the sentence does not say', () => {

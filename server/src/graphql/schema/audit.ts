@@ -94,6 +94,11 @@ builder.prismaObject('AuditLog', {
       description: 'What the target was called when this happened (kept with the entry, so it outlives the target); for older entries its current name, else "deleted <kind>". null without a target.',
       resolve: (row, _args, ctx) => targetNameOf(row, ctx),
     }),
+    targetExists: t.boolean({
+      nullable: true,
+      description: 'Whether the target is still there (a link to it leads somewhere); null without a target or for a kind that is not looked up.',
+      resolve: async (row, _args, ctx) => (row.targetType && row.targetId && currentName[row.targetType] ? (await currentName[row.targetType]!(ctx, row.targetId)) != null : null),
+    }),
     changes: t.field({ type: [AuditChange], description: 'The fields an update changed, before and after (secrets only as changed).', resolve: (row) => changesOf(row) }),
   }),
 });

@@ -14,6 +14,7 @@ export const auditLogQuery = graphql(`
           targetType
           targetId
           targetName
+          targetExists
           changes {
             field
             before

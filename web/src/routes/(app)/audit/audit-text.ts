@@ -139,19 +139,23 @@ export function shownTarget(entry: AuditEntryView): string | null {
 
 const MAX_VALUE = 48;
 
-function shownValue(value: string | null): string {
-  if (value === null || value === '') return 'absent';
+/** A peer's own value that, when absent, is the WAN's. */
+const INHERITED = new Set(['listenPort', 'keepalive']);
+
+function shownValue(value: string | null, absent = 'absent'): string {
+  if (value === null || value === '') return absent;
   if (value === 'true') return 'on';
   if (value === 'false') return 'off';
   return value.length > MAX_VALUE ? `${value.slice(0, MAX_VALUE - 1)}…` : value;
 }
 
-/** "listen port 51820 → 51821", "endpoint absent → vpn.example.net", "private key changed". */
-export function changeText(change: AuditChangeView): string {
+/** "listen port 51820 → 51821", "endpoint absent → vpn.example.net", "private key changed" (`action`: a peer's absent listen port or keepalive is the WAN default). */
+export function changeText(change: AuditChangeView, action = ''): string {
   const word = fieldWord(change.field);
   if (change.secret) return `${word} changed`;
   if (!change.valuesRecorded) return `${word} changed`;
-  return `${word} ${shownValue(change.before)} → ${shownValue(change.after)}`;
+  const absent = action.startsWith('peer.') && INHERITED.has(change.field) ? 'WAN default' : 'absent';
+  return `${word} ${shownValue(change.before, absent)} → ${shownValue(change.after, absent)}`;
 }
 
 /** Details the sentence and the change list do not already say, as "key: value" (the format of a download is in the sentence). */
