@@ -62,6 +62,7 @@ describe('audit trail', () => {
       ['unpublishService', `mutation ($id: ID!) { unpublishService(id: $id) }`, () => ({ id: ids.service }), 'service.delete'],
       ['deleteSubnet', `mutation ($id: ID!) { deleteSubnet(id: $id) }`, () => ({ id: ids.subnet }), 'subnet.delete'],
       ['downloadPeerConfig', `mutation ($p: ID!) { downloadPeerConfig(peerId: $p) { filename } }`, () => ({ p: ids.peer }), 'peer.downloadConfig'],
+      ['showPeerQrCode', `mutation ($p: ID!) { showPeerQrCode(peerId: $p) { peerName } }`, () => ({ p: ids.peer }), 'peer.qr.view'],
       ['deletePeer', `mutation ($id: ID!) { deletePeer(id: $id) }`, () => ({ id: ids.peer }), 'peer.delete'],
       ['deleteWan', `mutation ($id: ID!) { deleteWan(id: $id) }`, () => ({ id: ids.wan }), 'wan.delete'],
       ['createDevice', `mutation { createDevice(input: { name: "audit-dev", kind: LINUX, host: "127.0.0.1" }) { id } }`, () => ({}), 'device.create'],
