@@ -14,6 +14,7 @@ import { desiredResources } from './routeros/resources.js';
 import { preflightRouterOs } from './routeros/preflight.js';
 import { KIND_ORDER as ROUTEROS_KINDS } from './routeros/menus.js';
 import { desiredPfSenseResources } from './pfsense/mapping.js';
+import { preflightPfSense } from './pfsense/planning.js';
 import { KIND_ORDER as PFSENSE_KINDS } from './pfsense/kinds.js';
 import { dualStackSiteSpec, siteSpec } from './pfsense/test-fixtures.js';
 import { linuxDesiredResources } from './linux/resources.js';
@@ -156,6 +157,16 @@ describe('preflight issues in the same words', () => {
     });
     expect(issues).toContainEqual({ severity: 'ERROR', resource: 'interface wg-home', message: expect.stringContaining('listen port 51820'), deviceRef: null });
     for (const issue of issues) expect(issue.resource).not.toMatch(/^\/|\*[0-9A-F]+/);
+  });
+
+  it('a pfSense warning about its own static route is named the same way', () => {
+    const desired = stateOf(siteSpec(), 'pf');
+    const names = resourceNamesOf(desired.overlay, desired.peer);
+    const resources = desiredPfSenseResources(desired);
+    const route = resources.find((resource) => resource.kind === 'routing/static_route')!;
+    const actual: ActualResource[] = [{ kind: 'routing/static_route', id: '3', key: null, props: { network: route.props.network!, gateway: 'WAN_DHCP', descr: 'old path' } }];
+    const issues = preflightPfSense(desired, resources, actual).map((issue) => namedIssue(issue, actual, names));
+    expect(issues).toContainEqual({ severity: 'WARNING', resource: expect.stringMatching(new RegExp(`^route to ${route.props.network!.replace(/[./]/g, '\\$&')}.*\\(not managed by Meshplane\\)$`)), message: expect.stringContaining('both will be configured'), deviceRef: 'routing/static_route 3' });
   });
 
   it('an id in a driver\'s words becomes the peer\'s name', () => {

@@ -104,15 +104,15 @@ export function preflightPfSense(state: DesiredDeviceState, desired: readonly De
   }, firewallNetworks(actual)));
   for (const peer of ours(KIND.peer)) {
     const clash = actual.find((resource) => resource.kind === KIND.peer && resource.key !== peer.key && resource.props.publickey === peer.props.publickey);
-    if (clash) issues.push(issue('ERROR', KIND.peer, `public key of ${peer.key} is already configured on peer ${clash.id} (${clash.props.descr || 'no description'}); pfSense requires peer keys to be unique`));
+    if (clash) issues.push(issue('ERROR', `${KIND.peer} ${clash.id}`, `public key of ${peer.key} is already configured on peer ${clash.id} (${clash.props.descr || 'no description'}); pfSense requires peer keys to be unique`));
   }
   for (const iface of ours(KIND.iface)) {
     const clash = unmanaged(KIND.iface).find((resource) => (resource.props.descr ?? '').toLowerCase() === (iface.props.descr ?? '').toLowerCase());
-    if (clash) issues.push(issue('ERROR', KIND.iface, `interface name ${iface.props.descr} is taken by ${clash.id}`));
+    if (clash) issues.push(issue('ERROR', `${KIND.iface} ${clash.id}`, `interface name ${iface.props.descr} is taken by ${clash.id}`));
   }
   for (const route of ours(KIND.route)) {
     const clash = unmanaged(KIND.route).find((resource) => resource.props.network === route.props.network);
-    if (clash) issues.push(issue('WARNING', KIND.route, `an unmanaged static route to ${route.props.network} exists (via ${clash.props.gateway}); both will be configured`));
+    if (clash) issues.push(issue('WARNING', `${KIND.route} ${clash.id}`, `an unmanaged static route to ${route.props.network} exists (via ${clash.props.gateway}); both will be configured`));
   }
   const services = serviceAddresses(state.peer.interface);
   if (services.length > 0) {
