@@ -469,11 +469,11 @@ describe.skipIf(!haveChromium)('the dashboard against the RouterOS simulator in 
 
     await page.getByRole('link', { name: 'Audit' }).click();
     await heading('Audit log');
-    await page.locator('tr[data-action]').first().waitFor();
+    await page.locator('li.entry[data-action]').first().waitFor();
     await page.getByLabel('Action').fill('peer.');
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.waitForURL(/action=peer\./);
-    const actions = await page.locator('tr[data-action]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-action') ?? ''));
+    const actions = await page.locator('li.entry[data-action]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-action') ?? ''));
     expect(actions.length).toBeGreaterThan(0);
     expect(actions.every((action) => action.startsWith('peer.'))).toBe(true);
     await shot('32-audit');
