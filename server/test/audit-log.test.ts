@@ -16,7 +16,7 @@ interface Entry { id: string; action: string; actorLabel: string; targetType: st
 describe('audit log: names, families and field changes', () => {
   let t: TestApp;
   let admin: GraphQLTestClient;
-  const ids: Record<string, string> = {};
+  const ids = {} as Record<'wan' | 'hub' | 'laptop' | 'office' | 'device', string>;
 
   const entries = async (filter: Record<string, unknown> = {}): Promise<Entry[]> =>
     (await admin.ok<{ auditLog: { edges: Array<{ node: Entry }> } }>(ENTRIES, { filter, first: 500 })).auditLog.edges.map((edge) => edge.node);
