@@ -167,6 +167,22 @@ describe('analyzeConflicts', () => {
     expect(codes(lonely)).toEqual(['WARNING:CGNAT_UNREACHABLE', 'WARNING:CGNAT_UNREACHABLE']);
   });
 
+  it('keeps a hub-and-spoke WAN whose hubs are all disabled hub-and-spoke: the spokes lose their tunnels, not gain each other', () => {
+    const hub = peer('h', '10.0.0.1', { role: 'HUB' });
+    const spokes = [peer('s1', '10.0.0.2'), peer('s2', '10.0.0.3'), peer('s3', '10.0.0.4')];
+    const running = overlay([hub, ...spokes], { topology: 'HUB_SPOKE' });
+    expect(compileOverlay(running).peers.find((p) => p.peerId === 's1')?.peers.map((r) => r.peerId)).toEqual(['h']);
+
+    const hubOff = { ...overlay(spokes, { topology: 'HUB_SPOKE' }), disabledPeers: [hub] };
+    const compiled = compileOverlay(hubOff);
+    for (const id of ['s1', 's2', 's3']) expect(compiled.peers.find((p) => p.peerId === id)?.peers, id).toEqual([]);
+    const found = analyzeConflicts(hubOff);
+    expect(found.map((c) => c.code)).not.toContain('NO_HUB');
+    expect(found.find((c) => c.code === 'HUBS_DISABLED')).toMatchObject({ severity: 'WARNING', message: expect.stringContaining('(Peer h)') });
+    // A WAN that never had a hub is still being built: it runs as a mesh, as before.
+    expect(codes(overlay(spokes, { topology: 'HUB_SPOKE' }))).toContain('INFO:NO_HUB');
+  });
+
   it('reports an invalid spec instead of throwing', () => {
     expect(codes(overlay([peer('a', '10.0.0.1', { publicKey: 'bad' })]))).toEqual(['CRITICAL:INVALID_SPEC']);
   });

@@ -269,6 +269,10 @@ export function analyzeConflicts(spec: OverlaySpec): Conflict[] {
   const facts = buildOverlayFacts(spec);
   const plan = planTunnels(facts);
   const found = [...rangeConflicts(facts), ...lanOverlapConflicts(facts), ...lanDirectionConflicts(facts, plan), ...peerConflicts(facts, plan), ...serviceIpConflicts(facts), ...redundancyConflicts(facts, plan)];
+  if (facts.disabledHubs.length > 0 && facts.wan.topology !== 'MESH' && !facts.peers.some((peer) => peer.spec.role === 'HUB')) {
+    const names = facts.disabledHubs.join(', ');
+    found.push(conflict('WARNING', 'HUBS_DISABLED', `every hub is disabled (${names}): peers that reach the others through a hub have no tunnel until one is enabled`));
+  }
   if (plan.topology !== facts.wan.topology) {
     found.push(conflict('INFO', 'NO_HUB', `topology ${facts.wan.topology} has no HUB peer: every peer is connected to every other (mesh) until a hub is added`));
   }

@@ -64,6 +64,8 @@ export interface OverlayFacts {
   readonly overlayRanges: readonly IpRange[];
   /** Sorted by tunnel IP, then id. */
   readonly peers: readonly PeerFacts[];
+  /** The disabled hubs (OverlaySpec.disabledPeers), by name: they are not in `peers`. */
+  readonly disabledHubs: readonly string[];
   readonly indexById: ReadonlyMap<string, number>;
   /** Every peer's routed LAN claims, sorted by address. */
   readonly lanClaims: readonly Claim[];
@@ -144,6 +146,7 @@ export function buildOverlayFacts(spec: OverlaySpec): OverlayFacts {
     natPool6: spec.wan.natPool6 ? parseCidr(spec.wan.natPool6) : null,
     overlayRanges: overlayRanges.sort(compareRanges),
     peers,
+    disabledHubs: (spec.disabledPeers ?? []).filter((peer) => peer.role === 'HUB').map((peer) => peer.name).sort(),
     indexById: new Map(peers.map((peer) => [peer.spec.id, peer.index])),
     lanClaims,
     presharedKeys: new Map(spec.presharedKeys.map((psk) => [pairKey(psk.peerAId, psk.peerBId), psk.key])),

@@ -15,8 +15,13 @@ export interface TunnelPlan {
   readonly relay: readonly (number | null)[];
 }
 
-export function effectiveTopology(topology: Topology, peers: readonly PeerFacts[]): Topology {
-  if (topology === 'MESH') return 'MESH';
+/**
+ * A hub-based WAN still being built (no hub yet) runs as a mesh. A WAN whose hubs are all
+ * disabled keeps its topology: disabling a hub cuts the spokes off it, it must not connect
+ * every spoke to every other.
+ */
+export function effectiveTopology(topology: Topology, peers: readonly PeerFacts[], hasDisabledHub = false): Topology {
+  if (topology === 'MESH' || hasDisabledHub) return topology;
   return peers.some((peer) => peer.spec.role === 'HUB') ? topology : 'MESH';
 }
 
@@ -36,7 +41,7 @@ function wantsTunnel(topology: Topology, a: PeerFacts, b: PeerFacts): boolean {
  */
 export function planTunnels(facts: OverlayFacts): TunnelPlan {
   const peers = facts.peers;
-  const topology = effectiveTopology(facts.wan.topology, peers);
+  const topology = effectiveTopology(facts.wan.topology, peers, facts.disabledHubs.length > 0);
   const hubs = peers.filter((peer) => peer.spec.role === 'HUB');
   const nonClients = peers.filter((peer) => peer.spec.role !== 'CLIENT');
   // Candidates a peer could want a tunnel with; checking only these keeps a 5,000-spoke
