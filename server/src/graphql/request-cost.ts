@@ -15,9 +15,9 @@ import type { Plugin } from 'graphql-yoga';
 import { MAX_PAGE_SIZE } from './argument-checks.js';
 
 /**
- * About twice the dearest document of the web UI priced at its largest pages (the jobs list
- * at first: 1000, ~113,000; the WAN page of 1,000 peers ~48,000). A list of 1,000 peers'
- * configPreview costs ~52,000: four pass in one request, five do not.
+ * Well above the dearest document of the web UI priced at its largest pages (the peer
+ * table ~72,000, the WAN page of 1,000 peers ~48,000; the jobs list asks for a literal 50).
+ * A list of 1,000 peers' configPreview costs ~52,000: four pass in one request, five do not.
  */
 export const DEFAULT_REQUEST_COST_LIMIT = 250_000;
 

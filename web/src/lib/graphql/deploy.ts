@@ -151,9 +151,10 @@ export const peerStatisticsQuery = graphql(`
   }
 `);
 
+/** A page of 50 jobs (a literal, so the request's price is that of 50 jobs with their logs and drift). */
 export const jobsQuery = graphql(`
-  query Jobs($wanId: ID, $kind: JobKind, $status: JobStatus, $trigger: JobTrigger, $first: Int, $after: String) {
-    jobs(wanId: $wanId, kind: $kind, status: $status, trigger: $trigger, first: $first, after: $after) {
+  query Jobs($wanId: ID, $kind: JobKind, $status: JobStatus, $trigger: JobTrigger, $after: String) {
+    jobs(wanId: $wanId, kind: $kind, status: $status, trigger: $trigger, first: 50, after: $after) {
       edges {
         node {
           ...JobView

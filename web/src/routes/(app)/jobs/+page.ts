@@ -13,7 +13,7 @@ function oneOf<T extends string>(value: string | null, allowed: readonly T[]): T
   return allowed.find((candidate) => candidate === value);
 }
 
-/** Jobs a page shows at first and adds with each "Load more". */
+/** Jobs a page shows at first and adds with each "Load more" (the `first` of jobsQuery). */
 const JOB_PAGE = 50;
 const WAN_PAGE = 1000; // the API's largest page (server/src/graphql/argument-checks.ts MAX_PAGE_SIZE)
 
@@ -25,7 +25,7 @@ export const load: PageLoad = async (event) => {
     status: oneOf(params.get('status'), STATUSES),
     trigger: oneOf(params.get('trigger'), TRIGGERS),
   };
-  const jobs = await loadPageQuery(event, 'meshplane:jobs', jobsQuery, { first: JOB_PAGE, ...filters });
+  const jobs = await loadPageQuery(event, 'meshplane:jobs', jobsQuery, { ...filters });
   // Every WAN, page by page: jobProgress follows one WAN at a time.
   const wanIds: string[] = [];
   const wans: Array<{ id: string; name: string }> = [];
