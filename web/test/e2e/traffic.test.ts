@@ -121,6 +121,9 @@ describe.skipIf(!chromiumAvailable('traffic history e2e'))('traffic history', ()
     }
     // Reported by the router without a handshake ever.
     await expect.poll(() => row('spare').locator('[data-last-seen]').textContent()).toBe('never seen');
+    // Every column, the actions too, is in view at 1280 px: neither the page nor the table's card scrolls sideways.
+    await expect(sidewaysOverflow(page)).resolves.toBeLessThanOrEqual(0);
+    await expect(page.locator('.table-card', { has: page.getByRole('table', { name: 'Peers' }) }).evaluate((card) => card.scrollWidth - card.clientWidth)).resolves.toBeLessThanOrEqual(0);
     await shot('04-peer-table-sparklines');
   }, 60_000);
 
