@@ -38,6 +38,18 @@ interface InputIssue {
 /** The last name in an issue's path (`input.lans.0.cidr` → cidr): list indexes are skipped. */
 const fieldOfPath = (path: readonly PropertyKey[]): string | undefined => path.filter((part) => typeof part === 'string' && !/^\d+$/.test(part)).at(-1) as string | undefined;
 
+const ACRONYMS: Readonly<Record<string, string>> = { cidr: 'CIDR', cidr6: 'CIDR (IPv6)', ip: 'IP', ip6: 'IPv6', mtu: 'MTU', tls: 'TLS', ca: 'CA', api: 'API', id: 'ID', lans: 'LANs', url: 'URL' };
+
+/** An issue's path in words for the message (`input.lans.0.cidr` → "LANs #1 CIDR", `input.listenPort` → "Listen port"). */
+function pathInWords(path: readonly PropertyKey[]): string {
+  const words = path
+    .map(String)
+    .filter((part, index) => !(index === 0 && part === 'input'))
+    .flatMap((part) => (/^\d+$/.test(part) ? [`#${Number(part) + 1}`] : part.replace(/([a-z0-9])([A-Z])/g, '$1 $2').split(' ').map((word) => ACRONYMS[word.toLowerCase()] ?? word.toLowerCase())));
+  const text = words.join(' ');
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 /**
  * The client error for input refused at the edge. When every issue comes from a rule that
  * carries an overlay code (schema/input-rules.ts: INVALID_PORT, INVALID_CIDR, ...), that code;
@@ -52,7 +64,7 @@ export function inputError(issues: readonly InputIssue[]): GraphQLError {
   // `field` is the input field's own name (the last step of its path), what a form keys its inputs by.
   const fields = issues.map((issue) => ({ path: issue.path.map(String).join('.'), field: fieldOfPath(issue.path), message: issue.message }));
   const fieldNames = new Set(issues.map((issue) => issue.path.at(-1)).filter((name): name is string => typeof name === 'string'));
-  return clientError(codes.size === 1 ? [...codes][0]! : 'BAD_USER_INPUT', fields.map((field) => `${field.path}: ${field.message}`).join('; '), {
+  return clientError(codes.size === 1 ? [...codes][0]! : 'BAD_USER_INPUT', issues.map((issue) => `${pathInWords(issue.path)}: ${issue.message}`).join('; '), {
     ...(fieldNames.size === 1 ? { field: [...fieldNames][0] } : {}),
     fields,
   });
