@@ -4,6 +4,7 @@
 import { secretsOf, type ActualResource, type DesiredResource, type Plan, type PlanOperation } from '../../domain/plan.js';
 import { redactSecrets } from '../../domain/secret-masking.js';
 import { canonicalAddress } from '../../domain/ip.js';
+import { count } from '../../domain/plural.js';
 import {
   DeviceError, type ApplyResult, type ConnectionReport, type DesiredDeviceState, type DeviceDriver, type PeerStatistics,
   type PreflightIssue, type ProgressListener, type RoutingSession,
@@ -95,7 +96,7 @@ export class RouterOsDriver implements DeviceDriver {
         // A router may quote the value it refused (a `!trap` or REST `detail`): never a secret one.
         const message = redactSecrets(failure.message, secretsOf(operation));
         if (failure.code === 'REFUSED') return { applied, failed: { operation, message } };
-        const cause = new DeviceError(failure.code, `${message}; stopped at ${describe(operation)} after ${applied} of ${total} operations`);
+        const cause = new DeviceError(failure.code, `${message}; stopped at ${describe(operation)} after ${applied} of ${count(total, 'operation')}`);
         return { applied, failed: { operation, message, cause } };
       }
       applied++;
