@@ -97,7 +97,8 @@ describe('audit trail', () => {
         continue;
       }
       const rows = (await rowsSince(before)).filter((row) => row.action === action);
-      const expectedActor = name === 'register' ? null : adminId;
+      // The person registering is the actor of their registration.
+      const expectedActor = name === 'register' ? (result.data?.register as { user: { id: string } }).user.id : adminId;
       if (rows.length !== 1) problems.push(`${name}: ${rows.length} entries with action ${action}`);
       else if (rows[0]!.outcome !== 'ok' || rows[0]!.actorId !== expectedActor || !rows[0]!.actorLabel) problems.push(`${name}: ${JSON.stringify(rows[0])}`);
       // Keep what later steps need.

@@ -77,7 +77,8 @@ export class Accounts {
         role = invite.role;
       }
       const user = await tx.user.create({ data: { email, name: input.name.trim(), passwordHash, role } });
-      await recordAudit(tx, null, { action: 'user.register', targetType: 'User', targetId: user.id, targetName: user.email, details: { email, role } });
+      // The person registering is the actor (signed in by this registration), not 'anonymous'.
+      await recordAudit(tx, { user, via: 'session' }, { action: 'user.register', targetType: 'User', targetId: user.id, targetName: user.email, details: { email, role } });
       return user;
     });
   }
