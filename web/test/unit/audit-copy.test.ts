@@ -1,5 +1,8 @@
 // How audit entries and counts read: sentences that name the target, changes as before → after
 // with secrets only as "changed", and nouns in the right number.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { actorName, changeText, otherDetails, phraseOf, shownTarget } from '../../src/routes/(app)/audit/audit-text.js';
 import { count } from '../../src/lib/format.js';
@@ -17,6 +20,19 @@ describe('audit sentences', () => {
     expect(shownTarget(entry('auth.login', {}, 'grace@example.net'))).toBeNull();
     expect(phraseOf(entry('device.somethingNew')).verb).toBe('ran somethingNew on');
     expect(phraseOf(entry('mutation.createWan', { codes: ['FORBIDDEN'] }))).toEqual({ verb: 'was refused: createWan', after: ' (FORBIDDEN)' });
+  });
+
+  it('has a sentence for every action the server records', () => {
+    const serverSrc = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'server', 'src');
+    const sources = (fs.readdirSync(serverSrc, { recursive: true }) as string[]).filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts') && !file.startsWith('generated'));
+    const actions = new Set(sources.flatMap((file) => [...fs.readFileSync(path.join(serverSrc, file), 'utf8').matchAll(/action: '([a-z][A-Za-z]*\.[A-Za-z.]+)'/g)].map((match) => match[1]!)));
+    expect(actions.size).toBeGreaterThan(25);
+    expect([...actions].filter((action) => phraseOf(entry(action)).verb === action).sort()).toEqual([]);
+    const qr = entry('peer.qr.view', { targetName: 'laptop' });
+    expect(`${phraseOf(qr).verb} ${shownTarget(qr)}`).toBe('viewed the QR code (private key) of laptop');
+    // The person registering is the actor; the sentence does not name them twice.
+    const registered = entry('user.register', {}, 'grace@example.net');
+    expect([phraseOf(registered).verb, shownTarget(registered)]).toEqual(['registered', null]);
   });
 
   it('lists changes as before → after, absent values in words, secrets only as changed', () => {

@@ -29,7 +29,7 @@ const PHRASES: Record<string, string> = {
   'peer.expire': 'expired peer',
   'peer.rotateKey': 'rotated the keys of peer',
   'peer.downloadConfig': 'downloaded the private key of',
-  'peer.viewQr': 'viewed the QR code of',
+  'peer.qr.view': 'viewed the QR code (private key) of',
   'peer.deploy.overridePreflight': 'overrode preflight errors to deploy',
   'psk.enable': 'added a preshared key between',
   'psk.disable': 'removed the preshared key between',
@@ -53,7 +53,7 @@ const PHRASES: Record<string, string> = {
   'subnet.delete': 'removed LAN',
   'service.create': 'published service',
   'service.delete': 'unpublished service',
-  'user.register': 'registered as',
+  'user.register': 'registered',
   'user.create': 'created user',
   'user.changeRole': 'changed the role of',
   'user.disable': 'disabled user',
@@ -133,7 +133,8 @@ export function phraseOf(entry: AuditEntryView): { verb: string; after: string }
 
 /** The target's name as the sentence shows it (none when the sentence names nobody else, e.g. "signed in"). */
 export function shownTarget(entry: AuditEntryView): string | null {
-  if (entry.action === 'auth.login' || entry.action === 'auth.logout') return null;
+  // Registering is done by the person registered: the actor already names them.
+  if (entry.action === 'auth.login' || entry.action === 'auth.logout' || entry.action === 'user.register') return null;
   return entry.targetName;
 }
 
