@@ -45,7 +45,7 @@ describe('audit sentences', () => {
   });
 
   it('shows only details the sentence does not say', () => {
-    expect(otherDetails(entry('peer.create', { wanId: 'w1', name: 'laptop', targetName: 'laptop', tunnelIp: '10.0.0.3', byoKey: false }))).toEqual(['tunnel ip: 10.0.0.3', 'byo key: false']);
+    expect(otherDetails(entry('peer.create', { wanId: 'w1', name: 'laptop', targetName: 'laptop', tunnelIp: '10.0.0.3', byoKey: false }))).toEqual(['tunnel IP: 10.0.0.3', 'own key: false']);
   });
 });
 
