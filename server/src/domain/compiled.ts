@@ -194,12 +194,19 @@ export interface CompiledOverlay {
 export function withoutSecrets(compiled: CompiledOverlay): CompiledOverlay {
   return {
     wan: compiled.wan,
-    peers: compiled.peers.map((peer) => {
-      const shown: CompiledPeer = { ...peer, interface: withheldKey(peer.interface), peers: withoutPsks(peer.peers) };
-      if (peer.links) shown.links = peer.links.map((link) => ({ ...link, interface: withheldKey(link.interface), peers: withoutPsks(link.peers) }));
-      return shown;
-    }),
+    peers: compiled.peers.map((peer) => withSecretsMapped(peer, withheldKey, withoutPsks)),
   };
+}
+
+/**
+ * `peer` with the secrets of every interface (its own and its links') and of every remote
+ * replaced by `iface` and `remotes`; everything else shared. What a preview or a deployed
+ * configuration shows instead of a key is the caller's choice.
+ */
+export function withSecretsMapped(peer: CompiledPeer, iface: (value: CompiledInterface) => CompiledInterface, remotes: (list: CompiledRemote[]) => CompiledRemote[]): CompiledPeer {
+  const shown: CompiledPeer = { ...peer, interface: iface(peer.interface), peers: remotes(peer.peers) };
+  if (peer.links) shown.links = peer.links.map((link) => ({ ...link, interface: iface(link.interface), peers: remotes(link.peers) }));
+  return shown;
 }
 
 function withheldKey(iface: CompiledInterface): CompiledInterface {

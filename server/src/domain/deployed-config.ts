@@ -4,7 +4,7 @@
 // is swapped for a stand-in key before rendering and the stand-in shown as ‹secret›, so the
 // stored (sealed) values need not be opened at all.
 import { diffLines } from 'diff';
-import { interfacesOf, type CompiledInterface, type CompiledPeer, type CompiledRemote } from './compiled.js';
+import { interfacesOf, withSecretsMapped, type CompiledInterface, type CompiledPeer, type CompiledRemote } from './compiled.js';
 import type { WanSpec } from './model.js';
 import { renderCompiledPeerRouterOs } from './render/routeros.js';
 import { renderCompiledPeerWgQuick, renderWgQuickInterfaces } from './render/wgquick.js';
@@ -15,11 +15,11 @@ export const STAND_IN_KEY = Buffer.alloc(32).toString('base64');
 const STAND_IN = STAND_IN_KEY;
 
 function masked(peer: CompiledPeer): CompiledPeer {
-  const iface = (value: CompiledInterface): CompiledInterface => ({ ...value, privateKey: value.privateKey === null ? null : STAND_IN });
-  const remotes = (list: CompiledRemote[]): CompiledRemote[] => list.map((remote) => ({ ...remote, presharedKey: remote.presharedKey === null ? null : STAND_IN }));
-  const result: CompiledPeer = { ...peer, interface: iface(peer.interface), peers: remotes(peer.peers) };
-  if (peer.links) result.links = peer.links.map((link) => ({ ...link, interface: iface(link.interface), peers: remotes(link.peers) }));
-  return result;
+  return withSecretsMapped(
+    peer,
+    (value: CompiledInterface): CompiledInterface => ({ ...value, privateKey: value.privateKey === null ? null : STAND_IN }),
+    (list: CompiledRemote[]): CompiledRemote[] => list.map((remote) => ({ ...remote, presharedKey: remote.presharedKey === null ? null : STAND_IN })),
+  );
 }
 
 export type ConfigFormat = 'routeros' | 'wg-quick';

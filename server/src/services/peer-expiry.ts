@@ -9,6 +9,7 @@ import type { Db } from '../infra/db/client.js';
 import type { Logger } from '../infra/logger.js';
 import { type PubSub, publishWanChange } from '../infra/pubsub/topics.js';
 import { recordAudit } from './audit.js';
+import { count } from '../domain/plural.js';
 
 /** Whose work a peer.expire entry is. */
 export const EXPIRY_ACTOR = 'meshplane (expiry)';
@@ -83,7 +84,7 @@ export class PeerExpiry {
       return done;
     });
     for (const peer of expired) publishWanChange(this.pubsub, { kind: 'UPDATED', wanId: peer.wanId, entity: 'PEER', entityId: peer.id });
-    if (expired.length > 0) this.log.info({ peers: expired.map((peer) => peer.name) }, `disabled ${expired.length} expired peer${expired.length === 1 ? '' : 's'}`);
+    if (expired.length > 0) this.log.info({ peers: expired.map((peer) => peer.name) }, `disabled ${count(expired.length, 'expired peer')}`);
     return expired;
   }
 }
