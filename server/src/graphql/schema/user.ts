@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { builder } from '../builder.js';
 import { RoleEnum } from './enums.js';
+import type { Role } from '../../generated/prisma/enums.js';
 import { MIN_PASSWORD_LENGTH } from '../../services/auth/passwords.js';
 import { SESSION_COOKIE, SESSION_TTL_SECONDS } from '../../services/auth/identity.js';
 import { DEVICE_COOKIE, DEVICE_COOKIE_TTL_SECONDS } from '../../services/auth/device-cookie.js';
@@ -29,7 +30,7 @@ builder.prismaObject('Invite', {
   }),
 });
 
-const InvitationPreview = builder.objectRef<{ email: string; role: 'ADMIN' | 'OPERATOR' | 'VIEWER'; expiresAt: Date }>('InvitationPreview').implement({
+const InvitationPreview = builder.objectRef<{ email: string; role: Role; expiresAt: Date }>('InvitationPreview').implement({
   description: 'What the registration form shows of a valid invitation, found by its token.',
   fields: (t) => ({
     email: t.exposeString('email', { description: 'Registration must use this address.' }),
@@ -49,7 +50,7 @@ const Session = builder.prismaObject('Session', {
   }),
 });
 
-const Viewer = builder.objectRef<{ userId: string | null; role: 'ADMIN' | 'OPERATOR' | 'VIEWER' | null }>('Viewer').implement({
+const Viewer = builder.objectRef<{ userId: string | null; role: Role | null }>('Viewer').implement({
   description: 'The caller, signed in or not, and what it may do.',
   fields: (t) => ({
     user: t.prismaField({
@@ -148,7 +149,7 @@ const AuthPayload = builder.objectRef<{ userId: string }>('AuthPayload').impleme
 interface InviteShape {
   inviteId: string;
   email: string;
-  role: 'ADMIN' | 'OPERATOR' | 'VIEWER';
+  role: Role;
   token: string;
   expiresAt: Date;
 }

@@ -151,7 +151,7 @@ export class Accounts {
       throw error;
     }
     const user = await this.prisma.user.findUnique({ where: { email: account } });
-    const ok = user && !user.disabledAt ? await verifyPassword(user.passwordHash, password) : await verifyAgainstDecoy(password);
+    const ok = user && !user.disabledAt && user.passwordHash ? await verifyPassword(user.passwordHash, password) : await verifyAgainstDecoy(password);
     if (!user || !ok) {
       // The attempt keeps its points: that is the failure counted.
       await recordAudit(this.prisma, null, { action: 'auth.login', outcome: 'denied', details: { email: account, ...seenFrom } });
