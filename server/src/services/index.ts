@@ -17,6 +17,8 @@ import { HandshakeMonitor } from './monitor.js';
 import { AutoRedeployer } from './auto-redeploy.js';
 import { PeerExpiry } from './peer-expiry.js';
 import { TrafficHistory } from './traffic.js';
+import { Webhooks } from './integrations/webhooks.js';
+import type { EventSink } from './integrations/events.js';
 import { createMetrics } from '../infra/metrics.js';
 import { monitorMetricsSources } from './monitor-metrics.js';
 import type { LockManager } from '../infra/locks.js';
@@ -64,7 +66,11 @@ export function createServices(deps: ServiceDeps) {
   const deployments = new Deployments(deps.prisma, deps.secrets, deps.pubsub, jobs, driverFactory, { handshakeProbeMs: deps.handshakeProbeMs ?? 20_000, health: monitor });
   metrics.setSources(monitorMetricsSources(deps.prisma, monitor, deps.secrets));
   const subnets = new Subnets(deps.prisma, deps.pubsub, wanLocks);
+  const webhooks = new Webhooks(deps.prisma, deps.secrets, deps.log);
   return {
+    webhooks,
+    /** Where event sources emit (peer, deploy, device and alert events): the webhooks. */
+    events: webhooks as EventSink,
     pubsub: deps.pubsub,
     localPubsub: deps.localPubsub,
     metrics,
