@@ -1,5 +1,5 @@
 // Master-key rotation: re-seals every secret stored in the database (peer private keys,
-// preshared keys, device credentials, and the sealed keys inside deployment history) from
+// preshared keys, device credentials, the sealed keys inside deployment history, OIDC sessions' ID tokens) from
 // the old master key to a new one, in ONE transaction: either everything moves to the new
 // key or nothing does. Values already sealed with the new key are left alone, so running it
 // again after an interruption is safe; a value sealed with any other key aborts it.
@@ -11,6 +11,8 @@ export interface RekeyReport {
   presharedKeys: number;
   devices: number;
   deployments: number;
+  /** Sessions opened through OIDC (their provider ID token, for sign-out). */
+  sessions: number;
 }
 
 type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
@@ -80,6 +82,9 @@ export async function resealAllSecrets(prisma: Db, from: SecretBox, to: SecretBo
       ),
       deployments: await resealColumn(await tx.deployment.findMany({ select: { id: true, desired: true } }), (row) => row.desired, (json) => resealer.resealJson(json), (id, desired) =>
         tx.deployment.update({ where: { id }, data: { desired } }),
+      ),
+      sessions: await resealColumn(await tx.session.findMany({ where: { oidcIdTokenEnc: { not: null } }, select: { id: true, oidcIdTokenEnc: true } }), (row) => row.oidcIdTokenEnc, reseal, (id, oidcIdTokenEnc) =>
+        tx.session.update({ where: { id }, data: { oidcIdTokenEnc } }),
       ),
     }),
     { timeout: 600_000, maxWait: 60_000 },
