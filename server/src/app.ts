@@ -52,6 +52,10 @@ export interface AppOptions {
   handshakeProbeMs?: number;
   /** Quiet time after the last change to a WAN before auto-deploy peers are redeployed (default 2 s). */
   autoRedeployDebounceMs?: number;
+  /** The alert rules' clock (how long a condition held): tests move it instead of waiting minutes. */
+  alertClock?: () => Date;
+  /** How long a tunnel seen UP must stay DOWN before tunnel.down (default MESHPLANE_TUNNEL_EVENT_GRACE_MS or 120 s). */
+  tunnelEventGraceMs?: number;
 }
 
 export interface App {
@@ -112,6 +116,8 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
     loginLimiter: new LoginLimiter(DEFAULT_LOGIN_LIMITS, redis?.client ?? null),
     ...(options.driverFactory ? { driverFactory: options.driverFactory } : {}),
     ...(options.trafficClock ? { trafficClock: options.trafficClock } : {}),
+    ...(options.alertClock ? { alertClock: options.alertClock } : {}),
+    tunnelEventGraceMs: options.tunnelEventGraceMs ?? tunnelEventGraceFrom(env),
   });
   await services.jobs.recoverInterrupted();
   if (config) {
@@ -152,9 +158,11 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
       if (options.monitor !== false) services.monitor.start();
       services.autoRedeploy.start();
       services.expiry.start();
+      services.alerts.start();
       return { url: base, graphqlUrl: `${base}${yoga.graphqlEndpoint}` };
     },
     async stop() {
+      await services.alerts.stop();
       await services.monitor.stop();
       await services.autoRedeploy.stop();
       await services.expiry.stop();
@@ -168,6 +176,15 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
       await database.close();
     },
   };
+}
+
+/** MESHPLANE_TUNNEL_EVENT_GRACE_MS: milliseconds, 0 (send at once) to a day. */
+function tunnelEventGraceFrom(env: NodeJS.ProcessEnv): number {
+  const raw = env.MESHPLANE_TUNNEL_EVENT_GRACE_MS?.trim();
+  if (!raw) return 120_000;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 86_400_000) throw new Error(`MESHPLANE_TUNNEL_EVENT_GRACE_MS must be a whole number of milliseconds from 0 to 86400000, not ${JSON.stringify(raw)}`);
+  return value;
 }
 
 /** MESHPLANE_SECURE_COOKIES: "true" (always Secure, e.g. behind a TLS proxy), "false", or "auto" (default: when the request came over HTTPS). */

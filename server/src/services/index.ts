@@ -19,6 +19,8 @@ import { PeerExpiry } from './peer-expiry.js';
 import { TrafficHistory } from './traffic.js';
 import { Webhooks } from './integrations/webhooks.js';
 import type { EventSink } from './integrations/events.js';
+import { Alerts } from './integrations/alerts.js';
+import { Notifications } from './integrations/notifications.js';
 import { createMetrics } from '../infra/metrics.js';
 import { monitorMetricsSources } from './monitor-metrics.js';
 import type { LockManager } from '../infra/locks.js';
@@ -50,6 +52,10 @@ export interface ServiceDeps {
   loginLimiter?: LoginLimiter;
   /** backend.default from MESHPLANE_CONFIG, if any. */
   defaultDeviceName?: string | null;
+  /** The alert rules' clock: how long a condition held (tests move it instead of waiting minutes). */
+  alertClock?: () => Date;
+  /** How long a tunnel seen UP stays DOWN before tunnel.down (default 120 s). */
+  tunnelEventGraceMs?: number;
   log: Logger;
   secrets: SecretBox;
   pubsub: PubSub;
@@ -67,10 +73,17 @@ export function createServices(deps: ServiceDeps) {
   metrics.setSources(monitorMetricsSources(deps.prisma, monitor, deps.secrets));
   const subnets = new Subnets(deps.prisma, deps.pubsub, wanLocks);
   const webhooks = new Webhooks(deps.prisma, deps.secrets, deps.log);
+  const notifications = new Notifications(deps.prisma, deps.pubsub);
+  const alerts = new Alerts(deps.prisma, deps.secrets, monitor, webhooks, notifications, deps.log, {
+    ...(deps.alertClock ? { clock: deps.alertClock } : {}),
+    ...(deps.tunnelEventGraceMs === undefined ? {} : { graceMs: deps.tunnelEventGraceMs }),
+  });
   return {
     webhooks,
     /** Where event sources emit (peer, deploy, device and alert events): the webhooks. */
     events: webhooks as EventSink,
+    alerts,
+    notifications,
     pubsub: deps.pubsub,
     localPubsub: deps.localPubsub,
     metrics,

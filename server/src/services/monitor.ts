@@ -71,6 +71,8 @@ export class HandshakeMonitor {
 
   /** How many polls this replica made (tests check that only one replica polls). */
   polls = 0;
+  /** Told after each of this replica's polls has been applied (the alert evaluator runs then). */
+  private readonly pollListeners: Array<() => void> = [];
 
   constructor(
     private readonly prisma: Db,
@@ -109,6 +111,15 @@ export class HandshakeMonitor {
     await this.lease?.release().catch(() => undefined);
     this.lease = null;
     await this.reader.close();
+  }
+
+  /** Whether this replica holds the monitor lease (polls the devices, so holds the freshest state). */
+  get leading(): boolean {
+    return this.lease !== null;
+  }
+
+  onPolled(listener: () => void): void {
+    this.pollListeners.push(listener);
   }
 
   status(peerId: string): PeerStatus | null {
@@ -218,6 +229,7 @@ export class HandshakeMonitor {
     } finally {
       stopRenewing();
     }
+    for (const listener of this.pollListeners) listener();
   }
 
   /**

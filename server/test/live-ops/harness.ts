@@ -30,6 +30,9 @@ export interface LiveAppOptions {
   autoRedeployDebounceMs?: number;
   /** Reuse a data directory (restart tests); default a fresh copy of the migrated template. */
   dataDir?: string;
+  /** The alert rules' clock (tests move it instead of waiting minutes). */
+  alertClock?: () => Date;
+  tunnelEventGraceMs?: number;
 }
 
 export async function startLiveApp(options: LiveAppOptions = {}): Promise<LiveApp> {
@@ -45,6 +48,8 @@ export async function startLiveApp(options: LiveAppOptions = {}): Promise<LiveAp
     monitorIntervalMs: options.monitorIntervalMs ?? 200,
     handshakeProbeMs: options.handshakeProbeMs ?? 0,
     ...(options.autoRedeployDebounceMs === undefined ? {} : { autoRedeployDebounceMs: options.autoRedeployDebounceMs }),
+    ...(options.alertClock ? { alertClock: options.alertClock } : {}),
+    ...(options.tunnelEventGraceMs === undefined ? {} : { tunnelEventGraceMs: options.tunnelEventGraceMs }),
     logger: createLogger(process.env.MESHPLANE_TEST_LOG_LEVEL ?? 'silent'),
     env: { ...process.env, MESHPLANE_MASTER_KEY: '', DATABASE_URL: '', MESHPLANE_CONFIG: '', REDIS_URL: '', MESHPLANE_METRICS_TOKEN: '' },
   });

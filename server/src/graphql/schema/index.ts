@@ -15,5 +15,6 @@ import './status.js';
 import './audit.js';
 import './events.js';
 import './traffic.js';
+import './alerts.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -83,6 +83,8 @@ export type Topics = {
   'wanChanged:byId': [wanId: string, change: WanChange];
   /** Credentials stopped working: every replica closes the WebSockets opened with them. */
   'auth:revoked': [AccessRevoked];
+  /** An in-app notification was written (services/integrations/notifications.ts). */
+  notificationAdded: [{ notificationId: string }];
 };
 
 /** Whose credentials were revoked: all of a user's, a user's sessions, one session or one API token. */
