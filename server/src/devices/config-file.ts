@@ -14,6 +14,8 @@
 //       caFile: /etc/meshplane/edge-1-ca.pem
 //       timeoutMs: 10000
 //       concurrency: 2
+//   ldap: ...                    # directory sign-in and sync (schema: services/auth/ldap-config.ts)
+//   oidc: ...                    # single sign-on (schema: services/auth/oidc-config.ts)
 //
 // Only the credential fields expand ${VAR}; everything else is taken literally and validated.
 import fs from 'node:fs';
@@ -22,6 +24,8 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { resolveTls } from '../domain/device-ports.js';
 import { DomainError } from '../domain/errors.js';
+import { ldapFileSchema, type LdapFileSection } from '../services/auth/ldap-config.js';
+import { oidcFileSchema, type OidcFileSection } from '../services/auth/oidc-config.js';
 
 const kind = z.enum(['LINUX', 'ROUTEROS_API', 'ROUTEROS_REST', 'PFSENSE']);
 
@@ -47,6 +51,8 @@ const fileSchema = z
   .object({
     backend: z.object({ default: z.string().optional() }).strict().default({}),
     devices: z.array(deviceSchema).default([]),
+    ldap: ldapFileSchema.optional(),
+    oidc: oidcFileSchema.optional(),
   })
   .strict();
 
@@ -70,6 +76,10 @@ export interface MeshplaneConfig {
   /** Device name new WAN memberships are bound to, or null for manual peers. */
   defaultDevice: string | null;
   devices: ConfiguredDevice[];
+  /** The `ldap:` section (bindPassword expanded, caFile absolute), for services/auth/ldap-config.ts. */
+  ldap?: LdapFileSection;
+  /** The `oidc:` section (clientSecret expanded), for services/auth/oidc-config.ts. */
+  oidc?: OidcFileSection;
 }
 
 export class ConfigFileError extends Error {
@@ -100,7 +110,7 @@ export function parseConfig(text: string, baseDir: string, env: NodeJS.ProcessEn
   if (!result.success) {
     throw new ConfigFileError(`invalid configuration: ${result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
   }
-  const { backend, devices } = result.data;
+  const { backend, devices, ldap, oidc } = result.data;
   const names = new Set<string>();
   const configured = devices.map((device, index): ConfiguredDevice => {
     if (names.has(device.name)) throw new ConfigFileError(`devices[${index}]: the name "${device.name}" is used twice`);
@@ -123,7 +133,20 @@ export function parseConfig(text: string, baseDir: string, env: NodeJS.ProcessEn
   });
   const defaultDevice = backend.default && backend.default !== 'manual' ? backend.default : null;
   if (defaultDevice && !names.has(defaultDevice)) throw new ConfigFileError(`backend.default names "${defaultDevice}", which is not among the devices`);
-  return { defaultDevice, devices: configured };
+  return {
+    defaultDevice,
+    devices: configured,
+    ...(ldap
+      ? {
+          ldap: {
+            ...ldap,
+            ...(ldap.bindPassword === undefined ? {} : { bindPassword: expandEnv(ldap.bindPassword, 'ldap.bindPassword', env) ?? undefined }),
+            ...(ldap.caFile ? { caFile: path.resolve(baseDir, ldap.caFile) } : {}),
+          },
+        }
+      : {}),
+    ...(oidc ? { oidc: { ...oidc, ...(oidc.clientSecret === undefined ? {} : { clientSecret: expandEnv(oidc.clientSecret, 'oidc.clientSecret', env) ?? undefined }) } } : {}),
+  };
 }
 
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv): MeshplaneConfig {

@@ -1,0 +1,150 @@
+// The directory sync: on an interval (ldap.syncIntervalMinutes, default 15; 0 = off) and on
+// an admin's request (the syncDirectory mutation), every LDAP user is compared with the
+// directory: gone or in no mapped group → disabled; another role → the new role (sessions
+// ended); back → enabled again if the sync had disabled them (ldap-accounts.ts).
+//
+// An outage must never disable everyone: the directory is listed in full FIRST, and when the
+// listing fails (unreachable, refused bind, a search error, more entries than the bound) or
+// comes back empty while Meshplane has directory users, nothing is changed and the run is
+// reported as failed. One replica syncs at a time (the `ldap-sync` lease).
+import type { Db } from '../../infra/db/client.js';
+import type { Logger } from '../../infra/logger.js';
+import { acquire, keepLease, type LockManager } from '../../infra/locks.js';
+import { recordAudit } from '../audit.js';
+import type { LdapAccounts, AppliedChange } from './ldap-accounts.js';
+import type { Identity } from './identity.js';
+import { DirectoryUnavailableError } from './ldap.js';
+
+export interface DirectorySyncResult {
+  /** LDAP users compared with the directory. */
+  checked: number;
+  disabled: number;
+  enabled: number;
+  roleChanged: number;
+  /** Name or e-mail address taken over from the directory. */
+  updated: number;
+  /** Entries the directory listed (all of them, known to Meshplane or not). */
+  listed: number;
+  finishedAt: Date;
+}
+
+export class DirectorySyncFailed extends Error {
+  override readonly name = 'DirectorySyncFailed';
+}
+
+const LEASE = 'ldap-sync';
+const LEASE_TTL_MS = 60_000;
+
+export class LdapSync {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
+  /** The last run of this replica (the users page shows it; each user also has syncedAt). */
+  last: { at: Date; ok: boolean; result: DirectorySyncResult | null; error: string | null } | null = null;
+
+  constructor(
+    private readonly prisma: Db,
+    private readonly accounts: LdapAccounts,
+    private readonly locks: LockManager,
+    private readonly log: Logger,
+    private readonly intervalMs: number,
+  ) {}
+
+  start(): void {
+    if (this.timer || this.intervalMs <= 0) return;
+    this.timer = setInterval(() => this.tick(), this.intervalMs);
+    this.timer.unref();
+    this.tick();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  /** A periodic run: skipped while another replica (or an admin's run) holds the lease. */
+  private tick(): void {
+    if (this.running) return;
+    this.running = (async () => {
+      const lease = await this.locks.tryAcquire(LEASE, LEASE_TTL_MS);
+      if (!lease) return;
+      try {
+        await this.runHeld(lease);
+      } finally {
+        await lease.release();
+      }
+    })()
+      .catch((error: unknown) => this.log.warn({ err: { message: (error as Error).message } }, 'directory sync failed: nothing was changed; trying again next interval'))
+      .finally(() => (this.running = null));
+  }
+
+  /**
+   * Runs now (an admin's request, audited as directory.sync with the counts or the failure),
+   * waiting up to a minute for a run in progress elsewhere.
+   */
+  async runNow(actor: Identity): Promise<DirectorySyncResult> {
+    const lease = await acquire(this.locks, LEASE, LEASE_TTL_MS, { maxWaitMs: 60_000 });
+    try {
+      const result = await this.runHeld(lease);
+      const { finishedAt: _at, ...counts } = result;
+      await recordAudit(this.prisma, actor, { action: 'directory.sync', targetType: 'Directory', targetName: 'LDAP directory', details: counts });
+      return result;
+    } catch (error) {
+      await recordAudit(this.prisma, actor, { action: 'directory.sync', targetType: 'Directory', targetName: 'LDAP directory', outcome: 'failed', details: { error: (error as Error).message } });
+      throw error;
+    } finally {
+      await lease.release();
+    }
+  }
+
+  private async runHeld(lease: Parameters<typeof keepLease>[0]): Promise<DirectorySyncResult> {
+    const stopRenewing = keepLease(lease, LEASE_TTL_MS, (reason) => this.log.warn({ reason }, 'directory sync lease lost'));
+    try {
+      const result = await this.sync();
+      this.last = { at: result.finishedAt, ok: true, result, error: null };
+      if (result.disabled + result.enabled + result.roleChanged + result.updated > 0) this.log.info({ ...result }, 'directory sync changed users');
+      return result;
+    } catch (error) {
+      const message = (error as Error).message;
+      this.last = { at: new Date(), ok: false, result: null, error: message };
+      throw error instanceof DirectorySyncFailed ? error : new DirectorySyncFailed(message);
+    } finally {
+      stopRenewing();
+    }
+  }
+
+  /** One comparison of every LDAP user with the directory (callers hold the lease). */
+  private async sync(): Promise<DirectorySyncResult> {
+    const users = await this.prisma.user.findMany({ where: { authSource: 'LDAP', externalId: { not: null } }, orderBy: { id: 'asc' } });
+    const result: DirectorySyncResult = { checked: 0, disabled: 0, enabled: 0, roleChanged: 0, updated: 0, listed: 0, finishedAt: new Date() };
+    if (users.length === 0) return result;
+    let listing: Awaited<ReturnType<LdapAccounts['directory']['listUsers']>>;
+    try {
+      listing = await this.accounts.directory.listUsers(new Set(users.map((user) => user.externalId!)));
+    } catch (error) {
+      const cause = error instanceof DirectoryUnavailableError ? error.message : `directory request failed: ${(error as Error).message}`;
+      throw new DirectorySyncFailed(`the directory could not be read, so no user was changed (${cause})`);
+    }
+    result.listed = listing.listed;
+    if (listing.listed === 0) {
+      throw new DirectorySyncFailed(`the directory listed no users at all under ${this.accounts.config.userBase} while Meshplane has ${users.length} directory users: nothing was changed (check ldap.userBase, ldap.userFilter and the service account's read access)`);
+    }
+    for (const user of users) {
+      const changes: AppliedChange = { disabled: false, enabled: false, roleChanged: false, updated: false };
+      try {
+        await this.accounts.apply(user, this.accounts.stateOf(listing.entries.get(user.externalId!)), changes);
+      } catch (error) {
+        // One account's failure (e.g. a concurrent change) must not stop the others.
+        this.log.warn({ userId: user.id, err: { message: (error as Error).message } }, 'directory sync could not update a user');
+        continue;
+      }
+      result.checked += 1;
+      if (changes.disabled) result.disabled += 1;
+      if (changes.enabled) result.enabled += 1;
+      if (changes.roleChanged) result.roleChanged += 1;
+      if (changes.updated) result.updated += 1;
+    }
+    result.finishedAt = new Date();
+    return result;
+  }
+}
