@@ -16,6 +16,7 @@ import { wsCookieHeader } from './infra/http/origin.js';
 import { createYogaServer, type MeshplaneYoga } from './graphql/yoga.js';
 import { ErrorLogThrottle } from './infra/error-log-throttle.js';
 import { createServices, type Services } from './services/index.js';
+import { webhookOptionsFrom, type WebhookServiceOptions } from './services/integrations/webhooks.js';
 import { loadConfigFile } from './devices/config-file.js';
 import type { DriverFactory } from './devices/factory.js';
 import { credentialsFrom, resolveIdentity } from './services/auth/identity.js';
@@ -56,6 +57,8 @@ export interface AppOptions {
   alertClock?: () => Date;
   /** How long a tunnel seen UP must stay DOWN before tunnel.down (default MESHPLANE_TUNNEL_EVENT_GRACE_MS or 120 s). */
   tunnelEventGraceMs?: number;
+  /** Webhook delivery: retry delays (default 10 s, 1 min, 5 min, 30 min, 2 h, 6 h; MESHPLANE_WEBHOOK_RETRY_DELAYS_MS, comma-separated), poll interval (MESHPLANE_WEBHOOK_POLL_MS, default 5 s), log bounds. */
+  webhooks?: WebhookServiceOptions;
 }
 
 export interface App {
@@ -113,6 +116,7 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
     expirySweepMs: options.expirySweepMs ?? Number(env.MESHPLANE_EXPIRY_SWEEP_MS ?? 30_000),
     handshakeProbeMs: options.handshakeProbeMs ?? Number(env.MESHPLANE_HANDSHAKE_PROBE_MS ?? 20_000),
     ...(options.autoRedeployDebounceMs === undefined ? {} : { autoRedeployDebounceMs: options.autoRedeployDebounceMs }),
+    webhooks: { ...webhookOptionsFrom(env), ...options.webhooks },
     loginLimiter: new LoginLimiter(DEFAULT_LOGIN_LIMITS, redis?.client ?? null),
     ...(options.driverFactory ? { driverFactory: options.driverFactory } : {}),
     ...(options.trafficClock ? { trafficClock: options.trafficClock } : {}),
@@ -158,6 +162,7 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
       if (options.monitor !== false) services.monitor.start();
       services.autoRedeploy.start();
       services.expiry.start();
+      services.webhooks.start();
       services.alerts.start();
       return { url: base, graphqlUrl: `${base}${yoga.graphqlEndpoint}` };
     },
@@ -166,6 +171,7 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
       await services.monitor.stop();
       await services.autoRedeploy.stop();
       await services.expiry.stop();
+      await services.webhooks.stop();
       await revocations?.stop();
       revocations = null;
       if (started) await http.close();

@@ -17,7 +17,7 @@ import { HandshakeMonitor } from './monitor.js';
 import { AutoRedeployer } from './auto-redeploy.js';
 import { PeerExpiry } from './peer-expiry.js';
 import { TrafficHistory } from './traffic.js';
-import { Webhooks } from './integrations/webhooks.js';
+import { Webhooks, type WebhookServiceOptions } from './integrations/webhooks.js';
 import type { EventSink } from './integrations/events.js';
 import { Alerts } from './integrations/alerts.js';
 import { Notifications } from './integrations/notifications.js';
@@ -56,6 +56,8 @@ export interface ServiceDeps {
   alertClock?: () => Date;
   /** How long a tunnel seen UP stays DOWN before tunnel.down (default 120 s). */
   tunnelEventGraceMs?: number;
+  /** Webhook delivery: poll interval, retry schedule, log bounds (tests shorten the retries). */
+  webhooks?: WebhookServiceOptions;
   log: Logger;
   secrets: SecretBox;
   pubsub: PubSub;
@@ -72,7 +74,7 @@ export function createServices(deps: ServiceDeps) {
   const deployments = new Deployments(deps.prisma, deps.secrets, deps.pubsub, jobs, driverFactory, { handshakeProbeMs: deps.handshakeProbeMs ?? 20_000, health: monitor });
   metrics.setSources(monitorMetricsSources(deps.prisma, monitor, deps.secrets));
   const subnets = new Subnets(deps.prisma, deps.pubsub, wanLocks);
-  const webhooks = new Webhooks(deps.prisma, deps.secrets, deps.log);
+  const webhooks = new Webhooks(deps.prisma, deps.secrets, deps.log, deps.webhooks ?? {});
   const notifications = new Notifications(deps.prisma, deps.pubsub);
   const alerts = new Alerts(deps.prisma, deps.secrets, monitor, webhooks, notifications, deps.log, {
     ...(deps.alertClock ? { clock: deps.alertClock } : {}),
@@ -92,11 +94,11 @@ export function createServices(deps: ServiceDeps) {
     autoRedeploy: new AutoRedeployer(deps.prisma, deps.secrets, deps.pubsub, deployments, deps.locks, deps.log, { debounceMs: deps.autoRedeployDebounceMs ?? 2000 }),
     monitor,
     traffic,
-    expiry: new PeerExpiry(deps.prisma, deps.pubsub, deps.log, { intervalMs: deps.expirySweepMs ?? 30_000 }),
+    expiry: new PeerExpiry(deps.prisma, deps.pubsub, deps.log, { intervalMs: deps.expirySweepMs ?? 30_000 }, webhooks),
     secrets: deps.secrets,
     accounts: new Accounts(deps.prisma, deps.pubsub, deps.loginLimiter ?? new LoginLimiter(), new DeviceCookies(deps.secrets.deriveKey('device-cookie'))),
     wans: new Wans(deps.prisma, deps.pubsub, wanLocks),
-    peers: new Peers(deps.prisma, deps.secrets, deps.pubsub, wanLocks, subnets, deps.defaultDeviceName ?? null),
+    peers: new Peers(deps.prisma, deps.secrets, deps.pubsub, wanLocks, subnets, deps.defaultDeviceName ?? null, webhooks),
     defaultDeviceName: deps.defaultDeviceName ?? null,
     subnets,
     devices: new Devices(deps.prisma, deps.secrets),

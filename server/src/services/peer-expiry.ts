@@ -10,6 +10,8 @@ import type { Logger } from '../infra/logger.js';
 import { type PubSub, publishWanChange } from '../infra/pubsub/topics.js';
 import { recordAudit } from './audit.js';
 import { count } from '../domain/plural.js';
+import type { EventSink } from './integrations/events.js';
+import { emitPeerEvent } from './integrations/event-sources.js';
 
 /** Whose work a peer.expire entry is. */
 export const EXPIRY_ACTOR = 'meshplane (expiry)';
@@ -37,6 +39,8 @@ export class PeerExpiry {
     private readonly pubsub: PubSub,
     private readonly log: Logger,
     readonly options: PeerExpiryOptions,
+    /** Where peer.expired goes (the webhooks), in the sweep's transaction. */
+    private readonly events: EventSink | null = null,
   ) {
     this.batch = options.batch ?? 200;
   }
@@ -66,7 +70,7 @@ export class PeerExpiry {
   async sweep(now = new Date()): Promise<Expired[]> {
     const due = await this.prisma.peer.findMany({
       where: { enabled: true, expiresAt: { lte: now } },
-      select: { id: true, wanId: true, name: true, expiresAt: true },
+      select: { id: true, wanId: true, name: true, expiresAt: true, role: true, tunnelIp: true, tunnelIp6: true },
       orderBy: [{ expiresAt: 'asc' }, { id: 'asc' }],
       take: this.batch,
     });
@@ -76,6 +80,7 @@ export class PeerExpiry {
       for (const peer of due) {
         const { count } = await tx.peer.updateMany({ where: { id: peer.id, enabled: true, expiresAt: { lte: now } }, data: { enabled: false } });
         if (count === 0) continue;
+        await emitPeerEvent(this.events, tx, 'peer.expired', { ...peer, enabled: false });
         await recordAudit(tx, null, {
           action: 'peer.expire', targetType: 'Peer', targetId: peer.id, targetName: peer.name, details: { name: peer.name, wanId: peer.wanId, expiresAt: peer.expiresAt },
         }, EXPIRY_ACTOR);

@@ -15,6 +15,8 @@ import { validateEndpointHost, validateIntegerInRange, validateKey, validateName
 import type { Identity } from './auth/identity.js';
 import { fieldChanges, namedDevices, recordAudit } from './audit.js';
 import type { AddedSubnet, SubnetInput, Subnets } from './subnets.js';
+import type { EventSink } from './integrations/events.js';
+import { emitPeerEvent } from './integrations/event-sources.js';
 
 type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
 
@@ -120,6 +122,8 @@ export class Peers {
     private readonly subnets: Subnets,
     /** backend.default of the configuration file: new peers are bound to this device. */
     private readonly defaultDeviceName: string | null = null,
+    /** Where peer.created, peer.deleted and peer.disabled go (the webhooks), in the change's transaction. */
+    private readonly events: EventSink | null = null,
   ) {}
 
   private async defaultDeviceId(tx: Pick<Db, 'device'>): Promise<string | null> {
@@ -175,6 +179,7 @@ export class Peers {
             });
             await recordAudit(tx, actor, { action: 'peer.create', targetType: 'Peer', targetId: created.id, targetName: created.name, details: { wanId, name: created.name, tunnelIp, tunnelIp6, byoKey: keys.privateKeyEnc === null, enabled: created.enabled, expiresAt: created.expiresAt } });
             for (const lan of input.subnets ?? []) lans.push(await this.addLan(tx, actor, wanId, created.id, lan));
+            await emitPeerEvent(this.events, tx, 'peer.created', created, { createdBy: actor.user.email });
             return created;
           });
         } catch (error) {
@@ -227,6 +232,7 @@ export class Peers {
       const others = changes.filter((change) => !toggled || change.field !== 'enabled');
       if (others.length > 0 || !toggled) await recordAudit(tx, actor, { action: 'peer.update', targetType: 'Peer', targetId: peerId, targetName: updated.name, changes: await namedDevices(tx, others) });
       if (toggled) await recordAudit(tx, actor, { action: updated.enabled ? 'peer.enable' : 'peer.disable', targetType: 'Peer', targetId: peerId, targetName: updated.name, details: { name: updated.name, expiresAt: updated.expiresAt } });
+      if (toggled && !updated.enabled) await emitPeerEvent(this.events, tx, 'peer.disabled', updated, { disabledBy: actor.user.email });
       return updated;
     });
     publishWanChange(this.pubsub, { kind: 'UPDATED', wanId: peer.wanId, entity: 'PEER', entityId: peer.id });
@@ -251,6 +257,7 @@ export class Peers {
     const peer = await this.prisma.$transaction(async (tx) => {
       const deleted = await tx.peer.delete({ where: { id: peerId } });
       await recordAudit(tx, actor, { action: 'peer.delete', targetType: 'Peer', targetId: peerId, targetName: deleted.name, details: { wanId: deleted.wanId, name: deleted.name } });
+      await emitPeerEvent(this.events, tx, 'peer.deleted', deleted, { deletedBy: actor.user.email });
       return deleted;
     });
     publishWanChange(this.pubsub, { kind: 'DELETED', wanId: peer.wanId, entity: 'PEER', entityId: peer.id });

@@ -15,6 +15,7 @@ import './status.js';
 import './audit.js';
 import './events.js';
 import './traffic.js';
+import './webhook.js';
 import './alerts.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

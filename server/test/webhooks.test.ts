@@ -1,0 +1,405 @@
+// Webhooks end to end through the API, against a real HTTP receiver on loopback: the signature
+// and headers, retries with their status codes, per-webhook order, giving up, final refusals,
+// the SSRF guard (at creation and at send time), "send test", a rolled-back change sending
+// nothing, two replicas on one PostgreSQL sending each event once, and the secret never read back.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type App } from '../src/app.js';
+import { createLogger } from '../src/infra/logger.js';
+import { sendAttempt } from '../src/services/integrations/webhook-sender.js';
+import { startTestApp, type TestApp } from './support/app.js';
+import { GraphQLTestClient, registerAdmin } from './support/graphql.js';
+import { postgresOrSkip, startPostgres, type PostgresCluster } from './support/postgres.js';
+
+interface Received {
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** A webhook receiver: answers each path from its script (then 200), records every request. */
+class Receiver {
+  readonly requests: Received[] = [];
+  private readonly scripts = new Map<string, Array<{ status: number; headers?: Record<string, string> }>>();
+  private server!: http.Server;
+  port = 0;
+
+  async start(): Promise<void> {
+    this.server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const url = req.url ?? '/';
+        this.requests.push({ path: url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+        const next = this.scripts.get(url)?.shift() ?? { status: 200 };
+        res.writeHead(next.status, next.headers ?? { 'content-type': 'text/plain' });
+        res.end(next.status < 300 ? 'ok' : `answer ${next.status}`);
+      });
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  answer(path: string, ...answers: Array<number | { status: number; headers?: Record<string, string> }>): void {
+    this.scripts.set(path, answers.map((answer) => (typeof answer === 'number' ? { status: answer } : answer)));
+  }
+
+  on(path: string): Received[] {
+    return this.requests.filter((request) => request.path === path);
+  }
+
+  url(path: string, host = '127.0.0.1'): string {
+    return `http://${host}:${this.port}${path}`;
+  }
+
+  stop(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` until it returns a value (bounded); fails naming `what`. */
+async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, polls = 400, pollMs = 25): Promise<T> {
+  for (let poll = 0; poll < polls; poll++) {
+    const value = await check();
+    if (value !== undefined) return value;
+    await wait(pollMs);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const CREATE = `mutation ($input: CreateWebhookInput!) { createWebhook(input: $input) { secret webhook { id name url events enabled allowPrivateTargets } } }`;
+const DELIVERIES = `query ($id: ID!, $filter: WebhookDeliveryFilter) { webhook(id: $id) { deliveries(first: 50, filter: $filter) { edges { node {
+  id eventId eventType status attempts lastStatusCode lastError test attemptLog { statusCode error } } } } } }`;
+
+interface Delivery {
+  id: string;
+  eventId: string;
+  eventType: string;
+  status: string;
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  test: boolean;
+  attemptLog: Array<{ statusCode: number | null; error: string | null }>;
+}
+
+async function deliveries(admin: GraphQLTestClient, id: string, filter?: Record<string, unknown>): Promise<Delivery[]> {
+  const { webhook } = await admin.ok<{ webhook: { deliveries: { edges: Array<{ node: Delivery }> } } }>(DELIVERIES, { id, filter });
+  return webhook.deliveries.edges.map((edge) => edge.node);
+}
+
+async function createHook(admin: GraphQLTestClient, input: Record<string, unknown>): Promise<{ id: string; secret: string }> {
+  const { createWebhook } = await admin.ok<{ createWebhook: { secret: string; webhook: { id: string } } }>(CREATE, { input: { name: 'hook', events: ['peer.created'], allowPrivateTargets: true, ...input } });
+  return { id: createWebhook.webhook.id, secret: createWebhook.secret };
+}
+
+async function createWan(admin: GraphQLTestClient, name: string): Promise<string> {
+  const { createWan } = await admin.ok<{ createWan: { wan: { id: string } } }>(`mutation ($input: CreateWanInput!) { createWan(input: $input) { wan { id } } }`, { input: { name, topology: 'MESH' } });
+  return createWan.wan.id;
+}
+
+async function addPeer(admin: GraphQLTestClient, wanId: string, name: string): Promise<string> {
+  const { addPeer } = await admin.ok<{ addPeer: { peer: { id: string } } }>(`mutation ($wanId: ID!, $input: AddPeerInput!) { addPeer(wanId: $wanId, input: $input) { peer { id } } }`, { wanId, input: { name, role: 'CLIENT' } });
+  return addPeer.peer.id;
+}
+
+/** The receiver's check of a request: HMAC-SHA256 over "<timestamp>.<raw body>", compared in constant time. */
+function verified(request: Received, secret: string): boolean {
+  const timestamp = String(request.headers['x-meshplane-timestamp']);
+  const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(`${timestamp}.${request.body}`).digest('hex')}`);
+  const given = Buffer.from(String(request.headers['x-meshplane-signature']));
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+const bodyOf = (request: Received) => JSON.parse(request.body) as { id: string; type: string; occurredAt: string; wan: { id: string; name: string } | null; subject: { kind: string; id: string; name: string }; data: Record<string, unknown> };
+
+describe('webhooks', () => {
+  let t: TestApp;
+  let admin: GraphQLTestClient;
+  let receiver: Receiver;
+  let wanId: string;
+  const logLines: string[] = [];
+
+  beforeAll(async () => {
+    receiver = new Receiver();
+    await receiver.start();
+    const sink = new Writable({ write(chunk: Buffer, _encoding, done) { logLines.push(chunk.toString('utf8')); done(); } });
+    // Retries after 40, 80 and 120 ms (4 attempts in all), so no test waits for real backoff.
+    t = await startTestApp({ logger: createLogger('trace', sink), env: { MESHPLANE_WEBHOOK_RETRY_DELAYS_MS: '40,80,120', MESHPLANE_WEBHOOK_POLL_MS: '50' } });
+    admin = await registerAdmin(t.graphqlUrl);
+    wanId = await createWan(admin, 'hooks');
+  });
+
+  afterAll(async () => {
+    await t?.stop();
+    await receiver?.stop();
+  });
+
+  it('sends a signed peer.created event with the documented headers and body', async () => {
+    const hook = await createHook(admin, { url: receiver.url('/signed') });
+    const peerId = await addPeer(admin, wanId, 'laptop-signed');
+    const [request] = await eventually('the event', () => (receiver.on('/signed').length > 0 ? receiver.on('/signed') : undefined));
+    expect(verified(request!, hook.secret)).toBe(true);
+    expect(verified(request!, 'whsec_wrong')).toBe(false);
+    const body = bodyOf(request!);
+    expect(body).toMatchObject({ type: 'peer.created', wan: { id: wanId, name: 'hooks' }, subject: { kind: 'peer', id: peerId, name: 'laptop-signed' }, data: { role: 'CLIENT', createdBy: 'admin@example.net' } });
+    expect(request!.headers['content-type']).toBe('application/json');
+    expect(request!.headers['user-agent']).toBe('Meshplane-Webhook/1');
+    expect(request!.headers['x-meshplane-event']).toBe('peer.created');
+    expect(request!.headers['x-meshplane-delivery']).toBe(body.id);
+    expect(request!.headers['x-meshplane-timestamp']).toMatch(/^\d{10}$/);
+    const [delivery] = await eventually('the log', async () => ((await deliveries(admin, hook.id))[0]?.status === 'SUCCEEDED' ? deliveries(admin, hook.id) : undefined));
+    expect(delivery).toMatchObject({ eventId: body.id, eventType: 'peer.created', attempts: 1, lastStatusCode: 200, lastError: null });
+    await admin.ok(`mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id: hook.id });
+  });
+
+  it('retries 500, 500 then 200: three attempts logged with their codes, the same event id each time', async () => {
+    receiver.answer('/retry', 500, 500, 200);
+    const hook = await createHook(admin, { url: receiver.url('/retry') });
+    await addPeer(admin, wanId, 'laptop-retry');
+    const delivery = await eventually('success after retries', async () => (await deliveries(admin, hook.id)).find((row) => row.status === 'SUCCEEDED'));
+    expect(delivery.attempts).toBe(3);
+    expect(delivery.attemptLog.map((attempt) => attempt.statusCode)).toEqual([500, 500, 200]);
+    expect(delivery.attemptLog[0]!.error).toBe('HTTP 500 Internal Server Error');
+    const sent = receiver.on('/retry');
+    expect(sent).toHaveLength(3);
+    expect(new Set(sent.map((request) => request.headers['x-meshplane-delivery']))).toEqual(new Set([delivery.eventId]));
+    expect(sent.every((request) => verified(request, hook.secret))).toBe(true);
+    await admin.ok(`mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id: hook.id });
+  });
+
+  it('delivers in order: later events wait while the first is retried', async () => {
+    receiver.answer('/order', 503, 503);
+    const hook = await createHook(admin, { url: receiver.url('/order') });
+    for (const name of ['order-a', 'order-b', 'order-c']) await addPeer(admin, wanId, name);
+    await eventually('three deliveries done', async () => ((await deliveries(admin, hook.id)).filter((row) => row.status === 'SUCCEEDED').length === 3 ? true : undefined));
+    const names = receiver.on('/order').map((request) => bodyOf(request).subject.name);
+    expect(names).toEqual(['order-a', 'order-a', 'order-a', 'order-b', 'order-c']);
+    await admin.ok(`mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id: hook.id });
+  });
+
+  it('gives up after the last retry, then sends the next event', async () => {
+    receiver.answer('/down', 500, 502, 503, 504);
+    const hook = await createHook(admin, { url: receiver.url('/down') });
+    await addPeer(admin, wanId, 'down-a');
+    await addPeer(admin, wanId, 'down-b');
+    const rows = await eventually('both finished', async () => {
+      const list = await deliveries(admin, hook.id);
+      return list.length === 2 && list.every((row) => row.status === 'SUCCEEDED' || row.status === 'FAILED') ? list : undefined;
+    });
+    const failed = rows.find((row) => row.status === 'FAILED')!;
+    expect(failed.attempts).toBe(4);
+    expect(failed.attemptLog.map((attempt) => attempt.statusCode)).toEqual([500, 502, 503, 504]);
+    expect(failed.lastError).toBe('HTTP 504 Gateway Timeout (gave up after 4 attempts)');
+    expect(rows.find((row) => row.status === 'SUCCEEDED')!.attempts).toBe(1);
+    expect(receiver.on('/down').map((request) => bodyOf(request).subject.name)).toEqual(['down-a', 'down-a', 'down-a', 'down-a', 'down-b']);
+    await admin.ok(`mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id: hook.id });
+  });
+
+  it('fails at once without retry on 410 and 400, and on a redirect (not followed, the Location named)', async () => {
+    for (const [path, answer, words] of [
+      ['/gone', { status: 410 }, 'HTTP 410 Gone'],
+      ['/bad', { status: 400 }, 'HTTP 400 Bad Request'],
+      ['/moved', { status: 302, headers: { location: 'http://10.0.0.1/internal' } }, 'HTTP 302: redirect to http://10.0.0.1/internal not followed (give the final URL)'],
+    ] as const) {
+      receiver.answer(path, answer);
+      const hook = await createHook(admin, { url: receiver.url(path) });
+      await addPeer(admin, wanId, `final${path.replace('/', '-')}`);
+      const [row] = await eventually(`${path} failed`, async () => ((await deliveries(admin, hook.id))[0]?.status === 'FAILED' ? deliveries(admin, hook.id) : undefined));
+      expect(row).toMatchObject({ attempts: 1, lastStatusCode: answer.status, lastError: words });
+      expect(receiver.on(path)).toHaveLength(1);
+      await admin.ok(`mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id: hook.id });
+    }
+  });
+
+  it('refuses private, loopback, link-local and local-name targets unless allowed', async () => {
+    for (const [url, words] of [
+      ['http://127.0.0.1:9/x', '127.0.0.1 is a loopback address'],
+      ['http://10.0.0.1/x', '10.0.0.1 is a private address'],
+      ['http://169.254.169.254/latest/meta-data/', '169.254.169.254 is a link-local address'],
+      ['http://[::1]/x', '::1 is a loopback address'],
+      ['http://[::ffff:127.0.0.1]/x', 'embeds 127.0.0.1 is a loopback address'],
+      ['http://100.64.0.1/x', '100.64.0.1 is a carrier-grade NAT address'],
+      ['http://[fd00::1]/x', 'fd00::1 is a unique-local address'],
+      ['http://localhost:9/x', 'localhost names this host'],
+      ['http://2130706433/x', '127.0.0.1 is a loopback address'],
+    ] as const) {
+      const result = await admin.request(CREATE, { input: { name: 'ssrf', url, events: ['peer.created'] } });
+      expect(result.errors?.[0]?.extensions?.code, url).toBe('BAD_USER_INPUT');
+      expect(result.errors?.[0]?.message, url).toContain(words);
+    }
+    for (const url of ['ftp://example.com/x', 'http://user:pw@example.com/x', `https://example.com/${'a'.repeat(2100)}`]) {
+      expect(await admin.errorCodes(CREATE, { input: { name: 'ssrf', url, events: ['peer.created'] } }), url).toEqual(['BAD_USER_INPUT']);
+    }
+    // At send time the same rules hold for the addresses a name resolves to, and for literals.
+    for (const [url, words] of [
+      ['http://10.0.0.1/x', 'refused: 10.0.0.1 is a private address'],
+      ['http://169.254.169.254/x', 'refused: 169.254.169.254 is a link-local address'],
+      ['http://[::1]:9/x', 'refused: ::1 is a loopback address'],
+      ['http://[::ffff:127.0.0.1]:9/x', 'refused: ::ffff:7f00:1 embeds 127.0.0.1 is a loopback address'],
+      ['http://localhost:9/x', 'refused: localhost names this host'],
+      [receiver.url('/never'), 'refused: 127.0.0.1 is a loopback address'],
+    ] as const) {
+      const result = await sendAttempt({ url, body: '{}', secret: 's', eventType: 'webhook.test', eventId: 'evt_x', allowPrivateTargets: false });
+      expect(result.outcome.kind, url).toBe('final');
+      expect(result.error, url).toContain(words);
+    }
+    expect(receiver.on('/never')).toHaveLength(0);
+  });
+
+  it('refuses at send time a name that resolves to a non-public address (checked on every send, connection pinned)', async () => {
+    // This machine's own name resolves to loopback or to its private address; it is no "localhost" name.
+    const host = os.hostname();
+    const hook = await createHook(admin, { url: receiver.url('/by-name', host), allowPrivateTargets: true, events: ['peer.created'] });
+    const allowed = await admin.ok<{ sendTestWebhook: Delivery }>(`mutation ($id: ID!) { sendTestWebhook(id: $id) { status lastStatusCode lastError } }`, { id: hook.id });
+    // Allowed: it was reached through the pinned address (loopback here; elsewhere it may not listen).
+    if (allowed.sendTestWebhook.status === 'SUCCEEDED') expect(receiver.on('/by-name')).toHaveLength(1);
+    await admin.ok(`mutation ($id: ID!) { updateWebhook(id: $id, input: { allowPrivateTargets: false }) { id } }`, { id: hook.id });
+    const before = receiver.on('/by-name').length;
+    const { sendTestWebhook } = await admin.ok<{ sendTestWebhook: Delivery }>(`mutation ($id: ID!) { sendTestWebhook(id: $id) { status lastStatusCode lastError } }`, { id: hook.id });
+    expect(sendTestWebhook.status).toBe('FAILED');
+    expect(sendTestWebhook.lastStatusCode).toBeNull();
+    expect(sendTestWebhook.lastError).toMatch(new RegExp(`^refused: ${host} resolves to \\S+, a (loopback|private|link-local|unique-local) address`));
+    expect(receiver.on('/by-name').length).toBe(before);
+    await admin.ok(`mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id: hook.id });
+  });
+
+  it('"send test" sends at once even while the queue is blocked, and returns the answer', async () => {
+    receiver.answer('/blocked', 500, 500, 500);
+    const hook = await createHook(admin, { url: receiver.url('/blocked') });
+    await addPeer(admin, wanId, 'blocked-a');
+    await eventually('first attempt failed', () => (receiver.on('/blocked').length > 0 ? true : undefined));
+    const { sendTestWebhook } = await admin.ok<{ sendTestWebhook: Delivery }>(`mutation ($id: ID!) { sendTestWebhook(id: $id) { id eventType status attempts lastStatusCode lastError test } }`, { id: hook.id });
+    // The script's next answer may be one more 500 (the retry took it) or the test got it: both are the receiver's own answers.
+    expect(sendTestWebhook).toMatchObject({ eventType: 'webhook.test', attempts: 1, test: true });
+    expect([200, 500]).toContain(sendTestWebhook.lastStatusCode);
+    const test = receiver.on('/blocked').find((request) => bodyOf(request).type === 'webhook.test')!;
+    expect(verified(test, hook.secret)).toBe(true);
+    expect(bodyOf(test).subject).toEqual({ kind: 'webhook', id: hook.id, name: 'hook' });
+    expect((await deliveries(admin, hook.id, { eventType: 'webhook.test' })).map((row) => row.id)).toEqual([sendTestWebhook.id]);
+    await admin.ok(`mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id: hook.id });
+  });
+
+  it('sends nothing for a change whose transaction rolled back', async () => {
+    const hook = await createHook(admin, { url: receiver.url('/tx'), events: ['drift.detected'] });
+    const event = (name: string) => ({ type: 'drift.detected' as const, occurredAt: new Date(), wan: null, subject: { kind: 'peer' as const, id: name, name }, data: {} });
+    await expect(t.app.database.prisma.$transaction(async (tx) => {
+      await t.app.services.events.emit(event('rolled-back'), tx);
+      throw new Error('the change failed');
+    })).rejects.toThrow('the change failed');
+    await t.app.database.prisma.$transaction(async (tx) => t.app.services.events.emit(event('committed'), tx));
+    await eventually('the committed event', () => (receiver.on('/tx').length > 0 ? true : undefined));
+    expect(receiver.on('/tx').map((request) => bodyOf(request).subject.name)).toEqual(['committed']);
+    expect((await deliveries(admin, hook.id)).map((row) => row.status)).toEqual(['SUCCEEDED']);
+    await admin.ok(`mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id: hook.id });
+  });
+
+  it('redelivers a finished delivery with the same event id; rotating the secret signs with the new one', async () => {
+    receiver.answer('/again', 410);
+    const hook = await createHook(admin, { url: receiver.url('/again') });
+    await addPeer(admin, wanId, 'again-a');
+    const [failed] = await eventually('failed', async () => ((await deliveries(admin, hook.id))[0]?.status === 'FAILED' ? deliveries(admin, hook.id) : undefined));
+    const { rotateWebhookSecret } = await admin.ok<{ rotateWebhookSecret: { secret: string } }>(`mutation ($id: ID!) { rotateWebhookSecret(id: $id) { secret webhook { id } } }`, { id: hook.id });
+    expect(rotateWebhookSecret.secret).not.toBe(hook.secret);
+    await admin.ok(`mutation ($id: ID!) { redeliverWebhookDelivery(id: $id) { id status } }`, { id: failed!.id });
+    await eventually('redelivered', async () => ((await deliveries(admin, hook.id, { status: 'SUCCEEDED' })).length === 1 ? true : undefined));
+    const sent = receiver.on('/again');
+    expect(sent.map((request) => request.headers['x-meshplane-delivery'])).toEqual([failed!.eventId, failed!.eventId]);
+    expect(verified(sent[1]!, rotateWebhookSecret.secret)).toBe(true);
+    expect(verified(sent[1]!, hook.secret)).toBe(false);
+    await admin.ok(`mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id: hook.id });
+  });
+
+  it('never shows the secret again: not in reads, the audit log, the logs or the database in clear', async () => {
+    const hook = await createHook(admin, { url: `${receiver.url('/secret')}?token=query-token-123` });
+    await admin.ok(`mutation ($id: ID!) { sendTestWebhook(id: $id) { id } }`, { id: hook.id });
+    const { rotateWebhookSecret } = await admin.ok<{ rotateWebhookSecret: { secret: string } }>(`mutation ($id: ID!) { rotateWebhookSecret(id: $id) { secret } }`, { id: hook.id });
+    await admin.ok(`mutation ($id: ID!) { updateWebhook(id: $id, input: { name: "renamed" }) { id } }`, { id: hook.id });
+    const reads = JSON.stringify(await admin.ok(`{ webhooks(first: 50) { edges { node { id name url events enabled allowPrivateTargets createdByName lastDelivery { payload lastError } deliveries(first: 50) { edges { node { payload lastError attemptLog { error } } } } } } }
+      auditLog(first: 200) { edges { node { action details } } } }`));
+    const rows = JSON.stringify(await t.app.database.prisma.webhook.findMany()) + JSON.stringify(await t.app.database.prisma.auditLog.findMany());
+    for (const secret of [hook.secret, rotateWebhookSecret.secret]) {
+      expect(reads).not.toContain(secret);
+      expect(rows).not.toContain(secret);
+      expect(logLines.join('')).not.toContain(secret);
+    }
+    // The audit log keeps the URL without its query string (it may carry a token).
+    const audit = JSON.stringify(await t.app.database.prisma.auditLog.findMany({ where: { action: { startsWith: 'webhook.' } } }));
+    expect(audit).toContain('webhook.create');
+    expect(audit).not.toContain('query-token-123');
+    await admin.ok(`mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id: hook.id });
+  });
+
+  it('is for admins only, reads included', async () => {
+    const { createInvite } = await admin.ok<{ createInvite: { token: string } }>(`mutation { createInvite(input: { email: "op@example.net", role: OPERATOR }) { token } }`);
+    const operator = new GraphQLTestClient(t.graphqlUrl);
+    await operator.ok(`mutation ($input: RegisterInput!) { register(input: $input) { user { id } } }`, { input: { email: 'op@example.net', name: 'Op', password: 'correct horse battery staple', inviteToken: createInvite.token } });
+    const hook = await createHook(admin, { url: receiver.url('/ops') });
+    expect(await operator.errorCodes(`{ webhooks(first: 1) { edges { node { id } } } }`)).toEqual(['FORBIDDEN']);
+    expect(await operator.errorCodes(`mutation ($id: ID!) { sendTestWebhook(id: $id) { id } }`, { id: hook.id })).toEqual(['FORBIDDEN']);
+    expect(await operator.errorCodes(CREATE, { input: { name: 'x', url: receiver.url('/ops'), events: ['peer.created'] } })).toEqual(['FORBIDDEN']);
+    expect(receiver.on('/ops')).toHaveLength(0);
+    await admin.ok(`mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id: hook.id });
+  });
+});
+
+const pgBin = postgresOrSkip('webhook replicas test (test/webhooks.test.ts)');
+
+describe.skipIf(!pgBin)('webhooks on two replicas sharing one PostgreSQL', () => {
+  let cluster: PostgresCluster;
+  let receiver: Receiver;
+  const replicas: Array<{ app: App; graphqlUrl: string; dataDir: string }> = [];
+  const masterKey = randomBytes(32).toString('base64');
+
+  beforeAll(async () => {
+    receiver = new Receiver();
+    await receiver.start();
+    cluster = await startPostgres({ binDir: pgBin!, database: 'meshplane' });
+    for (let i = 0; i < 2; i++) {
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `meshplane-hooks-${i}-`));
+      const app = await buildApp({
+        dataDir, databaseUrl: cluster.url, port: 0, web: false, monitor: false, logger: createLogger('silent'),
+        env: { ...process.env, MESHPLANE_MASTER_KEY: masterKey, MESHPLANE_CONFIG: '', REDIS_URL: '' },
+        webhooks: { pollMs: 20, retryDelaysMs: [30, 60] },
+      });
+      const { graphqlUrl } = await app.start();
+      replicas.push({ app, graphqlUrl, dataDir });
+    }
+  });
+
+  afterAll(async () => {
+    for (const replica of replicas) {
+      await replica.app.stop();
+      fs.rmSync(replica.dataDir, { recursive: true, force: true });
+    }
+    await cluster?.stop();
+    await receiver?.stop();
+  });
+
+  it('sends each event once, in order, though both replicas poll the same queue', async () => {
+    receiver.answer('/replicas', 500);
+    const admin = await registerAdmin(replicas[0]!.graphqlUrl);
+    const hook = await createHook(admin, { url: receiver.url('/replicas') });
+    const wanId = await createWan(admin, 'replicas');
+    const names = Array.from({ length: 8 }, (_, i) => `replica-peer-${i}`);
+    // Half the events emitted on each replica.
+    const onB = new GraphQLTestClient(replicas[1]!.graphqlUrl);
+    await onB.ok(`mutation { login(input: { email: "admin@example.net", password: "correct horse battery staple" }) { user { id } } }`);
+    for (const [i, name] of names.entries()) await addPeer(i % 2 === 0 ? admin : onB, wanId, name);
+    await eventually('all delivered', async () => ((await deliveries(admin, hook.id, { status: 'SUCCEEDED' })).length === names.length ? true : undefined), 600);
+    const received = receiver.on('/replicas').map((request) => bodyOf(request));
+    // The first event's 500 and its retry, then each event exactly once, in the order emitted.
+    expect(received.map((body) => body.subject.name)).toEqual([names[0], ...names]);
+    expect(new Set(received.map((body) => body.id)).size).toBe(names.length);
+  });
+});
