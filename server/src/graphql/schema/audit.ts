@@ -24,6 +24,7 @@ const currentName: Record<string, (ctx: Context, id: string) => Promise<string |
   User: async (ctx, id) => (await ctx.prisma.user.findUnique({ where: { id }, select: { email: true } }))?.email,
   Invite: async (ctx, id) => (await ctx.prisma.invite.findUnique({ where: { id }, select: { email: true } }))?.email,
   ApiToken: async (ctx, id) => (await ctx.prisma.apiToken.findUnique({ where: { id }, select: { name: true } }))?.name,
+  AlertRule: async (ctx, id) => (await ctx.prisma.alertRule.findUnique({ where: { id }, select: { name: true } }))?.name,
   Subnet: async (ctx, id) => (await ctx.prisma.subnet.findUnique({ where: { id }, select: { cidr: true } }))?.cidr,
   PublishedService: async (ctx, id) => (await ctx.prisma.publishedService.findUnique({ where: { id }, select: { name: true } }))?.name,
   Session: async (ctx, id) => {
@@ -34,7 +35,7 @@ const currentName: Record<string, (ctx: Context, id: string) => Promise<string |
 
 /** How a target type reads in a sentence ("deleted peer"). */
 export const TARGET_WORDS: Record<string, string> = {
-  Peer: 'peer', Wan: 'WAN', Device: 'device', User: 'user', Invite: 'invitation', ApiToken: 'API token', Subnet: 'LAN', PublishedService: 'service', Session: 'session',
+  Peer: 'peer', Wan: 'WAN', Device: 'device', AlertRule: 'alert rule', User: 'user', Invite: 'invitation', ApiToken: 'API token', Subnet: 'LAN', PublishedService: 'service', Session: 'session',
 };
 
 async function targetNameOf(row: { details: string; targetType: string | null; targetId: string | null }, ctx: Context): Promise<string | null> {
