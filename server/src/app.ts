@@ -18,6 +18,7 @@ import { ErrorLogThrottle } from './infra/error-log-throttle.js';
 import { createServices, type Services } from './services/index.js';
 import { webhookOptionsFrom, type WebhookServiceOptions } from './services/integrations/webhooks.js';
 import { loadConfigFile } from './devices/config-file.js';
+import { resolveLdapConfig } from './services/auth/ldap-config.js';
 import type { DriverFactory } from './devices/factory.js';
 import { credentialsFrom, resolveIdentity } from './services/auth/identity.js';
 import { DEFAULT_LOGIN_LIMITS, LoginLimiter } from './services/auth/login-limiter.js';
@@ -53,6 +54,8 @@ export interface AppOptions {
   handshakeProbeMs?: number;
   /** Quiet time after the last change to a WAN before auto-deploy peers are redeployed (default 2 s). */
   autoRedeployDebounceMs?: number;
+  /** How often the LDAP directory sync runs (default ldap.syncIntervalMinutes; 0 = only on request; tests shorten it). */
+  ldapSyncMs?: number;
   /** The alert rules' clock (how long a condition held): tests move it instead of waiting minutes. */
   alertClock?: () => Date;
   /** How long a tunnel seen UP must stay DOWN before tunnel.down (default MESHPLANE_TUNNEL_EVENT_GRACE_MS or 120 s). */
@@ -104,6 +107,8 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
   if (!redis && database.kind === 'postgres') log.warn('DATABASE_URL is PostgreSQL but REDIS_URL is unset: run a single replica, or set REDIS_URL for several');
   const configFile = options.configFile ?? env.MESHPLANE_CONFIG;
   const config = configFile ? loadConfigFile(configFile, env) : null;
+  const ldap = resolveLdapConfig(config?.ldap, env);
+  if (ldap) log.info({ urls: ldap.urls, userBase: ldap.userBase, syncIntervalMinutes: ldap.syncIntervalMinutes }, 'LDAP sign-in configured');
   const services = createServices({
     prisma: database.prisma,
     log,
@@ -112,6 +117,8 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
     localPubsub: createTopics(),
     locks,
     defaultDeviceName: config?.defaultDevice ?? null,
+    ldap,
+    ...(options.ldapSyncMs === undefined ? {} : { ldapSyncMs: options.ldapSyncMs }),
     monitorIntervalMs: options.monitorIntervalMs ?? Number(env.MESHPLANE_MONITOR_INTERVAL_MS ?? 5000),
     expirySweepMs: options.expirySweepMs ?? Number(env.MESHPLANE_EXPIRY_SWEEP_MS ?? 30_000),
     handshakeProbeMs: options.handshakeProbeMs ?? Number(env.MESHPLANE_HANDSHAKE_PROBE_MS ?? 20_000),
@@ -162,6 +169,7 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
       if (options.monitor !== false) services.monitor.start();
       services.autoRedeploy.start();
       services.expiry.start();
+      services.directory?.sync.start();
       services.webhooks.start();
       services.alerts.start();
       return { url: base, graphqlUrl: `${base}${yoga.graphqlEndpoint}` };
@@ -171,6 +179,7 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
       await services.monitor.stop();
       await services.autoRedeploy.stop();
       await services.expiry.stop();
+      await services.directory?.sync.stop();
       await services.webhooks.stop();
       await revocations?.stop();
       revocations = null;

@@ -6,6 +6,10 @@ import type { PubSub } from '../infra/pubsub/topics.js';
 import { Accounts } from './auth/accounts.js';
 import { LoginLimiter } from './auth/login-limiter.js';
 import { DeviceCookies } from './auth/device-cookie.js';
+import type { LdapConfig } from './auth/ldap-config.js';
+import { LdapDirectory } from './auth/ldap.js';
+import { LdapAccounts } from './auth/ldap-accounts.js';
+import { LdapSync } from './auth/ldap-sync.js';
 import { Wans } from './wans.js';
 import { Peers } from './peers.js';
 import { Subnets } from './subnets.js';
@@ -52,6 +56,10 @@ export interface ServiceDeps {
   loginLimiter?: LoginLimiter;
   /** backend.default from MESHPLANE_CONFIG, if any. */
   defaultDeviceName?: string | null;
+  /** LDAP / Active Directory sign-in and sync (auth/ldap-config.ts), or null when not configured. */
+  ldap?: LdapConfig | null;
+  /** How often the directory sync runs (default ldap.syncIntervalMinutes; 0 = never by itself). */
+  ldapSyncMs?: number;
   /** The alert rules' clock: how long a condition held (tests move it instead of waiting minutes). */
   alertClock?: () => Date;
   /** How long a tunnel seen UP stays DOWN before tunnel.down (default 120 s). */
@@ -74,6 +82,7 @@ export function createServices(deps: ServiceDeps) {
   const deployments = new Deployments(deps.prisma, deps.secrets, deps.pubsub, jobs, driverFactory, { handshakeProbeMs: deps.handshakeProbeMs ?? 20_000, health: monitor });
   metrics.setSources(monitorMetricsSources(deps.prisma, monitor, deps.secrets));
   const subnets = new Subnets(deps.prisma, deps.pubsub, wanLocks);
+  const ldapAccounts = deps.ldap ? new LdapAccounts(deps.prisma, deps.pubsub, new LdapDirectory(deps.ldap, deps.log), deps.log) : null;
   const webhooks = new Webhooks(deps.prisma, deps.secrets, deps.log, deps.webhooks ?? {});
   const notifications = new Notifications(deps.prisma, deps.pubsub);
   const alerts = new Alerts(deps.prisma, deps.secrets, monitor, webhooks, notifications, deps.log, {
@@ -96,7 +105,11 @@ export function createServices(deps: ServiceDeps) {
     traffic,
     expiry: new PeerExpiry(deps.prisma, deps.pubsub, deps.log, { intervalMs: deps.expirySweepMs ?? 30_000 }, webhooks),
     secrets: deps.secrets,
-    accounts: new Accounts(deps.prisma, deps.pubsub, deps.loginLimiter ?? new LoginLimiter(), new DeviceCookies(deps.secrets.deriveKey('device-cookie'))),
+    accounts: new Accounts(deps.prisma, deps.pubsub, deps.loginLimiter ?? new LoginLimiter(), new DeviceCookies(deps.secrets.deriveKey('device-cookie')), ldapAccounts),
+    /** The LDAP directory (null when not configured): sign-in goes through accounts, the sync runs on its interval. */
+    directory: ldapAccounts
+      ? { accounts: ldapAccounts, sync: new LdapSync(deps.prisma, ldapAccounts, deps.locks, deps.log, deps.ldapSyncMs ?? ldapAccounts.config.syncIntervalMinutes * 60_000) }
+      : null,
     wans: new Wans(deps.prisma, deps.pubsub, wanLocks),
     peers: new Peers(deps.prisma, deps.secrets, deps.pubsub, wanLocks, subnets, deps.defaultDeviceName ?? null, webhooks),
     defaultDeviceName: deps.defaultDeviceName ?? null,

@@ -15,7 +15,7 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
-export async function startTestApp(options: { web?: boolean; configFile?: string; env?: NodeJS.ProcessEnv; logger?: Logger; driverFactory?: DriverFactory } = {}): Promise<TestApp> {
+export async function startTestApp(options: { web?: boolean; configFile?: string; env?: NodeJS.ProcessEnv; logger?: Logger; driverFactory?: DriverFactory; ldapSyncMs?: number } = {}): Promise<TestApp> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshplane-test-'));
   fs.copyFileSync(inject('sqliteTemplate'), path.join(dataDir, 'meshplane.db'));
   const app = await buildApp({
@@ -28,6 +28,7 @@ export async function startTestApp(options: { web?: boolean; configFile?: string
     env: { ...process.env, MESHPLANE_MASTER_KEY: '', DATABASE_URL: '', MESHPLANE_CONFIG: '', MESHPLANE_METRICS_TOKEN: '', ...options.env },
     ...(options.configFile ? { configFile: options.configFile } : {}),
     ...(options.driverFactory ? { driverFactory: options.driverFactory } : {}),
+    ...(options.ldapSyncMs === undefined ? {} : { ldapSyncMs: options.ldapSyncMs }),
   });
   const { url, graphqlUrl } = await app.start();
   return {

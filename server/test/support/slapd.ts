@@ -63,6 +63,8 @@ export interface SlapdUser {
   password: string;
   /** Group cns under ou=groups this user is a member of. */
   groups?: string[];
+  /** More attributes (e.g. employeeType). */
+  extra?: Record<string, string>;
 }
 
 export interface Slapd {
@@ -78,6 +80,8 @@ export interface Slapd {
   deleteUser(uid: string): Promise<void>;
   /** Puts the user in exactly these groups. */
   setGroups(uid: string, groups: string[]): Promise<void>;
+  /** Replaces (or with null deletes) one attribute of a user's entry. */
+  setAttribute(uid: string, type: string, value: string | null): Promise<void>;
   /** Stops the server, keeping its data (a directory outage); `resume` starts it again on the same ports. */
   halt(): Promise<void>;
   resume(): Promise<void>;
@@ -107,7 +111,7 @@ export async function startSlapd(binary: string): Promise<Slapd> {
     `TLSCertificateKeyFile ${dir}/key.pem`,
     // An unauthenticated bind (a DN with an empty password) succeeds, as on many servers:
     // sign-in must refuse an empty password itself.
-    'allow bind_anon_cred',
+    'allow bind_anon_dn',
     'database mdb',
     'maxsize 16777216',
     `suffix "${SUFFIX}"`,
@@ -202,7 +206,7 @@ export async function startSlapd(binary: string): Promise<Slapd> {
     groupDn,
     async addUser(user) {
       await asRoot((client) => client.add(userDn(user.uid), {
-        objectClass: ['inetOrgPerson'], uid: user.uid, cn: user.cn, sn: user.cn.split(' ').pop() ?? user.cn, userPassword: user.password, ...(user.mail ? { mail: user.mail } : {}),
+        objectClass: ['inetOrgPerson'], uid: user.uid, cn: user.cn, sn: user.cn.split(' ').pop() ?? user.cn, userPassword: user.password, ...(user.mail ? { mail: user.mail } : {}), ...user.extra,
       }));
       await setGroups(user.uid, user.groups ?? []);
     },
@@ -211,6 +215,9 @@ export async function startSlapd(binary: string): Promise<Slapd> {
       await asRoot((client) => client.del(userDn(uid)));
     },
     setGroups,
+    async setAttribute(uid, type, value) {
+      await asRoot((client) => client.modify(userDn(uid), new Change({ operation: value === null ? 'delete' : 'replace', modification: new Attribute({ type, values: value === null ? [] : [value] }) })));
+    },
     halt,
     resume: launch,
     async stop() {

@@ -3,6 +3,7 @@ import { builder } from '../builder.js';
 import './enums.js';
 import './system.js';
 import './user.js';
+import './directory.js';
 import './api-token.js';
 import './wan.js';
 import './peer.js';

@@ -14,6 +14,7 @@ import { API_TOKEN_PREFIX, SESSION_TTL_SECONDS, type Identity } from './identity
 import { hashToken, newToken } from './secrets.js';
 import type { LoginAttempt, LoginLimiter } from './login-limiter.js';
 import type { DeviceCookies } from './device-cookie.js';
+import type { LdapAccounts } from './ldap-accounts.js';
 
 type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
 
@@ -36,6 +37,8 @@ export class Accounts {
     private readonly pubsub: PubSub,
     private readonly limiter: LoginLimiter,
     private readonly devices: DeviceCookies,
+    /** LDAP / Active Directory sign-in, when configured. */
+    private readonly directory: LdapAccounts | null = null,
   ) {}
 
   private revoked(event: AccessRevoked): void {
@@ -150,9 +153,14 @@ export class Accounts {
       await recordAudit(this.prisma, null, { action: 'auth.login', outcome: 'denied', details: { email: account, ...seenFrom, reason: 'rate limited' } });
       throw error;
     }
-    const user = await this.prisma.user.findUnique({ where: { email: account } });
-    const ok = user && !user.disabledAt && user.passwordHash ? await verifyPassword(user.passwordHash, password) : await verifyAgainstDecoy(password);
-    if (!user || !ok) {
+    const found = await this.prisma.user.findUnique({ where: { email: account } });
+    // A local account with a password is checked here; any other name (a directory login, a
+    // directory user's address) goes to the directory when one is configured (ldap-accounts.ts).
+    const atDirectory = this.directory !== null && !found?.passwordHash;
+    let user = found;
+    if (atDirectory) user = await this.directorySignIn(email, password, attempt, { email: account, ...seenFrom });
+    else if (!(found && !found.disabledAt && found.passwordHash ? await verifyPassword(found.passwordHash, password) : await verifyAgainstDecoy(password))) user = null;
+    if (!user) {
       // The attempt keeps its points: that is the failure counted.
       await recordAudit(this.prisma, null, { action: 'auth.login', outcome: 'denied', details: { email: account, ...seenFrom } });
       throw unauthenticated('Wrong e-mail address or password');
@@ -163,9 +171,26 @@ export class Accounts {
       const session = await tx.session.create({
         data: { userId: user.id, tokenHash: hashToken(token), expiresAt: new Date(Date.now() + SESSION_TTL_SECONDS * 1000) },
       });
-      await recordAudit(tx, { user, via: 'session', sessionId: session.id }, { action: 'auth.login', targetType: 'User', targetId: user.id, targetName: user.email, details: seenFrom });
+      await recordAudit(tx, { user, via: 'session', sessionId: session.id }, { action: 'auth.login', targetType: 'User', targetId: user.id, targetName: user.email, details: atDirectory ? { ...seenFrom, via: 'ldap' } : seenFrom });
     });
     return { user, token, deviceCookie: this.devices.issue(account, deviceCookie) };
+  }
+
+  /**
+   * The directory's answer for a sign-in: the user, or null for a wrong name or password (the
+   * same answer as a local miss). A directory that is down or refuses a right password (no
+   * mapped group, e-mail taken) is said so, audited and not counted as a guess. An empty
+   * password never reaches the directory (an unauthenticated bind "succeeds" on many servers).
+   */
+  private async directorySignIn(login: string, password: string, attempt: LoginAttempt, denied: Record<string, unknown>) {
+    if (password === '') return null;
+    const outcome = await this.directory!.signIn(login.trim(), password);
+    if (outcome.kind === 'ok') return outcome.user;
+    if (outcome.kind === 'wrong') return null;
+    await attempt.refund();
+    const unavailable = outcome.kind === 'unavailable';
+    await recordAudit(this.prisma, null, { action: 'auth.login', outcome: unavailable ? 'failed' : 'denied', details: { ...denied, via: 'ldap', reason: unavailable ? 'directory unavailable' : outcome.reason } });
+    throw unavailable ? clientError('SERVICE_UNAVAILABLE', outcome.message) : forbidden(outcome.message);
   }
 
   async logout(identity: Identity | null): Promise<boolean> {
@@ -219,7 +244,8 @@ export class Accounts {
     const user = await this.prisma.$transaction(async (tx) => {
       const current = await tx.user.findUnique({ where: { id: userId }, select: { disabledAt: true } });
       if (!current) throw clientError('NOT_FOUND', 'User not found');
-      const user = await tx.user.update({ where: { id: userId }, data: { disabledAt: disabled ? (current.disabledAt ?? new Date()) : null } });
+      // An admin's decision: the directory sync does not enable this account again by itself.
+      const user = await tx.user.update({ where: { id: userId }, data: { disabledAt: disabled ? (current.disabledAt ?? new Date()) : null, disabledBySync: false } });
       const revoked = disabled ? await revokeAllSessions(tx, userId) : 0;
       await recordAudit(tx, actor, { action: disabled ? 'user.disable' : 'user.enable', targetType: 'User', targetId: userId, targetName: user.email, details: { sessionsRevoked: revoked } });
       return user;
@@ -257,7 +283,7 @@ export class Accounts {
   }
 }
 
-async function revokeAllSessions(tx: Tx, userId: string): Promise<number> {
+export async function revokeAllSessions(tx: Tx, userId: string): Promise<number> {
   const { count } = await tx.session.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: new Date() } });
   return count;
 }
