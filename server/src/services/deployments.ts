@@ -26,6 +26,8 @@ import { OverlayView } from './overlays.js';
 import { loadOverlaySpec } from './overlay-spec.js';
 import { deviceTarget } from './device-target.js';
 import { count } from '../domain/plural.js';
+import type { EventSink } from './integrations/events.js';
+import { emitDriftDetected } from './integrations/event-sources.js';
 import { waitForHandshake } from '../devices/routeros/handshake.js';
 
 export const COMMENT_PREFIX = 'meshplane';
@@ -133,6 +135,8 @@ export interface DeploymentOptions {
   handshakePollMs?: number;
   /** Told every connection test's result: the device's health (the handshake monitor). */
   health?: { connectionTested(deviceId: string, report: ConnectionReport): Promise<void> };
+  /** Where drift.detected goes (the webhooks). */
+  events?: EventSink;
 }
 
 /** A drift item named like a plan item: its group, label and, when DIFFERENT, the fields as on the device → as wanted. */
@@ -336,7 +340,7 @@ export class Deployments {
         const actual = await job.step('Read device state', () => driver.readState(state), (resources) => count(resources.length, 'resource'));
         const drift = await job.step('Compare', async () => driftOf(driver.plan(state, actual), namesOf(state)), (items) => (items.length === 0 ? 'in sync' : `${count(items.length, 'resource')} differ`));
         for (const item of drift) await job.log(`drift: ${item.label}: ${item.state === 'MISSING' ? 'missing on the device' : item.state === 'UNEXPECTED' ? 'on the device, no longer wanted' : item.fields.map((row) => `${row.field} ${row.before} on the device, ${row.after} wanted`).join(', ')}`);
-        await this.recordVerified(peerId, wanId, deviceId, hash, drift.length === 0);
+        await this.recordVerified(peerId, wanId, deviceId, hash, drift, job.jobId);
         return { drift };
       }, undefined, { job, secrets: secretsOf(state) });
     });
@@ -347,10 +351,16 @@ export class Deployments {
    * configuration; drift withdraws a CURRENT the device no longer bears out (STALE, via a
    * marker no configuration hashes to). Only while the peer is still on the device verified.
    */
-  private async recordVerified(peerId: string, wanId: string, deviceId: string, hash: string, inSync: boolean): Promise<void> {
+  private async recordVerified(peerId: string, wanId: string, deviceId: string, hash: string, drift: NamedDriftItem[], jobId: string): Promise<void> {
+    const inSync = drift.length === 0;
     const where = { id: peerId, deviceId, ...(inSync ? {} : { deliveredHash: hash }) };
     const data = inSync ? { deliveredHash: hash, deliveredAt: new Date(), deliveredVia: 'verify' } : { deliveredHash: VERIFIED_DRIFT, deliveredAt: new Date(), deliveredVia: 'verify' };
-    const { count } = await this.prisma.peer.updateMany({ where, data });
+    // The drift found and its drift.detected event commit together.
+    const { count } = await this.prisma.$transaction(async (tx) => {
+      const updated = await tx.peer.updateMany({ where, data });
+      await emitDriftDetected(this.options.events ?? null, tx, { jobId, peerId, deviceId, items: drift });
+      return updated;
+    });
     if (count > 0) publishWanChange(this.pubsub, { kind: 'UPDATED', wanId, entity: 'PEER', entityId: peerId });
   }
 

@@ -23,6 +23,7 @@ import { PeerExpiry } from './peer-expiry.js';
 import { TrafficHistory } from './traffic.js';
 import { Webhooks, type WebhookServiceOptions } from './integrations/webhooks.js';
 import type { EventSink } from './integrations/events.js';
+import { emitJobFailed } from './integrations/event-sources.js';
 import { Alerts } from './integrations/alerts.js';
 import { Notifications } from './integrations/notifications.js';
 import { createMetrics } from '../infra/metrics.js';
@@ -77,13 +78,14 @@ export function createServices(deps: ServiceDeps) {
   const metrics = createMetrics();
   const jobs = new JobRunner(deps.prisma, deps.pubsub, deps.log, deps.locks, deps.jobConcurrency ?? 16, metrics.jobFinished);
   const driverFactory = deps.driverFactory ?? createDriverFactory();
+  const webhooks = new Webhooks(deps.prisma, deps.secrets, deps.log, deps.webhooks ?? {});
+  jobs.onJobFailed((jobId) => emitJobFailed(webhooks, deps.prisma, jobId));
   const traffic = new TrafficHistory(deps.prisma, deps.log, deps.trafficClock ? { now: deps.trafficClock } : {});
-  const monitor = new HandshakeMonitor(deps.prisma, deps.secrets, deps.pubsub, deps.localPubsub, driverFactory, deps.log, { intervalMs: deps.monitorIntervalMs ?? 5000, locks: deps.locks, traffic });
-  const deployments = new Deployments(deps.prisma, deps.secrets, deps.pubsub, jobs, driverFactory, { handshakeProbeMs: deps.handshakeProbeMs ?? 20_000, health: monitor });
+  const monitor = new HandshakeMonitor(deps.prisma, deps.secrets, deps.pubsub, deps.localPubsub, driverFactory, deps.log, { intervalMs: deps.monitorIntervalMs ?? 5000, locks: deps.locks, traffic, events: webhooks });
+  const deployments = new Deployments(deps.prisma, deps.secrets, deps.pubsub, jobs, driverFactory, { handshakeProbeMs: deps.handshakeProbeMs ?? 20_000, health: monitor, events: webhooks });
   metrics.setSources(monitorMetricsSources(deps.prisma, monitor, deps.secrets));
   const subnets = new Subnets(deps.prisma, deps.pubsub, wanLocks);
   const ldapAccounts = deps.ldap ? new LdapAccounts(deps.prisma, deps.pubsub, new LdapDirectory(deps.ldap, deps.log), deps.log) : null;
-  const webhooks = new Webhooks(deps.prisma, deps.secrets, deps.log, deps.webhooks ?? {});
   const notifications = new Notifications(deps.prisma, deps.pubsub);
   const alerts = new Alerts(deps.prisma, deps.secrets, monitor, webhooks, notifications, deps.log, {
     ...(deps.alertClock ? { clock: deps.alertClock } : {}),

@@ -50,6 +50,8 @@ export class JobRunner {
   private readonly leaseTimings: DeviceLeaseTimings;
   private readonly presence: RunnerPresence;
   private sweeper: NodeJS.Timeout | null = null;
+  /** Told about each job that ended FAILED, after that end was written (deploy.failed webhooks). */
+  private failedListener: ((jobId: string) => Promise<void>) | null = null;
 
   constructor(
     private readonly prisma: Db,
@@ -135,6 +137,10 @@ export class JobRunner {
     return job.id;
   }
 
+  onJobFailed(listener: (jobId: string) => Promise<void>): void {
+    this.failedListener = listener;
+  }
+
   /** Resolves when the job has finished (for tests and synchronous callers). */
   async wait(jobId: string, pollMs = 50, maxPolls = 6000) {
     for (let poll = 0; poll < maxPolls; poll++) {
@@ -184,6 +190,7 @@ export class JobRunner {
       this.log.error({ jobId, err: { message: messageOf(error) } }, 'job runner failed');
     } finally {
       this.onFinished(scope.kind, outcome, (Date.now() - started) / 1000);
+      if (outcome === 'FAILED') await this.failedListener?.(jobId).catch((error: unknown) => this.log.warn({ jobId, err: { message: messageOf(error) } }, 'could not queue the job\'s failure for webhooks'));
     }
   }
 

@@ -26,6 +26,8 @@ import { interfaceNamesOf } from '../domain/hub-redundancy.js';
 import { canonicalAddress } from '../domain/ip.js';
 import { COMMENT_PREFIX } from './deployments.js';
 import type { TrafficHistory } from './traffic.js';
+import type { EventSink } from './integrations/events.js';
+import { emitDeviceReachability } from './integrations/event-sources.js';
 import type { TunnelReading } from '../domain/traffic.js';
 
 export { ONLINE_THRESHOLD_SECONDS } from './monitor-readings.js';
@@ -48,6 +50,8 @@ export interface MonitorOptions {
   now?: () => Date;
   /** Where each poll's tunnel counters go to become traffic history (none: not kept). */
   traffic?: TrafficHistory;
+  /** Where device.unreachable / device.reachable go (the webhooks): sent by the polling replica on a change. */
+  events?: EventSink;
 }
 
 export class HandshakeMonitor {
@@ -333,6 +337,8 @@ export class HandshakeMonitor {
       checked.push(observed);
       if (!before || before.since !== observed.since || before.failures !== observed.failures || before.statsAvailable !== observed.statsAvailable) changed.push(observed);
       if (!before || before.since !== observed.since) await this.auditCheck(observed, read.durationMs);
+      // A change seen by this (the only polling) replica; the first check after a start is no change.
+      if (before && before.reachable !== null && observed.reachable !== null && before.reachable !== observed.reachable) await this.announceReachability(observed);
     }
     await this.options.traffic?.record(tunnels).catch((error: unknown) => this.log.warn({ err: { message: (error as Error).message } }, 'could not record traffic'));
     const changedReports = reports.filter((report) => !sameReport(this.state.tunnelReport(report.reporterId), report)).map(reportToWire);
@@ -361,6 +367,11 @@ export class HandshakeMonitor {
     // Timers fire a little early or late: half an interval of slack keeps a due device from
     // waiting a whole extra interval.
     return isDue(health, now, this.options.intervalMs / 2);
+  }
+
+  private async announceReachability(health: ObservedDevice): Promise<void> {
+    await emitDeviceReachability(this.options.events ?? null, this.prisma, health.deviceId, health.reachable === true, { since: health.since, error: health.lastError })
+      .catch((error: unknown) => this.log.warn({ deviceId: health.deviceId, err: { message: (error as Error).message } }, 'could not queue the device event for webhooks'));
   }
 
   /** The device's health after a check, logged once per change of state. */

@@ -24,3 +24,56 @@ export async function emitPeerEvent(events: EventSink | null, db: DbOrTx, type: 
     data: { role: peer.role, tunnelIp: peer.tunnelIp, tunnelIp6: peer.tunnelIp6 ?? null, enabled: peer.enabled, expiresAt: peer.expiresAt?.toISOString() ?? null, ...data },
   }, db);
 }
+
+/** The kinds of job whose failure is a deploy.failed (a verify that fails changed nothing). */
+const DEPLOYING_JOBS = new Set(['DEPLOY', 'REVERT', 'CLEAR']);
+
+/**
+ * deploy.failed for a job that just ended FAILED (written by the job runner; its error text
+ * was already cut free of the secrets the job handled). Jobs of other kinds emit nothing.
+ */
+export async function emitJobFailed(events: EventSink | null, db: DbOrTx, jobId: string): Promise<void> {
+  if (!events) return;
+  const job = await db.deployJob.findUnique({
+    where: { id: jobId },
+    select: { id: true, kind: true, status: true, error: true, wan: { select: { id: true, name: true } }, peer: { select: { id: true, name: true } }, device: { select: { id: true, name: true } } },
+  });
+  if (!job || job.status !== 'FAILED' || !DEPLOYING_JOBS.has(job.kind)) return;
+  const what = job.kind === 'DEPLOY' ? 'deploy' : job.kind === 'REVERT' ? 'revert' : 'clean-up';
+  await events.emit({
+    type: 'deploy.failed',
+    occurredAt: new Date(),
+    wan: job.wan,
+    subject: { kind: 'job', id: job.id, name: `${what} of ${job.peer?.name ?? 'a deleted peer'}${job.device ? ` to ${job.device.name}` : ''}` },
+    data: { jobKind: job.kind, error: job.error, peer: job.peer, device: job.device },
+  }, db);
+}
+
+/** drift.detected: a verify found the device differing from what Meshplane wants, item by item (named as plans name them). */
+export async function emitDriftDetected(events: EventSink | null, db: DbOrTx, facts: { jobId: string | null; peerId: string; deviceId: string; items: ReadonlyArray<{ group: string; label: string; state: string; fields: ReadonlyArray<{ field: string }> }> }): Promise<void> {
+  if (!events || facts.items.length === 0) return;
+  const peer = await db.peer.findUnique({ where: { id: facts.peerId }, select: { id: true, name: true, wan: { select: { id: true, name: true } } } });
+  const device = await db.device.findUnique({ where: { id: facts.deviceId }, select: { id: true, name: true } });
+  await events.emit({
+    type: 'drift.detected',
+    occurredAt: new Date(),
+    wan: peer?.wan ?? null,
+    subject: { kind: 'peer', id: facts.peerId, name: peer?.name ?? facts.peerId },
+    data: { jobId: facts.jobId, device, // Which fields differ, not their values (a key or secret may be among them).
+    items: facts.items.map((item) => ({ group: item.group, label: item.label, state: item.state, fields: item.fields.map((row) => row.field) })) },
+  }, db);
+}
+
+/** device.unreachable / device.reachable on a change of the device's reachability. */
+export async function emitDeviceReachability(events: EventSink | null, db: DbOrTx, deviceId: string, reachable: boolean, facts: { since: string; error: { code: string; message: string } | null }): Promise<void> {
+  if (!events) return;
+  const device = await db.device.findUnique({ where: { id: deviceId }, select: { id: true, name: true, kind: true, host: true } });
+  if (!device) return;
+  await events.emit({
+    type: reachable ? 'device.reachable' : 'device.unreachable',
+    occurredAt: new Date(),
+    wan: null,
+    subject: { kind: 'device', id: device.id, name: device.name },
+    data: { deviceKind: device.kind, host: device.host, since: facts.since, error: facts.error },
+  }, db);
+}
