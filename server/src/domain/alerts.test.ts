@@ -8,7 +8,7 @@ const T0 = new Date('2026-12-01T10:00:00Z');
 const at = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
 
 function tunnel(state: TunnelState, lastHandshake: Date | null = null, wanId = 'w1'): AlertSubject {
-  return { kind: 'tunnel', tunnel: { key: `${wanId}:a:b`, wan: { id: wanId, name: 'hq-mesh' }, a: { id: 'a', name: 'branch' }, b: { id: 'b', name: 'hq' }, state, lastHandshake, reason: '' } };
+  return { kind: 'tunnel', tunnel: { key: `${wanId}:a:b`, wan: { id: wanId, name: 'hq-mesh' }, a: { id: 'a', name: 'branch' }, b: { id: 'b', name: 'hq' }, state, lastHandshake, reason: '', reportedBy: null } };
 }
 function device(readable: boolean | null, wanIds: string[] = ['w1']): AlertSubject {
   return { kind: 'device', device: { id: 'd1', name: 'edge', readable, error: readable === false ? 'unreachable' : null, wanIds } };

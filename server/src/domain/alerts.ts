@@ -43,6 +43,8 @@ export interface TunnelObservation {
   lastHandshake: Date | null;
   /** Why, in a sentence (domain/tunnel-state.ts). */
   reason: string;
+  /** The end whose device the state comes from (null when UNKNOWN): the page an alert links to. */
+  reportedBy: string | null;
 }
 
 export interface DeviceObservation {

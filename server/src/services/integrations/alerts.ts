@@ -150,7 +150,7 @@ export class Alerts {
         for (const edge of tunnelEdges(edges, peers, this.monitor, monitorNow)) {
           const a = enabled.get(edge.from)!;
           const b = enabled.get(edge.to)!;
-          tunnels.push({ key: tunnelKey(wan.id, a.id, b.id), wan, a: { id: a.id, name: a.name }, b: { id: b.id, name: b.name }, state: edge.state, lastHandshake: edge.lastHandshake, reason: edge.reason });
+          tunnels.push({ key: tunnelKey(wan.id, a.id, b.id), wan, a: { id: a.id, name: a.name }, b: { id: b.id, name: b.name }, state: edge.state, lastHandshake: edge.lastHandshake, reason: edge.reason, reportedBy: edge.reportedBy });
         }
       } catch (error) {
         skippedWans.add(wan.id);
@@ -422,7 +422,8 @@ function detailsOf(subject: AlertSubject): IncidentDetails {
     return {
       wan: tunnel.wan,
       target: { kind: 'tunnel', peers: [tunnel.a, tunnel.b], state: tunnel.state, lastHandshake: tunnel.lastHandshake?.toISOString() ?? null },
-      link: `/peers/${tunnel.a.id}`,
+      // The end whose device reports the tunnel: its page shows what that device says.
+      link: `/peers/${tunnel.reportedBy ?? tunnel.a.id}`,
       reason: tunnel.reason,
       lastHandshake: tunnel.lastHandshake?.toISOString() ?? null,
     };
