@@ -16,6 +16,8 @@ export type DomainErrorCode =
   | 'MANAGEMENT_IN_TUNNEL'
   | 'NOT_FOUND'
   | 'CONFLICT'
+  /** A quota of the caller's is used up (a self-service user's peers in a WAN). */
+  | 'LIMIT_REACHED'
   | DeviceFailureCode;
 
 /** A device call that failed: services/device-failure.ts maps the drivers' DeviceError codes onto these. */

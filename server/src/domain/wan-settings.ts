@@ -23,7 +23,13 @@ export interface WanSettings {
   keepalive: number;
   interfaceName: string;
   hubRedundancy: boolean;
+  /** Self-service users may add CLIENT peers of their own here, at most selfServicePeerLimit each. */
+  selfService: boolean;
+  selfServicePeerLimit: number;
 }
+
+/** The most peers one self-service user may have in a WAN: a handful of devices, not a site. */
+export const SELF_SERVICE_PEER_LIMIT_MAX = 50;
 
 /**
  * Refuses hub redundancy the settings cannot carry. The error names the field the caller
@@ -70,6 +76,10 @@ export function validateWanSettings(input: WanSettings, previous?: WanSettings):
     hubRedundancy: () => {
       if (typeof input.hubRedundancy !== 'boolean') throw new DomainError('INVALID_INPUT', 'hubRedundancy must be true or false', { field: 'hubRedundancy' });
     },
+    selfService: () => {
+      if (typeof input.selfService !== 'boolean') throw new DomainError('INVALID_INPUT', 'selfService must be true or false', { field: 'selfService' });
+    },
+    selfServicePeerLimit: () => validateIntegerInRange(input.selfServicePeerLimit, 'selfServicePeerLimit', 1, SELF_SERVICE_PEER_LIMIT_MAX),
     tunnel: () => {
       const tunnel = parseCidr(input.tunnelCidr, 'tunnelCidr', 4);
       if (tunnel.prefix > 30) throw new DomainError('INVALID_CIDR', 'tunnelCidr must be /30 or larger to hold at least two peers', { field: 'tunnelCidr' });

@@ -43,6 +43,10 @@ export const builder = new SchemaBuilder<{
   scopeAuth: {
     // `public: true` says on purpose that a field needs no identity (sign-in, registration):
     // test/hardening/authz-matrix.test.ts fails for a mutation that declares no scope at all.
+    // A subscription's scope is checked when it starts, not only on each event: otherwise a
+    // caller below its role (a self-service user) could start it, learn from its first answer
+    // whether a WAN exists, and hold it open.
+    authorizeOnSubscribe: true,
     authScopes: (ctx) => ({
       public: true,
       authenticated: ctx.identity !== null,

@@ -51,6 +51,7 @@ export const FIELD_COSTS: Readonly<Record<string, number>> = {
   'Mutation.preflightPeer': 1000,
   'Mutation.planDeploy': 1000,
   'Mutation.downloadPeerConfig': 100,
+  'Mutation.downloadMyPeerConfig': 100,
   // Stored samples read: a sparkline is 24 hours; a series is priced by its points (FIELD_LISTS).
   'Peer.sparkline': 24,
 };

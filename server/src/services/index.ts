@@ -12,6 +12,7 @@ import { LdapAccounts } from './auth/ldap-accounts.js';
 import { LdapSync } from './auth/ldap-sync.js';
 import { Wans } from './wans.js';
 import { Peers } from './peers.js';
+import { SelfService } from './auth/self-service.js';
 import { Subnets } from './subnets.js';
 import { Devices } from './devices.js';
 import { ConfigDelivery } from './overlays.js';
@@ -79,6 +80,8 @@ export function createServices(deps: ServiceDeps) {
   const jobs = new JobRunner(deps.prisma, deps.pubsub, deps.log, deps.locks, deps.jobConcurrency ?? 16, metrics.jobFinished);
   const driverFactory = deps.driverFactory ?? createDriverFactory();
   const webhooks = new Webhooks(deps.prisma, deps.secrets, deps.log, deps.webhooks ?? {});
+  const peers = new Peers(deps.prisma, deps.secrets, deps.pubsub, wanLocks, subnets, deps.defaultDeviceName ?? null, webhooks);
+  const configs = new ConfigDelivery(deps.prisma, deps.secrets, deps.pubsub);
   jobs.onJobFailed((jobId) => emitJobFailed(webhooks, deps.prisma, jobId));
   const traffic = new TrafficHistory(deps.prisma, deps.log, deps.trafficClock ? { now: deps.trafficClock } : {});
   const monitor = new HandshakeMonitor(deps.prisma, deps.secrets, deps.pubsub, deps.localPubsub, driverFactory, deps.log, { intervalMs: deps.monitorIntervalMs ?? 5000, locks: deps.locks, traffic, events: webhooks });
@@ -113,11 +116,12 @@ export function createServices(deps: ServiceDeps) {
       ? { accounts: ldapAccounts, sync: new LdapSync(deps.prisma, ldapAccounts, deps.locks, deps.log, deps.ldapSyncMs ?? ldapAccounts.config.syncIntervalMinutes * 60_000) }
       : null,
     wans: new Wans(deps.prisma, deps.pubsub, wanLocks),
-    peers: new Peers(deps.prisma, deps.secrets, deps.pubsub, wanLocks, subnets, deps.defaultDeviceName ?? null, webhooks),
+    peers,
     defaultDeviceName: deps.defaultDeviceName ?? null,
     subnets,
     devices: new Devices(deps.prisma, deps.secrets),
-    configs: new ConfigDelivery(deps.prisma, deps.secrets, deps.pubsub),
+    configs,
+    selfService: new SelfService(deps.prisma, peers, configs),
   };
 }
 

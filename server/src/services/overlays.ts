@@ -40,8 +40,9 @@ export class ConfigDelivery {
 
   /** The real config with keys, as the peer will run it; recorded as downloaded (and as delivered for a peer without a device). */
   /** QR codes are left to whoever shows them (renderQrSvg/renderQrPng of `content`): a code costs ~100 ms. */
-  async download(actor: Identity, peerId: string, format: ConfigFormat, action = 'peer.downloadConfig'): Promise<RenderedConfig> {
-    const peer = await this.prisma.peer.findUnique({ where: { id: peerId }, select: { wanId: true, name: true, deviceId: true, deliveredHash: true, downloadedHash: true } });
+  /** `ownerId`: only a peer this user owns (self-service); anyone else's is "not found" as a missing one is. */
+  async download(actor: Identity, peerId: string, format: ConfigFormat, action = 'peer.downloadConfig', ownerId?: string): Promise<RenderedConfig> {
+    const peer = await this.prisma.peer.findFirst({ where: ownedOrAny(peerId, ownerId), select: { wanId: true, name: true, deviceId: true, deliveredHash: true, downloadedHash: true } });
     if (!peer) throw new DomainError('NOT_FOUND', 'Peer not found');
     const view = new OverlayView(await loadOverlaySpec(this.prisma, peer.wanId, { secrets: this.secrets }));
     const hash = view.hashOf(peerId);
@@ -70,15 +71,20 @@ export class ConfigDelivery {
    * it holds the private key, so every showing is audited (peer.qr.view) and counts as a
    * download. A peer that brought its own key is refused: the code could not carry the key.
    */
-  async qrCode(actor: Identity, peerId: string): Promise<PeerQrCode> {
-    const peer = await this.prisma.peer.findUnique({ where: { id: peerId }, select: { name: true, privateKeyEnc: true } });
+  async qrCode(actor: Identity, peerId: string, ownerId?: string): Promise<PeerQrCode> {
+    const peer = await this.prisma.peer.findFirst({ where: ownedOrAny(peerId, ownerId), select: { name: true, privateKeyEnc: true } });
     if (!peer) throw new DomainError('NOT_FOUND', 'Peer not found');
     if (!peer.privateKeyEnc) {
       throw new DomainError('INVALID_INPUT', `${peer.name} uses its own key, which Meshplane does not hold: a QR code could not carry it. Download the .conf and add the private key.`, { field: 'peerId' });
     }
-    const config = await this.download(actor, peerId, 'WG_QUICK', 'peer.qr.view');
+    const config = await this.download(actor, peerId, 'WG_QUICK', 'peer.qr.view', ownerId);
     return { peerId, peerName: peer.name, filename: config.filename, qrSvg: await renderQrSvg(config.content) };
   }
+}
+
+/** The peer by id, and when `ownerId` is given only if that user owns it. */
+function ownedOrAny(peerId: string, ownerId: string | undefined): { id: string; ownerId?: string } {
+  return ownerId === undefined ? { id: peerId } : { id: peerId, ownerId };
 }
 
 export interface PeerQrCode {

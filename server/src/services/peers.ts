@@ -48,6 +48,29 @@ export interface AddPeerInput extends PeerInput {
   subnets?: ReadonlyArray<SubnetInput> | null;
 }
 
+/** A self-service creation: the user who will own the peer. */
+export interface PeerOwner {
+  userId: string;
+}
+
+/** One answer for a WAN that does not exist and one that is not open: a self-service user learns of neither. */
+export const NOT_OPEN_FOR_SELF_SERVICE = 'No WAN open for self-service has this id';
+
+/**
+ * Refuses a self-service peer in a WAN not open for it, or beyond the user's limit there. The
+ * no-op write on the owner's row holds that row until the transaction ends, so creations by
+ * one user serialise on every database and replica (PostgreSQL's row lock; SQLite's one
+ * writer) and each counts the peers the ones before it committed.
+ */
+async function assertRoomForOwnPeer(tx: Tx, wan: { id: string; selfService: boolean; selfServicePeerLimit: number }, owner: PeerOwner): Promise<void> {
+  if (!wan.selfService) throw new DomainError('NOT_FOUND', NOT_OPEN_FOR_SELF_SERVICE, { field: 'wanId' });
+  await tx.$executeRaw`UPDATE "User" SET "role" = "role" WHERE "id" = ${owner.userId}`;
+  const owned = await tx.peer.count({ where: { wanId: wan.id, ownerId: owner.userId } });
+  if (owned >= wan.selfServicePeerLimit) {
+    throw new DomainError('LIMIT_REACHED', `You have ${owned} of ${wan.selfServicePeerLimit} devices allowed in this WAN: delete one to add another`, { field: 'wanId', limit: wan.selfServicePeerLimit, used: owned });
+  }
+}
+
 // Each lost race means another writer took an address, so retrying converges on a free
 // address or POOL_EXHAUSTED; the bound only guards against a writer that never commits.
 const MAX_ALLOCATION_ATTEMPTS = 32;
@@ -131,7 +154,12 @@ export class Peers {
     return (await tx.device.findUnique({ where: { name: this.defaultDeviceName }, select: { id: true } }))?.id ?? null;
   }
 
-  async add(actor: Identity, wanId: string, input: AddPeerInput) {
+  /**
+   * `owner`: a self-service creation (services/auth/self-service.ts) for this user: the WAN must
+   * be open for self-service, and the user's peers there are counted against its limit in this
+   * transaction, under the WAN's lock, so concurrent creations cannot pass it together.
+   */
+  async add(actor: Identity, wanId: string, input: AddPeerInput, owner: PeerOwner | null = null) {
     const fields = validatePeerFields(input);
     if ((input.subnets?.length ?? 0) > MAX_NEW_PEER_LANS) throw new DomainError('INVALID_INPUT', `At most ${MAX_NEW_PEER_LANS} LANs with a new peer; add more on its page`, { field: 'subnets' });
     const publicKeyGiven = input.publicKey ? validateKey(input.publicKey.trim(), 'publicKey') : null;
@@ -146,8 +174,9 @@ export class Peers {
         try {
           return await this.prisma.$transaction(async (tx) => {
             lans = [];
-            const wan = await tx.wan.findUnique({ where: { id: wanId }, select: { id: true, tunnelCidr: true, tunnelCidr6: true, listenPort: true } });
-            if (!wan) throw new DomainError('NOT_FOUND', 'WAN not found');
+            const wan = await tx.wan.findUnique({ where: { id: wanId }, select: { id: true, tunnelCidr: true, tunnelCidr6: true, listenPort: true, selfService: true, selfServicePeerLimit: true } });
+            if (!wan) throw new DomainError('NOT_FOUND', owner ? NOT_OPEN_FOR_SELF_SERVICE : 'WAN not found', owner ? { field: 'wanId' } : undefined);
+            if (owner) await assertRoomForOwnPeer(tx, wan, owner);
             assertEndpointPort({ id: 'new', name: fields.name!, endpointPort: fields.endpointPort ?? null, listenPort: fields.listenPort ?? null, portForwarded: fields.portForwarded ?? false }, wan);
             if (fields.deviceId) await this.assertDevice(tx, fields.deviceId);
             const rows = await tx.peer.findMany({ where: { wanId }, select: { tunnelIp: true, tunnelIp6: true } });
@@ -175,9 +204,13 @@ export class Peers {
                 deviceId: fields.deviceId === undefined ? await this.defaultDeviceId(tx) : fields.deviceId,
                 enabled: fields.enabled ?? true,
                 expiresAt: fields.expiresAt ?? null,
+                ownerId: owner?.userId ?? null,
               },
             });
-            await recordAudit(tx, actor, { action: 'peer.create', targetType: 'Peer', targetId: created.id, targetName: created.name, details: { wanId, name: created.name, tunnelIp, tunnelIp6, byoKey: keys.privateKeyEnc === null, enabled: created.enabled, expiresAt: created.expiresAt } });
+            await recordAudit(tx, actor, {
+              action: 'peer.create', targetType: 'Peer', targetId: created.id, targetName: created.name,
+              details: { wanId, name: created.name, tunnelIp, tunnelIp6, byoKey: keys.privateKeyEnc === null, enabled: created.enabled, expiresAt: created.expiresAt, ...(owner ? { selfService: true } : {}) },
+            });
             for (const lan of input.subnets ?? []) lans.push(await this.addLan(tx, actor, wanId, created.id, lan));
             await emitPeerEvent(this.events, tx, 'peer.created', created, { createdBy: actor.user.email });
             return created;
@@ -253,8 +286,10 @@ export class Peers {
     return peer;
   }
 
-  async delete(actor: Identity, peerId: string) {
+  /** `ownerId`: only if this user owns the peer (a self-service deletion); anyone else's is "not found" as a missing one is. */
+  async delete(actor: Identity, peerId: string, ownerId?: string) {
     const peer = await this.prisma.$transaction(async (tx) => {
+      if (ownerId !== undefined && !(await tx.peer.findFirst({ where: { id: peerId, ownerId }, select: { id: true } }))) throw new DomainError('NOT_FOUND', 'Peer not found');
       const deleted = await tx.peer.delete({ where: { id: peerId } });
       await recordAudit(tx, actor, { action: 'peer.delete', targetType: 'Peer', targetId: peerId, targetName: deleted.name, details: { wanId: deleted.wanId, name: deleted.name } });
       await emitPeerEvent(this.events, tx, 'peer.deleted', deleted, { deletedBy: actor.user.email });

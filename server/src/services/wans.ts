@@ -25,6 +25,10 @@ export interface WanSettingsInput {
   keepalive?: number | null;
   interfaceName?: string | null;
   hubRedundancy?: boolean | null;
+  /** Open for self-service users' own CLIENT peers (services/auth/self-service.ts). */
+  selfService?: boolean | null;
+  /** Peers one self-service user may have in this WAN (1 to SELF_SERVICE_PEER_LIMIT_MAX). */
+  selfServicePeerLimit?: number | null;
   /**
    * true: dual-stack, with a random unique local /48 (RFC 4193) for the IPv6 ranges not given
    * (a WAN that has them keeps them); false: IPv4 only. Left out: as the ranges given say.
@@ -124,7 +128,7 @@ export class Wans {
   async create(actor: Identity, input: WanSettingsInput & { name: string }) {
     const { ipv6: _ipv6, ...fields } = present(input);
     const data = { ...fields, ...requestedIpv6(input, NO_IPV6), name: input.name };
-    const defaults = { tunnelCidr: '10.0.0.0/24', servicesCidr: '10.0.5.0/24', natPool: '172.16.0.0/12', topology: 'MESH' as const, listenPort: 51820, mtu: 1420, keepalive: 25, interfaceName: 'wg0', hubRedundancy: false };
+    const defaults = { tunnelCidr: '10.0.0.0/24', servicesCidr: '10.0.5.0/24', natPool: '172.16.0.0/12', topology: 'MESH' as const, listenPort: 51820, mtu: 1420, keepalive: 25, interfaceName: 'wg0', hubRedundancy: false, selfService: false, selfServicePeerLimit: 3 };
     const settings = validateWanSettings({ ...defaults, ...data });
     const wan = await this.prisma.$transaction(async (tx) => {
       await assertNoDeviceInside(tx, 'tunnelCidr', settings.tunnelCidr);

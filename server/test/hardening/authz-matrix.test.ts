@@ -1,19 +1,23 @@
 // The authorization matrix, generated from the built schema: every Mutation field × every
-// caller (anonymous, viewer, operator, admin), with minimal valid-shaped arguments made from
-// the input types, so a mutation added later is covered without editing this file.
+// caller (anonymous, self-service, viewer, operator, admin), with minimal valid-shaped arguments
+// made from the input types, so a mutation added later is covered without editing this file.
 //   - every mutation declares its scope (public, authenticated or a role);
 //   - anonymous callers get UNAUTHENTICATED, insufficient roles FORBIDDEN (from the
 //     authorization layer: `extensions.details.field`), and neither writes a row;
 //   - sufficient roles are not refused for authorization (they may fail validation);
 //   - every secret-bearing output field is reachable only through roots that need OPERATOR
-//     (or hands the caller its own new secret), and a viewer reading everything it may read
-//     sees none of the overlay's secrets.
+//     (or hands the caller its own new secret, or renders only a peer the caller owns), and a
+//     viewer reading everything it may read sees none of the overlay's secrets;
+//   - a self-service user may use exactly the root fields SELF_SERVICE_ROOTS lists (every query,
+//     mutation and subscription, asked of the server), and reading all of them shows it nothing
+//     of the overlay but its own peer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphQLArgument, GraphQLField } from 'graphql';
 import { startTestApp, type TestApp } from '../support/app.js';
 import type { GraphQLResult, GraphQLTestClient } from '../support/graphql.js';
 import { confValues, DEVICE_PASSWORD, downloadConfig, seedOverlay, type OverlayFixture } from '../support/overlay-fixture.js';
 import { callersOf, tableCounts, type Callers } from './roles.js';
+import { wsClient } from '../support/graphql.js';
 import {
   allows,
   declaredScope,
@@ -35,6 +39,27 @@ const OWN_SECRETS: Record<string, string> = {
   'CreateApiTokenPayload.token': 'createApiToken gives any signed-in user a token of their own',
 };
 
+/** Roots that render a configuration only of a peer the caller owns (NOT_FOUND for any other). */
+const OWNER_ONLY_ROOTS: Record<string, string> = {
+  downloadMyPeerConfig: 'the config of a peer the caller owns (self-service)',
+  showMyPeerQrCode: 'the QR code of a peer the caller owns (self-service)',
+};
+
+/**
+ * Every root field that needs an identity and that a self-service user may use: their own
+ * sessions and (revoking) tokens, and their own peers. Public fields (sign-in, who the caller
+ * is) are anyone's; anything else in the schema must refuse them.
+ */
+const SELF_SERVICE_ROOTS = {
+  Query: ['myApiTokens', 'myPeers', 'mySessions', 'selfServiceWans'],
+  Mutation: ['createApiToken', 'createMyPeer', 'deleteMyPeer', 'downloadMyPeerConfig', 'revokeApiToken', 'revokeSession', 'showMyPeerQrCode'],
+  Subscription: [] as string[],
+};
+/** Allowed by their scope, refused by the service for a self-service caller, with a reason in words. */
+const SELF_SERVICE_REFUSED_BY_SERVICE: Record<string, RegExp> = {
+  createApiToken: /^Self-service accounts cannot create API tokens: use the My devices page/,
+};
+
 type Caller = Role | null;
 const CALLERS: Caller[] = [null, ...ROLES];
 const label = (caller: Caller) => caller ?? 'anonymous';
@@ -44,6 +69,9 @@ const label = (caller: Caller) => caller ?? 'anonymous';
  * a registration link carries (found only by its secret token, misses rate limited).
  */
 const PUBLIC_READS = new Set(['health', 'setupState', 'viewer', 'me', 'invitation']);
+
+/** A root field anyone may use, signed in or not. */
+const isPublic = (field: GraphQLField<unknown, unknown>) => PUBLIC_READS.has(field.name) || declaredScope(field).kind === 'public';
 
 function authLayerRefusal(result: GraphQLResult, field: string, rootType = 'Mutation'): string | null {
   const error = result.errors?.find((e) => (e.extensions?.details as { field?: string } | undefined)?.field === `${rootType}.${field}`);
@@ -99,6 +127,10 @@ describe('authorization matrix (generated from the schema)', () => {
         }
         if (codes.includes('INTERNAL_SERVER_ERROR')) failures.push(`${cell}: INTERNAL_SERVER_ERROR ${JSON.stringify(result.errors)}`);
         const refused = authLayerRefusal(result, field.name);
+        if (caller === 'SELF_SERVICE' && field.name === 'logout') await callers.signInAgain();
+        if (caller === 'SELF_SERVICE' && field.name in SELF_SERVICE_REFUSED_BY_SERVICE) {
+          if (codes.join() !== 'FORBIDDEN' || !SELF_SERVICE_REFUSED_BY_SERVICE[field.name]!.test(result.errors?.[0]?.message ?? '')) failures.push(`${cell}: expected the service's FORBIDDEN, got ${JSON.stringify(result.errors ?? result.data)}`);
+        }
         if (allows(scope, caller)) {
           if (refused) failures.push(`${cell}: refused by the authorization layer with ${refused}`);
         } else {
@@ -111,7 +143,7 @@ describe('authorization matrix (generated from the schema)', () => {
       }
     }
     expect(failures).toEqual([]);
-    // Four callers for every mutation.
+    // Five callers for every mutation.
     expect(cells.length).toBe(mutationFields().length * CALLERS.length);
   });
 
@@ -147,6 +179,7 @@ describe('authorization matrix (generated from the schema)', () => {
       const roots = rootFieldsReaching(typeName);
       expect(roots.length, `${coordinate} should be reachable from some root field`).toBeGreaterThan(0);
       for (const { root, rootType, path } of roots) {
+        if (rootType === 'Mutation' && root.name in OWNER_ONLY_ROOTS) continue;
         const scope = declaredScope(root);
         if (allows(scope, 'VIEWER')) problems.push(`${coordinate} is readable by a viewer through ${rootType}.${path.join('.')} (${JSON.stringify(scope)})`);
       }
@@ -189,5 +222,89 @@ describe('authorization matrix (generated from the schema)', () => {
     expect(everything).toContain(fixture.hubId);
     expect([...secrets].filter(([, value]) => everything.includes(value)).map(([name]) => name)).toEqual([]);
     expect(secrets.size).toBeGreaterThanOrEqual(4);
+  });
+  it('lets a self-service user use exactly the root fields listed for it, and refuses it every other query, mutation and subscription', async () => {
+    const usable = Object.fromEntries(([['Query', schema.getQueryType()!], ['Mutation', schema.getMutationType()!], ['Subscription', schema.getSubscriptionType()!]] as const).map(([name, type]) => [
+      name,
+      Object.values(type.getFields()).filter((field) => !isPublic(field) && allows(declaredScope(field), 'SELF_SERVICE')).map((field) => field.name).sort(),
+    ]));
+    expect(usable).toEqual(SELF_SERVICE_ROOTS);
+
+    const problems: string[] = [];
+    for (const field of Object.values(schema.getQueryType()!.getFields())) {
+      const args = minimalArgs(field);
+      const result = await clientOf('SELF_SERVICE').request(documentFor('query', field, args), args);
+      const codes = (result.errors ?? []).map((error) => String(error.extensions?.code));
+      const refused = authLayerRefusal(result, field.name, 'Query');
+      if (codes.includes('INTERNAL_SERVER_ERROR') || codes.includes('UNAUTHENTICATED')) problems.push(`Query.${field.name}: ${JSON.stringify(result.errors)}`);
+      if (isPublic(field) || SELF_SERVICE_ROOTS.Query.includes(field.name)) {
+        if (refused) problems.push(`Query.${field.name}: refused with ${refused}`);
+      } else if (refused !== 'FORBIDDEN' || codes.length !== 1 || (result.data as Record<string, unknown> | null)?.[field.name] != null) {
+        problems.push(`Query.${field.name}: expected only FORBIDDEN, got ${JSON.stringify(result.errors ?? result.data)}`);
+      }
+    }
+    // Subscriptions over graphql-ws with the browser's session cookie, as the web UI opens them.
+    const socket = wsClient(t.graphqlUrl, { cookie: clientOf('SELF_SERVICE').sessionCookie!, origin: new URL(t.graphqlUrl).origin });
+    try {
+      for (const field of Object.values(schema.getSubscriptionType()!.getFields())) {
+        const args = minimalArgs(field);
+        let silent: NodeJS.Timeout | undefined;
+        const errors = await new Promise<Array<{ message: string; extensions?: Record<string, unknown> }>>((resolve) => {
+          silent = setTimeout(() => resolve([{ message: 'no answer within 5 s' }]), 5000);
+          const stop = socket.subscribe({ query: documentFor('query', field, args).replace(/^query/, 'subscription'), variables: args }, {
+            next: (value) => {
+              stop();
+              resolve((value.errors ?? [{ message: `data: ${JSON.stringify(value.data)}` }]) as never);
+            },
+            error: (error) => resolve(Array.isArray(error) ? error : [{ message: String((error as { reason?: string }).reason ?? error) }]),
+            complete: () => resolve([{ message: 'completed without an answer' }]),
+          });
+        });
+        const codes = errors.map((error) => String(error.extensions?.code));
+        clearTimeout(silent);
+        if (codes.join() !== 'FORBIDDEN') problems.push(`Subscription.${field.name}: expected FORBIDDEN, got ${JSON.stringify(errors)}`);
+      }
+    } finally {
+      await socket.dispose();
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('shows a self-service user reading everything it may read its own peer and nothing else of the overlay; owner-only roots refuse anyone else\'s peer as a missing one', async () => {
+    await callers.admin.ok(`mutation ($id: ID!) { updateWan(id: $id, input: { selfService: true }) { wan { id } } }`, { id: fixture.wanId });
+    const self = clientOf('SELF_SERVICE');
+    const { createMyPeer } = await self.ok<{ createMyPeer: { id: string } }>(`mutation ($wanId: ID!) { createMyPeer(input: { wanId: $wanId, name: "phone" }) { id } }`, { wanId: fixture.wanId });
+    const own = await self.ok<{ downloadMyPeerConfig: { content: string } }>(`mutation ($p: ID!) { downloadMyPeerConfig(peerId: $p) { content } }`, { p: createMyPeer.id });
+    const [ownKey] = confValues(own.downloadMyPeerConfig.content, 'PrivateKey');
+    expect(ownKey).toBeTruthy();
+
+    for (const caller of ['SELF_SERVICE', 'VIEWER'] as const) {
+      for (const root of Object.keys(OWNER_ONLY_ROOTS)) {
+        const document = `mutation ($p: ID!) { ${root}(peerId: $p) { __typename } }`;
+        const theirs = await clientOf(caller).request(document, { p: fixture.hubId });
+        const missing = await clientOf(caller).request(document, { p: 'hardening-unknown-id' });
+        expect(theirs.errors?.map((error) => `${error.extensions?.code} ${error.message}`), `${root} × ${caller}`).toEqual(['NOT_FOUND Peer not found']);
+        expect(missing.errors).toEqual(theirs.errors);
+      }
+    }
+
+    const argFor = (_field: GraphQLField<unknown, unknown>, arg: GraphQLArgument): unknown => {
+      const named = getNamedType(arg.type);
+      if (isEnumType(named)) return named.getValues()[0]!.name;
+      return named.name === 'Int' ? 1 : named.name === 'Boolean' ? false : 'x';
+    };
+    const bodies: string[] = [];
+    for (const field of Object.values(schema.getQueryType()!.getFields()).filter((root) => isPublic(root) || SELF_SERVICE_ROOTS.Query.includes(root.name))) {
+      const name = field.name;
+      const args = Object.fromEntries(field.args.filter((arg) => arg.type.toString().endsWith('!')).map((arg) => [arg.name, argFor(field, arg)]));
+      const result = await self.request(documentFor('query', field, args, fullSelection(field.type, argFor)), args);
+      expect((result.errors ?? []).map((error) => String(error.extensions?.code)).filter((code) => code !== 'NOT_FOUND'), `${name}: ${JSON.stringify(result.errors)}`).toEqual([]);
+      bodies.push(JSON.stringify(result));
+    }
+    const everything = bodies.join('\n');
+    expect(everything).toContain(createMyPeer.id);
+    const others = { hub: fixture.hubId, site: fixture.siteId, 'byo peer': fixture.byoId, device: fixture.deviceId, LAN: fixture.subnetId, service: fixture.serviceId, 'LAN range': '192.168.10.0/24', 'hub endpoint': 'hub.example.net', 'own private key': ownKey! };
+    expect(Object.entries(others).filter(([, value]) => everything.includes(value)).map(([name]) => name)).toEqual([]);
+    expect([...secrets].filter(([, value]) => everything.includes(value)).map(([name]) => name)).toEqual([]);
   });
 });

@@ -10,22 +10,44 @@ export interface Callers {
   /** The first user's session (admin). */
   admin: GraphQLTestClient;
   anonymous: GraphQLTestClient;
-  /** One API-token client per role: a `logout` in a test cannot end their identity. */
+  /**
+   * One API-token client per role, so a `logout` in a test cannot end their identity; but
+   * SELF_SERVICE, which may not have tokens: a session, that `signInAgain` renews.
+   */
   byRole: Record<Role, GraphQLTestClient>;
+  /** A new session for the SELF_SERVICE caller (after a test signed it out). */
+  signInAgain(): Promise<void>;
+}
+
+export const SELF_SERVICE_EMAIL = 'self_service-caller@example.net';
+
+async function sessionOf(t: TestApp, email: string): Promise<GraphQLTestClient> {
+  const session = new GraphQLTestClient(t.graphqlUrl);
+  await session.ok(`mutation ($input: LoginInput!) { login(input: $input) { user { id } } }`, { input: { email, password: PASSWORD } });
+  return session;
 }
 
 export async function callersOf(t: TestApp): Promise<Callers> {
   const admin = await registerAdmin(t.graphqlUrl);
   const byRole = {} as Record<Role, GraphQLTestClient>;
+  await admin.ok(`mutation ($input: CreateUserInput!) { createUser(input: $input) { id } }`, { input: { email: SELF_SERVICE_EMAIL, name: 'SELF_SERVICE', password: PASSWORD, role: 'SELF_SERVICE' } });
+  byRole.SELF_SERVICE = await sessionOf(t, SELF_SERVICE_EMAIL);
   for (const role of ['VIEWER', 'OPERATOR', 'ADMIN'] as const) {
     const email = `${role.toLowerCase()}-caller@example.net`;
     await admin.ok(`mutation ($input: CreateUserInput!) { createUser(input: $input) { id } }`, { input: { email, name: role, password: PASSWORD, role } });
-    const session = new GraphQLTestClient(t.graphqlUrl);
-    await session.ok(`mutation ($input: LoginInput!) { login(input: $input) { user { id } } }`, { input: { email, password: PASSWORD } });
+    const session = await sessionOf(t, email);
     const { createApiToken } = await session.ok<{ createApiToken: { token: string } }>(`mutation { createApiToken(input: { name: "hardening" }) { token } }`);
     byRole[role] = new GraphQLTestClient(t.graphqlUrl, createApiToken.token);
   }
-  return { admin, anonymous: new GraphQLTestClient(t.graphqlUrl), byRole };
+  const callers: Callers = {
+    admin,
+    anonymous: new GraphQLTestClient(t.graphqlUrl),
+    byRole,
+    signInAgain: async () => {
+      callers.byRole.SELF_SERVICE = await sessionOf(t, SELF_SERVICE_EMAIL);
+    },
+  };
+  return callers;
 }
 
 /** Rows per table, except the audit log (which records refusals on purpose). */

@@ -36,9 +36,9 @@ export function getNamedType(type: GraphQLType): GraphQLNamedType {
 
 export { schema };
 
-export type Role = 'VIEWER' | 'OPERATOR' | 'ADMIN';
-export const ROLES: Role[] = ['VIEWER', 'OPERATOR', 'ADMIN'];
-const RANK: Record<Role, number> = { VIEWER: 1, OPERATOR: 2, ADMIN: 3 };
+export type Role = 'SELF_SERVICE' | 'VIEWER' | 'OPERATOR' | 'ADMIN';
+export const ROLES: Role[] = ['SELF_SERVICE', 'VIEWER', 'OPERATOR', 'ADMIN'];
+const RANK: Record<Role, number> = { SELF_SERVICE: 0, VIEWER: 1, OPERATOR: 2, ADMIN: 3 };
 
 /** What a field declares through scope-auth: no identity needed, any identity, or at least a role. */
 export type DeclaredScope = { kind: 'public' } | { kind: 'authenticated' } | { kind: 'role'; role: Role } | { kind: 'undeclared'; raw: unknown };

@@ -10,6 +10,7 @@ import './peer.js';
 import './subnet.js';
 import './device.js';
 import './overlay.js';
+import './self-service.js';
 import './hub-usage.js';
 import './deploy.js';
 import './status.js';

@@ -25,7 +25,7 @@ const ReachSourceKindEnum = builder.enumType('ReachSourceKind', {
     LAN: { description: 'A host on one of its routed LANs.' },
   } as const,
 });
-const ConfigFormatEnum = builder.enumType('ConfigFormat', {
+export const ConfigFormatEnum = builder.enumType('ConfigFormat', {
   values: {
     WG_QUICK: { description: 'wg-quick .conf (also as QR code). With redundant hubs: the interface to the primary hub (a CLIENT\'s is standalone; a hub\'s or site\'s is part of its Linux bundle).' },
     ROUTEROS: { description: 'idempotent RouterOS v7 .rsc script' },
@@ -183,7 +183,7 @@ const PeerReachabilityRef = builder.objectRef<{ peerId: string; peerName: string
   }),
 });
 
-const RenderedConfigRef = builder.objectRef<RenderedConfig>('RenderedConfig').implement({
+export const RenderedConfigRef = builder.objectRef<RenderedConfig>('RenderedConfig').implement({
   fields: (t) => ({
     format: t.expose('format', { type: ConfigFormatEnum }),
     filename: t.exposeString('filename'),
@@ -199,7 +199,7 @@ const RenderedConfigRef = builder.objectRef<RenderedConfig>('RenderedConfig').im
   }),
 });
 
-const PeerQrCodeRef = builder.objectRef<PeerQrCode>('PeerQrCode').implement({
+export const PeerQrCodeRef = builder.objectRef<PeerQrCode>('PeerQrCode').implement({
   description: 'A peer\'s wg-quick configuration as a QR code (comment lines left out), for the WireGuard mobile apps.',
   fields: (t) => ({
     peerId: t.exposeID('peerId'),

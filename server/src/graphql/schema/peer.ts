@@ -40,6 +40,12 @@ export const Peer = builder.prismaObject('Peer', {
       resolve: (query, peer, _args, ctx) =>
         peer.deviceId ? relatedRows(ctx, 'Peer.device', query, 'id', peer.deviceId, (q, ids) => ctx.prisma.device.findMany({ ...q, where: { id: { in: ids } } })).then((rows) => rows[0] ?? null) : null,
     }),
+    owner: t.relation('owner', {
+      nullable: true,
+      description: 'The user who added this peer through self-service (createMyPeer) and may download and delete it; null for peers an operator added.',
+      resolve: (query, peer, _args, ctx) =>
+        peer.ownerId ? relatedRows(ctx, 'Peer.owner', query, 'id', peer.ownerId, (q, ids) => ctx.prisma.user.findMany({ ...q, where: { id: { in: ids } } })).then((rows) => rows[0] ?? null) : null,
+    }),
     subnets: t.relation('subnets', {
       query: { orderBy: { cidr: 'asc' } },
       // From the request's one read of the WAN's subnets (every column, by address), which the

@@ -5,6 +5,7 @@ import { notFound } from '../errors.js';
 import { anyCidrText, cidrText, keepaliveSeconds, nameText, port, text, wholeNumber } from './input-rules.js';
 import { Peer } from './peer.js';
 import { PEER_FIELDS_FROM_VIEW } from './overlay.js';
+import { SELF_SERVICE_PEER_LIMIT_MAX } from '../../domain/wan-settings.js';
 import { PEER_SEARCH_DESCRIPTION, PeerFilterInput, PeerOrderInput, peerPage, peerSearchArg, type PeerPage } from './wan-peers.js';
 
 const SUBNETS: ReadonlySet<string> = new Set(['subnets']);
@@ -36,6 +37,8 @@ export const Wan = builder.prismaObject('Wan', {
     keepalive: t.exposeInt('keepalive'),
     interfaceName: t.exposeString('interfaceName'),
     hubRedundancy: t.exposeBoolean('hubRedundancy', { description: HUB_REDUNDANCY }),
+    selfService: t.exposeBoolean('selfService', { description: SELF_SERVICE }),
+    selfServicePeerLimit: t.exposeInt('selfServicePeerLimit', { description: SELF_SERVICE_LIMIT }),
     tunnelCidr6: t.exposeString('tunnelCidr6', { nullable: true, description: 'Dual-stack: IPv6 tunnel addresses of the peers come from this range (RFC 5952 form); null: IPv4 only.' }),
     servicesCidr6: t.exposeString('servicesCidr6', { nullable: true, description: 'Dual-stack: services with an IPv6 local address get addresses from this range.' }),
     natPool6: t.exposeString('natPool6', { nullable: true, description: 'Dual-stack: overlapping IPv6 LANs are translated (NPTv6) into free prefixes of this pool.' }),
@@ -70,6 +73,9 @@ export const Wan = builder.prismaObject('Wan', {
   }),
 });
 
+const SELF_SERVICE = 'Open for self-service: users with the SELF_SERVICE role (and every other signed-in user) may add CLIENT peers of their own here (createMyPeer). Closing it keeps the peers they have.';
+const SELF_SERVICE_LIMIT = `How many peers one user may add here through self-service (1 to ${SELF_SERVICE_PEER_LIMIT_MAX}; default 3).`;
+
 const name = nameText(64);
 
 const wanSettingsFields = {
@@ -83,6 +89,7 @@ const wanSettingsFields = {
   tunnelCidr6: { description: 'IPv6 tunnel range in any valid form (stored canonical); with servicesCidr6 and natPool6, or with ipv6: true.', validate: { schema: anyCidrText } },
   servicesCidr6: { description: 'IPv6 services range.', validate: { schema: anyCidrText } },
   natPool6: { description: 'IPv6 NAT pool (NPTv6 for overlapping IPv6 LANs).', validate: { schema: anyCidrText } },
+  selfServicePeerLimit: { description: SELF_SERVICE_LIMIT, validate: { schema: wholeNumber(1, SELF_SERVICE_PEER_LIMIT_MAX) } },
 } as const;
 
 const IPV6 = 'true: dual-stack; the IPv6 ranges not given come from a random unique local /48 (RFC 4193: tunnel ::/64, services :5::/64, NAT pool :8000::/49), and an existing WAN keeps the ones it has and gives every peer an IPv6 tunnel address. false: IPv4 only (refused while IPv6 LANs or services exist; peers lose their IPv6 addresses).';
@@ -99,6 +106,8 @@ const CreateWanInput = builder.inputType('CreateWanInput', {
     keepalive: t.int(wanSettingsFields.keepalive),
     interfaceName: t.string(wanSettingsFields.interfaceName),
     hubRedundancy: t.boolean({ description: HUB_REDUNDANCY }),
+    selfService: t.boolean({ description: SELF_SERVICE }),
+    selfServicePeerLimit: t.int(wanSettingsFields.selfServicePeerLimit),
     ipv6: t.boolean({ description: IPV6 }),
     tunnelCidr6: t.string(wanSettingsFields.tunnelCidr6),
     servicesCidr6: t.string(wanSettingsFields.servicesCidr6),
@@ -118,6 +127,8 @@ const UpdateWanInput = builder.inputType('UpdateWanInput', {
     keepalive: t.int(wanSettingsFields.keepalive),
     interfaceName: t.string(wanSettingsFields.interfaceName),
     hubRedundancy: t.boolean({ description: HUB_REDUNDANCY }),
+    selfService: t.boolean({ description: SELF_SERVICE }),
+    selfServicePeerLimit: t.int(wanSettingsFields.selfServicePeerLimit),
     ipv6: t.boolean({ description: IPV6 }),
     tunnelCidr6: t.string(wanSettingsFields.tunnelCidr6),
     servicesCidr6: t.string(wanSettingsFields.servicesCidr6),

@@ -202,6 +202,8 @@ export class Accounts {
   }
 
   async createApiToken(actor: Identity, input: { name: string; expiresInDays?: number | null }) {
+    // End users have the portal (My devices); a token would be a credential nobody watches.
+    if (actor.user.role === 'SELF_SERVICE') throw clientError('FORBIDDEN', 'Self-service accounts cannot create API tokens: use the My devices page to manage your devices');
     const token = newToken(API_TOKEN_PREFIX);
     const expiresAt = input.expiresInDays ? new Date(Date.now() + input.expiresInDays * 86_400_000) : null;
     const apiToken = await this.prisma.$transaction(async (tx) => {

@@ -47,7 +47,8 @@ const userSelect = { id: true, email: true, name: true, role: true, disabledAt: 
 export async function resolveIdentity(prisma: Db, credentials: Credentials, now = new Date()): Promise<Identity | null> {
   if (credentials.bearer) {
     const token = await prisma.apiToken.findUnique({ where: { tokenHash: hashToken(credentials.bearer) }, include: { user: { select: userSelect } } });
-    if (!token || token.revokedAt || (token.expiresAt && token.expiresAt <= now) || token.user.disabledAt) return null;
+    // A self-service account signs in to the portal only: a token it held under an earlier role stops too.
+    if (!token || token.revokedAt || (token.expiresAt && token.expiresAt <= now) || token.user.disabledAt || token.user.role === 'SELF_SERVICE') return null;
     // Touch lastUsedAt at most once a minute: a busy client must not turn reads into writes.
     if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() > 60_000) {
       await prisma.apiToken.update({ where: { id: token.id }, data: { lastUsedAt: now } });
