@@ -79,7 +79,7 @@ if (!fromEnv && !resuming) fs.writeFileSync(pendingFile, `${newKeyText.trim()}\n
 const database = await openDatabase(databaseUrl(env));
 try {
   const report = await resealAllSecrets(database.prisma, oldBox, newBox);
-  console.log(`re-sealed with master key ${newBox.keyId} (was ${oldBox.keyId}): ${report.peers} private keys, ${report.presharedKeys} preshared keys, ${report.devices} device secrets, ${report.deployments} deployments, ${report.sessions} OIDC sessions`);
+  console.log(`re-sealed with master key ${newBox.keyId} (was ${oldBox.keyId}): ${report.peers} private keys, ${report.presharedKeys} preshared keys, ${report.devices} device secrets, ${report.deployments} deployments, ${report.sessions} OIDC sessions, ${report.webhooks} webhook secrets`);
 } catch (error) {
   await database.close();
   fail(`${(error as Error).message}${fromEnv ? '' : ` (the new key stays in ${pendingFile}; the old key is still ${keyFile})`}`);

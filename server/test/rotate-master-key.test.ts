@@ -35,7 +35,9 @@ async function sealedValues(app: App): Promise<string[]> {
   const psks = await prisma.presharedKey.findMany({ select: { keyEnc: true } });
   const devices = await prisma.device.findMany({ where: { secretEnc: { not: null } }, select: { secretEnc: true } });
   const deployments = await prisma.deployment.findMany({ select: { desired: true } });
+  const webhooks = await prisma.webhook.findMany({ select: { secretEnc: true } });
   return [
+    ...webhooks.map((row) => row.secretEnc),
     ...peers.map((row) => row.privateKeyEnc!),
     ...psks.map((row) => row.keyEnc),
     ...devices.map((row) => row.secretEnc!),
@@ -53,12 +55,20 @@ describe('master key rotation', () => {
     t = null;
   });
 
+  let webhookSecret = '';
+  let webhookId = '';
+
   /** A stopped server's data directory with every kind of secret, and what the configs said. */
   async function preparedDataDir(): Promise<{ dataDir: string; fixture: OverlayFixture; hubConf: string; oldKey: string }> {
     t = await startTestApp();
     const admin = await registerAdmin(t.graphqlUrl);
     const fixture = await seedOverlay(admin);
     const hubConf = await downloadConfig(admin, fixture.hubId);
+    const { createWebhook } = await admin.ok<{ createWebhook: { secret: string; webhook: { id: string } } }>(
+      `mutation { createWebhook(input: { name: "ops", url: "https://hooks.example.com/meshplane", events: ["peer.created"] }) { secret webhook { id } } }`,
+    );
+    webhookSecret = createWebhook.secret;
+    webhookId = createWebhook.webhook.id;
     // Deployment history keeps sealed keys inside JSON: seal two like a deploy would.
     const secrets = t.app.services.secrets;
     await t.app.database.prisma.deployment.create({
@@ -92,7 +102,7 @@ describe('master key rotation', () => {
     const newKeyId = app.services.secrets.keyId;
     expect(newKeyId).not.toBe(oldKeyId);
     const sealed = await sealedValues(app);
-    expect(sealed).toHaveLength(6);
+    expect(sealed).toHaveLength(7);
     expect(new Set(sealed.map(sealedKeyId))).toEqual(new Set([newKeyId]));
 
     const conf = await downloadConfig(admin, fixture.hubId);
@@ -100,6 +110,8 @@ describe('master key rotation', () => {
     expect(confValues(conf, 'PresharedKey')).toEqual(confValues(hubConf, 'PresharedKey'));
     const device = await app.database.prisma.device.findUniqueOrThrow({ where: { id: fixture.deviceId } });
     expect(app.services.secrets.open(device.secretEnc!)).toBe(DEVICE_PASSWORD);
+    const webhook = await app.database.prisma.webhook.findUniqueOrThrow({ where: { id: webhookId } });
+    expect(app.services.secrets.open(webhook.secretEnc)).toBe(webhookSecret);
     const deployment = await app.database.prisma.deployment.findFirstOrThrow({ where: { peerId: fixture.hubId } });
     const desired = JSON.parse(deployment.desired) as { peer: { interface: { privateKey: string }; peers: Array<{ presharedKey: string }> } };
     expect(app.services.secrets.open(desired.peer.interface.privateKey)).toBe('deployed-private');

@@ -1,5 +1,5 @@
 // Master-key rotation: re-seals every secret stored in the database (peer private keys,
-// preshared keys, device credentials, the sealed keys inside deployment history, OIDC sessions' ID tokens) from
+// preshared keys, device credentials, the sealed keys inside deployment history, OIDC sessions' ID tokens, webhook signing secrets) from
 // the old master key to a new one, in ONE transaction: either everything moves to the new
 // key or nothing does. Values already sealed with the new key are left alone, so running it
 // again after an interruption is safe; a value sealed with any other key aborts it.
@@ -13,6 +13,8 @@ export interface RekeyReport {
   deployments: number;
   /** Sessions opened through OIDC (their provider ID token, for sign-out). */
   sessions: number;
+  /** Webhook signing secrets. */
+  webhooks: number;
 }
 
 type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
@@ -86,6 +88,7 @@ export async function resealAllSecrets(prisma: Db, from: SecretBox, to: SecretBo
       sessions: await resealColumn(await tx.session.findMany({ where: { oidcIdTokenEnc: { not: null } }, select: { id: true, oidcIdTokenEnc: true } }), (row) => row.oidcIdTokenEnc, reseal, (id, oidcIdTokenEnc) =>
         tx.session.update({ where: { id }, data: { oidcIdTokenEnc } }),
       ),
+      webhooks: await resealColumn(await tx.webhook.findMany({ select: { id: true, secretEnc: true } }), (row) => row.secretEnc, reseal, (id, secretEnc) => tx.webhook.update({ where: { id }, data: { secretEnc } })),
     }),
     { timeout: 600_000, maxWait: 60_000 },
   );
