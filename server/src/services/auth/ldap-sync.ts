@@ -87,10 +87,10 @@ export class LdapSync {
     try {
       const result = await this.runHeld(lease);
       const { finishedAt: _at, ...counts } = result;
-      await recordAudit(this.prisma, actor, { action: 'directory.sync', targetType: 'Directory', targetName: 'LDAP directory', details: counts });
+      await recordAudit(this.prisma, actor, { action: 'directory.sync', targetType: 'Directory', targetName: 'the LDAP directory', details: counts });
       return result;
     } catch (error) {
-      await recordAudit(this.prisma, actor, { action: 'directory.sync', targetType: 'Directory', targetName: 'LDAP directory', outcome: 'failed', details: { error: (error as Error).message } });
+      await recordAudit(this.prisma, actor, { action: 'directory.sync', targetType: 'Directory', targetName: 'the LDAP directory', outcome: 'failed', details: { error: (error as Error).message } });
       throw error;
     } finally {
       await lease.release();

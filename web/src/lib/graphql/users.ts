@@ -12,8 +12,17 @@ export const usersQuery = graphql(`
           role
           disabled
           createdAt
+          authSource
+          syncedAt
+          disabledByDirectory
         }
       }
+    }
+    directory {
+      syncIntervalMinutes
+      lastSyncAt
+      lastSyncOk
+      lastSyncError
     }
     pendingInvitations {
       id
@@ -72,6 +81,19 @@ export const changeUserRoleMutation = graphql(`
     changeUserRole(userId: $userId, role: $role) {
       id
       role
+    }
+  }
+`);
+
+/** Compares every directory (LDAP) user with the directory now. */
+export const syncDirectoryMutation = graphql(`
+  mutation SyncDirectory {
+    syncDirectory {
+      checked
+      disabled
+      enabled
+      roleChanged
+      updated
     }
   }
 `);

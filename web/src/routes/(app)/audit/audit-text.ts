@@ -58,6 +58,8 @@ const PHRASES: Record<string, string> = {
   'user.changeRole': 'changed the role of',
   'user.disable': 'disabled user',
   'user.enable': 'enabled user',
+  'user.update': 'changed user',
+  'directory.sync': 'synced',
   'invite.create': 'invited',
   'invite.revoke': 'revoked the invitation of',
   'apiToken.create': 'created API token',
