@@ -229,6 +229,7 @@ builder.mutationFields((t) => ({
   changeUserRole: t.prismaField({
     type: 'User',
     authScopes: { role: 'ADMIN' },
+    description: "Sets a user's role and ends their sessions. For an OIDC or LDAP account (authSource) the provider's groups set the role again at the next sign-in (and, for LDAP, at the next directory sync).",
     args: { userId: t.arg.id({ required: true }), role: t.arg({ type: RoleEnum, required: true }) },
     resolve: async (query, _root, args, ctx) => {
       await ctx.services.accounts.changeRole(ctx.identity!, String(args.userId), args.role);
