@@ -18,6 +18,8 @@ import { ErrorLogThrottle } from './infra/error-log-throttle.js';
 import { createServices, type Services } from './services/index.js';
 import { webhookOptionsFrom, type WebhookServiceOptions } from './services/integrations/webhooks.js';
 import { loadConfigFile } from './devices/config-file.js';
+import { resolveOidcConfig } from './services/auth/oidc-config.js';
+import { oidcRoutes } from './services/auth/oidc-http.js';
 import { resolveLdapConfig } from './services/auth/ldap-config.js';
 import type { DriverFactory } from './devices/factory.js';
 import { credentialsFrom, resolveIdentity } from './services/auth/identity.js';
@@ -107,6 +109,7 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
   if (!redis && database.kind === 'postgres') log.warn('DATABASE_URL is PostgreSQL but REDIS_URL is unset: run a single replica, or set REDIS_URL for several');
   const configFile = options.configFile ?? env.MESHPLANE_CONFIG;
   const config = configFile ? loadConfigFile(configFile, env) : null;
+  const oidc = resolveOidcConfig(config?.oidc, env);
   const ldap = resolveLdapConfig(config?.ldap, env);
   if (ldap) log.info({ urls: ldap.urls, userBase: ldap.userBase, syncIntervalMinutes: ldap.syncIntervalMinutes }, 'LDAP sign-in configured');
   const services = createServices({
@@ -125,6 +128,7 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
     ...(options.autoRedeployDebounceMs === undefined ? {} : { autoRedeployDebounceMs: options.autoRedeployDebounceMs }),
     webhooks: { ...webhookOptionsFrom(env), ...options.webhooks },
     loginLimiter: new LoginLimiter(DEFAULT_LOGIN_LIMITS, redis?.client ?? null),
+    oidc,
     ...(options.driverFactory ? { driverFactory: options.driverFactory } : {}),
     ...(options.trafficClock ? { trafficClock: options.trafficClock } : {}),
     ...(options.alertClock ? { alertClock: options.alertClock } : {}),
@@ -136,8 +140,10 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
     log.info({ file: configFile, devices: config.devices.length, defaultDevice: config.defaultDevice }, 'devices loaded from the configuration file');
   }
   const errorLog = new ErrorLogThrottle(log);
+  const secureCookies = options.secureCookies ?? secureCookiesFrom(env);
+  const trustedProxies = trustedProxiesFrom(env);
   const yoga = createYogaServer({
-    prisma: database.prisma, services, log, errorLog, secureCookies: options.secureCookies ?? secureCookiesFrom(env), trustedProxies: trustedProxiesFrom(env), costLimit: requestCostLimitFrom(env),
+    prisma: database.prisma, services, log, errorLog, secureCookies, trustedProxies, costLimit: requestCostLimitFrom(env),
   });
   const web = options.web === false ? null : await loadWebHandler(log);
   const authorizeWs = async (request: http.IncomingMessage, params: Readonly<Record<string, unknown>> | undefined) => {
@@ -152,6 +158,7 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
     metrics: { render: () => services.metrics.render(), token: metricsToken.token },
     expiryOf: (identity) => (identity.expiresAt ? { at: identity.expiresAt, reason: identity.via === 'session' ? 'session expired' : 'API token expired' } : null),
     userOf: (identity) => identity.user.id,
+    ...(services.oidc ? { routes: oidcRoutes(services.oidc, { secureCookies, trustedProxies, log }) } : {}),
   });
   let started = false;
   let revocations: { stop(): Promise<void> } | null = null;

@@ -6,6 +6,8 @@ import type { PubSub } from '../infra/pubsub/topics.js';
 import { Accounts } from './auth/accounts.js';
 import { LoginLimiter } from './auth/login-limiter.js';
 import { DeviceCookies } from './auth/device-cookie.js';
+import { OidcSignIn } from './auth/oidc.js';
+import type { OidcConfig } from './auth/oidc-config.js';
 import type { LdapConfig } from './auth/ldap-config.js';
 import { LdapDirectory } from './auth/ldap.js';
 import { LdapAccounts } from './auth/ldap-accounts.js';
@@ -58,6 +60,8 @@ export interface ServiceDeps {
   loginLimiter?: LoginLimiter;
   /** backend.default from MESHPLANE_CONFIG, if any. */
   defaultDeviceName?: string | null;
+  /** OIDC sign-in (auth/oidc-config.ts), or null when not configured. */
+  oidc?: OidcConfig | null;
   /** LDAP / Active Directory sign-in and sync (auth/ldap-config.ts), or null when not configured. */
   ldap?: LdapConfig | null;
   /** How often the directory sync runs (default ldap.syncIntervalMinutes; 0 = never by itself). */
@@ -94,6 +98,8 @@ export function createServices(deps: ServiceDeps) {
     ...(deps.alertClock ? { clock: deps.alertClock } : {}),
     ...(deps.tunnelEventGraceMs === undefined ? {} : { graceMs: deps.tunnelEventGraceMs }),
   });
+  const passwords = { ssoOnly: deps.oidc?.ssoOnly ? { label: deps.oidc.label } : null };
+  const accounts = new Accounts(deps.prisma, deps.pubsub, deps.loginLimiter ?? new LoginLimiter(), new DeviceCookies(deps.secrets.deriveKey('device-cookie')), passwords, ldapAccounts);
   return {
     webhooks,
     /** Where event sources emit (peer, deploy, device and alert events): the webhooks. */
@@ -110,7 +116,9 @@ export function createServices(deps: ServiceDeps) {
     traffic,
     expiry: new PeerExpiry(deps.prisma, deps.pubsub, deps.log, { intervalMs: deps.expirySweepMs ?? 30_000 }, webhooks),
     secrets: deps.secrets,
-    accounts: new Accounts(deps.prisma, deps.pubsub, deps.loginLimiter ?? new LoginLimiter(), new DeviceCookies(deps.secrets.deriveKey('device-cookie')), ldapAccounts),
+    accounts,
+    /** OIDC sign-in, when configured. */
+    oidc: deps.oidc ? new OidcSignIn(deps.oidc, deps.prisma, deps.secrets, accounts, deps.pubsub, deps.log) : null,
     /** The LDAP directory (null when not configured): sign-in goes through accounts, the sync runs on its interval. */
     directory: ldapAccounts
       ? { accounts: ldapAccounts, sync: new LdapSync(deps.prisma, ldapAccounts, deps.locks, deps.log, deps.ldapSyncMs ?? ldapAccounts.config.syncIntervalMinutes * 60_000) }

@@ -4,6 +4,7 @@ import './enums.js';
 import './system.js';
 import './user.js';
 import './directory.js';
+import './sign-in.js';
 import './api-token.js';
 import './wan.js';
 import './peer.js';

@@ -26,6 +26,8 @@ export interface HttpServerOptions<Who> {
   expiryOf?: (who: Who) => { at: Date; reason: string } | null;
   /** The account a socket counts against in LIVE_LIMITS (live-sockets.ts); none: all sockets are one. */
   userOf?: (who: Who) => string;
+  /** Routes answered before GraphQL and the web UI (OIDC's /auth/oidc/*): true when it took the request. */
+  routes?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 }
 
 /** Compared as digests in constant time: the token must not leak through response timing. */
@@ -43,7 +45,7 @@ async function serveMetrics(metrics: NonNullable<HttpServerOptions<unknown>['met
   res.writeHead(200, { 'content-type': contentType }).end(body);
 }
 
-export function createHttpServer<Who>({ yoga, authorizeWs, web, log, metrics, expiryOf, userOf }: HttpServerOptions<Who>) {
+export function createHttpServer<Who>({ yoga, authorizeWs, web, log, metrics, expiryOf, userOf, routes }: HttpServerOptions<Who>) {
   const graphqlPath = yoga.graphqlEndpoint;
   const server = http.createServer((req, res) => {
     const pathname = (req.url ?? '/').split('?')[0];
@@ -54,6 +56,7 @@ export function createHttpServer<Who>({ yoga, authorizeWs, web, log, metrics, ex
       });
       return;
     }
+    if (routes?.(req, res)) return;
     if (pathname === graphqlPath || !web) {
       // The request listener form: handleNodeRequestAndResponse never answers with @whatwg-node/server 0.11 here.
       void yoga(req, res);

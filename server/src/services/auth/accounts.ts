@@ -31,15 +31,36 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
+/** SSO-only mode (oidc.ssoOnly): accounts come from the identity provider, none with a Meshplane password. */
+export interface PasswordPolicy {
+  /** Null: passwords work; else the provider's label, for the refusal's wording. */
+  ssoOnly: { label: string } | null;
+}
+
+/** The user a new session is opened for. */
+export interface SessionUser {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+}
+
 export class Accounts {
   constructor(
     private readonly prisma: Db,
     private readonly pubsub: PubSub,
     private readonly limiter: LoginLimiter,
     private readonly devices: DeviceCookies,
+    private readonly passwords: PasswordPolicy = { ssoOnly: null },
     /** LDAP / Active Directory sign-in, when configured. */
     private readonly directory: LdapAccounts | null = null,
   ) {}
+
+  /** Refuses what needs a Meshplane password when only SSO is allowed. */
+  private refuseInSsoOnly(what: string): void {
+    const sso = this.passwords.ssoOnly;
+    if (sso) throw forbidden(`${what} is turned off: this Meshplane signs users in with ${sso.label} only (single sign-on)`, { ssoOnly: true });
+  }
 
   private revoked(event: AccessRevoked): void {
     this.pubsub.publish('auth:revoked', event);
@@ -51,6 +72,7 @@ export class Accounts {
 
   /** Open registration creates the first user only (as admin); later users need an invite. */
   async register(input: NewAccount, clientAddress = 'unknown') {
+    this.refuseInSsoOnly('Registration');
     const email = normalizeEmail(input.email);
     // Refused registrations count like failed sign-ins: invitation tokens are not for guessing.
     const attempt = await this.limiter.begin(null, clientAddress);
@@ -87,6 +109,7 @@ export class Accounts {
   }
 
   async createUser(actor: Identity, input: { email: string; name: string; password: string; role: Role }) {
+    this.refuseInSsoOnly('Creating accounts with a password');
     const email = normalizeEmail(input.email);
     const passwordHash = await hashPassword(input.password);
     return this.prisma.$transaction(async (tx) => {
@@ -97,6 +120,7 @@ export class Accounts {
   }
 
   async createInvite(actor: Identity, input: { email: string; role: Role }) {
+    this.refuseInSsoOnly('Inviting users to register with a password');
     const token = newToken('mpi_');
     const invite = await this.prisma.$transaction(async (tx) => {
       const created = await tx.invite.create({
@@ -143,6 +167,7 @@ export class Accounts {
    * cookie (the caller's, renewed, or a new one) for the response's cookies.
    */
   async login(email: string, password: string, clientAddress: string, deviceCookie: string | null = null) {
+    this.refuseInSsoOnly('Password sign-in');
     const account = normalizeEmail(email);
     const device = this.devices.verify(account, deviceCookie);
     const seenFrom = { clientAddress, ...(device ? { knownDevice: true } : {}) };
@@ -166,13 +191,7 @@ export class Accounts {
       throw unauthenticated('Wrong e-mail address or password');
     }
     await attempt.succeeded();
-    const token = newToken('mps_');
-    await this.prisma.$transaction(async (tx) => {
-      const session = await tx.session.create({
-        data: { userId: user.id, tokenHash: hashToken(token), expiresAt: new Date(Date.now() + SESSION_TTL_SECONDS * 1000) },
-      });
-      await recordAudit(tx, { user, via: 'session', sessionId: session.id }, { action: 'auth.login', targetType: 'User', targetId: user.id, targetName: user.email, details: atDirectory ? { ...seenFrom, via: 'ldap' } : seenFrom });
-    });
+    const token = await this.openSession(user, atDirectory ? { ...seenFrom, via: 'ldap' } : seenFrom);
     return { user, token, deviceCookie: this.devices.issue(account, deviceCookie) };
   }
 
@@ -191,6 +210,35 @@ export class Accounts {
     const unavailable = outcome.kind === 'unavailable';
     await recordAudit(this.prisma, null, { action: 'auth.login', outcome: unavailable ? 'failed' : 'denied', details: { ...denied, via: 'ldap', reason: unavailable ? 'directory unavailable' : outcome.reason } });
     throw unavailable ? clientError('SERVICE_UNAVAILABLE', outcome.message) : forbidden(outcome.message);
+  }
+
+  /**
+   * Opens a session for a user whose identity was proven (a password, an identity provider),
+   * audited as auth.login with `details`; returns the raw session token for the cookie.
+   * `oidcIdTokenEnc`: the provider's ID token, sealed, for signing out there too.
+   */
+  async openSession(user: SessionUser, details: Record<string, unknown>, oidcIdTokenEnc: string | null = null): Promise<string> {
+    const token = newToken('mps_');
+    await this.prisma.$transaction(async (tx) => {
+      const session = await tx.session.create({
+        data: { userId: user.id, tokenHash: hashToken(token), expiresAt: new Date(Date.now() + SESSION_TTL_SECONDS * 1000), oidcIdTokenEnc },
+      });
+      await recordAudit(tx, { user, via: 'session', sessionId: session.id }, { action: 'auth.login', targetType: 'User', targetId: user.id, targetName: user.email, details });
+    });
+    return token;
+  }
+
+  /** Ends every session of a user the identity provider no longer admits (no mapped group any more); audited. */
+  async endSessionsForProvider(userId: string, details: Record<string, unknown>): Promise<number> {
+    const count = await this.prisma.$transaction(async (tx) => {
+      const user = await tx.user.findUnique({ where: { id: userId }, select: { email: true } });
+      if (!user) return 0;
+      const revoked = await revokeAllSessions(tx, userId);
+      await recordAudit(tx, null, { action: 'session.revokeAll', targetType: 'User', targetId: userId, targetName: user.email, details: { ...details, sessionsRevoked: revoked } }, 'identity provider');
+      return revoked;
+    });
+    this.revoked({ scope: 'user', userId, reason: 'role removed at the identity provider' });
+    return count;
   }
 
   async logout(identity: Identity | null): Promise<boolean> {

@@ -1,0 +1,368 @@
+// OIDC sign-in against a real OpenID Provider (oidc-provider, its own process on loopback):
+// an HTTP client follows every redirect and fills the provider's login form. Covers the
+// flow's checks (state, nonce, issuer, one-use callback), users created once and kept in step
+// with the provider's groups, refusals (no group, disabled, domain, unverified e-mail, an
+// existing password account), the open-redirect guard, sign-out at the provider, SSO-only
+// mode, and that no secret, code or token reaches the log or the audit trail.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { buildApp, type App } from '../src/app.js';
+import { createLogger } from '../src/infra/logger.js';
+import { GraphQLTestClient, registerAdmin } from './support/graphql.js';
+import {
+  finishAtMeshplane,
+  formOf,
+  freeLoopbackPort,
+  HttpBrowser,
+  signInAtProvider,
+  startOidcProvider,
+  TEST_ACCOUNTS,
+  TEST_ROLES,
+  type TestProvider,
+} from './support/oidc-provider.js';
+
+interface OidcApp {
+  app: App;
+  url: string;
+  graphqlUrl: string;
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+/** Meshplane on a port chosen first (the provider must know the redirect URI), its log captured. */
+async function startApp(port: number, env: NodeJS.ProcessEnv): Promise<OidcApp> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshplane-oidc-'));
+  fs.copyFileSync(inject('sqliteTemplate'), path.join(dataDir, 'meshplane.db'));
+  const logs: string[] = [];
+  const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => (logs.push(chunk.toString()), done()) });
+  const app = await buildApp({
+    dataDir, port, host: '127.0.0.1', web: false, monitor: false, logger: createLogger('debug', sink),
+    env: { ...process.env, MESHPLANE_MASTER_KEY: '', DATABASE_URL: '', MESHPLANE_CONFIG: '', MESHPLANE_METRICS_TOKEN: '', ...env },
+  });
+  const { url, graphqlUrl } = await app.start();
+  return { app, url, graphqlUrl, logs, stop: async () => (await app.stop(), fs.rmSync(dataDir, { recursive: true, force: true })) };
+}
+
+const ME = `{ me { id email name role } }`;
+
+/** Signs `login` in with a fresh (or the given) browser; returns the browser and where Meshplane sent it. */
+async function signIn(t: OidcApp, login: string, options: { browser?: HttpBrowser; next?: string; callbacks?: string[] } = {}) {
+  const browser = options.browser ?? new HttpBrowser();
+  const atProvider = await signInAtProvider(browser, t.url, login, options.next);
+  options.callbacks?.push(atProvider.callbackUrl);
+  const done = await finishAtMeshplane(browser, atProvider.callbackUrl);
+  return { browser, location: done.location, callbackUrl: atProvider.callbackUrl, askedForLogin: atProvider.askedForLogin };
+}
+
+async function me(browser: HttpBrowser, t: OidcApp) {
+  return (await browser.graphql<{ me: { id: string; email: string; name: string; role: string } | null }>(t.url, ME)).data?.me ?? null;
+}
+
+describe('OIDC sign-in against a real provider', () => {
+  let provider: TestProvider;
+  let t: OidcApp;
+  let admin: GraphQLTestClient;
+  /** Every callback URL the provider produced (their codes must never be logged). */
+  const callbacks: string[] = [];
+  const accounts = {
+    ...TEST_ACCOUNTS,
+    dave: { email: 'Dave@Example.com', email_verified: true, name: 'Dave (the local one)', groups: ['netops'] },
+    frank: { email: 'frank@example.com', email_verified: false, name: 'Frank', groups: ['netops'] },
+    gina: { email: 'gina@example.com', email_verified: true, name: 'Gina', groups: ['netops'] },
+    hank: { email: 'hank@example.com', email_verified: true, name: 'Hank', groups: ['staff'] },
+  };
+
+  beforeAll(async () => {
+    const port = await freeLoopbackPort();
+    provider = await startOidcProvider({ appUrl: `http://127.0.0.1:${port}`, accounts });
+    t = await startApp(port, {
+      MESHPLANE_OIDC_ISSUER: provider.issuer,
+      MESHPLANE_OIDC_CLIENT_ID: provider.clientId,
+      MESHPLANE_OIDC_CLIENT_SECRET: provider.clientSecret!,
+      MESHPLANE_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      MESHPLANE_OIDC_SCOPES: 'openid email profile groups',
+      MESHPLANE_OIDC_ROLES: TEST_ROLES,
+      MESHPLANE_OIDC_LABEL: 'Test IdP',
+    });
+    admin = await registerAdmin(t.graphqlUrl);
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await provider?.stop();
+  });
+
+  it('starts an authorization code flow with PKCE S256, state and nonce, the flow kept in a sealed 10-minute cookie', async () => {
+    const browser = new HttpBrowser();
+    const hop = await browser.hop(`${t.url}/auth/oidc/login`);
+    expect(hop.status).toBe(302);
+    const authorize = new URL(hop.location!);
+    expect(authorize.origin).toBe(provider.issuer);
+    expect(Object.fromEntries(authorize.searchParams)).toMatchObject({
+      response_type: 'code', client_id: 'meshplane', redirect_uri: `${t.url}/auth/oidc/callback`, code_challenge_method: 'S256', scope: 'openid email profile groups',
+    });
+    for (const name of ['state', 'nonce', 'code_challenge']) expect(authorize.searchParams.get(name)).toMatch(/^[\w-]{30,}$/);
+    const flowCookie = hop.setCookies.find((line) => line.startsWith('mp_oidc='))!;
+    expect(flowCookie).toMatch(/Max-Age=600; Path=\/auth\/oidc; HttpOnly; SameSite=Lax/);
+    // Sealed: neither the state nor the nonce can be read from it.
+    const value = decodeURIComponent(flowCookie.split(';')[0]!.slice('mp_oidc='.length));
+    expect(value).not.toContain(authorize.searchParams.get('state'));
+    expect(value).not.toContain(authorize.searchParams.get('nonce'));
+    expect(value).toMatch(/^v1:/);
+  });
+
+  it('creates the user at the first sign-in (role from the groups claim) and finds the same user at the next', async () => {
+    const first = await signIn(t, 'alice', { callbacks });
+    expect(first.location).toBe('/');
+    expect(first.askedForLogin).toBe(true);
+    expect(await me(first.browser, t)).toMatchObject({ email: 'alice@example.com', name: 'Alice Admin', role: 'ADMIN' });
+    const stored = await t.app.database.prisma.user.findUniqueOrThrow({ where: { email: 'alice@example.com' } });
+    expect(stored).toMatchObject({ authSource: 'OIDC', externalId: `${provider.issuer}|alice`, passwordHash: null, role: 'ADMIN' });
+
+    const again = await signIn(t, 'alice', { callbacks });
+    expect(again.location).toBe('/');
+    expect((await me(again.browser, t))!.id).toBe(stored.id);
+    expect(await t.app.database.prisma.user.count({ where: { email: 'alice@example.com' } })).toBe(1);
+
+    // The session is an ordinary one: same cookie, same audit entry as a password sign-in.
+    const logins = await t.app.database.prisma.auditLog.findMany({ where: { action: 'auth.login', actorId: stored.id } });
+    expect(logins).toHaveLength(2);
+    expect(JSON.parse(logins[0]!.details)).toMatchObject({ via: 'oidc', issuer: provider.issuer });
+    expect(await t.app.database.prisma.auditLog.count({ where: { action: 'user.register', targetId: stored.id } })).toBe(1);
+    // An SSO account has no Meshplane password to sign in with.
+    expect(await new GraphQLTestClient(t.graphqlUrl).errorCodes(`mutation { login(input: { email: "alice@example.com", password: "any password" }) { user { id } } }`)).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('a callback is used once: replaying it, even with the flow cookie kept, signs nobody in', async () => {
+    const { browser, callbackUrl, location } = await signIn(t, 'bob', { callbacks });
+    expect(location).toBe('/');
+    const bobId = (await me(browser, t))!.id;
+    const sessions = await t.app.database.prisma.session.count({ where: { userId: bobId } });
+
+    // Same browser: the flow cookie was cleared by the first answer.
+    const attacker = new HttpBrowser();
+    expect((await finishAtMeshplane(attacker, callbackUrl)).location).toBe('/login?error=flow_expired');
+    // With the flow cookie copied before it was cleared: the code was already spent at the provider.
+    const fresh = new HttpBrowser();
+    const signInAgain = await signInAtProvider(fresh, t.url, 'bob');
+    const flowCookie = fresh.cookie(new URL(t.url).origin, 'mp_oidc')!;
+    expect((await finishAtMeshplane(fresh, signInAgain.callbackUrl)).location).toBe('/');
+    attacker.setCookie(new URL(t.url).origin, 'mp_oidc', flowCookie);
+    const replay = await finishAtMeshplane(attacker, signInAgain.callbackUrl);
+    expect(replay.location).toBe('/login?error=invalid_response');
+    expect(attacker.cookie(new URL(t.url).origin, 'mp_session')).toBeNull();
+    expect(await t.app.database.prisma.session.count({ where: { userId: bobId } })).toBe(sessions + 1);
+  });
+
+  it('refuses a callback whose state was changed, and then the real one too (the flow is over)', async () => {
+    const browser = new HttpBrowser();
+    const { callbackUrl } = await signInAtProvider(browser, t.url, 'bob');
+    callbacks.push(callbackUrl);
+    const tampered = new URL(callbackUrl);
+    tampered.searchParams.set('state', `${tampered.searchParams.get('state')}x`);
+    expect((await finishAtMeshplane(browser, tampered.href)).location).toBe('/login?error=state_mismatch');
+    expect((await finishAtMeshplane(browser, callbackUrl)).location).toBe('/login?error=flow_expired');
+    expect(await me(browser, t)).toBeNull();
+  });
+
+  it('refuses an ID token for another nonce and a response naming another issuer', async () => {
+    // The state and PKCE challenge of a real flow, but a nonce of the attacker's choosing.
+    const browser = new HttpBrowser();
+    const start = await browser.hop(`${t.url}/auth/oidc/login`);
+    const forged = new URL(start.location!);
+    forged.searchParams.set('nonce', 'attacker-chosen-nonce-0123456789abcdef');
+    const { callbackUrl } = await signInAtProvider(browser, t.url, 'bob', undefined, forged.href);
+    callbacks.push(callbackUrl);
+    expect(new URL(callbackUrl).searchParams.get('state')).toBe(forged.searchParams.get('state'));
+    expect((await finishAtMeshplane(browser, callbackUrl)).location).toBe('/login?error=invalid_response');
+    expect(await me(browser, t)).toBeNull();
+
+    const other = new HttpBrowser();
+    const signedIn = await signInAtProvider(other, t.url, 'bob');
+    callbacks.push(signedIn.callbackUrl);
+    const wrongIssuer = new URL(signedIn.callbackUrl);
+    expect(wrongIssuer.searchParams.get('iss')).toBe(provider.issuer);
+    wrongIssuer.searchParams.set('iss', 'http://127.0.0.1:9/evil');
+    expect((await finishAtMeshplane(other, wrongIssuer.href)).location).toBe('/login?error=invalid_response');
+    expect(await me(other, t)).toBeNull();
+  });
+
+  it('the role follows the groups claim at the next sign-in; out of every mapped group, the sign-in is refused and the sessions end', async () => {
+    const { browser: first } = await signIn(t, 'gina', { callbacks });
+    expect((await me(first, t))!.role).toBe('OPERATOR');
+
+    await provider.setAccount('gina', { ...accounts.gina, groups: ['staff'] });
+    const { browser: second } = await signIn(t, 'gina', { callbacks });
+    expect((await me(second, t))!.role).toBe('VIEWER');
+    // Sessions opened under the old role ended with the change.
+    expect(await me(first, t)).toBeNull();
+    const change = await t.app.database.prisma.auditLog.findFirstOrThrow({ where: { action: 'user.changeRole', details: { contains: 'gina@example.com' } } });
+    expect(JSON.parse(change.details)).toMatchObject({ via: 'oidc', changes: [{ field: 'role', before: 'OPERATOR', after: 'VIEWER' }] });
+
+    await provider.setAccount('gina', { ...accounts.gina, groups: ['marketing'] });
+    const refused = await signIn(t, 'gina', { callbacks });
+    expect(refused.location).toBe('/login?error=no_role');
+    expect(refused.browser.cookie(new URL(t.url).origin, 'mp_session')).toBeNull();
+    expect(await me(second, t)).toBeNull();
+    const gina = await t.app.database.prisma.user.findUniqueOrThrow({ where: { email: 'gina@example.com' } });
+    expect(await t.app.database.prisma.session.count({ where: { userId: gina.id, revokedAt: null } })).toBe(0);
+  });
+
+  it('refuses a user in no mapped group without creating them', async () => {
+    const { location, browser } = await signIn(t, 'carol', { callbacks });
+    expect(location).toBe('/login?error=no_role');
+    expect(await me(browser, t)).toBeNull();
+    expect(await t.app.database.prisma.user.count({ where: { email: 'carol@example.com' } })).toBe(0);
+    const denied = await t.app.database.prisma.auditLog.findFirstOrThrow({ where: { action: 'auth.login', outcome: 'denied', details: { contains: 'carol@example.com' } } });
+    expect(JSON.parse(denied.details)).toMatchObject({ via: 'oidc', reason: 'no_role' });
+  });
+
+  it('does not take over a local account with the same e-mail address, and refuses unverified addresses and disabled users', async () => {
+    await admin.ok(`mutation { createUser(input: { email: "dave@example.com", name: "Dave", password: "correct horse battery staple", role: VIEWER }) { id } }`);
+    const { location } = await signIn(t, 'dave', { callbacks });
+    expect(location).toBe('/login?error=account_conflict');
+    const dave = await t.app.database.prisma.user.findUniqueOrThrow({ where: { email: 'dave@example.com' } });
+    expect(dave).toMatchObject({ authSource: 'LOCAL', externalId: null, role: 'VIEWER', name: 'Dave' });
+    expect(dave.passwordHash).not.toBeNull();
+    const denied = await t.app.database.prisma.auditLog.findFirstOrThrow({ where: { action: 'auth.login', outcome: 'denied', details: { contains: 'account_conflict' } } });
+    expect(JSON.parse(denied.details)).toMatchObject({ email: 'dave@example.com', via: 'oidc' });
+
+    expect((await signIn(t, 'frank', { callbacks })).location).toBe('/login?error=email_unverified');
+    expect(await t.app.database.prisma.user.count({ where: { email: 'frank@example.com' } })).toBe(0);
+
+    const { browser: hankBrowser } = await signIn(t, 'hank', { callbacks });
+    const hank = (await me(hankBrowser, t))!;
+    await admin.ok(`mutation ($id: ID!) { setUserDisabled(userId: $id, disabled: true) { id } }`, { id: hank.id });
+    expect((await signIn(t, 'hank', { callbacks })).location).toBe('/login?error=account_disabled');
+  });
+
+  it('returns only to a path on this site after signing in (no open redirect)', async () => {
+    const landing = async (next: string) => (await signIn(t, 'alice', { next, callbacks })).location;
+    expect(await landing('/wans?filter=a#top')).toBe('/wans?filter=a');
+    for (const next of ['//evil.example/x', 'https://evil.example/', '/\\evil.example', 'evil.example', '/x\r\nLocation: https://evil.example', '/auth/oidc/login', 'javascript:alert(1)']) {
+      expect(await landing(next), JSON.stringify(next)).toBe('/');
+    }
+  });
+
+  it('signs out at the provider too: the next SSO sign-in asks for the password again', async () => {
+    const { browser } = await signIn(t, 'bob', { callbacks });
+    // While signed in at the provider, a new flow does not ask again (so the check below can fail).
+    const silent = await signInAtProvider(browser, t.url, 'bob');
+    callbacks.push(silent.callbackUrl);
+    expect(silent.askedForLogin).toBe(false);
+    expect((await finishAtMeshplane(browser, silent.callbackUrl)).location).toBe('/');
+
+    const { data } = await browser.graphql<{ signOutUrl: string | null }>(t.url, `{ signOutUrl }`);
+    const endSession = new URL(data!.signOutUrl!);
+    expect(endSession.origin).toBe(provider.issuer);
+    expect(endSession.searchParams.get('post_logout_redirect_uri')).toBe(`${t.url}/login`);
+    expect(endSession.searchParams.get('client_id')).toBe('meshplane');
+    expect(endSession.searchParams.get('id_token_hint')).toMatch(/^ey/);
+    expect((await browser.graphql<{ logout: boolean }>(t.url, `mutation { logout }`)).data?.logout).toBe(true);
+    expect(await me(browser, t)).toBeNull();
+
+    // The provider's confirmation page, answered "Yes, sign me out", returns to Meshplane's sign-in page.
+    const confirm = await browser.follow(endSession.href);
+    const form = formOf(confirm.last.body, confirm.last.url);
+    const back = await browser.follow(form.action, (url) => url.origin === new URL(t.url).origin, { form: { ...form.fields, logout: 'yes' } });
+    expect(back.next).toBe(`${t.url}/login`);
+
+    const after = await signInAtProvider(browser, t.url, 'bob');
+    callbacks.push(after.callbackUrl);
+    expect(after.askedForLogin).toBe(true);
+    expect((await finishAtMeshplane(browser, after.callbackUrl)).location).toBe('/');
+    // A password session has nothing to end at the provider.
+    expect((await admin.ok<{ signOutUrl: string | null }>(`{ signOutUrl }`)).signOutUrl).toBeNull();
+  });
+
+  it('offers the SSO button next to the password form', async () => {
+    const { signInOptions } = await new GraphQLTestClient(t.graphqlUrl).ok<{ signInOptions: unknown }>(`{ signInOptions { password registration sso { label } ldap } }`);
+    expect(signInOptions).toEqual({ password: true, registration: true, sso: { label: 'Test IdP' }, ldap: false });
+  });
+
+  it('writes no client secret, authorization code, state, nonce or token to the log or the audit trail', async () => {
+    expect(callbacks.length).toBeGreaterThan(10);
+    const secrets = new Map<string, string>([['client secret', provider.clientSecret!]]);
+    for (const [i, url] of callbacks.entries()) {
+      const params = new URL(url).searchParams;
+      if (params.get('code')) secrets.set(`code ${i}`, params.get('code')!);
+      if (params.get('state')) secrets.set(`state ${i}`, params.get('state')!);
+    }
+    const sessions = await t.app.database.prisma.session.findMany({ where: { oidcIdTokenEnc: { not: null } } });
+    expect(sessions.length).toBeGreaterThan(3);
+    for (const session of sessions) {
+      const idToken = t.app.services.secrets.open(session.oidcIdTokenEnc!);
+      secrets.set(`ID token of ${session.id}`, idToken);
+      secrets.set(`ID token signature of ${session.id}`, idToken.split('.')[2]!);
+    }
+    const audit = JSON.stringify(await t.app.database.prisma.auditLog.findMany());
+    const log = t.logs.join('');
+    expect(log).toMatch(/OIDC provider discovered/);
+    const leaked = [...secrets].filter(([, value]) => log.includes(value) || audit.includes(value)).map(([label]) => label);
+    expect(leaked).toEqual([]);
+  });
+});
+
+describe('SSO-only mode (public client, allowed domains)', () => {
+  let provider: TestProvider;
+  let t: OidcApp;
+
+  beforeAll(async () => {
+    const port = await freeLoopbackPort();
+    provider = await startOidcProvider({
+      appUrl: `http://127.0.0.1:${port}`,
+      clientSecret: null,
+      // Claims in the ID token itself this time (no userinfo request needed).
+      conformIdTokenClaims: false,
+      accounts: { ...TEST_ACCOUNTS, erin: { email: 'erin@other.example', email_verified: true, name: 'Erin', groups: ['meshplane-admins'] } },
+    });
+    t = await startApp(port, {
+      MESHPLANE_OIDC_ISSUER: provider.issuer,
+      MESHPLANE_OIDC_CLIENT_ID: provider.clientId,
+      MESHPLANE_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      MESHPLANE_OIDC_SCOPES: 'openid email profile groups',
+      MESHPLANE_OIDC_ROLES: TEST_ROLES,
+      MESHPLANE_OIDC_ALLOWED_DOMAINS: 'example.com',
+      MESHPLANE_SSO_ONLY: 'true',
+    });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await provider?.stop();
+  });
+
+  it('refuses registration and password sign-in, even for the very first account', async () => {
+    const anonymous = new GraphQLTestClient(t.graphqlUrl);
+    const { signInOptions } = await anonymous.ok<{ signInOptions: unknown }>(`{ signInOptions { password registration sso { label } } }`);
+    expect(signInOptions).toEqual({ password: false, registration: false, sso: { label: 'SSO' } });
+    const register = await anonymous.request(`mutation { register(input: { email: "first@example.com", name: "First", password: "correct horse battery staple" }) { user { id } } }`);
+    expect(register.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(register.errors?.[0]?.message).toMatch(/Registration is turned off: .*single sign-on/);
+    const login = await anonymous.request(`mutation { login(input: { email: "first@example.com", password: "correct horse battery staple" }) { user { id } } }`);
+    expect(login.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(login.errors?.[0]?.message).toMatch(/Password sign-in is turned off/);
+    expect(await t.app.database.prisma.user.count()).toBe(0);
+  });
+
+  it('refuses an e-mail domain that is not allowed', async () => {
+    const { location } = await signIn(t, 'erin');
+    expect(location).toBe('/login?error=domain_not_allowed');
+    expect(await t.app.database.prisma.user.count()).toBe(0);
+  });
+
+  it('the first SSO user mapped to ADMIN administers; accounts with passwords cannot be created or invited', async () => {
+    const { browser, location } = await signIn(t, 'alice');
+    expect(location).toBe('/');
+    expect((await me(browser, t))!.role).toBe('ADMIN');
+    const create = await browser.graphql(t.url, `mutation { createUser(input: { email: "x@example.com", name: "X", password: "correct horse battery staple", role: VIEWER }) { id } }`);
+    expect(create.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const invite = await browser.graphql(t.url, `mutation { createInvite(input: { email: "x@example.com", role: VIEWER }) { token } }`);
+    expect(invite.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    // Nobody else joins but through the provider.
+    const { browser: bobBrowser } = await signIn(t, 'bob');
+    expect((await me(bobBrowser, t))!.role).toBe('OPERATOR');
+  });
+});
