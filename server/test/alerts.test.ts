@@ -2,14 +2,24 @@
 // through GraphQL, handshakes set on the simulator, a second simulator stopped and started again
 // for a device that cannot be reached, and a loopback webhook receiver. The alert clock is moved
 // instead of waiting minutes; the tunnels' freshness still runs on real time.
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
+import { buildApp, type App } from '../src/app.js';
+import { createLogger } from '../src/infra/logger.js';
 import { startRouterOsSimulator, type RouterOsSimulator } from './sim/routeros/index.js';
-import { deploy, Feed, liveFixture } from './live-ops/harness.js';
+import { buildOverlay, deploy, Feed, liveFixture, startCountedSimulator, startLiveApp, type CountedSimulator, type LiveApp, type Overlay } from './live-ops/harness.js';
+import { GraphQLTestClient } from './support/graphql.js';
+import { postgresOrSkip, startPostgres, type PostgresCluster } from './support/postgres.js';
+import { redisOrSkip, startRedis, type RedisServer } from './support/redis.js';
 
 interface Received {
+  id: string;
   type: string;
   subject: { kind: string; id: string; name: string };
   wan: { id: string; name: string } | null;
@@ -33,52 +43,75 @@ const NOTIFICATIONS = `{ unreadNotificationCount notifications(first: 50) { edge
 type Incident = { id: string; subjectName: string; firingSince: string; link: string | null; rule: { id: string; name: string } };
 type NotificationView = { id: string; title: string; body: string; severity: string; link: string | null; read: boolean; ruleId: string | null; incidentId: string | null };
 
+/** A loopback webhook receiver keeping every event it is sent. */
+async function startReceiver(): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
+  const received: Received[] = [];
+  const server = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      received.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Received);
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/hook`, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+const ALERT_EVENTS = ['tunnel.down', 'tunnel.up', 'alert.firing', 'alert.resolved'];
+
+async function subscribeWebhook(admin: GraphQLTestClient, url: string): Promise<void> {
+  await admin.ok(`mutation ($input: CreateWebhookInput!) { createWebhook(input: $input) { secret } }`, {
+    input: { name: 'ops', url, events: ALERT_EVENTS, allowPrivateTargets: true },
+  });
+}
+
+/** Distinct events of a type (receivers de-duplicate on the event id: a retry is the same event). */
+const eventsOf = (received: readonly Received[], type: string) => [...new Map(received.filter((event) => event.type === type).map((event) => [event.id, event])).values()];
+
+async function tunnelStateOf(admin: GraphQLTestClient, wanId: string, a: string, b: string): Promise<string | undefined> {
+  const { wan } = await admin.ok<{ wan: { topologyGraph: { edges: Array<{ from: string; to: string; state: string }> } } }>(
+    `query ($id: ID!) { wan(id: $id) { topologyGraph { edges { from to state } } } }`, { id: wanId });
+  return wan.topologyGraph.edges.find((edge) => [edge.from, edge.to].sort().join() === [a, b].sort().join())?.state;
+}
+
+async function evaluationsOf(app: App, count: number): Promise<void> {
+  const start = app.services.alerts.evaluations;
+  await eventually(`${count} evaluations`, () => (app.services.alerts.evaluations - start >= count ? true : undefined));
+  await app.services.alerts.settled();
+}
+
+const incidentsOf = async (admin: GraphQLTestClient) => (await admin.ok<{ openAlertIncidents: Incident[] }>(INCIDENTS)).openAlertIncidents;
+const notificationsOf = async (admin: GraphQLTestClient) => {
+  const data = await admin.ok<{ unreadNotificationCount: number; notifications: { edges: Array<{ node: NotificationView }> } }>(NOTIFICATIONS);
+  return { unread: data.unreadNotificationCount, list: data.notifications.edges.map((edge) => edge.node) };
+};
+
 describe('alert rules and tunnel events', () => {
   let offset = 0;
   const fx = liveFixture({ app: { monitorIntervalMs: 100, alertClock: () => new Date(Date.now() + offset), tunnelEventGraceMs: 120_000 } });
-  const received: Received[] = [];
-  let receiver: http.Server;
+  let received: Received[] = [];
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
   let ws: Client;
 
   beforeAll(async () => {
-    receiver = http.createServer((request, response) => {
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => {
-        received.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Received);
-        response.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    const { port } = receiver.address() as AddressInfo;
-    await fx.overlay.admin.ok(`mutation ($input: CreateWebhookInput!) { createWebhook(input: $input) { secret } }`, {
-      input: { name: 'ops', url: `http://127.0.0.1:${port}/hook`, events: ['tunnel.down', 'tunnel.up', 'alert.firing', 'alert.resolved'], allowPrivateTargets: true },
-    });
+    receiver = await startReceiver();
+    received = receiver.received;
+    await subscribeWebhook(fx.overlay.admin, receiver.url);
     ws = fx.overlay.ws();
   });
   afterAll(async () => {
     await ws?.dispose();
-    await new Promise((resolve) => receiver?.close(resolve));
+    await receiver?.close();
   });
 
   const app = () => fx.live.app;
-  const ofType = (type: string) => received.filter((event) => event.type === type);
-  /** Waits until the evaluator ran `count` more times (each after a monitor poll or on its timer). */
-  async function evaluations(count: number): Promise<void> {
-    const start = app().services.alerts.evaluations;
-    await eventually(`${count} evaluations`, () => (app().services.alerts.evaluations - start >= count ? true : undefined));
-    await app().services.alerts.settled();
-  }
-  async function tunnelState(a: string, b: string): Promise<string | undefined> {
-    const { wan } = await fx.overlay.admin.ok<{ wan: { topologyGraph: { edges: Array<{ from: string; to: string; state: string }> } } }>(
-      `query ($id: ID!) { wan(id: $id) { topologyGraph { edges { from to state } } } }`, { id: fx.overlay.wanId });
-    return wan.topologyGraph.edges.find((edge) => [edge.from, edge.to].sort().join() === [a, b].sort().join())?.state;
-  }
-  const incidents = async () => (await fx.overlay.admin.ok<{ openAlertIncidents: Incident[] }>(INCIDENTS)).openAlertIncidents;
-  const notifications = async () => {
-    const data = await fx.overlay.admin.ok<{ unreadNotificationCount: number; notifications: { edges: Array<{ node: NotificationView }> } }>(NOTIFICATIONS);
-    return { unread: data.unreadNotificationCount, list: data.notifications.edges.map((edge) => edge.node) };
-  };
+  const ofType = (type: string) => eventsOf(received, type);
+  const evaluations = (count: number) => evaluationsOf(app(), count);
+  const tunnelState = (a: string, b: string) => tunnelStateOf(fx.overlay.admin, fx.overlay.wanId, a, b);
+  const incidents = () => incidentsOf(fx.overlay.admin);
+  const notifications = () => notificationsOf(fx.overlay.admin);
 
   it('a tunnel down for N minutes: tunnel.down after the grace, one incident, one notification and one alert.firing; up again: resolved once, tunnel.up once', async () => {
     const { admin, wanId, branchId, hqId, hqPublicKey, laptopPublicKey } = fx.overlay;
@@ -233,5 +266,130 @@ describe('alert rules and tunnel events', () => {
       expect(resolvedTitles).toEqual(['Resolved: device edge-1 answers again', 'Device unreachable: edge-1']);
       await admin.ok(`mutation ($id: ID!) { deleteAlertRule(id: $id) }`, { id: rule.id });
     });
+  });
+});
+
+/** Tunnels branch–hq and branch–laptop UP, then branch–hq DOWN (the router keeps reporting a handshake 10 minutes old). */
+async function takeTunnelDown(admin: GraphQLTestClient, overlay: Overlay, sim: RouterOsSimulator, app: App): Promise<void> {
+  expect((await deploy(admin, overlay.branchId)).status).toBe('SUCCEEDED');
+  sim.setHandshake(overlay.hqPublicKey, 3);
+  sim.setHandshake(overlay.laptopPublicKey, 3);
+  await eventually('branch–hq up', async () => ((await tunnelStateOf(admin, overlay.wanId, overlay.branchId, overlay.hqId)) === 'UP' ? true : undefined));
+  await evaluationsOf(app, 3);
+  sim.setHandshake(overlay.hqPublicKey, 600);
+  await eventually('branch–hq down', async () => ((await tunnelStateOf(admin, overlay.wanId, overlay.branchId, overlay.hqId)) === 'DOWN' ? true : undefined));
+  await evaluationsOf(app, 3);
+}
+
+describe('an incident open across a restart', () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshplane-alerts-restart-'));
+  let offset = 0;
+  const options = { dataDir, monitorIntervalMs: 100, alertClock: () => new Date(Date.now() + offset) };
+  let counted: CountedSimulator;
+  let live: LiveApp;
+  let overlay: Overlay;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+
+  beforeAll(async () => {
+    counted = await startCountedSimulator();
+    live = await startLiveApp(options);
+    overlay = await buildOverlay(live.graphqlUrl, counted.sim);
+    receiver = await startReceiver();
+    await subscribeWebhook(overlay.admin, receiver.url);
+  });
+  afterAll(async () => {
+    await live?.stop();
+    await counted?.sim.stop();
+    await receiver?.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('is neither fired again nor forgotten: the restarted server resolves it once', async () => {
+    const { admin } = overlay;
+    await admin.ok(`mutation { createAlertRule(input: { name: "Any tunnel", kind: TUNNEL_DOWN, minutes: 1 }) { id } }`);
+    await takeTunnelDown(admin, overlay, counted.sim, live.app);
+    offset += 3 * 60_000;
+    const [before] = await eventually('the incident', async () => {
+      const found = await incidentsOf(admin);
+      return found.length > 0 ? found : undefined;
+    });
+    await eventually('alert.firing and tunnel.down delivered', () => (eventsOf(receiver.received, 'alert.firing').length > 0 && eventsOf(receiver.received, 'tunnel.down').length > 0 ? true : undefined));
+
+    await live.stop();
+    live = await startLiveApp(options);
+    const after = new GraphQLTestClient(live.graphqlUrl, overlay.token);
+    await evaluationsOf(live.app, 5);
+    offset += 30 * 60_000;
+    await evaluationsOf(live.app, 5);
+    expect(await incidentsOf(after)).toEqual([before]);
+    expect((await notificationsOf(after)).list).toHaveLength(1);
+    expect(eventsOf(receiver.received, 'alert.firing')).toHaveLength(1);
+    expect(eventsOf(receiver.received, 'tunnel.down')).toHaveLength(1);
+
+    counted.sim.setHandshake(overlay.hqPublicKey, 2);
+    await eventually('resolved after the restart', async () => ((await incidentsOf(after)).length === 0 ? true : undefined));
+    await eventually('alert.resolved and tunnel.up delivered', () => (eventsOf(receiver.received, 'alert.resolved').length > 0 && eventsOf(receiver.received, 'tunnel.up').length > 0 ? true : undefined));
+    await evaluationsOf(live.app, 5);
+    expect(eventsOf(receiver.received, 'alert.resolved')).toHaveLength(1);
+    expect(eventsOf(receiver.received, 'tunnel.up')).toHaveLength(1);
+    expect((await notificationsOf(after)).list.map((notification) => notification.title)).toEqual(['Resolved: tunnel branch ↔ hq in WAN live is up again', 'Tunnel down: branch ↔ hq in WAN live']);
+  });
+});
+
+const pgBin = postgresOrSkip('alerts on two replicas (test/alerts.test.ts)');
+const redisBin = redisOrSkip('alerts on two replicas (test/alerts.test.ts)');
+
+describe.skipIf(!pgBin || !redisBin)('two replicas on PostgreSQL + Redis', () => {
+  let cluster: PostgresCluster;
+  let redis: RedisServer;
+  let counted: CountedSimulator;
+  let overlay: Overlay;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let offset = 0;
+  const replicas: Array<{ app: App; graphqlUrl: string; dataDir: string }> = [];
+  const masterKey = randomBytes(32).toString('base64');
+
+  beforeAll(async () => {
+    [cluster, redis, counted, receiver] = await Promise.all([startPostgres({ binDir: pgBin!, database: 'meshplane' }), startRedis(redisBin!), startCountedSimulator(), startReceiver()]);
+    for (let i = 0; i < 2; i++) {
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `meshplane-alerts-replica-${i}-`));
+      const app = await buildApp({
+        dataDir, databaseUrl: cluster.url, port: 0, web: false, logger: createLogger('silent'),
+        env: { ...process.env, REDIS_URL: redis.url, MESHPLANE_MASTER_KEY: masterKey, MESHPLANE_CONFIG: '', MESHPLANE_METRICS_TOKEN: randomBytes(32).toString('base64url') },
+        monitorIntervalMs: 200, handshakeProbeMs: 0, alertClock: () => new Date(Date.now() + offset),
+      });
+      const { graphqlUrl } = await app.start();
+      replicas.push({ app, graphqlUrl, dataDir });
+    }
+    overlay = await buildOverlay(replicas[0]!.graphqlUrl, counted.sim);
+    await subscribeWebhook(overlay.admin, receiver.url);
+  });
+  afterAll(async () => {
+    for (const replica of replicas) {
+      await replica.app.stop();
+      fs.rmSync(replica.dataDir, { recursive: true, force: true });
+    }
+    await Promise.all([redis?.stop(), cluster?.stop(), counted?.sim.stop(), receiver?.close()]);
+  });
+
+  it('the replica polling the devices evaluates; one incident, one notification, one alert.firing', async () => {
+    const { admin } = overlay;
+    await admin.ok(`mutation { createAlertRule(input: { name: "Any tunnel", kind: TUNNEL_DOWN, minutes: 1 }) { id } }`);
+    const leader = await eventually('a polling replica', () => replicas.find((replica) => replica.app.services.monitor.leading));
+    await takeTunnelDown(admin, overlay, counted.sim, leader.app);
+    offset += 3 * 60_000;
+    await eventually('alert.firing delivered', () => (eventsOf(receiver.received, 'alert.firing').length > 0 ? true : undefined));
+    await evaluationsOf(leader.app, 5);
+    offset += 30 * 60_000;
+    await evaluationsOf(leader.app, 5);
+
+    for (const replica of replicas) {
+      const client = new GraphQLTestClient(replica.graphqlUrl, overlay.token);
+      expect(await incidentsOf(client)).toHaveLength(1);
+      expect((await notificationsOf(client)).list).toHaveLength(1);
+    }
+    expect(eventsOf(receiver.received, 'alert.firing')).toHaveLength(1);
+    expect(eventsOf(receiver.received, 'tunnel.down')).toHaveLength(1);
+    expect(replicas.filter((replica) => replica.app.services.alerts.evaluations > 0)).toEqual([leader]);
   });
 });
