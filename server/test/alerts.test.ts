@@ -220,6 +220,59 @@ describe('alert rules and tunnel events', () => {
     await admin.ok(`mutation ($id: ID!) { deleteAlertRule(id: $id) }`, { id: rule.id });
   });
 
+  it('rules: refused fields named, viewers read but do not change them, a change to what a rule watches resolves its incidents, deleting resolves them, every change audited', async () => {
+    const { admin, laptopPublicKey } = fx.overlay;
+    const refused = await admin.request(`mutation { createAlertRule(input: { name: "x", kind: TUNNEL_DOWN, minutes: 0 }) { id } }`);
+    expect(refused.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(JSON.stringify(refused.errors)).toMatch(/minutes/i);
+    const { createDevice } = await admin.ok<{ createDevice: { id: string } }>(`mutation ($input: CreateDeviceInput!) { createDevice(input: $input) { id } }`, {
+      input: { name: 'spare', kind: 'ROUTEROS_API', host: '127.0.0.1', port: 9, username: 'u', secret: 'p', tls: false },
+    });
+    const scoped = await admin.request(`mutation ($d: ID!) { createAlertRule(input: { name: "x", kind: TUNNEL_DOWN, minutes: 5, deviceId: $d }) { id } }`, { d: createDevice.id });
+    expect(scoped.errors?.[0]).toMatchObject({ message: 'Device: only a "device unreachable" rule watches one device', extensions: { code: 'BAD_USER_INPUT', details: { field: 'deviceId' } } });
+    await admin.ok(`mutation ($id: ID!) { deleteDevice(id: $id) }`, { id: createDevice.id });
+
+    await admin.ok(`mutation { createUser(input: { email: "viewer@example.net", name: "Vera", password: "correct horse battery staple", role: VIEWER }) { id } }`);
+    const viewer = new GraphQLTestClient(fx.live.graphqlUrl);
+    await viewer.ok(`mutation { login(input: { email: "viewer@example.net", password: "correct horse battery staple" }) { user { id } } }`);
+    expect(await viewer.errorCodes(`mutation { createAlertRule(input: { name: "mine", kind: TUNNEL_DOWN, minutes: 5 }) { id } }`)).toEqual(['FORBIDDEN']);
+
+    const { createAlertRule: rule } = await admin.ok<{ createAlertRule: { id: string } }>(`mutation { createAlertRule(input: { name: "Stale links", kind: HANDSHAKE_STALE, minutes: 10 }) { id } }`);
+    fx.counted.sim.setHandshake(laptopPublicKey, 11 * 60);
+    const ofRule = async () => (await incidents()).filter((incident) => incident.rule.id === rule.id);
+    const [first] = await eventually('firing', async () => ((await ofRule()).length > 0 ? ofRule() : undefined));
+    expect((await viewer.ok<{ alertRules: Array<{ id: string }> }>(`{ alertRules { id } }`)).alertRules.map((r) => r.id)).toContain(rule.id);
+    const viewerUnread = (await viewer.ok<{ unreadNotificationCount: number }>(`{ unreadNotificationCount }`)).unreadNotificationCount;
+    expect(viewerUnread).toBeGreaterThan(0);
+
+    // A new name keeps the incident; new minutes resolve it ("the rule was changed"), and 11 minutes is not older than 20.
+    await admin.ok(`mutation ($id: ID!) { updateAlertRule(id: $id, input: { name: "Stale tunnels" }) { id } }`, { id: rule.id });
+    await evaluations(2);
+    expect((await ofRule()).map((incident) => incident.id)).toEqual([first!.id]);
+    const resolvedBefore = ofType('alert.resolved').length;
+    await admin.ok(`mutation ($id: ID!) { updateAlertRule(id: $id, input: { minutes: 20 }) { id } }`, { id: rule.id });
+    expect(await ofRule()).toEqual([]);
+    await eventually('alert.resolved for the change', () => (ofType('alert.resolved').length > resolvedBefore ? true : undefined));
+    expect(ofType('alert.resolved').at(-1)).toMatchObject({ subject: { id: first!.id }, data: { resolution: 'the rule was changed' } });
+    await evaluations(3);
+    expect(await ofRule()).toEqual([]);
+
+    // Firing again at 5 minutes; deleting the rule resolves it.
+    await admin.ok(`mutation ($id: ID!) { updateAlertRule(id: $id, input: { minutes: 5 }) { id } }`, { id: rule.id });
+    const [second] = await eventually('firing again', async () => ((await ofRule()).length > 0 ? ofRule() : undefined));
+    await admin.ok(`mutation ($id: ID!) { deleteAlertRule(id: $id) }`, { id: rule.id });
+    await eventually('alert.resolved for the deletion', () => (ofType('alert.resolved').some((event) => event.subject.id === second!.id) ? true : undefined));
+    expect(ofType('alert.resolved').find((event) => event.subject.id === second!.id)).toMatchObject({ data: { resolution: 'the rule was deleted' } });
+    expect((await notificationsOf(viewer)).list[0]).toMatchObject({ title: 'Resolved: tunnel branch ↔ laptop in WAN live', severity: 'INFO' });
+    fx.counted.sim.setHandshake(laptopPublicKey, 3);
+
+    const { auditLog } = await admin.ok<{ auditLog: { edges: Array<{ node: { action: string } }> } }>(`{ auditLog(first: 50) { edges { node { action } } } }`);
+    const actions = auditLog.edges.map((edge) => edge.node.action).filter((action) => action.startsWith('alertRule.'));
+    expect(actions.filter((action) => action === 'alertRule.update')).toHaveLength(3);
+    expect(actions).toContain('alertRule.create');
+    expect(actions).toContain('alertRule.delete');
+  });
+
   describe('a device that cannot be reached', () => {
     let edge: RouterOsSimulator;
     beforeAll(async () => {
