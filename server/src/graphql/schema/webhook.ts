@@ -82,12 +82,14 @@ builder.prismaObject('Webhook', {
       resolve: (query, hook, _args, ctx) => ctx.prisma.webhookDelivery.findFirst({ ...query, where: { webhookId: hook.id }, orderBy: [{ createdAt: 'desc' }, { seq: 'desc' }] }),
     }),
     queued: t.int({ description: 'Deliveries waiting to be sent (pending or being sent).', resolve: (hook, _args, ctx) => ctx.prisma.webhookDelivery.count({ where: { webhookId: hook.id, status: { in: ['PENDING', 'DELIVERING'] } } }) }),
-    deliveries: t.relatedConnection('deliveries', {
+    deliveries: t.prismaConnection({
+      type: 'WebhookDelivery',
       cursor: 'id',
       description: 'Its delivery log, newest first.',
       args: { filter: t.arg({ type: DeliveryFilter }) },
-      query: ({ filter }) => ({
-        where: { ...(filter?.status ? { status: filter.status } : {}), ...(filter?.eventType ? { eventType: filter.eventType } : {}) },
+      resolve: (query, hook, { filter }, ctx) => ctx.prisma.webhookDelivery.findMany({
+        ...query,
+        where: { webhookId: hook.id, ...(filter?.status ? { status: filter.status } : {}), ...(filter?.eventType ? { eventType: filter.eventType } : {}) },
         orderBy: [{ createdAt: 'desc' }, { seq: 'desc' }],
       }),
     }),
