@@ -116,6 +116,8 @@ describe.skipIf(!slapdBinary)('LDAP / Active Directory sign-in and sync against 
   });
 
   it('signs a directory user in by login name and by e-mail address, once created, role from the groups (DNs case-insensitive)', async () => {
+    // The sign-in page learns that the field takes directory logins too.
+    expect(await new GraphQLTestClient(t.graphqlUrl).ok(`{ signInOptions { password ldap } }`)).toEqual({ signInOptions: { password: true, ldap: true } });
     const byUid = await signedIn(t.graphqlUrl, 'bob', PASSWORDS.bob);
     expect(byUid.user).toMatchObject({ email: 'bob@example.com', name: 'Bob Netops', role: 'OPERATOR', authSource: 'LDAP' });
     const me = await byUid.client.ok<{ me: { id: string; syncedAt: string | null } }>(ME);
@@ -203,6 +205,11 @@ describe.skipIf(!slapdBinary)('LDAP / Active Directory sign-in and sync against 
     expect((await signedIn(t.graphqlUrl, 'bob', PASSWORDS.bob)).user.role).toBe('VIEWER');
     // A second run with nothing changed in the directory changes nothing.
     expect(await admin.ok<{ syncDirectory: Record<string, number> }>(SYNC)).toMatchObject({ syncDirectory: { roleChanged: 0, disabled: 0, enabled: 0 } });
+    // Each admin's run is audited with its counts; the change itself by the directory.
+    const runs = await t.app.database.prisma.auditLog.findMany({ where: { action: 'directory.sync' }, orderBy: [{ at: 'desc' }, { id: 'desc' }] });
+    expect(runs[0]).toMatchObject({ actorLabel: expect.stringContaining('admin@example.net'), outcome: 'ok' });
+    expect(JSON.parse(runs[0]!.details)).toMatchObject({ checked: 3, roleChanged: 0 });
+    expect(await t.app.database.prisma.auditLog.findFirst({ where: { action: 'user.changeRole', targetId: bob.user.id } })).toMatchObject({ actorLabel: 'meshplane (directory)' });
   });
 
   it('a user out of every mapped group is disabled and enabled again when back; one an admin disabled stays disabled', async () => {
@@ -236,6 +243,7 @@ describe.skipIf(!slapdBinary)('LDAP / Active Directory sign-in and sync against 
       const sync = await admin.request(SYNC);
       expect(sync.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
       expect(sync.errors?.[0]?.message).toMatch(/no user was changed/);
+      expect(await t.app.database.prisma.auditLog.findFirst({ where: { action: 'directory.sync' }, orderBy: [{ at: 'desc' }, { id: 'desc' }] })).toMatchObject({ outcome: 'failed' });
       expect(await users()).toEqual(before);
       const { result } = await signIn(t.graphqlUrl, 'alice', PASSWORDS.alice);
       expect(result.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
