@@ -23,6 +23,21 @@ export const setupStateQuery = graphql(`
     setupState {
       needsFirstUser
     }
+    signInOptions {
+      password
+      registration
+      sso {
+        label
+      }
+      ldap
+    }
+  }
+`);
+
+/** Asked before `logout`: the identity provider's sign-out page for an SSO session, else null. */
+export const signOutUrlQuery = graphql(`
+  query SignOutUrl {
+    signOutUrl
   }
 `);
 

@@ -5,6 +5,7 @@ import { setupStateQuery } from '$lib/graphql/session';
 import { invitationQuery } from '$lib/graphql/users';
 import type { PageLoad } from './$types';
 import { endedMessage } from './ended';
+import { ssoErrorMessage } from './sso-errors';
 
 /** Only paths on this site: never `//elsewhere` or an absolute URL. */
 function nextPath(url: URL): string {
@@ -31,6 +32,10 @@ export const load: PageLoad = async ({ fetch, parent, url }) => {
     invitation: invited?.data ? invited.data.invitation : undefined,
     ended: endedMessage(url.searchParams.get('ended')),
     needsFirstUser: result.data?.setupState.needsFirstUser ?? false,
+    /** What this Meshplane offers: the password form, an SSO button (SSO-only: the button alone). */
+    signIn: result.data?.signInOptions ?? { password: true, registration: true, sso: null, ldap: false },
+    /** Why the last single sign-on failed (`?error=` from /auth/oidc/callback), in our own words. */
+    ssoError: ssoErrorMessage(url.searchParams.get('error')),
     problem: result.data ? null : describeError(result.error).message,
   };
 };
