@@ -2,7 +2,7 @@
 import type { ConfigStatus, DeviceKind, PeerRole, Role } from './gql/graphql';
 
 export const roleLabels: Record<PeerRole, string> = { HUB: 'Hub', SITE: 'Site', CLIENT: 'Client' };
-export const userRoleLabels: Record<Role, string> = { ADMIN: 'Admin', OPERATOR: 'Operator', VIEWER: 'Viewer' };
+export const userRoleLabels: Record<Role, string> = { ADMIN: 'Admin', OPERATOR: 'Operator', VIEWER: 'Viewer', SELF_SERVICE: 'Self-service' };
 export const deviceKindLabels: Record<DeviceKind, string> = {
   ROUTEROS_API: 'MikroTik (API)',
   ROUTEROS_REST: 'MikroTik (REST)',

@@ -57,6 +57,11 @@ export const peerPageQuery = graphql(`
         status
         at
       }
+      owner {
+        id
+        name
+        email
+      }
       wan {
         id
         name

@@ -58,6 +58,8 @@ export const wanSettingsFragment = graphql(`
     keepalive
     interfaceName
     hubRedundancy
+    selfService
+    selfServicePeerLimit
   }
 `);
 

@@ -101,6 +101,8 @@ const FIELD_WORDS: Record<string, string> = {
   secret: 'password or API key',
   expiresAt: 'expiry',
   hubRedundancy: 'redundant hubs',
+  selfService: 'open for self-service',
+  selfServicePeerLimit: 'devices per user',
   interfaceName: 'interface name',
   autoDeploy: 'automatic deploy',
 };
