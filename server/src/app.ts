@@ -112,6 +112,7 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
   const oidc = resolveOidcConfig(config?.oidc, env);
   const ldap = resolveLdapConfig(config?.ldap, env);
   if (ldap) log.info({ urls: ldap.urls, userBase: ldap.userBase, syncIntervalMinutes: ldap.syncIntervalMinutes }, 'LDAP sign-in configured');
+  for (const warning of ldap?.warnings ?? []) log.warn(warning);
   const services = createServices({
     prisma: database.prisma,
     log,

@@ -51,6 +51,8 @@ export interface LdapConfig {
   /** 0 = no periodic sync. */
   syncIntervalMinutes: number;
   timeoutMs: number;
+  /** What was repaired while reading the settings (logged at startup). */
+  warnings: string[];
 }
 
 export class LdapConfigError extends Error {
@@ -75,11 +77,36 @@ function textFrom(env: NodeJS.ProcessEnv, name: string): string | undefined {
 
 function assertFilter(filter: string, placeholder: string, where: string): void {
   if (!filter.includes(placeholder)) throw new LdapConfigError(`${where} must contain ${placeholder} (where the ${placeholder === '{login}' ? 'sign-in name' : "user's DN"} goes)`);
+  // ldapts completes a missing ')' by itself; a filter in the settings must be whole as written.
+  let depth = 0;
+  for (const char of filter) {
+    depth += char === '(' ? 1 : char === ')' ? -1 : 0;
+    if (depth < 0) break;
+  }
+  if (depth !== 0 || !filter.trim().startsWith('(')) throw new LdapConfigError(`${where} is not a valid LDAP filter: its parentheses do not balance`);
   try {
     FilterParser.parseString(filter.split(placeholder).join('x'));
   } catch (error) {
     throw new LdapConfigError(`${where} is not a valid LDAP filter: ${(error as Error).message}`);
   }
+}
+
+/**
+ * A YAML flow list splits an unquoted DN at its commas: `ADMIN: [CN=Admins,OU=Groups,DC=example,DC=com]`
+ * arrives as four "groups". When no item of a role has a comma but each is `type=value`, they are
+ * such pieces: joined again, a new DN starting where a non-DC piece follows a DC one.
+ */
+export function rejoinSplitDns(groups: readonly string[]): string[] | null {
+  if (groups.length < 2 || !groups.every((group) => !group.includes(',') && /^[A-Za-z][\w-]*=/.test(group.trim()))) return null;
+  const dns: string[][] = [];
+  let previousWasDc = false;
+  for (const piece of groups.map((group) => group.trim())) {
+    const isDc = /^dc=/i.test(piece);
+    if (dns.length === 0 || (previousWasDc && !isDc)) dns.push([]);
+    dns[dns.length - 1]!.push(piece);
+    previousWasDc = isDc;
+  }
+  return dns.map((parts) => parts.join(','));
 }
 
 function roleFrom(value: string | null | undefined, where: string): MappedRole | null {
@@ -127,9 +154,16 @@ export function resolveLdapConfig(file: LdapFileSection | undefined, env: NodeJS
   const rolesText = env.MESHPLANE_LDAP_ROLES?.trim();
   let roles: RoleGroups;
   try {
-    roles = rolesText ? parseRoleMapping(rolesText, 'MESHPLANE_LDAP_ROLES', '|') : (f.roles ?? {});
+    roles = rolesText ? parseRoleMapping(rolesText, 'MESHPLANE_LDAP_ROLES', '|') : { ...(f.roles ?? {}) };
   } catch (error) {
     throw new LdapConfigError((error as Error).message);
+  }
+  const warnings: string[] = [];
+  for (const [name, groups] of Object.entries(roles) as Array<[MappedRole, string[]]>) {
+    const rejoined = groups ? rejoinSplitDns(groups) : null;
+    if (!rejoined) continue;
+    roles[name] = rejoined;
+    warnings.push(`ldap.roles.${name}: the YAML list split ${rejoined.map((dn) => `"${dn}"`).join(' and ')} at the commas; read as ${rejoined.length === 1 ? 'one DN' : `${rejoined.length} DNs`} (quote each DN to say so)`);
   }
   const defaultRole = env.MESHPLANE_LDAP_DEFAULT_ROLE !== undefined ? roleFrom(env.MESHPLANE_LDAP_DEFAULT_ROLE, 'MESHPLANE_LDAP_DEFAULT_ROLE') : (f.defaultRole ?? null);
   if (Object.values(roles).every((groups) => !groups || groups.length === 0) && !defaultRole) {
@@ -161,5 +195,6 @@ export function resolveLdapConfig(file: LdapFileSection | undefined, env: NodeJS
     defaultRole,
     syncIntervalMinutes,
     timeoutMs: f.timeoutMs ?? 10_000,
+    warnings,
   };
 }
