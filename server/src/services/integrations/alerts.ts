@@ -68,6 +68,9 @@ export class Alerts {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private again = false;
+  private closed = false;
+  /** When notifications were last pruned (real time): once a minute is plenty. */
+  private prunedAt = 0;
   private readonly clock: () => Date;
   private readonly graceMs: number;
   /** Evaluations this replica ran (tests check that only the polling replica evaluates). */
@@ -94,6 +97,7 @@ export class Alerts {
   }
 
   async stop(): Promise<void> {
+    this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.again = false;
@@ -102,7 +106,7 @@ export class Alerts {
 
   /** Evaluates soon, on the polling replica only; runs one at a time, coalescing requests. */
   schedule(): void {
-    if (!this.monitor.leading) return;
+    if (this.closed || !this.monitor.leading) return;
     if (this.running) {
       this.again = true;
       return;
@@ -132,7 +136,10 @@ export class Alerts {
     const devices = await this.observeDevices();
     await this.tunnelEvents(tunnels, skippedWans, now);
     await this.evaluateRules([...tunnels.map((tunnel): AlertSubject => ({ kind: 'tunnel', tunnel })), ...devices.map((device): AlertSubject => ({ kind: 'device', device }))], skippedWans, monitorNow, now);
-    await this.notifications.prune();
+    if (Date.now() - this.prunedAt >= 60_000) {
+      this.prunedAt = Date.now();
+      await this.notifications.prune();
+    }
   }
 
   /** Every tunnel now; skippedWans: WANs that could not be read this time (their tunnels are not gone). */
