@@ -84,8 +84,6 @@ export function createServices(deps: ServiceDeps) {
   const jobs = new JobRunner(deps.prisma, deps.pubsub, deps.log, deps.locks, deps.jobConcurrency ?? 16, metrics.jobFinished);
   const driverFactory = deps.driverFactory ?? createDriverFactory();
   const webhooks = new Webhooks(deps.prisma, deps.secrets, deps.log, deps.webhooks ?? {});
-  const peers = new Peers(deps.prisma, deps.secrets, deps.pubsub, wanLocks, subnets, deps.defaultDeviceName ?? null, webhooks);
-  const configs = new ConfigDelivery(deps.prisma, deps.secrets, deps.pubsub);
   jobs.onJobFailed((jobId) => emitJobFailed(webhooks, deps.prisma, jobId));
   const traffic = new TrafficHistory(deps.prisma, deps.log, deps.trafficClock ? { now: deps.trafficClock } : {});
   const monitor = new HandshakeMonitor(deps.prisma, deps.secrets, deps.pubsub, deps.localPubsub, driverFactory, deps.log, { intervalMs: deps.monitorIntervalMs ?? 5000, locks: deps.locks, traffic, events: webhooks });
@@ -93,6 +91,8 @@ export function createServices(deps: ServiceDeps) {
   metrics.setSources(monitorMetricsSources(deps.prisma, monitor, deps.secrets));
   const subnets = new Subnets(deps.prisma, deps.pubsub, wanLocks);
   const ldapAccounts = deps.ldap ? new LdapAccounts(deps.prisma, deps.pubsub, new LdapDirectory(deps.ldap, deps.log), deps.log) : null;
+  const peers = new Peers(deps.prisma, deps.secrets, deps.pubsub, wanLocks, subnets, deps.defaultDeviceName ?? null, webhooks);
+  const configs = new ConfigDelivery(deps.prisma, deps.secrets, deps.pubsub);
   const notifications = new Notifications(deps.prisma, deps.pubsub);
   const alerts = new Alerts(deps.prisma, deps.secrets, monitor, webhooks, notifications, deps.log, {
     ...(deps.alertClock ? { clock: deps.alertClock } : {}),
