@@ -273,6 +273,26 @@ describe('alert rules and tunnel events', () => {
     expect(actions).toContain('alertRule.delete');
   });
 
+  it('a peer disabled is no tunnel: the incident about its tunnel resolves ("no longer exists"), once', async () => {
+    const { admin, wanId, laptopId, laptopPublicKey } = fx.overlay;
+    const { createAlertRule: rule } = await admin.ok<{ createAlertRule: { id: string } }>(`mutation ($wanId: ID!) { createAlertRule(input: { name: "Laptop", kind: TUNNEL_DOWN, minutes: 1, wanId: $wanId }) { id } }`, { wanId });
+    fx.counted.sim.setHandshake(laptopPublicKey, 600);
+    offset += 60_000;
+    await evaluations(2);
+    offset += 2 * 60_000;
+    const ofRule = async () => (await incidents()).filter((incident) => incident.rule.id === rule.id);
+    const [incident] = await eventually('firing', async () => ((await ofRule()).length > 0 ? ofRule() : undefined));
+    expect(incident!.subjectName).toMatch(/laptop/);
+    await admin.ok(`mutation ($id: ID!) { updatePeer(id: $id, input: { enabled: false }) { peer { id } } }`, { id: laptopId });
+    await eventually('resolved', async () => ((await ofRule()).length === 0 ? true : undefined));
+    await eventually('alert.resolved delivered', () => (ofType('alert.resolved').some((event) => event.subject.id === incident!.id) ? true : undefined));
+    await evaluations(3);
+    expect(ofType('alert.resolved').filter((event) => event.subject.id === incident!.id)).toMatchObject([{ data: { resolution: 'its tunnel or device no longer exists' } }]);
+    await admin.ok(`mutation ($id: ID!) { updatePeer(id: $id, input: { enabled: true }) { peer { id } } }`, { id: laptopId });
+    fx.counted.sim.setHandshake(laptopPublicKey, 3);
+    await admin.ok(`mutation ($id: ID!) { deleteAlertRule(id: $id) }`, { id: rule.id });
+  });
+
   describe('a device that cannot be reached', () => {
     let edge: RouterOsSimulator;
     beforeAll(async () => {

@@ -243,9 +243,14 @@ export class Alerts {
         await this.apply(rule, subject, incident, step.next, step.action, now).catch((error: unknown) => this.log.warn({ ruleId: rule.id, err: { message: (error as Error).message } }, 'alerts: could not record an incident'));
       }
     }
-    // Open incidents whose subject is gone (peer deleted or disabled, device deleted): resolved.
+    // What is left was not visited: its subject is gone (peer deleted or disabled, device
+    // deleted) or out of the rule's scope now (a device no longer hosting a peer of the WAN).
     for (const incident of byKey.values()) {
-      if (bySubject.has(incident.subjectKey)) continue;
+      const subject = bySubject.get(incident.subjectKey);
+      if (subject) {
+        await this.close(incident, 'it is no longer watched by the rule', now, subject).catch((error: unknown) => this.log.warn({ incidentId: incident.id, err: { message: (error as Error).message } }, 'alerts: could not resolve an incident'));
+        continue;
+      }
       if (incident.wanId && skippedWans.has(incident.wanId)) continue;
       await this.close(incident, 'its tunnel or device no longer exists', now).catch((error: unknown) => this.log.warn({ incidentId: incident.id, err: { message: (error as Error).message } }, 'alerts: could not resolve an incident'));
     }
