@@ -163,6 +163,15 @@ describe.skipIf(!slapdBinary)('LDAP / Active Directory sign-in and sync against 
     }
   });
 
+  it('two first sign-ins at once make one account and both succeed', async () => {
+    await slapd.addUser({ uid: 'hank', cn: 'Hank Twice', mail: 'hank@example.com', password: 'hank-Pass-8', groups: ['staff'] });
+    const both = await Promise.all([signedIn(t.graphqlUrl, 'hank', 'hank-Pass-8'), signedIn(t.graphqlUrl, 'hank@example.com', 'hank-Pass-8')]);
+    expect(both[0].user.id).toBe(both[1].user.id);
+    expect(await t.app.database.prisma.user.count({ where: { email: 'hank@example.com' } })).toBe(1);
+    await t.app.database.prisma.user.delete({ where: { id: both[0].user.id } });
+    await slapd.deleteUser('hank');
+  });
+
   it('refuses a right password in no mapped group, saying why, and creates no account', async () => {
     const { result } = await signIn(t.graphqlUrl, 'carol', PASSWORDS.carol);
     expect(result.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');

@@ -108,12 +108,19 @@ export class LdapAccounts {
         message: `A Meshplane account with the e-mail address ${email} already exists and signs in ${how}: sign in that way, or ask an administrator to remove that account`,
       };
     }
-    const user = await this.prisma.$transaction(async (tx) => {
-      const created = await tx.user.create({ data: { email, name: entry.name ?? email, role, authSource: 'LDAP', externalId: entry.id, syncedAt: new Date() } });
-      await recordAudit(tx, null, { action: 'user.create', targetType: 'User', targetId: created.id, targetName: email, details: { email, role, via: 'ldap', dn: entry.dn } }, DIRECTORY_ACTOR);
-      return created;
-    });
-    return { kind: 'ok', user };
+    try {
+      const user = await this.prisma.$transaction(async (tx) => {
+        const created = await tx.user.create({ data: { email, name: entry.name ?? email, role, authSource: 'LDAP', externalId: entry.id, syncedAt: new Date() } });
+        await recordAudit(tx, null, { action: 'user.create', targetType: 'User', targetId: created.id, targetName: email, details: { email, role, via: 'ldap', dn: entry.dn } }, DIRECTORY_ACTOR);
+        return created;
+      });
+      return { kind: 'ok', user };
+    } catch (error) {
+      // Two first sign-ins at once: the other one created the account; use it.
+      const created = isUniqueViolation(error) ? await this.prisma.user.findUnique({ where: { authSource_externalId: { authSource: 'LDAP', externalId: entry.id } } }) : null;
+      if (!created) throw error;
+      return { kind: 'ok', user: await this.apply(created, { present: true, entry, role }) };
+    }
   }
 
   /**
@@ -148,15 +155,16 @@ export class LdapAccounts {
       return { after: await tx.user.findUniqueOrThrow({ where: { id: user.id } }), revoke: { scope: 'user', userId: user.id, reason: 'removed from directory' }, applied };
     }
     const { entry, role } = state;
-    const data: { role?: Role; name?: string; email?: string; disabledAt?: null; disabledBySync?: false; syncedAt: Date } = { syncedAt: now };
+    const data: { role?: Role; name?: string; email?: string; syncedAt: Date } = { syncedAt: now };
     if (role !== user.role) data.role = role;
     if (entry.name && entry.name !== user.name) data.name = entry.name;
     if (entry.email && entry.email !== user.email) {
       const taken = await tx.user.findUnique({ where: { email: entry.email }, select: { id: true } });
       if (!taken) data.email = entry.email;
     }
-    const enable = user.disabledAt !== null && user.disabledBySync;
-    if (enable) Object.assign(data, { disabledAt: null, disabledBySync: false });
+    // Conditional: an admin who disabled the account since it was read has the last word.
+    const enable = user.disabledAt !== null && user.disabledBySync
+      && (await tx.user.updateMany({ where: { id: user.id, disabledBySync: true, disabledAt: { not: null } }, data: { disabledAt: null, disabledBySync: false } })).count === 1;
     const after = await tx.user.update({ where: { id: user.id }, data });
     let revoke: AccessRevoked | null = null;
     if (enable) {
@@ -177,4 +185,8 @@ export class LdapAccounts {
     }
     return { after, revoke, applied };
   }
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2002';
 }

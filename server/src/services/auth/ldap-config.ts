@@ -130,7 +130,7 @@ export function resolveLdapConfig(file: LdapFileSection | undefined, env: NodeJS
     return null;
   }
   for (const url of urls) {
-    if (!/^ldaps?:\/\/[^/\s]+\/?$/i.test(url)) throw new LdapConfigError(`ldap.url "${url}" must be ldap://host[:port] or ldaps://host[:port]`);
+    if (!/^ldaps?:\/\/[^/\s@]+\/?$/i.test(url)) throw new LdapConfigError(`ldap.url "${url}" must be ldap://host[:port] or ldaps://host[:port] (credentials go in bindDn and bindPassword)`);
   }
   const startTls = boolFrom(env, 'MESHPLANE_LDAP_START_TLS') ?? f.startTls ?? false;
   if (startTls && urls.some((url) => url.toLowerCase().startsWith('ldaps:'))) throw new LdapConfigError('ldap.startTls upgrades ldap:// connections; ldaps:// URLs are TLS already (use one or the other)');

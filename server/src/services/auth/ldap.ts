@@ -195,6 +195,8 @@ export class LdapDirectory {
       }
       if (found.length !== 1) {
         if (found.length > 1) this.log.warn({ userBase: this.config.userBase, entries: found.length }, 'the user filter matched several directory entries for one sign-in name: refused');
+        // The same round trips as a wrong password, so the answer's timing does not say whether the name exists.
+        await this.passwordAccepted(`cn=meshplane-no-such-entry,${this.config.userBase}`, password).catch(() => false);
         return null;
       }
       const entry = found[0]!;
