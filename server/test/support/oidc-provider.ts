@@ -12,6 +12,8 @@ import type { ProviderAccount, ProviderOptions } from './oidc-provider-server.js
 export type { ProviderAccount };
 
 const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'oidc-provider-server.ts');
+// tsx is resolved from the server package, whoever starts the provider (the web e2e tests too).
+const serverDir = path.resolve(path.dirname(script), '..', '..');
 
 /** alice administers, bob operates, carol is in no group Meshplane maps. */
 export const TEST_ACCOUNTS: Record<string, ProviderAccount> = {
@@ -68,7 +70,7 @@ export async function startOidcProvider(options: {
     adminToken,
     ...(options.conformIdTokenClaims === undefined ? {} : { conformIdTokenClaims: options.conformIdTokenClaims }),
   };
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(providerOptions)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(providerOptions)], { stdio: ['ignore', 'pipe', 'pipe'], cwd: serverDir });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const issuer = await new Promise<string>((resolve, reject) => {
