@@ -68,7 +68,8 @@ const label = (caller: Caller) => caller ?? 'anonymous';
  * Root fields anyone may read: liveness, first-run state, who the caller is, and the invitation
  * a registration link carries (found only by its secret token, misses rate limited).
  */
-const PUBLIC_READS = new Set(['health', 'setupState', 'viewer', 'me', 'invitation']);
+// signInOptions and signOutUrl: the sign-in page and the sign-out button (null without an SSO session).
+const PUBLIC_READS = new Set(['health', 'setupState', 'viewer', 'me', 'invitation', 'signInOptions', 'signOutUrl']);
 
 /** A root field anyone may use, signed in or not. */
 const isPublic = (field: GraphQLField<unknown, unknown>) => PUBLIC_READS.has(field.name) || declaredScope(field).kind === 'public';
