@@ -3,7 +3,14 @@
 // once), downloads their config and QR code, deletes them; another user's peer answers as a
 // missing one does; a WAN closed later keeps their peers; no API tokens; disabling them ends
 // their sessions; their private keys appear in their own config and QR code only.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type App } from '../src/app.js';
+import { createLogger } from '../src/infra/logger.js';
+import { postgresOrSkip, startPostgres, type PostgresCluster } from './support/postgres.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { GraphQLTestClient, registerAdmin, type GraphQLResult } from './support/graphql.js';
 import { confValues } from './support/overlay-fixture.js';
@@ -247,5 +254,48 @@ describe('self-service', () => {
     await admin.ok(`mutation ($userId: ID!) { setUserDisabled(userId: $userId, disabled: true) { id } }`, { userId: daveId });
     expect(await dave.errorCodes(MY_PEERS)).toEqual(['UNAUTHENTICATED']);
     expect(await dave.errorCodes(`mutation ($input: LoginInput!) { login(input: $input) { user { id } } }`, { input: { email: 'dave@example.net', password: PASSWORD } })).toEqual(['UNAUTHENTICATED']);
+  });
+});
+
+const pgBin = postgresOrSkip('self-service limit across replicas (test/self-service.test.ts)');
+
+describe.skipIf(!pgBin)('self-service limit on two replicas sharing one PostgreSQL', () => {
+  let cluster: PostgresCluster;
+  const replicas: Array<{ app: App; graphqlUrl: string; dataDir: string }> = [];
+  const masterKey = randomBytes(32).toString('base64');
+
+  beforeAll(async () => {
+    cluster = await startPostgres({ binDir: pgBin!, database: 'meshplane' });
+    for (let i = 0; i < 2; i++) {
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `meshplane-self-service-${i}-`));
+      const app = await buildApp({
+        dataDir, databaseUrl: cluster.url, port: 0, web: false, monitor: false, logger: createLogger('silent'),
+        env: { ...process.env, MESHPLANE_MASTER_KEY: masterKey, MESHPLANE_CONFIG: '', REDIS_URL: '' },
+      });
+      const { graphqlUrl } = await app.start();
+      replicas.push({ app, graphqlUrl, dataDir });
+    }
+  });
+  afterAll(async () => {
+    for (const replica of replicas) {
+      await replica.app.stop();
+      fs.rmSync(replica.dataDir, { recursive: true, force: true });
+    }
+    await cluster?.stop();
+  });
+
+  it('ten creations split across two replicas (each with its own WAN lock) against a limit of 3 make exactly 3 peers', async () => {
+    const admin = await registerAdmin(replicas[0]!.graphqlUrl);
+    await admin.ok(`mutation ($input: CreateUserInput!) { createUser(input: $input) { id } }`, { input: { email: 'eve@example.net', name: 'eve', password: PASSWORD, role: 'SELF_SERVICE' } });
+    const wanId = (await admin.ok<{ createWan: { wan: { id: string } } }>(CREATE_WAN, { input: { name: 'replicated', selfService: true, selfServicePeerLimit: 3 } })).createWan.wan.id;
+    const sessions = await Promise.all(replicas.map(async (replica) => {
+      const client = new GraphQLTestClient(replica.graphqlUrl);
+      await client.ok(`mutation ($input: LoginInput!) { login(input: $input) { user { id } } }`, { input: { email: 'eve@example.net', password: PASSWORD } });
+      return client;
+    }));
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => sessions[i % 2]!.request(CREATE, { input: { wanId, name: `device-${i}` } })));
+    const codes = results.map((result) => result.errors?.[0]?.extensions?.code ?? 'OK').sort();
+    expect(codes).toEqual([...Array(7).fill('LIMIT_REACHED'), 'OK', 'OK', 'OK']);
+    expect(await replicas[0]!.app.database.prisma.peer.count({ where: { wanId } })).toBe(3);
   });
 });
