@@ -66,6 +66,12 @@ describe('audit trail', () => {
       ['downloadPeerConfig', `mutation ($p: ID!) { downloadPeerConfig(peerId: $p) { filename } }`, () => ({ p: ids.peer }), 'peer.downloadConfig'],
       ['showPeerQrCode', `mutation ($p: ID!) { showPeerQrCode(peerId: $p) { peerName } }`, () => ({ p: ids.peer }), 'peer.qr.view'],
       ['deletePeer', `mutation ($id: ID!) { deletePeer(id: $id) }`, () => ({ id: ids.peer }), 'peer.delete'],
+      // Self-service, for a device of the admin's own (every role ranks above SELF_SERVICE).
+      ['updateWan', `mutation ($id: ID!) { updateWan(id: $id, input: { selfService: true }) { wan { id } } }`, () => ({ id: ids.wan }), 'wan.update'],
+      ['createMyPeer', `mutation ($w: ID!) { createMyPeer(input: { wanId: $w, name: "phone" }) { id } }`, () => ({ w: ids.wan }), 'peer.create'],
+      ['downloadMyPeerConfig', `mutation ($p: ID!) { downloadMyPeerConfig(peerId: $p) { filename } }`, () => ({ p: ids.myPeer }), 'peer.downloadConfig'],
+      ['showMyPeerQrCode', `mutation ($p: ID!) { showMyPeerQrCode(peerId: $p) { peerName } }`, () => ({ p: ids.myPeer }), 'peer.qr.view'],
+      ['deleteMyPeer', `mutation ($id: ID!) { deleteMyPeer(id: $id) }`, () => ({ id: ids.myPeer }), 'peer.delete'],
       ['deleteWan', `mutation ($id: ID!) { deleteWan(id: $id) }`, () => ({ id: ids.wan }), 'wan.delete'],
       ['createDevice', `mutation { createDevice(input: { name: "audit-dev", kind: LINUX, host: "127.0.0.1" }) { id } }`, () => ({}), 'device.create'],
       ['updateDevice', `mutation ($id: ID!) { updateDevice(id: $id, input: { secret: "new-secret-1" }) { id } }`, () => ({ id: ids.device }), 'device.update'],
@@ -107,6 +113,7 @@ describe('audit trail', () => {
       const data = result.data?.[name] as Record<string, unknown> | undefined;
       if (name === 'createWan') ids.wan = (data!.wan as { id: string }).id;
       if (name === 'addPeer') ids.peer = (data!.peer as { id: string }).id;
+      if (name === 'createMyPeer') ids.myPeer = data!.id as string;
       if (name === 'addSubnet') ids.subnet = data!.id as string;
       if (name === 'publishService') ids.service = data!.id as string;
       if (name === 'createDevice') ids.device = data!.id as string;
