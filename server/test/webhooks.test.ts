@@ -340,6 +340,18 @@ describe('webhooks', () => {
     await admin.ok(`mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id: hook.id });
   });
 
+  it('deleting a WAN sends peer.deleted for each peer it takes with it', async () => {
+    const hook = await createHook(admin, { url: receiver.url('/wan-gone'), events: ['peer.deleted'] });
+    const doomed = await createWan(admin, 'doomed');
+    const ids = [await addPeer(admin, doomed, 'doomed-a'), await addPeer(admin, doomed, 'doomed-b')];
+    await admin.ok(`mutation ($id: ID!) { deleteWan(id: $id) }`, { id: doomed });
+    await eventually('both events', () => (receiver.on('/wan-gone').length === 2 ? true : undefined));
+    const bodies = receiver.on('/wan-gone').map(bodyOf);
+    expect(bodies.map((body) => body.subject.id).sort()).toEqual([...ids].sort());
+    expect(bodies.every((body) => body.type === 'peer.deleted' && body.wan?.name === 'doomed' && body.data.withWan === true)).toBe(true);
+    await admin.ok(`mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id: hook.id });
+  });
+
   it('is for admins only, reads included', async () => {
     const { createInvite } = await admin.ok<{ createInvite: { token: string } }>(`mutation { createInvite(input: { email: "op@example.net", role: OPERATOR }) { token } }`);
     const operator = new GraphQLTestClient(t.graphqlUrl);

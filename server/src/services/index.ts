@@ -123,7 +123,7 @@ export function createServices(deps: ServiceDeps) {
     directory: ldapAccounts
       ? { accounts: ldapAccounts, sync: new LdapSync(deps.prisma, ldapAccounts, deps.locks, deps.log, deps.ldapSyncMs ?? ldapAccounts.config.syncIntervalMinutes * 60_000) }
       : null,
-    wans: new Wans(deps.prisma, deps.pubsub, wanLocks),
+    wans: new Wans(deps.prisma, deps.pubsub, wanLocks, webhooks),
     peers,
     defaultDeviceName: deps.defaultDeviceName ?? null,
     subnets,

@@ -13,6 +13,8 @@ import type { Identity } from './auth/identity.js';
 import { fieldChanges, recordAudit } from './audit.js';
 import { count } from '../domain/plural.js';
 import { fillMissingTunnelIp6 } from './peers.js';
+import type { EventSink } from './integrations/events.js';
+import { emitWanPeersDeleted } from './integrations/event-sources.js';
 
 export interface WanSettingsInput {
   name?: string | null;
@@ -123,6 +125,8 @@ export class Wans {
     private readonly pubsub: PubSub,
     /** The per-WAN lock peers and subnets allocate under: turning IPv6 on allocates too. */
     private readonly wanLocks: KeyedMutex,
+    /** Where peer.deleted goes for the peers a WAN's deletion takes with it (the webhooks). */
+    private readonly events: EventSink | null = null,
   ) {}
 
   async create(actor: Identity, input: WanSettingsInput & { name: string }) {
@@ -184,6 +188,8 @@ export class Wans {
 
   async delete(actor: Identity, id: string) {
     const wan = await this.prisma.$transaction(async (tx) => {
+      // Its peers go with it: receivers hear of each, as if deleted one by one.
+      await emitWanPeersDeleted(this.events, tx, id, actor.user.email);
       const deleted = await tx.wan.delete({ where: { id } });
       await recordAudit(tx, actor, { action: 'wan.delete', targetType: 'Wan', targetId: id, targetName: deleted.name, details: { name: deleted.name } });
       return deleted;

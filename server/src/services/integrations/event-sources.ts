@@ -77,3 +77,20 @@ export async function emitDeviceReachability(events: EventSink | null, db: DbOrT
     data: { deviceKind: device.kind, host: device.host, since: facts.since, error: facts.error },
   }, db);
 }
+
+/** peer.deleted for every peer of a WAN about to be deleted with it (call before the delete, in its transaction). */
+export async function emitWanPeersDeleted(events: EventSink | null, db: DbOrTx, wanId: string, deletedBy: string): Promise<void> {
+  if (!events) return;
+  const wan = await db.wan.findUnique({ where: { id: wanId }, select: { id: true, name: true } });
+  if (!wan) return;
+  const peers = await db.peer.findMany({ where: { wanId }, select: { id: true, name: true, role: true, tunnelIp: true, tunnelIp6: true, enabled: true, expiresAt: true }, orderBy: { name: 'asc' } });
+  for (const peer of peers) {
+    await events.emit({
+      type: 'peer.deleted',
+      occurredAt: new Date(),
+      wan,
+      subject: { kind: 'peer', id: peer.id, name: peer.name },
+      data: { role: peer.role, tunnelIp: peer.tunnelIp, tunnelIp6: peer.tunnelIp6, enabled: peer.enabled, expiresAt: peer.expiresAt?.toISOString() ?? null, deletedBy, withWan: true },
+    }, db);
+  }
+}
