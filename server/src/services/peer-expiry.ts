@@ -10,6 +10,7 @@ import type { Logger } from '../infra/logger.js';
 import { type PubSub, publishWanChange } from '../infra/pubsub/topics.js';
 import { recordAudit } from './audit.js';
 import { count } from '../domain/plural.js';
+import { IntervalTask } from '../infra/interval-task.js';
 import type { EventSink } from './integrations/events.js';
 import { emitPeerEvent } from './integrations/event-sources.js';
 
@@ -30,8 +31,7 @@ interface Expired {
 }
 
 export class PeerExpiry {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
+  private readonly task: IntervalTask;
   private readonly batch: number;
 
   constructor(
@@ -43,27 +43,15 @@ export class PeerExpiry {
     private readonly events: EventSink | null = null,
   ) {
     this.batch = options.batch ?? 200;
+    this.task = new IntervalTask(options.intervalMs, () => this.sweep(), (error) => this.log.warn({ err: { message: (error as Error).message } }, 'peer expiry sweep failed; trying again next interval'));
   }
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => this.tick(), this.options.intervalMs);
-    this.timer.unref();
-    this.tick();
+    this.task.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
-  }
-
-  /** One sweep at a time: a slow one is not overtaken by the next tick. */
-  private tick(): void {
-    if (this.running) return;
-    this.running = this.sweep()
-      .catch((error: unknown) => this.log.warn({ err: { message: (error as Error).message } }, 'peer expiry sweep failed; trying again next interval'))
-      .finally(() => (this.running = null));
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** Disables the peers expired at `now` (at most `batch`), one transaction; returns those this call disabled. */

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Attribute, Change, Client } from 'ldapts';
 import { generateSelfSignedCertificate } from '../sim/routeros/tls-certificate.js';
+import { freePort } from './redis.js';
 
 const CANDIDATES = [process.env.MESHPLANE_SLAPD, '/usr/sbin/slapd', '/usr/local/libexec/slapd'].filter((file): file is string => Boolean(file));
 const SCHEMA_DIR = '/etc/ldap/schema';
@@ -33,16 +34,6 @@ export function slapdOrSkip(what: string): string | null {
   if (process.env.CI === 'true') throw new Error(`${what}: slapd is required on CI: ${reason}`);
   console.warn(`SKIPPING ${what}: ${reason}`);
   return null;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 function canConnect(port: number): Promise<boolean> {

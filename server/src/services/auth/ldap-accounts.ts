@@ -99,7 +99,9 @@ export class LdapAccounts {
   }
 
   private async create(entry: DirectoryEntry, email: string, role: Role): Promise<DirectorySignIn> {
-    const taken = await this.prisma.user.findUnique({ where: { email }, select: { authSource: true } });
+    const taken = await this.prisma.user.findUnique({ where: { email } });
+    // A sign-in at the same moment created this very account: use it.
+    if (taken?.authSource === 'LDAP' && taken.externalId === entry.id) return { kind: 'ok', user: await this.apply(taken, { present: true, entry, role }) };
     if (taken) {
       // Never take over an account that signs in another way: an admin decides.
       const how = taken.authSource === 'LOCAL' ? 'with a password' : taken.authSource === 'OIDC' ? 'through single sign-on' : 'through another directory entry';

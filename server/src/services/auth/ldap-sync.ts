@@ -10,6 +10,7 @@
 import type { Db } from '../../infra/db/client.js';
 import type { Logger } from '../../infra/logger.js';
 import { acquire, keepLease, type LockManager } from '../../infra/locks.js';
+import { IntervalTask } from '../../infra/interval-task.js';
 import { recordAudit } from '../audit.js';
 import type { LdapAccounts, AppliedChange } from './ldap-accounts.js';
 import type { Identity } from './identity.js';
@@ -36,8 +37,7 @@ const LEASE = 'ldap-sync';
 const LEASE_TTL_MS = 60_000;
 
 export class LdapSync {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
+  private readonly task: IntervalTask;
   /** The last run of this replica (the users page shows it; each user also has syncedAt). */
   last: { at: Date; ok: boolean; result: DirectorySyncResult | null; error: string | null } | null = null;
 
@@ -46,36 +46,28 @@ export class LdapSync {
     private readonly accounts: LdapAccounts,
     private readonly locks: LockManager,
     private readonly log: Logger,
-    private readonly intervalMs: number,
-  ) {}
-
-  start(): void {
-    if (this.timer || this.intervalMs <= 0) return;
-    this.timer = setInterval(() => this.tick(), this.intervalMs);
-    this.timer.unref();
-    this.tick();
+    intervalMs: number,
+  ) {
+    this.task = new IntervalTask(intervalMs, () => this.periodic(), (error) => this.log.warn({ err: { message: (error as Error).message } }, 'directory sync failed: nothing was changed; trying again next interval'));
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+  start(): void {
+    this.task.start();
+  }
+
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** A periodic run: skipped while another replica (or an admin's run) holds the lease. */
-  private tick(): void {
-    if (this.running) return;
-    this.running = (async () => {
-      const lease = await this.locks.tryAcquire(LEASE, LEASE_TTL_MS);
-      if (!lease) return;
-      try {
-        await this.runHeld(lease);
-      } finally {
-        await lease.release();
-      }
-    })()
-      .catch((error: unknown) => this.log.warn({ err: { message: (error as Error).message } }, 'directory sync failed: nothing was changed; trying again next interval'))
-      .finally(() => (this.running = null));
+  private async periodic(): Promise<void> {
+    const lease = await this.locks.tryAcquire(LEASE, LEASE_TTL_MS);
+    if (!lease) return;
+    try {
+      await this.runHeld(lease);
+    } finally {
+      await lease.release();
+    }
   }
 
   /**
