@@ -146,6 +146,14 @@ describe('self-service', () => {
       // Nor a peer an operator added.
       expect(refusal(await bob.request(document, { [variables]: hubId }))).toEqual(refusal(theirs));
     }
+    // An admin finds a user's devices in the WAN's peer list by owner, or every self-service one.
+    const aliceId = (await alice.ok<{ me: { id: string } }>(`{ me { id } }`)).me.id;
+    const names = async (filter: Record<string, unknown>) =>
+      (await admin.ok<{ wan: { peers: { edges: Array<{ node: { name: string } }> } } }>(`query ($id: ID!, $f: PeerFilter) { wan(id: $id) { peers(filter: $f) { edges { node { name } } } } }`, { id: wanId, f: filter })).wan.peers.edges.map((edge) => edge.node.name);
+    await created(bob, wanId, 'tablet');
+    expect(await names({ ownerIds: [aliceId] })).toEqual(['alice-desktop']);
+    expect((await names({ selfService: true })).sort()).toEqual(['alice-desktop', 'bob-tablet']);
+    expect(await names({ selfService: false })).toEqual(['hub']);
     // Still there, and bob's list holds none of it.
     expect((await alice.ok<{ myPeers: MyPeer[] }>(MY_PEERS)).myPeers.map((peer) => peer.id)).toContain(mine.id);
     expect(JSON.stringify(await bob.ok(MY_PEERS))).not.toContain(mine.id);

@@ -32,6 +32,8 @@ export interface PeerFacts {
   configStatus: PeerConfigStatus;
   /** Epoch ms of the latest handshake a device reported, null: never or not reported. */
   lastSeen: number | null;
+  /** The self-service user who added and owns the peer; null (or absent): an operator's peer. */
+  ownerId?: string | null;
 }
 
 export interface PeerFilter {
@@ -43,6 +45,10 @@ export interface PeerFilter {
   deviceIds?: readonly string[] | null;
   /** true: peers without a device (alone, or besides deviceIds); false: only peers with one. */
   manual?: boolean | null;
+  /** Peers these users added through self-service. */
+  ownerIds?: readonly string[] | null;
+  /** true: peers added through self-service (they have an owner); false: the others. */
+  selfService?: boolean | null;
 }
 
 export interface PeerOrder {
@@ -193,6 +199,9 @@ function filterMatches(peer: PeerFacts, filter: PeerFilter): boolean {
   if (!has(filter.roles, peer.role) || !has(filter.tunnel, peer.tunnelState) || !has(filter.configStatus, peer.configStatus)) return false;
   if (filter.stale != null && (peer.configStatus === 'STALE') !== filter.stale) return false;
   if (filter.enabled != null && peer.enabled !== filter.enabled) return false;
+  const owner = peer.ownerId ?? null;
+  if (filter.selfService != null && (owner !== null) !== filter.selfService) return false;
+  if (filter.ownerIds && (owner === null || !filter.ownerIds.includes(owner))) return false;
   const devices = filter.deviceIds ?? null;
   if (filter.manual === false && !peer.deviceId) return false;
   if (devices || filter.manual === true) {

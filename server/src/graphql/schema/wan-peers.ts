@@ -67,13 +67,18 @@ const PeerFilterInput = builder.inputType('PeerFilter', {
     enabled: t.boolean(),
     deviceIds: t.idList({ description: `Peers bound to one of these devices (at most ${MAX_FILTER_DEVICES}).`, validate: { schema: z.array(z.any()).max(MAX_FILTER_DEVICES, `must name at most ${MAX_FILTER_DEVICES} devices`) } }),
     manual: t.boolean({ description: 'true: peers bound to no device (besides those of deviceIds, if given); false: only peers bound to one.' }),
+    ownerIds: t.idList({ description: `Peers these users added through self-service (at most ${MAX_FILTER_DEVICES}).`, validate: { schema: z.array(z.any()).max(MAX_FILTER_DEVICES, `must name at most ${MAX_FILTER_DEVICES} users`) } }),
+    selfService: t.boolean({ description: 'true: peers added through self-service (Peer.owner is set); false: the others.' }),
   }),
 });
 
 /** The arguments of Wan.peers besides the relay ones. */
 export interface PeerListArgs {
   search?: string | null;
-  filter?: { roles?: string[] | null; tunnel?: string[] | null; stale?: boolean | null; configStatus?: string[] | null; enabled?: boolean | null; deviceIds?: Array<string | number> | null; manual?: boolean | null } | null;
+  filter?: {
+    roles?: string[] | null; tunnel?: string[] | null; stale?: boolean | null; configStatus?: string[] | null; enabled?: boolean | null;
+    deviceIds?: Array<string | number> | null; manual?: boolean | null; ownerIds?: Array<string | number> | null; selfService?: boolean | null;
+  } | null;
   orderBy?: { field: string; direction?: string | null } | null;
   first?: number | null;
   last?: number | null;
@@ -101,6 +106,8 @@ function normalized(args: PeerListArgs): { search: string | null; filter: PeerFi
       enabled: f.enabled ?? null,
       deviceIds: sorted(f.deviceIds),
       manual: f.manual ?? null,
+      ownerIds: sorted(f.ownerIds),
+      selfService: f.selfService ?? null,
     },
     order: args.orderBy ? { field: args.orderBy.field, direction: args.orderBy.direction ?? 'ASC' } as PeerOrder : DEFAULT_PEER_ORDER,
   };
@@ -204,5 +211,6 @@ function factsOf(row: PeerRow, ctx: Context, with_: { view: OverlayView | undefi
     configStatus: with_.view ? statusOf(with_.view.hashOf(row.id), row.deliveredHash) : 'NEVER_DELIVERED',
     // Peer.lastSeen's own value.
     lastSeen: lastSeenOf(status)?.getTime() ?? null,
+    ownerId: row.ownerId,
   };
 }
