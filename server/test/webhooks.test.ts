@@ -28,7 +28,18 @@ interface Received {
 class Receiver {
   readonly requests: Received[] = [];
   private readonly scripts = new Map<string, Array<{ status: number; headers?: Record<string, string> }>>();
+  private readonly held = new Map<string, Promise<void>>();
   private server!: http.Server;
+
+  /** Requests to `path` get no answer until the returned function is called. */
+  hold(path: string): () => void {
+    let release = () => undefined as void;
+    this.held.set(path, new Promise<void>((resolve) => (release = resolve)));
+    return () => {
+      this.held.delete(path);
+      release();
+    };
+  }
   port = 0;
 
   async start(): Promise<void> {
@@ -39,8 +50,10 @@ class Receiver {
         const url = req.url ?? '/';
         this.requests.push({ path: url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
         const next = this.scripts.get(url)?.shift() ?? { status: 200 };
-        res.writeHead(next.status, next.headers ?? { 'content-type': 'text/plain' });
-        res.end(next.status < 300 ? 'ok' : `answer ${next.status}`);
+        void (this.held.get(url) ?? Promise.resolve()).then(() => {
+          res.writeHead(next.status, next.headers ?? { 'content-type': 'text/plain' });
+          res.end(next.status < 300 ? 'ok' : `answer ${next.status}`);
+        });
       });
     });
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
@@ -186,6 +199,22 @@ describe('webhooks', () => {
     const names = receiver.on('/order').map((request) => bodyOf(request).subject.name);
     expect(names).toEqual(['order-a', 'order-a', 'order-a', 'order-b', 'order-c']);
     await admin.ok(`mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id: hook.id });
+  });
+
+  it('a receiver that does not answer holds up only its own webhook', async () => {
+    const release = receiver.hold('/slow');
+    const slow = await createHook(admin, { url: receiver.url('/slow') });
+    const fast = await createHook(admin, { url: receiver.url('/fast') });
+    await addPeer(admin, wanId, 'lanes-a');
+    await eventually('the slow receiver got the request', () => (receiver.on('/slow').length === 1 ? true : undefined));
+    // A later event too: the fast webhook's queue goes on while the slow one waits for its answer.
+    await addPeer(admin, wanId, 'lanes-b');
+    await eventually('the fast one delivered both', async () => ((await deliveries(admin, fast.id, { status: 'SUCCEEDED' })).length === 2 ? true : undefined));
+    expect((await deliveries(admin, slow.id)).map((row) => row.status)).toEqual(['PENDING', 'DELIVERING']);
+    release();
+    await eventually('the slow one delivered both', async () => ((await deliveries(admin, slow.id, { status: 'SUCCEEDED' })).length === 2 ? true : undefined));
+    expect(receiver.on('/slow').map((request) => bodyOf(request).subject.name)).toEqual(['lanes-a', 'lanes-b']);
+    for (const hook of [slow, fast]) await admin.ok(`mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id: hook.id });
   });
 
   it('gives up after the last retry, then sends the next event', async () => {

@@ -48,6 +48,11 @@ interface Head {
   claimedUntil: Date | null;
 }
 
+const HEAD = { id: true, webhookId: true, status: true, attempts: true, nextAttemptAt: true, claimedUntil: true } as const;
+
+/** When a head may be sent: a pending one at its next attempt, one being sent when its claim lapses. */
+const dueTime = (head: Head) => (head.status === 'PENDING' ? head.nextAttemptAt.getTime() : (head.claimedUntil?.getTime() ?? 0));
+
 /** The attempt log with one more record, at most ATTEMPT_LOG_MAX (the first attempt and the latest ones). */
 export function appendAttempt(log: string, record: AttemptRecord): string {
   let list: AttemptRecord[];
@@ -66,6 +71,8 @@ export class WebhookWorker {
   private timer: NodeJS.Timeout | null = null;
   private wakeTimers = new Set<NodeJS.Timeout>();
   private running: Promise<void> | null = null;
+  /** Webhooks being sent to by this replica, one lane each. */
+  private readonly lanes = new Map<string, Promise<void>>();
   private again = false;
   private stopped = true;
   private lastPrune = 0;
@@ -95,6 +102,7 @@ export class WebhookWorker {
     for (const timer of this.wakeTimers) clearTimeout(timer);
     this.wakeTimers.clear();
     await this.running;
+    await Promise.all(this.lanes.values());
   }
 
   /** Something was queued: look soon (and a few times more while its transaction commits). */
@@ -136,24 +144,38 @@ export class WebhookWorker {
       });
   }
 
-  /** Sends every webhook's due head (webhooks in parallel, each queue in order); returns when to look next. */
+  /**
+   * Starts a lane for each webhook whose head is due (webhooks in parallel, so a slow receiver
+   * holds up only its own queue); returns when to look next.
+   */
   private async pass(): Promise<number> {
     await this.pruneNow();
     let nextInMs = this.pollMs;
-    for (;;) {
-      const heads = await this.heads();
-      const now = Date.now();
-      const due: Head[] = [];
-      for (const head of heads) {
-        const dueAt = head.status === 'PENDING' ? head.nextAttemptAt.getTime() : (head.claimedUntil?.getTime() ?? 0);
-        if (dueAt <= now) due.push(head);
-        else nextInMs = Math.min(nextInMs, dueAt - now);
-      }
-      if (due.length === 0 || this.stopped) return Math.max(nextInMs, 10);
-      const sent = await Promise.all(due.map((head) => this.claimAndSend(head)));
-      // Nothing this replica could claim: another one is on it; look again later.
-      if (!sent.some(Boolean)) return Math.max(Math.min(nextInMs, 1000), 10);
+    const now = Date.now();
+    for (const head of await this.heads()) {
+      if (this.lanes.has(head.webhookId)) continue;
+      const dueAt = dueTime(head);
+      if (dueAt <= now) this.runLane(head);
+      else nextInMs = Math.min(nextInMs, dueAt - now);
     }
+    return Math.max(nextInMs, 10);
+  }
+
+  /** One webhook's queue, head after head while they are due; then the worker looks again. */
+  private runLane(first: Head): void {
+    const lane = (async () => {
+      let head: Head | null = first;
+      while (head && !this.stopped && dueTime(head) <= Date.now()) {
+        if (!(await this.claimAndSend(head))) return;
+        head = await this.headOf(head.webhookId);
+      }
+    })()
+      .catch((error: unknown) => this.log.warn({ webhookId: first.webhookId, err: { message: (error as Error).message } }, 'webhook delivery failed to run; trying again'))
+      .finally(() => {
+        this.lanes.delete(first.webhookId);
+        this.kick();
+      });
+    this.lanes.set(first.webhookId, lane);
   }
 
   /** The first delivery not yet finished of each enabled webhook. */
@@ -166,8 +188,12 @@ export class WebhookWorker {
     if (firsts.length === 0) return [];
     return this.prisma.webhookDelivery.findMany({
       where: { OR: firsts.map((first) => ({ webhookId: first.webhookId, seq: first._min.seq! })) },
-      select: { id: true, webhookId: true, status: true, attempts: true, nextAttemptAt: true, claimedUntil: true },
+      select: HEAD,
     });
+  }
+
+  private headOf(webhookId: string): Promise<Head | null> {
+    return this.prisma.webhookDelivery.findFirst({ where: { webhookId, status: { in: ['PENDING', 'DELIVERING'] }, webhook: { enabled: true } }, orderBy: { seq: 'asc' }, select: HEAD });
   }
 
   private async claimAndSend(head: Head): Promise<boolean> {
