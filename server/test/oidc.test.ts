@@ -166,6 +166,9 @@ describe('OIDC sign-in against a real provider', () => {
     expect((await finishAtMeshplane(browser, tampered.href)).location).toBe('/login?error=state_mismatch');
     expect((await finishAtMeshplane(browser, callbackUrl)).location).toBe('/login?error=flow_expired');
     expect(await me(browser, t)).toBeNull();
+    // Anyone can send such callbacks, as often as they like: logged, not written to the audit trail.
+    expect(t.logs.join('')).toMatch(/"reason":"state_mismatch".*OIDC callback refused/);
+    expect(await t.app.database.prisma.auditLog.count({ where: { details: { contains: 'state_mismatch' } } })).toBe(0);
   });
 
   it('refuses an ID token for another nonce and a response naming another issuer', async () => {

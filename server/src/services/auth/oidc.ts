@@ -42,6 +42,9 @@ export type OidcFailure =
   | 'account_disabled'
   | 'account_conflict';
 
+/** Refusals of someone the provider vouched for (audited); the others come before any identity is known. */
+const IDENTIFIED_REFUSALS = new Set<OidcFailure>(['email_missing', 'email_unverified', 'domain_not_allowed', 'no_role', 'account_disabled', 'account_conflict']);
+
 export class OidcRefusal extends Error {
   override readonly name = 'OidcRefusal';
   constructor(
@@ -205,6 +208,12 @@ export class OidcSignIn {
     } catch (error) {
       const refusal = error instanceof OidcRefusal ? error : new OidcRefusal('invalid_response', 'the sign-in could not be completed');
       if (!(error instanceof OidcRefusal)) this.log.error({ err: describe(error) }, 'OIDC sign-in failed unexpectedly');
+      // Only a refused person is audited: a callback without a valid flow or code is anyone's to
+      // send, as often as they like, and would fill the audit log; the log line says it instead.
+      if (!IDENTIFIED_REFUSALS.has(refusal.code) && error instanceof OidcRefusal) {
+        this.log.info({ reason: refusal.code, clientAddress }, 'OIDC callback refused');
+        throw refusal;
+      }
       await recordAudit(this.prisma, null, {
         action: 'auth.login',
         outcome: 'denied',
