@@ -268,6 +268,23 @@ describe.skipIf(!slapdBinary)('LDAP / Active Directory sign-in and sync against 
     expect((await users()).get('erin@example.com')).toMatchObject({ disabled: true });
   });
 
+  it('a listing that finds none of several active accounts (the id attribute changed) changes nothing', async () => {
+    const prisma = t.app.database.prisma;
+    const active = await prisma.user.findMany({ where: { authSource: 'LDAP', disabledAt: null } });
+    expect(active.length).toBeGreaterThanOrEqual(2);
+    // As after switching ldap.attributes.id: the stored ids are no longer what the directory lists.
+    for (const user of active) await prisma.user.update({ where: { id: user.id }, data: { externalId: `old-${user.externalId}` } });
+    try {
+      const before = await users();
+      const sync = await admin.request(SYNC);
+      expect(sync.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+      expect(sync.errors?.[0]?.message).toMatch(/none of the \d+ active directory users/);
+      expect(await users()).toEqual(before);
+    } finally {
+      for (const user of active) await prisma.user.update({ where: { id: user.id }, data: { externalId: user.externalId } });
+    }
+  });
+
   it('never puts the bind password or a user password in the logs, the API or the audit log', async () => {
     const { directory } = await admin.ok<{ directory: unknown }>(`{ directory { urls userBase syncIntervalMinutes lastSyncAt lastSyncOk lastSyncError lastSyncResult { checked } } }`);
     const audit = await t.app.database.prisma.auditLog.findMany();

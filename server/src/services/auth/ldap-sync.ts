@@ -4,9 +4,9 @@
 // ended); back → enabled again if the sync had disabled them (ldap-accounts.ts).
 //
 // An outage must never disable everyone: the directory is listed in full FIRST, and when the
-// listing fails (unreachable, refused bind, a search error, more entries than the bound) or
-// comes back empty while Meshplane has directory users, nothing is changed and the run is
-// reported as failed. One replica syncs at a time (the `ldap-sync` lease).
+// listing fails (unreachable, refused bind, a search error, more entries than the bound), comes
+// back empty while Meshplane has directory users, or finds none of several active ones (a
+// changed id attribute or base), nothing is changed and the run is reported as failed. One replica syncs at a time (the `ldap-sync` lease).
 import type { Db } from '../../infra/db/client.js';
 import type { Logger } from '../../infra/logger.js';
 import { acquire, keepLease, type LockManager } from '../../infra/locks.js';
@@ -120,6 +120,12 @@ export class LdapSync {
     result.listed = listing.listed;
     if (listing.listed === 0) {
       throw new DirectorySyncFailed(`the directory listed no users at all under ${this.accounts.config.userBase} while Meshplane has ${users.length} directory users: nothing was changed (check ldap.userBase, ldap.userFilter and the service account's read access)`);
+    }
+    // A listing that finds none of several active accounts is a changed id attribute or user base
+    // (after an update of the settings) far more often than everyone leaving at once.
+    const active = users.filter((user) => !user.disabledAt);
+    if (active.length >= 2 && active.every((user) => !listing.entries.has(user.externalId!))) {
+      throw new DirectorySyncFailed(`none of the ${active.length} active directory users Meshplane knows is in the directory's listing (${listing.listed} entries): nothing was changed (did ldap.attributes.id, ldap.userBase or ldap.userFilter change? Disable departed users by hand if they really all left)`);
     }
     for (const user of users) {
       const changes: AppliedChange = { disabled: false, enabled: false, roleChanged: false, updated: false };
