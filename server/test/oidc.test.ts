@@ -29,14 +29,16 @@ interface OidcApp {
   app: App;
   url: string;
   graphqlUrl: string;
+  dataDir: string;
   logs: string[];
   stop(): Promise<void>;
 }
 
 /** Meshplane on a port chosen first (the provider must know the redirect URI), its log captured. */
-async function startApp(port: number, env: NodeJS.ProcessEnv): Promise<OidcApp> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshplane-oidc-'));
-  fs.copyFileSync(inject('sqliteTemplate'), path.join(dataDir, 'meshplane.db'));
+async function startApp(port: number, env: NodeJS.ProcessEnv, replicaOf?: OidcApp): Promise<OidcApp> {
+  // A replica shares the first app's data directory: its database and master key.
+  const dataDir = replicaOf?.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'meshplane-oidc-'));
+  if (!replicaOf) fs.copyFileSync(inject('sqliteTemplate'), path.join(dataDir, 'meshplane.db'));
   const logs: string[] = [];
   const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => (logs.push(chunk.toString()), done()) });
   const app = await buildApp({
@@ -44,7 +46,7 @@ async function startApp(port: number, env: NodeJS.ProcessEnv): Promise<OidcApp> 
     env: { ...process.env, MESHPLANE_MASTER_KEY: '', DATABASE_URL: '', MESHPLANE_CONFIG: '', MESHPLANE_METRICS_TOKEN: '', ...env },
   });
   const { url, graphqlUrl } = await app.start();
-  return { app, url, graphqlUrl, logs, stop: async () => (await app.stop(), fs.rmSync(dataDir, { recursive: true, force: true })) };
+  return { app, url, graphqlUrl, dataDir, logs, stop: async () => (await app.stop(), replicaOf ? undefined : fs.rmSync(dataDir, { recursive: true, force: true })) };
 }
 
 const ME = `{ me { id email name role } }`;
@@ -66,6 +68,7 @@ describe('OIDC sign-in against a real provider', () => {
   let provider: TestProvider;
   let t: OidcApp;
   let admin: GraphQLTestClient;
+  let appEnv: NodeJS.ProcessEnv;
   /** Every callback URL the provider produced (their codes must never be logged). */
   const callbacks: string[] = [];
   const accounts = {
@@ -79,7 +82,7 @@ describe('OIDC sign-in against a real provider', () => {
   beforeAll(async () => {
     const port = await freeLoopbackPort();
     provider = await startOidcProvider({ appUrl: `http://127.0.0.1:${port}`, accounts });
-    t = await startApp(port, {
+    appEnv = {
       MESHPLANE_OIDC_ISSUER: provider.issuer,
       MESHPLANE_OIDC_CLIENT_ID: provider.clientId,
       MESHPLANE_OIDC_CLIENT_SECRET: provider.clientSecret!,
@@ -87,7 +90,8 @@ describe('OIDC sign-in against a real provider', () => {
       MESHPLANE_OIDC_SCOPES: 'openid email profile groups',
       MESHPLANE_OIDC_ROLES: TEST_ROLES,
       MESHPLANE_OIDC_LABEL: 'Test IdP',
-    });
+    };
+    t = await startApp(port, appEnv);
     admin = await registerAdmin(t.graphqlUrl);
   });
   afterAll(async () => {
@@ -155,6 +159,24 @@ describe('OIDC sign-in against a real provider', () => {
     expect(replay.location).toBe('/login?error=invalid_response');
     expect(attacker.cookie(new URL(t.url).origin, 'mp_session')).toBeNull();
     expect(await t.app.database.prisma.session.count({ where: { userId: bobId } })).toBe(sessions + 1);
+  });
+
+  it('lets another replica (same database and master key) finish a flow this one started', async () => {
+    const replica = await startApp(await freeLoopbackPort(), appEnv, t);
+    try {
+      const browser = new HttpBrowser();
+      const { callbackUrl } = await signInAtProvider(browser, t.url, 'bob');
+      callbacks.push(callbackUrl);
+      // Behind a load balancer both answer at the same address; here the browser's cookie is carried over by hand.
+      const [first, second] = [new URL(t.url).origin, new URL(replica.url).origin];
+      browser.setCookie(second, 'mp_oidc', browser.cookie(first, 'mp_oidc'));
+      const atReplica = callbackUrl.replace(first, second);
+      expect((await finishAtMeshplane(browser, atReplica)).location).toBe('/');
+      browser.setCookie(first, 'mp_session', browser.cookie(second, 'mp_session'));
+      expect((await me(browser, t))!.email).toBe('bob@example.com');
+    } finally {
+      await replica.stop();
+    }
   });
 
   it('refuses a callback whose state was changed, and then the real one too (the flow is over)', async () => {
