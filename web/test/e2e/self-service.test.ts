@@ -3,7 +3,8 @@
 // in and lands on My devices (the only page in their navigation), adds two devices (the usage
 // line counting), is refused a third in words, downloads a .conf, opens the QR code, deletes a
 // device; any other page (a WAN, devices, the start page) sends them back to My devices without
-// an error page. The page fits a 390 px phone.
+// an error page. The admin finds the self-service devices with the peer table's filter and sees
+// whose each is. The page fits a 390 px phone.
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumAvailable, sidewaysOverflow } from './browser.js';
@@ -124,13 +125,39 @@ describe.skipIf(!chromiumAvailable('self-service e2e'))('self-service portal', (
     await shot('05-redirected');
   }, 60_000);
 
+  it('an admin finds the self-service devices with the peer filter and sees whose each is', async () => {
+    const { page, base } = dashboard;
+    await page.goto(`${base}/my`);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/login/);
+    await page.getByLabel('Email').fill('grace@example.test');
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${base}/`);
+    await page.goto(`${base}${wanPath}`);
+    await heading(page, 'staff-vpn');
+    await page.getByLabel('Self-service only').check();
+    await page.waitForURL(/self=1/);
+    await page.locator('tr[data-peer="ada-phone"]').waitFor();
+    expect(await page.locator('tr[data-peer="gateway"]').count()).toBe(0);
+    await page.locator('tr[data-peer="ada-phone"] th a').click();
+    await page.locator('[data-owner="ada@example.test"]').getByText('Self-service device of Ada Lovelace').waitFor();
+    await shot('06-admin-sees-owner');
+  }, 60_000);
+
   it('fits a 390 px phone', async () => {
     const { page, base } = dashboard;
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/login/);
+    await page.getByLabel('Email').fill(endUser.email);
+    await page.getByLabel('Password').fill(endUser.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${base}/my`);
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${base}/my`);
     await heading(page, 'My devices');
     expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);
-    await shot('06-phone');
+    await shot('07-phone');
     await page.setViewportSize({ width: 1280, height: 800 });
   }, 60_000);
 });

@@ -1,6 +1,6 @@
 // The peer table's search, filters, order and page, kept in the page's URL query so a reload,
 // a shared link and the back button show the same table: ?q=…&role=…&tunnel=…&stale=1&enabled=no
-// &device=<id>|manual&sort=name&dir=desc&after=<cursor> (or before=<cursor>).
+// &device=<id>|manual&self=1&sort=name&dir=desc&after=<cursor> (or before=<cursor>).
 import type { PeerFilter, PeerOrderField, PeerRole, PeerTableQueryVariables, TunnelState } from '$lib/gql/graphql';
 
 export const PAGE_SIZE = 25;
@@ -20,6 +20,8 @@ export interface PeerQuery {
   disabled: boolean;
   /** A device id, 'manual' (no device) or null (any). */
   device: string | null;
+  /** Only devices users added through self-service. */
+  selfService: boolean;
   sort: PeerOrderField;
   desc: boolean;
   after: string | null;
@@ -39,6 +41,7 @@ export function readPeerQuery(params: URLSearchParams): PeerQuery {
     stale: params.get('stale') === '1',
     disabled: params.get('enabled') === 'no',
     device: params.get('device') || null,
+    selfService: params.get('self') === '1',
     sort: oneOf(params.get('sort'), SORT_FIELDS) ?? DEFAULT_SORT,
     desc: params.get('dir') === 'desc',
     after: params.get('after') || null,
@@ -55,6 +58,7 @@ export function writePeerQuery(query: PeerQuery): string {
   if (query.stale) params.set('stale', '1');
   if (query.disabled) params.set('enabled', 'no');
   if (query.device) params.set('device', query.device);
+  if (query.selfService) params.set('self', '1');
   if (query.sort !== DEFAULT_SORT || query.desc) params.set('sort', query.sort.toLowerCase());
   if (query.desc) params.set('dir', 'desc');
   if (query.after) params.set('after', query.after);
@@ -65,11 +69,11 @@ export function writePeerQuery(query: PeerQuery): string {
 
 /** Whether anything narrows the list (what "Clear filters" clears). */
 export function isFiltered(query: PeerQuery): boolean {
-  return !!query.q.trim() || !!query.role || !!query.tunnel || query.stale || query.disabled || !!query.device;
+  return !!query.q.trim() || !!query.role || !!query.tunnel || query.stale || query.disabled || !!query.device || query.selfService;
 }
 
 export function cleared(query: PeerQuery): PeerQuery {
-  return { ...query, q: '', role: null, tunnel: null, stale: false, disabled: false, device: null, after: null, before: null };
+  return { ...query, q: '', role: null, tunnel: null, stale: false, disabled: false, device: null, selfService: false, after: null, before: null };
 }
 
 export function peerTableVariables(wanId: string, query: PeerQuery): PeerTableQueryVariables {
@@ -80,6 +84,7 @@ export function peerTableVariables(wanId: string, query: PeerQuery): PeerTableQu
   if (query.disabled) filter.enabled = false;
   if (query.device === 'manual') filter.manual = true;
   else if (query.device) filter.deviceIds = [query.device];
+  if (query.selfService) filter.selfService = true;
   return {
     id: wanId,
     ...(query.q.trim() ? { search: query.q.trim() } : {}),
@@ -98,5 +103,6 @@ export function describeFilters(query: PeerQuery, deviceName: (id: string) => st
   if (query.stale) parts.push('stale');
   if (query.disabled) parts.push('disabled');
   if (query.device) parts.push(query.device === 'manual' ? 'no device' : `on ${deviceName(query.device) ?? 'a device'}`);
+  if (query.selfService) parts.push('self-service');
   return parts.join(', ');
 }
