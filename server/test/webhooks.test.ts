@@ -27,7 +27,7 @@ interface Received {
 /** A webhook receiver: answers each path from its script (then 200), records every request. */
 class Receiver {
   readonly requests: Received[] = [];
-  private readonly scripts = new Map<string, Array<{ status: number; headers?: Record<string, string> }>>();
+  private readonly scripts = new Map<string, Array<{ status: number; headers?: Record<string, string>; body?: string }>>();
   private readonly held = new Map<string, Promise<void>>();
   private server!: http.Server;
 
@@ -52,7 +52,7 @@ class Receiver {
         const next = this.scripts.get(url)?.shift() ?? { status: 200 };
         void (this.held.get(url) ?? Promise.resolve()).then(() => {
           res.writeHead(next.status, next.headers ?? { 'content-type': 'text/plain' });
-          res.end(next.status < 300 ? 'ok' : `answer ${next.status}`);
+          res.end(next.body ?? (next.status < 300 ? 'ok' : `answer ${next.status}`));
         });
       });
     });
@@ -60,7 +60,7 @@ class Receiver {
     this.port = (this.server.address() as AddressInfo).port;
   }
 
-  answer(path: string, ...answers: Array<number | { status: number; headers?: Record<string, string> }>): void {
+  answer(path: string, ...answers: Array<number | { status: number; headers?: Record<string, string>; body?: string }>): void {
     this.scripts.set(path, answers.map((answer) => (typeof answer === 'number' ? { status: answer } : answer)));
   }
 
@@ -92,7 +92,7 @@ async function eventually<T>(what: string, check: () => Promise<T | undefined> |
 
 const CREATE = `mutation ($input: CreateWebhookInput!) { createWebhook(input: $input) { secret webhook { id name url events enabled allowPrivateTargets } } }`;
 const DELIVERIES = `query ($id: ID!, $filter: WebhookDeliveryFilter) { webhook(id: $id) { deliveries(first: 50, filter: $filter) { edges { node {
-  id eventId eventType status attempts lastStatusCode lastError test attemptLog { statusCode error } } } } } }`;
+  id eventId eventType status attempts lastStatusCode lastError test attemptLog { statusCode error response } } } } } }`;
 
 interface Delivery {
   id: string;
@@ -103,7 +103,7 @@ interface Delivery {
   lastStatusCode: number | null;
   lastError: string | null;
   test: boolean;
-  attemptLog: Array<{ statusCode: number | null; error: string | null }>;
+  attemptLog: Array<{ statusCode: number | null; error: string | null; response: string | null }>;
 }
 
 async function deliveries(admin: GraphQLTestClient, id: string, filter?: Record<string, unknown>): Promise<Delivery[]> {
@@ -184,6 +184,7 @@ describe('webhooks', () => {
     expect(delivery.attempts).toBe(3);
     expect(delivery.attemptLog.map((attempt) => attempt.statusCode)).toEqual([500, 500, 200]);
     expect(delivery.attemptLog[0]!.error).toBe('HTTP 500 Internal Server Error');
+    expect(delivery.attemptLog.map((attempt) => attempt.response)).toEqual(['answer 500', 'answer 500', 'ok']);
     const sent = receiver.on('/retry');
     expect(sent).toHaveLength(3);
     expect(new Set(sent.map((request) => request.headers['x-meshplane-delivery']))).toEqual(new Set([delivery.eventId]));
@@ -249,6 +250,15 @@ describe('webhooks', () => {
       expect(receiver.on(path)).toHaveLength(1);
       await admin.ok(`mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id: hook.id });
     }
+  });
+
+  it('keeps the first 4 KiB of an answer, reading no more than 64 KiB', async () => {
+    receiver.answer('/big', { status: 410, body: 'x'.repeat(300_000) });
+    const hook = await createHook(admin, { url: receiver.url('/big') });
+    await addPeer(admin, wanId, 'big-answer');
+    const [row] = await eventually('failed', async () => ((await deliveries(admin, hook.id))[0]?.status === 'FAILED' ? deliveries(admin, hook.id) : undefined));
+    expect(row!.attemptLog[0]!.response).toBe('x'.repeat(4096));
+    await admin.ok(`mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id: hook.id });
   });
 
   it('refuses private, loopback, link-local and local-name targets unless allowed', async () => {

@@ -87,6 +87,8 @@ describe.skipIf(!chromiumAvailable('webhooks e2e'))('webhooks page', () => {
     const entry = hook.locator('li[data-delivery="webhook.test"]');
     await entry.waitFor();
     expect(await entry.textContent()).toMatch(/succeeded[\s\S]*HTTP 200[\s\S]*delivered \(HTTP 200\)[\s\S]*1 attempt/);
+    await entry.getByText('Attempts and answers').click();
+    expect((await entry.locator('pre.answer').textContent())?.trim()).toBe('ok');
     await expect.poll(() => hook.locator('[data-last-delivery]').textContent()).toMatch(/succeeded\s+webhook\.test/);
     await shot('03-test-sent');
   });

@@ -25,6 +25,7 @@ const WebhookAttempt = builder.objectRef<AttemptRecord>('WebhookAttempt').implem
     statusCode: t.exposeInt('statusCode', { nullable: true, description: 'The receiver\'s HTTP status (null: no answer).' }),
     error: t.exposeString('error', { nullable: true, description: 'Why it failed, in words (null: delivered).' }),
     durationMs: t.exposeInt('durationMs'),
+    response: t.string({ nullable: true, description: 'The start of the receiver\'s answer (4 KiB for the latest attempt, 512 characters for earlier ones; at most 64 KiB is ever read).', resolve: (attempt) => attempt.response ?? null }),
   }),
 });
 

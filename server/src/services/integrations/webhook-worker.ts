@@ -29,7 +29,12 @@ export interface AttemptRecord {
   statusCode: number | null;
   error: string | null;
   durationMs: number;
+  /** The start of the receiver's answer: RESPONSE_KEEP_MAX bytes for the latest attempt, less for earlier ones. */
+  response?: string | null;
 }
+
+/** What an earlier attempt keeps of its answer once a later one is logged. */
+const EARLIER_RESPONSE_MAX = 512;
 
 /** A claim outlives the longest attempt; a replica that died mid-send loses it after this. */
 const CLAIM_MS = REQUEST_TIMEOUT_MS * 3;
@@ -62,6 +67,7 @@ export function appendAttempt(log: string, record: AttemptRecord): string {
   } catch {
     list = [];
   }
+  list = list.map((earlier) => (earlier.response && earlier.response.length > EARLIER_RESPONSE_MAX ? { ...earlier, response: `${earlier.response.slice(0, EARLIER_RESPONSE_MAX)}…` } : earlier));
   list.push(record);
   if (list.length > ATTEMPT_LOG_MAX) list = [list[0]!, ...list.slice(list.length - ATTEMPT_LOG_MAX + 1)];
   return JSON.stringify(list);
@@ -239,7 +245,7 @@ export class WebhookWorker {
         lastStatusCode: result.statusCode,
         lastError,
         lastDurationMs: result.durationMs,
-        attemptLog: appendAttempt(row.attemptLog, { at: at.toISOString(), statusCode: result.statusCode, error: result.error, durationMs: result.durationMs }),
+        attemptLog: appendAttempt(row.attemptLog, { at: at.toISOString(), statusCode: result.statusCode, error: result.error, durationMs: result.durationMs, response: result.responseBody }),
         ...(status === 'PENDING' ? {} : { completedAt: at }),
       },
     });

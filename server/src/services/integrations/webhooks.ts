@@ -203,7 +203,7 @@ export class Webhooks implements EventSink {
           webhookId: id, seq: nextSeq(), eventId, eventType: 'webhook.test', payload, test: true,
           status: result.outcome.kind === 'delivered' ? 'SUCCEEDED' : 'FAILED', attempts: 1, nextAttemptAt: at, completedAt: at,
           lastStatusCode: result.statusCode, lastError: result.error, lastDurationMs: result.durationMs,
-          attemptLog: appendAttempt('[]', { at: at.toISOString(), statusCode: result.statusCode, error: result.error, durationMs: result.durationMs }),
+          attemptLog: appendAttempt('[]', { at: at.toISOString(), statusCode: result.statusCode, error: result.error, durationMs: result.durationMs, response: result.responseBody }),
         },
       });
       await recordAudit(tx, actor, {

@@ -18,6 +18,18 @@ export const webhookDeliveryFragment = graphql(`
   }
 `);
 
+export const webhookAttemptsFragment = graphql(`
+  fragment WebhookAttemptsView on WebhookDelivery {
+    attemptLog {
+      at
+      statusCode
+      error
+      durationMs
+      response
+    }
+  }
+`);
+
 export const webhooksPageQuery = graphql(`
   query WebhooksPage {
     webhooks(first: 100) {
@@ -50,6 +62,7 @@ export const webhookDeliveriesQuery = graphql(`
         edges {
           node {
             ...WebhookDeliveryView
+            ...WebhookAttemptsView
           }
         }
       }
