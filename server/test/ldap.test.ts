@@ -257,6 +257,10 @@ describe.skipIf(!slapdBinary)('LDAP / Active Directory sign-in and sync against 
       const { result } = await signIn(t.graphqlUrl, 'alice', PASSWORDS.alice);
       expect(result.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
       expect(result.errors?.[0]?.message).not.toMatch(/Wrong/);
+      // Recorded once, by the sign-in itself, with the reason (not also as a refused mutation).
+      const refusals = await t.app.database.prisma.auditLog.findMany({ where: { OR: [{ action: 'auth.login', outcome: 'failed' }, { action: 'mutation.login' }] } });
+      const unavailable = refusals.filter((row) => row.action === 'auth.login' || JSON.stringify(JSON.parse(row.details).codes).includes('SERVICE_UNAVAILABLE'));
+      expect(unavailable.map((row) => [row.action, JSON.parse(row.details).reason])).toEqual([['auth.login', 'directory unavailable']]);
       await signedIn(t.graphqlUrl, 'admin@example.net', 'correct horse battery staple');
       const { directory } = await admin.ok<{ directory: { lastSyncOk: boolean; lastSyncError: string } }>(`{ directory { lastSyncOk lastSyncError } }`);
       expect(directory.lastSyncOk).toBe(false);

@@ -187,8 +187,9 @@ builder.mutationFields((t) => ({
   login: t.field({
     type: AuthPayload,
     authScopes: { public: true },
-    // Accounts.login audits these refusals itself, with the e-mail address and the reason.
-    extensions: { auditsRefusals: ['UNAUTHENTICATED', 'RATE_LIMITED'] },
+    // Accounts.login audits these refusals itself, with the e-mail address and the reason
+    // (SERVICE_UNAVAILABLE: the LDAP directory could not be reached).
+    extensions: { auditsRefusals: ['UNAUTHENTICATED', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE'] },
     args: { input: t.arg({ type: LoginInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const user = await signIn(ctx, input);
