@@ -106,7 +106,7 @@ describe.skipIf(!chromiumAvailable('audit and phone e2e'))('audit log, phone and
           const box = link.getBoundingClientRect();
           return { text: link.textContent, left: box.left, right: box.right, width: box.width };
         }));
-        expect(boxes.map((box) => box.text)).toEqual(['WANs', 'Devices', 'Jobs', 'Users', 'Audit', 'API tokens']);
+        expect(boxes.map((box) => box.text)).toEqual(['WANs', 'Devices', 'Jobs', 'Alerts', 'Users', 'Webhooks', 'Audit', 'API tokens']);
         for (const box of boxes) expect(box.left >= 0 && box.right <= 390 && box.width > 0, `${box.text} on ${path}`).toBe(true);
       }
       await page.goto(`${base}/audit`);
