@@ -212,7 +212,7 @@ export class Peers {
               details: { wanId, name: created.name, tunnelIp, tunnelIp6, byoKey: keys.privateKeyEnc === null, enabled: created.enabled, expiresAt: created.expiresAt, ...(owner ? { selfService: true } : {}) },
             });
             for (const lan of input.subnets ?? []) lans.push(await this.addLan(tx, actor, wanId, created.id, lan));
-            await emitPeerEvent(this.events, tx, 'peer.created', created, { createdBy: actor.user.email });
+            await emitPeerEvent(this.events, tx, 'peer.created', created, { createdBy: actor.user.email, ...(owner ? { selfService: true } : {}) });
             return created;
           });
         } catch (error) {

@@ -2,6 +2,8 @@
 // done (by the service, "ok"), refused by authorization ("denied") or refused as invalid
 // ("failed"); the log is readable by admins only, filtered and paginated, and append-only
 // from the API (running every mutation leaves every earlier entry as it was).
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { GraphQLTestClient } from '../support/graphql.js';
@@ -14,6 +16,8 @@ import { ANONYMOUS_REFUSALS_PER_MINUTE } from '../../src/graphql/audit-refusals.
 const DEVICE_CALLS = new Set(['testDeviceConnection', 'preflightPeer', 'planDeploy', 'deployPeer', 'verifyPeer', 'revertPeer', 'clearPeer', 'rerunJob']);
 /** Needs a configured directory: its audit entry (directory.sync, counts or failure) is checked in test/ldap.test.ts. */
 const DIRECTORY_CALLS = new Set(['syncDirectory']);
+/** The caller's own read marks: personal state, not a change an admin audits (alerts.test.ts checks it). */
+const PERSONAL_STATE = new Set(['markNotificationsRead']);
 
 interface AuditRow {
   id: string;
@@ -31,6 +35,9 @@ describe('audit trail', () => {
   let fixture: OverlayFixture;
   let adminId: string;
   let sessionClient: GraphQLTestClient;
+  /** A loopback webhook receiver that accepts everything: the test webhook's delivery succeeds. */
+  let receiver: http.Server;
+  let receiverUrl: string;
 
   const rowsSince = async (count: number): Promise<AuditRow[]> =>
     (await t.app.database.prisma.auditLog.findMany({ orderBy: [{ at: 'asc' }, { id: 'asc' }] })).slice(count) as AuditRow[];
@@ -42,8 +49,15 @@ describe('audit trail', () => {
     fixture = await seedOverlay(callers.admin, 'audited');
     adminId = (await callers.admin.ok<{ me: { id: string } }>(`{ me { id } }`)).me.id;
     sessionClient = new GraphQLTestClient(t.graphqlUrl);
+    receiver = http.createServer((req, res) => req.resume().on('end', () => res.writeHead(204).end()));
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
   });
-  afterAll(() => t?.stop());
+  afterAll(async () => {
+    await t?.stop();
+    receiver?.closeAllConnections();
+    await new Promise((resolve) => receiver?.close(resolve));
+  });
 
   it('records one entry with actor, action and outcome for every mutation that succeeds (each non-device mutation of the schema)', async () => {
     const admin = callers.admin;
@@ -73,6 +87,15 @@ describe('audit trail', () => {
       ['showMyPeerQrCode', `mutation ($p: ID!) { showMyPeerQrCode(peerId: $p) { peerName } }`, () => ({ p: ids.myPeer }), 'peer.qr.view'],
       ['deleteMyPeer', `mutation ($id: ID!) { deleteMyPeer(id: $id) }`, () => ({ id: ids.myPeer }), 'peer.delete'],
       ['deleteWan', `mutation ($id: ID!) { deleteWan(id: $id) }`, () => ({ id: ids.wan }), 'wan.delete'],
+      ['createWebhook', `mutation ($input: CreateWebhookInput!) { createWebhook(input: $input) { webhook { id } } }`, () => ({ input: { name: 'audit-hook', url: receiverUrl, events: ['peer.created'], allowPrivateTargets: true } }), 'webhook.create'],
+      ['updateWebhook', `mutation ($id: ID!) { updateWebhook(id: $id, input: { events: ["peer.created", "peer.deleted"] }) { id } }`, () => ({ id: ids.webhook }), 'webhook.update'],
+      ['rotateWebhookSecret', `mutation ($id: ID!) { rotateWebhookSecret(id: $id) { webhook { id } } }`, () => ({ id: ids.webhook }), 'webhook.rotateSecret'],
+      ['sendTestWebhook', `mutation ($id: ID!) { sendTestWebhook(id: $id) { id } }`, () => ({ id: ids.webhook }), 'webhook.test'],
+      ['redeliverWebhookDelivery', `mutation ($id: ID!) { redeliverWebhookDelivery(id: $id) { id } }`, () => ({ id: ids.delivery }), 'webhook.redeliver'],
+      ['deleteWebhook', `mutation ($id: ID!) { deleteWebhook(id: $id) }`, () => ({ id: ids.webhook }), 'webhook.delete'],
+      ['createAlertRule', `mutation { createAlertRule(input: { name: "audit-rule", kind: TUNNEL_DOWN, minutes: 5 }) { id } }`, () => ({}), 'alertRule.create'],
+      ['updateAlertRule', `mutation ($id: ID!) { updateAlertRule(id: $id, input: { minutes: 10 }) { id } }`, () => ({ id: ids.alertRule }), 'alertRule.update'],
+      ['deleteAlertRule', `mutation ($id: ID!) { deleteAlertRule(id: $id) }`, () => ({ id: ids.alertRule }), 'alertRule.delete'],
       ['createDevice', `mutation { createDevice(input: { name: "audit-dev", kind: LINUX, host: "127.0.0.1" }) { id } }`, () => ({}), 'device.create'],
       ['updateDevice', `mutation ($id: ID!) { updateDevice(id: $id, input: { secret: "new-secret-1" }) { id } }`, () => ({ id: ids.device }), 'device.update'],
       ['deleteDevice', `mutation ($id: ID!) { deleteDevice(id: $id) }`, () => ({ id: ids.device }), 'device.delete'],
@@ -91,7 +114,7 @@ describe('audit trail', () => {
       ['logout', `mutation { logout }`, () => ({}), 'auth.logout'],
     ];
     const covered = new Set(steps.map(([name]) => name));
-    const uncovered = mutationFields().map((field) => field.name).filter((name) => !covered.has(name) && !DEVICE_CALLS.has(name) && !DIRECTORY_CALLS.has(name));
+    const uncovered = mutationFields().map((field) => field.name).filter((name) => !covered.has(name) && !DEVICE_CALLS.has(name) && !DIRECTORY_CALLS.has(name) && !PERSONAL_STATE.has(name));
     expect(uncovered, 'mutations this audit test does not run yet: add a step').toEqual([]);
 
     const problems: string[] = [];
@@ -117,6 +140,9 @@ describe('audit trail', () => {
       if (name === 'addSubnet') ids.subnet = data!.id as string;
       if (name === 'publishService') ids.service = data!.id as string;
       if (name === 'createDevice') ids.device = data!.id as string;
+      if (name === 'createWebhook') ids.webhook = (data!.webhook as { id: string }).id;
+      if (name === 'sendTestWebhook') ids.delivery = data!.id as string;
+      if (name === 'createAlertRule') ids.alertRule = data!.id as string;
       if (name === 'createUser') ids.user = data!.id as string;
       if (name === 'createInvite') [ids.invite, ids.inviteId] = [data!.token as string, data!.inviteId as string];
       if (name === 'createApiToken') ids.token = (data!.apiToken as { id: string }).id;
