@@ -185,6 +185,9 @@ describe.skipIf(!slapdBinary)('LDAP / Active Directory sign-in and sync against 
     const { createApiToken } = await dave.client.ok<{ createApiToken: { token: string } }>(`mutation { createApiToken(input: { name: "dave-cli" }) { token } }`);
     const socket = subscriber(t.graphqlUrl, dave.client.sessionCookie!);
     expect(await bounded(socket.connected)).toBeUndefined();
+    // A device of their own in a self-service WAN: offboarding takes it off the network too.
+    const { createWan } = await admin.ok<{ createWan: { wan: { id: string } } }>(`mutation { createWan(input: { name: "ldap-portal", tunnelCidr: "10.81.0.0/24", selfService: true }) { wan { id } } }`);
+    const { createMyPeer } = await dave.client.ok<{ createMyPeer: { id: string } }>(`mutation ($input: CreateMyPeerInput!) { createMyPeer(input: $input) { id } }`, { input: { wanId: createWan.wan.id, name: 'laptop' } });
 
     await slapd.deleteUser('dave');
     const { syncDirectory } = await admin.ok<{ syncDirectory: Record<string, number> }>(SYNC);
@@ -198,7 +201,8 @@ describe.skipIf(!slapdBinary)('LDAP / Active Directory sign-in and sync against 
     expect(await new GraphQLTestClient(t.graphqlUrl, createApiToken.token).errorCodes(`{ mySessions { edges { node { id } } } }`)).toEqual(['UNAUTHENTICATED']);
     expect((await users()).get('dave@example.com')).toMatchObject({ disabled: true, disabledByDirectory: true });
     const audit = await t.app.database.prisma.auditLog.findFirst({ where: { action: 'user.disable', targetId: dave.user.id } });
-    expect(JSON.parse(audit!.details)).toMatchObject({ reason: 'removed from directory', directory: 'entry not found', sessionsRevoked: 1 });
+    expect(JSON.parse(audit!.details)).toMatchObject({ reason: 'removed from directory', directory: 'entry not found', sessionsRevoked: 1, peersDisabled: 1 });
+    expect(await t.app.database.prisma.peer.findUnique({ where: { id: createMyPeer.id }, select: { enabled: true } })).toEqual({ enabled: false });
     // Gone from the directory: the password no longer signs in either.
     expect((await signIn(t.graphqlUrl, 'dave', PASSWORDS.dave)).result.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });

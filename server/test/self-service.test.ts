@@ -255,13 +255,36 @@ describe('self-service', () => {
     expect(seen[5]).toContain('alice-keys-laptop');
   });
 
-  it('disabling a self-service user ends their sessions at once', async () => {
+  it('disabling a self-service user ends their sessions at once and takes their devices off the network; enabling them again leaves the devices to an admin', async () => {
     const daveId = await createUser('dave@example.net', 'SELF_SERVICE');
     const dave = await signIn('dave@example.net');
     expect((await dave.ok<{ myPeers: unknown[] }>(MY_PEERS)).myPeers).toEqual([]);
+    const wanId = await createWan({ name: 'offboarding', tunnelCidr: '10.79.0.0/24', topology: 'HUB_SPOKE', selfService: true });
+    const hubId = (await admin.ok<{ addPeer: { peer: { id: string } } }>(ADD_PEER, { wanId, input: { name: 'hub', role: 'HUB', endpointHost: 'vpn.example.net', endpointPort: 51820 } })).addPeer.peer.id;
+    const laptop = await created(dave, wanId, 'laptop');
+    const phone = await created(dave, wanId, 'phone');
+    // A third device an admin had already switched off stays as it was (no entry of its own).
+    const tablet = await created(dave, wanId, 'tablet');
+    await admin.ok(`mutation ($id: ID!) { updatePeer(id: $id, input: { enabled: false }) { peer { id } } }`, { id: tablet.id });
+    const hubConfig = async () => (await admin.ok<{ downloadPeerConfig: { content: string } }>(`mutation ($peerId: ID!) { downloadPeerConfig(peerId: $peerId) { content } }`, { peerId: hubId })).downloadPeerConfig.content;
+    expect(confValues(await hubConfig(), 'AllowedIPs')).toEqual(expect.arrayContaining([`${laptop.tunnelIp}/32`, `${phone.tunnelIp}/32`]));
+
     await admin.ok(`mutation ($userId: ID!) { setUserDisabled(userId: $userId, disabled: true) { id } }`, { userId: daveId });
     expect(await dave.errorCodes(MY_PEERS)).toEqual(['UNAUTHENTICATED']);
     expect(await dave.errorCodes(`mutation ($input: LoginInput!) { login(input: $input) { user { id } } }`, { input: { email: 'dave@example.net', password: PASSWORD } })).toEqual(['UNAUTHENTICATED']);
+    const rows = await t.app.database.prisma.peer.findMany({ where: { ownerId: daveId }, select: { name: true, enabled: true }, orderBy: { name: 'asc' } });
+    expect(rows).toEqual([{ name: 'dave-laptop', enabled: false }, { name: 'dave-phone', enabled: false }, { name: 'dave-tablet', enabled: false }]);
+    // The hub no longer lets them in (after its next deploy), and its config says it changed.
+    const after = await hubConfig();
+    expect(after).not.toContain(laptop.tunnelIp);
+    expect(after).not.toContain(phone.tunnelIp);
+    const audited = await t.app.database.prisma.auditLog.findMany({ where: { action: 'peer.update', targetId: { in: [laptop.id, phone.id, tablet.id] } }, select: { targetId: true, details: true } });
+    expect(audited.filter((entry) => entry.targetId !== tablet.id).map((entry) => JSON.parse(entry.details ?? '{}').reason)).toEqual(['owner dave@example.net disabled', 'owner dave@example.net disabled']);
+    const disable = await t.app.database.prisma.auditLog.findFirstOrThrow({ where: { action: 'user.disable', targetId: daveId } });
+    expect(JSON.parse(disable.details ?? '{}')).toMatchObject({ peersDisabled: 2 });
+
+    await admin.ok(`mutation ($userId: ID!) { setUserDisabled(userId: $userId, disabled: false) { id } }`, { userId: daveId });
+    expect((await t.app.database.prisma.peer.findMany({ where: { ownerId: daveId, enabled: true } }))).toEqual([]);
   });
 });
 

@@ -90,7 +90,7 @@ export function createServices(deps: ServiceDeps) {
   const deployments = new Deployments(deps.prisma, deps.secrets, deps.pubsub, jobs, driverFactory, { handshakeProbeMs: deps.handshakeProbeMs ?? 20_000, health: monitor, events: webhooks });
   metrics.setSources(monitorMetricsSources(deps.prisma, monitor, deps.secrets));
   const subnets = new Subnets(deps.prisma, deps.pubsub, wanLocks);
-  const ldapAccounts = deps.ldap ? new LdapAccounts(deps.prisma, deps.pubsub, new LdapDirectory(deps.ldap, deps.log), deps.log) : null;
+  const ldapAccounts = deps.ldap ? new LdapAccounts(deps.prisma, deps.pubsub, new LdapDirectory(deps.ldap, deps.log), deps.log, webhooks) : null;
   const peers = new Peers(deps.prisma, deps.secrets, deps.pubsub, wanLocks, subnets, deps.defaultDeviceName ?? null, webhooks);
   const configs = new ConfigDelivery(deps.prisma, deps.secrets, deps.pubsub);
   const notifications = new Notifications(deps.prisma, deps.pubsub);
@@ -99,7 +99,7 @@ export function createServices(deps: ServiceDeps) {
     ...(deps.tunnelEventGraceMs === undefined ? {} : { graceMs: deps.tunnelEventGraceMs }),
   });
   const passwords = { ssoOnly: deps.oidc?.ssoOnly ? { label: deps.oidc.label } : null };
-  const accounts = new Accounts(deps.prisma, deps.pubsub, deps.loginLimiter ?? new LoginLimiter(), new DeviceCookies(deps.secrets.deriveKey('device-cookie')), passwords, ldapAccounts);
+  const accounts = new Accounts(deps.prisma, deps.pubsub, deps.loginLimiter ?? new LoginLimiter(), new DeviceCookies(deps.secrets.deriveKey('device-cookie')), passwords, ldapAccounts, webhooks);
   return {
     webhooks,
     /** Where event sources emit (peer, deploy, device and alert events): the webhooks. */

@@ -12,6 +12,8 @@ import { fieldChanges, recordAudit } from '../audit.js';
 import { hashPassword, verifyAgainstDecoy, verifyPassword } from './passwords.js';
 import { API_TOKEN_PREFIX, SESSION_TTL_SECONDS, type Identity } from './identity.js';
 import { hashToken, newToken } from './secrets.js';
+import { announceDisabledPeers, disableOwnedPeers } from './owned-peers.js';
+import type { EventSink } from '../integrations/events.js';
 import type { LoginAttempt, LoginLimiter } from './login-limiter.js';
 import type { DeviceCookies } from './device-cookie.js';
 import type { LdapAccounts } from './ldap-accounts.js';
@@ -54,6 +56,8 @@ export class Accounts {
     private readonly passwords: PasswordPolicy = { ssoOnly: null },
     /** LDAP / Active Directory sign-in, when configured. */
     private readonly directory: LdapAccounts | null = null,
+    /** Where peer.disabled goes when a disabled account's devices stop (the webhooks). */
+    private readonly events: EventSink | null = null,
   ) {}
 
   /** Refuses what needs a Meshplane password when only SSO is allowed. */
@@ -291,16 +295,18 @@ export class Accounts {
   /** Disabling refuses the user's sessions and API tokens at once (identity checks disabledAt) and revokes their sessions. */
   async setDisabled(actor: Identity, userId: string, disabled: boolean) {
     if (userId === actor.user.id && disabled) throw invalidInput('You cannot disable yourself; ask another admin');
-    const user = await this.prisma.$transaction(async (tx) => {
+    const { user, peers } = await this.prisma.$transaction(async (tx) => {
       const current = await tx.user.findUnique({ where: { id: userId }, select: { disabledAt: true } });
       if (!current) throw clientError('NOT_FOUND', 'User not found');
       // An admin's decision: the directory sync does not enable this account again by itself.
       const user = await tx.user.update({ where: { id: userId }, data: { disabledAt: disabled ? (current.disabledAt ?? new Date()) : null, disabledBySync: false } });
       const revoked = disabled ? await revokeAllSessions(tx, userId) : 0;
-      await recordAudit(tx, actor, { action: disabled ? 'user.disable' : 'user.enable', targetType: 'User', targetId: userId, targetName: user.email, details: { sessionsRevoked: revoked } });
-      return user;
+      const peers = disabled ? await disableOwnedPeers(tx, this.events, userId, `owner ${user.email} disabled`, actor) : [];
+      await recordAudit(tx, actor, { action: disabled ? 'user.disable' : 'user.enable', targetType: 'User', targetId: userId, targetName: user.email, details: { sessionsRevoked: revoked, ...(peers.length ? { peersDisabled: peers.length } : {}) } });
+      return { user, peers };
     });
     if (disabled) this.revoked({ scope: 'user', userId, reason: 'user disabled' });
+    announceDisabledPeers(this.pubsub, peers);
     return user;
   }
 

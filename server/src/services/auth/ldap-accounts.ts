@@ -16,6 +16,8 @@ import type { LdapConfig } from './ldap-config.js';
 import type { Logger } from '../../infra/logger.js';
 import { DirectoryUnavailableError, sameDn, type DirectoryEntry, type LdapDirectory } from './ldap.js';
 import { revokeAllSessions } from './accounts.js';
+import { announceDisabledPeers, disableOwnedPeers, type DisabledPeer } from './owned-peers.js';
+import type { EventSink } from '../integrations/events.js';
 
 type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
 
@@ -50,6 +52,8 @@ export class LdapAccounts {
     private readonly pubsub: PubSub,
     readonly directory: LdapDirectory,
     private readonly log: Logger,
+    /** Where peer.disabled goes when a removed account's devices stop (the webhooks). */
+    private readonly events: EventSink | null = null,
   ) {}
 
   get config(): LdapConfig {
@@ -130,8 +134,9 @@ export class LdapAccounts {
    * publishes the revocation after the commit. Returns the user as it is now.
    */
   async apply(user: User, state: DirectoryState, changes?: AppliedChange): Promise<User> {
-    const { after, revoke, applied } = await this.prisma.$transaction((tx) => this.applyIn(tx, user, state));
+    const { after, revoke, applied, peers } = await this.prisma.$transaction((tx) => this.applyIn(tx, user, state));
     if (revoke) this.pubsub.publish('auth:revoked', revoke);
+    announceDisabledPeers(this.pubsub, peers);
     if (changes) {
       changes.disabled ||= applied.disabled;
       changes.enabled ||= applied.enabled;
@@ -141,20 +146,22 @@ export class LdapAccounts {
     return after;
   }
 
-  private async applyIn(tx: Tx, user: User, state: DirectoryState): Promise<{ after: User; revoke: AccessRevoked | null; applied: AppliedChange }> {
+  private async applyIn(tx: Tx, user: User, state: DirectoryState): Promise<{ after: User; revoke: AccessRevoked | null; applied: AppliedChange; peers: DisabledPeer[] }> {
     const applied: AppliedChange = { disabled: false, enabled: false, roleChanged: false, updated: false };
     const now = new Date();
     if (!state.present) {
-      if (user.disabledAt) return { after: user, revoke: null, applied };
+      if (user.disabledAt) return { after: user, revoke: null, applied, peers: [] };
       // Conditional: a sign-in or an admin may have changed the account since it was read.
       const { count } = await tx.user.updateMany({ where: { id: user.id, disabledAt: null }, data: { disabledAt: now, disabledBySync: true, syncedAt: now } });
-      if (count === 0) return { after: user, revoke: null, applied };
+      if (count === 0) return { after: user, revoke: null, applied, peers: [] };
       const sessionsRevoked = await revokeAllSessions(tx, user.id);
+      const peers = await disableOwnedPeers(tx, this.events, user.id, `owner ${user.email} removed from directory`, null, DIRECTORY_ACTOR);
       await recordAudit(tx, null, {
-        action: 'user.disable', targetType: 'User', targetId: user.id, targetName: user.email, details: { reason: 'removed from directory', directory: state.why, sessionsRevoked },
+        action: 'user.disable', targetType: 'User', targetId: user.id, targetName: user.email,
+        details: { reason: 'removed from directory', directory: state.why, sessionsRevoked, ...(peers.length ? { peersDisabled: peers.length } : {}) },
       }, DIRECTORY_ACTOR);
       applied.disabled = true;
-      return { after: await tx.user.findUniqueOrThrow({ where: { id: user.id } }), revoke: { scope: 'user', userId: user.id, reason: 'removed from directory' }, applied };
+      return { after: await tx.user.findUniqueOrThrow({ where: { id: user.id } }), revoke: { scope: 'user', userId: user.id, reason: 'removed from directory' }, applied, peers };
     }
     const { entry, role } = state;
     const data: { role?: Role; name?: string; email?: string; syncedAt: Date } = { syncedAt: now };
@@ -185,7 +192,7 @@ export class LdapAccounts {
       await recordAudit(tx, null, { action: 'user.update', targetType: 'User', targetId: user.id, targetName: after.email, changes: fieldChanges(user, after, ['name', 'email']), details: { reason: 'directory entry' } }, DIRECTORY_ACTOR);
       applied.updated = true;
     }
-    return { after, revoke, applied };
+    return { after, revoke, applied, peers: [] };
   }
 }
 
