@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { buildApp, type App } from '../src/app.js';
 import { createLogger } from '../src/infra/logger.js';
+import { CALLBACK_EXCHANGES_PER_MINUTE } from '../src/services/auth/oidc.js';
 import { GraphQLTestClient, registerAdmin } from './support/graphql.js';
 import {
   finishAtMeshplane,
@@ -342,7 +343,12 @@ describe('SSO-only mode (public client, allowed domains)', () => {
       clientSecret: null,
       // Claims in the ID token itself this time (no userinfo request needed).
       conformIdTokenClaims: false,
-      accounts: { ...TEST_ACCOUNTS, erin: { email: 'erin@other.example', email_verified: true, name: 'Erin', groups: ['meshplane-admins'] } },
+      accounts: {
+        ...TEST_ACCOUNTS,
+        erin: { email: 'erin@other.example', email_verified: true, name: 'Erin', groups: ['meshplane-admins'] },
+        // An address of the allowed domain on an account the provider says belongs to another (Google's `hd`).
+        frank: { email: 'frank@example.com', email_verified: true, name: 'Frank', hd: 'other.example', groups: ['meshplane-admins'] },
+      },
     });
     t = await startApp(port, {
       MESHPLANE_OIDC_ISSUER: provider.issuer,
@@ -372,9 +378,9 @@ describe('SSO-only mode (public client, allowed domains)', () => {
     expect(await t.app.database.prisma.user.count()).toBe(0);
   });
 
-  it('refuses an e-mail domain that is not allowed', async () => {
-    const { location } = await signIn(t, 'erin');
-    expect(location).toBe('/login?error=domain_not_allowed');
+  it('refuses an e-mail domain that is not allowed, and an allowed address on an account of another hosted domain', async () => {
+    expect((await signIn(t, 'erin')).location).toBe('/login?error=domain_not_allowed');
+    expect((await signIn(t, 'frank')).location).toBe('/login?error=domain_not_allowed');
     expect(await t.app.database.prisma.user.count()).toBe(0);
   });
 
@@ -389,5 +395,20 @@ describe('SSO-only mode (public client, allowed domains)', () => {
     // Nobody else joins but through the provider.
     const { browser: bobBrowser } = await signIn(t, 'bob');
     expect((await me(bobBrowser, t))!.role).toBe('OPERATOR');
+  });
+
+  // Last in this block: it uses up this address's budget for a minute.
+  it(`bounds failed code exchanges per client address (${CALLBACK_EXCHANGES_PER_MINUTE} a minute): made-up codes stop reaching the provider`, async () => {
+    const bogusCallback = async () => {
+      const browser = new HttpBrowser();
+      const hop = await browser.hop(`${t.url}/auth/oidc/login`);
+      const state = new URL(hop.location!).searchParams.get('state')!;
+      const { location } = await browser.hop(`${t.url}/auth/oidc/callback?state=${encodeURIComponent(state)}&code=made-up-code`);
+      return location ? new URL(location, t.url).pathname + new URL(location, t.url).search : null;
+    };
+    const answers: Array<string | null> = [];
+    for (let attempt = 0; attempt < CALLBACK_EXCHANGES_PER_MINUTE + 3; attempt++) answers.push(await bogusCallback());
+    expect(answers.slice(0, CALLBACK_EXCHANGES_PER_MINUTE)).toEqual(Array(CALLBACK_EXCHANGES_PER_MINUTE).fill("/login?error=invalid_response"));
+    expect(answers.slice(CALLBACK_EXCHANGES_PER_MINUTE)).toEqual(Array(3).fill('/login?error=rate_limited'));
   });
 });

@@ -16,6 +16,8 @@ export interface ProviderAccount {
   name?: string;
   preferred_username?: string;
   groups?: string[];
+  /** Google's hosted domain (a Workspace account's domain). */
+  hd?: string;
 }
 
 export interface ProviderOptions {
@@ -40,7 +42,7 @@ const provider = new Provider(issuer, {
   cookies: { keys: ['meshplane-test-provider-cookie-key'] },
   pkce: { required: () => true },
   scopes: ['openid', 'email', 'profile', 'groups'],
-  claims: { email: ['email', 'email_verified'], profile: ['name', 'preferred_username'], groups: ['groups'] },
+  claims: { email: ['email', 'email_verified'], profile: ['name', 'preferred_username', 'hd'], groups: ['groups'] },
   conformIdTokenClaims: options.conformIdTokenClaims ?? true,
   features: { devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: true } },
   async findAccount(_ctx: KoaContextWithOIDC, id: string) {

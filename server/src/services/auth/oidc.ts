@@ -12,6 +12,7 @@
 // refused and their Meshplane sessions end. An existing account with the same e-mail address
 // (a password account, or one from another provider) is never taken over: refused, named.
 import * as client from 'openid-client';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Db } from '../../infra/db/client.js';
 import type { Logger } from '../../infra/logger.js';
 import { SecretBox } from '../../infra/crypto/secret-box.js';
@@ -40,7 +41,8 @@ export type OidcFailure =
   | 'domain_not_allowed'
   | 'no_role'
   | 'account_disabled'
-  | 'account_conflict';
+  | 'account_conflict'
+  | 'rate_limited';
 
 /** Refusals of someone the provider vouched for (audited); the others come before any identity is known. */
 const IDENTIFIED_REFUSALS = new Set<OidcFailure>(['email_missing', 'email_unverified', 'domain_not_allowed', 'no_role', 'account_disabled', 'account_conflict']);
@@ -109,9 +111,20 @@ function isUniqueViolation(error: unknown): boolean {
 
 type SignedInUser = { id: string; email: string; name: string; role: Role };
 
+/**
+ * Failed code exchanges per client address and minute. Anyone can start a flow and come back
+ * with a made-up code, and each such callback costs a request to the provider: this bounds what
+ * one address can make Meshplane send.
+ */
+export const CALLBACK_EXCHANGES_PER_MINUTE = 20;
+
+/** Google's issuer: its ID tokens name a Workspace account's domain in `hd`, the claim its documentation says to check. */
+const GOOGLE_ISSUER = 'https://accounts.google.com';
+
 export class OidcSignIn {
   private discovered: Promise<client.Configuration> | null = null;
   private readonly flows: SecretBox;
+  private readonly exchanges = new RateLimiterMemory({ points: CALLBACK_EXCHANGES_PER_MINUTE, duration: 60 });
 
   constructor(
     readonly config: OidcConfig,
@@ -241,6 +254,12 @@ export class OidcSignIn {
       this.log.warn({ issuer: this.config.issuer, err: describe(error) }, 'OIDC discovery failed');
       throw new OidcRefusal('provider_unavailable', 'the identity provider could not be reached');
     }
+    try {
+      await this.exchanges.consume(clientAddress);
+    } catch (error) {
+      if (!(error instanceof RateLimiterRes)) throw error;
+      throw new OidcRefusal('rate_limited', 'too many failed sign-in answers from this address: wait a minute');
+    }
     // The URL the provider sent the browser to, rebuilt from the configured redirect URI (not the Host header).
     const current = new URL(this.config.redirectUri);
     for (const [key, value] of query) current.searchParams.append(key, value);
@@ -251,6 +270,8 @@ export class OidcSignIn {
       this.log.warn({ err: describe(error) }, 'OIDC callback refused (issuer, nonce, signature or code exchange)');
       throw new OidcRefusal('invalid_response', 'the identity provider\'s answer did not check out');
     }
+    // Only failed exchanges count: people signing in behind one address (NAT) are never held up.
+    await this.exchanges.reward(clientAddress, 1);
     const idClaims = tokens.claims();
     if (!idClaims) throw new OidcRefusal('invalid_response', 'the identity provider sent no ID token');
     const claims = await this.withUserInfo(configuration, idClaims, tokens.access_token);
@@ -279,7 +300,7 @@ export class OidcSignIn {
     }
   }
 
-  private refuseIdentity(claims: Record<string, unknown>): { email: string; name: string; role: Role | null; groups: string[] } {
+  private refuseIdentity(issuer: string, claims: Record<string, unknown>): { email: string; name: string; role: Role | null; groups: string[] } {
     const email = typeof claims.email === 'string' && claims.email.includes('@') ? normalizeEmail(claims.email) : null;
     if (!email) throw new OidcRefusal('email_missing', 'the identity provider sent no e-mail address (is the "email" scope granted?)');
     if (claims.email_verified === false || claims.email_verified === 'false') throw new OidcRefusal('email_unverified', 'the identity provider says this e-mail address is not verified', email);
@@ -287,13 +308,19 @@ export class OidcSignIn {
     if (this.config.allowedDomains.length > 0 && !this.config.allowedDomains.includes(domain)) {
       throw new OidcRefusal('domain_not_allowed', `e-mail addresses of ${domain} may not sign in here`, email);
     }
+    // Anyone can make a Google account with an address of your domain; only a Workspace account
+    // of the domain carries it in `hd`. A provider that sends `hd` is held to it as well.
+    const hostedDomain = typeof claims.hd === 'string' ? claims.hd.toLowerCase() : null;
+    if (this.config.allowedDomains.length > 0 && (hostedDomain !== null || issuer === GOOGLE_ISSUER) && !(hostedDomain && this.config.allowedDomains.includes(hostedDomain))) {
+      throw new OidcRefusal('domain_not_allowed', `the account is not one of ${this.config.allowedDomains.join(', ')}'s (hosted domain: ${hostedDomain ?? 'none'})`, email);
+    }
     const groups = groupsFromClaims(claims, this.config.groupsClaim);
     return { email, name: nameFrom(claims, email), role: roleForGroups(groups, this.config.roles, this.config.defaultRole), groups };
   }
 
   /** Finds or creates the user of these claims and brings e-mail, name and role up to date. */
   private async upsertUser(issuer: string, claims: Record<string, unknown>, retried = false): Promise<SignedInUser> {
-    const { email, name, role, groups } = this.refuseIdentity(claims);
+    const { email, name, role, groups } = this.refuseIdentity(issuer, claims);
     const externalId = `${issuer}|${String(claims.sub)}`;
     const existing = await this.prisma.user.findUnique({ where: { authSource_externalId: { authSource: 'OIDC', externalId } } });
     const via = { via: 'oidc', issuer };

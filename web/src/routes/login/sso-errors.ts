@@ -12,6 +12,7 @@ const messages: Record<string, string> = {
   email_unverified: 'Your e-mail address is not verified at the identity provider. Verify it there, then sign in again.',
   domain_not_allowed: 'Accounts of your e-mail domain cannot sign in to this Meshplane.',
   no_role: 'Your account is not in any group that gives access to Meshplane. Ask an admin to add you to one.',
+  rate_limited: 'Too many sign-in attempts from your network in the last minute. Wait a minute, then try again.',
   account_disabled: 'Your Meshplane account is disabled. Ask an admin to enable it again.',
   account_conflict:
     'A Meshplane account with your e-mail address already exists and signs in another way (for example with a password). Meshplane does not merge accounts: sign in that way, or ask an admin to remove the other account first.',
