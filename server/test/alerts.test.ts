@@ -6,16 +6,15 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
-import { buildApp, type App } from '../src/app.js';
-import { createLogger } from '../src/infra/logger.js';
+import type { App } from '../src/app.js';
 import { startRouterOsSimulator, type RouterOsSimulator } from './sim/routeros/index.js';
 import { buildOverlay, deploy, Feed, liveFixture, startCountedSimulator, startLiveApp, type CountedSimulator, type LiveApp, type Overlay } from './live-ops/harness.js';
 import { GraphQLTestClient } from './support/graphql.js';
 import { postgresOrSkip, startPostgres, type PostgresCluster } from './support/postgres.js';
+import { startReplicas, type Replica, type ReplicaSet } from './support/replicas.js';
 import { redisOrSkip, startRedis, type RedisServer } from './support/redis.js';
 
 interface Received {
@@ -419,29 +418,21 @@ describe.skipIf(!pgBin || !redisBin)('two replicas on PostgreSQL + Redis', () =>
   let overlay: Overlay;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   let offset = 0;
-  const replicas: Array<{ app: App; graphqlUrl: string; dataDir: string }> = [];
-  const masterKey = randomBytes(32).toString('base64');
+  let set: ReplicaSet;
+  let replicas: Replica[] = [];
 
   beforeAll(async () => {
     [cluster, redis, counted, receiver] = await Promise.all([startPostgres({ binDir: pgBin!, database: 'meshplane' }), startRedis(redisBin!), startCountedSimulator(), startReceiver()]);
-    for (let i = 0; i < 2; i++) {
-      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `meshplane-alerts-replica-${i}-`));
-      const app = await buildApp({
-        dataDir, databaseUrl: cluster.url, port: 0, web: false, logger: createLogger('silent'),
-        env: { ...process.env, REDIS_URL: redis.url, MESHPLANE_MASTER_KEY: masterKey, MESHPLANE_CONFIG: '', MESHPLANE_METRICS_TOKEN: randomBytes(32).toString('base64url') },
-        monitorIntervalMs: 200, handshakeProbeMs: 0, alertClock: () => new Date(Date.now() + offset),
-      });
-      const { graphqlUrl } = await app.start();
-      replicas.push({ app, graphqlUrl, dataDir });
-    }
+    set = await startReplicas('alerts', {
+      databaseUrl: cluster.url, redisUrl: redis.url,
+      options: { monitor: true, monitorIntervalMs: 200, handshakeProbeMs: 0, alertClock: () => new Date(Date.now() + offset) },
+    });
+    replicas = set.replicas;
     overlay = await buildOverlay(replicas[0]!.graphqlUrl, counted.sim);
     await subscribeWebhook(overlay.admin, receiver.url);
   });
   afterAll(async () => {
-    for (const replica of replicas) {
-      await replica.app.stop();
-      fs.rmSync(replica.dataDir, { recursive: true, force: true });
-    }
+    await set?.stop();
     await Promise.all([redis?.stop(), cluster?.stop(), counted?.sim.stop(), receiver?.close()]);
   });
 

@@ -3,14 +3,9 @@
 // once), downloads their config and QR code, deletes them; another user's peer answers as a
 // missing one does; a WAN closed later keeps their peers; no API tokens; disabling them ends
 // their sessions; their private keys appear in their own config and QR code only.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type App } from '../src/app.js';
-import { createLogger } from '../src/infra/logger.js';
 import { postgresOrSkip, startPostgres, type PostgresCluster } from './support/postgres.js';
+import { startReplicas, type Replica, type ReplicaSet } from './support/replicas.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { GraphQLTestClient, registerAdmin, type GraphQLResult } from './support/graphql.js';
 import { confValues } from './support/overlay-fixture.js';
@@ -292,26 +287,16 @@ const pgBin = postgresOrSkip('self-service limit across replicas (test/self-serv
 
 describe.skipIf(!pgBin)('self-service limit on two replicas sharing one PostgreSQL', () => {
   let cluster: PostgresCluster;
-  const replicas: Array<{ app: App; graphqlUrl: string; dataDir: string }> = [];
-  const masterKey = randomBytes(32).toString('base64');
+  let set: ReplicaSet;
+  let replicas: Replica[] = [];
 
   beforeAll(async () => {
     cluster = await startPostgres({ binDir: pgBin!, database: 'meshplane' });
-    for (let i = 0; i < 2; i++) {
-      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `meshplane-self-service-${i}-`));
-      const app = await buildApp({
-        dataDir, databaseUrl: cluster.url, port: 0, web: false, monitor: false, logger: createLogger('silent'),
-        env: { ...process.env, MESHPLANE_MASTER_KEY: masterKey, MESHPLANE_CONFIG: '', REDIS_URL: '' },
-      });
-      const { graphqlUrl } = await app.start();
-      replicas.push({ app, graphqlUrl, dataDir });
-    }
+    set = await startReplicas('self-service', { databaseUrl: cluster.url });
+    replicas = set.replicas;
   });
   afterAll(async () => {
-    for (const replica of replicas) {
-      await replica.app.stop();
-      fs.rmSync(replica.dataDir, { recursive: true, force: true });
-    }
+    await set?.stop();
     await cluster?.stop();
   });
 

@@ -3,20 +3,18 @@
 // the SSRF guard (at creation and at send time), "send test", a rolled-back change sending
 // nothing, two replicas on one PostgreSQL sending each event once, and the secret never read back.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type App } from '../src/app.js';
 import { createLogger } from '../src/infra/logger.js';
 import { sendAttempt } from '../src/services/integrations/webhook-sender.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { GraphQLTestClient, registerAdmin } from './support/graphql.js';
 import { postgresOrSkip, startPostgres, type PostgresCluster } from './support/postgres.js';
+import { startReplicas, type Replica, type ReplicaSet } from './support/replicas.js';
 
 interface Received {
   path: string;
@@ -409,30 +407,19 @@ const pgBin = postgresOrSkip('webhook replicas test (test/webhooks.test.ts)');
 describe.skipIf(!pgBin)('webhooks on two replicas sharing one PostgreSQL', () => {
   let cluster: PostgresCluster;
   let receiver: Receiver;
-  const replicas: Array<{ app: App; graphqlUrl: string; dataDir: string }> = [];
-  const masterKey = randomBytes(32).toString('base64');
+  let set: ReplicaSet;
+  let replicas: Replica[] = [];
 
   beforeAll(async () => {
     receiver = new Receiver();
     await receiver.start();
     cluster = await startPostgres({ binDir: pgBin!, database: 'meshplane' });
-    for (let i = 0; i < 2; i++) {
-      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `meshplane-hooks-${i}-`));
-      const app = await buildApp({
-        dataDir, databaseUrl: cluster.url, port: 0, web: false, monitor: false, logger: createLogger('silent'),
-        env: { ...process.env, MESHPLANE_MASTER_KEY: masterKey, MESHPLANE_CONFIG: '', REDIS_URL: '' },
-        webhooks: { pollMs: 20, retryDelaysMs: [30, 60] },
-      });
-      const { graphqlUrl } = await app.start();
-      replicas.push({ app, graphqlUrl, dataDir });
-    }
+    set = await startReplicas('hooks', { databaseUrl: cluster.url, options: { webhooks: { pollMs: 20, retryDelaysMs: [30, 60] } } });
+    replicas = set.replicas;
   });
 
   afterAll(async () => {
-    for (const replica of replicas) {
-      await replica.app.stop();
-      fs.rmSync(replica.dataDir, { recursive: true, force: true });
-    }
+    await set?.stop();
     await cluster?.stop();
     await receiver?.stop();
   });
