@@ -20,7 +20,7 @@ export type DomainErrorCode =
   | 'LIMIT_REACHED'
   | DeviceFailureCode;
 
-/** A device call that failed: services/device-failure.ts maps the drivers' DeviceError codes onto these. */
+/** A device call that failed: services/deploy/device-failure.ts maps the drivers' DeviceError codes onto these. */
 export type DeviceFailureCode = 'DEVICE_UNREACHABLE' | 'DEVICE_TIMEOUT' | 'DEVICE_TLS_FAILED' | 'DEVICE_AUTH_FAILED' | 'DEVICE_REFUSED' | 'DEVICE_ERROR';
 
 export class DomainError extends Error {

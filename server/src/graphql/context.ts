@@ -3,7 +3,7 @@
 import type { Db } from '../infra/db/client.js';
 import type { Identity } from '../services/auth/identity.js';
 import type { Services } from '../services/index.js';
-import type { OverlayReader } from '../services/overlays.js';
+import type { OverlayReader } from '../services/overlay/overlays.js';
 
 export interface CookieJar {
   /** A cookie the request came with. */

@@ -3,7 +3,7 @@
 // subscriptions on a WAN read its rows once per event and build its compiled view at most
 // once, instead of once each.
 import type { Context } from './context.js';
-import { OverlayReader } from '../services/overlays.js';
+import { OverlayReader } from '../services/overlay/overlays.js';
 
 const readerOfEvent = new WeakMap<object, OverlayReader>();
 

@@ -11,7 +11,7 @@ import type { Db } from '../infra/db/client.js';
 import type { Logger } from '../infra/logger.js';
 import type { Services } from '../services/index.js';
 import { credentialsFrom, parseCookies, resolveIdentity, type Identity } from '../services/auth/identity.js';
-import { OverlayReader } from '../services/overlays.js';
+import { OverlayReader } from '../services/overlay/overlays.js';
 import { REQUEST_BODY_LIMIT_BYTES, requestGuards } from './guards.js';
 import { auditRefusedMutations } from './audit-refusals.js';
 import { wsCookieHeader } from '../infra/http/origin.js';

@@ -15,7 +15,7 @@ import { openDatabase, type Database } from '../../src/infra/db/client.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { LocalLocks, RedisLocks, type LockManager } from '../../src/infra/locks.js';
 import { createTopics } from '../../src/infra/pubsub/topics.js';
-import { JobRunner, type DeviceLeaseTimings, type JobContext } from '../../src/services/jobs.js';
+import { JobRunner, type DeviceLeaseTimings, type JobContext } from '../../src/services/deploy/jobs.js';
 import { redisOrSkip, startRedis, type RedisServer } from '../support/redis.js';
 
 const redisBinary = redisOrSkip('job runner lease tests with Redis');

@@ -14,7 +14,7 @@ import { createLogger } from '../../src/infra/logger.js';
 import { LocalLocks } from '../../src/infra/locks.js';
 import { createTopics } from '../../src/infra/pubsub/topics.js';
 import { recordAudit } from '../../src/services/audit.js';
-import { JobRunner } from '../../src/services/jobs.js';
+import { JobRunner } from '../../src/services/deploy/jobs.js';
 
 const privateKey = generateKeyPair().privateKey;
 const presharedKey = generatePresharedKey();

@@ -3,7 +3,7 @@ import { DeviceKindEnum } from './enums.js';
 import { notFound } from '../errors.js';
 import { hostText, nameText, port, text, wholeNumber } from './input-rules.js';
 import type { DeviceHealth } from '../../domain/device-health.js';
-import { authModeOf } from '../../services/devices.js';
+import { authModeOf } from '../../services/deploy/devices.js';
 
 const AUTH_MODE = 'How the device signs in. pfSense: API_KEY (the secret is an API key, sent as X-API-Key; no username) or BASIC (username and password). RouterOS: BASIC. LINUX: none (null).';
 

@@ -4,7 +4,7 @@
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
 import type { HubStatus, HubUsage, SpokeHubUsage } from '../../domain/hub-usage.js';
-import { wanHubUsage } from '../../services/tunnels.js';
+import { wanHubUsage } from '../../services/monitor/tunnels.js';
 import { tunnelChanges } from './overlay.js';
 
 type NamedUsage = HubUsage & { names: ReadonlyMap<string, string> };

@@ -4,7 +4,7 @@ import { notFound } from '../errors.js';
 import { addressText, hostText, keepaliveSeconds, keyText, nameText, port } from './input-rules.js';
 import { relatedRows } from '../related-rows.js';
 import { AddSubnetInput } from './subnet.js';
-import { MAX_NEW_PEER_LANS } from '../../services/peers.js';
+import { MAX_NEW_PEER_LANS } from '../../services/overlay/peers.js';
 
 const KeyCustodyEnum = builder.enumType('KeyCustody', {
   values: { SERVER: { description: 'Meshplane generated the key pair and holds the private key (encrypted).' }, USER: { description: 'The user brought their own public key; the private key never reached Meshplane.' } } as const,

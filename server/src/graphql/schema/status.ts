@@ -3,7 +3,7 @@
 import { builder } from '../builder.js';
 import { readEventThrough } from '../event-reader.js';
 import { currentThenChanges } from '../current-then-changes.js';
-import { ONLINE_THRESHOLD_SECONDS, type PeerStatus } from '../../services/monitor.js';
+import { ONLINE_THRESHOLD_SECONDS, type PeerStatus } from '../../services/monitor/monitor.js';
 
 const PeerStatusRef = builder.objectRef<PeerStatus>('PeerStatus').implement({
   fields: (t) => ({

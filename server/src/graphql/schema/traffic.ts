@@ -3,7 +3,7 @@
 // one read (relatedRows), so a page of peers is one statement, not one per peer.
 import { builder } from '../builder.js';
 import { relatedRows } from '../related-rows.js';
-import { lastSeenOf } from '../../services/monitor-readings.js';
+import { lastSeenOf } from '../../services/monitor/monitor-readings.js';
 import { SPARKLINE, TRAFFIC_RANGES, type RangeSpec, type SeriesPoint, type TrafficRange } from '../../domain/traffic.js';
 
 const TrafficRangeEnum = builder.enumType('TrafficRange', {
@@ -42,7 +42,7 @@ function samplesOf(ctx: Ctx, peerId: string, range: RangeSpec) {
 builder.prismaObjectFields('Peer', (t) => ({
   traffic: t.field({
     type: TrafficSeries,
-    description: 'Received and sent bytes per second and handshake age over a range, from the handshake monitor (services/traffic.ts says what is counted).',
+    description: 'Received and sent bytes per second and handshake age over a range, from the handshake monitor (services/monitor/traffic.ts says what is counted).',
     args: { range: t.arg({ type: TrafficRangeEnum, required: true }) },
     resolve: async (peer, { range }, ctx) => ctx.services.traffic.series(await samplesOf(ctx, peer.id, TRAFFIC_RANGES[range]), TRAFFIC_RANGES[range]),
   }),

@@ -19,8 +19,8 @@ import { ConfigStatusEnum, TunnelStateEnum } from './overlay.js';
 import { PAGE_DEFAULT } from '../request-cost.js';
 import type { Context } from '../context.js';
 import type { Peer as PeerRow, Wan as WanRow } from '../../generated/prisma/client.js';
-import { statusOf, type OverlayView } from '../../services/overlay-view.js';
-import { lastSeenOf } from '../../services/monitor-readings.js';
+import { statusOf, type OverlayView } from '../../services/overlay/overlay-view.js';
+import { lastSeenOf } from '../../services/monitor/monitor-readings.js';
 import {
   DEFAULT_PEER_ORDER, findPeers, positionOf, slicePeers,
   type PeerConfigStatus, type PeerFacts, type PeerFilter, type PeerOrder, type PeerPosition, type PeerRoleName, type PeerTunnelState,

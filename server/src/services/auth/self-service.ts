@@ -9,8 +9,8 @@ import type { Db } from '../../infra/db/client.js';
 import { DomainError } from '../../domain/errors.js';
 import { validateName } from '../../domain/validation.js';
 import type { Identity } from './identity.js';
-import type { Peers } from '../peers.js';
-import type { ConfigDelivery, ConfigFormat, PeerQrCode, RenderedConfig } from '../overlays.js';
+import type { Peers } from '../overlay/peers.js';
+import type { ConfigDelivery, ConfigFormat, PeerQrCode, RenderedConfig } from '../overlay/overlays.js';
 
 /** The longest device name a user gives (the peer's name adds their handle before it). */
 export const DEVICE_NAME_MAX = 32;

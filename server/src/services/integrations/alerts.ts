@@ -11,9 +11,9 @@ import type { Db } from '../../infra/db/client.js';
 import type { Logger } from '../../infra/logger.js';
 import type { SecretBox } from '../../infra/crypto/secret-box.js';
 import type { Identity } from '../auth/identity.js';
-import type { HandshakeMonitor } from '../monitor.js';
-import { OverlayReader } from '../overlay-reader.js';
-import { tunnelEdges } from '../tunnels.js';
+import type { HandshakeMonitor } from '../monitor/monitor.js';
+import { OverlayReader } from '../overlay/overlay-reader.js';
+import { tunnelEdges } from '../monitor/tunnels.js';
 import { fieldChanges, recordAudit } from '../audit.js';
 import { DomainError, fieldsError, type FieldIssue } from '../../domain/errors.js';
 import {

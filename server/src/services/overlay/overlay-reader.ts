@@ -2,9 +2,9 @@
 // the peer list, staleness and the overlay view; the view itself reused across requests
 // while the WAN's rows are unchanged. One OverlayReader per request (ctx.overlays), and one per
 // pub/sub event for the subscriptions it reaches (graphql/event-reader.ts).
-import type { Db } from '../infra/db/client.js';
-import type { Peer, Subnet } from '../generated/prisma/client.js';
-import type { SecretBox } from '../infra/crypto/secret-box.js';
+import type { Db } from '../../infra/db/client.js';
+import type { Peer, Subnet } from '../../generated/prisma/client.js';
+import type { SecretBox } from '../../infra/crypto/secret-box.js';
 import { OverlayView, statusOf, type ConfigFormat, type ConfigStatus } from './overlay-view.js';
 import { byPeer, keptOverlayRows, loadOverlayRows, overlaySpecFromRows, sameOverlayRows, type OverlayRows } from './overlay-spec.js';
 

@@ -2,15 +2,15 @@
 // to an earlier deployment, cleared; a person or auto-redeploy), and each deployment's
 // configuration as it was deployed, rendered from what the deployment stored, secrets masked
 // for every role, with a line diff against another deployment or today's desired state.
-import type { Db } from '../infra/db/client.js';
-import type { SecretBox } from '../infra/crypto/secret-box.js';
-import type { CompiledPeer } from '../domain/compiled.js';
-import { findCompiledPeer } from '../domain/compile.js';
-import { configDiff, configFormatOf, deployedConfigText, STAND_IN_KEY, type DiffLine } from '../domain/deployed-config.js';
-import type { WanSpec } from '../domain/model.js';
-import { DomainError } from '../domain/errors.js';
-import { loadOverlaySpec } from './overlay-spec.js';
-import { OverlayView } from './overlay-view.js';
+import type { Db } from '../../infra/db/client.js';
+import type { SecretBox } from '../../infra/crypto/secret-box.js';
+import type { CompiledPeer } from '../../domain/compiled.js';
+import { findCompiledPeer } from '../../domain/compile.js';
+import { configDiff, configFormatOf, deployedConfigText, STAND_IN_KEY, type DiffLine } from '../../domain/deployed-config.js';
+import type { WanSpec } from '../../domain/model.js';
+import { DomainError } from '../../domain/errors.js';
+import { loadOverlaySpec } from '../overlay/overlay-spec.js';
+import { OverlayView } from '../overlay/overlay-view.js';
 
 /** Who is named for work Meshplane started itself (a job without a user). */
 export const AUTOMATIC_ACTOR = 'auto-redeploy';

@@ -1,8 +1,8 @@
 // Reads a WAN and everything in it from the database as the domain's OverlaySpec.
-import type { Db } from '../infra/db/client.js';
-import type { SecretBox } from '../infra/crypto/secret-box.js';
-import type { OverlaySpec, PeerSpec } from '../domain/model.js';
-import { DomainError } from '../domain/errors.js';
+import type { Db } from '../../infra/db/client.js';
+import type { SecretBox } from '../../infra/crypto/secret-box.js';
+import type { OverlaySpec, PeerSpec } from '../../domain/model.js';
+import { DomainError } from '../../domain/errors.js';
 
 type Reader = Pick<Db, 'wan' | 'peer' | 'subnet' | 'publishedService' | 'presharedKey' | 'device'>;
 

@@ -1,17 +1,17 @@
 // Config delivery: renders a peer's configuration (a preview without keys, or the real one)
 // and records the hash a peer received, so staleness is "rendering changed since then".
 // The read side (OverlayView, OverlayReader) lives in overlay-view.ts and overlay-reader.ts.
-import type { Db } from '../infra/db/client.js';
-import type { SecretBox } from '../infra/crypto/secret-box.js';
-import { type PubSub, publishWanChange } from '../infra/pubsub/topics.js';
-import { linuxBundleFileName } from '../domain/render/linux-bundle.js';
-import { renderQrSvg } from '../domain/render/qr.js';
-import { DomainError } from '../domain/errors.js';
-import { findCompiledPeer } from '../domain/compile.js';
+import type { Db } from '../../infra/db/client.js';
+import type { SecretBox } from '../../infra/crypto/secret-box.js';
+import { type PubSub, publishWanChange } from '../../infra/pubsub/topics.js';
+import { linuxBundleFileName } from '../../domain/render/linux-bundle.js';
+import { renderQrSvg } from '../../domain/render/qr.js';
+import { DomainError } from '../../domain/errors.js';
+import { findCompiledPeer } from '../../domain/compile.js';
 import { loadOverlaySpec } from './overlay-spec.js';
 import { OverlayView, renderConfig, type ConfigFormat } from './overlay-view.js';
-import type { Identity } from './auth/identity.js';
-import { recordAudit } from './audit.js';
+import type { Identity } from '../auth/identity.js';
+import { recordAudit } from '../audit.js';
 
 // Where the read side's users import it from.
 export { OverlayView, statusOf, type ConfigFormat, type ConfigStatus } from './overlay-view.js';

@@ -1,14 +1,14 @@
 // The handshake monitor's connections to devices: one driver per device, kept between polls
 // (a poll is one statistics read per interface, not a new login) and replaced when the
 // device's settings change or a read fails.
-import type { Db } from '../infra/db/client.js';
-import type { Logger } from '../infra/logger.js';
-import type { SecretBox } from '../infra/crypto/secret-box.js';
-import { DeviceError, type DeviceDriver, type PeerStatistics, type RoutingSession } from '../devices/driver.js';
-import type { HealthProbe } from '../domain/device-health.js';
-import type { DriverFactory } from '../devices/factory.js';
-import { redactSecrets } from '../domain/secret-masking.js';
-import { deviceTarget } from './device-target.js';
+import type { Db } from '../../infra/db/client.js';
+import type { Logger } from '../../infra/logger.js';
+import type { SecretBox } from '../../infra/crypto/secret-box.js';
+import { DeviceError, type DeviceDriver, type PeerStatistics, type RoutingSession } from '../../devices/driver.js';
+import type { HealthProbe } from '../../domain/device-health.js';
+import type { DriverFactory } from '../../devices/factory.js';
+import { redactSecrets } from '../../domain/secret-masking.js';
+import { deviceTarget } from '../deploy/device-target.js';
 
 export interface PolledDevice {
   id: string;

@@ -1,9 +1,9 @@
 // What /metrics reports from the handshake monitor's state (the same on every replica), with
 // the names operators know; one series per peer and per device, so cardinality stays bounded.
-import type { Db } from '../infra/db/client.js';
-import type { SecretBox } from '../infra/crypto/secret-box.js';
-import type { HubSample, MetricsSources } from '../infra/metrics.js';
-import { OverlayReader } from './overlay-reader.js';
+import type { Db } from '../../infra/db/client.js';
+import type { SecretBox } from '../../infra/crypto/secret-box.js';
+import type { HubSample, MetricsSources } from '../../infra/metrics.js';
+import { OverlayReader } from '../overlay/overlay-reader.js';
 import { wanHubUsage } from './tunnels.js';
 import type { HandshakeMonitor } from './monitor.js';
 

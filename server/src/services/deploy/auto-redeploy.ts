@@ -6,12 +6,12 @@
 // runs under a lease per WAN (Redis with REDIS_URL, in memory otherwise): the second replica
 // then sees the job the first one queued instead of queueing its own. A deploy that is already
 // RUNNING may have rendered before the change, so after it ends the WAN is checked again.
-import type { Db } from '../infra/db/client.js';
-import type { Logger } from '../infra/logger.js';
-import type { SecretBox } from '../infra/crypto/secret-box.js';
-import type { LockManager } from '../infra/locks.js';
-import type { PubSub, WanChange } from '../infra/pubsub/topics.js';
-import { OverlayReader, statusOf } from './overlays.js';
+import type { Db } from '../../infra/db/client.js';
+import type { Logger } from '../../infra/logger.js';
+import type { SecretBox } from '../../infra/crypto/secret-box.js';
+import type { LockManager } from '../../infra/locks.js';
+import type { PubSub, WanChange } from '../../infra/pubsub/topics.js';
+import { OverlayReader, statusOf } from '../overlay/overlays.js';
 import type { Deployments } from './deployments.js';
 
 /** Outlives a crashed holder by at most this long; a check takes well under it. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hubAndSpokes, overlay, peer, service, subnet } from '../domain/__fixtures__/overlay.js';
+import { hubAndSpokes, overlay, peer, service, subnet } from '../../domain/__fixtures__/overlay.js';
 import { OverlayView } from './overlays.js';
 
 describe('OverlayView.reachability', () => {

@@ -1,6 +1,6 @@
 // The rows the monitor reads to know a managed peer's WireGuard interfaces, and their mapping
 // to the domain's spec types (only what decides hub redundancy: no keys, LANs or services).
-import type { PeerRole, PeerSpec, Topology, WanSpec } from '../domain/model.js';
+import type { PeerRole, PeerSpec, Topology, WanSpec } from '../../domain/model.js';
 
 export const INTERFACE_WAN_FIELDS = {
   interfaceName: true, hubRedundancy: true, topology: true, listenPort: true, tunnelCidr: true, servicesCidr: true, natPool: true, mtu: true, keepalive: true, name: true,

@@ -3,10 +3,10 @@
 // router), not a bug in Meshplane: the driver's DeviceError becomes a coded DomainError that
 // names the device, so clients get DEVICE_* and a message instead of a masked
 // INTERNAL_SERVER_ERROR. Driver messages carry no credentials (devices/*/errors.ts).
-import { DeviceError } from '../devices/driver.js';
-import { DomainError, type DeviceFailureCode } from '../domain/errors.js';
-import { redactSecrets } from '../domain/secret-masking.js';
-import { FAULT_CODES } from '../domain/device-health.js';
+import { DeviceError } from '../../devices/driver.js';
+import { DomainError, type DeviceFailureCode } from '../../domain/errors.js';
+import { redactSecrets } from '../../domain/secret-masking.js';
+import { FAULT_CODES } from '../../domain/device-health.js';
 
 const CODES: Record<DeviceError['code'], DeviceFailureCode> = FAULT_CODES;
 

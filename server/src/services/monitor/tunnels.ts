@@ -1,12 +1,12 @@
 // Per-tunnel state for a WAN's topology edges, from what every replica's monitor state holds
 // (the poller's readings reach the others through pub/sub): each end's device report and
 // health decide UP / DOWN / UNKNOWN (domain/tunnel-state.ts).
-import type { TopologyEdge } from '../domain/graph.js';
-import { tunnelStatus, type TunnelEnd, type TunnelStatus } from '../domain/tunnel-state.js';
-import { hubUsage, type HubUsage } from '../domain/hub-usage.js';
+import type { TopologyEdge } from '../../domain/graph.js';
+import { tunnelStatus, type TunnelEnd, type TunnelStatus } from '../../domain/tunnel-state.js';
+import { hubUsage, type HubUsage } from '../../domain/hub-usage.js';
 import type { HandshakeMonitor } from './monitor.js';
-import type { OverlayReader } from './overlay-reader.js';
-import type { OverlayView } from './overlay-view.js';
+import type { OverlayReader } from '../overlay/overlay-reader.js';
+import type { OverlayView } from '../overlay/overlay-view.js';
 import { ONLINE_THRESHOLD_SECONDS } from './monitor-readings.js';
 
 /** A handshake within WireGuard's rekey window (the same one Peer.status.online uses) is fresh. */

@@ -5,14 +5,14 @@
 // since other replicas on the same database may be running theirs (runner-presence.ts).
 // Whatever fails on the way (the lease, the database, the work) ends the job FAILED with a
 // message and never escapes as an unhandled rejection, which would stop the whole server.
-import type { Db } from '../infra/db/client.js';
-import type { Logger } from '../infra/logger.js';
-import { KeyedMutex } from '../infra/keyed-mutex.js';
-import { Semaphore } from '../infra/semaphore.js';
-import { acquire, keepLease, LeaseBusyError, type Lease, type LockManager } from '../infra/locks.js';
-import { type PubSub, publishJobEvent } from '../infra/pubsub/topics.js';
-import type { JobKind } from '../generated/prisma/enums.js';
-import type { Identity } from './auth/identity.js';
+import type { Db } from '../../infra/db/client.js';
+import type { Logger } from '../../infra/logger.js';
+import { KeyedMutex } from '../../infra/keyed-mutex.js';
+import { Semaphore } from '../../infra/semaphore.js';
+import { acquire, keepLease, LeaseBusyError, type Lease, type LockManager } from '../../infra/locks.js';
+import { type PubSub, publishJobEvent } from '../../infra/pubsub/topics.js';
+import type { JobKind } from '../../generated/prisma/enums.js';
+import type { Identity } from '../auth/identity.js';
 import { JobRecord, type JobContext } from './job-record.js';
 import { RunnerPresence } from './runner-presence.js';
 

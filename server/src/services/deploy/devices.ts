@@ -3,17 +3,17 @@
 // A stored credential is only ever sent where it was entered for: an edit that changes where
 // or how it is sent must carry the secret again (as a browser never sends a saved password
 // to another origin), so no role can point a device at its own listener to capture it.
-import type { Db } from '../infra/db/client.js';
-import type { SecretBox } from '../infra/crypto/secret-box.js';
-import type { DeviceKind } from '../generated/prisma/enums.js';
-import type { Device } from '../generated/prisma/client.js';
-import { checkFields, DomainError } from '../domain/errors.js';
-import { assertManagementAddress } from '../domain/conflicts.js';
-import { isLocalHost, validateHost, validateIntegerInRange, validateName, validatePort } from '../domain/validation.js';
-import { resolveTls, tlsOfPort } from '../domain/device-ports.js';
-import type { Identity } from './auth/identity.js';
-import type { MeshplaneConfig } from '../devices/config-file.js';
-import { fieldChanges, recordAudit } from './audit.js';
+import type { Db } from '../../infra/db/client.js';
+import type { SecretBox } from '../../infra/crypto/secret-box.js';
+import type { DeviceKind } from '../../generated/prisma/enums.js';
+import type { Device } from '../../generated/prisma/client.js';
+import { checkFields, DomainError } from '../../domain/errors.js';
+import { assertManagementAddress } from '../../domain/conflicts.js';
+import { isLocalHost, validateHost, validateIntegerInRange, validateName, validatePort } from '../../domain/validation.js';
+import { resolveTls, tlsOfPort } from '../../domain/device-ports.js';
+import type { Identity } from '../auth/identity.js';
+import type { MeshplaneConfig } from '../../devices/config-file.js';
+import { fieldChanges, recordAudit } from '../audit.js';
 
 export interface DeviceInput {
   name?: string | null;

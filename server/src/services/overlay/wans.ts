@@ -1,20 +1,20 @@
 // WAN lifecycle: validated settings in, one transaction, audit, publish after commit.
 import { randomBytes } from 'node:crypto';
-import type { Db } from '../infra/db/client.js';
-import type { KeyedMutex } from '../infra/keyed-mutex.js';
-import type { Topology } from '../generated/prisma/enums.js';
-import { type PubSub, publishWanChange } from '../infra/pubsub/topics.js';
-import { DomainError } from '../domain/errors.js';
-import { validateWanSettings, type WanSettings } from '../domain/wan-settings.js';
-import { assertManagementAddress } from '../domain/conflicts.js';
-import { allocateTunnelIps, ulaRanges } from '../domain/addressing.js';
-import { compareAddresses, contains, familyOf, hostRange, parseCidr, tryParseAddress, tryParseAddressOrCidr } from '../domain/ip.js';
-import type { Identity } from './auth/identity.js';
-import { fieldChanges, recordAudit } from './audit.js';
-import { count } from '../domain/plural.js';
+import type { Db } from '../../infra/db/client.js';
+import type { KeyedMutex } from '../../infra/keyed-mutex.js';
+import type { Topology } from '../../generated/prisma/enums.js';
+import { type PubSub, publishWanChange } from '../../infra/pubsub/topics.js';
+import { DomainError } from '../../domain/errors.js';
+import { validateWanSettings, type WanSettings } from '../../domain/wan-settings.js';
+import { assertManagementAddress } from '../../domain/conflicts.js';
+import { allocateTunnelIps, ulaRanges } from '../../domain/addressing.js';
+import { compareAddresses, contains, familyOf, hostRange, parseCidr, tryParseAddress, tryParseAddressOrCidr } from '../../domain/ip.js';
+import type { Identity } from '../auth/identity.js';
+import { fieldChanges, recordAudit } from '../audit.js';
+import { count } from '../../domain/plural.js';
 import { fillMissingTunnelIp6 } from './peers.js';
-import type { EventSink } from './integrations/events.js';
-import { emitWanPeersDeleted } from './integrations/event-sources.js';
+import type { EventSink } from '../integrations/events.js';
+import { emitWanPeersDeleted } from '../integrations/event-sources.js';
 
 export interface WanSettingsInput {
   name?: string | null;

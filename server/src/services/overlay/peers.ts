@@ -1,22 +1,22 @@
 // Peers: validated input, tunnel address allocation that is safe under concurrent adds,
 // keys generated here (private key sealed at rest) or brought by the user.
 import { randomInt } from 'node:crypto';
-import type { Db } from '../infra/db/client.js';
-import type { SecretBox } from '../infra/crypto/secret-box.js';
-import type { KeyedMutex } from '../infra/keyed-mutex.js';
-import { type PubSub, publishWanChange } from '../infra/pubsub/topics.js';
-import type { PeerRole } from '../generated/prisma/enums.js';
-import { checkFields, DomainError } from '../domain/errors.js';
-import { assertEndpointPort } from '../domain/conflicts.js';
-import { allocateTunnelIp, allocateTunnelIps } from '../domain/addressing.js';
-import { generateKeyPair, generatePresharedKey } from '../domain/keys.js';
-import { parseCidr, tryParseAddress, contains, hostRange } from '../domain/ip.js';
-import { validateEndpointHost, validateIntegerInRange, validateKey, validateName, validatePort, validateAddress } from '../domain/validation.js';
-import type { Identity } from './auth/identity.js';
-import { fieldChanges, namedDevices, recordAudit } from './audit.js';
+import type { Db } from '../../infra/db/client.js';
+import type { SecretBox } from '../../infra/crypto/secret-box.js';
+import type { KeyedMutex } from '../../infra/keyed-mutex.js';
+import { type PubSub, publishWanChange } from '../../infra/pubsub/topics.js';
+import type { PeerRole } from '../../generated/prisma/enums.js';
+import { checkFields, DomainError } from '../../domain/errors.js';
+import { assertEndpointPort } from '../../domain/conflicts.js';
+import { allocateTunnelIp, allocateTunnelIps } from '../../domain/addressing.js';
+import { generateKeyPair, generatePresharedKey } from '../../domain/keys.js';
+import { parseCidr, tryParseAddress, contains, hostRange } from '../../domain/ip.js';
+import { validateEndpointHost, validateIntegerInRange, validateKey, validateName, validatePort, validateAddress } from '../../domain/validation.js';
+import type { Identity } from '../auth/identity.js';
+import { fieldChanges, namedDevices, recordAudit } from '../audit.js';
 import type { AddedSubnet, SubnetInput, Subnets } from './subnets.js';
-import type { EventSink } from './integrations/events.js';
-import { emitPeerEvent } from './integrations/event-sources.js';
+import type { EventSink } from '../integrations/events.js';
+import { emitPeerEvent } from '../integrations/event-sources.js';
 
 type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
 

@@ -3,12 +3,12 @@
 // statements per minute, whatever the number of peers), each hour bucket is recomputed from
 // its minutes as they are written, and what is past its retention is deleted a bounded slice
 // at a time. Only the replica holding the monitor lease records; any replica reads.
-import type { Db } from '../infra/db/client.js';
-import type { Logger } from '../infra/logger.js';
+import type { Db } from '../../infra/db/client.js';
+import type { Logger } from '../../infra/logger.js';
 import {
   attribute, bucketStart, counterDelta, HOUR_SECONDS, MINUTE_SECONDS, rangeWindow, readingKey, RETENTION_SECONDS, seriesPoints, spread,
   type RangeSpec, type Resolution, type SeriesPoint, type StoredSample, type TunnelReading,
-} from '../domain/traffic.js';
+} from '../../domain/traffic.js';
 
 /**
  * Counters read further apart than this (the device was unreachable, the monitor stopped)

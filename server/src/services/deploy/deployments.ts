@@ -2,33 +2,33 @@
 // statistics; deploy (after approval), verify drift, revert to the previous successful
 // deployment and clear run as jobs. Each device call is audited with its outcome and duration.
 import { createHash } from 'node:crypto';
-import type { Db } from '../infra/db/client.js';
-import type { SecretBox } from '../infra/crypto/secret-box.js';
-import { type PubSub, publishWanChange } from '../infra/pubsub/topics.js';
-import { interfacesOf, type CompiledInterface, type CompiledPeer, type CompiledRemote } from '../domain/compiled.js';
-import type { WanSpec } from '../domain/model.js';
-import { describePlan, updateContext, type ActualResource, type Plan, type PlanOperation } from '../domain/plan.js';
-import { labelResource, namedIssue, namedOperationLine, namedPlanLines, readableOperation, readablePlan, resourceNamesOf, type FieldChange, type ReadablePlan, type ResourceGroup, type ResourceNames } from '../domain/resource-labels.js';
-import { undoPlan } from '../domain/undo.js';
-import { describeChanges, redactSecrets, WANTED_SECRET_MASK } from '../domain/secret-masking.js';
-import { DomainError } from '../domain/errors.js';
-import { findCompiledPeer } from '../domain/compile.js';
-import { DeviceError, type ApplyResult, type DesiredDeviceState, type DeviceDriver, type DriftItem, type PeerStatistics, type PreflightIssue, type ConnectionReport } from '../devices/driver.js';
-import type { DriverFactory } from '../devices/factory.js';
-import type { Identity } from './auth/identity.js';
-import { recordAudit } from './audit.js';
+import type { Db } from '../../infra/db/client.js';
+import type { SecretBox } from '../../infra/crypto/secret-box.js';
+import { type PubSub, publishWanChange } from '../../infra/pubsub/topics.js';
+import { interfacesOf, type CompiledInterface, type CompiledPeer, type CompiledRemote } from '../../domain/compiled.js';
+import type { WanSpec } from '../../domain/model.js';
+import { describePlan, updateContext, type ActualResource, type Plan, type PlanOperation } from '../../domain/plan.js';
+import { labelResource, namedIssue, namedOperationLine, namedPlanLines, readableOperation, readablePlan, resourceNamesOf, type FieldChange, type ReadablePlan, type ResourceGroup, type ResourceNames } from '../../domain/resource-labels.js';
+import { undoPlan } from '../../domain/undo.js';
+import { describeChanges, redactSecrets, WANTED_SECRET_MASK } from '../../domain/secret-masking.js';
+import { DomainError } from '../../domain/errors.js';
+import { findCompiledPeer } from '../../domain/compile.js';
+import { DeviceError, type ApplyResult, type DesiredDeviceState, type DeviceDriver, type DriftItem, type PeerStatistics, type PreflightIssue, type ConnectionReport } from '../../devices/driver.js';
+import type { DriverFactory } from '../../devices/factory.js';
+import type { Identity } from '../auth/identity.js';
+import { recordAudit } from '../audit.js';
 import { deviceFailure, redactError } from './device-failure.js';
 
 /** Who device calls made by Meshplane itself (auto-redeploy) are audited as. */
 const SYSTEM_ACTOR = 'meshplane (automatic)';
 import type { JobContext, JobRunner } from './jobs.js';
-import { OverlayView } from './overlays.js';
-import { loadOverlaySpec } from './overlay-spec.js';
+import { OverlayView } from '../overlay/overlays.js';
+import { loadOverlaySpec } from '../overlay/overlay-spec.js';
 import { deviceTarget } from './device-target.js';
-import { count } from '../domain/plural.js';
-import type { EventSink } from './integrations/events.js';
-import { emitDriftDetected } from './integrations/event-sources.js';
-import { waitForHandshake } from '../devices/routeros/handshake.js';
+import { count } from '../../domain/plural.js';
+import type { EventSink } from '../integrations/events.js';
+import { emitDriftDetected } from '../integrations/event-sources.js';
+import { waitForHandshake } from '../../devices/routeros/handshake.js';
 
 export const COMMENT_PREFIX = 'meshplane';
 

@@ -3,9 +3,9 @@
 // together at most every LOG_FLUSH_MS, or with the next step change (a deploy of 50 peers
 // was ~150 row updates, each rewriting the whole log). Writes run one at a time, in order,
 // so a later write never loses to an earlier one.
-import type { Db } from '../infra/db/client.js';
-import type { Logger } from '../infra/logger.js';
-import { redactSecrets } from '../domain/secret-masking.js';
+import type { Db } from '../../infra/db/client.js';
+import type { Logger } from '../../infra/logger.js';
+import { redactSecrets } from '../../domain/secret-masking.js';
 
 export interface JobStep {
   name: string;

@@ -4,18 +4,18 @@
 // sites' overlapping LANs are a warning (see the conflicts list) that auto-NAT resolves: it
 // translates the LAN's whole overlap group, and a LAN that joins a group with a translated
 // member is translated too, so every site reaches every other site's hosts.
-import type { Db } from '../infra/db/client.js';
-import type { KeyedMutex } from '../infra/keyed-mutex.js';
-import { type PubSub, publishWanChange } from '../infra/pubsub/topics.js';
-import { DomainError } from '../domain/errors.js';
-import type { OverlaySpec, SubnetSpec } from '../domain/model.js';
-import { allocateServiceIp } from '../domain/addressing.js';
-import { assertNoAllowedIpsOverlap, assertSubnetAllowed } from '../domain/conflicts.js';
-import { completeOverlapGroup, type GroupTranslation } from '../domain/nat.js';
-import { validateDescription, validateAddress, validateCidr, validateName, validatePort } from '../domain/validation.js';
-import { contains, familyOf, hostRange, parseCidr, tryParseAddress, tryParseAddressOrCidr } from '../domain/ip.js';
-import type { Identity } from './auth/identity.js';
-import { fieldChanges, recordAudit } from './audit.js';
+import type { Db } from '../../infra/db/client.js';
+import type { KeyedMutex } from '../../infra/keyed-mutex.js';
+import { type PubSub, publishWanChange } from '../../infra/pubsub/topics.js';
+import { DomainError } from '../../domain/errors.js';
+import type { OverlaySpec, SubnetSpec } from '../../domain/model.js';
+import { allocateServiceIp } from '../../domain/addressing.js';
+import { assertNoAllowedIpsOverlap, assertSubnetAllowed } from '../../domain/conflicts.js';
+import { completeOverlapGroup, type GroupTranslation } from '../../domain/nat.js';
+import { validateDescription, validateAddress, validateCidr, validateName, validatePort } from '../../domain/validation.js';
+import { contains, familyOf, hostRange, parseCidr, tryParseAddress, tryParseAddressOrCidr } from '../../domain/ip.js';
+import type { Identity } from '../auth/identity.js';
+import { fieldChanges, recordAudit } from '../audit.js';
 import { loadOverlaySpec } from './overlay-spec.js';
 
 type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];

@@ -1,17 +1,17 @@
 // The overlay as the domain computes it from one WAN's spec, for reads: compiled once, and
 // each derived value (config hashes, conflicts, topology graph, reachability) computed once
 // when first asked, so a view shared across requests (see overlay-reader.ts) pays for each once.
-import type { OverlaySpec } from '../domain/model.js';
-import { withoutSecrets, type CompiledOverlay } from '../domain/compiled.js';
-import { compileOverlay } from '../domain/compile.js';
-import { analyzeConflicts, type Conflict } from '../domain/conflicts.js';
-import { configHash } from '../domain/staleness.js';
-import { computeReachability, type PeerReachability } from '../domain/reachability.js';
-import { topologyGraph, type TopologyGraph } from '../domain/graph.js';
-import { DomainError } from '../domain/errors.js';
-import { renderWgQuick } from '../domain/render/wgquick.js';
-import { renderRouterOsScript } from '../domain/render/routeros.js';
-import { renderLinuxBundle } from '../domain/render/linux-bundle.js';
+import type { OverlaySpec } from '../../domain/model.js';
+import { withoutSecrets, type CompiledOverlay } from '../../domain/compiled.js';
+import { compileOverlay } from '../../domain/compile.js';
+import { analyzeConflicts, type Conflict } from '../../domain/conflicts.js';
+import { configHash } from '../../domain/staleness.js';
+import { computeReachability, type PeerReachability } from '../../domain/reachability.js';
+import { topologyGraph, type TopologyGraph } from '../../domain/graph.js';
+import { DomainError } from '../../domain/errors.js';
+import { renderWgQuick } from '../../domain/render/wgquick.js';
+import { renderRouterOsScript } from '../../domain/render/routeros.js';
+import { renderLinuxBundle } from '../../domain/render/linux-bundle.js';
 
 export type ConfigStatus = 'NEVER_DELIVERED' | 'CURRENT' | 'STALE';
 export type ConfigFormat = 'WG_QUICK' | 'ROUTEROS' | 'LINUX_BUNDLE';

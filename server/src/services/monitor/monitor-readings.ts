@@ -1,7 +1,7 @@
 // From device statistics to peer statuses, without I/O: a device's read of one interface
 // tells about every remote peer it sees and about the peer it hosts; a peer seen by several
 // devices gets the newest handshake and the larger counters.
-import type { PeerStatistics } from '../devices/driver.js';
+import type { PeerStatistics } from '../../devices/driver.js';
 import type { PeerStatus } from './monitor-state.js';
 
 /** WireGuard rekeys at least every 2 minutes while traffic flows; 3 minutes without a handshake means down. */

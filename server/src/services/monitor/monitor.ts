@@ -8,27 +8,27 @@
 // be reached is polled less and less often (domain/device-health.ts: the interval doubling up
 // to 10 minutes), and its log gets one line per change of state, not one per poll.
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../infra/db/client.js';
-import type { Logger } from '../infra/logger.js';
-import type { SecretBox } from '../infra/crypto/secret-box.js';
-import type { ObservedDevice, PubSub } from '../infra/pubsub/topics.js';
-import { keepLease, type Lease, type LockManager } from '../infra/locks.js';
-import { Semaphore } from '../infra/semaphore.js';
-import type { ConnectionReport } from '../devices/driver.js';
-import type { DriverFactory } from '../devices/factory.js';
-import { isDue, nextHealth, type DeviceHealth, type HealthChange, type HealthProbe } from '../domain/device-health.js';
-import { recordAudit } from './audit.js';
+import type { Db } from '../../infra/db/client.js';
+import type { Logger } from '../../infra/logger.js';
+import type { SecretBox } from '../../infra/crypto/secret-box.js';
+import type { ObservedDevice, PubSub } from '../../infra/pubsub/topics.js';
+import { keepLease, type Lease, type LockManager } from '../../infra/locks.js';
+import { Semaphore } from '../../infra/semaphore.js';
+import type { ConnectionReport } from '../../devices/driver.js';
+import type { DriverFactory } from '../../devices/factory.js';
+import { isDue, nextHealth, type DeviceHealth, type HealthChange, type HealthProbe } from '../../domain/device-health.js';
+import { recordAudit } from '../audit.js';
 import { MonitorState, reportToWire, sameReport, sameStatus, statusToWire, type MonitorUpdate, type PeerStatus, type TunnelReport } from './monitor-state.js';
 import { Readings } from './monitor-readings.js';
 import { combineHealth, DeviceReader, type HealthRead, type PolledDevice } from './monitor-devices.js';
 import { INTERFACE_PEER_FIELDS, INTERFACE_WAN_FIELDS, interfacePeerSpec, interfaceWanSpec, type InterfacePeerRow } from './monitor-interfaces.js';
-import { interfaceNamesOf } from '../domain/hub-redundancy.js';
-import { canonicalAddress } from '../domain/ip.js';
-import { COMMENT_PREFIX } from './deployments.js';
+import { interfaceNamesOf } from '../../domain/hub-redundancy.js';
+import { canonicalAddress } from '../../domain/ip.js';
+import { COMMENT_PREFIX } from '../deploy/deployments.js';
 import type { TrafficHistory } from './traffic.js';
-import type { EventSink } from './integrations/events.js';
-import { emitDeviceReachability } from './integrations/event-sources.js';
-import type { TunnelReading } from '../domain/traffic.js';
+import type { EventSink } from '../integrations/events.js';
+import { emitDeviceReachability } from '../integrations/event-sources.js';
+import type { TunnelReading } from '../../domain/traffic.js';
 
 export { ONLINE_THRESHOLD_SECONDS } from './monitor-readings.js';
 export { HANDSHAKE_JITTER_MS, type PeerStatus } from './monitor-state.js';

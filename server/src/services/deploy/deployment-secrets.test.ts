@@ -2,10 +2,10 @@
 // hubs carries its private key once per interface and a preshared key per remote on each.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { overlay, peer } from '../domain/__fixtures__/overlay.js';
-import { interfacesOf } from '../domain/compiled.js';
-import { compileOverlay, findCompiledPeer, generateKeyPair } from '../domain/index.js';
-import { SecretBox } from '../infra/crypto/secret-box.js';
+import { overlay, peer } from '../../domain/__fixtures__/overlay.js';
+import { interfacesOf } from '../../domain/compiled.js';
+import { compileOverlay, findCompiledPeer, generateKeyPair } from '../../domain/index.js';
+import { SecretBox } from '../../infra/crypto/secret-box.js';
 import { mapPeerSecrets } from './deployments.js';
 
 describe('mapPeerSecrets (how Deployment.desired is sealed and opened)', () => {

@@ -1,8 +1,8 @@
 // A stored device as a driver needs it: connection settings with the credential unsealed.
-import type { Db } from '../infra/db/client.js';
-import type { SecretBox } from '../infra/crypto/secret-box.js';
-import type { DeviceTarget } from '../devices/driver.js';
-import { DomainError } from '../domain/errors.js';
+import type { Db } from '../../infra/db/client.js';
+import type { SecretBox } from '../../infra/crypto/secret-box.js';
+import type { DeviceTarget } from '../../devices/driver.js';
+import { DomainError } from '../../domain/errors.js';
 
 export async function deviceTarget(prisma: Pick<Db, 'device'>, secrets: SecretBox, deviceId: string): Promise<DeviceTarget> {
   const device = await prisma.device.findUnique({ where: { id: deviceId } });

@@ -2,8 +2,8 @@
 // each device's health. The polling replica applies its observations here and publishes them;
 // the others apply what it publishes, so `Peer.status`, `Device.reachable` and `/metrics`
 // answer the same on every replica.
-import type { MonitorObservation, ObservedDevice, ObservedStatus, ObservedTunnels } from '../infra/pubsub/topics.js';
-import type { EndReport } from '../domain/tunnel-state.js';
+import type { MonitorObservation, ObservedDevice, ObservedStatus, ObservedTunnels } from '../../infra/pubsub/topics.js';
+import type { EndReport } from '../../domain/tunnel-state.js';
 
 export interface PeerStatus {
   peerId: string;

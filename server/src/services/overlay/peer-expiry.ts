@@ -5,14 +5,14 @@
 // Every replica sweeps. Each peer is disabled by a conditional update (still enabled, still
 // expired), so when two replicas find the same peer only the one whose update matched writes
 // the audit entry and announces it: the other's update matches no row.
-import type { Db } from '../infra/db/client.js';
-import type { Logger } from '../infra/logger.js';
-import { type PubSub, publishWanChange } from '../infra/pubsub/topics.js';
-import { recordAudit } from './audit.js';
-import { count } from '../domain/plural.js';
-import { IntervalTask } from '../infra/interval-task.js';
-import type { EventSink } from './integrations/events.js';
-import { emitPeerEvent } from './integrations/event-sources.js';
+import type { Db } from '../../infra/db/client.js';
+import type { Logger } from '../../infra/logger.js';
+import { type PubSub, publishWanChange } from '../../infra/pubsub/topics.js';
+import { recordAudit } from '../audit.js';
+import { count } from '../../domain/plural.js';
+import { IntervalTask } from '../../infra/interval-task.js';
+import type { EventSink } from '../integrations/events.js';
+import { emitPeerEvent } from '../integrations/event-sources.js';
 
 /** Whose work a peer.expire entry is. */
 export const EXPIRY_ACTOR = 'meshplane (expiry)';

@@ -2,9 +2,9 @@
 // really changed (not when a handshake's age moved by its rounding), and a full observation
 // replaces what a replica held, dropping peers and devices the poller no longer knows.
 import { describe, expect, it } from 'vitest';
-import type { ObservedStatus } from '../infra/pubsub/topics.js';
+import type { ObservedStatus } from '../../infra/pubsub/topics.js';
 import { HANDSHAKE_JITTER_MS, MonitorState } from './monitor-state.js';
-import { nextHealth } from '../domain/device-health.js';
+import { nextHealth } from '../../domain/device-health.js';
 
 const at = (ms: number) => new Date(Date.UTC(2025, 0, 1) + ms).toISOString();
 

@@ -6,8 +6,8 @@
 // QUEUED/RUNNING jobs stamped with that id will never end, while those of runners whose lease
 // is held are still being worked on by another replica and must be left alone.
 import { randomUUID } from 'node:crypto';
-import type { Lease, LockManager } from '../infra/locks.js';
-import type { Logger } from '../infra/logger.js';
+import type { Lease, LockManager } from '../../infra/locks.js';
+import type { Logger } from '../../infra/logger.js';
 
 /** A dead runner's jobs count as still running for at most this long after it died. */
 const DEFAULT_TTL_MS = 30_000;
