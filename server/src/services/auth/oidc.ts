@@ -190,15 +190,19 @@ export class OidcSignIn {
     }
   }
 
-  /** Starts a sign-in: the provider's authorization URL and the sealed flow cookie. */
-  async begin(next: string | null): Promise<{ location: string; flowCookie: string }> {
-    let configuration: client.Configuration;
+  /** The provider's configuration, or a refusal the sign-in page words ("could not be reached"). */
+  private async reachableConfiguration(): Promise<client.Configuration> {
     try {
-      configuration = await this.configuration();
+      return await this.configuration();
     } catch (error) {
       this.log.warn({ issuer: this.config.issuer, err: describe(error) }, 'OIDC discovery failed');
       throw new OidcRefusal('provider_unavailable', 'the identity provider could not be reached');
     }
+  }
+
+  /** Starts a sign-in: the provider's authorization URL and the sealed flow cookie. */
+  async begin(next: string | null): Promise<{ location: string; flowCookie: string }> {
+    const configuration = await this.reachableConfiguration();
     const flow: Flow = { state: client.randomState(), nonce: client.randomNonce(), verifier: client.randomPKCECodeVerifier(), next: safeNext(next), at: Math.floor(Date.now() / 1000) };
     const url = client.buildAuthorizationUrl(configuration, {
       redirect_uri: this.config.redirectUri,
@@ -247,13 +251,7 @@ export class OidcSignIn {
       this.log.info({ error: providerError.slice(0, 60) }, 'the OIDC provider refused the sign-in');
       throw new OidcRefusal(providerError === 'access_denied' ? 'access_denied' : 'provider_error', `the identity provider refused: ${providerError.slice(0, 60)}`);
     }
-    let configuration: client.Configuration;
-    try {
-      configuration = await this.configuration();
-    } catch (error) {
-      this.log.warn({ issuer: this.config.issuer, err: describe(error) }, 'OIDC discovery failed');
-      throw new OidcRefusal('provider_unavailable', 'the identity provider could not be reached');
-    }
+    const configuration = await this.reachableConfiguration();
     try {
       await this.exchanges.consume(clientAddress);
     } catch (error) {
