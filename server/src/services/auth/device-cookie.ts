@@ -31,6 +31,9 @@ export class DeviceCookies {
     const issuedAt = Number(issued);
     const age = now / 1000 - issuedAt;
     if (age < -60 || age > DEVICE_COOKIE_TTL_SECONDS) return null;
-    return timingSafeEqual(Buffer.from(mac, 'base64url'), this.mac(account, device, issuedAt)) ? device : null;
+    // Compared as text: decoding would ignore the last character's two spare bits, so four
+    // spellings of one signature would pass.
+    const expected = Buffer.from(this.mac(account, device, issuedAt).toString('base64url'));
+    return timingSafeEqual(Buffer.from(mac), expected) ? device : null;
   }
 }
