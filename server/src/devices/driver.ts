@@ -5,6 +5,8 @@
 import type { CompiledOverlay, CompiledPeer } from '../domain/compiled.js';
 import type { ActualResource, DesiredResource, Plan, PlanOperation } from '../domain/plan.js';
 import type { UndoPolicy } from '../domain/undo.js';
+import type { AdoptionPlan } from '../domain/adoption/adoption-plan.js';
+import type { DeviceDiscovery } from '../domain/adoption/discovery.js';
 
 export type DeviceKind = 'LINUX' | 'ROUTEROS_API' | 'ROUTEROS_REST' | 'PFSENSE';
 
@@ -107,6 +109,17 @@ export interface DeviceDriver {
   clearPlan(actual: readonly ActualResource[]): Plan;
   /** Which properties read from the device can be written back when a failed apply is undone. */
   readonly undoPolicy: UndoPolicy;
+  /**
+   * Everything WireGuard-related already on the device, hand-made or Meshplane's: interfaces
+   * with their peers (private and preshared keys only where the device shows them to this
+   * user), connected networks and routes. Read-only.
+   */
+  discover?(): Promise<DeviceDiscovery>;
+  /**
+   * Pure: the plan that takes over the hand-made items matching the desired state by writing
+   * Meshplane's tag onto them in place (domain/adoption/adoption-plan.ts), nothing else.
+   */
+  adoptionPlan?(desired: DesiredDeviceState, actual: readonly ActualResource[]): AdoptionPlan;
   /** null when the device cannot report statistics (pfSense packages before 2.9). */
   statistics(interfaceName: string): Promise<PeerStatistics[] | null>;
   /**
