@@ -2,17 +2,15 @@
 // as an operator's disable would (the peer leaves every other configuration; staleness and
 // auto-redeploy follow from the change event), audited as peer.expire by the system.
 //
-// Every replica sweeps. Each peer is disabled by a conditional update (still enabled, still
-// expired), so when two replicas find the same peer only the one whose update matched writes
-// the audit entry and announces it: the other's update matches no row.
+// Every replica sweeps; disablePeers' conditional update (still enabled, still expired) lets
+// only one of two replicas that found the same peer write its audit entry and announce it.
 import type { Db } from '../../infra/db/client.js';
 import type { Logger } from '../../infra/logger.js';
-import { type PubSub, publishWanChange } from '../../infra/pubsub/topics.js';
-import { recordAudit } from '../audit.js';
+import type { PubSub } from '../../infra/pubsub/topics.js';
 import { count } from '../../domain/plural.js';
 import { IntervalTask } from '../../infra/interval-task.js';
 import type { EventSink } from '../integrations/events.js';
-import { emitPeerEvent } from '../integrations/event-sources.js';
+import { announceDisabledPeers, DISABLED_PEER_FACTS, disablePeers, type PeerToDisable } from './disable-peers.js';
 
 /** Whose work a peer.expire entry is. */
 export const EXPIRY_ACTOR = 'meshplane (expiry)';
@@ -22,12 +20,6 @@ export interface PeerExpiryOptions {
   intervalMs: number;
   /** Peers disabled per sweep at most (the earliest expiries first); the rest wait for the next sweep. */
   batch?: number;
-}
-
-interface Expired {
-  id: string;
-  wanId: string;
-  name: string;
 }
 
 export class PeerExpiry {
@@ -55,28 +47,22 @@ export class PeerExpiry {
   }
 
   /** Disables the peers expired at `now` (at most `batch`), one transaction; returns those this call disabled. */
-  async sweep(now = new Date()): Promise<Expired[]> {
+  async sweep(now = new Date()): Promise<PeerToDisable[]> {
     const due = await this.prisma.peer.findMany({
       where: { enabled: true, expiresAt: { lte: now } },
-      select: { id: true, wanId: true, name: true, expiresAt: true, role: true, tunnelIp: true, tunnelIp6: true },
+      select: DISABLED_PEER_FACTS,
       orderBy: [{ expiresAt: 'asc' }, { id: 'asc' }],
       take: this.batch,
     });
     if (due.length === 0) return [];
-    const expired = await this.prisma.$transaction(async (tx) => {
-      const done: Expired[] = [];
-      for (const peer of due) {
-        const { count } = await tx.peer.updateMany({ where: { id: peer.id, enabled: true, expiresAt: { lte: now } }, data: { enabled: false } });
-        if (count === 0) continue;
-        await emitPeerEvent(this.events, tx, 'peer.expired', { ...peer, enabled: false });
-        await recordAudit(tx, null, {
-          action: 'peer.expire', targetType: 'Peer', targetId: peer.id, targetName: peer.name, details: { name: peer.name, wanId: peer.wanId, expiresAt: peer.expiresAt },
-        }, EXPIRY_ACTOR);
-        done.push({ id: peer.id, wanId: peer.wanId, name: peer.name });
-      }
-      return done;
-    });
-    for (const peer of expired) publishWanChange(this.pubsub, { kind: 'UPDATED', wanId: peer.wanId, entity: 'PEER', entityId: peer.id });
+    const expired = await this.prisma.$transaction((tx) => disablePeers(tx, this.events, due, {
+      stillDue: { expiresAt: { lte: now } },
+      event: 'peer.expired',
+      audit: (peer) => ({ action: 'peer.expire', targetType: 'Peer', targetId: peer.id, targetName: peer.name, details: { name: peer.name, wanId: peer.wanId, expiresAt: peer.expiresAt } }),
+      actor: null,
+      actorLabel: EXPIRY_ACTOR,
+    }));
+    announceDisabledPeers(this.pubsub, expired);
     if (expired.length > 0) this.log.info({ peers: expired.map((peer) => peer.name) }, `disabled ${count(expired.length, 'expired peer')}`);
     return expired;
   }
