@@ -34,6 +34,7 @@ import { monitorMetricsSources } from './monitor/monitor-metrics.js';
 import type { LockManager } from '../infra/locks.js';
 import { createDriverFactory, type DriverFactory } from '../devices/factory.js';
 import { KeyedMutex } from '../infra/keyed-mutex.js';
+import { Adoption } from './adoption/adopt.js';
 
 export interface ServiceDeps {
   prisma: Db;
@@ -130,6 +131,7 @@ export function createServices(deps: ServiceDeps) {
     devices: new Devices(deps.prisma, deps.secrets),
     configs,
     selfService: new SelfService(deps.prisma, peers, configs),
+    adoption: new Adoption(),
   };
 }
 

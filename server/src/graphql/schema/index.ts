@@ -20,5 +20,6 @@ import './events.js';
 import './traffic.js';
 import './webhook.js';
 import './alerts.js';
+import './adoption.js';
 
 export const schema = builder.toSchema({ sortSchema: true });
