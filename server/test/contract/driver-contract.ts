@@ -200,22 +200,25 @@ export interface ContractOptions {
   dualStack?: boolean;
 }
 
+/** A fresh fixture for every test of the enclosing describe, torn down after it (also when it fails); returns its getter. */
+export function fixturePerTest<T extends { teardown: () => Promise<void> }>(setup: () => Promise<T>): () => T {
+  let fixture: T | null = null;
+  beforeEach(async () => {
+    fixture = await setup();
+  });
+  afterEach(async () => {
+    await fixture?.teardown();
+    fixture = null;
+  });
+  return () => {
+    if (!fixture) throw new Error('contract setup did not run');
+    return fixture;
+  };
+}
+
 export function describeDriverContract(name: string, setup: () => Promise<ContractFixture>, options: ContractOptions = {}): void {
   describe(`DeviceDriver contract: ${name}`, () => {
-    let fixture: ContractFixture | null = null;
-    const current = (): ContractFixture => {
-      if (!fixture) throw new Error('contract setup did not run');
-      return fixture;
-    };
-
-    beforeEach(async () => {
-      fixture = await setup();
-    });
-
-    afterEach(async () => {
-      await fixture?.teardown();
-      fixture = null;
-    });
+    const current = fixturePerTest(setup);
 
     it('has fixture variants that differ as the contract assumes', () => {
       const { desired } = current();
@@ -495,3 +498,6 @@ export function describeDriverContract(name: string, setup: () => Promise<Contra
     }
   });
 }
+
+// The adoption cases (issue 19) live beside this suite; drivers run both with one fixture plus `seedHandMade`.
+export { describeAdoptionContract, type AdoptionFixture } from './adoption-contract.js';

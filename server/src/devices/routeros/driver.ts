@@ -16,6 +16,8 @@ import { readRouterOsState } from './read-state.js';
 import { clearRouterOs, planRouterOs, ROUTEROS_UNDO } from './reconcile.js';
 import { desiredResources } from './resources.js';
 import { toPeerStatistics } from './statistics.js';
+import { adoptionPlanRouterOs } from './adoption.js';
+import type { AdoptionPlan } from '../../domain/adoption/adoption-plan.js';
 
 /** A session's remote address without a host mask, IPv6 in canonical form (RFC 5952). */
 function neighbourAddress(remote: string): string {
@@ -122,6 +124,10 @@ export class RouterOsDriver implements DeviceDriver {
 
   clearPlan(actual: readonly ActualResource[]): Plan {
     return clearRouterOs(actual);
+  }
+
+  adoptionPlan(desired: DesiredDeviceState, actual: readonly ActualResource[]): AdoptionPlan {
+    return adoptionPlanRouterOs(desired, actual);
   }
 
   readonly undoPolicy = ROUTEROS_UNDO;

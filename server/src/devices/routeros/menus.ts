@@ -43,6 +43,15 @@ export const RULE_KINDS = new Set<string>([MENU.filter, MENU.filter6, MENU.nat, 
 
 const COMMON = ['comment', 'disabled', 'dynamic'];
 const RULE = ['chain', 'action', 'protocol', 'src-address', 'dst-address', 'dst-port', 'in-interface', 'out-interface'];
+/**
+ * Matchers Meshplane never writes, read so that a hand-made rule narrowed by one of them is not
+ * mistaken for Meshplane's (adoption.ts) and is put back whole if an undo re-creates it.
+ */
+export const FOREIGN_RULE_MATCHERS: readonly string[] = [
+  'src-port', 'port', 'in-interface-list', 'out-interface-list', 'src-address-list', 'dst-address-list', 'src-address-type', 'dst-address-type',
+  'connection-state', 'connection-nat-state', 'connection-mark', 'packet-mark', 'routing-mark', 'connection-type', 'tcp-flags', 'icmp-options',
+  'ipsec-policy', 'jump-target', 'limit', 'dst-limit', 'nth', 'time', 'ttl', 'content', 'layer7-protocol', 'hotspot', 'psd', 'per-connection-classifier',
+];
 
 export const PROPLISTS: Readonly<Record<string, readonly string[]>> = {
   [MENU.interface]: ['name', 'listen-port', 'mtu', 'public-key', ...COMMON],
@@ -51,10 +60,10 @@ export const PROPLISTS: Readonly<Record<string, readonly string[]>> = {
   [MENU.address6]: ['address', 'interface', 'advertise', ...COMMON],
   [MENU.route]: ['dst-address', 'gateway', 'distance', 'routing-table', 'blackhole', 'check-gateway', ...COMMON],
   [MENU.route6]: ['dst-address', 'gateway', 'distance', 'routing-table', 'blackhole', 'check-gateway', ...COMMON],
-  [MENU.filter]: [...RULE, ...COMMON],
-  [MENU.filter6]: [...RULE, ...COMMON],
-  [MENU.nat]: [...RULE, FAMILY_MENUS[4].natTarget, 'to-ports', ...COMMON],
-  [MENU.nat6]: [...RULE, FAMILY_MENUS[6].natTarget, 'to-ports', ...COMMON],
+  [MENU.filter]: [...RULE, ...FOREIGN_RULE_MATCHERS, ...COMMON],
+  [MENU.filter6]: [...RULE, ...FOREIGN_RULE_MATCHERS, ...COMMON],
+  [MENU.nat]: [...RULE, FAMILY_MENUS[4].natTarget, 'to-ports', ...FOREIGN_RULE_MATCHERS, ...COMMON],
+  [MENU.nat6]: [...RULE, FAMILY_MENUS[6].natTarget, 'to-ports', ...FOREIGN_RULE_MATCHERS, ...COMMON],
   [MENU.ipv6Settings]: ['forward', 'disable-ipv6'],
   [MENU.addressList]: ['list', 'address', ...COMMON],
   [MENU.addressList6]: ['list', 'address', ...COMMON],

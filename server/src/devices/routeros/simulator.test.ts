@@ -1,7 +1,9 @@
 // The RouterOS driver against the project's RouterOS simulator (test/sim/routeros), over
 // the binary API (plain and TLS) and REST, emulating 7.17 (no `!empty`) and 7.18.
 import { afterEach, describe, expect, it } from 'vitest';
-import { describeDriverContract } from '../../../test/contract/driver-contract.js';
+import { describeDriverContract, type ContractFixture } from '../../../test/contract/driver-contract.js';
+import { describeAdoptionContract } from '../../../test/contract/adoption-contract.js';
+import { seedHandMadeCopy } from './__fixtures__/hand-made.js';
 import { generateSelfSignedCertificate } from '../../../test/sim/routeros/tls-certificate.js';
 import { DeviceError } from '../driver.js';
 import { simHarness, simTarget, writesOf, type SimHarness, type SimVariant } from './__fixtures__/sim-harness.js';
@@ -25,6 +27,17 @@ async function deploy(driver: RouterOsDriver, state = desiredState('initial', { 
   return { plan, result: await driver.apply(plan) };
 }
 
+/** What both contract suites need of a fresh simulator (REST logs in as a user without `sensitive`). */
+function contractFixture(h: SimHarness): ContractFixture {
+  return {
+    driver: h.driver,
+    desired: (name) => desiredState(name, { apiAllowedAddresses: API_USER_ADDRESSES }),
+    peerKind: MENU.peers,
+    inspect: async () => ({ writes: writesOf(h.commands).length }),
+    teardown: () => h.stop(),
+  };
+}
+
 /** The router's own peer ("site", same keys) in a WAN with redundant hubs. */
 const redundantSite = redundantWan(overlaySpec('initial').peers.find((spec) => spec.id === 'site')!);
 
@@ -32,16 +45,17 @@ for (const variant of VARIANTS) {
   describeDriverContract(`RouterOS simulator, ${variant.label}`, async () => {
     const h = await simHarness(variant, { maskSensitive: variant.kind === 'ROUTEROS_REST' });
     return {
-      driver: h.driver,
-      desired: (name) => desiredState(name, { apiAllowedAddresses: API_USER_ADDRESSES }),
-      peerKind: MENU.peers,
+      ...contractFixture(h),
       ownNetwork: '192.168.88.0/24', // the simulator's defconf bridge address
       redundant: { roles: ['spoke', 'hub'], desired: (role, hubAdded) => ({ ...redundantSite(role, hubAdded), apiAllowedAddresses: API_USER_ADDRESSES }) },
       dualStack: (name) => desiredState(name, { apiAllowedAddresses: API_USER_ADDRESSES }, 'dual'),
-      inspect: async () => ({ writes: writesOf(h.commands).length }),
-      teardown: () => h.stop(),
     };
   }, { dualStack: true });
+
+  describeAdoptionContract(`RouterOS simulator, ${variant.label}`, async () => {
+    const h = await simHarness(variant, { maskSensitive: variant.kind === 'ROUTEROS_REST' });
+    return { ...contractFixture(h), seedHandMade: async (state) => seedHandMadeCopy(h.sim, state) };
+  });
 }
 
 describe.each(VARIANTS)('RouterOS driver on the simulator, $label', (variant) => {
