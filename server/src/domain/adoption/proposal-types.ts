@@ -19,8 +19,7 @@ export type IssueKind =
   | 'DEFAULT_ROUTE'
   | 'PRIVATE_KEY_HIDDEN'
   | 'INVALID_VALUE'
-  | 'CONNECTED_NETWORK'
-  | 'TOO_MANY_PEERS';
+  | 'CONNECTED_NETWORK';
 
 export interface IssueOption {
   id: string;
@@ -50,6 +49,8 @@ export interface ProposedWan {
   name: string;
   tunnelCidr: string;
   tunnelCidr6: string | null;
+  servicesCidr6?: string | null;
+  natPool6?: string | null;
   servicesCidr: string;
   natPool: string;
   topology: ProposedTopology;
