@@ -88,7 +88,7 @@ describe('LinuxDriver.preflight', () => {
   const driver = new LinuxDriver({ runner: new FakeRunner() });
 
   it('refuses an interface name taken by an unmanaged link or by a userspace interface elsewhere', () => {
-    const taken = driver.preflight(desired, [{ kind: 'link', id: 'wg-mesh', key: null, props: { type: 'wireguard', alias: '' } }]);
+    const taken = driver.preflight(desired, [{ kind: 'link', id: 'wg-mesh', key: null, props: { type: 'wireguard', alias: 'meshplane:wan2' } }]);
     expect(taken.filter((issue) => issue.severity === 'ERROR')).toEqual([expect.objectContaining({ severity: 'ERROR', resource: 'link wg-mesh', message: expect.stringMatching(/not Meshplane's for this WAN/) })]);
     const elsewhere = driver.preflight(desired, [{ kind: 'link', id: 'wg-mesh', key: null, props: { type: 'wireguard', namespace: 'other' } }]);
     expect(elsewhere[0]!.message).toMatch(/another network namespace/);

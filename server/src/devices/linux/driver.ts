@@ -5,6 +5,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { AdoptionPlan } from '../../domain/adoption/adoption-plan.js';
+import type { DeviceDiscovery } from '../../domain/adoption/discovery.js';
 import { describePlan, secretsOf, type ActualResource, type DesiredResource, type Plan } from '../../domain/plan.js';
 import { redactSecrets } from '../../domain/secret-masking.js';
 import type { UndoPolicy } from '../../domain/undo.js';
@@ -18,6 +20,8 @@ import { BirdDaemon, birdPaths, birdPathsOf, ConfigStore, type BirdOptions, type
 import { ExecCommandRunner, type CommandRunner } from './exec.js';
 import { LinkLifecycle, type WireGuardImplementation } from './link-lifecycle.js';
 import { checkRouteProtocol, DEFAULT_ROUTE_PROTOCOL, KIND, linuxInterfaceName } from './names.js';
+import { linuxAdoptionPlan } from './adoption.js';
+import { discoverLinux } from './discover.js';
 import { clearLinux, LINUX_UNDO, planLinux } from './planning.js';
 import { linuxPreflight } from './preflight.js';
 import { probeLinuxHost } from './probe.js';
@@ -55,6 +59,10 @@ export interface LinuxDriverOptions {
   /** The BIRD 2 binaries for WANs with redundant hubs (default "bird" and "birdc" from PATH). */
   bird?: string;
   birdc?: string;
+  /** The tag prefix Meshplane's links carry, for telling them apart in discover() (default "meshplane"). */
+  commentPrefix?: string;
+  /** The device's name, for discover()'s messages. */
+  deviceName?: string;
   /** Replaces the command runner (tests). */
   runner?: CommandRunner;
 }
@@ -78,11 +86,15 @@ export class LinuxDriver implements DeviceDriver {
   private readonly bird: BirdDaemon;
   /** bird.conf texts by hash: rendered ones, and ones read from the host (for undo). */
   private readonly birdConfigs = new ConfigStore();
+  private readonly commentPrefix: string;
+  private readonly deviceName: string | null;
 
   constructor(options: LinuxDriverOptions = {}) {
     this.runner = options.runner ?? new ExecCommandRunner({ netns: options.netns ?? null, timeoutMs: options.commandTimeoutMs ?? 10_000 });
     this.routeProtocol = checkRouteProtocol(options.routeProtocol ?? DEFAULT_ROUTE_PROTOCOL);
     this.manageFirewall = options.manageFirewall ?? true;
+    this.commentPrefix = checkCommentPrefix(options.commentPrefix ?? 'meshplane');
+    this.deviceName = options.deviceName ?? null;
     this.keyDir = options.keyDir ?? os.tmpdir();
     this.implementation = options.implementation ?? 'auto';
     this.wireguardGo = options.wireguardGo ?? 'wireguard-go';
@@ -134,6 +146,17 @@ export class LinuxDriver implements DeviceDriver {
 
   plan(desired: DesiredDeviceState, actual: readonly ActualResource[]): Plan {
     return planLinux(desired, this.desiredResources(desired), actual);
+  }
+
+  /** Every WireGuard interface, connected network and route; keys as root reads them (discover.ts). */
+  discover(): Promise<DeviceDiscovery> {
+    const where = this.deviceName !== null ? `device ${this.deviceName}` : this.runner.netns !== null ? `namespace ${this.runner.netns}` : 'this host';
+    return discoverLinux(this.runner, { routeProtocol: this.routeProtocol, commentPrefix: this.commentPrefix, source: where });
+  }
+
+  /** Tags the hand-made link under this WAN's interface name, and routes through it, in place (adoption.ts). */
+  adoptionPlan(desired: DesiredDeviceState, actual: readonly ActualResource[]): AdoptionPlan {
+    return linuxAdoptionPlan(desired, this.desiredResources(desired), actual, this.routeProtocol);
   }
 
   preflight(desired: DesiredDeviceState, actual: readonly ActualResource[]): PreflightIssue[] {
@@ -250,5 +273,5 @@ export function createLinuxDriver(target: DeviceTarget, options: LinuxDriverOpti
   else if (!isLocalHost(target.host)) {
     throw new DeviceError('UNREACHABLE', `device ${target.name}: the Linux driver manages the local host only ("localhost" or "netns:<name>"), not ${target.host}`);
   }
-  return new LinuxDriver({ commandTimeoutMs: target.timeoutMs, ...linuxDriverEnvironment(env), ...options, netns });
+  return new LinuxDriver({ commandTimeoutMs: target.timeoutMs, deviceName: target.name, ...linuxDriverEnvironment(env), ...options, netns });
 }

@@ -64,6 +64,11 @@ export function linkAlias(prefix: string, wanId: string): string {
   return `${prefix}:${wanId}`;
 }
 
+/** Whether an ifalias is a Meshplane tag ("<prefix>:<wan id>", of this WAN or another). */
+export function isMeshplaneAlias(alias: string | null, commentPrefix: string): boolean {
+  return alias !== null && alias.startsWith(linkAlias(commentPrefix, ''));
+}
+
 /** Keys of things that live on one interface: "<ifname>/<item>" (Linux names contain no "/"). */
 export function memberKey(ifname: string, item: string): string {
   return `${ifname}/${item}`;
@@ -80,6 +85,30 @@ export function linuxInterfaceName(name: string): string {
   safeInterfaceName(name);
   if (name.startsWith('-')) throw new DeviceError('PROTOCOL', `interface name ${JSON.stringify(name)} starts with "-"`);
   return name;
+}
+
+/** How a route of the main table is named on the host: what `ip route replace` must repeat to change that very route. */
+export interface RouteIdentity {
+  destination: string;
+  gateway: string | null;
+  dev: string;
+  protocol: string;
+  metric: number;
+}
+
+/** "192.168.2.0/24 [via 10.0.0.2 ]dev wg0 proto boot metric 0": a route's id in readState. */
+export function routeId(route: RouteIdentity): string {
+  const via = route.gateway === null ? '' : `via ${route.gateway} `;
+  return `${route.destination} ${via}dev ${route.dev === '' ? '-' : route.dev} proto ${route.protocol} metric ${route.metric}`;
+}
+
+const ROUTE_ID = /^(\S+) (?:via (\S+) )?dev (\S+) proto (\S+) metric (\d+)$/;
+
+export function parseRouteId(id: string): RouteIdentity {
+  const match = ROUTE_ID.exec(id);
+  if (!match) throw new DeviceError('PROTOCOL', `not a route id: ${JSON.stringify(id)}`);
+  const [, destination, gateway, dev, protocol, metric] = match as unknown as [string, string, string | undefined, string, string, string];
+  return { destination, gateway: gateway ?? null, dev: dev === '-' ? '' : dev, protocol, metric: Number(metric) };
 }
 
 export function checkRouteProtocol(value: number): number {

@@ -4,16 +4,19 @@ import { interfacesOf, type CompiledInterface } from '../../domain/compiled.js';
 import type { ActualResource, DesiredResource } from '../../domain/plan.js';
 import type { DesiredDeviceState, PreflightIssue } from '../driver.js';
 import { MAX_SOCKET_PATH } from './bird.js';
-import { DEFAULT_ROUTE_METRIC, familiesOf, familyOfValue, FORWARDING_SYSCTLS, KIND, splitMemberKey, type Family } from './names.js';
+import { DEFAULT_ROUTE_METRIC, familiesOf, familyOfValue, FORWARDING_SYSCTLS, isMeshplaneAlias, KIND, splitMemberKey, type Family } from './names.js';
 import { parseAddressItem, runsBird } from './resources.js';
 
-function linkIssues(iface: CompiledInterface, actual: readonly ActualResource[]): PreflightIssue[] {
+function linkIssues(iface: CompiledInterface, actual: readonly ActualResource[], commentPrefix: string): PreflightIssue[] {
   const ifname = iface.name;
   const link = actual.find((resource) => resource.kind === KIND.link && resource.id === ifname);
   if (link && link.key === null) {
+    const handMade = link.props.type === 'wireguard' && link.props.namespace === undefined && !isMeshplaneAlias(link.props.alias || null, commentPrefix);
     const message = link.props.namespace === 'other'
       ? `a userspace WireGuard interface named ${ifname} runs in another network namespace (their UAPI sockets share /var/run/wireguard): choose another interface name`
-      : `interface ${ifname} exists (${link.props.type ?? 'unknown'}${link.props.alias ? `, alias "${link.props.alias}"` : ''}) and is not Meshplane's for this WAN: it will not be touched, so nothing can be deployed under this name`;
+      : handMade
+        ? `WireGuard interface ${ifname} exists and was made by hand: adopt it first (Adopt on device) to take it over in place with its peers, or choose another interface name`
+        : `interface ${ifname} exists (${link.props.type ?? 'unknown'}${link.props.alias ? `, alias "${link.props.alias}"` : ''}) and is not Meshplane's for this WAN: it will not be touched, so nothing can be deployed under this name`;
     return [{ severity: 'ERROR', resource: `${KIND.link} ${ifname}`, message }];
   }
   if (iface.privateKey !== null) return [];
@@ -113,7 +116,7 @@ export function linuxPreflight(
   const ifnames = new Set(interfaces.map((view) => view.interface.name));
   const networks = hostNetworks(ifnames, actual);
   const issues = [
-    ...interfaces.flatMap((view) => linkIssues(view.interface, actual)),
+    ...interfaces.flatMap((view) => linkIssues(view.interface, actual, desired.commentPrefix)),
     ...routeIssues(resources, actual),
     ...interfaces.flatMap((view) => deviceClashes(
       { interfaceName: view.interface.name, listenPort: view.interface.listenPort, addresses: view.interface.addresses, routes: plannedRoutes(view) },

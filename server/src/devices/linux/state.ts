@@ -1,5 +1,6 @@
 // Reads what is on the host (or in the driver's namespace) as ActualResources: every link,
-// the peers and addresses of Meshplane's WireGuard links, the main routing tables, the
+// the peers and addresses of Meshplane's WireGuard links (and, unmanaged, of a hand-made one
+// under a name this WAN uses: what adoption takes over), the main routing tables, the
 // iptables and ip6tables rules of the filter and nat tables, the forwarding sysctl of each
 // family the peer uses, and the WAN's BIRD
 // (its state directory, and the bird binary when the peer needs it).
@@ -10,7 +11,7 @@ import type { DesiredDeviceState } from '../driver.js';
 import type { CommandRunner } from './exec.js';
 import { parseAddresses, parseLinks, parseRoutes, type LinkInfo } from './ip-json.js';
 import { listRulesCommand, parseIptablesRules, ruleId, type IptablesTable } from './iptables.js';
-import { familiesOf, FORWARDING_SYSCTLS, KIND, linuxInterfaceName, memberKey, rpFilterSysctl, splitMemberKey, type Family } from './names.js';
+import { familiesOf, FORWARDING_SYSCTLS, isMeshplaneAlias, KIND, linuxInterfaceName, memberKey, routeId, rpFilterSysctl, splitMemberKey, type Family } from './names.js';
 import { addressItem, desiredLinkAlias, runsBird } from './resources.js';
 import { parseWgInterfaceDump, type WgInterfaceDump } from './wg-dump.js';
 
@@ -25,12 +26,12 @@ export async function readWgDump(runner: CommandRunner, ifname: string): Promise
 }
 
 /** Userspace interfaces of every namespace (their UAPI sockets share /var/run/wireguard) and kernel ones of this one. */
-async function wireguardNames(runner: CommandRunner): Promise<Set<string>> {
+export async function wireguardNames(runner: CommandRunner): Promise<Set<string>> {
   const out = (await runner.run(['wg', 'show', 'interfaces'])).stdout;
   return new Set(out.split(/\s+/).filter(Boolean));
 }
 
-function linkResources(links: LinkInfo[], wgNames: Set<string>, dumps: Map<string, WgInterfaceDump>): ActualResource[] {
+function linkResources(links: LinkInfo[], wgNames: Set<string>, dumps: Map<string, WgInterfaceDump>, managedNames: ReadonlySet<string>): ActualResource[] {
   const resources: ActualResource[] = [];
   const local = new Set(links.map((link) => link.name));
   for (const link of links) {
@@ -48,7 +49,7 @@ function linkResources(links: LinkInfo[], wgNames: Set<string>, dumps: Map<strin
         'private-key': dump.privateKeyFingerprint ?? '(none)',
         'public-key': dump.publicKey ?? '(none)',
       };
-      resources.push({ kind: KIND.link, id: link.name, key: link.name, props });
+      resources.push({ kind: KIND.link, id: link.name, key: managedNames.has(link.name) ? link.name : null, props });
     } else {
       resources.push({ kind: KIND.link, id: link.name, key: null, props: { type: 'wireguard', alias: link.alias ?? '', mtu: String(link.mtu) } });
     }
@@ -60,7 +61,7 @@ function linkResources(links: LinkInfo[], wgNames: Set<string>, dumps: Map<strin
   return resources;
 }
 
-function peerResources(ifname: string, dump: WgInterfaceDump): ActualResource[] {
+function peerResources(ifname: string, dump: WgInterfaceDump, managed: boolean): ActualResource[] {
   return dump.peers.map((peer) => {
     const key = memberKey(ifname, peer.publicKey);
     const props: Record<string, string> = {
@@ -69,7 +70,7 @@ function peerResources(ifname: string, dump: WgInterfaceDump): ActualResource[] 
       'preshared-key': peer.presharedKeyFingerprint ?? '(none)',
       endpoint: peer.endpoint ?? '',
     };
-    return { kind: KIND.peer, id: key, key, props };
+    return { kind: KIND.peer, id: key, key: managed ? key : null, props };
   });
 }
 
@@ -92,18 +93,23 @@ export async function readLinuxState(runner: CommandRunner, desired: DesiredDevi
   const alias = desiredLinkAlias(desired);
   const links = parseLinks((await runner.run(['ip', '-j', '-d', 'link', 'show'])).stdout);
   const wgNames = await wireguardNames(runner);
-  const managed = links.filter((link) => link.alias === alias && (link.kind === 'wireguard' || wgNames.has(link.name)));
+  const wireguard = links.filter((link) => link.kind === 'wireguard' || wgNames.has(link.name));
+  const managed = wireguard.filter((link) => link.alias === alias);
+  // A hand-made interface under one of this WAN's names is read too: it is what an adoption
+  // takes over in place (adoption.ts), so its peers and addresses must be seen as they are.
+  // Another WAN's interface is not: its keys are none of this deploy's business.
+  const handMade = wireguard.filter((link) => ifnames.has(link.name) && !isMeshplaneAlias(link.alias, desired.commentPrefix));
   const dumps = new Map<string, WgInterfaceDump>();
-  for (const link of managed) dumps.set(link.name, await readWgDump(runner, link.name));
+  for (const link of [...managed, ...handMade]) dumps.set(link.name, await readWgDump(runner, link.name));
   const managedNames = new Set(managed.map((link) => link.name));
 
-  const resources = linkResources(links, wgNames, dumps);
+  const resources = linkResources(links, wgNames, dumps, managedNames);
   // Read whatever the desired state: undo creates a deleted link again from this reading, and a link
   // of a WAN that had redundant hubs needs its loose rp_filter back even when the new state has none.
   for (const link of resources.filter((resource) => resource.kind === KIND.link && resource.key !== null)) {
     link.props['rp-filter'] = (await runner.run(['sysctl', '-n', rpFilterSysctl(link.id)])).stdout.trim();
   }
-  for (const [name, dump] of dumps) resources.push(...peerResources(name, dump));
+  for (const [name, dump] of dumps) resources.push(...peerResources(name, dump, managedNames.has(name)));
 
   // IPv6 is read for an IPv4-only peer too (what a dual-stack deployment left is still ours to
   // remove), but a host without IPv6 or ip6tables is no reason to fail a peer that needs neither.
@@ -127,7 +133,7 @@ export async function readLinuxState(runner: CommandRunner, desired: DesiredDevi
       const ours = route.protocol === protocol && route.dev !== null && managedNames.has(route.dev) && route.type === 'unicast';
       const props: Record<string, string> = { dev: route.dev ?? '', protocol: route.protocol, metric: String(route.metric) };
       if (route.gateway !== null) props.gateway = route.gateway;
-      const id = `${route.destination} dev ${route.dev ?? '-'} proto ${route.protocol} metric ${route.metric}`;
+      const id = routeId({ destination: route.destination, gateway: route.gateway, dev: route.dev ?? '', protocol: route.protocol, metric: route.metric });
       resources.push({ kind: KIND.route, id, key: ours ? route.destination : null, props });
     }
   }

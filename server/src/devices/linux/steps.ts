@@ -2,11 +2,11 @@
 // fingerprints, replaced by 0600 key files only when it runs, a link lifecycle step that
 // link-lifecycle.ts carries out (kernel WireGuard or wireguard-go), or a BIRD step that
 // bird.ts carries out (config file, daemon).
-import { safeCidr, safeEndpoint, safeKey } from '../../domain/render/safe-values.js';
+import { safeCidr, safeEndpoint, safeIp, safeKey } from '../../domain/render/safe-values.js';
 import type { PlanOperation } from '../../domain/plan.js';
 import { DeviceError } from '../driver.js';
 import { deleteRuleCommand, iptablesCommand, parseRuleId, type IptablesTable } from './iptables.js';
-import { FORWARDING_SYSCTLS, KIND, linuxInterfaceName, rpFilterSysctl, splitMemberKey, type Family } from './names.js';
+import { FORWARDING_SYSCTLS, KIND, linuxInterfaceName, parseRouteId, rpFilterSysctl, splitMemberKey, type Family } from './names.js';
 import { parseAddressItem } from './resources.js';
 
 export type Arg = string | { secret: string };
@@ -116,8 +116,15 @@ function routeSteps(operation: PlanOperation, options: StepOptions): Step[] {
       return [run('ip', 'route', 'add', safeCidr(operation.key), 'dev', linuxInterfaceName(operation.props.dev ?? ''), ...proto)];
     case 'update': {
       if (operation.key === null) throw new DeviceError('REFUSED', `Meshplane does not change unmanaged routes (${operation.id})`);
-      // Only our own route (same destination, table, metric) is replaced.
-      return [run('ip', 'route', 'replace', safeCidr(operation.key), 'dev', linuxInterfaceName(operation.changes.dev ?? ''), ...proto)];
+      // `ip route replace` changes the route that has this destination and metric in place,
+      // atomically: no packet finds the table without it. So the same command moves our route
+      // to another interface, and adopts a hand-made one by writing our protocol onto it (its
+      // gateway kept). Another metric would be another route beside it, hence the read one.
+      const route = parseRouteId(operation.id);
+      if (route.destination !== safeCidr(operation.key)) throw new DeviceError('PROTOCOL', `route ${operation.id} is not one to ${operation.key}`);
+      const dev = operation.changes.dev ?? route.dev;
+      const via = route.gateway === null || operation.changes.dev !== undefined ? [] : ['via', safeIp(route.gateway)];
+      return [run('ip', 'route', 'replace', route.destination, ...via, 'dev', linuxInterfaceName(dev), ...proto, 'metric', String(route.metric))];
     }
     case 'delete':
       return [run('ip', 'route', 'del', safeCidr(operation.key), 'dev', linuxInterfaceName(operation.props.dev ?? ''), ...proto)];

@@ -2,8 +2,10 @@
 //   private-key  public-key  listen-port  fwmark
 // then one per peer
 //   public-key  preshared-key  endpoint  allowed-ips  latest-handshake  rx  tx  persistent-keepalive
-// Keys are fingerprinted while parsing, so neither secret leaves this module. Error messages
-// name line numbers, never line contents (the first line holds the private key).
+// Keys are fingerprinted while parsing, so neither secret leaves this module, except for
+// discover() (discover.ts), which asks for them as they are: a root reading is where an
+// adoption gets the private key it keeps. Error messages name line numbers, never line
+// contents (the first line holds the private key).
 import type { PeerStatistics } from '../driver.js';
 import { DeviceError } from '../driver.js';
 import { keyFingerprint } from './secrets.js';
@@ -44,13 +46,16 @@ function none(value: string): string | null {
   return value === '(none)' ? null : value;
 }
 
-function parsePeer(fields: string[], line: number): WgPeerDump {
+/** What a secret becomes while parsing: a fingerprint (readState) or itself (discover). */
+type SecretMap = (key: string) => string;
+
+function parsePeer(fields: string[], line: number, secret: SecretMap): WgPeerDump {
   if (fields.length !== 8) bad(line, `${fields.length} fields, expected 8`);
   const [publicKey, preshared, endpoint, allowed, handshake, rx, tx, keepalive] = fields as [string, string, string, string, string, string, string, string];
   const presharedKey = none(preshared);
   return {
     publicKey,
-    presharedKeyFingerprint: presharedKey === null ? null : keyFingerprint(presharedKey),
+    presharedKeyFingerprint: presharedKey === null ? null : secret(presharedKey),
     endpoint: none(endpoint),
     allowedIps: allowed === '(none)' ? [] : allowed.split(','),
     latestHandshake: Number(decimal(handshake, line, 'latest-handshake')),
@@ -60,19 +65,41 @@ function parsePeer(fields: string[], line: number): WgPeerDump {
   };
 }
 
-export function parseWgInterfaceDump(text: string): WgInterfaceDump {
+function parseDump(text: string, secret: SecretMap): WgInterfaceDump {
   const lines = text.split('\n').filter((line) => line.length > 0);
   if (lines.length === 0) bad(1, 'no output');
   const head = (lines[0] as string).split('\t');
   if (head.length !== 4) bad(1, `${head.length} fields, expected 4`);
   const [privateKey, publicKey, listenPort, fwmark] = head as [string, string, string, string];
-  const secret = none(privateKey);
+  const key = none(privateKey);
   return {
-    privateKeyFingerprint: secret === null ? null : keyFingerprint(secret),
+    privateKeyFingerprint: key === null ? null : secret(key),
     publicKey: none(publicKey),
     listenPort: Number(decimal(listenPort, 1, 'listen-port')),
     fwmark: fwmark === 'off' ? null : fwmark,
-    peers: lines.slice(1).map((line, index) => parsePeer(line.split('\t'), index + 2)),
+    peers: lines.slice(1).map((line, index) => parsePeer(line.split('\t'), index + 2, secret)),
+  };
+}
+
+export function parseWgInterfaceDump(text: string): WgInterfaceDump {
+  return parseDump(text, keyFingerprint);
+}
+
+/** An interface's keys as they are (root's reading): for discover() only, never for plans. */
+export interface WgInterfaceKeys {
+  privateKey: string | null;
+  publicKey: string | null;
+  listenPort: number;
+  fwmark: string | null;
+  peers: Array<Omit<WgPeerDump, 'presharedKeyFingerprint'> & { presharedKey: string | null }>;
+}
+
+export function parseWgInterfaceKeys(text: string): WgInterfaceKeys {
+  const { privateKeyFingerprint, peers, ...rest } = parseDump(text, (key) => key);
+  return {
+    ...rest,
+    privateKey: privateKeyFingerprint,
+    peers: peers.map(({ presharedKeyFingerprint, ...peer }) => ({ ...peer, presharedKey: presharedKeyFingerprint })),
   };
 }
 
