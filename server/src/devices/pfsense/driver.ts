@@ -13,9 +13,15 @@ import type { DeviceObject } from './codec.js';
 import { DEFAULT_POLLING, executePlan, type ApplyPolling } from './executor.js';
 import { AREA_ORDER, APPLY_KINDS, KIND, KIND_SPECS } from './kinds.js';
 import { desiredPfSenseResources, redundancyRefusal } from './mapping.js';
-import { clearPfSensePlan, PFSENSE_UNDO, planPfSense, preflightPfSense } from './planning.js';
+import { bindGatewayNames, clearPfSensePlan, PFSENSE_UNDO, planPfSense, preflightPfSense } from './planning.js';
+import { adoptionPlanPfSense } from './adoption.js';
+import type { AdoptionPlan } from '../../domain/adoption/adoption-plan.js';
 import { LIST_KINDS, snapshotToActual, type DeviceSnapshot, type InterfaceRepresentation } from './snapshot.js';
 import { COUNTER_FIELDS, STATUS_PATH, parsePeerStatistics } from './stats.js';
+import type { DeviceDiscovery } from '../../domain/adoption/discovery.js';
+import { discoverPfSense, type PfSenseReading } from './discover.js';
+
+const DEFAULT_GATEWAY_PATH = 'routing/gateway/default';
 
 export interface PfSenseDriverOptions {
   /** Tag prefix used until a desired state names one (readState/desiredResources adopt it). */
@@ -94,6 +100,12 @@ export class PfSenseDriver implements DeviceDriver {
     return planPfSense(this.desiredResources(desired), actual);
   }
 
+  /** Tags the hand-made objects the desired state describes, in place (adoption.ts says how they are matched). */
+  adoptionPlan(desired: DesiredDeviceState, actual: readonly ActualResource[]): AdoptionPlan {
+    this.prefix = desired.commentPrefix;
+    return adoptionPlanPfSense(bindGatewayNames(this.desiredResources(desired), actual), actual, desired.commentPrefix);
+  }
+
   /** A refused peer (a hub with redundant hubs) is one ERROR; plan() throws it, so not even an override writes anything. */
   preflight(desired: DesiredDeviceState, actual: readonly ActualResource[]): PreflightIssue[] {
     const refusal = redundancyRefusal(desired);
@@ -143,11 +155,36 @@ export class PfSenseDriver implements DeviceDriver {
     return data;
   }
 
+  /** GET status/wireguard/tunnels, counters as decimal strings; null on packages without it. */
+  private async statusTunnels(): Promise<unknown[] | null> {
+    return this.statsAvailable === true
+      ? this.client.call<unknown[]>('GET', STATUS_PATH, { counters: COUNTER_FIELDS })
+      : this.probeStatistics();
+  }
+
   async statistics(interfaceName: string): Promise<PeerStatistics[] | null> {
-    const tunnels = this.statsAvailable === true
-      ? await this.client.call<unknown[]>('GET', STATUS_PATH, { counters: COUNTER_FIELDS })
-      : await this.probeStatistics();
+    const tunnels = await this.statusTunnels();
     return tunnels === null ? null : parsePeerStatistics(tunnels as Parameters<typeof parsePeerStatistics>[0], interfaceName, this.prefix);
+  }
+
+  /** Read-only: every tunnel, peer, assignment, network and route, with what the REST API hides named in notes. */
+  async discover(): Promise<DeviceDiscovery> {
+    const list = (kind: string) => this.client.call<DeviceObject[]>('GET', (KIND_SPECS[kind] as { plural: string }).plural);
+    const [tunnels, peers, interfaces, gateways, routes, restapi, version, defaultGateway, status] = await Promise.all([
+      list(KIND.tunnel), list(KIND.peer), list(KIND.iface), list(KIND.gateway), list(KIND.route),
+      this.client.call<{ represent_interfaces_as?: unknown }>('GET', 'system/restapi/settings'),
+      this.client.call<{ current_version?: unknown }>('GET', 'system/restapi/version'),
+      // Older packages answer pfSense's HTML 404: the default gateway is then pfSense's automatic choice.
+      this.client.raw('GET', DEFAULT_GATEWAY_PATH).then((reply) => (reply.status === 404 ? null : this.client.unwrap<PfSenseReading['defaultGateway']>(reply, DEFAULT_GATEWAY_PATH))),
+      this.statusTunnels(),
+    ]);
+    const mode = restapi.represent_interfaces_as;
+    return discoverPfSense({
+      tunnels, peers, interfaces, gateways, routes, defaultGateway,
+      representation: mode === 'id' || mode === 'if' ? mode : 'descr',
+      status: status as PfSenseReading['status'],
+      version: typeof version.current_version === 'string' ? version.current_version.replace(/^v/, '') : null,
+    }, this.prefix);
   }
 
   close(): Promise<void> {

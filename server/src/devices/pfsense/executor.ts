@@ -12,6 +12,7 @@ import { encodeBody } from './codec.js';
 import { APPLY_KINDS, AREA_ORDER, KIND, KIND_SPECS, areaOfKind, type ApplyArea } from './kinds.js';
 import { LiveState } from './live.js';
 import { tagOf } from './tags.js';
+import { isAdoption, isAdoptionTarget } from './adoption.js';
 
 export interface ApplyPolling {
   /** How many times the apply status is read before giving up. */
@@ -56,7 +57,7 @@ async function executeOperation(client: PfSenseClient, live: LiveState, prefix: 
       return `created ${label}`;
     }
     case 'update': {
-      const id = await targetId('first');
+      const id = isAdoption(operation) ? await adoptionTarget(live, operation, prefix) : await targetId('first');
       if (id === null) throw new DeviceError('REFUSED', `${label} disappeared from the device while deploying; run the deploy again`);
       await client.call('PATCH', spec.singular, { body: { id, ...encodeBody(spec, operation.changes, await live.resolver()) } });
       live.invalidate(operation.kind);
@@ -70,6 +71,19 @@ async function executeOperation(client: PfSenseClient, live: LiveState, prefix: 
       return `deleted ${label}`;
     }
   }
+}
+
+/**
+ * The id of the hand-made object an adoption tags: it has no tag to be found by yet, so its
+ * id as read, checked to still hold the same object (ids are positions that shift on delete).
+ */
+async function adoptionTarget(live: LiveState, operation: PlanOperation, prefix: string): Promise<string | number> {
+  const id = 'id' in operation ? operation.id : '';
+  const current = (await live.list(operation.kind)).find((obj) => String(obj.id) === id);
+  if (!current || !isAdoptionTarget(operation, current, prefix)) {
+    throw new DeviceError('REFUSED', `${operation.kind} ${id} changed on the device after it was read, so it was not tagged; run the adoption again`);
+  }
+  return current.id as string | number;
 }
 
 /** POST the area's apply, then read its status until it reports applied. */

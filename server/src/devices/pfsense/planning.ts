@@ -4,6 +4,7 @@ import { publicKeyFromPrivate } from '../../domain/keys.js';
 import { diffResources, type ActualResource, type Adjustment, type DesiredResource, type Plan } from '../../domain/plan.js';
 import type { DesiredDeviceState, PreflightIssue } from '../driver.js';
 import { APPLY_KINDS, AREA_ORDER, KIND, KIND_ORDER, KIND_SPECS } from './kinds.js';
+import { joinPriorities } from './codec.js';
 import type { UndoPolicy } from '../../domain/undo.js';
 import { familyOf, tryParseAddress, tryParseAddressOrCidr } from '../../domain/ip.js';
 import { interfaceIdRef, isRef, pskFingerprint, tagOf } from './tags.js';
@@ -39,8 +40,35 @@ export function adjustments(actual: readonly ActualResource[]): Adjustment[] {
   return result;
 }
 
+/**
+ * The desired resources with each managed gateway under the name it has on the device, and
+ * the routes and groups that use it pointing there: pfSense cannot rename a gateway, and an
+ * adopted one keeps the name its admin gave it (Meshplane's own have the name it chose).
+ */
+export function bindGatewayNames(desired: readonly DesiredResource[], actual: readonly ActualResource[]): DesiredResource[] {
+  const renamed = new Map<string, string>();
+  for (const gateway of desired.filter((resource) => resource.kind === KIND.gateway)) {
+    const onDevice = actual.find((resource) => resource.kind === KIND.gateway && resource.key === gateway.key)?.props.name;
+    if (onDevice && gateway.props.name && onDevice !== gateway.props.name) renamed.set(gateway.props.name, onDevice);
+  }
+  if (renamed.size === 0) return [...desired];
+  const rename = (name: string) => renamed.get(name) ?? name;
+  return desired.map((resource) => {
+    if (resource.kind === KIND.gateway && resource.props.name) return { ...resource, props: { ...resource.props, name: rename(resource.props.name) } };
+    if (resource.kind === KIND.route && resource.props.gateway) return { ...resource, props: { ...resource.props, gateway: rename(resource.props.gateway) } };
+    if (resource.kind === KIND.group && resource.props.priorities) {
+      const priorities = joinPriorities(resource.props.priorities.split(',').map((entry) => {
+        const [gateway = '', tier = ''] = entry.split(':');
+        return { gateway: rename(gateway), tier: Number(tier) };
+      }));
+      return { ...resource, props: { ...resource.props, priorities } };
+    }
+    return resource;
+  });
+}
+
 export function planPfSense(desired: readonly DesiredResource[], actual: readonly ActualResource[]): Plan {
-  return diffResources(desired, actual, { kindOrder: KIND_ORDER, normalize: normalizeProp, adjustments: adjustments(actual) });
+  return diffResources(bindGatewayNames(desired, actual), actual, { kindOrder: KIND_ORDER, normalize: normalizeProp, adjustments: adjustments(actual) });
 }
 
 /** Pending-apply markers are not configuration (the executor applies what it wrote); read-only fields are never sent. */

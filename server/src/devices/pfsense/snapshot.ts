@@ -5,7 +5,7 @@
 import type { ActualResource } from '../../domain/plan.js';
 import { decodeProps, type DeviceObject, type RefReader } from './codec.js';
 import { APPLY_KINDS, AREA_ORDER, KIND, KIND_SPECS, type ApplyArea, type Kind } from './kinds.js';
-import { interfaceIdRef, interfaceKeyForTunnel, parseDescr, parseKey, ref, tagOf } from './tags.js';
+import { interfaceIdRef, interfaceKeyForTunnel, parseDescr, parseKey, pskFingerprint, ref, tagOf } from './tags.js';
 
 export type InterfaceRepresentation = 'descr' | 'id' | 'if';
 
@@ -70,10 +70,13 @@ export function snapshotToActual(snapshot: DeviceSnapshot, prefix: string, wanId
     if (!spec) continue;
     for (const obj of snapshot.lists[list]) {
       const props = decodeProps(spec, obj, refs);
-      // Secrets are never echoed: compare the tunnel key by its public key, the PSK by the
-      // fingerprint Meshplane keeps in the peer's descr.
+      // Secrets are never carried in a reading: the tunnel key is compared by its public key,
+      // the PSK by a fingerprint, of the key itself where the REST API shows it (sensitive
+      // fields exposed, package 2.10.0+), else the one Meshplane keeps in the peer's descr.
       if (kind === KIND.tunnel) props.privatekey = `pub:${String(obj.publickey ?? '')}`;
-      if (kind === KIND.peer) props.presharedkey = `fp:${parseDescr(obj.descr, prefix).pskFingerprint}`;
+      if (kind === KIND.peer) {
+        props.presharedkey = `fp:${'presharedkey' in obj ? pskFingerprint(typeof obj.presharedkey === 'string' ? obj.presharedkey : '') : parseDescr(obj.descr, prefix).pskFingerprint}`;
+      }
       resources.push({ kind, id: String(obj.id), key: keyFor(list, obj, snapshot, prefix, wanId), props });
     }
   }

@@ -5,7 +5,8 @@ import { DUAL_STACK, overlay, peer, service, subnet } from '../../domain/__fixtu
 import type { OverlaySpec } from '../../domain/model.js';
 import { afterEach, expect } from 'vitest';
 import { DeviceError, type DesiredDeviceState, type DeviceDriver, type DeviceTarget } from '../driver.js';
-import { startPfSenseSimulator, type PfSenseSimulator, type PfSenseSimulatorOptions } from '../../../test/sim/pfsense/index.js';
+import { HAND_MADE, startPfSenseSimulator, type PfSenseSimulator, type PfSenseSimulatorOptions } from '../../../test/sim/pfsense/index.js';
+import { publicKeyFromPrivate } from '../../domain/keys.js';
 import { createPfSenseDriver, type PfSenseDriver } from './driver.js';
 
 /** pf hosts a LAN it shows as 172.16.1.0/24; b has a routed LAN; c is behind CGNAT. */
@@ -31,6 +32,24 @@ export function dualStackSiteSpec(): OverlaySpec {
     peer('b', '10.0.0.2', { tunnelIp6: 'fd10:aaaa:bbbb::2', subnets: [subnet('lanB', '192.168.2.0/24'), subnet('lanB6', '2001:db8:b::/64')] }),
     peer('c', '10.0.0.3', { tunnelIp6: 'fd10:aaaa:bbbb::3', endpointHost: null }),
   ], DUAL_STACK);
+}
+
+/**
+ * The WAN that the simulator's hand-made site (seed "hand-made", HAND_MADE) is, as an adoption
+ * proposal would make it: the firewall's own key (private when the REST API shows it, else
+ * bring-your-own), the remotes' keys, addresses, LANs, endpoints and Site B's preshared key.
+ */
+export function handMadeSpec(options: { privateKeyKnown?: boolean; presharedKeyKnown?: boolean } = {}): OverlaySpec {
+  const [b, c, phone] = HAND_MADE.peers;
+  const publicKey = publicKeyFromPrivate(HAND_MADE.tunnelPrivateKey);
+  const spec = overlay([
+    peer('pf', '10.10.0.1', { publicKey, privateKey: options.privateKeyKnown === false ? null : HAND_MADE.tunnelPrivateKey, endpointHost: 'pf.example.net', listenPort: Number(HAND_MADE.listenPort) }),
+    peer('b', '10.10.0.2', { publicKey: b.publickey, privateKey: null, endpointHost: b.endpoint, subnets: [subnet('lanB', b.lan)] }),
+    peer('c', '10.10.0.3', { publicKey: c.publickey, privateKey: null, endpointHost: c.endpoint, endpointPort: Number(c.port), subnets: [subnet('lanC', c.lan)] }),
+    peer('phone', '10.10.0.10', { publicKey: phone.publickey, privateKey: null, endpointHost: null }),
+  ], { tunnelCidr: '10.10.0.0/24', servicesCidr: '10.10.5.0/24' });
+  if (options.presharedKeyKnown !== false) spec.presharedKeys = [{ peerAId: 'pf', peerBId: 'b', key: b.presharedkey }];
+  return spec;
 }
 
 export function stateFor(spec: OverlaySpec, peerId = 'pf', commentPrefix = 'meshplane'): DesiredDeviceState {

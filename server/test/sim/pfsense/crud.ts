@@ -16,6 +16,8 @@ export interface Collection {
   /** Refuses deletes pfSense refuses (throws ApiError). */
   beforeDelete?: (id: Id, obj: Obj, model: PfSenseModel) => void;
   afterDelete?: (id: Id, obj: Obj, model: PfSenseModel) => void;
+  /** Before a plural PUT replaces every object. */
+  beforeReplace?: (model: PfSenseModel) => void;
   /** many_minimum: the last N objects cannot be deleted. */
   minimum?: number;
   /** Interfaces report which ids have pending changes. */
@@ -166,6 +168,7 @@ export function addCollection(routes: Routes, singular: string, plural: string, 
         const { id: _id, ...input } = item;
         created.push([created.length, validateObject(spec, input, { env: call.model, siblings: created, selfId: null, existing: null })]);
       }
+      collection.beforeReplace?.(call.model);
       store.replaceAll(created.map(([, obj]) => obj));
       call.model.markDirty(spec.subsystem);
       return store.entries().map(([id, obj]) => out(call.model, id, obj));

@@ -13,6 +13,8 @@ export interface Environment {
   interfaceId(value: string): string | null;
   interfaceName(id: string): string;
   readonly exposeSensitive: boolean;
+  /** Whether a hidden field of a model is shown (expose_sensitive_fields, or "Model:field" in override_sensitive_fields). */
+  showsHidden(model: string, field: string): boolean;
 }
 
 export interface FieldContext {
@@ -175,7 +177,7 @@ export function validateObject(spec: ModelSpec, input: Obj, ctx: FieldContext): 
 export function represent(spec: ModelSpec, obj: Obj, ids: { id: Id; parent_id?: Id }, env: Environment): Obj {
   const out: Obj = { ...ids };
   for (const [name, field] of Object.entries(spec.fields)) {
-    if (field.hidden && !env.exposeSensitive) continue;
+    if (field.hidden && !env.showsHidden(spec.name, name)) continue;
     let value = obj[name];
     if (field.iface && value !== null && value !== undefined) {
       value = Array.isArray(value) ? value.map((entry) => (entry === 'any' ? entry : env.interfaceName(entry as string))) : value === 'any' ? value : env.interfaceName(value as string);

@@ -7,7 +7,7 @@ import type { Routes } from './call.js';
 import { noFaults, type PfSenseFaults } from './faults.js';
 import { PfSenseModel } from './model.js';
 import { addNetworkRoutes } from './network-endpoints.js';
-import { seedModel } from './seed.js';
+import { seedModel, type SeedKind } from './seed.js';
 import { createServer, type RequestRecord } from './server.js';
 import { selfSignedCertificate } from './tls.js';
 import { compareVersions } from './validators.js';
@@ -17,15 +17,18 @@ export type { PfSenseFaults, EndpointFault } from './faults.js';
 export type { PeerStats, ApplyArea } from './model.js';
 export type { RequestRecord } from './server.js';
 export { PfSenseModel } from './model.js';
-export { SEEDED } from './seed.js';
+export { HAND_MADE, SEEDED } from './seed.js';
 
 export interface PfSenseSimulatorOptions {
   /** REST API package version; >= 2.9.0 serves /api/v2/status/wireguard/*. Default "2.10.0". */
   version?: string;
   /** Enabled auth methods; a fresh install has ['BasicAuth'] only (the default). */
   authMethods?: Array<'BasicAuth' | 'KeyAuth' | 'JWTAuth'>;
-  /** Pre-seed unmanaged objects (tunnel + peer, gateway, route, rules). Default true. */
-  seed?: boolean;
+  /**
+   * Pre-seed unmanaged objects (tunnel + peer, gateway, route, rules). Default true.
+   * "hand-made": a site set up by hand instead, for adoption (seed.ts HAND_MADE).
+   */
+  seed?: SeedKind;
   /** How long a background apply takes, in ms. Default 30. */
   applyDelayMs?: number;
   /** Fixed port (default: ephemeral). */

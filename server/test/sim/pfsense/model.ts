@@ -62,6 +62,8 @@ export class PfSenseModel implements Environment {
   /** What is running: snapshots taken when an area is applied. */
   runtime: { wireguard: WireGuardRuntime; interfaces: Obj[]; rules: Obj[]; routes: Obj[]; gateways: Obj[]; groups: Obj[]; oneToOne: Obj[]; portForwards: Obj[] };
   readonly peerStats = new Map<string, PeerStats>();
+  /** System > Routing > Default gateway: a gateway (or group) name, "" for automatic, "-" for none. */
+  defaultGateway = { defaultgw4: '', defaultgw6: '' };
 
   constructor(public version: string, authMethods: readonly string[]) {
     this.restapi = defaults(restApiSettingsSpec, this);
@@ -72,6 +74,17 @@ export class PfSenseModel implements Environment {
 
   get exposeSensitive(): boolean {
     return this.restapi.expose_sensitive_fields === true;
+  }
+
+  /**
+   * Model::is_field_hidden(): a sensitive field is shown when sensitive fields are exposed or
+   * "Model:field" is in override_sensitive_fields. The peer's preshared key was write-only
+   * (never shown) before package 2.10.0.
+   */
+  showsHidden(model: string, field: string): boolean {
+    if (model === 'WireGuardPeer' && field === 'presharedkey' && !this.versionAtLeast('2.10.0')) return false;
+    const overrides = this.restapi.override_sensitive_fields;
+    return this.exposeSensitive || (Array.isArray(overrides) && overrides.includes(`${model}:${field}`));
   }
 
   versionAtLeast(version: string): boolean {
@@ -227,6 +240,15 @@ export class PfSenseModel implements Environment {
   /** The WireGuard service runs when enabled or when a tunnel is assigned to an interface. */
   wireguardRunning(): boolean {
     return this.runtime.wireguard.enabled || this.runtime.interfaces.some((iface) => String(iface.if).startsWith('tun_wg'));
+  }
+
+  /**
+   * A peer removed from the config loses its session: `wg` forgets its handshake and
+   * counters, and a peer added again with the same key starts from nothing (and, being
+   * appended, at a new position).
+   */
+  forgetPeer(publicKey: unknown): void {
+    this.peerStats.delete(String(publicKey));
   }
 
   /** Test knob: what `wg show` would report for a peer. */

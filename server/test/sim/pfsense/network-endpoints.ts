@@ -90,6 +90,22 @@ export function addNetworkRoutes(table: Routes): void {
   addCollection(table, '/api/v2/routing/gateway', '/api/v2/routing/gateways', gateways, ['GET', 'DELETE']);
   addCollection(table, '/api/v2/routing/gateway/group', '/api/v2/routing/gateway/groups', groups, ['GET', 'DELETE']);
   addChildCollection(table, '/api/v2/routing/gateway/group/priority', '/api/v2/routing/gateway/group/priorities', groups, 'priorities', gatewayGroupPrioritySpec);
+  addRoute(table, '/api/v2/routing/gateway/default', {
+    GET: (call) => ({ ...call.model.defaultGateway }),
+    PATCH: (call) => {
+      const input = Array.isArray(call.data) ? {} : call.data;
+      const names = ['', '-', ...call.model.gatewayNames(), ...call.model.groupNames()];
+      for (const field of ['defaultgw4', 'defaultgw6'] as const) {
+        if (!(field in input)) continue;
+        if (typeof input[field] !== 'string' || !names.includes(input[field] as string)) {
+          throw new ApiError(400, 'FIELD_INVALID_CHOICE', `Field '${field}' must be one of [${names.join(', ')}]. Received '${String(input[field])}'.`);
+        }
+        call.model.defaultGateway[field] = input[field] as string;
+      }
+      call.model.markDirty('staticroutes');
+      return { ...call.model.defaultGateway };
+    },
+  });
   addCollection(table, '/api/v2/routing/static_route', '/api/v2/routing/static_routes', routes, ['GET', 'DELETE']);
   addApplyRoute(table, '/api/v2/routing/apply', 'routing');
 

@@ -350,6 +350,8 @@ export const restApiSettingsSpec: ModelSpec = {
     login_protection: { type: 'boolean', default: true },
     hateoas: { type: 'boolean', default: false },
     expose_sensitive_fields: { type: 'boolean', default: false },
+    // "Model:field" entries shown although sensitive (e.g. WireGuardTunnel:privatekey).
+    override_sensitive_fields: { type: 'strings', default: [] },
     represent_interfaces_as: { type: 'string', default: 'descr', choices: ['descr', 'id', 'if'] },
     auth_methods: {
       type: 'strings',

@@ -22,7 +22,82 @@ function addInterface(model: PfSenseModel, store: KeyedStore, id: string, input:
   store.put(id, validateObject(interfaceSpec, input, { env: model, siblings: store.entries(), selfId: id, existing: null }));
 }
 
-export function seedModel(model: PfSenseModel, unmanaged: boolean): void {
+const key = (fill: number) => Buffer.alloc(32, fill).toString('base64');
+
+/**
+ * A site set up by hand in the GUI, as adoption finds it (seed "hand-made"): tun_wg0 with
+ * three peers, assigned as OPT1 "WG_MESH" with the tunnel address, a gateway per remote site
+ * on it and a static route to each site's LAN, a WAN rule for the port and an any-rule on the
+ * tunnel interface; besides it what the admin has that is not the mesh: a road-warrior tunnel
+ * with its own peer, the upstream gateway (the default gateway), a legacy route and a rule.
+ */
+export const HAND_MADE = {
+  tunnelPrivateKey: key(11),
+  listenPort: '51820',
+  tunnelAddress: '10.10.0.1/24',
+  peers: [
+    { descr: 'Site B', publickey: key(41), presharedkey: key(21), endpoint: 'b.example.net', port: '51820', persistentkeepalive: 25, allowedips: ['10.10.0.2/32', '192.168.20.0/24'], lan: '192.168.20.0/24', gatewayName: 'WG_SITEB' },
+    { descr: 'Site C', publickey: key(42), presharedkey: '', endpoint: '203.0.113.30', port: '51821', persistentkeepalive: null, allowedips: ['10.10.0.3/32', '192.168.30.0/24'], lan: '192.168.30.0/24', gatewayName: 'WG_SITEC' },
+    { descr: 'Phone', publickey: key(43), presharedkey: '', endpoint: null, port: null, persistentkeepalive: null, allowedips: ['10.10.0.10/32'], lan: null, gatewayName: null },
+  ],
+  /** What `wg show` reports for each peer, in the order of `peers`. */
+  stats: [
+    { latestHandshake: 1_765_000_000, rx: 9_007_199_254_740_993n, tx: 123_456_789n, endpoint: '198.51.100.20:51820' },
+    { latestHandshake: 1_765_000_100, rx: 55_000n, tx: 66_000n, endpoint: '203.0.113.30:51821' },
+    { latestHandshake: 1_764_999_000, rx: 1_024n, tx: 2_048n, endpoint: '100.64.7.9:40123' },
+  ],
+  roadWarrior: { privateKey: key(31), listenPort: '51822', peerPublicKey: 'mA1tsHhHx1ChA/fMO+Snfcq4uNjyh5JQ6eIHn9S+5mM=' },
+} as const;
+
+const cidr = (value: string) => {
+  const [address = '', mask = ''] = value.split('/');
+  return { address, mask: Number(mask) };
+};
+
+function seedHandMadeSite(model: PfSenseModel): void {
+  const wan = model.interfaceName('wan');
+  add(model, tunnelSpec, model.tunnels, { privatekey: HAND_MADE.tunnelPrivateKey, listenport: HAND_MADE.listenPort, descr: 'Site mesh' });
+  add(model, tunnelSpec, model.tunnels, {
+    privatekey: HAND_MADE.roadWarrior.privateKey, listenport: HAND_MADE.roadWarrior.listenPort, descr: 'Road warriors', addresses: [cidr('10.99.0.1/24')],
+  });
+  for (const peer of HAND_MADE.peers) {
+    add(model, peerSpec, model.peers, {
+      enabled: true, tun: 'tun_wg0', descr: peer.descr, publickey: peer.publickey, presharedkey: peer.presharedkey,
+      endpoint: peer.endpoint, ...(peer.port === null ? {} : { port: peer.port }), persistentkeepalive: peer.persistentkeepalive,
+      allowedips: peer.allowedips.map(cidr),
+    });
+  }
+  add(model, peerSpec, model.peers, { enabled: true, tun: 'tun_wg1', descr: 'Admin laptop', publickey: HAND_MADE.roadWarrior.peerPublicKey, allowedips: [cidr('10.99.0.2/32')] });
+  const [address = '', subnet = ''] = HAND_MADE.tunnelAddress.split('/');
+  addInterface(model, model.interfaces, 'opt1', { if: 'tun_wg0', descr: 'WG_MESH', enable: true, typev4: 'static', ipaddr: address, subnet: Number(subnet) });
+  const mesh = model.interfaceName('opt1');
+
+  add(model, gatewaySpec, model.gateways, { name: 'WAN_GW', interface: wan, ipprotocol: 'inet', gateway: '198.51.100.1', descr: 'Upstream' });
+  model.defaultGateway = { defaultgw4: 'WAN_GW', defaultgw6: '' };
+  for (const peer of HAND_MADE.peers) {
+    if (peer.gatewayName === null || peer.lan === null) continue;
+    add(model, gatewaySpec, model.gateways, { name: peer.gatewayName, interface: mesh, ipprotocol: 'inet', gateway: peer.allowedips[0]?.split('/')[0], descr: `${peer.descr} over WireGuard` });
+    add(model, staticRouteSpec, model.routes, { network: peer.lan, gateway: peer.gatewayName, descr: `${peer.descr} LAN` });
+  }
+  add(model, staticRouteSpec, model.routes, { network: '10.200.0.0/16', gateway: 'WAN_GW', descr: 'Legacy data centre' });
+  add(model, firewallRuleSpec, model.rules, {
+    type: 'pass', interface: [wan], ipprotocol: 'inet', protocol: 'udp', source: 'any', destination: '(self)', destination_port: HAND_MADE.listenPort, descr: 'WireGuard',
+  });
+  add(model, firewallRuleSpec, model.rules, {
+    type: 'pass', interface: [wan], ipprotocol: 'inet', protocol: 'udp', source: 'any', destination: '(self)', destination_port: HAND_MADE.roadWarrior.listenPort, descr: 'Road warriors',
+  });
+  add(model, firewallRuleSpec, model.rules, {
+    type: 'pass', interface: [wan], ipprotocol: 'inet', protocol: 'tcp', source: 'any', destination: '(self)', destination_port: '443', descr: 'Admin HTTPS',
+  });
+  add(model, firewallRuleSpec, model.rules, { type: 'pass', interface: [mesh], ipprotocol: 'inet', source: 'any', destination: 'any', descr: 'Allow mesh' });
+  model.wireguardSettings = { ...model.wireguardSettings, enable: true };
+  HAND_MADE.peers.forEach((peer, index) => model.setPeerStats(peer.publickey, { ...HAND_MADE.stats[index] }));
+}
+
+export type SeedKind = boolean | 'hand-made';
+
+export function seedModel(model: PfSenseModel, seed: SeedKind): void {
+  const unmanaged = seed === true;
   addInterface(model, model.interfaces, 'wan', { if: 'em0', descr: 'WAN', enable: true, typev4: 'static', ipaddr: '198.51.100.2', subnet: 24 });
   addInterface(model, model.interfaces, 'lan', { if: 'em1', descr: 'LAN', enable: true, typev4: 'static', ipaddr: '192.168.1.1', subnet: 24 });
   const lan = model.interfaceName('lan');
@@ -44,6 +119,7 @@ export function seedModel(model: PfSenseModel, unmanaged: boolean): void {
     });
     model.wireguardSettings = { ...model.wireguardSettings, enable: true };
   }
+  if (seed === 'hand-made') seedHandMadeSite(model);
   for (const area of ['wireguard', 'interfaces', 'routing', 'firewall'] as const) model.runApply(area);
   model.applyCount.wireguard = model.applyCount.interfaces = model.applyCount.routing = model.applyCount.firewall = 0;
 }

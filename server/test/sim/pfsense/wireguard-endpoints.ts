@@ -16,7 +16,15 @@ const tunnels: Collection = {
   beforeUpdate: (input, existing, model) => scrubAssignedTunnelAddresses(input, existing, model),
 };
 
-const peers: Collection = { spec: peerSpec, store: (model) => model.peers, area: 'wireguard' };
+const peers: Collection = {
+  spec: peerSpec,
+  store: (model) => model.peers,
+  area: 'wireguard',
+  afterDelete: (_id, peer, model) => model.forgetPeer(peer.publickey),
+  beforeReplace: (model) => {
+    for (const [, peer] of model.peers.entries()) model.forgetPeer(peer.publickey);
+  },
+};
 
 function addSettingsRoute(routes: Routes): void {
   const out = (model: PfSenseModel) => represent(settingsSpec, model.wireguardSettings, { id: 0 }, model);

@@ -1,0 +1,273 @@
+// Adoption on pfSense against the simulator seeded with a hand-made site (HAND_MADE): discover
+// reads exactly it, adoption tags it in place (descr PATCHes only: the same ids, the sessions'
+// handshakes and counters untouched), the next deploy only updates in place, and look-alikes
+// are reported, never picked.
+import { describe, expect, it } from 'vitest';
+import { publicKeyFromPrivate } from '../../domain/keys.js';
+import { ADOPTED_REASON } from '../../domain/adoption/adoption-plan.js';
+import { describePlan, type Plan } from '../../domain/plan.js';
+import { HAND_MADE, type PfSenseSimulator } from '../../../test/sim/pfsense/index.js';
+import type { DesiredDeviceState } from '../driver.js';
+import { KIND } from './kinds.js';
+import { pskFingerprint } from './tags.js';
+import type { PfSenseDriver } from './driver.js';
+import { driverOnSimulator, handMadeSpec, stateFor } from './test-fixtures.js';
+
+const start = driverOnSimulator({ applyDelayMs: 5, seed: 'hand-made' });
+const LISTS = ['tunnels', 'peers', 'gateways', 'routes', 'rules', 'interfaces'] as const;
+const [siteB, siteC, phone] = HAND_MADE.peers;
+
+/** Every config object with its id, by list. */
+function snapshot(sim: PfSenseSimulator) {
+  return Object.fromEntries(LISTS.map((list) => [list, sim.model.list(list)])) as Record<(typeof LISTS)[number], Array<Record<string, unknown>>>;
+}
+
+function stats(sim: PfSenseSimulator) {
+  return HAND_MADE.peers.map((peer) => sim.model.peerStats.get(peer.publickey));
+}
+
+/** Writes since `from`, as "METHOD path". */
+function writesSince(sim: PfSenseSimulator, from: number): string[] {
+  return sim.requests.slice(from).filter((request) => request.method !== 'GET').map((request) => `${request.method} ${request.path}`);
+}
+
+async function adopt(driver: PfSenseDriver, state: DesiredDeviceState) {
+  const adoption = driver.adoptionPlan(state, await driver.readState(state));
+  const result = await driver.apply(adoption.plan);
+  return { adoption, result };
+}
+
+const byDescr = (objects: Array<Record<string, unknown>>, descr: string) => objects.find((obj) => String(obj.descr).startsWith(descr));
+
+describe('pfSense discover', () => {
+  it('reads the hand-made site: tunnels, peers with statistics, the assignment, connected networks with the uplink, routes; keys hidden and said so', async () => {
+    const { driver } = await start();
+    const found = await driver.discover();
+    expect(found.interfaces.map((tunnel) => [tunnel.name, tunnel.listenPort, tunnel.addresses, tunnel.comment, tunnel.privateKey, tunnel.managedKey])).toEqual([
+      ['tun_wg0', 51820, ['10.10.0.1/24'], 'Site mesh', null, null],
+      ['tun_wg1', 51822, ['10.99.0.1/24'], 'Road warriors', null, null],
+    ]);
+    const [mesh] = found.interfaces;
+    expect(mesh?.publicKey).toBe(publicKeyFromPrivate(HAND_MADE.tunnelPrivateKey));
+    expect(mesh?.peers).toEqual([
+      {
+        ref: '0', publicKey: siteB.publickey, allowedIps: ['10.10.0.2/32', '192.168.20.0/24'], endpointHost: 'b.example.net', endpointPort: 51820, persistentKeepalive: 25,
+        presharedKey: null, hasPresharedKey: false, comment: 'Site B', disabled: false, managedKey: null,
+        lastHandshake: new Date(HAND_MADE.stats[0].latestHandshake * 1000), rxBytes: '9007199254740993', txBytes: '123456789',
+      },
+      expect.objectContaining({ ref: '1', publicKey: siteC.publickey, endpointHost: '203.0.113.30', endpointPort: 51821, persistentKeepalive: null, rxBytes: '55000', txBytes: '66000' }),
+      expect.objectContaining({ ref: '2', publicKey: phone.publickey, allowedIps: ['10.10.0.10/32'], endpointHost: null, endpointPort: null, comment: 'Phone' }),
+    ]);
+    expect(found.interfaces[1]?.peers.map((peer) => [peer.ref, peer.comment])).toEqual([['3', 'Admin laptop']]);
+    expect(found.connectedNetworks).toEqual([
+      { cidr: '198.51.100.0/24', address: '198.51.100.2/24', interfaceName: 'WAN', uplink: true },
+      { cidr: '192.168.1.0/24', address: '192.168.1.1/24', interfaceName: 'LAN', uplink: false },
+    ]);
+    expect(found.routes.map((route) => [route.destination, route.gateway, route.interfaceName, route.static, route.comment])).toEqual([
+      ['192.168.20.0/24', '10.10.0.2', 'WG_MESH', true, 'Site B LAN'],
+      ['192.168.30.0/24', '10.10.0.3', 'WG_MESH', true, 'Site C LAN'],
+      ['10.200.0.0/16', '198.51.100.1', 'WAN', true, 'Legacy data centre'],
+      ['0.0.0.0/0', '198.51.100.1', 'WAN', false, 'default gateway WAN_GW (Upstream)'],
+    ]);
+    expect(found.notes).toEqual(expect.arrayContaining([
+      'tun_wg0 is assigned as opt1 (WG_MESH) with 10.10.0.1/24',
+      expect.stringMatching(/^tunnel private keys are hidden by the REST API: turn on .*expose_sensitive_fields.*WireGuardTunnel:privatekey/),
+      expect.stringMatching(/^preshared keys are hidden by the REST API: .*WireGuardPeer:presharedkey/),
+    ]));
+  });
+
+  it('shows the private key and the preshared key only where the REST API exposes them', async () => {
+    const { sim, driver } = await start();
+    sim.model.restapi.override_sensitive_fields = ['WireGuardTunnel:privatekey'];
+    let found = await driver.discover();
+    const shown = found.interfaces[0]?.privateKey ?? null;
+    expect(shown).not.toBeNull();
+    expect(publicKeyFromPrivate(shown as string)).toBe(found.interfaces[0]?.publicKey);
+    expect(found.interfaces[0]?.peers[0]).toMatchObject({ presharedKey: null, hasPresharedKey: false });
+    expect(found.notes.some((note) => note.startsWith('tunnel private keys are hidden'))).toBe(false);
+
+    sim.model.restapi.override_sensitive_fields = [];
+    sim.model.restapi.expose_sensitive_fields = true;
+    found = await driver.discover();
+    expect(found.interfaces[0]?.privateKey).not.toBeNull();
+    expect(found.interfaces[0]?.peers.map((peer) => [peer.presharedKey, peer.hasPresharedKey])).toEqual([[siteB.presharedkey, true], [null, false], [null, false]]);
+    expect(found.notes.filter((note) => /hidden/.test(note))).toEqual([]);
+  });
+
+  it('says that preshared keys are write-only before package 2.10.0 and that there are no statistics before 2.9.0', async () => {
+    const { sim, driver } = await start({ version: '2.8.1' });
+    sim.model.restapi.expose_sensitive_fields = true;
+    const found = await driver.discover();
+    expect(found.interfaces[0]?.privateKey).not.toBeNull();
+    expect(found.interfaces[0]?.peers[0]).toMatchObject({ presharedKey: null, hasPresharedKey: false, lastHandshake: null, rxBytes: null, txBytes: null });
+    expect(found.notes).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^preshared keys are write-only in REST API packages before 2\.10\.0 \(this is 2\.8\.1\)/),
+      'no handshake or traffic statistics: the REST API package is older than 2.9.0',
+    ]));
+  });
+
+  it('writes nothing', async () => {
+    const { sim, driver } = await start();
+    const from = sim.requests.length;
+    await driver.discover();
+    expect(writesSince(sim, from)).toEqual([]);
+  });
+});
+
+describe('pfSense adoption in place', () => {
+  it('tags the hand-made site with descr PATCHes only: the same ids, sessions untouched, unrelated items as they were', async () => {
+    const { sim, driver } = await start();
+    const state = stateFor(handMadeSpec());
+    const before = snapshot(sim);
+    const statsBefore = stats(sim);
+    const from = sim.requests.length;
+
+    const { adoption, result } = await adopt(driver, state);
+    expect(result).toEqual({ applied: adoption.plan.operations.length, failed: null });
+    expect(adoption.ambiguous).toEqual([]);
+    expect(adoption.adopted.map((item) => [item.kind, item.id, item.key])).toEqual([
+      [KIND.tunnel, '0', 'wan1:tunnel:wg-mesh'],
+      [KIND.peer, '0', 'wan1:peer:b'],
+      [KIND.peer, '1', 'wan1:peer:c'],
+      [KIND.peer, '2', 'wan1:peer:phone'],
+      [KIND.iface, 'opt1', 'wan1:iface:wg-mesh'],
+      [KIND.gateway, '1', 'wan1:gateway:b'],
+      [KIND.gateway, '2', 'wan1:gateway:c'],
+      [KIND.route, '0', 'wan1:route:192.168.20.0/24'],
+      [KIND.route, '1', 'wan1:route:192.168.30.0/24'],
+      [KIND.rule, '1', 'wan1:rule:wan-udp-51820'],
+      [KIND.rule, '4', 'wan1:rule:overlay-in'],
+    ]);
+    expect(adoption.plan.operations.every((operation) => operation.op === 'update' && operation.reason === ADOPTED_REASON && Object.keys(operation.changes).join() === 'descr')).toBe(true);
+    // The object endpoints only see PATCHes (10: the assignment carries its tunnel's tag); then each area is applied.
+    const writes = writesSince(sim, from);
+    expect(writes.filter((write) => !write.endsWith('/apply'))).toEqual([
+      'PATCH /api/v2/vpn/wireguard/tunnel', ...Array(3).fill('PATCH /api/v2/vpn/wireguard/peer'),
+      ...Array(2).fill('PATCH /api/v2/routing/gateway'), ...Array(2).fill('PATCH /api/v2/routing/static_route'), ...Array(2).fill('PATCH /api/v2/firewall/rule'),
+    ]);
+    expect(writes.filter((write) => write.endsWith('/apply')).sort()).toEqual(['POST /api/v2/firewall/apply', 'POST /api/v2/routing/apply', 'POST /api/v2/vpn/wireguard/apply']);
+
+    const after = snapshot(sim);
+    for (const list of LISTS) {
+      expect(after[list].map(({ descr: _descr, ...rest }) => rest), list).toEqual(before[list].map(({ descr: _descr, ...rest }) => rest));
+    }
+    expect(after.peers.map((peer) => peer.descr)).toEqual([
+      // Bare: this firewall hides preshared keys, so Site B's cannot be shown to be the WAN's.
+      'meshplane:wan1:peer:b', 'meshplane:wan1:peer:c', 'meshplane:wan1:peer:phone', 'Admin laptop']);
+    expect(after.tunnels.map((tunnel) => tunnel.descr)).toEqual(['meshplane:wan1:tunnel:wg-mesh', 'Road warriors']);
+    expect(after.routes.map((route) => route.descr)).toEqual(['meshplane:wan1:route:192.168.20.0/24', 'meshplane:wan1:route:192.168.30.0/24', 'Legacy data centre']);
+    expect(after.rules.map((rule) => rule.descr)).toEqual(['Default allow LAN to any rule', 'meshplane:wan1:rule:wan-udp-51820', 'Road warriors', 'Admin HTTPS', 'meshplane:wan1:rule:overlay-in']);
+    expect(after.interfaces).toEqual(before.interfaces);
+    expect(stats(sim)).toEqual(statsBefore);
+
+    // A second adoption finds nothing left to take.
+    const again = driver.adoptionPlan(state, await driver.readState(state));
+    expect(again).toEqual({ plan: { operations: [], unchanged: 0 }, adopted: [], ambiguous: [] });
+  });
+
+  it('after adoption the deploy only updates in place: no object deleted or added, ids and sessions kept; the next deploy plans nothing', async () => {
+    const { sim, driver } = await start();
+    const state = stateFor(handMadeSpec());
+    await adopt(driver, state);
+    const before = snapshot(sim);
+    const statsBefore = stats(sim);
+    const from = sim.requests.length;
+
+    const plan: Plan = driver.plan(state, await driver.readState(state));
+    expect(plan.operations.every((operation) => operation.op === 'update')).toBe(true);
+    // Site B's keepalive is Meshplane's choice now, its preshared key (hidden on this firewall)
+    // is written once, and the assignment gets Meshplane's name; everything else already matches.
+    expect(describePlan(plan)).toEqual([
+      '~ update vpn/wireguard/peer wan1:peer:b: descr meshplane:wan1:peer:b → meshplane:wan1:peer:b psk:' + pskFingerprint(siteB.presharedkey) + ', persistentkeepalive 25 → ∅, presharedkey ∅ → ‹new secret›',
+      '~ update interface wan1:iface:wg-mesh: descr WG_MESH → MP_wg_mesh',
+    ]);
+    const result = await driver.apply(plan);
+    expect(result).toEqual({ applied: plan.operations.length, failed: null });
+    expect(writesSince(sim, from).filter((write) => !write.endsWith('/apply'))).toEqual(['PATCH /api/v2/vpn/wireguard/peer', 'PATCH /api/v2/interface']);
+
+    const after = snapshot(sim);
+    for (const list of LISTS) expect(after[list].map((obj) => obj.id), list).toEqual(before[list].map((obj) => obj.id));
+    expect(after.peers.map((peer) => peer.publickey)).toEqual(before.peers.map((peer) => peer.publickey));
+    expect(sim.model.peers.get(0)?.presharedkey).toBe(siteB.presharedkey);
+    expect(stats(sim)).toEqual(statsBefore);
+    // Gateways keep the names the admin gave them; the routes still use them.
+    expect(after.gateways.map((gateway) => gateway.name)).toEqual(['WAN_GW', 'WG_SITEB', 'WG_SITEC']);
+    expect(after.routes.map((route) => route.gateway)).toEqual(['WG_SITEB', 'WG_SITEC', 'WAN_GW']);
+    // Unrelated items exactly as they were.
+    for (const [list, descr] of [['tunnels', 'Road warriors'], ['peers', 'Admin laptop'], ['gateways', 'Upstream'], ['routes', 'Legacy data centre'], ['rules', 'Admin HTTPS'], ['rules', 'Road warriors']] as const) {
+      expect(byDescr(after[list], descr)).toEqual(byDescr(before[list], descr));
+    }
+    expect(driver.plan(state, await driver.readState(state)).operations).toEqual([]);
+  });
+
+  it('with the preshared key shown by the REST API, the tag carries its fingerprint and the deploy writes no key', async () => {
+    const { sim, driver } = await start();
+    sim.model.restapi.expose_sensitive_fields = true;
+    const state = stateFor(handMadeSpec());
+    await adopt(driver, state);
+    expect(sim.model.peers.get(0)?.descr).toBe(`meshplane:wan1:peer:b psk:${pskFingerprint(siteB.presharedkey)}`);
+    const plan = driver.plan(state, await driver.readState(state));
+    expect(plan.operations.filter((operation) => operation.kind === KIND.peer && operation.op === 'update' && 'presharedkey' in operation.changes)).toEqual([]);
+  });
+
+  it('adopts a tunnel whose private key is hidden by its public key (bring your own key) and never writes a key to it', async () => {
+    const { sim, driver } = await start();
+    const state = stateFor(handMadeSpec({ privateKeyKnown: false }));
+    const statsBefore = stats(sim);
+    const { adoption } = await adopt(driver, state);
+    expect(adoption.adopted.filter((item) => item.kind === KIND.tunnel)).toEqual([{ kind: KIND.tunnel, id: '0', key: 'wan1:tunnel:wg-mesh' }]);
+    const actual = await driver.readState(state);
+    expect(driver.preflight(state, actual).filter((issue) => issue.severity === 'ERROR')).toEqual([]);
+    const plan = driver.plan(state, actual);
+    expect(plan.operations.filter((operation) => operation.kind === KIND.tunnel)).toEqual([]);
+    expect((await driver.apply(plan)).failed).toBeNull();
+    expect(stats(sim)).toEqual(statsBefore);
+  });
+
+  it('takes none of two look-alikes and reports them: a second tunnel with the same key, a copy of the WAN rule', async () => {
+    const { sim, driver } = await start();
+    sim.model.tunnels.add({ ...sim.model.tunnels.get(0), name: 'tun_wg2', listenport: '51830', descr: 'Copy of the mesh' });
+    sim.model.rules.add({ ...sim.model.rules.get(1), descr: 'WireGuard again' });
+    const before = snapshot(sim);
+    const state = stateFor(handMadeSpec());
+    const { adoption, result } = await adopt(driver, state);
+    expect(result.failed).toBeNull();
+    expect(adoption.ambiguous).toEqual([
+      { kind: KIND.tunnel, key: 'wan1:tunnel:wg-mesh', ids: ['0', '2'] },
+      { kind: KIND.rule, key: 'wan1:rule:wan-udp-51820', ids: ['1', '5'] },
+    ]);
+    // Nothing of the tunnel is taken: its peers, assignment and gateways are known only through it.
+    expect(adoption.adopted.some((item) => [KIND.tunnel, KIND.peer, KIND.iface, KIND.gateway].includes(item.kind as never))).toBe(false);
+    const after = snapshot(sim);
+    expect(after.tunnels).toEqual(before.tunnels);
+    expect(after.peers).toEqual(before.peers);
+    expect(after.rules.filter((rule) => String(rule.descr).startsWith('WireGuard'))).toEqual(before.rules.filter((rule) => String(rule.descr).startsWith('WireGuard')));
+  });
+
+  it('refuses to tag an object that moved between reading and writing (pfSense ids are positions)', async () => {
+    const { sim, driver } = await start();
+    const state = stateFor(handMadeSpec());
+    const adoption = driver.adoptionPlan(state, await driver.readState(state));
+    sim.model.peers.remove(0);
+    const result = await driver.apply(adoption.plan);
+    expect(result.failed?.operation).toMatchObject({ kind: KIND.peer, id: '0' });
+    expect(result.failed?.message).toMatch(/changed on the device after it was read, so it was not tagged/);
+    expect(sim.model.list('peers').map((peer) => peer.descr)).toEqual(['Site C', 'Phone', 'Admin laptop']);
+  });
+});
+
+describe('pfSense simulator: a peer removed and added again is a new session', () => {
+  it('loses its handshake and counters and comes back at another id', async () => {
+    const { sim, driver } = await start();
+    const state = stateFor(handMadeSpec());
+    await adopt(driver, state);
+    const { id: _id, ...phoneObject } = sim.model.list('peers')[2] as Record<string, unknown>;
+    const client = (driver as unknown as { client: { call: (method: string, path: string, options: object) => Promise<unknown> } }).client;
+    await client.call('DELETE', KIND.peer, { query: { id: 2 } });
+    await client.call('POST', KIND.peer, { body: { ...phoneObject } });
+    expect(sim.model.list('peers').findIndex((peer) => peer.publickey === phone.publickey)).toBe(3);
+    expect(sim.model.peerStats.get(phone.publickey)).toBeUndefined();
+    const found = await driver.discover();
+    expect(found.interfaces[0]?.peers.find((peer) => peer.publicKey === phone.publickey)).toMatchObject({ ref: '3', lastHandshake: null, rxBytes: '0', txBytes: '0' });
+  });
+});
