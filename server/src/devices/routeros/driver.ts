@@ -17,7 +17,9 @@ import { clearRouterOs, planRouterOs, ROUTEROS_UNDO } from './reconcile.js';
 import { desiredResources } from './resources.js';
 import { toPeerStatistics } from './statistics.js';
 import { adoptionPlanRouterOs } from './adoption.js';
+import { discoverRouterOs } from './discover.js';
 import type { AdoptionPlan } from '../../domain/adoption/adoption-plan.js';
+import type { DeviceDiscovery } from '../../domain/adoption/discovery.js';
 
 /** A session's remote address without a host mask, IPv6 in canonical form (RFC 5952). */
 function neighbourAddress(remote: string): string {
@@ -34,6 +36,10 @@ export interface RouterOsDriverOptions {
   apiUser: string | null;
   /** Clock for last-handshake times (tests pass a fixed one). */
   now?: () => Date;
+  /** The device's name, for what discover() says it read ("device edge-1"). */
+  deviceName?: string;
+  /** The prefix of Meshplane's tags, for telling managed items in discover() (default "meshplane"). */
+  commentPrefix?: string;
 }
 
 function describe(operation: PlanOperation): string {
@@ -124,6 +130,15 @@ export class RouterOsDriver implements DeviceDriver {
 
   clearPlan(actual: readonly ActualResource[]): Plan {
     return clearRouterOs(actual);
+  }
+
+  /** Read-only; one print per menu, the same over the binary API and REST. */
+  discover(): Promise<DeviceDiscovery> {
+    return discoverRouterOs(this.transport, {
+      commentPrefix: this.options.commentPrefix ?? 'meshplane',
+      source: `device ${this.options.deviceName ?? 'RouterOS'}`,
+      now: this.now(),
+    });
   }
 
   adoptionPlan(desired: DesiredDeviceState, actual: readonly ActualResource[]): AdoptionPlan {

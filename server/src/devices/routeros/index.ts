@@ -27,5 +27,5 @@ export function createRouterOsDriver(target: DeviceTarget, { limiter, ...options
   if (target.kind !== 'ROUTEROS_API' && target.kind !== 'ROUTEROS_REST') {
     throw new DeviceError('PROTOCOL', `device ${target.name} is ${target.kind}, not a RouterOS device`);
   }
-  return new RouterOsDriver(target.kind, createRouterOsTransport(target, limiter), { apiUser: target.username ?? 'admin', ...options });
+  return new RouterOsDriver(target.kind, createRouterOsTransport(target, limiter), { apiUser: target.username ?? 'admin', deviceName: target.name, ...options });
 }

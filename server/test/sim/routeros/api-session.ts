@@ -35,6 +35,8 @@ const MAX_STREAMED_PROBES = 10_000;
 export class ApiSession {
   private readonly decoder = new SentenceDecoder();
   private loggedIn = false;
+  /** Who logged in: what a print shows depends on the user's group (`sensitive`). */
+  private user: string | undefined;
   private closed = false;
   /** In-flight commands by tag; untagged ones get a private key so `/cancel` can still reach them. */
   private readonly running = new Map<string | symbol, Running>();
@@ -89,6 +91,7 @@ export class ApiSession {
     const { name = '', password = '' } = sentence.attributes;
     if (!faults.refuseLogin && model.authenticate(name, password, remoteAddress, 'api')) {
       this.loggedIn = true;
+      this.user = name;
       return this.send([replySentence('!done', {}, sentence.tag)]);
     }
     this.sendTrap(traps.loginFailed(), sentence.tag);
@@ -107,7 +110,7 @@ export class ApiSession {
       if (PING_COMMANDS.includes(sentence.command) && sentence.attributes.count === undefined) {
         return this.streamPing(model.startPing(sentence.attributes), sentence.tag);
       }
-      const result = model.execute({ ...sentence, connection: this.context.connection });
+      const result = model.execute({ ...sentence, connection: this.context.connection, user: this.user });
       const replies = result.rows.map((row) => replySentence('!re', row, sentence.tag));
       const isPrint = /\/(print|getall)$/.test(sentence.command);
       if (isPrint && result.rows.length === 0 && result.ret === undefined && sendsEmptyReply(model.version)) {

@@ -21,3 +21,4 @@ export { IP_ADDRESS, IP_ROUTE, IPV6_ADDRESS, IPV6_ROUTE } from './menus/ip.js';
 export { FIREWALL_ADDRESS_LIST, FIREWALL_FILTER, FIREWALL_NAT, IPV6_FIREWALL_ADDRESS_LIST } from './menus/firewall.js';
 export { BFD_CONFIGURATION, BGP_CONNECTION, BGP_SESSION, ROUTING_FILTER_RULE } from './menus/routing.js';
 export { IP_SERVICE, SYSTEM_IDENTITY, SYSTEM_RESOURCE, USER } from './menus/system.js';
+export { seedHandMadeSetup, type HandMadeOptions, type HandMadePeer, type HandMadeSetup } from './hand-made.js';

@@ -62,6 +62,8 @@ export interface CommandRequest {
   queries?: readonly string[];
   /** The binary-API connection that sent it (1, 2, … per simulator), so tests can tell clients apart; REST requests carry none. */
   connection?: number;
+  /** The user it runs as: secrets print as `*****` unless the user's group has `sensitive` (only `full` here). None: the console. */
+  user?: string;
 }
 
 export interface CommandResult {
@@ -167,7 +169,7 @@ export class RouterOsModel implements MenuContext {
     const { spec, verb } = this.resolveCommand(request.command);
     switch (verb) {
       case 'print':
-        return this.print(spec, attributes, request.queries ?? []);
+        return this.print(spec, attributes, request.queries ?? [], request.user);
       case 'add':
         return { rows: [], ret: this.add(spec, attributes) };
       case 'set':
@@ -217,12 +219,12 @@ export class RouterOsModel implements MenuContext {
     return segments[Math.max(0, index)]!;
   }
 
-  private print(spec: MenuSpec, attributes: Readonly<Record<string, string>>, queries: readonly string[]): CommandResult {
+  private print(spec: MenuSpec, attributes: Readonly<Record<string, string>>, queries: readonly string[], user?: string): CommandResult {
     for (const name of Object.keys(attributes)) {
       if (!PRINT_ARGUMENTS.includes(name)) throw traps.unknownParameter(name);
     }
     const matching = this.items(spec.path)
-      .map((item) => this.renderRow(spec, item))
+      .map((item) => this.renderRow(spec, item, user))
       .filter((row) => matchesQuery(row, queries));
     if (attributes['count-only'] !== undefined) return { rows: [], ret: String(matching.length) };
     const proplist = attributes['.proplist'];
@@ -260,10 +262,24 @@ export class RouterOsModel implements MenuContext {
     for (const item of targets) spec.check?.({ ...item.props, ...changes }, item, this);
     for (const item of targets) {
       const oldName = item.props.name;
+      this.endSessionsChangedBy(spec, item, changes);
       Object.assign(item.props, changes);
       if (spec.path === WIREGUARD && oldName !== undefined && item.props.name !== oldName) {
         this.renameInterfaceReferences(oldName, item.props.name!);
       }
+    }
+  }
+
+  /**
+   * A WireGuard session belongs to a key pair: a peer given another public key or moved to another
+   * interface, or an interface given another private key, starts over (no handshake, zero
+   * counters), as a peer removed and added again does (a new row has no runtime at all).
+   */
+  private endSessionsChangedBy(spec: MenuSpec, item: Item, changes: Readonly<Record<string, string>>): void {
+    const differs = (name: string) => changes[name] !== undefined && changes[name] !== item.props[name];
+    if (spec.path === WIREGUARD_PEERS && (differs('public-key') || differs('interface'))) item.runtime = {};
+    if (spec.path === WIREGUARD && differs('private-key')) {
+      for (const peer of this.items(WIREGUARD_PEERS)) if (peer.props.interface === item.props.name) peer.runtime = {};
     }
   }
 
@@ -348,12 +364,23 @@ export class RouterOsModel implements MenuContext {
     }
   }
 
-  private renderRow(spec: MenuSpec, item: Item): Row {
+  /**
+   * Whether secrets print in clear: not with the `maskSensitive` knob, nor for a user whose group
+   * lacks the `sensitive` policy. Of the built-in groups only `full` has it (routeros.md §3.9).
+   */
+  private showsSecrets(user: string | undefined): boolean {
+    if (this.maskSensitive) return false;
+    if (user === undefined) return true;
+    return this.items(USER).find((row) => row.props.name === user)?.props.group === 'full';
+  }
+
+  private renderRow(spec: MenuSpec, item: Item, user?: string): Row {
     const rendered: Record<string, string> = spec.kind === 'singleton' ? {} : { '.id': formatId(item.id) };
     Object.assign(rendered, spec.render(item, this));
+    const mask = !this.showsSecrets(user);
     for (const [name, property] of Object.entries(spec.properties)) {
       if (property.writeOnly) delete rendered[name];
-      else if (property.sensitive && this.maskSensitive && rendered[name] !== undefined) rendered[name] = SENSITIVE_MASK;
+      else if (property.sensitive && mask && rendered[name] !== undefined) rendered[name] = SENSITIVE_MASK;
     }
     return rendered;
   }
@@ -366,16 +393,16 @@ export class RouterOsModel implements MenuContext {
 
   // ---- lookups for servers and tests ----
 
-  /** Printed rows of a menu, exactly as `print` without queries returns them. */
-  rows(menuPath: string): Row[] {
-    return this.print(this.table(menuPath).spec, {}, []).rows;
+  /** Printed rows of a menu, exactly as `print` without queries returns them (to `user`; default: the console). */
+  rows(menuPath: string, user?: string): Row[] {
+    return this.print(this.table(menuPath).spec, {}, [], user).rows;
   }
 
   /** One printed row by `*ID` or name; undefined when there is none. */
-  lookup(menuPath: string, reference: string): Row | undefined {
+  lookup(menuPath: string, reference: string, user?: string): Row | undefined {
     const spec = this.table(menuPath).spec;
     try {
-      return this.renderRow(spec, this.resolveOne(spec, reference));
+      return this.renderRow(spec, this.resolveOne(spec, reference), user);
     } catch {
       return undefined;
     }

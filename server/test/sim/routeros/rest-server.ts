@@ -90,30 +90,33 @@ class RestHandler {
     }
     try {
       const body = await readBody(req);
-      if (!this.authorised(req, remote)) throw new HttpError(401);
+      const user = this.authorised(req, remote);
+      if (user === null) throw new HttpError(401);
       if (faults.consumeCommand()) {
         req.socket.destroy();
         return;
       }
       if (faults.replyDelayMs > 0) await sleep(faults.replyDelayMs, this.closing.signal);
-      const { status, json } = await this.route(req.method ?? 'GET', new URL(req.url ?? '/', 'https://router'), body);
+      const { status, json } = await this.route(req.method ?? 'GET', new URL(req.url ?? '/', 'https://router'), body, user);
       await this.respond(res, status, json);
     } catch (error) {
       await this.respond(res, ...errorResponse(error, req.method ?? 'GET'));
     }
   }
 
-  private authorised(req: IncomingMessage, remote: string): boolean {
-    if (this.options.faults.refuseLogin) return false;
+  /** The user the request authenticates as, or null. */
+  private authorised(req: IncomingMessage, remote: string): string | null {
+    if (this.options.faults.refuseLogin) return null;
     const header = req.headers.authorization ?? '';
-    if (!header.startsWith('Basic ')) return false;
+    if (!header.startsWith('Basic ')) return null;
     const decoded = Buffer.from(header.slice('Basic '.length), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    if (colon === -1) return false;
-    return this.options.model.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1), remote, 'rest');
+    if (colon === -1) return null;
+    const name = decoded.slice(0, colon);
+    return this.options.model.authenticate(name, decoded.slice(colon + 1), remote, 'rest') ? name : null;
   }
 
-  private async route(method: string, url: URL, body: unknown): Promise<{ status: number; json: Json }> {
+  private async route(method: string, url: URL, body: unknown, user: string): Promise<{ status: number; json: Json }> {
     const { model } = this.options;
     const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     if (segments[0] !== 'rest' || segments.length < 2) throw new HttpError(404);
@@ -121,18 +124,18 @@ class RestHandler {
     const parent = `/${segments.slice(1, -1).join('/')}`;
     const last = segments[segments.length - 1]!;
 
-    if (model.menu(path)) return this.onMenu(method, path, url.searchParams, body);
+    if (model.menu(path)) return this.onMenu(method, path, url.searchParams, body, user);
     if (PING_COMMANDS.includes(path) || (model.menu(parent) && VERBS.has(last))) {
       if (method !== 'POST') throw traps.noSuchCommand();
-      return this.command(path, body);
+      return this.command(path, body, user);
     }
-    if (model.menu(parent)) return this.onItem(method, parent, last, body);
+    if (model.menu(parent)) return this.onItem(method, parent, last, body, user);
     // Unknown path: let the model name the first unknown segment.
     model.resolveCommand(`${path}/print`);
     throw traps.noSuchCommand();
   }
 
-  private onMenu(method: string, menuPath: string, params: URLSearchParams, body: unknown): { status: number; json: Json } {
+  private onMenu(method: string, menuPath: string, params: URLSearchParams, body: unknown, user: string): { status: number; json: Json } {
     const { model } = this.options;
     const singleton = model.menu(menuPath)!.kind === 'singleton';
     if (method === 'GET') {
@@ -142,39 +145,39 @@ class RestHandler {
         if (name === '.proplist') attributes['.proplist'] = value;
         else queries.push(`${name}=${value}`);
       }
-      const { rows } = this.execute({ command: `${menuPath}/print`, attributes, queries });
+      const { rows } = this.execute({ command: `${menuPath}/print`, attributes, queries, user });
       if (singleton && !this.options.singletonAsArray) return { status: 200, json: rows[0] ?? {} };
       return { status: 200, json: rows };
     }
     if (method === 'PUT') {
-      const { ret } = this.execute({ command: `${menuPath}/add`, attributes: toAttributes(body) });
-      return { status: 200, json: model.lookup(menuPath, ret!) };
+      const { ret } = this.execute({ command: `${menuPath}/add`, attributes: toAttributes(body), user });
+      return { status: 200, json: model.lookup(menuPath, ret!, user) };
     }
     if (method === 'PATCH' && singleton) {
-      this.execute({ command: `${menuPath}/set`, attributes: toAttributes(body) });
-      return { status: 200, json: model.rows(menuPath)[0] };
+      this.execute({ command: `${menuPath}/set`, attributes: toAttributes(body), user });
+      return { status: 200, json: model.rows(menuPath, user)[0] };
     }
     if (method === 'PATCH' || method === 'DELETE') throw traps.noSuchItem();
     throw new HttpError(501);
   }
 
-  private onItem(method: string, menuPath: string, reference: string, body: unknown): { status: number; json: Json } {
+  private onItem(method: string, menuPath: string, reference: string, body: unknown, user: string): { status: number; json: Json } {
     const { model } = this.options;
-    const existing = model.lookup(menuPath, reference);
+    const existing = model.lookup(menuPath, reference, user);
     if (method === 'GET') {
       if (!existing) throw traps.noSuchItem();
       return { status: 200, json: existing };
     }
     if (method === 'PATCH') {
       if (!existing) throw traps.noSuchItem();
-      this.execute({ command: `${menuPath}/set`, attributes: { ...toAttributes(body), '.id': existing['.id'] ?? reference } });
-      return { status: 200, json: model.lookup(menuPath, existing['.id'] ?? reference) };
+      this.execute({ command: `${menuPath}/set`, attributes: { ...toAttributes(body), '.id': existing['.id'] ?? reference }, user });
+      return { status: 200, json: model.lookup(menuPath, existing['.id'] ?? reference, user) };
     }
     if (method === 'DELETE') {
       // The verb check comes first: DELETE on a menu without `remove` is 406 even for real rows.
       model.resolveCommand(`${menuPath}/remove`);
       if (!existing) throw traps.noSuchItem();
-      this.execute({ command: `${menuPath}/remove`, attributes: { '.id': existing['.id'] ?? reference } });
+      this.execute({ command: `${menuPath}/remove`, attributes: { '.id': existing['.id'] ?? reference }, user });
       return { status: 204, json: undefined };
     }
     if (method === 'PUT') throw traps.noSuchDirectory(reference);
@@ -182,7 +185,7 @@ class RestHandler {
   }
 
   /** POST /rest/<menu>/<command>: list of rows, `{ret}` when `!done` carried data, else `[]`. */
-  private async command(command: string, body: unknown): Promise<{ status: number; json: Json }> {
+  private async command(command: string, body: unknown, user: string): Promise<{ status: number; json: Json }> {
     const { model } = this.options;
     const { '.proplist': proplist, '.query': query, ...rest } = asObject(body);
     const attributes = toAttributes(rest);
@@ -194,7 +197,7 @@ class RestHandler {
       await sleep(this.options.sessionTimeoutMs ?? 60_000, this.closing.signal);
       throw new HttpError(400, 'Session closed');
     }
-    return { status: 200, json: shapeCommandResult(this.execute({ command, attributes, queries })) };
+    return { status: 200, json: shapeCommandResult(this.execute({ command, attributes, queries, user })) };
   }
 
   /** The model, behind the "make this command trap" fault switch. */
