@@ -48,6 +48,10 @@ export interface AppOptions {
   /** Start the handshake monitor with start() (default true; tests poll it by hand). */
   monitor?: boolean;
   monitorIntervalMs?: number;
+  /** How often the drift watch compares devices with what Meshplane put there (default MESHPLANE_DRIFT_INTERVAL_SECONDS or 300 s; 0: off). */
+  driftIntervalMs?: number;
+  /** The drift watch's clock (tests move it instead of waiting). */
+  driftClock?: () => Date;
   /** How often the server disables peers whose expiry passed (default 30 s, MESHPLANE_EXPIRY_SWEEP_MS). */
   expirySweepMs?: number;
   /** The traffic history's clock (tests drive days of samples with their own). */
@@ -125,6 +129,8 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
     ...(options.ldapSyncMs === undefined ? {} : { ldapSyncMs: options.ldapSyncMs }),
     monitorIntervalMs: options.monitorIntervalMs ?? Number(env.MESHPLANE_MONITOR_INTERVAL_MS ?? 5000),
     expirySweepMs: options.expirySweepMs ?? Number(env.MESHPLANE_EXPIRY_SWEEP_MS ?? 30_000),
+    driftIntervalMs: options.driftIntervalMs ?? driftIntervalFrom(env),
+    ...(options.driftClock ? { driftClock: options.driftClock } : {}),
     handshakeProbeMs: options.handshakeProbeMs ?? Number(env.MESHPLANE_HANDSHAKE_PROBE_MS ?? 20_000),
     ...(options.autoRedeployDebounceMs === undefined ? {} : { autoRedeployDebounceMs: options.autoRedeployDebounceMs }),
     webhooks: { ...webhookOptionsFrom(env), ...options.webhooks },
@@ -175,6 +181,7 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
       revocations = listenForRevocations(pubsub, (event) => http.closeSockets((identity) => isRevoked(identity, event), event.reason));
       services.monitor.listen();
       if (options.monitor !== false) services.monitor.start();
+      services.drift.start();
       services.autoRedeploy.start();
       services.expiry.start();
       services.directory?.sync.start();
@@ -184,6 +191,7 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
     },
     async stop() {
       await services.alerts.stop();
+      await services.drift.stop();
       await services.monitor.stop();
       await services.autoRedeploy.stop();
       await services.expiry.stop();
@@ -199,6 +207,15 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
       await database.close();
     },
   };
+}
+
+/** MESHPLANE_DRIFT_INTERVAL_SECONDS: whole seconds, 0 (off) to a week; default 300. */
+function driftIntervalFrom(env: NodeJS.ProcessEnv): number {
+  const raw = env.MESHPLANE_DRIFT_INTERVAL_SECONDS?.trim();
+  if (!raw) return 300_000;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 604_800) throw new Error(`MESHPLANE_DRIFT_INTERVAL_SECONDS must be a whole number of seconds from 0 (off) to 604800, not ${JSON.stringify(raw)}`);
+  return value * 1000;
 }
 
 /** MESHPLANE_TUNNEL_EVENT_GRACE_MS: milliseconds, 0 (send at once) to a day. */

@@ -14,6 +14,7 @@
 //       caFile: /etc/meshplane/edge-1-ca.pem
 //       timeoutMs: 10000
 //       concurrency: 2
+//       autoRepair: false        # deploy Meshplane's items back when the drift watch finds them changed
 //   ldap: ...                    # directory sign-in and sync (schema: services/auth/ldap-config.ts)
 //   oidc: ...                    # single sign-on (schema: services/auth/oidc-config.ts)
 //
@@ -44,6 +45,7 @@ const deviceSchema = z
     timeoutMs: z.number().int().min(100).max(600_000).default(10_000),
     concurrency: z.number().int().min(1).max(64).default(1),
     managementAddress: z.string().max(253).optional(),
+    autoRepair: z.boolean().default(false),
   })
   .strict();
 
@@ -70,6 +72,8 @@ export interface ConfiguredDevice {
   timeoutMs: number;
   concurrency: number;
   managementAddress: string | null;
+  /** Deploy Meshplane's items back when the drift watch finds them changed (Device.autoRepair). */
+  autoRepair: boolean;
 }
 
 export interface MeshplaneConfig {
@@ -129,6 +133,7 @@ export function parseConfig(text: string, baseDir: string, env: NodeJS.ProcessEn
       timeoutMs: device.timeoutMs,
       concurrency: device.concurrency,
       managementAddress: device.managementAddress ?? null,
+      autoRepair: device.autoRepair,
     };
   });
   const defaultDevice = backend.default && backend.default !== 'manual' ? backend.default : null;

@@ -25,6 +25,8 @@ export interface MetricsSources {
   hubs?(): Promise<HubSample[]>;
   /** device: the id (stable across renames), name: what operators call it. */
   devices(): Promise<Array<{ device: string; name: string; reachable: boolean }>>;
+  /** Peers the drift watch compared: the items their device differs in (0: in sync). */
+  drift?(): Promise<Array<{ wan: string; peer: string; device: string; items: number }>>;
 }
 
 export function createMetrics() {
@@ -39,13 +41,15 @@ export function createMetrics() {
   const deviceReachable = new Gauge({ name: 'meshplane_device_reachable', help: '1 when the handshake monitor\'s last read of the device succeeded', labelNames: ['device', 'name'], registers: [registry] });
   const hubState = new Gauge({ name: 'meshplane_hub_state', help: 'WANs with redundant hubs: 1 for the state the devices report for the hub (UP, LOST, UNKNOWN), 0 for the others', labelNames: ['wan', 'hub', 'state'], registers: [registry] });
   const hubSpokes = new Gauge({ name: 'meshplane_hub_spokes', help: 'WANs with redundant hubs: spokes the devices confirm on the hub now', labelNames: ['wan', 'hub'], registers: [registry] });
+  const driftItems = new Gauge({ name: 'meshplane_peer_drift_items', help: 'Items the peer\'s device differs in from what Meshplane last put there, as the drift watch last compared (0: in sync); peers never compared have no series', labelNames: ['wan', 'peer', 'device'], registers: [registry] });
+  const driftChecks = new Counter({ name: 'meshplane_drift_checks_total', help: 'Drift watch comparisons of one peer\'s device, by result (in_sync, drifted, unreachable, busy, failed, not_deployed)', labelNames: ['result'], registers: [registry] });
   const jobs = new Counter({ name: 'meshplane_jobs_total', help: 'Finished device jobs', labelNames: ['kind', 'status'], registers: [registry] });
   const overlayCompiles = new Counter({ name: 'meshplane_overlay_compiles_total', help: 'Compiles of a WAN\'s overlay for reads (queries, previews, subscriptions); unchanged WANs reuse theirs', registers: [registry] });
   const jobDuration = new Histogram({ name: 'meshplane_job_duration_seconds', help: 'Duration of device jobs', labelNames: ['kind'], buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120], registers: [registry] });
 
   async function refreshFromSources(): Promise<void> {
     if (!sources) return;
-    for (const gauge of [peerUp, lastHandshake, rx, tx, deviceReachable, hubState, hubSpokes]) gauge.reset();
+    for (const gauge of [peerUp, lastHandshake, rx, tx, deviceReachable, hubState, hubSpokes, driftItems]) gauge.reset();
     for (const sample of await sources.peers()) {
       const labels = { wan: sample.wan, peer: sample.peer };
       peerUp.set(labels, sample.online ? 1 : 0);
@@ -54,6 +58,7 @@ export function createMetrics() {
       tx.set(labels, Number(sample.txBytes));
     }
     for (const { device, name, reachable } of await sources.devices()) deviceReachable.set({ device, name }, reachable ? 1 : 0);
+    for (const { wan, peer, device, items } of (await sources.drift?.()) ?? []) driftItems.set({ wan, peer, device }, items);
     for (const sample of (await sources.hubs?.()) ?? []) {
       for (const state of ['UP', 'LOST', 'UNKNOWN'] as const) hubState.set({ wan: sample.wan, hub: sample.hub, state }, sample.state === state ? 1 : 0);
       hubSpokes.set({ wan: sample.wan, hub: sample.hub }, sample.spokesUsing);
@@ -66,6 +71,7 @@ export function createMetrics() {
       sources = next;
     },
     overlayCompiled: () => overlayCompiles.inc(),
+    driftChecked: (result: string) => driftChecks.inc({ result }),
     jobFinished(kind: string, status: string, seconds: number) {
       jobs.inc({ kind, status });
       jobDuration.observe({ kind }, seconds);

@@ -21,6 +21,7 @@ import { ConfigDelivery } from './overlay/overlays.js';
 import { JobRunner } from './deploy/jobs.js';
 import { Deployments } from './deploy/deployments.js';
 import { HandshakeMonitor } from './monitor/monitor.js';
+import { DriftWatch } from './monitor/drift-watch.js';
 import { AutoRedeployer } from './deploy/auto-redeploy.js';
 import { PeerExpiry } from './overlay/peer-expiry.js';
 import { TrafficHistory } from './monitor/traffic.js';
@@ -51,6 +52,10 @@ export interface ServiceDeps {
   autoRedeployDebounceMs?: number;
   /** How often the handshake monitor reads every device (default 5 s). */
   monitorIntervalMs?: number;
+  /** How often the drift watch compares each deployed peer's device (default 300 s; 0: off). */
+  driftIntervalMs?: number;
+  /** The drift watch's clock (tests move it instead of waiting). */
+  driftClock?: () => Date;
   /** How often expired peers are looked for and disabled (default 30 s). */
   expirySweepMs?: number;
   /** The traffic history's clock (tests drive days of samples with their own). */
@@ -90,6 +95,9 @@ export function createServices(deps: ServiceDeps) {
   const monitor = new HandshakeMonitor(deps.prisma, deps.secrets, deps.pubsub, deps.localPubsub, driverFactory, deps.log, { intervalMs: deps.monitorIntervalMs ?? 5000, locks: deps.locks, traffic, events: webhooks });
   const deployments = new Deployments(deps.prisma, deps.secrets, deps.pubsub, jobs, driverFactory, { handshakeProbeMs: deps.handshakeProbeMs ?? 20_000, health: monitor, events: webhooks });
   metrics.setSources(monitorMetricsSources(deps.prisma, monitor, deps.secrets));
+  const drift = new DriftWatch(deps.prisma, deps.pubsub, monitor, deployments, deps.log, {
+    intervalMs: deps.driftIntervalMs ?? 300_000, locks: deps.locks, events: webhooks, onChecked: metrics.driftChecked, ...(deps.driftClock ? { now: deps.driftClock } : {}),
+  });
   const subnets = new Subnets(deps.prisma, deps.pubsub, wanLocks);
   const ldapAccounts = deps.ldap ? new LdapAccounts(deps.prisma, deps.pubsub, new LdapDirectory(deps.ldap, deps.log), deps.log, webhooks) : null;
   const peers = new Peers(deps.prisma, deps.secrets, deps.pubsub, wanLocks, subnets, deps.defaultDeviceName ?? null, webhooks);
@@ -114,6 +122,7 @@ export function createServices(deps: ServiceDeps) {
     deployments,
     autoRedeploy: new AutoRedeployer(deps.prisma, deps.secrets, deps.pubsub, deployments, deps.locks, deps.log, { debounceMs: deps.autoRedeployDebounceMs ?? 2000 }),
     monitor,
+    drift,
     traffic,
     expiry: new PeerExpiry(deps.prisma, deps.pubsub, deps.log, { intervalMs: deps.expirySweepMs ?? 30_000 }, webhooks),
     secrets: deps.secrets,

@@ -33,6 +33,9 @@ export interface LiveAppOptions {
   /** The alert rules' clock (tests move it instead of waiting minutes). */
   alertClock?: () => Date;
   tunnelEventGraceMs?: number;
+  /** The drift watch's interval (default 300 s: tests call checkAll) and clock. */
+  driftIntervalMs?: number;
+  driftClock?: () => Date;
 }
 
 export async function startLiveApp(options: LiveAppOptions = {}): Promise<LiveApp> {
@@ -50,6 +53,8 @@ export async function startLiveApp(options: LiveAppOptions = {}): Promise<LiveAp
     ...(options.autoRedeployDebounceMs === undefined ? {} : { autoRedeployDebounceMs: options.autoRedeployDebounceMs }),
     ...(options.alertClock ? { alertClock: options.alertClock } : {}),
     ...(options.tunnelEventGraceMs === undefined ? {} : { tunnelEventGraceMs: options.tunnelEventGraceMs }),
+    ...(options.driftIntervalMs === undefined ? {} : { driftIntervalMs: options.driftIntervalMs }),
+    ...(options.driftClock ? { driftClock: options.driftClock } : {}),
     logger: createLogger(process.env.MESHPLANE_TEST_LOG_LEVEL ?? 'silent'),
     env: { ...process.env, MESHPLANE_MASTER_KEY: '', DATABASE_URL: '', MESHPLANE_CONFIG: '', REDIS_URL: '', MESHPLANE_METRICS_TOKEN: '' },
   });

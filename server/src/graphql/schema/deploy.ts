@@ -55,7 +55,7 @@ const PlanGroupRef = builder.objectRef<PlanGroup>('PlanGroup').implement({
 /** Drift stored by a verify before items were named has only kind and key. */
 type StoredDriftItem = DriftItem & Partial<Pick<NamedDriftItem, 'group' | 'label' | 'fields'>>;
 
-const DriftItemRef = builder.objectRef<StoredDriftItem>('DriftItem').implement({
+export const DriftItemRef = builder.objectRef<StoredDriftItem>('DriftItem').implement({
   fields: (t) => ({
     kind: t.exposeString('kind'), key: t.exposeString('key'), state: t.exposeString('state'), detail: t.exposeString('detail'),
     group: t.string({ resolve: (item) => item.group ?? 'Other' }),

@@ -99,6 +99,7 @@ const CreateDeviceInput = builder.inputType('CreateDeviceInput', {
     timeoutMs: t.int(deviceFields.timeoutMs),
     concurrency: t.int(deviceFields.concurrency),
     managementAddress: t.string(deviceFields.managementAddress),
+    autoRepair: t.boolean({ description: 'When the drift watch finds this device\'s Meshplane items changed, deploy them back without asking (default false).' }),
   }),
 });
 
@@ -119,6 +120,7 @@ const UpdateDeviceInput = builder.inputType('UpdateDeviceInput', {
     timeoutMs: t.int(deviceFields.timeoutMs),
     concurrency: t.int(deviceFields.concurrency),
     managementAddress: t.string(deviceFields.managementAddress),
+    autoRepair: t.boolean({ description: 'When the drift watch finds this device\'s Meshplane items changed, deploy them back without asking (default false).' }),
   }),
 });
 

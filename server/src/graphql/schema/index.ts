@@ -20,6 +20,7 @@ import './events.js';
 import './traffic.js';
 import './webhook.js';
 import './alerts.js';
+import './drift.js';
 import './adoption.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

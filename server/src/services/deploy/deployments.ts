@@ -151,6 +151,15 @@ export interface VerifyResult {
   drift: NamedDriftItem[];
 }
 
+/**
+ * How the device (as read) differs from the desired state: the driver's plan, each change read
+ * as a drift item named as plans name it. The verify job and the drift watch both compare
+ * through this, so they name the same items.
+ */
+export function driftBetween(driver: DeviceDriver, state: DesiredDeviceState, actual: readonly ActualResource[]): NamedDriftItem[] {
+  return driftOf(driver.plan(state, actual), namesOf(state));
+}
+
 /** Each change a deploy would make, read as how the device differs from the desired state. */
 function driftOf(plan: Plan, names: ResourceNames): NamedDriftItem[] {
   return plan.operations.map((operation): NamedDriftItem => {
@@ -163,7 +172,7 @@ function driftOf(plan: Plan, names: ResourceNames): NamedDriftItem[] {
 }
 
 /** The secrets a desired state hands to the device: the peer's private key and its preshared keys. */
-function secretsOf(state: DesiredDeviceState): Array<string | null> {
+export function secretsOf(state: DesiredDeviceState): Array<string | null> {
   // Every interface: a peer of a WAN with redundant hubs has one per hub, each with its remotes.
   return interfacesOf(state.peer).flatMap((view) => [view.interface.privateKey, ...view.peers.map((remote) => remote.presharedKey)]);
 }
@@ -185,7 +194,18 @@ export function mapPeerSecrets(peer: CompiledPeer, change: (secret: string) => s
 interface CallScope {
   job?: JobContext;
   secrets?: ReadonlyArray<string | null>;
+  /** Who a call without a user is audited as (default SYSTEM_ACTOR). */
+  systemActor?: string;
 }
+
+/** Meshplane's own deploys (auto-redeploy, the drift watch's auto-repair): who they are audited as, and a first job log line. */
+export interface SystemDeploy {
+  actor: string;
+  note?: string;
+}
+
+/** Told after a deploy or revert was recorded as succeeded: the device holds what Meshplane put there. */
+export type DeployedListener = (facts: { peerId: string; deviceId: string; wanId: string; jobId: string }) => Promise<void>;
 
 /** What a deploy or revert job returns (stored as the job's JSON result). */
 export interface DeployResult {
@@ -217,6 +237,8 @@ function withUndoSummary(error: Error, summary: string, leftovers: readonly stri
 }
 
 export class Deployments {
+  private deployedListener: DeployedListener | null = null;
+
   constructor(
     private readonly prisma: Db,
     private readonly secrets: SecretBox,
@@ -244,7 +266,7 @@ export class Deployments {
     const secrets: Array<string | null> = [...(scope.secrets ?? [])];
     const redact = (text: string) => redactSecrets(text, secrets);
     const audit = (outcome: 'ok' | 'failed', details: Record<string, unknown>) =>
-      recordAudit(this.prisma, actor, { action: `device.${operation}`, targetType: 'Device', targetId: deviceId, targetName: typeof details.device === 'string' ? details.device : null, outcome, durationMs: Date.now() - started, details, conceal: secrets }, SYSTEM_ACTOR);
+      recordAudit(this.prisma, actor, { action: `device.${operation}`, targetType: 'Device', targetId: deviceId, targetName: typeof details.device === 'string' ? details.device : null, outcome, durationMs: Date.now() - started, details, conceal: secrets }, scope.systemActor ?? SYSTEM_ACTOR);
     let driver: DeviceDriver | null = null;
     const spares: DeviceDriver[] = [];
     let device: { device: string; kind: string } | null = null;
@@ -293,6 +315,11 @@ export class Deployments {
     return { state: { overlay: view.compiled, peer, commentPrefix: COMMENT_PREFIX }, hash: view.hashOf(peerId), wanId, deviceId };
   }
 
+  /** One listener (the drift watch: a deploy puts the device back as Meshplane wants it). */
+  onDeployed(listener: DeployedListener): void {
+    this.deployedListener = listener;
+  }
+
   async testConnection(actor: Identity, deviceId: string): Promise<ConnectionReport> {
     const report = await this.withDriver(actor, deviceId, 'testConnection', async (driver, redact) => {
       const report = await driver.testConnection();
@@ -317,6 +344,29 @@ export class Deployments {
   }
 
   /**
+   * What Meshplane last put on the peer's current device, which the drift watch compares the
+   * device with (a change not yet deployed is STALE, never drift): the latest successful
+   * deployment there, unless a PARTIAL attempt (its leftovers are listed on it) or a clear came
+   * after it; null then, and when the peer was never deployed there. While the overlay still
+   * renders that deployment's configuration, the state is rendered now exactly as verify
+   * renders it (same names); otherwise it is the deployment's stored desired state.
+   */
+  async deployedState(peerId: string): Promise<{ state: DesiredDeviceState; deviceId: string; wanId: string; rendered: boolean } | null> {
+    const { wanId, deviceId } = await this.managedPeer(peerId);
+    const last = await this.prisma.deployment.findFirst({ where: { peerId, deviceId, success: true }, orderBy: { createdAt: 'desc' } });
+    if (!last) return null;
+    const after = { peerId, deviceId, createdAt: { gt: last.createdAt } };
+    const [partial, cleared] = await Promise.all([
+      this.prisma.deployment.findFirst({ where: { ...after, status: 'PARTIAL' }, select: { id: true } }),
+      this.prisma.deployJob.findFirst({ where: { peerId, deviceId, kind: 'CLEAR', status: 'SUCCEEDED', finishedAt: { gt: last.createdAt } }, select: { id: true } }),
+    ]);
+    if (partial || cleared) return null;
+    const now = await this.desired(peerId, false);
+    if (now.hash === last.configHash) return { state: now.state, deviceId, wanId, rendered: true };
+    return { state: this.storedState(last.desired), deviceId, wanId, rendered: false };
+  }
+
+  /**
    * The unmanaged items Meshplane changed on the peer's device and has not put back: those the
    * latest deployment attempt recorded, unless a clear succeeded after it.
    */
@@ -338,7 +388,7 @@ export class Deployments {
       job.conceal(...secretsOf(state));
       return this.withDriver(actor, deviceId, 'verify', async (driver): Promise<VerifyResult> => {
         const actual = await job.step('Read device state', () => driver.readState(state), (resources) => count(resources.length, 'resource'));
-        const drift = await job.step('Compare', async () => driftOf(driver.plan(state, actual), namesOf(state)), (items) => (items.length === 0 ? 'in sync' : `${count(items.length, 'resource')} differ`));
+        const drift = await job.step('Compare', async () => driftBetween(driver, state, actual), (items) => (items.length === 0 ? 'in sync' : `${count(items.length, 'resource')} differ`));
         for (const item of drift) await job.log(`drift: ${item.label}: ${item.state === 'MISSING' ? 'missing on the device' : item.state === 'UNEXPECTED' ? 'on the device, no longer wanted' : item.fields.map((row) => `${row.field} ${row.before} on the device, ${row.after} wanted`).join(', ')}`);
         await this.recordVerified(peerId, wanId, deviceId, hash, drift, job.jobId);
         return { drift };
@@ -380,14 +430,15 @@ export class Deployments {
    * saw). The job refuses to write when preflight finds an ERROR, unless `override` says why
    * to go ahead anyway (audited). actor null: Meshplane itself (auto-redeploy), never overriding.
    */
-  async deploy(actor: Identity | null, peerId: string, approve: boolean, approvedPlanHash?: string | null, override?: PreflightOverride | null): Promise<string> {
+  async deploy(actor: Identity | null, peerId: string, approve: boolean, approvedPlanHash?: string | null, override?: PreflightOverride | null, system?: SystemDeploy): Promise<string> {
     if (!approve) throw new DomainError('INVALID_INPUT', 'Review the plan (planDeploy) and deploy with approve: true');
     const checked = checkOverride(override);
     const { wanId, deviceId } = await this.managedPeer(peerId);
     return this.jobs.start(actor, { kind: 'DEPLOY', wanId, peerId, deviceId }, async (job) => {
+      if (system?.note) await job.log(system.note);
       const { state, hash } = await job.step('Render configuration', () => this.desired(peerId), () => 'compiled the overlay');
       job.conceal(...secretsOf(state));
-      return this.applyState(actor, job, 'deploy', { deviceId, peerId, wanId }, state, hash, approvedPlanHash ?? null, checked);
+      return this.applyState(actor, job, 'deploy', { deviceId, peerId, wanId }, state, hash, approvedPlanHash ?? null, checked, system?.actor);
     });
   }
 
@@ -408,9 +459,7 @@ export class Deployments {
     const target = partialSince ? previous[0] : previous[1];
     if (!target) throw new DomainError('NOT_FOUND', 'There is no earlier successful deployment of this peer to revert to');
     return this.jobs.start(actor, { kind: 'REVERT', wanId, peerId, deviceId }, async (job) => {
-      const stored = JSON.parse(target.desired) as StoredDesired;
-      const peer = this.unsealPeer(stored.peer);
-      const state: DesiredDeviceState = { overlay: { wan: stored.wan, peers: [peer] }, peer, commentPrefix: COMMENT_PREFIX };
+      const state = this.storedState(target.desired);
       job.conceal(...secretsOf(state));
       await job.log(`reverting to the deployment of ${target.createdAt.toISOString()}`);
       // The result names the deployment gone back to, for the history ("reverted to …").
@@ -480,7 +529,7 @@ export class Deployments {
 
   private async applyState(
     actor: Identity | null, job: JobContext, operation: 'deploy' | 'revert', { deviceId, peerId, wanId }: { deviceId: string; peerId: string; wanId: string },
-    state: DesiredDeviceState, hash: string, approvedPlanHash: string | null, override: PreflightOverride | null,
+    state: DesiredDeviceState, hash: string, approvedPlanHash: string | null, override: PreflightOverride | null, systemActor?: string,
   ): Promise<DeployResult> {
     const inForce = await this.adjustmentsInForce(peerId);
     return this.withDriver(actor, deviceId, operation, async (driver, redact, reconnect) => {
@@ -531,10 +580,11 @@ export class Deployments {
           await tx.peer.update({ where: { id: peerId }, data: { deliveredHash: hash, deliveredAt: new Date(), deliveredVia: 'deploy' } });
         });
         publishWanChange(this.pubsub, { kind: 'UPDATED', wanId, entity: 'PEER', entityId: peerId });
+        await this.deployedListener?.({ peerId, deviceId, wanId, jobId: job.jobId }).catch((error: unknown) => job.log(`could not update the drift record: ${redact((error as Error).message)}`));
       });
       const warnings = await this.probeHandshakes(job, driver, state);
       return { applied, unchanged: plan.unchanged, warnings };
-    }, undefined, { job, secrets: secretsOf(state) });
+    }, undefined, { job, secrets: secretsOf(state), ...(systemActor ? { systemActor } : {}) });
   }
 
   /**
@@ -658,7 +708,10 @@ export class Deployments {
     return { wan: state.overlay.wan, peer: mapPeerSecrets(state.peer, (secret) => this.secrets.seal(secret)) };
   }
 
-  private unsealPeer(peer: CompiledPeer): CompiledPeer {
-    return mapPeerSecrets(peer, (sealed) => this.secrets.open(sealed));
+  /** A deployment's stored desired state (Deployment.desired), its keys opened. */
+  private storedState(desired: string): DesiredDeviceState {
+    const stored = JSON.parse(desired) as StoredDesired;
+    const peer = mapPeerSecrets(stored.peer, (sealed) => this.secrets.open(sealed));
+    return { overlay: { wan: stored.wan, peers: [peer] }, peer, commentPrefix: COMMENT_PREFIX };
   }
 }

@@ -31,6 +31,8 @@ export interface DeviceInput {
   managementAddress?: string | null;
   /** pfSense: API_KEY (the secret is a key, no username) or BASIC (username and password). Left out: as the username says. */
   authMode?: AuthMode | null;
+  /** Deploy Meshplane's items back when the drift watch finds them changed on the device. */
+  autoRepair?: boolean | null;
 }
 
 export type AuthMode = 'API_KEY' | 'BASIC';
@@ -104,6 +106,7 @@ export class Devices {
       timeoutMs: checked.timeoutMs,
       concurrency: checked.concurrency,
       managementAddress: checked.managementAddress,
+      autoRepair: input.autoRepair ?? undefined,
     };
   }
 

@@ -1,6 +1,8 @@
 // The handshake monitor's connections to devices: one driver per device, kept between polls
 // (a poll is one statistics read per interface, not a new login) and replaced when the
-// device's settings change or a read fails.
+// device's settings change or a read fails. The drift watch reads through the same drivers
+// (drift-watch.ts); reads of one device take turns, so a drift read never shares a
+// connection with a statistics read in flight.
 import type { Db } from '../../infra/db/client.js';
 import type { Logger } from '../../infra/logger.js';
 import type { SecretBox } from '../../infra/crypto/secret-box.js';
@@ -9,6 +11,7 @@ import type { HealthProbe } from '../../domain/device-health.js';
 import type { DriverFactory } from '../../devices/factory.js';
 import { redactSecrets } from '../../domain/secret-masking.js';
 import { deviceTarget } from '../deploy/device-target.js';
+import { KeyedMutex } from '../../infra/keyed-mutex.js';
 
 export interface PolledDevice {
   id: string;
@@ -29,6 +32,8 @@ export function combineHealth(a: HealthRead | undefined, b: HealthRead): HealthR
 export class DeviceReader {
   /** The driver of each device, with its credential (cut out of any failure message it causes). */
   private readonly drivers = new Map<string, { stamp: number; driver: DeviceDriver; secret: string | null }>();
+  /** One read of a device at a time: the poll's and the drift watch's share its connection. */
+  private readonly turns = new KeyedMutex();
 
   constructor(
     private readonly prisma: Db,
@@ -66,6 +71,16 @@ export class DeviceReader {
     return health;
   }
 
+  /**
+   * Any other read of the device through the kept driver (the drift watch's readState), with
+   * the same redaction of the device's credential in failures; the secret is returned so the
+   * caller can keep it out of what it records too.
+   */
+  async use<T>(device: PolledDevice, call: (driver: DeviceDriver) => Promise<T>): Promise<{ value: T | null; health: HealthRead; secret: string | null }> {
+    const { value, health } = await this.read(device, async (driver) => ({ value: await call(driver), statsAvailable: null }));
+    return { value, health, secret: this.drivers.get(device.id)?.secret ?? null };
+  }
+
   /** Closes the drivers of devices that no longer exist (deleted meanwhile). */
   async retain(deviceIds: ReadonlySet<string>): Promise<void> {
     const gone = [...this.drivers].filter(([deviceId]) => !deviceIds.has(deviceId));
@@ -79,7 +94,11 @@ export class DeviceReader {
     await Promise.all(drivers.map(({ driver }) => driver.close().catch(() => undefined)));
   }
 
-  private async read<T>(device: PolledDevice, call: (driver: DeviceDriver) => Promise<{ value: T; statsAvailable: boolean | null }>): Promise<{ value: T | null; health: HealthRead }> {
+  private read<T>(device: PolledDevice, call: (driver: DeviceDriver) => Promise<{ value: T; statsAvailable: boolean | null }>): Promise<{ value: T | null; health: HealthRead }> {
+    return this.turns.run(device.id, () => this.readNow(device, call));
+  }
+
+  private async readNow<T>(device: PolledDevice, call: (driver: DeviceDriver) => Promise<{ value: T; statsAvailable: boolean | null }>): Promise<{ value: T | null; health: HealthRead }> {
     try {
       const driver = await this.driverFor(device);
       const started = Date.now();

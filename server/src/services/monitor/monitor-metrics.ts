@@ -6,6 +6,7 @@ import type { HubSample, MetricsSources } from '../../infra/metrics.js';
 import { OverlayReader } from '../overlay/overlay-reader.js';
 import { wanHubUsage } from './tunnels.js';
 import type { HandshakeMonitor } from './monitor.js';
+import { storedDrift } from './drift-watch.js';
 
 export function monitorMetricsSources(prisma: Db, monitor: HandshakeMonitor, secrets: SecretBox): MetricsSources {
   return {
@@ -29,6 +30,10 @@ export function monitorMetricsSources(prisma: Db, monitor: HandshakeMonitor, sec
         if (!row) return [];
         return [{ wan: row.wan.name, peer: row.name, online: status.online, lastHandshakeSeconds: status.lastHandshake ? status.lastHandshake.getTime() / 1000 : null, rxBytes: status.rxBytes, txBytes: status.txBytes }];
       });
+    },
+    async drift() {
+      const peers = await prisma.peer.findMany({ where: { driftItems: { not: null }, deviceId: { not: null } }, select: { name: true, driftItems: true, wan: { select: { name: true } }, device: { select: { name: true } } } });
+      return peers.map((peer) => ({ wan: peer.wan.name, peer: peer.name, device: peer.device?.name ?? '', items: storedDrift(peer.driftItems)?.length ?? 0 }));
     },
     async devices() {
       const health = monitor.deviceReachability();

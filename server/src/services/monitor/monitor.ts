@@ -14,7 +14,7 @@ import type { SecretBox } from '../../infra/crypto/secret-box.js';
 import type { ObservedDevice, PubSub } from '../../infra/pubsub/topics.js';
 import { keepLease, type Lease, type LockManager } from '../../infra/locks.js';
 import { Semaphore } from '../../infra/semaphore.js';
-import type { ConnectionReport } from '../../devices/driver.js';
+import type { ConnectionReport, DeviceDriver } from '../../devices/driver.js';
 import type { DriverFactory } from '../../devices/factory.js';
 import { isDue, nextHealth, type DeviceHealth, type HealthChange, type HealthProbe } from '../../domain/device-health.js';
 import { recordAudit } from '../audit.js';
@@ -142,6 +142,14 @@ export class HandshakeMonitor {
   /** What the last poll or connection test learnt of a device: null until it was checked. */
   deviceHealth(deviceId: string): DeviceHealth | null {
     return this.state.device(deviceId) ?? null;
+  }
+
+  /**
+   * Another read of a device (the drift watch's) through the driver the polls keep for it, in
+   * turn with the polls' reads of that device (monitor-devices.ts).
+   */
+  readDevice<T>(device: PolledDevice, call: (driver: DeviceDriver) => Promise<T>) {
+    return this.reader.use(device, call);
   }
 
   /** Whether each checked device answered on its last check. */
