@@ -9,7 +9,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metricsTokenFile } from '../src/infra/metrics-token.js';
-import { deploy, Feed, finishedJob, liveFixture, managedRows, MENU, verify } from './live-ops/harness.js';
+import { buildOverlay, deploy, Feed, finishedJob, liveFixture, managedRows, MENU, startCountedSimulator, verify, type CountedSimulator, type Overlay } from './live-ops/harness.js';
+import { postgresOrSkip, startPostgres, type PostgresCluster } from './support/postgres.js';
+import { redisOrSkip, startRedis, type RedisServer } from './support/redis.js';
+import { startReplicas, type ReplicaSet } from './support/replicas.js';
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -224,5 +227,52 @@ describe('drift watch (RouterOS simulator)', () => {
     expect((await driftOf(branchId)).drift).toEqual(before.drift);
     expect(await audits('peer.drift.detected')).toHaveLength(detectedBefore);
     expect(checks(await scrape(), 'unreachable')).toBe(1);
+  });
+});
+
+const pgBin = postgresOrSkip('drift watch on two replicas (test/drift-watch.test.ts)');
+const redisBin = redisOrSkip('drift watch on two replicas (test/drift-watch.test.ts)');
+
+describe.skipIf(!pgBin || !redisBin)('drift watch on two replicas (PostgreSQL + Redis)', () => {
+  let cluster: PostgresCluster;
+  let redis: RedisServer;
+  let counted: CountedSimulator;
+  let overlay: Overlay;
+  let set: ReplicaSet;
+
+  beforeAll(async () => {
+    [cluster, redis, counted] = await Promise.all([startPostgres({ binDir: pgBin!, database: 'meshplane' }), startRedis(redisBin!), startCountedSimulator()]);
+    set = await startReplicas('drift', { databaseUrl: cluster.url, redisUrl: redis.url, options: { monitor: true, monitorIntervalMs: 1000, driftIntervalMs: 200, handshakeProbeMs: 0 } });
+    overlay = await buildOverlay(set.replicas[0]!.graphqlUrl, counted.sim);
+  });
+  afterAll(async () => {
+    await set?.stop();
+    await Promise.all([redis?.stop(), cluster?.stop(), counted?.sim.stop()]);
+  });
+
+  it('only the replica polling the devices watches them, on its interval: one detection, one audit entry', async () => {
+    expect((await deploy(overlay.admin, overlay.branchId)).status).toBe('SUCCEEDED');
+    const [wg] = managedRows(counted.sim, MENU.interface);
+    counted.sim.model.execute({ command: `${MENU.interface}/set`, attributes: { '.id': wg!['.id']!, mtu: '1280' } });
+    const prisma = set.replicas[0]!.app.database.prisma;
+    let detected = 0;
+    for (let poll = 0; poll < 400 && detected === 0; poll++) {
+      await wait(25);
+      detected = await prisma.auditLog.count({ where: { action: 'peer.drift.detected' } });
+    }
+    expect(detected).toBe(1);
+    const runs = () => set.replicas.map((replica) => replica.app.services.drift.runs);
+    // A few more intervals: still one replica watching, still one entry.
+    const before = runs().reduce((a, b) => a + b, 0);
+    for (let poll = 0; poll < 400 && runs().reduce((a, b) => a + b, 0) < before + 3; poll++) await wait(25);
+    expect(runs().filter((count) => count > 0)).toHaveLength(1);
+    const leader = set.replicas.find((replica) => replica.app.services.drift.runs > 0)!;
+    expect(leader.app.services.monitor.leading).toBe(true);
+    expect(await prisma.auditLog.count({ where: { action: 'peer.drift.detected' } })).toBe(1);
+    // Every replica answers the same drift (it is stored, not held in memory).
+    for (const replica of set.replicas) {
+      const { peer } = await overlay.admin.ok<{ peer: { drift: { items: Array<{ label: string }> } } }>(`query ($id: ID!) { peer(id: $id) { drift { items { label } } } }`, { id: overlay.branchId });
+      expect(replica && peer.drift.items.map((item) => item.label)).toEqual(['WireGuard interface wg0']);
+    }
   });
 });
