@@ -41,7 +41,8 @@ function present(value: string | undefined): boolean {
 function viaTunnel(gateway: string | undefined, names: ReadonlySet<string>, ranges: readonly string[]): boolean {
   if (!present(gateway)) return false;
   const [target = '', scope] = (gateway as string).trim().split('%');
-  if (names.has(target)) return scope === undefined || names.has(scope);
+  if (scope !== undefined && !names.has(scope)) return false;
+  if (names.has(target)) return true;
   const address = tryParseAddress(target);
   if (address === null) return false;
   const host = hostRange(address);

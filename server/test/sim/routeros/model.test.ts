@@ -246,6 +246,44 @@ describe('RouterOS model (7.18 behaviour unless named)', () => {
     expect(model.execute({ command: `${WIREGUARD}/print`, attributes: { '.proplist': 'name' } }).rows).toEqual([{ name: 'wg-other' }]);
   });
 
+  it('secrets print in clear only to users whose group has `sensitive` (full), and to the console', () => {
+    const { model } = router();
+    model.seed(USER, { name: 'writer', group: 'write', password: 'pw' });
+    model.seed(WIREGUARD_PEERS, { interface: 'wg-other', 'public-key': PEER_A, 'allowed-address': '10.99.0.7/32', 'preshared-key': keyPairFromLabel('psk').privateKey });
+    const print = (menu: string, user?: string) => model.execute({ command: `${menu}/print`, user }).rows;
+    const key = keyPairFromLabel('wg-other-interface').privateKey;
+    expect(print(WIREGUARD, 'meshplane')[0]?.['private-key']).toBe(key);
+    expect(print(WIREGUARD)[0]?.['private-key']).toBe(key);
+    expect(print(WIREGUARD, 'writer')[0]).toMatchObject({ 'private-key': '*****', 'public-key': keyPairFromLabel('wg-other-interface').publicKey });
+    expect(print(WIREGUARD_PEERS, 'writer')[1]?.['preshared-key']).toBe('*****');
+    expect(model.rows(WIREGUARD, 'writer')[0]?.['private-key']).toBe('*****');
+    expect(model.lookup(WIREGUARD, 'wg-other', 'writer')?.['private-key']).toBe('*****');
+  });
+
+  it('a session belongs to its keys: a new peer key, interface or interface private key ends it; other changes keep it', () => {
+    const { model } = router();
+    model.seed(WIREGUARD, { name: 'wg-b', 'listen-port': '13240' });
+    const id = model.seed(WIREGUARD_PEERS, { interface: 'wg-other', 'public-key': PEER_A, 'allowed-address': '10.99.0.7/32' });
+    const session = () => {
+      const row = model.lookup(WIREGUARD_PEERS, id)!;
+      return { handshake: row['last-handshake'], rx: row.rx, tx: row.tx };
+    };
+    const live = () => model.setHandshake(model.lookup(WIREGUARD_PEERS, id)!['public-key']!, 30, { rx: 500, tx: 700 });
+    const set = (menu: string, attributes: Record<string, string>) => model.execute({ command: `${menu}/set`, attributes });
+    live();
+    set(WIREGUARD_PEERS, { '.id': id, comment: 'meshplane:wan1:peer:a', 'allowed-address': '10.99.0.7/32,10.97.0.0/24', 'persistent-keepalive': '25s' });
+    set(WIREGUARD, { '.id': 'wg-other', comment: 'adopted', 'listen-port': '13233' });
+    expect(session()).toEqual({ handshake: '30s', rx: '500', tx: '700' });
+    set(WIREGUARD_PEERS, { '.id': id, 'public-key': PEER_B });
+    expect(session()).toEqual({ handshake: undefined, rx: '0', tx: '0' });
+    live();
+    set(WIREGUARD_PEERS, { '.id': id, interface: 'wg-b' });
+    expect(session()).toEqual({ handshake: undefined, rx: '0', tx: '0' });
+    live();
+    set(WIREGUARD, { '.id': 'wg-b', 'private-key': keyPairFromLabel('another').privateKey });
+    expect(session()).toEqual({ handshake: undefined, rx: '0', tx: '0' });
+  });
+
   it('starts empty without seeding: only users, services and identity exist', () => {
     const model = new RouterOsModel();
     seedAccessState(model, { username: 'u', password: 'p' }, { api: 1, apiTls: 2, rest: 3 });
