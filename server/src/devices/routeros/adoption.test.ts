@@ -16,11 +16,13 @@ describe('RouterOS adoption identities', () => {
       item(MENU.route, { 'dst-address': '192.168.2.0/24', gateway: 'wg-mesh', distance: '1' }),
       item(MENU.route, { 'dst-address': '192.168.2.0/24', gateway: '10.0.0.3' }),
       item(MENU.route, { 'dst-address': '192.168.2.0/24', gateway: '10.0.0.3%wg-mesh', 'routing-table': 'main' }),
+      item(MENU.route, { 'dst-address': '192.168.2.0/24', gateway: '192.168.2.1%wg-mesh' }),
     ];
     for (const route of through) expect(adoptedIds([route]), route.props.gateway).toEqual([route.id]);
     const elsewhere = [
       item(MENU.route, { 'dst-address': '192.168.2.0/24', gateway: '192.168.88.254' }),
       item(MENU.route, { 'dst-address': '192.168.2.0/24', gateway: '10.0.0.3%ether1' }),
+      item(MENU.route, { 'dst-address': '192.168.2.0/24', gateway: '10.0.1.3' }),
       item(MENU.route, { 'dst-address': '192.168.2.0/24', gateway: 'wg-mesh', 'routing-table': 'vpn' }),
       item(MENU.route, { 'dst-address': '192.168.2.0/24', gateway: 'wg-mesh', dynamic: 'true' }),
       item(MENU.route, { 'dst-address': '192.168.2.0/24', gateway: 'wg-mesh', disabled: 'true' }),

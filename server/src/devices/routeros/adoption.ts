@@ -37,11 +37,12 @@ function present(value: string | undefined): boolean {
   return value !== undefined && value.trim() !== '';
 }
 
-/** Whether a route's gateway is the tunnel: one of `names`, or an address in one of `ranges` ("10.0.0.1", "10.0.0.1%wg0"). */
+/** Whether a route's gateway is the tunnel: one of `names`, an address scoped to one of them ("fe80::1%wg0"), or an address in one of `ranges`. */
 function viaTunnel(gateway: string | undefined, names: ReadonlySet<string>, ranges: readonly string[]): boolean {
   if (!present(gateway)) return false;
   const [target = '', scope] = (gateway as string).trim().split('%');
-  if (scope !== undefined && !names.has(scope)) return false;
+  // "fe80::1%wireguard1": a next hop on the tunnel interface, whatever its address.
+  if (scope !== undefined) return names.has(scope);
   if (names.has(target)) return true;
   const address = tryParseAddress(target);
   if (address === null) return false;
