@@ -7,8 +7,10 @@ import type { PeerSpec } from '../../src/domain/model.js';
 import type { DesiredDeviceState } from '../../src/devices/driver.js';
 import { createPfSenseDriver, PFSENSE_KIND, type PfSenseDriver } from '../../src/devices/pfsense/index.js';
 import { expectRefused, FAST_POLL, managedObjects, simTarget, writesOf } from '../../src/devices/pfsense/test-fixtures.js';
-import { startPfSenseSimulator, type PfSenseSimulator } from '../sim/pfsense/index.js';
-import { describeDriverContract, type ContractVariant } from './driver-contract.js';
+import { addHandMadeMesh, startPfSenseSimulator, type HandMadeMesh, type PfSenseSimulator } from '../sim/pfsense/index.js';
+import { splitEndpoint } from '../../src/devices/pfsense/mapping.js';
+import { describeAdoptionContract } from './adoption-contract.js';
+import { describeDriverContract, type ContractFixture, type ContractVariant } from './driver-contract.js';
 import { dualStackWan } from './dual-stack-wan.js';
 import { redundantWan } from './redundant-wan.js';
 
@@ -36,13 +38,13 @@ function desired(variant: ContractVariant): DesiredDeviceState {
 // interface): the contract's redundant cases do not apply, the refusals are checked below.
 const redundantPf = redundantWan({ ...peers[0]!, endpointHost: null, runsBgp: false });
 
-describeDriverContract('pfSense REST API v2', async () => {
+async function contractFixture(): Promise<{ fixture: ContractFixture; sim: PfSenseSimulator }> {
   const sim = await startPfSenseSimulator({ applyDelayMs: 5 });
   const driver = createPfSenseDriver({
     id: 'pf-contract', name: 'pf-contract', kind: 'PFSENSE', host: sim.host, port: sim.port, username: sim.username, secret: sim.password,
     tls: true, tlsVerify: true, caPem: sim.caPem, timeoutMs: 5_000, concurrency: 2,
   }, { polling: { intervalMs: 5, maxIntervalMs: 50, attempts: 100 } });
-  return {
+  const fixture: ContractFixture = {
     driver,
     desired,
     peerKind: PFSENSE_KIND.peer,
@@ -55,7 +57,41 @@ describeDriverContract('pfSense REST API v2', async () => {
       await sim.stop();
     },
   };
-}, { redundantRoles: [], dualStack: true });
+  return { fixture, sim };
+}
+
+describeDriverContract('pfSense REST API v2', async () => (await contractFixture()).fixture, { redundantRoles: [], dualStack: true });
+
+/** `state`'s tunnel as an admin sets it up in the GUI: assigned, a gateway and route per remote LAN, the WAN rule; sessions running. */
+function handMadeMeshOf(state: DesiredDeviceState): HandMadeMesh {
+  const { interface: own, peers: remotes, routes } = state.peer;
+  if (own.privateKey === null) throw new Error('pfSense needs the tunnel\'s private key');
+  return {
+    privateKey: own.privateKey, listenPort: String(own.listenPort ?? 51820), address: own.addresses[0] as string, descr: 'Hand-made mesh', interfaceDescr: 'WG_HAND',
+    peers: remotes.map((remote) => {
+      const endpoint = remote.endpoint === null ? null : splitEndpoint(remote.endpoint);
+      return {
+        descr: `Site ${remote.peerId}`, publickey: remote.publicKey, presharedkey: remote.presharedKey ?? '', endpoint: endpoint?.host ?? null, port: endpoint?.port ?? null,
+        persistentkeepalive: 25, allowedips: remote.allowedIps,
+      };
+    }),
+    routes: routes.map((route) => ({ network: route.destination, via: route.gatewayTunnelIp, gatewayName: `GW_${route.via.replace(/\W/g, '_')}`, descr: `LAN of ${route.via}` })),
+  };
+}
+
+describeAdoptionContract('pfSense REST API v2', async () => {
+  const { fixture, sim } = await contractFixture();
+  return {
+    ...fixture,
+    // Object writes: each area's apply endpoint then commits them and changes no object (the
+    // pfSense adoption test names those POSTs).
+    inspect: async () => ({ writes: sim.requests.filter((request) => request.method !== 'GET' && !request.path.endsWith('/apply')).length }),
+    seedHandMade: async (state) => {
+      addHandMadeMesh(sim.model, handMadeMeshOf(state));
+      state.peer.peers.forEach((remote, index) => sim.model.setPeerStats(remote.publicKey, { latestHandshake: 1_765_000_000 + index, rx: BigInt(1000 * (index + 1)), tx: BigInt(2000 * (index + 1)) }));
+    },
+  };
+});
 
 describe('pfSense REST API v2 in a WAN with redundant hubs', () => {
   let sim: PfSenseSimulator;

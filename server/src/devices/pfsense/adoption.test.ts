@@ -5,7 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { publicKeyFromPrivate } from '../../domain/keys.js';
 import { ADOPTED_REASON } from '../../domain/adoption/adoption-plan.js';
-import { describePlan, type Plan } from '../../domain/plan.js';
+import { describePlan, type DesiredResource, type Plan } from '../../domain/plan.js';
+import { adoptionPlanPfSense } from './adoption.js';
+import { desiredPfSenseResources } from './mapping.js';
+import { bindGatewayNames } from './planning.js';
 import { HAND_MADE, type PfSenseSimulator } from '../../../test/sim/pfsense/index.js';
 import type { DesiredDeviceState } from '../driver.js';
 import { KIND } from './kinds.js';
@@ -131,12 +134,12 @@ describe('pfSense adoption in place', () => {
       [KIND.peer, '1', 'wan1:peer:c'],
       [KIND.peer, '2', 'wan1:peer:phone'],
       [KIND.iface, 'opt1', 'wan1:iface:wg-mesh'],
-      [KIND.gateway, '1', 'wan1:gateway:b'],
-      [KIND.gateway, '2', 'wan1:gateway:c'],
+      [KIND.gateway, '0', 'wan1:gateway:b'],
+      [KIND.gateway, '1', 'wan1:gateway:c'],
       [KIND.route, '0', 'wan1:route:192.168.20.0/24'],
       [KIND.route, '1', 'wan1:route:192.168.30.0/24'],
       [KIND.rule, '1', 'wan1:rule:wan-udp-51820'],
-      [KIND.rule, '4', 'wan1:rule:overlay-in'],
+      [KIND.rule, '2', 'wan1:rule:overlay-in'],
     ]);
     expect(adoption.plan.operations.every((operation) => operation.op === 'update' && operation.reason === ADOPTED_REASON && Object.keys(operation.changes).join() === 'descr')).toBe(true);
     // The object endpoints only see PATCHes (10: the assignment carries its tunnel's tag); then each area is applied.
@@ -156,7 +159,7 @@ describe('pfSense adoption in place', () => {
       'meshplane:wan1:peer:b', 'meshplane:wan1:peer:c', 'meshplane:wan1:peer:phone', 'Admin laptop']);
     expect(after.tunnels.map((tunnel) => tunnel.descr)).toEqual(['meshplane:wan1:tunnel:wg-mesh', 'Road warriors']);
     expect(after.routes.map((route) => route.descr)).toEqual(['meshplane:wan1:route:192.168.20.0/24', 'meshplane:wan1:route:192.168.30.0/24', 'Legacy data centre']);
-    expect(after.rules.map((rule) => rule.descr)).toEqual(['Default allow LAN to any rule', 'meshplane:wan1:rule:wan-udp-51820', 'Road warriors', 'Admin HTTPS', 'meshplane:wan1:rule:overlay-in']);
+    expect(after.rules.map((rule) => rule.descr)).toEqual(['Default allow LAN to any rule', 'meshplane:wan1:rule:wan-udp-51820', 'meshplane:wan1:rule:overlay-in', 'Road warriors', 'Admin HTTPS']);
     expect(after.interfaces).toEqual(before.interfaces);
     expect(stats(sim)).toEqual(statsBefore);
 
@@ -191,7 +194,7 @@ describe('pfSense adoption in place', () => {
     expect(sim.model.peers.get(0)?.presharedkey).toBe(siteB.presharedkey);
     expect(stats(sim)).toEqual(statsBefore);
     // Gateways keep the names the admin gave them; the routes still use them.
-    expect(after.gateways.map((gateway) => gateway.name)).toEqual(['WAN_GW', 'WG_SITEB', 'WG_SITEC']);
+    expect(after.gateways.map((gateway) => gateway.name)).toEqual(['WG_SITEB', 'WG_SITEC', 'WAN_GW']);
     expect(after.routes.map((route) => route.gateway)).toEqual(['WG_SITEB', 'WG_SITEC', 'WAN_GW']);
     // Unrelated items exactly as they were.
     for (const [list, descr] of [['tunnels', 'Road warriors'], ['peers', 'Admin laptop'], ['gateways', 'Upstream'], ['routes', 'Legacy data centre'], ['rules', 'Admin HTTPS'], ['rules', 'Road warriors']] as const) {
@@ -269,5 +272,33 @@ describe('pfSense simulator: a peer removed and added again is a new session', (
     expect(sim.model.peerStats.get(phone.publickey)).toBeUndefined();
     const found = await driver.discover();
     expect(found.interfaces[0]?.peers.find((peer) => peer.publicKey === phone.publickey)).toMatchObject({ ref: '3', lastHandshake: null, rxBytes: '0', txBytes: '0' });
+  });
+});
+
+describe('pfSense adoption rules (pure)', () => {
+  const state = stateFor(handMadeSpec());
+  const desired = desiredPfSenseResources(state);
+  const wanRule = (id: string, props: Record<string, string>) => ({
+    kind: KIND.rule, id, key: null,
+    props: { descr: 'hand-made', type: 'pass', interface: '#wan', ipprotocol: 'inet', protocol: 'udp', source: 'any', destination: '(self)', destination_port: '51820', disabled: 'false', floating: 'false', ...props },
+  });
+
+  it('takes the WAN port rule to the firewall itself, not a disabled one, a floating one, or one forwarding the port elsewhere', () => {
+    for (const [props, taken] of [
+      [{}, true], [{ destination: 'wan:ip' }, true], [{ disabled: 'true' }, false], [{ floating: 'true' }, false],
+      [{ destination: '192.168.1.10' }, false], [{ type: 'block' }, false], [{ destination_port: '51821' }, false],
+    ] as const) {
+      const plan = adoptionPlanPfSense(desired, [wanRule('3', props)], 'meshplane');
+      expect(plan.adopted.map((item) => item.id), JSON.stringify(props)).toEqual(taken ? ['3'] : []);
+    }
+  });
+
+  it('keeps an adopted gateway\'s name: the deploy does not try to rename it (pfSense refuses) and routes use it', () => {
+    const gateway = desired.find((resource) => resource.kind === KIND.gateway) as DesiredResource;
+    const route = desired.find((resource) => resource.kind === KIND.route && resource.props.gateway === gateway.props.name) as DesiredResource;
+    const bound = bindGatewayNames(desired, [{ kind: KIND.gateway, id: '0', key: gateway.key, props: { ...gateway.props, name: 'WG_SITEB' } }]);
+    expect(bound.find((resource) => resource.key === gateway.key)?.props.name).toBe('WG_SITEB');
+    expect(bound.find((resource) => resource.key === route.key)?.props.gateway).toBe('WG_SITEB');
+    expect(desired.find((resource) => resource.key === route.key)?.props.gateway).toBe(gateway.props.name);
   });
 });

@@ -19,11 +19,12 @@
 //   traffic where it stands; left beside ours it would keep the port open after the WAN left.
 //   Disabled and floating rules are the admin's decisions and never candidates.
 // - 1:1 NAT, port forwards, gateway groups: never adopted (created by the next deploy).
+// Objects of another Meshplane WAN are never candidates, whatever they look like.
 import { ADOPTED_REASON, planAdoption, type AdoptionPlan, type AdoptionRules } from '../../domain/adoption/adoption-plan.js';
 import { updateContext, type ActualResource, type DesiredResource, type PlanOperation } from '../../domain/plan.js';
 import { KIND, KIND_ORDER } from './kinds.js';
 import { normalizeProp } from './planning.js';
-import { interfaceIdRef, interfaceKeyForTunnel, parseDescr, ref, tagOf } from './tags.js';
+import { interfaceIdRef, interfaceKeyForTunnel, isRef, parseDescr, ref, tagOf } from './tags.js';
 
 /** Destinations that mean "the firewall itself" in a hand-made WAN rule ((self), wan:ip, any). */
 function reachesFirewall(destination: string): boolean {
@@ -130,8 +131,18 @@ export function adoptionRules(desired: readonly DesiredResource[], actual: reado
   };
 }
 
+/**
+ * Another WAN's objects read as unmanaged here (their key is not this WAN's), yet they are
+ * Meshplane's: tagged themselves, or (an assignment) through their tunnel. Never candidates.
+ */
+function isOtherWans(item: ActualResource, prefix: string): boolean {
+  if (item.key !== null) return false;
+  return parseDescr(item.props.descr, prefix).tag !== null || (item.kind === KIND.iface && isRef(item.props.if ?? ''));
+}
+
 export function adoptionPlanPfSense(desired: readonly DesiredResource[], actual: readonly ActualResource[], prefix: string): AdoptionPlan {
-  return planAdoption(desired, actual, adoptionRules(desired, actual, prefix));
+  const own = actual.filter((item) => !isOtherWans(item, prefix));
+  return planAdoption(desired, own, adoptionRules(desired, own, prefix));
 }
 
 /** Props that identify the object an adoption update was planned for, by kind (unchanged by adoption). */

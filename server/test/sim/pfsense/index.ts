@@ -17,7 +17,7 @@ export type { PfSenseFaults, EndpointFault } from './faults.js';
 export type { PeerStats, ApplyArea } from './model.js';
 export type { RequestRecord } from './server.js';
 export { PfSenseModel } from './model.js';
-export { HAND_MADE, SEEDED } from './seed.js';
+export { HAND_MADE, SEEDED, addHandMadeMesh, type HandMadeMesh } from './seed.js';
 
 export interface PfSenseSimulatorOptions {
   /** REST API package version; >= 2.9.0 serves /api/v2/status/wireguard/*. Default "2.10.0". */

@@ -54,44 +54,80 @@ const cidr = (value: string) => {
   return { address, mask: Number(mask) };
 };
 
-function seedHandMadeSite(model: PfSenseModel): void {
-  const wan = model.interfaceName('wan');
-  add(model, tunnelSpec, model.tunnels, { privatekey: HAND_MADE.tunnelPrivateKey, listenport: HAND_MADE.listenPort, descr: 'Site mesh' });
-  add(model, tunnelSpec, model.tunnels, {
-    privatekey: HAND_MADE.roadWarrior.privateKey, listenport: HAND_MADE.roadWarrior.listenPort, descr: 'Road warriors', addresses: [cidr('10.99.0.1/24')],
-  });
-  for (const peer of HAND_MADE.peers) {
+/** A WireGuard tunnel as an admin sets one up in the GUI (addHandMadeMesh). */
+export interface HandMadeMesh {
+  privateKey: string;
+  listenPort: string;
+  /** The assignment's address ("10.10.0.1/24"). */
+  address: string;
+  descr: string;
+  /** The name of the interface the tunnel is assigned as ("WG_MESH"). */
+  interfaceDescr: string;
+  peers: ReadonlyArray<{
+    descr: string; publickey: string; presharedkey?: string; endpoint: string | null; port: string | null; persistentkeepalive: number | null; allowedips: readonly string[];
+  }>;
+  /** A gateway on the tunnel's interface per remote site, and the static route to its LAN through it. */
+  routes: ReadonlyArray<{ network: string; via: string; gatewayName: string; descr: string }>;
+}
+
+/**
+ * Adds, without any Meshplane tag: the tunnel (next tun_wgN), its peers, its assignment (next
+ * optN) with the address, the gateways and routes, a pass rule for the port on WAN and an
+ * any-rule on the tunnel's interface; enables WireGuard and applies everything.
+ */
+export function addHandMadeMesh(model: PfSenseModel, mesh: HandMadeMesh): { tunnel: string; interfaceId: string } {
+  add(model, tunnelSpec, model.tunnels, { privatekey: mesh.privateKey, listenport: mesh.listenPort, descr: mesh.descr });
+  const tunnel = String(model.tunnels.entries().at(-1)?.[1].name);
+  for (const peer of mesh.peers) {
     add(model, peerSpec, model.peers, {
-      enabled: true, tun: 'tun_wg0', descr: peer.descr, publickey: peer.publickey, presharedkey: peer.presharedkey,
+      enabled: true, tun: tunnel, descr: peer.descr, publickey: peer.publickey, presharedkey: peer.presharedkey ?? '',
       endpoint: peer.endpoint, ...(peer.port === null ? {} : { port: peer.port }), persistentkeepalive: peer.persistentkeepalive,
       allowedips: peer.allowedips.map(cidr),
     });
   }
-  add(model, peerSpec, model.peers, { enabled: true, tun: 'tun_wg1', descr: 'Admin laptop', publickey: HAND_MADE.roadWarrior.peerPublicKey, allowedips: [cidr('10.99.0.2/32')] });
-  const [address = '', subnet = ''] = HAND_MADE.tunnelAddress.split('/');
-  addInterface(model, model.interfaces, 'opt1', { if: 'tun_wg0', descr: 'WG_MESH', enable: true, typev4: 'static', ipaddr: address, subnet: Number(subnet) });
-  const mesh = model.interfaceName('opt1');
+  const { address, mask } = cidr(mesh.address);
+  const interfaceId = String(model.interfaces.add(validateObject(interfaceSpec, { if: tunnel, descr: mesh.interfaceDescr, enable: true, typev4: 'static', ipaddr: address, subnet: mask }, {
+    env: model, siblings: model.interfaces.entries(), selfId: null, existing: null,
+  })));
+  const onTunnel = model.interfaceName(interfaceId);
+  for (const route of mesh.routes) {
+    if (!model.gatewayNames().includes(route.gatewayName)) {
+      add(model, gatewaySpec, model.gateways, { name: route.gatewayName, interface: onTunnel, ipprotocol: 'inet', gateway: route.via, descr: `${route.descr} over WireGuard` });
+    }
+    add(model, staticRouteSpec, model.routes, { network: route.network, gateway: route.gatewayName, descr: route.descr });
+  }
+  add(model, firewallRuleSpec, model.rules, {
+    type: 'pass', interface: [model.interfaceName('wan')], ipprotocol: 'inet', protocol: 'udp', source: 'any', destination: '(self)', destination_port: mesh.listenPort, descr: 'WireGuard',
+  });
+  add(model, firewallRuleSpec, model.rules, { type: 'pass', interface: [onTunnel], ipprotocol: 'inet', source: 'any', destination: 'any', descr: `Allow ${mesh.interfaceDescr}` });
+  model.wireguardSettings = { ...model.wireguardSettings, enable: true };
+  for (const area of ['wireguard', 'interfaces', 'routing', 'firewall'] as const) model.runApply(area);
+  return { tunnel, interfaceId };
+}
 
+function seedHandMadeSite(model: PfSenseModel): void {
+  addHandMadeMesh(model, {
+    privateKey: HAND_MADE.tunnelPrivateKey, listenPort: HAND_MADE.listenPort, address: HAND_MADE.tunnelAddress, descr: 'Site mesh', interfaceDescr: 'WG_MESH',
+    peers: HAND_MADE.peers,
+    routes: HAND_MADE.peers.flatMap((peer) => (peer.lan === null || peer.gatewayName === null ? []
+      : [{ network: peer.lan, via: peer.allowedips[0].split('/')[0] as string, gatewayName: peer.gatewayName, descr: `${peer.descr} LAN` }])),
+  });
+  HAND_MADE.peers.forEach((peer, index) => model.setPeerStats(peer.publickey, { ...HAND_MADE.stats[index] }));
+
+  const wan = model.interfaceName('wan');
+  add(model, tunnelSpec, model.tunnels, {
+    privatekey: HAND_MADE.roadWarrior.privateKey, listenport: HAND_MADE.roadWarrior.listenPort, descr: 'Road warriors', addresses: [cidr('10.99.0.1/24')],
+  });
+  add(model, peerSpec, model.peers, { enabled: true, tun: 'tun_wg1', descr: 'Admin laptop', publickey: HAND_MADE.roadWarrior.peerPublicKey, allowedips: [cidr('10.99.0.2/32')] });
   add(model, gatewaySpec, model.gateways, { name: 'WAN_GW', interface: wan, ipprotocol: 'inet', gateway: '198.51.100.1', descr: 'Upstream' });
   model.defaultGateway = { defaultgw4: 'WAN_GW', defaultgw6: '' };
-  for (const peer of HAND_MADE.peers) {
-    if (peer.gatewayName === null || peer.lan === null) continue;
-    add(model, gatewaySpec, model.gateways, { name: peer.gatewayName, interface: mesh, ipprotocol: 'inet', gateway: peer.allowedips[0]?.split('/')[0], descr: `${peer.descr} over WireGuard` });
-    add(model, staticRouteSpec, model.routes, { network: peer.lan, gateway: peer.gatewayName, descr: `${peer.descr} LAN` });
-  }
   add(model, staticRouteSpec, model.routes, { network: '10.200.0.0/16', gateway: 'WAN_GW', descr: 'Legacy data centre' });
-  add(model, firewallRuleSpec, model.rules, {
-    type: 'pass', interface: [wan], ipprotocol: 'inet', protocol: 'udp', source: 'any', destination: '(self)', destination_port: HAND_MADE.listenPort, descr: 'WireGuard',
-  });
   add(model, firewallRuleSpec, model.rules, {
     type: 'pass', interface: [wan], ipprotocol: 'inet', protocol: 'udp', source: 'any', destination: '(self)', destination_port: HAND_MADE.roadWarrior.listenPort, descr: 'Road warriors',
   });
   add(model, firewallRuleSpec, model.rules, {
     type: 'pass', interface: [wan], ipprotocol: 'inet', protocol: 'tcp', source: 'any', destination: '(self)', destination_port: '443', descr: 'Admin HTTPS',
   });
-  add(model, firewallRuleSpec, model.rules, { type: 'pass', interface: [mesh], ipprotocol: 'inet', source: 'any', destination: 'any', descr: 'Allow mesh' });
-  model.wireguardSettings = { ...model.wireguardSettings, enable: true };
-  HAND_MADE.peers.forEach((peer, index) => model.setPeerStats(peer.publickey, { ...HAND_MADE.stats[index] }));
 }
 
 export type SeedKind = boolean | 'hand-made';
