@@ -36,6 +36,7 @@ import type { LockManager } from '../infra/locks.js';
 import { createDriverFactory, type DriverFactory } from '../devices/factory.js';
 import { KeyedMutex } from '../infra/keyed-mutex.js';
 import { Adoption } from './adoption/adopt.js';
+import { DeviceReadings } from './adoption/discovery.js';
 
 export interface ServiceDeps {
   prisma: Db;
@@ -100,6 +101,7 @@ export function createServices(deps: ServiceDeps) {
   });
   const subnets = new Subnets(deps.prisma, deps.pubsub, wanLocks);
   const ldapAccounts = deps.ldap ? new LdapAccounts(deps.prisma, deps.pubsub, new LdapDirectory(deps.ldap, deps.log), deps.log, webhooks) : null;
+  const wans = new Wans(deps.prisma, deps.pubsub, wanLocks, webhooks);
   const peers = new Peers(deps.prisma, deps.secrets, deps.pubsub, wanLocks, subnets, deps.defaultDeviceName ?? null, webhooks);
   const configs = new ConfigDelivery(deps.prisma, deps.secrets, deps.pubsub);
   const notifications = new Notifications(deps.prisma, deps.pubsub);
@@ -133,14 +135,14 @@ export function createServices(deps: ServiceDeps) {
     directory: ldapAccounts
       ? { accounts: ldapAccounts, sync: new LdapSync(deps.prisma, ldapAccounts, deps.locks, deps.log, deps.ldapSyncMs ?? ldapAccounts.config.syncIntervalMinutes * 60_000) }
       : null,
-    wans: new Wans(deps.prisma, deps.pubsub, wanLocks, webhooks),
+    wans,
     peers,
     defaultDeviceName: deps.defaultDeviceName ?? null,
     subnets,
     devices: new Devices(deps.prisma, deps.secrets),
     configs,
     selfService: new SelfService(deps.prisma, peers, configs),
-    adoption: new Adoption(),
+    adoption: new Adoption(deps.prisma, deps.secrets, deps.pubsub, wanLocks, wans, peers, subnets, new DeviceReadings((actor, deviceId) => deployments.discover(actor, deviceId)), deployments),
   };
 }
 

@@ -436,7 +436,8 @@ export function proposeWan(source: ProposalSource, context: ProposalContext): Dr
       tunnelIp6: addresses[6] ?? null,
       endpointHost: node.endpointHost,
       endpointPort: node.endpointPort,
-      listenPort: node.listenPort,
+      // Without its own ListenPort, the port other peers dial it at (absent a NAT, the one it listens on).
+      listenPort: node.listenPort ?? node.endpointPort,
       keepalive: node.keepalive,
       lans: [...node.lans].sort((x, y) => compareRanges(tryParseCidr(x)!, tryParseCidr(y)!)),
       local: node.local,

@@ -29,6 +29,8 @@ import { count } from '../../domain/plural.js';
 import type { EventSink } from '../integrations/events.js';
 import { emitDriftDetected } from '../integrations/event-sources.js';
 import { waitForHandshake } from '../../devices/routeros/handshake.js';
+import type { DeviceDiscovery } from '../../domain/adoption/discovery.js';
+import { adoptFirstIssues, adoptOnDevice } from '../adoption/device-adoption.js';
 
 export const COMMENT_PREFIX = 'meshplane';
 
@@ -79,8 +81,11 @@ function summarize(plan: Plan, preflight: PreflightIssue[], names: ResourceNames
 const namesOf = (state: DesiredDeviceState) => resourceNamesOf(state.overlay, state.peer);
 
 /** The driver's preflight of one reading, each issue named like plans and drift. */
-const namedPreflight = (driver: DeviceDriver, state: DesiredDeviceState, actual: readonly ActualResource[]): PreflightIssue[] =>
-  driver.preflight(state, actual).map((issue) => namedIssue(issue, actual, namesOf(state)));
+const namedPreflight = (driver: DeviceDriver, state: DesiredDeviceState, actual: readonly ActualResource[]): PreflightIssue[] => [
+  ...driver.preflight(state, actual).map((issue) => namedIssue(issue, actual, namesOf(state))),
+  // A hand-made look-alike of what the peer needs: a create would duplicate it (or the device refuses).
+  ...adoptFirstIssues(driver, state, actual, namesOf(state)),
+];
 
 const sameValues = (a: Record<string, string>, b: Record<string, string>) => Object.entries(a).every(([prop, value]) => (b[prop] ?? '') === value);
 
@@ -318,6 +323,32 @@ export class Deployments {
   /** One listener (the drift watch: a deploy puts the device back as Meshplane wants it). */
   onDeployed(listener: DeployedListener): void {
     this.deployedListener = listener;
+  }
+
+  /** Reads everything WireGuard-related on the device (read-only), under its lease and in its queue as a job would. Audited as device.discover. */
+  async discover(actor: Identity, deviceId: string): Promise<DeviceDiscovery> {
+    return this.jobs.onDevice(deviceId, () => this.withDriver(actor, deviceId, 'discover', async (driver) => {
+      if (!driver.discover) throw new DomainError('INVALID_INPUT', `Discovery is not available for ${driver.kind} devices`);
+      return driver.discover();
+    }));
+  }
+
+  /**
+   * Starts an ADOPT job: reads the peer's device, writes Meshplane's tag onto the hand-made items
+   * that are what the peer needs there (services/adoption/device-adoption.ts), and summarises
+   * what a deploy would still change. Needs no private key: it writes only tags.
+   */
+  async adoptInPlace(actor: Identity, peerId: string): Promise<string> {
+    const { wanId, deviceId } = await this.managedPeer(peerId);
+    return this.jobs.start(actor, { kind: 'ADOPT', wanId, peerId, deviceId }, async (job) => {
+      const { state } = await job.step('Render configuration', () => this.desired(peerId, false), () => 'compiled the overlay');
+      job.conceal(...secretsOf(state));
+      const inForce = await this.adjustmentsInForce(peerId);
+      const names = namesOf(state);
+      return this.withDriver(actor, deviceId, 'adopt', (driver) => adoptOnDevice(
+        job, driver, state, names, (actual) => withAdjustments(driver, state, actual, inForce).plan, (plan) => this.applyPlan(job, driver, plan, names),
+      ), undefined, { job, secrets: secretsOf(state) });
+    });
   }
 
   async testConnection(actor: Identity, deviceId: string): Promise<ConnectionReport> {

@@ -14,6 +14,7 @@ import { type PubSub, publishJobEvent } from '../../infra/pubsub/topics.js';
 import type { JobKind } from '../../generated/prisma/enums.js';
 import type { Identity } from '../auth/identity.js';
 import { JobRecord, type JobContext } from './job-record.js';
+import { DomainError } from '../../domain/errors.js';
 import { RunnerPresence } from './runner-presence.js';
 
 export type { JobContext, JobStep } from './job-record.js';
@@ -135,6 +136,28 @@ export class JobRunner {
       .catch((error: unknown) => this.log.error({ jobId: job.id, err: { message: messageOf(error) } }, 'job runner failed'))
       .finally(() => this.running.delete(execution));
     return job.id;
+  }
+
+  /**
+   * Runs a short device read that is not a job (an adoption's discovery) the way jobs run: in
+   * the device's queue here and under its lease across replicas, so it never interleaves with
+   * a deploy to the same device. Fails when the lease cannot be had (as a job would).
+   */
+  async onDevice<T>(deviceId: string, work: () => Promise<T>): Promise<T> {
+    return this.deviceQueues.run(deviceId, async () => {
+      const lease = await this.takeLease(deviceId).catch((error: unknown) => {
+        throw new DomainError('CONFLICT', error instanceof LeaseBusyError
+          ? `The device stayed busy with another job (possibly on another replica) for ${Math.round(error.waitedMs / 1000)} s: try again later`
+          : `The device lease could not be taken (lease store: ${messageOf(error)})`);
+      });
+      const stopRenewing = keepLease(lease, this.leaseTimings.ttlMs, (reason) => this.log.warn({ deviceId, reason }, 'a device read lost its lease'));
+      try {
+        return await work();
+      } finally {
+        stopRenewing();
+        await lease.release().catch((error: unknown) => this.log.warn({ deviceId, err: { message: messageOf(error) } }, 'could not release the device lease; it expires by itself'));
+      }
+    });
   }
 
   onJobFailed(listener: (jobId: string) => Promise<void>): void {

@@ -173,47 +173,9 @@ export class Peers {
       for (let attempt = 1; ; attempt++) {
         try {
           return await this.prisma.$transaction(async (tx) => {
-            lans = [];
-            const wan = await tx.wan.findUnique({ where: { id: wanId }, select: { id: true, tunnelCidr: true, tunnelCidr6: true, listenPort: true, selfService: true, selfServicePeerLimit: true } });
-            if (!wan) throw new DomainError('NOT_FOUND', owner ? NOT_OPEN_FOR_SELF_SERVICE : 'WAN not found', owner ? { field: 'wanId' } : undefined);
-            if (owner) await assertRoomForOwnPeer(tx, wan, owner);
-            assertEndpointPort({ id: 'new', name: fields.name!, endpointPort: fields.endpointPort ?? null, listenPort: fields.listenPort ?? null, portForwarded: fields.portForwarded ?? false }, wan);
-            if (fields.deviceId) await this.assertDevice(tx, fields.deviceId);
-            const rows = await tx.peer.findMany({ where: { wanId }, select: { tunnelIp: true, tunnelIp6: true } });
-            // A retry lost a race with another replica for the first free address: try one a
-            // random few places on, or both replicas keep colliding on the same next address.
-            const skip = attempt === 1 ? 0 : randomInt(0, 4 * attempt);
-            const taken = rows.map((row) => row.tunnelIp);
-            const tunnelIp = input.tunnelIp ? explicitTunnelIp(wan.tunnelCidr, input.tunnelIp, taken, 'tunnelIp') : allocateTunnelIp(wan.tunnelCidr, taken, skip);
-            const tunnelIp6 = this.tunnelIp6For(wan.tunnelCidr6, input.tunnelIp6, rows, skip);
-            const created = await tx.peer.create({
-              data: {
-                wanId,
-                name: fields.name!,
-                role: fields.role ?? 'SITE',
-                tunnelIp,
-                tunnelIp6,
-                ...keys,
-                endpointHost: fields.endpointHost ?? null,
-                endpointPort: fields.endpointPort ?? null,
-                listenPort: fields.listenPort ?? null,
-                keepalive: fields.keepalive ?? null,
-                portForwarded: fields.portForwarded ?? false,
-                autoDeploy: fields.autoDeploy ?? false,
-                // Left out: the configured default backend; an explicit null: a manual peer.
-                deviceId: fields.deviceId === undefined ? await this.defaultDeviceId(tx) : fields.deviceId,
-                enabled: fields.enabled ?? true,
-                expiresAt: fields.expiresAt ?? null,
-                ownerId: owner?.userId ?? null,
-              },
-            });
-            await recordAudit(tx, actor, {
-              action: 'peer.create', targetType: 'Peer', targetId: created.id, targetName: created.name,
-              details: { wanId, name: created.name, tunnelIp, tunnelIp6, byoKey: keys.privateKeyEnc === null, enabled: created.enabled, expiresAt: created.expiresAt, ...(owner ? { selfService: true } : {}) },
-            });
-            for (const lan of input.subnets ?? []) lans.push(await this.addLan(tx, actor, wanId, created.id, lan));
-            await emitPeerEvent(this.events, tx, 'peer.created', created, { createdBy: actor.user.email, ...(owner ? { selfService: true } : {}) });
-            return created;
+            const added = await this.createWithin(tx, actor, wanId, input, keys, { owner, attempt, fields });
+            lans = added.lans;
+            return added.peer;
           });
         } catch (error) {
           if (!isUniqueViolation(error)) throw error;
@@ -233,6 +195,63 @@ export class Peers {
     publishWanChange(this.pubsub, { kind: 'CREATED', wanId, entity: 'PEER', entityId: peer.id });
     for (const lan of lans) this.subnets.publishAdded(wanId, lan);
     return filled > 0 ? this.prisma.peer.findUniqueOrThrow({ where: { id: peer.id } }) : peer;
+  }
+
+  /**
+   * Creates a peer inside the caller's transaction, which holds the WAN's lock: every check
+   * add() makes (the WAN, self-service room, endpoint port, device, explicit or allocated
+   * tunnel addresses, its LANs against the overlay), audited and announced to webhooks with
+   * it. The caller publishes after its commit (publishWanChange, subnets.publishAdded). Used
+   * by add() and by adoption, which creates a WAN's worth of peers in one transaction.
+   */
+  async createWithin(
+    tx: Tx, actor: Identity, wanId: string, input: AddPeerInput, keys: { publicKey: string; privateKeyEnc: string | null },
+    options: { owner?: PeerOwner | null; attempt?: number; fields?: ReturnType<typeof validatePeerFields>; details?: Record<string, unknown> } = {},
+  ) {
+    const owner = options.owner ?? null;
+    const attempt = options.attempt ?? 1;
+    const fields = options.fields ?? validatePeerFields(input);
+    const lans: AddedSubnet[] = [];
+    const wan = await tx.wan.findUnique({ where: { id: wanId }, select: { id: true, tunnelCidr: true, tunnelCidr6: true, listenPort: true, selfService: true, selfServicePeerLimit: true } });
+    if (!wan) throw new DomainError('NOT_FOUND', owner ? NOT_OPEN_FOR_SELF_SERVICE : 'WAN not found', owner ? { field: 'wanId' } : undefined);
+    if (owner) await assertRoomForOwnPeer(tx, wan, owner);
+    assertEndpointPort({ id: 'new', name: fields.name!, endpointPort: fields.endpointPort ?? null, listenPort: fields.listenPort ?? null, portForwarded: fields.portForwarded ?? false }, wan);
+    if (fields.deviceId) await this.assertDevice(tx, fields.deviceId);
+    const rows = await tx.peer.findMany({ where: { wanId }, select: { tunnelIp: true, tunnelIp6: true } });
+    // A retry lost a race with another replica for the first free address: try one a
+    // random few places on, or both replicas keep colliding on the same next address.
+    const skip = attempt === 1 ? 0 : randomInt(0, 4 * attempt);
+    const taken = rows.map((row) => row.tunnelIp);
+    const tunnelIp = input.tunnelIp ? explicitTunnelIp(wan.tunnelCidr, input.tunnelIp, taken, 'tunnelIp') : allocateTunnelIp(wan.tunnelCidr, taken, skip);
+    const tunnelIp6 = this.tunnelIp6For(wan.tunnelCidr6, input.tunnelIp6, rows, skip);
+    const created = await tx.peer.create({
+      data: {
+        wanId,
+        name: fields.name!,
+        role: fields.role ?? 'SITE',
+        tunnelIp,
+        tunnelIp6,
+        ...keys,
+        endpointHost: fields.endpointHost ?? null,
+        endpointPort: fields.endpointPort ?? null,
+        listenPort: fields.listenPort ?? null,
+        keepalive: fields.keepalive ?? null,
+        portForwarded: fields.portForwarded ?? false,
+        autoDeploy: fields.autoDeploy ?? false,
+        // Left out: the configured default backend; an explicit null: a manual peer.
+        deviceId: fields.deviceId === undefined ? await this.defaultDeviceId(tx) : fields.deviceId,
+        enabled: fields.enabled ?? true,
+        expiresAt: fields.expiresAt ?? null,
+        ownerId: owner?.userId ?? null,
+      },
+    });
+    await recordAudit(tx, actor, {
+      action: 'peer.create', targetType: 'Peer', targetId: created.id, targetName: created.name,
+      details: { wanId, name: created.name, tunnelIp, tunnelIp6, byoKey: keys.privateKeyEnc === null, enabled: created.enabled, expiresAt: created.expiresAt, ...(owner ? { selfService: true } : {}), ...options.details },
+    });
+    for (const lan of input.subnets ?? []) lans.push(await this.addLan(tx, actor, wanId, created.id, lan));
+    await emitPeerEvent(this.events, tx, 'peer.created', created, { createdBy: actor.user.email, ...(owner ? { selfService: true } : {}) });
+    return { peer: created, lans };
   }
 
   async update(actor: Identity, peerId: string, input: PeerInput & { publicKey?: string | null }) {

@@ -41,6 +41,8 @@ export interface WanSettingsInput {
   natPool6?: string | null;
 }
 
+type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
+
 type Ipv6Settings = Pick<WanSettings, 'tunnelCidr6' | 'servicesCidr6' | 'natPool6'>;
 const NO_IPV6: Ipv6Settings = { tunnelCidr6: null, servicesCidr6: null, natPool6: null };
 
@@ -130,19 +132,22 @@ export class Wans {
   ) {}
 
   async create(actor: Identity, input: WanSettingsInput & { name: string }) {
+    const wan = await this.prisma.$transaction((tx) => this.createWithin(tx, actor, input));
+    publishWanChange(this.pubsub, { kind: 'CREATED', wanId: wan.id, entity: 'WAN', entityId: wan.id });
+    return wan;
+  }
+
+  /** Creates the WAN inside the caller's transaction (adoption creates its peers in the same one); the caller publishes after commit. */
+  async createWithin(tx: Tx, actor: Identity, input: WanSettingsInput & { name: string }, details: Record<string, unknown> = {}) {
     const { ipv6: _ipv6, ...fields } = present(input);
     const data = { ...fields, ...requestedIpv6(input, NO_IPV6), name: input.name };
     const defaults = { tunnelCidr: '10.0.0.0/24', servicesCidr: '10.0.5.0/24', natPool: '172.16.0.0/12', topology: 'MESH' as const, listenPort: 51820, mtu: 1420, keepalive: 25, interfaceName: 'wg0', hubRedundancy: false, selfService: false, selfServicePeerLimit: 3 };
     const settings = validateWanSettings({ ...defaults, ...data });
-    const wan = await this.prisma.$transaction(async (tx) => {
-      await assertNoDeviceInside(tx, 'tunnelCidr', settings.tunnelCidr);
-      if (settings.tunnelCidr6) await assertNoDeviceInside(tx, 'tunnelCidr6', settings.tunnelCidr6);
-      const created = await tx.wan.create({ data: settings });
-      await recordAudit(tx, actor, { action: 'wan.create', targetType: 'Wan', targetId: created.id, targetName: created.name, details: { ...settings } });
-      return created;
-    });
-    publishWanChange(this.pubsub, { kind: 'CREATED', wanId: wan.id, entity: 'WAN', entityId: wan.id });
-    return wan;
+    await assertNoDeviceInside(tx, 'tunnelCidr', settings.tunnelCidr);
+    if (settings.tunnelCidr6) await assertNoDeviceInside(tx, 'tunnelCidr6', settings.tunnelCidr6);
+    const created = await tx.wan.create({ data: settings });
+    await recordAudit(tx, actor, { action: 'wan.create', targetType: 'Wan', targetId: created.id, targetName: created.name, details: { ...settings, ...details } });
+    return created;
   }
 
   async update(actor: Identity, id: string, input: WanSettingsInput) {

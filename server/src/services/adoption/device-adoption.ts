@@ -1,0 +1,93 @@
+// The ADOPT job's work on one device, and the preflight line that points to it. Read the
+// device, let the driver match Meshplane's desired items with hand-made look-alikes
+// (domain/adoption/adoption-plan.ts), write only the tag onto each, and say what a deploy
+// would still change. Nothing is created, removed or re-added: the items keep their ids and
+// the tunnels their sessions.
+import type { ActualResource, Plan } from '../../domain/plan.js';
+import { ADOPTED_REASON, type AdoptionPlan } from '../../domain/adoption/adoption-plan.js';
+import { labelResource, readablePlan, type ResourceNames } from '../../domain/resource-labels.js';
+import { DomainError } from '../../domain/errors.js';
+import { count } from '../../domain/plural.js';
+import type { DesiredDeviceState, DeviceDriver, PreflightIssue } from '../../devices/driver.js';
+import type { JobContext } from '../deploy/jobs.js';
+
+/** What an ADOPT job returns (its JSON result). */
+export interface AdoptJobResult {
+  adopted: string[];
+  ambiguous: string[];
+  /** Hand-made items left as they are (not Meshplane's, matching nothing it needs). */
+  unmanaged: number;
+  /** What a deploy would still change, e.g. "2 to update". */
+  remaining: string;
+}
+
+/** Lines of unmanaged items logged one by one before "and N more". */
+const LISTED_UNMANAGED = 50;
+
+function labelOf(names: ResourceNames, actual: readonly ActualResource[], kind: string, id: string, key: string | null): string {
+  const item = actual.find((resource) => resource.kind === kind && resource.id === id);
+  return `${labelResource(names, kind, key, item?.props ?? {})} (on the device: ${id})`;
+}
+
+/** The adoption plan, refused unless it only writes tags onto existing items. */
+export function checkedAdoption(driver: DeviceDriver, state: DesiredDeviceState, actual: readonly ActualResource[]): AdoptionPlan {
+  if (!driver.adoptionPlan) throw new DomainError('INVALID_INPUT', `Adopting in place is not available for ${driver.kind} devices`);
+  const adoption = driver.adoptionPlan(state, actual);
+  const stray = adoption.plan.operations.find((operation) => operation.op !== 'update' || operation.reason !== ADOPTED_REASON || !actual.some((item) => item.id === operation.id && item.kind === operation.kind && item.key === null));
+  if (stray) throw new Error(`the adoption plan would ${stray.op} ${stray.kind} ${stray.op === 'create' ? stray.key : stray.id}: adoption only tags existing items, so nothing was changed`);
+  return adoption;
+}
+
+export async function adoptOnDevice(
+  job: JobContext, driver: DeviceDriver, state: DesiredDeviceState, names: ResourceNames,
+  remainingPlan: (actual: readonly ActualResource[]) => Plan, apply: (plan: Plan) => Promise<number>,
+): Promise<AdoptJobResult> {
+  const actual = await job.step('Read device state', () => driver.readState(state), (resources) => count(resources.length, 'resource'));
+  const adoption = await job.step('Adopt', async () => {
+    const planned = checkedAdoption(driver, state, actual);
+    for (const item of planned.adopted) await job.log(`adopted: ${labelOf(names, actual, item.kind, item.id, item.key)}`);
+    for (const item of planned.ambiguous) {
+      await job.log(`not adopted, ambiguous: ${labelResource(names, item.kind, item.key, {})} looks like ${item.ids.length} hand-made items (${item.ids.join(', ')}); remove or rename all but one, then adopt again`);
+    }
+    if (planned.plan.operations.length > 0) await apply(planned.plan);
+    return planned;
+  }, (planned) => `${count(planned.adopted.length, 'item')} adopted in place${planned.ambiguous.length ? `, ${planned.ambiguous.length} ambiguous` : ''}`);
+  const adoptedIds = new Set(adoption.adopted.map((item) => `${item.kind}\u0000${item.id}`));
+  const unmanaged = actual.filter((resource) => resource.key === null && !adoptedIds.has(`${resource.kind}\u0000${resource.id}`));
+  for (const resource of unmanaged.slice(0, LISTED_UNMANAGED)) await job.log(`left alone (not Meshplane's): ${labelOf(names, actual, resource.kind, resource.id, null)}`);
+  if (unmanaged.length > LISTED_UNMANAGED) await job.log(`left alone: ${unmanaged.length - LISTED_UNMANAGED} more unmanaged items`);
+  const remaining = await job.step('Compare', async () => {
+    const after = await driver.readState(state);
+    const plan = remainingPlan(after);
+    const readable = readablePlan(plan, names);
+    for (const group of readable.groups) for (const item of group.items) await job.log(`a deploy would ${item.action} ${item.label}`);
+    return readable.summary;
+  }, (summary) => `a deploy would change: ${summary}`);
+  return {
+    adopted: adoption.adopted.map((item) => labelOf(names, actual, item.kind, item.id, item.key)),
+    ambiguous: adoption.ambiguous.map((item) => `${labelResource(names, item.kind, item.key, {})}: ${item.ids.join(', ')}`),
+    unmanaged: unmanaged.length,
+    remaining,
+  };
+}
+
+/**
+ * Before a deploy: hand-made items that are what the peer needs would be duplicated (or
+ * refused by the device) by a create. One ERROR that names them and says to adopt first.
+ */
+export function adoptFirstIssues(driver: DeviceDriver, state: DesiredDeviceState, actual: readonly ActualResource[], names: ResourceNames): PreflightIssue[] {
+  if (!driver.adoptionPlan) return [];
+  const adoption = driver.adoptionPlan(state, actual);
+  const issues: PreflightIssue[] = [];
+  if (adoption.adopted.length > 0) {
+    const listed = adoption.adopted.slice(0, 5).map((item) => labelOf(names, actual, item.kind, item.id, item.key)).join('; ');
+    issues.push({
+      severity: 'ERROR', resource: count(adoption.adopted.length, 'hand-made item'),
+      message: `already on the device and what this peer needs: ${listed}${adoption.adopted.length > 5 ? ` and ${adoption.adopted.length - 5} more` : ''}. Adopt them first (Adopt on device), so a deploy updates them in place instead of adding duplicates`,
+    });
+  }
+  for (const item of adoption.ambiguous) {
+    issues.push({ severity: 'ERROR', resource: labelResource(names, item.kind, item.key, {}), message: `${item.ids.length} hand-made items look like it (${item.ids.join(', ')}): remove or rename all but one, then adopt it first (Adopt on device)` });
+  }
+  return issues;
+}
