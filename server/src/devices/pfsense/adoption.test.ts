@@ -15,6 +15,7 @@ import { KIND } from './kinds.js';
 import { pskFingerprint } from './tags.js';
 import type { PfSenseDriver } from './driver.js';
 import { driverOnSimulator, handMadeSpec, stateFor } from './test-fixtures.js';
+import { overlay, peer } from '../../domain/__fixtures__/overlay.js';
 
 const start = driverOnSimulator({ applyDelayMs: 5, seed: 'hand-made' });
 const LISTS = ['tunnels', 'peers', 'gateways', 'routes', 'rules', 'interfaces'] as const;
@@ -200,6 +201,32 @@ describe('pfSense adoption in place', () => {
     for (const [list, descr] of [['tunnels', 'Road warriors'], ['peers', 'Admin laptop'], ['gateways', 'Upstream'], ['routes', 'Legacy data centre'], ['rules', 'Admin HTTPS'], ['rules', 'Road warriors']] as const) {
       expect(byDescr(after[list], descr)).toEqual(byDescr(before[list], descr));
     }
+    expect(driver.plan(state, await driver.readState(state)).operations).toEqual([]);
+  });
+
+  it('adopts a tunnel that is not assigned to an interface: the deploy moves its address onto a new assignment, in place, session kept', async () => {
+    const { sim, driver } = await start();
+    const { roadWarrior } = HAND_MADE;
+    sim.model.setPeerStats(roadWarrior.peerPublicKey, { latestHandshake: 1_765_000_000, rx: 5n, tx: 6n });
+    const state = stateFor(overlay([
+      peer('pf', '10.99.0.1', { privateKey: roadWarrior.privateKey, publicKey: publicKeyFromPrivate(roadWarrior.privateKey), endpointHost: 'pf.example.net', listenPort: 51822 }),
+      peer('laptop', '10.99.0.2', { publicKey: roadWarrior.peerPublicKey, privateKey: null, endpointHost: null }),
+    ], { id: 'wan2', tunnelCidr: '10.99.0.0/24', servicesCidr: '10.99.5.0/24', listenPort: 51822, interfaceName: 'wg-road' }));
+    const { adoption, result } = await adopt(driver, state);
+    expect(result.failed).toBeNull();
+    expect(adoption.adopted.map((item) => [item.kind, item.id])).toEqual([[KIND.tunnel, '1'], [KIND.peer, '3'], [KIND.rule, '3']]);
+    const plan = driver.plan(state, await driver.readState(state));
+    expect(describePlan(plan)).toEqual([
+      '~ update vpn/wireguard/tunnel wan2:tunnel:wg-road: addresses 10.99.0.1/24 → ∅',
+      expect.stringMatching(/^\+ create interface wan2:iface:wg-road: descr=MP_wg_road if=@meshplane:wan2:tunnel:wg-road enable=true typev4=static ipaddr=10\.99\.0\.1 subnet=24/),
+      expect.stringMatching(/^\+ create firewall\/rule wan2:rule:overlay-in: /),
+    ]);
+    expect((await driver.apply(plan)).failed).toBeNull();
+    expect(sim.model.list('tunnels')[1]).toMatchObject({ name: 'tun_wg1', descr: 'meshplane:wan2:tunnel:wg-road' });
+    expect(sim.model.list('peers')[3]).toMatchObject({ publickey: roadWarrior.peerPublicKey, descr: 'meshplane:wan2:peer:laptop' });
+    expect(sim.model.peerStats.get(roadWarrior.peerPublicKey)).toMatchObject({ latestHandshake: 1_765_000_000, rx: 5n, tx: 6n });
+    // The mesh beside it is nobody's yet and was not touched.
+    expect(sim.model.list('peers').slice(0, 3).map((item) => item.descr)).toEqual(['Site B', 'Site C', 'Phone']);
     expect(driver.plan(state, await driver.readState(state)).operations).toEqual([]);
   });
 
