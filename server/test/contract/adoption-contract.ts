@@ -69,61 +69,75 @@ function expectSessionsKept(before: Map<string, PeerStatistics> | null, after: M
   }
 }
 
+/**
+ * Seeds the hand-made copy of `state`, adopts it, deploys `state`, and checks every step: only
+ * tag writes, ids and sessions kept, nothing adopted removed or added, untouched items as they
+ * were, and nothing left to adopt or deploy afterwards.
+ */
+async function adoptAndDeploy(fixture: AdoptionFixture, state: DesiredDeviceState): Promise<void> {
+  const { driver, peerKind, inspect, seedHandMade } = fixture;
+  const adoptionPlan = adoptionOf(driver);
+  await seedHandMade(state);
+  const before = await driver.readState(state);
+  expect(before.filter((resource) => resource.key !== null), 'the hand-made copy carries no tag').toEqual([]);
+  const sessions = await statisticsOf(driver, state);
+
+  const adoption = adoptionPlan(state, before);
+  expect(adoption.ambiguous).toEqual([]);
+  const adoptedPeers = adoption.adopted.filter((item) => item.kind === peerKind);
+  expect(adoptedPeers, 'every remote is adopted').toHaveLength(state.peer.peers.length);
+  expect(adoption.adopted.length).toBeGreaterThan(adoptedPeers.length);
+  for (const operation of adoption.plan.operations) {
+    expect(operation).toMatchObject({ op: 'update', reason: ADOPTED_REASON });
+  }
+  // One write per adopted item, on that item, and nothing else.
+  const adoptedIds = new Set(adoption.adopted.map(itemId));
+  expect(adoption.plan.operations.map((operation) => itemId(operation as { kind: string; id: string })).every((id) => adoptedIds.has(id))).toBe(true);
+
+  const writesBefore = await inspect?.();
+  const applied = await driver.apply(adoption.plan);
+  expect(applied.failed, applied.failed?.message).toBeNull();
+  if (writesBefore) expect((await inspect?.())?.writes).toBe(writesBefore.writes + adoption.plan.operations.length);
+
+  const afterAdoption = await driver.readState(state);
+  const byId = new Map(afterAdoption.map((resource) => [itemId(resource), resource]));
+  for (const item of adoption.adopted) expect(byId.get(itemId(item))?.key, `${item.kind} ${item.id} keeps its id and carries the tag`).toBe(item.key);
+  // Items that matched nothing read exactly as before.
+  const untouched = before.filter((resource) => !adoptedIds.has(itemId(resource)));
+  expect(untouched.map((resource) => `${itemId(resource)} ${propsOf(resource)}`))
+    .toEqual(untouched.map((resource) => { const now = byId.get(itemId(resource)); return now ? `${itemId(now)} ${propsOf(now)}` : `${itemId(resource)} gone`; }));
+  expectSessionsKept(sessions, await statisticsOf(driver, state), 'after adoption');
+
+  const plan = driver.plan(state, afterAdoption);
+  expect(plan.operations.filter((operation) => operation.op === 'delete'), 'the deploy after adoption deletes nothing').toEqual([]);
+  const adoptedKeys = new Set(adoption.adopted.map((item) => `${item.kind} ${item.key}`));
+  expect(plan.operations.filter((operation) => operation.op === 'create' && adoptedKeys.has(`${operation.kind} ${operation.key}`))).toEqual([]);
+  expect(plan.operations.filter((operation) => operation.kind === peerKind && operation.op !== 'update')).toEqual([]);
+  const deployed = await driver.apply(plan);
+  expect(deployed.failed, deployed.failed?.message).toBeNull();
+
+  const afterDeploy = await driver.readState(state);
+  const deployedById = new Map(afterDeploy.map((resource) => [itemId(resource), resource]));
+  for (const item of adoption.adopted) expect(deployedById.get(itemId(item))?.key, `${item.kind} ${item.id} after the deploy`).toBe(item.key);
+  expectSessionsKept(sessions, await statisticsOf(driver, state), 'after the deploy');
+  expect(driver.plan(state, afterDeploy).operations).toEqual([]);
+  const again = adoptionPlan(state, afterDeploy);
+  expect(again.plan.operations).toEqual([]);
+  expect(again.adopted).toEqual([]);
+}
+
 export function describeAdoptionContract(name: string, setup: () => Promise<AdoptionFixture>): void {
   describe(`DeviceDriver adoption contract: ${name}`, () => {
     const current = fixturePerTest(setup);
 
     it('takes over a hand-made copy in place: only tag writes, ids and sessions kept, the next deploy removes and adds nothing adopted, a second adoption is empty', async () => {
-      const { driver, desired, peerKind, inspect, seedHandMade } = current();
-      const adoptionPlan = adoptionOf(driver);
-      const state = desired('initial');
-      await seedHandMade(state);
-      const before = await driver.readState(state);
-      expect(before.filter((resource) => resource.key !== null), 'the hand-made copy carries no tag').toEqual([]);
-      const sessions = await statisticsOf(driver, state);
+      await adoptAndDeploy(current(), current().desired('initial'));
+    });
 
-      const adoption = adoptionPlan(state, before);
-      expect(adoption.ambiguous).toEqual([]);
-      const adoptedPeers = adoption.adopted.filter((item) => item.kind === peerKind);
-      expect(adoptedPeers, 'every remote is adopted').toHaveLength(state.peer.peers.length);
-      expect(adoption.adopted.length).toBeGreaterThan(adoptedPeers.length);
-      for (const operation of adoption.plan.operations) {
-        expect(operation).toMatchObject({ op: 'update', reason: ADOPTED_REASON });
-      }
-      // One write per adopted item, on that item, and nothing else.
-      const adoptedIds = new Set(adoption.adopted.map(itemId));
-      expect(adoption.plan.operations.map((operation) => itemId(operation as { kind: string; id: string })).every((id) => adoptedIds.has(id))).toBe(true);
-
-      const writesBefore = await inspect?.();
-      const applied = await driver.apply(adoption.plan);
-      expect(applied.failed, applied.failed?.message).toBeNull();
-      if (writesBefore) expect((await inspect?.())?.writes).toBe(writesBefore.writes + adoption.plan.operations.length);
-
-      const afterAdoption = await driver.readState(state);
-      const byId = new Map(afterAdoption.map((resource) => [itemId(resource), resource]));
-      for (const item of adoption.adopted) expect(byId.get(itemId(item))?.key, `${item.kind} ${item.id} keeps its id and carries the tag`).toBe(item.key);
-      // Items that matched nothing read exactly as before.
-      const untouched = before.filter((resource) => !adoptedIds.has(itemId(resource)));
-      expect(untouched.map((resource) => `${itemId(resource)} ${propsOf(resource)}`))
-        .toEqual(untouched.map((resource) => { const now = byId.get(itemId(resource)); return now ? `${itemId(now)} ${propsOf(now)}` : `${itemId(resource)} gone`; }));
-      expectSessionsKept(sessions, await statisticsOf(driver, state), 'after adoption');
-
-      const plan = driver.plan(state, afterAdoption);
-      expect(plan.operations.filter((operation) => operation.op === 'delete'), 'the deploy after adoption deletes nothing').toEqual([]);
-      const adoptedKeys = new Set(adoption.adopted.map((item) => `${item.kind} ${item.key}`));
-      expect(plan.operations.filter((operation) => operation.op === 'create' && adoptedKeys.has(`${operation.kind} ${operation.key}`))).toEqual([]);
-      expect(plan.operations.filter((operation) => operation.kind === peerKind && operation.op !== 'update')).toEqual([]);
-      const deployed = await driver.apply(plan);
-      expect(deployed.failed, deployed.failed?.message).toBeNull();
-
-      const afterDeploy = await driver.readState(state);
-      const deployedById = new Map(afterDeploy.map((resource) => [itemId(resource), resource]));
-      for (const item of adoption.adopted) expect(deployedById.get(itemId(item))?.key, `${item.kind} ${item.id} after the deploy`).toBe(item.key);
-      expectSessionsKept(sessions, await statisticsOf(driver, state), 'after the deploy');
-      expect(driver.plan(state, afterDeploy).operations).toEqual([]);
-      const again = adoptionPlan(state, afterDeploy);
-      expect(again.plan.operations).toEqual([]);
-      expect(again.adopted).toEqual([]);
+    it('does the same in a dual-stack WAN', async ({ skip }) => {
+      const fixture = current();
+      if (!fixture.dualStack) return skip('the driver takes no dual-stack peers');
+      await adoptAndDeploy(fixture, fixture.dualStack('initial'));
     });
 
     it('never takes an item another WAN manages, nor anything when nothing is hand-made', async () => {

@@ -33,6 +33,7 @@ function contractFixture(h: SimHarness): ContractFixture {
     driver: h.driver,
     desired: (name) => desiredState(name, { apiAllowedAddresses: API_USER_ADDRESSES }),
     peerKind: MENU.peers,
+    dualStack: (name) => desiredState(name, { apiAllowedAddresses: API_USER_ADDRESSES }, 'dual'),
     inspect: async () => ({ writes: writesOf(h.commands).length }),
     teardown: () => h.stop(),
   };
@@ -48,7 +49,6 @@ for (const variant of VARIANTS) {
       ...contractFixture(h),
       ownNetwork: '192.168.88.0/24', // the simulator's defconf bridge address
       redundant: { roles: ['spoke', 'hub'], desired: (role, hubAdded) => ({ ...redundantSite(role, hubAdded), apiAllowedAddresses: API_USER_ADDRESSES }) },
-      dualStack: (name) => desiredState(name, { apiAllowedAddresses: API_USER_ADDRESSES }, 'dual'),
     };
   }, { dualStack: true });
 
