@@ -18,6 +18,7 @@ export const deviceFragment = graphql(`
     concurrency
     timeoutMs
     source
+    autoRepair
     reachable
     statsAvailable
     health {
@@ -38,6 +39,30 @@ export const deviceFragment = graphql(`
         id
         name
       }
+      # Not the full DriftView: 500 devices' peers with every item's detail cost more than a request may.
+      drift {
+        checkedAt
+        since
+        drifted
+        items {
+          label
+          state
+        }
+      }
+    }
+  }
+`);
+
+export const driftFragment = graphql(`
+  fragment DriftView on PeerDrift {
+    checkedAt
+    since
+    drifted
+    items {
+      group
+      label
+      state
+      detail
     }
   }
 `);

@@ -57,6 +57,9 @@ export const peerPageQuery = graphql(`
         status
         at
       }
+      drift {
+        ...DriftView
+      }
       owner {
         id
         name

@@ -103,6 +103,7 @@ export const wanPageQuery = graphql(`
     wan(id: $id) {
       ...WanSettings
       staleCount
+      driftedCount
       peerCount
       topologyGraph {
         nodes {
