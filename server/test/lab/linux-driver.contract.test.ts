@@ -1,6 +1,8 @@
-// The shared DeviceDriver contract against the Linux driver: real wireguard-go interfaces, each
-// test in a fresh lab namespace (with an operator's route that must survive) and a fresh
-// interface name. `inspect().writes` counts the state-changing commands the driver ran.
+// The shared DeviceDriver contract and its adoption cases against the Linux driver: real
+// wireguard-go interfaces, each test in a fresh lab namespace (with an operator's route that
+// must survive) and a fresh interface name. `inspect().writes` counts the state-changing
+// commands the driver ran. The adoption cases start from an interface made by hand there.
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { overlay, peer, subnet } from '../../src/domain/__fixtures__/overlay.js';
@@ -9,9 +11,9 @@ import type { PeerSpec } from '../../src/domain/index.js';
 import type { DesiredDeviceState } from '../../src/devices/driver.js';
 import { ExecCommandRunner, type CommandOptions, type CommandOutput, type CommandRunner } from '../../src/devices/linux/exec.js';
 import { LinuxDriver } from '../../src/devices/linux/index.js';
-import { describeDriverContract, type ContractVariant } from '../contract/driver-contract.js';
+import { describeAdoptionContract, describeDriverContract, type ContractFixture, type ContractVariant } from '../contract/driver-contract.js';
 import { redundantWan } from '../contract/redundant-wan.js';
-import { Lab } from './harness.js';
+import { Lab, type LabProcess } from './harness.js';
 import { describeLab } from './require-lab.js';
 
 const READS: ReadonlyArray<(argv: readonly string[]) => boolean> = [
@@ -37,6 +39,17 @@ class CountingRunner implements CommandRunner {
   }
 }
 
+/** How long wireguard-go may take to open its UAPI socket. */
+const SOCKET_WAIT_MS = 5_000;
+
+async function waitForSocket(ifname: string): Promise<void> {
+  const socket = path.join('/var/run/wireguard', `${ifname}.sock`);
+  for (let waited = 0; !fs.existsSync(socket); waited += 50) {
+    if (waited > SOCKET_WAIT_MS) throw new Error(`wireguard-go did not open ${socket}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 describeLab('LinuxDriver contract in lab namespaces', () => {
   let lab: Lab;
   let sites = 0;
@@ -49,7 +62,8 @@ describeLab('LinuxDriver contract in lab namespaces', () => {
     await lab?.destroy();
   });
 
-  describeDriverContract('Linux (wireguard-go in a network namespace)', async () => {
+  /** A fresh site with an operator's route, and a driver for it. */
+  async function contractFixture(): Promise<ContractFixture & { site: string; handMade: LabProcess[] }> {
     const site = `c${++sites}`;
     await lab.addSite(site, { lanCidr: '192.168.1.0/24', lanHostIp: '192.168.1.10' });
     await lab.exec(site, ['ip', 'route', 'add', '198.19.0.0/24', 'dev', 'lan0', 'proto', 'static']);
@@ -74,7 +88,10 @@ describeLab('LinuxDriver contract in lab namespaces', () => {
     const runner = new CountingRunner(new ExecCommandRunner({ netns: lab.namespaceOf(site), timeoutMs: 10_000 }));
     // BIRD (redundant hubs) keeps its config and socket under stateDir: one per site, inside the lab.
     const driver = new LinuxDriver({ runner, logDir: path.join(lab.dir, `driver-${site}`), stateDir: path.join(lab.dir, `state-${site}`) });
+    const handMade: LabProcess[] = [];
     return {
+      site,
+      handMade,
       driver,
       desired,
       peerKind: 'wg-peer',
@@ -87,8 +104,49 @@ describeLab('LinuxDriver contract in lab namespaces', () => {
         // Whatever a test left: Meshplane's own clear, checked (the namespace goes with the lab).
         const result = await driver.apply(driver.clearPlan(await driver.readState(desired('initial'))));
         await driver.close();
+        // A hand-made interface nobody adopted: its wireguard-go, by PID.
+        for (const daemon of handMade) await daemon.kill();
         if (result.failed) throw new Error(`teardown clear failed: ${result.failed.message}`);
       },
     };
+  }
+
+  describeDriverContract('Linux (wireguard-go in a network namespace)', contractFixture);
+
+  describeAdoptionContract('Linux (wireguard-go in a network namespace)', async () => {
+    const fixture = await contractFixture();
+    /**
+     * The interface as someone sets it up without wg-quick: wireguard-go, `wg setconf` from a
+     * file (the remotes with their tunnel address only and a keepalive Meshplane does not
+     * want: the deploy after adoption sets both in place), the addresses, then up, and a route
+     * to each LAN (`proto boot`, as `ip route add` and wg-quick make them). No alias.
+     */
+    const seedHandMade = async (state: DesiredDeviceState): Promise<void> => {
+      const { interface: iface, peers, routes } = state.peer;
+      fixture.handMade.push(lab.spawn(fixture.site, ['wireguard-go', '-f', iface.name]));
+      await waitForSocket(iface.name);
+      const conf = [
+        '[Interface]',
+        `PrivateKey = ${iface.privateKey}`,
+        ...(iface.listenPort === null ? [] : [`ListenPort = ${iface.listenPort}`]),
+        ...peers.flatMap((remote) => [
+          '',
+          '[Peer]',
+          `PublicKey = ${remote.publicKey}`,
+          `AllowedIPs = ${remote.allowedIps[0]}`,
+          ...(remote.endpoint === null ? [] : [`Endpoint = ${remote.endpoint}`]),
+          'PersistentKeepalive = 25',
+        ]),
+        '',
+      ].join('\n');
+      const file = path.join(lab.dir, `${iface.name}.setconf`);
+      fs.writeFileSync(file, conf, { mode: 0o600 });
+      await lab.exec(fixture.site, ['wg', 'setconf', iface.name, file]);
+      fs.rmSync(file);
+      for (const address of iface.addresses) await lab.exec(fixture.site, ['ip', 'address', 'add', address, 'dev', iface.name]);
+      await lab.exec(fixture.site, ['ip', 'link', 'set', 'dev', iface.name, 'mtu', String(iface.mtu), 'up']);
+      for (const route of routes) await lab.exec(fixture.site, ['ip', 'route', 'add', route.destination, 'dev', iface.name]);
+    };
+    return { ...fixture, seedHandMade };
   });
 });

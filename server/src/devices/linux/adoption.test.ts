@@ -55,7 +55,7 @@ describe('LinuxDriver.readState before adoption', () => {
     const link = actual.find((resource) => resource.kind === 'link' && resource.id === 'wg-mesh')!;
     expect(link.props).toMatchObject({ type: 'wireguard', alias: '', 'listen-port': '51820', 'public-key': a.publicKey });
     expect(actual.filter((resource) => resource.kind === 'wg-peer').map((resource) => resource.id)).toEqual([`wg-mesh/${b.publicKey}`, `wg-mesh/${c.publicKey}`]);
-    expect(actual.filter((resource) => resource.kind === 'route').map((resource) => resource.id)).toContain('10.0.5.7/32 via 10.0.0.3 dev wg-mesh proto static metric 100');
+    expect(actual.filter((resource) => resource.kind === 'route').map((resource) => resource.id)).toContain('10.0.5.7/32 via 10.0.0.3 dev wg-mesh metric 100');
     expect(JSON.stringify(actual)).not.toContain(a.privateKey!);
   });
 
@@ -78,8 +78,8 @@ describe('LinuxDriver.adoptionPlan', () => {
     expect(ambiguous).toEqual([]);
     expect(plan.operations.map((operation) => (operation.op === 'update' ? [operation.op, operation.kind, operation.id, operation.changes, operation.reason] : [operation.op]))).toEqual([
       ['update', 'link', 'wg-mesh', { alias: 'meshplane:wan1' }, ADOPTED_REASON],
-      ['update', 'route', '10.0.5.7/32 via 10.0.0.3 dev wg-mesh proto static metric 100', { protocol: '77' }, ADOPTED_REASON],
-      ['update', 'route', '172.16.0.0/24 dev wg-mesh proto boot metric 0', { protocol: '77' }, ADOPTED_REASON],
+      ['update', 'route', '10.0.5.7/32 via 10.0.0.3 dev wg-mesh metric 100', { protocol: '77' }, ADOPTED_REASON],
+      ['update', 'route', '172.16.0.0/24 dev wg-mesh metric 0', { protocol: '77' }, ADOPTED_REASON],
     ]);
     expect(names(adopted)).toEqual(names([
       { kind: 'link', key: 'wg-mesh' }, { kind: 'address', key: 'wg-mesh/10.0.0.1/24' },
@@ -87,7 +87,7 @@ describe('LinuxDriver.adoptionPlan', () => {
       { kind: 'route', key: '10.0.5.7/32' }, { kind: 'route', key: '172.16.0.0/24' },
     ]));
     // The hand-made forward rule, the admin's route on eth0 and eth0 itself are nobody's to take.
-    expect(adopted.map((item) => item.id)).not.toContain('198.18.0.0/24 dev eth0 proto static metric 0');
+    expect(adopted.map((item) => item.id)).not.toContain('198.18.0.0/24 dev eth0 metric 0');
     expect(adopted.some((item) => item.kind === 'firewall')).toBe(false);
 
     const runner = new FakeRunner();
@@ -129,13 +129,13 @@ describe('LinuxDriver.adoptionPlan', () => {
   it('reports two hand-made routes to one destination through the link as ambiguous and takes neither', async () => {
     const driver = new LinuxDriver({ runner: handMadeHost({ extraRoutes: [{ dst: '172.16.0.0/24', dev: 'wg-mesh', protocol: 'static', metric: 50 }] }) });
     const { plan, ambiguous } = driver.adoptionPlan(desired, await driver.readState(desired));
-    expect(ambiguous).toEqual([{ kind: 'route', key: '172.16.0.0/24', ids: ['172.16.0.0/24 dev wg-mesh proto boot metric 0', '172.16.0.0/24 dev wg-mesh proto static metric 50'] }]);
+    expect(ambiguous).toEqual([{ kind: 'route', key: '172.16.0.0/24', ids: ['172.16.0.0/24 dev wg-mesh metric 0', '172.16.0.0/24 dev wg-mesh metric 50'] }]);
     expect(plan.operations.map((operation) => operation.kind)).toEqual(['link', 'route']);
   });
 
   it('leaves routes alone when the link itself is not adopted', () => {
     const driver = new LinuxDriver({ runner: new FakeRunner() });
-    const route: ActualResource = { kind: 'route', id: '172.16.0.0/24 dev wg-mesh proto boot metric 0', key: null, props: { dev: 'wg-mesh', protocol: 'boot', metric: '0' } };
+    const route: ActualResource = { kind: 'route', id: '172.16.0.0/24 dev wg-mesh metric 0', key: null, props: { dev: 'wg-mesh', protocol: 'boot', metric: '0' } };
     const peer: ActualResource = { kind: 'wg-peer', id: `wg-mesh/${b.publicKey}`, key: null, props: {} };
     expect(driver.adoptionPlan(desired, [route, peer])).toEqual({ plan: { operations: [], unchanged: 0 }, adopted: [], ambiguous: [] });
   });

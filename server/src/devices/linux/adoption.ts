@@ -50,7 +50,7 @@ function actualIdentity(resource: ActualResource, commentPrefix: string): string
       return resource.id;
     case KIND.route: {
       const route = parseRouteId(resource.id);
-      return route.protocol === 'kernel' || route.dev === '' ? null : `${route.destination} dev ${route.dev}`;
+      return resource.props.protocol === 'kernel' || route.dev === '' ? null : `${route.destination} dev ${route.dev}`;
     }
     default:
       return null;

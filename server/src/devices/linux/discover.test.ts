@@ -112,7 +112,7 @@ describe('LinuxDriver.discover', () => {
       ['203.0.113.0/24', null, null, true, null],
       ['::/0', 'lan0', 'fd00:1::fe', false, null],
     ]);
-    expect(discovery.routes[2]!.ref).toBe('192.168.3.0/24 dev wg0 proto static metric 20');
+    expect(discovery.routes[2]!.ref).toBe('192.168.3.0/24 dev wg0 metric 20');
   });
 
   it('still reads IPv4 on a host without IPv6, and fails clearly where `wg show` is not allowed', async () => {

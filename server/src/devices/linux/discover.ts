@@ -105,7 +105,7 @@ function connectedNetworks(addresses: readonly AddressInfo[], wireguard: Readonl
 function routeOf(route: RouteInfo, managedLinks: ReadonlySet<string>, routeProtocol: number): DiscoveredRoute {
   const managed = route.protocol === String(routeProtocol) && route.dev !== null && managedLinks.has(route.dev) && route.type === 'unicast';
   return {
-    ref: routeId({ destination: route.destination, gateway: route.gateway, dev: route.dev ?? '', protocol: route.protocol, metric: route.metric }),
+    ref: routeId({ destination: route.destination, gateway: route.gateway, dev: route.dev ?? '', metric: route.metric }),
     destination: route.destination,
     gateway: route.gateway,
     interfaceName: route.dev,

@@ -70,7 +70,7 @@ describe('LinuxDriver.readState', () => {
     expect(JSON.stringify(actual)).not.toContain(a.privateKey!);
     // The kernel's prefix route for our address belongs to the address: not reported at all.
     expect(actual.filter((resource) => resource.kind === 'route').map((resource) => resource.id)).toEqual([
-      '172.16.0.0/24 dev wg-mesh proto 77 metric 0', '10.0.5.7/32 dev wg-other proto 77 metric 0', '198.18.0.0/24 dev wg-hand proto boot metric 0',
+      '172.16.0.0/24 dev wg-mesh metric 0', '10.0.5.7/32 dev wg-other metric 0', '198.18.0.0/24 dev wg-hand metric 0',
     ]);
     // Another WAN's interface is not even dumped (its keys are none of this deploy's business).
     expect(runner.commands.map((argv) => argv.join(' '))).not.toContain('wg show wg-other dump');
@@ -96,7 +96,7 @@ describe('LinuxDriver.preflight', () => {
 
   it('refuses to shadow an unmanaged route and warns before turning forwarding on', () => {
     const issues = driver.preflight(desired, [
-      { kind: 'route', id: '172.16.0.0/24 dev eth0 proto static metric 0', key: null, props: { dev: 'eth0', protocol: 'static', metric: '0' } },
+      { kind: 'route', id: '172.16.0.0/24 dev eth0 metric 0', key: null, props: { dev: 'eth0', protocol: 'static', metric: '0' } },
       { kind: 'sysctl', id: 'net.ipv4.ip_forward', key: null, props: { value: '0' } },
     ]);
     expect(issues.map((issue) => `${issue.severity} ${issue.resource}`)).toEqual(['ERROR route 172.16.0.0/24', 'WARNING sysctl net.ipv4.ip_forward']);

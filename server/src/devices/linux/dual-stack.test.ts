@@ -162,7 +162,7 @@ describe('dual-stack plans and steps', () => {
   });
 
   it('warns before turning IPv6 forwarding on (router advertisements), and sees an IPv6 route clash at the IPv6 default metric', () => {
-    const clash: ActualResource = { kind: 'route', id: '2001:db8:a::/64 dev eth1 proto static metric 1024', key: null, props: { dev: 'eth1', protocol: 'static', metric: '1024' } };
+    const clash: ActualResource = { kind: 'route', id: '2001:db8:a::/64 dev eth1 metric 1024', key: null, props: { dev: 'eth1', protocol: 'static', metric: '1024' } };
     const issues = linuxPreflight(desired, resources, [...forwardingOff, clash], true);
     expect(issues.map((issue) => issue.resource)).toEqual(['route 2001:db8:a::/64', 'sysctl net.ipv4.ip_forward', 'sysctl net.ipv6.conf.all.forwarding']);
     expect(issues[2]!.message).toMatch(/accept_ra=2/);

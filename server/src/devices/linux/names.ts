@@ -87,28 +87,31 @@ export function linuxInterfaceName(name: string): string {
   return name;
 }
 
-/** How a route of the main table is named on the host: what `ip route replace` must repeat to change that very route. */
+/** What names a route of the main table on the host: what `ip route replace` must repeat to change that very route. */
 export interface RouteIdentity {
   destination: string;
   gateway: string | null;
   dev: string;
-  protocol: string;
   metric: number;
 }
 
-/** "192.168.2.0/24 [via 10.0.0.2 ]dev wg0 proto boot metric 0": a route's id in readState. */
+/**
+ * "192.168.2.0/24 [via 10.0.0.2 ]dev wg0 metric 0": a route's id in readState. Not its
+ * protocol: that is a property the kernel changes in place (adoption writes Meshplane's onto a
+ * hand-made route), and the route stays the same route.
+ */
 export function routeId(route: RouteIdentity): string {
   const via = route.gateway === null ? '' : `via ${route.gateway} `;
-  return `${route.destination} ${via}dev ${route.dev === '' ? '-' : route.dev} proto ${route.protocol} metric ${route.metric}`;
+  return `${route.destination} ${via}dev ${route.dev === '' ? '-' : route.dev} metric ${route.metric}`;
 }
 
-const ROUTE_ID = /^(\S+) (?:via (\S+) )?dev (\S+) proto (\S+) metric (\d+)$/;
+const ROUTE_ID = /^(\S+) (?:via (\S+) )?dev (\S+) metric (\d+)$/;
 
 export function parseRouteId(id: string): RouteIdentity {
   const match = ROUTE_ID.exec(id);
   if (!match) throw new DeviceError('PROTOCOL', `not a route id: ${JSON.stringify(id)}`);
-  const [, destination, gateway, dev, protocol, metric] = match as unknown as [string, string, string | undefined, string, string, string];
-  return { destination, gateway: gateway ?? null, dev: dev === '-' ? '' : dev, protocol, metric: Number(metric) };
+  const [, destination, gateway, dev, metric] = match as unknown as [string, string, string | undefined, string, string];
+  return { destination, gateway: gateway ?? null, dev: dev === '-' ? '' : dev, metric: Number(metric) };
 }
 
 export function checkRouteProtocol(value: number): number {

@@ -12,7 +12,7 @@ const resources = linuxDesiredResources(desired, secrets, { manageFirewall: true
 const forwardingOn: ActualResource = { kind: 'sysctl', id: 'net.ipv4.ip_forward', key: null, props: { value: '1' } };
 const unmanaged: ActualResource[] = [
   { kind: 'link', id: 'wg9', key: null, props: { type: 'wireguard', alias: '', mtu: '1420' } },
-  { kind: 'route', id: '198.18.2.0/24 dev wg9 proto boot metric 0', key: null, props: { dev: 'wg9', protocol: 'boot', metric: '0' } },
+  { kind: 'route', id: '198.18.2.0/24 dev wg9 metric 0', key: null, props: { dev: 'wg9', protocol: 'boot', metric: '0' } },
 ];
 
 describe('planLinux', () => {

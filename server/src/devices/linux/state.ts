@@ -128,12 +128,13 @@ export async function readLinuxState(runner: CommandRunner, desired: DesiredDevi
   for (const family of [4, 6] as const) {
     const routes = await read(family, async () => parseRoutes((await runner.run(['ip', '-j', `-${family}`, 'route', 'show', 'table', 'main'])).stdout, family));
     for (const route of routes) {
-      // The prefix route the kernel adds for an address on our link is part of that address.
-      if (route.protocol === 'kernel' && route.dev !== null && managedNames.has(route.dev)) continue;
+      // The prefix route the kernel adds for an address on our link (or the hand-made one read
+      // for adoption) is part of that address: it comes and goes with it.
+      if (route.protocol === 'kernel' && route.dev !== null && dumps.has(route.dev)) continue;
       const ours = route.protocol === protocol && route.dev !== null && managedNames.has(route.dev) && route.type === 'unicast';
       const props: Record<string, string> = { dev: route.dev ?? '', protocol: route.protocol, metric: String(route.metric) };
       if (route.gateway !== null) props.gateway = route.gateway;
-      const id = routeId({ destination: route.destination, gateway: route.gateway, dev: route.dev ?? '', protocol: route.protocol, metric: route.metric });
+      const id = routeId({ destination: route.destination, gateway: route.gateway, dev: route.dev ?? '', metric: route.metric });
       resources.push({ kind: KIND.route, id, key: ours ? route.destination : null, props });
     }
   }

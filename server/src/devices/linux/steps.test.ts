@@ -38,17 +38,17 @@ describe('stepsFor', () => {
 
   it('marks routes with the protocol number and replaces only its own', () => {
     expect(steps({ op: 'create', kind: 'route', key: '192.168.2.0/24', props: { dev: 'wg0' } })).toEqual([{ type: 'run', argv: ['ip', 'route', 'add', '192.168.2.0/24', 'dev', 'wg0', 'proto', '77'] }]);
-    expect(steps({ op: 'update', kind: 'route', key: '192.168.2.0/24', id: '192.168.2.0/24 dev wg0 proto 77 metric 0', changes: { dev: 'wg1' }, before: {} }))
+    expect(steps({ op: 'update', kind: 'route', key: '192.168.2.0/24', id: '192.168.2.0/24 dev wg0 metric 0', changes: { dev: 'wg1' }, before: {} }))
       .toEqual([{ type: 'run', argv: ['ip', 'route', 'replace', '192.168.2.0/24', 'dev', 'wg1', 'proto', '77', 'metric', '0'] }]);
     expect(() => steps({ op: 'update', kind: 'route', key: null, id: '10.1.0.0/16 dev eth0', changes: { dev: 'wg1' }, before: {} })).toThrow(/unmanaged/);
   });
 
   it('adopts a hand-made route by replacing it in place with the protocol written on: same metric, gateway kept', () => {
     const adopt = (id: string) => steps({ op: 'update', kind: 'route', key: id.split(' ')[0]!, id, changes: { protocol: '77' }, before: { protocol: 'boot' } });
-    expect(adopt('192.168.2.0/24 dev wg0 proto boot metric 0')).toEqual([{ type: 'run', argv: ['ip', 'route', 'replace', '192.168.2.0/24', 'dev', 'wg0', 'proto', '77', 'metric', '0'] }]);
-    expect(adopt('fd00:2::/64 via fd00::2 dev wg0 proto static metric 1024'))
+    expect(adopt('192.168.2.0/24 dev wg0 metric 0')).toEqual([{ type: 'run', argv: ['ip', 'route', 'replace', '192.168.2.0/24', 'dev', 'wg0', 'proto', '77', 'metric', '0'] }]);
+    expect(adopt('fd00:2::/64 via fd00::2 dev wg0 metric 1024'))
       .toEqual([{ type: 'run', argv: ['ip', 'route', 'replace', 'fd00:2::/64', 'via', 'fd00::2', 'dev', 'wg0', 'proto', '77', 'metric', '1024'] }]);
-    expect(() => steps({ op: 'update', kind: 'route', key: '10.9.0.0/16', id: '192.168.2.0/24 dev wg0 proto boot metric 0', changes: { protocol: '77' }, before: {} })).toThrow(/not one to/);
+    expect(() => steps({ op: 'update', kind: 'route', key: '10.9.0.0/16', id: '192.168.2.0/24 dev wg0 metric 0', changes: { protocol: '77' }, before: {} })).toThrow(/not one to/);
   });
 
   it('inserts firewall rules and deletes them by the line iptables printed', () => {

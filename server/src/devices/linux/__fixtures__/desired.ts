@@ -24,7 +24,7 @@ export function actualFrom(resources: readonly DesiredResource[]): ActualResourc
   return resources.map((resource) => {
     const id = resource.kind === 'firewall'
       ? `${resource.props.table} -A ${resource.props.chain} canonical form of ${resource.key}`
-      : resource.kind === 'route' ? `${resource.key} dev ${resource.props.dev} proto 77 metric 0` : resource.key;
+      : resource.kind === 'route' ? `${resource.key} dev ${resource.props.dev} metric 0` : resource.key;
     return { kind: resource.kind, id, key: resource.key, props: { ...resource.props } };
   });
 }
