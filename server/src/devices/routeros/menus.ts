@@ -45,12 +45,13 @@ const COMMON = ['comment', 'disabled', 'dynamic'];
 const RULE = ['chain', 'action', 'protocol', 'src-address', 'dst-address', 'dst-port', 'in-interface', 'out-interface'];
 /**
  * Matchers Meshplane never writes, read so that a hand-made rule narrowed by one of them is not
- * mistaken for Meshplane's (adoption.ts) and is put back whole if an undo re-creates it.
+ * mistaken for Meshplane's (adoption.ts). Only
+ * names the /ip and /ipv6 filter and NAT menus both have.
  */
 export const FOREIGN_RULE_MATCHERS: readonly string[] = [
   'src-port', 'port', 'in-interface-list', 'out-interface-list', 'src-address-list', 'dst-address-list', 'src-address-type', 'dst-address-type',
-  'connection-state', 'connection-nat-state', 'connection-mark', 'packet-mark', 'routing-mark', 'connection-type', 'tcp-flags', 'icmp-options',
-  'ipsec-policy', 'jump-target', 'limit', 'dst-limit', 'nth', 'time', 'ttl', 'content', 'layer7-protocol', 'hotspot', 'psd', 'per-connection-classifier',
+  'connection-state', 'connection-nat-state', 'connection-mark', 'packet-mark', 'connection-type', 'tcp-flags', 'icmp-options',
+  'ipsec-policy', 'jump-target', 'limit', 'dst-limit', 'nth', 'time', 'content', 'per-connection-classifier',
 ];
 
 export const PROPLISTS: Readonly<Record<string, readonly string[]>> = {
