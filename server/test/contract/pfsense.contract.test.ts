@@ -8,7 +8,7 @@ import type { DesiredDeviceState } from '../../src/devices/driver.js';
 import { createPfSenseDriver, PFSENSE_KIND, type PfSenseDriver } from '../../src/devices/pfsense/index.js';
 import { expectRefused, FAST_POLL, managedObjects, simTarget, writesOf } from '../../src/devices/pfsense/test-fixtures.js';
 import { addHandMadeMesh, startPfSenseSimulator, type HandMadeMesh, type PfSenseSimulator } from '../sim/pfsense/index.js';
-import { splitEndpoint } from '../../src/devices/pfsense/mapping.js';
+import { splitEndpoint, tunnelAddress6 } from '../../src/devices/pfsense/mapping.js';
 import { describeAdoptionContract } from './adoption-contract.js';
 import { describeDriverContract, type ContractFixture, type ContractVariant } from './driver-contract.js';
 import { dualStackWan } from './dual-stack-wan.js';
@@ -68,6 +68,7 @@ function handMadeMeshOf(state: DesiredDeviceState): HandMadeMesh {
   if (own.privateKey === null) throw new Error('pfSense needs the tunnel\'s private key');
   return {
     privateKey: own.privateKey, listenPort: String(own.listenPort ?? 51820), address: own.addresses[0] as string, descr: 'Hand-made mesh', interfaceDescr: 'WG_HAND',
+    ...(tunnelAddress6(own) === null ? {} : { address6: tunnelAddress6(own) as string }),
     peers: remotes.map((remote) => {
       const endpoint = remote.endpoint === null ? null : splitEndpoint(remote.endpoint);
       return {
@@ -75,7 +76,7 @@ function handMadeMeshOf(state: DesiredDeviceState): HandMadeMesh {
         persistentkeepalive: 25, allowedips: remote.allowedIps,
       };
     }),
-    routes: routes.map((route) => ({ network: route.destination, via: route.gatewayTunnelIp, gatewayName: `GW_${route.via.replace(/\W/g, '_')}`, descr: `LAN of ${route.via}` })),
+    routes: routes.map((route) => ({ network: route.destination, via: route.gatewayTunnelIp, gatewayName: `GW_${route.via.replace(/\W/g, '_')}${route.gatewayTunnelIp.includes(':') ? '_6' : ''}`, descr: `LAN of ${route.via}` })),
   };
 }
 

@@ -8,7 +8,7 @@ import { redactSecrets } from '../../domain/secret-masking.js';
 import type { ApplyResult, ProgressListener } from '../driver.js';
 import { DeviceError } from '../driver.js';
 import type { PfSenseClient } from './client.js';
-import { encodeBody } from './codec.js';
+import { encodeBody, type DeviceObject } from './codec.js';
 import { APPLY_KINDS, AREA_ORDER, KIND, KIND_SPECS, areaOfKind, type ApplyArea } from './kinds.js';
 import { LiveState } from './live.js';
 import { tagOf } from './tags.js';
@@ -57,10 +57,12 @@ async function executeOperation(client: PfSenseClient, live: LiveState, prefix: 
       return `created ${label}`;
     }
     case 'update': {
-      const id = isAdoption(operation) ? await adoptionTarget(live, operation, prefix) : await targetId('first');
+      const adopting = isAdoption(operation);
+      const id = adopting ? await adoptionTarget(live, operation, prefix) : await targetId('first');
       if (id === null) throw new DeviceError('REFUSED', `${label} disappeared from the device while deploying; run the deploy again`);
-      await client.call('PATCH', spec.singular, { body: { id, ...encodeBody(spec, operation.changes, await live.resolver()) } });
-      live.invalidate(operation.kind);
+      const updated = await client.call<DeviceObject>('PATCH', spec.singular, { body: { id, ...encodeBody(spec, operation.changes, await live.resolver()) } });
+      if (adopting && updated !== null && typeof updated === 'object' && 'id' in updated) live.replace(operation.kind, updated);
+      else live.invalidate(operation.kind);
       return `updated ${label}`;
     }
     case 'delete': {

@@ -28,6 +28,17 @@ export class LiveState {
     this.lists.delete(kind);
   }
 
+  /**
+   * The object as an update in place returned it, in the list read before: an update moves
+   * nothing, so adopting hundreds of peers does not read the whole list again after each one.
+   */
+  replace(kind: string, updated: DeviceObject): void {
+    const cached = this.lists.get(kind);
+    const index = cached?.findIndex((obj) => String(obj.id) === String(updated.id)) ?? -1;
+    if (cached === undefined || index === -1) this.invalidate(kind);
+    else this.lists.set(kind, cached.map((obj, at) => (at === index ? updated : obj)));
+  }
+
   /** The object carrying the tag; with duplicates, the first (kept) or the last (a leftover). */
   async findByTag(kind: string, tag: string, pick: 'first' | 'last'): Promise<DeviceObject | undefined> {
     const matches = (await this.list(kind)).filter((obj) => parseDescr(obj.descr, this.prefix).tag === tag);

@@ -58,15 +58,16 @@ const cidr = (value: string) => {
 export interface HandMadeMesh {
   privateKey: string;
   listenPort: string;
-  /** The assignment's address ("10.10.0.1/24"). */
+  /** The assignment's address ("10.10.0.1/24"), and its IPv6 one in a dual-stack mesh. */
   address: string;
+  address6?: string;
   descr: string;
   /** The name of the interface the tunnel is assigned as ("WG_MESH"). */
   interfaceDescr: string;
   peers: ReadonlyArray<{
     descr: string; publickey: string; presharedkey?: string; endpoint: string | null; port: string | null; persistentkeepalive: number | null; allowedips: readonly string[];
   }>;
-  /** A gateway on the tunnel's interface per remote site, and the static route to its LAN through it. */
+  /** A gateway on the tunnel's interface per remote site (and family: `via` is its address), and the static route to its LAN through it. */
   routes: ReadonlyArray<{ network: string; via: string; gatewayName: string; descr: string }>;
 }
 
@@ -86,20 +87,22 @@ export function addHandMadeMesh(model: PfSenseModel, mesh: HandMadeMesh): { tunn
     });
   }
   const { address, mask } = cidr(mesh.address);
-  const interfaceId = String(model.interfaces.add(validateObject(interfaceSpec, { if: tunnel, descr: mesh.interfaceDescr, enable: true, typev4: 'static', ipaddr: address, subnet: mask }, {
+  const v6 = mesh.address6 === undefined ? { typev6: 'none' } : { typev6: 'staticv6', ipaddrv6: cidr(mesh.address6).address, subnetv6: cidr(mesh.address6).mask };
+  const ipprotocol = mesh.address6 === undefined ? 'inet' : 'inet46';
+  const interfaceId = String(model.interfaces.add(validateObject(interfaceSpec, { if: tunnel, descr: mesh.interfaceDescr, enable: true, typev4: 'static', ipaddr: address, subnet: mask, ...v6 }, {
     env: model, siblings: model.interfaces.entries(), selfId: null, existing: null,
   })));
   const onTunnel = model.interfaceName(interfaceId);
   for (const route of mesh.routes) {
     if (!model.gatewayNames().includes(route.gatewayName)) {
-      add(model, gatewaySpec, model.gateways, { name: route.gatewayName, interface: onTunnel, ipprotocol: 'inet', gateway: route.via, descr: `${route.descr} over WireGuard` });
+      add(model, gatewaySpec, model.gateways, { name: route.gatewayName, interface: onTunnel, ipprotocol: route.via.includes(':') ? 'inet6' : 'inet', gateway: route.via, descr: `${route.descr} over WireGuard` });
     }
     add(model, staticRouteSpec, model.routes, { network: route.network, gateway: route.gatewayName, descr: route.descr });
   }
   add(model, firewallRuleSpec, model.rules, {
-    type: 'pass', interface: [model.interfaceName('wan')], ipprotocol: 'inet', protocol: 'udp', source: 'any', destination: '(self)', destination_port: mesh.listenPort, descr: 'WireGuard',
+    type: 'pass', interface: [model.interfaceName('wan')], ipprotocol, protocol: 'udp', source: 'any', destination: '(self)', destination_port: mesh.listenPort, descr: 'WireGuard',
   });
-  add(model, firewallRuleSpec, model.rules, { type: 'pass', interface: [onTunnel], ipprotocol: 'inet', source: 'any', destination: 'any', descr: `Allow ${mesh.interfaceDescr}` });
+  add(model, firewallRuleSpec, model.rules, { type: 'pass', interface: [onTunnel], ipprotocol, source: 'any', destination: 'any', descr: `Allow ${mesh.interfaceDescr}` });
   model.wireguardSettings = { ...model.wireguardSettings, enable: true };
   for (const area of ['wireguard', 'interfaces', 'routing', 'firewall'] as const) model.runApply(area);
   return { tunnel, interfaceId };
