@@ -15,7 +15,8 @@ import { DEVICE_PASSWORD, confValues, downloadConfig, seedOverlay, type OverlayF
 import { leaks as leaksIn } from './support/leaks.js';
 import { pfSenseDevice, routerOsDevice, runOnSimulator, type DeviceRun } from './support/device-run.js';
 import { ADMIN_PASSWORD, VIEWER_PASSWORD, RecordingClient, dumpTables, lifecycleLeakSuite, rawDatabaseFiles, startTracedApp } from './support/lifecycle-leaks.js';
-import { startRouterOsSimulator, type RouterOsSimulator } from './sim/routeros/index.js';
+import { seedHandMadeSetup, startRouterOsSimulator, type RouterOsSimulator } from './sim/routeros/index.js';
+import { generateKeyPair, generatePresharedKey } from '../src/domain/keys.js';
 import { startPfSenseSimulator } from './sim/pfsense/index.js';
 
 const WRONG_PASSWORD = 'wrong-but-secret-guess-123';
@@ -80,6 +81,37 @@ describe('secrets stay secret', () => {
     secrets.set('second device password', 'second-Device-pass');
     await recordingAdmin.request(`mutation ($id: ID!) { updateDevice(id: $id, input: { secret: "third-Device-pass", username: "bad user;" }) { hasSecret } }`, { id: fixture.deviceId });
     secrets.set('refused device password', 'third-Device-pass');
+    // Adoption: a hand-made interface discovered (its private key and a PSK shown to this user),
+    // proposed and adopted with its ADOPT job; and wg-quick files with their keys imported.
+    const handMade = seedHandMadeSetup(sim.model);
+    secrets.set('discovered private key', handMade.privateKey);
+    for (const peer of handMade.peers) if (peer.presharedKey) secrets.set(`discovered preshared key ${peer.label}`, peer.presharedKey);
+    const { createDevice: adopted } = await recordingAdmin.ok<{ createDevice: { id: string } }>(`mutation ($input: CreateDeviceInput!) { createDevice(input: $input) { id } }`, {
+      input: { name: 'leak-adopt', kind: 'ROUTEROS_API', host: sim.host, port: sim.apiPort, username: sim.username, secret: sim.password, tls: false, timeoutMs: 3000 },
+    });
+    await recordingAdmin.ok(`query ($id: ID!) { discoverDevice(deviceId: $id) { interfaces { name privateKeyKnown unmodelled { name value } peers { publicKey presharedKeyKnown allowedIps comment } } notes } }`, { id: adopted.id });
+    const adoptSource = { device: { deviceId: adopted.id, interfaceName: handMade.interfaceName } };
+    const ISSUES = 'issues { id kind subject message needsChoice defaultOption options { id label } }';
+    const { proposeAdoption: deviceProposal } = await recordingAdmin.ok<{ proposeAdoption: { issues: Array<{ id: string; needsChoice: boolean; defaultOption: string }> } }>(
+      `query ($input: ProposeAdoptionInput!) { proposeAdoption(input: $input) { summary peers { id name privateKeyKnown lans } ${ISSUES} } }`, { input: { source: adoptSource, target: { newWan: { name: 'leak-adopted' } } } });
+    const asked = (issues: Array<{ id: string; needsChoice: boolean; defaultOption: string }>) => issues.filter((issue) => issue.needsChoice).map((issue) => ({ issueId: issue.id, optionId: issue.defaultOption }));
+    const { adopt } = await recordingAdmin.ok<{ adopt: { job: { id: string } } }>(`mutation ($input: AdoptInput!) { adopt(input: $input) { peers { id keyCustody } job { id } report { outcome } } }`, {
+      input: { source: adoptSource, target: { newWan: { name: 'leak-adopted' } }, choices: asked(deviceProposal.issues) },
+    });
+    await t.app.services.jobs.wait(adopt.job.id);
+    const fileKeys = [generateKeyPair(), generateKeyPair()];
+    const filePsk = generatePresharedKey();
+    fileKeys.forEach((pair, i) => secrets.set(`imported private key ${i}`, pair.privateKey));
+    secrets.set('imported preshared key', filePsk);
+    const files = [
+      { name: 'hub.conf', content: `[Interface]\nAddress = 10.77.0.1/24\nPrivateKey = ${fileKeys[0]!.privateKey}\n[Peer]\nPublicKey = ${fileKeys[1]!.publicKey}\nPresharedKey = ${filePsk}\nAllowedIPs = 10.77.0.2/32\n` },
+      { name: 'site.conf', content: `[Interface]\nAddress = 10.77.0.2/24\nPrivateKey = ${fileKeys[1]!.privateKey}\nPostUp = echo ${fileKeys[1]!.privateKey}\n[Peer]\nPublicKey = ${fileKeys[0]!.publicKey}\nPresharedKey = ${filePsk}\nAllowedIPs = 10.77.0.0/24\n` },
+    ];
+    const { proposeAdoption: fileProposal } = await recordingAdmin.ok<{ proposeAdoption: { issues: Array<{ id: string; needsChoice: boolean; defaultOption: string }> } }>(
+      `query ($input: ProposeAdoptionInput!) { proposeAdoption(input: $input) { peers { id name } ${ISSUES} } }`, { input: { source: { files }, target: { newWan: { name: 'leak-imported' } } } });
+    await recordingAdmin.ok(`mutation ($input: AdoptInput!) { adopt(input: $input) { peers { id keyCustody } report { outcome } } }`, {
+      input: { source: { files }, target: { newWan: { name: 'leak-imported' } }, choices: asked(fileProposal.issues) },
+    });
     await recordingAdmin.ok(`{ auditLog(first: 500) { edges { node { action details actorLabel targetId } } } }`);
     await recordingAdmin.ok(`{ jobs(first: 50) { edges { node { status error log warnings steps { name status detail } } } } }`);
   }, 60_000);
@@ -119,7 +151,7 @@ describe('secrets stay secret', () => {
     // The device run is in there: jobs with their log, what was deployed, the device calls.
     expect(dump).toMatch(/DeployJob: \[\{/);
     expect(dump).toMatch(/Deployment: \[\{/);
-    for (const action of ['device.deploy', 'device.verify', 'device.statistics']) expect(dump).toContain(`"action":"${action}"`);
+    for (const action of ['device.deploy', 'device.verify', 'device.statistics', 'device.discover', 'device.adopt', 'wan.adopt']) expect(dump).toContain(`"action":"${action}"`);
     expect(dump).toMatch(/"action":"device\.[a-z]+","targetType":"Device","targetId":"[^"]+","outcome":"failed"/);
     expect(leaks(dump)).toEqual([]);
     expect(leaks(rawDatabaseFiles(t.dataDir))).toEqual([]);

@@ -89,3 +89,15 @@ export function redactSecrets(text: string, secrets: Iterable<string | null | un
   }
   return result;
 }
+
+/** Anything shaped like a WireGuard key (base64 of 32 bytes), inside other text too. */
+const KEY_SHAPED = /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=(?![A-Za-z0-9+/=])/g;
+
+/**
+ * Text from a device or an uploaded file (a PostUp line, a comment) shown back to people: every
+ * key-shaped token becomes SECRET_MASK except the public keys named in `shown`. A hook such as
+ * `wg set wg0 private-key <(echo …)` must not carry its key into an answer.
+ */
+export function maskKeys(text: string, shown: ReadonlySet<string> = new Set()): string {
+  return text.replace(KEY_SHAPED, (token) => (shown.has(token) ? token : SECRET_MASK));
+}

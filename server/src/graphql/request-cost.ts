@@ -50,6 +50,12 @@ export const FIELD_COSTS: Readonly<Record<string, number>> = {
   'Mutation.testDeviceConnection': 1000,
   'Mutation.preflightPeer': 1000,
   'Mutation.planDeploy': 1000,
+  // Adoption: a device read (cached for minutes) or a proposal built from it or from files.
+  'Query.discoverDevice': 1000,
+  'Query.proposeAdoption': 1000,
+  'Query.peerLanSuggestions': 1000,
+  'Mutation.adopt': 2000,
+  'Mutation.adoptOnDevice': 1000,
   'Mutation.downloadPeerConfig': 100,
   'Mutation.downloadMyPeerConfig': 100,
   // Stored samples read: a sparkline is 24 hours; a series is priced by its points (FIELD_LISTS).
@@ -66,6 +72,12 @@ export const FIELD_LISTS: Readonly<Record<string, number>> = {
   'HubUsage.spokes': MAX_PAGE_SIZE,
   'PeerReachability.reaches': MAX_PAGE_SIZE,
   'Wan.conflicts': 100,
+  // A proposal or a device's interface holds a WAN's worth of peers (and issues about them).
+  'AdoptionProposal.peers': MAX_PAGE_SIZE,
+  'AdoptionProposal.issues': MAX_PAGE_SIZE,
+  'AdoptResult.peers': MAX_PAGE_SIZE,
+  'AdoptResult.report': MAX_PAGE_SIZE,
+  'DiscoveredInterface.peers': MAX_PAGE_SIZE,
   // Up to 1,440 points (a day of minutes): one peer's series passes, a page of 1,000 peers' does not.
   'TrafficSeries.points': 1440,
 };

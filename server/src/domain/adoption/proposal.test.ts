@@ -114,6 +114,17 @@ describe('proposeWan from a device', () => {
     expect(proposal.issues.filter((issue) => issue.kind === 'INVALID_VALUE')).toHaveLength(2);
   });
 
+  it('never quotes a key from a hook or comment: only public keys show', () => {
+    const value = iface(hub, ['10.8.0.1/24'], [peer(siteA, ['10.8.0.2/32'], { comment: `key ${siteB.privateKey}` })], {
+      unmodelled: [{ owner: 'interface', name: 'PostUp', value: `wg set %i private-key <(echo ${hub.privateKey}) peer ${siteA.publicKey}` }],
+    });
+    const text = JSON.stringify(proposeWan(device(value), newWan()).issues);
+    expect(text).not.toContain(hub.privateKey);
+    expect(text).not.toContain(siteB.privateKey);
+    expect(text).toContain(siteA.publicKey);
+    expect(text).toContain('‹secret›');
+  });
+
   it('a duplicate key in one interface keeps the first entry and says so', () => {
     const value = iface(hub, ['10.8.0.1/24'], [peer(siteA, ['10.8.0.2/32'], { comment: 'a' }), peer(siteA, ['10.8.0.3/32'], { comment: 'again' })]);
     const proposal = proposeWan(device(value), newWan());

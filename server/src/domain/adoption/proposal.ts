@@ -14,6 +14,7 @@ import { DomainError } from '../errors.js';
 import { allocateTunnelIps } from '../addressing.js';
 import { compareRanges, contains, familyOf, formatAddress, formatCidr, hostRange, maxPrefix, overlaps, printable, rangeOf, tryParseAddress, tryParseCidr, type IpFamily, type IpRange } from '../ip.js';
 import { isWireGuardKey, publicKeyFromPrivate } from '../keys.js';
+import { maskKeys } from '../secret-masking.js';
 import { isInterfaceName, isPort, isSafeName, isValidHost, endpointProblem, NAME_MAX_LENGTH } from '../validation.js';
 import type { ConnectedNetwork, DiscoveredInterface, UnmodelledSetting } from './discovery.js';
 import type {
@@ -499,6 +500,13 @@ export function proposeWan(source: ProposalSource, context: ProposalContext): Dr
       natPool6: range6 ? context.ula.natPool6 : null,
     };
 
+  // Source text quoted in issues (hooks, comments, values refused) never carries a key: only public keys are shown.
+  const publicKeys = new Set(b.nodes.keys());
+  for (const issue of b.issues) {
+    issue.subject = maskKeys(issue.subject, publicKeys);
+    issue.message = maskKeys(issue.message, publicKeys);
+    for (const item of issue.options) item.label = maskKeys(item.label, publicKeys);
+  }
   const draft: DraftProposal = {
     wan, peers, presharedKeys: b.psks, issues: b.issues, source: source.label,
     candidates: { wan, baseRange: formatCidr(range), baseRange6: range6 ? formatCidr(range6) : null, peers, presharedKeys: b.psks, existing },

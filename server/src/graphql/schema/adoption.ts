@@ -11,10 +11,15 @@ import { ISSUE_KINDS } from '../../domain/adoption/proposal.js';
 import { MAX_IMPORT_FILE_BYTES, MAX_IMPORT_FILES } from '../../services/adoption/limits.js';
 import type { AdoptionInput, AdoptResult, LanSuggestion } from '../../services/adoption/adopt.js';
 import { invalidInput } from '../errors.js';
+import { maskKeys } from '../../domain/secret-masking.js';
 
 const UnmodelledSettingRef = builder.objectRef<UnmodelledSetting>('UnmodelledSetting').implement({
   description: 'A line or property Meshplane has no place for (DNS, PostUp, Table, a RouterOS property …): reported, never dropped silently. Secrets never appear here.',
-  fields: (t) => ({ owner: t.exposeString('owner', { description: '"interface", or the ref of the peer it belongs to.' }), name: t.exposeString('name'), value: t.exposeString('value') }),
+  fields: (t) => ({
+    owner: t.exposeString('owner', { description: '"interface", or the ref of the peer it belongs to.' }),
+    name: t.exposeString('name'),
+    value: t.string({ description: 'As written, with anything shaped like a key shown as ‹secret›.', resolve: (setting) => maskKeys(setting.value) }),
+  }),
 });
 
 const DiscoveredPeerRef = builder.objectRef<DiscoveredPeer>('DiscoveredPeer').implement({
@@ -27,7 +32,7 @@ const DiscoveredPeerRef = builder.objectRef<DiscoveredPeer>('DiscoveredPeer').im
     persistentKeepalive: t.exposeInt('persistentKeepalive', { nullable: true }),
     presharedKeyKnown: t.boolean({ description: 'The source showed the preshared key (it is kept, sealed, when adopted; never shown).', resolve: (peer) => peer.presharedKey !== null }),
     hasPresharedKey: t.exposeBoolean('hasPresharedKey', { description: 'The item has a preshared key, shown or not.' }),
-    comment: t.exposeString('comment', { nullable: true }),
+    comment: t.string({ nullable: true, description: 'Key-shaped text in it shows as ‹secret›.', resolve: (peer) => (peer.comment === null ? null : maskKeys(peer.comment)) }),
     disabled: t.exposeBoolean('disabled'),
     managed: t.boolean({ description: "Already carries Meshplane's tag.", resolve: (peer) => peer.managedKey !== null }),
     lastHandshake: t.expose('lastHandshake', { type: 'DateTime', nullable: true }),
@@ -46,7 +51,7 @@ const DiscoveredInterfaceRef = builder.objectRef<DiscoveredInterface>('Discovere
     privateKeyKnown: t.boolean({ description: 'The source showed the private key (kept, sealed, when adopted; never shown). false: the peer is adopted with its public key only (bring-your-own key).', resolve: (iface) => iface.privateKey !== null }),
     addresses: t.exposeStringList('addresses'),
     disabled: t.exposeBoolean('disabled'),
-    comment: t.exposeString('comment', { nullable: true }),
+    comment: t.string({ nullable: true, resolve: (iface) => (iface.comment === null ? null : maskKeys(iface.comment)) }),
     managed: t.boolean({ description: "Already carries Meshplane's tag.", resolve: (iface) => iface.managedKey !== null }),
     peers: t.field({ type: [DiscoveredPeerRef], resolve: (iface) => iface.peers }),
     unmodelled: t.field({ type: [UnmodelledSettingRef], resolve: (iface) => iface.unmodelled }),
@@ -71,7 +76,7 @@ const DiscoveredRouteRef = builder.objectRef<DiscoveredRoute>('DiscoveredRoute')
     interfaceName: t.exposeString('interfaceName', { nullable: true }),
     static: t.exposeBoolean('static'),
     disabled: t.exposeBoolean('disabled'),
-    comment: t.exposeString('comment', { nullable: true }),
+    comment: t.string({ nullable: true, resolve: (route) => (route.comment === null ? null : maskKeys(route.comment)) }),
     managed: t.boolean({ resolve: (route) => route.managedKey !== null }),
   }),
 });

@@ -17,6 +17,7 @@ import { ulaRanges } from '../../domain/addressing.js';
 import { DomainError } from '../../domain/errors.js';
 import { contains, overlaps, tryParseAddress, tryParseCidr, hostRange } from '../../domain/ip.js';
 import { validateKey } from '../../domain/validation.js';
+import { maskKeys } from '../../domain/secret-masking.js';
 import type { Peers } from '../overlay/peers.js';
 import type { AddedSubnet, Subnets } from '../overlay/subnets.js';
 import type { Wans } from '../overlay/wans.js';
@@ -157,8 +158,8 @@ export class Adoption {
         details: {
           source: proposal.source, newWan: existingWanId === null, created: created.length, merged: applied.peers.length - created.length,
           left: proposal.peers.length - applied.peers.length, presharedKeys: applied.presharedKeys.length,
-          // Issue ids and option ids name keys (public) and ranges, never secrets.
-          choices: applied.report.slice(0, 200).map((item) => `${item.issueId} → ${item.optionId}${item.chosen ? '' : ' (default)'}`),
+          // Issue ids name public keys, ranges and file names: anything key-shaped is masked all the same.
+          choices: applied.report.slice(0, 200).map((item) => maskKeys(`${item.issueId} → ${item.optionId}${item.chosen ? '' : ' (default)'}`)),
         },
       });
       return wan;
