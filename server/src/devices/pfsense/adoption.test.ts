@@ -230,6 +230,33 @@ describe('pfSense adoption in place', () => {
     expect(driver.plan(state, await driver.readState(state)).operations).toEqual([]);
   });
 
+  it('takes over a peer added by hand to a tunnel it already manages, and nothing else', async () => {
+    const { sim, driver } = await start();
+    const spec = handMadeSpec();
+    await adopt(driver, stateFor(spec));
+    const laptopKey = Buffer.alloc(32, 44).toString('base64');
+    sim.model.peers.add({ ...sim.model.peers.get(2), publickey: laptopKey, descr: 'Laptop', allowedips: [{ address: '10.10.0.11', mask: 32, descr: '' }] });
+    const merged = stateFor({ ...spec, peers: [...spec.peers, peer('laptop', '10.10.0.11', { publicKey: laptopKey, privateKey: null, endpointHost: null })] });
+    const { adoption, result } = await adopt(driver, merged);
+    expect(result.failed).toBeNull();
+    expect(adoption.adopted).toEqual([{ kind: KIND.peer, id: '4', key: 'wan1:peer:laptop' }]);
+    expect(driver.plan(merged, await driver.readState(merged)).operations.filter((operation) => operation.op !== 'update')).toEqual([]);
+  });
+
+  it('reads each list a bounded number of times however many peers it tags (no re-read after each PATCH)', async () => {
+    const { sim, driver } = await start();
+    const spec = handMadeSpec();
+    const extra = Array.from({ length: 60 }, (_, index) => peer(`r${index}`, `10.10.0.${100 + index}`, { publicKey: Buffer.alloc(32, 100 + index).toString('base64'), privateKey: null, endpointHost: null }));
+    for (const remote of extra) sim.model.peers.add({ ...sim.model.peers.get(2), publickey: remote.publicKey, descr: remote.id, allowedips: [{ address: remote.tunnelIp, mask: 32, descr: '' }] });
+    const state = stateFor({ ...spec, peers: [...spec.peers, ...extra] });
+    const adoption = driver.adoptionPlan(state, await driver.readState(state));
+    expect(adoption.adopted.filter((item) => item.kind === KIND.peer)).toHaveLength(63);
+    const from = sim.requests.length;
+    expect((await driver.apply(adoption.plan)).failed).toBeNull();
+    const reads = sim.requests.slice(from).filter((request) => request.method === 'GET' && request.path === '/api/v2/vpn/wireguard/peers');
+    expect(reads).toHaveLength(1);
+  });
+
   it('with the preshared key shown by the REST API, the tag carries its fingerprint and the deploy writes no key', async () => {
     const { sim, driver } = await start();
     sim.model.restapi.expose_sensitive_fields = true;
