@@ -212,6 +212,21 @@ describe.each(VARIANTS)('RouterOS discover and adopt in place, $label', (variant
     });
   }
 
+  it('a peer switched off by hand is adopted as it is (RouterOS allows no second with its key), and the deploy after it switches it on in place', async () => {
+    const { h, setup } = await start();
+    const laptop = setup.ids.peers[2]!;
+    h.sim.model.execute({ command: `${MENU.peers}/disable`, attributes: { '.id': laptop } });
+    const state = adoptedWan(setup, 'private');
+    const adoption = h.driver.adoptionPlan(state, await h.driver.readState(state));
+    expect(adoption.adopted.map((item) => item.id)).toContain(laptop);
+    expect((await h.driver.apply(adoption.plan)).failed).toBeNull();
+    const plan = h.driver.plan(state, await h.driver.readState(state));
+    expect(plan.operations.filter((operation) => operation.op !== 'update')).toEqual([]);
+    expect(plan.operations.find((operation) => operation.op === 'update' && operation.id === laptop)).toMatchObject({ changes: { disabled: 'false' } });
+    expect((await h.driver.apply(plan)).failed).toBeNull();
+    expect(h.sim.model.lookup(MENU.peers, laptop)).toMatchObject({ disabled: 'false', comment: 'meshplane:wanA:peer:p2' });
+  });
+
   it('two identical hand-made input rules: neither is taken, the look-alike is reported, both stay as they were', async () => {
     const { h, setup } = await start({ lookAlikeRule: true });
     const state = adoptedWan(setup, 'private');

@@ -64,7 +64,8 @@ export function routerOsAdoptionRules(desired: DesiredDeviceState): AdoptionRule
     identity(kind, props) {
       if (isTrue(props.dynamic)) return null;
       // A switched-off address, route or rule is left as it is: Meshplane adds its own working one.
-      // A disabled interface or peer is still taken (RouterOS refuses a second of one name or key).
+      // A disabled interface or peer is still taken (RouterOS refuses a second of one name or key);
+      // the deploy after adoption switches it on in place (resources.ts states disabled=false).
       if (isTrue(props.disabled) && kind !== MENU.interface && kind !== MENU.peers) return null;
       if (kind === MENU.interface) return present(props.name) ? `name=${props.name}` : null;
       if (kind === MENU.peers) return present(props.interface) && present(props['public-key']) ? `${props.interface} ${props['public-key']}` : null;

@@ -37,7 +37,8 @@ function firewallProps(rule: CompiledFirewallRule, interfaceName: string): Props
 
 function interfaceProps(peer: CompiledPeer): Props {
   const iface = peer.interface;
-  const props: Props = { name: iface.name, mtu: String(safeInteger(iface.mtu, 'MTU')) };
+  // Enabled, stated: a disabled hand-made interface that was adopted is switched on by the next deploy.
+  const props: Props = { name: iface.name, mtu: String(safeInteger(iface.mtu, 'MTU')), disabled: 'false' };
   if (iface.listenPort !== null) props['listen-port'] = String(safePort(iface.listenPort));
   // Bring-your-own key: the router keeps its own private key.
   if (iface.privateKey !== null) props['private-key'] = safeKey(iface.privateKey);
@@ -53,6 +54,7 @@ function peerProps(peer: CompiledPeer, remote: CompiledPeer['peers'][number]): P
     'endpoint-address': endpoint?.host ?? '',
     'endpoint-port': String(endpoint?.port ?? 0),
     'persistent-keepalive': formatDuration(safeInteger(remote.persistentKeepalive ?? 0, 'keepalive')),
+    disabled: 'false',
   };
   if (remote.presharedKey !== null) props['preshared-key'] = safeKey(remote.presharedKey);
   return props;
