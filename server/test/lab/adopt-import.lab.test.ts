@@ -6,7 +6,9 @@
 // job that writes tags), then all three deployed through Meshplane — while the ping runs.
 // Proves: no interface is recreated (same ifindex), every session survives (latest handshake
 // unchanged or newer, never 0), the deploys plan no create or delete of what was adopted, and
-// the ping loses nothing (printed: sent / received / lost).
+// the ping loses nothing (printed: sent / received / lost). On the way: discover on a site
+// reads its interface with the key known (root) and no key in the answer; the preshared key
+// of one tunnel comes through import, adoption and deploy unchanged; no ADOPT job shows a key.
 //
 // Three machines in one: every site's file is wg0.conf, as on real hosts, but wireguard-go's
 // UAPI sockets live in /var/run/wireguard, which network namespaces share. So each site is also
@@ -46,6 +48,8 @@ const PROPOSE = `query ($input: ProposeAdoptionInput!) { proposeAdoption(input: 
 const ADOPT = `mutation ($input: AdoptInput!) { adopt(input: $input) { wan { id name } peers { id name publicKey } } }`;
 const CREATE_DEVICE = `mutation ($input: CreateDeviceInput!) { createDevice(input: $input) { id } }`;
 const BIND = `mutation ($id: ID!, $input: UpdatePeerInput!) { updatePeer(id: $id, input: $input) { peer { id } } }`;
+const DISCOVER = `query ($deviceId: ID!) { discoverDevice(deviceId: $deviceId) {
+  interfaces { name publicKey privateKeyKnown managed peers { publicKey presharedKeyKnown lastHandshake } } connectedNetworks { cidr interfaceName } } }`;
 const ADOPT_ON_DEVICE = `mutation ($peerId: ID!) { adoptOnDevice(peerId: $peerId) { id } }`;
 
 /** wg-quick calls this when the kernel has no WireGuard: it asks the test to start wireguard-go as its own child. */
@@ -163,6 +167,8 @@ describeLab('adopt and import: three hand-made wg-quick sites taken over and red
 
   it('imports the files, adopts the interfaces in place and redeploys all three: same links, same sessions, no echo lost', async () => {
     const keys = Object.fromEntries(SITES.map((name) => [name, generateKeyPair()])) as Record<SiteName, { privateKey: string; publicKey: string }>;
+    // Lisbon's tunnel also has a preshared key: it must come through import, adoption and deploy unchanged.
+    const psk = (await lab.exec('hub', ['wg', 'genpsk'])).stdout.trim();
     const hubEndpoint = `${lab.underlayIp('hub')}:51820`;
     const files: Record<SiteName, string> = {
       hub: `# Hub in the data centre. Both offices dial in here.
@@ -183,6 +189,7 @@ AllowedIPs = 10.0.0.2/32, ${LANS.site1.cidr}
 # site2 (Lisbon office)
 [Peer]
 PublicKey = ${keys.site2.publicKey}
+PresharedKey = ${psk}
 AllowedIPs = 10.0.0.3/32, ${LANS.site2.cidr}
 `,
       site1: `# Berlin office router
@@ -211,6 +218,7 @@ PostUp = sysctl -w net.ipv4.ip_forward=1
 # the hub
 [Peer]
 PublicKey = ${keys.hub.publicKey}
+PresharedKey = ${psk}
 Endpoint = ${hubEndpoint}
 AllowedIPs = 10.0.0.0/24, ${LANS.site1.cidr}
 PersistentKeepalive = 25
@@ -223,6 +231,21 @@ PersistentKeepalive = 25
     const indexBefore = new Map(await Promise.all(SITES.map(async (name) => [name, await ifindex(name)] as const)));
     const handshakesBefore = new Map(await Promise.all(SITES.map(async (name) => [name, await handshakes(name)] as const)));
     ping = await startPing(lab, 'site1', LANS.site2.host);
+
+    // The three hosts as Meshplane devices; what discover reads on one, without a key in the answer.
+    const deviceOf = new Map<SiteName, string>();
+    for (const name of SITES) {
+      const { createDevice } = await admin.ok<{ createDevice: { id: string } }>(CREATE_DEVICE, { input: { name: deviceName(name), kind: 'LINUX', host: LOCAL_HOSTS[name] } });
+      deviceOf.set(name, createDevice.id);
+    }
+    const discovered = await admin.request(DISCOVER, { deviceId: deviceOf.get('site2') });
+    expect(discovered.errors).toBeUndefined();
+    const { discoverDevice } = discovered.data as { discoverDevice: { interfaces: Array<{ name: string; privateKeyKnown: boolean; publicKey: string; managed: boolean; peers: Array<{ publicKey: string; presharedKeyKnown: boolean; lastHandshake: string | null }> }>; connectedNetworks: Array<{ cidr: string; interfaceName: string }> } };
+    expect(discoverDevice.interfaces.map((iface) => [iface.name, iface.publicKey, iface.privateKeyKnown, iface.managed])).toEqual([[IFNAME, keys.site2.publicKey, true, false]]);
+    expect(discoverDevice.interfaces[0]!.peers.map((peer) => [peer.publicKey, peer.presharedKeyKnown, peer.lastHandshake !== null])).toEqual([[keys.hub.publicKey, true, true]]);
+    expect(discoverDevice.connectedNetworks.map((network) => `${network.cidr} ${network.interfaceName}`)).toContain(`${LANS.site2.cidr} lan0`);
+    const answer = JSON.stringify(discovered);
+    for (const secret of [keys.site2.privateKey, psk]) expect(answer.includes(secret), 'a key in the discover answer').toBe(false);
 
     // Import: the three files, one proposal. Lines Meshplane does not model are listed, not lost.
     const source = { files: SITES.map((name) => ({ name: `${IFNAME}.conf`, content: files[name] })) };
@@ -245,12 +268,12 @@ PersistentKeepalive = 25
 
     // Each peer on its site's Linux device, then the hand-made interface taken over there.
     for (const name of SITES) {
-      const { createDevice } = await admin.ok<{ createDevice: { id: string } }>(CREATE_DEVICE, { input: { name: deviceName(name), kind: 'LINUX', host: LOCAL_HOSTS[name] } });
-      await admin.ok(BIND, { id: peerOf(name), input: { deviceId: createDevice.id } });
+      await admin.ok(BIND, { id: peerOf(name), input: { deviceId: deviceOf.get(name) } });
       const { adoptOnDevice } = await admin.ok<{ adoptOnDevice: { id: string } }>(ADOPT_ON_DEVICE, { peerId: peerOf(name) });
       const job = await finishedJob(admin, adoptOnDevice.id);
       expect(job.status, `${name} ADOPT job: ${job.error ?? ''}\n${job.log}`).toBe('SUCCEEDED');
       expect(job.log, `${name} ADOPT job names the interface it took`).toContain(IFNAME);
+      for (const secret of [...SITES.map((other) => keys[other].privateKey), psk]) expect(JSON.stringify(job).includes(secret), `a key in ${name}'s ADOPT job`).toBe(false);
     }
     await ping.waitForReplies(3);
 
