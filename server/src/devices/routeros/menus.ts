@@ -45,8 +45,7 @@ const COMMON = ['comment', 'disabled', 'dynamic'];
 const RULE = ['chain', 'action', 'protocol', 'src-address', 'dst-address', 'dst-port', 'in-interface', 'out-interface'];
 /**
  * Matchers Meshplane never writes, read so that a hand-made rule narrowed by one of them is not
- * mistaken for Meshplane's (adoption.ts). Only
- * names the /ip and /ipv6 filter and NAT menus both have.
+ * mistaken for Meshplane's (adoption.ts). Only names both families' filter and NAT menus have.
  */
 export const FOREIGN_RULE_MATCHERS: readonly string[] = [
   'src-port', 'port', 'in-interface-list', 'out-interface-list', 'src-address-list', 'dst-address-list', 'src-address-type', 'dst-address-type',
