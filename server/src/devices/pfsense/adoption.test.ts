@@ -110,6 +110,15 @@ describe('pfSense discover', () => {
     ]));
   });
 
+  it('still reads everything when the user may not read the default gateway (403): pfSense\'s automatic choice is assumed', async () => {
+    const { sim, driver } = await start({ faults: { failEndpoint: { path: '/api/v2/routing/gateway/default', status: 403, responseId: 'AUTH_AUTHORIZATION_FAILED' } } });
+    const found = await driver.discover();
+    expect(found.connectedNetworks.map((network) => [network.interfaceName, network.uplink])).toEqual([['WAN', true], ['LAN', false]]);
+    expect(found.interfaces.map((tunnel) => tunnel.name)).toEqual(['tun_wg0', 'tun_wg1']);
+    // pfSense's automatic choice is assumed: the first IPv4 gateway on the uplink.
+    expect(found.routes.filter((route) => route.destination === '0.0.0.0/0').map((route) => route.gateway)).toEqual(['198.51.100.1']);
+  });
+
   it('writes nothing', async () => {
     const { sim, driver } = await start();
     const from = sim.requests.length;

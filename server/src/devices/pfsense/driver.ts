@@ -174,8 +174,9 @@ export class PfSenseDriver implements DeviceDriver {
       list(KIND.tunnel), list(KIND.peer), list(KIND.iface), list(KIND.gateway), list(KIND.route),
       this.client.call<{ represent_interfaces_as?: unknown }>('GET', 'system/restapi/settings'),
       this.client.call<{ current_version?: unknown }>('GET', 'system/restapi/version'),
-      // Older packages answer pfSense's HTML 404: the default gateway is then pfSense's automatic choice.
-      this.client.raw('GET', DEFAULT_GATEWAY_PATH).then((reply) => (reply.status === 404 ? null : this.client.unwrap<PfSenseReading['defaultGateway']>(reply, DEFAULT_GATEWAY_PATH))),
+      // Only to mark the uplink: a package without the endpoint (HTML 404) or a user without its
+      // privilege (403) still gets a reading, with WAN taken as the uplink.
+      this.client.raw('GET', DEFAULT_GATEWAY_PATH).then((reply) => (reply.status === 200 ? this.client.unwrap<PfSenseReading['defaultGateway']>(reply, DEFAULT_GATEWAY_PATH) : null)),
       this.statusTunnels(),
     ]);
     const mode = restapi.represent_interfaces_as;
