@@ -3,6 +3,7 @@
 // and the deploy plan after it (nothing of the adopted items created or removed); the same
 // proposal from wg-quick files (a hub and two sites); no key in any answer, job or audit
 // entry; who may do it; the bounds of an import.
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedHandMadeSetup, WIREGUARD, WIREGUARD_PEERS, IP_ADDRESS, type HandMadeSetup } from './sim/routeros/index.js';
 import { finishedJob, startCountedSimulator, startLiveApp, type CountedSimulator, type LiveApp } from './live-ops/harness.js';
@@ -146,6 +147,25 @@ describe('adoption through GraphQL (RouterOS simulator)', () => {
     expect(live.app.services.secrets.open(stored.privateKeyEnc!)).toBe(setup.privateKey);
   });
 
+  it('suggests the device\'s networks as LANs with a reason each, and adopts on the device again with nothing left to take', async () => {
+    const hub = (await live.app.database.prisma.peer.findFirstOrThrow({ where: { publicKey: setup.publicKey, deviceId } })).id;
+    const { peerLanSuggestions } = await admin.ok<{ peerLanSuggestions: Array<{ cidr: string; uplink: boolean; suggested: boolean; reason: string }> }>(
+      `query ($id: ID!) { peerLanSuggestions(peerId: $id) { cidr uplink suggested reason } }`, { id: hub });
+    expect(peerLanSuggestions.length).toBeGreaterThan(0);
+    for (const item of peerLanSuggestions.filter((entry) => entry.uplink)) expect(item).toMatchObject({ suggested: false, reason: expect.stringMatching(/uplink/) });
+    expect(peerLanSuggestions.every((item) => item.reason.length > 0)).toBe(true);
+    expect(await viewer.errorCodes(`query ($id: ID!) { peerLanSuggestions(peerId: $id) { cidr } }`, { id: hub })).toEqual(['FORBIDDEN']);
+
+    const writesBefore = counted.writes().length;
+    const { adoptOnDevice } = await admin.ok<{ adoptOnDevice: { id: string; kind: string } }>(`mutation ($id: ID!) { adoptOnDevice(peerId: $id) { id kind } }`, { id: hub });
+    const job = await finishedJob(admin, adoptOnDevice.id);
+    expect(job).toMatchObject({ kind: 'ADOPT', status: 'SUCCEEDED' });
+    expect(job.steps.find((step) => step.name === 'Adopt')!.detail).toBe('0 items adopted in place');
+    expect(counted.writes().slice(writesBefore)).toEqual([]);
+    const { jobs } = await admin.ok<{ jobs: { edges: Array<{ node: { id: string } }> } }>(`query { jobs(kind: ADOPT) { edges { node { id } } } }`);
+    expect(jobs.edges.map((edge) => edge.node.id)).toContain(adoptOnDevice.id);
+  });
+
   it('adopting the same interface again into the WAN merges: every peer is the one already there', async () => {
     const { wans } = await admin.ok<{ wans: { edges: Array<{ node: { id: string; name: string } }> } }>(`{ wans { edges { node { id name } } } }`);
     const wanId = wans.edges.find((edge) => edge.node.name === 'adopted')!.node.id;
@@ -180,6 +200,49 @@ describe('adoption through GraphQL (RouterOS simulator)', () => {
     expect(live.app.services.secrets.open(pairs[0]!.keyEnc)).toBe(psk);
     const siteA = await live.app.database.prisma.peer.findUniqueOrThrow({ where: { id: adopt.peers.find((peer) => peer.name === 'site-a')!.id } });
     expect(live.app.services.secrets.open(siteA.privateKeyEnc!)).toBe(a.privateKey);
+  });
+
+  it('a file import bound to a device afterwards: deploy preflight says to adopt first, adoptOnDevice takes the items over in place', async () => {
+    const second = await startCountedSimulator();
+    try {
+      const hand = seedHandMadeSetup(second.sim.model);
+      const { createDevice } = await admin.ok<{ createDevice: { id: string } }>(`mutation ($input: CreateDeviceInput!) { createDevice(input: $input) { id } }`, {
+        input: { name: 'edge-2', kind: 'ROUTEROS_API', host: second.sim.host, port: second.sim.apiPort, username: second.sim.username, secret: second.sim.password, tls: false, timeoutMs: 3000 },
+      });
+      const conf = [`[Interface]`, `# Name = edge-2`, `Address = ${hand.address}`, `ListenPort = ${hand.listenPort}`, `PrivateKey = ${hand.privateKey}`,
+        ...hand.peers.flatMap((peer) => ['', `# ${peer.label}`, '[Peer]', `PublicKey = ${peer.publicKey}`, ...(peer.presharedKey ? [`PresharedKey = ${peer.presharedKey}`] : []),
+          `AllowedIPs = ${[`${peer.tunnelIp}/32`, ...(peer.lan ? [peer.lan] : [])].join(', ')}`, ...(peer.endpoint ? [`Endpoint = ${peer.endpoint.host}:${peer.endpoint.port}`] : [])])].join('\n');
+      const files = [{ name: `${hand.interfaceName}.conf`, content: conf }];
+      const { proposeAdoption: proposal } = await admin.ok<{ proposeAdoption: Proposal }>(PROPOSE, { input: { source: { files }, target: { newWan: { name: 'from-file' } } } });
+      const { adopt } = await admin.ok<Adopted>(ADOPT, { input: { source: { files }, target: { newWan: { name: 'from-file' } }, choices: choicesFor(proposal) } });
+      expect(adopt.job).toBeNull();
+      const hub = adopt.peers.find((peer) => peer.publicKey === hand.publicKey)!;
+      await admin.ok(`mutation ($id: ID!, $input: UpdatePeerInput!) { updatePeer(id: $id, input: $input) { peer { id } } }`, { id: hub.id, input: { deviceId: createDevice.id } });
+      const { planDeploy } = await admin.ok<{ planDeploy: { preflight: Array<{ severity: string; message: string }> } }>(`mutation ($id: ID!) { planDeploy(peerId: $id) { preflight { severity message } } }`, { id: hub.id });
+      expect(planDeploy.preflight.find((issue) => /Adopt them first \(Adopt on device\)/.test(issue.message))?.severity).toBe('ERROR');
+      const ids = second.sim.model.rows(WIREGUARD_PEERS).map((row) => row['.id']).sort();
+      const { adoptOnDevice } = await admin.ok<{ adoptOnDevice: { id: string } }>(`mutation ($id: ID!) { adoptOnDevice(peerId: $id) { id } }`, { id: hub.id });
+      const job = await finishedJob(admin, adoptOnDevice.id);
+      expect(job.status, job.error ?? '').toBe('SUCCEEDED');
+      for (const peer of hand.peers) expect(job.log).toContain(peer.label);
+      expect(second.writes().every((command) => command.endsWith('/set'))).toBe(true);
+      expect(second.sim.model.rows(WIREGUARD_PEERS).map((row) => row['.id']).sort()).toEqual(ids);
+      const after = await admin.ok<{ planDeploy: { preflight: Array<{ message: string }>; groups: Array<{ remove: number }> } }>(`mutation ($id: ID!) { planDeploy(peerId: $id) { preflight { message } groups { remove } } }`, { id: hub.id });
+      expect(after.planDeploy.preflight.filter((issue) => /Adopt them first/.test(issue.message))).toEqual([]);
+      expect(after.planDeploy.groups.every((group) => group.remove === 0)).toBe(true);
+    } finally {
+      await second.sim.stop();
+    }
+  });
+
+  it('bounds a proposal at 1,000 peers (files of a few peers each)', async () => {
+    const key = () => randomBytes(32).toString('base64');
+    const files = Array.from({ length: 20 }, (_, file) => ({
+      name: `site-${file}.conf`,
+      content: [`[Interface]`, `Address = 10.80.${file}.1/16`, `PrivateKey = ${key()}`, ...Array.from({ length: 55 }, (_, i) => `[Peer]\nPublicKey = ${key()}\nAllowedIPs = 10.80.${file}.${i + 2}/32`)].join('\n'),
+    }));
+    const refused = await admin.request(PROPOSE, { input: { source: { files }, target: { newWan: { name: 'too-many' } } } });
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', details: { field: 'source', limit: 1000 } });
   });
 
   it('bounds an import: file count and size refused with the field named', async () => {

@@ -302,7 +302,7 @@ export function proposeWan(source: ProposalSource, context: ProposalContext): Dr
         if (!b.psks.some((pair) => pair.a === a && pair.b === bId)) b.psks.push({ a, b: bId, key: peer.presharedKey });
       } else if (peer.hasPresharedKey && view.own) {
         b.issue('PRIVATE_KEY_HIDDEN', `psk:${view.own.id}:${node.id}`, `preshared key of ${where}`,
-          'The tunnel has a preshared key the source does not show: Meshplane cannot keep it, and a deploy writes the tunnel without one (both ends must then match).',
+          'The tunnel has a preshared key the source does not show: Meshplane cannot hold it, so the WAN has this tunnel without one (configurations Meshplane renders for the other end have none).',
           [[option('without', 'Adopt the tunnel without its preshared key'), [{ type: 'none' }]], [option('skip', 'Leave this peer out'), [{ type: 'skipPeer', peer: node.id }]]], 'without', true, node.id);
       }
       if (peer.disabled) {
