@@ -51,7 +51,8 @@ function host(overrides: ReadonlyArray<readonly [string, string | DeviceError]> 
   return new FakeRunner([
     ...overrides,
     ['ip -j -d link show', JSON.stringify(LINKS)],
-    ['wg show interfaces', 'wg0 wg-mesh mpq0\n'],
+    // ul0 here shares its name with a userspace interface of another namespace: not read.
+    ['wg show interfaces', 'wg0 wg-mesh mpq0 ul0\n'],
     ['wg show wg0 dump', WG0_DUMP],
     ['wg show wg-mesh dump', MESH_DUMP],
     ['ip -j -4 addr show', JSON.stringify(ADDR4)],

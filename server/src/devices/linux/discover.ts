@@ -120,7 +120,9 @@ export async function discoverLinux(runner: CommandRunner, options: DiscoverOpti
   const notes: string[] = [];
   const links = parseLinks((await runner.run(['ip', '-j', '-d', 'link', 'show'])).stdout);
   const wgNames = await wireguardNames(runner);
-  const wireguard = links.filter((link) => link.kind === 'wireguard' || wgNames.has(link.name));
+  // A userspace interface is a tun whose UAPI socket exists; a socket alone may be another
+  // namespace's interface that happens to share a name with a link here, and not this link's.
+  const wireguard = links.filter((link) => link.kind === 'wireguard' || (link.kind === 'tun' && wgNames.has(link.name)));
   const local = new Set(links.map((link) => link.name));
   const elsewhere = [...wgNames].filter((name) => !local.has(name));
   if (elsewhere.length > 0) notes.push(`userspace WireGuard interfaces of other network namespaces left out: ${elsewhere.sort().join(', ')}`);
