@@ -98,7 +98,8 @@ export async function readLinuxState(runner: CommandRunner, desired: DesiredDevi
   // A hand-made interface under one of this WAN's names is read too: it is what an adoption
   // takes over in place (adoption.ts), so its peers and addresses must be seen as they are.
   // Another WAN's interface is not: its keys are none of this deploy's business.
-  const handMade = wireguard.filter((link) => ifnames.has(link.name) && !isMeshplaneAlias(link.alias, desired.commentPrefix));
+  // (A userspace one is a tun: a name shared with another namespace's socket is not enough.)
+  const handMade = wireguard.filter((link) => ifnames.has(link.name) && (link.kind === 'wireguard' || link.kind === 'tun') && !isMeshplaneAlias(link.alias, desired.commentPrefix));
   const dumps = new Map<string, WgInterfaceDump>();
   for (const link of [...managed, ...handMade]) dumps.set(link.name, await readWgDump(runner, link.name));
   const managedNames = new Set(managed.map((link) => link.name));
