@@ -165,11 +165,12 @@ describe('pfSense adoption in place', () => {
       expect(after[list].map(({ descr: _descr, ...rest }) => rest), list).toEqual(before[list].map(({ descr: _descr, ...rest }) => rest));
     }
     expect(after.peers.map((peer) => peer.descr)).toEqual([
-      // Bare: this firewall hides preshared keys, so Site B's cannot be shown to be the WAN's.
-      'meshplane:wan1:peer:b', 'meshplane:wan1:peer:c', 'meshplane:wan1:peer:phone', 'Admin laptop']);
-    expect(after.tunnels.map((tunnel) => tunnel.descr)).toEqual(['meshplane:wan1:tunnel:wg-mesh', 'Road warriors']);
-    expect(after.routes.map((route) => route.descr)).toEqual(['meshplane:wan1:route:192.168.20.0/24', 'meshplane:wan1:route:192.168.30.0/24', 'Legacy data centre']);
-    expect(after.rules.map((rule) => rule.descr)).toEqual(['Default allow LAN to any rule', 'meshplane:wan1:rule:wan-udp-51820', 'meshplane:wan1:rule:overlay-in', 'Road warriors', 'Admin HTTPS']);
+      // No fingerprint: this firewall hides preshared keys, so Site B's cannot be shown to be
+      // the WAN's. The admin's descriptions stay after the tags.
+      'meshplane:wan1:peer:b Site B', 'meshplane:wan1:peer:c Site C', 'meshplane:wan1:peer:phone Phone', 'Admin laptop']);
+    expect(after.tunnels.map((tunnel) => tunnel.descr)).toEqual(['meshplane:wan1:tunnel:wg-mesh Site mesh', 'Road warriors']);
+    expect(after.routes.map((route) => route.descr)).toEqual(['meshplane:wan1:route:192.168.20.0/24 Site B LAN', 'meshplane:wan1:route:192.168.30.0/24 Site C LAN', 'Legacy data centre']);
+    expect(after.rules.map((rule) => rule.descr)).toEqual(['Default allow LAN to any rule', 'meshplane:wan1:rule:wan-udp-51820 WireGuard', 'meshplane:wan1:rule:overlay-in Allow WG_MESH', 'Road warriors', 'Admin HTTPS']);
     expect(after.interfaces).toEqual(before.interfaces);
     expect(stats(sim)).toEqual(statsBefore);
 
@@ -191,7 +192,8 @@ describe('pfSense adoption in place', () => {
     // Site B's keepalive is Meshplane's choice now, its preshared key (hidden on this firewall)
     // is written once, and the assignment gets Meshplane's name; everything else already matches.
     expect(describePlan(plan)).toEqual([
-      '~ update vpn/wireguard/peer wan1:peer:b: descr meshplane:wan1:peer:b → meshplane:wan1:peer:b psk:' + pskFingerprint(siteB.presharedkey) + ', persistentkeepalive 25 → ∅, presharedkey ∅ → ‹new secret›',
+      `~ update vpn/wireguard/peer wan1:peer:b: descr meshplane:wan1:peer:b Site B → meshplane:wan1:peer:b psk:${pskFingerprint(siteB.presharedkey)} Site B, persistentkeepalive`
+        + ' 25 → ∅, presharedkey ∅ → ‹new secret›',
       '~ update interface wan1:iface:wg-mesh: descr WG_MESH → MP_wg_mesh',
     ]);
     const result = await driver.apply(plan);
@@ -231,8 +233,8 @@ describe('pfSense adoption in place', () => {
       expect.stringMatching(/^\+ create firewall\/rule wan2:rule:overlay-in: /),
     ]);
     expect((await driver.apply(plan)).failed).toBeNull();
-    expect(sim.model.list('tunnels')[1]).toMatchObject({ name: 'tun_wg1', descr: 'meshplane:wan2:tunnel:wg-road' });
-    expect(sim.model.list('peers')[3]).toMatchObject({ publickey: roadWarrior.peerPublicKey, descr: 'meshplane:wan2:peer:laptop' });
+    expect(sim.model.list('tunnels')[1]).toMatchObject({ name: 'tun_wg1', descr: 'meshplane:wan2:tunnel:wg-road Road warriors' });
+    expect(sim.model.list('peers')[3]).toMatchObject({ publickey: roadWarrior.peerPublicKey, descr: 'meshplane:wan2:peer:laptop Admin laptop' });
     expect(sim.model.peerStats.get(roadWarrior.peerPublicKey)).toMatchObject({ latestHandshake: 1_765_000_000, rx: 5n, tx: 6n });
     // The mesh beside it is nobody's yet and was not touched.
     expect(sim.model.list('peers').slice(0, 3).map((item) => item.descr)).toEqual(['Site B', 'Site C', 'Phone']);
@@ -271,7 +273,7 @@ describe('pfSense adoption in place', () => {
     sim.model.restapi.expose_sensitive_fields = true;
     const state = stateFor(handMadeSpec());
     await adopt(driver, state);
-    expect(sim.model.peers.get(0)?.descr).toBe(`meshplane:wan1:peer:b psk:${pskFingerprint(siteB.presharedkey)}`);
+    expect(sim.model.peers.get(0)?.descr).toBe(`meshplane:wan1:peer:b psk:${pskFingerprint(siteB.presharedkey)} Site B`);
     const plan = driver.plan(state, await driver.readState(state));
     expect(plan.operations.filter((operation) => operation.kind === KIND.peer && operation.op === 'update' && 'presharedkey' in operation.changes)).toEqual([]);
   });

@@ -24,7 +24,7 @@ import { ADOPTED_REASON, planAdoption, type AdoptionPlan, type AdoptionRules } f
 import { updateContext, type ActualResource, type DesiredResource, type PlanOperation } from '../../domain/plan.js';
 import { KIND, KIND_ORDER } from './kinds.js';
 import { normalizeProp } from './planning.js';
-import { interfaceIdRef, interfaceKeyForTunnel, isRef, parseDescr, ref, tagOf } from './tags.js';
+import { adminText, interfaceIdRef, interfaceKeyForTunnel, isRef, parseDescr, ref, tagOf, withAdminText } from './tags.js';
 
 /** Destinations that mean "the firewall itself" in a hand-made WAN rule ((self), wan:ip, any). */
 function reachesFirewall(destination: string): boolean {
@@ -120,13 +120,15 @@ export function adoptionRules(desired: readonly DesiredResource[], actual: reado
       // The assignment is Meshplane's through its tunnel's tag; its descr is its name.
       if (resource.kind === KIND.iface) return {};
       const tag = tagOf(prefix, resource.key);
-      if (resource.kind !== KIND.peer) return { descr: tag };
+      const item = candidate(resource);
+      // The admin's description stays, after the tag.
+      const admin = adminText(item?.props.descr, prefix);
+      if (resource.kind !== KIND.peer) return { descr: withAdminText(tag, admin) };
       // The descr's PSK fingerprint says "this key is on the device": only when the device
       // showed the same key. Otherwise the bare tag, and the next deploy writes the key in place.
-      const item = candidate(resource);
       const wanted = normalizeProp(KIND.peer, 'presharedkey', resource.props.presharedkey ?? '');
       const proven = item !== null && normalizeProp(KIND.peer, 'presharedkey', item.props.presharedkey ?? 'fp:') === wanted;
-      return { descr: proven ? resource.props.descr ?? tag : tag };
+      return { descr: withAdminText(proven ? resource.props.descr ?? tag : tag, admin) };
     },
   };
 }

@@ -47,7 +47,7 @@ describe('discoverPfSense', () => {
     });
     expect(siteB?.peers).toEqual([{
       ref: '0', publicKey: PEER, allowedIps: ['0.0.0.0/0'], endpointHost: '198.51.100.7', endpointPort: 51820, persistentKeepalive: 5,
-      presharedKey: null, hasPresharedKey: false, comment: 'meshplane:wan1:peer:b psk:1a2b3c4d', disabled: false, managedKey: 'wan1:peer:b',
+      presharedKey: null, hasPresharedKey: false, comment: null, disabled: false, managedKey: 'wan1:peer:b',
       lastHandshake: new Date(1_700_000_000_000), rxBytes: '18446744073709551615', txBytes: '0',
     }]);
     expect(siteB?.unmodelled).toEqual([

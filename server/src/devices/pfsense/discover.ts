@@ -9,7 +9,7 @@ import type {
 } from '../../domain/adoption/discovery.js';
 import type { DeviceObject } from './codec.js';
 import { representInterface, type InterfaceRepresentation } from './snapshot.js';
-import { parseDescr } from './tags.js';
+import { adminText, parseDescr } from './tags.js';
 
 /** What discover() reads, each list as its plural endpoint returned it. */
 export interface PfSenseReading {
@@ -58,6 +58,12 @@ function interfaceLabel(iface: DeviceObject): string {
 function decimal(value: unknown): string | null {
   const digits = text(value);
   return /^\d+$/.test(digits) ? digits.replace(/^0+(?=\d)/, '') : null;
+}
+
+/** The description a person wrote (on a tagged object, what follows the tag). */
+function commentOf(descr: unknown, prefix: string): string | null {
+  const comment = adminText(descr, prefix);
+  return comment === '' ? null : comment;
 }
 
 function keyOf(descr: unknown, prefix: string): string | null {
@@ -145,7 +151,7 @@ export function discoverPfSense(reading: PfSenseReading, prefix: string): Device
         persistentKeepalive: typeof keepalive === 'number' && keepalive > 0 ? keepalive : null,
         presharedKey,
         hasPresharedKey: presharedKey !== null,
-        comment: text(peer.descr) === '' ? null : text(peer.descr),
+        comment: commentOf(peer.descr, prefix),
         disabled: peer.enabled !== true,
         managedKey: keyOf(peer.descr, prefix),
         lastHandshake: handshake === null || handshake === '0' ? null : new Date(Number(handshake) * 1000),
@@ -163,7 +169,7 @@ export function discoverPfSense(reading: PfSenseReading, prefix: string): Device
       privateKey: hasPrivateKey ? tunnel.privatekey as string : null,
       addresses: [...cidrsOf(tunnel.addresses), ...(assignment ? interfaceAddresses(assignment) : [])],
       disabled: tunnel.enabled !== true,
-      comment: text(tunnel.descr) === '' ? null : text(tunnel.descr),
+      comment: commentOf(tunnel.descr, prefix),
       managedKey: keyOf(tunnel.descr, prefix),
       peers,
       unmodelled,
@@ -210,7 +216,7 @@ export function discoverPfSense(reading: PfSenseReading, prefix: string): Device
       interfaceName: iface ? interfaceLabel(iface) : null,
       static: true,
       disabled: route.disabled === true,
-      comment: text(route.descr) === '' ? null : text(route.descr),
+      comment: commentOf(route.descr, prefix),
       managedKey: keyOf(route.descr, prefix),
     };
   });

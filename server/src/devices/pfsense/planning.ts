@@ -1,13 +1,13 @@
 // Pure: plan and preflight for pfSense on top of the vendor-neutral planner.
 import { deviceClashes, plannedRoutes, type DeviceNetworks } from '../../domain/device-clashes.js';
 import { publicKeyFromPrivate } from '../../domain/keys.js';
-import { diffResources, type ActualResource, type Adjustment, type DesiredResource, type Plan } from '../../domain/plan.js';
+import { diffResources, updateContext, type ActualResource, type Adjustment, type DesiredResource, type Plan } from '../../domain/plan.js';
 import type { DesiredDeviceState, PreflightIssue } from '../driver.js';
 import { APPLY_KINDS, AREA_ORDER, KIND, KIND_ORDER, KIND_SPECS } from './kinds.js';
 import { joinPriorities } from './codec.js';
 import type { UndoPolicy } from '../../domain/undo.js';
 import { familyOf, tryParseAddress, tryParseAddressOrCidr } from '../../domain/ip.js';
-import { interfaceIdRef, isRef, pskFingerprint, tagOf } from './tags.js';
+import { adminText, interfaceIdRef, isRef, ownDescr, pskFingerprint, tagOf, withAdminText } from './tags.js';
 import { serviceAddresses, tunnelAddress6 } from './mapping.js';
 
 /** Compares secrets the device never echoes through what it does show (public key, PSK fingerprint). */
@@ -21,7 +21,28 @@ export function normalizeProp(kind: string, prop: string, value: string): string
     }
   }
   if (kind === KIND.peer && prop === 'presharedkey') return value.startsWith('fp:') ? value.slice(3) : pskFingerprint(value);
+  // Text an admin keeps after the tag (an adopted object's old description) is theirs. An
+  // interface's descr is its name, not a tag.
+  if (prop === 'descr' && kind !== KIND.iface) return ownDescr(value);
   return value;
+}
+
+/** A descr written by an update keeps the admin's text that followed the tag. */
+function keepAdminText(plan: Plan, actual: readonly ActualResource[], prefix: string | null): Plan {
+  if (prefix === null) return plan;
+  return {
+    ...plan,
+    operations: plan.operations.map((operation) => {
+      if (operation.op !== 'update' || operation.kind === KIND.iface || operation.changes.descr === undefined) return operation;
+      const current = actual.find((resource) => resource.kind === operation.kind && resource.id === operation.id);
+      const admin = adminText(current?.props.descr, prefix);
+      if (admin === '') return operation;
+      const kept = { ...operation, changes: { ...operation.changes, descr: withAdminText(operation.changes.descr, admin) } };
+      const context = updateContext.get(operation);
+      if (context) updateContext.set(kept, context);
+      return kept;
+    }),
+  };
 }
 
 /** Device-wide switches the plan may flip, each with its reason. */
@@ -67,8 +88,16 @@ export function bindGatewayNames(desired: readonly DesiredResource[], actual: re
   });
 }
 
+/** The tag prefix of desired resources (their descr is "<prefix>:<key>"), or null when none is tagged. */
+function prefixOf(desired: readonly DesiredResource[]): string | null {
+  const tagged = desired.find((resource) => resource.kind !== KIND.iface && resource.props.descr?.split(' ')[0]?.endsWith(`:${resource.key}`));
+  const tag = tagged?.props.descr?.split(' ')[0];
+  return tagged && tag ? tag.slice(0, tag.length - tagged.key.length - 1) : null;
+}
+
 export function planPfSense(desired: readonly DesiredResource[], actual: readonly ActualResource[]): Plan {
-  return diffResources(bindGatewayNames(desired, actual), actual, { kindOrder: KIND_ORDER, normalize: normalizeProp, adjustments: adjustments(actual) });
+  const plan = diffResources(bindGatewayNames(desired, actual), actual, { kindOrder: KIND_ORDER, normalize: normalizeProp, adjustments: adjustments(actual) });
+  return keepAdminText(plan, actual, prefixOf(desired));
 }
 
 /** Pending-apply markers are not configuration (the executor applies what it wrote); read-only fields are never sent. */

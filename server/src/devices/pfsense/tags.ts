@@ -47,6 +47,29 @@ export function parseDescr(descr: unknown, prefix: string): ParsedDescr {
   return { tag, key: tag.slice(prefix.length + 1), pskFingerprint };
 }
 
+/**
+ * What a person wrote in a descr, apart from Meshplane's words: the text after the tag and its
+ * PSK fingerprint on a tagged object (an adopted one keeps its old description there), the
+ * whole text on an untagged one. Never a "psk:" word, which would read as a fingerprint.
+ */
+export function adminText(descr: unknown, prefix: string): string {
+  const text = typeof descr === 'string' ? descr : '';
+  const words = text.split(' ').filter((word) => word !== '');
+  const own = parseDescr(text, prefix).tag === null ? words : words.slice(1);
+  return own.filter((word) => !word.startsWith('psk:')).join(' ');
+}
+
+/** Meshplane's descr (tag, fingerprint) followed by the admin's text, within pfSense's 1024 characters. */
+export function withAdminText(descr: string, admin: string): string {
+  return admin === '' ? descr : `${descr} ${admin}`.slice(0, 1024);
+}
+
+/** A descr as Meshplane compares it: its tag and fingerprint, without the admin's text after them. */
+export function ownDescr(descr: string): string {
+  const [tag = '', ...rest] = descr.split(' ');
+  return [tag, ...rest.filter((word) => word.startsWith('psk:'))].join(' ');
+}
+
 /** A non-reversible, short fingerprint: enough to notice that a PSK changed. */
 export function pskFingerprint(presharedKey: string): string {
   return presharedKey === '' ? '' : createHash('sha256').update(`meshplane-psk:${presharedKey}`).digest('hex').slice(0, 8);
