@@ -11,8 +11,8 @@ import type { Identity } from '../auth/identity.js';
 import { recordAudit } from '../audit.js';
 import type { DeviceDiscovery } from '../../domain/adoption/discovery.js';
 import { parseWgQuickFiles } from '../../domain/adoption/wg-quick.js';
-import { applyChoices, proposeWan, type DraftProposal, type ExistingWan, type ProposalContext, type ProposalSource } from '../../domain/adoption/proposal.js';
-import type { ChoiceOutcome, Choice, ProposedRole, ProposedTopology } from '../../domain/adoption/proposal-types.js';
+import { applyChoices, proposeWan, type DraftProposal, type ExistingWan, type NewWanSettings, type ProposalContext, type ProposalSource } from '../../domain/adoption/proposal.js';
+import type { ChoiceOutcome, Choice, ProposedRole } from '../../domain/adoption/proposal-types.js';
 import { ulaRanges } from '../../domain/addressing.js';
 import { DomainError } from '../../domain/errors.js';
 import { contains, overlaps, tryParseAddress, tryParseCidr, hostRange } from '../../domain/ip.js';
@@ -24,15 +24,7 @@ import type { Wans } from '../overlay/wans.js';
 import type { DeviceReadings, Reading } from './discovery.js';
 import { MAX_IMPORT_FILE_BYTES, MAX_IMPORT_FILES, MAX_IMPORT_TOTAL_BYTES, MAX_PROPOSAL_PEERS } from './limits.js';
 
-export interface NewWanTarget {
-  name: string;
-  tunnelCidr?: string | null;
-  tunnelCidr6?: string | null;
-  topology?: ProposedTopology | null;
-  listenPort?: number | null;
-  mtu?: number | null;
-  keepalive?: number | null;
-}
+export type NewWanTarget = NewWanSettings;
 
 export interface AdoptionInput {
   source: { device: { deviceId: string; interfaceName: string } } | { files: Array<{ name: string; content: string }> };
@@ -168,7 +160,7 @@ export class Adoption {
     try {
       wan = existingWanId ? await this.wanLocks.run(existingWanId, run) : await run();
     } catch (error) {
-      if ((error as { code?: unknown }).code === 'P2002') throw new DomainError('CONFLICT', 'A peer with one of these names, keys or addresses was added meanwhile: propose again', { field: 'target' });
+      if ((error as { code?: unknown }).code === 'P2002') throw new DomainError('CONFLICT', 'Something this adoption needs (the WAN\'s name, or a peer\'s name, key or address) was taken meanwhile: propose again', { field: 'target' });
       throw error;
     }
     if (!existingWanId) publishWanChange(this.pubsub, { kind: 'CREATED', wanId: wan.id, entity: 'WAN', entityId: wan.id });
