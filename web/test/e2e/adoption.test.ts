@@ -92,6 +92,10 @@ describe.skipIf(!chromiumAvailable('adoption e2e'))('adopt a router, import file
 
     await page.locator('[data-adopted="office"]').waitFor();
     await expect.poll(() => page.locator('[data-adopt-job]').getAttribute('data-adopt-job'), { timeout: 30_000 }).toBe('SUCCEEDED');
+    // The page names what was taken over and what was left alone.
+    const taken = (await page.locator('[data-adopt-items="adopted"]').textContent()) ?? '';
+    expect(taken).toContain('wg-office');
+    expect((await page.locator('[data-adopt-items="left-alone"]').textContent()) ?? '').toContain('wg-other');
     await shot('adopted');
 
     // On the router: the same items (ids), now tagged; the sessions went on.

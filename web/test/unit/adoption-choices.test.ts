@@ -1,6 +1,7 @@
 // What the adoption pages send: only the choices made for known options, only changed names and
 // roles; adopting waits while a guess has no answer.
 import { describe, expect, it } from 'vitest';
+import { readAdoptLog } from '../../src/lib/components/adoption/adopt-log.js';
 import { adoptAnswers, choicesMissing } from '../../src/lib/components/adoption/choices.js';
 
 const issues = [
@@ -30,5 +31,24 @@ describe('adoption answers', () => {
       peers: [{ id: 'key:B', name: 'shop', role: 'HUB' }],
     });
     expect(adoptAnswers({ issues, peers }, {}, { 'key:A': { name: '' } })).toEqual({ choices: [], peers: [] });
+  });
+});
+
+describe('the ADOPT job log', () => {
+  it('sorts what the job says into taken over, look-alikes, left alone and what a deploy would still do', () => {
+    const log = [
+      '2026-12-07T01:43:10.000Z reading the device',
+      "2026-12-07T01:43:10.100Z adopted: WireGuard peer branch-a on wg-office",
+      '2026-12-07T01:43:10.200Z not adopted, ambiguous: route 192.168.20.0/24 looks like 2 hand-made items (*5, *6); remove or rename all but one, then adopt again',
+      "2026-12-07T01:43:10.300Z left alone (not Meshplane's): WireGuard interface wg-other",
+      '2026-12-07T01:43:10.400Z left alone: 12 more unmanaged items',
+      '2026-12-07T01:43:10.500Z a deploy would create firewall rule wg-office input',
+    ].join('\n');
+    expect(readAdoptLog(log)).toEqual({
+      adopted: ['WireGuard peer branch-a on wg-office'],
+      ambiguous: ['route 192.168.20.0/24 looks like 2 hand-made items (*5, *6); remove or rename all but one, then adopt again'],
+      leftAlone: ['WireGuard interface wg-other', '12 more unmanaged items'],
+      deployWould: ['create firewall rule wg-office input'],
+    });
   });
 });
