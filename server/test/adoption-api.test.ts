@@ -5,7 +5,7 @@
 // entry; who may do it; the bounds of an import.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedHandMadeSetup, WIREGUARD, WIREGUARD_PEERS, IP_ADDRESS, type HandMadeSetup } from './sim/routeros/index.js';
+import { seedHandMadeSetup, USER, WIREGUARD, WIREGUARD_PEERS, IP_ADDRESS, type HandMadeSetup } from './sim/routeros/index.js';
 import { finishedJob, startCountedSimulator, startLiveApp, type CountedSimulator, type LiveApp } from './live-ops/harness.js';
 import { GraphQLTestClient, registerAdmin } from './support/graphql.js';
 import { generateKeyPair, generatePresharedKey } from '../src/domain/keys.js';
@@ -233,6 +233,52 @@ describe('adoption through GraphQL (RouterOS simulator)', () => {
     } finally {
       await second.sim.stop();
     }
+  });
+
+  it('a device that hides keys: adopted as bring-your-own key, tagged in place, then deployed without touching its key', async () => {
+    const third = await startCountedSimulator();
+    try {
+      const hand = seedHandMadeSetup(third.sim.model);
+      third.sim.model.seed(USER, { name: 'operator', group: 'write', password: 'operator-password-1', address: '127.0.0.0/8' });
+      const { createDevice } = await admin.ok<{ createDevice: { id: string } }>(`mutation ($input: CreateDeviceInput!) { createDevice(input: $input) { id } }`, {
+        input: { name: 'edge-3', kind: 'ROUTEROS_API', host: third.sim.host, port: third.sim.apiPort, username: 'operator', secret: 'operator-password-1', tls: false, timeoutMs: 3000 },
+      });
+      const source = { device: { deviceId: createDevice.id, interfaceName: hand.interfaceName } };
+      const { proposeAdoption: proposal } = await admin.ok<{ proposeAdoption: Proposal }>(PROPOSE, { input: { source, target: { newWan: { name: 'hidden-keys' } } } });
+      expect(proposal.peers.find((peer) => peer.local)!.privateKeyKnown).toBe(false);
+      expect(proposal.issues.map((issue) => issue.kind)).toContain('PRIVATE_KEY_HIDDEN');
+      const { adopt } = await admin.ok<Adopted>(ADOPT, { input: { source, target: { newWan: { name: 'hidden-keys' } }, choices: choicesFor(proposal) } });
+      const hub = adopt.peers.find((peer) => peer.publicKey === hand.publicKey)!;
+      expect(hub.keyCustody).toBe('USER');
+      expect((await finishedJob(admin, adopt.job!.id)).status).toBe('SUCCEEDED');
+      const sessions = () => third.sim.model.items(WIREGUARD_PEERS).map((item) => ({ id: item.id, handshakeAt: item.runtime.handshakeAt, rx: item.runtime.rx, tx: item.runtime.tx }));
+      const before = sessions();
+      const key = () => third.sim.model.items(WIREGUARD).find((item) => item.props.name === hand.interfaceName)!.props['private-key'];
+      expect(key()).toBe(hand.privateKey);
+      const { planDeploy } = await admin.ok<{ planDeploy: { planHash: string; preflight: Array<{ severity: string; message: string }>; groups: Array<{ remove: number }> } }>(
+        `mutation ($id: ID!) { planDeploy(peerId: $id) { planHash preflight { severity message } groups { remove } } }`, { id: hub.id });
+      expect(planDeploy.preflight.filter((issue) => issue.severity === 'ERROR')).toEqual([]);
+      expect(planDeploy.groups.every((group) => group.remove === 0)).toBe(true);
+      const { deployPeer } = await admin.ok<{ deployPeer: { id: string } }>(`mutation ($id: ID!, $hash: String) { deployPeer(peerId: $id, approve: true, planHash: $hash) { id } }`, { id: hub.id, hash: planDeploy.planHash });
+      const deployed = await finishedJob(admin, deployPeer.id);
+      expect(deployed.status, deployed.error ?? '').toBe('SUCCEEDED');
+      expect(key()).toBe(hand.privateKey);
+      expect(sessions()).toEqual(before);
+    } finally {
+      await third.sim.stop();
+    }
+  });
+
+  it('a bring-your-own key peer bound to a device without that key is refused at preflight', async () => {
+    const { createWan } = await admin.ok<{ createWan: { wan: { id: string } } }>(`mutation { createWan(input: { name: "byo-elsewhere", tunnelCidr: "10.90.0.0/24" }) { wan { id } } }`);
+    const { addPeer } = await admin.ok<{ addPeer: { peer: { id: string } } }>(`mutation ($w: ID!, $d: ID!) { addPeer(wanId: $w, input: { name: "byo", publicKey: "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=", deviceId: $d }) { peer { id } } }`, { w: createWan.wan.id, d: deviceId });
+    const { planDeploy } = await admin.ok<{ planDeploy: { preflight: Array<{ severity: string; message: string }> } }>(`mutation ($id: ID!) { planDeploy(peerId: $id) { preflight { severity message } } }`, { id: addPeer.peer.id });
+    expect(planDeploy.preflight.find((issue) => /bring-your-own key/.test(issue.message))?.severity).toBe('ERROR');
+    const { deployPeer } = await admin.ok<{ deployPeer: { id: string } }>(`mutation ($id: ID!) { deployPeer(peerId: $id, approve: true) { id } }`, { id: addPeer.peer.id });
+    const job = await finishedJob(admin, deployPeer.id);
+    expect(job.status).toBe('FAILED');
+    expect(job.error).toMatch(/bring-your-own key/);
+    await admin.ok(`mutation ($id: ID!) { deleteWan(id: $id) }`, { id: createWan.wan.id });
   });
 
   it('bounds a proposal at 1,000 peers (files of a few peers each)', async () => {

@@ -73,12 +73,20 @@ export async function adoptOnDevice(
 
 /**
  * Before a deploy: hand-made items that are what the peer needs would be duplicated (or
- * refused by the device) by a create. One ERROR that names them and says to adopt first.
+ * refused by the device) by a create: one ERROR that names them and says to adopt first. And a
+ * bring-your-own key peer can only be deployed where the device already holds its key pair.
  */
-export function adoptFirstIssues(driver: DeviceDriver, state: DesiredDeviceState, actual: readonly ActualResource[], names: ResourceNames): PreflightIssue[] {
-  if (!driver.adoptionPlan) return [];
-  const adoption = driver.adoptionPlan(state, actual);
+export function adoptionPreflight(driver: DeviceDriver, state: DesiredDeviceState, actual: readonly ActualResource[], names: ResourceNames): PreflightIssue[] {
   const issues: PreflightIssue[] = [];
+  const { publicKey, privateKey } = state.peer.interface;
+  if (privateKey === null && !actual.some((resource) => Object.values(resource.props).includes(publicKey))) {
+    issues.push({
+      severity: 'ERROR', resource: `interface ${state.peer.interface.name}`,
+      message: `Meshplane does not hold this peer's private key (bring-your-own key), and no interface on the device has its public key ${publicKey}: create the interface with that key on the device (then adopt it), or let Meshplane generate a key`,
+    });
+  }
+  if (!driver.adoptionPlan) return issues;
+  const adoption = driver.adoptionPlan(state, actual);
   if (adoption.adopted.length > 0) {
     const listed = adoption.adopted.slice(0, 5).map((item) => labelOf(names, actual, item.kind, item.id, item.key)).join('; ');
     issues.push({

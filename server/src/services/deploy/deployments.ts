@@ -30,7 +30,7 @@ import type { EventSink } from '../integrations/events.js';
 import { emitDriftDetected } from '../integrations/event-sources.js';
 import { waitForHandshake } from '../../devices/routeros/handshake.js';
 import type { DeviceDiscovery } from '../../domain/adoption/discovery.js';
-import { adoptFirstIssues, adoptOnDevice } from '../adoption/device-adoption.js';
+import { adoptionPreflight, adoptOnDevice } from '../adoption/device-adoption.js';
 
 export const COMMENT_PREFIX = 'meshplane';
 
@@ -84,7 +84,7 @@ const namesOf = (state: DesiredDeviceState) => resourceNamesOf(state.overlay, st
 const namedPreflight = (driver: DeviceDriver, state: DesiredDeviceState, actual: readonly ActualResource[]): PreflightIssue[] => [
   ...driver.preflight(state, actual).map((issue) => namedIssue(issue, actual, namesOf(state))),
   // A hand-made look-alike of what the peer needs: a create would duplicate it (or the device refuses).
-  ...adoptFirstIssues(driver, state, actual, namesOf(state)),
+  ...adoptionPreflight(driver, state, actual, namesOf(state)),
 ];
 
 const sameValues = (a: Record<string, string>, b: Record<string, string>) => Object.entries(a).every(([prop, value]) => (b[prop] ?? '') === value);
@@ -308,15 +308,14 @@ export class Deployments {
   }
 
   /**
-   * The peer's desired device state. Deploying needs its private key; reading statistics and
-   * clearing do not (`forWriting: false`), so a peer switched to bring-your-own key after a
-   * deploy can still be watched and cleared from its device.
+   * The peer's desired device state. A bring-your-own key peer has no private key in it: the
+   * drivers then leave the device's key alone, and preflight refuses a deploy to a device that
+   * does not already hold that key pair (an adopted interface whose key was hidden does).
    */
-  private async desired(peerId: string, forWriting = true): Promise<{ state: DesiredDeviceState; hash: string; wanId: string; deviceId: string }> {
+  private async desired(peerId: string): Promise<{ state: DesiredDeviceState; hash: string; wanId: string; deviceId: string }> {
     const { wanId, deviceId } = await this.managedPeer(peerId);
     const view = new OverlayView(await loadOverlaySpec(this.prisma, wanId, { secrets: this.secrets }));
     const peer = findCompiledPeer(view.compiled, peerId);
-    if (forWriting && !peer.interface.privateKey) throw new DomainError('INVALID_INPUT', 'Meshplane does not hold this peer\'s private key (bring-your-own key): it cannot be deployed to a device');
     return { state: { overlay: view.compiled, peer, commentPrefix: COMMENT_PREFIX }, hash: view.hashOf(peerId), wanId, deviceId };
   }
 
@@ -341,7 +340,7 @@ export class Deployments {
   async adoptInPlace(actor: Identity, peerId: string): Promise<string> {
     const { wanId, deviceId } = await this.managedPeer(peerId);
     return this.jobs.start(actor, { kind: 'ADOPT', wanId, peerId, deviceId }, async (job) => {
-      const { state } = await job.step('Render configuration', () => this.desired(peerId, false), () => 'compiled the overlay');
+      const { state } = await job.step('Render configuration', () => this.desired(peerId), () => 'compiled the overlay');
       job.conceal(...secretsOf(state));
       const inForce = await this.adjustmentsInForce(peerId);
       const names = namesOf(state);
@@ -392,7 +391,7 @@ export class Deployments {
       this.prisma.deployJob.findFirst({ where: { peerId, deviceId, kind: 'CLEAR', status: 'SUCCEEDED', finishedAt: { gt: last.createdAt } }, select: { id: true } }),
     ]);
     if (partial || cleared) return null;
-    const now = await this.desired(peerId, false);
+    const now = await this.desired(peerId);
     if (now.hash === last.configHash) return { state: now.state, deviceId, wanId, rendered: true };
     return { state: this.storedState(last.desired), deviceId, wanId, rendered: false };
   }
@@ -446,7 +445,7 @@ export class Deployments {
   }
 
   async statistics(actor: Identity | null, peerId: string): Promise<NamedStatistics[] | null> {
-    const { state, deviceId } = await this.desired(peerId, false);
+    const { state, deviceId } = await this.desired(peerId);
     const stats = await this.withDriver(actor, deviceId, 'statistics', (driver) => driver.statistics(state.peer.interface.name));
     if (stats === null) return null;
     const names = namesOf(state);
@@ -531,7 +530,7 @@ export class Deployments {
   async clear(actor: Identity, peerId: string): Promise<string> {
     const { wanId, deviceId } = await this.managedPeer(peerId);
     return this.jobs.start(actor, { kind: 'CLEAR', wanId, peerId, deviceId }, async (job) => {
-      const { state } = await this.desired(peerId, false);
+      const { state } = await this.desired(peerId);
       job.conceal(...secretsOf(state));
       const inForce = await this.adjustmentsInForce(peerId);
       return this.withDriver(actor, deviceId, 'clear', async (driver) => {
