@@ -169,7 +169,7 @@ describe.skipIf(!chromiumAvailable('adoption e2e'))('adopt a router, import file
     await shot('lans');
   }, 60_000);
 
-  it('fits a 390 px phone', async () => {
+  it('fits a 390 px phone, with a proposal listing wrong lines under their file and line number', async () => {
     const { page, base } = dashboard;
     await page.setViewportSize({ width: 390, height: 844 });
     const device = (await gql<{ devices: { edges: Array<{ node: { id: string } }> } }>(page, base, `{ devices(first: 5) { edges { node { id } } } }`)).devices.edges[0]!.node.id;
@@ -181,10 +181,14 @@ describe.skipIf(!chromiumAvailable('adoption e2e'))('adopt a router, import file
     }
     // The longest view: a proposal with its peers, keys and two dozen listed lines.
     await page.goto(`${base}/wans/import`);
-    await page.getByLabel('Choose .conf files').setInputFiles([path.join(fixtures, 'wg0.conf'), path.join(fixtures, 'berlin.conf')]);
+    // With a third file full of mistakes: each wrong line is listed under its file with its number.
+    await page.getByLabel('Choose .conf files').setInputFiles([path.join(fixtures, 'wg0.conf'), path.join(fixtures, 'berlin.conf'), path.join(fixtures, '..', 'hand', 'broken.conf')]);
     await page.getByLabel('New WAN name').fill('portal-phone');
     await page.getByRole('button', { name: 'Show the proposal' }).click();
     await page.locator('[data-proposal]').waitFor();
+    const wrong = (await page.locator('[data-file-problems="broken.conf"]').textContent()) ?? '';
+    expect(wrong).toContain('broken.conf, line 3: PrivateKey is not a WireGuard key');
+    expect(wrong).toContain('broken.conf, line 18: unknown section [Wat]');
     expect(await sidewaysOverflow(page), 'proposal').toBeLessThanOrEqual(0);
     await shot('phone-proposal');
     expect(dashboard.browser.pageErrors).toEqual([]);
