@@ -79,7 +79,8 @@ export async function adoptOnDevice(
 export function adoptionPreflight(driver: DeviceDriver, state: DesiredDeviceState, actual: readonly ActualResource[], names: ResourceNames): PreflightIssue[] {
   const issues: PreflightIssue[] = [];
   const { publicKey, privateKey } = state.peer.interface;
-  if (privateKey === null && !actual.some((resource) => Object.values(resource.props).includes(publicKey))) {
+  // Drivers show the key as read (RouterOS and Linux `public-key`, pfSense `privatekey` as `pub:<key>`).
+  if (privateKey === null && !actual.some((resource) => Object.values(resource.props).some((value) => value.includes(publicKey)))) {
     issues.push({
       severity: 'ERROR', resource: `interface ${state.peer.interface.name}`,
       message: `Meshplane does not hold this peer's private key (bring-your-own key), and no interface on the device has its public key ${publicKey}: create the interface with that key on the device (then adopt it), or let Meshplane generate a key`,
