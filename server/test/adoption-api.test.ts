@@ -171,6 +171,11 @@ describe('adoption through GraphQL (RouterOS simulator)', () => {
     const wanId = wans.edges.find((edge) => edge.node.name === 'adopted')!.node.id;
     const { proposeAdoption: proposal } = await admin.ok<{ proposeAdoption: Proposal }>(PROPOSE, { input: { source: { device: { deviceId, interfaceName: setup.interfaceName } }, target: { wanId } } });
     expect(proposal.peers.every((peer) => peer.existingPeerId !== null)).toBe(true);
+    const countBefore = await live.app.database.prisma.peer.count({ where: { wanId } });
+    const { adopt } = await admin.ok<Adopted>(ADOPT, { input: { source: { device: { deviceId, interfaceName: setup.interfaceName } }, target: { wanId }, choices: choicesFor(proposal) } });
+    expect(adopt.peers.map((peer) => peer.id).sort()).toEqual(proposal.peers.map((peer) => peer.existingPeerId).sort());
+    expect(await live.app.database.prisma.peer.count({ where: { wanId } })).toBe(countBefore);
+    expect((await finishedJob(admin, adopt.job!.id)).status).toBe('SUCCEEDED');
     const taken = await admin.request(PROPOSE, { input: { source: { device: { deviceId, interfaceName: setup.interfaceName } }, target: { newWan: { name: 'adopted' } } } });
     expect(taken.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', details: { field: 'target.newWan.name' } });
   });
