@@ -36,7 +36,7 @@ import type { LockManager } from '../infra/locks.js';
 import { createDriverFactory, type DriverFactory } from '../devices/factory.js';
 import { KeyedMutex } from '../infra/keyed-mutex.js';
 import { Adoption } from './adoption/adopt.js';
-import { DeviceReadings } from './adoption/discovery.js';
+import { DeviceReadings, deviceChangedAt } from './adoption/discovery.js';
 
 export interface ServiceDeps {
   prisma: Db;
@@ -142,7 +142,7 @@ export function createServices(deps: ServiceDeps) {
     devices: new Devices(deps.prisma, deps.secrets),
     configs,
     selfService: new SelfService(deps.prisma, peers, configs),
-    adoption: new Adoption(deps.prisma, deps.secrets, deps.pubsub, wanLocks, wans, peers, subnets, new DeviceReadings((actor, deviceId) => deployments.discover(actor, deviceId)), deployments),
+    adoption: new Adoption(deps.prisma, deps.secrets, deps.pubsub, wanLocks, wans, peers, subnets, new DeviceReadings((actor, deviceId) => deployments.discover(actor, deviceId), (deviceId) => deviceChangedAt(deps.prisma, deviceId)), deployments),
   };
 }
 
