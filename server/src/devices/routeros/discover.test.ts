@@ -90,15 +90,17 @@ describe('discoverRouterOs', () => {
     const transport = fixtureTransport(DISCOVER_ROWS);
     const discovery = await discoverRouterOs(transport, { commentPrefix: 'meshplane', source: 'device edge-1', now: NOW });
     expect(transport.prints.filter((call) => call.menu === MENU.route).map((call) => call.options?.where)).toEqual([{ static: 'true' }, { connect: 'true' }]);
+    // /ip/route and /ipv6/route number their items apart: both have a *80000001.
+    expect(new Set(discovery.routes.map((route) => route.ref)).size).toBe(discovery.routes.length);
     expect(discovery.routes).toEqual([
-      { ref: '*80000001', destination: '0.0.0.0/0', gateway: '198.51.100.1', interfaceName: 'ether1', static: true, disabled: false, comment: null, managedKey: null },
-      { ref: '*80000002', destination: '192.168.50.0/24', gateway: '10.10.10.2', interfaceName: 'wg-awg', static: true, disabled: false, comment: 'HQ LAN', managedKey: null },
+      { ref: '/ip/route *80000001', destination: '0.0.0.0/0', gateway: '198.51.100.1', interfaceName: 'ether1', static: true, disabled: false, comment: null, managedKey: null },
+      { ref: '/ip/route *80000002', destination: '192.168.50.0/24', gateway: '10.10.10.2', interfaceName: 'wg-awg', static: true, disabled: false, comment: 'HQ LAN', managedKey: null },
       {
-        ref: '*80000003', destination: '192.168.60.0/24', gateway: 'wg-awg', interfaceName: 'wg-awg', static: true, disabled: true,
+        ref: '/ip/route *80000003', destination: '192.168.60.0/24', gateway: 'wg-awg', interfaceName: 'wg-awg', static: true, disabled: true,
         comment: 'meshplane:wan9:route:192.168.60.0/24', managedKey: 'wan9:route:192.168.60.0/24',
       },
-      { ref: '*40000001', destination: '192.168.88.0/24', gateway: 'bridge', interfaceName: 'bridge', static: false, disabled: false, comment: null, managedKey: null },
-      { ref: '*80000001', destination: '::/0', gateway: 'fe80::1%ether1', interfaceName: 'ether1', static: true, disabled: false, comment: null, managedKey: null },
+      { ref: '/ip/route *40000001', destination: '192.168.88.0/24', gateway: 'bridge', interfaceName: 'bridge', static: false, disabled: false, comment: null, managedKey: null },
+      { ref: '/ipv6/route *80000001', destination: '::/0', gateway: 'fe80::1%ether1', interfaceName: 'ether1', static: true, disabled: false, comment: null, managedKey: null },
     ]);
   });
 });

@@ -139,9 +139,10 @@ function isDefaultRoute(route: Row): boolean {
   return (destination === '0.0.0.0/0' || destination === '::/0') && !isTrue(route.disabled);
 }
 
-function toRoute(row: Row, prefix: string, interfaceName: string | null): DiscoveredRoute {
+function toRoute(row: Row, menu: string, prefix: string, interfaceName: string | null): DiscoveredRoute {
   return {
-    ref: row['.id'] ?? '',
+    // Ids are per menu: /ip/route and /ipv6/route both have a *1.
+    ref: `${menu} ${row['.id'] ?? ''}`,
     destination: prefixed(row['dst-address'] ?? ''),
     gateway: text(row.gateway),
     interfaceName,
@@ -234,7 +235,7 @@ export async function discoverRouterOs(transport: RouterOsTransport, options: Di
   return {
     interfaces,
     connectedNetworks,
-    routes: routes.map((row, index) => toRoute(row, prefix, routeInterfaces[index] ?? null)),
+    routes: routes.map((row, index) => toRoute(row, index < routes4.length ? '/ip/route' : '/ipv6/route', prefix, routeInterfaces[index] ?? null)),
     notes,
   };
 }
