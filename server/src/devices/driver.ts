@@ -114,12 +114,12 @@ export interface DeviceDriver {
    * with their peers (private and preshared keys only where the device shows them to this
    * user), connected networks and routes. Read-only.
    */
-  discover?(): Promise<DeviceDiscovery>;
+  discover(): Promise<DeviceDiscovery>;
   /**
    * Pure: the plan that takes over the hand-made items matching the desired state by writing
    * Meshplane's tag onto them in place (domain/adoption/adoption-plan.ts), nothing else.
    */
-  adoptionPlan?(desired: DesiredDeviceState, actual: readonly ActualResource[]): AdoptionPlan;
+  adoptionPlan(desired: DesiredDeviceState, actual: readonly ActualResource[]): AdoptionPlan;
   /** null when the device cannot report statistics (pfSense packages before 2.9). */
   statistics(interfaceName: string): Promise<PeerStatistics[] | null>;
   /**

@@ -31,7 +31,6 @@ function labelOf(names: ResourceNames, actual: readonly ActualResource[], kind: 
 
 /** The adoption plan, refused unless it only writes tags onto existing items. */
 export function checkedAdoption(driver: DeviceDriver, state: DesiredDeviceState, actual: readonly ActualResource[]): AdoptionPlan {
-  if (!driver.adoptionPlan) throw new DomainError('INVALID_INPUT', `Adopting in place is not available for ${driver.kind} devices`);
   const adoption = driver.adoptionPlan(state, actual);
   const stray = adoption.plan.operations.find((operation) => operation.op !== 'update' || operation.reason !== ADOPTED_REASON || !actual.some((item) => item.id === operation.id && item.kind === operation.kind && item.key === null));
   if (stray) throw new Error(`the adoption plan would ${stray.op} ${stray.kind} ${stray.op === 'create' ? stray.key : stray.id}: adoption only tags existing items, so nothing was changed`);
@@ -86,7 +85,6 @@ export function adoptionPreflight(driver: DeviceDriver, state: DesiredDeviceStat
       message: `Meshplane does not hold this peer's private key (bring-your-own key), and no interface on the device has its public key ${publicKey}: create the interface with that key on the device (then adopt it), or let Meshplane generate a key`,
     });
   }
-  if (!driver.adoptionPlan) return issues;
   const adoption = driver.adoptionPlan(state, actual);
   if (adoption.adopted.length > 0) {
     const listed = adoption.adopted.slice(0, 5).map((item) => labelOf(names, actual, item.kind, item.id, item.key)).join('; ');

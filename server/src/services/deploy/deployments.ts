@@ -326,10 +326,7 @@ export class Deployments {
 
   /** Reads everything WireGuard-related on the device (read-only), under its lease and in its queue as a job would. Audited as device.discover. */
   async discover(actor: Identity, deviceId: string): Promise<DeviceDiscovery> {
-    return this.jobs.onDevice(deviceId, () => this.withDriver(actor, deviceId, 'discover', async (driver) => {
-      if (!driver.discover) throw new DomainError('INVALID_INPUT', `Discovery is not available for ${driver.kind} devices`);
-      return driver.discover();
-    }));
+    return this.jobs.onDevice(deviceId, () => this.withDriver(actor, deviceId, 'discover', (driver) => driver.discover()));
   }
 
   /**
