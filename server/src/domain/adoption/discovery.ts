@@ -17,6 +17,12 @@ export interface DiscoveredPeer {
   endpointHost: string | null;
   endpointPort: number | null;
   persistentKeepalive: number | null;
+  /**
+   * The peer's own private key, when the source keeps it beside the peer: wg-portal writes it
+   * as a `# -WGP- PrivateKey:` comment in the hub's config. Only files carry it, and only when
+   * it is the key of `publicKey`.
+   */
+  privateKey?: string | null;
   /** The preshared key when the source shows it; null when there is none or it is hidden (see hasPresharedKey). */
   presharedKey: string | null;
   hasPresharedKey: boolean;

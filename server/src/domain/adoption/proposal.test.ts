@@ -162,6 +162,16 @@ describe('proposeWan from files', () => {
     expect(applyChoices(proposal, [{ issueId: route.id, optionId: 'lan' }]).peers.find((item) => item.id === h.id)!.lans).toEqual(['192.168.10.0/24']);
   });
 
+  it('a private key kept beside a hub\'s [Peer] (wg-portal) is the peer\'s key only when it derives the peer\'s public key', () => {
+    const hubFile = iface(hub, ['10.9.0.1/24'], [
+      peer(siteA, ['10.9.0.2/32'], { privateKey: siteA.privateKey }),
+      peer(siteB, ['10.9.0.3/32'], { privateKey: laptop.privateKey }),
+    ], { source: 'file wg0.conf', ref: 'wg0.conf' });
+    const proposal = proposeWan(files(hubFile), newWan());
+    expect(proposal.peers.find((item) => item.publicKey === siteA.publicKey)!.privateKey).toBe(siteA.privateKey);
+    expect(proposal.peers.find((item) => item.publicKey === siteB.publicKey)!.privateKey).toBeNull();
+  });
+
   it('an unmatched site file becomes its own peer; its hub without a host route gets an address', () => {
     const aFile = iface(siteA, ['10.9.0.2/24'], [peer(hub, ['10.9.0.0/24'], { endpointHost: 'hub.example.net', endpointPort: 51820 })], { source: 'file a.conf', ref: 'a.conf' });
     const bFile = iface(siteB, ['10.9.0.3/24'], [peer(hub, ['10.9.0.0/24'], { endpointHost: 'hub.example.net', endpointPort: 51820 })], { source: 'file b.conf', ref: 'b.conf' });

@@ -284,6 +284,8 @@ export function proposeWan(source: ProposalSource, context: ProposalContext): Dr
       seen.add(peer.publicKey);
       const node = b.node(peer.publicKey);
       node.refs.push(peer.ref);
+      // A key kept beside the peer (wg-portal's hub config) counts only when it is this peer's.
+      if (peer.privateKey && isWireGuardKey(peer.privateKey) && publicKeyFromPrivate(peer.privateKey) === peer.publicKey) node.privateKey ??= peer.privateKey;
       const name = safeName(peer.comment);
       if (peer.comment && !name) b.note('INVALID_VALUE', `name:${view.iface.ref}:${peer.ref}`, where, `Its name "${printable(peer.comment).slice(0, 80)}" has characters names may not have`, 'Named otherwise', node.id);
       if (name) node.names.push(name);

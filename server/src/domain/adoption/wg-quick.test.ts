@@ -76,7 +76,7 @@ describe('parseWgQuickFiles: wg-easy v15', () => {
 });
 
 describe('parseWgQuickFiles: wg-portal v2', () => {
-  it('reads the interface file: display names as names, -WGP- metadata kept, the peers\' private keys in comments reported but never copied', () => {
+  it('reads the interface file: display names as names, -WGP- metadata kept, each peer\'s private key from its comment when it is the key of the peer\'s PublicKey', () => {
     const { interfaces, problems } = parseWgQuickFiles([fixture('wg-portal/wg0.conf')]);
     expect(problems).toEqual([]);
     const meta = (owner: string, created: string) => [
@@ -89,9 +89,9 @@ describe('parseWgQuickFiles: wg-portal v2', () => {
       addresses: ['10.11.12.1/24', 'fd00:11:12::1/64'],
       disabled: false, comment: 'Office hub', managedKey: null,
       peers: [
-        peer({ ref: 'wg0.conf#1', publicKey: K.berlinPub, allowedIps: ['10.11.12.2/32', 'fd00:11:12::2/128', '192.168.20.0/24'], presharedKey: K.psk4, hasPresharedKey: true, comment: 'Berlin office' }),
+        { ...peer({ ref: 'wg0.conf#1', publicKey: K.berlinPub, allowedIps: ['10.11.12.2/32', 'fd00:11:12::2/128', '192.168.20.0/24'], presharedKey: K.psk4, hasPresharedKey: true, comment: 'Berlin office' }), privateKey: K.berlinPriv },
         peer({ ref: 'wg0.conf#2', publicKey: K.parisPub, allowedIps: ['10.11.12.3/32', 'fd00:11:12::3/128', '192.168.30.0/24'], comment: 'Paris shop' }),
-        peer({ ref: 'wg0.conf#3', publicKey: K.laptopPub, allowedIps: ['10.11.12.4/32', 'fd00:11:12::4/128'], comment: 'Dana laptop' }),
+        { ...peer({ ref: 'wg0.conf#3', publicKey: K.laptopPub, allowedIps: ['10.11.12.4/32', 'fd00:11:12::4/128'], comment: 'Dana laptop' }), privateKey: K.laptopPriv },
       ],
       unmodelled: [
         { owner: 'interface', name: '# -WGP- version', value: 'v2.1.0' },
@@ -105,12 +105,10 @@ describe('parseWgQuickFiles: wg-portal v2', () => {
         { owner: 'interface', name: 'PostDown', value: 'iptables -D FORWARD -i %i -j ACCEPT; iptables -t nat -D POSTROUTING -o eth0 -j MASQUERADE' },
         { owner: 'wg0.conf#1', name: '# -WGP- Peer', value: K.berlinPub },
         ...meta('wg0.conf#1', '2026-11-02 10:20:11.000000001 +0000 UTC'),
-        { owner: 'wg0.conf#1', name: '# -WGP- PrivateKey', value: 'present in the file, not imported' },
         { owner: 'wg0.conf#2', name: '# -WGP- Peer', value: K.parisPub },
         ...meta('wg0.conf#2', '2026-11-03 09:00:00 +0000 UTC'),
         { owner: 'wg0.conf#3', name: '# -WGP- Peer', value: K.laptopPub },
         ...meta('wg0.conf#3', '2026-11-04 17:45:30.25 +0000 UTC'),
-        { owner: 'wg0.conf#3', name: '# -WGP- PrivateKey', value: 'present in the file, not imported' },
       ],
     }]);
   });
@@ -204,6 +202,13 @@ describe('parseWgQuickFiles: hand-written files', () => {
     }]);
   });
 
+  it('keeps a -WGP- PrivateKey comment only when it is the key of the PublicKey below it', () => {
+    const content = `[Interface]\nPrivateKey = ${K.hubPriv}\n\n[Peer]\n# -WGP- PrivateKey: ${K.laptopPriv}\nPublicKey = ${K.berlinPub}\nAllowedIPs = 10.11.12.2/32\n`;
+    const [hub] = parseWgQuickFiles([{ name: 'wg0.conf', content }]).interfaces;
+    expect(hub?.peers[0]).not.toHaveProperty('privateKey');
+    expect(hub?.unmodelled).toEqual([{ owner: 'wg0.conf#1', name: '# -WGP- PrivateKey', value: 'present in the file, not imported: it is not the private key of this PublicKey' }]);
+  });
+
   it('never repeats a private or preshared key in a problem or an unmodelled value', () => {
     const all = ['wg-easy/wg0.conf', 'wg-easy/alice-phone.conf', 'wg-portal/wg0.conf', 'wg-portal/berlin.conf', 'hand/hq.conf', 'hand/broken.conf'].map((path) => fixture(path));
     const extra: WgQuickFile = {
@@ -226,7 +231,7 @@ describe('parseWgQuickFiles: files together', () => {
       ['wg0.conf', 'wg0', 'file wg0.conf', ['wg0.conf#1', 'wg0.conf#2', 'wg0.conf#3']],
       ['wg0.conf (2)', 'wg0', 'file wg0.conf (2)', ['wg0.conf (2)#1', 'wg0.conf (2)#2', 'wg0.conf (2)#3']],
     ]);
-    expect(interfaces[1]?.unmodelled.filter((setting) => setting.owner.startsWith('wg0.conf (2)#')).length).toBe(11);
+    expect(interfaces[1]?.unmodelled.filter((setting) => setting.owner.startsWith('wg0.conf (2)#')).length).toBe(9);
     expect(problems).toEqual([
       { file: 'notes.txt', line: 1, message: 'not understood: expected "Key = value" or a [Interface] / [Peer] header' },
       { file: 'notes.txt', line: 0, message: 'no [Interface] or [Peer] section: not a wg-quick file' },

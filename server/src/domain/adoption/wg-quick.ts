@@ -98,6 +98,7 @@ const listOf = (value: string) => value.split(/[\s,]+/).filter((item) => item.le
 type CommentMeaning =
   | { kind: 'name'; name: string; extra?: UnmodelledSettingDraft }
   | { kind: 'meta'; setting: UnmodelledSettingDraft | null }
+  | { kind: 'privateKey'; value: string }
   | { kind: 'text'; text: string };
 
 interface UnmodelledSettingDraft {
@@ -118,6 +119,7 @@ function readComment(text: string): CommentMeaning {
     const key = pair[1] as string;
     const value = (pair[2] as string).trim();
     if (/^display name$/i.test(key)) return value ? { kind: 'name', name: value } : { kind: 'meta', setting: null };
+    if (/^privatekey$/i.test(key.replace(/\s+/g, ''))) return { kind: 'privateKey', value };
     if (isSecretKeyName(key)) return { kind: 'meta', setting: { name: `# -WGP- ${key}`, value: 'present in the file, not imported' } };
     return { kind: 'meta', setting: { name: `# -WGP- ${key}`, value } };
   }
@@ -135,6 +137,8 @@ interface PeerDraft {
   line: number;
   ref: string;
   publicKey: string | null;
+  /** From wg-portal's `# -WGP- PrivateKey:` comment, unchecked until the section is read. */
+  privateKey: string | null;
   presharedKey: string | null;
   allowedIps: string[];
   endpoint: { host: string; port: number } | null;
@@ -233,6 +237,12 @@ class FileReader {
     const peer = this.peer;
     // Inside a section before its first setting, tool metadata (wg-portal writes it right
     // after the header) belongs to that section; above a header, it waits for the header.
+    if (meaning.kind === 'privateKey') {
+      // wg-portal keeps a peer's private key in its [Peer] section; checked against PublicKey when the file is read.
+      if (peer && this.section === 'peer' && !peer.seenSetting) peer.privateKey = meaning.value;
+      else this.settingsOfCurrent().push({ name: '# -WGP- PrivateKey', value: 'present in the file, not imported' });
+      return;
+    }
     if (meaning.kind === 'meta') {
       if (meaning.setting) this.settingsOfCurrent().push(meaning.setting);
       return;
@@ -298,7 +308,7 @@ class FileReader {
       this.section = 'peer';
       const ref = `${this.file}#${this.peers.length + 1}`;
       this.peers.push({
-        line, ref, publicKey: null, presharedKey: null, allowedIps: [], endpoint: null, keepalive: null,
+        line, ref, publicKey: null, privateKey: null, presharedKey: null, allowedIps: [], endpoint: null, keepalive: null,
         name: fromAbove ?? fromTrailing, innerComment: null, seenSetting: false, seen: new Set(), unmodelled: [...extra, ...leftover],
       });
       return;
@@ -411,9 +421,14 @@ class FileReader {
         continue;
       }
       const name = draft.name ?? draft.innerComment;
+      const keyMatches = draft.privateKey !== null && isWireGuardKey(draft.privateKey) && publicKeyFromPrivate(draft.privateKey) === draft.publicKey;
+      if (draft.privateKey !== null && !keyMatches) {
+        draft.unmodelled.push({ name: '# -WGP- PrivateKey', value: 'present in the file, not imported: it is not the private key of this PublicKey' });
+      }
       peers.push({
         ref: draft.ref,
         publicKey: draft.publicKey,
+        ...(keyMatches ? { privateKey: draft.privateKey } : {}),
         allowedIps: draft.allowedIps,
         endpointHost: draft.endpoint?.host ?? null,
         endpointPort: draft.endpoint?.port ?? null,
