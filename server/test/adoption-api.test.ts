@@ -207,27 +207,36 @@ describe('adoption through GraphQL (RouterOS simulator)', () => {
     expect(live.app.services.secrets.open(siteA.privateKeyEnc!)).toBe(a.privateKey);
   });
 
+  /** A hand-made setup on a new simulator, imported from its wg-quick file, the hub then bound to the device: nothing tagged yet. */
+  async function importedThenBound(deviceName: string, wanName: string) {
+    const sim = await startCountedSimulator();
+    const hand = seedHandMadeSetup(sim.sim.model);
+    const { createDevice } = await admin.ok<{ createDevice: { id: string } }>(`mutation ($input: CreateDeviceInput!) { createDevice(input: $input) { id } }`, {
+      input: { name: deviceName, kind: 'ROUTEROS_API', host: sim.sim.host, port: sim.sim.apiPort, username: sim.sim.username, secret: sim.sim.password, tls: false, timeoutMs: 3000 },
+    });
+    const conf = [`[Interface]`, `# Name = ${deviceName}`, `Address = ${hand.address}`, `ListenPort = ${hand.listenPort}`, `PrivateKey = ${hand.privateKey}`,
+      ...hand.peers.flatMap((peer) => ['', `# ${peer.label}`, '[Peer]', `PublicKey = ${peer.publicKey}`, ...(peer.presharedKey ? [`PresharedKey = ${peer.presharedKey}`] : []),
+        `AllowedIPs = ${[`${peer.tunnelIp}/32`, ...(peer.lan ? [peer.lan] : [])].join(', ')}`, ...(peer.endpoint ? [`Endpoint = ${peer.endpoint.host}:${peer.endpoint.port}`] : [])])].join('\n');
+    const files = [{ name: `${hand.interfaceName}.conf`, content: conf }];
+    const { proposeAdoption: proposal } = await admin.ok<{ proposeAdoption: Proposal }>(PROPOSE, { input: { source: { files }, target: { newWan: { name: wanName } } } });
+    // The hub's own file has no endpoint for it, and the laptop has none either: said, never lost quietly.
+    const unreachable = proposal.issues.filter((issue) => issue.kind === 'NO_ENDPOINT');
+    expect(unreachable.map((issue) => [issue.subject, issue.needsChoice, issue.defaultOption])).toEqual([[`tunnel ${hand.interfaceName} ↔ Anna laptop`, true, 'later']]);
+    const { adopt } = await admin.ok<Adopted>(ADOPT, { input: { source: { files }, target: { newWan: { name: wanName } }, choices: choicesFor(proposal) } });
+    expect(adopt.job).toBeNull();
+    const hub = adopt.peers.find((peer) => peer.publicKey === hand.publicKey)!;
+    await admin.ok(`mutation ($id: ID!, $input: UpdatePeerInput!) { updatePeer(id: $id, input: $input) { peer { id } } }`, { id: hub.id, input: { deviceId: createDevice.id } });
+    const adoptOnDevice = async () => finishedJob(admin, (await admin.ok<{ adoptOnDevice: { id: string } }>(`mutation ($id: ID!) { adoptOnDevice(peerId: $id) { id } }`, { id: hub.id })).adoptOnDevice.id);
+    return { sim, hand, hub, adoptOnDevice };
+  }
+
   it('a file import bound to a device afterwards: deploy preflight says to adopt first, adoptOnDevice takes the items over in place', async () => {
-    const second = await startCountedSimulator();
+    const { sim: second, hand, hub, adoptOnDevice } = await importedThenBound('edge-2', 'from-file');
     try {
-      const hand = seedHandMadeSetup(second.sim.model);
-      const { createDevice } = await admin.ok<{ createDevice: { id: string } }>(`mutation ($input: CreateDeviceInput!) { createDevice(input: $input) { id } }`, {
-        input: { name: 'edge-2', kind: 'ROUTEROS_API', host: second.sim.host, port: second.sim.apiPort, username: second.sim.username, secret: second.sim.password, tls: false, timeoutMs: 3000 },
-      });
-      const conf = [`[Interface]`, `# Name = edge-2`, `Address = ${hand.address}`, `ListenPort = ${hand.listenPort}`, `PrivateKey = ${hand.privateKey}`,
-        ...hand.peers.flatMap((peer) => ['', `# ${peer.label}`, '[Peer]', `PublicKey = ${peer.publicKey}`, ...(peer.presharedKey ? [`PresharedKey = ${peer.presharedKey}`] : []),
-          `AllowedIPs = ${[`${peer.tunnelIp}/32`, ...(peer.lan ? [peer.lan] : [])].join(', ')}`, ...(peer.endpoint ? [`Endpoint = ${peer.endpoint.host}:${peer.endpoint.port}`] : [])])].join('\n');
-      const files = [{ name: `${hand.interfaceName}.conf`, content: conf }];
-      const { proposeAdoption: proposal } = await admin.ok<{ proposeAdoption: Proposal }>(PROPOSE, { input: { source: { files }, target: { newWan: { name: 'from-file' } } } });
-      const { adopt } = await admin.ok<Adopted>(ADOPT, { input: { source: { files }, target: { newWan: { name: 'from-file' } }, choices: choicesFor(proposal) } });
-      expect(adopt.job).toBeNull();
-      const hub = adopt.peers.find((peer) => peer.publicKey === hand.publicKey)!;
-      await admin.ok(`mutation ($id: ID!, $input: UpdatePeerInput!) { updatePeer(id: $id, input: $input) { peer { id } } }`, { id: hub.id, input: { deviceId: createDevice.id } });
       const { planDeploy } = await admin.ok<{ planDeploy: { preflight: Array<{ severity: string; message: string }> } }>(`mutation ($id: ID!) { planDeploy(peerId: $id) { preflight { severity message } } }`, { id: hub.id });
       expect(planDeploy.preflight.find((issue) => /Adopt them first \(Adopt on device\)/.test(issue.message))?.severity).toBe('ERROR');
       const ids = second.sim.model.rows(WIREGUARD_PEERS).map((row) => row['.id']).sort();
-      const { adoptOnDevice } = await admin.ok<{ adoptOnDevice: { id: string } }>(`mutation ($id: ID!) { adoptOnDevice(peerId: $id) { id } }`, { id: hub.id });
-      const job = await finishedJob(admin, adoptOnDevice.id);
+      const job = await adoptOnDevice();
       expect(job.status, job.error ?? '').toBe('SUCCEEDED');
       for (const peer of hand.peers) expect(job.log).toContain(peer.label);
       expect(second.writes().every((command) => command.endsWith('/set'))).toBe(true);
@@ -237,6 +246,30 @@ describe('adoption through GraphQL (RouterOS simulator)', () => {
       expect(after.planDeploy.groups.every((group) => group.remove === 0)).toBe(true);
     } finally {
       await second.sim.stop();
+    }
+  });
+
+  it('an adoption the device stops half-way names what it tagged and what not; adopting again takes the rest', async () => {
+    const { sim: fourth, hand, adoptOnDevice } = await importedThenBound('edge-4', 'half-way');
+    try {
+      fourth.sim.faults.trapCommands.set('/interface/wireguard/peers/set', 'failure: simulated fault');
+      const failed = await adoptOnDevice();
+      expect(failed.status).toBe('FAILED');
+      expect(failed.log).toMatch(new RegExp(`Z adopted: [^\\n]*${hand.interfaceName}`));
+      for (const peer of hand.peers.filter((item) => item.endpoint !== null)) expect(failed.log).toMatch(new RegExp(`not adopted \\(the apply stopped before it; adopt again\\): [^\\n]*${peer.label}`));
+      const tagged = () => fourth.sim.model.rows(WIREGUARD_PEERS).filter((row) => (row.comment ?? '').startsWith('meshplane:')).length;
+      expect(tagged()).toBe(0);
+      expect(fourth.sim.model.rows(WIREGUARD).find((row) => row.name === hand.interfaceName)!.comment).toMatch(/^meshplane:/);
+
+      fourth.sim.faults.trapCommands.clear();
+      const again = await adoptOnDevice();
+      expect(again.status, again.error ?? '').toBe('SUCCEEDED');
+      // The laptop has no tunnel in Meshplane (no endpoint at either end, as the proposal said), so its entry stays the admin's.
+      expect(tagged()).toBe(hand.peers.length - 1);
+      expect(again.log).toMatch(/left alone \(not Meshplane's\): peer Anna laptop/);
+      expect(again.log).not.toContain('not adopted');
+    } finally {
+      await fourth.sim.stop();
     }
   });
 

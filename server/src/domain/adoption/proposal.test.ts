@@ -46,7 +46,23 @@ describe('proposeWan from a device', () => {
     expect(byName['site-a']).toMatchObject({ role: 'SITE', tunnelIp: '10.8.0.2', lans: ['192.168.20.0/24'], endpointHost: '198.51.100.2', endpointPort: 51820, privateKey: null });
     expect(byName['site-b']).toMatchObject({ role: 'SITE', tunnelIp: '10.8.0.3', lans: ['192.168.30.0/24'] });
     expect(byName.laptop).toMatchObject({ role: 'CLIENT', tunnelIp: '10.8.0.9', lans: [] });
-    expect(proposal.issues).toEqual([]);
+    // Without an uplink the device's own end has no endpoint: the pairs no side can dial are said.
+    expect(proposal.issues.map((issue) => [issue.kind, issue.subject, issue.defaultOption, issue.needsChoice])).toEqual([
+      ['NO_ENDPOINT', 'tunnel edge ↔ site-b', 'later', true],
+      ['NO_ENDPOINT', 'tunnel edge ↔ laptop', 'later', true],
+    ]);
+    const skipped = applyChoices(proposal, [{ issueId: proposal.issues[1]!.id, optionId: 'skip' }]);
+    expect(skipped.peers.map((item) => item.name)).not.toContain('laptop');
+  });
+
+  it('proposes the uplink address as the device\'s own endpoint, to confirm, so road warriors keep their tunnel', () => {
+    const uplink = { cidr: '203.0.113.0/24', address: '203.0.113.5/24', interfaceName: 'ether1', uplink: true };
+    const proposal = proposeWan(device(hubIface, [uplink]), newWan());
+    expect(proposal.peers.find((item) => item.local)).toMatchObject({ endpointHost: '203.0.113.5', endpointPort: 51820 });
+    const endpoint = proposal.issues.filter((issue) => issue.kind === 'NO_ENDPOINT');
+    expect(endpoint.map((issue) => [issue.subject, issue.defaultOption, issue.needsChoice, issue.options.map((item) => item.id)])).toEqual([['edge', 'use', true, ['use', 'none']]]);
+    const cleared = applyChoices(proposal, [{ issueId: endpoint[0]!.id, optionId: 'none' }]);
+    expect(cleared.peers.find((item) => item.local)).toMatchObject({ endpointHost: null, endpointPort: null });
   });
 
   it('a hidden private key is a bring-your-own key, said as an issue', () => {
@@ -99,7 +115,7 @@ describe('proposeWan from a device', () => {
       peer(siteB, ['10.8.0.3/32'], { comment: 'off', disabled: true, hasPresharedKey: true }),
     ], { unmodelled: [{ owner: 'interface', name: 'mtu-auto', value: 'yes' }] });
     const proposal = proposeWan(device(value), newWan());
-    const kinds = proposal.issues.map((issue) => issue.kind).sort();
+    const kinds = proposal.issues.map((issue) => issue.kind).filter((kind) => kind !== 'NO_ENDPOINT').sort();
     expect(kinds).toEqual(['DEFAULT_ROUTE', 'DISABLED_ITEM', 'NO_TUNNEL_ADDRESS', 'PRIVATE_KEY_HIDDEN', 'UNMODELLED_SETTING']);
     expect(proposal.peers.find((item) => item.name === 'exit')).toMatchObject({ tunnelIp: '10.8.0.2', lans: [] });
     expect(proposal.peers.find((item) => item.name === 'off')!.enabled).toBe(false);
@@ -129,7 +145,7 @@ describe('proposeWan from a device', () => {
     const value = iface(hub, ['10.8.0.1/24'], [peer(siteA, ['10.8.0.2/32'], { comment: 'a' }), peer(siteA, ['10.8.0.3/32'], { comment: 'again' })]);
     const proposal = proposeWan(device(value), newWan());
     expect(proposal.peers).toHaveLength(2);
-    expect(proposal.issues.map((issue) => issue.kind)).toEqual(['DUPLICATE_PUBLIC_KEY']);
+    expect(proposal.issues.map((issue) => issue.kind).filter((kind) => kind !== 'NO_ENDPOINT')).toEqual(['DUPLICATE_PUBLIC_KEY']);
   });
 
   it('refuses choices of issues or options it does not have, and more peers than allowed', () => {
@@ -204,7 +220,7 @@ describe('proposeWan into an existing WAN', () => {
       { ...base, id: 'p2', name: 'other', publicKey: generateKeyPair().publicKey, tunnelIp: '10.8.0.3' },
       { ...base, id: 'p3', name: 'edge', publicKey: generateKeyPair().publicKey, tunnelIp: '10.8.0.50' },
     ]));
-    const kinds = proposal.issues.map((issue) => issue.kind).sort();
+    const kinds = proposal.issues.map((issue) => issue.kind).filter((kind) => kind !== 'NO_ENDPOINT').sort();
     expect(kinds).toEqual(['KEY_DIFFERS', 'NAME_TAKEN', 'TUNNEL_IP_TAKEN']);
     expect(proposal.peers.map((item) => item.name).sort()).toEqual(['edge-2', 'site-b']);
     expect(proposal.peers.find((item) => item.name === 'site-b')!.tunnelIp).toBe('10.8.0.4');

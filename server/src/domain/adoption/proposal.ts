@@ -22,11 +22,7 @@ import type {
 } from './proposal-types.js';
 
 export type * from './proposal-types.js';
-
-export const ISSUE_KINDS = [
-  'OVERLAPPING_ALLOWED_IPS', 'ADDRESS_OUTSIDE_RANGE', 'NO_TUNNEL_ADDRESS', 'DUPLICATE_PUBLIC_KEY', 'NAME_TAKEN', 'TUNNEL_IP_TAKEN', 'KEY_DIFFERS',
-  'SETTING_DIFFERS', 'DISABLED_ITEM', 'UNMODELLED_SETTING', 'DEFAULT_ROUTE', 'PRIVATE_KEY_HIDDEN', 'INVALID_VALUE', 'CONNECTED_NETWORK',
-] as const satisfies readonly IssueKind[];
+export { ISSUE_KINDS } from './proposal-types.js';
 
 export interface ProposalSource {
   kind: 'device' | 'files';
@@ -88,6 +84,7 @@ type Effect =
   | { type: 'allocate'; peer: string; family: IpFamily }
   | { type: 'rename'; peer: string; name: string }
   | { type: 'disable'; peer: string }
+  | { type: 'clearEndpoint'; peer: string }
   | { type: 'dropPsk'; a: string; b: string };
 
 /** An issue with what each of its options does (kept out of the API answer). */
@@ -387,6 +384,24 @@ export function proposeWan(source: ProposalSource, context: ProposalContext): Dr
     }
   }
 
+  // A router's own public address is not among its WireGuard settings, but peers without an
+  // endpoint (phones, laptops) dial it: propose the uplink's address, for the operator to confirm.
+  const uplink = source.kind === 'device' ? source.connectedNetworks.find((network) => network.uplink && tryParseCidr(network.address)?.family === 4) : undefined;
+  if (source.kind === 'device' && primary.own && primary.own.endpointHost === null && uplink) {
+    const own = primary.own;
+    const host = hostOf(uplink.address);
+    const port = own.listenPort;
+    own.endpointHost = host;
+    own.endpointPort = port;
+    const at = port === null ? host : `${host}:${port}`;
+    b.issue('NO_ENDPOINT', `guess:${own.id}`, nameOfNode(own),
+      `The device's own endpoint is not part of its WireGuard settings; proposed: its uplink address ${at} (${uplink.interfaceName}), so that peers without an endpoint keep their tunnel to it. Behind a NAT, give its public address on its peer page after adopting.`,
+      [
+        [option('use', `Use ${at}`), [{ type: 'none' }]],
+        [option('none', 'No endpoint (peers without one of their own get no tunnel to it)'), [{ type: 'clearEndpoint', peer: own.id }]],
+      ], 'use', true, own.id);
+  }
+
   const nodes = [...b.nodes.values()].sort((x, y) => x.order - y.order);
   if (nodes.length > context.maxPeers) {
     throw new DomainError('INVALID_INPUT', `The source has ${nodes.length} peers; one adoption takes at most ${context.maxPeers}`, { field: 'source', limit: context.maxPeers });
@@ -464,6 +479,23 @@ export function proposeWan(source: ProposalSource, context: ProposalContext): Dr
     if (name !== peer.name) b.note('NAME_TAKEN', `dup:${peer.id}`, `peer ${peer.name}`, `Another peer of the source is named ${peer.name} too`, `Named ${name}`, peer.id);
     peer.name = name;
     used.add(name.toLowerCase());
+  }
+
+  // A pair the source connects where neither end has an endpoint: Meshplane gives such a pair
+  // no tunnel (neither could send the first handshake), so say so instead of losing it quietly.
+  const byId = new Map(peers.map((peer) => [peer.id, peer]));
+  for (const entry of entries) {
+    const own = entry.view.own ? byId.get(entry.view.own.id) : undefined;
+    const other = byId.get(entry.node.id);
+    if (!own || !other || own.endpointHost !== null || other.endpointHost !== null) continue;
+    const [first, second] = [own, other].sort((x, y) => x.id.localeCompare(y.id)) as [ProposedPeer, ProposedPeer];
+    const leaveOut = b.nodes.get(other.publicKey)?.ownView ? own : other;
+    b.issue('NO_ENDPOINT', `${first.id}:${second.id}`, `tunnel ${own.name} ↔ ${other.name}`,
+      `${entry.view.iface.source} connects ${own.name} and ${other.name}, but the source gives neither an endpoint, so neither can send the first handshake in Meshplane's configurations: there is no tunnel between them until one gets an endpoint. The device's own entry for it stays as it is (not Meshplane's) until then; give ${own.role === 'HUB' ? own.name : 'one of them'} its endpoint on its peer page and adopt on the device again.`,
+      [
+        [option('later', 'Adopt both; the tunnel waits for an endpoint'), [{ type: 'none' }]],
+        [option('skip', `Leave ${leaveOut.name} out`), [{ type: 'skipPeer', peer: leaveOut.id }]],
+      ], 'later', true, leaveOut.id);
   }
 
   overlapIssues(b, peers);
@@ -641,6 +673,7 @@ export function applyChoices(proposal: DraftProposal, choices: readonly Choice[]
         case 'allocate': allocate.push({ peer: effect.peer, family: effect.family }); break;
         case 'rename': if (peer) peer.name = effect.name; break;
         case 'disable': if (peer) peer.enabled = false; break;
+        case 'clearEndpoint': if (peer) { peer.endpointHost = null; peer.endpointPort = null; } break;
         case 'dropPsk': droppedPsks.add(`${effect.a}|${effect.b}`); break;
         case 'none': break;
       }

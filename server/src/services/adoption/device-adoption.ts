@@ -8,7 +8,7 @@ import { ADOPTED_REASON, type AdoptionPlan } from '../../domain/adoption/adoptio
 import { labelResource, readablePlan, type ResourceNames } from '../../domain/resource-labels.js';
 import { DomainError } from '../../domain/errors.js';
 import { count } from '../../domain/plural.js';
-import type { DesiredDeviceState, DeviceDriver, PreflightIssue } from '../../devices/driver.js';
+import type { ApplyResult, DesiredDeviceState, DeviceDriver, PreflightIssue } from '../../devices/driver.js';
 import type { JobContext } from '../deploy/jobs.js';
 
 /** What an ADOPT job returns (its JSON result). */
@@ -39,16 +39,27 @@ export function checkedAdoption(driver: DeviceDriver, state: DesiredDeviceState,
 
 export async function adoptOnDevice(
   job: JobContext, driver: DeviceDriver, state: DesiredDeviceState, names: ResourceNames,
-  remainingPlan: (actual: readonly ActualResource[]) => Plan, apply: (plan: Plan) => Promise<number>,
+  remainingPlan: (actual: readonly ActualResource[]) => Plan, apply: (plan: Plan) => Promise<ApplyResult>,
 ): Promise<AdoptJobResult> {
   const actual = await job.step('Read device state', () => driver.readState(state), (resources) => count(resources.length, 'resource'));
   const adoption = await job.step('Adopt', async () => {
     const planned = checkedAdoption(driver, state, actual);
-    for (const item of planned.adopted) await job.log(`adopted: ${labelOf(names, actual, item.kind, item.id, item.key)}`);
     for (const item of planned.ambiguous) {
       await job.log(`not adopted, ambiguous: ${labelResource(names, item.kind, item.key, {})} looks like ${item.ids.length} hand-made items (${item.ids.join(', ')}); remove or rename all but one, then adopt again`);
     }
-    if (planned.plan.operations.length > 0) await apply(planned.plan);
+    const result = planned.plan.operations.length > 0 ? await apply(planned.plan) : { applied: 0, failed: null };
+    // A tag is the only change, and a tagged item is simply Meshplane's: a stop half-way is not
+    // undone, but every item is named as tagged or not, so the device is in a known state.
+    const tagged = new Set(planned.plan.operations.slice(0, result.applied).map((operation) => operation.op === 'update' ? `${operation.kind}\u0000${operation.id}` : ''));
+    const toTag = new Set(planned.plan.operations.map((operation) => operation.op === 'update' ? `${operation.kind}\u0000${operation.id}` : ''));
+    for (const item of planned.adopted) {
+      const id = `${item.kind}\u0000${item.id}`;
+      const done = result.failed === null || tagged.has(id) || !toTag.has(id);
+      await job.log(`${done ? 'adopted' : 'not adopted (the apply stopped before it; adopt again)'}: ${labelOf(names, actual, item.kind, item.id, item.key)}`);
+    }
+    if (result.failed) {
+      throw result.failed.cause ?? new Error(`could not tag ${result.failed.operation.kind}: ${result.failed.message} (${result.applied} of ${planned.plan.operations.length} tags written; adopting again takes the rest)`);
+    }
     return planned;
   }, (planned) => `${count(planned.adopted.length, 'item')} adopted in place${planned.ambiguous.length ? `, ${planned.ambiguous.length} ambiguous` : ''}`);
   const adoptedIds = new Set(adoption.adopted.map((item) => `${item.kind}\u0000${item.id}`));

@@ -342,7 +342,7 @@ export class Deployments {
       const inForce = await this.adjustmentsInForce(peerId);
       const names = namesOf(state);
       return this.withDriver(actor, deviceId, 'adopt', (driver) => adoptOnDevice(
-        job, driver, state, names, (actual) => withAdjustments(driver, state, actual, inForce).plan, (plan) => this.applyPlan(job, driver, plan, names),
+        job, driver, state, names, (actual) => withAdjustments(driver, state, actual, inForce).plan, (plan) => this.applyOnce(driver, job, plan, names),
       ), undefined, { job, secrets: secretsOf(state) });
     });
   }
