@@ -11,9 +11,12 @@ import { seedOverlay, type OverlayFixture } from '../support/overlay-fixture.js'
 import { callersOf, PASSWORD, type Callers } from './roles.js';
 import { documentFor, getNamedType, minimalArgs, mutationFields, schema } from './schema-walk.js';
 import { ANONYMOUS_REFUSALS_PER_MINUTE } from '../../src/graphql/audit-refusals.js';
+import { generateKeyPair } from '../../src/domain/keys.js';
 
 /** Device calls: audited per call by the deployment service (covered by the live-ops tests). */
-const DEVICE_CALLS = new Set(['testDeviceConnection', 'preflightPeer', 'planDeploy', 'deployPeer', 'verifyPeer', 'revertPeer', 'clearPeer', 'rerunJob']);
+const DEVICE_CALLS = new Set(['testDeviceConnection', 'preflightPeer', 'planDeploy', 'deployPeer', 'verifyPeer', 'revertPeer', 'clearPeer', 'rerunJob', 'adoptOnDevice']);
+/** A hub's wg-quick file for the adopt step (a files import). */
+const IMPORTED_HUB = `[Interface]\nPrivateKey = ${generateKeyPair().privateKey}\nAddress = 10.77.0.1/24\nListenPort = 51820\n\n[Peer]\nPublicKey = ${generateKeyPair().publicKey}\nAllowedIPs = 10.77.0.2/32\nEndpoint = 198.51.100.7:51820\n`;
 /** Needs a configured directory: its audit entry (directory.sync, counts or failure) is checked in test/ldap.test.ts. */
 const DIRECTORY_CALLS = new Set(['syncDirectory']);
 /** The caller's own read marks: personal state, not a change an admin audits (alerts.test.ts checks it). */
@@ -87,6 +90,8 @@ describe('audit trail', () => {
       ['showMyPeerQrCode', `mutation ($p: ID!) { showMyPeerQrCode(peerId: $p) { peerName } }`, () => ({ p: ids.myPeer }), 'peer.qr.view'],
       ['deleteMyPeer', `mutation ($id: ID!) { deleteMyPeer(id: $id) }`, () => ({ id: ids.myPeer }), 'peer.delete'],
       ['deleteWan', `mutation ($id: ID!) { deleteWan(id: $id) }`, () => ({ id: ids.wan }), 'wan.delete'],
+      // A files import (no device): its WAN and peers are one wan.adopt entry (adopting from a device: test/adoption-api.test.ts).
+      ['adopt', `mutation ($input: AdoptInput!) { adopt(input: $input) { wan { id } } }`, () => ({ input: { source: { files: [{ name: 'hub.conf', content: IMPORTED_HUB }] }, target: { newWan: { name: 'audit-import' } } } }), 'wan.adopt'],
       ['createWebhook', `mutation ($input: CreateWebhookInput!) { createWebhook(input: $input) { webhook { id } } }`, () => ({ input: { name: 'audit-hook', url: receiverUrl, events: ['peer.created'], allowPrivateTargets: true } }), 'webhook.create'],
       ['updateWebhook', `mutation ($id: ID!) { updateWebhook(id: $id, input: { events: ["peer.created", "peer.deleted"] }) { id } }`, () => ({ id: ids.webhook }), 'webhook.update'],
       ['rotateWebhookSecret', `mutation ($id: ID!) { rotateWebhookSecret(id: $id) { webhook { id } } }`, () => ({ id: ids.webhook }), 'webhook.rotateSecret'],
