@@ -10,6 +10,7 @@
 //                hand (`proto boot`, what `ip route add` and wg-quick give, or `proto static`)
 // Keys are returned to the caller only: never in an error, a note or a log line.
 import type { ConnectedNetwork, DeviceDiscovery, DiscoveredInterface, DiscoveredPeer, DiscoveredRoute, UnmodelledSetting } from '../../domain/adoption/discovery.js';
+import { hostableNetwork } from '../../domain/adoption/discovery.js';
 import { formatCidr, tryParseCidr } from '../../domain/ip.js';
 import type { CommandRunner } from './exec.js';
 import { parseAddresses, parseLinks, parseRoutes, type AddressInfo, type LinkInfo, type RouteInfo } from './ip-json.js';
@@ -94,10 +95,9 @@ function connectedNetworks(addresses: readonly AddressInfo[], wireguard: Readonl
   const networks: ConnectedNetwork[] = [];
   for (const address of addresses) {
     if (wireguard.has(address.ifname) || address.ifname === 'lo' || address.peer !== null) continue;
-    const range = tryParseCidr(address.cidr);
-    // A host address (/32, /128) is no network to host behind the device.
-    if (range === null || range.start === range.end) continue;
-    networks.push({ cidr: formatCidr(range), address: address.cidr, interfaceName: address.ifname, uplink: uplinks.has(address.ifname) });
+    const cidr = hostableNetwork(address.cidr);
+    if (cidr === null) continue;
+    networks.push({ cidr, address: address.cidr, interfaceName: address.ifname, uplink: uplinks.has(address.ifname) });
   }
   return networks;
 }

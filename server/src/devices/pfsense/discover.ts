@@ -7,6 +7,7 @@ import { canonicalCidr } from '../../domain/ip.js';
 import type {
   ConnectedNetwork, DeviceDiscovery, DiscoveredInterface, DiscoveredPeer, DiscoveredRoute, UnmodelledSetting,
 } from '../../domain/adoption/discovery.js';
+import { hostableNetwork } from '../../domain/adoption/discovery.js';
 import type { DeviceObject } from './codec.js';
 import { representInterface, type InterfaceRepresentation } from './snapshot.js';
 import { adminText, parseDescr } from './tags.js';
@@ -196,7 +197,7 @@ export function discoverPfSense(reading: PfSenseReading, prefix: string): Device
   for (const iface of reading.interfaces) {
     if (isTunnelPort(iface.if) || iface.enable !== true) continue;
     for (const address of interfaceAddresses(iface)) {
-      const cidr = canonicalCidr(address);
+      const cidr = hostableNetwork(address);
       if (cidr === null) continue;
       connectedNetworks.push({ cidr, address, interfaceName: interfaceLabel(iface), uplink: uplinks.has(text(iface.id)) });
     }

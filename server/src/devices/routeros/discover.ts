@@ -10,6 +10,7 @@
 import type {
   ConnectedNetwork, DeviceDiscovery, DiscoveredInterface, DiscoveredPeer, DiscoveredRoute, UnmodelledSetting,
 } from '../../domain/adoption/discovery.js';
+import { hostableNetwork } from '../../domain/adoption/discovery.js';
 import { canonicalCidr, contains, hostRange, tryParseAddress, tryParseCidr } from '../../domain/ip.js';
 import { MASKED, MENU } from './menus.js';
 import { prefixed } from './normalize.js';
@@ -223,13 +224,11 @@ export async function discoverRouterOs(transport: RouterOsTransport, options: Di
   const routeInterfaces = routes.map((row) => interfaceOfRoute(row, addresses, interfaceNames));
   const uplinks = new Set(routes.flatMap((row, index) => (isDefaultRoute(row) && routeInterfaces[index] ? [routeInterfaces[index]] : [])));
   const connectedNetworks: ConnectedNetwork[] = addresses
-    .filter((row) => !wireguard.has(row.interface ?? '') && !isTrue(row.disabled) && !isLinkLocal(row.address ?? ''))
+    .filter((row) => !wireguard.has(row.interface ?? '') && !isTrue(row.disabled))
     .flatMap((row) => {
       const address = prefixed(row.address ?? '');
-      const cidr = canonicalCidr(address);
-      // A host address (/32, /128: a loopback, a PPP end) has no network behind it to host.
-      if (cidr === null || /\/(32|128)$/.test(cidr)) return [];
-      return [{ cidr, address, interfaceName: row.interface ?? '', uplink: uplinks.has(row.interface ?? '') }];
+      const cidr = hostableNetwork(address);
+      return cidr === null ? [] : [{ cidr, address, interfaceName: row.interface ?? '', uplink: uplinks.has(row.interface ?? '') }];
     });
 
   return {

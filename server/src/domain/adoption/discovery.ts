@@ -7,6 +7,8 @@
 // local root reading `wg showconf`, an uploaded file). They are sealed by the service that
 // stores them and never leave the server: GraphQL types expose only whether one is known.
 
+import { contains, formatCidr, tryParseCidr, type IpRange } from '../ip.js';
+
 /** One WireGuard peer of an existing interface. */
 export interface DiscoveredPeer {
   /** The source's own id for the item (RouterOS ".id", pfSense id, Linux "<ifname>/<public key>", "<file>#<n>"). */
@@ -97,4 +99,19 @@ export interface DeviceDiscovery {
   routes: DiscoveredRoute[];
   /** What the device could not show, in words ("private keys hidden: the API user lacks the sensitive policy"). */
   notes: string[];
+}
+
+const LINK_LOCAL = [tryParseCidr('169.254.0.0/16'), tryParseCidr('fe80::/10')].filter((range): range is IpRange => range !== null);
+
+/**
+ * The network an interface address puts the device on, when it is one a peer could host as a
+ * LAN; null for a host address (/32, /128: a loopback, a PPP end), a link-local one, or text
+ * that is no address with a prefix. Every driver's discover() reads connected networks
+ * through this, so they agree on what counts.
+ */
+export function hostableNetwork(address: string): string | null {
+  const range = tryParseCidr(address);
+  if (range === null || range.start === range.end) return null;
+  if (LINK_LOCAL.some((local) => local.family === range.family && contains(local, range))) return null;
+  return formatCidr(range);
 }
