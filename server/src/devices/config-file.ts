@@ -4,7 +4,7 @@
 //     default: edge-1            # where new WAN memberships go ("manual" or absent: none)
 //   devices:
 //     - name: edge-1
-//       kind: ROUTEROS_API       # LINUX | ROUTEROS_API | ROUTEROS_REST | PFSENSE
+//       kind: ROUTEROS_API       # LINUX | ROUTEROS_API | ROUTEROS_REST | PFSENSE | OPNSENSE | OPENWRT
 //       host: 192.0.2.1
 //       port: 8729
 //       username: meshplane
@@ -28,7 +28,7 @@ import { DomainError } from '../domain/errors.js';
 import { ldapFileSchema, type LdapFileSection } from '../services/auth/ldap-config.js';
 import { oidcFileSchema, type OidcFileSection } from '../services/auth/oidc-config.js';
 
-const kind = z.enum(['LINUX', 'ROUTEROS_API', 'ROUTEROS_REST', 'PFSENSE']);
+const kind = z.enum(['LINUX', 'ROUTEROS_API', 'ROUTEROS_REST', 'PFSENSE', 'OPNSENSE', 'OPENWRT']);
 
 const deviceSchema = z
   .object({

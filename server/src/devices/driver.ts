@@ -8,7 +8,7 @@ import type { UndoPolicy } from '../domain/undo.js';
 import type { AdoptionPlan } from '../domain/adoption/adoption-plan.js';
 import type { DeviceDiscovery } from '../domain/adoption/discovery.js';
 
-export type DeviceKind = 'LINUX' | 'ROUTEROS_API' | 'ROUTEROS_REST' | 'PFSENSE';
+export type DeviceKind = 'LINUX' | 'ROUTEROS_API' | 'ROUTEROS_REST' | 'PFSENSE' | 'OPNSENSE' | 'OPENWRT';
 
 /** Connection settings with the credential already decrypted (never logged). */
 export interface DeviceTarget {

@@ -4,7 +4,7 @@
 // means the TLS port (the secure default), and any other port must be said.
 import { DomainError } from './errors.js';
 
-type NetworkKind = 'ROUTEROS_API' | 'ROUTEROS_REST' | 'PFSENSE';
+type NetworkKind = 'ROUTEROS_API' | 'ROUTEROS_REST' | 'PFSENSE' | 'OPNSENSE' | 'OPENWRT';
 
 interface WellKnownPorts {
   plain: number;
@@ -18,6 +18,8 @@ export const WELL_KNOWN_PORTS: Readonly<Record<NetworkKind, WellKnownPorts>> = {
   ROUTEROS_API: { plain: 8728, tls: 8729, plainName: 'api', tlsName: 'api-ssl' },
   ROUTEROS_REST: { plain: 80, tls: 443, plainName: 'www', tlsName: 'www-ssl' },
   PFSENSE: { plain: 80, tls: 443, plainName: 'HTTP', tlsName: 'HTTPS' },
+  OPNSENSE: { plain: 80, tls: 443, plainName: 'HTTP', tlsName: 'HTTPS' },
+  OPENWRT: { plain: 80, tls: 443, plainName: 'HTTP', tlsName: 'HTTPS' },
 };
 
 function portsOf(kind: string): WellKnownPorts | null {

@@ -7,6 +7,8 @@ export const deviceKindLabels: Record<DeviceKind, string> = {
   ROUTEROS_API: 'MikroTik (API)',
   ROUTEROS_REST: 'MikroTik (REST)',
   PFSENSE: 'pfSense',
+  OPNSENSE: 'OPNsense',
+  OPENWRT: 'OpenWrt',
   LINUX: 'Local Linux',
 };
 export const configStatusLabels: Record<ConfigStatus, string> = { CURRENT: 'Current', STALE: 'Stale', NEVER_DELIVERED: 'Never delivered' };

@@ -93,7 +93,7 @@ const CreateDeviceInput = builder.inputType('CreateDeviceInput', {
     username: t.string(deviceFields.username),
     authMode: t.field({ type: DeviceAuthModeEnum, description: `${AUTH_MODE} Given: API_KEY refuses a username and needs the secret; BASIC needs both. Left out: as the username says.` }),
     secret: t.string(deviceFields.secret),
-    tls: t.boolean({ description: 'Left out: from the port (ROUTEROS_API 8728 plain, 8729 TLS; ROUTEROS_REST and PFSENSE 80 plain, 443 TLS; no port: TLS). Another port must say.' }),
+    tls: t.boolean({ description: 'Left out: from the port (ROUTEROS_API 8728 plain, 8729 TLS; ROUTEROS_REST, PFSENSE, OPNSENSE and OPENWRT 80 plain, 443 TLS; no port: TLS). Another port must say.' }),
     tlsVerify: t.boolean(),
     caPem: t.string(deviceFields.caPem),
     timeoutMs: t.int(deviceFields.timeoutMs),

@@ -16,6 +16,8 @@ export interface LoadOptions {
   withDisabled?: boolean;
 }
 
+const NO_BGP_KINDS: ReadonlySet<string> = new Set(['PFSENSE', 'OPNSENSE', 'OPENWRT']);
+
 const WAN_FIELDS = {
   id: true, name: true, tunnelCidr: true, servicesCidr: true, natPool: true, topology: true, listenPort: true, mtu: true, keepalive: true, interfaceName: true, hubRedundancy: true,
   tunnelCidr6: true, servicesCidr6: true, natPool6: true,
@@ -148,8 +150,9 @@ export function overlaySpecFromRows(rows: OverlayRows, options: LoadOptions = {}
       serviceIp: service.serviceIp,
       servicePort: service.servicePort,
     })),
-    // pfSense's REST API cannot configure FRR, so its peers fail over by gateway monitoring.
-    ...(peer.deviceId !== null && kindOf.get(peer.deviceId) === 'PFSENSE' ? { runsBgp: false } : {}),
+    // pfSense's, OPNsense's and OpenWrt's APIs cannot configure a BGP daemon, so their peers
+    // fail over by gateway monitoring (or are refused as redundant hubs by their drivers).
+    ...(peer.deviceId !== null && NO_BGP_KINDS.has(kindOf.get(peer.deviceId) ?? '') ? { runsBgp: false } : {}),
   });
   // The one place a disabled peer leaves the overlay: every compile, rendering, tunnel,
   // reachability and conflict derives from `peers`, and sees only the enabled ones.
