@@ -9,7 +9,7 @@ import { PfSenseModel } from './model.js';
 import { addNetworkRoutes } from './network-endpoints.js';
 import { seedModel, type SeedKind } from './seed.js';
 import { createServer, type RequestRecord } from './server.js';
-import { selfSignedCertificate } from './tls.js';
+import { selfSignedCertificate } from '../shared/tls.js';
 import { compareVersions } from './validators.js';
 import { addWireGuardRoutes } from './wireguard-endpoints.js';
 
@@ -72,7 +72,7 @@ export async function startPfSenseSimulator(options: PfSenseSimulatorOptions = {
   const faults: PfSenseFaults = { ...noFaults(), ...options.faults };
   const requests: RequestRecord[] = [];
   const scheduler = new ApplyScheduler(model, options.applyDelayMs ?? 30);
-  const tls = await selfSignedCertificate();
+  const tls = await selfSignedCertificate('pfsense-sim.localdomain');
   const server = createServer({ model, routes, faults, credentials, requestApply: (area, async) => scheduler.request(area, async), log: requests }, tls);
   server.keepAliveTimeout = 5_000;
 

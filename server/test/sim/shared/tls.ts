@@ -1,4 +1,5 @@
-// A throwaway self-signed certificate for 127.0.0.1, made by openssl (argument arrays, no shell).
+// A throwaway self-signed certificate for 127.0.0.1, made by openssl (argument arrays, no shell),
+// for every HTTPS simulator (pfSense, OPNsense, OpenWrt).
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -12,8 +13,8 @@ export interface Certificate {
   certPem: string;
 }
 
-export async function selfSignedCertificate(commonName = 'pfsense-sim.localdomain'): Promise<Certificate> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pfsense-sim-tls-'));
+export async function selfSignedCertificate(commonName = 'sim.localdomain'): Promise<Certificate> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sim-tls-'));
   try {
     const keyFile = path.join(dir, 'key.pem');
     const certFile = path.join(dir, 'cert.pem');
