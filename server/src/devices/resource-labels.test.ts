@@ -19,7 +19,7 @@ import { KIND_ORDER as PFSENSE_KINDS } from './pfsense/kinds.js';
 import { dualStackSiteSpec, siteSpec } from './pfsense/test-fixtures.js';
 import { linuxDesiredResources } from './linux/resources.js';
 import { KIND_ORDER as LINUX_KINDS, KIND as LINUX_KIND } from './linux/names.js';
-import { SecretStore } from './linux/secrets.js';
+import { SecretStore } from './shared/secrets.js';
 import { ConfigStore, birdPaths } from './linux/bird.js';
 import { meshSpec } from './linux/__fixtures__/desired.js';
 

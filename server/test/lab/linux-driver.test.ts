@@ -14,7 +14,8 @@ import { compileOverlay, findCompiledPeer, generateKeyPair, renderWgQuick } from
 import type { OverlaySpec } from '../../src/domain/index.js';
 import { describePlan } from '../../src/domain/plan.js';
 import type { DesiredDeviceState, PeerStatistics } from '../../src/devices/driver.js';
-import { LinuxDriver, parseWgInterfaceDump } from '../../src/devices/linux/index.js';
+import { LinuxDriver } from '../../src/devices/linux/index.js';
+import { parseWgInterfaceDump } from '../../src/devices/shared/wg-dump.js';
 import { Lab, wgKeyPair } from './harness.js';
 import { describeLab } from './require-lab.js';
 

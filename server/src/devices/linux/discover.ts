@@ -16,7 +16,7 @@ import type { CommandRunner } from './exec.js';
 import { parseAddresses, parseLinks, parseRoutes, type AddressInfo, type LinkInfo, type RouteInfo } from './ip-json.js';
 import { isMeshplaneAlias, linuxInterfaceName, memberKey, routeId, type Family } from './names.js';
 import { wireguardNames } from './state.js';
-import { parseWgInterfaceKeys, type WgInterfaceKeys } from './wg-dump.js';
+import { parseWgInterfaceKeys, type WgInterfaceKeys } from '../shared/wg-dump.js';
 
 export interface DiscoverOptions {
   routeProtocol: number;

@@ -5,7 +5,7 @@ import { DeviceError } from '../driver.js';
 import { actualFrom, desiredFor, meshSpec } from './__fixtures__/desired.js';
 import { FakeRunner } from './__fixtures__/fake-runner.js';
 import { createLinuxDriver, LinuxDriver } from './driver.js';
-import { keyFingerprint } from './secrets.js';
+import { keyFingerprint } from '../shared/secrets.js';
 
 const spec = meshSpec();
 const desired = desiredFor(spec, 'a');

@@ -27,10 +27,10 @@ import { linuxPreflight } from './preflight.js';
 import { probeLinuxHost } from './probe.js';
 import { checkCommentPrefix, linuxDesiredResources } from './resources.js';
 import { withSecretFiles } from './secret-file.js';
-import { SecretStore } from './secrets.js';
+import { SecretStore } from '../shared/secrets.js';
 import { readLinuxState, readWgDump } from './state.js';
 import { stepsFor, type Step } from './steps.js';
-import { toPeerStatistics } from './wg-dump.js';
+import { toPeerStatistics } from '../shared/wg-dump.js';
 
 export interface LinuxDriverOptions {
   /** Run every command inside this network namespace (`ip netns exec NS …`); default: the host. */

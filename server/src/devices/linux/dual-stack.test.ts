@@ -13,7 +13,7 @@ import { parseAddresses, parseRoutes } from './ip-json.js';
 import { LINUX_UNDO, planLinux } from './planning.js';
 import { linuxPreflight } from './preflight.js';
 import { linuxDesiredResources } from './resources.js';
-import { SecretStore } from './secrets.js';
+import { SecretStore } from '../shared/secrets.js';
 import { stepsFor } from './steps.js';
 
 /** The dual-stack mesh; c's IPv6 LAN overlaps a's and is translated (NPTv6). */

@@ -1,4 +1,3 @@
 // The local Linux device driver.
 export { LinuxDriver, createLinuxDriver, type LinuxDriverOptions } from './driver.js';
 export type { WireGuardImplementation } from './link-lifecycle.js';
-export { parseWgInterfaceDump, toPeerStatistics } from './wg-dump.js';

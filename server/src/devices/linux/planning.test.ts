@@ -3,7 +3,7 @@ import { describePlan, type ActualResource } from '../../domain/plan.js';
 import { actualFrom, desiredFor, meshSpec } from './__fixtures__/desired.js';
 import { clearLinux, planLinux } from './planning.js';
 import { linuxDesiredResources } from './resources.js';
-import { SecretStore } from './secrets.js';
+import { SecretStore } from '../shared/secrets.js';
 
 const secrets = new SecretStore();
 const spec = meshSpec();

@@ -16,7 +16,7 @@ import { FakeRunner } from './__fixtures__/fake-runner.js';
 import { LinuxDriver } from './driver.js';
 import { clearLinux, planLinux } from './planning.js';
 import { linuxDesiredResources } from './resources.js';
-import { SecretStore } from './secrets.js';
+import { SecretStore } from '../shared/secrets.js';
 import { stepsFor } from './steps.js';
 
 function dualStackRedundantSpec(): OverlaySpec {

@@ -19,7 +19,7 @@ import { createLinuxDriver, LinuxDriver } from './driver.js';
 import { clearLinux, planLinux } from './planning.js';
 import { linuxPreflight } from './preflight.js';
 import { linuxDesiredResources } from './resources.js';
-import { SecretStore } from './secrets.js';
+import { SecretStore } from '../shared/secrets.js';
 import { stepsFor } from './steps.js';
 
 const STATE = '/var/lib/meshplane-test';

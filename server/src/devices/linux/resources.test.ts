@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { peer, overlay } from '../../domain/__fixtures__/overlay.js';
 import { desiredFor, meshSpec } from './__fixtures__/desired.js';
 import { linuxDesiredResources } from './resources.js';
-import { keyFingerprint, SecretStore } from './secrets.js';
+import { keyFingerprint, SecretStore } from '../shared/secrets.js';
 
 describe('linuxDesiredResources', () => {
   const spec = meshSpec();

@@ -22,7 +22,7 @@ import { DeviceError } from '../driver.js';
 import type { BirdPaths, ConfigStore } from './bird.js';
 import { firewallResource, firewallRuleSpecs } from './firewall-rules.js';
 import { familyOfValue, KIND, linkAlias, linuxInterfaceName, memberKey } from './names.js';
-import type { SecretStore } from './secrets.js';
+import type { SecretStore } from '../shared/secrets.js';
 
 export interface MappingOptions {
   /** Manage iptables rules (input accept, forwarding, NAT, services). */

@@ -13,7 +13,7 @@ import { parseAddresses, parseLinks, parseRoutes, type LinkInfo } from './ip-jso
 import { listRulesCommand, parseIptablesRules, ruleId, type IptablesTable } from './iptables.js';
 import { familiesOf, FORWARDING_SYSCTLS, isMeshplaneAlias, KIND, linuxInterfaceName, memberKey, routeId, rpFilterSysctl, splitMemberKey, type Family } from './names.js';
 import { addressItem, desiredLinkAlias, runsBird } from './resources.js';
-import { parseWgInterfaceDump, type WgInterfaceDump } from './wg-dump.js';
+import { parseWgInterfaceDump, type WgInterfaceDump } from '../shared/wg-dump.js';
 
 export interface ReadOptions {
   routeProtocol: number;

@@ -1,6 +1,6 @@
 // Keys never appear in plan properties, logs or command lines. A plan carries a key's
 // fingerprint; the driver that computed the plan keeps the key itself in memory and hands
-// it to `wg` in a 0600 file (secret-file.ts) only while the command runs.
+// it to the device only while it writes (Linux: `wg` reads it from a 0600 file).
 import { createHash } from 'node:crypto';
 import { DeviceError } from '../driver.js';
 

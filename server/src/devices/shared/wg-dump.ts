@@ -2,10 +2,12 @@
 //   private-key  public-key  listen-port  fwmark
 // then one per peer
 //   public-key  preshared-key  endpoint  allowed-ips  latest-handshake  rx  tx  persistent-keepalive
-// Keys are fingerprinted while parsing, so neither secret leaves this module, except for
-// discover() (discover.ts), which asks for them as they are: a root reading is where an
-// adoption gets the private key it keeps. Error messages name line numbers, never line
-// contents (the first line holds the private key).
+// `wg show all dump` prints the same lines for every interface, each with the interface name
+// in front (5 and 9 fields).
+// Keys are fingerprinted while parsing, so neither secret leaves this module, except for a
+// driver's discover(), which asks for them as they are: a root reading is where an adoption
+// gets the private key it keeps. Error messages name line numbers, never line contents (the
+// interface line holds the private key).
 import type { PeerStatistics } from '../driver.js';
 import { DeviceError } from '../driver.js';
 import { keyFingerprint } from './secrets.js';
@@ -65,20 +67,61 @@ function parsePeer(fields: string[], line: number, secret: SecretMap): WgPeerDum
   };
 }
 
-function parseDump(text: string, secret: SecretMap): WgInterfaceDump {
-  const lines = text.split('\n').filter((line) => line.length > 0);
-  if (lines.length === 0) bad(1, 'no output');
-  const head = (lines[0] as string).split('\t');
-  if (head.length !== 4) bad(1, `${head.length} fields, expected 4`);
-  const [privateKey, publicKey, listenPort, fwmark] = head as [string, string, string, string];
+interface NumberedLine {
+  fields: string[];
+  /** 1-based, in the text as printed. */
+  line: number;
+}
+
+function numberedLines(text: string): NumberedLine[] {
+  return text
+    .split('\n')
+    .map((line, index) => ({ fields: line.split('\t'), line: index + 1, empty: line.length === 0 }))
+    .filter((entry) => !entry.empty)
+    .map(({ fields, line }) => ({ fields, line }));
+}
+
+function parseInterface(head: NumberedLine, peers: NumberedLine[], secret: SecretMap): WgInterfaceDump {
+  if (head.fields.length !== 4) bad(head.line, `${head.fields.length} fields, expected 4`);
+  const [privateKey, publicKey, listenPort, fwmark] = head.fields as [string, string, string, string];
   const key = none(privateKey);
   return {
     privateKeyFingerprint: key === null ? null : secret(key),
     publicKey: none(publicKey),
-    listenPort: Number(decimal(listenPort, 1, 'listen-port')),
+    listenPort: Number(decimal(listenPort, head.line, 'listen-port')),
     fwmark: fwmark === 'off' ? null : fwmark,
-    peers: lines.slice(1).map((line, index) => parsePeer(line.split('\t'), index + 2, secret)),
+    peers: peers.map((peer) => parsePeer(peer.fields, peer.line, secret)),
   };
+}
+
+function parseDump(text: string, secret: SecretMap): WgInterfaceDump {
+  const lines = numberedLines(text);
+  const [head, ...peers] = lines;
+  if (head === undefined) bad(1, 'no output');
+  return parseInterface(head, peers, secret);
+}
+
+/**
+ * `wg show all dump`: interface name → its dump. An interface's line has 5 fields, a peer's 9;
+ * a peer's name must be the interface line's just above it. Empty output = no interfaces.
+ */
+function parseAllDump(text: string, secret: SecretMap): Map<string, WgInterfaceDump> {
+  const groups = new Map<string, { head: NumberedLine; peers: NumberedLine[] }>();
+  let current: string | null = null;
+  for (const { fields, line } of numberedLines(text)) {
+    const [name, ...rest] = fields as [string, ...string[]];
+    if (rest.length === 4) {
+      if (groups.has(name)) bad(line, 'an interface is listed twice');
+      groups.set(name, { head: { fields: rest, line }, peers: [] });
+      current = name;
+    } else if (rest.length === 8) {
+      if (current !== name) bad(line, 'a peer line does not follow its interface line');
+      groups.get(name)!.peers.push({ fields: rest, line });
+    } else {
+      bad(line, `${fields.length} fields, expected 5 or 9`);
+    }
+  }
+  return new Map([...groups].map(([name, { head, peers }]) => [name, parseInterface(head, peers, secret)]));
 }
 
 export function parseWgInterfaceDump(text: string): WgInterfaceDump {
@@ -94,13 +137,28 @@ export interface WgInterfaceKeys {
   peers: Array<Omit<WgPeerDump, 'presharedKeyFingerprint'> & { presharedKey: string | null }>;
 }
 
-export function parseWgInterfaceKeys(text: string): WgInterfaceKeys {
-  const { privateKeyFingerprint, peers, ...rest } = parseDump(text, (key) => key);
+function asKeys({ privateKeyFingerprint, peers, ...rest }: WgInterfaceDump): WgInterfaceKeys {
   return {
     ...rest,
     privateKey: privateKeyFingerprint,
     peers: peers.map(({ presharedKeyFingerprint, ...peer }) => ({ ...peer, presharedKey: presharedKeyFingerprint })),
   };
+}
+
+const asIs: SecretMap = (key) => key;
+
+export function parseWgInterfaceKeys(text: string): WgInterfaceKeys {
+  return asKeys(parseDump(text, asIs));
+}
+
+/** `wg show all dump`, keys fingerprinted: interface name → its dump. */
+export function parseWgAllDump(text: string): Map<string, WgInterfaceDump> {
+  return parseAllDump(text, keyFingerprint);
+}
+
+/** `wg show all dump` with the keys as they are: for discover() only. */
+export function parseWgAllKeys(text: string): Map<string, WgInterfaceKeys> {
+  return new Map([...parseAllDump(text, asIs)].map(([name, dump]) => [name, asKeys(dump)]));
 }
 
 export function toPeerStatistics(dump: WgInterfaceDump): PeerStatistics[] {

@@ -1,13 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { DeviceError } from '../driver.js';
 import { keyFingerprint } from './secrets.js';
-import { parseWgInterfaceDump, toPeerStatistics } from './wg-dump.js';
+import { parseWgAllDump, parseWgAllKeys, parseWgInterfaceDump, parseWgInterfaceKeys, toPeerStatistics } from './wg-dump.js';
 
 const PRIVATE = 'OBdrS1KCo+LvmvqPm8xaJQwOaw/PZ5hDRjenRQx7mkU=';
 const PUBLIC = 'DVxt9j4X99SwSm0RaV8P0GcjfuX5yxnBv73w7rpWmV0=';
 const PEER1 = 'U3NCWimCCfl1rzD1smkY3HOve5gClNgbfBhQyDr/yGc=';
 const PEER2 = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
 const PSK = 'FpCyhws9cxwWoV4xELtfJvjJN+zQVRPISllRWgeopVE=';
+
+function thrown(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (caught) {
+    return caught;
+  }
+  return undefined;
+}
 
 const dump = [
   `${PRIVATE}\t${PUBLIC}\t51820\toff`,
@@ -44,12 +53,7 @@ describe('parseWgInterfaceDump', () => {
   it('refuses malformed output without quoting it (line 1 holds the private key)', () => {
     const malformed = [`${PRIVATE}\t${PUBLIC}\t51820`, `${PEER1}\t(none)`];
     for (const text of [malformed[0]!, `${PRIVATE}\t${PUBLIC}\t51820\toff\n${malformed[1]}`, '', `${PRIVATE}\t${PUBLIC}\tport\toff`]) {
-      let error: unknown;
-      try {
-        parseWgInterfaceDump(text);
-      } catch (caught) {
-        error = caught;
-      }
+      const error = thrown(() => parseWgInterfaceDump(text));
       expect(error).toBeInstanceOf(DeviceError);
       expect((error as DeviceError).code).toBe('PROTOCOL');
       expect((error as DeviceError).message).not.toContain(PRIVATE);
@@ -63,5 +67,44 @@ describe('toPeerStatistics', () => {
       { publicKey: PEER1, rxBytes: '18446744073709551615', txBytes: '92', lastHandshake: new Date(1763774400 * 1000), currentEndpoint: '100.64.0.3:51820' },
       { publicKey: PEER2, rxBytes: '0', txBytes: '0', lastHandshake: null, currentEndpoint: null },
     ]);
+  });
+});
+
+describe('parseWgAllDump (`wg show all dump`: the interface name in front of every line)', () => {
+  const prefixed = (name: string, text: string) => text.split('\n').filter(Boolean).map((line) => `${name}\t${line}`).join('\n');
+  const other = `${PRIVATE}\t${PUBLIC}\t51821\t0x10`;
+  const all = `${prefixed('wg0', dump)}\n${prefixed('wg_site', other)}\n`;
+
+  it('reads each interface as `wg show <if> dump` would', () => {
+    const parsed = parseWgAllDump(all);
+    expect([...parsed.keys()]).toEqual(['wg0', 'wg_site']);
+    expect(parsed.get('wg0')).toEqual(parseWgInterfaceDump(dump));
+    expect(parsed.get('wg_site')).toEqual(parseWgInterfaceDump(other));
+    expect(JSON.stringify([...parsed])).not.toContain(PRIVATE);
+    expect(JSON.stringify([...parsed])).not.toContain(PSK);
+  });
+
+  it('gives the keys as they are only through parseWgAllKeys', () => {
+    expect(parseWgAllKeys(all).get('wg0')).toEqual(parseWgInterfaceKeys(dump));
+    expect(parseWgAllKeys(all).get('wg0')?.privateKey).toBe(PRIVATE);
+  });
+
+  it('reads no interfaces from empty output', () => {
+    expect(parseWgAllDump('').size).toBe(0);
+  });
+
+  it('refuses a peer without its interface line, a repeated interface or a wrong field count, naming the line only', () => {
+    const cases: Array<[string, number]> = [
+      [`wg1\t${PEER1}\t(none)\t(none)\t(none)\t0\t0\t0\toff`, 1],
+      [`${prefixed('wg0', other)}\n${prefixed('wg0', other)}`, 2],
+      [`${prefixed('wg0', other)}\nwg0\t${PRIVATE}\t${PUBLIC}`, 2],
+      [`${prefixed('wg0', other)}\n\nwg1\t${PEER1}\t(none)\t(none)\t(none)\t0\t0\t0\toff`, 3],
+    ];
+    for (const [text, line] of cases) {
+      const error = thrown(() => parseWgAllDump(text));
+      expect(error).toBeInstanceOf(DeviceError);
+      expect((error as DeviceError).message).toContain(`line ${line}`);
+      expect((error as DeviceError).message).not.toContain(PRIVATE);
+    }
   });
 });
