@@ -3,7 +3,7 @@
 // key fell through to the next method. A fresh install enables BasicAuth only.
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { compareVersions } from './validators.js';
+import { compareVersions } from '../shared/version.js';
 
 export interface Credentials {
   username: string;

@@ -35,14 +35,3 @@ export interface PfSenseFaults {
 export function noFaults(): PfSenseFaults {
   return { refuseAuth: false, dropAfterRequests: null, delayMs: 0, fragmentOutput: false, failEndpoint: null };
 }
-
-/** Consumes one use of the endpoint fault when it matches. */
-export function takeEndpointFault(faults: PfSenseFaults, method: string, path: string): EndpointFault | null {
-  const fault = faults.failEndpoint;
-  if (!fault || fault.path !== path || (fault.method !== undefined && fault.method !== method)) return null;
-  if (fault.times !== undefined) {
-    if (fault.times <= 0) return null;
-    fault.times--;
-  }
-  return fault;
-}

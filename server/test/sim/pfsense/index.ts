@@ -10,7 +10,7 @@ import { addNetworkRoutes } from './network-endpoints.js';
 import { seedModel, type SeedKind } from './seed.js';
 import { createServer, type RequestRecord } from './server.js';
 import { selfSignedCertificate } from '../shared/tls.js';
-import { compareVersions } from './validators.js';
+import { compareVersions } from '../shared/version.js';
 import { addWireGuardRoutes } from './wireguard-endpoints.js';
 
 export type { PfSenseFaults, EndpointFault } from './faults.js';

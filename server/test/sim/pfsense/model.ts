@@ -4,7 +4,7 @@ import { familyOf, maxPrefix, overlaps, tryParseAddress, tryParseCidr, rangeOf, 
 import { validateObject, type Environment, type ModelSpec } from './fields.js';
 import { restApiSettingsSpec } from './network-specs.js';
 import { KeyedStore, ListStore, type Obj } from './store.js';
-import { compareVersions } from './validators.js';
+import { compareVersions } from '../shared/version.js';
 import { settingsSpec } from './wireguard-specs.js';
 
 export type ApplyArea = 'wireguard' | 'interfaces' | 'routing' | 'firewall';

@@ -8,7 +8,8 @@ import { authenticate, type Credentials } from './auth.js';
 import type { Call, Method, Routes } from './call.js';
 import { ApiError, HTML_NOT_FOUND, encodeEnvelope } from './envelope.js';
 import { endOneByteAtATime } from '../shared/fragmented-body.js';
-import { takeEndpointFault, type PfSenseFaults } from './faults.js';
+import { takeEndpointFault } from '../shared/endpoint-fault.js';
+import type { PfSenseFaults } from './faults.js';
 import type { ApplyArea, PfSenseModel } from './model.js';
 import { readRequestData, takeControlParameters } from './request-data.js';
 

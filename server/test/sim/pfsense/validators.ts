@@ -57,14 +57,3 @@ export function clampedKeyPair(privateKey: string): { privateKey: string; public
   bytes[31] = ((bytes[31] as number) & 127) | 64;
   return { privateKey: Buffer.from(bytes).toString('base64'), publicKey: Buffer.from(x25519.getPublicKey(bytes)).toString('base64') };
 }
-
-export function compareVersions(a: string, b: string): number {
-  const parse = (text: string) => text.replace(/^v/, '').split('.').map((part) => Number.parseInt(part, 10) || 0);
-  const left = parse(a);
-  const right = parse(b);
-  for (let i = 0; i < Math.max(left.length, right.length); i++) {
-    const diff = (left[i] ?? 0) - (right[i] ?? 0);
-    if (diff !== 0) return diff;
-  }
-  return 0;
-}
