@@ -18,6 +18,8 @@ const SPELLINGS: Array<[driver: string, kind: string, prop: string]> = [
   ['pfSense', 'auth', 'api-key'],
   ['Linux', 'link', 'private-key'],
   ['Linux', 'wg-peer', 'preshared-key'],
+  ['OPNsense', 'server', 'privkey'],
+  ['OPNsense', 'client', 'psk'],
   ['Meshplane', 'peer', 'privateKey'],
   ['Meshplane', 'device', 'secret'],
 ];
@@ -31,7 +33,7 @@ describe('isSecretProp', () => {
     for (const prop of SECRET_PROP_SPELLINGS) expect(isSecretProp(prop)).toBe(true);
   });
 
-  it.each(['public-key', 'publickey', 'publicKey', 'descr', 'comment', 'allowed-address', 'endpoint', 'name', 'keepalive', 'persistent-keepalive', 'listen-port'])('%s is not a secret', (prop) => {
+  it.each(['public-key', 'publickey', 'publicKey', 'descr', 'comment', 'allowed-address', 'endpoint', 'name', 'keepalive', 'persistent-keepalive', 'listen-port', 'pubkey', 'tunneladdress'])('%s is not a secret', (prop) => {
     expect(isSecretProp(prop)).toBe(false);
   });
 });

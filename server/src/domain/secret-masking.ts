@@ -7,17 +7,17 @@
 /**
  * Words that make a property a secret once the name is lower-cased and stripped of
  * separators: RouterOS `private-key`/`preshared-key`/`password`, pfSense `privatekey`/
- * `presharedkey`/`apikey`, Linux `private-key`/`preshared-key`, Meshplane's own
+ * `presharedkey`/`apikey`, OPNsense `privkey`/`psk`, Linux `private-key`/`preshared-key`, Meshplane's own
  * `privateKey`/`presharedKey`/`secret`, and the usual credential names.
  */
-const SECRET_WORDS = ['privatekey', 'presharedkey', 'psk', 'password', 'passwd', 'passphrase', 'secret', 'apikey', 'token', 'credential'] as const;
+const SECRET_WORDS = ['privatekey', 'privkey', 'presharedkey', 'psk', 'password', 'passwd', 'passphrase', 'secret', 'apikey', 'token', 'credential'] as const;
 
 /** Values by which drivers say "no secret here" (Linux "(none)", pfSense "fp:" / "pub:" with nothing after). */
 const ABSENT = new Set(['', '(none)', 'none', 'fp:', 'pub:']);
 
 /** The spellings drivers and Meshplane use for secret properties (each passes isSecretProp), for redaction by exact key (pino). */
 export const SECRET_PROP_SPELLINGS = [
-  'private-key', 'preshared-key', 'privatekey', 'presharedkey', 'privateKey', 'presharedKey', 'psk',
+  'private-key', 'preshared-key', 'privatekey', 'privkey', 'presharedkey', 'privateKey', 'presharedKey', 'psk',
   'password', 'passwd', 'passphrase', 'secret', 'apikey', 'api-key', 'apiKey', 'token',
 ] as const;
 

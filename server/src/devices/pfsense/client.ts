@@ -2,13 +2,13 @@
 // own CA or verification switch, Basic or X-API-Key auth, timeouts, a concurrency limit,
 // and the envelope unwrapped. Parameters of GET/DELETE travel in the query string, never
 // with a JSON content type (pfSense would then ignore the query string); writes send JSON.
-import { Agent, request } from 'undici';
 import type { DeviceTarget } from '../driver.js';
 import { DeviceError } from '../driver.js';
-import { replyError, transportError } from './errors.js';
-import { Semaphore } from '../../infra/semaphore.js';
-import { requestLimit, type RequestLimiter } from '../limits.js';
-import { HandshakeWatch } from '../tls-handshake.js';
+import { replyError } from './errors.js';
+import type { RequestLimiter } from '../limits.js';
+import { HttpTransport, type RawReply } from '../shared/http-transport.js';
+
+export type { RawReply } from '../shared/http-transport.js';
 
 export type Query = Record<string, string | number | boolean>;
 
@@ -23,11 +23,6 @@ export function quoteCounters(text: string, fields: readonly string[]): string {
   return text.replace(new RegExp(`"(${names})":(-?\\d+)`, 'g'), '"$1":"$2"');
 }
 
-export interface RawReply {
-  status: number;
-  text: string;
-}
-
 export type Auth = { kind: 'basic'; username: string; password: string } | { kind: 'key'; key: string };
 
 /** Basic auth when a username is configured (a fresh pfSense accepts only Basic), else the secret is an API key. */
@@ -38,23 +33,12 @@ export function authOf(target: DeviceTarget): Auth {
 }
 
 export class PfSenseClient {
-  private readonly agent: Agent;
-  private readonly handshakes: HandshakeWatch;
-  private readonly limiter: RequestLimiter;
-  private readonly base: string;
+  private readonly transport: HttpTransport;
   private readonly auth: Auth;
 
   /** `limiter`: the device's shared one (devices/limits.ts); without it, this client limits only itself. */
   constructor(private readonly target: DeviceTarget, limiter?: RequestLimiter) {
-    this.handshakes = new HandshakeWatch({ kind: 'PFSENSE', label: `pfSense ${target.name}`, timeoutMs: target.timeoutMs, ca: target.caPem, rejectUnauthorized: target.tlsVerify });
-    this.agent = new Agent({
-      connect: this.handshakes.connector,
-      headersTimeout: target.timeoutMs,
-      bodyTimeout: target.timeoutMs,
-    });
-    this.limiter = limiter ?? new Semaphore(requestLimit(target.concurrency));
-    const host = target.host.includes(':') && !target.host.startsWith('[') ? `[${target.host}]` : target.host;
-    this.base = `${target.tls ? 'https' : 'http'}://${host}:${target.port ?? (target.tls ? 443 : 80)}/api/v2/`;
+    this.transport = new HttpTransport(target, { kind: 'PFSENSE', label: `pfSense ${target.name}`, limiter });
     this.auth = authOf(target);
   }
 
@@ -69,21 +53,11 @@ export class PfSenseClient {
   /** One request; the reply as text, whatever its status. */
   async raw(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, options: { query?: Query; body?: unknown } = {}): Promise<RawReply> {
     const query = options.query && Object.keys(options.query).length > 0 ? `?${encodeQuery(options.query)}` : '';
-    const where = `${this.target.name} (${method} /api/v2/${path})`;
-    return this.limiter.run(async () => {
-      try {
-        const reply = await request(`${this.base}${path}${query}`, {
-          method,
-          headers: this.headers(options.body !== undefined),
-          body: options.body === undefined ? undefined : JSON.stringify(options.body),
-          dispatcher: this.agent,
-          signal: AbortSignal.timeout(this.target.timeoutMs),
-        });
-        return { status: reply.statusCode, text: await reply.body.text() };
-      } catch (error) {
-        const failure = transportError(error, where);
-        throw (failure.code === 'TIMEOUT' && this.handshakes.stalled()) || failure;
-      }
+    return this.transport.send({
+      method,
+      path: `/api/v2/${path}${query}`,
+      headers: this.headers(options.body !== undefined),
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
     });
   }
 
@@ -107,6 +81,6 @@ export class PfSenseClient {
   }
 
   close(): Promise<void> {
-    return this.agent.close();
+    return this.transport.close();
   }
 }

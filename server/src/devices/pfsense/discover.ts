@@ -11,6 +11,7 @@ import { hostableNetwork } from '../../domain/adoption/discovery.js';
 import type { DeviceObject } from './codec.js';
 import { representInterface, type InterfaceRepresentation } from './snapshot.js';
 import { adminText, parseDescr } from './tags.js';
+import { compareVersions } from '../shared/versions.js';
 
 /** What discover() reads, each list as its plural endpoint returned it. */
 export interface PfSenseReading {
@@ -237,11 +238,5 @@ export function discoverPfSense(reading: PfSenseReading, prefix: string): Device
 }
 
 function versionBefore(version: string, than: string): boolean {
-  const parts = (value: string) => value.replace(/^v/, '').split('.').map((part) => Number.parseInt(part, 10) || 0);
-  const [a, b] = [parts(version), parts(than)];
-  for (let index = 0; index < Math.max(a.length, b.length); index++) {
-    const difference = (a[index] ?? 0) - (b[index] ?? 0);
-    if (difference !== 0) return difference < 0;
-  }
-  return false;
+  return compareVersions(version, than) < 0;
 }

@@ -1,7 +1,8 @@
 // Wire details: query encoding, counters beyond 2^53, statistics parsing, tags, auth choice, error codes.
 import { describe, expect, it } from 'vitest';
 import { authOf, encodeQuery, quoteCounters } from './client.js';
-import { replyError, transportError } from './errors.js';
+import { replyError } from './errors.js';
+import { transportError } from '../shared/http-transport.js';
 import { COUNTER_FIELDS, parsePeerStatistics } from './stats.js';
 import { interfaceKeyForTunnel, parseDescr, peerDescr, pskFingerprint } from './tags.js';
 import type { DeviceTarget } from '../driver.js';
