@@ -3,6 +3,10 @@
 // state machine (uci-apply.ts), what is running (runtime.ts: netifd interfaces and routes,
 // WireGuard devices with their sessions, the fw4 ruleset), a small file system (files.ts) and the
 // clock every timer runs on. ubus objects (objects/*.ts) are plain handlers over this model.
+import { FileStore } from './files.js';
+import { Runtime } from './runtime.js';
+import { UciApply } from './uci-apply.js';
+import { UciStore } from './uci-store.js';
 
 /** ubus status codes (ubusmsg.h); `result[0]` of a legacy JSON-RPC reply. */
 export const UBUS = {
@@ -174,5 +178,75 @@ export class SimClock {
   stop(): void {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+  }
+}
+
+export interface BoardInfo {
+  hostname: string;
+  model: string;
+  boardName: string;
+  kernel: string;
+  target: string;
+  revision: string;
+}
+
+export interface OpenWrtModelOptions {
+  /** release.version, e.g. "24.10.2", "22.03.7", "SNAPSHOT". Default "24.10.2". */
+  version?: string;
+  /** Real ms per simulated second. Default 1000. */
+  timeScale?: number;
+  /** The switches object to read (the wire passes its faults); default defaultBehaviour(). */
+  behaviour?: OpenWrtBehaviour;
+  board?: Partial<BoardInfo>;
+}
+
+/**
+ * The whole simulated router. `sessions` is set by the wire (sessions.ts); until then every sid
+ * exists and may do everything, which is what unit tests of the state want.
+ */
+export class OpenWrtModel {
+  readonly clock: SimClock;
+  readonly files: FileStore;
+  readonly uci = new UciStore();
+  readonly apply: UciApply;
+  readonly runtime: Runtime;
+  version: string;
+  behaviour: OpenWrtBehaviour;
+  board: BoardInfo;
+  sessions: SessionHooks = { exists: () => true, access: () => true };
+  /**
+   * Device writes, as the contract's inspect() counts them: uci add/set/delete/rename/order,
+   * file write/remove, `wg set`, network.interface up/down/renew (not login, apply, confirm, rollback).
+   */
+  writes = 0;
+
+  constructor(options: OpenWrtModelOptions = {}) {
+    this.version = options.version ?? '24.10.2';
+    this.behaviour = options.behaviour ?? defaultBehaviour();
+    this.clock = new SimClock(options.timeScale ?? 1000);
+    this.files = new FileStore(() => this.clock.now());
+    this.board = { hostname: 'OpenWrt', model: 'QEMU Standard PC (Q35 + ICH9, 2009)', boardName: 'qemu-standard-pc-q35-ich9-2009', kernel: '6.6.93', target: 'x86/64', revision: 'r28739-d9340319c6', ...options.board };
+    this.apply = new UciApply(this.uci, this.clock, () => this.sessions);
+    this.runtime = new Runtime(this.uci, this.clock, () => this.behaviour, (path) => this.files.read(path)?.data ?? null);
+    this.uci.onConfigChange = (pkg) => this.runtime.configChanged(pkg);
+    this.uci.missingIsEmpty = () => this.behaviour.getMissingSectionEmpty;
+  }
+
+  /** Boot: every service starts from the committed config (after seeding). */
+  boot(): void {
+    this.runtime.reloadNetwork();
+    this.runtime.reloadFirewall();
+  }
+
+  /** The session ended (logout, expiry): rpcd removes its save directory with its deltas. */
+  endSession(sid: string): void {
+    this.uci.purgeSession(sid);
+  }
+
+  /** The simulator stops: no timer may fire afterwards. */
+  stop(): void {
+    this.apply.stop();
+    this.runtime.stop();
+    this.clock.stop();
   }
 }
