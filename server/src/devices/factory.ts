@@ -16,9 +16,7 @@ const loaders: Record<DeviceKind, Loader> = {
   ROUTEROS_API: loadRouterOs,
   ROUTEROS_REST: loadRouterOs,
   PFSENSE: async (target, limiter) => (await import('./pfsense/index.js')).createPfSenseDriver(target, { limiter }),
-  OPNSENSE: async () => {
-    throw new DeviceError('PROTOCOL', 'the OPNsense driver is not built yet');
-  },
+  OPNSENSE: async (target, limiter) => (await import('./opnsense/index.js')).createOpnSenseDriver(target, { limiter }),
   OPENWRT: async () => {
     throw new DeviceError('PROTOCOL', 'the OpenWrt driver is not built yet');
   },

@@ -7,6 +7,7 @@ import { DeviceError } from '../driver.js';
 import { replyError } from './errors.js';
 import type { RequestLimiter } from '../limits.js';
 import { HttpTransport, type RawReply } from '../shared/http-transport.js';
+import { quoteCounters } from '../shared/json-counters.js';
 
 export type { RawReply } from '../shared/http-transport.js';
 
@@ -15,12 +16,6 @@ export type Query = Record<string, string | number | boolean>;
 /** "+", "/" and "=" in keys must not reach pfSense's form decoder raw ("+" would become a space). */
 export function encodeQuery(query: Query): string {
   return Object.entries(query).map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(String(value))}`).join('&');
-}
-
-/** JSON.parse would round counters above 2^53: quote the integer fields that carry them first. */
-export function quoteCounters(text: string, fields: readonly string[]): string {
-  const names = fields.map((field) => field.replace(/[^a-z_]/g, '')).join('|');
-  return text.replace(new RegExp(`"(${names})":(-?\\d+)`, 'g'), '"$1":"$2"');
 }
 
 export type Auth = { kind: 'basic'; username: string; password: string } | { kind: 'key'; key: string };

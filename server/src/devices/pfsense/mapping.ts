@@ -9,39 +9,14 @@ import type { DesiredDeviceState } from '../driver.js';
 import { DeviceError } from '../driver.js';
 import { joinCidrs } from './codec.js';
 import { KIND } from './kinds.js';
+import { splitEndpoint, tunnelAddress6 } from '../shared/endpoints.js';
+
+export { serviceAddresses, splitEndpoint, tunnelAddress6, type Endpoint } from '../shared/endpoints.js';
 import { filterName, formatKey, hashedName, interfaceIdRef, peerDescr, ref, tagOf, type ManagedType } from './tags.js';
-
-export interface Endpoint {
-  host: string;
-  port: string;
-}
-
-/** "host:port" or "[v6]:port" as the domain renders endpoints. */
-export function splitEndpoint(endpoint: string): Endpoint {
-  const bracketed = /^\[([^\]]+)\]:(\d+)$/.exec(endpoint);
-  if (bracketed) return { host: bracketed[1] as string, port: bracketed[2] as string };
-  const colon = endpoint.lastIndexOf(':');
-  return { host: endpoint.slice(0, colon), port: endpoint.slice(colon + 1) };
-}
 
 /** pfSense's ipprotocol for one family. */
 export function ipProtocol(family: IpFamily): 'inet' | 'inet6' {
   return family === 6 ? 'inet6' : 'inet';
-}
-
-/**
- * A dual-stack interface's IPv6 tunnel address ("address/prefix"): the IPv6 entry right
- * after the IPv4 one, never a /128 (a service address). null on an IPv4-only interface.
- */
-export function tunnelAddress6(iface: CompiledInterface): string | null {
-  const second = iface.addresses[1];
-  const range = second === undefined ? null : tryParseCidr(second);
-  return range !== null && range.family === 6 && range.prefix < 128 ? (second as string) : null;
-}
-
-/** Addresses of the interface beyond its tunnel addresses: the services it publishes (/32, /128). */
-export function serviceAddresses(iface: CompiledInterface): string[] {
-  return iface.addresses.slice(tunnelAddress6(iface) === null ? 1 : 2);
 }
 
 /** The pfSense interface name (descr) Meshplane gives a tunnel's assignment. */

@@ -1,6 +1,7 @@
 // Wire details: query encoding, counters beyond 2^53, statistics parsing, tags, auth choice, error codes.
 import { describe, expect, it } from 'vitest';
-import { authOf, encodeQuery, quoteCounters } from './client.js';
+import { authOf, encodeQuery } from './client.js';
+import { quoteCounters } from '../shared/json-counters.js';
 import { replyError } from './errors.js';
 import { transportError } from '../shared/http-transport.js';
 import { COUNTER_FIELDS, parsePeerStatistics } from './stats.js';

@@ -1,0 +1,72 @@
+// Pure: plan, clear and undo policy for OPNsense on top of the vendor-neutral planner.
+import { publicKeyFromPrivate } from '../../domain/keys.js';
+import { diffResources, updateContext, type ActualResource, type Adjustment, type DesiredResource, type Plan } from '../../domain/plan.js';
+import type { UndoPolicy } from '../../domain/undo.js';
+import { sortedList } from './codec.js';
+import { APPLY_KINDS, AREA_ORDER, KIND, KIND_ORDER, KIND_SPECS, isApplyKind } from './kinds.js';
+import { adminText, ownDescr, pskFingerprint, withAdminText } from './tags.js';
+
+/** Compares secrets through what a reading shows (public key, PSK fingerprint), lists sorted, descriptions without the admin's text. */
+export function normalizeProp(kind: string, prop: string, value: string): string {
+  if (prop === 'privatekey') {
+    if (value.startsWith('pub:')) return value.slice(4);
+    try {
+      return publicKeyFromPrivate(value);
+    } catch {
+      return value;
+    }
+  }
+  if (prop === 'psk') return value.startsWith('fp:') ? value.slice(3) : pskFingerprint(value);
+  if (prop === 'description') return ownDescr(value);
+  if (KIND_SPECS[kind]?.props[prop] === 'list') return sortedList(value);
+  return value;
+}
+
+/** The WireGuard service switch (on, never off: off tears down every instance) and areas a run left unapplied. */
+export function adjustments(actual: readonly ActualResource[]): Adjustment[] {
+  const result: Adjustment[] = [];
+  const general = actual.find((resource) => resource.kind === KIND.general);
+  if (general) result.push({ kind: KIND.general, id: general.id, changes: { enabled: '1' }, reason: 'WireGuard must be enabled for instances to run' });
+  for (const area of AREA_ORDER) {
+    if (actual.some((resource) => resource.kind === APPLY_KINDS[area])) {
+      result.push({ kind: APPLY_KINDS[area], id: area, changes: { applied: 'true' }, reason: `${area} changes were written but never applied (an interrupted deploy)` });
+    }
+  }
+  return result;
+}
+
+/** A description written by an update keeps the admin's text that followed the tag. */
+function keepAdminText(plan: Plan, actual: readonly ActualResource[], prefix: string): Plan {
+  return {
+    ...plan,
+    operations: plan.operations.map((operation) => {
+      if (operation.op !== 'update' || operation.changes.description === undefined) return operation;
+      const current = actual.find((resource) => resource.kind === operation.kind && resource.id === operation.id);
+      const admin = adminText(current?.props.description, prefix);
+      if (admin === '') return operation;
+      const kept = { ...operation, changes: { ...operation.changes, description: withAdminText(operation.changes.description, admin, 255) } };
+      const context = updateContext.get(operation);
+      if (context) updateContext.set(kept, context);
+      return kept;
+    }),
+  };
+}
+
+export function planOpnSense(desired: readonly DesiredResource[], actual: readonly ActualResource[], prefix: string): Plan {
+  return keepAdminText(diffResources(desired, actual, { kindOrder: KIND_ORDER, normalize: normalizeProp, adjustments: adjustments(actual) }), actual, prefix);
+}
+
+/** Every managed item goes; the WireGuard switch stays on (the admin's own instances may need it). */
+export function clearOpnSensePlan(actual: readonly ActualResource[]): Plan {
+  return diffResources([], actual, { kindOrder: KIND_ORDER });
+}
+
+export const OPNSENSE_UNDO: UndoPolicy = {
+  // The WireGuard switch is never turned back off (that would tear down every instance).
+  writable: (kind, prop) => {
+    const codec = KIND_SPECS[kind]?.props[prop];
+    return codec !== undefined && codec !== 'readOnly';
+  },
+  ignored: isApplyKind,
+  normalize: normalizeProp,
+};

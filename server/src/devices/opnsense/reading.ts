@@ -1,0 +1,100 @@
+// Reads what Meshplane compares on an OPNsense firewall, shape-detected rather than
+// version-guessed (reference §1.6): search rows give the uuids; getServer/<uuid> gives every
+// instance's private key and its `peers` map (the only membership read that works on every
+// version); client rows are used as they are when they carry every field (25.1.3+),
+// else getClient/<uuid> each. Filter rows: the pending marker and the description-tagged
+// kinds of the kind table.
+import type { OpnSenseClient } from './client.js';
+import { flatten, type DeviceObject } from './codec.js';
+import { KIND, KIND_SPECS, type KindSpec } from './kinds.js';
+import { parseDescr } from './tags.js';
+
+export type Row = Record<string, string>;
+
+export interface OpnSenseReading {
+  general: Row;
+  /** Instances as getServer renders them (maps flattened), with `uuid`. */
+  servers: Row[];
+  /** Peers, with `uuid`. */
+  clients: Row[];
+  /** uuid of an instance → the uuids of its peers (server.peers, canonical). */
+  membership: Map<string, string[]>;
+  /** Rows of the other kinds of the kind table, by kind, raw values, with `uuid`. */
+  objects: Map<string, Row[]>;
+  /** Meshplane's pending-apply marker, when one is there. */
+  marker: { uuid: string; areas: string[] } | null;
+}
+
+const SEARCH_ALL = { current: 1, rowCount: -1, searchPhrase: '' };
+
+interface SearchReply {
+  rows?: DeviceObject[];
+}
+
+async function search(client: OpnSenseClient, path: string): Promise<DeviceObject[]> {
+  const reply = await client.call<SearchReply>('POST', path, { body: SEARCH_ALL });
+  return Array.isArray(reply.rows) ? reply.rows : [];
+}
+
+/** One item's get form, flattened; null when OPNsense no longer has it (`[]`). */
+async function getOne(client: OpnSenseClient, path: string, model: string, uuid: string): Promise<Row | null> {
+  const reply = await client.get<Record<string, unknown> | unknown[]>(`${path}/${uuid}`);
+  const item = Array.isArray(reply) ? undefined : reply[model];
+  return item && typeof item === 'object' ? { ...flatten(item as DeviceObject), uuid } : null;
+}
+
+/** The filter marker's description: "<prefix>:pending <area>,<area>". */
+export function markerDescription(prefix: string, areas: readonly string[]): string {
+  return `${prefix}:pending ${[...areas].sort().join(',')}`;
+}
+
+function markerAreas(description: unknown, prefix: string): string[] | null {
+  const text = typeof description === 'string' ? description : '';
+  if (!text.startsWith(`${prefix}:pending`)) return null;
+  return text.slice(`${prefix}:pending`.length).trim().split(',').filter(Boolean);
+}
+
+export async function readFilterRows(client: OpnSenseClient): Promise<DeviceObject[]> {
+  // Legacy and automatic rules are listed among the MVC ones: never ours.
+  return (await search(client, 'firewall/filter/searchRule')).filter((row) => !row.legacy && !row.is_automatic);
+}
+
+/** The rows of a description-tagged kind; tagged rows read through get (search rows hold labels before 25.7.1). */
+async function readTagged(client: OpnSenseClient, spec: KindSpec, prefix: string, rows?: DeviceObject[]): Promise<Row[]> {
+  const found = rows ?? (await search(client, `${spec.base}/search${spec.noun}`));
+  return Promise.all(found.map(async (row) => {
+    const uuid = String(row.uuid ?? '');
+    if (parseDescr(row.description, prefix).tag === null) return { ...flatten(row), uuid };
+    return (await getOne(client, `${spec.base}/get${spec.noun}`, spec.model, uuid)) ?? { ...flatten(row), uuid };
+  }));
+}
+
+export async function readOpnSense(client: OpnSenseClient, prefix: string, kinds: readonly string[] = Object.keys(KIND_SPECS)): Promise<OpnSenseReading> {
+  const [general, serverRows, clientRows, filterRows] = await Promise.all([
+    client.get<{ general?: DeviceObject }>('wireguard/general/get'),
+    search(client, 'wireguard/server/searchServer'),
+    search(client, 'wireguard/client/searchClient'),
+    readFilterRows(client),
+  ]);
+  const servers = (await Promise.all(serverRows.map((row) => getOne(client, 'wireguard/server/getServer', 'server', String(row.uuid ?? ''))))).filter((row): row is Row => row !== null);
+  const clients = await Promise.all(clientRows.map(async (row) => {
+    const uuid = String(row.uuid ?? '');
+    if ('keepalive' in row && 'psk' in row) return { ...flatten(row), uuid };
+    return (await getOne(client, 'wireguard/client/getClient', 'client', uuid)) ?? { ...flatten(row), uuid };
+  }));
+  const membership = new Map(servers.map((server) => [server.uuid as string, (server.peers ?? '').split(',').filter(Boolean)]));
+
+  let marker: OpnSenseReading['marker'] = null;
+  for (const row of filterRows) {
+    const areas = markerAreas(row.description, prefix);
+    if (areas !== null && marker === null) marker = { uuid: String(row.uuid), areas };
+  }
+  const objects = new Map<string, Row[]>();
+  for (const kind of kinds) {
+    const spec = KIND_SPECS[kind];
+    if (!spec || spec.tagField !== 'description') continue;
+    const rows = kind === KIND.rule ? filterRows.filter((row) => markerAreas(row.description, prefix) === null) : undefined;
+    objects.set(kind, await readTagged(client, spec, prefix, rows));
+  }
+  return { general: flatten(general.general ?? {}), servers, clients, membership, objects, marker };
+}
