@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { compileOverlay, findCompiledPeer } from '../../domain/index.js';
+import { overlay, peer, subnet } from '../../domain/__fixtures__/overlay.js';
+import { describePlan, type ActualResource } from '../../domain/plan.js';
+import { publicKeyFromPrivate } from '../../domain/keys.js';
+import type { DesiredDeviceState } from '../driver.js';
+import { DeviceError } from '../driver.js';
+import { KIND } from './kinds.js';
+import { desiredOpnSenseResources } from './mapping.js';
+import { clearOpnSensePlan, OPNSENSE_UNDO, planOpnSense } from './planning.js';
+import { pskFingerprint } from './tags.js';
+
+function state(): DesiredDeviceState {
+  const compiled = compileOverlay(overlay([
+    peer('op', '10.0.0.1', { subnets: [subnet('lanOp', '192.168.1.0/24')] }),
+    peer('b', '10.0.0.2', { subnets: [subnet('lanB', '192.168.2.0/24')] }),
+    peer('c', '10.0.0.3', { endpointHost: null }),
+  ]));
+  return { overlay: compiled, peer: findCompiledPeer(compiled, 'op'), commentPrefix: 'meshplane' };
+}
+
+/** The desired resources as a reading of them would show them (secrets as pub:/fp:, servers as the instance ref). */
+function asRead(desired: ReturnType<typeof desiredOpnSenseResources>): ActualResource[] {
+  return [
+    { kind: KIND.general, id: 'general', key: null, props: { enabled: '1' } },
+    ...desired.map((resource, index) => {
+      const props = { ...resource.props };
+      if (props.privatekey) props.privatekey = `pub:${publicKeyFromPrivate(props.privatekey)}`;
+      if (props.psk !== undefined) props.psk = `fp:${pskFingerprint(props.psk)}`;
+      if (resource.kind === KIND.server) props.instance = '1';
+      return { kind: resource.kind, id: `uuid-${index}`, key: resource.key, props };
+    }),
+    { kind: 'opnsense/apply/wireguard', id: 'wireguard', key: null, props: { applied: 'true' } },
+  ];
+}
+
+describe('OPNsense mapping', () => {
+  it('one instance with every interface address and instance routes, one peer per remote attached by servers', () => {
+    const desired = desiredOpnSenseResources(state());
+    expect(desired.map((resource) => [resource.kind, resource.key])).toEqual([
+      [KIND.server, 'wan1:tunnel:wg-mesh'], [KIND.client, 'wan1:peer:b'], [KIND.client, 'wan1:peer:c'],
+    ]);
+    expect(desired[0]?.props).toMatchObject({ name: 'meshplane.wan1.i.wg-mesh', enabled: '1', port: '51820', tunneladdress: '10.0.0.1/24', disableroutes: '0', gateway: '' });
+    expect(desired[1]?.props).toMatchObject({
+      name: 'meshplane.wan1.p.b', servers: '@meshplane.wan1.i.wg-mesh', tunneladdress: '10.0.0.2/32,192.168.2.0/24', serveraddress: 'b.example.net', serverport: '51820',
+    });
+    expect(desired[2]?.props).toMatchObject({ serveraddress: '', serverport: '' });
+  });
+
+  it('refuses published services and redundant hubs with DeviceError REFUSED', () => {
+    const withService = state();
+    withService.peer = { ...withService.peer, services: [{ protocol: 'tcp', serviceIp: '10.0.5.7', servicePort: 443, localIp: '192.168.1.10', localPort: 443 } as never] };
+    expect(() => desiredOpnSenseResources(withService)).toThrow(DeviceError);
+    expect(() => desiredOpnSenseResources(withService)).toThrow(/port forwards/);
+  });
+});
+
+describe('OPNsense planning', () => {
+  it('plans nothing against a reading of the same resources, and turns WireGuard on first', () => {
+    const desired = desiredOpnSenseResources(state());
+    expect(planOpnSense(desired, asRead(desired), 'meshplane').operations).toEqual([]);
+    const off = asRead(desired).map((resource) => (resource.kind === KIND.general ? { ...resource, props: { enabled: '0' } } : resource));
+    expect(describePlan(planOpnSense(desired, off, 'meshplane'))).toEqual([expect.stringMatching(/^~ update wireguard\/general general: enabled 0 → 1/)]);
+  });
+
+  it('a rotated PSK and a moved peer are updates of the changed props only; servers compared as a sorted list', () => {
+    const desired = desiredOpnSenseResources(state());
+    const read = asRead(desired).map((resource) => (resource.key === 'wan1:peer:b' ? { ...resource, props: { ...resource.props, psk: `fp:${pskFingerprint('old')}`, serveraddress: 'elsewhere' } } : resource));
+    const plan = planOpnSense(desired, read, 'meshplane');
+    expect(plan.operations.map((operation) => [operation.op, operation.key, operation.op === 'update' ? Object.keys(operation.changes).sort() : []])).toEqual([
+      ['update', 'wan1:peer:b', ['psk', 'serveraddress']],
+    ]);
+  });
+
+  it('a pending area left by an interrupted run becomes an apply step', () => {
+    const desired = desiredOpnSenseResources(state());
+    const read = asRead(desired).map((resource) => (resource.kind === 'opnsense/apply/wireguard' ? { ...resource, props: { applied: 'false' } } : resource));
+    expect(describePlan(planOpnSense(desired, read, 'meshplane'))).toEqual([expect.stringMatching(/^~ update opnsense\/apply\/wireguard wireguard: applied false → true/)]);
+  });
+
+  it('clear deletes every managed item, peers before the instance, and leaves the WireGuard switch and the admin\'s items', () => {
+    const desired = desiredOpnSenseResources(state());
+    const read = [...asRead(desired), { kind: KIND.server, id: 'theirs', key: null, props: { name: 'rw' } }];
+    const plan = clearOpnSensePlan(read);
+    expect(plan.operations.map((operation) => [operation.op, operation.kind, operation.key])).toEqual([
+      ['delete', KIND.client, 'wan1:peer:b'], ['delete', KIND.client, 'wan1:peer:c'], ['delete', KIND.server, 'wan1:tunnel:wg-mesh'],
+    ]);
+  });
+
+  it('undo never turns the WireGuard switch off and never writes the instance number', () => {
+    expect(OPNSENSE_UNDO.writable(KIND.general, 'enabled')).toBe(false);
+    expect(OPNSENSE_UNDO.writable(KIND.server, 'instance')).toBe(false);
+    expect(OPNSENSE_UNDO.writable(KIND.client, 'servers')).toBe(true);
+    expect(OPNSENSE_UNDO.ignored?.('opnsense/apply/firewall')).toBe(true);
+  });
+});
