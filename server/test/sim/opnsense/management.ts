@@ -6,7 +6,6 @@
 //   rollback, revert or any apply that changes the running Filter node lifts it;
 // - a route cut: after a WireGuard reconfigure a running wg route covers the address Meshplane
 //   connects from, so replies go into the tunnel: every socket, old and new, is dropped.
-import type { Socket } from 'node:net';
 import { contains, tryParseAddress, hostRange, tryParseCidr } from '../../../src/domain/ip.js';
 import type { OpnSenseFaults } from './faults.js';
 import { filterHash, type OpnSenseModel } from './model.js';
@@ -48,24 +47,4 @@ export function updateRouteCut(model: OpnSenseModel): void {
   } else if (model.cut?.kind === 'route') {
     model.cut = null;
   }
-}
-
-/**
- * Called for every accepted connection (before TLS): tracks it, and drops it at once while
- * the management path is cut for new connections.
- */
-export function admitConnection(model: OpnSenseModel, socket: Socket): void {
-  if (model.refusesNewConnections()) {
-    socket.destroy();
-    return;
-  }
-  model.sockets.add(socket);
-  socket.once('close', () => model.sockets.delete(socket));
-}
-
-/** Per request on an open connection: only a route cut drops established sockets. */
-export function admitRequest(model: OpnSenseModel, socket: Socket): boolean {
-  if (!model.dropsEveryConnection()) return true;
-  socket.destroy();
-  return false;
 }
