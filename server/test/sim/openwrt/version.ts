@@ -1,5 +1,5 @@
 // The OpenWrt release the simulator plays, and what follows from it (ref §9): the defaults of
-// the release-dependent switches, and what `system board` reports.
+// the release-dependent switches.
 import { compareVersions } from '../shared/version.js';
 import type { OpenWrtFaults } from './faults.js';
 
@@ -18,28 +18,5 @@ export function releaseDefaults(release: string): Pick<OpenWrtFaults, 'nftPrefix
     nftPrefixNat: releaseAtLeast(release, '23.05'),
     // The 2026 WireGuard handler rewrite (renew, syncconf) is on the main branch only (ref Q2).
     handler: release === 'SNAPSHOT' ? 'renew' : 'classic',
-  };
-}
-
-const KERNELS: Array<[string, string]> = [['SNAPSHOT', '6.12.40'], ['25.12', '6.12.33'], ['24.10', '6.6.93'], ['23.05', '5.15.167'], ['22.03', '5.10.221'], ['21.02', '5.4.238']];
-
-/** `system board` as procd answers it (ref §5.3), for a router called `hostname`. */
-export function boardInfo(release: string, hostname: string): Record<string, unknown> {
-  const kernel = KERNELS.find(([prefix]) => release.startsWith(prefix))?.[1] ?? '6.6.93';
-  return {
-    kernel,
-    hostname,
-    system: 'ARMv8 Processor rev 4',
-    model: 'Meshplane OpenWrt simulator',
-    board_name: 'meshplane,sim',
-    rootfs_type: 'squashfs',
-    release: {
-      distribution: 'OpenWrt',
-      version: release,
-      revision: release === 'SNAPSHOT' ? 'r31400-0000000000' : 'r28739-0000000000',
-      target: 'armsr/armv8',
-      description: `OpenWrt ${release} ${release === 'SNAPSHOT' ? 'r31400-0000000000' : 'r28739-0000000000'}`,
-      builddate: '1767225600',
-    },
   };
 }
