@@ -3,28 +3,16 @@
 // Counters arrive as integers that may exceed 2^53; the client quotes them before
 // parsing, so they reach here as decimal strings.
 import type { PeerStatistics } from '../driver.js';
+import { peerStatusStatistics, type PeerStatus } from '../shared/peer-status.js';
 import { parseDescr, parseKey } from './tags.js';
 
 export const STATUS_PATH = 'status/wireguard/tunnels';
 export const COUNTER_FIELDS = ['transfer_rx', 'transfer_tx', 'latest_handshake', 'inpkts', 'outpkts'] as const;
 
-interface PeerStatus {
-  public_key?: unknown;
-  endpoint?: unknown;
-  latest_handshake?: unknown;
-  transfer_rx?: unknown;
-  transfer_tx?: unknown;
-}
-
 interface TunnelStatus {
   name?: unknown;
   descr?: unknown;
   peers?: PeerStatus[];
-}
-
-function decimal(value: unknown): string {
-  const text = value === null || value === undefined ? '0' : String(value);
-  return /^\d+$/.test(text) ? text.replace(/^0+(?=\d)/, '') : '0';
 }
 
 /** The tunnels that are the interface `interfaceName`: by device name (tun_wgN) or by Meshplane's tag. */
@@ -36,15 +24,5 @@ function isTunnel(tunnel: TunnelStatus, interfaceName: string, prefix: string): 
 }
 
 export function parsePeerStatistics(tunnels: readonly TunnelStatus[], interfaceName: string, prefix: string): PeerStatistics[] {
-  return tunnels.filter((tunnel) => isTunnel(tunnel, interfaceName, prefix)).flatMap((tunnel) => (tunnel.peers ?? []).map((peer) => {
-    const handshake = decimal(peer.latest_handshake);
-    const endpoint = typeof peer.endpoint === 'string' && peer.endpoint !== '(none)' && peer.endpoint !== '' ? peer.endpoint : null;
-    return {
-      publicKey: String(peer.public_key ?? ''),
-      rxBytes: decimal(peer.transfer_rx),
-      txBytes: decimal(peer.transfer_tx),
-      lastHandshake: handshake === '0' ? null : new Date(Number(handshake) * 1000),
-      currentEndpoint: endpoint,
-    };
-  }));
+  return tunnels.filter((tunnel) => isTunnel(tunnel, interfaceName, prefix)).flatMap((tunnel) => (tunnel.peers ?? []).map(peerStatusStatistics));
 }
