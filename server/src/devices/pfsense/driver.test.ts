@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { generateKeyPair, publicKeyFromPrivate } from '../../domain/keys.js';
 import { peer, subnet } from '../../domain/__fixtures__/overlay.js';
 import { describePlan } from '../../domain/plan.js';
-import type { PfSenseSimulator } from '../../../test/sim/pfsense/index.js';
-import { DeviceError, type DesiredDeviceState } from '../driver.js';
+import { startPfSenseSimulator, type PfSenseSimulator } from '../../../test/sim/pfsense/index.js';
+import { describeDropSweep, type DropSweepDevice } from '../../../test/contract/drop-sweep.js';
 import { RawClient } from '../../../test/sim/pfsense/test-client.js';
 import { createPfSenseDriver, type PfSenseDriver } from './index.js';
 import { FAST_POLL, SIM_LISTS, deploy, driverOnSimulator, managedObjects, siteSpec, simTarget, stateFor, unmanagedObjects } from './test-fixtures.js';
@@ -120,16 +120,6 @@ describe('pfSense driver against the simulator', () => {
   });
 });
 
-/** A device error as the deploy job would show it: its code, then what failed and where. */
-async function attemptDeploy(target: PfSenseDriver, state: DesiredDeviceState): Promise<string | null> {
-  try {
-    return (await deploy(target, state)).result.failed?.message ?? null;
-  } catch (error) {
-    if (error instanceof DeviceError) return `${error.code}: ${error.message}`;
-    throw error;
-  }
-}
-
 /** An operator's own objects, made after Meshplane's, so deleting ours shifts their ids. */
 async function addOperatorObjects(sim: PfSenseSimulator): Promise<void> {
   const client = new RawClient(sim);
@@ -150,8 +140,8 @@ async function addOperatorObjects(sim: PfSenseSimulator): Promise<void> {
   }
 }
 
-// Faults (issue #8 item 6), as the RouterOS sweep in test/live-ops/faults.test.ts does it:
-// the connection drops at each request of a full deploy in turn (reads, every write, every
+// Faults (issue #8 item 6), as the RouterOS sweep in test/live-ops/faults.test.ts does it
+// (test/contract/drop-sweep.ts): the connection drops at each request of a full deploy in turn (reads, every write, every
 // area's apply and its status), from a firewall without Meshplane objects and from an older
 // deployment whose update deletes objects (shifting pfSense's position ids) and moves one.
 const STARTS = [
@@ -170,11 +160,15 @@ const STARTS = [
   },
 ] as const;
 
-describe.each(STARTS)('pfSense driver: a connection dropped at each request of a deploy from $from', ({ older, writes }) => {
-  it('fails naming the device without secrets, and a rerun converges with exactly one of each, ids resolved, nothing else changed', async () => {
+describeDropSweep('pfSense driver', STARTS.map(({ from, older, writes }) => ({
+  from,
+  writes,
+  failure: /^(written but not applied: )?UNREACHABLE: cannot talk to pf-sim \((GET|POST|PATCH|DELETE) \/api\/v2\/[a-z_/]+\): /,
+  start: async (): Promise<DropSweepDevice> => {
     // Applies finish at once (applyDelayMs 0) so a deploy makes the same requests every
     // time: a background apply would add a varying number of status reads.
-    const { sim, driver } = await start({ applyDelayMs: 0 });
+    const sim = await startPfSenseSimulator({ applyDelayMs: 0 });
+    const driver = createPfSenseDriver(simTarget(sim), FAST_POLL);
     const psk = Buffer.alloc(32, 5).toString('base64');
     const spec = { ...siteSpec(), presharedKeys: [{ peerAId: 'pf', peerBId: 'b', key: psk }] };
     const state = stateFor(spec);
@@ -187,49 +181,36 @@ describe.each(STARTS)('pfSense driver: a connection dropped at each request of a
         ...spec.peers.filter((item) => item.id === 'b').map((item) => ({ ...item, endpointHost: 'b-old.example.net' })),
       ],
     });
-    const secrets = [sim.password, Buffer.from(`${sim.username}:${sim.password}`).toString('base64'), state.peer.interface.privateKey as string, psk];
-
-    /** Back to the starting point: Meshplane's objects cleared, or the older deployment. */
-    async function reset(): Promise<void> {
-      const plan = older ? driver.plan(previous, await driver.readState(previous)) : driver.clearPlan(await driver.readState(state));
-      expect((await driver.apply(plan)).failed).toBeNull();
-    }
-
-    await reset();
-    await addOperatorObjects(sim);
-    const theirs = unmanagedObjects(sim.model);
-    const from = sim.requests.length;
-    expect((await deploy(driver, state)).result.failed).toBeNull();
-    const made = sim.requests.slice(from);
-    const total = made.length;
-    expect(made.filter((request) => request.method !== 'GET').map((request) => `${request.method} ${request.path.replace('/api/v2/', '')}`)).toEqual(expect.arrayContaining([...writes]));
-    const converged = managedObjects(sim.model);
-    // One object per tag, so a rerun that equals it holds exactly one of each managed item.
-    const tags = SIM_LISTS.flatMap((list) => converged[list].map((obj) => String(obj.descr).split(' ')[0]));
-    expect(new Set(tags).size).toBe(tags.length);
-    expect(converged.interfaces).toHaveLength(1);
-    await reset();
-
-    // dropAfterRequests = k answers k requests and drops the connection of the next one:
-    // k = 0 … total-1 drops each request of the deploy in turn.
-    for (let answered = 0; answered < total; answered++) {
-      const at = `drop after ${answered} of ${total}`;
-      sim.faults.dropAfterRequests = answered;
-      const failure = await attemptDeploy(driver, state);
-      // The switch clears itself when it fires: still set means this deploy never got that far.
-      expect(sim.faults.dropAfterRequests, `${at}: the drop did not happen`).toBeNull();
-      expect(failure, at).toMatch(/^(written but not applied: )?UNREACHABLE: cannot talk to pf-sim \((GET|POST|PATCH|DELETE) \/api\/v2\/[a-z_/]+\): /);
-      for (const secret of secrets) expect(failure, at).not.toContain(secret);
-
-      expect(await attemptDeploy(driver, state), `rerun after a ${at}`).toBeNull();
-      expect(managedObjects(sim.model), at).toEqual(converged);
-      expect(unmanagedObjects(sim.model), at).toEqual(theirs);
-      expect((await deploy(driver, state)).plan.operations, `redeploy after a ${at}`).toEqual([]);
-      expect(['wireguard', 'interfaces', 'routing', 'firewall'].every((area) => sim.model.isApplied(area as 'wireguard')), at).toBe(true);
-      await reset();
-    }
-  });
-});
+    return {
+      driver,
+      state,
+      secrets: [sim.password, Buffer.from(`${sim.username}:${sim.password}`).toString('base64'), state.peer.interface.privateKey as string, psk],
+      reset: async () => {
+        const plan = older ? driver.plan(previous, await driver.readState(previous)) : driver.clearPlan(await driver.readState(state));
+        expect((await driver.apply(plan)).failed).toBeNull();
+      },
+      addOperatorItems: () => addOperatorObjects(sim),
+      requestCount: () => sim.requests.length,
+      writesSince: (from) => sim.requests.slice(from).filter((request) => request.method !== 'GET').map((request) => `${request.method} ${request.path.replace('/api/v2/', '')}`),
+      dropAfter: (answered) => {
+        sim.faults.dropAfterRequests = answered;
+      },
+      // The switch clears itself when it fires.
+      dropFired: () => sim.faults.dropAfterRequests === null,
+      managed: () => managedObjects(sim.model),
+      managedTags: () => {
+        const converged = managedObjects(sim.model);
+        return [...SIM_LISTS.flatMap((list) => converged[list].map((obj) => String(obj.descr).split(' ')[0] ?? '')), ...converged.interfaces.map((iface) => String(iface.descr))];
+      },
+      unmanaged: () => unmanagedObjects(sim.model),
+      everythingApplied: () => ['wireguard', 'interfaces', 'routing', 'firewall'].every((area) => sim.model.isApplied(area as 'wireguard')),
+      stop: async () => {
+        await driver.close();
+        await sim.stop();
+      },
+    };
+  },
+})));
 
 describe('pfSense driver: statistics by package version', () => {
   it('reads handshake and exact counters from tunnels[].peers on 2.9.0 and later', async () => {
