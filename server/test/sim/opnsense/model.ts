@@ -126,6 +126,8 @@ export class OpnSenseModel {
   clock: () => number = () => Date.now() / 1000;
   /** Every open client socket (the management cut drops them). */
   readonly sockets = new Set<Socket>();
+  /** Timers the simulator runs (rollback, …): cleared on stop. */
+  readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(readonly version: string) {
     this.features = versionFeatures(version);
@@ -176,6 +178,11 @@ export class OpnSenseModel {
 
   statsOf(ifname: string, publicKey: string): PeerStats | undefined {
     return this.peerStats.get(`${ifname}|${publicKey}`) ?? this.peerStats.get(`*|${publicKey}`);
+  }
+
+  stopTimers(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
   }
 
   /** New TLS connections are refused (a filter cut; pf keeps the states of open ones). */

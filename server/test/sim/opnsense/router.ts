@@ -54,6 +54,8 @@ export interface EndpointOptions {
   since?: string;
   /** First version that no longer has it. */
   until?: string;
+  /** Runs a configd action (reconfigure, apply): delayed by faults.slowConfigdMs. */
+  configd?: boolean;
 }
 
 export interface Endpoint extends EndpointOptions {

@@ -1,7 +1,6 @@
 // pfSense REST API v2 simulator: a real HTTPS server on 127.0.0.1 speaking the API as
 // /work/shared/ref/pfsense.md documents it, over one stateful model.
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { ApplyScheduler } from './apply-endpoints.js';
 import type { Routes } from './call.js';
 import { noFaults, type PfSenseFaults } from './faults.js';
@@ -9,6 +8,7 @@ import { PfSenseModel } from './model.js';
 import { addNetworkRoutes } from './network-endpoints.js';
 import { seedModel, type SeedKind } from './seed.js';
 import { createServer, type RequestRecord } from './server.js';
+import { closeServer, listenOnLoopback } from '../shared/https-front.js';
 import { selfSignedCertificate } from '../shared/tls.js';
 import { compareVersions } from '../shared/version.js';
 import { addWireGuardRoutes } from './wireguard-endpoints.js';
@@ -76,11 +76,7 @@ export async function startPfSenseSimulator(options: PfSenseSimulatorOptions = {
   const server = createServer({ model, routes, faults, credentials, requestApply: (area, async) => scheduler.request(area, async), log: requests }, tls);
   server.keepAliveTimeout = 5_000;
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server, options.port ?? 0);
   return {
     port,
     host: '127.0.0.1',
@@ -92,8 +88,7 @@ export async function startPfSenseSimulator(options: PfSenseSimulatorOptions = {
     requests,
     stop: async () => {
       scheduler.stop();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
     },
   };
 }

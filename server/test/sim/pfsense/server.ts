@@ -3,11 +3,11 @@
 // every JSON reply in the envelope. Nothing is logged: requests carry credentials.
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { authenticate, type Credentials } from './auth.js';
 import type { Call, Method, Routes } from './call.js';
 import { ApiError, HTML_NOT_FOUND, encodeEnvelope } from './envelope.js';
 import { endOneByteAtATime } from '../shared/fragmented-body.js';
+import { passConnectionFaults, readBody } from '../shared/https-front.js';
 import { takeEndpointFault } from '../shared/endpoint-fault.js';
 import type { PfSenseFaults } from './faults.js';
 import type { ApplyArea, PfSenseModel } from './model.js';
@@ -31,26 +31,6 @@ export interface ServerParts {
   log: RequestRecord[];
 }
 
-const MAX_BODY = 1 << 20;
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY) {
-        reject(new ApiError(400, 'ENDPOINT_REQUEST_TOO_LARGE', 'Request body too large.'));
-        request.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
-}
-
 async function sendJson(response: ServerResponse, faults: PfSenseFaults, code: number, responseId: string, message: string, data: unknown, headers: Record<string, string> = {}): Promise<void> {
   const body = encodeEnvelope(code, responseId, message, data);
   if (faults.fragmentOutput) {
@@ -65,15 +45,7 @@ async function sendJson(response: ServerResponse, faults: PfSenseFaults, code: n
 
 async function handle(parts: ServerParts, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const { model, routes, faults } = parts;
-  if (faults.dropAfterRequests !== null) {
-    if (faults.dropAfterRequests <= 0) {
-      faults.dropAfterRequests = null;
-      request.socket.destroy();
-      return;
-    }
-    faults.dropAfterRequests--;
-  }
-  if (faults.delayMs > 0) await sleep(faults.delayMs);
+  if (!(await passConnectionFaults(faults, request))) return;
 
   const url = new URL(request.url ?? '/', 'https://pfsense.invalid');
   const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
@@ -86,7 +58,7 @@ async function handle(parts: ServerParts, request: IncomingMessage, response: Se
     contentType: request.headers['content-type'] ?? null,
     auth: request.headers['x-api-key'] ? 'key' : request.headers.authorization ? 'basic' : 'none',
   });
-  const body = await readBody(request);
+  const body = await readBody(request, () => new ApiError(400, 'ENDPOINT_REQUEST_TOO_LARGE', 'Request body too large.'));
 
   const handlers = routes.get(path);
   if (!handlers) {
