@@ -10,6 +10,8 @@ import { defaultFaults, type OpenWrtFaults } from './faults.js';
 import { OpenWrtModel, type PeerStats } from './model.js';
 import { ubusObjects } from './objects/index.js';
 import { seedStock } from './seed.js';
+import { addHandMadeSetup, type HandMadeSpec } from './hand-made.js';
+import { generateKeyPair, generatePresharedKey } from '../../../src/domain/keys.js';
 import { UbusFront, listen, type RequestRecord } from './server.js';
 import { Sessions, type LoginEntry } from './sessions.js';
 import { releaseDefaults } from './version.js';
@@ -17,6 +19,7 @@ import { releaseDefaults } from './version.js';
 export type { OpenWrtFaults, CallFault, SlowCall } from './faults.js';
 export type { RequestRecord } from './server.js';
 export { OpenWrtModel } from './model.js';
+export type { HandMadeSpec } from './hand-made.js';
 
 export interface OpenWrtSimulatorOptions {
   /** release.version: "24.10.2" (default), "23.05.5", "22.03.7", "21.02.7", "SNAPSHOT". */
@@ -34,6 +37,8 @@ export interface OpenWrtSimulatorOptions {
   /** Leave out Meshplane's rpcd login and ACL file (a router before the README's one-time setup). */
   withoutMeshplane?: boolean;
   hostname?: string;
+  /** A WireGuard setup made by hand in LuCI before Meshplane (hand-made.ts); `true` = demoHandMade(). */
+  handMade?: HandMadeSpec | true;
   /** Fault and behaviour switches to start with; `sim.faults` can be changed at any time. */
   faults?: Partial<OpenWrtFaults>;
 }
@@ -59,6 +64,27 @@ export interface OpenWrtSimulator {
   /** Every session ends now (their uci deltas with them), as after an rpcd restart. */
   expireSessions(): void;
   stop(): Promise<void>;
+}
+
+/**
+ * `--hand-made`: what an admin set up in LuCI: wg0 on 51820 with a site peer (endpoint,
+ * keepalive, preshared key, live session) and a road warrior that never connected.
+ */
+export function demoHandMade(): HandMadeSpec {
+  return {
+    interfaceName: 'wg0',
+    privateKey: generateKeyPair().privateKey,
+    listenPort: 51820,
+    addresses: ['10.99.0.2/24'],
+    mtu: 1420,
+    peers: [
+      {
+        publicKey: generateKeyPair().publicKey, presharedKey: generatePresharedKey(), allowedIps: ['10.99.0.1/32', '172.16.0.0/24'],
+        endpointHost: '203.0.113.1', endpointPort: 51820, keepalive: 25, description: 'site-a',
+      },
+      { publicKey: generateKeyPair().publicKey, allowedIps: ['10.99.0.10/32'], description: 'laptop', stats: { latestHandshake: 0, rx: 0n, tx: 0n, endpoint: null } },
+    ],
+  };
 }
 
 function loginsOf(model: OpenWrtModel): LoginEntry[] {
@@ -90,6 +116,8 @@ export async function startOpenWrtSimulator(options: OpenWrtSimulatorOptions = {
     rootPasswordHash: await cryptHash(rootPassword, '1'),
     withoutMeshplane: options.withoutMeshplane,
   });
+
+  if (options.handMade !== undefined) addHandMadeSetup(model, options.handMade === true ? demoHandMade() : options.handMade);
 
   const startedAt = performance.now();
   const sessions = new Sessions({
