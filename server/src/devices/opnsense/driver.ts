@@ -19,6 +19,7 @@ import { clearOpnSensePlan, OPNSENSE_UNDO, planOpnSense } from './planning.js';
 import { preflightOpnSense } from './preflight.js';
 import { readOpnSense } from './reading.js';
 import { readingToActual, type HeldSecrets } from './snapshot.js';
+import { safetyNet, type SafetyOptions } from './safety.js';
 import { pskFingerprint } from './tags.js';
 import { SHOW_BODY, SHOW_COUNTERS, SHOW_PATH, parseShowStatistics, type ShowRow } from './stats.js';
 
@@ -27,8 +28,10 @@ export interface OpnSenseDriverOptions {
   commentPrefix?: string;
   /** The device's shared request limiter (devices/limits.ts). */
   limiter?: RequestLimiter;
-  /** How the firewall area is applied (safety.ts); plain filter/apply without it. */
+  /** How the firewall area is applied; default: the version's safety net (safety.ts). */
   firewall?: (client: OpnSenseClient, capabilities: Capabilities) => FirewallGuard;
+  /** Timing of the safety net (tests shorten the waits). */
+  safety?: Partial<SafetyOptions>;
 }
 
 export class OpnSenseDriver implements DeviceDriver {
@@ -100,7 +103,7 @@ export class OpnSenseDriver implements DeviceDriver {
     const capabilities = await this.probe();
     refuseUnsupported(capabilities);
     const result = await executePlan(this.client, this.withHeldSecrets(plan), {
-      prefix: this.prefix, capabilities, firewall: this.options.firewall?.(this.client, capabilities),
+      prefix: this.prefix, capabilities, firewall: (this.options.firewall ?? safetyNet(this.options.safety))(this.client, capabilities),
     }, onProgress);
     // Reported as planned: the operation with the marker, never the key written in its place.
     return result.failed ? { ...result, failed: { ...result.failed, operation: plan.operations[result.applied] ?? result.failed.operation } } : result;

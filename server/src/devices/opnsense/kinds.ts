@@ -60,6 +60,13 @@ export const KIND_SPECS: Record<string, KindSpec> = {
       keepalive: 'text', servers: 'list',
     },
   },
+  [KIND.rule]: {
+    kind: KIND.rule, base: 'firewall/filter', model: 'rule', noun: 'Rule', area: 'firewall', tagField: 'description',
+    props: {
+      description: 'text', enabled: 'text', action: 'text', quick: 'text', interface: 'list', direction: 'text', ipprotocol: 'text',
+      protocol: 'text', source_net: 'list', destination_net: 'list', destination_port: 'text', sequence: 'text',
+    },
+  },
 };
 
 export const APPLY_KINDS: Readonly<Record<ApplyArea, string>> = {

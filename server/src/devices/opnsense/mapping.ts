@@ -7,7 +7,7 @@ import type { DesiredResource } from '../../domain/plan.js';
 import { publicKeyFromPrivate } from '../../domain/keys.js';
 import type { DesiredDeviceState } from '../driver.js';
 import { DeviceError } from '../driver.js';
-import { splitEndpoint } from '../shared/endpoints.js';
+import { splitEndpoint, tunnelAddress6 } from '../shared/endpoints.js';
 import { sortedList } from './codec.js';
 import { KIND } from './kinds.js';
 import { formatKey, namedKey, nameTag, ref, tagOf, type NamedType } from './tags.js';
@@ -101,5 +101,38 @@ export function desiredOpnSenseResources(desired: DesiredDeviceState): DesiredRe
       },
     });
   }
+  resources.push(...firewallRules(desired, names));
   return resources;
+}
+
+/** Ours sit after the admin's rules (sequences are sorted within a priority group), at fixed places so plans compare stably. */
+const RULE_SEQUENCE = { wanUdp: 90001, overlayIn: 90100 } as const;
+
+/**
+ * The WAN pass rule for each listen port, and one pass rule on the interface group
+ * `wireguard` (every wgN is in it, assigned or not) for traffic from the tunnel, limited to
+ * the remotes' allowed IPs (never a pass-all on a group the admin's own instances share).
+ * A dual-stack interface's address-less rules pass both families.
+ */
+function firewallRules(desired: DesiredDeviceState, names: Naming): DesiredResource[] {
+  const { peer } = desired;
+  const ipprotocol = tunnelAddress6(peer.interface) === null ? 'inet' : 'inet46';
+  const rule = (name: string, props: Record<string, string>): DesiredResource => {
+    const { key, tag } = names.described('rule', name);
+    return { kind: KIND.rule, key, props: { description: tag, enabled: '1', action: 'pass', quick: '1', direction: 'in', ipprotocol, ...props } };
+  };
+  const rules: DesiredResource[] = [];
+  const ports = [...new Set(peer.firewall.filter((entry) => entry.chain === 'input' && entry.protocol === 'udp' && entry.dstPort !== undefined).map((entry) => entry.dstPort as number))];
+  for (const [index, port] of ports.entries()) {
+    rules.push(rule(`wan-udp-${port}`, {
+      interface: 'wan', protocol: 'UDP', source_net: 'any', destination_net: '(self)', destination_port: String(port), sequence: String(RULE_SEQUENCE.wanUdp + index),
+    }));
+  }
+  const sources = sortedList(peer.peers.flatMap((remote) => remote.allowedIps).filter((cidr, index, all) => all.indexOf(cidr) === index).join(','));
+  if (sources !== '') {
+    rules.push(rule('overlay-in', {
+      interface: 'wireguard', protocol: 'any', source_net: sources, destination_net: 'any', destination_port: '', sequence: String(RULE_SEQUENCE.overlayIn),
+    }));
+  }
+  return rules;
 }

@@ -39,7 +39,11 @@ describe('OPNsense mapping', () => {
     const desired = desiredOpnSenseResources(state());
     expect(desired.map((resource) => [resource.kind, resource.key])).toEqual([
       [KIND.server, 'wan1:tunnel:wg-mesh'], [KIND.client, 'wan1:peer:b'], [KIND.client, 'wan1:peer:c'],
+      [KIND.rule, 'wan1:rule:wan-udp-51820'], [KIND.rule, 'wan1:rule:overlay-in'],
     ]);
+    // The listen port on WAN, and tunnel traffic on the `wireguard` group from the remotes' allowed IPs only.
+    expect(desired[3]?.props).toMatchObject({ description: 'meshplane:wan1:rule:wan-udp-51820', interface: 'wan', protocol: 'UDP', destination_net: '(self)', destination_port: '51820', action: 'pass' });
+    expect(desired[4]?.props).toMatchObject({ interface: 'wireguard', protocol: 'any', source_net: '10.0.0.2/32,10.0.0.3/32,192.168.2.0/24', destination_net: 'any' });
     expect(desired[0]?.props).toMatchObject({ name: 'meshplane.wan1.i.wg-mesh', enabled: '1', port: '51820', tunneladdress: '10.0.0.1/24', disableroutes: '0', gateway: '' });
     expect(desired[1]?.props).toMatchObject({
       name: 'meshplane.wan1.p.b', servers: '@meshplane.wan1.i.wg-mesh', tunneladdress: '10.0.0.2/32,192.168.2.0/24', serveraddress: 'b.example.net', serverport: '51820',
@@ -83,6 +87,7 @@ describe('OPNsense planning', () => {
     const read = [...asRead(desired), { kind: KIND.server, id: 'theirs', key: null, props: { name: 'rw' } }];
     const plan = clearOpnSensePlan(read);
     expect(plan.operations.map((operation) => [operation.op, operation.kind, operation.key])).toEqual([
+      ['delete', KIND.rule, 'wan1:rule:wan-udp-51820'], ['delete', KIND.rule, 'wan1:rule:overlay-in'],
       ['delete', KIND.client, 'wan1:peer:b'], ['delete', KIND.client, 'wan1:peer:c'], ['delete', KIND.server, 'wan1:tunnel:wg-mesh'],
     ]);
   });

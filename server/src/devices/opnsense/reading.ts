@@ -54,9 +54,20 @@ function markerAreas(description: unknown, prefix: string): string[] | null {
   return text.slice(`${prefix}:pending`.length).trim().split(',').filter(Boolean);
 }
 
+/** The interfaces Meshplane's rules (and the hand-made ones adoption looks for) are on. */
+const RULE_INTERFACES = ['wan', 'wireguard'];
+
 export async function readFilterRows(client: OpnSenseClient): Promise<DeviceObject[]> {
+  // searchRule without `interface` may list only floating rules (reference §6 R1): the rules
+  // on each interface ours use are asked for too, and the rows joined by uuid.
+  const pages = await Promise.all([
+    search(client, 'firewall/filter/searchRule'),
+    ...RULE_INTERFACES.map((name) => client.call<SearchReply>('POST', 'firewall/filter/searchRule', { body: { ...SEARCH_ALL, interface: name } }).then((reply) => (Array.isArray(reply.rows) ? reply.rows : []))),
+  ]);
+  const byUuid = new Map<string, DeviceObject>();
+  for (const row of pages.flat()) if (!byUuid.has(String(row.uuid))) byUuid.set(String(row.uuid), row);
   // Legacy and automatic rules are listed among the MVC ones: never ours.
-  return (await search(client, 'firewall/filter/searchRule')).filter((row) => !row.legacy && !row.is_automatic);
+  return [...byUuid.values()].filter((row) => !row.legacy && !row.is_automatic);
 }
 
 /** The rows of a description-tagged kind; tagged rows read through get (search rows hold labels before 25.7.1). */
