@@ -50,6 +50,7 @@ export class UbusClient {
   private sid: string | null = null;
   private loggingIn: Promise<string> | null = null;
   private nextId = 1;
+  private closed = false;
   /** Counts logins: a caller that staged uci deltas compares it to know its session (and deltas) were replaced. */
   generation = 0;
 
@@ -193,8 +194,10 @@ export class UbusClient {
     return this.transport.freshClient();
   }
 
-  /** Ends the session (its staged deltas go with it) and closes the connections; never throws. */
+  /** Ends the session (its staged deltas go with it) and closes the connections; never throws; a second call does nothing. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     const sid = this.sid;
     this.sid = null;
     if (sid !== null) {
