@@ -52,6 +52,9 @@ export function opnSenseRefusal(desired: DesiredDeviceState): string | null {
   if (peer.services.length > 0) {
     return `${peer.name} publishes services (${peer.services.map((service) => `${service.protocol}/${service.servicePort} on ${service.serviceIp}`).join(', ')}): Meshplane does not write port forwards on OPNsense yet. Move the services to another peer or remove them`;
   }
+  if (peer.nat.length > 0) {
+    return `${peer.name} shows its LAN under translated addresses (${peer.nat.map((netmap) => `${netmap.real} as ${netmap.translated}`).join(', ')}): 1:1 NAT and NPTv6 on OPNsense need the WireGuard device assigned as an interface (API only from 26.7; Interfaces › Assignments by hand before), and Meshplane does not write them on OPNsense yet. Remove the translation (natCidr) or use a Linux, RouterOS or pfSense device for this peer`;
+  }
   return null;
 }
 

@@ -73,7 +73,7 @@ describe('OPNsense safety net, request by request', () => {
       expect(sim.requests.some((request) => request.action === 'firewall/filter/cancelRollback')).toBe(false);
       expect(sim.model.cut).toBeNull();
       // The rules were rolled back; the WireGuard instance stays for the service's undo to handle.
-      expect(effectiveFilter(sim).rules.some((rule) => String(rule.description).startsWith('meshplane:'))).toBe(false);
+      expect((effectiveFilter(sim).rules ?? []).some((rule) => String(rule.description).startsWith('meshplane:'))).toBe(false);
     } finally {
       await teardown();
     }
@@ -88,7 +88,7 @@ describe('OPNsense safety net, request by request', () => {
       expect(sim.requests.some((request) => request.action === 'firewall/filter/savepoint')).toBe(false);
       expect(actions(sim).filter((action) => action.startsWith('firewall/filter/apply'))).toEqual(['firewall/filter/apply 200', 'firewall/filter/apply 200']);
       expect(sim.model.cut).toBeNull();
-      expect(effectiveFilter(sim).rules.some((rule) => String(rule.description).startsWith('meshplane:'))).toBe(false);
+      expect((effectiveFilter(sim).rules ?? []).some((rule) => String(rule.description).startsWith('meshplane:'))).toBe(false);
     } finally {
       await teardown();
     }
