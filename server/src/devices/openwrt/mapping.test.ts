@@ -50,8 +50,8 @@ describe('desiredOpenWrtResources', () => {
     expect(include.props.netmap).toBe(`netmap ${ifname} 172.16.1.0/24 192.168.1.0/24`);
     expect(include.props.path).toMatch(/^\/etc\/meshplane\/[0-9a-f]{8}-[0-9a-f]{12}\.nft$/);
     const dual = desiredOpenWrtResources(stateOf(siteSpec(true)), secrets).find((item) => item.kind === KIND.include)!;
-    expect(dual.props.path).not.toBe(include.props.path);
-    expect(dual.props.path.slice(0, 24)).toBe(include.props.path.slice(0, 24));
+    expect(dual.props.path!).not.toBe(include.props.path!);
+    expect(dual.props.path!.slice(0, 24)).toBe(include.props.path!.slice(0, 24));
   });
 
   it('refuses both roles in a WAN with redundant hubs', () => {
