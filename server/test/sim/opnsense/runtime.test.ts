@@ -131,7 +131,7 @@ describe('OPNsense runtime', () => {
       ...[...s.model.config.clients.values()].map((peer) => peer.psk ?? ''),
     ].filter((secret) => secret !== '');
     expect(secrets).toContain(HAND_MADE.privateKey);
-    expect(secrets).toContain(HAND_MADE.peers[0].presharedkey);
+    expect(secrets).toContain(HAND_MADE.peers[0]?.presharedkey);
     const dump = wgShowAllDump(s.model);
     for (const secret of secrets) expect(dump).toContain(secret);
 
