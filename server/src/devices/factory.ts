@@ -17,9 +17,7 @@ const loaders: Record<DeviceKind, Loader> = {
   ROUTEROS_REST: loadRouterOs,
   PFSENSE: async (target, limiter) => (await import('./pfsense/index.js')).createPfSenseDriver(target, { limiter }),
   OPNSENSE: async (target, limiter) => (await import('./opnsense/index.js')).createOpnSenseDriver(target, { limiter }),
-  OPENWRT: async () => {
-    throw new DeviceError('PROTOCOL', 'the OpenWrt driver is not built yet');
-  },
+  OPENWRT: async (target, limiter) => (await import('./openwrt/index.js')).createOpenWrtDriver(target, { limiter }),
 };
 
 /**

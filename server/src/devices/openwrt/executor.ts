@@ -1,0 +1,355 @@
+// Applies a plan as ONE transaction on the router: every UCI write is staged in this
+// driver's rpcd session, then `uci apply` with rollback, checks, `uci confirm` (safe-apply.ts).
+// Sections are addressed by their own name when UCI did not make it up, else by content
+// (`type` + `match`): an anonymous `cfgNNHHHH` read earlier may name another section by now.
+// After the confirm, the running WireGuard devices are brought in line with `wg set`, so
+// sessions survive (netifd would only apply peer sections by tearing the device down).
+import { ADOPTED_REASON } from '../../domain/adoption/adoption-plan.js';
+import { secretsOf, updateContext, type Plan, type PlanOperation } from '../../domain/plan.js';
+import { redactSecrets } from '../../domain/secret-masking.js';
+import type { ApplyResult, ProgressListener } from '../driver.js';
+import { DeviceError } from '../driver.js';
+import type { SecretStore } from '../shared/secrets.js';
+import { parseWgInterfaceDump } from '../shared/wg-dump.js';
+import { WITNESSES } from './adoption.js';
+import { statusText } from './errors.js';
+import { KIND, KIND_SPECS, sectionType } from './kinds.js';
+import { INCLUDE_DIR, isAnonymous, parseKey, sectionName, tagOf, TAG_OPTION } from './names.js';
+import { dstChain, renderInclude } from './netmap-nft.js';
+import { runtimeDiff, runtimePeersOf, wgSetArgs, type UciValues } from './runtime-sync.js';
+import { safeApply, type ApplyCheck, type SafeApplyTiming } from './safe-apply.js';
+import { sectionsOf } from './snapshot.js';
+import { WG } from './stats.js';
+import type { UbusCall, UbusClient, UbusResult } from './ubus-client.js';
+
+export const NFT = '/usr/sbin/nft';
+export const PSK_FILE = '/tmp/meshplane-psk';
+
+export interface ExecutorContext {
+  client: UbusClient;
+  device: string;
+  prefix: string;
+  secrets: SecretStore;
+  timing: SafeApplyTiming;
+  /** Props of a section as last read, by "<kind>\0<id>": what finds an adopted anonymous section again. */
+  lastRead: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  /** A line for the server log (never a secret). */
+  log?: (message: string) => void;
+}
+
+/** A step of the plan that failed: where, and the message with any secret of the operation removed. */
+class StepFailure extends Error {
+  constructor(readonly operation: PlanOperation, readonly error: DeviceError) {
+    super(error.message);
+  }
+}
+
+const CONFIGS = ['network', 'firewall'] as const;
+
+function configOf(kind: string): 'network' | 'firewall' {
+  const spec = KIND_SPECS[kind];
+  if (!spec) throw new DeviceError('PROTOCOL', `unknown resource kind ${kind}`);
+  return spec.config;
+}
+
+/** Plan props → UCI values: lists as arrays, fingerprints as the keys they stand for, '' deletes. */
+function uciValues(ctx: ExecutorContext, kind: string, props: Readonly<Record<string, string>>, creating: boolean): Record<string, string | string[]> {
+  const spec = KIND_SPECS[kind]!;
+  const values: Record<string, string | string[]> = {};
+  for (const [prop, value] of Object.entries(props)) {
+    const role = spec.props[prop];
+    if (role === undefined || role === 'readOnly' || role === 'virtual') continue;
+    if (value === '') {
+      if (!creating) values[prop] = '';
+      continue;
+    }
+    if (role === 'list') values[prop] = value.split(',').filter(Boolean);
+    else if ((prop === 'private_key' || prop === 'preshared_key') && value.startsWith('sha256:')) values[prop] = ctx.secrets.reveal(value);
+    else values[prop] = value;
+  }
+  return values;
+}
+
+function contextOf(ctx: ExecutorContext, operation: PlanOperation): Readonly<Record<string, string>> {
+  const id = 'id' in operation ? operation.id : '';
+  return { ...ctx.lastRead.get(`${operation.kind}\u0000${id}`), ...(operation.op === 'delete' ? operation.props : {}), ...updateContext.get(operation) };
+}
+
+/** The section type of an existing item: a peer's comes from its interface. */
+function typeOf(ctx: ExecutorContext, operation: PlanOperation): string {
+  if (operation.kind !== KIND.peer) return KIND_SPECS[operation.kind]!.type;
+  const known = contextOf(ctx, operation).interface;
+  const fromKey = operation.key === null ? undefined : parseKey(operation.key)?.name.split('/')[0];
+  return `wireguard_${known ?? fromKey ?? ''}`;
+}
+
+/** How an update or delete names its section: by name when stable, else by type and content. */
+function selector(ctx: ExecutorContext, operation: PlanOperation & { id: string }): Record<string, unknown> {
+  if (!isAnonymous(operation.id)) return { section: operation.id };
+  const type = typeOf(ctx, operation);
+  const context = contextOf(ctx, operation);
+  if (operation.op === 'update' && operation.reason === ADOPTED_REASON) {
+    const witness = WITNESSES[operation.kind] ?? [];
+    const match: Record<string, string> = {};
+    for (const prop of witness) if (context[prop]) match[prop] = context[prop] as string;
+    if (operation.kind === KIND.rule && operation.before.name) match.name = operation.before.name;
+    if (Object.keys(match).length < witness.length) {
+      throw new DeviceError('REFUSED', `${operation.kind} ${operation.id} was read by another driver instance, so it cannot be found again safely: read and adopt again`);
+    }
+    return { type, match };
+  }
+  if (operation.key !== null && KIND_SPECS[operation.kind]?.tagIn === 'mp_tag') return { type, match: { [TAG_OPTION]: tagOf(ctx.prefix, operation.key) } };
+  const name = operation.op === 'update' && operation.changes.name !== undefined ? operation.before.name : context.name;
+  if (!name) throw new DeviceError('REFUSED', `${operation.kind} ${operation.id} cannot be found again (its name is not known): read the device and plan again`);
+  return { type, match: { name } };
+}
+
+/** The uci (and file) calls that stage one operation. */
+function stagingCalls(ctx: ExecutorContext, operation: PlanOperation): UbusCall[] {
+  const config = configOf(operation.kind);
+  const calls: UbusCall[] = [];
+  const include = (props: Readonly<Record<string, string>>) => {
+    if (operation.kind !== KIND.include || props.path === undefined || operation.key === null) return;
+    const spec = props.netmap ?? contextOf(ctx, operation).netmap ?? '';
+    // Content-addressed: the file under a new path is written before the section points at it.
+    calls.push({ object: 'file', method: 'write', args: { path: props.path, data: renderInclude(tagOf(ctx.prefix, operation.key), spec), mode: 0o644 } });
+  };
+  switch (operation.op) {
+    case 'create': {
+      include(operation.props);
+      const tag = operation.props[TAG_OPTION] ?? operation.props.name?.split(' ')[0] ?? tagOf(ctx.prefix, operation.key);
+      const name = operation.kind === KIND.iface ? operation.props.name ?? '' : sectionName(tag);
+      calls.push({ object: 'uci', method: 'add', args: { config, type: sectionType(operation.kind, operation.props), name, values: uciValues(ctx, operation.kind, operation.props, true) } });
+      break;
+    }
+    case 'update': {
+      include(operation.changes);
+      const values = uciValues(ctx, operation.kind, operation.changes, false);
+      if (Object.keys(values).length > 0) calls.push({ object: 'uci', method: 'set', args: { config, ...selector(ctx, operation), values } });
+      break;
+    }
+    case 'delete':
+      calls.push({ object: 'uci', method: 'delete', args: { config, ...selector(ctx, operation) } });
+      break;
+  }
+  return calls;
+}
+
+async function revertAll(ctx: ExecutorContext): Promise<void> {
+  await ctx.client.batch(CONFIGS.map((config) => ({ object: 'uci', method: 'revert', args: { config } }))).catch(() => undefined);
+}
+
+/** Stages every operation in this session, in plan order; a refusal reverts the lot. Redone once when the session was replaced mid-way. */
+async function stage(ctx: ExecutorContext, operations: readonly PlanOperation[]): Promise<void> {
+  const owners: PlanOperation[] = [];
+  const calls: UbusCall[] = [];
+  for (const operation of operations) {
+    let staged: UbusCall[];
+    try {
+      staged = stagingCalls(ctx, operation);
+    } catch (error) {
+      throw new StepFailure(operation, error instanceof DeviceError ? error : new DeviceError('REFUSED', String((error as Error).message)));
+    }
+    for (const call of staged) {
+      owners.push(operation);
+      calls.push(call);
+    }
+  }
+  for (let attempt = 0; attempt < 2; attempt++) {
+    await ctx.client.login();
+    const generation = ctx.client.generation;
+    // Deltas an interrupted run left in this session would be applied with ours.
+    const changes = await ctx.client.call('uci', 'changes', {});
+    const staged = changes.status === 0 && changes.data && typeof changes.data.changes === 'object' ? Object.keys(changes.data.changes as object) : [];
+    if (staged.length > 0) await ctx.client.batch(staged.map((config) => ({ object: 'uci', method: 'revert', args: { config } })));
+    const results = await ctx.client.batch(calls);
+    // An expired session lost the deltas staged before the fresh login: stage all again.
+    if (ctx.client.generation !== generation) continue;
+    const refused = results.findIndex((result) => result.status !== 0);
+    if (refused === -1) return;
+    await revertAll(ctx);
+    const call = calls[refused]!;
+    throw new StepFailure(owners[refused]!, new DeviceError('REFUSED', `${call.object}.${call.method}: ${statusText(results[refused]!.status)}`));
+  }
+  throw new DeviceError('AUTH_FAILED', 'the rpcd session expired twice while the change was staged');
+}
+
+/** Read-only checks before the confirm: each managed interface up with its addresses, each include's chain loaded. */
+function checksFor(operations: readonly PlanOperation[], prefix: string): ApplyCheck[] {
+  const checks: ApplyCheck[] = [];
+  for (const operation of operations) {
+    if (operation.kind === KIND.iface && operation.op !== 'delete') {
+      const ifname = operation.op === 'create' ? operation.props.name ?? '' : operation.id;
+      const addresses = operation.op === 'create' ? operation.props.addresses : updateContext.get(operation)?.addresses;
+      const disabled = (operation.op === 'create' ? operation.props.disabled : updateContext.get(operation)?.disabled) === '1';
+      if (disabled) continue;
+      checks.push({
+        calls: [{ object: 'network.interface', method: 'status', args: { interface: ifname } }],
+        verdict: ([result]) => {
+          if (result?.status !== 0) return `${ifname}: network.interface status ${statusText(result?.status ?? -1)}`;
+          const status = result.data as { up?: boolean; 'ipv4-address'?: Array<{ address: string }>; 'ipv6-address'?: Array<{ address: string }>; errors?: Array<{ code?: string }> };
+          if (status.up !== true) return `${ifname} is not up${status.errors?.length ? ` (${status.errors.map((entry) => entry.code).join(', ')})` : ''}`;
+          const live = new Set([...(status['ipv4-address'] ?? []), ...(status['ipv6-address'] ?? [])].map((entry) => entry.address));
+          const missing = (addresses ?? '').split(',').filter(Boolean).map((address) => address.split('/')[0] as string).filter((address) => !live.has(address));
+          return missing.length === 0 ? null : `${ifname} is up without ${missing.join(', ')}`;
+        },
+      });
+    }
+    if (operation.kind === KIND.include && operation.op !== 'delete' && operation.key !== null) {
+      const chain = dstChain(tagOf(prefix, operation.key));
+      checks.push({
+        calls: [{ object: 'file', method: 'exec', args: { command: NFT, params: ['list', 'chain', 'inet', 'fw4', chain] } }],
+        verdict: ([result]) => (result?.status === 0 && (result.data as { code?: number })?.code === 0 ? null
+          : `fw4 did not load chain ${chain}: this router's nftables cannot load prefix NAT (NETMAP), or the include failed`),
+      });
+    }
+  }
+  return checks;
+}
+
+/** Include files under /etc/meshplane no section points at any more (an update moved to a new path, or the include went). */
+async function removeStaleIncludes(ctx: ExecutorContext): Promise<void> {
+  const [firewall, listing] = await ctx.client.batch([
+    { object: 'uci', method: 'get', args: { config: 'firewall', type: 'include' } },
+    { object: 'file', method: 'list', args: { path: INCLUDE_DIR } },
+  ]);
+  if (firewall?.status !== 0 || listing?.status !== 0) return;
+  const used = new Set(Object.values((firewall.data?.values ?? {}) as Record<string, UciValues>).map((section) => section.path));
+  const entries = ((listing.data?.entries ?? []) as Array<{ name?: unknown }>).map((entry) => `${INCLUDE_DIR}/${String(entry.name)}`);
+  const stale = entries.filter((path) => /\/[0-9a-f]{8}-[0-9a-f]{12}\.nft$/.test(path) && !used.has(path));
+  if (stale.length > 0) await ctx.client.batch(stale.map((path) => ({ object: 'file', method: 'remove', args: { path } })));
+}
+
+/**
+ * Brings each running WireGuard device of `interfaces` in line with its committed peer sections,
+ * peer by peer with `wg set` (sessions and counters of the others stay). A PSK goes through a
+ * 0600 file that is removed again, never the command line. Returns what it did.
+ */
+export async function syncRuntime(ctx: ExecutorContext, interfaces: readonly string[]): Promise<string[]> {
+  const done: string[] = [];
+  if (interfaces.length === 0) return done;
+  const [network, ...dumps] = await ctx.client.batch([
+    { object: 'uci', method: 'get', args: { config: 'network' } },
+    ...interfaces.map((ifname) => ({ object: 'file', method: 'exec', args: { command: WG, params: ['show', ifname, 'dump'] } })),
+  ]);
+  if (network?.status !== 0) throw new DeviceError('REFUSED', `uci.get network: ${statusText(network?.status ?? -1)}`);
+  const sections = sectionsOf((network.data?.values ?? {}) as Record<string, UciValues>);
+  await ctx.client.call('file', 'remove', { path: PSK_FILE });
+  for (const [index, ifname] of interfaces.entries()) {
+    const exec = dumps[index] as UbusResult<{ code?: number; stdout?: string }>;
+    if (exec.status !== 0 || exec.data?.code !== 0) continue; // not running: netifd brings it up from UCI
+    const own = sections.find((section) => section['.name'] === ifname && section['.type'] === 'interface') ?? {};
+    const peers = sections.filter((section) => section['.type'] === `wireguard_${ifname}`);
+    const psks = new Map<string, string>();
+    const fingerprint = (key: string) => {
+      const print = ctx.secrets.remember(key);
+      psks.set(print, key);
+      return print;
+    };
+    const diff = runtimeDiff(runtimePeersOf(peers, fingerprint), parseWgInterfaceDump(exec.data.stdout ?? ''), {
+      privateKey: typeof own.private_key === 'string' && own.private_key !== '' ? ctx.secrets.remember(own.private_key) : null,
+      listenPort: typeof own.listen_port === 'string' ? own.listen_port : '',
+    });
+    if (diff.restart !== null) {
+      ctx.log?.(`${ctx.device}: ${ifname} runs with another ${diff.restart} than UCI: restarting it (sessions on it start again)`);
+      await ctx.client.batch([
+        { object: 'network.interface', method: 'down', args: { interface: ifname } },
+        { object: 'network.interface', method: 'up', args: { interface: ifname } },
+      ]);
+      done.push(`restarted ${ifname} (${diff.restart})`);
+      continue;
+    }
+    for (const step of diff.steps) {
+      const psk = step.op === 'set' && step.presharedKey !== null ? psks.get(step.presharedKey) ?? null : null;
+      if (psk !== null) {
+        const wrote = await ctx.client.call('file', 'write', { path: PSK_FILE, data: psk, mode: 0o600 });
+        if (wrote.status !== 0) throw new DeviceError('REFUSED', `file.write ${PSK_FILE}: ${statusText(wrote.status)}`);
+      }
+      try {
+        const result = await ctx.client.call<{ code?: number }>('file', 'exec', { command: WG, params: wgSetArgs(ifname, step, psk === null ? null : PSK_FILE) });
+        if (result.status !== 0 || result.data?.code !== 0) {
+          throw new DeviceError('REFUSED', `wg set ${ifname} peer ${step.publicKey}: ${result.status !== 0 ? statusText(result.status) : `exit ${String(result.data?.code)}`}`);
+        }
+      } finally {
+        if (psk !== null) await ctx.client.call('file', 'remove', { path: PSK_FILE }).catch(() => undefined);
+      }
+      done.push(`${step.op === 'remove' ? 'removed' : 'set'} peer ${step.publicKey} on ${ifname} (${step.why})`);
+    }
+  }
+  return done;
+}
+
+/** The WireGuard interfaces whose running peers may differ after this plan: every interface it touched or whose peers it touched. */
+function runtimeInterfaces(operations: readonly PlanOperation[], ctx: ExecutorContext): string[] {
+  const names = new Set<string>();
+  for (const operation of operations) {
+    if (operation.kind === KIND.runtime && 'id' in operation) names.add(operation.id);
+    if (operation.kind === KIND.peer && !(operation.op === 'update' && operation.reason === ADOPTED_REASON)) {
+      // A tag or description alone changes nothing that runs.
+      if (operation.op === 'update' && Object.keys(operation.changes).every((prop) => prop === TAG_OPTION || prop === 'description')) continue;
+      names.add(typeOf(ctx, operation).slice('wireguard_'.length));
+    }
+    if (operation.kind === KIND.iface && operation.op === 'update' && operation.reason !== ADOPTED_REASON) names.add(operation.id);
+  }
+  const deleted = new Set(operations.filter((operation) => operation.kind === KIND.iface && operation.op === 'delete').map((operation) => (operation as { id: string }).id));
+  return [...names].filter((name) => name !== '' && !deleted.has(name)).sort();
+}
+
+function failure(operation: PlanOperation, error: unknown): NonNullable<ApplyResult['failed']> {
+  const secrets = secretsOf(operation);
+  const deviceError = error instanceof DeviceError ? error : new DeviceError('PROTOCOL', String((error as Error)?.message ?? error));
+  const message = redactSecrets(`${deviceError.code}: ${deviceError.message}`, secrets);
+  return deviceError.code === 'REFUSED' ? { operation, message } : { operation, message, cause: new DeviceError(deviceError.code, redactSecrets(deviceError.message, secrets)) };
+}
+
+export async function executePlan(ctx: ExecutorContext, plan: Plan, onProgress?: ProgressListener): Promise<ApplyResult> {
+  const operations = plan.operations;
+  const total = operations.length;
+  if (total === 0) return { applied: 0, failed: null };
+  const last = operations[total - 1]!;
+  const pending = operations.find((operation) => operation.kind === KIND.apply);
+  const config = operations.filter((operation) => operation.kind !== KIND.apply && operation.kind !== KIND.runtime);
+
+  // 1. A protected apply still waiting (an interrupted run): confirm it first.
+  if (pending) {
+    try {
+      const confirmed = await ctx.client.call('uci', 'confirm', {});
+      if (confirmed.status === 6) return { applied: 0, failed: failure(pending, new DeviceError('REFUSED', 'uci.confirm: PERMISSION_DENIED (6): another session\'s change is pending on the router (LuCI?); retry after its rollback window')) };
+      if (confirmed.status === 5) return { applied: 0, failed: failure(pending, new DeviceError('REFUSED', 'uci.confirm: NO_DATA (5): the pending change was already rolled back by the router\'s timer; read the device and plan again')) };
+      if (confirmed.status !== 0) return { applied: 0, failed: failure(pending, new DeviceError('REFUSED', `uci.confirm: ${statusText(confirmed.status)}`)) };
+    } catch (error) {
+      return { applied: 0, failed: failure(pending, error) };
+    }
+  }
+
+  // 2–4. Stage, apply with rollback, check on a new connection, confirm.
+  if (config.length > 0) {
+    try {
+      await stage(ctx, config);
+    } catch (error) {
+      if (error instanceof StepFailure) return { applied: 0, failed: failure(error.operation, error.error) };
+      return { applied: 0, failed: failure(config[0]!, error) };
+    }
+    let outcome;
+    try {
+      outcome = await safeApply(ctx.client, ctx.device, checksFor(config, ctx.prefix), ctx.timing);
+    } catch (error) {
+      // The apply itself got no answer: it may have taken effect; the next run's marker says.
+      return { applied: Math.max(0, total - 1), failed: failure(last, error) };
+    }
+    if (outcome.outcome === 'rolled-back' || outcome.outcome === 'cut') return { applied: 0, failed: failure(config.at(-1)!, outcome.error) };
+  }
+  operations.forEach((operation, index) => onProgress?.({ index, total, operation, message: `${operation.op} ${operation.kind} ${operation.key ?? ('id' in operation ? operation.id : '')}: applied and confirmed` }));
+
+  // 6. Tidy the include files, then the running WireGuard devices.
+  try {
+    if (config.some((operation) => operation.kind === KIND.include)) await removeStaleIncludes(ctx);
+    const synced = await syncRuntime(ctx, runtimeInterfaces(operations, ctx));
+    for (const line of synced) ctx.log?.(`${ctx.device}: ${line}`);
+  } catch (error) {
+    const failed = failure(last, error);
+    return { applied: total, failed: { ...failed, message: `applied and confirmed; the running WireGuard device was not updated: ${failed.message}` } };
+  }
+  return { applied: total, failed: null };
+}
+

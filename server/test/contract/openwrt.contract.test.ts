@@ -1,0 +1,117 @@
+// The shared DeviceDriver and adoption contracts, run against the OpenWrt driver and simulator
+// (24.10, classic WireGuard handler, fw4 with prefix NAT; the stock lan/wan/wan6 and firewall
+// sections are unmanaged state that must survive). The rollback window runs on the simulator's
+// clock (20 ms per second), so a whole apply/check/confirm takes a fraction of a second.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileOverlay, findCompiledPeer } from '../../src/domain/index.js';
+import { overlay, peer, subnet } from '../../src/domain/__fixtures__/overlay.js';
+import type { PeerSpec } from '../../src/domain/model.js';
+import type { DesiredDeviceState } from '../../src/devices/driver.js';
+import { createOpenWrtDriver, OPENWRT_KIND, type OpenWrtDriver } from '../../src/devices/openwrt/index.js';
+import { uciInterfaceName } from '../../src/devices/openwrt/names.js';
+import { simTarget } from '../../src/devices/openwrt/test-fixtures.js';
+import { addHandMadeSetup } from '../sim/openwrt/hand-made.js';
+import { startOpenWrtSimulator, type OpenWrtSimulator, type RequestRecord } from '../sim/openwrt/index.js';
+import { describeAdoptionContract } from './adoption-contract.js';
+import { describeDriverContract, type ContractFixture, type ContractVariant } from './driver-contract.js';
+import { dualStackWan } from './dual-stack-wan.js';
+import { redundantWan } from './redundant-wan.js';
+
+/** ms per simulated second: rpcd's 90 s rollback window lasts 1.8 s. */
+export const TIME_SCALE = 20;
+
+/** Timings of the driver matched to the simulator's clock. */
+export const SIM_TIMING = { rollbackSeconds: 90, settleMs: 20, pollMs: 10, checkDeadlineMs: 600, secondMs: TIME_SCALE };
+
+const peers: PeerSpec[] = [
+  peer('ow', '10.0.0.1', { subnets: [subnet('lanOw', '192.168.1.0/24', { natCidr: '172.16.1.0/24' })] }),
+  peer('b', '10.0.0.2', { subnets: [subnet('lanB', '192.168.2.0/24')] }),
+  peer('c', '10.0.0.3', { endpointHost: null }),
+];
+
+function peersOf(variant: ContractVariant): PeerSpec[] {
+  return variant === 'peerRemoved'
+    ? peers.filter((spec) => spec.id !== 'c')
+    : variant === 'allowedIpsChanged'
+      ? peers.map((spec) => (spec.id === 'b' ? { ...spec, subnets: [subnet('lanB', '192.168.3.0/24')] } : spec))
+      : peers;
+}
+
+function desired(variant: ContractVariant): DesiredDeviceState {
+  const compiled = compileOverlay(overlay(peersOf(variant)));
+  return { overlay: compiled, peer: findCompiledPeer(compiled, 'ow'), commentPrefix: 'meshplane' };
+}
+
+/** What the simulator counts as a configuration write (logins, apply, confirm and reads are not). */
+const WRITES = new Set(['uci.add', 'uci.set', 'uci.delete', 'uci.rename', 'uci.order', 'file.write', 'file.remove', 'network.interface.up', 'network.interface.down', 'network.interface.renew']);
+export const writesOf = (requests: readonly RequestRecord[]) => requests.filter((request) => WRITES.has(`${request.object}.${request.method}`)).length;
+
+export async function openWrtFixture(): Promise<{ fixture: ContractFixture; sim: OpenWrtSimulator; driver: OpenWrtDriver }> {
+  const sim = await startOpenWrtSimulator({ timeScale: TIME_SCALE });
+  const driver = createOpenWrtDriver(simTarget(sim, { id: 'ow-contract', timeoutMs: 2_000 }), { timing: SIM_TIMING });
+  const fixture: ContractFixture = {
+    driver,
+    desired,
+    peerKind: OPENWRT_KIND.peer,
+    supportsStatistics: true,
+    ownNetwork: '192.168.1.0/24', // the stock lan (br-lan)
+    dualStack: dualStackWan(peersOf, 'ow'),
+    inspect: async () => ({ writes: writesOf(sim.requests) }),
+    teardown: async () => {
+      await driver.close();
+      await sim.stop();
+    },
+  };
+  return { fixture, sim, driver };
+}
+
+describeDriverContract('OpenWrt (rpcd/ubus)', async () => (await openWrtFixture()).fixture, { redundantRoles: [], dualStack: true });
+
+describeAdoptionContract('OpenWrt (rpcd/ubus)', async () => {
+  const { fixture, sim } = await openWrtFixture();
+  return {
+    ...fixture,
+    // What LuCI writes: the interface by name, anonymous peers (route_allowed_ips 1), Allow-WireGuard.
+    seedHandMade: async (state) => {
+      const own = state.peer.interface;
+      if (own.privateKey === null) throw new Error('the hand-made interface needs its private key');
+      addHandMadeSetup(sim.model, {
+        interfaceName: uciInterfaceName(own.name), privateKey: own.privateKey, listenPort: own.listenPort ?? 51820, addresses: own.addresses, mtu: own.mtu,
+        peers: state.peer.peers.map((remote, index) => ({
+          publicKey: remote.publicKey, presharedKey: remote.presharedKey, allowedIps: remote.allowedIps, keepalive: 25, description: `Site ${remote.peerId}`,
+          endpointHost: remote.endpoint === null ? null : remote.endpoint.replace(/:\d+$/, '').replace(/^\[|\]$/g, ''),
+          endpointPort: remote.endpoint === null ? null : Number(remote.endpoint.split(':').at(-1)),
+          stats: { latestHandshake: 1_765_000_000 + index, rx: BigInt(1000 * (index + 1)), tx: BigInt(2000 * (index + 1)), endpoint: null },
+        })),
+      });
+    },
+  };
+});
+
+const redundantOw = redundantWan({ ...peers[0]!, endpointHost: null, runsBgp: false });
+
+describe('OpenWrt in a WAN with redundant hubs', () => {
+  let sim: OpenWrtSimulator;
+  let driver: OpenWrtDriver;
+  beforeAll(async () => {
+    sim = await startOpenWrtSimulator({ timeScale: TIME_SCALE });
+    driver = createOpenWrtDriver(simTarget(sim), { timing: SIM_TIMING });
+  });
+  afterAll(async () => {
+    await driver.close();
+    await sim.stop();
+  });
+
+  it('is refused as a hub (BGP) and as a spoke (gateway monitor), with two and three hubs, before any write', async () => {
+    const writes = writesOf(sim.requests);
+    for (const hubAdded of [false, true]) {
+      for (const role of ['hub', 'spoke'] as const) {
+        const state = redundantOw(role, hubAdded);
+        const actual = await driver.readState(state);
+        expect(driver.preflight(state, actual)).toEqual([expect.objectContaining({ severity: 'ERROR', message: expect.stringMatching(new RegExp(`${role} of a WAN with redundant hubs.*Use a Linux or RouterOS device`)) })]);
+        expect(() => driver.plan(state, actual)).toThrow(/redundant hubs/);
+      }
+    }
+    expect(writesOf(sim.requests)).toBe(writes);
+  });
+});
