@@ -36,7 +36,8 @@ const deviceSchema = z
     kind,
     host: z.string().min(1).max(253),
     port: z.number().int().min(1).max(65535).optional(),
-    username: z.string().max(64).optional(),
+    // An OPNsense API key (the Basic user name) is 80 characters.
+    username: z.string().max(256).optional(),
     password: z.string().max(1024).optional(),
     apiKey: z.string().max(1024).optional(),
     tls: z.boolean().optional(),

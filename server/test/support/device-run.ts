@@ -8,6 +8,7 @@ import type { App } from '../../src/app.js';
 import { generateKeyPair } from '../../src/domain/keys.js';
 import { WIREGUARD, type RouterOsSimulator } from '../sim/routeros/index.js';
 import type { PfSenseSimulator } from '../sim/pfsense/index.js';
+import type { OpnSenseSimulator } from '../sim/opnsense/index.js';
 import { RawClient } from '../sim/pfsense/test-client.js';
 import { ADD_PEER, deploy, finishedJob, planDeploy, type JobView } from '../live-ops/harness.js';
 import type { GraphQLTestClient } from './graphql.js';
@@ -75,7 +76,7 @@ export async function runOnSimulator(admin: GraphQLTestClient, app: App, sim: Ro
  * it behind Meshplane's back (through the simulator's own state or wire protocol).
  */
 export interface SimulatedDevice {
-  kind: 'ROUTEROS_API' | 'ROUTEROS_REST' | 'PFSENSE' | 'LINUX';
+  kind: 'ROUTEROS_API' | 'ROUTEROS_REST' | 'PFSENSE' | 'OPNSENSE' | 'LINUX';
   /** createDevice input fields besides the name. */
   input: Record<string, unknown>;
   /** The simulator's credentials, by name. */
@@ -253,5 +254,38 @@ export function pfSenseDevice(sim: PfSenseSimulator): SimulatedDevice {
       sim.faults.failEndpoint = null;
     },
     close: () => client.close(),
+  };
+}
+
+/**
+ * An OPNsense simulator as a device: API key and secret; the managed instance found by its
+ * name tag. OPNsense shows private keys and PSKs in get replies (and 25.7.1+ search rows).
+ */
+export function opnSenseDevice(sim: OpnSenseSimulator): SimulatedDevice {
+  const managed = () => [...sim.model.config.servers.entries()].filter(([, server]) => String(server.name).startsWith('meshplane.'));
+  return {
+    kind: 'OPNSENSE',
+    input: { host: sim.host, port: sim.port, tls: true, username: sim.key, secret: sim.secret, caPem: sim.caPem, timeoutMs: 3000 },
+    // The API key is the user name (shown in System › Access › Users, stored and returned like any
+    // username); the secret is the credential.
+    credentials: new Map([['OPNsense API secret', sim.secret]]),
+    managedKeys: async () => managed().map(([, server]) => String(server.privkey)),
+    async rekeyBehindBack() {
+      const key = generateKeyPair().privateKey;
+      const [entry] = managed();
+      entry![1].privkey = key;
+      return key;
+    },
+    refuseQuoting: (secret) => {
+      const [entry] = managed();
+      sim.faults.failEndpoint = {
+        path: `/api/wireguard/server/setServer/${entry![0]}`, method: 'POST', status: 500, times: 1,
+        body: { errorMessage: `cannot use key ${secret}`, errorTitle: 'Invalid input' },
+      };
+    },
+    allowWrites: () => {
+      sim.faults.failEndpoint = null;
+    },
+    close: async () => {},
   };
 }

@@ -11,16 +11,21 @@ import type {
 import { DeviceError } from '../driver.js';
 import type { RequestLimiter } from '../limits.js';
 import { probeCapabilities, refuseUnsupported, type Capabilities } from './capabilities.js';
+import { adoptionPlanOpnSense } from './adoption.js';
 import { OpnSenseClient } from './client.js';
+import { discoverOpnSense } from './discover.js';
+import { readDiscovery } from './discover-reading.js';
 import { executePlan, type FirewallGuard } from './executor.js';
 import { KIND } from './kinds.js';
 import { desiredOpnSenseResources } from './mapping.js';
 import { clearOpnSensePlan, OPNSENSE_UNDO, planOpnSense } from './planning.js';
-import { preflightOpnSense } from './preflight.js';
+import { localAddressTowards } from './management-address.js';
+import { natRefusal, readableKinds } from './nat.js';
+import { preflightOpnSense, type PreflightContext } from './preflight.js';
 import { readOpnSense } from './reading.js';
 import { readingToActual, type HeldSecrets } from './snapshot.js';
 import { safetyNet, type SafetyOptions } from './safety.js';
-import { pskFingerprint } from './tags.js';
+import { namedKey, pskFingerprint } from './tags.js';
 import { SHOW_BODY, SHOW_COUNTERS, SHOW_PATH, parseShowStatistics, type ShowRow } from './stats.js';
 
 export interface OpnSenseDriverOptions {
@@ -46,6 +51,8 @@ export class OpnSenseDriver implements DeviceDriver {
    * both), so an undo can write a deleted instance or peer back whole.
    */
   private readonly held: HeldSecrets = { keys: new Map(), psks: new Map() };
+  /** What the last readState learnt besides resources: NAT kinds the key may not read, the address Meshplane reaches the firewall from. */
+  private readContext: PreflightContext = { unreadable: new Map(), managementAddress: null };
 
   constructor(private readonly target: DeviceTarget, private readonly options: OpnSenseDriverOptions = {}) {
     this.client = new OpnSenseClient(target, options.limiter);
@@ -77,11 +84,19 @@ export class OpnSenseDriver implements DeviceDriver {
   async readState(desired: DesiredDeviceState): Promise<ActualResource[]> {
     this.prefix = desired.commentPrefix;
     await this.probe();
-    return readingToActual(await readOpnSense(this.client, desired.commentPrefix), desired.commentPrefix, desired.overlay.wan.id, this.held);
+    const [reading, managementAddress] = await Promise.all([
+      readOpnSense(this.client, desired.commentPrefix, readableKinds(this.capabilities)),
+      localAddressTowards(this.target.host, this.target.port),
+    ]);
+    this.readContext = { unreadable: reading.unreadable, managementAddress };
+    const ownTunnel = namedKey(desired.commentPrefix, desired.overlay.wan.id, 'tunnel', desired.peer.interface.name);
+    return readingToActual(reading, desired.commentPrefix, desired.overlay.wan.id, this.held, [ownTunnel]);
   }
 
   desiredResources(desired: DesiredDeviceState): DesiredResource[] {
     refuseUnsupported(this.capabilities);
+    const natRefused = natRefusal(desired, this.capabilities);
+    if (natRefused !== null) throw new DeviceError('REFUSED', natRefused);
     const resources = desiredOpnSenseResources(desired);
     for (const resource of resources) {
       const { privatekey, pubkey, psk } = resource.props;
@@ -96,7 +111,7 @@ export class OpnSenseDriver implements DeviceDriver {
   }
 
   preflight(desired: DesiredDeviceState, actual: readonly ActualResource[]): PreflightIssue[] {
-    return preflightOpnSense(desired, this.capabilities, () => this.desiredResources(desired), actual);
+    return preflightOpnSense(desired, this.capabilities, () => this.desiredResources(desired), actual, this.readContext);
   }
 
   async apply(plan: Plan, onProgress?: ProgressListener): Promise<ApplyResult> {
@@ -147,12 +162,16 @@ export class OpnSenseDriver implements DeviceDriver {
     return parseShowStatistics(Array.isArray(reply.rows) ? reply.rows : [], interfaceName, this.prefix);
   }
 
+  /** Read-only: every instance with its peers and live figures, static routes, gateways and (26.7+) interface addresses. */
   async discover(): Promise<DeviceDiscovery> {
-    throw new DeviceError('PROTOCOL', `${this.target.name}: reading an existing OPNsense configuration for adoption is not available yet`);
+    const capabilities = await this.probe();
+    refuseUnsupported(capabilities);
+    return discoverOpnSense(await readDiscovery(this.client, this.prefix, capabilities), this.prefix);
   }
 
-  adoptionPlan(_desired: DesiredDeviceState, _actual: readonly ActualResource[]): AdoptionPlan {
-    throw new DeviceError('PROTOCOL', `${this.target.name}: adopting an existing OPNsense configuration is not available yet`);
+  /** Tags the hand-made instance, peers and rules this desired state describes (adoption.ts). */
+  adoptionPlan(desired: DesiredDeviceState, actual: readonly ActualResource[]): AdoptionPlan {
+    return adoptionPlanOpnSense(this.desiredResources(desired), actual, desired.commentPrefix);
   }
 
   close(): Promise<void> {

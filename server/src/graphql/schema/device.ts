@@ -76,7 +76,8 @@ export const Device = builder.prismaObject('Device', {
 const deviceFields = {
   host: { validate: { schema: hostText } },
   port: { validate: { schema: port } },
-  username: { description: '"" clears it (pfSense: the secret is then an API key).', validate: { schema: text(64) } },
+  // 256: an OPNsense API key (the Basic user name) is 80 characters.
+  username: { description: '"" clears it (pfSense: the secret is then an API key; OPNsense: the API key, the secret its API secret).', validate: { schema: text(256) } },
   secret: { description: 'Password or API key; stored encrypted and never returned.', validate: { schema: text(1024) } },
   caPem: { validate: { schema: text(16_384) } },
   timeoutMs: { validate: { schema: wholeNumber(100, 600_000) } },

@@ -44,6 +44,16 @@ export function authModeOf(device: Pick<Device, 'kind' | 'username'>): AuthMode 
 }
 
 const USERNAME = /^[A-Za-z0-9._@-]{1,64}$/;
+/** OPNsense signs in with its API key as the user name: 80 base64 characters. */
+const API_KEY_USERNAME = /^[A-Za-z0-9+/=]{1,256}$/;
+
+/** The username rule of the device's kind (an OPNsense API key is base64, longer than a login name). */
+function checkUsername(kind: DeviceKind, username: string | null | undefined): void {
+  if (username == null || USERNAME.test(username) || (kind === 'OPNSENSE' && API_KEY_USERNAME.test(username))) return;
+  throw new DomainError('INVALID_INPUT', kind === 'OPNSENSE'
+    ? 'username: the OPNsense API key, up to 256 characters from A-Z a-z 0-9 + / ='
+    : 'username: must be 1-64 characters from A-Z a-z 0-9 . _ @ -', { field: 'username' });
+}
 
 /** Where and how the credential is sent: the endpoint, the protocol, who is trusted, who logs in. */
 const DESTINATION = ['kind', 'host', 'port', 'tls', 'tlsVerify', 'caPem', 'username'] as const;
@@ -74,7 +84,8 @@ export class Devices {
       // "" clears the username (null): a pfSense device then signs in with its secret as an API key.
       username: () => {
         const username = input.username == null ? input.username : input.username.trim() === '' ? null : input.username.trim();
-        if (username != null && !USERNAME.test(username)) throw new DomainError('INVALID_INPUT', 'username: must be 1-64 characters from A-Z a-z 0-9 . _ @ -', { field: 'username' });
+        // The kind's own rule is checked once the kind is known (create/update).
+        if (username != null && !USERNAME.test(username) && !API_KEY_USERNAME.test(username)) checkUsername(input.kind ?? 'LINUX', username);
         return username;
       },
       caPem: () => {
@@ -157,6 +168,7 @@ export class Devices {
   async create(actor: Identity, input: DeviceInput & { name: string; kind: DeviceKind; host: string }) {
     const data = this.validate(input);
     assertLinuxHost(data.kind!, data.host!);
+    checkUsername(data.kind!, data.username);
     data.username = this.authUsername(data.kind!, input.authMode, data.username, null);
     if (input.authMode && data.kind !== 'LINUX' && data.secretEnc == null) {
       throw new DomainError('INVALID_INPUT', `secret: the ${input.authMode === 'API_KEY' ? 'API key' : 'password'} is needed to sign in`, { field: 'secret' });
@@ -177,6 +189,7 @@ export class Devices {
       if (!current) throw new DomainError('NOT_FOUND', 'Device not found');
       if (current.source === 'config') throw new DomainError('CONFLICT', 'This device is declared in the configuration file: change it there');
       assertLinuxHost(data.kind ?? current.kind, data.host ?? current.host);
+      checkUsername(data.kind ?? current.kind, data.username);
       data.username = this.authUsername(current.kind, input.authMode, data.username, current.username);
       // A new well-known port without `tls` takes the port's TLS (8728 plain, 8729 TLS, ...);
       // another port keeps the stored setting, which the operator stated or the port implied.
@@ -213,6 +226,7 @@ export class Devices {
         // keeps one stored for the old host.
         const data = { ...this.validate({ ...rest, secret: secret ?? '' }), source: 'config' };
         assertLinuxHost(device.kind, data.host!);
+        checkUsername(device.kind, data.username);
         const existing = await tx.device.findUnique({ where: { name: device.name }, select: { source: true } });
         if (existing && existing.source !== 'config') {
           throw new DomainError('CONFLICT', `device "${device.name}" of the configuration file also exists as a device created through the API: rename one of them`);
