@@ -99,7 +99,9 @@ function selector(ctx: ExecutorContext, operation: PlanOperation & { id: string 
     return { type, match };
   }
   if (operation.key !== null && KIND_SPECS[operation.kind]?.tagIn === 'mp_tag') return { type, match: { [TAG_OPTION]: tagOf(ctx.prefix, operation.key) } };
-  const name = operation.op === 'update' && operation.changes.name !== undefined ? operation.before.name : context.name;
+  // The name it has now: as read (an update's context holds the name it will get).
+  const read = ctx.lastRead.get(`${operation.kind}\u0000${operation.id}`);
+  const name = operation.op === 'update' && operation.changes.name !== undefined ? operation.before.name : read?.name ?? (operation.op === 'delete' ? operation.props.name : undefined);
   if (!name) throw new DeviceError('REFUSED', `${operation.kind} ${operation.id} cannot be found again (its name is not known): read the device and plan again`);
   return { type, match: { name } };
 }
@@ -119,7 +121,9 @@ function stagingCalls(ctx: ExecutorContext, operation: PlanOperation): UbusCall[
       include(operation.props);
       const tag = operation.props[TAG_OPTION] ?? operation.props.name?.split(' ')[0] ?? tagOf(ctx.prefix, operation.key);
       const name = operation.kind === KIND.iface ? operation.props.name ?? '' : sectionName(tag);
-      calls.push({ object: 'uci', method: 'add', args: { config, type: sectionType(operation.kind, operation.props), name, values: uciValues(ctx, operation.kind, operation.props, true) } });
+      // Undo re-creates a peer from its writable props: its interface is then the key's.
+      const type = operation.kind === KIND.peer && !operation.props.interface ? typeOf(ctx, operation) : sectionType(operation.kind, operation.props);
+      calls.push({ object: 'uci', method: 'add', args: { config, type, name, values: uciValues(ctx, operation.kind, operation.props, true) } });
       break;
     }
     case 'update': {
@@ -156,7 +160,7 @@ async function stage(ctx: ExecutorContext, operations: readonly PlanOperation[])
     }
   }
   for (let attempt = 0; attempt < 2; attempt++) {
-    await ctx.client.login();
+    if (ctx.client.session === null) await ctx.client.login();
     const generation = ctx.client.generation;
     // Deltas an interrupted run left in this session would be applied with ours.
     const changes = await ctx.client.call('uci', 'changes', {});
@@ -283,7 +287,7 @@ export async function syncRuntime(ctx: ExecutorContext, interfaces: readonly str
 function runtimeInterfaces(operations: readonly PlanOperation[], ctx: ExecutorContext): string[] {
   const names = new Set<string>();
   for (const operation of operations) {
-    if (operation.kind === KIND.runtime && 'id' in operation) names.add(operation.id);
+    if (operation.kind === KIND.runtime) for (const name of (contextOf(ctx, operation).differs ?? '').split(',')) names.add(name);
     if (operation.kind === KIND.peer && !(operation.op === 'update' && operation.reason === ADOPTED_REASON)) {
       // A tag or description alone changes nothing that runs.
       if (operation.op === 'update' && Object.keys(operation.changes).every((prop) => prop === TAG_OPTION || prop === 'description')) continue;

@@ -78,7 +78,7 @@ describe('readingToActual and planOpenWrt', () => {
     const actual = read(readingOf(desired, { applyPending: true, dumps: new Map([[ifname, dump]]) }));
     const plan = planOpenWrt(desired, actual, 'meshplane');
     expect(plan.operations).toEqual([
-      expect.objectContaining({ op: 'update', kind: KIND.runtime, id: ifname, changes: { synced: 'true' } }),
+      expect.objectContaining({ op: "update", kind: KIND.runtime, id: "running", changes: { synced: "true" } }),
       expect.objectContaining({ op: 'update', kind: KIND.apply, id: 'pending', changes: { confirmed: 'true' } }),
     ]);
     expect(peers).toHaveLength(2);

@@ -27,7 +27,7 @@ export function adjustments(actual: readonly ActualResource[]): Adjustment[] {
       result.push({ kind: KIND.apply, id: marker.id, changes: { confirmed: 'true' }, reason: 'a change was applied but never confirmed; the router rolls it back when its timer runs out' });
     }
     if (marker.kind === KIND.runtime && marker.props.synced === 'false') {
-      result.push({ kind: KIND.runtime, id: marker.id, changes: { synced: 'true' }, reason: `the running ${marker.id} differs from its committed peers (an interrupted deploy, or a peer edited without a restart)` });
+      result.push({ kind: KIND.runtime, id: marker.id, changes: { synced: 'true' }, reason: `the running ${marker.props.differs || 'WireGuard device'} differs from its committed peers (an interrupted deploy, or a peer edited without a restart)` });
     }
   }
   return result;

@@ -16,8 +16,6 @@ export interface RuntimePeer {
   allowedIps: string[];
   /** "ip:port" / "[v6]:port" when the host is a literal address; null when none; undefined: a name, not compared. */
   endpoint: string | null | undefined;
-  /** What `wg set … endpoint` gets (a name too: wg resolves it). */
-  endpointArg: string | null;
   keepalive: number | null;
 }
 
@@ -40,7 +38,10 @@ function list(value: unknown): string[] {
   return typeof value === 'string' ? value.split(/\s+/).filter(Boolean) : [];
 }
 
-/** "host:port" as `wg` prints an endpoint, for a literal address; undefined for a name (resolved by the handler). */
+/**
+ * "host:port" as `wg` prints an endpoint, for a literal address; undefined for a name: netifd
+ * resolved it at setup, and `wg set` is given literal endpoints only (a running peer keeps its own).
+ */
 export function endpointOf(host: string, port: string): string | null | undefined {
   if (host === '') return null;
   const bare = host.replace(/^\[|\]$/g, '');
@@ -48,12 +49,6 @@ export function endpointOf(host: string, port: string): string | null | undefine
   if (version === 0) return undefined;
   const portNumber = port === '' ? '51820' : port;
   return version === 6 ? `[${bare}]:${portNumber}` : `${bare}:${portNumber}`;
-}
-
-function endpointArg(host: string, port: string): string | null {
-  if (host === '') return null;
-  const bare = host.replace(/^\[|\]$/g, '');
-  return `${isIP(bare) === 6 ? `[${bare}]` : bare}:${port === '' ? '51820' : port}`;
 }
 
 /** The peers a `wireguard_<if>` section list describes, as the handler would set them up. */
@@ -68,7 +63,6 @@ export function runtimePeersOf(sections: readonly UciValues[], fingerprint: (key
         presharedKey: psk === '' ? null : fingerprint(psk),
         allowedIps: list(section.allowed_ips).sort(),
         endpoint: endpointOf(text(section.endpoint_host), text(section.endpoint_port)),
-        endpointArg: endpointArg(text(section.endpoint_host), text(section.endpoint_port)),
         keepalive: keepalive === '' || keepalive === '0' ? null : Number(keepalive),
       };
     });
@@ -83,7 +77,7 @@ export function runtimeDiff(wanted: readonly RuntimePeer[], dump: WgInterfaceDum
   const running = new Map(dump.peers.map((peer) => [peer.publicKey, peer]));
   for (const peer of wanted) {
     const now = running.get(peer.publicKey);
-    const set = (why: string) => steps.push({ op: 'set', publicKey: peer.publicKey, presharedKey: peer.presharedKey, allowedIps: peer.allowedIps, endpoint: peer.endpointArg, keepalive: peer.keepalive, why });
+    const set = (why: string) => steps.push({ op: 'set', publicKey: peer.publicKey, presharedKey: peer.presharedKey, allowedIps: peer.allowedIps, endpoint: peer.endpoint ?? null, keepalive: peer.keepalive, why });
     if (!now) {
       set('not running');
       continue;

@@ -34,6 +34,9 @@ export interface OpenWrtReading {
   includes: ReadonlyMap<string, string | null>;
 }
 
+/** The id of the runtime marker. */
+export const RUNTIME_ID = 'running';
+
 export type SecretMap = (key: string) => string;
 
 const text = (value: unknown) => (typeof value === 'string' ? value : '');
@@ -119,6 +122,9 @@ export function readingToActual(reading: OpenWrtReading, prefix: string, wanId: 
     }
   }
   resources.push({ kind: KIND.apply, id: 'pending', key: null, props: { confirmed: reading.applyPending ? 'false' : 'true' } });
+  // One marker for the device, always there (like the apply marker): which managed WireGuard
+  // devices run with other peers than UCI describes.
+  const differs: string[] = [];
   for (const iface of resources.filter((resource) => resource.kind === KIND.iface && resource.key !== null && resource.props.proto === 'wireguard')) {
     const dump = reading.dumps.get(iface.id);
     if (!dump) continue;
@@ -126,8 +132,8 @@ export function readingToActual(reading: OpenWrtReading, prefix: string, wanId: 
     const diff = runtimeDiff(runtimePeersOf(peersByInterface.get(iface.id) ?? [], secret), dump, {
       privateKey: text(section.private_key) === '' ? null : secret(text(section.private_key)), listenPort: text(section.listen_port),
     });
-    const synced = diff.steps.length === 0 && diff.restart === null;
-    resources.push({ kind: KIND.runtime, id: iface.id, key: null, props: { synced: synced ? 'true' : 'false' } });
+    if (diff.steps.length > 0 || diff.restart !== null) differs.push(iface.id);
   }
+  resources.push({ kind: KIND.runtime, id: RUNTIME_ID, key: null, props: { synced: differs.length === 0 ? 'true' : 'false', differs: differs.join(',') } });
   return resources;
 }
