@@ -7,7 +7,7 @@ import { PhpError, Reply, type JsonObject } from './router.js';
 function encodeString(text: string): string {
   return JSON.stringify(text)
     .replace(/\//g, '\\/')
-    .replace(/[\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    .replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export function encodePhpJson(value: unknown): string {

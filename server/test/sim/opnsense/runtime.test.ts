@@ -156,4 +156,27 @@ describe('OPNsense runtime', () => {
     expect(page.json).toMatchObject({ total: 4, rowCount: 2, current: 2 });
     expect((page.json.rows as Array<Record<string, unknown>>).map((row) => row.name)).toEqual(['site-c', 'phone']);
   });
+
+  it.each([
+    ['24.1.3', false, 'first'],
+    ['25.1.1', false, 'second'],
+    ['25.1.2', true, 'second'],
+  ])('%s: peer-status and handshake age from 25.1.2; peer names per interface from 24.1.4', async (version, age, name) => {
+    const { sim: s, client: c } = await start({ version, seed: 'empty' });
+    await c.post('/api/wireguard/general/set', { general: { enabled: '1' } });
+    const first = await addInstance(c, 'mp-a');
+    const second = await addInstance(c, 'mp-bb', { tunneladdress: '10.78.0.1/24' });
+    // One remote on two instances: the same key, told apart by its endpoint (24.1.3+ uniqueness).
+    for (const [peerName, allowed, servers, host] of [['first', '10.77.0.2/32', first, '203.0.113.7'], ['second', '10.78.0.2/32', second, '203.0.113.8']]) {
+      expect((await c.post('/api/wireguard/client/addClient', { client: { name: peerName, pubkey: key(51), tunneladdress: allowed, serveraddress: host, servers } })).json.result).toBe('saved');
+    }
+    await c.post('/api/wireguard/service/reconfigure');
+    s.model.clock = () => 1_700_000_100;
+    s.setPeerStats(key(51), { latestHandshake: 1_700_000_000 });
+    const rows = await showPeers(c);
+    const onSecond = rows.find((row) => row.ifname === 'mp-bb');
+    expect(onSecond?.name).toBe(name);
+    if (age) expect(onSecond).toMatchObject({ 'latest-handshake-age': 100, 'peer-status': 'online', 'latest-handshake-epoch': '2023-11-14 22:13:20' });
+    else expect(Object.keys(onSecond ?? {})).not.toContain('peer-status');
+  });
 });

@@ -54,7 +54,8 @@ async function answer(parts: ServerParts, request: IncomingMessage, record: Requ
   const resolved = router.resolve(record.path);
   if ('kind' in resolved) return dispatchErrorReply(model.features, resolved);
   record.action = resolved.action;
-  record.write = resolved.endpoint.write ?? false;
+  // A write action reached with GET answers "failed" and changes nothing.
+  record.write = (resolved.endpoint.write ?? false) && record.method === 'POST';
   if (faults.refuseAuth || !authenticate(request.headers, parts.credentials)) return AUTH_FAILED;
   if (!isAllowed(faults.privileges, request.url ?? '/')) return FORBIDDEN;
   const fault = takeEndpointFault(faults, record.method, record.path);
