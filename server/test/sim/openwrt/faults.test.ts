@@ -225,14 +225,21 @@ describe('failing calls', () => {
 });
 
 describe("uhttpd's transport rejections", () => {
-  it('httpsRedirect307: plain HTTP gets 307 to the HTTPS port (method kept); off, /ubus answers over HTTP', async () => {
-    const redirected = await request(`${sim.httpUrl}/ubus`, { method: 'POST', body: '[]' });
+  it('httpsRedirect307: a call over plain HTTP is redirected and works where the Location points; off, HTTP serves it', async () => {
+    const board = JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'call', params: [sid, 'system', 'board', {}] });
+    const before = sim.requests.length;
+    const redirected = await request(`${sim.httpUrl}/ubus?x=1`, { method: 'POST', body: board });
     await redirected.body.dump();
-    expect([redirected.statusCode, redirected.headers.location]).toEqual([307, `https://127.0.0.1:${sim.port}/ubus`]);
+    expect(redirected.statusCode).toBe(307);
+    expect(sim.requests.length).toBe(before);
+    const location = new URL(String(redirected.headers.location));
+    expect([location.protocol, location.port, location.pathname, location.search]).toEqual(['https:', String(sim.port), '/ubus', '?x=1']);
+    const followed = await client.post(board, `${location.pathname}${location.search}`);
+    expect(followed.json.result[1].release.distribution).toBe('OpenWrt');
     sim.faults.httpsRedirect307 = false;
     try {
-      const plain = await request(`${sim.httpUrl}/ubus`, { method: 'POST', body: '[]' });
-      expect([plain.statusCode, await plain.body.text()]).toEqual([200, '[]']);
+      const plain = await request(`${sim.httpUrl}/ubus`, { method: 'POST', body: board });
+      expect(JSON.parse(await plain.body.text())).toEqual(followed.json);
     } finally {
       sim.faults.httpsRedirect307 = true;
     }
