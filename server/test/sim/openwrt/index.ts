@@ -60,7 +60,7 @@ export interface OpenWrtSimulator {
   /** object, method and status of every call (never args or replies). */
   requests: RequestRecord[];
   /** Fakes a peer's traffic: handshake, counters, live endpoint. False when no running peer has that key. */
-  setPeerStats(publicKey: string, stats: Partial<PeerStats> & { rx?: bigint | number; tx?: bigint | number }): boolean;
+  setPeerStats(publicKey: string, stats: Partial<Omit<PeerStats, 'rx' | 'tx'>> & { rx?: bigint | number; tx?: bigint | number }): boolean;
   /** Every session ends now (their uci deltas with them), as after an rpcd restart. */
   expireSessions(): void;
   stop(): Promise<void>;
