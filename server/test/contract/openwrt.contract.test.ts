@@ -9,19 +9,13 @@ import type { PeerSpec } from '../../src/domain/model.js';
 import type { DesiredDeviceState } from '../../src/devices/driver.js';
 import { createOpenWrtDriver, OPENWRT_KIND, type OpenWrtDriver } from '../../src/devices/openwrt/index.js';
 import { uciInterfaceName } from '../../src/devices/openwrt/names.js';
-import { simTarget } from '../../src/devices/openwrt/test-fixtures.js';
+import { SIM_TIMING, simTarget, TIME_SCALE, writesOf } from '../../src/devices/openwrt/test-fixtures.js';
 import { addHandMadeSetup } from '../sim/openwrt/hand-made.js';
-import { startOpenWrtSimulator, type OpenWrtSimulator, type RequestRecord } from '../sim/openwrt/index.js';
+import { startOpenWrtSimulator, type OpenWrtSimulator } from '../sim/openwrt/index.js';
 import { describeAdoptionContract } from './adoption-contract.js';
 import { describeDriverContract, type ContractFixture, type ContractVariant } from './driver-contract.js';
 import { dualStackWan } from './dual-stack-wan.js';
 import { redundantWan } from './redundant-wan.js';
-
-/** ms per simulated second: rpcd's 90 s rollback window lasts 1.8 s. */
-export const TIME_SCALE = 20;
-
-/** Timings of the driver matched to the simulator's clock. */
-export const SIM_TIMING = { rollbackSeconds: 90, settleMs: 20, pollMs: 10, checkDeadlineMs: 600, secondMs: TIME_SCALE };
 
 const peers: PeerSpec[] = [
   peer('ow', '10.0.0.1', { subnets: [subnet('lanOw', '192.168.1.0/24', { natCidr: '172.16.1.0/24' })] }),
@@ -42,11 +36,7 @@ function desired(variant: ContractVariant): DesiredDeviceState {
   return { overlay: compiled, peer: findCompiledPeer(compiled, 'ow'), commentPrefix: 'meshplane' };
 }
 
-/** What the simulator counts as a configuration write (logins, apply, confirm and reads are not). */
-const WRITES = new Set(['uci.add', 'uci.set', 'uci.delete', 'uci.rename', 'uci.order', 'file.write', 'file.remove', 'network.interface.up', 'network.interface.down', 'network.interface.renew']);
-export const writesOf = (requests: readonly RequestRecord[]) => requests.filter((request) => WRITES.has(`${request.object}.${request.method}`)).length;
-
-export async function openWrtFixture(): Promise<{ fixture: ContractFixture; sim: OpenWrtSimulator; driver: OpenWrtDriver }> {
+async function openWrtFixture(): Promise<{ fixture: ContractFixture; sim: OpenWrtSimulator; driver: OpenWrtDriver }> {
   const sim = await startOpenWrtSimulator({ timeScale: TIME_SCALE });
   const driver = createOpenWrtDriver(simTarget(sim, { id: 'ow-contract', timeoutMs: 2_000 }), { timing: SIM_TIMING });
   const fixture: ContractFixture = {

@@ -70,7 +70,11 @@ export class OpenWrtDriver implements DeviceDriver {
 
   /** Two batched requests: UCI, netifd, the pending-apply snapshot and the board; then the WireGuard dumps and include files. */
   async read(prefix: string, wanId: string, alsoInterface: string | null): Promise<OpenWrtReading> {
-    const [network, firewall, dump, snapshots, board] = await this.client.batch([
+    // `uci get` shows this session's staged deltas too: drop any an interrupted run left (or
+    // that rpcd's rollback timer gave back to this session), so the reading is the router's.
+    const [, , network, firewall, dump, snapshots, board] = await this.client.batch([
+      { object: 'uci', method: 'revert', args: { config: 'network' } },
+      { object: 'uci', method: 'revert', args: { config: 'firewall' } },
       { object: 'uci', method: 'get', args: { config: 'network' } },
       { object: 'uci', method: 'get', args: { config: 'firewall' } },
       { object: 'network.interface', method: 'dump', args: {} },

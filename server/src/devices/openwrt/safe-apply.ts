@@ -37,13 +37,29 @@ export type SafeApplyOutcome =
   | { outcome: 'cut'; error: DeviceError };
 
 /** `uci apply` + checks + `uci confirm` / `uci rollback`. Throws only when the apply call itself fails to get an answer. */
+function applyRefusal(status: number): DeviceError {
+  return new DeviceError('REFUSED', status === 6
+    ? 'uci.apply: PERMISSION_DENIED (6): another session\'s change is pending on the router (LuCI?); retry after its rollback window'
+    : `uci.apply: ${statusText(status)}`);
+}
+
+const lostConnection = (error: unknown) => error instanceof DeviceError && (error.code === 'UNREACHABLE' || error.code === 'TIMEOUT');
+
+/**
+ * `uci apply` + checks + `uci confirm` / `uci rollback`. An apply whose answer is lost (the new
+ * config may be what cut the connection) is followed up like an answered one: the first reply
+ * on a new connection tells whether the change is still staged (then it is applied again).
+ */
 export async function safeApply(client: UbusClient, device: string, checks: readonly ApplyCheck[], timing: SafeApplyTiming): Promise<SafeApplyOutcome> {
-  const applied = await client.call('uci', 'apply', { rollback: true, timeout: timing.rollbackSeconds });
-  if (applied.status === 5) return { outcome: 'nothing' };
-  if (applied.status !== 0) {
-    throw new DeviceError('REFUSED', applied.status === 6
-      ? 'uci.apply: PERMISSION_DENIED (6): another session\'s change is pending on the router (LuCI?); retry after its rollback window'
-      : `uci.apply: ${statusText(applied.status)}`);
+  const apply = { object: 'uci', method: 'apply', args: { rollback: true, timeout: timing.rollbackSeconds } };
+  let answered = true;
+  try {
+    const [applied] = await client.batch([apply]);
+    if (applied?.status === 5) return { outcome: 'nothing' };
+    if (applied?.status !== 0) throw applyRefusal(applied?.status ?? -1);
+  } catch (error) {
+    if (!lostConnection(error)) throw error;
+    answered = false;
   }
   const started = Date.now();
   await sleep(timing.settleMs);
@@ -53,6 +69,16 @@ export async function safeApply(client: UbusClient, device: string, checks: read
   while (Date.now() - started < timing.checkDeadlineMs) {
     const connection = client.freshConnection();
     try {
+      if (!answered) {
+        const [changes] = await client.batch([{ object: 'uci', method: 'changes', args: {} }], connection);
+        const staged = changes?.status === 0 && Object.keys((changes.data?.changes ?? {}) as object).length > 0;
+        if (staged) {
+          const [again] = await client.batch([apply], connection);
+          if (again?.status !== 0 && again?.status !== 5) throw applyRefusal(again?.status ?? -1);
+          if (again?.status === 5) return { outcome: 'nothing' };
+        }
+        answered = true;
+      }
       const results = checks.length === 0 ? [] : await client.batch(checks.flatMap((check) => check.calls), connection);
       reached = true;
       let offset = 0;

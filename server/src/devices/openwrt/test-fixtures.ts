@@ -1,5 +1,5 @@
 // Test helpers shared by the OpenWrt driver's tests (not imported by the driver itself).
-import type { OpenWrtSimulator } from '../../../test/sim/openwrt/index.js';
+import type { OpenWrtSimulator, RequestRecord } from '../../../test/sim/openwrt/index.js';
 import type { DesiredDeviceState, DeviceTarget } from '../driver.js';
 import { compileOverlay, findCompiledPeer } from '../../domain/index.js';
 import { DUAL_STACK, overlay, peer, service, subnet } from '../../domain/__fixtures__/overlay.js';
@@ -30,3 +30,14 @@ export function stateOf(spec: OverlaySpec, peerId = 'ow'): DesiredDeviceState {
   return { overlay: compiled, peer: findCompiledPeer(compiled, peerId), commentPrefix: 'meshplane' };
 }
 
+
+/** ms per simulated second in the driver's simulator tests: rpcd's 90 s rollback window lasts 1.8 s. */
+export const TIME_SCALE = 20;
+
+/** The driver's timings matched to that clock. */
+export const SIM_TIMING = { rollbackSeconds: 90, settleMs: 20, pollMs: 10, checkDeadlineMs: 600, secondMs: TIME_SCALE };
+
+/** What the simulator counts as a configuration write (logins, apply, confirm and reads are not). */
+const WRITES = new Set(['uci.add', 'uci.set', 'uci.delete', 'uci.rename', 'uci.order', 'file.write', 'file.remove', 'network.interface.up', 'network.interface.down', 'network.interface.renew']);
+
+export const writesOf = (requests: readonly RequestRecord[]) => requests.filter((request) => WRITES.has(`${request.object}.${request.method}`)).length;
