@@ -4,6 +4,7 @@
 // before the first write a disabled floating filter rule (the pending marker) names the
 // areas this apply will touch; it is deleted once they are applied. A run that stops in
 // between leaves it, and the next reading turns it into "apply <area>" steps.
+import { ADOPTED_REASON } from '../../domain/adoption/adoption-plan.js';
 import { secretsOf, type Plan, type PlanOperation } from '../../domain/plan.js';
 import { redactSecrets } from '../../domain/secret-masking.js';
 import type { ApplyResult, ProgressListener } from '../driver.js';
@@ -117,12 +118,16 @@ class Run {
         return `created ${label}`;
       }
       case 'update': {
-        const uuid = operation.key === null ? operation.id : this.live.uuidOf(operation.kind, operation.key);
+        // An adoption writes the tag onto the hand-made item read (uuids are stable), and only while it is still untagged.
+        const adopting = operation.reason === ADOPTED_REASON && operation.key !== null;
+        const uuid = operation.key === null || adopting ? operation.id : this.live.uuidOf(operation.kind, operation.key);
         if (uuid === undefined || !this.live.has(operation.kind, uuid)) {
           throw new DeviceError('REFUSED', `${label} is no longer on the device (it changed after it was read); run the deploy again`);
         }
+        if (adopting && this.live.isTagged(operation.kind, uuid)) throw new DeviceError('REFUSED', `${label}: the item ${uuid} carries a Meshplane tag already (it changed after it was read); adopt again`);
         const changes = this.withServers(operation.kind, operation.changes, uuid);
         await this.client.save(path('set', uuid), encodeBody(spec, changes));
+        if (adopting) this.live.tagged(operation.kind, uuid, operation.key as string, changes.name);
         if (operation.kind === KIND.client) this.live.attach(uuid, changes.servers ?? '');
         return `updated ${label}`;
       }
@@ -147,7 +152,10 @@ class Run {
    */
   private withServers(kind: string, props: Readonly<Record<string, string>>, uuid: string | null): Record<string, string> {
     if (kind !== KIND.client) return { ...props };
-    const servers = props.servers !== undefined ? this.live.resolveServers(props.servers) : uuid === null ? '' : this.live.serversOf(uuid).join(',');
+    // Meshplane plans only its own instances: the admin's ones holding the peer stay.
+    const servers = props.servers !== undefined
+      ? [...new Set([...this.live.resolveServers(props.servers).split(','), ...(uuid === null ? [] : this.live.adminServersOf(uuid))].filter(Boolean))].join(',')
+      : uuid === null ? '' : this.live.serversOf(uuid).join(',');
     return { ...props, servers };
   }
 

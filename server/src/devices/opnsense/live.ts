@@ -18,6 +18,8 @@ export class LiveState {
   /** Instance `name` (tags of Meshplane's) → uuid. */
   private readonly instanceByName = new Map<string, string>();
   marker: OpnSenseReading['marker'];
+  /** Instances named with Meshplane's tag (any WAN). */
+  private readonly meshplaneInstances = new Set<string>();
 
   constructor(reading: OpnSenseReading, private readonly prefix: string) {
     this.membership = new Map([...reading.membership].map(([uuid, peers]) => [uuid, [...peers]]));
@@ -34,6 +36,7 @@ export class LiveState {
     if (!this.uuids.has(kind)) this.uuids.set(kind, new Set());
     this.uuids.get(kind)!.add(uuid);
     if (key === null) return;
+    if (kind === KIND.server) this.meshplaneInstances.add(uuid);
     if (!this.byKey.has(kind)) this.byKey.set(kind, new Map());
     const keys = this.byKey.get(kind)!;
     if (!keys.has(key)) keys.set(key, uuid);
@@ -55,6 +58,17 @@ export class LiveState {
     }
   }
 
+  /** Whether the item carries a Meshplane tag (this apply's reading, or a tag written since). */
+  isTagged(kind: string, uuid: string): boolean {
+    return [...(this.byKey.get(kind)?.values() ?? [])].includes(uuid);
+  }
+
+  /** An adoption wrote the tag onto an existing item: it is found by its key from now on, and keeps its membership. */
+  tagged(kind: string, uuid: string, key: string, name: string | undefined): void {
+    this.add(kind, uuid, key);
+    if (kind === KIND.server && name) this.instanceByName.set(name, uuid);
+  }
+
   deleted(kind: string, uuid: string): void {
     this.uuids.get(kind)?.delete(uuid);
     const keys = this.byKey.get(kind);
@@ -66,6 +80,11 @@ export class LiveState {
   /** The uuids of the instances a peer is attached to now. */
   serversOf(clientUuid: string): string[] {
     return [...this.membership].filter(([, peers]) => peers.includes(clientUuid)).map(([uuid]) => uuid);
+  }
+
+  /** The admin's instances (not Meshplane's) a peer is attached to: a save of the peer keeps them. */
+  adminServersOf(clientUuid: string): string[] {
+    return this.serversOf(clientUuid).filter((uuid) => !this.meshplaneInstances.has(uuid));
   }
 
   /** `servers` as a plan writes it ("@<instance name>" or uuids, comma-joined) → uuids. */

@@ -4,7 +4,7 @@ import { diffResources, updateContext, type ActualResource, type Adjustment, typ
 import type { UndoPolicy } from '../../domain/undo.js';
 import { sortedList } from './codec.js';
 import { APPLY_KINDS, AREA_ORDER, KIND, KIND_ORDER, KIND_SPECS, isApplyKind } from './kinds.js';
-import { adminText, ownDescr, pskFingerprint, withAdminText } from './tags.js';
+import { adminText, isRef, ownDescr, pskFingerprint, withAdminText } from './tags.js';
 
 /** Compares secrets through what a reading shows (public key, PSK fingerprint), lists sorted, descriptions without the admin's text. */
 export function normalizeProp(kind: string, prop: string, value: string): string {
@@ -18,6 +18,9 @@ export function normalizeProp(kind: string, prop: string, value: string): string
   }
   if (prop === 'psk') return value.startsWith('fp:') ? value.slice(3) : pskFingerprint(value);
   if (prop === 'description') return ownDescr(value);
+  // A peer's instances as Meshplane's ("@<name tag>") only: an admin's instance holding it
+  // too (a hand-made peer adopted from several instances) is that instance's business.
+  if (kind === KIND.client && prop === 'servers') return sortedList(value).split(',').filter(isRef).join(',');
   if (KIND_SPECS[kind]?.props[prop] === 'list') return sortedList(value);
   return value;
 }

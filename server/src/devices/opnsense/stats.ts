@@ -34,7 +34,10 @@ function isInstance(row: ShowRow, interfaceName: string, prefix: string): boolea
 }
 
 export function parseShowStatistics(rows: readonly ShowRow[], interfaceName: string, prefix: string): PeerStatistics[] {
-  return rows.filter((row) => (row.type === undefined || row.type === 'peer') && isInstance(row, interfaceName, prefix)).map((row) => {
+  const peers = rows.filter((row) => row.type === undefined || row.type === 'peer');
+  const ours = peers.filter((row) => isInstance(row, interfaceName, prefix));
+  // Before adoption the instance still carries the admin's name: the one named like the interface.
+  return (ours.length > 0 ? ours : peers.filter((row) => row.ifname === interfaceName)).map((row) => {
     const handshake = decimal(row['latest-handshake']);
     const endpoint = typeof row.endpoint === 'string' && row.endpoint !== '(none)' && row.endpoint !== '' ? row.endpoint : null;
     return {
