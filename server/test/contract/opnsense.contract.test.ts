@@ -1,8 +1,8 @@
 // The shared DeviceDriver contract, run against the OPNsense driver and simulator at 26.7.2
 // and 25.7.1. Unmanaged items pre-seeded (the simulator's hand-made road-warrior instance, its
 // peer and rules). `nat` translates the device's LAN (1:1 NAT on the assigned instance, 26.7+
-// only: before 26.7 the instance cannot be assigned through the API); it stays off until the
-// driver writes NAT on OPNsense (until then the driver refuses a translated LAN).
+// only: before 26.7 the instance cannot be assigned through the API, and the driver refuses a
+// translated LAN there: src/devices/opnsense/nat-versions.test.ts).
 // Not run here, with why: redundant hubs (`redundantRoles: []`): OPNsense's API configures no
 // BGP, so hubs and spokes of redundant hubs are refused (the driver's preflight says so);
 // `ownNetwork`: the firewall's interface addresses are read only from 26.7's assignment API,
@@ -15,7 +15,9 @@ import type { DesiredDeviceState } from '../../src/devices/driver.js';
 import { createOpnSenseDriver } from '../../src/devices/opnsense/index.js';
 import { KIND } from '../../src/devices/opnsense/kinds.js';
 import { simTarget } from '../../src/devices/opnsense/test-fixtures.js';
-import { startOpnSenseSimulator } from '../sim/opnsense/index.js';
+import { splitEndpoint, tunnelAddress6 } from '../../src/devices/shared/endpoints.js';
+import { addHandMadeMesh, startOpnSenseSimulator, type HandMadeMesh, type OpnSenseSimulator } from '../sim/opnsense/index.js';
+import { describeAdoptionContract } from './adoption-contract.js';
 import { describeDriverContract, type ContractFixture, type ContractVariant } from './driver-contract.js';
 import { dualStackWan } from './dual-stack-wan.js';
 
@@ -35,7 +37,7 @@ function variantsOf(peers: PeerSpec[]) {
       : peers);
 }
 
-function fixtureFor(version: string, nat: boolean) {
+function fixtureFor(version: string, nat: boolean, started?: (sim: OpnSenseSimulator) => void) {
   const variants = variantsOf(peersFor(nat));
   const desired = (variant: ContractVariant): DesiredDeviceState => {
     const compiled = compileOverlay(overlay(variants(variant)));
@@ -43,6 +45,7 @@ function fixtureFor(version: string, nat: boolean) {
   };
   return async (): Promise<ContractFixture> => {
     const sim = await startOpnSenseSimulator({ version });
+    started?.(sim);
     const driver = createOpnSenseDriver(simTarget(sim, { id: 'opn-contract', name: 'opn-contract' }));
     return {
       driver,
@@ -60,4 +63,52 @@ function fixtureFor(version: string, nat: boolean) {
 }
 
 describeDriverContract('OPNsense 26.7.2', fixtureFor('26.7.2', false), { redundantRoles: [], dualStack: true });
+describeDriverContract('OPNsense 26.7.2 with a translated LAN', fixtureFor('26.7.2', true), { redundantRoles: [], dualStack: true });
 describeDriverContract('OPNsense 25.7.1', fixtureFor('25.7.1', false), { redundantRoles: [], dualStack: true });
+
+/** `state`'s instance as an admin sets it up in the GUI (same name, key and addresses; no tag), its peers attached, a WAN rule for its port. */
+function handMadeMeshOf(state: DesiredDeviceState): HandMadeMesh {
+  const { interface: own, peers: remotes } = state.peer;
+  if (own.privateKey === null) throw new Error('an OPNsense instance needs its private key');
+  const address6 = tunnelAddress6(own);
+  return {
+    descr: own.name, privateKey: own.privateKey, listenPort: String(own.listenPort ?? 51820), address: own.addresses[0] as string,
+    ...(address6 === null ? {} : { address6 }),
+    peers: remotes.map((remote) => {
+      const endpoint = remote.endpoint === null ? null : splitEndpoint(remote.endpoint);
+      return {
+        descr: `Site_${remote.peerId}`.replace(/[^0-9A-Za-z._-]/g, '-'), publickey: remote.publicKey, presharedkey: remote.presharedKey ?? '',
+        endpoint: endpoint?.host ?? null, port: endpoint?.port ?? null, persistentkeepalive: 25, allowedips: remote.allowedIps,
+      };
+    }),
+  };
+}
+
+/**
+ * Writes that change items: the area applies (WireGuard reconfigure, filter apply and its
+ * savepoint/cancelRollback) change none, and the pending marker (a disabled rule added before
+ * and deleted after every apply, executor.ts) is Meshplane's own bookkeeping.
+ */
+function itemWrites(sim: OpnSenseSimulator): number {
+  const markers = new Set<string>();
+  for (const revision of sim.model.revisions) {
+    for (const [uuid, rule] of revision.config.filter.rules) if ((rule.description ?? '').startsWith('meshplane:pending')) markers.add(uuid);
+  }
+  const writes = sim.requests.filter((request) => request.write && /^(add|set|del|toggle)/i.test(request.action?.split('/').pop() ?? ''));
+  const markerWrites = writes.filter((request) => [...markers].some((uuid) => request.path.endsWith(`/${uuid}`))).length;
+  const markerAdds = Math.min(markers.size, writes.filter((request) => request.action === 'firewall/filter/addRule').length);
+  return writes.length - markerWrites - markerAdds;
+}
+
+for (const version of ['26.7.2', '25.1.2']) {
+  let sim: OpnSenseSimulator;
+  const fixture = fixtureFor(version, false, (started) => { sim = started; });
+  describeAdoptionContract(`OPNsense ${version}`, async () => ({
+    ...(await fixture()),
+    inspect: async () => ({ writes: itemWrites(sim) }),
+    seedHandMade: async (state) => {
+      const { ifname } = addHandMadeMesh(sim.model, handMadeMeshOf(state));
+      state.peer.peers.forEach((remote, index) => sim.setPeerStats(remote.publicKey, { latestHandshake: 1_765_000_000 + index, rx: BigInt(1000 * (index + 1)), tx: BigInt(2000 * (index + 1)) }, ifname));
+    },
+  }));
+}
