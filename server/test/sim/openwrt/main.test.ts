@@ -6,7 +6,8 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runMain, spawnMain } from '../shared/spawn-main.js';
+import { itPrintsHelp, itRefusesArguments } from '../shared/main-cli-cases.js';
+import { spawnMain } from '../shared/spawn-main.js';
 import { NULL_SID } from './jsonrpc.js';
 import { UbusTestClient } from './test-client.js';
 
@@ -76,25 +77,14 @@ describe('sim:openwrt standalone', () => {
     expect(await started.exited).toBe(0);
   });
 
-  it('--help prints the options and exits 0 without listening', async () => {
-    const { code, stdout } = await runMain(MAIN, ['--help']);
-    expect(code).toBe(0);
-    expect(stdout).toMatch(/^Usage: npm run sim:openwrt/);
-    for (const option of ['--port', '--http-port', '--version', '--handler', '--empty', '--hand-made', '--password', '--time-scale', '--no-luci-wireguard']) expect(stdout).toContain(option);
-    expect(stdout).not.toContain('simulator on');
-  });
+  itPrintsHelp(MAIN, /^Usage: npm run sim:openwrt/, ['--port', '--http-port', '--version', '--handler', '--empty', '--hand-made', '--password', '--time-scale', '--no-luci-wireguard']);
 
-  it.each([
+  itRefusesArguments(MAIN, [
     [['--port', 'abc'], '--port must be a port number (0-65535), got "abc"'],
     [['--version', 'latest'], '--version must look like 24.10.2 or SNAPSHOT, got "latest"'],
     [['--handler', 'fast'], '--handler must be classic or renew, got "fast"'],
     [['--time-scale', '0'], '--time-scale must be 1-60000 (ms per simulated second), got "0"'],
     [['--password', ''], '--password must not be empty'],
     [['--prot', '9443'], "Unknown option '--prot'"],
-  ])('refuses %j with a message and a non-zero exit', async (args, message) => {
-    const { code, stdout, stderr } = await runMain(MAIN, args);
-    expect(code).not.toBe(0);
-    expect(stderr).toContain(message);
-    expect(stdout).not.toContain('simulator on');
-  });
+  ]);
 });
