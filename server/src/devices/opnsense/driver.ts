@@ -86,7 +86,7 @@ export class OpnSenseDriver implements DeviceDriver {
     await this.probe();
     const [reading, managementAddress] = await Promise.all([
       readOpnSense(this.client, desired.commentPrefix, readableKinds(this.capabilities)),
-      localAddressTowards(this.target.host, this.target.port),
+      localAddressTowards(this.target.host, this.target.port ?? (this.target.tls ? 443 : 80)),
     ]);
     this.readContext = { unreadable: reading.unreadable, managementAddress };
     const ownTunnel = namedKey(desired.commentPrefix, desired.overlay.wan.id, 'tunnel', desired.peer.interface.name);

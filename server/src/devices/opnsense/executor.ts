@@ -14,7 +14,9 @@ import type { OpnSenseClient } from './client.js';
 import { encodeBody } from './codec.js';
 import { AREA_ORDER, KIND, areaOfKind, isApplyKind, type ApplyArea } from './kinds.js';
 import { LiveState } from './live.js';
+import { readableKinds } from './nat.js';
 import { markerDescription, readOpnSense } from './reading.js';
+import { parseDescr } from './tags.js';
 
 /** How the firewall area is written and applied: plainly, or under a safety net (safety.ts). */
 export interface FirewallGuard {
@@ -92,8 +94,12 @@ class Run {
 
   async execute(operation: PlanOperation): Promise<string> {
     const area = areaOfKind(operation.kind);
-    // An assignment names the wgN device, which exists only once WireGuard was reconfigured.
+    // An assignment names the wgN device, which exists only once WireGuard was reconfigured;
+    // a NAT entry names the optN, in config.xml only once the assignment was reconfigured.
     if (area === 'interfaces' && this.touched.has('wireguard') && !this.appliedAreas.has('wireguard')) await this.applyNow('wireguard');
+    if ((operation.kind === KIND.onetoone || operation.kind === KIND.npt) && operation.op !== 'delete' && this.touched.has('interfaces') && !this.appliedAreas.has('interfaces')) {
+      await this.applyNow('interfaces');
+    }
     if (area === 'firewall' && !this.firewallOpen && !isApplyKind(operation.kind)) {
       await this.firewall.beforeWrites();
       this.firewallOpen = true;
@@ -110,7 +116,7 @@ class Run {
 
     switch (operation.op) {
       case 'create': {
-        const props = this.withServers(operation.kind, operation.props, null);
+        const props = await this.resolveRefs(operation.kind, this.withServers(operation.kind, operation.props, null));
         const reply = await this.client.save(path('add'), encodeBody(spec, props));
         const uuid = String(reply.uuid ?? '');
         this.live.created(operation.kind, operation.key, uuid, operation.props);
@@ -125,7 +131,7 @@ class Run {
           throw new DeviceError('REFUSED', `${label} is no longer on the device (it changed after it was read); run the deploy again`);
         }
         if (adopting && this.live.isTagged(operation.kind, uuid)) throw new DeviceError('REFUSED', `${label}: the item ${uuid} carries a Meshplane tag already (it changed after it was read); adopt again`);
-        const changes = this.withServers(operation.kind, operation.changes, uuid);
+        const changes = await this.resolveRefs(operation.kind, this.withServers(operation.kind, operation.changes, uuid));
         await this.client.save(path('set', uuid), encodeBody(spec, changes));
         if (adopting) this.live.tagged(operation.kind, uuid, operation.key as string, changes.name);
         if (operation.kind === KIND.client) this.live.attach(uuid, changes.servers ?? '');
@@ -157,6 +163,31 @@ class Run {
       ? [...new Set([...this.live.resolveServers(props.servers).split(','), ...(uuid === null ? [] : this.live.adminServersOf(uuid))].filter(Boolean))].join(',')
       : uuid === null ? '' : this.live.serversOf(uuid).join(',');
     return { ...props, servers };
+  }
+
+  /**
+   * "@<instance name>" in an assignment's `if` → its device wg<instance>; "@<assignment tag>" in
+   * a NAT entry's `interface` → the assignment's identifier (optN).
+   */
+  private async resolveRefs(kind: string, props: Record<string, string>): Promise<Record<string, string>> {
+    if (kind === KIND.assignment && props.if?.startsWith('@')) {
+      const uuid = this.live.resolveServers(props.if);
+      let instance = this.live.instanceNumbers.get(uuid);
+      if (instance === undefined) {
+        const reply = await this.client.get<{ server?: { instance?: unknown } } | unknown[]>(`wireguard/server/getServer/${uuid}`);
+        instance = Array.isArray(reply) ? '' : String(reply.server?.instance ?? '');
+        if (!/^\d+$/.test(instance)) throw new DeviceError('PROTOCOL', `${this.client.name}: the instance ${props.if.slice(1)} has no device number to assign`);
+        this.live.instanceNumbers.set(uuid, instance);
+      }
+      return { ...props, if: `wg${instance}` };
+    }
+    if ((kind === KIND.onetoone || kind === KIND.npt) && props.interface?.startsWith('@')) {
+      const key = parseDescr(props.interface.slice(1), this.options.prefix).key;
+      const ident = key === null ? undefined : this.live.uuidOf(KIND.assignment, key);
+      if (ident === undefined) throw new DeviceError('REFUSED', `the interface assignment ${props.interface.slice(1)} does not exist on the device`);
+      return { ...props, interface: ident };
+    }
+    return props;
   }
 
   private async applyNow(area: ApplyArea): Promise<void> {
@@ -197,7 +228,7 @@ export async function executePlan(client: OpnSenseClient, plan: Plan, options: E
 
   let run: Run;
   try {
-    const live = new LiveState(await readOpnSense(client, options.prefix), options.prefix);
+    const live = new LiveState(await readOpnSense(client, options.prefix, readableKinds(options.capabilities)), options.prefix);
     run = new Run(client, live, options, options.firewall ?? plainFirewall(client));
     const areas = new Set(plan.operations.map((operation) => areaOfKind(operation.kind)).filter((area): area is ApplyArea => area !== null));
     await run.mark(areas);

@@ -67,6 +67,21 @@ export const KIND_SPECS: Record<string, KindSpec> = {
       protocol: 'text', source_net: 'list', destination_net: 'list', destination_port: 'text', sequence: 'text',
     },
   },
+  // Translated LANs (26.7+, nat.ts). The assignment's record key is its identifier (optN), not a uuid.
+  [KIND.assignment]: {
+    kind: KIND.assignment, base: 'interfaces/assignment', model: 'interface', noun: 'Item', area: 'interfaces', tagField: null,
+    props: { if: 'text', descr: 'text', enable: 'text', lock: 'text', type4: 'text', type6: 'text' },
+  },
+  [KIND.onetoone]: {
+    kind: KIND.onetoone, base: 'firewall/one_to_one', model: 'rule', noun: 'Rule', area: 'firewall', tagField: 'description',
+    props: {
+      description: 'text', enabled: 'text', interface: 'text', type: 'text', source_net: 'text', destination_net: 'text', external: 'text', sequence: 'text',
+    },
+  },
+  [KIND.npt]: {
+    kind: KIND.npt, base: 'firewall/npt', model: 'rule', noun: 'Rule', area: 'firewall', tagField: 'description',
+    props: { description: 'text', enabled: 'text', interface: 'text', source_net: 'text', destination_net: 'text', sequence: 'text' },
+  },
 };
 
 export const APPLY_KINDS: Readonly<Record<ApplyArea, string>> = {

@@ -6,6 +6,7 @@
 import { DeviceError } from '../driver.js';
 import type { OpnSenseReading } from './reading.js';
 import { KIND, KIND_SPECS } from './kinds.js';
+import { natReferences } from './nat.js';
 import { keyOfName, parseDescr } from './tags.js';
 
 export class LiveState {
@@ -18,6 +19,8 @@ export class LiveState {
   /** Instance `name` (tags of Meshplane's) → uuid. */
   private readonly instanceByName = new Map<string, string>();
   marker: OpnSenseReading['marker'];
+  /** Instance uuid → its number (the device is wg<number>), as read or looked up. */
+  readonly instanceNumbers = new Map<string, string>();
   /** Instances named with Meshplane's tag (any WAN). */
   private readonly meshplaneInstances = new Set<string>();
 
@@ -27,9 +30,13 @@ export class LiveState {
     for (const server of reading.servers) {
       this.add(KIND.server, server.uuid as string, keyOfName(server.name, prefix));
       if (server.name) this.instanceByName.set(server.name, server.uuid as string);
+      if (server.instance) this.instanceNumbers.set(server.uuid as string, server.instance);
     }
+    const nat = natReferences(reading, prefix);
     for (const client of reading.clients) this.add(KIND.client, client.uuid as string, keyOfName(client.name, prefix));
-    for (const [kind, rows] of reading.objects) for (const row of rows) this.add(kind, row.uuid as string, parseDescr(row.description, prefix).key);
+    for (const [kind, rows] of reading.objects) {
+      for (const row of rows) this.add(kind, row.uuid as string, kind === KIND.assignment ? nat.assignmentKeyOf(row) : parseDescr(row.description, prefix).key);
+    }
   }
 
   private add(kind: string, uuid: string, key: string | null): void {

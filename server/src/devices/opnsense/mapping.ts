@@ -10,6 +10,7 @@ import { DeviceError } from '../driver.js';
 import { splitEndpoint, tunnelAddress6 } from '../shared/endpoints.js';
 import { sortedList } from './codec.js';
 import { KIND } from './kinds.js';
+import { natResources } from './nat.js';
 import { formatKey, namedKey, nameTag, ref, tagOf, type NamedType } from './tags.js';
 
 export interface Naming {
@@ -42,7 +43,7 @@ export function naming(desired: DesiredDeviceState): Naming {
  * Why this peer cannot be deployed to OPNsense, or null: with redundant hubs every hub and
  * spoke routes by BGP (or by monitored gateways on one interface per hub), which the
  * OPNsense API cannot configure; published services need port forwards (d_nat, 26.1+), not
- * built yet.
+ * built yet. Translated LANs depend on the version (nat.ts natRefusal).
  */
 export function opnSenseRefusal(desired: DesiredDeviceState): string | null {
   const { peer } = desired;
@@ -51,9 +52,6 @@ export function opnSenseRefusal(desired: DesiredDeviceState): string | null {
   }
   if (peer.services.length > 0) {
     return `${peer.name} publishes services (${peer.services.map((service) => `${service.protocol}/${service.servicePort} on ${service.serviceIp}`).join(', ')}): Meshplane does not write port forwards on OPNsense yet. Move the services to another peer or remove them`;
-  }
-  if (peer.nat.length > 0) {
-    return `${peer.name} shows its LAN under translated addresses (${peer.nat.map((netmap) => `${netmap.real} as ${netmap.translated}`).join(', ')}): 1:1 NAT and NPTv6 on OPNsense need the WireGuard device assigned as an interface (API only from 26.7; Interfaces › Assignments by hand before), and Meshplane does not write them on OPNsense yet. Remove the translation (natCidr) or use a Linux, RouterOS or pfSense device for this peer`;
   }
   return null;
 }
@@ -105,6 +103,7 @@ export function desiredOpnSenseResources(desired: DesiredDeviceState): DesiredRe
     });
   }
   resources.push(...firewallRules(desired, names));
+  resources.push(...natResources(desired, { prefix: names.prefix, tunnelKey: instance.key, instanceName: instance.name, described: names.described }));
   return resources;
 }
 

@@ -1,11 +1,12 @@
 // Pure: what an OPNsense deploy would break or be refused for, found before any write.
 import { deviceClashes, plannedRoutes } from '../../domain/device-clashes.js';
-import { overlaps, tryParseCidr } from '../../domain/ip.js';
+import { contains, hostRange, overlaps, parseCidr, tryParseAddress, tryParseAddressOrCidr, tryParseCidr } from '../../domain/ip.js';
 import type { ActualResource, DesiredResource } from '../../domain/plan.js';
 import type { DesiredDeviceState, PreflightIssue } from '../driver.js';
 import type { Capabilities } from './capabilities.js';
 import { KIND } from './kinds.js';
 import { opnSenseRefusal } from './mapping.js';
+import { natRefusal } from './nat.js';
 
 function issue(severity: PreflightIssue['severity'], resource: string, message: string): PreflightIssue {
   return { severity, resource, message };
@@ -15,12 +16,58 @@ function cidrs(list: string | undefined) {
   return (list ?? '').split(',').map((entry) => tryParseCidr(entry.trim())).filter((range) => range !== null);
 }
 
-export function preflightOpnSense(state: DesiredDeviceState, capabilities: Capabilities | null, desired: () => DesiredResource[], actual: readonly ActualResource[]): PreflightIssue[] {
+/** What a reading learnt besides resources. */
+export interface PreflightContext {
+  /** NAT kinds the API key may not read: kind → the 403 naming the privilege. */
+  unreadable: ReadonlyMap<string, string>;
+  /** The address Meshplane reaches the firewall from (null: unknown). */
+  managementAddress: string | null;
+}
+
+const NO_CONTEXT: PreflightContext = { unreadable: new Map(), managementAddress: null };
+
+function isLoopback(address: string): boolean {
+  const range = tryParseAddress(address);
+  if (range === null) return true;
+  return address === '::1' || contains(parseCidr('127.0.0.0/8'), hostRange(range));
+}
+
+/**
+ * A remote's allowed IPs become kernel routes into the tunnel (disableroutes=0): one covering
+ * the address Meshplane reaches the firewall from sends its replies into the tunnel, and no
+ * filter rollback undoes a route. A /0 covers every address. Allowed IPs inside the instance's
+ * own subnets are not routed (OPNsense skips them).
+ */
+function managementRouteIssues(state: DesiredDeviceState, context: PreflightContext): PreflightIssue[] {
+  const own = state.peer.interface.addresses.map((address) => tryParseCidr(address)).filter((range) => range !== null);
+  const sources = [
+    ...(context.managementAddress !== null && !isLoopback(context.managementAddress) ? [{ text: `${context.managementAddress}, the address Meshplane reaches this firewall from`, range: tryParseAddressOrCidr(context.managementAddress) }] : []),
+    ...(state.apiAllowedAddresses ?? []).map((entry) => ({ text: `${entry}, an address the API is used from`, range: tryParseAddressOrCidr(entry) })),
+  ].filter((source) => source.range !== null);
+  const issues: PreflightIssue[] = [];
+  for (const remote of state.peer.peers) {
+    for (const allowed of remote.allowedIps) {
+      const range = tryParseCidr(allowed);
+      if (range === null || own.some((subnet) => contains(subnet, range))) continue;
+      const covered = range.prefix === 0 ? 'every address, the one Meshplane manages this firewall from included' : sources.find((source) => overlaps(range, source.range!))?.text;
+      if (covered === undefined) continue;
+      issues.push(issue('ERROR', `${KIND.client} ${remote.peerId}`, `the allowed IPs of ${remote.peerId} include ${allowed}, which covers ${covered}: OPNsense would route it into the tunnel and cut Meshplane off from the firewall, and no firewall rollback undoes a route. Narrow the allowed IPs (routes to the peer's LANs, not a default route) or manage the firewall from another address`));
+    }
+  }
+  return issues;
+}
+
+export function preflightOpnSense(state: DesiredDeviceState, capabilities: Capabilities | null, desired: () => DesiredResource[], actual: readonly ActualResource[], context: PreflightContext = NO_CONTEXT): PreflightIssue[] {
   if (capabilities?.refusal) return [issue('ERROR', KIND.server, capabilities.refusal)];
   const refusal = opnSenseRefusal(state);
   if (refusal !== null) return [issue('ERROR', KIND.server, refusal)];
+  const natRefused = natRefusal(state, capabilities);
+  if (natRefused !== null) return [issue('ERROR', KIND.onetoone, natRefused)];
   const ours = desired();
-  const issues: PreflightIssue[] = [];
+  const issues: PreflightIssue[] = [...managementRouteIssues(state, context)];
+  if (state.peer.nat.length > 0) {
+    for (const [kind, message] of context.unreadable) issues.push(issue('ERROR', kind, `the translated LANs of ${state.peer.name} need ${kind}, which this API key may not read: ${message}`));
+  }
   const unmanaged = (kind: string) => actual.filter((resource) => resource.kind === kind && resource.key === null);
   const server = ours.find((resource) => resource.kind === KIND.server);
   const managedServer = server && actual.find((resource) => resource.kind === KIND.server && resource.key === server.key);

@@ -4,6 +4,7 @@
 // version); client rows are used as they are when they carry every field (25.1.3+),
 // else getClient/<uuid> each. Filter rows: the pending marker and the description-tagged
 // kinds of the kind table.
+import { DeviceError } from '../driver.js';
 import type { OpnSenseClient } from './client.js';
 import { flatten, type DeviceObject } from './codec.js';
 import { KIND, KIND_SPECS, type KindSpec } from './kinds.js';
@@ -23,6 +24,8 @@ export interface OpnSenseReading {
   objects: Map<string, Row[]>;
   /** Meshplane's pending-apply marker, when one is there. */
   marker: { uuid: string; areas: string[] } | null;
+  /** Kinds of translated LANs the API key may not read (kind → OPNsense's 403 as Meshplane words it). */
+  unreadable: Map<string, string>;
 }
 
 const SEARCH_ALL = { current: 1, rowCount: -1, searchPhrase: '' };
@@ -80,7 +83,23 @@ async function readTagged(client: OpnSenseClient, spec: KindSpec, prefix: string
   }));
 }
 
-export async function readOpnSense(client: OpnSenseClient, prefix: string, kinds: readonly string[] = Object.keys(KIND_SPECS)): Promise<OpnSenseReading> {
+/**
+ * The NAT kinds are read only where Meshplane writes them (nat.ts); a key without their
+ * privileges still deploys peers without translated LANs (preflight names what is missing
+ * when one has them).
+ */
+async function readNatKind(client: OpnSenseClient, spec: KindSpec, prefix: string, unreadable: Map<string, string>): Promise<Row[]> {
+  try {
+    if (spec.tagField === 'description') return await readTagged(client, spec, prefix);
+    return (await search(client, `${spec.base}/search${spec.noun}`)).map((row) => ({ ...flatten(row), uuid: String(row.uuid ?? '') }));
+  } catch (error) {
+    if (!(error instanceof DeviceError) || error.code !== 'AUTH_FAILED' || !/privilege/i.test(error.message)) throw error;
+    unreadable.set(spec.kind, error.message);
+    return [];
+  }
+}
+
+export async function readOpnSense(client: OpnSenseClient, prefix: string, kinds: readonly string[] = [KIND.rule]): Promise<OpnSenseReading> {
   const [general, serverRows, clientRows, filterRows] = await Promise.all([
     client.get<{ general?: DeviceObject }>('wireguard/general/get'),
     search(client, 'wireguard/server/searchServer'),
@@ -101,11 +120,16 @@ export async function readOpnSense(client: OpnSenseClient, prefix: string, kinds
     if (areas !== null && marker === null) marker = { uuid: String(row.uuid), areas };
   }
   const objects = new Map<string, Row[]>();
+  const unreadable = new Map<string, string>();
   for (const kind of kinds) {
     const spec = KIND_SPECS[kind];
-    if (!spec || spec.tagField !== 'description') continue;
+    if (!spec || kind === KIND.server || kind === KIND.client) continue;
+    if (kind !== KIND.rule) {
+      objects.set(kind, await readNatKind(client, spec, prefix, unreadable));
+      continue;
+    }
     const rows = kind === KIND.rule ? filterRows.filter((row) => markerAreas(row.description, prefix) === null) : undefined;
     objects.set(kind, await readTagged(client, spec, prefix, rows));
   }
-  return { general: flatten(general.general ?? {}), servers, clients, membership, objects, marker };
+  return { general: flatten(general.general ?? {}), servers, clients, membership, objects, marker, unreadable };
 }

@@ -7,6 +7,7 @@ import type { ActualResource } from '../../domain/plan.js';
 import { publicKeyFromPrivate } from '../../domain/keys.js';
 import { sortedList } from './codec.js';
 import { APPLY_KINDS, AREA_ORDER, KIND, KIND_SPECS } from './kinds.js';
+import { natReferences } from './nat.js';
 import type { OpnSenseReading, Row } from './reading.js';
 import { keyOfName, parseDescr, parseKey, pskFingerprint, ref } from './tags.js';
 
@@ -33,7 +34,8 @@ function ofWan(key: string | null, wanId: string): string | null {
   return key !== null && parseKey(key)?.wanId === wanId ? key : null;
 }
 
-export function readingToActual(reading: OpnSenseReading, prefix: string, wanId: string, held?: HeldSecrets): ActualResource[] {
+/** `tunnelKeys`: managed instance keys besides the ones read (the desired one), so an assignment left without its instance is still found as Meshplane's. */
+export function readingToActual(reading: OpnSenseReading, prefix: string, wanId: string, held?: HeldSecrets, tunnelKeys: readonly string[] = []): ActualResource[] {
   const resources: ActualResource[] = [{ kind: KIND.general, id: 'general', key: null, props: { enabled: reading.general.enabled ?? '0' } }];
   const serverSpec = KIND_SPECS[KIND.server]!;
   const clientSpec = KIND_SPECS[KIND.client]!;
@@ -59,13 +61,15 @@ export function readingToActual(reading: OpnSenseReading, prefix: string, wanId:
     props.servers = [...reading.membership.entries()].filter(([, peers]) => peers.includes(client.uuid as string)).map(([uuid]) => instanceRef.get(uuid) ?? uuid).sort().join(',');
     resources.push({ kind: KIND.client, id: client.uuid as string, key: ofWan(keyOfName(client.name, prefix), wanId), props });
   }
+  const nat = natReferences(reading, prefix, tunnelKeys);
   for (const [kind, rows] of reading.objects) {
     const spec = KIND_SPECS[kind];
     if (!spec) continue;
     for (const row of rows) {
       const props = pick(row, Object.keys(spec.props));
-      for (const [prop, codec] of Object.entries(spec.props)) if (codec === 'list') props[prop] = sortedList(props[prop] ?? '');
-      resources.push({ kind, id: row.uuid as string, key: ofWan(parseDescr(row.description, prefix).key, wanId), props });
+      for (const [prop, codec] of Object.entries(spec.props)) props[prop] = codec === 'list' ? sortedList(props[prop] ?? '') : nat.readValue(kind, prop, props[prop] ?? '');
+      const key = kind === KIND.assignment ? nat.assignmentKeyOf(row) : parseDescr(row.description, prefix).key;
+      resources.push({ kind, id: row.uuid as string, key: ofWan(key, wanId), props });
     }
   }
   const pending = new Set(reading.marker?.areas ?? []);
