@@ -33,6 +33,12 @@ export interface DropSweepDevice {
   unmanaged(): unknown;
   /** Whether every written change is applied (loaded) on the device. */
   everythingApplied(): boolean;
+  /**
+   * Waits out the device's own rollback timer (OpenWrt's `uci apply` rollback), when it has one:
+   * the rerun's state must still be there afterwards, not taken back by a timer an interrupted
+   * round armed.
+   */
+  outlastRollback?(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -105,6 +111,11 @@ export function describeDropSweep(name: string, cases: readonly DropSweepCase[])
           expect(device.unmanaged(), at).toEqual(theirs);
           expect(await planned(driver, state), `redeploy after a ${at}`).toEqual([]);
           expect(device.everythingApplied(), at).toBe(true);
+          if (device.outlastRollback) {
+            await device.outlastRollback();
+            expect(device.managed(), `${at}, after the rollback timer`).toEqual(converged);
+            expect(device.unmanaged(), `${at}, after the rollback timer`).toEqual(theirs);
+          }
           await device.reset();
         }
       } finally {

@@ -1,0 +1,199 @@
+// The OpenWrt driver against the simulator: the router's own rollback when a deploy cuts
+// Meshplane's management path, the driver's rollback when a check before the confirm fails,
+// sessions kept across a peer change (wg set, no teardown), a session that expires while the
+// change is staged, and adoption of anonymous peers that LuCI renumbers in between.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describeDropSweep, type DropSweepDevice } from '../../../test/contract/drop-sweep.js';
+import { ADOPTED_REASON } from '../../domain/adoption/adoption-plan.js';
+import { subnet } from '../../domain/__fixtures__/overlay.js';
+import type { OverlaySpec } from '../../domain/model.js';
+import type { DesiredDeviceState } from '../driver.js';
+import { addHandMadeSetup } from '../../../test/sim/openwrt/hand-made.js';
+import { startOpenWrtSimulator, type OpenWrtSimulator } from '../../../test/sim/openwrt/index.js';
+import { createOpenWrtDriver, type OpenWrtDriver } from './driver.js';
+import { uciInterfaceName } from './names.js';
+import { SIM_TIMING, siteSpec, simTarget, stateOf, TIME_SCALE, writesOf } from './test-fixtures.js';
+
+let sim: OpenWrtSimulator;
+let driver: OpenWrtDriver;
+
+beforeEach(async () => {
+  sim = await startOpenWrtSimulator({ timeScale: TIME_SCALE });
+  driver = createOpenWrtDriver(simTarget(sim, { timeoutMs: 300 }), { timing: SIM_TIMING });
+});
+
+afterEach(async () => {
+  await driver.close();
+  await sim.stop();
+});
+
+async function deploy(state: DesiredDeviceState) {
+  return driver.apply(driver.plan(state, await driver.readState(state)));
+}
+
+/** The committed UCI text of the packages a rollback restores. */
+const committed = () => ({ network: sim.model.uci.packageText('network'), firewall: sim.model.uci.packageText('firewall') });
+
+/** site b also routes the management network (198.51.100.0/24): the deploy sends Meshplane's replies into the tunnel. */
+function cuttingState(spec: OverlaySpec): DesiredDeviceState {
+  return stateOf({ ...spec, peers: spec.peers.map((peer) => (peer.id === 'b' ? { ...peer, subnets: [...peer.subnets, subnet('mgmt', '198.51.100.0/24')] } : peer)) });
+}
+
+describe('the router\'s rollback', () => {
+  it('a deploy that cuts the management path fails naming the rollback, the router restores itself after its timer, and a deploy without the cut converges', async () => {
+    const spec = siteSpec();
+    const before = committed();
+    const result = await deploy(cuttingState(spec));
+    expect(result.applied, result.failed?.message).toBe(0);
+    expect(result.failed?.message).toMatch(/UNREACHABLE: the change cut Meshplane's management path to OpenWrt site-b; the router rolled it back by itself after 90 s/);
+    expect(committed()).toEqual(before);
+    expect(sim.model.apply.applySid).toBeNull();
+    const state = stateOf(spec);
+    const again = await deploy(state);
+    expect(again.failed, again.failed?.message).toBeNull();
+    expect(driver.plan(state, await driver.readState(state)).operations).toEqual([]);
+  });
+
+  it('a check before the confirm that fails (fw4 cannot load prefix NAT) makes the driver roll back itself, REFUSED', async () => {
+    sim.faults.nftPrefixNat = false;
+    const before = committed();
+    const result = await deploy(stateOf(siteSpec()));
+    expect(result.failed?.message).toMatch(/^REFUSED: the applied change did not check out .*this router's nftables cannot load prefix NAT.*Meshplane rolled it back \(uci rollback\)/);
+    expect(sim.requests.filter((request) => request.object === 'uci' && request.method === 'rollback')).toEqual([{ object: 'uci', method: 'rollback', status: 0 }]);
+    expect(sim.requests.some((request) => request.object === 'uci' && request.method === 'confirm')).toBe(false);
+    expect(committed()).toEqual(before);
+  });
+});
+
+describe('sessions and staging', () => {
+  it('keeps every session across an AllowedIPs change: handshake and counters unchanged, no teardown', async () => {
+    const spec = siteSpec();
+    const state = stateOf(spec);
+    expect((await deploy(state)).failed).toBeNull();
+    for (const [index, remote] of state.peer.peers.entries()) {
+      expect(sim.setPeerStats(remote.publicKey, { latestHandshake: 1_765_000_000 + index, rx: BigInt(5_000 + index), tx: BigInt(7_000 + index) })).toBe(true);
+    }
+    const sessions = await driver.statistics(state.peer.interface.name);
+    const changed = stateOf({ ...spec, peers: spec.peers.map((peer) => (peer.id === 'b' ? { ...peer, subnets: [subnet('lanB', '192.168.3.0/24')] } : peer)) });
+    const plan = driver.plan(changed, await driver.readState(changed));
+    expect(plan.operations.map((operation) => `${operation.op} ${operation.kind}`)).toEqual(['delete network/route', 'update network/peer', 'create network/route']);
+    expect((await driver.apply(plan)).failed).toBeNull();
+    expect(sim.requests.filter((request) => request.object === 'network.interface' && (request.method === 'down' || request.method === 'up'))).toEqual([]);
+    expect(await driver.statistics(state.peer.interface.name)).toEqual(sessions);
+    const live = sim.model.runtime.wg.get(uciInterfaceName(state.peer.interface.name));
+    expect(live?.peers.find((peer) => peer.publicKey === changed.peer.peers[0]!.publicKey)?.allowedIps).toEqual(['10.0.0.2/32', '192.168.3.0/24']);
+    expect(driver.plan(changed, await driver.readState(changed)).operations).toEqual([]);
+  });
+
+  it('a session that expires while the change is staged is staged again from the start: one of each section, nothing twice', async () => {
+    const state = stateOf(siteSpec());
+    const actual = await driver.readState(state);
+    const plan = driver.plan(state, actual);
+    const push = sim.requests.push.bind(sim.requests);
+    let adds = 0;
+    sim.requests.push = (...records) => {
+      const count = push(...records);
+      for (const record of records) if (record.object === 'uci' && record.method === 'add' && ++adds === 3) sim.expireSessions();
+      return count;
+    };
+    expect((await driver.apply(plan)).failed).toBeNull();
+    expect(adds).toBeGreaterThan(plan.operations.length);
+    const managed = (await driver.readState(state)).filter((resource) => resource.key !== null);
+    expect(managed.map((resource) => resource.key).sort()).toEqual(driver.desiredResources(state).map((resource) => resource.key).sort());
+    const sections = [...sim.model.uci.storedPackage('network')!, ...sim.model.uci.storedPackage('firewall')!].filter((section) => section.name?.startsWith('mp_'));
+    expect(sections).toHaveLength(driver.desiredResources(state).length - 1);
+  });
+});
+
+describe('adoption of anonymous sections', () => {
+  it('tags the right hand-made peers although LuCI renumbered them between the reading and the adoption', async () => {
+    const state = stateOf(siteSpec());
+    const own = state.peer.interface;
+    const ifname = uciInterfaceName(own.name);
+    const seeded = addHandMadeSetup(sim.model, {
+      interfaceName: ifname, privateKey: own.privateKey!, listenPort: 51820, addresses: own.addresses,
+      peers: state.peer.peers.map((remote) => ({ publicKey: remote.publicKey, allowedIps: remote.allowedIps, description: `Site ${remote.peerId}` })),
+    });
+    const adoption = driver.adoptionPlan(state, await driver.readState(state));
+    const peerOperations = adoption.plan.operations.filter((operation) => operation.kind === 'network/peer');
+    expect(peerOperations.map((operation) => (operation as { id: string }).id)).toEqual(seeded.peerSections);
+    // LuCI deletes an earlier anonymous section (the stock `globals`) and commits: every later
+    // anonymous id shifts down by one, so the ids read now name other sections.
+    const network = sim.model.uci.load('network')!;
+    const globals = network.sections.find((section) => section.type === 'globals')!;
+    expect(sim.model.uci.delete('luci', 'network', { section: globals.name }).status).toBe(0);
+    sim.model.uci.commit('luci', 'network');
+    const renumbered = sim.model.uci.load('network')!.sections.filter((section) => section.type === `wireguard_${ifname}`).map((section) => section.name);
+    expect(renumbered).not.toEqual(seeded.peerSections);
+    expect((await driver.apply(adoption.plan)).failed).toBeNull();
+    for (const [index, remote] of state.peer.peers.entries()) {
+      const section = sim.model.uci.load('network')!.sections.find((candidate) => candidate.options.get('public_key') === remote.publicKey)!;
+      expect(section.options.get('mp_tag')).toBe(`meshplane:wan1:peer:${ifname}/${state.peer.peers[index]!.peerId}`);
+      expect(section.options.get('description')).toBe(`Site ${remote.peerId}`);
+    }
+    expect(adoption.plan.operations.every((operation) => operation.op === 'update' && operation.reason === ADOPTED_REASON)).toBe(true);
+  });
+});
+
+/** ms per simulated second of the sweep: a 90 s rollback window lasts 450 ms, so each round can outlast it. */
+const SWEEP_SCALE = 5;
+/** uci adds (one per section) and the include file of the sweep's deploy. */
+const STAGED = 10;
+const SWEEP_TIMING = { rollbackSeconds: 90, settleMs: 5, pollMs: 5, checkDeadlineMs: 200, secondMs: SWEEP_SCALE };
+
+/** Meshplane's sections as committed (named mp_…, or carrying its tag), its include files, and what its WireGuard device runs. */
+function managedOn(sim: OpenWrtSimulator) {
+  const sections = (pkg: string) => (sim.model.uci.storedPackage(pkg) ?? []).map((section) => ({ type: section.type, name: section.name, options: Object.fromEntries(section.options) }));
+  const ours = (section: { name: string | null; options: Record<string, unknown> }) => section.name?.startsWith('mp_') === true || typeof section.options.mp_tag === 'string';
+  const files = (sim.model.files.list('/etc/meshplane') ?? []).map((entry) => `${entry.name} ${sim.model.files.read(`/etc/meshplane/${entry.name}`)?.data.length}`);
+  const running = [...sim.model.runtime.wg.values()].map((device) => ({ name: device.ifname, peers: device.peers.map((peer) => `${peer.publicKey} ${peer.allowedIps.join(',')}`).sort() }));
+  return {
+    network: sections('network').filter(ours), firewall: sections('firewall').filter(ours), files, running,
+    others: { network: sections('network').filter((section) => !ours(section)), firewall: sections('firewall').filter((section) => !ours(section)) },
+  };
+}
+
+describeDropSweep('OpenWrt driver', [{
+  from: 'a router without Meshplane sections',
+  failure: /^(applied and confirmed; the running WireGuard device was not updated: )?(UNREACHABLE|TIMEOUT): .*site-b/,
+  start: async (): Promise<DropSweepDevice> => {
+    const sim = await startOpenWrtSimulator({ timeScale: SWEEP_SCALE });
+    const driver = createOpenWrtDriver(simTarget(sim, { timeoutMs: 300 }), { timing: SWEEP_TIMING });
+    const psk = Buffer.alloc(32, 5).toString('base64');
+    const spec = { ...siteSpec(), presharedKeys: [{ peerAId: 'ow', peerBId: 'b', key: psk }] };
+    const state = stateOf(spec);
+    return {
+      driver,
+      state,
+      secrets: [sim.password, state.peer.interface.privateKey as string, psk],
+      reset: async () => {
+        expect((await driver.apply(driver.clearPlan(await driver.readState(state)))).failed).toBeNull();
+      },
+      requestCount: () => sim.requests.length,
+      writesSince: (from) => sim.requests.slice(from).filter((request) => writesOf([request]) === 1).map((request) => `${request.object}.${request.method}`),
+      dropAfter: (answered) => {
+        sim.faults.dropAfterCalls = answered;
+      },
+      dropFired: () => sim.faults.dropAfterCalls === null,
+      managed: () => {
+        const { others: _others, ...mine } = managedOn(sim);
+        return mine;
+      },
+      managedTags: () => {
+        const { network, firewall } = managedOn(sim);
+        return [...network, ...firewall].map((section) => String(section.options.mp_tag ?? String(section.options.name ?? section.name).split(' ')[0]));
+      },
+      unmanaged: () => managedOn(sim).others,
+      everythingApplied: () => sim.model.apply.applySid === null,
+      outlastRollback: () => sleep(90 * SWEEP_SCALE + 100),
+      stop: async () => {
+        await driver.close();
+        await sim.stop();
+      },
+    };
+  },
+  // A drop while the applied change is checked (or while the next poll runs) is answered by the
+  // next poll on a new connection: the deploy succeeds once everything was staged.
+  bestEffort: (writes) => writes.filter((write) => write === 'uci.add' || write === 'file.write').length >= STAGED,
+}]);
