@@ -1,6 +1,6 @@
 // The labeller (domain/resource-labels.ts) against what every driver really plans: each
-// resource of RouterOS, pfSense and Linux, for plain, dual-stack and redundant-hub WANs, gets
-// a name from the overlay and never an id, a tag or a secret.
+// resource of RouterOS, pfSense, OPNsense, OpenWrt and Linux, for plain, dual-stack and
+// redundant-hub WANs, gets a name from the overlay and never an id, a tag or a secret.
 import { describe, expect, it } from 'vitest';
 import { compileOverlay, findCompiledPeer } from '../domain/index.js';
 import type { OverlaySpec } from '../domain/model.js';
@@ -17,6 +17,13 @@ import { desiredPfSenseResources } from './pfsense/mapping.js';
 import { preflightPfSense } from './pfsense/planning.js';
 import { KIND_ORDER as PFSENSE_KINDS } from './pfsense/kinds.js';
 import { dualStackSiteSpec, siteSpec } from './pfsense/test-fixtures.js';
+import { desiredOpnSenseResources } from './opnsense/mapping.js';
+import { planOpnSense } from './opnsense/planning.js';
+import { KIND_ORDER as OPNSENSE_KINDS, KIND as OPNSENSE_KIND } from './opnsense/kinds.js';
+import { desiredOpenWrtResources } from './openwrt/mapping.js';
+import { planOpenWrt, preflightOpenWrt } from './openwrt/planning.js';
+import { KIND_ORDER as OPENWRT_KINDS, KIND as OPENWRT_KIND } from './openwrt/kinds.js';
+import { siteSpec as openWrtSiteSpec } from './openwrt/test-fixtures.js';
 import { linuxDesiredResources } from './linux/resources.js';
 import { KIND_ORDER as LINUX_KINDS, KIND as LINUX_KIND } from './linux/names.js';
 import { SecretStore } from './shared/secrets.js';
@@ -51,6 +58,13 @@ const linux = (state: DesiredDeviceState) => linuxDesiredResources(state, new Se
   manageFirewall: true, bird: { paths: birdPaths('/var/lib/meshplane', null, 'meshplane', state.overlay.wan.id), configs: new ConfigStore() },
 });
 
+const openWrt = (state: DesiredDeviceState) => desiredOpenWrtResources(state, new SecretStore());
+/** pfSense's dual-stack site without its published services (OPNsense refuses those): 1:1 NAT and NPTv6. */
+const opnSenseDualStackSpec = (): OverlaySpec => {
+  const spec = dualStackSiteSpec();
+  return { ...spec, peers: spec.peers.map((peer) => ({ ...peer, services: [] })) };
+};
+
 type Case = [name: string, state: () => DesiredDeviceState, resources: (state: DesiredDeviceState) => DesiredResource[]];
 const CASES: Case[] = [
   ['RouterOS', () => stateOf(overlaySpec('initial'), 'site'), desiredResources],
@@ -59,6 +73,10 @@ const CASES: Case[] = [
   ['RouterOS redundant spoke, dual-stack', () => stateOf(redundantDualStackSpec(), 'site'), desiredResources],
   ['pfSense', () => stateOf(siteSpec(), 'pf'), desiredPfSenseResources],
   ['pfSense dual-stack', () => stateOf(dualStackSiteSpec(), 'pf'), desiredPfSenseResources],
+  ['OPNsense', () => stateOf(siteSpec(), 'pf'), desiredOpnSenseResources],
+  ['OPNsense dual-stack, NPTv6', () => stateOf(opnSenseDualStackSpec(), 'pf'), desiredOpnSenseResources],
+  ['OpenWrt', () => stateOf(openWrtSiteSpec(), 'ow'), openWrt],
+  ['OpenWrt dual-stack, published services', () => stateOf(openWrtSiteSpec(true), 'ow'), openWrt],
   ['Linux', () => stateOf(meshSpec(), 'b'), linux],
   ['Linux service', () => stateOf(meshSpec(), 'c'), linux],
   ['Linux redundant spoke', () => stateOf(redundantSpec(), 'site'), linux],
@@ -120,6 +138,92 @@ describe('every resource of every driver is named, never by an id', () => {
     expect(label(desiredResources(routerOs), '/interface/wireguard/peers')).toEqual(expected);
     expect(label(desiredPfSenseResources(routerOs), 'vpn/wireguard/peer')).toEqual(expected);
     expect(label(linux(routerOs), LINUX_KIND.peer)).toEqual(expected);
+    expect(label(desiredOpnSenseResources(routerOs), OPNSENSE_KIND.client)).toEqual(expected);
+    expect(label(openWrt(routerOs), OPENWRT_KIND.peer)).toEqual(expected);
+  });
+
+  it('names OPNsense and OpenWrt resources in the words of the other devices', () => {
+    const opn = stateOf(opnSenseDualStackSpec(), 'pf');
+    const opnNames = resourceNamesOf(opn.overlay, opn.peer);
+    const opnLabels = desiredOpnSenseResources(opn).map((resource) => `${groupOf(resource.kind, resource.props)}: ${labelResource(opnNames, resource.kind, resource.key, resource.props)}`);
+    // With the database's ids the peers' name tags are too long for OPNsense and carry a hash: found by public key.
+    expect(opnLabels).toEqual([
+      'WireGuard interfaces: WireGuard interface wg-mesh',
+      'WireGuard peers: peer Peer b (10.0.0.2)',
+      'WireGuard peers: peer Peer c (10.0.0.3)',
+      'Firewall rules: accept WireGuard on UDP 51820',
+      'Firewall rules: accept traffic from the tunnel',
+      'Interfaces: interface assignment of the tunnel wg-mesh',
+      'NAT rules: map 172.16.1.0/24 onto the real LAN 192.168.1.0/24 of Peer pf (both ways)',
+      'NAT rules: map fd10:aaaa:bbbb:8000::/64 onto the real LAN 2001:db8:a::/64 of Peer pf (both ways)',
+    ]);
+
+    const wrt = stateOf(openWrtSiteSpec(true), 'ow');
+    const wrtNames = resourceNamesOf(wrt.overlay, wrt.peer);
+    const wrtLabels = openWrt(wrt).map((resource) => `${groupOf(resource.kind, resource.props)}: ${labelResource(wrtNames, resource.kind, resource.key, resource.props)}`);
+    expect(wrtLabels).toEqual([
+      'WireGuard interfaces: WireGuard interface wg_mesh',
+      'WireGuard peers: peer Peer b (10.0.0.2)',
+      'WireGuard peers: peer Peer c (10.0.0.3)',
+      'Routes: route to 192.168.2.0/24 (LAN of Peer b) via Peer b',
+      'Routes: route to 2001:db8:b::/64 (LAN of Peer b) via Peer b',
+      'Firewall rules: accept WireGuard on UDP 51820',
+      'Firewall rules: accept traffic from the tunnel wg_mesh',
+      'Firewall rules: forward traffic leaving the tunnel wg_mesh',
+      'Firewall rules: forward traffic entering the tunnel wg_mesh',
+      'NAT rules: NAT for translated LANs and published services on wg_mesh',
+    ]);
+    const lanOnly = stateOf(openWrtSiteSpec(), 'ow');
+    expect(openWrt(lanOnly).filter((resource) => resource.kind === OPENWRT_KIND.include).map((resource) => labelResource(wrtNames, resource.kind, resource.key, resource.props))).toEqual(['NAT for translated LANs on wg_mesh']);
+  });
+
+  it('a create shows what is written, not the tags OPNsense and OpenWrt keep in names and options', () => {
+    const opn = stateOf(siteSpec(), 'pf');
+    const fieldsOf = (resources: DesiredResource[], state: DesiredDeviceState) => readablePlan(diffResources(resources, [], { kindOrder: [] }), resourceNamesOf(state.overlay, state.peer)).groups.flatMap((group) => group.items);
+    const opnItems = fieldsOf(desiredOpnSenseResources(opn), opn);
+    const fields = (label: string, items = opnItems) => Object.fromEntries(items.find((item) => item.label === label)!.fields.map((row) => [row.field, row.after]));
+    expect(fields('WireGuard interface wg-mesh')).not.toHaveProperty('name');
+    expect(fields('WireGuard interface wg-mesh')).toMatchObject({ port: '51820', privatekey: 'new secret' });
+    expect(fields('peer Peer b (10.0.0.2)')).toMatchObject({ servers: 'tunnel wg-mesh', psk: 'absent' });
+    expect(fields('accept WireGuard on UDP 51820')).not.toHaveProperty('description');
+    expect(fields('interface assignment of the tunnel wg-mesh')).toMatchObject({ if: 'tunnel wg-mesh' });
+    expect(fields('map 172.16.1.0/24 onto the real LAN 192.168.1.0/24 of Peer pf (both ways)')).toMatchObject({ interface: 'iface wg-mesh', external: '172.16.1.0' });
+
+    const wrt = stateOf(openWrtSiteSpec(), 'ow');
+    const wrtItems = fieldsOf(openWrt(wrt), wrt);
+    expect(fields('WireGuard interface wg_mesh', wrtItems)).not.toHaveProperty('mp_tag');
+    expect(fields('WireGuard interface wg_mesh', wrtItems)).toMatchObject({ proto: 'wireguard', listen_port: '51820', private_key: 'new secret' });
+    expect(fields('accept traffic from the tunnel wg_mesh', wrtItems)).toEqual({ src: '*', device: 'wg_mesh', direction: 'in', proto: 'all', target: 'ACCEPT', enabled: '1', dest: 'absent', dest_port: 'absent' });
+  });
+
+  it('the OPNsense and OpenWrt markers are applying changes, the WireGuard switch is the WireGuard service', () => {
+    const opn = stateOf(siteSpec(), 'pf');
+    const opnDesired = desiredOpnSenseResources(opn);
+    const opnActual: ActualResource[] = [
+      { kind: OPNSENSE_KIND.general, id: 'general', key: null, props: { enabled: '0' } },
+      ...actualOf(opnDesired),
+      { kind: OPNSENSE_KIND.applyWireguard, id: 'wireguard', key: null, props: { applied: 'false' } },
+      { kind: OPNSENSE_KIND.applyFirewall, id: 'firewall', key: null, props: { applied: 'false' } },
+    ];
+    const opnPlan = planOpnSense(opnDesired, opnActual, 'meshplane');
+    const opnReadable = readablePlan(opnPlan, resourceNamesOf(opn.overlay, opn.peer));
+    expect(opnReadable.groups.map((group) => [group.group, group.items.map((item) => item.label)])).toEqual([
+      ['System settings', ['WireGuard service (not managed by Meshplane)']],
+      ['Applying changes', ['apply the pending wireguard changes', 'apply the pending firewall changes']],
+    ]);
+
+    const wrt = stateOf(openWrtSiteSpec(), 'ow');
+    const wrtDesired = openWrt(wrt);
+    const wrtActual: ActualResource[] = [
+      ...actualOf(wrtDesired),
+      { kind: OPENWRT_KIND.runtime, id: 'running', key: null, props: { synced: 'false', differs: 'wg_mesh' } },
+      { kind: OPENWRT_KIND.apply, id: 'pending', key: null, props: { confirmed: 'false' } },
+    ];
+    const lines = namedPlanLines(planOpenWrt(wrtDesired, wrtActual, 'meshplane'), resourceNamesOf(wrt.overlay, wrt.peer));
+    expect(lines).toEqual([
+      expect.stringMatching(/^~ update bring the running WireGuard peers of wg_mesh in line with the configuration: synced false → true \(the running wg_mesh differs/),
+      expect.stringMatching(/^~ update confirm the pending UCI changes: confirmed false → true \(a change was applied but never confirmed/),
+    ]);
   });
 
   it('a peer that left the WAN is named by what its device item still says, not its id', () => {
@@ -133,10 +237,11 @@ describe('every resource of every driver is named, never by an id', () => {
 
   it('every kind each driver plans has a group', () => {
     const pending = new Set(['vpn/wireguard/apply', 'interface/apply', 'routing/apply', 'firewall/apply']);
-    for (const kind of [...ROUTEROS_KINDS, ...PFSENSE_KINDS, ...LINUX_KINDS, LINUX_KIND.sysctl]) {
+    const markers = new Set<string>([OPNSENSE_KIND.applyWireguard, OPNSENSE_KIND.applyInterfaces, OPNSENSE_KIND.applyFirewall, OPENWRT_KIND.runtime, OPENWRT_KIND.apply]);
+    for (const kind of [...ROUTEROS_KINDS, ...PFSENSE_KINDS, ...LINUX_KINDS, LINUX_KIND.sysctl, ...OPNSENSE_KINDS, ...OPENWRT_KINDS]) {
       expect(groupOf(kind), kind).not.toBe('Other');
       expect(RESOURCE_GROUPS).toContain(groupOf(kind));
-      if (pending.has(kind)) expect(groupOf(kind)).toBe('Applying changes');
+      if (pending.has(kind) || markers.has(kind)) expect(groupOf(kind), kind).toBe('Applying changes');
     }
   });
 });
@@ -167,6 +272,18 @@ describe('preflight issues in the same words', () => {
     const actual: ActualResource[] = [{ kind: 'routing/static_route', id: '3', key: null, props: { network: route.props.network!, gateway: 'WAN_DHCP', descr: 'old path' } }];
     const issues = preflightPfSense(desired, resources, actual).map((issue) => namedIssue(issue, actual, names));
     expect(issues).toContainEqual({ severity: 'WARNING', resource: expect.stringMatching(new RegExp(`^route to ${route.props.network!.replace(/[./]/g, '\\$&')}.*\\(not managed by Meshplane\\)$`)), message: expect.stringContaining('both will be configured'), deviceRef: 'routing/static_route 3' });
+  });
+
+  it('an OpenWrt section in the way of the tunnel is named like the device\'s other interfaces', () => {
+    const desired = stateOf(openWrtSiteSpec(), 'ow');
+    const names = resourceNamesOf(desired.overlay, desired.peer);
+    const actual: ActualResource[] = [
+      { kind: OPENWRT_KIND.iface, id: 'wg_mesh', key: null, props: { name: 'wg_mesh', proto: 'static', addresses: '192.168.77.1/24' } },
+      { kind: OPENWRT_KIND.apply, id: 'pending', key: null, props: { confirmed: 'true' } },
+    ];
+    const issues = preflightOpenWrt(desired, openWrt(desired), actual, { version: '23.05.3', tls: true, host: '192.0.2.10', publicKeys: new Set() })
+      .map((issue) => namedIssue(issue, actual, names));
+    expect(issues).toContainEqual(expect.objectContaining({ severity: 'ERROR', resource: 'interface wg_mesh (not managed by Meshplane)', deviceRef: 'network/interface wg_mesh' }));
   });
 
   it('an id in a driver\'s words becomes the peer\'s name', () => {

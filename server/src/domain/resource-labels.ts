@@ -1,8 +1,9 @@
 // What a device resource IS, in the words of the overlay: "peer laptop (10.0.0.3)", "route to
 // 192.168.10.0/24 via hub", "accept WireGuard on UDP 51820". Plans, drift, job logs and
-// statistics of every device kind (RouterOS menus, pfSense endpoints, Linux items) are named
-// here and only here, from the resource's kind, key and properties and the overlay's peers:
-// Meshplane's ids (in keys, tags and tag references) never reach a reader.
+// statistics of every device kind (RouterOS menus, pfSense and OPNsense endpoints, OpenWrt UCI
+// sections, Linux items) are named here and only here, from the resource's kind, key and
+// properties and the overlay's peers: Meshplane's ids (in keys, tags and tag references)
+// never reach a reader.
 import type { CompiledOverlay, CompiledPeer } from './compiled.js';
 import { canonicalAddress, contains, tryParseAddressOrCidr } from './ip.js';
 import { updateContext, type ActualResource, type Plan, type PlanOperation } from './plan.js';
@@ -108,25 +109,33 @@ export const RESOURCE_GROUPS = [
 export type ResourceGroup = (typeof RESOURCE_GROUPS)[number];
 
 /**
- * Every kind a driver plans, by group: RouterOS menus, pfSense REST endpoints, Linux items.
- * A kind not listed is "Other" (a unit test holds every driver's kinds against this table).
+ * Every kind a driver plans, by group: RouterOS menus, pfSense and OPNsense REST endpoints,
+ * OpenWrt UCI section types (and its two markers), Linux items. A kind not listed is "Other"
+ * (a unit test holds every driver's kinds against this table).
  */
 const GROUP_OF_KIND: Readonly<Record<string, ResourceGroup>> = {
   '/interface/wireguard': 'WireGuard interfaces', 'vpn/wireguard/tunnel': 'WireGuard interfaces', link: 'WireGuard interfaces',
-  '/interface/wireguard/peers': 'WireGuard peers', 'vpn/wireguard/peer': 'WireGuard peers', 'wg-peer': 'WireGuard peers',
-  interface: 'Interfaces',
+  'wireguard/server': 'WireGuard interfaces', 'network/interface': 'WireGuard interfaces',
+  '/interface/wireguard/peers': 'WireGuard peers', 'vpn/wireguard/peer': 'WireGuard peers', 'wg-peer': 'WireGuard peers', 'wireguard/client': 'WireGuard peers', 'network/peer': 'WireGuard peers',
+  interface: 'Interfaces', 'interfaces/assignment': 'Interfaces',
   '/ip/address': 'Addresses', '/ipv6/address': 'Addresses', address: 'Addresses',
   '/ip/route': 'Routes', '/ipv6/route': 'Routes', 'routing/static_route': 'Routes', 'routing/gateway': 'Routes', 'routing/gateway/group': 'Routes', route: 'Routes',
-  '/ip/firewall/filter': 'Firewall rules', '/ipv6/firewall/filter': 'Firewall rules', 'firewall/rule': 'Firewall rules', firewall: 'Firewall rules',
+  'network/route': 'Routes', 'network/route6': 'Routes',
+  '/ip/firewall/filter': 'Firewall rules', '/ipv6/firewall/filter': 'Firewall rules', 'firewall/rule': 'Firewall rules', firewall: 'Firewall rules', 'firewall/filter': 'Firewall rules',
   '/ip/firewall/nat': 'NAT rules', '/ipv6/firewall/nat': 'NAT rules', 'firewall/nat/one_to_one/mapping': 'NAT rules', 'firewall/nat/port_forward': 'NAT rules',
+  'firewall/one_to_one': 'NAT rules', 'firewall/npt': 'NAT rules', 'firewall/include': 'NAT rules',
   '/ip/firewall/address-list': 'BGP', '/ipv6/firewall/address-list': 'BGP', '/routing/filter/rule': 'BGP', '/routing/bfd/configuration': 'BGP', '/routing/bgp/connection': 'BGP', bird: 'BGP', 'bird-binary': 'BGP',
-  '/user': 'System settings', sysctl: 'System settings', 'vpn/wireguard/settings': 'System settings', '/ipv6/settings': 'System settings',
+  '/user': 'System settings', sysctl: 'System settings', 'vpn/wireguard/settings': 'System settings', '/ipv6/settings': 'System settings', 'wireguard/general': 'System settings',
   'vpn/wireguard/apply': 'Applying changes', 'interface/apply': 'Applying changes', 'routing/apply': 'Applying changes', 'firewall/apply': 'Applying changes',
+  'opnsense/apply/wireguard': 'Applying changes', 'opnsense/apply/interfaces': 'Applying changes', 'opnsense/apply/firewall': 'Applying changes',
+  'uci/apply': 'Applying changes', 'wireguard/runtime': 'Applying changes',
 };
 
 export function groupOf(kind: string, props: Record<string, string> = {}): ResourceGroup {
   // Linux keeps NAT rules among its iptables items.
   if (kind === 'firewall' && props.table === 'nat') return 'NAT rules';
+  // OpenWrt reads every network interface (lan, wan…); only `proto wireguard` ones are tunnels.
+  if (kind === 'network/interface' && props.proto !== undefined && props.proto !== 'wireguard') return 'Interfaces';
   return GROUP_OF_KIND[kind] ?? 'Other';
 }
 
@@ -167,6 +176,25 @@ function filterLabel(rule: RuleShape): string {
   return `accept ${rule.chain} traffic`;
 }
 
+/**
+ * pfSense/OPNsense "rule:wan-udp-<port>", "rule:overlay-in"; OpenWrt (fw4 matches the tunnel
+ * device) "rule:input-udp-<port>", "rule:overlay-in:<device>", "rule:forward-in|out:<device>".
+ * A rule read without a key is told by its fields: to the device itself when its destination
+ * is "(self)" (pfSense/OPNsense) or it has no `dest` zone (fw4).
+ */
+function ruleLabel(parts: string[], props: Record<string, string>): string {
+  const name = parts[0] === 'rule' ? parts[1] ?? '' : '';
+  const device = parts[2] ?? first(props, 'device');
+  if (name === 'overlay-in') return `accept traffic from the tunnel${device ? ` ${device}` : ''}`;
+  const fw4 = props.target !== undefined;
+  const toSelf = /^(wan|input)-udp/.test(name) || props.destination === '(self)' || props.destination_net === '(self)' || (fw4 && !first(props, 'dest'));
+  const direction = name.match(/^forward-(in|out)$/)?.[1] ?? (fw4 ? props.direction : undefined);
+  return filterLabel({
+    chain: toSelf ? 'input' : 'forward', protocol: first(props, 'protocol', 'proto') ?? (/udp/.test(name) ? 'udp' : undefined), port: first(props, 'destination_port', 'dest_port') ?? name.match(/(\d+)$/)?.[1],
+    inInterface: direction === 'in' ? device : undefined, outInterface: direction === 'out' ? device : undefined,
+  });
+}
+
 /** Linux: a rule's iptables arguments as a shape, and the target's "--to" values. */
 function iptablesShape(props: Record<string, string>): RuleShape & { target?: string; to?: string; src?: string; dst?: string } {
   let args: string[] = [];
@@ -194,6 +222,15 @@ function forwardLabel(protocol: string | undefined, serviceIp: string | undefine
   return `publish ${(protocol ?? 'tcp').toUpperCase()} ${serviceIp ?? '?'}:${servicePort ?? '?'} to ${target ?? '?'}:${localPort ?? '?'}`;
 }
 
+/** OpenWrt's nftables include: its spec ("netmap <device> <translated> <real>; service <device> …") says what it holds. */
+function includeLabel(key: string | null, props: Record<string, string>): string {
+  const spec = props.netmap ?? '';
+  if (key === null && spec === '') return `firewall include ${first(props, 'path') ?? ''}`.trim();
+  const holds = [/(^|; )netmap /.test(spec) ? 'translated LANs' : '', /(^|; )service /.test(spec) ? 'published services' : ''].filter(Boolean).join(' and ');
+  const device = spec.match(/^\S+ (\S+)/)?.[1];
+  return `NAT for ${holds || 'translated LANs'}${device ? ` on ${device}` : ''}`;
+}
+
 /**
  * What a resource is, in a few words: `props` are what is known of it (desired or read, an
  * update's values before and after merged). Never contains an id, a secret or a tag.
@@ -201,7 +238,9 @@ function forwardLabel(protocol: string | undefined, serviceIp: string | undefine
 export function labelResource(names: ResourceNames, kind: string, key: string | null, props: Record<string, string>): string {
   // A rule without addresses exists once per family: the IPv6 twin says so.
   const ipv6Rule = (kind.startsWith('/ipv6/firewall/') && !kind.endsWith('address-list')) || (kind === 'firewall' && props.family === '6');
-  return withoutIds(rawLabel(names, kind, key, props), names) + (ipv6Rule ? ' (IPv6)' : '') + (key === null ? ' (not managed by Meshplane)' : '');
+  // A pending-apply marker is the device's state, nobody's resource.
+  const unmanaged = key === null && groupOf(kind, props) !== 'Applying changes';
+  return withoutIds(rawLabel(names, kind, key, props), names) + (ipv6Rule ? ' (IPv6)' : '') + (unmanaged ? ' (not managed by Meshplane)' : '');
 }
 
 function rawLabel(names: ResourceNames, kind: string, key: string | null, props: Record<string, string>): string {
@@ -210,19 +249,24 @@ function rawLabel(names: ResourceNames, kind: string, key: string | null, props:
   const tail = parts.at(-1) ?? '';
   switch (group) {
     case 'WireGuard interfaces': {
-      const name = first(props, 'name') ?? (kind === 'link' ? key : parts[0] === 'interface' ? parts[1] ?? names.interfaceName : tail) ?? names.interfaceName;
+      // An OPNsense instance's `name` is its tag: the key's last part is the interface name, or a hash of a long one.
+      const tagged = kind === 'wireguard/server' && key !== null;
+      const name = (tagged ? (/^h[0-9a-f]{12}$/.test(tail) ? names.interfaceName : tail) : first(props, 'name'))
+        ?? (kind === 'link' ? key : parts[0] === 'interface' || parts[0] === 'iface' ? parts[1] ?? names.interfaceName : tail) ?? names.interfaceName;
       return `WireGuard interface ${name}`;
     }
     case 'WireGuard peers': {
-      // RouterOS/pfSense: "peer:<peerId>"; Linux: "<ifname>/<public key>".
+      // RouterOS/pfSense/OPNsense: "peer:<peerId>" (OPNsense: a hash of a long one); OpenWrt:
+      // "peer:<ifname>/<peerId>"; Linux: "<ifname>/<public key>".
       const slash = key?.indexOf('/') ?? -1;
-      const token = kind === 'wg-peer' && key !== null && slash > 0 ? key.slice(slash + 1) : parts[parts.indexOf('peer') + 1];
-      const peer = findPeer(names, token) ?? findPeer(names, first(props, 'public-key', 'publickey'));
+      const token = kind === 'wg-peer' && key !== null && slash > 0 ? key.slice(slash + 1) : parts[parts.indexOf('peer') + 1]?.split('/').at(-1);
+      const peer = findPeer(names, token) ?? findPeer(names, first(props, 'public-key', 'publickey', 'pubkey', 'public_key'));
       if (peer) return peerLabel(peer);
-      const allowed = first(props, 'allowed-address', 'allowedips', 'allowed-ips')?.split(',')[0];
+      const allowed = first(props, 'allowed-address', 'allowedips', 'allowed-ips', 'tunneladdress', 'allowed_ips')?.split(',')[0];
       return `a peer no longer in the WAN${allowed ? ` (${allowed})` : ''}`;
     }
     case 'Interfaces':
+      if (kind === 'network/interface') return `interface ${first(props, 'name') ?? tail}`;
       return `interface assignment of the tunnel ${tail || first(props, 'descr') || ''}`.trim();
     case 'Addresses': {
       if (kind === 'address' && key !== null) {
@@ -237,10 +281,7 @@ function rawLabel(names: ResourceNames, kind: string, key: string | null, props:
       return routesLabel(names, kind, parts, key, props);
     case 'Firewall rules': {
       if (kind === 'firewall') return filterLabel(iptablesShape(props));
-      if (kind === 'firewall/rule') {
-        if (tail === 'overlay-in') return 'accept traffic from the tunnel';
-        return filterLabel({ chain: props.destination === '(self)' || /^wan-udp/.test(tail) ? 'input' : 'forward', protocol: first(props, 'protocol') ?? (/udp/.test(tail) ? 'udp' : undefined), port: first(props, 'destination_port') ?? tail.match(/(\d+)$/)?.[1] });
-      }
+      if (kind === 'firewall/rule' || kind === 'firewall/filter') return ruleLabel(parts, props);
       const rule = parts.slice(1).join(':');
       return filterLabel({
         chain: first(props, 'chain') ?? rule.split('-')[0] ?? '', protocol: first(props, 'protocol') ?? rule.match(/-(udp|tcp)/)?.[1], port: first(props, 'dst-port') ?? rule.match(/-(udp|tcp)-(\d+)/)?.[2],
@@ -252,12 +293,15 @@ function rawLabel(names: ResourceNames, kind: string, key: string | null, props:
     case 'BGP':
       return bgpLabel(names, kind, parts, key, props);
     case 'System settings': {
+      if (kind === 'wireguard/general') return 'WireGuard service';
       if (kind === 'sysctl') return key === 'net.ipv4.ip_forward' ? `IPv4 forwarding (${key})` : /ipv6.*forwarding/.test(key ?? '') ? `IPv6 forwarding (${key})` : `kernel setting ${key ?? ''}`;
       if (kind === '/user') return `user ${first(props, 'name') ?? tail}`;
       return kind === 'vpn/wireguard/settings' ? 'WireGuard service' : `setting ${tail || kind}`;
     }
     case 'Applying changes':
-      return `apply the pending ${tail || kind.split('/')[0]} changes`;
+      if (kind === 'uci/apply') return 'confirm the pending UCI changes';
+      if (kind === 'wireguard/runtime') return `bring the running WireGuard peers${first(props, 'differs') ? ` of ${props.differs!.split(',').join(', ')}` : ''} in line with the configuration`;
+      return `apply the pending ${kind.startsWith('opnsense/apply/') ? kind.slice('opnsense/apply/'.length) : tail || kind.split('/')[0]} changes`;
     default:
       return `${kind} ${parts.join(' ')}`.trim();
   }
@@ -271,7 +315,7 @@ function routesLabel(names: ResourceNames, kind: string, parts: string[], key: s
     return peer ? `gateway to ${peer.name} (${first(props, 'gateway') ?? peer.addresses[0] ?? ''})${family}` : `gateway ${first(props, 'gateway') ?? ''}`.trim();
   }
   if (kind === 'route') return routeLabel(names, key ?? '', undefined);
-  const destination = first(props, 'dst-address', 'network') ?? parts.at(-1) ?? '';
+  const destination = first(props, 'dst-address', 'network', 'target') ?? parts.at(-1) ?? '';
   if (props.blackhole === 'yes' || (parts[1] === 'originate')) return `anchor for announcing ${destination} over BGP`;
   const hub = parts[1]?.match(/^hub(\d+)$/);
   if (hub) return `${routeLabel(names, destination, first(props, 'gateway'))} (hub ${hub[1]} path)`;
@@ -286,7 +330,12 @@ function natRuleLabel(names: ResourceNames, kind: string, parts: string[], key: 
       ? natLabel(names, { direction: 'in', translated: rule.dst ?? '', real: rule.to ?? '' })
       : natLabel(names, { direction: 'out', translated: rule.to ?? '', real: rule.src ?? '' });
   }
-  if (kind === 'firewall/nat/one_to_one/mapping') return natLabel(names, { direction: 'in', translated: parts.slice(1).join(':') || first(props, 'external') || '', real: first(props, 'source') ?? '' }).replace(' (incoming)', ' (both ways)');
+  // pfSense and OPNsense 1:1 NAT, OPNsense NPTv6: "nat:<translated>" / "npt:<translated>".
+  if (kind === 'firewall/nat/one_to_one/mapping' || kind === 'firewall/one_to_one' || kind === 'firewall/npt') {
+    const translated = parts.slice(1).join(':') || first(props, 'external', 'destination_net') || '';
+    return natLabel(names, { direction: 'in', translated, real: first(props, 'source', 'source_net') ?? '' }).replace(' (incoming)', ' (both ways)');
+  }
+  if (kind === 'firewall/include') return includeLabel(key, props);
   if (kind === 'firewall/nat/port_forward') return forwardLabel(first(props, 'protocol'), first(props, 'destination'), first(props, 'destination_port'), first(props, 'target'), first(props, 'local_port'));
   // RouterOS: "nat:netmap-in:<translated>", "nat:netmap-out:<translated>", "nat:service:<proto>:<ip>:<port>".
   const rest = parts.slice(1);
@@ -348,15 +397,27 @@ export function shownField(prop: string, value: string | undefined, side: FieldS
   return shownReference(text, names);
 }
 
-/** pfSense refers to other managed objects by their tag ("@meshplane:<wan>:tunnel:wg0"): shown as "tunnel wg0". */
+/**
+ * pfSense and OPNsense refer to other managed objects by their tag ("@meshplane:<wan>:tunnel:wg0"
+ * shown as "tunnel wg0"), OPNsense to its instances and peers by their name tag
+ * ("@meshplane.<wan>.i.wg0", "tunnel wg0").
+ */
 function shownReference(text: string, names: ResourceNames): string {
   const reference = text.match(/^@[^:]+:[^:]+:([^:]+):(.+)$/);
   if (reference) return withoutIds(`${reference[1]} ${reference[2]}`, names);
+  const named = text.match(/^@[^.]+\.[^.]+\.([ip])\.(.+)$/);
+  if (named) return withoutIds(`${named[1] === 'i' ? 'tunnel' : 'peer'} ${named[2]}`, names);
   return withoutIds(text, names);
 }
 
 /** Properties that only carry Meshplane's tag: shown nowhere (they are the keys, ids included). */
 const TAG_PROPS = new Set(['comment', 'descr']);
+
+/** A value that is Meshplane's tag, wherever a device keeps it: "<prefix>:<wan>:…" (OPNsense names: "<prefix>.<wan>.…"). */
+function isTag(value: string, names: ResourceNames): boolean {
+  const at = value.indexOf(names.wanId);
+  return at > 0 && !value.startsWith('@') && /^[^\s/@]+[:.]$/.test(value.slice(0, at)) && /^[:.]/.test(value.slice(at + names.wanId.length));
+}
 
 export interface FieldChange {
   field: string;
@@ -402,7 +463,7 @@ export function readableOperation(operation: PlanOperation, names: ResourceNames
   const fields: FieldChange[] = operation.op === 'update'
     ? Object.entries(operation.changes).map(([field, value]) => ({ field, before: shownField(field, operation.before[field], 'before', names), after: shownField(field, value, 'after', names) }))
     : operation.op === 'create'
-      ? Object.entries(operation.props).filter(([field]) => !TAG_PROPS.has(field)).map(([field, value]) => ({ field, before: null, after: shownField(field, value, 'after', names) }))
+      ? Object.entries(operation.props).filter(([field, value]) => !TAG_PROPS.has(field) && !isTag(value, names)).map(([field, value]) => ({ field, before: null, after: shownField(field, value, 'after', names) }))
       : [];
   return { action: ACTION[operation.op], group: groupOf(operation.kind, props), label, fields, reason: operation.op === 'update' && operation.reason ? withoutIds(operation.reason, names) : null };
 }
