@@ -15,8 +15,8 @@ import type { DesiredDeviceState } from '../../src/devices/driver.js';
 import { createOpnSenseDriver } from '../../src/devices/opnsense/index.js';
 import { KIND } from '../../src/devices/opnsense/kinds.js';
 import { simTarget } from '../../src/devices/opnsense/test-fixtures.js';
-import { splitEndpoint, tunnelAddress6 } from '../../src/devices/shared/endpoints.js';
-import { addHandMadeMesh, startOpnSenseSimulator, type HandMadeMesh, type OpnSenseSimulator } from '../sim/opnsense/index.js';
+import { handMadeMeshOf } from '../sim/opnsense/hand-made-state.js';
+import { addHandMadeMesh, startOpnSenseSimulator, type OpnSenseSimulator } from '../sim/opnsense/index.js';
 import { describeAdoptionContract } from './adoption-contract.js';
 import { describeDriverContract, type ContractFixture, type ContractVariant } from './driver-contract.js';
 import { dualStackWan } from './dual-stack-wan.js';
@@ -65,24 +65,6 @@ function fixtureFor(version: string, nat: boolean, started?: (sim: OpnSenseSimul
 describeDriverContract('OPNsense 26.7.2', fixtureFor('26.7.2', false), { redundantRoles: [], dualStack: true });
 describeDriverContract('OPNsense 26.7.2 with a translated LAN', fixtureFor('26.7.2', true), { redundantRoles: [], dualStack: true });
 describeDriverContract('OPNsense 25.7.1', fixtureFor('25.7.1', false), { redundantRoles: [], dualStack: true });
-
-/** `state`'s instance as an admin sets it up in the GUI (same name, key and addresses; no tag), its peers attached, a WAN rule for its port. */
-function handMadeMeshOf(state: DesiredDeviceState): HandMadeMesh {
-  const { interface: own, peers: remotes } = state.peer;
-  if (own.privateKey === null) throw new Error('an OPNsense instance needs its private key');
-  const address6 = tunnelAddress6(own);
-  return {
-    descr: own.name, privateKey: own.privateKey, listenPort: String(own.listenPort ?? 51820), address: own.addresses[0] as string,
-    ...(address6 === null ? {} : { address6 }),
-    peers: remotes.map((remote) => {
-      const endpoint = remote.endpoint === null ? null : splitEndpoint(remote.endpoint);
-      return {
-        descr: `Site_${remote.peerId}`.replace(/[^0-9A-Za-z._-]/g, '-'), publickey: remote.publicKey, presharedkey: remote.presharedKey ?? '',
-        endpoint: endpoint?.host ?? null, port: endpoint?.port ?? null, persistentkeepalive: 25, allowedips: remote.allowedIps,
-      };
-    }),
-  };
-}
 
 /**
  * Writes that change items: the area applies (WireGuard reconfigure, filter apply and its
