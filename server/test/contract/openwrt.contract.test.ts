@@ -16,6 +16,7 @@ import { describeAdoptionContract } from './adoption-contract.js';
 import { describeDriverContract, type ContractFixture, type ContractVariant } from './driver-contract.js';
 import { dualStackWan } from './dual-stack-wan.js';
 import { redundantWan } from './redundant-wan.js';
+import { describeSafetyNetContract } from './safety-net-contract.js';
 
 const peers: PeerSpec[] = [
   peer('ow', '10.0.0.1', { subnets: [subnet('lanOw', '192.168.1.0/24', { natCidr: '172.16.1.0/24' })] }),
@@ -104,4 +105,45 @@ describe('OpenWrt in a WAN with redundant hubs', () => {
     }
     expect(writesOf(sim.requests)).toBe(writes);
   });
+});
+
+/** The management source inside b's LAN: the deploy's route to it sends Meshplane's replies into the tunnel. */
+const CUT_SOURCE = '192.168.2.50';
+
+describeSafetyNetContract('OpenWrt (uci apply rollback)', async () => {
+  const sim = await startOpenWrtSimulator({ timeScale: TIME_SCALE });
+  const driver = createOpenWrtDriver(simTarget(sim, { id: 'ow-safety', timeoutMs: 300 }), { timing: SIM_TIMING });
+  const stock = sim.faults.managementSource;
+  let watch: ReturnType<typeof setInterval> | null = null;
+  const stopWatch = () => {
+    if (watch !== null) clearInterval(watch);
+    watch = null;
+  };
+  return {
+    driver,
+    desired: desired('initial'),
+    // One cut: once rpcd's timer (or the driver) has rolled the change back, Meshplane is managed from where it was.
+    cutOnNextApply: () => {
+      sim.faults.managementSource = CUT_SOURCE;
+      let armed = false;
+      watch = setInterval(() => {
+        if (sim.model.apply.applySid !== null) armed = true;
+        else if (armed) {
+          sim.faults.managementSource = stock;
+          stopWatch();
+        }
+      }, 5);
+    },
+    rollbackWindowMs: 90 * TIME_SCALE,
+    snapshot: async () => ({
+      network: sim.model.uci.packageText('network'),
+      firewall: sim.model.uci.packageText('firewall'),
+      running: [...sim.model.runtime.wg.keys()].sort(),
+    }),
+    teardown: async () => {
+      stopWatch();
+      await driver.close();
+      await sim.stop();
+    },
+  };
 });

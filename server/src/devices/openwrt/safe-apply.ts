@@ -64,6 +64,8 @@ export async function safeApply(client: UbusClient, device: string, checks: read
   const started = Date.now();
   await sleep(timing.settleMs);
   let lastProblem = 'no check has run';
+  let confirmSent = false;
+  let confirmLost = false;
   let reached = false;
   // Bounded: every pass waits pollMs and the loop ends at the deadline.
   while (Date.now() - started < timing.checkDeadlineMs) {
@@ -88,13 +90,16 @@ export async function safeApply(client: UbusClient, device: string, checks: read
         return check.verdict(slice);
       }).filter((problem): problem is string => problem !== null);
       if (problems.length === 0) {
+        confirmSent = true;
         const confirmed = await client.call('uci', 'confirm', {});
-        if (confirmed.status === 0) return { outcome: 'confirmed' };
+        // NO_DATA after a confirm whose answer was lost, well inside the window: that one took.
+        if (confirmed.status === 0 || (confirmed.status === 5 && confirmLost)) return { outcome: 'confirmed' };
         return { outcome: 'rolled-back', error: new DeviceError('REFUSED', `uci.confirm: ${statusText(confirmed.status)}: the router rolled the change back before Meshplane could confirm it; plan again`) };
       }
       lastProblem = problems.join('; ');
     } catch (error) {
       if (!(error instanceof DeviceError) || error.code === 'AUTH_FAILED' || error.code === 'PROTOCOL') throw error;
+      confirmLost ||= confirmSent;
       lastProblem = `no answer on a new connection (${error.code})`;
     } finally {
       await connection.close().catch(() => undefined);
