@@ -182,7 +182,6 @@ function routesOf(reading: OpnSenseDiscoveryReading, prefix: string): Discovered
 
 export function discoverOpnSense(reading: OpnSenseDiscoveryReading, prefix: string): DeviceDiscovery {
   const notes = [...reading.unreadable];
-  const clientByUuid = new Map(reading.clients.map((client) => [client.uuid as string, client]));
   const serverByUuid = new Map(reading.servers.map((server) => [server.uuid as string, server]));
   const instancesOf = (clientUuid: string) => [...reading.membership].filter(([, peers]) => peers.includes(clientUuid)).map(([uuid]) => serverByUuid.get(uuid)).filter((server): server is Row => server !== undefined);
 
@@ -195,7 +194,9 @@ export function discoverOpnSense(reading: OpnSenseDiscoveryReading, prefix: stri
     if ((server.pubkey ?? '') !== '' && derived !== null && server.pubkey !== derived) {
       unmodelled.push({ owner: 'interface', name: 'stored public key', value: `${server.pubkey} does not belong to the private key (its public key is ${derived}); OPNsense never derives it, Meshplane writes the right one` });
     }
-    const peers = (reading.membership.get(uuid) ?? []).map((peerUuid) => clientByUuid.get(peerUuid)).filter((client): client is Row => client !== undefined)
+    // In the firewall's own order of peers (a get form lists an instance's peers as a map).
+    const members = new Set(reading.membership.get(uuid) ?? []);
+    const peers = reading.clients.filter((client) => members.has(client.uuid as string))
       .map((client) => peerOf(client, server, instancesOf(client.uuid as string).filter((other) => other.uuid !== uuid), reading.show, prefix, unmodelled));
     return {
       ref: uuid,
