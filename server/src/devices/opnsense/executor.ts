@@ -97,7 +97,9 @@ class Run {
     // An assignment names the wgN device, which exists only once WireGuard was reconfigured;
     // a NAT entry names the optN, in config.xml only once the assignment was reconfigured.
     if (area === 'interfaces' && this.touched.has('wireguard') && !this.appliedAreas.has('wireguard')) await this.applyNow('wireguard');
-    if ((operation.kind === KIND.onetoone || operation.kind === KIND.npt) && operation.op !== 'delete' && this.touched.has('interfaces') && !this.appliedAreas.has('interfaces')) {
+    // (An interrupted run may have left an assignment staged: the marker names the area then.)
+    const interfacesPending = this.touched.has('interfaces') || (this.live.marker?.areas.includes('interfaces') ?? false);
+    if ((operation.kind === KIND.onetoone || operation.kind === KIND.npt) && operation.op !== 'delete' && interfacesPending && !this.appliedAreas.has('interfaces')) {
       await this.applyNow('interfaces');
     }
     if (area === 'firewall' && !this.firewallOpen && !isApplyKind(operation.kind)) {
