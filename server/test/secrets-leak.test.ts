@@ -5,7 +5,7 @@
 // text or base64/hex of its bytes, in the log (captured at trace level), in any database row
 // (job logs and steps, Deployment.desired, device audit entries, driver errors) or in the raw
 // database files, in audit details, in error messages, or in anything a viewer can read.
-// Then, per simulated driver (RouterOS API, RouterOS REST, pfSense, OPNsense), the same search after a
+// Then, per simulated driver (RouterOS API, RouterOS REST, pfSense, OPNsense, OpenWrt), the same search after a
 // device's whole lifecycle: rotate, update, verify with drift, revert and clear (issue 13).
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,12 +13,15 @@ import type { TestApp } from './support/app.js';
 import type { GraphQLTestClient } from './support/graphql.js';
 import { DEVICE_PASSWORD, confValues, downloadConfig, seedOverlay, type OverlayFixture } from './support/overlay-fixture.js';
 import { leaks as leaksIn } from './support/leaks.js';
-import { opnSenseDevice, pfSenseDevice, routerOsDevice, runOnSimulator, type DeviceRun } from './support/device-run.js';
+import { openWrtDevice, opnSenseDevice, pfSenseDevice, routerOsDevice, runOnSimulator, type DeviceRun } from './support/device-run.js';
 import { ADMIN_PASSWORD, VIEWER_PASSWORD, RecordingClient, dumpTables, lifecycleLeakSuite, rawDatabaseFiles, startTracedApp } from './support/lifecycle-leaks.js';
 import { seedHandMadeSetup, startRouterOsSimulator, type RouterOsSimulator } from './sim/routeros/index.js';
 import { generateKeyPair, generatePresharedKey } from '../src/domain/keys.js';
 import { startPfSenseSimulator } from './sim/pfsense/index.js';
 import { startOpnSenseSimulator } from './sim/opnsense/index.js';
+import { startOpenWrtSimulator } from './sim/openwrt/index.js';
+import { createOpenWrtDriver } from '../src/devices/openwrt/index.js';
+import { SIM_TIMING, TIME_SCALE } from '../src/devices/openwrt/test-fixtures.js';
 
 const WRONG_PASSWORD = 'wrong-but-secret-guess-123';
 
@@ -173,8 +176,14 @@ describe('secrets stay secret', () => {
  * The device lifecycle on each simulated driver (Linux: test/lab/secrets-leak.lab.test.ts):
  * see lifecycleLeakSuite.
  */
-describe.each(['ROUTEROS_API', 'ROUTEROS_REST', 'PFSENSE', 'OPNSENSE'] as const)('secrets stay secret through a device lifecycle on %s', (kind) => {
+describe.each(['ROUTEROS_API', 'ROUTEROS_REST', 'PFSENSE', 'OPNSENSE', 'OPENWRT'] as const)('secrets stay secret through a device lifecycle on %s', (kind) => {
   lifecycleLeakSuite(kind, async () => {
+    if (kind === 'OPENWRT') {
+      // `uci get`, `uci changes` and `wg show dump` carry the private key and PSKs in clear. The
+      // rollback window runs on the simulator's faster clock, the driver's checks with it.
+      const sim = await startOpenWrtSimulator({ timeScale: TIME_SCALE });
+      return { device: openWrtDevice(sim), driverFactory: async (target) => createOpenWrtDriver(target, { timing: SIM_TIMING }), stop: () => sim.stop() };
+    }
     if (kind === 'OPNSENSE') {
       // 25.7.1+: search rows and getServer carry privkey and psk in clear.
       const sim = await startOpnSenseSimulator({ version: '25.7.1' });

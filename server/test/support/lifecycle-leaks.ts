@@ -130,14 +130,14 @@ export function lifecycleLeakSuite(kind: SimulatedDevice['kind'], startDevice: (
   });
 
   it('issue 13: the plan after rotatePeerKey shows that the private key changes, not the key', () => {
-    expect(run.rotationPlan.filter((line) => /^~ update \S+ \S+: .*private-?key (∅|‹secret›) → ‹new secret›/.test(line))).toHaveLength(1);
+    expect(run.rotationPlan.filter((line) => /^~ update \S+ \S+: .*private[-_]?key (∅|‹secret›) → ‹new secret›/.test(line))).toHaveLength(1);
     expect(leaks(run.rotationPlan.join('\n'))).toEqual([]);
   });
 
   it('issue 13: a viewer reads the rotating deploy\'s log and result, with the change and without the key', () => {
     const rotating = run.viewerJobs[2]!;
     // The job log names the change in words: the key the device hides is 'not readable' (or masked), the new one 'new secret'.
-    expect(rotating).toMatch(/private-?key (not readable|‹secret›) → new secret/);
+    expect(rotating).toMatch(/private[-_]?key (not readable|‹secret›) → new secret/);
     expect(leaks(rotating)).toEqual([]);
     // The refused deploy: the device quoted the key, the job says it was cut out.
     if (started?.device.refuseQuoting) expect(run.viewerJobs[4]).toMatch(/‹redacted›/);
@@ -156,7 +156,7 @@ export function lifecycleLeakSuite(kind: SimulatedDevice['kind'], startDevice: (
     await t.app.database.prisma.$queryRawUnsafe('PRAGMA wal_checkpoint(PASSIVE)');
     const dump = dumpTables(path.join(t.dataDir, 'meshplane.db'));
     for (const action of ['device.deploy', 'device.verify', 'device.revert', 'device.clear', 'device.plan']) expect(dump).toContain(`"action":"${action}"`);
-    expect(dump).toMatch(/private-?key (not readable|‹secret›) → new secret/);
+    expect(dump).toMatch(/private[-_]?key (not readable|‹secret›) → new secret/);
     expect(leaks(dump)).toEqual([]);
     expect(leaks(rawDatabaseFiles(t.dataDir))).toEqual([]);
     expect(responses.length).toBeGreaterThan(20);
