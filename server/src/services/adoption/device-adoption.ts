@@ -29,6 +29,17 @@ function labelOf(names: ResourceNames, actual: readonly ActualResource[], kind: 
   return `${labelResource(names, kind, key, item?.props ?? {})} (on the device: ${id})`;
 }
 
+/**
+ * Where the tag takes the place of the item's name (OPNsense instances and peers have no other
+ * text field), the name it had: the job log is where the admin finds it again.
+ */
+function renamed(plan: Plan, item: { kind: string; id: string }): string {
+  const operation = plan.operations.find((candidate) => candidate.op === 'update' && candidate.kind === item.kind && candidate.id === item.id);
+  if (operation?.op !== 'update' || operation.changes.name === undefined) return '';
+  const old = operation.before.name ?? '';
+  return old === '' || old === operation.changes.name ? '' : `; its name "${old}" is replaced by Meshplane's tag`;
+}
+
 /** The adoption plan, refused unless it only writes tags onto existing items. */
 export function checkedAdoption(driver: DeviceDriver, state: DesiredDeviceState, actual: readonly ActualResource[]): AdoptionPlan {
   const adoption = driver.adoptionPlan(state, actual);
@@ -55,7 +66,7 @@ export async function adoptOnDevice(
     for (const item of planned.adopted) {
       const id = `${item.kind}\u0000${item.id}`;
       const done = result.failed === null || tagged.has(id) || !toTag.has(id);
-      await job.log(`${done ? 'adopted' : 'not adopted (the apply stopped before it; adopt again)'}: ${labelOf(names, actual, item.kind, item.id, item.key)}`);
+      await job.log(`${done ? 'adopted' : 'not adopted (the apply stopped before it; adopt again)'}: ${labelOf(names, actual, item.kind, item.id, item.key)}${renamed(planned.plan, item)}`);
     }
     if (result.failed) {
       throw result.failed.cause ?? new Error(`could not tag ${result.failed.operation.kind}: ${result.failed.message} (${result.applied} of ${planned.plan.operations.length} tags written; adopting again takes the rest)`);
