@@ -142,6 +142,22 @@ describe('OPNsense translated LANs per version', () => {
     expect(sim.model.config.interfaces.get('opt7')).toEqual(expect.objectContaining({ if: 'wg0', descr: 'ROADWARRIOR' }));
   });
 
+  it('26.7: an interface the admin assigned to Meshplane\'s own device stays theirs: clear leaves it, a NAT deploy is refused naming it', async () => {
+    const { sim, driver } = await start({ version: '26.7.2' });
+    const plainState = stateFor(translatedSpec({}));
+    expect((await deploy(driver, plainState)).result.failed).toBeNull();
+    const device = `wg${[...sim.model.config.servers.values()].find((server) => server.name === 'meshplane.wan1.i.wg-mesh')?.instance}`;
+    sim.model.config.interfaces.set('opt5', { if: device, descr: 'MONITOR', enable: '1', lock: '0', type4: 'none', type6: 'none', ipaddr: '', subnet: '', ipaddrv6: '', subnetv6: '', mtu: '' });
+
+    const translated = stateFor(translatedSpec());
+    const actual = await driver.readState(translated);
+    expect(actual.filter((resource) => resource.kind === KIND.assignment && resource.key !== null)).toEqual([]);
+    expect(errorsOf(driver.preflight(translated, actual))).toEqual([expect.stringMatching(/already assigned as opt5 \(MONITOR\), which Meshplane does not manage: remove that assignment/)]);
+
+    expect((await driver.apply(driver.clearPlan(await driver.readState(plainState)))).failed).toBeNull();
+    expect(sim.model.config.interfaces.get('opt5')).toEqual(expect.objectContaining({ if: device, descr: 'MONITOR' }));
+  });
+
   it.each(['24.1.6', '25.7.1', '26.7.2'])('%s: services are refused, with the reason', async (version) => {
     {
       const { driver } = await start({ version });

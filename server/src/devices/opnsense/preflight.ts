@@ -69,6 +69,13 @@ export function preflightOpnSense(state: DesiredDeviceState, capabilities: Capab
     for (const [kind, message] of context.unreadable) issues.push(issue('ERROR', kind, `the translated LANs of ${state.peer.name} need ${kind}, which this API key may not read: ${message}`));
   }
   const unmanaged = (kind: string) => actual.filter((resource) => resource.kind === kind && resource.key === null);
+  // OPNsense assigns a device once ("Device already assigned."): an interface the admin made of it stays theirs.
+  for (const assignment of ours.filter((resource) => resource.kind === KIND.assignment)) {
+    const theirs = unmanaged(KIND.assignment).find((other) => other.props.if === assignment.props.if);
+    if (theirs) {
+      issues.push({ ...issue('ERROR', `${KIND.assignment} ${theirs.id}`, `the translated LANs need the WireGuard device of ${assignment.props.if?.slice(1)} assigned by Meshplane, but it is already assigned as ${theirs.id}${theirs.props.descr ? ` (${theirs.props.descr})` : ''}, which Meshplane does not manage: remove that assignment in Interfaces › Assignments (Meshplane adds its own) or remove the translation`), deviceRef: theirs.id });
+    }
+  }
   const server = ours.find((resource) => resource.kind === KIND.server);
   const managedServer = server && actual.find((resource) => resource.kind === KIND.server && resource.key === server.key);
 
