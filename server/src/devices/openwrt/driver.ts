@@ -56,6 +56,8 @@ export class OpenWrtDriver implements DeviceDriver {
   private version: string | null = null;
   /** Public keys of the private keys the router holds in UCI (bring-your-own key preflight). */
   private routerKeys = new Set<string>();
+  /** Whether /etc/meshplane exists (the NAT include files go there); null until read. */
+  private includeDir: boolean | null = null;
   private prefix: string;
 
   constructor(private readonly target: DeviceTarget, private readonly options: OpenWrtDriverOptions = {}) {
@@ -72,7 +74,7 @@ export class OpenWrtDriver implements DeviceDriver {
   async read(prefix: string, wanId: string, alsoInterface: string | null): Promise<OpenWrtReading> {
     // `uci get` shows this session's staged deltas too: drop any an interrupted run left (or
     // that rpcd's rollback timer gave back to this session), so the reading is the router's.
-    const [, , network, firewall, dump, snapshots, board] = await this.client.batch([
+    const [, , network, firewall, dump, snapshots, board, includeDir] = await this.client.batch([
       { object: 'uci', method: 'revert', args: { config: 'network' } },
       { object: 'uci', method: 'revert', args: { config: 'firewall' } },
       { object: 'uci', method: 'get', args: { config: 'network' } },
@@ -80,7 +82,10 @@ export class OpenWrtDriver implements DeviceDriver {
       { object: 'network.interface', method: 'dump', args: {} },
       { object: 'file', method: 'list', args: { path: SNAPSHOT_DIR } },
       { object: 'system', method: 'board', args: {} },
+      { object: 'file', method: 'stat', args: { path: INCLUDE_DIR } },
     ]);
+    // Known only where the ACL lets this login stat the directory itself (NOT_FOUND: missing).
+    this.includeDir = includeDir?.status === 0 ? (includeDir.data as { type?: unknown } | undefined)?.type === 'directory' : includeDir?.status === 4 ? false : null;
     for (const [config, result] of [['network', network], ['firewall', firewall]] as const) {
       if (result?.status !== 0) throw new DeviceError('REFUSED', `uci.get ${config}: ${statusText(result?.status ?? -1)}`);
     }
@@ -154,7 +159,7 @@ export class OpenWrtDriver implements DeviceDriver {
     const refusal = redundancyRefusal(desired);
     if (refusal !== null) return [{ severity: 'ERROR', resource: KIND.iface, message: refusal }];
     return preflightOpenWrt(desired, this.desiredResources(desired), actual, {
-      version: this.version, tls: this.target.tls, host: this.target.host, publicKeys: this.routerKeys,
+      version: this.version, tls: this.target.tls, host: this.target.host, publicKeys: this.routerKeys, includeDir: this.includeDir,
     });
   }
 

@@ -211,16 +211,22 @@ function checksFor(operations: readonly PlanOperation[], prefix: string): ApplyC
   return checks;
 }
 
-/** Include files under /etc/meshplane no section points at any more (an update moved to a new path, or the include went). */
-async function removeStaleIncludes(ctx: ExecutorContext): Promise<void> {
-  const [firewall, listing] = await ctx.client.batch([
-    { object: 'uci', method: 'get', args: { config: 'firewall', type: 'include' } },
-    { object: 'file', method: 'list', args: { path: INCLUDE_DIR } },
-  ]);
-  if (firewall?.status !== 0 || listing?.status !== 0) return;
-  const used = new Set(Object.values((firewall.data?.values ?? {}) as Record<string, UciValues>).map((section) => section.path));
-  const entries = ((listing.data?.entries ?? []) as Array<{ name?: unknown }>).map((entry) => `${INCLUDE_DIR}/${String(entry.name)}`);
-  const stale = entries.filter((path) => /\/[0-9a-f]{8}-[0-9a-f]{12}\.nft$/.test(path) && !used.has(path));
+/**
+ * The include files this plan stopped pointing at (an update moved to a new path, or the
+ * include went), removed after the confirm: before it, a rollback may still need them.
+ */
+async function removeStaleIncludes(ctx: ExecutorContext, operations: readonly PlanOperation[]): Promise<void> {
+  const old = new Set<string>();
+  const current = new Set<string>();
+  for (const operation of operations.filter((item) => item.kind === KIND.include)) {
+    if (operation.op === 'delete' && operation.props.path) old.add(operation.props.path);
+    if (operation.op === 'update' && operation.changes.path) {
+      current.add(operation.changes.path);
+      if (operation.before.path) old.add(operation.before.path);
+    }
+    if (operation.op === 'create' && operation.props.path) current.add(operation.props.path);
+  }
+  const stale = [...old].filter((path) => !current.has(path) && path.startsWith(`${INCLUDE_DIR}/`));
   if (stale.length > 0) await ctx.client.batch(stale.map((path) => ({ object: 'file', method: 'remove', args: { path } })));
 }
 
@@ -347,7 +353,7 @@ export async function executePlan(ctx: ExecutorContext, plan: Plan, onProgress?:
 
   // 6. Tidy the include files, then the running WireGuard devices.
   try {
-    if (config.some((operation) => operation.kind === KIND.include)) await removeStaleIncludes(ctx);
+    await removeStaleIncludes(ctx, config);
     const synced = await syncRuntime(ctx, runtimeInterfaces(operations, ctx));
     for (const line of synced) ctx.log?.(`${ctx.device}: ${line}`);
   } catch (error) {

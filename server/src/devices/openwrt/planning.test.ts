@@ -98,6 +98,8 @@ describe('readingToActual and planOpenWrt', () => {
     expect(issues).toContainEqual(expect.objectContaining({ severity: 'ERROR', message: expect.stringMatching(/interface section .* adopt it, or rename/) }));
     const old = preflightOpenWrt(state, desired, read(readingOf([])), { version: '21.02.7', tls: false, host: '127.0.0.1', publicKeys: new Set() });
     expect(old.map((item) => item.severity)).toEqual(['ERROR', 'WARNING']);
+    const noDir = preflightOpenWrt(state, desired, read(readingOf([])), { version: '24.10.2', tls: true, host: '127.0.0.1', publicKeys: new Set(), includeDir: false });
+    expect(noDir).toEqual([expect.objectContaining({ severity: 'ERROR', message: expect.stringContaining('mkdir -p /etc/meshplane') })]);
     expect(old[0]?.message).toMatch(/21\.02\.7 runs fw3/);
   });
 });

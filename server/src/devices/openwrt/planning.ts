@@ -7,7 +7,7 @@ import { compareVersions } from '../shared/versions.js';
 import { ownDescr } from '../shared/tags.js';
 import type { DesiredDeviceState, PreflightIssue } from '../driver.js';
 import { KIND, KIND_ORDER, KIND_SPECS, MARKER_KINDS, withDefault } from './kinds.js';
-import { adminText, isAnonymous, RULE_NAME_MAX, ruleName, sectionName, uciInterfaceName } from './names.js';
+import { adminText, INCLUDE_DIR, isAnonymous, RULE_NAME_MAX, ruleName, sectionName, uciInterfaceName } from './names.js';
 import { splitList } from './mapping.js';
 
 export const MIN_VERSION = '22.03';
@@ -100,6 +100,8 @@ export interface PreflightContext {
   host: string;
   /** The public key of each private key the router holds in UCI (bring-your-own key check). */
   publicKeys: ReadonlySet<string>;
+  /** Whether the include directory exists (null: not read). */
+  includeDir?: boolean | null;
 }
 
 export function preflightOpenWrt(state: DesiredDeviceState, desired: readonly DesiredResource[], actual: readonly ActualResource[], context: PreflightContext): PreflightIssue[] {
@@ -119,6 +121,9 @@ export function preflightOpenWrt(state: DesiredDeviceState, desired: readonly De
     issues.push(resource.kind === KIND.iface
       ? issue('ERROR', `${KIND.iface} ${name}`, `the router already has an interface section ${name} that Meshplane does not manage (proto ${taken.props.proto || 'none'}): adopt it, or rename it or the WAN's interface`, name)
       : issue('ERROR', `${taken.kind} ${name}`, `section ${name} exists without Meshplane's tag; uci would merge into it: delete or rename it`, name));
+  }
+  if (context.includeDir === false && desired.some((resource) => resource.kind === KIND.include)) {
+    issues.push(issue('ERROR', KIND.include, `NAT and published services go into an nftables include under ${INCLUDE_DIR}, which does not exist on the router: run \`mkdir -p ${INCLUDE_DIR}\` once (and add it to /etc/sysupgrade.conf)`));
   }
   if (own.privateKey === null && !context.publicKeys.has(own.publicKey)) {
     issues.push(issue('ERROR', KIND.iface, 'bring-your-own key: no interface on the router holds the private key of this public key, and Meshplane does not have it'));
