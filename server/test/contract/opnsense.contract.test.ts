@@ -5,8 +5,8 @@
 // translated LAN there: src/devices/opnsense/nat-versions.test.ts).
 // Not run here, with why: redundant hubs (`redundantRoles: []`): OPNsense's API configures no
 // BGP, so hubs and spokes of redundant hubs are refused (the driver's preflight says so);
-// `ownNetwork`: the firewall's interface addresses are read only from 26.7's assignment API,
-// whose own-network preflight belongs to the NAT/assignment part; published services: refused
+// `ownNetwork` before 26.7: the firewall's interface addresses are read only from 26.7's
+// assignment API (so the 25.7.1 run has none; 26.7.2 checks it); published services: refused
 // on OPNsense (port forwards not written yet), so the dual-stack WAN has no service.
 import { compileOverlay, findCompiledPeer } from '../../src/domain/index.js';
 import { overlay, peer, subnet } from '../../src/domain/__fixtures__/overlay.js';
@@ -52,6 +52,8 @@ function fixtureFor(version: string, nat: boolean, started?: (sim: OpnSenseSimul
       desired,
       peerKind: KIND.client,
       supportsStatistics: true,
+      // The simulator's LAN (em1): read from the assignment API, which only 26.7+ has.
+      ...(sim.model.features.assignment ? { ownNetwork: '192.168.1.0/24' } : {}),
       dualStack: dualStackWan(variants, 'pf', { service: false }),
       inspect: async () => ({ writes: sim.requests.filter((request) => request.write).length }),
       teardown: async () => {

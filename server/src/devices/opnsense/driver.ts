@@ -20,7 +20,7 @@ import { KIND } from './kinds.js';
 import { desiredOpnSenseResources } from './mapping.js';
 import { clearOpnSensePlan, OPNSENSE_UNDO, planOpnSense } from './planning.js';
 import { localAddressTowards } from './management-address.js';
-import { natRefusal, readableKinds } from './nat.js';
+import { interfaceAddresses, natRefusal, readableKinds } from './nat.js';
 import { preflightOpnSense, type PreflightContext } from './preflight.js';
 import { readOpnSense } from './reading.js';
 import { readingToActual, type HeldSecrets } from './snapshot.js';
@@ -52,7 +52,7 @@ export class OpnSenseDriver implements DeviceDriver {
    */
   private readonly held: HeldSecrets = { keys: new Map(), psks: new Map() };
   /** What the last readState learnt besides resources: NAT kinds the key may not read, the address Meshplane reaches the firewall from. */
-  private readContext: PreflightContext = { unreadable: new Map(), managementAddress: null };
+  private readContext: PreflightContext = { unreadable: new Map(), managementAddress: null, interfaceAddresses: [] };
 
   constructor(private readonly target: DeviceTarget, private readonly options: OpnSenseDriverOptions = {}) {
     this.client = new OpnSenseClient(target, options.limiter);
@@ -88,7 +88,7 @@ export class OpnSenseDriver implements DeviceDriver {
       readOpnSense(this.client, desired.commentPrefix, readableKinds(this.capabilities)),
       localAddressTowards(this.target.host, this.target.port ?? (this.target.tls ? 443 : 80)),
     ]);
-    this.readContext = { unreadable: reading.unreadable, managementAddress };
+    this.readContext = { unreadable: reading.unreadable, managementAddress, interfaceAddresses: interfaceAddresses(reading, desired.commentPrefix) };
     const ownTunnel = namedKey(desired.commentPrefix, desired.overlay.wan.id, 'tunnel', desired.peer.interface.name);
     return readingToActual(reading, desired.commentPrefix, desired.overlay.wan.id, this.held, [ownTunnel]);
   }

@@ -141,6 +141,17 @@ export function natReferences(reading: Pick<OpnSenseReading, 'servers' | 'object
   };
 }
 
+/** The addresses of the interfaces in an assignment reading that are not Meshplane's ("ip/prefix", IPv4 and IPv6). */
+export function interfaceAddresses(reading: Pick<OpnSenseReading, 'servers' | 'objects'>, prefix: string): Array<{ interface: string; address: string }> {
+  const nat = natReferences(reading, prefix);
+  return (reading.objects.get(KIND.assignment) ?? []).filter((row) => nat.assignmentKeyOf(row) === null).flatMap((row) => {
+    const name = `${row.uuid}${row.descr ? ` (${row.descr})` : ''}`;
+    return [[row.ipaddr, row.subnet], [row.ipaddrv6, row.subnetv6]]
+      .filter(([address, length]) => address && length && /^\d+$/.test(length))
+      .map(([address, length]) => ({ interface: name, address: `${address}/${length}` }));
+  });
+}
+
 /** The description/descr-tagged kinds a reading asks this firewall for. */
 export function readableKinds(capabilities: Capabilities | null): string[] {
   return capabilities?.assignment ? [KIND.rule, ...NAT_KINDS] : [KIND.rule];

@@ -22,9 +22,11 @@ export interface PreflightContext {
   unreadable: ReadonlyMap<string, string>;
   /** The address Meshplane reaches the firewall from (null: unknown). */
   managementAddress: string | null;
+  /** Addresses ("ip/prefix") of the interfaces the admin assigned (read from 26.7 on): their networks are the firewall's own. */
+  interfaceAddresses: ReadonlyArray<{ interface: string; address: string }>;
 }
 
-const NO_CONTEXT: PreflightContext = { unreadable: new Map(), managementAddress: null };
+const NO_CONTEXT: PreflightContext = { unreadable: new Map(), managementAddress: null, interfaceAddresses: [] };
 
 function isLoopback(address: string): boolean {
   const range = tryParseAddress(address);
@@ -91,7 +93,10 @@ export function preflightOpnSense(state: DesiredDeviceState, capabilities: Capab
   }, {
     deviceWord: 'firewall',
     interfaces: [],
-    addresses: theirServers.filter((other) => other.props.enabled !== '0').flatMap((other) => (other.props.tunneladdress ?? '').split(',').filter(Boolean).map((address) => ({ interface: `instance ${other.props.name || other.id}`, address }))),
+    addresses: [
+      ...theirServers.filter((other) => other.props.enabled !== '0').flatMap((other) => (other.props.tunneladdress ?? '').split(',').filter(Boolean).map((address) => ({ interface: `instance ${other.props.name || other.id}`, address }))),
+      ...context.interfaceAddresses,
+    ],
     listenPorts: theirServers.filter((other) => other.props.port && other.props.enabled !== '0').map((other) => ({ interface: `${other.props.name || other.id} (not managed by Meshplane)`, port: Number(other.props.port) })),
   }));
 
