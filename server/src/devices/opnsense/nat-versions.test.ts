@@ -158,6 +158,19 @@ describe('OPNsense translated LANs per version', () => {
     expect(sim.model.config.interfaces.get('opt5')).toEqual(expect.objectContaining({ if: device, descr: 'MONITOR' }));
   });
 
+  it('26.7 with a least-privilege key (no NAT or assignment privileges): a peer without translation deploys; a translated LAN is an ERROR naming each missing privilege', async () => {
+    const { sim, driver } = await start({ version: '26.7.2', faults: { privileges: ['VPN: WireGuard: Configuration', 'Firewall: Rules [new]'] } });
+    const plainState = stateFor(translatedSpec({}));
+    expect((await deploy(driver, plainState)).result.failed).toBeNull();
+    expect(sim.model.config.servers.size).toBe(2);
+
+    const translated = stateFor(translatedSpec());
+    const messages = errorsOf(driver.preflight(translated, await driver.readState(translated)));
+    for (const privilege of ['Interfaces: Assign network ports', 'Firewall: NAT: 1:1', 'Firewall: NAT: NPTv6']) {
+      expect(messages).toContainEqual(expect.stringContaining(`lacks the privilege "${privilege}"`));
+    }
+  });
+
   it.each(['24.1.6', '25.7.1', '26.7.2'])('%s: services are refused, with the reason', async (version) => {
     {
       const { driver } = await start({ version });

@@ -120,7 +120,7 @@ export function lifelineGuard(client: OpnSenseClient, capabilities: Capabilities
   let lifeline: DedicatedConnection | null = null;
   let ping: NodeJS.Timeout | null = null;
   const before = new Map<string, Map<string, Row>>();
-  const controllers = CONTROLLERS.filter((controller) => controller !== 'one_to_one' || capabilities.oneToOne);
+  let controllers: string[] = CONTROLLERS.filter((controller) => controller !== 'one_to_one' || capabilities.oneToOne);
 
   const send = async (path: string, body: unknown = {}) => {
     if (lifeline === null) throw new DeviceError('UNREACHABLE', 'no lifeline');
@@ -145,7 +145,15 @@ export function lifelineGuard(client: OpnSenseClient, capabilities: Capabilities
   return {
     beforeWrites: async () => {
       lifeline = client.lifeline();
-      for (const controller of controllers) before.set(controller, await readRows(lifeline, client, controller));
+      for (const controller of controllers) {
+        try {
+          before.set(controller, await readRows(lifeline, client, controller));
+        } catch (error) {
+          // A key without the NAT privileges can neither read nor write NAT: nothing of it to put back.
+          if (controller === 'filter' || !(error instanceof DeviceError) || error.code !== 'AUTH_FAILED') throw error;
+        }
+      }
+      controllers = controllers.filter((controller) => before.has(controller));
       ping = setInterval(() => {
         void lifeline?.send(client.request('GET', PROBE_PATH)).catch(() => undefined);
       }, options.pingEveryMs);
