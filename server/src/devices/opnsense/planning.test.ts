@@ -76,6 +76,17 @@ describe('OPNsense planning', () => {
     ]);
   });
 
+  it('a rule keeps the place the device gives it (an adopted rule above an admin\'s block rule stays there); a new rule gets Meshplane\'s', () => {
+    const desired = desiredOpnSenseResources(state());
+    const rule = desired.find((resource) => resource.kind === KIND.rule && resource.props.interface === 'wan')!;
+    expect(Number(rule.props.sequence)).toBeGreaterThan(90000);
+    const moved = asRead(desired).map((resource) => (resource.key === rule.key ? { ...resource, props: { ...resource.props, sequence: '10' } } : resource));
+    expect(planOpnSense(desired, moved, 'meshplane').operations).toEqual([]);
+    const missing = asRead(desired).filter((resource) => resource.key !== rule.key);
+    const created = planOpnSense(desired, missing, 'meshplane').operations.filter((operation) => operation.op === 'create');
+    expect(created).toEqual([expect.objectContaining({ key: rule.key, props: expect.objectContaining({ sequence: rule.props.sequence }) })]);
+  });
+
   it('a pending area left by an interrupted run becomes an apply step', () => {
     const desired = desiredOpnSenseResources(state());
     const read = asRead(desired).map((resource) => (resource.kind === 'opnsense/apply/wireguard' ? { ...resource, props: { applied: 'false' } } : resource));

@@ -55,8 +55,25 @@ function keepAdminText(plan: Plan, actual: readonly ActualResource[], prefix: st
   };
 }
 
+/**
+ * A rule's place is chosen when Meshplane creates it; afterwards the device's own sequence
+ * stands. An adopted rule sits where its admin put it (moving it to Meshplane's range could
+ * put it behind the admin's block rule), and an admin may reorder Meshplane's rules too.
+ */
+function keepDeviceSequence(desired: readonly DesiredResource[], actual: readonly ActualResource[]): DesiredResource[] {
+  const placed = new Map<string, string>();
+  for (const resource of actual) {
+    if (resource.key !== null && resource.props.sequence !== undefined) placed.set(`${resource.kind}|${resource.key}`, resource.props.sequence);
+  }
+  return desired.map((resource) => {
+    const sequence = placed.get(`${resource.kind}|${resource.key}`);
+    return sequence === undefined || resource.props.sequence === undefined ? resource : { ...resource, props: { ...resource.props, sequence } };
+  });
+}
+
 export function planOpnSense(desired: readonly DesiredResource[], actual: readonly ActualResource[], prefix: string): Plan {
-  return keepAdminText(diffResources(desired, actual, { kindOrder: KIND_ORDER, normalize: normalizeProp, adjustments: adjustments(actual) }), actual, prefix);
+  const plan = diffResources(keepDeviceSequence(desired, actual), actual, { kindOrder: KIND_ORDER, normalize: normalizeProp, adjustments: adjustments(actual) });
+  return keepAdminText(plan, actual, prefix);
 }
 
 /** Every managed item goes; the WireGuard switch stays on (the admin's own instances may need it). */
