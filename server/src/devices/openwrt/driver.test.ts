@@ -66,6 +66,18 @@ describe('the router\'s rollback', () => {
   });
 });
 
+describe('preflight', () => {
+  it('a translated LAN on a router without /etc/meshplane is an ERROR naming the mkdir (the seeded ACL lets the login stat the directory); with it, none', async () => {
+    const state = stateOf(siteSpec());
+    expect(sim.model.files.remove('/etc/meshplane')).toBe(true);
+    const missing = driver.preflight(state, await driver.readState(state));
+    expect(missing).toEqual(expect.arrayContaining([expect.objectContaining({ severity: 'ERROR', message: expect.stringContaining('mkdir -p /etc/meshplane') })]));
+    sim.model.files.mkdir('/etc/meshplane');
+    const present = driver.preflight(state, await driver.readState(state));
+    expect(present.filter((issue) => issue.severity === 'ERROR')).toEqual([]);
+  });
+});
+
 describe('sessions and staging', () => {
   it('keeps every session across an AllowedIPs change: handshake and counters unchanged, no teardown', async () => {
     const spec = siteSpec();

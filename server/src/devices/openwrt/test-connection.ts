@@ -19,6 +19,7 @@ export const REQUIRED_GRANTS: ReadonlyArray<readonly [string, string, string]> =
   ['uci', 'network', 'read'], ['uci', 'network', 'write'], ['uci', 'firewall', 'read'], ['uci', 'firewall', 'write'],
   ['file', '/usr/bin/wg', 'exec'],
   ['file', '/usr/sbin/nft list chain inet fw4 mp_00000000_dst', 'exec'],
+  ['file', '/etc/meshplane', 'stat'],
   ...(['read', 'write', 'remove'] as const).map((fn) => ['file', '/etc/meshplane/meshplane.nft', fn] as const),
   ['file', '/tmp/meshplane-psk', 'write'], ['file', '/tmp/meshplane-psk', 'remove'],
   ['file', '/var/run/rpcd/snapshot-files', 'list'],

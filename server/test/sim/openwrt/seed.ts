@@ -205,6 +205,8 @@ export const MESHPLANE_ACL = {
       file: {
         '/usr/bin/wg': ['exec'],
         '/usr/sbin/nft list chain inet fw4 *': ['exec'],
+        // The directory itself: the driver's preflight checks that it exists (the NAT include goes there).
+        '/etc/meshplane': ['stat'],
         '/etc/meshplane/*': ['read', 'list', 'stat'],
         '/var/run/rpcd/snapshot-files': ['list'],
       },
