@@ -1,10 +1,8 @@
 // Standalone OpenWrt simulator for demos: `npm run sim:openwrt -- [--port N] [--version 24.10.2] [--hand-made] …`.
 // Prints where it listens, the CA file and the logins; credentials go to stdout once, for the operator.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { portArg } from '../shared/cli-args.js';
+import { stopOnSignals, writeCaFile } from '../shared/main-lifecycle.js';
 import { startOpenWrtSimulator } from './index.js';
 import { RELEASE_PATTERN } from './version.js';
 
@@ -58,8 +56,7 @@ const sim = await startOpenWrtSimulator({
     ...(values['no-luci-wireguard'] ? { luciWireguard: false } : {}),
   },
 });
-const caFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'openwrt-sim-')), 'ca.pem');
-fs.writeFileSync(caFile, sim.caPem);
+const caFile = writeCaFile('openwrt-sim-', sim.caPem);
 process.stdout.write([
   `OpenWrt ${sim.model.version} simulator on ${sim.url} (/ubus)`,
   `  HTTP: ${sim.httpUrl} (redirects to HTTPS)`,
@@ -70,14 +67,4 @@ process.stdout.write([
   '',
 ].join('\n'));
 
-let stopping = false;
-const shutdown = () => {
-  if (stopping) return;
-  stopping = true;
-  void sim.stop().then(() => {
-    fs.rmSync(path.dirname(caFile), { recursive: true, force: true });
-    process.exit(0);
-  });
-};
-process.on('SIGINT', shutdown);
-process.on('SIGTERM', shutdown);
+stopOnSignals(sim, caFile);

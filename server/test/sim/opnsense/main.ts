@@ -1,10 +1,8 @@
 // Standalone OPNsense simulator for demos: `pnpm sim:opnsense [--port N] [--version 26.7.2] [--seed default]`.
 // Prints where it listens and the API key/secret; credentials go to stdout once, for the operator.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { portArg } from '../shared/cli-args.js';
+import { stopOnSignals, writeCaFile } from '../shared/main-lifecycle.js';
 import { PRIVILEGES } from './auth.js';
 import { startOpnSenseSimulator } from './index.js';
 import type { SeedKind } from './seed.js';
@@ -44,8 +42,7 @@ const privileges = values.privileges === undefined ? null : values.privileges.sp
 for (const name of privileges ?? []) if (!(name in PRIVILEGES)) throw new Error(`--privileges: unknown privilege "${name}" (known: ${Object.keys(PRIVILEGES).join('; ')})`);
 
 const sim = await startOpnSenseSimulator({ port: portArg('port', values.port), version: values.version, seed, faults: { rollbackSeconds, privileges } });
-const caFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'opnsense-sim-')), 'ca.pem');
-fs.writeFileSync(caFile, sim.caPem);
+const caFile = writeCaFile('opnsense-sim-', sim.caPem);
 process.stdout.write([
   `OPNsense ${sim.version} simulator on ${sim.url}`,
   `  CA certificate: ${caFile}`,
@@ -56,14 +53,4 @@ process.stdout.write([
   '',
 ].join('\n'));
 
-let stopping = false;
-const shutdown = () => {
-  if (stopping) return;
-  stopping = true;
-  void sim.stop().then(() => {
-    fs.rmSync(path.dirname(caFile), { recursive: true, force: true });
-    process.exit(0);
-  });
-};
-process.on('SIGINT', shutdown);
-process.on('SIGTERM', shutdown);
+stopOnSignals(sim, caFile);

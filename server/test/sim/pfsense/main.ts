@@ -1,10 +1,8 @@
 // Standalone pfSense simulator for demos: `pnpm sim:pfsense [--port N] [--version 2.8.1] [--keyauth] [--empty]`.
 // Prints where it listens and how to log in; credentials go to stdout once, for the operator.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { portArg } from '../shared/cli-args.js';
+import { stopOnSignals, writeCaFile } from '../shared/main-lifecycle.js';
 import { startPfSenseSimulator } from './index.js';
 
 // strict (the default) rejects unknown options and missing values, so a typo stops here.
@@ -41,8 +39,7 @@ const sim = await startPfSenseSimulator({
   seed: !values.empty,
   password: values.password,
 });
-const caFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pfsense-sim-')), 'ca.pem');
-fs.writeFileSync(caFile, sim.caPem);
+const caFile = writeCaFile('pfsense-sim-', sim.caPem);
 process.stdout.write([
   `pfSense REST API v${sim.model.version} simulator on ${sim.url}`,
   `  CA certificate: ${caFile}`,
@@ -52,14 +49,4 @@ process.stdout.write([
   '',
 ].join('\n'));
 
-let stopping = false;
-const shutdown = () => {
-  if (stopping) return;
-  stopping = true;
-  void sim.stop().then(() => {
-    fs.rmSync(path.dirname(caFile), { recursive: true, force: true });
-    process.exit(0);
-  });
-};
-process.on('SIGINT', shutdown);
-process.on('SIGTERM', shutdown);
+stopOnSignals(sim, caFile);
