@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runMain, spawnMain } from '../shared/spawn-main.js';
+import { itPrintsHelp, itRefusesArguments } from '../shared/main-cli-cases.js';
+import { spawnMain } from '../shared/spawn-main.js';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
@@ -47,25 +48,14 @@ describe('sim:opnsense standalone', () => {
     expect(fs.existsSync(caFile)).toBe(false);
   });
 
-  it('--help prints the options and exits 0 without listening', async () => {
-    const { code, stdout } = await runMain(MAIN, ['--help']);
-    expect(code).toBe(0);
-    expect(stdout).toMatch(/^Usage: pnpm sim:opnsense/);
-    for (const option of ['--port', '--version', '--seed', '--rollback-seconds', '--privileges']) expect(stdout).toContain(option);
-    expect(stdout).not.toContain('simulator on');
-  });
+  itPrintsHelp(MAIN, /^Usage: pnpm sim:opnsense/, ['--port', '--version', '--seed', '--rollback-seconds', '--privileges']);
 
-  it.each([
+  itRefusesArguments(MAIN, [
     [['--port', 'abc'], '--port must be a port number (0-65535), got "abc"'],
     [['--version', 'latest'], '--version must look like 26.7.2, got "latest"'],
     [['--seed', 'full'], '--seed must be one of default, empty, hand-made, worked-example, got "full"'],
     [['--rollback-seconds', '0'], '--rollback-seconds must be a whole number of seconds ≥ 1, got "0"'],
     [['--privileges', 'Root'], '--privileges: unknown privilege "Root"'],
     [['--prot', '9443'], "Unknown option '--prot'"],
-  ])('refuses %j with a message and a non-zero exit', async (args, message) => {
-    const { code, stdout, stderr } = await runMain(MAIN, args);
-    expect(code).not.toBe(0);
-    expect(stderr).toContain(message);
-    expect(stdout).not.toContain('simulator on');
-  });
+  ]);
 });

@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runMain, spawnMain } from '../shared/spawn-main.js';
+import { itPrintsHelp, itRefusesArguments } from '../shared/main-cli-cases.js';
+import { spawnMain } from '../shared/spawn-main.js';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
@@ -42,23 +43,12 @@ describe('sim:pfsense standalone', () => {
     expect(fs.existsSync(caFile)).toBe(false);
   });
 
-  it('--help prints the options and exits 0 without listening', async () => {
-    const { code, stdout } = await runMain(MAIN, ['--help']);
-    expect(code).toBe(0);
-    expect(stdout).toMatch(/^Usage: pnpm sim:pfsense/);
-    for (const option of ['--port', '--version', '--keyauth', '--empty', '--password']) expect(stdout).toContain(option);
-    expect(stdout).not.toContain('simulator on');
-  });
+  itPrintsHelp(MAIN, /^Usage: pnpm sim:pfsense/, ['--port', '--version', '--keyauth', '--empty', '--password']);
 
-  it.each([
+  itRefusesArguments(MAIN, [
     [['--port', 'abc'], '--port must be a port number (0-65535), got "abc"'],
     [['--port', '70000'], '--port must be a port number (0-65535), got "70000"'],
     [['--version', 'latest'], '--version must look like 2.9.0, got "latest"'],
     [['--prot', '9443'], "Unknown option '--prot'"],
-  ])('refuses %j with a message and a non-zero exit', async (args, message) => {
-    const { code, stdout, stderr } = await runMain(MAIN, args);
-    expect(code).not.toBe(0);
-    expect(stderr).toContain(message);
-    expect(stdout).not.toContain('simulator on');
-  });
+  ]);
 });
