@@ -3,39 +3,19 @@
 // sections are unmanaged state that must survive). The rollback window runs on the simulator's
 // clock (20 ms per second), so a whole apply/check/confirm takes a fraction of a second.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileOverlay, findCompiledPeer } from '../../src/domain/index.js';
-import { overlay, peer, subnet } from '../../src/domain/__fixtures__/overlay.js';
-import type { PeerSpec } from '../../src/domain/model.js';
-import type { DesiredDeviceState } from '../../src/devices/driver.js';
 import { createOpenWrtDriver, OPENWRT_KIND, type OpenWrtDriver } from '../../src/devices/openwrt/index.js';
 import { uciInterfaceName } from '../../src/devices/openwrt/names.js';
 import { SIM_TIMING, simTarget, TIME_SCALE, writesOf } from '../../src/devices/openwrt/test-fixtures.js';
 import { addHandMadeSetup } from '../sim/openwrt/hand-made.js';
 import { startOpenWrtSimulator, type OpenWrtSimulator } from '../sim/openwrt/index.js';
 import { describeAdoptionContract } from './adoption-contract.js';
-import { describeDriverContract, type ContractFixture, type ContractVariant } from './driver-contract.js';
+import { describeDriverContract, type ContractFixture } from './driver-contract.js';
+import { contractWan } from './contract-wan.js';
 import { dualStackWan } from './dual-stack-wan.js';
 import { redundantWan } from './redundant-wan.js';
 import { describeSafetyNetContract } from './safety-net-contract.js';
 
-const peers: PeerSpec[] = [
-  peer('ow', '10.0.0.1', { subnets: [subnet('lanOw', '192.168.1.0/24', { natCidr: '172.16.1.0/24' })] }),
-  peer('b', '10.0.0.2', { subnets: [subnet('lanB', '192.168.2.0/24')] }),
-  peer('c', '10.0.0.3', { endpointHost: null }),
-];
-
-function peersOf(variant: ContractVariant): PeerSpec[] {
-  return variant === 'peerRemoved'
-    ? peers.filter((spec) => spec.id !== 'c')
-    : variant === 'allowedIpsChanged'
-      ? peers.map((spec) => (spec.id === 'b' ? { ...spec, subnets: [subnet('lanB', '192.168.3.0/24')] } : spec))
-      : peers;
-}
-
-function desired(variant: ContractVariant): DesiredDeviceState {
-  const compiled = compileOverlay(overlay(peersOf(variant)));
-  return { overlay: compiled, peer: findCompiledPeer(compiled, 'ow'), commentPrefix: 'meshplane' };
-}
+const { peersOf, desired } = contractWan('ow', 'lanOw');
 
 async function openWrtFixture(): Promise<{ fixture: ContractFixture; sim: OpenWrtSimulator; driver: OpenWrtDriver }> {
   const sim = await startOpenWrtSimulator({ timeScale: TIME_SCALE });
@@ -79,7 +59,7 @@ describeAdoptionContract('OpenWrt (rpcd/ubus)', async () => {
   };
 });
 
-const redundantOw = redundantWan({ ...peers[0]!, endpointHost: null, runsBgp: false });
+const redundantOw = redundantWan({ ...peersOf('initial')[0]!, endpointHost: null, runsBgp: false });
 
 describe('OpenWrt in a WAN with redundant hubs', () => {
   let sim: OpenWrtSimulator;

@@ -8,41 +8,18 @@
 // `ownNetwork` before 26.7: the firewall's interface addresses are read only from 26.7's
 // assignment API (so the 25.7.1 run has none; 26.7.2 checks it); published services: refused
 // on OPNsense (port forwards not written yet), so the dual-stack WAN has no service.
-import { compileOverlay, findCompiledPeer } from '../../src/domain/index.js';
-import { overlay, peer, subnet } from '../../src/domain/__fixtures__/overlay.js';
-import type { PeerSpec } from '../../src/domain/model.js';
-import type { DesiredDeviceState } from '../../src/devices/driver.js';
 import { createOpnSenseDriver } from '../../src/devices/opnsense/index.js';
 import { KIND } from '../../src/devices/opnsense/kinds.js';
 import { simTarget } from '../../src/devices/opnsense/test-fixtures.js';
 import { handMadeMeshOf } from '../sim/opnsense/hand-made-state.js';
 import { addHandMadeMesh, startOpnSenseSimulator, type OpnSenseSimulator } from '../sim/opnsense/index.js';
 import { describeAdoptionContract } from './adoption-contract.js';
-import { describeDriverContract, type ContractFixture, type ContractVariant } from './driver-contract.js';
+import { describeDriverContract, type ContractFixture } from './driver-contract.js';
+import { contractWan } from './contract-wan.js';
 import { dualStackWan } from './dual-stack-wan.js';
 
-function peersFor(nat: boolean): PeerSpec[] {
-  return [
-    peer('pf', '10.0.0.1', { subnets: [subnet('lanPf', '192.168.1.0/24', nat ? { natCidr: '172.16.1.0/24' } : {})] }),
-    peer('b', '10.0.0.2', { subnets: [subnet('lanB', '192.168.2.0/24')] }),
-    peer('c', '10.0.0.3', { endpointHost: null }),
-  ];
-}
-
-function variantsOf(peers: PeerSpec[]) {
-  return (variant: ContractVariant): PeerSpec[] => (variant === 'peerRemoved'
-    ? peers.filter((spec) => spec.id !== 'c')
-    : variant === 'allowedIpsChanged'
-      ? peers.map((spec) => (spec.id === 'b' ? { ...spec, subnets: [subnet('lanB', '192.168.3.0/24')] } : spec))
-      : peers);
-}
-
 function fixtureFor(version: string, nat: boolean, started?: (sim: OpnSenseSimulator) => void) {
-  const variants = variantsOf(peersFor(nat));
-  const desired = (variant: ContractVariant): DesiredDeviceState => {
-    const compiled = compileOverlay(overlay(variants(variant)));
-    return { overlay: compiled, peer: findCompiledPeer(compiled, 'pf'), commentPrefix: 'meshplane' };
-  };
+  const { peersOf: variants, desired } = contractWan('pf', 'lanPf', { nat });
   return async (): Promise<ContractFixture> => {
     const sim = await startOpnSenseSimulator({ version });
     started?.(sim);

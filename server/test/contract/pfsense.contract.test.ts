@@ -1,42 +1,23 @@
 // The shared DeviceDriver contract, run against the pfSense driver and simulator
 // (REST API package 2.10.0, so statistics are available; unmanaged objects pre-seeded).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileOverlay, findCompiledPeer } from '../../src/domain/index.js';
-import { overlay, peer, subnet } from '../../src/domain/__fixtures__/overlay.js';
-import type { PeerSpec } from '../../src/domain/model.js';
 import type { DesiredDeviceState } from '../../src/devices/driver.js';
 import { createPfSenseDriver, PFSENSE_KIND, type PfSenseDriver } from '../../src/devices/pfsense/index.js';
 import { expectRefused, FAST_POLL, managedObjects, simTarget, writesOf } from '../../src/devices/pfsense/test-fixtures.js';
 import { addHandMadeMesh, startPfSenseSimulator, type HandMadeMesh, type PfSenseSimulator } from '../sim/pfsense/index.js';
 import { splitEndpoint, tunnelAddress6 } from '../../src/devices/pfsense/mapping.js';
 import { describeAdoptionContract } from './adoption-contract.js';
-import { describeDriverContract, type ContractFixture, type ContractVariant } from './driver-contract.js';
+import { describeDriverContract, type ContractFixture } from './driver-contract.js';
+import { contractWan } from './contract-wan.js';
 import { dualStackWan } from './dual-stack-wan.js';
 import { redundantWan } from './redundant-wan.js';
 
-const peers: PeerSpec[] = [
-  peer('pf', '10.0.0.1', { subnets: [subnet('lanPf', '192.168.1.0/24', { natCidr: '172.16.1.0/24' })] }),
-  peer('b', '10.0.0.2', { subnets: [subnet('lanB', '192.168.2.0/24')] }),
-  peer('c', '10.0.0.3', { endpointHost: null }),
-];
-
-function peersOf(variant: ContractVariant): PeerSpec[] {
-  return variant === 'peerRemoved'
-    ? peers.filter((spec) => spec.id !== 'c')
-    : variant === 'allowedIpsChanged'
-      ? peers.map((spec) => (spec.id === 'b' ? { ...spec, subnets: [subnet('lanB', '192.168.3.0/24')] } : spec))
-      : peers;
-}
-
-function desired(variant: ContractVariant): DesiredDeviceState {
-  const compiled = compileOverlay(overlay(peersOf(variant)));
-  return { overlay: compiled, peer: findCompiledPeer(compiled, 'pf'), commentPrefix: 'meshplane' };
-}
+const { peersOf, desired } = contractWan('pf', 'lanPf');
 
 // pfSense cannot be a redundant hub (no BGP through its REST API), nor a spoke of redundant hubs
 // (every hub tunnel would be an interface with the spoke's /32, which pfrest refuses on a second
 // interface): the contract's redundant cases do not apply, the refusals are checked below.
-const redundantPf = redundantWan({ ...peers[0]!, endpointHost: null, runsBgp: false });
+const redundantPf = redundantWan({ ...peersOf('initial')[0]!, endpointHost: null, runsBgp: false });
 
 async function contractFixture(): Promise<{ fixture: ContractFixture; sim: PfSenseSimulator }> {
   const sim = await startPfSenseSimulator({ applyDelayMs: 5 });
