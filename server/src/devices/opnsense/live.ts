@@ -24,7 +24,7 @@ export class LiveState {
   /** Instances named with Meshplane's tag (any WAN). */
   private readonly meshplaneInstances = new Set<string>();
 
-  constructor(reading: OpnSenseReading, private readonly prefix: string) {
+  constructor(reading: OpnSenseReading, prefix: string) {
     this.membership = new Map([...reading.membership].map(([uuid, peers]) => [uuid, [...peers]]));
     this.marker = reading.marker;
     for (const server of reading.servers) {

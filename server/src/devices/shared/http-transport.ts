@@ -72,7 +72,7 @@ export class HttpTransport {
   private readonly handshakes: HandshakeWatch;
   private readonly limiter: RequestLimiter;
 
-  constructor(private readonly target: DeviceTarget, private readonly options: HttpTransportOptions) {
+  constructor(private readonly target: DeviceTarget, options: HttpTransportOptions) {
     this.handshakes = new HandshakeWatch({ kind: options.kind, label: options.label, timeoutMs: target.timeoutMs, ca: target.caPem, rejectUnauthorized: target.tlsVerify });
     this.agent = new Agent({ connect: this.handshakes.connector, headersTimeout: target.timeoutMs, bodyTimeout: target.timeoutMs });
     this.limiter = options.limiter ?? new Semaphore(requestLimit(target.concurrency));

@@ -4,7 +4,7 @@
 // djb2 hash of the type (uci list.c) — then replays that session's deltas by name. A commit
 // writes the loaded package back with anonymous sections unnamed, so the next load renumbers
 // them: anonymous ids shift when an earlier section goes, exactly as on a router.
-import { UBUS, type UciChange, type UciSection, type UciValue } from './model.js';
+import { UBUS, type UciChange, type UciSection } from './model.js';
 import { parseUciText, renderUciText, type StoredSection } from './uci-text.js';
 
 export type StoreReply = { status: number; data?: Record<string, unknown> };
