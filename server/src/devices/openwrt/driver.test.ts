@@ -11,6 +11,7 @@ import type { OverlaySpec } from '../../domain/model.js';
 import type { DesiredDeviceState } from '../driver.js';
 import { addHandMadeSetup } from '../../../test/sim/openwrt/hand-made.js';
 import { startOpenWrtSimulator, type OpenWrtSimulator } from '../../../test/sim/openwrt/index.js';
+import { UbusTestClient } from '../../../test/sim/openwrt/test-client.js';
 import { createOpenWrtDriver, type OpenWrtDriver } from './driver.js';
 import { uciInterfaceName } from './names.js';
 import { SIM_TIMING, siteSpec, simTarget, stateOf, TIME_SCALE, writesOf } from './test-fixtures.js';
@@ -75,6 +76,28 @@ describe('preflight', () => {
     sim.model.files.mkdir('/etc/meshplane');
     const present = driver.preflight(state, await driver.readState(state));
     expect(present.filter((issue) => issue.severity === 'ERROR')).toEqual([]);
+  });
+});
+
+describe('a pending apply that is not one', () => {
+  it('snapshot files left by an apply without rollback (LuCI, by hand) block nothing: the plan confirms, finds nothing pending, clears them, and the next plan is empty', async () => {
+    const state = stateOf(siteSpec());
+    const first = await deploy(state);
+    expect(first.failed, first.failed?.message).toBeNull();
+    const luci = new UbusTestClient(sim.url, sim.caPem);
+    const sid = await luci.login('root', sim.rootPassword);
+    expect((await luci.call(sid, 'uci', 'set', { config: 'network', section: 'lan', values: { ip6assign: '56' } })).result).toEqual([0]);
+    expect((await luci.call(sid, 'uci', 'apply', { rollback: false })).result).toEqual([0]);
+    await luci.close();
+    expect(sim.model.apply.snapshotFileNames()?.length).toBeGreaterThan(0);
+    expect(sim.model.apply.applySid).toBeNull();
+    const plan = driver.plan(state, await driver.readState(state));
+    expect(plan.operations.map((operation) => operation.kind)).toEqual(['uci/apply']);
+    const result = await driver.apply(plan);
+    expect(result.failed, result.failed?.message).toBeNull();
+    expect(sim.model.apply.snapshotFileNames() ?? []).toEqual([]);
+    expect(sim.model.uci.packageText('network')).toContain("option ip6assign '56'");
+    expect(driver.plan(state, await driver.readState(state)).operations).toEqual([]);
   });
 });
 

@@ -325,8 +325,17 @@ export async function executePlan(ctx: ExecutorContext, plan: Plan, onProgress?:
     try {
       const confirmed = await ctx.client.call('uci', 'confirm', {});
       if (confirmed.status === 6) return { applied: 0, failed: failure(pending, new DeviceError('REFUSED', 'uci.confirm: PERMISSION_DENIED (6): another session\'s change is pending on the router (LuCI?); retry after its rollback window')) };
-      if (confirmed.status === 5) return { applied: 0, failed: failure(pending, new DeviceError('REFUSED', 'uci.confirm: NO_DATA (5): the pending change was already rolled back by the router\'s timer; read the device and plan again')) };
-      if (confirmed.status !== 0) return { applied: 0, failed: failure(pending, new DeviceError('REFUSED', `uci.confirm: ${statusText(confirmed.status)}`)) };
+      // NO_DATA: nothing is pending. Either the router's timer rolled the earlier change back
+      // (this plan, read since, puts it back), or the snapshot files are left over from an apply
+      // without rollback (LuCI's "apply unchecked", `uci apply` by hand), which rpcd leaves until
+      // the next apply. Refusing would refuse every deploy until then; an apply without rollback
+      // from this session, which has nothing staged yet, purges them and commits nothing (5), so
+      // the next reading no longer shows a pending apply. No one else's apply is pending (the
+      // confirm would have answered 6), so no one's protection is lost.
+      if (confirmed.status === 5) {
+        const purged = await ctx.client.call('uci', 'apply', { rollback: false });
+        ctx.log?.(`${ctx.device}: no change was pending to confirm (rpcd's snapshot files were left by an earlier apply, or its timer already rolled the change back); ${purged.status === 5 ? 'cleared the leftover snapshot files' : `clearing the leftover snapshot files answered ${statusText(purged.status)}`}`);
+      } else if (confirmed.status !== 0) return { applied: 0, failed: failure(pending, new DeviceError('REFUSED', `uci.confirm: ${statusText(confirmed.status)}`)) };
     } catch (error) {
       return { applied: 0, failed: failure(pending, error) };
     }
