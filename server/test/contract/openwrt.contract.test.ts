@@ -42,6 +42,7 @@ describeAdoptionContract('OpenWrt (rpcd/ubus)', async () => {
   const { fixture, sim } = await openWrtFixture();
   return {
     ...fixture,
+    seedsSessions: true,
     // What LuCI writes: the interface by name, anonymous peers (route_allowed_ips 1), Allow-WireGuard.
     seedHandMade: async (state) => {
       const own = state.peer.interface;

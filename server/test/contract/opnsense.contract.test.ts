@@ -67,6 +67,7 @@ for (const version of ['26.7.2', '25.1.2']) {
   describeAdoptionContract(`OPNsense ${version}`, async () => ({
     ...(await fixture()),
     inspect: async () => ({ writes: itemWrites(sim) }),
+    seedsSessions: true,
     seedHandMade: async (state) => {
       const { ifname } = addHandMadeMesh(sim.model, handMadeMeshOf(state));
       state.peer.peers.forEach((remote, index) => sim.setPeerStats(remote.publicKey, { latestHandshake: 1_765_000_000 + index, rx: BigInt(1000 * (index + 1)), tx: BigInt(2000 * (index + 1)) }, ifname));

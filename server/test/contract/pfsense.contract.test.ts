@@ -68,6 +68,7 @@ describeAdoptionContract('pfSense REST API v2', async () => {
     // Object writes: each area's apply endpoint then commits them and changes no object (the
     // pfSense adoption test names those POSTs).
     inspect: async () => ({ writes: sim.requests.filter((request) => request.method !== 'GET' && !request.path.endsWith('/apply')).length }),
+    seedsSessions: true,
     seedHandMade: async (state) => {
       addHandMadeMesh(sim.model, handMadeMeshOf(state));
       state.peer.peers.forEach((remote, index) => sim.model.setPeerStats(remote.publicKey, { latestHandshake: 1_765_000_000 + index, rx: BigInt(1000 * (index + 1)), tx: BigInt(2000 * (index + 1)) }));
