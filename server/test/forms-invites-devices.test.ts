@@ -151,6 +151,22 @@ describe('pfSense authentication mode', () => {
     expect(detailsOf(routerOs).field).toBe('authMode');
   });
 
+  it('OPNsense and OpenWrt cannot sign in without a username (the API key; the rpcd login): refused on create and when an edit clears it', async () => {
+    const opnKey = 'A'.repeat(78) + '==';
+    for (const kind of ['OPNSENSE', 'OPENWRT'] as const) {
+      const without = await admin.request(CREATE_DEVICE, { input: { name: `${kind.toLowerCase()}-x`, kind, host: '192.0.2.9', secret: 's3cret' } });
+      expect(detailsOf(without).field, kind).toBe('username');
+      expect(without.errors?.[0]?.message).toMatch(kind === 'OPNSENSE' ? /API key/ : /rpcd login/);
+    }
+    type Created = { id: string; username: string | null };
+    const created = (await admin.ok<{ createDevice: Created }>(CREATE_DEVICE, { input: { name: 'opn-x', kind: 'OPNSENSE', host: '192.0.2.9', username: opnKey, secret: 's3cret' } })).createDevice;
+    expect(created.username).toBe(opnKey);
+    const cleared = await admin.request(UPDATE_DEVICE, { id: created.id, input: { username: '' } });
+    expect(detailsOf(cleared).field).toBe('username');
+    const kept = (await admin.ok<{ updateDevice: Created }>(UPDATE_DEVICE, { id: created.id, input: { name: 'opn-y' } })).updateDevice;
+    expect(kept.username).toBe(opnKey);
+  });
+
   it('switches API key → username and password → API key; "" clears the username and the driver then sends the key', async () => {
     type DeviceShape = { id: string; username: string | null; authMode: string; hasSecret: boolean };
     const created = (await admin.ok<{ createDevice: DeviceShape }>(CREATE_DEVICE, { input: { name: 'pf-auth', kind: 'PFSENSE', ...target(), authMode: 'API_KEY', secret: pf.apiKey } })).createDevice;

@@ -47,8 +47,18 @@ const USERNAME = /^[A-Za-z0-9._@-]{1,64}$/;
 /** OPNsense signs in with its API key as the user name: 80 base64 characters. */
 const API_KEY_USERNAME = /^[A-Za-z0-9+/=]{1,256}$/;
 
-/** The username rule of the device's kind (an OPNsense API key is base64, longer than a login name). */
+/** Kinds that cannot sign in without it: OPNsense's API key, OpenWrt's rpcd login. */
+const USERNAME_NEEDED: Partial<Record<DeviceKind, string>> = {
+  OPNSENSE: 'username: OPNsense signs in with an API key and secret; give the API key (the username field)',
+  OPENWRT: 'username: OpenWrt signs in with an rpcd login; give its username (e.g. meshplane)',
+};
+
+/**
+ * The username rule of the device's kind (an OPNsense API key is base64, longer than a login
+ * name). `username` is what the device will have: null when it has none or the edit clears it.
+ */
 function checkUsername(kind: DeviceKind, username: string | null | undefined): void {
+  if (username === null && USERNAME_NEEDED[kind]) throw new DomainError('INVALID_INPUT', USERNAME_NEEDED[kind], { field: 'username' });
   if (username == null || USERNAME.test(username) || (kind === 'OPNSENSE' && API_KEY_USERNAME.test(username))) return;
   throw new DomainError('INVALID_INPUT', kind === 'OPNSENSE'
     ? 'username: the OPNsense API key, up to 256 characters from A-Z a-z 0-9 + / ='
@@ -168,7 +178,7 @@ export class Devices {
   async create(actor: Identity, input: DeviceInput & { name: string; kind: DeviceKind; host: string }) {
     const data = this.validate(input);
     assertLinuxHost(data.kind!, data.host!);
-    checkUsername(data.kind!, data.username);
+    checkUsername(data.kind!, data.username ?? null);
     data.username = this.authUsername(data.kind!, input.authMode, data.username, null);
     if (input.authMode && data.kind !== 'LINUX' && data.secretEnc == null) {
       throw new DomainError('INVALID_INPUT', `secret: the ${input.authMode === 'API_KEY' ? 'API key' : 'password'} is needed to sign in`, { field: 'secret' });
@@ -189,7 +199,7 @@ export class Devices {
       if (!current) throw new DomainError('NOT_FOUND', 'Device not found');
       if (current.source === 'config') throw new DomainError('CONFLICT', 'This device is declared in the configuration file: change it there');
       assertLinuxHost(data.kind ?? current.kind, data.host ?? current.host);
-      checkUsername(data.kind ?? current.kind, data.username);
+      checkUsername(data.kind ?? current.kind, data.username === undefined ? current.username : data.username);
       data.username = this.authUsername(current.kind, input.authMode, data.username, current.username);
       // A new well-known port without `tls` takes the port's TLS (8728 plain, 8729 TLS, ...);
       // another port keeps the stored setting, which the operator stated or the port implied.
@@ -226,7 +236,7 @@ export class Devices {
         // keeps one stored for the old host.
         const data = { ...this.validate({ ...rest, secret: secret ?? '' }), source: 'config' };
         assertLinuxHost(device.kind, data.host!);
-        checkUsername(device.kind, data.username);
+        checkUsername(device.kind, data.username ?? null);
         const existing = await tx.device.findUnique({ where: { name: device.name }, select: { source: true } });
         if (existing && existing.source !== 'config') {
           throw new DomainError('CONFLICT', `device "${device.name}" of the configuration file also exists as a device created through the API: rename one of them`);
