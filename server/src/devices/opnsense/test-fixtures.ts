@@ -1,9 +1,9 @@
 // Shared by the OPNsense driver tests: the pfSense site overlay with the firewall as peer
 // "pf", a DeviceTarget for a running simulator, and views of the simulator's config.
-import { afterEach } from 'vitest';
 import type { DeviceTarget } from '../driver.js';
 import { startOpnSenseSimulator, type OpnSenseSimulator, type OpnSenseSimulatorOptions } from '../../../test/sim/opnsense/index.js';
-import { createOpnSenseDriver, type OpnSenseDriver } from './driver.js';
+import { simulatorHarness } from '../../../test/support/driver-on-simulator.js';
+import { createOpnSenseDriver } from './driver.js';
 
 import { overlay, peer, subnet } from '../../domain/__fixtures__/overlay.js';
 import type { OverlaySpec } from '../../domain/model.js';
@@ -39,17 +39,7 @@ export function simTarget(sim: OpnSenseSimulator, overrides: Partial<DeviceTarge
 
 /** Starts a simulator and a driver on it when a test asks; both stop after each test of the calling file. */
 export function driverOnSimulator(defaults: OpnSenseSimulatorOptions = {}) {
-  let running: { sim: OpnSenseSimulator; driver: OpnSenseDriver } | null = null;
-  afterEach(async () => {
-    await running?.driver.close();
-    await running?.sim.stop();
-    running = null;
-  });
-  return async (options: OpnSenseSimulatorOptions = {}, target: Partial<DeviceTarget> = {}) => {
-    const sim = await startOpnSenseSimulator({ ...defaults, ...options });
-    running = { sim, driver: createOpnSenseDriver(simTarget(sim, target)) };
-    return running;
-  };
+  return simulatorHarness(startOpnSenseSimulator, (sim: OpnSenseSimulator, target) => createOpnSenseDriver(simTarget(sim, target)), defaults);
 }
 
 type Fields = Record<string, string>;

@@ -3,11 +3,12 @@
 import { compileOverlay, findCompiledPeer } from '../../domain/index.js';
 import { DUAL_STACK, overlay, peer, service, subnet } from '../../domain/__fixtures__/overlay.js';
 import type { OverlaySpec } from '../../domain/model.js';
-import { afterEach, expect } from 'vitest';
+import { expect } from 'vitest';
 import { DeviceError, type DesiredDeviceState, type DeviceDriver, type DeviceTarget } from '../driver.js';
 import { HAND_MADE, startPfSenseSimulator, type PfSenseSimulator, type PfSenseSimulatorOptions } from '../../../test/sim/pfsense/index.js';
 import { publicKeyFromPrivate } from '../../domain/keys.js';
-import { createPfSenseDriver, type PfSenseDriver } from './driver.js';
+import { simulatorHarness } from '../../../test/support/driver-on-simulator.js';
+import { createPfSenseDriver } from './driver.js';
 
 /** pf hosts a LAN it shows as 172.16.1.0/24; b has a routed LAN; c is behind CGNAT. */
 export function siteSpec(): OverlaySpec {
@@ -85,22 +86,9 @@ export async function deploy(target: DeviceDriver, state: DesiredDeviceState) {
 
 export const FAST_POLL = { polling: { intervalMs: 5, maxIntervalMs: 50, attempts: 100 } };
 
-/**
- * Starts a simulator and a driver on it when a test asks, and stops both after each test
- * of the file that calls this (at its top level).
- */
+/** Starts a simulator and a driver on it when a test asks; both stop after each test of the calling file. */
 export function driverOnSimulator(defaults: PfSenseSimulatorOptions = {}) {
-  let running: { sim: PfSenseSimulator; driver: PfSenseDriver } | null = null;
-  afterEach(async () => {
-    await running?.driver.close();
-    await running?.sim.stop();
-    running = null;
-  });
-  return async (options: PfSenseSimulatorOptions = {}, target: Partial<DeviceTarget> = {}) => {
-    const sim = await startPfSenseSimulator({ ...defaults, ...options });
-    running = { sim, driver: createPfSenseDriver(simTarget(sim, target), FAST_POLL) };
-    return running;
-  };
+  return simulatorHarness(startPfSenseSimulator, (sim: PfSenseSimulator, target) => createPfSenseDriver(simTarget(sim, target), FAST_POLL), defaults);
 }
 
 /** The simulator's config lists Meshplane writes to. */
