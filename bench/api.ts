@@ -3,42 +3,12 @@
 // peer on demand, not by this document) on WANs of 100
 // and 1,000 peers: latency percentiles and SQL statements per request, which must not
 // grow with the number of peers (no N+1). A second query adds every peer's live status.
-import fs from 'node:fs';
-import path from 'node:path';
 import { createWan, seedPeers, sql, startBenchApp } from './app.js';
-import { percentile, report, rootDir, round, type Metric } from './lib.js';
+import { percentile, report, round, wanPageDocument, type Metric } from './lib.js';
 
 const SIZES = [100, 1000];
 const MAX_REQUESTS = 40;
 const MAX_SECONDS_PER_QUERY = 15;
-
-/** The WanPage operation and the fragments it uses, read from the web UI's documents. */
-export function wanPageDocument(extraPeerFields = ''): string {
-  const dir = path.join(rootDir, 'web', 'src', 'lib', 'graphql');
-  const blocks = fs.readdirSync(dir).filter((file) => file.endsWith('.ts'))
-    .flatMap((file) => [...fs.readFileSync(path.join(dir, file), 'utf8').matchAll(/graphql\(`([\s\S]*?)`\)/g)].map((match) => match[1] as string));
-  const fragments = new Map<string, string>();
-  for (const block of blocks) {
-    const name = /fragment\s+(\w+)\s+on/.exec(block)?.[1];
-    if (name) fragments.set(name, block);
-  }
-  const operation = blocks.find((block) => /query\s+WanPage\b/.test(block));
-  if (!operation) throw new Error('WanPage query not found under web/src/lib/graphql');
-  const withExtra = extraPeerFields ? operation.replace('...PeerRow', `...PeerRow\n${extraPeerFields}`) : operation;
-  const used = new Set<string>();
-  const collect = (text: string) => {
-    for (const match of text.matchAll(/\.\.\.(\w+)/g)) {
-      const name = match[1] as string;
-      if (used.has(name)) continue;
-      const fragment = fragments.get(name);
-      if (!fragment) throw new Error(`fragment ${name} not found`);
-      used.add(name);
-      collect(fragment);
-    }
-  };
-  collect(withExtra);
-  return [withExtra, ...[...used].map((name) => fragments.get(name) as string)].join('\n');
-}
 
 const STATUS_FIELDS = 'status { online lastHandshake endpoint rxBytes txBytes observedAt }';
 

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { benchDir, type Metric } from './lib.js';
+import { benchDir, loadAverage as load, type Metric } from './lib.js';
 
 const BENCHES: Array<{ name: string; file: string; what: string; timeoutS: number }> = [
   { name: 'render', file: 'render.ts', what: 'render all configs vs plain concatenation', timeoutS: 240 },
@@ -16,12 +16,10 @@ const BENCHES: Array<{ name: string; file: string; what: string; timeoutS: numbe
   { name: 'live', file: 'live.ts', what: 'handshake to 200 subscribers, server RSS', timeoutS: 150 },
   { name: 'previews', file: 'previews.ts', what: '5 configPreview lists + 20 such subscriptions on one socket, 201-peer WAN', timeoutS: 180 },
   { name: 'coldstart', file: 'coldstart.ts', what: 'spawn to first answered query', timeoutS: 150 },
+  { name: 'side-by-side', file: 'side-by-side.ts', what: "issue 21's wg-easy workload, one request at a time: create N peers, download every config, RSS (N = 250, 1,000)", timeoutS: 900 },
+  { name: 'scale', file: 'scale.ts', what: '10,000-peer hub-and-spoke: download (unchanged, after a change, after an add), WAN page first view, addPeer, RSS', timeoutS: 900 },
   { name: 'failover', file: 'failover.ts', what: 'redundant hubs in the network lab: hub 1 down and up under a 100 ms probe', timeoutS: 600 },
 ];
-
-function load(): string {
-  return os.loadavg().map((value) => value.toFixed(2)).join(' ');
-}
 
 interface Outcome { name: string; seconds: number; loadBefore: string; loadAfter: string; metrics: Metric[]; error?: string }
 

@@ -5,7 +5,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { serverDir, sleep, tempDir } from './lib.js';
+import { benchDir, serverDir, sleep, tempDir } from './lib.js';
 
 export const MASTER_KEY = 'b'.repeat(64);
 
@@ -30,6 +30,8 @@ export interface ServerProcess {
   readyMs: number;
   /** Resident set size now, from /proc (MB). */
   rssMb(): number;
+  /** SQL statements the server has run so far; only with `countSql` (otherwise rejects). */
+  sqlStatements(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -44,15 +46,19 @@ export async function health(graphqlUrl: string): Promise<boolean> {
 }
 
 let built = false;
+const SQL_COUNTER = path.join('dist', 'bench-sql-counter.mjs');
 
 /** Transpiles server/src to server/dist once per bench process, so a bench never runs stale code. */
 function buildServer(): void {
   if (built) return;
   execFileSync(process.execPath, ['--import', 'tsx', path.join('scripts', 'build.ts')], { cwd: serverDir, stdio: 'ignore', timeout: 120_000 });
+  // The statement counter beside the build, so its package imports resolve to the server's own
+  // copies of the Prisma adapters (the ones it instruments).
+  execFileSync(path.join('node_modules', '.bin', 'esbuild'), [path.join(benchDir, 'sql-counter.ts'), '--bundle', '--platform=node', '--format=esm', '--packages=external', '--log-level=warning', `--outfile=${SQL_COUNTER}`], { cwd: serverDir, stdio: 'ignore', timeout: 60_000 });
   built = true;
 }
 
-export async function spawnServer(options: { dataDir?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<ServerProcess> {
+export async function spawnServer(options: { dataDir?: string; env?: Record<string, string>; timeoutMs?: number; countSql?: boolean } = {}): Promise<ServerProcess> {
   buildServer();
   const dataDir = options.dataDir ?? tempDir('server');
   const port = await freePort();
@@ -60,7 +66,7 @@ export async function spawnServer(options: { dataDir?: string; env?: Record<stri
   const graphqlUrl = `${url}/graphql`;
   let stderr = '';
   const started = performance.now();
-  const child = spawn(process.execPath, [path.join('dist', 'main.js')], {
+  const child = spawn(process.execPath, [...(options.countSql ? ['--import', `./${SQL_COUNTER}`] : []), path.join('dist', 'main.js')], {
     cwd: serverDir,
     env: {
       // NODE_ENV as npm start sets it (graphql-js skips its development-only checks).
@@ -68,7 +74,7 @@ export async function spawnServer(options: { dataDir?: string; env?: Record<stri
       ...process.env, PORT: String(port), HOST: '127.0.0.1', MESHPLANE_DATA_DIR: dataDir, MESHPLANE_MASTER_KEY: MASTER_KEY,
       DATABASE_URL: '', REDIS_URL: '', MESHPLANE_CONFIG: '', MESHPLANE_LOG_LEVEL: 'warn', ...options.env,
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: options.countSql ? ['ignore', 'ignore', 'pipe', 'ipc'] : ['ignore', 'ignore', 'pipe'],
   });
   child.stderr?.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000); });
   const stop = async () => {
@@ -94,6 +100,14 @@ export async function spawnServer(options: { dataDir?: string; env?: Record<stri
     rssMb() {
       const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
       return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
+    },
+    sqlStatements() {
+      if (!options.countSql) return Promise.reject(new Error('spawnServer: countSql was not set'));
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no SQL statement count from the server')), 5000);
+        child.once('message', (message: { sqlStatements?: number }) => { clearTimeout(timer); resolve(Number(message.sqlStatements)); });
+        child.send('sql-statements');
+      });
     },
     stop,
   };
