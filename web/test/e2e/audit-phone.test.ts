@@ -57,6 +57,9 @@ describe.skipIf(!chromiumAvailable('audit and phone e2e'))('audit log, phone and
     await settings.getByRole('textbox', { name: 'Endpoint host' }).fill('vpn.example.net');
     await settings.getByRole('button', { name: 'Save peer' }).click();
     await page.getByRole('status').filter({ hasText: /Saved/ }).first().waitFor();
+    // The page reloads the peer after the save; the notice stays once the new endpoint shows.
+    await page.locator('section.heading code').filter({ hasText: 'vpn.example.net' }).waitFor();
+    await expect(page.getByRole('status').filter({ hasText: /Saved/ }).count()).resolves.toBe(1);
 
     await page.goto(`${base}/audit`);
     await heading(page, 'Audit log');

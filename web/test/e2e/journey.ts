@@ -33,8 +33,15 @@ export async function startDashboard(options: AppOptions = {}): Promise<Dashboar
 
 export const firstAdmin = { name: 'Grace Admin', email: 'grace@example.test', password: 'correct horse battery' };
 
-/** Waits for the page's level-1 heading `name`. */
-export const heading = (page: Page, name: string) => page.getByRole('heading', { name, exact: true, level: 1 }).waitFor();
+/**
+ * Waits for the page's level-1 heading `name` and for the app to have hydrated: the heading is
+ * server-rendered, and a click before hydration submits a form natively instead of through its
+ * handler.
+ */
+export async function heading(page: Page, name: string): Promise<void> {
+  await page.getByRole('heading', { name, exact: true, level: 1 }).waitFor();
+  await page.locator('html[data-hydrated="true"]').waitFor({ state: 'attached' });
+}
 
 /** Registers the first account (an admin) on a fresh server and lands on the WAN list. */
 export async function registerFirstUser(page: Page, base: string, user = firstAdmin): Promise<void> {
