@@ -2,8 +2,8 @@
 // each derived value (config hashes, conflicts, topology graph, reachability) computed once
 // when first asked, so a view shared across requests (see overlay-reader.ts) pays for each once.
 import type { OverlaySpec } from '../../domain/model.js';
-import { withoutSecrets, type CompiledOverlay } from '../../domain/compiled.js';
-import { compileOverlay } from '../../domain/compile.js';
+import { withoutSecrets, type CompiledOverlay, type CompiledPeer } from '../../domain/compiled.js';
+import { compileOverlayDetailed, findCompiledPeer, type CompiledOverlayWithPlan } from '../../domain/compile.js';
 import { analyzeConflicts, type Conflict } from '../../domain/conflicts.js';
 import { configHash } from '../../domain/staleness.js';
 import { computeReachability, type PeerReachability } from '../../domain/reachability.js';
@@ -23,11 +23,22 @@ export function renderConfig(compiled: CompiledOverlay, peerId: string, format: 
   return renderWgQuick(compiled, peerId);
 }
 
+/**
+ * Config hashes by compiled peer object, shared along a line of views of one WAN: a view
+ * compiled from its predecessor reuses the peer objects a change did not touch, so their
+ * hashes are found here instead of being computed again. Compiled peers are never changed
+ * in place by the services, and the hash also covers the WAN's id and name, which every
+ * view sharing a memo has in common (see OverlayView's constructor).
+ */
+type HashMemo = WeakMap<CompiledPeer, string>;
+
 export class OverlayView {
-  private compiledOverlay: CompiledOverlay | null = null;
+  private state: CompiledOverlayWithPlan | null = null;
+  /** A compiled predecessor's state to compile from, until this view has compiled. */
+  private base: CompiledOverlayWithPlan | null;
+  private readonly hashMemo: HashMemo;
   private previewOverlay: CompiledOverlay | null = null;
   private readonly previewTexts = new Map<string, string>();
-  private hashes: Map<string, string> | null = null;
   private conflictList: Conflict[] | null = null;
   private topology: TopologyGraph | null = null;
   private names: Map<string, string> | null = null;
@@ -36,18 +47,33 @@ export class OverlayView {
   /** One peer's reachability, computed for that peer alone (O(peers)) when only it is asked for. */
   private readonly reachOfPeer = new Map<string, PeerReachability>();
 
-  /** @param onCompile told of each compile (the compile counter of /metrics). */
+  /**
+   * @param onCompile told of each compile (the compile counter of /metrics).
+   * @param previous the view this one replaces (same WAN, older spec): the compile then
+   *   redoes only what the change touches, and unchanged peers keep their config hashes.
+   *   Only its compiled state is kept, never the view itself, so views do not chain up.
+   */
   constructor(
     readonly spec: OverlaySpec,
     private readonly onCompile: () => void = () => {},
-  ) {}
+    previous?: OverlayView,
+  ) {
+    const sameWan = previous !== undefined && previous.spec.wan.id === spec.wan.id;
+    this.base = sameWan ? previous.state ?? previous.base : null;
+    this.hashMemo = sameWan && previous.spec.wan.name === spec.wan.name ? previous.hashMemo : new WeakMap();
+  }
 
   get compiled(): CompiledOverlay {
-    if (!this.compiledOverlay) {
+    return this.compiledState.compiled;
+  }
+
+  private get compiledState(): CompiledOverlayWithPlan {
+    if (!this.state) {
       this.onCompile();
-      this.compiledOverlay = compileOverlay(this.spec);
+      this.state = compileOverlayDetailed(this.spec);
+      this.base = null;
     }
-    return this.compiledOverlay;
+    return this.state;
   }
 
   /** What previews render: the same compile with private and preshared keys left out. */
@@ -71,10 +97,20 @@ export class OverlayView {
     return text;
   }
 
+  /** The peer's config hash, computed for it alone, once per compiled peer object. */
   hashOf(peerId: string): string {
-    this.hashes ??= new Map(this.compiled.peers.map((peer) => [peer.peerId, configHash(this.compiled, peer.peerId)]));
-    const hash = this.hashes.get(peerId);
-    if (!hash) throw new DomainError('NOT_FOUND', 'Peer not found in its WAN');
+    const { compiled } = this;
+    let peer: CompiledPeer;
+    try {
+      peer = findCompiledPeer(compiled, peerId);
+    } catch {
+      throw new DomainError('NOT_FOUND', 'Peer not found in its WAN');
+    }
+    let hash = this.hashMemo.get(peer);
+    if (hash === undefined) {
+      hash = configHash(compiled, peerId);
+      this.hashMemo.set(peer, hash);
+    }
     return hash;
   }
 
