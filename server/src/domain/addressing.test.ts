@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allocateNatRange, allocateServiceIp, allocateTunnelIp, allocateTunnelIps, ulaRanges } from './addressing.js';
+import { allocateNatRange, allocateServiceIp, allocateTunnelIp, allocateTunnelIps, firstFreeOf, tunnelHostsFrom, ulaRanges } from './addressing.js';
 import { formatAddress, overlaps, parseCidr } from './ip.js';
 
 /** Deterministic PRNG (mulberry32) so property tests are reproducible. */
@@ -50,6 +50,27 @@ describe('allocateTunnelIp', () => {
     for (let i = 0; i < 5000; i++) taken.push(allocateTunnelIp('10.0.0.0/16', taken.length < 4990 ? [] : taken));
     for (let i = 0; i < 200; i++) allocateTunnelIp('10.0.0.0/16', taken);
     expect(performance.now() - started).toBeLessThan(2000);
+  });
+});
+
+describe('tunnelHostsFrom and firstFreeOf (a window of candidates)', () => {
+  it('lists hosts from an address (or the first host), skipping network and broadcast, fewer at the end', () => {
+    expect(tunnelHostsFrom('10.0.0.0/24', null, 3)).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.3']);
+    expect(tunnelHostsFrom('10.0.0.0/24', '10.0.0.0', 2)).toEqual(['10.0.0.1', '10.0.0.2']);
+    expect(tunnelHostsFrom('10.0.0.0/24', '10.0.0.253', 5)).toEqual(['10.0.0.253', '10.0.0.254']);
+    expect(tunnelHostsFrom('10.0.0.0/24', '10.0.0.255', 5)).toEqual([]);
+    expect(tunnelHostsFrom('fd00::/64', 'fd00::ffff', 2)).toEqual(['fd00::ffff', 'fd00::1:0']);
+  });
+
+  it('agrees with allocateTunnelIp when the window starts below every free address (seeded)', () => {
+    const next = random(7);
+    for (let round = 0; round < 200; round++) {
+      const taken = Array.from({ length: Math.floor(next() * 60) }, () => formatAddress(parseCidr('10.0.0.0/24').start + 1n + BigInt(Math.floor(next() * 70))));
+      const skip = Math.floor(next() * 5);
+      const window = tunnelHostsFrom('10.0.0.0/24', null, 254);
+      expect(firstFreeOf(window, new Set(taken), skip)).toBe(allocateTunnelIp('10.0.0.0/24', taken, skip));
+    }
+    expect(firstFreeOf(['10.0.0.1'], new Set(['10.0.0.1']))).toBeNull();
   });
 });
 

@@ -19,13 +19,16 @@ function takenAddresses(taken: Iterable<string>): Set<bigint> {
 
 /** Free host addresses of a pool in address order; ends after the pool's last host. */
 function* freeHosts(pool: IpRange, used: ReadonlySet<bigint>): Generator<bigint> {
+  const { first, last } = hostBounds(pool);
+  for (let candidate = first; candidate <= last; candidate++) if (!used.has(candidate)) yield candidate;
+}
+
+function hostBounds(pool: IpRange): { first: bigint; last: bigint } {
   // Point-to-point sized pools (/31, /32; /127, /128) have no network address to skip; IPv4
   // also keeps the broadcast address free, IPv6 has none (but its first address is the
   // subnet-router anycast address, RFC 4291 2.6.1).
   const pointToPoint = pool.prefix >= maxPrefix(pool.family) - 1;
-  const first = pointToPoint ? pool.start : pool.start + 1n;
-  const last = pointToPoint || pool.family === 6 ? pool.end : pool.end - 1n;
-  for (let candidate = first; candidate <= last; candidate++) if (!used.has(candidate)) yield candidate;
+  return { first: pointToPoint ? pool.start : pool.start + 1n, last: pointToPoint || pool.family === 6 ? pool.end : pool.end - 1n };
 }
 
 function exhausted(pool: IpRange, poolLabel: string): DomainError {
@@ -69,6 +72,30 @@ export function allocateTunnelIps(tunnelCidr: string, taken: Iterable<string>, c
  */
 export function allocateTunnelIp(tunnelCidr: string, taken: Iterable<string>, skip = 0): string {
   return allocateHost(tunnelCidr, taken, 'tunnel range', skip);
+}
+
+/**
+ * Up to `count` host addresses of the tunnel range in address order, from `from` on (the
+ * range's first host when `from` is null or lies before it); fewer at the range's end. With
+ * which of them are taken, `firstFreeOf` picks one: allocation then checks a window of
+ * candidates against an index instead of reading every address of the WAN.
+ */
+export function tunnelHostsFrom(tunnelCidr: string, from: string | null, count: number): string[] {
+  const pool = parseCidr(tunnelCidr, 'tunnel range');
+  const { first, last } = hostBounds(pool);
+  const start = from === null ? null : tryParseAddress(from);
+  const hosts: string[] = [];
+  for (let candidate = start !== null && start > first ? start : first; candidate <= last && hosts.length < count; candidate++) hosts.push(formatAddress(candidate));
+  return hosts;
+}
+
+/**
+ * Of `candidates` (in address order), the free one `skip` places on among the free ones, or
+ * the first free one when fewer are free; null when every candidate is taken.
+ */
+export function firstFreeOf(candidates: readonly string[], taken: ReadonlySet<string>, skip = 0): string | null {
+  const free = candidates.filter((candidate) => !taken.has(candidate));
+  return free[skip] ?? free[0] ?? null;
 }
 
 /** First free host address of the shared services range. */

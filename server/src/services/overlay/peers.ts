@@ -8,7 +8,7 @@ import { type PubSub, publishWanChange } from '../../infra/pubsub/topics.js';
 import type { PeerRole } from '../../generated/prisma/enums.js';
 import { checkFields, DomainError } from '../../domain/errors.js';
 import { assertEndpointPort } from '../../domain/conflicts.js';
-import { allocateTunnelIp, allocateTunnelIps } from '../../domain/addressing.js';
+import { allocateTunnelIp, allocateTunnelIps, firstFreeOf, tunnelHostsFrom } from '../../domain/addressing.js';
 import { generateKeyPair, generatePresharedKey } from '../../domain/keys.js';
 import { parseCidr, tryParseAddress, contains, hostRange } from '../../domain/ip.js';
 import { validateEndpointHost, validateIntegerInRange, validateKey, validateName, validatePort, validateAddress } from '../../domain/validation.js';
@@ -78,6 +78,43 @@ const MAX_ALLOCATION_ATTEMPTS = 32;
 /** LANs a new peer may bring (each is checked against the whole overlay in the transaction). */
 export const MAX_NEW_PEER_LANS = 32;
 
+/** Candidate addresses one allocation query checks (an IN list; SQLite binds at most 999 values). */
+const ALLOCATION_WINDOW = 64;
+
+/** Tunnel ranges whose next free address this process remembers (the most recently used). */
+const MAX_ALLOCATION_HINTS = 64;
+
+type TunnelColumn = 'tunnelIp' | 'tunnelIp6';
+
+/** A WAN's peers as one aggregate reads them: a hint holds while they are what it was made for. */
+interface PeerSetState { peers: number; newest: number }
+
+/**
+ * Where the next free address of a WAN's tunnel range begins (every address below `next` was
+ * taken), as this process last allocated there, and the WAN's peer count and newest creation
+ * at that point. While an aggregate of the WAN still reads the same, no writer added or deleted
+ * a peer meanwhile, so an add checks a window of candidates from `next` against the unique
+ * index instead of reading every address of the WAN. Anything else (another replica's add, a
+ * deletion, a rolled-back add) changes the count or the newest creation, and the add reads
+ * every address once, as without a hint. A stale hint could only pick an address above the
+ * first free one, never a taken one: candidates are checked, and the unique index decides.
+ */
+class AllocationHints {
+  private readonly hints = new Map<string, { next: string } & PeerSetState>();
+
+  get(wanId: string, cidr: string, state: PeerSetState): string | null {
+    const hint = this.hints.get(`${wanId} ${cidr}`);
+    return hint && hint.peers === state.peers && hint.newest === state.newest ? hint.next : null;
+  }
+
+  set(wanId: string, cidr: string, next: string, state: PeerSetState): void {
+    const key = `${wanId} ${cidr}`;
+    this.hints.delete(key);
+    this.hints.set(key, { next, ...state });
+    if (this.hints.size > MAX_ALLOCATION_HINTS) this.hints.delete(this.hints.keys().next().value as string);
+  }
+}
+
 function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2002';
 }
@@ -136,6 +173,8 @@ function deliveryOnRebinding(
 }
 
 export class Peers {
+  private readonly allocationHints = new AllocationHints();
+
   constructor(
     private readonly prisma: Db,
     private readonly secrets: SecretBox,
@@ -217,13 +256,17 @@ export class Peers {
     if (owner) await assertRoomForOwnPeer(tx, wan, owner);
     assertEndpointPort({ id: 'new', name: fields.name!, endpointPort: fields.endpointPort ?? null, listenPort: fields.listenPort ?? null, portForwarded: fields.portForwarded ?? false }, wan);
     if (fields.deviceId) await this.assertDevice(tx, fields.deviceId);
-    const rows = await tx.peer.findMany({ where: { wanId }, select: { tunnelIp: true, tunnelIp6: true } });
     // A retry lost a race with another replica for the first free address: try one a
     // random few places on, or both replicas keep colliding on the same next address.
     const skip = attempt === 1 ? 0 : randomInt(0, 4 * attempt);
-    const taken = rows.map((row) => row.tunnelIp);
-    const tunnelIp = input.tunnelIp ? explicitTunnelIp(wan.tunnelCidr, input.tunnelIp, taken, 'tunnelIp') : allocateTunnelIp(wan.tunnelCidr, taken, skip);
-    const tunnelIp6 = this.tunnelIp6For(wan.tunnelCidr6, input.tunnelIp6, rows, skip);
+    const shape = await tx.peer.aggregate({ where: { wanId }, _count: { _all: true }, _max: { createdAt: true } });
+    const state: PeerSetState = { peers: shape._count._all, newest: shape._max.createdAt?.getTime() ?? 0 };
+    const tunnel = input.tunnelIp
+      ? { address: await explicitTunnelIp(tx, wanId, wan.tunnelCidr, input.tunnelIp, 'tunnelIp'), next: null }
+      : await this.allocate(tx, wanId, 'tunnelIp', wan.tunnelCidr, skip, state);
+    const tunnel6 = await this.tunnelIp6For(tx, wanId, wan.tunnelCidr6, input.tunnelIp6, skip, state);
+    const tunnelIp = tunnel.address;
+    const tunnelIp6 = tunnel6?.address ?? null;
     const created = await tx.peer.create({
       data: {
         wanId,
@@ -245,6 +288,10 @@ export class Peers {
         ownerId: owner?.userId ?? null,
       },
     });
+    // The WAN as the next add will read it, if no one else writes meanwhile.
+    const after = { peers: state.peers + 1, newest: Math.max(state.newest, created.createdAt.getTime()) };
+    if (tunnel.next) this.allocationHints.set(wanId, wan.tunnelCidr, tunnel.next, after);
+    if (tunnel6?.next && wan.tunnelCidr6) this.allocationHints.set(wanId, wan.tunnelCidr6, tunnel6.next, after);
     await recordAudit(tx, actor, {
       action: 'peer.create', targetType: 'Peer', targetId: created.id, targetName: created.name,
       details: { wanId, name: created.name, tunnelIp, tunnelIp6, byoKey: keys.privateKeyEnc === null, enabled: created.enabled, expiresAt: created.expiresAt, ...(owner ? { selfService: true } : {}), ...options.details },
@@ -345,13 +392,35 @@ export class Peers {
   }
 
   /** The new peer's IPv6 tunnel address: null in an IPv4-only WAN, else the one asked for or the first free one. */
-  private tunnelIp6For(tunnelCidr6: string | null, requested: string | null | undefined, rows: ReadonlyArray<{ tunnelIp6: string | null }>, skip: number): string | null {
+  private async tunnelIp6For(tx: Tx, wanId: string, tunnelCidr6: string | null, requested: string | null | undefined, skip: number, state: PeerSetState): Promise<Allocation | null> {
     if (!tunnelCidr6) {
       if (requested) throw new DomainError('INVALID_INPUT', 'tunnelIp6: this WAN is IPv4-only; enable IPv6 on the WAN first', { field: 'tunnelIp6' });
       return null;
     }
-    const taken = rows.flatMap((row) => (row.tunnelIp6 ? [row.tunnelIp6] : []));
-    return requested ? explicitTunnelIp(tunnelCidr6, requested, taken, 'tunnelIp6') : allocateTunnelIp(tunnelCidr6, taken, skip);
+    return requested ? { address: await explicitTunnelIp(tx, wanId, tunnelCidr6, requested, 'tunnelIp6'), next: null } : this.allocate(tx, wanId, 'tunnelIp6', tunnelCidr6, skip, state);
+  }
+
+  /**
+   * The first free address of the range (or, with `skip`, one a few free places on) and where
+   * the next add may start looking. With a hint that still holds, a window of candidates is
+   * checked against the unique index (one statement of at most ALLOCATION_WINDOW + skip
+   * values); without one, or when the window is all taken, every address of the WAN is read.
+   */
+  private async allocate(tx: Tx, wanId: string, column: TunnelColumn, cidr: string, skip: number, state: PeerSetState): Promise<Allocation> {
+    const from = this.allocationHints.get(wanId, cidr, state);
+    if (from !== null) {
+      const candidates = tunnelHostsFrom(cidr, from, ALLOCATION_WINDOW + skip);
+      const taken = new Set(await takenAmong(tx, wanId, column, candidates));
+      const first = firstFreeOf(candidates, taken);
+      const address = firstFreeOf(candidates, taken, skip);
+      if (first !== null && address !== null) return { address, next: address === first ? tunnelHostsFrom(cidr, first, 2)[1] ?? first : first };
+    }
+    const all = column === 'tunnelIp'
+      ? (await tx.peer.findMany({ where: { wanId }, select: { tunnelIp: true } })).map((row) => row.tunnelIp)
+      : (await tx.peer.findMany({ where: { wanId, NOT: { tunnelIp6: null } }, select: { tunnelIp6: true } })).map((row) => row.tunnelIp6 as string);
+    const first = allocateTunnelIp(cidr, all, 0);
+    const address = skip === 0 ? first : allocateTunnelIp(cidr, all, skip);
+    return { address, next: address === first ? tunnelHostsFrom(cidr, first, 2)[1] ?? first : first };
   }
 
   /** A new peer's LAN, refused with the LAN named: the form shows which of several it was. */
@@ -369,11 +438,20 @@ export class Peers {
   }
 }
 
+/** An allocated address, and where the next allocation may start (null: leave the hint as it is). */
+interface Allocation { address: string; next: string | null }
+
+/** Which of `candidates` peers of the WAN hold (one indexed statement). */
+async function takenAmong(tx: Tx, wanId: string, column: TunnelColumn, candidates: string[]): Promise<string[]> {
+  if (column === 'tunnelIp') return (await tx.peer.findMany({ where: { wanId, tunnelIp: { in: candidates } }, select: { tunnelIp: true } })).map((row) => row.tunnelIp);
+  return (await tx.peer.findMany({ where: { wanId, tunnelIp6: { in: candidates } }, select: { tunnelIp6: true } })).map((row) => row.tunnelIp6 as string);
+}
+
 /**
  * An address asked for explicitly, in canonical form: a usable host of the range (not its
  * first address: network or subnet-router anycast) that no other peer holds.
  */
-function explicitTunnelIp(tunnelCidr: string, requested: string, taken: readonly string[], field: 'tunnelIp' | 'tunnelIp6'): string {
+async function explicitTunnelIp(tx: Tx, wanId: string, tunnelCidr: string, requested: string, field: TunnelColumn): Promise<string> {
   const address = validateAddress(requested.trim(), field);
   const range = parseCidr(tunnelCidr, field);
   const value = tryParseAddress(address)!;
@@ -382,7 +460,7 @@ function explicitTunnelIp(tunnelCidr: string, requested: string, taken: readonly
   if (!contains(range, hostRange(value)) || value === range.start || broadcast) {
     throw new DomainError('INVALID_INPUT', `${field} ${address} is not a usable host address of the tunnel range ${tunnelCidr}`, { field });
   }
-  if (taken.includes(address)) throw new DomainError('CONFLICT', `${field} ${address} is already used by another peer`, { field });
+  if ((await takenAmong(tx, wanId, field, [address])).length > 0) throw new DomainError('CONFLICT', `${field} ${address} is already used by another peer`, { field });
   return address;
 }
 
