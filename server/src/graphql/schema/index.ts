@@ -22,5 +22,6 @@ import './webhook.js';
 import './alerts.js';
 import './drift.js';
 import './adoption.js';
+import './preshared-keys.js';
 
 export const schema = builder.toSchema({ sortSchema: true });
