@@ -1,7 +1,7 @@
 // Live status from the handshake monitor: per peer, and as a subscription per WAN that
 // sends the current statuses first, then every change.
 import { builder } from '../builder.js';
-import { readEventThrough } from '../event-reader.js';
+import { JoinedReads, readEventThrough } from '../event-reader.js';
 import { currentThenChanges } from '../current-then-changes.js';
 import { ONLINE_THRESHOLD_SECONDS, type PeerStatus } from '../../services/monitor/monitor.js';
 
@@ -42,6 +42,8 @@ builder.queryFields((t) => ({
 
 /** Per status-change event: the peers read for it, by the shape of the selection. */
 const sharedReads = new WeakMap<object, Map<string, Promise<unknown>>>();
+/** The current peers of a WAN by the shape of the selection, for subscriptions starting together. */
+export const initialReads = new JoinedReads();
 
 builder.subscriptionFields((t) => ({
   peerStatusChanged: t.prismaField({
@@ -57,16 +59,19 @@ builder.subscriptionFields((t) => ({
     resolve: (query, event, _args, ctx) => {
       readEventThrough(ctx, event);
       const load = () => ctx.prisma.peer.findMany({ ...query, where: event.peerIds ? { id: { in: event.peerIds } } : { wanId: event.wanId }, orderBy: { tunnelIp: 'asc' } });
-      // A change reaches every subscriber of the WAN as the same event object (local
-      // pub/sub): subscribers asking for the same fields share one read of the changed
-      // peers instead of one query each (200 subscribers were 200 queries per change).
-      if (!event.peerIds) return load();
+      // The rows depend on the WAN and the selection only (the scope was checked when the
+      // subscription started; fields check theirs per subscriber as they resolve), so
+      // subscribers asking for the same fields share them. Starting together, they share
+      // one read of the WAN's peers (200 subscribers were 200 reads of 1,000 peers at once,
+      // the server's peak memory); a change reaches every subscriber of the WAN as the same
+      // event object (local pub/sub), read once for all of them.
+      const shape = JSON.stringify(query);
+      if (!event.peerIds) return initialReads.read(`${event.wanId}\n${shape}`, load);
       let byShape = sharedReads.get(event);
       if (!byShape) {
         byShape = new Map();
         sharedReads.set(event, byShape);
       }
-      const shape = JSON.stringify(query);
       let rows = byShape.get(shape) as ReturnType<typeof load> | undefined;
       if (!rows) {
         rows = load();
