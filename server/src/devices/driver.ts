@@ -92,6 +92,12 @@ export interface ApplyResult {
    * transport's error when the device did not answer.
    */
   failed: { operation: PlanOperation; message: string; cause?: DeviceError } | null;
+  /**
+   * With `failed`, when writes were pipelined: the first `attempted` operations may have reached
+   * the device (those sent with the one that failed, in flight or answered after it). Absent:
+   * `applied + 1`.
+   */
+  attempted?: number;
 }
 
 export interface DeviceDriver {

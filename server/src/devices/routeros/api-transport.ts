@@ -3,7 +3,8 @@
 import { DeviceError, type DeviceTarget } from '../driver.js';
 import { RouterOsApiClient, type ApiClientOptions } from './api/client.js';
 import {
-  checkId, checkMenu, checkProps, proplistOf, whereOf, type PrintOptions, type Row, type RouterOsTransport,
+  checkId, checkMenu, checkProps, proplistOf, whereOf, writeInWindow, type PrintOptions, type Row, type RouterOsTransport, type Write,
+  type WriteOutcome,
 } from './transport.js';
 
 export function apiClientOptions(target: DeviceTarget): ApiClientOptions {
@@ -63,6 +64,26 @@ export class ApiTransport implements RouterOsTransport {
 
   async remove(menu: string, id: string): Promise<void> {
     await (await this.connection()).command([`${checkMenu(menu)}/remove`, `=.id=${checkId(id)}`]);
+  }
+
+  /**
+   * Pipelined on the one connection (routeros.md §1.7: several tagged commands in flight, each
+   * answered under its own tag): the first `window` sentences leave in one segment, and each
+   * reply lets the next one go.
+   */
+  async writeAll(writes: readonly Write[], window: number): Promise<WriteOutcome[]> {
+    let client: RouterOsApiClient;
+    try {
+      client = await this.connection();
+    } catch (error) {
+      return writes.map((_, index) => (index === 0 ? { status: 'failed', error } : { status: 'skipped' }));
+    }
+    // The first window's sentences are written within this turn of the event loop: held back
+    // until it ends, they leave together instead of one segment each.
+    client.cork();
+    const outcomes = writeInWindow(this, writes, window);
+    setImmediate(() => client.uncork());
+    return outcomes;
   }
 
   async close(): Promise<void> {

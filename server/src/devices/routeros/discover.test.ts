@@ -20,6 +20,7 @@ function fixtureTransport(rows: Readonly<Record<string, Row[]>>): RouterOsTransp
     add: refuse,
     set: refuse,
     remove: refuse,
+    writeAll: refuse,
     close: async () => undefined,
   };
 }

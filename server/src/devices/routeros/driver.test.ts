@@ -5,7 +5,7 @@ import { DeviceError } from '../driver.js';
 import { MemoryRouterOsTransport } from './__fixtures__/memory-transport.js';
 import { desiredState, overlaySpec } from './__fixtures__/overlay-variants.js';
 import { redundantWan } from '../../../test/contract/redundant-wan.js';
-import { RouterOsDriver } from './driver.js';
+import { RouterOsDriver, steps } from './driver.js';
 import { MENU } from './menus.js';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
@@ -53,6 +53,22 @@ describeDriverContract('RouterOS over an in-memory transport', async () => {
     inspect: async () => ({ writes: router.writes.length }),
     teardown: async () => undefined,
   };
+});
+
+describe('steps: which writes of a plan may be pipelined together', () => {
+  const create = (kind: string, key: string) => ({ op: 'create' as const, kind, key, props: {} });
+  const remove = (kind: string, key: string) => ({ op: 'delete' as const, kind, key, id: '*1', props: {} });
+  const update = (kind: string, key: string) => ({ op: 'update' as const, kind, key, id: '*2', changes: {}, before: {} });
+  const label = (groups: ReturnType<typeof steps>) => groups.map((group) => group.map((operation) => operation.key).join(','));
+
+  it('groups consecutive creates, or deletes, of one menu; updates, rule creates and menu changes stand alone', () => {
+    expect(label(steps([
+      remove(MENU.peers, 'p9'), remove(MENU.peers, 'p8'), remove(MENU.interface, 'old'),
+      create(MENU.interface, 'i'), create(MENU.peers, 'p1'), create(MENU.peers, 'p2'), create(MENU.peers, 'p3'),
+      update(MENU.peers, 'p4'), update(MENU.peers, 'p5'), create(MENU.route, 'r1'), create(MENU.route, 'r2'),
+      create(MENU.filter, 'f1'), create(MENU.filter, 'f2'), create(MENU.nat, 'n1'), create(MENU.nat, 'n2'), remove(MENU.filter, 'f8'), remove(MENU.filter, 'f9'),
+    ]))).toEqual(['p9,p8', 'old', 'i', 'p1,p2,p3', 'p4', 'p5', 'r1,r2', 'f1', 'f2', 'n1', 'n2', 'f8,f9']);
+  });
 });
 
 describe('RouterOsDriver', () => {

@@ -9,7 +9,7 @@ import {
   DeviceError, type ApplyResult, type ConnectionReport, type DesiredDeviceState, type DeviceDriver, type PeerStatistics,
   type PreflightIssue, type ProgressListener, type RoutingSession,
 } from '../driver.js';
-import { MENU, STATISTICS_PROPLIST } from './menus.js';
+import { MENU, RULE_KINDS, STATISTICS_PROPLIST } from './menus.js';
 import { keyFromComment } from './tags.js';
 import { preflightRouterOs } from './preflight.js';
 import { readRouterOsState } from './read-state.js';
@@ -29,7 +29,7 @@ function neighbourAddress(remote: string): string {
 
 /** Read-only: one row per running session of a BGP connection. */
 const BGP_SESSION = '/routing/bgp/session';
-import type { RouterOsTransport } from './transport.js';
+import type { RouterOsTransport, Write } from './transport.js';
 
 export interface RouterOsDriverOptions {
   /** The user the transport logs in as; its allowed addresses are kept (never narrowed). */
@@ -40,6 +40,49 @@ export interface RouterOsDriverOptions {
   deviceName?: string;
   /** The prefix of Meshplane's tags, for telling managed items in discover() (default "meshplane"). */
   commentPrefix?: string;
+  /** Writes of one apply step in flight at once (default PIPELINE_WINDOW; 1: one after another). */
+  pipelineWindow?: number;
+}
+
+/** Writes of one step in flight at once on the binary API (REST sends them one by one). */
+export const PIPELINE_WINDOW = 16;
+
+function toWrite(operation: PlanOperation): Write {
+  switch (operation.op) {
+    case 'create': {
+      const { 'place-before': placeBefore, ...props } = operation.props;
+      return placeBefore === undefined ? { op: 'add', menu: operation.kind, props } : { op: 'add', menu: operation.kind, props, placeBefore };
+    }
+    case 'update':
+      return { op: 'set', menu: operation.kind, id: operation.id, props: operation.changes };
+    case 'delete':
+      return { op: 'remove', menu: operation.kind, id: operation.id };
+  }
+}
+
+/**
+ * The plan cut into steps whose writes may run in any order (the router runs pipelined
+ * commands concurrently, routeros.md §1.7): consecutive creates, or deletes, of one menu.
+ * Everything else is a step of its own: updates (a set may free what the next one takes, e.g.
+ * an allowed address moving between peers, or a name), and creates of filter and NAT rules,
+ * whose order is their meaning. Menus never share a step: a peer needs its interface, and
+ * peers go before the interface they are removed with.
+ */
+export function steps(operations: readonly PlanOperation[]): PlanOperation[][] {
+  const result: PlanOperation[][] = [];
+  let current: PlanOperation[] = [];
+  const independent = (operation: PlanOperation) => operation.op === 'delete' || (operation.op === 'create' && !RULE_KINDS.has(operation.kind));
+  for (const operation of operations) {
+    const last = current[current.length - 1];
+    if (last && independent(operation) && independent(last) && last.op === operation.op && last.kind === operation.kind) {
+      current.push(operation);
+      continue;
+    }
+    if (current.length > 0) result.push(current);
+    current = [operation];
+  }
+  if (current.length > 0) result.push(current);
+  return result;
 }
 
 function describe(operation: PlanOperation): string {
@@ -90,42 +133,40 @@ export class RouterOsDriver implements DeviceDriver {
   /**
    * Applies in order and stops at the first operation that fails: refused by the router, or
    * the connection lost, timed out or refused the login while it was sent (`failed.cause`;
-   * the operation may then have been carried out). Managed items are found again by their
-   * tag, so re-reading and undoing or re-planning converges without duplicates.
+   * the operation may then have been carried out). Independent writes of one step (steps())
+   * are pipelined, up to the window in flight: the failure named is the first of the step in
+   * plan order, and `attempted` covers every write sent with it, which may have been carried
+   * out too. Managed items are found again by their tag, so re-reading and undoing or
+   * re-planning converges without duplicates.
    */
   async apply(plan: Plan, onProgress?: ProgressListener): Promise<ApplyResult> {
     const total = plan.operations.length;
+    const window = this.options.pipelineWindow ?? PIPELINE_WINDOW;
     let applied = 0;
-    for (const [index, operation] of plan.operations.entries()) {
-      try {
-        await this.applyOne(operation);
-      } catch (error) {
-        const failure = error instanceof DeviceError ? error : new DeviceError('PROTOCOL', String(error));
+    for (const step of steps(plan.operations)) {
+      const outcomes = await this.transport.writeAll(step.map(toWrite), step.length === 1 ? 1 : window);
+      for (const [offset, outcome] of outcomes.entries()) {
+        const operation = step[offset] as PlanOperation;
+        if (outcome.status === 'done') {
+          onProgress?.({ index: applied, total, operation, message: describe(operation) });
+          applied++;
+          continue;
+        }
+        const failure = outcome.status === 'failed' && outcome.error instanceof DeviceError
+          ? outcome.error
+          : new DeviceError('PROTOCOL', outcome.status === 'failed' ? String(outcome.error) : `${describe(operation)} was not sent`);
+        // Sent with the failing one (answered after it, or never answered): possibly carried out.
+        const sent = outcomes.reduce((last, other, i) => (other.status === 'skipped' ? last : i), offset);
+        const attempted = applied + (sent - offset) + 1;
+        const extra = attempted > applied + 1 ? { attempted } : {};
         // A router may quote the value it refused (a `!trap` or REST `detail`): never a secret one.
         const message = redactSecrets(failure.message, secretsOf(operation));
-        if (failure.code === 'REFUSED') return { applied, failed: { operation, message } };
+        if (failure.code === 'REFUSED') return { applied, failed: { operation, message }, ...extra };
         const cause = new DeviceError(failure.code, `${message}; stopped at ${describe(operation)} after ${applied} of ${count(total, 'operation')}`);
-        return { applied, failed: { operation, message, cause } };
+        return { applied, failed: { operation, message, cause }, ...extra };
       }
-      applied++;
-      onProgress?.({ index, total, operation, message: describe(operation) });
     }
     return { applied, failed: null };
-  }
-
-  private async applyOne(operation: PlanOperation): Promise<void> {
-    switch (operation.op) {
-      case 'create': {
-        const { 'place-before': placeBefore, ...props } = operation.props;
-        await this.transport.add(operation.kind, props, placeBefore === undefined ? undefined : { placeBefore });
-        return;
-      }
-      case 'update':
-        await this.transport.set(operation.kind, operation.id, operation.changes);
-        return;
-      case 'delete':
-        await this.transport.remove(operation.kind, operation.id);
-    }
   }
 
   clearPlan(actual: readonly ActualResource[]): Plan {

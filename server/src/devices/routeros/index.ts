@@ -19,7 +19,7 @@ export function createRouterOsTransport(target: DeviceTarget, limiter?: RequestL
   return new LimitedTransport(inner, limiter ?? new Semaphore(requestLimit(target.concurrency)));
 }
 
-export interface CreateRouterOsDriverOptions extends Pick<RouterOsDriverOptions, 'now'> {
+export interface CreateRouterOsDriverOptions extends Pick<RouterOsDriverOptions, 'now' | 'pipelineWindow'> {
   limiter?: RequestLimiter;
 }
 

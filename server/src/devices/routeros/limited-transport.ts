@@ -1,8 +1,10 @@
 // At most the device's concurrency (DeviceTarget.concurrency) in requests in flight,
 // whichever transport. The limiter is the device's, shared with every other driver made for
-// it (devices/limits.ts), so separate drivers do not add up past the limit.
+// it (devices/limits.ts), so separate drivers do not add up past the limit. A pipelined batch
+// of writes (one apply step) takes one slot for all of it: its window bounds what it has in
+// flight on its own connection, and no other caller's request slips in between.
 import type { RequestLimiter } from '../limits.js';
-import type { PrintOptions, Row, RouterOsTransport } from './transport.js';
+import type { PrintOptions, Row, RouterOsTransport, Write, WriteOutcome } from './transport.js';
 
 export class LimitedTransport implements RouterOsTransport {
   constructor(private readonly inner: RouterOsTransport, private readonly slots: RequestLimiter) {}
@@ -21,6 +23,10 @@ export class LimitedTransport implements RouterOsTransport {
 
   remove(menu: string, id: string): Promise<void> {
     return this.slots.run(() => this.inner.remove(menu, id));
+  }
+
+  writeAll(writes: readonly Write[], window: number): Promise<WriteOutcome[]> {
+    return this.slots.run(() => this.inner.writeAll(writes, window));
   }
 
   close(): Promise<void> {

@@ -7,7 +7,8 @@ import { DeviceError, type DeviceTarget } from '../driver.js';
 import { toDeviceError } from './errors.js';
 import { HandshakeWatch } from '../tls-handshake.js';
 import {
-  checkId, checkMenu, checkProps, proplistOf, whereOf, type PrintOptions, type Row, type RouterOsTransport,
+  checkId, checkMenu, checkProps, proplistOf, whereOf, writeInWindow, type PrintOptions, type Row, type RouterOsTransport, type Write,
+  type WriteOutcome,
 } from './transport.js';
 
 export interface RestOptions {
@@ -91,6 +92,14 @@ export class RestTransport implements RouterOsTransport {
 
   async remove(menu: string, id: string): Promise<void> {
     await this.call('DELETE', `/rest${checkMenu(menu)}/${checkId(id)}`, null);
+  }
+
+  /**
+   * One request after another: REST has no tags, and the concurrency a device allows bounds
+   * its HTTP requests, of which a batch holds one.
+   */
+  writeAll(writes: readonly Write[]): Promise<WriteOutcome[]> {
+    return writeInWindow(this, writes, 1);
   }
 
   /** Idempotent: the driver and its owner may both close it. */

@@ -14,13 +14,68 @@ export interface PrintOptions {
   where?: Readonly<Record<string, string>>;
 }
 
+/** One write of a pipelined batch (RouterOsTransport.writeAll). */
+export type Write =
+  | { op: 'add'; menu: string; props: Readonly<Row>; placeBefore?: string }
+  | { op: 'set'; menu: string; id: string; props: Readonly<Row> }
+  | { op: 'remove'; menu: string; id: string };
+
+/**
+ * What became of each write of a batch, in the batch's order: done (`id` after an add),
+ * failed with the device's or the connection's error, or never sent because an earlier
+ * reply had already failed.
+ */
+export type WriteOutcome = { status: 'done'; id?: string } | { status: 'failed'; error: unknown } | { status: 'skipped' };
+
 export interface RouterOsTransport {
   print(menu: string, options?: PrintOptions): Promise<Row[]>;
   /** Adds one item; returns its `.id`. `placeBefore` (firewall rules) is an add-time argument. */
   add(menu: string, props: Readonly<Row>, options?: { placeBefore?: string }): Promise<string>;
   set(menu: string, id: string, props: Readonly<Row>): Promise<void>;
   remove(menu: string, id: string): Promise<void>;
+  /**
+   * Independent writes (their outcome does not depend on the order the router runs them in):
+   * up to `window` in flight at once where the transport can pipeline, one at a time otherwise.
+   * Once a reply fails, nothing more is sent; the writes already in flight are still waited
+   * for, so every outcome is known. Never rejects.
+   */
+  writeAll(writes: readonly Write[], window: number): Promise<WriteOutcome[]>;
   close(): Promise<void>;
+}
+
+function runWrite(transport: RouterOsTransport, write: Write): Promise<string | undefined> {
+  switch (write.op) {
+    case 'add':
+      return transport.add(write.menu, write.props, write.placeBefore === undefined ? undefined : { placeBefore: write.placeBefore });
+    case 'set':
+      return transport.set(write.menu, write.id, write.props).then(() => undefined);
+    case 'remove':
+      return transport.remove(write.menu, write.id).then(() => undefined);
+  }
+}
+
+/**
+ * writeAll over a transport's own add/set/remove, at most `window` awaiting a reply at once
+ * (1: strictly one after another), stopping at the first failure.
+ */
+export async function writeInWindow(transport: RouterOsTransport, writes: readonly Write[], window: number): Promise<WriteOutcome[]> {
+  const outcomes: WriteOutcome[] = writes.map(() => ({ status: 'skipped' }));
+  let next = 0;
+  let failed = false;
+  const lane = async () => {
+    while (!failed && next < writes.length) {
+      const index = next++;
+      try {
+        const id = await runWrite(transport, writes[index] as Write);
+        outcomes[index] = id === undefined ? { status: 'done' } : { status: 'done', id };
+      } catch (error) {
+        outcomes[index] = { status: 'failed', error };
+        failed = true;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(Math.floor(window) || 1, writes.length)) }, lane));
+  return outcomes;
 }
 
 const MENU = /^(?:\/[a-z0-9][a-z0-9-]*){1,6}$/;

@@ -22,8 +22,7 @@ import { deviceFailure, redactError } from './device-failure.js';
 /** Who device calls made by Meshplane itself (auto-redeploy) are audited as. */
 const SYSTEM_ACTOR = 'meshplane (automatic)';
 import type { JobContext, JobRunner } from './jobs.js';
-import { OverlayView } from '../overlay/overlays.js';
-import { loadOverlaySpec } from '../overlay/overlay-spec.js';
+import { overlayView } from '../overlay/overlay-cache.js';
 import { deviceTarget } from './device-target.js';
 import { count } from '../../domain/plural.js';
 import type { EventSink } from '../integrations/events.js';
@@ -314,7 +313,7 @@ export class Deployments {
    */
   private async desired(peerId: string): Promise<{ state: DesiredDeviceState; hash: string; wanId: string; deviceId: string }> {
     const { wanId, deviceId } = await this.managedPeer(peerId);
-    const view = new OverlayView(await loadOverlaySpec(this.prisma, wanId, { secrets: this.secrets }));
+    const view = await overlayView(this.prisma, this.secrets, wanId);
     const peer = findCompiledPeer(view.compiled, peerId);
     return { state: { overlay: view.compiled, peer, commentPrefix: COMMENT_PREFIX }, hash: view.hashOf(peerId), wanId, deviceId };
   }
@@ -585,7 +584,7 @@ export class Deployments {
       const applied = await job.step('Apply', async () => {
         const result = await this.applyOnce(driver, job, plan, names);
         failed = result.failed;
-        reached = result.applied + 1;
+        reached = result.attempted ?? result.applied + 1;
         if (result.failed) throw applyFailure(result.failed);
         return result.applied;
       }, (applied) => `${count(applied, 'change')} applied`).catch(async (error: unknown) => {

@@ -5,7 +5,7 @@
 import { publicKeyFromPrivate } from '../../../domain/keys.js';
 import { DeviceError } from '../../driver.js';
 import type { PrintOptions, Row, RouterOsTransport } from '../transport.js';
-import { checkId, checkMenu, checkProps, proplistOf, whereOf } from '../transport.js';
+import { checkId, checkMenu, checkProps, proplistOf, whereOf, writeInWindow, type Write, type WriteOutcome } from '../transport.js';
 
 const SECRETS = new Set(['private-key', 'preshared-key']);
 
@@ -70,6 +70,11 @@ export class MemoryRouterOsTransport implements RouterOsTransport {
   async remove(menu: string, id: string): Promise<void> {
     this.write('remove', menu, id, {});
     this.rows(menu).splice(this.indexOf(menu, checkId(id)), 1);
+  }
+
+  /** Pipelined like the binary API: writes sent before a failure is seen are carried out too. */
+  writeAll(writes: readonly Write[], window: number): Promise<WriteOutcome[]> {
+    return writeInWindow(this, writes, window);
   }
 
   async close(): Promise<void> {}
