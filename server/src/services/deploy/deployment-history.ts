@@ -9,8 +9,7 @@ import { findCompiledPeer } from '../../domain/compile.js';
 import { configDiff, configFormatOf, deployedConfigText, STAND_IN_KEY, type DiffLine } from '../../domain/deployed-config.js';
 import type { WanSpec } from '../../domain/model.js';
 import { DomainError } from '../../domain/errors.js';
-import { loadOverlaySpec } from '../overlay/overlay-spec.js';
-import { OverlayView } from '../overlay/overlay-view.js';
+import { overlayView } from '../overlay/overlay-cache.js';
 
 /** Who is named for work Meshplane started itself (a job without a user). */
 export const AUTOMATIC_ACTOR = 'auto-redeploy';
@@ -91,11 +90,13 @@ export async function deploymentConfig(prisma: Db, deploymentId: string): Promis
  * The peer's configuration as Meshplane would deploy it now, rendered like a deployment's.
  * Keys are loaded as stand-ins, never opened: the text shows only that each one is set.
  */
+/** Opens every key as the stand-in: one SecretBox for the module, so its views are cached as real ones are. */
+const STAND_INS = { open: () => STAND_IN_KEY } as unknown as SecretBox;
+
 export async function currentConfig(prisma: Db, peerId: string): Promise<ShownConfig> {
   const peer = await prisma.peer.findUnique({ where: { id: peerId }, select: { wanId: true, device: { select: { kind: true } } } });
   if (!peer) throw new DomainError('NOT_FOUND', 'Peer not found');
-  const standIns = { open: () => STAND_IN_KEY } as unknown as SecretBox;
-  const view = new OverlayView(await loadOverlaySpec(prisma, peer.wanId, { secrets: standIns }));
+  const view = await overlayView(prisma, STAND_INS, peer.wanId);
   const compiled = findCompiledPeer(view.compiled, peerId);
   return { peerId, text: deployedConfigText(view.compiled.wan, compiled, configFormatOf(peer.device?.kind ?? null)) };
 }

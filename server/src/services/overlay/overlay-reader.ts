@@ -1,36 +1,13 @@
 // A GraphQL request's reads of WANs: each WAN's peers (and subnets) read once and shared by
-// the peer list, staleness and the overlay view; the view itself reused across requests
-// while the WAN's rows are unchanged. One OverlayReader per request (ctx.overlays), and one per
+// the peer list and staleness; the overlay view from the shared cache (overlay-cache.ts),
+// reused across requests while the WAN's overlay revision is unchanged. One OverlayReader per request (ctx.overlays), and one per
 // pub/sub event for the subscriptions it reaches (graphql/event-reader.ts).
 import type { Db } from '../../infra/db/client.js';
 import type { Peer, Subnet } from '../../generated/prisma/client.js';
 import type { SecretBox } from '../../infra/crypto/secret-box.js';
-import { OverlayView, statusOf, type ConfigFormat, type ConfigStatus } from './overlay-view.js';
-import { byPeer, keptOverlayRows, loadOverlayRows, overlaySpecFromRows, sameOverlayRows, type OverlayRows } from './overlay-spec.js';
-
-/**
- * Compiled views across requests, per master key: a view is a pure function of the WAN's
- * rows, so when the rows read now equal the rows a view was built from, the view (its
- * decrypted keys, compilation, config hashes, conflicts, reachability) is reused. Nothing
- * to invalidate: any change to the WAN changes its rows. Bounded to the most recent WANs.
- */
-class OverlayViewCache {
-  private readonly entries = new Map<string, { rows: OverlayRows; view: OverlayView }>();
-
-  constructor(private readonly maxWans = 32) {}
-
-  viewFor(wanId: string, rows: OverlayRows, build: () => OverlayView): OverlayView {
-    const cached = this.entries.get(wanId);
-    if (cached && sameOverlayRows(cached.rows, rows)) return cached.view;
-    const view = build();
-    this.entries.delete(wanId);
-    this.entries.set(wanId, { rows: keptOverlayRows(rows), view });
-    if (this.entries.size > this.maxWans) this.entries.delete(this.entries.keys().next().value as string);
-    return view;
-  }
-}
-
-const viewCaches = new WeakMap<SecretBox, OverlayViewCache>();
+import { statusOf, type ConfigFormat, type ConfigStatus, type OverlayView } from './overlay-view.js';
+import { byPeer } from './overlay-spec.js';
+import { overlayViewCache } from './overlay-cache.js';
 
 /** One read per WAN per request, and its value once settled, for resolvers that can answer without a promise. */
 class PerWan<T> {
@@ -113,13 +90,8 @@ export class OverlayReader {
   }
 
   private loadView(wanId: string): Promise<OverlayView> {
-    let cache = viewCaches.get(this.secrets);
-    if (!cache) {
-      cache = new OverlayViewCache();
-      viewCaches.set(this.secrets, cache);
-    }
-    const shared = cache;
-    return loadOverlayRows(this.prisma, wanId, { peers: this.peers(wanId), subnets: this.subnets(wanId) })
-      .then((rows) => shared.viewFor(wanId, rows, () => new OverlayView(overlaySpecFromRows(rows, { secrets: this.secrets }), this.onCompile)));
+    const cache = overlayViewCache(this.secrets);
+    if (this.onCompile) cache.onCompile = this.onCompile;
+    return cache.view(this.prisma, wanId);
   }
 }

@@ -28,6 +28,22 @@ const PEER_FIELDS = {
 } as const;
 const SUBNET_FIELDS = { id: true, peerId: true, cidr: true, routed: true, natCidr: true, description: true } as const;
 const SERVICE_FIELDS = { id: true, peerId: true, name: true, protocol: true, localIp: true, localPort: true, serviceIp: true, servicePort: true } as const;
+const PSK_FIELDS = { id: true, peerAId: true, peerBId: true, keyEnc: true } as const;
+
+/**
+ * The columns of each table an overlay spec is made of. The database triggers that bump
+ * Wan.overlayRevision (migration overlay_revision) must watch each of them, or a change to it
+ * would leave cached views stale: test/overlay-revision.test.ts compares this with them.
+ */
+export const OVERLAY_COLUMNS: Readonly<Record<'Wan' | 'Peer' | 'Subnet' | 'PublishedService' | 'PresharedKey' | 'Device', readonly string[]>> = {
+  Wan: Object.keys(WAN_FIELDS).filter((column) => column !== 'id'),
+  Peer: Object.keys(PEER_FIELDS).filter((column) => column !== 'id'),
+  Subnet: Object.keys(SUBNET_FIELDS).filter((column) => column !== 'id'),
+  PublishedService: Object.keys(SERVICE_FIELDS).filter((column) => column !== 'id'),
+  PresharedKey: Object.keys(PSK_FIELDS).filter((column) => column !== 'id'),
+  // Only with redundant hubs (see loadOverlayRows).
+  Device: ['kind'],
+};
 
 function loadPeerRows(db: Reader, wanId: string) {
   return db.peer.findMany({ where: { wanId }, select: PEER_FIELDS, orderBy: { tunnelIp: 'asc' } });
@@ -55,55 +71,107 @@ function selectedColumns<Row extends object>(row: Row, fields: Readonly<Record<s
 }
 
 /**
- * Exactly the rows an OverlaySpec is made of (no timestamps or delivery state): equal rows
- * give an equal spec, which lets a reader reuse a compiled view (see OverlayViewCache).
+ * Exactly the rows an OverlaySpec is made of (no timestamps or delivery state), which a cached
+ * view keeps and patches from the change journal (see overlay-cache.ts).
  * Flat reads, one per table, grouped here: Prisma maps nested relations of 1,000 peers
  * several times slower than the same rows read flat.
  */
 export async function loadOverlayRows(db: Reader, wanId: string, shared: SharedRows = {}) {
   // Reads of our own one after another: callers pass a transaction, which runs one statement
   // at a time. Shared reads are awaited at once, so a failing one is never left unhandled.
-  const [wan, sharedPeers, sharedSubnets] = await Promise.all([db.wan.findUnique({ where: { id: wanId }, select: WAN_FIELDS }), shared.peers, shared.subnets]);
+  const [wan, sharedPeers, sharedSubnets] = await Promise.all([loadWanRow(db, wanId), shared.peers, shared.subnets]);
   if (!wan) throw new DomainError('NOT_FOUND', 'WAN not found');
   const peers = sharedPeers ?? (await loadPeerRows(db, wanId));
   const subnets = sharedSubnets ?? (await loadSubnetRows(db, wanId));
   const services = await db.publishedService.findMany({ where: { peer: { wanId } }, select: SERVICE_FIELDS, orderBy: [{ serviceIp: 'asc' }, { id: 'asc' }] });
-  const presharedKeys = await db.presharedKey.findMany({ where: { wanId }, select: { peerAId: true, peerBId: true, keyEnc: true }, orderBy: { id: 'asc' } });
-  // With redundant hubs the kind of each device a peer is bound to decides what its platform can
-  // run (BGP or not), so it is part of the rows a compiled view is made of; without them it
-  // changes nothing, and is not read.
-  const devices = wan.hubRedundancy
-    ? await db.device.findMany({ where: { peers: { some: { wanId } } }, select: { id: true, kind: true }, orderBy: { id: 'asc' } })
-    : [];
-  return { wan, peers, subnets, services, presharedKeys, devices };
-}
-
-export type OverlayRows = Awaited<ReturnType<typeof loadOverlayRows>>;
-
-/** The rows to keep for comparing later reads with (`sameOverlayRows`): cut to the overlay's columns. */
-export function keptOverlayRows(rows: OverlayRows): OverlayRows {
-  return { ...rows, peers: rows.peers.map((peer) => selectedColumns(peer, PEER_FIELDS)), subnets: rows.subnets.map((subnet) => selectedColumns(subnet, SUBNET_FIELDS)) };
-}
-
-/** Every column `kept` has equals the one in `row` (rows hold strings, numbers, booleans and nulls). */
-function sameColumns(kept: object, row: object): boolean {
-  for (const column in kept) {
-    if ((kept as Record<string, unknown>)[column] !== (row as Record<string, unknown>)[column]) return false;
-  }
-  return true;
-}
-
-function sameList(kept: readonly object[], rows: readonly object[]): boolean {
-  return kept.length === rows.length && kept.every((row, i) => sameColumns(row, rows[i] as object));
+  const presharedKeys = await db.presharedKey.findMany({ where: { wanId }, select: PSK_FIELDS, orderBy: { id: 'asc' } });
+  const devices = await loadDeviceRows(db, wan);
+  return sortOverlayRows({
+    wan,
+    peers: peers.map((peer) => selectedColumns(peer, PEER_FIELDS)),
+    subnets: subnets.map((subnet) => selectedColumns(subnet, SUBNET_FIELDS)),
+    services,
+    presharedKeys,
+    devices,
+  });
 }
 
 /**
- * Whether a fresh read of a WAN gives the spec that `kept` gave: compared column by column in
- * place, not by serialising both (1,000 peers' JSON on every request, and its garbage).
+ * With redundant hubs the kind of each device a peer is bound to decides what its platform can
+ * run (BGP or not), so it is part of the rows a compiled view is made of; without them it
+ * changes nothing, and is not read.
  */
-export function sameOverlayRows(kept: OverlayRows, rows: OverlayRows): boolean {
-  return sameColumns(kept.wan, rows.wan) && sameList(kept.peers, rows.peers) && sameList(kept.subnets, rows.subnets)
-    && sameList(kept.services, rows.services) && sameList(kept.presharedKeys, rows.presharedKeys) && sameList(kept.devices, rows.devices);
+function loadDeviceRows(db: Reader, wan: { id: string; hubRedundancy: boolean }): Promise<Array<{ id: string; kind: string }>> {
+  return wan.hubRedundancy
+    ? db.device.findMany({ where: { peers: { some: { wanId: wan.id } } }, select: { id: true, kind: true }, orderBy: { id: 'asc' } })
+    : Promise.resolve([]);
+}
+
+type WanRow = NonNullable<Awaited<ReturnType<typeof loadWanRow>>>;
+
+function loadWanRow(db: Reader, wanId: string) {
+  return db.wan.findUnique({ where: { id: wanId }, select: WAN_FIELDS });
+}
+
+export interface OverlayRows {
+  wan: WanRow;
+  peers: OverlayPeerRow[];
+  subnets: OverlaySubnetRow[];
+  services: OverlayServiceRow[];
+  presharedKeys: OverlayPskRow[];
+  devices: Array<{ id: string; kind: string }>;
+}
+export type OverlayServiceRow = { [K in keyof typeof SERVICE_FIELDS]: K extends 'localPort' | 'servicePort' ? number : string };
+export type OverlayPskRow = { [K in keyof typeof PSK_FIELDS]: string };
+export type { OverlaySubnetRow };
+
+/** Code-unit order, the order of SQLite and of PostgreSQL's C collation, and the same on every replica whatever the database's locale. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The order the spec lists rows in (peers by tunnel address, subnets by range, services by
+ * service address, keys by id), applied in JavaScript so a view patched from the change
+ * journal and one read whole list them alike (Array.sort is stable: nearly sorted input is cheap).
+ */
+export function sortOverlayRows(rows: OverlayRows): OverlayRows {
+  rows.peers.sort((a, b) => compareText(a.tunnelIp, b.tunnelIp));
+  rows.subnets.sort((a, b) => compareText(a.cidr, b.cidr) || compareText(a.id, b.id));
+  rows.services.sort((a, b) => compareText(a.serviceIp, b.serviceIp) || compareText(a.id, b.id));
+  rows.presharedKeys.sort((a, b) => compareText(a.id, b.id));
+  rows.devices.sort((a, b) => compareText(a.id, b.id));
+  return rows;
+}
+
+const IN_CHUNK = 500;
+
+async function inChunks<T>(ids: readonly string[], read: (chunk: string[]) => Promise<T[]>): Promise<T[]> {
+  const rows: T[] = [];
+  for (let i = 0; i < ids.length; i += IN_CHUNK) rows.push(...(await read(ids.slice(i, i + IN_CHUNK))));
+  return rows;
+}
+
+/** Ids of rows named by the change journal, per table. */
+export interface ChangedIds {
+  peers: readonly string[];
+  subnets: readonly string[];
+  services: readonly string[];
+  presharedKeys: readonly string[];
+}
+
+/**
+ * The WAN's row and those of the named rows that are (still) in the WAN, with the columns
+ * `loadOverlayRows` reads: a named row not returned was deleted or left the WAN.
+ */
+export async function loadChangedOverlayRows(db: Reader, wanId: string, ids: ChangedIds) {
+  const wan = await loadWanRow(db, wanId);
+  if (!wan) throw new DomainError('NOT_FOUND', 'WAN not found');
+  const peers = await inChunks(ids.peers, (chunk) => db.peer.findMany({ where: { wanId, id: { in: chunk } }, select: PEER_FIELDS }));
+  const subnets = await inChunks(ids.subnets, (chunk) => db.subnet.findMany({ where: { peer: { wanId }, id: { in: chunk } }, select: SUBNET_FIELDS }));
+  const services = await inChunks(ids.services, (chunk) => db.publishedService.findMany({ where: { peer: { wanId }, id: { in: chunk } }, select: SERVICE_FIELDS }));
+  const presharedKeys = await inChunks(ids.presharedKeys, (chunk) => db.presharedKey.findMany({ where: { wanId, id: { in: chunk } }, select: PSK_FIELDS }));
+  return { wan, peers, subnets, services, presharedKeys, devices: await loadDeviceRows(db, wan) };
 }
 
 export async function loadOverlaySpec(db: Reader, wanId: string, options: LoadOptions = {}): Promise<OverlaySpec> {

@@ -8,8 +8,8 @@ import { linuxBundleFileName } from '../../domain/render/linux-bundle.js';
 import { renderQrSvg } from '../../domain/render/qr.js';
 import { DomainError } from '../../domain/errors.js';
 import { findCompiledPeer } from '../../domain/compile.js';
-import { loadOverlaySpec } from './overlay-spec.js';
-import { OverlayView, renderConfig, type ConfigFormat } from './overlay-view.js';
+import { renderConfig, type ConfigFormat } from './overlay-view.js';
+import { overlayView } from './overlay-cache.js';
 import type { Identity } from '../auth/identity.js';
 import { recordAudit } from '../audit.js';
 
@@ -42,9 +42,13 @@ export class ConfigDelivery {
   /** QR codes are left to whoever shows them (renderQrSvg/renderQrPng of `content`): a code costs ~100 ms. */
   /** `ownerId`: only a peer this user owns (self-service); anyone else's is "not found" as a missing one is. */
   async download(actor: Identity, peerId: string, format: ConfigFormat, action = 'peer.downloadConfig', ownerId?: string): Promise<RenderedConfig> {
-    const peer = await this.prisma.peer.findFirst({ where: ownedOrAny(peerId, ownerId), select: { wanId: true, name: true, deviceId: true, deliveredHash: true, downloadedHash: true } });
+    const peer = await this.prisma.peer.findFirst({
+      where: ownedOrAny(peerId, ownerId),
+      select: { wanId: true, name: true, deviceId: true, deliveredHash: true, downloadedHash: true, wan: { select: { overlayRevision: true } } },
+    });
     if (!peer) throw new DomainError('NOT_FOUND', 'Peer not found');
-    const view = new OverlayView(await loadOverlaySpec(this.prisma, peer.wanId, { secrets: this.secrets }));
+    // The WAN's cached view while its revision is unchanged: one peer's config rendered, its hash from the view.
+    const view = await overlayView(this.prisma, this.secrets, peer.wanId, { revision: peer.wan.overlayRevision });
     const hash = view.hashOf(peerId);
     const content = renderConfig(view.compiled, peerId, format);
     const at = new Date();
