@@ -138,27 +138,67 @@ export interface CompiledOverlayWithPlan {
   compiled: CompiledOverlay;
   facts: OverlayFacts;
   plan: TunnelPlan;
+  /** What a later compile of the same WAN starts from (compileOverlayIncremental). */
+  readonly basis: CompileBasis;
+}
+
+/** The intermediate results of a compile that the next one may reuse. */
+export interface CompileBasis {
+  readonly spec: OverlaySpec;
+  readonly relayedBy: ReadonlySet<number>;
+  readonly resolveCollisions: boolean;
+  /** The redundant hubs' ids in order, or null when the WAN runs without redundancy. */
+  readonly redundantHubs: string | null;
+  /** The compiled enabled peers, in facts order. */
+  readonly peers: readonly CompiledPeer[];
+  /** By id: each disabled peer's spec and what it compiled to. */
+  readonly disabled: ReadonlyMap<string, { readonly spec: PeerSpec; readonly compiled: CompiledPeer }>;
+}
+
+/** How a compile may reuse an earlier one's peers: see compileOverlayIncremental. */
+export interface Reuse {
+  /** The earlier compiled peer for the peer at `index` when nothing it depends on changed. */
+  readonly enabled: (index: number, relayedBy: ReadonlySet<number>, resolveCollisions: boolean, redundantHubs: string | null) => CompiledPeer | undefined;
+  readonly disabled: (spec: PeerSpec) => CompiledPeer | undefined;
+}
+
+export interface Planned {
+  readonly plan: TunnelPlan;
+  readonly relayedBy: ReadonlySet<number>;
+}
+
+export function planned(facts: OverlayFacts): Planned {
+  const plan = planTunnels(facts);
+  return { plan, relayedBy: new Set(plan.relay.filter((relay): relay is number => relay !== null)) };
+}
+
+/** Compiles facts already built from a validated spec, taking from `reuse` what it offers. */
+export function compileFacts(spec: OverlaySpec, facts: OverlayFacts, { plan, relayedBy }: Planned, resolveCollisions: boolean, reuse: Reuse | null): CompiledOverlayWithPlan {
+  const shared: CompileShared = { facts, plan, relayedBy, cache: new Map(), resolveCollisions, carried: new Map() };
+  const redundancy = redundancyOf(facts, plan);
+  const redundantHubs = redundancy ? redundancy.hubs.map((index) => (facts.peers[index] as PeerFacts).spec.id).join('\n') : null;
+  const peers = facts.peers.map((peer) => reuse?.enabled(peer.index, relayedBy, resolveCollisions, redundantHubs)
+    ?? (redundancy ? compileRedundantPeer(facts, plan, redundancy, peer.index) : compilePeer(shared, peer.index)));
+  const enabled = peers.slice();
+  const disabled = new Map<string, { spec: PeerSpec; compiled: CompiledPeer }>();
+  for (const disabledSpec of spec.disabledPeers ?? []) {
+    const compiled = reuse?.disabled(disabledSpec) ?? compileDisabledPeer(spec.wan, disabledSpec);
+    disabled.set(disabledSpec.id, { spec: disabledSpec, compiled });
+    peers.push(compiled);
+  }
+  return {
+    compiled: { wan: spec.wan, peers },
+    facts,
+    plan,
+    basis: { spec, relayedBy, resolveCollisions, redundantHubs, peers: enabled, disabled },
+  };
 }
 
 /** Compiles and also returns the parsed facts and tunnel plan, for callers that need both. */
 export function compileOverlayDetailed(spec: OverlaySpec): CompiledOverlayWithPlan {
   validateOverlaySpec(spec);
   const facts = buildOverlayFacts(spec);
-  const plan = planTunnels(facts);
-  const shared: CompileShared = {
-    facts,
-    plan,
-    relayedBy: new Set(plan.relay.filter((relay): relay is number => relay !== null)),
-    cache: new Map(),
-    resolveCollisions: mayCollide(facts),
-    carried: new Map(),
-  };
-  const redundancy = redundancyOf(facts, plan);
-  const peers = redundancy
-    ? facts.peers.map((peer) => compileRedundantPeer(facts, plan, redundancy, peer.index))
-    : facts.peers.map((peer) => compilePeer(shared, peer.index));
-  for (const disabled of spec.disabledPeers ?? []) peers.push(compileDisabledPeer(spec.wan, disabled));
-  return { compiled: { wan: spec.wan, peers }, facts, plan };
+  return compileFacts(spec, facts, planned(facts), mayCollide(facts), null);
 }
 
 /**

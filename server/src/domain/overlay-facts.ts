@@ -123,32 +123,101 @@ function peerFacts(spec: PeerSpec, index: number, wan: WanSpec): PeerFacts {
   };
 }
 
-/** Parses a spec that has already passed validateOverlaySpec. */
-export function buildOverlayFacts(spec: OverlaySpec): OverlayFacts {
-  const ordered = spec.peers
-    .map((peer) => ({ peer, address: tryParseAddress(peer.tunnelIp) ?? 0n }))
-    .sort((a, b) => compareAddresses(a.address, b.address) || (a.peer.id < b.peer.id ? -1 : a.peer.id > b.peer.id ? 1 : 0));
-  const peers = ordered.map(({ peer }, index) => peerFacts(peer, index, spec.wan));
-  const lanClaims = peers.flatMap((peer) => peer.claims.filter((c) => c.kind === 'LAN'));
-  lanClaims.sort((a, b) => compareRanges(a.range, b.range) || a.owner - b.owner);
-  const tunnelRange = parseCidr(spec.wan.tunnelCidr);
-  const servicesRange = parseCidr(spec.wan.servicesCidr);
-  const tunnelRange6 = spec.wan.tunnelCidr6 ? parseCidr(spec.wan.tunnelCidr6) : null;
-  const servicesRange6 = spec.wan.servicesCidr6 ? parseCidr(spec.wan.servicesCidr6) : null;
+/** The peer with another position in the facts order: the same values, its claims owned at `index`. */
+function atIndex(peer: PeerFacts, index: number): PeerFacts {
+  if (peer.index === index) return peer;
+  return { ...peer, index, claims: peer.claims.map((c) => ({ ...c, owner: index })) };
+}
+
+const byAddressThenId = (a: { address: bigint; id: string }, b: { address: bigint; id: string }): number =>
+  compareAddresses(a.address, b.address) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+function parsedRange(cidr: string | null | undefined, before: string | null | undefined, parsed: IpRange | null): IpRange | null {
+  if (!cidr) return null;
+  return cidr === before && parsed ? parsed : parseCidr(cidr);
+}
+
+/**
+ * An earlier spec's facts a spec of the same WAN may start from. `reusable`: the earlier
+ * PeerFacts of peers whose PeerSpec is unchanged, when the WAN's listen port (which their
+ * endpoints depend on) is unchanged too; every other peer is parsed anew.
+ */
+export interface FactsBase {
+  readonly facts: OverlayFacts;
+  readonly reusable: ReadonlyMap<string, PeerFacts>;
+  /** Whether the spec's preshared keys are those of the earlier spec. */
+  readonly presharedKeysSame: boolean;
+}
+
+/**
+ * Parses a spec that has already passed validateOverlaySpec. With a `base`, only the peers
+ * not in `base.reusable` are parsed: the others keep their facts (moved to their new
+ * position when peers came or went before them), so a change costs O(peers) of copying at
+ * most, not a parse of every address.
+ */
+export function buildOverlayFacts(spec: OverlaySpec, base?: FactsBase): OverlayFacts {
+  const before = base?.facts;
+  let peers: PeerFacts[];
+  let sameOrder = false;
+  if (!base || !before) {
+    const ordered = spec.peers
+      .map((peer) => ({ peer, id: peer.id, address: tryParseAddress(peer.tunnelIp) ?? 0n }))
+      .sort(byAddressThenId);
+    peers = ordered.map(({ peer }, index) => peerFacts(peer, index, spec.wan));
+  } else {
+    // The kept peers are already in order; the few new ones are sorted and merged in.
+    const kept = before.peers.filter((peer) => base.reusable.has(peer.spec.id));
+    const fresh = spec.peers
+      .filter((peer) => !base.reusable.has(peer.id))
+      .map((peer) => ({ peer, id: peer.id, address: tryParseAddress(peer.tunnelIp) ?? 0n }))
+      .sort(byAddressThenId);
+    peers = [];
+    let k = 0;
+    for (const next of fresh) {
+      while (k < kept.length && byAddressThenId({ address: (kept[k] as PeerFacts).tunnelIp, id: (kept[k] as PeerFacts).spec.id }, next) < 0) {
+        peers.push(atIndex(kept[k++] as PeerFacts, peers.length));
+      }
+      peers.push(peerFacts(next.peer, peers.length, spec.wan));
+    }
+    while (k < kept.length) peers.push(atIndex(kept[k++] as PeerFacts, peers.length));
+    sameOrder = peers.length === before.peers.length && peers.every((peer, i) => peer.spec.id === (before.peers[i] as PeerFacts).spec.id);
+  }
+  const lanClaims = sameOrder && (before as OverlayFacts).peers.every((peer, i) => peer === peers[i] || sameLans(peer, peers[i] as PeerFacts))
+    ? (before as OverlayFacts).lanClaims
+    : sortedLanClaims(peers);
+  const w = spec.wan;
+  const b = before?.wan;
+  const tunnelRange = parsedRange(w.tunnelCidr, b?.tunnelCidr, before?.tunnelRange ?? null) as IpRange;
+  const servicesRange = parsedRange(w.servicesCidr, b?.servicesCidr, before?.servicesRange ?? null) as IpRange;
+  const tunnelRange6 = parsedRange(w.tunnelCidr6, b?.tunnelCidr6, before?.tunnelRange6 ?? null);
+  const servicesRange6 = parsedRange(w.servicesCidr6, b?.servicesCidr6, before?.servicesRange6 ?? null);
   const overlayRanges = [tunnelRange, servicesRange, tunnelRange6, servicesRange6].filter((range): range is IpRange => range !== null);
   return {
-    wan: spec.wan,
+    wan: w,
     tunnelRange,
     servicesRange,
-    natPool: parseCidr(spec.wan.natPool),
+    natPool: parsedRange(w.natPool, b?.natPool, before?.natPool ?? null) as IpRange,
     tunnelRange6,
     servicesRange6,
-    natPool6: spec.wan.natPool6 ? parseCidr(spec.wan.natPool6) : null,
+    natPool6: parsedRange(w.natPool6, b?.natPool6, before?.natPool6 ?? null),
     overlayRanges: overlayRanges.sort(compareRanges),
     peers,
     disabledHubs: (spec.disabledPeers ?? []).filter((peer) => peer.role === 'HUB').map((peer) => peer.name).sort(),
-    indexById: new Map(peers.map((peer) => [peer.spec.id, peer.index])),
+    indexById: sameOrder ? (before as OverlayFacts).indexById : new Map(peers.map((peer) => [peer.spec.id, peer.index])),
     lanClaims,
-    presharedKeys: new Map(spec.presharedKeys.map((psk) => [pairKey(psk.peerAId, psk.peerBId), psk.key])),
+    presharedKeys: base?.presharedKeysSame && before ? before.presharedKeys : new Map(spec.presharedKeys.map((psk) => [pairKey(psk.peerAId, psk.peerBId), psk.key])),
   };
+}
+
+function sortedLanClaims(peers: readonly PeerFacts[]): Claim[] {
+  const lanClaims = peers.flatMap((peer) => (peer.subnets.length === 0 ? [] : peer.claims.filter((c) => c.kind === 'LAN')));
+  return lanClaims.sort((a, b) => compareRanges(a.range, b.range) || a.owner - b.owner);
+}
+
+/** Same routed LANs, as the overlay sees them, in the same order (a peer at the same position). */
+function sameLans(a: PeerFacts, b: PeerFacts): boolean {
+  const lans = (peer: PeerFacts) => (peer.subnets.length === 0 ? [] : peer.claims.filter((c) => c.kind === 'LAN'));
+  const x = lans(a);
+  const y = lans(b);
+  return x.length === y.length && x.every((claim, i) => claim.cidr === (y[i] as Claim).cidr && claim.subnetId === (y[i] as Claim).subnetId);
 }

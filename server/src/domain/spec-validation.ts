@@ -4,7 +4,7 @@
 // renderers sanitise them, and old records must not make a whole WAN unrenderable.
 import { DomainError } from './errors.js';
 import { contains, familyOf, formatCidr, formatAddress, hostRange, overlaps, parseCidr, printable, tryParseAddress, type IpRange } from './ip.js';
-import type { OverlaySpec, PeerSpec, ServiceSpec, SubnetSpec } from './model.js';
+import type { OverlaySpec, PeerSpec, ServiceSpec, SubnetSpec, WanSpec } from './model.js';
 import {
   validateHost, validateId, validateIntegerInRange, validateInterfaceName, validateAddress,
   validateCidr, validateKey, validatePort,
@@ -38,7 +38,7 @@ function validateSubnet(subnet: SubnetSpec, field: string, ranges: WanRanges): v
 }
 
 /** The WAN's ranges, parsed once for all peers. */
-interface WanRanges {
+export interface WanRanges {
   readonly tunnel: IpRange;
   readonly services: IpRange;
   readonly tunnel6: IpRange | null;
@@ -62,7 +62,7 @@ function validateService(service: ServiceSpec, field: string, ranges: WanRanges)
 }
 
 /** Returns the peer's tunnel addresses (IPv4, then IPv6 in a dual-stack WAN). */
-function validatePeer(peer: PeerSpec, field: string, spec: OverlaySpec, ranges: WanRanges): bigint[] {
+export function validatePeer(peer: PeerSpec, field: string, spec: OverlaySpec, ranges: WanRanges): bigint[] {
   validateId(peer.id, `${field}.id`);
   enumValue(peer.role, ROLES, `${field}.role`);
   const address = tryParseAddress(validateAddress(peer.tunnelIp, `${field}.tunnelIp`)) as bigint;
@@ -92,7 +92,26 @@ function validatePeer(peer: PeerSpec, field: string, spec: OverlaySpec, ranges: 
 
 /** Throws the first DomainError found; returns nothing when the spec is safe to compile. */
 export function validateOverlaySpec(spec: OverlaySpec): void {
-  const { wan } = spec;
+  const wanRanges = validateWanSpec(spec.wan);
+  const ids = new Set<string>();
+  const tunnelIps = new Map<bigint, string>();
+  spec.peers.forEach((peer, i) => {
+    const addresses = validatePeer(peer, `peers[${i}]`, spec, wanRanges);
+    if (ids.has(peer.id)) throw new DomainError('CONFLICT', `peers[${i}].id: duplicate peer id ${peer.id}`, { peerIds: [peer.id] });
+    ids.add(peer.id);
+    for (const address of addresses) {
+      const holder = tunnelIps.get(address);
+      if (holder !== undefined) {
+        throw new DomainError('CONFLICT', `tunnel IP ${formatAddress(address)} is used by both ${holder} and ${peer.id}`, { peerIds: [holder, peer.id] });
+      }
+      tunnelIps.set(address, peer.id);
+    }
+  });
+  spec.presharedKeys.forEach((psk, i) => validateKey(psk.key, `presharedKeys[${i}].key`));
+}
+
+/** The WAN's own settings (the first checks of validateOverlaySpec); returns its parsed ranges. */
+export function validateWanSpec(wan: WanSpec): WanRanges {
   validateId(wan.id, 'wan.id');
   enumValue(wan.topology, TOPOLOGIES, 'wan.topology');
   validateInterfaceName(wan.interfaceName, 'wan.interfaceName');
@@ -125,20 +144,5 @@ export function validateOverlaySpec(spec: OverlaySpec): void {
   validatePort(wan.listenPort, 'wan.listenPort');
   validateIntegerInRange(wan.mtu, 'wan.mtu', MTU_MIN, MTU_MAX);
   validateIntegerInRange(wan.keepalive, 'wan.keepalive', 0, 65535);
-
-  const ids = new Set<string>();
-  const tunnelIps = new Map<bigint, string>();
-  spec.peers.forEach((peer, i) => {
-    const addresses = validatePeer(peer, `peers[${i}]`, spec, wanRanges);
-    if (ids.has(peer.id)) throw new DomainError('CONFLICT', `peers[${i}].id: duplicate peer id ${peer.id}`, { peerIds: [peer.id] });
-    ids.add(peer.id);
-    for (const address of addresses) {
-      const holder = tunnelIps.get(address);
-      if (holder !== undefined) {
-        throw new DomainError('CONFLICT', `tunnel IP ${formatAddress(address)} is used by both ${holder} and ${peer.id}`, { peerIds: [holder, peer.id] });
-      }
-      tunnelIps.set(address, peer.id);
-    }
-  });
-  spec.presharedKeys.forEach((psk, i) => validateKey(psk.key, `presharedKeys[${i}].key`));
+  return wanRanges;
 }

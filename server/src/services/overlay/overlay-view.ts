@@ -3,7 +3,8 @@
 // when first asked, so a view shared across requests (see overlay-reader.ts) pays for each once.
 import type { OverlaySpec } from '../../domain/model.js';
 import { withoutSecrets, type CompiledOverlay, type CompiledPeer } from '../../domain/compiled.js';
-import { compileOverlayDetailed, findCompiledPeer, type CompiledOverlayWithPlan } from '../../domain/compile.js';
+import { findCompiledPeer, type CompiledOverlayWithPlan } from '../../domain/compile.js';
+import { compileOverlayIncremental } from '../../domain/compile-incremental.js';
 import { analyzeConflicts, type Conflict } from '../../domain/conflicts.js';
 import { configHash } from '../../domain/staleness.js';
 import { computeReachability, type PeerReachability } from '../../domain/reachability.js';
@@ -70,7 +71,7 @@ export class OverlayView {
   private get compiledState(): CompiledOverlayWithPlan {
     if (!this.state) {
       this.onCompile();
-      this.state = compileOverlayDetailed(this.spec);
+      this.state = compileOverlayIncremental(this.base, this.spec);
       this.base = null;
     }
     return this.state;
