@@ -11,6 +11,7 @@ import './peer.js';
 import './subnet.js';
 import './device.js';
 import './overlay.js';
+import './wan-summary.js';
 import './self-service.js';
 import './hub-usage.js';
 import './deploy.js';

@@ -2,6 +2,7 @@
 // per-peer staleness and rendered configs. Everything is computed from one compile of the
 // WAN per request (ctx.overlays).
 import { completeValue } from '@pothos/core';
+import { z } from 'zod';
 import { builder } from '../builder.js';
 import { PeerRoleEnum } from './enums.js';
 import type { Conflict } from '../../domain/conflicts.js';
@@ -225,8 +226,12 @@ function reachabilityOf(view: OverlayView, peerId?: string) {
 builder.prismaObjectFields('Wan', (t) => ({
   conflicts: t.field({
     type: [ConflictRef],
-    description: 'Problems of the overlay as configured, most severe first.',
-    resolve: async (wan, _args, ctx) => (await ctx.overlays.view(wan.id)).conflicts(),
+    description: 'Problems of the overlay as configured, most severe first; with `first`, only the first ones (conflictCount counts them all).',
+    args: { first: t.arg.int({ validate: { schema: z.number().int().min(1).max(1000) } }) },
+    resolve: async (wan, { first }, ctx) => {
+      const all = (await ctx.overlays.view(wan.id)).conflicts();
+      return first ? all.slice(0, first) : all;
+    },
   }),
   topologyGraph: t.field({
     type: TopologyGraphRef,
@@ -238,9 +243,15 @@ builder.prismaObjectFields('Wan', (t) => ({
     resolve: async (wan, _args, ctx) => reachabilityOf(await ctx.overlays.view(wan.id)),
   }),
   staleCount: t.int({
+    // Only peers that got a configuration can be stale: read just their ids and delivered
+    // hashes (none in a WAN nothing was delivered to yet), not every peer's row.
     resolve: async (wan, _args, ctx) => {
-      const [view, peers] = await Promise.all([ctx.overlays.view(wan.id), ctx.overlays.peers(wan.id)]);
-      return peers.filter((peer) => statusOf(view.hashOf(peer.id), peer.deliveredHash) === 'STALE').length;
+      const [view, delivered] = await Promise.all([
+        ctx.overlays.view(wan.id),
+        ctx.prisma.peer.findMany({ where: { wanId: wan.id, deliveredHash: { not: null } }, select: { id: true, deliveredHash: true } }),
+      ]);
+      // A peer added after the view was read is not in it: it has had no delivery of this WAN's state yet.
+      return delivered.filter((peer) => view.peerName(peer.id) !== peer.id && statusOf(view.hashOf(peer.id), peer.deliveredHash) === 'STALE').length;
     },
   }),
 }));

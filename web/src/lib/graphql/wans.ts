@@ -94,9 +94,11 @@ export const deleteWanMutation = graphql(`
 `);
 
 /**
- * What the WAN page shows on load: settings, the graph, peers and conflicts. Not reachability:
- * the whole WAN's is O(peers²) (a million entries at 1,000 peers), so the page asks for one
- * peer's at a time (`peerReachabilityQuery`) when its entry is opened.
+ * What the WAN page shows on load, at any size: settings, counts, a summary of the topology
+ * and the first conflicts (the peer table reads its own page of peers). Not the graph nor
+ * every peer (and 50 conflicts at most; conflictCount counts them all): at 10,000 peers those are 10,000 nodes and rows per view, so the page asks for
+ * them (`wanDetailsQuery`) by itself for a small WAN, and for a large one when the operator
+ * opens the topology.
  */
 export const wanPageQuery = graphql(`
   query WanPage($id: ID!) {
@@ -105,32 +107,21 @@ export const wanPageQuery = graphql(`
       staleCount
       driftedCount
       peerCount
-      topologyGraph {
-        nodes {
-          peerId
-          name
-          role
-          tunnelIp
-          tunnelIp6
-          endpoint
-          cgnat
-        }
-        edges {
-          ...TunnelView
-        }
-      }
-      conflicts {
+      conflictCount
+      conflicts(first: 50) {
         ...ConflictView
       }
-      peers(first: 1000) {
-        edges {
-          node {
-            ...PeerRow
-          }
-        }
-        pageInfo {
-          hasNextPage
-        }
+      topologySummary {
+        peers
+        enabled
+        disabled
+        hubs
+        sites
+        clients
+        withDevice
+        withoutEndpoint
+        hubNames
+        tunnels
       }
     }
     backend {
@@ -145,6 +136,54 @@ export const wanPageQuery = graphql(`
           id
           name
           kind
+        }
+      }
+    }
+  }
+`);
+
+/**
+ * The whole topology graph and a list of the peers (reachability entries, whose LAN a conflict
+ * fix translates): what the WAN page adds when the WAN is small or the operator opens it. Not
+ * reachability: the whole WAN's is O(peers²), so the page asks for one peer's at a time
+ * (`peerReachabilityQuery`) when its entry is opened.
+ */
+export const wanDetailsQuery = graphql(`
+  query WanDetails($id: ID!) {
+    wan(id: $id) {
+      id
+      topologyGraph {
+        nodes {
+          peerId
+          name
+          role
+          tunnelIp
+          tunnelIp6
+          endpoint
+          cgnat
+        }
+        edges {
+          ...TunnelView
+        }
+      }
+      peers(first: 1000) {
+        edges {
+          node {
+            id
+            name
+            role
+            tunnelIp
+            device {
+              id
+            }
+            subnets {
+              id
+              natCidr
+            }
+          }
+        }
+        pageInfo {
+          hasNextPage
         }
       }
     }

@@ -8,9 +8,6 @@ export const load: PageLoad = async ({ fetch, depends, parent, params }) => {
   const data = await loadQuery(fetch, wanPageQuery, { id: params.id });
   return {
     wan: data.wan,
-    peers: data.wan.peers.edges.map((edge) => edge.node),
-    /** More peers than the page asks for (1,000): it lists the first ones and says so. */
-    morePeers: data.wan.peers.pageInfo.hasNextPage,
     devices: data.devices.edges.map((edge) => edge.node),
     defaultDevice: data.backend.defaultDevice,
   };
