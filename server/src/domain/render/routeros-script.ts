@@ -49,10 +49,21 @@ export function quotedTag(menu: Menu, key: string): string {
   return rosValue(`${menu.tagBase}:${key}`);
 }
 
+/** An upsert line of one item without its body: `${head}${body}${middle}${body} }`. */
+export interface UpsertParts {
+  readonly head: string;
+  readonly middle: string;
+}
+
+export function upsertParts(menu: Menu, tag: string): UpsertParts {
+  const find = `[${menu.path}/find where comment=${tag}]`;
+  return { head: `:if ([:len ${find}] = 0) do={ ${menu.path}/add `, middle: ` comment=${tag} } else={ ${menu.path}/set ${find} ` };
+}
+
 /** Adds the item if no item has its tag, otherwise sets it in place. */
 export function upsertLine(menu: Menu, tag: string, body: string): string {
-  const find = `[${menu.path}/find where comment=${tag}]`;
-  return `:if ([:len ${find}] = 0) do={ ${menu.path}/add ${body} comment=${tag} } else={ ${menu.path}/set ${find} ${body} }`;
+  const { head, middle } = upsertParts(menu, tag);
+  return `${head}${body}${middle}${body} }`;
 }
 
 /** A line (or lines) upserting one item, with the item's quoted tag. */

@@ -19,7 +19,7 @@ import { DomainError } from '../errors.js';
 import { KeyedFragments, RemoteFragments } from './fragments.js';
 import { rosValue } from './routeros-quote.js';
 import {
-  menu, MenuWriter, properties, quotedTag, RepeatedSection, Script, upsertLine, type Menu, type Properties, type RenderedItem,
+  menu, MenuWriter, properties, quotedTag, RepeatedSection, Script, upsertLine, upsertParts, type Menu, type Properties, type RenderedItem, type UpsertParts,
 } from './routeros-script.js';
 import { FAMILY_MENUS, ruleAppliesTo, type RouterOsFamily } from './routeros-family.js';
 import { interfaceItemKey, ROUTING_MENU, routerOsInterfaces, routerOsRoutingItems, type RouterOsItem } from './routeros-routing.js';
@@ -85,7 +85,8 @@ interface ScriptContext {
   readonly wanId: string;
   readonly interfaceName: string;
   readonly interfaceValue: string;
-  readonly interfaceTag: string;
+  /** The interface's upsert line around its body (the same item in every script). */
+  readonly interfaceUpsert: UpsertParts;
   /** The script's second line. */
   readonly scope: string;
   readonly menus: Readonly<Record<'wireguard' | 'peers', Menu>>;
@@ -117,7 +118,7 @@ function createContext(prefix: string, wanId: string, interfaceName: string): Sc
   return {
     commentPrefix: prefix, wanId, interfaceName, interfaceValue, menus, families,
     peerSection: new RepeatedSection(),
-    interfaceTag: quotedTag(menus.wireguard, 'interface'),
+    interfaceUpsert: upsertParts(menus.wireguard, quotedTag(menus.wireguard, 'interface')),
     scope: `# Idempotent: items tagged ${tagBase}:... are created, updated or removed, nothing else is changed.`,
     peers: new RemoteFragments((remote) => peerItem(menus.peers, interfaceValue, remote)),
     // Destinations of both families share one memo: a key is one family's prefix.
@@ -164,7 +165,8 @@ function writeInterface(script: Script, context: ScriptContext, peer: CompiledPe
   else script.line(`# Bring-your-own key: the router keeps its own private key; its public key must be ${safeKey(iface.publicKey)}.`);
   // One interface per WAN: nothing of this menu is ever stale, so no MenuWriter.
   script.line(context.menus.wireguard.path);
-  script.line(upsertLine(context.menus.wireguard, context.interfaceTag, body));
+  const { head, middle } = context.interfaceUpsert;
+  script.line(`${head}${body}${middle}${body} }`);
 }
 
 /** One remote's peer item: the same in every script of the overlay with this tag base and interface. */

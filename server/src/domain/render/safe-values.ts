@@ -111,12 +111,18 @@ export function safeEndpoint(value: string): Endpoint {
   return endpoint;
 }
 
+const COMMENT_UNSAFE = /[^A-Za-z0-9 ._+@()/:,-]/;
+const COMMENT_UNSAFE_ALL = /[^A-Za-z0-9 ._+@()/:,-]/g;
+
 /**
  * Untrusted text for a comment: anything outside a small printable set becomes "_", so
  * no quote, backslash, `$`, `#`, `;` or line break survives into a file or script.
  */
 export function commentText(value: string, maxLength = 80): string {
-  return String(value).replace(/[^A-Za-z0-9 ._+@()/:,-]/g, '_').slice(0, maxLength);
+  const text = String(value);
+  // Nearly every name passes as it is: one test, and no copy of it.
+  const safe = COMMENT_UNSAFE.test(text) ? text.replace(COMMENT_UNSAFE_ALL, '_') : text;
+  return safe.length > maxLength ? safe.slice(0, maxLength) : safe;
 }
 
 /**
