@@ -1,7 +1,13 @@
 // Bench 1: render every config (wg-quick .conf and RouterOS .rsc) of a 250-peer mesh and a
-// 5,000-spoke hub-and-spoke WAN, beside a baseline that builds the very same strings by
-// plain concatenation of their lines. Each (scenario, variant) runs in its own process so
-// its peak memory (max RSS above the RSS before the work) is its own.
+// 5,000-spoke hub-and-spoke WAN, beside two baselines that build the very same strings:
+// - concatenation: appends the lines of the finished outputs (split before timing). It does
+//   none of the renderer's work (no compile, no values, no quoting) and its results are
+//   ropes over the given lines, so no byte is copied: a floor, not a renderer.
+// - same work (render-plain.ts): compiles the overlay and writes every file with template
+//   literals and one join per file, as a straightforward renderer would, without the domain
+//   renderer's memos and value checks.
+// Each (scenario, variant) runs in its own process so its peak memory (max RSS above the RSS
+// before the work) is its own.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,6 +17,7 @@ import { compileOverlay } from '../server/src/domain/compile.js';
 import type { OverlaySpec, PeerSpec } from '../server/src/domain/model.js';
 import { renderCompiledPeerRouterOs } from '../server/src/domain/render/routeros.js';
 import { renderCompiledPeerWgQuick } from '../server/src/domain/render/wgquick.js';
+import { plainRouterOs, plainWgQuick } from './render-plain.js';
 import { MB, percentile, report, round, tempDir, type Metric } from './lib.js';
 
 const SCENARIOS = {
@@ -67,7 +74,18 @@ function renderAll(spec: OverlaySpec): string[] {
   return out;
 }
 
-/** The baseline: the same strings, built by appending their lines. */
+/** The same-work baseline: compile, then the plain renderer (render-plain.ts). */
+function plainAll(spec: OverlaySpec): string[] {
+  const compiled = compileOverlay(spec);
+  const out: string[] = [];
+  for (const peer of compiled.peers) {
+    out.push(plainWgQuick(compiled, peer));
+    out.push(plainRouterOs(compiled, peer));
+  }
+  return out;
+}
+
+/** The concatenation baseline: the same strings, built by appending their lines. */
 function concatAll(pieces: readonly (readonly string[])[]): string[] {
   const out: string[] = [];
   for (const lines of pieces) {
@@ -92,7 +110,9 @@ function timeIterations(work: () => string[]): { times: number[]; out: string[] 
   return { times, out };
 }
 
-function child(scenario: Scenario, variant: 'domain' | 'baseline', piecesFile: string): ChildResult {
+type Variant = 'domain' | 'baseline' | 'plain';
+
+function child(scenario: Scenario, variant: Variant, piecesFile: string): ChildResult {
   const spec = SCENARIOS[scenario].build();
   let pieces: string[][] = [];
   if (variant === 'baseline') {
@@ -101,7 +121,7 @@ function child(scenario: Scenario, variant: 'domain' | 'baseline', piecesFile: s
   }
   global.gc?.();
   const rssBefore = process.memoryUsage.rss();
-  const { times, out } = variant === 'domain' ? timeIterations(() => renderAll(spec)) : timeIterations(() => concatAll(pieces));
+  const { times, out } = timeIterations(variant === 'domain' ? () => renderAll(spec) : variant === 'plain' ? () => plainAll(spec) : () => concatAll(pieces));
   const peakMb = (process.resourceUsage().maxRSS * 1024 - rssBefore) / MB;
   const bytes = out.reduce((sum, text) => sum + Buffer.byteLength(text), 0);
   let compileMs: number | undefined;
@@ -111,9 +131,9 @@ function child(scenario: Scenario, variant: 'domain' | 'baseline', piecesFile: s
     compileOverlay(spec);
     compileMs = performance.now() - started;
   } else {
-    // Guard the baseline's honesty: it must produce exactly what the domain produced.
+    // Guard the baselines' honesty: each must produce exactly what the domain produced.
     const expected = JSON.parse(fs.readFileSync(piecesFile, 'utf8')) as string[];
-    if (expected.length !== out.length || expected.some((text, i) => text !== out[i])) throw new Error('baseline output differs from the domain output');
+    if (expected.length !== out.length || expected.some((text, i) => text !== out[i])) throw new Error(`${variant} baseline output differs from the domain output`);
   }
   const sorted = times.slice(WARMUP).sort((a, b) => a - b);
   return { medianMs: percentile(sorted, 50), minMs: sorted[0] as number, coldMs: times[0] as number, bytes, files: out.length, peakMb, ...(compileMs === undefined ? {} : { compileMs }) };
@@ -131,7 +151,7 @@ function runChild(scenario: Scenario, variant: string, piecesFile: string): Chil
 
 if (process.argv[2] === 'child') {
   const [, , , scenario, variant, piecesFile] = process.argv;
-  process.stdout.write(`CHILD ${JSON.stringify(child(scenario as Scenario, variant as 'domain' | 'baseline', piecesFile as string))}\n`);
+  process.stdout.write(`CHILD ${JSON.stringify(child(scenario as Scenario, variant as Variant, piecesFile as string))}\n`);
 } else {
   const dir = tempDir('render');
   const metrics: Metric[] = [];
@@ -141,15 +161,19 @@ if (process.argv[2] === 'child') {
       const piecesFile = path.join(dir, `${scenario}.json`);
       const domain = runChild(scenario, 'domain', piecesFile);
       const baseline = runChild(scenario, 'baseline', piecesFile);
+      const plain = runChild(scenario, 'plain', piecesFile);
       const ratio = domain.medianMs / baseline.medianMs;
+      const plainRatio = domain.medianMs / plain.medianMs;
       const label = SCENARIOS[scenario].label;
-      extra[scenario] = { domain, baseline };
+      extra[scenario] = { domain, baseline, plain };
       metrics.push(
         { bench: 'render', name: `${label}: render all (${domain.files} files), warm median`, value: round(domain.medianMs), unit: 'ms', note: `first (cold) iteration ${round(domain.coldMs)} ms; compile alone ${round(domain.compileMs ?? 0)} ms` },
         { bench: 'render', name: `${label}: baseline concatenation, warm median`, value: round(baseline.medianMs), unit: 'ms', note: `first (cold) iteration ${round(baseline.coldMs)} ms` },
         { bench: 'render', name: `${label}: time ratio render/baseline (warm)`, value: round(ratio, 2), unit: 'x', target: '<= 3x', met: ratio <= 3, note: `cold ratio ${round(domain.coldMs / baseline.coldMs, 2)}x` },
+        { bench: 'render', name: `${label}: same-work baseline (compile + plain render), warm median`, value: round(plain.medianMs), unit: 'ms', note: `first (cold) iteration ${round(plain.coldMs)} ms` },
+        { bench: 'render', name: `${label}: time ratio render/same-work baseline (warm)`, value: round(plainRatio, 2), unit: 'x', target: '<= 3x', met: plainRatio <= 3, note: `cold ratio ${round(domain.coldMs / plain.coldMs, 2)}x` },
         { bench: 'render', name: `${label}: output`, value: round(domain.bytes / MB, 2), unit: 'MB' },
-        { bench: 'render', name: `${label}: peak memory render / baseline`, value: round(domain.peakMb), unit: 'MB', note: `baseline ${round(baseline.peakMb)} MB` },
+        { bench: 'render', name: `${label}: peak memory render / baseline`, value: round(domain.peakMb), unit: 'MB', note: `concatenation ${round(baseline.peakMb)} MB, same work ${round(plain.peakMb)} MB` },
       );
     }
   } finally {
