@@ -42,7 +42,10 @@ function runOne(bench: (typeof BENCHES)[number]): Promise<Outcome> {
       const seconds = (performance.now() - started) / 1000;
       const line = stdout.split('\n').find((l) => l.startsWith('BENCH-RESULT '));
       const parsed = line ? (JSON.parse(line.slice('BENCH-RESULT '.length)) as { metrics: Metric[] }) : null;
-      const error = parsed ? undefined : signal === 'SIGKILL' ? `stopped after ${bench.timeoutS} s` : `exit ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`;
+      // The error line itself, not the last lines of a stack trace or an object dump.
+      const lines = stderr.trim().split('\n');
+      const errorLine = lines.filter((l) => /^\w*(Error|Exception)\b|Error: /.test(l.trim())).pop();
+      const error = parsed ? undefined : signal === 'SIGKILL' ? `stopped after ${bench.timeoutS} s` : `exit ${code}: ${errorLine ? `${errorLine.trim()} | ` : ''}${lines.slice(-3).join(' | ')}`;
       resolve({ name: bench.name, seconds, loadBefore, loadAfter: load(), metrics: parsed?.metrics ?? [], ...(error ? { error } : {}) });
     });
   });

@@ -14,8 +14,8 @@ import { openDatabase } from '../server/src/infra/db/client.js';
 import { loadSecretBox } from '../server/src/infra/crypto/secret-box.js';
 import { registerAdmin, type GraphQLTestClient } from '../server/test/support/graphql.js';
 import { ADD_PEER, createWan, seedPeers } from './app.js';
-import { loadAverage, percentile, report, round, sample, silentLogger, spread, wanPageDocument, withTimeout, type Metric } from './lib.js';
-import { MASTER_KEY, spawnServer, type ServerProcess } from './server-process.js';
+import { loadAverage, percentile, report, round, sample, silentLogger, sleep, spread, wanPageDocument, withTimeout, type Metric } from './lib.js';
+import { health, MASTER_KEY, spawnServer, type ServerProcess } from './server-process.js';
 
 const PEERS = 10_000;
 const REFERENCE_PEERS = 1_000;
@@ -98,6 +98,10 @@ try {
   await seedPeers({ prisma: database.prisma, secrets }, referenceWanId, REFERENCE_PEERS, (i) => ({ id: `bench-ref-${String(i).padStart(5, '0')}` }));
   await database.close();
   const seedSeconds = (performance.now() - seedStarted) / 1000;
+  // Seeding kept this process busy far longer than the server keeps an idle connection open:
+  // let the closes arrive and spend a stale pooled connection on a request whose failure is moot.
+  await sleep(200);
+  await health(server.graphqlUrl);
   const rssAfterSeed = server.rssMb();
   const spokes = peers.slice(1).map((peer) => peer.id);
   const spoke = (i: number) => spokes[(i * 7919) % spokes.length] as string;
@@ -158,6 +162,10 @@ try {
     { bench, name: `server RSS after seeding ${PEERS.toLocaleString('en')} + ${REFERENCE_PEERS.toLocaleString('en')} peers`, value: round(rssAfterSeed), unit: 'MB', note: 'before any request compiled them' },
     { bench, name: 'server RSS after the measurements', value: round(server.rssMb()), unit: 'MB', note: `load ${loadAverage()}` },
   );
+} catch (error) {
+  // What the server said before a request failed (it may have crashed).
+  if (server) process.stderr.write(`server ${server.lastWords()}\n`);
+  throw error;
 } finally {
   await server?.stop();
 }

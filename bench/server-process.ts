@@ -30,6 +30,8 @@ export interface ServerProcess {
   readyMs: number;
   /** Resident set size now, from /proc (MB). */
   rssMb(): number;
+  /** The end of the server's stderr, and its exit code or signal once it has exited: for a bench's failure message. */
+  lastWords(): string;
   /** SQL statements the server has run so far; only with `countSql` (otherwise rejects). */
   sqlStatements(): Promise<number>;
   stop(): Promise<void>;
@@ -100,6 +102,10 @@ export async function spawnServer(options: { dataDir?: string; env?: Record<stri
     rssMb() {
       const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
       return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
+    },
+    lastWords() {
+      const ended = child.exitCode !== null || child.signalCode !== null ? `exited (${child.exitCode ?? child.signalCode}); ` : 'running; ';
+      return `${ended}stderr: ${stderr.trim().split('\n').slice(-15).join('\n')}`;
     },
     sqlStatements() {
       if (!options.countSql) return Promise.reject(new Error('spawnServer: countSql was not set'));

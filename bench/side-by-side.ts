@@ -73,6 +73,10 @@ async function measure(size: number): Promise<Metric[]> {
       { bench, name: `${at}: server RSS after the creates`, value: round(rssAfterCreate), unit: 'MB', note: `idle after start ${round(rssIdle)} MB` },
       { bench, name: `${at}: server RSS after every download`, value: round(rssAfterDownload), unit: 'MB', ...(size === 1000 ? { target: `<= ${RSS_TARGET_MB} MB`, met: rssAfterDownload <= RSS_TARGET_MB } : {}), note: `after the ${size} downloads and ${qr.length} with QR` },
     ];
+  } catch (error) {
+    // What the server said before a request failed (it may have crashed).
+    if (server) process.stderr.write(`server ${server.lastWords()}\n`);
+    throw error;
   } finally {
     await server?.stop();
   }
