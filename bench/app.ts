@@ -19,7 +19,7 @@ export interface BenchApp {
   stop(): Promise<void>;
 }
 
-export async function startBenchApp(options: { databaseUrl?: string; dataDir?: string; register?: boolean } & Pick<AppOptions, 'driverFactory' | 'monitor' | 'monitorIntervalMs'> = {}): Promise<BenchApp> {
+export async function startBenchApp(options: { databaseUrl?: string; dataDir?: string; register?: boolean } & Pick<AppOptions, 'driverFactory' | 'monitor' | 'monitorIntervalMs' | 'jobConcurrency'> = {}): Promise<BenchApp> {
   instrumentSql();
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? tempDir('app');
@@ -32,6 +32,7 @@ export async function startBenchApp(options: { databaseUrl?: string; dataDir?: s
     monitor: options.monitor ?? false,
     ...(options.monitorIntervalMs ? { monitorIntervalMs: options.monitorIntervalMs } : {}),
     ...(options.driverFactory ? { driverFactory: options.driverFactory } : {}),
+    ...(options.jobConcurrency ? { jobConcurrency: options.jobConcurrency } : {}),
     logger: await silentLogger(),
     env: { ...process.env, MESHPLANE_MASTER_KEY: 'a'.repeat(64), DATABASE_URL: '', MESHPLANE_CONFIG: '', REDIS_URL: '' },
   });

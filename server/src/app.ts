@@ -56,6 +56,8 @@ export interface AppOptions {
   expirySweepMs?: number;
   /** The traffic history's clock (tests drive days of samples with their own). */
   trafficClock?: () => Date;
+  /** Deploy jobs running at once across devices (one per device always; default MESHPLANE_JOB_CONCURRENCY or 16). */
+  jobConcurrency?: number;
   /** After a deploy, wait this long for fresh handshakes before warning (default MESHPLANE_HANDSHAKE_PROBE_MS or 20 s; 0 disables). */
   handshakeProbeMs?: number;
   /** Quiet time after the last change to a WAN before auto-deploy peers are redeployed (default 2 s). */
@@ -132,6 +134,7 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
     driftIntervalMs: options.driftIntervalMs ?? driftIntervalFrom(env),
     ...(options.driftClock ? { driftClock: options.driftClock } : {}),
     handshakeProbeMs: options.handshakeProbeMs ?? Number(env.MESHPLANE_HANDSHAKE_PROBE_MS ?? 20_000),
+    jobConcurrency: options.jobConcurrency ?? Number(env.MESHPLANE_JOB_CONCURRENCY ?? 16),
     ...(options.autoRedeployDebounceMs === undefined ? {} : { autoRedeployDebounceMs: options.autoRedeployDebounceMs }),
     webhooks: { ...webhookOptionsFrom(env), ...options.webhooks },
     loginLimiter: new LoginLimiter(DEFAULT_LOGIN_LIMITS, redis?.client ?? null),

@@ -66,24 +66,9 @@ export class ApiTransport implements RouterOsTransport {
     await (await this.connection()).command([`${checkMenu(menu)}/remove`, `=.id=${checkId(id)}`]);
   }
 
-  /**
-   * Pipelined on the one connection (routeros.md §1.7: several tagged commands in flight, each
-   * answered under its own tag): the first `window` sentences leave in one segment, and each
-   * reply lets the next one go.
-   */
-  async writeAll(writes: readonly Write[], window: number): Promise<WriteOutcome[]> {
-    let client: RouterOsApiClient;
-    try {
-      client = await this.connection();
-    } catch (error) {
-      return writes.map((_, index) => (index === 0 ? { status: 'failed', error } : { status: 'skipped' }));
-    }
-    // The first window's sentences are written within this turn of the event loop: held back
-    // until it ends, they leave together instead of one segment each.
-    client.cork();
-    const outcomes = writeInWindow(this, writes, window);
-    setImmediate(() => client.uncork());
-    return outcomes;
+  /** Pipelined on the one connection (routeros.md §1.7: tagged commands in flight at once, each answered under its tag). */
+  writeAll(writes: readonly Write[], window: number): Promise<WriteOutcome[]> {
+    return writeInWindow(this, writes, window);
   }
 
   async close(): Promise<void> {

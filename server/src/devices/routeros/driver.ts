@@ -44,7 +44,10 @@ export interface RouterOsDriverOptions {
   pipelineWindow?: number;
 }
 
-/** Writes of one step in flight at once on the binary API (REST sends them one by one). */
+/**
+ * Writes of one step in flight at once on the binary API (REST sends them one by one), within
+ * the device's concurrency: each takes a request slot (limited-transport.ts).
+ */
 export const PIPELINE_WINDOW = 16;
 
 function toWrite(operation: PlanOperation): Write {

@@ -1,10 +1,10 @@
 // At most the device's concurrency (DeviceTarget.concurrency) in requests in flight,
 // whichever transport. The limiter is the device's, shared with every other driver made for
-// it (devices/limits.ts), so separate drivers do not add up past the limit. A pipelined batch
-// of writes (one apply step) takes one slot for all of it: its window bounds what it has in
-// flight on its own connection, and no other caller's request slips in between.
+// it (devices/limits.ts), so separate drivers do not add up past the limit. Each write of a
+// pipelined batch takes a slot of its own: a device allowing n requests has at most n
+// commands in flight, pipelined or not.
 import type { RequestLimiter } from '../limits.js';
-import type { PrintOptions, Row, RouterOsTransport, Write, WriteOutcome } from './transport.js';
+import { writeInWindow, type PrintOptions, type Row, type RouterOsTransport, type Write, type WriteOutcome } from './transport.js';
 
 export class LimitedTransport implements RouterOsTransport {
   constructor(private readonly inner: RouterOsTransport, private readonly slots: RequestLimiter) {}
@@ -26,7 +26,7 @@ export class LimitedTransport implements RouterOsTransport {
   }
 
   writeAll(writes: readonly Write[], window: number): Promise<WriteOutcome[]> {
-    return this.slots.run(() => this.inner.writeAll(writes, window));
+    return writeInWindow(this, writes, window);
   }
 
   close(): Promise<void> {

@@ -148,8 +148,8 @@ describe.each(VARIANTS)('RouterOS driver on the simulator, $label', (variant) =>
   });
 
   if (variant.kind === 'ROUTEROS_API') {
-    it('pipelines the writes of a step: the router has all three peer adds in flight at once, and one at a time with a window of 1', async () => {
-      const { sim, driver } = await start();
+    it('pipelines the writes of a step: the router has all three peer adds in flight at once, one at a time with a window of 1, two with concurrency 2', async () => {
+      const { sim, driver } = await start({ target: { concurrency: 16 } });
       const state = desiredState('initial', { apiAllowedAddresses: API_USER_ADDRESSES });
       const plan = driver.plan(state, await driver.readState(state));
       const peerAdds = plan.operations.filter((operation) => operation.op === 'create' && operation.kind === MENU.peers);
@@ -160,20 +160,23 @@ describe.each(VARIANTS)('RouterOS driver on the simulator, $label', (variant) =>
       expect((await driver.apply(plan)).failed).toBeNull();
       expect(sim.load.peak).toBe(3);
 
-      await driver.apply(driver.clearPlan(await driver.readState(state)));
-      const oneByOne = createRouterOsDriver(simTarget(sim, variant), { pipelineWindow: 1 });
-      try {
-        const again = oneByOne.plan(state, await oneByOne.readState(state));
-        sim.load.resetPeak();
-        expect((await oneByOne.apply(again)).failed).toBeNull();
-        expect(sim.load.peak).toBe(1);
-      } finally {
-        await oneByOne.close();
+      // The window, then the device's concurrency (each pipelined write takes a request slot), bound it.
+      for (const [options, peak] of [[{ pipelineWindow: 1 }, 1], [{}, 2]] as const) {
+        await driver.apply(driver.clearPlan(await driver.readState(state)));
+        const bounded = createRouterOsDriver(simTarget(sim, variant, { concurrency: 'pipelineWindow' in options ? 16 : 2 }), options);
+        try {
+          const again = bounded.plan(state, await bounded.readState(state));
+          sim.load.resetPeak();
+          expect((await bounded.apply(again)).failed).toBeNull();
+          expect(sim.load.peak).toBe(peak);
+        } finally {
+          await bounded.close();
+        }
       }
     });
 
     it('a !trap in the middle of a pipelined step names its item; the writes sent with it are attempted, and undone', async () => {
-      const { sim, driver } = await start();
+      const { sim, driver } = await start({ target: { concurrency: 16 } });
       const state = desiredState('initial', { apiAllowedAddresses: API_USER_ADDRESSES });
       await deploy(driver, state);
       for (const row of sim.model.rows(MENU.peers).filter((peer) => peer.comment?.startsWith('meshplane:'))) {

@@ -98,15 +98,6 @@ export class RouterOsApiClient {
     });
   }
 
-  /** Holds back what command() writes until uncork(), so sentences sent together share a segment. */
-  cork(): void {
-    if (!this.socket.destroyed) this.socket.cork();
-  }
-
-  uncork(): void {
-    if (!this.socket.destroyed) this.socket.uncork();
-  }
-
   close(): void {
     this.fail(new DeviceError('UNREACHABLE', `${this.options.label}: connection closed`));
   }
