@@ -7,6 +7,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { createGraphQLError, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from '../logger.js';
 import { REQUEST_BODY_LIMIT_BYTES } from '../../graphql/guards.js';
+import { releasingSentResults } from '../../graphql/sent-results.js';
 import { CLOSE_TOO_MANY, LiveSockets } from './live-sockets.js';
 
 export type NodeMiddleware = (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
@@ -106,8 +107,9 @@ export function createHttpServer<Who>({ yoga, authorizeWs, web, log, metrics, ex
       // onSubscribe below puts yoga's enveloped execute/subscribe on rootValue.
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       execute: (args: any) => args.rootValue.execute(args),
+      // Sent results are emptied as soon as the next is asked for (graphql/sent-results.ts).
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      subscribe: (args: any) => args.rootValue.subscribe(args),
+      subscribe: (args: any) => releasingSentResults(args.rootValue.subscribe(args)),
       onSubscribe: async (ctx, _id, params) => {
         // graphql-ws has already counted this operation in ctx.subscriptions; checked before any
         // await, so operations arriving together are counted one by one.
