@@ -184,6 +184,9 @@ const PeerReachabilityRef = builder.objectRef<{ peerId: string; peerName: string
   }),
 });
 
+/** The QR renderers the download's fields call, through this object so a test can count the calls (test/qr-on-demand.test.ts). */
+export const qrRenderers = { svg: renderQrSvg, png: renderQrPng };
+
 export const RenderedConfigRef = builder.objectRef<RenderedConfig>('RenderedConfig').implement({
   fields: (t) => ({
     format: t.expose('format', { type: ConfigFormatEnum }),
@@ -194,9 +197,9 @@ export const RenderedConfigRef = builder.objectRef<RenderedConfig>('RenderedConf
     qrSvg: t.string({
       nullable: true,
       description: 'QR code of a wg-quick config, for the WireGuard mobile apps; null when the config is too long for one (a hub with many peers).',
-      resolve: (config) => (config.format === 'WG_QUICK' ? renderQrSvg(config.content) : null),
+      resolve: (config) => (config.format === 'WG_QUICK' ? qrRenderers.svg(config.content) : null),
     }),
-    qrPngBase64: t.string({ nullable: true, resolve: async (config) => (config.format === 'WG_QUICK' ? ((await renderQrPng(config.content))?.toString('base64') ?? null) : null) }),
+    qrPngBase64: t.string({ nullable: true, resolve: async (config) => (config.format === 'WG_QUICK' ? ((await qrRenderers.png(config.content))?.toString('base64') ?? null) : null) }),
   }),
 });
 

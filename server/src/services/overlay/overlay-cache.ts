@@ -113,7 +113,8 @@ export class OverlayViewCache {
     const entry: Entry = {
       revision: Math.max(revision, patched?.revision ?? revision),
       rows,
-      view: new OverlayView(overlaySpecFromRows(rows, { secrets: this.opened.box }), () => this.onCompile()),
+      // The view it replaces lets the compile redo only what the change touched, and keep the other peers' hashes.
+      view: new OverlayView(overlaySpecFromRows(rows, { secrets: this.opened.box }), () => this.onCompile(), cached?.view),
     };
     // A slower build of an older revision must not replace a newer entry.
     const current = this.entries.get(wanId);
