@@ -107,6 +107,9 @@ function planWan(file: WanFile, server: ServerWan | null, add: (change: Change) 
   }
 }
 
+/** What a new peer has unless told otherwise: a create shows only the values that differ. */
+const PEER_DEFAULTS: Record<string, Value> = { portForwarded: false, autoDeploy: false, enabled: true };
+
 /** The peer's settings as the server would hold them, defaults filled in (file order). */
 function peerValues(spec: PeerSpec, deviceName: string | null): Record<string, Value> {
   return {
@@ -156,7 +159,7 @@ function planPeerCreate(spec: PeerSpec, deviceId: string | null, add: (change: C
   };
   const shown: FieldChange[] = [
     ...(spec.tunnelIp ? [{ field: 'tunnelIp', before: null, after: spec.tunnelIp }] : []),
-    ...Object.entries(values).filter(([, value]) => value !== null).map(([field, after]) => ({ field, before: null, after })),
+    ...Object.entries(values).filter(([field, value]) => value !== null && value !== PEER_DEFAULTS[field]).map(([field, after]) => ({ field, before: null, after })),
   ];
   add({
     action: 'create',
