@@ -89,6 +89,11 @@ export function spread(sorted: readonly number[]): string {
 
 /** The WanPage operation and the fragments it uses, read from the web UI's documents. */
 export function wanPageDocument(extraPeerFields = ''): string {
+  return webDocument('WanPage', extraPeerFields);
+}
+
+/** A query of the web UI (by operation name) and the fragments it uses, read from its documents. */
+export function webDocument(operationName: string, extraPeerFields = ''): string {
   const dir = path.join(rootDir, 'web', 'src', 'lib', 'graphql');
   const blocks = fs.readdirSync(dir).filter((file) => file.endsWith('.ts'))
     .flatMap((file) => [...fs.readFileSync(path.join(dir, file), 'utf8').matchAll(/graphql\(`([\s\S]*?)`\)/g)].map((match) => match[1] as string));
@@ -97,8 +102,8 @@ export function wanPageDocument(extraPeerFields = ''): string {
     const name = /fragment\s+(\w+)\s+on/.exec(block)?.[1];
     if (name) fragments.set(name, block);
   }
-  const operation = blocks.find((block) => /query\s+WanPage\b/.test(block));
-  if (!operation) throw new Error('WanPage query not found under web/src/lib/graphql');
+  const operation = blocks.find((block) => new RegExp(`query\\s+${operationName}\\b`).test(block));
+  if (!operation) throw new Error(`${operationName} query not found under web/src/lib/graphql`);
   const withExtra = extraPeerFields ? operation.replace('...PeerRow', `...PeerRow\n${extraPeerFields}`) : operation;
   const used = new Set<string>();
   const collect = (text: string) => {
