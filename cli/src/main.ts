@@ -40,7 +40,8 @@ Exit codes: 0 success or no change, 1 error, 2 plan found changes, 3 file or cha
 export async function main(argv: string[], io: Io): Promise<number> {
   let token = '';
   // Every line leaves through here, so the token cannot reach the output even inside a server message.
-  const redact = (text: string) => (token ? text.split(token).join('***') : text);
+  // (A value too short to be a token would blank out ordinary words instead.)
+  const redact = (text: string) => (token.length >= 8 ? text.split(token).join('***') : text);
   const out = (text: string) => io.stdout(redact(text));
   const err = (text: string) => io.stderr(redact(text));
   let json = false;
