@@ -186,8 +186,10 @@ export function compileFacts(spec: OverlaySpec, facts: OverlayFacts, { plan, rel
     disabled.set(disabledSpec.id, { spec: disabledSpec, compiled });
     peers.push(compiled);
   }
+  const compiled: CompiledOverlay = { wan: spec.wan, peers };
+  registerPeerIndex(compiled, facts);
   return {
-    compiled: { wan: spec.wan, peers },
+    compiled,
     facts,
     plan,
     basis: { spec, relayedBy, resolveCollisions, redundantHubs, peers: enabled, disabled },
@@ -234,16 +236,30 @@ export function compileOverlay(spec: OverlaySpec): CompiledOverlay {
 }
 
 // Renderers look peers up one at a time; an index per compiled overlay keeps rendering a
-// whole 5,000-peer WAN linear.
-const peerIndexes = new WeakMap<CompiledOverlay, Map<string, CompiledPeer>>();
+// whole 5,000-peer WAN linear. A compile registers one built from its facts' index (which an
+// incremental compile mostly reuses), so looking up one peer after a change costs O(1).
+const peerIndexes = new WeakMap<CompiledOverlay, (peerId: string) => CompiledPeer | undefined>();
+
+function registerPeerIndex(compiled: CompiledOverlay, facts: OverlayFacts): void {
+  const enabled = facts.peers.length;
+  const disabled = compiled.peers.length === enabled ? null : new Map(compiled.peers.slice(enabled).map((peer) => [peer.peerId, peer]));
+  // As a map over all peers would, a disabled peer wins over an enabled one of the same id.
+  peerIndexes.set(compiled, (peerId) => {
+    const found = disabled?.get(peerId);
+    if (found) return found;
+    const index = facts.indexById.get(peerId);
+    return index === undefined ? undefined : compiled.peers[index];
+  });
+}
 
 export function findCompiledPeer(compiled: CompiledOverlay, peerId: string): CompiledPeer {
-  let index = peerIndexes.get(compiled);
-  if (!index) {
-    index = new Map(compiled.peers.map((peer) => [peer.peerId, peer]));
-    peerIndexes.set(compiled, index);
+  let find = peerIndexes.get(compiled);
+  if (!find) {
+    const index = new Map(compiled.peers.map((peer) => [peer.peerId, peer]));
+    find = (id) => index.get(id);
+    peerIndexes.set(compiled, find);
   }
-  const peer = index.get(peerId);
+  const peer = find(peerId);
   if (!peer) throw new DomainError('NOT_FOUND', `peer ${peerId} is not part of this overlay`, { peerId });
   return peer;
 }
