@@ -71,7 +71,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     const server = values.server ?? io.env.MESHPLANE_SERVER;
     if (!server) throw new CliError('USAGE', 'no server: give --server URL or set MESHPLANE_SERVER');
-    if (!token) throw new CliError('USAGE', 'no API token: set MESHPLANE_TOKEN (or give --token); create one in Meshplane under Account → API tokens');
+    if (!token) throw new CliError('USAGE', 'no API token: set MESHPLANE_TOKEN (or give --token); create one on Meshplane\'s API tokens page');
     const api = new Api(server, token);
     const resolve = (file: string) => path.resolve(io.cwd, file);
     const emit = (data: unknown, text: string) => out(json ? JSON.stringify(data, null, 2) : text);
