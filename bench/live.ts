@@ -94,7 +94,7 @@ async function run(subscribers: number): Promise<Metric[]> {
           if (first) { first = false; initial++; return; }
           onList(i, new Map(list.map((peer) => [peer.id, peer.status?.online ?? false])));
         },
-        error: (error) => { failed++; console.error('subscription error', error); },
+        error: (error) => { failed++; console.error('subscription error', (error as { code?: number }).code ?? error); },
         complete: () => undefined,
       });
     }
