@@ -14,6 +14,7 @@
 // at a time, as before pipelining). DEPLOY_DEVICE_CONCURRENCY, DEPLOY_PIPELINE_WINDOW (default:
 // the driver's) and DEPLOY_JOB_CONCURRENCY (default: the server's) are for before/after
 // comparisons; DEPLOY_SCENARIOS=hub-spoke runs one WAN.
+import fs from 'node:fs';
 import { startFleet, type Fleet } from './fleet.js';
 import { createWan, sql, startBenchApp, type BenchApp } from './app.js';
 import { loadAverage, percentile, report, round, withTimeout, type Metric } from './lib.js';
@@ -47,8 +48,20 @@ function stepBreakdown(rows: Array<{ steps: string; createdAt: Date; startedAt: 
   return [...totals].map(([name, ms]) => `${name} ${round(ms / rows.length / 1000, 2)} s`).join(', ');
 }
 
-async function deployAll(bench: BenchApp, peerIds: string[]): Promise<{ seconds: number; failed: string[]; steps: string; statements: number; load: string }> {
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function cpuSecondsOf(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function deployAll(bench: BenchApp, peerIds: string[], fleetPid: number): Promise<{ seconds: number; failed: string[]; steps: string; statements: number; load: string; cpu: string }> {
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
+  const fleetCpuBefore = cpuSecondsOf(fleetPid);
   const statementsBefore = sql.statements;
   const jobs = await Promise.all(peerIds.map(async (peerId) => (await bench.admin.ok<{ deployPeer: { id: string } }>(
     `mutation ($peerId: ID!) { deployPeer(peerId: $peerId, approve: true) { id } }`, { peerId },
@@ -56,9 +69,11 @@ async function deployAll(bench: BenchApp, peerIds: string[]): Promise<{ seconds:
   await withTimeout('deploy jobs', JOBS_TIMEOUT_MS, bench.app.services.jobs.drain());
   const seconds = (performance.now() - started) / 1000;
   const load = loadAverage();
+  const used = process.cpuUsage(cpuBefore);
+  const cpu = `CPU used: server ${round((used.user + used.system) / 1e6, 1)} s, simulators ${round(cpuSecondsOf(fleetPid) - fleetCpuBefore, 1)} s`;
   const statements = sql.statements - statementsBefore;
   const rows = await bench.app.database.prisma.deployJob.findMany({ where: { id: { in: jobs } }, select: { status: true, error: true, steps: true, createdAt: true, startedAt: true } });
-  return { seconds, statements, load, steps: stepBreakdown(rows), failed: rows.filter((row) => row.status !== 'SUCCEEDED').map((row) => `${row.status}: ${row.error ?? ''}`.slice(0, 120)) };
+  return { seconds, statements, load, cpu, steps: stepBreakdown(rows), failed: rows.filter((row) => row.status !== 'SUCCEEDED').map((row) => `${row.status}: ${row.error ?? ''}`.slice(0, 120)) };
 }
 
 /** Creates one device per simulator and one peer on each (the first the hub of a hub-and-spoke WAN). */
@@ -98,22 +113,22 @@ async function runScenario(scenario: Scenario): Promise<Metric[]> {
     const peerIds = await buildWan(bench, fleet, scenario);
     await fleet.reset();
     const loadBefore = loadAverage();
-    const first = await deployAll(bench, peerIds);
+    const first = await deployAll(bench, peerIds, fleet.pid);
     const counters = await fleet.counts();
     const perRouter = counters.map((c) => c.commands).sort((a, b) => a - b);
     const firstWrites = counters.reduce((sum, c) => sum + c.writes, 0);
     await fleet.reset();
-    const again = await deployAll(bench, peerIds);
+    const again = await deployAll(bench, peerIds, fleet.pid);
     const countersAgain = await fleet.counts();
     const redeployWrites = countersAgain.reduce((sum, c) => sum + c.writes, 0);
     const perRouterAgain = countersAgain.map((c) => c.commands).sort((a, b) => a - b);
     const n = scenario.routers;
     const settings = `device concurrency ${deviceConcurrency}, pipeline window ${pipelineWindow ?? 'default (16)'}, jobs at once ${jobConcurrency ?? 'default (16)'}`;
     return [
-      { bench: 'deploy', name: `deploy ${scenario.label}, deployPeer each, until all jobs ended`, value: round(first.seconds, 2), unit: 's', target: '< 10 s', met: first.seconds < 10 && first.failed.length === 0, note: `${first.failed.length ? `${first.failed.length} failed: ${first.failed[0]}` : 'all succeeded'}; mean per job: ${first.steps}; ${settings}; load ${loadBefore} before, ${first.load} after` },
+      { bench: 'deploy', name: `deploy ${scenario.label}, deployPeer each, until all jobs ended`, value: round(first.seconds, 2), unit: 's', target: '< 10 s', met: first.seconds < 10 && first.failed.length === 0, note: `${first.failed.length ? `${first.failed.length} failed: ${first.failed[0]}` : 'all succeeded'}; mean per job: ${first.steps}; ${first.cpu}; ${settings}; load ${loadBefore} before, ${first.load} after` },
       { bench: 'deploy', name: `${n} routers: SQL statements per deploy job (first deploy)`, value: round(first.statements / n), unit: 'stmts' },
       { bench: 'deploy', name: `${n} routers: device commands per router (first deploy), median`, value: percentile(perRouter, 50), unit: 'cmds', note: `min ${perRouter[0]}, max ${perRouter[perRouter.length - 1]}; ${firstWrites} writes in all` },
-      { bench: 'deploy', name: `${n} routers: redeploy unchanged WAN`, value: round(again.seconds, 2), unit: 's', note: `${again.failed.length ? `${again.failed.length} failed: ${again.failed[0]}` : 'all succeeded'}; mean per job: ${again.steps}; load ${again.load} after` },
+      { bench: 'deploy', name: `${n} routers: redeploy unchanged WAN`, value: round(again.seconds, 2), unit: 's', note: `${again.failed.length ? `${again.failed.length} failed: ${again.failed[0]}` : 'all succeeded'}; mean per job: ${again.steps}; ${again.cpu}; load ${again.load} after` },
       { bench: 'deploy', name: `${n} routers: device commands per router (unchanged redeploy), median`, value: percentile(perRouterAgain, 50), unit: 'cmds', note: `min ${perRouterAgain[0]}, max ${perRouterAgain[perRouterAgain.length - 1]}` },
       { bench: 'deploy', name: `${n} routers: writes on unchanged redeploy (all routers)`, value: redeployWrites, unit: 'writes', target: '0', met: redeployWrites === 0 },
     ];

@@ -106,8 +106,11 @@ export class RouterOsDriver implements DeviceDriver {
 
   async testConnection(): Promise<ConnectionReport> {
     try {
-      const [resource] = await this.transport.print('/system/resource', { proplist: ['version'] });
-      const [identity] = await this.transport.print('/system/identity', { proplist: ['name'] });
+      // Together: pipelined where the device allows two requests in flight.
+      const [[resource], [identity]] = await Promise.all([
+        this.transport.print('/system/resource', { proplist: ['version'] }),
+        this.transport.print('/system/identity', { proplist: ['name'] }),
+      ]);
       const version = resource?.version ?? null;
       return { reachable: true, loggedIn: true, version, identity: identity?.name ?? null, message: `RouterOS ${version ?? '(unknown version)'}` };
     } catch (error) {
