@@ -154,6 +154,21 @@ export interface PeerListNeeds {
   subnetsForNodes: boolean;
 }
 
+/** The columns searching, filtering and ordering read (PeerFacts), and config status's delivered hash. */
+const FACT_COLUMNS = {
+  id: true, name: true, role: true, tunnelIp: true, tunnelIp6: true, endpointHost: true, endpointPort: true,
+  enabled: true, deviceId: true, ownerId: true, deliveredHash: true,
+} as const;
+type FactRow = Pick<PeerRow, keyof typeof FACT_COLUMNS>;
+
+/**
+ * Pages up to this size (the web UI's table asks for 25) read only FACT_COLUMNS of every peer
+ * and then the page's peers whole: at 10,000 peers the whole rows (keys, drift, delivery
+ * columns) cost ~10x the fact columns. Larger pages read every peer whole once, shared with
+ * the request's other readers of ctx.overlays.peers.
+ */
+const NARROW_READ_MAX_PAGE = 100;
+
 export async function peerPage(wan: Pick<WanRow, 'id'>, args: PeerListArgs, ctx: Context, needs: PeerListNeeds): Promise<PeerPage> {
   const query = normalized(args);
   const print = fingerprint(query);
@@ -161,8 +176,9 @@ export async function peerPage(wan: Pick<WanRow, 'id'>, args: PeerListArgs, ctx:
   const before = args.before ? decodeCursor('before', args.before, print) : null;
   const { filter, order } = query;
   const statusNeeded = filter.stale !== null || filter.configStatus !== null || order.field === 'CONFIG_STATUS';
+  const narrow = (args.first ?? args.last ?? PAGE_DEFAULT) <= NARROW_READ_MAX_PAGE;
   const [rows, view, subnets, devices] = await Promise.all([
-    ctx.overlays.peers(wan.id),
+    narrow ? ctx.prisma.peer.findMany({ where: { wanId: wan.id }, select: FACT_COLUMNS, orderBy: { tunnelIp: 'asc' } }) as Promise<FactRow[]> : ctx.overlays.peers(wan.id),
     // A view that fails to load fails the fields that read it, as before, not the list; unless
     // the list itself is cut by config status.
     statusNeeded ? ctx.overlays.view(wan.id) : needs.viewForNodes ? ctx.overlays.view(wan.id).catch(() => undefined) : undefined,
@@ -178,10 +194,13 @@ export async function peerPage(wan: Pick<WanRow, 'id'>, args: PeerListArgs, ctx:
     }
   }
   const deviceNames = new Map((devices ?? []).map((device) => [device.id, device.name]));
-  const byId = new Map(rows.map((row) => [row.id, row]));
   const facts = rows.map((row) => factsOf(row, ctx, { view: statusNeeded ? view : undefined, lans: lans.get(row.id) ?? [], deviceNames }));
   const sorted = findPeers(facts, { search: query.search, filter, order });
   const slice = slicePeers(sorted, order, { first: args.first, last: args.last, after, before }, PAGE_DEFAULT);
+  // The page's peers whole (a peer deleted since the facts were read is left out).
+  const whole = narrow ? await ctx.prisma.peer.findMany({ where: { id: { in: slice.rows.map((fact) => fact.id) } } }) : rows as PeerRow[];
+  const byId = new Map(whole.map((row) => [row.id, row]));
+  slice.rows = slice.rows.filter((fact) => byId.has(fact.id));
   const edges = slice.rows.map((fact) => ({ cursor: encodeCursor(print, positionOf(fact, order.field)), node: byId.get(fact.id)! }));
   return {
     edges,
@@ -190,7 +209,7 @@ export async function peerPage(wan: Pick<WanRow, 'id'>, args: PeerListArgs, ctx:
   };
 }
 
-function factsOf(row: PeerRow, ctx: Context, with_: { view: OverlayView | undefined; lans: string[]; deviceNames: Map<string, string> }): PeerFacts {
+function factsOf(row: FactRow, ctx: Context, with_: { view: OverlayView | undefined; lans: string[]; deviceNames: Map<string, string> }): PeerFacts {
   // The live status the table shows (LiveStatus.svelte): a report with a fresh handshake, a
   // report without one, or no report at all.
   const status = ctx.services.monitor.status(row.id);
