@@ -38,6 +38,8 @@ peers:
     role: CLIENT
     publicKey: ${BYO_KEY}
     keepalive: 25
+    enabled: false
+    expiresAt: 2099-01-01T00:00:00.000Z
 presharedKeys:
   - [office, hub]
 `;
@@ -92,6 +94,7 @@ describe('meshplane CLI', () => {
     expect(yaml).toContain('natCidr: 10.99.1.0/24');
     expect(yaml).toContain('device: edge');
     expect(yaml).toContain(`publicKey: ${BYO_KEY}`);
+    expect(yaml).toContain('enabled: false\n    expiresAt: 2099-01-01T00:00:00.000Z\n');
     expect(yaml).not.toMatch(/private|preshared.*=/i);
     const { wan } = await a.admin.ok<{ wan: { peers: { edges: Array<{ node: { name: string; publicKey: string } }> } } }>(
       `query ($id: ID!) { wan(id: $id) { peers(first: 10) { edges { node { name publicKey } } } } }`,
