@@ -60,7 +60,21 @@ function buildServer(): void {
   built = true;
 }
 
-export async function spawnServer(options: { dataDir?: string; env?: Record<string, string>; timeoutMs?: number; countSql?: boolean } = {}): Promise<ServerProcess> {
+type SpawnOptions = { dataDir?: string; env?: Record<string, string>; timeoutMs?: number; countSql?: boolean };
+
+export async function spawnServer(options: SpawnOptions = {}): Promise<ServerProcess> {
+  // The free port is found before the server binds it: on a shared machine another process can
+  // take it in between, which is retried on another port, not counted as the server failing.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await spawnOnce(options);
+    } catch (error) {
+      if (attempt >= 3 || !/EADDRINUSE/.test(String(error))) throw error;
+    }
+  }
+}
+
+async function spawnOnce(options: SpawnOptions): Promise<ServerProcess> {
   buildServer();
   const dataDir = options.dataDir ?? tempDir('server');
   const port = await freePort();
