@@ -132,7 +132,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
           io.stdout(content.replace(/\n$/, ''));
           return 0;
         }
-        const target = resolve(values.out ?? filename);
+        const target = resolve(values.out ?? path.basename(filename));
         writePrivate(target);
         fs.writeFileSync(target, content, { mode: 0o600 });
         emit({ peer: peer.name, file: target, mode: '0600' }, `wrote ${target} (mode 0600)`);
