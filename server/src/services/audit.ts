@@ -80,15 +80,18 @@ function detailsOf(entry: AuditEntry): Record<string, unknown> {
 
 /** `nobody` labels entries without an identity (default "anonymous"; the system's own work says so). */
 export async function recordAudit(db: Tx, identity: Identity | null, entry: AuditEntry, nobody?: string): Promise<void> {
-  await db.auditLog.create({
-    data: {
-      ...actorOf(identity, nobody),
-      action: entry.action,
-      targetType: entry.targetType ?? null,
-      targetId: entry.targetId ?? null,
-      outcome: entry.outcome ?? 'ok',
-      durationMs: entry.durationMs ?? null,
-      details: redactSecrets(JSON.stringify(withoutSecretFields(detailsOf(entry))), entry.conceal ?? []),
-    },
-  });
+  await db.auditLog.create({ data: auditRow(identity, entry, nobody) });
+}
+
+/** The row recordAudit writes, for a caller that writes it in a batch transaction of its own. */
+export function auditRow(identity: Identity | null, entry: AuditEntry, nobody?: string) {
+  return {
+    ...actorOf(identity, nobody),
+    action: entry.action,
+    targetType: entry.targetType ?? null,
+    targetId: entry.targetId ?? null,
+    outcome: entry.outcome ?? 'ok',
+    durationMs: entry.durationMs ?? null,
+    details: redactSecrets(JSON.stringify(withoutSecretFields(detailsOf(entry))), entry.conceal ?? []),
+  };
 }

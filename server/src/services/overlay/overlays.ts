@@ -11,7 +11,7 @@ import { findCompiledPeer } from '../../domain/compile.js';
 import { renderConfig, type ConfigFormat } from './overlay-view.js';
 import { overlayView } from './overlay-cache.js';
 import type { Identity } from '../auth/identity.js';
-import { recordAudit } from '../audit.js';
+import { auditRow } from '../audit.js';
 
 // Where the read side's users import it from.
 export { OverlayView, statusOf, type ConfigFormat, type ConfigStatus } from './overlay-view.js';
@@ -55,10 +55,11 @@ export class ConfigDelivery {
     // A peer with a device runs what that device has: a download is an inspection and leaves
     // what the device confirmed alone. A manual peer runs what was downloaded for it.
     const delivered = peer.deviceId ? {} : { deliveredHash: hash, deliveredAt: at, deliveredVia: DELIVERED_VIA[format] };
-    await this.prisma.$transaction(async (tx) => {
-      await tx.peer.update({ where: { id: peerId }, data: { downloadedHash: hash, downloadedAt: at, ...delivered } });
-      await recordAudit(tx, actor, { action, targetType: 'Peer', targetId: peerId, targetName: peer.name, details: { format } });
-    });
+    // One batch transaction: no interactive transaction's round trips on the hot path.
+    await this.prisma.$transaction([
+      this.prisma.peer.update({ where: { id: peerId }, data: { downloadedHash: hash, downloadedAt: at, ...delivered } }),
+      this.prisma.auditLog.create({ data: auditRow(actor, { action, targetType: 'Peer', targetId: peerId, targetName: peer.name, details: { format } }) }),
+    ]);
     if (peer.downloadedHash !== hash || (!peer.deviceId && peer.deliveredHash !== hash)) publishWanChange(this.pubsub, { kind: 'UPDATED', wanId: peer.wanId, entity: 'PEER', entityId: peerId });
     // wg-quick names the interface after the file (`wg-quick up ./wg0.conf` brings up wg0, at
     // most 15 characters), so the .conf is named after the interface its header names; a

@@ -154,7 +154,8 @@ export class Wans {
     const wan = await this.wanLocks.run(id, () => this.prisma.$transaction(async (tx) => {
       const current = await tx.wan.findUnique({ where: { id }, include: { peers: { select: { id: true, tunnelIp: true } } } });
       if (!current) throw new DomainError('NOT_FOUND', 'WAN not found');
-      const { id: _id, createdAt: _c, updatedAt: _u, peers, ...currentSettings } = current;
+      // overlayRevision is the database's own (triggers): written back stale it would go backwards.
+      const { id: _id, createdAt: _c, updatedAt: _u, overlayRevision: _r, peers, ...currentSettings } = current;
       const { ipv6: _ipv6, ...fields } = present(input);
       const settings = validateWanSettings({ ...currentSettings, ...fields, ...requestedIpv6(input, currentSettings) }, currentSettings);
       if (settings.tunnelCidr !== current.tunnelCidr && peers.length > 0) {
