@@ -12,7 +12,7 @@ const BENCHES: Array<{ name: string; file: string; what: string; timeoutS: numbe
   { name: 'api', file: 'api.ts', what: 'WAN page latency and SQL statements per request', timeoutS: 240 },
   { name: 'peer-search', file: 'peer-search.ts', what: 'peer table search/filter/sort/second page at 500 and 5,000 peers: latency and SQL statements', timeoutS: 300 },
   { name: 'alloc', file: 'alloc.ts', what: '1,000 concurrent addPeer, SQLite and PostgreSQL', timeoutS: 420 },
-  { name: 'deploy', file: 'deploy.ts', what: '50 RouterOS simulators, deploy and unchanged redeploy', timeoutS: 150 },
+  { name: 'deploy', file: 'deploy.ts', what: '200 RouterOS simulators (hub-and-spoke) and 50 (full mesh), deploy and unchanged redeploy', timeoutS: 420 },
   { name: 'live', file: 'live.ts', what: 'handshake to 200 and 1,000 subscribers, server RSS', timeoutS: 600 },
   { name: 'previews', file: 'previews.ts', what: '5 configPreview lists + 20 such subscriptions on one socket, 201-peer WAN', timeoutS: 180 },
   { name: 'coldstart', file: 'coldstart.ts', what: 'spawn to first answered query', timeoutS: 150 },
