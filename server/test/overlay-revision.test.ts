@@ -158,6 +158,13 @@ function suite(label: string, postgres: boolean, databaseUrl: () => Promise<stri
       await expectNoBump(() => prisma().peer.update({ where: { id: seeded.hubId }, data: { name } }));
     });
 
+    it('refuses a write that sets the revision back (a writer that wrote back a row it read)', async () => {
+      const current = await revision();
+      await prisma().peer.update({ where: { id: seeded.hubId }, data: { keepalive: 13 } });
+      await expect(prisma().wan.update({ where: { id: seeded.wanId }, data: { overlayRevision: current } })).rejects.toThrow();
+      expect(await revision()).toBe(current + 1);
+    });
+
     it('reads the WAN whole when the journal no longer reaches back to a cached view', async () => {
       await expectViewsCurrent();
       const before = await revision();
