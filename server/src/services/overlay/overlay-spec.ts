@@ -57,39 +57,25 @@ function loadSubnetRows(db: Reader, wanId: string) {
 export type OverlayPeerRow = Awaited<ReturnType<typeof loadPeerRows>>[number];
 type OverlaySubnetRow = Awaited<ReturnType<typeof loadSubnetRows>>[number];
 
-/** Rows of the WAN already being read with more columns, in the order `loadOverlayRows` reads them (so not read twice). */
-export interface SharedRows {
-  peers?: Promise<readonly OverlayPeerRow[]>;
-  subnets?: Promise<readonly OverlaySubnetRow[]>;
-}
-
-/** Only the columns `fields` selects, of a row read with more (delivery state, timestamps). */
-function selectedColumns<Row extends object>(row: Row, fields: Readonly<Record<string, true>>): Row {
-  const kept: Record<string, unknown> = {};
-  for (const column in fields) kept[column] = (row as Record<string, unknown>)[column];
-  return kept as Row;
-}
-
 /**
  * Exactly the rows an OverlaySpec is made of (no timestamps or delivery state), which a cached
  * view keeps and patches from the change journal (see overlay-cache.ts).
  * Flat reads, one per table, grouped here: Prisma maps nested relations of 1,000 peers
  * several times slower than the same rows read flat.
  */
-export async function loadOverlayRows(db: Reader, wanId: string, shared: SharedRows = {}) {
-  // Reads of our own one after another: callers pass a transaction, which runs one statement
-  // at a time. Shared reads are awaited at once, so a failing one is never left unhandled.
-  const [wan, sharedPeers, sharedSubnets] = await Promise.all([loadWanRow(db, wanId), shared.peers, shared.subnets]);
+export async function loadOverlayRows(db: Reader, wanId: string) {
+  // One read after another: callers may pass a transaction, which runs one statement at a time.
+  const wan = await loadWanRow(db, wanId);
   if (!wan) throw new DomainError('NOT_FOUND', 'WAN not found');
-  const peers = sharedPeers ?? (await loadPeerRows(db, wanId));
-  const subnets = sharedSubnets ?? (await loadSubnetRows(db, wanId));
+  const peers = await loadPeerRows(db, wanId);
+  const subnets = await loadSubnetRows(db, wanId);
   const services = await db.publishedService.findMany({ where: { peer: { wanId } }, select: SERVICE_FIELDS, orderBy: [{ serviceIp: 'asc' }, { id: 'asc' }] });
   const presharedKeys = await db.presharedKey.findMany({ where: { wanId }, select: PSK_FIELDS, orderBy: { id: 'asc' } });
   const devices = await loadDeviceRows(db, wan);
   return sortOverlayRows({
     wan,
-    peers: peers.map((peer) => selectedColumns(peer, PEER_FIELDS)),
-    subnets: subnets.map((subnet) => selectedColumns(subnet, SUBNET_FIELDS)),
+    peers,
+    subnets,
     services,
     presharedKeys,
     devices,
