@@ -17,7 +17,7 @@ const readerOfEvent = new WeakMap<object, OverlayReader>();
 export function readEventThrough(ctx: Context, event: object): OverlayReader {
   let reader = readerOfEvent.get(event);
   if (!reader) {
-    reader = new OverlayReader(ctx.prisma, ctx.services.secrets, ctx.services.metrics.overlayCompiled);
+    reader = new OverlayReader(ctx.prisma, ctx.services.secrets);
     readerOfEvent.set(event, reader);
   }
   ctx.overlays = reader;

@@ -164,7 +164,7 @@ export function createYogaServer({ prisma, services, log, secureCookies, trusted
         services,
         identity: await identityOf({ ...initial, request }),
         cookies: jar,
-        overlays: new OverlayReader(prisma, services.secrets, services.metrics.overlayCompiled),
+        overlays: new OverlayReader(prisma, services.secrets),
         clientAddress: clientAddress(initial.req, trustedProxies),
       };
     },

@@ -44,7 +44,7 @@ export function createMetrics() {
   const driftItems = new Gauge({ name: 'meshplane_peer_drift_items', help: 'Items the peer\'s device differs in from what Meshplane last put there, as the drift watch last compared (0: in sync); peers never compared have no series', labelNames: ['wan', 'peer', 'device'], registers: [registry] });
   const driftChecks = new Counter({ name: 'meshplane_drift_checks_total', help: 'Drift watch comparisons of one peer\'s device, by result (in_sync, drifted, unreachable, busy, failed, not_deployed)', labelNames: ['result'], registers: [registry] });
   const jobs = new Counter({ name: 'meshplane_jobs_total', help: 'Finished device jobs', labelNames: ['kind', 'status'], registers: [registry] });
-  const overlayCompiles = new Counter({ name: 'meshplane_overlay_compiles_total', help: 'Compiles of a WAN\'s overlay for reads (queries, previews, subscriptions); unchanged WANs reuse theirs', registers: [registry] });
+  const overlayCompiles = new Counter({ name: 'meshplane_overlay_compiles_total', help: 'Compiles of a WAN\'s overlay (queries, previews, subscriptions, downloads, deploy jobs); unchanged WANs reuse theirs', registers: [registry] });
   const jobDuration = new Histogram({ name: 'meshplane_job_duration_seconds', help: 'Duration of device jobs', labelNames: ['kind'], buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120], registers: [registry] });
 
   async function refreshFromSources(): Promise<void> {

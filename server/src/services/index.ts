@@ -37,6 +37,7 @@ import { createDriverFactory, type DriverFactory } from '../devices/factory.js';
 import { KeyedMutex } from '../infra/keyed-mutex.js';
 import { Adoption } from './adoption/adopt.js';
 import { DeviceReadings, deviceChangedAt } from './adoption/discovery.js';
+import { overlayViewCache } from './overlay/overlay-cache.js';
 
 export interface ServiceDeps {
   prisma: Db;
@@ -88,6 +89,8 @@ export function createServices(deps: ServiceDeps) {
   // One queue per WAN for changes that allocate from its ranges.
   const wanLocks = new KeyedMutex();
   const metrics = createMetrics();
+  // Every compile of this master key's shared view cache (reads, downloads, deploy jobs) is counted.
+  overlayViewCache(deps.secrets).onCompile = metrics.overlayCompiled;
   const jobs = new JobRunner(deps.prisma, deps.pubsub, deps.log, deps.locks, deps.jobConcurrency ?? 16, metrics.jobFinished);
   const driverFactory = deps.driverFactory ?? createDriverFactory();
   const webhooks = new Webhooks(deps.prisma, deps.secrets, deps.log, deps.webhooks ?? {});

@@ -63,7 +63,7 @@ export class OverlayViewCache {
   /** One build per WAN at a time: requests arriving meanwhile share it. */
   private readonly building = new Map<string, { revision: number; view: Promise<Entry> }>();
   private readonly opened: OpenedSecrets;
-  /** Told of each compile of a view this cache built (the compile counter of /metrics). */
+  /** Told of each compile of a view this cache built: set once by the services (the compile counter of /metrics). */
   onCompile: () => void = () => {};
 
   constructor(private readonly secrets: SecretBox) {

@@ -49,11 +49,9 @@ export class OverlayReader {
     this.prisma.subnet.findMany({ where: { peer: { wanId } }, orderBy: [{ cidr: 'asc' }, { id: 'asc' }] }).then((all) => ({ all, byPeer: byPeer(all) })));
   private readonly views = new PerWan<OverlayView>((wanId) => this.loadView(wanId));
 
-  /** @param onCompile told of each compile this reader's views make (the /metrics counter). */
   constructor(
     private readonly prisma: Db,
     private readonly secrets: SecretBox,
-    private readonly onCompile?: () => void,
   ) {}
 
   /** Every peer of the WAN, all columns, in tunnel-address order. */
@@ -90,8 +88,6 @@ export class OverlayReader {
   }
 
   private loadView(wanId: string): Promise<OverlayView> {
-    const cache = overlayViewCache(this.secrets);
-    if (this.onCompile) cache.onCompile = this.onCompile;
-    return cache.view(this.prisma, wanId);
+    return overlayViewCache(this.secrets).view(this.prisma, wanId);
   }
 }
