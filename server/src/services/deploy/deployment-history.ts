@@ -86,13 +86,13 @@ export async function deploymentConfig(prisma: Db, deploymentId: string): Promis
   return { peerId: row.peerId, text: deployedConfigText(stored.wan, stored.peer, configFormatOf(row.device?.kind ?? null)) };
 }
 
+/** Opens every key as the stand-in: one SecretBox for the module, so its views are cached as real ones are. */
+const STAND_INS = { open: () => STAND_IN_KEY } as unknown as SecretBox;
+
 /**
  * The peer's configuration as Meshplane would deploy it now, rendered like a deployment's.
  * Keys are loaded as stand-ins, never opened: the text shows only that each one is set.
  */
-/** Opens every key as the stand-in: one SecretBox for the module, so its views are cached as real ones are. */
-const STAND_INS = { open: () => STAND_IN_KEY } as unknown as SecretBox;
-
 export async function currentConfig(prisma: Db, peerId: string): Promise<ShownConfig> {
   const peer = await prisma.peer.findUnique({ where: { id: peerId }, select: { wanId: true, device: { select: { kind: true } } } });
   if (!peer) throw new DomainError('NOT_FOUND', 'Peer not found');
