@@ -129,6 +129,28 @@ describe('self-service', () => {
     expect(refusal(await create(alice, wanId, 'tablet'))).toEqual(['LIMIT_REACHED: You have 3 of 1 devices allowed in this WAN: delete one to add another']);
   });
 
+  it('at one below the limit ten concurrent additions make exactly one; a deletion makes room for exactly one again', async () => {
+    const wanId = await createWan({ name: 'last-seat', tunnelCidr: '10.80.0.0/24', selfService: true, selfServicePeerLimit: 3 });
+    const first = await created(bob, wanId, 'one');
+    await created(bob, wanId, 'two');
+    const burst = async (prefix: string) => (await Promise.all(Array.from({ length: 10 }, (_, i) => create(bob, wanId, `${prefix}-${i}`)))).map((result) => result.errors?.[0]?.extensions?.code ?? 'OK').sort();
+    expect(await burst('a')).toEqual(['LIMIT_REACHED', 'LIMIT_REACHED', 'LIMIT_REACHED', 'LIMIT_REACHED', 'LIMIT_REACHED', 'LIMIT_REACHED', 'LIMIT_REACHED', 'LIMIT_REACHED', 'LIMIT_REACHED', 'OK']);
+    expect(await t.app.database.prisma.peer.count({ where: { wanId, owner: { email: 'bob@example.org' } } })).toBe(3);
+    await bob.ok(DELETE, { id: first.id });
+    expect(await burst('b')).toEqual(['LIMIT_REACHED', 'LIMIT_REACHED', 'LIMIT_REACHED', 'LIMIT_REACHED', 'LIMIT_REACHED', 'LIMIT_REACHED', 'LIMIT_REACHED', 'LIMIT_REACHED', 'LIMIT_REACHED', 'OK']);
+    expect(await t.app.database.prisma.peer.count({ where: { wanId, owner: { email: 'bob@example.org' } } })).toBe(3);
+  });
+
+  it('a creation whose caller was disabled after the request signed in (the race with setUserDisabled) adds no enabled device', async () => {
+    const franId = await createUser('fran@example.net', 'SELF_SERVICE');
+    const wanId = await createWan({ name: 'race-disable', tunnelCidr: '10.81.0.0/24', selfService: true });
+    // What a request authenticated a moment before the disable holds: the identity as it was then.
+    const before = { user: { id: franId, email: 'fran@example.net', name: 'fran', role: 'SELF_SERVICE' as const }, via: 'session' as const };
+    await admin.ok(`mutation ($userId: ID!) { setUserDisabled(userId: $userId, disabled: true) { id } }`, { userId: franId });
+    await expect(t.app.services.selfService.createPeer(before, { wanId, name: 'laptop' })).rejects.toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
+    expect(await t.app.database.prisma.peer.count({ where: { ownerId: franId } })).toBe(0);
+  });
+
   it('another user\'s peer, by id, config, QR code or deletion, answers exactly as a missing peer; nothing else of the network is readable', async () => {
     const wanId = await createWan({ name: 'private', tunnelCidr: '10.75.0.0/24', selfService: true });
     const hubId = (await admin.ok<{ addPeer: { peer: { id: string } } }>(ADD_PEER, { wanId, input: { name: 'hub', role: 'HUB', endpointHost: 'vpn.example.net', endpointPort: 51820 } })).addPeer.peer.id;
@@ -300,7 +322,7 @@ describe.skipIf(!pgBin)('self-service limit on two replicas sharing one PostgreS
     await cluster?.stop();
   });
 
-  it('ten creations split across two replicas (each with its own WAN lock) against a limit of 3 make exactly 3 peers', async () => {
+  it('ten creations split across two replicas (each with its own WAN lock) against a limit of 3 make exactly 3 peers; after a deletion ten more make exactly one', async () => {
     const admin = await registerAdmin(replicas[0]!.graphqlUrl);
     await admin.ok(`mutation ($input: CreateUserInput!) { createUser(input: $input) { id } }`, { input: { email: 'eve@example.net', name: 'eve', password: PASSWORD, role: 'SELF_SERVICE' } });
     const wanId = (await admin.ok<{ createWan: { wan: { id: string } } }>(CREATE_WAN, { input: { name: 'replicated', selfService: true, selfServicePeerLimit: 3 } })).createWan.wan.id;
@@ -313,5 +335,18 @@ describe.skipIf(!pgBin)('self-service limit on two replicas sharing one PostgreS
     const codes = results.map((result) => result.errors?.[0]?.extensions?.code ?? 'OK').sort();
     expect(codes).toEqual([...Array(7).fill('LIMIT_REACHED'), 'OK', 'OK', 'OK']);
     expect(await replicas[0]!.app.database.prisma.peer.count({ where: { wanId } })).toBe(3);
+    // One deleted: ten more across both replicas fill the one free place, no more.
+    const made = results.find((result) => !result.errors)!.data as { createMyPeer: { id: string } };
+    await sessions[1]!.ok(DELETE, { id: made.createMyPeer.id });
+    const again = await Promise.all(Array.from({ length: 10 }, (_, i) => sessions[i % 2]!.request(CREATE, { input: { wanId, name: `again-${i}` } })));
+    expect(again.map((result) => result.errors?.[0]?.extensions?.code ?? 'OK').sort()).toEqual([...Array(9).fill('LIMIT_REACHED'), 'OK']);
+    expect(await replicas[0]!.app.database.prisma.peer.count({ where: { wanId } })).toBe(3);
+
+    // The account disabled after a request of theirs signed in: that request adds nothing.
+    const { createUser } = await admin.ok<{ createUser: { id: string } }>(`mutation ($input: CreateUserInput!) { createUser(input: $input) { id } }`, { input: { email: 'gil@example.net', name: 'gil', password: PASSWORD, role: 'SELF_SERVICE' } });
+    await admin.ok(`mutation ($userId: ID!) { setUserDisabled(userId: $userId, disabled: true) { id } }`, { userId: createUser.id });
+    const before = { user: { id: createUser.id, email: 'gil@example.net', name: 'gil', role: 'SELF_SERVICE' as const }, via: 'session' as const };
+    await expect(replicas[1]!.app.services.selfService.createPeer(before, { wanId, name: 'laptop' })).rejects.toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
+    expect(await replicas[0]!.app.database.prisma.peer.count({ where: { ownerId: createUser.id } })).toBe(0);
   });
 });

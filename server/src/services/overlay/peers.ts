@@ -13,6 +13,7 @@ import { generateKeyPair, generatePresharedKey } from '../../domain/keys.js';
 import { parseCidr, tryParseAddress, contains, hostRange } from '../../domain/ip.js';
 import { validateEndpointHost, validateIntegerInRange, validateKey, validateName, validatePort, validateAddress } from '../../domain/validation.js';
 import type { Identity } from '../auth/identity.js';
+import { unauthenticated } from '../../graphql/errors.js';
 import { fieldChanges, namedDevices, recordAudit } from '../audit.js';
 import type { AddedSubnet, SubnetInput, Subnets } from './subnets.js';
 import type { EventSink } from '../integrations/events.js';
@@ -64,7 +65,10 @@ export const NOT_OPEN_FOR_SELF_SERVICE = 'No WAN open for self-service has this 
  */
 async function assertRoomForOwnPeer(tx: Tx, wan: { id: string; selfService: boolean; selfServicePeerLimit: number }, owner: PeerOwner): Promise<void> {
   if (!wan.selfService) throw new DomainError('NOT_FOUND', NOT_OPEN_FOR_SELF_SERVICE, { field: 'wanId' });
-  await tx.$executeRaw`UPDATE "User" SET "role" = "role" WHERE "id" = ${owner.userId}`;
+  // Only an enabled account's row is locked: a disable that committed after this request signed
+  // in (and disabled the devices the owner had then) must not be followed by an enabled new one.
+  const enabled = await tx.$executeRaw`UPDATE "User" SET "role" = "role" WHERE "id" = ${owner.userId} AND "disabledAt" IS NULL`;
+  if (enabled === 0) throw unauthenticated('Your account is disabled or gone: sign in again');
   const owned = await tx.peer.count({ where: { wanId: wan.id, ownerId: owner.userId } });
   if (owned >= wan.selfServicePeerLimit) {
     throw new DomainError('LIMIT_REACHED', `You have ${owned} of ${wan.selfServicePeerLimit} devices allowed in this WAN: delete one to add another`, { field: 'wanId', limit: wan.selfServicePeerLimit, used: owned });
