@@ -29,8 +29,14 @@ describe('webhook targets (SSRF guard)', () => {
       ['::ffff:10.0.0.1', '::ffff:10.0.0.1 embeds 10.0.0.1 is a private address'],
       ['2002:a00:1::1', '2002:a00:1::1 embeds 10.0.0.1 is a private address'],
       ['64:ff9b::a9fe:a9fe', '64:ff9b::a9fe:a9fe embeds 169.254.169.254 is a link-local address'],
+      // IPv4-compatible (deprecated) and other unallocated IPv6: ipaddr.js calls them unicast.
+      ['::7f00:1', '::7f00:1 is a reserved address (outside the global unicast range 2000::/3)'],
+      ['::2', '::2 is a reserved address (outside the global unicast range 2000::/3)'],
+      ['4000::1', '4000::1 is a reserved address (outside the global unicast range 2000::/3)'],
     ];
     for (const [address, words] of cases) expect(refusedAddress(address), address).toBe(words);
+    // ipaddr.js reads the dotted spelling of an IPv4-compatible address as IPv4-mapped: refused either way.
+    expect(refusedAddress('::127.0.0.1')).not.toBeNull();
   });
 
   it('refuses names that mean this host whatever DNS says', () => {

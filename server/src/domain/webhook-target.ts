@@ -20,6 +20,9 @@ const RANGE_WORDS: Record<string, string> = {
   reserved: 'a reserved address',
 };
 
+/** IPv6 global unicast: every public IPv6 address is in it. */
+const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR('2000::/3') as [ipaddr.IPv6, number];
+
 /** Names that mean this host whatever DNS says. */
 const LOCAL_NAMES = /^(localhost|localhost\.localdomain|ip6-localhost|ip6-loopback)$|\.localhost$/i;
 
@@ -47,6 +50,9 @@ export function refusedAddress(address: string): string | null {
     }
   }
   const range = parsed.range();
+  // ipaddr.js calls every IPv6 address outside its listed ranges unicast, the IPv4-compatible
+  // ::a.b.c.d (::7f00:1) and ::2 included; only 2000::/3 is allocated as global unicast (RFC 4291).
+  if (range === 'unicast' && parsed.kind() === 'ipv6' && !(parsed as ipaddr.IPv6).match(GLOBAL_UNICAST_V6)) return `${address} is ${RANGE_WORDS.reserved} (outside the global unicast range 2000::/3)`;
   if (range === 'unicast') return null;
   return `${address} is ${RANGE_WORDS[range] ?? `a special-purpose address (${range})`}`;
 }
