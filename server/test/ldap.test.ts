@@ -370,6 +370,49 @@ describe.skipIf(!slapdBinary)('LDAP over TLS, from the environment only, and the
   });
 });
 
+describe.skipIf(!slapdBinary)('a directory of more users than one page (500)', () => {
+  const stopAfter: Array<() => Promise<void>> = [];
+  afterAll(async () => {
+    for (const stop of stopAfter.reverse()) await stop();
+  });
+
+  /** slapd with 1,200 entries besides ivan and judy (both signed in once), and an app syncing it with the group search. */
+  const directoryOf1202 = async (serviceAccountUnlimited: boolean) => {
+    const slapd = await startSlapd(slapdBinary!, { serviceAccountUnlimited });
+    stopAfter.push(() => slapd.stop());
+    await slapd.addUser({ uid: 'ivan', cn: 'Ivan Many', mail: 'ivan@example.com', password: 'ivan-Pass-8', groups: ['netops'] });
+    await slapd.addUser({ uid: 'judy', cn: 'Judy Many', mail: 'judy@example.com', password: 'judy-Pass-9', groups: ['netops'] });
+    await slapd.addPlainUsers('bulk', 1200);
+    const app = await startTestApp({
+      env: {
+        MESHPLANE_LDAP_URL: slapd.url, MESHPLANE_LDAP_BIND_DN: SERVICE_DN, MESHPLANE_LDAP_BIND_PASSWORD: slapd.servicePassword,
+        MESHPLANE_LDAP_USER_BASE: PEOPLE, MESHPLANE_LDAP_GROUP_BASE: GROUPS, MESHPLANE_LDAP_ROLES: `OPERATOR=${slapd.groupDn('netops')}`, MESHPLANE_LDAP_SYNC_MINUTES: '0',
+      },
+    });
+    stopAfter.push(() => app.stop());
+    const admin = await registerAdmin(app.graphqlUrl);
+    for (const [login, password] of [['ivan', 'ivan-Pass-8'], ['judy', 'judy-Pass-9']]) await signedIn(app.graphqlUrl, login!, password!);
+    return { slapd, app, admin };
+  };
+
+  it('lists every page (the group searches wait for the listing) and disables the one removed', async () => {
+    const { slapd, app, admin } = await directoryOf1202(true);
+    await slapd.setGroups('judy', []);
+    const { syncDirectory } = await admin.ok<{ syncDirectory: { listed: number; checked: number; disabled: number } }>(SYNC);
+    expect(syncDirectory).toMatchObject({ listed: 1202, checked: 2, disabled: 1 });
+    expect(await app.app.database.prisma.user.findUnique({ where: { email: 'ivan@example.com' } })).toMatchObject({ disabledAt: null, role: 'OPERATOR' });
+  }, 120_000);
+
+  it('a listing cut at the directory\'s size limit changes nothing and says which limit', async () => {
+    const { slapd, app, admin } = await directoryOf1202(false);
+    await slapd.setGroups('judy', []);
+    const sync = await admin.request(SYNC);
+    expect(sync.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+    expect(sync.errors?.[0]?.message).toContain(`size limit after 500 entries: let the service account list every user (OpenLDAP: limits dn.exact="${SERVICE_DN}" size.prtotal=unlimited)`);
+    expect(await app.app.database.prisma.user.count({ where: { authSource: 'LDAP', disabledAt: { not: null } } })).toBe(0);
+  }, 120_000);
+});
+
 /** Polls `read` until `done` holds (bounded: 15 s), returning the last value. */
 async function waitFor<T>(read: () => T | Promise<T>, done: (value: T) => boolean): Promise<T> {
   let value = await read();

@@ -71,6 +71,8 @@ export interface Slapd {
   deleteUser(uid: string): Promise<void>;
   /** Puts the user in exactly these groups. */
   setGroups(uid: string, groups: string[]): Promise<void>;
+  /** Adds `count` entries uid=<prefix><n> (password "x", no groups) in one connection. */
+  addPlainUsers(prefix: string, count: number): Promise<void>;
   /** Replaces (or with null deletes) one attribute of a user's entry. */
   setAttribute(uid: string, type: string, value: string | null): Promise<void>;
   /** Stops the server, keeping its data (a directory outage); `resume` starts it again on the same ports. */
@@ -81,7 +83,15 @@ export interface Slapd {
 
 const GROUP_NAMES = ['meshplane-admins', 'netops', 'staff', 'vpn-users', 'unrelated'];
 
-export async function startSlapd(binary: string): Promise<Slapd> {
+export interface SlapdOptions {
+  /**
+   * The README's line for the service account: slapd's default size limit (500, which caps a
+   * paged listing's total too) does not bind it. Off: slapd's defaults, as a fresh install has them.
+   */
+  serviceAccountUnlimited?: boolean;
+}
+
+export async function startSlapd(binary: string, options: SlapdOptions = {}): Promise<Slapd> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshplane-slapd-'));
   fs.mkdirSync(path.join(dir, 'db'));
   const [port, tlsPort] = [await freePort(), await freePort()];
@@ -110,6 +120,7 @@ export async function startSlapd(binary: string): Promise<Slapd> {
     `rootpw ${rootPassword}`,
     `directory ${dir}/db`,
     'index objectClass eq',
+    ...(options.serviceAccountUnlimited === false ? [] : [`limits dn.exact="${SERVICE_DN}" size.prtotal=unlimited`]),
     'access to attrs=userPassword by self write by anonymous auth by * none',
     'access to * by users read by * none',
     'overlay memberof',
@@ -206,6 +217,12 @@ export async function startSlapd(binary: string): Promise<Slapd> {
       await asRoot((client) => client.del(userDn(uid)));
     },
     setGroups,
+    addPlainUsers: (prefix, count) =>
+      asRoot(async (client) => {
+        for (let n = 0; n < count; n += 1) {
+          await client.add(userDn(`${prefix}${n}`), { objectClass: ['inetOrgPerson'], uid: `${prefix}${n}`, cn: `${prefix} ${n}`, sn: prefix, mail: `${prefix}${n}@example.com`, userPassword: 'x' });
+        }
+      }),
     async setAttribute(uid, type, value) {
       await asRoot((client) => client.modify(userDn(uid), new Change({ operation: value === null ? 'delete' : 'replace', modification: new Attribute({ type, values: value === null ? [] : [value] }) })));
     },

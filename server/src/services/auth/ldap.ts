@@ -227,17 +227,28 @@ export class LdapDirectory {
   async listUsers(wanted: ReadonlySet<string>): Promise<{ entries: Map<string, DirectoryEntry>; listed: number }> {
     return this.asService(async (service) => {
       const filter = this.config.userFilter.split('{login}').join('*');
-      const entries = new Map<string, DirectoryEntry>();
+      const ours: Entry[] = [];
       let seen = 0;
-      for await (const page of service.searchPaginated(this.config.userBase, { ...this.searchOptions(), filter, paged: { pageSize: PAGE_SIZE } })) {
-        seen += page.searchEntries.length;
-        if (seen > MAX_DIRECTORY_ENTRIES) throw new DirectoryUnavailableError(`the user search returned more than ${MAX_DIRECTORY_ENTRIES} entries (narrow ldap.userBase or ldap.userFilter)`);
-        for (const raw of page.searchEntries) {
-          const id = this.idOf(raw);
-          if (!id || !wanted.has(id)) continue;
-          const entry = await this.toDirectoryEntry(service, raw);
-          if (entry) entries.set(entry.id, entry);
+      try {
+        for await (const page of service.searchPaginated(this.config.userBase, { ...this.searchOptions(), filter, paged: { pageSize: PAGE_SIZE } })) {
+          seen += page.searchEntries.length;
+          if (seen > MAX_DIRECTORY_ENTRIES) throw new DirectoryUnavailableError(`the user search returned more than ${MAX_DIRECTORY_ENTRIES} entries (narrow ldap.userBase or ldap.userFilter)`);
+          for (const raw of page.searchEntries) {
+            const id = this.idOf(raw);
+            if (id && wanted.has(id)) ours.push(raw);
+          }
         }
+      } catch (error) {
+        if (!(error instanceof SizeLimitExceededError)) throw error;
+        // slapd's default size limit (500) also caps a paged search's total for ordinary accounts.
+        throw new DirectoryUnavailableError(`the directory stopped the user listing at its size limit after ${seen} entries: let the service account list every user (OpenLDAP: limits dn.exact="${this.config.bindDn ?? 'the bind DN'}" size.prtotal=unlimited)`);
+      }
+      // The group searches wait for the listing to end: slapd keeps one paged search per
+      // connection, so a search between two pages invalidates the listing's cookie.
+      const entries = new Map<string, DirectoryEntry>();
+      for (const raw of ours) {
+        const entry = await this.toDirectoryEntry(service, raw);
+        if (entry) entries.set(entry.id, entry);
       }
       // `listed` counts every entry, ours or not: an empty directory must be told from "none of ours".
       return { entries, listed: seen };
