@@ -42,6 +42,10 @@ describe('LDAP settings', () => {
     expect(refused({ ...base, bindDn: 'cn=svc' })).toThrow(/without ldap.bindPassword/);
     expect(refused(base, { MESHPLANE_LDAP_ROLES: 'BOSS=cn=x' })).toThrow(/"BOSS" is not a role/);
     expect(refused(base, { MESHPLANE_LDAP_START_TLS: 'maybe' })).toThrow(/true or false/);
+    // Beyond 2^31 ms a Node timer fires every millisecond: the sync would hammer the directory.
+    expect(refused(base, { MESHPLANE_LDAP_SYNC_MINUTES: '40000' })).toThrow(/from 0 \(off\) to 10080 \(a week\), not "40000"/);
+    expect(refused(base, { MESHPLANE_LDAP_SYNC_MINUTES: '-5' })).toThrow(/from 0 \(off\) to 10080/);
+    expect(resolveLdapConfig(base, { MESHPLANE_LDAP_SYNC_MINUTES: '10080' })!.syncIntervalMinutes).toBe(10080);
   });
 
   it('joins the pieces of DNs an unquoted YAML list split at the commas', () => {

@@ -8,6 +8,9 @@ import { z } from 'zod';
 import { FilterParser } from 'ldapts';
 import { parseRoleMapping, ROLES_LOW_TO_HIGH, type MappedRole, type RoleGroups } from '../../domain/identity-mapping.js';
 
+/** A week: a timer of more than 2^31 ms (24.8 days) fires at once and then every millisecond. */
+const MAX_SYNC_MINUTES = 7 * 24 * 60;
+
 const role = z.enum(ROLES_LOW_TO_HIGH as unknown as [MappedRole, ...MappedRole[]]);
 
 /** The `ldap:` section as written in the file (secrets may be `${VAR}`; expanded by config-file.ts). */
@@ -25,7 +28,7 @@ export const ldapFileSchema = z
     groups: z.object({ memberAttribute: z.string().min(1).optional(), base: z.string().min(1).optional(), filter: z.string().min(1).optional() }).strict().optional(),
     roles: z.partialRecord(role, z.array(z.string().min(1))).optional(),
     defaultRole: role.nullable().optional(),
-    syncIntervalMinutes: z.number().int().min(0).max(7 * 24 * 60).optional(),
+    syncIntervalMinutes: z.number().int().min(0).max(MAX_SYNC_MINUTES).optional(),
     timeoutMs: z.number().int().min(500).max(120_000).optional(),
   })
   .strict();
@@ -171,7 +174,9 @@ export function resolveLdapConfig(file: LdapFileSection | undefined, env: NodeJS
   }
   const syncText = textFrom(env, 'MESHPLANE_LDAP_SYNC_MINUTES');
   const syncIntervalMinutes = syncText === undefined ? (f.syncIntervalMinutes ?? 15) : Number(syncText);
-  if (!Number.isInteger(syncIntervalMinutes) || syncIntervalMinutes < 0) throw new LdapConfigError(`MESHPLANE_LDAP_SYNC_MINUTES must be a whole number of minutes (0 = off), not ${JSON.stringify(syncText)}`);
+  if (!Number.isInteger(syncIntervalMinutes) || syncIntervalMinutes < 0 || syncIntervalMinutes > MAX_SYNC_MINUTES) {
+    throw new LdapConfigError(`MESHPLANE_LDAP_SYNC_MINUTES must be a whole number of minutes from 0 (off) to ${MAX_SYNC_MINUTES} (a week), not ${JSON.stringify(syncText)}`);
+  }
   const bindDn = textFrom(env, 'MESHPLANE_LDAP_BIND_DN') ?? f.bindDn ?? null;
   const bindPassword = env.MESHPLANE_LDAP_BIND_PASSWORD || f.bindPassword || null;
   if (bindDn && !bindPassword) throw new LdapConfigError('ldap.bindDn is set without ldap.bindPassword (or MESHPLANE_LDAP_BIND_PASSWORD)');
