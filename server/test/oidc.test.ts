@@ -228,11 +228,17 @@ describe('OIDC sign-in against a real provider', () => {
     const change = await t.app.database.prisma.auditLog.findFirstOrThrow({ where: { action: 'user.changeRole', details: { contains: 'gina@example.com' } } });
     expect(JSON.parse(change.details)).toMatchObject({ via: 'oidc', changes: [{ field: 'role', before: 'OPERATOR', after: 'VIEWER' }] });
 
+    // A provider that sends one group as a plain string instead of a list.
+    await provider.setAccount('gina', { ...accounts.gina, groups: 'netops' });
+    const { browser: third } = await signIn(t, 'gina', { callbacks });
+    expect((await me(third, t))!.role).toBe('OPERATOR');
+    expect(await me(second, t)).toBeNull();
+
     await provider.setAccount('gina', { ...accounts.gina, groups: ['marketing'] });
     const refused = await signIn(t, 'gina', { callbacks });
     expect(refused.location).toBe('/login?error=no_role');
     expect(refused.browser.cookie(new URL(t.url).origin, 'mp_session')).toBeNull();
-    expect(await me(second, t)).toBeNull();
+    expect(await me(third, t)).toBeNull();
     const gina = await t.app.database.prisma.user.findUniqueOrThrow({ where: { email: 'gina@example.com' } });
     expect(await t.app.database.prisma.session.count({ where: { userId: gina.id, revokedAt: null } })).toBe(0);
   });
@@ -265,10 +271,37 @@ describe('OIDC sign-in against a real provider', () => {
     expect((await signIn(t, 'hank', { callbacks })).location).toBe('/login?error=account_disabled');
   });
 
+  it('a sign-in cancelled or failed at the provider comes back as our own error code, never the provider\'s text or a 500', async () => {
+    const startFlow = async () => {
+      const browser = new HttpBrowser();
+      const hop = await browser.hop(`${t.url}/auth/oidc/login`);
+      return { browser, state: new URL(hop.location!).searchParams.get('state')! };
+    };
+    const description = encodeURIComponent('<script>alert(1)</script> the provider\'s own words');
+    const cancelled = await startFlow();
+    const answer = `${t.url}/auth/oidc/callback?error=access_denied&error_description=${description}&state=${encodeURIComponent(cancelled.state)}&iss=${encodeURIComponent(provider.issuer)}`;
+    expect(await finishAtMeshplane(cancelled.browser, answer)).toEqual({ status: 302, location: '/login?error=access_denied' });
+    // The flow ended with that answer: sent again, it finds none.
+    expect(await finishAtMeshplane(cancelled.browser, answer)).toEqual({ status: 302, location: '/login?error=flow_expired' });
+
+    const failed = await startFlow();
+    expect(await finishAtMeshplane(failed.browser, `${t.url}/auth/oidc/callback?error=server_error&state=${encodeURIComponent(failed.state)}`)).toEqual({ status: 302, location: '/login?error=provider_error' });
+    // An error answer without this browser's state is not this browser's to act on.
+    const foreign = await startFlow();
+    expect(await finishAtMeshplane(foreign.browser, `${t.url}/auth/oidc/callback?error=access_denied`)).toEqual({ status: 302, location: '/login?error=state_mismatch' });
+    const other = await startFlow();
+    expect(await finishAtMeshplane(other.browser, `${t.url}/auth/oidc/callback?error=access_denied&state=${encodeURIComponent(failed.state)}`)).toEqual({ status: 302, location: '/login?error=state_mismatch' });
+    // Nothing at all, a HEAD, a POST.
+    expect(await finishAtMeshplane(new HttpBrowser(), `${t.url}/auth/oidc/callback`)).toEqual({ status: 302, location: '/login?error=flow_expired' });
+    expect((await new HttpBrowser().hop(`${t.url}/auth/oidc/callback`, { method: 'POST', body: 'code=x' })).status).toBe(405);
+    for (const browser of [cancelled, failed, foreign, other].map((flow) => flow.browser)) expect(await me(browser, t)).toBeNull();
+    expect(t.logs.join('')).not.toContain('alert(1)');
+  });
+
   it('returns only to a path on this site after signing in (no open redirect)', async () => {
     const landing = async (next: string) => (await signIn(t, 'alice', { next, callbacks })).location;
     expect(await landing('/wans?filter=a#top')).toBe('/wans?filter=a');
-    for (const next of ['//evil.example/x', 'https://evil.example/', '/\\evil.example', 'evil.example', '/x\r\nLocation: https://evil.example', '/auth/oidc/login', 'javascript:alert(1)']) {
+    for (const next of ['//evil.example/x', 'https://evil.example/', '/\\evil.example', 'evil.example', '/x\r\nLocation: https://evil.example', '/auth/oidc/login', 'javascript:alert(1)', '/.//evil.example', '/a/..//evil.example', '/%2e//evil.example', '/./auth/oidc/login']) {
       expect(await landing(next), JSON.stringify(next)).toBe('/');
     }
   });
@@ -397,6 +430,16 @@ describe('SSO-only mode (public client, allowed domains)', () => {
     expect((await me(bobBrowser, t))!.role).toBe('OPERATOR');
   });
 
+  it('API tokens keep working: SSO-only turns off passwords, not the API', async () => {
+    const { browser } = await signIn(t, 'alice');
+    const created = await browser.graphql<{ createApiToken: { token: string } }>(t.url, `mutation { createApiToken(input: { name: "automation" }) { token } }`);
+    const api = new GraphQLTestClient(t.graphqlUrl, created.data!.createApiToken.token);
+    expect((await api.ok<{ me: { email: string; role: string } }>(ME)).me).toMatchObject({ email: 'alice@example.com', role: 'ADMIN' });
+    expect((await api.ok<{ wans: { edges: unknown[] } }>(`{ wans { edges { node { id } } } }`)).wans.edges).toEqual([]);
+    // The API's own login mutation stays refused, with a token or without.
+    expect(await api.errorCodes(`mutation { login(input: { email: "alice@example.com", password: "correct horse battery staple" }) { user { id } } }`)).toEqual(['FORBIDDEN']);
+  });
+
   // Last in this block: it uses up this address's budget for a minute.
   it(`bounds failed code exchanges per client address (${CALLBACK_EXCHANGES_PER_MINUTE} a minute): made-up codes stop reaching the provider`, async () => {
     const bogusCallback = async () => {
@@ -410,5 +453,42 @@ describe('SSO-only mode (public client, allowed domains)', () => {
     for (let attempt = 0; attempt < CALLBACK_EXCHANGES_PER_MINUTE + 3; attempt++) answers.push(await bogusCallback());
     expect(answers.slice(0, CALLBACK_EXCHANGES_PER_MINUTE)).toEqual(Array(CALLBACK_EXCHANGES_PER_MINUTE).fill("/login?error=invalid_response"));
     expect(answers.slice(CALLBACK_EXCHANGES_PER_MINUTE)).toEqual(Array(3).fill('/login?error=rate_limited'));
+  });
+});
+
+describe('an identity provider that cannot be reached', () => {
+  it('Meshplane starts, the SSO button says so in plain words, password sign-in still works, and the provider is tried again', async () => {
+    const port = await freeLoopbackPort();
+    // Nothing listens there until the provider is started on it below.
+    const providerPort = await freeLoopbackPort();
+    const clientSecret = 'secret-of-an-unreachable-provider-0123456789';
+    const t = await startApp(port, {
+      MESHPLANE_OIDC_ISSUER: `http://127.0.0.1:${providerPort}`,
+      MESHPLANE_OIDC_CLIENT_ID: 'meshplane',
+      MESHPLANE_OIDC_CLIENT_SECRET: clientSecret,
+      MESHPLANE_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      MESHPLANE_OIDC_SCOPES: 'openid email profile groups',
+      MESHPLANE_OIDC_ROLES: TEST_ROLES,
+    });
+    let provider: TestProvider | undefined;
+    try {
+      expect(await finishAtMeshplane(new HttpBrowser(), `${t.url}/auth/oidc/login`)).toEqual({ status: 302, location: '/login?error=provider_unavailable' });
+      // The password form works meanwhile: the first account registers and signs in.
+      await registerAdmin(t.graphqlUrl);
+      const local = new GraphQLTestClient(t.graphqlUrl);
+      await local.ok(`mutation { login(input: { email: "admin@example.net", password: "correct horse battery staple" }) { user { id } } }`);
+      expect((await local.ok<{ me: { email: string } }>(ME)).me.email).toBe('admin@example.net');
+
+      // A failed discovery is not remembered: once the provider is up, the next sign-in goes there.
+      provider = await startOidcProvider({ appUrl: t.url, port: providerPort, clientSecret });
+      const { location } = await signIn(t, 'bob');
+      expect(location).toBe('/');
+      const log = t.logs.join('');
+      expect(log).toMatch(/OIDC discovery failed/);
+      expect(log).not.toContain(clientSecret);
+    } finally {
+      await t.stop();
+      await provider?.stop();
+    }
   });
 });

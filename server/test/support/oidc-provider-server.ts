@@ -15,7 +15,8 @@ export interface ProviderAccount {
   email_verified?: boolean;
   name?: string;
   preferred_username?: string;
-  groups?: string[];
+  /** A list, or one group as a plain string (some providers send that). */
+  groups?: string[] | string;
   /** Google's hosted domain (a Workspace account's domain). */
   hd?: string;
 }

@@ -51,6 +51,8 @@ export async function startOidcProvider(options: {
   clientSecret?: string | null;
   accounts?: Record<string, ProviderAccount>;
   conformIdTokenClaims?: boolean;
+  /** A given loopback port (default: any free one). */
+  port?: number;
 }): Promise<TestProvider> {
   const clientId = options.clientId ?? 'meshplane';
   const clientSecret = options.clientSecret === undefined ? `secret-${randomBytes(12).toString('hex')}` : options.clientSecret;
@@ -68,6 +70,7 @@ export async function startOidcProvider(options: {
     ],
     accounts: options.accounts ?? TEST_ACCOUNTS,
     adminToken,
+    ...(options.port === undefined ? {} : { port: options.port }),
     ...(options.conformIdTokenClaims === undefined ? {} : { conformIdTokenClaims: options.conformIdTokenClaims }),
   };
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(providerOptions)], { stdio: ['ignore', 'pipe', 'pipe'], cwd: serverDir });
@@ -220,8 +223,14 @@ export async function signInAtProvider(browser: HttpBrowser, appUrl: string, log
   return { callbackUrl: second.next, askedForLogin: true };
 }
 
-/** Requests the callback at Meshplane: where it sends the browser next (a path, or /login?error=…). */
+/**
+ * Requests the callback at Meshplane: where it sends the browser next (a path on Meshplane, or
+ * /login?error=…). A Location that leads anywhere else (`//host` included, resolved as a browser
+ * would) comes back whole, so an open redirect shows as one.
+ */
 export async function finishAtMeshplane(browser: HttpBrowser, callbackUrl: string): Promise<{ location: string; status: number }> {
   const hop = await browser.hop(callbackUrl);
-  return { status: hop.status, location: hop.location ? new URL(hop.location).pathname + new URL(hop.location).search : '' };
+  if (!hop.location) return { status: hop.status, location: '' };
+  const next = new URL(hop.location);
+  return { status: hop.status, location: next.origin === new URL(callbackUrl).origin ? next.pathname + next.search : next.href };
 }

@@ -69,7 +69,8 @@ interface Flow {
 
 /**
  * Where to go after signing in: a path on this site only. Anything else (an absolute URL,
- * `//host`, `/\host` which browsers read as `//host`, control characters) becomes "/".
+ * `//host`, `/\host` which browsers read as `//host`, control characters, and dot segments
+ * that normalize to `//host`, like `/.//host`) becomes "/".
  */
 export function safeNext(next: string | null | undefined): string {
   if (!next || !next.startsWith('/') || next.startsWith('//') || /[\\\u0000-\u001f\u007f]/.test(next)) return '/';
@@ -80,7 +81,8 @@ export function safeNext(next: string | null | undefined): string {
   } catch {
     return '/';
   }
-  if (url.origin !== base.origin || url.pathname.startsWith('/auth/')) return '/';
+  // The normalized path is what goes into Location: `/.//host` and `/a/..//host` become `//host` here.
+  if (url.origin !== base.origin || url.pathname.startsWith('//') || url.pathname.startsWith('/auth/')) return '/';
   return `${url.pathname}${url.search}${url.hash}`;
 }
 
