@@ -39,13 +39,29 @@ describe('alert rule evaluation', () => {
     expect(actions).toEqual([[10, 'fire']]);
   });
 
-  it('UNKNOWN never fires TUNNEL_DOWN or HANDSHAKE_STALE, and neither resolves nor forgets what was seen', () => {
+  it('UNKNOWN never fires TUNNEL_DOWN or HANDSHAKE_STALE, and never resolves a firing incident', () => {
     expect(run(rule('TUNNEL_DOWN', 1), [[0, tunnel('UNKNOWN')], [100, tunnel('UNKNOWN')]]).actions).toEqual([]);
     expect(run(rule('HANDSHAKE_STALE', 1), [[0, tunnel('UNKNOWN')], [100, tunnel('UNKNOWN')]]).actions).toEqual([]);
     // Firing, then nobody can say: still open; reported UP again: resolved then.
     expect(run(rule('TUNNEL_DOWN', 1), [[0, tunnel('DOWN')], [1, tunnel('DOWN')], [2, tunnel('UNKNOWN')], [50, tunnel('UNKNOWN')], [51, tunnel('UP')]]).actions).toEqual([[1, 'fire'], [51, 'resolve']]);
     // Pending, then UNKNOWN for longer than N: it does not fire while nobody reports it.
     expect(run(rule('TUNNEL_DOWN', 5), [[0, tunnel('DOWN')], [1, tunnel('UNKNOWN')], [10, tunnel('UNKNOWN')]]).actions).toEqual([]);
+  });
+
+  it('a gap nobody reports breaks the hold: DOWN, UNKNOWN, DOWN again counts N minutes from the second DOWN', () => {
+    // Down 1 minute, then 10 minutes nobody can say (the tunnel may have come back meanwhile),
+    // then down again: not "down for 5 minutes" until 5 reported minutes have passed.
+    const gap = run(rule('TUNNEL_DOWN', 5), [[0, tunnel('DOWN')], [1, tunnel('DOWN')], [2, tunnel('UNKNOWN')], [11, tunnel('UNKNOWN')], [12, tunnel('DOWN')], [13, tunnel('DOWN')], [16.9, tunnel('DOWN')], [17, tunnel('DOWN')]]);
+    expect(gap.actions).toEqual([[17, 'fire']]);
+    // The same for a device nobody has checked (a restart), and for a tunnel without a handshake.
+    expect(run(rule('DEVICE_UNREACHABLE', 2), [[0, device(false)], [1, device(null)], [5, device(false)], [6, device(false)], [7, device(false)]]).actions).toEqual([[7, 'fire']]);
+    expect(run(rule('HANDSHAKE_STALE', 5), [[0, tunnel('DOWN', null)], [1, tunnel('UNKNOWN')], [6, tunnel('DOWN', null)], [10, tunnel('DOWN', null)], [11, tunnel('DOWN', null)]]).actions).toEqual([[11, 'fire']]);
+  });
+
+  it('a flapping tunnel (down 1 minute, up, down 1 minute...) with N=5 never fires, however long it flaps', () => {
+    const timeline: Array<[number, AlertSubject]> = [];
+    for (let minute = 0; minute < 120; minute += 2) timeline.push([minute, tunnel('DOWN')], [minute + 0.5, tunnel('DOWN')], [minute + 1, tunnel('UP')], [minute + 1.5, tunnel('UP')]);
+    expect(run(rule('TUNNEL_DOWN', 5), timeline).actions).toEqual([]);
   });
 
   it('a restart with an open incident neither fires again nor forgets to resolve', () => {
@@ -104,6 +120,14 @@ describe('tunnel.down / tunnel.up after a grace period', () => {
   it('a tunnel never seen UP sends nothing; UNKNOWN is not DOWN', () => {
     expect(events([[0, 'DOWN'], [10, 'DOWN']])).toEqual([]);
     expect(events([[0, 'UP'], [1, 'UNKNOWN'], [10, 'UNKNOWN'], [11, 'UP']])).toEqual([]);
+  });
+
+  it('a gap nobody reports restarts the grace: UP, DOWN, UNKNOWN, DOWN sends tunnel.down a grace after the second DOWN', () => {
+    expect(events([[0, 'UP'], [1, 'DOWN'], [2, 'UNKNOWN'], [10, 'UNKNOWN'], [11, 'DOWN'], [12, 'DOWN'], [13, 'DOWN']])).toEqual([[13, 'tunnel.down']]);
+    // Once tunnel.down was sent, a gap keeps the outage: no second down, one up when it is back.
+    expect(events([[0, 'UP'], [1, 'DOWN'], [3, 'DOWN'], [4, 'UNKNOWN'], [10, 'DOWN'], [20, 'DOWN'], [21, 'UP']])).toEqual([[3, 'tunnel.down'], [21, 'tunnel.up']]);
+    // A gap, then UP: no up without a down.
+    expect(events([[0, 'UP'], [1, 'DOWN'], [2, 'UNKNOWN'], [10, 'UP']])).toEqual([]);
   });
 
   it('after a restart with tunnel.down sent, tunnel.up still follows', () => {

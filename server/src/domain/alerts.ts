@@ -5,8 +5,9 @@
 // UNKNOWN is not DOWN. A tunnel no device can report on (neither end on a managed device, or
 // every reporting device unreadable) never counts as down, so it never fires TUNNEL_DOWN or
 // HANDSHAKE_STALE and never sends tunnel.down: that is what DEVICE_UNREACHABLE is for. While a
-// subject is UNKNOWN, what was remembered stays as it was: a firing incident stays open (nobody
-// saw it recover), a pending one neither fires nor is forgotten.
+// subject is UNKNOWN, a firing incident stays open (nobody saw it recover), and a hold not yet
+// fired is forgotten: "for N minutes" counts only minutes a device reported, so a gap nobody
+// reported (the tunnel may have come back meanwhile) starts the count again.
 import type { TunnelState } from './tunnel-state.js';
 
 export type AlertKind = 'TUNNEL_DOWN' | 'HANDSHAKE_STALE' | 'DEVICE_UNREACHABLE';
@@ -16,6 +17,12 @@ export const ALERT_KINDS: readonly AlertKind[] = ['TUNNEL_DOWN', 'HANDSHAKE_STAL
 /** A rule's minutes: at least one, at most a week. */
 export const MIN_ALERT_MINUTES = 1;
 export const MAX_ALERT_MINUTES = 10_080;
+/**
+ * Rules in all: each enabled one is checked against every tunnel or device in its scope every
+ * 10 s, so their number bounds what an evaluation costs (rules are shared operational
+ * settings, like devices, not per user).
+ */
+export const MAX_ALERT_RULES = 100;
 
 export interface AlertRuleSpec {
   id: string;
@@ -124,10 +131,10 @@ export interface HoldStep {
 /**
  * One evaluation: fires once when the condition has held `holdMs`, resolves once when it stops
  * holding; a condition that stops before firing is forgotten (a flap within the hold sends
- * nothing); nobody-can-say keeps everything as it was.
+ * nothing); nobody-can-say keeps a firing incident open and forgets one not fired yet.
  */
 export function stepHold(current: Hold | null, condition: Condition, now: Date): HoldStep {
-  if (condition.holds === null) return { next: current, action: null };
+  if (condition.holds === null) return { next: current?.firing ? current : null, action: null };
   if (!condition.holds) return { next: null, action: current?.firing ? 'resolve' : null };
   const since = current?.since ?? now;
   if (current?.firing) return { next: current, action: null };
@@ -137,7 +144,7 @@ export function stepHold(current: Hold | null, condition: Condition, now: Date):
 /** The tunnel.down / tunnel.up memory of one tunnel (a TunnelWatch row). */
 export interface TunnelWatch {
   state: 'UP' | 'DOWN';
-  /** When the current DOWN began (the alert clock). */
+  /** When the current DOWN began (the alert clock); null while DOWN: a gap nobody reported, count again from the next DOWN. */
   downSince: Date | null;
   /** tunnel.down was sent for the current outage. */
   downSent: boolean;
@@ -152,17 +159,22 @@ export interface TunnelWatchStep {
 /**
  * tunnel.down when a tunnel seen UP has been DOWN for the grace period; tunnel.up when it is UP
  * again after a tunnel.down (never an up without a down); a DOWN shorter than the grace sends
- * nothing. A tunnel never seen UP is not watched (it never worked: nothing went down).
+ * nothing. A tunnel never seen UP is not watched (it never worked: nothing went down). UNKNOWN
+ * during a DOWN not yet sent restarts the grace at the next DOWN (the tunnel may have been up
+ * meanwhile); once tunnel.down was sent, the outage stays until a device reports it UP.
  */
 export function stepTunnelWatch(current: TunnelWatch | null, state: TunnelState, now: Date, graceMs: number): TunnelWatchStep {
   const same = { next: current, changed: false, event: null };
-  if (state === 'UNKNOWN') return same;
+  if (state === 'UNKNOWN') {
+    if (current?.state !== 'DOWN' || current.downSent || current.downSince === null) return same;
+    return { next: { state: 'DOWN', downSince: null, downSent: false }, changed: true, event: null };
+  }
   if (state === 'UP') {
     if (current?.state === 'UP') return same;
     return { next: { state: 'UP', downSince: null, downSent: false }, changed: true, event: current?.downSent ? 'tunnel.up' : null };
   }
   if (!current) return same;
-  const down: TunnelWatch = current.state === 'DOWN' ? current : { state: 'DOWN', downSince: now, downSent: false };
+  const down: TunnelWatch = current.state === 'DOWN' && (current.downSent || current.downSince !== null) ? current : { state: 'DOWN', downSince: now, downSent: false };
   if (!down.downSent && now.getTime() - down.downSince!.getTime() >= graceMs) return { next: { ...down, downSent: true }, changed: true, event: 'tunnel.down' };
   return { next: down, changed: down !== current, event: null };
 }

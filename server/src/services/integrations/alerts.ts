@@ -17,11 +17,12 @@ import { tunnelEdges } from '../monitor/tunnels.js';
 import { fieldChanges, recordAudit } from '../audit.js';
 import { DomainError, fieldsError, type FieldIssue } from '../../domain/errors.js';
 import {
-  ALERT_KINDS, conditionOf, describeRule, inScope, MAX_ALERT_MINUTES, MIN_ALERT_MINUTES, stepHold, stepTunnelWatch, subjectKey, subjectName, tunnelKey,
+  ALERT_KINDS, conditionOf, describeRule, inScope, MAX_ALERT_MINUTES, MAX_ALERT_RULES, MIN_ALERT_MINUTES, stepHold, stepTunnelWatch, subjectKey, subjectName, tunnelKey,
   type AlertKind, type AlertRuleSpec, type AlertSubject, type DeviceObservation, type Hold, type TunnelObservation,
 } from '../../domain/alerts.js';
 import type { DbOrTx, EventSink, IntegrationEvent } from './events.js';
 import type { Notifications, NotificationSeverity } from './notifications.js';
+import { subscribedTypes } from './webhooks.js';
 
 export const DEFAULT_TUNNEL_EVENT_GRACE_MS = 120_000;
 /** The timer between evaluations when nothing is observed (the monitor's polls trigger more). */
@@ -75,6 +76,10 @@ export class Alerts {
   private readonly graceMs: number;
   /** Evaluations this replica ran (tests check that only the polling replica evaluates). */
   evaluations = 0;
+  /** WANs and devices evaluations read, summed (tests check that what nothing watches is not read). */
+  readonly observed = { wans: 0, devices: 0 };
+  /** The tunnel memory was trimmed since tunnel events were last wanted (once, not every evaluation). */
+  private watchesTrimmed = false;
 
   constructor(
     private readonly prisma: Db,
@@ -127,24 +132,50 @@ export class Alerts {
     while (this.running) await this.running;
   }
 
-  /** One evaluation of every tunnel and device against the tunnel events and every enabled rule. */
+  /**
+   * One evaluation of the tunnels and devices something watches, against the tunnel events and
+   * every enabled rule. What nothing watches is not read: with no rule and no webhook for
+   * tunnel.down / tunnel.up, an evaluation reads two small tables and no WAN.
+   */
   async evaluate(): Promise<void> {
     this.evaluations++;
     const monitorNow = new Date();
     const now = this.clock();
-    const { tunnels, skippedWans } = await this.observeTunnels(monitorNow);
-    const devices = await this.observeDevices();
-    await this.tunnelEvents(tunnels, skippedWans, now);
-    await this.evaluateRules([...tunnels.map((tunnel): AlertSubject => ({ kind: 'tunnel', tunnel })), ...devices.map((device): AlertSubject => ({ kind: 'device', device }))], skippedWans, monitorNow, now);
+    const [rules, tunnelEventsWanted] = await Promise.all([
+      this.prisma.alertRule.findMany({ where: { enabled: true } }),
+      this.tunnelEventsSubscribed(),
+    ]);
+    const tunnelRules = rules.filter((rule) => rule.kind !== 'DEVICE_UNREACHABLE');
+    // Every WAN when tunnel events are wanted or a rule watches every WAN; else the WANs rules name.
+    const wans: 'all' | Set<string> = tunnelEventsWanted || tunnelRules.some((rule) => rule.wanId === null) ? 'all' : new Set(tunnelRules.map((rule) => rule.wanId!));
+    const { tunnels, skippedWans } = wans === 'all' || wans.size > 0 ? await this.observeTunnels(monitorNow, wans) : { tunnels: [], skippedWans: new Set<string>() };
+    const devices = rules.some((rule) => rule.kind === 'DEVICE_UNREACHABLE') ? await this.observeDevices() : [];
+    if (tunnelEventsWanted) {
+      this.watchesTrimmed = false;
+      await this.tunnelEvents(tunnels, skippedWans, now);
+    } else if (!this.watchesTrimmed) {
+      // Unwatched, a tunnel's memory would go stale: forget all but the outages whose
+      // tunnel.down was sent (their tunnel.up is still owed), so nothing claims a DOWN that
+      // began before the gap.
+      await this.prisma.tunnelWatch.deleteMany({ where: { downSentAt: null } });
+      this.watchesTrimmed = true;
+    }
+    if (rules.length > 0) await this.evaluateRules(rules, [...tunnels.map((tunnel): AlertSubject => ({ kind: 'tunnel', tunnel })), ...devices.map((device): AlertSubject => ({ kind: 'device', device }))], skippedWans, monitorNow, now);
     if (Date.now() - this.prunedAt >= 60_000) {
       this.prunedAt = Date.now();
       await this.notifications.prune();
     }
   }
 
+  private async tunnelEventsSubscribed(): Promise<boolean> {
+    const hooks = await this.prisma.webhook.findMany({ where: { enabled: true }, select: { events: true } });
+    return hooks.some((hook) => subscribedTypes(hook.events).some((type) => type === 'tunnel.down' || type === 'tunnel.up'));
+  }
+
   /** Every tunnel now; skippedWans: WANs that could not be read this time (their tunnels are not gone). */
-  private async observeTunnels(monitorNow: Date): Promise<{ tunnels: TunnelObservation[]; skippedWans: Set<string> }> {
-    const wans = await this.prisma.wan.findMany({ select: { id: true, name: true } });
+  private async observeTunnels(monitorNow: Date, only: 'all' | ReadonlySet<string>): Promise<{ tunnels: TunnelObservation[]; skippedWans: Set<string> }> {
+    const wans = await this.prisma.wan.findMany({ where: only === 'all' ? {} : { id: { in: [...only] } }, select: { id: true, name: true } });
+    this.observed.wans += wans.length;
     const reader = new OverlayReader(this.prisma, this.secrets);
     const tunnels: TunnelObservation[] = [];
     const skippedWans = new Set<string>();
@@ -170,6 +201,7 @@ export class Alerts {
 
   private async observeDevices(): Promise<DeviceObservation[]> {
     const rows = await this.prisma.device.findMany({ select: { id: true, name: true, peers: { select: { wanId: true } } } });
+    this.observed.devices += rows.length;
     return rows.map((row) => {
       const health = this.monitor.deviceHealth(row.id);
       const checked = health !== null && health.reachable !== null;
@@ -226,8 +258,7 @@ export class Alerts {
     };
   }
 
-  private async evaluateRules(subjects: readonly AlertSubject[], skippedWans: ReadonlySet<string>, monitorNow: Date, now: Date): Promise<void> {
-    const rules = await this.prisma.alertRule.findMany({ where: { enabled: true } });
+  private async evaluateRules(rules: readonly RuleRow[], subjects: readonly AlertSubject[], skippedWans: ReadonlySet<string>, monitorNow: Date, now: Date): Promise<void> {
     const open = await this.prisma.alertIncident.findMany({ where: { resolvedAt: null, ruleId: { in: rules.map((rule) => rule.id) } } });
     const byKey = new Map(open.map((incident) => [incident.openKey!, incident]));
     const bySubject = new Map(subjects.map((subject) => [subjectKey(subject), subject]));
@@ -349,6 +380,8 @@ export class Alerts {
   async create(actor: Identity, input: AlertRuleInput): Promise<RuleRow> {
     const fields = await this.validate(input, null);
     return this.prisma.$transaction(async (tx) => {
+      const used = await tx.alertRule.count();
+      if (used >= MAX_ALERT_RULES) throw new DomainError('LIMIT_REACHED', `There are ${used} of ${MAX_ALERT_RULES} alert rules allowed: delete one (or widen one's scope) to add another`, { limit: MAX_ALERT_RULES, used });
       const rule = await tx.alertRule.create({ data: fields });
       await recordAudit(tx, actor, { action: 'alertRule.create', targetType: 'AlertRule', targetId: rule.id, targetName: rule.name, details: { kind: rule.kind, minutes: rule.minutes, wanId: rule.wanId, deviceId: rule.deviceId, enabled: rule.enabled, inApp: rule.inApp } });
       return rule;

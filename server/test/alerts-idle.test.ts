@@ -1,0 +1,95 @@
+// What an alert evaluation reads is what something watches: with no enabled rule and no
+// webhook for tunnel.down / tunnel.up it reads no WAN and no device (it runs every 10 s on
+// the polling replica whether or not anyone uses alerts); a WAN-scoped rule reads its WAN
+// alone; device rules read devices, not WANs. The number of rules is bounded.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_ALERT_RULES } from '../src/domain/alerts.js';
+import { startTestApp, type TestApp } from './support/app.js';
+import { registerAdmin, type GraphQLTestClient } from './support/graphql.js';
+import { seedOverlay, type OverlayFixture } from './support/overlay-fixture.js';
+
+describe('alert evaluation reads only what is watched', () => {
+  let t: TestApp;
+  let admin: GraphQLTestClient;
+  let one: OverlayFixture;
+  let two: OverlayFixture;
+  beforeAll(async () => {
+    t = await startTestApp();
+    admin = await registerAdmin(t.graphqlUrl);
+    one = await seedOverlay(admin, 'one');
+    two = await seedOverlay(admin, 'two');
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  /** What one evaluation reads: WANs and devices. */
+  async function reads(): Promise<{ wans: number; devices: number }> {
+    const alerts = t.app.services.alerts;
+    const before = { ...alerts.observed };
+    await alerts.evaluate();
+    return { wans: alerts.observed.wans - before.wans, devices: alerts.observed.devices - before.devices };
+  }
+  const createRule = async (input: Record<string, unknown>) =>
+    (await admin.ok<{ createAlertRule: { id: string } }>(`mutation ($input: CreateAlertRuleInput!) { createAlertRule(input: $input) { id } }`, { input })).createAlertRule.id;
+  const deleteRule = (id: string) => admin.ok(`mutation ($id: ID!) { deleteAlertRule(id: $id) }`, { id });
+  const createWebhook = async (events: string[]) =>
+    (await admin.ok<{ createWebhook: { webhook: { id: string } } }>(`mutation ($input: CreateWebhookInput!) { createWebhook(input: $input) { webhook { id } } }`, {
+      input: { name: `hook ${events.join(' ')}`, url: 'http://127.0.0.1:9/hook', events, allowPrivateTargets: true },
+    })).createWebhook.webhook.id;
+  const deleteWebhook = (id: string) => admin.ok(`mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id });
+
+  it('no rule and no tunnel webhook: nothing read; tunnel memory trimmed to the outages that still owe a tunnel.up', async () => {
+    const prisma = t.app.database.prisma;
+    await prisma.tunnelWatch.createMany({
+      data: [
+        { key: `${one.wanId}:a:b`, wanId: one.wanId, state: 'DOWN', downSince: new Date(Date.now() - 60_000) },
+        { key: `${one.wanId}:a:c`, wanId: one.wanId, state: 'UP' },
+        { key: `${one.wanId}:b:c`, wanId: one.wanId, state: 'DOWN', downSince: new Date(Date.now() - 600_000), downSentAt: new Date(Date.now() - 480_000) },
+      ],
+    });
+    expect(await reads()).toEqual({ wans: 0, devices: 0 });
+    expect(await reads()).toEqual({ wans: 0, devices: 0 });
+    // A DOWN not yet announced would resume with a start nobody saw continue: forgotten; an
+    // announced one keeps its tunnel.up owed.
+    expect((await prisma.tunnelWatch.findMany({ select: { key: true } })).map((row) => row.key)).toEqual([`${one.wanId}:b:c`]);
+    await prisma.tunnelWatch.deleteMany({});
+
+    // A webhook for other events and a disabled rule watch nothing either.
+    const peers = await createWebhook(['peer.created', 'alert.firing']);
+    const disabled = await createRule({ name: 'off', kind: 'TUNNEL_DOWN', minutes: 5, enabled: false });
+    expect(await reads()).toEqual({ wans: 0, devices: 0 });
+    await deleteRule(disabled);
+    await deleteWebhook(peers);
+  });
+
+  it('a webhook for tunnel events reads every WAN; a WAN rule its WAN; a device rule the devices', async () => {
+    const tunnels = await createWebhook(['tunnel.up']);
+    expect(await reads()).toEqual({ wans: 2, devices: 0 });
+    await deleteWebhook(tunnels);
+
+    const scoped = await createRule({ name: 'one only', kind: 'TUNNEL_DOWN', minutes: 5, wanId: one.wanId });
+    expect(await reads()).toEqual({ wans: 1, devices: 0 });
+    const everywhere = await createRule({ name: 'stale anywhere', kind: 'HANDSHAKE_STALE', minutes: 5 });
+    expect(await reads()).toEqual({ wans: 2, devices: 0 });
+    await deleteRule(everywhere);
+    await deleteRule(scoped);
+
+    const device = await createRule({ name: 'router', kind: 'DEVICE_UNREACHABLE', minutes: 5, deviceId: two.deviceId });
+    expect(await reads()).toEqual({ wans: 0, devices: 2 });
+    await deleteRule(device);
+    expect(await reads()).toEqual({ wans: 0, devices: 0 });
+  });
+
+  it(`at most ${MAX_ALERT_RULES} rules: the next is refused with LIMIT_REACHED and nothing is written`, async () => {
+    const prisma = t.app.database.prisma;
+    await prisma.alertRule.createMany({ data: Array.from({ length: MAX_ALERT_RULES - 1 }, (_, i) => ({ name: `rule ${i}`, kind: 'TUNNEL_DOWN' as const, minutes: 5, enabled: false })) });
+    const last = await createRule({ name: 'the last one', kind: 'TUNNEL_DOWN', minutes: 5 });
+    const refused = await admin.request(`mutation { createAlertRule(input: { name: "one too many", kind: TUNNEL_DOWN, minutes: 5 }) { id } }`);
+    expect(refused.errors?.[0]).toMatchObject({ extensions: { code: 'LIMIT_REACHED' } });
+    expect(refused.errors?.[0]?.message).toMatch(new RegExp(`${MAX_ALERT_RULES} of ${MAX_ALERT_RULES} alert rules`));
+    expect(await prisma.alertRule.count()).toBe(MAX_ALERT_RULES);
+    await deleteRule(last);
+    await createRule({ name: 'room again', kind: 'TUNNEL_DOWN', minutes: 5 });
+  });
+});
