@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/infra/logger.js';
 import { sendAttempt } from '../src/services/integrations/webhook-sender.js';
+import { Webhooks } from '../src/services/integrations/webhooks.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { GraphQLTestClient, registerAdmin } from './support/graphql.js';
 import { postgresOrSkip, startPostgres, type PostgresCluster } from './support/postgres.js';
@@ -387,6 +388,39 @@ describe('webhooks', () => {
     expect(bodies.map((body) => body.subject.id).sort()).toEqual([...ids].sort());
     expect(bodies.every((body) => body.type === 'peer.deleted' && body.wan?.name === 'doomed' && body.data.withWan === true)).toBe(true);
     await admin.ok(`mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id: hook.id });
+  });
+
+  it('bounds the queue of a receiver that stays down: events beyond it are logged as not sent, and redelivery waits for room', async () => {
+    const release = receiver.hold('/backlog');
+    const hook = await createHook(admin, { url: receiver.url('/backlog'), events: ['drift.detected'] });
+    // A second sender sharing the database, with a queue of 3 (its worker is not started: the app's sends).
+    const small = new Webhooks(t.app.database.prisma, t.app.services.secrets, createLogger('silent'), { queueMax: 3 });
+    const event = (name: string) => ({ type: 'drift.detected' as const, occurredAt: new Date(), wan: null, subject: { kind: 'peer' as const, id: name, name }, data: {} });
+    for (const name of ['q1', 'q2', 'q3', 'q4', 'q5']) await small.emit(event(name));
+    const rows = await t.app.database.prisma.webhookDelivery.findMany({ where: { webhookId: hook.id }, orderBy: { seq: 'asc' } });
+    const names = rows.map((row) => (JSON.parse(row.payload) as { subject: { name: string } }).subject.name);
+    expect(names).toEqual(['q1', 'q2', 'q3', 'q4', 'q5']);
+    expect(rows.map((row) => row.status === 'FAILED')).toEqual([false, false, false, true, true]);
+    expect(rows[3]).toMatchObject({ attempts: 0, lastStatusCode: null, lastError: 'not sent: 3 deliveries were already waiting for this webhook (is the receiver down?); redeliver it once they have gone' });
+    expect(rows[3]!.completedAt).not.toBeNull();
+    await expect(small.redeliver({ user: { id: 'x', email: 'admin@example.net', name: 'Admin', role: 'ADMIN' as const }, via: 'session' as const }, rows[3]!.id)).rejects.toThrow(/3 deliveries are already waiting/);
+    release();
+    await eventually('the three queued', async () => ((await deliveries(admin, hook.id, { status: 'SUCCEEDED' })).length === 3 ? true : undefined));
+    expect(receiver.on('/backlog').map((request) => bodyOf(request).subject.name)).toEqual(['q1', 'q2', 'q3']);
+    await admin.ok(`mutation ($id: ID!) { redeliverWebhookDelivery(id: $id) { id } }`, { id: rows[3]!.id });
+    await eventually('the redelivered one', () => (receiver.on('/backlog').length === 4 ? true : undefined));
+    expect(bodyOf(receiver.on('/backlog')[3]!).subject.name).toBe('q4');
+    await admin.ok(`mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id: hook.id });
+  });
+
+  it('keeps the number of webhooks bounded', async () => {
+    const small = new Webhooks(t.app.database.prisma, t.app.services.secrets, createLogger('silent'), { webhooksMax: 2 });
+    const actor = { user: { id: 'x', email: 'admin@example.net', name: 'Admin', role: 'ADMIN' as const }, via: 'session' as const };
+    const existing = await t.app.database.prisma.webhook.count();
+    const made: string[] = [];
+    for (let i = existing; i < 2; i++) made.push((await small.create(actor, { name: `bound-${i}`, url: receiver.url('/bound'), events: ['peer.created'], allowPrivateTargets: true })).webhook.id);
+    await expect(small.create(actor, { name: 'one-too-many', url: receiver.url('/bound'), events: ['peer.created'], allowPrivateTargets: true })).rejects.toMatchObject({ code: 'LIMIT_REACHED', message: expect.stringMatching(/2 of 2 webhooks allowed/) });
+    for (const id of made) await admin.ok(`mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id });
   });
 
   it('is for admins only, reads included', async () => {

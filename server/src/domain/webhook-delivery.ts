@@ -11,6 +11,20 @@ export const REQUEST_TIMEOUT_MS = 10_000;
 /** Response bytes read at most (the rest is not read) and kept in the log. */
 export const RESPONSE_READ_MAX = 64 * 1024;
 export const RESPONSE_KEEP_MAX = 4 * 1024;
+/**
+ * Deliveries waiting per webhook at most (pending or being sent). A receiver down for hours
+ * holds its queue at the first event; events beyond this are stored as not sent (FAILED, in
+ * the delivery log, redeliverable) instead of growing the queue without end.
+ */
+export const QUEUE_MAX = 10_000;
+/** Webhooks at most: every event reads them all, and each keeps a queue and a log of its own. */
+export const WEBHOOKS_MAX = 100;
+
+/** The delivery log's words for an event not queued because `queueMax` were already waiting. */
+export function queueFullError(queueMax: number): string {
+  return `not sent: ${queueMax.toLocaleString('en-US')} deliveries were already waiting for this webhook (is the receiver down?); redeliver it once they have gone`;
+}
+
 /** Attempts kept per delivery in its attempt log. */
 export const ATTEMPT_LOG_MAX = 10;
 

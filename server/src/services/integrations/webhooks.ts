@@ -7,7 +7,7 @@ import type { Db } from '../../infra/db/client.js';
 import type { Logger } from '../../infra/logger.js';
 import type { SecretBox } from '../../infra/crypto/secret-box.js';
 import { DomainError } from '../../domain/errors.js';
-import { sortableIdFactory } from '../../domain/webhook-delivery.js';
+import { QUEUE_MAX, WEBHOOKS_MAX, queueFullError, sortableIdFactory } from '../../domain/webhook-delivery.js';
 import { parseWebhookUrl, refusedAddress, refusedHostName } from '../../domain/webhook-target.js';
 import type { Identity } from '../auth/identity.js';
 import { fieldChanges, recordAudit } from '../audit.js';
@@ -54,10 +54,20 @@ export interface WebhookInput {
   allowPrivateTargets?: boolean | null;
 }
 
-export interface WebhookServiceOptions extends WebhookWorkerOptions {}
+export interface WebhookServiceOptions extends WebhookWorkerOptions {
+  /** Deliveries waiting per webhook at most (default QUEUE_MAX; tests make it small). */
+  queueMax?: number;
+  /** Webhooks at most (default WEBHOOKS_MAX). */
+  webhooksMax?: number;
+}
+
+/** Deliveries still to be sent (their count is what QUEUE_MAX bounds). */
+const QUEUED = { in: ['PENDING', 'DELIVERING'] as Array<'PENDING' | 'DELIVERING'> };
 
 export class Webhooks implements EventSink {
   readonly worker: WebhookWorker;
+  private readonly queueMax: number;
+  private readonly webhooksMax: number;
 
   constructor(
     private readonly prisma: Db,
@@ -66,6 +76,8 @@ export class Webhooks implements EventSink {
     options: WebhookServiceOptions = {},
   ) {
     this.worker = new WebhookWorker(prisma, secrets, log, options);
+    this.queueMax = options.queueMax ?? QUEUE_MAX;
+    this.webhooksMax = options.webhooksMax ?? WEBHOOKS_MAX;
   }
 
   start(): void {
@@ -83,11 +95,26 @@ export class Webhooks implements EventSink {
     if (hooks.length === 0) return;
     const eventId = newEventId();
     const payload = eventBody(eventId, event);
+    const waiting = await db.webhookDelivery.groupBy({ by: ['webhookId'], where: { webhookId: { in: hooks.map((hook) => hook.id) }, status: QUEUED }, _count: { _all: true } });
+    const full = new Set(waiting.filter((row) => row._count._all >= this.queueMax).map((row) => row.webhookId));
+    const at = new Date();
     await db.webhookDelivery.createMany({
-      data: hooks.map((hook) => ({ webhookId: hook.id, seq: nextSeq(), eventId, eventType: event.type, payload, nextAttemptAt: new Date() })),
+      data: hooks.map((hook) => ({
+        webhookId: hook.id, seq: nextSeq(), eventId, eventType: event.type, payload, nextAttemptAt: at,
+        ...(full.has(hook.id) ? { status: 'FAILED' as const, completedAt: at, lastError: queueFullError(this.queueMax) } : {}),
+      })),
     });
-    this.log.debug({ event: event.type, eventId, webhooks: hooks.length }, 'webhook deliveries queued');
-    this.worker.wake();
+    for (const webhookId of full) this.log.warn({ webhookId, eventId, event: event.type, queued: this.queueMax }, 'webhook queue full: event stored as not sent');
+    this.log.debug({ event: event.type, eventId, webhooks: hooks.length - full.size }, 'webhook deliveries queued');
+    if (full.size < hooks.length) this.worker.wake();
+  }
+
+  /** Refuses to queue more for a webhook whose queue is full. */
+  private async assertRoom(db: DbOrTx, webhookId: string): Promise<void> {
+    const waiting = await db.webhookDelivery.count({ where: { webhookId, status: QUEUED } });
+    if (waiting >= this.queueMax) {
+      throw new DomainError('LIMIT_REACHED', `${waiting.toLocaleString('en-US')} deliveries are already waiting for this webhook (at most ${this.queueMax.toLocaleString('en-US')}): redeliver once they have gone`, { limit: this.queueMax, used: waiting });
+    }
   }
 
   private checkInput(input: WebhookInput, current: { url: string; allowPrivateTargets: boolean } | null) {
@@ -125,6 +152,8 @@ export class Webhooks implements EventSink {
     const { name, url, events } = this.checkInput(input, null);
     const secret = newSecret();
     const webhook = await this.prisma.$transaction(async (tx) => {
+      const used = await tx.webhook.count();
+      if (used >= this.webhooksMax) throw new DomainError('LIMIT_REACHED', `There are ${used} of ${this.webhooksMax} webhooks allowed: delete one (or subscribe one to more events) to add another`, { limit: this.webhooksMax, used });
       const created = await tx.webhook.create({
         data: {
           name: name!, url: url!, events: JSON.stringify(events), secretEnc: this.secrets.seal(secret), enabled: input.enabled ?? true,
@@ -220,6 +249,7 @@ export class Webhooks implements EventSink {
       const original = await tx.webhookDelivery.findUnique({ where: { id: deliveryId }, include: { webhook: { select: { name: true } } } });
       if (!original) throw new DomainError('NOT_FOUND', 'Webhook delivery not found');
       if (original.status === 'PENDING' || original.status === 'DELIVERING') throw new DomainError('CONFLICT', 'This delivery is still queued: it will be sent (or retried) without a redelivery');
+      await this.assertRoom(tx, original.webhookId);
       const copy = await tx.webhookDelivery.create({
         data: { webhookId: original.webhookId, seq: nextSeq(), eventId: original.eventId, eventType: original.eventType, payload: original.payload, nextAttemptAt: new Date() },
       });
