@@ -67,6 +67,28 @@ describe('the router\'s rollback', () => {
   });
 });
 
+describe('a NAT change fw4 does not load', () => {
+  it('is rolled back although the earlier include stays loaded (nft -f is atomic): the check looks for the new content\'s chain', async () => {
+    const spec = siteSpec();
+    const state = stateOf(spec);
+    expect((await deploy(state)).failed).toBeNull();
+    const before = committed();
+    const loaded = [...sim.model.runtime.fw.includes];
+    const confirms = () => sim.requests.filter((request) => request.object === 'uci' && request.method === 'confirm').length;
+    const confirmed = confirms();
+    sim.faults.nftPrefixNat = false;
+    const renat = stateOf({
+      ...spec,
+      peers: spec.peers.map((peer) => (peer.id === 'ow' ? { ...peer, subnets: peer.subnets.map((lan) => ({ ...lan, natCidr: '172.16.9.0/24' })) } : peer)),
+    });
+    const result = await deploy(renat);
+    expect(result.failed?.message).toMatch(/^REFUSED: the applied change did not check out .*fw4 did not load chain mp_[0-9a-f]{8}_[0-9a-f]{8}_dst.*Meshplane rolled it back \(uci rollback\)/);
+    expect(confirms()).toBe(confirmed);
+    expect(committed()).toEqual(before);
+    expect(sim.model.runtime.fw.includes).toEqual(loaded);
+  });
+});
+
 describe('preflight', () => {
   it('a translated LAN on a router without /etc/meshplane is an ERROR naming the mkdir (the seeded ACL lets the login stat the directory); with it, none', async () => {
     const state = stateOf(siteSpec());

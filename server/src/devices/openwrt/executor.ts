@@ -179,7 +179,7 @@ async function stage(ctx: ExecutorContext, operations: readonly PlanOperation[])
 }
 
 /** Read-only checks before the confirm: each managed interface up with its addresses, each include's chain loaded. */
-function checksFor(operations: readonly PlanOperation[], prefix: string): ApplyCheck[] {
+function checksFor(ctx: ExecutorContext, operations: readonly PlanOperation[]): ApplyCheck[] {
   const checks: ApplyCheck[] = [];
   for (const operation of operations) {
     if (operation.kind === KIND.iface && operation.op !== 'delete') {
@@ -200,7 +200,8 @@ function checksFor(operations: readonly PlanOperation[], prefix: string): ApplyC
       });
     }
     if (operation.kind === KIND.include && operation.op !== 'delete' && operation.key !== null) {
-      const chain = dstChain(tagOf(prefix, operation.key));
+      const spec = (operation.op === 'create' ? operation.props.netmap : operation.changes.netmap) ?? contextOf(ctx, operation).netmap ?? '';
+      const chain = dstChain(tagOf(ctx.prefix, operation.key), spec);
       checks.push({
         calls: [{ object: 'file', method: 'exec', args: { command: NFT, params: ['list', 'chain', 'inet', 'fw4', chain] } }],
         verdict: ([result]) => (result?.status === 0 && (result.data as { code?: number })?.code === 0 ? null
@@ -351,7 +352,7 @@ export async function executePlan(ctx: ExecutorContext, plan: Plan, onProgress?:
     }
     let outcome;
     try {
-      outcome = await safeApply(ctx.client, ctx.device, checksFor(config, ctx.prefix), ctx.timing);
+      outcome = await safeApply(ctx.client, ctx.device, checksFor(ctx, config), ctx.timing);
     } catch (error) {
       // The apply itself got no answer: it may have taken effect; the next run's marker says.
       return { applied: Math.max(0, total - 1), failed: failure(last, error) };

@@ -6,7 +6,7 @@ import { KIND } from './kinds.js';
 import { desiredOpenWrtResources } from './mapping.js';
 import { includePath, sectionName, uciInterfaceName } from './names.js';
 import { redundantWan } from '../../../test/contract/redundant-wan.js';
-import { parseSpecText, readIncludeHeader, renderInclude, specText } from './netmap-nft.js';
+import { dstChain, parseSpecText, readIncludeHeader, renderInclude, specText } from './netmap-nft.js';
 
 describe('desiredOpenWrtResources', () => {
   const secrets = new SecretStore();
@@ -75,8 +75,16 @@ describe('the nftables include', () => {
     expect(text).toContain('iifname "wg0" ip6 daddr fd10:aaaa:bbbb:8000::/64 dnat ip6 prefix to ip6 daddr map { fd10:aaaa:bbbb:8000::/64 : 2001:db8:a::/64 }');
     expect(text).toContain('iifname "wg0" ip daddr 10.0.5.7 tcp dport 80 dnat ip to 192.168.1.10:8080');
     expect(text).toContain('iifname "wg0" ip6 daddr fd10:aaaa:bbbb:5::7 udp dport 53 dnat ip6 to [2001:db8:a::10]:53');
-    expect(text).toMatch(/chain mp_[0-9a-f]{8}_dst \{\n\t\ttype nat hook prerouting priority dstnat - 1; policy accept;/);
-    expect(text).toMatch(/chain mp_[0-9a-f]{8}_src \{\n\t\ttype nat hook postrouting priority srcnat - 1; policy accept;/);
+    expect(text).toMatch(/chain mp_[0-9a-f]{8}_[0-9a-f]{8}_dst \{\n\t\ttype nat hook prerouting priority dstnat - 1; policy accept;/);
+    expect(text).toMatch(/chain mp_[0-9a-f]{8}_[0-9a-f]{8}_src \{\n\t\ttype nat hook postrouting priority srcnat - 1; policy accept;/);
+    expect(text).toContain(`chain ${dstChain(tag, spec)} {`);
+  });
+
+  it('names its chains by tag and content: a changed spec loads under new names, so the old ruleset cannot pass for it', () => {
+    const other = specText({ netmaps: [{ ifname: 'wg0', translated: '172.16.2.0/24', real: '192.168.1.0/24' }], services: [] });
+    expect(dstChain(tag, other)).not.toBe(dstChain(tag, spec));
+    expect(dstChain(tag, other).slice(0, 12)).toBe(dstChain(tag, spec).slice(0, 12));
+    expect(dstChain('meshplane:wan2:nat:wg0', spec)).not.toBe(dstChain(tag, spec));
   });
 
   it('reads its tag and spec back from the header', () => {

@@ -36,9 +36,13 @@ export function sectionName(tag: string): string {
   return `mp_${hex(tag, 16)}`;
 }
 
-/** nft chain names of an include: unique per tag inside `table inet fw4`. */
-export function chainPrefix(tag: string): string {
-  return `mp_${hex(tag, 8)}`;
+/**
+ * nft chain names of an include: unique per tag inside `table inet fw4`, and per content: when
+ * fw4 cannot load a changed include, the old ruleset stays loaded whole (nft -f is atomic), so
+ * a chain named after the tag alone would still be listed and the check would pass.
+ */
+export function chainPrefix(tag: string, spec: string): string {
+  return `mp_${hex(tag, 8)}_${hex(spec, 8)}`;
 }
 
 export const INCLUDE_DIR = '/etc/meshplane';

@@ -111,7 +111,7 @@ const hostPort = (value: string, portNumber: number) => (familyOfValue(value) ==
 export function renderInclude(tag: string, text: string): string {
   if (!/^[A-Za-z0-9_.:@/-]+$/.test(tag)) bad('tag', tag);
   const spec = parseSpecText(text);
-  const chain = chainPrefix(tag);
+  const chain = chainPrefix(tag, specText(spec));
   const dst: string[] = [];
   const src: string[] = [];
   for (const { ifname: dev, translated, real } of spec.netmaps) {
@@ -156,7 +156,7 @@ export function readIncludeHeader(content: string): { tag: string; spec: string 
   }
 }
 
-/** The chain the check before confirm lists: it exists once fw4 loaded the include. */
-export function dstChain(tag: string): string {
-  return `${chainPrefix(tag)}_dst`;
+/** The chain the check before confirm lists: it exists once fw4 loaded this content of the include. */
+export function dstChain(tag: string, text: string): string {
+  return `${chainPrefix(tag, specText(parseSpecText(text)))}_dst`;
 }
