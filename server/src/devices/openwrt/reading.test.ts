@@ -68,13 +68,26 @@ describe('statistics', () => {
     expect(JSON.stringify(stats)).not.toContain(site.presharedKey!);
   });
 
-  it('from luci.wireguard when the exec is refused, and unavailable when neither answers', async () => {
+  it('from luci.wireguard when the exec is refused and the admin granted it, and unavailable when neither answers', async () => {
     sim.faults.failCall = { object: 'file', method: 'exec', status: 6 };
-    const viaLuci = await readStatistics(client, 'wg0');
-    expect(viaLuci.available).toBe(true);
-    expect(viaLuci.stats?.map((peer) => peer.publicKey).sort()).toEqual(spec.peers.map((peer) => peer.publicKey).sort());
-    sim.faults.luciWireguard = false;
+    // The README's file grants no luci.wireguard (the wg exec serves): without it, no statistics.
     expect(await readStatistics(client, 'wg0')).toEqual({ stats: null, available: false });
+    const acl = '/usr/share/rpcd/acl.d/meshplane.json';
+    const seeded = sim.model.files.read(acl)!.data;
+    const groups = JSON.parse(seeded) as { meshplane: { read: { ubus: Record<string, string[]> } } };
+    groups.meshplane.read.ubus['luci.wireguard'] = ['getWgInstances'];
+    sim.model.files.write(acl, JSON.stringify(groups));
+    const granted = new UbusClient(simTarget(sim));
+    try {
+      const viaLuci = await readStatistics(granted, 'wg0');
+      expect(viaLuci.available).toBe(true);
+      expect(viaLuci.stats?.map((peer) => peer.publicKey).sort()).toEqual(spec.peers.map((peer) => peer.publicKey).sort());
+      sim.faults.luciWireguard = false;
+      expect(await readStatistics(granted, 'wg0')).toEqual({ stats: null, available: false });
+    } finally {
+      await granted.close();
+      sim.model.files.write(acl, seeded);
+    }
   });
 
   it('an interface that is not running has no peers', async () => {

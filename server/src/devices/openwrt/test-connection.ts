@@ -12,7 +12,7 @@ export const MINIMUM_RELEASE = '22.03';
 /** [scope, object, function] rpcd must grant meshplane's session (README › Devices › OpenWrt). */
 export const REQUIRED_GRANTS: ReadonlyArray<readonly [string, string, string]> = [
   ...(['access', 'destroy'] as const).map((fn) => ['ubus', 'session', fn] as const),
-  ...(['get', 'changes', 'add', 'set', 'delete', 'rename', 'order', 'apply', 'confirm', 'rollback', 'revert'] as const).map((fn) => ['ubus', 'uci', fn] as const),
+  ...(['get', 'changes', 'add', 'set', 'delete', 'apply', 'confirm', 'rollback', 'revert'] as const).map((fn) => ['ubus', 'uci', fn] as const),
   ...(['dump', 'status', 'up', 'down'] as const).map((fn) => ['ubus', 'network.interface', fn] as const),
   ['ubus', 'system', 'board'],
   ...(['exec', 'read', 'list', 'stat', 'write', 'remove'] as const).map((fn) => ['ubus', 'file', fn] as const),
@@ -20,8 +20,9 @@ export const REQUIRED_GRANTS: ReadonlyArray<readonly [string, string, string]> =
   ['file', '/usr/bin/wg', 'exec'],
   ['file', '/usr/sbin/nft list chain inet fw4 mp_00000000_dst', 'exec'],
   ['file', '/etc/meshplane', 'stat'],
-  ...(['read', 'write', 'remove'] as const).map((fn) => ['file', '/etc/meshplane/meshplane.nft', fn] as const),
-  ['file', '/tmp/meshplane-psk', 'write'], ['file', '/tmp/meshplane-psk', 'remove'],
+  // rpcd's file.remove checks the path's "write".
+  ...(['read', 'write'] as const).map((fn) => ['file', '/etc/meshplane/meshplane.nft', fn] as const),
+  ['file', '/tmp/meshplane-psk', 'write'],
   ['file', '/var/run/rpcd/snapshot-files', 'list'],
 ];
 
@@ -63,10 +64,9 @@ export async function testOpenWrtConnection(client: UbusClient): Promise<Connect
     }
     // rpcd-mod-file answers for the `file` object; without it uhttpd says -32000.
     const snapshots = await client.call('file', 'list', { path: '/var/run/rpcd/snapshot-files' });
-    const wireguard = await client.call('luci.wireguard', 'getWgInstances').then((result) => result.status === 0, () => false);
     return {
       reachable: true, loggedIn: true, version, identity,
-      message: `OpenWrt ${version ?? '?'} (${identity ?? 'no hostname'}); every grant present${snapshots.status === 0 && ((snapshots.data as { entries?: unknown[] })?.entries ?? []).length > 0 ? '; a protected apply is pending on the router' : ''}; statistics from ${wireguard ? 'wg (luci.wireguard also available)' : 'wg'}`,
+      message: `OpenWrt ${version ?? '?'} (${identity ?? 'no hostname'}); every grant present${snapshots.status === 0 && ((snapshots.data as { entries?: unknown[] })?.entries ?? []).length > 0 ? '; a protected apply is pending on the router' : ''}`,
     };
   } catch (error) {
     if (!(error instanceof DeviceError)) throw error;

@@ -85,7 +85,7 @@ describe('logins and sessions', () => {
     try {
       expect((await client.call(sid, 'uci', 'changes')).error).toEqual({ code: -32002, message: 'Access denied' });
       expect((await client.call(sid, 'system', 'board')).error).toEqual({ code: -32002, message: 'Access denied' });
-      expect((await client.call(sid, 'system', 'info')).result?.[0]).toBe(0);
+      expect((await client.call(sid, 'network.interface', 'dump')).result?.[0]).toBe(0);
     } finally {
       sim.faults.denyAcl = [];
     }
@@ -140,7 +140,7 @@ describe('slow and fragmented replies', () => {
     } finally {
       sim.faults.delayMs = 0;
     }
-    const order = await settleOrder([['slow', slow], ['fast', client.call(sid, 'system', 'info')]]);
+    const order = await settleOrder([['slow', slow], ['fast', client.call(sid, 'network.interface', 'dump')]]);
     expect(order).toEqual(['fast', 'slow']);
     expect((await slow).result?.[0]).toBe(0);
   });
@@ -153,10 +153,10 @@ describe('slow and fragmented replies', () => {
     try {
       await until('the slow call to run', () => sim.requests.length > before);
       sim.faults.delayMs = 0;
-      const order = await settleOrder([['slow', slow], ['queued', client.call(sid, 'system', 'info')]]);
+      const order = await settleOrder([['slow', slow], ['queued', client.call(sid, 'network.interface', 'dump')]]);
       expect(order).toEqual(['slow', 'queued']);
       // The queued request reached ubus only after the first one had answered.
-      expect(sim.requests.slice(before).map((entry) => entry.method)).toEqual(['board', 'info']);
+      expect(sim.requests.slice(before).map((entry) => entry.method)).toEqual(['board', 'dump']);
     } finally {
       sim.faults.delayMs = 0;
       sim.faults.maxConcurrent = 3;
@@ -205,7 +205,7 @@ describe('failing calls', () => {
     sim.faults.failCall = { object: 'system', method: 'board', status: 4, times: 2 };
     try {
       expect((await client.post({ jsonrpc: '2.0', id: 1, method: 'call', params: [sid, 'system', 'board', {}] })).text).toBe('{"jsonrpc":"2.0","id":1,"result":[4]}');
-      expect((await client.call(sid, 'system', 'info')).result?.[0]).toBe(0);
+      expect((await client.call(sid, 'network.interface', 'dump')).result?.[0]).toBe(0);
       expect((await client.call(sid, 'system', 'board')).result).toEqual([4]);
       expect((await client.call(sid, 'system', 'board')).result?.[0]).toBe(0);
     } finally {
@@ -354,9 +354,13 @@ describe('device behaviour switches, seen through /ubus', () => {
         ],
       },
     });
-    // The reference's own ACL (§8.1) also grants renew, which the SNAPSHOT handler needs.
+    // Like the reference's own ACL (§8.1), this login may also renew (which the SNAPSHOT handler
+    // needs) and read luci.wireguard; Meshplane's README file grants neither (the driver uses neither).
     const acl = '/usr/share/rpcd/acl.d/meshplane.json';
-    bSim.model.files.write(acl, bSim.model.files.read(acl)!.data.replace('"down"', '"down",\n\t\t\t\t"renew"'));
+    const groups = JSON.parse(bSim.model.files.read(acl)!.data) as { meshplane: { read: { ubus: Record<string, string[]> }; write: { ubus: Record<string, string[]> } } };
+    groups.meshplane.write.ubus['network.interface']!.push('renew');
+    groups.meshplane.read.ubus['luci.wireguard'] = ['getWgInstances'];
+    bSim.model.files.write(acl, JSON.stringify(groups));
     bClient = new UbusTestClient(bSim.url, bSim.caPem);
     bSid = await bClient.login(bSim.username, bSim.password, 0);
   });

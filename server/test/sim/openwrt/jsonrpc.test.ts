@@ -56,7 +56,9 @@ describe('legacy JSON-RPC envelope', () => {
   it('an object that is granted but not registered → -32000 Object not found', async () => {
     sim.faults.luciWireguard = false;
     try {
-      expect((await client.call(sid, 'luci.wireguard', 'getWgInstances')).error).toEqual({ code: -32000, message: 'Object not found' });
+      // root holds luci-proto-wireguard's grant (Meshplane's login has none for it).
+      const root = await client.login('root', sim.rootPassword);
+      expect((await client.call(root, 'luci.wireguard', 'getWgInstances')).error).toEqual({ code: -32000, message: 'Object not found' });
     } finally {
       sim.faults.luciWireguard = true;
     }

@@ -45,7 +45,7 @@ describe('sim:openwrt standalone', () => {
       const board = await client.call(sid, 'system', 'board');
       expect(board.result?.[1].release.version).toBe('23.05.5');
       // --hand-made: the LuCI-made wg0 is running, with its two peers.
-      const instances = await client.call(sid, 'luci.wireguard', 'getWgInstances');
+      const instances = await client.call(await client.login('root', rootPassword), 'luci.wireguard', 'getWgInstances');
       expect(instances.result?.[1].wg0.peers).toHaveLength(2);
       expect(await client.login('root', rootPassword)).toMatch(/^[0-9a-f]{32}$/);
     } finally {

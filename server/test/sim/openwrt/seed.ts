@@ -195,10 +195,9 @@ export const MESHPLANE_ACL = {
     read: {
       ubus: {
         session: ['access'],
-        uci: ['get', 'changes', 'configs'],
+        uci: ['get', 'changes'],
         'network.interface': ['dump', 'status'],
-        system: ['board', 'info'],
-        'luci.wireguard': ['getWgInstances'],
+        system: ['board'],
         file: ['exec', 'read', 'list', 'stat'],
       },
       uci: ['network', 'firewall'],
@@ -207,19 +206,20 @@ export const MESHPLANE_ACL = {
         '/usr/sbin/nft list chain inet fw4 *': ['exec'],
         // The directory itself: the driver's preflight checks that it exists (the NAT include goes there).
         '/etc/meshplane': ['stat'],
-        '/etc/meshplane/*': ['read', 'list', 'stat'],
+        '/etc/meshplane/*': ['read'],
         '/var/run/rpcd/snapshot-files': ['list'],
       },
     },
     write: {
       ubus: {
-        uci: ['add', 'set', 'delete', 'rename', 'order', 'apply', 'confirm', 'rollback', 'revert'],
+        uci: ['add', 'set', 'delete', 'apply', 'confirm', 'rollback', 'revert'],
         'network.interface': ['up', 'down'],
         file: ['write', 'remove'],
         session: ['destroy'],
       },
       uci: ['network', 'firewall'],
-      file: { '/etc/meshplane/*': ['write', 'remove'], '/tmp/meshplane-psk': ['write', 'remove'] },
+      // rpcd checks a path's "write" for file.remove too.
+      file: { '/etc/meshplane/*': ['write'], '/tmp/meshplane-psk': ['write'] },
     },
   },
 };
