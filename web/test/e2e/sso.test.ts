@@ -87,6 +87,30 @@ describe.skipIf(!haveChromium)('single sign-on (OIDC) in Chromium', () => {
     await browser.shot('sso-03-dashboard-as-operator');
   });
 
+  it('a signed-in visit to /login?next=… stays on this site, however the path is dressed up', async () => {
+    // Another loopback address stands for "elsewhere": any request there (a redirect's too) is recorded and answered here.
+    const elsewhere = '127.0.0.2';
+    const offsite: string[] = [];
+    const record = (request: { url(): string }) => void (new URL(request.url()).hostname === elsewhere && offsite.push(request.url()));
+    page.on('request', record);
+    await page.route(`http://${elsewhere}/**`, (route) => route.fulfill({ status: 200, contentType: 'text/plain', body: 'elsewhere' }));
+    try {
+      // Browsers drop tabs and newlines from a URL (`/\t/host` is `//host`) and resolve dot segments (`/.//host`).
+      for (const next of [`//${elsewhere}/a`, `/%09/${elsewhere}/b`, `/%0A/${elsewhere}/c`, `/.//${elsewhere}/d`, `/x/..//${elsewhere}/e`, `/%5C${elsewhere}/f`, `http://${elsewhere}/g`]) {
+        await page.goto(`${site.base}/login?next=${next}`).catch((error: Error) => offsite.push(`${next}: ${error.message}`));
+        await page.waitForLoadState('load');
+        expect(new URL(page.url()).origin, next).toBe(site.base);
+      }
+      expect(offsite).toEqual([]);
+      // A path on this site is still where it goes.
+      await page.goto(`${site.base}/login?next=${encodeURIComponent('/jobs?x=1')}`);
+      await page.waitForURL(`${site.base}/jobs?x=1`);
+    } finally {
+      page.off('request', record);
+      await page.unroute(`http://${elsewhere}/**`);
+    }
+  });
+
   it('signs out at the provider too: the next "Sign in with" asks for the password again', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     // The provider's own confirmation page (RP-initiated logout), then back to Meshplane's sign-in page.

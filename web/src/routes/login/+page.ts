@@ -5,16 +5,11 @@ import { setupStateQuery } from '$lib/graphql/session';
 import { invitationQuery } from '$lib/graphql/users';
 import type { PageLoad } from './$types';
 import { endedMessage } from './ended';
+import { nextPath } from './next';
 import { ssoErrorMessage } from './sso-errors';
 
-/** Only paths on this site: never `//elsewhere` or an absolute URL. */
-function nextPath(url: URL): string {
-  const next = url.searchParams.get('next') ?? '/';
-  return next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
-}
-
 export const load: PageLoad = async ({ fetch, parent, url }) => {
-  const next = nextPath(url);
+  const next = nextPath(url.searchParams.get('next'));
   const { user } = await parent();
   if (user) redirect(303, next);
   const invite = url.searchParams.get('invite') ?? undefined;
