@@ -2,10 +2,15 @@
 // settings and creates an account with the Self-service role on the users page; that user signs
 // in and lands on My devices (the only page in their navigation), adds two devices (the usage
 // line counting), is refused a third in words, downloads a .conf, opens the QR code, deletes a
-// device; any other page (a WAN, devices, the start page) sends them back to My devices without
-// an error page. The admin finds the self-service devices with the peer table's filter and sees
+// device; every other page of the app (each route found on disk, by address or by a link
+// followed inside the app) sends them back to My devices without an error page, and the browser
+// asks the API nothing but My devices' own queries meanwhile. The admin finds the self-service devices with the peer table's filter and sees
 // whose each is. The page fits a 390 px phone.
 import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'graphql';
+import type { Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumAvailable, sidewaysOverflow } from './browser.js';
 import { addPeer, createWan, gql, heading, registerFirstUser, startDashboard, type Dashboard } from './journey.js';
@@ -115,15 +120,55 @@ describe.skipIf(!chromiumAvailable('self-service e2e'))('self-service portal', (
     expect(dashboard.browser.pageErrors).toEqual([]);
   }, 90_000);
 
-  it('every other page sends a self-service user back to My devices, without an error page', async () => {
+  it('every other page (each route the app has, found on disk) sends a self-service user back to My devices before it asks the API anything, also when reached by a link', async () => {
     const { page, base } = dashboard;
-    for (const path of [wanPath, '/devices', '/', '/users', '/audit', '/jobs', '/tokens', '/peers/anything']) {
-      await page.goto(`${base}${path}`);
-      await page.waitForURL(`${base}/my`);
-      await heading(page, 'My devices');
+    // Every page of the signed-in app, so a page added later is covered without editing this list.
+    const appRoutes = fileURLToPath(new URL('../../src/routes/(app)', import.meta.url));
+    const pages = (fs.readdirSync(appRoutes, { recursive: true }) as string[])
+      .filter((file) => path.basename(file) === '+page.svelte')
+      .map((file) => `/${path.dirname(file)}`.replace(/\/\.$/, '/').replace(/\[id\]/g, () => wanPath.split('/').at(-1)!))
+      .filter((route) => route !== '/my');
+    expect(pages).toEqual(expect.arrayContaining(['/', '/devices', '/users', '/audit', '/webhooks', '/alerts', '/notifications', '/tokens', '/jobs', '/wans/import']));
+    // Every operation the browser sends meanwhile: only what My devices itself asks. After a link
+    // the pages' own loads run in the browser, so one that ran before the layout's redirect would
+    // show here (asking for WANs, devices... and being refused); on a full page load they run on
+    // the server, where a refusal would end on the error page instead of My devices.
+    const asked: string[] = [];
+    const watch = (request: Request) => {
+      if (!request.url().includes('/graphql') || request.method() !== 'POST') return;
+      const { query } = JSON.parse(request.postData() ?? '{}') as { query?: string };
+      for (const definition of parse(query ?? '{ unreadable }').definitions) {
+        if (definition.kind === 'OperationDefinition') asked.push(...definition.selectionSet.selections.map((field) => (field.kind === 'Field' ? field.name.value : field.kind)));
+      }
+    };
+    page.on('request', watch);
+    try {
+      for (const route of [...pages, `${wanPath}?tab=settings`, '/peers/anything']) {
+        await page.goto(`${base}${route}`);
+        await page.waitForURL(`${base}/my`);
+        await heading(page, 'My devices');
+      }
+      // A link followed inside the app (client-side navigation: the layout's server load runs through __data.json).
+      for (const route of ['/devices', wanPath, '/users']) {
+        await page.evaluate((href) => {
+          const link = Object.assign(document.createElement('a'), { href, textContent: 'elsewhere', id: 'probe-link' });
+          document.body.append(link);
+        }, route);
+        // The target's server data is asked for: the click did navigate, and the answer sends them back.
+        const loaded = page.waitForResponse((response) => response.url().startsWith(`${base}${route}/__data.json`));
+        await page.locator('#probe-link').click();
+        expect((await loaded).ok()).toBe(true);
+        await page.waitForURL(`${base}/my`);
+        await heading(page, 'My devices');
+        await page.evaluate(() => document.getElementById('probe-link')?.remove());
+      }
+    } finally {
+      page.off('request', watch);
     }
+    expect([...new Set(asked)].filter((root) => !['me', 'viewer', 'myPeers', 'selfServiceWans', '__typename'].includes(root))).toEqual([]);
+    expect(dashboard.browser.pageErrors).toEqual([]);
     await shot('05-redirected');
-  }, 60_000);
+  }, 90_000);
 
   it('an admin finds the self-service devices with the peer filter and sees whose each is', async () => {
     const { page, base } = dashboard;
