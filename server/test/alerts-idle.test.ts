@@ -81,6 +81,34 @@ describe('alert evaluation reads only what is watched', () => {
     expect(await reads()).toEqual({ wans: 0, devices: 0 });
   });
 
+  it('deleting a WAN or a device takes its scoped rules along, resolving their firing incidents first (alert.resolved and a notification, once)', async () => {
+    const prisma = t.app.database.prisma;
+    const hook = await createWebhook(['alert.firing', 'alert.resolved']);
+    const three = await seedOverlay(admin, 'three');
+    const { createDevice } = await admin.ok<{ createDevice: { id: string } }>(`mutation ($input: CreateDeviceInput!) { createDevice(input: $input) { id } }`, {
+      input: { name: 'spare', kind: 'ROUTEROS_API', host: '127.0.0.1', port: 9, username: 'u', secret: 'p', tls: false },
+    });
+    const wanRule = await createRule({ name: 'three down', kind: 'TUNNEL_DOWN', minutes: 5, wanId: three.wanId });
+    const deviceRule = await createRule({ name: 'spare gone', kind: 'DEVICE_UNREACHABLE', minutes: 5, deviceId: createDevice.id });
+    // Firing incidents as an evaluation leaves them (no device here to take a tunnel down).
+    const firing = (ruleId: string, subjectKey: string, subjectName: string, wanId: string | null, target: Record<string, unknown>) => prisma.alertIncident.create({
+      data: { ruleId, subjectKey, subjectName, wanId, openKey: `${ruleId}|${subjectKey}`, conditionSince: new Date(Date.now() - 600_000), firingSince: new Date(Date.now() - 300_000), details: JSON.stringify({ wan: wanId ? { id: wanId, name: 'three' } : null, target, link: null, reason: null, lastHandshake: null }) },
+    });
+    const wanIncident = await firing(wanRule, `tunnel:${three.wanId}:${three.hubId}:${three.siteId}`, 'hub ↔ site in WAN three', three.wanId, { kind: 'tunnel', peers: [{ id: three.hubId, name: 'hub' }, { id: three.siteId, name: 'site' }] });
+    const deviceIncident = await firing(deviceRule, `device:${createDevice.id}`, 'device spare', null, { kind: 'device', id: createDevice.id, name: 'spare' });
+
+    await admin.ok(`mutation ($id: ID!) { deleteDevice(id: $id) }`, { id: createDevice.id });
+    await admin.ok(`mutation ($id: ID!) { deleteWan(id: $id) }`, { id: three.wanId });
+
+    const resolved = (await prisma.webhookDelivery.findMany({ where: { webhookId: hook, eventType: 'alert.resolved' }, select: { payload: true } }))
+      .map((row) => JSON.parse(row.payload) as { subject: { id: string }; data: { resolution: string } });
+    expect(resolved.map((event) => [event.subject.id, event.data.resolution]).sort()).toEqual([[deviceIncident.id, 'its device was deleted'], [wanIncident.id, 'its WAN was deleted']].sort());
+    const titles = (await prisma.notification.findMany({ where: { incidentId: { in: [wanIncident.id, deviceIncident.id] } }, select: { title: true } })).map((row) => row.title).sort();
+    expect(titles).toEqual(['Resolved: device spare', 'Resolved: tunnel hub ↔ site in WAN three']);
+    expect(await prisma.alertRule.count({ where: { id: { in: [wanRule, deviceRule] } } })).toBe(0);
+    await deleteWebhook(hook);
+  });
+
   it(`at most ${MAX_ALERT_RULES} rules: the next is refused with LIMIT_REACHED and nothing is written`, async () => {
     const prisma = t.app.database.prisma;
     await prisma.alertRule.createMany({ data: Array.from({ length: MAX_ALERT_RULES - 1 }, (_, i) => ({ name: `rule ${i}`, kind: 'TUNNEL_DOWN' as const, minutes: 5, enabled: false })) });

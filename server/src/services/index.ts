@@ -104,14 +104,14 @@ export function createServices(deps: ServiceDeps) {
   });
   const subnets = new Subnets(deps.prisma, deps.pubsub, wanLocks);
   const ldapAccounts = deps.ldap ? new LdapAccounts(deps.prisma, deps.pubsub, new LdapDirectory(deps.ldap, deps.log), deps.log, webhooks) : null;
-  const wans = new Wans(deps.prisma, deps.pubsub, wanLocks, webhooks);
-  const peers = new Peers(deps.prisma, deps.secrets, deps.pubsub, wanLocks, subnets, deps.defaultDeviceName ?? null, webhooks);
-  const configs = new ConfigDelivery(deps.prisma, deps.secrets, deps.pubsub);
   const notifications = new Notifications(deps.prisma, deps.pubsub);
   const alerts = new Alerts(deps.prisma, deps.secrets, monitor, webhooks, notifications, deps.log, {
     ...(deps.alertClock ? { clock: deps.alertClock } : {}),
     ...(deps.tunnelEventGraceMs === undefined ? {} : { graceMs: deps.tunnelEventGraceMs }),
   });
+  const wans = new Wans(deps.prisma, deps.pubsub, wanLocks, webhooks, alerts);
+  const peers = new Peers(deps.prisma, deps.secrets, deps.pubsub, wanLocks, subnets, deps.defaultDeviceName ?? null, webhooks);
+  const configs = new ConfigDelivery(deps.prisma, deps.secrets, deps.pubsub);
   const passwords = { ssoOnly: deps.oidc?.ssoOnly ? { label: deps.oidc.label } : null };
   const accounts = new Accounts(deps.prisma, deps.pubsub, deps.loginLimiter ?? new LoginLimiter(), new DeviceCookies(deps.secrets.deriveKey('device-cookie')), passwords, ldapAccounts, webhooks);
   return {
@@ -142,7 +142,7 @@ export function createServices(deps: ServiceDeps) {
     peers,
     defaultDeviceName: deps.defaultDeviceName ?? null,
     subnets,
-    devices: new Devices(deps.prisma, deps.secrets),
+    devices: new Devices(deps.prisma, deps.secrets, alerts),
     configs,
     selfService: new SelfService(deps.prisma, peers, configs),
     adoption: new Adoption(deps.prisma, deps.secrets, deps.pubsub, wanLocks, wans, peers, subnets, new DeviceReadings((actor, deviceId) => deployments.discover(actor, deviceId), (deviceId) => deviceChangedAt(deps.prisma, deviceId)), deployments),

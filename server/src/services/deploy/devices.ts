@@ -14,6 +14,7 @@ import { resolveTls, tlsOfPort } from '../../domain/device-ports.js';
 import type { Identity } from '../auth/identity.js';
 import type { MeshplaneConfig } from '../../devices/config-file.js';
 import { fieldChanges, recordAudit } from '../audit.js';
+import type { ScopeDeletion } from '../integrations/events.js';
 
 export interface DeviceInput {
   name?: string | null;
@@ -86,6 +87,8 @@ export class Devices {
   constructor(
     private readonly prisma: Db,
     private readonly secrets: SecretBox,
+    /** The alert rules scoped to a device (they go with it). */
+    private readonly alerts: ScopeDeletion | null = null,
   ) {}
 
   private validate(input: DeviceInput) {
@@ -229,6 +232,7 @@ export class Devices {
    * through the API with the same name is a conflict the operator must resolve.
    */
   async syncFromConfig(config: MeshplaneConfig): Promise<void> {
+    const afterCommit: Array<() => void> = [];
     await this.prisma.$transaction(async (tx) => {
       for (const device of config.devices) {
         const { secret, ...rest } = device;
@@ -243,18 +247,25 @@ export class Devices {
         }
         await tx.device.upsert({ where: { name: device.name }, create: { ...data, name: device.name, kind: device.kind, host: device.host }, update: data });
       }
-      await tx.device.deleteMany({ where: { source: 'config', name: { notIn: config.devices.map((device) => device.name) } } });
+      const removed = await tx.device.findMany({ where: { source: 'config', name: { notIn: config.devices.map((device) => device.name) } }, select: { id: true } });
+      for (const { id } of removed) if (this.alerts) afterCommit.push(await this.alerts.scopeDeleting(tx, { deviceId: id }));
+      await tx.device.deleteMany({ where: { id: { in: removed.map(({ id }) => id) } } });
       await recordAudit(tx, null, { action: 'device.syncConfig', details: { devices: config.devices.map((device) => device.name), defaultDevice: config.defaultDevice } });
     });
+    for (const done of afterCommit) done();
   }
 
   async delete(actor: Identity, id: string) {
-    return this.prisma.$transaction(async (tx) => {
+    let afterCommit = () => {};
+    const deleted = await this.prisma.$transaction(async (tx) => {
       const current = await tx.device.findUnique({ where: { id }, select: { source: true } });
       if (current?.source === 'config') throw new DomainError('CONFLICT', 'This device is declared in the configuration file: remove it there');
+      if (current && this.alerts) afterCommit = await this.alerts.scopeDeleting(tx, { deviceId: id });
       const device = await tx.device.delete({ where: { id } });
       await recordAudit(tx, actor, { action: 'device.delete', targetType: 'Device', targetId: id, targetName: device.name, details: { name: device.name } });
       return device;
     });
+    afterCommit();
+    return deleted;
   }
 }

@@ -299,11 +299,12 @@ export class Alerts {
     }
     if (!incident) return;
     if (action === 'fire') {
-      await this.prisma.$transaction(async (tx) => {
+      const notificationId = await this.prisma.$transaction(async (tx) => {
         const { count } = await tx.alertIncident.updateMany({ where: { id: incident.id, firingSince: null, resolvedAt: null }, data: { firingSince: now, subjectName: subjectName(subject), details: JSON.stringify(detailsOf(subject)) } });
-        if (count === 0) return;
-        await this.announce(tx, rule, subject, incident, 'alert.firing', now, null);
-      }).then(() => this.flushAnnouncements());
+        if (count === 0) return null;
+        return this.announce(tx, rule, subject, incident, 'alert.firing', now, null);
+      });
+      this.announceAfterCommit([notificationId]);
     } else if (action === 'resolve') {
       await this.close(incident, CLEARED, now, subject);
     } else if (!next) {
@@ -312,30 +313,48 @@ export class Alerts {
     }
   }
 
-  /** Resolves an incident once (a pending one is just forgotten); `subject` when it is still observed. */
-  private async close(incident: IncidentRow, why: string, now: Date, subject?: AlertSubject, db?: DbOrTx): Promise<void> {
+  /**
+   * Resolves an incident once (a pending one is just forgotten); `subject` when it is still
+   * observed. In the caller's transaction `db`, it returns the notification to announce after
+   * that commits; on its own, it announces it.
+   */
+  private async close(incident: IncidentRow, why: string, now: Date, subject?: AlertSubject, db?: DbOrTx): Promise<string | null> {
     if (incident.firingSince === null) {
       await (db ?? this.prisma).alertIncident.deleteMany({ where: { id: incident.id, firingSince: null } });
-      return;
+      return null;
     }
     const rule = await (db ?? this.prisma).alertRule.findUnique({ where: { id: incident.ruleId } });
     const run = async (tx: DbOrTx) => {
       const { count } = await tx.alertIncident.updateMany({ where: { id: incident.id, resolvedAt: null }, data: { resolvedAt: now, openKey: null, resolution: why } });
-      if (count === 0 || !rule) return;
-      await this.announce(tx, rule, subject ?? null, incident, 'alert.resolved', now, why);
+      if (count === 0 || !rule) return null;
+      return this.announce(tx, rule, subject ?? null, incident, 'alert.resolved', now, why);
     };
-    if (db) await run(db);
-    else await this.prisma.$transaction(run).then(() => this.flushAnnouncements());
+    if (db) return run(db);
+    this.announceAfterCommit([await this.prisma.$transaction(run)]);
+    return null;
   }
 
-  private pendingAnnouncements: string[] = [];
+  /** notificationAdded for notifications whose transaction committed (never before: a rollback would announce a row that is not there). */
+  private announceAfterCommit(ids: ReadonlyArray<string | null>): void {
+    for (const id of ids) if (id) this.notifications.announce(id);
+  }
 
-  private flushAnnouncements(): void {
-    for (const id of this.pendingAnnouncements.splice(0)) this.notifications.announce(id);
+  /**
+   * A WAN or device about to be deleted takes the rules scoped to it along (and their
+   * incidents): their firing incidents resolve first, in the deletion's transaction, so every
+   * alert.firing gets its alert.resolved. Call the returned function after that commits.
+   */
+  async scopeDeleting(tx: DbOrTx, scope: { wanId: string } | { deviceId: string }): Promise<() => void> {
+    const now = this.clock();
+    const why = 'wanId' in scope ? 'its WAN was deleted' : 'its device was deleted';
+    const incidents = await tx.alertIncident.findMany({ where: { resolvedAt: null, rule: 'wanId' in scope ? { wanId: scope.wanId } : { deviceId: scope.deviceId } } });
+    const ids: Array<string | null> = [];
+    for (const incident of incidents) ids.push(await this.close(incident, why, now, undefined, tx));
+    return () => this.announceAfterCommit(ids);
   }
 
   /** The webhook event and (when the rule says so) the notification of a fire or a resolve, in its transaction. */
-  private async announce(tx: DbOrTx, rule: RuleRow, subject: AlertSubject | null, incident: IncidentRow, type: 'alert.firing' | 'alert.resolved', now: Date, why: string | null): Promise<void> {
+  private async announce(tx: DbOrTx, rule: RuleRow, subject: AlertSubject | null, incident: IncidentRow, type: 'alert.firing' | 'alert.resolved', now: Date, why: string | null): Promise<string | null> {
     const details = subject ? detailsOf(subject) : (JSON.parse(incident.details) as IncidentDetails);
     const text = notificationText(rule, incident.subjectName, details, type === 'alert.firing' ? null : { why: why ?? 'resolved', at: now, firingSince: incident.firingSince ?? now });
     await this.events.emit({
@@ -353,9 +372,8 @@ export class Alerts {
         summary: text.body,
       },
     }, tx);
-    if (!rule.inApp) return;
-    const id = await this.notifications.create({ severity: type === 'alert.firing' ? text.severity : 'INFO', title: text.title, body: text.body, link: details.link, wanId: details.wan?.id ?? null, ruleId: rule.id, incidentId: incident.id }, tx);
-    this.pendingAnnouncements.push(id);
+    if (!rule.inApp) return null;
+    return this.notifications.create({ severity: type === 'alert.firing' ? text.severity : 'INFO', title: text.title, body: text.body, link: details.link, wanId: details.wan?.id ?? null, ruleId: rule.id, incidentId: incident.id }, tx);
   }
 
   // --- Rules -------------------------------------------------------------------------------
@@ -398,31 +416,33 @@ export class Alerts {
     if (!current) throw new DomainError('NOT_FOUND', 'Alert rule not found', { field: 'id' });
     const fields = await this.validate(input, current);
     const now = this.clock();
+    const announced: Array<string | null> = [];
     const updated = await this.prisma.$transaction(async (tx) => {
       const rule = await tx.alertRule.update({ where: { id }, data: fields });
       const changes = fieldChanges(current, rule, Object.keys(fields));
       if (changes.some((change) => (WATCHED_FIELDS as readonly string[]).includes(change.field))) {
-        for (const incident of await tx.alertIncident.findMany({ where: { ruleId: id, resolvedAt: null } })) await this.close(incident, 'the rule was changed', now, undefined, tx);
+        for (const incident of await tx.alertIncident.findMany({ where: { ruleId: id, resolvedAt: null } })) announced.push(await this.close(incident, 'the rule was changed', now, undefined, tx));
       }
       await recordAudit(tx, actor, { action: 'alertRule.update', targetType: 'AlertRule', targetId: id, targetName: rule.name, changes });
       return rule;
     });
-    this.flushAnnouncements();
+    this.announceAfterCommit(announced);
     return updated;
   }
 
   /** Deleting a rule resolves its firing incidents (a last alert.resolved and notification), then removes it with its history. */
   async delete(actor: Identity, id: string): Promise<RuleRow> {
     const now = this.clock();
+    const announced: Array<string | null> = [];
     const deleted = await this.prisma.$transaction(async (tx) => {
       const rule = await tx.alertRule.findUnique({ where: { id } });
       if (!rule) throw new DomainError('NOT_FOUND', 'Alert rule not found', { field: 'id' });
-      for (const incident of await tx.alertIncident.findMany({ where: { ruleId: id, resolvedAt: null } })) await this.close(incident, 'the rule was deleted', now, undefined, tx);
+      for (const incident of await tx.alertIncident.findMany({ where: { ruleId: id, resolvedAt: null } })) announced.push(await this.close(incident, 'the rule was deleted', now, undefined, tx));
       await tx.alertRule.delete({ where: { id } });
       await recordAudit(tx, actor, { action: 'alertRule.delete', targetType: 'AlertRule', targetId: id, targetName: rule.name, details: { kind: rule.kind, minutes: rule.minutes } });
       return rule;
     });
-    this.flushAnnouncements();
+    this.announceAfterCommit(announced);
     return deleted;
   }
 

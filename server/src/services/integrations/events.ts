@@ -43,6 +43,15 @@ export interface IntegrationEvent {
   data: Record<string, unknown>;
 }
 
+/**
+ * What must happen in the transaction that deletes a WAN or a device, before the rows go: the
+ * alert rules scoped to it go with it (services/integrations/alerts.ts), and their firing
+ * incidents resolve first. Returns what to do after that transaction commits.
+ */
+export interface ScopeDeletion {
+  scopeDeleting(tx: DbOrTx, scope: { wanId: string } | { deviceId: string }): Promise<() => void>;
+}
+
 export interface EventSink {
   /**
    * Records the event for delivery. Pass the transaction of the change that caused it, so the

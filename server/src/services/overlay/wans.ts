@@ -13,7 +13,7 @@ import type { Identity } from '../auth/identity.js';
 import { fieldChanges, recordAudit } from '../audit.js';
 import { count } from '../../domain/plural.js';
 import { fillMissingTunnelIp6 } from './peers.js';
-import type { EventSink } from '../integrations/events.js';
+import type { EventSink, ScopeDeletion } from '../integrations/events.js';
 import { emitWanPeersDeleted } from '../integrations/event-sources.js';
 
 export interface WanSettingsInput {
@@ -129,6 +129,8 @@ export class Wans {
     private readonly wanLocks: KeyedMutex,
     /** Where peer.deleted goes for the peers a WAN's deletion takes with it (the webhooks). */
     private readonly events: EventSink | null = null,
+    /** The alert rules scoped to a WAN (they go with it). */
+    private readonly alerts: ScopeDeletion | null = null,
   ) {}
 
   async create(actor: Identity, input: WanSettingsInput & { name: string }) {
@@ -193,13 +195,16 @@ export class Wans {
   }
 
   async delete(actor: Identity, id: string) {
+    let afterCommit = () => {};
     const wan = await this.prisma.$transaction(async (tx) => {
       // Its peers go with it: receivers hear of each, as if deleted one by one.
       await emitWanPeersDeleted(this.events, tx, id, actor.user.email);
+      if (this.alerts) afterCommit = await this.alerts.scopeDeleting(tx, { wanId: id });
       const deleted = await tx.wan.delete({ where: { id } });
       await recordAudit(tx, actor, { action: 'wan.delete', targetType: 'Wan', targetId: id, targetName: deleted.name, details: { name: deleted.name } });
       return deleted;
     });
+    afterCommit();
     publishWanChange(this.pubsub, { kind: 'DELETED', wanId: id, entity: 'WAN', entityId: id });
     return wan;
   }
