@@ -10,6 +10,7 @@ import type { Client as WsClient } from 'graphql-ws';
 import { Client as LdapClient } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/infra/logger.js';
+import { DEFAULT_LOGIN_LIMITS } from '../src/services/auth/login-limiter.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { GraphQLTestClient, registerAdmin, wsClient } from './support/graphql.js';
 import { GROUPS, PEOPLE, SERVICE_DN, slapdOrSkip, startSlapd, type Slapd } from './support/slapd.js';
@@ -291,6 +292,20 @@ describe.skipIf(!slapdBinary)('LDAP / Active Directory sign-in and sync against 
     } finally {
       for (const user of active) await prisma.user.update({ where: { id: user.id }, data: { externalId: user.externalId } });
     }
+  });
+
+  it('counts wrong passwords against the entry, whatever name found it (uid, mail, case and Unicode variants slapd folds)', async () => {
+    await slapd.addUser({ uid: 'henry', cn: 'Henry Limits', mail: 'henry@example.com', password: 'henry-Pass-0', groups: ['staff'] });
+    // slapd matches uid case- and width-insensitively: the fullwidth name is henry's entry.
+    const fullwidth = '\uff28\uff25\uff2e\uff32\uff39';
+    const { user } = await signedIn(t.graphqlUrl, fullwidth, 'henry-Pass-0');
+    expect(user).toMatchObject({ email: 'henry@example.com', authSource: 'LDAP' });
+    const codes = async (login: string, password: string) => (await signIn(t.graphqlUrl, login, password)).result.errors?.map((error) => error.extensions?.code);
+    for (let n = 0; n < DEFAULT_LOGIN_LIMITS.perPair.points; n += 1) expect(await codes('henry', `wrong-${n}`)).toEqual(['UNAUTHENTICATED']);
+    // Each of these is a new name to the limiter, and the same entry to the directory.
+    for (const login of [fullwidth, 'henry@example.com', 'HENRY@EXAMPLE.COM', '\uff48enry']) expect(await codes(login, 'henry-Pass-0'), login).toEqual(['RATE_LIMITED']);
+    // A name the directory does not know keeps its own count.
+    expect(await codes('nobody-here', 'wrong')).toEqual(['UNAUTHENTICATED']);
   });
 
   it('never puts the bind password or a user password in the logs, the API or the audit log', async () => {

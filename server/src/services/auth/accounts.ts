@@ -7,6 +7,7 @@
 import type { Db } from '../../infra/db/client.js';
 import type { AccessRevoked, PubSub } from '../../infra/pubsub/topics.js';
 import type { Role } from '../../generated/prisma/enums.js';
+import type { User } from '../../generated/prisma/client.js';
 import { clientError, forbidden, invalidInput, isGraphQLErrorLike, unauthenticated } from '../../graphql/errors.js';
 import { fieldChanges, recordAudit } from '../audit.js';
 import { hashPassword, verifyAgainstDecoy, verifyPassword } from './passwords.js';
@@ -187,7 +188,7 @@ export class Accounts {
     // directory user's address) goes to the directory when one is configured (ldap-accounts.ts).
     const atDirectory = this.directory !== null && !found?.passwordHash;
     let user = found;
-    if (atDirectory) user = await this.directorySignIn(email, password, attempt, { email: account, ...seenFrom });
+    if (atDirectory) ({ user, attempt } = await this.directorySignIn(email, password, attempt, { email: account, ...seenFrom }, clientAddress, device));
     else if (!(found && !found.disabledAt && found.passwordHash ? await verifyPassword(found.passwordHash, password) : await verifyAgainstDecoy(password))) user = null;
     if (!user) {
       // The attempt keeps its points: that is the failure counted.
@@ -204,13 +205,26 @@ export class Accounts {
    * same answer as a local miss). A directory that is down or refuses a right password (no
    * mapped group, e-mail taken) is said so, audited and not counted as a guess. An empty
    * password never reaches the directory (an unauthenticated bind "succeeds" on many servers).
+   * Returns the attempt to settle: once the name has found its entry, the guess is counted
+   * against the entry, whatever name found it (the directory also matches the uid, the mail
+   * address and case or Unicode variants of either, each a new name to the limiter).
    */
-  private async directorySignIn(login: string, password: string, attempt: LoginAttempt, denied: Record<string, unknown>) {
-    if (password === '') return null;
-    const outcome = await this.directory!.signIn(login.trim(), password);
-    if (outcome.kind === 'ok') return outcome.user;
-    if (outcome.kind === 'wrong') return null;
-    await attempt.refund();
+  private async directorySignIn(login: string, password: string, attempt: LoginAttempt, denied: Record<string, unknown>, clientAddress: string, device: string | null): Promise<{ user: User | null; attempt: LoginAttempt }> {
+    if (password === '') return { user: null, attempt };
+    let current = attempt;
+    const outcome = await this.directory!.signIn(login.trim(), password, async (entryKey) => {
+      try {
+        current = await this.limiter.begin(`ldap:${entryKey}`, clientAddress, device);
+      } catch (error) {
+        // The typed name's attempt keeps its points: a refused try still costs the address.
+        await recordAudit(this.prisma, null, { action: 'auth.login', outcome: 'denied', details: { ...denied, via: 'ldap', reason: 'rate limited' } });
+        throw error;
+      }
+      await attempt.refund();
+    });
+    if (outcome.kind === 'ok') return { user: outcome.user, attempt: current };
+    if (outcome.kind === 'wrong') return { user: null, attempt: current };
+    await current.refund();
     const unavailable = outcome.kind === 'unavailable';
     await recordAudit(this.prisma, null, { action: 'auth.login', outcome: unavailable ? 'failed' : 'denied', details: { ...denied, via: 'ldap', reason: unavailable ? 'directory unavailable' : outcome.reason } });
     throw unavailable ? clientError('SERVICE_UNAVAILABLE', outcome.message) : forbidden(outcome.message);

@@ -14,7 +14,7 @@ import { roleForGroups } from '../../domain/identity-mapping.js';
 import { fieldChanges, recordAudit } from '../audit.js';
 import type { LdapConfig } from './ldap-config.js';
 import type { Logger } from '../../infra/logger.js';
-import { DirectoryUnavailableError, sameDn, type DirectoryEntry, type LdapDirectory } from './ldap.js';
+import { DirectoryUnavailableError, sameDn, type BeforeBind, type DirectoryEntry, type LdapDirectory } from './ldap.js';
 import { revokeAllSessions } from './accounts.js';
 import { announceDisabledPeers, disableOwnedPeers, type DisabledPeer } from './owned-peers.js';
 import type { EventSink } from '../integrations/events.js';
@@ -73,12 +73,12 @@ export class LdapAccounts {
 
   /**
    * Checks `login`/`password` at the directory and returns the Meshplane user, created on the
-   * first sign-in and brought up to date on every one.
+   * first sign-in and brought up to date on every one. `beforeBind`: see LdapDirectory.authenticate.
    */
-  async signIn(login: string, password: string): Promise<DirectorySignIn> {
+  async signIn(login: string, password: string, beforeBind?: BeforeBind): Promise<DirectorySignIn> {
     let entry: DirectoryEntry | null;
     try {
-      entry = await this.directory.authenticate(login, password);
+      entry = await this.directory.authenticate(login, password, beforeBind);
     } catch (error) {
       if (!(error instanceof DirectoryUnavailableError)) throw error;
       this.log.warn({ urls: this.config.urls, err: { message: error.message } }, 'directory sign-in impossible: the directory did not answer');

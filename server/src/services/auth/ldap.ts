@@ -23,6 +23,13 @@ export interface DirectoryEntry {
   groups: string[];
 }
 
+/**
+ * Runs once the sign-in name has found its one entry, before the password is tried: `entryKey`
+ * is the entry's id (else its DN), the same for every name that finds it (uid, mail, and the case
+ * and Unicode variants the server folds). Throwing stops the sign-in with that error.
+ */
+export type BeforeBind = (entryKey: string) => Promise<void>;
+
 export class DirectoryUnavailableError extends Error {
   override readonly name = 'DirectoryUnavailableError';
 }
@@ -181,10 +188,11 @@ export class LdapDirectory {
    * Checks a sign-in: the entry the filter finds for `login` (exactly one, or null), bound with
    * `password`. Null for an unknown or ambiguous name and for a wrong password alike.
    */
-  async authenticate(login: string, password: string): Promise<DirectoryEntry | null> {
+  async authenticate(login: string, password: string, beforeBind?: BeforeBind): Promise<DirectoryEntry | null> {
     // An empty password makes a simple bind "unauthenticated", which many servers accept.
     if (password === '' || login.trim() === '') return null;
-    return this.asService(async (service) => {
+    let refusedBeforeBind: { error: unknown } | null = null;
+    const entry = await this.asService(async (service) => {
       let found: Entry[];
       try {
         ({ searchEntries: found } = await service.search(this.config.userBase, { ...this.searchOptions(), filter: fillFilter(this.config.userFilter, '{login}', login.trim()), sizeLimit: 2 }));
@@ -200,9 +208,16 @@ export class LdapDirectory {
         return null;
       }
       const entry = found[0]!;
+      if (beforeBind) {
+        // Not a directory failure: kept apart from asService's wrapping and thrown as it is.
+        refusedBeforeBind = await beforeBind(this.idOf(entry) ?? normalizeDn(entry.dn)).then(() => null, (error: unknown) => ({ error }));
+        if (refusedBeforeBind) return null;
+      }
       if (!(await this.passwordAccepted(entry.dn, password))) return null;
       return this.toDirectoryEntry(service, entry);
     });
+    if (refusedBeforeBind) throw (refusedBeforeBind as { error: unknown }).error;
+    return entry;
   }
 
   /** Binds as `dn` on a connection of its own (the service connection keeps its identity). */
