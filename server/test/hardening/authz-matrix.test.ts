@@ -9,8 +9,9 @@
 //     (or hands the caller its own new secret, or renders only a peer the caller owns), and a
 //     viewer reading everything it may read sees none of the overlay's secrets;
 //   - a self-service user may use exactly the root fields SELF_SERVICE_ROOTS lists (every query,
-//     mutation and subscription, asked of the server), and reading all of them shows it nothing
-//     of the overlay but its own peer.
+//     mutation and subscription, asked of the server), those lead only to the object types
+//     SELF_SERVICE_TYPES lists (walked in the schema, so a field added later that leads into the
+//     overlay fails), and reading all of them shows it nothing of the overlay but its own peer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphQLArgument, GraphQLField } from 'graphql';
 import { startTestApp, type TestApp } from '../support/app.js';
@@ -25,6 +26,8 @@ import {
   fullSelection,
   getNamedType,
   isEnumType,
+  isObjectType,
+  isScalarType,
   minimalArgs,
   mutationFields,
   ROLES,
@@ -55,6 +58,15 @@ const SELF_SERVICE_ROOTS = {
   Mutation: ['createApiToken', 'createMyPeer', 'deleteMyPeer', 'downloadMyPeerConfig', 'revokeApiToken', 'revokeSession', 'showMyPeerQrCode'],
   Subscription: [] as string[],
 };
+/**
+ * Every object type those root fields (and the public ones) lead to: the caller's own account,
+ * sessions and tokens, and its devices as types of their own. None leads to a WAN, peer, device,
+ * job, audit entry or another user; adding a field that would must change this list on purpose.
+ */
+const SELF_SERVICE_TYPES = [
+  'ApiToken', 'AuthPayload', 'CreateApiTokenPayload', 'InvitationPreview', 'MyPeer', 'PageInfo', 'PeerQrCode', 'QueryMyApiTokensConnection', 'QueryMyApiTokensConnectionEdge',
+  'QueryMySessionsConnection', 'QueryMySessionsConnectionEdge', 'RenderedConfig', 'SelfServiceWan', 'Session', 'SetupState', 'SignInOptions', 'SsoOption', 'User', 'Viewer',
+];
 /** Allowed by their scope, refused by the service for a self-service caller, with a reason in words. */
 const SELF_SERVICE_REFUSED_BY_SERVICE: Record<string, RegExp> = {
   createApiToken: /^Self-service accounts cannot create API tokens: use the My devices page/,
@@ -269,6 +281,27 @@ describe('authorization matrix (generated from the schema)', () => {
       await socket.dispose();
     }
     expect(problems).toEqual([]);
+  });
+
+  it('leads a self-service user, from every root field it may use, only to the types listed for it (a field added later that leads into the overlay fails here)', () => {
+    const roots = ([schema.getQueryType()!, schema.getMutationType()!] as const).flatMap((type) =>
+      Object.values(type.getFields()).filter((field) => isPublic(field) || allows(declaredScope(field), 'SELF_SERVICE')));
+    const reached = new Map<string, string>();
+    const queue = roots.map((root) => ({ type: getNamedType(root.type), path: root.name }));
+    while (queue.length) {
+      const { type, path } = queue.shift()!;
+      if (reached.has(type.name) || isScalarType(type) || isEnumType(type)) continue;
+      reached.set(type.name, path);
+      if (!isObjectType(type)) {
+        // An interface or union leads to each of its members.
+        for (const member of schema.getPossibleTypes(type as never)) queue.push({ type: member, path: `${path}…${member.name}` });
+        continue;
+      }
+      for (const field of Object.values(type.getFields())) queue.push({ type: getNamedType(field.type), path: `${path}.${field.name}` });
+    }
+    const unexpected = [...reached].filter(([name]) => !SELF_SERVICE_TYPES.includes(name)).map(([name, path]) => `${name} (through ${path})`);
+    expect(unexpected, 'types a self-service user can reach that are not listed in SELF_SERVICE_TYPES').toEqual([]);
+    expect(SELF_SERVICE_TYPES.filter((name) => !reached.has(name)), 'listed but no longer reachable').toEqual([]);
   });
 
   it('shows a self-service user reading everything it may read its own peer and nothing else of the overlay; owner-only roots refuse anyone else\'s peer as a missing one', async () => {
