@@ -474,4 +474,23 @@ describe.skipIf(!pgBin)('webhooks on two replicas sharing one PostgreSQL', () =>
     expect(received.map((body) => body.subject.name)).toEqual([names[0], ...names]);
     expect(new Set(received.map((body) => body.id)).size).toBe(names.length);
   });
+
+  it('a peer switched off twice at once (one request on each replica) sends peer.disabled once', async () => {
+    const admin = (await replicas[0]!.app.database.prisma.user.count()) === 0 ? await registerAdmin(replicas[0]!.graphqlUrl) : new GraphQLTestClient(replicas[0]!.graphqlUrl);
+    await admin.ok(`mutation { login(input: { email: "admin@example.net", password: "correct horse battery staple" }) { user { id } } }`);
+    const onB = new GraphQLTestClient(replicas[1]!.graphqlUrl);
+    await onB.ok(`mutation { login(input: { email: "admin@example.net", password: "correct horse battery staple" }) { user { id } } }`);
+    const hook = await createHook(admin, { url: receiver.url('/race'), events: ['peer.disabled'] });
+    const wanId = await createWan(admin, 'race');
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push(await addPeer(admin, wanId, `race-${i}`));
+    const DISABLE = `mutation ($id: ID!) { updatePeer(id: $id, input: { enabled: false }) { peer { id enabled } } }`;
+    for (const id of ids) await Promise.all([admin.ok(DISABLE, { id }), onB.ok(DISABLE, { id })]);
+    await eventually('the events', () => (receiver.on('/race').length >= ids.length ? true : undefined), 600);
+    await wait(300);
+    expect(receiver.on('/race').map((request) => bodyOf(request).subject.id).sort()).toEqual([...ids].sort());
+    const audits = await replicas[0]!.app.database.prisma.auditLog.count({ where: { action: 'peer.disable', targetId: { in: ids } } });
+    expect(audits).toBe(ids.length);
+    await admin.ok(`mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id: hook.id });
+  });
 });

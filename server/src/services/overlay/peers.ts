@@ -327,12 +327,16 @@ export class Peers {
         data.privateKeyEnc = null;
       }
       const rebound = fields.deviceId !== undefined && fields.deviceId !== current.deviceId;
+      // Switching on or off is claimed by a conditional update: of two requests switching the
+      // same peer at once (PostgreSQL reads committed rows), only the one that changed it audits
+      // and announces it (peer.disabled once); the other is a no-op update.
+      const switching = fields.enabled != null && fields.enabled !== current.enabled;
+      const toggled = switching && (await tx.peer.updateMany({ where: { id: peerId, enabled: current.enabled }, data: { enabled: fields.enabled! } })).count > 0;
       const updated = await tx.peer.update({ where: { id: peerId }, data: rebound ? { ...data, ...deliveryOnRebinding(current, fields.deviceId ?? null) } : data });
       const changes = fieldChanges(current, updated, Object.keys(data));
       // Switching a peer on or off is an entry of its own (peer.enable, peer.disable); a
       // peer.update beside it lists whatever else changed.
-      const toggled = updated.enabled !== current.enabled;
-      const others = changes.filter((change) => !toggled || change.field !== 'enabled');
+      const others = changes.filter((change) => !switching || change.field !== 'enabled');
       if (others.length > 0 || !toggled) await recordAudit(tx, actor, { action: 'peer.update', targetType: 'Peer', targetId: peerId, targetName: updated.name, changes: await namedDevices(tx, others) });
       if (toggled) await recordAudit(tx, actor, { action: updated.enabled ? 'peer.enable' : 'peer.disable', targetType: 'Peer', targetId: peerId, targetName: updated.name, details: { name: updated.name, expiresAt: updated.expiresAt } });
       if (toggled && !updated.enabled) await emitPeerEvent(this.events, tx, 'peer.disabled', updated, { disabledBy: actor.user.email });
