@@ -220,7 +220,11 @@ describe('self-service', () => {
     expect((await alice.ok<{ selfServiceWans: Array<{ id: string }> }>(OPEN_WANS)).selfServiceWans.map((wan) => wan.id)).not.toContain(wanId);
     expect((await alice.ok<{ myPeers: MyPeer[] }>(MY_PEERS)).myPeers.find((peer) => peer.id === tablet.id)).toMatchObject({ wanName: 'closing' });
     expect((await alice.request(CONFIG, { peerId: tablet.id })).errors).toBeUndefined();
+    expect((await alice.request(QR, { peerId: tablet.id })).errors).toBeUndefined();
     expect(refusal(await create(alice, wanId, 'other'))).toEqual(['NOT_FOUND: No WAN open for self-service has this id']);
+    // And the owner still revokes it.
+    expect(await alice.ok(DELETE, { id: tablet.id })).toEqual({ deleteMyPeer: tablet.id });
+    expect((await alice.ok<{ myPeers: MyPeer[] }>(MY_PEERS)).myPeers.map((peer) => peer.id)).not.toContain(tablet.id);
   });
 
   it('no API tokens for self-service accounts (a token from an earlier role stops too); their own sessions keep working', async () => {
@@ -270,6 +274,37 @@ describe('self-service', () => {
     const auditRows = JSON.stringify(await t.app.database.prisma.auditLog.findMany());
     expect(auditRows).not.toContain(privateKey);
     expect(seen[5]).toContain('alice-keys-laptop');
+  });
+
+  it('a device\'s config shows of the network only its hub(s) in a hub-based WAN; in a mesh the peers a mesh member needs; never another user\'s device', async () => {
+    const peersOf = async (wanId: string) => Object.fromEntries((await admin.ok<{ wan: { peers: { edges: Array<{ node: { name: string; publicKey: string } }> } } }>(`query ($id: ID!) { wan(id: $id) { peers { edges { node { name publicKey } } } } }`, { id: wanId })).wan.peers.edges.map((edge) => [edge.node.name, edge.node.publicKey]));
+    const configIn = async (topology: string, withHub: boolean) => {
+      const wanId = await createWan({ name: `shows-${topology}-${withHub}`.toLowerCase(), topology, selfService: true });
+      if (withHub) await admin.ok(ADD_PEER, { wanId, input: { name: 'hub', role: 'HUB', endpointHost: 'vpn.example.net', endpointPort: 51820 } });
+      const siteId = (await admin.ok<{ addPeer: { peer: { id: string } } }>(ADD_PEER, { wanId, input: { name: 'site', role: 'SITE', endpointHost: 'site.example.net', endpointPort: 51820 } })).addPeer.peer.id;
+      await admin.ok(`mutation ($peerId: ID!) { addSubnet(peerId: $peerId, input: { cidr: "192.168.44.0/24" }) { id } }`, { peerId: siteId });
+      await admin.ok(ADD_PEER, { wanId, input: { name: 'roamer', role: 'CLIENT', endpointHost: 'roamer.example.net', endpointPort: 51820 } });
+      await created(bob, wanId, 'shows');
+      const mine = await created(alice, wanId, 'shows');
+      const content = (await alice.ok<{ downloadMyPeerConfig: { content: string } }>(CONFIG, { peerId: mine.id })).downloadMyPeerConfig.content;
+      const keys = await peersOf(wanId);
+      const shown = Object.entries(keys).filter(([name, key]) => name !== 'alice-shows' && content.includes(key)).map(([name]) => name).sort();
+      return { content, shown };
+    };
+    for (const topology of ['HUB_SPOKE', 'HYBRID']) {
+      const { content, shown } = await configIn(topology, true);
+      expect(shown, topology).toEqual(['hub']);
+      expect(content.match(/^\[Peer\]$/gm), topology).toHaveLength(1);
+      expect(content, topology).not.toMatch(/site\.example\.net|roamer\.example\.net/);
+    }
+    // A mesh member has a tunnel with every peer that has an endpoint: their keys and endpoints
+    // are in its config (that is what the admin chose by opening a mesh); other users' devices
+    // have no endpoint, so no tunnel and no key there. A hub-based WAN without a hub yet runs as a mesh.
+    for (const [topology, withHub] of [['MESH', true], ['MESH', false], ['HUB_SPOKE', false]] as const) {
+      const { content, shown } = await configIn(topology, withHub);
+      expect(shown, `${topology} hub=${withHub}`).toEqual(withHub ? ['hub', 'roamer', 'site'] : ['roamer', 'site']);
+      expect(content).toContain('192.168.44.0/24');
+    }
   });
 
   it('disabling a self-service user ends their sessions at once and takes their devices off the network; enabling them again leaves the devices to an admin', async () => {
