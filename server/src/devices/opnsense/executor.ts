@@ -20,8 +20,12 @@ import { parseDescr } from './tags.js';
 
 /** How the firewall area is written and applied: plainly, or under a safety net (safety.ts). */
 export interface FirewallGuard {
-  /** Before the first firewall write of the apply (a savepoint, a lifeline). */
-  beforeWrites(): Promise<void>;
+  /**
+   * Before the first firewall write of the apply (a savepoint, a lifeline). `previous`: the
+   * savepoint an interrupted run took (its marker says), whose rollback timer may still run.
+   * Answers the savepoint taken now, if any, for the marker.
+   */
+  beforeWrites(previous?: string): Promise<string | void>;
   /** Loads the written rules; throws a DeviceError when the change cut the management path. */
   apply(): Promise<void>;
   /** After the apply (or a failed write): lets go of what beforeWrites() opened. */
@@ -77,12 +81,21 @@ class Run {
     if (marker && all.every((area) => marker.areas.includes(area))) return;
     const rule = { enabled: '0', interface: '', action: 'pass', description: markerDescription(this.options.prefix, all), sequence: MARKER_SEQUENCE };
     if (marker) {
-      await this.client.save(`firewall/filter/setRule/${marker.uuid}`, { rule: { description: rule.description } });
-      this.live.marker = { uuid: marker.uuid, areas: all };
+      const description = markerDescription(this.options.prefix, all, marker.savepoint);
+      await this.client.save(`firewall/filter/setRule/${marker.uuid}`, { rule: { description } });
+      this.live.marker = { ...marker, areas: all };
     } else {
       const reply = await this.client.save('firewall/filter/addRule', { rule });
       this.live.marker = { uuid: String(reply.uuid ?? ''), areas: all };
     }
+  }
+
+  /** The marker names the savepoint this run took (written after it, so a rollback leaves the marker as it was). */
+  private async noteSavepoint(savepoint: string): Promise<void> {
+    const marker = this.live.marker;
+    if (!marker) return;
+    await this.client.save(`firewall/filter/setRule/${marker.uuid}`, { rule: { description: markerDescription(this.options.prefix, marker.areas, savepoint) } });
+    this.live.marker = { ...marker, savepoint };
   }
 
   async unmark(): Promise<void> {
@@ -102,9 +115,13 @@ class Run {
     if ((operation.kind === KIND.onetoone || operation.kind === KIND.npt) && operation.op !== 'delete' && interfacesPending && !this.appliedAreas.has('interfaces')) {
       await this.applyNow('interfaces');
     }
-    if (area === 'firewall' && !this.firewallOpen && !isApplyKind(operation.kind)) {
-      await this.firewall.beforeWrites();
+    // A bare re-apply (an interrupted run's marker) opens the guard too: up to 26.1 the filter
+    // can be applied only with a savepoint's revision. That savepoint already holds the rules
+    // written before the interruption, so its rollback cannot take them back (README).
+    if (area === 'firewall' && !this.firewallOpen) {
+      const savepoint = await this.firewall.beforeWrites(this.live.marker?.savepoint);
       this.firewallOpen = true;
+      if (typeof savepoint === 'string') await this.noteSavepoint(savepoint);
     }
     if (area) this.touched.set(area, operation);
     if (isApplyKind(operation.kind)) return `${area} changes will be applied`;

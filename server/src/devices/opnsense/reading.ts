@@ -22,8 +22,8 @@ export interface OpnSenseReading {
   membership: Map<string, string[]>;
   /** Rows of the other kinds of the kind table, by kind, raw values, with `uuid`. */
   objects: Map<string, Row[]>;
-  /** Meshplane's pending-apply marker, when one is there. */
-  marker: { uuid: string; areas: string[] } | null;
+  /** Meshplane's pending-apply marker, when one is there; `savepoint`: the filter savepoint (≤ 26.1) its run took. */
+  marker: { uuid: string; areas: string[]; savepoint?: string } | null;
   /** Kinds of translated LANs the API key may not read (kind → OPNsense's 403 as Meshplane words it). */
   unreadable: Map<string, string>;
 }
@@ -46,15 +46,25 @@ async function getOne(client: OpnSenseClient, path: string, model: string, uuid:
   return item && typeof item === 'object' ? { ...flatten(item as DeviceObject), uuid } : null;
 }
 
-/** The filter marker's description: "<prefix>:pending <area>,<area>". */
-export function markerDescription(prefix: string, areas: readonly string[]): string {
-  return `${prefix}:pending ${[...areas].sort().join(',')}`;
+/**
+ * The filter marker's description: "<prefix>:pending <area>,<area>", then " savepoint <revision>"
+ * once a run up to 26.1 took one: a rerun cancels that run's rollback timer, which OPNsense
+ * arms once at a time and would otherwise fire into the rerun.
+ */
+export function markerDescription(prefix: string, areas: readonly string[], savepoint?: string): string {
+  return `${prefix}:pending ${[...areas].sort().join(',')}${savepoint ? ` savepoint ${savepoint}` : ''}`;
+}
+
+function parseMarker(description: unknown, prefix: string): { areas: string[]; savepoint?: string } | null {
+  const text = typeof description === 'string' ? description : '';
+  if (!text.startsWith(`${prefix}:pending`)) return null;
+  const [areas = '', word, revision] = text.slice(`${prefix}:pending`.length).trim().split(/\s+/);
+  const savepoint = word === 'savepoint' && revision !== undefined && /^\d+(\.\d+)?$/.test(revision) ? revision : undefined;
+  return { areas: areas.split(',').filter(Boolean), ...(savepoint ? { savepoint } : {}) };
 }
 
 function markerAreas(description: unknown, prefix: string): string[] | null {
-  const text = typeof description === 'string' ? description : '';
-  if (!text.startsWith(`${prefix}:pending`)) return null;
-  return text.slice(`${prefix}:pending`.length).trim().split(',').filter(Boolean);
+  return parseMarker(description, prefix)?.areas ?? null;
 }
 
 /** The interfaces Meshplane's rules (and the hand-made ones adoption looks for) are on. */
@@ -116,8 +126,8 @@ export async function readOpnSense(client: OpnSenseClient, prefix: string, kinds
 
   let marker: OpnSenseReading['marker'] = null;
   for (const row of filterRows) {
-    const areas = markerAreas(row.description, prefix);
-    if (areas !== null && marker === null) marker = { uuid: String(row.uuid), areas };
+    const parsed = parseMarker(row.description, prefix);
+    if (parsed !== null && marker === null) marker = { uuid: String(row.uuid), ...parsed };
   }
   const objects = new Map<string, Row[]>();
   const unreadable = new Map<string, string>();

@@ -48,9 +48,10 @@ describe('OPNsense safety net, request by request', () => {
       const result = await driver.apply(driver.plan(desired, await driver.readState(desired)));
       expect(result.failed, result.failed?.message).toBeNull();
       const firewall = actions(sim);
-      // The pending marker (before the savepoint, so a rollback keeps it), the savepoint, our two rules, apply, cancel, the marker removed.
+      // The pending marker (before the savepoint, so a rollback keeps it), the savepoint, the marker naming it
+      // (a rerun cancels its timer), our two rules, apply, cancel, the marker removed.
       expect(firewall).toEqual([
-        'firewall/filter/addRule 200', 'firewall/filter/savepoint 200', 'firewall/filter/addRule 200', 'firewall/filter/addRule 200',
+        'firewall/filter/addRule 200', 'firewall/filter/savepoint 200', 'firewall/filter/setRule 200', 'firewall/filter/addRule 200', 'firewall/filter/addRule 200',
         'firewall/filter/apply 200', 'firewall/filter/cancelRollback 200', 'firewall/filter/delRule 200',
       ]);
       const apply = sim.requests.find((request) => request.action === 'firewall/filter/apply');

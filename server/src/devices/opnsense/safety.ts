@@ -59,12 +59,17 @@ function filterApplied(status: unknown): boolean {
 export function savepointGuard(client: OpnSenseClient, options: SafetyOptions = DEFAULT_SAFETY): FirewallGuard {
   let revision: string | null = null;
   return {
-    beforeWrites: async () => {
+    beforeWrites: async (previous) => {
+      // An interrupted run's timer may still run: OPNsense arms one at a time, so this run's
+      // apply would arm none and that timer would roll the filter back under this run.
+      // "Execute error" = no such timer any more (it fired, or was cancelled): nothing to do.
+      if (previous !== undefined) await client.call('POST', `firewall/filter/cancelRollback/${encodeURIComponent(previous)}`, { body: {} });
       const reply = await client.call<{ status?: unknown; revision?: unknown }>('POST', 'firewall/filter/savepoint', { body: {} });
       if (reply.status !== 'ok' || typeof reply.revision !== 'string' || reply.revision === '') {
         throw new DeviceError('REFUSED', `${client.name}: the filter savepoint answered ${JSON.stringify(reply)}; nothing in the firewall was changed`);
       }
       revision = reply.revision;
+      return revision;
     },
     apply: async () => {
       if (revision === null) throw new DeviceError('PROTOCOL', `${client.name}: the firewall was written without a savepoint`);
@@ -74,7 +79,9 @@ export function savepointGuard(client: OpnSenseClient, options: SafetyOptions = 
       if (await probeTries(client, options)) {
         const cancel = await client.call<{ status?: unknown }>('POST', `firewall/filter/cancelRollback/${encodeURIComponent(rev)}`, { body: {} });
         if (String(cancel.status ?? '').trim() === '') return;
-        throw new DeviceError('REFUSED', `${client.name}: the firewall change could not be confirmed (cancelRollback answered ${JSON.stringify(cancel.status)}): OPNsense rolled it back to revision ${rev} already`);
+        // No timer of this revision: it fired already, or another one (OPNsense arms one at a
+        // time: the GUI's, another client's) ran first and will roll back to its own savepoint.
+        throw new DeviceError('REFUSED', `${client.name}: the firewall change could not be confirmed (cancelRollback answered ${JSON.stringify(cancel.status)}): no rollback timer of revision ${rev} was running, so OPNsense rolled it back already or another savepoint's timer (armed before this deploy) will roll the filter back to that savepoint within 60 s; run the deploy again after that`);
       }
       // Cut off: OPNsense puts the Filter node of the savepoint back by itself; wait for it.
       const attempts = Math.max(1, Math.ceil(options.rollbackWaitMs / options.probeEveryMs));
