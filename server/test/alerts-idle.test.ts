@@ -1,9 +1,11 @@
 // What an alert evaluation reads is what something watches: with no enabled rule and no
 // webhook for tunnel.down / tunnel.up it reads no WAN and no device (it runs every 10 s on
 // the polling replica whether or not anyone uses alerts); a WAN-scoped rule reads its WAN
-// alone; device rules read devices, not WANs. The number of rules is bounded.
+// alone; device rules read devices, not WANs. The number of rules is bounded. And what a
+// notification claims is what a device reported.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_ALERT_RULES } from '../src/domain/alerts.js';
+import { notificationText, type IncidentDetails } from '../src/services/integrations/alerts.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { registerAdmin, type GraphQLTestClient } from './support/graphql.js';
 import { seedOverlay, type OverlayFixture } from './support/overlay-fixture.js';
@@ -119,5 +121,22 @@ describe('alert evaluation reads only what is watched', () => {
     expect(await prisma.alertRule.count()).toBe(MAX_ALERT_RULES);
     await deleteRule(last);
     await createRule({ name: 'room again', kind: 'TUNNEL_DOWN', minutes: 5 });
+  });
+});
+
+describe('notification words', () => {
+  const rule = { id: 'r', name: 'Stale', kind: 'HANDSHAKE_STALE', minutes: 10 } as Parameters<typeof notificationText>[0];
+  const details = (lastHandshake: string | null): IncidentDetails => ({
+    wan: { id: 'w', name: 'hq-mesh' }, link: null, lastHandshake,
+    target: { kind: 'tunnel', peers: [{ id: 'a', name: 'branch' }, { id: 'b', name: 'hq' }] },
+    reason: lastHandshake ? 'branch\'s device last reports a handshake with hq 660 s ago' : 'branch\'s device reports no handshake with hq',
+  });
+
+  it('HANDSHAKE_STALE for a tunnel that never had a handshake says none was reported, not that one is old', () => {
+    const never = notificationText(rule, 'branch ↔ hq in WAN hq-mesh', details(null), null);
+    expect(never.body).toBe('No handshake between branch and hq in WAN hq-mesh has been reported for 10 minutes: the device reports none. Branch\'s device reports no handshake with hq. Rule “Stale”: handshake older than 10 minutes.');
+    expect(never.body).not.toMatch(/older than 10 minutes\. Last handshake/);
+    const old = notificationText(rule, 'branch ↔ hq in WAN hq-mesh', details('2026-12-01T10:00:00.000Z'), null);
+    expect(old.body).toBe('The latest handshake between branch and hq in WAN hq-mesh is older than 10 minutes. Last handshake: 2026-12-01 10:00:00 UTC. Rule “Stale”: handshake older than 10 minutes.');
   });
 });

@@ -473,7 +473,7 @@ export class Alerts {
 }
 
 /** What an incident remembers of its subject, for the notification, the event and after the subject is gone. */
-interface IncidentDetails {
+export interface IncidentDetails {
   wan: { id: string; name: string } | null;
   target: Record<string, unknown>;
   link: string | null;
@@ -498,7 +498,7 @@ function detailsOf(subject: AlertSubject): IncidentDetails {
 }
 
 /** The notification in plain words, naming the WAN, the peers or the device. */
-function notificationText(rule: RuleRow, subjectName: string, details: IncidentDetails, resolved: { why: string; at: Date; firingSince: Date } | null): { title: string; body: string; severity: NotificationSeverity } {
+export function notificationText(rule: RuleRow, subjectName: string, details: IncidentDetails, resolved: { why: string; at: Date; firingSince: Date } | null): { title: string; body: string; severity: NotificationSeverity } {
   const peers = (details.target.peers as Array<{ name: string }> | undefined)?.map((peer) => peer.name) ?? [];
   const pair = peers.length === 2 ? `${peers[0]} and ${peers[1]}` : subjectName;
   const inWan = details.wan ? ` in WAN ${details.wan.name}` : '';
@@ -515,7 +515,10 @@ function notificationText(rule: RuleRow, subjectName: string, details: IncidentD
     case 'TUNNEL_DOWN':
       return { severity: 'CRITICAL', title: `Tunnel down: ${peers.join(' ↔ ')}${inWan}`, body: `The tunnel between ${pair}${inWan} has been down for ${minutesText(rule.minutes)}.${reason} ${lastHandshake} ${ruleText}` };
     case 'HANDSHAKE_STALE':
-      return { severity: 'WARNING', title: `No recent handshake: ${peers.join(' ↔ ')}${inWan}`, body: `The latest handshake between ${pair}${inWan} is older than ${minutesText(rule.minutes)}. ${lastHandshake} ${ruleText}` };
+      // A device that reports no handshake at all says so; "older than" would name one that never was.
+      return { severity: 'WARNING', title: `No recent handshake: ${peers.join(' ↔ ')}${inWan}`, body: details.lastHandshake
+        ? `The latest handshake between ${pair}${inWan} is older than ${minutesText(rule.minutes)}. ${lastHandshake} ${ruleText}`
+        : `No handshake between ${pair}${inWan} has been reported for ${minutesText(rule.minutes)}: the device reports none.${reason} ${ruleText}` };
     case 'DEVICE_UNREACHABLE':
       return { severity: 'CRITICAL', title: `Device unreachable: ${subjectName.replace(/^device /, '')}`, body: `Meshplane has not been able to read ${subjectName} for ${minutesText(rule.minutes)}${details.reason ? ` (${details.reason})` : ''}. ${ruleText}` };
   }
