@@ -60,10 +60,21 @@ const USERNAME_NEEDED: Partial<Record<DeviceKind, string>> = {
  */
 function checkUsername(kind: DeviceKind, username: string | null | undefined): void {
   if (username === null && USERNAME_NEEDED[kind]) throw new DomainError('INVALID_INPUT', USERNAME_NEEDED[kind], { field: 'username' });
+  // OPNsense's key file has lines "key=…" and "secret=…": a pasted line would be sent as is and only fail as a 401.
+  if (kind === 'OPNSENSE' && username != null && /^key=/i.test(username)) {
+    throw new DomainError('INVALID_INPUT', 'username: paste only the API key, the part after "key=" in the file OPNsense downloaded', { field: 'username' });
+  }
   if (username == null || USERNAME.test(username) || (kind === 'OPNSENSE' && API_KEY_USERNAME.test(username))) return;
   throw new DomainError('INVALID_INPUT', kind === 'OPNSENSE'
     ? 'username: the OPNsense API key, up to 256 characters from A-Z a-z 0-9 + / ='
     : 'username: must be 1-64 characters from A-Z a-z 0-9 . _ @ -', { field: 'username' });
+}
+
+/** An OPNsense API secret is base64 (80 characters): a pasted "secret=…" line is refused without echoing it. */
+function checkSecret(kind: DeviceKind, secret: string | null | undefined): void {
+  if (kind !== 'OPNSENSE' || secret == null || secret === '') return;
+  if (/^secret=/i.test(secret)) throw new DomainError('INVALID_INPUT', 'secret: paste only the API secret, the part after "secret=" in the file OPNsense downloaded', { field: 'secret' });
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(secret)) throw new DomainError('INVALID_INPUT', 'secret: an OPNsense API secret is base64 (A-Z a-z 0-9 + / and = at the end, 80 characters)', { field: 'secret' });
 }
 
 /** Where and how the credential is sent: the endpoint, the protocol, who is trusted, who logs in. */
@@ -182,6 +193,7 @@ export class Devices {
     const data = this.validate(input);
     assertLinuxHost(data.kind!, data.host!);
     checkUsername(data.kind!, data.username ?? null);
+    checkSecret(data.kind!, input.secret);
     data.username = this.authUsername(data.kind!, input.authMode, data.username, null);
     if (input.authMode && data.kind !== 'LINUX' && data.secretEnc == null) {
       throw new DomainError('INVALID_INPUT', `secret: the ${input.authMode === 'API_KEY' ? 'API key' : 'password'} is needed to sign in`, { field: 'secret' });
@@ -203,6 +215,7 @@ export class Devices {
       if (current.source === 'config') throw new DomainError('CONFLICT', 'This device is declared in the configuration file: change it there');
       assertLinuxHost(data.kind ?? current.kind, data.host ?? current.host);
       checkUsername(data.kind ?? current.kind, data.username === undefined ? current.username : data.username);
+      checkSecret(data.kind ?? current.kind, input.secret);
       data.username = this.authUsername(current.kind, input.authMode, data.username, current.username);
       // A new well-known port without `tls` takes the port's TLS (8728 plain, 8729 TLS, ...);
       // another port keeps the stored setting, which the operator stated or the port implied.
@@ -241,6 +254,7 @@ export class Devices {
         const data = { ...this.validate({ ...rest, secret: secret ?? '' }), source: 'config' };
         assertLinuxHost(device.kind, data.host!);
         checkUsername(device.kind, data.username ?? null);
+        checkSecret(device.kind, secret);
         const existing = await tx.device.findUnique({ where: { name: device.name }, select: { source: true } });
         if (existing && existing.source !== 'config') {
           throw new DomainError('CONFLICT', `device "${device.name}" of the configuration file also exists as a device created through the API: rename one of them`);
