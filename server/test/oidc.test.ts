@@ -483,6 +483,13 @@ describe('an identity provider that cannot be reached', () => {
       provider = await startOidcProvider({ appUrl: t.url, port: providerPort, clientSecret });
       const { location } = await signIn(t, 'bob');
       expect(location).toBe('/');
+
+      // Down again between its login form and the callback: the code cannot be exchanged, and the page says why.
+      const browser = new HttpBrowser();
+      const { callbackUrl } = await signInAtProvider(browser, t.url, 'alice');
+      await provider.stop();
+      expect(await finishAtMeshplane(browser, callbackUrl)).toEqual({ status: 302, location: '/login?error=provider_unavailable' });
+      expect(await me(browser, t)).toBeNull();
       const log = t.logs.join('');
       expect(log).toMatch(/OIDC discovery failed/);
       expect(log).not.toContain(clientSecret);

@@ -95,6 +95,18 @@ function describe(error: unknown): { code?: string; message: string } {
   return { message: String(error).slice(0, 300) };
 }
 
+/**
+ * Whether a request to the provider failed for want of an answer (refused, reset, no route, DNS,
+ * timeout) rather than because of what it answered: fetch rejects with a plain TypeError, and
+ * openid-client turns a timeout or abort into OAUTH_TIMEOUT / OAUTH_ABORT.
+ */
+function unreachable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  // oauth4webapi's own argument errors are TypeErrors too, but carry a code (ERR_INVALID_ARG_…).
+  if (error instanceof TypeError) return code === undefined;
+  return code === 'OAUTH_TIMEOUT' || code === 'OAUTH_ABORT';
+}
+
 const CONTROL = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
 
 /** A display name from the claims: `name`, else `preferred_username`, else the e-mail's local part. */
@@ -267,6 +279,10 @@ export class OidcSignIn {
     try {
       tokens = await client.authorizationCodeGrant(configuration, current, { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce, idTokenExpected: true });
     } catch (error) {
+      if (unreachable(error)) {
+        this.log.warn({ issuer: this.config.issuer, err: describe(error) }, 'OIDC code exchange failed: the provider could not be reached');
+        throw new OidcRefusal('provider_unavailable', 'the identity provider could not be reached to finish the sign-in');
+      }
       this.log.warn({ err: describe(error) }, 'OIDC callback refused (issuer, nonce, signature or code exchange)');
       throw new OidcRefusal('invalid_response', 'the identity provider\'s answer did not check out');
     }
