@@ -67,6 +67,61 @@ describe('the router\'s rollback', () => {
   });
 });
 
+describe('another session\'s protected apply', () => {
+  it('pending since the plan was made: the deploy is refused as not applied at all, nothing of it stays staged, and LuCI\'s apply stays protected', async () => {
+    const state = stateOf(siteSpec());
+    const plan = driver.plan(state, await driver.readState(state));
+    expect(plan.operations.some((operation) => operation.kind === 'uci/apply')).toBe(false);
+    const before = committed();
+    const luci = new UbusTestClient(sim.url, sim.caPem);
+    try {
+      const sid = await luci.login('root', sim.rootPassword);
+      expect((await luci.call(sid, 'uci', 'set', { config: 'network', section: 'lan', values: { ip6assign: '56' } })).result).toEqual([0]);
+      expect((await luci.call(sid, 'uci', 'apply', { rollback: true, timeout: 90 })).result).toEqual([0]);
+      const luciCommitted = committed();
+      const result = await driver.apply(plan);
+      expect(result.applied).toBe(0);
+      expect(result.failed?.message).toMatch(/^REFUSED: uci\.apply: PERMISSION_DENIED \(6\): another session's change is pending on the router/);
+      expect(committed()).toEqual(luciCommitted);
+      expect(committed()).not.toEqual(before);
+      expect(sim.model.apply.applySid).toBe(sid);
+      // The driver's session holds nothing staged that a later apply would take along.
+      const mine = (await driver.readState(state)).filter((resource) => resource.key !== null);
+      expect(mine).toEqual([]);
+      expect(sim.requests.filter((request) => request.object === 'uci' && request.method === 'revert').length).toBeGreaterThan(0);
+      expect((await luci.call(sid, 'uci', 'confirm')).result).toEqual([0]);
+    } finally {
+      await luci.close();
+    }
+    const again = await deploy(state);
+    expect(again.failed, again.failed?.message).toBeNull();
+    expect(driver.plan(state, await driver.readState(state)).operations).toEqual([]);
+  });
+});
+
+describe('a reading while another session\'s apply is pending', () => {
+  it('drops the driver\'s own leftover deltas with its session (rpcd refuses the revert): the reading is the router\'s', async () => {
+    const state = stateOf(siteSpec());
+    await driver.readState(state);
+    const sid = (driver as unknown as { client: { session: string | null } }).client.session!;
+    // What an interrupted run left staged in the driver's session.
+    expect(sim.model.uci.add(sid, 'network', { type: 'route', name: 'mp_leftover', values: { interface: 'lan', target: '10.66.0.0/24', mp_tag: 'meshplane:x' } }).status).toBe(0);
+    const luci = new UbusTestClient(sim.url, sim.caPem);
+    try {
+      const root = await luci.login('root', sim.rootPassword);
+      expect((await luci.call(root, 'uci', 'set', { config: 'network', section: 'lan', values: { ip6assign: '56' } })).result).toEqual([0]);
+      expect((await luci.call(root, 'uci', 'apply', { rollback: true, timeout: 90 })).result).toEqual([0]);
+      const reading = await driver.read('meshplane', state.overlay.wan.id, null);
+      expect(reading.network.mp_leftover).toBeUndefined();
+      expect(reading.applyPending).toBe(true);
+      expect(sim.model.uci.deltasOf(sid, 'network')).toEqual([]);
+      expect((await luci.call(root, 'uci', 'confirm')).result).toEqual([0]);
+    } finally {
+      await luci.close();
+    }
+  });
+});
+
 describe('a NAT change fw4 does not load', () => {
   it('is rolled back although the earlier include stays loaded (nft -f is atomic): the check looks for the new content\'s chain', async () => {
     const spec = siteSpec();

@@ -71,12 +71,15 @@ export class OpenWrtDriver implements DeviceDriver {
   }
 
   /** Two batched requests: UCI, netifd, the pending-apply snapshot and the board; then the WireGuard dumps and include files. */
-  async read(prefix: string, wanId: string, alsoInterface: string | null): Promise<OpenWrtReading> {
+  async read(prefix: string, wanId: string, alsoInterface: string | null, retried = false): Promise<OpenWrtReading> {
     // `uci get` shows this session's staged deltas too: drop any an interrupted run left (or
     // that rpcd's rollback timer gave back to this session), so the reading is the router's.
-    const [, , network, firewall, dump, snapshots, board, includeDir] = await this.client.batch([
+    // While any protected apply is pending rpcd refuses the revert: deltas still there then go
+    // with the session. (A session whose own apply is pending holds none: apply committed them.)
+    const [, , changes, network, firewall, dump, snapshots, board, includeDir] = await this.client.batch([
       { object: 'uci', method: 'revert', args: { config: 'network' } },
       { object: 'uci', method: 'revert', args: { config: 'firewall' } },
+      { object: 'uci', method: 'changes', args: {} },
       { object: 'uci', method: 'get', args: { config: 'network' } },
       { object: 'uci', method: 'get', args: { config: 'firewall' } },
       { object: 'network.interface', method: 'dump', args: {} },
@@ -84,6 +87,12 @@ export class OpenWrtDriver implements DeviceDriver {
       { object: 'system', method: 'board', args: {} },
       { object: 'file', method: 'stat', args: { path: INCLUDE_DIR } },
     ]);
+    const staged = changes?.status === 0 ? Object.keys((changes.data?.changes ?? {}) as object) : [];
+    if (staged.length > 0) {
+      if (retried) throw new DeviceError('REFUSED', `rpcd keeps uci changes staged in a new session (${staged.join(', ')}): the reading would not be the router's`);
+      await this.client.dropSession();
+      return this.read(prefix, wanId, alsoInterface, true);
+    }
     // Known only where the ACL lets this login stat the directory itself (NOT_FOUND: missing).
     this.includeDir = includeDir?.status === 0 ? (includeDir.data as { type?: unknown } | undefined)?.type === 'directory' : includeDir?.status === 4 ? false : null;
     for (const [config, result] of [['network', network], ['firewall', firewall]] as const) {

@@ -357,6 +357,12 @@ export async function executePlan(ctx: ExecutorContext, plan: Plan, onProgress?:
       // The apply itself got no answer: it may have taken effect; the next run's marker says.
       return { applied: Math.max(0, total - 1), failed: failure(last, error) };
     }
+    if (outcome.outcome === 'refused') {
+      // Nothing was committed: the staged deltas go with the session (rpcd refuses `uci revert`
+      // while another apply is pending), so no later reading shows them and no apply takes them.
+      await ctx.client.dropSession();
+      return { applied: 0, failed: failure(config.at(-1)!, outcome.error) };
+    }
     if (outcome.outcome === 'rolled-back' || outcome.outcome === 'cut') return { applied: 0, failed: failure(config.at(-1)!, outcome.error) };
   }
   operations.forEach((operation, index) => onProgress?.({ index, total, operation, message: `${operation.op} ${operation.kind} ${operation.key ?? ('id' in operation ? operation.id : '')}: applied and confirmed` }));

@@ -31,6 +31,8 @@ export interface ApplyCheck {
 export type SafeApplyOutcome =
   | { outcome: 'confirmed' }
   | { outcome: 'nothing' }
+  /** rpcd answered the apply with a refusal (another session's apply pending, no write grant): nothing was committed. */
+  | { outcome: 'refused'; error: DeviceError }
   /** The driver rolled back (a check failed); the config is as before. */
   | { outcome: 'rolled-back'; error: DeviceError }
   /** Unreachable after apply: the router's timer restored it (or will). */
@@ -56,7 +58,7 @@ export async function safeApply(client: UbusClient, device: string, checks: read
   try {
     const [applied] = await client.batch([apply]);
     if (applied?.status === 5) return { outcome: 'nothing' };
-    if (applied?.status !== 0) throw applyRefusal(applied?.status ?? -1);
+    if (applied?.status !== 0) return { outcome: 'refused', error: applyRefusal(applied?.status ?? -1) };
   } catch (error) {
     if (!lostConnection(error)) throw error;
     answered = false;
@@ -76,8 +78,8 @@ export async function safeApply(client: UbusClient, device: string, checks: read
         const staged = changes?.status === 0 && Object.keys((changes.data?.changes ?? {}) as object).length > 0;
         if (staged) {
           const [again] = await client.batch([apply], connection);
-          if (again?.status !== 0 && again?.status !== 5) throw applyRefusal(again?.status ?? -1);
           if (again?.status === 5) return { outcome: 'nothing' };
+          if (again?.status !== 0) return { outcome: 'refused', error: applyRefusal(again?.status ?? -1) };
         }
         answered = true;
       }

@@ -189,6 +189,19 @@ export class UbusClient {
     return result.data as T;
   }
 
+  /**
+   * Ends this session on the router, its staged uci deltas with it; the next call logs in
+   * afresh. For deltas `uci revert` cannot drop: rpcd refuses every revert while any session's
+   * protected apply is pending. Never throws: a session that cannot be destroyed is no longer
+   * used, and expires with whatever it holds (nothing applies another session's deltas).
+   */
+  async dropSession(): Promise<void> {
+    const sid = this.sid;
+    this.sid = null;
+    if (sid === null) return;
+    await this.post(JSON.stringify([{ jsonrpc: '2.0', id: this.nextId++, method: 'call', params: [sid, 'session', 'destroy', {}] }])).catch(() => undefined);
+  }
+
   /** One connection opened for a probe and closed after it (see HttpTransport.freshClient). */
   freshConnection(): DedicatedConnection {
     return this.transport.freshClient();
