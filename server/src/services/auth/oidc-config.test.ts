@@ -57,6 +57,10 @@ describe('resolveOidcConfig', () => {
     expect(() => resolveOidcConfig(undefined, { ...base, MESHPLANE_OIDC_ROLES: '' })).toThrow(/nobody could sign in/);
     expect(() => resolveOidcConfig(undefined, { ...base, MESHPLANE_OIDC_DEFAULT_ROLE: 'boss' })).toThrow(/MESHPLANE_OIDC_DEFAULT_ROLE/);
     expect(() => resolveOidcConfig(undefined, { ...base, MESHPLANE_SSO_ONLY: 'maybe' })).toThrow(/MESHPLANE_SSO_ONLY must be true or false/);
+    for (const tenant of ['common', 'organizations', 'consumers', 'Common']) {
+      expect(() => resolveOidcConfig(undefined, { ...base, MESHPLANE_OIDC_ISSUER: `https://login.microsoftonline.com/${tenant}/v2.0` }), tenant).toThrow(/must name your Entra ID tenant.*admits accounts of any tenant/);
+    }
+    expect(resolveOidcConfig(undefined, { ...base, MESHPLANE_OIDC_ISSUER: 'https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0' })!.issuer).toContain('72f988bf');
   });
 
   it('allows plain http only for a loopback provider, and a default role instead of a mapping', () => {

@@ -113,6 +113,11 @@ export function resolveOidcConfig(file: OidcFileSection | undefined, env: NodeJS
   }
   const issuerUrl = webUrl(issuer, 'oidc.issuer (MESHPLANE_OIDC_ISSUER)');
   if (issuerUrl.search || issuerUrl.hash) throw new OidcConfigError('oidc.issuer (MESHPLANE_OIDC_ISSUER) must not have a query or fragment');
+  // Entra ID's multi-tenant endpoints admit the accounts of every tenant, and their discovery
+  // documents name the issuer with a `{tenantid}` placeholder that no ID token carries.
+  if (issuerUrl.hostname === 'login.microsoftonline.com' && /^\/(common|organizations|consumers)(\/|$)/i.test(issuerUrl.pathname)) {
+    throw new OidcConfigError(`oidc.issuer (MESHPLANE_OIDC_ISSUER) must name your Entra ID tenant, https://login.microsoftonline.com/<Directory (tenant) ID>/v2.0, not ${JSON.stringify(issuer)}: that endpoint admits accounts of any tenant`);
+  }
   const clientId = text(env, 'MESHPLANE_OIDC_CLIENT_ID') ?? f.clientId;
   if (!clientId) throw new OidcConfigError('oidc.clientId (MESHPLANE_OIDC_CLIENT_ID) is missing: the client id registered at the provider');
   const clientSecret = env.MESHPLANE_OIDC_CLIENT_SECRET || f.clientSecret || null;
