@@ -390,6 +390,25 @@ describe('webhooks', () => {
     await admin.ok(`mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id: hook.id });
   });
 
+  it('peer.disabled for each enabled device of an account an admin disables, once, and not for one already off', async () => {
+    const hook = await createHook(admin, { url: receiver.url('/owner'), events: ['peer.disabled'] });
+    const { createUser } = await admin.ok<{ createUser: { id: string } }>(`mutation ($input: CreateUserInput!) { createUser(input: $input) { id } }`, { input: { email: 'erin@example.net', name: 'erin', password: 'correct horse battery staple', role: 'SELF_SERVICE' } });
+    const { createWan } = await admin.ok<{ createWan: { wan: { id: string } } }>(`mutation ($input: CreateWanInput!) { createWan(input: $input) { wan { id } } }`, { input: { name: 'owned', tunnelCidr: '10.88.0.0/24', topology: 'HUB_SPOKE', selfService: true } });
+    const erin = new GraphQLTestClient(t.graphqlUrl);
+    await erin.ok(`mutation { login(input: { email: "erin@example.net", password: "correct horse battery staple" }) { user { id } } }`);
+    const ids: string[] = [];
+    for (const name of ['laptop', 'phone', 'tablet']) ids.push((await erin.ok<{ createMyPeer: { id: string } }>(`mutation ($input: CreateMyPeerInput!) { createMyPeer(input: $input) { id } }`, { input: { wanId: createWan.wan.id, name } })).createMyPeer.id);
+    await admin.ok(`mutation ($id: ID!) { updatePeer(id: $id, input: { enabled: false }) { peer { id } } }`, { id: ids[2] });
+    await admin.ok(`mutation ($userId: ID!) { setUserDisabled(userId: $userId, disabled: true) { id } }`, { userId: createUser.id });
+    await eventually('three events', () => (receiver.on('/owner').length === 3 ? true : undefined));
+    await wait(300);
+    const bodies = receiver.on('/owner').map(bodyOf);
+    expect(bodies[0]).toMatchObject({ subject: { name: 'erin-tablet' }, data: { disabledBy: 'admin@example.net' } });
+    expect(bodies.slice(1).map((body) => body.subject.name).sort()).toEqual(['erin-laptop', 'erin-phone']);
+    expect(bodies.slice(1).every((body) => body.data.reason === 'owner erin@example.net disabled' && body.data.enabled === false)).toBe(true);
+    await admin.ok(`mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id: hook.id });
+  });
+
   it('bounds the queue of a receiver that stays down: events beyond it are logged as not sent, and redelivery waits for room', async () => {
     const release = receiver.hold('/backlog');
     const hook = await createHook(admin, { url: receiver.url('/backlog'), events: ['drift.detected'] });
@@ -419,7 +438,7 @@ describe('webhooks', () => {
     const existing = await t.app.database.prisma.webhook.count();
     const made: string[] = [];
     for (let i = existing; i < 2; i++) made.push((await small.create(actor, { name: `bound-${i}`, url: receiver.url('/bound'), events: ['peer.created'], allowPrivateTargets: true })).webhook.id);
-    await expect(small.create(actor, { name: 'one-too-many', url: receiver.url('/bound'), events: ['peer.created'], allowPrivateTargets: true })).rejects.toMatchObject({ code: 'LIMIT_REACHED', message: expect.stringMatching(/2 of 2 webhooks allowed/) });
+    await expect(small.create(actor, { name: 'one-too-many', url: receiver.url('/bound'), events: ['peer.created'], allowPrivateTargets: true })).rejects.toMatchObject({ code: 'LIMIT_REACHED', message: expect.stringMatching(/\d+ of 2 webhooks allowed/) });
     for (const id of made) await admin.ok(`mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id });
   });
 
@@ -431,7 +450,19 @@ describe('webhooks', () => {
     expect(await operator.errorCodes(`{ webhooks(first: 1) { edges { node { id } } } }`)).toEqual(['FORBIDDEN']);
     expect(await operator.errorCodes(`mutation ($id: ID!) { sendTestWebhook(id: $id) { id } }`, { id: hook.id })).toEqual(['FORBIDDEN']);
     expect(await operator.errorCodes(CREATE, { input: { name: 'x', url: receiver.url('/ops'), events: ['peer.created'] } })).toEqual(['FORBIDDEN']);
-    expect(receiver.on('/ops')).toHaveLength(0);
+    const viewerInvite = await admin.ok<{ createInvite: { token: string } }>(`mutation { createInvite(input: { email: "view@example.net", role: VIEWER }) { token } }`);
+    const viewer = new GraphQLTestClient(t.graphqlUrl);
+    await viewer.ok(`mutation ($input: RegisterInput!) { register(input: $input) { user { id } } }`, { input: { email: 'view@example.net', name: 'View', password: 'correct horse battery staple', inviteToken: viewerInvite.createInvite.token } });
+    await admin.ok(`mutation ($id: ID!) { sendTestWebhook(id: $id) { id } }`, { id: hook.id });
+    // Nor the delivery log and its payloads, nor any change.
+    for (const client of [operator, viewer]) {
+      expect(await client.errorCodes(DELIVERIES, { id: hook.id })).toEqual(['FORBIDDEN']);
+      expect(await client.errorCodes(`{ webhookEventTypes }`)).toEqual(['FORBIDDEN']);
+      expect(await client.errorCodes(`mutation ($id: ID!) { rotateWebhookSecret(id: $id) { secret } }`, { id: hook.id })).toEqual(['FORBIDDEN']);
+      expect(await client.errorCodes(`mutation ($id: ID!) { updateWebhook(id: $id, input: { allowPrivateTargets: true }) { id } }`, { id: hook.id })).toEqual(['FORBIDDEN']);
+      expect(await client.errorCodes(`mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id: hook.id })).toEqual(['FORBIDDEN']);
+    }
+    expect(receiver.on('/ops')).toHaveLength(1);
     await admin.ok(`mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id: hook.id });
   });
 });
