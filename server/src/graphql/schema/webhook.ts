@@ -7,7 +7,7 @@ import { notFound } from '../errors.js';
 import { nameText } from './input-rules.js';
 import { SUBSCRIBABLE_EVENTS, subscribedTypes } from '../../services/integrations/webhooks.js';
 import { WEBHOOK_URL_MAX } from '../../domain/webhook-target.js';
-import { RETRY_DELAYS_MS } from '../../domain/webhook-delivery.js';
+import { QUEUE_MAX, RETRY_DELAYS_MS } from '../../domain/webhook-delivery.js';
 import type { AttemptRecord } from '../../services/integrations/webhook-worker.js';
 
 const DeliveryStatusEnum = builder.enumType('WebhookDeliveryStatus', {
@@ -15,7 +15,7 @@ const DeliveryStatusEnum = builder.enumType('WebhookDeliveryStatus', {
     PENDING: { description: 'Waiting for its turn or for its next retry.' },
     DELIVERING: { description: 'Being sent now.' },
     SUCCEEDED: { description: 'The receiver answered 2xx.' },
-    FAILED: { description: `Given up: a final refusal (4xx other than 408/429, a redirect, a refused target) or still failing after ${RETRY_DELAYS_MS.length + 1} attempts.` },
+    FAILED: { description: `Given up: a final refusal (4xx other than 408/429, a redirect, a refused target) or still failing after ${RETRY_DELAYS_MS.length + 1} attempts; or never sent (0 attempts) because ${QUEUE_MAX.toLocaleString('en-US')} deliveries were already waiting for the webhook.` },
   } as const,
 });
 
