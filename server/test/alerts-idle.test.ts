@@ -83,7 +83,7 @@ describe('alert evaluation reads only what is watched', () => {
     expect(await reads()).toEqual({ wans: 0, devices: 0 });
   });
 
-  it('deleting a WAN or a device takes its scoped rules along, resolving their firing incidents first (alert.resolved and a notification, once)', async () => {
+  it('deleting a WAN or a device takes its scoped rules along, resolving their firing incidents first (alert.resolved and a notification, once); a resolution links only to what still exists', async () => {
     const prisma = t.app.database.prisma;
     const hook = await createWebhook(['alert.firing', 'alert.resolved']);
     const three = await seedOverlay(admin, 'three');
@@ -93,21 +93,35 @@ describe('alert evaluation reads only what is watched', () => {
     const wanRule = await createRule({ name: 'three down', kind: 'TUNNEL_DOWN', minutes: 5, wanId: three.wanId });
     const deviceRule = await createRule({ name: 'spare gone', kind: 'DEVICE_UNREACHABLE', minutes: 5, deviceId: createDevice.id });
     // Firing incidents as an evaluation leaves them (no device here to take a tunnel down).
-    const firing = (ruleId: string, subjectKey: string, subjectName: string, wanId: string | null, target: Record<string, unknown>) => prisma.alertIncident.create({
-      data: { ruleId, subjectKey, subjectName, wanId, openKey: `${ruleId}|${subjectKey}`, conditionSince: new Date(Date.now() - 600_000), firingSince: new Date(Date.now() - 300_000), details: JSON.stringify({ wan: wanId ? { id: wanId, name: 'three' } : null, target, link: null, reason: null, lastHandshake: null }) },
+    const firing = (ruleId: string, subjectKey: string, subjectName: string, wan: { id: string; name: string } | null, target: Record<string, unknown>, link: string) => prisma.alertIncident.create({
+      data: { ruleId, subjectKey, subjectName, wanId: wan?.id ?? null, openKey: `${ruleId}|${subjectKey}`, conditionSince: new Date(Date.now() - 600_000), firingSince: new Date(Date.now() - 300_000), details: JSON.stringify({ wan, target, link, reason: null, lastHandshake: null }) },
     });
-    const wanIncident = await firing(wanRule, `tunnel:${three.wanId}:${three.hubId}:${three.siteId}`, 'hub ↔ site in WAN three', three.wanId, { kind: 'tunnel', peers: [{ id: three.hubId, name: 'hub' }, { id: three.siteId, name: 'site' }] });
-    const deviceIncident = await firing(deviceRule, `device:${createDevice.id}`, 'device spare', null, { kind: 'device', id: createDevice.id, name: 'spare' });
+    const tunnel = (a: { id: string; name: string }, b: { id: string; name: string }) => ({ kind: 'tunnel', peers: [a, b] });
+    const wanIncident = await firing(wanRule, `tunnel:${three.wanId}:${three.hubId}:${three.siteId}`, 'hub ↔ site in WAN three', { id: three.wanId, name: 'three' }, tunnel({ id: three.hubId, name: 'hub' }, { id: three.siteId, name: 'site' }), `/peers/${three.hubId}`);
+    const deviceIncident = await firing(deviceRule, `device:${createDevice.id}`, 'device spare', null, { kind: 'device', id: createDevice.id, name: 'spare' }, `/devices#device-${createDevice.id}`);
+    // A rule for every WAN, firing about a tunnel of a peer that is then deleted (its WAN stays).
+    const anyRule = await createRule({ name: 'any down', kind: 'TUNNEL_DOWN', minutes: 5 });
+    const peerIncident = await firing(anyRule, `tunnel:${one.wanId}:${one.siteId}:zz`, 'site ↔ gone in WAN one', { id: one.wanId, name: 'one' }, tunnel({ id: one.siteId, name: 'site' }, { id: 'zz', name: 'gone' }), `/peers/${one.siteId}`);
 
     await admin.ok(`mutation ($id: ID!) { deleteDevice(id: $id) }`, { id: createDevice.id });
     await admin.ok(`mutation ($id: ID!) { deleteWan(id: $id) }`, { id: three.wanId });
+    await admin.ok(`mutation ($id: ID!) { deletePeer(id: $id) }`, { id: one.siteId });
+    await t.app.services.alerts.evaluate();
+    await t.app.services.alerts.evaluate();
 
     const resolved = (await prisma.webhookDelivery.findMany({ where: { webhookId: hook, eventType: 'alert.resolved' }, select: { payload: true } }))
       .map((row) => JSON.parse(row.payload) as { subject: { id: string }; data: { resolution: string } });
-    expect(resolved.map((event) => [event.subject.id, event.data.resolution]).sort()).toEqual([[deviceIncident.id, 'its device was deleted'], [wanIncident.id, 'its WAN was deleted']].sort());
-    const titles = (await prisma.notification.findMany({ where: { incidentId: { in: [wanIncident.id, deviceIncident.id] } }, select: { title: true } })).map((row) => row.title).sort();
-    expect(titles).toEqual(['Resolved: device spare', 'Resolved: tunnel hub ↔ site in WAN three']);
+    expect(resolved.map((event) => [event.subject.id, event.data.resolution]).sort()).toEqual([[deviceIncident.id, 'its device was deleted'], [wanIncident.id, 'its WAN was deleted'], [peerIncident.id, 'its tunnel or device no longer exists']].sort());
+    const resolvedNotifications = await prisma.notification.findMany({ where: { incidentId: { in: [wanIncident.id, deviceIncident.id, peerIncident.id] } }, select: { title: true, link: true }, orderBy: { title: 'asc' } });
+    // Linked to what still exists: the WAN of a deleted peer, nothing for a deleted WAN or device.
+    expect(resolvedNotifications).toEqual([
+      { title: 'Resolved: device spare', link: null },
+      { title: 'Resolved: tunnel hub ↔ site in WAN three', link: null },
+      { title: 'Resolved: tunnel site ↔ gone in WAN one', link: `/wans/${one.wanId}` },
+    ]);
+    expect(await prisma.alertIncident.findUnique({ where: { id: peerIncident.id }, select: { resolution: true } })).toEqual({ resolution: 'its tunnel or device no longer exists' });
     expect(await prisma.alertRule.count({ where: { id: { in: [wanRule, deviceRule] } } })).toBe(0);
+    await deleteRule(anyRule);
     await deleteWebhook(hook);
   });
 

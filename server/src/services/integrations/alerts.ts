@@ -349,13 +349,18 @@ export class Alerts {
     const why = 'wanId' in scope ? 'its WAN was deleted' : 'its device was deleted';
     const incidents = await tx.alertIncident.findMany({ where: { resolvedAt: null, rule: 'wanId' in scope ? { wanId: scope.wanId } : { deviceId: scope.deviceId } } });
     const ids: Array<string | null> = [];
-    for (const incident of incidents) ids.push(await this.close(incident, why, now, undefined, tx));
+    for (const incident of incidents) {
+      // Its page goes with it (a device rule of a deleted WAN still links to its device).
+      const gone = 'wanId' in scope ? incident.wanId === scope.wanId : incident.subjectKey === `device:${scope.deviceId}`;
+      const unlinked = gone ? { ...incident, details: JSON.stringify({ ...(JSON.parse(incident.details) as IncidentDetails), link: null }) } : incident;
+      ids.push(await this.close(unlinked, why, now, undefined, tx));
+    }
     return () => this.announceAfterCommit(ids);
   }
 
   /** The webhook event and (when the rule says so) the notification of a fire or a resolve, in its transaction. */
   private async announce(tx: DbOrTx, rule: RuleRow, subject: AlertSubject | null, incident: IncidentRow, type: 'alert.firing' | 'alert.resolved', now: Date, why: string | null): Promise<string | null> {
-    const details = subject ? detailsOf(subject) : (JSON.parse(incident.details) as IncidentDetails);
+    const details = subject ? detailsOf(subject) : await stillLinked(tx, JSON.parse(incident.details) as IncidentDetails);
     const text = notificationText(rule, incident.subjectName, details, type === 'alert.firing' ? null : { why: why ?? 'resolved', at: now, firingSince: incident.firingSince ?? now });
     await this.events.emit({
       type,
@@ -479,6 +484,22 @@ export interface IncidentDetails {
   link: string | null;
   reason: string | null;
   lastHandshake: string | null;
+}
+
+/**
+ * The details of a subject no longer observed, linking only to what still exists: a resolution
+ * because the peer or device was deleted links to its WAN's page (or nowhere), not to a page
+ * that is gone.
+ */
+async function stillLinked(db: DbOrTx, details: IncidentDetails): Promise<IncidentDetails> {
+  const peer = details.link?.match(/^\/peers\/([^/#?]+)$/)?.[1];
+  const device = details.link?.match(/^\/devices#device-(.+)$/)?.[1];
+  const exists = peer ? await db.peer.findUnique({ where: { id: peer }, select: { id: true } })
+    : device ? await db.device.findUnique({ where: { id: device }, select: { id: true } })
+      : null;
+  if (exists || details.link === null) return details;
+  const wan = details.wan ? await db.wan.findUnique({ where: { id: details.wan.id }, select: { id: true } }) : null;
+  return { ...details, link: wan ? `/wans/${wan.id}` : null };
 }
 
 function detailsOf(subject: AlertSubject): IncidentDetails {
