@@ -9,6 +9,7 @@ import { startReplicas, type Replica, type ReplicaSet } from './support/replicas
 import { startTestApp, type TestApp } from './support/app.js';
 import { GraphQLTestClient, registerAdmin, type GraphQLResult } from './support/graphql.js';
 import { confValues } from './support/overlay-fixture.js';
+import { SELF_SERVICE_CREATES_PER_HOUR } from '../src/services/auth/self-service.js';
 
 const PASSWORD = 'correct horse battery staple';
 const CREATE_WAN = `mutation ($input: CreateWanInput!) { createWan(input: $input) { wan { id selfService selfServicePeerLimit } } }`;
@@ -140,6 +141,22 @@ describe('self-service', () => {
     expect(await burst('b')).toEqual(['LIMIT_REACHED', 'LIMIT_REACHED', 'LIMIT_REACHED', 'LIMIT_REACHED', 'LIMIT_REACHED', 'LIMIT_REACHED', 'LIMIT_REACHED', 'LIMIT_REACHED', 'LIMIT_REACHED', 'OK']);
     expect(await t.app.database.prisma.peer.count({ where: { wanId, owner: { email: 'bob@example.org' } } })).toBe(3);
   });
+
+  it('adding and deleting again is bounded per user: the creation past the hourly budget is RATE_LIMITED and adds nothing', async () => {
+    await createUser('hal@example.net', 'SELF_SERVICE');
+    const hal = await signIn('hal@example.net');
+    const wanId = await createWan({ name: 'churn', tunnelCidr: '10.82.0.0/24', selfService: true, selfServicePeerLimit: 1 });
+    for (let i = 0; i < SELF_SERVICE_CREATES_PER_HOUR; i++) {
+      const device = await created(hal, wanId, `churn-${i}`);
+      await hal.ok(DELETE, { id: device.id });
+    }
+    const refused = await create(hal, wanId, 'one-more');
+    expect(refusal(refused)).toEqual([expect.stringMatching(new RegExp(`^RATE_LIMITED: You added ${SELF_SERVICE_CREATES_PER_HOUR} devices in the last hour: try again in \\d+ min$`))]);
+    expect(refused.errors?.[0]?.extensions?.retryAfterSeconds).toBeGreaterThan(0);
+    expect(await t.app.database.prisma.peer.count({ where: { wanId } })).toBe(0);
+    // Someone else's budget is their own.
+    expect((await create(bob, wanId, 'churn')).errors).toBeUndefined();
+  }, 120_000);
 
   it('a creation whose caller was disabled after the request signed in (the race with setUserDisabled) adds no enabled device', async () => {
     const franId = await createUser('fran@example.net', 'SELF_SERVICE');

@@ -12,6 +12,9 @@ import type { Identity } from './identity.js';
 import type { Peers } from '../overlay/peers.js';
 import type { ConfigDelivery, ConfigFormat, PeerQrCode, RenderedConfig } from '../overlay/overlays.js';
 
+/** How many devices one user may add per hour (all WANs): deleting and adding again is bounded too. */
+export const SELF_SERVICE_CREATES_PER_HOUR = 30;
+
 /** The longest device name a user gives (the peer's name adds their handle before it). */
 export const DEVICE_NAME_MAX = 32;
 const HANDLE_MAX = 24;
@@ -60,7 +63,7 @@ export class SelfService {
     try {
       // A CLIENT with a key pair made here, bound to no device (not even the default backend),
       // without LANs, endpoint or auto-deploy: whatever else an operator's peer may be is theirs to set.
-      const peer = await this.peers.add(actor, input.wanId, { name, role: 'CLIENT', deviceId: null, autoDeploy: false, enabled: true }, { userId: actor.user.id });
+      const peer = await this.peers.add(actor, input.wanId, { name, role: 'CLIENT', deviceId: null, autoDeploy: false, enabled: true }, { userId: actor.user.id, createsPerHour: SELF_SERVICE_CREATES_PER_HOUR });
       return { ...peer, wan: { name: (await this.prisma.wan.findUniqueOrThrow({ where: { id: peer.wanId }, select: { name: true } })).name } };
     } catch (error) {
       if (error instanceof DomainError && error.code === 'CONFLICT' && error.message.includes(`"${name}"`)) {

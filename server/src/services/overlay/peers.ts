@@ -13,7 +13,7 @@ import { generateKeyPair, generatePresharedKey } from '../../domain/keys.js';
 import { parseCidr, tryParseAddress, contains, hostRange } from '../../domain/ip.js';
 import { validateEndpointHost, validateIntegerInRange, validateKey, validateName, validatePort, validateAddress } from '../../domain/validation.js';
 import type { Identity } from '../auth/identity.js';
-import { unauthenticated } from '../../graphql/errors.js';
+import { rateLimited, unauthenticated } from '../../graphql/errors.js';
 import { fieldChanges, namedDevices, recordAudit } from '../audit.js';
 import type { AddedSubnet, SubnetInput, Subnets } from './subnets.js';
 import type { EventSink } from '../integrations/events.js';
@@ -52,6 +52,8 @@ export interface AddPeerInput extends PeerInput {
 /** A self-service creation: the user who will own the peer. */
 export interface PeerOwner {
   userId: string;
+  /** How many self-service peers this user may add in any hour (each one also deleted, a churn costs the hub, webhooks and the audit log). */
+  createsPerHour: number;
 }
 
 /** One answer for a WAN that does not exist and one that is not open: a self-service user learns of neither. */
@@ -72,6 +74,16 @@ async function assertRoomForOwnPeer(tx: Tx, wan: { id: string; selfService: bool
   const owned = await tx.peer.count({ where: { wanId: wan.id, ownerId: owner.userId } });
   if (owned >= wan.selfServicePeerLimit) {
     throw new DomainError('LIMIT_REACHED', `You have ${owned} of ${wan.selfServicePeerLimit} devices allowed in this WAN: delete one to add another`, { field: 'wanId', limit: wan.selfServicePeerLimit, used: owned });
+  }
+  // Deleting and adding again is bounded too: the audit trail holds every self-service creation.
+  const hour = 3600_000;
+  const recent = await tx.auditLog.findMany({
+    where: { actorId: owner.userId, action: 'peer.create', at: { gte: new Date(Date.now() - hour) }, details: { contains: '"selfService":true' } },
+    select: { at: true }, orderBy: { at: 'asc' }, take: owner.createsPerHour,
+  });
+  if (recent.length >= owner.createsPerHour) {
+    const seconds = Math.max(1, Math.ceil((recent[0]!.at.getTime() + hour - Date.now()) / 1000));
+    throw rateLimited(`You added ${owner.createsPerHour} devices in the last hour: try again in ${Math.ceil(seconds / 60)} min`, seconds);
   }
 }
 
