@@ -99,10 +99,17 @@ describe('self-service', () => {
     const seen = await adminPeer(laptop.id);
     expect(seen).toMatchObject({ role: 'CLIENT', keyCustody: 'SERVER', device: null, subnets: [], owner: { email: 'alice@example.net', role: 'SELF_SERVICE' } });
     // Nothing in the input can make it another role, bind a device or bring a key.
-    for (const extra of [{ role: 'HUB' }, { deviceId: 'x' }, { publicKey: 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=' }, { subnets: [{ cidr: '192.168.1.0/24' }] }]) {
+    for (const extra of [
+      { role: 'HUB' }, { deviceId: 'x' }, { publicKey: 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=' }, { subnets: [{ cidr: '192.168.1.0/24' }] },
+      { endpointHost: 'laptop.example.net' }, { endpointPort: 51820 }, { listenPort: 51820 }, { keepalive: 5 }, { tunnelIp: '10.73.0.200' },
+      { autoDeploy: true }, { enabled: false }, { expiresAt: '2030-01-01T00:00:00Z' }, { ownerId: 'someone-else' },
+    ]) {
       const result = await alice.request(CREATE, { input: { wanId, name: 'other', ...extra } });
       expect(result.errors?.[0]?.extensions?.code, JSON.stringify(extra)).toBe('BAD_USER_INPUT');
     }
+    // Written into the document instead of variables: the schema has no such field.
+    expect((await alice.request(`mutation ($w: ID!) { createMyPeer(input: { wanId: $w, name: "x", role: HUB }) { id } }`, { w: wanId })).errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(await t.app.database.prisma.peer.count({ where: { wanId } })).toBe(1);
     // Two users may each have a "laptop"; one user cannot have two.
     expect((await created(bob, wanId, 'laptop')).name).toBe('bob-laptop');
     const twice = await create(alice, wanId, 'laptop');
