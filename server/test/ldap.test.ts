@@ -3,6 +3,7 @@
 // slapd is configured to accept unauthenticated binds (a DN with an empty password), as many
 // servers do, so the empty-password refusal is Meshplane's own.
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -361,6 +362,34 @@ describe.skipIf(!slapdBinary)('LDAP over TLS, from the environment only, and the
     const unverified = await start({ MESHPLANE_LDAP_URL: slapd.ldapsUrl });
     expect((await signIn(unverified.graphqlUrl, 'frank', 'frank-Pass-6')).result.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
   });
+
+  it('a server that accepts the connection and never answers is given up after ldap.timeoutMs: the next URL signs in, alone it is "unreachable", not a guess', async () => {
+    const held: net.Socket[] = [];
+    const silent = net.createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentUrl = `ldap://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+    const configured = (urls: string[]) => {
+      const file = path.join(dir, `timeout-${urls.length}.yaml`);
+      fs.writeFileSync(file, ['ldap:', `  url: [${urls.join(', ')}]`, '  timeoutMs: 1000', `  userBase: "${PEOPLE}"`, '  roles:', `    VIEWER: ["${slapd.groupDn('staff')}"]`, ''].join('\n'));
+      return file;
+    };
+    try {
+      const env = { MESHPLANE_LDAP_BIND_DN: SERVICE_DN, MESHPLANE_LDAP_BIND_PASSWORD: slapd.servicePassword };
+      const failover = await startTestApp({ configFile: configured([silentUrl, slapd.url]), env });
+      apps.push(failover);
+      expect((await signedIn(failover.graphqlUrl, 'frank', 'frank-Pass-6')).user).toMatchObject({ email: 'frank@example.com', role: 'VIEWER' });
+      const alone = await startTestApp({ configFile: configured([silentUrl]), env });
+      apps.push(alone);
+      // More tries than the pair's limit: an unreachable directory checks no password, so none counts.
+      for (let n = 0; n <= DEFAULT_LOGIN_LIMITS.perPair.points; n += 1) {
+        expect((await signIn(alone.graphqlUrl, 'frank', 'frank-Pass-6')).result.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+      }
+      expect(held.length).toBeGreaterThan(DEFAULT_LOGIN_LIMITS.perPair.points);
+    } finally {
+      for (const socket of held) socket.destroy();
+      silent.close();
+    }
+  }, 60_000);
 
   it('the periodic sync changes nothing when the directory suddenly lists nobody, and acts once it lists users again', async () => {
     const app = await start({ MESHPLANE_LDAP_URL: slapd.url }, 150);
