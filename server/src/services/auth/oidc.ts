@@ -67,13 +67,17 @@ interface Flow {
   at: number;
 }
 
+/** The longest `next` carried through a sign-in; a longer one goes to "/". */
+const MAX_NEXT_LENGTH = 1024;
+
 /**
  * Where to go after signing in: a path on this site only. Anything else (an absolute URL,
  * `//host`, `/\host` which browsers read as `//host`, control characters, and dot segments
  * that normalize to `//host`, like `/.//host`) becomes "/".
  */
 export function safeNext(next: string | null | undefined): string {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || /[\\\u0000-\u001f\u007f]/.test(next)) return '/';
+  // It travels in the flow cookie, which a browser drops whole past ~4 KB (and the sign-in with it).
+  if (!next || next.length > MAX_NEXT_LENGTH || !next.startsWith('/') || next.startsWith('//') || /[\\\u0000-\u001f\u007f]/.test(next)) return '/';
   const base = new URL('http://meshplane.invalid/');
   let url: URL;
   try {
@@ -83,7 +87,9 @@ export function safeNext(next: string | null | undefined): string {
   }
   // The normalized path is what goes into Location: `/.//host` and `/a/..//host` become `//host` here.
   if (url.origin !== base.origin || url.pathname.startsWith('//') || url.pathname.startsWith('/auth/')) return '/';
-  return `${url.pathname}${url.search}${url.hash}`;
+  const path = `${url.pathname}${url.search}${url.hash}`;
+  // Percent-encoding can make the path several times longer than what was given.
+  return path.length > MAX_NEXT_LENGTH ? '/' : path;
 }
 
 /** What the logs may say about a failure: openid-client's code and message (never a token, code or URL). */
