@@ -137,4 +137,19 @@ describe("README's ACL file", () => {
     const unused = grants.filter((grant) => !used.some((check) => check.scope === grant.scope && fnmatch(grant.object, check.object) && fnmatch(grant.function, check.fn)));
     expect(unused.map((grant) => `${grant.scope} ${grant.object} ${grant.function}`)).toEqual([]);
   });
+
+  it('without one of its grants a deploy writes nothing and names the grant, as Test connection does', async () => {
+    const groups = JSON.parse(readmeAcl()) as { meshplane: { write: { uci: string[] } } };
+    groups.meshplane.write.uci = ['network'];
+    sim.model.files.write(ACL_PATH, JSON.stringify(groups));
+    const report = await driver.testConnection();
+    expect(report.failure).toBe('AUTH_FAILED');
+    expect(report.message).toContain('uci firewall write');
+    const before = { network: sim.model.uci.packageText('network'), firewall: sim.model.uci.packageText('firewall') };
+    const result = await deploy(stateOf(siteSpec()));
+    expect(result.applied).toBe(0);
+    expect(result.failed?.message).toMatch(/^REFUSED: uci\.add: PERMISSION_DENIED \(6\): rpcd grants this login no "uci firewall write"; add it to \/usr\/share\/rpcd\/acl\.d\/meshplane\.json/);
+    expect({ network: sim.model.uci.packageText('network'), firewall: sim.model.uci.packageText('firewall') }).toEqual(before);
+    expect(sim.requests.some((request) => request.object === 'uci' && request.method === 'apply')).toBe(false);
+  });
 });

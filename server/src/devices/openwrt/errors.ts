@@ -29,6 +29,28 @@ export function statusText(status: number): string {
   return `${STATUS_NAMES[status] ?? 'UNKNOWN_STATUS'} (${status})`;
 }
 
+/**
+ * The rpcd grant a call answered PERMISSION_DENIED (6) lacks, as Test connection names grants:
+ * uci writes check the config's "write", file calls the path's permission (file.remove checks
+ * "write", file.exec the executable or the whole command line). Null for other calls.
+ */
+export function deniedGrant(object: string, method: string, args: Record<string, unknown> = {}): string | null {
+  if (object === 'uci' && typeof args.config === 'string' && ['add', 'set', 'delete', 'rename', 'order', 'revert', 'commit'].includes(method)) return `uci ${args.config} write`;
+  if (object === 'uci' && typeof args.config === 'string' && (method === 'get' || method === 'changes')) return `uci ${args.config} read`;
+  if (object === 'file' && method === 'exec' && typeof args.command === 'string') return `file ${args.command} exec`;
+  if (object === 'file' && typeof args.path === 'string') {
+    const permission = method === 'remove' ? 'write' : method;
+    return ['read', 'write', 'list', 'stat'].includes(permission) ? `file ${args.path} ${permission}` : null;
+  }
+  return null;
+}
+
+/** "uci.add: PERMISSION_DENIED (6): rpcd grants this login no \"uci firewall write\" (…)". */
+export function refusalText(object: string, method: string, args: Record<string, unknown>, status: number): string {
+  const grant = status === UBUS_PERMISSION_DENIED ? deniedGrant(object, method, args) : null;
+  return `${object}.${method}: ${statusText(status)}${grant === null ? '' : `: rpcd grants this login no "${grant}"; add it to ${ACL_FILE} as the README shows`}`;
+}
+
 /** A call answered with a ubus status other than 0. */
 export class UbusStatusError extends DeviceError {
   constructor(readonly call: string, readonly status: number) {

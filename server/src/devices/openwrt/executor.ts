@@ -12,7 +12,7 @@ import { DeviceError } from '../driver.js';
 import type { SecretStore } from '../shared/secrets.js';
 import { parseWgInterfaceDump } from '../shared/wg-dump.js';
 import { WITNESSES } from './adoption.js';
-import { statusText } from './errors.js';
+import { refusalText, statusText } from './errors.js';
 import { KIND, KIND_SPECS, sectionType } from './kinds.js';
 import { INCLUDE_DIR, isAnonymous, parseKey, sectionName, tagOf, TAG_OPTION } from './names.js';
 import { dstChain, renderInclude } from './netmap-nft.js';
@@ -173,7 +173,7 @@ async function stage(ctx: ExecutorContext, operations: readonly PlanOperation[])
     if (refused === -1) return;
     await revertAll(ctx);
     const call = calls[refused]!;
-    throw new StepFailure(owners[refused]!, new DeviceError('REFUSED', `${call.object}.${call.method}: ${statusText(results[refused]!.status)}`));
+    throw new StepFailure(owners[refused]!, new DeviceError('REFUSED', refusalText(call.object, call.method, call.args ?? {}, results[refused]!.status)));
   }
   throw new DeviceError('AUTH_FAILED', 'the rpcd session expired twice while the change was staged');
 }
@@ -274,12 +274,12 @@ export async function syncRuntime(ctx: ExecutorContext, interfaces: readonly str
       const psk = step.op === 'set' && step.presharedKey !== null ? psks.get(step.presharedKey) ?? null : null;
       if (psk !== null) {
         const wrote = await ctx.client.call('file', 'write', { path: PSK_FILE, data: psk, mode: 0o600 });
-        if (wrote.status !== 0) throw new DeviceError('REFUSED', `file.write ${PSK_FILE}: ${statusText(wrote.status)}`);
+        if (wrote.status !== 0) throw new DeviceError('REFUSED', refusalText('file', 'write', { path: PSK_FILE }, wrote.status));
       }
       try {
         const result = await ctx.client.call<{ code?: number }>('file', 'exec', { command: WG, params: wgSetArgs(ifname, step, psk === null ? null : PSK_FILE) });
         if (result.status !== 0 || result.data?.code !== 0) {
-          throw new DeviceError('REFUSED', `wg set ${ifname} peer ${step.publicKey}: ${result.status !== 0 ? statusText(result.status) : `exit ${String(result.data?.code)}`}`);
+          throw new DeviceError('REFUSED', `wg set ${ifname} peer ${step.publicKey}: ${result.status !== 0 ? refusalText('file', 'exec', { command: WG }, result.status) : `exit ${String(result.data?.code)}`}`);
         }
       } finally {
         if (psk !== null) await ctx.client.call('file', 'remove', { path: PSK_FILE }).catch(() => undefined);
