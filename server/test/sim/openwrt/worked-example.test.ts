@@ -241,3 +241,20 @@ describe('reference §8.2, request by request', () => {
       + 'wg0\\txTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\\t(none)\\t203.0.113.1:51820\\t10.99.0.1/32,172.16.0.0/24\\t1786432210\\t10112\\t9284\\t25\\n"}]}');
   });
 });
+
+describe('reference §4.4, the `get` of one section', () => {
+  it('answers .anonymous as a boolean, .type, .name, then the options as strings and lists, without .index', async () => {
+    const siteA = await startOpenWrtSimulator({ timeScale: TIME_SCALE, hostname: 'site-a' });
+    const raw = new UbusTestClient(siteA.url, siteA.caPem);
+    try {
+      const session = await raw.login(siteA.username, siteA.password);
+      const add = { config: 'network', type: 'interface', name: 'wg0', values: { proto: 'wireguard', private_key: PRIVATE_B, listen_port: 51820, addresses: ['10.99.0.1/24'] } };
+      expect((await raw.post(call(6, session, 'uci', 'add', add))).text).toBe('{"jsonrpc":"2.0","id":6,"result":[0,{"section":"wg0"}]}');
+      expect((await raw.post(call(7, session, 'uci', 'get', { config: 'network', section: 'wg0' }))).text).toBe('{"jsonrpc":"2.0","id":7,"result":[0,{"values":'
+        + `{".anonymous":false,".type":"interface",".name":"wg0","proto":"wireguard","private_key":"${PRIVATE_B}","listen_port":"51820","addresses":["10.99.0.1/24"]}}]}`);
+    } finally {
+      await raw.close();
+      await siteA.stop();
+    }
+  });
+});
