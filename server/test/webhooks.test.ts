@@ -312,6 +312,16 @@ describe('webhooks', () => {
     await admin.ok(`mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id: hook.id });
   });
 
+  it('a name that does not resolve within the attempt\'s timeout is retried, not waited on; every answer of a name is checked', async () => {
+    const base = { body: '{}', secret: 's', eventType: 'webhook.test', eventId: 'evt_x', allowPrivateTargets: false };
+    const stuck = await sendAttempt({ ...base, url: 'http://hooks.example.test/x', timeoutMs: 50, lookup: () => new Promise(() => undefined) });
+    expect(stuck).toMatchObject({ outcome: { kind: 'retry' }, statusCode: null, error: 'could not resolve hooks.example.test within 0.05 s' });
+    const mixed = await sendAttempt({ ...base, url: 'http://hooks.example.test/x', lookup: async () => [{ address: '93.184.215.14', family: 4 }, { address: '10.1.2.3', family: 4 }] });
+    expect(mixed).toMatchObject({ outcome: { kind: 'final' }, error: expect.stringContaining('refused: hooks.example.test resolves to 10.1.2.3, a private address') });
+    const mapped = await sendAttempt({ ...base, url: 'http://hooks.example.test/x', lookup: async () => [{ address: '::ffff:169.254.169.254', family: 6 }] });
+    expect(mapped).toMatchObject({ outcome: { kind: 'final' }, error: expect.stringContaining('refused: hooks.example.test resolves to ::ffff:169.254.169.254') });
+  });
+
   it('"send test" sends at once even while the queue is blocked, and returns the answer', async () => {
     receiver.answer('/blocked', 500, 500, 500);
     const hook = await createHook(admin, { url: receiver.url('/blocked') });

@@ -19,8 +19,13 @@ export interface WebhookRequest {
   eventType: string;
   eventId: string;
   allowPrivateTargets: boolean;
+  /** The whole attempt's limit, name resolution included (default REQUEST_TIMEOUT_MS). */
   timeoutMs?: number;
+  /** Resolves a host name to all its addresses (default: the system resolver). */
+  lookup?: (host: string) => Promise<Array<{ address: string; family: number }>>;
 }
+
+const systemLookup = (host: string) => dnsLookup(host, { all: true, verbatim: true });
 
 export interface AttemptResult {
   outcome: AttemptOutcome;
@@ -36,7 +41,7 @@ export interface AttemptResult {
 type Target = { address: string; family: 4 | 6 } | { refused: string } | { unresolved: string };
 
 /** The address to connect to, or why none may be used. */
-async function resolveTarget(host: string, literal: string | null, allowPrivate: boolean): Promise<Target> {
+async function resolveTarget(host: string, literal: string | null, allowPrivate: boolean, lookup: NonNullable<WebhookRequest['lookup']>): Promise<Target> {
   if (literal) {
     const reason = allowPrivate ? null : refusedAddress(literal);
     return reason ? { refused: reason } : { address: literal, family: isIP(literal) === 6 ? 6 : 4 };
@@ -45,7 +50,7 @@ async function resolveTarget(host: string, literal: string | null, allowPrivate:
   if (nameReason) return { refused: nameReason };
   let answers: Array<{ address: string; family: number }>;
   try {
-    answers = await dnsLookup(host, { all: true, verbatim: true });
+    answers = await lookup(host);
   } catch (error) {
     return { unresolved: `could not resolve ${host} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` };
   }
@@ -76,7 +81,14 @@ export async function sendAttempt(request: WebhookRequest, now: () => Date = () 
   const started = Date.now();
   const parsed = parseWebhookUrl(request.url);
   if ('error' in parsed) return failed({ kind: 'final' }, `the URL ${parsed.error}`, started);
-  const target = await resolveTarget(parsed.host, parsed.literal, request.allowPrivateTargets);
+  const timeoutMs = request.timeoutMs ?? REQUEST_TIMEOUT_MS;
+  // A resolver that does not answer counts against the attempt's time: an attempt outlasting
+  // its claim could be sent a second time by another replica.
+  let dnsTimer: NodeJS.Timeout | undefined;
+  const target = await Promise.race([
+    resolveTarget(parsed.host, parsed.literal, request.allowPrivateTargets, request.lookup ?? systemLookup),
+    new Promise<Target>((resolve) => { dnsTimer = setTimeout(() => resolve({ unresolved: `could not resolve ${parsed.host} within ${timeoutMs / 1000} s` }), timeoutMs); }),
+  ]).finally(() => clearTimeout(dnsTimer));
   if ('refused' in target) return failed({ kind: 'final' }, `refused: ${target.refused} (allow private targets to send there)`, started);
   if ('unresolved' in target) return failed({ kind: 'retry', retryAfterMs: null }, target.unresolved, started);
 
@@ -90,7 +102,7 @@ export async function sendAttempt(request: WebhookRequest, now: () => Date = () 
     'X-Meshplane-Signature': signature(request.secret, timestamp, request.body),
     'Content-Length': String(Buffer.byteLength(request.body)),
   };
-  const timeoutMs = request.timeoutMs ?? REQUEST_TIMEOUT_MS;
+  const remainingMs = Math.max(1, timeoutMs - (Date.now() - started));
   const client = parsed.url.protocol === 'https:' ? https : http;
   return new Promise<AttemptResult>((resolve) => {
     let settled = false;
@@ -111,7 +123,7 @@ export async function sendAttempt(request: WebhookRequest, now: () => Date = () 
     const timer = setTimeout(() => {
       settle(failed({ kind: 'retry', retryAfterMs: null }, `no answer within ${timeoutMs / 1000} s`, started));
       req.destroy();
-    }, timeoutMs);
+    }, remainingMs);
     req.on('error', (error: NodeJS.ErrnoException) => settle(failed({ kind: 'retry', retryAfterMs: null }, `${error.code ? `${error.code}: ` : ''}${error.message}`, started)));
     req.on('response', (res) => {
       const status = res.statusCode ?? 0;
