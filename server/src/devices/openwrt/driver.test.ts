@@ -10,7 +10,7 @@ import { subnet } from '../../domain/__fixtures__/overlay.js';
 import type { OverlaySpec } from '../../domain/model.js';
 import type { DesiredDeviceState } from '../driver.js';
 import { addHandMadeSetup } from '../../../test/sim/openwrt/hand-made.js';
-import { startOpenWrtSimulator, type OpenWrtSimulator } from '../../../test/sim/openwrt/index.js';
+import { demoHandMade, startOpenWrtSimulator, type OpenWrtSimulator } from '../../../test/sim/openwrt/index.js';
 import { UbusTestClient } from '../../../test/sim/openwrt/test-client.js';
 import { createOpenWrtDriver, type OpenWrtDriver } from './driver.js';
 import { uciInterfaceName } from './names.js';
@@ -119,6 +119,36 @@ describe('a reading while another session\'s apply is pending', () => {
     } finally {
       await luci.close();
     }
+  });
+});
+
+describe("an admin's own WireGuard setup", () => {
+  it('interface, anonymous peers, zone, forwarding, route and rule stay as they are through a deploy, a change and a clear, and their sessions run on', async () => {
+    const spec = demoHandMade();
+    spec.listenPort = 51821;
+    addHandMadeSetup(sim.model, spec);
+    const admin = 'ad000000000000000000000000000000';
+    const { uci } = sim.model;
+    expect(uci.add(admin, 'network', { type: 'route', values: { interface: 'wg0', target: '10.50.0.0/24' } }).status).toBe(0);
+    expect(uci.add(admin, 'firewall', { type: 'zone', values: { name: 'vpn', network: ['wg0'], input: 'ACCEPT', output: 'ACCEPT', forward: 'REJECT' } }).status).toBe(0);
+    expect(uci.add(admin, 'firewall', { type: 'forwarding', values: { src: 'vpn', dest: 'lan' } }).status).toBe(0);
+    uci.commit(admin, 'network');
+    uci.commit(admin, 'firewall');
+    sim.model.runtime.reloadNetwork();
+    sim.model.runtime.reloadFirewall();
+    const before = committed();
+    const running = structuredClone(sim.model.runtime.wg.get('wg0'));
+    const base = siteSpec(true);
+    const state = stateOf(base);
+    expect(driver.preflight(state, await driver.readState(state)).filter((issue) => issue.severity === 'ERROR')).toEqual([]);
+    expect((await deploy(state)).failed).toBeNull();
+    const changed = stateOf({ ...base, peers: base.peers.map((peer) => (peer.id === 'b' ? { ...peer, subnets: [subnet('lanB', '192.168.3.0/24')] } : peer)) });
+    expect((await deploy(changed)).failed).toBeNull();
+    const cleared = await driver.apply(driver.clearPlan(await driver.readState(changed)));
+    expect(cleared.failed, cleared.failed?.message).toBeNull();
+    expect(committed()).toEqual(before);
+    expect(sim.model.runtime.wg.get('wg0')).toEqual(running);
+    expect(sim.requests.filter((request) => request.object === 'network.interface' && (request.method === 'down' || request.method === 'up'))).toEqual([]);
   });
 });
 
