@@ -138,6 +138,42 @@ describe('alert evaluation reads only what is watched', () => {
   });
 });
 
+describe('resolved incidents are bounded', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it('past the retention or beyond the newest rows they are pruned; open and pending ones never', async () => {
+    const prisma = t.app.database.prisma;
+    const admin = await registerAdmin(t.graphqlUrl);
+    const { createAlertRule: rule } = await admin.ok<{ createAlertRule: { id: string } }>(`mutation { createAlertRule(input: { name: "flaps", kind: TUNNEL_DOWN, minutes: 1 }) { id } }`);
+    const DAY = 86_400_000;
+    const now = Date.now();
+    const incident = (key: string, resolvedDaysAgo: number | null, firing = true) => ({
+      ruleId: rule.id, subjectKey: key, subjectName: key, openKey: resolvedDaysAgo === null ? `${rule.id}|${key}` : null,
+      conditionSince: new Date(now - 100 * DAY), firingSince: firing ? new Date(now - 100 * DAY) : null,
+      resolvedAt: resolvedDaysAgo === null ? null : new Date(now - resolvedDaysAgo * DAY), resolution: resolvedDaysAgo === null ? null : 'cleared',
+    });
+    await prisma.alertIncident.createMany({
+      data: [
+        incident('open', null), incident('pending', null, false), incident('91 days', 91),
+        ...Array.from({ length: 30 }, (_, i) => incident(`recent ${i}`, 30 - i)),
+      ],
+    });
+    expect(await t.app.services.alerts.pruneIncidents({ retentionDays: 90, maxRows: 20 })).toBe(11);
+    const left = (await prisma.alertIncident.findMany({ select: { subjectKey: true } })).map((row) => row.subjectKey);
+    expect(left).toHaveLength(22);
+    expect(left).toEqual(expect.arrayContaining(['open', 'pending', 'recent 29', 'recent 10']));
+    expect(left).not.toContain('91 days');
+    expect(left).not.toContain('recent 9');
+    expect(await t.app.services.alerts.pruneIncidents({ retentionDays: 90, maxRows: 20 })).toBe(0);
+  });
+});
+
 describe('notification words', () => {
   const rule = { id: 'r', name: 'Stale', kind: 'HANDSHAKE_STALE', minutes: 10 } as Parameters<typeof notificationText>[0];
   const details = (lastHandshake: string | null): IncidentDetails => ({

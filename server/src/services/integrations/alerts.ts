@@ -21,7 +21,7 @@ import {
   type AlertKind, type AlertRuleSpec, type AlertSubject, type DeviceObservation, type Hold, type TunnelObservation,
 } from '../../domain/alerts.js';
 import type { DbOrTx, EventSink, IntegrationEvent } from './events.js';
-import type { Notifications, NotificationSeverity } from './notifications.js';
+import { NOTIFICATION_MAX_ROWS, NOTIFICATION_RETENTION_DAYS, type Notifications, type NotificationSeverity } from './notifications.js';
 import { subscribedTypes } from './webhooks.js';
 
 export const DEFAULT_TUNNEL_EVENT_GRACE_MS = 120_000;
@@ -164,7 +164,27 @@ export class Alerts {
     if (Date.now() - this.prunedAt >= 60_000) {
       this.prunedAt = Date.now();
       await this.notifications.prune();
+      await this.pruneIncidents();
     }
+  }
+
+  /**
+   * Resolved incidents are history nobody reads back (the notifications tell it): kept as long
+   * and as many as notifications, pruned a slice at a time, so a tunnel flapping for months
+   * does not grow the table without end. Returns how many were deleted.
+   */
+  async pruneIncidents(limits: { retentionDays: number; maxRows: number } = { retentionDays: NOTIFICATION_RETENTION_DAYS, maxRows: NOTIFICATION_MAX_ROWS }): Promise<number> {
+    const cutoff = new Date(this.clock().getTime() - limits.retentionDays * 86_400_000);
+    let deleted = 0;
+    for (let round = 0; round < 100; round++) {
+      const boundary = await this.prisma.alertIncident.findFirst({ where: { resolvedAt: { not: null } }, orderBy: [{ resolvedAt: 'desc' }, { id: 'desc' }], skip: limits.maxRows, select: { resolvedAt: true } });
+      const before = boundary?.resolvedAt && boundary.resolvedAt > cutoff ? new Date(boundary.resolvedAt.getTime() + 1) : cutoff;
+      const old = await this.prisma.alertIncident.findMany({ where: { resolvedAt: { lt: before } }, orderBy: { resolvedAt: 'asc' }, take: 500, select: { id: true } });
+      if (old.length === 0) break;
+      deleted += (await this.prisma.alertIncident.deleteMany({ where: { id: { in: old.map(({ id }) => id) }, resolvedAt: { not: null } } })).count;
+      if (old.length < 500) break;
+    }
+    return deleted;
   }
 
   private async tunnelEventsSubscribed(): Promise<boolean> {
