@@ -502,3 +502,20 @@ describe('an identity provider that cannot be reached', () => {
     }
   });
 });
+
+describe('Google without a domain fence', () => {
+  it('warns at startup that any Google account would get the default role (nothing is contacted until someone signs in)', async () => {
+    const port = await freeLoopbackPort();
+    const google = { MESHPLANE_OIDC_ISSUER: 'https://accounts.google.com', MESHPLANE_OIDC_CLIENT_ID: '1234567890-abc123.apps.googleusercontent.com', MESHPLANE_OIDC_CLIENT_SECRET: 'google-secret-never-logged-0123', MESHPLANE_PUBLIC_URL: `http://127.0.0.1:${port}`, MESHPLANE_OIDC_ROLES: '', MESHPLANE_OIDC_DEFAULT_ROLE: 'SELF_SERVICE' };
+    const open = await startApp(port, google);
+    const fenced = await startApp(await freeLoopbackPort(), { ...google, MESHPLANE_OIDC_ALLOWED_DOMAINS: 'example.com' });
+    try {
+      expect(open.logs.join('')).toMatch(/any Google account can sign in as SELF_SERVICE.*set oidc\.allowedDomains/);
+      expect(fenced.logs.join('')).not.toMatch(/any Google account/);
+      expect(open.logs.join('') + fenced.logs.join('')).not.toContain('google-secret-never-logged');
+    } finally {
+      await open.stop();
+      await fenced.stop();
+    }
+  });
+});

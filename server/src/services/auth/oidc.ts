@@ -155,6 +155,15 @@ export class OidcSignIn {
     private readonly log: Logger,
   ) {
     this.flows = new SecretBox(secrets.deriveKey('oidc-flow'));
+    // Google has no groups to map: with a default role and no domain fence, every Google account
+    // in the world gets that role, unless the client's audience at Google is Internal (which
+    // Meshplane cannot see).
+    if (new URL(config.issuer).origin === GOOGLE_ISSUER && config.defaultRole !== null && config.allowedDomains.length === 0) {
+      log.warn(
+        { issuer: config.issuer, defaultRole: config.defaultRole },
+        `OIDC with Google, a defaultRole and no allowedDomains: any Google account can sign in as ${config.defaultRole} unless the client's audience at Google is Internal; set oidc.allowedDomains (MESHPLANE_OIDC_ALLOWED_DOMAINS)`,
+      );
+    }
   }
 
   /** The provider's configuration, discovered once; a failed discovery is tried again at the next sign-in. */
