@@ -8,13 +8,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { Client as WsClient } from 'graphql-ws';
-import { Client as LdapClient } from 'ldapts';
+import { Attribute, Change, Client as LdapClient } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/infra/logger.js';
 import { DEFAULT_LOGIN_LIMITS } from '../src/services/auth/login-limiter.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { GraphQLTestClient, registerAdmin, wsClient } from './support/graphql.js';
-import { GROUPS, PEOPLE, SERVICE_DN, slapdOrSkip, startSlapd, type Slapd } from './support/slapd.js';
+import { GROUPS, PEOPLE, ROOT_DN, SERVICE_DN, slapdOrSkip, startSlapd, type Slapd } from './support/slapd.js';
 
 const slapdBinary = slapdOrSkip('LDAP sign-in and sync tests (test/ldap.test.ts)');
 
@@ -293,6 +293,25 @@ describe.skipIf(!slapdBinary)('LDAP / Active Directory sign-in and sync against 
     } finally {
       for (const user of active) await prisma.user.update({ where: { id: user.id }, data: { externalId: user.externalId } });
     }
+  });
+
+  it('an entry whose DN needs escaping (, + ( ) * \\ and non-ASCII) signs in, finds its groups by DN and is disabled when it leaves them', async () => {
+    const uid = "o'brien,+x (r&d)*\\é";
+    const dn = `uid=o'brien\\,\\+x (r&d)*\\\\é,${PEOPLE}`;
+    const root = new LdapClient({ url: slapd.url });
+    try {
+      await root.bind(ROOT_DN, slapd.rootPassword);
+      await root.add(dn, { objectClass: ['inetOrgPerson'], uid, cn: 'Kim Special', sn: 'Special', mail: 'kim@example.com', userPassword: 'kim-Pass-11' });
+      await root.modify(slapd.groupDn('netops'), new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [dn] }) }));
+      // The group filter gets the DN filter-escaped ({dn}); pasted raw, its "*" and "(" would break or widen the search.
+      expect((await signedIn(t.graphqlUrl, uid, 'kim-Pass-11')).user).toMatchObject({ email: 'kim@example.com', role: 'OPERATOR', authSource: 'LDAP' });
+      expect((await signedIn(t.graphqlUrl, 'kim@example.com', 'kim-Pass-11')).user.role).toBe('OPERATOR');
+      await root.modify(slapd.groupDn('netops'), new Change({ operation: 'delete', modification: new Attribute({ type: 'member', values: [dn] }) }));
+    } finally {
+      await root.unbind();
+    }
+    await admin.ok(SYNC);
+    expect((await users()).get('kim@example.com')).toMatchObject({ disabled: true, disabledByDirectory: true });
   });
 
   it('counts wrong passwords against the entry, whatever name found it (uid, mail, case and Unicode variants slapd folds)', async () => {
