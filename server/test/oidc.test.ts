@@ -233,6 +233,10 @@ describe('OIDC sign-in against a real provider', () => {
     const { browser: third } = await signIn(t, 'gina', { callbacks });
     expect((await me(third, t))!.role).toBe('OPERATOR');
     expect(await me(second, t)).toBeNull();
+    // An API token follows the role it is used under...
+    const created = await third.graphql<{ createApiToken: { token: string } }>(t.url, `mutation { createApiToken(input: { name: "gina's script" }) { token } }`);
+    const api = new GraphQLTestClient(t.graphqlUrl, created.data!.createApiToken.token);
+    expect((await api.ok<{ me: { role: string } }>(ME)).me.role).toBe('OPERATOR');
 
     await provider.setAccount('gina', { ...accounts.gina, groups: ['marketing'] });
     const refused = await signIn(t, 'gina', { callbacks });
@@ -241,6 +245,11 @@ describe('OIDC sign-in against a real provider', () => {
     expect(await me(third, t)).toBeNull();
     const gina = await t.app.database.prisma.user.findUniqueOrThrow({ where: { email: 'gina@example.com' } });
     expect(await t.app.database.prisma.session.count({ where: { userId: gina.id, revokedAt: null } })).toBe(0);
+    // ...and out of every mapped group there is no role left to use it under: it is revoked with the sessions.
+    expect((await api.request(ME)).data?.me ?? null).toBeNull();
+    expect(await t.app.database.prisma.apiToken.count({ where: { userId: gina.id, revokedAt: null } })).toBe(0);
+    const revokedAll = await t.app.database.prisma.auditLog.findFirstOrThrow({ where: { action: 'session.revokeAll', targetId: gina.id } });
+    expect(JSON.parse(revokedAll.details)).toMatchObject({ reason: 'no mapped group', apiTokensRevoked: 1 });
   });
 
   it('refuses a user in no mapped group without creating them', async () => {

@@ -246,13 +246,18 @@ export class Accounts {
     return token;
   }
 
-  /** Ends every session of a user the identity provider no longer admits (no mapped group any more); audited. */
+  /**
+   * Ends every session and revokes every API token of a user the identity provider no longer
+   * admits (no mapped group any more): the user keeps their last role, so a token would go on
+   * working under it. Audited.
+   */
   async endSessionsForProvider(userId: string, details: Record<string, unknown>): Promise<number> {
     const count = await this.prisma.$transaction(async (tx) => {
       const user = await tx.user.findUnique({ where: { id: userId }, select: { email: true } });
       if (!user) return 0;
       const revoked = await revokeAllSessions(tx, userId);
-      await recordAudit(tx, null, { action: 'session.revokeAll', targetType: 'User', targetId: userId, targetName: user.email, details: { ...details, sessionsRevoked: revoked } }, 'identity provider');
+      const tokens = await tx.apiToken.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: new Date() } });
+      await recordAudit(tx, null, { action: 'session.revokeAll', targetType: 'User', targetId: userId, targetName: user.email, details: { ...details, sessionsRevoked: revoked, apiTokensRevoked: tokens.count } }, 'identity provider');
       return revoked;
     });
     this.revoked({ scope: 'user', userId, reason: 'role removed at the identity provider' });
