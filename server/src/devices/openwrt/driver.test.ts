@@ -174,6 +174,53 @@ describe('a NAT change fw4 does not load', () => {
   });
 });
 
+describe('a confirm that arrives after the rollback timer', () => {
+  it('is not taken for a confirmed change: the deploy failed, the router is as before, and the deltas rpcd gave back are not applied later', async () => {
+    await driver.close();
+    // A 10 s window, and checks that answer after it (the nft listing answers after 15 s).
+    driver = createOpenWrtDriver(simTarget(sim, { timeoutMs: 2_000 }), { timing: { ...SIM_TIMING, rollbackSeconds: 10, checkDeadlineMs: 3_000 } });
+    const state = stateOf(siteSpec());
+    const before = committed();
+    const plan = driver.plan(state, await driver.readState(state));
+    sim.faults.slowCall = { object: 'file', method: 'exec', seconds: 15 };
+    let result;
+    try {
+      result = await driver.apply(plan);
+    } finally {
+      sim.faults.slowCall = null;
+    }
+    expect(result.failed?.message).toMatch(/^REFUSED: uci\.confirm: NO_DATA \(5\): the router rolled the change back before Meshplane could confirm it/);
+    expect(result.applied).toBe(0);
+    expect(committed()).toEqual(before);
+    expect(sim.model.apply.applySid).toBeNull();
+    // The plan made now sees the router as it is, and applying it converges.
+    const again = await driver.apply(driver.plan(state, await driver.readState(state)));
+    expect(again.failed, again.failed?.message).toBeNull();
+    expect(driver.plan(state, await driver.readState(state)).operations).toEqual([]);
+  });
+});
+
+describe('checks that outlast the rollback timer', () => {
+  it('fail naming the router\'s own rollback, and the router is as before', async () => {
+    await driver.close();
+    driver = createOpenWrtDriver(simTarget(sim, { timeoutMs: 2_000 }), { timing: { ...SIM_TIMING, rollbackSeconds: 10, checkDeadlineMs: 1_000 } });
+    const state = stateOf(siteSpec());
+    const before = committed();
+    const plan = driver.plan(state, await driver.readState(state));
+    // netifd answers status after 15 s: the nft listing in the same batch runs after the timer.
+    sim.faults.slowCall = { object: 'network.interface', method: 'status', seconds: 15 };
+    let result;
+    try {
+      result = await driver.apply(plan);
+    } finally {
+      sim.faults.slowCall = null;
+    }
+    expect(result.failed?.message).toMatch(/^REFUSED: the applied change did not check out within 1 s \(.*\); the router's own 10 s timer had already rolled it back \(uci rollback: NO_DATA \(5\)\)$/);
+    expect(result.applied).toBe(0);
+    expect(committed()).toEqual(before);
+  });
+});
+
 describe('preflight', () => {
   it('a translated LAN on a router without /etc/meshplane is an ERROR naming the mkdir (the seeded ACL lets the login stat the directory); with it, none', async () => {
     const state = stateOf(siteSpec());

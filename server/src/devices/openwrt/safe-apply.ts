@@ -111,7 +111,9 @@ export async function safeApply(client: UbusClient, device: string, checks: read
   if (reached) {
     const rolledBack = await client.call('uci', 'rollback', {}).catch((error: unknown) => error);
     const how = rolledBack instanceof Error ? `the rollback call got no answer (${(rolledBack as DeviceError).code ?? 'error'}); the router restores it by itself after ${timing.rollbackSeconds} s`
-      : (rolledBack as UbusResult).status === 0 ? 'Meshplane rolled it back (uci rollback)' : `uci rollback: ${statusText((rolledBack as UbusResult).status)}`;
+      : (rolledBack as UbusResult).status === 0 ? 'Meshplane rolled it back (uci rollback)'
+        : (rolledBack as UbusResult).status === 5 ? `the router's own ${timing.rollbackSeconds} s timer had already rolled it back (uci rollback: NO_DATA (5))`
+          : `uci rollback: ${statusText((rolledBack as UbusResult).status)}`;
     return { outcome: 'rolled-back', error: new DeviceError('REFUSED', `the applied change did not check out within ${Math.round(timing.checkDeadlineMs / 1000)} s (${lastProblem}); ${how}`) };
   }
   return { outcome: 'cut', error: await afterOwnRollback(client, device, timing, started) };

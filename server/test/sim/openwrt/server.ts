@@ -130,8 +130,12 @@ export class UbusFront {
       reply = entry ? normalise(await entry.handler(ctx, args)) : { status: 3 };
     }
     const slow = faults.slowCall;
-    // The callee ran (its effect stays); uhttpd gave up waiting for its answer.
-    if (slow && slow.object === object && slow.method === method && slow.seconds > SCRIPT_TIMEOUT_SECONDS) return { rpcError: RPC_ERRORS.TIMEOUT };
+    if (slow && slow.object === object && slow.method === method) {
+      // The callee ran (its effect stays) and answers that much later; past script_timeout
+      // uhttpd stops waiting for it then and answers -32003 instead.
+      await sleep(Math.min(slow.seconds, SCRIPT_TIMEOUT_SECONDS) * this.parts.msPerSecond());
+      if (slow.seconds > SCRIPT_TIMEOUT_SECONDS) return { rpcError: RPC_ERRORS.TIMEOUT };
+    }
     return reply;
   }
 
