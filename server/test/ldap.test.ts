@@ -12,6 +12,8 @@ import { Attribute, Change, Client as LdapClient } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/infra/logger.js';
 import { DEFAULT_LOGIN_LIMITS } from '../src/services/auth/login-limiter.js';
+import { LdapSync } from '../src/services/auth/ldap-sync.js';
+import { LocalLocks } from '../src/infra/locks.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { GraphQLTestClient, registerAdmin, wsClient } from './support/graphql.js';
 import { GROUPS, PEOPLE, ROOT_DN, SERVICE_DN, slapdOrSkip, startSlapd, type Slapd } from './support/slapd.js';
@@ -326,6 +328,20 @@ describe.skipIf(!slapdBinary)('LDAP / Active Directory sign-in and sync against 
     for (const login of [fullwidth, 'henry@example.com', 'HENRY@EXAMPLE.COM', '\uff48enry']) expect(await codes(login, 'henry-Pass-0'), login).toEqual(['RATE_LIMITED']);
     // A name the directory does not know keeps its own count.
     expect(await codes('nobody-here', 'wrong')).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('replicas sharing the leases run one periodic sync per interval, not one each', async () => {
+    const locks = new LocalLocks();
+    const directory = t.app.services.directory!;
+    const replica = () => new LdapSync(t.app.database.prisma, directory.accounts, locks, createLogger('silent'), 60_000);
+    const [first, second] = [replica(), replica()];
+    first.start();
+    await first.stop();
+    expect(first.last?.ok).toBe(true);
+    // The second replica's first tick comes after the first replica's run has ended (and released its lease).
+    second.start();
+    await second.stop();
+    expect(second.last).toBeNull();
   });
 
   it('never puts the bind password or a user password in the logs, the API or the audit log', async () => {

@@ -35,6 +35,8 @@ export class DirectorySyncFailed extends Error {
 
 const LEASE = 'ldap-sync';
 const LEASE_TTL_MS = 60_000;
+/** Taken by the replica whose timer runs the interval's sync and left to expire. */
+const PERIOD_SLOT = 'ldap-sync-period';
 
 export class LdapSync {
   private readonly task: IntervalTask;
@@ -46,7 +48,7 @@ export class LdapSync {
     private readonly accounts: LdapAccounts,
     private readonly locks: LockManager,
     private readonly log: Logger,
-    intervalMs: number,
+    private readonly intervalMs: number,
   ) {
     this.task = new IntervalTask(intervalMs, () => this.periodic(), (error) => this.log.warn({ err: { message: (error as Error).message } }, 'directory sync failed: nothing was changed; trying again next interval'));
   }
@@ -59,8 +61,11 @@ export class LdapSync {
     return this.task.stop();
   }
 
-  /** A periodic run: skipped while another replica (or an admin's run) holds the lease. */
+  /** A periodic run: skipped when another replica ran this interval's, or holds the lease (an admin's run). */
   private async periodic(): Promise<void> {
+    // Every replica's timer fires each interval; without the slot each would run a sync of its
+    // own (one after the other). Shorter than the interval, so the holder's next tick finds it free.
+    if (!(await this.locks.tryAcquire(PERIOD_SLOT, Math.max(1, Math.floor(this.intervalMs * 0.9))))) return;
     const lease = await this.locks.tryAcquire(LEASE, LEASE_TTL_MS);
     if (!lease) return;
     try {
