@@ -108,6 +108,24 @@ describe('events emitted to webhooks', () => {
     expect(events.filter((event) => event.type === 'device.reachable')).toHaveLength(1);
   });
 
+  it('device.unreachable for a device added while the monitor watches that never answers, once; none for the devices it found at its start', async () => {
+    const { admin } = fx.overlay;
+    const { sim } = fx.counted;
+    const before = events.length;
+    const { createDevice } = await admin.ok<{ createDevice: { id: string } }>(`mutation ($input: CreateDeviceInput!) { createDevice(input: $input) { id } }`, {
+      input: { name: 'dead-router', kind: 'ROUTEROS_API', host: '127.0.0.1', port: 9, tls: false, username: 'admin', secret: sim.password, timeoutMs: 1000 },
+    });
+    const polls = fx.live.app.services.monitor;
+    await polls.pollOnce();
+    const down = await next('device.unreachable', before);
+    expect(down).toMatchObject({ subject: { kind: 'device', id: createDevice.id, name: 'dead-router' }, data: { error: { code: 'DEVICE_UNREACHABLE' } } });
+    for (let i = 0; i < 3; i++) await polls.pollOnce();
+    await wait(200);
+    expect(events.slice(before).filter((event) => event.type === 'device.unreachable')).toHaveLength(1);
+    expect(events.slice(before).filter((event) => event.type === 'device.reachable')).toHaveLength(0);
+    await admin.ok(`mutation ($id: ID!) { deleteDevice(id: $id) }`, { id: createDevice.id });
+  });
+
   it('peer.disabled, peer.expired and peer.deleted', async () => {
     const { admin, hqId, laptopId, wanId } = fx.overlay;
     const before = events.length;

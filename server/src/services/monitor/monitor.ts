@@ -70,6 +70,12 @@ export class HandshakeMonitor {
   private snapshotRequests = 0;
   private snapshotDue = false;
   private lastSnapshotPoll = 0;
+  /**
+   * Since when this replica has polled as the lease holder: a device created later was watched
+   * from its start, so its first check failing is a change (new → unreachable) worth announcing;
+   * one older than that may have been unreachable long before this replica looked.
+   */
+  private watchingSince: Date | null = null;
   /** The device settings (updatedAt) each device was last checked with: a change starts its backoff over. */
   private readonly checkedStamps = new Map<string, number>();
 
@@ -223,6 +229,7 @@ export class HandshakeMonitor {
     const ttl = this.options.intervalMs * 3;
     if (this.lease && !(await this.lease.extend())) {
       this.lease = null;
+      this.watchingSince = null;
       // Another replica polls now: do not keep idle sessions open on every device.
       await this.reader.close();
       this.options.traffic?.forget();
@@ -230,7 +237,10 @@ export class HandshakeMonitor {
     if (!this.lease) {
       this.lease = await this.options.locks.tryAcquire('monitor', ttl);
       // Taking over: the first poll publishes everything, for replicas that missed the last poller's messages.
-      if (this.lease) this.snapshotDue = this.caughtUp = true;
+      if (this.lease) {
+        this.snapshotDue = this.caughtUp = true;
+        this.watchingSince = this.now();
+      }
     }
     if (!this.lease) return this.requestSnapshot();
     // A poll slower than the lease (slow devices) must not let a second replica start polling;
@@ -262,7 +272,7 @@ export class HandshakeMonitor {
   async pollOnce(): Promise<void> {
     this.polls++;
     const [devices, managed] = await Promise.all([
-      this.prisma.device.findMany({ select: { id: true, updatedAt: true } }),
+      this.prisma.device.findMany({ select: { id: true, updatedAt: true, createdAt: true } }),
       this.prisma.peer.findMany({ where: { deviceId: { not: null } }, select: { wanId: true, deviceId: true, ...INTERFACE_PEER_FIELDS, wan: { select: INTERFACE_WAN_FIELDS } } }),
     ]);
     const interfacesOf = await this.interfaceNames(managed);
@@ -337,6 +347,7 @@ export class HandshakeMonitor {
     await this.reader.retain(present);
     // Applied here with every check (the next one is scheduled from it); published to the other
     // replicas only when a state or the backoff changed, and with the periodic snapshot.
+    const createdAt = new Map(devices.map((device) => [device.id, device.createdAt.getTime()]));
     const checked: ObservedDevice[] = [];
     const changed: ObservedDevice[] = [];
     for (const [deviceId, read] of health) {
@@ -345,8 +356,10 @@ export class HandshakeMonitor {
       checked.push(observed);
       if (!before || before.since !== observed.since || before.failures !== observed.failures || before.statsAvailable !== observed.statsAvailable) changed.push(observed);
       if (!before || before.since !== observed.since) await this.auditCheck(observed, read.durationMs);
-      // A change seen by this (the only polling) replica; the first check after a start is no change.
+      // A change seen by this (the only polling) replica; the first check after a start is no change,
+      // except for a device added since: it went from new to unreachable under this replica's eyes.
       if (before && before.reachable !== null && observed.reachable !== null && before.reachable !== observed.reachable) await this.announceReachability(observed);
+      else if (!before && observed.reachable === false && this.watchingSince && (createdAt.get(deviceId) ?? 0) >= this.watchingSince.getTime()) await this.announceReachability(observed);
     }
     await this.options.traffic?.record(tunnels).catch((error: unknown) => this.log.warn({ err: { message: (error as Error).message } }, 'could not record traffic'));
     const changedReports = reports.filter((report) => !sameReport(this.state.tunnelReport(report.reporterId), report)).map(reportToWire);
