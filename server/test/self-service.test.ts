@@ -116,6 +116,14 @@ describe('self-service', () => {
     expect(refusal(twice)).toEqual(['CONFLICT: You already have a device named "laptop" in this WAN: choose another name']);
     const audit = await t.app.database.prisma.auditLog.findFirst({ where: { targetId: laptop.id, action: 'peer.create' } });
     expect(audit).toMatchObject({ actorLabel: expect.stringContaining('alice@example.net') });
+    // Nor can an admin make it a hub or a site later: its owner would download a config listing the others.
+    for (const role of ['HUB', 'SITE']) {
+      const promoted = await admin.request(`mutation ($id: ID!, $role: PeerRole!) { updatePeer(id: $id, input: { role: $role }) { peer { id } } }`, { id: laptop.id, role });
+      expect(promoted.errors?.[0]?.extensions?.code, role).toBe('BAD_USER_INPUT');
+      expect(promoted.errors?.[0]?.message).toMatch(/end user's device .* stays a CLIENT/);
+    }
+    expect((await adminPeer(laptop.id)).role).toBe('CLIENT');
+    await admin.ok(`mutation ($id: ID!) { updatePeer(id: $id, input: { role: CLIENT, keepalive: 25 }) { peer { id } } }`, { id: laptop.id });
   });
 
   it('ten concurrent additions against a limit of 3 make exactly 3 peers', async () => {

@@ -331,6 +331,9 @@ export class Peers {
       };
       assertEndpointPort(next, current.wan);
       assertNotExpired(fields.enabled ?? current.enabled, fields.expiresAt === undefined ? current.expiresAt : fields.expiresAt);
+      // Its owner downloads an end user's device's config: as a hub or site it would list the
+      // other peers' keys, endpoints and LANs to someone allowed to see only their own device.
+      if (current.ownerId && fields.role && fields.role !== 'CLIENT') throw new DomainError('INVALID_INPUT', `${current.name} is an end user's device (self-service): it stays a CLIENT, because its owner downloads its config`, { field: 'role' });
       if (fields.deviceId) await this.assertDevice(tx, fields.deviceId);
       const data: Record<string, unknown> = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
       if (input.publicKey) {
