@@ -1,19 +1,20 @@
-// A connection dropped at each request of a full deploy in turn (reads, every write, every
-// apply), for any driver whose simulator can drop "the request after k answered ones": the
-// deploy fails naming the device without a secret in the message, a rerun converges to
-// exactly what an undisturbed deploy made (one of each managed item), the operator's own
-// items stay as they were, and a redeploy then plans nothing.
+// A connection dropped at each request of a full deploy, revert or clear in turn (reads, every
+// write, every apply), for any driver whose simulator can drop "the request after k answered
+// ones": the run fails naming the device without a secret in the message, a rerun converges to
+// exactly what an undisturbed run made (one of each managed item; none after a clear), the
+// operator's own items stay as they were, and running it again then plans nothing.
 import { describe, expect, it } from 'vitest';
 import type { DesiredDeviceState, DeviceDriver } from '../../src/devices/driver.js';
+import type { ActualResource } from '../../src/domain/plan.js';
 import { DeviceError } from '../../src/devices/driver.js';
 
 export interface DropSweepDevice {
   driver: DeviceDriver;
-  /** The state deployed in every round. */
+  /** The state deployed in every round (a revert: the one gone back to; a clear: the one deployed, read with). */
   state: DesiredDeviceState;
   /** Values that must never appear in a failure message (credentials, private keys, PSKs). */
   secrets: string[];
-  /** Back to the starting point (Meshplane's items cleared, or an older deployment), through the driver. */
+  /** Back to the starting point (Meshplane's items cleared, an older or a newer deployment), through the driver. */
   reset(): Promise<void>;
   /** Items the operator made by hand, added once after the first reset (optional). */
   addOperatorItems?(): Promise<void>;
@@ -45,6 +46,12 @@ export interface DropSweepDevice {
 export interface DropSweepCase {
   /** Where each round starts from ("a firewall without Meshplane objects"). */
   from: string;
+  /**
+   * What each round runs (default deploy): a revert is a deploy of the state of the deployment
+   * gone back to (as the service's revert is), from the newer one `reset` makes; a clear
+   * removes every Meshplane item `reset` deployed (clearPlan), so it converges to none.
+   */
+  operation?: 'deploy' | 'revert' | 'clear';
   start(): Promise<DropSweepDevice>;
   /** Writes an undisturbed deploy must make (a subset of its writes, in any order). */
   writes?: readonly string[];
@@ -57,64 +64,75 @@ export interface DropSweepCase {
   bestEffort?: (writes: readonly string[]) => boolean;
 }
 
-/** A device error as the deploy job would show it: its code, then what failed and where; null when it succeeded. */
-async function attemptDeploy(driver: DeviceDriver, state: DesiredDeviceState): Promise<string | null> {
+type Operation = NonNullable<DropSweepCase['operation']>;
+
+const planOf = (operation: Operation, driver: DeviceDriver, state: DesiredDeviceState, actual: readonly ActualResource[]) =>
+  (operation === 'clear' ? driver.clearPlan(actual) : driver.plan(state, actual));
+
+/** A device error as the job would show it: its code, then what failed and where; null when it succeeded. */
+async function attempt(operation: Operation, driver: DeviceDriver, state: DesiredDeviceState): Promise<string | null> {
   try {
     const actual = await driver.readState(state);
-    return (await driver.apply(driver.plan(state, actual))).failed?.message ?? null;
+    return (await driver.apply(planOf(operation, driver, state, actual))).failed?.message ?? null;
   } catch (error) {
     if (error instanceof DeviceError) return `${error.code}: ${error.message}`;
     throw error;
   }
 }
 
-async function planned(driver: DeviceDriver, state: DesiredDeviceState) {
-  return driver.plan(state, await driver.readState(state)).operations;
+async function planned(operation: Operation, driver: DeviceDriver, state: DesiredDeviceState) {
+  return planOf(operation, driver, state, await driver.readState(state)).operations;
 }
 
 export function describeDropSweep(name: string, cases: readonly DropSweepCase[]): void {
-  describe.each(cases)(`${name}: a connection dropped at each request of a deploy from $from`, (sweep) => {
+  const named = cases.map((sweep) => ({ ...sweep, operation: sweep.operation ?? 'deploy' }));
+  describe.each(named)(`${name}: a connection dropped at each request of a $operation from $from`, (sweep) => {
     it('fails naming the device without secrets, and a rerun converges with exactly one of each, nothing else changed', async () => {
       const device = await sweep.start();
+      const { operation } = sweep;
       try {
         const { driver, state } = device;
         await device.reset();
         await device.addOperatorItems?.();
+        if (operation === 'clear') expect(device.managedTags().length, 'nothing to clear at the starting point').toBeGreaterThan(0);
         const theirs = device.unmanaged();
         const from = device.requestCount();
-        expect(await attemptDeploy(driver, state)).toBeNull();
+        expect(await attempt(operation, driver, state)).toBeNull();
         const total = device.requestCount() - from;
         const writes = device.writesSince(from);
         if (sweep.writes) expect(writes).toEqual(expect.arrayContaining([...sweep.writes]));
+        expect(device.everythingApplied(), `an undisturbed ${operation}`).toBe(true);
         const converged = device.managed();
         const tags = device.managedTags();
         expect(new Set(tags).size).toBe(tags.length);
-        expect(tags.length).toBeGreaterThan(0);
+        if (operation === 'clear') expect(tags).toEqual([]);
+        else expect(tags.length).toBeGreaterThan(0);
         await device.reset();
 
         for (let answered = 0; answered < total; answered++) {
           const at = `drop after ${answered} of ${total}`;
           const before = device.requestCount();
           device.dropAfter(answered);
-          const failure = await attemptDeploy(driver, state);
+          const failure = await attempt(operation, driver, state);
           expect(device.dropFired(), `${at}: the drop did not happen`).toBe(true);
           const made = device.writesSince(before);
           if (failure === null) {
-            expect(sweep.bestEffort?.(made) ?? false, `${at}: the deploy succeeded although the connection dropped (writes: ${made.join(', ')})`).toBe(true);
+            expect(sweep.bestEffort?.(made) ?? false, `${at}: the ${operation} succeeded although the connection dropped (writes: ${made.join(', ')})`).toBe(true);
           } else {
             expect(failure, at).toMatch(sweep.failure);
             for (const secret of device.secrets) expect(failure, at).not.toContain(secret);
           }
 
-          expect(await attemptDeploy(driver, state), `rerun after a ${at}`).toBeNull();
+          expect(await attempt(operation, driver, state), `rerun after a ${at}`).toBeNull();
           expect(device.managed(), at).toEqual(converged);
           expect(device.unmanaged(), at).toEqual(theirs);
-          expect(await planned(driver, state), `redeploy after a ${at}`).toEqual([]);
+          expect(await planned(operation, driver, state), `${operation} again after a ${at}`).toEqual([]);
           expect(device.everythingApplied(), at).toBe(true);
           if (device.outlastRollback) {
             await device.outlastRollback();
             expect(device.managed(), `${at}, after the rollback timer`).toEqual(converged);
             expect(device.unmanaged(), `${at}, after the rollback timer`).toEqual(theirs);
+            expect(device.everythingApplied(), `${at}, after the rollback timer`).toBe(true);
           }
           await device.reset();
         }

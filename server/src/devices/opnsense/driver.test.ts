@@ -1,13 +1,12 @@
 // The OPNsense driver against the OPNsense simulator (real HTTPS on loopback).
 import { describe, expect, it } from 'vitest';
 import { publicKeyFromPrivate } from '../../domain/keys.js';
-import { peer, subnet } from '../../domain/__fixtures__/overlay.js';
+import { subnet } from '../../domain/__fixtures__/overlay.js';
 import { describePlan } from '../../domain/plan.js';
 import type { OverlaySpec } from '../../domain/model.js';
-import { startOpnSenseSimulator, type OpnSenseSimulator } from '../../../test/sim/opnsense/index.js';
-import { describeDropSweep, type DropSweepDevice } from '../../../test/contract/drop-sweep.js';
-import { createOpnSenseDriver } from './index.js';
-import { deploy, driverOnSimulator, managedItems, opnSiteSpec, simTarget, stateFor, unmanagedItems } from './test-fixtures.js';
+import type { OpnSenseSimulator } from '../../../test/sim/opnsense/index.js';
+import { describeDropSweep } from '../../../test/contract/drop-sweep.js';
+import { deploy, driverOnSimulator, managedItems, olderSpec, opnSiteSpec, opnSweepDevice, stateFor, unmanagedItems } from './test-fixtures.js';
 
 const start = driverOnSimulator();
 
@@ -172,46 +171,9 @@ describeDropSweep('OPNsense driver', [false, true].map((older) => ({
   failure: /^(written but not applied: )?UNREACHABLE: cannot talk to opn-sim \((GET|POST) \/api\/[A-Za-z_/]+(\/[0-9a-f-]{36})?\): /,
   // The pending marker is deleted after everything was applied: a drop there leaves only the marker, which the rerun clears.
   bestEffort: (made: readonly string[]) => made.some((write) => /reconfigure|filter\/apply/.test(write)),
-  start: async (): Promise<DropSweepDevice> => {
-    const sim = await startOpnSenseSimulator();
-    const driver = createOpnSenseDriver(simTarget(sim));
+  start: () => {
     const psk = Buffer.alloc(32, 5).toString('base64');
     const spec = withPsk(opnSiteSpec(), psk);
-    const state = stateFor(spec);
-    const previous = stateFor({
-      ...spec,
-      peers: [
-        ...spec.peers.filter((item) => item.id === 'pf'),
-        peer('d', '10.0.0.4', { subnets: [subnet('lanD', '192.168.4.0/24')] }),
-        ...spec.peers.filter((item) => item.id === 'b').map((item) => ({ ...item, endpointHost: 'b-old.example.net' })),
-      ],
-    });
-    return {
-      driver,
-      state,
-      secrets: [sim.secret, Buffer.from(`${sim.key}:${sim.secret}`).toString('base64'), state.peer.interface.privateKey as string, psk],
-      reset: async () => {
-        const plan = older ? driver.plan(previous, await driver.readState(previous)) : driver.clearPlan(await driver.readState(state));
-        expect((await driver.apply(plan)).failed).toBeNull();
-      },
-      requestCount: () => sim.requests.length,
-      writesSince: (from) => writes(sim, from),
-      dropAfter: (answered) => {
-        sim.faults.dropAfterRequests = answered;
-      },
-      dropFired: () => sim.faults.dropAfterRequests === null,
-      managed: () => managedItems(sim),
-      managedTags: () => {
-        const items = managedItems(sim);
-        return [...items.servers.map((item) => String((item as Record<string, string>).name)), ...items.clients.map((item) => String(item.name))].concat([...items.rules, ...items.onetoone, ...items.npt].map((item) => String(item.description).split(' ')[0] ?? ''));
-      },
-      unmanaged: () => unmanagedItems(sim),
-      everythingApplied: () => [...sim.model.config.filter.rules.values()].every((rule) => !String(rule.description).includes(':pending'))
-        && ourInstance(sim)?.peers.length === 2,
-      stop: async () => {
-        await driver.close();
-        await sim.stop();
-      },
-    };
+    return opnSweepDevice({ version: '26.7.2', state: stateFor(spec), startFrom: older ? stateFor(olderSpec(spec)) : null, secrets: [psk] });
   },
 })));

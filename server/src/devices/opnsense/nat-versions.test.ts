@@ -4,31 +4,14 @@
 // and NPTv6 (IPv6) on it, and a clear removes the NAT before the assignment. Services are
 // refused everywhere; allowed IPs that would route Meshplane's own address into the tunnel too.
 import { describe, expect, it } from 'vitest';
-import { DUAL_STACK, overlay, peer, service, subnet } from '../../domain/__fixtures__/overlay.js';
-import type { OverlaySpec } from '../../domain/model.js';
-import { startOpnSenseSimulator, type OpnSenseSimulator } from '../../../test/sim/opnsense/index.js';
-import { describeDropSweep, type DropSweepDevice } from '../../../test/contract/drop-sweep.js';
+import { DUAL_STACK, overlay, service } from '../../domain/__fixtures__/overlay.js';
+import type { OpnSenseSimulator } from '../../../test/sim/opnsense/index.js';
+import { describeDropSweep } from '../../../test/contract/drop-sweep.js';
 import { DeviceError } from '../driver.js';
-import { createOpnSenseDriver } from './index.js';
 import { KIND } from './kinds.js';
-import { deploy, driverOnSimulator, managedItems, simTarget, stateFor, unmanagedItems } from './test-fixtures.js';
+import { deploy, driverOnSimulator, opnSweepDevice, stateFor, translatedSpec, unmanagedItems } from './test-fixtures.js';
 
 const start = driverOnSimulator();
-
-/** pf shows 192.168.1.0/24 as 172.16.1.0/24 and (dual stack) 2001:db8:1::/64 as fd10:aaaa:bbbb:8000::/64. */
-function translatedSpec(options: { v4?: boolean; v6?: boolean } = { v4: true, v6: true }): OverlaySpec {
-  return overlay([
-    peer('pf', '10.0.0.1', {
-      tunnelIp6: 'fd10:aaaa:bbbb::1',
-      subnets: [
-        subnet('lanPf', '192.168.1.0/24', options.v4 ? { natCidr: '172.16.1.0/24' } : {}),
-        subnet('lanPf6', '2001:db8:1::/64', options.v6 ? { natCidr: 'fd10:aaaa:bbbb:8000::/64' } : {}),
-      ],
-    }),
-    peer('b', '10.0.0.2', { tunnelIp6: 'fd10:aaaa:bbbb::2', subnets: [subnet('lanB', '192.168.2.0/24'), subnet('lanB6', '2001:db8:2::/64')] }),
-    peer('c', '10.0.0.3', { tunnelIp6: 'fd10:aaaa:bbbb::3', endpointHost: null }),
-  ], DUAL_STACK);
-}
 
 const writes = (sim: OpnSenseSimulator, from = 0) => sim.requests.slice(from).filter((request) => request.write)
   .map((request) => `${request.method} ${request.path.replace('/api/', '').replace(/\/[0-9a-f-]{36}$/, '/<uuid>')}`);
@@ -199,12 +182,6 @@ describe('OPNsense translated LANs per version', () => {
   });
 });
 
-/** Meshplane's assignment as configured and as running (no identifier: a rerun may take another optN). */
-function ourAssignments(sim: OpnSenseSimulator) {
-  const ours = (map: Map<string, Record<string, string>>) => [...map.values()].filter((record) => /^mp_[0-9a-f]{8}$/.test(record.descr ?? ''));
-  return { config: ours(sim.model.config.interfaces), running: ours(sim.model.running.interfaces) };
-}
-
 // A connection dropped at each request of a 26.7 deploy with translated LANs: the rerun
 // converges to one assignment and one of each NAT entry, all applied, nothing else touched.
 describeDropSweep('OPNsense driver with translated LANs (26.7)', [{
@@ -212,52 +189,5 @@ describeDropSweep('OPNsense driver with translated LANs (26.7)', [{
   writes: ['POST interfaces/assignment/addItem', 'POST interfaces/assignment/reconfigure', 'POST firewall/one_to_one/addRule', 'POST firewall/npt/addRule', 'POST firewall/filter/apply'],
   failure: /^(written but not applied: )?UNREACHABLE: cannot talk to opn-sim \((GET|POST) \/api\/[A-Za-z_/]+(\/[0-9a-f-]{36}|\/opt\d+)?\): /,
   bestEffort: (made: readonly string[]) => made.some((write) => /filter\/apply/.test(write)),
-  start: async (): Promise<DropSweepDevice> => {
-    const sim = await startOpnSenseSimulator({ version: '26.7.2' });
-    const driver = createOpnSenseDriver(simTarget(sim));
-    const state = stateFor(translatedSpec());
-    return {
-      driver,
-      state,
-      secrets: [sim.secret, Buffer.from(`${sim.key}:${sim.secret}`).toString('base64'), state.peer.interface.privateKey as string],
-      reset: async () => {
-        expect((await driver.apply(driver.clearPlan(await driver.readState(state)))).failed).toBeNull();
-      },
-      requestCount: () => sim.requests.length,
-      writesSince: (from) => writes(sim, from).map((write) => write.replace(/\/<uuid>$/, '')),
-      dropAfter: (answered) => {
-        sim.faults.dropAfterRequests = answered;
-      },
-      dropFired: () => sim.faults.dropAfterRequests === null,
-      managed: () => {
-        const items = managedItems(sim);
-        const ident = (value: string) => (/^opt\d+$/.test(value) ? 'optN' : value);
-        return {
-          ...items,
-          onetoone: items.onetoone.map((item) => ({ ...item, interface: ident(String(item.interface)) })),
-          npt: items.npt.map((item) => ({ ...item, interface: ident(String(item.interface)) })),
-          assignments: ourAssignments(sim),
-        };
-      },
-      managedTags: () => {
-        const items = managedItems(sim);
-        return [...items.servers.map((item) => String((item as Record<string, string>).name)), ...items.clients.map((item) => String(item.name)),
-          ...ourAssignments(sim).config.map((item) => String(item.descr))]
-          .concat([...items.rules, ...items.onetoone, ...items.npt].map((item) => String(item.description).split(' ')[0] ?? ''));
-      },
-      unmanaged: () => ({ ...unmanagedItems(sim), interfaces: [...sim.model.config.interfaces.values()].filter((record) => !/^mp_/.test(record.descr ?? '')) }),
-      everythingApplied: () => {
-        const assignments = ourAssignments(sim);
-        const onetoone = [...sim.model.running.filter.onetoone.values()];
-        return [...sim.model.config.filter.rules.values()].every((rule) => !String(rule.description).includes(':pending'))
-          && assignments.running.length === 1 && JSON.stringify(assignments.running) === JSON.stringify(assignments.config)
-          && onetoone.length === 1 && sim.model.running.interfaces.has(String(onetoone[0]?.interface))
-          && sim.model.running.filter.npt.size === 1 && sim.model.running.wg.has(String(assignments.running[0]?.if));
-      },
-      stop: async () => {
-        await driver.close();
-        await sim.stop();
-      },
-    };
-  },
+  start: () => opnSweepDevice({ version: '26.7.2', state: stateFor(translatedSpec()), startFrom: null }),
 }]);

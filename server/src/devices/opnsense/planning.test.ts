@@ -103,6 +103,20 @@ describe('OPNsense planning', () => {
     ]);
   });
 
+  it('clear also applies the areas an interrupted run left pending, when nothing is left to delete too; never touches the WireGuard switch', () => {
+    const read: ActualResource[] = [
+      { kind: KIND.general, id: 'general', key: null, props: { enabled: '0' } },
+      { kind: KIND.server, id: 'theirs', key: null, props: { name: 'rw' } },
+      { kind: KIND.applyWireguard, id: 'wireguard', key: null, props: { applied: 'false' } },
+      { kind: KIND.applyInterfaces, id: 'interfaces', key: null, props: { applied: 'true' } },
+      { kind: KIND.applyFirewall, id: 'firewall', key: null, props: { applied: 'false' } },
+    ];
+    expect(clearOpnSensePlan(read).operations.map((operation) => [operation.op, operation.kind, operation.op === 'update' ? operation.changes : null])).toEqual([
+      ['update', KIND.applyWireguard, { applied: 'true' }], ['update', KIND.applyFirewall, { applied: 'true' }],
+    ]);
+    expect(clearOpnSensePlan(read.map((resource) => (resource.props.applied ? { ...resource, props: { applied: 'true' } } : resource))).operations).toEqual([]);
+  });
+
   it('undo never turns the WireGuard switch off and never writes the instance number', () => {
     expect(OPNSENSE_UNDO.writable(KIND.general, 'enabled')).toBe(false);
     expect(OPNSENSE_UNDO.writable(KIND.server, 'instance')).toBe(false);

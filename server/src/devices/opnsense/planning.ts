@@ -27,15 +27,18 @@ export function normalizeProp(kind: string, prop: string, value: string): string
 
 /** The WireGuard service switch (on, never off: off tears down every instance) and areas a run left unapplied. */
 export function adjustments(actual: readonly ActualResource[]): Adjustment[] {
-  const result: Adjustment[] = [];
   const general = actual.find((resource) => resource.kind === KIND.general);
-  if (general) result.push({ kind: KIND.general, id: general.id, changes: { enabled: '1' }, reason: 'WireGuard must be enabled for instances to run' });
-  for (const area of AREA_ORDER) {
-    if (actual.some((resource) => resource.kind === APPLY_KINDS[area])) {
-      result.push({ kind: APPLY_KINDS[area], id: area, changes: { applied: 'true' }, reason: `${area} changes were written but never applied (an interrupted deploy)` });
-    }
-  }
-  return result;
+  return [
+    ...(general ? [{ kind: KIND.general, id: general.id, changes: { enabled: '1' }, reason: 'WireGuard must be enabled for instances to run' }] : []),
+    ...pendingApplies(actual),
+  ];
+}
+
+/** The areas the pending marker names: written by an interrupted run and never applied. */
+function pendingApplies(actual: readonly ActualResource[]): Adjustment[] {
+  return AREA_ORDER.filter((area) => actual.some((resource) => resource.kind === APPLY_KINDS[area])).map((area) => ({
+    kind: APPLY_KINDS[area], id: area, changes: { applied: 'true' }, reason: `${area} changes were written but never applied (an interrupted run)`,
+  }));
 }
 
 /** A description written by an update keeps the admin's text that followed the tag. */
@@ -76,9 +79,15 @@ export function planOpnSense(desired: readonly DesiredResource[], actual: readon
   return keepAdminText(plan, actual, prefix);
 }
 
-/** Every managed item goes; the WireGuard switch stays on (the admin's own instances may need it). */
+/**
+ * Every managed item goes, and what an interrupted run left written but unapplied is applied
+ * (a clear cut off after its deletes would otherwise find nothing left to delete, plan nothing,
+ * and leave the deleted instance running, the deleted rules loaded, the marker and, up to 26.1,
+ * that run's rollback timer, which then loads the deleted rules back). The WireGuard switch
+ * stays as it is (the admin's own instances may need it).
+ */
 export function clearOpnSensePlan(actual: readonly ActualResource[]): Plan {
-  return diffResources([], actual, { kindOrder: KIND_ORDER });
+  return diffResources([], actual, { kindOrder: KIND_ORDER, adjustments: pendingApplies(actual) });
 }
 
 export const OPNSENSE_UNDO: UndoPolicy = {
