@@ -14,42 +14,50 @@ const withPsk = (spec: OverlaySpec): OverlaySpec => ({ ...spec, presharedKeys: [
 /** The apply (or, after it, the pending marker's removal) may be what the drop hit: the run stands, a rerun finishes. */
 const bestEffort = (made: readonly string[]) => made.some((write) => /reconfigure|filter\/apply/.test(write));
 
-function cases(version: string, current: OverlaySpec, previous: OverlaySpec, failure: RegExp): DropSweepCase[] {
+type Drop = 'request' | 'reply';
+const DROPS: readonly Drop[] = ['request', 'reply'];
+/** The sweep's name says which is lost (vitest shortens a long `from` in the test's name). */
+const named = (name: string, drop: Drop) => (drop === 'reply' ? `${name}, replies lost after the request was carried out` : name);
+
+/** `drop`: the request is lost before the device carries it out, or its reply after (test-fixtures.ts). */
+function cases(version: string, current: OverlaySpec, previous: OverlaySpec, failure: RegExp, drop: Drop): DropSweepCase[] {
   return [
     {
       operation: 'clear',
-      from: `a deployment (OPNsense ${version})`,
+      from: 'a deployment',
       failure,
       bestEffort,
-      start: () => opnSweepDevice({ version, state: stateFor(current), startFrom: stateFor(current), secrets: [PSK] }),
+      start: () => opnSweepDevice({ version, state: stateFor(current), startFrom: stateFor(current), secrets: [PSK], drop }),
     },
     {
       operation: 'revert',
-      from: `a newer deployment back to the previous one (OPNsense ${version})`,
+      from: 'a newer deployment back to the previous one',
       failure,
       bestEffort,
-      start: () => opnSweepDevice({ version, state: stateFor(previous), startFrom: stateFor(current), secrets: [PSK] }),
+      start: () => opnSweepDevice({ version, state: stateFor(previous), startFrom: stateFor(current), secrets: [PSK], drop }),
     },
   ];
 }
 
 const UNREACHABLE = /^(written but not applied: )?UNREACHABLE: cannot talk to opn-sim \((GET|POST) \/api\/[A-Za-z_/]+(\/[0-9a-f-]{36}|\/opt\d+)?\): /;
-
 // ≤ 26.1 a failure may also be the savepoint guard's: its cancel found no timer of its revision.
-describeDropSweep('OPNsense 26.1 driver (filter savepoint)', cases('26.1.5', withPsk(opnSiteSpec()), withPsk(olderSpec(opnSiteSpec())),
-  /^(written but not applied: )?(UNREACHABLE|REFUSED): (cannot talk to )?opn-sim/));
+const SAVEPOINT_FAILURE = /^(written but not applied: )?(UNREACHABLE|REFUSED): (cannot talk to )?opn-sim/;
 
-describeDropSweep('OPNsense 26.7 driver', cases('26.7.2', withPsk(opnSiteSpec()), withPsk(olderSpec(opnSiteSpec())), UNREACHABLE));
+for (const drop of DROPS) {
+  describeDropSweep(named('OPNsense 26.1 driver (filter savepoint)', drop), cases('26.1.5', withPsk(opnSiteSpec()), withPsk(olderSpec(opnSiteSpec())), SAVEPOINT_FAILURE, drop));
 
-// Reverting a deploy that added translations removes the NAT entries and the assignment; reverting
-// one that dropped them puts them back.
-describeDropSweep('OPNsense 26.7 driver with translated LANs', [
-  ...cases('26.7.2', withPsk(translatedSpec()), withPsk(olderSpec(translatedSpec({}))), UNREACHABLE),
-  {
-    operation: 'revert',
-    from: 'a deployment without translations back to one with them (OPNsense 26.7.2)',
-    failure: UNREACHABLE,
-    bestEffort,
-    start: () => opnSweepDevice({ version: '26.7.2', state: stateFor(withPsk(translatedSpec())), startFrom: stateFor(withPsk(olderSpec(translatedSpec({})))), secrets: [PSK] }),
-  },
-]);
+  describeDropSweep(named('OPNsense 26.7 driver', drop), cases('26.7.2', withPsk(opnSiteSpec()), withPsk(olderSpec(opnSiteSpec())), UNREACHABLE, drop));
+
+  // Reverting a deploy that added translations removes the NAT entries and the assignment;
+  // reverting one that dropped them puts them back.
+  describeDropSweep(named('OPNsense 26.7 driver with translated LANs', drop), [
+    ...cases('26.7.2', withPsk(translatedSpec()), withPsk(olderSpec(translatedSpec({}))), UNREACHABLE, drop),
+    {
+      operation: 'revert',
+      from: 'a deployment without translations back to one with them',
+      failure: UNREACHABLE,
+      bestEffort,
+      start: () => opnSweepDevice({ version: '26.7.2', state: stateFor(withPsk(translatedSpec())), startFrom: stateFor(withPsk(olderSpec(translatedSpec({})))), secrets: [PSK], drop }),
+    },
+  ]);
+}

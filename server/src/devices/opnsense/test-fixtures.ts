@@ -158,6 +158,39 @@ export interface OpnSweepOptions {
   secrets?: string[];
   /** The filter rollback timer (≤ 26.1), in seconds. */
   rollbackSeconds?: number;
+  /**
+   * What the drop loses: the request (the simulator's own switch: dropped before it is carried
+   * out, the default) or the reply (carried out, then every connection is cut before the answer
+   * leaves: the device did it, the driver cannot know).
+   */
+  drop?: 'request' | 'reply';
+}
+
+/**
+ * Arms a lost reply: the simulator carries out `answered` more requests, then the next one too,
+ * but every open connection is cut as its reply is about to be sent. Through the request log:
+ * a request is logged before it is handled, and its status set just before its reply is written.
+ */
+function loseReplyAfter(sim: OpnSenseSimulator, answered: number, fired: () => void): void {
+  const log = sim.requests;
+  let left = answered;
+  log.push = (...records) => {
+    for (const record of records) {
+      if (left-- !== 0) continue;
+      let status = record.status;
+      Object.defineProperty(record, 'status', {
+        enumerable: true,
+        get: () => status,
+        set: (value: number) => {
+          status = value;
+          for (const socket of sim.model.sockets) socket.destroy();
+          fired();
+        },
+      });
+      delete (log as { push?: unknown }).push;
+    }
+    return Array.prototype.push.apply(log, records);
+  };
 }
 
 /**
@@ -166,7 +199,7 @@ export interface OpnSweepOptions {
  * savepoint version the rollback timer is shortened, each reset waits until no timer runs, and
  * outlastRollback waits one out.
  */
-export async function opnSweepDevice({ version, state, startFrom, secrets = [], rollbackSeconds = 1 }: OpnSweepOptions): Promise<DropSweepDevice> {
+export async function opnSweepDevice({ version, state, startFrom, secrets = [], rollbackSeconds = 1, drop = 'request' }: OpnSweepOptions): Promise<DropSweepDevice> {
   const sim = await startOpnSenseSimulator({ version, faults: { rollbackSeconds } });
   const driver = createOpnSenseDriver(simTarget(sim), { safety: { probeEveryMs: 100, rollbackWaitMs: 3_000, probeTimeoutMs: 2_000 } });
   const savepoint = sim.model.features.savepoint;
@@ -176,6 +209,7 @@ export async function opnSweepDevice({ version, state, startFrom, secrets = [], 
   const writes = (from: number) => sim.requests.slice(from).filter((request) => request.write)
     .map((request) => `${request.method} ${request.path.replace('/api/', '').replace(/\/([0-9a-f-]{36}|opt\d+|\d+\.\d+)$/, '')}`);
   const ident = (value: unknown) => (/^opt\d+$/.test(String(value)) ? 'optN' : String(value));
+  let replyLost = false;
   return {
     driver,
     state,
@@ -190,9 +224,15 @@ export async function opnSweepDevice({ version, state, startFrom, secrets = [], 
     requestCount: () => sim.requests.length,
     writesSince: writes,
     dropAfter: (answered) => {
-      sim.faults.dropAfterRequests = answered;
+      if (drop === 'request') sim.faults.dropAfterRequests = answered;
+      else {
+        replyLost = false;
+        loseReplyAfter(sim, answered, () => {
+          replyLost = true;
+        });
+      }
     },
-    dropFired: () => sim.faults.dropAfterRequests === null,
+    dropFired: () => (drop === 'request' ? sim.faults.dropAfterRequests === null : replyLost),
     managed: () => {
       const items = managedItems(sim);
       return {
