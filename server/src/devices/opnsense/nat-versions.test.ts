@@ -182,12 +182,15 @@ describe('OPNsense translated LANs per version', () => {
   });
 });
 
-// A connection dropped at each request of a 26.7 deploy with translated LANs: the rerun
-// converges to one assignment and one of each NAT entry, all applied, nothing else touched.
-describeDropSweep('OPNsense driver with translated LANs (26.7)', [{
-  from: 'a firewall without Meshplane items',
-  writes: ['POST interfaces/assignment/addItem', 'POST interfaces/assignment/reconfigure', 'POST firewall/one_to_one/addRule', 'POST firewall/npt/addRule', 'POST firewall/filter/apply'],
-  failure: /^(written but not applied: )?UNREACHABLE: cannot talk to opn-sim \((GET|POST) \/api\/[A-Za-z_/]+(\/[0-9a-f-]{36}|\/opt\d+)?\): /,
-  bestEffort: (made: readonly string[]) => made.some((write) => /filter\/apply/.test(write)),
-  start: () => opnSweepDevice({ version: '26.7.2', state: stateFor(translatedSpec()), startFrom: null }),
-}]);
+// A connection dropped at each request of a 26.7 deploy with translated LANs (the request lost,
+// or its reply after it was carried out): the rerun converges to one assignment and one of each
+// NAT entry, all applied, nothing else touched.
+for (const drop of ['request', 'reply'] as const) {
+  describeDropSweep(`OPNsense driver with translated LANs (26.7)${drop === 'reply' ? ', replies lost after the request was carried out' : ''}`, [{
+    from: 'a firewall without Meshplane items',
+    writes: ['POST interfaces/assignment/addItem', 'POST interfaces/assignment/reconfigure', 'POST firewall/one_to_one/addRule', 'POST firewall/npt/addRule', 'POST firewall/filter/apply'],
+    failure: /^(written but not applied: )?UNREACHABLE: cannot talk to opn-sim \((GET|POST) \/api\/[A-Za-z_/]+(\/[0-9a-f-]{36}|\/opt\d+)?\): /,
+    bestEffort: (made: readonly string[]) => made.some((write) => /filter\/apply/.test(write)),
+    start: () => opnSweepDevice({ version: '26.7.2', state: stateFor(translatedSpec()), startFrom: null, drop }),
+  }]);
+}

@@ -6,10 +6,13 @@
 import { describeDropSweep } from '../../../test/contract/drop-sweep.js';
 import { opnSiteSpec, opnSweepDevice, stateFor } from './test-fixtures.js';
 
-describeDropSweep('OPNsense 26.1 driver (filter savepoint)', [{
-  from: 'a firewall without Meshplane items',
-  writes: ['POST wireguard/server/addServer', 'POST wireguard/client/addClient', 'POST wireguard/service/reconfigure', 'POST firewall/filter/apply'],
-  failure: /^(written but not applied: )?(UNREACHABLE|REFUSED): (cannot talk to )?opn-sim/,
-  bestEffort: (made: readonly string[]) => made.some((write) => /reconfigure|filter\/apply/.test(write)),
-  start: () => opnSweepDevice({ version: '26.1.5', state: stateFor(opnSiteSpec()), startFrom: null }),
-}]);
+// The request lost before the firewall carries it out, or its reply lost after (test-fixtures.ts).
+for (const drop of ['request', 'reply'] as const) {
+  describeDropSweep(`OPNsense 26.1 driver (filter savepoint)${drop === 'reply' ? ', replies lost after the request was carried out' : ''}`, [{
+    from: 'a firewall without Meshplane items',
+    writes: ['POST wireguard/server/addServer', 'POST wireguard/client/addClient', 'POST wireguard/service/reconfigure', 'POST firewall/filter/apply'],
+    failure: /^(written but not applied: )?(UNREACHABLE|REFUSED): (cannot talk to )?opn-sim/,
+    bestEffort: (made: readonly string[]) => made.some((write) => /reconfigure|filter\/apply/.test(write)),
+    start: () => opnSweepDevice({ version: '26.1.5', state: stateFor(opnSiteSpec()), startFrom: null, drop }),
+  }]);
+}
