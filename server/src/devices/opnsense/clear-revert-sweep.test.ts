@@ -1,5 +1,6 @@
 // A clear (every Meshplane item removed) and a revert (back to the previous deployment) with the
-// connection dropped at each of their requests in turn, on a savepoint version (26.1: the filter
+// connection dropped at each of their requests in turn (the request lost before the firewall
+// carried it out, or its reply after), on a savepoint version (26.1: the filter
 // savepoint and its rollback timer) and on 26.7 (lifeline), with translated LANs on 26.7 (an
 // assignment, 1:1 NAT and NPTv6 to remove or put back). Each rerun must converge to what an
 // undisturbed run leaves: no leftover item or pending marker, everything written also running,
