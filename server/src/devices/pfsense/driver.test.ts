@@ -1,13 +1,13 @@
 // The pfSense driver against the pfSense simulator (real HTTPS on loopback).
 import { describe, expect, it } from 'vitest';
-import { generateKeyPair, publicKeyFromPrivate } from '../../domain/keys.js';
-import { peer, subnet } from '../../domain/__fixtures__/overlay.js';
+import { publicKeyFromPrivate } from '../../domain/keys.js';
 import { describePlan } from '../../domain/plan.js';
-import { startPfSenseSimulator, type PfSenseSimulator } from '../../../test/sim/pfsense/index.js';
-import { describeDropSweep, type DropSweepDevice } from '../../../test/contract/drop-sweep.js';
-import { RawClient } from '../../../test/sim/pfsense/test-client.js';
-import { createPfSenseDriver, type PfSenseDriver } from './index.js';
-import { FAST_POLL, SIM_LISTS, deploy, driverOnSimulator, managedObjects, siteSpec, simTarget, stateFor, unmanagedObjects } from './test-fixtures.js';
+import type { PfSenseSimulator } from '../../../test/sim/pfsense/index.js';
+import { describeDropSweep } from '../../../test/contract/drop-sweep.js';
+import { createPfSenseDriver } from './index.js';
+import {
+  FAST_POLL, SWEEP_FAILURE, deploy, driverOnSimulator, olderSweepSpec, pfSweepDevice, siteSpec, simTarget, stateFor, sweepSpec, unmanagedObjects,
+} from './test-fixtures.js';
 
 const start = driverOnSimulator({ applyDelayMs: 10 });
 
@@ -108,6 +108,22 @@ describe('pfSense driver against the simulator', () => {
     expect(sim.model.isApplied('wireguard')).toBe(true);
   });
 
+  it('a clear also applies what an interrupted run left staged, and leaves the WireGuard service as it is', async () => {
+    const { sim, driver } = await start();
+    const state = stateFor(siteSpec());
+    await deploy(driver, state);
+    await driver.apply(driver.clearPlan(await driver.readState(state)));
+    // A clear cut off after its deletes: nothing of Meshplane's is left to delete, but routing still runs it.
+    sim.model.markDirty('staticroutes');
+    sim.model.wireguardSettings.enable = false;
+    const plan = driver.clearPlan(await driver.readState(state));
+    expect(describePlan(plan)).toEqual([expect.stringMatching(/^~ update routing\/apply routing: applied false → true/)]);
+    expect((await driver.apply(plan)).failed).toBeNull();
+    expect(sim.model.isApplied('routing')).toBe(true);
+    expect(sim.model.wireguardSettings.enable).toBe(false);
+    expect(driver.clearPlan(await driver.readState(state)).operations).toEqual([]);
+  });
+
   it('refuses a peer whose key an unmanaged peer already uses, before touching the device', async () => {
     const { sim, driver } = await start();
     const spec = siteSpec();
@@ -119,26 +135,6 @@ describe('pfSense driver against the simulator', () => {
     expect(issues).toEqual([expect.objectContaining({ severity: 'ERROR', resource: expect.stringMatching(/^vpn\/wireguard\/peer \d+$/) })]);
   });
 });
-
-/** An operator's own objects, made after Meshplane's, so deleting ours shifts their ids. */
-async function addOperatorObjects(sim: PfSenseSimulator): Promise<void> {
-  const client = new RawClient(sim);
-  try {
-    const writes: Array<[string, Record<string, unknown>]> = [
-      ['/api/v2/vpn/wireguard/peer', { enabled: true, tun: 'tun_wg0', publickey: generateKeyPair().publicKey, descr: 'phone', allowedips: [{ address: '10.99.0.3', mask: 32 }] }],
-      ['/api/v2/routing/static_route', { network: '10.201.0.0/16', gateway: 'WAN_GW', descr: 'Branch office (hand-made)' }],
-      ['/api/v2/firewall/rule', {
-        type: 'block', interface: [sim.model.interfaceName('wan')], ipprotocol: 'inet', protocol: 'tcp', source: 'any', destination: 'any', destination_port: '23', descr: 'No telnet',
-      }],
-    ];
-    for (const [path, body] of writes) {
-      const reply = await client.send(path, { method: 'POST', body: { ...body, apply: true } });
-      expect(reply.status, reply.text).toBe(200);
-    }
-  } finally {
-    await client.close();
-  }
-}
 
 // Faults (issue #8 item 6), as the RouterOS sweep in test/live-ops/faults.test.ts does it
 // (test/contract/drop-sweep.ts): the connection drops at each request of a full deploy in turn (reads, every write, every
@@ -160,56 +156,17 @@ const STARTS = [
   },
 ] as const;
 
+const PSK = Buffer.alloc(32, 5).toString('base64');
+
 describeDropSweep('pfSense driver', STARTS.map(({ from, older, writes }) => ({
   from,
   writes,
-  failure: /^(written but not applied: )?UNREACHABLE: cannot talk to pf-sim \((GET|POST|PATCH|DELETE) \/api\/v2\/[a-z_/]+\): /,
-  start: async (): Promise<DropSweepDevice> => {
-    // Applies finish at once (applyDelayMs 0) so a deploy makes the same requests every
-    // time: a background apply would add a varying number of status reads.
-    const sim = await startPfSenseSimulator({ applyDelayMs: 0 });
-    const driver = createPfSenseDriver(simTarget(sim), FAST_POLL);
-    const psk = Buffer.alloc(32, 5).toString('base64');
-    const spec = { ...siteSpec(), presharedKeys: [{ peerAId: 'pf', peerBId: 'b', key: psk }] };
-    const state = stateFor(spec);
-    const previous = stateFor({
-      ...spec,
-      // d before b: deleting d shifts b's id, and the update of b must follow it.
-      peers: [
-        ...spec.peers.filter((item) => item.id === 'pf'),
-        peer('d', '10.0.0.4', { subnets: [subnet('lanD', '192.168.4.0/24')] }),
-        ...spec.peers.filter((item) => item.id === 'b').map((item) => ({ ...item, endpointHost: 'b-old.example.net' })),
-      ],
-    });
-    return {
-      driver,
-      state,
-      secrets: [sim.password, Buffer.from(`${sim.username}:${sim.password}`).toString('base64'), state.peer.interface.privateKey as string, psk],
-      reset: async () => {
-        const plan = older ? driver.plan(previous, await driver.readState(previous)) : driver.clearPlan(await driver.readState(state));
-        expect((await driver.apply(plan)).failed).toBeNull();
-      },
-      addOperatorItems: () => addOperatorObjects(sim),
-      requestCount: () => sim.requests.length,
-      writesSince: (from) => sim.requests.slice(from).filter((request) => request.method !== 'GET').map((request) => `${request.method} ${request.path.replace('/api/v2/', '')}`),
-      dropAfter: (answered) => {
-        sim.faults.dropAfterRequests = answered;
-      },
-      // The switch clears itself when it fires.
-      dropFired: () => sim.faults.dropAfterRequests === null,
-      managed: () => managedObjects(sim.model),
-      managedTags: () => {
-        const converged = managedObjects(sim.model);
-        return [...SIM_LISTS.flatMap((list) => converged[list].map((obj) => String(obj.descr).split(' ')[0] ?? '')), ...converged.interfaces.map((iface) => String(iface.descr))];
-      },
-      unmanaged: () => unmanagedObjects(sim.model),
-      everythingApplied: () => ['wireguard', 'interfaces', 'routing', 'firewall'].every((area) => sim.model.isApplied(area as 'wireguard')),
-      stop: async () => {
-        await driver.close();
-        await sim.stop();
-      },
-    };
-  },
+  failure: SWEEP_FAILURE,
+  start: () => pfSweepDevice({
+    state: stateFor(sweepSpec(PSK)),
+    startFrom: older ? stateFor(olderSweepSpec(sweepSpec(PSK))) : null,
+    secrets: [PSK],
+  }),
 })));
 
 describe('pfSense driver: statistics by package version', () => {

@@ -6,7 +6,7 @@ import { overlay, peer, service } from '../../domain/__fixtures__/overlay.js';
 import { decodeProps, encodeBody, type RefResolver } from './codec.js';
 import { KIND, KIND_SPECS } from './kinds.js';
 import { desiredPfSenseResources, splitEndpoint } from './mapping.js';
-import { planPfSense, preflightPfSense } from './planning.js';
+import { clearPfSensePlan, planPfSense, preflightPfSense } from './planning.js';
 import { snapshotToActual, type DeviceSnapshot } from './snapshot.js';
 import { siteSpec, stateFor } from './test-fixtures.js';
 
@@ -121,8 +121,10 @@ describe('snapshotToActual and the plan', () => {
     const plan = planPfSense([], pending);
     expect(plan.operations.map((operation) => [operation.kind, operation.op === 'update' ? operation.reason : ''])).toEqual([
       [KIND.settings, 'the WireGuard service must be enabled for tunnels to run'],
-      [KIND.applyRouting, 'routing changes were written but never applied (an interrupted deploy, or pending edits)'],
+      [KIND.applyRouting, 'routing changes were written but never applied (an interrupted run, or pending edits)'],
     ]);
+    // A clear applies the pending area too (a clear cut off after its deletes), and leaves the service switch alone.
+    expect(clearPfSensePlan(pending).operations.map((operation) => [operation.op, operation.kind])).toEqual([['update', KIND.applyRouting]]);
   });
 
   it('flags a listen port held by an unmanaged tunnel, a bring-your-own key and service addresses it does not assign', () => {

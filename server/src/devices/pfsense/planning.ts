@@ -52,13 +52,14 @@ export function adjustments(actual: readonly ActualResource[]): Adjustment[] {
   if (settings) {
     result.push({ kind: KIND.settings, id: settings.id, changes: { enable: 'true' }, reason: 'the WireGuard service must be enabled for tunnels to run' });
   }
-  for (const area of AREA_ORDER) {
-    const pending = actual.find((resource) => resource.kind === APPLY_KINDS[area]);
-    if (pending) {
-      result.push({ kind: APPLY_KINDS[area], id: area, changes: { applied: 'true' }, reason: `${area} changes were written but never applied (an interrupted deploy, or pending edits)` });
-    }
-  }
-  return result;
+  return [...result, ...pendingApplies(actual)];
+}
+
+/** Each area's apply, planned only where the device reports changes written but not applied. */
+function pendingApplies(actual: readonly ActualResource[]): Adjustment[] {
+  return AREA_ORDER.filter((area) => actual.some((resource) => resource.kind === APPLY_KINDS[area])).map((area) => ({
+    kind: APPLY_KINDS[area], id: area, changes: { applied: 'true' }, reason: `${area} changes were written but never applied (an interrupted run, or pending edits)`,
+  }));
 }
 
 /**
@@ -107,8 +108,15 @@ export const PFSENSE_UNDO: UndoPolicy = {
   normalize: normalizeProp,
 };
 
+/**
+ * Every managed object goes, and each area with changes written but not applied is applied:
+ * pfSense stages a delete until its area's apply, so a clear cut off after its deletes would
+ * otherwise find nothing left to delete on the rerun, plan nothing, and leave the firewall
+ * running what Meshplane removed. The WireGuard service switch stays as it is (the admin's own
+ * tunnels may need it).
+ */
 export function clearPfSensePlan(actual: readonly ActualResource[]): Plan {
-  return diffResources([], actual, { kindOrder: KIND_ORDER });
+  return diffResources([], actual, { kindOrder: KIND_ORDER, adjustments: pendingApplies(actual) });
 }
 
 /** The firewall's own interfaces, their networks and the listen ports of tunnels Meshplane does not manage here. */

@@ -6,7 +6,9 @@ import type { OverlaySpec } from '../../domain/model.js';
 import { expect } from 'vitest';
 import { DeviceError, type DesiredDeviceState, type DeviceDriver, type DeviceTarget } from '../driver.js';
 import { HAND_MADE, startPfSenseSimulator, type PfSenseSimulator, type PfSenseSimulatorOptions } from '../../../test/sim/pfsense/index.js';
-import { publicKeyFromPrivate } from '../../domain/keys.js';
+import { RawClient } from '../../../test/sim/pfsense/test-client.js';
+import type { DropSweepDevice } from '../../../test/contract/drop-sweep.js';
+import { generateKeyPair, publicKeyFromPrivate } from '../../domain/keys.js';
 import { simulatorHarness } from '../../../test/support/driver-on-simulator.js';
 import { createPfSenseDriver } from './driver.js';
 
@@ -115,6 +117,22 @@ export function managedObjects(model: PfSenseSimulator['model']) {
   return { ...lists, interfaces: model.list('interfaces').filter((iface) => String(iface.descr).startsWith('MP_')) };
 }
 
+/**
+ * Meshplane's objects as the firewall runs them (what each area's last apply loaded), in
+ * managedObjects' form: after a clear, none may be left running.
+ */
+export function runningManagedObjects(model: PfSenseSimulator['model']) {
+  const { runtime } = model;
+  const running: Record<(typeof SIM_LISTS)[number], SimObject[]> = {
+    tunnels: runtime.wireguard.tunnels, peers: runtime.wireguard.peers, gateways: runtime.gateways, groups: runtime.groups,
+    routes: runtime.routes, rules: runtime.rules, oneToOne: runtime.oneToOne, portForwards: runtime.portForwards,
+  };
+  const strip = ({ id: _id, tracker: _tracker, ...rest }: SimObject) => rest;
+  const byTag = (a: SimObject, b: SimObject) => String(a.descr).localeCompare(String(b.descr));
+  const lists = Object.fromEntries(SIM_LISTS.map((list) => [list, running[list].filter(isOurs).map(strip).sort(byTag)]));
+  return { ...lists, interfaces: runtime.interfaces.filter((iface) => String(iface.descr).startsWith('MP_')).map(strip) };
+}
+
 /** Requests that change the firewall (anything but a GET). */
 export const writesOf = (sim: PfSenseSimulator) => sim.requests.filter((request) => request.method !== 'GET').length;
 
@@ -131,4 +149,90 @@ export async function expectRefused(driver: DeviceDriver, state: DesiredDeviceSt
     expect(refused).toThrow(expect.objectContaining({ code: 'REFUSED', message: expect.stringMatching(refusal) }));
   }
   return issues[0]?.message ?? '';
+}
+
+/** siteSpec with a preshared key for b, so a secret travels in every sweep round. */
+export function sweepSpec(psk: string): OverlaySpec {
+  return { ...siteSpec(), presharedKeys: [{ peerAId: 'pf', peerBId: 'b', key: psk }] };
+}
+
+/**
+ * An older deployment of `spec`: peer d instead of c, b at another endpoint. d comes before b,
+ * so deleting d shifts b's position id, and an update of b must follow it.
+ */
+export function olderSweepSpec(spec: OverlaySpec): OverlaySpec {
+  return {
+    ...spec,
+    peers: [
+      ...spec.peers.filter((item) => item.id === 'pf'),
+      peer('d', '10.0.0.4', { subnets: [subnet('lanD', '192.168.4.0/24')] }),
+      ...spec.peers.filter((item) => item.id === 'b').map((item) => ({ ...item, endpointHost: 'b-old.example.net' })),
+    ],
+  };
+}
+
+/** An operator's own objects, made after Meshplane's, so deleting ours shifts their ids. */
+export async function addOperatorObjects(sim: PfSenseSimulator): Promise<void> {
+  const client = new RawClient(sim);
+  try {
+    const writes: Array<[string, Record<string, unknown>]> = [
+      ['/api/v2/vpn/wireguard/peer', { enabled: true, tun: 'tun_wg0', publickey: generateKeyPair().publicKey, descr: 'phone', allowedips: [{ address: '10.99.0.3', mask: 32 }] }],
+      ['/api/v2/routing/static_route', { network: '10.201.0.0/16', gateway: 'WAN_GW', descr: 'Branch office (hand-made)' }],
+      ['/api/v2/firewall/rule', {
+        type: 'block', interface: [sim.model.interfaceName('wan')], ipprotocol: 'inet', protocol: 'tcp', source: 'any', destination: 'any', destination_port: '23', descr: 'No telnet',
+      }],
+    ];
+    for (const [path, body] of writes) {
+      const reply = await client.send(path, { method: 'POST', body: { ...body, apply: true } });
+      expect(reply.status, reply.text).toBe(200);
+    }
+  } finally {
+    await client.close();
+  }
+}
+
+/** A sweep round's failure: the device named, the request that failed, the transport's code. */
+export const SWEEP_FAILURE = /^(written but not applied: )?UNREACHABLE: cannot talk to pf-sim \((GET|POST|PATCH|DELETE) \/api\/v2\/[a-z_/]+\): /;
+
+const AREAS = ['wireguard', 'interfaces', 'routing', 'firewall'] as const;
+
+/**
+ * A pfSense simulator and driver for test/contract/drop-sweep.ts. `state` is what each round
+ * runs with; `reset` goes back to `startFrom` through the driver: a deploy of it, or a clear of
+ * `state`'s items when null. Applies finish at once (applyDelayMs 0) so a run makes the same
+ * requests every time: a background apply would add a varying number of status reads.
+ */
+export async function pfSweepDevice(options: { state: DesiredDeviceState; startFrom: DesiredDeviceState | null; secrets: readonly string[] }): Promise<DropSweepDevice> {
+  const { state, startFrom } = options;
+  const sim = await startPfSenseSimulator({ applyDelayMs: 0 });
+  const driver = createPfSenseDriver(simTarget(sim), FAST_POLL);
+  return {
+    driver,
+    state,
+    secrets: [sim.password, Buffer.from(`${sim.username}:${sim.password}`).toString('base64'), state.peer.interface.privateKey as string, ...options.secrets],
+    reset: async () => {
+      const plan = startFrom ? driver.plan(startFrom, await driver.readState(startFrom)) : driver.clearPlan(await driver.readState(state));
+      expect((await driver.apply(plan)).failed).toBeNull();
+    },
+    addOperatorItems: () => addOperatorObjects(sim),
+    requestCount: () => sim.requests.length,
+    writesSince: (from) => sim.requests.slice(from).filter((request) => request.method !== 'GET').map((request) => `${request.method} ${request.path.replace('/api/v2/', '')}`),
+    dropAfter: (answered) => {
+      sim.faults.dropAfterRequests = answered;
+    },
+    // The switch clears itself when it fires.
+    dropFired: () => sim.faults.dropAfterRequests === null,
+    // What is configured and what runs: a clear is only done once nothing of Meshplane's runs.
+    managed: () => ({ configured: managedObjects(sim.model), running: runningManagedObjects(sim.model) }),
+    managedTags: () => {
+      const converged = managedObjects(sim.model);
+      return [...SIM_LISTS.flatMap((list) => converged[list].map((obj) => String(obj.descr).split(' ')[0] ?? '')), ...converged.interfaces.map((iface) => String(iface.descr))];
+    },
+    unmanaged: () => unmanagedObjects(sim.model),
+    everythingApplied: () => AREAS.every((area) => sim.model.isApplied(area)),
+    stop: async () => {
+      await driver.close();
+      await sim.stop();
+    },
+  };
 }
