@@ -545,10 +545,16 @@ export class Deployments {
         }
         const plan: Plan = { operations: [...removal.operations, ...restores], unchanged: 0 };
         for (const line of namedPlanLines(plan, namesOf(state))) await job.log(line);
-        await job.step('Remove Meshplane resources', () => this.applyPlan(job, driver, plan, namesOf(state)), (applied) => `${applied - restores.length} removed${restores.length ? `, ${restores.length} put back` : ''}`);
+        // Only deletions are removals: a clear's other steps apply what an interrupted run left
+        // written but unapplied (pfSense, OPNsense, OpenWrt), and the plan runs whole or fails.
+        const removed = removal.operations.filter((operation) => operation.op === 'delete').length;
+        const pending = removal.operations.length - removed;
+        await job.step('Remove Meshplane resources', () => this.applyPlan(job, driver, plan, namesOf(state)), () => [
+          `${removed} removed`, ...(pending ? [`${count(pending, 'pending change')} applied`] : []), ...(restores.length ? [`${restores.length} put back`] : []),
+        ].join(', '));
         await this.prisma.peer.update({ where: { id: peerId }, data: { deliveredHash: null, deliveredAt: null, deliveredVia: null } });
         publishWanChange(this.pubsub, { kind: 'UPDATED', wanId, entity: 'PEER', entityId: peerId });
-        return { removed: removal.operations.length, restored: restores.length };
+        return { removed, restored: restores.length };
       }, undefined, { job, secrets: secretsOf(state) });
     });
   }
