@@ -2,9 +2,8 @@
 // Meshplane's management path, the driver's rollback when a check before the confirm fails,
 // sessions kept across a peer change (wg set, no teardown), a session that expires while the
 // change is staged, and adoption of anonymous peers that LuCI renumbers in between.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { describeDropSweep, type DropSweepDevice } from '../../../test/contract/drop-sweep.js';
+import { describeDropSweep } from '../../../test/contract/drop-sweep.js';
 import { ADOPTED_REASON } from '../../domain/adoption/adoption-plan.js';
 import { subnet } from '../../domain/__fixtures__/overlay.js';
 import type { OverlaySpec } from '../../domain/model.js';
@@ -14,7 +13,7 @@ import { demoHandMade, startOpenWrtSimulator, type OpenWrtSimulator } from '../.
 import { UbusTestClient } from '../../../test/sim/openwrt/test-client.js';
 import { createOpenWrtDriver, type OpenWrtDriver } from './driver.js';
 import { uciInterfaceName } from './names.js';
-import { SIM_TIMING, siteSpec, simTarget, stateOf, TIME_SCALE, writesOf } from './test-fixtures.js';
+import { owrtSweepDevice, SIM_TIMING, siteSpec, simTarget, stateOf, TIME_SCALE } from './test-fixtures.js';
 
 let sim: OpenWrtSimulator;
 let driver: OpenWrtDriver;
@@ -325,62 +324,15 @@ describe('adoption of anonymous sections', () => {
   });
 });
 
-/** ms per simulated second of the sweep: a 90 s rollback window lasts 450 ms, so each round can outlast it. */
-const SWEEP_SCALE = 5;
 /** uci adds (one per section) and the include file of the sweep's deploy. */
 const STAGED = 10;
-const SWEEP_TIMING = { rollbackSeconds: 90, settleMs: 5, pollMs: 5, checkDeadlineMs: 200, secondMs: SWEEP_SCALE };
-
-/** Meshplane's sections as committed (named mp_…, or carrying its tag), its include files, and what its WireGuard device runs. */
-function managedOn(sim: OpenWrtSimulator) {
-  const sections = (pkg: string) => (sim.model.uci.storedPackage(pkg) ?? []).map((section) => ({ type: section.type, name: section.name, options: Object.fromEntries(section.options) }));
-  const ours = (section: { name: string | null; options: Record<string, unknown> }) => section.name?.startsWith('mp_') === true || typeof section.options.mp_tag === 'string';
-  const files = (sim.model.files.list('/etc/meshplane') ?? []).map((entry) => `${entry.name} ${sim.model.files.read(`/etc/meshplane/${entry.name}`)?.data.length}`);
-  const running = [...sim.model.runtime.wg.values()].map((device) => ({ name: device.ifname, peers: device.peers.map((peer) => `${peer.publicKey} ${peer.allowedIps.join(',')}`).sort() }));
-  return {
-    network: sections('network').filter(ours), firewall: sections('firewall').filter(ours), files, running,
-    others: { network: sections('network').filter((section) => !ours(section)), firewall: sections('firewall').filter((section) => !ours(section)) },
-  };
-}
 
 describeDropSweep('OpenWrt driver', [{
   from: 'a router without Meshplane sections',
   failure: /^(applied and confirmed; the running WireGuard device was not updated: )?(UNREACHABLE|TIMEOUT): .*site-b/,
-  start: async (): Promise<DropSweepDevice> => {
-    const sim = await startOpenWrtSimulator({ timeScale: SWEEP_SCALE });
-    const driver = createOpenWrtDriver(simTarget(sim, { timeoutMs: 300 }), { timing: SWEEP_TIMING });
+  start: () => {
     const psk = Buffer.alloc(32, 5).toString('base64');
-    const spec = { ...siteSpec(), presharedKeys: [{ peerAId: 'ow', peerBId: 'b', key: psk }] };
-    const state = stateOf(spec);
-    return {
-      driver,
-      state,
-      secrets: [sim.password, state.peer.interface.privateKey as string, psk],
-      reset: async () => {
-        expect((await driver.apply(driver.clearPlan(await driver.readState(state)))).failed).toBeNull();
-      },
-      requestCount: () => sim.requests.length,
-      writesSince: (from) => sim.requests.slice(from).filter((request) => writesOf([request]) === 1).map((request) => `${request.object}.${request.method}`),
-      dropAfter: (answered) => {
-        sim.faults.dropAfterCalls = answered;
-      },
-      dropFired: () => sim.faults.dropAfterCalls === null,
-      managed: () => {
-        const { others: _others, ...mine } = managedOn(sim);
-        return mine;
-      },
-      managedTags: () => {
-        const { network, firewall } = managedOn(sim);
-        return [...network, ...firewall].map((section) => String(section.options.mp_tag ?? String(section.options.name ?? section.name).split(' ')[0]));
-      },
-      unmanaged: () => managedOn(sim).others,
-      everythingApplied: () => sim.model.apply.applySid === null,
-      outlastRollback: () => sleep(90 * SWEEP_SCALE + 100),
-      stop: async () => {
-        await driver.close();
-        await sim.stop();
-      },
-    };
+    return owrtSweepDevice({ state: stateOf({ ...siteSpec(), presharedKeys: [{ peerAId: 'ow', peerBId: 'b', key: psk }] }), startFrom: null, secrets: [psk] });
   },
   // A drop while the applied change is checked (or while the next poll runs) is answered by the
   // next poll on a new connection: the deploy succeeds once everything was staged.

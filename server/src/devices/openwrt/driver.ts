@@ -20,7 +20,7 @@ import { statusText } from './errors.js';
 import { executePlan } from './executor.js';
 import { KIND } from './kinds.js';
 import { desiredOpenWrtResources, redundancyRefusal } from './mapping.js';
-import { INCLUDE_DIR, keyOfTag, parseKey, uciInterfaceName } from './names.js';
+import { INCLUDE_DIR, isIncludeFile, keyOfTag, leftoversPath, parseKey, uciInterfaceName } from './names.js';
 import { clearOpenWrtPlan, OPENWRT_UNDO, planOpenWrt, preflightOpenWrt } from './planning.js';
 import type { UciValues } from './runtime-sync.js';
 import { DEFAULT_TIMING, type SafeApplyTiming } from './safe-apply.js';
@@ -43,6 +43,15 @@ export interface OpenWrtDriverOptions {
 }
 
 const valuesOf = (result: UbusResult | undefined): Record<string, UciValues> => (result?.status === 0 ? (result.data?.values ?? {}) as Record<string, UciValues> : {});
+
+/** At most this many leftover include files are taken from the list per run; a later run takes the rest. */
+const MAX_LEFTOVERS = 64;
+
+/** The include files the leftovers list names: only Meshplane's own include paths, each once. */
+function leftoverPaths(data: unknown): string[] {
+  if (typeof data !== 'string') return [];
+  return [...new Set(data.split('\n').filter(isIncludeFile))].slice(0, MAX_LEFTOVERS);
+}
 
 export class OpenWrtDriver implements DeviceDriver {
   readonly kind = 'OPENWRT' as const;
@@ -76,7 +85,7 @@ export class OpenWrtDriver implements DeviceDriver {
     // that rpcd's rollback timer gave back to this session), so the reading is the router's.
     // While any protected apply is pending rpcd refuses the revert: deltas still there then go
     // with the session. (A session whose own apply is pending holds none: apply committed them.)
-    const [, , changes, network, firewall, dump, snapshots, board, includeDir] = await this.client.batch([
+    const [, , changes, network, firewall, dump, snapshots, board, includeDir, leftovers] = await this.client.batch([
       { object: 'uci', method: 'revert', args: { config: 'network' } },
       { object: 'uci', method: 'revert', args: { config: 'firewall' } },
       { object: 'uci', method: 'changes', args: {} },
@@ -86,6 +95,7 @@ export class OpenWrtDriver implements DeviceDriver {
       { object: 'file', method: 'list', args: { path: SNAPSHOT_DIR } },
       { object: 'system', method: 'board', args: {} },
       { object: 'file', method: 'stat', args: { path: INCLUDE_DIR } },
+      { object: 'file', method: 'read', args: { path: leftoversPath(prefix, wanId) } },
     ]);
     const staged = changes?.status === 0 ? Object.keys((changes.data?.changes ?? {}) as object) : [];
     if (staged.length > 0) {
@@ -137,6 +147,8 @@ export class OpenWrtDriver implements DeviceDriver {
       firewall: firewallValues,
       interfaces: ((dump?.data?.interface ?? []) as InterfaceStatus[]),
       applyPending: entries.length > 0,
+      // OK, or NO_DATA for an empty file: the list is there (and goes once it is dealt with).
+      leftovers: leftovers?.status === 0 || leftovers?.status === 5 ? leftoverPaths(leftovers.data?.data) : null,
       dumps,
       includes: contents,
     };

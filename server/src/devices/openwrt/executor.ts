@@ -13,8 +13,8 @@ import type { SecretStore } from '../shared/secrets.js';
 import { parseWgInterfaceDump } from '../shared/wg-dump.js';
 import { WITNESSES } from './adoption.js';
 import { refusalText, statusText } from './errors.js';
-import { KIND, KIND_SPECS, sectionType } from './kinds.js';
-import { INCLUDE_DIR, isAnonymous, parseKey, sectionName, tagOf, TAG_OPTION } from './names.js';
+import { KIND, KIND_SPECS, MARKER_KINDS, sectionType } from './kinds.js';
+import { INCLUDE_DIR, isAnonymous, isIncludeFile, leftoversPath, parseKey, sectionName, tagOf, TAG_OPTION } from './names.js';
 import { dstChain, renderInclude } from './netmap-nft.js';
 import { runtimeDiff, runtimePeersOf, wgSetArgs, type UciValues } from './runtime-sync.js';
 import { safeApply, type ApplyCheck, type SafeApplyTiming } from './safe-apply.js';
@@ -110,9 +110,18 @@ function selector(ctx: ExecutorContext, operation: PlanOperation & { id: string 
 function stagingCalls(ctx: ExecutorContext, operation: PlanOperation): UbusCall[] {
   const config = configOf(operation.kind);
   const calls: UbusCall[] = [];
-  const include = (props: Readonly<Record<string, string>>) => {
+  /** The files this operation starts or stops using, listed before any is written (names.ts leftoversPath). */
+  const noteFiles = (...paths: Array<string | undefined>) => {
+    const files = paths.filter((path): path is string => path !== undefined && isIncludeFile(path));
+    const wanId = operation.key === null ? undefined : parseKey(operation.key)?.wanId;
+    if (operation.kind !== KIND.include || files.length === 0 || wanId === undefined) return;
+    calls.push({ object: 'file', method: 'write', args: { path: leftoversPath(ctx.prefix, wanId), data: files.map((path) => `${path}\n`).join(''), append: true, mode: 0o644 } });
+  };
+  /** `stopped`: the file an update moves away from. */
+  const include = (props: Readonly<Record<string, string>>, stopped?: string) => {
     if (operation.kind !== KIND.include || props.path === undefined || operation.key === null) return;
     const spec = props.netmap ?? contextOf(ctx, operation).netmap ?? '';
+    noteFiles(stopped, props.path);
     // Content-addressed: the file under a new path is written before the section points at it.
     calls.push({ object: 'file', method: 'write', args: { path: props.path, data: renderInclude(tagOf(ctx.prefix, operation.key), spec), mode: 0o644 } });
   };
@@ -127,12 +136,13 @@ function stagingCalls(ctx: ExecutorContext, operation: PlanOperation): UbusCall[
       break;
     }
     case 'update': {
-      include(operation.changes);
+      include(operation.changes, operation.before.path);
       const values = uciValues(ctx, operation.kind, operation.changes, false);
       if (Object.keys(values).length > 0) calls.push({ object: 'uci', method: 'set', args: { config, ...selector(ctx, operation), values } });
       break;
     }
     case 'delete':
+      noteFiles(operation.props.path);
       calls.push({ object: 'uci', method: 'delete', args: { config, ...selector(ctx, operation) } });
       break;
   }
@@ -214,9 +224,11 @@ function checksFor(ctx: ExecutorContext, operations: readonly PlanOperation[]): 
 
 /**
  * The include files this plan stopped pointing at (an update moved to a new path, or the
- * include went), removed after the confirm: before it, a rollback may still need them.
+ * include went), and those the leftovers marker found unused, removed after the confirm:
+ * before it, a rollback may still need them. Then the leftovers list goes, unless (null) the
+ * marker's reading is out of date: the list stays for the next run.
  */
-async function removeStaleIncludes(ctx: ExecutorContext, operations: readonly PlanOperation[]): Promise<void> {
+async function removeStaleIncludes(ctx: ExecutorContext, operations: readonly PlanOperation[], leftovers: PlanOperation | undefined | null): Promise<void> {
   const old = new Set<string>();
   const current = new Set<string>();
   for (const operation of operations.filter((item) => item.kind === KIND.include)) {
@@ -227,8 +239,17 @@ async function removeStaleIncludes(ctx: ExecutorContext, operations: readonly Pl
     }
     if (operation.op === 'create' && operation.props.path) current.add(operation.props.path);
   }
+  const marker = leftovers === undefined || leftovers === null ? {} : contextOf(ctx, leftovers);
+  for (const path of (marker.unused ?? '').split(',')) if (isIncludeFile(path)) old.add(path);
+  const lists = new Set<string>();
+  if (marker.list) lists.add(marker.list);
+  for (const operation of operations) {
+    const wanId = operation.kind === KIND.include && operation.key !== null ? parseKey(operation.key)?.wanId : undefined;
+    if (wanId !== undefined) lists.add(leftoversPath(ctx.prefix, wanId));
+  }
   const stale = [...old].filter((path) => !current.has(path) && path.startsWith(`${INCLUDE_DIR}/`));
   if (stale.length > 0) await ctx.client.batch(stale.map((path) => ({ object: 'file', method: 'remove', args: { path } })));
+  if (lists.size > 0 && leftovers !== null) await ctx.client.batch([...lists].map((path) => ({ object: 'file', method: 'remove', args: { path } })));
 }
 
 /**
@@ -319,7 +340,11 @@ export async function executePlan(ctx: ExecutorContext, plan: Plan, onProgress?:
   if (total === 0) return { applied: 0, failed: null };
   const last = operations[total - 1]!;
   const pending = operations.find((operation) => operation.kind === KIND.apply);
-  const config = operations.filter((operation) => operation.kind !== KIND.apply && operation.kind !== KIND.runtime);
+  const config = operations.filter((operation) => !MARKER_KINDS.has(operation.kind));
+  const leftovers = operations.find((operation) => operation.kind === KIND.leftovers);
+  // A pending apply the router's timer had already rolled back: the reading this plan came from
+  // is older than the config now there, so a file it saw unused may be in use again.
+  let rolledBackMeanwhile = false;
 
   // 1. A protected apply still waiting (an interrupted run): confirm it first.
   if (pending) {
@@ -334,6 +359,7 @@ export async function executePlan(ctx: ExecutorContext, plan: Plan, onProgress?:
       // the next reading no longer shows a pending apply. No one else's apply is pending (the
       // confirm would have answered 6), so no one's protection is lost.
       if (confirmed.status === 5) {
+        rolledBackMeanwhile = true;
         const purged = await ctx.client.call('uci', 'apply', { rollback: false });
         ctx.log?.(`${ctx.device}: no change was pending to confirm (rpcd's snapshot files were left by an earlier apply, or its timer already rolled the change back); ${purged.status === 5 ? 'cleared the leftover snapshot files' : `clearing the leftover snapshot files answered ${statusText(purged.status)}`}`);
       } else if (confirmed.status !== 0) return { applied: 0, failed: failure(pending, new DeviceError('REFUSED', `uci.confirm: ${statusText(confirmed.status)}`)) };
@@ -369,7 +395,7 @@ export async function executePlan(ctx: ExecutorContext, plan: Plan, onProgress?:
 
   // 6. Tidy the include files, then the running WireGuard devices.
   try {
-    await removeStaleIncludes(ctx, config);
+    await removeStaleIncludes(ctx, config, rolledBackMeanwhile ? null : leftovers);
     const synced = await syncRuntime(ctx, runtimeInterfaces(operations, ctx));
     for (const line of synced) ctx.log?.(`${ctx.device}: ${line}`);
   } catch (error) {

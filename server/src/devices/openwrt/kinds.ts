@@ -1,8 +1,9 @@
 // The OpenWrt items Meshplane manages, one "kind" per UCI section type it writes (network and
 // firewall packages), plus two markers the planner asks for like pfSense's pending applies:
-// a protected `uci apply` still waiting for its confirm, and a WireGuard device whose running
+// a protected `uci apply` still waiting for its confirm, a WireGuard device whose running
 // peers differ from the committed UCI peers (peer sections take effect only through `wg set`
-// or a teardown, reference §7.1).
+// or a teardown, reference §7.1), and include files an interrupted run left (names.ts
+// leftoversPath).
 export const KIND = {
   iface: 'network/interface',
   peer: 'network/peer',
@@ -12,14 +13,15 @@ export const KIND = {
   include: 'firewall/include',
   runtime: 'wireguard/runtime',
   apply: 'uci/apply',
+  leftovers: 'file/leftovers',
 } as const;
 
 export type Kind = (typeof KIND)[keyof typeof KIND];
 
 /** Creates/updates in this order, deletes in reverse; the markers come last. */
-export const KIND_ORDER: readonly Kind[] = [KIND.iface, KIND.peer, KIND.route, KIND.route6, KIND.rule, KIND.include, KIND.runtime, KIND.apply];
+export const KIND_ORDER: readonly Kind[] = [KIND.iface, KIND.peer, KIND.route, KIND.route6, KIND.rule, KIND.include, KIND.runtime, KIND.apply, KIND.leftovers];
 
-export const MARKER_KINDS: ReadonlySet<string> = new Set([KIND.runtime, KIND.apply]);
+export const MARKER_KINDS: ReadonlySet<string> = new Set([KIND.runtime, KIND.apply, KIND.leftovers]);
 
 /**
  * uci: written with `uci set`/`uci add` (lists are comma-joined in props, sorted) ·

@@ -52,6 +52,22 @@ export function includePath(tag: string, content: string): string {
   return `${INCLUDE_DIR}/${hex(tag, 8)}-${hex(content, 12)}.nft`;
 }
 
+const INCLUDE_FILE = new RegExp(`^${INCLUDE_DIR}/[0-9a-f]{8}-[0-9a-f]{12}\\.nft$`);
+
+/** Whether a path is one of Meshplane's include files (what includePath makes). */
+export function isIncludeFile(path: string): boolean {
+  return INCLUDE_FILE.test(path);
+}
+
+/**
+ * One list per WAN of the include files a run starts or stops using, appended before it
+ * applies: a file is written (or left) outside UCI's rollback, so a run interrupted before it
+ * removed one leaves it to the next run, which removes those no include section points at.
+ */
+export function leftoversPath(prefix: string, wanId: string): string {
+  return `${INCLUDE_DIR}/${hex(`${prefix}:${wanId}`, 8)}-leftovers.txt`;
+}
+
 export interface Naming {
   prefix: string;
   wanId: string;

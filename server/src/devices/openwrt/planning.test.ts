@@ -44,6 +44,7 @@ function readingOf(resources: readonly DesiredResource[], extra: Partial<OpenWrt
     firewall: sectionsOf(resources, 'firewall'),
     interfaces: [{ interface: 'lan', up: true, 'ipv4-address': [{ address: '192.168.10.1', mask: 24 }] }],
     applyPending: false,
+    leftovers: null,
     dumps: new Map(),
     includes: new Map(include ? [[include.props.path!, renderInclude(`meshplane:${include.key}`, include.props.netmap!)]] : []),
     ...extra,

@@ -29,6 +29,9 @@ export function adjustments(actual: readonly ActualResource[]): Adjustment[] {
     if (marker.kind === KIND.runtime && marker.props.synced === 'false') {
       result.push({ kind: KIND.runtime, id: marker.id, changes: { synced: 'true' }, reason: `the running ${marker.props.differs || 'WireGuard device'} differs from its committed peers (an interrupted deploy, or a peer edited without a restart)` });
     }
+    if (marker.kind === KIND.leftovers && marker.props.tidy === 'false') {
+      result.push({ kind: KIND.leftovers, id: marker.id, changes: { tidy: 'true' }, reason: marker.props.unused ? `include files an interrupted run stopped using are still in ${INCLUDE_DIR}` : `an interrupted run's list of include files is still in ${INCLUDE_DIR}` });
+    }
   }
   return result;
 }
@@ -54,8 +57,12 @@ export function planOpenWrt(desired: readonly DesiredResource[], actual: readonl
   return keepAdminText(diffResources(desired, actual, { kindOrder: KIND_ORDER, normalize: normalizeProp, adjustments: adjustments(actual) }), actual, prefix);
 }
 
+/**
+ * Every managed section deleted, and what an interrupted run left done: an apply still waiting
+ * for its confirm (else the router's timer puts back what it removed), leftover include files.
+ */
 export function clearOpenWrtPlan(actual: readonly ActualResource[]): Plan {
-  return diffResources([], actual, { kindOrder: KIND_ORDER });
+  return diffResources([], actual, { kindOrder: KIND_ORDER, adjustments: adjustments(actual) });
 }
 
 /** Markers are not configuration; a section's type and name are never written. */

@@ -7,7 +7,7 @@ import type { ActualResource } from '../../domain/plan.js';
 import type { WgInterfaceDump } from '../shared/wg-dump.js';
 import { KIND, KIND_SPECS, type Kind } from './kinds.js';
 import { joinList } from './mapping.js';
-import { keyOfTag, parseDescr, parseKey, sectionName } from './names.js';
+import { keyOfTag, leftoversPath, parseDescr, parseKey, sectionName } from './names.js';
 import { readIncludeHeader } from './netmap-nft.js';
 import { runtimeDiff, runtimePeersOf, type UciValues } from './runtime-sync.js';
 
@@ -32,10 +32,14 @@ export interface OpenWrtReading {
   dumps: ReadonlyMap<string, WgInterfaceDump | null>;
   /** Include file contents by path (null: missing or unreadable). */
   includes: ReadonlyMap<string, string | null>;
+  /** The include files this WAN's leftovers list names (names.ts leftoversPath); null: there is no list. */
+  leftovers: readonly string[] | null;
 }
 
 /** The id of the runtime marker. */
 export const RUNTIME_ID = 'running';
+/** The id of the leftovers marker. */
+export const LEFTOVERS_ID = 'include-files';
 
 export type SecretMap = (key: string) => string;
 
@@ -135,5 +139,10 @@ export function readingToActual(reading: OpenWrtReading, prefix: string, wanId: 
     if (diff.steps.length > 0 || diff.restart !== null) differs.push(iface.id);
   }
   resources.push({ kind: KIND.runtime, id: RUNTIME_ID, key: null, props: { synced: differs.length === 0 ? 'true' : 'false', differs: differs.join(',') } });
+  // Listed files no include section (of any WAN) points at are left over; the list itself
+  // goes once they are removed.
+  const used = new Set(sectionsOf(reading.firewall).filter((section) => text(section['.type']) === 'include').map((section) => text(section.path)));
+  const unused = (reading.leftovers ?? []).filter((path) => !used.has(path));
+  resources.push({ kind: KIND.leftovers, id: LEFTOVERS_ID, key: null, props: { tidy: reading.leftovers === null ? 'true' : 'false', unused: unused.join(','), list: leftoversPath(prefix, wanId) } });
   return resources;
 }

@@ -1,0 +1,79 @@
+// A clear (every Meshplane section, include file and running peer removed) and a revert (back to
+// the previous deployment) with the connection dropped at each of their requests in turn: the
+// request lost before the router ran it, or its reply lost after it ran (test-fixtures.ts).
+// With a translated LAN (its nftables include file and section) and a preshared key. Each rerun
+// must converge to what an undisturbed run leaves: no leftover file, section, rule or running
+// peer, no apply pending in rpcd, the admin's sections untouched, and still so once the rollback
+// timer an interrupted round armed has run out.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { describeDropSweep, type DropSweepCase } from '../../../test/contract/drop-sweep.js';
+import { startOpenWrtSimulator } from '../../../test/sim/openwrt/index.js';
+import { overlay, peer, subnet } from '../../domain/__fixtures__/overlay.js';
+import type { OverlaySpec } from '../../domain/model.js';
+import { createOpenWrtDriver } from './driver.js';
+import { KIND } from './kinds.js';
+import { managedOn, owrtSweepDevice, SIM_TIMING, simTarget, stateOf, TIME_SCALE } from './test-fixtures.js';
+
+const PSK = Buffer.alloc(32, 5).toString('base64');
+
+/** The router "ow" with its LAN shown translated as `nat` (none: routed as it is), b with a PSK, and c unless left out. */
+function spec(nat: string | null, withC = true): OverlaySpec {
+  return {
+    ...overlay([
+      peer('ow', '10.0.0.1', { subnets: [subnet('lanOw', '192.168.1.0/24', nat === null ? {} : { natCidr: nat })] }),
+      peer('b', '10.0.0.2', { subnets: [subnet('lanB', '192.168.2.0/24')] }),
+      ...(withC ? [peer('c', '10.0.0.3', { endpointHost: null })] : []),
+    ]),
+    presharedKeys: [{ peerAId: 'ow', peerBId: 'b', key: PSK }],
+  };
+}
+
+type Drop = 'request' | 'reply';
+
+const FAILURE = /^(written but not applied: |applied and confirmed; the running WireGuard device was not updated: )?(UNREACHABLE|TIMEOUT): .*site-b/;
+/**
+ * Once the change was staged (its uci writes went in the batch before the apply), a lost
+ * connection is answered by the next check on a new one: the run may stand.
+ */
+const bestEffort = (made: readonly string[]) => made.some((write) => write.startsWith('uci.'));
+
+function cases(drop: Drop): DropSweepCase[] {
+  const start = (state: OverlaySpec, startFrom: OverlaySpec) => () => owrtSweepDevice({ state: stateOf(state), startFrom: stateOf(startFrom), secrets: [PSK], drop });
+  return [
+    { operation: 'clear', from: 'a deployment with a translated LAN', failure: FAILURE, bestEffort, start: start(spec('172.16.1.0/24'), spec('172.16.1.0/24')) },
+    { operation: 'revert', from: 'a newer deployment (another translation, one more peer)', failure: FAILURE, bestEffort, start: start(spec('172.16.9.0/24', false), spec('172.16.1.0/24')) },
+    { operation: 'revert', from: 'a deployment with a translation back to one without', failure: FAILURE, bestEffort, start: start(spec(null), spec('172.16.1.0/24')) },
+  ];
+}
+
+describeDropSweep('OpenWrt driver', cases('request'));
+describeDropSweep('OpenWrt driver, replies lost after the router ran the request', cases('reply'));
+
+describe('a clear whose run stopped between the apply and the confirm (Meshplane restarted)', () => {
+  it('is confirmed by the rerun, which also removes the include file: the router\'s timer puts nothing back', async () => {
+    const sim = await startOpenWrtSimulator({ timeScale: TIME_SCALE });
+    const driver = createOpenWrtDriver(simTarget(sim, { timeoutMs: 300 }), { timing: SIM_TIMING });
+    try {
+      const state = stateOf(spec('172.16.1.0/24'));
+      expect((await driver.apply(driver.plan(state, await driver.readState(state)))).failed).toBeNull();
+      expect(managedOn(sim).files).toHaveLength(1);
+      // The confirm never comes: the apply stays pending with rpcd's timer running.
+      sim.faults.failCall = { object: 'uci', method: 'confirm', rpcError: -32603, times: 1 };
+      expect((await driver.apply(driver.clearPlan(await driver.readState(state)))).failed).not.toBeNull();
+      expect(sim.model.apply.applySid).not.toBeNull();
+
+      const plan = driver.clearPlan(await driver.readState(state));
+      expect(plan.operations.map((operation) => operation.kind).sort()).toEqual([KIND.leftovers, KIND.apply].sort());
+      expect((await driver.apply(plan)).failed).toBeNull();
+      await sleep(90 * TIME_SCALE + 300);
+      const { others: _others, ...mine } = managedOn(sim);
+      expect(mine).toEqual({ network: [], firewall: [], files: [], running: [] });
+      expect(sim.model.apply.applySid).toBeNull();
+      expect(driver.clearPlan(await driver.readState(state)).operations).toEqual([]);
+    } finally {
+      await driver.close();
+      await sim.stop();
+    }
+  });
+});
