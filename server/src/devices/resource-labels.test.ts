@@ -218,11 +218,13 @@ describe('every resource of every driver is named, never by an id', () => {
       ...actualOf(wrtDesired),
       { kind: OPENWRT_KIND.runtime, id: 'running', key: null, props: { synced: 'false', differs: 'wg_mesh' } },
       { kind: OPENWRT_KIND.apply, id: 'pending', key: null, props: { confirmed: 'false' } },
+      { kind: OPENWRT_KIND.leftovers, id: 'include-files', key: null, props: { tidy: 'false', unused: '/etc/meshplane/0123abcd-0123456789ab.nft', list: '/etc/meshplane/0123abcd-leftovers.txt' } },
     ];
     const lines = namedPlanLines(planOpenWrt(wrtDesired, wrtActual, 'meshplane'), resourceNamesOf(wrt.overlay, wrt.peer));
     expect(lines).toEqual([
       expect.stringMatching(/^~ update bring the running WireGuard peers of wg_mesh in line with the configuration: synced false → true \(the running wg_mesh differs/),
       expect.stringMatching(/^~ update confirm the pending UCI changes: confirmed false → true \(a change was applied but never confirmed/),
+      expect.stringMatching(/^~ update remove the NAT include files an interrupted run left: tidy false → true \(include files an interrupted run stopped using are still in \/etc\/meshplane\)/),
     ]);
   });
 
@@ -237,7 +239,7 @@ describe('every resource of every driver is named, never by an id', () => {
 
   it('every kind each driver plans has a group', () => {
     const pending = new Set(['vpn/wireguard/apply', 'interface/apply', 'routing/apply', 'firewall/apply']);
-    const markers = new Set<string>([OPNSENSE_KIND.applyWireguard, OPNSENSE_KIND.applyInterfaces, OPNSENSE_KIND.applyFirewall, OPENWRT_KIND.runtime, OPENWRT_KIND.apply]);
+    const markers = new Set<string>([OPNSENSE_KIND.applyWireguard, OPNSENSE_KIND.applyInterfaces, OPNSENSE_KIND.applyFirewall, OPENWRT_KIND.runtime, OPENWRT_KIND.apply, OPENWRT_KIND.leftovers]);
     for (const kind of [...ROUTEROS_KINDS, ...PFSENSE_KINDS, ...LINUX_KINDS, LINUX_KIND.sysctl, ...OPNSENSE_KINDS, ...OPENWRT_KINDS]) {
       expect(groupOf(kind), kind).not.toBe('Other');
       expect(RESOURCE_GROUPS).toContain(groupOf(kind));

@@ -128,7 +128,7 @@ const GROUP_OF_KIND: Readonly<Record<string, ResourceGroup>> = {
   '/user': 'System settings', sysctl: 'System settings', 'vpn/wireguard/settings': 'System settings', '/ipv6/settings': 'System settings', 'wireguard/general': 'System settings',
   'vpn/wireguard/apply': 'Applying changes', 'interface/apply': 'Applying changes', 'routing/apply': 'Applying changes', 'firewall/apply': 'Applying changes',
   'opnsense/apply/wireguard': 'Applying changes', 'opnsense/apply/interfaces': 'Applying changes', 'opnsense/apply/firewall': 'Applying changes',
-  'uci/apply': 'Applying changes', 'wireguard/runtime': 'Applying changes',
+  'uci/apply': 'Applying changes', 'wireguard/runtime': 'Applying changes', 'file/leftovers': 'Applying changes',
 };
 
 export function groupOf(kind: string, props: Record<string, string> = {}): ResourceGroup {
@@ -300,6 +300,7 @@ function rawLabel(names: ResourceNames, kind: string, key: string | null, props:
     }
     case 'Applying changes':
       if (kind === 'uci/apply') return 'confirm the pending UCI changes';
+      if (kind === 'file/leftovers') return 'remove the NAT include files an interrupted run left';
       if (kind === 'wireguard/runtime') return `bring the running WireGuard peers${first(props, 'differs') ? ` of ${props.differs!.split(',').join(', ')}` : ''} in line with the configuration`;
       return `apply the pending ${kind.startsWith('opnsense/apply/') ? kind.slice('opnsense/apply/'.length) : tail || kind.split('/')[0]} changes`;
     default:
