@@ -1,7 +1,8 @@
 // A clear (every Meshplane section, include file and running peer removed) and a revert (back to
 // the previous deployment) with the connection dropped at each of their requests in turn: the
 // request lost before the router ran it, or its reply lost after it ran (test-fixtures.ts).
-// With a translated LAN (its nftables include file and section) and a preshared key. Each rerun
+// With a translated LAN (its nftables include file and section) and a preshared key, also
+// dual-stack with published services. Each rerun
 // must converge to what an undisturbed run leaves: no leftover file, section, rule or running
 // peer, no apply pending in rpcd, the admin's sections untouched, and still so once the rollback
 // timer an interrupted round armed has run out.
@@ -13,7 +14,7 @@ import { overlay, peer, subnet } from '../../domain/__fixtures__/overlay.js';
 import type { OverlaySpec } from '../../domain/model.js';
 import { createOpenWrtDriver } from './driver.js';
 import { KIND } from './kinds.js';
-import { managedOn, owrtSweepDevice, SIM_TIMING, simTarget, stateOf, TIME_SCALE } from './test-fixtures.js';
+import { managedOn, owrtSweepDevice, SIM_TIMING, simTarget, siteSpec, stateOf, TIME_SCALE } from './test-fixtures.js';
 
 const PSK = Buffer.alloc(32, 5).toString('base64');
 
@@ -28,6 +29,8 @@ function spec(nat: string | null, withC = true): OverlaySpec {
     presharedKeys: [{ peerAId: 'ow', peerBId: 'b', key: PSK }],
   };
 }
+
+const dual = (): OverlaySpec => ({ ...siteSpec(true), presharedKeys: [{ peerAId: 'ow', peerBId: 'b', key: PSK }] });
 
 type Drop = 'request' | 'reply';
 
@@ -44,6 +47,9 @@ function cases(drop: Drop): DropSweepCase[] {
     { operation: 'clear', from: 'a deployment with a translated LAN', failure: FAILURE, bestEffort, start: start(spec('172.16.1.0/24'), spec('172.16.1.0/24')) },
     { operation: 'revert', from: 'a newer deployment (another translation, one more peer)', failure: FAILURE, bestEffort, start: start(spec('172.16.9.0/24', false), spec('172.16.1.0/24')) },
     { operation: 'revert', from: 'a deployment with a translation back to one without', failure: FAILURE, bestEffort, start: start(spec(null), spec('172.16.1.0/24')) },
+    // Dual-stack: both families translated (NETMAP, NPTv6) and published services in one include.
+    { operation: 'clear', from: 'a dual-stack deployment with services', failure: FAILURE, bestEffort, start: start(dual(), dual()) },
+    { operation: 'revert', from: 'a dual-stack deployment with services back to a single-stack one', failure: FAILURE, bestEffort, start: start(spec('172.16.1.0/24'), dual()) },
   ];
 }
 
