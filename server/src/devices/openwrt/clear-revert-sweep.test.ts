@@ -34,7 +34,8 @@ const dual = (): OverlaySpec => ({ ...siteSpec(true), presharedKeys: [{ peerAId:
 
 type Drop = 'request' | 'reply';
 
-const FAILURE = /^(written but not applied: |applied and confirmed; the running WireGuard device was not updated: )?(UNREACHABLE|TIMEOUT): .*site-b/;
+/** Cut off after the confirm: the include files or the running peers were not brought in line (the rerun does it). */
+const FAILURE = /^(written but not applied: |applied and confirmed; (the running WireGuard device was not updated|an include file it stopped using was not removed): )?(UNREACHABLE|TIMEOUT): .*site-b/;
 /**
  * Once the change was staged (its uci writes went in the batch before the apply), a lost
  * connection is answered by the next check on a new one: the run may stand.
@@ -78,6 +79,40 @@ describe('a clear whose run stopped between the apply and the confirm (Meshplane
       expect(sim.model.apply.applySid).toBeNull();
       expect(driver.clearPlan(await driver.readState(state)).operations).toEqual([]);
     } finally {
+      await driver.close();
+      await sim.stop();
+    }
+  });
+});
+
+describe('an include file the router refuses to remove', () => {
+  it('fails the clear naming the refusal, keeps it listed, and the rerun removes it; another WAN\'s include is untouched', async () => {
+    const sim = await startOpenWrtSimulator({ timeScale: TIME_SCALE });
+    const driver = createOpenWrtDriver(simTarget(sim, { timeoutMs: 300 }), { timing: SIM_TIMING });
+    const other = createOpenWrtDriver(simTarget(sim, { id: 'dev-openwrt-2', timeoutMs: 300 }), { timing: SIM_TIMING });
+    try {
+      const second = stateOf(overlay([
+        peer('ow', '10.9.0.1', { subnets: [subnet('lanOw3', '192.168.3.0/24', { natCidr: '172.16.3.0/24' })] }),
+        peer('d', '10.9.0.2', { subnets: [subnet('lanD', '192.168.4.0/24')] }),
+      ], { id: 'wan2', tunnelCidr: '10.9.0.0/24', servicesCidr: '10.9.5.0/24', listenPort: 51821, interfaceName: 'wg-two' }));
+      expect((await other.apply(other.plan(second, await other.readState(second))))).toMatchObject({ failed: null });
+      const theirs = managedOn(sim);
+      expect(theirs.files).toHaveLength(1);
+
+      const state = stateOf(spec('172.16.1.0/24'));
+      expect((await driver.apply(driver.plan(state, await driver.readState(state)))).failed).toBeNull();
+      expect(managedOn(sim).files).toHaveLength(2);
+      sim.faults.failCall = { object: 'file', method: 'remove', status: 6, times: 1 };
+      const failed = (await driver.apply(driver.clearPlan(await driver.readState(state)))).failed;
+      expect(failed?.message).toMatch(/^applied and confirmed; an include file it stopped using was not removed: REFUSED: file\.remove: PERMISSION_DENIED \(6\)/);
+      expect(managedOn(sim).files).toHaveLength(3); // its include file, its list, and wan2's
+
+      expect((await driver.apply(driver.clearPlan(await driver.readState(state)))).failed).toBeNull();
+      expect(driver.clearPlan(await driver.readState(state)).operations).toEqual([]);
+      expect(managedOn(sim)).toEqual(theirs);
+      expect(other.plan(second, await other.readState(second)).operations).toEqual([]);
+    } finally {
+      await other.close();
       await driver.close();
       await sim.stop();
     }

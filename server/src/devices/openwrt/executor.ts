@@ -248,7 +248,11 @@ async function removeStaleIncludes(ctx: ExecutorContext, operations: readonly Pl
     if (wanId !== undefined) lists.add(leftoversPath(ctx.prefix, wanId));
   }
   const stale = [...old].filter((path) => !current.has(path) && path.startsWith(`${INCLUDE_DIR}/`));
-  if (stale.length > 0) await ctx.client.batch(stale.map((path) => ({ object: 'file', method: 'remove', args: { path } })));
+  const removals = stale.map((path) => ({ object: 'file', method: 'remove', args: { path } }));
+  const results = removals.length > 0 ? await ctx.client.batch(removals) : [];
+  // NOT_FOUND: already gone. Any other answer keeps the list, so the next run tries again.
+  const refused = results.findIndex((result) => result.status !== 0 && result.status !== 4);
+  if (refused !== -1) throw new DeviceError('REFUSED', refusalText('file', 'remove', removals[refused]!.args, results[refused]!.status));
   if (lists.size > 0 && leftovers !== null) await ctx.client.batch([...lists].map((path) => ({ object: 'file', method: 'remove', args: { path } })));
 }
 
@@ -396,6 +400,11 @@ export async function executePlan(ctx: ExecutorContext, plan: Plan, onProgress?:
   // 6. Tidy the include files, then the running WireGuard devices.
   try {
     await removeStaleIncludes(ctx, config, rolledBackMeanwhile ? null : leftovers);
+  } catch (error) {
+    const failed = failure(last, error);
+    return { applied: total, failed: { ...failed, message: `applied and confirmed; an include file it stopped using was not removed: ${failed.message}` } };
+  }
+  try {
     const synced = await syncRuntime(ctx, runtimeInterfaces(operations, ctx));
     for (const line of synced) ctx.log?.(`${ctx.device}: ${line}`);
   } catch (error) {
