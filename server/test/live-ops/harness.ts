@@ -12,6 +12,7 @@ import {
   FIREWALL_FILTER, FIREWALL_NAT, IP_ADDRESS, IP_ROUTE, startRouterOsSimulator, WIREGUARD, WIREGUARD_PEERS, type CommandRequest, type RouterOsSimulator,
 } from '../sim/routeros/index.js';
 import { registerAdmin, type GraphQLTestClient } from '../support/graphql.js';
+import type { PfSenseSimulator } from '../sim/pfsense/index.js';
 
 export const WRITE_VERBS = new Set(['add', 'set', 'remove', 'enable', 'disable', 'move']);
 /** The simulator's menus that Meshplane manages (named by the simulator, not the driver). */
@@ -155,6 +156,24 @@ export async function buildOverlay(graphqlUrl: string, sim: RouterOsSimulator, k
     token: createApiToken.token,
     ws: () => admin.withToken(createApiToken.token).ws(),
   };
+}
+
+/**
+ * A mesh of two sites on a pfSense simulator: `branch` on the firewall, `hq` elsewhere hosting
+ * `hqLan` (so the firewall gets a route to it).
+ */
+export async function buildPfSenseMesh(graphqlUrl: string, sim: PfSenseSimulator, hqLan: string): Promise<{ admin: GraphQLTestClient; branchId: string }> {
+  const admin = await registerAdmin(graphqlUrl);
+  const { createWan } = await admin.ok<{ createWan: { wan: { id: string } } }>(`mutation { createWan(input: { name: "pf", topology: MESH }) { wan { id } } }`);
+  const wanId = createWan.wan.id;
+  const { createDevice } = await admin.ok<{ createDevice: { id: string } }>(`mutation ($input: CreateDeviceInput!) { createDevice(input: $input) { id } }`, {
+    input: { name: 'sim-pf', kind: 'PFSENSE', host: sim.host, port: sim.port, tls: true, secret: sim.apiKey, caPem: sim.caPem, timeoutMs: 3000 },
+  });
+  const add = async (input: Record<string, unknown>) => (await admin.ok<{ addPeer: { peer: { id: string } } }>(ADD_PEER, { wanId, input })).addPeer.peer;
+  const branch = await add({ name: 'branch', role: 'SITE', deviceId: createDevice.id, endpointHost: '198.51.100.2', endpointPort: 51820 });
+  const hq = await add({ name: 'hq', role: 'SITE', endpointHost: '203.0.113.7', endpointPort: 51820 });
+  await admin.ok(`mutation ($peerId: ID!, $cidr: String!) { addSubnet(peerId: $peerId, input: { cidr: $cidr, description: "hq LAN" }) { id } }`, { peerId: hq.id, cidr: hqLan });
+  return { admin, branchId: branch.id };
 }
 
 export const JOB_FIELDS = 'id kind status progress error result warnings log steps { name status detail }';

@@ -4,8 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPfSenseSimulator, type PfSenseSimulator } from '../sim/pfsense/index.js';
 import type { GraphQLTestClient } from '../support/graphql.js';
-import { registerAdmin } from '../support/graphql.js';
-import { ADD_PEER, deploy, peerJob, startLiveApp, type LiveApp } from './harness.js';
+import { buildPfSenseMesh, deploy, peerJob, startLiveApp, type LiveApp } from './harness.js';
 
 describe('pfSense: a clear rerun after an interrupted one', () => {
   let live: LiveApp;
@@ -16,16 +15,7 @@ describe('pfSense: a clear rerun after an interrupted one', () => {
   beforeAll(async () => {
     sim = await startPfSenseSimulator({ authMethods: ['KeyAuth'], applyDelayMs: 0 });
     live = await startLiveApp({ monitorIntervalMs: 3_600_000 });
-    admin = await registerAdmin(live.graphqlUrl);
-    const { createWan } = await admin.ok<{ createWan: { wan: { id: string } } }>(`mutation { createWan(input: { name: "pf", topology: MESH }) { wan { id } } }`);
-    const wanId = createWan.wan.id;
-    const { createDevice } = await admin.ok<{ createDevice: { id: string } }>(`mutation ($input: CreateDeviceInput!) { createDevice(input: $input) { id } }`, {
-      input: { name: 'sim-pf', kind: 'PFSENSE', host: sim.host, port: sim.port, tls: true, secret: sim.apiKey, caPem: sim.caPem, timeoutMs: 3000 },
-    });
-    const add = async (input: Record<string, unknown>) => (await admin.ok<{ addPeer: { peer: { id: string } } }>(ADD_PEER, { wanId, input })).addPeer.peer;
-    branchId = (await add({ name: 'branch', role: 'SITE', deviceId: createDevice.id, endpointHost: '198.51.100.2', endpointPort: 51820 })).id;
-    const hq = await add({ name: 'hq', role: 'SITE', endpointHost: '203.0.113.7', endpointPort: 51820 });
-    await admin.ok(`mutation ($peerId: ID!) { addSubnet(peerId: $peerId, input: { cidr: "192.168.20.0/24", description: "hq LAN" }) { id } }`, { peerId: hq.id });
+    ({ admin, branchId } = await buildPfSenseMesh(live.graphqlUrl, sim, '192.168.20.0/24'));
   });
   afterAll(async () => {
     await live?.stop();
