@@ -224,7 +224,7 @@ describe('every resource of every driver is named, never by an id', () => {
     expect(lines).toEqual([
       expect.stringMatching(/^~ update bring the running WireGuard peers of wg_mesh in line with the configuration: synced false → true \(the running wg_mesh differs/),
       expect.stringMatching(/^~ update confirm the pending UCI changes: confirmed false → true \(a change was applied but never confirmed/),
-      expect.stringMatching(/^~ update remove the NAT include files an interrupted run left: tidy false → true \(include files an interrupted run stopped using are still in \/etc\/meshplane\)/),
+      expect.stringMatching(/^~ update remove the files an interrupted run left: tidy false → true \(an interrupted run left files: include files it stopped using are still in \/etc\/meshplane\)/),
     ]);
   });
 

@@ -300,7 +300,7 @@ function rawLabel(names: ResourceNames, kind: string, key: string | null, props:
     }
     case 'Applying changes':
       if (kind === 'uci/apply') return 'confirm the pending UCI changes';
-      if (kind === 'file/leftovers') return 'remove the NAT include files an interrupted run left';
+      if (kind === 'file/leftovers') return 'remove the files an interrupted run left';
       if (kind === 'wireguard/runtime') return `bring the running WireGuard peers${first(props, 'differs') ? ` of ${props.differs!.split(',').join(', ')}` : ''} in line with the configuration`;
       return `apply the pending ${kind.startsWith('opnsense/apply/') ? kind.slice('opnsense/apply/'.length) : tail || kind.split('/')[0]} changes`;
     default:

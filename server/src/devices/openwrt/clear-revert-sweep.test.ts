@@ -17,25 +17,37 @@ import { KIND } from './kinds.js';
 import { managedOn, owrtSweepDevice, SIM_TIMING, simTarget, siteSpec, stateOf, TIME_SCALE } from './test-fixtures.js';
 
 const PSK = Buffer.alloc(32, 5).toString('base64');
+const PSK2 = Buffer.alloc(32, 6).toString('base64');
 
-/** The router "ow" with its LAN shown translated as `nat` (none: routed as it is), b with a PSK, and c unless left out. */
-function spec(nat: string | null, withC = true): OverlaySpec {
+/** The router "ow" (its LAN translated), b with a routed LAN and a PSK, c behind CGNAT. Every variant keeps these keys. */
+const BASE: OverlaySpec = {
+  ...overlay([
+    peer('ow', '10.0.0.1', { subnets: [subnet('lanOw', '192.168.1.0/24', { natCidr: '172.16.1.0/24' })] }),
+    peer('b', '10.0.0.2', { subnets: [subnet('lanB', '192.168.2.0/24')] }),
+    peer('c', '10.0.0.3', { endpointHost: null }),
+  ]),
+  presharedKeys: [{ peerAId: 'ow', peerBId: 'b', key: PSK }],
+};
+/** Dual-stack: both families translated (NETMAP, NPTv6) and published services, all in one include. */
+const DUAL: OverlaySpec = { ...siteSpec(true), presharedKeys: [{ peerAId: 'ow', peerBId: 'b', key: PSK }] };
+
+/** A later edit of the same WAN: the router's LANs shown as `nat` says (null: routed as they are), without c, another PSK, no services. */
+function edited(spec: OverlaySpec, change: { nat?: string | null; withoutC?: boolean; psk?: string; withoutServices?: boolean }): OverlaySpec {
   return {
-    ...overlay([
-      peer('ow', '10.0.0.1', { subnets: [subnet('lanOw', '192.168.1.0/24', nat === null ? {} : { natCidr: nat })] }),
-      peer('b', '10.0.0.2', { subnets: [subnet('lanB', '192.168.2.0/24')] }),
-      ...(withC ? [peer('c', '10.0.0.3', { endpointHost: null })] : []),
-    ]),
-    presharedKeys: [{ peerAId: 'ow', peerBId: 'b', key: PSK }],
+    ...spec,
+    peers: spec.peers.filter((item) => !(change.withoutC && item.id === 'c')).map((item) => (item.id !== 'ow' ? item : {
+      ...item,
+      subnets: change.nat === undefined ? item.subnets : item.subnets.map((lan) => ({ ...lan, natCidr: lan.cidr.includes(':') ? null : change.nat ?? null })),
+      services: change.withoutServices ? [] : item.services,
+    })),
+    presharedKeys: change.psk === undefined ? spec.presharedKeys : spec.presharedKeys.map((entry) => ({ ...entry, key: change.psk! })),
   };
 }
-
-const dual = (): OverlaySpec => ({ ...siteSpec(true), presharedKeys: [{ peerAId: 'ow', peerBId: 'b', key: PSK }] });
 
 type Drop = 'request' | 'reply';
 
 /** Cut off after the confirm: the include files or the running peers were not brought in line (the rerun does it). */
-const FAILURE = /^(written but not applied: |applied and confirmed; (the running WireGuard device was not updated|an include file it stopped using was not removed): )?(UNREACHABLE|TIMEOUT): .*site-b/;
+const FAILURE = /^(written but not applied: |applied and confirmed; (the running WireGuard device was not updated|an include file it stopped using was not removed): )?(UNREACHABLE|TIMEOUT): (\/tmp\/meshplane-psk was not removed after wg set: )?.*site-b/;
 /**
  * Once the change was staged (its uci writes went in the batch before the apply), a lost
  * connection is answered by the next check on a new one: the run may stand.
@@ -43,14 +55,16 @@ const FAILURE = /^(written but not applied: |applied and confirmed; (the running
 const bestEffort = (made: readonly string[]) => made.some((write) => write.startsWith('uci.'));
 
 function cases(drop: Drop): DropSweepCase[] {
-  const start = (state: OverlaySpec, startFrom: OverlaySpec) => () => owrtSweepDevice({ state: stateOf(state), startFrom: stateOf(startFrom), secrets: [PSK], drop });
+  const start = (state: OverlaySpec, startFrom: OverlaySpec) => () => owrtSweepDevice({ state: stateOf(state), startFrom: stateOf(startFrom), secrets: [PSK, PSK2], drop });
+  const sweep = (operation: 'clear' | 'revert', from: string, state: OverlaySpec, startFrom: OverlaySpec): DropSweepCase => ({ operation, from, failure: FAILURE, bestEffort, start: start(state, startFrom) });
   return [
-    { operation: 'clear', from: 'a deployment with a translated LAN', failure: FAILURE, bestEffort, start: start(spec('172.16.1.0/24'), spec('172.16.1.0/24')) },
-    { operation: 'revert', from: 'a newer deployment (another translation, one more peer)', failure: FAILURE, bestEffort, start: start(spec('172.16.9.0/24', false), spec('172.16.1.0/24')) },
-    { operation: 'revert', from: 'a deployment with a translation back to one without', failure: FAILURE, bestEffort, start: start(spec(null), spec('172.16.1.0/24')) },
-    // Dual-stack: both families translated (NETMAP, NPTv6) and published services in one include.
-    { operation: 'clear', from: 'a dual-stack deployment with services', failure: FAILURE, bestEffort, start: start(dual(), dual()) },
-    { operation: 'revert', from: 'a dual-stack deployment with services back to a single-stack one', failure: FAILURE, bestEffort, start: start(spec('172.16.1.0/24'), dual()) },
+    sweep('clear', 'a deployment with a translated LAN', BASE, BASE),
+    // The running device drops c and takes back the PSK with `wg set` (through a file that must not stay).
+    sweep('revert', 'a newer deployment (another translation, c removed, the PSK rotated)', BASE, edited(BASE, { nat: '172.16.9.0/24', withoutC: true, psk: PSK2 })),
+    sweep('revert', 'a deployment without a translation back to one with it', BASE, edited(BASE, { nat: null })),
+    sweep('revert', 'a deployment with a translation back to one without', edited(BASE, { nat: null }), BASE),
+    sweep('clear', 'a dual-stack deployment with services', DUAL, DUAL),
+    sweep('revert', 'a dual-stack deployment with services back to one without services or IPv4 translation', edited(DUAL, { nat: null, withoutServices: true }), DUAL),
   ];
 }
 
@@ -62,7 +76,7 @@ describe('a clear whose run stopped between the apply and the confirm (Meshplane
     const sim = await startOpenWrtSimulator({ timeScale: TIME_SCALE });
     const driver = createOpenWrtDriver(simTarget(sim, { timeoutMs: 300 }), { timing: SIM_TIMING });
     try {
-      const state = stateOf(spec('172.16.1.0/24'));
+      const state = stateOf(BASE);
       expect((await driver.apply(driver.plan(state, await driver.readState(state)))).failed).toBeNull();
       expect(managedOn(sim).files).toHaveLength(1);
       // The confirm never comes: the apply stays pending with rpcd's timer running.
@@ -99,7 +113,7 @@ describe('an include file the router refuses to remove', () => {
       const theirs = managedOn(sim);
       expect(theirs.files).toHaveLength(1);
 
-      const state = stateOf(spec('172.16.1.0/24'));
+      const state = stateOf(BASE);
       expect((await driver.apply(driver.plan(state, await driver.readState(state)))).failed).toBeNull();
       expect(managedOn(sim).files).toHaveLength(2);
       sim.faults.failCall = { object: 'file', method: 'remove', status: 6, times: 1 };

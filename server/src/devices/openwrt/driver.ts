@@ -20,7 +20,7 @@ import { statusText } from './errors.js';
 import { executePlan } from './executor.js';
 import { KIND } from './kinds.js';
 import { desiredOpenWrtResources, redundancyRefusal } from './mapping.js';
-import { INCLUDE_DIR, isIncludeFile, keyOfTag, leftoversPath, parseKey, uciInterfaceName } from './names.js';
+import { INCLUDE_DIR, isIncludeFile, keyOfTag, leftoversPath, parseKey, PSK_FILE, uciInterfaceName } from './names.js';
 import { clearOpenWrtPlan, OPENWRT_UNDO, planOpenWrt, preflightOpenWrt } from './planning.js';
 import type { UciValues } from './runtime-sync.js';
 import { DEFAULT_TIMING, type SafeApplyTiming } from './safe-apply.js';
@@ -47,10 +47,10 @@ const valuesOf = (result: UbusResult | undefined): Record<string, UciValues> => 
 /** At most this many leftover include files are taken from the list per run; a later run takes the rest. */
 const MAX_LEFTOVERS = 64;
 
-/** The include files the leftovers list names: only Meshplane's own include paths, each once. */
+/** The files the leftovers list names: only Meshplane's own include files and its PSK file, each once. */
 function leftoverPaths(data: unknown): string[] {
   if (typeof data !== 'string') return [];
-  return [...new Set(data.split('\n').filter(isIncludeFile))].slice(0, MAX_LEFTOVERS);
+  return [...new Set(data.split('\n').filter((path) => isIncludeFile(path) || path === PSK_FILE))].slice(0, MAX_LEFTOVERS);
 }
 
 export class OpenWrtDriver implements DeviceDriver {

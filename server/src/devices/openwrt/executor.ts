@@ -14,16 +14,15 @@ import { parseWgInterfaceDump } from '../shared/wg-dump.js';
 import { WITNESSES } from './adoption.js';
 import { refusalText, statusText } from './errors.js';
 import { KIND, KIND_SPECS, MARKER_KINDS, sectionType } from './kinds.js';
-import { INCLUDE_DIR, isAnonymous, isIncludeFile, leftoversPath, parseKey, sectionName, tagOf, TAG_OPTION } from './names.js';
+import { INCLUDE_DIR, isAnonymous, isIncludeFile, leftoversPath, parseKey, PSK_FILE, sectionName, tagOf, TAG_OPTION } from './names.js';
 import { dstChain, renderInclude } from './netmap-nft.js';
 import { runtimeDiff, runtimePeersOf, wgSetArgs, type UciValues } from './runtime-sync.js';
 import { safeApply, type ApplyCheck, type SafeApplyTiming } from './safe-apply.js';
-import { sectionsOf } from './snapshot.js';
+import { LEFTOVERS_ID, sectionsOf } from './snapshot.js';
 import { WG } from './stats.js';
 import type { UbusCall, UbusClient, UbusResult } from './ubus-client.js';
 
 export const NFT = '/usr/sbin/nft';
-export const PSK_FILE = '/tmp/meshplane-psk';
 
 export interface ExecutorContext {
   client: UbusClient;
@@ -224,9 +223,9 @@ function checksFor(ctx: ExecutorContext, operations: readonly PlanOperation[]): 
 
 /**
  * The include files this plan stopped pointing at (an update moved to a new path, or the
- * include went), and those the leftovers marker found unused, removed after the confirm:
- * before it, a rollback may still need them. Then the leftovers list goes, unless (null) the
- * marker's reading is out of date: the list stays for the next run.
+ * include went), and the files the leftovers marker found unused, removed after the confirm:
+ * before it, a rollback may still need them. Not those of a marker (null) whose reading is out
+ * of date.
  */
 async function removeStaleIncludes(ctx: ExecutorContext, operations: readonly PlanOperation[], leftovers: PlanOperation | undefined | null): Promise<void> {
   const old = new Set<string>();
@@ -240,20 +239,22 @@ async function removeStaleIncludes(ctx: ExecutorContext, operations: readonly Pl
     if (operation.op === 'create' && operation.props.path) current.add(operation.props.path);
   }
   const marker = leftovers === undefined || leftovers === null ? {} : contextOf(ctx, leftovers);
-  for (const path of (marker.unused ?? '').split(',')) if (isIncludeFile(path)) old.add(path);
-  const lists = new Set<string>();
-  if (marker.list) lists.add(marker.list);
-  for (const operation of operations) {
-    const wanId = operation.kind === KIND.include && operation.key !== null ? parseKey(operation.key)?.wanId : undefined;
-    if (wanId !== undefined) lists.add(leftoversPath(ctx.prefix, wanId));
-  }
-  const stale = [...old].filter((path) => !current.has(path) && path.startsWith(`${INCLUDE_DIR}/`));
+  for (const path of (marker.unused ?? '').split(',')) if (isIncludeFile(path) || path === PSK_FILE) old.add(path);
+  const stale = [...old].filter((path) => !current.has(path) && (path.startsWith(`${INCLUDE_DIR}/`) || path === PSK_FILE));
   const removals = stale.map((path) => ({ object: 'file', method: 'remove', args: { path } }));
   const results = removals.length > 0 ? await ctx.client.batch(removals) : [];
   // NOT_FOUND: already gone. Any other answer keeps the list, so the next run tries again.
   const refused = results.findIndex((result) => result.status !== 0 && result.status !== 4);
   if (refused !== -1) throw new DeviceError('REFUSED', refusalText('file', 'remove', removals[refused]!.args, results[refused]!.status));
-  if (lists.size > 0 && leftovers !== null) await ctx.client.batch([...lists].map((path) => ({ object: 'file', method: 'remove', args: { path } })));
+}
+
+/** This WAN's leftovers list: from the keys of the plan's items, else as last read. */
+function leftoversListOf(ctx: ExecutorContext, operations: readonly PlanOperation[]): string | null {
+  for (const operation of operations) {
+    const wanId = operation.key === null ? undefined : parseKey(operation.key)?.wanId;
+    if (wanId !== undefined) return leftoversPath(ctx.prefix, wanId);
+  }
+  return ctx.lastRead.get(`${KIND.leftovers}\u0000${LEFTOVERS_ID}`)?.list ?? null;
 }
 
 /**
@@ -261,9 +262,10 @@ async function removeStaleIncludes(ctx: ExecutorContext, operations: readonly Pl
  * peer by peer with `wg set` (sessions and counters of the others stay). A PSK goes through a
  * 0600 file that is removed again, never the command line. Returns what it did.
  */
-export async function syncRuntime(ctx: ExecutorContext, interfaces: readonly string[]): Promise<string[]> {
+export async function syncRuntime(ctx: ExecutorContext, interfaces: readonly string[], list: string | null): Promise<{ done: string[]; noted: boolean }> {
   const done: string[] = [];
-  if (interfaces.length === 0) return done;
+  let noted = false;
+  if (interfaces.length === 0) return { done, noted };
   const [network, ...dumps] = await ctx.client.batch([
     { object: 'uci', method: 'get', args: { config: 'network' } },
     ...interfaces.map((ifname) => ({ object: 'file', method: 'exec', args: { command: WG, params: ['show', ifname, 'dump'] } })),
@@ -298,21 +300,41 @@ export async function syncRuntime(ctx: ExecutorContext, interfaces: readonly str
     for (const step of diff.steps) {
       const psk = step.op === 'set' && step.presharedKey !== null ? psks.get(step.presharedKey) ?? null : null;
       if (psk !== null) {
+        // Listed first: a run cut off before its removal leaves the file to the next run.
+        if (!noted && list !== null) {
+          const listed = await ctx.client.call('file', 'write', { path: list, data: `${PSK_FILE}\n`, append: true, mode: 0o644 });
+          if (listed.status !== 0) throw new DeviceError('REFUSED', refusalText('file', 'write', { path: list }, listed.status));
+          noted = true;
+        }
         const wrote = await ctx.client.call('file', 'write', { path: PSK_FILE, data: psk, mode: 0o600 });
         if (wrote.status !== 0) throw new DeviceError('REFUSED', refusalText('file', 'write', { path: PSK_FILE }, wrote.status));
       }
+      let left: DeviceError | null = null;
       try {
         const result = await ctx.client.call<{ code?: number }>('file', 'exec', { command: WG, params: wgSetArgs(ifname, step, psk === null ? null : PSK_FILE) });
         if (result.status !== 0 || result.data?.code !== 0) {
           throw new DeviceError('REFUSED', `wg set ${ifname} peer ${step.publicKey}: ${result.status !== 0 ? refusalText('file', 'exec', { command: WG }, result.status) : `exit ${String(result.data?.code)}`}`);
         }
       } finally {
-        if (psk !== null) await ctx.client.call('file', 'remove', { path: PSK_FILE }).catch(() => undefined);
+        if (psk !== null) left = await removePskFile(ctx);
       }
+      // Not removed: the run fails, so its leftovers list stays for the next run to remove it.
+      if (left !== null) throw left;
       done.push(`${step.op === 'remove' ? 'removed' : 'set'} peer ${step.publicKey} on ${ifname} (${step.why})`);
     }
   }
-  return done;
+  return { done, noted };
+}
+
+/** Removes the preshared-key file; what went wrong, or null (NOT_FOUND: already gone). */
+async function removePskFile(ctx: ExecutorContext): Promise<DeviceError | null> {
+  try {
+    const removed = await ctx.client.call('file', 'remove', { path: PSK_FILE });
+    return removed.status === 0 || removed.status === 4 ? null : new DeviceError('REFUSED', `${PSK_FILE} was not removed after wg set: ${refusalText('file', 'remove', { path: PSK_FILE }, removed.status)}`);
+  } catch (error) {
+    const cause = error instanceof DeviceError ? error : new DeviceError('PROTOCOL', String((error as Error)?.message ?? error));
+    return new DeviceError(cause.code, `${PSK_FILE} was not removed after wg set: ${cause.message}`);
+  }
 }
 
 /** The WireGuard interfaces whose running peers may differ after this plan: every interface it touched or whose peers it touched. */
@@ -404,12 +426,25 @@ export async function executePlan(ctx: ExecutorContext, plan: Plan, onProgress?:
     const failed = failure(last, error);
     return { applied: total, failed: { ...failed, message: `applied and confirmed; an include file it stopped using was not removed: ${failed.message}` } };
   }
+  const list = leftoversListOf(ctx, operations);
+  // Whether there is a list to remove: the marker read one, or this run wrote to it.
+  let listed = leftovers !== undefined || config.some((operation) => operation.kind === KIND.include && operation.key !== null);
   try {
-    const synced = await syncRuntime(ctx, runtimeInterfaces(operations, ctx));
-    for (const line of synced) ctx.log?.(`${ctx.device}: ${line}`);
+    const synced = await syncRuntime(ctx, runtimeInterfaces(operations, ctx), list);
+    for (const line of synced.done) ctx.log?.(`${ctx.device}: ${line}`);
+    listed ||= synced.noted;
   } catch (error) {
     const failed = failure(last, error);
     return { applied: total, failed: { ...failed, message: `applied and confirmed; the running WireGuard device was not updated: ${failed.message}` } };
+  }
+  // Last, once every file it names is dealt with.
+  if (list !== null && listed && !rolledBackMeanwhile) {
+    try {
+      await ctx.client.call('file', 'remove', { path: list });
+    } catch (error) {
+      const failed = failure(last, error);
+      return { applied: total, failed: { ...failed, message: `applied and confirmed; an include file it stopped using was not removed: ${failed.message}` } };
+    }
   }
   return { applied: total, failed: null };
 }

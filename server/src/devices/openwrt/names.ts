@@ -47,6 +47,9 @@ export function chainPrefix(tag: string, spec: string): string {
 
 export const INCLUDE_DIR = '/etc/meshplane';
 
+/** Where a preshared key waits for `wg set` (0600, removed right after): never on a command line. */
+export const PSK_FILE = '/tmp/meshplane-psk';
+
 /** Content-addressed: a new content is a new path, so the UCI rollback covers the NAT too. */
 export function includePath(tag: string, content: string): string {
   return `${INCLUDE_DIR}/${hex(tag, 8)}-${hex(content, 12)}.nft`;
@@ -60,9 +63,10 @@ export function isIncludeFile(path: string): boolean {
 }
 
 /**
- * One list per WAN of the include files a run starts or stops using, appended before it
- * applies: a file is written (or left) outside UCI's rollback, so a run interrupted before it
- * removed one leaves it to the next run, which removes those no include section points at.
+ * One list per WAN of the files a run writes outside UCI's rollback, appended before it writes
+ * them: the include files it starts or stops using, the preshared-key file. A run interrupted
+ * before it removed one leaves it to the next run, which removes those no include section
+ * points at, then the list.
  */
 export function leftoversPath(prefix: string, wanId: string): string {
   return `${INCLUDE_DIR}/${hex(`${prefix}:${wanId}`, 8)}-leftovers.txt`;

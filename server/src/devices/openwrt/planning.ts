@@ -7,7 +7,7 @@ import { compareVersions } from '../shared/versions.js';
 import { ownDescr } from '../shared/tags.js';
 import type { DesiredDeviceState, PreflightIssue } from '../driver.js';
 import { KIND, KIND_ORDER, KIND_SPECS, MARKER_KINDS, withDefault } from './kinds.js';
-import { adminText, INCLUDE_DIR, isAnonymous, RULE_NAME_MAX, ruleName, sectionName, uciInterfaceName } from './names.js';
+import { adminText, INCLUDE_DIR, isAnonymous, PSK_FILE, RULE_NAME_MAX, ruleName, sectionName, uciInterfaceName } from './names.js';
 import { splitList } from './mapping.js';
 
 export const MIN_VERSION = '22.03';
@@ -30,7 +30,9 @@ export function adjustments(actual: readonly ActualResource[]): Adjustment[] {
       result.push({ kind: KIND.runtime, id: marker.id, changes: { synced: 'true' }, reason: `the running ${marker.props.differs || 'WireGuard device'} differs from its committed peers (an interrupted deploy, or a peer edited without a restart)` });
     }
     if (marker.kind === KIND.leftovers && marker.props.tidy === 'false') {
-      result.push({ kind: KIND.leftovers, id: marker.id, changes: { tidy: 'true' }, reason: marker.props.unused ? `include files an interrupted run stopped using are still in ${INCLUDE_DIR}` : `an interrupted run's list of include files is still in ${INCLUDE_DIR}` });
+      const unused = (marker.props.unused ?? '').split(',').filter(Boolean);
+      const what = [unused.some((path) => path !== PSK_FILE) ? `include files it stopped using are still in ${INCLUDE_DIR}` : '', unused.includes(PSK_FILE) ? `its preshared-key file ${PSK_FILE} is still there` : ''].filter(Boolean);
+      result.push({ kind: KIND.leftovers, id: marker.id, changes: { tidy: 'true' }, reason: what.length > 0 ? `an interrupted run left files: ${what.join('; ')}` : `an interrupted run's list of files is still in ${INCLUDE_DIR}` });
     }
   }
   return result;

@@ -32,7 +32,7 @@ export interface OpenWrtReading {
   dumps: ReadonlyMap<string, WgInterfaceDump | null>;
   /** Include file contents by path (null: missing or unreadable). */
   includes: ReadonlyMap<string, string | null>;
-  /** The include files this WAN's leftovers list names (names.ts leftoversPath); null: there is no list. */
+  /** The files this WAN's leftovers list names (names.ts leftoversPath); null: there is no list. */
   leftovers: readonly string[] | null;
 }
 

@@ -9,6 +9,7 @@ import { compileOverlay, findCompiledPeer } from '../../domain/index.js';
 import { DUAL_STACK, overlay, peer, service, subnet } from '../../domain/__fixtures__/overlay.js';
 import type { OverlaySpec } from '../../domain/model.js';
 import { createOpenWrtDriver } from './driver.js';
+import { PSK_FILE } from './names.js';
 
 /** A device target pointing at the simulator, as meshplane's rpcd login. */
 export function simTarget(sim: OpenWrtSimulator, overrides: Partial<DeviceTarget> = {}): DeviceTarget {
@@ -56,6 +57,8 @@ export function managedOn(sim: OpenWrtSimulator) {
   const sections = (pkg: string) => (sim.model.uci.storedPackage(pkg) ?? []).map((section) => ({ type: section.type, name: section.name, options: Object.fromEntries(section.options) }));
   const ours = (section: { name: string | null; options: Record<string, unknown> }) => section.name?.startsWith('mp_') === true || typeof section.options.mp_tag === 'string';
   const files = (sim.model.files.list('/etc/meshplane') ?? []).map((entry) => `${entry.name} ${sim.model.files.read(`/etc/meshplane/${entry.name}`)?.data.length}`);
+  // The file a preshared key passes through on its way to `wg set`.
+  if (sim.model.files.read(PSK_FILE)) files.push(PSK_FILE);
   const running = [...sim.model.runtime.wg.values()].map((device) => ({ name: device.ifname, peers: device.peers.map((peer) => `${peer.publicKey} ${peer.allowedIps.join(',')}`).sort() }));
   return {
     network: sections('network').filter(ours), firewall: sections('firewall').filter(ours), files, running,
