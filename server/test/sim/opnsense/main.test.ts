@@ -48,7 +48,7 @@ describe('sim:opnsense standalone', () => {
     expect(fs.existsSync(caFile)).toBe(false);
   });
 
-  itPrintsHelp(MAIN, /^Usage: pnpm sim:opnsense/, ['--port', '--version', '--seed', '--rollback-seconds', '--privileges']);
+  itPrintsHelp(MAIN, /^Usage: npm run sim:opnsense -- /, ['--port', '--version', '--seed', '--rollback-seconds', '--privileges']);
 
   itRefusesArguments(MAIN, [
     [['--port', 'abc'], '--port must be a port number (0-65535), got "abc"'],

@@ -1,4 +1,4 @@
-// Standalone OPNsense simulator for demos: `pnpm sim:opnsense [--port N] [--version 26.7.2] [--seed default]`.
+// Standalone OPNsense simulator for demos: `npm run sim:opnsense -- [--port N] [--version 26.7.2] [--seed default]`.
 // Prints where it listens and the API key/secret; credentials go to stdout once, for the operator.
 import { parseArgs } from 'node:util';
 import { portArg } from '../shared/cli-args.js';
@@ -22,7 +22,7 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log(`Usage: pnpm sim:opnsense [options]
+  console.log(`Usage: npm run sim:opnsense -- [options]
   --port N               HTTPS port on 127.0.0.1 (default 0 = any free port)
   --version V            OPNsense release to emulate, e.g. 24.1, 24.7.1, 25.7.1 (default 26.7.2)
   --seed S               default | empty | hand-made | worked-example (default: default = WAN, LAN and a

@@ -43,7 +43,7 @@ describe('sim:pfsense standalone', () => {
     expect(fs.existsSync(caFile)).toBe(false);
   });
 
-  itPrintsHelp(MAIN, /^Usage: pnpm sim:pfsense/, ['--port', '--version', '--keyauth', '--empty', '--password']);
+  itPrintsHelp(MAIN, /^Usage: npm run sim:pfsense -- /, ['--port', '--version', '--keyauth', '--empty', '--password']);
 
   itRefusesArguments(MAIN, [
     [['--port', 'abc'], '--port must be a port number (0-65535), got "abc"'],

@@ -1,4 +1,4 @@
-// Standalone pfSense simulator for demos: `pnpm sim:pfsense [--port N] [--version 2.8.1] [--keyauth] [--empty]`.
+// Standalone pfSense simulator for demos: `npm run sim:pfsense -- [--port N] [--version 2.8.1] [--keyauth] [--empty]`.
 // Prints where it listens and how to log in; credentials go to stdout once, for the operator.
 import { parseArgs } from 'node:util';
 import { portArg } from '../shared/cli-args.js';
@@ -18,7 +18,7 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log(`Usage: pnpm sim:pfsense [options]
+  console.log(`Usage: npm run sim:pfsense -- [options]
   --port N        HTTPS port on 127.0.0.1 (default 0 = any free port)
   --version V     REST API package version, e.g. 2.8.1 or 2.9.0 (default 2.10.0);
                   before 2.9.0 there are no WireGuard statistics endpoints

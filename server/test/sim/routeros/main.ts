@@ -1,5 +1,5 @@
 // Runs the RouterOS simulator standalone, so Meshplane can be tried without hardware:
-//   pnpm sim:routeros --port 8728 --tls-port 8729 --rest-port 8443 --version 7.18
+//   npm run sim:routeros -- --port 8728 --tls-port 8729 --rest-port 8443 --version 7.18
 // Listens on 127.0.0.1 only and stops on SIGINT/SIGTERM.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -22,7 +22,7 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log(`Usage: pnpm sim:routeros [options]
+  console.log(`Usage: npm run sim:routeros -- [options]
   --port N          binary API port (default 8728; 0 = any free port)
   --tls-port N      api-ssl port (default 8729)
   --rest-port N     REST (HTTPS) port (default 8443)
