@@ -59,6 +59,17 @@ export interface Adjustment {
   restore?: true;
 }
 
+/**
+ * The apply of each area a device reports as written but not applied (firewalls that stage
+ * changes per area and apply them separately: pfSense, OPNsense), in the areas' order. `cause`
+ * says who may have left them, for the plan's reason.
+ */
+export function pendingAreaApplies<Area extends string>(actual: readonly ActualResource[], areas: readonly Area[], applyKinds: Readonly<Record<Area, string>>, cause: string): Adjustment[] {
+  return areas.filter((area) => actual.some((resource) => resource.kind === applyKinds[area])).map((area) => ({
+    kind: applyKinds[area], id: area, changes: { applied: 'true' }, reason: `${area} changes were written but never applied (${cause})`,
+  }));
+}
+
 export interface PlanOptions {
   /** Kinds in dependency order: created/updated in this order, deleted in reverse. */
   kindOrder: readonly string[];

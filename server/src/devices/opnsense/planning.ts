@@ -1,6 +1,6 @@
 // Pure: plan, clear and undo policy for OPNsense on top of the vendor-neutral planner.
 import { publicKeyFromPrivate } from '../../domain/keys.js';
-import { diffResources, updateContext, type ActualResource, type Adjustment, type DesiredResource, type Plan } from '../../domain/plan.js';
+import { diffResources, pendingAreaApplies, updateContext, type ActualResource, type Adjustment, type DesiredResource, type Plan } from '../../domain/plan.js';
 import type { UndoPolicy } from '../../domain/undo.js';
 import { sortedList } from './codec.js';
 import { APPLY_KINDS, AREA_ORDER, KIND, KIND_ORDER, KIND_SPECS, isApplyKind } from './kinds.js';
@@ -36,9 +36,7 @@ export function adjustments(actual: readonly ActualResource[]): Adjustment[] {
 
 /** The areas the pending marker names: written by an interrupted run and never applied. */
 function pendingApplies(actual: readonly ActualResource[]): Adjustment[] {
-  return AREA_ORDER.filter((area) => actual.some((resource) => resource.kind === APPLY_KINDS[area])).map((area) => ({
-    kind: APPLY_KINDS[area], id: area, changes: { applied: 'true' }, reason: `${area} changes were written but never applied (an interrupted run)`,
-  }));
+  return pendingAreaApplies(actual, AREA_ORDER, APPLY_KINDS, 'an interrupted run');
 }
 
 /** A description written by an update keeps the admin's text that followed the tag. */

@@ -1,7 +1,7 @@
 // Pure: plan and preflight for pfSense on top of the vendor-neutral planner.
 import { deviceClashes, plannedRoutes, type DeviceNetworks } from '../../domain/device-clashes.js';
 import { publicKeyFromPrivate } from '../../domain/keys.js';
-import { diffResources, updateContext, type ActualResource, type Adjustment, type DesiredResource, type Plan } from '../../domain/plan.js';
+import { diffResources, pendingAreaApplies, updateContext, type ActualResource, type Adjustment, type DesiredResource, type Plan } from '../../domain/plan.js';
 import type { DesiredDeviceState, PreflightIssue } from '../driver.js';
 import { APPLY_KINDS, AREA_ORDER, KIND, KIND_ORDER, KIND_SPECS } from './kinds.js';
 import { joinPriorities } from './codec.js';
@@ -57,9 +57,7 @@ export function adjustments(actual: readonly ActualResource[]): Adjustment[] {
 
 /** Each area's apply, planned only where the device reports changes written but not applied. */
 function pendingApplies(actual: readonly ActualResource[]): Adjustment[] {
-  return AREA_ORDER.filter((area) => actual.some((resource) => resource.kind === APPLY_KINDS[area])).map((area) => ({
-    kind: APPLY_KINDS[area], id: area, changes: { applied: 'true' }, reason: `${area} changes were written but never applied (an interrupted run, or pending edits)`,
-  }));
+  return pendingAreaApplies(actual, AREA_ORDER, APPLY_KINDS, 'an interrupted run, or pending edits');
 }
 
 /**
